@@ -1,0 +1,2 @@
+//! Criterion benches of the core (to be written).
+fn main() {}

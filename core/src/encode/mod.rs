@@ -1,0 +1,1 @@
+//! Encoder (to be written).

@@ -1,0 +1,1 @@
+//! Netlink frames (to be written).

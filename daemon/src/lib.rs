@@ -1,0 +1,1 @@
+//! raudit daemon library.

@@ -1,0 +1,1 @@
+//! Integration tests of the built raudit binary live in `tests/`.
