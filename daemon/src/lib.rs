@@ -1,1 +1,9 @@
-//! raudit daemon library.
+//! raudit, the daemon: everything with I/O around `raudit-core`.
+//!
+//! - [`sys`]: the only module with `unsafe` (libc: netlink sockets, …).
+//! - [`commands`]: one module per CLI subcommand; `main.rs` only dispatches.
+#![deny(unsafe_code)]
+
+pub mod commands;
+#[allow(unsafe_code)]
+pub mod sys;

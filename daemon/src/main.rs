@@ -1,1 +1,35 @@
-fn main() {}
+//! `raudit`: command-line entry point. Parses the CLI and dispatches to
+//! `raudit::commands`; holds no logic of its own.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use raudit::commands;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "raudit",
+    version,
+    about = "Linux audit daemon: kernel audit events as JSON"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
+    Replay(commands::replay::ReplayArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Some(Command::Replay(args)) => commands::replay::run(args),
+        None => {
+            eprintln!("raudit: the daemon is not written yet");
+            ExitCode::FAILURE
+        }
+    }
+}

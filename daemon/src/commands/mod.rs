@@ -1,0 +1,4 @@
+//! One module per `raudit` subcommand. Each exposes a clap `Args` struct and
+//! a `run(args) -> ExitCode`; `main.rs` only parses and dispatches.
+
+pub mod replay;

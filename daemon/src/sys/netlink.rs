@@ -1,0 +1,303 @@
+//! `AF_NETLINK`/`NETLINK_AUDIT` sockets: open, bind (unicast to the audit
+//! daemon, or multicast group 1 read-only), send to the kernel, receive one
+//! datagram (`recvmsg`, with `MSG_TRUNC` detection and `EINTR` retry) or a
+//! batch (`recvmmsg`), and the socket options the daemon needs.
+
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::time::Duration;
+
+/// `NETLINK_AUDIT` protocol number.
+pub const NETLINK_AUDIT: libc::c_int = 9;
+/// Multicast group of the read-only audit log (`AUDIT_NLGRP_READLOG`).
+pub const AUDIT_NLGRP_READLOG: u32 = 1;
+
+/// How the socket listens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Membership {
+    /// Plain socket: requests, and the unicast stream once `AUDIT_SET` names
+    /// our pid.
+    Unicast,
+    /// Read-only copy of the stream on multicast group 1, beside another
+    /// audit daemon. Needs `CAP_AUDIT_READ`.
+    ReadLog,
+}
+
+/// Result of receiving one datagram.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Received {
+    /// Bytes placed in the buffer.
+    pub len: usize,
+    /// The datagram was longer than the buffer (`MSG_TRUNC`); `len` bytes
+    /// were kept, the rest is lost.
+    pub truncated: bool,
+}
+
+/// Outcome of a receive that may time out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecvOutcome {
+    Datagram(Received),
+    /// The receive timeout passed (or the socket is non-blocking and empty).
+    TimedOut,
+}
+
+/// A netlink audit socket.
+#[derive(Debug)]
+pub struct AuditSocket {
+    fd: OwnedFd,
+}
+
+impl AuditSocket {
+    /// Opens and binds a `NETLINK_AUDIT` socket.
+    pub fn open(membership: Membership) -> io::Result<AuditSocket> {
+        // SAFETY: plain syscall with constant arguments; the returned fd is
+        // checked and then owned by OwnedFd exactly once.
+        let raw = unsafe {
+            libc::socket(
+                libc::AF_NETLINK,
+                libc::SOCK_RAW | libc::SOCK_CLOEXEC,
+                NETLINK_AUDIT,
+            )
+        };
+        if raw < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `raw` is a freshly created, valid fd that nothing else owns.
+        let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        addr.nl_pid = 0; // let the kernel assign the port id
+        addr.nl_groups = match membership {
+            Membership::Unicast => 0,
+            Membership::ReadLog => 1 << (AUDIT_NLGRP_READLOG - 1),
+        };
+        // SAFETY: `addr` is a valid sockaddr_nl for the duration of the call
+        // and the length passed is its exact size.
+        let rc = unsafe {
+            libc::bind(
+                fd.as_raw_fd(),
+                &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(AuditSocket { fd })
+    }
+
+    /// Sends one netlink message (header included) to the kernel.
+    pub fn send(&self, message: &[u8]) -> io::Result<()> {
+        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+        kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        loop {
+            // SAFETY: `message` is a valid readable slice of the given
+            // length; `kernel` is a valid sockaddr_nl of the given size.
+            let rc = unsafe {
+                libc::sendto(
+                    self.fd.as_raw_fd(),
+                    message.as_ptr().cast(),
+                    message.len(),
+                    0,
+                    &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
+                    std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+                )
+            };
+            if rc >= 0 {
+                return Ok(());
+            }
+            let err = io::Error::last_os_error();
+            if err.kind() != io::ErrorKind::Interrupted {
+                return Err(err);
+            }
+        }
+    }
+
+    /// Receives one datagram into `buf`, retrying on `EINTR`. A receive
+    /// timeout (see [`set_receive_timeout`](Self::set_receive_timeout))
+    /// gives `TimedOut`; `ENOBUFS` (the kernel dropped datagrams because
+    /// the socket buffer was full) is returned as an error of raw os error
+    /// `libc::ENOBUFS` for the caller to count.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<RecvOutcome> {
+        loop {
+            let mut iov = libc::iovec {
+                iov_base: buf.as_mut_ptr().cast(),
+                iov_len: buf.len(),
+            };
+            // SAFETY: msghdr is plain old data; all-zero is a valid value.
+            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+            msg.msg_iov = &mut iov;
+            msg.msg_iovlen = 1;
+            // SAFETY: `msg` points at one iovec that covers `buf`, which is
+            // valid and writable for its whole length during the call.
+            let rc = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) };
+            if rc >= 0 {
+                let truncated = msg.msg_flags & libc::MSG_TRUNC != 0;
+                return Ok(RecvOutcome::Datagram(Received {
+                    len: (rc as usize).min(buf.len()),
+                    truncated,
+                }));
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
+                    return Ok(RecvOutcome::TimedOut)
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// Receives up to `slots.len()` datagrams in one `recvmmsg` call. Blocks
+    /// for the first datagram (subject to the receive timeout), then takes
+    /// what is already queued (`MSG_WAITFORONE`). Fills `out[i]` for each
+    /// datagram received and returns how many; zero means timed out.
+    pub fn recv_batch<const N: usize>(
+        &self,
+        slots: &mut [[u8; N]],
+        out: &mut [Received],
+    ) -> io::Result<usize> {
+        const MAX_BATCH: usize = 128;
+        let count = slots.len().min(out.len()).min(MAX_BATCH);
+        // SAFETY: iovec and mmsghdr are plain old data; zero is valid.
+        let mut iovs: [libc::iovec; MAX_BATCH] = unsafe { std::mem::zeroed() };
+        // SAFETY: as above.
+        let mut msgs: [libc::mmsghdr; MAX_BATCH] = unsafe { std::mem::zeroed() };
+        for i in 0..count {
+            iovs[i].iov_base = slots[i].as_mut_ptr().cast();
+            iovs[i].iov_len = N;
+            msgs[i].msg_hdr.msg_iov = &mut iovs[i];
+            msgs[i].msg_hdr.msg_iovlen = 1;
+        }
+        loop {
+            // SAFETY: the first `count` mmsghdrs each point at one iovec
+            // covering a distinct slot of `slots`, all valid and writable for
+            // the duration of the call; a null timeout is allowed.
+            let rc = unsafe {
+                libc::recvmmsg(
+                    self.fd.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    count as libc::c_uint,
+                    libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
+                )
+            };
+            if rc >= 0 {
+                let got = (rc as usize).min(count);
+                for i in 0..got {
+                    out[i] = Received {
+                        len: (msgs[i].msg_len as usize).min(N),
+                        truncated: msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+                    };
+                }
+                return Ok(got);
+            }
+            let err = io::Error::last_os_error();
+            match err.kind() {
+                io::ErrorKind::Interrupted => continue,
+                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => return Ok(0),
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// Sets `SO_RCVBUFFORCE` (beyond `rmem_max`, needs `CAP_NET_ADMIN`),
+    /// falling back to `SO_RCVBUF`. Returns true when the forced form took.
+    pub fn set_receive_buffer(&self, bytes: usize) -> io::Result<bool> {
+        let value = bytes.min(i32::MAX as usize) as libc::c_int;
+        if self
+            .set_int_option(libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, value)
+            .is_ok()
+        {
+            return Ok(true);
+        }
+        self.set_int_option(libc::SOL_SOCKET, libc::SO_RCVBUF, value)?;
+        Ok(false)
+    }
+
+    /// The receive buffer size the kernel granted (`SO_RCVBUF`, doubled by
+    /// the kernel for bookkeeping).
+    pub fn receive_buffer(&self) -> io::Result<usize> {
+        let mut value: libc::c_int = 0;
+        let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+        // SAFETY: `value` and `len` are valid for writes of their sizes.
+        let rc = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut value as *mut libc::c_int).cast(),
+                &mut len,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(value.max(0) as usize)
+    }
+
+    /// Sets the receive timeout; `None` blocks forever. A zero duration is
+    /// rounded up to one microsecond (zero would mean "forever").
+    pub fn set_receive_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        let tv = match timeout {
+            None => libc::timeval {
+                tv_sec: 0,
+                tv_usec: 0,
+            },
+            Some(d) => {
+                let d = d.max(Duration::from_micros(1));
+                libc::timeval {
+                    tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
+                    tv_usec: d.subsec_micros() as libc::suseconds_t,
+                }
+            }
+        };
+        // SAFETY: `tv` is a valid timeval for the duration of the call and
+        // the length passed is its exact size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_RCVTIMEO,
+                (&tv as *const libc::timeval).cast(),
+                std::mem::size_of::<libc::timeval>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+
+    fn set_int_option(
+        &self,
+        level: libc::c_int,
+        name: libc::c_int,
+        value: libc::c_int,
+    ) -> io::Result<()> {
+        // SAFETY: `value` is a valid c_int for the duration of the call and
+        // the length passed is its exact size.
+        let rc = unsafe {
+            libc::setsockopt(
+                self.fd.as_raw_fd(),
+                level,
+                name,
+                (&value as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
+    }
+}
+
+impl AsFd for AuditSocket {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
