@@ -1,9 +1,20 @@
 //! raudit, the daemon: everything with I/O around `raudit-core`.
 //!
-//! - [`sys`]: the only module with `unsafe` (libc: netlink sockets, …).
+//! - [`sys`]: the only module with `unsafe` (libc: netlink sockets, signals,
+//!   user database).
 //! - [`commands`]: one module per CLI subcommand; `main.rs` only dispatches.
+//! - [`queue`]: the buffer pool and hand-off between the receive and output
+//!   threads; [`output`]: file and stdout (fan-out, retries, reopen);
+//!   [`stats`]: the loss and throughput counters and their report;
+//!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
+//!   container ids for the encoder.
 #![deny(unsafe_code)]
 
 pub mod commands;
+pub mod enrich;
+pub mod output;
+pub mod queue;
+pub mod signals;
+pub mod stats;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -5,3 +5,6 @@
 //! the daemon is `#![deny(unsafe_code)]`.
 
 pub mod netlink;
+pub mod passwd;
+pub mod process;
+pub mod signals;

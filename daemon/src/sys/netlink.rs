@@ -41,6 +41,17 @@ pub enum RecvOutcome {
     TimedOut,
 }
 
+/// Outcome of one batch receive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchOutcome {
+    /// This many datagrams were received (at least one).
+    Received(usize),
+    /// The receive timeout passed with nothing to read.
+    TimedOut,
+    /// A signal interrupted the wait (`EINTR`).
+    Interrupted,
+}
+
 /// A netlink audit socket.
 #[derive(Debug)]
 pub struct AuditSocket {
@@ -155,11 +166,31 @@ impl AuditSocket {
     /// for the first datagram (subject to the receive timeout), then takes
     /// what is already queued (`MSG_WAITFORONE`). Fills `out[i]` for each
     /// datagram received and returns how many; zero means timed out.
+    /// Retries on `EINTR`; see [`receive_batch`](Self::receive_batch) for a
+    /// form that reports it.
     pub fn recv_batch<const N: usize>(
         &self,
         slots: &mut [[u8; N]],
         out: &mut [Received],
     ) -> io::Result<usize> {
+        loop {
+            match self.receive_batch(slots, out)? {
+                BatchOutcome::Received(n) => return Ok(n),
+                BatchOutcome::TimedOut => return Ok(0),
+                BatchOutcome::Interrupted => continue,
+            }
+        }
+    }
+
+    /// One `recvmmsg` call, as [`recv_batch`](Self::recv_batch), but a
+    /// signal (handlers installed without `SA_RESTART`) returns
+    /// `Interrupted` instead of retrying, so the caller can look at its
+    /// flags. `ENOBUFS` is an error of raw os error `libc::ENOBUFS`.
+    pub fn receive_batch<const N: usize>(
+        &self,
+        slots: &mut [[u8; N]],
+        out: &mut [Received],
+    ) -> io::Result<BatchOutcome> {
         const MAX_BATCH: usize = 128;
         let count = slots.len().min(out.len()).min(MAX_BATCH);
         // SAFETY: iovec and mmsghdr are plain old data; zero is valid.
@@ -172,35 +203,37 @@ impl AuditSocket {
             msgs[i].msg_hdr.msg_iov = &mut iovs[i];
             msgs[i].msg_hdr.msg_iovlen = 1;
         }
-        loop {
-            // SAFETY: the first `count` mmsghdrs each point at one iovec
-            // covering a distinct slot of `slots`, all valid and writable for
-            // the duration of the call; a null timeout is allowed.
-            let rc = unsafe {
-                libc::recvmmsg(
-                    self.fd.as_raw_fd(),
-                    msgs.as_mut_ptr(),
-                    count as libc::c_uint,
-                    libc::MSG_WAITFORONE,
-                    std::ptr::null_mut(),
-                )
-            };
-            if rc >= 0 {
-                let got = (rc as usize).min(count);
-                for i in 0..got {
-                    out[i] = Received {
-                        len: (msgs[i].msg_len as usize).min(N),
-                        truncated: msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
-                    };
-                }
-                return Ok(got);
+        // SAFETY: the first `count` mmsghdrs each point at one iovec
+        // covering a distinct slot of `slots`, all valid and writable for
+        // the duration of the call; a null timeout is allowed.
+        let rc = unsafe {
+            libc::recvmmsg(
+                self.fd.as_raw_fd(),
+                msgs.as_mut_ptr(),
+                count as libc::c_uint,
+                libc::MSG_WAITFORONE,
+                std::ptr::null_mut(),
+            )
+        };
+        if rc >= 0 {
+            let got = (rc as usize).min(count);
+            for i in 0..got {
+                out[i] = Received {
+                    len: (msgs[i].msg_len as usize).min(N),
+                    truncated: msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+                };
             }
-            let err = io::Error::last_os_error();
-            match err.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => return Ok(0),
-                _ => return Err(err),
-            }
+            return Ok(if got == 0 {
+                BatchOutcome::TimedOut
+            } else {
+                BatchOutcome::Received(got)
+            });
+        }
+        let err = io::Error::last_os_error();
+        match err.kind() {
+            io::ErrorKind::Interrupted => Ok(BatchOutcome::Interrupted),
+            io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Ok(BatchOutcome::TimedOut),
+            _ => Err(err),
         }
     }
 

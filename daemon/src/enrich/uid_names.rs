@@ -1,0 +1,214 @@
+//! [`UidNames`]: a bounded cache of user names by uid, filled through
+//! `getpwuid_r` once per uid (unknown uids are remembered too). The table
+//! is allocated once; looking up or inserting never allocates. When a probe
+//! window is full the oldest guess (its home slot) is replaced, so the
+//! memory stays bounded on hosts with very many users.
+
+use crate::sys::passwd;
+
+/// Longest name kept; longer names (rare: `useradd` allows 32) are unknown.
+pub const NAME_MAX: usize = 64;
+const PROBE: usize = 8;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Empty,
+    Known,
+    Unknown,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Slot {
+    uid: u32,
+    state: State,
+    len: u8,
+    name: [u8; NAME_MAX],
+}
+
+const EMPTY: Slot = Slot {
+    uid: 0,
+    state: State::Empty,
+    len: 0,
+    name: [0; NAME_MAX],
+};
+
+/// Source of names; the live one is the system's user database.
+pub type Lookup = fn(u32, &mut [u8]) -> Option<usize>;
+
+fn system_lookup(uid: u32, name: &mut [u8]) -> Option<usize> {
+    passwd::user_name(uid, name).ok().flatten()
+}
+
+/// The cache.
+pub struct UidNames {
+    slots: Box<[Slot]>,
+    lookup: Lookup,
+    lookups: u64,
+}
+
+impl UidNames {
+    /// A cache of at least `capacity` entries (rounded up to a power of two)
+    /// over the system user database.
+    pub fn new(capacity: usize) -> UidNames {
+        UidNames::with_lookup(capacity, system_lookup)
+    }
+
+    /// As [`new`](Self::new), with another source of names (tests).
+    pub fn with_lookup(capacity: usize, lookup: Lookup) -> UidNames {
+        let capacity = capacity.clamp(PROBE, 1 << 20).next_power_of_two();
+        UidNames {
+            slots: vec![EMPTY; capacity].into_boxed_slice(),
+            lookup,
+            lookups: 0,
+        }
+    }
+
+    /// Makes sure `uid` (decimal text from a record) is cached, asking the
+    /// user database if it is not.
+    pub fn resolve(&mut self, uid_text: &[u8]) {
+        let Some(uid) = parse_uid(uid_text) else {
+            return;
+        };
+        let home = self.home(uid);
+        let mut free = None;
+        for i in 0..PROBE {
+            let at = (home + i) & (self.slots.len() - 1);
+            let slot = &self.slots[at];
+            match slot.state {
+                State::Empty => {
+                    free = Some(at);
+                    break;
+                }
+                _ if slot.uid == uid => return,
+                _ => {}
+            }
+        }
+        let at = free.unwrap_or(home);
+        let mut slot = EMPTY;
+        slot.uid = uid;
+        self.lookups += 1;
+        match (self.lookup)(uid, &mut slot.name) {
+            Some(len) if len <= NAME_MAX && std::str::from_utf8(&slot.name[..len]).is_ok() => {
+                slot.state = State::Known;
+                slot.len = len as u8; // len <= NAME_MAX (64) fits in u8
+            }
+            _ => slot.state = State::Unknown,
+        }
+        self.slots[at] = slot;
+    }
+
+    /// The cached name of `uid`, `None` if unknown or not cached.
+    pub fn name(&self, uid_text: &[u8]) -> Option<&str> {
+        let uid = parse_uid(uid_text)?;
+        let home = self.home(uid);
+        for i in 0..PROBE {
+            let slot = &self.slots[(home + i) & (self.slots.len() - 1)];
+            if slot.state == State::Empty {
+                return None;
+            }
+            if slot.uid == uid {
+                if slot.state != State::Known {
+                    return None;
+                }
+                return std::str::from_utf8(slot.name.get(..usize::from(slot.len))?).ok();
+            }
+        }
+        None
+    }
+
+    /// How many times the user database was asked.
+    pub fn lookups(&self) -> u64 {
+        self.lookups
+    }
+
+    fn home(&self, uid: u32) -> usize {
+        // Fibonacci hashing spreads consecutive uids over the table.
+        (uid.wrapping_mul(0x9E37_79B9) as usize) & (self.slots.len() - 1)
+    }
+}
+
+/// A uid as the kernel prints it: decimal, at most `u32`.
+pub fn parse_uid(text: &[u8]) -> Option<u32> {
+    if text.is_empty() || text.len() > 10 {
+        return None;
+    }
+    let mut value: u64 = 0;
+    for &b in text {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        value = value * 10 + u64::from(b - b'0');
+    }
+    u32::try_from(value).ok()
+}
+
+/// Calls `f` with the value of every `uid=` in `body` (`uid`, `auid`,
+/// `euid`, `suid`, `fsuid`, `ouid`, …), as go-audit's `mapUids` does.
+pub fn for_each_uid(body: &[u8], mut f: impl FnMut(&[u8])) {
+    let finder = memchr::memmem::Finder::new(b"uid=");
+    let mut rest = body;
+    while let Some(at) = finder.find(rest) {
+        let value = &rest[at + 4..];
+        let end = memchr::memchr(b' ', value).unwrap_or(value.len());
+        let uid = &value[..end];
+        if !uid.is_empty() {
+            f(uid);
+        }
+        rest = &value[end..];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fake(uid: u32, name: &mut [u8]) -> Option<usize> {
+        let text: &[u8] = match uid {
+            0 => b"root",
+            1000 => b"alice",
+            _ => return None,
+        };
+        name[..text.len()].copy_from_slice(text);
+        Some(text.len())
+    }
+
+    #[test]
+    fn each_uid_is_looked_up_once() {
+        let mut names = UidNames::with_lookup(8, fake);
+        for _ in 0..3 {
+            names.resolve(b"0");
+            names.resolve(b"1000");
+            names.resolve(b"4294967295");
+        }
+        assert_eq!(names.lookups(), 3);
+        assert_eq!(names.name(b"0"), Some("root"));
+        assert_eq!(names.name(b"1000"), Some("alice"));
+        assert_eq!(names.name(b"4294967295"), None);
+        assert_eq!(names.name(b"7"), None);
+        assert_eq!(names.name(b"x1"), None);
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let mut names = UidNames::with_lookup(8, fake);
+        for uid in 0..10_000u32 {
+            names.resolve(uid.to_string().as_bytes());
+        }
+        assert_eq!(names.slots.len(), 8);
+        names.resolve(b"0");
+        assert_eq!(names.name(b"0"), Some("root"));
+    }
+
+    #[test]
+    fn finds_uids_like_go_audit() {
+        let body = b"arch=c000003e syscall=59 ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 ouid=33";
+        let mut seen = Vec::new();
+        for_each_uid(body, |uid| {
+            seen.push(String::from_utf8(uid.to_vec()).unwrap())
+        });
+        assert_eq!(seen, ["1000", "0", "0", "0", "0", "33"]);
+        let mut tail = Vec::new();
+        for_each_uid(b"uid=", |uid| tail.push(uid.to_vec()));
+        assert!(tail.is_empty());
+    }
+}

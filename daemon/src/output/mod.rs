@@ -1,0 +1,262 @@
+//! Outputs: where encoded event lines go. An [`Output`] is one destination
+//! (file, stdout; syslog and GELF plug in the same way); a [`Sink`] wraps it
+//! with go-audit's `attempts` retry policy and its counters; [`run_writer`]
+//! is the output thread, which takes filled buffers off the queue, writes
+//! each to every sink (fan-out), recycles them, reopens files on
+//! SIGHUP/SIGUSR1 and writes a loss record into the stream once per
+//! interval when events were dropped.
+//!
+//! An output that keeps failing never stops raudit: after `attempts` tries
+//! the event is counted as an output error and dropped.
+
+pub mod batch;
+pub mod file;
+pub mod stdout;
+
+use std::io::{self, Write as _};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::queue::Queue;
+use crate::stats::{OutputCounters, Stats};
+
+pub use file::{FileOutput, FileSpec};
+pub use stdout::StdoutOutput;
+
+/// One destination for event lines (each line is JSON and `\n`).
+pub trait Output: Send {
+    /// Short name for stats and messages (`file`, `stdout`, …).
+    fn name(&self) -> &str;
+    /// Accepts one line; may buffer it. An error means the line was not
+    /// accepted and may be offered again.
+    fn write_line(&mut self, line: &[u8]) -> io::Result<()>;
+    /// Writes out whatever is buffered. An error keeps it buffered.
+    fn flush(&mut self) -> io::Result<()>;
+    /// Lines accepted but not yet written.
+    fn pending_lines(&self) -> u64 {
+        0
+    }
+    /// Drops what is buffered (after the sink gave up on it).
+    fn discard(&mut self) {}
+    /// Reopens the destination (log rotation). Buffered lines are written
+    /// to the old destination first.
+    fn reopen(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// An output with its retry policy and counters.
+pub struct Sink {
+    output: Box<dyn Output>,
+    attempts: u32,
+    pause: Duration,
+    counters_index: usize,
+}
+
+impl Sink {
+    /// `attempts` tries per line (at least one), sleeping `pause` between.
+    pub fn new(
+        output: Box<dyn Output>,
+        attempts: u32,
+        pause: Duration,
+        counters_index: usize,
+    ) -> Sink {
+        Sink {
+            output,
+            attempts: attempts.max(1),
+            pause,
+            counters_index,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        self.output.name()
+    }
+
+    fn counters<'s>(&self, stats: &'s Stats) -> Option<&'s OutputCounters> {
+        stats.outputs.get(self.counters_index)
+    }
+
+    fn write(&mut self, line: &[u8], stats: &Stats) {
+        for attempt in 1..=self.attempts {
+            match self.output.write_line(line) {
+                Ok(()) => {
+                    if let Some(c) = self.counters(stats) {
+                        c.events.add(1);
+                        c.bytes.add(line.len() as u64);
+                    }
+                    return;
+                }
+                Err(e) => self.failed(attempt, "write", &e, stats),
+            }
+        }
+        if let Some(c) = self.counters(stats) {
+            c.errors.add(1);
+        }
+    }
+
+    fn flush(&mut self, stats: &Stats) {
+        for attempt in 1..=self.attempts {
+            match self.output.flush() {
+                Ok(()) => return,
+                Err(e) => self.failed(attempt, "flush", &e, stats),
+            }
+        }
+        let lost = self.output.pending_lines();
+        self.output.discard();
+        if let Some(c) = self.counters(stats) {
+            c.errors.add(lost);
+            // Those lines were counted as written when they were buffered.
+            c.events.set(c.events.get().saturating_sub(lost));
+        }
+    }
+
+    fn failed(&self, attempt: u32, what: &str, error: &io::Error, stats: &Stats) {
+        if attempt < self.attempts {
+            eprintln!(
+                "raudit: output {}: {what} failed (attempt {attempt} of {}), retrying in {:?}: {error}",
+                self.name(),
+                self.attempts,
+                self.pause
+            );
+            if let Some(c) = self.counters(stats) {
+                c.retries.add(1);
+            }
+            std::thread::sleep(self.pause);
+        } else {
+            eprintln!(
+                "raudit: output {}: {what} failed {} times, dropping: {error}",
+                self.name(),
+                self.attempts
+            );
+        }
+    }
+
+    fn reopen(&mut self, stats: &Stats) {
+        self.flush(stats);
+        match self.output.reopen() {
+            Ok(()) => {
+                if let Some(c) = self.counters(stats) {
+                    c.reopens.add(1);
+                }
+            }
+            Err(e) => eprintln!(
+                "raudit: output {}: reopen failed, still writing to the old file: {e}",
+                self.name()
+            ),
+        }
+    }
+}
+
+/// Settings of the output thread.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterSettings {
+    /// How often a loss record may go into the stream.
+    pub loss_report_interval: Duration,
+}
+
+/// The output thread's loop; returns when the queue is closed and drained.
+pub fn run_writer(
+    queue: Arc<Queue>,
+    mut sinks: Vec<Sink>,
+    stats: Arc<Stats>,
+    settings: WriterSettings,
+) {
+    queue.register_consumer();
+    let mut loss = LossReporter::new(settings.loss_report_interval);
+    let mut dirty = false;
+    loop {
+        if crate::signals::take_reopen() {
+            for sink in &mut sinks {
+                sink.reopen(&stats);
+            }
+        }
+        if let Some(buffer) = queue.next_filled() {
+            for sink in &mut sinks {
+                sink.write(buffer.line(), &stats);
+            }
+            queue.recycle(buffer);
+            dirty = true;
+            continue;
+        }
+        if dirty {
+            for sink in &mut sinks {
+                sink.flush(&stats);
+            }
+            dirty = false;
+        }
+        if let Some(line) = loss.due(&queue, &stats) {
+            for sink in &mut sinks {
+                sink.write(line, &stats);
+                sink.flush(&stats);
+            }
+        }
+        if queue.is_closed() && queue.depth() == 0 {
+            break;
+        }
+        queue.wait(Duration::from_millis(100));
+    }
+    if let Some(line) = loss.final_report(&queue, &stats) {
+        for sink in &mut sinks {
+            sink.write(line, &stats);
+        }
+    }
+    for sink in &mut sinks {
+        sink.flush(&stats);
+    }
+}
+
+/// Once per interval, a record in the output stream itself saying how many
+/// events were dropped since the last one (go-audit's shape, sequence 0, no
+/// messages, and a `raudit` object with the counts).
+struct LossReporter {
+    interval: Duration,
+    last: Instant,
+    reported_queue_drops: u64,
+    line: [u8; 512],
+}
+
+impl LossReporter {
+    fn new(interval: Duration) -> LossReporter {
+        LossReporter {
+            interval,
+            last: Instant::now(),
+            reported_queue_drops: 0,
+            line: [0; 512],
+        }
+    }
+
+    fn due(&mut self, queue: &Queue, stats: &Stats) -> Option<&[u8]> {
+        if self.last.elapsed() < self.interval {
+            return None;
+        }
+        self.final_report(queue, stats)
+    }
+
+    fn final_report(&mut self, queue: &Queue, stats: &Stats) -> Option<&[u8]> {
+        self.last = Instant::now();
+        let drops = queue.dropped();
+        let new_drops = drops.saturating_sub(self.reported_queue_drops);
+        if new_drops == 0 {
+            return None;
+        }
+        self.reported_queue_drops = drops;
+        stats.queue_drops.set(drops);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut cursor = io::Cursor::new(&mut self.line[..]);
+        let written = writeln!(
+            cursor,
+            "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"loss\",\"queue_drops\":{new_drops},\"queue_drops_total\":{drops}}}}}",
+            now.as_secs(),
+            now.subsec_millis()
+        );
+        let len = cursor.position() as usize;
+        written.ok()?;
+        self.line.get(..len)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,247 @@
+//! The hand-off between the receive thread and the output thread: a pool of
+//! event buffers allocated once at start, and two `crossbeam-queue`
+//! `ArrayQueue`s of the same capacity (free buffers, filled buffers).
+//!
+//! The receive thread takes a free buffer, encodes an event into it and
+//! submits it; the output thread writes it and recycles it. Because every
+//! buffer is in exactly one place (free queue, a thread's hands, filled
+//! queue) and both queues hold all of them, a push never finds its queue
+//! full. No call here allocates after [`Queue::new`].
+//!
+//! When the pool is empty the [`Policy::Drop`] default hands back `None`
+//! and counts the drop; [`Policy::Block`] waits for the output thread
+//! (until shutdown, when it falls back to dropping).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::thread::Thread;
+use std::time::Duration;
+
+use crossbeam_queue::ArrayQueue;
+
+/// What the receive thread does when no free buffer is left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Policy {
+    /// Drop the event and count it (the receive thread never waits).
+    #[default]
+    Drop,
+    /// Wait for the output thread to free a buffer.
+    Block,
+}
+
+/// One pooled buffer: an encoded event line (JSON and `\n`).
+#[derive(Debug)]
+pub struct EventBuffer {
+    bytes: Box<[u8]>,
+    len: usize,
+}
+
+impl EventBuffer {
+    /// The whole buffer, to encode into.
+    pub fn space(&mut self) -> &mut [u8] {
+        &mut self.bytes
+    }
+
+    /// Marks the first `len` bytes as the line (clamped to the capacity).
+    pub fn set_len(&mut self, len: usize) {
+        self.len = len.min(self.bytes.len());
+    }
+
+    /// The filled part.
+    pub fn line(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// Pool + hand-off queue, shared by the receive and output threads.
+#[derive(Debug)]
+pub struct Queue {
+    free: ArrayQueue<EventBuffer>,
+    filled: ArrayQueue<EventBuffer>,
+    policy: Policy,
+    closed: AtomicBool,
+    consumer: OnceLock<Thread>,
+    producer: OnceLock<Thread>,
+    dropped: AtomicU64,
+    lost_buffers: AtomicU64,
+}
+
+impl Queue {
+    /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
+    /// one of each).
+    pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
+        let buffers = buffers.max(1);
+        let free = ArrayQueue::new(buffers);
+        for _ in 0..buffers {
+            let buffer = EventBuffer {
+                bytes: vec![0; buffer_size.max(1)].into_boxed_slice(),
+                len: 0,
+            };
+            // Cannot fail: exactly `buffers` pushes into a queue of that size.
+            let _ = free.push(buffer);
+        }
+        Arc::new(Queue {
+            free,
+            filled: ArrayQueue::new(buffers),
+            policy,
+            closed: AtomicBool::new(false),
+            consumer: OnceLock::new(),
+            producer: OnceLock::new(),
+            dropped: AtomicU64::new(0),
+            lost_buffers: AtomicU64::new(0),
+        })
+    }
+
+    /// Registers the calling thread as the one to wake on submit.
+    pub fn register_consumer(&self) {
+        let _ = self.consumer.set(std::thread::current());
+    }
+
+    /// Registers the calling thread as the producer (woken on recycle when
+    /// it waits under [`Policy::Block`]).
+    pub fn register_producer(&self) {
+        let _ = self.producer.set(std::thread::current());
+    }
+
+    /// A free buffer, or `None` when the pool is empty and the event must be
+    /// dropped (already counted). `give_up` is asked while blocking.
+    pub fn take_free(&self, give_up: impl Fn() -> bool) -> Option<EventBuffer> {
+        if let Some(buffer) = self.free.pop() {
+            return Some(buffer);
+        }
+        if self.policy == Policy::Block {
+            while !give_up() {
+                if let Some(buffer) = self.free.pop() {
+                    return Some(buffer);
+                }
+                std::thread::park_timeout(Duration::from_millis(10));
+            }
+            if let Some(buffer) = self.free.pop() {
+                return Some(buffer);
+            }
+        }
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    /// Hands a filled buffer to the output thread and wakes it.
+    pub fn submit(&self, buffer: EventBuffer) {
+        if self.filled.push(buffer).is_err() {
+            // Unreachable by the invariant above; counted rather than trusted.
+            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+        }
+        if let Some(consumer) = self.consumer.get() {
+            consumer.unpark();
+        }
+    }
+
+    /// Returns a buffer that was taken but not submitted.
+    pub fn give_back(&self, buffer: EventBuffer) {
+        if self.free.push(buffer).is_err() {
+            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The next filled buffer, if any (output thread).
+    pub fn next_filled(&self) -> Option<EventBuffer> {
+        self.filled.pop()
+    }
+
+    /// Returns a written buffer to the pool (output thread).
+    pub fn recycle(&self, mut buffer: EventBuffer) {
+        buffer.len = 0;
+        self.give_back(buffer);
+        if self.policy == Policy::Block {
+            if let Some(producer) = self.producer.get() {
+                producer.unpark();
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for a submit (output thread, when idle).
+    pub fn wait(&self, timeout: Duration) {
+        if self.filled.is_empty() && !self.is_closed() {
+            std::thread::park_timeout(timeout);
+        }
+    }
+
+    /// No more submits will come (receive thread, at shutdown).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::SeqCst);
+        if let Some(consumer) = self.consumer.get() {
+            consumer.unpark();
+        }
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::SeqCst)
+    }
+
+    /// Events dropped because the pool was empty.
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Filled buffers waiting for the output thread.
+    pub fn depth(&self) -> usize {
+        self.filled.len()
+    }
+
+    pub fn capacity(&self) -> usize {
+        self.filled.capacity()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_pool_drops_and_counts() {
+        let queue = Queue::new(2, 16, Policy::Drop);
+        let a = queue.take_free(|| true).unwrap();
+        let b = queue.take_free(|| true).unwrap();
+        assert!(queue.take_free(|| true).is_none());
+        assert_eq!(queue.dropped(), 1);
+        queue.submit(a);
+        queue.give_back(b);
+        let mut filled = queue.next_filled().unwrap();
+        filled.space()[..2].copy_from_slice(b"{}");
+        filled.set_len(2);
+        assert_eq!(filled.line(), b"{}");
+        queue.recycle(filled);
+        assert!(queue.take_free(|| true).is_some());
+        assert!(queue.take_free(|| true).is_some());
+    }
+
+    #[test]
+    fn block_policy_waits_for_recycle() {
+        let queue = Queue::new(1, 16, Policy::Block);
+        queue.register_producer();
+        let held = queue.take_free(|| true).unwrap();
+        queue.submit(held);
+        let consumer = {
+            let queue = Arc::clone(&queue);
+            std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(30));
+                let buffer = queue.next_filled().unwrap();
+                queue.recycle(buffer);
+            })
+        };
+        assert!(queue.take_free(|| false).is_some());
+        assert_eq!(queue.dropped(), 0);
+        consumer.join().unwrap();
+    }
+
+    #[test]
+    fn block_policy_gives_up_on_shutdown() {
+        let queue = Queue::new(1, 16, Policy::Block);
+        let _held = queue.take_free(|| true).unwrap();
+        assert!(queue.take_free(|| true).is_none());
+        assert_eq!(queue.dropped(), 1);
+    }
+}

@@ -1,0 +1,230 @@
+//! Counters of everything raudit receives, writes and loses, shared by the
+//! threads as atomics, and the report made from them: one line on stderr
+//! every interval and at exit, and (if configured) a JSON `stats` file
+//! replaced atomically. Loss is never silent: every way an event can go
+//! missing has a counter here.
+
+use std::fmt::{self, Write as _};
+use std::io;
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A monotonically increasing counter.
+#[derive(Debug, Default)]
+pub struct Counter(AtomicU64);
+
+impl Counter {
+    pub fn add(&self, n: u64) {
+        self.0.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn set(&self, n: u64) {
+        self.0.store(n, Ordering::Relaxed);
+    }
+
+    pub fn get(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+/// Counters of one output.
+#[derive(Debug, Default)]
+pub struct OutputCounters {
+    pub name: String,
+    pub events: Counter,
+    pub bytes: Counter,
+    /// Events given up on after every attempt failed.
+    pub errors: Counter,
+    /// Failed attempts that were retried.
+    pub retries: Counter,
+    pub reopens: Counter,
+}
+
+/// All counters of one daemon run.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Audit records accepted from the kernel.
+    pub records: Counter,
+    /// Netlink frames that were not records (ACK, NLMSG_ERROR, DONE, replies).
+    pub control_frames: Counter,
+    /// Datagrams or records that could not be parsed.
+    pub malformed: Counter,
+    /// Receives that failed with ENOBUFS (the kernel dropped datagrams).
+    pub enobufs: Counter,
+    /// Datagrams longer than the receive buffer (`MSG_TRUNC`).
+    pub truncated_receives: Counter,
+    /// Events completed by the assembler.
+    pub events: Counter,
+    pub missed_serials: Counter,
+    pub late_serials: Counter,
+    /// Events completed early because the assembler was full.
+    pub evicted: Counter,
+    /// Events cut short by the assembler (arena) or the encoder (buffer).
+    pub truncated_events: Counter,
+    /// Events dropped because no free buffer was left.
+    pub queue_drops: Counter,
+    /// Events dropped by the config's `filters`.
+    pub filter_drops: Counter,
+    /// Kernel `lost` when raudit started and now.
+    pub kernel_lost_start: Counter,
+    pub kernel_lost: Counter,
+    /// Kernel `backlog` at the last poll.
+    pub kernel_backlog: Counter,
+    pub outputs: Vec<OutputCounters>,
+}
+
+impl Stats {
+    /// Counters for these outputs, in this order.
+    pub fn new(output_names: &[&str]) -> Stats {
+        Stats {
+            outputs: output_names
+                .iter()
+                .map(|name| OutputCounters {
+                    name: (*name).to_owned(),
+                    ..OutputCounters::default()
+                })
+                .collect(),
+            ..Stats::default()
+        }
+    }
+
+    /// Events written by every output, summed.
+    pub fn output_errors(&self) -> u64 {
+        self.outputs.iter().map(|o| o.errors.get()).sum()
+    }
+
+    /// Kernel `lost` since raudit started.
+    pub fn kernel_lost_delta(&self) -> u64 {
+        self.kernel_lost
+            .get()
+            .wrapping_sub(self.kernel_lost_start.get())
+    }
+
+    /// The report's scalar fields, in report order.
+    fn fields(&self) -> [(&'static str, u64); 15] {
+        [
+            ("records", self.records.get()),
+            ("events", self.events.get()),
+            ("kernel_lost", self.kernel_lost_delta()),
+            ("kernel_backlog", self.kernel_backlog.get()),
+            ("enobufs", self.enobufs.get()),
+            ("truncated_receives", self.truncated_receives.get()),
+            ("missed_serials", self.missed_serials.get()),
+            ("late_serials", self.late_serials.get()),
+            ("evicted", self.evicted.get()),
+            ("truncated_events", self.truncated_events.get()),
+            ("queue_drops", self.queue_drops.get()),
+            ("filter_drops", self.filter_drops.get()),
+            ("output_errors", self.output_errors()),
+            ("malformed", self.malformed.get()),
+            ("control_frames", self.control_frames.get()),
+        ]
+    }
+
+    /// The one-line report: `raudit stats: records=… out.file.events=…`.
+    pub fn line(&self, when: &str) -> String {
+        let mut line = format!("raudit stats ({when}):");
+        for (name, value) in self.fields() {
+            let _ = write!(line, " {name}={value}");
+        }
+        for output in &self.outputs {
+            let name = &output.name;
+            let _ = write!(
+                line,
+                " {name}.events={} {name}.bytes={} {name}.errors={} {name}.retries={} {name}.reopens={}",
+                output.events.get(),
+                output.bytes.get(),
+                output.errors.get(),
+                output.retries.get(),
+                output.reopens.get()
+            );
+        }
+        line
+    }
+
+    /// The report as one JSON object.
+    pub fn json(&self) -> String {
+        let mut json = String::from("{");
+        for (name, value) in self.fields() {
+            let _ = write!(json, "\"{name}\":{value},");
+        }
+        json.push_str("\"outputs\":{");
+        for (i, output) in self.outputs.iter().enumerate() {
+            if i > 0 {
+                json.push(',');
+            }
+            let _ = write!(
+                json,
+                "\"{}\":{{\"events\":{},\"bytes\":{},\"errors\":{},\"retries\":{},\"reopens\":{}}}",
+                JsonKey(&output.name),
+                output.events.get(),
+                output.bytes.get(),
+                output.errors.get(),
+                output.retries.get(),
+                output.reopens.get()
+            );
+        }
+        json.push_str("}}\n");
+        json
+    }
+
+    /// Writes the JSON report to `path` (through a temporary file and a
+    /// rename, so readers never see half a report).
+    pub fn write_file(&self, path: &Path) -> io::Result<()> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, self.json())?;
+        std::fs::rename(&tmp, path)
+    }
+}
+
+/// An output name as a JSON string body (names are ours, but be safe).
+struct JsonKey<'a>(&'a str);
+
+impl fmt::Display for JsonKey<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '"' | '\\' => write!(f, "\\{c}")?,
+                c if c.is_control() => write!(f, "\\u{:04x}", c as u32)?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_names_every_loss_counter_and_output() {
+        let stats = Stats::new(&["file", "stdout"]);
+        stats.records.add(3);
+        stats.kernel_lost_start.set(10);
+        stats.kernel_lost.set(14);
+        stats.outputs[0].errors.add(2);
+        let line = stats.line("interval");
+        for key in [
+            "records=3",
+            "kernel_lost=4",
+            "enobufs=0",
+            "truncated_receives=0",
+            "missed_serials=0",
+            "late_serials=0",
+            "evicted=0",
+            "truncated_events=0",
+            "queue_drops=0",
+            "filter_drops=0",
+            "output_errors=2",
+            "file.errors=2",
+            "stdout.bytes=0",
+        ] {
+            assert!(line.contains(key), "{key} missing from {line}");
+        }
+        let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
+        assert_eq!(json["kernel_lost"], 4);
+        assert_eq!(json["outputs"]["file"]["errors"], 2);
+    }
+}

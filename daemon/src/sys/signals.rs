@@ -1,0 +1,61 @@
+//! Signal handlers that only set flags: `SIGTERM`/`SIGINT` ask for shutdown,
+//! `SIGHUP`/`SIGUSR1` ask the outputs to reopen their files. Installed with
+//! `sigaction` *without* `SA_RESTART`, so a blocking `recvmmsg` returns
+//! `EINTR` and the receive loop looks at the flags at once.
+//!
+//! The handlers touch nothing but atomics (async-signal-safe).
+
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static SHUTDOWN: AtomicBool = AtomicBool::new(false);
+static REOPEN: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(signal: libc::c_int) {
+    match signal {
+        libc::SIGTERM | libc::SIGINT => SHUTDOWN.store(true, Ordering::SeqCst),
+        libc::SIGHUP | libc::SIGUSR1 => REOPEN.store(true, Ordering::SeqCst),
+        _ => {}
+    }
+}
+
+/// Installs the flag-setting handlers for SIGTERM, SIGINT, SIGHUP, SIGUSR1.
+pub fn install() -> io::Result<()> {
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGUSR1] {
+        // SAFETY: sigaction is plain old data; all-zero is a valid value
+        // (empty mask, no flags) before we fill in the handler.
+        let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+        action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = 0; // no SA_RESTART: blocking calls return EINTR
+                             // SAFETY: `action.sa_mask` is a valid sigset_t owned by us.
+        unsafe { libc::sigemptyset(&mut action.sa_mask) };
+        // SAFETY: `action` is fully initialised and outlives the call; the
+        // handler only stores to atomics, which is async-signal-safe; a null
+        // old-action pointer is allowed.
+        let rc = unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+        if rc < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+/// True once SIGTERM or SIGINT arrived (stays true).
+pub fn shutdown_requested() -> bool {
+    SHUTDOWN.load(Ordering::SeqCst)
+}
+
+/// Asks for shutdown from inside the process (tests, fatal setup errors).
+pub fn request_shutdown() {
+    SHUTDOWN.store(true, Ordering::SeqCst);
+}
+
+/// True if SIGHUP or SIGUSR1 arrived since the last call (clears the flag).
+pub fn take_reopen() -> bool {
+    REOPEN.swap(false, Ordering::SeqCst)
+}
+
+/// Asks the outputs to reopen (as SIGHUP would).
+pub fn request_reopen() {
+    REOPEN.store(true, Ordering::SeqCst);
+}
