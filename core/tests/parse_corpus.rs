@@ -7,6 +7,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use raudit_core::record::{Fields, Record};
+use raudit_core::wire::netlink::{Frames, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
+use raudit_core::wire::MessageType;
 
 const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus");
 
@@ -82,4 +84,43 @@ fn log_lines_parse() {
         ok * 100 >= total * 99,
         "only {ok}/{total} corpus log lines parse"
     );
+}
+
+#[test]
+fn netlink_captures_parse() {
+    let Some(root) = corpus() else { return };
+    let mut captures = Vec::new();
+    files(&root, "netlink", &mut captures);
+    captures.sort();
+    let (mut frames, mut records) = (0usize, 0usize);
+    for path in &captures {
+        let data = fs::read(path).expect("readable corpus file");
+        let (mut file_frames, mut file_records) = (0usize, 0usize);
+        for frame in Frames::new(&data) {
+            let msg = frame.unwrap_or_else(|e| panic!("{}: {e:?}", path.display()));
+            file_frames += 1;
+            // Payloads lie inside the buffer.
+            let start = msg.payload.as_ptr() as usize - data.as_ptr() as usize;
+            assert!(start + msg.payload.len() <= data.len());
+            if matches!(msg.msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE) || msg.msg_type < 1000
+            {
+                continue;
+            }
+            let r = Record::from_kernel(MessageType(msg.msg_type), msg.payload)
+                .unwrap_or_else(|e| panic!("{e:?}: {}", String::from_utf8_lossy(msg.payload)));
+            assert!(!r.body.ends_with(b"\0") && !r.body.ends_with(b"\n"));
+            Fields::new(r.body).for_each(drop);
+            file_records += 1;
+        }
+        println!(
+            "{}: {file_records} records in {file_frames} frames",
+            path.display()
+        );
+        frames += file_frames;
+        records += file_records;
+    }
+    println!("netlink: {records} records in {frames} frames");
+    if !captures.is_empty() {
+        assert!(records > 2000, "capture unexpectedly small: {records}");
+    }
 }
