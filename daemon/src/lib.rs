@@ -5,5 +5,6 @@
 #![deny(unsafe_code)]
 
 pub mod commands;
+pub mod netlink;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -5,3 +5,4 @@
 //! the daemon is `#![deny(unsafe_code)]`.
 
 pub mod netlink;
+pub mod poll;
