@@ -2,6 +2,7 @@
 
 extern crate std;
 use std::string::String;
+use std::vec;
 use std::vec::Vec;
 
 use super::*;
@@ -120,7 +121,7 @@ fn invalid_utf8_and_control_bytes_stay_valid_json() {
 
 #[test]
 fn oversized_event_is_cut_at_a_message_and_marked() {
-    let long: Vec<u8> = std::iter::repeat(b'x').take(600).collect();
+    let long: Vec<u8> = vec![b'x'; 600];
     let records = [
         (1300, &b"syscall=59 uid=0"[..]),
         (1309, &long[..]),
