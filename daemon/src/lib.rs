@@ -12,6 +12,7 @@
 
 pub mod commands;
 pub mod enrich;
+pub mod netlink;
 pub mod output;
 pub mod queue;
 pub mod signals;

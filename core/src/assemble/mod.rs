@@ -1,1 +1,398 @@
-//! Assembler (to be written).
+//! Event assembly: records in, completed events out, in fixed storage.
+//!
+//! In-flight events live in a caller-provided table of [`EventSlot`]s, kept
+//! in a list in creation order (so the oldest event, which is also the one
+//! with the earliest deadline, is found at once); their records are copied
+//! once into a [`store`] ring. An event completes:
+//! - on its EOE record (1320);
+//! - at once, without being stored, when its type is a user-space message
+//!   (1005, 1100–1299, 2100–2999: one record each, no EOE);
+//! - when its deadline (first record + `timeout`, go-audit's 2 s) passes,
+//!   checked on every push and by [`Assembler::poll`] when no record comes;
+//! - oldest first when the event table, the record ring or the arena is
+//!   full ([`Completion::Evicted`]), and at [`Assembler::flush`].
+//!
+//! Records whose type is outside `type_min..=type_max` (go-audit's
+//! `events.min/max`) are counted and dropped, except EOE, which always ends
+//! its event. Serial gaps are tracked by [`serials::SerialTracker`]. Every
+//! early completion, eviction and dropped record is counted in [`Counters`].
+
+mod event;
+pub mod serials;
+mod store;
+
+pub use event::{Completion, Event, EventRecord, Records};
+pub use store::RecordSlot;
+
+use crate::record::{Record, Timestamp};
+use crate::time::{Duration, Instant};
+use crate::wire::MessageType;
+use serials::SerialTracker;
+use store::{Full, Store, NONE};
+
+/// How events are assembled (go-audit's defaults).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// How long after its first record an event without EOE completes.
+    pub timeout: Duration,
+    /// Smallest record type kept (go-audit `events.min`).
+    pub type_min: u16,
+    /// Largest record type kept (go-audit `events.max`).
+    pub type_max: u16,
+    /// Track serial gaps (go-audit `message_tracking.enabled`).
+    pub track_serials: bool,
+    /// Serials further behind than this are missed (`max_out_of_order`).
+    pub max_out_of_order: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            timeout: Duration::from_secs(2),
+            type_min: 1300,
+            type_max: 1399,
+            track_serials: true,
+            max_out_of_order: 500,
+        }
+    }
+}
+
+/// What the assembler has seen and done; all counts since creation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Records pushed.
+    pub records: u64,
+    /// Records dropped for a type outside `type_min..=type_max`.
+    pub filtered_type: u64,
+    /// Events completed (all reasons).
+    pub events: u64,
+    pub end_of_event: u64,
+    pub standalone: u64,
+    pub timed_out: u64,
+    /// Events completed early because storage was full.
+    pub evicted: u64,
+    pub flushed: u64,
+    /// Events emitted with records missing (a record larger than the arena).
+    pub truncated_events: u64,
+    /// Records that could not be stored.
+    pub dropped_records: u64,
+    /// EOE records whose event was not in flight.
+    pub orphan_eoe: u64,
+    pub missed_serials: u64,
+    pub late_serials: u64,
+    pub worst_lag: u64,
+    pub late_after_missed: u64,
+}
+
+/// One in-flight event in the table.
+#[derive(Clone, Copy, Debug)]
+pub struct EventSlot {
+    serial: u32,
+    timestamp: Timestamp,
+    deadline: Instant,
+    first: u32,
+    last: u32,
+    count: u32,
+    dropped: u32,
+    /// Creation-order list (active) or free list (`next` only).
+    prev: u32,
+    next: u32,
+}
+
+impl Default for EventSlot {
+    fn default() -> EventSlot {
+        EventSlot {
+            serial: 0,
+            timestamp: Timestamp::default(),
+            deadline: Instant(0),
+            first: NONE,
+            last: NONE,
+            count: 0,
+            dropped: 0,
+            prev: NONE,
+            next: NONE,
+        }
+    }
+}
+
+/// Groups records into events over caller-provided storage: `E` the event
+/// table, `R` the record ring, `A` the byte arena (any of arrays, slices,
+/// boxed slices). Capacities are the storage lengths.
+pub struct Assembler<E, R, A> {
+    settings: Settings,
+    events: E,
+    store: Store<R, A>,
+    oldest: u32,
+    newest: u32,
+    free: u32,
+    in_flight: usize,
+    now: Instant,
+    serials: SerialTracker,
+    counters: Counters,
+}
+
+impl<E, R, A> Assembler<E, R, A>
+where
+    E: AsRef<[EventSlot]> + AsMut<[EventSlot]>,
+    R: AsRef<[RecordSlot]> + AsMut<[RecordSlot]>,
+    A: AsRef<[u8]> + AsMut<[u8]>,
+{
+    pub fn new(settings: Settings, mut events: E, records: R, arena: A) -> Self {
+        let table = events.as_mut();
+        let count = table.len().min(NONE as usize);
+        for (index, slot) in table.iter_mut().enumerate() {
+            *slot = EventSlot::default();
+            slot.next = if index + 1 < count {
+                index as u32 + 1
+            } else {
+                NONE
+            };
+        }
+        Assembler {
+            settings,
+            events,
+            store: Store::new(records, arena),
+            oldest: NONE,
+            newest: NONE,
+            free: if count > 0 { 0 } else { NONE },
+            in_flight: 0,
+            now: Instant(0),
+            serials: SerialTracker::new(settings.max_out_of_order),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Counters so far, serial tracking included.
+    pub fn counters(&self) -> Counters {
+        let serials = self.serials.counts();
+        Counters {
+            missed_serials: serials.missed,
+            late_serials: serials.late,
+            worst_lag: serials.worst_lag,
+            late_after_missed: serials.late_after_missed,
+            ..self.counters
+        }
+    }
+
+    /// Events currently in flight.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+    }
+
+    /// When the oldest in-flight event times out, if any is in flight.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.slot(self.oldest).map(|slot| slot.deadline)
+    }
+
+    /// Takes one record at time `now`; calls `emit` for each event this
+    /// completes (its own, evicted ones, timed-out ones).
+    pub fn push(&mut self, record: &Record<'_>, now: Instant, emit: &mut impl FnMut(&Event<'_>)) {
+        self.now = self.now.max(now);
+        self.counters.records += 1;
+        if self.settings.track_serials {
+            self.serials.observe(record.serial);
+        }
+        let msg_type = record.msg_type;
+        if msg_type == MessageType::EOE {
+            match self.find(record.serial) {
+                Some(slot) => self.complete(slot, Completion::EndOfEvent, emit),
+                None => self.counters.orphan_eoe += 1,
+            }
+        } else if msg_type.0 < self.settings.type_min || msg_type.0 > self.settings.type_max {
+            self.counters.filtered_type += 1;
+        } else if msg_type.is_user_space() {
+            let single = EventRecord {
+                msg_type,
+                body: record.body,
+            };
+            let event = Event::single(
+                record.serial,
+                record.timestamp,
+                single,
+                Completion::Standalone,
+            );
+            self.counters.events += 1;
+            self.counters.standalone += 1;
+            emit(&event);
+        } else {
+            let slot = match self.find(record.serial) {
+                Some(slot) => slot,
+                None => self.open(record.serial, record.timestamp, emit),
+            };
+            self.append(slot, record, emit);
+        }
+        self.poll(now, emit);
+    }
+
+    /// Completes every event whose deadline is at or before `now`.
+    pub fn poll(&mut self, now: Instant, emit: &mut impl FnMut(&Event<'_>)) {
+        self.now = self.now.max(now);
+        while let Some(slot) = self.slot(self.oldest) {
+            if slot.deadline > self.now {
+                break;
+            }
+            self.complete(self.oldest, Completion::Timeout, emit);
+        }
+    }
+
+    /// Completes every in-flight event (end of input, shutdown); serials
+    /// still pending count as missed.
+    pub fn flush(&mut self, emit: &mut impl FnMut(&Event<'_>)) {
+        while self.oldest != NONE {
+            self.complete(self.oldest, Completion::Flushed, emit);
+        }
+        if self.settings.track_serials {
+            self.serials.finish();
+        }
+    }
+
+    fn slot(&self, index: u32) -> Option<&EventSlot> {
+        self.events.as_ref().get(index as usize)
+    }
+
+    fn slot_mut(&mut self, index: u32) -> Option<&mut EventSlot> {
+        self.events.as_mut().get_mut(index as usize)
+    }
+
+    /// The in-flight event with `serial`, searching newest first.
+    fn find(&self, serial: u32) -> Option<u32> {
+        let mut index = self.newest;
+        while let Some(slot) = self.slot(index) {
+            if slot.serial == serial {
+                return Some(index);
+            }
+            index = slot.prev;
+        }
+        None
+    }
+
+    /// Takes a free slot for a new event (evicting the oldest if none is
+    /// free) and links it as the newest.
+    fn open(
+        &mut self,
+        serial: u32,
+        timestamp: Timestamp,
+        emit: &mut impl FnMut(&Event<'_>),
+    ) -> u32 {
+        if self.free == NONE && self.oldest != NONE {
+            self.complete(self.oldest, Completion::Evicted, emit);
+        }
+        let index = self.free;
+        let deadline = self.now.after(self.settings.timeout);
+        let newest = self.newest;
+        let Some(slot) = self.slot_mut(index) else {
+            return NONE; // zero-capacity table: records are dropped below
+        };
+        let next_free = slot.next;
+        *slot = EventSlot {
+            serial,
+            timestamp,
+            deadline,
+            prev: newest,
+            ..EventSlot::default()
+        };
+        self.free = next_free;
+        if let Some(previous) = self.slot_mut(newest) {
+            previous.next = index;
+        } else {
+            self.oldest = index;
+        }
+        self.newest = index;
+        self.in_flight += 1;
+        index
+    }
+
+    /// Stores `record` in event `slot`, evicting oldest-first for room.
+    fn append(&mut self, mut slot: u32, record: &Record<'_>, emit: &mut impl FnMut(&Event<'_>)) {
+        // Each eviction frees at least one record, so this ends within the
+        // ring's capacity; the bound is a guard, not a limit in practice.
+        for _ in 0..=self.store.slot_capacity() + 1 {
+            if self.slot(slot).is_none() {
+                break;
+            }
+            match self.store.alloc(slot, record.msg_type.0, record.body) {
+                Ok(stored) => {
+                    let last = self.slot(slot).map_or(NONE, |s| s.last);
+                    if last == NONE {
+                        if let Some(s) = self.slot_mut(slot) {
+                            s.first = stored;
+                        }
+                    } else {
+                        self.store.link(last, stored);
+                    }
+                    if let Some(s) = self.slot_mut(slot) {
+                        s.last = stored;
+                        s.count += 1;
+                    }
+                    return;
+                }
+                Err(Full::Evict(owner)) => {
+                    self.complete(owner, Completion::Evicted, emit);
+                    if owner == slot {
+                        // Our own event held the oldest record: what we had
+                        // went out; the rest of it continues as a new event.
+                        slot = self.open(record.serial, record.timestamp, emit);
+                    }
+                }
+                Err(Full::TooLarge) => break,
+            }
+        }
+        self.counters.dropped_records += 1;
+        if let Some(s) = self.slot_mut(slot) {
+            s.dropped += 1;
+        }
+    }
+
+    /// Emits event `index` and returns its storage.
+    fn complete(&mut self, index: u32, completion: Completion, emit: &mut impl FnMut(&Event<'_>)) {
+        let Some(&slot) = self.slot(index) else {
+            return;
+        };
+        let event = Event::stored(
+            slot.serial,
+            slot.timestamp,
+            completion,
+            (slot.first, slot.count, slot.dropped),
+            &self.store,
+        );
+        emit(&event);
+        let c = &mut self.counters;
+        c.events += 1;
+        match completion {
+            Completion::EndOfEvent => c.end_of_event += 1,
+            Completion::Standalone => c.standalone += 1,
+            Completion::Timeout => c.timed_out += 1,
+            Completion::Evicted => c.evicted += 1,
+            Completion::Flushed => c.flushed += 1,
+        }
+        if slot.dropped > 0 {
+            c.truncated_events += 1;
+        }
+        self.store.release_chain(slot.first);
+        // Unlink from the creation-order list, then onto the free list.
+        match self.slot_mut(slot.prev) {
+            Some(prev) => prev.next = slot.next,
+            None => self.oldest = slot.next,
+        }
+        match self.slot_mut(slot.next) {
+            Some(next) => next.prev = slot.prev,
+            None => self.newest = slot.prev,
+        }
+        let free = self.free;
+        if let Some(s) = self.slot_mut(index) {
+            *s = EventSlot {
+                next: free,
+                ..EventSlot::default()
+            };
+        }
+        self.free = index;
+        self.in_flight = self.in_flight.saturating_sub(1);
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -6,5 +6,6 @@
 
 pub mod netlink;
 pub mod passwd;
+pub mod poll;
 pub mod process;
 pub mod signals;

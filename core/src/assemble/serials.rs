@@ -1,0 +1,197 @@
+//! Serial-gap tracking, go-audit's `message_tracking` without its map: a
+//! fixed bitmap window of serials not yet seen below the highest serial.
+//!
+//! A serial is *missed* once it is more than `max_out_of_order` behind the
+//! newest serial (go-audit's rule), or still pending when the stream ends
+//! (go-libaudit's rule). A pending serial that arrives is *late*; the worst
+//! lag is kept. Serials wrap at 2^32: distances are taken modulo 2^32 and
+//! read as signed, so `4294967295` is followed by `0`.
+
+/// Largest `max_out_of_order` the window holds; larger settings are clamped.
+pub const WINDOW: u32 = 4096;
+const WORDS: usize = (WINDOW / 64) as usize;
+
+/// Counts of what serial tracking saw.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SerialCounts {
+    /// Serials never seen (presumed lost by the kernel or the socket).
+    pub missed: u64,
+    /// Serials that arrived after a newer one, within the window.
+    pub late: u64,
+    /// Largest distance, in serials, of a late arrival behind the newest.
+    pub worst_lag: u64,
+    /// Serials that arrived after being counted missed (too far behind).
+    pub late_after_missed: u64,
+}
+
+/// The window of pending serials behind the newest one seen.
+#[derive(Clone, Debug)]
+pub struct SerialTracker {
+    newest: Option<u32>,
+    max_out_of_order: u32,
+    pending: [u64; WORDS],
+    counts: SerialCounts,
+}
+
+impl SerialTracker {
+    pub fn new(max_out_of_order: u32) -> SerialTracker {
+        SerialTracker {
+            newest: None,
+            max_out_of_order: max_out_of_order.clamp(1, WINDOW - 1),
+            pending: [0; WORDS],
+            counts: SerialCounts::default(),
+        }
+    }
+
+    pub fn counts(&self) -> SerialCounts {
+        self.counts
+    }
+
+    /// Notes that a record with `serial` arrived.
+    pub fn observe(&mut self, serial: u32) {
+        let Some(newest) = self.newest else {
+            self.newest = Some(serial);
+            return;
+        };
+        // Signed distance modulo 2^32: positive means newer.
+        let distance = serial.wrapping_sub(newest) as i32;
+        if distance > 0 {
+            self.advance(newest, serial, distance as u32);
+            self.newest = Some(serial);
+        } else if distance < 0 {
+            let lag = distance.unsigned_abs();
+            if lag <= self.max_out_of_order && self.take(serial) {
+                self.counts.late += 1;
+                self.counts.worst_lag = self.counts.worst_lag.max(u64::from(lag));
+            } else if lag > self.max_out_of_order {
+                self.counts.late_after_missed += 1;
+            }
+        }
+    }
+
+    /// End of stream: every serial still pending is missed.
+    pub fn finish(&mut self) {
+        let pending: u32 = self.pending.iter().map(|w| w.count_ones()).sum();
+        self.counts.missed += u64::from(pending);
+        self.pending = [0; WORDS];
+    }
+
+    fn advance(&mut self, newest: u32, serial: u32, distance: u32) {
+        let window = self.max_out_of_order;
+        if distance > window {
+            // Everything pending falls out of the window, and so does the
+            // part of the gap that is already too far behind `serial`.
+            self.finish();
+            let gap = distance - 1;
+            let kept = gap.min(window);
+            self.counts.missed += u64::from(gap - kept);
+            for back in 1..=kept {
+                self.set(serial.wrapping_sub(back));
+            }
+            return;
+        }
+        for step in 1..=distance {
+            let next = newest.wrapping_add(step);
+            // After reaching `next`, the window is [next - window, next - 1].
+            let leaving = next.wrapping_sub(window).wrapping_sub(1);
+            if self.take(leaving) {
+                self.counts.missed += 1;
+            }
+            if next != serial {
+                self.set(next);
+            }
+        }
+    }
+
+    fn set(&mut self, serial: u32) {
+        let bit = serial % WINDOW;
+        if let Some(word) = self.pending.get_mut((bit / 64) as usize) {
+            *word |= 1 << (bit % 64);
+        }
+    }
+
+    /// Clears `serial`'s pending bit, telling whether it was set.
+    fn take(&mut self, serial: u32) -> bool {
+        let bit = serial % WINDOW;
+        match self.pending.get_mut((bit / 64) as usize) {
+            Some(word) => {
+                let mask = 1u64 << (bit % 64);
+                let was = *word & mask != 0;
+                *word &= !mask;
+                was
+            }
+            None => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(serials: &[u32], max: u32) -> SerialCounts {
+        let mut t = SerialTracker::new(max);
+        for &s in serials {
+            t.observe(s);
+        }
+        t.finish();
+        t.counts()
+    }
+
+    #[test]
+    fn in_order_stream_misses_nothing() {
+        assert_eq!(
+            run(&[58, 58, 59, 60, 60, 61, 62], 500),
+            SerialCounts::default()
+        );
+    }
+
+    #[test]
+    fn gap_is_missed_at_end_of_stream() {
+        let c = run(&[49, 49, 59, 60, 61, 62], 500);
+        assert_eq!(c.missed, 9);
+        assert_eq!(c.late, 0);
+    }
+
+    #[test]
+    fn late_arrival_is_counted_with_its_lag() {
+        let c = run(&[10, 13, 11, 12], 500);
+        assert_eq!(c.missed, 0);
+        assert_eq!(c.late, 2);
+        assert_eq!(c.worst_lag, 2);
+    }
+
+    #[test]
+    fn serial_too_far_behind_is_missed_then_late_after_missed() {
+        let mut t = SerialTracker::new(5);
+        t.observe(1);
+        t.observe(3); // 2 pending
+        t.observe(8); // 8 - 2 > 5: 2 is missed
+        assert_eq!(t.counts().missed, 1);
+        t.observe(2);
+        assert_eq!(t.counts().late, 0);
+        assert_eq!(t.counts().late_after_missed, 1);
+    }
+
+    #[test]
+    fn wraps_at_two_to_the_32() {
+        let c = run(&[u32::MAX - 1, u32::MAX, 0, 1, 2], 500);
+        assert_eq!(c, SerialCounts::default());
+        let c = run(&[u32::MAX - 2, 3], 500);
+        assert_eq!(c.missed, 5); // MAX-1, MAX, 0, 1, 2
+    }
+
+    #[test]
+    fn huge_jump_counts_the_whole_gap_once() {
+        let c = run(&[1, 3, 100], 5);
+        // 2 pending, then gap 4..=99 (96 serials): 2 and 4..=94 missed at
+        // once, 95..=99 pending until the end.
+        assert_eq!(c.missed, 1 + 96);
+    }
+
+    #[test]
+    fn clamps_an_oversized_window() {
+        let t = SerialTracker::new(u32::MAX);
+        assert_eq!(t.max_out_of_order, WINDOW - 1);
+    }
+}

@@ -1,0 +1,271 @@
+//! Unit tests of the assembler with tiny capacities.
+
+use super::*;
+
+extern crate std;
+use std::vec::Vec;
+
+type Tiny<const EV: usize, const RC: usize, const AR: usize> =
+    Assembler<[EventSlot; EV], [RecordSlot; RC], [u8; AR]>;
+
+fn tiny<const EV: usize, const RC: usize, const AR: usize>(settings: Settings) -> Tiny<EV, RC, AR> {
+    Assembler::new(
+        settings,
+        [EventSlot::default(); EV],
+        [RecordSlot::default(); RC],
+        [0; AR],
+    )
+}
+
+fn rec(msg_type: u16, serial: u32, body: &'static [u8]) -> Record<'static> {
+    Record {
+        msg_type: MessageType(msg_type),
+        timestamp: Timestamp {
+            seconds: 1_700_000_000,
+            millis: 5,
+        },
+        serial,
+        body,
+        node: None,
+        enriched: None,
+    }
+}
+
+/// (serial, completion, [(type, body)]) of each emitted event.
+type Seen = Vec<(u32, Completion, Vec<(u16, Vec<u8>)>)>;
+
+fn collect(seen: &mut Seen) -> impl FnMut(&Event<'_>) + '_ {
+    move |e: &Event<'_>| {
+        let records = e
+            .records()
+            .map(|r| (r.msg_type.0, r.body.to_vec()))
+            .collect();
+        seen.push((e.serial(), e.completion(), records));
+    }
+}
+
+#[test]
+fn eoe_completes_the_event_with_its_records_in_order() {
+    let mut a = tiny::<4, 8, 256>(Settings::default());
+    let mut seen = Seen::new();
+    let now = Instant(1000);
+    a.push(
+        &rec(1300, 7, b"arch=c000003e syscall=59"),
+        now,
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1309, 7, b"argc=1 a0=\"ls\""),
+        now,
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1327, 7, b"proctitle=6C73"),
+        now,
+        &mut collect(&mut seen),
+    );
+    assert!(seen.is_empty());
+    assert_eq!(a.next_deadline(), Some(Instant(3000)));
+    a.push(&rec(1320, 7, b""), now, &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    let (serial, completion, records) = &seen[0];
+    assert_eq!((*serial, *completion), (7, Completion::EndOfEvent));
+    let types: Vec<u16> = records.iter().map(|r| r.0).collect();
+    assert_eq!(types, [1300, 1309, 1327]);
+    assert_eq!(records[1].1, b"argc=1 a0=\"ls\"");
+    assert_eq!(a.in_flight(), 0);
+    assert_eq!(a.next_deadline(), None);
+    assert_eq!(a.counters().end_of_event, 1);
+}
+
+#[test]
+fn syscall_is_found_as_go_audit_finds_it() {
+    let mut a = tiny::<4, 8, 256>(Settings::default());
+    let mut found = Vec::new();
+    let mut emit = |e: &Event<'_>| found.push(e.syscall().map(<[u8]>::to_vec));
+    a.push(
+        &rec(1300, 1, b"arch=c000003e syscall=59 success=yes"),
+        Instant(0),
+        &mut emit,
+    );
+    a.push(&rec(1320, 1, b""), Instant(0), &mut emit);
+    a.push(
+        &rec(1300, 2, b"arch=c000003e syscall=42"),
+        Instant(0),
+        &mut emit,
+    );
+    a.push(&rec(1320, 2, b""), Instant(0), &mut emit);
+    a.push(&rec(1300, 3, b"syscall=123456"), Instant(0), &mut emit);
+    a.push(&rec(1320, 3, b""), Instant(0), &mut emit);
+    assert_eq!(found, [Some(b"59".to_vec()), Some(b"42".to_vec()), None]);
+}
+
+#[test]
+fn user_space_records_complete_at_once_when_in_range() {
+    let settings = Settings {
+        type_min: 1000,
+        type_max: 2999,
+        ..Settings::default()
+    };
+    let mut a = tiny::<2, 4, 64>(settings);
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1112, 40, b"pid=1 msg='op=login res=success'"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].1, Completion::Standalone);
+    assert_eq!(a.in_flight(), 0);
+}
+
+#[test]
+fn types_outside_the_range_are_counted_and_dropped_but_eoe_always_ends() {
+    let settings = Settings {
+        type_min: 1300,
+        type_max: 1310,
+        ..Settings::default()
+    };
+    let mut a = tiny::<2, 4, 64>(settings);
+    let mut seen = Seen::new();
+    a.push(&rec(1300, 9, b"a"), Instant(0), &mut collect(&mut seen));
+    a.push(&rec(1327, 9, b"p"), Instant(0), &mut collect(&mut seen));
+    a.push(&rec(1112, 10, b"u"), Instant(0), &mut collect(&mut seen));
+    a.push(&rec(1320, 9, b""), Instant(0), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].2.len(), 1);
+    assert_eq!(a.counters().filtered_type, 2);
+}
+
+#[test]
+fn deadline_completes_a_lone_event_without_further_records() {
+    let mut a = tiny::<2, 4, 64>(Settings::default());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1400, 3, b"avc"),
+        Instant(10_000),
+        &mut collect(&mut seen),
+    );
+    a.poll(Instant(11_999), &mut collect(&mut seen));
+    assert!(seen.is_empty());
+    a.poll(Instant(12_000), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 0, "1400 is outside the default range");
+    let settings = Settings {
+        type_max: 1499,
+        ..Settings::default()
+    };
+    let mut a = tiny::<2, 4, 64>(settings);
+    a.push(
+        &rec(1400, 3, b"avc"),
+        Instant(10_000),
+        &mut collect(&mut seen),
+    );
+    a.poll(Instant(12_000), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].1, Completion::Timeout);
+}
+
+#[test]
+fn a_later_record_times_out_older_events_like_go_audit_flush_old() {
+    let mut a = tiny::<4, 8, 256>(Settings::default());
+    let mut seen = Seen::new();
+    a.push(&rec(1300, 1, b"x"), Instant(0), &mut collect(&mut seen));
+    a.push(&rec(1300, 2, b"y"), Instant(2500), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].0, seen[0].1), (1, Completion::Timeout));
+}
+
+#[test]
+fn full_table_evicts_the_oldest_event_first() {
+    let mut a = tiny::<2, 8, 256>(Settings::default());
+    let mut seen = Seen::new();
+    for serial in 1..=3 {
+        a.push(
+            &rec(1300, serial, b"s"),
+            Instant(0),
+            &mut collect(&mut seen),
+        );
+    }
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].0, seen[0].1), (1, Completion::Evicted));
+    assert_eq!(a.counters().evicted, 1);
+    a.flush(&mut collect(&mut seen));
+    let serials: Vec<u32> = seen.iter().map(|s| s.0).collect();
+    assert_eq!(serials, [1, 2, 3]);
+}
+
+#[test]
+fn full_arena_evicts_oldest_and_an_oversized_record_is_counted() {
+    let mut a = tiny::<4, 8, 16>(Settings::default());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1300, 1, b"0123456789"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1300, 2, b"abcdefghij"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert_eq!((seen[0].0, seen[0].1), (1, Completion::Evicted));
+    a.push(
+        &rec(1302, 2, b"this body is far too large"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(&rec(1320, 2, b""), Instant(0), &mut collect(&mut seen));
+    let last = seen.last().unwrap();
+    assert_eq!(last.0, 2);
+    assert_eq!(last.2.len(), 1);
+    assert_eq!(a.counters().dropped_records, 1);
+    assert_eq!(a.counters().truncated_events, 1);
+}
+
+#[test]
+fn event_larger_than_the_arena_goes_out_in_parts_not_lost() {
+    let mut a = tiny::<4, 8, 24>(Settings::default());
+    let mut seen = Seen::new();
+    for _ in 0..5 {
+        a.push(
+            &rec(1309, 5, b"0123456789"),
+            Instant(0),
+            &mut collect(&mut seen),
+        );
+    }
+    a.push(&rec(1320, 5, b""), Instant(0), &mut collect(&mut seen));
+    let total: usize = seen.iter().map(|s| s.2.len()).sum();
+    assert_eq!(total, 5);
+    assert!(seen.iter().all(|s| s.0 == 5));
+    assert_eq!(seen.last().unwrap().1, Completion::EndOfEvent);
+}
+
+#[test]
+fn orphan_eoe_is_counted() {
+    let mut a = tiny::<2, 4, 64>(Settings::default());
+    a.push(&rec(1320, 99, b""), Instant(0), &mut |_: &Event<'_>| {});
+    assert_eq!(a.counters().orphan_eoe, 1);
+}
+
+#[test]
+fn zero_capacity_storage_drops_and_counts_without_panicking() {
+    let mut a: Assembler<[EventSlot; 0], [RecordSlot; 0], [u8; 0]> =
+        Assembler::new(Settings::default(), [], [], []);
+    a.push(&rec(1300, 1, b"x"), Instant(0), &mut |_: &Event<'_>| {});
+    a.push(&rec(1320, 1, b""), Instant(0), &mut |_: &Event<'_>| {});
+    assert_eq!(a.counters().dropped_records, 1);
+}
+
+#[test]
+fn serial_gaps_are_tracked_across_the_stream() {
+    let mut a = tiny::<4, 16, 256>(Settings::default());
+    let mut sink = |_: &Event<'_>| {};
+    for serial in [49, 59, 60, 62, 61] {
+        a.push(&rec(1300, serial, b"x"), Instant(0), &mut sink);
+    }
+    a.flush(&mut sink);
+    let c = a.counters();
+    assert_eq!(c.missed_serials, 9);
+    assert_eq!(c.late_serials, 1);
+    assert_eq!(c.worst_lag, 1);
+}

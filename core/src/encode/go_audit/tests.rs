@@ -1,0 +1,172 @@
+//! Tests of the go-audit encoder: exact output, escaping, truncation.
+
+extern crate std;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+use super::*;
+use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
+use crate::record::{Record, Timestamp};
+use crate::time::Instant;
+
+struct Names;
+
+impl Enrich for Names {
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        match uid {
+            b"0" => Some("root"),
+            b"1000" => Some("alice"),
+            _ => None,
+        }
+    }
+    fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {
+        memchr::memmem::find(body, b"pid=4242").map(|_| "c0ffee")
+    }
+}
+
+/// Assembles `records` (type, body) as one event with serial 42 and
+/// encodes it into a buffer of `size` bytes.
+fn encode(records: &[(u16, &[u8])], size: usize) -> (String, Encoded) {
+    let mut asm: Assembler<[EventSlot; 2], [RecordSlot; 16], [u8; 4096]> = Assembler::new(
+        Settings::default(),
+        [EventSlot::default(); 2],
+        [RecordSlot::default(); 16],
+        [0; 4096],
+    );
+    let mut out = std::vec![0u8; size];
+    let mut result = None;
+    let mut emit = |e: &Event<'_>| {
+        let encoded = go_audit(e, &mut Names, &mut out);
+        result = Some((
+            String::from_utf8(out[..encoded.len].to_vec()).unwrap(),
+            encoded,
+        ));
+    };
+    let ts = Timestamp {
+        seconds: 1_700_000_000,
+        millis: 7,
+    };
+    for &(t, body) in records {
+        let r = Record {
+            msg_type: MessageType(t),
+            timestamp: ts,
+            serial: 42,
+            body,
+            node: None,
+            enriched: None,
+        };
+        asm.push(&r, Instant(0), &mut emit);
+    }
+    let eoe = Record {
+        msg_type: MessageType::EOE,
+        timestamp: ts,
+        serial: 42,
+        body: b"",
+        node: None,
+        enriched: None,
+    };
+    asm.push(&eoe, Instant(0), &mut emit);
+    result.unwrap()
+}
+
+#[test]
+fn writes_go_audits_shape_exactly() {
+    let (json, encoded) = encode(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=59 pid=7 auid=1000 uid=0 euid=0",
+            ),
+            (1309, b"argc=2 a0=\"ls\" a1=\"uid=5\""),
+            (1302, b"item=0 name=\"/bin/ls\" ouid=0"),
+        ],
+        4096,
+    );
+    assert!(!encoded.truncated);
+    assert_eq!(
+        json,
+        "{\"sequence\":42,\"timestamp\":\"1700000000.007\",\"messages\":[\
+         {\"type\":1300,\"data\":\"arch=c000003e syscall=59 pid=7 auid=1000 uid=0 euid=0\"},\
+         {\"type\":1309,\"data\":\"argc=2 a0=\\\"ls\\\" a1=\\\"uid=5\\\"\"},\
+         {\"type\":1302,\"data\":\"item=0 name=\\\"/bin/ls\\\" ouid=0\"}],\
+         \"uid_map\":{\"0\":\"root\",\"1000\":\"alice\"}}"
+    );
+}
+
+#[test]
+fn unknown_uids_map_to_unknown_user_and_containers_are_added() {
+    let (json, _) = encode(
+        &[(1300, b"syscall=59 pid=4242 auid=4294967295 uid=77")],
+        4096,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["uid_map"]["4294967295"], "UNKNOWN_USER");
+    assert_eq!(v["uid_map"]["77"], "UNKNOWN_USER");
+    assert_eq!(v["messages"][0]["containers"]["id"], "c0ffee");
+}
+
+#[test]
+fn invalid_utf8_and_control_bytes_stay_valid_json() {
+    let (json, _) = encode(
+        &[(1300, b"name=\xff\xfe tab=\t nul=\x00 quote=\" back=\\")],
+        4096,
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(
+        v["messages"][0]["data"],
+        "name=\u{fffd}\u{fffd} tab=\t nul=\u{0} quote=\" back=\\"
+    );
+}
+
+#[test]
+fn oversized_event_is_cut_at_a_message_and_marked() {
+    let long: Vec<u8> = vec![b'x'; 600];
+    let records = [
+        (1300, &b"syscall=59 uid=0"[..]),
+        (1309, &long[..]),
+        (1302, &b"name=\"/x\""[..]),
+    ];
+    let (full, _) = encode(&records, 4096);
+    // The marker's room is always kept, so a buffer that fits the whole
+    // event plus the marker never truncates.
+    let enough = full.len() + TRUNCATED.len();
+    for size in [
+        MIN_BUFFER,
+        200,
+        300,
+        500,
+        700,
+        full.len(),
+        enough,
+        enough + 1,
+    ] {
+        let (json, encoded) = encode(&records, size);
+        assert!(json.len() <= size);
+        let v: serde_json::Value =
+            serde_json::from_str(&json).unwrap_or_else(|e| panic!("size {size}: {e}: {json}"));
+        assert_eq!(v["sequence"], 42);
+        assert_eq!(encoded.truncated, size < enough, "size {size}: {json}");
+        if encoded.truncated {
+            assert_eq!(v["truncated"], true);
+            assert!(v["messages"].as_array().unwrap().len() <= 3);
+        } else {
+            assert_eq!(json, full);
+        }
+    }
+}
+
+#[test]
+fn buffer_below_minimum_writes_nothing_and_says_so() {
+    let (json, encoded) = encode(&[(1300, b"x")], MIN_BUFFER - 1);
+    assert_eq!(
+        (json.as_str(), encoded),
+        (
+            "",
+            Encoded {
+                len: 0,
+                truncated: true
+            }
+        )
+    );
+}

@@ -1,0 +1,304 @@
+//! The zero-copy `key=value` iterator over a record body.
+//!
+//! Grammar, as the kernel and user-space writers produce it: fields are
+//! separated by one or more spaces; a value is bare (`a=b`, which includes
+//! the kernel's unquoted hex encoding such as `proctitle=2F62696E`),
+//! double-quoted (`exe="/usr/bin/ls"`), single-quoted (the nested
+//! `msg='op=… res=success'` of user-space records), or one of the markers
+//! `(null)`, `?`, `(none)`. Tokens without `=` (the `avc:  denied  { read }
+//! for` words of AVC records) are yielded with [`Value::Absent`], not
+//! skipped, so nothing in the body is silently lost.
+//!
+//! Guarantees: never panics, every step consumes at least one byte (so the
+//! iterator ends on any input), and every slice borrows the body.
+//! A quote that never closes takes the rest of the body as its value.
+
+use super::hex::{decode_hex, looks_hex, HexError};
+
+/// One `key=value` pair of a body.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Field<'buf> {
+    pub key: &'buf [u8],
+    pub value: Value<'buf>,
+}
+
+/// A field's value, as written (nothing decoded).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Value<'buf> {
+    /// Unquoted text up to the next space. May be hex-encoded: see
+    /// [`Value::looks_hex`] and [`Value::decode_hex`].
+    Bare(&'buf [u8]),
+    /// The text between double quotes, quotes excluded.
+    DoubleQuoted(&'buf [u8]),
+    /// The text between single quotes, quotes excluded; iterate it with
+    /// [`Value::nested`].
+    SingleQuoted(&'buf [u8]),
+    /// `(null)`: e.g. `key=(null)` when a syscall rule has no key.
+    Null,
+    /// `?`: unknown or not applicable (`hostname=?`).
+    Unknown,
+    /// `(none)`: e.g. `tty=(none)`.
+    NoneLiteral,
+    /// A token without `=`: the token is the [`Field::key`].
+    Absent,
+}
+
+impl<'buf> Value<'buf> {
+    /// The value's text without quotes; markers give their literal text
+    /// (`(null)`, `?`, `(none)`), [`Value::Absent`] gives nothing.
+    pub fn text(&self) -> &'buf [u8] {
+        match *self {
+            Value::Bare(t) | Value::DoubleQuoted(t) | Value::SingleQuoted(t) => t,
+            Value::Null => b"(null)",
+            Value::Unknown => b"?",
+            Value::NoneLiteral => b"(none)",
+            Value::Absent => b"",
+        }
+    }
+
+    /// True for the double- and single-quoted forms.
+    pub fn is_quoted(&self) -> bool {
+        matches!(self, Value::DoubleQuoted(_) | Value::SingleQuoted(_))
+    }
+
+    /// The fields inside a single-quoted value (`msg='op=… res=success'`).
+    pub fn nested(&self) -> Option<Fields<'buf>> {
+        match *self {
+            Value::SingleQuoted(t) => Some(Fields::new(t)),
+            _ => None,
+        }
+    }
+
+    /// True when the value is bare, non-empty, of even length and all
+    /// upper-case hex digits, the way the kernel encodes untrusted strings.
+    /// A heuristic: `a1=1234` is both a number and valid hex; which fields
+    /// carry hex depends on the field name (`proctitle`, EXECVE `aN`, …).
+    pub fn looks_hex(&self) -> bool {
+        matches!(self, Value::Bare(t) if looks_hex(t))
+    }
+
+    /// Decodes a bare hex value into `out` and returns the decoded length.
+    /// A value that is not bare decodes as an empty input (0 bytes).
+    pub fn decode_hex(&self, out: &mut [u8]) -> Result<usize, HexError> {
+        match *self {
+            Value::Bare(t) => decode_hex(t, out),
+            _ => Ok(0),
+        }
+    }
+}
+
+/// Iterator over the fields of a body (or of a nested `msg='…'`).
+#[derive(Clone, Debug)]
+pub struct Fields<'buf> {
+    rest: &'buf [u8],
+}
+
+impl<'buf> Fields<'buf> {
+    pub fn new(body: &'buf [u8]) -> Fields<'buf> {
+        Fields { rest: body }
+    }
+
+    /// The bytes not yet consumed.
+    pub fn remainder(&self) -> &'buf [u8] {
+        self.rest
+    }
+}
+
+impl<'buf> Iterator for Fields<'buf> {
+    type Item = Field<'buf>;
+
+    fn next(&mut self) -> Option<Field<'buf>> {
+        let start = self.rest.iter().position(|&b| b != b' ')?;
+        let src = self.rest.get(start..).unwrap_or_default();
+        let token_end = memchr::memchr(b' ', src).unwrap_or(src.len());
+        let eq = memchr::memchr(b'=', src.get(..token_end).unwrap_or_default());
+        let Some(eq) = eq else {
+            self.rest = src.get(token_end..).unwrap_or_default();
+            let key = src.get(..token_end).unwrap_or_default();
+            return Some(Field {
+                key,
+                value: Value::Absent,
+            });
+        };
+        let key = src.get(..eq).unwrap_or_default();
+        let after = src.get(eq + 1..).unwrap_or_default();
+        let (value, used) = match after.first() {
+            Some(b'"') => quoted(after, |t| memchr::memchr(b'"', t), Value::DoubleQuoted),
+            Some(b'\'') => quoted(after, single_quote_end, Value::SingleQuoted),
+            _ => {
+                let end = memchr::memchr(b' ', after).unwrap_or(after.len());
+                let text = after.get(..end).unwrap_or_default();
+                (bare(text), end)
+            }
+        };
+        // `used` never exceeds `after.len()`; `.get` keeps that checked.
+        self.rest = after.get(used..).unwrap_or_default();
+        Some(Field { key, value })
+    }
+}
+
+/// The value of a quoted form starting at `after[0]` (the opening quote)
+/// and the bytes it used, closing quote included. `close` finds the closing
+/// quote in the text after the opening one; none means "to the end".
+fn quoted<'a>(
+    after: &'a [u8],
+    close: impl Fn(&[u8]) -> Option<usize>,
+    wrap: fn(&'a [u8]) -> Value<'a>,
+) -> (Value<'a>, usize) {
+    let inner = after.get(1..).unwrap_or_default();
+    match close(inner) {
+        Some(i) => (
+            wrap(inner.get(..i).unwrap_or_default()),
+            i.saturating_add(2),
+        ),
+        None => (wrap(inner), after.len()),
+    }
+}
+
+/// The closing `'` of a single-quoted value: the first `'` followed by a
+/// space or the end, so a stray `'` inside user text does not cut it short.
+fn single_quote_end(inner: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    loop {
+        let i = from + memchr::memchr(b'\'', inner.get(from..)?)?;
+        match inner.get(i + 1) {
+            None | Some(b' ') => return Some(i),
+            Some(_) => from = i + 1,
+        }
+    }
+}
+
+fn bare(text: &[u8]) -> Value<'_> {
+    match text {
+        b"(null)" => Value::Null,
+        b"?" => Value::Unknown,
+        b"(none)" => Value::NoneLiteral,
+        _ => Value::Bare(text),
+    }
+}
+
+/// The value of the first top-level field named `key` in `body`.
+pub fn field<'buf>(body: &'buf [u8], key: &[u8]) -> Option<Value<'buf>> {
+    Fields::new(body).find(|f| f.key == key).map(|f| f.value)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn all(body: &[u8]) -> heapless::Vec<Field<'_>, 32> {
+        let mut v = heapless::Vec::new();
+        for f in Fields::new(body).take(32) {
+            let _ = v.push(f);
+        }
+        v
+    }
+
+    fn f<'a>(key: &'a [u8], value: Value<'a>) -> Field<'a> {
+        Field { key, value }
+    }
+
+    #[test]
+    fn value_forms() {
+        let body =
+            b"a=b exe=\"/usr/bin/ls\" s='x y' key=(null) host=? tty=(none) proctitle=2F62696E e=";
+        assert_eq!(
+            all(body)[..],
+            [
+                f(b"a", Value::Bare(b"b")),
+                f(b"exe", Value::DoubleQuoted(b"/usr/bin/ls")),
+                f(b"s", Value::SingleQuoted(b"x y")),
+                f(b"key", Value::Null),
+                f(b"host", Value::Unknown),
+                f(b"tty", Value::NoneLiteral),
+                f(b"proctitle", Value::Bare(b"2F62696E")),
+                f(b"e", Value::Bare(b"")),
+            ]
+        );
+        assert!(Value::Bare(b"2F62696E").looks_hex());
+        let mut out = [0u8; 4];
+        assert_eq!(Value::Bare(b"2F62696E").decode_hex(&mut out), Ok(4));
+        assert_eq!(&out, b"/bin");
+        assert_eq!(Value::Null.text(), b"(null)");
+        assert_eq!(Value::DoubleQuoted(b"q").text(), b"q");
+        assert!(Value::SingleQuoted(b"").is_quoted());
+    }
+
+    #[test]
+    fn nested_user_message() {
+        let body =
+            b"pid=1 uid=0 msg='op=PAM:session_open acct=\"root\" exe=\"/usr/bin/su\" res=success'";
+        let msg = field(body, b"msg").unwrap();
+        assert_eq!(msg.text(), &body[17..body.len() - 1]);
+        let inner = all(msg.text());
+        assert_eq!(inner[0], f(b"op", Value::Bare(b"PAM:session_open")));
+        assert_eq!(inner[1], f(b"acct", Value::DoubleQuoted(b"root")));
+        assert_eq!(inner[3], f(b"res", Value::Bare(b"success")));
+        assert_eq!(msg.nested().unwrap().count(), 4);
+        assert!(Value::Bare(b"x").nested().is_none());
+    }
+
+    #[test]
+    fn single_quote_with_stray_quote_inside() {
+        let body = b"msg='it's fine' next=1";
+        assert_eq!(
+            all(body)[..],
+            [
+                f(b"msg", Value::SingleQuoted(b"it's fine")),
+                f(b"next", Value::Bare(b"1"))
+            ]
+        );
+    }
+
+    #[test]
+    fn avc_words_are_absent() {
+        let body = b"avc:  denied  { read } for  pid=13010 comm=\"pickup\"";
+        let v = all(body);
+        assert_eq!(v.len(), 8);
+        assert_eq!(v[0], f(b"avc:", Value::Absent));
+        assert_eq!(v[2], f(b"{", Value::Absent));
+        assert_eq!(v[6], f(b"pid", Value::Bare(b"13010")));
+        assert_eq!(v[7], f(b"comm", Value::DoubleQuoted(b"pickup")));
+    }
+
+    #[test]
+    fn malformed() {
+        assert_eq!(all(b"").len(), 0);
+        assert_eq!(all(b"    ").len(), 0);
+        assert_eq!(
+            all(b"a=\"open")[..],
+            [f(b"a", Value::DoubleQuoted(b"open"))]
+        );
+        assert_eq!(all(b"a='open")[..], [f(b"a", Value::SingleQuoted(b"open"))]);
+        assert_eq!(all(b"a=\"")[..], [f(b"a", Value::DoubleQuoted(b""))]);
+        assert_eq!(all(b"a=''")[..], [f(b"a", Value::SingleQuoted(b""))]);
+        assert_eq!(all(b"=x")[..], [f(b"", Value::Bare(b"x"))]);
+        assert_eq!(all(b"a==b")[..], [f(b"a", Value::Bare(b"=b"))]);
+        assert_eq!(
+            all(b"a=\"x\"y z=1")[..],
+            [
+                f(b"a", Value::DoubleQuoted(b"x")),
+                f(b"y", Value::Absent),
+                f(b"z", Value::Bare(b"1"))
+            ]
+        );
+        assert_eq!(all(b"\xff=\xfe")[..], [f(b"\xff", Value::Bare(b"\xfe"))]);
+        assert_eq!(all(b"'")[..], [f(b"'", Value::Absent)]);
+    }
+
+    #[test]
+    fn field_lookup_first_match() {
+        assert_eq!(field(b"a=1 a=2", b"a"), Some(Value::Bare(b"1")));
+        assert_eq!(field(b"a=1", b"b"), None);
+        // A key inside a nested value is not top level.
+        assert_eq!(field(b"msg='b=1'", b"b"), None);
+    }
+
+    #[test]
+    fn remainder_tracks_progress() {
+        let mut it = Fields::new(b"a=1 b=2");
+        it.next();
+        assert_eq!(it.remainder(), b" b=2");
+    }
+}

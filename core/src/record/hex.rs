@@ -1,0 +1,111 @@
+//! Hex decoding of the values the kernel encodes (`proctitle`, EXECVE
+//! arguments, paths and names with spaces, quotes or control bytes) into a
+//! caller buffer. No allocation; every failure says where.
+
+/// Why hex did not decode, and at which byte of the source.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HexError {
+    pub kind: HexErrorKind,
+    pub offset: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HexErrorKind {
+    /// An odd number of digits; `offset` is the source length.
+    OddLength,
+    /// A byte that is not a hex digit.
+    BadDigit,
+    /// `out` is shorter than half the source; `offset` is the first digit
+    /// that did not fit.
+    OutputTooSmall,
+}
+
+/// Decodes the hex digits of `src` (upper or lower case) into `out` and
+/// returns how many bytes it wrote. Nothing is written on error.
+pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {
+    if src.len() & 1 != 0 {
+        return Err(HexError {
+            kind: HexErrorKind::OddLength,
+            offset: src.len(),
+        });
+    }
+    let n = src.len() / 2;
+    if out.len() < n {
+        return Err(HexError {
+            kind: HexErrorKind::OutputTooSmall,
+            offset: out.len().saturating_mul(2),
+        });
+    }
+    if let Some(bad) = src.iter().position(|&b| digit(b).is_none()) {
+        return Err(HexError {
+            kind: HexErrorKind::BadDigit,
+            offset: bad,
+        });
+    }
+    for (pair, slot) in src.chunks_exact(2).zip(out.iter_mut()) {
+        if let [hi, lo] = *pair {
+            *slot = (digit(hi).unwrap_or(0) << 4) | digit(lo).unwrap_or(0);
+        }
+    }
+    Ok(n)
+}
+
+/// True when `src` is non-empty, of even length and all upper-case hex
+/// digits: the shape of the kernel's encoding (`audit_log_n_hex`).
+pub fn looks_hex(src: &[u8]) -> bool {
+    !src.is_empty()
+        && src.len() & 1 == 0
+        && src.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+}
+
+fn digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decodes() {
+        let mut out = [0u8; 8];
+        assert_eq!(
+            decode_hex(b"617564697464002D63", &mut out[..]),
+            Err(HexError {
+                kind: HexErrorKind::OutputTooSmall,
+                offset: 16
+            })
+        );
+        assert_eq!(decode_hex(b"6175646974640a2D", &mut out), Ok(8));
+        assert_eq!(&out, b"auditd\n-");
+        assert_eq!(decode_hex(b"", &mut out), Ok(0));
+    }
+
+    #[test]
+    fn errors() {
+        let mut out = [0u8; 8];
+        let e = |kind, offset| Err(HexError { kind, offset });
+        assert_eq!(decode_hex(b"ABC", &mut out), e(HexErrorKind::OddLength, 3));
+        assert_eq!(decode_hex(b"AG", &mut out), e(HexErrorKind::BadDigit, 1));
+        assert_eq!(decode_hex(b"\xff0", &mut out), e(HexErrorKind::BadDigit, 0));
+        assert_eq!(
+            decode_hex(b"00", &mut []),
+            e(HexErrorKind::OutputTooSmall, 0)
+        );
+    }
+
+    #[test]
+    fn shape() {
+        assert!(looks_hex(b"2F62696E"));
+        assert!(!looks_hex(b"2f62696e"));
+        assert!(!looks_hex(b"2F6"));
+        assert!(!looks_hex(b""));
+        assert!(!looks_hex(b"\"ls\""));
+    }
+}

@@ -1,0 +1,366 @@
+//! [`Control`]: request/reply conversations with the kernel's audit
+//! subsystem over an [`AuditSocket`] (owned, or borrowed from the receive
+//! loop): `AUDIT_GET`/`AUDIT_SET`, rule add/delete/list.
+//!
+//! Every request carries `NLM_F_REQUEST | NLM_F_ACK` and a fresh sequence
+//! number; replies are matched by that number, so records arriving on a
+//! borrowed daemon socket in between are skipped (and lost to the caller: use
+//! the borrowed form only for `AUDIT_SET` of the pid, before or after the
+//! receive loop). The kernel sends some replies from a worker thread, so the
+//! ack and the reply may arrive in either order; both are awaited. No wait is
+//! longer than the timeout (default 2 s): waiting uses `poll`, and the
+//! socket's own options are left as they are.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::io;
+use std::os::fd::AsFd;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use raudit_core::wire::MessageType;
+
+pub use super::shim::AuditStatus;
+use super::shim::{self, Frame};
+use crate::sys::netlink::{AuditSocket, Membership, RecvOutcome};
+use crate::sys::poll::wait_readable;
+
+/// Default limit on how long one request waits for its replies.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+/// Receive buffer for replies: a rule reply is at most ~1 KiB + its strings.
+const REPLY_BUFFER: usize = 1 << 16;
+
+/// What went wrong with a request.
+#[derive(Debug)]
+pub enum ControlError {
+    /// Sending or receiving failed.
+    Io(io::Error),
+    /// The kernel refused the request with this errno (positive).
+    Kernel(i32),
+    /// No complete answer within the timeout.
+    TimedOut,
+    /// The answer could not be read (too short for its type).
+    Malformed,
+}
+
+impl ControlError {
+    /// The errno of a kernel refusal, if that is what this is.
+    pub fn errno(&self) -> Option<i32> {
+        match self {
+            ControlError::Kernel(e) => Some(*e),
+            ControlError::Io(e) => e.raw_os_error(),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ControlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ControlError::Io(e) => write!(f, "netlink I/O: {e}"),
+            ControlError::Kernel(e) => write!(
+                f,
+                "kernel refused: {} (errno {e})",
+                io::Error::from_raw_os_error(*e)
+            ),
+            ControlError::TimedOut => f.write_str("no reply from the kernel in time"),
+            ControlError::Malformed => f.write_str("malformed reply from the kernel"),
+        }
+    }
+}
+
+impl std::error::Error for ControlError {}
+
+impl From<io::Error> for ControlError {
+    fn from(e: io::Error) -> Self {
+        ControlError::Io(e)
+    }
+}
+
+enum Socket<'s> {
+    Owned(AuditSocket),
+    Borrowed(&'s AuditSocket),
+}
+
+impl Borrow<AuditSocket> for Socket<'_> {
+    fn borrow(&self) -> &AuditSocket {
+        match self {
+            Socket::Owned(s) => s,
+            Socket::Borrowed(s) => s,
+        }
+    }
+}
+
+/// Request/reply access to the audit subsystem. `Sync`: the sequence counter
+/// is atomic, but concurrent requests on one socket would read each other's
+/// replies and drop them; use one `Control` per thread.
+pub struct Control<'s> {
+    socket: Socket<'s>,
+    seq: AtomicU32,
+    timeout: Duration,
+}
+
+impl Control<'static> {
+    /// Opens a socket of its own (for status polling, rule commands).
+    pub fn open() -> io::Result<Control<'static>> {
+        let socket = AuditSocket::open(Membership::Unicast)?;
+        Ok(Control::new(Socket::Owned(socket)))
+    }
+}
+
+impl<'s> Control<'s> {
+    /// Talks over the daemon's socket: needed for `AUDIT_SET` of the pid,
+    /// since the kernel takes the audit daemon's port from the sender.
+    pub fn borrowed(socket: &'s AuditSocket) -> Control<'s> {
+        Control::new(Socket::Borrowed(socket))
+    }
+
+    fn new(socket: Socket<'s>) -> Control<'s> {
+        Control {
+            socket,
+            seq: AtomicU32::new(1),
+            timeout: DEFAULT_TIMEOUT,
+        }
+    }
+
+    /// Changes how long a request waits for its answer.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The socket requests go over.
+    pub fn socket(&self) -> &AuditSocket {
+        self.socket.borrow()
+    }
+
+    /// Sends `payload` as `msg_type` and waits for the kernel's ack. Returns
+    /// the ack's non-negative code (0, or e.g. the old `lost` count for a
+    /// lost reset); a negative code is [`ControlError::Kernel`].
+    pub fn request_ack(&self, msg_type: MessageType, payload: &[u8]) -> Result<i32, ControlError> {
+        let seq = self.send(msg_type, payload)?;
+        let mut ack = None;
+        self.collect(seq, |frame| {
+            if frame.msg_type == shim::NLMSG_ERROR {
+                ack = Some(ack_code(frame.payload)?);
+            }
+            Ok(ack.is_some())
+        })?;
+        ack.ok_or(ControlError::TimedOut)
+    }
+
+    /// Sends a request whose answer is one or more messages of the request's
+    /// type (a single reply, or a multi-part dump ending in `NLMSG_DONE`)
+    /// plus the ack; hands each payload to `each`.
+    pub fn dump(
+        &self,
+        msg_type: MessageType,
+        payload: &[u8],
+        multi: bool,
+        mut each: impl FnMut(&[u8]),
+    ) -> Result<(), ControlError> {
+        let seq = self.send(msg_type, payload)?;
+        let (mut acked, mut done) = (false, false);
+        self.collect(seq, |frame| {
+            match frame.msg_type {
+                shim::NLMSG_ERROR => {
+                    ack_code(frame.payload)?;
+                    acked = true;
+                }
+                shim::NLMSG_DONE => done = true,
+                t if t == msg_type.0 => {
+                    each(frame.payload);
+                    if !multi {
+                        done = true;
+                    }
+                }
+                _ => {}
+            }
+            Ok(acked && done)
+        })
+    }
+
+    /// `AUDIT_GET`: the kernel's audit status.
+    pub fn status(&self) -> Result<AuditStatus, ControlError> {
+        let mut status = None;
+        self.dump(MessageType::GET, &[], false, |payload| {
+            status = AuditStatus::parse(payload);
+        })?;
+        status.ok_or(ControlError::Malformed)
+    }
+
+    /// `AUDIT_SET` with the fields named by `status.mask`.
+    pub fn set_status(&self, status: &AuditStatus) -> Result<i32, ControlError> {
+        self.request_ack(MessageType::SET, &status.emit())
+    }
+
+    fn set_one(&self, mask: u32, fill: impl FnOnce(&mut AuditStatus)) -> Result<(), ControlError> {
+        let mut status = AuditStatus {
+            mask,
+            ..AuditStatus::default()
+        };
+        fill(&mut status);
+        self.set_status(&status).map(|_| ())
+    }
+
+    /// Names `pid` as the audit daemon (0 releases it). Send it over the
+    /// socket that will receive the records ([`Control::borrowed`]).
+    pub fn set_pid(&self, pid: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_PID, |s| s.pid = pid)
+    }
+
+    /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot; callers
+    /// must refuse it unless explicitly allowed.)
+    pub fn set_enabled(&self, enabled: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_ENABLED, |s| s.enabled = enabled)
+    }
+
+    /// `-f`: 0 silent, 1 printk, 2 panic (callers must refuse 2 unless
+    /// explicitly allowed).
+    pub fn set_failure(&self, failure: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_FAILURE, |s| s.failure = failure)
+    }
+
+    /// `-r`: messages per second, 0 for no limit.
+    pub fn set_rate_limit(&self, rate: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_RATE_LIMIT, |s| s.rate_limit = rate)
+    }
+
+    /// `-b`: records the kernel queues before waiting or dropping.
+    pub fn set_backlog_limit(&self, limit: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_BACKLOG_LIMIT, |s| s.backlog_limit = limit)
+    }
+
+    /// `--backlog_wait_time`: jiffies an audited task waits on a full backlog.
+    pub fn set_backlog_wait_time(&self, wait: u32) -> Result<(), ControlError> {
+        self.set_one(AuditStatus::MASK_BACKLOG_WAIT_TIME, |s| {
+            s.backlog_wait_time = wait
+        })
+    }
+
+    /// `--reset-lost`: zeroes the kernel's lost counter, returning its old value.
+    pub fn reset_lost(&self) -> Result<u32, ControlError> {
+        let status = AuditStatus {
+            mask: AuditStatus::MASK_LOST,
+            ..AuditStatus::default()
+        };
+        self.set_status(&status).map(|code| code as u32)
+    }
+
+    /// `AUDIT_LIST_RULES`: every rule as its `audit_rule_data` bytes.
+    pub fn list_rules(&self) -> Result<Vec<Vec<u8>>, ControlError> {
+        let mut rules = Vec::new();
+        self.dump(MessageType::LIST_RULES, &[], true, |payload| {
+            rules.push(payload.to_vec())
+        })?;
+        Ok(rules)
+    }
+
+    /// `AUDIT_ADD_RULE` with an `audit_rule_data`.
+    pub fn add_rule(&self, rule: &[u8]) -> Result<(), ControlError> {
+        self.request_ack(MessageType::ADD_RULE, rule).map(|_| ())
+    }
+
+    /// `AUDIT_DEL_RULE` with an `audit_rule_data` equal to a loaded rule.
+    pub fn delete_rule(&self, rule: &[u8]) -> Result<(), ControlError> {
+        self.request_ack(MessageType::DEL_RULE, rule).map(|_| ())
+    }
+
+    fn send(&self, msg_type: MessageType, payload: &[u8]) -> Result<u32, ControlError> {
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let mut message = Vec::with_capacity(shim::HEADER_LEN + payload.len() + 3);
+        shim::write_header(
+            &mut message,
+            payload.len(),
+            msg_type.0,
+            shim::NLM_F_REQUEST | shim::NLM_F_ACK,
+            seq,
+        );
+        message.extend_from_slice(payload);
+        message.resize((message.len() + 3) & !3, 0);
+        self.socket().send(&message)?;
+        Ok(seq)
+    }
+
+    /// Receives until `on_frame` says the answer is complete, feeding it the
+    /// frames that carry `seq`; gives up at the timeout.
+    fn collect(
+        &self,
+        seq: u32,
+        mut on_frame: impl FnMut(&Frame<'_>) -> Result<bool, ControlError>,
+    ) -> Result<(), ControlError> {
+        let deadline = Instant::now() + self.timeout;
+        let mut buf = vec![0u8; REPLY_BUFFER];
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() || !wait_readable(self.socket().as_fd(), left)? {
+                return Err(ControlError::TimedOut);
+            }
+            let received = match self.socket().recv(&mut buf)? {
+                RecvOutcome::Datagram(r) => r,
+                RecvOutcome::TimedOut => continue,
+            };
+            let datagram = buf.get(..received.len).unwrap_or(&[]);
+            for frame in shim::frames(datagram) {
+                if frame.seq != seq {
+                    continue;
+                }
+                if on_frame(&frame)? {
+                    return Ok(());
+                }
+            }
+        }
+    }
+}
+
+/// Reads an `NLMSG_ERROR` payload: a negative code is a refusal.
+fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
+    match shim::error_code(payload) {
+        None => Err(ControlError::Malformed),
+        Some(code) if code < 0 => Err(ControlError::Kernel(code.saturating_neg())),
+        Some(code) => Ok(code),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ack_codes() {
+        assert_eq!(ack_code(&0i32.to_ne_bytes()).ok(), Some(0));
+        assert_eq!(ack_code(&7i32.to_ne_bytes()).ok(), Some(7));
+        assert!(matches!(
+            ack_code(&(-13i32).to_ne_bytes()),
+            Err(ControlError::Kernel(13))
+        ));
+        assert!(matches!(ack_code(&[1, 2]), Err(ControlError::Malformed)));
+    }
+
+    #[test]
+    fn status_round_trip() {
+        let s = AuditStatus {
+            mask: 0x10,
+            backlog_limit: 8192,
+            backlog_wait_time: 60000,
+            ..AuditStatus::default()
+        };
+        assert_eq!(AuditStatus::parse(&s.emit()), Some(s));
+        assert_eq!(AuditStatus::parse(&[0; 31]), None);
+    }
+
+    #[test]
+    fn frames_split_and_pad() {
+        let mut d = Vec::new();
+        shim::write_header(&mut d, 3, 1000, 0, 9);
+        d.extend_from_slice(&[1, 2, 3, 0]);
+        shim::write_header(&mut d, 0, shim::NLMSG_DONE, 0, 9);
+        let f: Vec<_> = shim::frames(&d).collect();
+        assert_eq!(f.len(), 2);
+        assert_eq!(f[0].payload, &[1, 2, 3]);
+        assert_eq!(f[1].msg_type, shim::NLMSG_DONE);
+        // A bogus length never panics.
+        assert_eq!(shim::frames(&[0xff; 20]).count(), 1);
+        assert_eq!(shim::frames(&[0xff; 5]).count(), 0);
+    }
+}

@@ -1,0 +1,51 @@
+//! Waiting for a socket to become readable (`poll`) and advisory file locks
+//! (`flock`): the small libc calls the request/reply and live-test code needs
+//! beside the socket itself.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::time::Duration;
+
+/// Waits up to `timeout` for `fd` to have data. Returns false on timeout.
+/// Retries on `EINTR` with the full timeout again (a request waits a little
+/// longer rather than failing early).
+pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> {
+    let millis = timeout.as_millis().min(i32::MAX as u128) as libc::c_int;
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: `pfd` is one valid pollfd for the duration of the call and
+        // the count passed is 1.
+        let rc = unsafe { libc::poll(&mut pfd, 1, millis) };
+        if rc > 0 {
+            return Ok(true);
+        }
+        if rc == 0 {
+            return Ok(false);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}
+
+/// Takes an exclusive advisory lock on `file` (`flock(LOCK_EX)`), blocking
+/// until it is free. The lock is released when the file is closed.
+pub fn lock_exclusive(file: &File) -> io::Result<()> {
+    loop {
+        // SAFETY: plain syscall on a valid, open fd owned by `file`.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc == 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}

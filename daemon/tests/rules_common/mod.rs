@@ -1,0 +1,104 @@
+//! Shared helpers for the live rule tests: the machine-wide test lock, and a
+//! guard that saves the kernel's rules and status and restores them on drop,
+//! even when the test fails.
+#![allow(dead_code)]
+
+use std::fs::File;
+
+use raudit::netlink::{AuditStatus, Control};
+use raudit::sys::poll::lock_exclusive;
+
+/// Holds `/run/raudit-live.lock` and the kernel state to put back.
+pub struct LiveGuard {
+    _lock: File,
+    pub control: Control<'static>,
+    saved_rules: Vec<Vec<u8>>,
+    saved_status: AuditStatus,
+}
+
+/// Takes the lock and saves the state, or says why live tests cannot run.
+pub fn live() -> Option<LiveGuard> {
+    // Not root shows up as a refused AUDIT_GET below.
+    let lock = match File::options()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/run/raudit-live.lock")
+    {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("skipping live test: cannot open /run/raudit-live.lock: {e}");
+            return None;
+        }
+    };
+    if let Err(e) = lock_exclusive(&lock) {
+        eprintln!("skipping live test: cannot lock /run/raudit-live.lock: {e}");
+        return None;
+    }
+    let control = match Control::open() {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("skipping live test: no audit netlink socket: {e}");
+            return None;
+        }
+    };
+    let saved_status = match control.status() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("skipping live test: AUDIT_GET failed (not root?): {e}");
+            return None;
+        }
+    };
+    let saved_rules = match control.list_rules() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("skipping live test: AUDIT_LIST_RULES failed: {e}");
+            return None;
+        }
+    };
+    Some(LiveGuard {
+        _lock: lock,
+        control,
+        saved_rules,
+        saved_status,
+    })
+}
+
+impl LiveGuard {
+    /// Deletes every rule the kernel holds.
+    pub fn clear_rules(&self) {
+        if let Ok(rules) = self.control.list_rules() {
+            for rule in rules {
+                let _ = self.control.delete_rule(&rule);
+            }
+        }
+    }
+}
+
+impl Drop for LiveGuard {
+    fn drop(&mut self) {
+        self.clear_rules();
+        for rule in &self.saved_rules {
+            if let Err(e) = self.control.add_rule(rule) {
+                eprintln!("live guard: could not restore a rule: {e}");
+            }
+        }
+        let s = self.saved_status;
+        let restore = AuditStatus {
+            mask: AuditStatus::MASK_FAILURE
+                | AuditStatus::MASK_RATE_LIMIT
+                | AuditStatus::MASK_BACKLOG_LIMIT
+                | AuditStatus::MASK_BACKLOG_WAIT_TIME,
+            ..s
+        };
+        if let Err(e) = self.control.set_status(&restore) {
+            eprintln!("live guard: could not restore status: {e}");
+        }
+        // enabled last, and only 0/1 (2 is never set by tests).
+        if s.enabled <= 1 {
+            if let Err(e) = self.control.set_enabled(s.enabled) {
+                eprintln!("live guard: could not restore enabled: {e}");
+            }
+        }
+    }
+}
