@@ -11,9 +11,11 @@
 #![deny(unsafe_code)]
 
 pub mod commands;
+pub mod daemon;
 pub mod enrich;
 pub mod netlink;
 pub mod output;
+pub mod pipeline;
 pub mod queue;
 pub mod signals;
 pub mod stats;

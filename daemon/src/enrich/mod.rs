@@ -8,6 +8,10 @@ pub mod container;
 pub mod uid_names;
 
 pub use container::ContainerIds;
+use raudit_core::assemble::Event;
+use raudit_core::encode::uids::UidValues;
+use raudit_core::encode::Enrich;
+use raudit_core::wire::MessageType;
 pub use uid_names::UidNames;
 
 /// Uid names and, if enabled, container ids.
@@ -23,26 +27,32 @@ impl Enricher {
             containers: containers.then(|| ContainerIds::new(4096)),
         }
     }
+}
 
-    /// Caches what the encoder will ask about one record's body.
-    pub fn prepare_record(&mut self, msg_type: u16, body: &[u8]) {
-        let uids = &mut self.uids;
-        uid_names::for_each_uid(body, |uid| uids.resolve(uid));
+impl Enrich for Enricher {
+    /// Caches the names of the event's uids (exactly the values the encoder
+    /// will put in `uid_map`) and its processes' container ids.
+    fn prepare(&mut self, event: &Event<'_>) {
+        for uid in UidValues::of_event(event).values {
+            self.uids.resolve(uid);
+        }
         if let Some(containers) = &mut self.containers {
-            if carries_process(msg_type) {
-                if let Some(pid) = container::pid_field(body) {
-                    containers.resolve(pid);
+            for record in event.records() {
+                if carries_process(record.msg_type.0) {
+                    if let Some(pid) = container::pid_field(record.body) {
+                        containers.resolve(pid);
+                    }
                 }
             }
         }
     }
 
-    pub fn user_name(&self, uid: &[u8]) -> Option<&str> {
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
         self.uids.name(uid)
     }
 
-    pub fn container_id(&self, msg_type: u16, body: &[u8]) -> Option<&str> {
-        if !carries_process(msg_type) {
+    fn container_id(&self, msg_type: MessageType, body: &[u8]) -> Option<&str> {
+        if !carries_process(msg_type.0) {
             return None;
         }
         self.containers.as_ref()?.id(container::pid_field(body)?)

@@ -142,22 +142,6 @@ pub fn parse_uid(text: &[u8]) -> Option<u32> {
     u32::try_from(value).ok()
 }
 
-/// Calls `f` with the value of every `uid=` in `body` (`uid`, `auid`,
-/// `euid`, `suid`, `fsuid`, `ouid`, …), as go-audit's `mapUids` does.
-pub fn for_each_uid(body: &[u8], mut f: impl FnMut(&[u8])) {
-    let finder = memchr::memmem::Finder::new(b"uid=");
-    let mut rest = body;
-    while let Some(at) = finder.find(rest) {
-        let value = &rest[at + 4..];
-        let end = memchr::memchr(b' ', value).unwrap_or(value.len());
-        let uid = &value[..end];
-        if !uid.is_empty() {
-            f(uid);
-        }
-        rest = &value[end..];
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -197,18 +181,5 @@ mod tests {
         assert_eq!(names.slots.len(), 8);
         names.resolve(b"0");
         assert_eq!(names.name(b"0"), Some("root"));
-    }
-
-    #[test]
-    fn finds_uids_like_go_audit() {
-        let body = b"arch=c000003e syscall=59 ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 ouid=33";
-        let mut seen = Vec::new();
-        for_each_uid(body, |uid| {
-            seen.push(String::from_utf8(uid.to_vec()).unwrap())
-        });
-        assert_eq!(seen, ["1000", "0", "0", "0", "0", "33"]);
-        let mut tail = Vec::new();
-        for_each_uid(b"uid=", |uid| tail.push(uid.to_vec()));
-        assert!(tail.is_empty());
     }
 }

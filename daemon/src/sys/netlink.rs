@@ -24,7 +24,7 @@ pub enum Membership {
 }
 
 /// Result of receiving one datagram.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Received {
     /// Bytes placed in the buffer.
     pub len: usize,

@@ -1,0 +1,178 @@
+//! Being the kernel's audit daemon: claim the audit pid (`AUDIT_SET` on the
+//! socket that receives, since the kernel takes the port from the sender),
+//! refuse to steal it from another live daemon unless told to, notice when
+//! it is taken from us (polled `AUDIT_GET`), reclaim once, and release it on
+//! exit only if it is still ours.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use raudit_core::wire::netlink::{write_message, NLM_F_REQUEST};
+use raudit_core::wire::status::AuditStatus as WireStatus;
+use raudit_core::wire::MessageType;
+
+use crate::netlink::{AuditStatus, Control, ControlError};
+use crate::sys::netlink::AuditSocket;
+use crate::sys::process;
+
+/// Why the pid could not be claimed.
+#[derive(Debug)]
+pub enum ClaimError {
+    /// Another live process is the audit daemon.
+    HeldBy { pid: u32, name: String },
+    /// The kernel refused or did not answer.
+    Kernel(ControlError),
+}
+
+impl fmt::Display for ClaimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClaimError::HeldBy { pid, name } => write!(
+                f,
+                "the audit pid is held by process {pid} ({name}); stop it first, or set raudit.takeover: true to take it over"
+            ),
+            ClaimError::Kernel(e) => write!(f, "could not claim the audit pid: {e}"),
+        }
+    }
+}
+
+impl From<ControlError> for ClaimError {
+    fn from(e: ControlError) -> Self {
+        ClaimError::Kernel(e)
+    }
+}
+
+/// The command name of `pid` (`/proc/PID/comm`), for messages.
+pub fn process_name(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .map(|s| s.trim_end().to_owned())
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// Makes this process the audit daemon, receiving on `receive`. `status`
+/// talks over a separate socket. With `takeover`, a live holder is asked to
+/// terminate (SIGTERM) and given `grace` to let go.
+pub fn claim(
+    receive: &AuditSocket,
+    status: &Control<'_>,
+    takeover: bool,
+    grace: Duration,
+) -> Result<AuditStatus, ClaimError> {
+    let me = std::process::id();
+    let before = status.status()?;
+    if before.pid != 0 && before.pid != me && process::process_alive(before.pid) {
+        let holder = before.pid;
+        let name = process_name(holder);
+        if !takeover {
+            return Err(ClaimError::HeldBy { pid: holder, name });
+        }
+        eprintln!(
+            "raudit: taking the audit pid over from process {holder} ({name}): sending it SIGTERM"
+        );
+        if let Err(e) = process::terminate(holder) {
+            eprintln!("raudit: could not signal process {holder}: {e}");
+        }
+        let started = Instant::now();
+        while started.elapsed() < grace {
+            let now = status.status()?;
+            if now.pid == 0 || !process::process_alive(now.pid) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+    match Control::borrowed(receive).set_pid(me) {
+        Ok(()) => Ok(before),
+        Err(e) if e.errno() == Some(libc::EEXIST) => {
+            let holder = status.status().map(|s| s.pid).unwrap_or(0);
+            Err(ClaimError::HeldBy {
+                pid: holder,
+                name: process_name(holder),
+            })
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Clears the audit pid if it is still ours. Returns whether it was.
+/// Goes over the status socket: the kernel checks the sending process, not
+/// the port, and the receive socket may be full of records.
+pub fn release_if_ours(status: &Control<'_>) -> Result<bool, ControlError> {
+    let me = std::process::id();
+    if status.status()?.pid != me {
+        return Ok(false);
+    }
+    status.set_pid(0)?;
+    Ok(true)
+}
+
+/// Watches the audit pid while running: reports when it is taken from us
+/// and reclaims once (no periodic re-claim that would spam CONFIG_CHANGE).
+#[derive(Debug, Default)]
+pub struct PidWatch {
+    lost: bool,
+    reclaimed: bool,
+}
+
+impl PidWatch {
+    /// Looks at a fresh `AUDIT_GET`; may send one `AUDIT_SET` on `receive`
+    /// without waiting for its answer (the receive loop skips the reply; the
+    /// next poll tells whether it worked).
+    pub fn check(&mut self, status: &AuditStatus, receive: &AuditSocket) {
+        let me = std::process::id();
+        if status.pid == me {
+            if self.lost {
+                eprintln!("raudit: the audit pid is ours again");
+                self.lost = false;
+            }
+            return;
+        }
+        if self.lost {
+            return;
+        }
+        self.lost = true;
+        let holder = status.pid;
+        if holder == 0 {
+            eprintln!("raudit: the audit pid was cleared; no longer receiving events");
+        } else {
+            eprintln!(
+                "raudit: the audit pid was taken by process {holder} ({}); no longer receiving events",
+                process_name(holder)
+            );
+        }
+        if self.reclaimed {
+            eprintln!("raudit: already reclaimed once; not trying again");
+            return;
+        }
+        self.reclaimed = true;
+        match send_set_pid(receive, me) {
+            Ok(()) => eprintln!("raudit: reclaiming the audit pid (once)"),
+            Err(e) => eprintln!("raudit: could not send the reclaim request: {e}"),
+        }
+    }
+
+    /// True while the pid is not ours.
+    pub fn is_lost(&self) -> bool {
+        self.lost
+    }
+}
+
+/// `AUDIT_SET pid` without `NLM_F_ACK`: an error still comes back as an
+/// `NLMSG_ERROR`, which the receive loop counts as a control frame.
+fn send_set_pid(receive: &AuditSocket, pid: u32) -> std::io::Result<()> {
+    let mut payload = [0u8; 64];
+    let len = WireStatus::set_pid(pid)
+        .emit(&mut payload)
+        .map_err(|_| std::io::ErrorKind::InvalidData)?;
+    let mut message = [0u8; 96];
+    let total = write_message(
+        &mut message,
+        MessageType::SET.0,
+        NLM_F_REQUEST,
+        0x7261_7564, // "raud": not one of Control's sequence numbers
+        0,
+        &payload[..len],
+    )
+    .map_err(|_| std::io::ErrorKind::InvalidData)?;
+    receive.send(&message[..total])
+}

@@ -1,0 +1,34 @@
+//! go-audit's `filters`: drop an event when its syscall (the `syscall=`
+//! value of its SYSCALL record, as text) equals a filter's, and one of its
+//! records of the filter's message type matches the filter's regex. The
+//! regexes are compiled once at start; matching allocates nothing.
+
+use raudit_core::assemble::Event;
+use regex::bytes::Regex;
+
+/// One compiled filter.
+#[derive(Clone, Debug)]
+pub struct EventFilter {
+    /// The syscall number as go-audit compares it: text, e.g. `"49"`.
+    pub syscall: String,
+    pub message_type: u16,
+    pub regex: Regex,
+}
+
+/// True if any filter says to drop `event`.
+pub fn drops(filters: &[EventFilter], event: &Event<'_>) -> bool {
+    if filters.is_empty() {
+        return false;
+    }
+    let Some(syscall) = event.syscall() else {
+        return false;
+    };
+    filters
+        .iter()
+        .filter(|f| f.syscall.as_bytes() == syscall)
+        .any(|f| {
+            event
+                .records()
+                .any(|r| r.msg_type.0 == f.message_type && f.regex.is_match(r.body))
+        })
+}

@@ -1,0 +1,268 @@
+//! The receive thread: datagrams → records → assembled events → go-audit
+//! JSON in pooled buffers → the output queue. One thread owns the source,
+//! the assembler, the enricher and the encoder; it never waits on an
+//! output (unless the `block` policy says so) and allocates nothing per
+//! event once running: every buffer is sized at start.
+//!
+//! Time: the receive timeout is the assembler's next deadline (capped by
+//! `max_wait`, which bounds how late a signal is noticed), so a lone last
+//! event is written on time even when the host goes quiet.
+
+pub mod filter;
+pub mod source;
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use raudit_core::assemble::{self, Assembler, Event, EventSlot, RecordSlot};
+use raudit_core::encode;
+use raudit_core::record::Record;
+use raudit_core::time::Instant;
+use raudit_core::wire::netlink::{datagram_record, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
+use raudit_core::wire::MessageType;
+
+use crate::enrich::Enricher;
+use crate::queue::Queue;
+use crate::stats::Stats;
+use crate::sys::netlink::Received;
+pub use filter::EventFilter;
+pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
+
+/// Sizes and behaviour of the receive thread, fixed at start.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub assembler: assemble::Settings,
+    /// Events in flight at once.
+    pub events: usize,
+    /// Records in flight at once (all events together).
+    pub records: usize,
+    /// Bytes of record text in flight at once.
+    pub arena_bytes: usize,
+    /// Datagrams per `recvmmsg`.
+    pub batch: usize,
+    /// Longest wait in one receive (signal latency when idle).
+    pub max_wait: Duration,
+    /// Distinct uids remembered.
+    pub uid_cache: usize,
+    /// Add container ids (go-audit's `extras.containers`).
+    pub containers: bool,
+    pub filters: Vec<EventFilter>,
+}
+
+impl Default for Settings {
+    fn default() -> Settings {
+        Settings {
+            assembler: assemble::Settings::default(),
+            events: 1024,
+            records: 16 * 1024,
+            arena_bytes: 8 << 20,
+            batch: 64,
+            max_wait: Duration::from_millis(200),
+            uid_cache: 4096,
+            containers: false,
+            filters: Vec::new(),
+        }
+    }
+}
+
+type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
+
+/// The receive side, owned by the receive thread.
+pub struct Pipeline<S> {
+    source: S,
+    assembler: Storage,
+    slots: Box<[Slot]>,
+    received: Box<[Received]>,
+    max_wait: Duration,
+    clock: Clock,
+    sink: EventSink,
+}
+
+/// Everything an emitted event touches (apart from the assembler that
+/// emits it).
+struct EventSink {
+    enricher: Enricher,
+    filters: Vec<EventFilter>,
+    queue: Arc<Queue>,
+    stats: Arc<Stats>,
+    encoder_truncated: u64,
+}
+
+/// The monotonic clock in core's milliseconds.
+struct Clock(std::time::Instant);
+
+impl Clock {
+    fn now(&self) -> Instant {
+        Instant(self.0.elapsed().as_millis() as u64)
+    }
+}
+
+impl<S: Source> Pipeline<S> {
+    /// Allocates every buffer the receive thread will ever use.
+    pub fn new(source: S, settings: Settings, queue: Arc<Queue>, stats: Arc<Stats>) -> Pipeline<S> {
+        let batch = settings.batch.clamp(1, 128);
+        Pipeline {
+            source,
+            assembler: Assembler::new(
+                settings.assembler,
+                vec![EventSlot::default(); settings.events.max(1)].into_boxed_slice(),
+                vec![RecordSlot::default(); settings.records.max(1)].into_boxed_slice(),
+                vec![0u8; settings.arena_bytes.max(1)].into_boxed_slice(),
+            ),
+            slots: vec![[0u8; SLOT_BYTES]; batch].into_boxed_slice(),
+            received: vec![Received::default(); batch].into_boxed_slice(),
+            max_wait: settings.max_wait.max(Duration::from_millis(1)),
+            clock: Clock(std::time::Instant::now()),
+            sink: EventSink {
+                enricher: Enricher::new(settings.uid_cache, settings.containers),
+                filters: settings.filters,
+                queue,
+                stats,
+                encoder_truncated: 0,
+            },
+        }
+    }
+
+    /// Receives until `stop()` says so or the source ends. Events still in
+    /// flight stay in the assembler: see [`finish`](Self::finish).
+    pub fn run(&mut self, stop: &dyn Fn() -> bool) -> io::Result<()> {
+        self.sink.queue.register_producer();
+        while !stop() {
+            if self.step(None)? == Input::Ended {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes what the source still holds (waiting at most `idle` for each
+    /// batch, `limit` in all), then completes every event in flight and
+    /// closes the queue. Called after the kernel stopped sending to us, so
+    /// every record it handed over is written.
+    pub fn finish(&mut self, idle: Duration, limit: Duration) -> io::Result<()> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < limit {
+            match self.step(Some(idle))? {
+                Input::Datagrams(_) | Input::Interrupted => continue,
+                Input::Idle | Input::Ended => break,
+            }
+        }
+        let sink = &mut self.sink;
+        self.assembler.flush(&mut |event| sink.emit(event));
+        self.publish();
+        self.sink.queue.close();
+        Ok(())
+    }
+
+    /// One receive and the work it brings; `wait` overrides the timeout.
+    pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
+        let now = self.clock.now();
+        let sink = &mut self.sink;
+        self.assembler.poll(now, &mut |event| sink.emit(event));
+        let timeout = wait.unwrap_or_else(|| match self.assembler.next_deadline() {
+            Some(deadline) => Duration::from_millis(deadline.since(now).0).min(self.max_wait),
+            None => self.max_wait,
+        });
+        let input = match self
+            .source
+            .receive(&mut self.slots, &mut self.received, timeout)
+        {
+            Ok(input) => input,
+            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                self.sink.stats.enobufs.add(1);
+                return Ok(Input::Interrupted);
+            }
+            Err(e) => return Err(e),
+        };
+        if let Input::Datagrams(count) = input {
+            let now = self.clock.now();
+            for i in 0..count.min(self.slots.len()) {
+                self.datagram(i, now);
+            }
+            self.publish();
+        }
+        Ok(input)
+    }
+
+    fn datagram(&mut self, index: usize, now: Instant) {
+        let received = self.received[index];
+        let stats = &self.sink.stats;
+        if received.truncated {
+            stats.truncated_receives.add(1);
+        }
+        let bytes = &self.slots[index][..received.len.min(SLOT_BYTES)];
+        let message = match datagram_record(bytes) {
+            Ok(message) => message,
+            Err(_) => {
+                stats.malformed.add(1);
+                return;
+            }
+        };
+        if matches!(message.msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE)
+            || message.msg_type < MessageType::GET.0
+            || message.msg_type == MessageType::GET.0
+        {
+            stats.control_frames.add(1);
+            return;
+        }
+        let record = match Record::from_kernel(MessageType(message.msg_type), message.payload) {
+            Ok(record) => record,
+            Err(_) => {
+                stats.malformed.add(1);
+                return;
+            }
+        };
+        stats.records.add(1);
+        let sink = &mut self.sink;
+        self.assembler
+            .push(&record, now, &mut |event| sink.emit(event));
+    }
+
+    /// Copies the assembler's counters into the shared stats.
+    fn publish(&self) {
+        let c = self.assembler.counters();
+        let stats = &self.sink.stats;
+        stats.events.set(c.events);
+        stats.missed_serials.set(c.missed_serials);
+        stats.late_serials.set(c.late_serials);
+        stats.evicted.set(c.evicted);
+        stats
+            .truncated_events
+            .set(c.truncated_events + self.sink.encoder_truncated);
+        stats.queue_drops.set(self.sink.queue.dropped());
+    }
+
+    /// Events in flight in the assembler.
+    pub fn in_flight(&self) -> usize {
+        self.assembler.in_flight()
+    }
+}
+
+impl EventSink {
+    fn emit(&mut self, event: &Event<'_>) {
+        if filter::drops(&self.filters, event) {
+            self.stats.filter_drops.add(1);
+            return;
+        }
+        let Some(mut buffer) = self.queue.take_free(crate::signals::shutdown_requested) else {
+            return; // counted by the queue
+        };
+        let space = buffer.space();
+        // Keep the last byte for the newline.
+        let json_room = space.len().saturating_sub(1);
+        let encoded = encode::go_audit(event, &mut self.enricher, &mut space[..json_room]);
+        if encoded.len == 0 {
+            self.stats.malformed.add(1);
+            self.queue.give_back(buffer);
+            return;
+        }
+        // Events the assembler cut short are counted by the assembler.
+        if encoded.truncated && event.dropped_records() == 0 {
+            self.encoder_truncated += 1;
+        }
+        space[encoded.len] = b'\n';
+        buffer.set_len(encoded.len + 1);
+        self.queue.submit(buffer);
+    }
+}
