@@ -6,5 +6,6 @@
 
 pub mod commands;
 pub mod netlink;
+pub mod replay;
 #[allow(unsafe_code)]
 pub mod sys;
