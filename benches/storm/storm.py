@@ -629,7 +629,8 @@ def main():
     meta = {"kernel": os.uname().release, "cpus": os.cpu_count(), "hz": HZ, "hz_source": HZ_SOURCE,
             "rule": RULE, "args": {k: v for k, v in vars(args).items()}, "saved_state": saved}
 
-    for s in (signal.SIGTERM, signal.SIGHUP):
+    # explicit SIGINT too: Python leaves it ignored when started in the background
+    for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(s, on_signal)
     results, skipped, state = [], {}, {"daemon": None}
     try:
