@@ -17,6 +17,7 @@ pub mod netlink;
 pub mod output;
 pub mod pipeline;
 pub mod queue;
+pub mod replay;
 pub mod signals;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -1,15 +1,94 @@
-//! `raudit replay`: saved audit streams (auditd logs, netlink captures)
-//! through the same assembler and encoder as the live daemon (to be written).
+//! `raudit replay [--format auto|log|netlink] [--config FILE] [FILE|-]...`:
+//! saved audit streams through the core pipeline, JSON lines to stdout,
+//! counters and malformed-input reports to stderr.
 
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+
+use raudit_core::assemble::Settings;
+use raudit_core::encode::NoEnrich;
+
+use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
 
 /// Arguments of `raudit replay`.
 #[derive(clap::Args, Debug)]
 pub struct ReplayArgs {
+    /// Input format; `auto` decides per input from its first bytes.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: Format,
+    /// Config file (go-audit YAML) for `events`, `message_tracking` and the
+    /// assembler settings; defaults otherwise.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
     /// Input files; `-` or none reads standard input.
-    pub files: Vec<std::path::PathBuf>,
+    pub files: Vec<PathBuf>,
 }
 
-pub fn run(_args: ReplayArgs) -> ExitCode {
-    ExitCode::FAILURE
+pub fn run(args: ReplayArgs) -> ExitCode {
+    let (settings, capacities) = match settings_from(&args) {
+        Ok(s) => s,
+        Err(message) => {
+            eprintln!("raudit replay: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut replayer = Replayer::new(settings, capacities, NoEnrich);
+    let stdout = io::stdout();
+    let mut out = BufWriter::with_capacity(64 << 10, stdout.lock());
+    let inputs = if args.files.is_empty() {
+        vec![PathBuf::from("-")]
+    } else {
+        args.files.clone()
+    };
+    let mut failed = false;
+    for path in &inputs {
+        if let Err(e) = replay_one(&mut replayer, path, args.format, &mut out) {
+            eprintln!("raudit replay: {}: {e}", path.display());
+            failed = true;
+        }
+    }
+    let finished = replayer.finish(&mut out).and_then(|()| out.flush());
+    if let Err(e) = finished {
+        eprintln!("raudit replay: writing output: {e}");
+        failed = true;
+    }
+    eprintln!(
+        "raudit replay: {}",
+        summary(replayer.counts(), &replayer.assembler_counters())
+    );
+    if failed {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn replay_one(
+    replayer: &mut Replayer<NoEnrich>,
+    path: &PathBuf,
+    format: Format,
+    out: &mut impl Write,
+) -> io::Result<()> {
+    let name = path.display().to_string();
+    let mut input: Box<dyn BufRead> = if name == "-" {
+        Box::new(BufReader::with_capacity(256 << 10, io::stdin()))
+    } else {
+        Box::new(BufReader::with_capacity(256 << 10, File::open(path)?))
+    };
+    let format = match format {
+        Format::Auto => detect_format(input.fill_buf()?),
+        chosen => chosen,
+    };
+    let mut report =
+        |m: Malformed| eprintln!("raudit replay: {name}: {}: malformed: {}", m.place, m.what);
+    replayer.run_input(&mut input, format, out, &mut report)
+}
+
+fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
+    match &args.config {
+        None => Ok((Settings::default(), Capacities::default())),
+        Some(path) => Err(format!("{}: --config is not supported yet", path.display())),
+    }
 }
