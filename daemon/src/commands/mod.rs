@@ -2,3 +2,4 @@
 //! a `run(args) -> ExitCode`; `main.rs` only parses and dispatches.
 
 pub mod replay;
+pub mod run;

@@ -74,3 +74,17 @@ impl RunPlan {
         }
     }
 }
+
+/// The plan with no config: go-audit's example rules (every `execve`, 64-
+/// and 32-bit, auditing enabled), JSON on stdout.
+pub fn builtin_default() -> RunPlan {
+    RunPlan::base(vec![OutputPlan::Stdout { attempts: 3 }])
+}
+
+/// The plan from a config file.
+pub fn from_config_file(path: &std::path::Path) -> Result<RunPlan, String> {
+    Err(format!(
+        "{}: config files are not supported yet",
+        path.display()
+    ))
+}

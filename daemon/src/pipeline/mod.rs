@@ -199,10 +199,7 @@ impl<S: Source> Pipeline<S> {
                 return;
             }
         };
-        if matches!(message.msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE)
-            || message.msg_type < MessageType::GET.0
-            || message.msg_type == MessageType::GET.0
-        {
+        if is_control(message.msg_type) {
             stats.control_frames.add(1);
             return;
         }
@@ -233,11 +230,28 @@ impl<S: Source> Pipeline<S> {
         stats.queue_drops.set(self.sink.queue.dropped());
     }
 
+    /// The source (tests feed it between steps).
+    pub fn source_mut(&mut self) -> &mut S {
+        &mut self.source
+    }
+
     /// Events in flight in the assembler.
     pub fn in_flight(&self) -> usize {
         self.assembler.in_flight()
     }
 }
+
+/// Netlink frames that are not audit records: netlink's own (NOOP, ERROR
+/// and ACK, DONE), replies to requests (GET, LIST_RULES, GET_FEATURE), and
+/// AUDIT_REPLACE (1329, the kernel's binary "someone asked for the pid"
+/// probe). Everything else is a record, known type or not.
+fn is_control(msg_type: u16) -> bool {
+    matches!(msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE)
+        || msg_type < MessageType::GET.0
+        || matches!(msg_type, 1000 | 1013 | 1019 | AUDIT_REPLACE)
+}
+
+const AUDIT_REPLACE: u16 = 1329;
 
 impl EventSink {
     fn emit(&mut self, event: &Event<'_>) {

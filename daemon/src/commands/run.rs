@@ -1,0 +1,26 @@
+//! `raudit` with no subcommand: run the daemon, from `--config FILE`
+//! (go-audit's YAML, extended) or, with no config, the built-in default:
+//! JSON on stdout, every `execve` audited (64- and 32-bit).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::daemon;
+
+/// Runs until SIGTERM/SIGINT; a start-up failure exits non-zero.
+pub fn run(config: Option<PathBuf>) -> ExitCode {
+    let plan = match config {
+        Some(path) => match daemon::plan::from_config_file(&path) {
+            Ok(plan) => plan,
+            Err(e) => {
+                eprintln!("raudit: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => daemon::plan::builtin_default(),
+    };
+    match daemon::run(plan) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => daemon::exit_on(&e),
+    }
+}

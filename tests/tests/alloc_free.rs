@@ -1,0 +1,223 @@
+//! Proves the hot path allocates nothing per event: a counting global
+//! allocator watches receive → parse → assemble → filter → encode → queue →
+//! file write (pipeline and output thread both) over thousands of events
+//! after a warm-up, fed from memory through the pipeline's `Source` seam.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use raudit::output::{self, FileOutput, FileSpec, Sink, WriterSettings};
+use raudit::pipeline::{self, EventFilter, Input, Pipeline, Slot, Source};
+use raudit::queue::{Policy, Queue};
+use raudit::stats::Stats;
+use raudit::sys::netlink::Received;
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+
+// SAFETY: forwards every call to the system allocator unchanged; only
+// counts (an atomic add, which does not allocate).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Datagrams from memory, as the unicast stream carries them.
+struct MemorySource {
+    datagrams: Vec<Vec<u8>>,
+    next: usize,
+}
+
+impl Source for MemorySource {
+    fn receive(
+        &mut self,
+        slots: &mut [Slot],
+        received: &mut [Received],
+        _timeout: Duration,
+    ) -> io::Result<Input> {
+        let mut n = 0;
+        while n < slots.len() && self.next < self.datagrams.len() {
+            let datagram = &self.datagrams[self.next];
+            slots[n][..datagram.len()].copy_from_slice(datagram);
+            received[n] = Received {
+                len: datagram.len(),
+                truncated: false,
+            };
+            n += 1;
+            self.next += 1;
+        }
+        Ok(if n == 0 {
+            Input::Idle
+        } else {
+            Input::Datagrams(n)
+        })
+    }
+}
+
+fn datagram(msg_type: u16, payload: &str) -> Vec<u8> {
+    let mut d = Vec::new();
+    // The unicast quirk: nlmsg_len counts the payload only.
+    d.extend_from_slice(&(payload.len() as u32).to_ne_bytes());
+    d.extend_from_slice(&msg_type.to_ne_bytes());
+    d.extend_from_slice(&0u16.to_ne_bytes());
+    d.extend_from_slice(&0u32.to_ne_bytes());
+    d.extend_from_slice(&0u32.to_ne_bytes());
+    d.extend_from_slice(payload.as_bytes());
+    d
+}
+
+/// One execve event (six records) with serial `serial`; every tenth is
+/// one the filter drops.
+fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
+    let stamp = format!("audit(1700000000.{:03}:{serial}): ", serial % 1000);
+    let arg = if serial.is_multiple_of(10) {
+        "drop-me"
+    } else {
+        "keep"
+    };
+    let records: [(u16, String); 6] = [
+        (1300, format!("arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid={serial} auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)")),
+        (1309, format!("argc=3 a0=\"ls\" a1=\"{arg}\" a2=\"-l\"")),
+        (1307, "cwd=\"/root\"".to_owned()),
+        (1302, "item=0 name=\"/usr/bin/ls\" inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL".to_owned()),
+        (1327, "proctitle=6C73002D6C".to_owned()),
+        (1320, String::new()),
+    ];
+    for (msg_type, body) in records {
+        out.push(datagram(msg_type, &format!("{stamp}{body}")));
+    }
+}
+
+fn drive(pipeline: &mut Pipeline<MemorySource>) {
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Idle {}
+}
+
+fn wait_written(stats: &Stats, events: u64) {
+    let started = Instant::now();
+    while stats.outputs[0].events.get() < events {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "output thread stalled"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+#[test]
+fn steady_state_allocates_nothing_per_event() {
+    const WARM_UP: u32 = 2_000;
+    const MEASURED: u32 = 20_000;
+    let dir = std::env::temp_dir().join(format!("raudit-alloc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("events.log");
+
+    let mut datagrams = Vec::new();
+    for serial in 1..=WARM_UP + MEASURED {
+        event(serial, &mut datagrams);
+    }
+    let warm_up_datagrams = WARM_UP as usize * 6;
+
+    let queue = Queue::new(256, 16 * 1024, Policy::Block);
+    let stats = Arc::new(Stats::new(&["file"]));
+    let file = FileOutput::open(
+        FileSpec {
+            path: path.clone(),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+        },
+        output::batch::DEFAULT_BATCH,
+    )
+    .unwrap();
+    let sink = Sink::new(Box::new(file), 3, Duration::from_millis(10), 0);
+    let writer = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        let settings = WriterSettings {
+            loss_report_interval: Duration::from_secs(3600),
+        };
+        std::thread::spawn(move || output::run_writer(queue, vec![sink], stats, settings))
+    };
+    let settings = pipeline::Settings {
+        filters: vec![EventFilter {
+            syscall: "59".into(),
+            message_type: 1309,
+            regex: regex::bytes::Regex::new("a1=\"drop-me\"").unwrap(),
+        }],
+        ..pipeline::Settings::default()
+    };
+    let source = MemorySource { datagrams, next: 0 };
+    let mut pipeline = Pipeline::new(source, settings, Arc::clone(&queue), Arc::clone(&stats));
+
+    // Warm-up: caches (uid names), the regex's matcher, first writes.
+    {
+        let full = std::mem::take(&mut pipeline_source(&mut pipeline).datagrams);
+        let rest = full[warm_up_datagrams..].to_vec();
+        pipeline_source(&mut pipeline).datagrams = full[..warm_up_datagrams].to_vec();
+        drive(&mut pipeline);
+        wait_written(&stats, u64::from(WARM_UP - WARM_UP / 10));
+        let source = pipeline_source(&mut pipeline);
+        source.datagrams = rest;
+        source.next = 0;
+    }
+
+    // The counter itself works.
+    COUNTING.store(true, Ordering::SeqCst);
+    drop(std::hint::black_box(Box::new(1u64)));
+    assert!(ALLOCATIONS.swap(0, Ordering::SeqCst) >= 1);
+
+    drive(&mut pipeline);
+    let kept = u64::from(WARM_UP + MEASURED) - u64::from((WARM_UP + MEASURED) / 10);
+    wait_written(&stats, kept);
+    COUNTING.store(false, Ordering::SeqCst);
+    let allocations = ALLOCATIONS.load(Ordering::SeqCst);
+
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    writer.join().unwrap();
+    assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
+    assert_eq!(
+        stats.filter_drops.get(),
+        u64::from((WARM_UP + MEASURED) / 10)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len() as u64, kept);
+    for line in lines.iter().step_by(97) {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(event["messages"].as_array().unwrap().len(), 5);
+        assert_eq!(event["uid_map"]["0"], "root");
+    }
+    println!("{MEASURED} events after warm-up: {allocations} allocations");
+    assert_eq!(allocations, 0, "the hot path allocated");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn pipeline_source(pipeline: &mut Pipeline<MemorySource>) -> &mut MemorySource {
+    pipeline.source_mut()
+}
