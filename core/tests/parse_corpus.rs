@@ -124,3 +124,28 @@ fn netlink_captures_parse() {
         assert!(records > 2000, "capture unexpectedly small: {records}");
     }
 }
+
+#[test]
+fn laurel_record_lines_parse() {
+    let Some(root) = corpus() else { return };
+    let mut texts = Vec::new();
+    files(&root.join("laurel"), "txt", &mut texts);
+    let (mut total, mut enriched, mut nodes) = (0usize, 0usize, 0usize);
+    for path in &texts {
+        let data = fs::read(path).expect("readable corpus file");
+        let lines = data.split(|&b| b == b'\n');
+        for line in lines.filter(|l| l.starts_with(b"type=") || l.starts_with(b"node=")) {
+            let r = Record::from_log_line(line).unwrap_or_else(|e| {
+                panic!(
+                    "{}: {e:?}: {}",
+                    path.display(),
+                    String::from_utf8_lossy(line)
+                )
+            });
+            total += 1;
+            enriched += usize::from(r.enriched.is_some());
+            nodes += usize::from(r.node.is_some());
+        }
+    }
+    println!("laurel: {total} lines ({enriched} enriched, {nodes} with node=)");
+}
