@@ -6,5 +6,6 @@
 
 pub mod commands;
 pub mod netlink;
+pub mod rules;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -138,12 +138,16 @@ impl<'a> RuleData<'a> {
 
     /// The string buffer (`buflen` bytes).
     pub fn buf(&self) -> &'a [u8] {
-        self.bytes.get(HEAD_LEN..HEAD_LEN + self.buflen).unwrap_or(&[])
+        self.bytes
+            .get(HEAD_LEN..HEAD_LEN + self.buflen)
+            .unwrap_or(&[])
     }
 
     /// The exact bytes of the rule (head and buffer, no padding).
     pub fn as_bytes(&self) -> &'a [u8] {
-        self.bytes.get(..HEAD_LEN + self.buflen).unwrap_or(self.bytes)
+        self.bytes
+            .get(..HEAD_LEN + self.buflen)
+            .unwrap_or(self.bytes)
     }
 
     /// The fields in order, string fields with their text.
@@ -269,6 +273,7 @@ impl RuleHead {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -281,11 +286,15 @@ mod tests {
         };
         assert!(head.set_syscall(59));
         assert!(!head.set_syscall(2048));
-        head.push(Field::ARCH, Operator::EQUAL, 0xc000_003e).unwrap();
+        head.push(Field::ARCH, Operator::EQUAL, 0xc000_003e)
+            .unwrap();
         head.push(Field::FILTERKEY, Operator::EQUAL, 4).unwrap();
         let mut out = [0u8; HEAD_LEN + 8];
         assert_eq!(head.emit(b"exec", &mut out), Ok(HEAD_LEN + 4));
-        assert_eq!(head.emit(b"exec", &mut [0u8; 10]), Err(Full { needed: 1044 }));
+        assert_eq!(
+            head.emit(b"exec", &mut [0u8; 10]),
+            Err(Full { needed: 1044 })
+        );
         let view = RuleData::new_checked(&out).unwrap();
         assert_eq!(view.flags(), 4);
         assert!(view.has_syscall(59) && !view.has_syscall(58));
