@@ -9,5 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod netlink;
 pub mod replay;
+pub mod rules;
 #[allow(unsafe_code)]
 pub mod sys;
