@@ -652,7 +652,13 @@ def main():
                     except RuntimeError as e:
                         err = tail(getattr(daemon, "err", ""), 200)
                         msg = f"{e}: {err}" if err else str(e)
-                        r = {"daemon": d, "scenario": sc, "error": " ".join(msg.replace("|", "/").split())}
+                        msg = " ".join(msg.replace("|", "/").split())
+                        if "before registering" in str(e):
+                            # it cannot start at all: one line in the report, no more tries
+                            skipped[d] = msg
+                            print(f"skipping {d}: {msg}", flush=True)
+                            continue
+                        r = {"daemon": d, "scenario": sc, "error": msg}
                         print(f"{sc:10} {d:10} rep{rep} ERROR {e}", flush=True)
                     r["rep"] = rep
                     results.append(r)
