@@ -2,10 +2,13 @@
 //!
 //! - [`sys`]: the only module with `unsafe` (libc: netlink sockets, …).
 //! - [`commands`]: one module per CLI subcommand; `main.rs` only dispatches.
+//! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
 #![deny(unsafe_code)]
 
 pub mod commands;
+pub mod config;
 pub mod netlink;
 pub mod replay;
+pub mod rules;
 #[allow(unsafe_code)]
 pub mod sys;
