@@ -8,9 +8,11 @@
 //!   [`stats`]: the loss and throughput counters and their report;
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
+//! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
 #![deny(unsafe_code)]
 
 pub mod commands;
+pub mod config;
 pub mod daemon;
 pub mod enrich;
 pub mod netlink;
@@ -18,6 +20,7 @@ pub mod output;
 pub mod pipeline;
 pub mod queue;
 pub mod replay;
+pub mod rules;
 pub mod signals;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -9,3 +9,4 @@ pub mod passwd;
 pub mod poll;
 pub mod process;
 pub mod signals;
+pub mod users;

@@ -1,0 +1,536 @@
+//! The node tree to [`Config`], section by section, collecting every error.
+//! Outputs are in `outputs.rs`; how scalars are read is in `values.rs`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::accounts::Accounts;
+use super::error::ConfigError;
+use super::outputs::outputs;
+use super::values::{describe, Cx, Fields};
+use super::yaml::{self, Kind, Node};
+use super::{
+    Assembler, Config, Containers, EventFormat, EventRange, Extras, Filter, Kernel, LogConfig,
+    MessageTracking, Mode, Queue, QueuePolicy, Raudit, RulesPolicy, SocketBuffer, Stats,
+};
+
+const TOP_KEYS: &[&str] = &[
+    "socket_buffer",
+    "events",
+    "message_tracking",
+    "output",
+    "log",
+    "rules",
+    "filters",
+    "extras",
+    "raudit",
+];
+const SOCKET_BUFFER_KEYS: &[&str] = &["receive"];
+const EVENTS_KEYS: &[&str] = &["min", "max"];
+const TRACKING_KEYS: &[&str] = &["enabled", "log_out_of_order", "max_out_of_order"];
+const LOG_KEYS: &[&str] = &["flags"];
+const FILTER_KEYS: &[&str] = &["syscall", "message_type", "regex"];
+const EXTRAS_KEYS: &[&str] = &["containers", "cgroups"];
+const CGROUPS_KEYS: &[&str] = &["enabled"];
+const CONTAINERS_KEYS: &[&str] = &[
+    "enabled",
+    "containerd",
+    "containerd_sock",
+    "containerd_namespace",
+    "docker",
+    "docker_api_version",
+    "pid_cache",
+    "docker_cache",
+    "containerd_cache",
+];
+const RAUDIT_KEYS: &[&str] = &[
+    "mode",
+    "takeover",
+    "format",
+    "queue",
+    "assembler",
+    "stats",
+    "rules",
+    "kernel",
+];
+const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy"];
+const ASSEMBLER_KEYS: &[&str] = &["max_events", "max_records", "arena_bytes", "timeout"];
+const STATS_KEYS: &[&str] = &["interval", "file"];
+const RULES_POLICY_KEYS: &[&str] = &[
+    "drift_interval",
+    "drift_restore",
+    "allow_lock",
+    "allow_panic",
+];
+const KERNEL_KEYS: &[&str] = &["backlog_wait_time"];
+
+/// Compiled size limits per filter regex, so filters stay within the
+/// daemon's memory budget.
+const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const REGEX_DFA_LIMIT: usize = 256 << 10;
+/// The largest audit record (`MAX_AUDIT_MESSAGE_LENGTH`): the arena must hold one.
+const MAX_RECORD: u32 = 8970;
+
+/// Parses and converts `text`, or returns every error found.
+pub(super) fn convert(text: &str, accounts: &dyn Accounts) -> Result<Config, Vec<ConfigError>> {
+    let root = yaml::parse(text).map_err(|e| vec![e])?;
+    let mut cx = Cx {
+        errors: Vec::new(),
+        accounts,
+    };
+    let config = document(&mut cx, root.as_ref());
+    if cx.errors.is_empty() {
+        Ok(config)
+    } else {
+        Err(cx.errors)
+    }
+}
+
+fn document(cx: &mut Cx, root: Option<&Node>) -> Config {
+    let top = cx.fields(root, "", 1, TOP_KEYS);
+    let raudit = raudit(cx, &top);
+    Config {
+        socket_buffer: socket_buffer(cx, &top),
+        events: events(cx, &top),
+        message_tracking: message_tracking(cx, &top),
+        output: outputs(cx, top.get("output"), top.line),
+        log: log(cx, &top),
+        rules: rules(cx, &top, &raudit),
+        filters: filters(cx, &top),
+        extras: extras(cx, &top),
+        raudit,
+    }
+}
+
+fn socket_buffer(cx: &mut Cx, top: &Fields) -> SocketBuffer {
+    let f = cx.fields(
+        top.get("socket_buffer"),
+        "socket_buffer",
+        top.line,
+        SOCKET_BUFFER_KEYS,
+    );
+    let receive = cx.u32(&f, "receive", 0, i32::MAX as u32, "a size in bytes");
+    SocketBuffer {
+        receive: receive.filter(|r| *r > 0),
+    }
+}
+
+fn events(cx: &mut Cx, top: &Fields) -> EventRange {
+    let f = cx.fields(top.get("events"), "events", top.line, EVENTS_KEYS);
+    let default = EventRange::default();
+    let what = "a record type from 0 to 65535";
+    let min = cx.int(&f, "min", 0, 0xffff, what);
+    let max = cx.int(&f, "max", 0, 0xffff, what);
+    let range = EventRange {
+        min: min
+            .and_then(|v| u16::try_from(v).ok())
+            .unwrap_or(default.min),
+        max: max
+            .and_then(|v| u16::try_from(v).ok())
+            .unwrap_or(default.max),
+    };
+    if range.min > range.max {
+        let line = f.get("min").map_or(f.line, |n| n.line);
+        cx.error(
+            "events",
+            line,
+            format!(
+                "min ({}) is greater than max ({}): no event would be captured",
+                range.min, range.max
+            ),
+        );
+    }
+    range
+}
+
+fn message_tracking(cx: &mut Cx, top: &Fields) -> MessageTracking {
+    let f = cx.fields(
+        top.get("message_tracking"),
+        "message_tracking",
+        top.line,
+        TRACKING_KEYS,
+    );
+    let default = MessageTracking::default();
+    MessageTracking {
+        enabled: cx.bool(&f, "enabled").unwrap_or(default.enabled),
+        log_out_of_order: cx
+            .bool(&f, "log_out_of_order")
+            .unwrap_or(default.log_out_of_order),
+        max_out_of_order: cx
+            .u32(
+                &f,
+                "max_out_of_order",
+                0,
+                i32::MAX as u32,
+                "a count of serials",
+            )
+            .unwrap_or(default.max_out_of_order),
+    }
+}
+
+fn log(cx: &mut Cx, top: &Fields) -> LogConfig {
+    let f = cx.fields(top.get("log"), "log", top.line, LOG_KEYS);
+    LogConfig {
+        flags: cx
+            .u32(&f, "flags", 0, 127, "Go log flags from 0 to 127")
+            .unwrap_or(0),
+    }
+}
+
+/// `rules`: strings, empty ones dropped as go-audit skips them. A daemon
+/// needs at least one (go-audit: "No audit rules found"); readlog loads none.
+fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
+    let mut rules = Vec::new();
+    let node = top.get("rules");
+    let items = match node.map(|n| &n.kind) {
+        None => &[][..],
+        Some(Kind::Seq(items)) => items.as_slice(),
+        Some(_) => {
+            let node = node.map_or(top.line, |n| n.line);
+            cx.error("rules", node, "expected a list of auditctl rules");
+            return rules;
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("rules[{i}]");
+        let Kind::Scalar { text, .. } = &item.kind else {
+            cx.error(
+                &path,
+                item.line,
+                format!("expected an auditctl rule, found {}", describe(item)),
+            );
+            continue;
+        };
+        let rule = text.trim();
+        if rule.is_empty() {
+            continue;
+        }
+        check_dangerous(cx, &path, item.line, rule, &raudit.rules);
+        rules.push(rule.to_string());
+    }
+    let line = node.map_or(top.line, |n| n.line);
+    match raudit.mode {
+        Mode::Daemon if rules.is_empty() => cx.error(
+            "rules",
+            line,
+            "no audit rules found; a daemon needs at least one (`- -e 1` only enables auditing)",
+        ),
+        Mode::Readlog if !rules.is_empty() => cx.error(
+            "rules",
+            line,
+            "raudit.mode is readlog, which loads no rules; remove them or use mode daemon",
+        ),
+        _ => {}
+    }
+    rules
+}
+
+/// `-e 2` (lock until reboot) and `-f 2` (panic on loss) only when allowed.
+fn check_dangerous(cx: &mut Cx, path: &str, line: usize, rule: &str, policy: &RulesPolicy) {
+    let words: Vec<&str> = rule.split_whitespace().collect();
+    for pair in words.windows(2) {
+        if pair[0] == "-e" && pair[1] == "2" && !policy.allow_lock {
+            cx.error(
+                path,
+                line,
+                "`-e 2` locks the rules until reboot; set raudit.rules.allow_lock: true to allow it",
+            );
+        }
+        if pair[0] == "-f" && pair[1] == "2" && !policy.allow_panic {
+            cx.error(
+                path,
+                line,
+                "`-f 2` panics the kernel when events are lost; set raudit.rules.allow_panic: true to allow it",
+            );
+        }
+    }
+}
+
+/// `filters`, as go-audit's `createFilters`, each error naming its index.
+fn filters(cx: &mut Cx, top: &Fields) -> Vec<Filter> {
+    let mut filters = Vec::new();
+    let items = match top.get("filters").map(|n| (&n.kind, n.line)) {
+        None => return filters,
+        Some((Kind::Seq(items), _)) => items,
+        Some((_, line)) => {
+            cx.error(
+                "filters",
+                line,
+                "expected a list of {syscall, message_type, regex}",
+            );
+            return filters;
+        }
+    };
+    for (i, item) in items.iter().enumerate() {
+        if let Some(filter) = filter(cx, item, &format!("filters[{i}]")) {
+            filters.push(filter);
+        }
+    }
+    filters
+}
+
+fn filter(cx: &mut Cx, item: &Node, path: &str) -> Option<Filter> {
+    let f = cx.fields(Some(item), path, item.line, FILTER_KEYS);
+    let syscall = cx.u32(&f, "syscall", 0, u32::MAX, "a syscall number");
+    let message_type = cx.int(
+        &f,
+        "message_type",
+        1,
+        0xffff,
+        "a record type from 1 to 65535",
+    );
+    let regex = f.get("regex").and_then(|node| {
+        let Kind::Scalar { text, .. } = &node.kind else {
+            cx.error(
+                &f.path("regex"),
+                node.line,
+                format!("expected a regex, found {}", describe(node)),
+            );
+            return None;
+        };
+        match regex::bytes::RegexBuilder::new(text)
+            .size_limit(REGEX_SIZE_LIMIT)
+            .dfa_size_limit(REGEX_DFA_LIMIT)
+            .build()
+        {
+            Ok(re) => Some(re),
+            Err(e) => {
+                // The regex crate's message spans lines (pattern, caret,
+                // reason); keep the reason so errors stay one per line.
+                let reason = e.to_string();
+                let reason = reason.lines().last().unwrap_or("").trim();
+                let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+                cx.error(
+                    &f.path("regex"),
+                    node.line,
+                    format!("invalid regex {text:?}: {reason}"),
+                );
+                None
+            }
+        }
+    });
+    let has = |key| f.get(key).is_some();
+    if !has("regex") {
+        cx.error(path, item.line, "missing regex");
+    }
+    if !has("message_type") {
+        cx.error(path, item.line, "missing message_type");
+    }
+    // Without `syscall`, go-audit keys the filter on "", the syscall of
+    // events that have none: `syscall: None` keeps that meaning.
+    Some(Filter {
+        syscall,
+        message_type: u16::try_from(message_type?).ok()?,
+        regex: regex?,
+    })
+}
+
+fn extras(cx: &mut Cx, top: &Fields) -> Extras {
+    let f = cx.fields(top.get("extras"), "extras", top.line, EXTRAS_KEYS);
+    let g = cx.fields(f.get("cgroups"), &f.path("cgroups"), f.line, CGROUPS_KEYS);
+    let c = cx.fields(
+        f.get("containers"),
+        &f.path("containers"),
+        f.line,
+        CONTAINERS_KEYS,
+    );
+    let d = Containers::default();
+    let cache = |cx: &mut Cx, key| {
+        cx.u32(
+            &c,
+            key,
+            0,
+            i32::MAX as u32,
+            "a number of entries (0: no cache)",
+        )
+    };
+    Extras {
+        cgroups: cx.bool(&g, "enabled").unwrap_or(false),
+        containers: Containers {
+            enabled: cx.bool(&c, "enabled").unwrap_or(d.enabled),
+            containerd: cx.bool(&c, "containerd").unwrap_or(d.containerd),
+            containerd_sock: cx
+                .string(&c, "containerd_sock")
+                .filter(|s| !s.is_empty())
+                .map_or(d.containerd_sock, PathBuf::from),
+            containerd_namespace: cx
+                .string(&c, "containerd_namespace")
+                .filter(|s| !s.is_empty()),
+            docker: cx.bool(&c, "docker").unwrap_or(d.docker),
+            docker_api_version: cx
+                .string(&c, "docker_api_version")
+                .filter(|s| !s.is_empty()),
+            pid_cache: cache(cx, "pid_cache").unwrap_or(d.pid_cache),
+            docker_cache: cache(cx, "docker_cache").unwrap_or(d.docker_cache),
+            containerd_cache: cache(cx, "containerd_cache").unwrap_or(d.containerd_cache),
+        },
+    }
+}
+
+/// `raudit`: raudit's own section.
+fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
+    let f = cx.fields(top.get("raudit"), "raudit", top.line, RAUDIT_KEYS);
+    let d = Raudit::default();
+    Raudit {
+        mode: cx
+            .choice(
+                &f,
+                "mode",
+                &[("daemon", Mode::Daemon), ("readlog", Mode::Readlog)],
+            )
+            .unwrap_or(d.mode),
+        takeover: cx.bool(&f, "takeover").unwrap_or(d.takeover),
+        format: cx
+            .choice(
+                &f,
+                "format",
+                &[
+                    ("go-audit", EventFormat::GoAudit),
+                    ("structured", EventFormat::Structured),
+                ],
+            )
+            .unwrap_or(d.format),
+        queue: queue(cx, &f),
+        assembler: assembler(cx, &f),
+        stats: stats(cx, &f),
+        rules: rules_policy(cx, &f),
+        kernel: kernel(cx, &f),
+    }
+}
+
+fn queue(cx: &mut Cx, r: &Fields) -> Queue {
+    let f = cx.fields(r.get("queue"), &r.path("queue"), r.line, QUEUE_KEYS);
+    let d = Queue::default();
+    Queue {
+        size: cx
+            .u32(
+                &f,
+                "size",
+                1,
+                1 << 16,
+                "a number of buffers from 1 to 65536",
+            )
+            .unwrap_or(d.size),
+        buffer_size: cx
+            .u32(
+                &f,
+                "buffer_size",
+                1024,
+                64 << 20,
+                "bytes per buffer from 1024 to 67108864",
+            )
+            .unwrap_or(d.buffer_size),
+        policy: cx
+            .choice(
+                &f,
+                "policy",
+                &[("drop", QueuePolicy::Drop), ("block", QueuePolicy::Block)],
+            )
+            .unwrap_or(d.policy),
+    }
+}
+
+fn assembler(cx: &mut Cx, r: &Fields) -> Assembler {
+    let f = cx.fields(
+        r.get("assembler"),
+        &r.path("assembler"),
+        r.line,
+        ASSEMBLER_KEYS,
+    );
+    let d = Assembler::default();
+    let a = Assembler {
+        max_events: cx
+            .u32(
+                &f,
+                "max_events",
+                1,
+                1 << 20,
+                "a number of events from 1 to 1048576",
+            )
+            .unwrap_or(d.max_events),
+        max_records: cx
+            .u32(
+                &f,
+                "max_records",
+                1,
+                1 << 22,
+                "a number of records from 1 to 4194304",
+            )
+            .unwrap_or(d.max_records),
+        arena_bytes: cx
+            .u32(
+                &f,
+                "arena_bytes",
+                MAX_RECORD,
+                1 << 30,
+                "bytes from 8970 (one record) to 1073741824",
+            )
+            .unwrap_or(d.arena_bytes),
+        timeout: cx
+            .duration(
+                &f,
+                "timeout",
+                Duration::from_millis(1),
+                Duration::from_secs(3600),
+            )
+            .unwrap_or(d.timeout),
+    };
+    if a.max_records < a.max_events {
+        let line = f.get("max_records").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("max_records"),
+            line,
+            format!(
+                "must be at least max_events ({}), found {}",
+                a.max_events, a.max_records
+            ),
+        );
+    }
+    a
+}
+
+fn stats(cx: &mut Cx, r: &Fields) -> Stats {
+    let f = cx.fields(r.get("stats"), &r.path("stats"), r.line, STATS_KEYS);
+    let d = Stats::default();
+    Stats {
+        interval: cx
+            .duration(&f, "interval", Duration::ZERO, Duration::from_secs(86_400))
+            .unwrap_or(d.interval),
+        file: cx
+            .string(&f, "file")
+            .filter(|s| !s.is_empty())
+            .map(PathBuf::from),
+    }
+}
+
+fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
+    let f = cx.fields(r.get("rules"), &r.path("rules"), r.line, RULES_POLICY_KEYS);
+    let d = RulesPolicy::default();
+    RulesPolicy {
+        drift_interval: cx
+            .duration(
+                &f,
+                "drift_interval",
+                Duration::ZERO,
+                Duration::from_secs(86_400),
+            )
+            .unwrap_or(d.drift_interval),
+        drift_restore: cx.bool(&f, "drift_restore").unwrap_or(d.drift_restore),
+        allow_lock: cx.bool(&f, "allow_lock").unwrap_or(d.allow_lock),
+        allow_panic: cx.bool(&f, "allow_panic").unwrap_or(d.allow_panic),
+    }
+}
+
+fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {
+    let f = cx.fields(r.get("kernel"), &r.path("kernel"), r.line, KERNEL_KEYS);
+    Kernel {
+        // The kernel refuses more than 10 * 60 * HZ; HZ is at most 1000.
+        backlog_wait_time: cx.u32(
+            &f,
+            "backlog_wait_time",
+            0,
+            600_000,
+            "kernel ticks from 0 to 600000",
+        ),
+    }
+}

@@ -1,0 +1,583 @@
+//! The YAML config file becomes a typed [`Config`] once, at start.
+//!
+//! go-audit's `go-audit.yaml` works unchanged: every key of its example keeps
+//! go-audit's meaning and default (viper's `SetDefault` values in go-audit's
+//! `loadConfig`). Numbers follow go-audit's reading too: a leading `0` is
+//! octal (`mode: 0600`), as are `0o600`, and `0x…` is hex. Keys match
+//! case-insensitively, as viper lower-cases them.
+//!
+//! Where raudit differs from go-audit, on purpose:
+//! - several outputs may be enabled at once (fan-out); none is still an error;
+//! - `output.stdout.attempts` and `output.file.attempts` default to 3 (go-audit
+//!   has no default and refuses to start without them);
+//! - `output.file.mode` defaults to `0600`; `user`/`group` may be left out
+//!   (the file keeps its owner) — go-audit requires all three;
+//! - values go-audit would silently misread are errors: `enabled: yes`,
+//!   `message_type: 70000`, a `syscall` that is not a number, unknown keys.
+//!
+//! raudit's own keys live in one top-level `raudit:` section (process-wide
+//! knobs: mode, queue, assembler, stats, rule drift, kernel settings), except
+//! where a key belongs to a go-audit section: `output.syslog.format`.
+//! `contrib/raudit.yaml.example` documents every key.
+//!
+//! Errors are values: [`Config::from_yaml_str`] collects every problem as a
+//! [`ConfigError`] with the key's dotted path, the line when known, what was
+//! found and what was expected. Nothing here panics on bad input.
+
+mod accounts;
+mod convert;
+mod error;
+mod outputs;
+mod values;
+mod yaml;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use accounts::{Accounts, SystemAccounts};
+pub use error::{ConfigError, ConfigErrors};
+
+/// The whole configuration: go-audit's sections, then raudit's.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `socket_buffer`: the netlink socket's receive buffer.
+    pub socket_buffer: SocketBuffer,
+    /// `events`: the range of record types to capture.
+    pub events: EventRange,
+    /// `message_tracking`: serial gap detection.
+    pub message_tracking: MessageTracking,
+    /// `output`: every enabled output (at least one).
+    pub output: Outputs,
+    /// `log`: go-audit's `log.flags` (Go `log` package prefix flags).
+    pub log: LogConfig,
+    /// `rules`: auditctl-syntax lines, kept as written (empty lines dropped,
+    /// as go-audit skips them). Compiled by `rules/`.
+    pub rules: Vec<String>,
+    /// `filters`: events dropped before output.
+    pub filters: Vec<Filter>,
+    /// `extras`: enrichment.
+    pub extras: Extras,
+    /// `raudit`: raudit's own settings.
+    pub raudit: Raudit,
+}
+
+/// `socket_buffer`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SocketBuffer {
+    /// `receive`: `SO_RCVBUF` in bytes; `None` (or 0) keeps the system default.
+    pub receive: Option<u32>,
+}
+
+/// `events`: record types `min..=max` are captured, others ignored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EventRange {
+    /// `min`, default 1300.
+    pub min: u16,
+    /// `max`, default 1399.
+    pub max: u16,
+}
+
+/// `message_tracking`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MessageTracking {
+    /// `enabled`, default true: report missed serials.
+    pub enabled: bool,
+    /// `log_out_of_order`, default false.
+    pub log_out_of_order: bool,
+    /// `max_out_of_order`, default 500: how far behind a serial may arrive
+    /// before it is presumed lost.
+    pub max_out_of_order: u32,
+}
+
+/// `output`: `Some` for each enabled output. At least one is `Some`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Outputs {
+    /// `output.stdout`.
+    pub stdout: Option<StdoutOutput>,
+    /// `output.file`.
+    pub file: Option<FileOutput>,
+    /// `output.syslog`.
+    pub syslog: Option<SyslogOutput>,
+    /// `output.gelf`.
+    pub gelf: Option<GelfOutput>,
+}
+
+/// `output.stdout`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StdoutOutput {
+    /// `attempts`, default 3: writes tried (1 s apart) before giving up.
+    pub attempts: u32,
+}
+
+/// `output.file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileOutput {
+    /// `attempts`, default 3.
+    pub attempts: u32,
+    /// `path`, required: appended to, created if missing.
+    pub path: PathBuf,
+    /// `mode`, default `0o600`, at most `0o7777`, never 0.
+    pub mode: u32,
+    /// `user`: owner of the file, resolved at load; `None` keeps the owner.
+    pub user: Option<Account>,
+    /// `group`: group of the file, resolved at load; `None` keeps the group.
+    pub group: Option<Account>,
+}
+
+/// A user or group name and the id it resolved to when the config was read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The name as written.
+    pub name: String,
+    /// Its uid or gid.
+    pub id: u32,
+}
+
+/// `output.syslog`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyslogOutput {
+    /// `attempts`, default 3.
+    pub attempts: u32,
+    /// `network`, default `unixgram`.
+    pub network: SyslogNetwork,
+    /// `address`, default `/dev/log` for unix networks; required for IP ones.
+    pub address: String,
+    /// `priority`, default 132 (`local0 | warning`), 0..=191.
+    pub priority: u8,
+    /// `tag`, default `go-audit` (kept so rsyslog rules keep matching).
+    pub tag: String,
+    /// `format` (raudit), default `rfc3164` as go-audit writes.
+    pub format: SyslogFormat,
+}
+
+/// Socket kind for syslog, as Go's `net.Dial` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogNetwork {
+    /// `unixgram`: unix datagram socket (the default).
+    Unixgram,
+    /// `unix`: unix stream socket.
+    Unix,
+    /// `udp`, `udp4`, `udp6`.
+    Udp(IpFamily),
+    /// `tcp`, `tcp4`, `tcp6` (octet-counted framing).
+    Tcp(IpFamily),
+}
+
+/// Go's `…4` / `…6` network suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    /// No suffix: either.
+    Any,
+    /// `4`.
+    V4,
+    /// `6`.
+    V6,
+}
+
+/// `output.syslog.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogFormat {
+    /// `rfc3164`: `<PRI>Mmm dd hh:mm:ss host tag[pid]: msg`, as Go's log/syslog.
+    Rfc3164,
+    /// `rfc5424`.
+    Rfc5424,
+}
+
+/// `output.gelf`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GelfOutput {
+    /// `attempts`, default 3.
+    pub attempts: u32,
+    /// `network`, default `udp`.
+    pub network: GelfNetwork,
+    /// `address`, required: `host:port`.
+    pub address: String,
+    /// `compression` (UDP only, as go-gelf).
+    pub compression: GelfCompression,
+}
+
+/// `output.gelf.network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GelfNetwork {
+    /// `udp` (chunked).
+    Udp,
+    /// `tcp` (NUL-terminated frames).
+    Tcp,
+}
+
+/// `output.gelf.compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GelfCompression {
+    /// `level`, default 1 (Go's `flate.BestSpeed`); -2..=9 as `compress/flate`.
+    pub level: i8,
+    /// `type`, default 0 (gzip).
+    pub kind: GelfCompressionType,
+}
+
+/// `output.gelf.compression.type`: go-gelf's `CompressType` numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GelfCompressionType {
+    /// 0 (or `gzip`).
+    Gzip,
+    /// 1 (or `zlib`).
+    Zlib,
+    /// 2 (or `none`).
+    None,
+}
+
+/// `log`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct LogConfig {
+    /// `flags`, default 0: Go `log` flags (1 date, 2 time, 4 µs, 32 UTC…).
+    pub flags: u32,
+}
+
+/// One `filters` entry: drop an event whose syscall is `syscall` and that
+/// has a record of type `message_type` whose body matches `regex`.
+#[derive(Debug, Clone)]
+pub struct Filter {
+    /// `syscall` number; `None` matches events with no syscall (go-audit's "").
+    pub syscall: Option<u32>,
+    /// `message_type`, required, non-zero.
+    pub message_type: u16,
+    /// `regex`, required; compiled once, matched against record bytes.
+    pub regex: regex::bytes::Regex,
+}
+
+/// `extras`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Extras {
+    /// `extras.containers`.
+    pub containers: Containers,
+    /// `extras.cgroups.enabled` (go-audit has it, its example does not).
+    pub cgroups: bool,
+}
+
+/// `extras.containers`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Containers {
+    /// `enabled`, default false.
+    pub enabled: bool,
+    /// `containerd`, default false.
+    pub containerd: bool,
+    /// `containerd_sock`, default `/run/containerd/containerd.sock`.
+    pub containerd_sock: PathBuf,
+    /// `containerd_namespace`; `None` uses containerd's own default.
+    pub containerd_namespace: Option<String>,
+    /// `docker`, default false.
+    pub docker: bool,
+    /// `docker_api_version` as written (`1.40` stays `1.40`); `None` negotiates.
+    pub docker_api_version: Option<String>,
+    /// `pid_cache`, default 0 (no cache).
+    pub pid_cache: u32,
+    /// `docker_cache`, default 0.
+    pub docker_cache: u32,
+    /// `containerd_cache`, default 0.
+    pub containerd_cache: u32,
+}
+
+/// `raudit`: settings go-audit does not have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raudit {
+    /// `mode`, default `daemon`.
+    pub mode: Mode,
+    /// `takeover`, default false: claim the audit pid even when another live
+    /// process holds it.
+    pub takeover: bool,
+    /// `format`, default `go-audit`: the JSON shape of events.
+    pub format: EventFormat,
+    /// `queue`: buffers between the receive thread and the writers.
+    pub queue: Queue,
+    /// `assembler`: in-flight events.
+    pub assembler: Assembler,
+    /// `stats`: the periodic loss/throughput report.
+    pub stats: Stats,
+    /// `rules`: how the rule set is applied and watched.
+    pub rules: RulesPolicy,
+    /// `kernel`: audit status settings.
+    pub kernel: Kernel,
+}
+
+/// `raudit.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `daemon`: be the audit daemon (`AUDIT_SET` pid), load the rules.
+    Daemon,
+    /// `readlog`: read-only listener on multicast group 1 beside another
+    /// daemon; loads no rules.
+    Readlog,
+}
+
+/// `raudit.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventFormat {
+    /// `go-audit`: `{"sequence","timestamp","messages","uid_map"}`.
+    GoAudit,
+    /// `structured`: fields parsed into JSON members.
+    Structured,
+}
+
+/// `raudit.queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Queue {
+    /// `size`, default 64: pooled event buffers.
+    pub size: u32,
+    /// `buffer_size`, default 16384: bytes per buffer (larger events are
+    /// truncated with a marker).
+    pub buffer_size: u32,
+    /// `policy`, default `drop`.
+    pub policy: QueuePolicy,
+}
+
+/// `raudit.queue.policy`: what the receive thread does when no buffer is free.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueuePolicy {
+    /// `drop`: drop the event and count it; never slow the kernel.
+    Drop,
+    /// `block`: wait for a writer; the kernel backlog absorbs the delay.
+    Block,
+}
+
+/// `raudit.assembler`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Assembler {
+    /// `max_events`, default 256: events in flight at once.
+    pub max_events: u32,
+    /// `max_records`, default 1024: records in flight, all events together.
+    pub max_records: u32,
+    /// `arena_bytes`, default 262144: record bytes in flight.
+    pub arena_bytes: u32,
+    /// `timeout`, default 2 s (go-audit's COMPLETE_AFTER).
+    pub timeout: Duration,
+}
+
+/// `raudit.stats`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stats {
+    /// `interval`, default 60 s; 0 disables the periodic report.
+    pub interval: Duration,
+    /// `file`: also rewrite this file with the latest counters.
+    pub file: Option<PathBuf>,
+}
+
+/// `raudit.rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RulesPolicy {
+    /// `drift_interval`, default 60 s: how often the kernel's rule set is
+    /// compared with the config's; 0 disables.
+    pub drift_interval: Duration,
+    /// `drift_restore`, default false: reload the rules on drift (else report).
+    pub drift_restore: bool,
+    /// `allow_lock`, default false: permit `-e 2` (locked until reboot).
+    pub allow_lock: bool,
+    /// `allow_panic`, default false: permit `-f 2` (kernel panic on loss).
+    pub allow_panic: bool,
+}
+
+/// `raudit.kernel`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Kernel {
+    /// `backlog_wait_time`: kernel ticks audited tasks may wait when the
+    /// backlog is full (as `auditctl --backlog_wait_time`); `None` leaves it.
+    pub backlog_wait_time: Option<u32>,
+}
+
+impl Config {
+    /// The config used when raudit runs without one: JSON to stdout, every
+    /// `execve` (64 and 32 bit) audited, auditing enabled.
+    pub fn default_builtin() -> Config {
+        Config {
+            output: Outputs {
+                stdout: Some(StdoutOutput::default()),
+                ..Outputs::default()
+            },
+            rules: vec![
+                "-a exit,always -F arch=b64 -S execve".to_string(),
+                "-a exit,always -F arch=b32 -S execve".to_string(),
+                "-e 1".to_string(),
+            ],
+            ..Config::empty()
+        }
+    }
+
+    /// Reads and converts the file at `path`, resolving users and groups
+    /// from the system's account files.
+    pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+        let source = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::from_yaml_str(&text, &source),
+            Err(e) => Err(ConfigErrors::single(
+                &source,
+                ConfigError::new("", None, format!("cannot read: {e}")),
+            )),
+        }
+    }
+
+    /// Converts YAML text; `source_name` (a file name) prefixes the errors.
+    pub fn from_yaml_str(text: &str, source_name: &str) -> Result<Config, ConfigErrors> {
+        Config::from_yaml_str_with(text, source_name, &SystemAccounts)
+    }
+
+    /// As [`Config::from_yaml_str`], resolving users and groups through
+    /// `accounts` (tests and fuzzing pass a fixed table).
+    pub fn from_yaml_str_with(
+        text: &str,
+        source_name: &str,
+        accounts: &dyn Accounts,
+    ) -> Result<Config, ConfigErrors> {
+        convert::convert(text, accounts).map_err(|errors| ConfigErrors::new(source_name, errors))
+    }
+
+    /// Every default, and no output or rule: the base the converter fills.
+    fn empty() -> Config {
+        Config {
+            socket_buffer: SocketBuffer::default(),
+            events: EventRange::default(),
+            message_tracking: MessageTracking::default(),
+            output: Outputs::default(),
+            log: LogConfig::default(),
+            rules: Vec::new(),
+            filters: Vec::new(),
+            extras: Extras::default(),
+            raudit: Raudit::default(),
+        }
+    }
+
+    /// One line naming what is enabled, for `check-config` and the start log.
+    pub fn summary(&self) -> String {
+        let mut outputs = Vec::new();
+        if self.output.stdout.is_some() {
+            outputs.push("stdout".to_string());
+        }
+        if let Some(f) = &self.output.file {
+            outputs.push(format!("file {}", f.path.display()));
+        }
+        if let Some(s) = &self.output.syslog {
+            outputs.push(format!("syslog {}", s.address));
+        }
+        if let Some(g) = &self.output.gelf {
+            outputs.push(format!("gelf {}", g.address));
+        }
+        let mode = match self.raudit.mode {
+            Mode::Daemon => "daemon",
+            Mode::Readlog => "readlog",
+        };
+        format!(
+            "mode {mode}; outputs: {}; {} rules; {} filters; events {}..={}",
+            outputs.join(", "),
+            self.rules.len(),
+            self.filters.len(),
+            self.events.min,
+            self.events.max,
+        )
+    }
+}
+
+impl Default for EventRange {
+    fn default() -> Self {
+        EventRange {
+            min: 1300,
+            max: 1399,
+        }
+    }
+}
+
+impl Default for MessageTracking {
+    fn default() -> Self {
+        MessageTracking {
+            enabled: true,
+            log_out_of_order: false,
+            max_out_of_order: 500,
+        }
+    }
+}
+
+impl Default for StdoutOutput {
+    fn default() -> Self {
+        StdoutOutput { attempts: 3 }
+    }
+}
+
+impl Default for GelfCompression {
+    fn default() -> Self {
+        GelfCompression {
+            level: 1,
+            kind: GelfCompressionType::Gzip,
+        }
+    }
+}
+
+impl Default for Containers {
+    fn default() -> Self {
+        Containers {
+            enabled: false,
+            containerd: false,
+            containerd_sock: PathBuf::from("/run/containerd/containerd.sock"),
+            containerd_namespace: None,
+            docker: false,
+            docker_api_version: None,
+            pid_cache: 0,
+            docker_cache: 0,
+            containerd_cache: 0,
+        }
+    }
+}
+
+impl Default for Raudit {
+    fn default() -> Self {
+        Raudit {
+            mode: Mode::Daemon,
+            takeover: false,
+            format: EventFormat::GoAudit,
+            queue: Queue::default(),
+            assembler: Assembler::default(),
+            stats: Stats::default(),
+            rules: RulesPolicy::default(),
+            kernel: Kernel::default(),
+        }
+    }
+}
+
+impl Default for Queue {
+    fn default() -> Self {
+        Queue {
+            size: 64,
+            buffer_size: 16 * 1024,
+            policy: QueuePolicy::Drop,
+        }
+    }
+}
+
+impl Default for Assembler {
+    fn default() -> Self {
+        Assembler {
+            max_events: 256,
+            max_records: 1024,
+            arena_bytes: 256 * 1024,
+            timeout: Duration::from_secs(2),
+        }
+    }
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            interval: Duration::from_secs(60),
+            file: None,
+        }
+    }
+}
+
+impl Default for RulesPolicy {
+    fn default() -> Self {
+        RulesPolicy {
+            drift_interval: Duration::from_secs(60),
+            drift_restore: false,
+            allow_lock: false,
+            allow_panic: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

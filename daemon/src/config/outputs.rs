@@ -1,0 +1,267 @@
+//! `output.{stdout,file,syslog,gelf}`, as go-audit's `createOutput` and its
+//! `create*Output` functions read them.
+//!
+//! Every output's keys are type-checked even when it is disabled (a typo is
+//! a typo), but what only matters for a running output — a required path or
+//! address, an owner that must exist — is checked only when it is enabled.
+
+use std::path::PathBuf;
+
+use super::values::{Cx, Fields};
+use super::yaml::Node;
+use super::{
+    Account, FileOutput, GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput, IpFamily,
+    Outputs, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+};
+
+const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf"];
+const STDOUT_KEYS: &[&str] = &["enabled", "attempts"];
+const FILE_KEYS: &[&str] = &["path", "mode", "user", "group", "enabled", "attempts"];
+const SYSLOG_KEYS: &[&str] = &[
+    "enabled", "attempts", "network", "address", "priority", "tag", "format",
+];
+const GELF_KEYS: &[&str] = &["enabled", "attempts", "network", "address", "compression"];
+const COMPRESSION_KEYS: &[&str] = &["level", "type"];
+
+/// go-audit's default for syslog and GELF, and raudit's for stdout and file.
+const DEFAULT_ATTEMPTS: u32 = 3;
+/// go-audit's `syslog.LOG_LOCAL0 | syslog.LOG_WARNING`.
+const DEFAULT_PRIORITY: u8 = 132;
+
+/// `output`; records "no output enabled" when none is.
+pub(super) fn outputs(cx: &mut Cx, node: Option<&Node>, line: usize) -> Outputs {
+    let f = cx.fields(node, "output", line, OUTPUT_KEYS);
+    // Counts `enabled: true`, so an enabled output with errors of its own
+    // does not also cause "no output enabled".
+    let mut enabled = 0;
+    let outputs = Outputs {
+        stdout: stdout(cx, &f, &mut enabled),
+        file: file(cx, &f, &mut enabled),
+        syslog: syslog(cx, &f, &mut enabled),
+        gelf: gelf(cx, &f, &mut enabled),
+    };
+    if enabled == 0 {
+        cx.error(
+            "output",
+            f.line,
+            "no output enabled; enable at least one of stdout, file, syslog, gelf",
+        );
+    }
+    outputs
+}
+
+/// Opens `output.NAME` and reads `enabled` and `attempts`.
+fn common<'n>(
+    cx: &mut Cx,
+    parent: &Fields<'n>,
+    name: &str,
+    keys: &'static [&'static str],
+    count: &mut u32,
+) -> (Fields<'n>, bool, u32) {
+    let f = cx.fields(parent.get(name), &parent.path(name), parent.line, keys);
+    let enabled = cx.bool(&f, "enabled").unwrap_or(false);
+    *count += u32::from(enabled);
+    let attempts = cx
+        .u32(&f, "attempts", 1, u32::MAX, "at least 1 attempt")
+        .unwrap_or(DEFAULT_ATTEMPTS);
+    (f, enabled, attempts)
+}
+
+fn stdout(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<StdoutOutput> {
+    let (_, enabled, attempts) = common(cx, parent, "stdout", STDOUT_KEYS, count);
+    enabled.then_some(StdoutOutput { attempts })
+}
+
+fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
+    let (f, enabled, attempts) = common(cx, parent, "file", FILE_KEYS, count);
+    let path = cx.string(&f, "path").filter(|p| !p.is_empty());
+    let mode = cx.u32(
+        &f,
+        "mode",
+        1,
+        0o7777,
+        "a file mode from 01 to 07777 (octal with a leading 0, as 0600)",
+    );
+    let user = cx.string(&f, "user");
+    let group = cx.string(&f, "group");
+    if !enabled {
+        return None;
+    }
+    if path.is_none() {
+        cx.error(
+            &f.path("path"),
+            f.line,
+            "required when output.file is enabled",
+        );
+    }
+    let user = user.and_then(|name| {
+        let id = cx.accounts.uid(&name);
+        if id.is_none() {
+            let line = f.get("user").map_or(f.line, |n| n.line);
+            cx.error(
+                &f.path("user"),
+                line,
+                format!("no user named {name:?} (looked up in /etc/passwd)"),
+            );
+        }
+        Some(Account { name, id: id? })
+    });
+    let group = group.and_then(|name| {
+        let id = cx.accounts.gid(&name);
+        if id.is_none() {
+            let line = f.get("group").map_or(f.line, |n| n.line);
+            cx.error(
+                &f.path("group"),
+                line,
+                format!("no group named {name:?} (looked up in /etc/group)"),
+            );
+        }
+        Some(Account { name, id: id? })
+    });
+    Some(FileOutput {
+        attempts,
+        path: PathBuf::from(path?),
+        mode: mode.unwrap_or(0o600),
+        user,
+        group,
+    })
+}
+
+fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput> {
+    use IpFamily::{Any, V4, V6};
+    let (f, enabled, attempts) = common(cx, parent, "syslog", SYSLOG_KEYS, count);
+    let network = cx
+        .choice(
+            &f,
+            "network",
+            &[
+                ("unixgram", SyslogNetwork::Unixgram),
+                ("unix", SyslogNetwork::Unix),
+                ("udp", SyslogNetwork::Udp(Any)),
+                ("udp4", SyslogNetwork::Udp(V4)),
+                ("udp6", SyslogNetwork::Udp(V6)),
+                ("tcp", SyslogNetwork::Tcp(Any)),
+                ("tcp4", SyslogNetwork::Tcp(V4)),
+                ("tcp6", SyslogNetwork::Tcp(V6)),
+            ],
+        )
+        .unwrap_or(SyslogNetwork::Unixgram);
+    let address = cx.string(&f, "address").filter(|a| !a.is_empty());
+    let priority = cx
+        .int(
+            &f,
+            "priority",
+            0,
+            191,
+            "a priority from 0 to 191 (facility * 8 + severity)",
+        )
+        .and_then(|p| u8::try_from(p).ok())
+        .unwrap_or(DEFAULT_PRIORITY);
+    let tag = cx
+        .string(&f, "tag")
+        .unwrap_or_else(|| "go-audit".to_string());
+    let format = cx
+        .choice(
+            &f,
+            "format",
+            &[
+                ("rfc3164", SyslogFormat::Rfc3164),
+                ("rfc5424", SyslogFormat::Rfc5424),
+            ],
+        )
+        .unwrap_or(SyslogFormat::Rfc3164);
+    if !enabled {
+        return None;
+    }
+    let address = match (address, network) {
+        (Some(a), _) => a,
+        (None, SyslogNetwork::Unixgram | SyslogNetwork::Unix) => "/dev/log".to_string(),
+        (None, _) => {
+            cx.error(
+                &f.path("address"),
+                f.line,
+                "required (host:port) when network is udp or tcp",
+            );
+            return None;
+        }
+    };
+    Some(SyslogOutput {
+        attempts,
+        network,
+        address,
+        priority,
+        tag,
+        format,
+    })
+}
+
+fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
+    let (f, enabled, attempts) = common(cx, parent, "gelf", GELF_KEYS, count);
+    let network = cx
+        .choice(
+            &f,
+            "network",
+            &[("udp", GelfNetwork::Udp), ("tcp", GelfNetwork::Tcp)],
+        )
+        .unwrap_or(GelfNetwork::Udp);
+    let address = cx.string(&f, "address").filter(|a| !a.is_empty());
+    let c = cx.fields(
+        f.get("compression"),
+        &f.path("compression"),
+        f.line,
+        COMPRESSION_KEYS,
+    );
+    let default = GelfCompression::default();
+    let level = cx
+        .int(&c, "level", -2, 9, "a compress/flate level from -2 to 9")
+        .and_then(|l| i8::try_from(l).ok())
+        .unwrap_or(default.level);
+    let kind = compression_type(cx, &c).unwrap_or(default.kind);
+    if !enabled {
+        return None;
+    }
+    let Some(address) = address else {
+        cx.error(
+            &f.path("address"),
+            f.line,
+            "required (host:port) when output.gelf is enabled",
+        );
+        return None;
+    };
+    Some(GelfOutput {
+        attempts,
+        network,
+        address,
+        compression: GelfCompression { level, kind },
+    })
+}
+
+/// go-gelf's `CompressType` number, or its name.
+fn compression_type(cx: &mut Cx, c: &Fields) -> Option<GelfCompressionType> {
+    let node = c.get("type")?;
+    let by_name = cx.choice(
+        c,
+        "type",
+        &[
+            ("0", GelfCompressionType::Gzip),
+            ("1", GelfCompressionType::Zlib),
+            ("2", GelfCompressionType::None),
+            ("gzip", GelfCompressionType::Gzip),
+            ("zlib", GelfCompressionType::Zlib),
+            ("none", GelfCompressionType::None),
+        ],
+    );
+    if by_name.is_none() {
+        // Replace choice's generic message with the meaning of the numbers.
+        cx.errors.pop();
+        cx.error(
+            &c.path("type"),
+            node.line,
+            format!(
+                "expected 0 (gzip), 1 (zlib) or 2 (none), found {}",
+                super::values::describe(node)
+            ),
+        );
+    }
+    by_name
+}

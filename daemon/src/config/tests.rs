@@ -1,0 +1,544 @@
+//! Config tests: go-audit's example keys and values, defaults, raudit's
+//! keys, and one test per kind of error message.
+
+use std::time::Duration;
+
+use super::*;
+
+/// Every key of go-audit's `go-audit.yaml.example` with its example value
+/// (written here, not copied), with the file and syslog outputs enabled as
+/// well to check their values.
+const GO_AUDIT_KEYS: &str = "\
+socket_buffer:
+  receive: 16384
+events:
+  min: 1300
+  max: 1399
+message_tracking:
+  enabled: true
+  log_out_of_order: false
+  max_out_of_order: 500
+output:
+  stdout:
+    enabled: true
+    attempts: 2
+  syslog:
+    enabled: true
+    attempts: 5
+    network: unixgram
+    address: /dev/log
+    priority: 129 # local0 | emerg
+    tag: \"audit-thing\"
+  file:
+    enabled: true
+    attempts: 2
+    path: /var/log/go-audit/go-audit.log
+    mode: 0600
+    user: root
+    group: root
+  gelf:
+    enabled: true
+    attempts: 3
+    network: udp
+    address: localhost:12201
+    compression:
+      level: 1
+      type: 0
+log:
+  flags: 0
+rules:
+  - -a exit,always -F arch=b64 -S execve
+  - -a exit,always -F arch=b32 -S execve
+  - -e 1
+filters:
+  - syscall: 49
+    message_type: 1306
+    regex: saddr=(10..|0A..)
+extras:
+  containers:
+    enabled: false
+    containerd: false
+    containerd_sock: /run/containerd/containerd.sock
+    containerd_namespace: k8s.io
+    docker: false
+    docker_api_version: 1.24
+    pid_cache: 0
+    docker_cache: 0
+    containerd_cache: 0
+";
+
+/// A fixed account table: root (0), syslog (104 / adm 4).
+struct TestAccounts;
+
+impl Accounts for TestAccounts {
+    fn uid(&self, name: &str) -> Option<u32> {
+        match name {
+            "root" => Some(0),
+            "syslog" => Some(104),
+            _ => None,
+        }
+    }
+
+    fn gid(&self, name: &str) -> Option<u32> {
+        match name {
+            "root" => Some(0),
+            "adm" => Some(4),
+            _ => None,
+        }
+    }
+}
+
+fn parse(text: &str) -> Result<Config, ConfigErrors> {
+    Config::from_yaml_str_with(text, "test.yaml", &TestAccounts)
+}
+
+/// The error lines for `text`, which must fail.
+fn errors(text: &str) -> Vec<String> {
+    match parse(text) {
+        Ok(c) => panic!("expected errors, got {c:?}"),
+        Err(e) => e.to_string().lines().map(str::to_string).collect(),
+    }
+}
+
+const MINIMAL: &str = "output:\n  stdout:\n    enabled: true\nrules:\n  - -e 1\n";
+
+#[test]
+fn go_audit_keys_read_as_go_audit_reads_them() {
+    let c = parse(GO_AUDIT_KEYS).unwrap();
+    assert_eq!(c.socket_buffer.receive, Some(16384));
+    assert_eq!(
+        c.events,
+        EventRange {
+            min: 1300,
+            max: 1399
+        }
+    );
+    assert_eq!(c.message_tracking, MessageTracking::default());
+    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 2 }));
+    let s = c.output.syslog.unwrap();
+    assert_eq!(s.attempts, 5);
+    assert_eq!(s.network, SyslogNetwork::Unixgram);
+    assert_eq!(s.address, "/dev/log");
+    assert_eq!(s.priority, 129);
+    assert_eq!(s.tag, "audit-thing");
+    assert_eq!(s.format, SyslogFormat::Rfc3164);
+    let f = c.output.file.unwrap();
+    assert_eq!(f.attempts, 2);
+    assert_eq!(f.path, PathBuf::from("/var/log/go-audit/go-audit.log"));
+    assert_eq!(f.mode, 0o600);
+    let root = |name: &str| {
+        Some(Account {
+            name: name.to_string(),
+            id: 0,
+        })
+    };
+    assert_eq!(f.user, root("root"));
+    assert_eq!(f.group, root("root"));
+    let g = c.output.gelf.unwrap();
+    assert_eq!(g.attempts, 3);
+    assert_eq!(g.network, GelfNetwork::Udp);
+    assert_eq!(g.address, "localhost:12201");
+    assert_eq!(g.compression, GelfCompression::default());
+    assert_eq!(c.log.flags, 0);
+    assert_eq!(c.rules, Config::default_builtin().rules);
+    assert_eq!(c.filters.len(), 1);
+    assert_eq!(c.filters[0].syscall, Some(49));
+    assert_eq!(c.filters[0].message_type, 1306);
+    assert!(c.filters[0].regex.is_match(b"saddr=0A00 x"));
+    assert!(!c.filters[0].regex.is_match(b"saddr=0200"));
+    let x = &c.extras.containers;
+    assert!(!x.enabled && !x.containerd && !x.docker);
+    assert_eq!(
+        x.containerd_sock,
+        PathBuf::from("/run/containerd/containerd.sock")
+    );
+    assert_eq!(x.containerd_namespace.as_deref(), Some("k8s.io"));
+    assert_eq!(x.docker_api_version.as_deref(), Some("1.24"));
+    assert_eq!((x.pid_cache, x.docker_cache, x.containerd_cache), (0, 0, 0));
+    assert_eq!(c.raudit, Raudit::default());
+}
+
+#[test]
+fn the_example_file_parses() {
+    let text = include_str!("../../../contrib/raudit.yaml.example");
+    let c = parse(text).unwrap();
+    assert!(c.output.stdout.is_some());
+    assert_eq!(c.raudit, Raudit::default());
+}
+
+#[test]
+fn go_audit_defaults() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.socket_buffer.receive, None);
+    assert_eq!(
+        c.events,
+        EventRange {
+            min: 1300,
+            max: 1399
+        }
+    );
+    assert!(c.message_tracking.enabled);
+    assert!(!c.message_tracking.log_out_of_order);
+    assert_eq!(c.message_tracking.max_out_of_order, 500);
+    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 3 }));
+    assert_eq!(c.log.flags, 0);
+    assert!(c.filters.is_empty());
+    assert_eq!(c.extras, Extras::default());
+
+    let text = "output:\n  syslog: {enabled: true}\n  gelf: {enabled: true, address: 'g:1'}\n  file: {enabled: true, path: /x}\nrules: ['-e 1']\n";
+    let c = parse(text).unwrap();
+    let s = c.output.syslog.unwrap();
+    assert_eq!(
+        (s.attempts, s.priority, s.tag.as_str()),
+        (3, 132, "go-audit")
+    );
+    assert_eq!(
+        (s.network, s.address.as_str()),
+        (SyslogNetwork::Unixgram, "/dev/log")
+    );
+    let g = c.output.gelf.unwrap();
+    assert_eq!((g.attempts, g.network), (3, GelfNetwork::Udp));
+    assert_eq!(
+        g.compression,
+        GelfCompression {
+            level: 1,
+            kind: GelfCompressionType::Gzip
+        }
+    );
+    let f = c.output.file.unwrap();
+    assert_eq!(
+        (f.attempts, f.mode, f.user, f.group),
+        (3, 0o600, None, None)
+    );
+}
+
+#[test]
+fn builtin_default() {
+    let c = Config::default_builtin();
+    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 3 }));
+    assert!(c.output.file.is_none() && c.output.syslog.is_none() && c.output.gelf.is_none());
+    assert_eq!(c.rules.len(), 3);
+    assert_eq!(c.rules[2], "-e 1");
+    assert_eq!(
+        c.raudit.queue,
+        Queue {
+            size: 64,
+            buffer_size: 16384,
+            policy: QueuePolicy::Drop
+        }
+    );
+    assert_eq!(c.raudit.assembler.timeout, Duration::from_secs(2));
+}
+
+#[test]
+fn modes_in_every_spelling() {
+    for (spelling, mode) in [
+        ("0600", 0o600),
+        ("0o640", 0o640),
+        ("384", 0o600),
+        ("'0644'", 0o644),
+        ("04755", 0o4755),
+    ] {
+        let text = format!(
+            "output:\n  file: {{enabled: true, path: /x, mode: {spelling}}}\nrules: ['-e 1']\n"
+        );
+        assert_eq!(
+            parse(&text).unwrap().output.file.unwrap().mode,
+            mode,
+            "{spelling}"
+        );
+    }
+}
+
+#[test]
+fn fan_out_and_the_no_output_error() {
+    let text = "output:\n  stdout: {enabled: true}\n  gelf: {enabled: true, address: 'h:1'}\nrules: ['-e 1']\n";
+    let c = parse(text).unwrap();
+    assert!(c.output.stdout.is_some() && c.output.gelf.is_some());
+    assert_eq!(
+        errors("output:\n  stdout:\n    enabled: false\nrules: ['-e 1']\n"),
+        ["test.yaml:2: output: no output enabled; enable at least one of stdout, file, syslog, gelf"]
+    );
+    assert!(errors("")[0]
+        .ends_with("no output enabled; enable at least one of stdout, file, syslog, gelf"));
+}
+
+#[test]
+fn unknown_keys_name_their_path() {
+    let text = format!("{MINIMAL}output_x: 1\n");
+    assert_eq!(errors(&text)[0], "test.yaml:6: output_x: unknown key; expected one of socket_buffer, events, message_tracking, output, log, rules, filters, extras, raudit");
+    let text = "output:\n  file:\n    enabled: true\n    pathh: /x\nrules: ['-e 1']\n";
+    let e = errors(text);
+    assert_eq!(e[1], "test.yaml:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts");
+    assert_eq!(
+        e[0],
+        "test.yaml:3: output.file.path: required when output.file is enabled"
+    );
+    let text = format!("{MINIMAL}raudit:\n  queue:\n    sise: 4\n");
+    assert!(errors(&text)[0].starts_with(
+        "test.yaml:8: raudit.queue.sise: unknown key; expected one of size, buffer_size, policy"
+    ));
+}
+
+#[test]
+fn keys_match_in_any_case_as_viper_does() {
+    let c = parse("Output:\n  StdOut:\n    Enabled: True\nRULES: ['-e 1']\n").unwrap();
+    assert!(c.output.stdout.is_some());
+    assert!(errors(&format!(
+        "{MINIMAL}Events: {{min: 1}}\nevents: {{max: 2}}\n"
+    ))[0]
+        .contains("events: duplicate key (first on line 6)"));
+}
+
+#[test]
+fn wrong_types_name_key_found_and_expected() {
+    let e = errors(&format!(
+        "{MINIMAL}events:\n  min: abc\nmessage_tracking:\n  enabled: yes\n"
+    ));
+    assert_eq!(
+        e[0],
+        "test.yaml:7: events.min: expected a record type from 0 to 65535, found \"abc\""
+    );
+    assert_eq!(
+        e[1],
+        "test.yaml:9: message_tracking.enabled: expected true or false, found \"yes\""
+    );
+    let e = errors(&format!("{MINIMAL}log: [1]\n"));
+    assert_eq!(e[0], "test.yaml:6: log: expected a mapping, found a list");
+    let e = errors("output:\n  stdout: {enabled: true, attempts: 0}\nrules: ['-e 1']\n");
+    assert_eq!(
+        e[0],
+        "test.yaml:2: output.stdout.attempts: expected at least 1 attempt, found 0"
+    );
+    let e = errors(
+        "output:\n  syslog: {enabled: true, network: http, priority: 192}\nrules: ['-e 1']\n",
+    );
+    assert!(e[0].contains("output.syslog.network: expected one of unixgram, unix, udp, udp4, udp6, tcp, tcp4, tcp6, found \"http\""), "{e:?}");
+    assert!(
+        e[1].contains("output.syslog.priority: expected a priority from 0 to 191"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn bad_octal_mode() {
+    let e = errors(
+        "output:\n  file:\n    enabled: true\n    path: /x\n    mode: 0800\nrules: ['-e 1']\n",
+    );
+    assert_eq!(e, ["test.yaml:5: output.file.mode: expected a file mode from 01 to 07777 (octal with a leading 0, as 0600) (a leading 0 means octal, as in go-audit), found \"0800\""]);
+    let e = errors("output:\n  file: {enabled: true, path: /x, mode: 010000}\nrules: ['-e 1']\n");
+    assert!(
+        e[0].contains("output.file.mode: expected a file mode"),
+        "{e:?}"
+    );
+    let e = errors("output:\n  file: {enabled: true, path: /x, mode: 0}\nrules: ['-e 1']\n");
+    assert!(
+        e[0].contains("output.file.mode: expected a file mode"),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn bad_regex_names_its_index() {
+    let text = format!(
+        "{MINIMAL}filters:\n  - {{message_type: 1306, regex: ok}}\n  - {{syscall: 49, message_type: 1306, regex: 'saddr=(10'}}\n  - {{syscall: x, regex: a}}\n"
+    );
+    let e = errors(&text);
+    assert_eq!(
+        e[0],
+        "test.yaml:8: filters[1].regex: invalid regex \"saddr=(10\": unclosed group"
+    );
+    assert_eq!(
+        e[1],
+        "test.yaml:9: filters[2].syscall: expected a syscall number, found \"x\""
+    );
+    assert_eq!(e[2], "test.yaml:9: filters[2]: missing message_type");
+    let c = parse(&format!(
+        "{MINIMAL}filters:\n  - {{message_type: '1306', regex: ok}}\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        (c.filters[0].syscall, c.filters[0].message_type),
+        (None, 1306)
+    );
+}
+
+#[test]
+fn min_greater_than_max() {
+    let e = errors(&format!("{MINIMAL}events:\n  min: 1400\n  max: 1300\n"));
+    assert_eq!(e, ["test.yaml:7: events: min (1400) is greater than max (1300): no event would be captured"]);
+}
+
+#[test]
+fn every_error_is_reported() {
+    let text = "output:\n  file: {enabled: true, user: nobody_here, group: nogroup_here}\n  gelf: {enabled: true}\nevents: {min: x}\nrules: []\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 6, "{e:?}");
+    assert!(e
+        .iter()
+        .any(|l| l.contains("output.file.user: no user named \"nobody_here\"")));
+    assert!(e
+        .iter()
+        .any(|l| l.contains("output.file.group: no group named \"nogroup_here\"")));
+    assert!(e.iter().any(|l| l.contains("output.file.path: required")));
+    assert!(e
+        .iter()
+        .any(|l| l.contains("output.gelf.address: required")));
+    assert!(e.iter().any(|l| l.contains("events.min: expected")));
+    assert!(e.iter().any(|l| l.contains("rules: no audit rules found")));
+}
+
+#[test]
+fn invalid_yaml_has_a_line() {
+    let e = errors("output:\n  stdout: {enabled: true\nrules: x\n");
+    assert_eq!(e.len(), 1);
+    assert!(e[0].starts_with("test.yaml:"), "{e:?}");
+    assert!(e[0].contains("invalid YAML"), "{e:?}");
+}
+
+#[test]
+fn raudit_keys() {
+    let text = format!(
+        "{MINIMAL}raudit:
+  mode: daemon
+  takeover: true
+  format: structured
+  queue: {{size: 128, buffer_size: 32768, policy: block}}
+  assembler: {{max_events: 64, max_records: 512, arena_bytes: 131072, timeout: 500ms}}
+  stats: {{interval: 10s, file: /run/raudit.stats}}
+  rules: {{drift_interval: 5m, drift_restore: true, allow_lock: true, allow_panic: true}}
+  kernel: {{backlog_wait_time: 0}}
+output:
+  syslog: {{enabled: true, network: tcp4, address: 'h:514', format: rfc5424}}
+  gelf: {{enabled: true, network: tcp, address: 'h:1', compression: {{level: 9, type: none}}}}
+"
+    );
+    // `output` twice is a duplicate; use the text without MINIMAL's output.
+    assert!(errors(&text)
+        .iter()
+        .any(|l| l.contains("output: duplicate key")));
+    let text = text.replacen("output:\n  stdout:\n    enabled: true\n", "", 1);
+    let c = parse(&text).unwrap();
+    let r = &c.raudit;
+    assert_eq!(
+        (r.mode, r.takeover, r.format),
+        (Mode::Daemon, true, EventFormat::Structured)
+    );
+    assert_eq!(
+        r.queue,
+        Queue {
+            size: 128,
+            buffer_size: 32768,
+            policy: QueuePolicy::Block
+        }
+    );
+    assert_eq!(
+        r.assembler,
+        Assembler {
+            max_events: 64,
+            max_records: 512,
+            arena_bytes: 131072,
+            timeout: Duration::from_millis(500)
+        }
+    );
+    assert_eq!(
+        r.stats,
+        Stats {
+            interval: Duration::from_secs(10),
+            file: Some(PathBuf::from("/run/raudit.stats"))
+        }
+    );
+    assert_eq!(
+        r.rules,
+        RulesPolicy {
+            drift_interval: Duration::from_secs(300),
+            drift_restore: true,
+            allow_lock: true,
+            allow_panic: true
+        }
+    );
+    assert_eq!(r.kernel.backlog_wait_time, Some(0));
+    let s = c.output.syslog.unwrap();
+    assert_eq!(
+        (s.network, s.format),
+        (SyslogNetwork::Tcp(IpFamily::V4), SyslogFormat::Rfc5424)
+    );
+    let g = c.output.gelf.unwrap();
+    assert_eq!(
+        (g.network, g.compression.level, g.compression.kind),
+        (GelfNetwork::Tcp, 9, GelfCompressionType::None)
+    );
+}
+
+#[test]
+fn readlog_mode_loads_no_rules() {
+    let c = parse("output: {stdout: {enabled: true}}\nraudit: {mode: readlog}\n").unwrap();
+    assert_eq!(c.raudit.mode, Mode::Readlog);
+    assert!(c.rules.is_empty());
+    let e = errors(&format!("{MINIMAL}raudit: {{mode: readlog}}\n"));
+    assert!(e[0].contains("rules: raudit.mode is readlog"), "{e:?}");
+}
+
+#[test]
+fn locking_and_panicking_rules_need_permission() {
+    let e = errors("output: {stdout: {enabled: true}}\nrules:\n  - -f 2\n  - -e 2\n");
+    assert!(e[0].contains("rules[0]: `-f 2` panics the kernel"), "{e:?}");
+    assert!(
+        e[1].contains("rules[1]: `-e 2` locks the rules until reboot"),
+        "{e:?}"
+    );
+    let ok = "output: {stdout: {enabled: true}}\nrules: ['-f 2', '', '-e 2']\nraudit: {rules: {allow_lock: true, allow_panic: true}}\n";
+    assert_eq!(parse(ok).unwrap().rules, ["-f 2", "-e 2"]);
+}
+
+#[test]
+fn syslog_over_ip_needs_an_address() {
+    let e = errors("output: {syslog: {enabled: true, network: udp}}\nrules: ['-e 1']\n");
+    assert!(e[0].contains("output.syslog.address: required"), "{e:?}");
+}
+
+#[test]
+fn gelf_compression_type_errors_name_the_numbers() {
+    let e = errors("output: {gelf: {enabled: true, address: 'h:1', compression: {type: 3, level: 10}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter().any(|l| l.contains(
+            "output.gelf.compression.type: expected 0 (gzip), 1 (zlib) or 2 (none), found \"3\""
+        )),
+        "{e:?}"
+    );
+    assert!(
+        e.iter().any(|l| l.contains(
+            "output.gelf.compression.level: expected a compress/flate level from -2 to 9, found 10"
+        )),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn docker_api_version_keeps_its_text() {
+    let c = parse(&format!("{MINIMAL}extras: {{containers: {{docker_api_version: 1.40}}, cgroups: {{enabled: true}}}}\n")).unwrap();
+    assert_eq!(
+        c.extras.containers.docker_api_version.as_deref(),
+        Some("1.40")
+    );
+    assert!(c.extras.cgroups);
+}
+
+#[test]
+fn summary_names_what_is_enabled() {
+    let s = Config::default_builtin().summary();
+    assert_eq!(
+        s,
+        "mode daemon; outputs: stdout; 3 rules; 0 filters; events 1300..=1399"
+    );
+}
+
+#[test]
+fn load_reports_a_missing_file() {
+    let e = Config::load(Path::new("/nonexistent/raudit.yaml")).unwrap_err();
+    assert!(
+        e.to_string()
+            .starts_with("/nonexistent/raudit.yaml: cannot read:"),
+        "{e}"
+    );
+}

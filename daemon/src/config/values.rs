@@ -1,0 +1,349 @@
+//! Reading typed values out of the node tree, as go-audit (viper + yaml.v3 +
+//! spf13/cast) reads them, with every problem recorded instead of returned.
+//!
+//! - Integers: Go's `strconv.ParseInt(s, 0, 64)`: `0x` hex, `0o` and a bare
+//!   leading `0` octal, `0b` binary, `_` separators. Quoted digits count too,
+//!   as viper casts strings.
+//! - Booleans: Go's `strconv.ParseBool` spellings (`true`, `True`, `TRUE`,
+//!   `t`, `1`, …). `yes`/`on` are errors: go-audit would read them as false.
+//! - Strings: any scalar, as written.
+//! - Durations (raudit keys): an integer number of seconds, or a number with
+//!   one unit `ms`, `s`, `m`, `h` (`500ms`, `2s`).
+//! - `null`, `~` or an empty value means "not set": the default applies.
+
+use std::time::Duration;
+
+use super::accounts::Accounts;
+use super::error::ConfigError;
+use super::yaml::{Kind, Node};
+
+/// Conversion state: where errors go and how accounts resolve.
+pub(super) struct Cx<'a> {
+    pub errors: Vec<ConfigError>,
+    pub accounts: &'a dyn Accounts,
+}
+
+/// The known keys of one mapping, values not null.
+pub(super) struct Fields<'n> {
+    /// Dotted path of the mapping itself (empty at the top).
+    pub path: String,
+    /// Line of the mapping (or of its parent key when absent).
+    pub line: usize,
+    values: Vec<(&'static str, &'n Node)>,
+}
+
+impl<'n> Fields<'n> {
+    /// The value of `key`, if present and not null.
+    pub fn get(&self, key: &str) -> Option<&'n Node> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, node)| *node)
+    }
+
+    /// The dotted path of `key` in this mapping.
+    pub fn path(&self, key: &str) -> String {
+        join(&self.path, key)
+    }
+}
+
+/// `base.key`, or `key` at the top.
+pub(super) fn join(base: &str, key: &str) -> String {
+    if base.is_empty() {
+        key.to_string()
+    } else {
+        format!("{base}.{key}")
+    }
+}
+
+impl<'a> Cx<'a> {
+    /// Records an error.
+    pub fn error(&mut self, path: &str, line: usize, message: impl Into<String>) {
+        self.errors
+            .push(ConfigError::new(path, Some(line), message));
+    }
+
+    /// Opens `node` (absent or null: empty) as a mapping whose keys must be
+    /// among `allowed`; unknown and duplicate keys are recorded as errors.
+    pub fn fields<'n>(
+        &mut self,
+        node: Option<&'n Node>,
+        path: &str,
+        line: usize,
+        allowed: &'static [&'static str],
+    ) -> Fields<'n> {
+        let mut fields = Fields {
+            path: path.to_string(),
+            line,
+            values: Vec::new(),
+        };
+        let Some(node) = node.filter(|n| !n.is_null()) else {
+            return fields;
+        };
+        fields.line = node.line;
+        let Kind::Map(entries) = &node.kind else {
+            self.error(
+                path,
+                node.line,
+                format!("expected a mapping, found {}", describe(node)),
+            );
+            return fields;
+        };
+        let mut seen: Vec<(&'static str, usize)> = Vec::new();
+        for (key, value) in entries {
+            let Kind::Scalar { text, .. } = &key.kind else {
+                self.error(
+                    path,
+                    key.line,
+                    format!("expected a key name, found {}", describe(key)),
+                );
+                continue;
+            };
+            // viper lower-cases keys, so go-audit matches them in any case.
+            let lower = text.to_ascii_lowercase();
+            let Some(known) = allowed.iter().copied().find(|k| *k == lower) else {
+                self.error(
+                    &join(path, text),
+                    key.line,
+                    format!("unknown key; expected one of {}", allowed.join(", ")),
+                );
+                continue;
+            };
+            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == known) {
+                self.error(
+                    &join(path, text),
+                    key.line,
+                    format!("duplicate key (first on line {first})"),
+                );
+                continue;
+            }
+            seen.push((known, key.line));
+            if !value.is_null() {
+                fields.values.push((known, value));
+            }
+        }
+        fields
+    }
+
+    /// The scalar text at `key`, or an error if it is a list or mapping.
+    fn scalar<'n>(&mut self, f: &Fields<'n>, key: &str) -> Option<(&'n str, &'n Node)> {
+        let node = f.get(key)?;
+        match &node.kind {
+            Kind::Scalar { text, .. } => Some((text.as_str(), node)),
+            _ => {
+                self.error(
+                    &f.path(key),
+                    node.line,
+                    format!("expected a single value, found {}", describe(node)),
+                );
+                None
+            }
+        }
+    }
+
+    /// A boolean.
+    pub fn bool(&mut self, f: &Fields, key: &str) -> Option<bool> {
+        let (text, node) = self.scalar(f, key)?;
+        let value = parse_bool(text);
+        if value.is_none() {
+            self.error(
+                &f.path(key),
+                node.line,
+                format!("expected true or false, found {text:?}"),
+            );
+        }
+        value
+    }
+
+    /// An integer in `min..=max`; `what` describes the expected value.
+    pub fn int(&mut self, f: &Fields, key: &str, min: i64, max: i64, what: &str) -> Option<i64> {
+        let (text, node) = self.scalar(f, key)?;
+        match parse_int(text) {
+            Some(v) if (min..=max).contains(&v) => Some(v),
+            Some(_) => {
+                self.error(
+                    &f.path(key),
+                    node.line,
+                    format!("expected {what}, found {text}"),
+                );
+                None
+            }
+            None => {
+                let hint = if text.starts_with('0') && text.len() > 1 {
+                    " (a leading 0 means octal, as in go-audit)"
+                } else {
+                    ""
+                };
+                self.error(
+                    &f.path(key),
+                    node.line,
+                    format!("expected {what}{hint}, found {text:?}"),
+                );
+                None
+            }
+        }
+    }
+
+    /// A `u32` in `min..=max`.
+    pub fn u32(&mut self, f: &Fields, key: &str, min: u32, max: u32, what: &str) -> Option<u32> {
+        let v = self.int(f, key, i64::from(min), i64::from(max), what)?;
+        u32::try_from(v).ok()
+    }
+
+    /// A string, as written.
+    pub fn string(&mut self, f: &Fields, key: &str) -> Option<String> {
+        self.scalar(f, key).map(|(text, _)| text.to_string())
+    }
+
+    /// One of `options` (`name`, value); names match case-insensitively.
+    pub fn choice<T: Copy>(&mut self, f: &Fields, key: &str, options: &[(&str, T)]) -> Option<T> {
+        let (text, node) = self.scalar(f, key)?;
+        let found = options
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(text.trim()))
+            .map(|(_, v)| *v);
+        if found.is_none() {
+            let names: Vec<&str> = options.iter().map(|(n, _)| *n).collect();
+            self.error(
+                &f.path(key),
+                node.line,
+                format!("expected one of {}, found {text:?}", names.join(", ")),
+            );
+        }
+        found
+    }
+
+    /// A duration between `min` and `max`.
+    pub fn duration(
+        &mut self,
+        f: &Fields,
+        key: &str,
+        min: Duration,
+        max: Duration,
+    ) -> Option<Duration> {
+        let (text, node) = self.scalar(f, key)?;
+        match parse_duration(text) {
+            Some(d) if d >= min && d <= max => Some(d),
+            _ => {
+                self.error(
+                    &f.path(key),
+                    node.line,
+                    format!(
+                        "expected a duration from {min:?} to {max:?} (seconds, or a number with ms, s, m or h), found {text:?}"
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
+/// A short description of a node for "found …".
+pub(super) fn describe(node: &Node) -> String {
+    match &node.kind {
+        Kind::Scalar { text, .. } => {
+            let short: String = text.chars().take(40).collect();
+            format!("{short:?}")
+        }
+        Kind::Seq(_) => "a list".to_string(),
+        Kind::Map(_) => "a mapping".to_string(),
+    }
+}
+
+/// Go's `strconv.ParseBool`.
+pub(super) fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim() {
+        "1" | "t" | "T" | "true" | "True" | "TRUE" => Some(true),
+        "0" | "f" | "F" | "false" | "False" | "FALSE" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go's `strconv.ParseInt(text, 0, 64)`: sign, then `0x`/`0o`/`0b` or a
+/// leading `0` (octal), `_` between digits.
+pub(super) fn parse_int(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let lower = rest.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    let digits: String = digits.chars().filter(|c| *c != '_').collect();
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    let magnitude = i64::from_str_radix(&digits, radix).ok()?;
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// Seconds as an integer, or a number with one unit: `ms`, `s`, `m`, `h`.
+pub(super) fn parse_duration(text: &str) -> Option<Duration> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let n: u64 = number.parse().ok()?;
+    match unit.trim() {
+        "" | "s" => Some(Duration::from_secs(n)),
+        "ms" => Some(Duration::from_millis(n)),
+        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
+        "h" => Some(Duration::from_secs(n.checked_mul(3600)?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ints_read_as_go_reads_them() {
+        assert_eq!(parse_int("0600"), Some(0o600));
+        assert_eq!(parse_int("0o600"), Some(0o600));
+        assert_eq!(parse_int("384"), Some(384));
+        assert_eq!(parse_int("0x1f"), Some(31));
+        assert_eq!(parse_int("0b101"), Some(5));
+        assert_eq!(parse_int("-2"), Some(-2));
+        assert_eq!(parse_int("0"), Some(0));
+        assert_eq!(parse_int("1_000"), Some(1000));
+        assert_eq!(parse_int("0800"), None);
+        assert_eq!(parse_int("1.5"), None);
+        assert_eq!(parse_int(""), None);
+        assert_eq!(parse_int("-"), None);
+        assert_eq!(parse_int("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn bools_read_as_go_reads_them() {
+        assert_eq!(parse_bool("true"), Some(true));
+        assert_eq!(parse_bool("FALSE"), Some(false));
+        assert_eq!(parse_bool("1"), Some(true));
+        assert_eq!(parse_bool("yes"), None);
+        assert_eq!(parse_bool("on"), None);
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("2s"), Some(Duration::from_secs(2)));
+        assert_eq!(parse_duration("500ms"), Some(Duration::from_millis(500)));
+        assert_eq!(parse_duration("1m"), Some(Duration::from_secs(60)));
+        assert_eq!(parse_duration("1h"), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_duration("1.5s"), None);
+        assert_eq!(parse_duration("s"), None);
+        assert_eq!(parse_duration("5 fortnights"), None);
+    }
+}
