@@ -14,6 +14,7 @@
 
 pub mod audit_pid;
 pub mod plan;
+mod rules;
 
 use std::sync::Arc;
 use std::thread;
