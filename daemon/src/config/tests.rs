@@ -325,7 +325,7 @@ fn bad_octal_mode() {
     let e = errors(
         "output:\n  file:\n    enabled: true\n    path: /x\n    mode: 0800\nrules: ['-e 1']\n",
     );
-    assert_eq!(e, ["test.yaml:5: output.file.mode: expected a file mode from 01 to 07777 (octal with a leading 0, as 0600) (a leading 0 means octal, as in go-audit), found \"0800\""]);
+    assert_eq!(e, ["test.yaml:5: output.file.mode: expected a file mode from 01 to 07777 (octal, as 0600), found \"0800\" (a leading 0 means octal, as in go-audit)"]);
     let e = errors("output:\n  file: {enabled: true, path: /x, mode: 010000}\nrules: ['-e 1']\n");
     assert!(
         e[0].contains("output.file.mode: expected a file mode"),
