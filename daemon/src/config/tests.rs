@@ -481,12 +481,13 @@ fn readlog_mode_loads_no_rules() {
 
 #[test]
 fn locking_and_panicking_rules_need_permission() {
-    let e = errors("output: {stdout: {enabled: true}}\nrules:\n  - -f 2\n  - -e 2\n");
+    let e = errors("output: {stdout: {enabled: true}}\nrules:\n  - -f 2\n  - -e 2\n  - -e2\n");
     assert!(e[0].contains("rules[0]: `-f 2` panics the kernel"), "{e:?}");
     assert!(
         e[1].contains("rules[1]: `-e 2` locks the rules until reboot"),
         "{e:?}"
     );
+    assert!(e[2].contains("rules[2]: `-e 2` locks"), "{e:?}");
     let ok = "output: {stdout: {enabled: true}}\nrules: ['-f 2', '', '-e 2']\nraudit: {rules: {allow_lock: true, allow_panic: true}}\n";
     assert_eq!(parse(ok).unwrap().rules, ["-f 2", "-e 2"]);
 }
