@@ -642,14 +642,23 @@ def main():
                 for d in daemons:
                     if d in skipped:
                         continue
+                    daemon = makers[d]()
                     try:
-                        r = one_run(makers[d](), sc, args, state)
+                        r = one_run(daemon, sc, args, state)
                     except Skip as e:
                         skipped[d] = str(e)
                         print(f"skipping {d}: {e}", flush=True)
                         continue
                     except RuntimeError as e:
-                        r = {"daemon": d, "scenario": sc, "error": str(e)}
+                        err = tail(getattr(daemon, "err", ""), 200)
+                        msg = f"{e}: {err}" if err else str(e)
+                        msg = " ".join(msg.replace("|", "/").split())
+                        if "before registering" in str(e):
+                            # it cannot start at all: one line in the report, no more tries
+                            skipped[d] = msg
+                            print(f"skipping {d}: {msg}", flush=True)
+                            continue
+                        r = {"daemon": d, "scenario": sc, "error": msg}
                         print(f"{sc:10} {d:10} rep{rep} ERROR {e}", flush=True)
                     r["rep"] = rep
                     results.append(r)

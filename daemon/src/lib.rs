@@ -11,5 +11,6 @@ pub mod commands;
 pub mod config;
 pub mod netlink;
 pub mod replay;
+pub mod rules;
 #[allow(unsafe_code)]
 pub mod sys;

@@ -7,3 +7,8 @@ pub mod errno;
 pub mod field;
 pub mod msgtype;
 pub mod syscall;
+
+/// ASCII case-insensitive equality (libaudit's name lookups ignore case).
+pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    a.eq_ignore_ascii_case(b)
+}

@@ -5,6 +5,7 @@
 //! Host byte order throughout (netlink is host-endian).
 
 pub mod netlink;
+pub mod rule;
 pub mod status;
 
 mod message_type;

@@ -20,10 +20,13 @@ use std::time::{Duration, Instant};
 
 use raudit_core::wire::MessageType;
 
-pub use super::shim::AuditStatus;
-use super::shim::{self, Frame};
 use crate::sys::netlink::{AuditSocket, Membership, RecvOutcome};
 use crate::sys::poll::wait_readable;
+use raudit_core::wire::netlink::{
+    self as nl, Frames, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_REQUEST,
+};
+pub use raudit_core::wire::status::AuditStatus;
+use raudit_core::wire::status::{self, STATUS_LEN};
 
 /// Default limit on how long one request waits for its replies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -141,7 +144,7 @@ impl<'s> Control<'s> {
         let seq = self.send(msg_type, payload)?;
         let mut ack = None;
         self.collect(seq, |frame| {
-            if frame.msg_type == shim::NLMSG_ERROR {
+            if frame.msg_type == NLMSG_ERROR {
                 ack = Some(ack_code(frame.payload)?);
             }
             Ok(ack.is_some())
@@ -163,11 +166,11 @@ impl<'s> Control<'s> {
         let (mut acked, mut done) = (false, false);
         self.collect(seq, |frame| {
             match frame.msg_type {
-                shim::NLMSG_ERROR => {
+                NLMSG_ERROR => {
                     ack_code(frame.payload)?;
                     acked = true;
                 }
-                shim::NLMSG_DONE => done = true,
+                NLMSG_DONE => done = true,
                 t if t == msg_type.0 => {
                     each(frame.payload);
                     if !multi {
@@ -184,14 +187,18 @@ impl<'s> Control<'s> {
     pub fn status(&self) -> Result<AuditStatus, ControlError> {
         let mut status = None;
         self.dump(MessageType::GET, &[], false, |payload| {
-            status = AuditStatus::parse(payload);
+            status = AuditStatus::parse(payload).ok();
         })?;
         status.ok_or(ControlError::Malformed)
     }
 
     /// `AUDIT_SET` with the fields named by `status.mask`.
     pub fn set_status(&self, status: &AuditStatus) -> Result<i32, ControlError> {
-        self.request_ack(MessageType::SET, &status.emit())
+        let mut payload = [0u8; STATUS_LEN];
+        let len = status
+            .emit(&mut payload)
+            .map_err(|_| ControlError::Malformed)?;
+        self.request_ack(MessageType::SET, payload.get(..len).unwrap_or(&payload))
     }
 
     fn set_one(&self, mask: u32, fill: impl FnOnce(&mut AuditStatus)) -> Result<(), ControlError> {
@@ -206,42 +213,44 @@ impl<'s> Control<'s> {
     /// Names `pid` as the audit daemon (0 releases it). Send it over the
     /// socket that will receive the records ([`Control::borrowed`]).
     pub fn set_pid(&self, pid: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_PID, |s| s.pid = pid)
+        self.set_one(status::AUDIT_STATUS_PID, |s| s.pid = pid)
     }
 
     /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot; callers
     /// must refuse it unless explicitly allowed.)
     pub fn set_enabled(&self, enabled: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_ENABLED, |s| s.enabled = enabled)
+        self.set_one(status::AUDIT_STATUS_ENABLED, |s| s.enabled = enabled)
     }
 
     /// `-f`: 0 silent, 1 printk, 2 panic (callers must refuse 2 unless
     /// explicitly allowed).
     pub fn set_failure(&self, failure: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_FAILURE, |s| s.failure = failure)
+        self.set_one(status::AUDIT_STATUS_FAILURE, |s| s.failure = failure)
     }
 
     /// `-r`: messages per second, 0 for no limit.
     pub fn set_rate_limit(&self, rate: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_RATE_LIMIT, |s| s.rate_limit = rate)
+        self.set_one(status::AUDIT_STATUS_RATE_LIMIT, |s| s.rate_limit = rate)
     }
 
     /// `-b`: records the kernel queues before waiting or dropping.
     pub fn set_backlog_limit(&self, limit: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_BACKLOG_LIMIT, |s| s.backlog_limit = limit)
+        self.set_one(status::AUDIT_STATUS_BACKLOG_LIMIT, |s| {
+            s.backlog_limit = limit
+        })
     }
 
     /// `--backlog_wait_time`: jiffies an audited task waits on a full backlog.
     pub fn set_backlog_wait_time(&self, wait: u32) -> Result<(), ControlError> {
-        self.set_one(AuditStatus::MASK_BACKLOG_WAIT_TIME, |s| {
-            s.backlog_wait_time = wait
+        self.set_one(status::AUDIT_STATUS_BACKLOG_WAIT_TIME, |s| {
+            s.backlog_wait_time = Some(wait)
         })
     }
 
     /// `--reset-lost`: zeroes the kernel's lost counter, returning its old value.
     pub fn reset_lost(&self) -> Result<u32, ControlError> {
         let status = AuditStatus {
-            mask: AuditStatus::MASK_LOST,
+            mask: status::AUDIT_STATUS_LOST,
             ..AuditStatus::default()
         };
         self.set_status(&status).map(|code| code as u32)
@@ -268,17 +277,17 @@ impl<'s> Control<'s> {
 
     fn send(&self, msg_type: MessageType, payload: &[u8]) -> Result<u32, ControlError> {
         let seq = self.seq.fetch_add(1, Ordering::Relaxed);
-        let mut message = Vec::with_capacity(shim::HEADER_LEN + payload.len() + 3);
-        shim::write_header(
+        let mut message = vec![0u8; nl::NLMSG_HDRLEN + payload.len() + 3];
+        let len = nl::write_message(
             &mut message,
-            payload.len(),
             msg_type.0,
-            shim::NLM_F_REQUEST | shim::NLM_F_ACK,
+            NLM_F_REQUEST | NLM_F_ACK,
             seq,
-        );
-        message.extend_from_slice(payload);
-        message.resize((message.len() + 3) & !3, 0);
-        self.socket().send(&message)?;
+            0,
+            payload,
+        )
+        .map_err(|_| ControlError::Malformed)?;
+        self.socket().send(message.get(..len).unwrap_or(&message))?;
         Ok(seq)
     }
 
@@ -287,7 +296,7 @@ impl<'s> Control<'s> {
     fn collect(
         &self,
         seq: u32,
-        mut on_frame: impl FnMut(&Frame<'_>) -> Result<bool, ControlError>,
+        mut on_frame: impl FnMut(&NetlinkMessage<'_>) -> Result<bool, ControlError>,
     ) -> Result<(), ControlError> {
         let deadline = Instant::now() + self.timeout;
         let mut buf = vec![0u8; REPLY_BUFFER];
@@ -301,7 +310,9 @@ impl<'s> Control<'s> {
                 RecvOutcome::TimedOut => continue,
             };
             let datagram = buf.get(..received.len).unwrap_or(&[]);
-            for frame in shim::frames(datagram) {
+            // A frame that does not parse (a record of the unicast stream,
+            // whose length counts its payload only) is never a reply.
+            for frame in Frames::new(datagram).map_while(Result::ok) {
                 if frame.seq != seq {
                     continue;
                 }
@@ -315,7 +326,7 @@ impl<'s> Control<'s> {
 
 /// Reads an `NLMSG_ERROR` payload: a negative code is a refusal.
 fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
-    match shim::error_code(payload) {
+    match nl::error_code(payload) {
         None => Err(ControlError::Malformed),
         Some(code) if code < 0 => Err(ControlError::Kernel(code.saturating_neg())),
         Some(code) => Ok(code),
@@ -335,32 +346,5 @@ mod tests {
             Err(ControlError::Kernel(13))
         ));
         assert!(matches!(ack_code(&[1, 2]), Err(ControlError::Malformed)));
-    }
-
-    #[test]
-    fn status_round_trip() {
-        let s = AuditStatus {
-            mask: 0x10,
-            backlog_limit: 8192,
-            backlog_wait_time: 60000,
-            ..AuditStatus::default()
-        };
-        assert_eq!(AuditStatus::parse(&s.emit()), Some(s));
-        assert_eq!(AuditStatus::parse(&[0; 31]), None);
-    }
-
-    #[test]
-    fn frames_split_and_pad() {
-        let mut d = Vec::new();
-        shim::write_header(&mut d, 3, 1000, 0, 9);
-        d.extend_from_slice(&[1, 2, 3, 0]);
-        shim::write_header(&mut d, 0, shim::NLMSG_DONE, 0, 9);
-        let f: Vec<_> = shim::frames(&d).collect();
-        assert_eq!(f.len(), 2);
-        assert_eq!(f[0].payload, &[1, 2, 3]);
-        assert_eq!(f[1].msg_type, shim::NLMSG_DONE);
-        // A bogus length never panics.
-        assert_eq!(shim::frames(&[0xff; 20]).count(), 1);
-        assert_eq!(shim::frames(&[0xff; 5]).count(), 0);
     }
 }

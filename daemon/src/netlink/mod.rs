@@ -3,6 +3,5 @@
 //! [`crate::sys::netlink`].
 
 pub mod control;
-mod shim;
 
 pub use control::{AuditStatus, Control, ControlError};

@@ -6,3 +6,4 @@
 
 pub mod netlink;
 pub mod poll;
+pub mod users;

@@ -7,6 +7,7 @@ use std::fs::File;
 
 use raudit::netlink::{AuditStatus, Control};
 use raudit::sys::poll::lock_exclusive;
+use raudit_core::wire::status;
 
 /// Holds `/run/raudit-live.lock` and the kernel state to put back.
 pub struct LiveGuard {
@@ -85,10 +86,14 @@ impl Drop for LiveGuard {
         }
         let s = self.saved_status;
         let restore = AuditStatus {
-            mask: AuditStatus::MASK_FAILURE
-                | AuditStatus::MASK_RATE_LIMIT
-                | AuditStatus::MASK_BACKLOG_LIMIT
-                | AuditStatus::MASK_BACKLOG_WAIT_TIME,
+            mask: status::AUDIT_STATUS_FAILURE
+                | status::AUDIT_STATUS_RATE_LIMIT
+                | status::AUDIT_STATUS_BACKLOG_LIMIT
+                | if s.backlog_wait_time.is_some() {
+                    status::AUDIT_STATUS_BACKLOG_WAIT_TIME
+                } else {
+                    0
+                },
             ..s
         };
         if let Err(e) = self.control.set_status(&restore) {

@@ -1,0 +1,864 @@
+//! One auditctl command line into a [`Command`]: auditctl's option handling
+//! (`-a/-A/-d`, `-w/-W`, `-p`, `-k`, `-S`, `-F`, `-C`, `-D`, status
+//! settings) and libaudit's per-field rules (`audit_rule_fieldpair_data`),
+//! producing the exact `audit_rule_data` auditctl 3.0 sends. Where auditctl
+//! silently accepts junk (trailing garbage after numbers, a non-numeric
+//! `sessionid`), this is stricter and reports an error.
+
+use raudit_core::tables::arch::{Arch, Machine};
+use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
+use raudit_core::tables::{errno, syscall};
+use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
+use raudit_core::wire::MessageType;
+
+use super::lex;
+use crate::sys::users;
+
+/// What one line asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// `-a`, `-A`, `-w`: add this `audit_rule_data`.
+    Add(Vec<u8>),
+    /// `-d`, `-W`: delete the rule equal to this `audit_rule_data`.
+    Delete(Vec<u8>),
+    /// `-D`: delete every rule.
+    DeleteAll,
+    /// `-e`, `-f`, `-r`, `-b`, `--backlog_wait_time`, `--reset-lost`.
+    Status(StatusSetting),
+}
+
+/// A status setting (`AUDIT_SET`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusSetting {
+    Enabled(u32),
+    Failure(u32),
+    RateLimit(u32),
+    BacklogLimit(u32),
+    BacklogWaitTime(u32),
+    ResetLost,
+}
+
+/// How lines compile.
+#[derive(Clone, Copy, Debug)]
+pub struct CompileOptions {
+    /// The machine of `b64`/`b32` and of `-S` without `-F arch`.
+    pub machine: Machine,
+    /// Accept `-e 2` (locks the rules until reboot).
+    pub allow_immutable: bool,
+    /// Accept `-f 2` (kernel panic on lost records).
+    pub allow_panic: bool,
+    /// Whether a watched path is a directory (`-w` on a directory becomes
+    /// a `dir` field, as auditctl decides with `stat`).
+    pub is_dir: fn(&str) -> bool,
+}
+
+impl CompileOptions {
+    /// This host: its machine, real `stat`, no `-e 2` / `-f 2`.
+    pub fn host() -> CompileOptions {
+        CompileOptions {
+            machine: host_machine(),
+            allow_immutable: false,
+            allow_panic: false,
+            is_dir: |p| std::fs::metadata(p).map(|m| m.is_dir()).unwrap_or(false),
+        }
+    }
+}
+
+/// The machine raudit was built for (auditctl asks `uname`).
+pub fn host_machine() -> Machine {
+    match std::env::consts::ARCH {
+        "x86" => Machine::X86,
+        "aarch64" => Machine::Aarch64,
+        "arm" => Machine::Arm,
+        "powerpc" => Machine::Ppc,
+        "powerpc64" if cfg!(target_endian = "little") => Machine::Ppc64le,
+        "powerpc64" => Machine::Ppc64,
+        "s390x" => Machine::S390x,
+        _ => Machine::X86_64,
+    }
+}
+
+/// An error inside one line (the caller adds the origin).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineError {
+    pub column: usize,
+    pub token: String,
+    pub expected: String,
+}
+
+const AF_MAX: u32 = 46;
+const PATH_MAX: usize = 4096;
+const MAX_KEY_LEN: usize = 256;
+const KEY_SEPARATOR: char = '\x01';
+
+/// Compiles one line; `Ok(None)` for blank lines and comments.
+pub fn compile_line(text: &str, options: &CompileOptions) -> Result<Option<Command>, LineError> {
+    let words = lex::split(text).map_err(|e| LineError {
+        column: e.column,
+        token: text.get(e.column..).unwrap_or("").to_string(),
+        expected: "a closing quote".into(),
+    })?;
+    if words.is_empty() {
+        return Ok(None);
+    }
+    let mut line = Line::new(options, &words);
+    line.run().map(Some)
+}
+
+struct Line<'a> {
+    options: &'a CompileOptions,
+    words: &'a [lex::Word],
+    at: usize,
+    add: Option<u32>,
+    del: Option<u32>,
+    action: u32,
+    head: RuleHead,
+    buf: Vec<u8>,
+    elf: Option<Arch>,
+    syscall_added: bool,
+    perm_added: bool,
+    exe_added: bool,
+    fs_added: bool,
+    key: String,
+    other: Option<Command>,
+}
+
+type Step = Result<(), LineError>;
+
+impl<'a> Line<'a> {
+    fn new(options: &'a CompileOptions, words: &'a [lex::Word]) -> Line<'a> {
+        Line {
+            options,
+            words,
+            at: 0,
+            add: None,
+            del: None,
+            action: action::ALWAYS,
+            head: RuleHead::default(),
+            buf: Vec::new(),
+            elf: None,
+            syscall_added: false,
+            perm_added: false,
+            exe_added: false,
+            fs_added: false,
+            key: String::new(),
+            other: None,
+        }
+    }
+
+    fn error(&self, word: usize, expected: impl Into<String>) -> LineError {
+        match self.words.get(word) {
+            Some(w) => LineError {
+                column: w.column,
+                token: w.text.clone(),
+                expected: expected.into(),
+            },
+            None => LineError {
+                column: self.words.last().map_or(0, |w| w.column + w.text.len()),
+                token: String::new(),
+                expected: expected.into(),
+            },
+        }
+    }
+
+    fn run(&mut self) -> Result<Command, LineError> {
+        while self.at < self.words.len() {
+            let opt_at = self.at;
+            let word = self.words[opt_at].text.as_str();
+            self.at += 1;
+            let (opt, inline) = split_option(word);
+            let arg = |line: &mut Line<'_>| -> Result<(usize, String), LineError> {
+                if let Some(v) = inline.clone() {
+                    return Ok((opt_at, v));
+                }
+                let Some(w) = line.words.get(line.at) else {
+                    return Err(line.error(line.at, format!("a value after {opt}")));
+                };
+                line.at += 1;
+                Ok((line.at - 1, w.text.clone()))
+            };
+            match opt.as_str() {
+                "-a" | "-A" | "-d" => {
+                    let (i, v) = arg(self)?;
+                    self.list_action(opt_at, i, &v, opt == "-A", opt == "-d")?
+                }
+                "-w" | "-W" => {
+                    let (i, v) = arg(self)?;
+                    self.watch(i, &v, opt == "-W")?
+                }
+                "-p" => {
+                    let (i, v) = arg(self)?;
+                    self.perms(i, &v)?
+                }
+                "-k" => {
+                    let (i, v) = arg(self)?;
+                    if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added)
+                        || (self.add.is_none() && self.del.is_none())
+                    {
+                        return Err(self.error(opt_at, "a watch or syscall before the key"));
+                    }
+                    self.push_key(i, &v)?
+                }
+                "-S" => {
+                    let (i, v) = arg(self)?;
+                    self.syscalls(i, &v)?
+                }
+                "-F" => {
+                    let (i, v) = arg(self)?;
+                    self.field_pair(i, &v)?
+                }
+                "-C" => {
+                    let (i, v) = arg(self)?;
+                    self.compare(i, &v)?
+                }
+                "-D" => self.set_other(opt_at, Command::DeleteAll)?,
+                "-e" | "-f" => {
+                    let (i, v) = arg(self)?;
+                    let n = match v.as_str() {
+                        "0" => 0,
+                        "1" => 1,
+                        "2" => 2,
+                        _ => return Err(self.error(i, "0, 1 or 2")),
+                    };
+                    let setting = if opt == "-e" {
+                        if n == 2 && !self.options.allow_immutable {
+                            return Err(self.error(
+                                i,
+                                "0 or 1 (2 locks the rules until reboot; not allowed here)",
+                            ));
+                        }
+                        StatusSetting::Enabled(n)
+                    } else {
+                        if n == 2 && !self.options.allow_panic {
+                            return Err(self.error(
+                                i,
+                                "0 or 1 (2 panics the kernel on loss; not allowed here)",
+                            ));
+                        }
+                        StatusSetting::Failure(n)
+                    };
+                    self.set_other(opt_at, Command::Status(setting))?
+                }
+                "-r" | "-b" | "--backlog_wait_time" => {
+                    let (i, v) = arg(self)?;
+                    let n = match parse_unsigned(&v) {
+                        Some(n) => n as u32,
+                        None => return Err(self.error(i, "a number")),
+                    };
+                    let setting = match opt.as_str() {
+                        "-r" => StatusSetting::RateLimit(n),
+                        "-b" => StatusSetting::BacklogLimit(n),
+                        _ => StatusSetting::BacklogWaitTime(n),
+                    };
+                    self.set_other(opt_at, Command::Status(setting))?
+                }
+                "--reset-lost" => {
+                    self.set_other(opt_at, Command::Status(StatusSetting::ResetLost))?
+                }
+                _ if word.starts_with('-') => {
+                    return Err(self.error(
+                        opt_at,
+                        "a rule or status option (-a -A -d -w -W -p -k -S -F -C -D -e -f -r -b \
+                         --backlog_wait_time --reset-lost)",
+                    ))
+                }
+                _ => return Err(self.error(opt_at, "an option; this value has none before it")),
+            }
+        }
+        self.finish()
+    }
+
+    fn set_other(&mut self, at: usize, command: Command) -> Step {
+        if self.other.is_some() || self.add.is_some() || self.del.is_some() {
+            return Err(self.error(at, "one command per line"));
+        }
+        self.other = Some(command);
+        Ok(())
+    }
+
+    fn list_action(
+        &mut self,
+        opt_at: usize,
+        i: usize,
+        v: &str,
+        prepend: bool,
+        delete: bool,
+    ) -> Step {
+        if self.add.is_some() || self.del.is_some() || self.other.is_some() {
+            return Err(self.error(opt_at, "one rule per line"));
+        }
+        let Some((a, b)) = v.split_once(',').filter(|(_, b)| !b.contains(',')) else {
+            return Err(self.error(i, "LIST,ACTION such as exit,always"));
+        };
+        let (list, act) = match (lookup_list(a), lookup_action(b)) {
+            (Some(l), Some(act)) => (l, act),
+            _ => match (lookup_action(a), lookup_list(b)) {
+                (Some(act), Some(l)) => (l, act),
+                _ if a == "possible" || b == "possible" => {
+                    return Err(self.error(i, "always or never (possible is deprecated)"))
+                }
+                _ => {
+                    return Err(self.error(
+                        i,
+                        "a list (exit, task, user, exclude, filesystem, io_uring) and an \
+                         action (always, never)",
+                    ))
+                }
+            },
+        };
+        if list == filter::TASK && self.syscall_added {
+            return Err(self.error(i, "a list that takes syscalls (not task)"));
+        }
+        self.action = act;
+        if delete {
+            self.del = Some(list);
+        } else {
+            self.add = Some(list | if prepend { filter::PREPEND } else { 0 });
+        }
+        Ok(())
+    }
+
+    fn list(&self) -> Option<u32> {
+        self.add.or(self.del).map(|f| f & filter::MASK)
+    }
+
+    fn watch(&mut self, i: usize, v: &str, delete: bool) -> Step {
+        if !delete && (self.add.is_some() || self.del.is_some()) {
+            return Err(self.error(i, "a watch on a line of its own (not with -a/-d)"));
+        }
+        if self.head.field_count != 0 || self.other.is_some() {
+            return Err(self.error(i, "a watch before any field"));
+        }
+        if v.len() >= PATH_MAX {
+            return Err(self.error(i, "a path shorter than 4096 bytes"));
+        }
+        if !v.starts_with('/') {
+            return Err(self.error(i, "an absolute path (starting with /)"));
+        }
+        if v.rsplit('/').next().map_or(0, str::len) > 255 {
+            return Err(self.error(i, "a file name of at most 255 bytes"));
+        }
+        let mut path = v;
+        if path.len() > 2 {
+            while path.len() > 1 && path.ends_with('/') {
+                path = &path[..path.len() - 1];
+            }
+        }
+        let kind = if (self.options.is_dir)(path) {
+            Field::DIR
+        } else {
+            Field::WATCH
+        };
+        if delete {
+            self.del = Some(filter::EXIT);
+        } else {
+            self.add = Some(filter::EXIT);
+        }
+        self.action = action::ALWAYS;
+        self.syscall_added = true;
+        self.perm_added = true;
+        self.head.mask = [!0; 64];
+        self.push(i, kind, Operator::EQUAL, path.len() as u32)?;
+        self.buf.extend_from_slice(path.as_bytes());
+        let all = perm::READ | perm::WRITE | perm::EXEC | perm::ATTR;
+        self.push(i, Field::PERM, Operator::EQUAL, all)
+    }
+
+    fn perms(&mut self, i: usize, v: &str) -> Step {
+        if self.add.is_none() && self.del.is_none() {
+            return Err(self.error(i, "a watch (-w) before -p"));
+        }
+        let value = parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))?;
+        let n = self.head.field_count as usize;
+        let mut done = false;
+        for k in 0..n {
+            if self.head.fields[k] == Field::PERM.0 {
+                self.head.values[k] = value;
+                done = true;
+            }
+        }
+        if !done {
+            self.push(i, Field::PERM, Operator::EQUAL, value)?;
+        }
+        self.perm_added = true;
+        Ok(())
+    }
+
+    fn push(&mut self, i: usize, field: Field, op: Operator, value: u32) -> Step {
+        if self.head.field_count as usize >= MAX_FIELDS - 1 {
+            return Err(self.error(i, "at most 63 fields in a rule"));
+        }
+        self.head
+            .push(field, op, value)
+            .map_err(|_| self.error(i, "at most 63 fields in a rule"))
+    }
+
+    fn push_key(&mut self, i: usize, v: &str) -> Step {
+        let sep = usize::from(!self.key.is_empty());
+        if v.len() + self.key.len() + sep > MAX_KEY_LEN {
+            return Err(self.error(i, "keys of at most 256 bytes in all"));
+        }
+        if v.contains(KEY_SEPARATOR) {
+            return Err(self.error(i, "a key without \\x01"));
+        }
+        if sep == 1 {
+            self.key.push(KEY_SEPARATOR);
+        }
+        self.key.push_str(v);
+        Ok(())
+    }
+
+    fn machine(&self) -> Result<Machine, ()> {
+        match self.elf {
+            None => Ok(self.options.machine),
+            Some(arch) => arch.machine().ok_or(()),
+        }
+    }
+
+    fn syscalls(&mut self, i: usize, v: &str) -> Step {
+        match self.add.or(self.del).map(|f| f & filter::MASK) {
+            Some(filter::TASK) | Some(filter::USER) | Some(filter::FS) | Some(filter::EXCLUDE) => {
+                return Err(self.error(i, "a list that takes syscalls (exit) before -S"))
+            }
+            Some(filter::URING_EXIT) => {
+                return Err(self.error(
+                    i,
+                    "syscalls on the exit list (io_uring ops are not supported)",
+                ))
+            }
+            _ => {}
+        }
+        if self.elf.is_none() {
+            self.elf = Some(self.options.machine.arch());
+        }
+        let machine = self
+            .machine()
+            .map_err(|_| self.error(i, "a known architecture before -S"))?;
+        for name in v.split(',').filter(|n| !n.is_empty()) {
+            if name == "all" {
+                self.head.mask = [!0; 64];
+                continue;
+            }
+            let nr = match syscall::number(machine, name.as_bytes()) {
+                Some(nr) => Some(nr),
+                None if name.starts_with(|c: char| c.is_ascii_digit()) => {
+                    parse_signed(name).and_then(|n| u32::try_from(n).ok())
+                }
+                None => None,
+            };
+            match nr {
+                Some(nr) if self.head.set_syscall(nr) => {}
+                _ => {
+                    return Err(self.error(
+                        i,
+                        format!(
+                            "syscall names or numbers of {} (`{name}` is not one)",
+                            machine.name()
+                        ),
+                    ))
+                }
+            }
+        }
+        self.syscall_added = true;
+        Ok(())
+    }
+
+    fn compare(&mut self, i: usize, v: &str) -> Step {
+        let (l, r, op) = if let Some((l, r)) = v.split_once("!=") {
+            (l, r, Operator::NOT_EQUAL)
+        } else if let Some((l, r)) = v.split_once('=') {
+            (l, r, Operator::EQUAL)
+        } else {
+            return Err(self.error(i, "FIELD=FIELD or FIELD!=FIELD"));
+        };
+        let (Some(a), Some(b)) = (
+            Field::from_name(l.as_bytes()),
+            Field::from_name(r.as_bytes()),
+        ) else {
+            return Err(self.error(i, "two known field names"));
+        };
+        if self.list() != Some(filter::EXIT) {
+            return Err(self.error(i, "a comparison on the exit list"));
+        }
+        let value = field::comparison(a, b)
+            .ok_or_else(|| self.error(i, "two comparable fields (uid-like or gid-like)"))?;
+        self.push(i, Field::FIELD_COMPARE, op, value)
+    }
+
+    fn field_pair(&mut self, i: usize, pair: &str) -> Step {
+        let Some(list) = self.list() else {
+            return Err(self.error(i, "a list (-a/-d) before -F"));
+        };
+        if let Some(key) = pair.strip_prefix("key=") {
+            return self.push_key(i, key);
+        }
+        let Some((name, op, value)) = split_pair(pair) else {
+            return Err(self.error(i, "FIELD OP VALUE, OP one of = != < > <= >= & &="));
+        };
+        if name.is_empty() {
+            return Err(self.error(i, "a field name before the operator"));
+        }
+        if value.is_empty() {
+            return Err(self.error(i, "a value after the operator"));
+        }
+        let field = Field::from_name(name.as_bytes())
+            .ok_or_else(|| self.error(i, format!("a known field name (`{name}` is not one)")))?;
+        self.check_list(i, field, list)?;
+        let value = self.field_value(i, field, op, value, list)?;
+        self.push(i, field, op, value)
+    }
+
+    fn check_list(&self, i: usize, field: Field, list: u32) -> Step {
+        if list == filter::EXCLUDE
+            && !matches!(
+                field,
+                Field::PID
+                    | Field::UID
+                    | Field::GID
+                    | Field::LOGINUID
+                    | Field::MSGTYPE
+                    | Field::EXE
+            )
+            && !(Field::SUBJ_USER.0..=Field::SUBJ_CLR.0).contains(&field.0)
+        {
+            return Err(self.error(
+                i,
+                "on the exclude list, only pid, uid, gid, auid, msgtype, subj_* and exe",
+            ));
+        }
+        let exit_only = matches!(
+            field,
+            Field::EXIT
+                | Field::OBJ_USER
+                | Field::OBJ_ROLE
+                | Field::OBJ_TYPE
+                | Field::OBJ_LEV_LOW
+                | Field::OBJ_LEV_HIGH
+                | Field::WATCH
+                | Field::DIR
+                | Field::PERM
+                | Field::FILETYPE
+                | Field::DEVMAJOR
+                | Field::DEVMINOR
+                | Field::INODE
+                | Field::SUCCESS
+                | Field::PPID
+        );
+        if exit_only && list != filter::EXIT {
+            return Err(self.error(i, "this field only on the exit list"));
+        }
+        Ok(())
+    }
+
+    fn field_value(
+        &mut self,
+        i: usize,
+        field: Field,
+        op: Operator,
+        v: &str,
+        list: u32,
+    ) -> Result<u32, LineError> {
+        let digit = v.starts_with(|c: char| c.is_ascii_digit());
+        let neg =
+            v.len() >= 2 && v.starts_with('-') && v[1..].starts_with(|c: char| c.is_ascii_digit());
+        let eq_ne = op == Operator::EQUAL || op == Operator::NOT_EQUAL;
+        let number = |line: &Line<'_>| -> Result<u32, LineError> {
+            let n = if digit {
+                parse_unsigned(v).map(|n| n as u32)
+            } else if neg {
+                parse_signed(v).map(|n| n as u32)
+            } else {
+                None
+            };
+            n.ok_or_else(|| line.error(i, "a number"))
+        };
+        match field {
+            Field::UID
+            | Field::EUID
+            | Field::SUID
+            | Field::FSUID
+            | Field::LOGINUID
+            | Field::OBJ_UID => {
+                if digit || neg {
+                    return number(self);
+                }
+                if v == "unset" {
+                    return Ok(u32::MAX);
+                }
+                match users::uid_by_name(v) {
+                    Ok(Some(uid)) => Ok(uid),
+                    _ => {
+                        Err(self.error(i, format!("a uid, `unset` or a known user (`{v}` is not)")))
+                    }
+                }
+            }
+            Field::GID | Field::EGID | Field::SGID | Field::FSGID | Field::OBJ_GID => {
+                if digit {
+                    return number(self);
+                }
+                match users::gid_by_name(v) {
+                    Ok(Some(gid)) => Ok(gid),
+                    _ => Err(self.error(i, format!("a gid or a known group (`{v}` is not)"))),
+                }
+            }
+            Field::EXIT => {
+                if digit || neg {
+                    return number(self);
+                }
+                let (sign, name) = match v.strip_prefix('-') {
+                    Some(rest) => (-1i64, rest),
+                    None => (1, v),
+                };
+                match errno::number(name.as_bytes()) {
+                    Some(e) => Ok((sign * i64::from(e)) as u32),
+                    None => Err(self.error(i, "a number or an errno name such as -EACCES")),
+                }
+            }
+            Field::MSGTYPE => {
+                if list != filter::EXCLUDE && list != filter::USER {
+                    return Err(self.error(i, "msgtype only on the exclude or user list"));
+                }
+                if digit {
+                    return number(self);
+                }
+                match MessageType::from_name(v.as_bytes()) {
+                    Some(t) if t.0 > 0 => Ok(u32::from(t.0)),
+                    _ => Err(self.error(i, "a message type name or number")),
+                }
+            }
+            f if f.is_string() => {
+                if f == Field::EXE {
+                    if !eq_ne {
+                        return Err(self.error(i, "= or != for exe"));
+                    }
+                    self.exe_added = true;
+                }
+                if f == Field::WATCH || f == Field::DIR {
+                    self.perm_added = true;
+                }
+                if f == Field::FILTERKEY {
+                    if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
+                        return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
+                    }
+                    if v.len() > MAX_KEY_LEN {
+                        return Err(self.error(i, "a key of at most 256 bytes"));
+                    }
+                } else if v.len() > PATH_MAX {
+                    return Err(self.error(i, "a string of at most 4096 bytes"));
+                }
+                self.buf.extend_from_slice(v.as_bytes());
+                Ok(v.len() as u32)
+            }
+            Field::ARCH => {
+                if self.syscall_added {
+                    return Err(self.error(i, "-F arch before any -S"));
+                }
+                if !eq_ne {
+                    return Err(self.error(i, "= or != for arch"));
+                }
+                let arch = if digit {
+                    parse_unsigned(v)
+                        .and_then(|n| u32::try_from(n).ok())
+                        .map(Arch)
+                        .filter(|a| a.machine().is_some())
+                } else {
+                    determine_machine(v, self.options.machine).map(Machine::arch)
+                };
+                let arch = arch.ok_or_else(|| {
+                    self.error(i, "b64, b32, a machine name (x86_64, i386, aarch64, …) or its AUDIT_ARCH number")
+                })?;
+                self.elf = Some(arch);
+                Ok(arch.0)
+            }
+            Field::PERM => {
+                if op != Operator::EQUAL {
+                    return Err(self.error(i, "= for perm"));
+                }
+                self.perm_added = true;
+                parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))
+            }
+            Field::FILETYPE => field::lookup(field::FILE_TYPES, v.as_bytes())
+                .ok_or_else(|| self.error(i, "file, dir, socket, link, character, block or fifo")),
+            Field::FSTYPE => {
+                if list != filter::FS {
+                    return Err(self.error(i, "fstype only on the filesystem list"));
+                }
+                if !eq_ne {
+                    return Err(self.error(i, "= or != for fstype"));
+                }
+                self.fs_added = true;
+                if digit {
+                    return number(self);
+                }
+                field::lookup(field::FS_TYPES, v.as_bytes())
+                    .ok_or_else(|| self.error(i, "tracefs, debugfs or a magic number"))
+            }
+            Field::ARG0 | Field::ARG1 | Field::ARG2 | Field::ARG3 => number(self),
+            Field::SESSIONID => {
+                if !matches!(list, filter::EXCLUDE | filter::USER | filter::EXIT) {
+                    return Err(self.error(i, "sessionid only on the exit, user or exclude list"));
+                }
+                if v == "unset" {
+                    return Ok(u32::MAX);
+                }
+                number(self)
+            }
+            Field::SADDR_FAM => match parse_unsigned(v) {
+                Some(n) if n < u64::from(AF_MAX) => Ok(n as u32),
+                _ => Err(self.error(i, "an address family number below 46")),
+            },
+            Field::INODE => {
+                if !eq_ne {
+                    return Err(self.error(i, "= or != for inode"));
+                }
+                if !digit {
+                    return Err(self.error(i, "a number"));
+                }
+                number(self)
+            }
+            _ => {
+                if !digit {
+                    return Err(self.error(i, "a number"));
+                }
+                parse_signed(v)
+                    .map(|n| n as u32)
+                    .ok_or_else(|| self.error(i, "a number"))
+            }
+        }
+    }
+
+    fn finish(&mut self) -> Result<Command, LineError> {
+        if let Some(other) = self.other.take() {
+            return Ok(other);
+        }
+        let end = self.words.len();
+        let (flags, delete) = match (self.add, self.del) {
+            (Some(f), _) => (f, false),
+            (None, Some(f)) => (f, true),
+            (None, None) => {
+                return Err(self.error(0, "a list (-a exit,always …), a watch (-w) or a setting"))
+            }
+        };
+        if !self.key.is_empty() {
+            if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
+                return Err(self.error(end, "a watch, syscall, exe or fstype for the key"));
+            }
+            self.push(
+                end,
+                Field::FILTERKEY,
+                Operator::EQUAL,
+                self.key.len() as u32,
+            )?;
+            let key = std::mem::take(&mut self.key);
+            self.buf.extend_from_slice(key.as_bytes());
+        }
+        if flags & filter::MASK != filter::TASK && !self.syscall_added {
+            self.head.mask = [!0; 64];
+        }
+        self.head.flags = flags;
+        self.head.action = self.action;
+        let mut out = vec![0u8; HEAD_LEN + self.buf.len()];
+        // The buffer is sized for exactly this rule, so emit cannot be Full.
+        let n = self.head.emit(&self.buf, &mut out).unwrap_or(0);
+        out.truncate(n);
+        Ok(if delete {
+            Command::Delete(out)
+        } else {
+            Command::Add(out)
+        })
+    }
+}
+
+/// `-Fvalue` or `--opt=value` forms.
+fn split_option(word: &str) -> (String, Option<String>) {
+    if let Some(long) = word.strip_prefix("--") {
+        return match long.split_once('=') {
+            Some((o, v)) => (format!("--{o}"), Some(v.to_string())),
+            None => (word.to_string(), None),
+        };
+    }
+    if word.len() > 2 && word.starts_with('-') && word.is_char_boundary(2) {
+        return (word[..2].to_string(), Some(word[2..].to_string()));
+    }
+    (word.to_string(), None)
+}
+
+fn split_pair(pair: &str) -> Option<(&str, Operator, &str)> {
+    field::OPERATORS
+        .iter()
+        .find_map(|&(sym, op)| pair.split_once(sym).map(|(n, v)| (n, op, v)))
+}
+
+fn lookup_list(name: &str) -> Option<u32> {
+    match name {
+        "exit" => Some(filter::EXIT),
+        "task" => Some(filter::TASK),
+        "user" => Some(filter::USER),
+        "exclude" => Some(filter::EXCLUDE),
+        "filesystem" => Some(filter::FS),
+        "io_uring" => Some(filter::URING_EXIT),
+        _ => None,
+    }
+}
+
+fn lookup_action(name: &str) -> Option<u32> {
+    match name {
+        "always" => Some(action::ALWAYS),
+        "never" => Some(action::NEVER),
+        _ => None,
+    }
+}
+
+fn parse_perm(v: &str) -> Option<u32> {
+    if v.len() > 4 {
+        return None;
+    }
+    v.chars().try_fold(0, |acc, c| {
+        Some(
+            acc | match c.to_ascii_lowercase() {
+                'r' => perm::READ,
+                'w' => perm::WRITE,
+                'x' => perm::EXEC,
+                'a' => perm::ATTR,
+                _ => return None,
+            },
+        )
+    })
+}
+
+/// `audit_determine_machine`: `b64`/`b32` relative to `host`, or a name.
+fn determine_machine(v: &str, host: Machine) -> Option<Machine> {
+    if v.eq_ignore_ascii_case("b64") {
+        return host.is_64bit().then_some(host);
+    }
+    if v.eq_ignore_ascii_case("b32") {
+        return host.to_32bit();
+    }
+    Machine::from_name(v.as_bytes()).or_else(|| {
+        u32::from_str_radix(v, 16)
+            .ok()
+            .and_then(|n| Arch(n).machine())
+    })
+}
+
+/// C's `strtoul(v, NULL, 0)` on a whole string: decimal, `0x` hex, `0` octal.
+pub(crate) fn parse_unsigned(v: &str) -> Option<u64> {
+    let (digits, radix) = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
+        (h, 16)
+    } else if v.len() > 1 && v.starts_with('0') {
+        (&v[1..], 8)
+    } else {
+        (v, 10)
+    };
+    u64::from_str_radix(digits, radix).ok()
+}
+
+/// C's `strtol(v, NULL, 0)` on a whole string, sign allowed.
+pub(crate) fn parse_signed(v: &str) -> Option<i64> {
+    match v.strip_prefix('-') {
+        Some(rest) => parse_unsigned(rest)
+            .and_then(|n| i64::try_from(n).ok())
+            .map(|n| -n),
+        None => parse_unsigned(v).map(|n| n as i64),
+    }
+}

@@ -1,0 +1,215 @@
+//! Audit rules in auditctl's syntax, compiled by raudit itself into the
+//! kernel's `struct audit_rule_data`, byte for byte as auditctl 3.0 builds
+//! them, and loaded, listed and deleted over netlink (no `auditctl`).
+//!
+//! - [`lex`]: one command line into words (auditctl's splitting, plus quotes).
+//! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
+//!   handling and libaudit's field rules).
+//! - [`print`]: a kernel rule back into auditctl's `-l` text.
+//! - [`apply`]: load a [`RuleSet`] (self-exclusion first) and its status
+//!   settings; [`drift`]: compare the kernel with the set, and restore.
+//!
+//! A [`RuleSet`] is all or nothing: building one reports every error (each
+//! naming the rule, the word and what was expected) and yields no rules.
+
+pub mod compile;
+
+pub mod lex;
+
+use std::fmt;
+use std::path::Path;
+
+pub use compile::{Command, CompileOptions, StatusSetting};
+
+/// Where a rule came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// Index in the config's `rules:` list (0-based, printed 0-based as
+    /// `rules[3]`).
+    Config { index: usize },
+    /// Line of a rules file (1-based).
+    File { path: String, line: usize },
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::Config { index } => write!(f, "rules[{index}]"),
+            Origin::File { path, line } => write!(f, "{path}:{line}"),
+        }
+    }
+}
+
+/// One error in a rule: where, which word, what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleError {
+    pub origin: Origin,
+    /// Byte column of the word in the rule text.
+    pub column: usize,
+    /// The offending word (empty when something is missing at the end).
+    pub token: String,
+    /// What was expected instead.
+    pub expected: String,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.token.is_empty() {
+            write!(f, "{}: at end of rule: {}", self.origin, self.expected)
+        } else {
+            write!(
+                f,
+                "{}:{}: `{}`: {}",
+                self.origin,
+                self.column + 1,
+                self.token,
+                self.expected
+            )
+        }
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// One command of a rule set with its source.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Entry {
+    pub origin: Origin,
+    pub text: String,
+    pub command: Command,
+}
+
+/// An error-free, compiled rule set in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RuleSet {
+    pub entries: Vec<Entry>,
+}
+
+impl RuleSet {
+    /// The config's `rules:` list (go-audit's form: one auditctl command
+    /// line per string), with this host's defaults.
+    pub fn from_config_list(rules: &[String]) -> Result<RuleSet, Vec<RuleError>> {
+        Self::from_config_list_with(rules, &CompileOptions::host())
+    }
+
+    /// As [`from_config_list`](Self::from_config_list), with options.
+    pub fn from_config_list_with(
+        rules: &[String],
+        options: &CompileOptions,
+    ) -> Result<RuleSet, Vec<RuleError>> {
+        let lines = rules
+            .iter()
+            .enumerate()
+            .map(|(index, text)| (Origin::Config { index }, text.as_str()));
+        Self::build(lines, options)
+    }
+
+    /// A rules file (`.rules`: one command a line, `#` comments).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<RuleSet, Vec<RuleError>> {
+        Self::from_file_with(path, &CompileOptions::host())
+    }
+
+    /// As [`from_file`](Self::from_file), with options.
+    pub fn from_file_with(
+        path: impl AsRef<Path>,
+        options: &CompileOptions,
+    ) -> Result<RuleSet, Vec<RuleError>> {
+        let path = path.as_ref();
+        let name = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Self::from_text(&text, &name, options),
+            Err(e) => Err(vec![RuleError {
+                origin: Origin::File {
+                    path: name,
+                    line: 0,
+                },
+                column: 0,
+                token: String::new(),
+                expected: format!("a readable rules file ({e})"),
+            }]),
+        }
+    }
+
+    /// Rules-file text; `name` is used in errors.
+    pub fn from_text(
+        text: &str,
+        name: &str,
+        options: &CompileOptions,
+    ) -> Result<RuleSet, Vec<RuleError>> {
+        let lines = text.lines().enumerate().map(|(i, line)| {
+            (
+                Origin::File {
+                    path: name.to_string(),
+                    line: i + 1,
+                },
+                line,
+            )
+        });
+        Self::build(lines, options)
+    }
+
+    fn build<'a>(
+        lines: impl Iterator<Item = (Origin, &'a str)>,
+        options: &CompileOptions,
+    ) -> Result<RuleSet, Vec<RuleError>> {
+        let mut set = RuleSet::default();
+        let mut errors = Vec::new();
+        for (origin, text) in lines {
+            match compile::compile_line(text, options) {
+                Ok(None) => {}
+                Ok(Some(command)) => set.entries.push(Entry {
+                    origin,
+                    text: text.trim().to_string(),
+                    command,
+                }),
+                Err(e) => errors.push(RuleError {
+                    origin,
+                    column: e.column,
+                    token: e.token,
+                    expected: e.expected,
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(set)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// The rules to add, in order (`-a`/`-A`/`-w` entries), as
+    /// `audit_rule_data` bytes.
+    pub fn rules(&self) -> impl Iterator<Item = (&Entry, &[u8])> {
+        self.entries.iter().filter_map(|e| match &e.command {
+            Command::Add(bytes) => Some((e, bytes.as_slice())),
+            _ => None,
+        })
+    }
+
+    /// The status settings, in order.
+    pub fn status_settings(&self) -> impl Iterator<Item = (&Entry, StatusSetting)> {
+        self.entries.iter().filter_map(|e| match e.command {
+            Command::Status(s) => Some((e, s)),
+            _ => None,
+        })
+    }
+}
+
+/// The form in which the kernel lists a rule it was sent: the top 16 bits of
+/// the syscall mask are syscall-class markers that the kernel expands and
+/// clears (with `-S all` every syscall bit is already set, so only the
+/// markers go), and `-A`'s prepend flag is not kept in the listing.
+/// Used to compare configured rules with `AUDIT_LIST_RULES` replies.
+pub fn kernel_form(rule: &[u8]) -> Vec<u8> {
+    let mut out = rule.to_vec();
+    if let Some(flags) = out.get_mut(0..4) {
+        let f = u32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]);
+        flags.copy_from_slice(&(f & !raudit_core::tables::field::filter::PREPEND).to_ne_bytes());
+    }
+    // mask[63] is at byte 12 + 4 * 63.
+    if let Some(word) = out.get_mut(264..268) {
+        let w = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
+        word.copy_from_slice(&(w & 0x0000_ffff).to_ne_bytes());
+    }
+    out
+}

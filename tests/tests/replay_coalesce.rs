@@ -1,0 +1,111 @@
+//! go-libaudit's aucoalesce cases (`../shared/corpus/go-libaudit/aucoalesce`,
+//! skipped where absent): each named case is the records of one event, from
+//! many distributions and kernels; each must come out of replay as exactly
+//! one event with the golden file's sequence and all of its records.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+
+use common::{all_types, corpus, replay};
+use raudit::replay::Format;
+
+/// The `tests:` map of a case file: name → log lines. Handles the two
+/// block styles the files use (`|` literal, `>` folded).
+fn cases(yaml: &str) -> BTreeMap<String, String> {
+    let mut cases = BTreeMap::new();
+    let mut current: Option<(String, bool, Vec<String>)> = None;
+    let finish = |case: Option<(String, bool, Vec<String>)>,
+                  cases: &mut BTreeMap<String, String>| {
+        if let Some((name, folded, lines)) = case {
+            let text = if folded {
+                lines.join(" ")
+            } else {
+                lines.join("\n")
+            };
+            cases.insert(name, text);
+        }
+    };
+    for line in yaml.lines() {
+        if let Some(body) = line.strip_prefix("    ") {
+            if let Some((_, _, lines)) = current.as_mut() {
+                lines.push(body.trim_end().to_owned());
+            }
+        } else if let Some(header) = line
+            .strip_prefix("  ")
+            .filter(|h| !h.starts_with(' ') && !h.starts_with('#'))
+        {
+            finish(current.take(), &mut cases);
+            if let Some((name, style)) = header.rsplit_once(": ") {
+                let folded = style.trim().starts_with('>');
+                current = Some((name.trim_matches('"').to_owned(), folded, Vec::new()));
+            }
+        }
+    }
+    finish(current.take(), &mut cases);
+    cases
+}
+
+#[test]
+fn every_coalesce_case_is_one_event_with_the_golden_sequence() {
+    let Some(corpus) = corpus() else { return };
+    let dir = corpus.join("go-libaudit/aucoalesce/testdata");
+    let mut checked = 0;
+    for entry in fs::read_dir(&dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let yaml = fs::read_to_string(&path).unwrap();
+        let golden_path = path.with_extension("json.golden");
+        let golden: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(&golden_path).unwrap()).unwrap();
+        let expected: BTreeMap<String, u64> = golden
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|case| {
+                Some((
+                    case["test_name"].as_str()?.to_owned(),
+                    case["event"]["sequence"].as_u64()?,
+                ))
+            })
+            .collect();
+        for (name, text) in cases(&yaml) {
+            let Some(&sequence) = expected.get(&name) else {
+                continue;
+            };
+            let records = text
+                .lines()
+                .filter(|l| l.starts_with("type=") && !l.starts_with("type=EOE"))
+                .count();
+            let r = replay(text.as_bytes(), Format::Log, all_types());
+            assert_eq!(
+                r.counts.malformed,
+                0,
+                "{}: {name}: {:?}",
+                path.display(),
+                r.malformed
+            );
+            assert_eq!(
+                r.events.len(),
+                1,
+                "{}: {name}: {:#?}",
+                path.display(),
+                r.events
+            );
+            assert_eq!(
+                r.events[0]["sequence"],
+                sequence,
+                "{}: {name}",
+                path.display()
+            );
+            let got = r.events[0]["messages"].as_array().unwrap().len();
+            assert_eq!(got, records, "{}: {name}", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked >= 48, "only {checked} cases checked");
+    eprintln!("{checked} aucoalesce cases grouped as expected");
+}
