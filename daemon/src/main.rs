@@ -21,12 +21,15 @@ struct Cli {
 enum Command {
     /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
     Replay(commands::replay::ReplayArgs),
+    /// Check a config file: every problem, one per line, or a summary.
+    CheckConfig(commands::check_config::CheckConfigArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
+        Some(Command::CheckConfig(args)) => commands::check_config::run(args),
         None => {
             eprintln!("raudit: the daemon is not written yet");
             ExitCode::FAILURE
