@@ -21,12 +21,18 @@ struct Cli {
 enum Command {
     /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
     Replay(commands::replay::ReplayArgs),
+    /// Compile, check, load, list or delete audit rules (auditctl syntax).
+    Rules(commands::rules::RulesArgs),
+    /// Print the kernel's audit status (like `auditctl -s`).
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
+        Some(Command::Rules(args)) => commands::rules::run(args),
+        Some(Command::Status(args)) => commands::status::run(args),
         None => {
             eprintln!("raudit: the daemon is not written yet");
             ExitCode::FAILURE

@@ -2,3 +2,5 @@
 //! a `run(args) -> ExitCode`; `main.rs` only parses and dispatches.
 
 pub mod replay;
+pub mod rules;
+pub mod status;
