@@ -23,6 +23,10 @@ enum Command {
     Replay(commands::replay::ReplayArgs),
     /// Check a config file: every problem, one per line, or a summary.
     CheckConfig(commands::check_config::CheckConfigArgs),
+    /// Compile, check, load, list or delete audit rules (auditctl syntax).
+    Rules(commands::rules::RulesArgs),
+    /// Print the kernel's audit status (like `auditctl -s`).
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +34,8 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
         Some(Command::CheckConfig(args)) => commands::check_config::run(args),
+        Some(Command::Rules(args)) => commands::rules::run(args),
+        Some(Command::Status(args)) => commands::status::run(args),
         None => {
             eprintln!("raudit: the daemon is not written yet");
             ExitCode::FAILURE

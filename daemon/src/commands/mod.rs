@@ -3,3 +3,5 @@
 
 pub mod check_config;
 pub mod replay;
+pub mod rules;
+pub mod status;
