@@ -26,26 +26,23 @@ struct Cli {
 enum Command {
     /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
     Replay(commands::replay::ReplayArgs),
-}
-
-/// go-audit's single-dash flags (`-config FILE`, `-config=FILE`,
-/// `-version`) in clap's spelling, so existing unit files keep working.
-fn normalize_go_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    args.map(|arg| {
-        let Some(text) = arg.to_str() else { return arg };
-        if text == "-config" || text.starts_with("-config=") || text == "-version" {
-            format!("-{text}").into()
-        } else {
-            arg
-        }
-    })
-    .collect()
+    /// Check a config file: every problem, one per line, or a summary.
+    CheckConfig(commands::check_config::CheckConfigArgs),
+    /// Compile, check, load, list or delete audit rules (auditctl syntax).
+    Rules(commands::rules::RulesArgs),
+    /// Print the kernel's audit status (like `auditctl -s`).
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(normalize_go_flags(std::env::args_os()));
+    let cli = Cli::parse_from(raudit::cli_compat::normalize_go_flags(
+        std::env::args_os().collect(),
+    ));
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
+        Some(Command::CheckConfig(args)) => commands::check_config::run(args),
+        Some(Command::Rules(args)) => commands::rules::run(args),
+        Some(Command::Status(args)) => commands::status::run(args),
         None => commands::run::run(cli.config),
     }
 }

@@ -14,7 +14,6 @@
 
 pub mod audit_pid;
 pub mod plan;
-mod rules;
 
 use std::sync::Arc;
 use std::thread;

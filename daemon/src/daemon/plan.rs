@@ -14,7 +14,7 @@ use crate::output::FileSpec;
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
-use crate::rules::RuleSet;
+use crate::rules::{self, CompileOptions, RuleSet};
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -168,7 +168,12 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         ..pipeline::Settings::default()
     };
     if plan.listen != Listen::Multicast {
-        let set = RuleSet::from_config_list(&config.rules).map_err(|errors| {
+        let options = CompileOptions {
+            allow_immutable: r.rules.allow_lock,
+            allow_panic: r.rules.allow_panic,
+            ..CompileOptions::host()
+        };
+        let set = RuleSet::from_config_list_with(&config.rules, &options).map_err(|errors| {
             errors
                 .iter()
                 .map(ToString::to_string)
@@ -177,7 +182,12 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         })?;
         let backlog_wait_time = r.kernel.backlog_wait_time;
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
-            super::rules::apply(control, &set)?;
+            let report =
+                rules::apply(control, &set, std::process::id()).map_err(|e| e.to_string())?;
+            eprintln!(
+                "raudit: rules loaded: {} deleted, {} added (self-exclusion first)",
+                report.deleted, report.added
+            );
             if let Some(wait) = backlog_wait_time {
                 control
                     .set_backlog_wait_time(wait)
