@@ -95,4 +95,3 @@ proptest! {
         prop_assert!(outcome.compared_with_model, "roomy capacities evicted or dropped");
     }
 }
-

@@ -141,7 +141,11 @@ pub fn check(settings: &Settings, caps: Caps, ops: &[Op]) -> Outcome {
     if compared {
         let mut model = Model::new(*settings);
         let model_trace = model.run(ops);
-        assert_eq!(real.len(), model.out.len(), "event count differs from model");
+        assert_eq!(
+            real.len(),
+            model.out.len(),
+            "event count differs from model"
+        );
         for (i, (r, m)) in real.iter().zip(&model.out).enumerate() {
             assert_eq!(r, m, "event {i} differs from the model's");
         }
