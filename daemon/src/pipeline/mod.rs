@@ -66,6 +66,9 @@ impl Default for Settings {
     }
 }
 
+/// Longest receive wait while encoded lines are held back.
+const HOLD_WAIT: Duration = Duration::from_millis(1);
+
 type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
 
 /// The receive side, owned by the receive thread.
@@ -165,9 +168,12 @@ impl<S: Source> Pipeline<S> {
         let now = self.clock.now();
         let sink = &mut self.sink;
         self.assembler.poll(now, &mut |event| sink.emit(event));
+        // Lines held back after a full batch go out as soon as the socket
+        // runs dry, so keep the wait short while some are held.
+        let hold_limit = if self.sink.holds_lines() { HOLD_WAIT } else { self.max_wait };
         let timeout = wait.unwrap_or_else(|| match self.assembler.next_deadline() {
-            Some(deadline) => Duration::from_millis(deadline.since(now).0).min(self.max_wait),
-            None => self.max_wait,
+            Some(deadline) => Duration::from_millis(deadline.since(now).0).min(hold_limit),
+            None => hold_limit,
         });
         let input = match self
             .source
@@ -180,14 +186,20 @@ impl<S: Source> Pipeline<S> {
             }
             Err(e) => return Err(e),
         };
+        let mut more_waiting = false;
         if let Input::Datagrams(count) = input {
             let now = self.clock.now();
             for i in 0..count.min(self.slots.len()) {
                 self.datagram(i, now);
             }
             self.publish();
+            // A full batch means the socket likely holds more: keep filling
+            // the current buffer (full buffers go out as they fill).
+            more_waiting = count >= self.slots.len();
         }
-        self.sink.hand_over();
+        if !more_waiting {
+            self.sink.hand_over();
+        }
         Ok(input)
     }
 
@@ -299,9 +311,17 @@ impl EventSink {
         }
     }
 
+    fn holds_lines(&self) -> bool {
+        self.current.as_ref().is_some_and(|b| !b.is_empty())
+    }
+
+    /// Submits the current buffer (if it holds lines) and wakes the writer.
     fn submit_current(&mut self) {
         match self.current.take() {
-            Some(buffer) if !buffer.is_empty() => self.queue.submit(buffer),
+            Some(buffer) if !buffer.is_empty() => {
+                self.queue.submit(buffer);
+                self.queue.wake();
+            }
             Some(buffer) => self.current = Some(buffer),
             None => {}
         }
@@ -310,10 +330,7 @@ impl EventSink {
     /// End of a receive batch: what was encoded goes to the output thread,
     /// which is woken once.
     fn hand_over(&mut self) {
-        if self.current.as_ref().is_some_and(|b| !b.is_empty()) {
-            self.submit_current();
-            self.queue.wake();
-        }
+        self.submit_current();
     }
 }
 
