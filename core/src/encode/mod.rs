@@ -11,6 +11,7 @@
 //! - [`Enrich`]: what the caller supplies (user names, container ids); core
 //!   has no libc and no clock.
 
+mod common;
 mod cursor;
 mod go_audit;
 pub mod text;
