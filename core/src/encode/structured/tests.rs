@@ -169,6 +169,16 @@ fn words_without_equals_go_to_text() {
         json!({"type":"AVC","fields":{"pid":"13010","comm":"pickup","permissive":"0",
                "text":"avc: denied { read } for"}})
     );
+    // auditctl -m: the message is text= followed by its other words.
+    let v = json(&[(
+        1005,
+        b"pid=1 uid=0 msg='text=capture test \"quotes\" exe=\"/usr/sbin/auditctl\" res=success'",
+    )]);
+    assert_eq!(
+        v["records"][0]["fields"]["msg"],
+        json!({"exe":"/usr/sbin/auditctl","res":"success","text":"capture test \"quotes\""})
+    );
+    assert!(v["records"][0].get("duplicates").is_none());
     // A nested message with free words keeps them in its own "text".
     let v = json(&[(
         1107,
@@ -194,9 +204,11 @@ fn duplicate_keys_keep_the_first_and_are_counted() {
     let r = &v["records"][0];
     assert_eq!(r["fields"]["auid"], "4294967295");
     assert_eq!(r["fields"]["msg"], json!({"a":"1"}));
-    assert_eq!(r["fields"]["text"], "t", "a real text= field wins");
-    // auid, a, and the free words (old new) that lost to text=t.
-    assert_eq!(r["duplicates"], 3);
+    assert_eq!(
+        r["fields"]["text"], "old new t",
+        "text= joins the free words"
+    );
+    assert_eq!(r["duplicates"], 2, "auid and a");
 }
 
 #[test]
