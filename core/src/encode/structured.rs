@@ -70,7 +70,7 @@ const ARG_OUTLINE: usize = 3;
 /// newline): `{"sequence","timestamp","records":[{"type","fields",…}…],
 /// "uid_map"}`, each record's `key=value` fields parsed into members, all
 /// EXECVE records joined into one `argv` (the module's source documents
-/// the shape in full). Same contract as [`go_audit`](super::go_audit).
+/// the shape in full). Same contract as [`go_audit`](fn@super::go_audit).
 pub fn structured(event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
     frame(event, enrich, out, "records", |cursor, enrich| {
         write_records(cursor, event, enrich)
