@@ -133,8 +133,10 @@ fn encode_uid_map(uids: &UidValues<'_>, enrich: &impl Enrich, scratch: &mut [u8]
 pub(super) struct Text<'a>(pub Lossy<'a>);
 
 /// Escaped form of one value, on the stack; values whose escaped form is
-/// larger go through `collect_str` instead.
-const ESCAPE_SCRATCH: usize = 16 << 10;
+/// larger go through `collect_str` instead. Kept small: the scratch is
+/// zeroed on every call (go-audit's large `data` values do not come here,
+/// they are escaped straight into the output).
+const ESCAPE_SCRATCH: usize = 512;
 
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

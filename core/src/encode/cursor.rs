@@ -67,6 +67,16 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Writes `bytes` escaped as JSON string content (see
+    /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
+    /// written straight into the buffer); on failure nothing is written.
+    pub fn push_escaped(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let window = self.buf.get_mut(self.pos..self.limit).ok_or(Full)?;
+        let written = super::text::escape_into(bytes, window).ok_or(Full)?;
+        self.pos += written;
+        Ok(())
+    }
+
     /// Serializes `value` with serde-json-core at the position; on failure
     /// nothing counts as written.
     pub fn serialize<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Full> {

@@ -6,6 +6,8 @@
 //! order until the last one that fits (cut inside its `data` if need be)
 //! and `"truncated":true` is added.
 
+use core::fmt::Write;
+
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
@@ -54,15 +56,37 @@ fn write_messages(cursor: &mut Cursor<'_>, event: &Event<'_>, enrich: &impl Enri
 
 fn write_message(cursor: &mut Cursor<'_>, message: &Message<'_>, first: bool) -> Result<(), Full> {
     let start = cursor.pos();
-    if !first {
-        cursor.push(b",")?;
-    }
-    let result = cursor.serialize(message);
-    if result.is_err() && cursor.pos() != start {
-        // Only the comma went out: the caller retries from `start`.
+    let result = if message.budget.is_none() {
+        write_whole_message(cursor, message, first)
+    } else {
+        (if first { Ok(()) } else { cursor.push(b",") }).and_then(|()| cursor.serialize(message))
+    };
+    if result.is_err() {
+        // Nothing of the message counts: the caller retries from `start`.
         cursor.unwind(start);
     }
     result
+}
+
+/// The common case, written with the data escaped straight into the
+/// buffer (the same bytes serde-json-core would write for `Message`,
+/// without a scratch copy per record).
+fn write_whole_message(
+    cursor: &mut Cursor<'_>,
+    message: &Message<'_>,
+    first: bool,
+) -> Result<(), Full> {
+    let open: &[u8] = if first { b"{\"type\":" } else { b",{\"type\":" };
+    cursor.push(open)?;
+    write!(cursor, "{}", message.record.msg_type.0).map_err(|_| Full)?;
+    cursor.push(b",\"data\":\"")?;
+    cursor.push_escaped(message.record.body)?;
+    cursor.push(b"\"")?;
+    if let Some(id) = message.container {
+        cursor.push(b",\"containers\":")?;
+        cursor.serialize(&ContainerId(id))?;
+    }
+    cursor.push(b"}")
 }
 
 struct Message<'a> {

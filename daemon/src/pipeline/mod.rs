@@ -170,7 +170,11 @@ impl<S: Source> Pipeline<S> {
         self.assembler.poll(now, &mut |event| sink.emit(event));
         // Lines held back after a full batch go out as soon as the socket
         // runs dry, so keep the wait short while some are held.
-        let hold_limit = if self.sink.holds_lines() { HOLD_WAIT } else { self.max_wait };
+        let hold_limit = if self.sink.holds_lines() {
+            HOLD_WAIT
+        } else {
+            self.max_wait
+        };
         let timeout = wait.unwrap_or_else(|| match self.assembler.next_deadline() {
             Some(deadline) => Duration::from_millis(deadline.since(now).0).min(hold_limit),
             None => hold_limit,

@@ -170,3 +170,36 @@ fn buffer_below_minimum_writes_nothing_and_says_so() {
         )
     );
 }
+
+#[test]
+fn direct_message_writer_matches_the_serde_serialization() {
+    let bodies: [&[u8]; 5] = [
+        b"arch=c000003e syscall=59 comm=\"ls\"",
+        b"",
+        b"ctl \x01\x1f tab\t \xff\xfe bad",
+        "caf\u{e9} \u{2028}".as_bytes(),
+        b"back\\slash \"q\"",
+    ];
+    for body in bodies {
+        for container in [None, Some("c0\"ffee")] {
+            let record = EventRecord {
+                msg_type: MessageType(1300),
+                body,
+            };
+            let message = Message {
+                record,
+                container,
+                budget: None,
+            };
+            let mut a = [0u8; 512];
+            let mut b = [0u8; 512];
+            let mut direct = Cursor::new(&mut a);
+            write_whole_message(&mut direct, &message, true).unwrap();
+            let len = direct.pos();
+            let mut via_serde = Cursor::new(&mut b);
+            via_serde.serialize(&message).unwrap();
+            let serde_len = via_serde.pos();
+            assert_eq!(&a[..len], &b[..serde_len], "{body:?}");
+        }
+    }
+}
