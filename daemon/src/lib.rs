@@ -8,9 +8,11 @@
 //!   [`stats`]: the loss and throughput counters and their report;
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
+//! - [`cli_compat`]: go-audit's `-config FILE` spelling, rewritten for clap.
 //! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
 #![deny(unsafe_code)]
 
+pub mod cli_compat;
 pub mod commands;
 pub mod config;
 pub mod daemon;

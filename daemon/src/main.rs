@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use raudit::commands;
+use raudit::{cli_compat, commands};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -26,26 +26,17 @@ struct Cli {
 enum Command {
     /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
     Replay(commands::replay::ReplayArgs),
-}
-
-/// go-audit's single-dash flags (`-config FILE`, `-config=FILE`,
-/// `-version`) in clap's spelling, so existing unit files keep working.
-fn normalize_go_flags(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    args.map(|arg| {
-        let Some(text) = arg.to_str() else { return arg };
-        if text == "-config" || text.starts_with("-config=") || text == "-version" {
-            format!("-{text}").into()
-        } else {
-            arg
-        }
-    })
-    .collect()
+    /// Check a config file: every problem, one per line, or a summary.
+    CheckConfig(commands::check_config::CheckConfigArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(normalize_go_flags(std::env::args_os()));
+    let cli = Cli::parse_from(cli_compat::normalize_go_flags(
+        std::env::args_os().collect(),
+    ));
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
+        Some(Command::CheckConfig(args)) => commands::check_config::run(args),
         None => commands::run::run(cli.config),
     }
 }

@@ -1,5 +1,6 @@
 //! One module per `raudit` subcommand. Each exposes a clap `Args` struct and
 //! a `run(args) -> ExitCode`; `main.rs` only parses and dispatches.
 
+pub mod check_config;
 pub mod replay;
 pub mod run;

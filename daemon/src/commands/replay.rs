@@ -9,6 +9,9 @@ use std::process::ExitCode;
 
 use raudit_core::assemble::Settings;
 use raudit_core::encode::NoEnrich;
+use raudit_core::time::Duration;
+
+use crate::config::Config;
 
 use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
 
@@ -87,8 +90,28 @@ fn replay_one(
 }
 
 fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
-    match &args.config {
-        None => Ok((Settings::default(), Capacities::default())),
-        Some(path) => Err(format!("{}: --config is not supported yet", path.display())),
-    }
+    let Some(path) = &args.config else {
+        return Ok((Settings::default(), Capacities::default()));
+    };
+    let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    Ok(core_settings(&config))
+}
+
+/// The core's assembler settings and storage sizes named by a config.
+pub fn core_settings(config: &Config) -> (Settings, Capacities) {
+    let a = &config.raudit.assembler;
+    let settings = Settings {
+        timeout: Duration::from_millis(a.timeout.as_millis().min(u128::from(u64::MAX)) as u64),
+        type_min: config.events.min,
+        type_max: config.events.max,
+        track_serials: config.message_tracking.enabled,
+        max_out_of_order: config.message_tracking.max_out_of_order,
+    };
+    let capacities = Capacities {
+        events: a.max_events as usize,
+        records: a.max_records as usize,
+        arena_bytes: a.arena_bytes as usize,
+        event_buffer: config.raudit.queue.buffer_size as usize,
+    };
+    (settings, capacities)
 }

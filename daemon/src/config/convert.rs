@@ -228,21 +228,24 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
 /// `-e 2` (lock until reboot) and `-f 2` (panic on loss) only when allowed.
 fn check_dangerous(cx: &mut Cx, path: &str, line: usize, rule: &str, policy: &RulesPolicy) {
     let words: Vec<&str> = rule.split_whitespace().collect();
-    for pair in words.windows(2) {
-        if pair[0] == "-e" && pair[1] == "2" && !policy.allow_lock {
-            cx.error(
-                path,
-                line,
-                "`-e 2` locks the rules until reboot; set raudit.rules.allow_lock: true to allow it",
-            );
-        }
-        if pair[0] == "-f" && pair[1] == "2" && !policy.allow_panic {
-            cx.error(
-                path,
-                line,
-                "`-f 2` panics the kernel when events are lost; set raudit.rules.allow_panic: true to allow it",
-            );
-        }
+    // auditctl's getopt takes both `-e 2` and `-e2`.
+    let sets = |flag: &str| {
+        words.windows(2).any(|w| w[0] == flag && w[1] == "2")
+            || words.iter().any(|w| w.strip_prefix(flag) == Some("2"))
+    };
+    if sets("-f") && !policy.allow_panic {
+        cx.error(
+            path,
+            line,
+            "`-f 2` panics the kernel when events are lost; set raudit.rules.allow_panic: true to allow it",
+        );
+    }
+    if sets("-e") && !policy.allow_lock {
+        cx.error(
+            path,
+            line,
+            "`-e 2` locks the rules until reboot; set raudit.rules.allow_lock: true to allow it",
+        );
     }
 }
 

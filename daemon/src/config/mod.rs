@@ -580,4 +580,6 @@ impl Default for RulesPolicy {
 }
 
 #[cfg(test)]
+mod props;
+#[cfg(test)]
 mod tests;

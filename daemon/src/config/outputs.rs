@@ -80,7 +80,7 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
         "mode",
         1,
         0o7777,
-        "a file mode from 01 to 07777 (octal with a leading 0, as 0600)",
+        "a file mode from 01 to 07777 (octal, as 0600)",
     );
     let user = cx.string(&f, "user");
     let group = cx.string(&f, "group");

@@ -325,7 +325,7 @@ fn bad_octal_mode() {
     let e = errors(
         "output:\n  file:\n    enabled: true\n    path: /x\n    mode: 0800\nrules: ['-e 1']\n",
     );
-    assert_eq!(e, ["test.yaml:5: output.file.mode: expected a file mode from 01 to 07777 (octal with a leading 0, as 0600) (a leading 0 means octal, as in go-audit), found \"0800\""]);
+    assert_eq!(e, ["test.yaml:5: output.file.mode: expected a file mode from 01 to 07777 (octal, as 0600), found \"0800\" (a leading 0 means octal, as in go-audit)"]);
     let e = errors("output:\n  file: {enabled: true, path: /x, mode: 010000}\nrules: ['-e 1']\n");
     assert!(
         e[0].contains("output.file.mode: expected a file mode"),
@@ -481,12 +481,13 @@ fn readlog_mode_loads_no_rules() {
 
 #[test]
 fn locking_and_panicking_rules_need_permission() {
-    let e = errors("output: {stdout: {enabled: true}}\nrules:\n  - -f 2\n  - -e 2\n");
+    let e = errors("output: {stdout: {enabled: true}}\nrules:\n  - -f 2\n  - -e 2\n  - -e2\n");
     assert!(e[0].contains("rules[0]: `-f 2` panics the kernel"), "{e:?}");
     assert!(
         e[1].contains("rules[1]: `-e 2` locks the rules until reboot"),
         "{e:?}"
     );
+    assert!(e[2].contains("rules[2]: `-e 2` locks"), "{e:?}");
     let ok = "output: {stdout: {enabled: true}}\nrules: ['-f 2', '', '-e 2']\nraudit: {rules: {allow_lock: true, allow_panic: true}}\n";
     assert_eq!(parse(ok).unwrap().rules, ["-f 2", "-e 2"]);
 }

@@ -177,7 +177,7 @@ impl<'a> Cx<'a> {
                 self.error(
                     &f.path(key),
                     node.line,
-                    format!("expected {what}{hint}, found {text:?}"),
+                    format!("expected {what}, found {text:?}{hint}"),
                 );
                 None
             }
