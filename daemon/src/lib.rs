@@ -3,12 +3,12 @@
 //! - [`sys`]: the only module with `unsafe` (libc: netlink sockets, signals,
 //!   user database).
 //! - [`commands`]: one module per CLI subcommand; `main.rs` only dispatches.
+//! - [`cli_compat`]: go-audit's `-config FILE` spelling, rewritten for clap.
 //! - [`queue`]: the buffer pool and hand-off between the receive and output
 //!   threads; [`output`]: file and stdout (fan-out, retries, reopen);
 //!   [`stats`]: the loss and throughput counters and their report;
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
-//! - [`cli_compat`]: go-audit's `-config FILE` spelling, rewritten for clap.
 //! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
 #![deny(unsafe_code)]
 

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use raudit::{cli_compat, commands};
+use raudit::commands;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,15 +28,21 @@ enum Command {
     Replay(commands::replay::ReplayArgs),
     /// Check a config file: every problem, one per line, or a summary.
     CheckConfig(commands::check_config::CheckConfigArgs),
+    /// Compile, check, load, list or delete audit rules (auditctl syntax).
+    Rules(commands::rules::RulesArgs),
+    /// Print the kernel's audit status (like `auditctl -s`).
+    Status(commands::status::StatusArgs),
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse_from(cli_compat::normalize_go_flags(
+    let cli = Cli::parse_from(raudit::cli_compat::normalize_go_flags(
         std::env::args_os().collect(),
     ));
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
         Some(Command::CheckConfig(args)) => commands::check_config::run(args),
+        Some(Command::Rules(args)) => commands::rules::run(args),
+        Some(Command::Status(args)) => commands::status::run(args),
         None => commands::run::run(cli.config),
     }
 }

@@ -166,7 +166,7 @@ fn steady_state_allocates_nothing_per_event() {
     };
     let settings = pipeline::Settings {
         filters: vec![EventFilter {
-            syscall: "59".into(),
+            syscall: Some("59".into()),
             message_type: 1309,
             regex: regex::bytes::Regex::new("a1=\"drop-me\"").unwrap(),
         }],

@@ -3,4 +3,6 @@
 
 pub mod check_config;
 pub mod replay;
+pub mod rules;
 pub mod run;
+pub mod status;

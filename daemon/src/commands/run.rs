@@ -17,7 +17,13 @@ pub fn run(config: Option<PathBuf>) -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        None => daemon::plan::builtin_default(),
+        None => match daemon::plan::builtin_default() {
+            Ok(plan) => plan,
+            Err(e) => {
+                eprintln!("raudit: built-in config: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
     };
     match daemon::run(plan) {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,13 +2,19 @@
 //! (from the config file or the built-in default): how to listen, the
 //! outputs, capacities, intervals, and the rules to load.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use raudit_core::assemble;
+use raudit_core::time::Duration as CoreDuration;
+
+use crate::config::{Config, Mode, QueuePolicy};
 use crate::netlink::Control;
 use crate::output::FileSpec;
 use crate::pipeline;
+use crate::pipeline::EventFilter;
 use crate::queue::Policy;
+use crate::rules::{self, CompileOptions, RuleSet};
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,14 +83,121 @@ impl RunPlan {
 
 /// The plan with no config: go-audit's example rules (every `execve`, 64-
 /// and 32-bit, auditing enabled), JSON on stdout.
-pub fn builtin_default() -> RunPlan {
-    RunPlan::base(vec![OutputPlan::Stdout { attempts: 3 }])
+pub fn builtin_default() -> Result<RunPlan, String> {
+    from_config(&Config::default_builtin())
 }
 
 /// The plan from a config file.
-pub fn from_config_file(path: &std::path::Path) -> Result<RunPlan, String> {
-    Err(format!(
-        "{}: config files are not supported yet",
-        path.display()
-    ))
+pub fn from_config_file(path: &Path) -> Result<RunPlan, String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    from_config(&config)
 }
+
+/// The plan for a loaded config.
+pub fn from_config(config: &Config) -> Result<RunPlan, String> {
+    let mut outputs = Vec::new();
+    if let Some(file) = &config.output.file {
+        outputs.push(OutputPlan::File {
+            spec: FileSpec {
+                path: file.path.clone(),
+                mode: file.mode,
+                uid: file.user.as_ref().map(|a| a.id),
+                gid: file.group.as_ref().map(|a| a.id),
+            },
+            attempts: file.attempts,
+        });
+    }
+    if let Some(stdout) = &config.output.stdout {
+        outputs.push(OutputPlan::Stdout {
+            attempts: stdout.attempts,
+        });
+    }
+    for (enabled, name) in [
+        (config.output.syslog.is_some(), "output.syslog"),
+        (config.output.gelf.is_some(), "output.gelf"),
+    ] {
+        if enabled {
+            eprintln!("raudit: {name} is not available in this build yet; ignored");
+        }
+    }
+    if outputs.is_empty() {
+        return Err("no usable output is enabled (output.stdout or output.file)".into());
+    }
+    let r = &config.raudit;
+    let mut plan = RunPlan::base(outputs);
+    plan.listen = match r.mode {
+        Mode::Daemon => Listen::Daemon {
+            takeover: r.takeover,
+        },
+        Mode::Readlog => Listen::Multicast,
+    };
+    plan.receive_buffer = config.socket_buffer.receive;
+    plan.queue_buffers = r.queue.size as usize;
+    plan.buffer_bytes = r.queue.buffer_size as usize;
+    plan.policy = match r.queue.policy {
+        QueuePolicy::Drop => Policy::Drop,
+        QueuePolicy::Block => Policy::Block,
+    };
+    plan.stats_interval = if r.stats.interval.is_zero() {
+        NEVER
+    } else {
+        r.stats.interval
+    };
+    plan.stats_file = r.stats.file.clone();
+    plan.pipeline = pipeline::Settings {
+        assembler: assemble::Settings {
+            timeout: CoreDuration(r.assembler.timeout.as_millis() as u64),
+            type_min: config.events.min,
+            type_max: config.events.max,
+            track_serials: config.message_tracking.enabled,
+            max_out_of_order: config.message_tracking.max_out_of_order,
+        },
+        events: r.assembler.max_events as usize,
+        records: r.assembler.max_records as usize,
+        arena_bytes: r.assembler.arena_bytes as usize,
+        containers: config.extras.containers.enabled,
+        filters: config
+            .filters
+            .iter()
+            .map(|f| EventFilter {
+                syscall: f.syscall.map(|n| n.to_string()),
+                message_type: f.message_type,
+                regex: f.regex.clone(),
+            })
+            .collect(),
+        ..pipeline::Settings::default()
+    };
+    if plan.listen != Listen::Multicast {
+        let options = CompileOptions {
+            allow_immutable: r.rules.allow_lock,
+            allow_panic: r.rules.allow_panic,
+            ..CompileOptions::host()
+        };
+        let set = RuleSet::from_config_list_with(&config.rules, &options).map_err(|errors| {
+            errors
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("\n")
+        })?;
+        let backlog_wait_time = r.kernel.backlog_wait_time;
+        plan.rules = Some(Box::new(move |control: &Control<'_>| {
+            let report =
+                rules::apply(control, &set, std::process::id()).map_err(|e| e.to_string())?;
+            eprintln!(
+                "raudit: rules loaded: {} deleted, {} added (self-exclusion first)",
+                report.deleted, report.added
+            );
+            if let Some(wait) = backlog_wait_time {
+                control
+                    .set_backlog_wait_time(wait)
+                    .map_err(|e| format!("raudit.kernel.backlog_wait_time: {e}"))?;
+            }
+            Ok(())
+        }));
+    }
+    Ok(plan)
+}
+
+/// "Never" for a disabled periodic report.
+const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);

@@ -9,8 +9,9 @@ use regex::bytes::Regex;
 /// One compiled filter.
 #[derive(Clone, Debug)]
 pub struct EventFilter {
-    /// The syscall number as go-audit compares it: text, e.g. `"49"`.
-    pub syscall: String,
+    /// The syscall number as go-audit compares it, as text (`"49"`);
+    /// `None` matches events without a SYSCALL record (go-audit's `""`).
+    pub syscall: Option<String>,
     pub message_type: u16,
     pub regex: Regex,
 }
@@ -20,12 +21,10 @@ pub fn drops(filters: &[EventFilter], event: &Event<'_>) -> bool {
     if filters.is_empty() {
         return false;
     }
-    let Some(syscall) = event.syscall() else {
-        return false;
-    };
+    let syscall = event.syscall();
     filters
         .iter()
-        .filter(|f| f.syscall.as_bytes() == syscall)
+        .filter(|f| f.syscall.as_deref().map(str::as_bytes) == syscall)
         .any(|f| {
             event
                 .records()

@@ -677,6 +677,9 @@ impl<'a> Line<'a> {
                 self.perm_added = true;
                 parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))
             }
+            // Numbers are an extension: `auditctl -l` prints them, so its
+            // output compiles again.
+            Field::FILETYPE if digit => number(self),
             Field::FILETYPE => field::lookup(field::FILE_TYPES, v.as_bytes())
                 .ok_or_else(|| self.error(i, "file, dir, socket, link, character, block or fifo")),
             Field::FSTYPE => {

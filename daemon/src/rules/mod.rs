@@ -12,13 +12,17 @@
 //! A [`RuleSet`] is all or nothing: building one reports every error (each
 //! naming the rule, the word and what was expected) and yields no rules.
 
+pub mod apply;
 pub mod compile;
+pub mod drift;
 
 pub mod lex;
+pub mod print;
 
 use std::fmt;
 use std::path::Path;
 
+pub use apply::{apply, ApplyError, ApplyReport};
 pub use compile::{Command, CompileOptions, StatusSetting};
 
 /// Where a rule came from.

@@ -1,0 +1,184 @@
+//! `raudit rules …`: compile, check, load, list and delete audit rules
+//! without auditctl.
+//!
+//! - `compile FILE|-`: one line per rule, its `audit_rule_data` in base64.
+//! - `check FILE`: every error; exit status 1 if any.
+//! - `load FILE`: delete the kernel's rules, then load the file's commands.
+//! - `list`: the kernel's rules in `auditctl -l` form.
+//! - `delete-all`: delete every rule.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+use raudit_core::wire::rule::RuleData;
+
+use crate::netlink::Control;
+use crate::rules::compile::host_machine;
+use crate::rules::print::Printer;
+use crate::rules::{apply, Command, CompileOptions, RuleError, RuleSet};
+
+/// `raudit rules` arguments.
+#[derive(Args, Debug)]
+pub struct RulesArgs {
+    #[command(subcommand)]
+    pub action: RulesAction,
+}
+
+/// The `rules` subcommands.
+#[derive(Subcommand, Debug)]
+pub enum RulesAction {
+    /// Print each rule's audit_rule_data bytes in base64, one per line.
+    Compile { file: String },
+    /// Report every error in a rules file; non-zero exit if any.
+    Check { file: String },
+    /// Replace the kernel's rules with a rules file's (raudit's own
+    /// process excluded first).
+    Load { file: String },
+    /// Print the kernel's rules as `auditctl -l` does.
+    List {
+        /// Print each rule's audit_rule_data in base64 instead.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// Delete every rule in the kernel.
+    DeleteAll,
+}
+
+/// Runs a `rules` subcommand.
+pub fn run(args: RulesArgs) -> ExitCode {
+    match args.action {
+        RulesAction::Compile { file } => compile(&file),
+        RulesAction::Check { file } => match read_set(&file) {
+            Ok(set) => {
+                println!("{file}: {} command(s), no errors", set.entries.len());
+                ExitCode::SUCCESS
+            }
+            Err(errors) => report(&errors),
+        },
+        RulesAction::Load { file } => load(&file),
+        RulesAction::List { raw } => list(raw),
+        RulesAction::DeleteAll => with_control(|c| match apply::delete_all(c) {
+            Ok(n) => {
+                println!("deleted {n} rule(s)");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&format!("delete-all: {e}")),
+        }),
+    }
+}
+
+fn read_set(file: &str) -> Result<RuleSet, Vec<RuleError>> {
+    if file != "-" {
+        return RuleSet::from_file(file);
+    }
+    let mut text = String::new();
+    if let Err(e) = std::io::stdin().read_to_string(&mut text) {
+        eprintln!("raudit: reading stdin: {e}");
+    }
+    RuleSet::from_text(&text, "<stdin>", &CompileOptions::host())
+}
+
+fn report(errors: &[RuleError]) -> ExitCode {
+    for e in errors {
+        eprintln!("{e}");
+    }
+    eprintln!("{} error(s)", errors.len());
+    ExitCode::FAILURE
+}
+
+fn fail(message: &str) -> ExitCode {
+    eprintln!("raudit: {message}");
+    ExitCode::FAILURE
+}
+
+fn compile(file: &str) -> ExitCode {
+    let set = match read_set(file) {
+        Ok(set) => set,
+        Err(errors) => return report(&errors),
+    };
+    for entry in &set.entries {
+        if let Command::Add(bytes) | Command::Delete(bytes) = &entry.command {
+            println!("{}", base64(bytes));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn with_control(f: impl FnOnce(&Control<'static>) -> ExitCode) -> ExitCode {
+    match Control::open() {
+        Ok(c) => f(&c),
+        Err(e) => fail(&format!("opening the audit netlink socket: {e}")),
+    }
+}
+
+fn load(file: &str) -> ExitCode {
+    let set = match read_set(file) {
+        Ok(set) => set,
+        Err(errors) => return report(&errors),
+    };
+    with_control(|c| match apply::apply(c, &set, std::process::id()) {
+        Ok(r) => {
+            println!(
+                "deleted {}, added {} rule(s), {} setting(s)",
+                r.deleted, r.added, r.settings
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e.to_string()),
+    })
+}
+
+fn list(raw: bool) -> ExitCode {
+    with_control(|c| match c.list_rules() {
+        Ok(rules) if rules.is_empty() => {
+            println!("No rules");
+            ExitCode::SUCCESS
+        }
+        Ok(rules) => {
+            let mut printer = Printer::new(host_machine());
+            for rule in &rules {
+                match RuleData::new_checked(rule) {
+                    Ok(r) if raw => println!("{}", base64(r.as_bytes())),
+                    Ok(r) => println!("{}", printer.rule(&r)),
+                    Err(e) => eprintln!("raudit: unreadable rule from the kernel: {e:?}"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&format!("listing rules: {e}")),
+    })
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_vectors() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
+    }
+}

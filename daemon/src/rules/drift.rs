@@ -1,0 +1,128 @@
+//! Drift: the kernel's rules and status compared with the configured
+//! [`RuleSet`], to catch changes made behind raudit's back (rules deleted or
+//! added, auditing disabled, backlog changed). The daemon calls [`check`] on
+//! a timer, reports a non-clean [`DriftReport`] in its stats and output
+//! stream, and may call [`restore`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use raudit_core::wire::rule::RuleData;
+
+use super::apply::{apply, self_exclusion, ApplyError, ApplyReport};
+use super::compile::{host_machine, StatusSetting};
+use super::print::Printer;
+use super::{kernel_form, RuleSet};
+use crate::netlink::Control;
+
+/// What differs between the kernel and the configured set.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct DriftReport {
+    /// Configured rules the kernel no longer has (their configured text).
+    pub missing: Vec<String>,
+    /// Kernel rules not in the configuration (in `auditctl -l` form).
+    pub unexpected: Vec<String>,
+    /// Status values that differ: `(name, configured, kernel)`.
+    pub status: Vec<(&'static str, u32, u32)>,
+    /// The kernel could not be asked.
+    pub error: Option<String>,
+}
+
+impl DriftReport {
+    /// Nothing differs and the kernel answered.
+    pub fn is_clean(&self) -> bool {
+        self.missing.is_empty()
+            && self.unexpected.is_empty()
+            && self.status.is_empty()
+            && self.error.is_none()
+    }
+}
+
+impl fmt::Display for DriftReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(e) = &self.error {
+            return write!(f, "audit drift check failed: {e}");
+        }
+        if self.is_clean() {
+            return f.write_str("audit rules and status as configured");
+        }
+        let mut parts = Vec::new();
+        for (name, want, got) in &self.status {
+            parts.push(format!("{name} is {got}, configured {want}"));
+        }
+        for m in &self.missing {
+            parts.push(format!("rule missing: {m}"));
+        }
+        for u in &self.unexpected {
+            parts.push(format!("rule added: {u}"));
+        }
+        write!(f, "audit configuration changed: {}", parts.join("; "))
+    }
+}
+
+/// Compares the kernel with `set` (plus raudit's self-exclusion rule).
+pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
+    let mut report = DriftReport::default();
+    let kernel_rules = match control.list_rules() {
+        Ok(r) => r,
+        Err(e) => {
+            report.error = Some(e.to_string());
+            return report;
+        }
+    };
+    let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
+    for rule in &kernel_rules {
+        let exact = RuleData::new_checked(rule).map_or(&rule[..], |r| r.as_bytes());
+        *have.entry(exact.to_vec()).or_default() += 1;
+    }
+    let mut expected: Vec<(String, Vec<u8>)> = vec![(
+        "raudit self-exclusion".into(),
+        kernel_form(&self_exclusion(std::process::id())),
+    )];
+    expected.extend(set.rules().map(|(e, b)| (e.text.clone(), kernel_form(b))));
+    for (text, bytes) in expected {
+        match have.get_mut(&bytes) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => report.missing.push(text),
+        }
+    }
+    let mut printer = Printer::new(host_machine());
+    for rule in &kernel_rules {
+        let exact = RuleData::new_checked(rule).map_or(&rule[..], |r| r.as_bytes());
+        if let Some(n) = have.get_mut(exact).filter(|n| **n > 0) {
+            *n -= 1;
+            let text = match RuleData::new_checked(rule) {
+                Ok(r) => printer.rule(&r),
+                Err(e) => format!("unreadable rule ({e:?})"),
+            };
+            report.unexpected.push(text);
+        }
+    }
+    match control.status() {
+        Ok(s) => {
+            for (_, setting) in set.status_settings() {
+                let (name, want, got) = match setting {
+                    StatusSetting::Enabled(v) => ("enabled", v, s.enabled),
+                    StatusSetting::Failure(v) => ("failure", v, s.failure),
+                    StatusSetting::RateLimit(v) => ("rate_limit", v, s.rate_limit),
+                    StatusSetting::BacklogLimit(v) => ("backlog_limit", v, s.backlog_limit),
+                    StatusSetting::BacklogWaitTime(v) => {
+                        ("backlog_wait_time", v, s.backlog_wait_time.unwrap_or(v))
+                    }
+                    StatusSetting::ResetLost => continue,
+                };
+                report.status.retain(|(n, _, _)| *n != name);
+                if want != got {
+                    report.status.push((name, want, got));
+                }
+            }
+        }
+        Err(e) => report.error = Some(e.to_string()),
+    }
+    report
+}
+
+/// Puts the configured rules and status back (a full [`apply`]).
+pub fn restore(control: &Control<'_>, set: &RuleSet) -> Result<ApplyReport, ApplyError> {
+    apply(control, set, std::process::id())
+}

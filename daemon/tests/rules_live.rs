@@ -1,0 +1,140 @@
+//! Live kernel tests of rule loading (root, auditctl installed; skipped
+//! otherwise). Each holds `/run/raudit-live.lock` and puts the kernel's
+//! rules and status back afterwards, even on failure.
+
+mod rules_common;
+
+use std::process::Command as Process;
+
+use raudit::rules::compile::host_machine;
+use raudit::rules::print::Printer;
+use raudit::rules::{apply, drift, RuleSet};
+use raudit_core::wire::rule::RuleData;
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules/sample.rules");
+
+fn auditctl(args: &[&str]) -> Option<String> {
+    let out = Process::new("auditctl").args(args).output().ok()?;
+    assert!(
+        out.status.success(),
+        "auditctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn have_auditctl() -> bool {
+    let ok = Process::new("auditctl")
+        .arg("-v")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("skipping: auditctl not installed (apt-get install auditd)");
+    }
+    ok
+}
+
+fn raudit_list(guard: &rules_common::LiveGuard) -> String {
+    let mut printer = Printer::new(host_machine());
+    let mut out = String::new();
+    for rule in guard.control.list_rules().expect("list") {
+        out.push_str(&printer.rule(&RuleData::new_checked(&rule).expect("rule")));
+        out.push('\n');
+    }
+    if out.is_empty() {
+        out.push_str("No rules\n");
+    }
+    out
+}
+
+#[test]
+fn raudit_loads_what_auditctl_loads_and_lists_it_the_same() {
+    if !have_auditctl() {
+        return;
+    }
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    // auditctl -R wants a root-owned file that others cannot write.
+    let file = std::env::temp_dir().join(format!("raudit-live-{}.rules", std::process::id()));
+    std::fs::copy(SAMPLE, &file).expect("copy rules");
+    guard.clear_rules();
+    auditctl(&["-R", file.to_str().unwrap_or_default()]).expect("auditctl -R");
+    let by_auditctl = auditctl(&["-l"]).expect("auditctl -l");
+    let raw_by_auditctl = guard.control.list_rules().expect("list");
+    assert_eq!(
+        raudit_list(&guard),
+        by_auditctl,
+        "raudit rules list vs auditctl -l"
+    );
+
+    guard.clear_rules();
+    let set = RuleSet::from_file(&file).expect("sample compiles");
+    for (entry, bytes) in set.rules() {
+        guard
+            .control
+            .add_rule(bytes)
+            .unwrap_or_else(|e| panic!("{}: {e}", entry.text));
+    }
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(auditctl(&["-l"]).expect("auditctl -l"), by_auditctl);
+    assert_eq!(guard.control.list_rules().expect("list"), raw_by_auditctl);
+}
+
+#[test]
+fn apply_excludes_itself_first_and_drift_sees_changes() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let c = &guard.control;
+    let rules = [
+        "-b 321".to_string(),
+        "-a always,exit -F arch=b64 -S execve -k exec".to_string(),
+        "-w /etc/passwd -p wa -k identity".to_string(),
+    ];
+    let set = RuleSet::from_config_list(&rules).expect("compiles");
+    let report = apply(c, &set, std::process::id()).expect("apply");
+    assert_eq!(report.added, 3);
+    assert_eq!(c.status().expect("status").backlog_limit, 321);
+    let mut printer = Printer::new(host_machine());
+    let listed: Vec<String> = c
+        .list_rules()
+        .expect("list")
+        .iter()
+        .map(|r| printer.rule(&RuleData::new_checked(r).expect("rule")))
+        .collect();
+    assert_eq!(
+        listed[0],
+        format!("-a never,exit -S all -F pid={}", std::process::id())
+    );
+    let clean = drift::check(c, &set);
+    assert!(clean.is_clean(), "{clean}");
+
+    // Behind raudit's back: a rule deleted, one added, the backlog changed.
+    let listed_raw = c.list_rules().expect("list");
+    c.delete_rule(&listed_raw[1]).expect("delete");
+    let extra =
+        RuleSet::from_config_list(&["-a always,exit -F arch=b64 -S kill".to_string()]).expect("ok");
+    c.add_rule(extra.rules().next().expect("rule").1)
+        .expect("add");
+    c.set_backlog_limit(322).expect("backlog");
+    let report = drift::check(c, &set);
+    assert!(!report.is_clean());
+    let text = report.to_string();
+    assert!(
+        text.contains("rule missing: -a always,exit -F arch=b64 -S execve -k exec"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule added: -a always,exit -F arch=b64 -S kill"),
+        "{text}"
+    );
+    assert!(
+        text.contains("backlog_limit is 322, configured 321"),
+        "{text}"
+    );
+
+    drift::restore(c, &set).expect("restore");
+    let again = drift::check(c, &set);
+    assert!(again.is_clean(), "{again}");
+}
