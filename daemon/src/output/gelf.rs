@@ -98,7 +98,8 @@ impl Gelf {
         self.too_large.total()
     }
 
-    /// Connections replaced after a failure, so far.
+    /// Sends that failed on an open connection (each followed by a
+    /// reconnection attempt), so far.
     pub fn reconnects(&self) -> u64 {
         self.reconnects.total()
     }
@@ -216,15 +217,14 @@ impl Output for Gelf {
             Err(e) if net::is_too_large(&e) => return Err(self.refuse_too_large()),
             Err(e) => e,
         };
-        let had_conn = self.conn.is_some();
-        self.connect()?;
-        if had_conn && self.reconnects.occurred() {
+        if self.conn.is_some() && self.reconnects.occurred() {
             eprintln!(
-                "raudit: output {}: reconnected after: {error} ({} reconnections so far)",
+                "raudit: output {}: send failed ({error}); reconnecting ({} times so far)",
                 self.name,
                 self.reconnects.total()
             );
         }
+        self.connect()?;
         match self.send() {
             Ok(()) => Ok(()),
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large()),

@@ -116,7 +116,8 @@ impl Syslog {
         self.too_large.total()
     }
 
-    /// Connections replaced after a failure, so far.
+    /// Sends that failed on an open connection (each followed by a
+    /// reconnection attempt), so far.
     pub fn reconnects(&self) -> u64 {
         self.reconnects.total()
     }
@@ -196,15 +197,14 @@ impl Output for Syslog {
             Err(e) => e,
         };
         // As Go's writeAndRetry: reconnect and resend once, now.
-        let had_conn = self.conn.is_some();
-        self.connect()?;
-        if had_conn && self.reconnects.occurred() {
+        if self.conn.is_some() && self.reconnects.occurred() {
             eprintln!(
-                "raudit: output {}: reconnected after: {error} ({} reconnections so far)",
+                "raudit: output {}: send failed ({error}); reconnecting ({} times so far)",
                 self.name,
                 self.reconnects.total()
             );
         }
+        self.connect()?;
         match self.send(start) {
             Ok(()) => Ok(()),
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(start)),
@@ -222,5 +222,44 @@ impl Output for Syslog {
     /// SIGHUP: a fresh connection (the receiver may have been restarted).
     fn reopen(&mut self) -> io::Result<()> {
         self.connect()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+    use crate::config::IpFamily;
+    use crate::output::Sink;
+    use crate::stats::Stats;
+
+    #[test]
+    fn oversized_datagram_is_counted_once_without_retries_and_the_next_event_goes() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let spec = SyslogOutput {
+            attempts: 3,
+            network: SyslogNetwork::Udp(IpFamily::V4),
+            address: server.local_addr().unwrap().to_string(),
+            priority: 132,
+            tag: "go-audit".into(),
+            format: SyslogFormat::Rfc3164,
+        };
+        let output = Syslog::open(&spec, 1024);
+        // A pause that would show if the sink retried.
+        let mut sink = Sink::new(Box::new(output), 3, Duration::from_secs(5), 0);
+        let stats = Stats::new(&["syslog"]);
+        let started = Instant::now();
+        sink.write(&vec![b'x'; 70_000], &stats);
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let counters = &stats.outputs[0];
+        assert_eq!(counters.errors.get(), 1);
+        assert_eq!(counters.retries.get(), 0);
+        sink.write(b"{\"ok\":1}\n", &stats);
+        assert_eq!(counters.events.get(), 1);
+        let mut buf = [0u8; 2048];
+        let n = server.recv(&mut buf).unwrap();
+        assert!(buf[..n].ends_with(b"]: {\"ok\":1}\n"));
     }
 }
