@@ -88,7 +88,9 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     let dir = temp_dir("gram");
     let path = dir.join("log");
     let server = UnixDatagram::bind(&path).unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let s = spec(
         SyslogNetwork::Unixgram,
         path.to_str().unwrap(),
@@ -124,7 +126,9 @@ fn unixgram_rfc5424() {
     let dir = temp_dir("5424");
     let path = dir.join("log");
     let server = UnixDatagram::bind(&path).unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let s = spec(
         SyslogNetwork::Unixgram,
         path.to_str().unwrap(),
@@ -158,7 +162,11 @@ fn unixgram_rfc5424() {
 fn tcp_rfc5424_is_octet_counted() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let s = spec(SyslogNetwork::Tcp(IpFamily::V4), &address, SyslogFormat::Rfc5424);
+    let s = spec(
+        SyslogNetwork::Tcp(IpFamily::V4),
+        &address,
+        SyslogFormat::Rfc5424,
+    );
     let mut out = Syslog::open(&s, 65536);
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -171,7 +179,10 @@ fn tcp_rfc5424_is_octet_counted() {
     let mut messages = Vec::new();
     while !rest.is_empty() {
         let space = rest.iter().position(|&b| b == b' ').unwrap();
-        let len: usize = std::str::from_utf8(&rest[..space]).unwrap().parse().unwrap();
+        let len: usize = std::str::from_utf8(&rest[..space])
+            .unwrap()
+            .parse()
+            .unwrap();
         messages.push(rest[space + 1..space + 1 + len].to_vec());
         rest = &rest[space + 1 + len..];
     }
@@ -185,7 +196,11 @@ fn tcp_rfc5424_is_octet_counted() {
 fn tcp_rfc3164_is_gos_network_form_newline_framed() {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let address = listener.local_addr().unwrap().to_string();
-    let s = spec(SyslogNetwork::Tcp(IpFamily::Any), &address, SyslogFormat::Rfc3164);
+    let s = spec(
+        SyslogNetwork::Tcp(IpFamily::Any),
+        &address,
+        SyslogFormat::Rfc3164,
+    );
     let mut out = Syslog::open(&s, 65536);
     let (conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
@@ -210,9 +225,15 @@ fn tcp_rfc3164_is_gos_network_form_newline_framed() {
 #[test]
 fn udp_datagram_is_gos_network_form() {
     let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let address = server.local_addr().unwrap().to_string();
-    let s = spec(SyslogNetwork::Udp(IpFamily::V4), &address, SyslogFormat::Rfc3164);
+    let s = spec(
+        SyslogNetwork::Udp(IpFamily::V4),
+        &address,
+        SyslogFormat::Rfc3164,
+    );
     let mut out = Syslog::open(&s, 65536);
     let (host, pid) = (hostname(), std::process::id());
     sent_at(
@@ -237,7 +258,9 @@ fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     let dir = temp_dir("big");
     let path = dir.join("log");
     let server = UnixDatagram::bind(&path).unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     let s = spec(
         SyslogNetwork::Unixgram,
         path.to_str().unwrap(),
@@ -277,7 +300,9 @@ fn a_recreated_listener_is_reconnected_to() {
     assert!(out.write_line(b"{\"n\":2}\n").is_err());
     // … and comes back at the same path.
     let server = UnixDatagram::bind(&path).unwrap();
-    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
     out.write_line(b"{\"n\":3}\n").unwrap();
     let mut buf = vec![0; 4096];
     let n = server.recv(&mut buf).unwrap();
@@ -485,7 +510,11 @@ if $app-name == "go-audit" then {{
     });
     let port = std::fs::read_to_string(&port_file).unwrap();
     let address = format!("127.0.0.1:{}", port.trim());
-    let s = spec(SyslogNetwork::Tcp(IpFamily::V4), &address, SyslogFormat::Rfc5424);
+    let s = spec(
+        SyslogNetwork::Tcp(IpFamily::V4),
+        &address,
+        SyslogFormat::Rfc5424,
+    );
     let mut out = Syslog::open(&s, 65536);
     let event = std::str::from_utf8(LINE).unwrap().trim_end();
     // Large enough that newline framing would not be what keeps it whole.
