@@ -95,3 +95,16 @@ fn config_sets_the_event_type_range() {
     assert!(err.contains("events.minn"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn uids_map_to_this_hosts_names_unless_told_not_to() {
+    let log = data("execs.log");
+    let (named, _, _) = raudit(&["replay", log.to_str().unwrap()], b"");
+    let (plain, _, _) = raudit(&["replay", "--no-user-names", log.to_str().unwrap()], b"");
+    let first = |text: &str| {
+        serde_json::from_str::<serde_json::Value>(text.lines().next().unwrap()).unwrap()
+    };
+    assert_eq!(first(&named)["uid_map"]["0"], "root");
+    assert_eq!(first(&plain)["uid_map"]["0"], "UNKNOWN_USER");
+    assert_eq!(first(&named)["uid_map"]["4294967295"], "UNKNOWN_USER");
+}

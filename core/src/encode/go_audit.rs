@@ -12,11 +12,12 @@ use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde::Serialize;
 
 use super::cursor::{Cursor, Full};
-use super::text::Lossy;
+use super::text::{escape_into, Lossy};
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER, UNKNOWN_USER};
 use crate::assemble::{Event, EventRecord};
 use crate::wire::MessageType;
+use serde_json_core::str::EscapedStr;
 
 /// Scratch space for the encoded `uid_map`; entries that do not fit are
 /// left out and the event is marked truncated.
@@ -182,8 +183,20 @@ impl Serialize for Message<'_> {
 
 struct Text<'a>(Lossy<'a>);
 
+/// Escaped form of one value, on the stack; values whose escaped form is
+/// larger go through `collect_str` instead.
+const ESCAPE_SCRATCH: usize = 16 << 10;
+
 impl Serialize for Text<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.0.budget == usize::MAX {
+            let mut scratch = [0u8; ESCAPE_SCRATCH];
+            if let Some(len) = escape_into(self.0.bytes, &mut scratch) {
+                if let Ok(escaped) = core::str::from_utf8(scratch.get(..len).unwrap_or_default()) {
+                    return EscapedStr(escaped).serialize(serializer);
+                }
+            }
+        }
         serializer.collect_str(&self.0)
     }
 }

@@ -8,10 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use raudit_core::assemble::Settings;
-use raudit_core::encode::NoEnrich;
+use raudit_core::encode::{Enrich, NoEnrich};
 use raudit_core::time::Duration;
 
 use crate::config::Config;
+use crate::enrich::Enricher;
 
 use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
 
@@ -25,6 +26,10 @@ pub struct ReplayArgs {
     /// assembler settings; defaults otherwise.
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// Map uids to "UNKNOWN_USER" instead of this host's user names (for
+    /// output that does not depend on the host).
+    #[arg(long)]
+    pub no_user_names: bool,
     /// Input files; `-` or none reads standard input.
     pub files: Vec<PathBuf>,
 }
@@ -37,7 +42,18 @@ pub fn run(args: ReplayArgs) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let mut replayer = Replayer::new(settings, capacities, NoEnrich);
+    if args.no_user_names {
+        replay_all(&args, Replayer::new(settings, capacities, NoEnrich))
+    } else {
+        // go-audit maps uids with this host's names, each looked up once.
+        replay_all(
+            &args,
+            Replayer::new(settings, capacities, Enricher::new(4096, false)),
+        )
+    }
+}
+
+fn replay_all<N: Enrich>(args: &ReplayArgs, mut replayer: Replayer<N>) -> ExitCode {
     let stdout = io::stdout();
     let mut out = BufWriter::with_capacity(64 << 10, stdout.lock());
     let inputs = if args.files.is_empty() {
@@ -68,8 +84,8 @@ pub fn run(args: ReplayArgs) -> ExitCode {
     }
 }
 
-fn replay_one(
-    replayer: &mut Replayer<NoEnrich>,
+fn replay_one<N: Enrich>(
+    replayer: &mut Replayer<N>,
     path: &PathBuf,
     format: Format,
     out: &mut impl Write,

@@ -1,0 +1,527 @@
+//! Live tests of the `raudit` daemon against the running kernel (root
+//! only; skipped with a reason otherwise). Each holds
+//! `/run/raudit-live.lock` for its whole run and puts the kernel's rules
+//! and status back when it ends, even on failure (the guard's `Drop`);
+//! every raudit process started here is kept as a `Child` and ended by pid.
+
+#[path = "../../daemon/tests/rules_common/mod.rs"]
+mod rules_common;
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The daemon binary, built once per test run.
+fn raudit_binary() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-q", "-p", "raudit", "--bin", "raudit"])
+            .current_dir(&workspace)
+            .status()
+            .expect("cargo build runs");
+        assert!(status.success(), "building raudit failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| workspace.join("target"));
+        target.join("debug").join("raudit")
+    })
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("raudit-live-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running raudit with its stdout and stderr collected.
+struct Daemon {
+    child: Child,
+    stdout: Arc<Mutex<String>>,
+    stderr: Arc<Mutex<String>>,
+}
+
+fn collect(stream: impl Read + Send + 'static) -> Arc<Mutex<String>> {
+    let text = Arc::new(Mutex::new(String::new()));
+    let sink = Arc::clone(&text);
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines() {
+            let Ok(line) = line else { break };
+            let mut text = sink.lock().unwrap();
+            text.push_str(&line);
+            text.push('\n');
+        }
+    });
+    text
+}
+
+impl Daemon {
+    fn start(args: &[&str]) -> Daemon {
+        let mut child = Command::new(raudit_binary())
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("raudit starts");
+        let stdout = collect(child.stdout.take().unwrap());
+        let stderr = collect(child.stderr.take().unwrap());
+        Daemon {
+            child,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Waits for the "started processing" line (or exit).
+    fn wait_started(&mut self) {
+        let started = Instant::now();
+        while !self.stderr().contains("started processing") {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("raudit exited early ({status}): {}", self.stderr());
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "raudit did not start: {}",
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stdout(&self) -> String {
+        self.stdout.lock().unwrap().clone()
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    fn signal(&self, signal: libc::c_int) {
+        // SAFETY: kill on the pid of a child we spawned and still own.
+        let rc = unsafe { libc::kill(self.child.id() as libc::pid_t, signal) };
+        assert_eq!(rc, 0, "signalling raudit");
+    }
+
+    /// SIGTERM and wait for the exit (killed after 20 s).
+    fn stop(&mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                std::thread::sleep(Duration::from_millis(100)); // readers finish
+                return status;
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("raudit did not stop on SIGTERM: {}", self.stderr());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// A copy of /bin/true under a unique name, so its execve is ours alone.
+fn probe_program(dir: &Path, tag: &str) -> PathBuf {
+    let path = dir.join(format!("raudit-probe-{tag}-{}", std::process::id()));
+    std::fs::copy("/bin/true", &path).unwrap();
+    path
+}
+
+fn run_probe(program: &Path, marker: &str) {
+    let status = Command::new(program)
+        .arg(format!("--marker={marker}"))
+        .arg("second-arg")
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+/// Events (parsed lines) whose text contains `needle`.
+fn events_with(text: &str, needle: &str) -> Vec<serde_json::Value> {
+    text.lines()
+        .filter(|l| l.contains(needle))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e}): {l}")))
+        .collect()
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let started = Instant::now();
+    while !done() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "timed out waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn write_config(dir: &Path, yaml: &str) -> PathBuf {
+    let path = dir.join("raudit.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    path
+}
+
+#[test]
+fn default_config_writes_the_execve_of_a_unique_program() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("default");
+    let program = probe_program(&dir, "default");
+    let mut daemon = Daemon::start(&[]);
+    daemon.wait_started();
+    run_probe(&program, "first-7f3a");
+    let name = program.file_name().unwrap().to_str().unwrap().to_owned();
+    wait_for("the probe's event", || {
+        !events_with(&daemon.stdout(), "first-7f3a").is_empty()
+    });
+    let status = daemon.stop();
+    assert!(status.success(), "exit {status}: {}", daemon.stderr());
+    let events = events_with(&daemon.stdout(), "first-7f3a");
+    assert_eq!(events.len(), 1, "exactly one event for one execve");
+    let event = &events[0];
+    assert!(event["sequence"].as_u64().unwrap() > 0);
+    let messages = event["messages"].as_array().unwrap();
+    let of_type = |t: u64| {
+        messages
+            .iter()
+            .find(|m| m["type"] == t)
+            .map(|m| m["data"].as_str().unwrap().to_owned())
+    };
+    let syscall = of_type(1300).expect("a SYSCALL record");
+    assert!(
+        syscall.contains("syscall=59") || syscall.contains("syscall=11"),
+        "{syscall}"
+    );
+    assert!(syscall.contains("success=yes"));
+    assert!(syscall.contains(&name), "{syscall}");
+    let execve = of_type(1309).expect("an EXECVE record");
+    assert!(execve.contains("argc=3"), "{execve}");
+    assert!(execve.contains("a1=\"--marker=first-7f3a\""), "{execve}");
+    assert!(execve.contains("a2=\"second-arg\""), "{execve}");
+    assert!(of_type(1302).is_some(), "a PATH record");
+    assert!(of_type(1327).is_some(), "a PROCTITLE record");
+    assert_eq!(event["uid_map"]["0"], "root");
+    let stderr = daemon.stderr();
+    assert!(stderr.contains("audit pid released"), "{stderr}");
+    assert!(stderr.contains("raudit stats (exit)"), "{stderr}");
+}
+
+#[test]
+fn second_raudit_is_refused_while_the_first_runs() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let mut first = Daemon::start(&[]);
+    first.wait_started();
+    let second = Command::new(raudit_binary())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        !second.status.success(),
+        "the second raudit must fail: {message}"
+    );
+    let holder = first.child.id().to_string();
+    assert!(
+        message.contains(&format!("held by process {holder}")),
+        "{message}"
+    );
+    assert!(first.stop().success());
+}
+
+#[test]
+fn sighup_with_a_renamed_file_loses_and_repeats_nothing() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("rotate");
+    let log = dir.join("audit.log");
+    let config = write_config(
+        &dir,
+        &format!(
+            "output:\n  file:\n    enabled: true\n    attempts: 2\n    path: {}\n    mode: 0640\n    user: root\n    group: root\nrules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\n",
+            log.display()
+        ),
+    );
+    let program = probe_program(&dir, "rotate");
+    let mut daemon = Daemon::start(&["-config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&log).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    const EACH: usize = 40;
+    for i in 0..EACH {
+        run_probe(&program, &format!("rot-{i}-end"));
+    }
+    std::fs::rename(&log, dir.join("audit.log.1")).unwrap();
+    for i in EACH..2 * EACH {
+        run_probe(&program, &format!("rot-{i}-end"));
+        if i == EACH + 5 {
+            daemon.signal(libc::SIGHUP);
+        }
+    }
+    let read_all = || {
+        let mut text = std::fs::read_to_string(dir.join("audit.log.1")).unwrap_or_default();
+        text.push_str(&std::fs::read_to_string(&log).unwrap_or_default());
+        text
+    };
+    wait_for("every probe event", || {
+        events_with(&read_all(), "rot-").len() >= 2 * EACH
+    });
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    let text = read_all();
+    for i in 0..2 * EACH {
+        let n = events_with(&text, &format!("--marker=rot-{i}-end")).len();
+        assert_eq!(n, 1, "event {i} written {n} times");
+    }
+    assert!(
+        !std::fs::read_to_string(&log).unwrap().is_empty(),
+        "the reopened file got events"
+    );
+    assert!(
+        daemon.stderr().contains("file.reopens=1"),
+        "{}",
+        daemon.stderr()
+    );
+}
+
+#[test]
+fn sigterm_during_a_burst_writes_every_event_handed_over() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("burst");
+    let config = write_config(
+        &dir,
+        "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\nraudit:\n  queue:\n    policy: block\n",
+    );
+    let program = probe_program(&dir, "burst");
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    let burst = {
+        let program = program.clone();
+        std::thread::spawn(move || {
+            for i in 0..400 {
+                let _ = Command::new(&program)
+                    .arg(format!("--marker=burst-{i}-end"))
+                    .status();
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let status = daemon.stop();
+    burst.join().unwrap();
+    assert!(status.success(), "exit {status}: {}", daemon.stderr());
+    let out = daemon.stdout();
+    let events = events_with(&out, "burst-");
+    assert!(!events.is_empty(), "some burst events were written");
+    // The burst runs one exec at a time: the events written must be
+    // markers 0..n with none missing and none twice.
+    let mut markers: Vec<usize> = events
+        .iter()
+        .map(|e| {
+            let text = e.to_string();
+            let at = text.find("--marker=burst-").unwrap() + "--marker=burst-".len();
+            text[at..].split('-').next().unwrap().parse().unwrap()
+        })
+        .collect();
+    markers.sort_unstable();
+    assert_eq!(
+        markers,
+        (0..markers.len()).collect::<Vec<_>>(),
+        "gaps or duplicates"
+    );
+    // Every event is complete but possibly the very last: the kernel may
+    // have queued its last records after the pid was released (it holds
+    // them for the next daemon).
+    let max_sequence = events
+        .iter()
+        .map(|e| e["sequence"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    for event in &events {
+        let types: Vec<u64> = event["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["type"].as_u64().unwrap())
+            .collect();
+        let complete = types.contains(&1300) && types.contains(&1309) && types.contains(&1327);
+        assert!(
+            complete || event["sequence"] == max_sequence,
+            "incomplete event {types:?} before the last"
+        );
+    }
+    let stats = daemon.stderr();
+    let line = stats
+        .lines()
+        .find(|l| l.starts_with("raudit stats (exit)"))
+        .expect("final stats");
+    for zero in [
+        "queue_drops=0",
+        "missed_serials=0",
+        "enobufs=0",
+        "truncated_receives=0",
+        "output_errors=0",
+    ] {
+        assert!(line.contains(zero), "{zero} expected: {line}");
+    }
+    println!(
+        "{} burst events written before SIGTERM; {line}",
+        events.len()
+    );
+}
+
+#[test]
+fn bad_configs_exit_non_zero_with_their_error() {
+    let dir = scratch("bad");
+    const RULES: &str = "rules:\n  - -a exit,always -F arch=b64 -S execve\n";
+    let cases: [(&str, &str); 6] = [
+        ("output:\n  stdout:\n    enabled: true\n    attempts: 0\n", "attempts"),
+        ("output:\n  stdout:\n    enabled: true\nno_such_key: 1\n", "no_such_key"),
+        ("output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -S no_such_syscall\n", "no_such_syscall"),
+        ("output:\n  file:\n    enabled: true\n    path: /nonexistent-dir/x.log\n", "nonexistent-dir"),
+        ("output:\n  stdout:\n    enabled: false\n", "output"),
+        ("output:\n  stdout:\n    enabled: true\nraudit:\n  queue:\n    policy: sometimes\n", "policy"),
+    ];
+    for (i, (yaml, expected)) in cases.iter().enumerate() {
+        let path = dir.join(format!("bad{i}.yaml"));
+        let yaml = if yaml.contains("rules:") {
+            yaml.to_string()
+        } else {
+            format!("{yaml}{RULES}")
+        };
+        std::fs::write(&path, yaml).unwrap();
+        let out = Command::new(raudit_binary())
+            .args(["--config", path.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "case {i} must fail: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "case {i}: expected {expected} in: {stderr}"
+        );
+    }
+    let missing = Command::new(raudit_binary())
+        .args(["-config", "/nonexistent.yaml"])
+        .output()
+        .unwrap();
+    assert!(!missing.status.success());
+}
+
+#[test]
+fn events_arrive_as_buffer_queue_and_assembler_settings_vary() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("settings");
+    let program = probe_program(&dir, "settings");
+    let variants = [
+        "socket_buffer:\n  receive: 16384\nraudit:\n  queue:\n    size: 1\n    buffer_size: 4096\n    policy: block\n",
+        "socket_buffer:\n  receive: 4194304\nraudit:\n  queue:\n    size: 512\n  assembler:\n    max_events: 2\n    max_records: 16\n    arena_bytes: 65536\n    timeout: 100ms\n",
+        "events:\n  min: 1300\n  max: 1399\nmessage_tracking:\n  enabled: false\nraudit:\n  stats:\n    interval: 1s\n",
+    ];
+    for (i, variant) in variants.iter().enumerate() {
+        let config = write_config(
+            &dir,
+            &format!("output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\n{variant}"),
+        );
+        let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+        daemon.wait_started();
+        for n in 0..20 {
+            run_probe(&program, &format!("var{i}-{n}-end"));
+        }
+        wait_for("the variant's events", || {
+            (0..20).all(|n| !events_with(&daemon.stdout(), &format!("var{i}-{n}-end")).is_empty())
+        });
+        assert!(daemon.stop().success(), "variant {i}: {}", daemon.stderr());
+        for n in 0..20 {
+            assert_eq!(
+                events_with(&daemon.stdout(), &format!("--marker=var{i}-{n}-end")).len(),
+                1
+            );
+        }
+    }
+}
+
+#[test]
+fn multicast_mode_reads_beside_auditd() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let Ok(auditd_path) = which("auditd") else {
+        eprintln!("skipping: auditd is not installed");
+        return;
+    };
+    let dir = scratch("multicast");
+    let program = probe_program(&dir, "multicast");
+    // auditd in the foreground, kept as our child and ended by its pid.
+    let mut auditd = Command::new(auditd_path)
+        .args(["-n", "-s", "nochange"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let auditd_pid = auditd.id();
+    wait_for("auditd to claim the pid", || {
+        Command::new("auditctl")
+            .arg("-s")
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).contains(&format!("pid {auditd_pid}")))
+            .unwrap_or(false)
+    });
+    let _ = Command::new("auditctl")
+        .args(["-a", "exit,always", "-F", "arch=b64", "-S", "execve"])
+        .status();
+    let _ = Command::new("auditctl").args(["-e", "1"]).status();
+    let config = write_config(
+        &dir,
+        "output:\n  stdout:\n    enabled: true\nraudit:\n  mode: readlog\n",
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    run_probe(&program, "mcast-1-end");
+    wait_for("the multicast copy of the event", || {
+        !events_with(&daemon.stdout(), "mcast-1-end").is_empty()
+    });
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    let status =
+        String::from_utf8_lossy(&Command::new("auditctl").arg("-s").output().unwrap().stdout)
+            .to_string();
+    assert!(
+        status.contains(&format!("pid {auditd_pid}")),
+        "raudit must leave auditd's pid alone: {status}"
+    );
+    // SAFETY: kill on the pid of the auditd child we spawned.
+    unsafe { libc::kill(auditd_pid as libc::pid_t, libc::SIGTERM) };
+    let _ = auditd.wait();
+}
+
+fn which(name: &str) -> Result<PathBuf, ()> {
+    for dir in ["/usr/sbin", "/sbin", "/usr/bin", "/bin"] {
+        let path = Path::new(dir).join(name);
+        if path.exists() {
+            return Ok(path);
+        }
+    }
+    Err(())
+}
