@@ -219,6 +219,15 @@ fn default_config_writes_the_execve_of_a_unique_program() {
     let stderr = daemon.stderr();
     assert!(stderr.contains("audit pid released"), "{stderr}");
     assert!(stderr.contains("raudit stats (exit)"), "{stderr}");
+    // Our pid may be reused by another process: the self-exclusion rule
+    // goes with us; the configured rules stay, as auditd leaves them.
+    let rules = Command::new("auditctl").arg("-l").output().unwrap();
+    let rules = String::from_utf8_lossy(&rules.stdout);
+    assert!(
+        !rules.contains("pid="),
+        "self-exclusion left behind: {rules}"
+    );
+    assert!(rules.contains("-S execve"), "{rules}");
 }
 
 #[test]

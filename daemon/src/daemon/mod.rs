@@ -19,10 +19,11 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::netlink::Control;
+use crate::netlink::{Control, ControlError};
 use crate::output::{self, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings};
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::Queue;
+use crate::rules;
 use crate::signals;
 use crate::stats::Stats;
 use crate::sys::netlink::{AuditSocket, Membership};
@@ -212,6 +213,24 @@ fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &S
         eprintln!("raudit: draining the socket failed: {e}");
         // Still complete what is in flight and close the queue.
         let _ = pipeline.finish(Duration::ZERO, Duration::ZERO);
+    }
+    if unicast {
+        remove_self_exclusion();
+    }
+}
+
+/// Deletes the `-a never,exit -F pid=SELF` rule loaded at start: once we
+/// exit, another process may get our pid and must not go unaudited. The
+/// other rules stay, as auditd leaves them.
+fn remove_self_exclusion() {
+    let rule = rules::self_exclusion(std::process::id());
+    let result = Control::open()
+        .map_err(ControlError::Io)
+        .and_then(|control| control.delete_rule(&rule));
+    match result {
+        Ok(()) => eprintln!("raudit: self-exclusion rule removed"),
+        Err(e) if e.errno() == Some(libc::ENOENT) => {}
+        Err(e) => eprintln!("raudit: could not remove the self-exclusion rule: {e}"),
     }
 }
 

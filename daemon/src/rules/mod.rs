@@ -22,7 +22,7 @@ pub mod print;
 use std::fmt;
 use std::path::Path;
 
-pub use apply::{apply, ApplyError, ApplyReport};
+pub use apply::{apply, self_exclusion, ApplyError, ApplyReport};
 pub use compile::{Command, CompileOptions, StatusSetting};
 
 /// Where a rule came from.

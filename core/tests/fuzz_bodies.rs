@@ -1,0 +1,53 @@
+//! The core fuzz targets' bodies as stable tests (no nightly needed): each
+//! runs over the seeds (built-in, plus the shared corpus's when present)
+//! and a few thousand deterministic pseudo-random inputs and mutations.
+//! The bodies and their invariants are in `fuzz/src/`; see `fuzz/README.md`
+//! for running them under libFuzzer.
+
+use std::sync::OnceLock;
+
+#[path = "../../fuzz/src/assembler_check.rs"]
+mod assembler_check;
+#[path = "../../fuzz/src/core_targets.rs"]
+mod core_targets;
+#[path = "../../fuzz/src/encode_check.rs"]
+mod encode_check;
+#[path = "../../fuzz/src/harness.rs"]
+mod harness;
+
+use harness::{all_seeds, run, Corpus};
+
+fn seeds(target: &str) -> Vec<Vec<u8>> {
+    static CORPUS: OnceLock<Option<Corpus>> = OnceLock::new();
+    all_seeds(target, CORPUS.get_or_init(Corpus::shared).as_ref())
+}
+
+#[test]
+fn record() {
+    run(core_targets::record, &seeds("record"), 20_000, 0x5eed_0001);
+}
+
+#[test]
+fn netlink_stream() {
+    run(
+        core_targets::netlink_stream,
+        &seeds("netlink_stream"),
+        20_000,
+        0x5eed_0002,
+    );
+}
+
+#[test]
+fn assembler_ops() {
+    run(
+        core_targets::assembler_ops,
+        &seeds("assembler_ops"),
+        5000,
+        0x5eed_0003,
+    );
+}
+
+#[test]
+fn encoder() {
+    run(core_targets::encoder, &seeds("encoder"), 5000, 0x5eed_0004);
+}

@@ -1,0 +1,20 @@
+//! raudit's fuzz targets: the bodies, shared with the stable test suites.
+//!
+//! Each target in `fuzz_targets/` is one line calling a body here; the
+//! stable tests (`core/tests/fuzz_bodies.rs`, `daemon/tests/fuzz_replay.rs`,
+//! and the property tests `assemble_model`/`encode_props`) include the same
+//! files with `#[path]`, so what libFuzzer checks is what CI checks.
+//!
+//! - `record`, `netlink_stream`, `assembler_ops`, `encoder` in
+//!   [`core_targets`];
+//! - `replay` (the daemon's replay pipeline) in [`replay_target`];
+//! - the invariants and the assembler's reference model in
+//!   [`assembler_check`] and [`encode_check`];
+//! - a deterministic generator and seeds from the shared corpus in
+//!   [`harness`].
+
+pub mod assembler_check;
+pub mod core_targets;
+pub mod encode_check;
+pub mod harness;
+pub mod replay_target;
