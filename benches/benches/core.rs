@@ -1,5 +1,6 @@
 //! Criterion benches of the core on real audit data: parse, assemble,
-//! encode, and the whole replay path (parse + assemble + encode, output
+//! encode (go-audit's shape, and `structured`: assemble + the structured
+//! shape), and the whole replay path (parse + assemble + encode, output
 //! discarded). Throughput is reported per record and per byte of input.
 //!
 //! `cargo bench -p raudit-benches --bench core`
@@ -78,6 +79,23 @@ fn benches(c: &mut Criterion) {
                 let mut written = 0usize;
                 let mut emit =
                     |e: &Event<'_>| written += encode::go_audit(e, &mut NoEnrich, &mut out).len;
+                for record in &parsed {
+                    asm.push(record, now_of(record), &mut emit);
+                }
+                asm.flush(&mut emit);
+                black_box(written)
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    group.bench_function("structured", |b| {
+        let mut out = vec![0u8; 64 << 10];
+        b.iter_batched_ref(
+            assembler,
+            |asm| {
+                let mut written = 0usize;
+                let mut emit =
+                    |e: &Event<'_>| written += encode::structured(e, &mut NoEnrich, &mut out).len;
                 for record in &parsed {
                     asm.push(record, now_of(record), &mut emit);
                 }

@@ -286,10 +286,13 @@ class Raudit:
         if os.path.exists(self.log):
             os.unlink(self.log)
         conf = f"{WORK}/raudit.yaml"
+        # Like go-audit, raudit refuses an empty rule list; `-e 1` only
+        # enables auditing and the driver loads the storm rule after start,
+        # as it does for the other daemons.
         with open(conf, "w") as f:
             f.write(f"""output:
   file: {{enabled: true, path: {self.log}, mode: 0600, user: root, group: root, attempts: 2}}
-rules: []
+rules: ["-e 1"]
 {self.extra_yaml}
 """)
         self.err = f"{WORK}/raudit.stderr"

@@ -2,8 +2,12 @@
 //! event buffers allocated once at start, and two `crossbeam-queue`
 //! `ArrayQueue`s of the same capacity (free buffers, filled buffers).
 //!
-//! The receive thread takes a free buffer, encodes an event into it and
-//! submits it; the output thread writes it and recycles it. Because every
+//! The receive thread takes a free buffer, encodes events into it one
+//! line after another (JSON and `\n` each) and submits it when it is full
+//! or when a receive batch is done, then wakes the output thread once; the
+//! output thread writes the lines and recycles the buffer. Packing many
+//! events per buffer keeps the hand-off (and its wake-ups) per batch rather
+//! than per event, and the pool's memory holds many events each. Because every
 //! buffer is in exactly one place (free queue, a thread's hands, filled
 //! queue) and both queues hold all of them, a push never finds its queue
 //! full. No call here allocates after [`Queue::new`].
@@ -29,7 +33,7 @@ pub enum Policy {
     Block,
 }
 
-/// One pooled buffer: an encoded event line (JSON and `\n`).
+/// One pooled buffer: encoded event lines (JSON and `\n` each).
 #[derive(Debug)]
 pub struct EventBuffer {
     bytes: Box<[u8]>,
@@ -37,19 +41,35 @@ pub struct EventBuffer {
 }
 
 impl EventBuffer {
-    /// The whole buffer, to encode into.
+    /// The unfilled rest of the buffer, to encode the next line into.
     pub fn space(&mut self) -> &mut [u8] {
-        &mut self.bytes
+        let len = self.len;
+        &mut self.bytes[len..]
     }
 
-    /// Marks the first `len` bytes as the line (clamped to the capacity).
-    pub fn set_len(&mut self, len: usize) {
-        self.len = len.min(self.bytes.len());
+    /// Marks `added` more bytes (written into [`space`](Self::space)) as
+    /// filled, clamped to the capacity.
+    pub fn advance(&mut self, added: usize) {
+        self.len = self.len.saturating_add(added).min(self.bytes.len());
     }
 
-    /// The filled part.
-    pub fn line(&self) -> &[u8] {
+    /// Bytes filled so far.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The filled part: whole lines.
+    pub fn filled(&self) -> &[u8] {
         &self.bytes[..self.len]
+    }
+
+    /// The lines, each with its `\n`.
+    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
+        self.filled().split_inclusive(|&b| b == b'\n')
     }
 
     pub fn capacity(&self) -> usize {
@@ -128,12 +148,17 @@ impl Queue {
         None
     }
 
-    /// Hands a filled buffer to the output thread and wakes it.
+    /// Hands a filled buffer to the output thread; [`wake`](Self::wake)
+    /// tells it (once per batch, not per buffer).
     pub fn submit(&self, buffer: EventBuffer) {
         if self.filled.push(buffer).is_err() {
             // Unreachable by the invariant above; counted rather than trusted.
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
         }
+    }
+
+    /// Wakes the output thread if it waits for buffers.
+    pub fn wake(&self) {
         if let Some(consumer) = self.consumer.get() {
             consumer.unpark();
         }
@@ -210,9 +235,13 @@ mod tests {
         queue.submit(a);
         queue.give_back(b);
         let mut filled = queue.next_filled().unwrap();
-        filled.space()[..2].copy_from_slice(b"{}");
-        filled.set_len(2);
-        assert_eq!(filled.line(), b"{}");
+        filled.space()[..3].copy_from_slice(b"{}\n");
+        filled.advance(3);
+        filled.space()[..4].copy_from_slice(b"[1]\n");
+        filled.advance(4);
+        let lines: Vec<&[u8]> = filled.lines().collect();
+        assert_eq!(lines, [&b"{}\n"[..], b"[1]\n"]);
+        assert_eq!(filled.space().len(), 16 - 7);
         queue.recycle(filled);
         assert!(queue.take_free(|| true).is_some());
         assert!(queue.take_free(|| true).is_some());

@@ -155,7 +155,8 @@ impl<'a> Event<'a> {
     }
 }
 
-/// Iterator over an event's records.
+/// Iterator over an event's records (cloning it keeps the position).
+#[derive(Clone)]
 pub struct Records<'a> {
     single: Option<EventRecord<'a>>,
     store: Option<&'a dyn RecordSource>,

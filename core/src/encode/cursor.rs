@@ -34,6 +34,21 @@ impl<'a> Cursor<'a> {
         self.limit = self.buf.len().saturating_sub(reserve);
     }
 
+    /// Keeps `bytes` more before the current limit (space for a closing
+    /// part inside the tail's); returns the limit to give to [`unhold`].
+    ///
+    /// [`unhold`]: Cursor::unhold
+    pub fn hold(&mut self, bytes: usize) -> usize {
+        let limit = self.limit;
+        self.limit = limit.saturating_sub(bytes).max(self.pos);
+        limit
+    }
+
+    /// Restores the limit [`hold`](Cursor::hold) returned.
+    pub fn unhold(&mut self, limit: usize) {
+        self.limit = limit.min(self.buf.len());
+    }
+
     /// Gives back the reserved tail.
     pub fn release_tail(&mut self) {
         self.limit = self.buf.len();

@@ -6,17 +6,23 @@
 //! event larger than the buffer can be cut at a message boundary and still
 //! be valid JSON, with `"truncated":true`. Nothing here panics or allocates.
 //!
-//! - [`go_audit`]: go-audit's shape, `{"sequence","timestamp","messages",
+//! - [`go_audit()`]: go-audit's shape, `{"sequence","timestamp","messages",
 //!   "uid_map"}`.
+//! - [`structured()`]: `{"sequence","timestamp","records","uid_map"}`, each
+//!   record's fields parsed into members (`raudit.format: structured`).
+//! - `common`: the frame both shapes share (header, `uid_map`, marker).
 //! - [`Enrich`]: what the caller supplies (user names, container ids); core
 //!   has no libc and no clock.
 
+mod common;
 mod cursor;
 mod go_audit;
+mod structured;
 pub mod text;
 pub mod uids;
 
 pub use go_audit::go_audit;
+pub use structured::structured;
 
 use crate::assemble::Event;
 use crate::wire::MessageType;

@@ -181,7 +181,9 @@ pub fn run_writer(
         }
         if let Some(buffer) = queue.next_filled() {
             for sink in &mut sinks {
-                sink.write(buffer.line(), &stats);
+                for line in buffer.lines() {
+                    sink.write(line, &stats);
+                }
             }
             queue.recycle(buffer);
             dirty = true;

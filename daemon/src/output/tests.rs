@@ -102,10 +102,13 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     let queue = Queue::new(2, 64, Policy::Drop);
     let stats = Arc::new(Stats::new(&["flaky"]));
     let lines = Arc::new(Mutex::new(Vec::new()));
-    for text in [&b"a\n"[..], b"b\n"] {
+    // Two buffers: one with two lines, one with one.
+    for texts in [&[&b"a\n"[..], b"b\n"][..], &[b"c\n"]] {
         let mut buffer = queue.take_free(|| true).unwrap();
-        buffer.space()[..text.len()].copy_from_slice(text);
-        buffer.set_len(text.len());
+        for text in texts {
+            buffer.space()[..text.len()].copy_from_slice(text);
+            buffer.advance(text.len());
+        }
         queue.submit(buffer);
     }
     assert!(queue.take_free(|| true).is_none()); // one drop
@@ -124,10 +127,11 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     };
     run_writer(Arc::clone(&queue), vec![sink], Arc::clone(&stats), settings);
     let lines = lines.lock().unwrap();
-    assert_eq!(lines.len(), 3);
+    assert_eq!(lines.len(), 4);
     assert_eq!(lines[0], b"a\n");
     assert_eq!(lines[1], b"b\n");
-    let loss: serde_json::Value = serde_json::from_slice(&lines[2]).unwrap();
+    assert_eq!(lines[2], b"c\n");
+    let loss: serde_json::Value = serde_json::from_slice(&lines[3]).unwrap();
     assert_eq!(loss["raudit"]["queue_drops"], 1);
     assert_eq!(stats.queue_drops.get(), 1);
 }

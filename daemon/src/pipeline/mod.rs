@@ -23,7 +23,7 @@ use raudit_core::wire::netlink::{datagram_record, NLMSG_DONE, NLMSG_ERROR, NLMSG
 use raudit_core::wire::MessageType;
 
 use crate::enrich::Enricher;
-use crate::queue::Queue;
+use crate::queue::{EventBuffer, Queue};
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::EventFilter;
@@ -82,6 +82,9 @@ pub struct Pipeline<S> {
 /// Everything an emitted event touches (apart from the assembler that
 /// emits it).
 struct EventSink {
+    /// The buffer being filled, submitted when full or when a receive
+    /// batch is done.
+    current: Option<EventBuffer>,
     enricher: Enricher,
     filters: Vec<EventFilter>,
     queue: Arc<Queue>,
@@ -115,6 +118,7 @@ impl<S: Source> Pipeline<S> {
             max_wait: settings.max_wait.max(Duration::from_millis(1)),
             clock: Clock(std::time::Instant::now()),
             sink: EventSink {
+                current: None,
                 enricher: Enricher::new(settings.uid_cache, settings.containers),
                 filters: settings.filters,
                 queue,
@@ -150,6 +154,7 @@ impl<S: Source> Pipeline<S> {
         }
         let sink = &mut self.sink;
         self.assembler.flush(&mut |event| sink.emit(event));
+        self.sink.hand_over();
         self.publish();
         self.sink.queue.close();
         Ok(())
@@ -182,6 +187,7 @@ impl<S: Source> Pipeline<S> {
             }
             self.publish();
         }
+        self.sink.hand_over();
         Ok(input)
     }
 
@@ -259,24 +265,57 @@ impl EventSink {
             self.stats.filter_drops.add(1);
             return;
         }
-        let Some(mut buffer) = self.queue.take_free(crate::signals::shutdown_requested) else {
-            return; // counted by the queue
-        };
-        let space = buffer.space();
-        // Keep the last byte for the newline.
-        let json_room = space.len().saturating_sub(1);
-        let encoded = encode::go_audit(event, &mut self.enricher, &mut space[..json_room]);
-        if encoded.len == 0 {
-            self.stats.malformed.add(1);
-            self.queue.give_back(buffer);
+        // Into the current buffer if it has room for the whole event, else
+        // into a fresh one (where an event larger than a buffer is cut).
+        for fresh in [false, true] {
+            if fresh {
+                self.submit_current();
+            }
+            if self.current.is_none() {
+                self.current = self.queue.take_free(crate::signals::shutdown_requested);
+            }
+            let Some(buffer) = self.current.as_mut() else {
+                return; // no free buffer: dropped, counted by the queue
+            };
+            let was_empty = buffer.is_empty();
+            let space = buffer.space();
+            // Keep a byte for the newline.
+            let room = space.len().saturating_sub(1);
+            let encoded = encode::go_audit(event, &mut self.enricher, &mut space[..room]);
+            if (encoded.len == 0 || encoded.truncated) && !was_empty {
+                continue; // retry alone in a fresh buffer
+            }
+            if encoded.len == 0 {
+                self.stats.malformed.add(1);
+                return;
+            }
+            // Events the assembler cut short are counted by the assembler.
+            if encoded.truncated && event.dropped_records() == 0 {
+                self.encoder_truncated += 1;
+            }
+            space[encoded.len] = b'\n';
+            buffer.advance(encoded.len + 1);
             return;
         }
-        // Events the assembler cut short are counted by the assembler.
-        if encoded.truncated && event.dropped_records() == 0 {
-            self.encoder_truncated += 1;
+    }
+
+    fn submit_current(&mut self) {
+        match self.current.take() {
+            Some(buffer) if !buffer.is_empty() => self.queue.submit(buffer),
+            Some(buffer) => self.current = Some(buffer),
+            None => {}
         }
-        space[encoded.len] = b'\n';
-        buffer.set_len(encoded.len + 1);
-        self.queue.submit(buffer);
+    }
+
+    /// End of a receive batch: what was encoded goes to the output thread,
+    /// which is woken once.
+    fn hand_over(&mut self) {
+        if self.current.as_ref().is_some_and(|b| !b.is_empty()) {
+            self.submit_current();
+            self.queue.wake();
+        }
     }
 }
+
+#[cfg(test)]
+mod tests;

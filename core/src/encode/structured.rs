@@ -1,0 +1,215 @@
+//! The structured shape: each record's fields parsed into JSON members, so
+//! `exe` or `key` can be queried without regular expressions (as laurel
+//! and Auditbeat do). Selected with `raudit.format: structured`.
+//!
+//! ```text
+//! {"sequence":N,"timestamp":"S.MMM","records":[
+//!   {"type":"SYSCALL","fields":{"arch":"c000003e","syscall":"59","success":"yes",…,
+//!     "comm":"ls","exe":"/usr/bin/ls","key":"k"},
+//!    "interpreted":{"arch":"x86_64","syscall":"execve"}},
+//!   {"type":"EXECVE","fields":{"argc":"2"},"argv":["ls","-l"]},
+//!   {"type":"PROCTITLE","fields":{"proctitle":["bash","-c","x"]}},
+//!   {"type":"USER_LOGIN","fields":{"pid":"1","msg":{"op":"login","acct":"root",…}}},
+//!   {"type":"AVC","fields":{"pid":"7",…,"text":"avc: denied { read } for"}},
+//!   {"type":"UNKNOWN[1234]","fields":{…},"duplicates":1},
+//!   …],
+//!  "uid_map":{"0":"root",…}}
+//! ```
+//!
+//! - `type`: the message type's name, `UNKNOWN[N]` when no table names it.
+//! - `fields`: every `key=value` of the body in order, values as strings
+//!   (see `value.rs` for quotes, `null`, hex decoding, the nested `msg`
+//!   object, the `"text"` of tokens without `=`, and duplicate keys).
+//! - `duplicates`: how many fields were left out because their key came
+//!   earlier in the same object (rare: the first value is kept).
+//! - `interpreted`: table names for `arch`, `syscall` and a negative
+//!   `exit`, on records that carry them (SYSCALL, SECCOMP); absent when the
+//!   tables name none of them.
+//! - `containers`: `{"id":…}` on SYSCALL and 1326 records when the caller
+//!   knows one, as in go-audit's shape.
+//! - EXECVE: all EXECVE records of the event become one record at the
+//!   place of the first, with the non-argument fields (`argc`) in `fields`
+//!   and `argv`: the arguments in order, split pieces (`aN[i]`, spread over
+//!   records) joined and hex decoded.
+//! - `uid_map`: as in go-audit's shape (same uids, same names).
+//!
+//! Byte strings are written lossily (U+FFFD for bytes that are not UTF-8).
+//! When the buffer is too small, records are kept in order up to the last
+//! one that fits whole and `"truncated":true` is added at the top; the
+//! EXECVE record is the exception: its `argv` is kept up to the argument
+//! that does not fit, cut inside that argument, and the record itself says
+//! `"truncated":true` too. Nothing here panics or allocates.
+
+mod execve;
+mod interpret;
+mod stream;
+mod value;
+
+use core::cell::Cell;
+use core::fmt::Write;
+
+use serde::{Serialize, Serializer};
+use serde_json_core::str::EscapedStr;
+
+use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
+use self::interpret::Interpreted;
+use self::value::{FieldsObject, Noted};
+use super::common::{container_of, frame, ContainerId, TRUNCATED};
+use super::cursor::{Cursor, Full};
+use super::{Encoded, Enrich};
+use crate::assemble::{Event, EventRecord};
+use crate::record::Fields;
+use crate::wire::MessageType;
+
+/// What closes an `argv` cut short: `]`, the record's marker and `}`.
+const ARGV_CLOSE: usize = 1 + TRUNCATED.len() + 1;
+/// The outline of one argument: a comma and two quotes.
+const ARG_OUTLINE: usize = 3;
+
+/// Encodes `event` in the structured shape into `out` (no trailing
+/// newline): `{"sequence","timestamp","records":[{"type","fields",…}…],
+/// "uid_map"}`, each record's `key=value` fields parsed into members, all
+/// EXECVE records joined into one `argv` (the module's source documents
+/// the shape in full). Same contract as [`go_audit`](fn@super::go_audit).
+pub fn structured(event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
+    frame(event, enrich, out, "records", |cursor, enrich| {
+        write_records(cursor, event, enrich)
+    })
+}
+
+/// Writes the records in order; returns true when some were left out.
+fn write_records(cursor: &mut Cursor<'_>, event: &Event<'_>, enrich: &impl Enrich) -> bool {
+    let mut first = true;
+    let mut execve_written = false;
+    for record in event.records() {
+        if record.msg_type == MessageType::EXECVE {
+            if execve_written {
+                continue;
+            }
+            execve_written = true;
+        }
+        let start = cursor.pos();
+        match write_record(cursor, event, record, enrich, first) {
+            Ok(Written::Whole) => first = false,
+            Ok(Written::Cut) => return true,
+            Err(Full) => {
+                cursor.unwind(start);
+                return true;
+            }
+        }
+    }
+    false
+}
+
+enum Written {
+    Whole,
+    /// The record went out cut short (only `argv` is ever cut).
+    Cut,
+}
+
+fn write_record(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    record: EventRecord<'_>,
+    enrich: &impl Enrich,
+    first: bool,
+) -> Result<Written, Full> {
+    if !first {
+        cursor.push(b",")?;
+    }
+    cursor.push(b"{\"type\":")?;
+    cursor.serialize(&TypeName(record.msg_type))?;
+    cursor.push(b",\"fields\":")?;
+    let duplicates = Cell::new(0);
+    let noted = Cell::new(Noted::default());
+    let is_execve = record.msg_type == MessageType::EXECVE;
+    if is_execve {
+        cursor.serialize(&FieldsObject {
+            fields: NonArgs(ExecveFields::of(event)),
+            depth: 0,
+            duplicates: &duplicates,
+            noted: None,
+        })?;
+    } else {
+        cursor.serialize(&FieldsObject {
+            fields: Fields::new(record.body),
+            depth: 0,
+            duplicates: &duplicates,
+            noted: Some(&noted),
+        })?;
+    }
+    if duplicates.get() > 0 {
+        write!(cursor, ",\"duplicates\":{}", duplicates.get()).map_err(|_| Full)?;
+    }
+    let interpreted = Interpreted::of(noted.get());
+    if !interpreted.is_empty() {
+        cursor.push(b",\"interpreted\":")?;
+        cursor.serialize(&interpreted)?;
+    }
+    if let Some(id) = container_of(enrich, record) {
+        cursor.push(b",\"containers\":")?;
+        cursor.serialize(&ContainerId(id))?;
+    }
+    let mut written = Written::Whole;
+    if is_execve && write_argv(cursor, event)? {
+        cursor.push(TRUNCATED)?;
+        written = Written::Cut;
+    }
+    cursor.push(b"}")?;
+    Ok(written)
+}
+
+/// Writes `,"argv":[…]`; returns true when an argument was cut (then the
+/// room for the record's marker and closing brace is left).
+fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<bool, Full> {
+    cursor.push(b",\"argv\":[")?;
+    let limit = cursor.hold(ARGV_CLOSE);
+    let mut cut = false;
+    for (i, arg) in Args::of(event).enumerate() {
+        let at = cursor.pos();
+        let whole = ArgValue {
+            arg: &arg,
+            budget: usize::MAX,
+        };
+        if write_element(cursor, &whole, i > 0).is_ok() {
+            continue;
+        }
+        cursor.unwind(at);
+        cut = true;
+        let budget = cursor.room().saturating_sub(ARG_OUTLINE);
+        if budget > 0 {
+            let part = ArgValue { arg: &arg, budget };
+            if write_element(cursor, &part, i > 0).is_err() {
+                cursor.unwind(at);
+            }
+        }
+        break;
+    }
+    cursor.unhold(limit);
+    cursor.push(b"]")?;
+    Ok(cut)
+}
+
+fn write_element(cursor: &mut Cursor<'_>, value: &impl Serialize, comma: bool) -> Result<(), Full> {
+    if comma {
+        cursor.push(b",")?;
+    }
+    cursor.serialize(value)
+}
+
+/// The message type's name as a JSON string.
+struct TypeName(MessageType);
+
+impl Serialize for TypeName {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.0.name() {
+            // Table names are upper-case ASCII, underscores and digits.
+            Some(name) => EscapedStr(name).serialize(serializer),
+            None => serializer.collect_str(&self.0),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "structured/tests.rs"]
+mod tests;

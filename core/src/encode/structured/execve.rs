@@ -1,0 +1,156 @@
+//! EXECVE arguments gathered from every EXECVE record of an event: `aN`
+//! (whole), `aN[i]` (pieces of a long argument, possibly spread over
+//! several records, joined in order), `aN_len` (skipped: the joined pieces
+//! say it). Bare values are hex and decoded; quoted ones are taken as they
+//! are. Everything borrows the event's records; a long argument streams
+//! through [`LossyStream`], so its size needs no buffer.
+
+use core::fmt;
+
+use serde::{Serialize, Serializer};
+
+use super::stream::LossyStream;
+use super::value::Hex;
+use crate::assemble::{Event, Records};
+use crate::encode::common::Text;
+use crate::encode::text::Lossy;
+use crate::record::{looks_hex, ExecveArg, Field, Fields, Value};
+use crate::wire::MessageType;
+
+/// The fields of all EXECVE records of an event, in order.
+#[derive(Clone)]
+pub struct ExecveFields<'a> {
+    records: Records<'a>,
+    fields: Fields<'a>,
+}
+
+impl<'a> ExecveFields<'a> {
+    pub fn of(event: &Event<'a>) -> ExecveFields<'a> {
+        ExecveFields {
+            records: event.records(),
+            fields: Fields::new(b""),
+        }
+    }
+}
+
+impl<'a> Iterator for ExecveFields<'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        loop {
+            if let Some(field) = self.fields.next() {
+                return Some(field);
+            }
+            let record = self.records.find(|r| r.msg_type == MessageType::EXECVE)?;
+            self.fields = Fields::new(record.body);
+        }
+    }
+}
+
+/// The fields of EXECVE records that are not arguments (`argc`).
+#[derive(Clone)]
+pub struct NonArgs<'a>(pub ExecveFields<'a>);
+
+impl<'a> Iterator for NonArgs<'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        self.0.find(|f| ExecveArg::parse(f.key).is_none())
+    }
+}
+
+/// The arguments in order: each is a run of argument fields with the same
+/// index (other fields between its pieces ignored).
+pub struct Args<'a> {
+    fields: ExecveFields<'a>,
+    current: Option<u32>,
+}
+
+impl<'a> Args<'a> {
+    pub fn of(event: &Event<'a>) -> Args<'a> {
+        Args {
+            fields: ExecveFields::of(event),
+            current: None,
+        }
+    }
+}
+
+impl<'a> Iterator for Args<'a> {
+    type Item = Arg<'a>;
+
+    fn next(&mut self) -> Option<Arg<'a>> {
+        loop {
+            let from = self.fields.clone();
+            let field = self.fields.next()?;
+            let Some(arg) = piece_of(field.key) else {
+                continue;
+            };
+            if self.current == Some(arg) {
+                continue;
+            }
+            self.current = Some(arg);
+            return Some(Arg { index: arg, from });
+        }
+    }
+}
+
+/// The argument index of a piece key (`aN`, `aN[i]`), not `aN_len`.
+fn piece_of(key: &[u8]) -> Option<u32> {
+    ExecveArg::parse(key).filter(|a| !a.is_len).map(|a| a.index)
+}
+
+/// One argument: where its first piece is.
+#[derive(Clone)]
+pub struct Arg<'a> {
+    index: u32,
+    from: ExecveFields<'a>,
+}
+
+impl<'a> Arg<'a> {
+    fn pieces(&self) -> impl Iterator<Item = Value<'a>> {
+        let index = self.index;
+        self.from
+            .clone()
+            .filter_map(|f| piece_of(f.key).map(|i| (i, f.value)))
+            .take_while(move |&(i, _)| i == index)
+            .map(|(_, value)| value)
+    }
+}
+
+/// An argument as a JSON string, cut to `budget` escaped bytes
+/// (`usize::MAX`: whole).
+pub struct ArgValue<'r, 'a> {
+    pub arg: &'r Arg<'a>,
+    pub budget: usize,
+}
+
+impl Serialize for ArgValue<'_, '_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.budget == usize::MAX {
+            let mut pieces = self.arg.pieces();
+            if let (Some(only), None) = (pieces.next(), pieces.next()) {
+                return match only {
+                    Value::Bare(hex) if looks_hex(hex) => Hex(hex).serialize(serializer),
+                    value => Text(Lossy::new(value.text())).serialize(serializer),
+                };
+            }
+        }
+        serializer.collect_str(self)
+    }
+}
+
+impl fmt::Display for ArgValue<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut stream = LossyStream::new(f, self.budget);
+        for piece in self.arg.pieces() {
+            match piece {
+                Value::Bare(hex) if looks_hex(hex) => stream.push_hex(hex)?,
+                value => stream.push(value.text())?,
+            }
+            if stream.spent() {
+                break;
+            }
+        }
+        stream.finish()
+    }
+}

@@ -1,0 +1,103 @@
+//! `interpreted`: names for the numbers of a record, from the static
+//! tables: `arch` (`c000003e` → `x86_64`), `syscall` for that arch (`59` →
+//! `execve`), and `exit` when negative (`-13` → `EACCES`). A number the
+//! tables do not know is left out, never an error.
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::Serialize;
+
+use super::value::Noted;
+use crate::tables::arch::Arch;
+use crate::tables::{errno, syscall};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Interpreted {
+    pub arch: Option<&'static str>,
+    pub syscall: Option<&'static str>,
+    pub exit: Option<&'static str>,
+}
+
+impl Interpreted {
+    pub fn of(noted: Noted<'_>) -> Interpreted {
+        let machine = noted
+            .arch
+            .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+            .and_then(|arch| Arch(arch).machine());
+        let syscall = match (machine, noted.syscall.and_then(number::<u32>)) {
+            (Some(machine), Some(n)) => syscall::name(machine, n),
+            _ => None,
+        };
+        let exit = noted
+            .exit
+            .and_then(number::<i64>)
+            .filter(|&n| n < 0)
+            .and_then(|n| u32::try_from(n.checked_neg()?).ok())
+            .and_then(errno::name);
+        Interpreted {
+            arch: machine.map(|m| m.name()),
+            syscall,
+            exit,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Interpreted::default()
+    }
+}
+
+fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
+    core::str::from_utf8(text).ok()?.parse().ok()
+}
+
+impl Serialize for Interpreted {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let members = [
+            ("arch", self.arch),
+            ("syscall", self.syscall),
+            ("exit", self.exit),
+        ];
+        for (key, value) in members {
+            if let Some(value) = value {
+                map.serialize_entry(key, value)?;
+            }
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(arch: &[u8], syscall: &[u8], exit: &[u8]) -> Interpreted {
+        Interpreted::of(Noted {
+            arch: Some(arch),
+            syscall: Some(syscall),
+            exit: Some(exit),
+        })
+    }
+
+    #[test]
+    fn names_what_the_tables_know() {
+        let i = of(b"c000003e", b"59", b"-13");
+        assert_eq!(
+            (i.arch, i.syscall, i.exit),
+            (Some("x86_64"), Some("execve"), Some("EACCES"))
+        );
+        let i = of(b"40000003", b"11", b"0");
+        assert_eq!(
+            (i.arch, i.syscall, i.exit),
+            (Some("i386"), Some("execve"), None)
+        );
+    }
+
+    #[test]
+    fn unknown_numbers_are_left_out() {
+        assert_eq!(of(b"c00000f3", b"59", b"3"), Interpreted::default());
+        assert!(of(b"zz", b"x", b"-99999").is_empty());
+        let i = of(b"c000003e", b"99999", b"-4096");
+        assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
+        assert!(Interpreted::of(Noted::default()).is_empty());
+    }
+}

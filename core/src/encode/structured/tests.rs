@@ -1,0 +1,398 @@
+//! Tests of the structured encoder: exact output, every value form, EXECVE
+//! joining, invalid UTF-8, truncation.
+
+extern crate std;
+use std::boxed::Box;
+use std::string::String;
+use std::vec;
+use std::vec::Vec;
+
+use serde_json::{json, Value as Json};
+
+use super::*;
+use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
+use crate::encode::MIN_BUFFER;
+use crate::record::{Record, Timestamp};
+use crate::time::Instant;
+
+struct Names;
+
+impl Enrich for Names {
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        match uid {
+            b"0" => Some("root"),
+            b"1000" => Some("alice"),
+            _ => None,
+        }
+    }
+    fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {
+        memchr::memmem::find(body, b"pid=4242").map(|_| "c0ffee")
+    }
+}
+
+type Boxed = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
+
+/// Assembles `records` (type, body) as one event with serial 42 and
+/// encodes it into a buffer of `size` bytes.
+fn encode(records: &[(u16, &[u8])], size: usize) -> (String, Encoded) {
+    let mut asm: Boxed = Assembler::new(
+        Settings {
+            type_min: 1000,
+            type_max: 2999,
+            ..Settings::default()
+        },
+        vec![EventSlot::default(); 2].into_boxed_slice(),
+        vec![RecordSlot::default(); 64].into_boxed_slice(),
+        vec![0u8; 1 << 18].into_boxed_slice(),
+    );
+    let mut out = vec![0u8; size];
+    let mut result = None;
+    let mut emit = |e: &Event<'_>| {
+        let encoded = structured(e, &mut Names, &mut out);
+        result = Some((
+            String::from_utf8(out[..encoded.len].to_vec()).unwrap(),
+            encoded,
+        ));
+    };
+    let ts = Timestamp {
+        seconds: 1_700_000_000,
+        millis: 7,
+    };
+    let record = |t: u16, body| Record {
+        msg_type: MessageType(t),
+        timestamp: ts,
+        serial: 42,
+        body,
+        node: None,
+        enriched: None,
+    };
+    for &(t, body) in records {
+        asm.push(&record(t, body), Instant(0), &mut emit);
+    }
+    asm.push(&record(1320, b""), Instant(0), &mut emit);
+    asm.flush(&mut emit);
+    result.unwrap()
+}
+
+fn json(records: &[(u16, &[u8])]) -> Json {
+    let (text, encoded) = encode(records, 1 << 16);
+    assert!(!encoded.truncated, "{text}");
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}"))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| std::format!("{b:02X}")).collect()
+}
+
+#[test]
+fn writes_the_structured_shape_exactly() {
+    let (text, encoded) = encode(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=59 success=yes exit=0 auid=1000 uid=0 tty=(none) comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)",
+            ),
+            (1309, b"argc=2 a0=\"ls\" a1=2D6C"),
+            (1327, b"proctitle=6C73002D6C"),
+        ],
+        4096,
+    );
+    assert!(!encoded.truncated);
+    assert_eq!(
+        text,
+        "{\"sequence\":42,\"timestamp\":\"1700000000.007\",\"records\":[\
+         {\"type\":\"SYSCALL\",\"fields\":{\"arch\":\"c000003e\",\"syscall\":\"59\",\
+         \"success\":\"yes\",\"exit\":\"0\",\"auid\":\"1000\",\"uid\":\"0\",\"tty\":null,\
+         \"comm\":\"ls\",\"exe\":\"/usr/bin/ls\",\"key\":null},\
+         \"interpreted\":{\"arch\":\"x86_64\",\"syscall\":\"execve\"}},\
+         {\"type\":\"EXECVE\",\"fields\":{\"argc\":\"2\"},\"argv\":[\"ls\",\"-l\"]},\
+         {\"type\":\"PROCTITLE\",\"fields\":{\"proctitle\":[\"ls\",\"-l\"]}}],\
+         \"uid_map\":{\"0\":\"root\",\"1000\":\"alice\"}}"
+    );
+}
+
+#[test]
+fn value_forms() {
+    let v = json(&[(
+        1302,
+        b"item=0 name=2F746D702F6120622E747874 cwd=\"/home\" ouid=0 nametype=NORMAL \
+          host=? tty=(none) key=(null) e= num=10 dev=fe:00",
+    )]);
+    assert_eq!(
+        v["records"][0]["fields"],
+        json!({"item":"0","name":"/tmp/a b.txt","cwd":"/home","ouid":"0",
+               "nametype":"NORMAL","host":null,"tty":null,"key":null,"e":"",
+               "num":"10","dev":"fe:00"})
+    );
+}
+
+#[test]
+fn hex_only_where_the_kernel_hex_encodes_and_never_quoted() {
+    let v = json(&[(
+        1300,
+        b"a0=41424344 comm=\"41424344\" exe=41424344 key=6B31016B32 name=abcd cwd=ABC",
+    )]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(f["a0"], "41424344", "SYSCALL arguments are numbers");
+    assert_eq!(f["comm"], "41424344", "quoted is never hex");
+    assert_eq!(f["exe"], "ABCD");
+    assert_eq!(f["key"], "k1\u{1}k2");
+    assert_eq!(f["name"], "abcd", "lower case is not the kernel's hex");
+    assert_eq!(f["cwd"], "ABC", "odd length is not hex");
+}
+
+#[test]
+fn user_space_msg_becomes_an_object() {
+    let v = json(&[(
+        1112,
+        b"pid=1 uid=0 auid=1000 ses=2 msg='op=login acct=\"root\" exe=2F62696E2F6C 6F67696E \
+          hostname=? addr=? terminal=pts/0 res=success'",
+    )]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(v["records"][0]["type"], "USER_LOGIN");
+    assert_eq!(f["pid"], "1");
+    assert_eq!(
+        f["msg"],
+        json!({"op":"login","acct":"root","exe":"/bin/l","hostname":null,"addr":null,
+               "terminal":"pts/0","res":"success","text":"6F67696E"})
+    );
+}
+
+#[test]
+fn words_without_equals_go_to_text() {
+    let v = json(&[(
+        1400,
+        b"avc:  denied  { read } for  pid=13010 comm=\"pickup\" permissive=0",
+    )]);
+    assert_eq!(
+        v["records"][0],
+        json!({"type":"AVC","fields":{"pid":"13010","comm":"pickup","permissive":"0",
+               "text":"avc: denied { read } for"}})
+    );
+    // auditctl -m: the message is text= followed by its other words.
+    let v = json(&[(
+        1005,
+        b"pid=1 uid=0 msg='text=capture test \"quotes\" exe=\"/usr/sbin/auditctl\" res=success'",
+    )]);
+    assert_eq!(
+        v["records"][0]["fields"]["msg"],
+        json!({"exe":"/usr/sbin/auditctl","res":"success","text":"capture test \"quotes\""})
+    );
+    assert!(v["records"][0].get("duplicates").is_none());
+    // A nested message with free words keeps them in its own "text".
+    let v = json(&[(
+        1107,
+        b"pid=1 msg='avc:  received setenforce notice (enforcing=1) exe=\"/x\"'",
+    )]);
+    assert_eq!(
+        v["records"][0]["fields"]["msg"],
+        json!({"(enforcing":"1)","exe":"/x","text":"avc: received setenforce notice"})
+    );
+}
+
+#[test]
+fn duplicate_keys_keep_the_first_and_are_counted() {
+    let (text, _) = encode(
+        &[(
+            1006,
+            b"pid=1 uid=0 old auid=4294967295 new auid=0 msg='a=1 a=2' text=t",
+        )],
+        4096,
+    );
+    assert!(!text.contains("\"a\":\"2\""), "{text}");
+    let v: Json = serde_json::from_str(&text).unwrap();
+    let r = &v["records"][0];
+    assert_eq!(r["fields"]["auid"], "4294967295");
+    assert_eq!(r["fields"]["msg"], json!({"a":"1"}));
+    assert_eq!(
+        r["fields"]["text"], "old new t",
+        "text= joins the free words"
+    );
+    assert_eq!(r["duplicates"], 2, "auid and a");
+}
+
+#[test]
+fn unknown_types_are_named_unknown_n() {
+    let v = json(&[(1399, b"x=1"), (1300, b"arch=ffff syscall=1 exit=-13")]);
+    assert_eq!(v["records"][0]["type"], "UNKNOWN[1399]");
+    // An unknown arch leaves arch and syscall out; the errno is still named.
+    assert_eq!(v["records"][1]["interpreted"], json!({"exit":"EACCES"}));
+}
+
+#[test]
+fn interpreted_names_arch_syscall_and_errno() {
+    let v = json(&[(1300, b"arch=40000003 syscall=5 success=no exit=-2 pid=4242")]);
+    let r = &v["records"][0];
+    assert_eq!(
+        r["interpreted"],
+        json!({"arch":"i386","syscall":"open","exit":"ENOENT"})
+    );
+    assert_eq!(r["containers"]["id"], "c0ffee");
+}
+
+#[test]
+fn execve_arguments_join_across_records() {
+    // "é" split between two pieces, the pieces spread over three records.
+    let long = "x\u{e9}y".repeat(3);
+    let h = hex(long.as_bytes());
+    let (p0, rest) = h.split_at(4); // "x" + first byte of "é"
+    let (p1, p2) = rest.split_at(10);
+    let r1 = std::format!(
+        "argc=4 a0=\"/bin/echo\" a1=\"two words\" a2_len={} a2[0]={p0}",
+        h.len()
+    );
+    let r2 = std::format!(" a2[1]={p1}");
+    let r3 = std::format!(" a2[2]={p2} a3={}", hex(b"tab\there"));
+    let v = json(&[
+        (1300, b"syscall=59"),
+        (1309, r1.as_bytes()),
+        (1309, r2.as_bytes()),
+        (1307, b"cwd=\"/\""),
+        (1309, r3.as_bytes()),
+    ]);
+    let records = v["records"].as_array().unwrap();
+    assert_eq!(records.len(), 3, "EXECVE records are one: {v}");
+    assert_eq!(
+        records[1],
+        json!({"type":"EXECVE","fields":{"argc":"4"},
+               "argv":["/bin/echo","two words",long,"tab\there"]})
+    );
+    assert_eq!(records[2]["type"], "CWD");
+}
+
+#[test]
+fn proctitle_forms() {
+    let p = |body: &[u8]| json(&[(1327, body)])["records"][0]["fields"]["proctitle"].clone();
+    assert_eq!(
+        p(b"proctitle=\"/usr/sbin/sshd\""),
+        json!(["/usr/sbin/sshd"])
+    );
+    assert_eq!(p(b"proctitle=6261736800"), json!(["bash"]));
+    assert_eq!(p(b"proctitle=61000062"), json!(["a", "", "b"]));
+    // "00" at an odd offset is not a NUL byte.
+    assert_eq!(p(b"proctitle=3130"), json!(["10"]));
+    assert_eq!(p(b"proctitle=(null)"), Json::Null);
+}
+
+#[test]
+fn invalid_utf8_and_control_bytes_stay_valid_json() {
+    let mut bytes = b"name=\"\x01\xff\ttab\" exe=".to_vec();
+    bytes.extend_from_slice(hex(b"caf\xc3\xa9-\xff\xfe\"\n").as_bytes());
+    let v = json(&[(1302, &bytes), (1309, b"a0=FFFE41 a1=\"\xc3\"")]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(f["name"], "\u{1}\u{fffd}\ttab");
+    assert_eq!(f["exe"], "caf\u{e9}-\u{fffd}\u{fffd}\"\n");
+    assert_eq!(
+        v["records"][1]["argv"],
+        json!(["\u{fffd}\u{fffd}A", "\u{fffd}"])
+    );
+}
+
+fn three_records(long: &[u8]) -> Vec<(u16, Vec<u8>)> {
+    vec![
+        (
+            1300,
+            b"arch=c000003e syscall=59 uid=0 exe=\"/bin/x\"".to_vec(),
+        ),
+        (1302, [&b"item=0 name=\""[..], long, b"\""].concat()),
+        (1327, b"proctitle=78".to_vec()),
+    ]
+}
+
+fn check_cuts(records: &[(u16, Vec<u8>)], sizes: &[usize]) -> Vec<Json> {
+    let records: Vec<(u16, &[u8])> = records.iter().map(|(t, b)| (*t, &b[..])).collect();
+    let (full, _) = encode(&records, 1 << 18);
+    let enough = full.len() + crate::encode::common::TRUNCATED.len();
+    let mut seen = Vec::new();
+    for &size in sizes.iter().chain(&[full.len(), enough, enough + 1]) {
+        let (text, encoded) = encode(&records, size);
+        assert!(text.len() <= size);
+        let v: Json =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("size {size}: {e}: {text}"));
+        assert_eq!(v["sequence"], 42);
+        assert_eq!(encoded.truncated, size < enough, "size {size}: {text}");
+        if encoded.truncated {
+            assert_eq!(v["truncated"], true, "size {size}");
+        } else {
+            assert_eq!(text, full);
+        }
+        seen.push(v);
+    }
+    seen
+}
+
+#[test]
+fn oversized_event_is_cut_at_a_record_and_marked() {
+    let records = three_records(&[b'x'; 600]);
+    let seen = check_cuts(&records, &[MIN_BUFFER, 150, 200, 300, 500, 700, 800]);
+    let kept: Vec<usize> = seen
+        .iter()
+        .map(|v| v["records"].as_array().unwrap().len())
+        .collect();
+    // Records are whole or absent: 0, 1, then all 3.
+    assert!(kept.windows(2).all(|w| w[0] <= w[1]), "{kept:?}");
+    assert_eq!(kept.first(), Some(&0));
+    assert!(kept.contains(&1));
+    assert_eq!(kept.last(), Some(&3));
+    for v in &seen {
+        for r in v["records"].as_array().unwrap() {
+            if r["type"] == "PATH" {
+                assert_eq!(r["fields"]["name"].as_str().unwrap().len(), 600);
+            }
+        }
+    }
+}
+
+#[test]
+fn long_argv_is_cut_inside_an_argument_and_marked() {
+    let long = vec![b'x'; 3000];
+    let a2 = hex(&long);
+    let (p0, p1) = a2.split_at(2000);
+    let r1 = std::format!("argc=3 a0=\"/bin/echo\" a1=\"\u{e9}\u{e9}\" a2_len=6000 a2[0]={p0}");
+    let r2 = std::format!(" a2[1]={p1}");
+    let records = vec![
+        (1300, b"syscall=59 uid=0".to_vec()),
+        (1309, r1.into_bytes()),
+        (1309, r2.into_bytes()),
+        (1327, b"proctitle=78".to_vec()),
+    ];
+    let sizes: Vec<usize> = (MIN_BUFFER..3400).step_by(37).collect();
+    let seen = check_cuts(&records, &sizes);
+    let mut cut_inside = 0;
+    for v in &seen {
+        let Some(execve) = v["records"].as_array().unwrap().get(1) else {
+            continue;
+        };
+        let argv = execve["argv"].as_array().unwrap();
+        if execve.get("truncated").is_some() {
+            assert_eq!(v["records"].as_array().unwrap().len(), 2);
+            if let Some(last) = argv.get(2) {
+                let last = last.as_str().unwrap();
+                assert!(last.len() < 3000 && last.bytes().all(|b| b == b'x'));
+                cut_inside += 1;
+            }
+        } else {
+            assert_eq!(argv[2].as_str().unwrap().len(), 3000);
+        }
+        assert!(argv
+            .iter()
+            .take(2)
+            .all(|a| a == "/bin/echo" || a == "\u{e9}\u{e9}"));
+    }
+    assert!(cut_inside > 10, "{cut_inside}");
+}
+
+#[test]
+fn buffer_below_minimum_writes_nothing_and_says_so() {
+    let (text, encoded) = encode(&[(1300, b"x=1")], MIN_BUFFER - 1);
+    assert_eq!(
+        (text.as_str(), encoded),
+        (
+            "",
+            Encoded {
+                len: 0,
+                truncated: true
+            }
+        )
+    );
+}

@@ -1,0 +1,270 @@
+//! A record's fields as a JSON object: `{"key":"value",…}` in body order.
+//!
+//! - Quoted values lose their quotes; `(null)`, `?` and `(none)` are
+//!   `null`.
+//! - A bare, upper-case hex value of a field the kernel (or libaudit)
+//!   hex-encodes when the text has spaces, quotes or control bytes
+//!   ([`HEX_FIELDS`]) is decoded; quoted values are never hex. `proctitle`
+//!   is always an array: its NUL-separated arguments.
+//! - A single-quoted value (`msg='…'` of user-space records) is a nested
+//!   object by the same rules, one level deep.
+//! - Tokens without `=` (`avc: denied { read } for`) are joined by single
+//!   spaces into a `"text"` member, written last. A real `text=` field
+//!   joins them in body order rather than colliding: `auditctl -m` writes
+//!   `msg='text=hello big world exe=…'`, which gives
+//!   `"text":"hello big world"`.
+//! - A key seen before in the same object is left out and counted
+//!   ([`FieldsObject::duplicates`]): the first value wins, the JSON has no
+//!   duplicate keys. (Rare: one in the shared corpus' 2,400 live records,
+//!   none but the old `LOGIN` form `old auid=… new auid=…` elsewhere.)
+//!
+//! Values go through [`Text`] (lossy UTF-8, serde-json-core escaping).
+
+use core::cell::Cell;
+use core::fmt;
+
+use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::Serialize;
+
+use super::stream::HexStream;
+use crate::encode::common::Text;
+use crate::encode::text::Lossy;
+use crate::record::{decode_hex, looks_hex, Field, Value};
+
+/// Fields whose bare values are hex: the kernel's untrusted strings
+/// (`audit_log_untrustedstring`: paths, names, keys, commands), TTY data,
+/// the process title, and user space's `audit_encode_nv_string` fields.
+/// Sorted.
+pub const HEX_FIELDS: &[&[u8]] = &[
+    b"acct",
+    b"cmd",
+    b"comm",
+    b"cwd",
+    b"data",
+    b"dir",
+    b"exe",
+    b"file",
+    b"grp",
+    b"key",
+    b"name",
+    b"ocomm",
+    b"path",
+    b"proctitle",
+    b"root_dir",
+    b"watch",
+];
+
+/// Decoded values up to this size are escaped on the stack in one go;
+/// larger ones stream through `collect_str`.
+const SMALL_DECODED: usize = 512;
+/// Keys remembered for the duplicate check; objects with more keys are
+/// checked by scanning the fields again.
+const SEEN_KEYS: usize = 64;
+/// Name of the member holding the tokens without `=`.
+const TEXT: &[u8] = b"text";
+
+/// Values of one record that `interpreted` is computed from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Noted<'a> {
+    pub arch: Option<&'a [u8]>,
+    pub syscall: Option<&'a [u8]>,
+    pub exit: Option<&'a [u8]>,
+}
+
+/// The fields of `fields` (any iterator over one body's fields, or the
+/// non-argument fields of EXECVE records) as a JSON object.
+pub struct FieldsObject<'a, I> {
+    pub fields: I,
+    /// Nested objects (single-quoted values) are made at depth 0 only.
+    pub depth: u8,
+    /// Keys left out because they were seen before (this object and nested
+    /// ones).
+    pub duplicates: &'a Cell<u32>,
+    /// Where to note `arch`, `syscall` and `exit` (top level only).
+    pub noted: Option<&'a Cell<Noted<'a>>>,
+}
+
+impl<'a, I> Serialize for FieldsObject<'a, I>
+where
+    I: Iterator<Item = Field<'a>> + Clone,
+{
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let mut seen = Seen::default();
+        let mut free_tokens = false;
+        for (at, field) in self.fields.clone().enumerate() {
+            if field.value == Value::Absent || field.key == TEXT {
+                free_tokens = true;
+                continue;
+            }
+            if seen.check(field.key, || {
+                self.fields
+                    .clone()
+                    .take(at)
+                    .any(|f| f.value != Value::Absent && f.key == field.key)
+            }) {
+                self.duplicates.set(self.duplicates.get().saturating_add(1));
+                continue;
+            }
+            if let Some(noted) = self.noted {
+                note(noted, field);
+            }
+            map.serialize_key(&Text(Lossy::new(field.key)))?;
+            map.serialize_value(&FieldValue {
+                field,
+                depth: self.depth,
+                duplicates: self.duplicates,
+            })?;
+        }
+        if free_tokens {
+            map.serialize_entry("text", &FreeText(self.fields.clone()))?;
+        }
+        map.end()
+    }
+}
+
+fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
+    let mut n = noted.get();
+    let Value::Bare(text) = field.value else {
+        return;
+    };
+    match field.key {
+        b"arch" => n.arch = Some(text),
+        b"syscall" => n.syscall = Some(text),
+        b"exit" => n.exit = Some(text),
+        _ => return,
+    }
+    noted.set(n);
+}
+
+/// Keys already written to one object: a small list plus a 64-bit filter
+/// that skips the list for most keys.
+#[derive(Default)]
+struct Seen<'a> {
+    keys: heapless::Vec<&'a [u8], SEEN_KEYS>,
+    filter: u64,
+    overflowed: bool,
+}
+
+impl<'a> Seen<'a> {
+    /// True when `key` was seen (`rescan` answers once the list is full);
+    /// otherwise remembers it.
+    fn check(&mut self, key: &'a [u8], rescan: impl FnOnce() -> bool) -> bool {
+        let first = key.first().copied().unwrap_or(0);
+        let last = key.last().copied().unwrap_or(0);
+        let bit = 1u64 << ((usize::from(first) ^ (usize::from(last) << 2) ^ key.len()) & 63);
+        let maybe = self.filter & bit != 0;
+        self.filter |= bit;
+        if self.overflowed {
+            return maybe && rescan();
+        }
+        if maybe && self.keys.contains(&key) {
+            return true;
+        }
+        if self.keys.push(key).is_err() {
+            self.overflowed = true;
+            return maybe && rescan();
+        }
+        false
+    }
+}
+
+struct FieldValue<'a> {
+    field: Field<'a>,
+    depth: u8,
+    duplicates: &'a Cell<u32>,
+}
+
+impl Serialize for FieldValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let key = self.field.key;
+        match self.field.value {
+            Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => {
+                serializer.serialize_none()
+            }
+            Value::SingleQuoted(inner) if self.depth == 0 => FieldsObject {
+                fields: crate::record::Fields::new(inner),
+                depth: self.depth + 1,
+                duplicates: self.duplicates,
+                noted: None,
+            }
+            .serialize(serializer),
+            Value::Bare(text) if key == b"proctitle" && looks_hex(text) => {
+                Proctitle(Some(text), None).serialize(serializer)
+            }
+            Value::Bare(text) | Value::DoubleQuoted(text) if key == b"proctitle" => {
+                Proctitle(None, Some(text)).serialize(serializer)
+            }
+            Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&key).is_ok() => {
+                Hex(text).serialize(serializer)
+            }
+            Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => {
+                Text(Lossy::new(text)).serialize(serializer)
+            }
+        }
+    }
+}
+
+/// A hex string as the JSON string of what it encodes, lossily.
+pub struct Hex<'a>(pub &'a [u8]);
+
+impl Serialize for Hex<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut buf = [0u8; SMALL_DECODED];
+        match decode_hex(self.0, &mut buf) {
+            Ok(n) => Text(Lossy::new(buf.get(..n).unwrap_or_default())).serialize(serializer),
+            Err(_) => serializer.collect_str(&HexStream(self.0)),
+        }
+    }
+}
+
+/// `proctitle` as an array: hex split at its NUL bytes (a `00` at an even
+/// offset), or a quoted title as its only element. A NUL at the very end
+/// makes no empty last element.
+struct Proctitle<'a>(Option<&'a [u8]>, Option<&'a [u8]>);
+
+impl Serialize for Proctitle<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(None)?;
+        if let Some(text) = self.1 {
+            seq.serialize_element(&Text(Lossy::new(text)))?;
+        }
+        let mut rest = self.0.unwrap_or_default();
+        while !rest.is_empty() {
+            let nul = rest
+                .chunks_exact(2)
+                .position(|pair| pair == b"00")
+                .map_or(rest.len(), |i| i * 2);
+            seq.serialize_element(&Hex(rest.get(..nul).unwrap_or_default()))?;
+            rest = rest.get(nul + 2..).unwrap_or_default();
+        }
+        seq.end()
+    }
+}
+
+/// The tokens without `=` and the values of `text=` fields, in body
+/// order, joined by single spaces.
+struct FreeText<I>(I);
+
+impl<'a, I: Iterator<Item = Field<'a>> + Clone> Serialize for FreeText<I> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'a, I: Iterator<Item = Field<'a>> + Clone> fmt::Display for FreeText<I> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let words = self.0.clone().filter_map(|field| match field.value {
+            Value::Absent => Some(field.key),
+            value if field.key == TEXT => Some(value.text()),
+            _ => None,
+        });
+        for (i, word) in words.enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            fmt::Display::fmt(&Lossy::new(word), f)?;
+        }
+        Ok(())
+    }
+}
