@@ -20,7 +20,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::netlink::{Control, ControlError};
-use crate::output::{self, FileOutput, Sink, StdoutOutput, WriterSettings};
+use crate::output::{self, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings};
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::Queue;
 use crate::rules;
@@ -145,6 +145,14 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
                 let output = FileOutput::open(spec.clone(), output::batch::DEFAULT_BATCH)
                     .map_err(|e| fail("opening the output file", e))?;
                 Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
+            }
+            OutputPlan::Syslog(spec) => {
+                let output = Syslog::open(spec, plan.buffer_bytes);
+                Sink::new(Box::new(output), spec.attempts, plan.retry_pause, index)
+            }
+            OutputPlan::Gelf(spec) => {
+                let output = Gelf::open(spec, plan.buffer_bytes);
+                Sink::new(Box::new(output), spec.attempts, plan.retry_pause, index)
             }
         };
         sinks.push(sink);

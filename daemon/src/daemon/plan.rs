@@ -8,7 +8,7 @@ use std::time::Duration;
 use raudit_core::assemble;
 use raudit_core::time::Duration as CoreDuration;
 
-use crate::config::{Config, Mode, QueuePolicy};
+use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
 use crate::netlink::Control;
 use crate::output::FileSpec;
 use crate::pipeline;
@@ -29,8 +29,17 @@ pub enum Listen {
 /// One output to open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputPlan {
-    Stdout { attempts: u32 },
-    File { spec: FileSpec, attempts: u32 },
+    Stdout {
+        attempts: u32,
+    },
+    File {
+        spec: FileSpec,
+        attempts: u32,
+    },
+    /// `output.syslog` (its `attempts` inside).
+    Syslog(SyslogOutput),
+    /// `output.gelf` (its `attempts` inside).
+    Gelf(GelfOutput),
 }
 
 impl OutputPlan {
@@ -38,6 +47,8 @@ impl OutputPlan {
         match self {
             OutputPlan::Stdout { .. } => "stdout",
             OutputPlan::File { .. } => "file",
+            OutputPlan::Syslog(_) => "syslog",
+            OutputPlan::Gelf(_) => "gelf",
         }
     }
 }
@@ -112,16 +123,14 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             attempts: stdout.attempts,
         });
     }
-    for (enabled, name) in [
-        (config.output.syslog.is_some(), "output.syslog"),
-        (config.output.gelf.is_some(), "output.gelf"),
-    ] {
-        if enabled {
-            eprintln!("raudit: {name} is not available in this build yet; ignored");
-        }
+    if let Some(syslog) = &config.output.syslog {
+        outputs.push(OutputPlan::Syslog(syslog.clone()));
+    }
+    if let Some(gelf) = &config.output.gelf {
+        outputs.push(OutputPlan::Gelf(gelf.clone()));
     }
     if outputs.is_empty() {
-        return Err("no usable output is enabled (output.stdout or output.file)".into());
+        return Err("no output is enabled".into());
     }
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);

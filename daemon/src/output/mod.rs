@@ -1,5 +1,5 @@
 //! Outputs: where encoded event lines go. An [`Output`] is one destination
-//! (file, stdout; syslog and GELF plug in the same way); a [`Sink`] wraps it
+//! (file, stdout, [`syslog`], [`gelf`]); a [`Sink`] wraps it
 //! with go-audit's `attempts` retry policy and its counters; [`run_writer`]
 //! is the output thread, which takes filled buffers off the queue, writes
 //! each to every sink (fan-out), recycles them, reopens files on
@@ -11,7 +11,10 @@
 
 pub mod batch;
 pub mod file;
+pub mod gelf;
+pub mod net;
 pub mod stdout;
+pub mod syslog;
 
 use std::io::{self, Write as _};
 use std::sync::Arc;
@@ -21,7 +24,9 @@ use crate::queue::Queue;
 use crate::stats::{OutputCounters, Stats};
 
 pub use file::{FileOutput, FileSpec};
+pub use gelf::Gelf;
 pub use stdout::StdoutOutput;
+pub use syslog::Syslog;
 
 /// One destination for event lines (each line is JSON and `\n`).
 pub trait Output: Send {
@@ -87,6 +92,9 @@ impl Sink {
                     }
                     return;
                 }
+                // Too large for the transport (EMSGSIZE): no attempt can
+                // succeed; the output has told why, once per interval.
+                Err(e) if net::is_too_large(&e) => break,
                 Err(e) => self.failed(attempt, "write", &e, stats),
             }
         }

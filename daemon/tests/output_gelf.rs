@@ -1,0 +1,285 @@
+//! The GELF output against loopback listeners: a UDP listener reassembles
+//! chunks, decompresses (gzip, zlib, none) and checks the GELF JSON; more
+//! than 128 chunks is refused and counted; TCP frames end with NUL; no
+//! allocation per event. 127.0.0.1 only.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Read};
+use std::net::{TcpListener, UdpSocket};
+use std::time::Duration;
+
+use raudit::config::{GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput};
+use raudit::output::gelf::{CHUNK_DATA, CHUNK_MAGIC, CHUNK_SIZE, MAX_CHUNKS};
+use raudit::output::{Gelf, Output};
+use serde_json::Value;
+
+const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""},{"type":1327,"data":"proctitle=6C73"}],"uid_map":{"0":"root"}}
+"#;
+
+fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfOutput {
+    GelfOutput {
+        attempts: 3,
+        network,
+        address,
+        compression: GelfCompression { level: 1, kind },
+    }
+}
+
+fn udp_server() -> (UdpSocket, String) {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    server
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let address = server.local_addr().unwrap().to_string();
+    (server, address)
+}
+
+/// Receives one GELF message: a plain datagram or all chunks of one id.
+fn receive(server: &UdpSocket) -> (Vec<u8>, usize) {
+    let mut buf = vec![0u8; 65536];
+    let mut chunks: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+    let mut id = None;
+    loop {
+        let n = server.recv(&mut buf).unwrap();
+        assert!(n <= CHUNK_SIZE, "datagram of {n} bytes");
+        let d = &buf[..n];
+        if d[..2] != CHUNK_MAGIC {
+            assert!(chunks.is_empty());
+            return (d.to_vec(), 1);
+        }
+        let this_id = d[2..10].to_vec();
+        assert_eq!(id.get_or_insert(this_id.clone()), &this_id);
+        let (seq, n_chunks) = (d[10], d[11] as usize);
+        assert!(n_chunks <= MAX_CHUNKS && (seq as usize) < n_chunks);
+        assert!(chunks.insert(seq, d[12..].to_vec()).is_none());
+        if chunks.len() == n_chunks {
+            let whole: Vec<u8> = chunks.into_values().flatten().collect();
+            return (whole, n_chunks);
+        }
+    }
+}
+
+fn inflate(kind: GelfCompressionType, payload: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    match kind {
+        GelfCompressionType::Gzip => {
+            assert_eq!(&payload[..2], &[0x1f, 0x8b]);
+            flate2::read::GzDecoder::new(payload)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        GelfCompressionType::Zlib => {
+            assert_eq!(payload[0], 0x78);
+            flate2::read::ZlibDecoder::new(payload)
+                .read_to_end(&mut out)
+                .unwrap();
+        }
+        GelfCompressionType::None => out = payload.to_vec(),
+    }
+    out
+}
+
+const KINDS: [GelfCompressionType; 3] = [
+    GelfCompressionType::Gzip,
+    GelfCompressionType::Zlib,
+    GelfCompressionType::None,
+];
+
+fn check_fields(v: &Value, line: &[u8]) {
+    assert_eq!(v["version"], "1.1");
+    assert_eq!(v["host"], "test-host");
+    assert_eq!(
+        v["short_message"].as_str().unwrap().as_bytes(),
+        line.strip_suffix(b"\n").unwrap_or(line)
+    );
+    assert_eq!(v["level"], 6);
+}
+
+#[test]
+fn udp_small_event_in_one_datagram_every_compression() {
+    for kind in KINDS {
+        let (server, address) = udp_server();
+        let mut out =
+            Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
+        out.write_line(LINE).unwrap();
+        let (payload, chunks) = receive(&server);
+        assert_eq!(chunks, 1);
+        let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
+        check_fields(&v, LINE);
+        assert_eq!(v["timestamp"].as_f64().unwrap(), 1_700_000_000.123);
+        assert_eq!(v["_sequence"], 1234);
+        assert_eq!(v["_syscall"], 59);
+        assert_eq!(v["_key"], "exec");
+        assert_eq!(v["_auid"], 1000);
+        assert_eq!(v["_uid"], 0);
+        assert_eq!(v["_pid"], 4321);
+        assert_eq!(v["_exe"], "/usr/bin/ls");
+        assert_eq!(v["_comm"], "ls");
+        assert_eq!(v["_success"], "yes");
+    }
+}
+
+/// An event line of about `len` bytes that compresses poorly.
+fn big_line(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut hex = String::new();
+    while hex.len() < len {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        hex.push_str(&format!("{x:016X}"));
+    }
+    format!(
+        "{{\"sequence\":99,\"timestamp\":\"1700000001.500\",\"messages\":[{{\"type\":1309,\"data\":\"argc=1 a0={hex}\"}}],\"uid_map\":{{}}}}\n"
+    )
+    .into_bytes()
+}
+
+#[test]
+fn udp_large_event_is_chunked_and_reassembles_every_compression() {
+    let line = big_line(40_000);
+    for kind in KINDS {
+        let (server, address) = udp_server();
+        let mut out =
+            Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
+        out.write_line(&line).unwrap();
+        let (payload, chunks) = receive(&server);
+        assert!(chunks > 1, "{kind:?}: {chunks} chunks");
+        assert_eq!(chunks, payload.len().div_ceil(CHUNK_DATA));
+        let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
+        check_fields(&v, &line);
+        assert_eq!(v["_sequence"], 99);
+        assert!(v.get("_syscall").is_none());
+        // The next message gets a fresh id and arrives whole too.
+        out.write_line(&line).unwrap();
+        let (again, _) = receive(&server);
+        assert_eq!(inflate(kind, &again), inflate(kind, &payload));
+    }
+}
+
+#[test]
+fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
+    let (server, address) = udp_server();
+    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
+    for _ in 0..2 {
+        let err = out.write_line(&line).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::EMSGSIZE));
+    }
+    assert_eq!(out.too_large(), 2);
+    // Nothing of it was sent; the next event goes through.
+    out.write_line(LINE).unwrap();
+    let (payload, chunks) = receive(&server);
+    assert_eq!(chunks, 1);
+    let v: Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(v["_sequence"], 1234);
+}
+
+#[test]
+fn tcp_frames_end_with_nul_uncompressed() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    // Compression is ignored on TCP, as GELF requires.
+    let s = spec(GelfNetwork::Tcp, address, GelfCompressionType::Gzip);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (conn, _) = listener.accept().unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let line = big_line(20_000);
+    out.write_line(LINE).unwrap();
+    out.write_line(&line).unwrap();
+    let mut reader = BufReader::new(conn);
+    for expected in [LINE, &line[..]] {
+        let mut frame = Vec::new();
+        reader.read_until(0, &mut frame).unwrap();
+        assert_eq!(frame.pop(), Some(0));
+        let v: Value = serde_json::from_slice(&frame).unwrap();
+        check_fields(&v, expected);
+    }
+}
+
+#[test]
+fn no_listener_is_counted_by_the_sink_not_fatal() {
+    // A TCP port nobody listens on (bound, then closed).
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = spec(
+        GelfNetwork::Tcp,
+        format!("127.0.0.1:{port}"),
+        GelfCompressionType::None,
+    );
+    let mut out = Gelf::with_hostname(&s, 1024, "test-host");
+    assert!(out.write_line(LINE).is_err());
+    assert!(out.write_line(b"not json at all\n").is_err());
+}
+
+// ---- no allocation per event ------------------------------------------
+
+struct Counting;
+
+thread_local! {
+    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+fn note_allocation() {
+    let _ = COUNT_HERE.try_with(|on| {
+        if on.get() {
+            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
+        }
+    });
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only
+// counts, in thread-local cells with const initialisers (no allocation).
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        note_allocation();
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn writing_events_allocates_nothing() {
+    let line = big_line(20_000);
+    for kind in KINDS {
+        let (server, address) = udp_server();
+        let mut out = Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "h");
+        let mut buf = vec![0u8; 65536];
+        let mut drain = |server: &UdpSocket| {
+            server.set_nonblocking(true).unwrap();
+            while server.recv(&mut buf).is_ok() {}
+        };
+        out.write_line(&line).unwrap();
+        out.write_line(LINE).unwrap();
+        drain(&server);
+        COUNT_HERE.with(|on| on.set(true));
+        for _ in 0..50 {
+            out.write_line(&line).unwrap();
+            out.write_line(LINE).unwrap();
+        }
+        COUNT_HERE.with(|on| on.set(false));
+        drain(&server);
+        assert_eq!(ALLOCATIONS.with(Cell::get), 0, "{kind:?}");
+    }
+}
