@@ -71,45 +71,100 @@ impl fmt::Display for Lossy<'_> {
 /// Escapes `bytes` as JSON string content (no quotes) into `out`, lossily
 /// as [`Lossy`] and with serde-json-core's escapes. `None` when `out` is
 /// too small.
+///
+/// Plain ASCII (the bulk of audit records) is skipped eight bytes at a time
+/// and copied in runs; only quotes, backslashes, control bytes and
+/// non-ASCII bytes are looked at one by one.
 pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
-    let mut len: usize = 0;
-    let mut put = |piece: &[u8]| -> Option<()> {
-        let end = len.checked_add(piece.len())?;
-        out.get_mut(len..end)?.copy_from_slice(piece);
-        len = end;
-        Some(())
-    };
-    for chunk in bytes.utf8_chunks() {
-        let text = chunk.valid().as_bytes();
-        let mut run = 0;
-        for (at, &b) in text.iter().enumerate() {
-            if b >= 0x20 && b != b'"' && b != b'\\' {
+    let mut w = Out { buf: out, len: 0 };
+    let mut run = 0; // start of the plain bytes not yet copied
+    let mut at = 0;
+    loop {
+        while let Some(word) = bytes.get(at..at + 8) {
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(word);
+            if needs_look(u64::from_le_bytes(eight)) {
+                break;
+            }
+            at += 8;
+        }
+        let Some(&b) = bytes.get(at) else { break };
+        if (0x20..0x80).contains(&b) && b != b'"' && b != b'\\' {
+            at += 1;
+            continue;
+        }
+        if b >= 0x80 {
+            let width = utf8_width(b);
+            let valid = bytes
+                .get(at..at + width)
+                .is_some_and(|seq| width > 1 && core::str::from_utf8(seq).is_ok());
+            if valid {
+                at += width; // a whole character: part of the plain run
                 continue;
             }
-            put(text.get(run..at)?)?;
-            run = at + 1;
-            match b {
-                b'"' => put(b"\\\"")?,
-                b'\\' => put(b"\\\\")?,
-                0x08 => put(b"\\b")?,
-                0x09 => put(b"\\t")?,
-                0x0a => put(b"\\n")?,
-                0x0c => put(b"\\f")?,
-                0x0d => put(b"\\r")?,
-                _ => {
-                    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                    let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-                    let lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
-                    put(&[b'\\', b'u', b'0', b'0', hi, lo])?;
-                }
+        }
+        w.put(bytes.get(run..at)?)?;
+        match b {
+            b'"' => w.put(b"\\\"")?,
+            b'\\' => w.put(b"\\\\")?,
+            0x08 => w.put(b"\\b")?,
+            0x09 => w.put(b"\\t")?,
+            0x0a => w.put(b"\\n")?,
+            0x0c => w.put(b"\\f")?,
+            0x0d => w.put(b"\\r")?,
+            0x00..=0x1f => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+                let lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+                w.put(&[b'\\', b'u', b'0', b'0', hi, lo])?;
             }
+            // A byte that does not start a valid character.
+            _ => w.put("\u{fffd}".as_bytes())?,
         }
-        put(text.get(run..)?)?;
-        for _ in chunk.invalid() {
-            put("\u{fffd}".as_bytes())?;
-        }
+        at += 1;
+        run = at;
     }
-    Some(len)
+    w.put(bytes.get(run..)?)?;
+    Some(w.len)
+}
+
+/// Whether any of eight bytes is a quote, a backslash, a control byte or
+/// not ASCII (SWAR: the usual "has a zero byte" tests).
+fn needs_look(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
+    (below_space
+        | has_zero(x ^ (ONES * u64::from(b'"')))
+        | has_zero(x ^ (ONES * u64::from(b'\\')))
+        | (x & HIGH))
+        != 0
+}
+
+/// Length of the UTF-8 sequence a leading byte announces (1 when it cannot
+/// lead one).
+fn utf8_width(b: u8) -> usize {
+    match b {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => 1,
+    }
+}
+
+struct Out<'a> {
+    buf: &'a mut [u8],
+    len: usize,
+}
+
+impl Out<'_> {
+    fn put(&mut self, piece: &[u8]) -> Option<()> {
+        let end = self.len.checked_add(piece.len())?;
+        self.buf.get_mut(self.len..end)?.copy_from_slice(piece);
+        self.len = end;
+        Some(())
+    }
 }
 
 #[cfg(test)]
@@ -142,13 +197,16 @@ mod tests {
 
     #[test]
     fn fast_escape_matches_serde_json_core_byte_for_byte() {
-        let cases: [&[u8]; 6] = [
+        let cases: [&[u8]; 9] = [
             b"plain ascii",
             b"quote\" back\\slash \x00\x01\x08\x09\x0a\x0c\x0d\x1f\x7f",
             "caf\u{e9} \u{2028} \u{1f600}".as_bytes(),
             b"bad \xff\xfe utf8 \xe2\x82 end",
             b"",
             b"\"",
+            b"exactly8 and then some more plain text, long enough for words",
+            b"\xe0\x80\x80 overlong \xf0\x9f\x98 cut \xf0\x9f\x98\x80 ok \xed\xa0\x80 surrogate \xf4\x90\x80\x80 big",
+            b"12345678\"2345678\\234567\x7f12345678\xc3\xa912345678\x01",
         ];
         for case in cases {
             let mut out = [0u8; 512];
@@ -156,6 +214,32 @@ mod tests {
             assert_eq!(
                 std::str::from_utf8(&out[..len]).unwrap(),
                 slow(case),
+                "{case:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn fast_escape_matches_serde_json_core_on_random_bytes() {
+        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..3000 {
+            let len = (next() % 40) as usize;
+            // Mostly plain ASCII, with quotes, controls and UTF-8 pieces.
+            let alphabet: &[u8] = b"ab \"\\\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff";
+            let case: std::vec::Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let mut out = [0u8; 512];
+            let n = escape_into(&case, &mut out).unwrap();
+            assert_eq!(
+                std::str::from_utf8(&out[..n]).unwrap(),
+                slow(&case),
                 "{case:?}"
             );
         }

@@ -7,7 +7,7 @@ use std::fs::File;
 use std::io::{self, Write};
 
 /// Default batch size: many events per `write`, little memory.
-pub const DEFAULT_BATCH: usize = 256 * 1024;
+pub const DEFAULT_BATCH: usize = 64 * 1024;
 
 /// Lines waiting to be written, and how far a previous write got.
 #[derive(Debug)]

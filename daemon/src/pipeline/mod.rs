@@ -59,7 +59,7 @@ impl Default for Settings {
             arena_bytes: 8 << 20,
             batch: 64,
             max_wait: Duration::from_millis(200),
-            uid_cache: 4096,
+            uid_cache: 256,
             containers: false,
             filters: Vec::new(),
         }
