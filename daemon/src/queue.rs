@@ -1,6 +1,9 @@
 //! The hand-off between the receive thread and the output thread: a pool of
-//! event buffers allocated once at start, and two `crossbeam-queue`
-//! `ArrayQueue`s of the same capacity (free buffers, filled buffers).
+//! event buffers reserved once at start, the free ones in a lock-free set
+//! that always hands out the lowest free index (so the same few buffers are
+//! reused and the others are never touched: their pages stay out of the
+//! resident set until a burst needs them), and the filled ones in a
+//! `crossbeam-queue` `ArrayQueue` (FIFO, so lines keep their order).
 //!
 //! The receive thread takes a free buffer, encodes events into it one
 //! line after another (JSON and `\n` each) and submits it when it is full
@@ -9,15 +12,16 @@
 //! events per buffer keeps the hand-off (and its wake-ups) per batch rather
 //! than per event, and the pool's memory holds many events each. Because every
 //! buffer is in exactly one place (free queue, a thread's hands, filled
-//! queue) and both queues hold all of them, a push never finds its queue
-//! full. No call here allocates after [`Queue::new`].
+//! queue) and both hold all of them, a push never finds its queue full. No
+//! call here allocates after [`Queue::new`]; a buffer's memory is zeroed
+//! (touched) the first time it is used, within its reserved capacity.
 //!
 //! When the pool is empty the [`Policy::Drop`] default hands back `None`
 //! and counts the drop; [`Policy::Block`] waits for the output thread
 //! (until shutdown, when it falls back to dropping).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::Thread;
 use std::time::Duration;
 
@@ -36,13 +40,21 @@ pub enum Policy {
 /// One pooled buffer: encoded event lines (JSON and `\n` each).
 #[derive(Debug)]
 pub struct EventBuffer {
-    bytes: Box<[u8]>,
+    /// Reserved at start; initialised (zeroed) to its capacity on first use.
+    bytes: Vec<u8>,
     len: usize,
+    /// Its place in the pool.
+    index: usize,
 }
 
 impl EventBuffer {
     /// The unfilled rest of the buffer, to encode the next line into.
     pub fn space(&mut self) -> &mut [u8] {
+        let capacity = self.bytes.capacity();
+        if self.bytes.len() < capacity {
+            // Within the reserved capacity: touches memory, never allocates.
+            self.bytes.resize(capacity, 0);
+        }
         let len = self.len;
         &mut self.bytes[len..]
     }
@@ -73,14 +85,70 @@ impl EventBuffer {
     }
 
     pub fn capacity(&self) -> usize {
-        self.bytes.len()
+        self.bytes.capacity()
+    }
+}
+
+/// The free buffers: a bit per slot says the slot holds a free buffer.
+/// Taking claims the lowest set bit with a compare-and-swap, so each slot
+/// has one owner at a time and its mutex is never contended.
+#[derive(Debug)]
+struct FreeSet {
+    slots: Box<[Mutex<Option<EventBuffer>>]>,
+    bits: Box<[AtomicU64]>,
+}
+
+impl FreeSet {
+    fn new(count: usize) -> FreeSet {
+        FreeSet {
+            slots: (0..count).map(|_| Mutex::new(None)).collect(),
+            bits: (0..count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+        }
+    }
+
+    fn take(&self) -> Option<EventBuffer> {
+        for (word_index, word) in self.bits.iter().enumerate() {
+            let mut current = word.load(Ordering::Acquire);
+            while current != 0 {
+                let bit = current.trailing_zeros();
+                let claimed = current & !(1u64 << bit);
+                match word.compare_exchange_weak(
+                    current,
+                    claimed,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        let slot = self.slots.get(word_index * 64 + bit as usize)?;
+                        // The bit was ours alone: nobody else holds this lock.
+                        return slot.try_lock().ok()?.take();
+                    }
+                    Err(now) => current = now,
+                }
+            }
+        }
+        None
+    }
+
+    /// Puts `buffer` back in its slot; false if it has none (a bug, counted).
+    fn put(&self, buffer: EventBuffer) -> bool {
+        let index = buffer.index;
+        let (Some(slot), Some(word)) = (self.slots.get(index), self.bits.get(index / 64)) else {
+            return false;
+        };
+        match slot.try_lock() {
+            Ok(mut held) => *held = Some(buffer),
+            Err(_) => return false,
+        }
+        word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
+        true
     }
 }
 
 /// Pool + hand-off queue, shared by the receive and output threads.
 #[derive(Debug)]
 pub struct Queue {
-    free: ArrayQueue<EventBuffer>,
+    free: FreeSet,
     filled: ArrayQueue<EventBuffer>,
     policy: Policy,
     closed: AtomicBool,
@@ -95,14 +163,15 @@ impl Queue {
     /// one of each).
     pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
         let buffers = buffers.max(1);
-        let free = ArrayQueue::new(buffers);
-        for _ in 0..buffers {
+        let free = FreeSet::new(buffers);
+        for index in 0..buffers {
             let buffer = EventBuffer {
-                bytes: vec![0; buffer_size.max(1)].into_boxed_slice(),
+                bytes: Vec::with_capacity(buffer_size.max(1)),
                 len: 0,
+                index,
             };
-            // Cannot fail: exactly `buffers` pushes into a queue of that size.
-            let _ = free.push(buffer);
+            // Cannot fail: each buffer goes to its own slot.
+            free.put(buffer);
         }
         Arc::new(Queue {
             free,
@@ -130,17 +199,17 @@ impl Queue {
     /// A free buffer, or `None` when the pool is empty and the event must be
     /// dropped (already counted). `give_up` is asked while blocking.
     pub fn take_free(&self, give_up: impl Fn() -> bool) -> Option<EventBuffer> {
-        if let Some(buffer) = self.free.pop() {
+        if let Some(buffer) = self.free.take() {
             return Some(buffer);
         }
         if self.policy == Policy::Block {
             while !give_up() {
-                if let Some(buffer) = self.free.pop() {
+                if let Some(buffer) = self.free.take() {
                     return Some(buffer);
                 }
                 std::thread::park_timeout(Duration::from_millis(10));
             }
-            if let Some(buffer) = self.free.pop() {
+            if let Some(buffer) = self.free.take() {
                 return Some(buffer);
             }
         }
@@ -166,7 +235,7 @@ impl Queue {
 
     /// Returns a buffer that was taken but not submitted.
     pub fn give_back(&self, buffer: EventBuffer) {
-        if self.free.push(buffer).is_err() {
+        if !self.free.put(buffer) {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
         }
     }
@@ -245,6 +314,25 @@ mod tests {
         queue.recycle(filled);
         assert!(queue.take_free(|| true).is_some());
         assert!(queue.take_free(|| true).is_some());
+    }
+
+    #[test]
+    fn the_lowest_free_buffer_is_reused_so_others_stay_untouched() {
+        let queue = Queue::new(70, 64, Policy::Drop);
+        for _ in 0..100 {
+            let mut buffer = queue.take_free(|| true).unwrap();
+            assert_eq!(buffer.index, 0);
+            buffer.space()[0] = b'\n';
+            buffer.advance(1);
+            queue.submit(buffer);
+            queue.recycle(queue.next_filled().unwrap());
+        }
+        // All 70 can still be taken, each once, lowest first.
+        let taken: Vec<usize> = (0..70)
+            .map(|_| queue.take_free(|| true).unwrap().index)
+            .collect();
+        assert_eq!(taken, (0..70).collect::<Vec<_>>());
+        assert!(queue.take_free(|| true).is_none());
     }
 
     #[test]

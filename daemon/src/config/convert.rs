@@ -46,6 +46,7 @@ const CONTAINERS_KEYS: &[&str] = &[
 const RAUDIT_KEYS: &[&str] = &[
     "mode",
     "takeover",
+    "priority_boost",
     "format",
     "queue",
     "assembler",
@@ -388,6 +389,9 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
             )
             .unwrap_or(d.mode),
         takeover: cx.bool(&f, "takeover").unwrap_or(d.takeover),
+        priority_boost: cx
+            .u32(&f, "priority_boost", 0, 20, "a nice decrement from 0 to 20")
+            .unwrap_or(d.priority_boost),
         format: cx
             .choice(
                 &f,

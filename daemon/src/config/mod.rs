@@ -284,6 +284,10 @@ pub struct Raudit {
     /// `takeover`, default false: claim the audit pid even when another live
     /// process holds it.
     pub takeover: bool,
+    /// `priority_boost`, default 4 (auditd's `priority_boost`): how much
+    /// to lower raudit's nice value at start, so that under a storm the
+    /// daemon is not starved by the processes it audits. 0 leaves it.
+    pub priority_boost: u32,
     /// `format`, default `go-audit`: the JSON shape of events.
     pub format: EventFormat,
     /// `queue`: buffers between the receive thread and the writers.
@@ -528,6 +532,7 @@ impl Default for Raudit {
         Raudit {
             mode: Mode::Daemon,
             takeover: false,
+            priority_boost: 4,
             format: EventFormat::GoAudit,
             queue: Queue::default(),
             assembler: Assembler::default(),

@@ -86,6 +86,16 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         eprintln!("raudit: read-only: listening on audit multicast group 1 beside the audit daemon (pid {})", initial.pid);
     }
 
+    // Before the threads start, so they inherit it (as auditd's
+    // priority_boost): audited processes must not starve their daemon.
+    if plan.priority_boost > 0 {
+        if let Err(e) = crate::sys::process::raise_priority(plan.priority_boost) {
+            eprintln!(
+                "raudit: could not raise the priority by {}: {e}",
+                plan.priority_boost
+            );
+        }
+    }
     let queue = Queue::new(plan.queue_buffers, plan.buffer_bytes, plan.policy);
     let writer = {
         let queue = Arc::clone(&queue);

@@ -59,6 +59,8 @@ pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<(), String> + Send>;
 /// The whole plan.
 pub struct RunPlan {
     pub listen: Listen,
+    /// Nice decrement at start (`raudit.priority_boost`).
+    pub priority_boost: u32,
     /// `socket_buffer.receive`, if set.
     pub receive_buffer: Option<u32>,
     pub pipeline: pipeline::Settings,
@@ -78,6 +80,7 @@ impl RunPlan {
     pub fn base(outputs: Vec<OutputPlan>) -> RunPlan {
         RunPlan {
             listen: Listen::Daemon { takeover: false },
+            priority_boost: 4,
             receive_buffer: None,
             pipeline: pipeline::Settings::default(),
             queue_buffers: 1024,
@@ -134,6 +137,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     }
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);
+    plan.priority_boost = r.priority_boost;
     plan.listen = match r.mode {
         Mode::Daemon => Listen::Daemon {
             takeover: r.takeover,

@@ -69,6 +69,13 @@ impl UidNames {
         let Some(uid) = parse_uid(uid_text) else {
             return;
         };
+        // (uid_t)-1, "unset" (auid of daemons and boot-time processes): no
+        // user has it, so no lookup. Asking would make glibc load every NSS
+        // module after `files` (on Debian, systemd's, with libcap and libm:
+        // ~0.5 MB resident) only to answer "unknown".
+        if uid == u32::MAX {
+            return;
+        }
         let home = self.home(uid);
         let mut free = None;
         for i in 0..PROBE {
@@ -164,7 +171,8 @@ mod tests {
             names.resolve(b"1000");
             names.resolve(b"4294967295");
         }
-        assert_eq!(names.lookups(), 3);
+        // 0 and 1000 once each; "unset" (4294967295) never.
+        assert_eq!(names.lookups(), 2);
         assert_eq!(names.name(b"0"), Some("root"));
         assert_eq!(names.name(b"1000"), Some("alice"));
         assert_eq!(names.name(b"4294967295"), None);

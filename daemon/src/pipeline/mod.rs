@@ -66,6 +66,11 @@ impl Default for Settings {
     }
 }
 
+/// The flat slot allocation as slots.
+fn slots_of(bytes: &mut [u8]) -> &mut [Slot] {
+    bytes.as_chunks_mut::<SLOT_BYTES>().0
+}
+
 /// Longest receive wait while encoded lines are held back.
 const HOLD_WAIT: Duration = Duration::from_millis(1);
 
@@ -75,7 +80,9 @@ type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
 pub struct Pipeline<S> {
     source: S,
     assembler: Storage,
-    slots: Box<[Slot]>,
+    /// The receive slots, one flat zeroed allocation (its pages are only
+    /// touched as datagrams land in them), seen as `[Slot]`.
+    slot_bytes: Box<[u8]>,
     received: Box<[Received]>,
     max_wait: Duration,
     clock: Clock,
@@ -116,7 +123,7 @@ impl<S: Source> Pipeline<S> {
                 vec![RecordSlot::default(); settings.records.max(1)].into_boxed_slice(),
                 vec![0u8; settings.arena_bytes.max(1)].into_boxed_slice(),
             ),
-            slots: vec![[0u8; SLOT_BYTES]; batch].into_boxed_slice(),
+            slot_bytes: vec![0u8; batch * SLOT_BYTES].into_boxed_slice(),
             received: vec![Received::default(); batch].into_boxed_slice(),
             max_wait: settings.max_wait.max(Duration::from_millis(1)),
             clock: Clock(std::time::Instant::now()),
@@ -179,27 +186,29 @@ impl<S: Source> Pipeline<S> {
             Some(deadline) => Duration::from_millis(deadline.since(now).0).min(hold_limit),
             None => hold_limit,
         });
-        let input = match self
-            .source
-            .receive(&mut self.slots, &mut self.received, timeout)
-        {
-            Ok(input) => input,
-            Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
-                self.sink.stats.enobufs.add(1);
-                return Ok(Input::Interrupted);
-            }
-            Err(e) => return Err(e),
-        };
+        let input =
+            match self
+                .source
+                .receive(slots_of(&mut self.slot_bytes), &mut self.received, timeout)
+            {
+                Ok(input) => input,
+                Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
+                    self.sink.stats.enobufs.add(1);
+                    return Ok(Input::Interrupted);
+                }
+                Err(e) => return Err(e),
+            };
         let mut more_waiting = false;
         if let Input::Datagrams(count) = input {
             let now = self.clock.now();
-            for i in 0..count.min(self.slots.len()) {
+            let batch = self.received.len();
+            for i in 0..count.min(batch) {
                 self.datagram(i, now);
             }
             self.publish();
             // A full batch means the socket likely holds more: keep filling
             // the current buffer (full buffers go out as they fill).
-            more_waiting = count >= self.slots.len();
+            more_waiting = count >= batch;
         }
         if !more_waiting {
             self.sink.hand_over();
@@ -213,7 +222,10 @@ impl<S: Source> Pipeline<S> {
         if received.truncated {
             stats.truncated_receives.add(1);
         }
-        let bytes = &self.slots[index][..received.len.min(SLOT_BYTES)];
+        let Some(slot) = slots_of(&mut self.slot_bytes).get(index) else {
+            return;
+        };
+        let bytes = &slot[..received.len.min(SLOT_BYTES)];
         let message = match datagram_record(bytes) {
             Ok(message) => message,
             Err(_) => {

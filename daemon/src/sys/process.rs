@@ -4,6 +4,25 @@
 use std::io;
 
 /// Whether process `pid` exists (`kill(pid, 0)`; EPERM still means alive).
+/// Lowers the calling thread's nice value by `boost` (threads started
+/// afterwards inherit it). Needs `CAP_SYS_NICE` to go below 0.
+pub fn raise_priority(boost: u32) -> io::Result<()> {
+    let boost = boost.min(40) as libc::c_int;
+    // SAFETY: plain syscalls with integer arguments. getpriority can return
+    // -1 legitimately, so errno is cleared first and checked after.
+    unsafe {
+        *libc::__errno_location() = 0;
+        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if current == -1 && *libc::__errno_location() != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        if libc::setpriority(libc::PRIO_PROCESS, 0, current - boost) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
 pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
