@@ -324,7 +324,7 @@ pub enum EventFormat {
 /// `raudit.queue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Queue {
-    /// `size`, default 64: pooled event buffers.
+    /// `size`, default 32: pooled event buffers (many events each).
     pub size: u32,
     /// `buffer_size`, default 16384: bytes per buffer (larger events are
     /// truncated with a marker).
@@ -349,7 +349,7 @@ pub struct Assembler {
     pub max_events: u32,
     /// `max_records`, default 1024: records in flight, all events together.
     pub max_records: u32,
-    /// `arena_bytes`, default 262144: record bytes in flight.
+    /// `arena_bytes`, default 131072: record bytes in flight.
     pub arena_bytes: u32,
     /// `timeout`, default 2 s (go-audit's COMPLETE_AFTER).
     pub timeout: Duration,
@@ -546,7 +546,7 @@ impl Default for Raudit {
 impl Default for Queue {
     fn default() -> Self {
         Queue {
-            size: 64,
+            size: 32,
             buffer_size: 16 * 1024,
             policy: QueuePolicy::Drop,
         }
@@ -558,7 +558,7 @@ impl Default for Assembler {
         Assembler {
             max_events: 256,
             max_records: 1024,
-            arena_bytes: 256 * 1024,
+            arena_bytes: 128 * 1024,
             timeout: Duration::from_secs(2),
         }
     }

@@ -222,7 +222,7 @@ fn builtin_default() {
     assert_eq!(
         c.raudit.queue,
         Queue {
-            size: 64,
+            size: 32,
             buffer_size: 16384,
             policy: QueuePolicy::Drop
         }

@@ -126,6 +126,12 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         "raudit: started processing events in the range [{}, {}]",
         plan.pipeline.assembler.type_min, plan.pipeline.assembler.type_max
     );
+    // Start-up (YAML, rules, regex compilation) freed its memory; give the
+    // pages back so the steady state does not carry them.
+    crate::sys::process::release_free_memory();
+    if let Err(e) = crate::sys::process::release_startup_code() {
+        eprintln!("raudit: could not release start-up code pages: {e}");
+    }
 
     supervise(&plan, &socket, &control, &stats, &receiver);
     if receiver.join().is_err() {

@@ -156,6 +156,9 @@ impl Sink {
     }
 }
 
+/// How long the output thread lets buffers gather after writing some.
+const COALESCE: Duration = Duration::from_millis(1);
+
 /// Settings of the output thread.
 #[derive(Clone, Copy, Debug)]
 pub struct WriterSettings {
@@ -194,6 +197,14 @@ pub fn run_writer(
                 sink.flush(&stats);
             }
             dirty = false;
+            if !queue.is_closed() {
+                // Under load, let the next buffers gather for a moment
+                // instead of parking and being woken for every receive
+                // batch: one wake-up per COALESCE at most, each writing
+                // many events.
+                std::thread::sleep(COALESCE);
+                continue;
+            }
         }
         if let Some(line) = loss.due(&queue, &stats) {
             for sink in &mut sinks {

@@ -73,6 +73,8 @@ fn slots_of(bytes: &mut [u8]) -> &mut [Slot] {
 
 /// Longest receive wait while encoded lines are held back.
 const HOLD_WAIT: Duration = Duration::from_millis(1);
+/// Longest time a line waits in the receive thread for its buffer to fill.
+const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_millis(5);
 
 type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
 
@@ -92,9 +94,13 @@ pub struct Pipeline<S> {
 /// Everything an emitted event touches (apart from the assembler that
 /// emits it).
 struct EventSink {
-    /// The buffer being filled, submitted when full or when a receive
-    /// batch is done.
+    /// The buffer being filled, submitted when full, when the socket runs
+    /// dry, or MAX_HOLD after its first line.
     current: Option<EventBuffer>,
+    /// When the current buffer got its first line.
+    held_since: Option<Instant>,
+    /// The receive thread's clock at the last record (for `held_since`).
+    now: Instant,
     enricher: Enricher,
     filters: Vec<EventFilter>,
     queue: Arc<Queue>,
@@ -129,6 +135,8 @@ impl<S: Source> Pipeline<S> {
             clock: Clock(std::time::Instant::now()),
             sink: EventSink {
                 current: None,
+                held_since: None,
+                now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers),
                 filters: settings.filters,
                 queue,
@@ -173,6 +181,7 @@ impl<S: Source> Pipeline<S> {
     /// One receive and the work it brings; `wait` overrides the timeout.
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
         let now = self.clock.now();
+        self.sink.now = now;
         let sink = &mut self.sink;
         self.assembler.poll(now, &mut |event| sink.emit(event));
         // Lines held back after a full batch go out as soon as the socket
@@ -198,19 +207,26 @@ impl<S: Source> Pipeline<S> {
                 }
                 Err(e) => return Err(e),
             };
-        let mut more_waiting = false;
+        // While datagrams keep coming, lines gather in the current buffer
+        // (full buffers go out as they fill); it is handed over when the
+        // socket runs dry (the short HOLD_WAIT receive comes back empty) or
+        // after MAX_HOLD, so a trickle of events is not held back long and a
+        // storm fills whole buffers instead of one per receive batch.
+        let mut hand_over = true;
         if let Input::Datagrams(count) = input {
             let now = self.clock.now();
+            self.sink.now = now;
             let batch = self.received.len();
             for i in 0..count.min(batch) {
                 self.datagram(i, now);
             }
             self.publish();
-            // A full batch means the socket likely holds more: keep filling
-            // the current buffer (full buffers go out as they fill).
-            more_waiting = count >= batch;
+            hand_over = self
+                .sink
+                .held_since
+                .is_some_and(|t| now.since(t) >= MAX_HOLD);
         }
-        if !more_waiting {
+        if hand_over {
             self.sink.hand_over();
         }
         Ok(input)
@@ -323,6 +339,7 @@ impl EventSink {
             }
             space[encoded.len] = b'\n';
             buffer.advance(encoded.len + 1);
+            self.held_since.get_or_insert(self.now);
             return;
         }
     }
@@ -337,6 +354,7 @@ impl EventSink {
             Some(buffer) if !buffer.is_empty() => {
                 self.queue.submit(buffer);
                 self.queue.wake();
+                self.held_since = None;
             }
             Some(buffer) => self.current = Some(buffer),
             None => {}
