@@ -12,7 +12,7 @@ use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
 use raudit_core::wire::MessageType;
 
 use super::lex;
-use crate::sys::users;
+use crate::sys::passwd;
 
 /// What one line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -585,7 +585,7 @@ impl<'a> Line<'a> {
                 if v == "unset" {
                     return Ok(u32::MAX);
                 }
-                match users::uid_by_name(v) {
+                match passwd::uid_of(v) {
                     Ok(Some(uid)) => Ok(uid),
                     _ => {
                         Err(self.error(i, format!("a uid, `unset` or a known user (`{v}` is not)")))
@@ -596,7 +596,7 @@ impl<'a> Line<'a> {
                 if digit {
                     return number(self);
                 }
-                match users::gid_by_name(v) {
+                match passwd::gid_of(v) {
                     Ok(Some(gid)) => Ok(gid),
                     _ => Err(self.error(i, format!("a gid or a known group (`{v}` is not)"))),
                 }
