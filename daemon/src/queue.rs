@@ -256,9 +256,33 @@ impl Queue {
         }
     }
 
+    /// Wakes the output thread only if a quarter of the pool is waiting
+    /// for it (under load it otherwise lets work gather, see
+    /// [`gather`](Self::gather)).
+    pub fn wake_if_deep(&self) {
+        if self.is_deep() {
+            self.wake();
+        }
+    }
+
+    fn is_deep(&self) -> bool {
+        self.filled.len() >= (self.filled.capacity() / 4).max(1)
+    }
+
     /// Waits up to `timeout` for a submit (output thread, when idle).
     pub fn wait(&self, timeout: Duration) {
         if self.filled.is_empty() && !self.is_closed() {
+            std::thread::park_timeout(timeout);
+        }
+    }
+
+    /// After writing, lets more buffers gather for up to `timeout` (output
+    /// thread): a busy stream then costs one wake-up per `timeout` rather
+    /// than one per receive batch. Returns at once when a quarter of the
+    /// pool is waiting, the queue closes, or the receive side hands over
+    /// because its socket ran dry.
+    pub fn gather(&self, timeout: Duration) {
+        if !self.is_deep() && !self.is_closed() {
             std::thread::park_timeout(timeout);
         }
     }

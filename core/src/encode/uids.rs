@@ -25,9 +25,10 @@ pub struct UidValues<'a> {
 impl<'a> UidValues<'a> {
     pub fn of_event(event: &Event<'a>) -> UidValues<'a> {
         let mut uids = UidValues::default();
+        let finder = memmem::Finder::new(b"uid=");
         for record in event.records() {
             if !skips_uids(record.msg_type) {
-                uids.scan(record.body);
+                uids.scan_with(&finder, record.body);
             }
         }
         uids
@@ -35,7 +36,11 @@ impl<'a> UidValues<'a> {
 
     /// Adds the `uid=` values of one record body.
     pub fn scan(&mut self, body: &'a [u8]) {
-        let finder = memmem::Finder::new(b"uid=");
+        self.scan_with(&memmem::Finder::new(b"uid="), body);
+    }
+
+    /// [`scan`](Self::scan) with a searcher built once per event.
+    fn scan_with(&mut self, finder: &memmem::Finder<'_>, body: &'a [u8]) {
         let mut data = body;
         while let Some(found) = finder.find(data) {
             let start = found + 4;

@@ -156,8 +156,10 @@ impl Sink {
     }
 }
 
-/// How long the output thread lets buffers gather after writing some.
-const COALESCE: Duration = Duration::from_millis(1);
+/// How long the output thread lets buffers gather after writing some: a
+/// line waits at most this (plus the receive side's 5 ms hold) before it
+/// is written, and a busy stream costs at most 200 wake-ups a second.
+const COALESCE: Duration = Duration::from_millis(5);
 
 /// Settings of the output thread.
 #[derive(Clone, Copy, Debug)]
@@ -202,7 +204,7 @@ pub fn run_writer(
                 // instead of parking and being woken for every receive
                 // batch: one wake-up per COALESCE at most, each writing
                 // many events.
-                std::thread::sleep(COALESCE);
+                queue.gather(COALESCE);
                 continue;
             }
         }

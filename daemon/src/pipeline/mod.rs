@@ -356,22 +356,30 @@ impl EventSink {
     }
 
     /// Submits the current buffer (if it holds lines) and wakes the writer.
-    fn submit_current(&mut self) {
+    /// Submits the current buffer if it holds lines; returns whether it
+    /// did. The writer is woken here only when the queue runs deep.
+    fn submit_current(&mut self) -> bool {
         match self.current.take() {
             Some(buffer) if !buffer.is_empty() => {
                 self.queue.submit(buffer);
-                self.queue.wake();
+                self.queue.wake_if_deep();
                 self.held_since = None;
+                true
             }
-            Some(buffer) => self.current = Some(buffer),
-            None => {}
+            Some(buffer) => {
+                self.current = Some(buffer);
+                false
+            }
+            None => false,
         }
     }
 
     /// End of a receive batch: what was encoded goes to the output thread,
     /// which is woken once.
     fn hand_over(&mut self) {
-        self.submit_current();
+        if self.submit_current() {
+            self.queue.wake();
+        }
     }
 }
 
