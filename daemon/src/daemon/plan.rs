@@ -3,6 +3,7 @@
 //! outputs, capacities, intervals, and the rules to load.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use raudit_core::assemble;
@@ -56,6 +57,19 @@ impl OutputPlan {
 /// Loads rules (and `-e`, `-b`, … settings) once the pid is ours.
 pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<(), String> + Send>;
 
+/// Watching the kernel's rules for changes made behind raudit's back
+/// (`raudit.rules.drift_interval`, `drift_restore`).
+#[derive(Clone, Debug)]
+pub struct DriftPlan {
+    /// The rule set loaded at start (the self-exclusion rule is added by
+    /// the check itself).
+    pub set: Arc<RuleSet>,
+    /// How often to compare; never zero (zero disables: no plan).
+    pub interval: Duration,
+    /// Reload the configured rules when they drifted.
+    pub restore: bool,
+}
+
 /// The whole plan.
 pub struct RunPlan {
     pub listen: Listen,
@@ -73,6 +87,8 @@ pub struct RunPlan {
     pub stats_interval: Duration,
     pub stats_file: Option<PathBuf>,
     pub rules: Option<ApplyRules>,
+    /// Drift checks, in daemon mode with a non-zero interval.
+    pub drift: Option<DriftPlan>,
 }
 
 impl RunPlan {
@@ -91,6 +107,7 @@ impl RunPlan {
             stats_interval: Duration::from_secs(60),
             stats_file: None,
             rules: None,
+            drift: None,
         }
     }
 }
@@ -193,6 +210,14 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
+        let set = Arc::new(set);
+        if !r.rules.drift_interval.is_zero() {
+            plan.drift = Some(DriftPlan {
+                set: Arc::clone(&set),
+                interval: r.rules.drift_interval,
+                restore: r.rules.drift_restore,
+            });
+        }
         let backlog_wait_time = r.kernel.backlog_wait_time;
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
             let report =
