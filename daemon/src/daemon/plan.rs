@@ -186,6 +186,8 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         records: r.assembler.max_records as usize,
         arena_bytes: r.assembler.arena_bytes as usize,
         containers: config.extras.containers.enabled,
+        log_out_of_order: config.message_tracking.log_out_of_order
+            && config.message_tracking.enabled,
         filters: config
             .filters
             .iter()
