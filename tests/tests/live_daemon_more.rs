@@ -487,3 +487,23 @@ fn container_ids_come_from_the_process_cgroup() {
         .expect("the event outside");
     assert!(syscall_of(outside).get("containers").is_none(), "{outside}");
 }
+
+#[test]
+fn log_flags_prefix_every_stderr_line_with_go_s_date_and_time() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("log-flags");
+    let log = dir.join("audit.log");
+    // Ldate | Ltime | Lmicroseconds | LUTC
+    let config = file_config(&dir, &log, &[EXECVE], "log:\n  flags: 39\n");
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    assert!(daemon.stop().success());
+    let stderr = daemon.stderr();
+    let shape = regex::Regex::new(r"^\d{4}/\d\d/\d\d \d\d:\d\d:\d\d\.\d{6} raudit").unwrap();
+    assert!(stderr.lines().count() >= 4, "{stderr}");
+    for line in stderr.lines() {
+        assert!(shape.is_match(line), "no go log prefix: {line}");
+    }
+}

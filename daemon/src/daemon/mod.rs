@@ -57,6 +57,7 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 /// Runs the daemon until SIGTERM/SIGINT. Errors are start-up errors only:
 /// once running, nothing makes raudit exit but a signal.
 pub fn run(plan: RunPlan) -> Result<(), StartError> {
+    crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));

@@ -89,6 +89,8 @@ pub struct RunPlan {
     pub rules: Option<ApplyRules>,
     /// Drift checks, in daemon mode with a non-zero interval.
     pub drift: Option<DriftPlan>,
+    /// go-audit's `log.flags`: the date/time prefix of stderr lines.
+    pub log_flags: u32,
 }
 
 impl RunPlan {
@@ -108,6 +110,7 @@ impl RunPlan {
             stats_file: None,
             rules: None,
             drift: None,
+            log_flags: 0,
         }
     }
 }
@@ -155,6 +158,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);
     plan.priority_boost = r.priority_boost;
+    plan.log_flags = config.log.flags;
     plan.listen = match r.mode {
         Mode::Daemon => Listen::Daemon {
             takeover: r.takeover,
