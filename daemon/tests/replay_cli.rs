@@ -108,3 +108,48 @@ fn uids_map_to_this_hosts_names_unless_told_not_to() {
     assert_eq!(first(&plain)["uid_map"]["0"], "UNKNOWN_USER");
     assert_eq!(first(&named)["uid_map"]["4294967295"], "UNKNOWN_USER");
 }
+
+#[test]
+fn config_can_choose_the_structured_format() {
+    let dir = std::env::temp_dir().join(format!("raudit-replay-structured-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("structured.yaml");
+    std::fs::write(
+        &config,
+        "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -S execve\nraudit:\n  format: structured\n",
+    )
+    .unwrap();
+    let netlink = data("execs.netlink");
+    let (out, err, code) = raudit(
+        &[
+            "replay",
+            "--no-user-names",
+            "--config",
+            config.to_str().unwrap(),
+            netlink.to_str().unwrap(),
+        ],
+        b"",
+    );
+    assert_eq!(code, 0, "{err}");
+    let events: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(events.len(), 4);
+    let plain = events
+        .iter()
+        .find(|e| e.to_string().contains("raudit-capture-plain"))
+        .expect("the plain capture");
+    let execve = plain["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["type"] == "EXECVE")
+        .unwrap();
+    assert_eq!(
+        execve["argv"],
+        serde_json::json!(["/bin/echo", "raudit-capture-plain", "--flag=value"])
+    );
+    assert_eq!(plain["records"][0]["interpreted"]["syscall"], "execve");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -7,6 +7,7 @@
 //! Runs under libFuzzer and as the stable test `daemon/tests/fuzz_replay.rs`.
 #![allow(dead_code)]
 
+use raudit::config::EventFormat;
 use raudit::replay::{detect_format, Capacities, Format, Replayer};
 use raudit_core::assemble::Settings;
 use raudit_core::encode::NoEnrich;
@@ -21,12 +22,15 @@ pub fn replay(data: &[u8]) {
         records: 1024,
         arena_bytes: 64 << 10,
         event_buffer: 16 << 10,
+        format: EventFormat::GoAudit,
     };
     let tiny = Capacities {
         events: 2,
         records: 4,
         arena_bytes: 256,
         event_buffer: 0,
+        // The tiny run also covers the structured encoder.
+        format: EventFormat::Structured,
     };
     let wide = Settings {
         type_min: 0,
@@ -67,7 +71,11 @@ fn run(data: &[u8], format: Format, settings: Settings, capacities: Capacities) 
             Err(e) => panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(json)),
         };
         assert!(value["sequence"].is_u64(), "no sequence: {value}");
-        assert!(value["messages"].is_array(), "no messages: {value}");
+        let list = match capacities.format {
+            EventFormat::GoAudit => "messages",
+            EventFormat::Structured => "records",
+        };
+        assert!(value[list].is_array(), "no {list}: {value}");
     }
     assert_eq!(lines, counts.written, "one line per event");
 }

@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use raudit_core::assemble::Settings;
 use raudit_core::encode::{Enrich, NoEnrich};
-use raudit_core::time::Duration;
 
 use crate::config::Config;
 use crate::enrich::Enricher;
@@ -113,21 +112,16 @@ fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
     Ok(core_settings(&config))
 }
 
-/// The core's assembler settings and storage sizes named by a config.
+/// The core's assembler settings, storage sizes and event format named by
+/// a config.
 pub fn core_settings(config: &Config) -> (Settings, Capacities) {
     let a = &config.raudit.assembler;
-    let settings = Settings {
-        timeout: Duration::from_millis(a.timeout.as_millis().min(u128::from(u64::MAX)) as u64),
-        type_min: config.events.min,
-        type_max: config.events.max,
-        track_serials: config.message_tracking.enabled,
-        max_out_of_order: config.message_tracking.max_out_of_order,
-    };
     let capacities = Capacities {
         events: a.max_events as usize,
         records: a.max_records as usize,
         arena_bytes: a.arena_bytes as usize,
         event_buffer: config.raudit.queue.buffer_size as usize,
+        format: config.raudit.format,
     };
-    (settings, capacities)
+    (config.assembler_settings(), capacities)
 }

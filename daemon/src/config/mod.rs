@@ -26,6 +26,7 @@
 
 mod accounts;
 mod convert;
+mod core;
 mod error;
 mod outputs;
 mod values;

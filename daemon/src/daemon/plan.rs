@@ -6,9 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use raudit_core::assemble;
-use raudit_core::time::Duration as CoreDuration;
-
 use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
 use crate::netlink::Control;
 use crate::output::FileSpec;
@@ -179,13 +176,8 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     };
     plan.stats_file = r.stats.file.clone();
     plan.pipeline = pipeline::Settings {
-        assembler: assemble::Settings {
-            timeout: CoreDuration(r.assembler.timeout.as_millis() as u64),
-            type_min: config.events.min,
-            type_max: config.events.max,
-            track_serials: config.message_tracking.enabled,
-            max_out_of_order: config.message_tracking.max_out_of_order,
-        },
+        assembler: config.assembler_settings(),
+        format: r.format,
         events: r.assembler.max_events as usize,
         records: r.assembler.max_records as usize,
         arena_bytes: r.assembler.arena_bytes as usize,

@@ -17,12 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raudit_core::assemble::{self, Assembler, Event, EventSlot, RecordSlot};
-use raudit_core::encode;
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 use raudit_core::wire::netlink::{datagram_record, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
 use raudit_core::wire::MessageType;
 
+use crate::config::EventFormat;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
 use crate::stats::Stats;
@@ -34,6 +34,8 @@ pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub assembler: assemble::Settings,
+    /// The JSON shape of events (`raudit.format`).
+    pub format: EventFormat,
     /// Events in flight at once.
     pub events: usize,
     /// Records in flight at once (all events together).
@@ -57,6 +59,7 @@ impl Default for Settings {
     fn default() -> Settings {
         Settings {
             assembler: assemble::Settings::default(),
+            format: EventFormat::GoAudit,
             events: 1024,
             records: 16 * 1024,
             arena_bytes: 8 << 20,
@@ -104,6 +107,7 @@ struct EventSink {
     /// The buffer being filled, submitted when full, when the socket runs
     /// dry, or MAX_HOLD after its first line.
     current: Option<EventBuffer>,
+    format: EventFormat,
     /// When the current buffer got its first line.
     held_since: Option<Instant>,
     /// The receive thread's clock at the last record (for `held_since`).
@@ -142,6 +146,7 @@ impl<S: Source> Pipeline<S> {
             clock: Clock(std::time::Instant::now()),
             sink: EventSink {
                 current: None,
+                format: settings.format,
                 held_since: None,
                 now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers),
@@ -347,7 +352,9 @@ impl EventSink {
             let space = buffer.space();
             // Keep a byte for the newline.
             let room = space.len().saturating_sub(1);
-            let encoded = encode::go_audit(event, &mut self.enricher, &mut space[..room]);
+            let encoded = self
+                .format
+                .encode(event, &mut self.enricher, &mut space[..room]);
             if (encoded.len == 0 || encoded.truncated) && !was_empty {
                 continue; // retry alone in a fresh buffer
             }

@@ -56,12 +56,21 @@ fn events(serials: std::ops::Range<u32>, body: &str) -> Vec<Vec<u8>> {
 /// Runs `input` through a pipeline over `buffers` buffers of `size` bytes;
 /// returns the lines of each submitted buffer, and the stats.
 fn run(input: Vec<Vec<u8>>, buffers: usize, size: usize) -> (Vec<Vec<Vec<u8>>>, Arc<Stats>) {
-    let queue = Queue::new(buffers, size, Policy::Drop);
-    let stats = Arc::new(Stats::new(&[]));
     let settings = Settings {
         batch: 128,
         ..Settings::default()
     };
+    run_with(input, buffers, size, settings)
+}
+
+fn run_with(
+    input: Vec<Vec<u8>>,
+    buffers: usize,
+    size: usize,
+    settings: Settings,
+) -> (Vec<Vec<Vec<u8>>>, Arc<Stats>) {
+    let queue = Queue::new(buffers, size, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
     let mut pipeline = Pipeline::new(
         Memory(input),
         settings,
@@ -151,4 +160,28 @@ fn late_serials_are_logged_once_each_when_asked() {
         let logged = if log_out_of_order { 1 } else { 0 };
         assert_eq!(pipeline.out_of_order_logged(), logged);
     }
+}
+
+#[test]
+fn the_structured_format_is_used_when_configured() {
+    let settings = Settings {
+        batch: 128,
+        format: crate::config::EventFormat::Structured,
+        ..Settings::default()
+    };
+    let (buffers, _) = run_with(
+        events(1..3, "arch=c000003e syscall=59 exe=\"/bin/ls\""),
+        4,
+        4096,
+        settings,
+    );
+    let lines: Vec<serde_json::Value> = buffers
+        .iter()
+        .flatten()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["records"][0]["type"], "SYSCALL");
+    assert_eq!(lines[0]["records"][0]["fields"]["exe"], "/bin/ls");
+    assert_eq!(lines[0]["records"][0]["interpreted"]["syscall"], "execve");
 }

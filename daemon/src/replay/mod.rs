@@ -20,6 +20,8 @@ use raudit_core::encode::{self, Enrich};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
+use crate::config::EventFormat;
+
 /// An assembler whose storage is allocated once, at start, on the heap.
 pub type BoxedAssembler = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
 
@@ -30,6 +32,8 @@ pub struct Capacities {
     pub records: usize,
     pub arena_bytes: usize,
     pub event_buffer: usize,
+    /// The JSON shape of events (`raudit.format`).
+    pub format: EventFormat,
 }
 
 impl Default for Capacities {
@@ -39,6 +43,7 @@ impl Default for Capacities {
             records: 4096,
             arena_bytes: 1 << 20,
             event_buffer: 64 << 10,
+            format: EventFormat::GoAudit,
         }
     }
 }
@@ -69,7 +74,13 @@ pub struct Malformed {
 /// The core pipeline with its storage, fed one record at a time.
 pub struct Replayer<N: Enrich> {
     assembler: BoxedAssembler,
+    writer: EventWriter<N>,
+}
+
+/// Encodes completed events as JSON lines (the assembler's emit target).
+struct EventWriter<N> {
     buffer: Box<[u8]>,
+    format: EventFormat,
     enrich: N,
     counts: ReplayCounts,
 }
@@ -83,12 +94,13 @@ impl<N: Enrich> Replayer<N> {
             vec![0u8; capacities.arena_bytes].into_boxed_slice(),
         );
         let buffer = vec![0u8; capacities.event_buffer.max(encode::MIN_BUFFER)].into_boxed_slice();
-        Replayer {
-            assembler,
+        let writer = EventWriter {
             buffer,
+            format: capacities.format,
             enrich,
             counts: ReplayCounts::default(),
-        }
+        };
+        Replayer { assembler, writer }
     }
 
     /// Runs one record through; completed events go to `out` as JSON lines.
@@ -99,16 +111,11 @@ impl<N: Enrich> Replayer<N> {
                 .saturating_mul(1000)
                 .saturating_add(u64::from(ts.millis)),
         );
-        let Replayer {
-            assembler,
-            buffer,
-            enrich,
-            counts,
-        } = self;
+        let writer = &mut self.writer;
         let mut failure = Ok(());
-        assembler.push(record, now, &mut |event: &Event<'_>| {
+        self.assembler.push(record, now, &mut |event: &Event<'_>| {
             if failure.is_ok() {
-                failure = write_event(event, enrich, buffer, counts, out);
+                failure = writer.write(event, out);
             }
         });
         failure
@@ -116,31 +123,26 @@ impl<N: Enrich> Replayer<N> {
 
     /// Completes everything in flight (end of input).
     pub fn finish(&mut self, out: &mut impl Write) -> io::Result<()> {
-        let Replayer {
-            assembler,
-            buffer,
-            enrich,
-            counts,
-        } = self;
+        let writer = &mut self.writer;
         let mut failure = Ok(());
-        assembler.flush(&mut |event: &Event<'_>| {
+        self.assembler.flush(&mut |event: &Event<'_>| {
             if failure.is_ok() {
-                failure = write_event(event, enrich, buffer, counts, out);
+                failure = writer.write(event, out);
             }
         });
         failure
     }
 
     pub fn note_malformed(&mut self) {
-        self.counts.malformed += 1;
+        self.writer.counts.malformed += 1;
     }
 
     pub fn note_skipped_frame(&mut self) {
-        self.counts.skipped_frames += 1;
+        self.writer.counts.skipped_frames += 1;
     }
 
     pub fn counts(&self) -> &ReplayCounts {
-        &self.counts
+        &self.writer.counts
     }
 
     pub fn assembler_counters(&self) -> Counters {
@@ -174,23 +176,21 @@ fn unreachable_auto() -> io::Result<()> {
     ))
 }
 
-fn write_event<N: Enrich>(
-    event: &Event<'_>,
-    enrich: &mut N,
-    buffer: &mut [u8],
-    counts: &mut ReplayCounts,
-    out: &mut impl Write,
-) -> io::Result<()> {
-    let encoded = encode::go_audit(event, enrich, buffer);
-    if encoded.truncated {
-        counts.truncated_output += 1;
+impl<N: Enrich> EventWriter<N> {
+    fn write(&mut self, event: &Event<'_>, out: &mut impl Write) -> io::Result<()> {
+        let encoded = self
+            .format
+            .encode(event, &mut self.enrich, &mut self.buffer);
+        if encoded.truncated {
+            self.counts.truncated_output += 1;
+        }
+        let json = self.buffer.get(..encoded.len).unwrap_or_default();
+        out.write_all(json)?;
+        out.write_all(b"\n")?;
+        self.counts.written += 1;
+        self.counts.bytes += json.len() as u64 + 1;
+        Ok(())
     }
-    let json = buffer.get(..encoded.len).unwrap_or_default();
-    out.write_all(json)?;
-    out.write_all(b"\n")?;
-    counts.written += 1;
-    counts.bytes += json.len() as u64 + 1;
-    Ok(())
 }
 
 /// The final counters as `key=value` pairs, for stderr.

@@ -10,4 +10,3 @@ pub mod passwd;
 pub mod poll;
 pub mod process;
 pub mod signals;
-pub mod users;

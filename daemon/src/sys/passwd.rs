@@ -1,6 +1,7 @@
-//! User and group database lookups through libc (`getpwuid_r`,
-//! `getpwnam_r`, `getgrnam_r`), so NSS (files, LDAP, sssd) answers as it
-//! does for `id`. Every call writes into buffers the caller owns.
+//! User and group database lookups through libc, so NSS (files, LDAP,
+//! sssd) answers as it does for `id`: `getpwuid_r` for the user names of
+//! event uids (into buffers the caller owns), `getpwnam_r`/`getgrnam_r`
+//! for rule values such as `-F uid=root`, as auditctl resolves them.
 
 use std::ffi::{CStr, CString};
 use std::io;
