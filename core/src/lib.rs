@@ -21,7 +21,7 @@
 //!   caller buffer through `serde-json-core`; oversized events are truncated
 //!   visibly and counted.
 //! - [`tables`]: static, sorted name tables (message types, architectures,
-//!   syscalls, errnos, rule fields).
+//!   syscalls, io_uring operations, errnos, rule fields).
 //! - [`time`]: millisecond `Instant`/`Duration` newtypes; core owns no clock.
 #![no_std]
 #![forbid(unsafe_code)]

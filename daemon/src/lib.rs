@@ -10,8 +10,13 @@
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
 //! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
+//! - [`logging`]: raudit's stderr lines with go-audit's `log.flags` prefix;
+//!   its `eprintln!` shadows std's in every module below it.
 #![deny(unsafe_code)]
 
+// First, so its `eprintln!` is the one every later module sees.
+#[macro_use]
+pub mod logging;
 pub mod cli_compat;
 pub mod commands;
 pub mod config;

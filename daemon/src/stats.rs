@@ -70,6 +70,13 @@ pub struct Stats {
     pub kernel_lost: Counter,
     /// Kernel `backlog` at the last poll.
     pub kernel_backlog: Counter,
+    /// Rule drift: comparisons of the kernel's rules and status with the
+    /// configured set, changes found (each distinct state once), and
+    /// restores that succeeded or failed (`raudit.rules.drift_restore`).
+    pub drift_checks: Counter,
+    pub drift_detected: Counter,
+    pub drift_restores: Counter,
+    pub drift_restore_failures: Counter,
     pub outputs: Vec<OutputCounters>,
 }
 
@@ -101,7 +108,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 15] {
+    fn fields(&self) -> [(&'static str, u64); 19] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -118,6 +125,10 @@ impl Stats {
             ("output_errors", self.output_errors()),
             ("malformed", self.malformed.get()),
             ("control_frames", self.control_frames.get()),
+            ("drift_checks", self.drift_checks.get()),
+            ("drift_detected", self.drift_detected.get()),
+            ("drift_restores", self.drift_restores.get()),
+            ("drift_restore_failures", self.drift_restore_failures.get()),
         ]
     }
 
@@ -178,8 +189,9 @@ impl Stats {
     }
 }
 
-/// An output name as a JSON string body (names are ours, but be safe).
-struct JsonKey<'a>(&'a str);
+/// A string as a JSON string body (quotes, backslashes and control
+/// characters escaped): output names here, drift changes in control records.
+pub(crate) struct JsonKey<'a>(pub &'a str);
 
 impl fmt::Display for JsonKey<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -217,6 +229,9 @@ mod tests {
             "truncated_events=0",
             "queue_drops=0",
             "filter_drops=0",
+            "drift_checks=0",
+            "drift_detected=0",
+            "drift_restores=0",
             "output_errors=2",
             "file.errors=2",
             "stdout.bytes=0",

@@ -15,6 +15,9 @@ use crate::netlink::{AuditStatus, Control, ControlError};
 use crate::sys::netlink::AuditSocket;
 use crate::sys::process;
 
+/// How often a holder that has not let go is sent SIGTERM again.
+const TERMINATE_AGAIN: Duration = Duration::from_secs(1);
+
 /// Why the pid could not be claimed.
 #[derive(Debug)]
 pub enum ClaimError {
@@ -72,11 +75,18 @@ pub fn claim(
         if let Err(e) = process::terminate(holder) {
             eprintln!("raudit: could not signal process {holder}: {e}");
         }
+        // Asked again every second: a holder still starting may not
+        // handle SIGTERM yet (auditd ignores it until its event loop runs).
         let started = Instant::now();
+        let mut asked = started;
         while started.elapsed() < grace {
             let now = status.status()?;
             if now.pid == 0 || !process::process_alive(now.pid) {
                 break;
+            }
+            if asked.elapsed() >= TERMINATE_AGAIN {
+                asked = Instant::now();
+                let _ = process::terminate(holder);
             }
             std::thread::sleep(Duration::from_millis(50));
         }

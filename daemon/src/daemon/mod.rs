@@ -5,7 +5,9 @@
 //! encoder; see [`crate::pipeline`]), the output thread (see
 //! [`crate::output::run_writer`]) and this one, the supervisor: it polls
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
-//! taken, and prints the stats every interval.
+//! taken, prints the stats every interval, and checks the rules for drift
+//! (see [`drift_watch`]), whose records it hands to the output thread over
+//! a small control channel.
 //!
 //! Shutdown (SIGTERM/SIGINT): the receive thread stops, the pid is
 //! released if still ours (so the kernel stops sending), the socket is
@@ -13,6 +15,7 @@
 //! completed, the queue is drained, the final stats are printed, exit 0.
 
 pub mod audit_pid;
+pub mod drift_watch;
 pub mod plan;
 
 use std::sync::Arc;
@@ -20,14 +23,17 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::netlink::{Control, ControlError};
-use crate::output::{self, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings};
+use crate::output::{
+    self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
+};
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::Queue;
 use crate::rules;
 use crate::signals;
 use crate::stats::Stats;
 use crate::sys::netlink::{AuditSocket, Membership};
-pub use plan::{Listen, OutputPlan, RunPlan};
+use drift_watch::DriftWatch;
+pub use plan::{DriftPlan, Listen, OutputPlan, RunPlan};
 
 /// How often the audit pid and the kernel counters are polled.
 const STATUS_POLL: Duration = Duration::from_secs(2);
@@ -51,6 +57,7 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 /// Runs the daemon until SIGTERM/SIGINT. Errors are start-up errors only:
 /// once running, nothing makes raudit exit but a signal.
 pub fn run(plan: RunPlan) -> Result<(), StartError> {
+    crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));
@@ -97,6 +104,7 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         }
     }
     let queue = Queue::new(plan.queue_buffers, plan.buffer_bytes, plan.policy);
+    let (records, control_records) = output::control_channel();
     let writer = {
         let queue = Arc::clone(&queue);
         let stats = Arc::clone(&stats);
@@ -105,7 +113,9 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         };
         thread::Builder::new()
             .name("raudit-output".into())
-            .spawn(move || output::run_writer(queue, sinks, stats, settings))
+            .spawn(move || {
+                output::run_writer_with(queue, sinks, stats, settings, Some(control_records))
+            })
             .map_err(|e| fail("starting the output thread", e))?
     };
     let pipeline = Pipeline::new(
@@ -133,7 +143,14 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         eprintln!("raudit: could not release start-up code pages: {e}");
     }
 
-    supervise(&plan, &socket, &control, &stats, &receiver);
+    let watch = Supervised {
+        socket: &socket,
+        control: &control,
+        stats: &stats,
+        queue: &queue,
+        records,
+    };
+    supervise(&plan, &watch, &receiver);
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
     }
@@ -250,14 +267,23 @@ fn remove_self_exclusion() {
     }
 }
 
-fn supervise(
-    plan: &RunPlan,
-    socket: &AuditSocket,
-    control: &Control<'_>,
-    stats: &Stats,
-    receiver: &thread::JoinHandle<()>,
-) {
+/// What the supervisor looks at and reports to.
+struct Supervised<'a> {
+    socket: &'a AuditSocket,
+    control: &'a Control<'a>,
+    stats: &'a Stats,
+    queue: &'a Queue,
+    records: ControlSender,
+}
+
+fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<()>) {
+    let (socket, control, stats) = (s.socket, s.control, s.stats);
     let mut watch = audit_pid::PidWatch::default();
+    // Drift is about the rules raudit loaded: daemon mode only.
+    let mut drift = match (&plan.drift, plan.listen) {
+        (Some(d), Listen::Daemon { .. }) => Some(DriftWatch::new(d.clone(), Instant::now())),
+        _ => None,
+    };
     let mut next_poll = Instant::now() + STATUS_POLL;
     let mut next_report = Instant::now() + plan.stats_interval;
     let mut enobufs_seen = 0;
@@ -280,6 +306,13 @@ fn supervise(
                     }
                 }
                 Err(e) => eprintln!("raudit: AUDIT_GET failed: {e}"),
+            }
+        }
+        if let Some(drift) = drift.as_mut() {
+            let detected = stats.drift_detected.get();
+            drift.tick(now, control, stats, &s.records);
+            if stats.drift_detected.get() != detected {
+                s.queue.wake();
             }
         }
         if report_due {

@@ -3,6 +3,7 @@
 //! outputs, capacities, intervals, and the rules to load.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
@@ -53,6 +54,19 @@ impl OutputPlan {
 /// Loads rules (and `-e`, `-b`, … settings) once the pid is ours.
 pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<(), String> + Send>;
 
+/// Watching the kernel's rules for changes made behind raudit's back
+/// (`raudit.rules.drift_interval`, `drift_restore`).
+#[derive(Clone, Debug)]
+pub struct DriftPlan {
+    /// The rule set loaded at start (the self-exclusion rule is added by
+    /// the check itself).
+    pub set: Arc<RuleSet>,
+    /// How often to compare; never zero (zero disables: no plan).
+    pub interval: Duration,
+    /// Reload the configured rules when they drifted.
+    pub restore: bool,
+}
+
 /// The whole plan.
 pub struct RunPlan {
     pub listen: Listen,
@@ -70,6 +84,10 @@ pub struct RunPlan {
     pub stats_interval: Duration,
     pub stats_file: Option<PathBuf>,
     pub rules: Option<ApplyRules>,
+    /// Drift checks, in daemon mode with a non-zero interval.
+    pub drift: Option<DriftPlan>,
+    /// go-audit's `log.flags`: the date/time prefix of stderr lines.
+    pub log_flags: u32,
 }
 
 impl RunPlan {
@@ -88,6 +106,8 @@ impl RunPlan {
             stats_interval: Duration::from_secs(60),
             stats_file: None,
             rules: None,
+            drift: None,
+            log_flags: 0,
         }
     }
 }
@@ -135,6 +155,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);
     plan.priority_boost = r.priority_boost;
+    plan.log_flags = config.log.flags;
     plan.listen = match r.mode {
         Mode::Daemon => Listen::Daemon {
             takeover: r.takeover,
@@ -161,6 +182,8 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         records: r.assembler.max_records as usize,
         arena_bytes: r.assembler.arena_bytes as usize,
         containers: config.extras.containers.enabled,
+        log_out_of_order: config.message_tracking.log_out_of_order
+            && config.message_tracking.enabled,
         filters: config
             .filters
             .iter()
@@ -185,6 +208,14 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
+        let set = Arc::new(set);
+        if !r.rules.drift_interval.is_zero() {
+            plan.drift = Some(DriftPlan {
+                set: Arc::clone(&set),
+                interval: r.rules.drift_interval,
+                restore: r.rules.drift_restore,
+            });
+        }
         let backlog_wait_time = r.kernel.backlog_wait_time;
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
             let report =

@@ -50,6 +50,19 @@ impl ContainerIds {
         self.entries[at] = Some(Entry { pid, id });
     }
 
+    /// Reads `pid`'s cgroup again even if cached: after an `execve`, which
+    /// is when a runtime's process has been moved into its container's
+    /// cgroup (runc moves it, then execs the entrypoint), so an earlier
+    /// lookup of the same pid is stale.
+    pub fn refresh(&mut self, pid_text: &[u8]) {
+        let Some(pid) = super::uid_names::parse_uid(pid_text) else {
+            return;
+        };
+        let at = pid as usize % self.entries.len();
+        let id = self.read_id(pid);
+        self.entries[at] = Some(Entry { pid, id });
+    }
+
     /// The cached container id of `pid`, if it runs in one.
     pub fn id(&self, pid_text: &[u8]) -> Option<&str> {
         let pid = super::uid_names::parse_uid(pid_text)?;
@@ -148,6 +161,25 @@ mod tests {
             Some(&b"11"[..])
         );
         assert_eq!(pid_field(b"ppid=10"), None);
+    }
+
+    #[test]
+    fn an_exec_after_moving_into_a_container_is_seen() {
+        let root = std::env::temp_dir().join(format!("raudit-proc-{}", std::process::id()));
+        let proc_dir = root.join("4242");
+        std::fs::create_dir_all(&proc_dir).unwrap();
+        let cgroup = proc_dir.join("cgroup");
+        std::fs::write(&cgroup, "0::/user.slice/session-1.scope\n").unwrap();
+        let root_text: &'static str = String::leak(root.to_str().unwrap().to_owned());
+        let mut ids = ContainerIds::with_proc_root(16, root_text);
+        ids.resolve(b"4242");
+        assert_eq!(ids.id(b"4242"), None);
+        std::fs::write(&cgroup, format!("0::/system.slice/docker-{ID}.scope\n")).unwrap();
+        ids.resolve(b"4242");
+        assert_eq!(ids.id(b"4242"), None, "cached until an exec");
+        ids.refresh(b"4242");
+        assert_eq!(ids.id(b"4242"), Some(ID));
+        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]

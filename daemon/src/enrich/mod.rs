@@ -37,10 +37,17 @@ impl Enrich for Enricher {
             self.uids.resolve(uid);
         }
         if let Some(containers) = &mut self.containers {
+            // An exec (the event has an EXECVE record) is when a process
+            // starts in a container: look its cgroup up again.
+            let exec = event.records().any(|r| r.msg_type.0 == EXECVE);
             for record in event.records() {
                 if carries_process(record.msg_type.0) {
                     if let Some(pid) = container::pid_field(record.body) {
-                        containers.resolve(pid);
+                        if exec && record.msg_type.0 == SYSCALL {
+                            containers.refresh(pid);
+                        } else {
+                            containers.resolve(pid);
+                        }
                     }
                 }
             }
@@ -58,6 +65,9 @@ impl Enrich for Enricher {
         self.containers.as_ref()?.id(container::pid_field(body)?)
     }
 }
+
+const SYSCALL: u16 = 1300;
+const EXECVE: u16 = 1309;
 
 /// Record types go-audit looks up containers for: SYSCALL, PATH, EXECVE,
 /// SECCOMP.

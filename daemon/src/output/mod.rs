@@ -4,12 +4,14 @@
 //! is the output thread, which takes filled buffers off the queue, writes
 //! each to every sink (fan-out), recycles them, reopens files on
 //! SIGHUP/SIGUSR1 and writes a loss record into the stream once per
-//! interval when events were dropped.
+//! interval when events were dropped, and the supervisor's [`control`]
+//! records (rule drift) as they come.
 //!
 //! An output that keeps failing never stops raudit: after `attempts` tries
 //! the event is counted as an output error and dropped.
 
 pub mod batch;
+pub mod control;
 pub mod file;
 pub mod gelf;
 pub mod net;
@@ -23,6 +25,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use crate::queue::Queue;
 use crate::stats::{OutputCounters, Stats};
 
+pub use control::{control_channel, ControlReceiver, ControlSender};
 pub use file::{FileOutput, FileSpec};
 pub use gelf::Gelf;
 pub use stdout::StdoutOutput;
@@ -171,9 +174,20 @@ pub struct WriterSettings {
 /// The output thread's loop; returns when the queue is closed and drained.
 pub fn run_writer(
     queue: Arc<Queue>,
+    sinks: Vec<Sink>,
+    stats: Arc<Stats>,
+    settings: WriterSettings,
+) {
+    run_writer_with(queue, sinks, stats, settings, None);
+}
+
+/// [`run_writer`], also writing the records that come on `control`.
+pub fn run_writer_with(
+    queue: Arc<Queue>,
     mut sinks: Vec<Sink>,
     stats: Arc<Stats>,
     settings: WriterSettings,
+    control: Option<ControlReceiver>,
 ) {
     queue.register_consumer();
     let mut loss = LossReporter::new(settings.loss_report_interval);
@@ -183,6 +197,15 @@ pub fn run_writer(
             for sink in &mut sinks {
                 sink.reopen(&stats);
             }
+        }
+        // Checked on every turn, so a storm of events does not hold a
+        // report back (an empty channel is one atomic load).
+        if let Some(line) = control.as_ref().and_then(ControlReceiver::try_next) {
+            for sink in &mut sinks {
+                sink.write(&line, &stats);
+                sink.flush(&stats);
+            }
+            continue;
         }
         if let Some(buffer) = queue.next_filled() {
             for sink in &mut sinks {
@@ -222,6 +245,11 @@ pub fn run_writer(
     if let Some(line) = loss.final_report(&queue, &stats) {
         for sink in &mut sinks {
             sink.write(line, &stats);
+        }
+    }
+    while let Some(line) = control.as_ref().and_then(ControlReceiver::try_next) {
+        for sink in &mut sinks {
+            sink.write(&line, &stats);
         }
     }
     for sink in &mut sinks {

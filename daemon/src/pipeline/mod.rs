@@ -9,6 +9,7 @@
 //! event is written on time even when the host goes quiet.
 
 pub mod filter;
+pub mod out_of_order;
 pub mod source;
 
 use std::io;
@@ -50,6 +51,8 @@ pub struct Settings {
     /// Add container ids (go-audit's `extras.containers`).
     pub containers: bool,
     pub filters: Vec<EventFilter>,
+    /// A stderr line per late serial (`message_tracking.log_out_of_order`).
+    pub log_out_of_order: bool,
 }
 
 impl Default for Settings {
@@ -65,6 +68,7 @@ impl Default for Settings {
             uid_cache: 256,
             containers: false,
             filters: Vec::new(),
+            log_out_of_order: false,
         }
     }
 }
@@ -92,6 +96,9 @@ pub struct Pipeline<S> {
     max_wait: Duration,
     clock: Clock,
     sink: EventSink,
+    /// `log_out_of_order`: the newest serial and late count logged.
+    out_of_order: Option<out_of_order::OutOfOrder>,
+    out_of_order_logged: u64,
 }
 
 /// Everything an emitted event touches (apart from the assembler that
@@ -148,6 +155,10 @@ impl<S: Source> Pipeline<S> {
                 stats,
                 encoder_truncated: 0,
             },
+            out_of_order: settings
+                .log_out_of_order
+                .then(out_of_order::OutOfOrder::default),
+            out_of_order_logged: 0,
         }
     }
 
@@ -269,6 +280,12 @@ impl<S: Source> Pipeline<S> {
         let sink = &mut self.sink;
         self.assembler
             .push(&record, now, &mut |event| sink.emit(event));
+        if let Some(log) = self.out_of_order.as_mut() {
+            if let Some(late) = log.note(record.serial, self.assembler.counters().late_serials) {
+                self.out_of_order_logged += 1;
+                eprintln!("{late}");
+            }
+        }
     }
 
     /// Copies the assembler's counters into the shared stats.
@@ -288,6 +305,11 @@ impl<S: Source> Pipeline<S> {
     /// The source (tests feed it between steps).
     pub fn source_mut(&mut self) -> &mut S {
         &mut self.source
+    }
+
+    /// Late serials logged (`log_out_of_order`).
+    pub fn out_of_order_logged(&self) -> u64 {
+        self.out_of_order_logged
     }
 
     /// Events in flight in the assembler.

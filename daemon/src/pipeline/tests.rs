@@ -136,6 +136,33 @@ fn an_empty_pool_drops_events_and_counts_each() {
 }
 
 #[test]
+fn late_serials_are_logged_once_each_when_asked() {
+    let mut input = events(1..4, "syscall=59");
+    input.extend(events(6..8, "syscall=59"));
+    input.extend(events(4..5, "syscall=59")); // 4 after 7: late by 3
+    input.extend(events(8..9, "syscall=59"));
+    for log_out_of_order in [true, false] {
+        let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+        let stats = Arc::new(Stats::new(&[]));
+        let settings = Settings {
+            log_out_of_order,
+            ..Settings::default()
+        };
+        let mut pipeline = Pipeline::new(
+            Memory(input.clone()),
+            settings,
+            Arc::clone(&queue),
+            Arc::clone(&stats),
+        );
+        while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+        pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+        assert_eq!(stats.late_serials.get(), 1);
+        let logged = if log_out_of_order { 1 } else { 0 };
+        assert_eq!(pipeline.out_of_order_logged(), logged);
+    }
+}
+
+#[test]
 fn the_structured_format_is_used_when_configured() {
     let settings = Settings {
         batch: 128,

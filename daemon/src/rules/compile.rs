@@ -1,13 +1,15 @@
 //! One auditctl command line into a [`Command`]: auditctl's option handling
 //! (`-a/-A/-d`, `-w/-W`, `-p`, `-k`, `-S`, `-F`, `-C`, `-D`, status
 //! settings) and libaudit's per-field rules (`audit_rule_fieldpair_data`),
-//! producing the exact `audit_rule_data` auditctl 3.0 sends. Where auditctl
+//! producing the exact `audit_rule_data` auditctl 3.0 sends. `-S` on the
+//! io_uring list takes operation names, as auditctl 3.1+ built
+//! `--with-io_uring` does (3.0 has no io_uring list). Where auditctl
 //! silently accepts junk (trailing garbage after numbers, a non-numeric
 //! `sessionid`), this is stricter and reports an error.
 
 use raudit_core::tables::arch::{Arch, Machine};
 use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
-use raudit_core::tables::{errno, syscall};
+use raudit_core::tables::{errno, syscall, uring};
 use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
 use raudit_core::wire::MessageType;
 
@@ -418,14 +420,12 @@ impl<'a> Line<'a> {
     fn syscalls(&mut self, i: usize, v: &str) -> Step {
         match self.add.or(self.del).map(|f| f & filter::MASK) {
             Some(filter::TASK) | Some(filter::USER) | Some(filter::FS) | Some(filter::EXCLUDE) => {
-                return Err(self.error(i, "a list that takes syscalls (exit) before -S"))
-            }
-            Some(filter::URING_EXIT) => {
                 return Err(self.error(
                     i,
-                    "syscalls on the exit list (io_uring ops are not supported)",
+                    "a list that takes syscalls (exit) or operations (io_uring) before -S",
                 ))
             }
+            Some(filter::URING_EXIT) => return self.uring_ops(i, v),
             _ => {}
         }
         if self.elf.is_none() {
@@ -455,6 +455,40 @@ impl<'a> Line<'a> {
                             "syscall names or numbers of {} (`{name}` is not one)",
                             machine.name()
                         ),
+                    ))
+                }
+            }
+        }
+        self.syscall_added = true;
+        Ok(())
+    }
+
+    /// `-S` on the io_uring list (auditctl 3.1+ built `--with-io_uring`,
+    /// `audit_rule_io_uringbyname_data`): operation names or numbers, set
+    /// as bits of the syscall mask. No architecture is involved, so none is
+    /// assumed; `all` is every named operation, not the whole mask.
+    fn uring_ops(&mut self, i: usize, v: &str) -> Step {
+        for name in v.split(',').filter(|n| !n.is_empty()) {
+            if name == "all" {
+                for &(nr, _) in uring::OPS {
+                    // Every op is below OP_LAST (65), well inside the mask.
+                    let _ = self.head.set_syscall(u32::from(nr));
+                }
+                continue;
+            }
+            let nr = match uring::number(name.as_bytes()) {
+                Some(nr) => Some(nr),
+                None if name.starts_with(|c: char| c.is_ascii_digit()) => {
+                    parse_signed(name).and_then(|n| u32::try_from(n).ok())
+                }
+                None => None,
+            };
+            match nr {
+                Some(nr) if self.head.set_syscall(nr) => {}
+                _ => {
+                    return Err(self.error(
+                        i,
+                        format!("io_uring operation names or numbers (`{name}` is not one)"),
                     ))
                 }
             }

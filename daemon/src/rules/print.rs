@@ -1,7 +1,8 @@
 //! A kernel rule (`audit_rule_data`) back into the text `auditctl -l`
 //! prints: watches as `-w PATH -p PERMS -k KEY`, other rules as
 //! `-a ACTION,LIST -F arch=b64 -S … -F …`, numbers as auditctl shows them
-//! (`a0` in hex, `exit` with errno names, unknown fields as `fN`).
+//! (`a0` in hex, `exit` with errno names, unknown fields as `fN`), io_uring
+//! rules with operation names (`-a always,io_uring -S openat`).
 //!
 //! auditctl remembers the last rule's architecture for the syscall names of
 //! a following rule without one; [`Printer`] keeps that state so the output
@@ -11,7 +12,7 @@ use std::fmt::Write;
 
 use raudit_core::tables::arch::{Arch, Machine};
 use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
-use raudit_core::tables::{errno, syscall};
+use raudit_core::tables::{errno, syscall, uring};
 use raudit_core::wire::rule::{RuleData, RuleField, MASK_WORDS};
 use raudit_core::wire::MessageType;
 
@@ -86,6 +87,9 @@ impl Printer {
         if all {
             out.push_str(" -S all");
             return MASK_WORDS - 1;
+        }
+        if rule.flags() & filter::MASK == filter::URING_EXIT {
+            return uring_ops(rule, out);
         }
         let machine = match self.last_arch {
             Some(arch) => arch.machine(),
@@ -182,6 +186,28 @@ impl Printer {
             _ => write!(out, " -F {name}{op}{}", f.value as i32),
         };
     }
+}
+
+/// The io_uring list's mask as operation names (numbers where unnamed).
+/// auditctl looks only below `IORING_OP_LAST` of its build headers; bits
+/// above, which only a hand-written number sets, are printed here as
+/// numbers rather than dropped, so the line still compiles back to the rule.
+fn uring_ops(rule: &RuleData<'_>, out: &mut String) -> usize {
+    let mut count = 0;
+    for nr in 0..(MASK_WORDS as u32 * 32) {
+        if !rule.has_syscall(nr) {
+            continue;
+        }
+        out.push_str(if count == 0 { " -S " } else { "," });
+        match uring::name(nr) {
+            Some(name) => out.push_str(name),
+            None => {
+                let _ = write!(out, "{nr}");
+            }
+        }
+        count += 1;
+    }
+    count
 }
 
 fn symbol(op: Operator) -> &'static str {

@@ -1,0 +1,129 @@
+//! Control records: reports the supervisor puts into the output stream
+//! beside the events (rule drift), in go-audit's outline (`sequence` 0, no
+//! messages) with a `raudit` object saying what happened. They reach the
+//! output thread over a small bounded channel: a record is built (and
+//! allocated) only when something changed, never per event, and a full
+//! channel drops the record (counted by the caller, said on stderr) rather
+//! than make the supervisor wait.
+
+use std::fmt::Write as _;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::stats::JsonKey;
+
+/// Records waiting for the output thread at most.
+pub const CONTROL_CAPACITY: usize = 8;
+
+/// The supervisor's end.
+#[derive(Clone, Debug)]
+pub struct ControlSender(SyncSender<Vec<u8>>);
+
+/// The output thread's end.
+#[derive(Debug)]
+pub struct ControlReceiver(Receiver<Vec<u8>>);
+
+/// A channel for [`CONTROL_CAPACITY`] records.
+pub fn control_channel() -> (ControlSender, ControlReceiver) {
+    let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
+    (ControlSender(sender), ControlReceiver(receiver))
+}
+
+impl ControlSender {
+    /// Hands one line (JSON and `\n`) to the output thread; false when the
+    /// channel is full or the output thread is gone.
+    pub fn send(&self, line: Vec<u8>) -> bool {
+        match self.0.try_send(line) {
+            Ok(()) => true,
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        }
+    }
+}
+
+impl ControlReceiver {
+    /// The next waiting record, if any (no allocation, no wait).
+    pub fn try_next(&self) -> Option<Vec<u8>> {
+        self.0.try_recv().ok()
+    }
+}
+
+/// What a drift record says.
+#[derive(Debug, Clone, Copy)]
+pub struct DriftOutcome<'a> {
+    /// One line per difference (`rule missing: …`, `enabled is 0, configured 1`).
+    pub changes: &'a [String],
+    /// The configured rules and status were put back.
+    pub restored: bool,
+    /// Why a restore failed, when one was tried and failed.
+    pub restore_error: Option<&'a str>,
+}
+
+/// `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
+/// "raudit":{"report":"drift","changes":[…],"restored":…}}` and `\n`.
+pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut line = format!(
+        "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"drift\",\"changes\":[",
+        now.as_secs(),
+        now.subsec_millis()
+    );
+    for (i, change) in outcome.changes.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let _ = write!(line, "\"{}\"", JsonKey(change));
+    }
+    let _ = write!(line, "],\"restored\":{}", outcome.restored);
+    if let Some(error) = outcome.restore_error {
+        let _ = write!(line, ",\"restore_error\":\"{}\"", JsonKey(error));
+    }
+    line.push_str("}}\n");
+    line.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn drift_record_is_go_audit_shaped_json() {
+        let changes = vec![
+            "rule missing: -w /etc/passwd -p wa -k \"id\"".to_owned(),
+            "enabled is 0, configured 1".to_owned(),
+        ];
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_042);
+        let line = drift_record(
+            at,
+            &DriftOutcome {
+                changes: &changes,
+                restored: false,
+                restore_error: Some("bad\nthing"),
+            },
+        );
+        assert_eq!(line.last(), Some(&b'\n'));
+        let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(json["sequence"], 0);
+        assert_eq!(json["timestamp"], "1700000000.042");
+        assert_eq!(json["messages"], serde_json::json!([]));
+        assert_eq!(json["uid_map"], serde_json::json!({}));
+        assert_eq!(json["raudit"]["report"], "drift");
+        assert_eq!(json["raudit"]["changes"][0], changes[0].as_str());
+        assert_eq!(json["raudit"]["changes"][1], changes[1].as_str());
+        assert_eq!(json["raudit"]["restored"], false);
+        assert_eq!(json["raudit"]["restore_error"], "bad\nthing");
+    }
+
+    #[test]
+    fn a_full_channel_refuses_instead_of_waiting() {
+        let (sender, receiver) = control_channel();
+        for _ in 0..CONTROL_CAPACITY {
+            assert!(sender.send(b"x\n".to_vec()));
+        }
+        assert!(!sender.send(b"y\n".to_vec()));
+        assert_eq!(receiver.try_next().as_deref(), Some(&b"x\n"[..]));
+        assert!(sender.send(b"z\n".to_vec()));
+        drop(receiver);
+        assert!(!sender.send(b"w\n".to_vec()));
+    }
+}
