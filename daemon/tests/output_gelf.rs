@@ -3,8 +3,8 @@
 //! than 128 chunks is refused and counted; TCP frames end with NUL; no
 //! allocation per event. 127.0.0.1 only.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod alloc_count;
+
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
@@ -220,45 +220,6 @@ fn no_listener_is_counted_by_the_sink_not_fatal() {
 
 // ---- no allocation per event ------------------------------------------
 
-struct Counting;
-
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    let _ = COUNT_HERE.try_with(|on| {
-        if on.get() {
-            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only
-// counts, in thread-local cells with const initialisers (no allocation).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
 #[test]
 fn writing_events_allocates_nothing() {
     let line = big_line(20_000);
@@ -273,13 +234,13 @@ fn writing_events_allocates_nothing() {
         out.write_line(&line).unwrap();
         out.write_line(LINE).unwrap();
         drain(&server);
-        COUNT_HERE.with(|on| on.set(true));
-        for _ in 0..50 {
-            out.write_line(&line).unwrap();
-            out.write_line(LINE).unwrap();
-        }
-        COUNT_HERE.with(|on| on.set(false));
+        let ((), allocations) = alloc_count::allocations_in(|| {
+            for _ in 0..50 {
+                out.write_line(&line).unwrap();
+                out.write_line(LINE).unwrap();
+            }
+        });
         drain(&server);
-        assert_eq!(ALLOCATIONS.with(Cell::get), 0, "{kind:?}");
+        assert_eq!(allocations, 0, "{kind:?}");
     }
 }

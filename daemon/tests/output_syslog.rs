@@ -5,8 +5,8 @@
 //! with a private config on a temp socket, files the events intact.
 //! Loopback and temp-dir sockets only.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod alloc_count;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -327,45 +327,6 @@ fn no_receiver_at_start_is_not_fatal() {
 
 // ---- no allocation per event ------------------------------------------
 
-struct Counting;
-
-thread_local! {
-    static COUNT_HERE: Cell<bool> = const { Cell::new(false) };
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    let _ = COUNT_HERE.try_with(|on| {
-        if on.get() {
-            let _ = ALLOCATIONS.try_with(|n| n.set(n.get() + 1));
-        }
-    });
-}
-
-// SAFETY: forwards every call to the system allocator unchanged; only
-// counts, in thread-local cells with const initialisers (no allocation).
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
 #[test]
 fn writing_events_allocates_nothing() {
     let dir = temp_dir("alloc");
@@ -380,13 +341,13 @@ fn writing_events_allocates_nothing() {
     let mut buf = vec![0; 65536];
     out.write_line(LINE).unwrap();
     server.recv(&mut buf).unwrap();
-    COUNT_HERE.with(|on| on.set(true));
-    for _ in 0..1000 {
-        out.write_line(LINE).unwrap();
-        server.recv(&mut buf).unwrap();
-    }
-    COUNT_HERE.with(|on| on.set(false));
-    assert_eq!(ALLOCATIONS.with(Cell::get), 0);
+    let ((), allocations) = alloc_count::allocations_in(|| {
+        for _ in 0..1000 {
+            out.write_line(LINE).unwrap();
+            server.recv(&mut buf).unwrap();
+        }
+    });
+    assert_eq!(allocations, 0);
     let _ = std::fs::remove_dir_all(dir);
 }
 
