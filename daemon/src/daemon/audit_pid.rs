@@ -124,40 +124,68 @@ pub struct PidWatch {
     reclaimed: bool,
 }
 
+/// What one poll of the audit pid means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidChange {
+    /// Ours, as before: nothing to say.
+    StillOurs,
+    /// Ours again after it was lost.
+    OursAgain,
+    /// Just taken (`holder` 0: cleared); `reclaim` says to send one claim.
+    Lost { holder: u32, reclaim: bool },
+    /// Still not ours; already reported.
+    StillLost,
+}
+
 impl PidWatch {
     /// Looks at a fresh `AUDIT_GET`; may send one `AUDIT_SET` on `receive`
     /// without waiting for its answer (the receive loop skips the reply; the
     /// next poll tells whether it worked).
     pub fn check(&mut self, status: &AuditStatus, receive: &AuditSocket) {
-        let me = std::process::id();
-        if status.pid == me {
-            if self.lost {
-                eprintln!("raudit: the audit pid is ours again");
-                self.lost = false;
+        match self.observe(status.pid, std::process::id()) {
+            PidChange::StillOurs | PidChange::StillLost => {}
+            PidChange::OursAgain => eprintln!("raudit: the audit pid is ours again"),
+            PidChange::Lost { holder, reclaim } => {
+                if holder == 0 {
+                    eprintln!("raudit: the audit pid was cleared; no longer receiving events");
+                } else {
+                    eprintln!(
+                        "raudit: the audit pid was taken by process {holder} ({}); no longer receiving events",
+                        process_name(holder)
+                    );
+                }
+                if !reclaim {
+                    eprintln!("raudit: already reclaimed once; not trying again");
+                    return;
+                }
+                match send_set_pid(receive, std::process::id()) {
+                    Ok(()) => eprintln!("raudit: reclaiming the audit pid (once)"),
+                    Err(e) => eprintln!("raudit: could not send the reclaim request: {e}"),
+                }
             }
-            return;
+        }
+    }
+
+    /// The decision behind [`check`](Self::check): the kernel's audit pid is
+    /// `current`, ours is `me`. A loss is reported once; the pid is
+    /// reclaimed once in the daemon's life, never periodically.
+    pub fn observe(&mut self, current: u32, me: u32) -> PidChange {
+        if current == me {
+            if self.lost {
+                self.lost = false;
+                return PidChange::OursAgain;
+            }
+            return PidChange::StillOurs;
         }
         if self.lost {
-            return;
+            return PidChange::StillLost;
         }
         self.lost = true;
-        let holder = status.pid;
-        if holder == 0 {
-            eprintln!("raudit: the audit pid was cleared; no longer receiving events");
-        } else {
-            eprintln!(
-                "raudit: the audit pid was taken by process {holder} ({}); no longer receiving events",
-                process_name(holder)
-            );
-        }
-        if self.reclaimed {
-            eprintln!("raudit: already reclaimed once; not trying again");
-            return;
-        }
+        let reclaim = !self.reclaimed;
         self.reclaimed = true;
-        match send_set_pid(receive, me) {
-            Ok(()) => eprintln!("raudit: reclaiming the audit pid (once)"),
-            Err(e) => eprintln!("raudit: could not send the reclaim request: {e}"),
+        PidChange::Lost {
+            holder: current,
+            reclaim,
         }
     }
 
@@ -185,4 +213,38 @@ fn send_set_pid(receive: &AuditSocket, pid: u32) -> std::io::Result<()> {
     )
     .map_err(|_| std::io::ErrorKind::InvalidData)?;
     receive.send(&message[..total])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_loss_is_reported_once_and_reclaimed_once_in_a_lifetime() {
+        let mut watch = PidWatch::default();
+        let me = 100;
+        assert_eq!(watch.observe(me, me), PidChange::StillOurs);
+        assert_eq!(
+            watch.observe(7, me),
+            PidChange::Lost {
+                holder: 7,
+                reclaim: true
+            }
+        );
+        assert!(watch.is_lost());
+        assert_eq!(watch.observe(7, me), PidChange::StillLost);
+        assert_eq!(watch.observe(0, me), PidChange::StillLost);
+        assert_eq!(watch.observe(me, me), PidChange::OursAgain);
+        assert!(!watch.is_lost());
+        assert_eq!(watch.observe(me, me), PidChange::StillOurs);
+        // Taken again later: reported, but no second reclaim.
+        assert_eq!(
+            watch.observe(0, me),
+            PidChange::Lost {
+                holder: 0,
+                reclaim: false
+            }
+        );
+        assert_eq!(watch.observe(0, me), PidChange::StillLost);
+    }
 }
