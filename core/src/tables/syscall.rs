@@ -3,8 +3,39 @@
 //! `ausyscall ARCH --dump`), so names resolve exactly as auditctl resolves
 //! them. ppc64 and ppc64le share the ppc table, as in libaudit.
 
-use super::arch::Machine;
+use core::fmt;
+
+use super::arch::{Arch, Machine};
 use super::eq_ignore_case;
+
+/// A syscall number as records carry it (`syscall=59`). Its name depends on
+/// the architecture; a number no table names is still a valid value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Syscall(pub u32);
+
+impl Syscall {
+    /// The syscall called `name` (any case) on `arch`.
+    pub fn from_name(arch: Arch, name: &[u8]) -> Option<Syscall> {
+        number(arch.machine()?, name).map(Syscall)
+    }
+
+    /// Its name on `arch`, if libaudit's table for that machine has one.
+    pub fn name(self, arch: Arch) -> Option<&'static str> {
+        name(arch.machine()?, self.0)
+    }
+
+    /// Parses the decimal `syscall=` value of a record.
+    pub fn parse(text: &[u8]) -> Option<Syscall> {
+        core::str::from_utf8(text).ok()?.parse().ok().map(Syscall)
+    }
+}
+
+impl fmt::Display for Syscall {
+    /// The number: a name needs the architecture (see [`Syscall::name`]).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 #[path = "syscall_data.rs"]
 mod data;
@@ -44,6 +75,23 @@ pub fn number(machine: Machine, name: &[u8]) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syscall_newtype_names_per_arch_and_prints_its_number() {
+        extern crate std;
+        use std::string::ToString;
+        let execve = Syscall::parse(b"59").unwrap();
+        assert_eq!(execve.name(Arch::X86_64), Some("execve"));
+        assert_eq!(Syscall(11).name(Arch::I386), Some("execve"));
+        assert_eq!(
+            Syscall::from_name(Arch::AARCH64, b"EXECVE"),
+            Some(Syscall(221))
+        );
+        assert_eq!(Syscall(99_999).name(Arch::X86_64), None);
+        assert_eq!(Syscall(99_999).to_string(), "99999");
+        assert_eq!(Syscall::parse(b"x1"), None);
+        assert_eq!(Syscall(59).name(Arch(0x1234)), None);
+    }
 
     #[test]
     fn sorted() {

@@ -8,7 +8,8 @@ use serde::Serialize;
 
 use super::value::Noted;
 use crate::tables::arch::Arch;
-use crate::tables::{errno, syscall};
+use crate::tables::errno;
+use crate::tables::syscall::Syscall;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Interpreted {
@@ -19,12 +20,13 @@ pub struct Interpreted {
 
 impl Interpreted {
     pub fn of(noted: Noted<'_>) -> Interpreted {
-        let machine = noted
+        let arch = noted
             .arch
             .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
-            .and_then(|arch| Arch(arch).machine());
-        let syscall = match (machine, noted.syscall.and_then(number::<u32>)) {
-            (Some(machine), Some(n)) => syscall::name(machine, n),
+            .map(Arch);
+        let machine = arch.and_then(Arch::machine);
+        let syscall = match (arch, noted.syscall.and_then(Syscall::parse)) {
+            (Some(arch), Some(call)) => call.name(arch),
             _ => None,
         };
         let exit = noted
