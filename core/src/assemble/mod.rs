@@ -3,7 +3,7 @@
 //! In-flight events live in a caller-provided table of [`EventSlot`]s, kept
 //! in a list in creation order (so the oldest event, which is also the one
 //! with the earliest deadline, is found at once); their records are copied
-//! once into a [`store`] ring. An event completes:
+//! once into a `store` ring. An event completes:
 //! - on its EOE record (1320);
 //! - at once, without being stored, when its type is a user-space message
 //!   (1005, 1100–1299, 2100–2999: one record each, no EOE);

@@ -1,6 +1,6 @@
 //! Rule drift while running: every `raudit.rules.drift_interval` the
 //! supervisor compares the kernel's rules and status with the set loaded
-//! at start ([`rules::drift::check`], which counts raudit's own
+//! at start ([`crate::rules::drift::check`], which counts raudit's own
 //! self-exclusion rule as configured). A difference is reported once per
 //! distinct state — on stderr, in the stats, and as a `drift` record in
 //! the output stream — and, with `drift_restore`, the configured rules are

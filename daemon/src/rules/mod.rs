@@ -5,8 +5,8 @@
 //! - [`lex`]: one command line into words (auditctl's splitting, plus quotes).
 //! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
 //!   handling and libaudit's field rules).
-//! - [`print`]: a kernel rule back into auditctl's `-l` text.
-//! - [`apply`]: load a [`RuleSet`] (self-exclusion first) and its status
+//! - [`print`](mod@print): a kernel rule back into auditctl's `-l` text.
+//! - [`apply`](mod@apply): load a [`RuleSet`] (self-exclusion first) and its status
 //!   settings; [`drift`]: compare the kernel with the set, and restore.
 //!
 //! A [`RuleSet`] is all or nothing: building one reports every error (each
