@@ -4,6 +4,8 @@
 //! window is full the oldest guess (its home slot) is replaced, so the
 //! memory stays bounded on hosts with very many users.
 
+use arrayvec::ArrayString;
+
 use crate::sys::passwd;
 
 /// Longest name kept; longer names (rare: `useradd` allows 32) are unknown.
@@ -21,15 +23,14 @@ enum State {
 struct Slot {
     uid: u32,
     state: State,
-    len: u8,
-    name: [u8; NAME_MAX],
+    /// The name, checked as UTF-8 once, when it was looked up.
+    name: ArrayString<NAME_MAX>,
 }
 
 const EMPTY: Slot = Slot {
     uid: 0,
     state: State::Empty,
-    len: 0,
-    name: [0; NAME_MAX],
+    name: ArrayString::new_const(),
 };
 
 /// Source of names; the live one is the system's user database.
@@ -94,12 +95,17 @@ impl UidNames {
         let mut slot = EMPTY;
         slot.uid = uid;
         self.lookups += 1;
-        match (self.lookup)(uid, &mut slot.name) {
-            Some(len) if len <= NAME_MAX && std::str::from_utf8(&slot.name[..len]).is_ok() => {
+        let mut raw = [0u8; NAME_MAX];
+        let found = (self.lookup)(uid, &mut raw)
+            .and_then(|len| raw.get(..len))
+            .and_then(|name| std::str::from_utf8(name).ok())
+            .and_then(|name| ArrayString::from(name).ok());
+        match found {
+            Some(name) => {
                 slot.state = State::Known;
-                slot.len = len as u8; // len <= NAME_MAX (64) fits in u8
+                slot.name = name;
             }
-            _ => slot.state = State::Unknown,
+            None => slot.state = State::Unknown,
         }
         self.slots[at] = slot;
     }
@@ -117,7 +123,7 @@ impl UidNames {
                 if slot.state != State::Known {
                     return None;
                 }
-                return std::str::from_utf8(slot.name.get(..usize::from(slot.len))?).ok();
+                return Some(slot.name.as_str());
             }
         }
         None
