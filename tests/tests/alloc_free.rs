@@ -48,7 +48,9 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Datagrams from memory, as the unicast stream carries them.
+/// Datagrams from memory, as the unicast stream carries them, a few per
+/// receive and [`ARRIVAL_GAP`] apart, as at a high but not saturating
+/// rate (so receive pacing asks for pauses, which are not taken).
 struct MemorySource {
     datagrams: Vec<Vec<u8>>,
     next: usize,
@@ -61,8 +63,12 @@ impl Source for MemorySource {
         received: &mut [Received],
         _timeout: Duration,
     ) -> io::Result<Input> {
+        let arrival = Instant::now();
+        while arrival.elapsed() < ARRIVAL_GAP {
+            std::hint::spin_loop();
+        }
         let mut n = 0;
-        while n < slots.len() && self.next < self.datagrams.len() {
+        while n < slots.len().min(PER_RECEIVE) && self.next < self.datagrams.len() {
             let datagram = &self.datagrams[self.next];
             slots[n][..datagram.len()].copy_from_slice(datagram);
             received[n] = Received {
@@ -78,7 +84,14 @@ impl Source for MemorySource {
             Input::Datagrams(n)
         })
     }
+
+    fn pause(&mut self, _: Duration) {}
 }
+
+/// Datagrams per receive: fewer than the slots, as at moderate rates.
+const PER_RECEIVE: usize = 7;
+/// Time between receives: 7 records per 20 µs is 350,000 records/s.
+const ARRIVAL_GAP: Duration = Duration::from_micros(20);
 
 fn datagram(msg_type: u16, payload: &str) -> Vec<u8> {
     let mut d = Vec::new();
@@ -115,7 +128,7 @@ fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
 }
 
 fn drive(pipeline: &mut Pipeline<MemorySource>) {
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Idle {}
+    while pipeline.step(None).unwrap() != Input::Idle {}
 }
 
 fn wait_written(stats: &Stats, events: u64) {
@@ -170,6 +183,8 @@ fn steady_state_allocates_nothing_per_event() {
             message_type: 1309,
             regex: regex::bytes::Regex::new("a1=\"drop-me\"").unwrap(),
         }],
+        pacing: true,
+        socket_buffer_bytes: 4 << 20,
         ..pipeline::Settings::default()
     };
     let source = MemorySource { datagrams, next: 0 };
@@ -214,6 +229,7 @@ fn steady_state_allocates_nothing_per_event() {
         assert_eq!(event["uid_map"]["0"], "root");
     }
     println!("{MEASURED} events after warm-up: {allocations} allocations");
+    assert!(pipeline.pauses() > 0, "receive pacing was not exercised");
     assert_eq!(allocations, 0, "the hot path allocated");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -47,6 +47,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "mode",
     "takeover",
     "priority_boost",
+    "pacing",
     "format",
     "queue",
     "assembler",
@@ -392,6 +393,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         priority_boost: cx
             .u32(&f, "priority_boost", 0, 20, "a nice decrement from 0 to 20")
             .unwrap_or(d.priority_boost),
+        pacing: cx.bool(&f, "pacing").unwrap_or(d.pacing),
         format: cx
             .choice(
                 &f,

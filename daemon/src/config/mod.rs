@@ -289,6 +289,11 @@ pub struct Raudit {
     /// to lower raudit's nice value at start, so that under a storm the
     /// daemon is not starved by the processes it audits. 0 leaves it.
     pub priority_boost: u32,
+    /// `pacing`, default true: when a receive empties the socket while
+    /// records arrive fast, pause briefly (at most 1 ms, never longer than
+    /// the socket buffer allows) so the next wake-up takes a batch; false
+    /// wakes for every record.
+    pub pacing: bool,
     /// `format`, default `go-audit`: the JSON shape of events.
     pub format: EventFormat,
     /// `queue`: buffers between the receive thread and the writers.
@@ -534,6 +539,7 @@ impl Default for Raudit {
             mode: Mode::Daemon,
             takeover: false,
             priority_boost: 4,
+            pacing: true,
             format: EventFormat::GoAudit,
             queue: Queue::default(),
             assembler: Assembler::default(),

@@ -557,3 +557,14 @@ fn priority_boost_defaults_to_auditds_and_is_bounded() {
         "{e:?}"
     );
 }
+
+#[test]
+fn pacing_defaults_on_and_takes_a_bool() {
+    let base = "output:\n  stdout:\n    enabled: true\nrules:\n  - -e 1\n";
+    assert!(parse(base).unwrap().raudit.pacing);
+    let off = format!("{base}raudit:\n  pacing: false\n");
+    assert!(!parse(&off).unwrap().raudit.pacing);
+    let wrong = format!("{base}raudit:\n  pacing: sometimes\n");
+    let e = errors(&wrong);
+    assert!(e.iter().any(|l| l.contains("raudit.pacing")), "{e:?}");
+}

@@ -118,9 +118,11 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
             })
             .map_err(|e| fail("starting the output thread", e))?
     };
+    let mut pipeline_settings = plan.pipeline.clone();
+    pipeline_settings.socket_buffer_bytes = socket.receive_buffer().unwrap_or(0);
     let pipeline = Pipeline::new(
         SocketSource::new(Arc::clone(&socket)),
-        plan.pipeline.clone(),
+        pipeline_settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
     );

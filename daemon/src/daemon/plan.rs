@@ -184,6 +184,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         containers: config.extras.containers.enabled,
         log_out_of_order: config.message_tracking.log_out_of_order
             && config.message_tracking.enabled,
+        pacing: r.pacing,
         filters: config
             .filters
             .iter()

@@ -10,6 +10,7 @@
 
 pub mod filter;
 pub mod out_of_order;
+pub mod pacing;
 pub mod source;
 
 use std::io;
@@ -53,6 +54,12 @@ pub struct Settings {
     pub filters: Vec<EventFilter>,
     /// A stderr line per late serial (`message_tracking.log_out_of_order`).
     pub log_out_of_order: bool,
+    /// Pause between receives at high rates (`raudit.pacing`; see
+    /// [`pacing`]).
+    pub pacing: bool,
+    /// What the socket's receive buffer holds, in bytes (`SO_RCVBUF` as
+    /// the kernel reports it): bounds the pacing pauses; 0 turns them off.
+    pub socket_buffer_bytes: usize,
 }
 
 impl Default for Settings {
@@ -69,6 +76,8 @@ impl Default for Settings {
             containers: false,
             filters: Vec::new(),
             log_out_of_order: false,
+            pacing: false,
+            socket_buffer_bytes: 0,
         }
     }
 }
@@ -95,6 +104,7 @@ pub struct Pipeline<S> {
     received: Box<[Received]>,
     max_wait: Duration,
     clock: Clock,
+    pacer: pacing::Pacer,
     sink: EventSink,
     /// `log_out_of_order`: the newest serial and late count logged.
     out_of_order: Option<out_of_order::OutOfOrder>,
@@ -119,12 +129,14 @@ struct EventSink {
     encoder_truncated: u64,
 }
 
-/// The monotonic clock in core's milliseconds.
+/// The monotonic clock: the std instant and its core milliseconds.
 struct Clock(std::time::Instant);
 
 impl Clock {
-    fn now(&self) -> Instant {
-        Instant(self.0.elapsed().as_millis() as u64)
+    fn now(&self) -> (std::time::Instant, Instant) {
+        let now = std::time::Instant::now();
+        let millis = now.saturating_duration_since(self.0).as_millis() as u64;
+        (now, Instant(millis))
     }
 }
 
@@ -144,6 +156,11 @@ impl<S: Source> Pipeline<S> {
             received: vec![Received::default(); batch].into_boxed_slice(),
             max_wait: settings.max_wait.max(Duration::from_millis(1)),
             clock: Clock(std::time::Instant::now()),
+            pacer: pacing::Pacer::new(if settings.pacing {
+                settings.socket_buffer_bytes
+            } else {
+                0
+            }),
             sink: EventSink {
                 current: None,
                 format: settings.format,
@@ -196,7 +213,7 @@ impl<S: Source> Pipeline<S> {
 
     /// One receive and the work it brings; `wait` overrides the timeout.
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
-        let now = self.clock.now();
+        let (_, now) = self.clock.now();
         self.sink.now = now;
         let sink = &mut self.sink;
         self.assembler.poll(now, &mut |event| sink.emit(event));
@@ -219,6 +236,7 @@ impl<S: Source> Pipeline<S> {
                 Ok(input) => input,
                 Err(e) if e.raw_os_error() == Some(libc::ENOBUFS) => {
                     self.sink.stats.enobufs.add(1);
+                    self.pacer.overrun(self.clock.now().0);
                     return Ok(Input::Interrupted);
                 }
                 Err(e) => return Err(e),
@@ -229,8 +247,9 @@ impl<S: Source> Pipeline<S> {
         // after MAX_HOLD, so a trickle of events is not held back long and a
         // storm fills whole buffers instead of one per receive batch.
         let mut hand_over = true;
+        let mut pause = Duration::ZERO;
         if let Input::Datagrams(count) = input {
-            let now = self.clock.now();
+            let (arrived, now) = self.clock.now();
             self.sink.now = now;
             let batch = self.received.len();
             for i in 0..count.min(batch) {
@@ -241,9 +260,16 @@ impl<S: Source> Pipeline<S> {
                 .sink
                 .held_since
                 .is_some_and(|t| now.since(t) >= MAX_HOLD);
+            if wait.is_none() {
+                let done = std::time::Instant::now();
+                pause = self.pacer.after_batch(count, batch, arrived, done);
+            }
         }
         if hand_over {
             self.sink.hand_over();
+        }
+        if !pause.is_zero() {
+            self.source.pause(pause);
         }
         Ok(input)
     }
@@ -310,6 +336,11 @@ impl<S: Source> Pipeline<S> {
     /// Late serials logged (`log_out_of_order`).
     pub fn out_of_order_logged(&self) -> u64 {
         self.out_of_order_logged
+    }
+
+    /// Pacing pauses taken so far.
+    pub fn pauses(&self) -> u64 {
+        self.pacer.pauses()
     }
 
     /// Events in flight in the assembler.

@@ -39,6 +39,9 @@ pub trait Source {
         received: &mut [Received],
         timeout: Duration,
     ) -> io::Result<Input>;
+
+    /// Waits `duration` before the next receive (receive pacing).
+    fn pause(&mut self, duration: Duration);
 }
 
 /// The live source: the audit socket.
@@ -76,5 +79,9 @@ impl Source for SocketSource {
             BatchOutcome::TimedOut => Input::Idle,
             BatchOutcome::Interrupted => Input::Interrupted,
         })
+    }
+
+    fn pause(&mut self, duration: Duration) {
+        std::thread::sleep(duration);
     }
 }

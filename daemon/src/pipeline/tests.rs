@@ -35,6 +35,8 @@ impl Source for Memory {
             Input::Datagrams(n)
         })
     }
+
+    fn pause(&mut self, _: std::time::Duration) {}
 }
 
 fn datagram(msg_type: u16, serial: u32, body: &str) -> Vec<u8> {
