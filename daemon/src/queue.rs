@@ -79,6 +79,11 @@ impl EventBuffer {
         &self.bytes[..self.len]
     }
 
+    /// How many lines the buffer holds.
+    pub fn line_count(&self) -> u64 {
+        memchr::memchr_iter(b'\n', self.filled()).count() as u64
+    }
+
     /// The lines, each with its `\n`.
     pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
         self.filled().split_inclusive(|&b| b == b'\n')

@@ -44,6 +44,14 @@ impl FileOutput {
     }
 }
 
+#[cfg(test)]
+impl FileOutput {
+    /// Writes to `file` from now on (tests point it at `/dev/full`).
+    pub(crate) fn redirect_for_test(&mut self, file: File) {
+        self.file = file;
+    }
+}
+
 fn open_file(spec: &FileSpec) -> io::Result<File> {
     let file = OpenOptions::new()
         .append(true)
@@ -85,6 +93,10 @@ impl Output for FileOutput {
         }
         // Larger than the whole batch: write it on its own.
         io::Write::write_all(&mut self.file, line)
+    }
+
+    fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
+        Some(self.batch.write_through(&mut self.file, parts))
     }
 
     fn flush(&mut self) -> io::Result<()> {

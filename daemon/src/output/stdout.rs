@@ -42,6 +42,10 @@ impl Output for StdoutOutput {
         io::Write::write_all(&mut self.out, line)
     }
 
+    fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
+        Some(self.batch.write_through(&mut self.out, parts))
+    }
+
     fn flush(&mut self) -> io::Result<()> {
         self.batch.write_to(&mut self.out)
     }
