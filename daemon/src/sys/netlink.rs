@@ -4,6 +4,7 @@
 //! batch (`recvmmsg`), and the socket options the daemon needs.
 
 use std::io;
+use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
@@ -193,23 +194,29 @@ impl AuditSocket {
     ) -> io::Result<BatchOutcome> {
         const MAX_BATCH: usize = 128;
         let count = slots.len().min(out.len()).min(MAX_BATCH);
-        // SAFETY: iovec and mmsghdr are plain old data; zero is valid.
-        let mut iovs: [libc::iovec; MAX_BATCH] = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        let mut msgs: [libc::mmsghdr; MAX_BATCH] = unsafe { std::mem::zeroed() };
-        for i in 0..count {
-            iovs[i].iov_base = slots[i].as_mut_ptr().cast();
-            iovs[i].iov_len = N;
-            msgs[i].msg_hdr.msg_iov = &mut iovs[i];
-            msgs[i].msg_hdr.msg_iovlen = 1;
+        // Only the first `count` entries are initialised (and zeroed): a
+        // call that takes a few records does not clear 10 KiB of headers.
+        let mut iovs = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_BATCH];
+        let mut msgs = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; MAX_BATCH];
+        for (i, slot) in slots.iter_mut().take(count).enumerate() {
+            let iov = iovs[i].write(libc::iovec {
+                iov_base: slot.as_mut_ptr().cast(),
+                iov_len: N,
+            });
+            // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
+            let mut msg: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            msg.msg_hdr.msg_iov = iov;
+            msg.msg_hdr.msg_iovlen = 1;
+            msgs[i].write(msg);
         }
-        // SAFETY: the first `count` mmsghdrs each point at one iovec
-        // covering a distinct slot of `slots`, all valid and writable for
-        // the duration of the call; a null timeout is allowed.
+        // SAFETY: the first `count` mmsghdrs are initialised, each pointing
+        // at one initialised iovec covering a distinct slot of `slots`, all
+        // valid and writable for the duration of the call; the kernel reads
+        // no entry beyond `count`; a null timeout is allowed.
         let rc = unsafe {
             libc::recvmmsg(
                 self.fd.as_raw_fd(),
-                msgs.as_mut_ptr(),
+                msgs.as_mut_ptr().cast::<libc::mmsghdr>(),
                 count as libc::c_uint,
                 libc::MSG_WAITFORONE,
                 std::ptr::null_mut(),
@@ -217,10 +224,13 @@ impl AuditSocket {
         };
         if rc >= 0 {
             let got = (rc as usize).min(count);
-            for i in 0..got {
-                out[i] = Received {
-                    len: (msgs[i].msg_len as usize).min(N),
-                    truncated: msgs[i].msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+            for (i, received) in out.iter_mut().take(got).enumerate() {
+                // SAFETY: entries below `count` (and `got` <= `count`) were
+                // initialised above; the kernel only filled them in.
+                let msg = unsafe { msgs[i].assume_init_ref() };
+                *received = Received {
+                    len: (msg.msg_len as usize).min(N),
+                    truncated: msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
                 };
             }
             return Ok(if got == 0 {
