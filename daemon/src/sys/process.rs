@@ -31,31 +31,51 @@ pub fn release_free_memory() {
     }
 }
 
-/// Drops this process's resident pages of its own executable's code and
-/// read-only data (start-up code: CLI, YAML, rules, regex compilation),
-/// so the steady state keeps resident only the code it runs; those pages
-/// fault back in from the page cache when used. Only mappings that are
-/// never written qualify: the executable's `r-xp` ones and its `r--p`
-/// one at file offset 0; the RELRO mapping (written by the dynamic loader,
-/// then made read-only, at a non-zero offset) is left alone. Returns the
-/// bytes advised.
+/// Drops this process's resident pages of code and read-only data that
+/// were only needed at start (CLI, YAML, rules, regex compilation, the
+/// dynamic loader's and libc's start-up paths), so the steady state keeps
+/// resident only the code it runs; those pages fault back in from the page
+/// cache when used. Only file-backed private mappings that were never
+/// written qualify: `r-xp`, or `r--p`, and in both cases no anonymous
+/// (copied-on-write) page in `/proc/self/smaps`, so a RELRO mapping
+/// (written by the dynamic loader, then made read-only) is left alone.
+/// Returns the bytes advised.
 pub fn release_startup_code() -> io::Result<usize> {
-    let exe = std::fs::read_link("/proc/self/exe")?;
-    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let smaps = std::fs::read_to_string("/proc/self/smaps")?;
     let mut released = 0;
-    for line in maps.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(range), Some(perms), Some(offset)) =
-            (fields.next(), fields.next(), fields.next())
-        else {
-            continue;
-        };
-        let path = fields.nth(2).unwrap_or("");
-        let never_written =
-            perms == "r-xp" || (perms == "r--p" && offset.trim_start_matches('0').is_empty());
-        if !never_written || std::path::Path::new(path) != exe {
+    for mapping in never_written_file_mappings(&smaps) {
+        let (start, end) = mapping;
+        // SAFETY: [start, end) is one of our own mappings as the kernel lists
+        // it, private, file-backed and never written (no anonymous page):
+        // dropping its pages only makes later accesses re-read them from
+        // the file.
+        let rc =
+            unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED) };
+        if rc != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        released += end - start;
+    }
+    Ok(released)
+}
+
+/// The `[start, end)` ranges in a `/proc/PID/smaps` text of private,
+/// file-backed, read-only or read-execute mappings with no anonymous page.
+fn never_written_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let mut candidate: Option<(usize, usize)> = None;
+    for line in smaps.lines() {
+        if let Some(anonymous) = line.strip_prefix("Anonymous:") {
+            let none = anonymous.trim() == "0 kB";
+            if let (Some(range), true) = (candidate.take(), none) {
+                found.push(range);
+            }
             continue;
         }
+        let mut fields = line.split_whitespace();
+        let (Some(range), Some(perms)) = (fields.next(), fields.next()) else {
+            continue;
+        };
         let Some((start, end)) = range.split_once('-') else {
             continue;
         };
@@ -63,19 +83,14 @@ pub fn release_startup_code() -> io::Result<usize> {
             usize::from_str_radix(start, 16),
             usize::from_str_radix(end, 16),
         ) else {
-            continue;
+            continue; // an attribute line such as "Rss: 4 kB"
         };
-        let len = end.saturating_sub(start);
-        // SAFETY: [start, end) is one of our own mappings as the kernel lists
-        // it, private, file-backed and never written (see above): dropping
-        // its pages only makes later accesses re-read them from the file.
-        let rc = unsafe { libc::madvise(start as *mut libc::c_void, len, libc::MADV_DONTNEED) };
-        if rc != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        released += len;
+        // A mapping header: range perms offset dev inode path.
+        let path = fields.nth(3).unwrap_or("");
+        let read_only = perms == "r-xp" || perms == "r--p";
+        candidate = (read_only && path.starts_with('/') && end > start).then_some((start, end));
     }
-    Ok(released)
+    found
 }
 
 pub fn process_alive(pid: u32) -> bool {
@@ -109,6 +124,35 @@ pub fn terminate(pid: u32) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_never_written_file_mappings_are_released() {
+        let smaps = "\
+55d0a0000000-55d0a0010000 r--p 00000000 fe:01 123 /usr/sbin/raudit
+Rss:                  64 kB
+Anonymous:             0 kB
+55d0a0010000-55d0a0020000 r-xp 00010000 fe:01 123 /usr/sbin/raudit
+Anonymous:             0 kB
+55d0a0020000-55d0a0022000 r--p 00020000 fe:01 123 /usr/sbin/raudit
+Anonymous:             8 kB
+55d0a0022000-55d0a0023000 rw-p 00022000 fe:01 123 /usr/sbin/raudit
+Anonymous:             4 kB
+7f0000000000-7f0000001000 r--p 00000000 00:00 0 
+Anonymous:             0 kB
+7f0000001000-7f0000002000 r-xp 00000000 00:00 0 [vdso]
+Anonymous:             0 kB
+7f0000002000-7f0000004000 r-xp 00028000 fe:01 99 /usr/lib/x86_64-linux-gnu/libc.so.6
+Anonymous:             0 kB
+";
+        assert_eq!(
+            never_written_file_mappings(smaps),
+            vec![
+                (0x55d0a0000000, 0x55d0a0010000),
+                (0x55d0a0010000, 0x55d0a0020000),
+                (0x7f0000002000, 0x7f0000004000),
+            ]
+        );
+    }
 
     #[test]
     fn this_process_is_alive() {
