@@ -7,13 +7,11 @@
 //! [`frame`] keeps room for the tail while the list is written, so a list
 //! cut short still closes as valid JSON with `"truncated":true`.
 
-use core::fmt::Write;
-
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json_core::str::EscapedStr;
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, Full};
 use super::text::{escape_into, Lossy};
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER, UNKNOWN_USER};
@@ -85,16 +83,18 @@ pub(super) fn frame<E: Enrich>(
     }
 }
 
-fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> core::fmt::Result {
+/// `{"sequence":N,"timestamp":"S.MMM","<list>":[`.
+fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> Result<(), Full> {
     let ts = event.timestamp();
-    write!(
-        cursor,
-        "{{\"sequence\":{},\"timestamp\":\"{}.{:03}\",\"{}\":[",
-        event.serial(),
-        ts.seconds,
-        ts.millis,
-        list
-    )
+    cursor.push(b"{\"sequence\":")?;
+    cursor.push_u64(u64::from(event.serial()))?;
+    cursor.push(b",\"timestamp\":\"")?;
+    cursor.push_u64(ts.seconds)?;
+    cursor.push(b".")?;
+    cursor.push_u64_padded(u64::from(ts.millis), 3)?;
+    cursor.push(b"\",\"")?;
+    cursor.push(list.as_bytes())?;
+    cursor.push(b"\":[")
 }
 
 /// The container id go-audit adds to SYSCALL (1300) and 1326 records.

@@ -1,7 +1,10 @@
 //! A write position over `&mut [u8]` that refuses, rather than panics, when
-//! full; and the adapter that lets `serde-json-core` write at that position.
+//! full; the adapter that lets `serde-json-core` write at that position; and
+//! direct writers for the pieces every event has (escaped strings, decimal
+//! integers) that skip `core::fmt` and serde.
 
-use core::fmt;
+/// Digits of the longest `u64`, 18446744073709551615.
+const U64_DIGITS: usize = 20;
 
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +70,35 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Writes `value` in decimal, as `{}` displays it; on failure nothing
+    /// is written.
+    pub fn push_u64(&mut self, value: u64) -> Result<(), Full> {
+        self.push_u64_padded(value, 1)
+    }
+
+    /// Writes `value` in decimal with at least `width` digits, zeros on the
+    /// left, as `{:0width$}` displays it (`width` counts up to 20, a
+    /// `u64`'s most); on failure nothing is written.
+    pub fn push_u64_padded(&mut self, value: u64, width: usize) -> Result<(), Full> {
+        let mut digits = [b'0'; U64_DIGITS];
+        let mut rest = value;
+        let mut len = 0;
+        // Right to left; a u64 has at most U64_DIGITS digits, so the loop
+        // ends on `rest == 0` before running out of slots.
+        for slot in digits.iter_mut().rev() {
+            // `rest % 10` is below 10: the cast and the addition are exact.
+            *slot = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            len += 1;
+            if rest == 0 {
+                break;
+            }
+        }
+        let len = len.max(width.min(U64_DIGITS));
+        let start = U64_DIGITS.saturating_sub(len);
+        self.push(digits.get(start..).unwrap_or(&digits))
+    }
+
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
@@ -87,15 +119,91 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push(s.as_bytes()).map_err(|_| fmt::Error)
-    }
-}
-
 impl Cursor<'_> {
     /// Moves the position back to `pos` (forgetting what was written after).
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::string::String;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `push_u64_padded` writes into a roomy buffer.
+    fn decimal(value: u64, width: usize) -> String {
+        let mut buf = [0u8; 64];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_u64_padded(value, width).unwrap();
+        let len = cursor.pos();
+        String::from_utf8(buf[..len].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn decimal_edges() {
+        assert_eq!(decimal(0, 1), "0");
+        assert_eq!(decimal(9, 1), "9");
+        assert_eq!(decimal(10, 1), "10");
+        assert_eq!(decimal(u64::MAX, 1), "18446744073709551615");
+        assert_eq!(decimal(u64::from(u32::MAX), 0), "4294967295");
+        let mut buf = [0u8; 8];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_u64(1300).unwrap();
+        assert_eq!(&buf[..4], b"1300");
+    }
+
+    #[test]
+    fn decimal_padding_widths() {
+        assert_eq!(decimal(0, 0), "0");
+        assert_eq!(decimal(0, 3), "000");
+        assert_eq!(decimal(7, 3), "007");
+        assert_eq!(decimal(42, 3), "042");
+        assert_eq!(decimal(999, 3), "999");
+        assert_eq!(decimal(1234, 3), "1234");
+        assert_eq!(decimal(5, 20), "00000000000000000005");
+        // Widths past a u64's 20 digits are held to 20.
+        assert_eq!(decimal(5, 25), "00000000000000000005");
+        assert_eq!(decimal(u64::MAX, usize::MAX), "18446744073709551615");
+    }
+
+    #[test]
+    fn decimal_refuses_when_full_and_writes_nothing() {
+        let mut buf = [b'x'; 6];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push(b"ab").unwrap();
+        assert_eq!(cursor.push_u64(12345), Err(Full));
+        assert_eq!(cursor.push_u64_padded(7, 5), Err(Full));
+        assert_eq!(cursor.pos(), 2);
+        cursor.push_u64(1234).unwrap();
+        assert_eq!(cursor.push_u64(0), Err(Full));
+        assert_eq!(&buf, b"ab1234");
+
+        let mut empty = [0u8; 0];
+        let mut cursor = Cursor::new(&mut empty);
+        assert_eq!(cursor.push_u64(0), Err(Full));
+        assert_eq!(cursor.push_u64_padded(u64::MAX, usize::MAX), Err(Full));
+
+        // The limit counts, not only the buffer's end.
+        let mut buf = [0u8; 8];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.reserve_tail(6);
+        assert_eq!(cursor.push_u64(100), Err(Full));
+        cursor.push_u64(10).unwrap();
+        assert_eq!(cursor.pos(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_matches_core_fmt(value in any::<u64>(), width in 0usize..=20) {
+            prop_assert_eq!(decimal(value, 1), format!("{value}"));
+            prop_assert_eq!(decimal(value, width), format!("{value:0width$}"));
+        }
     }
 }

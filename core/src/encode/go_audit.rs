@@ -6,8 +6,6 @@
 //! order until the last one that fits (cut inside its `data` if need be)
 //! and `"truncated":true` is added.
 
-use core::fmt::Write;
-
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
@@ -78,7 +76,7 @@ fn write_whole_message(
 ) -> Result<(), Full> {
     let open: &[u8] = if first { b"{\"type\":" } else { b",{\"type\":" };
     cursor.push(open)?;
-    write!(cursor, "{}", message.record.msg_type.0).map_err(|_| Full)?;
+    cursor.push_u64(u64::from(message.record.msg_type.0))?;
     cursor.push(b",\"data\":\"")?;
     cursor.push_escaped(message.record.body)?;
     cursor.push(b"\"")?;

@@ -46,7 +46,6 @@ mod stream;
 mod value;
 
 use core::cell::Cell;
-use core::fmt::Write;
 
 use serde::{Serialize, Serializer};
 use serde_json_core::str::EscapedStr;
@@ -139,7 +138,8 @@ fn write_record(
         })?;
     }
     if duplicates.get() > 0 {
-        write!(cursor, ",\"duplicates\":{}", duplicates.get()).map_err(|_| Full)?;
+        cursor.push(b",\"duplicates\":")?;
+        cursor.push_u64(u64::from(duplicates.get()))?;
     }
     let interpreted = Interpreted::of(noted.get());
     if !interpreted.is_empty() {
