@@ -42,9 +42,10 @@ pub(super) fn frame<E: Enrich>(
     if out.len() < MIN_BUFFER {
         return NOTHING;
     }
-    enrich.prepare(event);
-    let enrich = &*enrich;
+    // Scanned once: the enricher resolves the same values.
     let uids = UidValues::of_event(event);
+    enrich.prepare(event, &uids);
+    let enrich = &*enrich;
     let mut scratch = [0u8; UID_MAP_SCRATCH];
     let (uid_map_len, uids_cut) = encode_uid_map(&uids, enrich, &mut scratch);
     let mut truncated = uids.overflowed || uids_cut || event.dropped_records() > 0;

@@ -24,6 +24,7 @@ pub mod uids;
 pub use go_audit::go_audit;
 pub use structured::structured;
 
+use self::uids::UidValues;
 use crate::assemble::Event;
 use crate::wire::MessageType;
 
@@ -36,8 +37,10 @@ pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
 
 /// What the caller adds to an event while it is encoded.
 pub trait Enrich {
-    /// Called once per event before encoding (fill caches here).
-    fn prepare(&mut self, _event: &Event<'_>) {}
+    /// Called once per event before encoding (fill caches here), with the
+    /// event's `uid=` values: exactly the keys the encoder will put in
+    /// `uid_map` and ask [`user_name`](Self::user_name) about.
+    fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;
