@@ -9,7 +9,7 @@
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
-use super::common::{container_of, frame, ContainerId, Text};
+use super::common::{container_of, frame, write_container, ContainerId, Text};
 use super::cursor::{Cursor, Full};
 use super::text::Lossy;
 use super::{Encoded, Enrich};
@@ -82,7 +82,7 @@ fn write_whole_message(
     cursor.push(b"\"")?;
     if let Some(id) = message.container {
         cursor.push(b",\"containers\":")?;
-        cursor.serialize(&ContainerId(id))?;
+        write_container(cursor, id)?;
     }
     cursor.push(b"}")
 }

@@ -53,7 +53,7 @@ use serde_json_core::str::EscapedStr;
 use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
 use self::interpret::Interpreted;
 use self::value::{FieldsObject, Noted};
-use super::common::{container_of, frame, ContainerId, TRUNCATED};
+use super::common::{container_of, frame, write_container, TRUNCATED};
 use super::cursor::{Cursor, Full};
 use super::{Encoded, Enrich};
 use crate::assemble::{Event, EventRecord};
@@ -148,7 +148,7 @@ fn write_record(
     }
     if let Some(id) = container_of(enrich, record) {
         cursor.push(b",\"containers\":")?;
-        cursor.serialize(&ContainerId(id))?;
+        write_container(cursor, id)?;
     }
     let mut written = Written::Whole;
     if is_execve && write_argv(cursor, event)? {
