@@ -6,6 +6,18 @@
 /// Digits of the longest `u64`, 18446744073709551615.
 const U64_DIGITS: usize = 20;
 
+/// "00", "01", … "99": decimals are written two digits per division.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        pairs[2 * i] = b'0' + (i / 10) as u8;
+        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    pairs
+};
+
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
@@ -79,24 +91,32 @@ impl<'a> Cursor<'a> {
     /// Writes `value` in decimal with at least `width` digits, zeros on the
     /// left, as `{:0width$}` displays it (`width` counts up to 20, a
     /// `u64`'s most); on failure nothing is written.
+    ///
+    /// The digits go straight into the buffer, right to left: no scratch
+    /// copy, no `core::fmt`.
     pub fn push_u64_padded(&mut self, value: u64, width: usize) -> Result<(), Full> {
-        let mut digits = [b'0'; U64_DIGITS];
-        let mut rest = value;
-        let mut len = 0;
-        // Right to left; a u64 has at most U64_DIGITS digits, so the loop
-        // ends on `rest == 0` before running out of slots.
-        for slot in digits.iter_mut().rev() {
-            // `rest % 10` is below 10: the cast and the addition are exact.
-            *slot = b'0' + (rest % 10) as u8;
-            rest /= 10;
-            len += 1;
-            if rest == 0 {
-                break;
-            }
+        let digits = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+        let len = digits.max(width.min(U64_DIGITS));
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit {
+            return Err(Full);
         }
-        let len = len.max(width.min(U64_DIGITS));
-        let start = U64_DIGITS.saturating_sub(len);
-        self.push(digits.get(start..).unwrap_or(&digits))
+        let window = self.buf.get_mut(self.pos..end).ok_or(Full)?;
+        let mut rest = value;
+        // Right to left; past the number's own digits `rest` is 0: the
+        // padding zeros.
+        let mut pairs = window.rchunks_exact_mut(2);
+        for pair in &mut pairs {
+            let at = (rest % 100) as usize * 2;
+            pair.copy_from_slice(DIGIT_PAIRS.get(at..at + 2).unwrap_or(b"00"));
+            rest /= 100;
+        }
+        if let [first] = pairs.into_remainder() {
+            // `rest % 10` is below 10: the cast and the addition are exact.
+            *first = b'0' + (rest % 10) as u8;
+        }
+        self.pos = end;
+        Ok(())
     }
 
     /// Writes `bytes` escaped as JSON string content (see
@@ -171,6 +191,14 @@ mod tests {
         // Widths past a u64's 20 digits are held to 20.
         assert_eq!(decimal(5, 25), "00000000000000000005");
         assert_eq!(decimal(u64::MAX, usize::MAX), "18446744073709551615");
+        for value in 0..20_000u64 {
+            assert_eq!(decimal(value, 3), format!("{value:03}"));
+        }
+        for digits in 1..=20 {
+            let tens = 10u64.checked_pow(digits).map_or(u64::MAX, |p| p - 1);
+            assert_eq!(decimal(tens, 1), format!("{tens}"));
+            assert_eq!(decimal(tens / 9 * 8, 19), format!("{:019}", tens / 9 * 8));
+        }
     }
 
     #[test]
@@ -201,7 +229,13 @@ mod tests {
 
     proptest! {
         #[test]
-        fn decimal_matches_core_fmt(value in any::<u64>(), width in 0usize..=20) {
+        fn decimal_matches_core_fmt(
+            bits in any::<u64>(),
+            shift in 0u32..64,
+            width in 0usize..=20,
+        ) {
+            // Numbers of every length, not mostly 19 and 20 digits.
+            let value = bits >> shift;
             prop_assert_eq!(decimal(value, 1), format!("{value}"));
             prop_assert_eq!(decimal(value, width), format!("{value:0width$}"));
         }
