@@ -126,15 +126,13 @@ fn encode_uid_map(uids: &UidValues<'_>, enrich: &impl Enrich, scratch: &mut [u8]
     for uid in &uids.values {
         let name = enrich.user_name(uid).unwrap_or(UNKNOWN_USER);
         let at = map.pos();
-        let entry = (if kept > 0 {
-            map.push(b",\"")
-        } else {
-            map.push(b"\"")
-        })
-        .and_then(|()| map.push_escaped(uid))
-        .and_then(|()| map.push(b"\":\""))
-        .and_then(|()| map.push_escaped(name.as_bytes()))
-        .and_then(|()| map.push(b"\""));
+        let open: &[u8] = if kept > 0 { b",\"" } else { b"\"" };
+        let entry = map
+            .push(open)
+            .and_then(|()| map.push_escaped(uid))
+            .and_then(|()| map.push(b"\":\""))
+            .and_then(|()| map.push_escaped(name.as_bytes()))
+            .and_then(|()| map.push(b"\""));
         if entry.is_err() {
             map.unwind(at);
             break;

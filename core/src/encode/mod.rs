@@ -4,7 +4,11 @@
 //! borrowed bytes, byte strings through [`text::Lossy`] so invalid UTF-8
 //! becomes U+FFFD); the object's outline is written around them so that an
 //! event larger than the buffer can be cut at a message boundary and still
-//! be valid JSON, with `"truncated":true`. Nothing here panics or allocates.
+//! be valid JSON, with `"truncated":true`. What every event has (the
+//! outline and its integers, go-audit's `data`, the `uid_map`, container
+//! ids) is written directly instead, with exactly the bytes serde-json-core
+//! would write (tests compare them) but without its char-by-char escaping
+//! or `core::fmt`. Nothing here panics or allocates.
 //!
 //! - [`go_audit()`]: go-audit's shape, `{"sequence","timestamp","messages",
 //!   "uid_map"}`.
