@@ -1,4 +1,5 @@
 //! Criterion benches of the core on real audit data: parse, assemble,
+//! assemble + go-audit's `syscall` (what filters compare, per event),
 //! encode (go-audit's shape, and `structured`: assemble + the structured
 //! shape), and the whole replay path (parse + assemble + encode, output
 //! discarded). Throughput is reported per record and per byte of input.
@@ -58,6 +59,11 @@ fn benches(c: &mut Criterion) {
     });
     group.bench_function("assemble", |b| {
         assemble_with(b, &parsed, |e: &Event<'_>| e.record_count() as usize)
+    });
+    group.bench_function("assemble+syscall", |b| {
+        assemble_with(b, &parsed, |e: &Event<'_>| {
+            e.syscall().map_or(0, <[u8]>::len)
+        })
     });
     group.bench_function("assemble+encode", |b| {
         let mut out = vec![0u8; 64 << 10];

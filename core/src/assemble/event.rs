@@ -2,6 +2,7 @@
 //! `emit` closure while the assembler still holds its records.
 
 use super::store::{RecordSlot, Store, NONE};
+use crate::record::search::find_key;
 use crate::record::Timestamp;
 use crate::wire::MessageType;
 
@@ -145,7 +146,7 @@ impl<'a> Event<'a> {
             .records()
             .find(|r| r.msg_type == MessageType::SYSCALL)?;
         let body = record.body;
-        let start = memchr::memmem::find(body, b"syscall=")? + 8;
+        let start = find_key(body, b"syscall")? + 8;
         let rest = body.get(start..)?;
         match memchr::memchr(b' ', rest) {
             Some(end) => rest.get(..end),

@@ -8,6 +8,10 @@
 //! oldest record (oldest first). Byte positions are virtual (`u64`, never
 //! wrapping in practice) and mapped onto the arena modulo its size; a body
 //! that would straddle the arena's end starts at its beginning instead.
+//! The mapping is kept, not computed: the store tracks where its head lies
+//! in the arena and each slot keeps its body's offset, so neither storing
+//! nor reading a record divides (a 64-bit division per record read, and
+//! several per record stored, for arenas of any size).
 
 /// Index meaning "no record".
 pub const NONE: u32 = u32::MAX;
@@ -15,7 +19,10 @@ pub const NONE: u32 = u32::MAX;
 /// One stored record: where its body lies and which event it belongs to.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RecordSlot {
+    /// Virtual position of the body.
     start: u64,
+    /// Where the body lies in the arena: `start` modulo the arena's size.
+    offset: usize,
     len: u32,
     msg_type: u16,
     live: bool,
@@ -44,6 +51,8 @@ pub struct Store<R, A> {
     used: usize,
     /// Next free byte position (virtual).
     head_pos: u64,
+    /// `head_pos` modulo the arena's size.
+    head_offset: usize,
 }
 
 impl<R, A> Store<R, A>
@@ -58,6 +67,7 @@ where
             tail: 0,
             used: 0,
             head_pos: 0,
+            head_offset: 0,
         }
     }
 
@@ -72,8 +82,8 @@ where
     /// Stores a record for event slot `event`, returning its index.
     pub fn alloc(&mut self, event: u32, msg_type: u16, body: &[u8]) -> Result<u32, Full> {
         let capacity = self.slot_capacity();
-        let arena_len = self.arena_len() as u64;
-        let len = body.len() as u64;
+        let arena_len = self.arena_len();
+        let len = body.len();
         if len > arena_len || capacity == 0 || capacity > NONE as usize {
             return Err(Full::TooLarge);
         }
@@ -81,33 +91,45 @@ where
             return Err(self.evict_oldest());
         }
         let mut start = self.head_pos;
-        let offset = start % arena_len.max(1);
+        // `head_offset <= arena_len` and `len <= arena_len`: no overflow.
+        let mut offset = self.head_offset;
         if offset + len > arena_len {
-            start += arena_len - offset; // skip the arena's end
+            start += (arena_len - offset) as u64; // skip the arena's end
+            offset = 0;
         }
         let oldest = self.oldest_start().unwrap_or(start);
-        if start + len - oldest > arena_len {
+        if start + len as u64 - oldest > arena_len as u64 {
             return Err(self.evict_oldest());
         }
-        let index = (self.tail + self.used) % capacity;
-        let physical = (start % arena_len.max(1)) as usize;
+        // `tail < capacity` and `used < capacity`: one subtraction wraps it.
+        let mut index = self.tail + self.used;
+        if index >= capacity {
+            index -= capacity;
+        }
         let dest = self
             .arena
             .as_mut()
-            .get_mut(physical..physical + body.len())
+            .get_mut(offset..offset + len)
             .ok_or(Full::TooLarge)?;
         dest.copy_from_slice(body);
         let slot = self.slots.as_mut().get_mut(index).ok_or(Full::TooLarge)?;
         *slot = RecordSlot {
             start,
-            len: body.len() as u32,
+            offset,
+            len: len as u32,
             msg_type,
             live: true,
             next: NONE,
             event,
         };
         self.used += 1;
-        self.head_pos = start + len;
+        self.head_pos = start + len as u64;
+        // The body ends at most at the arena's end, which is offset 0.
+        self.head_offset = if offset + len == arena_len {
+            0
+        } else {
+            offset + len
+        };
         Ok(index as u32)
     }
 
@@ -138,9 +160,8 @@ where
     /// The record at `index`: its type and body.
     pub fn record(&self, index: u32) -> Option<(u16, &[u8], u32)> {
         let slot = self.slots.as_ref().get(index as usize)?;
-        let arena = self.arena.as_ref();
-        let physical = (slot.start % (arena.len() as u64).max(1)) as usize;
-        let body = arena.get(physical..physical + slot.len as usize)?;
+        let end = slot.offset.checked_add(slot.len as usize)?;
+        let body = self.arena.as_ref().get(slot.offset..end)?;
         Some((slot.msg_type, body, slot.next))
     }
 
@@ -164,7 +185,10 @@ where
         while self.used > 0 {
             match self.slots.as_ref().get(self.tail) {
                 Some(slot) if !slot.live => {
-                    self.tail = (self.tail + 1) % capacity;
+                    self.tail += 1;
+                    if self.tail == capacity {
+                        self.tail = 0;
+                    }
                     self.used -= 1;
                 }
                 _ => break,
@@ -173,6 +197,7 @@ where
         if self.used == 0 {
             self.tail = 0;
             self.head_pos = 0;
+            self.head_offset = 0;
         }
     }
 }
@@ -219,6 +244,54 @@ mod tests {
     fn body_larger_than_arena_is_refused() {
         let mut s = store::<2, 4>();
         assert_eq!(s.alloc(0, 1, b"12345"), Err(Full::TooLarge));
+    }
+
+    /// Stores and releases records in random order over arenas and rings
+    /// of odd sizes: every live record reads back whole, and every slot's
+    /// kept offset is its virtual position modulo the arena's size (what
+    /// was computed on each read before).
+    fn churn(arena_len: usize, ops: &[(bool, usize)]) {
+        extern crate std;
+        use std::vec::Vec;
+
+        let mut s = Store::new([RecordSlot::default(); 5], std::vec![0u8; arena_len]);
+        let mut live: Vec<(u32, Vec<u8>)> = Vec::new();
+        for (n, &(store, size)) in ops.iter().enumerate() {
+            if store || live.is_empty() {
+                let body: Vec<u8> = (0..size).map(|i| (n * 31 + i) as u8).collect();
+                match s.alloc(n as u32, 1300, &body) {
+                    Ok(index) => live.push((index, body)),
+                    Err(Full::Evict(_)) => {
+                        // Release the oldest, as the assembler would.
+                        let (index, _) = live.remove(0);
+                        s.release_chain(index);
+                    }
+                    Err(Full::TooLarge) => assert!(size > arena_len),
+                }
+            } else {
+                let (index, _) = live.remove(size % live.len());
+                s.release_chain(index);
+            }
+            for (index, body) in &live {
+                assert_eq!(s.record(*index).unwrap().1, &body[..]);
+            }
+            for slot in s.slots.iter().filter(|slot| slot.live) {
+                let expected = slot.start % (arena_len as u64).max(1);
+                assert_eq!(slot.offset as u64, expected);
+            }
+            let head = s.head_pos % (arena_len as u64).max(1);
+            assert_eq!(s.head_offset as u64, head);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn kept_offsets_are_positions_modulo_the_arena(
+            arena_len in 0usize..40,
+            ops in proptest::collection::vec((proptest::bool::ANY, 0usize..16), 0..60),
+        ) {
+            churn(arena_len, &ops);
+        }
     }
 
     #[test]

@@ -100,6 +100,37 @@ fn syscall_is_found_as_go_audit_finds_it() {
     assert_eq!(found, [Some(b"59".to_vec()), Some(b"42".to_vec()), None]);
 }
 
+/// go-audit's `syscall` as `Event::syscall` found it with `memmem`, before
+/// it walked the `=` signs instead.
+fn syscall_by_memmem(body: &[u8]) -> Option<&[u8]> {
+    let start = memchr::memmem::find(body, b"syscall=")? + 8;
+    let rest = body.get(start..)?;
+    match memchr::memchr(b' ', rest) {
+        Some(end) => rest.get(..end),
+        None if rest.len() <= 5 => Some(rest),
+        None => None,
+    }
+}
+
+const SYSCALL_PIECES: &[&[u8]] = &[
+    b"syscall", b"sys", b"call", b"=", b" ", b"59", b"123456", b"a", b"\xff",
+];
+
+proptest::proptest! {
+    #[test]
+    fn syscall_agrees_with_the_memmem_search(
+        pieces in proptest::collection::vec(
+            proptest::sample::select(SYSCALL_PIECES),
+            0..16,
+        )
+    ) {
+        let body = pieces.concat();
+        let record = EventRecord { msg_type: MessageType::SYSCALL, body: &body };
+        let event = Event::single(1, Timestamp::default(), record, Completion::Standalone);
+        proptest::prop_assert_eq!(event.syscall(), syscall_by_memmem(&body));
+    }
+}
+
 #[test]
 fn user_space_records_complete_at_once_when_in_range() {
     let settings = Settings {

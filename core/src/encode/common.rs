@@ -1,19 +1,19 @@
 //! What every event shape shares: the header (`sequence`, `timestamp`, the
 //! opening of the record list), the `uid_map` tail and the truncation
-//! marker, written around the shape's own list by [`frame`]; and the
-//! `Serialize` views both shapes use for byte strings ([`Text`]), the uid
-//! map and container ids.
+//! marker, written around the shape's own list by [`frame`]; container ids;
+//! and the `Serialize` view both shapes use for byte strings ([`Text`]).
+//! The header, the uid map and container ids are written directly (with
+//! [`Cursor::push_escaped`]: serde-json-core's bytes, not its char-by-char
+//! path); tests hold them to what serde-json-core writes.
 //!
 //! [`frame`] keeps room for the tail while the list is written, so a list
 //! cut short still closes as valid JSON with `"truncated":true`.
-
-use core::fmt::Write;
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 use serde_json_core::str::EscapedStr;
 
-use super::cursor::Cursor;
+use super::cursor::{Cursor, Full};
 use super::text::{escape_into, Lossy};
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER, UNKNOWN_USER};
@@ -44,9 +44,10 @@ pub(super) fn frame<E: Enrich>(
     if out.len() < MIN_BUFFER {
         return NOTHING;
     }
-    enrich.prepare(event);
-    let enrich = &*enrich;
+    // Scanned once: the enricher resolves the same values.
     let uids = UidValues::of_event(event);
+    enrich.prepare(event, &uids);
+    let enrich = &*enrich;
     let mut scratch = [0u8; UID_MAP_SCRATCH];
     let (uid_map_len, uids_cut) = encode_uid_map(&uids, enrich, &mut scratch);
     let mut truncated = uids.overflowed || uids_cut || event.dropped_records() > 0;
@@ -85,16 +86,18 @@ pub(super) fn frame<E: Enrich>(
     }
 }
 
-fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> core::fmt::Result {
+/// `{"sequence":N,"timestamp":"S.MMM","<list>":[`.
+fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> Result<(), Full> {
     let ts = event.timestamp();
-    write!(
-        cursor,
-        "{{\"sequence\":{},\"timestamp\":\"{}.{:03}\",\"{}\":[",
-        event.serial(),
-        ts.seconds,
-        ts.millis,
-        list
-    )
+    cursor.push(b"{\"sequence\":")?;
+    cursor.push_u64(u64::from(event.serial()))?;
+    cursor.push(b",\"timestamp\":\"")?;
+    cursor.push_u64(ts.seconds)?;
+    cursor.push(b".")?;
+    cursor.push_u64_padded(u64::from(ts.millis), 3)?;
+    cursor.push(b"\",\"")?;
+    cursor.push(list.as_bytes())?;
+    cursor.push(b"\":[")
 }
 
 /// The container id go-audit adds to SYSCALL (1300) and 1326 records.
@@ -110,23 +113,45 @@ pub(super) fn container_of<'e>(
     }
 }
 
-/// Encodes the uid map into `scratch`, dropping entries from the end until
-/// it fits. Returns its length and whether entries were dropped.
+/// Encodes the uid map, `{"UID":"NAME",…}`, into `scratch`: the entries
+/// in order up to the last that fits with the closing brace. Returns its
+/// length and whether entries were left out.
 fn encode_uid_map(uids: &UidValues<'_>, enrich: &impl Enrich, scratch: &mut [u8]) -> (usize, bool) {
-    let mut count = uids.values.len();
-    loop {
-        let map = UidMap {
-            uids: uids.values.get(..count).unwrap_or(&[]),
-            enrich,
-        };
-        if let Ok(len) = serde_json_core::to_slice(&map, scratch) {
-            return (len, count < uids.values.len());
-        }
-        if count == 0 {
-            return (0, true);
-        }
-        count -= 1;
+    let mut map = Cursor::new(scratch);
+    map.reserve_tail(1); // the closing brace
+    if map.push(b"{").is_err() {
+        return (0, true);
     }
+    let mut kept = 0;
+    for uid in &uids.values {
+        let name = enrich.user_name(uid).unwrap_or(UNKNOWN_USER);
+        let at = map.pos();
+        let open: &[u8] = if kept > 0 { b",\"" } else { b"\"" };
+        let entry = map
+            .push(open)
+            .and_then(|()| map.push_escaped(uid))
+            .and_then(|()| map.push(b"\":\""))
+            .and_then(|()| map.push_escaped(name.as_bytes()))
+            .and_then(|()| map.push(b"\""));
+        if entry.is_err() {
+            map.unwind(at);
+            break;
+        }
+        kept += 1;
+    }
+    map.release_tail();
+    if map.push(b"}").is_err() {
+        return (0, true);
+    }
+    (map.pos(), kept < uids.values.len())
+}
+
+/// Writes go-audit's `containers` member's value, `{"id":"…"}` (the bytes
+/// [`ContainerId`] serializes to).
+pub(super) fn write_container(cursor: &mut Cursor<'_>, id: &str) -> Result<(), Full> {
+    cursor.push(b"{\"id\":\"")?;
+    cursor.push_escaped(id.as_bytes())?;
+    cursor.push(b"\"}")
 }
 
 /// A byte string as a JSON string, lossily (see [`Lossy`]).
@@ -170,18 +195,146 @@ impl Serialize for ContainerId<'_> {
     }
 }
 
-struct UidMap<'a, N> {
-    uids: &'a [&'a [u8]],
-    enrich: &'a N,
-}
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::string::String;
+    use std::vec::Vec;
 
-impl<N: Enrich> Serialize for UidMap<'_, N> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(self.uids.len()))?;
-        for uid in self.uids {
-            let name = self.enrich.user_name(uid).unwrap_or(UNKNOWN_USER);
-            map.serialize_entry(&Text(Lossy::new(uid)), name)?;
+    use serde::ser::SerializeMap;
+
+    use super::*;
+    use crate::encode::uids::MAX_UIDS;
+
+    /// Names with everything JSON escapes, and long ones to fill the map.
+    struct Names;
+
+    impl Enrich for Names {
+        fn user_name(&self, uid: &[u8]) -> Option<&str> {
+            match uid {
+                b"0" => Some("root"),
+                b"1" => Some("q\"uote\\back"),
+                b"2" => Some("ctl\u{1}\u{1f}\t\n"),
+                b"3" => Some("caf\u{e9} \u{2028} \u{1f600}"),
+                b"4" => Some("x"),
+                [b'9', ..] => Some("a-rather-long-user-name-to-fill-the-scratch-fast"),
+                _ => None,
+            }
         }
-        map.end()
+    }
+
+    /// The uid map as serde-json-core serializes it (how it was written
+    /// before it was written directly).
+    struct UidMap<'a>(&'a [&'a [u8]]);
+
+    impl Serialize for UidMap<'_> {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let mut map = serializer.serialize_map(Some(self.0.len()))?;
+            for uid in self.0 {
+                let name = Names.user_name(uid).unwrap_or(UNKNOWN_USER);
+                map.serialize_entry(&Text(Lossy::new(uid)), name)?;
+            }
+            map.end()
+        }
+    }
+
+    /// The old way: serde-json-core, dropping entries from the end until
+    /// the map fits.
+    fn uid_map_via_serde(uids: &UidValues<'_>, scratch: &mut [u8]) -> (usize, bool) {
+        let mut count = uids.values.len();
+        loop {
+            if let Ok(len) = serde_json_core::to_slice(&UidMap(&uids.values[..count]), scratch) {
+                return (len, count < uids.values.len());
+            }
+            if count == 0 {
+                return (0, true);
+            }
+            count -= 1;
+        }
+    }
+
+    fn uids<'a>(values: &[&'a [u8]]) -> UidValues<'a> {
+        let mut uids = UidValues::default();
+        for value in values {
+            uids.values.push(value).unwrap();
+        }
+        uids
+    }
+
+    fn both(uids: &UidValues<'_>, size: usize) -> ((Vec<u8>, bool), (Vec<u8>, bool)) {
+        let mut a = std::vec![0u8; size];
+        let mut b = std::vec![0u8; size];
+        let (len, cut) = encode_uid_map(uids, &Names, &mut a);
+        let (serde_len, serde_cut) = uid_map_via_serde(uids, &mut b);
+        (
+            (a[..len].to_vec(), cut),
+            (b[..serde_len].to_vec(), serde_cut),
+        )
+    }
+
+    #[test]
+    fn uid_map_matches_serde_json_core() {
+        let odd: [&[u8]; 9] = [
+            b"",
+            b"0",
+            b"1",
+            b"2",
+            b"3",
+            b"4",
+            b"77",
+            b"bad\xff\xfe\"\\\x01",
+            b"\xe2\x82\xac",
+        ];
+        let uids = uids(&odd);
+        let (direct, via_serde) = both(&uids, UID_MAP_SCRATCH);
+        assert_eq!(direct, via_serde);
+        assert!(!direct.1);
+        let text = String::from_utf8(direct.0).unwrap();
+        let parsed: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(parsed["1"], "q\"uote\\back");
+        assert_eq!(parsed["bad\u{fffd}\u{fffd}\"\\\u{1}"], UNKNOWN_USER);
+
+        let empty = both(&UidValues::default(), UID_MAP_SCRATCH);
+        assert_eq!(empty.0, (b"{}".to_vec(), false));
+        assert_eq!(empty.0, empty.1);
+    }
+
+    #[test]
+    fn uid_map_is_cut_at_the_same_entry_as_before() {
+        let owned: Vec<String> = (0..MAX_UIDS).map(|i| format!("9{i:03}")).collect();
+        let values: Vec<&[u8]> = owned.iter().map(|v| v.as_bytes()).collect();
+        let uids = uids(&values);
+        // The real scratch holds some of these, not all.
+        let (direct, via_serde) = both(&uids, UID_MAP_SCRATCH);
+        assert!(direct.1);
+        assert_eq!(direct, via_serde);
+        // Every size, from one that cannot hold `{}` up.
+        for size in 0..200 {
+            assert_eq!(both(&uids, size).0, both(&uids, size).1, "{size}");
+        }
+        let odd = uids_with_escapes();
+        for size in 0..120 {
+            let (direct, via_serde) = both(&odd, size);
+            assert_eq!(direct, via_serde, "{size}");
+        }
+    }
+
+    fn uids_with_escapes() -> UidValues<'static> {
+        uids(&[b"0", b"1", b"2", b"3", b"\x01\x02", b"x\xff"])
+    }
+
+    #[test]
+    fn container_writer_matches_serde_json_core() {
+        for id in ["0123abcd", "", "c0\"ff\\ee\u{1}", "caf\u{e9}"] {
+            let mut a = [0u8; 128];
+            let mut b = [0u8; 128];
+            let mut direct = Cursor::new(&mut a);
+            write_container(&mut direct, id).unwrap();
+            let len = direct.pos();
+            let serde_len = serde_json_core::to_slice(&ContainerId(id), &mut b).unwrap();
+            assert_eq!(&a[..len], &b[..serde_len], "{id:?}");
+        }
     }
 }

@@ -1,7 +1,22 @@
 //! A write position over `&mut [u8]` that refuses, rather than panics, when
-//! full; and the adapter that lets `serde-json-core` write at that position.
+//! full; the adapter that lets `serde-json-core` write at that position; and
+//! direct writers for the pieces every event has (escaped strings, decimal
+//! integers) that skip `core::fmt` and serde.
 
-use core::fmt;
+/// Digits of the longest `u64`, 18446744073709551615.
+const U64_DIGITS: usize = 20;
+
+/// "00", "01", … "99": decimals are written two digits per division.
+const DIGIT_PAIRS: [u8; 200] = {
+    let mut pairs = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        pairs[2 * i] = b'0' + (i / 10) as u8;
+        pairs[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    pairs
+};
 
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,6 +82,43 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Writes `value` in decimal, as `{}` displays it; on failure nothing
+    /// is written.
+    pub fn push_u64(&mut self, value: u64) -> Result<(), Full> {
+        self.push_u64_padded(value, 1)
+    }
+
+    /// Writes `value` in decimal with at least `width` digits, zeros on the
+    /// left, as `{:0width$}` displays it (`width` counts up to 20, a
+    /// `u64`'s most); on failure nothing is written.
+    ///
+    /// The digits go straight into the buffer, right to left: no scratch
+    /// copy, no `core::fmt`.
+    pub fn push_u64_padded(&mut self, value: u64, width: usize) -> Result<(), Full> {
+        let digits = value.checked_ilog10().map_or(1, |log| log as usize + 1);
+        let len = digits.max(width.min(U64_DIGITS));
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit {
+            return Err(Full);
+        }
+        let window = self.buf.get_mut(self.pos..end).ok_or(Full)?;
+        let mut rest = value;
+        // Right to left; past the number's own digits `rest` is 0: the
+        // padding zeros.
+        let mut pairs = window.rchunks_exact_mut(2);
+        for pair in &mut pairs {
+            let at = (rest % 100) as usize * 2;
+            pair.copy_from_slice(DIGIT_PAIRS.get(at..at + 2).unwrap_or(b"00"));
+            rest /= 100;
+        }
+        if let [first] = pairs.into_remainder() {
+            // `rest % 10` is below 10: the cast and the addition are exact.
+            *first = b'0' + (rest % 10) as u8;
+        }
+        self.pos = end;
+        Ok(())
+    }
+
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
@@ -87,15 +139,105 @@ impl<'a> Cursor<'a> {
     }
 }
 
-impl fmt::Write for Cursor<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.push(s.as_bytes()).map_err(|_| fmt::Error)
-    }
-}
-
 impl Cursor<'_> {
     /// Moves the position back to `pos` (forgetting what was written after).
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+    use std::format;
+    use std::string::String;
+
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// What `push_u64_padded` writes into a roomy buffer.
+    fn decimal(value: u64, width: usize) -> String {
+        let mut buf = [0u8; 64];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_u64_padded(value, width).unwrap();
+        let len = cursor.pos();
+        String::from_utf8(buf[..len].to_vec()).unwrap()
+    }
+
+    #[test]
+    fn decimal_edges() {
+        assert_eq!(decimal(0, 1), "0");
+        assert_eq!(decimal(9, 1), "9");
+        assert_eq!(decimal(10, 1), "10");
+        assert_eq!(decimal(u64::MAX, 1), "18446744073709551615");
+        assert_eq!(decimal(u64::from(u32::MAX), 0), "4294967295");
+        let mut buf = [0u8; 8];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_u64(1300).unwrap();
+        assert_eq!(&buf[..4], b"1300");
+    }
+
+    #[test]
+    fn decimal_padding_widths() {
+        assert_eq!(decimal(0, 0), "0");
+        assert_eq!(decimal(0, 3), "000");
+        assert_eq!(decimal(7, 3), "007");
+        assert_eq!(decimal(42, 3), "042");
+        assert_eq!(decimal(999, 3), "999");
+        assert_eq!(decimal(1234, 3), "1234");
+        assert_eq!(decimal(5, 20), "00000000000000000005");
+        // Widths past a u64's 20 digits are held to 20.
+        assert_eq!(decimal(5, 25), "00000000000000000005");
+        assert_eq!(decimal(u64::MAX, usize::MAX), "18446744073709551615");
+        for value in 0..20_000u64 {
+            assert_eq!(decimal(value, 3), format!("{value:03}"));
+        }
+        for digits in 1..=20 {
+            let tens = 10u64.checked_pow(digits).map_or(u64::MAX, |p| p - 1);
+            assert_eq!(decimal(tens, 1), format!("{tens}"));
+            assert_eq!(decimal(tens / 9 * 8, 19), format!("{:019}", tens / 9 * 8));
+        }
+    }
+
+    #[test]
+    fn decimal_refuses_when_full_and_writes_nothing() {
+        let mut buf = [b'x'; 6];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push(b"ab").unwrap();
+        assert_eq!(cursor.push_u64(12345), Err(Full));
+        assert_eq!(cursor.push_u64_padded(7, 5), Err(Full));
+        assert_eq!(cursor.pos(), 2);
+        cursor.push_u64(1234).unwrap();
+        assert_eq!(cursor.push_u64(0), Err(Full));
+        assert_eq!(&buf, b"ab1234");
+
+        let mut empty = [0u8; 0];
+        let mut cursor = Cursor::new(&mut empty);
+        assert_eq!(cursor.push_u64(0), Err(Full));
+        assert_eq!(cursor.push_u64_padded(u64::MAX, usize::MAX), Err(Full));
+
+        // The limit counts, not only the buffer's end.
+        let mut buf = [0u8; 8];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.reserve_tail(6);
+        assert_eq!(cursor.push_u64(100), Err(Full));
+        cursor.push_u64(10).unwrap();
+        assert_eq!(cursor.pos(), 2);
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_matches_core_fmt(
+            bits in any::<u64>(),
+            shift in 0u32..64,
+            width in 0usize..=20,
+        ) {
+            // Numbers of every length, not mostly 19 and 20 digits.
+            let value = bits >> shift;
+            prop_assert_eq!(decimal(value, 1), format!("{value}"));
+            prop_assert_eq!(decimal(value, width), format!("{value:0width$}"));
+        }
     }
 }

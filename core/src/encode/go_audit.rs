@@ -6,12 +6,10 @@
 //! order until the last one that fits (cut inside its `data` if need be)
 //! and `"truncated":true` is added.
 
-use core::fmt::Write;
-
 use serde::ser::{SerializeStruct, Serializer};
 use serde::Serialize;
 
-use super::common::{container_of, frame, ContainerId, Text};
+use super::common::{container_of, frame, write_container, ContainerId, Text};
 use super::cursor::{Cursor, Full};
 use super::text::Lossy;
 use super::{Encoded, Enrich};
@@ -78,13 +76,13 @@ fn write_whole_message(
 ) -> Result<(), Full> {
     let open: &[u8] = if first { b"{\"type\":" } else { b",{\"type\":" };
     cursor.push(open)?;
-    write!(cursor, "{}", message.record.msg_type.0).map_err(|_| Full)?;
+    cursor.push_u64(u64::from(message.record.msg_type.0))?;
     cursor.push(b",\"data\":\"")?;
     cursor.push_escaped(message.record.body)?;
     cursor.push(b"\"")?;
     if let Some(id) = message.container {
         cursor.push(b",\"containers\":")?;
-        cursor.serialize(&ContainerId(id))?;
+        write_container(cursor, id)?;
     }
     cursor.push(b"}")
 }

@@ -4,7 +4,11 @@
 //! borrowed bytes, byte strings through [`text::Lossy`] so invalid UTF-8
 //! becomes U+FFFD); the object's outline is written around them so that an
 //! event larger than the buffer can be cut at a message boundary and still
-//! be valid JSON, with `"truncated":true`. Nothing here panics or allocates.
+//! be valid JSON, with `"truncated":true`. What every event has (the
+//! outline and its integers, go-audit's `data`, the `uid_map`, container
+//! ids) is written directly instead, with exactly the bytes serde-json-core
+//! would write (tests compare them) but without its char-by-char escaping
+//! or `core::fmt`. Nothing here panics or allocates.
 //!
 //! - [`go_audit()`]: go-audit's shape, `{"sequence","timestamp","messages",
 //!   "uid_map"}`.
@@ -24,6 +28,7 @@ pub mod uids;
 pub use go_audit::go_audit;
 pub use structured::structured;
 
+use self::uids::UidValues;
 use crate::assemble::Event;
 use crate::wire::MessageType;
 
@@ -36,8 +41,10 @@ pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
 
 /// What the caller adds to an event while it is encoded.
 pub trait Enrich {
-    /// Called once per event before encoding (fill caches here).
-    fn prepare(&mut self, _event: &Event<'_>) {}
+    /// Called once per event before encoding (fill caches here), with the
+    /// event's `uid=` values: exactly the keys the encoder will put in
+    /// `uid_map` and ask [`user_name`](Self::user_name) about.
+    fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;

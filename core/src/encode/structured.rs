@@ -46,7 +46,6 @@ mod stream;
 mod value;
 
 use core::cell::Cell;
-use core::fmt::Write;
 
 use serde::{Serialize, Serializer};
 use serde_json_core::str::EscapedStr;
@@ -54,7 +53,7 @@ use serde_json_core::str::EscapedStr;
 use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
 use self::interpret::Interpreted;
 use self::value::{FieldsObject, Noted};
-use super::common::{container_of, frame, ContainerId, TRUNCATED};
+use super::common::{container_of, frame, write_container, TRUNCATED};
 use super::cursor::{Cursor, Full};
 use super::{Encoded, Enrich};
 use crate::assemble::{Event, EventRecord};
@@ -139,7 +138,8 @@ fn write_record(
         })?;
     }
     if duplicates.get() > 0 {
-        write!(cursor, ",\"duplicates\":{}", duplicates.get()).map_err(|_| Full)?;
+        cursor.push(b",\"duplicates\":")?;
+        cursor.push_u64(u64::from(duplicates.get()))?;
     }
     let interpreted = Interpreted::of(noted.get());
     if !interpreted.is_empty() {
@@ -148,7 +148,7 @@ fn write_record(
     }
     if let Some(id) = container_of(enrich, record) {
         cursor.push(b",\"containers\":")?;
-        cursor.serialize(&ContainerId(id))?;
+        write_container(cursor, id)?;
     }
     let mut written = Written::Whole;
     if is_execve && write_argv(cursor, event)? {

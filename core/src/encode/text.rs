@@ -83,7 +83,10 @@ pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
         while let Some(word) = bytes.get(at..at + 8) {
             let mut eight = [0u8; 8];
             eight.copy_from_slice(word);
-            if needs_look(u64::from_le_bytes(eight)) {
+            let marks = look_marks(u64::from_le_bytes(eight));
+            if marks != 0 {
+                // Straight to the first byte that needs a look.
+                at += (marks.trailing_zeros() / 8) as usize;
                 break;
             }
             at += 8;
@@ -128,18 +131,23 @@ pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
     Some(w.len)
 }
 
-/// Whether any of eight bytes is a quote, a backslash, a control byte or
-/// not ASCII (SWAR: the usual "has a zero byte" tests).
-fn needs_look(x: u64) -> bool {
+/// The high bit of each of eight bytes (little-endian) that is a quote, a
+/// backslash, a control byte or not ASCII (SWAR: the usual "has a zero
+/// byte" tests); zero when the eight are all plain.
+///
+/// Exact up to the first marked byte: a borrow can only carry upwards from
+/// a byte that is itself marked, so the lowest mark always names a byte
+/// that needs a look (bytes above it may be marked falsely; they are looked
+/// at one by one anyway).
+fn look_marks(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
     let below_space = x.wrapping_sub(ONES * 0x20) & !x & HIGH;
-    (below_space
+    below_space
         | has_zero(x ^ (ONES * u64::from(b'"')))
         | has_zero(x ^ (ONES * u64::from(b'\\')))
-        | (x & HIGH))
-        != 0
+        | (x & HIGH)
 }
 
 /// Length of the UTF-8 sequence a leading byte announces (1 when it cannot
@@ -242,6 +250,23 @@ mod tests {
                 slow(&case),
                 "{case:?}"
             );
+        }
+    }
+
+    proptest::proptest! {
+        /// The lowest mark is the first byte that is not plain ASCII text.
+        #[test]
+        fn first_look_mark_is_the_first_byte_to_look_at(
+            eight in proptest::array::uniform8(proptest::prop_oneof![
+                0x20u8..0x80,
+                proptest::num::u8::ANY,
+                proptest::sample::select(&b"\"\\\x00\x01\x1f\x20\x21\x23\x5b\x5d\x7f\x80\xa0"[..]),
+            ])
+        ) {
+            let plain = |b: &u8| (0x20..0x80).contains(b) && *b != b'"' && *b != b'\\';
+            let marks = look_marks(u64::from_le_bytes(eight));
+            let first = (marks != 0).then(|| (marks.trailing_zeros() / 8) as usize);
+            proptest::prop_assert_eq!(first, eight.iter().position(|b| !plain(b)));
         }
     }
 

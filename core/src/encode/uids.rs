@@ -39,7 +39,9 @@ impl<'a> UidValues<'a> {
         self.scan_with(&memmem::Finder::new(b"uid="), body);
     }
 
-    /// [`scan`](Self::scan) with a searcher built once per event.
+    /// [`scan`](Self::scan) with a searcher built once per event (a
+    /// `memmem` searcher beats walking the `=` signs here: `uid=` is
+    /// searched for several times per record, far into the body).
     fn scan_with(&mut self, finder: &memmem::Finder<'_>, body: &'a [u8]) {
         let mut data = body;
         while let Some(found) = finder.find(data) {
@@ -61,8 +63,14 @@ impl<'a> UidValues<'a> {
         }
     }
 
+    /// Keeps `value` in order unless it is there already. Values are a few
+    /// digits: comparing them byte by byte inline is cheaper than a
+    /// `memcmp` call each, and orders exactly as `<[u8]>::cmp`.
     fn insert(&mut self, value: &'a [u8]) {
-        match self.values.binary_search(&value) {
+        match self
+            .values
+            .binary_search_by(|kept| kept.iter().cmp(value.iter()))
+        {
             Ok(_) => {}
             Err(at) => {
                 if self.values.insert(at, value).is_err() {
@@ -101,6 +109,91 @@ mod tests {
     fn value_at_end_counts_only_when_short() {
         assert_eq!(scan(b"x ouid=1000"), [&b"1000"[..]]);
         assert!(scan(b"x ouid=4294967295").is_empty());
+    }
+
+    /// Values kept and whether some were not.
+    type Scanned<'a> = (std::vec::Vec<&'a [u8]>, bool);
+
+    /// `scan` as it was before `insert` compared inline: `<[u8]>::cmp`
+    /// (memcmp) to keep the values in order.
+    fn scan_with_memcmp(body: &[u8]) -> Scanned<'_> {
+        let finder = memchr::memmem::Finder::new(b"uid=");
+        let mut values: Vec<&[u8], MAX_UIDS> = Vec::new();
+        let mut overflowed = false;
+        let mut data = body;
+        while let Some(found) = finder.find(data) {
+            let start = found + 4;
+            let Some(rest) = data.get(start..) else { break };
+            let end = match memchr::memchr(b' ', rest) {
+                Some(end) => end,
+                None if rest.len() <= 5 => rest.len(),
+                None => break,
+            };
+            let value = &rest[..end];
+            if let Err(at) = values.binary_search(&value) {
+                overflowed |= values.insert(at, value).is_err();
+            }
+            let next = start + end + 1;
+            match data.get(next..) {
+                Some(tail) if !tail.is_empty() => data = tail,
+                _ => break,
+            }
+        }
+        (values.iter().copied().collect(), overflowed)
+    }
+
+    /// What `scan` keeps, and what the memcmp-ordered reference keeps.
+    fn scan_both(body: &[u8]) -> (Scanned<'_>, Scanned<'_>) {
+        let mut u = UidValues::default();
+        u.scan(body);
+        let new = (u.values.iter().copied().collect(), u.overflowed);
+        (new, scan_with_memcmp(body))
+    }
+
+    #[test]
+    fn more_than_max_uids_keeps_the_first_and_says_so() {
+        let body: std::string::String = (0..40).map(|i| std::format!("uid={} ", 100 + i)).collect();
+        let ((values, overflowed), reference) = scan_both(body.as_bytes());
+        assert!(overflowed);
+        assert_eq!(values.len(), MAX_UIDS);
+        assert_eq!((values, overflowed), reference);
+    }
+
+    const UID_PIECES: &[&[u8]] = &[
+        b"uid=",
+        b"auid=",
+        b"uid",
+        b"u",
+        b"id",
+        b"=",
+        b" ",
+        b"0",
+        b"1000",
+        b"4294967295",
+        b"x",
+        b"\xff",
+        b"\"",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn scan_agrees_with_the_memcmp_ordering(
+            pieces in proptest::collection::vec(
+                proptest::sample::select(UID_PIECES),
+                0..32,
+            )
+        ) {
+            let body = pieces.concat();
+            let (new, reference) = scan_both(&body);
+            proptest::prop_assert_eq!(new, reference);
+        }
+
+        #[test]
+        fn values_sort_as_byte_strings(values in proptest::collection::vec("[0-9a-z]{0,6}", 0..40)) {
+            let body: std::string::String = values.iter().map(|v| std::format!("uid={v} ")).collect();
+            let (new, reference) = scan_both(body.as_bytes());
+            proptest::prop_assert_eq!(new, reference);
+        }
     }
 
     #[test]

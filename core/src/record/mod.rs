@@ -5,12 +5,14 @@
 //!
 //! Submodules: [`fields`] (the zero-copy `key=value` iterator), [`hex`]
 //! (decoding the kernel's hex-encoded values), [`execve`] (EXECVE argument
-//! keys). Parsing never panics and never allocates; every failure is a
+//! keys), [`search`] (go-audit's substring search for `KEY=`). Parsing
+//! never panics and never allocates; every failure is a
 //! [`RecordError`] with the byte offset where the input stopped making sense.
 
 pub mod execve;
 pub mod fields;
 pub mod hex;
+pub mod search;
 mod stamp;
 
 pub use execve::ExecveArg;

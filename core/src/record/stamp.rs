@@ -72,17 +72,21 @@ pub(crate) fn parse(src: &[u8], at: usize) -> Result<(Stamp, usize), RecordError
 }
 
 /// The decimal number at `src[at..]` and how many digits it took; `None`
-/// when there is no digit or the value does not fit in `u64`.
+/// when there is no digit or the value does not fit in `u64`. One pass:
+/// each digit is checked and added as it is read.
 fn digits(src: &[u8], at: usize) -> Option<(u64, usize)> {
     let tail = src.get(at..)?;
-    let n = tail.iter().take_while(|b| b.is_ascii_digit()).count();
-    if n == 0 {
-        return None;
+    let mut value: u64 = 0;
+    let mut count = 0;
+    for &byte in tail {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.checked_mul(10)?.checked_add(u64::from(digit))?;
+        count += 1;
     }
-    let value = tail.get(..n)?.iter().try_fold(0u64, |acc, &b| {
-        acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
-    })?;
-    Some((value, n))
+    (count > 0).then_some((value, count))
 }
 
 #[cfg(test)]
@@ -97,6 +101,33 @@ mod tests {
         assert_eq!(digits(b"1", 5), None);
         assert_eq!(digits(b"18446744073709551615", 0), Some((u64::MAX, 20)));
         assert_eq!(digits(b"18446744073709551616", 0), None);
+        assert_eq!(digits(b"184467440737095516150", 0), None);
+        assert_eq!(digits(b"000000000000000000000000042)", 0), Some((42, 27)));
+        assert_eq!(digits(b"12/:", 0), Some((12, 2))); // '/' and ':' border the digits
+        assert_eq!(digits(b"", 0), None);
+    }
+
+    /// `digits` as it was: count the digits, then fold them.
+    fn digits_in_two_passes(src: &[u8], at: usize) -> Option<(u64, usize)> {
+        let tail = src.get(at..)?;
+        let n = tail.iter().take_while(|b| b.is_ascii_digit()).count();
+        if n == 0 {
+            return None;
+        }
+        let value = tail.get(..n)?.iter().try_fold(0u64, |acc, &b| {
+            acc.checked_mul(10)?.checked_add(u64::from(b - b'0'))
+        })?;
+        Some((value, n))
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn digits_agree_with_two_passes(text in "[0-9]{0,24}[0-9./:)a]{0,3}", at in 0usize..4) {
+            proptest::prop_assert_eq!(
+                digits(text.as_bytes(), at),
+                digits_in_two_passes(text.as_bytes(), at)
+            );
+        }
     }
 
     #[test]

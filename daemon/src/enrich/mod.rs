@@ -30,10 +30,11 @@ impl Enricher {
 }
 
 impl Enrich for Enricher {
-    /// Caches the names of the event's uids (exactly the values the encoder
-    /// will put in `uid_map`) and its processes' container ids.
-    fn prepare(&mut self, event: &Event<'_>) {
-        for uid in UidValues::of_event(event).values {
+    /// Caches the names of the event's uids (the values the encoder will
+    /// put in `uid_map`, scanned once by the encoder) and its processes'
+    /// container ids.
+    fn prepare(&mut self, event: &Event<'_>, uids: &UidValues<'_>) {
+        for uid in &uids.values {
             self.uids.resolve(uid);
         }
         if let Some(containers) = &mut self.containers {
