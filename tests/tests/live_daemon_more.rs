@@ -210,6 +210,38 @@ fn drift_restore_puts_the_rules_and_status_back() {
     assert_eq!(last_stat(&stderr, "drift_restores"), Some(1), "{stderr}");
 }
 
+#[test]
+fn the_configured_backlog_wait_time_is_set_watched_and_restored() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("drift-wait");
+    let log = dir.join("audit.log");
+    let config = file_config(
+        &dir,
+        &log,
+        &[EXECVE, "-e 1"],
+        &format!("{DRIFT_FAST}    drift_restore: true\n  kernel:\n    backlog_wait_time: 12345\n"),
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    assert!(auditctl(&["-s"]).contains("backlog_wait_time 12345\n"));
+
+    auditctl(&["--backlog_wait_time", "15000"]);
+    wait_for("the drift record", || {
+        !drift_records(&read(&log)).is_empty()
+    });
+    let record = &drift_records(&read(&log))[0];
+    assert_eq!(record["restored"], true, "{record}");
+    let changes = record["changes"].to_string();
+    assert!(
+        changes.contains("backlog_wait_time is 15000, configured 12345"),
+        "{changes}"
+    );
+    assert!(auditctl(&["-s"]).contains("backlog_wait_time 12345\n"));
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+}
+
 /// A process started here, ended by its pid when dropped.
 struct Held(std::process::Child);
 

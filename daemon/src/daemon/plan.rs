@@ -12,7 +12,7 @@ use crate::output::FileSpec;
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
-use crate::rules::{self, CompileOptions, RuleSet};
+use crate::rules::{self, CompileOptions, RuleSet, StatusSetting};
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,6 +209,14 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 .collect::<Vec<_>>()
                 .join("\n")
         })?;
+        let mut set = set;
+        if let Some(wait) = r.kernel.backlog_wait_time {
+            // Applied after the list, watched for drift and restored with it.
+            set.push_setting(
+                "raudit.kernel.backlog_wait_time",
+                StatusSetting::BacklogWaitTime(wait),
+            );
+        }
         let set = Arc::new(set);
         if !r.rules.drift_interval.is_zero() {
             plan.drift = Some(DriftPlan {
@@ -217,7 +225,6 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 restore: r.rules.drift_restore,
             });
         }
-        let backlog_wait_time = r.kernel.backlog_wait_time;
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
             let report =
                 rules::apply(control, &set, std::process::id()).map_err(|e| e.to_string())?;
@@ -225,11 +232,6 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 "raudit: rules loaded: {} deleted, {} added (self-exclusion first)",
                 report.deleted, report.added
             );
-            if let Some(wait) = backlog_wait_time {
-                control
-                    .set_backlog_wait_time(wait)
-                    .map_err(|e| format!("raudit.kernel.backlog_wait_time: {e}"))?;
-            }
             Ok(())
         }));
     }

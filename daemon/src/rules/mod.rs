@@ -33,6 +33,9 @@ pub enum Origin {
     Config { index: usize },
     /// Line of a rules file (1-based).
     File { path: String, line: usize },
+    /// A config key that stands for an auditctl option (such as
+    /// `raudit.kernel.backlog_wait_time`).
+    Key { path: &'static str },
 }
 
 impl fmt::Display for Origin {
@@ -40,6 +43,7 @@ impl fmt::Display for Origin {
         match self {
             Origin::Config { index } => write!(f, "rules[{index}]"),
             Origin::File { path, line } => write!(f, "{path}:{line}"),
+            Origin::Key { path } => f.write_str(path),
         }
     }
 }
@@ -181,6 +185,17 @@ impl RuleSet {
         }
     }
 
+    /// Appends a status setting that a config key stands for, as if its
+    /// auditctl option ended the list: it is applied after the list's own
+    /// settings, watched for drift and restored with them.
+    pub fn push_setting(&mut self, key: &'static str, setting: StatusSetting) {
+        self.entries.push(Entry {
+            origin: Origin::Key { path: key },
+            text: option_text(setting),
+            command: Command::Status(setting),
+        });
+    }
+
     /// The rules to add, in order (`-a`/`-A`/`-w` entries), as
     /// `audit_rule_data` bytes.
     pub fn rules(&self) -> impl Iterator<Item = (&Entry, &[u8])> {
@@ -196,6 +211,18 @@ impl RuleSet {
             Command::Status(s) => Some((e, s)),
             _ => None,
         })
+    }
+}
+
+/// The auditctl option a status setting is written as.
+fn option_text(setting: StatusSetting) -> String {
+    match setting {
+        StatusSetting::Enabled(v) => format!("-e {v}"),
+        StatusSetting::Failure(v) => format!("-f {v}"),
+        StatusSetting::RateLimit(v) => format!("-r {v}"),
+        StatusSetting::BacklogLimit(v) => format!("-b {v}"),
+        StatusSetting::BacklogWaitTime(v) => format!("--backlog_wait_time {v}"),
+        StatusSetting::ResetLost => "--reset-lost".to_string(),
     }
 }
 
@@ -216,4 +243,28 @@ pub fn kernel_form(rule: &[u8]) -> Vec<u8> {
         word.copy_from_slice(&(w & 0x0000_ffff).to_ne_bytes());
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pushed_setting_comes_last_and_names_its_key() {
+        let lines = ["--backlog_wait_time 100".to_string(), "-e 1".to_string()];
+        let mut set = RuleSet::from_config_list(&lines).unwrap();
+        set.push_setting(
+            "raudit.kernel.backlog_wait_time",
+            StatusSetting::BacklogWaitTime(12345),
+        );
+        let settings: Vec<_> = set.status_settings().collect();
+        assert_eq!(settings.len(), 3);
+        let (entry, setting) = settings[2];
+        assert_eq!(setting, StatusSetting::BacklogWaitTime(12345));
+        assert_eq!(entry.text, "--backlog_wait_time 12345");
+        assert_eq!(entry.origin.to_string(), "raudit.kernel.backlog_wait_time");
+        // It compiles back to the same setting.
+        let again = RuleSet::from_config_list(std::slice::from_ref(&entry.text)).unwrap();
+        assert_eq!(again.status_settings().next().unwrap().1, setting);
+    }
 }
