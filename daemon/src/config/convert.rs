@@ -112,9 +112,7 @@ fn socket_buffer(cx: &mut Cx, top: &Fields) -> SocketBuffer {
         SOCKET_BUFFER_KEYS,
     );
     let receive = cx.u32(&f, "receive", 0, i32::MAX as u32, "a size in bytes");
-    SocketBuffer {
-        receive: receive.filter(|r| *r > 0),
-    }
+    SocketBuffer { receive }
 }
 
 fn events(cx: &mut Cx, top: &Fields) -> EventRange {

@@ -62,10 +62,19 @@ pub struct Config {
     pub raudit: Raudit,
 }
 
+/// `socket_buffer.receive` when the config does not say: 2 MiB (the
+/// kernel doubles it for its accounting), room for a few thousand records.
+/// The socket buffer is the second queue after the kernel's backlog: while
+/// it has room, kauditd keeps emptying the backlog into it, so a short stall
+/// of the receive thread neither throttles the audited processes nor loses
+/// records. Its memory is the kernel's and is used only by what is queued.
+pub const DEFAULT_RECEIVE_BUFFER: u32 = 2 << 20;
+
 /// `socket_buffer`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct SocketBuffer {
-    /// `receive`: `SO_RCVBUF` in bytes; `None` (or 0) keeps the system default.
+    /// `receive`: `SO_RCVBUF` in bytes. Absent (`None`): raudit's default,
+    /// [`DEFAULT_RECEIVE_BUFFER`]; 0: the system's (`net.core.rmem_default`).
     pub receive: Option<u32>,
 }
 
@@ -290,7 +299,7 @@ pub struct Raudit {
     /// daemon is not starved by the processes it audits. 0 leaves it.
     pub priority_boost: u32,
     /// `pacing`, default true: when a receive empties the socket while
-    /// records arrive fast, pause briefly (at most 1 ms, never longer than
+    /// records arrive fast, pause briefly (at most 2 ms, never longer than
     /// the socket buffer allows) so the next wake-up takes a batch; false
     /// wakes for every record.
     pub pacing: bool,

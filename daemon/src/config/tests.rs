@@ -568,3 +568,17 @@ fn pacing_defaults_on_and_takes_a_bool() {
     let e = errors(&wrong);
     assert!(e.iter().any(|l| l.contains("raudit.pacing")), "{e:?}");
 }
+
+#[test]
+fn receive_buffer_absent_zero_and_set_are_three_cases() {
+    let base = "output:\n  stdout:\n    enabled: true\nrules:\n  - -e 1\n";
+    let plan = |text: &str| crate::daemon::plan::from_config(&parse(text).unwrap()).unwrap();
+    // Absent: raudit's default.
+    assert_eq!(plan(base).receive_buffer, Some(DEFAULT_RECEIVE_BUFFER));
+    // 0: the system's default, as go-audit leaves it.
+    let zero = format!("{base}socket_buffer:\n  receive: 0\n");
+    assert_eq!(parse(&zero).unwrap().socket_buffer.receive, Some(0));
+    assert_eq!(plan(&zero).receive_buffer, None);
+    let set = format!("{base}socket_buffer:\n  receive: 16384\n");
+    assert_eq!(plan(&set).receive_buffer, Some(16384));
+}

@@ -72,7 +72,7 @@ pub struct RunPlan {
     pub listen: Listen,
     /// Nice decrement at start (`raudit.priority_boost`).
     pub priority_boost: u32,
-    /// `socket_buffer.receive`, if set.
+    /// The socket receive buffer to ask for; `None` keeps the system's.
     pub receive_buffer: Option<u32>,
     pub pipeline: pipeline::Settings,
     pub queue_buffers: usize,
@@ -162,7 +162,11 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         },
         Mode::Readlog => Listen::Multicast,
     };
-    plan.receive_buffer = config.socket_buffer.receive;
+    plan.receive_buffer = match config.socket_buffer.receive {
+        None => Some(crate::config::DEFAULT_RECEIVE_BUFFER),
+        Some(0) => None,
+        Some(bytes) => Some(bytes),
+    };
     plan.queue_buffers = r.queue.size as usize;
     plan.buffer_bytes = r.queue.buffer_size as usize;
     plan.policy = match r.queue.policy {
