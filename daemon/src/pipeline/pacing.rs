@@ -21,7 +21,7 @@
 use std::time::{Duration, Instant};
 
 /// Longest pause between receives.
-pub const MAX_PAUSE: Duration = Duration::from_millis(1);
+pub const MAX_PAUSE: Duration = Duration::from_millis(2);
 /// Shortest pause worth a timer.
 pub const MIN_PAUSE: Duration = Duration::from_micros(100);
 /// A pause must be expected to gather at least this many records.
