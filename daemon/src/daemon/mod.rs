@@ -111,9 +111,16 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         let settings = WriterSettings {
             loss_report_interval: plan.stats_interval,
         };
+        let boost = plan.priority_boost;
         thread::Builder::new()
             .name("raudit-output".into())
             .spawn(move || {
+                // The writer boosted once more than the receive thread: it
+                // needs little CPU, but when woken it must run at once, or
+                // under a storm the pool runs out while it waits its turn.
+                if boost > 0 {
+                    let _ = crate::sys::process::raise_priority(boost);
+                }
                 output::run_writer_with(queue, sinks, stats, settings, Some(control_records))
             })
             .map_err(|e| fail("starting the output thread", e))?

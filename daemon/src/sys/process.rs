@@ -1,9 +1,9 @@
-//! Questions about other processes: is a pid alive, and (for the explicit
-//! audit-pid takeover only) asking it to terminate.
+//! The process and its threads: priority (nice), memory released after
+//! start-up, and questions about other processes (is a pid alive, and, for
+//! the explicit audit-pid takeover only, asking it to terminate).
 
 use std::io;
 
-/// Whether process `pid` exists (`kill(pid, 0)`; EPERM still means alive).
 /// Lowers the calling thread's nice value by `boost` (threads started
 /// afterwards inherit it). Needs `CAP_SYS_NICE` to go below 0.
 pub fn raise_priority(boost: u32) -> io::Result<()> {
@@ -93,6 +93,7 @@ fn never_written_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
     found
 }
 
+/// Whether process `pid` exists (`kill(pid, 0)`; EPERM still means alive).
 pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {
         return false;
