@@ -379,8 +379,13 @@ def parse_kv(text):
 def run_gen(args, extra, duration):
     """storm-gen in its own session; returns its parsed output and CPU."""
     ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pin = None
+    if args.pin_generator is not None:
+        cpus = {args.pin_generator}
+        pin = lambda: os.sched_setaffinity(0, cpus)  # noqa: E731 (inherited by its children)
     p = subprocess.Popen([f"{args.bindir}/storm-gen", "-p", str(args.procs), "-d", str(duration), *extra],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+                         preexec_fn=pin)
     try:
         out, err = p.communicate()
     finally:
@@ -593,6 +598,9 @@ def main():
     ap.add_argument("--procs", type=int, default=1, help="storm-gen processes")
     ap.add_argument("--batch", type=int, default=64, help="records per recvmmsg for null-batch")
     ap.add_argument("--null-rcvbuf", type=int, default=0, help="SO_RCVBUFFORCE for the null readers")
+    ap.add_argument("--pin-generator", type=int, default=None, metavar="CPU",
+                    help="run storm-gen on this CPU only (daemons and kauditd stay free), so runs do not "
+                         "depend on which task the scheduler puts beside the generator")
     ap.add_argument("--quiet", type=float, default=2.0, help="s without progress that ends the drain")
     ap.add_argument("--bindir", default=f"{ROOT}/target/release", help="where storm-gen/storm-null are")
     ap.add_argument("--report", default=f"{WORK}/report.md")
