@@ -294,9 +294,12 @@ pub struct Raudit {
     /// `takeover`, default false: claim the audit pid even when another live
     /// process holds it.
     pub takeover: bool,
-    /// `priority_boost`, default 4 (auditd's `priority_boost`): how much
-    /// to lower raudit's nice value at start, so that under a storm the
-    /// daemon is not starved by the processes it audits. 0 leaves it.
+    /// `priority_boost`, default 0: how much to lower raudit's nice value
+    /// at start (auditd's `priority_boost`, whose default is 4). Left at 0
+    /// because kauditd, the kernel thread that feeds raudit, runs at nice
+    /// 0: a daemon favoured above it takes its CPU under a storm, the
+    /// kernel's backlog overflows, and with `backlog_wait_time 0` records
+    /// are lost (measured: README, sat-nowait).
     pub priority_boost: u32,
     /// `pacing`, default true: when a receive empties the socket while
     /// records arrive fast, pause briefly (at most 2 ms, never longer than
@@ -547,7 +550,7 @@ impl Default for Raudit {
         Raudit {
             mode: Mode::Daemon,
             takeover: false,
-            priority_boost: 4,
+            priority_boost: 0,
             pacing: true,
             format: EventFormat::GoAudit,
             queue: Queue::default(),

@@ -545,11 +545,11 @@ fn load_reports_a_missing_file() {
 }
 
 #[test]
-fn priority_boost_defaults_to_auditds_and_is_bounded() {
+fn priority_boost_defaults_to_none_and_is_bounded() {
     let base = "output:\n  stdout:\n    enabled: true\nrules:\n  - -e 1\n";
-    assert_eq!(parse(base).unwrap().raudit.priority_boost, 4);
-    let zero = format!("{base}raudit:\n  priority_boost: 0\n");
-    assert_eq!(parse(&zero).unwrap().raudit.priority_boost, 0);
+    assert_eq!(parse(base).unwrap().raudit.priority_boost, 0);
+    let auditds = format!("{base}raudit:\n  priority_boost: 4\n");
+    assert_eq!(parse(&auditds).unwrap().raudit.priority_boost, 4);
     let wild = format!("{base}raudit:\n  priority_boost: 99\n");
     let e = errors(&wild);
     assert!(

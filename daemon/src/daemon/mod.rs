@@ -94,7 +94,7 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
     }
 
     // Before the threads start, so they inherit it (as auditd's
-    // priority_boost): audited processes must not starve their daemon.
+    // priority_boost, when the config asks for it).
     if plan.priority_boost > 0 {
         if let Err(e) = crate::sys::process::raise_priority(plan.priority_boost) {
             eprintln!(

@@ -95,7 +95,7 @@ impl RunPlan {
     pub fn base(outputs: Vec<OutputPlan>) -> RunPlan {
         RunPlan {
             listen: Listen::Daemon { takeover: false },
-            priority_boost: 4,
+            priority_boost: 0,
             receive_buffer: None,
             pipeline: pipeline::Settings::default(),
             queue_buffers: 1024,
