@@ -13,8 +13,8 @@
 //! than per event, and the pool's memory holds many events each. Because every
 //! buffer is in exactly one place (free queue, a thread's hands, filled
 //! queue) and both hold all of them, a push never finds its queue full. No
-//! call here allocates after [`Queue::new`]; a buffer's memory is zeroed
-//! (touched) the first time it is used, within its reserved capacity.
+//! call here allocates after [`Queue::new`]; the buffers are one zeroed
+//! allocation whose pages become resident only as buffers are written.
 //!
 //! When the pool is empty the [`Policy::Drop`] default hands back `None`
 //! and counts the drop; [`Policy::Block`] waits for the output thread
@@ -40,8 +40,9 @@ pub enum Policy {
 /// One pooled buffer: encoded event lines (JSON and `\n` each).
 #[derive(Debug)]
 pub struct EventBuffer {
-    /// Reserved at start; initialised (zeroed) to its capacity on first use.
-    bytes: Vec<u8>,
+    /// Its part of the pool's one allocation (zeroed by the allocator, and
+    /// not touched until written).
+    bytes: &'static mut [u8],
     len: usize,
     /// Its place in the pool.
     index: usize,
@@ -50,12 +51,7 @@ pub struct EventBuffer {
 impl EventBuffer {
     /// The unfilled rest of the buffer, to encode the next line into.
     pub fn space(&mut self) -> &mut [u8] {
-        let capacity = self.bytes.capacity();
-        if self.bytes.len() < capacity {
-            // Within the reserved capacity: touches memory, never allocates.
-            self.bytes.resize(capacity, 0);
-        }
-        let len = self.len;
+        let len = self.len.min(self.bytes.len());
         &mut self.bytes[len..]
     }
 
@@ -90,7 +86,7 @@ impl EventBuffer {
     }
 
     pub fn capacity(&self) -> usize {
-        self.bytes.capacity()
+        self.bytes.len()
     }
 }
 
@@ -165,13 +161,20 @@ pub struct Queue {
 
 impl Queue {
     /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
-    /// one of each).
+    /// one of each), as one zeroed allocation cut into buffers. It is large
+    /// enough for the allocator to map fresh zero pages, so a buffer costs
+    /// resident memory only once written (separate allocations each had a
+    /// header written into a page of their own). The allocation lives as
+    /// long as the process: the daemon makes one queue, at start.
     pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
         let buffers = buffers.max(1);
+        let buffer_size = buffer_size.max(1);
         let free = FreeSet::new(buffers);
-        for index in 0..buffers {
+        let pool: &'static mut [u8] =
+            Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
+        for (index, bytes) in pool.chunks_exact_mut(buffer_size).enumerate() {
             let buffer = EventBuffer {
-                bytes: Vec::with_capacity(buffer_size.max(1)),
+                bytes,
                 len: 0,
                 index,
             };
