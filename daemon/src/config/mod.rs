@@ -342,7 +342,7 @@ pub enum EventFormat {
 /// `raudit.queue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Queue {
-    /// `size`, default 32: pooled event buffers (many events each).
+    /// `size`, default 64 (1 MiB of 16 KiB buffers, touched only as bursts need them): pooled event buffers (many events each).
     pub size: u32,
     /// `buffer_size`, default 16384: bytes per buffer (larger events are
     /// truncated with a marker).
@@ -565,7 +565,7 @@ impl Default for Raudit {
 impl Default for Queue {
     fn default() -> Self {
         Queue {
-            size: 32,
+            size: 64,
             buffer_size: 16 * 1024,
             policy: QueuePolicy::Drop,
         }

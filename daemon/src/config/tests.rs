@@ -222,7 +222,7 @@ fn builtin_default() {
     assert_eq!(
         c.raudit.queue,
         Queue {
-            size: 32,
+            size: 64,
             buffer_size: 16384,
             policy: QueuePolicy::Drop
         }

@@ -70,7 +70,7 @@ impl Default for Settings {
             events: 1024,
             records: 16 * 1024,
             arena_bytes: 8 << 20,
-            batch: 64,
+            batch: 32,
             max_wait: Duration::from_millis(200),
             uid_cache: 256,
             containers: false,
