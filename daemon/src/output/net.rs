@@ -54,6 +54,15 @@ pub fn unspecified_for(peer: &SocketAddr) -> SocketAddr {
     }
 }
 
+/// Says on stderr why a network output could not connect when it was
+/// opened; it is not an error: the output connects again on its first
+/// event (and on every send after a failure).
+pub fn report_first_connect(name: &str, result: io::Result<()>) {
+    if let Err(e) = result {
+        eprintln!("raudit: output {name}: cannot connect yet ({e}); will retry on the first event");
+    }
+}
+
 /// `EMSGSIZE`: the event cannot go through this transport at any attempt.
 /// Built from the errno, so it does not allocate.
 pub fn too_large() -> io::Error {

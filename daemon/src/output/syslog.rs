@@ -102,12 +102,8 @@ impl Syslog {
             too_large: Reporter::new(),
             reconnects: Reporter::new(),
         };
-        if let Err(e) = output.connect() {
-            eprintln!(
-                "raudit: output {}: cannot connect yet ({e}); will retry on the first event",
-                output.name
-            );
-        }
+        let first = output.connect();
+        net::report_first_connect(&output.name, first);
         output
     }
 
