@@ -573,12 +573,32 @@ fn pacing_defaults_on_and_takes_a_bool() {
 fn receive_buffer_absent_zero_and_set_are_three_cases() {
     let base = "output:\n  stdout:\n    enabled: true\nrules:\n  - -e 1\n";
     let plan = |text: &str| crate::daemon::plan::from_config(&parse(text).unwrap()).unwrap();
-    // Absent: raudit's default.
-    assert_eq!(plan(base).receive_buffer, Some(DEFAULT_RECEIVE_BUFFER));
+    // Absent: raudit's default, from the host's memory.
+    let memory = crate::sys::process::physical_memory();
+    assert!(memory > 0);
+    assert_eq!(
+        plan(base).receive_buffer,
+        Some(default_receive_buffer(memory))
+    );
     // 0: the system's default, as go-audit leaves it.
     let zero = format!("{base}socket_buffer:\n  receive: 0\n");
     assert_eq!(parse(&zero).unwrap().socket_buffer.receive, Some(0));
     assert_eq!(plan(&zero).receive_buffer, None);
     let set = format!("{base}socket_buffer:\n  receive: 16384\n");
     assert_eq!(plan(&set).receive_buffer, Some(16384));
+}
+
+#[test]
+fn the_default_receive_buffer_follows_the_host_memory_within_bounds() {
+    const GIB: u64 = 1 << 30;
+    // Small hosts keep the floor; the share is 1/1024 of RAM in between;
+    // big hosts stop at the ceiling.
+    assert_eq!(default_receive_buffer(0), DEFAULT_RECEIVE_BUFFER_MIN);
+    assert_eq!(default_receive_buffer(GIB / 4), 2 << 20);
+    assert_eq!(default_receive_buffer(2 * GIB), 2 << 20);
+    assert_eq!(default_receive_buffer(4 * GIB), 4 << 20);
+    assert_eq!(default_receive_buffer(6 * GIB), 6 << 20);
+    assert_eq!(default_receive_buffer(16 * GIB), 16 << 20);
+    assert_eq!(default_receive_buffer(24 * GIB), DEFAULT_RECEIVE_BUFFER_MAX);
+    assert_eq!(default_receive_buffer(u64::MAX), 16 << 20);
 }

@@ -163,7 +163,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         Mode::Readlog => Listen::Multicast,
     };
     plan.receive_buffer = match config.socket_buffer.receive {
-        None => Some(crate::config::DEFAULT_RECEIVE_BUFFER),
+        None => Some(crate::config::default_receive_buffer(
+            crate::sys::process::physical_memory(),
+        )),
         Some(0) => None,
         Some(bytes) => Some(bytes),
     };

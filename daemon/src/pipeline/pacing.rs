@@ -8,10 +8,11 @@
 //!
 //! The pause is bounded four ways: by [`MAX_PAUSE`] (added latency); by
 //! what the socket's receive buffer holds at the rate records arrive, with
-//! half of it to spare (pacing must never make the kernel overrun the
-//! socket: an overrun moves kauditd's queue to its retry queue, where it
-//! can be lost); not at all when records are sparse (below [`MIN_GATHER`]
-//! records per pause a pause only adds a wake-up); and not at all when the
+//! half of it to spare (pacing must never fill the socket: kauditd then
+//! stalls and the kernel's backlog grows toward its limit, and a multicast
+//! reader is overrun and loses records); not at all when records are
+//! sparse (below [`MIN_GATHER`] records per pause a pause only adds a
+//! wake-up); and not at all when the
 //! receive thread is busy more than [`MAX_BUSY`] of the time (near
 //! saturation the thread is the bottleneck, and every pause would be
 //! throughput lost). After an overrun (`ENOBUFS`) pacing stays off for

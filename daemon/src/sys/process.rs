@@ -23,6 +23,21 @@ pub fn raise_priority(boost: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// The host's physical memory in bytes (`sysconf`), 0 if unknown.
+pub fn physical_memory() -> u64 {
+    // SAFETY: sysconf takes an integer name and has no preconditions.
+    let (pages, page_size) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PHYS_PAGES),
+            libc::sysconf(libc::_SC_PAGESIZE),
+        )
+    };
+    match (u64::try_from(pages), u64::try_from(page_size)) {
+        (Ok(pages), Ok(size)) => pages.saturating_mul(size),
+        _ => 0,
+    }
+}
+
 /// Returns the allocator's free pages to the kernel (`malloc_trim`).
 pub fn release_free_memory() {
     // SAFETY: malloc_trim only touches the allocator's own free lists.
