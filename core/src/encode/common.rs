@@ -45,7 +45,10 @@ pub(super) fn frame<E: Enrich>(
         return NOTHING;
     }
     // Scanned once: the enricher resolves the same values.
-    let uids = UidValues::of_event(event);
+    let uids = match enrich.uid_scanner() {
+        Some(scanner) => scanner.scan_event(event),
+        None => UidValues::of_event(event),
+    };
     enrich.prepare(event, &uids);
     let enrich = &*enrich;
     let mut scratch = [0u8; UID_MAP_SCRATCH];

@@ -28,7 +28,7 @@ pub mod uids;
 pub use go_audit::go_audit;
 pub use structured::structured;
 
-use self::uids::UidValues;
+use self::uids::{UidScanner, UidValues};
 use crate::assemble::Event;
 use crate::wire::MessageType;
 
@@ -52,6 +52,12 @@ pub trait Enrich {
     /// Container id for a SYSCALL (1300) or 1326 record, as go-audit's
     /// `extras.containers` adds it.
     fn container_id(&self, _msg_type: MessageType, _body: &[u8]) -> Option<&str> {
+        None
+    }
+
+    /// A `uid=` searcher kept across events; without one the encoder
+    /// builds one per event.
+    fn uid_scanner(&self) -> Option<&UidScanner> {
         None
     }
 }

@@ -9,7 +9,7 @@ pub mod uid_names;
 
 pub use container::ContainerIds;
 use raudit_core::assemble::Event;
-use raudit_core::encode::uids::UidValues;
+use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::Enrich;
 use raudit_core::wire::MessageType;
 pub use uid_names::UidNames;
@@ -18,6 +18,8 @@ pub use uid_names::UidNames;
 pub struct Enricher {
     pub uids: UidNames,
     pub containers: Option<ContainerIds>,
+    /// Kept for every event (building one costs about as much as using it).
+    uid_scanner: UidScanner,
 }
 
 impl Enricher {
@@ -25,6 +27,7 @@ impl Enricher {
         Enricher {
             uids: UidNames::new(uid_capacity),
             containers: containers.then(|| ContainerIds::new(4096)),
+            uid_scanner: UidScanner::new(),
         }
     }
 }
@@ -57,6 +60,10 @@ impl Enrich for Enricher {
 
     fn user_name(&self, uid: &[u8]) -> Option<&str> {
         self.uids.name(uid)
+    }
+
+    fn uid_scanner(&self) -> Option<&UidScanner> {
+        Some(&self.uid_scanner)
     }
 
     fn container_id(&self, msg_type: MessageType, body: &[u8]) -> Option<&str> {
