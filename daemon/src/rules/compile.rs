@@ -439,13 +439,7 @@ impl<'a> Line<'a> {
                 self.head.mask = [!0; 64];
                 continue;
             }
-            let nr = match syscall::number(machine, name.as_bytes()) {
-                Some(nr) => Some(nr),
-                None if name.starts_with(|c: char| c.is_ascii_digit()) => {
-                    parse_signed(name).and_then(|n| u32::try_from(n).ok())
-                }
-                None => None,
-            };
+            let nr = named_or_numeric(syscall::number(machine, name.as_bytes()), name);
             match nr {
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
@@ -476,13 +470,7 @@ impl<'a> Line<'a> {
                 }
                 continue;
             }
-            let nr = match uring::number(name.as_bytes()) {
-                Some(nr) => Some(nr),
-                None if name.starts_with(|c: char| c.is_ascii_digit()) => {
-                    parse_signed(name).and_then(|n| u32::try_from(n).ok())
-                }
-                None => None,
-            };
+            let nr = named_or_numeric(uring::number(name.as_bytes()), name);
             match nr {
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
@@ -891,6 +879,18 @@ pub(crate) fn parse_unsigned(v: &str) -> Option<u64> {
 }
 
 /// C's `strtol(v, NULL, 0)` on a whole string, sign allowed.
+/// The number a table gave for `name`, or else `name` itself read as a
+/// number when it starts with a digit (`-S 59`, `-S openat,257`).
+fn named_or_numeric(from_table: Option<u32>, name: &str) -> Option<u32> {
+    from_table.or_else(|| {
+        if name.starts_with(|c: char| c.is_ascii_digit()) {
+            parse_signed(name).and_then(|n| u32::try_from(n).ok())
+        } else {
+            None
+        }
+    })
+}
+
 pub(crate) fn parse_signed(v: &str) -> Option<i64> {
     match v.strip_prefix('-') {
         Some(rest) => parse_unsigned(rest)
