@@ -267,7 +267,10 @@ fn check_cut(
         .collect();
     for m in messages.iter().filter(|m| m["type"] == EXECVE) {
         for field in m["data"].as_str().expect("data").split(' ') {
-            assert!(fields.contains(field), "EXECVE field {field:?} not in the records");
+            assert!(
+                fields.contains(field),
+                "EXECVE field {field:?} not in the records"
+            );
         }
     }
     let others: Vec<&(u16, Vec<u8>)> = records.iter().filter(|(t, _)| *t != EXECVE).collect();

@@ -216,7 +216,10 @@ mod tests {
         let costs = [10, 50, 50, 50, 10];
         let (keep, cut) = plan(pieces(&costs), 80);
         assert!(keep.keeps(0) && keep.keeps(4));
-        let kept: usize = (0..5).filter(|&g| keep.keeps(g)).map(|g| costs[g as usize]).sum();
+        let kept: usize = (0..5)
+            .filter(|&g| keep.keeps(g))
+            .map(|g| costs[g as usize])
+            .sum();
         assert!(kept <= 80, "{keep:?}");
         let dropped = (0..5).filter(|&g| !keep.keeps(g)).count() as u32;
         assert_eq!(cut.arguments, dropped);
@@ -240,14 +243,36 @@ mod tests {
     #[test]
     fn pieces_of_one_index_are_one_argument() {
         let list = [
-            Piece { index: 0, cost: 5, bytes: 2 },
-            Piece { index: 1, cost: 100, bytes: 40 },
-            Piece { index: 1, cost: 100, bytes: 40 },
-            Piece { index: 2, cost: 5, bytes: 2 },
+            Piece {
+                index: 0,
+                cost: 5,
+                bytes: 2,
+            },
+            Piece {
+                index: 1,
+                cost: 100,
+                bytes: 40,
+            },
+            Piece {
+                index: 1,
+                cost: 100,
+                bytes: 40,
+            },
+            Piece {
+                index: 2,
+                cost: 5,
+                bytes: 2,
+            },
         ];
         let (keep, cut) = plan(|| list.iter().copied(), 20);
         assert_eq!(keep, Keep { head: 1, tail: 2 });
-        assert_eq!(cut, Cut { arguments: 1, bytes: 80 });
+        assert_eq!(
+            cut,
+            Cut {
+                arguments: 1,
+                bytes: 80
+            }
+        );
         let mut counter = GroupCounter::default();
         let groups: Vec<u32> = list.iter().map(|p| counter.group_of(p.index)).collect();
         assert_eq!(groups, [0, 1, 1, 2]);
