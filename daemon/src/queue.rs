@@ -19,6 +19,13 @@
 //! When the pool is empty the [`Policy::Drop`] default hands back `None`
 //! and counts the drop; [`Policy::Block`] waits for the output thread
 //! (until shutdown, when it falls back to dropping).
+//!
+//! The large lane ([`Queue::with_large`]): one more buffer, big enough for
+//! the largest event line, for a line no pooled buffer holds. Its address
+//! space is reserved at start (`sys::reserve`), its pages are touched only
+//! by such a line and given back when the buffer returns to the pool, so
+//! the resident set is the same before and after. [`Queue::take_large`]
+//! never waits: while it is out the caller writes a cut line instead.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -26,6 +33,9 @@ use std::thread::Thread;
 use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
+
+/// [`EventBuffer::index`] of the large lane's buffer.
+const LARGE: usize = usize::MAX;
 
 /// What the receive thread does when no free buffer is left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -87,6 +97,11 @@ impl EventBuffer {
 
     pub fn capacity(&self) -> usize {
         self.bytes.len()
+    }
+
+    /// The large lane's buffer (not one of the pool's).
+    pub fn is_large(&self) -> bool {
+        self.index == LARGE
     }
 }
 
@@ -157,6 +172,8 @@ pub struct Queue {
     producer: OnceLock<Thread>,
     dropped: AtomicU64,
     lost_buffers: AtomicU64,
+    /// The large lane's buffer while it is free.
+    large: Mutex<Option<EventBuffer>>,
 }
 
 impl Queue {
@@ -167,6 +184,30 @@ impl Queue {
     /// header written into a page of their own). The allocation lives as
     /// long as the process: the daemon makes one queue, at start.
     pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
+        Queue::with_large(buffers, buffer_size, policy, 0)
+    }
+
+    /// A queue as [`new`](Self::new) makes, with a large lane of
+    /// `large_size` bytes (none for 0, or when the address space cannot be
+    /// reserved: said on stderr).
+    pub fn with_large(
+        buffers: usize,
+        buffer_size: usize,
+        policy: Policy,
+        large_size: usize,
+    ) -> Arc<Queue> {
+        let large = match crate::sys::reserve::reserve(large_size) {
+            Ok(bytes) if !bytes.is_empty() => Some(EventBuffer {
+                bytes,
+                len: 0,
+                index: LARGE,
+            }),
+            Ok(_) => None,
+            Err(e) => {
+                eprintln!("raudit: no large-event buffer ({large_size} bytes): {e}");
+                None
+            }
+        };
         let buffers = buffers.max(1);
         let buffer_size = buffer_size.max(1);
         let free = FreeSet::new(buffers);
@@ -183,14 +224,22 @@ impl Queue {
         }
         Arc::new(Queue {
             free,
-            filled: ArrayQueue::new(buffers),
+            // Room for every buffer, the large one included.
+            filled: ArrayQueue::new(buffers + usize::from(large.is_some())),
             policy,
             closed: AtomicBool::new(false),
             consumer: OnceLock::new(),
             producer: OnceLock::new(),
             dropped: AtomicU64::new(0),
             lost_buffers: AtomicU64::new(0),
+            large: Mutex::new(large),
         })
+    }
+
+    /// The large lane's buffer, or `None` when it is out (or there is
+    /// none). Never waits.
+    pub fn take_large(&self) -> Option<EventBuffer> {
+        self.large.try_lock().ok()?.take()
     }
 
     /// Registers the calling thread as the one to wake on submit.
@@ -242,7 +291,19 @@ impl Queue {
     }
 
     /// Returns a buffer that was taken but not submitted.
-    pub fn give_back(&self, buffer: EventBuffer) {
+    pub fn give_back(&self, mut buffer: EventBuffer) {
+        if buffer.is_large() {
+            // Its contents are done with: the pages go back to the kernel.
+            buffer.len = 0;
+            crate::sys::reserve::release(buffer.bytes);
+            match self.large.lock() {
+                Ok(mut slot) => *slot = Some(buffer),
+                Err(_) => {
+                    self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            return;
+        }
         if !self.free.put(buffer) {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
         }
@@ -384,6 +445,31 @@ mod tests {
         assert!(queue.take_free(|| false).is_some());
         assert_eq!(queue.dropped(), 0);
         consumer.join().unwrap();
+    }
+
+    #[test]
+    fn the_large_buffer_is_taken_once_and_comes_back_empty() {
+        let queue = Queue::with_large(2, 16, Policy::Drop, 1 << 20);
+        let mut large = queue.take_large().unwrap();
+        assert!(large.is_large() && large.capacity() == 1 << 20);
+        assert!(queue.take_large().is_none(), "out: never waits");
+        large.space()[..1 << 19].fill(b'x');
+        large.advance(1 << 19);
+        queue.submit(large);
+        let both: Vec<EventBuffer> = (0..2).map(|_| queue.take_free(|| true).unwrap()).collect();
+        for b in both {
+            queue.submit(b); // the filled queue holds every buffer
+        }
+        let large = (0..3)
+            .map(|_| queue.next_filled().unwrap())
+            .find(|b| b.is_large())
+            .unwrap();
+        assert_eq!(large.filled().len(), 1 << 19);
+        queue.recycle(large);
+        let mut again = queue.take_large().unwrap();
+        assert!(again.is_empty());
+        assert!(again.space().iter().all(|&b| b == 0), "pages given back");
+        assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
     }
 
     #[test]

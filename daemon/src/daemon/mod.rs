@@ -103,7 +103,13 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
             );
         }
     }
-    let queue = Queue::new(plan.queue_buffers, plan.buffer_bytes, plan.policy);
+    // The large buffer holds the longest line and its newline.
+    let queue = Queue::with_large(
+        plan.queue_buffers,
+        plan.buffer_bytes,
+        plan.policy,
+        plan.pipeline.max_event_bytes + 1,
+    );
     let (records, control_records) = output::control_channel();
     let writer = {
         let queue = Arc::clone(&queue);

@@ -4,6 +4,13 @@
 //! output (unless the `block` policy says so) and allocates nothing per
 //! event once running: every buffer is sized at start.
 //!
+//! Large events: the assembler grows an event too large for its ring in a
+//! lane reserved at start (`sys::reserve`), and a line too large for a
+//! pooled buffer goes into the queue's large buffer; both have their pages
+//! given back once the event is out. An event above `max_event_bytes`, or
+//! one that finds the large buffer out, is written as the marked cut that
+//! fits (see `raudit_core::encode::cut`), counted in `events_cut`.
+//!
 //! Time: the receive timeout is the assembler's next deadline (capped by
 //! `max_wait`, which bounds how late a signal is noticed), so a lone last
 //! event is written on time even when the host goes quiet.
@@ -29,6 +36,7 @@ use crate::queue::{EventBuffer, Queue};
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::EventFilter;
+use raudit_core::encode::Encoded;
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 
 /// Sizes and behaviour of the receive thread, fixed at start.
@@ -43,6 +51,9 @@ pub struct Settings {
     pub records: usize,
     /// Bytes of record text in flight at once.
     pub arena_bytes: usize,
+    /// The largest event line (`raudit.max_event_bytes`); also the size of
+    /// the assembler's large-event lane.
+    pub max_event_bytes: usize,
     /// Datagrams per `recvmmsg`.
     pub batch: usize,
     /// Longest wait in one receive (signal latency when idle).
@@ -70,6 +81,7 @@ impl Default for Settings {
             events: 1024,
             records: 16 * 1024,
             arena_bytes: 8 << 20,
+            max_event_bytes: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
             batch: 32,
             max_wait: Duration::from_millis(200),
             uid_cache: 256,
@@ -92,7 +104,7 @@ const HOLD_WAIT: Duration = Duration::from_millis(1);
 /// Longest time a line waits in the receive thread for its buffer to fill.
 const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_millis(5);
 
-type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
+type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>, &'static mut [u8]>;
 
 /// The receive side, owned by the receive thread.
 pub struct Pipeline<S> {
@@ -127,6 +139,8 @@ struct EventSink {
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
+    /// `max_event_bytes`: no line is longer.
+    max_line: usize,
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -144,13 +158,22 @@ impl<S: Source> Pipeline<S> {
     /// Allocates every buffer the receive thread will ever use.
     pub fn new(source: S, settings: Settings, queue: Arc<Queue>, stats: Arc<Stats>) -> Pipeline<S> {
         let batch = settings.batch.clamp(1, 128);
+        let lane = crate::sys::reserve::reserve(settings.max_event_bytes).unwrap_or_else(|e| {
+            eprintln!(
+                "raudit: no large-event lane ({} bytes): {e}; large events keep their \
+                 other records and lose EXECVE records",
+                settings.max_event_bytes
+            );
+            Default::default()
+        });
         Pipeline {
             source,
-            assembler: Assembler::new(
+            assembler: Assembler::with_lane(
                 settings.assembler,
                 vec![EventSlot::default(); settings.events.max(1)].into_boxed_slice(),
                 vec![RecordSlot::default(); settings.records.max(1)].into_boxed_slice(),
                 vec![0u8; settings.arena_bytes.max(1)].into_boxed_slice(),
+                lane,
             ),
             slot_bytes: vec![0u8; batch * SLOT_BYTES].into_boxed_slice(),
             received: vec![Received::default(); batch].into_boxed_slice(),
@@ -171,6 +194,9 @@ impl<S: Source> Pipeline<S> {
                 queue,
                 stats,
                 encoder_truncated: 0,
+                max_line: settings
+                    .max_event_bytes
+                    .max(raudit_core::encode::MIN_BUFFER),
             },
             out_of_order: settings
                 .log_out_of_order
@@ -267,6 +293,10 @@ impl<S: Source> Pipeline<S> {
         }
         if hand_over {
             self.sink.hand_over();
+        }
+        // The last large event is out: its lane pages go back.
+        if let Some(touched) = self.assembler.lane_touched() {
+            crate::sys::reserve::release(touched);
         }
         if !pause.is_zero() {
             self.source.pause(pause);
@@ -367,8 +397,7 @@ impl EventSink {
             self.stats.filter_drops.add(1);
             return;
         }
-        // Into the current buffer if it has room for the whole event, else
-        // into a fresh one (where an event larger than a buffer is cut).
+        // Whole, into the current buffer or else a fresh one.
         for fresh in [false, true] {
             if fresh {
                 self.submit_current();
@@ -379,28 +408,75 @@ impl EventSink {
             let Some(buffer) = self.current.as_mut() else {
                 return; // no free buffer: dropped, counted by the queue
             };
-            let was_empty = buffer.is_empty();
-            let space = buffer.space();
-            // Keep a byte for the newline.
-            let room = space.len().saturating_sub(1);
-            let encoded = self
-                .format
-                .encode(event, &mut self.enricher, &mut space[..room]);
-            if (encoded.len == 0 || encoded.truncated) && !was_empty {
-                continue; // retry alone in a fresh buffer
-            }
-            if encoded.len == 0 {
-                self.stats.malformed.add(1);
+            let room = line_room(buffer, self.max_line);
+            if let Some(encoded) =
+                self.format
+                    .encode_whole(event, &mut self.enricher, &mut buffer.space()[..room])
+            {
+                self.commit(encoded, event, false);
                 return;
             }
-            // Events the assembler cut short are counted by the assembler.
-            if encoded.truncated && event.dropped_records() == 0 {
-                self.encoder_truncated += 1;
+            if buffer.is_empty() {
+                break; // a fresh buffer cannot hold it whole
             }
-            space[encoded.len] = b'\n';
+        }
+        // Larger than a pooled buffer: the large one, whole up to
+        // max_event_bytes; if it is out, the cut that fits a pooled buffer.
+        // The current buffer is empty here, so lines keep their order.
+        if let Some(mut large) = self.queue.take_large() {
+            let room = line_room(&large, self.max_line);
+            let encoded = self
+                .format
+                .encode(event, &mut self.enricher, &mut large.space()[..room]);
+            let current = self.current.replace(large);
+            self.commit(encoded, event, true);
+            let large = std::mem::replace(&mut self.current, current);
+            match large {
+                Some(large) if !large.is_empty() => {
+                    self.queue.submit(large);
+                    self.queue.wake();
+                }
+                Some(large) => self.queue.give_back(large),
+                None => {}
+            }
+            return;
+        }
+        self.stats.large_busy.add(1);
+        let Some(buffer) = self.current.as_mut() else {
+            return;
+        };
+        let room = line_room(buffer, self.max_line);
+        let encoded = self
+            .format
+            .encode(event, &mut self.enricher, &mut buffer.space()[..room]);
+        self.commit(encoded, event, false);
+    }
+
+    /// Ends the line `encoded` wrote into the current buffer and counts
+    /// what it says.
+    fn commit(&mut self, encoded: Encoded, event: &Event<'_>, large: bool) {
+        let Some(buffer) = self.current.as_mut() else {
+            return;
+        };
+        if encoded.len == 0 {
+            self.stats.malformed.add(1);
+            return;
+        }
+        // Events the assembler cut short are counted by the assembler.
+        if encoded.truncated && event.dropped_records() == 0 {
+            self.encoder_truncated += 1;
+        }
+        if encoded.cut.is_some() {
+            self.stats.events_cut.add(1);
+        }
+        if large {
+            self.stats.large_lines.add(1);
+        }
+        let space = buffer.space();
+        if let Some(newline) = space.get_mut(encoded.len) {
+            *newline = b'\n';
             buffer.advance(encoded.len + 1);
             self.held_since.get_or_insert(self.now);
-            return;
         }
     }
 
@@ -434,6 +510,16 @@ impl EventSink {
             self.queue.wake();
         }
     }
+}
+
+/// Room for one line in `buffer`: its space less the newline, at most
+/// `max_line`.
+fn line_room(buffer: &EventBuffer, max_line: usize) -> usize {
+    buffer
+        .capacity()
+        .saturating_sub(buffer.len())
+        .saturating_sub(1)
+        .min(max_line)
 }
 
 #[cfg(test)]
