@@ -52,7 +52,7 @@ pub struct Settings {
     /// Bytes of record text in flight at once.
     pub arena_bytes: usize,
     /// The largest event line (`raudit.max_event_bytes`); also the size of
-    /// the assembler's large-event lane.
+    /// the assembler's large-event lane (at least the default's).
     pub max_event_bytes: usize,
     /// Datagrams per `recvmmsg`.
     pub batch: usize,
@@ -103,6 +103,9 @@ fn slots_of(bytes: &mut [u8]) -> &mut [Slot] {
 const HOLD_WAIT: Duration = Duration::from_millis(1);
 /// Longest time a line waits in the receive thread for its buffer to fill.
 const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_millis(5);
+
+/// Smallest large-event lane: the default `max_event_bytes`.
+const LANE_MIN: usize = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
 
 type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>, &'static mut [u8]>;
 
@@ -158,11 +161,14 @@ impl<S: Source> Pipeline<S> {
     /// Allocates every buffer the receive thread will ever use.
     pub fn new(source: S, settings: Settings, queue: Arc<Queue>, stats: Arc<Stats>) -> Pipeline<S> {
         let batch = settings.batch.clamp(1, 128);
-        let lane = crate::sys::reserve::reserve(settings.max_event_bytes).unwrap_or_else(|e| {
+        // The lane holds the largest default execve even under a smaller
+        // max_event_bytes, so that the cut keeps the last arguments too
+        // (it is address space: only a large event touches it).
+        let lane_bytes = settings.max_event_bytes.max(LANE_MIN);
+        let lane = crate::sys::reserve::reserve(lane_bytes).unwrap_or_else(|e| {
             eprintln!(
-                "raudit: no large-event lane ({} bytes): {e}; large events keep their \
-                 other records and lose EXECVE records",
-                settings.max_event_bytes
+                "raudit: no large-event lane ({lane_bytes} bytes): {e}; large events keep \
+                 their other records and lose EXECVE records"
             );
             Default::default()
         });
