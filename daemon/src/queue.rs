@@ -20,12 +20,14 @@
 //! and counts the drop; [`Policy::Block`] waits for the output thread
 //! (until shutdown, when it falls back to dropping).
 //!
-//! The large lane ([`Queue::with_large`]): one more buffer, big enough for
-//! the largest event line, for a line no pooled buffer holds. Its address
-//! space is reserved at start (`sys::reserve`), its pages are touched only
-//! by such a line and given back when the buffer returns to the pool, so
-//! the resident set is the same before and after. [`Queue::take_large`]
-//! never waits: while it is out the caller writes a cut line instead.
+//! The large lane ([`Queue::with_large`]): [`LARGE_BUFFERS`] more buffers,
+//! each big enough for the largest event line, for a line no pooled buffer
+//! holds (the receive thread then keeps filling that buffer with the lines
+//! that follow, so a burst of such lines shares one). Their address space
+//! is reserved at start (`sys::reserve`), their pages are touched only by
+//! such lines and given back when the buffer returns to the pool, so the
+//! resident set is the same before and after. [`Queue::take_large`] never
+//! waits: while both are out the caller writes a cut line instead.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -34,8 +36,11 @@ use std::time::Duration;
 
 use crossbeam_queue::ArrayQueue;
 
-/// [`EventBuffer::index`] of the large lane's buffer.
-const LARGE: usize = usize::MAX;
+/// Buffers in the large lane.
+pub const LARGE_BUFFERS: usize = 2;
+/// [`EventBuffer::index`] of the large lane's first buffer (the others
+/// follow it).
+const LARGE: usize = usize::MAX - LARGE_BUFFERS;
 
 /// What the receive thread does when no free buffer is left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -99,9 +104,9 @@ impl EventBuffer {
         self.bytes.len()
     }
 
-    /// The large lane's buffer (not one of the pool's).
+    /// One of the large lane's buffers (not one of the pool's).
     pub fn is_large(&self) -> bool {
-        self.index == LARGE
+        self.index >= LARGE
     }
 }
 
@@ -172,8 +177,8 @@ pub struct Queue {
     producer: OnceLock<Thread>,
     dropped: AtomicU64,
     lost_buffers: AtomicU64,
-    /// The large lane's buffer while it is free.
-    large: Mutex<Option<EventBuffer>>,
+    /// The large lane's buffers while they are free.
+    large: [Mutex<Option<EventBuffer>>; LARGE_BUFFERS],
 }
 
 impl Queue {
@@ -188,26 +193,32 @@ impl Queue {
     }
 
     /// A queue as [`new`](Self::new) makes, with a large lane of
-    /// `large_size` bytes (none for 0, or when the address space cannot be
-    /// reserved: said on stderr).
+    /// [`LARGE_BUFFERS`] buffers of `large_size` bytes (none for 0, or when
+    /// the address space cannot be reserved: said on stderr).
     pub fn with_large(
         buffers: usize,
         buffer_size: usize,
         policy: Policy,
         large_size: usize,
     ) -> Arc<Queue> {
-        let large = match crate::sys::reserve::reserve(large_size) {
-            Ok(bytes) if !bytes.is_empty() => Some(EventBuffer {
-                bytes,
-                len: 0,
-                index: LARGE,
-            }),
-            Ok(_) => None,
-            Err(e) => {
-                eprintln!("raudit: no large-event buffer ({large_size} bytes): {e}");
-                None
-            }
-        };
+        let large: [Mutex<Option<EventBuffer>>; LARGE_BUFFERS] = std::array::from_fn(|i| {
+            Mutex::new(match crate::sys::reserve::reserve(large_size) {
+                Ok(bytes) if !bytes.is_empty() => Some(EventBuffer {
+                    bytes,
+                    len: 0,
+                    index: LARGE + i,
+                }),
+                Ok(_) => None,
+                Err(e) => {
+                    eprintln!("raudit: no large-event buffer ({large_size} bytes): {e}");
+                    None
+                }
+            })
+        });
+        let large_count = large
+            .iter()
+            .filter(|slot| slot.lock().is_ok_and(|b| b.is_some()))
+            .count();
         let buffers = buffers.max(1);
         let buffer_size = buffer_size.max(1);
         let free = FreeSet::new(buffers);
@@ -224,22 +235,24 @@ impl Queue {
         }
         Arc::new(Queue {
             free,
-            // Room for every buffer, the large one included.
-            filled: ArrayQueue::new(buffers + usize::from(large.is_some())),
+            // Room for every buffer, the large ones included.
+            filled: ArrayQueue::new(buffers + large_count),
             policy,
             closed: AtomicBool::new(false),
             consumer: OnceLock::new(),
             producer: OnceLock::new(),
             dropped: AtomicU64::new(0),
             lost_buffers: AtomicU64::new(0),
-            large: Mutex::new(large),
+            large,
         })
     }
 
-    /// The large lane's buffer, or `None` when it is out (or there is
+    /// A large lane's buffer, or `None` when all are out (or there are
     /// none). Never waits.
     pub fn take_large(&self) -> Option<EventBuffer> {
-        self.large.try_lock().ok()?.take()
+        self.large
+            .iter()
+            .find_map(|slot| slot.try_lock().ok()?.take())
     }
 
     /// Registers the calling thread as the one to wake on submit.
@@ -296,9 +309,9 @@ impl Queue {
             // Its contents are done with: the pages go back to the kernel.
             buffer.len = 0;
             crate::sys::reserve::release(buffer.bytes);
-            match self.large.lock() {
-                Ok(mut slot) => *slot = Some(buffer),
-                Err(_) => {
+            match self.large.get(buffer.index - LARGE).map(Mutex::lock) {
+                Some(Ok(mut slot)) => *slot = Some(buffer),
+                _ => {
                     self.lost_buffers.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -452,7 +465,9 @@ mod tests {
         let queue = Queue::with_large(2, 16, Policy::Drop, 1 << 20);
         let mut large = queue.take_large().unwrap();
         assert!(large.is_large() && large.capacity() == 1 << 20);
-        assert!(queue.take_large().is_none(), "out: never waits");
+        let other = queue.take_large().unwrap();
+        assert!(queue.take_large().is_none(), "all out: never waits");
+        queue.give_back(other);
         large.space()[..1 << 19].fill(b'x');
         large.advance(1 << 19);
         queue.submit(large);
@@ -467,6 +482,7 @@ mod tests {
         assert_eq!(large.filled().len(), 1 << 19);
         queue.recycle(large);
         let mut again = queue.take_large().unwrap();
+        assert_eq!(again.index, LARGE, "the same buffer, back in its slot");
         assert!(again.is_empty());
         assert!(again.space().iter().all(|&b| b == 0), "pages given back");
         assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());

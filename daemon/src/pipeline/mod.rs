@@ -426,25 +426,20 @@ impl EventSink {
                 break; // a fresh buffer cannot hold it whole
             }
         }
-        // Larger than a pooled buffer: the large one, whole up to
-        // max_event_bytes; if it is out, the cut that fits a pooled buffer.
-        // The current buffer is empty here, so lines keep their order.
+        // Larger than a pooled buffer: a large one, whole up to
+        // max_event_bytes; if both are out, the cut that fits a pooled one.
+        // The current buffer is empty here: it goes back, and the large one
+        // becomes current, so the lines that follow (a burst of large ones
+        // too) join it and keep their order.
         if let Some(mut large) = self.queue.take_large() {
             let room = line_room(&large, self.max_line);
             let encoded = self
                 .format
                 .encode(event, &mut self.enricher, &mut large.space()[..room]);
-            let current = self.current.replace(large);
-            self.commit(encoded, event, true);
-            let large = std::mem::replace(&mut self.current, current);
-            match large {
-                Some(large) if !large.is_empty() => {
-                    self.queue.submit(large);
-                    self.queue.wake();
-                }
-                Some(large) => self.queue.give_back(large),
-                None => {}
+            if let Some(empty) = self.current.replace(large) {
+                self.queue.give_back(empty);
             }
+            self.commit(encoded, event, true);
             return;
         }
         self.stats.large_busy.add(1);
