@@ -552,7 +552,7 @@ def report(results, skipped, meta, args):
     lines = [
         f"# raudit audit storm benchmark ({time.strftime('%Y-%m-%d %H:%M')})", "",
         f"kernel {meta['kernel']}, {meta['cpus']} CPUs, HZ {HZ}, backlog_limit {args.backlog}, "
-        f"rule `auditctl {' '.join(RULE)}`, storm-gen {args.procs} proc(s) × {args.duration:g} s, "
+        f"rule `auditctl {' '.join(RULE)}` (large64k: execve of storm-gen), storm-gen {args.procs} proc(s) × {args.duration:g} s, "
         f"{args.reps} rep(s), medians (events/s: min–max).",
         f"Unaudited baseline (audit on, no rule): {b['rate']:,.0f} calls/s, "
         f"{b['call_mean_us']:.2f} µs/call mean, p99 {b['call_p99_us']:.2f} µs.", ""]

@@ -104,6 +104,10 @@ const HOLD_WAIT: Duration = Duration::from_millis(1);
 /// Longest time a line waits in the receive thread for its buffer to fill.
 const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_millis(5);
 
+/// A large buffer is handed over once it holds this much (a burst of
+/// medium lines shares it; a large line goes alone).
+const LARGE_PACK: usize = 128 * 1024;
+
 /// Smallest large-event lane: the default `max_event_bytes`.
 const LANE_MIN: usize = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
 
@@ -478,6 +482,13 @@ impl EventSink {
             *newline = b'\n';
             buffer.advance(encoded.len + 1);
             self.held_since.get_or_insert(self.now);
+        }
+        // A large buffer takes the lines after its first only up to a
+        // bound: catching up after a stall, the receive thread would
+        // otherwise pack megabytes into it within its hold time.
+        if buffer.is_large() && buffer.len() >= LARGE_PACK {
+            self.submit_current();
+            self.queue.wake();
         }
     }
 
