@@ -1,0 +1,397 @@
+//! The Debian package and the systemd unit, end to end.
+//!
+//! - Any user: the packaged config passes `raudit check-config`; the unit's
+//!   `systemd-analyze security --offline` exposure is the README's figure.
+//! - Root only (skipped with a reason otherwise), holding
+//!   `/run/raudit-live.lock` and restoring the kernel's audit state:
+//!   `contrib/deb/build` makes the package (one release build), `dpkg -i`
+//!   installs it on this machine, its files are checked, `systemd-analyze
+//!   verify` passes on the installed unit, raudit runs from the unit's
+//!   `ExecStart` with the packaged config and sees an execve in
+//!   `/var/log/raudit`, and `dpkg --purge` leaves none of its files behind.
+//!
+//! systemd is not PID 1 on the test machine, so the unit is not started by
+//! systemd. The test applies, from the installed unit's own lines:
+//! `CapabilityBoundingSet=` and `NoNewPrivileges=` (setpriv; checked in
+//! `/proc/PID/status`), `ProtectSystem=strict` with `LogsDirectory=` and
+//! `RuntimeDirectory=` writable, `PrivateTmp=`, `ProtectHome=` and `UMask=`
+//! (a private mount namespace made by unshare). The seccomp-based lines
+//! (`SystemCallFilter=`, `RestrictAddressFamilies=`,
+//! `MemoryDenyWriteExecute=`, `LockPersonality=`, `RestrictNamespaces=`…)
+//! and the other `Protect*=` lines need systemd itself; they are checked
+//! only by `systemd-analyze`.
+
+mod daemon_common;
+#[path = "../../daemon/tests/rules_common/mod.rs"]
+mod rules_common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use daemon_common::{collect, probe_program, raudit_binary, run_probe, scratch, which};
+
+fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn packaged_config_is_valid() {
+    let config = workspace().join("contrib/deb/raudit.yaml");
+    let out = Command::new(raudit_binary())
+        .arg("check-config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The unit reads the file where the package puts it.
+    let unit = service_lines(
+        &std::fs::read_to_string(workspace().join("contrib/raudit.service")).unwrap(),
+    );
+    assert_eq!(
+        unit["ExecStart"],
+        "/usr/sbin/raudit --config /etc/raudit/raudit.yaml"
+    );
+    let manifest = std::fs::read_to_string(workspace().join("daemon/Cargo.toml")).unwrap();
+    assert!(manifest.contains(r#"["../contrib/deb/raudit.yaml", "etc/raudit/raudit.yaml", "600"]"#));
+    assert!(manifest.contains(r#"["target/release/raudit", "usr/sbin/", "755"]"#));
+}
+
+/// The exposure `systemd-analyze security --offline=true` gives the unit.
+fn exposure(unit: &Path) -> Option<String> {
+    let out = Command::new("systemd-analyze")
+        .args(["security", "--offline=true", "--no-pager"])
+        .arg(unit)
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    let line = text
+        .lines()
+        .find(|l| l.contains("Overall exposure level"))?;
+    let value = line.split(": ").nth(1)?.split_whitespace().next()?;
+    Some(value.to_string())
+}
+
+#[test]
+fn unit_exposure_is_the_readmes_figure() {
+    if which("systemd-analyze").is_err() {
+        eprintln!("SKIPPED unit_exposure_is_the_readmes_figure: no systemd-analyze (.ci/run installs systemd)");
+        return;
+    }
+    let unit = workspace().join("contrib/raudit.service");
+    let Some(score) = exposure(&unit) else {
+        panic!("systemd-analyze security --offline=true gave no exposure level");
+    };
+    let value: f64 = score.parse().unwrap();
+    assert!(value <= 3.5, "exposure {value}: the unit lost hardening");
+    let readme = std::fs::read_to_string(workspace().join("README.md")).unwrap();
+    let claim = format!("exposure level **{score}**");
+    assert!(
+        readme.contains(&claim),
+        "README should say `{claim}` (measured now)"
+    );
+}
+
+/// `Key=value` lines of a unit's `[Service]` section (the last one wins).
+fn service_lines(unit: &str) -> BTreeMap<String, String> {
+    let mut in_service = false;
+    let mut lines = BTreeMap::new();
+    for line in unit.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_service = line == "[Service]";
+        } else if in_service && !line.starts_with('#') {
+            if let Some((key, value)) = line.split_once('=') {
+                lines.insert(key.to_string(), value.to_string());
+            }
+        }
+    }
+    lines
+}
+
+fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?} failed: {text}");
+    text
+}
+
+fn installed() -> bool {
+    Command::new("dpkg-query")
+        .args(["-W", "-f=${Status}", "raudit"])
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("installed"))
+}
+
+/// Purges the package when the test ends, also on failure.
+struct Installed;
+
+impl Drop for Installed {
+    fn drop(&mut self) {
+        if installed() {
+            let _ = Command::new("dpkg").args(["--purge", "raudit"]).output();
+        }
+    }
+}
+
+/// raudit started from the unit; killed by pid if the test fails.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+/// The capability bits of `CapabilityBoundingSet=` (the names raudit's
+/// unit uses), and setpriv's spelling of the set.
+fn bounding_set(names: &str) -> (u64, String) {
+    const CAPS: &[(&str, u32)] = &[
+        ("CAP_CHOWN", 0),
+        ("CAP_DAC_OVERRIDE", 1),
+        ("CAP_FOWNER", 3),
+        ("CAP_NET_ADMIN", 12),
+        ("CAP_SYS_NICE", 23),
+        ("CAP_AUDIT_CONTROL", 30),
+        ("CAP_AUDIT_READ", 37),
+    ];
+    let mut mask = 0u64;
+    let mut setpriv = String::from("-all");
+    for name in names.split_whitespace() {
+        let bit = CAPS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("capability {name} unknown to this test"))
+            .1;
+        mask |= 1 << bit;
+        setpriv.push_str(&format!(
+            ",+{}",
+            name.trim_start_matches("CAP_").to_lowercase()
+        ));
+    }
+    (mask, setpriv)
+}
+
+/// A field of `/proc/PID/status`.
+fn proc_status(pid: u32, field: &str) -> String {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field).and_then(|r| r.strip_prefix(':')))
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn package_installs_runs_and_purges() {
+    let skip = |why: &str| eprintln!("SKIPPED package_installs_runs_and_purges: {why}");
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return skip("not root");
+    }
+    if Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .map_or(true, |o| !o.status.success())
+    {
+        return skip("cargo-deb is not installed (.ci/run installs it)");
+    }
+    for tool in ["dpkg", "unshare", "setpriv", "systemd-analyze"] {
+        if which(tool).is_err() {
+            return skip(&format!("{tool} is not installed"));
+        }
+    }
+    if installed() || Path::new("/etc/raudit").exists() || Path::new("/var/log/raudit").exists() {
+        return skip("raudit is already installed here (or /etc/raudit, /var/log/raudit exist); not touching it");
+    }
+
+    let dir = scratch("package");
+    let started = Instant::now();
+    run(Command::new(workspace().join("contrib/deb/build"))
+        .arg("--output")
+        .arg(&dir)
+        .current_dir(workspace()));
+    eprintln!("package built in {:.0?}", started.elapsed());
+    let deb = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "deb"))
+        .expect("a .deb in the output directory");
+
+    let _purge = Installed;
+    run(Command::new("dpkg").arg("-i").arg(&deb));
+    let files: Vec<PathBuf> = run(Command::new("dpkg").args(["-L", "raudit"]))
+        .lines()
+        .map(PathBuf::from)
+        .filter(|p| p.is_file())
+        .collect();
+    let has = |path: &str| files.iter().any(|f| f == Path::new(path));
+    for path in [
+        "/usr/sbin/raudit",
+        "/etc/raudit/raudit.yaml",
+        "/etc/logrotate.d/raudit",
+        "/usr/share/man/man8/raudit.8.gz",
+        "/usr/share/man/man8/raudit-replay.8.gz",
+        "/usr/share/man/man5/raudit.yaml.5.gz",
+        "/usr/share/bash-completion/completions/raudit",
+        "/usr/share/zsh/vendor-completions/_raudit",
+        "/usr/share/fish/vendor_completions.d/raudit.fish",
+        "/usr/share/doc/raudit/raudit.yaml.example",
+        "/usr/share/doc/raudit/copyright",
+    ] {
+        assert!(has(path), "{path} not in the package: {files:?}");
+    }
+    let unit_path = files
+        .iter()
+        .find(|f| f.ends_with("systemd/system/raudit.service"))
+        .expect("the unit is packaged")
+        .clone();
+    let conffiles = run(Command::new("dpkg-query").args(["-W", "-f=${Conffiles}", "raudit"]));
+    assert!(conffiles.contains("/etc/raudit/raudit.yaml"), "{conffiles}");
+    assert!(
+        Path::new("/var/log/raudit").is_dir(),
+        "postinst makes the log directory"
+    );
+    let version = run(Command::new("/usr/sbin/raudit").arg("--version"));
+    assert!(version.starts_with("raudit "), "{version}");
+    // Installed, the unit's binary and man pages exist: verify fully.
+    run(Command::new("systemd-analyze")
+        .arg("verify")
+        .arg(&unit_path));
+
+    let unit = service_lines(&std::fs::read_to_string(&unit_path).unwrap());
+    assert_eq!(unit["ProtectSystem"], "strict");
+    assert_eq!(unit["NoNewPrivileges"], "yes");
+    let (mask, setpriv) = bounding_set(&unit["CapabilityBoundingSet"]);
+    let logs = format!("/var/log/{}", unit["LogsDirectory"]);
+    let runtime = format!("/run/{}", unit["RuntimeDirectory"]);
+    std::fs::create_dir_all(&runtime).unwrap();
+    let script = format!(
+        r#"set -e
+mount --bind {logs} {logs}
+mount --bind {runtime} {runtime}
+mount -o remount,bind,ro /
+mount -t tmpfs -o mode=1777 tmpfs /tmp
+mount -t tmpfs -o mode=1777 tmpfs /var/tmp
+for d in /home /root /run/user; do [ -d "$d" ] && mount -t tmpfs -o ro,mode=000 tmpfs "$d"; done
+umask {umask}
+exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
+        umask = unit["UMask"],
+        exec = unit["ExecStart"],
+    );
+    let program = probe_program(&dir, "package");
+    // The kernel's audit state is ours (and put back) while raudit runs.
+    let Some(guard) = rules_common::live() else {
+        return skip("no live audit access");
+    };
+    let mut child = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    let _stdout = collect(child.stdout.take().unwrap());
+    let mut raudit = Running(child);
+    let pid = raudit.0.id();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !stderr.lock().unwrap().contains("started processing") {
+        if let Ok(Some(status)) = raudit.0.try_wait() {
+            panic!("raudit exited ({status}): {}", stderr.lock().unwrap());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "raudit did not start: {}",
+            stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(
+        u64::from_str_radix(&proc_status(pid, "CapBnd"), 16).unwrap(),
+        mask,
+        "raudit runs with the unit's bounding set"
+    );
+    assert_eq!(proc_status(pid, "NoNewPrivs"), "1");
+    let mounts = std::fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+    let options = |point: &str| {
+        mounts
+            .lines()
+            .rfind(|l| l.split(' ').nth(4) == Some(point))
+            .and_then(|l| l.split(' ').nth(5))
+            .unwrap_or_else(|| panic!("{point} in raudit's mountinfo: {mounts}"))
+            .to_string()
+    };
+    assert!(
+        options("/").starts_with("ro"),
+        "ProtectSystem=strict: {}",
+        options("/")
+    );
+    assert!(options(&logs).starts_with("rw"), "LogsDirectory= writable");
+    eprintln!(
+        "raudit ran under the unit's CapabilityBoundingSet, NoNewPrivileges, ProtectSystem=strict \
+         (LogsDirectory, RuntimeDirectory writable), PrivateTmp, ProtectHome, UMask; the \
+         seccomp and other Protect*= lines need systemd as PID 1 and were not applied"
+    );
+
+    let log = Path::new(&logs).join("raudit.log");
+    run_probe(&program, "pkg-5e1d");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if text.contains("pkg-5e1d") {
+            let line = text.lines().find(|l| l.contains("pkg-5e1d")).unwrap();
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert!(
+                event["messages"].as_array().is_some_and(|m| !m.is_empty()),
+                "{line}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no event in {}: {}",
+            log.display(),
+            stderr.lock().unwrap()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the packaged config's file mode");
+    }
+    // SAFETY: kill on the pid of a child we spawned and still own.
+    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) }, 0);
+    let status = raudit.0.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        status.success(),
+        "exit {status}: {}",
+        stderr.lock().unwrap()
+    );
+    assert!(stderr.lock().unwrap().contains("audit pid released"));
+    drop(guard);
+
+    run(Command::new("dpkg").args(["--purge", "raudit"]));
+    assert!(!installed(), "purged");
+    let left: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
+    assert!(left.is_empty(), "left after purge: {left:?}");
+    for path in ["/etc/raudit", "/var/log/raudit", "/run/raudit"] {
+        assert!(!Path::new(path).exists(), "{path} left after purge");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
