@@ -154,6 +154,9 @@ mod tests {
                 );
             }
         }
+        for (name, page) in &pages {
+            roff_is_clean(name, page);
+        }
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "raudit", &mut script);
@@ -166,6 +169,50 @@ mod tests {
                 script.contains("config") && script.contains("no-user-names"),
                 "{shell}"
             );
+            if shell == Shell::Bash {
+                shell_syntax_is_valid("bash", &script);
+            }
         }
+    }
+
+    /// groff (with preconv, as man-db runs it) finds nothing to warn about;
+    /// skipped, visibly, without groff.
+    fn roff_is_clean(name: &str, page: &[u8]) {
+        let Some(out) = run_with_stdin("groff", &["-k", "-man", "-ww", "-z"], page) else {
+            eprintln!("SKIPPED roff check of {name}: no groff");
+            return;
+        };
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `bash -n` accepts the script; skipped, visibly, without bash.
+    fn shell_syntax_is_valid(shell: &str, script: &str) {
+        let Some(out) = run_with_stdin(shell, &["-n"], script.as_bytes()) else {
+            eprintln!("SKIPPED {shell} -n of the completion: no {shell}");
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{shell} -n: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn run_with_stdin(program: &str, args: &[&str], input: &[u8]) -> Option<std::process::Output> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        Some(child.wait_with_output().unwrap())
     }
 }
