@@ -125,11 +125,16 @@ fn run(cmd: &mut Command) -> String {
     text
 }
 
+/// dpkg knows the package in any state but purged (installed, half
+/// installed, or removed with its conffiles left).
 fn installed() -> bool {
     Command::new("dpkg-query")
         .args(["-W", "-f=${Status}", "raudit"])
         .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).contains("installed"))
+        .is_ok_and(|o| {
+            let status = String::from_utf8_lossy(&o.stdout);
+            o.status.success() && !status.is_empty() && !status.ends_with("not-installed")
+        })
 }
 
 /// Purges the package when the test ends, also on failure.
