@@ -9,6 +9,9 @@
 //!   verify` passes on the installed unit, raudit runs from the unit's
 //!   `ExecStart` with the packaged config and sees an execve in
 //!   `/var/log/raudit`, and `dpkg --purge` leaves none of its files behind.
+//! - Root only: raudit under strace makes only the system calls the unit's
+//!   `SystemCallFilter=` allows, on the socket families it allows, with no
+//!   writable and executable memory.
 //!
 //! systemd is not PID 1 on the test machine, so the unit is not started by
 //! systemd. The test applies, from the installed unit's own lines:
@@ -18,8 +21,8 @@
 //! (a private mount namespace made by unshare). The seccomp-based lines
 //! (`SystemCallFilter=`, `RestrictAddressFamilies=`,
 //! `MemoryDenyWriteExecute=`, `LockPersonality=`, `RestrictNamespaces=`…)
-//! and the other `Protect*=` lines need systemd itself; they are checked
-//! only by `systemd-analyze`.
+//! and the other `Protect*=` lines need systemd itself; `systemd-analyze`
+//! checks them, and the strace test checks raudit stays within them.
 
 mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
@@ -397,6 +400,177 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     assert!(left.is_empty(), "left after purge: {left:?}");
     for path in ["/etc/raudit", "/var/log/raudit", "/run/raudit"] {
         assert!(!Path::new(path).exists(), "{path} left after purge");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Every system call of `systemd-analyze syscall-filter GROUP`, groups
+/// expanded (the listing names nested groups as members).
+fn syscall_group(group: &str) -> std::collections::BTreeSet<String> {
+    let listing = run(Command::new("systemd-analyze").args(["syscall-filter", "--no-pager"]));
+    let mut groups: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut current = None;
+    for line in listing.lines() {
+        if line.starts_with('@') {
+            let name = line.split_whitespace().next().unwrap().to_string();
+            groups.insert(name.clone(), Vec::new());
+            current = Some(name);
+        } else if let Some(name) = &current {
+            let member = line.trim();
+            if !member.is_empty() && !member.starts_with('#') && line.starts_with(' ') {
+                groups.get_mut(name).unwrap().push(member.to_string());
+            }
+        }
+    }
+    fn expand(
+        name: &str,
+        groups: &BTreeMap<String, Vec<String>>,
+        out: &mut std::collections::BTreeSet<String>,
+    ) {
+        for member in groups.get(name).unwrap_or_else(|| panic!("{name} unknown")) {
+            if member.starts_with('@') {
+                expand(member, groups, out);
+            } else {
+                out.insert(member.clone());
+            }
+        }
+    }
+    let mut calls = std::collections::BTreeSet::new();
+    expand(group, &groups, &mut calls);
+    calls
+}
+
+/// raudit under strace, with the file, stdout and GELF (UDP) outputs, the
+/// stats file, a SIGUSR1 reopen and a SIGTERM stop: every system call it
+/// makes is allowed by the unit's `SystemCallFilter=`, every socket family
+/// by `RestrictAddressFamilies=`, no mapping is writable and executable
+/// (`MemoryDenyWriteExecute=`) and `personality` is not called
+/// (`LockPersonality=`). Root, strace and systemd-analyze needed (skipped
+/// visibly otherwise). Paths not exercised here (syslog, TCP, docker) use
+/// the same calls on other sockets.
+#[test]
+fn unit_filters_allow_what_raudit_does() {
+    for tool in ["strace", "systemd-analyze"] {
+        if which(tool).is_err() {
+            eprintln!("SKIPPED unit_filters_allow_what_raudit_does: no {tool}");
+            return;
+        }
+    }
+    let unit = service_lines(
+        &std::fs::read_to_string(workspace().join("contrib/raudit.service")).unwrap(),
+    );
+    let binary = raudit_binary();
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("syscalls");
+    let config = daemon_common::write_config(
+        &dir,
+        &format!(
+            "output:\n  stdout: {{enabled: true}}\n  file: {{enabled: true, path: {d}/out.log, mode: 0600, user: root, group: root}}\n  gelf: {{enabled: true, network: udp, address: \"127.0.0.1:9\"}}\nrules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\nraudit:\n  stats: {{interval: 1s, file: {d}/stats}}\n",
+            d = dir.display()
+        ),
+    );
+    let trace = dir.join("trace");
+    let mut child = Command::new("strace")
+        .args(["-f", "-qq", "-o"])
+        .arg(&trace)
+        .arg(binary)
+        .arg("--config")
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = collect(child.stderr.take().unwrap());
+    let mut strace = Running(child);
+    let started = Instant::now();
+    while !stderr.lock().unwrap().contains("started processing") {
+        if let Ok(Some(status)) = strace.0.try_wait() {
+            panic!("raudit exited ({status}): {}", stderr.lock().unwrap());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "raudit did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let children = format!("/proc/{0}/task/{0}/children", strace.0.id());
+    let pid: libc::pid_t = std::fs::read_to_string(children)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let program = probe_program(&dir, "syscalls");
+    run_probe(&program, "sys-8c2e");
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: kill on the pid of raudit, the child of the strace we spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGUSR1) }, 0);
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let status = strace.0.wait().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    assert!(
+        status.success(),
+        "exit {status}: {}",
+        stderr.lock().unwrap()
+    );
+    drop(guard);
+    let out = std::fs::read_to_string(dir.join("out.log")).unwrap();
+    assert!(out.contains("sys-8c2e"), "the probe's event was written");
+
+    let trace = std::fs::read_to_string(&trace).unwrap();
+    let calls: Vec<(&str, &str)> = trace
+        .lines()
+        .filter_map(|l| {
+            let call = l.split_once(' ')?.1.trim_start();
+            let (name, args) = call.split_once('(')?;
+            name.bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+                .then_some((name, args))
+        })
+        .collect();
+    assert!(
+        calls.iter().any(|(n, _)| *n == "recvmmsg"),
+        "the trace has raudit's calls"
+    );
+    let filter = &unit["SystemCallFilter"];
+    let mut allowed = std::collections::BTreeSet::new();
+    for group in filter.split_whitespace() {
+        allowed.extend(syscall_group(group));
+    }
+    let denied: std::collections::BTreeSet<&str> = calls
+        .iter()
+        .map(|(n, _)| *n)
+        .filter(|n| !allowed.contains(*n))
+        .collect();
+    assert!(
+        denied.is_empty(),
+        "SystemCallFilter={filter} would deny {denied:?}"
+    );
+    let families = &unit["RestrictAddressFamilies"];
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, args) in calls.iter().filter(|(n, _)| *n == "socket") {
+        let family = args.split(',').next().unwrap();
+        assert!(
+            families.split_whitespace().any(|f| f == family),
+            "socket({family}) not in {families}"
+        );
+        seen.insert(family);
+    }
+    assert!(
+        seen.contains("AF_NETLINK") && seen.contains("AF_INET"),
+        "sockets made: {seen:?}"
+    );
+    for (name, args) in &calls {
+        let prot_wx = args.contains("PROT_WRITE") && args.contains("PROT_EXEC");
+        assert!(
+            !((*name == "mmap" || *name == "mprotect") && prot_wx),
+            "{name}({args}"
+        );
+        assert_ne!(*name, "personality");
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
