@@ -31,6 +31,7 @@ mod rules_common;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use daemon_common::{collect, probe_program, raudit_binary, run_probe, scratch, which};
@@ -163,6 +164,111 @@ impl Drop for Running {
     }
 }
 
+/// raudit as the unit runs it: by systemd when systemd is PID 1, otherwise
+/// the unit's `ExecStart` in the sandbox `script` builds.
+struct Service {
+    pid: u32,
+    /// The sandboxed process and its stderr; `None` under systemd.
+    child: Option<(Running, Arc<Mutex<String>>)>,
+}
+
+impl Service {
+    fn start_systemd() -> Service {
+        run(Command::new("systemctl").arg("daemon-reload"));
+        run(Command::new("systemctl").args(["start", "raudit.service"]));
+        let pid = run(Command::new("systemctl").args([
+            "show",
+            "-p",
+            "MainPID",
+            "--value",
+            "raudit.service",
+        ]));
+        let pid: u32 = pid.trim().parse().unwrap();
+        assert_ne!(pid, 0, "raudit.service has a main process");
+        Service { pid, child: None }
+    }
+
+    fn start_sandboxed(script: &str) -> Service {
+        let mut child = Command::new("unshare")
+            .args(["--mount", "--propagation", "private", "sh", "-c", script])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = collect(child.stderr.take().unwrap());
+        let mut raudit = Running(child);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !stderr.lock().unwrap().contains("started processing") {
+            if let Ok(Some(status)) = raudit.0.try_wait() {
+                panic!("raudit exited ({status}): {}", stderr.lock().unwrap());
+            }
+            assert!(
+                Instant::now() < deadline,
+                "raudit did not start: {}",
+                stderr.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let pid = raudit.0.id();
+        Service {
+            pid,
+            child: Some((raudit, stderr)),
+        }
+    }
+
+    /// raudit's stderr so far (under systemd: in the journal).
+    fn output(&self) -> String {
+        match &self.child {
+            Some((_, stderr)) => stderr.lock().unwrap().clone(),
+            None => "(see journalctl -u raudit)".to_string(),
+        }
+    }
+
+    /// SIGTERM (systemctl stop under systemd); raudit exits 0 after
+    /// releasing the audit pid.
+    fn stop(&mut self) {
+        match &mut self.child {
+            None => {
+                run(Command::new("systemctl").args(["stop", "raudit.service"]));
+                let show = |p: &str| {
+                    run(Command::new("systemctl").args([
+                        "show",
+                        "-p",
+                        p,
+                        "--value",
+                        "raudit.service",
+                    ]))
+                };
+                assert_eq!(show("Result").trim(), "success");
+                assert_eq!(show("ExecMainStatus").trim(), "0");
+            }
+            Some((raudit, stderr)) => {
+                // SAFETY: kill on the pid of a child we spawned and still own.
+                assert_eq!(
+                    unsafe { libc::kill(self.pid as libc::pid_t, libc::SIGTERM) },
+                    0
+                );
+                let status = raudit.0.wait().unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+                let stderr = stderr.lock().unwrap();
+                assert!(status.success(), "exit {status}: {stderr}");
+                assert!(stderr.contains("audit pid released"), "{stderr}");
+            }
+        }
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        if self.child.is_none() {
+            let _ = Command::new("systemctl")
+                .args(["stop", "raudit.service"])
+                .output();
+        }
+    }
+}
+
 /// The capability bits of `CapabilityBoundingSet=` (the names raudit's
 /// unit uses), and setpriv's spelling of the set.
 fn bounding_set(names: &str) -> (u64, String) {
@@ -224,6 +330,14 @@ fn package_installs_runs_and_purges() {
     }
     if installed() || Path::new("/etc/raudit").exists() || Path::new("/var/log/raudit").exists() {
         return skip("raudit is already installed here (or /etc/raudit, /var/log/raudit exist); not touching it");
+    }
+    let auditd_runs = Path::new("/run/systemd/system").is_dir()
+        && Command::new("systemctl")
+            .args(["is-active", "--quiet", "auditd.service"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if auditd_runs {
+        return skip("auditd.service is active (raudit.service conflicts with it)");
     }
 
     let dir = scratch("package");
@@ -305,29 +419,13 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     let Some(guard) = rules_common::live() else {
         return skip("no live audit access");
     };
-    let mut child = Command::new("unshare")
-        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = collect(child.stderr.take().unwrap());
-    let _stdout = collect(child.stdout.take().unwrap());
-    let mut raudit = Running(child);
-    let pid = raudit.0.id();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !stderr.lock().unwrap().contains("started processing") {
-        if let Ok(Some(status)) = raudit.0.try_wait() {
-            panic!("raudit exited ({status}): {}", stderr.lock().unwrap());
-        }
-        assert!(
-            Instant::now() < deadline,
-            "raudit did not start: {}",
-            stderr.lock().unwrap()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let under_systemd = Path::new("/run/systemd/system").is_dir();
+    let mut service = if under_systemd {
+        Service::start_systemd()
+    } else {
+        Service::start_sandboxed(&script)
+    };
+    let pid = service.pid;
     assert_eq!(
         u64::from_str_radix(&proc_status(pid, "CapBnd"), 16).unwrap(),
         mask,
@@ -349,16 +447,23 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
         options("/")
     );
     assert!(options(&logs).starts_with("rw"), "LogsDirectory= writable");
-    eprintln!(
-        "raudit ran under the unit's CapabilityBoundingSet, NoNewPrivileges, ProtectSystem=strict \
-         (LogsDirectory, RuntimeDirectory writable), PrivateTmp, ProtectHome, UMask; the \
-         seccomp and other Protect*= lines need systemd as PID 1 and were not applied"
-    );
+    if under_systemd {
+        eprintln!("raudit ran as raudit.service, started by systemd");
+    } else {
+        eprintln!(
+            "raudit ran under the unit's CapabilityBoundingSet, NoNewPrivileges, \
+             ProtectSystem=strict (LogsDirectory, RuntimeDirectory writable), PrivateTmp, \
+             ProtectHome, UMask; the seccomp and other Protect*= lines need systemd as PID 1 \
+             and were not applied"
+        );
+    }
 
     let log = Path::new(&logs).join("raudit.log");
-    run_probe(&program, "pkg-5e1d");
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
+        // Again until seen: under systemd, nothing says when the rules are in.
+        run_probe(&program, "pkg-5e1d");
+        std::thread::sleep(Duration::from_millis(100));
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         if text.contains("pkg-5e1d") {
             let line = text.lines().find(|l| l.contains("pkg-5e1d")).unwrap();
@@ -373,25 +478,15 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
             Instant::now() < deadline,
             "no event in {}: {}",
             log.display(),
-            stderr.lock().unwrap()
+            service.output()
         );
-        std::thread::sleep(Duration::from_millis(50));
     }
     {
         use std::os::unix::fs::PermissionsExt;
         let mode = std::fs::metadata(&log).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "the packaged config's file mode");
     }
-    // SAFETY: kill on the pid of a child we spawned and still own.
-    assert_eq!(unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) }, 0);
-    let status = raudit.0.wait().unwrap();
-    std::thread::sleep(Duration::from_millis(100));
-    assert!(
-        status.success(),
-        "exit {status}: {}",
-        stderr.lock().unwrap()
-    );
-    assert!(stderr.lock().unwrap().contains("audit pid released"));
+    service.stop();
     drop(guard);
 
     run(Command::new("dpkg").args(["--purge", "raudit"]));
