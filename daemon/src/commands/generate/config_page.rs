@@ -336,6 +336,68 @@ mod tests {
         );
     }
 
+    /// The keys the config parser accepts in the mapping at `section`
+    /// (dotted; "" for the top), read from its unknown-key error.
+    fn accepted_keys(section: &str) -> Vec<String> {
+        let mut yaml = String::new();
+        let mut indent = String::new();
+        for part in section.split('.').filter(|p| !p.is_empty()) {
+            yaml.push_str(&format!("{indent}{part}:\n"));
+            indent.push_str("  ");
+        }
+        yaml.push_str(&format!("{indent}zz_not_a_key: 1\n"));
+        let errors = crate::config::Config::from_yaml_str(&yaml, "probe")
+            .expect_err("an unknown key is an error")
+            .to_string();
+        let line = errors
+            .lines()
+            .find(|l| l.contains("zz_not_a_key: unknown key"))
+            .unwrap_or_else(|| panic!("no unknown-key error for {section}: {errors}"));
+        let list = line.split("expected one of ").nth(1).unwrap();
+        list.split(", ").map(str::to_string).collect()
+    }
+
+    #[test]
+    fn every_key_the_parser_accepts_is_in_the_page() {
+        let page = render();
+        let (_, entries) = parse(EXAMPLE);
+        let mut sections = vec![String::new()];
+        for (i, entry) in entries.iter().enumerate() {
+            let parent = entries
+                .get(i + 1)
+                .is_some_and(|next| next.path.starts_with(&format!("{}.", entry.path)));
+            if parent {
+                sections.push(entry.path.clone());
+            }
+        }
+        assert!(sections.len() > 10, "{sections:?}");
+        let mut checked = 0;
+        for section in &sections {
+            for key in accepted_keys(section) {
+                let path = if section.is_empty() {
+                    key
+                } else {
+                    format!("{section}.{key}")
+                };
+                let bold = format!("\\fB{path}\\fR");
+                let heading = format!(".SS {path}\n");
+                assert!(
+                    page.contains(&bold) || page.contains(&heading),
+                    "{path} is accepted by the parser but not in raudit.yaml(5)"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 60, "{checked} keys checked");
+        // List entries of `filters` are shown in its example.
+        for key in ["syscall", "message_type", "regex"] {
+            assert!(
+                page.contains(&format!("#  \\- {key}:")) || page.contains(&format!("#    {key}:")),
+                "filters' {key}"
+            );
+        }
+    }
+
     #[test]
     fn roff_escapes() {
         assert_eq!(escape(".x a\\b -e 1"), "\\&.x a\\eb \\-e 1");
