@@ -141,13 +141,37 @@ fn installed() -> bool {
         })
 }
 
+/// dpkg with `args`, retried for up to a minute while another dpkg or apt
+/// holds dpkg's lock (other work on the machine may be installing).
+fn dpkg(args: &[&str]) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let out = Command::new("dpkg")
+            .args(args)
+            .output()
+            .map_err(|e| e.to_string())?;
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if out.status.success() {
+            return Ok(text);
+        }
+        if !text.contains("lock") || Instant::now() > deadline {
+            return Err(text);
+        }
+        std::thread::sleep(Duration::from_secs(2));
+    }
+}
+
 /// Purges the package when the test ends, also on failure.
 struct Installed;
 
 impl Drop for Installed {
     fn drop(&mut self) {
         if installed() {
-            let _ = Command::new("dpkg").args(["--purge", "raudit"]).output();
+            let _ = dpkg(&["--purge", "raudit"]);
         }
     }
 }
@@ -354,7 +378,8 @@ fn package_installs_runs_and_purges() {
         .expect("a .deb in the output directory");
 
     let _purge = Installed;
-    run(Command::new("dpkg").arg("-i").arg(&deb));
+    let deb = deb.to_str().unwrap();
+    dpkg(&["-i", deb]).unwrap_or_else(|e| panic!("dpkg -i: {e}"));
     let files: Vec<PathBuf> = run(Command::new("dpkg").args(["-L", "raudit"]))
         .lines()
         .map(PathBuf::from)
@@ -489,7 +514,7 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     service.stop();
     drop(guard);
 
-    run(Command::new("dpkg").args(["--purge", "raudit"]));
+    dpkg(&["--purge", "raudit"]).unwrap_or_else(|e| panic!("dpkg --purge: {e}"));
     assert!(!installed(), "purged");
     let left: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
     assert!(left.is_empty(), "left after purge: {left:?}");
