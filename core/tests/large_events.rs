@@ -150,6 +150,30 @@ fn check_whole(args: Vec<Vec<u8>>) {
     assert!(argv == want, "structured argv differs");
 }
 
+/// The daemon's lane for the default `max_event_bytes` (its
+/// `pipeline::lane_bytes`: a sixteenth more, kept free behind EXECVE).
+const LANE: usize = MAX_EVENT + MAX_EVENT / 15;
+
+#[test]
+fn the_largest_execve_a_default_linux_allows_is_one_whole_line() {
+    // 2 MiB of strings less 8 bytes per pointer (17 with the program's),
+    // every byte one the kernel hex encodes; each string at most
+    // MAX_ARG_STRLEN (131,072 with its NUL).
+    let mut args: Vec<Vec<u8>> = (0..16).map(|_| vec![0xffu8; 131_071]).collect();
+    args[15].truncate(131_071 - 17 * 8 - b"/bin/prog".len());
+    let args = with_program(args);
+    let records = records(&args);
+    let out = lines(&records, LANE, Shape::GoAudit, MAX_EVENT);
+    assert_eq!(out.len(), 1);
+    let (line, whole) = &out[0];
+    assert!(*whole, "cut or truncated");
+    let rebuilt: Vec<Vec<u8>> = rebuild_argv(&datas(line, 1309))
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert!(rebuilt == args);
+}
+
 #[test]
 fn one_argument_of_128_kib_is_one_whole_line() {
     check_whole(arguments(1, 128 * 1024));
