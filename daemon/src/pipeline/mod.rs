@@ -6,9 +6,9 @@
 //!
 //! Large events: the assembler grows an event too large for its ring in a
 //! lane reserved at start (`sys::reserve`), and a line too large for a
-//! pooled buffer goes into the queue's large buffer; both have their pages
+//! pooled buffer goes into one of the queue's large buffers; all have their pages
 //! given back once the event is out. An event above `max_event_bytes`, or
-//! one that finds the large buffer out, is written as the marked cut that
+//! one that finds every large buffer out, is written as the marked cut that
 //! fits (see `raudit_core::encode::cut`), counted in `events_cut`.
 //!
 //! Time: the receive timeout is the assembler's next deadline (capped by
