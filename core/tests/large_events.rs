@@ -374,3 +374,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_binary_argv_cut_in_the_structured_shape_still_fills_its_room() {
+    // Each byte of these arguments is written as U+FFFD (3 bytes): the
+    // plan's first guess overflows and the search finds what fits.
+    let args = with_program((0..20).map(|_| vec![0xffu8; 2000]).collect());
+    let records = records(&args);
+    let room = 32 * 1024;
+    let out = lines(&records, MAX_EVENT, Shape::Structured, room);
+    let (line, whole) = &out[0];
+    assert!(!whole);
+    let size = serde_json::to_vec(line).unwrap().len();
+    let argv = line["records"][1]["argv"].as_array().unwrap();
+    assert!(size > room * 3 / 4, "{size} of {room}: room left unused");
+    assert_eq!(argv.first().unwrap(), "/bin/prog");
+    assert_eq!(argv.last().unwrap().as_str().unwrap().chars().count(), 2000);
+    assert_eq!(line["cut"]["arguments"], (21 - argv.len()) as u64);
+}
