@@ -53,6 +53,11 @@ pub struct Stats {
     pub enobufs: Counter,
     /// Datagrams longer than the receive buffer (`MSG_TRUNC`).
     pub truncated_receives: Counter,
+    /// Datagrams dropped because they did not come from the kernel (sender
+    /// port id not 0): forgeries by a local process with `CAP_NET_ADMIN`.
+    pub spoofed: Counter,
+    /// The port id of the last such sender (0: none yet).
+    pub spoofed_sender: Counter,
     /// Events completed by the assembler.
     pub events: Counter,
     pub missed_serials: Counter,
@@ -108,7 +113,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 19] {
+    fn fields(&self) -> [(&'static str, u64); 20] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -124,6 +129,7 @@ impl Stats {
             ("filter_drops", self.filter_drops.get()),
             ("output_errors", self.output_errors()),
             ("malformed", self.malformed.get()),
+            ("spoofed", self.spoofed.get()),
             ("control_frames", self.control_frames.get()),
             ("drift_checks", self.drift_checks.get()),
             ("drift_detected", self.drift_detected.get()),
@@ -229,6 +235,7 @@ mod tests {
             "truncated_events=0",
             "queue_drops=0",
             "filter_drops=0",
+            "spoofed=0",
             "drift_checks=0",
             "drift_detected=0",
             "drift_restores=0",

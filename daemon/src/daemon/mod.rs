@@ -17,6 +17,7 @@
 pub mod audit_pid;
 pub mod drift_watch;
 pub mod plan;
+pub mod spoof_watch;
 
 use std::sync::Arc;
 use std::thread;
@@ -34,6 +35,7 @@ use crate::stats::Stats;
 use crate::sys::netlink::{AuditSocket, Membership};
 use drift_watch::DriftWatch;
 pub use plan::{DriftPlan, Listen, OutputPlan, RunPlan};
+use spoof_watch::SpoofWatch;
 
 /// How often the audit pid and the kernel counters are polled.
 const STATUS_POLL: Duration = Duration::from_secs(2);
@@ -293,6 +295,7 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
         (Some(d), Listen::Daemon { .. }) => Some(DriftWatch::new(d.clone(), Instant::now())),
         _ => None,
     };
+    let mut spoofs = SpoofWatch::new(plan.stats_interval);
     let mut next_poll = Instant::now() + STATUS_POLL;
     let mut next_report = Instant::now() + plan.stats_interval;
     let mut enobufs_seen = 0;
@@ -324,12 +327,27 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
                 s.queue.wake();
             }
         }
+        if spoofs.tick(now, control, stats, &s.records) {
+            s.queue.wake();
+        }
         if report_due {
             next_report = now + plan.stats_interval;
             report(plan, stats, "interval");
         }
     }
+    // What came since the last report, before the output thread ends.
+    if spoofs.tick(
+        Instant::now() + LONGEST_SPOOF_GAP,
+        control,
+        stats,
+        &s.records,
+    ) {
+        s.queue.wake();
+    }
 }
+
+/// Later than any spoofed-report interval: the last report is always due.
+const LONGEST_SPOOF_GAP: Duration = Duration::from_secs(3600);
 
 fn report(plan: &RunPlan, stats: &Stats, when: &str) {
     eprintln!("{}", stats.line(when));

@@ -9,13 +9,15 @@
 //! receive loop). The kernel sends some replies from a worker thread, so the
 //! ack and the reply may arrive in either order; both are awaited. No wait is
 //! longer than the timeout (default 2 s): waiting uses `poll`, and the
-//! socket's own options are left as they are.
+//! socket's own options are left as they are. A datagram whose sender is
+//! not the kernel (port id not 0) is never read as a reply: it is dropped
+//! and counted ([`Control::spoofed`]).
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use raudit_core::wire::MessageType;
@@ -101,6 +103,10 @@ pub struct Control<'s> {
     socket: Socket<'s>,
     seq: AtomicU32,
     timeout: Duration,
+    /// Datagrams dropped because a process, not the kernel, sent them.
+    spoofed: AtomicU64,
+    /// The port id of the last such sender.
+    spoofed_sender: AtomicU32,
 }
 
 impl Control<'static> {
@@ -123,7 +129,18 @@ impl<'s> Control<'s> {
             socket,
             seq: AtomicU32::new(1),
             timeout: DEFAULT_TIMEOUT,
+            spoofed: AtomicU64::new(0),
+            spoofed_sender: AtomicU32::new(0),
         }
+    }
+
+    /// Datagrams dropped so far because they did not come from the kernel,
+    /// and the port id of the last sender.
+    pub fn spoofed(&self) -> (u64, u32) {
+        (
+            self.spoofed.load(Ordering::Relaxed),
+            self.spoofed_sender.load(Ordering::Relaxed),
+        )
     }
 
     /// Changes how long a request waits for its answer.
@@ -309,6 +326,12 @@ impl<'s> Control<'s> {
                 RecvOutcome::Datagram(r) => r,
                 RecvOutcome::TimedOut => continue,
             };
+            if !received.from_kernel() {
+                self.spoofed.fetch_add(1, Ordering::Relaxed);
+                self.spoofed_sender
+                    .store(received.sender, Ordering::Relaxed);
+                continue;
+            }
             let datagram = buf.get(..received.len).unwrap_or(&[]);
             // A frame that does not parse (a record of the unicast stream,
             // whose length counts its payload only) is never a reply.

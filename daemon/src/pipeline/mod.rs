@@ -277,6 +277,14 @@ impl<S: Source> Pipeline<S> {
     fn datagram(&mut self, index: usize, now: Instant) {
         let received = self.received[index];
         let stats = &self.sink.stats;
+        // Only the kernel speaks: a datagram from any other port is a
+        // forgery (a local process with CAP_NET_ADMIN can send one), never
+        // parsed, counted with its sender for the report.
+        if !received.from_kernel() {
+            stats.spoofed.add(1);
+            stats.spoofed_sender.set(u64::from(received.sender));
+            return;
+        }
         if received.truncated {
             stats.truncated_receives.add(1);
         }
