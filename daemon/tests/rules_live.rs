@@ -93,7 +93,8 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         "-w /etc/passwd -p wa -k identity".to_string(),
     ];
     let set = RuleSet::from_config_list(&rules).expect("compiles");
-    let report = apply(c, &set, std::process::id()).expect("apply");
+    guard.clear_rules();
+    let report = apply(c, &set, Some(std::process::id())).expect("apply");
     assert_eq!(report.added, 3);
     assert_eq!(c.status().expect("status").backlog_limit, 321);
     let mut printer = Printer::new(host_machine());
@@ -109,6 +110,10 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
     );
     let clean = drift::check(c, &set);
     assert!(clean.is_clean(), "{clean}");
+    // Applied again (a restart): nothing is touched, so no window opens.
+    let again = apply(c, &set, Some(std::process::id())).expect("apply again");
+    assert!(again.untouched(), "{again:?}");
+    assert_eq!(again.kept, 3);
 
     // Behind raudit's back: a rule deleted, one added, the backlog changed.
     let listed_raw = c.list_rules().expect("list");
@@ -134,7 +139,19 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         "{text}"
     );
 
-    drift::restore(c, &set).expect("restore");
+    // Restored by difference: the missing rule added, the extra one deleted,
+    // the backlog set; the rules still there untouched.
+    let restored = drift::restore(c, &set).expect("restore");
+    assert_eq!(
+        (
+            restored.added,
+            restored.deleted,
+            restored.kept,
+            restored.settings
+        ),
+        (1, 1, 2, 1),
+        "{restored:?}"
+    );
     let again = drift::check(c, &set);
     assert!(again.is_clean(), "{again}");
 }

@@ -170,3 +170,111 @@ fn forged_datagrams_are_dropped_in_readlog_mode_too() {
     };
     forged_datagrams_are_dropped_and_counted("", "  mode: readlog\n", "spoof-readlog");
 }
+
+/// `auditctl -l`, or None (with a note) when auditctl is missing.
+fn kernel_rules() -> Option<String> {
+    match Command::new("auditctl").arg("-l").output() {
+        Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+        Err(e) => {
+            eprintln!("skipping: auditctl cannot run: {e}");
+            None
+        }
+    }
+}
+
+const EXEC_RULES: &str = "rules:\n  - -a exit,always -F arch=b64 -S execve\n  - -a exit,always -F arch=b32 -S execve\n  - -e 1\n";
+
+#[test]
+fn rules_load_leaves_no_exemption_behind() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    guard.clear_rules();
+    let dir = scratch("load-no-pid");
+    let file = dir.join("exec.rules");
+    std::fs::write(&file, "-D\n-a always,exit -F arch=b64 -S execve -k exec\n").unwrap();
+    let out = Command::new(daemon_common::raudit_binary())
+        .args(["rules", "load", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let Some(rules) = kernel_rules() else { return };
+    assert!(!rules.contains("pid="), "an exemption was left: {rules}");
+    assert!(rules.contains("-S execve"), "{rules}");
+}
+
+#[test]
+fn a_killed_raudits_exemption_is_removed_by_the_next_start() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("stale-pid");
+    let config = write_config(
+        &dir,
+        &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}"),
+    );
+    let args = ["--config", config.to_str().unwrap()];
+    let mut first = Daemon::start(&args);
+    first.wait_started();
+    let dead = first.child.id();
+    first.child.kill().unwrap(); // SIGKILL: no chance to clean up
+    first.child.wait().unwrap();
+    let Some(rules) = kernel_rules() else { return };
+    assert!(
+        rules.contains(&format!("pid={dead}")),
+        "the killed raudit's exemption should still be there: {rules}"
+    );
+    let mut second = Daemon::start(&args);
+    second.wait_started();
+    let rules = kernel_rules().unwrap();
+    assert!(!rules.contains(&format!("pid={dead}")), "{rules}");
+    assert!(
+        second
+            .stderr()
+            .contains(&format!("removed the self-exclusion rule of pid {dead}")),
+        "{}",
+        second.stderr()
+    );
+    assert!(second.stop().success(), "{}", second.stderr());
+    let rules = kernel_rules().unwrap();
+    assert!(!rules.contains("pid="), "{rules}");
+}
+
+#[test]
+fn a_restart_with_unchanged_rules_touches_no_rule() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("restart-same");
+    let config = write_config(
+        &dir,
+        &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}"),
+    );
+    let args = ["--config", config.to_str().unwrap()];
+    let mut first = Daemon::start(&args);
+    first.wait_started();
+    assert!(first.stop().success(), "{}", first.stderr());
+    let before = kernel_rules().unwrap_or_default();
+    let mut second = Daemon::start(&args);
+    second.wait_started();
+    let stderr = second.stderr();
+    assert!(
+        stderr.contains("rules applied: 1 added, 0 deleted, 2 kept, 0 setting(s) changed"),
+        "only the self-exclusion rule is added: {stderr}"
+    );
+    // The kernel logs every rule change (CONFIG_CHANGE): none was removed,
+    // and the only one added is the new self-exclusion rule (a lone
+    // record: written at the assembler's 2 s timeout).
+    wait_for("the CONFIG_CHANGE of the self-exclusion rule", || {
+        second.stdout().contains("op=add_rule")
+    });
+    let stdout = second.stdout();
+    for line in stdout.lines().filter(|l| l.contains("op=")) {
+        assert!(!line.contains("op=remove_rule"), "{line}");
+        if line.contains("op=add_rule") {
+            assert!(line.contains("list=4"), "{line}");
+        }
+    }
+    assert!(second.stop().success(), "{}", second.stderr());
+    assert_eq!(kernel_rules().unwrap_or_default(), before);
+}

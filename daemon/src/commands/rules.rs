@@ -3,7 +3,8 @@
 //!
 //! - `compile FILE|-`: one line per rule, its `audit_rule_data` in base64.
 //! - `check FILE`: every error; exit status 1 if any.
-//! - `load FILE`: delete the kernel's rules, then load the file's commands.
+//! - `load FILE`: make the kernel's rules the file's (missing ones added
+//!   before extra ones are deleted; status settings sent when different).
 //! - `list`: the kernel's rules in `auditctl -l` form.
 //! - `delete-all`: delete every rule.
 
@@ -32,8 +33,8 @@ pub enum RulesAction {
     Compile { file: String },
     /// Report every error in a rules file; non-zero exit if any.
     Check { file: String },
-    /// Replace the kernel's rules with a rules file's (raudit's own
-    /// process excluded first).
+    /// Make the kernel's rules a rules file's: add what is missing, then
+    /// delete what is extra (no unaudited window).
     Load { file: String },
     /// Print the kernel's rules as `auditctl -l` does.
     List {
@@ -117,11 +118,13 @@ fn load(file: &str) -> ExitCode {
         Ok(set) => set,
         Err(errors) => return report(&errors),
     };
-    with_control(|c| match apply::apply(c, &set, std::process::id()) {
+    // No self-exclusion rule: this process exits at once, and a pid-based
+    // exemption left behind would spare whoever gets the pid next.
+    with_control(|c| match apply::apply(c, &set, None) {
         Ok(r) => {
             println!(
-                "deleted {}, added {} rule(s), {} setting(s)",
-                r.deleted, r.added, r.settings
+                "added {}, deleted {}, kept {} rule(s), {} setting(s) changed",
+                r.added, r.deleted, r.kept, r.settings
             );
             ExitCode::SUCCESS
         }

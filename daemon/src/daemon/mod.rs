@@ -85,6 +85,7 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         audit_pid::claim(&socket, &control, takeover, Duration::from_secs(5))
             .map_err(|e| StartError(e.to_string()))?;
         eprintln!("raudit: audit pid {} claimed", std::process::id());
+        remove_stale_exclusions(&control);
         if let Some(apply) = &plan.rules {
             if let Err(e) = apply(&control) {
                 let _ = audit_pid::release_if_ours(&control);
@@ -267,7 +268,9 @@ fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &S
 /// exit, another process may get our pid and must not go unaudited. The
 /// other rules stay, as auditd leaves them.
 fn remove_self_exclusion() {
-    let rule = rules::self_exclusion(std::process::id());
+    // As the kernel lists it: a delete must match the stored flags, and
+    // the prepend flag is not stored.
+    let rule = rules::kernel_form(&rules::self_exclusion(std::process::id()));
     let result = Control::open()
         .map_err(ControlError::Io)
         .and_then(|control| control.delete_rule(&rule));
@@ -275,6 +278,23 @@ fn remove_self_exclusion() {
         Ok(()) => eprintln!("raudit: self-exclusion rule removed"),
         Err(e) if e.errno() == Some(libc::ENOENT) => {}
         Err(e) => eprintln!("raudit: could not remove the self-exclusion rule: {e}"),
+    }
+}
+
+/// Deletes the self-exclusion rules of earlier raudits that are gone
+/// (killed before they could remove their own): a reused pid must not go
+/// unaudited.
+fn remove_stale_exclusions(control: &Control<'_>) {
+    let is_live_raudit = |pid: u32| {
+        crate::sys::process::process_alive(pid) && audit_pid::process_name(pid) == "raudit"
+    };
+    match rules::apply::remove_stale_exclusions(control, std::process::id(), is_live_raudit) {
+        Ok(pids) => {
+            for pid in pids {
+                eprintln!("raudit: removed the self-exclusion rule of pid {pid}, left by a raudit that is gone");
+            }
+        }
+        Err(e) => eprintln!("raudit: could not check for stale self-exclusion rules: {e}"),
     }
 }
 

@@ -233,11 +233,18 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         }
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
             let report =
-                rules::apply(control, &set, std::process::id()).map_err(|e| e.to_string())?;
-            eprintln!(
-                "raudit: rules loaded: {} deleted, {} added (self-exclusion first)",
-                report.deleted, report.added
-            );
+                rules::apply(control, &set, Some(std::process::id())).map_err(|e| e.to_string())?;
+            if report.untouched() {
+                eprintln!(
+                    "raudit: the kernel's rules and status are as configured ({} rules); nothing changed",
+                    report.kept
+                );
+            } else {
+                eprintln!(
+                    "raudit: rules applied: {} added, {} deleted, {} kept, {} setting(s) changed (self-exclusion first)",
+                    report.added, report.deleted, report.kept, report.settings
+                );
+            }
             Ok(())
         }));
     }

@@ -6,8 +6,9 @@
 //! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
 //!   handling and libaudit's field rules).
 //! - [`print`](mod@print): a kernel rule back into auditctl's `-l` text.
-//! - [`apply`](mod@apply): load a [`RuleSet`] (self-exclusion first) and its status
-//!   settings; [`drift`]: compare the kernel with the set, and restore.
+//! - [`apply`](mod@apply): make the kernel's rules a [`RuleSet`] by difference
+//!   (missing added before extra deleted) and its status settings;
+//!   [`drift`]: compare the kernel with the set, and restore.
 //!
 //! A [`RuleSet`] is all or nothing: building one reports every error (each
 //! naming the rule, the word and what was expected) and yields no rules.
