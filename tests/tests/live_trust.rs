@@ -9,6 +9,7 @@ mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
 
+use std::path::Path;
 use std::process::Command;
 
 use daemon_common::{events_with, scratch, wait_for, write_config, Daemon};
@@ -277,4 +278,58 @@ fn a_restart_with_unchanged_rules_touches_no_rule() {
     }
     assert!(second.stop().success(), "{}", second.stderr());
     assert_eq!(kernel_rules().unwrap_or_default(), before);
+}
+
+/// Every file under `dir` with its mode.
+fn listing(dir: &Path) -> Vec<(String, u32)> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files: Vec<(String, u32)> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| {
+            let mode = e.metadata().unwrap().permissions().mode() & 0o7777;
+            (e.file_name().to_string_lossy().into_owned(), mode)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_refused_second_instance_touches_no_file() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("second-instance");
+    let log = dir.join("audit.log");
+    let first_config = dir.join("first.yaml");
+    let yaml = |mode: &str, stats: &str| {
+        format!(
+            "output:\n  file:\n    enabled: true\n    attempts: 1\n    path: {}\n    mode: {mode}\n{EXEC_RULES}raudit:\n  stats:\n    file: {}\n",
+            log.display(),
+            dir.join(stats).display()
+        )
+    };
+    std::fs::write(&first_config, yaml("0600", "first.stats")).unwrap();
+    let mut first = Daemon::start(&["--config", first_config.to_str().unwrap()]);
+    first.wait_started();
+    let second_config = dir.join("second.yaml");
+    std::fs::write(&second_config, yaml("0644", "second.stats")).unwrap();
+    let before = listing(&dir);
+    assert!(
+        before.contains(&("audit.log".to_owned(), 0o600)),
+        "{before:?}"
+    );
+    let second = Command::new(daemon_common::raudit_binary())
+        .args(["--config", second_config.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let message = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{message}");
+    assert!(
+        message.contains(&format!("held by process {}", first.child.id())),
+        "{message}"
+    );
+    assert_eq!(listing(&dir), before, "the refused instance changed files");
+    assert!(first.stop().success(), "{}", first.stderr());
 }

@@ -54,6 +54,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "stats",
     "rules",
     "kernel",
+    "state_file",
 ];
 const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy"];
 const ASSEMBLER_KEYS: &[&str] = &["max_events", "max_records", "arena_bytes", "timeout"];
@@ -407,7 +408,24 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         stats: stats(cx, &f),
         rules: rules_policy(cx, &f),
         kernel: kernel(cx, &f),
+        state_file: state_file(cx, &f).unwrap_or(d.state_file),
     }
+}
+
+/// `raudit.state_file`: an absolute path (its directory is created at
+/// start if missing).
+fn state_file(cx: &mut Cx, f: &Fields) -> Option<PathBuf> {
+    let path = cx.string(f, "state_file")?;
+    if !path.starts_with('/') {
+        let line = f.get("state_file").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("state_file"),
+            line,
+            format!("expected an absolute path, found {path:?}"),
+        );
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 fn queue(cx: &mut Cx, r: &Fields) -> Queue {

@@ -336,6 +336,10 @@ pub struct Raudit {
     pub rules: RulesPolicy,
     /// `kernel`: audit status settings.
     pub kernel: Kernel,
+    /// `state_file`, default `/run/raudit/state`: the last serial handed to
+    /// the outputs, kept across restarts (loss between two instances is
+    /// reported); `state_file.lock` beside it keeps a second daemon out.
+    pub state_file: PathBuf,
 }
 
 /// `raudit.mode`.
@@ -563,6 +567,9 @@ impl Default for Containers {
     }
 }
 
+/// Where the daemon keeps its state across restarts, by default.
+pub const DEFAULT_STATE_FILE: &str = "/run/raudit/state";
+
 impl Default for Raudit {
     fn default() -> Self {
         Raudit {
@@ -576,6 +583,7 @@ impl Default for Raudit {
             stats: Stats::default(),
             rules: RulesPolicy::default(),
             kernel: Kernel::default(),
+            state_file: PathBuf::from(DEFAULT_STATE_FILE),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! The live daemon, start to finish. Start-up order: plan (from the config)
-//! → outputs (so a bad path fails before the kernel is touched) → socket
-//! (receive buffer) → audit pid and rules (or multicast, claiming nothing)
-//! → threads. Three threads run: the receive thread (socket, assembler,
+//! → refuse if another daemon runs (audit pid, instance lock: see
+//! [`instance`]), before any file is opened → outputs (so a bad path fails
+//! before the kernel is touched) → socket (receive buffer) → audit pid and
+//! rules (or multicast, claiming nothing) → threads. Three threads run: the receive thread (socket, assembler,
 //! encoder; see [`crate::pipeline`]), the output thread (see
 //! [`crate::output::run_writer`]) and this one, the supervisor: it polls
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
@@ -16,6 +17,7 @@
 
 pub mod audit_pid;
 pub mod drift_watch;
+pub mod instance;
 pub mod plan;
 pub mod spoof_watch;
 
@@ -61,6 +63,19 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 pub fn run(plan: RunPlan) -> Result<(), StartError> {
     crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
+    let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
+    let initial = control
+        .status()
+        .map_err(|e| fail("reading the audit status (AUDIT_GET)", e))?;
+    // A second daemon is refused here, before it opens, creates or changes
+    // any output, state or stats file.
+    let _instance = match (plan.listen, &plan.state_file) {
+        (Listen::Daemon { takeover }, Some(state)) => {
+            instance::check_audit_pid(&initial, takeover)?;
+            Some(instance::take(state, takeover, Duration::from_secs(5))?)
+        }
+        _ => None,
+    };
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));
     let sinks = open_outputs(&plan)?;
@@ -74,10 +89,6 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
     if let Some(bytes) = plan.receive_buffer {
         set_receive_buffer(&socket, bytes)?;
     }
-    let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
-    let initial = control
-        .status()
-        .map_err(|e| fail("reading the audit status (AUDIT_GET)", e))?;
     stats.kernel_lost_start.set(u64::from(initial.lost));
     stats.kernel_lost.set(u64::from(initial.lost));
 

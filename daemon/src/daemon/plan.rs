@@ -88,6 +88,9 @@ pub struct RunPlan {
     pub drift: Option<DriftPlan>,
     /// go-audit's `log.flags`: the date/time prefix of stderr lines.
     pub log_flags: u32,
+    /// `raudit.state_file` (daemon mode): the serial kept across restarts;
+    /// its `.lock` keeps a second daemon out.
+    pub state_file: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -108,6 +111,7 @@ impl RunPlan {
             rules: None,
             drift: None,
             log_flags: 0,
+            state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
         }
     }
 }
@@ -162,6 +166,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         },
         Mode::Readlog => Listen::Multicast,
     };
+    plan.state_file = (plan.listen != Listen::Multicast).then(|| r.state_file.clone());
     plan.receive_buffer = match config.socket_buffer.receive {
         None => Some(crate::config::default_receive_buffer(
             crate::sys::process::physical_memory(),
