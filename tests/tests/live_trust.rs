@@ -333,3 +333,77 @@ fn a_refused_second_instance_touches_no_file() {
     assert_eq!(listing(&dir), before, "the refused instance changed files");
     assert!(first.stop().success(), "{}", first.stderr());
 }
+
+#[test]
+fn disabled_auditing_without_e_1_is_explained_at_start() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    guard.control.set_enabled(0).expect("auditctl -e 0");
+    let dir = scratch("disabled");
+    let config = write_config(
+        &dir,
+        "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve\n",
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    let started = std::time::Instant::now();
+    wait_for("the enabled 0 warning", || {
+        daemon.stderr().contains("add \"-e 1\" to rules")
+    });
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(1),
+        "the warning came late: {}",
+        daemon.stderr()
+    );
+    assert!(daemon.stderr().contains("enabled 0"), "{}", daemon.stderr());
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+
+    // With "-e 1" in the rules the kernel is enabled and nothing is said.
+    guard.control.set_enabled(0).expect("auditctl -e 0");
+    let config = write_config(
+        &dir,
+        &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}"),
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    assert!(
+        !daemon.stderr().contains("-e 1\" to rules"),
+        "{}",
+        daemon.stderr()
+    );
+}
+
+#[test]
+fn raudit_status_prints_what_auditctl_s_prints() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let Ok(auditctl) = Command::new("auditctl").arg("-s").output() else {
+        eprintln!("skipping: auditctl is not installed");
+        return;
+    };
+    let ours = Command::new(daemon_common::raudit_binary())
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(ours.status.success());
+    // The counters may move between the two reads.
+    let steady = |text: &[u8]| -> Vec<String> {
+        String::from_utf8_lossy(text)
+            .lines()
+            .filter(|l| !l.starts_with("backlog ") && !l.starts_with("lost "))
+            .map(str::to_owned)
+            .collect()
+    };
+    let expected = steady(&auditctl.stdout);
+    assert!(
+        expected
+            .iter()
+            .any(|l| l.starts_with("loginuid_immutable ")),
+        "{expected:?}"
+    );
+    assert_eq!(steady(&ours.stdout), expected);
+}

@@ -309,6 +309,34 @@ fn remove_stale_exclusions(control: &Control<'_>) {
     }
 }
 
+/// Watches for `enabled 0` that nothing configured will change: said on
+/// stderr with the fix, once each time it starts.
+#[derive(Debug, Default)]
+struct DisabledWatch {
+    said: bool,
+}
+
+impl DisabledWatch {
+    fn check(&mut self, plan: &RunPlan, enabled: u32) {
+        if enabled != 0 {
+            self.said = false;
+            return;
+        }
+        if self.said || plan.enables_auditing {
+            return;
+        }
+        self.said = true;
+        match plan.listen {
+            Listen::Daemon { .. } => eprintln!(
+                "raudit: auditing is disabled in the kernel (enabled 0) and the configured rules do not enable it: no events will come; add \"-e 1\" to rules"
+            ),
+            Listen::Multicast => eprintln!(
+                "raudit: auditing is disabled in the kernel (enabled 0): no events will come until the audit daemon's rules enable it (\"-e 1\", or auditctl -e 1)"
+            ),
+        }
+    }
+}
+
 /// What the supervisor looks at and reports to.
 struct Supervised<'a> {
     socket: &'a AuditSocket,
@@ -327,6 +355,10 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
         _ => None,
     };
     let mut spoofs = SpoofWatch::new(plan.stats_interval);
+    let mut disabled = DisabledWatch::default();
+    if let Ok(status) = control.status() {
+        disabled.check(plan, status.enabled);
+    }
     let mut next_poll = Instant::now() + STATUS_POLL;
     let mut next_report = Instant::now() + plan.stats_interval;
     let mut enobufs_seen = 0;
@@ -344,6 +376,7 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
                 Ok(status) => {
                     stats.kernel_lost.set(u64::from(status.lost));
                     stats.kernel_backlog.set(u64::from(status.backlog));
+                    disabled.check(plan, status.enabled);
                     if matches!(plan.listen, Listen::Daemon { .. }) {
                         watch.check(&status, socket);
                     }

@@ -88,6 +88,10 @@ pub struct RunPlan {
     pub drift: Option<DriftPlan>,
     /// go-audit's `log.flags`: the date/time prefix of stderr lines.
     pub log_flags: u32,
+    /// The configured rules turn auditing on (`-e 1` or `-e 2`): if not,
+    /// `enabled 0` in the kernel means no event will ever come, and the
+    /// daemon says so.
+    pub enables_auditing: bool,
     /// `raudit.state_file` (daemon mode): the serial kept across restarts;
     /// its `.lock` keeps a second daemon out.
     pub state_file: Option<PathBuf>,
@@ -111,6 +115,7 @@ impl RunPlan {
             rules: None,
             drift: None,
             log_flags: 0,
+            enables_auditing: false,
             state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
         }
     }
@@ -228,6 +233,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 StatusSetting::BacklogWaitTime(wait),
             );
         }
+        plan.enables_auditing = set
+            .status_settings()
+            .any(|(_, s)| matches!(s, StatusSetting::Enabled(v) if v > 0));
         let set = Arc::new(set);
         if !r.rules.drift_interval.is_zero() {
             plan.drift = Some(DriftPlan {

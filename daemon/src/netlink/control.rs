@@ -209,6 +209,16 @@ impl<'s> Control<'s> {
         status.ok_or(ControlError::Malformed)
     }
 
+    /// `AUDIT_GET_FEATURE`: the kernel's audit features (`struct
+    /// audit_features`: version, mask, features, lock).
+    pub fn features(&self) -> Result<Features, ControlError> {
+        let mut features = None;
+        self.dump(MessageType(AUDIT_GET_FEATURE), &[], false, |payload| {
+            features = Features::parse(payload);
+        })?;
+        features.ok_or(ControlError::Malformed)
+    }
+
     /// `AUDIT_SET` with the fields named by `status.mask`.
     pub fn set_status(&self, status: &AuditStatus) -> Result<i32, ControlError> {
         let mut payload = [0u8; STATUS_LEN];
@@ -347,6 +357,43 @@ impl<'s> Control<'s> {
     }
 }
 
+/// `AUDIT_GET_FEATURE`.
+const AUDIT_GET_FEATURE: u16 = 1019;
+/// Bit of `AUDIT_FEATURE_LOGINUID_IMMUTABLE` (feature 1) in the masks.
+const LOGINUID_IMMUTABLE: u32 = 1 << 1;
+
+/// The kernel's `struct audit_features` (what `auditctl -s` reads for its
+/// `loginuid_immutable` line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Features turned on (bit N: feature N).
+    pub features: u32,
+    /// Features whose setting is locked.
+    pub lock: u32,
+}
+
+impl Features {
+    /// `vers`, `mask`, `features`, `lock`: four native-endian u32.
+    pub fn parse(payload: &[u8]) -> Option<Features> {
+        let word = |i: usize| {
+            let bytes = payload.get(4 * i..4 * i + 4)?;
+            Some(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        };
+        Some(Features {
+            features: word(2)?,
+            lock: word(3)?,
+        })
+    }
+
+    /// The `loginuid_immutable` value and whether it is locked.
+    pub fn loginuid_immutable(&self) -> (bool, bool) {
+        (
+            self.features & LOGINUID_IMMUTABLE != 0,
+            self.lock & LOGINUID_IMMUTABLE != 0,
+        )
+    }
+}
+
 /// Reads an `NLMSG_ERROR` payload: a negative code is a refusal.
 fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
     match nl::error_code(payload) {
@@ -359,6 +406,18 @@ fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_read_loginuid_immutable_and_its_lock() {
+        let mut payload = Vec::new();
+        for word in [1u32, 0, 0b10, 0b10] {
+            payload.extend_from_slice(&word.to_ne_bytes());
+        }
+        let f = Features::parse(&payload).unwrap();
+        assert_eq!(f.loginuid_immutable(), (true, true));
+        assert_eq!(Features::default().loginuid_immutable(), (false, false));
+        assert!(Features::parse(&payload[..12]).is_none());
+    }
 
     #[test]
     fn ack_codes() {
