@@ -46,6 +46,9 @@ pub struct EventBuffer {
     len: usize,
     /// Its place in the pool.
     index: usize,
+    /// The serial of the newest event in it (0: none yet): what the state
+    /// file records once the buffer is written.
+    newest_serial: u32,
 }
 
 impl EventBuffer {
@@ -59,6 +62,16 @@ impl EventBuffer {
     /// filled, clamped to the capacity.
     pub fn advance(&mut self, added: usize) {
         self.len = self.len.saturating_add(added).min(self.bytes.len());
+    }
+
+    /// Notes that an event of `serial` was put in the buffer.
+    pub fn note_serial(&mut self, serial: u32) {
+        self.newest_serial = serial;
+    }
+
+    /// The serial of the newest event in the buffer (0: none).
+    pub fn newest_serial(&self) -> u32 {
+        self.newest_serial
     }
 
     /// Bytes filled so far.
@@ -177,6 +190,7 @@ impl Queue {
                 bytes,
                 len: 0,
                 index,
+                newest_serial: 0,
             };
             // Cannot fail: each buffer goes to its own slot.
             free.put(buffer);
@@ -256,6 +270,7 @@ impl Queue {
     /// Returns a written buffer to the pool (output thread).
     pub fn recycle(&self, mut buffer: EventBuffer) {
         buffer.len = 0;
+        buffer.newest_serial = 0;
         self.give_back(buffer);
         if self.policy == Policy::Block {
             if let Some(producer) = self.producer.get() {

@@ -58,6 +58,12 @@ pub struct Stats {
     pub spoofed: Counter,
     /// The port id of the last such sender (0: none yet).
     pub spoofed_sender: Counter,
+    /// The first record's serial, with `pipeline::FIRST_SERIAL_KNOWN` set
+    /// once there is one.
+    pub first_serial: Counter,
+    /// Serials between the last one the previous instance wrote and the
+    /// first one this instance received (see `daemon::restart`).
+    pub missed_across_restart: Counter,
     /// Events completed by the assembler.
     pub events: Counter,
     pub missed_serials: Counter,
@@ -113,7 +119,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 20] {
+    fn fields(&self) -> [(&'static str, u64); 21] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -122,6 +128,7 @@ impl Stats {
             ("enobufs", self.enobufs.get()),
             ("truncated_receives", self.truncated_receives.get()),
             ("missed_serials", self.missed_serials.get()),
+            ("missed_across_restart", self.missed_across_restart.get()),
             ("late_serials", self.late_serials.get()),
             ("evicted", self.evicted.get()),
             ("truncated_events", self.truncated_events.get()),
@@ -230,6 +237,7 @@ mod tests {
             "enobufs=0",
             "truncated_receives=0",
             "missed_serials=0",
+            "missed_across_restart=0",
             "late_serials=0",
             "evicted=0",
             "truncated_events=0",

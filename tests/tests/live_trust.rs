@@ -407,3 +407,128 @@ fn raudit_status_prints_what_auditctl_s_prints() {
     );
     assert_eq!(steady(&ours.stdout), expected);
 }
+
+/// Runs a copy of /bin/true `count` times from a shell, each with the
+/// argument `--marker=TAG-i-end`.
+fn exec_load(program: &Path, tag: &str, count: usize) -> std::process::Child {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "i=0; while [ $i -lt {count} ]; do {} --marker={tag}-$i-end; i=$((i+1)); done",
+            program.display()
+        ))
+        .spawn()
+        .unwrap()
+}
+
+/// Markers `TAG-i-end` (i < count) that appear in no line of `text`.
+fn missing_markers(text: &str, tag: &str, count: usize) -> Vec<usize> {
+    let mut seen = vec![false; count];
+    let prefix = format!("--marker={tag}-");
+    for line in text.lines() {
+        let mut rest = line;
+        while let Some(at) = rest.find(&prefix) {
+            rest = &rest[at + prefix.len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            if let Ok(i) = digits.parse::<usize>() {
+                if i < count && rest[digits.len()..].starts_with("-end") {
+                    seen[i] = true;
+                }
+            }
+        }
+    }
+    (0..count).filter(|i| !seen[*i]).collect()
+}
+
+/// Restarts raudit (killed or stopped) in the middle of a load of execs,
+/// then checks that every event of the load that is missing from the
+/// output is counted by the second instance as missed across the restart.
+fn restart_under_load(kill: bool, name: &str) {
+    let dir = scratch(name);
+    let log = dir.join("audit.log");
+    let state = dir.join("state");
+    let config = write_config(
+        &dir,
+        &format!(
+            "output:\n  file:\n    enabled: true\n    attempts: 1\n    path: {}\n    mode: 0600\n{EXEC_RULES}raudit:\n  state_file: {}\n",
+            log.display(),
+            state.display()
+        ),
+    );
+    let program = daemon_common::probe_program(&dir, name);
+    let args = ["--config", config.to_str().unwrap()];
+    const COUNT: usize = 800;
+    let mut first = Daemon::start(&args);
+    first.wait_started();
+    let mut load = exec_load(&program, name, COUNT);
+    wait_for("some of the load written", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.matches("--marker=").count() >= 150)
+    });
+    if kill {
+        first.child.kill().unwrap();
+        first.child.wait().unwrap();
+    } else {
+        assert!(first.stop().success(), "{}", first.stderr());
+    }
+    let mut second = Daemon::start(&args);
+    second.wait_started();
+    assert!(load.wait().unwrap().success());
+    // The last event of the load (or a gap for it) has been written.
+    wait_for("the restart report", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("\"report\":\"restart\""))
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(second.stop().success(), "{}", second.stderr());
+    let text = std::fs::read_to_string(&log).unwrap();
+    let restart: Vec<serde_json::Value> = events_with(&text, "\"report\":\"restart\"");
+    assert_eq!(restart.len(), 1, "one restart record");
+    let r = &restart[0]["raudit"];
+    let reported = r["missed_across_restart"].as_u64().unwrap();
+    let previous = r["previous_serial"].as_u64().unwrap();
+    let first_serial = r["first_serial"].as_u64().unwrap();
+    assert_eq!(
+        r["previous_stop"],
+        if kill { "unclean" } else { "clean" },
+        "{r}"
+    );
+    let missing = missing_markers(&text, name, COUNT);
+    eprintln!(
+        "{name}: {} of {COUNT} load events missing, {reported} serials reported missed ({previous}..{first_serial})",
+        missing.len()
+    );
+    assert!(
+        (missing.len() as u64) <= reported,
+        "{} events missing but only {reported} reported: {missing:?}",
+        missing.len()
+    );
+    // The serials written: every one of the load's is outside the gap.
+    let written: Vec<u64> = events_with(&text, &format!("--marker={name}-"))
+        .iter()
+        .map(|e| e["sequence"].as_u64().unwrap())
+        .collect();
+    assert!(
+        written.iter().all(|s| *s <= previous || *s >= first_serial),
+        "a written serial inside the reported gap"
+    );
+    let stderr = second.stderr();
+    assert!(
+        stderr.contains(&format!("missed_across_restart={reported}")),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_killed_raudits_loss_is_reported_by_the_next_start() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    restart_under_load(true, "restart-kill");
+}
+
+#[test]
+fn a_restart_under_load_misses_nothing_unreported() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    restart_under_load(false, "restart-clean");
+}

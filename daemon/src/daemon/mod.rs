@@ -19,6 +19,7 @@ pub mod audit_pid;
 pub mod drift_watch;
 pub mod instance;
 pub mod plan;
+pub mod restart;
 pub mod spoof_watch;
 
 use std::sync::Arc;
@@ -69,7 +70,7 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         .map_err(|e| fail("reading the audit status (AUDIT_GET)", e))?;
     // A second daemon is refused here, before it opens, creates or changes
     // any output, state or stats file.
-    let _instance = match (plan.listen, &plan.state_file) {
+    let held_lock = match (plan.listen, &plan.state_file) {
         (Listen::Daemon { takeover }, Some(state)) => {
             instance::check_audit_pid(&initial, takeover)?;
             Some(instance::take(state, takeover, Duration::from_secs(5))?)
@@ -79,6 +80,17 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));
     let sinks = open_outputs(&plan)?;
+    let (state, mut restart_watch) = match (&held_lock, &plan.state_file) {
+        (Some(_), Some(path)) => {
+            let (state, previous) = restart::RestartState::open(path)
+                .map_err(|e| fail(&format!("opening the state file {}", path.display()), e))?;
+            (
+                Some(restart::install(state)),
+                Some(restart::RestartWatch::new(path, previous)),
+            )
+        }
+        _ => (None, None),
+    };
 
     let membership = match plan.listen {
         Listen::Daemon { .. } => Membership::Unicast,
@@ -173,12 +185,16 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         queue: &queue,
         records,
     };
-    supervise(&plan, &watch, &receiver);
+    supervise(&plan, &watch, &receiver, restart_watch.as_mut());
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
     }
     if writer.join().is_err() {
         eprintln!("raudit: the output thread panicked");
+    } else if let Some(state) = state {
+        // Everything handed over was written: the next start knows this
+        // instance left no gap of its own.
+        state.clean_stop();
     }
     if let Ok(status) = control.status() {
         stats.kernel_lost.set(u64::from(status.lost));
@@ -346,7 +362,12 @@ struct Supervised<'a> {
     records: ControlSender,
 }
 
-fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<()>) {
+fn supervise(
+    plan: &RunPlan,
+    s: &Supervised<'_>,
+    receiver: &thread::JoinHandle<()>,
+    mut restart: Option<&mut restart::RestartWatch>,
+) {
     let (socket, control, stats) = (s.socket, s.control, s.stats);
     let mut watch = audit_pid::PidWatch::default();
     // Drift is about the rules raudit loaded: daemon mode only.
@@ -393,6 +414,11 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
         }
         if spoofs.tick(now, control, stats, &s.records) {
             s.queue.wake();
+        }
+        if let Some(watch) = restart.as_deref_mut() {
+            if watch.tick(stats, &s.records) {
+                s.queue.wake();
+            }
         }
         if report_due {
             next_report = now + plan.stats_interval;

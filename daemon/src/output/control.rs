@@ -101,6 +101,37 @@ pub fn spoofed_record(now: SystemTime, new: u64, total: u64, sender_port: u32) -
     line.into_bytes()
 }
 
+/// What a `restart` record says.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartGap {
+    /// Serials between the two below: events missed across the restart.
+    pub missed: u64,
+    /// The serial the previous instance wrote last.
+    pub previous_serial: u32,
+    /// The first serial this instance received.
+    pub first_serial: u32,
+    /// The previous instance stopped cleanly (else it was killed or crashed).
+    pub previous_clean: bool,
+    pub previous_pid: u32,
+}
+
+/// `…"raudit":{"report":"restart","missed_across_restart":N,
+/// "previous_serial":S,"first_serial":F,"previous_stop":"clean"|"unclean",
+/// "previous_pid":P}}`.
+pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
+    let mut line = record_head(now, "restart");
+    let _ = writeln!(
+        line,
+        ",\"missed_across_restart\":{},\"previous_serial\":{},\"first_serial\":{},\"previous_stop\":\"{}\",\"previous_pid\":{}}}}}",
+        gap.missed,
+        gap.previous_serial,
+        gap.first_serial,
+        if gap.previous_clean { "clean" } else { "unclean" },
+        gap.previous_pid
+    );
+    line.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +177,25 @@ mod tests {
         assert_eq!(json["raudit"]["datagrams"], 3);
         assert_eq!(json["raudit"]["spoofed_total"], 5);
         assert_eq!(json["raudit"]["sender_port"], 4242);
+    }
+
+    #[test]
+    fn restart_record_says_the_gap_and_how_the_previous_one_stopped() {
+        let gap = RestartGap {
+            missed: 1933,
+            previous_serial: 100,
+            first_serial: 2034,
+            previous_clean: false,
+            previous_pid: 77,
+        };
+        let line = restart_record(UNIX_EPOCH, &gap);
+        let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(json["raudit"]["report"], "restart");
+        assert_eq!(json["raudit"]["missed_across_restart"], 1933);
+        assert_eq!(json["raudit"]["previous_serial"], 100);
+        assert_eq!(json["raudit"]["first_serial"], 2034);
+        assert_eq!(json["raudit"]["previous_stop"], "unclean");
+        assert_eq!(json["raudit"]["previous_pid"], 77);
     }
 
     #[test]

@@ -109,7 +109,12 @@ pub struct Pipeline<S> {
     /// `log_out_of_order`: the newest serial and late count logged.
     out_of_order: Option<out_of_order::OutOfOrder>,
     out_of_order_logged: u64,
+    /// A record was received (its serial is in `stats.first_serial`).
+    first_seen: bool,
 }
+
+/// Set in `Stats::first_serial` once the first record's serial is in it.
+pub const FIRST_SERIAL_KNOWN: u64 = 1 << 32;
 
 /// Everything an emitted event touches (apart from the assembler that
 /// emits it).
@@ -176,6 +181,7 @@ impl<S: Source> Pipeline<S> {
                 .log_out_of_order
                 .then(out_of_order::OutOfOrder::default),
             out_of_order_logged: 0,
+            first_seen: false,
         }
     }
 
@@ -311,6 +317,14 @@ impl<S: Source> Pipeline<S> {
             }
         };
         stats.records.add(1);
+        if !self.first_seen {
+            // After a restart, the gap from the state file's serial to this
+            // one is what went missing in between (see daemon::restart).
+            self.first_seen = true;
+            stats
+                .first_serial
+                .set(FIRST_SERIAL_KNOWN | u64::from(record.serial));
+        }
         let sink = &mut self.sink;
         self.assembler
             .push(&record, now, &mut |event| sink.emit(event));
@@ -407,6 +421,7 @@ impl EventSink {
             }
             space[encoded.len] = b'\n';
             buffer.advance(encoded.len + 1);
+            buffer.note_serial(event.serial());
             self.held_since.get_or_insert(self.now);
             return;
         }

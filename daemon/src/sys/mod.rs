@@ -10,3 +10,4 @@ pub mod passwd;
 pub mod poll;
 pub mod process;
 pub mod signals;
+pub mod state_map;
