@@ -532,3 +532,120 @@ fn a_restart_under_load_misses_nothing_unreported() {
     };
     restart_under_load(false, "restart-clean");
 }
+
+#[test]
+fn a_config_without_rules_keeps_the_kernels() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    guard.clear_rules();
+    let Some(_) = kernel_rules() else { return };
+    let status = Command::new("auditctl")
+        .args(["-w", "/etc/hosts", "-p", "wa", "-k", "raudit-kept"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let before = kernel_rules().unwrap();
+    let dir = scratch("no-rules");
+    let config = write_config(&dir, "output:\n  stdout:\n    enabled: true\n");
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    let stderr = daemon.stderr();
+    assert!(
+        stderr.contains("running with the kernel's current 1 rule(s)"),
+        "{stderr}"
+    );
+    let during = kernel_rules().unwrap();
+    assert!(
+        during.contains("-w /etc/hosts -p wa -k raudit-kept"),
+        "{during}"
+    );
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    assert_eq!(kernel_rules().unwrap(), before);
+}
+
+/// Debian's /etc/audit/rules.d/audit.rules as the auditd package installs it.
+const DEBIAN_DEFAULT_RULES: &str =
+    "## First rule - delete all\n-D\n\n## Increase the buffers to survive stress events.\n-b 8192\n\n## This determine how long to wait in burst of events\n--backlog_wait_time 60000\n\n## Set failure mode to syslog\n-f 1\n\n";
+
+#[test]
+fn auditd_rules_files_load_as_augenrules_loads_them() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let corpus =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/go-libaudit/rule/testdata");
+    if !corpus.is_dir() {
+        eprintln!(
+            "SKIPPED: no corpus at {} (STIG-style rules)",
+            corpus.display()
+        );
+        return;
+    }
+    let Ok(augenrules) = std::fs::read_to_string("/usr/sbin/augenrules") else {
+        eprintln!("SKIPPED: augenrules is not installed (apt-get install auditd)");
+        return;
+    };
+    let dir = scratch("rules-files");
+    let rules_d = dir.join("rules.d");
+    std::fs::create_dir_all(&rules_d).unwrap();
+    std::fs::write(rules_d.join("audit.rules"), DEBIAN_DEFAULT_RULES).unwrap();
+    for name in ["30-stig.rules", "43-module-load.rules"] {
+        std::fs::copy(corpus.join(name), rules_d.join(name)).unwrap();
+    }
+    // augenrules itself, reading our rules.d and writing our audit.rules.
+    let script = augenrules
+        .replace("/etc/audit/rules.d", rules_d.to_str().unwrap())
+        .replace(
+            "/etc/audit/audit.rules",
+            dir.join("audit.rules").to_str().unwrap(),
+        );
+    let script_path = dir.join("augenrules");
+    std::fs::write(&script_path, script).unwrap();
+    guard.clear_rules();
+    let out = Command::new("sh")
+        .arg(&script_path)
+        .arg("--load")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "augenrules --load: {out:?}");
+    let by_augenrules = kernel_rules().unwrap();
+    let status_of =
+        |text: &str, key: &str| text.lines().find(|l| l.starts_with(key)).map(str::to_owned);
+    let status_after_augenrules =
+        String::from_utf8_lossy(&Command::new("auditctl").arg("-s").output().unwrap().stdout)
+            .into_owned();
+    assert!(by_augenrules.lines().count() > 20, "{by_augenrules}");
+
+    // The same directory through raudit.rules.files, from a kernel with
+    // other rules and settings.
+    guard.clear_rules();
+    guard.control.set_backlog_limit(321).unwrap();
+    let config = write_config(
+        &dir,
+        &format!(
+            "output:\n  stdout:\n    enabled: true\nraudit:\n  rules:\n    files: [{}/*.rules]\n",
+            rules_d.display()
+        ),
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    let by_raudit: String = kernel_rules()
+        .unwrap()
+        .lines()
+        .filter(|l| !l.contains(&format!("pid={}", daemon.child.id())))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let status_after_raudit =
+        String::from_utf8_lossy(&Command::new("auditctl").arg("-s").output().unwrap().stdout)
+            .into_owned();
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    assert_eq!(by_raudit, by_augenrules);
+    for key in ["backlog_limit ", "failure ", "backlog_wait_time "] {
+        assert_eq!(
+            status_of(&status_after_raudit, key),
+            status_of(&status_after_augenrules, key),
+            "{key}"
+        );
+    }
+}

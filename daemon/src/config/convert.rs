@@ -64,6 +64,7 @@ const RULES_POLICY_KEYS: &[&str] = &[
     "drift_restore",
     "allow_lock",
     "allow_panic",
+    "files",
 ];
 const KERNEL_KEYS: &[&str] = &["backlog_wait_time"];
 
@@ -179,7 +180,8 @@ fn log(cx: &mut Cx, top: &Fields) -> LogConfig {
 }
 
 /// `rules`: strings, empty ones dropped as go-audit skips them. A daemon
-/// needs at least one (go-audit: "No audit rules found"); readlog loads none.
+/// with none (and no `raudit.rules.files`) keeps the kernel's current
+/// rules; readlog loads none.
 fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
     let mut rules = Vec::new();
     let node = top.get("rules");
@@ -211,11 +213,6 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
     }
     let line = node.map_or(top.line, |n| n.line);
     match raudit.mode {
-        Mode::Daemon if rules.is_empty() => cx.error(
-            "rules",
-            line,
-            "no audit rules found; a daemon needs at least one (`- -e 1` only enables auditing)",
-        ),
         Mode::Readlog if !rules.is_empty() => cx.error(
             "rules",
             line,
@@ -548,7 +545,42 @@ fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
         drift_restore: cx.bool(&f, "drift_restore").unwrap_or(d.drift_restore),
         allow_lock: cx.bool(&f, "allow_lock").unwrap_or(d.allow_lock),
         allow_panic: cx.bool(&f, "allow_panic").unwrap_or(d.allow_panic),
+        files: rules_files(cx, &f),
     }
+}
+
+/// `raudit.rules.files`: absolute paths, globs in the file name allowed.
+fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
+    let mut files = Vec::new();
+    let Some(node) = f.get("files") else {
+        return files;
+    };
+    let path = f.path("files");
+    let Kind::Seq(items) = &node.kind else {
+        cx.error(
+            &path,
+            node.line,
+            "expected a list of rules file paths or globs",
+        );
+        return files;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match &item.kind {
+            Kind::Scalar { text, .. } if text.trim().starts_with('/') => {
+                files.push(text.trim().to_string());
+            }
+            _ => cx.error(
+                &at,
+                item.line,
+                format!(
+                    "expected an absolute path or glob (/etc/audit/rules.d/*.rules), found {}",
+                    describe(item)
+                ),
+            ),
+        }
+    }
+    files
 }
 
 fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {

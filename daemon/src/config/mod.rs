@@ -405,7 +405,7 @@ pub struct Stats {
 }
 
 /// `raudit.rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RulesPolicy {
     /// `drift_interval`, default 60 s: how often the kernel's rule set is
     /// compared with the config's; 0 disables.
@@ -416,6 +416,9 @@ pub struct RulesPolicy {
     pub allow_lock: bool,
     /// `allow_panic`, default false: permit `-f 2` (kernel panic on loss).
     pub allow_panic: bool,
+    /// `files`: auditd rules files (absolute paths, `*`/`?` globs in the
+    /// file name), loaded as augenrules loads them, before `rules`.
+    pub files: Vec<String>,
 }
 
 /// `raudit.kernel`.
@@ -625,6 +628,7 @@ impl Default for RulesPolicy {
             drift_restore: false,
             allow_lock: false,
             allow_panic: false,
+            files: Vec::new(),
         }
     }
 }

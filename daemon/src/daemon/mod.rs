@@ -61,7 +61,7 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 
 /// Runs the daemon until SIGTERM/SIGINT. Errors are start-up errors only:
 /// once running, nothing makes raudit exit but a signal.
-pub fn run(plan: RunPlan) -> Result<(), StartError> {
+pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
     let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
@@ -110,9 +110,17 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         eprintln!("raudit: audit pid {} claimed", std::process::id());
         remove_stale_exclusions(&control);
         if let Some(apply) = &plan.rules {
-            if let Err(e) = apply(&control) {
-                let _ = audit_pid::release_if_ours(&control);
-                return Err(fail("loading the audit rules", e));
+            match apply(&control) {
+                Ok(Some(in_force)) => {
+                    if let Some(drift) = plan.drift.as_mut() {
+                        drift.set = in_force;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = audit_pid::release_if_ours(&control);
+                    return Err(fail("loading the audit rules", e));
+                }
             }
         }
     } else {

@@ -51,15 +51,18 @@ impl OutputPlan {
     }
 }
 
-/// Loads rules (and `-e`, `-b`, … settings) once the pid is ours.
-pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<(), String> + Send>;
+/// Loads rules (and `-e`, `-b`, … settings) once the pid is ours. Returns
+/// the set now in force when it was only known at start (no rules in the
+/// config: the kernel's own), for the drift watch.
+pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<Option<Arc<RuleSet>>, String> + Send>;
 
 /// Watching the kernel's rules for changes made behind raudit's back
 /// (`raudit.rules.drift_interval`, `drift_restore`).
 #[derive(Clone, Debug)]
 pub struct DriftPlan {
     /// The rule set loaded at start (the self-exclusion rule is added by
-    /// the check itself).
+    /// the check itself); with no rules configured, replaced at start by
+    /// the kernel's.
     pub set: Arc<RuleSet>,
     /// How often to compare; never zero (zero disables: no plan).
     pub interval: Duration,
@@ -212,20 +215,41 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             .collect(),
         ..pipeline::Settings::default()
     };
+    if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
+        return Err(
+            "raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"
+                .into(),
+        );
+    }
     if plan.listen != Listen::Multicast {
         let options = CompileOptions {
             allow_immutable: r.rules.allow_lock,
             allow_panic: r.rules.allow_panic,
             ..CompileOptions::host()
         };
-        let set = RuleSet::from_config_list_with(&config.rules, &options).map_err(|errors| {
-            errors
+        let mut set = RuleSet::default();
+        let mut errors = Vec::new();
+        if !r.rules.files.is_empty() {
+            // auditd's rules files first, combined as augenrules does.
+            match rules::files::load(&r.rules.files, &options) {
+                Ok(files) => set = files,
+                Err(e) => errors.extend(e),
+            }
+        }
+        match RuleSet::from_config_list_with(&config.rules, &options) {
+            Ok(list) => set.entries.extend(list.entries),
+            Err(e) => errors.extend(e),
+        }
+        if !errors.is_empty() {
+            return Err(errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join("\n")
-        })?;
-        let mut set = set;
+                .join("\n"));
+        }
+        // No rules anywhere: run with the kernel's (auditd users' rules,
+        // loaded by augenrules), watched for drift as if configured.
+        let from_kernel = r.rules.files.is_empty() && config.rules.is_empty();
         if let Some(wait) = r.kernel.backlog_wait_time {
             // Applied after the list, watched for drift and restored with it.
             set.push_setting(
@@ -245,8 +269,23 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             });
         }
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
+            let in_force = if from_kernel {
+                let listed = control
+                    .list_rules()
+                    .map_err(|e| format!("listing the kernel's rules: {e}"))?;
+                let mut kept = RuleSet::from_kernel(&listed);
+                eprintln!(
+                    "raudit: no rules in the config: running with the kernel's current {} rule(s), watched for drift",
+                    kept.entries.len()
+                );
+                kept.entries.extend(set.entries.iter().cloned());
+                Some(Arc::new(kept))
+            } else {
+                None
+            };
+            let set = in_force.as_ref().unwrap_or(&set);
             let report =
-                rules::apply(control, &set, Some(std::process::id())).map_err(|e| e.to_string())?;
+                rules::apply(control, set, Some(std::process::id())).map_err(|e| e.to_string())?;
             if report.untouched() {
                 eprintln!(
                     "raudit: the kernel's rules and status are as configured ({} rules); nothing changed",
@@ -258,7 +297,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                     report.added, report.deleted, report.kept, report.settings
                 );
             }
-            Ok(())
+            Ok(in_force)
         }));
     }
     Ok(plan)
