@@ -64,6 +64,7 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
+    check_output_dirs(&plan)?;
     let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
     let initial = control
         .status()
@@ -212,6 +213,24 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     Ok(())
 }
 
+/// A file output whose directory is missing fails before anything else
+/// (the kernel, the instance lock), touching nothing: it is only looked at.
+fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
+    for out in &plan.outputs {
+        if let OutputPlan::File { spec, .. } = out {
+            let dir = spec.path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+                return Err(StartError(format!(
+                    "the output file {}: its directory {} does not exist",
+                    spec.path.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
     let mut sinks = Vec::new();
     for (index, out) in plan.outputs.iter().enumerate() {
@@ -341,15 +360,24 @@ struct DisabledWatch {
 }
 
 impl DisabledWatch {
-    fn check(&mut self, plan: &RunPlan, enabled: u32) {
+    /// Whether to speak now: `enabled` is 0, nothing configured enables
+    /// auditing, and it was not said since auditing was last on.
+    fn observe(&mut self, enabled: u32, configured_enable: bool) -> bool {
         if enabled != 0 {
             self.said = false;
-            return;
+            return false;
         }
-        if self.said || plan.enables_auditing {
-            return;
+        if self.said || configured_enable {
+            return false;
         }
         self.said = true;
+        true
+    }
+
+    fn check(&mut self, plan: &RunPlan, enabled: u32) {
+        if !self.observe(enabled, plan.enables_auditing) {
+            return;
+        }
         match plan.listen {
             Listen::Daemon { .. } => eprintln!(
                 "raudit: auditing is disabled in the kernel (enabled 0) and the configured rules do not enable it: no events will come; add \"-e 1\" to rules"
@@ -460,4 +488,24 @@ fn report(plan: &RunPlan, stats: &Stats, when: &str) {
 pub fn exit_on(error: &StartError) -> std::process::ExitCode {
     eprintln!("raudit: {error}");
     std::process::ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DisabledWatch;
+
+    #[test]
+    fn disabled_auditing_is_said_once_each_time_it_starts() {
+        let mut watch = DisabledWatch::default();
+        assert!(!watch.observe(1, false));
+        assert!(watch.observe(0, false));
+        assert!(!watch.observe(0, false), "said once");
+        assert!(!watch.observe(1, false));
+        assert!(watch.observe(0, false), "disabled again later");
+        let mut configured = DisabledWatch::default();
+        assert!(
+            !configured.observe(0, true),
+            "-e 1 configured: drift's to say"
+        );
+    }
 }

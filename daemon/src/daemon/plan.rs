@@ -175,6 +175,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         Mode::Readlog => Listen::Multicast,
     };
     plan.state_file = (plan.listen != Listen::Multicast).then(|| r.state_file.clone());
+    if let Some(path) = &plan.state_file {
+        check_state_path(path)?;
+    }
     plan.receive_buffer = match config.socket_buffer.receive {
         None => Some(crate::config::default_receive_buffer(
             crate::sys::process::physical_memory(),
@@ -303,5 +306,41 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     Ok(plan)
 }
 
+/// `raudit.state_file` can be created: not a directory, and the nearest
+/// existing ancestor is one (checked without creating anything).
+fn check_state_path(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "raudit.state_file: {} is a directory; name a file in it",
+            path.display()
+        ));
+    }
+    match path.ancestors().skip(1).find(|a| a.exists()) {
+        Some(existing) if !existing.is_dir() => Err(format!(
+            "raudit.state_file: {} is not a directory",
+            existing.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// "Never" for a disabled periodic report.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_file_path_must_be_creatable() {
+        assert!(check_state_path(Path::new("/run/raudit/state")).is_ok());
+        let dir = std::env::temp_dir();
+        let e = check_state_path(&dir).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let file = dir.join(format!("raudit-plan-{}", std::process::id()));
+        std::fs::write(&file, "x").unwrap();
+        let e = check_state_path(&file.join("state")).unwrap_err();
+        assert!(e.contains("is not a directory"), "{e}");
+        let _ = std::fs::remove_file(&file);
+    }
+}
