@@ -155,3 +155,26 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
     let again = drift::check(c, &set);
     assert!(again.is_clean(), "{again}");
 }
+
+#[test]
+fn apply_says_when_the_kernel_order_differs_from_the_set() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let c = &guard.control;
+    let rules = [
+        "-a always,exit -F arch=b64 -S kill -k first".to_string(),
+        "-a always,exit -F arch=b64 -S execve -k second".to_string(),
+    ];
+    let set = RuleSet::from_config_list(&rules).expect("compiles");
+    guard.clear_rules();
+    let fresh = apply(c, &set, None).expect("apply");
+    assert!(!fresh.order_differs, "{fresh:?}");
+    // Only the second is loaded: the first is appended after it.
+    guard.clear_rules();
+    c.add_rule(set.rules().nth(1).expect("second").1)
+        .expect("add");
+    let report = apply(c, &set, None).expect("apply");
+    assert_eq!((report.added, report.kept), (1, 1));
+    assert!(report.order_differs, "{report:?}");
+}

@@ -1,9 +1,11 @@
 //! The live daemon, start to finish. Start-up order: plan (from the config)
-//! → refuse if another daemon runs (audit pid, instance lock: see
-//! [`instance`]), before any file is opened → outputs (so a bad path fails
-//! before the kernel is touched) → socket (receive buffer) → audit pid and
-//! rules (or multicast, claiming nothing) → threads. Three threads run: the receive thread (socket, assembler,
-//! encoder; see [`crate::pipeline`]), the output thread (see
+//! → output directories looked at (a bad path fails before anything) →
+//! refuse if another daemon runs (audit pid, instance lock: see
+//! [`instance`]), before any file is opened or changed → outputs → state
+//! file (see [`restart`]) → socket (receive buffer) → audit pid, stale
+//! exemptions removed, rules by difference (or multicast, claiming
+//! nothing) → threads. Three threads run: the receive thread (socket,
+//! assembler, encoder; see [`crate::pipeline`]), the output thread (see
 //! [`crate::output::run_writer`]) and this one, the supervisor: it polls
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
 //! taken, prints the stats every interval, and checks the rules for drift

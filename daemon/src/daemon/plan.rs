@@ -300,6 +300,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                     report.added, report.deleted, report.kept, report.settings
                 );
             }
+            if report.order_differs {
+                eprintln!("raudit: {ORDER_DIFFERS}");
+            }
             Ok(in_force)
         }));
     }
@@ -323,6 +326,9 @@ fn check_state_path(path: &Path) -> Result<(), String> {
         _ => Ok(()),
     }
 }
+
+/// Said when the kernel's rules are not in the configured order.
+pub const ORDER_DIFFERS: &str = "the kernel holds the configured rules in another order (rules already loaded are not moved, which would open an unaudited window); the first matching rule decides an event and its key: to load them in order, run `raudit rules delete-all` before starting raudit";
 
 /// "Never" for a disabled periodic report.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);

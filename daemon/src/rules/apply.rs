@@ -40,6 +40,11 @@ pub struct ApplyReport {
     pub settings: usize,
     /// The `lost` count a `--reset-lost` cleared.
     pub lost_reset: Option<u32>,
+    /// The kernel now holds the set's rules in another order than the set
+    /// (a rule added to the middle of the set is appended; rules already
+    /// loaded are not moved, which would open a window). The first
+    /// matching rule decides an event and its key, so this is worth saying.
+    pub order_differs: bool,
     /// Commands the kernel refused.
     pub rejected: Vec<Rejected>,
 }
@@ -198,8 +203,10 @@ pub fn apply(
             }
         }
     }
-    for (index, form) in wanted_rules(set) {
-        if take(&mut have, &form) {
+    let wanted = wanted_rules(set);
+    for (index, form) in &wanted {
+        let index = *index;
+        if take(&mut have, form) {
             report.kept += 1;
             continue;
         }
@@ -237,11 +244,25 @@ pub fn apply(
         }
     }
     apply_settings(control, set, &mut report)?;
+    if let Ok(now) = control.list_rules() {
+        report.order_differs = !same_order(&wanted, &now);
+    }
     if report.rejected.is_empty() {
         Ok(report)
     } else {
         Err(ApplyError::Rejected(report))
     }
+}
+
+/// The kernel's rules (`listed`), restricted to the wanted ones, come in
+/// the wanted order.
+fn same_order(wanted: &[(usize, Vec<u8>)], listed: &[Vec<u8>]) -> bool {
+    let mut next = wanted.iter().map(|(_, form)| form.as_slice());
+    listed
+        .iter()
+        .map(|rule| listed_form(rule))
+        .filter(|form| wanted.iter().any(|(_, w)| w.as_slice() == *form))
+        .all(|form| next.next() == Some(form))
 }
 
 /// Takes one `form` out of the multiset; false when there is none left.
@@ -386,6 +407,20 @@ mod tests {
         let always = set(&["-a always,exit -F pid=4321"]);
         let always = kernel_form(always.rules().next().unwrap().1);
         assert_eq!(exempted_pid(&always), None);
+    }
+
+    #[test]
+    fn the_order_of_the_wanted_rules_is_compared_and_others_ignored() {
+        let s = set(&[
+            "-a always,exit -F arch=b64 -S kill -k first",
+            "-a always,exit -F arch=b64 -S execve -k second",
+        ]);
+        let wanted = wanted_rules(&s);
+        let (a, b) = (wanted[0].1.clone(), wanted[1].1.clone());
+        let other = kernel_form(&self_exclusion(7));
+        assert!(same_order(&wanted, &[other.clone(), a.clone(), b.clone()]));
+        assert!(same_order(&wanted, &[a.clone(), other, b.clone()]));
+        assert!(!same_order(&wanted, &[b, a]));
     }
 
     #[test]
