@@ -501,14 +501,18 @@ fn restart_under_load(kill: bool, name: &str) {
         "{} events missing but only {reported} reported: {missing:?}",
         missing.len()
     );
-    // The serials written: every one of the load's is outside the gap.
-    let written: Vec<u64> = events_with(&text, &format!("--marker={name}-"))
+    // What the second instance wrote after its report comes after what
+    // the first one wrote. (An event the first one wrote just before it
+    // was killed, before it noted the serial, may lie inside the gap: the
+    // report then counts one too many, never one too few.)
+    let restart_at = text.find("\"report\":\"restart\"").unwrap();
+    let after: Vec<u64> = events_with(&text[restart_at..], &format!("--marker={name}-"))
         .iter()
         .map(|e| e["sequence"].as_u64().unwrap())
         .collect();
     assert!(
-        written.iter().all(|s| *s <= previous || *s >= first_serial),
-        "a written serial inside the reported gap"
+        after.iter().all(|s| *s > previous),
+        "an event of the second instance at or before {previous}: {after:?}"
     );
     let stderr = second.stderr();
     assert!(

@@ -76,7 +76,8 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     let held_lock = match (plan.listen, &plan.state_file) {
         (Listen::Daemon { takeover }, Some(state)) => {
             instance::check_audit_pid(&initial, takeover)?;
-            Some(instance::take(state, takeover, Duration::from_secs(5))?)
+            // A raudit taken over drains for up to 5 s before it exits.
+            Some(instance::take(state, takeover, Duration::from_secs(10))?)
         }
         _ => None,
     };
