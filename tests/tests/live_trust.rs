@@ -374,6 +374,58 @@ fn disabled_auditing_without_e_1_is_explained_at_start() {
         "{}",
         daemon.stderr()
     );
+
+    // Enabled at start, disabled later behind raudit's back: the
+    // supervisor's status poll says it.
+    guard.control.set_enabled(1).expect("auditctl -e 1");
+    let config = write_config(
+        &dir,
+        "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve\n",
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert!(
+        !daemon.stderr().contains("enabled 0"),
+        "{}",
+        daemon.stderr()
+    );
+    guard.control.set_enabled(0).expect("auditctl -e 0");
+    wait_for("the enabled 0 warning after start", || {
+        daemon.stderr().contains("add \"-e 1\" to rules")
+    });
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+}
+
+#[test]
+fn takeover_from_a_running_raudit() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("takeover");
+    let config = write_config(
+        &dir,
+        &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}raudit:\n  takeover: true\n"),
+    );
+    let args = ["--config", config.to_str().unwrap()];
+    let mut first = Daemon::start(&args);
+    first.wait_started();
+    let mut second = Daemon::start(&args);
+    second.wait_started();
+    let status = first.child.wait().unwrap();
+    assert!(
+        status.success(),
+        "the first one stops cleanly: {}",
+        first.stderr()
+    );
+    assert!(
+        second
+            .stderr()
+            .contains(&format!("taking over from raudit pid {}", first.child.id())),
+        "{}",
+        second.stderr()
+    );
+    assert!(second.stop().success(), "{}", second.stderr());
 }
 
 #[test]
@@ -549,9 +601,11 @@ fn a_config_without_rules_keeps_the_kernels() {
         .status()
         .unwrap();
     assert!(status.success());
-    let before = kernel_rules().unwrap();
     let dir = scratch("no-rules");
-    let config = write_config(&dir, "output:\n  stdout:\n    enabled: true\n");
+    let config = write_config(
+        &dir,
+        "output:\n  stdout:\n    enabled: true\nraudit:\n  rules:\n    drift_interval: 1s\n",
+    );
     let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
     daemon.wait_started();
     let stderr = daemon.stderr();
@@ -564,8 +618,19 @@ fn a_config_without_rules_keeps_the_kernels() {
         during.contains("-w /etc/hosts -p wa -k raudit-kept"),
         "{during}"
     );
+    // The kernel's set is what drift watches: deleting it is noticed.
+    let status = Command::new("auditctl")
+        .args(["-W", "/etc/hosts", "-p", "wa", "-k", "raudit-kept"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for("the drift report", || {
+        daemon
+            .stderr()
+            .contains("rule missing: -w /etc/hosts -p wa -k raudit-kept")
+    });
     assert!(daemon.stop().success(), "{}", daemon.stderr());
-    assert_eq!(kernel_rules().unwrap(), before);
+    assert!(!kernel_rules().unwrap().contains("pid="));
 }
 
 /// Debian's /etc/audit/rules.d/audit.rules as the auditd package installs it.
