@@ -106,7 +106,10 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         .collect();
     assert_eq!(
         listed[0],
-        format!("-a never,exit -S all -F pid={}", std::process::id())
+        format!(
+            "-a never,exit -S all -F pid={} -F key=raudit-self-exclusion",
+            std::process::id()
+        )
     );
     let clean = drift::check(c, &set);
     assert!(clean.is_clean(), "{clean}");

@@ -601,6 +601,15 @@ fn a_config_without_rules_keeps_the_kernels() {
         .status()
         .unwrap();
     assert!(status.success());
+    // A user's own exemption of a pid that is gone: not raudit's, so kept.
+    let mut gone = Command::new("true").spawn().unwrap();
+    let gone_pid = gone.id();
+    gone.wait().unwrap();
+    let status = Command::new("auditctl")
+        .args(["-a", "never,exit", "-F", &format!("pid={gone_pid}")])
+        .status()
+        .unwrap();
+    assert!(status.success());
     let dir = scratch("no-rules");
     let config = write_config(
         &dir,
@@ -610,7 +619,7 @@ fn a_config_without_rules_keeps_the_kernels() {
     daemon.wait_started();
     let stderr = daemon.stderr();
     assert!(
-        stderr.contains("running with the kernel's current 1 rule(s)"),
+        stderr.contains("running with the kernel's current 2 rule(s)"),
         "{stderr}"
     );
     let during = kernel_rules().unwrap();
@@ -618,6 +627,7 @@ fn a_config_without_rules_keeps_the_kernels() {
         during.contains("-w /etc/hosts -p wa -k raudit-kept"),
         "{during}"
     );
+    assert!(during.contains(&format!("pid={gone_pid}\n")), "{during}");
     // The kernel's set is what drift watches: deleting it is noticed.
     let status = Command::new("auditctl")
         .args(["-W", "/etc/hosts", "-p", "wa", "-k", "raudit-kept"])
@@ -630,7 +640,9 @@ fn a_config_without_rules_keeps_the_kernels() {
             .contains("rule missing: -w /etc/hosts -p wa -k raudit-kept")
     });
     assert!(daemon.stop().success(), "{}", daemon.stderr());
-    assert!(!kernel_rules().unwrap().contains("pid="));
+    let after = kernel_rules().unwrap();
+    assert!(!after.contains("raudit-self-exclusion"), "{after}");
+    assert!(after.contains(&format!("pid={gone_pid}\n")), "{after}");
 }
 
 /// Debian's /etc/audit/rules.d/audit.rules as the auditd package installs it.

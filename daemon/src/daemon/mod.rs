@@ -321,7 +321,7 @@ fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &S
     }
 }
 
-/// Deletes the `-a never,exit -F pid=SELF` rule loaded at start: once we
+/// Deletes the self-exclusion rule loaded at start: once we
 /// exit, another process may get our pid and must not go unaudited. The
 /// other rules stay, as auditd leaves them.
 fn remove_self_exclusion() {

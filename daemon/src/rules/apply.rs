@@ -8,13 +8,15 @@
 //! its errno and text; the others still run.
 //!
 //! The daemon also keeps its own syscalls out of the stream with a
-//! self-exclusion rule (`-A never,exit -F pid=SELF`, first in the list):
+//! self-exclusion rule (`-A never,exit -S all -F pid=SELF -k
+//! raudit-self-exclusion`, first in the list):
 //! without it, rules that audit what raudit does (writes to its output
 //! file, sends to syslog) make every written event cause another, an
 //! event storm (Auditbeat does the same). A pid-based exemption must not
 //! outlive its process, or whoever gets the pid next goes unaudited: the
 //! daemon removes it at exit, one-shot commands never add it, and at start
-//! [`remove_stale_exclusions`] deletes those left by a raudit that died.
+//! [`remove_stale_exclusions`] deletes those left by a raudit that died
+//! (only rules with raudit's key: a user's own pid exemptions stay).
 
 use std::collections::HashMap;
 use std::fmt;
@@ -103,10 +105,16 @@ impl fmt::Display for ApplyError {
 
 impl std::error::Error for ApplyError {}
 
+/// The key that marks raudit's own self-exclusion rules, so that only
+/// those are ever removed as stale (a user's own `never` rule for a pid is
+/// left alone).
+pub const SELF_EXCLUSION_KEY: &str = "raudit-self-exclusion";
+
 /// The rule that keeps `pid`'s own syscalls out of the audit stream,
-/// prepended (`-A`) so it comes before every other exit rule.
+/// prepended (`-A`) so it comes before every other exit rule, and marked
+/// with [`SELF_EXCLUSION_KEY`].
 pub fn self_exclusion(pid: u32) -> Vec<u8> {
-    let text = format!("-A never,exit -F pid={pid}");
+    let text = format!("-A never,exit -S all -F pid={pid} -k {SELF_EXCLUSION_KEY}");
     match compile_line(&text, &CompileOptions::host()) {
         Ok(Some(Command::Add(bytes))) => bytes,
         // A fixed, valid rule: compiling it cannot fail.
@@ -114,16 +122,13 @@ pub fn self_exclusion(pid: u32) -> Vec<u8> {
     }
 }
 
-/// The pid a kernel rule exempts, when it is exactly a self-exclusion
-/// rule (`-a never,exit -S all -F pid=N` and nothing else).
+/// The pid a kernel rule exempts, when it is exactly raudit's
+/// self-exclusion rule (`-a never,exit -S all -F pid=N -F
+/// key=raudit-self-exclusion`).
 pub fn exempted_pid(listed: &[u8]) -> Option<u32> {
     let rule = RuleData::new_checked(listed).ok()?;
-    let mut fields = rule.fields();
-    let field = fields.next()?;
-    if fields.next().is_some() || field.field != Field::PID {
-        return None;
-    }
-    (kernel_form(&self_exclusion(field.value)) == listed_form(listed)).then_some(field.value)
+    let pid = rule.fields().find(|f| f.field == Field::PID)?.value;
+    (kernel_form(&self_exclusion(pid)) == listed_form(listed)).then_some(pid)
 }
 
 /// A listed rule's exact bytes (head and strings, no padding).
@@ -401,6 +406,10 @@ mod tests {
     fn a_self_exclusion_rule_is_recognised_and_nothing_else() {
         let own = kernel_form(&self_exclusion(4321));
         assert_eq!(exempted_pid(&own), Some(4321));
+        // A user's own exemption of a pid, without raudit's key.
+        let users = set(&["-a never,exit -F pid=4321"]);
+        let users = kernel_form(users.rules().next().unwrap().1);
+        assert_eq!(exempted_pid(&users), None);
         let other = set(&["-a never,exit -F pid=4321 -F uid=0"]);
         let other = kernel_form(other.rules().next().unwrap().1);
         assert_eq!(exempted_pid(&other), None);
