@@ -1,6 +1,9 @@
 //! `raudit rules …`: compile, check, load, list and delete audit rules
 //! without auditctl.
 //!
+//! FILE may also be a glob in the file name (`'/etc/audit/rules.d/*.rules'`):
+//! its files are read in `ls -v` order and combined as augenrules does.
+//!
 //! - `compile FILE|-`: one line per rule, its `audit_rule_data` in base64.
 //! - `check FILE`: every error; exit status 1 if any.
 //! - `load FILE`: make the kernel's rules the file's (missing ones added
@@ -70,6 +73,10 @@ pub fn run(args: RulesArgs) -> ExitCode {
 }
 
 fn read_set(file: &str) -> Result<RuleSet, Vec<RuleError>> {
+    if file.contains(['*', '?']) {
+        // A rules.d glob: its files combined as augenrules does.
+        return crate::rules::files::load(&[file.to_string()], &CompileOptions::host());
+    }
     if file != "-" {
         return RuleSet::from_file(file);
     }
@@ -177,6 +184,30 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_glob_reads_a_rules_d_as_augenrules() {
+        let dir = std::env::temp_dir().join(format!("raudit-cmd-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("20-b.rules"),
+            "-e 1\n-a always,exit -F arch=b64 -S kill\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("10-a.rules"), "-b 8192\n-D\n").unwrap();
+        let set = super::read_set(&format!("{}/*.rules", dir.display())).unwrap();
+        let texts: Vec<&str> = set.entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "-D",
+                "-b 8192",
+                "-a always,exit -F arch=b64 -S kill",
+                "-e 1"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn base64_vectors() {
         assert_eq!(super::base64(b""), "");
