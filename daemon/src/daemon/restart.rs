@@ -2,7 +2,9 @@
 //! into memory (`raudit.state_file`, default `/run/raudit/state`), the
 //! highest serial its outputs have written, the boot it belongs to, its pid
 //! and whether it stopped cleanly. The output thread updates the serial
-//! with one atomic store per batch of buffers written (no syscall). At start
+//! with one atomic store per batch of buffers written (no syscall), and the
+//! receive thread notes the oldest event still in flight in the assembler
+//! (lost by a crash even when newer ones were written). At start
 //! the next instance compares the saved serial with the first one it
 //! receives: the serials between them are events missed across the restart
 //! (what the dead process's socket, assembler and queue held, and what the
@@ -35,12 +37,18 @@ const AT_WRITTEN: usize = 3;
 /// 1 after a clean stop, 0 while running (so 0 at start means a crash).
 const AT_CLEAN: usize = 4;
 const AT_PID: usize = 5;
+/// The oldest event in flight in the assembler at the last receive batch,
+/// with [`VALID`] set (0: none): a crash loses it even when newer events
+/// were written, so the gap starts before it.
+const AT_IN_FLIGHT: usize = 6;
 const VALID: u64 = 1 << 32;
 
 /// What the previous instance left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Previous {
-    /// The highest serial its outputs wrote, if any.
+    /// The serial after which events may be missing: the highest its
+    /// outputs wrote, or just before the oldest event it still held in
+    /// flight when that is older. None: it wrote nothing.
     pub serial: Option<u32>,
     /// It stopped cleanly (SIGTERM/SIGINT), not killed or crashed.
     pub clean: bool,
@@ -66,8 +74,14 @@ impl RestartState {
         let (low, high) = (boot as u64, (boot >> 64) as u64);
         let previous = (w[AT_MAGIC].load(Ordering::Relaxed) == MAGIC).then(|| {
             let written = w[AT_WRITTEN].load(Ordering::Relaxed);
+            let in_flight = w[AT_IN_FLIGHT].load(Ordering::Relaxed);
+            let written = (written & VALID != 0).then_some(written as u32);
+            let held = (in_flight & VALID != 0).then(|| (in_flight as u32).wrapping_sub(1));
             Previous {
-                serial: (written & VALID != 0).then_some(written as u32),
+                serial: match (written, held) {
+                    (Some(w), Some(h)) if is_after(w, h) => Some(h),
+                    (w, _) => w,
+                },
                 clean: w[AT_CLEAN].load(Ordering::Relaxed) == 1,
                 pid: w[AT_PID].load(Ordering::Relaxed) as u32,
                 same_boot: boot != 0
@@ -81,6 +95,7 @@ impl RestartState {
         w[AT_BOOT_LOW].store(low, Ordering::Relaxed);
         w[AT_BOOT_HIGH].store(high, Ordering::Relaxed);
         w[AT_CLEAN].store(0, Ordering::Relaxed);
+        w[AT_IN_FLIGHT].store(0, Ordering::Relaxed);
         w[AT_PID].store(u64::from(std::process::id()), Ordering::Relaxed);
         w[AT_MAGIC].store(MAGIC, Ordering::Release);
         Ok((RestartState { map }, previous))
@@ -100,8 +115,17 @@ impl RestartState {
         }
     }
 
-    /// Marks a clean stop (after every output was flushed).
+    /// Notes the oldest event in flight (None: nothing in flight). One
+    /// store, by the receive thread once per batch.
+    pub fn note_in_flight(&self, oldest: Option<u32>) {
+        let value = oldest.map_or(0, |serial| VALID | u64::from(serial));
+        self.word(AT_IN_FLIGHT).store(value, Ordering::Relaxed);
+    }
+
+    /// Marks a clean stop (after every event in flight was completed and
+    /// every output flushed).
     pub fn clean_stop(&self) {
+        self.word(AT_IN_FLIGHT).store(0, Ordering::Relaxed);
         self.word(AT_CLEAN).store(1, Ordering::Release);
     }
 }
@@ -143,6 +167,14 @@ pub fn install(state: RestartState) -> &'static RestartState {
 pub fn note_written(serial: u32) {
     if let Some(state) = STATE.get() {
         state.note_written(serial);
+    }
+}
+
+/// Called by the receive thread after each batch: the oldest event in
+/// flight, a store to the mapped page when the daemon keeps a state.
+pub fn note_in_flight(oldest: Option<u32>) {
+    if let Some(state) = STATE.get() {
+        state.note_in_flight(oldest);
     }
 }
 
@@ -245,8 +277,13 @@ mod tests {
         assert_eq!(previous.pid, std::process::id());
         assert_eq!(previous.same_boot, boot_id().is_some());
         second.note_written(3); // after MAX - 10: wrapped
-        second.clean_stop();
-        drop(second);
+        second.note_in_flight(Some(2)); // older than the written 3
+        drop(second); // killed with event 2 in flight: the gap starts at 1
+        let (third, previous) = RestartState::open(&path).unwrap();
+        assert_eq!(previous.unwrap().serial, Some(1));
+        third.note_in_flight(Some(9)); // newer than the written 3: no change
+        third.clean_stop();
+        drop(third);
         let (_, previous) = RestartState::open(&path).unwrap();
         let previous = previous.unwrap();
         assert_eq!(previous.serial, Some(3));

@@ -336,8 +336,10 @@ impl<S: Source> Pipeline<S> {
         }
     }
 
-    /// Copies the assembler's counters into the shared stats.
+    /// Copies the assembler's counters into the shared stats, and notes
+    /// the oldest event in flight in the state file (a store, if kept).
     fn publish(&self) {
+        crate::daemon::restart::note_in_flight(self.assembler.oldest_serial());
         let c = self.assembler.counters();
         let stats = &self.sink.stats;
         stats.events.set(c.events);
