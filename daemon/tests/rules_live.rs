@@ -181,3 +181,52 @@ fn apply_says_when_the_kernel_order_differs_from_the_set() {
     assert_eq!((report.added, report.kept), (1, 1));
     assert!(report.order_differs, "{report:?}");
 }
+
+/// Every corpus rules file the kernel takes compares equal to the kernel's
+/// own listing of it: applied twice, the second time touches nothing.
+#[test]
+fn corpus_rule_files_round_trip_through_the_kernel() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/go-libaudit/rule/testdata");
+    let Ok(entries) = std::fs::read_dir(&corpus) else {
+        eprintln!("SKIPPED: no corpus at {}", corpus.display());
+        return;
+    };
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let c = &guard.control;
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for file in files {
+        let Ok(set) = RuleSet::from_file(&file) else {
+            eprintln!("{}: does not compile here; skipped", file.display());
+            continue;
+        };
+        guard.clear_rules();
+        let me = Some(std::process::id());
+        if let Err(e) = apply(c, &set, me) {
+            eprintln!(
+                "{}: the kernel refuses some rules ({e}); skipped",
+                file.display()
+            );
+            continue;
+        }
+        let again = apply(c, &set, me).expect("second apply");
+        assert!(
+            again.added == 0 && again.deleted == 0,
+            "{}: {again:?}",
+            file.display()
+        );
+        let report = drift::check(c, &set);
+        assert!(report.is_clean(), "{}: {report}", file.display());
+        checked += 1;
+    }
+    assert!(checked > 0, "no corpus file could be loaded");
+    eprintln!("{checked} corpus rule files round-trip");
+}

@@ -726,6 +726,20 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
             .into_owned();
     assert!(daemon.stop().success(), "{}", daemon.stderr());
     assert_eq!(by_raudit, by_augenrules);
+    // Started again on the same rules: every rule compares equal to the
+    // kernel's listing of it (round trip), so only the new self-exclusion
+    // rule is added and nothing is deleted.
+    let mut again = Daemon::start(&["--config", config.to_str().unwrap()]);
+    again.wait_started();
+    assert!(again.stop().success(), "{}", again.stderr());
+    let kept = by_augenrules.lines().count();
+    assert!(
+        again.stderr().contains(&format!(
+            "rules applied: 1 added, 0 deleted, {kept} kept, 0 setting(s) changed"
+        )),
+        "{}",
+        again.stderr()
+    );
     for key in ["backlog_limit ", "failure ", "backlog_wait_time "] {
         assert_eq!(
             status_of(&status_after_raudit, key),
