@@ -67,11 +67,12 @@ impl SpoofWatch {
         eprintln!(
             "raudit: dropped {new} datagram(s) not sent by the kernel (forged; last sender port id {port}); {total} in all"
         );
-        self.reported = total;
         self.last_report = Some(now);
         if records.send(spoofed_record(SystemTime::now(), new, total, port)) {
+            self.reported = total;
             true
         } else {
+            // Counted in the next record instead.
             eprintln!("raudit: the spoofed record could not be queued for the outputs");
             false
         }
