@@ -78,3 +78,49 @@ impl SpoofWatch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::output::control_channel;
+
+    fn datagrams(line: &[u8]) -> (u64, u64) {
+        let json: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let r = &json["raudit"];
+        (
+            r["datagrams"].as_u64().unwrap(),
+            r["spoofed_total"].as_u64().unwrap(),
+        )
+    }
+
+    #[test]
+    fn reports_at_once_then_once_per_interval_and_loses_nothing_to_a_full_channel() {
+        let Ok(control) = Control::open() else {
+            eprintln!("SKIPPED: no netlink audit socket here");
+            return;
+        };
+        let stats = Stats::new(&[]);
+        let (sender, receiver) = control_channel();
+        let mut watch = SpoofWatch::new(Duration::from_secs(10));
+        let start = Instant::now();
+        assert!(!watch.tick(start, &control, &stats, &sender), "nothing yet");
+        stats.spoofed.add(3);
+        stats.spoofed_sender.set(4242);
+        assert!(watch.tick(start, &control, &stats, &sender));
+        assert_eq!(datagrams(&receiver.try_next().unwrap()), (3, 3));
+        stats.spoofed.add(2);
+        let soon = start + Duration::from_secs(1);
+        assert!(
+            !watch.tick(soon, &control, &stats, &sender),
+            "within the interval"
+        );
+        // A full channel: the record is refused, its count kept for later.
+        while sender.send(b"x\n".to_vec()) {}
+        let later = start + Duration::from_secs(11);
+        assert!(!watch.tick(later, &control, &stats, &sender));
+        while receiver.try_next().is_some() {}
+        let later = start + Duration::from_secs(22);
+        assert!(watch.tick(later, &control, &stats, &sender));
+        assert_eq!(datagrams(&receiver.try_next().unwrap()), (2, 5));
+    }
+}
