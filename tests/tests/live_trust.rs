@@ -748,3 +748,36 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
         );
     }
 }
+
+#[test]
+fn rules_load_beside_the_daemon_keeps_its_exemption() {
+    let Some(_guard) = rules_common::live() else {
+        return;
+    };
+    let dir = scratch("load-beside");
+    let config = write_config(
+        &dir,
+        &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}"),
+    );
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    let file = dir.join("other.rules");
+    std::fs::write(&file, "-D\n-a always,exit -F arch=b64 -S kill -k other\n").unwrap();
+    let out = Command::new(daemon_common::raudit_binary())
+        .args(["rules", "load", file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let Some(rules) = kernel_rules() else { return };
+    assert!(
+        rules.contains(&format!(
+            "pid={} -F key=raudit-self-exclusion",
+            daemon.child.id()
+        )),
+        "the daemon's exemption was taken away: {rules}"
+    );
+    assert!(rules.contains("-S kill"), "{rules}");
+    assert!(!rules.contains("-S execve"), "{rules}");
+    assert!(daemon.stop().success(), "{}", daemon.stderr());
+    assert!(!kernel_rules().unwrap().contains("pid="));
+}

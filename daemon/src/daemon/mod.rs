@@ -342,9 +342,7 @@ fn remove_self_exclusion() {
 /// (killed before they could remove their own): a reused pid must not go
 /// unaudited.
 fn remove_stale_exclusions(control: &Control<'_>) {
-    let is_live_raudit = |pid: u32| {
-        crate::sys::process::process_alive(pid) && audit_pid::process_name(pid) == "raudit"
-    };
+    let is_live_raudit = rules::apply::is_live_raudit;
     match rules::apply::remove_stale_exclusions(control, std::process::id(), is_live_raudit) {
         Ok(pids) => {
             for pid in pids {

@@ -131,6 +131,14 @@ pub fn exempted_pid(listed: &[u8]) -> Option<u32> {
     (kernel_form(&self_exclusion(pid)) == listed_form(listed)).then_some(pid)
 }
 
+/// Whether `pid` is a running raudit (alive, and its command name is
+/// raudit's): its self-exclusion rule is in use.
+pub fn is_live_raudit(pid: u32) -> bool {
+    crate::sys::process::process_alive(pid)
+        && std::fs::read_to_string(format!("/proc/{pid}/comm"))
+            .is_ok_and(|comm| comm.trim_end() == "raudit")
+}
+
 /// A listed rule's exact bytes (head and strings, no padding).
 pub fn listed_form(rule: &[u8]) -> &[u8] {
     RuleData::new_checked(rule).map_or(rule, |r| r.as_bytes())
@@ -183,7 +191,8 @@ fn wanted_rules(set: &RuleSet) -> Vec<(usize, Vec<u8>)> {
 
 /// Makes the kernel's rules equal to `set` (plus the self-exclusion rule
 /// of `self_pid` when given): adds what is missing, then deletes what is
-/// extra; then sends the status settings whose value differs.
+/// extra (but not the self-exclusion rule of another running raudit);
+/// then sends the status settings whose value differs.
 pub fn apply(
     control: &Control<'_>,
     set: &RuleSet,
@@ -225,7 +234,11 @@ pub fn apply(
         }
     }
     for rule in &listed {
-        if take(&mut have, listed_form(rule)) {
+        // The exemption of a running raudit daemon is its own business
+        // (`rules load` beside the daemon must not take it away).
+        let in_use =
+            exempted_pid(rule).is_some_and(|pid| Some(pid) != self_pid && is_live_raudit(pid));
+        if take(&mut have, listed_form(rule)) && !in_use {
             match control.delete_rule(rule) {
                 Ok(()) => report.deleted += 1,
                 Err(e) if e.errno() == Some(libc::ENOENT) => {}
