@@ -46,9 +46,10 @@ pub struct EventBuffer {
     len: usize,
     /// Its place in the pool.
     index: usize,
-    /// The serial of the newest event in it (0: none yet): what the state
-    /// file records once the buffer is written.
-    newest_serial: u32,
+    /// Set when the buffer is handed over: every event of a serial up to
+    /// this one that was or will be completed is in this buffer or an
+    /// earlier one (0: none). What the state file records once written.
+    mark: u32,
 }
 
 impl EventBuffer {
@@ -64,14 +65,15 @@ impl EventBuffer {
         self.len = self.len.saturating_add(added).min(self.bytes.len());
     }
 
-    /// Notes that an event of `serial` was put in the buffer.
-    pub fn note_serial(&mut self, serial: u32) {
-        self.newest_serial = serial;
+    /// Sets the buffer's [`mark`](Self::mark) when it is handed over.
+    pub fn set_mark(&mut self, mark: u32) {
+        self.mark = mark;
     }
 
-    /// The serial of the newest event in the buffer (0: none).
-    pub fn newest_serial(&self) -> u32 {
-        self.newest_serial
+    /// Every event up to this serial is in this buffer or an earlier one
+    /// (0: none): see `daemon::restart::buffer_mark`.
+    pub fn mark(&self) -> u32 {
+        self.mark
     }
 
     /// Bytes filled so far.
@@ -190,7 +192,7 @@ impl Queue {
                 bytes,
                 len: 0,
                 index,
-                newest_serial: 0,
+                mark: 0,
             };
             // Cannot fail: each buffer goes to its own slot.
             free.put(buffer);
@@ -270,7 +272,7 @@ impl Queue {
     /// Returns a written buffer to the pool (output thread).
     pub fn recycle(&self, mut buffer: EventBuffer) {
         buffer.len = 0;
-        buffer.newest_serial = 0;
+        buffer.mark = 0;
         self.give_back(buffer);
         if self.policy == Policy::Block {
             if let Some(producer) = self.producer.get() {

@@ -2,9 +2,11 @@
 //! into memory (`raudit.state_file`, default `/run/raudit/state`), the
 //! highest serial its outputs have written, the boot it belongs to, its pid
 //! and whether it stopped cleanly. The output thread updates the serial
-//! with one atomic store per batch of buffers written (no syscall), and the
-//! receive thread notes the oldest event still in flight in the assembler
-//! (lost by a crash even when newer ones were written). At start
+//! with one atomic store per batch of buffers written (no syscall). The
+//! serial stored is each buffer's mark ([`buffer_mark`]): below the oldest
+//! event still in flight when the buffer was handed over, since events
+//! complete out of order and one in flight is lost by a crash even when
+//! newer ones were written. At start
 //! the next instance compares the saved serial with the first one it
 //! receives: the serials between them are events missed across the restart
 //! (what the dead process's socket, assembler and queue held, and what the
@@ -37,18 +39,14 @@ const AT_WRITTEN: usize = 3;
 /// 1 after a clean stop, 0 while running (so 0 at start means a crash).
 const AT_CLEAN: usize = 4;
 const AT_PID: usize = 5;
-/// The oldest event in flight in the assembler at the last receive batch,
-/// with [`VALID`] set (0: none): a crash loses it even when newer events
-/// were written, so the gap starts before it.
-const AT_IN_FLIGHT: usize = 6;
 const VALID: u64 = 1 << 32;
 
 /// What the previous instance left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Previous {
-    /// The serial after which events may be missing: the highest its
-    /// outputs wrote, or just before the oldest event it still held in
-    /// flight when that is older. None: it wrote nothing.
+    /// The serial after which events may be missing: the highest mark of
+    /// the buffers its outputs wrote (see [`buffer_mark`]). None: it wrote
+    /// nothing.
     pub serial: Option<u32>,
     /// It stopped cleanly (SIGTERM/SIGINT), not killed or crashed.
     pub clean: bool,
@@ -74,14 +72,8 @@ impl RestartState {
         let (low, high) = (boot as u64, (boot >> 64) as u64);
         let previous = (w[AT_MAGIC].load(Ordering::Relaxed) == MAGIC).then(|| {
             let written = w[AT_WRITTEN].load(Ordering::Relaxed);
-            let in_flight = w[AT_IN_FLIGHT].load(Ordering::Relaxed);
-            let written = (written & VALID != 0).then_some(written as u32);
-            let held = (in_flight & VALID != 0).then(|| (in_flight as u32).wrapping_sub(1));
             Previous {
-                serial: match (written, held) {
-                    (Some(w), Some(h)) if is_after(w, h) => Some(h),
-                    (w, _) => w,
-                },
+                serial: (written & VALID != 0).then_some(written as u32),
                 clean: w[AT_CLEAN].load(Ordering::Relaxed) == 1,
                 pid: w[AT_PID].load(Ordering::Relaxed) as u32,
                 same_boot: boot != 0
@@ -95,7 +87,6 @@ impl RestartState {
         w[AT_BOOT_LOW].store(low, Ordering::Relaxed);
         w[AT_BOOT_HIGH].store(high, Ordering::Relaxed);
         w[AT_CLEAN].store(0, Ordering::Relaxed);
-        w[AT_IN_FLIGHT].store(0, Ordering::Relaxed);
         w[AT_PID].store(u64::from(std::process::id()), Ordering::Relaxed);
         w[AT_MAGIC].store(MAGIC, Ordering::Release);
         Ok((RestartState { map }, previous))
@@ -115,23 +106,28 @@ impl RestartState {
         }
     }
 
-    /// Notes the oldest event in flight (None: nothing in flight). One
-    /// store, by the receive thread once per batch.
-    pub fn note_in_flight(&self, oldest: Option<u32>) {
-        let value = oldest.map_or(0, |serial| VALID | u64::from(serial));
-        self.word(AT_IN_FLIGHT).store(value, Ordering::Relaxed);
-    }
-
     /// Marks a clean stop (after every event in flight was completed and
     /// every output flushed).
     pub fn clean_stop(&self) {
-        self.word(AT_IN_FLIGHT).store(0, Ordering::Relaxed);
         self.word(AT_CLEAN).store(1, Ordering::Release);
     }
 }
 
+/// A buffer's mark when it is handed over: the newest serial put in any
+/// buffer so far (`newest`), or just below the oldest event still in flight
+/// when that is older. Every event up to the mark that was or will be
+/// completed is then in this buffer or an earlier one (events still to
+/// come have newer serials), so once the buffer is written nothing up to
+/// the mark can be lost by a crash.
+pub fn buffer_mark(newest: u32, oldest_in_flight: Option<u32>) -> u32 {
+    match oldest_in_flight.map(|s| s.wrapping_sub(1)) {
+        Some(below) if is_after(newest, below) => below,
+        _ => newest,
+    }
+}
+
 /// `a` comes after `b` in the kernel's wrapping serial order.
-fn is_after(a: u32, b: u32) -> bool {
+pub(crate) fn is_after(a: u32, b: u32) -> bool {
     let d = a.wrapping_sub(b);
     d != 0 && d < 1 << 31
 }
@@ -167,14 +163,6 @@ pub fn install(state: RestartState) -> &'static RestartState {
 pub fn note_written(serial: u32) {
     if let Some(state) = STATE.get() {
         state.note_written(serial);
-    }
-}
-
-/// Called by the receive thread after each batch: the oldest event in
-/// flight, a store to the mapped page when the daemon keeps a state.
-pub fn note_in_flight(oldest: Option<u32>) {
-    if let Some(state) = STATE.get() {
-        state.note_in_flight(oldest);
     }
 }
 
@@ -262,6 +250,14 @@ mod tests {
     }
 
     #[test]
+    fn a_buffer_is_marked_below_the_oldest_event_in_flight() {
+        assert_eq!(buffer_mark(101, None), 101);
+        assert_eq!(buffer_mark(101, Some(100)), 99); // 100 still to come
+        assert_eq!(buffer_mark(101, Some(150)), 101);
+        assert_eq!(buffer_mark(2, Some(0)), u32::MAX); // wrapped
+    }
+
+    #[test]
     fn a_second_open_sees_the_serial_the_pid_and_a_crash_or_clean_stop() {
         let path = std::env::temp_dir().join(format!("raudit-restart-{}", std::process::id()));
         let _ = std::fs::remove_file(&path);
@@ -277,13 +273,8 @@ mod tests {
         assert_eq!(previous.pid, std::process::id());
         assert_eq!(previous.same_boot, boot_id().is_some());
         second.note_written(3); // after MAX - 10: wrapped
-        second.note_in_flight(Some(2)); // older than the written 3
-        drop(second); // killed with event 2 in flight: the gap starts at 1
-        let (third, previous) = RestartState::open(&path).unwrap();
-        assert_eq!(previous.unwrap().serial, Some(1));
-        third.note_in_flight(Some(9)); // newer than the written 3: no change
-        third.clean_stop();
-        drop(third);
+        second.clean_stop();
+        drop(second);
         let (_, previous) = RestartState::open(&path).unwrap();
         let previous = previous.unwrap();
         assert_eq!(previous.serial, Some(3));

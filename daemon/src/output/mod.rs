@@ -264,8 +264,8 @@ pub fn run_writer_with(
             drop(parts);
             for buffer in held {
                 // The state file's serial: a store to mapped memory.
-                if buffer.newest_serial() != 0 {
-                    crate::daemon::restart::note_written(buffer.newest_serial());
+                if buffer.mark() != 0 {
+                    crate::daemon::restart::note_written(buffer.mark());
                 }
                 queue.recycle(buffer);
             }

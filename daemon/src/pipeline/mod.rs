@@ -132,6 +132,11 @@ struct EventSink {
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
+    /// The assembler's oldest event in flight, as of the last record: a
+    /// buffer handed over is marked below it (see `daemon::restart`).
+    oldest_in_flight: Option<u32>,
+    /// The newest serial put in a buffer so far.
+    newest_emitted: Option<u32>,
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -176,6 +181,8 @@ impl<S: Source> Pipeline<S> {
                 queue,
                 stats,
                 encoder_truncated: 0,
+                oldest_in_flight: None,
+                newest_emitted: None,
             },
             out_of_order: settings
                 .log_out_of_order
@@ -211,6 +218,7 @@ impl<S: Source> Pipeline<S> {
         }
         let sink = &mut self.sink;
         self.assembler.flush(&mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = None;
         self.sink.hand_over();
         self.publish();
         self.sink.queue.close();
@@ -223,6 +231,7 @@ impl<S: Source> Pipeline<S> {
         self.sink.now = now;
         let sink = &mut self.sink;
         self.assembler.poll(now, &mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = self.assembler.oldest_serial();
         // Lines held back after a full batch go out as soon as the socket
         // runs dry, so keep the wait short while some are held.
         let hold_limit = if self.sink.holds_lines() {
@@ -328,6 +337,7 @@ impl<S: Source> Pipeline<S> {
         let sink = &mut self.sink;
         self.assembler
             .push(&record, now, &mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = self.assembler.oldest_serial();
         if let Some(log) = self.out_of_order.as_mut() {
             if let Some(late) = log.note(record.serial, self.assembler.counters().late_serials) {
                 self.out_of_order_logged += 1;
@@ -336,10 +346,8 @@ impl<S: Source> Pipeline<S> {
         }
     }
 
-    /// Copies the assembler's counters into the shared stats, and notes
-    /// the oldest event in flight in the state file (a store, if kept).
+    /// Copies the assembler's counters into the shared stats.
     fn publish(&self) {
-        crate::daemon::restart::note_in_flight(self.assembler.oldest_serial());
         let c = self.assembler.counters();
         let stats = &self.sink.stats;
         stats.events.set(c.events);
@@ -423,9 +431,19 @@ impl EventSink {
             }
             space[encoded.len] = b'\n';
             buffer.advance(encoded.len + 1);
-            buffer.note_serial(event.serial());
+            self.note_emitted(event.serial());
             self.held_since.get_or_insert(self.now);
             return;
+        }
+    }
+
+    /// Notes that the event of `serial` went into a buffer.
+    fn note_emitted(&mut self, serial: u32) {
+        let newer = self
+            .newest_emitted
+            .is_none_or(|newest| crate::daemon::restart::is_after(serial, newest));
+        if newer {
+            self.newest_emitted = Some(serial);
         }
     }
 
@@ -438,7 +456,11 @@ impl EventSink {
     /// did. The writer is woken here only when the queue runs deep.
     fn submit_current(&mut self) -> bool {
         match self.current.take() {
-            Some(buffer) if !buffer.is_empty() => {
+            Some(mut buffer) if !buffer.is_empty() => {
+                if let Some(newest) = self.newest_emitted {
+                    let mark = crate::daemon::restart::buffer_mark(newest, self.oldest_in_flight);
+                    buffer.set_mark(mark);
+                }
                 self.queue.submit(buffer);
                 self.queue.wake_if_deep();
                 self.held_since = None;

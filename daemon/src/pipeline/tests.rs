@@ -232,3 +232,76 @@ fn datagrams_not_from_the_kernel_are_dropped_and_counted() {
     assert_eq!(stats.records.get(), 2);
     assert_eq!(stats.malformed.get(), 0);
 }
+
+/// Datagrams from the kernel, with pauses (`None`: the socket ran dry).
+struct Paced(Vec<Option<Vec<u8>>>);
+
+impl Source for Paced {
+    fn receive(
+        &mut self,
+        slots: &mut [Slot],
+        received: &mut [Received],
+        _: Duration,
+    ) -> io::Result<Input> {
+        let mut n = 0;
+        while n < slots.len().min(received.len()) {
+            match self.0.first() {
+                None => break,
+                Some(None) if n > 0 => break,
+                Some(None) => {
+                    self.0.remove(0);
+                    return Ok(Input::Idle);
+                }
+                Some(Some(_)) => {
+                    let Some(datagram) = self.0.remove(0) else {
+                        break;
+                    };
+                    slots[n][..datagram.len()].copy_from_slice(&datagram);
+                    received[n] = Received {
+                        len: datagram.len(),
+                        truncated: false,
+                        sender: 0,
+                    };
+                    n += 1;
+                }
+            }
+        }
+        Ok(if n == 0 {
+            Input::Ended
+        } else {
+            Input::Datagrams(n)
+        })
+    }
+
+    fn pause(&mut self, _: Duration) {}
+}
+
+#[test]
+fn a_buffer_handed_over_is_marked_below_the_oldest_event_in_flight() {
+    // 11 is still open when 12 completes and its buffer goes out.
+    let input = vec![
+        Some(datagram(1300, 11, "syscall=59")),
+        Some(datagram(1300, 12, "syscall=59")),
+        Some(datagram(1320, 12, "")),
+        None,
+        Some(datagram(1320, 11, "")),
+        None,
+    ];
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut pipeline = Pipeline::new(
+        Paced(input),
+        Settings::default(),
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    let mut marks = Vec::new();
+    while let Some(buffer) = queue.next_filled() {
+        marks.push(buffer.mark());
+        queue.recycle(buffer);
+    }
+    // 12 went out first, below 11 still open; then 11, and with it all up
+    // to 12.
+    assert_eq!(marks, [10, 12]);
+}
