@@ -63,6 +63,10 @@ pub struct EventBuffer {
     len: usize,
     /// Its place in the pool.
     index: usize,
+    /// Set when the buffer is handed over: every event of a serial up to
+    /// this one that was or will be completed is in this buffer or an
+    /// earlier one (0: none). What the state file records once written.
+    mark: u32,
 }
 
 impl EventBuffer {
@@ -76,6 +80,17 @@ impl EventBuffer {
     /// filled, clamped to the capacity.
     pub fn advance(&mut self, added: usize) {
         self.len = self.len.saturating_add(added).min(self.bytes.len());
+    }
+
+    /// Sets the buffer's [`mark`](Self::mark) when it is handed over.
+    pub fn set_mark(&mut self, mark: u32) {
+        self.mark = mark;
+    }
+
+    /// Every event up to this serial is in this buffer or an earlier one
+    /// (0: none): see `daemon::restart::buffer_mark`.
+    pub fn mark(&self) -> u32 {
+        self.mark
     }
 
     /// Bytes filled so far.
@@ -209,6 +224,7 @@ impl Queue {
                     bytes,
                     len: 0,
                     index: LARGE + i,
+                    mark: 0,
                 }),
                 Ok(_) => None,
                 Err(e) => {
@@ -231,6 +247,7 @@ impl Queue {
                 bytes,
                 len: 0,
                 index,
+                mark: 0,
             };
             // Cannot fail: each buffer goes to its own slot.
             free.put(buffer);
@@ -332,6 +349,7 @@ impl Queue {
     /// Returns a written buffer to the pool (output thread).
     pub fn recycle(&self, mut buffer: EventBuffer) {
         buffer.len = 0;
+        buffer.mark = 0;
         self.give_back(buffer);
         if self.policy == Policy::Block {
             if let Some(producer) = self.producer.get() {

@@ -53,6 +53,17 @@ pub struct Stats {
     pub enobufs: Counter,
     /// Datagrams longer than the receive buffer (`MSG_TRUNC`).
     pub truncated_receives: Counter,
+    /// Datagrams dropped because they did not come from the kernel (sender
+    /// port id not 0): forgeries by a local process with `CAP_NET_ADMIN`.
+    pub spoofed: Counter,
+    /// The port id of the last such sender (0: none yet).
+    pub spoofed_sender: Counter,
+    /// The first record's serial, with `pipeline::FIRST_SERIAL_KNOWN` set
+    /// once there is one.
+    pub first_serial: Counter,
+    /// Serials between the last one the previous instance wrote and the
+    /// first one this instance received (see `daemon::restart`).
+    pub missed_across_restart: Counter,
     /// Events completed by the assembler.
     pub events: Counter,
     pub missed_serials: Counter,
@@ -116,7 +127,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 22] {
+    fn fields(&self) -> [(&'static str, u64); 24] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -125,6 +136,7 @@ impl Stats {
             ("enobufs", self.enobufs.get()),
             ("truncated_receives", self.truncated_receives.get()),
             ("missed_serials", self.missed_serials.get()),
+            ("missed_across_restart", self.missed_across_restart.get()),
             ("late_serials", self.late_serials.get()),
             ("evicted", self.evicted.get()),
             ("truncated_events", self.truncated_events.get()),
@@ -135,6 +147,7 @@ impl Stats {
             ("filter_drops", self.filter_drops.get()),
             ("output_errors", self.output_errors()),
             ("malformed", self.malformed.get()),
+            ("spoofed", self.spoofed.get()),
             ("control_frames", self.control_frames.get()),
             ("drift_checks", self.drift_checks.get()),
             ("drift_detected", self.drift_detected.get()),
@@ -235,6 +248,7 @@ mod tests {
             "enobufs=0",
             "truncated_receives=0",
             "missed_serials=0",
+            "missed_across_restart=0",
             "late_serials=0",
             "evicted=0",
             "truncated_events=0",
@@ -243,6 +257,7 @@ mod tests {
             "large_busy=0",
             "queue_drops=0",
             "filter_drops=0",
+            "spoofed=0",
             "drift_checks=0",
             "drift_detected=0",
             "drift_restores=0",

@@ -79,3 +79,49 @@ fn lock_and_panic_are_allowed_only_when_asked() {
     let set = RuleSet::from_text("-e 2\n-f 2\n", "x", &options).expect("allowed");
     assert_eq!(set.entries.len(), 2);
 }
+
+#[test]
+fn numbers_out_of_range_are_errors_naming_the_token() {
+    let out_of_range = [
+        ("-b 4294967297", "4294967297"),
+        ("-r 18446744073709551616", "18446744073709551616"),
+        ("--backlog_wait_time 0x100000000", "0x100000000"),
+        ("-a always,exit -F uid=4294967296", "uid=4294967296"),
+        (
+            "-a always,exit -F arch=b64 -S open -F a0=99999999999999999999",
+            "a0=99999999999999999999",
+        ),
+        (
+            "-a always,exit -F arch=b64 -S open -F exit=-2147483649",
+            "exit=-2147483649",
+        ),
+        (
+            "-a always,exit -F pid=99999999999999999999",
+            "pid=99999999999999999999",
+        ),
+        ("-a always,exit -F inode=4294967296", "inode=4294967296"),
+        (
+            "-a always,exit -F sessionid=4294967296",
+            "sessionid=4294967296",
+        ),
+        ("-a always,exit -F ppid=4294967296", "ppid=4294967296"),
+    ];
+    for (rule, token) in out_of_range {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+        let text = errors[0].to_string();
+        assert!(text.contains(&format!("`{token}`")), "{rule}: {text}");
+        assert!(text.contains("out of range"), "{rule}: {text}");
+    }
+    // The edges are values.
+    let edges = config(&[
+        "-b 4294967295",
+        "-a always,exit -F uid=4294967295",
+        "-a always,exit -F arch=b64 -S open -F exit=-2147483648",
+    ])
+    .expect("edges compile");
+    assert_eq!(
+        edges.status_settings().next().unwrap().1,
+        StatusSetting::BacklogLimit(u32::MAX)
+    );
+}

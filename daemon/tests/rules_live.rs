@@ -93,7 +93,8 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         "-w /etc/passwd -p wa -k identity".to_string(),
     ];
     let set = RuleSet::from_config_list(&rules).expect("compiles");
-    let report = apply(c, &set, std::process::id()).expect("apply");
+    guard.clear_rules();
+    let report = apply(c, &set, Some(std::process::id())).expect("apply");
     assert_eq!(report.added, 3);
     assert_eq!(c.status().expect("status").backlog_limit, 321);
     let mut printer = Printer::new(host_machine());
@@ -105,10 +106,17 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         .collect();
     assert_eq!(
         listed[0],
-        format!("-a never,exit -S all -F pid={}", std::process::id())
+        format!(
+            "-a never,exit -S all -F pid={} -F key=raudit-self-exclusion",
+            std::process::id()
+        )
     );
     let clean = drift::check(c, &set);
     assert!(clean.is_clean(), "{clean}");
+    // Applied again (a restart): nothing is touched, so no window opens.
+    let again = apply(c, &set, Some(std::process::id())).expect("apply again");
+    assert!(again.untouched(), "{again:?}");
+    assert_eq!(again.kept, 3);
 
     // Behind raudit's back: a rule deleted, one added, the backlog changed.
     let listed_raw = c.list_rules().expect("list");
@@ -134,7 +142,91 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         "{text}"
     );
 
-    drift::restore(c, &set).expect("restore");
+    // Restored by difference: the missing rule added, the extra one deleted,
+    // the backlog set; the rules still there untouched.
+    let restored = drift::restore(c, &set).expect("restore");
+    assert_eq!(
+        (
+            restored.added,
+            restored.deleted,
+            restored.kept,
+            restored.settings
+        ),
+        (1, 1, 2, 1),
+        "{restored:?}"
+    );
     let again = drift::check(c, &set);
     assert!(again.is_clean(), "{again}");
+}
+
+#[test]
+fn apply_says_when_the_kernel_order_differs_from_the_set() {
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let c = &guard.control;
+    let rules = [
+        "-a always,exit -F arch=b64 -S kill -k first".to_string(),
+        "-a always,exit -F arch=b64 -S execve -k second".to_string(),
+    ];
+    let set = RuleSet::from_config_list(&rules).expect("compiles");
+    guard.clear_rules();
+    let fresh = apply(c, &set, None).expect("apply");
+    assert!(!fresh.order_differs, "{fresh:?}");
+    // Only the second is loaded: the first is appended after it.
+    guard.clear_rules();
+    c.add_rule(set.rules().nth(1).expect("second").1)
+        .expect("add");
+    let report = apply(c, &set, None).expect("apply");
+    assert_eq!((report.added, report.kept), (1, 1));
+    assert!(report.order_differs, "{report:?}");
+}
+
+/// Every corpus rules file the kernel takes compares equal to the kernel's
+/// own listing of it: applied twice, the second time touches nothing.
+#[test]
+fn corpus_rule_files_round_trip_through_the_kernel() {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/corpus/go-libaudit/rule/testdata");
+    let Ok(entries) = std::fs::read_dir(&corpus) else {
+        eprintln!("SKIPPED: no corpus at {}", corpus.display());
+        return;
+    };
+    let Some(guard) = rules_common::live() else {
+        return;
+    };
+    let c = &guard.control;
+    let mut files: Vec<_> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "rules"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for file in files {
+        let Ok(set) = RuleSet::from_file(&file) else {
+            eprintln!("{}: does not compile here; skipped", file.display());
+            continue;
+        };
+        guard.clear_rules();
+        let me = Some(std::process::id());
+        if let Err(e) = apply(c, &set, me) {
+            eprintln!(
+                "{}: the kernel refuses some rules ({e}); skipped",
+                file.display()
+            );
+            continue;
+        }
+        let again = apply(c, &set, me).expect("second apply");
+        assert!(
+            again.added == 0 && again.deleted == 0,
+            "{}: {again:?}",
+            file.display()
+        );
+        let report = drift::check(c, &set);
+        assert!(report.is_clean(), "{}: {report}", file.display());
+        checked += 1;
+    }
+    assert!(checked > 0, "no corpus file could be loaded");
+    eprintln!("{checked} corpus rule files round-trip");
 }

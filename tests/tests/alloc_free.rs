@@ -81,6 +81,7 @@ impl Source for MemorySource {
             received[n] = Received {
                 len: datagram.len(),
                 truncated: false,
+                sender: 0,
             };
             n += 1;
             self.next += 1;

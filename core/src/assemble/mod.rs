@@ -226,6 +226,12 @@ where
         self.in_flight
     }
 
+    /// The serial of the oldest event in flight (the first created), if
+    /// any: what a crash now would lose besides the completed events.
+    pub fn oldest_serial(&self) -> Option<u32> {
+        self.slot(self.oldest).map(|slot| slot.serial)
+    }
+
     /// When the oldest in-flight event times out, if any is in flight.
     pub fn next_deadline(&self) -> Option<Instant> {
         self.slot(self.oldest).map(|slot| slot.deadline)

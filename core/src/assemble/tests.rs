@@ -440,3 +440,19 @@ fn serial_gaps_are_tracked_across_the_stream() {
     assert_eq!(c.late_serials, 1);
     assert_eq!(c.worst_lag, 1);
 }
+
+#[test]
+fn the_oldest_serial_in_flight_is_the_first_event_still_open() {
+    let mut a = tiny::<4, 8, 256>(Settings::default());
+    let mut seen = Seen::new();
+    let now = Instant(1000);
+    assert_eq!(a.oldest_serial(), None);
+    a.push(&rec(1300, 7, b"syscall=59"), now, &mut collect(&mut seen));
+    a.push(&rec(1300, 8, b"syscall=59"), now, &mut collect(&mut seen));
+    assert_eq!(a.oldest_serial(), Some(7));
+    // 8 completes first: 7 is still the oldest in flight.
+    a.push(&rec(1320, 8, b""), now, &mut collect(&mut seen));
+    assert_eq!(a.oldest_serial(), Some(7));
+    a.push(&rec(1320, 7, b""), now, &mut collect(&mut seen));
+    assert_eq!(a.oldest_serial(), None);
+}

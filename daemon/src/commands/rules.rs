@@ -1,9 +1,13 @@
 //! `raudit rules …`: compile, check, load, list and delete audit rules
 //! without auditctl.
 //!
+//! FILE may also be a glob in the file name (`'/etc/audit/rules.d/*.rules'`):
+//! its files are read in `ls -v` order and combined as augenrules does.
+//!
 //! - `compile FILE|-`: one line per rule, its `audit_rule_data` in base64.
 //! - `check FILE`: every error; exit status 1 if any.
-//! - `load FILE`: delete the kernel's rules, then load the file's commands.
+//! - `load FILE`: make the kernel's rules the file's (missing ones added
+//!   before extra ones are deleted; status settings sent when different).
 //! - `list`: the kernel's rules in `auditctl -l` form.
 //! - `delete-all`: delete every rule.
 
@@ -30,18 +34,21 @@ pub struct RulesArgs {
 pub enum RulesAction {
     /// Print each rule's audit_rule_data bytes in base64, one per line.
     Compile {
-        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        /// Rules file (auditctl syntax, one rule per line), or a glob of
+        /// rules.d files read as augenrules reads them; `-` reads standard input.
         file: String,
     },
     /// Report every error in a rules file; non-zero exit if any.
     Check {
-        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        /// Rules file (auditctl syntax, one rule per line), or a glob of
+        /// rules.d files read as augenrules reads them; `-` reads standard input.
         file: String,
     },
-    /// Replace the kernel's rules with a rules file's (raudit's own
-    /// process excluded first).
+    /// Make the kernel's rules a rules file's: add what is missing, then
+    /// delete what is extra (no unaudited window).
     Load {
-        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        /// Rules file (auditctl syntax, one rule per line), or a glob of
+        /// rules.d files read as augenrules reads them; `-` reads standard input.
         file: String,
     },
     /// Print the kernel's rules as `auditctl -l` does.
@@ -78,6 +85,10 @@ pub fn run(args: RulesArgs) -> ExitCode {
 }
 
 fn read_set(file: &str) -> Result<RuleSet, Vec<RuleError>> {
+    if file.contains(['*', '?']) {
+        // A rules.d glob: its files combined as augenrules does.
+        return crate::rules::files::load(&[file.to_string()], &CompileOptions::host());
+    }
     if file != "-" {
         return RuleSet::from_file(file);
     }
@@ -126,11 +137,13 @@ fn load(file: &str) -> ExitCode {
         Ok(set) => set,
         Err(errors) => return report(&errors),
     };
-    with_control(|c| match apply::apply(c, &set, std::process::id()) {
+    // No self-exclusion rule: this process exits at once, and a pid-based
+    // exemption left behind would spare whoever gets the pid next.
+    with_control(|c| match apply::apply(c, &set, None) {
         Ok(r) => {
             println!(
-                "deleted {}, added {} rule(s), {} setting(s)",
-                r.deleted, r.added, r.settings
+                "added {}, deleted {}, kept {} rule(s), {} setting(s) changed",
+                r.added, r.deleted, r.kept, r.settings
             );
             ExitCode::SUCCESS
         }
@@ -183,6 +196,30 @@ pub fn base64(bytes: &[u8]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_glob_reads_a_rules_d_as_augenrules() {
+        let dir = std::env::temp_dir().join(format!("raudit-cmd-rules-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("20-b.rules"),
+            "-e 1\n-a always,exit -F arch=b64 -S kill\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("10-a.rules"), "-b 8192\n-D\n").unwrap();
+        let set = super::read_set(&format!("{}/*.rules", dir.display())).unwrap();
+        let texts: Vec<&str> = set.entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "-D",
+                "-b 8192",
+                "-a always,exit -F arch=b64 -S kill",
+                "-e 1"
+            ]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn base64_vectors() {
         assert_eq!(super::base64(b""), "");

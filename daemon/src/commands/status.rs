@@ -1,11 +1,12 @@
-//! `raudit status`: the kernel's `AUDIT_GET` fields, printed as
+//! `raudit status`: the kernel's `AUDIT_GET` fields and the
+//! `loginuid_immutable` feature (`AUDIT_GET_FEATURE`), printed as
 //! `auditctl -s` prints them.
 
 use std::process::ExitCode;
 
 use clap::Args;
 
-use crate::netlink::{AuditStatus, Control};
+use crate::netlink::{AuditStatus, Control, Features};
 
 /// `raudit status` arguments (none yet).
 #[derive(Args, Debug)]
@@ -13,12 +14,14 @@ pub struct StatusArgs {}
 
 /// Prints the status.
 pub fn run(_args: StatusArgs) -> ExitCode {
-    let status = Control::open()
-        .map_err(|e| e.to_string())
-        .and_then(|c| c.status().map_err(|e| e.to_string()));
+    let status = Control::open().map_err(|e| e.to_string()).and_then(|c| {
+        let status = c.status().map_err(|e| e.to_string())?;
+        // Kernels without AUDIT_GET_FEATURE: the line is left out.
+        Ok((status, c.features().ok()))
+    });
     match status {
-        Ok(s) => {
-            print!("{}", format(&s));
+        Ok((s, features)) => {
+            print!("{}", format(&s, features.as_ref()));
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -28,8 +31,8 @@ pub fn run(_args: StatusArgs) -> ExitCode {
     }
 }
 
-/// The `auditctl -s` lines (without its trailing `loginuid_immutable`).
-pub fn format(s: &AuditStatus) -> String {
+/// The `auditctl -s` lines.
+pub fn format(s: &AuditStatus, features: Option<&Features>) -> String {
     let mut out = format!(
         "enabled {}\nfailure {}\npid {}\nrate_limit {}\nbacklog_limit {}\nlost {}\nbacklog {}\n",
         s.enabled, s.failure, s.pid, s.rate_limit, s.backlog_limit, s.lost, s.backlog
@@ -39,6 +42,14 @@ pub fn format(s: &AuditStatus) -> String {
     }
     if let Some(w) = s.backlog_wait_time_actual {
         out.push_str(&format!("backlog_wait_time_actual {w}\n"));
+    }
+    if let Some(f) = features {
+        let (on, locked) = f.loginuid_immutable();
+        out.push_str(&format!(
+            "loginuid_immutable {} {}\n",
+            u8::from(on),
+            if locked { "locked" } else { "unlocked" }
+        ));
     }
     out
 }

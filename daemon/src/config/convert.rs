@@ -55,6 +55,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "stats",
     "rules",
     "kernel",
+    "state_file",
 ];
 const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy"];
 const ASSEMBLER_KEYS: &[&str] = &["max_events", "max_records", "arena_bytes", "timeout"];
@@ -64,6 +65,7 @@ const RULES_POLICY_KEYS: &[&str] = &[
     "drift_restore",
     "allow_lock",
     "allow_panic",
+    "files",
 ];
 const KERNEL_KEYS: &[&str] = &["backlog_wait_time"];
 
@@ -183,7 +185,8 @@ fn log(cx: &mut Cx, top: &Fields) -> LogConfig {
 }
 
 /// `rules`: strings, empty ones dropped as go-audit skips them. A daemon
-/// needs at least one (go-audit: "No audit rules found"); readlog loads none.
+/// with none (and no `raudit.rules.files`) keeps the kernel's current
+/// rules; readlog loads none.
 fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
     let mut rules = Vec::new();
     let node = top.get("rules");
@@ -215,11 +218,6 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
     }
     let line = node.map_or(top.line, |n| n.line);
     match raudit.mode {
-        Mode::Daemon if rules.is_empty() => cx.error(
-            "rules",
-            line,
-            "no audit rules found; a daemon needs at least one (`- -e 1` only enables auditing)",
-        ),
         Mode::Readlog if !rules.is_empty() => cx.error(
             "rules",
             line,
@@ -421,7 +419,24 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         stats: stats(cx, &f),
         rules: rules_policy(cx, &f),
         kernel: kernel(cx, &f),
+        state_file: state_file(cx, &f).unwrap_or(d.state_file),
     }
+}
+
+/// `raudit.state_file`: an absolute path (its directory is created at
+/// start if missing).
+fn state_file(cx: &mut Cx, f: &Fields) -> Option<PathBuf> {
+    let path = cx.string(f, "state_file")?;
+    if !path.starts_with('/') {
+        let line = f.get("state_file").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("state_file"),
+            line,
+            format!("expected an absolute path, found {path:?}"),
+        );
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 fn queue(cx: &mut Cx, r: &Fields) -> Queue {
@@ -544,7 +559,42 @@ fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
         drift_restore: cx.bool(&f, "drift_restore").unwrap_or(d.drift_restore),
         allow_lock: cx.bool(&f, "allow_lock").unwrap_or(d.allow_lock),
         allow_panic: cx.bool(&f, "allow_panic").unwrap_or(d.allow_panic),
+        files: rules_files(cx, &f),
     }
+}
+
+/// `raudit.rules.files`: absolute paths, globs in the file name allowed.
+fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
+    let mut files = Vec::new();
+    let Some(node) = f.get("files") else {
+        return files;
+    };
+    let path = f.path("files");
+    let Kind::Seq(items) = &node.kind else {
+        cx.error(
+            &path,
+            node.line,
+            "expected a list of rules file paths or globs",
+        );
+        return files;
+    };
+    for (i, item) in items.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        match &item.kind {
+            Kind::Scalar { text, .. } if text.trim().starts_with('/') => {
+                files.push(text.trim().to_string());
+            }
+            _ => cx.error(
+                &at,
+                item.line,
+                format!(
+                    "expected an absolute path or glob (/etc/audit/rules.d/*.rules), found {}",
+                    describe(item)
+                ),
+            ),
+        }
+    }
+    files
 }
 
 fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {

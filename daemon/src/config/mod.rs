@@ -362,6 +362,10 @@ pub struct Raudit {
     pub rules: RulesPolicy,
     /// `kernel`: audit status settings.
     pub kernel: Kernel,
+    /// `state_file`, default `/run/raudit/state`: the last serial handed to
+    /// the outputs, kept across restarts (loss between two instances is
+    /// reported); `state_file.lock` beside it keeps a second daemon out.
+    pub state_file: PathBuf,
 }
 
 /// `raudit.mode`.
@@ -427,7 +431,7 @@ pub struct Stats {
 }
 
 /// `raudit.rules`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RulesPolicy {
     /// `drift_interval`, default 60 s: how often the kernel's rule set is
     /// compared with the config's; 0 disables.
@@ -438,6 +442,9 @@ pub struct RulesPolicy {
     pub allow_lock: bool,
     /// `allow_panic`, default false: permit `-f 2` (kernel panic on loss).
     pub allow_panic: bool,
+    /// `files`: auditd rules files (absolute paths, `*`/`?` globs in the
+    /// file name), loaded as augenrules loads them, before `rules`.
+    pub files: Vec<String>,
 }
 
 /// `raudit.kernel`.
@@ -589,6 +596,9 @@ impl Default for Containers {
     }
 }
 
+/// Where the daemon keeps its state across restarts, by default.
+pub const DEFAULT_STATE_FILE: &str = "/run/raudit/state";
+
 impl Default for Raudit {
     fn default() -> Self {
         Raudit {
@@ -603,6 +613,7 @@ impl Default for Raudit {
             stats: Stats::default(),
             rules: RulesPolicy::default(),
             kernel: Kernel::default(),
+            state_file: PathBuf::from(DEFAULT_STATE_FILE),
         }
     }
 }
@@ -644,6 +655,7 @@ impl Default for RulesPolicy {
             drift_restore: false,
             allow_lock: false,
             allow_panic: false,
+            files: Vec::new(),
         }
     }
 }

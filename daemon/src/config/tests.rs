@@ -371,7 +371,7 @@ fn min_greater_than_max() {
 
 #[test]
 fn every_error_is_reported() {
-    let text = "output:\n  file: {enabled: true, user: nobody_here, group: nogroup_here}\n  gelf: {enabled: true}\nevents: {min: x}\nrules: []\n";
+    let text = "output:\n  file: {enabled: true, user: nobody_here, group: nogroup_here}\n  gelf: {enabled: true}\nevents: {min: x}\nrules: []\nraudit: {rules: {files: [relative.rules]}}\n";
     let e = errors(text);
     assert_eq!(e.len(), 6, "{e:?}");
     assert!(e
@@ -385,7 +385,9 @@ fn every_error_is_reported() {
         .iter()
         .any(|l| l.contains("output.gelf.address: required")));
     assert!(e.iter().any(|l| l.contains("events.min: expected")));
-    assert!(e.iter().any(|l| l.contains("rules: no audit rules found")));
+    assert!(e
+        .iter()
+        .any(|l| l.contains("raudit.rules.files[0]: expected an absolute path")));
 }
 
 #[test]
@@ -455,7 +457,8 @@ output:
             drift_interval: Duration::from_secs(300),
             drift_restore: true,
             allow_lock: true,
-            allow_panic: true
+            allow_panic: true,
+            files: Vec::new(),
         }
     );
     assert_eq!(r.kernel.backlog_wait_time, Some(0));

@@ -76,9 +76,12 @@ impl DriftWatch {
                     restored = true;
                     stats.drift_restores.add(1);
                     eprintln!(
-                        "raudit: drift restored: rules reloaded ({} deleted, {} added)",
-                        applied.deleted, applied.added
+                        "raudit: drift restored: {} rule(s) added, {} deleted, {} setting(s) changed",
+                        applied.added, applied.deleted, applied.settings
                     );
+                    if applied.order_differs {
+                        eprintln!("raudit: {}", super::plan::ORDER_DIFFERS);
+                    }
                 }
                 Err(e) => {
                     stats.drift_restore_failures.add(1);

@@ -1,8 +1,11 @@
 //! The live daemon, start to finish. Start-up order: plan (from the config)
-//! → outputs (so a bad path fails before the kernel is touched) → socket
-//! (receive buffer) → audit pid and rules (or multicast, claiming nothing)
-//! → threads. Three threads run: the receive thread (socket, assembler,
-//! encoder; see [`crate::pipeline`]), the output thread (see
+//! → output directories looked at (a bad path fails before anything) →
+//! refuse if another daemon runs (audit pid, instance lock: see
+//! [`instance`]), before any file is opened or changed → outputs → state
+//! file (see [`restart`]) → socket (receive buffer) → audit pid, stale
+//! exemptions removed, rules by difference (or multicast, claiming
+//! nothing) → threads. Three threads run: the receive thread (socket,
+//! assembler, encoder; see [`crate::pipeline`]), the output thread (see
 //! [`crate::output::run_writer`]) and this one, the supervisor: it polls
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
 //! taken, prints the stats every interval, and checks the rules for drift
@@ -16,7 +19,10 @@
 
 pub mod audit_pid;
 pub mod drift_watch;
+pub mod instance;
 pub mod plan;
+pub mod restart;
+pub mod spoof_watch;
 
 use std::sync::Arc;
 use std::thread;
@@ -34,6 +40,7 @@ use crate::stats::Stats;
 use crate::sys::netlink::{AuditSocket, Membership};
 use drift_watch::DriftWatch;
 pub use plan::{DriftPlan, Listen, OutputPlan, RunPlan};
+use spoof_watch::SpoofWatch;
 
 /// How often the audit pid and the kernel counters are polled.
 const STATUS_POLL: Duration = Duration::from_secs(2);
@@ -56,12 +63,38 @@ fn fail(what: &str, e: impl std::fmt::Display) -> StartError {
 
 /// Runs the daemon until SIGTERM/SIGINT. Errors are start-up errors only:
 /// once running, nothing makes raudit exit but a signal.
-pub fn run(plan: RunPlan) -> Result<(), StartError> {
+pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     crate::logging::set_flags(plan.log_flags);
     signals::install().map_err(|e| fail("installing signal handlers", e))?;
+    check_output_dirs(&plan)?;
+    let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
+    let initial = control
+        .status()
+        .map_err(|e| fail("reading the audit status (AUDIT_GET)", e))?;
+    // A second daemon is refused here, before it opens, creates or changes
+    // any output, state or stats file.
+    let held_lock = match (plan.listen, &plan.state_file) {
+        (Listen::Daemon { takeover }, Some(state)) => {
+            instance::check_audit_pid(&initial, takeover)?;
+            // A raudit taken over drains for up to 5 s before it exits.
+            Some(instance::take(state, takeover, Duration::from_secs(10))?)
+        }
+        _ => None,
+    };
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));
     let sinks = open_outputs(&plan)?;
+    let (state, mut restart_watch) = match (&held_lock, &plan.state_file) {
+        (Some(_), Some(path)) => {
+            let (state, previous) = restart::RestartState::open(path)
+                .map_err(|e| fail(&format!("opening the state file {}", path.display()), e))?;
+            (
+                Some(restart::install(state)),
+                Some(restart::RestartWatch::new(path, previous)),
+            )
+        }
+        _ => (None, None),
+    };
 
     let membership = match plan.listen {
         Listen::Daemon { .. } => Membership::Unicast,
@@ -72,10 +105,6 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
     if let Some(bytes) = plan.receive_buffer {
         set_receive_buffer(&socket, bytes)?;
     }
-    let control = Control::open().map_err(|e| fail("opening the audit control socket", e))?;
-    let initial = control
-        .status()
-        .map_err(|e| fail("reading the audit status (AUDIT_GET)", e))?;
     stats.kernel_lost_start.set(u64::from(initial.lost));
     stats.kernel_lost.set(u64::from(initial.lost));
 
@@ -83,10 +112,19 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         audit_pid::claim(&socket, &control, takeover, Duration::from_secs(5))
             .map_err(|e| StartError(e.to_string()))?;
         eprintln!("raudit: audit pid {} claimed", std::process::id());
+        remove_stale_exclusions(&control);
         if let Some(apply) = &plan.rules {
-            if let Err(e) = apply(&control) {
-                let _ = audit_pid::release_if_ours(&control);
-                return Err(fail("loading the audit rules", e));
+            match apply(&control) {
+                Ok(Some(in_force)) => {
+                    if let Some(drift) = plan.drift.as_mut() {
+                        drift.set = in_force;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    let _ = audit_pid::release_if_ours(&control);
+                    return Err(fail("loading the audit rules", e));
+                }
             }
         }
     } else {
@@ -165,18 +203,40 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         queue: &queue,
         records,
     };
-    supervise(&plan, &watch, &receiver);
+    supervise(&plan, &watch, &receiver, restart_watch.as_mut());
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
     }
     if writer.join().is_err() {
         eprintln!("raudit: the output thread panicked");
+    } else if let Some(state) = state {
+        // Everything handed over was written: the next start knows this
+        // instance left no gap of its own.
+        state.clean_stop();
     }
     if let Ok(status) = control.status() {
         stats.kernel_lost.set(u64::from(status.lost));
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     report(&plan, &stats, "exit");
+    Ok(())
+}
+
+/// A file output whose directory is missing fails before anything else
+/// (the kernel, the instance lock), touching nothing: it is only looked at.
+fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
+    for out in &plan.outputs {
+        if let OutputPlan::File { spec, .. } = out {
+            let dir = spec.path.parent().filter(|d| !d.as_os_str().is_empty());
+            if let Some(dir) = dir.filter(|d| !d.is_dir()) {
+                return Err(StartError(format!(
+                    "the output file {}: its directory {} does not exist",
+                    spec.path.display(),
+                    dir.display()
+                )));
+            }
+        }
+    }
     Ok(())
 }
 
@@ -267,11 +327,13 @@ fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &S
     }
 }
 
-/// Deletes the `-a never,exit -F pid=SELF` rule loaded at start: once we
+/// Deletes the self-exclusion rule loaded at start: once we
 /// exit, another process may get our pid and must not go unaudited. The
 /// other rules stay, as auditd leaves them.
 fn remove_self_exclusion() {
-    let rule = rules::self_exclusion(std::process::id());
+    // As the kernel lists it: a delete must match the stored flags, and
+    // the prepend flag is not stored.
+    let rule = rules::kernel_form(&rules::self_exclusion(std::process::id()));
     let result = Control::open()
         .map_err(ControlError::Io)
         .and_then(|control| control.delete_rule(&rule));
@@ -279,6 +341,58 @@ fn remove_self_exclusion() {
         Ok(()) => eprintln!("raudit: self-exclusion rule removed"),
         Err(e) if e.errno() == Some(libc::ENOENT) => {}
         Err(e) => eprintln!("raudit: could not remove the self-exclusion rule: {e}"),
+    }
+}
+
+/// Deletes the self-exclusion rules of earlier raudits that are gone
+/// (killed before they could remove their own): a reused pid must not go
+/// unaudited.
+fn remove_stale_exclusions(control: &Control<'_>) {
+    let is_live_raudit = rules::apply::is_live_raudit;
+    match rules::apply::remove_stale_exclusions(control, std::process::id(), is_live_raudit) {
+        Ok(pids) => {
+            for pid in pids {
+                eprintln!("raudit: removed the self-exclusion rule of pid {pid}, left by a raudit that is gone");
+            }
+        }
+        Err(e) => eprintln!("raudit: could not check for stale self-exclusion rules: {e}"),
+    }
+}
+
+/// Watches for `enabled 0` that nothing configured will change: said on
+/// stderr with the fix, once each time it starts.
+#[derive(Debug, Default)]
+struct DisabledWatch {
+    said: bool,
+}
+
+impl DisabledWatch {
+    /// Whether to speak now: `enabled` is 0, nothing configured enables
+    /// auditing, and it was not said since auditing was last on.
+    fn observe(&mut self, enabled: u32, configured_enable: bool) -> bool {
+        if enabled != 0 {
+            self.said = false;
+            return false;
+        }
+        if self.said || configured_enable {
+            return false;
+        }
+        self.said = true;
+        true
+    }
+
+    fn check(&mut self, plan: &RunPlan, enabled: u32) {
+        if !self.observe(enabled, plan.enables_auditing) {
+            return;
+        }
+        match plan.listen {
+            Listen::Daemon { .. } => eprintln!(
+                "raudit: auditing is disabled in the kernel (enabled 0) and the configured rules do not enable it: no events will come; add \"-e 1\" to rules"
+            ),
+            Listen::Multicast => eprintln!(
+                "raudit: auditing is disabled in the kernel (enabled 0): no events will come until the audit daemon's rules enable it (\"-e 1\", or auditctl -e 1)"
+            ),
+        }
     }
 }
 
@@ -291,7 +405,12 @@ struct Supervised<'a> {
     records: ControlSender,
 }
 
-fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<()>) {
+fn supervise(
+    plan: &RunPlan,
+    s: &Supervised<'_>,
+    receiver: &thread::JoinHandle<()>,
+    mut restart: Option<&mut restart::RestartWatch>,
+) {
     let (socket, control, stats) = (s.socket, s.control, s.stats);
     let mut watch = audit_pid::PidWatch::default();
     // Drift is about the rules raudit loaded: daemon mode only.
@@ -299,6 +418,11 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
         (Some(d), Listen::Daemon { .. }) => Some(DriftWatch::new(d.clone(), Instant::now())),
         _ => None,
     };
+    let mut spoofs = SpoofWatch::new(plan.stats_interval);
+    let mut disabled = DisabledWatch::default();
+    if let Ok(status) = control.status() {
+        disabled.check(plan, status.enabled);
+    }
     let mut next_poll = Instant::now() + STATUS_POLL;
     let mut next_report = Instant::now() + plan.stats_interval;
     let mut enobufs_seen = 0;
@@ -316,6 +440,7 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
                 Ok(status) => {
                     stats.kernel_lost.set(u64::from(status.lost));
                     stats.kernel_backlog.set(u64::from(status.backlog));
+                    disabled.check(plan, status.enabled);
                     if matches!(plan.listen, Listen::Daemon { .. }) {
                         watch.check(&status, socket);
                     }
@@ -330,12 +455,32 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
                 s.queue.wake();
             }
         }
+        if spoofs.tick(now, control, stats, &s.records) {
+            s.queue.wake();
+        }
+        if let Some(watch) = restart.as_deref_mut() {
+            if watch.tick(stats, &s.records) {
+                s.queue.wake();
+            }
+        }
         if report_due {
             next_report = now + plan.stats_interval;
             report(plan, stats, "interval");
         }
     }
+    // What came since the last report, before the output thread ends.
+    if spoofs.tick(
+        Instant::now() + LONGEST_SPOOF_GAP,
+        control,
+        stats,
+        &s.records,
+    ) {
+        s.queue.wake();
+    }
 }
+
+/// Later than any spoofed-report interval: the last report is always due.
+const LONGEST_SPOOF_GAP: Duration = Duration::from_secs(3600);
 
 fn report(plan: &RunPlan, stats: &Stats, when: &str) {
     eprintln!("{}", stats.line(when));
@@ -350,4 +495,24 @@ fn report(plan: &RunPlan, stats: &Stats, when: &str) {
 pub fn exit_on(error: &StartError) -> std::process::ExitCode {
     eprintln!("raudit: {error}");
     std::process::ExitCode::FAILURE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DisabledWatch;
+
+    #[test]
+    fn disabled_auditing_is_said_once_each_time_it_starts() {
+        let mut watch = DisabledWatch::default();
+        assert!(!watch.observe(1, false));
+        assert!(watch.observe(0, false));
+        assert!(!watch.observe(0, false), "said once");
+        assert!(!watch.observe(1, false));
+        assert!(watch.observe(0, false), "disabled again later");
+        let mut configured = DisabledWatch::default();
+        assert!(
+            !configured.observe(0, true),
+            "-e 1 configured: drift's to say"
+        );
+    }
 }

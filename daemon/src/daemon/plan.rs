@@ -51,15 +51,18 @@ impl OutputPlan {
     }
 }
 
-/// Loads rules (and `-e`, `-b`, … settings) once the pid is ours.
-pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<(), String> + Send>;
+/// Loads rules (and `-e`, `-b`, … settings) once the pid is ours. Returns
+/// the set now in force when it was only known at start (no rules in the
+/// config: the kernel's own), for the drift watch.
+pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<Option<Arc<RuleSet>>, String> + Send>;
 
 /// Watching the kernel's rules for changes made behind raudit's back
 /// (`raudit.rules.drift_interval`, `drift_restore`).
 #[derive(Clone, Debug)]
 pub struct DriftPlan {
     /// The rule set loaded at start (the self-exclusion rule is added by
-    /// the check itself).
+    /// the check itself); with no rules configured, replaced at start by
+    /// the kernel's.
     pub set: Arc<RuleSet>,
     /// How often to compare; never zero (zero disables: no plan).
     pub interval: Duration,
@@ -88,6 +91,13 @@ pub struct RunPlan {
     pub drift: Option<DriftPlan>,
     /// go-audit's `log.flags`: the date/time prefix of stderr lines.
     pub log_flags: u32,
+    /// The configured rules turn auditing on (`-e 1` or `-e 2`): if not,
+    /// `enabled 0` in the kernel means no event will ever come, and the
+    /// daemon says so.
+    pub enables_auditing: bool,
+    /// `raudit.state_file` (daemon mode): the serial kept across restarts;
+    /// its `.lock` keeps a second daemon out.
+    pub state_file: Option<PathBuf>,
 }
 
 impl RunPlan {
@@ -108,6 +118,8 @@ impl RunPlan {
             rules: None,
             drift: None,
             log_flags: 0,
+            enables_auditing: false,
+            state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
         }
     }
 }
@@ -162,6 +174,10 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         },
         Mode::Readlog => Listen::Multicast,
     };
+    plan.state_file = (plan.listen != Listen::Multicast).then(|| r.state_file.clone());
+    if let Some(path) = &plan.state_file {
+        check_state_path(path)?;
+    }
     plan.receive_buffer = match config.socket_buffer.receive {
         None => Some(crate::config::default_receive_buffer(
             crate::sys::process::physical_memory(),
@@ -203,20 +219,41 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             .collect(),
         ..pipeline::Settings::default()
     };
+    if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
+        return Err(
+            "raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"
+                .into(),
+        );
+    }
     if plan.listen != Listen::Multicast {
         let options = CompileOptions {
             allow_immutable: r.rules.allow_lock,
             allow_panic: r.rules.allow_panic,
             ..CompileOptions::host()
         };
-        let set = RuleSet::from_config_list_with(&config.rules, &options).map_err(|errors| {
-            errors
+        let mut set = RuleSet::default();
+        let mut errors = Vec::new();
+        if !r.rules.files.is_empty() {
+            // auditd's rules files first, combined as augenrules does.
+            match rules::files::load(&r.rules.files, &options) {
+                Ok(files) => set = files,
+                Err(e) => errors.extend(e),
+            }
+        }
+        match RuleSet::from_config_list_with(&config.rules, &options) {
+            Ok(list) => set.entries.extend(list.entries),
+            Err(e) => errors.extend(e),
+        }
+        if !errors.is_empty() {
+            return Err(errors
                 .iter()
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
-                .join("\n")
-        })?;
-        let mut set = set;
+                .join("\n"));
+        }
+        // No rules anywhere: run with the kernel's (auditd users' rules,
+        // loaded by augenrules), watched for drift as if configured.
+        let from_kernel = r.rules.files.is_empty() && config.rules.is_empty();
         if let Some(wait) = r.kernel.backlog_wait_time {
             // Applied after the list, watched for drift and restored with it.
             set.push_setting(
@@ -224,6 +261,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 StatusSetting::BacklogWaitTime(wait),
             );
         }
+        plan.enables_auditing = set
+            .status_settings()
+            .any(|(_, s)| matches!(s, StatusSetting::Enabled(v) if v > 0));
         let set = Arc::new(set);
         if !r.rules.drift_interval.is_zero() {
             plan.drift = Some(DriftPlan {
@@ -233,17 +273,81 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             });
         }
         plan.rules = Some(Box::new(move |control: &Control<'_>| {
+            let in_force = if from_kernel {
+                let listed = control
+                    .list_rules()
+                    .map_err(|e| format!("listing the kernel's rules: {e}"))?;
+                let mut kept = RuleSet::from_kernel(&listed);
+                eprintln!(
+                    "raudit: no rules in the config: running with the kernel's current {} rule(s), watched for drift",
+                    kept.entries.len()
+                );
+                kept.entries.extend(set.entries.iter().cloned());
+                Some(Arc::new(kept))
+            } else {
+                None
+            };
+            let set = in_force.as_ref().unwrap_or(&set);
             let report =
-                rules::apply(control, &set, std::process::id()).map_err(|e| e.to_string())?;
-            eprintln!(
-                "raudit: rules loaded: {} deleted, {} added (self-exclusion first)",
-                report.deleted, report.added
-            );
-            Ok(())
+                rules::apply(control, set, Some(std::process::id())).map_err(|e| e.to_string())?;
+            if report.untouched() {
+                eprintln!(
+                    "raudit: the kernel's rules and status are as configured ({} rules); nothing changed",
+                    report.kept
+                );
+            } else {
+                eprintln!(
+                    "raudit: rules applied: {} added, {} deleted, {} kept, {} setting(s) changed (self-exclusion first)",
+                    report.added, report.deleted, report.kept, report.settings
+                );
+            }
+            if report.order_differs {
+                eprintln!("raudit: {ORDER_DIFFERS}");
+            }
+            Ok(in_force)
         }));
     }
     Ok(plan)
 }
 
+/// `raudit.state_file` can be created: not a directory, and the nearest
+/// existing ancestor is one (checked without creating anything).
+fn check_state_path(path: &Path) -> Result<(), String> {
+    if path.is_dir() {
+        return Err(format!(
+            "raudit.state_file: {} is a directory; name a file in it",
+            path.display()
+        ));
+    }
+    match path.ancestors().skip(1).find(|a| a.exists()) {
+        Some(existing) if !existing.is_dir() => Err(format!(
+            "raudit.state_file: {} is not a directory",
+            existing.display()
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Said when the kernel's rules are not in the configured order.
+pub const ORDER_DIFFERS: &str = "the kernel holds the configured rules in another order (rules already loaded are not moved, which would open an unaudited window); the first matching rule decides an event and its key: to load them in order, run `raudit rules delete-all` before starting raudit";
+
 /// "Never" for a disabled periodic report.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_state_file_path_must_be_creatable() {
+        assert!(check_state_path(Path::new("/run/raudit/state")).is_ok());
+        let dir = std::env::temp_dir();
+        let e = check_state_path(&dir).unwrap_err();
+        assert!(e.contains("is a directory"), "{e}");
+        let file = dir.join(format!("raudit-plan-{}", std::process::id()));
+        std::fs::write(&file, "x").unwrap();
+        let e = check_state_path(&file.join("state")).unwrap_err();
+        assert!(e.contains("is not a directory"), "{e}");
+        let _ = std::fs::remove_file(&file);
+    }
+}

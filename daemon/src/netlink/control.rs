@@ -9,13 +9,15 @@
 //! receive loop). The kernel sends some replies from a worker thread, so the
 //! ack and the reply may arrive in either order; both are awaited. No wait is
 //! longer than the timeout (default 2 s): waiting uses `poll`, and the
-//! socket's own options are left as they are.
+//! socket's own options are left as they are. A datagram whose sender is
+//! not the kernel (port id not 0) is never read as a reply: it is dropped
+//! and counted ([`Control::spoofed`]).
 
 use std::borrow::Borrow;
 use std::fmt;
 use std::io;
 use std::os::fd::AsFd;
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use raudit_core::wire::MessageType;
@@ -101,6 +103,10 @@ pub struct Control<'s> {
     socket: Socket<'s>,
     seq: AtomicU32,
     timeout: Duration,
+    /// Datagrams dropped because a process, not the kernel, sent them.
+    spoofed: AtomicU64,
+    /// The port id of the last such sender.
+    spoofed_sender: AtomicU32,
 }
 
 impl Control<'static> {
@@ -123,7 +129,18 @@ impl<'s> Control<'s> {
             socket,
             seq: AtomicU32::new(1),
             timeout: DEFAULT_TIMEOUT,
+            spoofed: AtomicU64::new(0),
+            spoofed_sender: AtomicU32::new(0),
         }
+    }
+
+    /// Datagrams dropped so far because they did not come from the kernel,
+    /// and the port id of the last sender.
+    pub fn spoofed(&self) -> (u64, u32) {
+        (
+            self.spoofed.load(Ordering::Relaxed),
+            self.spoofed_sender.load(Ordering::Relaxed),
+        )
     }
 
     /// Changes how long a request waits for its answer.
@@ -190,6 +207,16 @@ impl<'s> Control<'s> {
             status = AuditStatus::parse(payload).ok();
         })?;
         status.ok_or(ControlError::Malformed)
+    }
+
+    /// `AUDIT_GET_FEATURE`: the kernel's audit features (`struct
+    /// audit_features`: version, mask, features, lock).
+    pub fn features(&self) -> Result<Features, ControlError> {
+        let mut features = None;
+        self.dump(MessageType(AUDIT_GET_FEATURE), &[], false, |payload| {
+            features = Features::parse(payload);
+        })?;
+        features.ok_or(ControlError::Malformed)
     }
 
     /// `AUDIT_SET` with the fields named by `status.mask`.
@@ -309,6 +336,12 @@ impl<'s> Control<'s> {
                 RecvOutcome::Datagram(r) => r,
                 RecvOutcome::TimedOut => continue,
             };
+            if !received.from_kernel() {
+                self.spoofed.fetch_add(1, Ordering::Relaxed);
+                self.spoofed_sender
+                    .store(received.sender, Ordering::Relaxed);
+                continue;
+            }
             let datagram = buf.get(..received.len).unwrap_or(&[]);
             // A frame that does not parse (a record of the unicast stream,
             // whose length counts its payload only) is never a reply.
@@ -324,6 +357,43 @@ impl<'s> Control<'s> {
     }
 }
 
+/// `AUDIT_GET_FEATURE`.
+const AUDIT_GET_FEATURE: u16 = 1019;
+/// Bit of `AUDIT_FEATURE_LOGINUID_IMMUTABLE` (feature 1) in the masks.
+const LOGINUID_IMMUTABLE: u32 = 1 << 1;
+
+/// The kernel's `struct audit_features` (what `auditctl -s` reads for its
+/// `loginuid_immutable` line).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Features {
+    /// Features turned on (bit N: feature N).
+    pub features: u32,
+    /// Features whose setting is locked.
+    pub lock: u32,
+}
+
+impl Features {
+    /// `vers`, `mask`, `features`, `lock`: four native-endian u32.
+    pub fn parse(payload: &[u8]) -> Option<Features> {
+        let word = |i: usize| {
+            let bytes = payload.get(4 * i..4 * i + 4)?;
+            Some(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        };
+        Some(Features {
+            features: word(2)?,
+            lock: word(3)?,
+        })
+    }
+
+    /// The `loginuid_immutable` value and whether it is locked.
+    pub fn loginuid_immutable(&self) -> (bool, bool) {
+        (
+            self.features & LOGINUID_IMMUTABLE != 0,
+            self.lock & LOGINUID_IMMUTABLE != 0,
+        )
+    }
+}
+
 /// Reads an `NLMSG_ERROR` payload: a negative code is a refusal.
 fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
     match nl::error_code(payload) {
@@ -336,6 +406,18 @@ fn ack_code(payload: &[u8]) -> Result<i32, ControlError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn features_read_loginuid_immutable_and_its_lock() {
+        let mut payload = Vec::new();
+        for word in [1u32, 0, 0b10, 0b10] {
+            payload.extend_from_slice(&word.to_ne_bytes());
+        }
+        let f = Features::parse(&payload).unwrap();
+        assert_eq!(f.loginuid_immutable(), (true, true));
+        assert_eq!(Features::default().loginuid_immutable(), (false, false));
+        assert!(Features::parse(&payload[..12]).is_none());
+    }
 
     #[test]
     fn ack_codes() {

@@ -4,4 +4,4 @@
 
 pub mod control;
 
-pub use control::{AuditStatus, Control, ControlError};
+pub use control::{AuditStatus, Control, ControlError, Features};

@@ -1,5 +1,5 @@
 //! Control records: reports the supervisor puts into the output stream
-//! beside the events (rule drift), in go-audit's outline (`sequence` 0, no
+//! beside the events (rule drift, forged datagrams dropped), in go-audit's outline (`sequence` 0, no
 //! messages) with a `raudit` object saying what happened. They reach the
 //! output thread over a small bounded channel: a record is built (and
 //! allocated) only when something changed, never per event, and a full
@@ -61,12 +61,8 @@ pub struct DriftOutcome<'a> {
 /// `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
 /// "raudit":{"report":"drift","changes":[…],"restored":…}}` and `\n`.
 pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
-    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let mut line = format!(
-        "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"drift\",\"changes\":[",
-        now.as_secs(),
-        now.subsec_millis()
-    );
+    let mut line = record_head(now, "drift");
+    line.push_str(",\"changes\":[");
     for (i, change) in outcome.changes.iter().enumerate() {
         if i > 0 {
             line.push(',');
@@ -78,6 +74,61 @@ pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
         let _ = write!(line, ",\"restore_error\":\"{}\"", JsonKey(error));
     }
     line.push_str("}}\n");
+    line.into_bytes()
+}
+
+/// The go-audit outline of a control record up to the `raudit` object's
+/// first member: `{"sequence":0,"timestamp":"S.MMM","messages":[],
+/// "uid_map":{},"raudit":{"report":"KIND"`.
+fn record_head(now: SystemTime, kind: &str) -> String {
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    format!(
+        "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"{kind}\"",
+        now.as_secs(),
+        now.subsec_millis()
+    )
+}
+
+/// `…"raudit":{"report":"spoofed","datagrams":N,"spoofed_total":T,
+/// "sender_port":P}}`: datagrams dropped since the last such record
+/// because a process, not the kernel, sent them to an audit socket.
+pub fn spoofed_record(now: SystemTime, new: u64, total: u64, sender_port: u32) -> Vec<u8> {
+    let mut line = record_head(now, "spoofed");
+    let _ = writeln!(
+        line,
+        ",\"datagrams\":{new},\"spoofed_total\":{total},\"sender_port\":{sender_port}}}}}"
+    );
+    line.into_bytes()
+}
+
+/// What a `restart` record says.
+#[derive(Debug, Clone, Copy)]
+pub struct RestartGap {
+    /// Serials between the two below: events missed across the restart.
+    pub missed: u64,
+    /// The serial the previous instance wrote last.
+    pub previous_serial: u32,
+    /// The first serial this instance received.
+    pub first_serial: u32,
+    /// The previous instance stopped cleanly (else it was killed or crashed).
+    pub previous_clean: bool,
+    pub previous_pid: u32,
+}
+
+/// `…"raudit":{"report":"restart","missed_across_restart":N,
+/// "previous_serial":S,"first_serial":F,"previous_stop":"clean"|"unclean",
+/// "previous_pid":P}}`.
+pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
+    let mut line = record_head(now, "restart");
+    let _ = writeln!(
+        line,
+        ",\"missed_across_restart\":{},\"previous_serial\":{},\"first_serial\":{},\"previous_stop\":\"{}\",\"previous_pid\":{}}}}}",
+        gap.missed,
+        gap.previous_serial,
+        gap.first_serial,
+        if gap.previous_clean { "clean" } else { "unclean" },
+        gap.previous_pid
+    );
     line.into_bytes()
 }
 
@@ -112,6 +163,39 @@ mod tests {
         assert_eq!(json["raudit"]["changes"][1], changes[1].as_str());
         assert_eq!(json["raudit"]["restored"], false);
         assert_eq!(json["raudit"]["restore_error"], "bad\nthing");
+    }
+
+    #[test]
+    fn spoofed_record_names_the_counts_and_the_sender() {
+        let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_007);
+        let line = spoofed_record(at, 3, 5, 4242);
+        assert_eq!(line.last(), Some(&b'\n'));
+        let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(json["sequence"], 0);
+        assert_eq!(json["timestamp"], "1700000000.007");
+        assert_eq!(json["raudit"]["report"], "spoofed");
+        assert_eq!(json["raudit"]["datagrams"], 3);
+        assert_eq!(json["raudit"]["spoofed_total"], 5);
+        assert_eq!(json["raudit"]["sender_port"], 4242);
+    }
+
+    #[test]
+    fn restart_record_says_the_gap_and_how_the_previous_one_stopped() {
+        let gap = RestartGap {
+            missed: 1933,
+            previous_serial: 100,
+            first_serial: 2034,
+            previous_clean: false,
+            previous_pid: 77,
+        };
+        let line = restart_record(UNIX_EPOCH, &gap);
+        let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
+        assert_eq!(json["raudit"]["report"], "restart");
+        assert_eq!(json["raudit"]["missed_across_restart"], 1933);
+        assert_eq!(json["raudit"]["previous_serial"], 100);
+        assert_eq!(json["raudit"]["first_serial"], 2034);
+        assert_eq!(json["raudit"]["previous_stop"], "unclean");
+        assert_eq!(json["raudit"]["previous_pid"], 77);
     }
 
     #[test]

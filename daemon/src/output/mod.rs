@@ -263,6 +263,10 @@ pub fn run_writer_with(
             }
             drop(parts);
             for buffer in held {
+                // The state file's serial: a store to mapped memory.
+                if buffer.mark() != 0 {
+                    crate::daemon::restart::note_written(buffer.mark());
+                }
                 queue.recycle(buffer);
             }
             dirty = true;

@@ -135,7 +135,12 @@ pub struct Pipeline<S> {
     /// `log_out_of_order`: the newest serial and late count logged.
     out_of_order: Option<out_of_order::OutOfOrder>,
     out_of_order_logged: u64,
+    /// A record was received (its serial is in `stats.first_serial`).
+    first_seen: bool,
 }
+
+/// Set in `Stats::first_serial` once the first record's serial is in it.
+pub const FIRST_SERIAL_KNOWN: u64 = 1 << 32;
 
 /// Everything an emitted event touches (apart from the assembler that
 /// emits it).
@@ -155,6 +160,11 @@ struct EventSink {
     encoder_truncated: u64,
     /// `max_event_bytes`: no line is longer.
     max_line: usize,
+    /// The assembler's oldest event in flight, as of the last record: a
+    /// buffer handed over is marked below it (see `daemon::restart`).
+    oldest_in_flight: Option<u32>,
+    /// The newest serial put in a buffer so far.
+    newest_emitted: Option<u32>,
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -211,11 +221,14 @@ impl<S: Source> Pipeline<S> {
                 max_line: settings
                     .max_event_bytes
                     .max(raudit_core::encode::MIN_BUFFER),
+                oldest_in_flight: None,
+                newest_emitted: None,
             },
             out_of_order: settings
                 .log_out_of_order
                 .then(out_of_order::OutOfOrder::default),
             out_of_order_logged: 0,
+            first_seen: false,
         }
     }
 
@@ -245,6 +258,7 @@ impl<S: Source> Pipeline<S> {
         }
         let sink = &mut self.sink;
         self.assembler.flush(&mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = None;
         self.sink.hand_over();
         self.publish();
         self.sink.queue.close();
@@ -257,6 +271,7 @@ impl<S: Source> Pipeline<S> {
         self.sink.now = now;
         let sink = &mut self.sink;
         self.assembler.poll(now, &mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = self.assembler.oldest_serial();
         // Lines held back after a full batch go out as soon as the socket
         // runs dry, so keep the wait short while some are held.
         let hold_limit = if self.sink.holds_lines() {
@@ -321,6 +336,14 @@ impl<S: Source> Pipeline<S> {
     fn datagram(&mut self, index: usize, now: Instant) {
         let received = self.received[index];
         let stats = &self.sink.stats;
+        // Only the kernel speaks: a datagram from any other port is a
+        // forgery (a local process with CAP_NET_ADMIN can send one), never
+        // parsed, counted with its sender for the report.
+        if !received.from_kernel() {
+            stats.spoofed.add(1);
+            stats.spoofed_sender.set(u64::from(received.sender));
+            return;
+        }
         if received.truncated {
             stats.truncated_receives.add(1);
         }
@@ -347,9 +370,18 @@ impl<S: Source> Pipeline<S> {
             }
         };
         stats.records.add(1);
+        if !self.first_seen {
+            // After a restart, the gap from the state file's serial to this
+            // one is what went missing in between (see daemon::restart).
+            self.first_seen = true;
+            stats
+                .first_serial
+                .set(FIRST_SERIAL_KNOWN | u64::from(record.serial));
+        }
         let sink = &mut self.sink;
         self.assembler
             .push(&record, now, &mut |event| sink.emit(event));
+        self.sink.oldest_in_flight = self.assembler.oldest_serial();
         if let Some(log) = self.out_of_order.as_mut() {
             if let Some(late) = log.note(record.serial, self.assembler.counters().late_serials) {
                 self.out_of_order_logged += 1;
@@ -482,17 +514,30 @@ impl EventSink {
             self.stats.large_lines.add(1);
         }
         let space = buffer.space();
-        if let Some(newline) = space.get_mut(encoded.len) {
-            *newline = b'\n';
-            buffer.advance(encoded.len + 1);
-            self.held_since.get_or_insert(self.now);
-        }
+        let Some(newline) = space.get_mut(encoded.len) else {
+            return;
+        };
+        *newline = b'\n';
+        buffer.advance(encoded.len + 1);
+        let pack_full = buffer.is_large() && buffer.len() >= LARGE_PACK;
+        self.note_emitted(event.serial());
+        self.held_since.get_or_insert(self.now);
         // A large buffer takes the lines after its first only up to a
         // bound: catching up after a stall, the receive thread would
         // otherwise pack megabytes into it within its hold time.
-        if buffer.is_large() && buffer.len() >= LARGE_PACK {
+        if pack_full {
             self.submit_current();
             self.queue.wake();
+        }
+    }
+
+    /// Notes that the event of `serial` went into a buffer.
+    fn note_emitted(&mut self, serial: u32) {
+        let newer = self
+            .newest_emitted
+            .is_none_or(|newest| crate::daemon::restart::is_after(serial, newest));
+        if newer {
+            self.newest_emitted = Some(serial);
         }
     }
 
@@ -505,7 +550,11 @@ impl EventSink {
     /// did. The writer is woken here only when the queue runs deep.
     fn submit_current(&mut self) -> bool {
         match self.current.take() {
-            Some(buffer) if !buffer.is_empty() => {
+            Some(mut buffer) if !buffer.is_empty() => {
+                if let Some(newest) = self.newest_emitted {
+                    let mark = crate::daemon::restart::buffer_mark(newest, self.oldest_in_flight);
+                    buffer.set_mark(mark);
+                }
                 self.queue.submit(buffer);
                 self.queue.wake_if_deep();
                 self.held_since = None;

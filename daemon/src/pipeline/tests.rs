@@ -10,7 +10,14 @@ use super::*;
 use crate::queue::{Policy, Queue};
 use crate::stats::Stats;
 
-struct Memory(Vec<Vec<u8>>);
+/// Datagrams from memory, each with its sender's port id (0: the kernel).
+struct Memory(Vec<(u32, Vec<u8>)>);
+
+impl Memory {
+    fn from_kernel(datagrams: Vec<Vec<u8>>) -> Memory {
+        Memory(datagrams.into_iter().map(|d| (0, d)).collect())
+    }
+}
 
 impl Source for Memory {
     fn receive(
@@ -21,11 +28,12 @@ impl Source for Memory {
     ) -> io::Result<Input> {
         let mut n = 0;
         while n < slots.len().min(received.len()) && !self.0.is_empty() {
-            let datagram = self.0.remove(0);
+            let (sender, datagram) = self.0.remove(0);
             slots[n][..datagram.len()].copy_from_slice(&datagram);
             received[n] = Received {
                 len: datagram.len(),
                 truncated: false,
+                sender,
             };
             n += 1;
         }
@@ -74,7 +82,7 @@ fn run_with(
     let queue = Queue::new(buffers, size, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
     let mut pipeline = Pipeline::new(
-        Memory(input),
+        Memory::from_kernel(input),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -151,7 +159,7 @@ fn late_serials_are_logged_once_each_when_asked() {
             ..Settings::default()
         };
         let mut pipeline = Pipeline::new(
-            Memory(input.clone()),
+            Memory::from_kernel(input.clone()),
             settings,
             Arc::clone(&queue),
             Arc::clone(&stats),
@@ -217,7 +225,7 @@ fn run_large(input: Vec<Vec<u8>>, large: usize, max_event: usize) -> (Vec<Vec<u8
         ..Settings::default()
     };
     let mut pipeline = Pipeline::new(
-        Memory(input),
+        Memory::from_kernel(input),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -303,4 +311,114 @@ fn above_max_event_bytes_and_without_the_large_buffer_the_line_is_cut_and_counte
     let (lines, stats) = run_large(execve_event(5, &args), 0, 1 << 20);
     check(&lines, 16 * 1024);
     assert_eq!((stats.events_cut.get(), stats.large_busy.get()), (1, 1));
+}
+
+#[test]
+fn datagrams_not_from_the_kernel_are_dropped_and_counted() {
+    let body = "arch=c000003e syscall=59 success=yes comm=\"real\"";
+    // A forged event, SYSCALL and EOE, from port 4242, between the kernel's.
+    let input = vec![
+        (0, datagram(1300, 1, body)),
+        (4242, datagram(1300, 2, "syscall=59 comm=\"forged\"")),
+        (4242, datagram(1320, 2, "")),
+        (0, datagram(1320, 1, "")),
+    ];
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut pipeline = Pipeline::new(
+        Memory(input),
+        Settings::default(),
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let mut lines = Vec::new();
+    while let Some(buffer) = queue.next_filled() {
+        lines.extend(
+            buffer
+                .lines()
+                .map(|l| String::from_utf8_lossy(l).into_owned()),
+        );
+        queue.recycle(buffer);
+    }
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].contains("real") && !lines[0].contains("forged"));
+    assert_eq!(stats.spoofed.get(), 2);
+    assert_eq!(stats.spoofed_sender.get(), 4242);
+    assert_eq!(stats.records.get(), 2);
+    assert_eq!(stats.malformed.get(), 0);
+}
+
+/// Datagrams from the kernel, with pauses (`None`: the socket ran dry).
+struct Paced(Vec<Option<Vec<u8>>>);
+
+impl Source for Paced {
+    fn receive(
+        &mut self,
+        slots: &mut [Slot],
+        received: &mut [Received],
+        _: Duration,
+    ) -> io::Result<Input> {
+        let mut n = 0;
+        while n < slots.len().min(received.len()) {
+            match self.0.first() {
+                None => break,
+                Some(None) if n > 0 => break,
+                Some(None) => {
+                    self.0.remove(0);
+                    return Ok(Input::Idle);
+                }
+                Some(Some(_)) => {
+                    let Some(datagram) = self.0.remove(0) else {
+                        break;
+                    };
+                    slots[n][..datagram.len()].copy_from_slice(&datagram);
+                    received[n] = Received {
+                        len: datagram.len(),
+                        truncated: false,
+                        sender: 0,
+                    };
+                    n += 1;
+                }
+            }
+        }
+        Ok(if n == 0 {
+            Input::Ended
+        } else {
+            Input::Datagrams(n)
+        })
+    }
+
+    fn pause(&mut self, _: Duration) {}
+}
+
+#[test]
+fn a_buffer_handed_over_is_marked_below_the_oldest_event_in_flight() {
+    // 11 is still open when 12 completes and its buffer goes out.
+    let input = vec![
+        Some(datagram(1300, 11, "syscall=59")),
+        Some(datagram(1300, 12, "syscall=59")),
+        Some(datagram(1320, 12, "")),
+        None,
+        Some(datagram(1320, 11, "")),
+        None,
+    ];
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut pipeline = Pipeline::new(
+        Paced(input),
+        Settings::default(),
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    let mut marks = Vec::new();
+    while let Some(buffer) = queue.next_filled() {
+        marks.push(buffer.mark());
+        queue.recycle(buffer);
+    }
+    // 12 went out first, below 11 still open; then 11, and with it all up
+    // to 12.
+    assert_eq!(marks, [10, 12]);
 }

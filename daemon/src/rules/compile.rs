@@ -243,9 +243,9 @@ impl<'a> Line<'a> {
                 }
                 "-r" | "-b" | "--backlog_wait_time" => {
                     let (i, v) = arg(self)?;
-                    let n = match parse_unsigned(&v) {
-                        Some(n) => n as u32,
-                        None => return Err(self.error(i, "a number")),
+                    let n = match unsigned_word(&v) {
+                        Ok(n) => n,
+                        Err(expected) => return Err(self.error(i, expected)),
                     };
                     let setting = match opt.as_str() {
                         "-r" => StatusSetting::RateLimit(n),
@@ -585,14 +585,10 @@ impl<'a> Line<'a> {
             v.len() >= 2 && v.starts_with('-') && v[1..].starts_with(|c: char| c.is_ascii_digit());
         let eq_ne = op == Operator::EQUAL || op == Operator::NOT_EQUAL;
         let number = |line: &Line<'_>| -> Result<u32, LineError> {
-            let n = if digit {
-                parse_unsigned(v).map(|n| n as u32)
-            } else if neg {
-                parse_signed(v).map(|n| n as u32)
-            } else {
-                None
-            };
-            n.ok_or_else(|| line.error(i, "a number"))
+            if !digit && !neg {
+                return Err(line.error(i, "a number"));
+            }
+            field_number(v).map_err(|expected| line.error(i, expected))
         };
         match field {
             Field::UID
@@ -632,7 +628,8 @@ impl<'a> Line<'a> {
                     None => (1, v),
                 };
                 match errno::number(name.as_bytes()) {
-                    Some(e) => Ok((sign * i64::from(e)) as u32),
+                    // An errno is small: its negation is an i32.
+                    Some(e) => Ok((sign * i64::from(e)) as i32 as u32),
                     None => Err(self.error(i, "a number or an errno name such as -EACCES")),
                 }
             }
@@ -745,9 +742,7 @@ impl<'a> Line<'a> {
                 if !digit {
                     return Err(self.error(i, "a number"));
                 }
-                parse_signed(v)
-                    .map(|n| n as u32)
-                    .ok_or_else(|| self.error(i, "a number"))
+                number(self)
             }
         }
     }
@@ -878,7 +873,6 @@ pub(crate) fn parse_unsigned(v: &str) -> Option<u64> {
     u64::from_str_radix(digits, radix).ok()
 }
 
-/// C's `strtol(v, NULL, 0)` on a whole string, sign allowed.
 /// The number a table gave for `name`, or else `name` itself read as a
 /// number when it starts with a digit (`-S 59`, `-S openat,257`).
 fn named_or_numeric(from_table: Option<u32>, name: &str) -> Option<u32> {
@@ -891,6 +885,49 @@ fn named_or_numeric(from_table: Option<u32>, name: &str) -> Option<u32> {
     })
 }
 
+/// What an out-of-range status option value is told.
+const OUT_OF_RANGE_UNSIGNED: &str = "a number from 0 to 4294967295 (out of range)";
+/// What an out-of-range field value is told.
+const OUT_OF_RANGE_FIELD: &str = "a number from -2147483648 to 4294967295 (out of range)";
+
+/// A field's numeric value as the kernel's 32-bit word: 0 to 2^32 - 1, or
+/// a negative number down to -2^31 (stored as its two's complement, as
+/// libaudit does). Anything else is an error, never truncated.
+pub(crate) fn field_number(v: &str) -> Result<u32, &'static str> {
+    let Some(magnitude) = v.strip_prefix('-') else {
+        return unsigned_word(v).map_err(|e| {
+            if e == OUT_OF_RANGE_UNSIGNED {
+                OUT_OF_RANGE_FIELD
+            } else {
+                e
+            }
+        });
+    };
+    match parse_signed(v) {
+        Some(n) => i32::try_from(n)
+            .map(|n| n as u32)
+            .map_err(|_| OUT_OF_RANGE_FIELD),
+        None if all_digits(magnitude) => Err(OUT_OF_RANGE_FIELD),
+        None => Err("a number"),
+    }
+}
+
+/// An unsigned 32-bit value (`-b`, `-r`, `--backlog_wait_time`, field
+/// values): more is out of range, never truncated.
+pub(crate) fn unsigned_word(v: &str) -> Result<u32, &'static str> {
+    match parse_unsigned(v) {
+        Some(n) => u32::try_from(n).map_err(|_| OUT_OF_RANGE_UNSIGNED),
+        // Digits that overflow even 64 bits are out of range too.
+        None if all_digits(v) => Err(OUT_OF_RANGE_UNSIGNED),
+        None => Err("a number"),
+    }
+}
+
+fn all_digits(v: &str) -> bool {
+    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// C's `strtol(v, NULL, 0)` on a whole string, sign allowed.
 pub(crate) fn parse_signed(v: &str) -> Option<i64> {
     match v.strip_prefix('-') {
         Some(rest) => parse_unsigned(rest)

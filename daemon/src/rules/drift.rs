@@ -9,7 +9,7 @@ use std::fmt;
 
 use raudit_core::wire::rule::RuleData;
 
-use super::apply::{apply, self_exclusion, ApplyError, ApplyReport};
+use super::apply::{apply, listed_form, self_exclusion, ApplyError, ApplyReport};
 use super::compile::{host_machine, StatusSetting};
 use super::print::Printer;
 use super::{kernel_form, RuleSet};
@@ -72,8 +72,7 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     };
     let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
     for rule in &kernel_rules {
-        let exact = RuleData::new_checked(rule).map_or(&rule[..], |r| r.as_bytes());
-        *have.entry(exact.to_vec()).or_default() += 1;
+        *have.entry(listed_form(rule).to_vec()).or_default() += 1;
     }
     let mut expected: Vec<(String, Vec<u8>)> = vec![(
         "raudit self-exclusion".into(),
@@ -88,8 +87,7 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     }
     let mut printer = Printer::new(host_machine());
     for rule in &kernel_rules {
-        let exact = RuleData::new_checked(rule).map_or(&rule[..], |r| r.as_bytes());
-        if let Some(n) = have.get_mut(exact).filter(|n| **n > 0) {
+        if let Some(n) = have.get_mut(listed_form(rule)).filter(|n| **n > 0) {
             *n -= 1;
             let text = match RuleData::new_checked(rule) {
                 Ok(r) => printer.rule(&r),
@@ -122,7 +120,9 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     report
 }
 
-/// Puts the configured rules and status back (a full [`apply`]).
+/// Puts the configured rules and status back: [`apply`], which adds what
+/// is missing before deleting what was added, so restoring opens no
+/// unaudited window either.
 pub fn restore(control: &Control<'_>, set: &RuleSet) -> Result<ApplyReport, ApplyError> {
-    apply(control, set, std::process::id())
+    apply(control, set, Some(std::process::id()))
 }

@@ -6,8 +6,9 @@
 //! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
 //!   handling and libaudit's field rules).
 //! - [`print`](mod@print): a kernel rule back into auditctl's `-l` text.
-//! - [`apply`](mod@apply): load a [`RuleSet`] (self-exclusion first) and its status
-//!   settings; [`drift`]: compare the kernel with the set, and restore.
+//! - [`apply`](mod@apply): make the kernel's rules a [`RuleSet`] by difference
+//!   (missing added before extra deleted) and its status settings;
+//!   [`drift`]: compare the kernel with the set, and restore.
 //!
 //! A [`RuleSet`] is all or nothing: building one reports every error (each
 //! naming the rule, the word and what was expected) and yields no rules.
@@ -15,6 +16,7 @@
 pub mod apply;
 pub mod compile;
 pub mod drift;
+pub mod files;
 
 pub mod lex;
 pub mod print;
@@ -36,6 +38,8 @@ pub enum Origin {
     /// A config key that stands for an auditctl option (such as
     /// `raudit.kernel.backlog_wait_time`).
     Key { path: &'static str },
+    /// A rule the kernel held at start (no rules configured), 0-based.
+    Kernel { index: usize },
 }
 
 impl fmt::Display for Origin {
@@ -44,6 +48,7 @@ impl fmt::Display for Origin {
             Origin::Config { index } => write!(f, "rules[{index}]"),
             Origin::File { path, line } => write!(f, "{path}:{line}"),
             Origin::Key { path } => f.write_str(path),
+            Origin::Kernel { index } => write!(f, "kernel rule {index}"),
         }
     }
 }
@@ -156,7 +161,7 @@ impl RuleSet {
         Self::build(lines, options)
     }
 
-    fn build<'a>(
+    pub(crate) fn build<'a>(
         lines: impl Iterator<Item = (Origin, &'a str)>,
         options: &CompileOptions,
     ) -> Result<RuleSet, Vec<RuleError>> {
@@ -183,6 +188,29 @@ impl RuleSet {
         } else {
             Err(errors)
         }
+    }
+
+    /// The kernel's rules as listed (`AUDIT_LIST_RULES`), to keep as the
+    /// configured set when the config has none; self-exclusion rules are
+    /// left out (the daemon adds its own).
+    pub fn from_kernel(listed: &[Vec<u8>]) -> RuleSet {
+        let mut printer = print::Printer::new(compile::host_machine());
+        let entries = listed
+            .iter()
+            .filter(|rule| apply::exempted_pid(rule).is_none())
+            .enumerate()
+            .map(|(index, rule)| {
+                let bytes = apply::listed_form(rule).to_vec();
+                let text = raudit_core::wire::rule::RuleData::new_checked(&bytes)
+                    .map_or_else(|e| format!("unreadable rule ({e:?})"), |r| printer.rule(&r));
+                Entry {
+                    origin: Origin::Kernel { index },
+                    text,
+                    command: Command::Add(bytes),
+                }
+            })
+            .collect();
+        RuleSet { entries }
     }
 
     /// Appends a status setting that a config key stands for, as if its

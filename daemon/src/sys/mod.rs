@@ -11,3 +11,4 @@ pub mod poll;
 pub mod process;
 pub mod reserve;
 pub mod signals;
+pub mod state_map;

@@ -1,7 +1,10 @@
 //! `AF_NETLINK`/`NETLINK_AUDIT` sockets: open, bind (unicast to the audit
 //! daemon, or multicast group 1 read-only), send to the kernel, receive one
 //! datagram (`recvmsg`, with `MSG_TRUNC` detection and `EINTR` retry) or a
-//! batch (`recvmmsg`), and the socket options the daemon needs.
+//! batch (`recvmmsg`), and the socket options the daemon needs. Every
+//! receive also captures the sender's port id (`msg_name`), so callers can
+//! drop what did not come from the kernel (port 0): with `CAP_NET_ADMIN`
+//! any local process can send to an audit socket.
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -32,6 +35,39 @@ pub struct Received {
     /// The datagram was longer than the buffer (`MSG_TRUNC`); `len` bytes
     /// were kept, the rest is lost.
     pub truncated: bool,
+    /// The sender's netlink port id: 0 is the kernel; anything else is a
+    /// user-space process (a forgery on an audit socket). [`NOT_KERNEL`]
+    /// when the kernel gave no address.
+    pub sender: u32,
+}
+
+impl Received {
+    /// The datagram came from the kernel (sender port 0).
+    pub fn from_kernel(&self) -> bool {
+        self.sender == 0
+    }
+}
+
+/// The sender recorded when no address came back: never the kernel's 0,
+/// so a receive without an address fails closed.
+pub const NOT_KERNEL: u32 = u32::MAX;
+
+/// A `sockaddr_nl` whose `nl_pid` is [`NOT_KERNEL`] until the kernel fills it.
+fn unfilled_address() -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_pid = NOT_KERNEL;
+    addr
+}
+
+/// The sender port of an address the kernel filled (`len` bytes of it).
+fn sender_of(addr: &libc::sockaddr_nl, len: libc::socklen_t) -> u32 {
+    if (len as usize) < std::mem::size_of::<libc::sockaddr_nl>()
+        || i32::from(addr.nl_family) != libc::AF_NETLINK
+    {
+        return NOT_KERNEL;
+    }
+    addr.nl_pid
 }
 
 /// Outcome of a receive that may time out.
@@ -138,18 +174,23 @@ impl AuditSocket {
                 iov_base: buf.as_mut_ptr().cast(),
                 iov_len: buf.len(),
             };
+            let mut from = unfilled_address();
             // SAFETY: msghdr is plain old data; all-zero is a valid value.
             let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
             msg.msg_iov = &mut iov;
             msg.msg_iovlen = 1;
+            msg.msg_name = (&mut from as *mut libc::sockaddr_nl).cast();
+            msg.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
             // SAFETY: `msg` points at one iovec that covers `buf`, which is
-            // valid and writable for its whole length during the call.
+            // valid and writable for its whole length during the call, and
+            // at `from`, a writable sockaddr_nl of the length given.
             let rc = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) };
             if rc >= 0 {
                 let truncated = msg.msg_flags & libc::MSG_TRUNC != 0;
                 return Ok(RecvOutcome::Datagram(Received {
                     len: (rc as usize).min(buf.len()),
                     truncated,
+                    sender: sender_of(&from, msg.msg_namelen),
                 }));
             }
             let err = io::Error::last_os_error();
@@ -198,21 +239,27 @@ impl AuditSocket {
         // call that takes a few records does not clear 10 KiB of headers.
         let mut iovs = [const { MaybeUninit::<libc::iovec>::uninit() }; MAX_BATCH];
         let mut msgs = [const { MaybeUninit::<libc::mmsghdr>::uninit() }; MAX_BATCH];
+        // The senders' addresses, filled by the kernel beside the data.
+        let mut names = [const { MaybeUninit::<libc::sockaddr_nl>::uninit() }; MAX_BATCH];
         for (i, slot) in slots.iter_mut().take(count).enumerate() {
             let iov = iovs[i].write(libc::iovec {
                 iov_base: slot.as_mut_ptr().cast(),
                 iov_len: N,
             });
+            let name = names[i].write(unfilled_address());
             // SAFETY: mmsghdr is plain old data; all-zero is a valid value.
             let mut msg: libc::mmsghdr = unsafe { std::mem::zeroed() };
             msg.msg_hdr.msg_iov = iov;
             msg.msg_hdr.msg_iovlen = 1;
+            msg.msg_hdr.msg_name = (name as *mut libc::sockaddr_nl).cast();
+            msg.msg_hdr.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
             msgs[i].write(msg);
         }
         // SAFETY: the first `count` mmsghdrs are initialised, each pointing
-        // at one initialised iovec covering a distinct slot of `slots`, all
-        // valid and writable for the duration of the call; the kernel reads
-        // no entry beyond `count`; a null timeout is allowed.
+        // at one initialised iovec covering a distinct slot of `slots` and
+        // at one initialised sockaddr_nl of the length given, all valid and
+        // writable for the duration of the call; the kernel reads no entry
+        // beyond `count`; a null timeout is allowed.
         let rc = unsafe {
             libc::recvmmsg(
                 self.fd.as_raw_fd(),
@@ -228,9 +275,12 @@ impl AuditSocket {
                 // SAFETY: entries below `count` (and `got` <= `count`) were
                 // initialised above; the kernel only filled them in.
                 let msg = unsafe { msgs[i].assume_init_ref() };
+                // SAFETY: as above: entry `i` < `count` was initialised.
+                let name = unsafe { names[i].assume_init_ref() };
                 *received = Received {
                     len: (msg.msg_len as usize).min(N),
                     truncated: msg.msg_hdr.msg_flags & libc::MSG_TRUNC != 0,
+                    sender: sender_of(name, msg.msg_hdr.msg_namelen),
                 };
             }
             return Ok(if got == 0 {

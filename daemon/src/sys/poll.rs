@@ -1,5 +1,5 @@
 //! Waiting for a socket to become readable (`poll`) and advisory file locks
-//! (`flock`): the small libc calls the request/reply and live-test code needs
+//! (`flock`, blocking or not): the small libc calls the request/reply and live-test code needs
 //! beside the socket itself.
 
 use std::fs::File;
@@ -46,6 +46,24 @@ pub fn lock_exclusive(file: &File) -> io::Result<()> {
         let err = io::Error::last_os_error();
         if err.kind() != io::ErrorKind::Interrupted {
             return Err(err);
+        }
+    }
+}
+
+/// Tries to take an exclusive advisory lock on `file` without waiting
+/// (`flock(LOCK_EX | LOCK_NB)`): false when another open file holds it.
+pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
+    loop {
+        // SAFETY: plain syscall on a valid, open fd owned by `file`.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+        if rc == 0 {
+            return Ok(true);
+        }
+        let err = io::Error::last_os_error();
+        match err.kind() {
+            io::ErrorKind::Interrupted => continue,
+            io::ErrorKind::WouldBlock => return Ok(false),
+            _ => return Err(err),
         }
     }
 }

@@ -1,0 +1,330 @@
+//! auditd's rules files, loaded as they are (`raudit.rules.files`): each
+//! entry is a path or a glob in the file name (`/etc/audit/rules.d/*.rules`,
+//! matches in `ls -v` order, as augenrules lists them); their lines are
+//! combined as augenrules combines them: blank lines and comments dropped,
+//! the last `-D` first, then the last `-b` and the last `-f`, then every
+//! other line in order, the last `-e` at the end. Errors name the file and
+//! the line.
+
+use std::cmp::Ordering;
+use std::path::{Path, PathBuf};
+
+use super::{CompileOptions, Origin, RuleError, RuleSet};
+
+/// The files `patterns` name, in order: a plain path as is (it must
+/// exist), a glob's matches sorted as `ls -v` sorts them. A glob that
+/// matches nothing is an error.
+pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, Vec<RuleError>> {
+    let mut files = Vec::new();
+    let mut errors = Vec::new();
+    for pattern in patterns {
+        match expand_one(pattern) {
+            Ok(found) => files.extend(found),
+            Err(expected) => errors.push(RuleError {
+                origin: Origin::File {
+                    path: pattern.clone(),
+                    line: 0,
+                },
+                column: 0,
+                token: String::new(),
+                expected,
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(files)
+    } else {
+        Err(errors)
+    }
+}
+
+fn expand_one(pattern: &str) -> Result<Vec<PathBuf>, String> {
+    let path = Path::new(pattern);
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| "a file path or glob".to_string())?;
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    if dir.to_string_lossy().contains(['*', '?']) {
+        return Err("wildcards only in the file name (/dir/*.rules)".into());
+    }
+    if !name.contains(['*', '?']) {
+        return match path.is_file() {
+            true => Ok(vec![path.to_path_buf()]),
+            false => Err("an existing rules file".into()),
+        };
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| format!("a readable directory ({e})"))?;
+    let mut names: Vec<String> = entries
+        .flatten()
+        .filter(|e| e.path().is_file())
+        .filter_map(|e| e.file_name().into_string().ok())
+        .filter(|n| glob_match(name.as_bytes(), n.as_bytes()))
+        .collect();
+    if names.is_empty() {
+        return Err("a glob that matches at least one file".into());
+    }
+    names.sort_by(|a, b| version_order(a, b));
+    Ok(names.into_iter().map(|n| dir.join(n)).collect())
+}
+
+/// Shell-style match of `*` and `?` (no classes); a leading `.` only
+/// matches a literal dot, as the shell's glob.
+fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
+    if name.first() == Some(&b'.') && pattern.first() != Some(&b'.') {
+        return false;
+    }
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        match pattern.get(p) {
+            Some(b'*') => {
+                star = Some((p, n));
+                p += 1;
+            }
+            Some(&c) if c == b'?' || c == name[n] => {
+                p += 1;
+                n += 1;
+            }
+            _ => match star {
+                Some((sp, sn)) => {
+                    p = sp + 1;
+                    n = sn + 1;
+                    star = Some((sp, sn + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    pattern[p.min(pattern.len())..].iter().all(|&c| c == b'*')
+}
+
+/// `ls -v` order: runs of digits compare as numbers, the rest bytewise.
+fn version_order(a: &str, b: &str) -> Ordering {
+    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (a.first(), b.first()) {
+            (None, None) => return Ordering::Equal,
+            (None, _) => return Ordering::Less,
+            (_, None) => return Ordering::Greater,
+            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                let da = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                let db = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (na, nb) = (trim_zeros(&a[..da]), trim_zeros(&b[..db]));
+                let order = na.len().cmp(&nb.len()).then_with(|| na.cmp(nb));
+                if order != Ordering::Equal {
+                    return order;
+                }
+                a = &a[da..];
+                b = &b[db..];
+            }
+            (Some(x), Some(y)) => {
+                if x != y {
+                    return x.cmp(y);
+                }
+                a = &a[1..];
+                b = &b[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(digits: &[u8]) -> &[u8] {
+    let zeros = digits.iter().take_while(|&&c| c == b'0').count();
+    &digits[zeros.min(digits.len().saturating_sub(1))..]
+}
+
+/// augenrules' combination of the files' lines, each with its origin.
+fn combine(lines: Vec<(Origin, String)>) -> Vec<(Origin, String)> {
+    let (mut delete_all, mut backlog, mut failure, mut enable) = (None, None, None, None);
+    let mut rest = Vec::new();
+    for (origin, line) in lines {
+        let word = line.trim_start();
+        if word.is_empty() || word.starts_with('#') {
+            continue;
+        }
+        if word.starts_with("-e") {
+            enable = Some((origin, line));
+        } else if word.trim_end() == "-D" {
+            delete_all = Some((origin, line));
+        } else if word.starts_with("-f") {
+            failure = Some((origin, line));
+        } else if word.starts_with("-b") {
+            backlog = Some((origin, line));
+        } else {
+            rest.push((origin, line));
+        }
+    }
+    let mut out: Vec<(Origin, String)> = [delete_all, backlog, failure]
+        .into_iter()
+        .flatten()
+        .collect();
+    out.extend(rest);
+    out.extend(enable);
+    out
+}
+
+/// Reads `patterns`' files and compiles their lines as augenrules would
+/// load them; every error names its file and line.
+pub fn load(patterns: &[String], options: &CompileOptions) -> Result<RuleSet, Vec<RuleError>> {
+    let files = expand(patterns)?;
+    let mut lines = Vec::new();
+    let mut errors = Vec::new();
+    for file in &files {
+        let name = file.display().to_string();
+        match std::fs::read_to_string(file) {
+            Ok(text) => lines.extend(text.lines().enumerate().map(|(i, line)| {
+                (
+                    Origin::File {
+                        path: name.clone(),
+                        line: i + 1,
+                    },
+                    line.to_string(),
+                )
+            })),
+            Err(e) => errors.push(RuleError {
+                origin: Origin::File {
+                    path: name,
+                    line: 0,
+                },
+                column: 0,
+                token: String::new(),
+                expected: format!("a readable rules file ({e})"),
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let combined = combine(lines);
+    RuleSet::build(
+        combined
+            .iter()
+            .map(|(origin, line)| (origin.clone(), line.as_str())),
+        options,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn globs_match_as_the_shell_does() {
+        assert!(glob_match(b"*.rules", b"10-base.rules"));
+        assert!(!glob_match(b"*.rules", b"10-base.rules.bak"));
+        assert!(!glob_match(b"*.rules", b".hidden.rules"));
+        assert!(glob_match(b"?0-*.rules", b"30-stig.rules"));
+        assert!(glob_match(b"a*b*c", b"axxbyyc"));
+        assert!(!glob_match(b"a*b*c", b"axxbyy"));
+    }
+
+    #[test]
+    fn names_sort_as_ls_v() {
+        let mut names = vec![
+            "99-finalize.rules",
+            "10-base.rules",
+            "9-x.rules",
+            "100-y.rules",
+            "10-a.rules",
+        ];
+        names.sort_by(|a, b| version_order(a, b));
+        assert_eq!(
+            names,
+            [
+                "9-x.rules",
+                "10-a.rules",
+                "10-base.rules",
+                "99-finalize.rules",
+                "100-y.rules"
+            ]
+        );
+    }
+
+    #[test]
+    fn lines_combine_as_augenrules_combines_them() {
+        let origin = |line| Origin::File {
+            path: "f".into(),
+            line,
+        };
+        let lines = [
+            "# comment",
+            "-e 1",
+            "-a always,exit -S kill",
+            "",
+            "-b 100",
+            "-D",
+            "-f 1",
+            "-w /etc/passwd -p wa",
+            "-b 8192",
+            "  -D  ",
+            "--backlog_wait_time 60000",
+            "-e 0",
+        ];
+        let combined = combine(
+            lines
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (origin(i + 1), l.to_string()))
+                .collect(),
+        );
+        let text: Vec<&str> = combined.iter().map(|(_, l)| l.as_str()).collect();
+        assert_eq!(
+            text,
+            [
+                "  -D  ",
+                "-b 8192",
+                "-f 1",
+                "-a always,exit -S kill",
+                "-w /etc/passwd -p wa",
+                "--backlog_wait_time 60000",
+                "-e 0",
+            ]
+        );
+        assert_eq!(combined[1].0, origin(9));
+    }
+
+    #[test]
+    fn files_load_in_order_and_errors_name_file_and_line() {
+        let dir = std::env::temp_dir().join(format!("raudit-rules-files-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("10-base.rules"), "-D\n-b 8192\n").unwrap();
+        std::fs::write(
+            dir.join("2-first.rules"),
+            "-a always,exit -F arch=b64 -S kill\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("99-end.rules"), "-e 1\n").unwrap();
+        std::fs::write(dir.join("notes.txt"), "not rules\n").unwrap();
+        let glob = format!("{}/*.rules", dir.display());
+        let set = load(std::slice::from_ref(&glob), &CompileOptions::host()).unwrap();
+        let texts: Vec<&str> = set.entries.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            [
+                "-D",
+                "-b 8192",
+                "-a always,exit -F arch=b64 -S kill",
+                "-e 1"
+            ]
+        );
+        std::fs::write(
+            dir.join("50-bad.rules"),
+            "\n-a always,exit -S no_such_call\n",
+        )
+        .unwrap();
+        let errors = load(&[glob], &CompileOptions::host()).unwrap_err();
+        assert_eq!(errors.len(), 1);
+        let text = errors[0].to_string();
+        assert!(text.contains("50-bad.rules:2:"), "{text}");
+        let none = format!("{}/*.nothing", dir.display());
+        let errors = load(&[none], &CompileOptions::host()).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("matches at least one file"),
+            "{}",
+            errors[0]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
