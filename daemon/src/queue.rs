@@ -1,29 +1,44 @@
-//! The hand-off between the receive thread and the output thread: a pool of
-//! event buffers reserved once at start, the free ones in a lock-free set
-//! that always hands out the lowest free index (so the same few buffers are
-//! reused and the others are never touched: their pages stay out of the
-//! resident set until a burst needs them), and the filled ones in a
-//! `crossbeam-queue` `ArrayQueue` (FIFO, so lines keep their order).
+//! The hand-off between the receive thread and the output threads: a pool
+//! of event buffers reserved once at start, the free ones in a lock-free
+//! set that always hands out the lowest free index (so the same few buffers
+//! are reused and the others are never touched: their pages stay out of the
+//! resident set until a burst needs them), and, per output, a backlog: a
+//! `crossbeam-queue` `ArrayQueue` (FIFO, so lines keep their order) of the
+//! filled buffers that output has still to write.
 //!
-//! The receive thread takes a free buffer, encodes events into it one
-//! line after another (JSON and `\n` each) and submits it when it is full
-//! or when a receive batch is done, then wakes the output thread once; the
-//! output thread writes the lines and recycles the buffer. Packing many
-//! events per buffer keeps the hand-off (and its wake-ups) per batch rather
-//! than per event, and the pool's memory holds many events each. Because every
-//! buffer is in exactly one place (free queue, a thread's hands, filled
-//! queue) and both hold all of them, a push never finds its queue full. No
-//! call here allocates after [`Queue::new`]; the buffers are one zeroed
-//! allocation whose pages become resident only as buffers are written.
+//! The receive thread takes a free buffer, encodes events into it one line
+//! after another (JSON and `\n` each) and submits it when it is full or
+//! when a receive batch is done; the buffer then goes, shared and read-only,
+//! into every output's backlog, with a count of the outputs still holding
+//! it. Each output thread writes its buffers and [releases](Reader::release)
+//! them; the last release returns the buffer to the free set. So a slow or
+//! dead output delays no other: each writes from its own backlog at its own
+//! pace. Packing many events per buffer keeps the hand-off (and its
+//! wake-ups) per batch rather than per event. No call here allocates after
+//! [`Queue::new`]; the buffers are one zeroed allocation whose pages become
+//! resident only as buffers are written.
 //!
-//! When the pool is empty the [`Policy::Drop`] default hands back `None`
-//! and counts the drop; [`Policy::Block`] waits for the output thread
-//! (until shutdown, when it falls back to dropping).
+//! Loss:
+//! - when the pool is empty the [`Policy::Drop`] default hands back `None`
+//!   and counts the drop (every output loses the event); [`Policy::Block`]
+//!   waits for the outputs (until shutdown, when it falls back to dropping);
+//! - under [`Policy::Drop`], an output whose backlog holds
+//!   [`Queue::backlog_limit`] buffers (three quarters of the pool when
+//!   there are several outputs, the whole pool when there is one) gives up
+//!   its oldest buffer when the next one is submitted: that output alone
+//!   loses those lines, counted as its
+//!   [`evicted_lines`](Reader::evicted_lines), and a dead output can never
+//!   hold more than its share of the pool, so the others keep writing
+//!   (under [`Policy::Block`] nothing is given up: the slowest output
+//!   holds the receive thread back, as that policy asks);
+//! - at shutdown an output that has not drained its backlog by the
+//!   [drain deadline](Queue::set_drain_deadline) gives the rest up (its
+//!   drops, counted by the output thread).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 
@@ -33,17 +48,22 @@ pub enum Policy {
     /// Drop the event and count it (the receive thread never waits).
     #[default]
     Drop,
-    /// Wait for the output thread to free a buffer.
+    /// Wait for the outputs to free a buffer.
     Block,
 }
 
-/// One pooled buffer: encoded event lines (JSON and `\n` each).
+/// One pooled buffer: encoded event lines (JSON and `\n` each), and beside
+/// them, in a region of its own, what some outputs need about those lines
+/// (see [`crate::side`]).
 #[derive(Debug)]
 pub struct EventBuffer {
     /// Its part of the pool's one allocation (zeroed by the allocator, and
     /// not touched until written).
     bytes: &'static mut [u8],
     len: usize,
+    /// The side region: empty unless an output needs it.
+    side: &'static mut [u8],
+    side_len: usize,
     /// Its place in the pool.
     index: usize,
 }
@@ -88,27 +108,181 @@ impl EventBuffer {
     pub fn capacity(&self) -> usize {
         self.bytes.len()
     }
+
+    /// The unfilled rest of the side region.
+    pub fn side_space(&mut self) -> &mut [u8] {
+        let len = self.side_len.min(self.side.len());
+        &mut self.side[len..]
+    }
+
+    /// Marks `added` more side bytes as filled.
+    pub fn advance_side(&mut self, added: usize) {
+        self.side_len = self.side_len.saturating_add(added).min(self.side.len());
+    }
+
+    /// The filled part of the side region.
+    pub fn side(&self) -> &[u8] {
+        &self.side[..self.side_len]
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+        self.side_len = 0;
+    }
 }
 
-/// The free buffers: a bit per slot says the slot holds a free buffer.
-/// Taking claims the lowest set bit with a compare-and-swap, so each slot
-/// has one owner at a time and its mutex is never contended.
+/// One buffer's place: the buffer itself (taken out while the receive
+/// thread fills it, read-shared by the outputs once submitted) and how many
+/// outputs still hold it.
 #[derive(Debug)]
-struct FreeSet {
-    slots: Box<[Mutex<Option<EventBuffer>>]>,
-    bits: Box<[AtomicU64]>,
+struct Slot {
+    buffer: RwLock<Option<EventBuffer>>,
+    holders: AtomicU32,
 }
 
-impl FreeSet {
-    fn new(count: usize) -> FreeSet {
-        FreeSet {
-            slots: (0..count).map(|_| Mutex::new(None)).collect(),
-            bits: (0..count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+/// One output's backlog: the indices of the filled buffers it has yet to
+/// write, oldest first.
+#[derive(Debug)]
+struct Backlog {
+    filled: ArrayQueue<u32>,
+    consumer: OnceLock<Thread>,
+    /// Lines given up because the backlog was full.
+    evicted_lines: AtomicU64,
+}
+
+/// Pool + per-output backlogs, shared by the receive and output threads.
+#[derive(Debug)]
+pub struct Queue {
+    slots: Box<[Slot]>,
+    /// A bit per slot: set while the slot holds a free buffer. Taking
+    /// claims the lowest set bit with a compare-and-swap, so each slot has
+    /// one owner at a time and its lock is never contended.
+    free: Box<[AtomicU64]>,
+    backlogs: Box<[Backlog]>,
+    backlog_limit: usize,
+    policy: Policy,
+    closed: AtomicBool,
+    /// Milliseconds after `started` at which draining outputs give up,
+    /// plus one (0: no deadline yet).
+    drain_deadline: AtomicU64,
+    started: Instant,
+    producer: OnceLock<Thread>,
+    dropped: AtomicU64,
+    lost_buffers: AtomicU64,
+}
+
+impl Queue {
+    /// A queue with one output and no side region: see
+    /// [`with_outputs`](Self::with_outputs).
+    pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
+        Queue::with_outputs(buffers, buffer_size, policy, 1, 0)
+    }
+
+    /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
+    /// one of each), as one zeroed allocation cut into buffers, with a side
+    /// region of `side_size` bytes each (another such allocation, none if
+    /// 0), and a backlog for each of `outputs` outputs (at least one). The
+    /// allocations are large enough for the allocator to map fresh zero
+    /// pages, so a buffer costs resident memory only once written. They
+    /// live as long as the process: the daemon makes one queue, at start.
+    pub fn with_outputs(
+        buffers: usize,
+        buffer_size: usize,
+        policy: Policy,
+        outputs: usize,
+        side_size: usize,
+    ) -> Arc<Queue> {
+        let buffers = buffers.clamp(1, u32::MAX as usize);
+        let buffer_size = buffer_size.max(1);
+        let outputs = outputs.max(1);
+        let pool: &'static mut [u8] =
+            Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
+        let sides: &'static mut [u8] =
+            Box::leak(vec![0u8; buffers.saturating_mul(side_size)].into_boxed_slice());
+        let mut side_chunks = sides.chunks_exact_mut(side_size.max(1));
+        let slots: Box<[Slot]> = pool
+            .chunks_exact_mut(buffer_size)
+            .enumerate()
+            .map(|(index, bytes)| {
+                let side = match side_size {
+                    0 => Default::default(),
+                    _ => side_chunks.next().unwrap_or_default(),
+                };
+                Slot {
+                    buffer: RwLock::new(Some(EventBuffer {
+                        bytes,
+                        len: 0,
+                        side,
+                        side_len: 0,
+                        index,
+                    })),
+                    holders: AtomicU32::new(0),
+                }
+            })
+            .collect();
+        let free: Box<[AtomicU64]> = (0..buffers.div_ceil(64))
+            .map(|word| {
+                let set = buffers.saturating_sub(word * 64).min(64);
+                AtomicU64::new(if set == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << set) - 1
+                })
+            })
+            .collect();
+        let backlogs = (0..outputs)
+            .map(|_| Backlog {
+                filled: ArrayQueue::new(buffers),
+                consumer: OnceLock::new(),
+                evicted_lines: AtomicU64::new(0),
+            })
+            .collect();
+        let backlog_limit = if outputs == 1 || policy == Policy::Block {
+            buffers
+        } else {
+            (buffers - buffers / 4).max(1)
+        };
+        Arc::new(Queue {
+            slots,
+            free,
+            backlogs,
+            backlog_limit,
+            policy,
+            closed: AtomicBool::new(false),
+            drain_deadline: AtomicU64::new(0),
+            started: Instant::now(),
+            producer: OnceLock::new(),
+            dropped: AtomicU64::new(0),
+            lost_buffers: AtomicU64::new(0),
+        })
+    }
+
+    /// The reading end of output `output` (one per output thread).
+    pub fn reader(self: &Arc<Queue>, output: usize) -> Reader {
+        Reader {
+            queue: Arc::clone(self),
+            output,
         }
     }
 
+    /// Outputs reading this queue.
+    pub fn outputs(&self) -> usize {
+        self.backlogs.len()
+    }
+
+    /// Buffers one output's backlog may hold before it gives up its oldest.
+    pub fn backlog_limit(&self) -> usize {
+        self.backlog_limit
+    }
+
+    /// Registers the calling thread as the producer (woken on release when
+    /// it waits under [`Policy::Block`]).
+    pub fn register_producer(&self) {
+        let _ = self.producer.set(std::thread::current());
+    }
+
     fn take(&self) -> Option<EventBuffer> {
-        for (word_index, word) in self.bits.iter().enumerate() {
+        for (word_index, word) in self.free.iter().enumerate() {
             let mut current = word.load(Ordering::Acquire);
             while current != 0 {
                 let bit = current.trailing_zeros();
@@ -121,8 +295,9 @@ impl FreeSet {
                 ) {
                     Ok(_) => {
                         let slot = self.slots.get(word_index * 64 + bit as usize)?;
-                        // The bit was ours alone: nobody else holds this lock.
-                        return slot.try_lock().ok()?.take();
+                        // The bit was ours alone and no output holds the
+                        // buffer: nobody else holds this lock.
+                        return slot.buffer.try_write().ok()?.take();
                     }
                     Err(now) => current = now,
                 }
@@ -133,91 +308,36 @@ impl FreeSet {
 
     /// Puts `buffer` back in its slot; false if it has none (a bug, counted).
     fn put(&self, buffer: EventBuffer) -> bool {
-        let index = buffer.index;
-        let (Some(slot), Some(word)) = (self.slots.get(index), self.bits.get(index / 64)) else {
+        let Some(slot) = self.slots.get(buffer.index) else {
             return false;
         };
-        match slot.try_lock() {
+        match slot.buffer.try_write() {
             Ok(mut held) => *held = Some(buffer),
             Err(_) => return false,
         }
-        word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
         true
     }
-}
 
-/// Pool + hand-off queue, shared by the receive and output threads.
-#[derive(Debug)]
-pub struct Queue {
-    free: FreeSet,
-    filled: ArrayQueue<EventBuffer>,
-    policy: Policy,
-    closed: AtomicBool,
-    consumer: OnceLock<Thread>,
-    producer: OnceLock<Thread>,
-    dropped: AtomicU64,
-    lost_buffers: AtomicU64,
-}
-
-impl Queue {
-    /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
-    /// one of each), as one zeroed allocation cut into buffers. It is large
-    /// enough for the allocator to map fresh zero pages, so a buffer costs
-    /// resident memory only once written (separate allocations each had a
-    /// header written into a page of their own). The allocation lives as
-    /// long as the process: the daemon makes one queue, at start.
-    pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
-        let buffers = buffers.max(1);
-        let buffer_size = buffer_size.max(1);
-        let free = FreeSet::new(buffers);
-        let pool: &'static mut [u8] =
-            Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
-        for (index, bytes) in pool.chunks_exact_mut(buffer_size).enumerate() {
-            let buffer = EventBuffer {
-                bytes,
-                len: 0,
-                index,
-            };
-            // Cannot fail: each buffer goes to its own slot.
-            free.put(buffer);
+    fn mark_free(&self, index: usize) {
+        if let Some(word) = self.free.get(index / 64) {
+            word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
         }
-        Arc::new(Queue {
-            free,
-            filled: ArrayQueue::new(buffers),
-            policy,
-            closed: AtomicBool::new(false),
-            consumer: OnceLock::new(),
-            producer: OnceLock::new(),
-            dropped: AtomicU64::new(0),
-            lost_buffers: AtomicU64::new(0),
-        })
-    }
-
-    /// Registers the calling thread as the one to wake on submit.
-    pub fn register_consumer(&self) {
-        let _ = self.consumer.set(std::thread::current());
-    }
-
-    /// Registers the calling thread as the producer (woken on recycle when
-    /// it waits under [`Policy::Block`]).
-    pub fn register_producer(&self) {
-        let _ = self.producer.set(std::thread::current());
     }
 
     /// A free buffer, or `None` when the pool is empty and the event must be
     /// dropped (already counted). `give_up` is asked while blocking.
     pub fn take_free(&self, give_up: impl Fn() -> bool) -> Option<EventBuffer> {
-        if let Some(buffer) = self.free.take() {
+        if let Some(buffer) = self.take() {
             return Some(buffer);
         }
         if self.policy == Policy::Block {
             while !give_up() {
-                if let Some(buffer) = self.free.take() {
+                if let Some(buffer) = self.take() {
                     return Some(buffer);
                 }
                 std::thread::park_timeout(Duration::from_millis(10));
             }
-            if let Some(buffer) = self.free.take() {
+            if let Some(buffer) = self.take() {
                 return Some(buffer);
             }
         }
@@ -225,38 +345,67 @@ impl Queue {
         None
     }
 
-    /// Hands a filled buffer to the output thread; [`wake`](Self::wake)
-    /// tells it (once per batch, not per buffer).
+    /// Hands a filled buffer to every output; [`wake`](Self::wake) tells
+    /// them (once per batch, not per buffer). An output whose backlog is at
+    /// its limit gives up its oldest buffer first.
     pub fn submit(&self, buffer: EventBuffer) {
-        if self.filled.push(buffer).is_err() {
-            // Unreachable by the invariant above; counted rather than trusted.
+        let index = buffer.index;
+        let Some(slot) = self.slots.get(index) else {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Wakes the output thread if it waits for buffers.
-    pub fn wake(&self) {
-        if let Some(consumer) = self.consumer.get() {
-            consumer.unpark();
-        }
-    }
-
-    /// Returns a buffer that was taken but not submitted.
-    pub fn give_back(&self, buffer: EventBuffer) {
-        if !self.free.put(buffer) {
+            return;
+        };
+        slot.holders
+            .store(self.backlogs.len() as u32, Ordering::Release);
+        if !self.put(buffer) {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        for backlog in self.backlogs.iter() {
+            if backlog.filled.len() >= self.backlog_limit {
+                if let Some(oldest) = backlog.filled.pop() {
+                    let lines = self.line_count(oldest);
+                    backlog.evicted_lines.fetch_add(lines, Ordering::Relaxed);
+                    self.release(oldest);
+                }
+            }
+            // Cannot fail: a buffer is in a backlog at most once, and the
+            // backlog holds the whole pool.
+            if backlog.filled.push(index as u32).is_err() {
+                self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+                self.release(index as u32);
+            }
         }
     }
 
-    /// The next filled buffer, if any (output thread).
-    pub fn next_filled(&self) -> Option<EventBuffer> {
-        self.filled.pop()
+    fn line_count(&self, index: u32) -> u64 {
+        self.slots
+            .get(index as usize)
+            .and_then(|slot| slot.buffer.read().ok())
+            .and_then(|held| held.as_ref().map(EventBuffer::line_count))
+            .unwrap_or(0)
     }
 
-    /// Returns a written buffer to the pool (output thread).
-    pub fn recycle(&self, mut buffer: EventBuffer) {
-        buffer.len = 0;
-        self.give_back(buffer);
+    /// One holder is done with buffer `index`; the last returns it to the
+    /// free set.
+    fn release(&self, index: u32) {
+        let Some(slot) = self.slots.get(index as usize) else {
+            return;
+        };
+        if slot.holders.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        match slot.buffer.try_write() {
+            Ok(mut held) => {
+                if let Some(buffer) = held.as_mut() {
+                    buffer.clear();
+                }
+            }
+            Err(_) => {
+                self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        self.mark_free(index as usize);
         if self.policy == Policy::Block {
             if let Some(producer) = self.producer.get() {
                 producer.unpark();
@@ -264,47 +413,67 @@ impl Queue {
         }
     }
 
-    /// Wakes the output thread only if a quarter of the pool is waiting
-    /// for it (under load it otherwise lets work gather, see
-    /// [`gather`](Self::gather)).
+    /// Wakes every output thread that waits for buffers.
+    pub fn wake(&self) {
+        for backlog in self.backlogs.iter() {
+            if let Some(consumer) = backlog.consumer.get() {
+                consumer.unpark();
+            }
+        }
+    }
+
+    /// Returns a buffer that was taken but not submitted.
+    pub fn give_back(&self, mut buffer: EventBuffer) {
+        let index = buffer.index;
+        buffer.clear();
+        if self.put(buffer) {
+            self.mark_free(index);
+        } else {
+            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Wakes the output threads whose backlog holds a quarter of the pool
+    /// (under load they otherwise let work gather, see
+    /// [`Reader::gather`]).
     pub fn wake_if_deep(&self) {
-        if self.is_deep() {
-            self.wake();
+        for backlog in self.backlogs.iter() {
+            if self.is_deep(backlog) {
+                if let Some(consumer) = backlog.consumer.get() {
+                    consumer.unpark();
+                }
+            }
         }
     }
 
-    fn is_deep(&self) -> bool {
-        self.filled.len() >= (self.filled.capacity() / 4).max(1)
-    }
-
-    /// Waits up to `timeout` for a submit (output thread, when idle).
-    pub fn wait(&self, timeout: Duration) {
-        if self.filled.is_empty() && !self.is_closed() {
-            std::thread::park_timeout(timeout);
-        }
-    }
-
-    /// After writing, lets more buffers gather for up to `timeout` (output
-    /// thread): a busy stream then costs one wake-up per `timeout` rather
-    /// than one per receive batch. Returns at once when a quarter of the
-    /// pool is waiting, the queue closes, or the receive side hands over
-    /// because its socket ran dry.
-    pub fn gather(&self, timeout: Duration) {
-        if !self.is_deep() && !self.is_closed() {
-            std::thread::park_timeout(timeout);
-        }
+    fn is_deep(&self, backlog: &Backlog) -> bool {
+        backlog.filled.len() >= (self.slots.len() / 4).max(1)
     }
 
     /// No more submits will come (receive thread, at shutdown).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        if let Some(consumer) = self.consumer.get() {
-            consumer.unpark();
-        }
+        self.wake();
     }
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+
+    /// From `deadline` on, outputs still draining at shutdown give up what
+    /// they hold (a dead receiver must not hold the exit up).
+    pub fn set_drain_deadline(&self, deadline: Instant) {
+        let millis = deadline.saturating_duration_since(self.started).as_millis();
+        // Stored plus one: 0 means no deadline.
+        let millis = u64::try_from(millis).unwrap_or(u64::MAX - 1) + 1;
+        self.drain_deadline.store(millis, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Whether the drain deadline has passed.
+    pub fn drain_expired(&self) -> bool {
+        let deadline = self.drain_deadline.load(Ordering::SeqCst);
+        deadline != 0 && self.started.elapsed().as_millis() + 1 >= u128::from(deadline)
     }
 
     /// Events dropped because the pool was empty.
@@ -312,85 +481,133 @@ impl Queue {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Filled buffers waiting for the output thread.
+    /// Buffers lost to a broken invariant (never expected; counted).
+    pub fn lost_buffers(&self) -> u64 {
+        self.lost_buffers.load(Ordering::Relaxed)
+    }
+
+    /// Filled buffers waiting for the slowest output.
     pub fn depth(&self) -> usize {
-        self.filled.len()
+        self.backlogs
+            .iter()
+            .map(|b| b.filled.len())
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn capacity(&self) -> usize {
-        self.filled.capacity()
+        self.slots.len()
+    }
+}
+
+/// One output's end of the queue.
+#[derive(Debug)]
+pub struct Reader {
+    queue: Arc<Queue>,
+    output: usize,
+}
+
+/// A filled buffer an output is writing (read-shared with the other
+/// outputs); give it back with [`Reader::release`].
+#[derive(Debug)]
+pub struct Filled<'q> {
+    index: u32,
+    guard: Option<RwLockReadGuard<'q, Option<EventBuffer>>>,
+}
+
+impl Filled<'_> {
+    /// The buffer's lines (empty if the slot was found empty, a bug).
+    pub fn bytes(&self) -> &[u8] {
+        self.buffer().map(EventBuffer::filled).unwrap_or_default()
+    }
+
+    /// The buffer's side region (see [`crate::side`]).
+    pub fn side(&self) -> &[u8] {
+        self.buffer().map(EventBuffer::side).unwrap_or_default()
+    }
+
+    pub fn line_count(&self) -> u64 {
+        self.buffer().map(EventBuffer::line_count).unwrap_or(0)
+    }
+
+    fn buffer(&self) -> Option<&EventBuffer> {
+        self.guard.as_ref().and_then(|g| g.as_ref())
+    }
+}
+
+impl Reader {
+    fn backlog(&self) -> Option<&Backlog> {
+        self.queue.backlogs.get(self.output)
+    }
+
+    /// Registers the calling thread as this output's (woken on submit).
+    pub fn register(&self) {
+        if let Some(backlog) = self.backlog() {
+            let _ = backlog.consumer.set(std::thread::current());
+        }
+    }
+
+    /// The next filled buffer for this output, if any.
+    pub fn next(&self) -> Option<Filled<'_>> {
+        let index = self.backlog()?.filled.pop()?;
+        let guard = self
+            .queue
+            .slots
+            .get(index as usize)
+            .and_then(|slot| slot.buffer.read().ok());
+        Some(Filled { index, guard })
+    }
+
+    /// This output is done with `filled` (written or given up).
+    pub fn release(&self, filled: Filled<'_>) {
+        let Filled { index, guard } = filled;
+        drop(guard);
+        self.queue.release(index);
+    }
+
+    /// Lines this output gave up because its backlog was full.
+    pub fn evicted_lines(&self) -> u64 {
+        self.backlog()
+            .map_or(0, |b| b.evicted_lines.load(Ordering::Relaxed))
+    }
+
+    /// Buffers waiting for this output.
+    pub fn depth(&self) -> usize {
+        self.backlog().map_or(0, |b| b.filled.len())
+    }
+
+    /// Waits up to `timeout` for a submit (when idle).
+    pub fn wait(&self, timeout: Duration) {
+        if self.depth() == 0 && !self.queue.is_closed() {
+            std::thread::park_timeout(timeout);
+        }
+    }
+
+    /// After writing, lets more buffers gather for up to `timeout`: a busy
+    /// stream then costs one wake-up per `timeout` rather than one per
+    /// receive batch. Returns at once when a quarter of the pool is
+    /// waiting for this output, the queue closes, or the receive side hands
+    /// over because its socket ran dry.
+    pub fn gather(&self, timeout: Duration) {
+        let deep = self.backlog().is_some_and(|b| self.queue.is_deep(b));
+        if !deep && !self.queue.is_closed() {
+            std::thread::park_timeout(timeout);
+        }
+    }
+
+    /// The queue is closed and this output's backlog is empty.
+    pub fn is_done(&self) -> bool {
+        self.queue.is_closed() && self.depth() == 0
+    }
+
+    pub fn queue(&self) -> &Queue {
+        &self.queue
+    }
+
+    pub fn shared(&self) -> Arc<Queue> {
+        Arc::clone(&self.queue)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_pool_drops_and_counts() {
-        let queue = Queue::new(2, 16, Policy::Drop);
-        let a = queue.take_free(|| true).unwrap();
-        let b = queue.take_free(|| true).unwrap();
-        assert!(queue.take_free(|| true).is_none());
-        assert_eq!(queue.dropped(), 1);
-        queue.submit(a);
-        queue.give_back(b);
-        let mut filled = queue.next_filled().unwrap();
-        filled.space()[..3].copy_from_slice(b"{}\n");
-        filled.advance(3);
-        filled.space()[..4].copy_from_slice(b"[1]\n");
-        filled.advance(4);
-        let lines: Vec<&[u8]> = filled.lines().collect();
-        assert_eq!(lines, [&b"{}\n"[..], b"[1]\n"]);
-        assert_eq!(filled.space().len(), 16 - 7);
-        queue.recycle(filled);
-        assert!(queue.take_free(|| true).is_some());
-        assert!(queue.take_free(|| true).is_some());
-    }
-
-    #[test]
-    fn the_lowest_free_buffer_is_reused_so_others_stay_untouched() {
-        let queue = Queue::new(70, 64, Policy::Drop);
-        for _ in 0..100 {
-            let mut buffer = queue.take_free(|| true).unwrap();
-            assert_eq!(buffer.index, 0);
-            buffer.space()[0] = b'\n';
-            buffer.advance(1);
-            queue.submit(buffer);
-            queue.recycle(queue.next_filled().unwrap());
-        }
-        // All 70 can still be taken, each once, lowest first.
-        let taken: Vec<usize> = (0..70)
-            .map(|_| queue.take_free(|| true).unwrap().index)
-            .collect();
-        assert_eq!(taken, (0..70).collect::<Vec<_>>());
-        assert!(queue.take_free(|| true).is_none());
-    }
-
-    #[test]
-    fn block_policy_waits_for_recycle() {
-        let queue = Queue::new(1, 16, Policy::Block);
-        queue.register_producer();
-        let held = queue.take_free(|| true).unwrap();
-        queue.submit(held);
-        let consumer = {
-            let queue = Arc::clone(&queue);
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(30));
-                let buffer = queue.next_filled().unwrap();
-                queue.recycle(buffer);
-            })
-        };
-        assert!(queue.take_free(|| false).is_some());
-        assert_eq!(queue.dropped(), 0);
-        consumer.join().unwrap();
-    }
-
-    #[test]
-    fn block_policy_gives_up_on_shutdown() {
-        let queue = Queue::new(1, 16, Policy::Block);
-        let _held = queue.take_free(|| true).unwrap();
-        assert!(queue.take_free(|| true).is_none());
-        assert_eq!(queue.dropped(), 1);
-    }
-}
+mod tests;

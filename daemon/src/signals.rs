@@ -1,9 +1,25 @@
 //! What signals mean to raudit: `SIGTERM`/`SIGINT` stop receiving, complete
 //! every in-flight event, drain the queue, release the audit pid and exit 0;
-//! `SIGHUP`/`SIGUSR1` reopen the output files (logrotate). The handlers
+//! `SIGHUP`/`SIGUSR1` reopen the outputs (logrotate), each output thread once. The handlers
 //! (in [`crate::sys::signals`]) only set flags; the receive loop and the
 //! output thread look at them.
+
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::sys::signals::{
     install, request_reopen, request_shutdown, shutdown_requested, take_reopen,
 };
+
+/// Reopen requests seen so far (by any thread).
+static REOPENS: AtomicU64 = AtomicU64::new(0);
+
+/// A number that changes each time SIGHUP or SIGUSR1 arrives: every output
+/// thread compares it with the one it saw last, so each reopens once per
+/// signal (the handler's flag is taken by whichever thread looks first and
+/// turned into a new generation for all).
+pub fn reopen_generation() -> u64 {
+    if take_reopen() {
+        REOPENS.fetch_add(1, Ordering::SeqCst);
+    }
+    REOPENS.load(Ordering::SeqCst)
+}

@@ -12,19 +12,45 @@ use std::time::Duration;
 
 use raudit::config::{GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput};
 use raudit::output::gelf::{CHUNK_DATA, CHUNK_MAGIC, CHUNK_SIZE, MAX_CHUNKS};
-use raudit::output::{Gelf, Output};
+use raudit::output::{Gelf, GelfSpec, Output, Sent};
+use raudit::side::{Facts, LineSide};
 use serde_json::Value;
+
+const NO_SIDE: LineSide<'static> = LineSide {
+    facts: None,
+    cut: None,
+};
+
+/// The facts the receive thread finds in LINE's event.
+const FACTS: Facts<'static> = Facts {
+    sequence: 1234,
+    seconds: 1_700_000_000,
+    millis: 123,
+    syscall: Some(59),
+    success: Some(true),
+    auid: Some(1000),
+    uid: Some(0),
+    pid: Some(4321),
+    key: Some(b"exec"),
+    exe: Some(b"/usr/bin/ls"),
+    comm: Some(b"ls"),
+};
+
+const SIDE: LineSide<'static> = LineSide {
+    facts: Some(FACTS),
+    cut: None,
+};
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""},{"type":1327,"data":"proctitle=6C73"}],"uid_map":{"0":"root"}}
 "#;
 
-fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfOutput {
-    GelfOutput {
+fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
+    GelfSpec::from_config(&GelfOutput {
         attempts: 3,
         network,
         address,
         compression: GelfCompression { level: 1, kind },
-    }
+    })
 }
 
 fn udp_server() -> (UdpSocket, String) {
@@ -103,7 +129,7 @@ fn udp_small_event_in_one_datagram_every_compression() {
         let (server, address) = udp_server();
         let mut out =
             Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
-        out.write_line(LINE).unwrap();
+        out.write_line(LINE, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert_eq!(chunks, 1);
         let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
@@ -144,16 +170,15 @@ fn udp_large_event_is_chunked_and_reassembles_every_compression() {
         let (server, address) = udp_server();
         let mut out =
             Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
-        out.write_line(&line).unwrap();
+        out.write_line(&line, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert!(chunks > 1, "{kind:?}: {chunks} chunks");
         assert_eq!(chunks, payload.len().div_ceil(CHUNK_DATA));
         let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
         check_fields(&v, &line);
-        assert_eq!(v["_sequence"], 99);
-        assert!(v.get("_syscall").is_none());
+        assert_eq!(v["_sequence"], 1234);
         // The next message gets a fresh id and arrives whole too.
-        out.write_line(&line).unwrap();
+        out.write_line(&line, &SIDE).unwrap();
         let (again, _) = receive(&server);
         assert_eq!(inflate(kind, &again), inflate(kind, &payload));
     }
@@ -166,16 +191,97 @@ fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
     let mut out = Gelf::with_hostname(&s, 65536, "test-host");
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     for _ in 0..2 {
-        let err = out.write_line(&line).unwrap_err();
+        let err = out.write_line(&line, &NO_SIDE).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EMSGSIZE));
     }
     assert_eq!(out.too_large(), 2);
     // Nothing of it was sent; the next event goes through.
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &SIDE).unwrap();
     let (payload, chunks) = receive(&server);
     assert_eq!(chunks, 1);
     let v: Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(v["_sequence"], 1234);
+}
+
+#[test]
+fn an_event_over_128_chunks_goes_as_its_cut_version() {
+    let (server, address) = udp_server();
+    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
+    let cut = br#"{"sequence":1234,"messages":[],"truncated":true}
+"#;
+    let side = LineSide {
+        facts: Some(FACTS),
+        cut: Some(cut),
+    };
+    assert_eq!(out.write_line(&line, &side).unwrap(), Sent::Cut);
+    assert_eq!(out.too_large(), 0);
+    let (payload, chunks) = receive(&server);
+    assert_eq!(chunks, 1);
+    let v: Value = serde_json::from_slice(&payload).unwrap();
+    check_fields(&v, cut);
+    // The fields are the event's, cut or not.
+    assert_eq!(v["_sequence"], 1234);
+    assert_eq!(v["_exe"], "/usr/bin/ls");
+    assert_eq!(v["timestamp"].as_f64().unwrap(), 1_700_000_000.123);
+}
+
+#[test]
+fn datagrams_to_a_closed_port_are_counted_as_errors() {
+    use raudit::output::Sink;
+    use raudit::stats::Stats;
+    // A UDP port nobody listens on: the host answers port unreachable, and
+    // the next send on the connected socket reports ECONNREFUSED.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = spec(
+        GelfNetwork::Udp,
+        format!("127.0.0.1:{port}"),
+        GelfCompressionType::Gzip,
+    );
+    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let mut sink = Sink::new(Box::new(out), 3, Duration::ZERO, 0);
+    let stats = Stats::new(&["gelf"]);
+    for _ in 0..50 {
+        sink.write(LINE, &SIDE, &stats);
+        // ICMP comes back at once on loopback; a little time is fair.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sink.flush(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!(c.errors.get() + c.sent.get(), 50);
+    assert!(
+        c.errors.get() >= 49,
+        "{} of 50 refused datagrams counted as errors",
+        c.errors.get()
+    );
+}
+
+#[test]
+fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let s = spec(GelfNetwork::Tcp, address, GelfCompressionType::None);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (first, _) = listener.accept().unwrap();
+    // The receiver restarts: its end of the first connection is closed.
+    drop(first);
+    std::thread::sleep(Duration::from_millis(50));
+    out.write_line(LINE, &SIDE).unwrap();
+    assert_eq!(out.reconnects(), 1);
+    let (second, _) = listener.accept().unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut frame = Vec::new();
+    BufReader::new(second).read_until(0, &mut frame).unwrap();
+    assert_eq!(frame.pop(), Some(0));
+    let v: Value = serde_json::from_slice(&frame).unwrap();
+    check_fields(&v, LINE);
 }
 
 #[test]
@@ -188,8 +294,8 @@ fn tcp_frames_end_with_nul_uncompressed() {
     let (conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let line = big_line(20_000);
-    out.write_line(LINE).unwrap();
-    out.write_line(&line).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(&line, &NO_SIDE).unwrap();
     let mut reader = BufReader::new(conn);
     for expected in [LINE, &line[..]] {
         let mut frame = Vec::new();
@@ -214,8 +320,8 @@ fn no_listener_is_counted_by_the_sink_not_fatal() {
         GelfCompressionType::None,
     );
     let mut out = Gelf::with_hostname(&s, 1024, "test-host");
-    assert!(out.write_line(LINE).is_err());
-    assert!(out.write_line(b"not json at all\n").is_err());
+    assert!(out.write_line(LINE, &NO_SIDE).is_err());
+    assert!(out.write_line(b"not json at all\n", &NO_SIDE).is_err());
 }
 
 // ---- no allocation per event ------------------------------------------
@@ -231,13 +337,13 @@ fn writing_events_allocates_nothing() {
             server.set_nonblocking(true).unwrap();
             while server.recv(&mut buf).is_ok() {}
         };
-        out.write_line(&line).unwrap();
-        out.write_line(LINE).unwrap();
+        out.write_line(&line, &NO_SIDE).unwrap();
+        out.write_line(LINE, &NO_SIDE).unwrap();
         drain(&server);
         let ((), allocations) = alloc_count::allocations_in(|| {
             for _ in 0..50 {
-                out.write_line(&line).unwrap();
-                out.write_line(LINE).unwrap();
+                out.write_line(&line, &NO_SIDE).unwrap();
+                out.write_line(LINE, &NO_SIDE).unwrap();
             }
         });
         drain(&server);

@@ -15,7 +15,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raudit::config::{IpFamily, SyslogFormat, SyslogNetwork, SyslogOutput};
-use raudit::output::{Output, Syslog};
+use raudit::output::{Output, Syslog, SyslogSpec};
+use raudit::side::LineSide;
+
+const NO_SIDE: LineSide<'static> = LineSide {
+    facts: None,
+    cut: None,
+};
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""}],"uid_map":{"0":"root"}}
 "#;
@@ -27,15 +33,16 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogOutput {
-    SyslogOutput {
+fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSpec {
+    SyslogSpec::from_config(&SyslogOutput {
         attempts: 3,
         network,
         address: address.to_owned(),
         priority: 132,
         tag: "go-audit".to_owned(),
         format,
-    }
+        max_message_bytes: None,
+    })
 }
 
 fn hostname() -> String {
@@ -101,7 +108,7 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     sent_at(
         || date("%b %e %H:%M:%S"),
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut buf = vec![0; 65536];
             let n = server.recv(&mut buf).unwrap();
             buf.truncate(n);
@@ -114,7 +121,8 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
         },
     );
     // A line without its newline gets one, as Go's Writer adds it.
-    out.write_line(LINE.strip_suffix(b"\n").unwrap()).unwrap();
+    out.write_line(LINE.strip_suffix(b"\n").unwrap(), &NO_SIDE)
+        .unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
@@ -135,7 +143,7 @@ fn unixgram_rfc5424() {
         SyslogFormat::Rfc5424,
     );
     let mut out = Syslog::open(&s, 65536);
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     let got = String::from_utf8(buf[..n].to_vec()).unwrap();
@@ -170,8 +178,8 @@ fn tcp_rfc5424_is_octet_counted() {
     let mut out = Syslog::open(&s, 65536);
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    out.write_line(LINE).unwrap();
-    out.write_line(b"{\"second\":2}\n").unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(b"{\"second\":2}\n", &NO_SIDE).unwrap();
     drop(out);
     let mut stream = Vec::new();
     conn.read_to_end(&mut stream).unwrap();
@@ -209,7 +217,7 @@ fn tcp_rfc3164_is_gos_network_form_newline_framed() {
     sent_at(
         go_rfc3339,
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut got = Vec::new();
             reader.read_until(b'\n', &mut got).unwrap();
             got
@@ -239,7 +247,7 @@ fn udp_datagram_is_gos_network_form() {
     sent_at(
         go_rfc3339,
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut buf = vec![0; 65536];
             let n = server.recv(&mut buf).unwrap();
             buf.truncate(n);
@@ -271,11 +279,11 @@ fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     let mut big = vec![b'x'; 16 << 20];
     big.push(b'\n');
     for _ in 0..3 {
-        let err = out.write_line(&big).unwrap_err();
+        let err = out.write_line(&big, &NO_SIDE).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EMSGSIZE));
     }
     assert_eq!(out.too_large(), 3);
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
@@ -293,17 +301,17 @@ fn a_recreated_listener_is_reconnected_to() {
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 65536);
-    out.write_line(b"{\"n\":1}\n").unwrap();
+    out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
     // rsyslog restarts: the socket goes away …
     drop(server);
     std::fs::remove_file(&path).unwrap();
-    assert!(out.write_line(b"{\"n\":2}\n").is_err());
+    assert!(out.write_line(b"{\"n\":2}\n", &NO_SIDE).is_err());
     // … and comes back at the same path.
     let server = UnixDatagram::bind(&path).unwrap();
     server
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    out.write_line(b"{\"n\":3}\n").unwrap();
+    out.write_line(b"{\"n\":3}\n", &NO_SIDE).unwrap();
     let mut buf = vec![0; 4096];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(b"{\"n\":3}\n"));
@@ -321,7 +329,7 @@ fn no_receiver_at_start_is_not_fatal() {
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 1024);
-    assert!(out.write_line(LINE).is_err());
+    assert!(out.write_line(LINE, &NO_SIDE).is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -339,11 +347,11 @@ fn writing_events_allocates_nothing() {
     );
     let mut out = Syslog::open(&s, 65536);
     let mut buf = vec![0; 65536];
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     server.recv(&mut buf).unwrap();
     let ((), allocations) = alloc_count::allocations_in(|| {
         for _ in 0..1000 {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             server.recv(&mut buf).unwrap();
         }
     });
@@ -433,7 +441,7 @@ if $programname == "go-audit" then {{
     let mut out = Syslog::open(&s, 65536);
     let event = std::str::from_utf8(LINE).unwrap().trim_end();
     for _ in 0..3 {
-        out.write_line(LINE).unwrap();
+        out.write_line(LINE, &NO_SIDE).unwrap();
     }
     wait_for("3 lines in rsyslog's file", || lines_in(&file).len() >= 3);
     for line in lines_in(&file) {
@@ -480,9 +488,9 @@ if $app-name == "go-audit" then {{
     let event = std::str::from_utf8(LINE).unwrap().trim_end();
     // Large enough that newline framing would not be what keeps it whole.
     let big = format!("{{\"big\":\"{}\"}}\n", "y".repeat(100_000));
-    out.write_line(LINE).unwrap();
-    out.write_line(big.as_bytes()).unwrap();
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(big.as_bytes(), &NO_SIDE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     wait_for("3 lines in rsyslog's file", || lines_in(&file).len() >= 3);
     let lines = lines_in(&file);
     let pid = std::process::id();

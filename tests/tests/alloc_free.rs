@@ -1,7 +1,9 @@
 //! Proves the hot path allocates nothing per event: a counting global
-//! allocator watches receive → parse → assemble → filter → encode → queue →
-//! file write (pipeline and output thread both) over thousands of events
-//! after a warm-up, fed from memory through the pipeline's `Source` seam.
+//! allocator watches receive → parse → assemble → filter → encode (with the
+//! facts beside each line) → queue → three outputs at once, each on its
+//! own thread (file; syslog over a unix datagram socket; GELF over UDP,
+//! gzip, its fields from the facts) over thousands of events after a
+//! warm-up, fed from memory through the pipeline's `Source` seam.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;
@@ -9,8 +11,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::output::{self, FileOutput, FileSpec, Sink, WriterSettings};
-use raudit::pipeline::{self, EventFilter, Input, Pipeline, Slot, Source};
+use raudit::config::{
+    GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+};
+use raudit::output::{
+    self, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
+};
+use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
@@ -133,13 +140,30 @@ fn drive(pipeline: &mut Pipeline<MemorySource>) {
 
 fn wait_written(stats: &Stats, events: u64) {
     let started = Instant::now();
-    while stats.outputs[0].events.get() < events {
+    while stats.outputs.iter().any(|o| o.sent.get() < events) {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "output thread stalled"
+            started.elapsed() < Duration::from_secs(30),
+            "an output thread stalled: {}",
+            stats.line("stall")
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Reads datagrams into one buffer, counting them, until told to stop
+/// (allocates nothing once started).
+fn drain<F>(recv: F, stop: Arc<AtomicBool>, count: Arc<AtomicU64>) -> std::thread::JoinHandle<()>
+where
+    F: Fn(&mut [u8]) -> io::Result<usize> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        while !stop.load(Ordering::Relaxed) {
+            if recv(&mut buf).is_ok() {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    })
 }
 
 #[test]
@@ -157,8 +181,43 @@ fn steady_state_allocates_nothing_per_event() {
     }
     let warm_up_datagrams = WARM_UP as usize * 6;
 
-    let queue = Queue::new(256, 16 * 1024, Policy::Block);
-    let stats = Arc::new(Stats::new(&["file"]));
+    let side = SideSettings {
+        facts: true,
+        cut_limit: None,
+    };
+    let queue = Queue::with_outputs(
+        256,
+        16 * 1024,
+        Policy::Block,
+        3,
+        side.bytes_per_buffer(16 * 1024),
+    );
+    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf"]));
+    // The receivers: a unix datagram socket and a UDP port, drained.
+    let stop = Arc::new(AtomicBool::new(false));
+    let syslog_socket = dir.join("log");
+    let syslog_server = std::os::unix::net::UnixDatagram::bind(&syslog_socket).unwrap();
+    let gelf_server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gelf_address = gelf_server.local_addr().unwrap().to_string();
+    for socket_timeout in [
+        syslog_server.set_read_timeout(Some(Duration::from_millis(50))),
+        gelf_server.set_read_timeout(Some(Duration::from_millis(50))),
+    ] {
+        socket_timeout.unwrap();
+    }
+    let (syslog_got, gelf_got) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let receivers = [
+        drain(
+            move |buf| syslog_server.recv(buf),
+            Arc::clone(&stop),
+            Arc::clone(&syslog_got),
+        ),
+        drain(
+            move |buf| gelf_server.recv(buf),
+            Arc::clone(&stop),
+            Arc::clone(&gelf_got),
+        ),
+    ];
     let file = FileOutput::open(
         FileSpec {
             path: path.clone(),
@@ -169,13 +228,39 @@ fn steady_state_allocates_nothing_per_event() {
         output::batch::DEFAULT_BATCH,
     )
     .unwrap();
-    let sink = Sink::new(Box::new(file), 3, Duration::from_millis(10), 0);
+    let syslog = Syslog::open(
+        &SyslogSpec::from_config(&SyslogOutput {
+            attempts: 3,
+            network: SyslogNetwork::Unixgram,
+            address: syslog_socket.to_str().unwrap().to_owned(),
+            priority: 132,
+            tag: "go-audit".into(),
+            format: SyslogFormat::Rfc3164,
+            max_message_bytes: None,
+        }),
+        16 * 1024,
+    );
+    let gelf = Gelf::open(
+        &GelfSpec::from_config(&GelfOutput {
+            attempts: 3,
+            network: GelfNetwork::Udp,
+            address: gelf_address,
+            compression: GelfCompression::default(),
+        }),
+        16 * 1024,
+    );
+    let pause = Duration::from_millis(10);
+    let sinks = vec![
+        Sink::new(Box::new(file), 3, pause, 0),
+        Sink::new(Box::new(syslog), 3, pause, 1),
+        Sink::new(Box::new(gelf), 3, pause, 2),
+    ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
         };
-        std::thread::spawn(move || output::run_writer(queue, vec![sink], stats, settings))
+        std::thread::spawn(move || output::run_writers(&queue, sinks, &stats, settings))
     };
     let settings = pipeline::Settings {
         filters: vec![EventFilter {
@@ -185,6 +270,7 @@ fn steady_state_allocates_nothing_per_event() {
         }],
         pacing: true,
         socket_buffer_bytes: 4 << 20,
+        side,
         ..pipeline::Settings::default()
     };
     let source = MemorySource { datagrams, next: 0 };
@@ -215,6 +301,22 @@ fn steady_state_allocates_nothing_per_event() {
 
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
     writer.join().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    for receiver in receivers {
+        receiver.join().unwrap();
+    }
+    for output in &stats.outputs {
+        assert_eq!(output.sent.get(), kept, "{}", output.name);
+        assert_eq!(
+            output.errors.get() + output.dropped.get(),
+            0,
+            "{}",
+            output.name
+        );
+    }
+    assert_eq!(syslog_got.load(Ordering::Relaxed), kept, "syslog datagrams");
+    assert!(gelf_got.load(Ordering::Relaxed) >= kept, "GELF datagrams");
     assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
     assert_eq!(
         stats.filter_drops.get(),

@@ -26,6 +26,7 @@ use raudit_core::wire::MessageType;
 use crate::config::EventFormat;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
+use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::EventFilter;
@@ -60,6 +61,39 @@ pub struct Settings {
     /// What the socket's receive buffer holds, in bytes (`SO_RCVBUF` as
     /// the kernel reports it): bounds the pacing pauses; 0 turns them off.
     pub socket_buffer_bytes: usize,
+    /// What goes beside each line for the outputs.
+    pub side: SideSettings,
+}
+
+/// What the receive thread puts beside each line in the buffer's side
+/// region (see [`crate::side`]), decided from the outputs at start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SideSettings {
+    /// The event's facts (some output builds fields from them: GELF).
+    pub facts: bool,
+    /// Lines longer than this get a marked cut version that fits (the
+    /// smallest transport limit of the outputs).
+    pub cut_limit: Option<usize>,
+}
+
+impl SideSettings {
+    /// The side region each pooled buffer needs: room for the facts of its
+    /// lines and for the cut versions of its longest lines (a line that
+    /// does not find room moves to a fresh buffer, as when the lines
+    /// themselves do not fit). 0 when nothing goes beside the lines: the
+    /// default configuration reserves nothing.
+    pub fn bytes_per_buffer(&self, buffer_bytes: usize) -> usize {
+        let facts = if self.facts {
+            buffer_bytes + side::FACTS_ROOM
+        } else {
+            0
+        };
+        let cut = match self.cut_limit {
+            Some(limit) => buffer_bytes.min(limit) + buffer_bytes / 8 + 64,
+            None => 0,
+        };
+        facts + cut
+    }
 }
 
 impl Default for Settings {
@@ -78,6 +112,7 @@ impl Default for Settings {
             log_out_of_order: false,
             pacing: false,
             socket_buffer_bytes: 0,
+            side: SideSettings::default(),
         }
     }
 }
@@ -127,6 +162,7 @@ struct EventSink {
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
+    side: SideSettings,
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -171,6 +207,7 @@ impl<S: Source> Pipeline<S> {
                 queue,
                 stats,
                 encoder_truncated: 0,
+                side: settings.side,
             },
             out_of_order: settings
                 .log_out_of_order
@@ -393,12 +430,20 @@ impl EventSink {
                 self.stats.malformed.add(1);
                 return;
             }
+            space[encoded.len] = b'\n';
+            let line_len = encoded.len + 1;
+            let beside = self
+                .side
+                .write(event, buffer, line_len, &mut self.enricher, self.format);
+            if beside.is_none() && !was_empty {
+                continue; // the side region is full: a fresh buffer
+            }
             // Events the assembler cut short are counted by the assembler.
             if encoded.truncated && event.dropped_records() == 0 {
                 self.encoder_truncated += 1;
             }
-            space[encoded.len] = b'\n';
-            buffer.advance(encoded.len + 1);
+            buffer.advance(line_len);
+            buffer.advance_side(beside.unwrap_or(0));
             self.held_since.get_or_insert(self.now);
             return;
         }
@@ -433,6 +478,61 @@ impl EventSink {
         if self.submit_current() {
             self.queue.wake();
         }
+    }
+}
+
+impl SideSettings {
+    /// Writes what goes beside the line of `line_len` bytes just encoded
+    /// (not yet advanced over) into `buffer`'s side region; the side bytes
+    /// used, `None` when the region has no room left (nothing counts then).
+    fn write(
+        &self,
+        event: &Event<'_>,
+        buffer: &mut EventBuffer,
+        line_len: usize,
+        enricher: &mut Enricher,
+        format: EventFormat,
+    ) -> Option<usize> {
+        let offset = buffer.len();
+        let mut used = 0;
+        if self.facts {
+            used += side::write_facts(event, offset, buffer.side_space())?;
+        }
+        if let Some(limit) = self.cut_limit.filter(|&limit| line_len > limit) {
+            let out = buffer.side_space().get_mut(used..)?;
+            let space = side::cut_space(out)?;
+            let len = encode_cut(format, event, enricher, space, limit);
+            if len > 0 {
+                used += side::finish_cut(out, offset, len)?;
+            }
+        }
+        Some(used)
+    }
+}
+
+/// The marked cut version of `event` in at most `limit` bytes (JSON and
+/// `\n`) into `out`, for the transports that cannot carry the whole line;
+/// its length, 0 if none fits. The one place the daemon asks for a cut:
+/// for now the encoder's own truncation (records kept up to a message
+/// boundary, marked `"truncated":true`).
+pub fn encode_cut(
+    format: EventFormat,
+    event: &Event<'_>,
+    enricher: &mut Enricher,
+    out: &mut [u8],
+    limit: usize,
+) -> usize {
+    let room = limit.min(out.len()).saturating_sub(1);
+    let Some(space) = out.get_mut(..room) else {
+        return 0;
+    };
+    let encoded = format.encode(event, enricher, space);
+    match out.get_mut(encoded.len) {
+        Some(newline) if encoded.len > 0 => {
+            *newline = b'\n';
+            encoded.len + 1
+        }
+        _ => 0,
     }
 }
 

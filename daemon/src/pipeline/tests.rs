@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
+use crate::config::EventFormat;
 use crate::queue::{Policy, Queue};
 use crate::stats::Stats;
 
@@ -82,11 +83,130 @@ fn run_with(
     while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
     let mut submitted = Vec::new();
-    while let Some(buffer) = queue.next_filled() {
-        submitted.push(buffer.lines().map(<[u8]>::to_vec).collect());
-        queue.recycle(buffer);
+    let reader = queue.reader(0);
+    while let Some(filled) = reader.next() {
+        let lines = filled.bytes().split_inclusive(|&b| b == b'\n');
+        submitted.push(lines.map(<[u8]>::to_vec).collect());
+        reader.release(filled);
     }
     (submitted, stats)
+}
+
+/// One line and what its buffer's side region holds for it: the facts'
+/// sequence and key, the cut version.
+type Beside = (Vec<u8>, Option<(u32, Option<Vec<u8>>)>, Option<Vec<u8>>);
+
+fn run_beside(
+    input: Vec<Vec<u8>>,
+    size: usize,
+    side: SideSettings,
+    format: EventFormat,
+) -> Vec<Beside> {
+    let queue = Queue::with_outputs(8, size, Policy::Drop, 1, side.bytes_per_buffer(size));
+    let stats = Arc::new(Stats::new(&[]));
+    let settings = Settings {
+        batch: 128,
+        side,
+        format,
+        ..Settings::default()
+    };
+    let mut pipeline = Pipeline::new(Memory(input), settings, Arc::clone(&queue), stats);
+    let reader = queue.reader(0);
+    let mut lines = Vec::new();
+    let mut collect = |reader: &crate::queue::Reader| {
+        while let Some(filled) = reader.next() {
+            let mut sides = crate::side::SideReader::new(filled.side());
+            let mut offset = 0;
+            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                let beside = sides.line(offset);
+                offset += line.len();
+                lines.push((
+                    line.to_vec(),
+                    beside
+                        .facts
+                        .map(|f| (f.sequence, f.key.map(<[u8]>::to_vec))),
+                    beside.cut.map(<[u8]>::to_vec),
+                ));
+            }
+            reader.release(filled);
+        }
+    };
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {
+        collect(&reader);
+    }
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    collect(&reader);
+    lines
+}
+
+#[test]
+fn facts_go_beside_every_line_when_an_output_reads_them() {
+    let body = "arch=c000003e syscall=59 success=yes pid=1 key=\"exec\"";
+    let side = SideSettings {
+        facts: true,
+        cut_limit: None,
+    };
+    // The same facts whatever the line's shape.
+    for format in [EventFormat::GoAudit, EventFormat::Structured] {
+        let lines = run_beside(events(1..41, body), 2048, side, format);
+        assert_eq!(lines.len(), 40);
+        for (i, (line, facts, cut)) in lines.iter().enumerate() {
+            let v: serde_json::Value = serde_json::from_slice(line).unwrap();
+            assert_eq!(v["sequence"], i as u64 + 1);
+            assert_eq!(facts, &Some((i as u32 + 1, Some(b"exec".to_vec()))));
+            assert_eq!(cut, &None);
+        }
+    }
+    // Without an output that reads them, the side region stays untouched.
+    let lines = run_beside(
+        events(1..3, body),
+        2048,
+        SideSettings::default(),
+        EventFormat::GoAudit,
+    );
+    assert!(lines
+        .iter()
+        .all(|(_, facts, cut)| facts.is_none() && cut.is_none()));
+}
+
+#[test]
+fn a_line_over_the_transport_limit_gets_a_marked_cut_version_that_fits() {
+    let side = SideSettings {
+        facts: false,
+        cut_limit: Some(600),
+    };
+    let mut input = Vec::new();
+    // An event of many records, larger than the limit, between two small.
+    input.extend(events(1..2, "syscall=59 small=1"));
+    input.push(datagram(
+        1300,
+        2,
+        "arch=c000003e syscall=59 success=yes pid=2",
+    ));
+    for i in 0..20 {
+        input.push(datagram(
+            1302,
+            2,
+            &format!("item={i} name=\"/usr/lib/{}\"", "p".repeat(40)),
+        ));
+    }
+    input.push(datagram(1320, 2, ""));
+    input.extend(events(3..4, "syscall=59 small=3"));
+    let lines = run_beside(input, 8192, side, EventFormat::GoAudit);
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0].2, None);
+    assert_eq!(lines[2].2, None);
+    let (whole, _, cut) = &lines[1];
+    assert!(whole.len() > 600);
+    let whole: serde_json::Value = serde_json::from_slice(whole).unwrap();
+    assert!(whole.get("truncated").is_none());
+    assert_eq!(whole["messages"].as_array().unwrap().len(), 21);
+    let cut = cut.as_ref().expect("a cut version beside the long line");
+    assert!(cut.len() <= 600 && cut.ends_with(b"\n"));
+    let cut: serde_json::Value = serde_json::from_slice(cut).unwrap();
+    assert_eq!(cut["truncated"], true);
+    assert_eq!(cut["sequence"], 2);
+    assert_eq!(cut["messages"][0]["type"], 1300);
 }
 
 #[test]
