@@ -499,3 +499,156 @@ if $app-name == "go-audit" then {{
     assert_eq!(lines[2], lines[0]);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// Sends SIGTERM to rsyslogd and waits for it to exit (it writes what it
+/// has received first).
+fn stop_rsyslogd(mut daemon: Rsyslogd) {
+    let pid = daemon.0.id();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    let _ = daemon.0.wait();
+}
+
+/// A loopback port free now (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn rsyslogd_restarted_under_load_costs_the_file_nothing_and_sent_is_what_it_wrote() {
+    use std::sync::Arc;
+
+    use raudit::output::{run_writers, FileOutput, FileSpec, Sink, WriterSettings};
+    use raudit::queue::{Policy, Queue};
+    use raudit::stats::Stats;
+
+    let Some(bin) = rsyslogd() else {
+        eprintln!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+        return;
+    };
+    let dir = temp_dir("rsyslogd-restart");
+    let port = free_port();
+    let received = dir.join("received.log");
+    let config = format!(
+        r#"global(workDirectory="{dir}" maxMessageSize="256k")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="{port}")
+template(name="raw" type="string" string="%msg:2:$%\n")
+if $programname == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        file = received.display(),
+    );
+    let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let daemon = start_rsyslogd(&bin, &dir, &config);
+    wait_for("rsyslogd's port", listening);
+
+    let queue = Queue::with_outputs(64, 4096, Policy::Drop, 2, 0);
+    let stats = Arc::new(Stats::new(&["file", "syslog"]));
+    let path = dir.join("audit.log");
+    let file = FileOutput::open(
+        FileSpec {
+            path: path.clone(),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+        },
+        64 * 1024,
+    )
+    .unwrap();
+    let syslog = Syslog::open(
+        &spec(
+            SyslogNetwork::Tcp(IpFamily::V4),
+            &format!("127.0.0.1:{port}"),
+            SyslogFormat::Rfc3164,
+        ),
+        4096,
+    );
+    let pause = Duration::from_millis(100);
+    let sinks = vec![
+        Sink::new(Box::new(file), 3, pause, 0),
+        Sink::new(Box::new(syslog), 3, pause, 1),
+    ];
+    let writers = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        let settings = WriterSettings {
+            loss_report_interval: Duration::from_secs(3600),
+        };
+        std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
+    };
+
+    // 50 events a second for 7 s; the receiver is stopped after 1 s and
+    // started again 5 s later.
+    const EVENTS: u64 = 350;
+    let started = Instant::now();
+    let mut daemon = Some(daemon);
+    for sequence in 1..=EVENTS {
+        let at = started + Duration::from_millis(20 * sequence);
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        if sequence == 50 {
+            stop_rsyslogd(daemon.take().unwrap());
+        }
+        if sequence == 300 {
+            daemon = Some(start_rsyslogd(&bin, &dir, &config));
+            wait_for("rsyslogd's port again", listening);
+        }
+        let line = format!("{{\"sequence\":{sequence},\"messages\":[]}}\n");
+        let mut buffer = queue.take_free(|| true).expect("the pool ran out");
+        buffer.space()[..line.len()].copy_from_slice(line.as_bytes());
+        buffer.advance(line.len());
+        queue.submit(buffer);
+        queue.wake();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    queue.close();
+    queue.set_drain_deadline(Instant::now() + Duration::from_secs(2));
+    writers.join().unwrap();
+    stop_rsyslogd(daemon.take().unwrap());
+
+    // The file has every event, in order.
+    let written = lines_in(&path);
+    assert_eq!(written.len() as u64, EVENTS, "the file lost events");
+    for (i, line) in written.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["sequence"], i as u64 + 1);
+    }
+    let f = &stats.outputs[0];
+    assert_eq!(
+        (f.sent.get(), f.errors.get(), f.dropped.get()),
+        (EVENTS, 0, 0)
+    );
+    // syslog: what it counted as sent is what rsyslogd wrote; the rest is
+    // counted as lost.
+    let s = &stats.outputs[1];
+    let got = lines_in(&received);
+    eprintln!("{}", stats.line("end"));
+    assert_eq!(
+        s.sent.get(),
+        got.len() as u64,
+        "syslog sent vs rsyslogd's file"
+    );
+    assert!(
+        s.errors.get() + s.dropped.get() > 0,
+        "the outage cost nothing?"
+    );
+    assert!(s.reconnects.get() >= 1);
+    // Events before the outage and after the restart all arrived.
+    let sequences: Vec<u64> = got
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["sequence"].as_u64())
+        .collect();
+    for sequence in (1..50).chain(310..=EVENTS) {
+        assert!(sequences.contains(&sequence), "{sequence} did not arrive");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
