@@ -306,3 +306,143 @@ fn writing_events_allocates_nothing() {
         assert_eq!(allocations, 0, "{kind:?}");
     }
 }
+
+// ---- Wireshark's GELF dissector -----------------------------------------
+
+/// tshark capturing loopback UDP `port` into `pcap`; stopped (SIGINT, by
+/// its pid) by [`Capture::finish`] or when dropped.
+struct Capture(std::process::Child);
+
+impl Capture {
+    fn start(port: u16, pcap: &std::path::Path) -> Option<Capture> {
+        let child = std::process::Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp port {port}"), "-w"])
+            .arg(pcap)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut capture = Capture(child);
+        // tshark says "Capturing on 'Loopback: lo'" once it listens.
+        let stderr = capture.0.stderr.take()?;
+        let mut line = String::new();
+        let mut reader = BufReader::new(stderr);
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if line.contains("Capturing on") {
+                break;
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        // dumpcap may still be setting its filter when tshark says so.
+        std::thread::sleep(Duration::from_secs(1));
+        Some(capture)
+    }
+
+    fn finish(mut self) {
+        self.interrupt();
+    }
+
+    fn interrupt(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.interrupt();
+        }
+    }
+}
+
+#[test]
+fn wiresharks_gelf_dissector_reads_one_message_per_event() {
+    if std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: tshark is not installed (Debian package tshark)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("raudit-tshark-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("gelf.pcap");
+    let (server, address) = udp_server();
+    let port = server.local_addr().unwrap().port();
+    let Some(capture) = Capture::start(port, &pcap) else {
+        eprintln!("skipped: tshark cannot capture on lo (needs root)");
+        return;
+    };
+    let cut = br#"{"sequence":7,"messages":[],"truncated":true}
+"#;
+    let facts = |sequence| LineSide {
+        facts: Some(Facts { sequence, ..FACTS }),
+        cut: Some(cut),
+    };
+    let mut gzip = Gelf::with_hostname(
+        &spec(GelfNetwork::Udp, address.clone(), GelfCompressionType::Gzip),
+        1 << 20,
+        "test-host",
+    );
+    let mut plain = Gelf::with_hostname(
+        &spec(GelfNetwork::Udp, address, GelfCompressionType::None),
+        1 << 20,
+        "test-host",
+    );
+    // Small, chunked, then over 128 chunks uncompressed (sent cut).
+    assert_eq!(gzip.write_line(LINE, &facts(1)).unwrap(), Sent::Whole);
+    assert_eq!(
+        gzip.write_line(&big_line(40_000), &facts(2)).unwrap(),
+        Sent::Whole
+    );
+    assert_eq!(
+        plain.write_line(&big_line(30_000), &facts(3)).unwrap(),
+        Sent::Whole
+    );
+    let huge = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
+    assert_eq!(plain.write_line(&huge, &facts(4)).unwrap(), Sent::Cut);
+    for _ in 0..4 {
+        receive(&server);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    capture.finish();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-d", &format!("udp.port=={port},gelf")])
+        .args(["-T", "fields", "-E", "separator=|"])
+        .args(["-e", "gelf.broken_compression", "-e", "gelf.invalid_header"])
+        .args(["-e", "json.member_with_value"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let messages: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("short_message:"))
+        .collect();
+    assert_eq!(
+        messages.len(),
+        4,
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (i, message) in messages.iter().enumerate() {
+        assert!(message.starts_with("||"), "a dissector error: {message}");
+        assert!(
+            message.contains(&format!("_sequence:{}", i + 1)),
+            "{message}"
+        );
+        assert!(message.contains("_exe:/usr/bin/ls"), "{message}");
+        assert_eq!(message.contains("truncated"), i == 3, "{message}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
