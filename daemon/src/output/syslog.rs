@@ -248,16 +248,17 @@ impl Syslog {
         self.connect()
     }
 
-    /// Sends `self.buf[start..]`, counting a refusal of the previous
-    /// datagram that this send reports (and sending again: this one was
-    /// not sent).
+    /// Sends `self.buf[start..]`. Over UDP, a refusal this send reports is
+    /// the previous datagram's (ICMP port unreachable): counted, and this
+    /// one, which was not sent, sent again. (A unix datagram socket's
+    /// refusal is this send's own: its receiver is gone.)
     fn send(&mut self, start: usize) -> io::Result<()> {
         let bytes = self.buf.get(start..).unwrap_or_default();
         let Some(conn) = &mut self.conn else {
             return Err(io::ErrorKind::NotConnected.into());
         };
         match conn.send(bytes) {
-            Err(e) if is_refused(&e) => {
+            Err(e) if is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
                 self.refused += 1;
                 conn.send(bytes)
             }
@@ -283,6 +284,33 @@ impl Syslog {
         fits(&self.buf, start).then_some((start, Sent::Cut))
     }
 
+    /// Sends the message at `start`, reconnecting first if the stream's
+    /// peer has closed, and once more if the send fails (as Go's
+    /// writeAndRetry). `EMSGSIZE` comes back as it is.
+    fn deliver(&mut self, start: usize) -> io::Result<()> {
+        if self.conn.as_ref().is_some_and(Conn::peer_closed) {
+            self.reconnect(&"the receiver closed the connection")?;
+        }
+        let error = match self.send(start) {
+            Ok(()) => return Ok(()),
+            Err(e) if net::is_too_large(&e) => return Err(e),
+            Err(e) => e,
+        };
+        if self.conn.is_some() {
+            self.reconnect(&format_args!("send failed ({error})"))?;
+        } else {
+            self.connect()?;
+        }
+        match self.send(start) {
+            Ok(()) => Ok(()),
+            Err(e) if net::is_too_large(&e) => Err(e),
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
         if self.too_large.occurred() {
             eprintln!(
@@ -306,27 +334,24 @@ impl Output for Syslog {
         let Some((start, sent)) = self.format(line, side) else {
             return Err(self.refuse_too_large(line.len()));
         };
-        if self.conn.as_ref().is_some_and(Conn::peer_closed) {
-            self.reconnect(&"the receiver closed the connection")?;
-        }
-        let error = match self.send(start) {
-            Ok(()) => return Ok(sent),
-            Err(e) if net::is_too_large(&e) => return Err(self.refuse_too_large(line.len())),
-            Err(e) => e,
-        };
-        // As Go's writeAndRetry: reconnect and resend once, now.
-        if self.conn.is_some() {
-            self.reconnect(&format_args!("send failed ({error})"))?;
-        } else {
-            self.connect()?;
-        }
-        match self.send(start) {
+        match self.deliver(start) {
             Ok(()) => Ok(sent),
+            // The transport's limit is below what the spec assumed: the
+            // cut version, if this was not it already.
+            Err(e) if net::is_too_large(&e) && sent == Sent::Whole => match side.cut {
+                Some(cut) => {
+                    let now = self.clock.now();
+                    let start = format::message(&mut self.buf, self.form, &self.header, &now, cut);
+                    match self.deliver(start) {
+                        Ok(()) => Ok(Sent::Cut),
+                        Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),
+                        Err(e) => Err(e),
+                    }
+                }
+                None => Err(self.refuse_too_large(line.len())),
+            },
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
@@ -424,6 +449,36 @@ mod tests {
         assert_eq!((counters.sent.get(), counters.cut.get()), (2, 1));
         let n = server.recv(&mut buf).unwrap();
         assert!(buf[..n].ends_with(b"]: {\"ok\":1}\n"));
+    }
+
+    #[test]
+    fn a_gone_unix_datagram_receiver_costs_one_error_per_event() {
+        let dir = std::env::temp_dir().join(format!("raudit-gone-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let server = UnixDatagram::bind(&path).unwrap();
+        let spec = SyslogSpec::from_config(&SyslogOutput {
+            attempts: 2,
+            network: SyslogNetwork::Unixgram,
+            address: path.to_str().unwrap().into(),
+            priority: 132,
+            tag: "go-audit".into(),
+            format: SyslogFormat::Rfc3164,
+            max_message_bytes: None,
+        });
+        let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
+        let stats = Stats::new(&["syslog"]);
+        sink.write(b"{\"a\":1}\n", &LineSide::default(), &stats);
+        drop(server); // the receiver goes away; its path stays
+        for _ in 0..2 {
+            sink.write(b"{\"b\":2}\n", &LineSide::default(), &stats);
+        }
+        sink.flush(&stats);
+        let c = &stats.outputs[0];
+        // Its refusal is the event's own, not an earlier one's.
+        assert_eq!((c.sent.get(), c.errors.get()), (1, 2));
+        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]
