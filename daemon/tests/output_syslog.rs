@@ -320,6 +320,37 @@ fn a_recreated_listener_is_reconnected_to() {
 }
 
 #[test]
+fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
+    use std::os::unix::net::UnixListener;
+    let dir = temp_dir("stream-closed");
+    let path = dir.join("log");
+    let listener = UnixListener::bind(&path).unwrap();
+    let s = spec(
+        SyslogNetwork::Unix,
+        path.to_str().unwrap(),
+        SyslogFormat::Rfc3164,
+    );
+    let mut out = Syslog::open(&s, 65536);
+    let (first, _) = listener.accept().unwrap();
+    out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
+    // The receiver restarts: it closes its end (after reading, or not).
+    drop(first);
+    std::thread::sleep(Duration::from_millis(20));
+    // Written into the closed connection, this event would be lost while
+    // the write succeeds; it must go to the new one instead.
+    out.write_line(b"{\"n\":2}\n", &NO_SIDE).unwrap();
+    assert_eq!(out.reconnects(), 1);
+    let (second, _) = listener.accept().unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(second).read_line(&mut line).unwrap();
+    assert!(line.ends_with("]: {\"n\":2}\n"), "{line}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
 fn no_receiver_at_start_is_not_fatal() {
     let dir = temp_dir("absent");
     let path = dir.join("log");
