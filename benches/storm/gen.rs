@@ -7,8 +7,14 @@
 //! (`audit_log_start` sleeps up to `backlog_wait_time` there).
 //!
 //! ```text
-//! storm-gen [-p PROCS] [-d SECONDS] [-r TOTAL_CALLS_PER_S]
+//! storm-gen [-p PROCS] [-d SECONDS] [-r TOTAL_CALLS_PER_S] [-x ARG_BYTES]
 //! ```
+//!
+//! `-x ARG_BYTES`: large events instead. Each process forks and execs
+//! storm-gen itself (`/proc/self/exe --exit ARG`, which exits at once) with
+//! one argument of that many bytes, and waits for it, in a loop: every call
+//! is an audited execve whose EXECVE records hold the argument hex encoded
+//! (the storm's `large64k` scenario, with a rule on execve of storm-gen).
 //!
 //! Prints one line of `key=value` pairs: `syscalls elapsed_s rate procs
 //! mean_ns p50_ns p99_ns p999_ns max_ns slow_s` where `slow_s` is the total
@@ -64,14 +70,51 @@ fn arg<T: std::str::FromStr>(v: Option<String>) -> T {
     v.and_then(|s| s.parse().ok()).unwrap_or_else(|| usage())
 }
 
-fn run_child(st: &mut Stats, dur: Duration, per_proc_rate: f64) {
+/// What each timed call does.
+#[derive(Clone, Copy)]
+enum Call<'a> {
+    Getppid,
+    /// fork, exec ourselves with these argv pointers, wait.
+    Exec(&'a [*const libc::c_char]),
+}
+
+fn call(what: Call<'_>) {
+    match what {
+        // SAFETY: getppid takes no arguments and cannot fail.
+        Call::Getppid => unsafe {
+            libc::syscall(libc::SYS_getppid);
+        },
+        Call::Exec(argv) => {
+            // SAFETY: fork in a single-threaded child; the grandchild only
+            // calls execv (argv is NULL-terminated, its strings live in the
+            // parent's memory, copied by fork) and _exit.
+            unsafe {
+                let pid = libc::fork();
+                if pid == 0 {
+                    libc::execv(c"/proc/self/exe".as_ptr(), argv.as_ptr());
+                    libc::_exit(127);
+                }
+                if pid > 0 {
+                    let mut status = 0;
+                    libc::waitpid(pid, &mut status, 0);
+                }
+            }
+        }
+    }
+}
+
+fn run_child(st: &mut Stats, dur: Duration, per_proc_rate: f64, what: Call<'_>) {
     let start = Instant::now();
     let end = start + dur;
+    // An exec is slow: pace and count one at a time.
+    let batch = match what {
+        Call::Getppid => PACE_BATCH,
+        Call::Exec(_) => 1,
+    };
     loop {
-        for _ in 0..PACE_BATCH {
+        for _ in 0..batch {
             let t0 = Instant::now();
-            // SAFETY: getppid takes no arguments and cannot fail.
-            unsafe { libc::syscall(libc::SYS_getppid) };
+            call(what);
             let ns = t0.elapsed().as_nanos() as u64;
             st.hist[bucket(ns)] += 1;
             st.sum_ns += ns;
@@ -80,7 +123,7 @@ fn run_child(st: &mut Stats, dur: Duration, per_proc_rate: f64) {
                 st.slow_ns += ns;
             }
         }
-        st.calls += PACE_BATCH;
+        st.calls += batch;
         let now = Instant::now();
         if now >= end {
             break;
@@ -96,16 +139,37 @@ fn run_child(st: &mut Stats, dur: Duration, per_proc_rate: f64) {
 }
 
 fn main() {
-    let (mut procs, mut dur, mut rate) = (1usize, 10.0f64, 0.0f64);
+    if std::env::args().nth(1).as_deref() == Some("--exit") {
+        exit(0); // one of our own large execs
+    }
+    let (mut procs, mut dur, mut rate, mut exec_bytes) = (1usize, 10.0f64, 0.0f64, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "-p" => procs = arg(args.next()),
             "-d" => dur = arg(args.next()),
             "-r" => rate = arg(args.next()),
+            "-x" => exec_bytes = Some(arg::<usize>(args.next())),
             _ => usage(),
         }
     }
+    // The argv of the large execs: built before forking, read by the
+    // children (copied by fork).
+    let large = exec_bytes.map(|n| std::ffi::CString::new(vec![b'a'; n]).unwrap_or_default());
+    let argv: Vec<*const libc::c_char> = match &large {
+        Some(arg) => vec![
+            c"storm-gen".as_ptr(),
+            c"--exit".as_ptr(),
+            arg.as_ptr(),
+            std::ptr::null(),
+        ],
+        None => Vec::new(),
+    };
+    let what = if large.is_some() {
+        Call::Exec(&argv)
+    } else {
+        Call::Getppid
+    };
     if procs == 0 || dur.is_nan() || dur <= 0.0 || rate < 0.0 {
         usage();
     }
@@ -149,6 +213,7 @@ fn main() {
                     &mut *slots.add(i),
                     Duration::from_secs_f64(dur),
                     rate / procs as f64,
+                    what,
                 );
                 libc::_exit(0);
             }
@@ -168,7 +233,8 @@ fn main() {
     let (mut calls, mut sum, mut slow, mut max, mut elapsed) = (0u64, 0u64, 0u64, 0u64, 0u64);
     for s in all {
         // +1: the child's own getppid() check before its loop is audited too
-        calls += s.calls + 1;
+        // (not in exec mode, where only execve is)
+        calls += s.calls + u64::from(large.is_none());
         sum += s.sum_ns;
         slow += s.slow_ns;
         max = max.max(s.max_ns);

@@ -54,10 +54,12 @@ fn op() -> impl Strategy<Value = Op> {
 
 fn caps() -> impl Strategy<Value = Caps> {
     let arena = prop_oneof![0..64usize, 0..=2048usize];
-    (1..=8usize, 1..=32usize, arena).prop_map(|(events, records, arena)| Caps {
+    let lane = prop_oneof![Just(0usize), 0..=4096usize];
+    (1..=8usize, 1..=32usize, arena, lane).prop_map(|(events, records, arena, lane)| Caps {
         events,
         records,
         arena,
+        lane,
     })
 }
 
@@ -67,6 +69,7 @@ fn roomy() -> impl Strategy<Value = Caps> {
         events,
         records,
         arena: records * 300,
+        lane: 0,
     })
 }
 

@@ -34,6 +34,17 @@
 //! - at shutdown an output that has not drained its backlog by the
 //!   [drain deadline](Queue::set_drain_deadline) gives the rest up (its
 //!   drops, counted by the output thread).
+//!
+//! The large lane ([`Layout::large_size`]): [`LARGE_BUFFERS`] more
+//! buffers, each big enough for the largest event line, for a line no
+//! pooled buffer holds (the receive thread then keeps filling that buffer
+//! with the lines that follow, so a burst of such lines shares one). They
+//! are shared with the outputs as the pooled ones are. Their address space
+//! (and their side regions') is reserved at start (`sys::reserve`), their
+//! pages are touched only by such lines and given back when the buffer
+//! returns to the lane, so the resident set is the same before and after.
+//! [`Queue::take_large`] never waits: while all are out the caller writes
+//! a cut line instead.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard};
@@ -41,6 +52,43 @@ use std::thread::Thread;
 use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
+
+/// Buffers in the large lane: enough to cover the outputs writing a few
+/// large lines (measured: with 2, 5 of 1,017 events of 135 KB were cut
+/// while both were out, on a loaded 2-CPU host).
+pub const LARGE_BUFFERS: usize = 4;
+
+/// The shape of a queue, fixed at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Pooled buffers, and the bytes of each.
+    pub buffers: usize,
+    pub buffer_size: usize,
+    pub policy: Policy,
+    /// Outputs reading the queue (a backlog each).
+    pub outputs: usize,
+    /// Side region of each pooled buffer (0: none; see [`crate::side`]).
+    pub side_size: usize,
+    /// Bytes of each large buffer (0: no large lane).
+    pub large_size: usize,
+    /// Side region of each large buffer.
+    pub large_side_size: usize,
+}
+
+impl Layout {
+    /// One output, no side regions, no large lane.
+    pub fn pool(buffers: usize, buffer_size: usize, policy: Policy) -> Layout {
+        Layout {
+            buffers,
+            buffer_size,
+            policy,
+            outputs: 1,
+            side_size: 0,
+            large_size: 0,
+            large_side_size: 0,
+        }
+    }
+}
 
 /// What the receive thread does when no free buffer is left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -66,6 +114,8 @@ pub struct EventBuffer {
     side_len: usize,
     /// Its place in the pool.
     index: usize,
+    /// One of the large lane's (its pages are given back after use).
+    large: bool,
 }
 
 impl EventBuffer {
@@ -109,10 +159,20 @@ impl EventBuffer {
         self.bytes.len()
     }
 
+    /// One of the large lane's buffers (not one of the pool's).
+    pub fn is_large(&self) -> bool {
+        self.large
+    }
+
     /// The unfilled rest of the side region.
     pub fn side_space(&mut self) -> &mut [u8] {
         let len = self.side_len.min(self.side.len());
         &mut self.side[len..]
+    }
+
+    /// Bytes left in the side region.
+    pub fn side_room(&self) -> usize {
+        self.side.len().saturating_sub(self.side_len)
     }
 
     /// Marks `added` more side bytes as filled.
@@ -125,7 +185,17 @@ impl EventBuffer {
         &self.side[..self.side_len]
     }
 
+    /// Empties the buffer; a large one gives its written pages back.
     fn clear(&mut self) {
+        if self.large {
+            let (len, side_len) = (self.len, self.side_len);
+            if let Some(written) = self.bytes.get_mut(..len) {
+                crate::sys::reserve::release(written);
+            }
+            if let Some(written) = self.side.get_mut(..side_len) {
+                crate::sys::reserve::release(written);
+            }
+        }
         self.len = 0;
         self.side_len = 0;
     }
@@ -158,6 +228,10 @@ pub struct Queue {
     /// claims the lowest set bit with a compare-and-swap, so each slot has
     /// one owner at a time and its lock is never contended.
     free: Box<[AtomicU64]>,
+    /// Pooled buffers: the slots before the large lane's.
+    pool: usize,
+    /// A bit per large-lane slot (after the pool's): set while free.
+    large_free: AtomicU64,
     backlogs: Box<[Backlog]>,
     backlog_limit: usize,
     policy: Policy,
@@ -172,19 +246,28 @@ pub struct Queue {
 }
 
 impl Queue {
-    /// A queue with one output and no side region: see
-    /// [`with_outputs`](Self::with_outputs).
+    /// A queue with one output, no side region, no large lane: see
+    /// [`with_layout`](Self::with_layout).
     pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
-        Queue::with_outputs(buffers, buffer_size, policy, 1, 0)
+        Queue::with_layout(Layout::pool(buffers, buffer_size, policy))
     }
 
-    /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
-    /// one of each), as one zeroed allocation cut into buffers, with a side
-    /// region of `side_size` bytes each (another such allocation, none if
-    /// 0), and a backlog for each of `outputs` outputs (at least one). The
-    /// allocations are large enough for the allocator to map fresh zero
-    /// pages, so a buffer costs resident memory only once written. They
-    /// live as long as the process: the daemon makes one queue, at start.
+    /// [`new`](Self::new) with a large lane of [`LARGE_BUFFERS`] buffers of
+    /// `large_size` bytes.
+    pub fn with_large(
+        buffers: usize,
+        buffer_size: usize,
+        policy: Policy,
+        large_size: usize,
+    ) -> Arc<Queue> {
+        Queue::with_layout(Layout {
+            large_size,
+            ..Layout::pool(buffers, buffer_size, policy)
+        })
+    }
+
+    /// [`new`](Self::new) with a backlog for each of `outputs` outputs and
+    /// side regions of `side_size` bytes.
     pub fn with_outputs(
         buffers: usize,
         buffer_size: usize,
@@ -192,15 +275,36 @@ impl Queue {
         outputs: usize,
         side_size: usize,
     ) -> Arc<Queue> {
-        let buffers = buffers.clamp(1, u32::MAX as usize);
-        let buffer_size = buffer_size.max(1);
-        let outputs = outputs.max(1);
+        Queue::with_layout(Layout {
+            outputs,
+            side_size,
+            ..Layout::pool(buffers, buffer_size, policy)
+        })
+    }
+
+    /// Allocates the pool's buffers (at least one, of at least one byte) as
+    /// one zeroed allocation cut into buffers, their side regions as
+    /// another (none if 0), reserves the large lane (none for 0, or when
+    /// the address space cannot be reserved: said on stderr), and makes a
+    /// backlog for each output (at least one). The allocations are large
+    /// enough for the allocator to map fresh zero pages, so a buffer costs
+    /// resident memory only once written. They live as long as the
+    /// process: the daemon makes one queue, at start.
+    pub fn with_layout(layout: Layout) -> Arc<Queue> {
+        let buffers = layout.buffers.clamp(1, (u32::MAX / 2) as usize);
+        let buffer_size = layout.buffer_size.max(1);
+        let side_size = layout.side_size;
+        let outputs = layout.outputs.max(1);
         let pool: &'static mut [u8] =
             Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
         let sides: &'static mut [u8] =
             Box::leak(vec![0u8; buffers.saturating_mul(side_size)].into_boxed_slice());
         let mut side_chunks = sides.chunks_exact_mut(side_size.max(1));
-        let slots: Box<[Slot]> = pool
+        let slot = |buffer: EventBuffer| Slot {
+            buffer: RwLock::new(Some(buffer)),
+            holders: AtomicU32::new(0),
+        };
+        let mut slots: Vec<Slot> = pool
             .chunks_exact_mut(buffer_size)
             .enumerate()
             .map(|(index, bytes)| {
@@ -208,18 +312,49 @@ impl Queue {
                     0 => Default::default(),
                     _ => side_chunks.next().unwrap_or_default(),
                 };
-                Slot {
-                    buffer: RwLock::new(Some(EventBuffer {
-                        bytes,
-                        len: 0,
-                        side,
-                        side_len: 0,
-                        index,
-                    })),
-                    holders: AtomicU32::new(0),
-                }
+                slot(EventBuffer {
+                    bytes,
+                    len: 0,
+                    side,
+                    side_len: 0,
+                    index,
+                    large: false,
+                })
             })
             .collect();
+        if layout.large_size > 0 {
+            for _ in 0..LARGE_BUFFERS {
+                let reserved = crate::sys::reserve::reserve(layout.large_size).and_then(|bytes| {
+                    let side = match layout.large_side_size {
+                        0 => Default::default(),
+                        n => crate::sys::reserve::reserve(n)?,
+                    };
+                    Ok((bytes, side))
+                });
+                match reserved {
+                    Ok((bytes, side)) if !bytes.is_empty() => {
+                        let index = slots.len();
+                        slots.push(slot(EventBuffer {
+                            bytes,
+                            len: 0,
+                            side,
+                            side_len: 0,
+                            index,
+                            large: true,
+                        }));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!(
+                            "raudit: no large-event buffer ({} bytes): {e}",
+                            layout.large_size
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        let large_count = slots.len() - buffers;
         let free: Box<[AtomicU64]> = (0..buffers.div_ceil(64))
             .map(|word| {
                 let set = buffers.saturating_sub(word * 64).min(64);
@@ -232,22 +367,24 @@ impl Queue {
             .collect();
         let backlogs = (0..outputs)
             .map(|_| Backlog {
-                filled: ArrayQueue::new(buffers),
+                filled: ArrayQueue::new(slots.len()),
                 consumer: OnceLock::new(),
                 evicted_lines: AtomicU64::new(0),
             })
             .collect();
-        let backlog_limit = if outputs == 1 || policy == Policy::Block {
-            buffers
+        let backlog_limit = if outputs == 1 || layout.policy == Policy::Block {
+            slots.len()
         } else {
             (buffers - buffers / 4).max(1)
         };
         Arc::new(Queue {
-            slots,
+            slots: slots.into_boxed_slice(),
             free,
+            pool: buffers,
+            large_free: AtomicU64::new((1u64 << large_count) - 1),
             backlogs,
             backlog_limit,
-            policy,
+            policy: layout.policy,
             closed: AtomicBool::new(false),
             drain_deadline: AtomicU64::new(0),
             started: Instant::now(),
@@ -255,6 +392,29 @@ impl Queue {
             dropped: AtomicU64::new(0),
             lost_buffers: AtomicU64::new(0),
         })
+    }
+
+    /// A large lane's buffer, or `None` when all are out (or there are
+    /// none). Never waits.
+    pub fn take_large(&self) -> Option<EventBuffer> {
+        let mut current = self.large_free.load(Ordering::Acquire);
+        while current != 0 {
+            let bit = current.trailing_zeros();
+            let claimed = current & !(1u64 << bit);
+            match self.large_free.compare_exchange_weak(
+                current,
+                claimed,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    let slot = self.slots.get(self.pool + bit as usize)?;
+                    return slot.buffer.try_write().ok()?.take();
+                }
+                Err(now) => current = now,
+            }
+        }
+        None
     }
 
     /// The reading end of output `output` (one per output thread).
@@ -319,7 +479,9 @@ impl Queue {
     }
 
     fn mark_free(&self, index: usize) {
-        if let Some(word) = self.free.get(index / 64) {
+        if let Some(large) = index.checked_sub(self.pool) {
+            self.large_free.fetch_or(1u64 << large, Ordering::AcqRel);
+        } else if let Some(word) = self.free.get(index / 64) {
             word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
         }
     }
@@ -447,7 +609,7 @@ impl Queue {
     }
 
     fn is_deep(&self, backlog: &Backlog) -> bool {
-        backlog.filled.len() >= (self.slots.len() / 4).max(1)
+        backlog.filled.len() >= (self.pool / 4).max(1)
     }
 
     /// No more submits will come (receive thread, at shutdown).
@@ -495,8 +657,9 @@ impl Queue {
             .unwrap_or(0)
     }
 
+    /// Pooled buffers (the large lane's not counted).
     pub fn capacity(&self) -> usize {
-        self.slots.len()
+        self.pool
     }
 }
 

@@ -21,6 +21,8 @@ const FACTS: u8 = 1;
 const CUT: u8 = 2;
 /// Offset, kind, length.
 const HEADER: usize = 9;
+/// The bytes of a record before its payload.
+pub const RECORD_HEADER: usize = HEADER;
 /// Strings in facts are kept up to this many bytes.
 const MAX_STRING: usize = 1024;
 /// Serial, seconds, millis, flags, success, syscall, auid, uid, pid.

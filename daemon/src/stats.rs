@@ -85,8 +85,16 @@ pub struct Stats {
     pub late_serials: Counter,
     /// Events completed early because the assembler was full.
     pub evicted: Counter,
-    /// Events cut short by the assembler (arena) or the encoder (buffer).
+    /// Events with records missing: no room for them in the assembler,
+    /// or not even the records without arguments fit the line.
     pub truncated_events: Counter,
+    /// Events written as the marked cut (`"cut"`: EXECVE arguments left out
+    /// from the middle, every other record whole).
+    pub events_cut: Counter,
+    /// Lines written through the large buffer (too large for a pooled one).
+    pub large_lines: Counter,
+    /// Events cut to a pooled buffer because the large one was out.
+    pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
     /// Events dropped by the config's `filters`.
@@ -139,7 +147,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 20] {
+    fn fields(&self) -> [(&'static str, u64); 23] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -151,6 +159,9 @@ impl Stats {
             ("late_serials", self.late_serials.get()),
             ("evicted", self.evicted.get()),
             ("truncated_events", self.truncated_events.get()),
+            ("events_cut", self.events_cut.get()),
+            ("large_lines", self.large_lines.get()),
+            ("large_busy", self.large_busy.get()),
             ("queue_drops", self.queue_drops.get()),
             ("filter_drops", self.filter_drops.get()),
             ("output_errors", self.output_errors()),
@@ -248,6 +259,9 @@ mod tests {
             "late_serials=0",
             "evicted=0",
             "truncated_events=0",
+            "events_cut=0",
+            "large_lines=0",
+            "large_busy=0",
             "queue_drops=0",
             "filter_drops=0",
             "drift_checks=0",

@@ -179,7 +179,7 @@ const FLUSH: u8 = 0xff;
 /// [`assembler_check::check`]: no panic, record conservation, counters,
 /// and the model whenever nothing was evicted.
 ///
-/// Format: `events records arena:u16 range timeout track` then ops. An op
+/// Format: `events records arena:u16 lane:u16 range timeout track` then ops. An op
 /// byte `c`: `0xff` flush; `c & 7 == 7` poll; otherwise a push
 /// `serial type len [body]` (body from the input when `c & 8 == 0`,
 /// otherwise `4 * len` synthesized bytes). `c >> 6` picks the clock move
@@ -190,6 +190,7 @@ pub fn assembler_ops(data: &[u8]) {
         events: 1 + usize::from(b.u8()) % 8,
         records: 1 + usize::from(b.u8()) % 32,
         arena: usize::from(b.u16()) % 2049,
+        lane: usize::from(b.u16()) % 4097,
     };
     let range = usize::from(b.u8());
     let timeout = u64::from(b.u8()) * 16;

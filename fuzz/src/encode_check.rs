@@ -204,6 +204,11 @@ pub fn check_go_audit(event: &Event<'_>, size: usize, enrich: &mut impl Enrich) 
         messages.len() <= records.len(),
         "more messages than records"
     );
+    if let Some(cut) = encoded.cut {
+        check_cut(obj, messages, &records, cut, encoded.truncated);
+        return;
+    }
+    assert!(obj.get("cut").is_none(), "cut marker without a cut");
     for (i, (m, (msg_type, body))) in messages.iter().zip(&records).enumerate() {
         assert_eq!(m["type"], Value::from(*msg_type), "message {i} type");
         let data = m["data"].as_str().expect("data is a string");
@@ -232,5 +237,56 @@ pub fn check_go_audit(event: &Event<'_>, size: usize, enrich: &mut impl Enrich) 
         assert_eq!(event.dropped_records(), 0, "dropped records not marked");
         let keys: BTreeSet<String> = uid_map.keys().cloned().collect();
         assert_eq!(keys, want, "uid_map keys");
+    }
+}
+
+/// A cut document: the marker says what went; every non-EXECVE record is
+/// there whole and in order (the last one may be cut short when even
+/// they did not fit, `truncated`); EXECVE messages hold only fields the
+/// records had.
+fn check_cut(
+    obj: &serde_json::Map<String, Value>,
+    messages: &[Value],
+    records: &[(u16, Vec<u8>)],
+    cut: raudit_core::encode::Cut,
+    truncated: bool,
+) {
+    const EXECVE: u16 = 1309;
+    assert_eq!(obj["cut"]["arguments"], Value::from(cut.arguments));
+    assert_eq!(obj["cut"]["bytes"], Value::from(cut.bytes));
+    let fields: BTreeSet<String> = records
+        .iter()
+        .filter(|(t, _)| *t == EXECVE)
+        .flat_map(|(_, b)| {
+            lossy(b)
+                .split(' ')
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for m in messages.iter().filter(|m| m["type"] == EXECVE) {
+        for field in m["data"].as_str().expect("data").split(' ') {
+            assert!(
+                fields.contains(field),
+                "EXECVE field {field:?} not in the records"
+            );
+        }
+    }
+    let others: Vec<&(u16, Vec<u8>)> = records.iter().filter(|(t, _)| *t != EXECVE).collect();
+    let got: Vec<&Value> = messages.iter().filter(|m| m["type"] != EXECVE).collect();
+    assert!(got.len() <= others.len());
+    if !truncated {
+        assert_eq!(got.len(), others.len(), "a cut lost a non-EXECVE record");
+    }
+    for (i, (m, (msg_type, body))) in got.iter().zip(&others).enumerate() {
+        assert_eq!(m["type"], Value::from(*msg_type), "record {i} type");
+        let data = m["data"].as_str().expect("data is a string");
+        let want = lossy(body);
+        if truncated && i + 1 == got.len() {
+            assert!(want.starts_with(data), "record {i}: cut data not a prefix");
+        } else {
+            assert_eq!(data, want, "record {i} data");
+        }
     }
 }

@@ -1,9 +1,17 @@
 //! Proves the hot path allocates nothing per event: a counting global
 //! allocator watches receive → parse → assemble → filter → encode (with the
-//! facts beside each line) → queue → three outputs at once, each on its
-//! own thread (file; syslog over a unix datagram socket; GELF over UDP,
-//! gzip, its fields from the facts) over thousands of events after a
-//! warm-up, fed from memory through the pipeline's `Source` seam.
+//! facts beside each line, and a cut version beside a line too large for a
+//! transport) → queue → three outputs at once, each on its own thread
+//! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
+//! fields from the facts) over thousands of events after a warm-up, fed
+//! from memory through the pipeline's `Source` seam. One event in fifty is
+//! a large execve (three 40 KiB arguments, split over EXECVE records): it
+//! grows in the assembler's lane and goes out through the queue's large
+//! buffer, whose pages are given back after; the datagram outputs send its
+//! cut version.
+
+#[path = "../../core/tests/support/execve.rs"]
+mod execve;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;
@@ -18,7 +26,7 @@ use raudit::output::{
     self, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
 };
 use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
-use raudit::queue::{Policy, Queue};
+use raudit::queue::{Layout as QueueLayout, Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
 
@@ -112,10 +120,26 @@ fn datagram(msg_type: u16, payload: &str) -> Vec<u8> {
     d
 }
 
-/// One execve event (six records) with serial `serial`; every tenth is
-/// one the filter drops.
+/// Serials of large events.
+fn is_large(serial: u32) -> bool {
+    serial % 50 == 25
+}
+
+/// One execve event (six records, or more for a large one) with serial
+/// `serial`; every tenth is one the filter drops.
 fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
     let stamp = format!("audit(1700000000.{:03}:{serial}): ", serial % 1000);
+    if is_large(serial) {
+        let mut args = execve::arguments(3, 40 * 1024);
+        args.insert(0, b"/bin/large".to_vec());
+        out.push(datagram(1300, &format!("{stamp}arch=c000003e syscall=59 success=yes exit=0 items=1 ppid=1 pid={serial} auid=1000 uid=0 comm=\"large\" exe=\"/bin/large\"")));
+        for body in execve::execve_bodies(&args) {
+            out.push(datagram(1309, &format!("{stamp}{body}")));
+        }
+        out.push(datagram(1307, &format!("{stamp}cwd=\"/root\"")));
+        out.push(datagram(1320, &stamp));
+        return;
+    }
     let arg = if serial.is_multiple_of(10) {
         "drop-me"
     } else {
@@ -179,19 +203,13 @@ fn steady_state_allocates_nothing_per_event() {
     for serial in 1..=WARM_UP + MEASURED {
         event(serial, &mut datagrams);
     }
-    let warm_up_datagrams = WARM_UP as usize * 6;
+    let mut warm_up_datagrams = Vec::new();
+    for serial in 1..=WARM_UP {
+        event(serial, &mut warm_up_datagrams);
+    }
+    let warm_up_datagrams = warm_up_datagrams.len();
 
-    let side = SideSettings {
-        facts: true,
-        cut_limit: None,
-    };
-    let queue = Queue::with_outputs(
-        256,
-        16 * 1024,
-        Policy::Block,
-        3,
-        side.bytes_per_buffer(16 * 1024),
-    );
+    let max_event = raudit::config::DEFAULT_MAX_EVENT_BYTES as usize;
     let stats = Arc::new(Stats::new(&["file", "syslog", "gelf"]));
     // The receivers: a unix datagram socket and a UDP port, drained.
     let stop = Arc::new(AtomicBool::new(false));
@@ -228,27 +246,40 @@ fn steady_state_allocates_nothing_per_event() {
         output::batch::DEFAULT_BATCH,
     )
     .unwrap();
-    let syslog = Syslog::open(
-        &SyslogSpec::from_config(&SyslogOutput {
-            attempts: 3,
-            network: SyslogNetwork::Unixgram,
-            address: syslog_socket.to_str().unwrap().to_owned(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
-            max_message_bytes: None,
-        }),
-        16 * 1024,
-    );
-    let gelf = Gelf::open(
-        &GelfSpec::from_config(&GelfOutput {
-            attempts: 3,
-            network: GelfNetwork::Udp,
-            address: gelf_address,
-            compression: GelfCompression::default(),
-        }),
-        16 * 1024,
-    );
+    let syslog_spec = SyslogSpec::from_config(&SyslogOutput {
+        attempts: 3,
+        network: SyslogNetwork::Unixgram,
+        address: syslog_socket.to_str().unwrap().to_owned(),
+        priority: 132,
+        tag: "go-audit".into(),
+        format: SyslogFormat::Rfc3164,
+        max_message_bytes: None,
+    });
+    let gelf_spec = GelfSpec::from_config(&GelfOutput {
+        attempts: 3,
+        network: GelfNetwork::Udp,
+        address: gelf_address,
+        compression: GelfCompression::default(),
+    });
+    let syslog_limit = syslog_spec.line_limit();
+    let side = SideSettings {
+        facts: true,
+        cut_limit: [syslog_spec.line_limit(), gelf_spec.line_limit()]
+            .into_iter()
+            .flatten()
+            .min(),
+    };
+    let queue = Queue::with_layout(QueueLayout {
+        buffers: 256,
+        buffer_size: 16 * 1024,
+        policy: Policy::Block,
+        outputs: 3,
+        side_size: side.bytes_per_buffer(16 * 1024),
+        large_size: max_event + 1,
+        large_side_size: side.bytes_per_buffer(max_event + 1),
+    });
+    let syslog = Syslog::open(&syslog_spec, 16 * 1024);
+    let gelf = Gelf::open(&gelf_spec, 16 * 1024);
     let pause = Duration::from_millis(10);
     let sinks = vec![
         Sink::new(Box::new(file), 3, pause, 0),
@@ -327,9 +358,35 @@ fn steady_state_allocates_nothing_per_event() {
     assert_eq!(lines.len() as u64, kept);
     for line in lines.iter().step_by(97) {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        if event["sequence"]
+            .as_u64()
+            .is_some_and(|s| is_large(s as u32))
+        {
+            continue;
+        }
         assert_eq!(event["messages"].as_array().unwrap().len(), 5);
         assert_eq!(event["uid_map"]["0"], "root");
     }
+    let large: Vec<&&str> = lines.iter().filter(|l| l.len() > 16 * 1024).collect();
+    assert!(!large.is_empty(), "no large event went out whole");
+    for line in large {
+        let event: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert!(event.get("cut").is_none() && event.get("truncated").is_none());
+    }
+    // The unix datagram carries at most its send buffer: each line longer
+    // went to syslog as its cut version, counted.
+    let syslog_limit = syslog_limit.unwrap();
+    let too_long = lines.iter().filter(|l| l.len() + 1 > syslog_limit).count() as u64;
+    assert_eq!(stats.outputs[1].cut.get(), too_long);
+    println!(
+        "syslog: {too_long} lines over {syslog_limit} bytes sent cut; gelf: {} cut",
+        stats.outputs[2].cut.get()
+    );
+    println!(
+        "large events: {} whole through the large buffer, {} cut while it was out",
+        stats.large_lines.get(),
+        stats.large_busy.get()
+    );
     println!("{MEASURED} events after warm-up: {allocations} allocations");
     assert!(pipeline.pauses() > 0, "receive pacing was not exercised");
     assert_eq!(allocations, 0, "the hot path allocated");

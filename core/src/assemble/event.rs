@@ -1,6 +1,7 @@
 //! [`Event`]: a completed event as a borrowed view, handed to the caller's
 //! `emit` closure while the assembler still holds its records.
 
+use super::lane::Lane;
 use super::store::{RecordSlot, Store, NONE};
 use crate::record::search::find_key;
 use crate::record::Timestamp;
@@ -47,6 +48,12 @@ where
     R: AsRef<[RecordSlot]> + AsMut<[RecordSlot]>,
     A: AsRef<[u8]> + AsMut<[u8]>,
 {
+    fn record_at(&self, index: u32) -> Option<(u16, &[u8], u32)> {
+        self.record(index)
+    }
+}
+
+impl<L: AsRef<[u8]> + AsMut<[u8]>> RecordSource for Lane<L> {
     fn record_at(&self, index: u32) -> Option<(u16, &[u8], u32)> {
         self.record(index)
     }

@@ -12,12 +12,20 @@
 //! - oldest first when the event table, the record ring or the arena is
 //!   full ([`Completion::Evicted`]), and at [`Assembler::flush`].
 //!
+//! An event never goes out in pieces. One that outgrows a quarter of the
+//! arena (or that the ring cannot hold at all) moves whole into the
+//! large-event lane (`lane.rs`, [`Assembler::with_lane`]) and grows there.
+//! When the lane is missing or full, its EXECVE records beyond what fits
+//! are dropped (the records after them, CWD, PATH, PROCTITLE…, keep the
+//! room they need) and the event is marked as missing records.
+//!
 //! Records whose type is outside `type_min..=type_max` (go-audit's
 //! `events.min/max`) are counted and dropped, except EOE, which always ends
 //! its event. Serial gaps are tracked by [`serials::SerialTracker`]. Every
 //! early completion, eviction and dropped record is counted in [`Counters`].
 
 mod event;
+mod lane;
 pub mod serials;
 mod store;
 
@@ -27,6 +35,7 @@ pub use store::RecordSlot;
 use crate::record::{Record, Timestamp};
 use crate::time::{Duration, Instant};
 use crate::wire::MessageType;
+use lane::Lane;
 use serials::SerialTracker;
 use store::{Full, Store, NONE};
 
@@ -72,8 +81,10 @@ pub struct Counters {
     /// Events completed early because storage was full.
     pub evicted: u64,
     pub flushed: u64,
-    /// Events emitted with records missing (a record larger than the arena).
+    /// Events emitted with records missing (no room for them anywhere).
     pub truncated_events: u64,
+    /// Events that grew in the large-event lane.
+    pub large_events: u64,
     /// Records that could not be stored.
     pub dropped_records: u64,
     /// EOE records whose event was not in flight.
@@ -94,6 +105,10 @@ pub struct EventSlot {
     last: u32,
     count: u32,
     dropped: u32,
+    /// Body bytes stored so far.
+    bytes: usize,
+    /// Its records are in the lane (`first`, `last` are lane offsets).
+    large: bool,
     /// Creation-order list (active) or free list (`next` only).
     prev: u32,
     next: u32,
@@ -109,6 +124,8 @@ impl Default for EventSlot {
             last: NONE,
             count: 0,
             dropped: 0,
+            bytes: 0,
+            large: false,
             prev: NONE,
             next: NONE,
         }
@@ -116,12 +133,14 @@ impl Default for EventSlot {
 }
 
 /// Groups records into events over caller-provided storage: `E` the event
-/// table, `R` the record ring, `A` the byte arena (any of arrays, slices,
-/// boxed slices). Capacities are the storage lengths.
-pub struct Assembler<E, R, A> {
+/// table, `R` the record ring, `A` the byte arena, `L` the large-event
+/// lane (any of arrays, slices, boxed slices). Capacities are the storage
+/// lengths.
+pub struct Assembler<E, R, A, L = [u8; 0]> {
     settings: Settings,
     events: E,
     store: Store<R, A>,
+    lane: Lane<L>,
     oldest: u32,
     newest: u32,
     free: u32,
@@ -137,7 +156,23 @@ where
     R: AsRef<[RecordSlot]> + AsMut<[RecordSlot]>,
     A: AsRef<[u8]> + AsMut<[u8]>,
 {
-    pub fn new(settings: Settings, mut events: E, records: R, arena: A) -> Self {
+    /// An assembler without a large-event lane: an event larger than the
+    /// arena keeps what fits and is marked as missing records.
+    pub fn new(settings: Settings, events: E, records: R, arena: A) -> Self {
+        Assembler::with_lane(settings, events, records, arena, [])
+    }
+}
+
+impl<E, R, A, L> Assembler<E, R, A, L>
+where
+    E: AsRef<[EventSlot]> + AsMut<[EventSlot]>,
+    R: AsRef<[RecordSlot]> + AsMut<[RecordSlot]>,
+    A: AsRef<[u8]> + AsMut<[u8]>,
+    L: AsRef<[u8]> + AsMut<[u8]>,
+{
+    /// An assembler whose large events grow whole in `lane` (its length
+    /// bounds the records of the large events in flight together).
+    pub fn with_lane(settings: Settings, mut events: E, records: R, arena: A, lane: L) -> Self {
         let table = events.as_mut();
         let count = table.len().min(NONE as usize);
         for (index, slot) in table.iter_mut().enumerate() {
@@ -152,6 +187,7 @@ where
             settings,
             events,
             store: Store::new(records, arena),
+            lane: Lane::new(lane),
             oldest: NONE,
             newest: NONE,
             free: if count > 0 { 0 } else { NONE },
@@ -176,6 +212,13 @@ where
             late_after_missed: serials.late_after_missed,
             ..self.counters
         }
+    }
+
+    /// The part of the lane written since the last call, once no large
+    /// event is in flight (its contents are dead: the caller may release
+    /// its pages). `None` while one is in flight or nothing was written.
+    pub fn lane_touched(&mut self) -> Option<&mut [u8]> {
+        self.lane.take_touched()
     }
 
     /// Events currently in flight.
@@ -306,14 +349,54 @@ where
         index
     }
 
-    /// Stores `record` in event `slot`, evicting oldest-first for room.
-    fn append(&mut self, mut slot: u32, record: &Record<'_>, emit: &mut impl FnMut(&Event<'_>)) {
+    /// Stores `record` in event `slot`: in the lane if the event is large
+    /// (or grows large now), else in the ring, evicting other events
+    /// oldest-first for room; never the event itself.
+    fn append(&mut self, slot: u32, record: &Record<'_>, emit: &mut impl FnMut(&Event<'_>)) {
+        let Some(&event) = self.slot(slot) else {
+            self.counters.dropped_records += 1;
+            return;
+        };
+        if self.store_record(slot, event, record, emit) {
+            if let Some(s) = self.slot_mut(slot) {
+                s.bytes = s.bytes.saturating_add(record.body.len());
+            }
+            return;
+        }
+        self.counters.dropped_records += 1;
+        if let Some(s) = self.slot_mut(slot) {
+            s.dropped += 1;
+        }
+    }
+
+    /// Where `append` puts a record; false when it found no room.
+    fn store_record(
+        &mut self,
+        slot: u32,
+        event: EventSlot,
+        record: &Record<'_>,
+        emit: &mut impl FnMut(&Event<'_>),
+    ) -> bool {
+        if event.large {
+            return self.lane_append(slot, event, record);
+        }
+        let quarter = self.store.arena_len() / 4;
+        let grows_large = event.bytes.saturating_add(record.body.len()) > quarter;
+        if grows_large {
+            if self.promote(slot, event, record) {
+                return true;
+            }
+            // No lane for it: its arguments stop at half the arena, so
+            // the records after them still find room.
+            if record.msg_type == MessageType::EXECVE
+                && event.bytes.saturating_add(record.body.len()) > 2 * quarter
+            {
+                return false;
+            }
+        }
         // Each eviction frees at least one record, so this ends within the
         // ring's capacity; the bound is a guard, not a limit in practice.
         for _ in 0..=self.store.slot_capacity() + 1 {
-            if self.slot(slot).is_none() {
-                break;
-            }
             match self.store.alloc(slot, record.msg_type.0, record.body) {
                 Ok(stored) => {
                     let last = self.slot(slot).map_or(NONE, |s| s.last);
@@ -328,23 +411,103 @@ where
                         s.last = stored;
                         s.count += 1;
                     }
-                    return;
+                    return true;
                 }
-                Err(Full::Evict(owner)) => {
-                    self.complete(owner, Completion::Evicted, emit);
-                    if owner == slot {
-                        // Our own event held the oldest record: what we had
-                        // went out; the rest of it continues as a new event.
-                        slot = self.open(record.serial, record.timestamp, emit);
-                    }
+                // Our own event holds the oldest record: it grows large
+                // rather than going out in pieces.
+                Err(Full::Evict(owner)) if owner == slot => {
+                    let now = self.slot(slot).copied().unwrap_or(event);
+                    return self.promote(slot, now, record);
                 }
-                Err(Full::TooLarge) => break,
+                Err(Full::Evict(owner)) => self.complete(owner, Completion::Evicted, emit),
+                Err(Full::TooLarge) => {
+                    let now = self.slot(slot).copied().unwrap_or(event);
+                    return self.promote(slot, now, record);
+                }
             }
         }
-        self.counters.dropped_records += 1;
-        if let Some(s) = self.slot_mut(slot) {
-            s.dropped += 1;
+        false
+    }
+
+    /// Moves event `slot` (its ring records, then `record`) into the lane;
+    /// false when there is no lane or no room in it.
+    fn promote(&mut self, slot: u32, event: EventSlot, record: &Record<'_>) -> bool {
+        let mut need = Lane::<L>::cost(record.body);
+        let mut index = event.first;
+        for _ in 0..event.count {
+            let Some((_, body, next)) = self.store.record(index) else {
+                break;
+            };
+            need = need.saturating_add(Lane::<L>::cost(body));
+            index = next;
         }
+        // Checked whole, so that once it starts the move cannot fail.
+        if need.saturating_add(self.lane_reserve(record)) > self.lane.room() {
+            return false;
+        }
+        let (mut first, mut last) = (NONE, NONE);
+        let mut index = event.first;
+        for _ in 0..event.count {
+            let Some((msg_type, body, next)) = self.store.record(index) else {
+                break;
+            };
+            let Some(at) = self.lane.alloc(msg_type, body) else {
+                break; // cannot happen: the room was counted above
+            };
+            if last == NONE {
+                first = at;
+            } else {
+                self.lane.link(last, at);
+            }
+            last = at;
+            index = next;
+        }
+        if event.first != NONE {
+            self.store.release_chain(event.first);
+        }
+        self.lane.open_event();
+        self.counters.large_events += 1;
+        if let Some(s) = self.slot_mut(slot) {
+            s.first = first;
+            s.last = last;
+            s.large = true;
+        }
+        let now = self.slot(slot).copied().unwrap_or(event);
+        self.lane_append(slot, now, record)
+    }
+
+    /// Lane bytes `record` must leave free: a sixteenth of the lane after
+    /// an EXECVE record, for the records that follow it.
+    fn lane_reserve(&self, record: &Record<'_>) -> usize {
+        if record.msg_type == MessageType::EXECVE {
+            self.lane.capacity() / 16
+        } else {
+            0
+        }
+    }
+
+    /// Appends `record` to large event `slot`. An EXECVE record leaves a
+    /// sixteenth of the lane free, for the records that follow it.
+    fn lane_append(&mut self, slot: u32, event: EventSlot, record: &Record<'_>) -> bool {
+        let reserve = self.lane_reserve(record);
+        if Lane::<L>::cost(record.body).saturating_add(reserve) > self.lane.room() {
+            return false;
+        }
+        let Some(at) = self.lane.alloc(record.msg_type.0, record.body) else {
+            return false;
+        };
+        if event.last == NONE {
+            if let Some(s) = self.slot_mut(slot) {
+                s.first = at;
+            }
+        } else {
+            self.lane.link(event.last, at);
+        }
+        if let Some(s) = self.slot_mut(slot) {
+            s.last = at;
+            s.count += 1;
+        }
+        true
     }
 
     /// Emits event `index` and returns its storage.
@@ -352,12 +515,13 @@ where
         let Some(&slot) = self.slot(index) else {
             return;
         };
+        let source: &dyn event::RecordSource = if slot.large { &self.lane } else { &self.store };
         let event = Event::stored(
             slot.serial,
             slot.timestamp,
             completion,
             (slot.first, slot.count, slot.dropped),
-            &self.store,
+            source,
         );
         emit(&event);
         let c = &mut self.counters;
@@ -372,7 +536,11 @@ where
         if slot.dropped > 0 {
             c.truncated_events += 1;
         }
-        self.store.release_chain(slot.first);
+        if slot.large {
+            self.lane.close_event();
+        } else {
+            self.store.release_chain(slot.first);
+        }
         // Unlink from the creation-order list, then onto the free list.
         match self.slot_mut(slot.prev) {
             Some(prev) => prev.next = slot.next,

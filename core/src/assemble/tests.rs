@@ -254,7 +254,7 @@ fn full_arena_evicts_oldest_and_an_oversized_record_is_counted() {
 }
 
 #[test]
-fn event_larger_than_the_arena_goes_out_in_parts_not_lost() {
+fn event_larger_than_the_arena_without_a_lane_is_one_marked_event() {
     let mut a = tiny::<4, 8, 24>(Settings::default());
     let mut seen = Seen::new();
     for _ in 0..5 {
@@ -265,10 +265,150 @@ fn event_larger_than_the_arena_goes_out_in_parts_not_lost() {
         );
     }
     a.push(&rec(1320, 5, b""), Instant(0), &mut collect(&mut seen));
-    let total: usize = seen.iter().map(|s| s.2.len()).sum();
-    assert_eq!(total, 5);
-    assert!(seen.iter().all(|s| s.0 == 5));
-    assert_eq!(seen.last().unwrap().1, Completion::EndOfEvent);
+    assert_eq!(seen.len(), 1, "one event, never pieces with one serial");
+    assert_eq!(seen[0].1, Completion::EndOfEvent);
+    let c = a.counters();
+    assert_eq!(seen[0].2.len() as u64 + c.dropped_records, 5);
+    assert!(c.dropped_records > 0);
+    assert_eq!(c.truncated_events, 1);
+}
+
+/// An assembler with a 32-byte arena and a lane of `LANE` bytes.
+fn laned<const LANE: usize>() -> Assembler<[EventSlot; 4], [RecordSlot; 8], [u8; 32], [u8; LANE]> {
+    Assembler::with_lane(
+        Settings::default(),
+        [EventSlot::default(); 4],
+        [RecordSlot::default(); 8],
+        [0; 32],
+        [0; LANE],
+    )
+}
+
+#[test]
+fn a_large_event_grows_whole_in_the_lane_beside_small_ones() {
+    let mut a = laned::<1024>();
+    let mut seen = Seen::new();
+    a.push(&rec(1300, 1, b"small"), Instant(0), &mut collect(&mut seen));
+    a.push(
+        &rec(1300, 2, b"syscall=59"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    for _ in 0..20 {
+        a.push(
+            &rec(1309, 2, b"a0=41414141"),
+            Instant(0),
+            &mut collect(&mut seen),
+        );
+    }
+    a.push(
+        &rec(1307, 2, b"cwd=\"/\""),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1302, 2, b"item=0"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert!(seen.is_empty(), "nothing evicted: {seen:?}");
+    assert!(a.lane_touched().is_none(), "in flight");
+    a.push(&rec(1320, 2, b""), Instant(0), &mut collect(&mut seen));
+    a.push(&rec(1320, 1, b""), Instant(0), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 2);
+    let (serial, completion, records) = &seen[0];
+    assert_eq!((*serial, *completion), (2, Completion::EndOfEvent));
+    assert_eq!(records.len(), 23);
+    assert_eq!(records[0], (1300, b"syscall=59".to_vec()));
+    assert!(records[1..21]
+        .iter()
+        .all(|r| r == &(1309, b"a0=41414141".to_vec())));
+    assert_eq!(records[22], (1302, b"item=0".to_vec()));
+    assert_eq!(seen[1].2, [(1300, b"small".to_vec())]);
+    let c = a.counters();
+    assert_eq!((c.large_events, c.dropped_records, c.evicted), (1, 0, 0));
+    assert!(a.lane_touched().is_some_and(|t| t.len() > 23 * 12));
+    assert!(a.lane_touched().is_none());
+}
+
+#[test]
+fn a_full_lane_drops_arguments_and_keeps_the_records_after_them() {
+    let mut a = laned::<2048>();
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1300, 3, b"syscall=59"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    for _ in 0..100 {
+        a.push(
+            &rec(1309, 3, b"a0=41414141"),
+            Instant(0),
+            &mut collect(&mut seen),
+        );
+    }
+    a.push(
+        &rec(1307, 3, b"cwd=\"/\""),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1302, 3, b"item=0 name=x"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1327, 3, b"proctitle=78"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(&rec(1320, 3, b""), Instant(0), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    let types: Vec<u16> = seen[0].2.iter().map(|r| r.0).collect();
+    assert_eq!(types.first(), Some(&1300));
+    assert_eq!(&types[types.len() - 3..], [1307, 1302, 1327]);
+    let c = a.counters();
+    assert_eq!(types.len() as u64 + c.dropped_records, 104);
+    assert!(c.dropped_records > 0);
+    assert_eq!(c.truncated_events, 1);
+}
+
+/// Pushes `pushes` (serial, body length, EXECVE or PATH) over tiny
+/// storage with a lane of `LANE` bytes, then flushes: a serial comes out
+/// twice only when the ring was too full for several events at once
+/// (evictions, counted), and every record pushed is either in its event
+/// or counted as dropped.
+fn pieces_check<const LANE: usize>(pushes: &[(u32, usize, bool)]) {
+    let mut a = laned::<LANE>();
+    let mut seen = Seen::new();
+    let bodies = [0u8; 40];
+    for &(serial, len, execve) in pushes {
+        let t = if execve { 1309 } else { 1302 };
+        let record = Record {
+            body: &bodies[..len],
+            ..rec(t, serial, b"")
+        };
+        a.push(&record, Instant(0), &mut collect(&mut seen));
+    }
+    a.flush(&mut collect(&mut seen));
+    let c = a.counters();
+    let mut serials: Vec<u32> = seen.iter().map(|s| s.0).collect();
+    serials.sort_unstable();
+    let before = serials.len();
+    serials.dedup();
+    assert!(before == serials.len() || c.evicted > 0, "{seen:?}");
+    let kept: usize = seen.iter().map(|s| s.2.len()).sum();
+    assert_eq!(kept as u64 + c.dropped_records, pushes.len() as u64);
+}
+
+proptest::proptest! {
+    #[test]
+    fn no_event_goes_out_in_pieces_unless_the_ring_is_crowded(
+        pushes in proptest::collection::vec((0u32..3, 0usize..40, proptest::bool::ANY), 0..80),
+    ) {
+        pieces_check::<256>(&pushes);
+        pieces_check::<65536>(&pushes);
+    }
 }
 
 #[test]

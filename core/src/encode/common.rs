@@ -14,6 +14,7 @@ use serde::Serialize;
 use serde_json_core::str::EscapedStr;
 
 use super::cursor::{Cursor, Full};
+use super::cut::{Cut, MARKER_MAX};
 use super::text::{escape_into, Lossy};
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER, UNKNOWN_USER};
@@ -27,19 +28,25 @@ pub(super) const TRUNCATED: &[u8] = b",\"truncated\":true";
 const UID_MAP_KEY: &[u8] = b"],\"uid_map\":";
 
 /// Encodes `event` as `{"sequence":N,"timestamp":"S.MMM","<list>":[…],
-/// "uid_map":{…}}` into `out`; `write_list` writes the list's items (it
-/// may use all the cursor's room: the tail's is held back) and returns
-/// whether it left something out.
+/// "uid_map":{…}}` into `out`, with `"cut":{…}` when `cut` says arguments
+/// were left out; `write_list` writes the list's items (it may use all the
+/// cursor's room: the tail's is held back) and returns whether it left
+/// something out because the room ran out. Returns what was written and
+/// that answer (`Framed::list_cut`).
 pub(super) fn frame<E: Enrich>(
     event: &Event<'_>,
     enrich: &mut E,
     out: &mut [u8],
-    list: &str,
+    (list, cut): (&str, Option<Cut>),
     write_list: impl FnOnce(&mut Cursor<'_>, &E) -> bool,
-) -> Encoded {
-    const NOTHING: Encoded = Encoded {
-        len: 0,
-        truncated: true,
+) -> Framed {
+    const NOTHING: Framed = Framed {
+        encoded: Encoded {
+            len: 0,
+            truncated: true,
+            cut: None,
+        },
+        list_cut: true,
     };
     if out.len() < MIN_BUFFER {
         return NOTHING;
@@ -61,17 +68,23 @@ pub(super) fn frame<E: Enrich>(
         return NOTHING;
     }
     let mut uid_map = scratch.get(..uid_map_len).unwrap_or(b"{}");
-    let tail = |map_len: usize| UID_MAP_KEY.len() + map_len + TRUNCATED.len() + 1;
+    let marker = if cut.is_some() { MARKER_MAX } else { 0 };
+    let tail = |map_len: usize| UID_MAP_KEY.len() + map_len + TRUNCATED.len() + marker + 1;
     if tail(uid_map.len()) > cursor.room() {
         uid_map = b"{}";
         truncated = true;
     }
     cursor.reserve_tail(tail(uid_map.len()));
-    truncated |= write_list(&mut cursor, enrich);
+    let list_cut = write_list(&mut cursor, enrich);
+    truncated |= list_cut;
     cursor.release_tail();
     let closed = cursor
         .push(UID_MAP_KEY)
         .and_then(|()| cursor.push(uid_map))
+        .and_then(|()| match cut {
+            Some(cut) => write_cut(&mut cursor, cut),
+            None => Ok(()),
+        })
         .and_then(|()| {
             if truncated {
                 cursor.push(TRUNCATED)
@@ -83,10 +96,30 @@ pub(super) fn frame<E: Enrich>(
     if closed.is_err() {
         return NOTHING;
     }
-    Encoded {
-        len: cursor.pos(),
-        truncated,
+    Framed {
+        encoded: Encoded {
+            len: cursor.pos(),
+            truncated,
+            cut,
+        },
+        list_cut,
     }
+}
+
+/// What [`frame`] wrote, and whether the list ran out of room.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Framed {
+    pub encoded: Encoded,
+    pub list_cut: bool,
+}
+
+/// `,"cut":{"arguments":N,"bytes":M}`.
+fn write_cut(cursor: &mut Cursor<'_>, cut: Cut) -> Result<(), Full> {
+    cursor.push(b",\"cut\":{\"arguments\":")?;
+    cursor.push_u64(u64::from(cut.arguments))?;
+    cursor.push(b",\"bytes\":")?;
+    cursor.push_u64(cut.bytes)?;
+    cursor.push(b"}")
 }
 
 /// `{"sequence":N,"timestamp":"S.MMM","<list>":[`.

@@ -15,18 +15,26 @@
 //! - [`structured()`]: `{"sequence","timestamp","records","uid_map"}`, each
 //!   record's fields parsed into members (`raudit.format: structured`).
 //! - `common`: the frame both shapes share (header, `uid_map`, marker).
+//! - [`cut`]: what an event too large for its room becomes: every record
+//!   whole but EXECVE arguments taken from the middle, marked
+//!   `"cut":{"arguments":N,"bytes":M}` ([`Shape::encode_within`]).
 //! - [`Enrich`]: what the caller supplies (user names, container ids); core
 //!   has no libc and no clock.
 
 mod common;
 mod cursor;
+pub mod cut;
 mod go_audit;
 mod structured;
 pub mod text;
 pub mod uids;
 
+pub use cut::Cut;
 pub use go_audit::go_audit;
 pub use structured::structured;
+
+use self::common::Framed;
+use self::cut::{plan, Keep, Piece};
 
 use self::uids::{UidScanner, UidValues};
 use crate::assemble::Event;
@@ -78,7 +86,114 @@ pub struct Encoded {
     /// Bytes written at the start of the buffer (0: the buffer is smaller
     /// than [`MIN_BUFFER`] and nothing could be written).
     pub len: usize,
-    /// Some of the event is missing from the output (cut to fit, or records
-    /// the assembler could not keep); the JSON says `"truncated":true`.
+    /// Records are missing from the output (the assembler could not keep
+    /// them, or even the event without its arguments does not fit the
+    /// room); the JSON says `"truncated":true`.
     pub truncated: bool,
+    /// EXECVE arguments were left out to fit the room (every other record
+    /// is whole); the JSON says `"cut":{"arguments":N,"bytes":M}`.
+    pub cut: Option<Cut>,
+}
+
+impl Encoded {
+    /// The event went out whole: nothing cut, nothing missing.
+    pub fn is_whole(&self) -> bool {
+        !self.truncated && self.cut.is_none()
+    }
+}
+
+/// The two JSON shapes (`raudit.format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shape {
+    /// go-audit's: [`go_audit()`].
+    GoAudit,
+    /// [`structured()`].
+    Structured,
+}
+
+impl Shape {
+    /// Encodes `event` into `out`: whole when it fits, else the marked
+    /// cut that fits (see [`cut`]).
+    pub fn encode(self, event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
+        match self {
+            Shape::GoAudit => go_audit(event, enrich, out),
+            Shape::Structured => structured(event, enrich, out),
+        }
+    }
+
+    /// Encodes `event` whole into `out`, or says it does not fit (`None`;
+    /// what was written is garbage). Cheap when it does not fit: it stops
+    /// where the room ends, nothing is planned.
+    pub fn encode_whole(
+        self,
+        event: &Event<'_>,
+        enrich: &mut impl Enrich,
+        out: &mut [u8],
+    ) -> Option<Encoded> {
+        let framed = match self {
+            Shape::GoAudit => go_audit::keeping(event, enrich, out, Keep::ALL, None),
+            Shape::Structured => structured::keeping(event, enrich, out, Keep::ALL, None),
+        };
+        (!framed.list_cut).then_some(framed.encoded)
+    }
+
+    /// Encodes `event` in at most `limit` bytes of `out` (a transport's
+    /// largest message): whole when it fits, else the marked cut that fits
+    /// (every non-EXECVE record whole, arguments taken from the middle,
+    /// `"cut":{…}`); when even the records without arguments do not fit,
+    /// the records in order up to the last that fits with
+    /// `"truncated":true` and the cut marker. Nothing when `limit` is
+    /// below [`MIN_BUFFER`] (`len` 0).
+    pub fn encode_within(
+        self,
+        event: &Event<'_>,
+        enrich: &mut impl Enrich,
+        out: &mut [u8],
+        limit: usize,
+    ) -> Encoded {
+        let end = limit.min(out.len());
+        self.encode(event, enrich, out.get_mut(..end).unwrap_or_default())
+    }
+}
+
+/// After a whole attempt (`whole`) ran out of room: the marked cut that
+/// fits `out`. `pieces` lists the arguments as the shape writes them;
+/// `write` writes the document keeping some of them.
+fn fit<E: Enrich, I: Iterator<Item = Piece>>(
+    out: &mut [u8],
+    enrich: &mut E,
+    whole: Encoded,
+    pieces: impl Fn() -> I,
+    mut write: impl FnMut(&mut [u8], &mut E, Keep, Option<Cut>) -> Framed,
+) -> Encoded {
+    let (_, all) = plan(&pieces, 0);
+    if all.arguments == 0 {
+        // No arguments to take from: the records in order, as far as they go.
+        return whole;
+    }
+    let bare = write(out, enrich, Keep::NONE, Some(all));
+    if bare.encoded.len == 0 {
+        // Too small even for the marker: the records as far as they go.
+        return write(out, enrich, Keep::ALL, None).encoded;
+    }
+    if bare.list_cut {
+        return bare.encoded;
+    }
+    let mut budget = out
+        .len()
+        .saturating_sub(bare.encoded.len)
+        .saturating_sub(cut::MARKER_MAX);
+    // Costs are exact for go-audit's shape and close for the structured
+    // one; a plan that still overflows is retried a little smaller.
+    for _ in 0..8 {
+        let (keep, cut) = plan(&pieces, budget);
+        if !keep.is_all() {
+            let framed = write(out, enrich, keep, Some(cut));
+            if !framed.list_cut {
+                return framed.encoded;
+            }
+        }
+        budget = budget / 4 * 3;
+    }
+    write(out, enrich, Keep::NONE, Some(all)).encoded
 }

@@ -34,11 +34,14 @@
 //! - `uid_map`: as in go-audit's shape (same uids, same names).
 //!
 //! Byte strings are written lossily (U+FFFD for bytes that are not UTF-8).
-//! When the buffer is too small, records are kept in order up to the last
-//! one that fits whole and `"truncated":true` is added at the top; the
-//! EXECVE record is the exception: its `argv` is kept up to the argument
-//! that does not fit, cut inside that argument, and the record itself says
-//! `"truncated":true` too. Nothing here panics or allocates.
+//! When the buffer is too small for the whole event, `argv` loses whole
+//! arguments from the middle and the document says `"cut":{…}` at the top
+//! (see [`cut`](super::cut)), every other record whole. Only when even the
+//! records without arguments do not fit are records kept in order up to
+//! the last one that fits whole, with `"truncated":true` at the top; the
+//! EXECVE record is then the exception: its `argv` is kept up to the
+//! argument that does not fit, cut inside that argument, and the record
+//! itself says `"truncated":true` too. Nothing here panics or allocates.
 
 mod execve;
 mod interpret;
@@ -53,9 +56,10 @@ use serde_json_core::str::EscapedStr;
 use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
 use self::interpret::Interpreted;
 use self::value::{FieldsObject, Noted};
-use super::common::{container_of, frame, write_container, TRUNCATED};
+use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
 use super::cursor::{Cursor, Full};
-use super::{Encoded, Enrich};
+use super::cut::{Cut, Keep, Piece};
+use super::{fit, Encoded, Enrich};
 use crate::assemble::{Event, EventRecord};
 use crate::record::Fields;
 use crate::wire::MessageType;
@@ -71,13 +75,54 @@ const ARG_OUTLINE: usize = 3;
 /// EXECVE records joined into one `argv` (the module's source documents
 /// the shape in full). Same contract as [`go_audit`](fn@super::go_audit).
 pub fn structured(event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
-    frame(event, enrich, out, "records", |cursor, enrich| {
-        write_records(cursor, event, enrich)
+    let whole = keeping(event, enrich, out, Keep::ALL, None);
+    if !whole.list_cut {
+        return whole.encoded;
+    }
+    fit(
+        out,
+        enrich,
+        whole.encoded,
+        || pieces(event),
+        |out, enrich, keep, cut| keeping(event, enrich, out, keep, cut),
+    )
+}
+
+/// The document with the arguments `keep` names (all: the whole event).
+pub(super) fn keeping<E: Enrich>(
+    event: &Event<'_>,
+    enrich: &mut E,
+    out: &mut [u8],
+    keep: Keep,
+    cut: Option<Cut>,
+) -> Framed {
+    frame(event, enrich, out, ("records", cut), |cursor, enrich| {
+        write_records(cursor, event, enrich, keep)
+    })
+}
+
+/// The arguments in `argv` order (each its own group), costed at their
+/// decoded length and an element's outline (exact for plain text).
+fn pieces<'a>(event: &Event<'a>) -> impl Iterator<Item = Piece> + 'a {
+    Args::of(event).enumerate().map(|(i, arg)| {
+        let bytes = arg.decoded_len();
+        Piece {
+            index: u32::try_from(i).unwrap_or(u32::MAX),
+            cost: usize::try_from(bytes)
+                .unwrap_or(usize::MAX)
+                .saturating_add(ARG_OUTLINE),
+            bytes,
+        }
     })
 }
 
 /// Writes the records in order; returns true when some were left out.
-fn write_records(cursor: &mut Cursor<'_>, event: &Event<'_>, enrich: &impl Enrich) -> bool {
+fn write_records(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    enrich: &impl Enrich,
+    keep: Keep,
+) -> bool {
     let mut first = true;
     let mut execve_written = false;
     for record in event.records() {
@@ -88,7 +133,7 @@ fn write_records(cursor: &mut Cursor<'_>, event: &Event<'_>, enrich: &impl Enric
             execve_written = true;
         }
         let start = cursor.pos();
-        match write_record(cursor, event, record, enrich, first) {
+        match write_record(cursor, (event, keep), record, enrich, first) {
             Ok(Written::Whole) => first = false,
             Ok(Written::Cut) => return true,
             Err(Full) => {
@@ -108,7 +153,7 @@ enum Written {
 
 fn write_record(
     cursor: &mut Cursor<'_>,
-    event: &Event<'_>,
+    (event, keep): (&Event<'_>, Keep),
     record: EventRecord<'_>,
     enrich: &impl Enrich,
     first: bool,
@@ -151,7 +196,7 @@ fn write_record(
         write_container(cursor, id)?;
     }
     let mut written = Written::Whole;
-    if is_execve && write_argv(cursor, event)? {
+    if is_execve && write_argv(cursor, event, keep)? {
         cursor.push(TRUNCATED)?;
         written = Written::Cut;
     }
@@ -161,11 +206,17 @@ fn write_record(
 
 /// Writes `,"argv":[…]`; returns true when an argument was cut (then the
 /// room for the record's marker and closing brace is left).
-fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<bool, Full> {
+fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>, keep: Keep) -> Result<bool, Full> {
     cursor.push(b",\"argv\":[")?;
     let limit = cursor.hold(ARGV_CLOSE);
     let mut cut = false;
-    for (i, arg) in Args::of(event).enumerate() {
+    let mut written = 0usize;
+    for (group, arg) in Args::of(event).enumerate() {
+        if !keep.keeps(u32::try_from(group).unwrap_or(u32::MAX)) {
+            continue;
+        }
+        let i = written;
+        written += 1;
         let at = cursor.pos();
         let whole = ArgValue {
             arg: &arg,

@@ -42,6 +42,16 @@ pub fn escaped_len(c: char) -> usize {
     }
 }
 
+/// Size of `bytes` once written as JSON string content, lossily (U+FFFD,
+/// three bytes, per byte that is not UTF-8): what [`escape_into`] writes.
+pub fn escaped_size(bytes: &[u8]) -> usize {
+    bytes.utf8_chunks().fold(0usize, |size, chunk| {
+        let valid: usize = chunk.valid().chars().map(escaped_len).sum();
+        size.saturating_add(valid)
+            .saturating_add(chunk.invalid().len().saturating_mul(3))
+    })
+}
+
 impl fmt::Display for Lossy<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let unlimited = self.budget == usize::MAX;

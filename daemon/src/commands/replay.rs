@@ -120,7 +120,7 @@ pub fn core_settings(config: &Config) -> (Settings, Capacities) {
         events: a.max_events as usize,
         records: a.max_records as usize,
         arena_bytes: a.arena_bytes as usize,
-        event_buffer: config.raudit.queue.buffer_size as usize,
+        event_buffer: config.raudit.max_event_bytes as usize,
         format: config.raudit.format,
     };
     (config.assembler_settings(), capacities)

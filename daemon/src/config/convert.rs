@@ -49,6 +49,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "priority_boost",
     "pacing",
     "format",
+    "max_event_bytes",
     "queue",
     "assembler",
     "stats",
@@ -72,6 +73,10 @@ const REGEX_SIZE_LIMIT: usize = 1 << 20;
 const REGEX_DFA_LIMIT: usize = 256 << 10;
 /// The largest audit record (`MAX_AUDIT_MESSAGE_LENGTH`): the arena must hold one.
 const MAX_RECORD: u32 = 8970;
+/// Bounds of `raudit.max_event_bytes`: room for an ordinary event's
+/// records whole, up to 256 MiB (reserved address space, not memory).
+const MIN_EVENT_BYTES: u32 = 4096;
+const MAX_EVENT_BYTES: u32 = 256 << 20;
 
 /// Parses and converts `text`, or returns every error found.
 pub(super) fn convert(text: &str, accounts: &dyn Accounts) -> Result<Config, Vec<ConfigError>> {
@@ -402,6 +407,15 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
                 ],
             )
             .unwrap_or(d.format),
+        max_event_bytes: cx
+            .u32(
+                &f,
+                "max_event_bytes",
+                MIN_EVENT_BYTES,
+                MAX_EVENT_BYTES,
+                "bytes from 4096 to 268435456",
+            )
+            .unwrap_or(d.max_event_bytes),
         queue: queue(cx, &f),
         assembler: assembler(cx, &f),
         stats: stats(cx, &f),

@@ -3,7 +3,7 @@
 //! run plan and by `raudit replay`.
 
 use raudit_core::assemble::{self, Event};
-use raudit_core::encode::{self, Encoded, Enrich};
+use raudit_core::encode::{Encoded, Enrich, Shape};
 use raudit_core::time::Duration;
 
 use super::{Config, EventFormat};
@@ -24,11 +24,41 @@ impl Config {
 }
 
 impl EventFormat {
-    /// Encodes `event` in this format into `out`.
-    pub fn encode(self, event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
+    /// The core encoder's shape for this format.
+    pub fn shape(self) -> Shape {
         match self {
-            EventFormat::GoAudit => encode::go_audit(event, enrich, out),
-            EventFormat::Structured => encode::structured(event, enrich, out),
+            EventFormat::GoAudit => Shape::GoAudit,
+            EventFormat::Structured => Shape::Structured,
         }
+    }
+
+    /// Encodes `event` in this format into `out`: whole when it fits,
+    /// else the marked cut that fits (`"cut":{…}`).
+    pub fn encode(self, event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
+        self.shape().encode(event, enrich, out)
+    }
+
+    /// Encodes `event` whole into `out`, or `None` when it does not fit
+    /// (cheap: nothing is planned).
+    pub fn encode_whole(
+        self,
+        event: &Event<'_>,
+        enrich: &mut impl Enrich,
+        out: &mut [u8],
+    ) -> Option<Encoded> {
+        self.shape().encode_whole(event, enrich, out)
+    }
+
+    /// Encodes `event` in at most `limit` bytes of `out` (a transport's
+    /// largest message): whole when it fits, else the marked cut that
+    /// fits; see [`Shape::encode_within`]. The outputs' `encode_cut`.
+    pub fn encode_within(
+        self,
+        event: &Event<'_>,
+        enrich: &mut impl Enrich,
+        out: &mut [u8],
+        limit: usize,
+    ) -> Encoded {
+        self.shape().encode_within(event, enrich, out, limit)
     }
 }

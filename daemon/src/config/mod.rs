@@ -310,6 +310,28 @@ pub struct Containers {
     pub containerd_cache: u32,
 }
 
+/// Default `raudit.max_event_bytes`: the largest `execve` a default Linux
+/// allows, as one line.
+///
+/// - The kernel bounds the argument and environment strings of an exec
+///   together by a quarter of the stack rlimit (`bprm_stack_limits`; the
+///   default 8 MiB gives 2 MiB), each string by `MAX_ARG_STRLEN` (32
+///   pages, 128 KiB). Only the arguments are audited, in EXECVE records.
+/// - An argument holding a space, a quote or a byte outside `0x21..=0x7e`
+///   is hex encoded: two bytes per byte, so at most 4 MiB of values.
+/// - Field names: `aN=` per argument, and `aN_len=` and `aN[i]=` per piece
+///   of one longer than a record holds (pieces of up to 7,500 bytes): for
+///   4 MiB of hex about 560 pieces, 12 KiB of names. Many tiny arguments
+///   have more name than value, but each also costs 9 bytes of the 2 MiB
+///   (its pointer and NUL): at most 233,016 of them, `a233015="" ` plus
+///   two JSON escapes is 13 bytes each, 3 MiB — below the hex case.
+/// - go-audit's outline per EXECVE message (`{"type":1309,"data":""}`,
+///   about 30 bytes) adds 17 KiB; SYSCALL, CWD, the PATHs, PROCTITLE and
+///   `uid_map` stay well under 64 KiB.
+///
+/// 4 MiB + 12 KiB + 17 KiB + 64 KiB, rounded up: 4 MiB + 256 KiB.
+pub const DEFAULT_MAX_EVENT_BYTES: u32 = (4 << 20) + (256 << 10);
+
 /// `raudit`: settings go-audit does not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raudit {
@@ -332,6 +354,10 @@ pub struct Raudit {
     pub pacing: bool,
     /// `format`, default `go-audit`: the JSON shape of events.
     pub format: EventFormat,
+    /// `max_event_bytes`, default [`DEFAULT_MAX_EVENT_BYTES`]: the largest
+    /// event line; larger events lose EXECVE arguments from the middle and
+    /// say so (`"cut"`), every other record whole.
+    pub max_event_bytes: u32,
     /// `queue`: buffers between the receive thread and the writers.
     pub queue: Queue,
     /// `assembler`: in-flight events.
@@ -577,6 +603,7 @@ impl Default for Raudit {
             priority_boost: 0,
             pacing: true,
             format: EventFormat::GoAudit,
+            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             queue: Queue::default(),
             assembler: Assembler::default(),
             stats: Stats::default(),

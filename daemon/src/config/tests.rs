@@ -403,6 +403,7 @@ fn raudit_keys() {
   mode: daemon
   takeover: true
   format: structured
+  max_event_bytes: 65536
   queue: {{size: 128, buffer_size: 32768, policy: block}}
   assembler: {{max_events: 64, max_records: 512, arena_bytes: 131072, timeout: 500ms}}
   stats: {{interval: 10s, file: /run/raudit.stats}}
@@ -421,8 +422,8 @@ output:
     let c = parse(&text).unwrap();
     let r = &c.raudit;
     assert_eq!(
-        (r.mode, r.takeover, r.format),
-        (Mode::Daemon, true, EventFormat::Structured)
+        (r.mode, r.takeover, r.format, r.max_event_bytes),
+        (Mode::Daemon, true, EventFormat::Structured, 65536)
     );
     assert_eq!(
         r.queue,
@@ -601,4 +602,19 @@ fn the_default_receive_buffer_follows_the_host_memory_within_bounds() {
     assert_eq!(default_receive_buffer(16 * GIB), 16 << 20);
     assert_eq!(default_receive_buffer(24 * GIB), DEFAULT_RECEIVE_BUFFER_MAX);
     assert_eq!(default_receive_buffer(u64::MAX), 16 << 20);
+}
+
+#[test]
+fn max_event_bytes_defaults_to_the_largest_execve_and_is_range_checked() {
+    let c = parse(MINIMAL).unwrap();
+    assert_eq!(c.raudit.max_event_bytes, DEFAULT_MAX_EVENT_BYTES);
+    assert_eq!(DEFAULT_MAX_EVENT_BYTES, (4 << 20) + (256 << 10));
+    for bad in ["4095", "268435457", "big", "-1"] {
+        let e = errors(&format!("{MINIMAL}raudit:\n  max_event_bytes: {bad}\n"));
+        assert!(
+            e.iter()
+                .any(|l| l.contains("raudit.max_event_bytes") && l.contains("4096")),
+            "{bad}: {e:?}"
+        );
+    }
 }

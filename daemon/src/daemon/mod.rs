@@ -29,7 +29,7 @@ use crate::output::{
     self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
-use crate::queue::Queue;
+use crate::queue::{Layout, Queue};
 use crate::rules;
 use crate::signals;
 use crate::stats::Stats;
@@ -108,14 +108,18 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
             );
         }
     }
-    let side_bytes = plan.pipeline.side.bytes_per_buffer(plan.buffer_bytes);
-    let queue = Queue::with_outputs(
-        plan.queue_buffers,
-        plan.buffer_bytes,
-        plan.policy,
-        sinks.len(),
-        side_bytes,
-    );
+    // A large buffer holds the longest line and its newline.
+    let large_size = plan.pipeline.max_event_bytes + 1;
+    let side = plan.pipeline.side;
+    let queue = Queue::with_layout(Layout {
+        buffers: plan.queue_buffers,
+        buffer_size: plan.buffer_bytes,
+        policy: plan.policy,
+        outputs: sinks.len(),
+        side_size: side.bytes_per_buffer(plan.buffer_bytes),
+        large_size,
+        large_side_size: side.bytes_per_buffer(large_size),
+    });
     let (records, control_records) = output::control_channels(sinks.len());
     let settings = WriterSettings {
         loss_report_interval: plan.stats_interval,

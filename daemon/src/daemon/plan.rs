@@ -211,6 +211,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         events: r.assembler.max_events as usize,
         records: r.assembler.max_records as usize,
         arena_bytes: r.assembler.arena_bytes as usize,
+        max_event_bytes: r.max_event_bytes as usize,
         containers: config.extras.containers.enabled,
         log_out_of_order: config.message_tracking.log_out_of_order
             && config.message_tracking.enabled,

@@ -4,6 +4,13 @@
 //! output (unless the `block` policy says so) and allocates nothing per
 //! event once running: every buffer is sized at start.
 //!
+//! Large events: the assembler grows an event too large for its ring in a
+//! lane reserved at start (`sys::reserve`), and a line too large for a
+//! pooled buffer goes into the queue's large buffer; both have their pages
+//! given back once the event is out. An event above `max_event_bytes`, or
+//! one that finds the large buffer out, is written as the marked cut that
+//! fits (see `raudit_core::encode::cut`), counted in `events_cut`.
+//!
 //! Time: the receive timeout is the assembler's next deadline (capped by
 //! `max_wait`, which bounds how late a signal is noticed), so a lone last
 //! event is written on time even when the host goes quiet.
@@ -30,6 +37,7 @@ use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::EventFilter;
+use raudit_core::encode::Encoded;
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 
 /// Sizes and behaviour of the receive thread, fixed at start.
@@ -44,6 +52,9 @@ pub struct Settings {
     pub records: usize,
     /// Bytes of record text in flight at once.
     pub arena_bytes: usize,
+    /// The largest event line (`raudit.max_event_bytes`); also the size of
+    /// the assembler's large-event lane (at least the default's).
+    pub max_event_bytes: usize,
     /// Datagrams per `recvmmsg`.
     pub batch: usize,
     /// Longest wait in one receive (signal latency when idle).
@@ -77,22 +88,36 @@ pub struct SideSettings {
 }
 
 impl SideSettings {
-    /// The side region each pooled buffer needs: room for the facts of its
-    /// lines and for the cut versions of its longest lines (a line that
-    /// does not find room moves to a fresh buffer, as when the lines
-    /// themselves do not fit). 0 when nothing goes beside the lines: the
-    /// default configuration reserves nothing.
-    pub fn bytes_per_buffer(&self, buffer_bytes: usize) -> usize {
-        let facts = if self.facts {
-            buffer_bytes + side::FACTS_ROOM
+    /// Side bytes one line may need in a buffer of `capacity` bytes: its
+    /// facts, and the cut version of a line longer than the limit (which
+    /// the buffer can hold only if it is at least that long).
+    pub fn need(&self, capacity: usize) -> usize {
+        let facts = if self.facts { side::FACTS_ROOM } else { 0 };
+        let cut = match self.cut_limit {
+            Some(limit) if capacity > limit => side::RECORD_HEADER + limit,
+            _ => 0,
+        };
+        facts + cut
+    }
+
+    /// The side region a buffer of `capacity` bytes needs: room for one
+    /// line's worst [`need`](Self::need), and for the facts and cut
+    /// versions of many lines (a line that does not find room moves to a
+    /// fresh buffer, as when the lines themselves do not fit). 0 when
+    /// nothing goes beside the lines: the default configuration reserves
+    /// nothing.
+    pub fn bytes_per_buffer(&self, capacity: usize) -> usize {
+        let need = self.need(capacity);
+        if need == 0 {
+            return 0;
+        }
+        let facts = if self.facts { capacity } else { 0 };
+        let cut = if self.cut_limit.is_some() {
+            capacity / 8
         } else {
             0
         };
-        let cut = match self.cut_limit {
-            Some(limit) => buffer_bytes.min(limit) + buffer_bytes / 8 + 64,
-            None => 0,
-        };
-        facts + cut
+        need + facts + cut
     }
 }
 
@@ -104,6 +129,7 @@ impl Default for Settings {
             events: 1024,
             records: 16 * 1024,
             arena_bytes: 8 << 20,
+            max_event_bytes: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
             batch: 32,
             max_wait: Duration::from_millis(200),
             uid_cache: 256,
@@ -127,7 +153,14 @@ const HOLD_WAIT: Duration = Duration::from_millis(1);
 /// Longest time a line waits in the receive thread for its buffer to fill.
 const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_millis(5);
 
-type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
+/// A large buffer is handed over once it holds this much (a burst of
+/// medium lines shares it; a large line goes alone).
+const LARGE_PACK: usize = 128 * 1024;
+
+/// Smallest large-event lane: the default `max_event_bytes`.
+const LANE_MIN: usize = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+
+type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>, &'static mut [u8]>;
 
 /// The receive side, owned by the receive thread.
 pub struct Pipeline<S> {
@@ -163,6 +196,8 @@ struct EventSink {
     stats: Arc<Stats>,
     encoder_truncated: u64,
     side: SideSettings,
+    /// `max_event_bytes`: no line is longer.
+    max_line: usize,
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -180,13 +215,25 @@ impl<S: Source> Pipeline<S> {
     /// Allocates every buffer the receive thread will ever use.
     pub fn new(source: S, settings: Settings, queue: Arc<Queue>, stats: Arc<Stats>) -> Pipeline<S> {
         let batch = settings.batch.clamp(1, 128);
+        // The lane holds the largest default execve even under a smaller
+        // max_event_bytes, so that the cut keeps the last arguments too
+        // (it is address space: only a large event touches it).
+        let lane_bytes = settings.max_event_bytes.max(LANE_MIN);
+        let lane = crate::sys::reserve::reserve(lane_bytes).unwrap_or_else(|e| {
+            eprintln!(
+                "raudit: no large-event lane ({lane_bytes} bytes): {e}; large events keep \
+                 their other records and lose EXECVE records"
+            );
+            Default::default()
+        });
         Pipeline {
             source,
-            assembler: Assembler::new(
+            assembler: Assembler::with_lane(
                 settings.assembler,
                 vec![EventSlot::default(); settings.events.max(1)].into_boxed_slice(),
                 vec![RecordSlot::default(); settings.records.max(1)].into_boxed_slice(),
                 vec![0u8; settings.arena_bytes.max(1)].into_boxed_slice(),
+                lane,
             ),
             slot_bytes: vec![0u8; batch * SLOT_BYTES].into_boxed_slice(),
             received: vec![Received::default(); batch].into_boxed_slice(),
@@ -208,6 +255,9 @@ impl<S: Source> Pipeline<S> {
                 stats,
                 encoder_truncated: 0,
                 side: settings.side,
+                max_line: settings
+                    .max_event_bytes
+                    .max(raudit_core::encode::MIN_BUFFER),
             },
             out_of_order: settings
                 .log_out_of_order
@@ -304,6 +354,10 @@ impl<S: Source> Pipeline<S> {
         }
         if hand_over {
             self.sink.hand_over();
+        }
+        // The last large event is out: its lane pages go back.
+        if let Some(touched) = self.assembler.lane_touched() {
+            crate::sys::reserve::release(touched);
         }
         if !pause.is_zero() {
             self.source.pause(pause);
@@ -404,8 +458,7 @@ impl EventSink {
             self.stats.filter_drops.add(1);
             return;
         }
-        // Into the current buffer if it has room for the whole event, else
-        // into a fresh one (where an event larger than a buffer is cut).
+        // Whole, into the current buffer or else a fresh one.
         for fresh in [false, true] {
             if fresh {
                 self.submit_current();
@@ -416,36 +469,88 @@ impl EventSink {
             let Some(buffer) = self.current.as_mut() else {
                 return; // no free buffer: dropped, counted by the queue
             };
-            let was_empty = buffer.is_empty();
-            let space = buffer.space();
-            // Keep a byte for the newline.
-            let room = space.len().saturating_sub(1);
-            let encoded = self
-                .format
-                .encode(event, &mut self.enricher, &mut space[..room]);
-            if (encoded.len == 0 || encoded.truncated) && !was_empty {
-                continue; // retry alone in a fresh buffer
+            // What goes beside the line must fit too (a fresh buffer's
+            // side region always has the room).
+            if !buffer.is_empty() && buffer.side_room() < self.side.need(buffer.capacity()) {
+                continue;
             }
-            if encoded.len == 0 {
-                self.stats.malformed.add(1);
+            let room = line_room(buffer, self.max_line);
+            if let Some(encoded) =
+                self.format
+                    .encode_whole(event, &mut self.enricher, &mut buffer.space()[..room])
+            {
+                self.commit(encoded, event, false);
                 return;
             }
-            space[encoded.len] = b'\n';
+            if buffer.is_empty() {
+                break; // a fresh buffer cannot hold it whole
+            }
+        }
+        // Larger than a pooled buffer: a large one, whole up to
+        // max_event_bytes; if both are out, the cut that fits a pooled one.
+        // The current buffer is empty here: it goes back, and the large one
+        // becomes current, so the lines that follow (a burst of large ones
+        // too) join it and keep their order.
+        if let Some(mut large) = self.queue.take_large() {
+            let room = line_room(&large, self.max_line);
+            let encoded = self
+                .format
+                .encode(event, &mut self.enricher, &mut large.space()[..room]);
+            if let Some(empty) = self.current.replace(large) {
+                self.queue.give_back(empty);
+            }
+            self.commit(encoded, event, true);
+            return;
+        }
+        self.stats.large_busy.add(1);
+        let Some(buffer) = self.current.as_mut() else {
+            return;
+        };
+        let room = line_room(buffer, self.max_line);
+        let encoded = self
+            .format
+            .encode(event, &mut self.enricher, &mut buffer.space()[..room]);
+        self.commit(encoded, event, false);
+    }
+
+    /// Ends the line `encoded` wrote into the current buffer and counts
+    /// what it says.
+    fn commit(&mut self, encoded: Encoded, event: &Event<'_>, large: bool) {
+        let Some(buffer) = self.current.as_mut() else {
+            return;
+        };
+        if encoded.len == 0 {
+            self.stats.malformed.add(1);
+            return;
+        }
+        // Events the assembler cut short are counted by the assembler.
+        if encoded.truncated && event.dropped_records() == 0 {
+            self.encoder_truncated += 1;
+        }
+        if encoded.cut.is_some() {
+            self.stats.events_cut.add(1);
+        }
+        if large {
+            self.stats.large_lines.add(1);
+        }
+        let space = buffer.space();
+        if let Some(newline) = space.get_mut(encoded.len) {
+            *newline = b'\n';
             let line_len = encoded.len + 1;
+            // Checked before encoding: there is room beside the line.
             let beside = self
                 .side
                 .write(event, buffer, line_len, &mut self.enricher, self.format);
-            if beside.is_none() && !was_empty {
-                continue; // the side region is full: a fresh buffer
-            }
-            // Events the assembler cut short are counted by the assembler.
-            if encoded.truncated && event.dropped_records() == 0 {
-                self.encoder_truncated += 1;
-            }
             buffer.advance(line_len);
             buffer.advance_side(beside.unwrap_or(0));
             self.held_since.get_or_insert(self.now);
-            return;
+        }
+        // A large buffer takes the lines after its first only up to a
+        // bound: catching up after a stall, the receive thread would
+        // otherwise pack megabytes into it within its hold time.
+        if buffer.is_large() && buffer.len() >= LARGE_PACK {
+            self.submit_current();
+            self.queue.wake();
         }
     }
 
@@ -513,8 +618,9 @@ impl SideSettings {
 /// The marked cut version of `event` in at most `limit` bytes (JSON and
 /// `\n`) into `out`, for the transports that cannot carry the whole line;
 /// its length, 0 if none fits. The one place the daemon asks for a cut:
-/// for now the encoder's own truncation (records kept up to a message
-/// boundary, marked `"truncated":true`).
+/// the encoder's [`encode_within`](EventFormat::encode_within) (every
+/// non-EXECVE record whole, arguments taken from the middle, marked
+/// `"cut":{…}`).
 pub fn encode_cut(
     format: EventFormat,
     event: &Event<'_>,
@@ -523,10 +629,7 @@ pub fn encode_cut(
     limit: usize,
 ) -> usize {
     let room = limit.min(out.len()).saturating_sub(1);
-    let Some(space) = out.get_mut(..room) else {
-        return 0;
-    };
-    let encoded = format.encode(event, enricher, space);
+    let encoded = format.encode_within(event, enricher, out, room);
     match out.get_mut(encoded.len) {
         Some(newline) if encoded.len > 0 => {
             *newline = b'\n';
@@ -534,6 +637,16 @@ pub fn encode_cut(
         }
         _ => 0,
     }
+}
+
+/// Room for one line in `buffer`: its space less the newline, at most
+/// `max_line`.
+fn line_room(buffer: &EventBuffer, max_line: usize) -> usize {
+    buffer
+        .capacity()
+        .saturating_sub(buffer.len())
+        .saturating_sub(1)
+        .min(max_line)
 }
 
 #[cfg(test)]

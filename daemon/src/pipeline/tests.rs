@@ -307,3 +307,200 @@ fn the_structured_format_is_used_when_configured() {
     assert_eq!(lines[0]["records"][0]["fields"]["exe"], "/bin/ls");
     assert_eq!(lines[0]["records"][0]["interpreted"]["syscall"], "execve");
 }
+
+#[path = "../../../core/tests/support/execve.rs"]
+#[allow(clippy::all)]
+mod execve;
+
+/// The datagrams of one execve of `args` (SYSCALL, EXECVE records, CWD,
+/// PATH, EOE) with serial `serial`.
+fn execve_event(serial: u32, args: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let mut input = vec![datagram(1300, serial, "arch=c000003e syscall=59 uid=0")];
+    for body in execve::execve_bodies(args) {
+        input.push(datagram(1309, serial, &body));
+    }
+    input.push(datagram(1307, serial, "cwd=\"/tmp\""));
+    input.push(datagram(1302, serial, "item=0 name=\"/bin/x\""));
+    input.push(datagram(1320, serial, ""));
+    input
+}
+
+/// Runs `input` with the daemon's queue: 4 pooled buffers of 16 KiB and a
+/// large buffer (or none); returns the lines in order and the stats.
+fn run_large(input: Vec<Vec<u8>>, large: usize, max_event: usize) -> (Vec<Vec<u8>>, Arc<Stats>) {
+    let queue = Queue::with_large(4, 16 * 1024, Policy::Drop, large);
+    let stats = Arc::new(Stats::new(&[]));
+    let settings = Settings {
+        batch: 128,
+        arena_bytes: 128 * 1024,
+        max_event_bytes: max_event,
+        ..Settings::default()
+    };
+    let mut pipeline = Pipeline::new(
+        Memory(input),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    let mut lines = Vec::new();
+    let reader = queue.reader(0);
+    let mut drain = |reader: &crate::queue::Reader| {
+        while let Some(filled) = reader.next() {
+            let filled_lines = filled.bytes().split_inclusive(|&b| b == b'\n');
+            lines.extend(filled_lines.map(<[u8]>::to_vec));
+            reader.release(filled);
+        }
+    };
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {
+        drain(&reader);
+    }
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    drain(&reader);
+    (lines, stats)
+}
+
+#[test]
+fn a_large_event_is_one_whole_line_through_the_large_buffer() {
+    let mut args = execve::arguments(15, 128 * 1024);
+    args.insert(0, b"/bin/x".to_vec());
+    let mut input = events(1..2, "small=1");
+    input.extend(execve_event(2, &args));
+    input.extend(events(3..4, "small=3"));
+    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let (lines, stats) = run_large(input, max + 1, max);
+    assert_eq!(lines.len(), 3, "one line per event");
+    let v: Vec<serde_json::Value> = lines
+        .iter()
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect();
+    let sequences: Vec<u64> = v.iter().map(|e| e["sequence"].as_u64().unwrap()).collect();
+    assert_eq!(sequences, [1, 2, 3], "in order");
+    assert!(v[1].get("truncated").is_none() && v[1].get("cut").is_none());
+    let datas: Vec<String> = v[1]["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["type"] == 1309)
+        .map(|m| m["data"].as_str().unwrap().to_owned())
+        .collect();
+    let rebuilt: Vec<Vec<u8>> = execve::rebuild_argv(&datas)
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert!(rebuilt == args, "argv rebuilt byte for byte");
+    assert_eq!(stats.large_lines.get(), 1);
+    assert_eq!((stats.events_cut.get(), stats.large_busy.get()), (0, 0));
+    assert_eq!(stats.truncated_events.get(), 0);
+}
+
+#[test]
+fn above_max_event_bytes_and_without_the_large_buffer_the_line_is_cut_and_counted() {
+    let mut args = execve::arguments(4, 64 * 1024);
+    args.insert(0, b"/bin/x".to_vec());
+    let check = |lines: &[Vec<u8>], limit: usize| {
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].len() <= limit + 1);
+        let v: serde_json::Value = serde_json::from_slice(&lines[0]).unwrap();
+        let types: Vec<u64> = v["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["type"].as_u64().unwrap())
+            .filter(|&t| t != 1309)
+            .collect();
+        assert_eq!(types, [1300, 1307, 1302], "every other record kept");
+        let tail =
+            String::from_utf8_lossy(&lines[0][lines[0].len().saturating_sub(200)..]).into_owned();
+        assert!(
+            v["cut"]["arguments"].as_u64().is_some_and(|n| n > 0),
+            "{tail}"
+        );
+        assert!(v.get("truncated").is_none());
+    };
+    // A small cap: cut in the large buffer.
+    let (lines, stats) = run_large(execve_event(5, &args), 1 << 20, 64 * 1024);
+    check(&lines, 64 * 1024);
+    assert_eq!((stats.events_cut.get(), stats.large_lines.get()), (1, 1));
+    // No large buffer: cut to a pooled one, counted as such.
+    let (lines, stats) = run_large(execve_event(5, &args), 0, 1 << 20);
+    check(&lines, 16 * 1024);
+    assert_eq!((stats.events_cut.get(), stats.large_busy.get()), (1, 1));
+}
+
+#[test]
+fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
+    // A GELF-over-UDP-sized limit; the event goes whole through the large
+    // buffer, its cut version beside it in the large buffer's side region.
+    let mut args = execve::arguments(15, 16 * 1024);
+    args.insert(0, b"/bin/x".to_vec());
+    let side = SideSettings {
+        facts: true,
+        cut_limit: Some(64 * 1024),
+    };
+    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let queue = Queue::with_layout(crate::queue::Layout {
+        side_size: side.bytes_per_buffer(16 * 1024),
+        large_size: max + 1,
+        large_side_size: side.bytes_per_buffer(max + 1),
+        ..crate::queue::Layout::pool(4, 16 * 1024, Policy::Drop)
+    });
+    let settings = Settings {
+        batch: 128,
+        side,
+        ..Settings::default()
+    };
+    let mut input = events(1..2, "small=1");
+    input.extend(execve_event(2, &args));
+    let mut pipeline = Pipeline::new(
+        Memory(input),
+        settings,
+        Arc::clone(&queue),
+        Arc::new(Stats::new(&[])),
+    );
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let reader = queue.reader(0);
+    let mut found = Vec::new();
+    while let Some(filled) = reader.next() {
+        let mut sides = crate::side::SideReader::new(filled.side());
+        let mut offset = 0;
+        for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+            let beside = sides.line(offset);
+            offset += line.len();
+            found.push((
+                line.to_vec(),
+                beside.facts.map(|f| f.sequence),
+                beside.cut.map(<[u8]>::to_vec),
+            ));
+        }
+        reader.release(filled);
+    }
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].1, Some(1));
+    assert_eq!(found[0].2, None, "a short line needs no cut");
+    let (whole, sequence, cut) = &found[1];
+    assert_eq!(*sequence, Some(2));
+    let whole: serde_json::Value = serde_json::from_slice(whole).unwrap();
+    assert!(whole.get("cut").is_none() && whole.get("truncated").is_none());
+    let cut = cut.as_ref().expect("a cut version beside the large line");
+    assert!(cut.len() <= 64 * 1024 && cut.ends_with(b"\n"));
+    let cut: serde_json::Value = serde_json::from_slice(cut).unwrap();
+    assert!(
+        cut["cut"]["arguments"].as_u64().unwrap() > 0,
+        "{}",
+        cut["cut"]
+    );
+    assert!(cut.get("truncated").is_none(), "every record kept");
+    let types: Vec<u64> = cut["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["type"].as_u64().unwrap())
+        .collect();
+    for kept in [1300, 1307, 1302] {
+        assert!(
+            types.contains(&kept),
+            "{kept} missing from the cut: {types:?}"
+        );
+    }
+}

@@ -162,3 +162,38 @@ fn the_drain_deadline_passes() {
     queue.set_drain_deadline(Instant::now());
     assert!(queue.drain_expired());
 }
+
+#[test]
+fn the_large_buffer_is_taken_once_shared_and_comes_back_empty() {
+    let queue = Queue::with_layout(Layout {
+        outputs: 2,
+        large_size: 1 << 20,
+        ..Layout::pool(2, 16, Policy::Drop)
+    });
+    let mut large = queue.take_large().unwrap();
+    assert!(large.is_large() && large.capacity() == 1 << 20);
+    let others: Vec<EventBuffer> = (1..LARGE_BUFFERS)
+        .map(|_| queue.take_large().unwrap())
+        .collect();
+    assert!(queue.take_large().is_none(), "all out: never waits");
+    for other in others {
+        queue.give_back(other);
+    }
+    large.space()[..1 << 19].fill(b'x');
+    large.advance(1 << 19);
+    let index = large.index;
+    queue.submit(large);
+    for output in 0..2 {
+        let reader = queue.reader(output);
+        let filled = reader.next().unwrap();
+        assert_eq!(filled.bytes().len(), 1 << 19);
+        reader.release(filled);
+    }
+    let taken: Vec<EventBuffer> = (0..LARGE_BUFFERS)
+        .map(|_| queue.take_large().unwrap())
+        .collect();
+    let again = taken.iter().find(|b| b.index == index).unwrap();
+    assert!(again.is_empty());
+    assert!(again.bytes.iter().all(|&b| b == 0), "pages given back");
+    assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
+}

@@ -7,7 +7,9 @@
 //! own timestamps, so a replay gives the same events every time; the end of
 //! input completes every in-flight event. Malformed input is reported with
 //! its line or byte offset and skipped; the rest of the stream still goes
-//! through.
+//! through. Events are written whole, as the daemon writes them: a large
+//! event grows in the assembler's lane and its line may be as long as
+//! `max_event_bytes`; above that it is the marked cut (`"cut"`).
 
 mod input;
 
@@ -20,10 +22,11 @@ use raudit_core::encode::{self, Enrich};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
-use crate::config::EventFormat;
+use crate::config::{EventFormat, DEFAULT_MAX_EVENT_BYTES};
 
-/// An assembler whose storage is allocated once, at start, on the heap.
-pub type BoxedAssembler = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
+/// An assembler whose storage is allocated once, at start, on the heap
+/// (the lane last: large events only).
+pub type BoxedAssembler = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>, Box<[u8]>>;
 
 /// Storage sizes of the replay assembler.
 #[derive(Clone, Copy, Debug)]
@@ -31,6 +34,8 @@ pub struct Capacities {
     pub events: usize,
     pub records: usize,
     pub arena_bytes: usize,
+    /// The longest line (`raudit.max_event_bytes`), and the size of the
+    /// assembler's large-event lane (at least the default's).
     pub event_buffer: usize,
     /// The JSON shape of events (`raudit.format`).
     pub format: EventFormat,
@@ -42,7 +47,7 @@ impl Default for Capacities {
             events: 256,
             records: 4096,
             arena_bytes: 1 << 20,
-            event_buffer: 64 << 10,
+            event_buffer: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
             format: EventFormat::GoAudit,
         }
     }
@@ -57,8 +62,10 @@ pub struct ReplayCounts {
     pub skipped_frames: u64,
     /// Events written.
     pub written: u64,
-    /// Events whose JSON was cut to fit the event buffer.
+    /// Events written with records missing (`"truncated"`).
     pub truncated_output: u64,
+    /// Events written as the marked cut (`"cut"`: above `max_event_bytes`).
+    pub cut_output: u64,
     /// Bytes of JSON written (newlines included).
     pub bytes: u64,
 }
@@ -87,11 +94,20 @@ struct EventWriter<N> {
 
 impl<N: Enrich> Replayer<N> {
     pub fn new(settings: Settings, capacities: Capacities, enrich: N) -> Replayer<N> {
-        let assembler = Assembler::new(
+        // Zeroed allocations this large are fresh pages: the lane costs
+        // memory only while a large event is in it.
+        let assembler = Assembler::with_lane(
             settings,
             vec![EventSlot::default(); capacities.events].into_boxed_slice(),
             vec![RecordSlot::default(); capacities.records].into_boxed_slice(),
             vec![0u8; capacities.arena_bytes].into_boxed_slice(),
+            vec![
+                0u8;
+                capacities
+                    .event_buffer
+                    .max(DEFAULT_MAX_EVENT_BYTES as usize)
+            ]
+            .into_boxed_slice(),
         );
         let buffer = vec![0u8; capacities.event_buffer.max(encode::MIN_BUFFER)].into_boxed_slice();
         let writer = EventWriter {
@@ -184,6 +200,9 @@ impl<N: Enrich> EventWriter<N> {
         if encoded.truncated {
             self.counts.truncated_output += 1;
         }
+        if encoded.cut.is_some() {
+            self.counts.cut_output += 1;
+        }
         let json = self.buffer.get(..encoded.len).unwrap_or_default();
         out.write_all(json)?;
         out.write_all(b"\n")?;
@@ -198,7 +217,8 @@ pub fn summary(counts: &ReplayCounts, c: &Counters) -> String {
     format!(
         "records={} events={} written={} bytes={} malformed={} skipped_frames={} \
          filtered_type={} end_of_event={} standalone={} timed_out={} flushed={} \
-         evicted={} truncated_events={} truncated_output={} dropped_records={} \
+         evicted={} truncated_events={} truncated_output={} cut_output={} large_events={} \
+         dropped_records={} \
          orphan_eoe={} missed_serials={} late_serials={} worst_lag={} late_after_missed={}",
         c.records,
         c.events,
@@ -214,6 +234,8 @@ pub fn summary(counts: &ReplayCounts, c: &Counters) -> String {
         c.evicted,
         c.truncated_events,
         counts.truncated_output,
+        counts.cut_output,
+        c.large_events,
         c.dropped_records,
         c.orphan_eoe,
         c.missed_serials,

@@ -9,4 +9,5 @@ pub mod netlink;
 pub mod passwd;
 pub mod poll;
 pub mod process;
+pub mod reserve;
 pub mod signals;

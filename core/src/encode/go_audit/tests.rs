@@ -165,7 +165,8 @@ fn buffer_below_minimum_writes_nothing_and_says_so() {
             "",
             Encoded {
                 len: 0,
-                truncated: true
+                truncated: true,
+                cut: None,
             }
         )
     );

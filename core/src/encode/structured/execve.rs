@@ -107,6 +107,18 @@ pub struct Arg<'a> {
 }
 
 impl<'a> Arg<'a> {
+    /// The argument's length as the program saw it (hex decoded).
+    pub fn decoded_len(&self) -> u64 {
+        self.pieces().fold(0u64, |len, piece| {
+            let text = piece.text().len() as u64;
+            let piece_len = match piece {
+                Value::Bare(hex) if looks_hex(hex) => text / 2,
+                _ => text,
+            };
+            len.saturating_add(piece_len)
+        })
+    }
+
     fn pieces(&self) -> impl Iterator<Item = Value<'a>> {
         let index = self.index;
         self.from

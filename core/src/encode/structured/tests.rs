@@ -310,10 +310,15 @@ fn check_cuts(records: &[(u16, Vec<u8>)], sizes: &[usize]) -> Vec<Json> {
         let v: Json =
             serde_json::from_str(&text).unwrap_or_else(|e| panic!("size {size}: {e}: {text}"));
         assert_eq!(v["sequence"], 42);
-        assert_eq!(encoded.truncated, size < enough, "size {size}: {text}");
+        assert_eq!(!encoded.is_whole(), size < enough, "size {size}: {text}");
         if encoded.truncated {
             assert_eq!(v["truncated"], true, "size {size}");
-        } else {
+        }
+        if let Some(cut) = encoded.cut {
+            assert_eq!(v["cut"]["arguments"], cut.arguments, "size {size}");
+            assert_eq!(v["cut"]["bytes"], cut.bytes, "size {size}");
+        }
+        if encoded.is_whole() {
             assert_eq!(text, full);
         }
         seen.push(v);
@@ -344,42 +349,53 @@ fn oversized_event_is_cut_at_a_record_and_marked() {
 }
 
 #[test]
-fn long_argv_is_cut_inside_an_argument_and_marked() {
+fn long_argv_loses_middle_arguments_and_keeps_every_other_record() {
     let long = vec![b'x'; 3000];
     let a2 = hex(&long);
     let (p0, p1) = a2.split_at(2000);
-    let r1 = std::format!("argc=3 a0=\"/bin/echo\" a1=\"\u{e9}\u{e9}\" a2_len=6000 a2[0]={p0}");
-    let r2 = std::format!(" a2[1]={p1}");
+    let r1 = std::format!("argc=4 a0=\"/bin/echo\" a1=\"\u{e9}\u{e9}\" a2_len=6000 a2[0]={p0}");
+    let r2 = std::format!(" a2[1]={p1} a3=\"end\"");
     let records = vec![
         (1300, b"syscall=59 uid=0".to_vec()),
         (1309, r1.into_bytes()),
         (1309, r2.into_bytes()),
         (1327, b"proctitle=78".to_vec()),
     ];
+    let lengths = [9u64, 4, 3000, 3];
     let sizes: Vec<usize> = (MIN_BUFFER..3400).step_by(37).collect();
     let seen = check_cuts(&records, &sizes);
-    let mut cut_inside = 0;
+    let mut cut_with_ends = 0;
     for v in &seen {
-        let Some(execve) = v["records"].as_array().unwrap().get(1) else {
+        let Some(cut) = v.get("cut") else {
             continue;
         };
-        let argv = execve["argv"].as_array().unwrap();
-        if execve.get("truncated").is_some() {
-            assert_eq!(v["records"].as_array().unwrap().len(), 2);
-            if let Some(last) = argv.get(2) {
-                let last = last.as_str().unwrap();
-                assert!(last.len() < 3000 && last.bytes().all(|b| b == b'x'));
-                cut_inside += 1;
-            }
-        } else {
-            assert_eq!(argv[2].as_str().unwrap().len(), 3000);
+        if v.get("truncated").is_some() {
+            continue; // even the records without arguments did not fit
         }
-        assert!(argv
+        let list = v["records"].as_array().unwrap();
+        let types: Vec<&str> = list.iter().map(|r| r["type"].as_str().unwrap()).collect();
+        assert_eq!(types, ["SYSCALL", "EXECVE", "PROCTITLE"], "{v}");
+        let argv: Vec<&str> = list[1]["argv"]
+            .as_array()
+            .unwrap()
             .iter()
-            .take(2)
-            .all(|a| a == "/bin/echo" || a == "\u{e9}\u{e9}"));
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let all = ["/bin/echo", "\u{e9}\u{e9}", &"x".repeat(3000), "end"];
+        let kept: Vec<usize> = argv
+            .iter()
+            .map(|a| all.iter().position(|w| w == a).expect("a whole argument"))
+            .collect();
+        assert!(kept.windows(2).all(|w| w[0] < w[1]), "{kept:?}");
+        let dropped: Vec<usize> = (0..4).filter(|i| !kept.contains(i)).collect();
+        assert_eq!(cut["arguments"], dropped.len() as u64);
+        let bytes: u64 = dropped.iter().map(|&i| lengths[i]).sum();
+        assert_eq!(cut["bytes"], bytes);
+        if kept.first() == Some(&0) && kept.last() == Some(&3) {
+            cut_with_ends += 1;
+        }
     }
-    assert!(cut_inside > 10, "{cut_inside}");
+    assert!(cut_with_ends > 10, "{cut_with_ends}");
 }
 
 #[test]
@@ -391,7 +407,8 @@ fn buffer_below_minimum_writes_nothing_and_says_so() {
             "",
             Encoded {
                 len: 0,
-                truncated: true
+                truncated: true,
+                cut: None,
             }
         )
     );
