@@ -30,7 +30,9 @@
 //!   [`evicted_lines`](Reader::evicted_lines), and a dead output can never
 //!   hold more than its share of the pool, so the others keep writing
 //!   (under [`Policy::Block`] nothing is given up: the slowest output
-//!   holds the receive thread back, as that policy asks);
+//!   holds the receive thread back, as that policy asks); likewise when
+//!   the large lane is all out and an output half the pool behind holds
+//!   it ([`Queue::take_large`]);
 //! - at shutdown an output that has not drained its backlog by the
 //!   [drain deadline](Queue::set_drain_deadline) gives the rest up (its
 //!   drops, counted by the output thread).
@@ -397,6 +399,39 @@ impl Queue {
     /// A large lane's buffer, or `None` when all are out (or there are
     /// none). Never waits.
     pub fn take_large(&self) -> Option<EventBuffer> {
+        if let Some(buffer) = self.claim_large() {
+            return Some(buffer);
+        }
+        // All out: if an output has fallen far behind while holding them,
+        // it gives up its oldest buffers, as when its backlog is full.
+        self.relieve_laggard();
+        self.claim_large()
+    }
+
+    /// Under [`Policy::Drop`] with several outputs: the output with the
+    /// deepest backlog, if half the pool waits for it, gives up its oldest
+    /// buffers (its own loss, counted) until a large buffer is free or it
+    /// is no longer that far behind. A dead output then never keeps the
+    /// large lane from the others (a merely slow one is left alone).
+    fn relieve_laggard(&self) {
+        if self.backlogs.len() < 2 || self.policy != Policy::Drop {
+            return;
+        }
+        let Some(laggard) = self.backlogs.iter().max_by_key(|b| b.filled.len()) else {
+            return;
+        };
+        let far_behind = (self.pool / 2).max(1);
+        while laggard.filled.len() >= far_behind && self.large_free.load(Ordering::Acquire) == 0 {
+            let Some(oldest) = laggard.filled.pop() else {
+                return;
+            };
+            let lines = self.line_count(oldest);
+            laggard.evicted_lines.fetch_add(lines, Ordering::Relaxed);
+            self.release(oldest);
+        }
+    }
+
+    fn claim_large(&self) -> Option<EventBuffer> {
         let mut current = self.large_free.load(Ordering::Acquire);
         while current != 0 {
             let bit = current.trailing_zeros();

@@ -197,3 +197,42 @@ fn the_large_buffer_is_taken_once_shared_and_comes_back_empty() {
     assert!(again.bytes.iter().all(|&b| b == 0), "pages given back");
     assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
 }
+
+#[test]
+fn a_stuck_output_does_not_keep_the_large_lane_from_the_others() {
+    let queue = Queue::with_layout(Layout {
+        outputs: 2,
+        large_size: 4096,
+        ..Layout::pool(8, 16, Policy::Drop)
+    });
+    let (fast, stuck) = (queue.reader(0), queue.reader(1));
+    for i in 0..40 {
+        // Large lines and small ones; only the first output writes.
+        let mut buffer = if i % 2 == 0 {
+            queue
+                .take_large()
+                .expect("the stuck output gave the lane up")
+        } else {
+            queue.take_free(|| true).unwrap()
+        };
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+        let filled = fast.next().unwrap();
+        fast.release(filled);
+    }
+    assert_eq!(queue.dropped(), 0);
+    assert!(stuck.evicted_lines() > 0);
+    assert_eq!(fast.evicted_lines(), 0);
+    // With one output nothing is given up: the lane is simply out.
+    let queue = Queue::with_layout(Layout {
+        large_size: 4096,
+        ..Layout::pool(8, 16, Policy::Drop)
+    });
+    for _ in 0..LARGE_BUFFERS {
+        let mut buffer = queue.take_large().unwrap();
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+    }
+    assert!(queue.take_large().is_none());
+    assert_eq!(queue.reader(0).evicted_lines(), 0);
+}
