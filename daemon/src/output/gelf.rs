@@ -213,13 +213,7 @@ impl Gelf {
 
     /// Reconnects, saying so once per interval.
     fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
-        if self.reconnects.occurred() {
-            eprintln!(
-                "raudit: output {}: {why}; reconnecting ({} times so far)",
-                self.name,
-                self.reconnects.total()
-            );
-        }
+        net::note_reconnect(&self.name, &mut self.reconnects, why);
         self.connect()
     }
 
@@ -249,7 +243,7 @@ impl Datagrams<'_> {
     /// datagram's (this one was not sent): counted, and this one sent again.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         let sent = match self.socket.send(bytes) {
-            Err(e) if is_refused(&e) => {
+            Err(e) if net::is_refused(&e) => {
                 *self.refused += 1;
                 self.socket.send(bytes)?
             }
@@ -264,10 +258,6 @@ impl Datagrams<'_> {
             ))
         }
     }
-}
-
-fn is_refused(error: &io::Error) -> bool {
-    error.raw_os_error() == Some(libc::ECONNREFUSED)
 }
 
 /// One datagram if `payload` fits, else numbered chunks under one id.
@@ -330,7 +320,7 @@ impl Output for Gelf {
     fn flush(&mut self) -> io::Result<()> {
         // A refusal of the last datagram sent arrives after it.
         if let Some(Conn::Udp(s)) = &self.conn {
-            if matches!(s.take_error(), Ok(Some(e)) if is_refused(&e)) {
+            if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {
                 self.refused += 1;
             }
         }

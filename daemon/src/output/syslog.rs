@@ -135,14 +135,10 @@ impl Conn {
     /// unreachable), taken.
     fn take_refusal(&self) -> bool {
         match self {
-            Conn::Udp(s) => matches!(s.take_error(), Ok(Some(e)) if is_refused(&e)),
+            Conn::Udp(s) => matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)),
             _ => false,
         }
     }
-}
-
-fn is_refused(error: &io::Error) -> bool {
-    error.raw_os_error() == Some(libc::ECONNREFUSED)
 }
 
 /// The syslog output.
@@ -238,13 +234,7 @@ impl Syslog {
 
     /// Reconnects, saying so once per interval.
     fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
-        if self.reconnects.occurred() {
-            eprintln!(
-                "raudit: output {}: {why}; reconnecting ({} times so far)",
-                self.name,
-                self.reconnects.total()
-            );
-        }
+        net::note_reconnect(&self.name, &mut self.reconnects, why);
         self.connect()
     }
 
@@ -258,7 +248,7 @@ impl Syslog {
             return Err(io::ErrorKind::NotConnected.into());
         };
         match conn.send(bytes) {
-            Err(e) if is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
+            Err(e) if net::is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
                 self.refused += 1;
                 conn.send(bytes)
             }
