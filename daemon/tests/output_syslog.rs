@@ -683,3 +683,66 @@ if $programname == "go-audit" then {{
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn rsyslogd_at_its_default_size_files_the_cut_version_intact() {
+    use raudit::output::Sink;
+    use raudit::stats::Stats;
+
+    let Some(bin) = rsyslogd() else {
+        eprintln!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+        return;
+    };
+    let dir = temp_dir("rsyslogd-cut");
+    let socket = dir.join("log");
+    let file = dir.join("audit.log");
+    // rsyslog's own maxMessageSize (8k) left as it is.
+    let config = format!(
+        r#"global(workDirectory="{dir}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{socket}")
+template(name="raw" type="string" string="%msg:2:$%\n")
+if $programname == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        socket = socket.display(),
+        file = file.display(),
+    );
+    let _daemon = start_rsyslogd(&bin, &dir, &config);
+    wait_for("rsyslogd's socket", || socket.exists());
+    let spec = SyslogSpec::from_config(&SyslogOutput {
+        attempts: 3,
+        network: SyslogNetwork::Unixgram,
+        address: socket.to_str().unwrap().to_owned(),
+        priority: 132,
+        tag: "go-audit".to_owned(),
+        format: SyslogFormat::Rfc3164,
+        max_message_bytes: Some(8192),
+    });
+    let mut sink = Sink::new(Box::new(Syslog::open(&spec, 65536)), 3, Duration::ZERO, 0);
+    let stats = Stats::new(&["syslog"]);
+    let whole = format!(
+        "{{\"sequence\":9,\"messages\":[{{\"type\":1309,\"data\":\"a0={}\"}}]}}\n",
+        "A".repeat(20_000)
+    );
+    let cut = format!(
+        "{{\"sequence\":9,\"messages\":[{{\"type\":1309,\"data\":\"a0={}\"}}],\"cut\":{{\"arguments\":1,\"bytes\":13000}}}}\n",
+        "A".repeat(7_000)
+    );
+    let side = LineSide {
+        facts: None,
+        cut: Some(cut.as_bytes()),
+    };
+    sink.write(whole.as_bytes(), &side, &stats);
+    sink.write(LINE, &NO_SIDE, &stats);
+    wait_for("2 lines in rsyslog's file", || lines_in(&file).len() >= 2);
+    let lines = lines_in(&file);
+    assert_eq!(lines[0], cut.trim_end(), "the cut version, intact");
+    assert_eq!(lines[1].as_bytes(), LINE.strip_suffix(b"\n").unwrap());
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.cut.get(), c.errors.get()), (2, 1, 0));
+    let _ = std::fs::remove_dir_all(dir);
+}
