@@ -115,11 +115,7 @@ pub fn run_writer(
             generation = now;
             sink.reopen(stats);
         }
-        let evicted = reader.evicted_lines();
-        if evicted > evicted_seen {
-            sink.dropped(evicted - evicted_seen, stats);
-            evicted_seen = evicted;
-        }
+        evicted_seen = count_evicted(&reader, &sink, stats, evicted_seen);
         // Checked on every turn, so a storm of events does not hold a
         // report back (an empty channel is one atomic load).
         if let Some(line) = control.and_then(ControlReceiver::try_next) {
@@ -167,6 +163,7 @@ pub fn run_writer(
         }
         reader.wait(Duration::from_millis(100));
     }
+    count_evicted(&reader, &sink, stats, evicted_seen);
     if let Some(line) = loss.final_report(queue, stats, sink.counters(stats)) {
         sink.write(line, &none, stats);
     }
@@ -174,6 +171,16 @@ pub fn run_writer(
         sink.write(&line, &none, stats);
     }
     sink.flush(stats);
+}
+
+/// Counts the lines the output gave up since `seen` because its backlog
+/// was full (evicted by the receive thread); returns the new total.
+fn count_evicted(reader: &Reader, sink: &Sink, stats: &Stats, seen: u64) -> u64 {
+    let evicted = reader.evicted_lines();
+    if evicted > seen {
+        sink.dropped(evicted - seen, stats);
+    }
+    evicted.max(seen)
 }
 
 /// The drain deadline passed: what is left in the backlog is dropped.
