@@ -1,8 +1,8 @@
 //! What signals mean to raudit: `SIGTERM`/`SIGINT` stop receiving, complete
 //! every in-flight event, drain the queue, release the audit pid and exit 0;
-//! `SIGHUP`/`SIGUSR1` reopen the outputs (logrotate), each output thread once. The handlers
-//! (in [`crate::sys::signals`]) only set flags; the receive loop and the
-//! output thread look at them.
+//! `SIGHUP`/`SIGUSR1` reopen the outputs (logrotate), each output thread
+//! once. The handlers (in [`crate::sys::signals`]) only set flags; the
+//! receive loop and the output threads look at them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 

@@ -33,6 +33,7 @@ pub struct OutputCounters {
     pub name: String,
     /// Events delivered, as far as the transport can tell.
     pub sent: Counter,
+    /// Bytes of the lines handed to the transport.
     pub bytes: Counter,
     /// Of those, events sent as their marked cut version (the transport
     /// could not carry them whole).

@@ -16,7 +16,7 @@ use crate::config::IpFamily;
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How long one send may block on a stuck receiver before it counts as a
-/// failed attempt (the writer thread must not hang forever).
+/// failed attempt (the output's thread must not hang forever).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The host's name as Go's `os.Hostname` finds it on Linux (the kernel's

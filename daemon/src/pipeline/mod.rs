@@ -558,9 +558,9 @@ impl EventSink {
         self.current.as_ref().is_some_and(|b| !b.is_empty())
     }
 
-    /// Submits the current buffer (if it holds lines) and wakes the writer.
     /// Submits the current buffer if it holds lines; returns whether it
-    /// did. The writer is woken here only when the queue runs deep.
+    /// did. The output threads are woken here only when their backlog runs
+    /// deep.
     fn submit_current(&mut self) -> bool {
         match self.current.take() {
             Some(buffer) if !buffer.is_empty() => {
@@ -577,8 +577,8 @@ impl EventSink {
         }
     }
 
-    /// End of a receive batch: what was encoded goes to the output thread,
-    /// which is woken once.
+    /// End of a receive batch: what was encoded goes to the output threads,
+    /// which are woken once.
     fn hand_over(&mut self) {
         if self.submit_current() {
             self.queue.wake();
