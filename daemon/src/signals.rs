@@ -23,3 +23,22 @@ pub fn reopen_generation() -> u64 {
     }
     REOPENS.load(Ordering::SeqCst)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_output_thread_sees_each_reopen_request_once() {
+        let before = reopen_generation();
+        request_reopen();
+        // Whichever thread looks first turns the flag into a generation;
+        // every other thread sees the same one.
+        let seen: Vec<u64> = (0..3)
+            .map(|_| std::thread::spawn(reopen_generation))
+            .map(|t| t.join().unwrap())
+            .collect();
+        assert!(seen.iter().all(|&g| g > before && g == seen[0]), "{seen:?}");
+        assert_eq!(reopen_generation(), seen[0], "no second reopen");
+    }
+}
