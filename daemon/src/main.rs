@@ -4,14 +4,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use raudit::commands;
 
 #[derive(Parser, Debug)]
 #[command(
     name = "raudit",
     version,
-    about = "Linux audit daemon: kernel audit events as JSON"
+    propagate_version = true,
+    about = "Linux audit daemon: kernel audit events as JSON",
+    long_about = "Linux audit daemon: reads the kernel's audit stream over netlink, \
+        groups the records of each event and writes one JSON document per event \
+        (go-audit's shape) to stdout, a file, syslog or Graylog. Without a \
+        subcommand, runs the daemon until SIGTERM or SIGINT."
 )]
 struct Cli {
     /// Config file (go-audit's YAML; go-audit's `-config FILE` works too).
@@ -32,6 +37,8 @@ enum Command {
     Rules(commands::rules::RulesArgs),
     /// Print the kernel's audit status (like `auditctl -s`).
     Status(commands::status::StatusArgs),
+    /// Write man pages or shell completions generated from this CLI.
+    Generate(commands::generate::GenerateArgs),
 }
 
 fn main() -> ExitCode {
@@ -43,6 +50,169 @@ fn main() -> ExitCode {
         Some(Command::CheckConfig(args)) => commands::check_config::run(args),
         Some(Command::Rules(args)) => commands::rules::run(args),
         Some(Command::Status(args)) => commands::status::run(args),
+        Some(Command::Generate(args)) => commands::generate::run(args, Cli::command()),
         None => commands::run::run(cli.config),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap_complete::Shell;
+
+    /// Every command in the tree, the root first.
+    fn all_commands(cmd: &clap::Command) -> Vec<&clap::Command> {
+        let mut out = vec![cmd];
+        for sub in cmd.get_subcommands() {
+            out.extend(all_commands(sub));
+        }
+        out
+    }
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn every_command_and_argument_has_a_description() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        for c in all_commands(&cmd) {
+            assert!(
+                c.get_about().is_some(),
+                "command {} has no about",
+                c.get_name()
+            );
+            for arg in c.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                assert!(
+                    arg.get_help().is_some(),
+                    "argument {id} of {} has no help",
+                    c.get_name()
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_command_takes_version() {
+        let mut cmd = Cli::command();
+        cmd.build();
+        let mut paths = vec![];
+        fn walk(c: &clap::Command, prefix: &[String], paths: &mut Vec<Vec<String>>) {
+            let mut here = prefix.to_vec();
+            here.push(c.get_name().to_string());
+            paths.push(here.clone());
+            for sub in c.get_subcommands().filter(|s| s.get_name() != "help") {
+                walk(sub, &here, paths);
+            }
+        }
+        walk(&cmd, &[], &mut paths);
+        assert!(paths.len() > 5, "the walk found the subcommands: {paths:?}");
+        for path in paths {
+            let mut argv = path.clone();
+            argv.push("--version".into());
+            let err = Cli::try_parse_from(&argv).expect_err("--version exits early");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::DisplayVersion,
+                "{argv:?}: {err}"
+            );
+        }
+    }
+
+    /// Every subcommand path, as `rules load`.
+    fn subcommand_paths(cmd: &clap::Command, prefix: &str, out: &mut Vec<String>) {
+        for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+            let path = format!("{prefix}{}", sub.get_name());
+            out.push(path.clone());
+            subcommand_paths(sub, &format!("{path} "), out);
+        }
+    }
+
+    #[test]
+    fn man_pages_and_completions_cover_every_subcommand() {
+        let mut paths = vec![];
+        subcommand_paths(&Cli::command(), "", &mut paths);
+        assert!(paths.contains(&"rules delete-all".to_string()), "{paths:?}");
+        let pages = commands::generate::man_pages(Cli::command()).unwrap();
+        let root = pages.iter().find(|(n, _)| n == "raudit.8").unwrap();
+        let root = String::from_utf8_lossy(&root.1);
+        for path in &paths {
+            let page_name = format!("raudit-{}.8", path.replace(' ', "-"));
+            let page = pages.iter().find(|(n, _)| *n == page_name);
+            let page = String::from_utf8_lossy(&page.expect(&page_name).1).into_owned();
+            assert!(page.contains(".SH SYNOPSIS"), "{page_name}");
+            if !path.contains(' ') {
+                assert!(
+                    root.contains(&format!("raudit\\-{}", path.replace('-', "\\-"))),
+                    "raudit.8 lists {path}"
+                );
+            }
+        }
+        for (name, page) in &pages {
+            roff_is_clean(name, page);
+        }
+        for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "raudit", &mut script);
+            let script = String::from_utf8(script).unwrap();
+            for path in &paths {
+                let leaf = path.rsplit(' ').next().unwrap();
+                assert!(script.contains(leaf), "{shell} completion lacks {path}");
+            }
+            assert!(
+                script.contains("config") && script.contains("no-user-names"),
+                "{shell}"
+            );
+            if shell == Shell::Bash {
+                shell_syntax_is_valid("bash", &script);
+            }
+        }
+    }
+
+    /// groff (with preconv, as man-db runs it) finds nothing to warn about;
+    /// skipped, visibly, without groff.
+    fn roff_is_clean(name: &str, page: &[u8]) {
+        let Some(out) = run_with_stdin("groff", &["-k", "-man", "-ww", "-z"], page) else {
+            eprintln!("SKIPPED roff check of {name}: no groff");
+            return;
+        };
+        assert!(
+            out.status.success() && out.stderr.is_empty(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// `bash -n` accepts the script; skipped, visibly, without bash.
+    fn shell_syntax_is_valid(shell: &str, script: &str) {
+        let Some(out) = run_with_stdin(shell, &["-n"], script.as_bytes()) else {
+            eprintln!("SKIPPED {shell} -n of the completion: no {shell}");
+            return;
+        };
+        assert!(
+            out.status.success(),
+            "{shell} -n: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn run_with_stdin(program: &str, args: &[&str], input: &[u8]) -> Option<std::process::Output> {
+        use std::io::Write;
+        use std::process::{Command, Stdio};
+        let mut child = Command::new(program)
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .ok()?;
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        Some(child.wait_with_output().unwrap())
     }
 }

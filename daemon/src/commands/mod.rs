@@ -2,6 +2,7 @@
 //! a `run(args) -> ExitCode`; `main.rs` only parses and dispatches.
 
 pub mod check_config;
+pub mod generate;
 pub mod replay;
 pub mod rules;
 pub mod run;

@@ -29,12 +29,21 @@ pub struct RulesArgs {
 #[derive(Subcommand, Debug)]
 pub enum RulesAction {
     /// Print each rule's audit_rule_data bytes in base64, one per line.
-    Compile { file: String },
+    Compile {
+        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        file: String,
+    },
     /// Report every error in a rules file; non-zero exit if any.
-    Check { file: String },
+    Check {
+        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        file: String,
+    },
     /// Replace the kernel's rules with a rules file's (raudit's own
     /// process excluded first).
-    Load { file: String },
+    Load {
+        /// Rules file (auditctl syntax, one rule per line); `-` reads standard input.
+        file: String,
+    },
     /// Print the kernel's rules as `auditctl -l` does.
     List {
         /// Print each rule's audit_rule_data in base64 instead.
