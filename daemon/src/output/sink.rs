@@ -137,6 +137,14 @@ impl Sink {
             let mut sides = SideReader::new(filled.side());
             let mut offset = 0;
             for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                if self.giving_up() {
+                    // Past the shutdown deadline: the rest is dropped, not
+                    // tried (a receiver that hangs each try must not hold
+                    // the exit up line after line).
+                    let rest = filled.bytes().get(offset..).unwrap_or_default();
+                    self.dropped(memchr::memchr_iter(b'\n', rest).count() as u64, stats);
+                    break;
+                }
                 let side = sides.line(offset);
                 offset += line.len();
                 self.write(line, &side, stats);

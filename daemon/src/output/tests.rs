@@ -416,3 +416,45 @@ fn a_fragment_left_by_a_failed_write_is_taken_back_out_of_the_file() {
         b"{\"old\":1}\n{\"half\":2}\n"
     );
 }
+
+#[test]
+fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
+    // One buffer of 50 lines to an output that takes 100 ms per line.
+    let queue = Queue::new(2, 4096, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["slow"]));
+    let lines: Vec<Vec<u8>> = (0..50)
+        .map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+        .collect();
+    let parts: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    submit(&queue, &[&parts]);
+    queue.close();
+    queue.set_drain_deadline(Instant::now() + Duration::from_millis(300));
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let sink = Sink::new(
+        Box::new(Slow {
+            delay: Duration::from_millis(100),
+            fail: false,
+            lines: Arc::clone(&written),
+        }),
+        3,
+        Duration::from_secs(1),
+        0,
+    );
+    let started = Instant::now();
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_secs(3600),
+    };
+    run_writers(&queue, vec![sink], &stats, settings);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let c = &stats.outputs[0];
+    let sent = written.lock().unwrap().len() as u64;
+    assert!(sent < 10, "{sent} lines written after the deadline");
+    // The lines not written are its drops; the loss record is the last
+    // line sent.
+    assert_eq!(c.dropped.get() + sent, 50 + 1);
+    assert_eq!(c.sent.get(), sent);
+}
