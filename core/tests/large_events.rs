@@ -150,6 +150,30 @@ fn check_whole(args: Vec<Vec<u8>>) {
     assert!(argv == want, "structured argv differs");
 }
 
+/// The daemon's lane for the default `max_event_bytes` (its
+/// `pipeline::lane_bytes`: a sixteenth more, kept free behind EXECVE).
+const LANE: usize = MAX_EVENT + MAX_EVENT / 15;
+
+#[test]
+fn the_largest_execve_a_default_linux_allows_is_one_whole_line() {
+    // 2 MiB of strings less 8 bytes per pointer (17 with the program's),
+    // every byte one the kernel hex encodes; each string at most
+    // MAX_ARG_STRLEN (131,072 with its NUL).
+    let mut args: Vec<Vec<u8>> = (0..16).map(|_| vec![0xffu8; 131_071]).collect();
+    args[15].truncate(131_071 - 17 * 8 - b"/bin/prog".len());
+    let args = with_program(args);
+    let records = records(&args);
+    let out = lines(&records, LANE, Shape::GoAudit, MAX_EVENT);
+    assert_eq!(out.len(), 1);
+    let (line, whole) = &out[0];
+    assert!(*whole, "cut or truncated");
+    let rebuilt: Vec<Vec<u8>> = rebuild_argv(&datas(line, 1309))
+        .into_iter()
+        .map(|(_, a)| a)
+        .collect();
+    assert!(rebuilt == args);
+}
+
 #[test]
 fn one_argument_of_128_kib_is_one_whole_line() {
     check_whole(arguments(1, 128 * 1024));
@@ -349,4 +373,22 @@ proptest! {
             prop_assert_eq!(count, 1);
         }
     }
+}
+
+#[test]
+fn a_binary_argv_cut_in_the_structured_shape_still_fills_its_room() {
+    // Each byte of these arguments is written as U+FFFD (3 bytes): the
+    // plan's first guess overflows and the search finds what fits.
+    let args = with_program((0..20).map(|_| vec![0xffu8; 2000]).collect());
+    let records = records(&args);
+    let room = 32 * 1024;
+    let out = lines(&records, MAX_EVENT, Shape::Structured, room);
+    let (line, whole) = &out[0];
+    assert!(!whole);
+    let size = serde_json::to_vec(line).unwrap().len();
+    let argv = line["records"][1]["argv"].as_array().unwrap();
+    assert!(size > room * 3 / 4, "{size} of {room}: room left unused");
+    assert_eq!(argv.first().unwrap(), "/bin/prog");
+    assert_eq!(argv.last().unwrap().as_str().unwrap().chars().count(), 2000);
+    assert_eq!(line["cut"]["arguments"], (21 - argv.len()) as u64);
 }

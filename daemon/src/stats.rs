@@ -92,9 +92,9 @@ pub struct Stats {
     /// Events written as the marked cut (`"cut"`: EXECVE arguments left out
     /// from the middle, every other record whole).
     pub events_cut: Counter,
-    /// Lines written through the large buffer (too large for a pooled one).
+    /// Lines that took a large buffer (too large for a pooled one).
     pub large_lines: Counter,
-    /// Events cut to a pooled buffer because the large one was out.
+    /// Events cut to a pooled buffer because every large one was out.
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,

@@ -353,14 +353,15 @@ where
     /// (or grows large now), else in the ring, evicting other events
     /// oldest-first for room; never the event itself.
     fn append(&mut self, slot: u32, record: &Record<'_>, emit: &mut impl FnMut(&Event<'_>)) {
-        let Some(&event) = self.slot(slot) else {
+        let Some(event) = self.slot(slot) else {
             self.counters.dropped_records += 1;
             return;
         };
-        if self.store_record(slot, event, record, emit) {
-            if let Some(s) = self.slot_mut(slot) {
-                s.bytes = s.bytes.saturating_add(record.body.len());
-            }
+        let grown = Grown {
+            large: event.large,
+            bytes: event.bytes,
+        };
+        if self.store_record(slot, grown, record, emit) {
             return;
         }
         self.counters.dropped_records += 1;
@@ -373,17 +374,17 @@ where
     fn store_record(
         &mut self,
         slot: u32,
-        event: EventSlot,
+        event: Grown,
         record: &Record<'_>,
         emit: &mut impl FnMut(&Event<'_>),
     ) -> bool {
         if event.large {
-            return self.lane_append(slot, event, record);
+            return self.lane_append(slot, record);
         }
         let quarter = self.store.arena_len() / 4;
         let grows_large = event.bytes.saturating_add(record.body.len()) > quarter;
         if grows_large {
-            if self.promote(slot, event, record) {
+            if self.promote(slot, record) {
                 return true;
             }
             // No lane for it: its arguments stop at half the arena, so
@@ -410,20 +411,15 @@ where
                     if let Some(s) = self.slot_mut(slot) {
                         s.last = stored;
                         s.count += 1;
+                        s.bytes = s.bytes.saturating_add(record.body.len());
                     }
                     return true;
                 }
                 // Our own event holds the oldest record: it grows large
                 // rather than going out in pieces.
-                Err(Full::Evict(owner)) if owner == slot => {
-                    let now = self.slot(slot).copied().unwrap_or(event);
-                    return self.promote(slot, now, record);
-                }
+                Err(Full::Evict(owner)) if owner == slot => return self.promote(slot, record),
                 Err(Full::Evict(owner)) => self.complete(owner, Completion::Evicted, emit),
-                Err(Full::TooLarge) => {
-                    let now = self.slot(slot).copied().unwrap_or(event);
-                    return self.promote(slot, now, record);
-                }
+                Err(Full::TooLarge) => return self.promote(slot, record),
             }
         }
         false
@@ -431,7 +427,10 @@ where
 
     /// Moves event `slot` (its ring records, then `record`) into the lane;
     /// false when there is no lane or no room in it.
-    fn promote(&mut self, slot: u32, event: EventSlot, record: &Record<'_>) -> bool {
+    fn promote(&mut self, slot: u32, record: &Record<'_>) -> bool {
+        let Some(&event) = self.slot(slot) else {
+            return false;
+        };
         let mut need = Lane::<L>::cost(record.body);
         let mut index = event.first;
         for _ in 0..event.count {
@@ -472,8 +471,7 @@ where
             s.last = last;
             s.large = true;
         }
-        let now = self.slot(slot).copied().unwrap_or(event);
-        self.lane_append(slot, now, record)
+        self.lane_append(slot, record)
     }
 
     /// Lane bytes `record` must leave free: a sixteenth of the lane after
@@ -488,7 +486,10 @@ where
 
     /// Appends `record` to large event `slot`. An EXECVE record leaves a
     /// sixteenth of the lane free, for the records that follow it.
-    fn lane_append(&mut self, slot: u32, event: EventSlot, record: &Record<'_>) -> bool {
+    fn lane_append(&mut self, slot: u32, record: &Record<'_>) -> bool {
+        let Some(last) = self.slot(slot).map(|s| s.last) else {
+            return false;
+        };
         let reserve = self.lane_reserve(record);
         if Lane::<L>::cost(record.body).saturating_add(reserve) > self.lane.room() {
             return false;
@@ -496,16 +497,17 @@ where
         let Some(at) = self.lane.alloc(record.msg_type.0, record.body) else {
             return false;
         };
-        if event.last == NONE {
+        if last == NONE {
             if let Some(s) = self.slot_mut(slot) {
                 s.first = at;
             }
         } else {
-            self.lane.link(event.last, at);
+            self.lane.link(last, at);
         }
         if let Some(s) = self.slot_mut(slot) {
             s.last = at;
             s.count += 1;
+            s.bytes = s.bytes.saturating_add(record.body.len());
         }
         true
     }
@@ -560,6 +562,13 @@ where
         self.free = index;
         self.in_flight = self.in_flight.saturating_sub(1);
     }
+}
+
+/// What `append` needs to know of an event before storing a record.
+#[derive(Clone, Copy)]
+struct Grown {
+    large: bool,
+    bytes: usize,
 }
 
 #[cfg(test)]

@@ -179,21 +179,48 @@ fn fit<E: Enrich, I: Iterator<Item = Piece>>(
     if bare.list_cut {
         return bare.encoded;
     }
-    let mut budget = out
+    let budget = out
         .len()
         .saturating_sub(bare.encoded.len)
         .saturating_sub(cut::MARKER_MAX);
-    // Costs are exact for go-audit's shape and close for the structured
-    // one; a plan that still overflows is retried a little smaller.
-    for _ in 0..8 {
+    // Costs are exact for go-audit's shape, so its first plan fits. The
+    // structured shape's are a guess for arguments that are not plain
+    // text (a byte that is not UTF-8 takes three): when the plan
+    // overflows, the largest budget that fits is searched between the
+    // bare document (fits) and the guess (does not).
+    let mut attempt = |budget: usize, out: &mut [u8], enrich: &mut E| {
         let (keep, cut) = plan(&pieces, budget);
-        if !keep.is_all() {
-            let framed = write(out, enrich, keep, Some(cut));
-            if !framed.list_cut {
-                return framed.encoded;
+        let framed = write(out, enrich, keep, Some(cut));
+        (!framed.list_cut && !keep.is_all()).then_some(framed.encoded)
+    };
+    if let Some(encoded) = attempt(budget, out, enrich) {
+        return encoded;
+    }
+    let (mut fits, mut overflows) = (0usize, budget);
+    let mut written = None;
+    for _ in 0..10 {
+        let middle = fits + (overflows - fits) / 2;
+        if middle == fits {
+            break;
+        }
+        match attempt(middle, out, enrich) {
+            Some(encoded) => {
+                fits = middle;
+                written = Some(encoded);
+            }
+            None => {
+                overflows = middle;
+                written = None;
             }
         }
-        budget = budget / 4 * 3;
+    }
+    if let Some(encoded) = written {
+        return encoded;
+    }
+    if fits > 0 {
+        if let Some(encoded) = attempt(fits, out, enrich) {
+            return encoded;
+        }
     }
     write(out, enrich, Keep::NONE, Some(all)).encoded
 }

@@ -6,9 +6,9 @@
 //!
 //! Large events: the assembler grows an event too large for its ring in a
 //! lane reserved at start (`sys::reserve`), and a line too large for a
-//! pooled buffer goes into the queue's large buffer; both have their pages
+//! pooled buffer goes into one of the queue's large buffers; all have their pages
 //! given back once the event is out. An event above `max_event_bytes`, or
-//! one that finds the large buffer out, is written as the marked cut that
+//! one that finds every large buffer out, is written as the marked cut that
 //! fits (see `raudit_core::encode::cut`), counted in `events_cut`.
 //!
 //! Time: the receive timeout is the assembler's next deadline (capped by
@@ -157,8 +157,15 @@ const MAX_HOLD: raudit_core::time::Duration = raudit_core::time::Duration::from_
 /// medium lines shares it; a large line goes alone).
 const LARGE_PACK: usize = 128 * 1024;
 
-/// Smallest large-event lane: the default `max_event_bytes`.
-const LANE_MIN: usize = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+/// The assembler's large-event lane for `max_event_bytes`: at least the
+/// default's (so a smaller cap still keeps the last arguments for the
+/// cut), and a sixteenth more, which the lane keeps free behind EXECVE
+/// records for the records after them (so the largest execve's arguments
+/// fit whole too). Address space: only a large event touches it.
+pub fn lane_bytes(max_event_bytes: usize) -> usize {
+    let base = max_event_bytes.max(crate::config::DEFAULT_MAX_EVENT_BYTES as usize);
+    base.saturating_add(base / 15)
+}
 
 type Storage = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>, &'static mut [u8]>;
 
@@ -215,10 +222,7 @@ impl<S: Source> Pipeline<S> {
     /// Allocates every buffer the receive thread will ever use.
     pub fn new(source: S, settings: Settings, queue: Arc<Queue>, stats: Arc<Stats>) -> Pipeline<S> {
         let batch = settings.batch.clamp(1, 128);
-        // The lane holds the largest default execve even under a smaller
-        // max_event_bytes, so that the cut keeps the last arguments too
-        // (it is address space: only a large event touches it).
-        let lane_bytes = settings.max_event_bytes.max(LANE_MIN);
+        let lane_bytes = lane_bytes(settings.max_event_bytes);
         let lane = crate::sys::reserve::reserve(lane_bytes).unwrap_or_else(|e| {
             eprintln!(
                 "raudit: no large-event lane ({lane_bytes} bytes): {e}; large events keep \

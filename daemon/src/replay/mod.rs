@@ -22,7 +22,7 @@ use raudit_core::encode::{self, Enrich};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
-use crate::config::{EventFormat, DEFAULT_MAX_EVENT_BYTES};
+use crate::config::EventFormat;
 
 /// An assembler whose storage is allocated once, at start, on the heap
 /// (the lane last: large events only).
@@ -101,13 +101,7 @@ impl<N: Enrich> Replayer<N> {
             vec![EventSlot::default(); capacities.events].into_boxed_slice(),
             vec![RecordSlot::default(); capacities.records].into_boxed_slice(),
             vec![0u8; capacities.arena_bytes].into_boxed_slice(),
-            vec![
-                0u8;
-                capacities
-                    .event_buffer
-                    .max(DEFAULT_MAX_EVENT_BYTES as usize)
-            ]
-            .into_boxed_slice(),
+            vec![0u8; crate::pipeline::lane_bytes(capacities.event_buffer)].into_boxed_slice(),
         );
         let buffer = vec![0u8; capacities.event_buffer.max(encode::MIN_BUFFER)].into_boxed_slice();
         let writer = EventWriter {
