@@ -98,6 +98,9 @@ pub struct Stats {
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
+    /// Buffers the queue lost to a broken invariant (never expected: a
+    /// bug, counted rather than trusted).
+    pub queue_lost_buffers: Counter,
     /// Events dropped by the config's `filters`.
     pub filter_drops: Counter,
     /// Kernel `lost` when raudit started and now.
@@ -148,7 +151,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 23] {
+    fn fields(&self) -> [(&'static str, u64); 24] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -164,6 +167,7 @@ impl Stats {
             ("large_lines", self.large_lines.get()),
             ("large_busy", self.large_busy.get()),
             ("queue_drops", self.queue_drops.get()),
+            ("queue_lost_buffers", self.queue_lost_buffers.get()),
             ("filter_drops", self.filter_drops.get()),
             ("output_errors", self.output_errors()),
             ("output_drops", self.output_drops()),
@@ -264,6 +268,7 @@ mod tests {
             "large_lines=0",
             "large_busy=0",
             "queue_drops=0",
+            "queue_lost_buffers=0",
             "filter_drops=0",
             "drift_checks=0",
             "drift_detected=0",

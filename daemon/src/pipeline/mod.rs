@@ -421,6 +421,7 @@ impl<S: Source> Pipeline<S> {
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
         stats.queue_drops.set(self.sink.queue.dropped());
+        stats.queue_lost_buffers.set(self.sink.queue.lost_buffers());
     }
 
     /// The source (tests feed it between steps).
