@@ -292,8 +292,9 @@ class Raudit:
     "messages" (go-audit's shape)."""
     name = "raudit"
 
-    def __init__(self, binary, extra_yaml):
-        self.binary, self.extra_yaml = binary, extra_yaml
+    def __init__(self, binary, extra_yaml, outputs="file"):
+        self.binary, self.extra_yaml, self.outputs = binary, extra_yaml, outputs
+        self.receivers = None
 
     def start(self):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
@@ -305,10 +306,17 @@ class Raudit:
         # Like go-audit, raudit refuses an empty rule list; `-e 1` only
         # enables auditing and the driver loads the storm rule after start,
         # as it does for the other daemons.
+        more = ""
+        if self.outputs == "all":
+            # syslog (unix datagram) and GELF (UDP, gzip) beside the file,
+            # each drained by a receiver thread here.
+            self.receivers = Receivers(f"{WORK}/storm-syslog.sock")
+            more = (f"  syslog: {{enabled: true, network: unixgram, address: {self.receivers.syslog_path}, attempts: 2}}\n"
+                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
   file: {{enabled: true, path: {self.log}, mode: 0600, user: root, group: root, attempts: 2}}
-rules: ["-e 1"]
+{more}rules: ["-e 1"]
 {self.extra_yaml}
 """)
         self.err = f"{WORK}/raudit.stderr"
@@ -329,8 +337,62 @@ rules: ["-e 1"]
         extra = {"exit_code": self.p.returncode, "storm_events": storm,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
                  "stderr_tail": tail(self.err, 300)}
+        if self.receivers:
+            extra.update(self.receivers.stop())
+            self.receivers = None
         os.unlink(self.log)
         return n, extra
+
+
+class Receivers:
+    """A unix datagram socket (syslog) and a UDP port (GELF) drained by a
+    thread each, counting datagrams, for raudit with every output at once."""
+
+    def __init__(self, syslog_path):
+        import socket
+        import threading
+        self.syslog_path = syslog_path
+        if os.path.exists(syslog_path):
+            os.unlink(syslog_path)
+        self.socks = {"syslog": socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM),
+                      "gelf": socket.socket(socket.AF_INET, socket.SOCK_DGRAM)}
+        self.socks["syslog"].bind(syslog_path)
+        self.socks["gelf"].bind(("127.0.0.1", 0))
+        self.gelf_port = self.socks["gelf"].getsockname()[1]
+        self.counts = {name: 0 for name in self.socks}
+        self.done = threading.Event()
+        self.threads = []
+        for name, sock in self.socks.items():
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
+            except OSError:
+                pass
+            sock.settimeout(0.2)
+            t = threading.Thread(target=self.drain, args=(name, sock), daemon=True)
+            t.start()
+            self.threads.append(t)
+
+    def drain(self, name, sock):
+        buf = bytearray(1 << 20)
+        n = 0
+        while not self.done.is_set():
+            try:
+                sock.recv_into(buf)
+                n += 1
+            except OSError:
+                pass
+            self.counts[name] = n
+
+    def stop(self):
+        time.sleep(0.5)
+        self.done.set()
+        for t in self.threads:
+            t.join()
+        for sock in self.socks.values():
+            sock.close()
+        if os.path.exists(self.syslog_path):
+            os.unlink(self.syslog_path)
+        return {"syslog_datagrams": self.counts["syslog"], "gelf_datagrams": self.counts["gelf"]}
 
 
 # ---------------------------------------------------------------- kernel state
@@ -608,6 +670,8 @@ def main():
                     help="comma list of null, null-batch, auditd, raudit")
     ap.add_argument("--raudit", default=f"{ROOT}/target/release/raudit", help="raudit binary")
     ap.add_argument("--raudit-yaml", default="", help="extra YAML appended to raudit's config")
+    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all"],
+                    help="all: syslog (unix datagram) and GELF (UDP) beside the file, drained here")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
                     help="default: all but large64k (large events, opt in)")
     ap.add_argument("--reps", type=int, default=3)
@@ -628,7 +692,8 @@ def main():
     makers = {"null": lambda: NullReader(args.bindir, 1, args.null_rcvbuf),
               "null-batch": lambda: NullReader(args.bindir, args.batch, args.null_rcvbuf),
               "auditd": Auditd,
-              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.raudit_yaml)}
+              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.raudit_yaml,
+                                       args.raudit_outputs)}
     bad = [d for d in daemons if d not in makers] + [s for s in scenarios if s not in SCENARIOS]
     if bad:
         sys.exit(f"unknown daemon/scenario: {', '.join(bad)}")

@@ -28,6 +28,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod replay;
 pub mod rules;
+pub mod side;
 pub mod signals;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -1,48 +1,96 @@
-//! The hand-off between the receive thread and the output thread: a pool of
-//! event buffers reserved once at start, the free ones in a lock-free set
-//! that always hands out the lowest free index (so the same few buffers are
-//! reused and the others are never touched: their pages stay out of the
-//! resident set until a burst needs them), and the filled ones in a
-//! `crossbeam-queue` `ArrayQueue` (FIFO, so lines keep their order).
+//! The hand-off between the receive thread and the output threads: a pool
+//! of event buffers reserved once at start, the free ones in a lock-free
+//! set that always hands out the lowest free index (so the same few buffers
+//! are reused and the others are never touched: their pages stay out of the
+//! resident set until a burst needs them), and, per output, a backlog: a
+//! `crossbeam-queue` `ArrayQueue` (FIFO, so lines keep their order) of the
+//! filled buffers that output has still to write.
 //!
-//! The receive thread takes a free buffer, encodes events into it one
-//! line after another (JSON and `\n` each) and submits it when it is full
-//! or when a receive batch is done, then wakes the output thread once; the
-//! output thread writes the lines and recycles the buffer. Packing many
-//! events per buffer keeps the hand-off (and its wake-ups) per batch rather
-//! than per event, and the pool's memory holds many events each. Because every
-//! buffer is in exactly one place (free queue, a thread's hands, filled
-//! queue) and both hold all of them, a push never finds its queue full. No
-//! call here allocates after [`Queue::new`]; the buffers are one zeroed
-//! allocation whose pages become resident only as buffers are written.
+//! The receive thread takes a free buffer, encodes events into it one line
+//! after another (JSON and `\n` each) and submits it when it is full or
+//! when a receive batch is done; the buffer then goes, shared and read-only,
+//! into every output's backlog, with a count of the outputs still holding
+//! it. Each output thread writes its buffers and [releases](Reader::release)
+//! them; the last release returns the buffer to the free set. So a slow or
+//! dead output delays no other: each writes from its own backlog at its own
+//! pace. Packing many events per buffer keeps the hand-off (and its
+//! wake-ups) per batch rather than per event. No call here allocates after
+//! [`Queue::new`]; the buffers are one zeroed allocation whose pages become
+//! resident only as buffers are written.
 //!
-//! When the pool is empty the [`Policy::Drop`] default hands back `None`
-//! and counts the drop; [`Policy::Block`] waits for the output thread
-//! (until shutdown, when it falls back to dropping).
+//! Loss:
+//! - when the pool is empty the [`Policy::Drop`] default hands back `None`
+//!   and counts the drop (every output loses the event); [`Policy::Block`]
+//!   waits for the outputs (until shutdown, when it falls back to dropping);
+//! - under [`Policy::Drop`], an output whose backlog holds
+//!   [`Queue::backlog_limit`] buffers (three quarters of the pool when
+//!   there are several outputs, the whole pool when there is one) gives up
+//!   its oldest buffer when the next one is submitted: that output alone
+//!   loses those lines, counted as its
+//!   [`evicted_lines`](Reader::evicted_lines), and a dead output can never
+//!   hold more than its share of the pool, so the others keep writing
+//!   (under [`Policy::Block`] nothing is given up: the slowest output
+//!   holds the receive thread back, as that policy asks); likewise when
+//!   the large lane is all out and an output half the pool behind holds
+//!   it ([`Queue::take_large`]);
+//! - at shutdown an output that has not drained its backlog by the
+//!   [drain deadline](Queue::set_drain_deadline) gives the rest up (its
+//!   drops, counted by the output thread).
 //!
-//! The large lane ([`Queue::with_large`]): [`LARGE_BUFFERS`] more buffers,
-//! each big enough for the largest event line, for a line no pooled buffer
-//! holds (the receive thread then keeps filling that buffer with the lines
-//! that follow, so a burst of such lines shares one). Their address space
-//! is reserved at start (`sys::reserve`), their pages are touched only by
-//! such lines and given back when the buffer returns to the pool, so the
-//! resident set is the same before and after. [`Queue::take_large`] never
-//! waits: while all are out the caller writes a cut line instead.
+//! The large lane ([`Layout::large_size`]): [`LARGE_BUFFERS`] more
+//! buffers, each big enough for the largest event line, for a line no
+//! pooled buffer holds (the receive thread then keeps filling that buffer
+//! with the lines that follow, so a burst of such lines shares one). They
+//! are shared with the outputs as the pooled ones are. Their address space
+//! (and their side regions') is reserved at start (`sys::reserve`), their
+//! pages are touched only by such lines and given back when the buffer
+//! returns to the lane, so the resident set is the same before and after.
+//! [`Queue::take_large`] never waits: while all are out the caller writes
+//! a cut line instead.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::thread::Thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 
-/// Buffers in the large lane: enough to cover the output thread writing
-/// a few large lines (measured: with 2, 5 of 1,017 events of 135 KB were
-/// cut while both were out, on a loaded 2-CPU host).
+/// Buffers in the large lane: enough to cover the outputs writing a few
+/// large lines (measured: with 2, 5 of 1,017 events of 135 KB were cut
+/// while both were out, on a loaded 2-CPU host).
 pub const LARGE_BUFFERS: usize = 4;
-/// [`EventBuffer::index`] of the large lane's first buffer (the others
-/// follow it).
-const LARGE: usize = usize::MAX - LARGE_BUFFERS;
+
+/// The shape of a queue, fixed at start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Layout {
+    /// Pooled buffers, and the bytes of each.
+    pub buffers: usize,
+    pub buffer_size: usize,
+    pub policy: Policy,
+    /// Outputs reading the queue (a backlog each).
+    pub outputs: usize,
+    /// Side region of each pooled buffer (0: none; see [`crate::side`]).
+    pub side_size: usize,
+    /// Bytes of each large buffer (0: no large lane).
+    pub large_size: usize,
+    /// Side region of each large buffer.
+    pub large_side_size: usize,
+}
+
+impl Layout {
+    /// One output, no side regions, no large lane.
+    pub fn pool(buffers: usize, buffer_size: usize, policy: Policy) -> Layout {
+        Layout {
+            buffers,
+            buffer_size,
+            policy,
+            outputs: 1,
+            side_size: 0,
+            large_size: 0,
+            large_side_size: 0,
+        }
+    }
+}
 
 /// What the receive thread does when no free buffer is left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -50,26 +98,45 @@ pub enum Policy {
     /// Drop the event and count it (the receive thread never waits).
     #[default]
     Drop,
-    /// Wait for the output thread to free a buffer.
+    /// Wait for the outputs to free a buffer.
     Block,
 }
 
-/// One pooled buffer: encoded event lines (JSON and `\n` each).
+/// One pooled buffer: encoded event lines (JSON and `\n` each), and beside
+/// them, in a region of its own, what some outputs need about those lines
+/// (see [`crate::side`]).
 #[derive(Debug)]
 pub struct EventBuffer {
     /// Its part of the pool's one allocation (zeroed by the allocator, and
     /// not touched until written).
     bytes: &'static mut [u8],
     len: usize,
+    /// The side region: empty unless an output needs it.
+    side: &'static mut [u8],
+    side_len: usize,
     /// Its place in the pool.
     index: usize,
+    /// One of the large lane's (its pages are given back after use).
+    large: bool,
     /// Set when the buffer is handed over: every event of a serial up to
     /// this one that was or will be completed is in this buffer or an
-    /// earlier one (0: none). What the state file records once written.
+    /// earlier one (0: none). What the state file records once every
+    /// output is done with it.
     mark: u32,
 }
 
 impl EventBuffer {
+    /// Sets the buffer's [`mark`](Self::mark) when it is handed over.
+    pub fn set_mark(&mut self, mark: u32) {
+        self.mark = mark;
+    }
+
+    /// Every event up to this serial is in this buffer or an earlier one
+    /// (0: none): see `daemon::restart::buffer_mark`.
+    pub fn mark(&self) -> u32 {
+        self.mark
+    }
+
     /// The unfilled rest of the buffer, to encode the next line into.
     pub fn space(&mut self) -> &mut [u8] {
         let len = self.len.min(self.bytes.len());
@@ -80,17 +147,6 @@ impl EventBuffer {
     /// filled, clamped to the capacity.
     pub fn advance(&mut self, added: usize) {
         self.len = self.len.saturating_add(added).min(self.bytes.len());
-    }
-
-    /// Sets the buffer's [`mark`](Self::mark) when it is handed over.
-    pub fn set_mark(&mut self, mark: u32) {
-        self.mark = mark;
-    }
-
-    /// Every event up to this serial is in this buffer or an earlier one
-    /// (0: none): see `daemon::restart::buffer_mark`.
-    pub fn mark(&self) -> u32 {
-        self.mark
     }
 
     /// Bytes filled so far.
@@ -123,29 +179,324 @@ impl EventBuffer {
 
     /// One of the large lane's buffers (not one of the pool's).
     pub fn is_large(&self) -> bool {
-        self.index >= LARGE
+        self.large
+    }
+
+    /// The unfilled rest of the side region.
+    pub fn side_space(&mut self) -> &mut [u8] {
+        let len = self.side_len.min(self.side.len());
+        &mut self.side[len..]
+    }
+
+    /// Bytes left in the side region.
+    pub fn side_room(&self) -> usize {
+        self.side.len().saturating_sub(self.side_len)
+    }
+
+    /// Marks `added` more side bytes as filled.
+    pub fn advance_side(&mut self, added: usize) {
+        self.side_len = self.side_len.saturating_add(added).min(self.side.len());
+    }
+
+    /// The filled part of the side region.
+    pub fn side(&self) -> &[u8] {
+        &self.side[..self.side_len]
+    }
+
+    /// Empties the buffer; a large one gives its written pages back.
+    fn clear(&mut self) {
+        if self.large {
+            let (len, side_len) = (self.len, self.side_len);
+            if let Some(written) = self.bytes.get_mut(..len) {
+                crate::sys::reserve::release(written);
+            }
+            if let Some(written) = self.side.get_mut(..side_len) {
+                crate::sys::reserve::release(written);
+            }
+        }
+        self.len = 0;
+        self.side_len = 0;
+        self.mark = 0;
     }
 }
 
-/// The free buffers: a bit per slot says the slot holds a free buffer.
-/// Taking claims the lowest set bit with a compare-and-swap, so each slot
-/// has one owner at a time and its mutex is never contended.
+/// One buffer's place: the buffer itself (taken out while the receive
+/// thread fills it, read-shared by the outputs once submitted) and how many
+/// outputs still hold it.
 #[derive(Debug)]
-struct FreeSet {
-    slots: Box<[Mutex<Option<EventBuffer>>]>,
-    bits: Box<[AtomicU64]>,
+struct Slot {
+    buffer: RwLock<Option<EventBuffer>>,
+    holders: AtomicU32,
 }
 
-impl FreeSet {
-    fn new(count: usize) -> FreeSet {
-        FreeSet {
-            slots: (0..count).map(|_| Mutex::new(None)).collect(),
-            bits: (0..count.div_ceil(64)).map(|_| AtomicU64::new(0)).collect(),
+/// One output's backlog: the indices of the filled buffers it has yet to
+/// write, oldest first.
+#[derive(Debug)]
+struct Backlog {
+    filled: ArrayQueue<u32>,
+    consumer: OnceLock<Thread>,
+    /// Lines given up because the backlog was full.
+    evicted_lines: AtomicU64,
+}
+
+/// Pool + per-output backlogs, shared by the receive and output threads.
+#[derive(Debug)]
+pub struct Queue {
+    slots: Box<[Slot]>,
+    /// A bit per slot: set while the slot holds a free buffer. Taking
+    /// claims the lowest set bit with a compare-and-swap, so each slot has
+    /// one owner at a time and its lock is never contended.
+    free: Box<[AtomicU64]>,
+    /// Pooled buffers: the slots before the large lane's.
+    pool: usize,
+    /// A bit per large-lane slot (after the pool's): set while free.
+    large_free: AtomicU64,
+    backlogs: Box<[Backlog]>,
+    backlog_limit: usize,
+    policy: Policy,
+    closed: AtomicBool,
+    /// Milliseconds after `started` at which draining outputs give up,
+    /// plus one (0: no deadline yet).
+    drain_deadline: AtomicU64,
+    started: Instant,
+    producer: OnceLock<Thread>,
+    dropped: AtomicU64,
+    lost_buffers: AtomicU64,
+}
+
+impl Queue {
+    /// A queue with one output, no side region, no large lane: see
+    /// [`with_layout`](Self::with_layout).
+    pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
+        Queue::with_layout(Layout::pool(buffers, buffer_size, policy))
+    }
+
+    /// [`new`](Self::new) with a large lane of [`LARGE_BUFFERS`] buffers of
+    /// `large_size` bytes.
+    pub fn with_large(
+        buffers: usize,
+        buffer_size: usize,
+        policy: Policy,
+        large_size: usize,
+    ) -> Arc<Queue> {
+        Queue::with_layout(Layout {
+            large_size,
+            ..Layout::pool(buffers, buffer_size, policy)
+        })
+    }
+
+    /// [`new`](Self::new) with a backlog for each of `outputs` outputs and
+    /// side regions of `side_size` bytes.
+    pub fn with_outputs(
+        buffers: usize,
+        buffer_size: usize,
+        policy: Policy,
+        outputs: usize,
+        side_size: usize,
+    ) -> Arc<Queue> {
+        Queue::with_layout(Layout {
+            outputs,
+            side_size,
+            ..Layout::pool(buffers, buffer_size, policy)
+        })
+    }
+
+    /// Allocates the pool's buffers (at least one, of at least one byte) as
+    /// one zeroed allocation cut into buffers, their side regions as
+    /// another (none if 0), reserves the large lane (none for 0, or when
+    /// the address space cannot be reserved: said on stderr), and makes a
+    /// backlog for each output (at least one). The allocations are large
+    /// enough for the allocator to map fresh zero pages, so a buffer costs
+    /// resident memory only once written. They live as long as the
+    /// process: the daemon makes one queue, at start.
+    pub fn with_layout(layout: Layout) -> Arc<Queue> {
+        let buffers = layout.buffers.clamp(1, (u32::MAX / 2) as usize);
+        let buffer_size = layout.buffer_size.max(1);
+        let side_size = layout.side_size;
+        let outputs = layout.outputs.max(1);
+        let pool: &'static mut [u8] =
+            Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
+        let sides: &'static mut [u8] =
+            Box::leak(vec![0u8; buffers.saturating_mul(side_size)].into_boxed_slice());
+        let mut side_chunks = sides.chunks_exact_mut(side_size.max(1));
+        let slot = |buffer: EventBuffer| Slot {
+            buffer: RwLock::new(Some(buffer)),
+            holders: AtomicU32::new(0),
+        };
+        let mut slots: Vec<Slot> = pool
+            .chunks_exact_mut(buffer_size)
+            .enumerate()
+            .map(|(index, bytes)| {
+                let side = match side_size {
+                    0 => Default::default(),
+                    _ => side_chunks.next().unwrap_or_default(),
+                };
+                slot(EventBuffer {
+                    bytes,
+                    len: 0,
+                    side,
+                    side_len: 0,
+                    index,
+                    large: false,
+                    mark: 0,
+                })
+            })
+            .collect();
+        if layout.large_size > 0 {
+            for _ in 0..LARGE_BUFFERS {
+                let reserved = crate::sys::reserve::reserve(layout.large_size).and_then(|bytes| {
+                    let side = match layout.large_side_size {
+                        0 => Default::default(),
+                        n => crate::sys::reserve::reserve(n)?,
+                    };
+                    Ok((bytes, side))
+                });
+                match reserved {
+                    Ok((bytes, side)) if !bytes.is_empty() => {
+                        let index = slots.len();
+                        slots.push(slot(EventBuffer {
+                            bytes,
+                            len: 0,
+                            side,
+                            side_len: 0,
+                            index,
+                            large: true,
+                            mark: 0,
+                        }));
+                    }
+                    Ok(_) => {}
+                    Err(e) => {
+                        eprintln!(
+                            "raudit: no large-event buffer ({} bytes): {e}",
+                            layout.large_size
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+        let large_count = slots.len() - buffers;
+        let free: Box<[AtomicU64]> = (0..buffers.div_ceil(64))
+            .map(|word| {
+                let set = buffers.saturating_sub(word * 64).min(64);
+                AtomicU64::new(if set == 64 {
+                    u64::MAX
+                } else {
+                    (1u64 << set) - 1
+                })
+            })
+            .collect();
+        let backlogs = (0..outputs)
+            .map(|_| Backlog {
+                filled: ArrayQueue::new(slots.len()),
+                consumer: OnceLock::new(),
+                evicted_lines: AtomicU64::new(0),
+            })
+            .collect();
+        let backlog_limit = if outputs == 1 || layout.policy == Policy::Block {
+            slots.len()
+        } else {
+            (buffers - buffers / 4).max(1)
+        };
+        Arc::new(Queue {
+            slots: slots.into_boxed_slice(),
+            free,
+            pool: buffers,
+            large_free: AtomicU64::new((1u64 << large_count) - 1),
+            backlogs,
+            backlog_limit,
+            policy: layout.policy,
+            closed: AtomicBool::new(false),
+            drain_deadline: AtomicU64::new(0),
+            started: Instant::now(),
+            producer: OnceLock::new(),
+            dropped: AtomicU64::new(0),
+            lost_buffers: AtomicU64::new(0),
+        })
+    }
+
+    /// A large lane's buffer, or `None` when all are out (or there are
+    /// none). Never waits.
+    pub fn take_large(&self) -> Option<EventBuffer> {
+        if let Some(buffer) = self.claim_large() {
+            return Some(buffer);
+        }
+        // All out: if an output has fallen far behind while holding them,
+        // it gives up its oldest buffers, as when its backlog is full.
+        self.relieve_laggard();
+        self.claim_large()
+    }
+
+    /// Under [`Policy::Drop`] with several outputs: the output with the
+    /// deepest backlog, if half the pool waits for it, gives up its oldest
+    /// buffers (its own loss, counted) until a large buffer is free or it
+    /// is no longer that far behind. A dead output then never keeps the
+    /// large lane from the others (a merely slow one is left alone).
+    fn relieve_laggard(&self) {
+        if self.backlogs.len() < 2 || self.policy != Policy::Drop {
+            return;
+        }
+        let Some(laggard) = self.backlogs.iter().max_by_key(|b| b.filled.len()) else {
+            return;
+        };
+        let far_behind = (self.pool / 2).max(1);
+        while laggard.filled.len() >= far_behind && self.large_free.load(Ordering::Acquire) == 0 {
+            let Some(oldest) = laggard.filled.pop() else {
+                return;
+            };
+            let lines = self.line_count(oldest);
+            laggard.evicted_lines.fetch_add(lines, Ordering::Relaxed);
+            self.release(oldest);
         }
     }
 
+    fn claim_large(&self) -> Option<EventBuffer> {
+        let mut current = self.large_free.load(Ordering::Acquire);
+        while current != 0 {
+            let bit = current.trailing_zeros();
+            let claimed = current & !(1u64 << bit);
+            match self.large_free.compare_exchange_weak(
+                current,
+                claimed,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => {
+                    let slot = self.slots.get(self.pool + bit as usize)?;
+                    return slot.buffer.try_write().ok()?.take();
+                }
+                Err(now) => current = now,
+            }
+        }
+        None
+    }
+
+    /// The reading end of output `output` (one per output thread).
+    pub fn reader(self: &Arc<Queue>, output: usize) -> Reader {
+        Reader {
+            queue: Arc::clone(self),
+            output,
+        }
+    }
+
+    /// Outputs reading this queue.
+    pub fn outputs(&self) -> usize {
+        self.backlogs.len()
+    }
+
+    /// Buffers one output's backlog may hold before it gives up its oldest.
+    pub fn backlog_limit(&self) -> usize {
+        self.backlog_limit
+    }
+
+    /// Registers the calling thread as the producer (woken on release when
+    /// it waits under [`Policy::Block`]).
+    pub fn register_producer(&self) {
+        let _ = self.producer.set(std::thread::current());
+    }
+
     fn take(&self) -> Option<EventBuffer> {
-        for (word_index, word) in self.bits.iter().enumerate() {
+        for (word_index, word) in self.free.iter().enumerate() {
             let mut current = word.load(Ordering::Acquire);
             while current != 0 {
                 let bit = current.trailing_zeros();
@@ -158,8 +509,9 @@ impl FreeSet {
                 ) {
                     Ok(_) => {
                         let slot = self.slots.get(word_index * 64 + bit as usize)?;
-                        // The bit was ours alone: nobody else holds this lock.
-                        return slot.try_lock().ok()?.take();
+                        // The bit was ours alone and no output holds the
+                        // buffer: nobody else holds this lock.
+                        return slot.buffer.try_write().ok()?.take();
                     }
                     Err(now) => current = now,
                 }
@@ -170,135 +522,38 @@ impl FreeSet {
 
     /// Puts `buffer` back in its slot; false if it has none (a bug, counted).
     fn put(&self, buffer: EventBuffer) -> bool {
-        let index = buffer.index;
-        let (Some(slot), Some(word)) = (self.slots.get(index), self.bits.get(index / 64)) else {
+        let Some(slot) = self.slots.get(buffer.index) else {
             return false;
         };
-        match slot.try_lock() {
+        match slot.buffer.try_write() {
             Ok(mut held) => *held = Some(buffer),
             Err(_) => return false,
         }
-        word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
         true
     }
-}
 
-/// Pool + hand-off queue, shared by the receive and output threads.
-#[derive(Debug)]
-pub struct Queue {
-    free: FreeSet,
-    filled: ArrayQueue<EventBuffer>,
-    policy: Policy,
-    closed: AtomicBool,
-    consumer: OnceLock<Thread>,
-    producer: OnceLock<Thread>,
-    dropped: AtomicU64,
-    lost_buffers: AtomicU64,
-    /// The large lane's buffers while they are free.
-    large: [Mutex<Option<EventBuffer>>; LARGE_BUFFERS],
-}
-
-impl Queue {
-    /// Allocates `buffers` buffers of `buffer_size` bytes each (at least
-    /// one of each), as one zeroed allocation cut into buffers. It is large
-    /// enough for the allocator to map fresh zero pages, so a buffer costs
-    /// resident memory only once written (separate allocations each had a
-    /// header written into a page of their own). The allocation lives as
-    /// long as the process: the daemon makes one queue, at start.
-    pub fn new(buffers: usize, buffer_size: usize, policy: Policy) -> Arc<Queue> {
-        Queue::with_large(buffers, buffer_size, policy, 0)
-    }
-
-    /// A queue as [`new`](Self::new) makes, with a large lane of
-    /// [`LARGE_BUFFERS`] buffers of `large_size` bytes (none for 0, or when
-    /// the address space cannot be reserved: said on stderr).
-    pub fn with_large(
-        buffers: usize,
-        buffer_size: usize,
-        policy: Policy,
-        large_size: usize,
-    ) -> Arc<Queue> {
-        let large: [Mutex<Option<EventBuffer>>; LARGE_BUFFERS] = std::array::from_fn(|i| {
-            Mutex::new(match crate::sys::reserve::reserve(large_size) {
-                Ok(bytes) if !bytes.is_empty() => Some(EventBuffer {
-                    bytes,
-                    len: 0,
-                    index: LARGE + i,
-                    mark: 0,
-                }),
-                Ok(_) => None,
-                Err(e) => {
-                    eprintln!("raudit: no large-event buffer ({large_size} bytes): {e}");
-                    None
-                }
-            })
-        });
-        let large_count = large
-            .iter()
-            .filter(|slot| slot.lock().is_ok_and(|b| b.is_some()))
-            .count();
-        let buffers = buffers.max(1);
-        let buffer_size = buffer_size.max(1);
-        let free = FreeSet::new(buffers);
-        let pool: &'static mut [u8] =
-            Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
-        for (index, bytes) in pool.chunks_exact_mut(buffer_size).enumerate() {
-            let buffer = EventBuffer {
-                bytes,
-                len: 0,
-                index,
-                mark: 0,
-            };
-            // Cannot fail: each buffer goes to its own slot.
-            free.put(buffer);
+    fn mark_free(&self, index: usize) {
+        if let Some(large) = index.checked_sub(self.pool) {
+            self.large_free.fetch_or(1u64 << large, Ordering::AcqRel);
+        } else if let Some(word) = self.free.get(index / 64) {
+            word.fetch_or(1u64 << (index % 64), Ordering::AcqRel);
         }
-        Arc::new(Queue {
-            free,
-            // Room for every buffer, the large ones included.
-            filled: ArrayQueue::new(buffers + large_count),
-            policy,
-            closed: AtomicBool::new(false),
-            consumer: OnceLock::new(),
-            producer: OnceLock::new(),
-            dropped: AtomicU64::new(0),
-            lost_buffers: AtomicU64::new(0),
-            large,
-        })
-    }
-
-    /// A large lane's buffer, or `None` when all are out (or there are
-    /// none). Never waits.
-    pub fn take_large(&self) -> Option<EventBuffer> {
-        self.large
-            .iter()
-            .find_map(|slot| slot.try_lock().ok()?.take())
-    }
-
-    /// Registers the calling thread as the one to wake on submit.
-    pub fn register_consumer(&self) {
-        let _ = self.consumer.set(std::thread::current());
-    }
-
-    /// Registers the calling thread as the producer (woken on recycle when
-    /// it waits under [`Policy::Block`]).
-    pub fn register_producer(&self) {
-        let _ = self.producer.set(std::thread::current());
     }
 
     /// A free buffer, or `None` when the pool is empty and the event must be
     /// dropped (already counted). `give_up` is asked while blocking.
     pub fn take_free(&self, give_up: impl Fn() -> bool) -> Option<EventBuffer> {
-        if let Some(buffer) = self.free.take() {
+        if let Some(buffer) = self.take() {
             return Some(buffer);
         }
         if self.policy == Policy::Block {
             while !give_up() {
-                if let Some(buffer) = self.free.take() {
+                if let Some(buffer) = self.take() {
                     return Some(buffer);
                 }
                 std::thread::park_timeout(Duration::from_millis(10));
             }
-            if let Some(buffer) = self.free.take() {
+            if let Some(buffer) = self.take() {
                 return Some(buffer);
             }
         }
@@ -306,51 +561,72 @@ impl Queue {
         None
     }
 
-    /// Hands a filled buffer to the output thread; [`wake`](Self::wake)
-    /// tells it (once per batch, not per buffer).
+    /// Hands a filled buffer to every output; [`wake`](Self::wake) tells
+    /// them (once per batch, not per buffer). An output whose backlog is at
+    /// its limit gives up its oldest buffer first.
     pub fn submit(&self, buffer: EventBuffer) {
-        if self.filled.push(buffer).is_err() {
-            // Unreachable by the invariant above; counted rather than trusted.
+        let index = buffer.index;
+        let Some(slot) = self.slots.get(index) else {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// Wakes the output thread if it waits for buffers.
-    pub fn wake(&self) {
-        if let Some(consumer) = self.consumer.get() {
-            consumer.unpark();
-        }
-    }
-
-    /// Returns a buffer that was taken but not submitted.
-    pub fn give_back(&self, mut buffer: EventBuffer) {
-        if buffer.is_large() {
-            // Its contents are done with: the pages go back to the kernel.
-            buffer.len = 0;
-            crate::sys::reserve::release(buffer.bytes);
-            match self.large.get(buffer.index - LARGE).map(Mutex::lock) {
-                Some(Ok(mut slot)) => *slot = Some(buffer),
-                _ => {
-                    self.lost_buffers.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            return;
+        };
+        slot.holders
+            .store(self.backlogs.len() as u32, Ordering::Release);
+        if !self.put(buffer) {
+            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        if !self.free.put(buffer) {
-            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+        for backlog in self.backlogs.iter() {
+            if backlog.filled.len() >= self.backlog_limit {
+                if let Some(oldest) = backlog.filled.pop() {
+                    let lines = self.line_count(oldest);
+                    backlog.evicted_lines.fetch_add(lines, Ordering::Relaxed);
+                    self.release(oldest);
+                }
+            }
+            // Cannot fail: a buffer is in a backlog at most once, and the
+            // backlog holds the whole pool.
+            if backlog.filled.push(index as u32).is_err() {
+                self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+                self.release(index as u32);
+            }
         }
     }
 
-    /// The next filled buffer, if any (output thread).
-    pub fn next_filled(&self) -> Option<EventBuffer> {
-        self.filled.pop()
+    fn line_count(&self, index: u32) -> u64 {
+        self.slots
+            .get(index as usize)
+            .and_then(|slot| slot.buffer.read().ok())
+            .and_then(|held| held.as_ref().map(EventBuffer::line_count))
+            .unwrap_or(0)
     }
 
-    /// Returns a written buffer to the pool (output thread).
-    pub fn recycle(&self, mut buffer: EventBuffer) {
-        buffer.len = 0;
-        buffer.mark = 0;
-        self.give_back(buffer);
+    /// One holder is done with buffer `index`; the last returns it to the
+    /// free set.
+    fn release(&self, index: u32) {
+        let Some(slot) = self.slots.get(index as usize) else {
+            return;
+        };
+        if slot.holders.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return;
+        }
+        match slot.buffer.try_write() {
+            Ok(mut held) => {
+                if let Some(buffer) = held.as_mut() {
+                    // Every output is done with it: the state file's
+                    // serial (a store to mapped memory).
+                    if buffer.mark != 0 {
+                        crate::daemon::restart::note_written(buffer.mark);
+                    }
+                    buffer.clear();
+                }
+            }
+            Err(_) => {
+                self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+        }
+        self.mark_free(index as usize);
         if self.policy == Policy::Block {
             if let Some(producer) = self.producer.get() {
                 producer.unpark();
@@ -358,47 +634,67 @@ impl Queue {
         }
     }
 
-    /// Wakes the output thread only if a quarter of the pool is waiting
-    /// for it (under load it otherwise lets work gather, see
-    /// [`gather`](Self::gather)).
+    /// Wakes every output thread that waits for buffers.
+    pub fn wake(&self) {
+        for backlog in self.backlogs.iter() {
+            if let Some(consumer) = backlog.consumer.get() {
+                consumer.unpark();
+            }
+        }
+    }
+
+    /// Returns a buffer that was taken but not submitted.
+    pub fn give_back(&self, mut buffer: EventBuffer) {
+        let index = buffer.index;
+        buffer.clear();
+        if self.put(buffer) {
+            self.mark_free(index);
+        } else {
+            self.lost_buffers.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Wakes the output threads whose backlog holds a quarter of the pool
+    /// (under load they otherwise let work gather, see
+    /// [`Reader::gather`]).
     pub fn wake_if_deep(&self) {
-        if self.is_deep() {
-            self.wake();
+        for backlog in self.backlogs.iter() {
+            if self.is_deep(backlog) {
+                if let Some(consumer) = backlog.consumer.get() {
+                    consumer.unpark();
+                }
+            }
         }
     }
 
-    fn is_deep(&self) -> bool {
-        self.filled.len() >= (self.filled.capacity() / 4).max(1)
-    }
-
-    /// Waits up to `timeout` for a submit (output thread, when idle).
-    pub fn wait(&self, timeout: Duration) {
-        if self.filled.is_empty() && !self.is_closed() {
-            std::thread::park_timeout(timeout);
-        }
-    }
-
-    /// After writing, lets more buffers gather for up to `timeout` (output
-    /// thread): a busy stream then costs one wake-up per `timeout` rather
-    /// than one per receive batch. Returns at once when a quarter of the
-    /// pool is waiting, the queue closes, or the receive side hands over
-    /// because its socket ran dry.
-    pub fn gather(&self, timeout: Duration) {
-        if !self.is_deep() && !self.is_closed() {
-            std::thread::park_timeout(timeout);
-        }
+    fn is_deep(&self, backlog: &Backlog) -> bool {
+        backlog.filled.len() >= (self.pool / 4).max(1)
     }
 
     /// No more submits will come (receive thread, at shutdown).
     pub fn close(&self) {
         self.closed.store(true, Ordering::SeqCst);
-        if let Some(consumer) = self.consumer.get() {
-            consumer.unpark();
-        }
+        self.wake();
     }
 
     pub fn is_closed(&self) -> bool {
         self.closed.load(Ordering::SeqCst)
+    }
+
+    /// From `deadline` on, outputs still draining at shutdown give up what
+    /// they hold (a dead receiver must not hold the exit up).
+    pub fn set_drain_deadline(&self, deadline: Instant) {
+        let millis = deadline.saturating_duration_since(self.started).as_millis();
+        // Stored plus one: 0 means no deadline.
+        let millis = u64::try_from(millis).unwrap_or(u64::MAX - 1) + 1;
+        self.drain_deadline.store(millis, Ordering::SeqCst);
+        self.wake();
+    }
+
+    /// Whether the drain deadline has passed.
+    pub fn drain_expired(&self) -> bool {
+        let deadline = self.drain_deadline.load(Ordering::SeqCst);
+        deadline != 0 && self.started.elapsed().as_millis() + 1 >= u128::from(deadline)
     }
 
     /// Events dropped because the pool was empty.
@@ -406,117 +702,29 @@ impl Queue {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Filled buffers waiting for the output thread.
-    pub fn depth(&self) -> usize {
-        self.filled.len()
+    /// Buffers lost to a broken invariant (never expected; counted).
+    pub fn lost_buffers(&self) -> u64 {
+        self.lost_buffers.load(Ordering::Relaxed)
     }
 
+    /// Filled buffers waiting for the slowest output.
+    pub fn depth(&self) -> usize {
+        self.backlogs
+            .iter()
+            .map(|b| b.filled.len())
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// Pooled buffers (the large lane's not counted).
     pub fn capacity(&self) -> usize {
-        self.filled.capacity()
+        self.pool
     }
 }
+
+mod reader;
+
+pub use reader::{Filled, Reader};
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn empty_pool_drops_and_counts() {
-        let queue = Queue::new(2, 16, Policy::Drop);
-        let a = queue.take_free(|| true).unwrap();
-        let b = queue.take_free(|| true).unwrap();
-        assert!(queue.take_free(|| true).is_none());
-        assert_eq!(queue.dropped(), 1);
-        queue.submit(a);
-        queue.give_back(b);
-        let mut filled = queue.next_filled().unwrap();
-        filled.space()[..3].copy_from_slice(b"{}\n");
-        filled.advance(3);
-        filled.space()[..4].copy_from_slice(b"[1]\n");
-        filled.advance(4);
-        let lines: Vec<&[u8]> = filled.lines().collect();
-        assert_eq!(lines, [&b"{}\n"[..], b"[1]\n"]);
-        assert_eq!(filled.space().len(), 16 - 7);
-        queue.recycle(filled);
-        assert!(queue.take_free(|| true).is_some());
-        assert!(queue.take_free(|| true).is_some());
-    }
-
-    #[test]
-    fn the_lowest_free_buffer_is_reused_so_others_stay_untouched() {
-        let queue = Queue::new(70, 64, Policy::Drop);
-        for _ in 0..100 {
-            let mut buffer = queue.take_free(|| true).unwrap();
-            assert_eq!(buffer.index, 0);
-            buffer.space()[0] = b'\n';
-            buffer.advance(1);
-            queue.submit(buffer);
-            queue.recycle(queue.next_filled().unwrap());
-        }
-        // All 70 can still be taken, each once, lowest first.
-        let taken: Vec<usize> = (0..70)
-            .map(|_| queue.take_free(|| true).unwrap().index)
-            .collect();
-        assert_eq!(taken, (0..70).collect::<Vec<_>>());
-        assert!(queue.take_free(|| true).is_none());
-    }
-
-    #[test]
-    fn block_policy_waits_for_recycle() {
-        let queue = Queue::new(1, 16, Policy::Block);
-        queue.register_producer();
-        let held = queue.take_free(|| true).unwrap();
-        queue.submit(held);
-        let consumer = {
-            let queue = Arc::clone(&queue);
-            std::thread::spawn(move || {
-                std::thread::sleep(Duration::from_millis(30));
-                let buffer = queue.next_filled().unwrap();
-                queue.recycle(buffer);
-            })
-        };
-        assert!(queue.take_free(|| false).is_some());
-        assert_eq!(queue.dropped(), 0);
-        consumer.join().unwrap();
-    }
-
-    #[test]
-    fn the_large_buffer_is_taken_once_and_comes_back_empty() {
-        let queue = Queue::with_large(2, 16, Policy::Drop, 1 << 20);
-        let mut large = queue.take_large().unwrap();
-        assert!(large.is_large() && large.capacity() == 1 << 20);
-        let others: Vec<EventBuffer> = (1..LARGE_BUFFERS)
-            .map(|_| queue.take_large().unwrap())
-            .collect();
-        assert!(queue.take_large().is_none(), "all out: never waits");
-        for other in others {
-            queue.give_back(other);
-        }
-        large.space()[..1 << 19].fill(b'x');
-        large.advance(1 << 19);
-        queue.submit(large);
-        let both: Vec<EventBuffer> = (0..2).map(|_| queue.take_free(|| true).unwrap()).collect();
-        for b in both {
-            queue.submit(b); // the filled queue holds every buffer
-        }
-        let large = (0..3)
-            .map(|_| queue.next_filled().unwrap())
-            .find(|b| b.is_large())
-            .unwrap();
-        assert_eq!(large.filled().len(), 1 << 19);
-        queue.recycle(large);
-        let mut again = queue.take_large().unwrap();
-        assert_eq!(again.index, LARGE, "the same buffer, back in its slot");
-        assert!(again.is_empty());
-        assert!(again.space().iter().all(|&b| b == 0), "pages given back");
-        assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
-    }
-
-    #[test]
-    fn block_policy_gives_up_on_shutdown() {
-        let queue = Queue::new(1, 16, Policy::Block);
-        let _held = queue.take_free(|| true).unwrap();
-        assert!(queue.take_free(|| true).is_none());
-        assert_eq!(queue.dropped(), 1);
-    }
-}
+mod tests;

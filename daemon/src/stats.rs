@@ -31,13 +31,40 @@ impl Counter {
 #[derive(Debug, Default)]
 pub struct OutputCounters {
     pub name: String,
-    pub events: Counter,
+    /// Events delivered, as far as the transport can tell.
+    pub sent: Counter,
+    /// Bytes of the lines handed to the transport.
     pub bytes: Counter,
-    /// Events given up on after every attempt failed.
+    /// Of those, events sent as their marked cut version (the transport
+    /// could not carry them whole).
+    pub cut: Counter,
+    /// Events this output gave up without trying: its backlog was full
+    /// (it fell too far behind) or the shutdown deadline passed.
+    pub dropped: Counter,
+    /// Events given up on after every attempt failed, or refused by the
+    /// receiving host after they were sent.
     pub errors: Counter,
     /// Failed attempts that were retried.
     pub retries: Counter,
+    /// Connections made again after the peer went away.
+    pub reconnects: Counter,
     pub reopens: Counter,
+}
+
+impl OutputCounters {
+    /// (name, value) in report order.
+    fn fields(&self) -> [(&'static str, u64); 8] {
+        [
+            ("sent", self.sent.get()),
+            ("bytes", self.bytes.get()),
+            ("cut", self.cut.get()),
+            ("dropped", self.dropped.get()),
+            ("errors", self.errors.get()),
+            ("retries", self.retries.get()),
+            ("reconnects", self.reconnects.get()),
+            ("reopens", self.reopens.get()),
+        ]
+    }
 }
 
 /// All counters of one daemon run.
@@ -82,6 +109,9 @@ pub struct Stats {
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
+    /// Buffers the queue lost to a broken invariant (never expected: a
+    /// bug, counted rather than trusted).
+    pub queue_lost_buffers: Counter,
     /// Events dropped by the config's `filters`.
     pub filter_drops: Counter,
     /// Kernel `lost` when raudit started and now.
@@ -114,9 +144,14 @@ impl Stats {
         }
     }
 
-    /// Events written by every output, summed.
+    /// Output errors of every output, summed.
     pub fn output_errors(&self) -> u64 {
         self.outputs.iter().map(|o| o.errors.get()).sum()
+    }
+
+    /// Events dropped by an output (not by all), every output summed.
+    pub fn output_drops(&self) -> u64 {
+        self.outputs.iter().map(|o| o.dropped.get()).sum()
     }
 
     /// Kernel `lost` since raudit started.
@@ -127,7 +162,7 @@ impl Stats {
     }
 
     /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 24] {
+    fn fields(&self) -> [(&'static str, u64); 26] {
         [
             ("records", self.records.get()),
             ("events", self.events.get()),
@@ -144,8 +179,10 @@ impl Stats {
             ("large_lines", self.large_lines.get()),
             ("large_busy", self.large_busy.get()),
             ("queue_drops", self.queue_drops.get()),
+            ("queue_lost_buffers", self.queue_lost_buffers.get()),
             ("filter_drops", self.filter_drops.get()),
             ("output_errors", self.output_errors()),
+            ("output_drops", self.output_drops()),
             ("malformed", self.malformed.get()),
             ("spoofed", self.spoofed.get()),
             ("control_frames", self.control_frames.get()),
@@ -163,16 +200,9 @@ impl Stats {
             let _ = write!(line, " {name}={value}");
         }
         for output in &self.outputs {
-            let name = &output.name;
-            let _ = write!(
-                line,
-                " {name}.events={} {name}.bytes={} {name}.errors={} {name}.retries={} {name}.reopens={}",
-                output.events.get(),
-                output.bytes.get(),
-                output.errors.get(),
-                output.retries.get(),
-                output.reopens.get()
-            );
+            for (key, value) in output.fields() {
+                let _ = write!(line, " {}.{key}={value}", output.name);
+            }
         }
         line
     }
@@ -188,16 +218,12 @@ impl Stats {
             if i > 0 {
                 json.push(',');
             }
-            let _ = write!(
-                json,
-                "\"{}\":{{\"events\":{},\"bytes\":{},\"errors\":{},\"retries\":{},\"reopens\":{}}}",
-                JsonKey(&output.name),
-                output.events.get(),
-                output.bytes.get(),
-                output.errors.get(),
-                output.retries.get(),
-                output.reopens.get()
-            );
+            let _ = write!(json, "\"{}\":{{", JsonKey(&output.name));
+            for (j, (key, value)) in output.fields().into_iter().enumerate() {
+                let comma = if j > 0 { "," } else { "" };
+                let _ = write!(json, "{comma}\"{key}\":{value}");
+            }
+            json.push('}');
         }
         json.push_str("}}\n");
         json
@@ -256,13 +282,19 @@ mod tests {
             "large_lines=0",
             "large_busy=0",
             "queue_drops=0",
+            "queue_lost_buffers=0",
             "filter_drops=0",
             "spoofed=0",
             "drift_checks=0",
             "drift_detected=0",
             "drift_restores=0",
             "output_errors=2",
+            "output_drops=0",
             "file.errors=2",
+            "file.sent=0",
+            "file.cut=0",
+            "file.dropped=0",
+            "file.reconnects=0",
             "stdout.bytes=0",
         ] {
             assert!(line.contains(key), "{key} missing from {line}");

@@ -4,27 +4,54 @@
 //! allocation per event. 127.0.0.1 only.
 
 mod alloc_count;
+mod gelf_receiver;
 
-use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
+use gelf_receiver::{inflate, receive};
 use raudit::config::{GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput};
-use raudit::output::gelf::{CHUNK_DATA, CHUNK_MAGIC, CHUNK_SIZE, MAX_CHUNKS};
-use raudit::output::{Gelf, Output};
+use raudit::output::gelf::{CHUNK_DATA, MAX_CHUNKS};
+use raudit::output::{Gelf, GelfSpec, Output, Sent};
+use raudit::side::{Facts, LineSide};
 use serde_json::Value;
+
+const NO_SIDE: LineSide<'static> = LineSide {
+    facts: None,
+    cut: None,
+};
+
+/// The facts the receive thread finds in LINE's event.
+const FACTS: Facts<'static> = Facts {
+    sequence: 1234,
+    seconds: 1_700_000_000,
+    millis: 123,
+    syscall: Some(59),
+    success: Some(true),
+    auid: Some(1000),
+    uid: Some(0),
+    pid: Some(4321),
+    key: Some(b"exec"),
+    exe: Some(b"/usr/bin/ls"),
+    comm: Some(b"ls"),
+};
+
+const SIDE: LineSide<'static> = LineSide {
+    facts: Some(FACTS),
+    cut: None,
+};
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""},{"type":1327,"data":"proctitle=6C73"}],"uid_map":{"0":"root"}}
 "#;
 
-fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfOutput {
-    GelfOutput {
+fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
+    GelfSpec::from_config(&GelfOutput {
         attempts: 3,
         network,
         address,
         compression: GelfCompression { level: 1, kind },
-    }
+    })
 }
 
 fn udp_server() -> (UdpSocket, String) {
@@ -34,51 +61,6 @@ fn udp_server() -> (UdpSocket, String) {
         .unwrap();
     let address = server.local_addr().unwrap().to_string();
     (server, address)
-}
-
-/// Receives one GELF message: a plain datagram or all chunks of one id.
-fn receive(server: &UdpSocket) -> (Vec<u8>, usize) {
-    let mut buf = vec![0u8; 65536];
-    let mut chunks: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    let mut id = None;
-    loop {
-        let n = server.recv(&mut buf).unwrap();
-        assert!(n <= CHUNK_SIZE, "datagram of {n} bytes");
-        let d = &buf[..n];
-        if d[..2] != CHUNK_MAGIC {
-            assert!(chunks.is_empty());
-            return (d.to_vec(), 1);
-        }
-        let this_id = d[2..10].to_vec();
-        assert_eq!(id.get_or_insert(this_id.clone()), &this_id);
-        let (seq, n_chunks) = (d[10], d[11] as usize);
-        assert!(n_chunks <= MAX_CHUNKS && (seq as usize) < n_chunks);
-        assert!(chunks.insert(seq, d[12..].to_vec()).is_none());
-        if chunks.len() == n_chunks {
-            let whole: Vec<u8> = chunks.into_values().flatten().collect();
-            return (whole, n_chunks);
-        }
-    }
-}
-
-fn inflate(kind: GelfCompressionType, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    match kind {
-        GelfCompressionType::Gzip => {
-            assert_eq!(&payload[..2], &[0x1f, 0x8b]);
-            flate2::read::GzDecoder::new(payload)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        GelfCompressionType::Zlib => {
-            assert_eq!(payload[0], 0x78);
-            flate2::read::ZlibDecoder::new(payload)
-                .read_to_end(&mut out)
-                .unwrap();
-        }
-        GelfCompressionType::None => out = payload.to_vec(),
-    }
-    out
 }
 
 const KINDS: [GelfCompressionType; 3] = [
@@ -103,7 +85,7 @@ fn udp_small_event_in_one_datagram_every_compression() {
         let (server, address) = udp_server();
         let mut out =
             Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
-        out.write_line(LINE).unwrap();
+        out.write_line(LINE, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert_eq!(chunks, 1);
         let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
@@ -144,16 +126,15 @@ fn udp_large_event_is_chunked_and_reassembles_every_compression() {
         let (server, address) = udp_server();
         let mut out =
             Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
-        out.write_line(&line).unwrap();
+        out.write_line(&line, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert!(chunks > 1, "{kind:?}: {chunks} chunks");
         assert_eq!(chunks, payload.len().div_ceil(CHUNK_DATA));
         let v: Value = serde_json::from_slice(&inflate(kind, &payload)).unwrap();
         check_fields(&v, &line);
-        assert_eq!(v["_sequence"], 99);
-        assert!(v.get("_syscall").is_none());
+        assert_eq!(v["_sequence"], 1234);
         // The next message gets a fresh id and arrives whole too.
-        out.write_line(&line).unwrap();
+        out.write_line(&line, &SIDE).unwrap();
         let (again, _) = receive(&server);
         assert_eq!(inflate(kind, &again), inflate(kind, &payload));
     }
@@ -166,16 +147,97 @@ fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
     let mut out = Gelf::with_hostname(&s, 65536, "test-host");
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     for _ in 0..2 {
-        let err = out.write_line(&line).unwrap_err();
+        let err = out.write_line(&line, &NO_SIDE).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EMSGSIZE));
     }
     assert_eq!(out.too_large(), 2);
     // Nothing of it was sent; the next event goes through.
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &SIDE).unwrap();
     let (payload, chunks) = receive(&server);
     assert_eq!(chunks, 1);
     let v: Value = serde_json::from_slice(&payload).unwrap();
     assert_eq!(v["_sequence"], 1234);
+}
+
+#[test]
+fn an_event_over_128_chunks_goes_as_its_cut_version() {
+    let (server, address) = udp_server();
+    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
+    let cut = br#"{"sequence":1234,"messages":[],"truncated":true}
+"#;
+    let side = LineSide {
+        facts: Some(FACTS),
+        cut: Some(cut),
+    };
+    assert_eq!(out.write_line(&line, &side).unwrap(), Sent::Cut);
+    assert_eq!(out.too_large(), 0);
+    let (payload, chunks) = receive(&server);
+    assert_eq!(chunks, 1);
+    let v: Value = serde_json::from_slice(&payload).unwrap();
+    check_fields(&v, cut);
+    // The fields are the event's, cut or not.
+    assert_eq!(v["_sequence"], 1234);
+    assert_eq!(v["_exe"], "/usr/bin/ls");
+    assert_eq!(v["timestamp"].as_f64().unwrap(), 1_700_000_000.123);
+}
+
+#[test]
+fn datagrams_to_a_closed_port_are_counted_as_errors() {
+    use raudit::output::Sink;
+    use raudit::stats::Stats;
+    // A UDP port nobody listens on: the host answers port unreachable, and
+    // the next send on the connected socket reports ECONNREFUSED.
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = spec(
+        GelfNetwork::Udp,
+        format!("127.0.0.1:{port}"),
+        GelfCompressionType::Gzip,
+    );
+    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let mut sink = Sink::new(Box::new(out), 3, Duration::ZERO, 0);
+    let stats = Stats::new(&["gelf"]);
+    for _ in 0..50 {
+        sink.write(LINE, &SIDE, &stats);
+        // ICMP comes back at once on loopback; a little time is fair.
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    sink.flush(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!(c.errors.get() + c.sent.get(), 50);
+    assert!(
+        c.errors.get() >= 49,
+        "{} of 50 refused datagrams counted as errors",
+        c.errors.get()
+    );
+}
+
+#[test]
+fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let s = spec(GelfNetwork::Tcp, address, GelfCompressionType::None);
+    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (first, _) = listener.accept().unwrap();
+    // The receiver restarts: its end of the first connection is closed.
+    drop(first);
+    std::thread::sleep(Duration::from_millis(50));
+    out.write_line(LINE, &SIDE).unwrap();
+    assert_eq!(out.reconnects(), 1);
+    let (second, _) = listener.accept().unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut frame = Vec::new();
+    BufReader::new(second).read_until(0, &mut frame).unwrap();
+    assert_eq!(frame.pop(), Some(0));
+    let v: Value = serde_json::from_slice(&frame).unwrap();
+    check_fields(&v, LINE);
 }
 
 #[test]
@@ -188,8 +250,8 @@ fn tcp_frames_end_with_nul_uncompressed() {
     let (conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let line = big_line(20_000);
-    out.write_line(LINE).unwrap();
-    out.write_line(&line).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(&line, &NO_SIDE).unwrap();
     let mut reader = BufReader::new(conn);
     for expected in [LINE, &line[..]] {
         let mut frame = Vec::new();
@@ -214,8 +276,8 @@ fn no_listener_is_counted_by_the_sink_not_fatal() {
         GelfCompressionType::None,
     );
     let mut out = Gelf::with_hostname(&s, 1024, "test-host");
-    assert!(out.write_line(LINE).is_err());
-    assert!(out.write_line(b"not json at all\n").is_err());
+    assert!(out.write_line(LINE, &NO_SIDE).is_err());
+    assert!(out.write_line(b"not json at all\n", &NO_SIDE).is_err());
 }
 
 // ---- no allocation per event ------------------------------------------
@@ -231,16 +293,156 @@ fn writing_events_allocates_nothing() {
             server.set_nonblocking(true).unwrap();
             while server.recv(&mut buf).is_ok() {}
         };
-        out.write_line(&line).unwrap();
-        out.write_line(LINE).unwrap();
+        out.write_line(&line, &NO_SIDE).unwrap();
+        out.write_line(LINE, &NO_SIDE).unwrap();
         drain(&server);
         let ((), allocations) = alloc_count::allocations_in(|| {
             for _ in 0..50 {
-                out.write_line(&line).unwrap();
-                out.write_line(LINE).unwrap();
+                out.write_line(&line, &NO_SIDE).unwrap();
+                out.write_line(LINE, &NO_SIDE).unwrap();
             }
         });
         drain(&server);
         assert_eq!(allocations, 0, "{kind:?}");
     }
+}
+
+// ---- Wireshark's GELF dissector -----------------------------------------
+
+/// tshark capturing loopback UDP `port` into `pcap`; stopped (SIGINT, by
+/// its pid) by [`Capture::finish`] or when dropped.
+struct Capture(std::process::Child);
+
+impl Capture {
+    fn start(port: u16, pcap: &std::path::Path) -> Option<Capture> {
+        let child = std::process::Command::new("tshark")
+            .args(["-i", "lo", "-f", &format!("udp port {port}"), "-w"])
+            .arg(pcap)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .ok()?;
+        let mut capture = Capture(child);
+        // tshark says "Capturing on 'Loopback: lo'" once it listens.
+        let stderr = capture.0.stderr.take()?;
+        let mut line = String::new();
+        let mut reader = BufReader::new(stderr);
+        loop {
+            line.clear();
+            if reader.read_line(&mut line).ok()? == 0 {
+                return None;
+            }
+            if line.contains("Capturing on") {
+                break;
+            }
+        }
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        // dumpcap may still be setting its filter when tshark says so.
+        std::thread::sleep(Duration::from_secs(1));
+        Some(capture)
+    }
+
+    fn finish(mut self) {
+        self.interrupt();
+    }
+
+    fn interrupt(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-INT", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            self.interrupt();
+        }
+    }
+}
+
+#[test]
+fn wiresharks_gelf_dissector_reads_one_message_per_event() {
+    if std::process::Command::new("tshark")
+        .arg("-v")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: tshark is not installed (Debian package tshark)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("raudit-tshark-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let pcap = dir.join("gelf.pcap");
+    let (server, address) = udp_server();
+    let port = server.local_addr().unwrap().port();
+    let Some(capture) = Capture::start(port, &pcap) else {
+        eprintln!("skipped: tshark cannot capture on lo (needs root)");
+        return;
+    };
+    let cut = br#"{"sequence":7,"messages":[],"truncated":true}
+"#;
+    let facts = |sequence| LineSide {
+        facts: Some(Facts { sequence, ..FACTS }),
+        cut: Some(cut),
+    };
+    let mut gzip = Gelf::with_hostname(
+        &spec(GelfNetwork::Udp, address.clone(), GelfCompressionType::Gzip),
+        1 << 20,
+        "test-host",
+    );
+    let mut plain = Gelf::with_hostname(
+        &spec(GelfNetwork::Udp, address, GelfCompressionType::None),
+        1 << 20,
+        "test-host",
+    );
+    // Small, chunked, then over 128 chunks uncompressed (sent cut).
+    assert_eq!(gzip.write_line(LINE, &facts(1)).unwrap(), Sent::Whole);
+    assert_eq!(
+        gzip.write_line(&big_line(40_000), &facts(2)).unwrap(),
+        Sent::Whole
+    );
+    assert_eq!(
+        plain.write_line(&big_line(30_000), &facts(3)).unwrap(),
+        Sent::Whole
+    );
+    let huge = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
+    assert_eq!(plain.write_line(&huge, &facts(4)).unwrap(), Sent::Cut);
+    for _ in 0..4 {
+        receive(&server);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    capture.finish();
+    let out = std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(&pcap)
+        .args(["-d", &format!("udp.port=={port},gelf")])
+        .args(["-T", "fields", "-E", "separator=|"])
+        .args(["-e", "gelf.broken_compression", "-e", "gelf.invalid_header"])
+        .args(["-e", "json.member_with_value"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let messages: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("short_message:"))
+        .collect();
+    assert_eq!(
+        messages.len(),
+        4,
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (i, message) in messages.iter().enumerate() {
+        assert!(message.starts_with("||"), "a dissector error: {message}");
+        assert!(
+            message.contains(&format!("_sequence:{}", i + 1)),
+            "{message}"
+        );
+        assert!(message.contains("_exe:/usr/bin/ls"), "{message}");
+        assert_eq!(message.contains("truncated"), i == 3, "{message}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -15,7 +15,13 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raudit::config::{IpFamily, SyslogFormat, SyslogNetwork, SyslogOutput};
-use raudit::output::{Output, Syslog};
+use raudit::output::{Output, Syslog, SyslogSpec};
+use raudit::side::LineSide;
+
+const NO_SIDE: LineSide<'static> = LineSide {
+    facts: None,
+    cut: None,
+};
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""}],"uid_map":{"0":"root"}}
 "#;
@@ -27,15 +33,16 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogOutput {
-    SyslogOutput {
+fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSpec {
+    SyslogSpec::from_config(&SyslogOutput {
         attempts: 3,
         network,
         address: address.to_owned(),
         priority: 132,
         tag: "go-audit".to_owned(),
         format,
-    }
+        max_message_bytes: None,
+    })
 }
 
 fn hostname() -> String {
@@ -101,7 +108,7 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     sent_at(
         || date("%b %e %H:%M:%S"),
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut buf = vec![0; 65536];
             let n = server.recv(&mut buf).unwrap();
             buf.truncate(n);
@@ -114,7 +121,8 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
         },
     );
     // A line without its newline gets one, as Go's Writer adds it.
-    out.write_line(LINE.strip_suffix(b"\n").unwrap()).unwrap();
+    out.write_line(LINE.strip_suffix(b"\n").unwrap(), &NO_SIDE)
+        .unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
@@ -135,7 +143,7 @@ fn unixgram_rfc5424() {
         SyslogFormat::Rfc5424,
     );
     let mut out = Syslog::open(&s, 65536);
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     let got = String::from_utf8(buf[..n].to_vec()).unwrap();
@@ -170,8 +178,8 @@ fn tcp_rfc5424_is_octet_counted() {
     let mut out = Syslog::open(&s, 65536);
     let (mut conn, _) = listener.accept().unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    out.write_line(LINE).unwrap();
-    out.write_line(b"{\"second\":2}\n").unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(b"{\"second\":2}\n", &NO_SIDE).unwrap();
     drop(out);
     let mut stream = Vec::new();
     conn.read_to_end(&mut stream).unwrap();
@@ -209,7 +217,7 @@ fn tcp_rfc3164_is_gos_network_form_newline_framed() {
     sent_at(
         go_rfc3339,
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut got = Vec::new();
             reader.read_until(b'\n', &mut got).unwrap();
             got
@@ -239,7 +247,7 @@ fn udp_datagram_is_gos_network_form() {
     sent_at(
         go_rfc3339,
         || {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             let mut buf = vec![0; 65536];
             let n = server.recv(&mut buf).unwrap();
             buf.truncate(n);
@@ -271,11 +279,11 @@ fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     let mut big = vec![b'x'; 16 << 20];
     big.push(b'\n');
     for _ in 0..3 {
-        let err = out.write_line(&big).unwrap_err();
+        let err = out.write_line(&big, &NO_SIDE).unwrap_err();
         assert_eq!(err.raw_os_error(), Some(libc::EMSGSIZE));
     }
     assert_eq!(out.too_large(), 3);
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
@@ -293,21 +301,52 @@ fn a_recreated_listener_is_reconnected_to() {
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 65536);
-    out.write_line(b"{\"n\":1}\n").unwrap();
+    out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
     // rsyslog restarts: the socket goes away …
     drop(server);
     std::fs::remove_file(&path).unwrap();
-    assert!(out.write_line(b"{\"n\":2}\n").is_err());
+    assert!(out.write_line(b"{\"n\":2}\n", &NO_SIDE).is_err());
     // … and comes back at the same path.
     let server = UnixDatagram::bind(&path).unwrap();
     server
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
-    out.write_line(b"{\"n\":3}\n").unwrap();
+    out.write_line(b"{\"n\":3}\n", &NO_SIDE).unwrap();
     let mut buf = vec![0; 4096];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(b"{\"n\":3}\n"));
     assert!(out.reconnects() >= 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
+    use std::os::unix::net::UnixListener;
+    let dir = temp_dir("stream-closed");
+    let path = dir.join("log");
+    let listener = UnixListener::bind(&path).unwrap();
+    let s = spec(
+        SyslogNetwork::Unix,
+        path.to_str().unwrap(),
+        SyslogFormat::Rfc3164,
+    );
+    let mut out = Syslog::open(&s, 65536);
+    let (first, _) = listener.accept().unwrap();
+    out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
+    // The receiver restarts: it closes its end (after reading, or not).
+    drop(first);
+    std::thread::sleep(Duration::from_millis(20));
+    // Written into the closed connection, this event would be lost while
+    // the write succeeds; it must go to the new one instead.
+    out.write_line(b"{\"n\":2}\n", &NO_SIDE).unwrap();
+    assert_eq!(out.reconnects(), 1);
+    let (second, _) = listener.accept().unwrap();
+    second
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(second).read_line(&mut line).unwrap();
+    assert!(line.ends_with("]: {\"n\":2}\n"), "{line}");
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -321,7 +360,7 @@ fn no_receiver_at_start_is_not_fatal() {
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 1024);
-    assert!(out.write_line(LINE).is_err());
+    assert!(out.write_line(LINE, &NO_SIDE).is_err());
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -339,11 +378,11 @@ fn writing_events_allocates_nothing() {
     );
     let mut out = Syslog::open(&s, 65536);
     let mut buf = vec![0; 65536];
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     server.recv(&mut buf).unwrap();
     let ((), allocations) = alloc_count::allocations_in(|| {
         for _ in 0..1000 {
-            out.write_line(LINE).unwrap();
+            out.write_line(LINE, &NO_SIDE).unwrap();
             server.recv(&mut buf).unwrap();
         }
     });
@@ -433,7 +472,7 @@ if $programname == "go-audit" then {{
     let mut out = Syslog::open(&s, 65536);
     let event = std::str::from_utf8(LINE).unwrap().trim_end();
     for _ in 0..3 {
-        out.write_line(LINE).unwrap();
+        out.write_line(LINE, &NO_SIDE).unwrap();
     }
     wait_for("3 lines in rsyslog's file", || lines_in(&file).len() >= 3);
     for line in lines_in(&file) {
@@ -480,14 +519,230 @@ if $app-name == "go-audit" then {{
     let event = std::str::from_utf8(LINE).unwrap().trim_end();
     // Large enough that newline framing would not be what keeps it whole.
     let big = format!("{{\"big\":\"{}\"}}\n", "y".repeat(100_000));
-    out.write_line(LINE).unwrap();
-    out.write_line(big.as_bytes()).unwrap();
-    out.write_line(LINE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(big.as_bytes(), &NO_SIDE).unwrap();
+    out.write_line(LINE, &NO_SIDE).unwrap();
     wait_for("3 lines in rsyslog's file", || lines_in(&file).len() >= 3);
     let lines = lines_in(&file);
     let pid = std::process::id();
     assert_eq!(lines[0], format!("go-audit|{pid}|{event}"));
     assert_eq!(lines[1], format!("go-audit|{pid}|{}", big.trim_end()));
     assert_eq!(lines[2], lines[0]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Sends SIGTERM to rsyslogd and waits for it to exit (it writes what it
+/// has received first).
+fn stop_rsyslogd(mut daemon: Rsyslogd) {
+    let pid = daemon.0.id();
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(pid.to_string())
+        .status();
+    let _ = daemon.0.wait();
+}
+
+/// A loopback port free now (bound, then released).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn rsyslogd_restarted_under_load_costs_the_file_nothing_and_sent_is_what_it_wrote() {
+    use std::sync::Arc;
+
+    use raudit::output::{run_writers, FileOutput, FileSpec, Sink, WriterSettings};
+    use raudit::queue::{Policy, Queue};
+    use raudit::stats::Stats;
+
+    let Some(bin) = rsyslogd() else {
+        eprintln!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+        return;
+    };
+    let dir = temp_dir("rsyslogd-restart");
+    let port = free_port();
+    let received = dir.join("received.log");
+    let config = format!(
+        r#"global(workDirectory="{dir}" maxMessageSize="256k")
+module(load="imtcp")
+input(type="imtcp" address="127.0.0.1" port="{port}")
+template(name="raw" type="string" string="%msg:2:$%\n")
+if $programname == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        file = received.display(),
+    );
+    let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
+    let daemon = start_rsyslogd(&bin, &dir, &config);
+    wait_for("rsyslogd's port", listening);
+
+    let queue = Queue::with_outputs(64, 4096, Policy::Drop, 2, 0);
+    let stats = Arc::new(Stats::new(&["file", "syslog"]));
+    let path = dir.join("audit.log");
+    let file = FileOutput::open(
+        FileSpec {
+            path: path.clone(),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+        },
+        64 * 1024,
+    )
+    .unwrap();
+    let syslog = Syslog::open(
+        &spec(
+            SyslogNetwork::Tcp(IpFamily::V4),
+            &format!("127.0.0.1:{port}"),
+            SyslogFormat::Rfc3164,
+        ),
+        4096,
+    );
+    let pause = Duration::from_millis(100);
+    let sinks = vec![
+        Sink::new(Box::new(file), 3, pause, 0),
+        Sink::new(Box::new(syslog), 3, pause, 1),
+    ];
+    let writers = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        let settings = WriterSettings {
+            loss_report_interval: Duration::from_secs(3600),
+        };
+        std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
+    };
+
+    // 50 events a second for 7 s; the receiver is stopped after 1 s and
+    // started again 5 s later.
+    const EVENTS: u64 = 350;
+    let started = Instant::now();
+    let mut daemon = Some(daemon);
+    for sequence in 1..=EVENTS {
+        let at = started + Duration::from_millis(20 * sequence);
+        std::thread::sleep(at.saturating_duration_since(Instant::now()));
+        if sequence == 50 {
+            stop_rsyslogd(daemon.take().unwrap());
+        }
+        if sequence == 300 {
+            daemon = Some(start_rsyslogd(&bin, &dir, &config));
+            wait_for("rsyslogd's port again", listening);
+        }
+        let line = format!("{{\"sequence\":{sequence},\"messages\":[]}}\n");
+        let mut buffer = queue.take_free(|| true).expect("the pool ran out");
+        buffer.space()[..line.len()].copy_from_slice(line.as_bytes());
+        buffer.advance(line.len());
+        queue.submit(buffer);
+        queue.wake();
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    queue.close();
+    queue.set_drain_deadline(Instant::now() + Duration::from_secs(2));
+    writers.join().unwrap();
+    stop_rsyslogd(daemon.take().unwrap());
+
+    // The file has every event, in order.
+    let written = lines_in(&path);
+    assert_eq!(written.len() as u64, EVENTS, "the file lost events");
+    for (i, line) in written.iter().enumerate() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(v["sequence"], i as u64 + 1);
+    }
+    let f = &stats.outputs[0];
+    assert_eq!(
+        (f.sent.get(), f.errors.get(), f.dropped.get()),
+        (EVENTS, 0, 0)
+    );
+    // syslog: what it counted as sent is what rsyslogd wrote; the rest is
+    // counted as lost.
+    let s = &stats.outputs[1];
+    let got = lines_in(&received);
+    eprintln!("{}", stats.line("end"));
+    assert_eq!(
+        s.sent.get(),
+        got.len() as u64,
+        "syslog sent vs rsyslogd's file"
+    );
+    assert!(
+        s.errors.get() + s.dropped.get() > 0,
+        "the outage cost nothing?"
+    );
+    assert!(s.reconnects.get() >= 1);
+    // Events before the outage and after the restart all arrived.
+    let sequences: Vec<u64> = got
+        .iter()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v["sequence"].as_u64())
+        .collect();
+    for sequence in (1..50).chain(310..=EVENTS) {
+        assert!(sequences.contains(&sequence), "{sequence} did not arrive");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn rsyslogd_at_its_default_size_files_the_cut_version_intact() {
+    use raudit::output::Sink;
+    use raudit::stats::Stats;
+
+    let Some(bin) = rsyslogd() else {
+        eprintln!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+        return;
+    };
+    let dir = temp_dir("rsyslogd-cut");
+    let socket = dir.join("log");
+    let file = dir.join("audit.log");
+    // rsyslog's own maxMessageSize (8k) left as it is.
+    let config = format!(
+        r#"global(workDirectory="{dir}")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{socket}")
+template(name="raw" type="string" string="%msg:2:$%\n")
+if $programname == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        socket = socket.display(),
+        file = file.display(),
+    );
+    let _daemon = start_rsyslogd(&bin, &dir, &config);
+    wait_for("rsyslogd's socket", || socket.exists());
+    let spec = SyslogSpec::from_config(&SyslogOutput {
+        attempts: 3,
+        network: SyslogNetwork::Unixgram,
+        address: socket.to_str().unwrap().to_owned(),
+        priority: 132,
+        tag: "go-audit".to_owned(),
+        format: SyslogFormat::Rfc3164,
+        max_message_bytes: Some(8192),
+    });
+    let mut sink = Sink::new(Box::new(Syslog::open(&spec, 65536)), 3, Duration::ZERO, 0);
+    let stats = Stats::new(&["syslog"]);
+    let whole = format!(
+        "{{\"sequence\":9,\"messages\":[{{\"type\":1309,\"data\":\"a0={}\"}}]}}\n",
+        "A".repeat(20_000)
+    );
+    let cut = format!(
+        "{{\"sequence\":9,\"messages\":[{{\"type\":1309,\"data\":\"a0={}\"}}],\"cut\":{{\"arguments\":1,\"bytes\":13000}}}}\n",
+        "A".repeat(7_000)
+    );
+    let side = LineSide {
+        facts: None,
+        cut: Some(cut.as_bytes()),
+    };
+    sink.write(whole.as_bytes(), &side, &stats);
+    sink.write(LINE, &NO_SIDE, &stats);
+    wait_for("2 lines in rsyslog's file", || lines_in(&file).len() >= 2);
+    let lines = lines_in(&file);
+    assert_eq!(lines[0], cut.trim_end(), "the cut version, intact");
+    assert_eq!(lines[1].as_bytes(), LINE.strip_suffix(b"\n").unwrap());
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.cut.get(), c.errors.get()), (2, 1, 0));
     let _ = std::fs::remove_dir_all(dir);
 }

@@ -1,11 +1,14 @@
 //! Proves the hot path allocates nothing per event: a counting global
-//! allocator watches receive → parse → assemble → filter → encode → queue →
-//! file write (pipeline and output thread both) over thousands of events
-//! after a warm-up, fed from memory through the pipeline's `Source` seam.
-//! One event in fifty is a large execve (three 40 KiB arguments, split over
-//! EXECVE records): it grows in the assembler's lane and goes out through
-//! the queue's large buffer, whose pages are given back after; two file
-//! outputs write every buffer.
+//! allocator watches receive → parse → assemble → filter → encode (with the
+//! facts beside each line, and a cut version beside a line too large for a
+//! transport) → queue → three outputs at once, each on its own thread
+//! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
+//! fields from the facts) over thousands of events after a warm-up, fed
+//! from memory through the pipeline's `Source` seam. One event in fifty is
+//! a large execve (three 40 KiB arguments, split over EXECVE records): it
+//! grows in the assembler's lane and goes out through the queue's large
+//! buffer, whose pages are given back after; the datagram outputs send its
+//! cut version.
 
 #[path = "../../core/tests/support/execve.rs"]
 mod execve;
@@ -16,9 +19,14 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::output::{self, FileOutput, FileSpec, Sink, WriterSettings};
-use raudit::pipeline::{self, EventFilter, Input, Pipeline, Slot, Source};
-use raudit::queue::{Policy, Queue};
+use raudit::config::{
+    GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+};
+use raudit::output::{
+    self, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
+};
+use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
+use raudit::queue::{Layout as QueueLayout, Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
 
@@ -157,13 +165,30 @@ fn drive(pipeline: &mut Pipeline<MemorySource>) {
 
 fn wait_written(stats: &Stats, events: u64) {
     let started = Instant::now();
-    while stats.outputs[0].events.get() < events {
+    while stats.outputs.iter().any(|o| o.sent.get() < events) {
         assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "output thread stalled"
+            started.elapsed() < Duration::from_secs(30),
+            "an output thread stalled: {}",
+            stats.line("stall")
         );
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+/// Reads datagrams into one buffer, counting them, until told to stop
+/// (allocates nothing once started).
+fn drain<F>(recv: F, stop: Arc<AtomicBool>, count: Arc<AtomicU64>) -> std::thread::JoinHandle<()>
+where
+    F: Fn(&mut [u8]) -> io::Result<usize> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        while !stop.load(Ordering::Relaxed) {
+            if recv(&mut buf).is_ok() {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    })
 }
 
 #[test]
@@ -186,28 +211,88 @@ fn steady_state_allocates_nothing_per_event() {
     let warm_up_datagrams = warm_up_datagrams.len();
 
     let max_event = raudit::config::DEFAULT_MAX_EVENT_BYTES as usize;
-    let queue = Queue::with_large(256, 16 * 1024, Policy::Block, max_event + 1);
-    let stats = Arc::new(Stats::new(&["file", "second"]));
-    let open = |path: &std::path::Path| {
-        let file = FileOutput::open(
-            FileSpec {
-                path: path.to_owned(),
-                mode: 0o600,
-                uid: None,
-                gid: None,
-            },
-            output::batch::DEFAULT_BATCH,
-        )
-        .unwrap();
-        Sink::new(Box::new(file), 3, Duration::from_millis(10), 0)
+    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf"]));
+    // The receivers: a unix datagram socket and a UDP port, drained.
+    let stop = Arc::new(AtomicBool::new(false));
+    let syslog_socket = dir.join("log");
+    let syslog_server = std::os::unix::net::UnixDatagram::bind(&syslog_socket).unwrap();
+    let gelf_server = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let gelf_address = gelf_server.local_addr().unwrap().to_string();
+    for socket_timeout in [
+        syslog_server.set_read_timeout(Some(Duration::from_millis(50))),
+        gelf_server.set_read_timeout(Some(Duration::from_millis(50))),
+    ] {
+        socket_timeout.unwrap();
+    }
+    let (syslog_got, gelf_got) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let receivers = [
+        drain(
+            move |buf| syslog_server.recv(buf),
+            Arc::clone(&stop),
+            Arc::clone(&syslog_got),
+        ),
+        drain(
+            move |buf| gelf_server.recv(buf),
+            Arc::clone(&stop),
+            Arc::clone(&gelf_got),
+        ),
+    ];
+    let file = FileOutput::open(
+        FileSpec {
+            path: path.clone(),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+        },
+        output::batch::DEFAULT_BATCH,
+    )
+    .unwrap();
+    let syslog_spec = SyslogSpec::from_config(&SyslogOutput {
+        attempts: 3,
+        network: SyslogNetwork::Unixgram,
+        address: syslog_socket.to_str().unwrap().to_owned(),
+        priority: 132,
+        tag: "go-audit".into(),
+        format: SyslogFormat::Rfc3164,
+        max_message_bytes: None,
+    });
+    let gelf_spec = GelfSpec::from_config(&GelfOutput {
+        attempts: 3,
+        network: GelfNetwork::Udp,
+        address: gelf_address,
+        compression: GelfCompression::default(),
+    });
+    let syslog_limit = syslog_spec.line_limit();
+    let side = SideSettings {
+        facts: true,
+        cut_limit: [syslog_spec.line_limit(), gelf_spec.line_limit()]
+            .into_iter()
+            .flatten()
+            .min(),
     };
-    let sinks = vec![open(&path), open(&dir.join("second.log"))];
+    let queue = Queue::with_layout(QueueLayout {
+        buffers: 256,
+        buffer_size: 16 * 1024,
+        policy: Policy::Block,
+        outputs: 3,
+        side_size: side.bytes_per_buffer(16 * 1024),
+        large_size: max_event + 1,
+        large_side_size: side.bytes_per_buffer(max_event + 1),
+    });
+    let syslog = Syslog::open(&syslog_spec, 16 * 1024);
+    let gelf = Gelf::open(&gelf_spec, 16 * 1024);
+    let pause = Duration::from_millis(10);
+    let sinks = vec![
+        Sink::new(Box::new(file), 3, pause, 0),
+        Sink::new(Box::new(syslog), 3, pause, 1),
+        Sink::new(Box::new(gelf), 3, pause, 2),
+    ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
         };
-        std::thread::spawn(move || output::run_writer(queue, sinks, stats, settings))
+        std::thread::spawn(move || output::run_writers(&queue, sinks, &stats, settings))
     };
     let settings = pipeline::Settings {
         filters: vec![EventFilter {
@@ -217,6 +302,7 @@ fn steady_state_allocates_nothing_per_event() {
         }],
         pacing: true,
         socket_buffer_bytes: 4 << 20,
+        side,
         ..pipeline::Settings::default()
     };
     let source = MemorySource { datagrams, next: 0 };
@@ -247,6 +333,22 @@ fn steady_state_allocates_nothing_per_event() {
 
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
     writer.join().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    stop.store(true, Ordering::Relaxed);
+    for receiver in receivers {
+        receiver.join().unwrap();
+    }
+    for output in &stats.outputs {
+        assert_eq!(output.sent.get(), kept, "{}", output.name);
+        assert_eq!(
+            output.errors.get() + output.dropped.get(),
+            0,
+            "{}",
+            output.name
+        );
+    }
+    assert_eq!(syslog_got.load(Ordering::Relaxed), kept, "syslog datagrams");
+    assert!(gelf_got.load(Ordering::Relaxed) >= kept, "GELF datagrams");
     assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
     assert_eq!(
         stats.filter_drops.get(),
@@ -272,8 +374,15 @@ fn steady_state_allocates_nothing_per_event() {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         assert!(event.get("cut").is_none() && event.get("truncated").is_none());
     }
-    let second = std::fs::read_to_string(dir.join("second.log")).unwrap();
-    assert_eq!(second, text, "both outputs wrote the same lines");
+    // The unix datagram carries at most its send buffer: each line longer
+    // went to syslog as its cut version, counted.
+    let syslog_limit = syslog_limit.unwrap();
+    let too_long = lines.iter().filter(|l| l.len() + 1 > syslog_limit).count() as u64;
+    assert_eq!(stats.outputs[1].cut.get(), too_long);
+    println!(
+        "syslog: {too_long} lines over {syslog_limit} bytes sent cut; gelf: {} cut",
+        stats.outputs[2].cut.get()
+    );
     println!(
         "large events: {} whole through the large buffer, {} cut while it was out",
         stats.large_lines.get(),

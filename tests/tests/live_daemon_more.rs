@@ -384,7 +384,7 @@ fn stats_file_is_rewritten_with_the_counters() {
     let parsed = || serde_json::from_str::<serde_json::Value>(&read(&stats)).ok();
     wait_for("a stats file counting the probe", || {
         parsed().is_some_and(|s| {
-            s["events"].as_u64() >= Some(1) && s["outputs"]["file"]["events"].as_u64() >= Some(1)
+            s["events"].as_u64() >= Some(1) && s["outputs"]["file"]["sent"].as_u64() >= Some(1)
         })
     });
     let report = parsed().unwrap();

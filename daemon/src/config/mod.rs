@@ -176,6 +176,12 @@ pub struct SyslogOutput {
     pub tag: String,
     /// `format` (raudit), default `rfc3164` as go-audit writes.
     pub format: SyslogFormat,
+    /// `max_message_bytes` (raudit): the largest message (header and
+    /// event) to send, e.g. the receiver's own limit (rsyslog's
+    /// `$MaxMessageSize`, 8 KiB by default); a larger event is sent as its
+    /// marked cut version. Unset: the transport's limit (a datagram's), none
+    /// over a stream.
+    pub max_message_bytes: Option<u32>,
 }
 
 /// Socket kind for syslog, as Go's `net.Dial` names it.

@@ -18,13 +18,22 @@ const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf"];
 const STDOUT_KEYS: &[&str] = &["enabled", "attempts"];
 const FILE_KEYS: &[&str] = &["path", "mode", "user", "group", "enabled", "attempts"];
 const SYSLOG_KEYS: &[&str] = &[
-    "enabled", "attempts", "network", "address", "priority", "tag", "format",
+    "enabled",
+    "attempts",
+    "network",
+    "address",
+    "priority",
+    "tag",
+    "format",
+    "max_message_bytes",
 ];
 const GELF_KEYS: &[&str] = &["enabled", "attempts", "network", "address", "compression"];
 const COMPRESSION_KEYS: &[&str] = &["level", "type"];
 
 /// go-audit's default for syslog and GELF, and raudit's for stdout and file.
 const DEFAULT_ATTEMPTS: u32 = 3;
+/// The smallest `output.syslog.max_message_bytes`.
+const MIN_MESSAGE_BYTES: u32 = 1024;
 /// go-audit's `syslog.LOG_LOCAL0 | syslog.LOG_WARNING`.
 const DEFAULT_PRIORITY: u8 = 132;
 
@@ -170,6 +179,13 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
             ],
         )
         .unwrap_or(SyslogFormat::Rfc3164);
+    let max_message_bytes = cx.u32(
+        &f,
+        "max_message_bytes",
+        MIN_MESSAGE_BYTES,
+        u32::MAX,
+        "at least 1024 bytes (a message's header and the cut event must fit)",
+    );
     if !enabled {
         return None;
     }
@@ -192,6 +208,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
         priority,
         tag,
         format,
+        max_message_bytes,
     })
 }
 

@@ -497,6 +497,20 @@ fn locking_and_panicking_rules_need_permission() {
 }
 
 #[test]
+fn syslog_max_message_bytes_is_unset_by_default_and_at_least_1024() {
+    let c = parse("output: {syslog: {enabled: true}}\nrules: ['-e 1']\n").unwrap();
+    assert_eq!(c.output.syslog.unwrap().max_message_bytes, None);
+    let c = parse("output: {syslog: {enabled: true, max_message_bytes: 8192}}\nrules: ['-e 1']\n")
+        .unwrap();
+    assert_eq!(c.output.syslog.unwrap().max_message_bytes, Some(8192));
+    let e = errors("output: {syslog: {enabled: true, max_message_bytes: 512}}\nrules: ['-e 1']\n");
+    assert!(
+        e[0].contains("output.syslog.max_message_bytes: expected at least 1024 bytes"),
+        "{e:?}"
+    );
+}
+
+#[test]
 fn syslog_over_ip_needs_an_address() {
     let e = errors("output: {syslog: {enabled: true, network: udp}}\nrules: ['-e 1']\n");
     assert!(e[0].contains("output.syslog.address: required"), "{e:?}");

@@ -4,18 +4,20 @@
 //! [`instance`]), before any file is opened or changed → outputs → state
 //! file (see [`restart`]) → socket (receive buffer) → audit pid, stale
 //! exemptions removed, rules by difference (or multicast, claiming
-//! nothing) → threads. Three threads run: the receive thread (socket,
-//! assembler, encoder; see [`crate::pipeline`]), the output thread (see
-//! [`crate::output::run_writer`]) and this one, the supervisor: it polls
+//! nothing) → threads. The receive thread (socket, assembler, encoder; see
+//! [`crate::pipeline`]), one output thread per output (see
+//! [`crate::output::writer`]) and this one, the supervisor, run: it polls
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
 //! taken, prints the stats every interval, and checks the rules for drift
-//! (see [`drift_watch`]), whose records it hands to the output thread over
-//! a small control channel.
+//! (see [`drift_watch`]), whose records it hands to the output threads over
+//! small control channels (one per output).
 //!
 //! Shutdown (SIGTERM/SIGINT): the receive thread stops, the pid is
 //! released if still ours (so the kernel stops sending), the socket is
 //! drained of what the kernel already handed over, every in-flight event is
-//! completed, the queue is drained, the final stats are printed, exit 0.
+//! completed, every output drains its backlog (for at most `DRAIN_LIMIT`
+//! more: a dead receiver gives the rest up, counted), the final stats are
+//! printed, exit 0.
 
 pub mod audit_pid;
 pub mod drift_watch;
@@ -33,7 +35,7 @@ use crate::output::{
     self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
-use crate::queue::Queue;
+use crate::queue::{Layout, Queue};
 use crate::rules;
 use crate::signals;
 use crate::stats::Stats;
@@ -44,6 +46,9 @@ use spoof_watch::SpoofWatch;
 
 /// How often the audit pid and the kernel counters are polled.
 const STATUS_POLL: Duration = Duration::from_secs(2);
+/// How long the output threads may take to drain at shutdown, once the
+/// receive thread has handed over its last events.
+const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// How long the supervisor sleeps between looks at the clock and flags.
 const SUPERVISOR_TICK: Duration = Duration::from_millis(50);
 
@@ -141,34 +146,31 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
             );
         }
     }
-    // The large buffer holds the longest line and its newline.
-    let queue = Queue::with_large(
-        plan.queue_buffers,
-        plan.buffer_bytes,
-        plan.policy,
-        plan.pipeline.max_event_bytes + 1,
-    );
-    let (records, control_records) = output::control_channel();
-    let writer = {
-        let queue = Arc::clone(&queue);
-        let stats = Arc::clone(&stats);
-        let settings = WriterSettings {
-            loss_report_interval: plan.stats_interval,
-        };
-        let boost = plan.priority_boost;
-        thread::Builder::new()
-            .name("raudit-output".into())
-            .spawn(move || {
-                // The writer boosted once more than the receive thread: it
-                // needs little CPU, but when woken it must run at once, or
-                // under a storm the pool runs out while it waits its turn.
-                if boost > 0 {
-                    let _ = crate::sys::process::raise_priority(boost);
-                }
-                output::run_writer_with(queue, sinks, stats, settings, Some(control_records))
-            })
-            .map_err(|e| fail("starting the output thread", e))?
+    // A large buffer holds the longest line and its newline.
+    let large_size = plan.pipeline.max_event_bytes + 1;
+    let side = plan.pipeline.side;
+    let queue = Queue::with_layout(Layout {
+        buffers: plan.queue_buffers,
+        buffer_size: plan.buffer_bytes,
+        policy: plan.policy,
+        outputs: sinks.len(),
+        side_size: side.bytes_per_buffer(plan.buffer_bytes),
+        large_size,
+        large_side_size: side.bytes_per_buffer(large_size),
+    });
+    let (records, control_records) = output::control_channels(sinks.len());
+    let settings = WriterSettings {
+        loss_report_interval: plan.stats_interval,
     };
+    let writers = output::spawn_writers(
+        &queue,
+        sinks,
+        &stats,
+        settings,
+        control_records,
+        plan.priority_boost,
+    )
+    .map_err(|e| fail("starting the output threads", e))?;
     let mut pipeline_settings = plan.pipeline.clone();
     pipeline_settings.socket_buffer_bytes = socket.receive_buffer().unwrap_or(0);
     let pipeline = Pipeline::new(
@@ -206,12 +208,21 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     supervise(&plan, &watch, &receiver, restart_watch.as_mut());
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
+        queue.close();
     }
-    if writer.join().is_err() {
-        eprintln!("raudit: the output thread panicked");
-    } else if let Some(state) = state {
-        // Everything handed over was written: the next start knows this
-        // instance left no gap of its own.
+    // Every output drains its backlog, but a dead receiver must not hold
+    // the exit up: after DRAIN_LIMIT what is left is dropped (counted).
+    queue.set_drain_deadline(Instant::now() + DRAIN_LIMIT);
+    let mut writers_ok = true;
+    for writer in writers {
+        if writer.join().is_err() {
+            eprintln!("raudit: an output thread panicked");
+            writers_ok = false;
+        }
+    }
+    if let (true, Some(state)) = (writers_ok, state) {
+        // Everything handed over was written or counted as dropped: the
+        // next start knows this instance left no gap of its own.
         state.clean_stop();
     }
     if let Ok(status) = control.status() {
@@ -254,13 +265,13 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
                     .map_err(|e| fail("opening the output file", e))?;
                 Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
-            OutputPlan::Syslog(spec) => {
+            OutputPlan::Syslog { spec, attempts } => {
                 let output = Syslog::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), spec.attempts, plan.retry_pause, index)
+                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
-            OutputPlan::Gelf(spec) => {
+            OutputPlan::Gelf { spec, attempts } => {
                 let output = Gelf::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), spec.attempts, plan.retry_pause, index)
+                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
         };
         sinks.push(sink);

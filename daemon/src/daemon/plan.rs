@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
+use crate::config::{Config, Mode, QueuePolicy};
 use crate::netlink::Control;
-use crate::output::FileSpec;
+use crate::output::{FileSpec, GelfSpec, SyslogSpec};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -27,17 +27,10 @@ pub enum Listen {
 /// One output to open.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutputPlan {
-    Stdout {
-        attempts: u32,
-    },
-    File {
-        spec: FileSpec,
-        attempts: u32,
-    },
-    /// `output.syslog` (its `attempts` inside).
-    Syslog(SyslogOutput),
-    /// `output.gelf` (its `attempts` inside).
-    Gelf(GelfOutput),
+    Stdout { attempts: u32 },
+    File { spec: FileSpec, attempts: u32 },
+    Syslog { spec: SyslogSpec, attempts: u32 },
+    Gelf { spec: GelfSpec, attempts: u32 },
 }
 
 impl OutputPlan {
@@ -45,9 +38,34 @@ impl OutputPlan {
         match self {
             OutputPlan::Stdout { .. } => "stdout",
             OutputPlan::File { .. } => "file",
-            OutputPlan::Syslog(_) => "syslog",
-            OutputPlan::Gelf(_) => "gelf",
+            OutputPlan::Syslog { .. } => "syslog",
+            OutputPlan::Gelf { .. } => "gelf",
         }
+    }
+
+    /// The longest event line this output's transport carries whole, if
+    /// it has a limit: longer lines need a cut version beside them.
+    pub fn line_limit(&self) -> Option<usize> {
+        match self {
+            OutputPlan::Stdout { .. } | OutputPlan::File { .. } => None,
+            OutputPlan::Syslog { spec, .. } => spec.line_limit(),
+            OutputPlan::Gelf { spec, .. } => spec.line_limit(),
+        }
+    }
+
+    /// Whether this output reads the event's facts (GELF's fields).
+    pub fn needs_facts(&self) -> bool {
+        matches!(self, OutputPlan::Gelf { .. })
+    }
+}
+
+/// What the receive thread puts beside each line for the outputs: the
+/// event's facts when some output reads them, and a cut version of every
+/// line longer than the smallest transport limit.
+pub fn side_settings(outputs: &[OutputPlan]) -> pipeline::SideSettings {
+    pipeline::SideSettings {
+        facts: outputs.iter().any(OutputPlan::needs_facts),
+        cut_limit: outputs.iter().filter_map(OutputPlan::line_limit).min(),
     }
 }
 
@@ -156,10 +174,16 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         });
     }
     if let Some(syslog) = &config.output.syslog {
-        outputs.push(OutputPlan::Syslog(syslog.clone()));
+        outputs.push(OutputPlan::Syslog {
+            spec: SyslogSpec::from_config(syslog),
+            attempts: syslog.attempts,
+        });
     }
     if let Some(gelf) = &config.output.gelf {
-        outputs.push(OutputPlan::Gelf(gelf.clone()));
+        outputs.push(OutputPlan::Gelf {
+            spec: GelfSpec::from_config(gelf),
+            attempts: gelf.attempts,
+        });
     }
     if outputs.is_empty() {
         return Err("no output is enabled".into());
@@ -208,6 +232,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         log_out_of_order: config.message_tracking.log_out_of_order
             && config.message_tracking.enabled,
         pacing: r.pacing,
+        side: side_settings(&plan.outputs),
         filters: config
             .filters
             .iter()

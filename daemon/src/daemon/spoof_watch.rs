@@ -82,7 +82,7 @@ impl SpoofWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::output::control_channel;
+    use crate::output::control_channels;
 
     fn datagrams(line: &[u8]) -> (u64, u64) {
         let json: serde_json::Value = serde_json::from_slice(line).unwrap();
@@ -100,7 +100,8 @@ mod tests {
             return;
         };
         let stats = Stats::new(&[]);
-        let (sender, receiver) = control_channel();
+        let (sender, mut receivers) = control_channels(1);
+        let receiver = receivers.remove(0);
         let mut watch = SpoofWatch::new(Duration::from_secs(10));
         let start = Instant::now();
         assert!(!watch.tick(start, &control, &stats, &sender), "nothing yet");

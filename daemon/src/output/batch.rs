@@ -6,6 +6,16 @@
 //! Whole pooled buffers skip the batch: [`LineBatch::write_through`] hands
 //! them to one `writev` straight from the pool's memory, after whatever the
 //! batch holds, and keeps only what a failing write left unwritten.
+//!
+//! A write that fails part-way (ENOSPC, EIO, EDQUOT after a short write)
+//! leaves the start of a line in the file. The batch then truncates the
+//! file back to that line's start (`ftruncate` to the file's size less the
+//! bytes of the line written: lines are only ever appended, so they are
+//! the file's last bytes) and keeps the whole line pending: the file always
+//! ends with a whole line, so a line given up on, or written later when
+//! space is back, never joins a fragment. If the truncation itself fails
+//! the fragment stays and the rest of its line stays pending, so a later
+//! write completes it (a line is still never joined to another).
 
 use std::fs::File;
 use std::io::{self, IoSlice, Write};
@@ -17,6 +27,12 @@ pub const MAX_PARTS: usize = 16;
 
 /// Default batch size: many events per `write`, little memory.
 pub const DEFAULT_BATCH: usize = 64 * 1024;
+
+/// Takes the last `bytes` bytes back out of `file` (`ftruncate`).
+fn truncate_tail(file: &File, bytes: u64) -> io::Result<()> {
+    let len = file.metadata()?.len();
+    file.set_len(len.saturating_sub(bytes))
+}
 
 /// Lines waiting to be written, and how far a previous write got.
 #[derive(Debug)]
@@ -54,19 +70,40 @@ impl LineBatch {
         self.lines
     }
 
-    /// Writes what is pending to `file`; on error, what was written stays
-    /// written and the rest stays pending.
+    /// Writes what is pending to `file`; on error, the lines written stay
+    /// written (and leave the batch), a line written in part is taken back
+    /// out of the file (see the module doc) and stays pending whole.
     pub fn write_to(&mut self, file: &mut File) -> io::Result<()> {
         while self.written < self.bytes.len() {
-            match file.write(&self.bytes[self.written..]) {
-                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                Ok(n) => self.written += n,
+            let error = match file.write(&self.bytes[self.written..]) {
+                Ok(0) => io::ErrorKind::WriteZero.into(),
+                Ok(n) => {
+                    self.written += n;
+                    continue;
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            }
+                Err(e) => e,
+            };
+            self.settle(file);
+            return Err(error);
         }
         self.clear();
         Ok(())
+    }
+
+    /// After a failed write: drops the whole lines written from the batch
+    /// and takes the fragment of the next one back out of the file.
+    fn settle(&mut self, file: &File) {
+        let written = &self.bytes[..self.written];
+        let line_start = memchr::memrchr(b'\n', written).map_or(0, |at| at + 1);
+        let fragment = self.written - line_start;
+        let done = memchr::memchr_iter(b'\n', &written[..line_start]).count() as u64;
+        self.bytes.drain(..line_start);
+        self.lines = self.lines.saturating_sub(done);
+        self.written = fragment;
+        if fragment > 0 && truncate_tail(file, fragment as u64).is_ok() {
+            self.written = 0;
+        }
     }
 
     /// Writes what is pending, then `parts` (whole lines each) in `writev`
@@ -84,23 +121,24 @@ impl LineBatch {
             .take(MAX_PARTS)
             .map(|part| IoSlice::new(part))
             .collect();
+        let total: usize = slices.iter().map(|s| s.len()).sum();
         let mut remaining: &mut [IoSlice<'_>] = &mut slices;
-        let mut progressed = false;
+        let mut written = 0;
         while !remaining.is_empty() {
             match file.write_vectored(remaining) {
-                Ok(0) if progressed => break,
+                Ok(0) if written > 0 => break,
                 Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                 Ok(n) => {
-                    progressed = true;
+                    written += n;
                     IoSlice::advance_slices(&mut remaining, n);
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(_) if progressed => break,
+                Err(_) if written > 0 => break,
                 Err(e) => return Err(e),
             }
         }
-        for rest in remaining.iter() {
-            self.keep(rest);
+        if written < total {
+            self.keep_unwritten(file, parts, written);
         }
         // Parts beyond MAX_PARTS (callers pass at most that many).
         for part in parts.iter().filter(|p| !p.is_empty()).skip(MAX_PARTS) {
@@ -109,16 +147,77 @@ impl LineBatch {
         Ok(())
     }
 
+    /// After a `writev` that stopped `written` bytes into `parts` (whole
+    /// lines each): keeps the rest pending, from the start of the line it
+    /// stopped in when that line's fragment could be taken back out of the
+    /// file, else from where it stopped.
+    fn keep_unwritten(&mut self, file: &File, parts: &[&[u8]], written: usize) {
+        let mut skip = written;
+        for part in parts.iter().filter(|p| !p.is_empty()).take(MAX_PARTS) {
+            if skip >= part.len() {
+                skip -= part.len();
+                continue;
+            }
+            let done = &part[..skip];
+            let line_start = memchr::memrchr(b'\n', done).map_or(0, |at| at + 1);
+            let fragment = skip - line_start;
+            let from = if fragment > 0 && truncate_tail(file, fragment as u64).is_err() {
+                skip // the fragment stays: the rest of its line must follow it
+            } else {
+                line_start
+            };
+            self.keep(&part[from..]);
+            skip = 0;
+        }
+    }
+
     /// Keeps `bytes` (whole lines, the first maybe begun already) pending.
     fn keep(&mut self, bytes: &[u8]) {
         self.bytes.extend_from_slice(bytes);
         self.lines += memchr::memchr_iter(b'\n', bytes).count() as u64;
     }
 
-    /// Forgets everything pending (after the output gave up).
+    /// Whether a line is written in part (its fragment could not be taken
+    /// back out of the file).
+    pub fn has_fragment(&self) -> bool {
+        self.written > 0
+    }
+
+    /// Gives up what is pending (after the output gave up on it); returns
+    /// the lines dropped. A fragment in the file is taken out first; if
+    /// that fails, the rest of its line stays pending (so the next line
+    /// does not join the fragment).
+    pub fn discard(&mut self, file: &File) -> u64 {
+        let held = self.lines;
+        if self.written > 0 && truncate_tail(file, self.written as u64).is_err() {
+            let rest = &self.bytes[self.written..];
+            let end =
+                memchr::memchr(b'\n', rest).map_or(self.bytes.len(), |at| self.written + at + 1);
+            self.bytes.truncate(end);
+            self.lines = 1;
+            return held.saturating_sub(1);
+        }
+        self.clear();
+        held
+    }
+
+    /// Forgets everything pending.
     pub fn clear(&mut self) {
         self.bytes.clear();
         self.written = 0;
         self.lines = 0;
+    }
+}
+
+#[cfg(test)]
+impl LineBatch {
+    /// Marks `n` pending bytes as written (the state a short write leaves).
+    pub(crate) fn mark_written_for_test(&mut self, n: usize) {
+        self.written = n.min(self.bytes.len());
+    }
+
+    /// What a failed write does next.
+    pub(crate) fn settle_for_test(&mut self, file: &File) {
+        self.settle(file);
     }
 }

@@ -1,10 +1,11 @@
 //! Control records: reports the supervisor puts into the output stream
-//! beside the events (rule drift, forged datagrams dropped), in go-audit's outline (`sequence` 0, no
-//! messages) with a `raudit` object saying what happened. They reach the
-//! output thread over a small bounded channel: a record is built (and
-//! allocated) only when something changed, never per event, and a full
-//! channel drops the record (counted by the caller, said on stderr) rather
-//! than make the supervisor wait.
+//! beside the events (rule drift, forged datagrams dropped), in go-audit's
+//! outline (`sequence` 0, no messages) with a `raudit` object saying what
+//! happened. They reach every output thread, each over a small bounded
+//! channel of its own: a record is built (and allocated, once per output)
+//! only when something changed, never per event, and a full channel drops
+//! the record for that output (counted by the caller, said on stderr)
+//! rather than make the supervisor wait.
 
 use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -12,31 +13,42 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::stats::JsonKey;
 
-/// Records waiting for the output thread at most.
+/// Records waiting for one output thread at most.
 pub const CONTROL_CAPACITY: usize = 8;
 
-/// The supervisor's end.
+/// The supervisor's end: one channel per output.
 #[derive(Clone, Debug)]
-pub struct ControlSender(SyncSender<Vec<u8>>);
+pub struct ControlSender(Vec<SyncSender<Vec<u8>>>);
 
-/// The output thread's end.
+/// One output thread's end.
 #[derive(Debug)]
 pub struct ControlReceiver(Receiver<Vec<u8>>);
 
-/// A channel for [`CONTROL_CAPACITY`] records.
-pub fn control_channel() -> (ControlSender, ControlReceiver) {
-    let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
-    (ControlSender(sender), ControlReceiver(receiver))
+/// Channels for `outputs` output threads, [`CONTROL_CAPACITY`] records
+/// each.
+pub fn control_channels(outputs: usize) -> (ControlSender, Vec<ControlReceiver>) {
+    let (senders, receivers) = (0..outputs.max(1))
+        .map(|_| {
+            let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
+            (sender, ControlReceiver(receiver))
+        })
+        .unzip();
+    (ControlSender(senders), receivers)
 }
 
 impl ControlSender {
-    /// Hands one line (JSON and `\n`) to the output thread; false when the
-    /// channel is full or the output thread is gone.
+    /// Hands one line (JSON and `\n`) to every output thread; false when
+    /// some channel is full or its output thread is gone (the others still
+    /// got it).
     pub fn send(&self, line: Vec<u8>) -> bool {
-        match self.0.try_send(line) {
-            Ok(()) => true,
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+        let mut all = true;
+        for sender in &self.0 {
+            match sender.try_send(line.clone()) {
+                Ok(()) => {}
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => all = false,
+            }
         }
+        all
     }
 }
 
@@ -200,7 +212,8 @@ mod tests {
 
     #[test]
     fn a_full_channel_refuses_instead_of_waiting() {
-        let (sender, receiver) = control_channel();
+        let (sender, mut receivers) = control_channels(1);
+        let receiver = receivers.remove(0);
         for _ in 0..CONTROL_CAPACITY {
             assert!(sender.send(b"x\n".to_vec()));
         }
@@ -209,5 +222,15 @@ mod tests {
         assert!(sender.send(b"z\n".to_vec()));
         drop(receiver);
         assert!(!sender.send(b"w\n".to_vec()));
+    }
+
+    #[test]
+    fn every_output_gets_each_record() {
+        let (sender, receivers) = control_channels(3);
+        assert!(sender.send(b"drift\n".to_vec()));
+        for receiver in &receivers {
+            assert_eq!(receiver.try_next().as_deref(), Some(&b"drift\n"[..]));
+            assert_eq!(receiver.try_next(), None);
+        }
     }
 }

@@ -10,7 +10,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
 use super::batch::LineBatch;
-use super::Output;
+use super::{Output, Sent};
+use crate::side::LineSide;
 
 /// Where and how to create the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,20 +84,25 @@ impl Output for FileOutput {
         "file"
     }
 
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
         if self.batch.try_push(line) {
-            return Ok(());
+            return Ok(Sent::Whole);
         }
         self.batch.write_to(&mut self.file)?;
         if self.batch.try_push(line) {
-            return Ok(());
+            return Ok(Sent::Whole);
         }
         // Larger than the whole batch: write it on its own.
-        io::Write::write_all(&mut self.file, line)
+        self.batch.write_through(&mut self.file, &[line])?;
+        Ok(Sent::Whole)
     }
 
     fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
         Some(self.batch.write_through(&mut self.file, parts))
+    }
+
+    fn takes_buffers(&self) -> bool {
+        true
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -107,8 +113,8 @@ impl Output for FileOutput {
         self.batch.lines()
     }
 
-    fn discard(&mut self) {
-        self.batch.clear();
+    fn discard(&mut self) -> u64 {
+        self.batch.discard(&self.file)
     }
 
     fn reopen(&mut self) -> io::Result<()> {

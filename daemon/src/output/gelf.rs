@@ -5,9 +5,16 @@
 //!
 //! UDP chunks: magic `0x1e 0x0f`, an 8-byte message id, sequence number,
 //! chunk count, then at most 1408 bytes of payload (1420 per datagram).
-//! A message needing more than 128 chunks is refused with `EMSGSIZE` (the
-//! sink counts it as an output error and does not retry) and told on
-//! stderr once per interval.
+//! A message needing more than 128 chunks is sent as the event's marked
+//! cut version (counted `cut`; the receive thread makes one for every line
+//! over [`GelfSpec::line_limit`]); only without one it is refused with
+//! `EMSGSIZE` (counted as an error, never retried) and told on stderr once
+//! per interval.
+//!
+//! Delivery as far as the transport tells: a TCP connection whose peer has
+//! closed is noticed before the event is written and reconnected; a UDP
+//! datagram the host refused (`ECONNREFUSED`, reported on the next send)
+//! is counted as an error for the event it refused.
 //!
 //! No allocation per event: the JSON, the compressed payload and the chunk
 //! are written into buffers reserved at start. A failed send reconnects and
@@ -18,12 +25,14 @@ pub mod message;
 
 use std::io::{self, Read as _, Write as _};
 use std::net::{TcpStream, UdpSocket};
+use std::os::fd::AsFd;
 
 use self::compress::Compressor;
 use self::message::Builder;
 use super::net::{self, Reporter, SEND_TIMEOUT};
-use super::Output;
-use crate::config::{GelfNetwork, GelfOutput, IpFamily};
+use super::{Output, Sent};
+use crate::config::{GelfCompression, GelfNetwork, GelfOutput, IpFamily};
+use crate::side::{Facts, LineSide};
 
 /// go-gelf's datagram size.
 pub const CHUNK_SIZE: usize = 1420;
@@ -36,9 +45,37 @@ pub const MAX_CHUNKS: usize = 128;
 /// Chunked-message magic bytes.
 pub const CHUNK_MAGIC: [u8; 2] = [0x1e, 0x0f];
 
-/// The GELF fields beside the event (host, version, level, extracted
+/// The GELF fields beside the event (host, version, level, additional
 /// fields) need well under this.
-const FIELDS_ROOM: usize = 2048;
+const FIELDS_ROOM: usize = 8192;
+
+/// What the GELF output needs, decided once from the config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GelfSpec {
+    pub network: GelfNetwork,
+    pub address: String,
+    pub compression: GelfCompression,
+}
+
+impl GelfSpec {
+    pub fn from_config(config: &GelfOutput) -> GelfSpec {
+        GelfSpec {
+            network: config.network,
+            address: config.address.clone(),
+            compression: config.compression,
+        }
+    }
+
+    /// The longest event line sure to fit in 128 UDP chunks even
+    /// uncompressed and escaped at worst (every byte doubled); `None` over
+    /// TCP, which carries any size.
+    pub fn line_limit(&self) -> Option<usize> {
+        match self.network {
+            GelfNetwork::Udp => Some((MAX_CHUNKS * CHUNK_DATA - FIELDS_ROOM) / 2),
+            GelfNetwork::Tcp => None,
+        }
+    }
+}
 
 enum Conn {
     Udp(UdpSocket),
@@ -48,7 +85,7 @@ enum Conn {
 /// The GELF output.
 pub struct Gelf {
     name: String,
-    spec: GelfOutput,
+    spec: GelfSpec,
     builder: Builder,
     compressor: Compressor,
     json: Vec<u8>,
@@ -57,25 +94,26 @@ pub struct Gelf {
     conn: Option<Conn>,
     too_large: Reporter,
     reconnects: Reporter,
+    refused: u64,
 }
 
 impl Gelf {
     /// An output for `spec`, with room for events of up to `max_line`
     /// bytes. Connects at once; if that fails, it says so and connects on
     /// the first write.
-    pub fn open(spec: &GelfOutput, max_line: usize) -> Gelf {
+    pub fn open(spec: &GelfSpec, max_line: usize) -> Gelf {
         Gelf::with_hostname(spec, max_line, &net::hostname())
     }
 
     /// [`Gelf::open`] with a given host name (for tests).
-    pub fn with_hostname(spec: &GelfOutput, max_line: usize, host: &str) -> Gelf {
+    pub fn with_hostname(spec: &GelfSpec, max_line: usize, host: &str) -> Gelf {
         // An event line escaped into short_message grows by about a tenth
         // (its quotes gain a backslash); reserve twice to be safe.
         let json_room = 2 * max_line + FIELDS_ROOM;
         let mut output = Gelf {
             name: format!("gelf {}", spec.address),
             spec: spec.clone(),
-            builder: Builder::new(host, max_line),
+            builder: Builder::new(host),
             compressor: Compressor::new(spec.compression, json_room / 2 + 64),
             json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
@@ -83,6 +121,7 @@ impl Gelf {
             conn: None,
             too_large: Reporter::new(),
             reconnects: Reporter::new(),
+            refused: 0,
         };
         let first = output.connect();
         net::report_first_connect(&output.name, first);
@@ -92,12 +131,6 @@ impl Gelf {
     /// Events refused as too large (more than 128 chunks), so far.
     pub fn too_large(&self) -> u64 {
         self.too_large.total()
-    }
-
-    /// Sends that failed on an open connection (each followed by a
-    /// reconnection attempt), so far.
-    pub fn reconnects(&self) -> u64 {
-        self.reconnects.total()
     }
 
     fn connect(&mut self) -> io::Result<()> {
@@ -120,24 +153,76 @@ impl Gelf {
         Ok(())
     }
 
-    /// Sends the message in `self.json` (built, NUL-terminated for TCP).
+    /// Builds the message for `line` into `self.json` (NUL-terminated for
+    /// TCP).
+    fn build(&mut self, line: &[u8], facts: Option<&Facts<'_>>) {
+        self.builder.build(&mut self.json, line, facts);
+        if matches!(self.spec.network, GelfNetwork::Tcp) {
+            // GELF TCP frames end with NUL; the JSON holds none (escaped).
+            self.json.push(0);
+        }
+    }
+
+    /// Sends the message in `self.json`.
     fn send(&mut self) -> io::Result<()> {
         match &mut self.conn {
             None => Err(io::ErrorKind::NotConnected.into()),
             Some(Conn::Tcp(s)) => s.write_all(&self.json),
             Some(Conn::Udp(s)) => {
                 let payload = self.compressor.compress(&self.json)?;
-                send_udp(s, payload, &mut self.chunk, &mut self.message_ids)
+                let mut sender = Datagrams {
+                    socket: s,
+                    refused: &mut self.refused,
+                };
+                send_udp(&mut sender, payload, &mut self.chunk, &mut self.message_ids)
             }
         }
+    }
+
+    /// Sends the message, reconnecting first if the TCP peer has closed,
+    /// and once more if the send fails.
+    fn deliver(&mut self) -> io::Result<()> {
+        if let Some(Conn::Tcp(s)) = &self.conn {
+            if crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true) {
+                self.reconnect(&"the receiver closed the connection")?;
+            }
+        }
+        let first = match self.conn {
+            Some(_) => self.send(),
+            None => Err(io::ErrorKind::NotConnected.into()),
+        };
+        let error = match first {
+            Ok(()) => return Ok(()),
+            Err(e) if net::is_too_large(&e) => return Err(e),
+            Err(e) => e,
+        };
+        if self.conn.is_some() {
+            self.reconnect(&format_args!("send failed ({error})"))?;
+        } else {
+            self.connect()?;
+        }
+        match self.send() {
+            Ok(()) => Ok(()),
+            Err(e) if net::is_too_large(&e) => Err(e),
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    /// Reconnects, saying so once per interval.
+    fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
+        net::note_reconnect(&self.name, &mut self.reconnects, why);
+        self.connect()
     }
 
     fn refuse_too_large(&mut self) -> io::Error {
         if self.too_large.occurred() {
             eprintln!(
                 "raudit: output {}: an event of {} bytes of GELF would need more than \
-                 {MAX_CHUNKS} UDP chunks; dropped and counted as an output error \
-                 ({} so far). Compression (type 0 or 1) or network: tcp avoids this.",
+                 {MAX_CHUNKS} UDP chunks and has no cut version that fits; dropped and \
+                 counted as an output error ({} so far). network: tcp avoids this.",
                 self.name,
                 self.json.len(),
                 self.too_large.total()
@@ -147,15 +232,43 @@ impl Gelf {
     }
 }
 
+/// A connected UDP socket that counts the refusals its sends report.
+struct Datagrams<'a> {
+    socket: &'a UdpSocket,
+    refused: &'a mut u64,
+}
+
+impl Datagrams<'_> {
+    /// Sends one datagram; a refusal reported now is the previous
+    /// datagram's (this one was not sent): counted, and this one sent again.
+    fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let sent = match self.socket.send(bytes) {
+            Err(e) if net::is_refused(&e) => {
+                *self.refused += 1;
+                self.socket.send(bytes)?
+            }
+            result => result?,
+        };
+        if sent == bytes.len() {
+            Ok(())
+        } else {
+            Err(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "datagram sent short",
+            ))
+        }
+    }
+}
+
 /// One datagram if `payload` fits, else numbered chunks under one id.
 fn send_udp(
-    socket: &UdpSocket,
+    socket: &mut Datagrams<'_>,
     payload: &[u8],
     chunk: &mut [u8; CHUNK_SIZE],
     ids: &mut MessageIds,
 ) -> io::Result<()> {
     if payload.len() <= CHUNK_SIZE {
-        return send_datagram(socket, payload);
+        return socket.send(payload);
     }
     let count = payload.len().div_ceil(CHUNK_DATA);
     if count > MAX_CHUNKS {
@@ -176,21 +289,9 @@ fn send_udp(
             return Err(net::too_large());
         };
         dst.copy_from_slice(data);
-        send_datagram(socket, chunk.get(..len).unwrap_or_default())?;
+        socket.send(chunk.get(..len).unwrap_or_default())?;
     }
     Ok(())
-}
-
-fn send_datagram(socket: &UdpSocket, bytes: &[u8]) -> io::Result<()> {
-    let sent = socket.send(bytes)?;
-    if sent == bytes.len() {
-        Ok(())
-    } else {
-        Err(io::Error::new(
-            io::ErrorKind::WriteZero,
-            "datagram sent short",
-        ))
-    }
 }
 
 impl Output for Gelf {
@@ -198,41 +299,40 @@ impl Output for Gelf {
         &self.name
     }
 
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        self.builder.build(&mut self.json, line);
-        if matches!(self.spec.network, GelfNetwork::Tcp) {
-            // GELF TCP frames end with NUL; the JSON holds none (escaped).
-            self.json.push(0);
+    fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
+        self.build(line, side.facts.as_ref());
+        match self.deliver() {
+            Ok(()) => return Ok(Sent::Whole),
+            Err(e) if net::is_too_large(&e) => {}
+            Err(e) => return Err(e),
         }
-        let first = match self.conn {
-            Some(_) => self.send(),
-            None => Err(io::ErrorKind::NotConnected.into()),
+        let Some(cut) = side.cut else {
+            return Err(self.refuse_too_large());
         };
-        let error = match first {
-            Ok(()) => return Ok(()),
-            Err(e) if net::is_too_large(&e) => return Err(self.refuse_too_large()),
-            Err(e) => e,
-        };
-        if self.conn.is_some() && self.reconnects.occurred() {
-            eprintln!(
-                "raudit: output {}: send failed ({error}); reconnecting ({} times so far)",
-                self.name,
-                self.reconnects.total()
-            );
-        }
-        self.connect()?;
-        match self.send() {
-            Ok(()) => Ok(()),
+        self.build(cut, side.facts.as_ref());
+        match self.deliver() {
+            Ok(()) => Ok(Sent::Cut),
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large()),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
+            Err(e) => Err(e),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        // A refusal of the last datagram sent arrives after it.
+        if let Some(Conn::Udp(s)) = &self.conn {
+            if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {
+                self.refused += 1;
+            }
+        }
         Ok(())
+    }
+
+    fn take_refused(&mut self) -> u64 {
+        std::mem::take(&mut self.refused)
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.total()
     }
 
     /// SIGHUP: a fresh connection.

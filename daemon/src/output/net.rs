@@ -1,8 +1,9 @@
 //! What the network outputs (syslog, GELF) share: the host name they
 //! report, address resolution by IP family, the "too large for the
-//! transport" error the [`Sink`](super::Sink) does not retry, and a
-//! once-per-interval reporter so a flood of failures prints one line a
-//! minute, not one per event.
+//! transport" error the [`Sink`](super::Sink) does not retry, what a
+//! refusal (`ECONNREFUSED`) is, and a once-per-interval reporter so a
+//! flood of failures or reconnections prints one line a minute, not one
+//! per event.
 
 use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
@@ -15,7 +16,7 @@ use crate::config::IpFamily;
 pub const REPORT_INTERVAL: Duration = Duration::from_secs(60);
 
 /// How long one send may block on a stuck receiver before it counts as a
-/// failed attempt (the writer thread must not hang forever).
+/// failed attempt (the output's thread must not hang forever).
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The host's name as Go's `os.Hostname` finds it on Linux (the kernel's
@@ -73,6 +74,24 @@ pub fn too_large() -> io::Error {
 /// no retry can fix.
 pub fn is_too_large(error: &io::Error) -> bool {
     error.raw_os_error() == Some(libc::EMSGSIZE)
+}
+
+/// `ECONNREFUSED`: over UDP, the host refused the previous datagram (its
+/// ICMP port unreachable is reported by the next send on the connected
+/// socket); over a unix socket, the receiver is gone.
+pub fn is_refused(error: &io::Error) -> bool {
+    error.raw_os_error() == Some(libc::ECONNREFUSED)
+}
+
+/// Counts a reconnection of output `name` and says why on stderr, once
+/// per [`REPORT_INTERVAL`].
+pub fn note_reconnect(name: &str, reconnects: &mut Reporter, why: &dyn std::fmt::Display) {
+    if reconnects.occurred() {
+        eprintln!(
+            "raudit: output {name}: {why}; reconnecting ({} times so far)",
+            reconnects.total()
+        );
+    }
 }
 
 /// Counts occurrences of one problem and lets the caller print at most one

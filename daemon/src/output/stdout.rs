@@ -8,7 +8,8 @@ use std::io;
 use std::os::fd::AsFd;
 
 use super::batch::LineBatch;
-use super::Output;
+use super::{Output, Sent};
+use crate::side::LineSide;
 
 #[derive(Debug)]
 pub struct StdoutOutput {
@@ -31,19 +32,24 @@ impl Output for StdoutOutput {
         "stdout"
     }
 
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
         if self.batch.try_push(line) {
-            return Ok(());
+            return Ok(Sent::Whole);
         }
         self.batch.write_to(&mut self.out)?;
         if self.batch.try_push(line) {
-            return Ok(());
+            return Ok(Sent::Whole);
         }
-        io::Write::write_all(&mut self.out, line)
+        self.batch.write_through(&mut self.out, &[line])?;
+        Ok(Sent::Whole)
     }
 
     fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
         Some(self.batch.write_through(&mut self.out, parts))
+    }
+
+    fn takes_buffers(&self) -> bool {
+        true
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -54,7 +60,7 @@ impl Output for StdoutOutput {
         self.batch.lines()
     }
 
-    fn discard(&mut self) {
-        self.batch.clear();
+    fn discard(&mut self) -> u64 {
+        self.batch.discard(&self.out)
     }
 }

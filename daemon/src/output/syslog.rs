@@ -6,28 +6,94 @@
 //! Guarantees:
 //! - no allocation per event: the message is formatted into one buffer
 //!   reserved at start (host name, pid and tag are fixed then);
-//! - a failed send drops the connection, reconnects and resends once at
-//!   once (as Go does); if that fails too, the error goes to the
-//!   [`Sink`](super::Sink), whose next attempt reconnects again — so a
-//!   restarted rsyslog or a recreated socket is picked up;
-//! - an event too large for one datagram (`EMSGSIZE`) is refused with that
-//!   error (the sink counts it and does not retry) and told on stderr once
-//!   per interval; it never stops raudit.
+//! - a stream connection whose peer has closed is noticed *before* the
+//!   event is written (a zero-wait `poll` for `POLLRDHUP`), and reconnected,
+//!   so the event goes to the live receiver instead of into a socket nobody
+//!   reads; a failed send reconnects and resends once at once (as Go does);
+//!   if that fails too, the error goes to the [`Sink`](super::Sink), whose
+//!   next attempt reconnects again;
+//! - a datagram the receiving host refused (`ECONNREFUSED`, reported on
+//!   the next send) is counted as an error for the event it refused;
+//! - an event too large for the transport (the configured
+//!   `max_message_bytes`, a datagram's size limit) is sent as its marked
+//!   cut version (counted `cut`); only if there is none, or it does not
+//!   fit either, it is refused with `EMSGSIZE` (counted as an error, not
+//!   retried) and told on stderr once per interval. It never stops raudit.
 
 pub mod format;
 
 use std::io::{self, Write as _};
 use std::net::{TcpStream, UdpSocket};
+use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Clock, Form, Header, PREFIX_ROOM};
 use super::net::{self, Reporter, SEND_TIMEOUT};
-use super::Output;
+use super::{Output, Sent};
 use crate::config::{SyslogFormat, SyslogNetwork, SyslogOutput};
+use crate::side::LineSide;
 
 /// Room for the header in front of the event: priority, time, host (at
 /// most 255 bytes in 5424; the kernel's host name is at most 64), tag, pid.
 const HEADER_ROOM: usize = 128;
+/// The largest UDP payload over IPv4.
+const UDP_MAX: usize = 65_507;
+
+/// What the syslog output needs, decided once from the config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyslogSpec {
+    pub network: SyslogNetwork,
+    pub address: String,
+    pub priority: u8,
+    pub tag: String,
+    pub format: SyslogFormat,
+    /// The largest message (header and event) to send; `None`: no limit
+    /// (streams, unless configured).
+    pub max_message: Option<usize>,
+}
+
+impl SyslogSpec {
+    /// The spec of `output.syslog`: `max_message_bytes` if set, else the
+    /// transport's own limit (a UDP datagram; a unix datagram: the socket
+    /// send buffer, `net.core.wmem_default`, less the kernel's 32 bytes).
+    pub fn from_config(config: &SyslogOutput) -> SyslogSpec {
+        let transport = match config.network {
+            SyslogNetwork::Udp(_) => Some(UDP_MAX),
+            SyslogNetwork::Unixgram => Some(unix_datagram_max()),
+            SyslogNetwork::Unix | SyslogNetwork::Tcp(_) => None,
+        };
+        let configured = config.max_message_bytes.map(|n| n as usize);
+        let max_message = match (configured, transport) {
+            (Some(c), Some(t)) => Some(c.min(t)),
+            (c, t) => c.or(t),
+        };
+        SyslogSpec {
+            network: config.network,
+            address: config.address.clone(),
+            priority: config.priority,
+            tag: config.tag.clone(),
+            format: config.format,
+            max_message,
+        }
+    }
+
+    /// The longest event line every message fits with (the header at its
+    /// largest), if there is a limit.
+    pub fn line_limit(&self) -> Option<usize> {
+        let header = PREFIX_ROOM + HEADER_ROOM + 255 + self.tag.len();
+        self.max_message
+            .map(|max| max.saturating_sub(header).max(1))
+    }
+}
+
+/// A unix datagram's limit: the default send buffer less 32 bytes.
+fn unix_datagram_max() -> usize {
+    std::fs::read_to_string("/proc/sys/net/core/wmem_default")
+        .ok()
+        .and_then(|text| text.trim().parse::<usize>().ok())
+        .unwrap_or(212_992)
+        .saturating_sub(32)
+}
 
 /// One open (or to-be-opened) connection to a syslog receiver.
 enum Conn {
@@ -54,12 +120,31 @@ impl Conn {
             ))
         }
     }
+
+    /// A stream whose peer has closed (a datagram socket never is).
+    fn peer_closed(&self) -> bool {
+        let fd = match self {
+            Conn::Unix(s) => s.as_fd(),
+            Conn::Tcp(s) => s.as_fd(),
+            Conn::Unixgram(_) | Conn::Udp(_) => return false,
+        };
+        crate::sys::poll::peer_closed(fd).unwrap_or(true)
+    }
+
+    /// A refusal the host reported after the last send (UDP's ICMP port
+    /// unreachable), taken.
+    fn take_refusal(&self) -> bool {
+        match self {
+            Conn::Udp(s) => matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)),
+            _ => false,
+        }
+    }
 }
 
 /// The syslog output.
 pub struct Syslog {
     name: String,
-    spec: SyslogOutput,
+    spec: SyslogSpec,
     form: Form,
     header: Header,
     clock: Clock,
@@ -67,18 +152,19 @@ pub struct Syslog {
     buf: Vec<u8>,
     too_large: Reporter,
     reconnects: Reporter,
+    refused: u64,
 }
 
 impl Syslog {
     /// An output for `spec`, with room for events of up to `max_line`
     /// bytes. Connects at once; if that fails, it says so and connects on
     /// the first write (a syslog daemon that starts later is fine).
-    pub fn open(spec: &SyslogOutput, max_line: usize) -> Syslog {
+    pub fn open(spec: &SyslogSpec, max_line: usize) -> Syslog {
         Syslog::with_identity(spec, max_line, &net::hostname(), std::process::id())
     }
 
     /// [`Syslog::open`] with a given host name and pid (for tests).
-    pub fn with_identity(spec: &SyslogOutput, max_line: usize, host: &str, pid: u32) -> Syslog {
+    pub fn with_identity(spec: &SyslogSpec, max_line: usize, host: &str, pid: u32) -> Syslog {
         let stream = matches!(spec.network, SyslogNetwork::Unix | SyslogNetwork::Tcp(_));
         let local = matches!(spec.network, SyslogNetwork::Unix | SyslogNetwork::Unixgram);
         let form = match (spec.format, local) {
@@ -101,6 +187,7 @@ impl Syslog {
             conn: None,
             too_large: Reporter::new(),
             reconnects: Reporter::new(),
+            refused: 0,
         };
         let first = output.connect();
         net::report_first_connect(&output.name, first);
@@ -110,12 +197,6 @@ impl Syslog {
     /// Events refused as too large for the transport, so far.
     pub fn too_large(&self) -> u64 {
         self.too_large.total()
-    }
-
-    /// Sends that failed on an open connection (each followed by a
-    /// reconnection attempt), so far.
-    pub fn reconnects(&self) -> u64 {
-        self.reconnects.total()
     }
 
     fn connect(&mut self) -> io::Result<()> {
@@ -151,22 +232,82 @@ impl Syslog {
         Ok(())
     }
 
+    /// Reconnects, saying so once per interval.
+    fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
+        net::note_reconnect(&self.name, &mut self.reconnects, why);
+        self.connect()
+    }
+
+    /// Sends `self.buf[start..]`. Over UDP, a refusal this send reports is
+    /// the previous datagram's (ICMP port unreachable): counted, and this
+    /// one, which was not sent, sent again. (A unix datagram socket's
+    /// refusal is this send's own: its receiver is gone.)
     fn send(&mut self, start: usize) -> io::Result<()> {
         let bytes = self.buf.get(start..).unwrap_or_default();
-        match &mut self.conn {
-            Some(conn) => conn.send(bytes),
-            None => Err(io::ErrorKind::NotConnected.into()),
+        let Some(conn) = &mut self.conn else {
+            return Err(io::ErrorKind::NotConnected.into());
+        };
+        match conn.send(bytes) {
+            Err(e) if net::is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
+                self.refused += 1;
+                conn.send(bytes)
+            }
+            result => result,
         }
     }
 
-    fn refuse_too_large(&mut self, start: usize) -> io::Error {
+    /// Formats the message for the line, or its cut version when the
+    /// whole one is over the limit; `None` when neither fits.
+    fn format(&mut self, line: &[u8], side: &LineSide<'_>) -> Option<(usize, Sent)> {
+        let now = self.clock.now();
+        let start = format::message(&mut self.buf, self.form, &self.header, &now, line);
+        let fits = |buf: &Vec<u8>, start: usize| {
+            self.spec
+                .max_message
+                .is_none_or(|max| buf.len().saturating_sub(start) <= max)
+        };
+        if fits(&self.buf, start) {
+            return Some((start, Sent::Whole));
+        }
+        let cut = side.cut?;
+        let start = format::message(&mut self.buf, self.form, &self.header, &now, cut);
+        fits(&self.buf, start).then_some((start, Sent::Cut))
+    }
+
+    /// Sends the message at `start`, reconnecting first if the stream's
+    /// peer has closed, and once more if the send fails (as Go's
+    /// writeAndRetry). `EMSGSIZE` comes back as it is.
+    fn deliver(&mut self, start: usize) -> io::Result<()> {
+        if self.conn.as_ref().is_some_and(Conn::peer_closed) {
+            self.reconnect(&"the receiver closed the connection")?;
+        }
+        let error = match self.send(start) {
+            Ok(()) => return Ok(()),
+            Err(e) if net::is_too_large(&e) => return Err(e),
+            Err(e) => e,
+        };
+        if self.conn.is_some() {
+            self.reconnect(&format_args!("send failed ({error})"))?;
+        } else {
+            self.connect()?;
+        }
+        match self.send(start) {
+            Ok(()) => Ok(()),
+            Err(e) if net::is_too_large(&e) => Err(e),
+            Err(e) => {
+                self.conn = None;
+                Err(e)
+            }
+        }
+    }
+
+    fn refuse_too_large(&mut self, len: usize) -> io::Error {
         if self.too_large.occurred() {
             eprintln!(
-                "raudit: output {}: an event of {} bytes is too large for one datagram \
-                 (EMSGSIZE); dropped and counted as an output error ({} so far). \
-                 For large events use network: unix (a stream socket) or tcp.",
+                "raudit: output {}: an event of {len} bytes is too large for the transport \
+                 and has no cut version that fits; dropped and counted as an output error \
+                 ({} so far). For large events use network: unix (a stream socket) or tcp.",
                 self.name,
-                self.buf.len().saturating_sub(start),
                 self.too_large.total()
             );
         }
@@ -179,40 +320,45 @@ impl Output for Syslog {
         &self.name
     }
 
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
-        let now = self.clock.now();
-        let start = format::message(&mut self.buf, self.form, &self.header, &now, line);
-        let first = if self.conn.is_some() {
-            self.send(start)
-        } else {
-            Err(io::ErrorKind::NotConnected.into())
+    fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
+        let Some((start, sent)) = self.format(line, side) else {
+            return Err(self.refuse_too_large(line.len()));
         };
-        let error = match first {
-            Ok(()) => return Ok(()),
-            Err(e) if net::is_too_large(&e) => return Err(self.refuse_too_large(start)),
-            Err(e) => e,
-        };
-        // As Go's writeAndRetry: reconnect and resend once, now.
-        if self.conn.is_some() && self.reconnects.occurred() {
-            eprintln!(
-                "raudit: output {}: send failed ({error}); reconnecting ({} times so far)",
-                self.name,
-                self.reconnects.total()
-            );
-        }
-        self.connect()?;
-        match self.send(start) {
-            Ok(()) => Ok(()),
-            Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(start)),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
+        match self.deliver(start) {
+            Ok(()) => Ok(sent),
+            // The transport's limit is below what the spec assumed: the
+            // cut version, if this was not it already.
+            Err(e) if net::is_too_large(&e) && sent == Sent::Whole => match side.cut {
+                Some(cut) => {
+                    let now = self.clock.now();
+                    let start = format::message(&mut self.buf, self.form, &self.header, &now, cut);
+                    match self.deliver(start) {
+                        Ok(()) => Ok(Sent::Cut),
+                        Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),
+                        Err(e) => Err(e),
+                    }
+                }
+                None => Err(self.refuse_too_large(line.len())),
+            },
+            Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),
+            Err(e) => Err(e),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        // A refusal of the last datagram sent arrives after it.
+        if self.conn.as_ref().is_some_and(Conn::take_refusal) {
+            self.refused += 1;
+        }
         Ok(())
+    }
+
+    fn take_refused(&mut self) -> u64 {
+        std::mem::take(&mut self.refused)
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.total()
     }
 
     /// SIGHUP: a fresh connection (the receiver may have been restarted).
@@ -231,31 +377,117 @@ mod tests {
     use crate::output::Sink;
     use crate::stats::Stats;
 
-    #[test]
-    fn oversized_datagram_is_counted_once_without_retries_and_the_next_event_goes() {
-        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let spec = SyslogOutput {
+    fn udp_spec(server: &UdpSocket, max_message_bytes: Option<u32>) -> SyslogSpec {
+        SyslogSpec::from_config(&SyslogOutput {
             attempts: 3,
             network: SyslogNetwork::Udp(IpFamily::V4),
             address: server.local_addr().unwrap().to_string(),
             priority: 132,
             tag: "go-audit".into(),
             format: SyslogFormat::Rfc3164,
-        };
-        let output = Syslog::open(&spec, 1024);
+            max_message_bytes,
+        })
+    }
+
+    #[test]
+    fn oversized_without_a_cut_is_counted_once_without_retries_and_the_next_event_goes() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let output = Syslog::open(&udp_spec(&server, None), 1024);
         // A pause that would show if the sink retried.
         let mut sink = Sink::new(Box::new(output), 3, Duration::from_secs(5), 0);
         let stats = Stats::new(&["syslog"]);
         let started = Instant::now();
-        sink.write(&vec![b'x'; 70_000], &stats);
+        sink.write(&vec![b'x'; 70_000], &LineSide::default(), &stats);
         assert!(started.elapsed() < Duration::from_secs(2));
         let counters = &stats.outputs[0];
         assert_eq!(counters.errors.get(), 1);
         assert_eq!(counters.retries.get(), 0);
-        sink.write(b"{\"ok\":1}\n", &stats);
-        assert_eq!(counters.events.get(), 1);
+        sink.write(b"{\"ok\":1}\n", &LineSide::default(), &stats);
+        assert_eq!(counters.sent.get(), 1);
         let mut buf = [0u8; 2048];
         let n = server.recv(&mut buf).unwrap();
         assert!(buf[..n].ends_with(b"]: {\"ok\":1}\n"));
+    }
+
+    #[test]
+    fn over_the_configured_size_the_cut_version_goes_and_is_counted() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let spec = udp_spec(&server, Some(2048));
+        assert_eq!(spec.max_message, Some(2048));
+        let limit = spec.line_limit().unwrap();
+        assert!(limit < 2048 && limit > 1024, "{limit}");
+        let output = Syslog::open(&spec, 8192);
+        let mut sink = Sink::new(Box::new(output), 3, Duration::ZERO, 0);
+        let stats = Stats::new(&["syslog"]);
+        let mut line = vec![b'x'; 4000];
+        line.push(b'\n');
+        let cut = b"{\"cut\":true}\n";
+        let side = LineSide {
+            facts: None,
+            cut: Some(cut),
+        };
+        sink.write(&line, &side, &stats);
+        let counters = &stats.outputs[0];
+        assert_eq!((counters.sent.get(), counters.cut.get()), (1, 1));
+        assert_eq!(counters.errors.get(), 0);
+        let mut buf = [0u8; 8192];
+        let n = server.recv(&mut buf).unwrap();
+        assert!(n <= 2048);
+        assert!(buf[..n].ends_with(cut));
+        // A line that fits goes whole.
+        sink.write(b"{\"ok\":1}\n", &side, &stats);
+        assert_eq!((counters.sent.get(), counters.cut.get()), (2, 1));
+        let n = server.recv(&mut buf).unwrap();
+        assert!(buf[..n].ends_with(b"]: {\"ok\":1}\n"));
+    }
+
+    #[test]
+    fn a_gone_unix_datagram_receiver_costs_one_error_per_event() {
+        let dir = std::env::temp_dir().join(format!("raudit-gone-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("log");
+        let server = UnixDatagram::bind(&path).unwrap();
+        let spec = SyslogSpec::from_config(&SyslogOutput {
+            attempts: 2,
+            network: SyslogNetwork::Unixgram,
+            address: path.to_str().unwrap().into(),
+            priority: 132,
+            tag: "go-audit".into(),
+            format: SyslogFormat::Rfc3164,
+            max_message_bytes: None,
+        });
+        let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
+        let stats = Stats::new(&["syslog"]);
+        sink.write(b"{\"a\":1}\n", &LineSide::default(), &stats);
+        drop(server); // the receiver goes away; its path stays
+        for _ in 0..2 {
+            sink.write(b"{\"b\":2}\n", &LineSide::default(), &stats);
+        }
+        sink.flush(&stats);
+        let c = &stats.outputs[0];
+        // Its refusal is the event's own, not an earlier one's.
+        assert_eq!((c.sent.get(), c.errors.get()), (1, 2));
+        let _ = std::fs::remove_dir_all(dir);
+    }
+
+    #[test]
+    fn a_unix_datagram_is_limited_by_the_send_buffer() {
+        let spec = SyslogSpec::from_config(&SyslogOutput {
+            attempts: 3,
+            network: SyslogNetwork::Unixgram,
+            address: "/dev/log".into(),
+            priority: 132,
+            tag: "go-audit".into(),
+            format: SyslogFormat::Rfc3164,
+            max_message_bytes: None,
+        });
+        assert_eq!(spec.max_message, Some(unix_datagram_max()));
+        let tcp = SyslogSpec {
+            network: SyslogNetwork::Tcp(IpFamily::Any),
+            max_message: None,
+            ..spec
+        };
+        assert_eq!(tcp.line_limit(), None);
     }
 }

@@ -1,10 +1,29 @@
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use super::batch::LineBatch;
 use super::*;
-use crate::queue::Policy;
+use crate::queue::{Policy, Queue};
+use crate::stats::Stats;
+
+const NO_SIDE: LineSide<'static> = LineSide {
+    facts: None,
+    cut: None,
+};
+
+/// Submits one buffer per entry of `buffers` (its lines concatenated).
+fn submit(queue: &Queue, buffers: &[&[&[u8]]]) {
+    for texts in buffers {
+        let mut buffer = queue.take_free(|| true).unwrap();
+        for text in texts.iter() {
+            buffer.space()[..text.len()].copy_from_slice(text);
+            buffer.advance(text.len());
+        }
+        queue.submit(buffer);
+    }
+}
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("raudit-output-{name}-{}", std::process::id()));
@@ -33,8 +52,8 @@ fn file_is_created_with_mode_and_appended_to() {
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o640
     );
-    out.write_line(b"{\"a\":1}\n").unwrap();
-    out.write_line(&[b'x'; 100]).unwrap(); // larger than the batch
+    out.write_line(b"{\"a\":1}\n", &NO_SIDE).unwrap();
+    out.write_line(&[b'x'; 100], &NO_SIDE).unwrap(); // larger than the batch
     out.flush().unwrap();
     let text = std::fs::read(&path).unwrap();
     assert!(text.starts_with(b"old\n{\"a\":1}\nxxx"));
@@ -47,11 +66,11 @@ fn reopen_after_rename_loses_and_repeats_nothing() {
     let path = dir.join("audit.log");
     let rotated = dir.join("audit.log.1");
     let mut out = FileOutput::open(spec(path.clone()), 1024).unwrap();
-    out.write_line(b"one\n").unwrap();
+    out.write_line(b"one\n", &NO_SIDE).unwrap();
     std::fs::rename(&path, &rotated).unwrap();
-    out.write_line(b"two\n").unwrap();
+    out.write_line(b"two\n", &NO_SIDE).unwrap();
     out.reopen().unwrap();
-    out.write_line(b"three\n").unwrap();
+    out.write_line(b"three\n", &NO_SIDE).unwrap();
     out.flush().unwrap();
     assert_eq!(std::fs::read(&rotated).unwrap(), b"one\ntwo\n");
     assert_eq!(std::fs::read(&path).unwrap(), b"three\n");
@@ -68,13 +87,13 @@ impl Output for Flaky {
         "flaky"
     }
 
-    fn write_line(&mut self, line: &[u8]) -> io::Result<()> {
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
         if self.failures > 0 {
             self.failures -= 1;
             return Err(io::ErrorKind::BrokenPipe.into());
         }
         self.lines.lock().unwrap().push(line.to_vec());
-        Ok(())
+        Ok(Sent::Whole)
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -91,12 +110,12 @@ fn failing_output_is_retried_then_counted_and_never_stops_the_writer() {
         lines: Arc::clone(&lines),
     };
     let mut sink = Sink::new(Box::new(flaky), 3, Duration::ZERO, 0);
-    sink.write(b"first\n", &stats); // fails 3 times: dropped
-    sink.write(b"second\n", &stats); // fails once, then written
+    sink.write(b"first\n", &NO_SIDE, &stats); // fails 3 times: dropped
+    sink.write(b"second\n", &NO_SIDE, &stats); // fails once, then written
     assert_eq!(*lines.lock().unwrap(), vec![b"second\n".to_vec()]);
     assert_eq!(stats.outputs[0].errors.get(), 1);
     assert_eq!(stats.outputs[0].retries.get(), 3);
-    assert_eq!(stats.outputs[0].events.get(), 1);
+    assert_eq!(stats.outputs[0].sent.get(), 1);
 }
 
 #[test]
@@ -105,14 +124,7 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     let stats = Arc::new(Stats::new(&["flaky"]));
     let lines = Arc::new(Mutex::new(Vec::new()));
     // Two buffers: one with two lines, one with one.
-    for texts in [&[&b"a\n"[..], b"b\n"][..], &[b"c\n"]] {
-        let mut buffer = queue.take_free(|| true).unwrap();
-        for text in texts {
-            buffer.space()[..text.len()].copy_from_slice(text);
-            buffer.advance(text.len());
-        }
-        queue.submit(buffer);
-    }
+    submit(&queue, &[&[b"a\n", b"b\n"], &[b"c\n"]]);
     assert!(queue.take_free(|| true).is_none()); // one drop
     queue.close();
     let sink = Sink::new(
@@ -127,7 +139,7 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
     };
-    run_writer(Arc::clone(&queue), vec![sink], Arc::clone(&stats), settings);
+    run_writers(&queue, vec![sink], &stats, settings);
     let lines = lines.lock().unwrap();
     assert_eq!(lines.len(), 4);
     assert_eq!(lines[0], b"a\n");
@@ -135,7 +147,117 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     assert_eq!(lines[2], b"c\n");
     let loss: serde_json::Value = serde_json::from_slice(&lines[3]).unwrap();
     assert_eq!(loss["raudit"]["queue_drops"], 1);
+    assert_eq!(loss["raudit"]["output_drops"], 0);
     assert_eq!(stats.queue_drops.get(), 1);
+}
+
+/// Takes `delay` per line, forever failing if `fail` (a dead receiver).
+struct Slow {
+    delay: Duration,
+    fail: bool,
+    lines: Arc<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl Output for Slow {
+    fn name(&self) -> &str {
+        "slow"
+    }
+
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
+        std::thread::sleep(self.delay);
+        if self.fail {
+            return Err(io::ErrorKind::ConnectionRefused.into());
+        }
+        self.lines.lock().unwrap().push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn a_dead_output_neither_delays_nor_costs_the_others_a_line() {
+    // 32 buffers shared by a fast output and a dead one that retries each
+    // line with pauses: the dead one may hold 24, the fast one writes all.
+    let queue = Queue::with_outputs(32, 64, Policy::Drop, 2, 0);
+    let stats = Arc::new(Stats::new(&["fast", "dead"]));
+    let (fast_lines, dead_lines) = (Arc::default(), Arc::default());
+    let sinks = vec![
+        Sink::new(
+            Box::new(Flaky {
+                failures: 0,
+                lines: Arc::clone(&fast_lines),
+            }),
+            3,
+            Duration::from_millis(100),
+            0,
+        ),
+        Sink::new(
+            Box::new(Slow {
+                delay: Duration::from_millis(5),
+                fail: true,
+                lines: Arc::clone(&dead_lines),
+            }),
+            3,
+            Duration::from_millis(100),
+            1,
+        ),
+    ];
+    let writers = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        let settings = WriterSettings {
+            loss_report_interval: Duration::from_secs(3600),
+        };
+        std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
+    };
+    let started = Instant::now();
+    let mut submitted = 0u64;
+    for i in 0..200 {
+        // 50 buffers a second, as a steady trickle of events.
+        let line = format!("{{\"n\":{i}}}\n");
+        match queue.take_free(|| true) {
+            Some(mut buffer) => {
+                buffer.space()[..line.len()].copy_from_slice(line.as_bytes());
+                buffer.advance(line.len());
+                queue.submit(buffer);
+                queue.wake();
+                submitted += 1;
+            }
+            None => panic!(
+                "the pool ran out at {i}: fast holds {}, dead {}",
+                queue.reader(0).depth(),
+                queue.reader(1).depth()
+            ),
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert_eq!(queue.dropped(), 0);
+    queue.close();
+    queue.set_drain_deadline(Instant::now() + Duration::from_millis(300));
+    writers.join().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "shutdown was held up"
+    );
+    let fast = fast_lines.lock().unwrap();
+    assert_eq!(fast.len() as u64, submitted, "the fast output lost lines");
+    for (i, line) in fast.iter().enumerate() {
+        assert_eq!(line, format!("{{\"n\":{i}}}\n").as_bytes());
+    }
+    let (f, d) = (&stats.outputs[0], &stats.outputs[1]);
+    assert_eq!(
+        (f.sent.get(), f.errors.get(), f.dropped.get()),
+        (submitted, 0, 0)
+    );
+    assert!(dead_lines.lock().unwrap().is_empty());
+    // Every line of the dead output is accounted for: tried and failed,
+    // or given up (its backlog was full, or at the shutdown deadline).
+    assert_eq!(d.sent.get(), 0);
+    assert!(d.dropped.get() > 0);
+    // Loss records (one at the end) are lines too.
+    assert!(d.errors.get() + d.dropped.get() >= submitted);
 }
 
 /// A connected pair of non-blocking stream sockets as files (the socket
@@ -166,7 +288,7 @@ fn whole_buffers_go_out_in_order_after_pending_lines() {
     let dir = temp_dir("buffers");
     let path = dir.join("audit.log");
     let mut out = FileOutput::open(spec(path.clone()), 1024).unwrap();
-    out.write_line(b"control\n").unwrap();
+    out.write_line(b"control\n", &NO_SIDE).unwrap();
     let parts: [&[u8]; 3] = [b"a\nb\n", b"", b"c\n"];
     assert!(out.write_buffers(&parts).unwrap().is_ok());
     assert_eq!(out.pending_lines(), 0);
@@ -227,11 +349,14 @@ fn whole_buffers_are_retried_then_counted_as_errors() {
             .unwrap(),
     );
     let mut sink = Sink::new(Box::new(file), 2, Duration::ZERO, 0);
-    let parts: [&[u8]; 2] = [b"a\nb\n", b"c\n"];
-    sink.write_buffers(&parts, 3, &stats);
+    let queue = Queue::new(2, 64, Policy::Drop);
+    submit(&queue, &[&[b"a\n", b"b\n"], &[b"c\n"]]);
+    let reader = queue.reader(0);
+    let held = [reader.next().unwrap(), reader.next().unwrap()];
+    sink.write_buffers(&held, &stats);
     assert_eq!(stats.outputs[0].errors.get(), 3);
     assert_eq!(stats.outputs[0].retries.get(), 1);
-    assert_eq!(stats.outputs[0].events.get(), 0);
+    assert_eq!(stats.outputs[0].sent.get(), 0);
 }
 
 #[test]
@@ -243,12 +368,93 @@ fn outputs_without_whole_buffers_get_each_line() {
         lines: Arc::clone(&lines),
     };
     let mut sink = Sink::new(Box::new(flaky), 2, Duration::ZERO, 0);
-    let parts: [&[u8]; 2] = [b"a\nb\n", b"c\n"];
-    sink.write_buffers(&parts, 3, &stats);
+    let queue = Queue::new(2, 64, Policy::Drop);
+    submit(&queue, &[&[b"a\n", b"b\n"], &[b"c\n"]]);
+    let reader = queue.reader(0);
+    let held = [reader.next().unwrap(), reader.next().unwrap()];
+    sink.write_buffers(&held, &stats);
     assert_eq!(
         *lines.lock().unwrap(),
         vec![b"a\n".to_vec(), b"b\n".to_vec(), b"c\n".to_vec()]
     );
-    assert_eq!(stats.outputs[0].events.get(), 3);
+    assert_eq!(stats.outputs[0].sent.get(), 3);
     assert_eq!(stats.outputs[0].retries.get(), 1);
+}
+
+#[test]
+fn a_fragment_left_by_a_failed_write_is_taken_back_out_of_the_file() {
+    let dir = temp_dir("fragment");
+    let path = dir.join("audit.log");
+    std::fs::write(&path, b"{\"old\":1}\n").unwrap();
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap();
+    let mut batch = LineBatch::with_capacity(64);
+    // A line half written, as after a short write before ENOSPC.
+    io::Write::write_all(&mut file, b"{\"half").unwrap();
+    assert!(batch.try_push(b"{\"half\":2}\n"));
+    assert!(batch.try_push(b"{\"next\":3}\n"));
+    // Simulate the state a short write leaves: 6 bytes of the first line
+    // written; then the device fails.
+    batch.mark_written_for_test(6);
+    let mut full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let _ = batch.write_to(&mut full); // fails: settles against `full`
+                                       // /dev/full cannot be truncated; the fragment is found against the file.
+    let mut batch = LineBatch::with_capacity(64);
+    assert!(batch.try_push(b"{\"half\":2}\n"));
+    batch.mark_written_for_test(6);
+    batch.settle_for_test(&file);
+    assert!(!batch.has_fragment());
+    assert_eq!(std::fs::read(&path).unwrap(), b"{\"old\":1}\n");
+    batch.write_to(&mut file).unwrap();
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        b"{\"old\":1}\n{\"half\":2}\n"
+    );
+}
+
+#[test]
+fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
+    // One buffer of 50 lines to an output that takes 100 ms per line.
+    let queue = Queue::new(2, 4096, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["slow"]));
+    let lines: Vec<Vec<u8>> = (0..50)
+        .map(|i| format!("{{\"n\":{i}}}\n").into_bytes())
+        .collect();
+    let parts: Vec<&[u8]> = lines.iter().map(Vec::as_slice).collect();
+    submit(&queue, &[&parts]);
+    queue.close();
+    queue.set_drain_deadline(Instant::now() + Duration::from_millis(300));
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let sink = Sink::new(
+        Box::new(Slow {
+            delay: Duration::from_millis(100),
+            fail: false,
+            lines: Arc::clone(&written),
+        }),
+        3,
+        Duration::from_secs(1),
+        0,
+    );
+    let started = Instant::now();
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_secs(3600),
+    };
+    run_writers(&queue, vec![sink], &stats, settings);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let c = &stats.outputs[0];
+    let sent = written.lock().unwrap().len() as u64;
+    assert!(sent < 10, "{sent} lines written after the deadline");
+    // The lines not written are its drops; the loss record is the last
+    // line sent.
+    assert_eq!(c.dropped.get() + sent, 50 + 1);
+    assert_eq!(c.sent.get(), sent);
 }

@@ -33,6 +33,7 @@ use raudit_core::wire::MessageType;
 use crate::config::EventFormat;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
+use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::EventFilter;
@@ -71,6 +72,53 @@ pub struct Settings {
     /// What the socket's receive buffer holds, in bytes (`SO_RCVBUF` as
     /// the kernel reports it): bounds the pacing pauses; 0 turns them off.
     pub socket_buffer_bytes: usize,
+    /// What goes beside each line for the outputs.
+    pub side: SideSettings,
+}
+
+/// What the receive thread puts beside each line in the buffer's side
+/// region (see [`crate::side`]), decided from the outputs at start.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SideSettings {
+    /// The event's facts (some output builds fields from them: GELF).
+    pub facts: bool,
+    /// Lines longer than this get a marked cut version that fits (the
+    /// smallest transport limit of the outputs).
+    pub cut_limit: Option<usize>,
+}
+
+impl SideSettings {
+    /// Side bytes one line may need in a buffer of `capacity` bytes: its
+    /// facts, and the cut version of a line longer than the limit (which
+    /// the buffer can hold only if it is at least that long).
+    pub fn need(&self, capacity: usize) -> usize {
+        let facts = if self.facts { side::FACTS_ROOM } else { 0 };
+        let cut = match self.cut_limit {
+            Some(limit) if capacity > limit => side::RECORD_HEADER + limit,
+            _ => 0,
+        };
+        facts + cut
+    }
+
+    /// The side region a buffer of `capacity` bytes needs: room for one
+    /// line's worst [`need`](Self::need), and for the facts and cut
+    /// versions of many lines (a line that does not find room moves to a
+    /// fresh buffer, as when the lines themselves do not fit). 0 when
+    /// nothing goes beside the lines: the default configuration reserves
+    /// nothing.
+    pub fn bytes_per_buffer(&self, capacity: usize) -> usize {
+        let need = self.need(capacity);
+        if need == 0 {
+            return 0;
+        }
+        let facts = if self.facts { capacity } else { 0 };
+        let cut = if self.cut_limit.is_some() {
+            capacity / 8
+        } else {
+            0
+        };
+        need + facts + cut
+    }
 }
 
 impl Default for Settings {
@@ -90,6 +138,7 @@ impl Default for Settings {
             log_out_of_order: false,
             pacing: false,
             socket_buffer_bytes: 0,
+            side: SideSettings::default(),
         }
     }
 }
@@ -158,6 +207,7 @@ struct EventSink {
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
+    side: SideSettings,
     /// `max_event_bytes`: no line is longer.
     max_line: usize,
     /// The assembler's oldest event in flight, as of the last record: a
@@ -218,6 +268,7 @@ impl<S: Source> Pipeline<S> {
                 queue,
                 stats,
                 encoder_truncated: 0,
+                side: settings.side,
                 max_line: settings
                     .max_event_bytes
                     .max(raudit_core::encode::MIN_BUFFER),
@@ -402,6 +453,7 @@ impl<S: Source> Pipeline<S> {
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
         stats.queue_drops.set(self.sink.queue.dropped());
+        stats.queue_lost_buffers.set(self.sink.queue.lost_buffers());
     }
 
     /// The source (tests feed it between steps).
@@ -454,6 +506,11 @@ impl EventSink {
             let Some(buffer) = self.current.as_mut() else {
                 return; // no free buffer: dropped, counted by the queue
             };
+            // What goes beside the line must fit too (a fresh buffer's
+            // side region always has the room).
+            if !buffer.is_empty() && buffer.side_room() < self.side.need(buffer.capacity()) {
+                continue;
+            }
             let room = line_room(buffer, self.max_line);
             if let Some(encoded) =
                 self.format
@@ -518,7 +575,13 @@ impl EventSink {
             return;
         };
         *newline = b'\n';
-        buffer.advance(encoded.len + 1);
+        let line_len = encoded.len + 1;
+        // Checked before encoding: there is room beside the line.
+        let beside = self
+            .side
+            .write(event, buffer, line_len, &mut self.enricher, self.format);
+        buffer.advance(line_len);
+        buffer.advance_side(beside.unwrap_or(0));
         let pack_full = buffer.is_large() && buffer.len() >= LARGE_PACK;
         self.note_emitted(event.serial());
         self.held_since.get_or_insert(self.now);
@@ -545,9 +608,9 @@ impl EventSink {
         self.current.as_ref().is_some_and(|b| !b.is_empty())
     }
 
-    /// Submits the current buffer (if it holds lines) and wakes the writer.
     /// Submits the current buffer if it holds lines; returns whether it
-    /// did. The writer is woken here only when the queue runs deep.
+    /// did. The output threads are woken here only when their backlog runs
+    /// deep.
     fn submit_current(&mut self) -> bool {
         match self.current.take() {
             Some(mut buffer) if !buffer.is_empty() => {
@@ -568,12 +631,65 @@ impl EventSink {
         }
     }
 
-    /// End of a receive batch: what was encoded goes to the output thread,
-    /// which is woken once.
+    /// End of a receive batch: what was encoded goes to the output threads,
+    /// which are woken once.
     fn hand_over(&mut self) {
         if self.submit_current() {
             self.queue.wake();
         }
+    }
+}
+
+impl SideSettings {
+    /// Writes what goes beside the line of `line_len` bytes just encoded
+    /// (not yet advanced over) into `buffer`'s side region; the side bytes
+    /// used, `None` when the region has no room left (nothing counts then).
+    fn write(
+        &self,
+        event: &Event<'_>,
+        buffer: &mut EventBuffer,
+        line_len: usize,
+        enricher: &mut Enricher,
+        format: EventFormat,
+    ) -> Option<usize> {
+        let offset = buffer.len();
+        let mut used = 0;
+        if self.facts {
+            used += side::write_facts(event, offset, buffer.side_space())?;
+        }
+        if let Some(limit) = self.cut_limit.filter(|&limit| line_len > limit) {
+            let out = buffer.side_space().get_mut(used..)?;
+            let space = side::cut_space(out)?;
+            let len = encode_cut(format, event, enricher, space, limit);
+            if len > 0 {
+                used += side::finish_cut(out, offset, len)?;
+            }
+        }
+        Some(used)
+    }
+}
+
+/// The marked cut version of `event` in at most `limit` bytes (JSON and
+/// `\n`) into `out`, for the transports that cannot carry the whole line;
+/// its length, 0 if none fits. The one place the daemon asks for a cut:
+/// the encoder's [`encode_within`](EventFormat::encode_within) (every
+/// non-EXECVE record whole, arguments taken from the middle, marked
+/// `"cut":{…}`).
+pub fn encode_cut(
+    format: EventFormat,
+    event: &Event<'_>,
+    enricher: &mut Enricher,
+    out: &mut [u8],
+    limit: usize,
+) -> usize {
+    let room = limit.min(out.len()).saturating_sub(1);
+    let encoded = format.encode_within(event, enricher, out, room);
+    match out.get_mut(encoded.len) {
+        Some(newline) if encoded.len > 0 => {
+            *newline = b'\n';
+            encoded.len + 1
+        }
+        _ => 0,
     }
 }
 

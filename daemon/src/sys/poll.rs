@@ -67,3 +67,27 @@ pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
         }
     }
 }
+
+/// Whether the peer of a connected stream socket has closed or reset it
+/// (`poll` with no wait: `POLLRDHUP`, `POLLHUP` or `POLLERR`), so a write
+/// now would go into a connection nobody reads.
+pub fn peer_closed(fd: BorrowedFd<'_>) -> io::Result<bool> {
+    let mut pfd = libc::pollfd {
+        fd: fd.as_raw_fd(),
+        events: libc::POLLRDHUP,
+        revents: 0,
+    };
+    loop {
+        // SAFETY: `pfd` is one valid pollfd for the duration of the call and
+        // the count passed is 1; a zero timeout never blocks.
+        let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
+        if rc >= 0 {
+            let closed = libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR;
+            return Ok(rc > 0 && pfd.revents & closed != 0);
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The loss record: once per interval, a record in the output stream
+//! itself saying how many events were lost since the last one (go-audit's
+//! shape, sequence 0, no messages, and a `raudit` object with the counts):
+//! the events every output lost because the pool was empty
+//! (`queue_drops`), and those this output alone lost (`output_drops`: its
+//! backlog was full, or it gave up after its attempts). Each output writes
+//! its own, so each stream tells its own losses.
+
+use std::io::{self, Write as _};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::queue::Queue;
+use crate::stats::{OutputCounters, Stats};
+
+pub struct LossReporter {
+    interval: Duration,
+    last: Instant,
+    reported_queue_drops: u64,
+    reported_output_drops: u64,
+    line: [u8; 512],
+}
+
+impl LossReporter {
+    pub(super) fn new(interval: Duration) -> LossReporter {
+        LossReporter {
+            interval,
+            last: Instant::now(),
+            reported_queue_drops: 0,
+            reported_output_drops: 0,
+            line: [0; 512],
+        }
+    }
+
+    /// The record, when the interval has passed and something was lost.
+    pub(super) fn due(
+        &mut self,
+        queue: &Queue,
+        stats: &Stats,
+        own: Option<&OutputCounters>,
+    ) -> Option<&[u8]> {
+        if self.last.elapsed() < self.interval {
+            return None;
+        }
+        self.final_report(queue, stats, own)
+    }
+
+    /// The record, if anything was lost since the last one.
+    pub(super) fn final_report(
+        &mut self,
+        queue: &Queue,
+        stats: &Stats,
+        own: Option<&OutputCounters>,
+    ) -> Option<&[u8]> {
+        self.last = Instant::now();
+        let drops = queue.dropped();
+        let new_drops = drops.saturating_sub(self.reported_queue_drops);
+        let output_drops = own.map_or(0, |c| c.dropped.get() + c.errors.get());
+        let new_output_drops = output_drops.saturating_sub(self.reported_output_drops);
+        if new_drops == 0 && new_output_drops == 0 {
+            return None;
+        }
+        self.reported_queue_drops = drops;
+        self.reported_output_drops = output_drops;
+        stats.queue_drops.set(drops);
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let mut cursor = io::Cursor::new(&mut self.line[..]);
+        let written = writeln!(
+            cursor,
+            "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"loss\",\"queue_drops\":{new_drops},\"queue_drops_total\":{drops},\"output_drops\":{new_output_drops},\"output_drops_total\":{output_drops}}}}}",
+            now.as_secs(),
+            now.subsec_millis()
+        );
+        let len = cursor.position() as usize;
+        written.ok()?;
+        self.line.get(..len)
+    }
+}

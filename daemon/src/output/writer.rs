@@ -1,0 +1,200 @@
+//! The output threads: one per output, each writing the buffers of its own
+//! backlog (see [`crate::queue`]) through its [`Sink`], so a dead, slow or
+//! retrying output never delays another. Each thread also reopens its
+//! output on SIGHUP/SIGUSR1, writes the supervisor's [`control`](super::control)
+//! records and its own [loss record](super::loss) into its stream, and at
+//! shutdown drains its backlog — until the queue's drain deadline, after
+//! which it gives the rest up (counted as its drops), so a dead receiver
+//! cannot hold the exit up.
+//!
+//! Batching: up to [`MAX_PARTS`] buffers are taken at once (file and
+//! stdout write them with one `writev`), and after writing the thread lets
+//! work gather for up to [`COALESCE`] (woken early when a quarter of the
+//! pool waits for it or the receive side's socket ran dry).
+
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use arrayvec::ArrayVec;
+
+use super::batch::MAX_PARTS;
+use super::control::ControlReceiver;
+use super::loss::LossReporter;
+use super::Sink;
+use crate::queue::{Filled, Queue, Reader};
+use crate::side::LineSide;
+use crate::stats::Stats;
+
+/// How long an output thread lets buffers gather after writing some: a
+/// line waits at most this (plus the receive side's 5 ms hold) before it
+/// is written, and a busy stream costs at most 200 wake-ups a second.
+pub const COALESCE: Duration = Duration::from_millis(5);
+
+/// Settings of the output threads.
+#[derive(Clone, Copy, Debug)]
+pub struct WriterSettings {
+    /// How often a loss record may go into the stream.
+    pub loss_report_interval: Duration,
+}
+
+/// Starts one thread per sink, each reading the backlog of its sink's
+/// counters index, with its control receiver (by position) if any. `boost`
+/// raises each thread's priority once (see ARCHITECTURE.md).
+pub fn spawn_writers(
+    queue: &Arc<Queue>,
+    sinks: Vec<Sink>,
+    stats: &Arc<Stats>,
+    settings: WriterSettings,
+    control: Vec<ControlReceiver>,
+    boost: u32,
+) -> std::io::Result<Vec<JoinHandle<()>>> {
+    let mut control = control.into_iter();
+    let mut handles = Vec::with_capacity(sinks.len());
+    for (output, sink) in sinks.into_iter().enumerate() {
+        let reader = queue.reader(output);
+        let stats = Arc::clone(stats);
+        let control = control.next();
+        let handle = thread::Builder::new()
+            .name(format!("raudit-out-{output}"))
+            .spawn(move || {
+                // Boosted once more than the receive thread: a writer needs
+                // little CPU, but when woken it must run at once, or under
+                // a storm the pool runs out while it waits its turn.
+                if boost > 0 {
+                    let _ = crate::sys::process::raise_priority(boost);
+                }
+                run_writer(reader, sink, &stats, settings, control.as_ref());
+            })?;
+        handles.push(handle);
+    }
+    Ok(handles)
+}
+
+/// Runs one writer per sink until the queue is closed and drained (tests
+/// and tools: the daemon uses [`spawn_writers`]).
+pub fn run_writers(
+    queue: &Arc<Queue>,
+    sinks: Vec<Sink>,
+    stats: &Arc<Stats>,
+    settings: WriterSettings,
+) {
+    match spawn_writers(queue, sinks, stats, settings, Vec::new(), 0) {
+        Ok(handles) => {
+            for handle in handles {
+                if handle.join().is_err() {
+                    eprintln!("raudit: an output thread panicked");
+                }
+            }
+        }
+        Err(e) => eprintln!("raudit: starting the output threads: {e}"),
+    }
+}
+
+/// One output's loop; returns when the queue is closed and this output's
+/// backlog drained (or given up at the drain deadline).
+pub fn run_writer(
+    reader: Reader,
+    mut sink: Sink,
+    stats: &Stats,
+    settings: WriterSettings,
+    control: Option<&ControlReceiver>,
+) {
+    reader.register();
+    sink.attach(reader.shared());
+    let queue = reader.queue();
+    let mut loss = LossReporter::new(settings.loss_report_interval);
+    let mut generation = crate::signals::reopen_generation();
+    let mut evicted_seen = 0;
+    let mut dirty = false;
+    let none = LineSide::default();
+    let at_once = sink.buffers_at_once();
+    loop {
+        let now = crate::signals::reopen_generation();
+        if now != generation {
+            generation = now;
+            sink.reopen(stats);
+        }
+        evicted_seen = count_evicted(&reader, &sink, stats, evicted_seen);
+        // Checked on every turn, so a storm of events does not hold a
+        // report back (an empty channel is one atomic load).
+        if let Some(line) = control.and_then(ControlReceiver::try_next) {
+            sink.write(&line, &none, stats);
+            sink.flush(stats);
+            continue;
+        }
+        if queue.drain_expired() {
+            give_up(&reader, &sink, stats);
+            break;
+        }
+        let mut held: ArrayVec<Filled<'_>, MAX_PARTS> = ArrayVec::new();
+        while held.len() < at_once {
+            match reader.next() {
+                Some(filled) => held.push(filled),
+                None => break,
+            }
+        }
+        if !held.is_empty() {
+            sink.write_buffers(&held, stats);
+            for filled in held {
+                reader.release(filled);
+            }
+            dirty = true;
+            continue;
+        }
+        if dirty {
+            sink.flush(stats);
+            dirty = false;
+            if !queue.is_closed() {
+                // Under load, let the next buffers gather for a moment
+                // instead of parking and being woken for every receive
+                // batch: one wake-up per COALESCE at most, each writing
+                // many events.
+                reader.gather(COALESCE);
+                continue;
+            }
+        }
+        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
+            sink.write(line, &none, stats);
+            sink.flush(stats);
+        }
+        if reader.is_done() {
+            break;
+        }
+        reader.wait(Duration::from_millis(100));
+    }
+    count_evicted(&reader, &sink, stats, evicted_seen);
+    if let Some(line) = loss.final_report(queue, stats, sink.counters(stats)) {
+        sink.write(line, &none, stats);
+    }
+    while let Some(line) = control.and_then(ControlReceiver::try_next) {
+        sink.write(&line, &none, stats);
+    }
+    sink.flush(stats);
+}
+
+/// Counts the lines the output gave up since `seen` because its backlog
+/// was full (evicted by the receive thread); returns the new total.
+fn count_evicted(reader: &Reader, sink: &Sink, stats: &Stats, seen: u64) -> u64 {
+    let evicted = reader.evicted_lines();
+    if evicted > seen {
+        sink.dropped(evicted - seen, stats);
+    }
+    evicted.max(seen)
+}
+
+/// The drain deadline passed: what is left in the backlog is dropped.
+fn give_up(reader: &Reader, sink: &Sink, stats: &Stats) {
+    let mut lines = 0;
+    while let Some(filled) = reader.next() {
+        lines += filled.line_count();
+        reader.release(filled);
+    }
+    if lines > 0 {
+        sink.dropped(lines, stats);
+        eprintln!(
+            "raudit: output {}: {lines} lines still queued at the shutdown deadline were dropped",
+            sink.name()
+        );
+    }
+}

@@ -1,0 +1,238 @@
+use super::*;
+
+fn fill(buffer: &mut EventBuffer, text: &[u8]) {
+    buffer.space()[..text.len()].copy_from_slice(text);
+    buffer.advance(text.len());
+}
+
+#[test]
+fn empty_pool_drops_and_counts() {
+    let queue = Queue::new(2, 16, Policy::Drop);
+    let reader = queue.reader(0);
+    let mut a = queue.take_free(|| true).unwrap();
+    let b = queue.take_free(|| true).unwrap();
+    assert!(queue.take_free(|| true).is_none());
+    assert_eq!(queue.dropped(), 1);
+    fill(&mut a, b"{}\n");
+    fill(&mut a, b"[1]\n");
+    assert_eq!(a.space().len(), 16 - 7);
+    queue.submit(a);
+    queue.give_back(b);
+    let filled = reader.next().unwrap();
+    let lines: Vec<&[u8]> = filled.bytes().split_inclusive(|&b| b == b'\n').collect();
+    assert_eq!(lines, [&b"{}\n"[..], b"[1]\n"]);
+    reader.release(filled);
+    let again = queue.take_free(|| true).unwrap();
+    assert!(again.is_empty(), "a released buffer comes back empty");
+    assert!(queue.take_free(|| true).is_some());
+}
+
+#[test]
+fn the_lowest_free_buffer_is_reused_so_others_stay_untouched() {
+    let queue = Queue::new(70, 64, Policy::Drop);
+    let reader = queue.reader(0);
+    for _ in 0..100 {
+        let mut buffer = queue.take_free(|| true).unwrap();
+        assert_eq!(buffer.index, 0);
+        fill(&mut buffer, b"\n");
+        queue.submit(buffer);
+        reader.release(reader.next().unwrap());
+    }
+    // All 70 can still be taken, each once, lowest first.
+    let taken: Vec<usize> = (0..70)
+        .map(|_| queue.take_free(|| true).unwrap().index)
+        .collect();
+    assert_eq!(taken, (0..70).collect::<Vec<_>>());
+    assert!(queue.take_free(|| true).is_none());
+}
+
+#[test]
+fn a_buffer_is_free_again_only_when_every_output_released_it() {
+    let queue = Queue::with_outputs(1, 16, Policy::Drop, 3, 0);
+    let readers: Vec<Reader> = (0..3).map(|i| queue.reader(i)).collect();
+    let mut buffer = queue.take_free(|| true).unwrap();
+    fill(&mut buffer, b"a\n");
+    queue.submit(buffer);
+    let held: Vec<Filled<'_>> = readers.iter().map(|r| r.next().unwrap()).collect();
+    for filled in &held {
+        assert_eq!(filled.bytes(), b"a\n", "every output reads the same lines");
+    }
+    let mut held = held.into_iter();
+    readers[0].release(held.next().unwrap());
+    readers[1].release(held.next().unwrap());
+    assert!(
+        queue.take_free(|| true).is_none(),
+        "output 2 still holds it"
+    );
+    readers[2].release(held.next().unwrap());
+    assert!(queue.take_free(|| true).is_some());
+}
+
+#[test]
+fn a_stuck_output_gives_up_its_oldest_buffers_and_the_others_keep_going() {
+    // 8 buffers, two outputs: each may hold 6.
+    let queue = Queue::with_outputs(8, 16, Policy::Drop, 2, 0);
+    assert_eq!(queue.backlog_limit(), 6);
+    let (fast, stuck) = (queue.reader(0), queue.reader(1));
+    for i in 0..100u8 {
+        let mut buffer = queue
+            .take_free(|| true)
+            .expect("the fast output keeps buffers free");
+        fill(&mut buffer, &[b'0' + i % 10, b'\n']);
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+        let filled = fast.next().unwrap();
+        assert_eq!(filled.bytes()[0], b'0' + i % 10);
+        fast.release(filled);
+    }
+    assert_eq!(queue.dropped(), 0);
+    assert_eq!(stuck.depth(), 6);
+    // 94 buffers of 2 lines given up, the newest 6 kept, in order.
+    assert_eq!(stuck.evicted_lines(), 94 * 2);
+    assert_eq!(fast.evicted_lines(), 0);
+    let first = stuck.next().unwrap();
+    assert_eq!(first.bytes()[0], b'0' + 94 % 10);
+    stuck.release(first);
+}
+
+#[test]
+fn one_output_may_use_the_whole_pool() {
+    let queue = Queue::new(4, 16, Policy::Drop);
+    let reader = queue.reader(0);
+    for _ in 0..4 {
+        let mut buffer = queue.take_free(|| true).unwrap();
+        fill(&mut buffer, b"a\n");
+        queue.submit(buffer);
+    }
+    assert!(queue.take_free(|| true).is_none());
+    assert_eq!(queue.dropped(), 1);
+    assert_eq!(reader.depth(), 4);
+    assert_eq!(reader.evicted_lines(), 0);
+}
+
+#[test]
+fn the_side_region_travels_with_the_buffer() {
+    let queue = Queue::with_outputs(2, 16, Policy::Drop, 1, 32);
+    let reader = queue.reader(0);
+    let mut buffer = queue.take_free(|| true).unwrap();
+    fill(&mut buffer, b"a\n");
+    buffer.side_space()[..3].copy_from_slice(b"xyz");
+    buffer.advance_side(3);
+    queue.submit(buffer);
+    let filled = reader.next().unwrap();
+    assert_eq!(filled.side(), b"xyz");
+    reader.release(filled);
+    let buffer = queue.take_free(|| true).unwrap();
+    assert!(buffer.side().is_empty());
+    assert_eq!(buffer.capacity(), 16);
+}
+
+#[test]
+fn block_policy_waits_for_release() {
+    let queue = Queue::new(1, 16, Policy::Block);
+    queue.register_producer();
+    let held = queue.take_free(|| true).unwrap();
+    queue.submit(held);
+    let consumer = {
+        let queue = Arc::clone(&queue);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(30));
+            let reader = queue.reader(0);
+            let filled = reader.next().unwrap();
+            reader.release(filled);
+        })
+    };
+    assert!(queue.take_free(|| false).is_some());
+    assert_eq!(queue.dropped(), 0);
+    consumer.join().unwrap();
+}
+
+#[test]
+fn block_policy_gives_up_on_shutdown() {
+    let queue = Queue::new(1, 16, Policy::Block);
+    let _held = queue.take_free(|| true).unwrap();
+    assert!(queue.take_free(|| true).is_none());
+    assert_eq!(queue.dropped(), 1);
+}
+
+#[test]
+fn the_drain_deadline_passes() {
+    let queue = Queue::new(1, 16, Policy::Drop);
+    assert!(!queue.drain_expired());
+    queue.set_drain_deadline(Instant::now());
+    assert!(queue.drain_expired());
+}
+
+#[test]
+fn the_large_buffer_is_taken_once_shared_and_comes_back_empty() {
+    let queue = Queue::with_layout(Layout {
+        outputs: 2,
+        large_size: 1 << 20,
+        ..Layout::pool(2, 16, Policy::Drop)
+    });
+    let mut large = queue.take_large().unwrap();
+    assert!(large.is_large() && large.capacity() == 1 << 20);
+    let others: Vec<EventBuffer> = (1..LARGE_BUFFERS)
+        .map(|_| queue.take_large().unwrap())
+        .collect();
+    assert!(queue.take_large().is_none(), "all out: never waits");
+    for other in others {
+        queue.give_back(other);
+    }
+    large.space()[..1 << 19].fill(b'x');
+    large.advance(1 << 19);
+    let index = large.index;
+    queue.submit(large);
+    for output in 0..2 {
+        let reader = queue.reader(output);
+        let filled = reader.next().unwrap();
+        assert_eq!(filled.bytes().len(), 1 << 19);
+        reader.release(filled);
+    }
+    let taken: Vec<EventBuffer> = (0..LARGE_BUFFERS)
+        .map(|_| queue.take_large().unwrap())
+        .collect();
+    let again = taken.iter().find(|b| b.index == index).unwrap();
+    assert!(again.is_empty());
+    assert!(again.bytes.iter().all(|&b| b == 0), "pages given back");
+    assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
+}
+
+#[test]
+fn a_stuck_output_does_not_keep_the_large_lane_from_the_others() {
+    let queue = Queue::with_layout(Layout {
+        outputs: 2,
+        large_size: 4096,
+        ..Layout::pool(8, 16, Policy::Drop)
+    });
+    let (fast, stuck) = (queue.reader(0), queue.reader(1));
+    for i in 0..40 {
+        // Large lines and small ones; only the first output writes.
+        let mut buffer = if i % 2 == 0 {
+            queue
+                .take_large()
+                .expect("the stuck output gave the lane up")
+        } else {
+            queue.take_free(|| true).unwrap()
+        };
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+        let filled = fast.next().unwrap();
+        fast.release(filled);
+    }
+    assert_eq!(queue.dropped(), 0);
+    assert!(stuck.evicted_lines() > 0);
+    assert_eq!(fast.evicted_lines(), 0);
+    // With one output nothing is given up: the lane is simply out.
+    let queue = Queue::with_layout(Layout {
+        large_size: 4096,
+        ..Layout::pool(8, 16, Policy::Drop)
+    });
+    for _ in 0..LARGE_BUFFERS {
+        let mut buffer = queue.take_large().unwrap();
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+    }
+    assert!(queue.take_large().is_none());
+    assert_eq!(queue.reader(0).evicted_lines(), 0);
+}
