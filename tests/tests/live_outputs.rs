@@ -196,8 +196,13 @@ fn a_large_execve_reaches_each_output_whole_or_as_one_marked_cut() {
 rules:
   - -a always,exit -F arch=b64 -S execve -F exe={exe}
   - -e 1
+raudit:
+  # A state of its own: no restart record from an earlier test's daemon
+  # among the messages counted here.
+  state_file: {state}
 ",
             log = log.display(),
+            state = dir.join("state").display(),
             gram = gram_path.display(),
             gelf = gelf.local_addr().unwrap(),
             exe = program.display(),
