@@ -40,6 +40,74 @@ pub struct OutputCounters {
     pub reopens: Counter,
 }
 
+impl OutputCounters {
+    /// This output's counters, in report order (as [`Stats::fields`]).
+    pub fn fields(&self) -> [Field; 5] {
+        use Kind::Counter as C;
+        [
+            Field::new(
+                "events",
+                C,
+                "Events written by the output.",
+                self.events.get(),
+            ),
+            Field::new("bytes", C, "Bytes written by the output.", self.bytes.get()),
+            Field::new(
+                "errors",
+                C,
+                "Events the output gave up on after every attempt failed.",
+                self.errors.get(),
+            ),
+            Field::new(
+                "retries",
+                C,
+                "Failed write attempts that were retried.",
+                self.retries.get(),
+            ),
+            Field::new(
+                "reopens",
+                C,
+                "Times the output was reopened on SIGHUP or SIGUSR1.",
+                self.reopens.get(),
+            ),
+        ]
+    }
+}
+
+/// What a reported value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A count that only grows while raudit runs.
+    Counter,
+    /// A level at the moment (a depth, a backlog).
+    Gauge,
+    /// A sum of other reported counters, for the report's reader; left out
+    /// of the metrics, where `sum()` gives it.
+    Sum,
+}
+
+/// One reported value: its name in every report, its kind, what it means
+/// (the metrics' `# HELP`; one sentence, no backslash or newline) and its
+/// value now.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+    pub value: u64,
+}
+
+impl Field {
+    const fn new(name: &'static str, kind: Kind, help: &'static str, value: u64) -> Field {
+        Field {
+            name,
+            kind,
+            help,
+            value,
+        }
+    }
+}
+
 /// All counters of one daemon run.
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -115,51 +183,156 @@ impl Stats {
             .wrapping_sub(self.kernel_lost_start.get())
     }
 
-    /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 22] {
+    /// The report's scalar fields, in report order: the one list the
+    /// stderr line, the stats file and the metrics are all made from.
+    pub fn fields(&self) -> [Field; 22] {
+        use Kind::{Counter as C, Gauge as G, Sum as S};
         [
-            ("records", self.records.get()),
-            ("events", self.events.get()),
-            ("kernel_lost", self.kernel_lost_delta()),
-            ("kernel_backlog", self.kernel_backlog.get()),
-            ("enobufs", self.enobufs.get()),
-            ("truncated_receives", self.truncated_receives.get()),
-            ("missed_serials", self.missed_serials.get()),
-            ("late_serials", self.late_serials.get()),
-            ("evicted", self.evicted.get()),
-            ("truncated_events", self.truncated_events.get()),
-            ("events_cut", self.events_cut.get()),
-            ("large_lines", self.large_lines.get()),
-            ("large_busy", self.large_busy.get()),
-            ("queue_drops", self.queue_drops.get()),
-            ("filter_drops", self.filter_drops.get()),
-            ("output_errors", self.output_errors()),
-            ("malformed", self.malformed.get()),
-            ("control_frames", self.control_frames.get()),
-            ("drift_checks", self.drift_checks.get()),
-            ("drift_detected", self.drift_detected.get()),
-            ("drift_restores", self.drift_restores.get()),
-            ("drift_restore_failures", self.drift_restore_failures.get()),
+            Field::new(
+                "records",
+                C,
+                "Audit records accepted from the kernel.",
+                self.records.get(),
+            ),
+            Field::new(
+                "events",
+                C,
+                "Events completed by the assembler.",
+                self.events.get(),
+            ),
+            Field::new(
+                "kernel_lost",
+                C,
+                "Records the kernel lost (its lost counter) since raudit started.",
+                self.kernel_lost_delta(),
+            ),
+            Field::new(
+                "kernel_backlog",
+                G,
+                "Records waiting in the kernel's audit backlog at the last poll.",
+                self.kernel_backlog.get(),
+            ),
+            Field::new(
+                "enobufs",
+                C,
+                "Receives that failed with ENOBUFS: the kernel dropped datagrams.",
+                self.enobufs.get(),
+            ),
+            Field::new(
+                "truncated_receives",
+                C,
+                "Datagrams longer than the receive buffer (MSG_TRUNC).",
+                self.truncated_receives.get(),
+            ),
+            Field::new(
+                "missed_serials",
+                C,
+                "Event serials never seen (gaps in the kernel's sequence).",
+                self.missed_serials.get(),
+            ),
+            Field::new(
+                "late_serials",
+                C,
+                "Event serials that arrived after later ones.",
+                self.late_serials.get(),
+            ),
+            Field::new(
+                "evicted",
+                C,
+                "Events completed early because the assembler was full.",
+                self.evicted.get(),
+            ),
+            Field::new(
+                "truncated_events",
+                C,
+                "Events written with records missing.",
+                self.truncated_events.get(),
+            ),
+            Field::new(
+                "events_cut",
+                C,
+                "Events written as the marked cut (EXECVE arguments left out).",
+                self.events_cut.get(),
+            ),
+            Field::new(
+                "large_lines",
+                C,
+                "Event lines that took a large buffer.",
+                self.large_lines.get(),
+            ),
+            Field::new(
+                "large_busy",
+                C,
+                "Events cut to a pooled buffer because every large buffer was busy.",
+                self.large_busy.get(),
+            ),
+            Field::new(
+                "queue_drops",
+                C,
+                "Events dropped because no free buffer was left.",
+                self.queue_drops.get(),
+            ),
+            Field::new(
+                "filter_drops",
+                C,
+                "Events dropped by the config's filters.",
+                self.filter_drops.get(),
+            ),
+            Field::new(
+                "output_errors",
+                S,
+                "Events given up on by any output after every attempt.",
+                self.output_errors(),
+            ),
+            Field::new(
+                "malformed",
+                C,
+                "Datagrams or records that could not be parsed.",
+                self.malformed.get(),
+            ),
+            Field::new(
+                "control_frames",
+                C,
+                "Netlink frames that were not records (acks, errors, replies).",
+                self.control_frames.get(),
+            ),
+            Field::new(
+                "drift_checks",
+                C,
+                "Comparisons of the kernel's rules and status with the configured set.",
+                self.drift_checks.get(),
+            ),
+            Field::new(
+                "drift_detected",
+                C,
+                "Rule drift found (each distinct state once).",
+                self.drift_detected.get(),
+            ),
+            Field::new(
+                "drift_restores",
+                C,
+                "Configured rules reloaded after drift.",
+                self.drift_restores.get(),
+            ),
+            Field::new(
+                "drift_restore_failures",
+                C,
+                "Reloads after drift that failed.",
+                self.drift_restore_failures.get(),
+            ),
         ]
     }
 
-    /// The one-line report: `raudit stats: records=… out.file.events=…`.
+    /// The one-line report: `raudit stats: records=… file.events=…`.
     pub fn line(&self, when: &str) -> String {
         let mut line = format!("raudit stats ({when}):");
-        for (name, value) in self.fields() {
-            let _ = write!(line, " {name}={value}");
+        for field in self.fields() {
+            let _ = write!(line, " {}={}", field.name, field.value);
         }
         for output in &self.outputs {
-            let name = &output.name;
-            let _ = write!(
-                line,
-                " {name}.events={} {name}.bytes={} {name}.errors={} {name}.retries={} {name}.reopens={}",
-                output.events.get(),
-                output.bytes.get(),
-                output.errors.get(),
-                output.retries.get(),
-                output.reopens.get()
-            );
+            for field in output.fields() {
+                let _ = write!(line, " {}.{}={}", output.name, field.name, field.value);
+            }
         }
         line
     }
@@ -167,24 +340,20 @@ impl Stats {
     /// The report as one JSON object.
     pub fn json(&self) -> String {
         let mut json = String::from("{");
-        for (name, value) in self.fields() {
-            let _ = write!(json, "\"{name}\":{value},");
+        for field in self.fields() {
+            let _ = write!(json, "\"{}\":{},", field.name, field.value);
         }
         json.push_str("\"outputs\":{");
         for (i, output) in self.outputs.iter().enumerate() {
             if i > 0 {
                 json.push(',');
             }
-            let _ = write!(
-                json,
-                "\"{}\":{{\"events\":{},\"bytes\":{},\"errors\":{},\"retries\":{},\"reopens\":{}}}",
-                JsonKey(&output.name),
-                output.events.get(),
-                output.bytes.get(),
-                output.errors.get(),
-                output.retries.get(),
-                output.reopens.get()
-            );
+            let _ = write!(json, "\"{}\":{{", JsonKey(&output.name));
+            for (j, field) in output.fields().iter().enumerate() {
+                let comma = if j > 0 { "," } else { "" };
+                let _ = write!(json, "{comma}\"{}\":{}", field.name, field.value);
+            }
+            json.push('}');
         }
         json.push_str("}}\n");
         json

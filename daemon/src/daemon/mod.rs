@@ -22,6 +22,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
     self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
@@ -62,6 +63,16 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
     let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
     let stats = Arc::new(Stats::new(&names));
     let sinks = open_outputs(&plan)?;
+    // Bound before the kernel is touched, so a taken address fails the start.
+    let metrics = match &plan.metrics {
+        Some(address) => {
+            let server = MetricsServer::start(address, Arc::clone(&stats))
+                .map_err(|e| StartError(e.to_string()))?;
+            eprintln!("raudit: metrics served on {}", server.address());
+            Some(server)
+        }
+        None => None,
+    };
 
     let membership = match plan.listen {
         Listen::Daemon { .. } => Membership::Unicast,
@@ -177,6 +188,9 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     report(&plan, &stats, "exit");
+    if let Some(metrics) = metrics {
+        metrics.stop();
+    }
     Ok(())
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
+use crate::config::{Config, GelfOutput, MetricsAddress, Mode, QueuePolicy, SyslogOutput};
 use crate::netlink::Control;
 use crate::output::FileSpec;
 use crate::pipeline;
@@ -83,6 +83,8 @@ pub struct RunPlan {
     pub retry_pause: Duration,
     pub stats_interval: Duration,
     pub stats_file: Option<PathBuf>,
+    /// Where to serve the metrics (`raudit.metrics.listen`); `None`: off.
+    pub metrics: Option<MetricsAddress>,
     pub rules: Option<ApplyRules>,
     /// Drift checks, in daemon mode with a non-zero interval.
     pub drift: Option<DriftPlan>,
@@ -105,6 +107,7 @@ impl RunPlan {
             retry_pause: Duration::from_secs(1),
             stats_interval: Duration::from_secs(60),
             stats_file: None,
+            metrics: None,
             rules: None,
             drift: None,
             log_flags: 0,
@@ -181,6 +184,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         r.stats.interval
     };
     plan.stats_file = r.stats.file.clone();
+    plan.metrics = r.metrics.listen.clone();
     plan.pipeline = pipeline::Settings {
         assembler: config.assembler_settings(),
         format: r.format,
