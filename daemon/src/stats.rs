@@ -146,6 +146,12 @@ pub struct Stats {
     pub kernel_lost: Counter,
     /// Kernel `backlog` at the last poll.
     pub kernel_backlog: Counter,
+    /// Events in the assembler, waiting for their last record (a gauge,
+    /// as the receive thread last published it).
+    pub events_in_flight: Counter,
+    /// Filled buffers waiting for the output thread (a gauge, set by the
+    /// supervisor every tick).
+    pub queue_depth: Counter,
     /// Rule drift: comparisons of the kernel's rules and status with the
     /// configured set, changes found (each distinct state once), and
     /// restores that succeeded or failed (`raudit.rules.drift_restore`).
@@ -185,7 +191,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 22] {
+    pub fn fields(&self) -> [Field; 24] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -211,6 +217,18 @@ impl Stats {
                 G,
                 "Records waiting in the kernel's audit backlog at the last poll.",
                 self.kernel_backlog.get(),
+            ),
+            Field::new(
+                "events_in_flight",
+                G,
+                "Events in the assembler waiting for their last record.",
+                self.events_in_flight.get(),
+            ),
+            Field::new(
+                "queue_depth",
+                G,
+                "Filled buffers waiting for the output thread.",
+                self.queue_depth.get(),
             ),
             Field::new(
                 "enobufs",

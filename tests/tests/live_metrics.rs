@@ -107,7 +107,13 @@ fn a_live_raudit_serves_its_counters() {
         sample(&text, "raudit_events_total").is_some_and(|n| n >= 1),
         "{text}"
     );
-    assert!(sample(&text, "raudit_kernel_backlog").is_some(), "{text}");
+    for gauge in [
+        "raudit_kernel_backlog",
+        "raudit_queue_depth",
+        "raudit_events_in_flight",
+    ] {
+        assert!(sample(&text, gauge).is_some(), "{gauge}: {text}");
+    }
     assert_eq!(sample(&text, "raudit_queue_drops_total"), Some(0), "{text}");
     if let Ok(promtool) = daemon_common::which("promtool") {
         let (ok, said) = check_metrics(&promtool, &text);

@@ -319,6 +319,7 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
     while !receiver.is_finished() && !signals::shutdown_requested() {
         thread::sleep(SUPERVISOR_TICK);
         let now = Instant::now();
+        stats.queue_depth.set(s.queue.depth() as u64);
         let enobufs = stats.enobufs.get();
         let report_due = now >= next_report;
         if now >= next_poll || enobufs != enobufs_seen || report_due {

@@ -308,6 +308,12 @@ impl<S: Source> Pipeline<S> {
         if hand_over {
             self.sink.hand_over();
         }
+        if !matches!(input, Input::Datagrams(_)) {
+            // Events completed by their deadline while the socket was
+            // quiet: the counters (and metrics) show them now, not at the
+            // next datagram.
+            self.publish();
+        }
         // The last large event is out: its lane pages go back.
         if let Some(touched) = self.assembler.lane_touched() {
             crate::sys::reserve::release(touched);
@@ -370,6 +376,9 @@ impl<S: Source> Pipeline<S> {
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
         stats.queue_drops.set(self.sink.queue.dropped());
+        stats
+            .events_in_flight
+            .set(self.assembler.in_flight() as u64);
     }
 
     /// The source (tests feed it between steps).
