@@ -7,7 +7,9 @@
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
 //! taken, prints the stats every interval, and checks the rules for drift
 //! (see [`drift_watch`]), whose records it hands to the output thread over
-//! a small control channel.
+//! a small control channel. With `raudit.metrics.listen` a fourth thread
+//! serves the counters (see [`crate::metrics`]); its address is bound right
+//! after the outputs open, so a taken one fails the start.
 //!
 //! Shutdown (SIGTERM/SIGINT): the receive thread stops, the pid is
 //! released if still ours (so the kernel stops sending), the socket is

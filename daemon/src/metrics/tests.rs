@@ -105,3 +105,18 @@ fn a_buffer_too_small_is_full_not_a_panic() {
     let mut buf = [0u8; 100];
     assert_eq!(render(&stats, &mut buf), Err(Full));
 }
+
+#[test]
+fn the_readme_documents_every_metric() {
+    let readme = include_str!("../../../README.md");
+    let stats = Stats::new(&["file"]);
+    for line in exposition(&stats).lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap_or_default();
+            assert!(
+                readme.contains(&format!("| `{name}` |")),
+                "README.md's Metrics table lacks {name}"
+            );
+        }
+    }
+}
