@@ -559,8 +559,12 @@ impl Config {
             Mode::Daemon => "daemon",
             Mode::Readlog => "readlog",
         };
+        let metrics = match &self.raudit.metrics.listen {
+            Some(address) => format!("; metrics on {address}"),
+            None => String::new(),
+        };
         format!(
-            "mode {mode}; outputs: {}; {} rules; {} filters; events {}..={}",
+            "mode {mode}; outputs: {}; {} rules; {} filters; events {}..={}{metrics}",
             outputs.join(", "),
             self.rules.len(),
             self.filters.len(),

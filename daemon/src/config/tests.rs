@@ -634,6 +634,12 @@ fn metrics_are_off_by_default_and_listen_where_told() {
         Some(MetricsAddress::Tcp("[::1]:9469".parse().unwrap()))
     );
     let c = parse(&with("unix:/run/raudit/metrics.sock")).unwrap();
+    assert!(
+        c.summary()
+            .ends_with("; metrics on unix:/run/raudit/metrics.sock"),
+        "{}",
+        c.summary()
+    );
     assert_eq!(
         c.raudit.metrics.listen,
         Some(MetricsAddress::Unix(PathBuf::from(
