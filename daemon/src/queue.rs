@@ -388,6 +388,12 @@ impl Queue {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Buffers lost to a broken invariant (a full hand-off queue, a free
+    /// set that refused one back): counted, never expected.
+    pub fn lost_buffers(&self) -> u64 {
+        self.lost_buffers.load(Ordering::Relaxed)
+    }
+
     /// Filled buffers waiting for the output thread.
     pub fn depth(&self) -> usize {
         self.filled.len()

@@ -139,6 +139,11 @@ pub struct Stats {
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
+    /// Buffers (and the events in them) lost to a broken queue invariant;
+    /// never expected, reported so it could not go unseen.
+    pub lost_buffers: Counter,
+    /// Receive pacing pauses taken (`raudit.pacing`).
+    pub pacing_pauses: Counter,
     /// Events dropped by the config's `filters`.
     pub filter_drops: Counter,
     /// Kernel `lost` when raudit started and now.
@@ -191,7 +196,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 24] {
+    pub fn fields(&self) -> [Field; 26] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -291,6 +296,12 @@ impl Stats {
                 self.queue_drops.get(),
             ),
             Field::new(
+                "lost_buffers",
+                C,
+                "Buffers of events lost to a broken queue invariant (never expected).",
+                self.lost_buffers.get(),
+            ),
+            Field::new(
                 "filter_drops",
                 C,
                 "Events dropped by the config's filters.",
@@ -313,6 +324,12 @@ impl Stats {
                 C,
                 "Netlink frames that were not records (acks, errors, replies).",
                 self.control_frames.get(),
+            ),
+            Field::new(
+                "pacing_pauses",
+                C,
+                "Pauses between receives taken to gather records into batches.",
+                self.pacing_pauses.get(),
             ),
             Field::new(
                 "drift_checks",
@@ -429,6 +446,9 @@ mod tests {
             "large_lines=0",
             "large_busy=0",
             "queue_drops=0",
+            "lost_buffers=0",
+            "queue_depth=0",
+            "events_in_flight=0",
             "filter_drops=0",
             "drift_checks=0",
             "drift_detected=0",

@@ -189,6 +189,8 @@ pub fn run(plan: RunPlan) -> Result<(), StartError> {
         stats.kernel_lost.set(u64::from(status.lost));
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
+    stats.queue_depth.set(queue.depth() as u64);
+    stats.lost_buffers.set(queue.lost_buffers());
     report(&plan, &stats, "exit");
     if let Some(metrics) = metrics {
         metrics.stop();
@@ -322,6 +324,7 @@ fn supervise(plan: &RunPlan, s: &Supervised<'_>, receiver: &thread::JoinHandle<(
         thread::sleep(SUPERVISOR_TICK);
         let now = Instant::now();
         stats.queue_depth.set(s.queue.depth() as u64);
+        stats.lost_buffers.set(s.queue.lost_buffers());
         let enobufs = stats.enobufs.get();
         let report_due = now >= next_report;
         if now >= next_poll || enobufs != enobufs_seen || report_due {
