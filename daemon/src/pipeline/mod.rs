@@ -379,6 +379,7 @@ impl<S: Source> Pipeline<S> {
         stats
             .events_in_flight
             .set(self.assembler.in_flight() as u64);
+        stats.pacing_pauses.set(self.pacer.pauses());
     }
 
     /// The source (tests feed it between steps).
