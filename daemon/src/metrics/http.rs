@@ -181,6 +181,57 @@ mod tests {
         assert!(text.starts_with("HTTP/1.1 405 ") && text.contains("Allow: GET, HEAD\r\n"));
     }
 
+    /// Hands out one byte per read, as a slow client's segments arrive.
+    struct Trickle<'a>(&'a [u8]);
+
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some((&first, rest)) = self.0.split_first() else {
+                return Ok(0);
+            };
+            buf[0] = first;
+            self.0 = rest;
+            Ok(1)
+        }
+    }
+
+    #[test]
+    fn a_head_in_pieces_is_read_whole_and_no_further() {
+        let request = b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\nBODY";
+        let mut buf = [0u8; REQUEST_BYTES];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut timeouts = 0;
+        let n = read_head(&mut Trickle(request), &mut buf, deadline, &mut |_, t| {
+            assert!(t <= Duration::from_secs(5));
+            timeouts += 1;
+            Ok(())
+        })
+        .unwrap();
+        assert_eq!(&buf[..n], &request[..request.len() - 4]);
+        assert_eq!(timeouts, n, "each read waits at most until the deadline");
+        assert_eq!(route(&buf[..n]), Route::Metrics);
+    }
+
+    #[test]
+    fn a_passed_deadline_ends_the_read() {
+        let mut buf = [0u8; 16];
+        let error = read_head(
+            &mut Trickle(b"GET"),
+            &mut buf,
+            Instant::now(),
+            &mut |_, _| Ok(()),
+        )
+        .unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::TimedOut);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_bytes_route_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+            let _ = route(&bytes);
+        }
+    }
+
     #[test]
     fn a_head_larger_than_the_buffer_stops_at_the_buffer() {
         let request = [b'a'; REQUEST_BYTES * 2];
