@@ -7,6 +7,7 @@
 //! - [`queue`]: the buffer pool and hand-off between the receive and output
 //!   threads; [`output`]: file and stdout (fan-out, retries, reopen);
 //!   [`stats`]: the loss and throughput counters and their report;
+//!   [`metrics`]: the same counters served to Prometheus;
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
 //! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
@@ -22,6 +23,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod enrich;
+pub mod metrics;
 pub mod netlink;
 pub mod output;
 pub mod pipeline;

@@ -52,18 +52,93 @@ pub struct OutputCounters {
 }
 
 impl OutputCounters {
-    /// (name, value) in report order.
-    fn fields(&self) -> [(&'static str, u64); 8] {
+    /// This output's counters, in report order (as [`Stats::fields`]).
+    pub fn fields(&self) -> [Field; 8] {
+        use Kind::Counter as C;
         [
-            ("sent", self.sent.get()),
-            ("bytes", self.bytes.get()),
-            ("cut", self.cut.get()),
-            ("dropped", self.dropped.get()),
-            ("errors", self.errors.get()),
-            ("retries", self.retries.get()),
-            ("reconnects", self.reconnects.get()),
-            ("reopens", self.reopens.get()),
+            Field::new(
+                "sent",
+                C,
+                "Events delivered by the output, as far as the transport can tell.",
+                self.sent.get(),
+            ),
+            Field::new(
+                "bytes",
+                C,
+                "Bytes of the lines handed to the transport.",
+                self.bytes.get(),
+            ),
+            Field::new(
+                "cut",
+                C,
+                "Events sent as their marked cut version (the transport could not carry them whole).",
+                self.cut.get(),
+            ),
+            Field::new(
+                "dropped",
+                C,
+                "Events the output gave up without trying (its backlog was full, or the shutdown deadline passed).",
+                self.dropped.get(),
+            ),
+            Field::new(
+                "errors",
+                C,
+                "Events given up on after every attempt failed, or refused by the receiving host.",
+                self.errors.get(),
+            ),
+            Field::new(
+                "retries",
+                C,
+                "Failed write attempts that were retried.",
+                self.retries.get(),
+            ),
+            Field::new(
+                "reconnects",
+                C,
+                "Connections made again after the peer went away.",
+                self.reconnects.get(),
+            ),
+            Field::new(
+                "reopens",
+                C,
+                "Times the output was reopened on SIGHUP or SIGUSR1.",
+                self.reopens.get(),
+            ),
         ]
+    }
+}
+
+/// What a reported value is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A count that only grows while raudit runs.
+    Counter,
+    /// A level at the moment (a depth, a backlog).
+    Gauge,
+    /// A sum of other reported counters, for the report's reader; left out
+    /// of the metrics, where `sum()` gives it.
+    Sum,
+}
+
+/// One reported value: its name in every report, its kind, what it means
+/// (the metrics' `# HELP`; one sentence, no backslash or newline) and its
+/// value now.
+#[derive(Clone, Copy, Debug)]
+pub struct Field {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+    pub value: u64,
+}
+
+impl Field {
+    const fn new(name: &'static str, kind: Kind, help: &'static str, value: u64) -> Field {
+        Field {
+            name,
+            kind,
+            help,
+            value,
+        }
     }
 }
 
@@ -109,9 +184,11 @@ pub struct Stats {
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
-    /// Buffers the queue lost to a broken invariant (never expected: a
-    /// bug, counted rather than trusted).
-    pub queue_lost_buffers: Counter,
+    /// Buffers (and the events in them) lost to a broken queue invariant;
+    /// never expected, reported so it could not go unseen.
+    pub lost_buffers: Counter,
+    /// Receive pacing pauses taken (`raudit.pacing`).
+    pub pacing_pauses: Counter,
     /// Events dropped by the config's `filters`.
     pub filter_drops: Counter,
     /// Kernel `lost` when raudit started and now.
@@ -119,6 +196,12 @@ pub struct Stats {
     pub kernel_lost: Counter,
     /// Kernel `backlog` at the last poll.
     pub kernel_backlog: Counter,
+    /// Events in the assembler, waiting for their last record (a gauge,
+    /// as the receive thread last published it).
+    pub events_in_flight: Counter,
+    /// Filled buffers waiting for the output thread (a gauge, set by the
+    /// supervisor every tick).
+    pub queue_depth: Counter,
     /// Rule drift: comparisons of the kernel's rules and status with the
     /// configured set, changes found (each distinct state once), and
     /// restores that succeeded or failed (`raudit.rules.drift_restore`).
@@ -161,47 +244,197 @@ impl Stats {
             .wrapping_sub(self.kernel_lost_start.get())
     }
 
-    /// The report's scalar fields, in report order.
-    fn fields(&self) -> [(&'static str, u64); 26] {
+    /// The report's scalar fields, in report order: the one list the
+    /// stderr line, the stats file and the metrics are all made from.
+    pub fn fields(&self) -> [Field; 29] {
+        use Kind::{Counter as C, Gauge as G, Sum as S};
         [
-            ("records", self.records.get()),
-            ("events", self.events.get()),
-            ("kernel_lost", self.kernel_lost_delta()),
-            ("kernel_backlog", self.kernel_backlog.get()),
-            ("enobufs", self.enobufs.get()),
-            ("truncated_receives", self.truncated_receives.get()),
-            ("missed_serials", self.missed_serials.get()),
-            ("missed_across_restart", self.missed_across_restart.get()),
-            ("late_serials", self.late_serials.get()),
-            ("evicted", self.evicted.get()),
-            ("truncated_events", self.truncated_events.get()),
-            ("events_cut", self.events_cut.get()),
-            ("large_lines", self.large_lines.get()),
-            ("large_busy", self.large_busy.get()),
-            ("queue_drops", self.queue_drops.get()),
-            ("queue_lost_buffers", self.queue_lost_buffers.get()),
-            ("filter_drops", self.filter_drops.get()),
-            ("output_errors", self.output_errors()),
-            ("output_drops", self.output_drops()),
-            ("malformed", self.malformed.get()),
-            ("spoofed", self.spoofed.get()),
-            ("control_frames", self.control_frames.get()),
-            ("drift_checks", self.drift_checks.get()),
-            ("drift_detected", self.drift_detected.get()),
-            ("drift_restores", self.drift_restores.get()),
-            ("drift_restore_failures", self.drift_restore_failures.get()),
+            Field::new(
+                "records",
+                C,
+                "Audit records accepted from the kernel.",
+                self.records.get(),
+            ),
+            Field::new(
+                "events",
+                C,
+                "Events completed by the assembler.",
+                self.events.get(),
+            ),
+            Field::new(
+                "kernel_lost",
+                C,
+                "Records the kernel lost (its lost counter) since raudit started.",
+                self.kernel_lost_delta(),
+            ),
+            Field::new(
+                "kernel_backlog",
+                G,
+                "Records waiting in the kernel's audit backlog at the last poll.",
+                self.kernel_backlog.get(),
+            ),
+            Field::new(
+                "events_in_flight",
+                G,
+                "Events in the assembler waiting for their last record.",
+                self.events_in_flight.get(),
+            ),
+            Field::new(
+                "queue_depth",
+                G,
+                "Filled buffers waiting for the output thread.",
+                self.queue_depth.get(),
+            ),
+            Field::new(
+                "enobufs",
+                C,
+                "Receives that failed with ENOBUFS: the kernel dropped datagrams.",
+                self.enobufs.get(),
+            ),
+            Field::new(
+                "truncated_receives",
+                C,
+                "Datagrams longer than the receive buffer (MSG_TRUNC).",
+                self.truncated_receives.get(),
+            ),
+            Field::new(
+                "missed_serials",
+                C,
+                "Event serials never seen (gaps in the kernel's sequence).",
+                self.missed_serials.get(),
+            ),
+            Field::new(
+                "missed_across_restart",
+                C,
+                "Event serials missed between the previous raudit and this one (state file).",
+                self.missed_across_restart.get(),
+            ),
+            Field::new(
+                "late_serials",
+                C,
+                "Event serials that arrived after later ones.",
+                self.late_serials.get(),
+            ),
+            Field::new(
+                "evicted",
+                C,
+                "Events completed early because the assembler was full.",
+                self.evicted.get(),
+            ),
+            Field::new(
+                "truncated_events",
+                C,
+                "Events written with records missing.",
+                self.truncated_events.get(),
+            ),
+            Field::new(
+                "events_cut",
+                C,
+                "Events written as the marked cut (EXECVE arguments left out).",
+                self.events_cut.get(),
+            ),
+            Field::new(
+                "large_lines",
+                C,
+                "Event lines that took a large buffer.",
+                self.large_lines.get(),
+            ),
+            Field::new(
+                "large_busy",
+                C,
+                "Events cut to a pooled buffer because every large buffer was busy.",
+                self.large_busy.get(),
+            ),
+            Field::new(
+                "queue_drops",
+                C,
+                "Events dropped because no free buffer was left.",
+                self.queue_drops.get(),
+            ),
+            Field::new(
+                "lost_buffers",
+                C,
+                "Buffers of events lost to a broken queue invariant (never expected).",
+                self.lost_buffers.get(),
+            ),
+            Field::new(
+                "filter_drops",
+                C,
+                "Events dropped by the config's filters.",
+                self.filter_drops.get(),
+            ),
+            Field::new(
+                "output_errors",
+                S,
+                "Events given up on by any output after every attempt.",
+                self.output_errors(),
+            ),
+            Field::new(
+                "output_drops",
+                S,
+                "Events given up without trying by any output (its own backlog full).",
+                self.output_drops(),
+            ),
+            Field::new(
+                "malformed",
+                C,
+                "Datagrams or records that could not be parsed.",
+                self.malformed.get(),
+            ),
+            Field::new(
+                "spoofed",
+                C,
+                "Datagrams dropped because they did not come from the kernel (sender port id not 0).",
+                self.spoofed.get(),
+            ),
+            Field::new(
+                "control_frames",
+                C,
+                "Netlink frames that were not records (acks, errors, replies).",
+                self.control_frames.get(),
+            ),
+            Field::new(
+                "pacing_pauses",
+                C,
+                "Pauses between receives taken to gather records into batches.",
+                self.pacing_pauses.get(),
+            ),
+            Field::new(
+                "drift_checks",
+                C,
+                "Comparisons of the kernel's rules and status with the configured set.",
+                self.drift_checks.get(),
+            ),
+            Field::new(
+                "drift_detected",
+                C,
+                "Rule drift found (each distinct state once).",
+                self.drift_detected.get(),
+            ),
+            Field::new(
+                "drift_restores",
+                C,
+                "Configured rules reloaded after drift.",
+                self.drift_restores.get(),
+            ),
+            Field::new(
+                "drift_restore_failures",
+                C,
+                "Reloads after drift that failed.",
+                self.drift_restore_failures.get(),
+            ),
         ]
     }
 
-    /// The one-line report: `raudit stats: records=… out.file.events=…`.
+    /// The one-line report: `raudit stats: records=… file.events=…`.
     pub fn line(&self, when: &str) -> String {
         let mut line = format!("raudit stats ({when}):");
-        for (name, value) in self.fields() {
-            let _ = write!(line, " {name}={value}");
+        for field in self.fields() {
+            let _ = write!(line, " {}={}", field.name, field.value);
         }
         for output in &self.outputs {
-            for (key, value) in output.fields() {
-                let _ = write!(line, " {}.{key}={value}", output.name);
+            for field in output.fields() {
+                let _ = write!(line, " {}.{}={}", output.name, field.name, field.value);
             }
         }
         line
@@ -210,8 +443,8 @@ impl Stats {
     /// The report as one JSON object.
     pub fn json(&self) -> String {
         let mut json = String::from("{");
-        for (name, value) in self.fields() {
-            let _ = write!(json, "\"{name}\":{value},");
+        for field in self.fields() {
+            let _ = write!(json, "\"{}\":{},", field.name, field.value);
         }
         json.push_str("\"outputs\":{");
         for (i, output) in self.outputs.iter().enumerate() {
@@ -219,9 +452,9 @@ impl Stats {
                 json.push(',');
             }
             let _ = write!(json, "\"{}\":{{", JsonKey(&output.name));
-            for (j, (key, value)) in output.fields().into_iter().enumerate() {
+            for (j, field) in output.fields().iter().enumerate() {
                 let comma = if j > 0 { "," } else { "" };
-                let _ = write!(json, "{comma}\"{key}\":{value}");
+                let _ = write!(json, "{comma}\"{}\":{}", field.name, field.value);
             }
             json.push('}');
         }
@@ -282,7 +515,9 @@ mod tests {
             "large_lines=0",
             "large_busy=0",
             "queue_drops=0",
-            "queue_lost_buffers=0",
+            "lost_buffers=0",
+            "queue_depth=0",
+            "events_in_flight=0",
             "filter_drops=0",
             "spoofed=0",
             "drift_checks=0",

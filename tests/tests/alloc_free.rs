@@ -390,6 +390,11 @@ fn steady_state_allocates_nothing_per_event() {
     );
     println!("{MEASURED} events after warm-up: {allocations} allocations");
     assert!(pipeline.pauses() > 0, "receive pacing was not exercised");
+    assert_eq!(
+        stats.pacing_pauses.get(),
+        pipeline.pauses(),
+        "the stats report every pause"
+    );
     assert_eq!(allocations, 0, "the hot path allocated");
     let _ = std::fs::remove_dir_all(&dir);
 }

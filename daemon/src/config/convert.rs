@@ -11,7 +11,8 @@ use super::values::{describe, Cx, Fields};
 use super::yaml::{self, Kind, Node};
 use super::{
     Assembler, Config, Containers, EventFormat, EventRange, Extras, Filter, Kernel, LogConfig,
-    MessageTracking, Mode, Queue, QueuePolicy, Raudit, RulesPolicy, SocketBuffer, Stats,
+    MessageTracking, Metrics, MetricsAddress, Mode, Queue, QueuePolicy, Raudit, RulesPolicy,
+    SocketBuffer, Stats,
 };
 
 const TOP_KEYS: &[&str] = &[
@@ -53,6 +54,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "queue",
     "assembler",
     "stats",
+    "metrics",
     "rules",
     "kernel",
     "state_file",
@@ -60,6 +62,7 @@ const RAUDIT_KEYS: &[&str] = &[
 const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy"];
 const ASSEMBLER_KEYS: &[&str] = &["max_events", "max_records", "arena_bytes", "timeout"];
 const STATS_KEYS: &[&str] = &["interval", "file"];
+const METRICS_KEYS: &[&str] = &["listen", "allow_remote"];
 const RULES_POLICY_KEYS: &[&str] = &[
     "drift_interval",
     "drift_restore",
@@ -417,6 +420,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         queue: queue(cx, &f),
         assembler: assembler(cx, &f),
         stats: stats(cx, &f),
+        metrics: metrics(cx, &f),
         rules: rules_policy(cx, &f),
         kernel: kernel(cx, &f),
         state_file: state_file(cx, &f).unwrap_or(d.state_file),
@@ -542,6 +546,52 @@ fn stats(cx: &mut Cx, r: &Fields) -> Stats {
             .filter(|s| !s.is_empty())
             .map(PathBuf::from),
     }
+}
+
+fn metrics(cx: &mut Cx, r: &Fields) -> Metrics {
+    let f = cx.fields(r.get("metrics"), &r.path("metrics"), r.line, METRICS_KEYS);
+    let allow_remote = cx.bool(&f, "allow_remote").unwrap_or(false);
+    let line = f.get("listen").map_or(f.line, |n| n.line);
+    let listen = cx
+        .string(&f, "listen")
+        .filter(|s| !s.trim().is_empty())
+        .and_then(|text| match metrics_address(text.trim(), allow_remote) {
+            Ok(address) => Some(address),
+            Err(message) => {
+                cx.error(&f.path("listen"), line, message);
+                None
+            }
+        });
+    Metrics {
+        listen,
+        allow_remote,
+    }
+}
+
+/// `raudit.metrics.listen`: `IP:PORT` (loopback unless `allow_remote`) or
+/// `unix:/absolute/path`.
+fn metrics_address(text: &str, allow_remote: bool) -> Result<MetricsAddress, String> {
+    if let Some(path) = text.strip_prefix("unix:") {
+        return if path.starts_with('/') {
+            Ok(MetricsAddress::Unix(PathBuf::from(path)))
+        } else {
+            Err(format!(
+                "expected unix: and an absolute path, found {text:?}"
+            ))
+        };
+    }
+    let addr: std::net::SocketAddr = text.parse().map_err(|_| {
+        format!(
+            "expected an IP address and port (127.0.0.1:9469, [::1]:9469) or unix:/path, found {text:?}"
+        )
+    })?;
+    if !addr.ip().is_loopback() && !allow_remote {
+        return Err(format!(
+            "{addr} is not a loopback address and the metrics endpoint has no authentication; \
+             set raudit.metrics.allow_remote: true to serve it there"
+        ));
+    }
+    Ok(MetricsAddress::Tcp(addr))
 }
 
 fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {

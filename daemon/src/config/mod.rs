@@ -364,6 +364,8 @@ pub struct Raudit {
     pub assembler: Assembler,
     /// `stats`: the periodic loss/throughput report.
     pub stats: Stats,
+    /// `metrics`: the Prometheus endpoint.
+    pub metrics: Metrics,
     /// `rules`: how the rule set is applied and watched.
     pub rules: RulesPolicy,
     /// `kernel`: audit status settings.
@@ -434,6 +436,35 @@ pub struct Stats {
     pub interval: Duration,
     /// `file`: also rewrite this file with the latest counters.
     pub file: Option<PathBuf>,
+}
+
+/// `raudit.metrics`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Metrics {
+    /// `listen`, default none (off): where to serve the counters in the
+    /// Prometheus text format, `IP:PORT` or `unix:/absolute/path`.
+    pub listen: Option<MetricsAddress>,
+    /// `allow_remote`, default false: permit a `listen` address that is not
+    /// loopback (the endpoint has no authentication).
+    pub allow_remote: bool,
+}
+
+/// `raudit.metrics.listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAddress {
+    /// `IP:PORT` (`[IPv6]:PORT`).
+    Tcp(std::net::SocketAddr),
+    /// `unix:/path`.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for MetricsAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsAddress::Tcp(addr) => write!(f, "{addr}"),
+            MetricsAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
 }
 
 /// `raudit.rules`.
@@ -541,8 +572,12 @@ impl Config {
             Mode::Daemon => "daemon",
             Mode::Readlog => "readlog",
         };
+        let metrics = match &self.raudit.metrics.listen {
+            Some(address) => format!("; metrics on {address}"),
+            None => String::new(),
+        };
         format!(
-            "mode {mode}; outputs: {}; {} rules; {} filters; events {}..={}",
+            "mode {mode}; outputs: {}; {} rules; {} filters; events {}..={}{metrics}",
             outputs.join(", "),
             self.rules.len(),
             self.filters.len(),
@@ -617,6 +652,7 @@ impl Default for Raudit {
             queue: Queue::default(),
             assembler: Assembler::default(),
             stats: Stats::default(),
+            metrics: Metrics::default(),
             rules: RulesPolicy::default(),
             kernel: Kernel::default(),
             state_file: PathBuf::from(DEFAULT_STATE_FILE),

@@ -635,3 +635,56 @@ fn max_event_bytes_defaults_to_the_largest_execve_and_is_range_checked() {
         );
     }
 }
+
+#[test]
+fn metrics_are_off_by_default_and_listen_where_told() {
+    assert_eq!(parse(MINIMAL).unwrap().raudit.metrics.listen, None);
+    let with = |listen: &str| format!("{MINIMAL}raudit:\n  metrics:\n    listen: \"{listen}\"\n");
+    let c = parse(&with("127.0.0.1:9469")).unwrap();
+    assert_eq!(
+        c.raudit.metrics.listen,
+        Some(MetricsAddress::Tcp("127.0.0.1:9469".parse().unwrap()))
+    );
+    let c = parse(&with("[::1]:9469")).unwrap();
+    assert_eq!(
+        c.raudit.metrics.listen,
+        Some(MetricsAddress::Tcp("[::1]:9469".parse().unwrap()))
+    );
+    let c = parse(&with("unix:/run/raudit/metrics.sock")).unwrap();
+    assert!(
+        c.summary()
+            .ends_with("; metrics on unix:/run/raudit/metrics.sock"),
+        "{}",
+        c.summary()
+    );
+    assert_eq!(
+        c.raudit.metrics.listen,
+        Some(MetricsAddress::Unix(PathBuf::from(
+            "/run/raudit/metrics.sock"
+        )))
+    );
+    assert_eq!(parse(&with("")).unwrap().raudit.metrics.listen, None);
+}
+
+#[test]
+fn metrics_refuse_remote_addresses_unless_allowed_and_name_bad_ones() {
+    let with = |listen: &str, extra: &str| {
+        format!("{MINIMAL}raudit:\n  metrics:\n    listen: \"{listen}\"\n{extra}")
+    };
+    let e = errors(&with("0.0.0.0:9469", "")).join("\n");
+    assert!(e.contains("raudit.metrics.listen"), "{e}");
+    assert!(e.contains("not a loopback address"), "{e}");
+    assert!(e.contains("allow_remote"), "{e}");
+    let c = parse(&with("0.0.0.0:9469", "    allow_remote: true\n")).unwrap();
+    assert!(c.raudit.metrics.allow_remote);
+    assert_eq!(
+        c.raudit.metrics.listen,
+        Some(MetricsAddress::Tcp("0.0.0.0:9469".parse().unwrap()))
+    );
+    let e = errors(&with("localhost:9469", "")).join("\n");
+    assert!(e.contains("expected an IP address and port"), "{e}");
+    let e = errors(&with("unix:relative.sock", "")).join("\n");
+    assert!(e.contains("absolute path"), "{e}");
+    let e = errors(&format!("{MINIMAL}raudit:\n  metrics:\n    port: 1\n")).join("\n");
+    assert!(e.contains("raudit.metrics.port"), "{e}");
+}

@@ -10,7 +10,9 @@
 //! `AUDIT_GET` for the kernel's `lost`/`backlog` and for the pid being
 //! taken, prints the stats every interval, and checks the rules for drift
 //! (see [`drift_watch`]), whose records it hands to the output threads over
-//! small control channels (one per output).
+//! small control channels (one per output). With `raudit.metrics.listen` a
+//! metrics thread serves the counters (see [`crate::metrics`]); its address
+//! is bound right after the outputs open, so a taken one fails the start.
 //!
 //! Shutdown (SIGTERM/SIGINT): the receive thread stops, the pid is
 //! released if still ours (so the kernel stops sending), the socket is
@@ -30,6 +32,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
     self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
@@ -99,6 +102,16 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
             )
         }
         _ => (None, None),
+    };
+    // Bound before the kernel is touched, so a taken address fails the start.
+    let metrics = match &plan.metrics {
+        Some(address) => {
+            let server = MetricsServer::start(address, Arc::clone(&stats))
+                .map_err(|e| StartError(e.to_string()))?;
+            eprintln!("raudit: metrics served on {}", server.address());
+            Some(server)
+        }
+        None => None,
     };
 
     let membership = match plan.listen {
@@ -229,7 +242,12 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         stats.kernel_lost.set(u64::from(status.lost));
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
+    stats.queue_depth.set(queue.depth() as u64);
+    stats.lost_buffers.set(queue.lost_buffers());
     report(&plan, &stats, "exit");
+    if let Some(metrics) = metrics {
+        metrics.stop();
+    }
     Ok(())
 }
 
@@ -440,6 +458,8 @@ fn supervise(
     while !receiver.is_finished() && !signals::shutdown_requested() {
         thread::sleep(SUPERVISOR_TICK);
         let now = Instant::now();
+        stats.queue_depth.set(s.queue.depth() as u64);
+        stats.lost_buffers.set(s.queue.lost_buffers());
         let enobufs = stats.enobufs.get();
         let report_due = now >= next_report;
         if now >= next_poll || enobufs != enobufs_seen || report_due {

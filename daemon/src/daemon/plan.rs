@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, Mode, QueuePolicy};
+use crate::config::{Config, MetricsAddress, Mode, QueuePolicy};
 use crate::netlink::Control;
 use crate::output::{FileSpec, GelfSpec, SyslogSpec};
 use crate::pipeline;
@@ -104,6 +104,8 @@ pub struct RunPlan {
     pub retry_pause: Duration,
     pub stats_interval: Duration,
     pub stats_file: Option<PathBuf>,
+    /// Where to serve the metrics (`raudit.metrics.listen`); `None`: off.
+    pub metrics: Option<MetricsAddress>,
     pub rules: Option<ApplyRules>,
     /// Drift checks, in daemon mode with a non-zero interval.
     pub drift: Option<DriftPlan>,
@@ -133,6 +135,7 @@ impl RunPlan {
             retry_pause: Duration::from_secs(1),
             stats_interval: Duration::from_secs(60),
             stats_file: None,
+            metrics: None,
             rules: None,
             drift: None,
             log_flags: 0,
@@ -221,6 +224,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         r.stats.interval
     };
     plan.stats_file = r.stats.file.clone();
+    plan.metrics = r.metrics.listen.clone();
     plan.pipeline = pipeline::Settings {
         assembler: config.assembler_settings(),
         format: r.format,

@@ -374,6 +374,12 @@ impl<S: Source> Pipeline<S> {
         if hand_over {
             self.sink.hand_over();
         }
+        if !matches!(input, Input::Datagrams(_)) {
+            // Events completed by their deadline while the socket was
+            // quiet: the counters (and metrics) show them now, not at the
+            // next datagram.
+            self.publish();
+        }
         // The last large event is out: its lane pages go back.
         if let Some(touched) = self.assembler.lane_touched() {
             crate::sys::reserve::release(touched);
@@ -453,7 +459,11 @@ impl<S: Source> Pipeline<S> {
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
         stats.queue_drops.set(self.sink.queue.dropped());
-        stats.queue_lost_buffers.set(self.sink.queue.lost_buffers());
+        stats.lost_buffers.set(self.sink.queue.lost_buffers());
+        stats
+            .events_in_flight
+            .set(self.assembler.in_flight() as u64);
+        stats.pacing_pauses.set(self.pacer.pauses());
     }
 
     /// The source (tests feed it between steps).

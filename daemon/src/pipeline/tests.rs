@@ -631,3 +631,30 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
         );
     }
 }
+
+#[test]
+fn counters_are_published_while_the_socket_is_quiet() {
+    let queue = Queue::new(4, 4096, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings::default();
+    settings.assembler.timeout = raudit_core::time::Duration::from_millis(1);
+    // A SYSCALL record alone: complete only when its deadline passes.
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(vec![datagram(1300, 7, "syscall=59")]),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    assert!(matches!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(1)
+    ));
+    assert_eq!(stats.events_in_flight.get(), 1);
+    assert_eq!(stats.events.get(), 0);
+    std::thread::sleep(Duration::from_millis(5));
+    // Nothing more arrives; the deadline completes the event and the
+    // counters say so without waiting for another datagram.
+    assert_eq!(pipeline.step(Some(Duration::ZERO)).unwrap(), Input::Ended);
+    assert_eq!(stats.events.get(), 1);
+    assert_eq!(stats.events_in_flight.get(), 0);
+}
