@@ -164,6 +164,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 mode: file.mode,
                 uid: file.user.as_ref().map(|a| a.id),
                 gid: file.group.as_ref().map(|a| a.id),
+                rotation: file.rotation,
             },
             attempts: file.attempts,
         });

@@ -17,6 +17,7 @@ pub mod file;
 pub mod gelf;
 pub mod loss;
 pub mod net;
+pub mod rotation;
 mod sink;
 pub mod stdout;
 pub mod syslog;
