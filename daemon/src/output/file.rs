@@ -5,7 +5,7 @@
 //! none is lost or written twice).
 //!
 //! With `max_bytes` set, the output rotates the file itself
-//! ([`rotation`](super::rotation)): before a write that would take the file
+//! ([`rotation`](super::rotation::shift)): before a write that would take the file
 //! past the limit, what fits is written, the file renamed to `PATH.1` and a
 //! new one opened, so no line is split across two files. The size is
 //! counted from the writes (read once at each open), so the ordinary write
