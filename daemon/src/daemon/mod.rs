@@ -23,6 +23,7 @@ pub mod audit_pid;
 pub mod drift_watch;
 pub mod instance;
 pub mod plan;
+pub mod reload;
 pub mod restart;
 pub mod spoof_watch;
 
@@ -205,7 +206,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         queue: &queue,
         records,
     };
-    supervise(&plan, &watch, &receiver, restart_watch.as_mut());
+    supervise(&mut plan, &watch, &receiver, restart_watch.as_mut());
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
         queue.close();
@@ -417,7 +418,7 @@ struct Supervised<'a> {
 }
 
 fn supervise(
-    plan: &RunPlan,
+    plan: &mut RunPlan,
     s: &Supervised<'_>,
     receiver: &thread::JoinHandle<()>,
     mut restart: Option<&mut restart::RestartWatch>,
@@ -458,6 +459,10 @@ fn supervise(
                 }
                 Err(e) => eprintln!("raudit: AUDIT_GET failed: {e}"),
             }
+        }
+        if signals::take_reload() {
+            reload::reload(plan, control, &s.records, &mut drift);
+            s.queue.wake();
         }
         if let Some(drift) = drift.as_mut() {
             let detected = stats.drift_detected.get();

@@ -144,6 +144,46 @@ pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
     line.into_bytes()
 }
 
+/// What a `reload` record says (see `daemon::reload`).
+#[derive(Debug, Clone, Default)]
+pub struct ReloadOutcome {
+    /// Config sections that changed and were applied.
+    pub applied: Vec<&'static str>,
+    /// Sections that changed and need a restart (not applied).
+    pub restart_needed: Vec<&'static str>,
+    /// Why nothing was applied (the config does not load, the kernel
+    /// refused its rules); the running config stays.
+    pub error: Option<String>,
+}
+
+/// `…"raudit":{"report":"reload","config":PATH,"ok":true|false,
+/// "applied":[…],"restart_needed":[…]}}`, with `"error":"…"` when not ok.
+pub fn reload_record(now: SystemTime, config: &str, outcome: &ReloadOutcome) -> Vec<u8> {
+    let mut line = record_head(now, "reload");
+    let _ = write!(
+        line,
+        ",\"config\":\"{}\",\"ok\":{}",
+        JsonKey(config),
+        outcome.error.is_none()
+    );
+    for (key, names) in [
+        ("applied", &outcome.applied),
+        ("restart_needed", &outcome.restart_needed),
+    ] {
+        let _ = write!(line, ",\"{key}\":[");
+        for (i, name) in names.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            let _ = write!(line, "{comma}\"{}\"", JsonKey(name));
+        }
+        line.push(']');
+    }
+    if let Some(error) = &outcome.error {
+        let _ = write!(line, ",\"error\":\"{}\"", JsonKey(error));
+    }
+    line.push_str("}}\n");
+    line.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +248,37 @@ mod tests {
         assert_eq!(json["raudit"]["first_serial"], 2034);
         assert_eq!(json["raudit"]["previous_stop"], "unclean");
         assert_eq!(json["raudit"]["previous_pid"], 77);
+    }
+
+    #[test]
+    fn reload_record_names_what_applied_and_why_not() {
+        let ok = ReloadOutcome {
+            applied: vec!["filters", "rules"],
+            restart_needed: vec!["output"],
+            error: None,
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&reload_record(UNIX_EPOCH, "/etc/r.yaml", &ok)).unwrap();
+        assert_eq!(json["raudit"]["report"], "reload");
+        assert_eq!(json["raudit"]["config"], "/etc/r.yaml");
+        assert_eq!(json["raudit"]["ok"], true);
+        assert_eq!(
+            json["raudit"]["applied"],
+            serde_json::json!(["filters", "rules"])
+        );
+        assert_eq!(
+            json["raudit"]["restart_needed"],
+            serde_json::json!(["output"])
+        );
+        let failed = ReloadOutcome {
+            error: Some("r.yaml:3: rules[0]: \"bad\"".into()),
+            ..ReloadOutcome::default()
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&reload_record(UNIX_EPOCH, "r", &failed)).unwrap();
+        assert_eq!(json["raudit"]["ok"], false);
+        assert_eq!(json["raudit"]["error"], "r.yaml:3: rules[0]: \"bad\"");
+        assert_eq!(json["raudit"]["applied"], serde_json::json!([]));
     }
 
     #[test]
