@@ -1,7 +1,7 @@
 //! Live: SIGHUP reads the config again without a restart (root only;
-//! skipped with a reason otherwise). A changed rule (a new key) and a new
-//! filter apply while raudit runs, an output change is reported as needing
-//! a restart, an invalid config is reported (stderr and a `reload` record)
+//! skipped with a reason otherwise). A changed rule (a new key), a new
+//! filter and a new path for the file output apply while raudit runs, a
+//! queue change is reported as needing a restart, an invalid config is reported (stderr and a `reload` record)
 //! and leaves the running one working, and across it all every event is
 //! written once: each probe's event once (none of the filtered ones), no
 //! sequence twice, no serial missed. Holds
@@ -12,18 +12,21 @@ mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
 
+use std::path::Path;
+
 use daemon_common::{events_with, probe_program, run_probe, scratch, wait_for, Daemon};
 
 const EACH: usize = 15;
 
-fn config(key: &str, filter: bool, extra: &str) -> String {
+fn config(log: &Path, key: &str, filter: bool, extra: &str) -> String {
     let filters = if filter {
         "filters:\n  - syscall: 59\n    message_type: 1309\n    regex: dropme-\n"
     } else {
         ""
     };
     format!(
-        "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve -k {key}\n  - -e 1\n{filters}{extra}"
+        "output:\n  file:\n    enabled: true\n    path: {}\nrules:\n  - -a exit,always -F arch=b64 -S execve -k {key}\n  - -e 1\n{filters}{extra}",
+        log.display()
     )
 }
 
@@ -47,17 +50,22 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
     };
     let dir = scratch("reload");
     let path = dir.join("raudit.yaml");
-    std::fs::write(&path, config("reload_a", false, "")).unwrap();
+    let (log_a, log_b) = (dir.join("a.log"), dir.join("b.log"));
+    std::fs::write(&path, config(&log_a, "reload_a", false, "")).unwrap();
     let program = probe_program(&dir, "reload");
     let mut daemon = Daemon::start(&["-config", path.to_str().unwrap()]);
     daemon.wait_started();
     for i in 0..EACH {
         run_probe(&program, &format!("pre-{i}-end"));
     }
+    let read = |log: &Path| std::fs::read_to_string(log).unwrap_or_default();
+    wait_for("the events before the reload", || {
+        events_with(&read(&log_a), "pre-").len() >= EACH
+    });
 
-    // New rule key, a filter, and an output change (needs a restart).
+    // New rule key, a filter, another file; a queue change (needs a restart).
     let queue = "raudit:\n  queue:\n    policy: block\n";
-    std::fs::write(&path, config("reload_b", true, queue)).unwrap();
+    std::fs::write(&path, config(&log_b, "reload_b", true, queue)).unwrap();
     daemon.signal(libc::SIGHUP);
     wait_for("the reload", || daemon.stderr().contains("reloaded"));
     for i in 0..EACH {
@@ -66,11 +74,8 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
     }
 
     // Invalid: a rule auditctl would refuse. Nothing changes.
-    std::fs::write(
-        &path,
-        config("reload_c", false, "").replace("-S execve", "-S no_such_call"),
-    )
-    .unwrap();
+    let invalid = config(&dir.join("c.log"), "reload_c", false, "");
+    std::fs::write(&path, invalid.replace("-S execve", "-S no_such_call")).unwrap();
     daemon.signal(libc::SIGHUP);
     wait_for("the refused reload", || {
         daemon.stderr().contains("not reloaded")
@@ -80,11 +85,17 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
         run_probe(&program, &format!("dropme-after-{i}-end"));
     }
     wait_for("every probe event", || {
-        events_with(&daemon.stdout(), "after-").len() >= EACH
+        events_with(&read(&log_b), "after-").len() >= EACH
     });
     let status = daemon.stop();
-    let (stdout, stderr) = (daemon.stdout(), daemon.stderr());
+    let stderr = daemon.stderr();
     assert!(status.success(), "exit {status}: {stderr}");
+    let (before, after) = (read(&log_a), read(&log_b));
+    assert!(
+        !dir.join("c.log").exists(),
+        "the invalid config opened nothing"
+    );
+    let stdout = before.clone() + &after;
 
     let key_of = |marker: &str| -> String {
         let events = events_with(&stdout, &format!("--marker={marker}"));
@@ -104,6 +115,11 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
         syscall.split("key=").nth(1).unwrap_or("").to_owned()
     };
     for i in 0..EACH {
+        assert!(
+            before.contains(&format!("pre-{i}-end")),
+            "before the reload: a.log"
+        );
+        assert!(after.contains(&format!("post-{i}-end")), "after it: b.log");
         assert_eq!(key_of(&format!("pre-{i}-end")), "\"reload_a\"");
         assert_eq!(
             key_of(&format!("post-{i}-end")),

@@ -33,7 +33,7 @@ use std::time::{Duration, Instant};
 
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Output, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -255,32 +255,39 @@ fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
 fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
     let mut sinks = Vec::new();
     for (index, out) in plan.outputs.iter().enumerate() {
-        let sink = match out {
-            OutputPlan::Stdout { attempts } => {
-                let output = StdoutOutput::open(output::batch::DEFAULT_BATCH)
-                    .map_err(|e| fail("opening stdout", e))?;
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::File { spec, attempts } => {
-                let output = FileOutput::open(spec.clone(), output::batch::DEFAULT_BATCH)
-                    .map_err(|e| fail("opening the output file", e))?;
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::Syslog { spec, attempts } => {
-                let output = Syslog::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::Gelf { spec, attempts } => {
-                let output = Gelf::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-        };
-        sinks.push(sink);
+        let (output, attempts) = open_output(out, plan.buffer_bytes)?;
+        sinks.push(Sink::new(output, attempts, plan.retry_pause, index));
     }
     if sinks.is_empty() {
         return Err(StartError("no output is enabled".into()));
     }
     Ok(sinks)
+}
+
+/// Opens one output (at start, and for a reload that changed it), with its
+/// `attempts`.
+pub(crate) fn open_output(
+    out: &OutputPlan,
+    buffer_bytes: usize,
+) -> Result<(Box<dyn Output>, u32), StartError> {
+    Ok(match out {
+        OutputPlan::Stdout { attempts } => {
+            let output = StdoutOutput::open(output::batch::DEFAULT_BATCH)
+                .map_err(|e| fail("opening stdout", e))?;
+            (Box::new(output), *attempts)
+        }
+        OutputPlan::File { spec, attempts } => {
+            let output = FileOutput::open(spec.clone(), output::batch::DEFAULT_BATCH)
+                .map_err(|e| fail("opening the output file", e))?;
+            (Box::new(output), *attempts)
+        }
+        OutputPlan::Syslog { spec, attempts } => {
+            (Box::new(Syslog::open(spec, buffer_bytes)), *attempts)
+        }
+        OutputPlan::Gelf { spec, attempts } => {
+            (Box::new(Gelf::open(spec, buffer_bytes)), *attempts)
+        }
+    })
 }
 
 fn set_receive_buffer(socket: &AuditSocket, bytes: u32) -> Result<(), StartError> {

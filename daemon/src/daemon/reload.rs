@@ -10,10 +10,17 @@
 //!   start (a rule in both sets is never deleted and added again, so no
 //!   unaudited window opens), re-read from `raudit.rules.files` too; the
 //!   drift watch takes the new set;
-//! - `log.flags`.
+//! - `log.flags`;
+//! - `output`, when the same outputs stay enabled and no transport limit
+//!   changes (the receive thread cuts lines for the smallest): each output
+//!   whose settings changed (a file's path, mode, owner or rotation, a
+//!   syslog or GELF address, `attempts`, …) is opened anew here and handed
+//!   to its output thread, which flushes the old one and writes to the new
+//!   one from its next buffer on. An output that fails to open keeps the
+//!   old one (reported).
 //!
-//! Everything else (outputs, queue, format, mode, socket buffer, …) needs
-//! a restart: the sections that changed are named on stderr and in a
+//! Everything else (outputs enabled or disabled, queue, format, mode,
+//! socket buffer, …) needs a restart: the sections that changed are named on stderr and in a
 //! `reload` control record in every output's stream, and the rest is
 //! applied. A config that does not load, or whose rules the kernel
 //! refuses, is reported the same way and the running config stays.
@@ -22,11 +29,11 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use super::drift_watch::DriftWatch;
-use super::plan::{self, Listen, RunPlan};
+use super::plan::{self, Listen, OutputPlan, RunPlan};
 use crate::config::Config;
 use crate::netlink::Control;
 use crate::output::control::{reload_record, ReloadOutcome};
-use crate::output::ControlSender;
+use crate::output::{ControlSender, Replacement};
 
 /// The config file the daemon runs from, and what of it is in force.
 #[derive(Debug, Clone)]
@@ -44,6 +51,7 @@ type Section = fn(&Config) -> String;
 
 /// Sections a reload applies.
 const LIVE: &[(&str, Section)] = &[
+    ("output", |c| format!("{:?}", c.output)),
     ("filters", |c| format!("{:?}", c.filters)),
     ("rules", |c| format!("{:?}", c.rules)),
     ("raudit.rules", |c| format!("{:?}", c.raudit.rules)),
@@ -54,7 +62,6 @@ const LIVE: &[(&str, Section)] = &[
 /// Sections that need a restart; anything else that differs is named
 /// "other settings".
 const RESTART: &[(&str, Section)] = &[
-    ("output", |c| format!("{:?}", c.output)),
     ("socket_buffer", |c| format!("{:?}", c.socket_buffer)),
     ("events", |c| format!("{:?}", c.events)),
     ("message_tracking", |c| format!("{:?}", c.message_tracking)),
@@ -96,9 +103,13 @@ pub fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'stat
     (live, restart)
 }
 
-/// `running` with the live sections of `new`.
-fn with_live_sections(running: &Config, new: &Config) -> Config {
+/// `running` with the live sections of `new` (the outputs when
+/// `outputs` says they were applied).
+fn with_live_sections(running: &Config, new: &Config, outputs: bool) -> Config {
     let mut next = running.clone();
+    if outputs {
+        next.output = new.output.clone();
+    }
     next.filters = new.filters.clone();
     next.rules = new.rules.clone();
     next.raudit.rules = new.raudit.rules.clone();
@@ -120,7 +131,7 @@ pub fn reload(
         return;
     };
     let path = source.path.clone();
-    let outcome = match try_reload(plan, control, drift) {
+    let outcome = match try_reload(plan, control, records, drift) {
         Ok((applied, restart)) => {
             eprintln!(
                 "raudit: config {} reloaded: changed and applied: [{}]; changed, needs a restart (not applied): [{}]",
@@ -152,11 +163,54 @@ pub fn reload(
     }
 }
 
+/// Whether `new` outputs can replace `old` ones live: the same outputs,
+/// in the same order, and the same lines to cut beside them.
+fn outputs_apply_live(old: &[OutputPlan], new: &[OutputPlan]) -> bool {
+    let names = |outputs: &[OutputPlan]| outputs.iter().map(OutputPlan::name).collect::<Vec<_>>();
+    names(old) == names(new) && plan::side_settings(old) == plan::side_settings(new)
+}
+
+/// Opens each output whose plan changed and hands it to its thread; false
+/// when one of them could not be.
+fn replace_outputs(plan: &mut RunPlan, new: &[OutputPlan], records: &ControlSender) -> bool {
+    let mut all = true;
+    for (index, next) in new.iter().enumerate() {
+        if plan.outputs.get(index) == Some(next) {
+            continue;
+        }
+        let name = next.name();
+        match super::open_output(next, plan.buffer_bytes) {
+            Ok((output, attempts)) => {
+                match records.replace(index, Replacement { output, attempts }) {
+                    Ok(()) => {
+                        eprintln!("raudit: output {name}: reopened with its new settings");
+                        if let Some(slot) = plan.outputs.get_mut(index) {
+                            *slot = next.clone();
+                        }
+                    }
+                    Err(_) => {
+                        eprintln!(
+                            "raudit: output {name}: its thread still has the previous reload's output to take; kept as it is"
+                        );
+                        all = false;
+                    }
+                }
+            }
+            Err(e) => {
+                eprintln!("raudit: output {name}: not changed, the new settings do not open: {e}");
+                all = false;
+            }
+        }
+    }
+    all
+}
+
 type Applied = (Vec<&'static str>, Vec<&'static str>);
 
 fn try_reload(
     plan: &mut RunPlan,
     control: &Control<'_>,
+    records: &ControlSender,
     drift: &mut Option<DriftWatch>,
 ) -> Result<Applied, String> {
     let Some(source) = plan.reload.as_ref() else {
@@ -164,7 +218,14 @@ fn try_reload(
     };
     let config = Config::load(&source.path).map_err(|e| e.to_string())?;
     let new = plan::from_config(&config)?;
-    let (mut applied, restart) = differences(&source.running, &config);
+    let (mut applied, mut restart) = differences(&source.running, &config);
+    let outputs_live = outputs_apply_live(&plan.outputs, &new.outputs);
+    if !outputs_live {
+        applied.retain(|s| *s != "output");
+        if source.running.output != config.output {
+            restart.insert(0, "output");
+        }
+    }
     let daemon = |listen: Listen| matches!(listen, Listen::Daemon { .. });
     if daemon(plan.listen) && daemon(new.listen) {
         if let Some(apply) = &new.rules {
@@ -183,12 +244,18 @@ fn try_reload(
         // Read-only mode loads no rules.
         applied.retain(|s| !s.starts_with("rules") && !s.starts_with("raudit."));
     }
+    // An output that did not open keeps the old one, and the section
+    // stays as it runs (reported on stderr; a later reload tries again).
+    let outputs_live = outputs_live && replace_outputs(plan, &new.outputs, records);
+    if !outputs_live {
+        applied.retain(|s| *s != "output");
+    }
     plan.pipeline
         .filter_update
         .offer(new.pipeline.filters.clone());
     crate::logging::set_flags(new.log_flags);
     if let Some(source) = plan.reload.as_mut() {
-        source.running = with_live_sections(&source.running, &config);
+        source.running = with_live_sections(&source.running, &config, outputs_live);
     }
     Ok((applied, restart))
 }
@@ -218,7 +285,27 @@ mod tests {
             (vec!["rules"], vec!["raudit.queue"])
         );
         let new = config("output: {file: {enabled: true, path: /tmp/x.log}}\nrules: ['-a always,exit -F arch=b64 -S execve']\n");
-        assert_eq!(differences(&old, &new), (vec![], vec!["output"]));
+        assert_eq!(differences(&old, &new), (vec!["output"], vec![]));
+    }
+
+    fn outputs(text: &str) -> Vec<OutputPlan> {
+        plan::from_config(&config(&format!("{text}rules: ['-e 1']\n")))
+            .unwrap()
+            .outputs
+    }
+
+    #[test]
+    fn outputs_change_live_only_with_the_same_outputs_and_cuts() {
+        let file = outputs("output: {file: {enabled: true, path: /tmp/a.log}}\n");
+        let moved = outputs("output: {file: {enabled: true, path: /tmp/b.log, max_bytes: 8192}}\n");
+        assert!(outputs_apply_live(&file, &moved), "a file's settings");
+        let stdout = outputs("output: {stdout: {enabled: true}}\n");
+        assert!(!outputs_apply_live(&file, &stdout), "another output");
+        let syslog = outputs("output: {syslog: {enabled: true, address: /dev/log}}\n");
+        let retried = outputs("output: {syslog: {enabled: true, attempts: 5}}\n");
+        assert!(outputs_apply_live(&syslog, &retried), "a syslog's attempts");
+        let limited = outputs("output: {syslog: {enabled: true, max_message_bytes: 2048}}\n");
+        assert!(!outputs_apply_live(&syslog, &limited), "another cut");
     }
 
     #[test]
@@ -227,7 +314,7 @@ mod tests {
         let new = config(&format!(
             "{BASE}raudit: {{format: structured}}\nfilters: []\n"
         ));
-        let running = with_live_sections(&old, &new);
+        let running = with_live_sections(&old, &new, true);
         let (_, restart) = differences(&running, &new);
         assert_eq!(restart, ["raudit.format"], "still differs from what runs");
     }

@@ -27,7 +27,7 @@ use std::io;
 
 use crate::side::LineSide;
 
-pub use control::{control_channels, ControlReceiver, ControlSender};
+pub use control::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use file::{FileOutput, FileSpec};
 pub use gelf::{Gelf, GelfSpec};
 pub use sink::Sink;
