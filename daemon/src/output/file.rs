@@ -65,14 +65,25 @@ impl FileOutput {
         })
     }
 
-    /// Whether `bytes` more would take the file past its limit. A file
-    /// holding nothing takes anything (a line is never split).
-    fn would_cross(&self, bytes: usize) -> bool {
+    /// Bytes in the file once what the batch holds is written.
+    fn held(&self) -> u64 {
+        self.size.saturating_add(self.batch.pending_bytes() as u64)
+    }
+
+    /// Whether `bytes` more would take the file (with what the batch
+    /// holds) past its limit.
+    fn over_limit(&self, bytes: usize) -> bool {
         self.spec.rotation.is_some_and(|r| {
-            self.size > 0
-                && self.size >= self.retry_at
-                && self.size.saturating_add(bytes as u64) > r.max_bytes
+            let held = self.held();
+            held >= self.retry_at && held.saturating_add(bytes as u64) > r.max_bytes
         })
+    }
+
+    /// Whether a line of `bytes` must start a new file: it would take the
+    /// file past its limit, and the file holds something (an empty file
+    /// takes any line whole: a line is never split).
+    fn would_cross(&self, bytes: usize) -> bool {
+        self.held() > 0 && self.over_limit(bytes)
     }
 
     /// Renames the file away and opens a new one; on failure reports it
@@ -129,7 +140,7 @@ impl FileOutput {
     /// One line: into the batch, or (when it does not fit) after it; the
     /// file is rotated first when the line would take it past its limit.
     fn accept(&mut self, line: &[u8]) -> io::Result<()> {
-        if self.would_cross(self.batch.pending_bytes() + line.len()) {
+        if self.would_cross(line.len()) {
             // What the batch holds fits this file; the line starts the next.
             self.write_pending()?;
             self.rotate();
@@ -229,7 +240,7 @@ impl Output for FileOutput {
 
     fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
         let incoming: usize = parts.iter().map(|p| p.len()).sum();
-        if self.would_cross(self.batch.pending_bytes() + incoming) {
+        if self.over_limit(incoming) {
             return Some(self.write_split(parts));
         }
         Some(self.write_with(parts))

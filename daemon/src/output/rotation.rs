@@ -162,6 +162,27 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_file_takes_no_more_than_its_limit() {
+        // Lines gathered in a batch larger than the limit, and one writev
+        // of buffers larger than it, into an empty file.
+        let dir = dir("empty");
+        let path = dir.join("audit.log");
+        let mut out = output(&path, 4096, 20, 64 * 1024);
+        for n in 1..=100 {
+            out.write_line(&event(n), &NO_SIDE).unwrap();
+        }
+        out.flush().unwrap();
+        assert_contiguous_tail(&serials(&path, 20, 4096), 100);
+        let path = dir.join("buffers.log");
+        let mut out = output(&path, 4096, 20, 1024);
+        let buffer: Vec<u8> = (1..=60).flat_map(event).collect();
+        assert!(buffer.len() > 2 * 4096);
+        out.write_buffers(&[&buffer]).unwrap().unwrap();
+        out.flush().unwrap();
+        assert_contiguous_tail(&serials(&path, 20, 4096), 60);
+    }
+
+    #[test]
     fn the_size_of_an_existing_file_counts_and_a_huge_line_gets_its_own_file() {
         let dir = dir("existing");
         let path = dir.join("audit.log");
