@@ -5,8 +5,9 @@
 
 //!
 //! A reload (SIGHUP) hands the receive thread a new list through a
-//! [`FilterUpdate`]; it takes it between two receive batches, so every
-//! event is judged by one list or the other, whole.
+//! [`FilterUpdate`]; it takes it when a receive returns, before the
+//! batch is processed, so every event emitted after the reload is judged
+//! by the new list and every event by one list whole.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;

@@ -323,10 +323,6 @@ impl<S: Source> Pipeline<S> {
 
     /// One receive and the work it brings; `wait` overrides the timeout.
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
-        // Between two batches: a reloaded filter list applies whole.
-        if let Some(filters) = self.sink.filter_update.take() {
-            self.sink.filters = filters;
-        }
         let (_, now) = self.clock.now();
         self.sink.now = now;
         let sink = &mut self.sink;
@@ -356,6 +352,11 @@ impl<S: Source> Pipeline<S> {
                 }
                 Err(e) => return Err(e),
             };
+        // Between two batches, after the wait: a filter list reloaded
+        // while this receive waited applies to what it brought, whole.
+        if let Some(filters) = self.sink.filter_update.take() {
+            self.sink.filters = filters;
+        }
         // While datagrams keep coming, lines gather in the current buffer
         // (full buffers go out as they fill); it is handed over when the
         // socket runs dry (the short HOLD_WAIT receive comes back empty) or
