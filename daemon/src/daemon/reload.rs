@@ -97,6 +97,14 @@ fn changed(sections: &[(&'static str, Section)], old: &Config, new: &Config) -> 
 pub fn differences(old: &Config, new: &Config) -> (Vec<&'static str>, Vec<&'static str>) {
     let live = changed(LIVE, old, new);
     let mut restart = changed(RESTART, old, new);
+    // A `raudit` key not listed above (added later) still needs a restart.
+    let mut raudit = old.raudit.clone();
+    raudit.rules = new.raudit.rules.clone();
+    raudit.kernel = new.raudit.kernel;
+    let listed = restart.iter().any(|s| s.starts_with("raudit."));
+    if !listed && format!("{raudit:?}") != format!("{:?}", new.raudit) {
+        restart.push("raudit (another key)");
+    }
     if live.is_empty() && restart.is_empty() && format!("{old:?}") != format!("{new:?}") {
         restart.push("other settings");
     }
