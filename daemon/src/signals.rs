@@ -1,13 +1,15 @@
 //! What signals mean to raudit: `SIGTERM`/`SIGINT` stop receiving, complete
 //! every in-flight event, drain the queue, release the audit pid and exit 0;
 //! `SIGHUP`/`SIGUSR1` reopen the outputs (logrotate), each output thread
-//! once. The handlers (in [`crate::sys::signals`]) only set flags; the
+//! once; `SIGHUP` (`systemctl reload`) also reads the config again and
+//! applies what can change live (see [`crate::daemon::reload`]). The handlers (in [`crate::sys::signals`]) only set flags; the
 //! receive loop and the output threads look at them.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::sys::signals::{
-    install, request_reopen, request_shutdown, shutdown_requested, take_reopen,
+    install, request_reload, request_reopen, request_shutdown, shutdown_requested, take_reload,
+    take_reopen,
 };
 
 /// Reopen requests seen so far (by any thread).

@@ -65,7 +65,7 @@ rules: ['-e 1']
     let lines: Vec<&str> = stderr.lines().collect();
     let expected = [
         format!("{path}:3: output.file.path: required when output.file is enabled"),
-        format!("{path}:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts"),
+        format!("{path}:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts, max_bytes, keep"),
         format!("{path}:5: output.file.mode: expected a file mode from 01 to 07777 (octal, as 0600), found \"0800\" (a leading 0 means octal, as in go-audit)"),
         format!("{path}:7: events: min (1400) is greater than max (1300): no event would be captured"),
         format!("{path}:10: filters[0].regex: invalid regex \"(unclosed\": unclosed group"),

@@ -221,6 +221,7 @@ fn run(format: EventFormat) {
             mode: 0o600,
             uid: None,
             gid: None,
+            rotation: None,
         },
         64 * 1024,
     )

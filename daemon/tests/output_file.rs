@@ -117,6 +117,7 @@ fn a_full_disk_leaves_only_whole_lines_and_writing_resumes_when_space_is_back() 
             mode: 0o600,
             uid: None,
             gid: None,
+            rotation: None,
         },
         output::batch::DEFAULT_BATCH,
     )

@@ -592,6 +592,7 @@ if $programname == "go-audit" then {{
             mode: 0o600,
             uid: None,
             gid: None,
+            rotation: None,
         },
         64 * 1024,
     )

@@ -243,6 +243,7 @@ fn steady_state_allocates_nothing_per_event() {
             mode: 0o600,
             uid: None,
             gid: None,
+            rotation: None,
         },
         output::batch::DEFAULT_BATCH,
     )

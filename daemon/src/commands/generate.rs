@@ -120,8 +120,22 @@ const ROOT_EXTRA: &str = r#".SH SIGNALS
 Stop receiving, complete every event in flight, drain the queue to the
 outputs, release the kernel's audit pid, print the final counters and exit 0.
 .TP
-\fBSIGHUP\fR, \fBSIGUSR1\fR
-Reopen the output file by its path (after log rotation).
+\fBSIGHUP\fR (\fBsystemctl reload\fR)
+Read the configuration file again and apply, without a restart and without
+losing or repeating an event: \fBfilters\fR (from the next receive batch),
+\fBrules\fR, \fBraudit.rules\fR and \fBraudit.kernel\fR (loaded by difference,
+as at start; the rules files are read again too), \fBlog.flags\fR, and the
+settings of the enabled outputs (a file's path or rotation, an address,
+\fBattempts\fR: the output is opened anew and written to from its next buffer
+on). Enabling or disabling an output, a transport's size limit and the other
+sections (queue, format, mode, ...) need a restart: they are
+named on stderr and in a \fBreload\fR record in the output stream, and the
+rest is applied. A configuration that does not load, or whose rules the
+kernel refuses, is reported the same way and the running one stays. The
+outputs also reopen their files, as for \fBSIGUSR1\fR.
+.TP
+\fBSIGUSR1\fR
+Reopen the output file by its path (after log rotation), as go\-audit.
 .SH FILES
 .TP
 \fI/etc/raudit/raudit.yaml\fR

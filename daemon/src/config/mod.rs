@@ -150,6 +150,21 @@ pub struct FileOutput {
     pub user: Option<Account>,
     /// `group`: group of the file, resolved at load; `None` keeps the group.
     pub group: Option<Account>,
+    /// `max_bytes` and `keep` (auditd's `max_log_file` / `num_logs`):
+    /// size-based rotation, off (`None`) by default.
+    pub rotation: Option<Rotation>,
+}
+
+/// `output.file.max_bytes` / `output.file.keep`: the file is renamed to
+/// `PATH.1` (older ones shifted up, the oldest past `keep` deleted) before
+/// a write that would take it past `max_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// `max_bytes`: the largest a file grows (a single line larger than
+    /// this still goes whole into a file of its own).
+    pub max_bytes: u64,
+    /// `keep`: rotated files kept beside the current one, default 5.
+    pub keep: u32,
 }
 
 /// A user or group name and the id it resolved to when the config was read.

@@ -11,12 +11,21 @@ use super::values::{Cx, Fields};
 use super::yaml::Node;
 use super::{
     Account, FileOutput, GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput, IpFamily,
-    Outputs, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+    Outputs, Rotation, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
 };
 
 const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf"];
 const STDOUT_KEYS: &[&str] = &["enabled", "attempts"];
-const FILE_KEYS: &[&str] = &["path", "mode", "user", "group", "enabled", "attempts"];
+const FILE_KEYS: &[&str] = &[
+    "path",
+    "mode",
+    "user",
+    "group",
+    "enabled",
+    "attempts",
+    "max_bytes",
+    "keep",
+];
 const SYSLOG_KEYS: &[&str] = &[
     "enabled",
     "attempts",
@@ -32,6 +41,12 @@ const COMPRESSION_KEYS: &[&str] = &["level", "type"];
 
 /// go-audit's default for syslog and GELF, and raudit's for stdout and file.
 const DEFAULT_ATTEMPTS: u32 = 3;
+/// The smallest `output.file.max_bytes`: a few events per file at least.
+const MIN_FILE_BYTES: i64 = 4096;
+/// `output.file.keep` when only `max_bytes` is set (auditd's `num_logs`).
+const DEFAULT_KEEP: u32 = 5;
+/// The most rotated files kept (auditd's limit for `num_logs`).
+const MAX_KEEP: u32 = 999;
 /// The smallest `output.syslog.max_message_bytes`.
 const MIN_MESSAGE_BYTES: u32 = 1024;
 /// go-audit's `syslog.LOG_LOCAL0 | syslog.LOG_WARNING`.
@@ -93,6 +108,7 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
     );
     let user = cx.string(&f, "user");
     let group = cx.string(&f, "group");
+    let rotation = rotation(cx, &f);
     if !enabled {
         return None;
     }
@@ -133,7 +149,37 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
         mode: mode.unwrap_or(0o600),
         user,
         group,
+        rotation,
     })
+}
+
+/// `output.file.max_bytes` and `keep`; `keep` alone is an error (it would
+/// silently rotate nothing).
+fn rotation(cx: &mut Cx, f: &Fields) -> Option<Rotation> {
+    let max_bytes = cx.int(
+        f,
+        "max_bytes",
+        MIN_FILE_BYTES,
+        i64::MAX,
+        "a size in bytes of at least 4096",
+    );
+    let keep = cx.u32(f, "keep", 1, MAX_KEEP, "from 1 to 999 rotated files");
+    match (max_bytes, keep) {
+        (Some(max_bytes), keep) => Some(Rotation {
+            max_bytes: u64::try_from(max_bytes).ok()?,
+            keep: keep.unwrap_or(DEFAULT_KEEP),
+        }),
+        (None, Some(_)) if f.get("max_bytes").is_none() => {
+            let line = f.get("keep").map_or(f.line, |n| n.line);
+            cx.error(
+                &f.path("keep"),
+                line,
+                "has no effect without output.file.max_bytes (rotation is off by default)",
+            );
+            None
+        }
+        (None, _) => None,
+    }
 }
 
 fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput> {

@@ -269,7 +269,7 @@ fn unknown_keys_name_their_path() {
     assert_eq!(errors(&text)[0], "test.yaml:6: output_x: unknown key; expected one of socket_buffer, events, message_tracking, output, log, rules, filters, extras, raudit");
     let text = "output:\n  file:\n    enabled: true\n    pathh: /x\nrules: ['-e 1']\n";
     let e = errors(text);
-    assert_eq!(e[1], "test.yaml:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts");
+    assert_eq!(e[1], "test.yaml:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts, max_bytes, keep");
     assert_eq!(
         e[0],
         "test.yaml:3: output.file.path: required when output.file is enabled"
@@ -687,4 +687,44 @@ fn metrics_refuse_remote_addresses_unless_allowed_and_name_bad_ones() {
     assert!(e.contains("absolute path"), "{e}");
     let e = errors(&format!("{MINIMAL}raudit:\n  metrics:\n    port: 1\n")).join("\n");
     assert!(e.contains("raudit.metrics.port"), "{e}");
+}
+
+#[test]
+fn file_rotation_is_off_by_default_and_keep_defaults_to_5() {
+    let file = "output: {file: {enabled: true, path: /tmp/a.log";
+    let c = parse(&format!("{file}}}}}\nrules: ['-e 1']\n")).unwrap();
+    assert_eq!(c.output.file.unwrap().rotation, None);
+    let c = parse(&format!(
+        "{file}, max_bytes: 1048576}}}}\nrules: ['-e 1']\n"
+    ))
+    .unwrap();
+    assert_eq!(
+        c.output.file.unwrap().rotation,
+        Some(Rotation {
+            max_bytes: 1 << 20,
+            keep: 5
+        })
+    );
+    let c = parse(&format!(
+        "{file}, max_bytes: 8192, keep: 2}}}}\nrules: ['-e 1']\n"
+    ))
+    .unwrap();
+    assert_eq!(c.output.file.unwrap().rotation.unwrap().keep, 2);
+    let e = errors(&format!("{file}, max_bytes: 100}}}}\nrules: ['-e 1']\n"));
+    assert!(
+        e[0].contains("output.file.max_bytes: expected a size in bytes of at least 4096"),
+        "{e:?}"
+    );
+    let e = errors(&format!("{file}, keep: 3}}}}\nrules: ['-e 1']\n"));
+    assert!(
+        e[0].contains("output.file.keep: has no effect without output.file.max_bytes"),
+        "{e:?}"
+    );
+    let e = errors(&format!(
+        "{file}, max_bytes: 8192, keep: 0}}}}\nrules: ['-e 1']\n"
+    ));
+    assert!(
+        e[0].contains("output.file.keep: expected from 1 to 999"),
+        "{e:?}"
+    );
 }

@@ -25,6 +25,7 @@ pub mod audit_pid;
 pub mod drift_watch;
 pub mod instance;
 pub mod plan;
+pub mod reload;
 pub mod restart;
 pub mod spoof_watch;
 
@@ -35,7 +36,7 @@ use std::time::{Duration, Instant};
 use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Output, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -218,7 +219,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         queue: &queue,
         records,
     };
-    supervise(&plan, &watch, &receiver, restart_watch.as_mut());
+    supervise(&mut plan, &watch, &receiver, restart_watch.as_mut());
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
         queue.close();
@@ -272,32 +273,39 @@ fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
 fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
     let mut sinks = Vec::new();
     for (index, out) in plan.outputs.iter().enumerate() {
-        let sink = match out {
-            OutputPlan::Stdout { attempts } => {
-                let output = StdoutOutput::open(output::batch::DEFAULT_BATCH)
-                    .map_err(|e| fail("opening stdout", e))?;
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::File { spec, attempts } => {
-                let output = FileOutput::open(spec.clone(), output::batch::DEFAULT_BATCH)
-                    .map_err(|e| fail("opening the output file", e))?;
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::Syslog { spec, attempts } => {
-                let output = Syslog::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-            OutputPlan::Gelf { spec, attempts } => {
-                let output = Gelf::open(spec, plan.buffer_bytes);
-                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
-            }
-        };
-        sinks.push(sink);
+        let (output, attempts) = open_output(out, plan.buffer_bytes)?;
+        sinks.push(Sink::new(output, attempts, plan.retry_pause, index));
     }
     if sinks.is_empty() {
         return Err(StartError("no output is enabled".into()));
     }
     Ok(sinks)
+}
+
+/// Opens one output (at start, and for a reload that changed it), with its
+/// `attempts`.
+pub(crate) fn open_output(
+    out: &OutputPlan,
+    buffer_bytes: usize,
+) -> Result<(Box<dyn Output>, u32), StartError> {
+    Ok(match out {
+        OutputPlan::Stdout { attempts } => {
+            let output = StdoutOutput::open(output::batch::DEFAULT_BATCH)
+                .map_err(|e| fail("opening stdout", e))?;
+            (Box::new(output), *attempts)
+        }
+        OutputPlan::File { spec, attempts } => {
+            let output = FileOutput::open(spec.clone(), output::batch::DEFAULT_BATCH)
+                .map_err(|e| fail("opening the output file", e))?;
+            (Box::new(output), *attempts)
+        }
+        OutputPlan::Syslog { spec, attempts } => {
+            (Box::new(Syslog::open(spec, buffer_bytes)), *attempts)
+        }
+        OutputPlan::Gelf { spec, attempts } => {
+            (Box::new(Gelf::open(spec, buffer_bytes)), *attempts)
+        }
+    })
 }
 
 fn set_receive_buffer(socket: &AuditSocket, bytes: u32) -> Result<(), StartError> {
@@ -435,7 +443,7 @@ struct Supervised<'a> {
 }
 
 fn supervise(
-    plan: &RunPlan,
+    plan: &mut RunPlan,
     s: &Supervised<'_>,
     receiver: &thread::JoinHandle<()>,
     mut restart: Option<&mut restart::RestartWatch>,
@@ -478,6 +486,10 @@ fn supervise(
                 }
                 Err(e) => eprintln!("raudit: AUDIT_GET failed: {e}"),
             }
+        }
+        if signals::take_reload() {
+            reload::reload(plan, control, &s.records, &mut drift);
+            s.queue.wake();
         }
         if let Some(drift) = drift.as_mut() {
             let detected = stats.drift_detected.get();

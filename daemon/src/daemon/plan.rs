@@ -118,6 +118,9 @@ pub struct RunPlan {
     /// `raudit.state_file` (daemon mode): the serial kept across restarts;
     /// its `.lock` keeps a second daemon out.
     pub state_file: Option<PathBuf>,
+    /// The config file and what of it runs, for SIGHUP (`None` with the
+    /// built-in default).
+    pub reload: Option<super::reload::ReloadSource>,
 }
 
 impl RunPlan {
@@ -141,6 +144,7 @@ impl RunPlan {
             log_flags: 0,
             enables_auditing: false,
             state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
+            reload: None,
         }
     }
 }
@@ -154,7 +158,12 @@ pub fn builtin_default() -> Result<RunPlan, String> {
 /// The plan from a config file.
 pub fn from_config_file(path: &Path) -> Result<RunPlan, String> {
     let config = Config::load(path).map_err(|e| e.to_string())?;
-    from_config(&config)
+    let mut plan = from_config(&config)?;
+    plan.reload = Some(super::reload::ReloadSource {
+        path: path.to_path_buf(),
+        running: config,
+    });
+    Ok(plan)
 }
 
 /// The plan for a loaded config.
@@ -167,6 +176,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 mode: file.mode,
                 uid: file.user.as_ref().map(|a| a.id),
                 gid: file.group.as_ref().map(|a| a.id),
+                rotation: file.rotation,
             },
             attempts: file.attempts,
         });

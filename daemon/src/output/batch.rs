@@ -65,6 +65,17 @@ impl LineBatch {
         self.bytes.len() == self.written
     }
 
+    /// Bytes not yet in the file.
+    pub fn pending_bytes(&self) -> usize {
+        self.bytes.len().saturating_sub(self.written)
+    }
+
+    /// Keeps `lines` (whole lines) pending, after what is held: for a
+    /// caller that accepted them and could not write them yet.
+    pub fn hold(&mut self, lines: &[u8]) {
+        self.keep(lines);
+    }
+
     /// Lines held (written in part or not at all).
     pub fn lines(&self) -> u64 {
         self.lines

@@ -6,23 +6,42 @@
 //! only when something changed, never per event, and a full channel drops
 //! the record for that output (counted by the caller, said on stderr)
 //! rather than make the supervisor wait.
+//!
+//! Beside the records, a reload (SIGHUP) hands an output thread a new
+//! output to write to from its next buffer on ([`Replacement`]), over a
+//! second channel of its own.
 
 use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use super::Output;
 use crate::stats::JsonKey;
 
 /// Records waiting for one output thread at most.
 pub const CONTROL_CAPACITY: usize = 8;
 
-/// The supervisor's end: one channel per output.
+/// A new output for an output thread, from a reload: the thread flushes
+/// the one it has and writes to this one from its next buffer on.
+pub struct Replacement {
+    pub output: Box<dyn Output>,
+    pub attempts: u32,
+}
+
+impl std::fmt::Debug for Replacement {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Replacement({}, {})", self.output.name(), self.attempts)
+    }
+}
+
+/// The supervisor's end: one channel per output (and one for
+/// replacements).
 #[derive(Clone, Debug)]
-pub struct ControlSender(Vec<SyncSender<Vec<u8>>>);
+pub struct ControlSender(Vec<(SyncSender<Vec<u8>>, SyncSender<Replacement>)>);
 
 /// One output thread's end.
 #[derive(Debug)]
-pub struct ControlReceiver(Receiver<Vec<u8>>);
+pub struct ControlReceiver(Receiver<Vec<u8>>, Receiver<Replacement>);
 
 /// Channels for `outputs` output threads, [`CONTROL_CAPACITY`] records
 /// each.
@@ -30,7 +49,8 @@ pub fn control_channels(outputs: usize) -> (ControlSender, Vec<ControlReceiver>)
     let (senders, receivers) = (0..outputs.max(1))
         .map(|_| {
             let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
-            (sender, ControlReceiver(receiver))
+            let (replace, replaced) = mpsc::sync_channel(1);
+            ((sender, replace), ControlReceiver(receiver, replaced))
         })
         .unzip();
     (ControlSender(senders), receivers)
@@ -42,7 +62,7 @@ impl ControlSender {
     /// got it).
     pub fn send(&self, line: Vec<u8>) -> bool {
         let mut all = true;
-        for sender in &self.0 {
+        for (sender, _) in &self.0 {
             match sender.try_send(line.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => all = false,
@@ -50,12 +70,28 @@ impl ControlSender {
         }
         all
     }
+
+    /// Hands output thread `index` a new output; gives it back when that
+    /// thread has one waiting still, or is gone.
+    pub fn replace(&self, index: usize, replacement: Replacement) -> Result<(), Replacement> {
+        let Some((_, sender)) = self.0.get(index) else {
+            return Err(replacement);
+        };
+        sender.try_send(replacement).map_err(|e| match e {
+            TrySendError::Full(r) | TrySendError::Disconnected(r) => r,
+        })
+    }
 }
 
 impl ControlReceiver {
     /// The next waiting record, if any (no allocation, no wait).
     pub fn try_next(&self) -> Option<Vec<u8>> {
         self.0.try_recv().ok()
+    }
+
+    /// The new output a reload sent, if any (no allocation, no wait).
+    pub fn try_replacement(&self) -> Option<Replacement> {
+        self.1.try_recv().ok()
     }
 }
 
@@ -144,6 +180,46 @@ pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
     line.into_bytes()
 }
 
+/// What a `reload` record says (see `daemon::reload`).
+#[derive(Debug, Clone, Default)]
+pub struct ReloadOutcome {
+    /// Config sections that changed and were applied.
+    pub applied: Vec<&'static str>,
+    /// Sections that changed and need a restart (not applied).
+    pub restart_needed: Vec<&'static str>,
+    /// Why nothing was applied (the config does not load, the kernel
+    /// refused its rules); the running config stays.
+    pub error: Option<String>,
+}
+
+/// `…"raudit":{"report":"reload","config":PATH,"ok":true|false,
+/// "applied":[…],"restart_needed":[…]}}`, with `"error":"…"` when not ok.
+pub fn reload_record(now: SystemTime, config: &str, outcome: &ReloadOutcome) -> Vec<u8> {
+    let mut line = record_head(now, "reload");
+    let _ = write!(
+        line,
+        ",\"config\":\"{}\",\"ok\":{}",
+        JsonKey(config),
+        outcome.error.is_none()
+    );
+    for (key, names) in [
+        ("applied", &outcome.applied),
+        ("restart_needed", &outcome.restart_needed),
+    ] {
+        let _ = write!(line, ",\"{key}\":[");
+        for (i, name) in names.iter().enumerate() {
+            let comma = if i > 0 { "," } else { "" };
+            let _ = write!(line, "{comma}\"{}\"", JsonKey(name));
+        }
+        line.push(']');
+    }
+    if let Some(error) = &outcome.error {
+        let _ = write!(line, ",\"error\":\"{}\"", JsonKey(error));
+    }
+    line.push_str("}}\n");
+    line.into_bytes()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,6 +284,37 @@ mod tests {
         assert_eq!(json["raudit"]["first_serial"], 2034);
         assert_eq!(json["raudit"]["previous_stop"], "unclean");
         assert_eq!(json["raudit"]["previous_pid"], 77);
+    }
+
+    #[test]
+    fn reload_record_names_what_applied_and_why_not() {
+        let ok = ReloadOutcome {
+            applied: vec!["filters", "rules"],
+            restart_needed: vec!["output"],
+            error: None,
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&reload_record(UNIX_EPOCH, "/etc/r.yaml", &ok)).unwrap();
+        assert_eq!(json["raudit"]["report"], "reload");
+        assert_eq!(json["raudit"]["config"], "/etc/r.yaml");
+        assert_eq!(json["raudit"]["ok"], true);
+        assert_eq!(
+            json["raudit"]["applied"],
+            serde_json::json!(["filters", "rules"])
+        );
+        assert_eq!(
+            json["raudit"]["restart_needed"],
+            serde_json::json!(["output"])
+        );
+        let failed = ReloadOutcome {
+            error: Some("r.yaml:3: rules[0]: \"bad\"".into()),
+            ..ReloadOutcome::default()
+        };
+        let json: serde_json::Value =
+            serde_json::from_slice(&reload_record(UNIX_EPOCH, "r", &failed)).unwrap();
+        assert_eq!(json["raudit"]["ok"], false);
+        assert_eq!(json["raudit"]["error"], "r.yaml:3: rules[0]: \"bad\"");
+        assert_eq!(json["raudit"]["applied"], serde_json::json!([]));
     }
 
     #[test]

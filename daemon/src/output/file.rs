@@ -3,6 +3,17 @@
 //! byte is written, and reopens it by path on SIGHUP/SIGUSR1 so logrotate
 //! can rename it away (lines buffered before the signal go to the old file;
 //! none is lost or written twice).
+//!
+//! With `max_bytes` set, the output rotates the file itself
+//! ([`rotation`](super::rotation::shift)): before a write that would take the file
+//! past the limit, what fits is written, the file renamed to `PATH.1` and a
+//! new one opened, so no line is split across two files. The size is
+//! counted from the writes (read once at each open), so the ordinary write
+//! path makes no extra syscall; a write that crosses the limit is rare and
+//! goes line by line. A line longer than the limit goes whole into a file
+//! of its own. A rotation that fails (a rename refused) is reported and
+//! the output keeps appending to the file it has (no event is lost for
+//! it), trying again after another `max_bytes`.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io;
@@ -10,7 +21,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
 use super::batch::LineBatch;
-use super::{Output, Sent};
+use super::{rotation, Output, Sent};
+use crate::config::Rotation;
 use crate::side::LineSide;
 
 /// Where and how to create the file.
@@ -22,6 +34,8 @@ pub struct FileSpec {
     /// Owner and group; `None` leaves them as created.
     pub uid: Option<u32>,
     pub gid: Option<u32>,
+    /// Size-based rotation; `None` leaves it to logrotate.
+    pub rotation: Option<Rotation>,
 }
 
 /// An open log file and its pending lines.
@@ -30,6 +44,10 @@ pub struct FileOutput {
     spec: FileSpec,
     file: File,
     batch: LineBatch,
+    /// Bytes in the file: its size at open, then what was written.
+    size: u64,
+    /// The size below which no rotation is tried (after one failed).
+    retry_at: u64,
 }
 
 impl FileOutput {
@@ -37,12 +55,144 @@ impl FileOutput {
     /// ownership set before anything is written.
     pub fn open(spec: FileSpec, batch_bytes: usize) -> io::Result<FileOutput> {
         let file = open_file(&spec)?;
+        let size = file_size(&file, &spec)?;
         Ok(FileOutput {
             spec,
             file,
             batch: LineBatch::with_capacity(batch_bytes),
+            size,
+            retry_at: 0,
         })
     }
+
+    /// Bytes in the file once what the batch holds is written.
+    fn held(&self) -> u64 {
+        self.size.saturating_add(self.batch.pending_bytes() as u64)
+    }
+
+    /// Whether `bytes` more would take the file (with what the batch
+    /// holds) past its limit.
+    fn over_limit(&self, bytes: usize) -> bool {
+        self.spec.rotation.is_some_and(|r| {
+            let held = self.held();
+            held >= self.retry_at && held.saturating_add(bytes as u64) > r.max_bytes
+        })
+    }
+
+    /// Whether a line of `bytes` must start a new file: it would take the
+    /// file past its limit, and the file holds something (an empty file
+    /// takes any line whole: a line is never split).
+    fn would_cross(&self, bytes: usize) -> bool {
+        self.held() > 0 && self.over_limit(bytes)
+    }
+
+    /// Renames the file away and opens a new one; on failure reports it
+    /// and keeps the file it has (see the module doc).
+    fn rotate(&mut self) {
+        let Some(rule) = self.spec.rotation else {
+            return;
+        };
+        let next = rotation::shift(&self.spec.path, rule.keep).and_then(|()| {
+            let file = open_file(&self.spec)?;
+            let size = file_size(&file, &self.spec)?;
+            Ok((file, size))
+        });
+        match next {
+            Ok((file, size)) => {
+                self.file = file;
+                self.size = size;
+                self.retry_at = 0;
+            }
+            Err(e) => {
+                eprintln!("output file: rotation failed, still appending to the current file: {e}");
+                self.retry_at = self.size.saturating_add(rule.max_bytes);
+            }
+        }
+    }
+
+    /// Writes the batch, counting the bytes that reached the file.
+    fn write_pending(&mut self) -> io::Result<()> {
+        let before = self.batch.pending_bytes();
+        let result = self.batch.write_to(&mut self.file);
+        self.count(before, self.batch.pending_bytes());
+        result
+    }
+
+    /// The batch, then `parts` ([`LineBatch::write_through`]), counted.
+    fn write_with(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let before = self.batch.pending_bytes();
+        let result = self.batch.write_through(&mut self.file, parts);
+        let incoming: usize = match result {
+            // Accepted: written, or kept pending in the batch.
+            Ok(()) => parts.iter().map(|p| p.len()).sum(),
+            Err(_) => 0,
+        };
+        self.count(before + incoming, self.batch.pending_bytes());
+        result
+    }
+
+    fn count(&mut self, before: usize, after: usize) {
+        self.size = self
+            .size
+            .saturating_add(before.saturating_sub(after) as u64);
+    }
+
+    /// One line: into the batch, or (when it does not fit) after it; the
+    /// file is rotated first when the line would take it past its limit.
+    fn accept(&mut self, line: &[u8]) -> io::Result<()> {
+        if self.would_cross(line.len()) {
+            // What the batch holds fits this file; the line starts the next.
+            self.write_pending()?;
+            self.rotate();
+        }
+        if self.batch.try_push(line) {
+            return Ok(());
+        }
+        self.write_pending()?;
+        if self.batch.try_push(line) {
+            return Ok(());
+        }
+        // Larger than the whole batch: write it on its own.
+        self.write_with(&[line])
+    }
+
+    /// Whole buffers that would take the file past its limit: line by
+    /// line, so the rotation falls between two lines. Errors keep
+    /// [`Output::write_buffers`]' contract: none accepted, or the rest kept
+    /// pending.
+    fn write_split(&mut self, parts: &[&[u8]]) -> io::Result<()> {
+        let mut accepted = false;
+        for (at, part) in parts.iter().enumerate() {
+            let mut rest = *part;
+            while !rest.is_empty() {
+                let end = memchr::memchr(b'\n', rest).map_or(rest.len(), |at| at + 1);
+                let (line, tail) = rest.split_at(end);
+                match self.accept(line) {
+                    Ok(()) => accepted = true,
+                    Err(e) if !accepted => return Err(e),
+                    Err(_) => {
+                        self.batch.hold(rest);
+                        for later in parts.iter().skip(at + 1) {
+                            self.batch.hold(later);
+                        }
+                        return Ok(());
+                    }
+                }
+                rest = tail;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The file's size when rotation needs it (one `fstat` per open).
+fn file_size(file: &File, spec: &FileSpec) -> io::Result<u64> {
+    if spec.rotation.is_none() {
+        return Ok(0);
+    }
+    file.metadata()
+        .map(|m| m.len())
+        .map_err(|e| annotate(e, "stat", spec))
 }
 
 #[cfg(test)]
@@ -85,20 +235,15 @@ impl Output for FileOutput {
     }
 
     fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
-        if self.batch.try_push(line) {
-            return Ok(Sent::Whole);
-        }
-        self.batch.write_to(&mut self.file)?;
-        if self.batch.try_push(line) {
-            return Ok(Sent::Whole);
-        }
-        // Larger than the whole batch: write it on its own.
-        self.batch.write_through(&mut self.file, &[line])?;
-        Ok(Sent::Whole)
+        self.accept(line).map(|()| Sent::Whole)
     }
 
     fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
-        Some(self.batch.write_through(&mut self.file, parts))
+        let incoming: usize = parts.iter().map(|p| p.len()).sum();
+        if self.over_limit(incoming) {
+            return Some(self.write_split(parts));
+        }
+        Some(self.write_with(parts))
     }
 
     fn takes_buffers(&self) -> bool {
@@ -106,7 +251,7 @@ impl Output for FileOutput {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.batch.write_to(&mut self.file)
+        self.write_pending()
     }
 
     fn pending_lines(&self) -> u64 {
@@ -118,8 +263,11 @@ impl Output for FileOutput {
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        self.batch.write_to(&mut self.file)?;
-        self.file = open_file(&self.spec)?;
+        self.write_pending()?;
+        let file = open_file(&self.spec)?;
+        self.size = file_size(&file, &self.spec)?;
+        self.file = file;
+        self.retry_at = 0;
         Ok(())
     }
 }

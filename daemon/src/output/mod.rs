@@ -17,6 +17,7 @@ pub mod file;
 pub mod gelf;
 pub mod loss;
 pub mod net;
+pub mod rotation;
 mod sink;
 pub mod stdout;
 pub mod syslog;
@@ -26,7 +27,7 @@ use std::io;
 
 use crate::side::LineSide;
 
-pub use control::{control_channels, ControlReceiver, ControlSender};
+pub use control::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use file::{FileOutput, FileSpec};
 pub use gelf::{Gelf, GelfSpec};
 pub use sink::Sink;

@@ -217,6 +217,15 @@ impl Sink {
         }
     }
 
+    /// Writes what the output holds, then writes to `output` from now on
+    /// (a reload changed its settings); the counters stay this output's.
+    pub fn replace(&mut self, output: Box<dyn Output>, attempts: u32, stats: &Stats) {
+        self.flush(stats);
+        self.output = output;
+        self.attempts = attempts.max(1);
+        self.reconnects_seen = 0;
+    }
+
     pub fn reopen(&mut self, stats: &Stats) {
         self.flush(stats);
         match self.output.reopen() {

@@ -38,6 +38,7 @@ fn spec(path: std::path::PathBuf) -> FileSpec {
         mode: 0o640,
         uid: Some(0),
         gid: Some(0),
+        rotation: None,
     }
 }
 

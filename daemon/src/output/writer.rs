@@ -1,7 +1,7 @@
 //! The output threads: one per output, each writing the buffers of its own
 //! backlog (see [`crate::queue`]) through its [`Sink`], so a dead, slow or
 //! retrying output never delays another. Each thread also reopens its
-//! output on SIGHUP/SIGUSR1, writes the supervisor's [`control`](super::control)
+//! output on SIGHUP/SIGUSR1, takes a new one a reload sends, writes the supervisor's [`control`](super::control)
 //! records and its own [loss record](super::loss) into its stream, and at
 //! shutdown drains its backlog — until the queue's drain deadline, after
 //! which it gives the rest up (counted as its drops), so a dead receiver
@@ -121,6 +121,12 @@ pub fn run_writer(
         if let Some(line) = control.and_then(ControlReceiver::try_next) {
             sink.write(&line, &none, stats);
             sink.flush(stats);
+            continue;
+        }
+        // Between two buffers: what was written went to the old output,
+        // what comes goes to the new one.
+        if let Some(new) = control.and_then(ControlReceiver::try_replacement) {
+            sink.replace(new.output, new.attempts, stats);
             continue;
         }
         if queue.drain_expired() {

@@ -3,6 +3,15 @@
 //! records of the filter's message type matches the filter's regex. The
 //! regexes are compiled once at start; matching allocates nothing.
 
+//!
+//! A reload (SIGHUP) hands the receive thread a new list through a
+//! [`FilterUpdate`]; it takes it when a receive returns, before the
+//! batch is processed, so every event emitted after the reload is judged
+//! by the new list and every event by one list whole.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
 use raudit_core::assemble::Event;
 use regex::bytes::Regex;
 
@@ -30,4 +39,29 @@ pub fn drops(filters: &[EventFilter], event: &Event<'_>) -> bool {
                 .records()
                 .any(|r| r.msg_type.0 == f.message_type && f.regex.is_match(r.body))
         })
+}
+
+/// A new filter list on its way to the receive thread: one atomic load
+/// per receive batch while none is waiting.
+#[derive(Debug, Default)]
+pub struct FilterUpdate {
+    waiting: AtomicBool,
+    next: Mutex<Option<Vec<EventFilter>>>,
+}
+
+impl FilterUpdate {
+    /// Hands over `filters` (replacing one not yet taken).
+    pub fn offer(&self, filters: Vec<EventFilter>) {
+        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
+        *next = Some(filters);
+        self.waiting.store(true, Ordering::Release);
+    }
+
+    /// The list offered since the last call, if any.
+    pub fn take(&self) -> Option<Vec<EventFilter>> {
+        if !self.waiting.swap(false, Ordering::Acquire) {
+            return None;
+        }
+        self.next.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }

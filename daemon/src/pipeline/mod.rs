@@ -36,7 +36,7 @@ use crate::queue::{EventBuffer, Queue};
 use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
-pub use filter::EventFilter;
+pub use filter::{EventFilter, FilterUpdate};
 use raudit_core::encode::Encoded;
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 
@@ -64,6 +64,8 @@ pub struct Settings {
     /// Add container ids (go-audit's `extras.containers`).
     pub containers: bool,
     pub filters: Vec<EventFilter>,
+    /// Where a reload puts a new filter list (see [`filter::FilterUpdate`]).
+    pub filter_update: Arc<FilterUpdate>,
     /// A stderr line per late serial (`message_tracking.log_out_of_order`).
     pub log_out_of_order: bool,
     /// Pause between receives at high rates (`raudit.pacing`; see
@@ -135,6 +137,7 @@ impl Default for Settings {
             uid_cache: 256,
             containers: false,
             filters: Vec::new(),
+            filter_update: Arc::default(),
             log_out_of_order: false,
             pacing: false,
             socket_buffer_bytes: 0,
@@ -204,6 +207,7 @@ struct EventSink {
     now: Instant,
     enricher: Enricher,
     filters: Vec<EventFilter>,
+    filter_update: Arc<FilterUpdate>,
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
@@ -265,6 +269,7 @@ impl<S: Source> Pipeline<S> {
                 now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers),
                 filters: settings.filters,
+                filter_update: settings.filter_update,
                 queue,
                 stats,
                 encoder_truncated: 0,
@@ -347,6 +352,11 @@ impl<S: Source> Pipeline<S> {
                 }
                 Err(e) => return Err(e),
             };
+        // Between two batches, after the wait: a filter list reloaded
+        // while this receive waited applies to what it brought, whole.
+        if let Some(filters) = self.sink.filter_update.take() {
+            self.sink.filters = filters;
+        }
         // While datagrams keep coming, lines gather in the current buffer
         // (full buffers go out as they fill); it is handed over when the
         // socket runs dry (the short HOLD_WAIT receive comes back empty) or

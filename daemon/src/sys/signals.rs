@@ -1,5 +1,6 @@
 //! Signal handlers that only set flags: `SIGTERM`/`SIGINT` ask for shutdown,
-//! `SIGHUP`/`SIGUSR1` ask the outputs to reopen their files. Installed with
+//! `SIGHUP`/`SIGUSR1` ask the outputs to reopen their files, and `SIGHUP`
+//! also asks for the config to be read again (see `daemon::reload`). Installed with
 //! `sigaction` *without* `SA_RESTART`, so a blocking `recvmmsg` returns
 //! `EINTR` and the receive loop looks at the flags at once.
 //!
@@ -10,11 +11,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 static SHUTDOWN: AtomicBool = AtomicBool::new(false);
 static REOPEN: AtomicBool = AtomicBool::new(false);
+static RELOAD: AtomicBool = AtomicBool::new(false);
 
 extern "C" fn on_signal(signal: libc::c_int) {
     match signal {
         libc::SIGTERM | libc::SIGINT => SHUTDOWN.store(true, Ordering::SeqCst),
-        libc::SIGHUP | libc::SIGUSR1 => REOPEN.store(true, Ordering::SeqCst),
+        libc::SIGHUP => {
+            RELOAD.store(true, Ordering::SeqCst);
+            REOPEN.store(true, Ordering::SeqCst);
+        }
+        libc::SIGUSR1 => REOPEN.store(true, Ordering::SeqCst),
         _ => {}
     }
 }
@@ -58,4 +64,15 @@ pub fn take_reopen() -> bool {
 /// Asks the outputs to reopen (as SIGHUP would).
 pub fn request_reopen() {
     REOPEN.store(true, Ordering::SeqCst);
+}
+
+/// True if SIGHUP arrived since the last call (clears the flag).
+pub fn take_reload() -> bool {
+    RELOAD.swap(false, Ordering::SeqCst)
+}
+
+/// Asks for the config to be read again (as SIGHUP would, without the
+/// reopen).
+pub fn request_reload() {
+    RELOAD.store(true, Ordering::SeqCst);
 }
