@@ -32,7 +32,7 @@ use std::time::{Duration, Instant};
 
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Otlp, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -271,6 +271,10 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
             }
             OutputPlan::Gelf { spec, attempts } => {
                 let output = Gelf::open(spec, plan.buffer_bytes);
+                Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
+            }
+            OutputPlan::Otlp { spec, attempts } => {
+                let output = Otlp::open(spec, plan.buffer_bytes);
                 Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
         };
