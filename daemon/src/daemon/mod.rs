@@ -274,7 +274,10 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
                 Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
             OutputPlan::Otlp { spec, attempts } => {
-                let output = Otlp::open(spec, plan.buffer_bytes);
+                // A record holds its line whole: up to the largest event
+                // (the large buffers), not only a pooled buffer's size.
+                let longest = plan.buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
+                let output = Otlp::open(spec, longest);
                 Sink::new(Box::new(output), *attempts, plan.retry_pause, index)
             }
         };
