@@ -19,8 +19,8 @@
 //! the output thread flushes (its backlog ran empty). The collector's
 //! answer decides: 2xx delivered; 429, 502, 503, 504 (busy) tried again
 //! after `Retry-After` (or a doubling backoff from 1 s), for at most
-//! [`BUSY_BUDGET`] per send, then the send fails and the sink's `attempts`
-//! apply; other 4xx refuse the batch for good (dropped and counted as
+//! [`BUSY_BUDGET`] per send ([`STOPPING_BUSY_BUDGET`] once raudit is
+//! stopping), then the send fails and the sink's `attempts` apply; other 4xx refuse the batch for good (dropped and counted as
 //! errors, told once a minute); other statuses and connection failures
 //! fail the send (reconnected once first). TLS (`https://`) is not
 //! supported yet.
@@ -41,6 +41,11 @@ use crate::side::{LineSide, FACTS_ROOM};
 /// How long one send waits, in total, on a busy collector (429/503 and
 /// their `Retry-After`) before it counts as a failed attempt.
 pub const BUSY_BUDGET: Duration = Duration::from_secs(60);
+/// [`BUSY_BUDGET`] once raudit is stopping (its outputs drain for 5 s):
+/// a busy collector must not hold the exit up.
+pub const STOPPING_BUSY_BUDGET: Duration = Duration::from_secs(2);
+/// Pauses are slept in slices this long, so a stop is seen during one.
+const PAUSE_SLICE: Duration = Duration::from_millis(100);
 /// The first pause after a busy answer without `Retry-After`; it doubles.
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest single pause, whatever `Retry-After` says.
@@ -246,14 +251,12 @@ impl Otlp {
                             self.busy.total()
                         );
                     }
-                    if waited + pause > BUSY_BUDGET {
+                    if !pause_while_busy(pause, &mut waited) {
                         return Err(io::Error::other(format!(
                             "the collector stayed busy (HTTP {}) for {waited:?}",
                             reply.status
                         )));
                     }
-                    std::thread::sleep(pause);
-                    waited += pause;
                 }
                 400..=499 => {
                     let events = u64::from(self.events);
@@ -313,6 +316,28 @@ impl Otlp {
         self.events = 0;
         self.first_at = None;
     }
+}
+
+/// Sleeps `pause` (in slices), adding to `waited`; false, without the
+/// rest of the pause, once the budget would be exceeded (the smaller one
+/// from the moment raudit is stopping).
+fn pause_while_busy(pause: Duration, waited: &mut Duration) -> bool {
+    let mut left = pause;
+    while !left.is_zero() {
+        let budget = if crate::signals::shutdown_requested() {
+            STOPPING_BUSY_BUDGET
+        } else {
+            BUSY_BUDGET
+        };
+        let slice = left.min(PAUSE_SLICE);
+        if *waited + slice > budget {
+            return false;
+        }
+        std::thread::sleep(slice);
+        *waited += slice;
+        left -= slice;
+    }
+    true
 }
 
 /// Now, in nanoseconds since the epoch.
