@@ -209,3 +209,20 @@ fn a_dead_collector_costs_errors_not_a_hang() {
     assert_eq!(c.errors.get(), 25, "every event counted once as an error");
     let _ = std::io::stderr().flush();
 }
+
+#[test]
+fn records_a_partial_success_rejected_are_counted_as_errors() {
+    if !receiver_available() {
+        return;
+    }
+    let receiver = Receiver::start(&["--partial", "3"]);
+    let stats = Stats::new(&["otlp"]);
+    let output = Otlp::with_hostname(&spec(receiver.port, 100), 64 * 1024, "testhost");
+    let mut sink = Sink::new(Box::new(output), 3, Duration::from_millis(10), 0);
+    send_events(&mut sink, &stats, 250);
+    let (records, _) = receiver.finish();
+    assert_eq!(records.len(), 250);
+    let c = &stats.outputs[0];
+    // Three batches (100, 100, 50), three records rejected in each.
+    assert_eq!((c.sent.get(), c.errors.get()), (241, 9));
+}

@@ -17,7 +17,8 @@
 //! A batch goes when it holds `batch_events` events or `batch_bytes`
 //! bytes, when its first event has waited `flush_interval`, and whenever
 //! the output thread flushes (its backlog ran empty). The collector's
-//! answer decides: 2xx delivered; 429, 502, 503, 504 (busy) tried again
+//! answer decides: 2xx delivered (less the records its partial success
+//! says were rejected: counted as errors); 429, 502, 503, 504 (busy) tried again
 //! after `Retry-After` (or a doubling backoff from 1 s), for at most
 //! [`BUSY_BUDGET`] per send ([`STOPPING_BUSY_BUDGET`] once raudit is
 //! stopping), then the send fails and the sink's `attempts` apply; other 4xx refuse the batch for good (dropped and counted as
@@ -237,6 +238,16 @@ impl Otlp {
             }
             match reply.status {
                 200..=299 => {
+                    if reply.rejected > 0 {
+                        let rejected = reply.rejected.min(u64::from(self.events));
+                        self.refused += rejected;
+                        if self.rejected.occurred() {
+                            eprintln!(
+                                "raudit: output {}: the collector rejected {rejected} of a batch of {} events (partial success); counted as errors",
+                                self.name, self.events
+                            );
+                        }
+                    }
                     self.clear();
                     return Ok(());
                 }

@@ -6,7 +6,8 @@ closes, prints one JSON line per log record received (in arrival order) and
 a summary line.
 
 Options: --busy N answers the first N requests 503 with Retry-After: 1;
---reject N answers the N requests after those 400 (the batch is refused).
+--reject N answers the N requests after those 400 (the batch is refused);
+--partial N says in every 200 answer that N records were rejected.
 It prints "PORT <n>" once listening on 127.0.0.1.
 """
 import argparse
@@ -84,13 +85,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
                                 "attributes": {kv.key: value(kv.value) for kv in r.attributes},
                             }
                         )
-        out = ExportLogsServiceResponse().SerializeToString()
+        response = ExportLogsServiceResponse()
+        if args.partial:
+            response.partial_success.rejected_log_records = args.partial
+            response.partial_success.error_message = "test"
+        out = response.SerializeToString()
         self.reply(200, out, [("Content-Type", "application/x-protobuf")])
 
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--busy", type=int, default=0)
 parser.add_argument("--reject", type=int, default=0)
+parser.add_argument("--partial", type=int, default=0)
 args = parser.parse_args()
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 server.daemon_threads = True

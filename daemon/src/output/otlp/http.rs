@@ -82,6 +82,9 @@ pub struct Reply {
     pub retry_after: Option<Duration>,
     /// The receiver closes the connection after this response.
     pub close: bool,
+    /// Records a 2xx answer's `ExportLogsServiceResponse` says were
+    /// rejected (`partial_success.rejected_log_records`), when it says so.
+    pub rejected: u64,
 }
 
 /// One kept-alive connection to the endpoint.
@@ -170,6 +173,7 @@ fn read_reply(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<Reply> {
                     status,
                     retry_after: None,
                     close: response.version == Some(0),
+                    rejected: 0,
                 };
                 let mut body = Body::UntilClose;
                 if status == 204 || status == 304 || status < 200 {
@@ -208,11 +212,78 @@ fn read_reply(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<Reply> {
     let mut reply = reply;
     let have = filled - head_len;
     match body {
+        Body::Length(length)
+            if (200..300).contains(&reply.status) && head_len + length <= buf.len() =>
+        {
+            // Small enough to keep: read whole, for its partial success.
+            let end = head_len + length;
+            if filled < end {
+                stream.read_exact(buf.get_mut(filled..end).unwrap_or_default())?;
+            }
+            reply.rejected = rejected_records(buf.get(head_len..end).unwrap_or_default());
+        }
         Body::Length(length) => skip(stream, buf, length.saturating_sub(have))?,
         Body::Chunked => skip_chunks(stream, buf, head_len, filled)?,
         Body::UntilClose => reply.close = true,
     }
     Ok(reply)
+}
+
+/// `ExportLogsServiceResponse.partial_success` (field 1) →
+/// `ExportLogsPartialSuccess.rejected_log_records` (field 1, int64); 0
+/// when absent or not a protobuf this reads (a JSON answer, say).
+fn rejected_records(body: &[u8]) -> u64 {
+    let mut rejected = 0;
+    let _ = for_each_field(body, &mut |field, value| {
+        if let (1, Field::Bytes(inner)) = (field, value) {
+            let _ = for_each_field(inner, &mut |field, value| {
+                if let (1, Field::Varint(n)) = (field, value) {
+                    // A negative count makes no sense: read as none.
+                    rejected = if (n as i64) < 0 { 0 } else { n };
+                }
+            });
+        }
+    });
+    rejected
+}
+
+enum Field<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+/// Walks the fields of one protobuf message; `None` at the first byte it
+/// cannot read (what was read stays read).
+fn for_each_field<'a>(mut bytes: &'a [u8], f: &mut dyn FnMut(u64, Field<'a>)) -> Option<()> {
+    while !bytes.is_empty() {
+        let key = read_varint(&mut bytes)?;
+        match key & 7 {
+            0 => f(key >> 3, Field::Varint(read_varint(&mut bytes)?)),
+            1 => bytes = bytes.get(8..)?,
+            2 => {
+                let len = usize::try_from(read_varint(&mut bytes)?).ok()?;
+                let (value, rest) = bytes.split_at_checked(len)?;
+                f(key >> 3, Field::Bytes(value));
+                bytes = rest;
+            }
+            5 => bytes = bytes.get(4..)?,
+            _ => return None,
+        }
+    }
+    Some(())
+}
+
+fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
+    let mut value = 0u64;
+    for shift in (0..64).step_by(7) {
+        let (&byte, rest) = bytes.split_first()?;
+        *bytes = rest;
+        value |= u64::from(byte & 0x7f) << shift;
+        if byte < 0x80 {
+            return Some(value);
+        }
+    }
+    None
 }
 
 enum Body {
@@ -274,6 +345,16 @@ fn invalid_owned(what: String) -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_success_counts_are_read_and_garbage_is_none() {
+        // partial_success { rejected_log_records: 300, error_message: "x" }
+        let body = [0x0a, 0x06, 0x08, 0xac, 0x02, 0x12, 0x01, b'x'];
+        assert_eq!(rejected_records(&body), 300);
+        assert_eq!(rejected_records(&[]), 0);
+        assert_eq!(rejected_records(b"{}"), 0);
+        assert_eq!(rejected_records(&[0x0a, 0x7f, 0x08]), 0);
+    }
 
     #[test]
     fn endpoints_parse_with_defaults_and_clear_errors() {
