@@ -1,9 +1,10 @@
 //! Proves the hot path allocates nothing per event: a counting global
 //! allocator watches receive → parse → assemble → filter → encode (with the
 //! facts beside each line, and a cut version beside a line too large for a
-//! transport) → queue → three outputs at once, each on its own thread
+//! transport) → queue → four outputs at once, each on its own thread
 //! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
-//! fields from the facts) over thousands of events after a warm-up, fed
+//! fields from the facts; OTLP/HTTP to a kept-alive local endpoint, its
+//! attributes from the facts) over thousands of events after a warm-up, fed
 //! from memory through the pipeline's `Source` seam. One event in fifty is
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
 //! grows in the assembler's lane and goes out through the queue's large
@@ -22,8 +23,10 @@ use std::time::{Duration, Instant};
 use raudit::config::{
     GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
 };
+use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
-    self, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
+    self, FileOutput, FileSpec, Gelf, GelfSpec, Otlp, OtlpSpec, Sink, Syslog, SyslogSpec,
+    WriterSettings,
 };
 use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Layout as QueueLayout, Policy, Queue};
@@ -191,6 +194,53 @@ where
     })
 }
 
+/// A minimal OTLP/HTTP endpoint: reads each request (head, then
+/// `Content-Length` bytes) into one buffer and answers 200, counting the
+/// requests, until told to stop (allocates nothing once started).
+fn otlp_endpoint(
+    listener: std::net::TcpListener,
+    stop: Arc<AtomicBool>,
+    requests: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::{Read as _, Write as _};
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 8 << 20];
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        let mut filled = 0;
+        while !stop.load(Ordering::Relaxed) {
+            match conn.read(&mut buf[filled..]) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(_) => continue,
+            }
+            while let Some(head) = buf[..filled].windows(4).position(|w| w == b"\r\n\r\n") {
+                let head_text = &buf[..head];
+                let key = b"Content-Length: ";
+                let at = head_text
+                    .windows(key.len())
+                    .position(|w| w == key)
+                    .expect("a Content-Length")
+                    + key.len();
+                let length = head_text[at..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_digit())
+                    .fold(0usize, |n, b| n * 10 + usize::from(b - b'0'));
+                let end = head + 4 + length;
+                if filled < end {
+                    break;
+                }
+                requests.fetch_add(1, Ordering::Relaxed);
+                conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+                    .unwrap();
+                buf.copy_within(end..filled, 0);
+                filled -= end;
+            }
+        }
+    })
+}
+
 #[test]
 fn steady_state_allocates_nothing_per_event() {
     const WARM_UP: u32 = 2_000;
@@ -211,7 +261,7 @@ fn steady_state_allocates_nothing_per_event() {
     let warm_up_datagrams = warm_up_datagrams.len();
 
     let max_event = raudit::config::DEFAULT_MAX_EVENT_BYTES as usize;
-    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf"]));
+    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf", "otlp"]));
     // The receivers: a unix datagram socket and a UDP port, drained.
     let stop = Arc::new(AtomicBool::new(false));
     let syslog_socket = dir.join("log");
@@ -263,6 +313,21 @@ fn steady_state_allocates_nothing_per_event() {
         address: gelf_address,
         compression: GelfCompression::default(),
     });
+    let otlp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let otlp_spec = OtlpSpec {
+        endpoint: Endpoint::parse(&format!(
+            "http://{}/v1/logs",
+            otlp_listener.local_addr().unwrap()
+        ))
+        .unwrap(),
+        batch_events: 512,
+        batch_bytes: 1 << 20,
+        flush_interval: Duration::from_secs(1),
+        timeout: Duration::from_secs(10),
+        headers: vec![("X-Scope-OrgID".into(), "audit".into())],
+    };
+    let otlp_requests = Arc::new(AtomicU64::new(0));
+    let otlp_server = otlp_endpoint(otlp_listener, Arc::clone(&stop), Arc::clone(&otlp_requests));
     let syslog_limit = syslog_spec.line_limit();
     let side = SideSettings {
         facts: true,
@@ -275,18 +340,20 @@ fn steady_state_allocates_nothing_per_event() {
         buffers: 256,
         buffer_size: 16 * 1024,
         policy: Policy::Block,
-        outputs: 3,
+        outputs: 4,
         side_size: side.bytes_per_buffer(16 * 1024),
         large_size: max_event + 1,
         large_side_size: side.bytes_per_buffer(max_event + 1),
     });
     let syslog = Syslog::open(&syslog_spec, 16 * 1024);
     let gelf = Gelf::open(&gelf_spec, 16 * 1024);
+    let otlp = Otlp::open(&otlp_spec, max_event + 1);
     let pause = Duration::from_millis(10);
     let sinks = vec![
         Sink::new(Box::new(file), 3, pause, 0),
         Sink::new(Box::new(syslog), 3, pause, 1),
         Sink::new(Box::new(gelf), 3, pause, 2),
+        Sink::new(Box::new(otlp), 3, pause, 3),
     ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
@@ -339,6 +406,7 @@ fn steady_state_allocates_nothing_per_event() {
     for receiver in receivers {
         receiver.join().unwrap();
     }
+    otlp_server.join().unwrap();
     for output in &stats.outputs {
         assert_eq!(output.sent.get(), kept, "{}", output.name);
         assert_eq!(
@@ -350,6 +418,9 @@ fn steady_state_allocates_nothing_per_event() {
     }
     assert_eq!(syslog_got.load(Ordering::Relaxed), kept, "syslog datagrams");
     assert!(gelf_got.load(Ordering::Relaxed) >= kept, "GELF datagrams");
+    let requests = otlp_requests.load(Ordering::Relaxed);
+    assert!(requests >= kept / 512, "OTLP requests: {requests}");
+    println!("otlp: {kept} events in {requests} requests");
     assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
     assert_eq!(
         stats.filter_drops.get(),

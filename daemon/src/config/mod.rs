@@ -28,6 +28,7 @@ mod accounts;
 mod convert;
 mod core;
 mod error;
+mod otlp;
 mod outputs;
 mod values;
 mod yaml;
@@ -128,6 +129,8 @@ pub struct Outputs {
     pub syslog: Option<SyslogOutput>,
     /// `output.gelf`.
     pub gelf: Option<GelfOutput>,
+    /// `output.otlp`.
+    pub otlp: Option<OtlpOutput>,
 }
 
 /// `output.stdout`.
@@ -243,6 +246,27 @@ pub struct GelfOutput {
     pub address: String,
     /// `compression` (UDP only, as go-gelf).
     pub compression: GelfCompression,
+}
+
+/// `output.otlp`: OpenTelemetry logs over OTLP/HTTP (protobuf).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtlpOutput {
+    /// `attempts`, default 3.
+    pub attempts: u32,
+    /// `endpoint`, default `http://127.0.0.1:4318/v1/logs`.
+    pub endpoint: String,
+    /// `batch_events`: events per request at most, default 512.
+    pub batch_events: u32,
+    /// `batch_bytes`: encoded bytes per request at most, default 1 MiB.
+    pub batch_bytes: u32,
+    /// `flush_interval`: how long an event may wait for its batch to
+    /// fill, default 1 s.
+    pub flush_interval: Duration,
+    /// `timeout`: connecting, sending and waiting for the answer, each,
+    /// default 10 s.
+    pub timeout: Duration,
+    /// `headers`: sent with every request.
+    pub headers: Vec<(String, String)>,
 }
 
 /// `output.gelf.network`.
@@ -582,6 +606,9 @@ impl Config {
         }
         if let Some(g) = &self.output.gelf {
             outputs.push(format!("gelf {}", g.address));
+        }
+        if let Some(o) = &self.output.otlp {
+            outputs.push(format!("otlp {}", o.endpoint));
         }
         let mode = match self.raudit.mode {
             Mode::Daemon => "daemon",

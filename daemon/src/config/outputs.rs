@@ -1,4 +1,4 @@
-//! `output.{stdout,file,syslog,gelf}`, as go-audit's `createOutput` and its
+//! `output.{stdout,file,syslog,gelf}` (and `otlp`, in [`super::otlp`]), as go-audit's `createOutput` and its
 //! `create*Output` functions read them.
 //!
 //! Every output's keys are type-checked even when it is disabled (a typo is
@@ -14,7 +14,7 @@ use super::{
     Outputs, Rotation, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
 };
 
-const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf"];
+const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf", "otlp"];
 const STDOUT_KEYS: &[&str] = &["enabled", "attempts"];
 const FILE_KEYS: &[&str] = &[
     "path",
@@ -63,19 +63,20 @@ pub(super) fn outputs(cx: &mut Cx, node: Option<&Node>, line: usize) -> Outputs 
         file: file(cx, &f, &mut enabled),
         syslog: syslog(cx, &f, &mut enabled),
         gelf: gelf(cx, &f, &mut enabled),
+        otlp: super::otlp::otlp(cx, &f, &mut enabled),
     };
     if enabled == 0 {
         cx.error(
             "output",
             f.line,
-            "no output enabled; enable at least one of stdout, file, syslog, gelf",
+            "no output enabled; enable at least one of stdout, file, syslog, gelf, otlp",
         );
     }
     outputs
 }
 
 /// Opens `output.NAME` and reads `enabled` and `attempts`.
-fn common<'n>(
+pub(super) fn common<'n>(
     cx: &mut Cx,
     parent: &Fields<'n>,
     name: &str,

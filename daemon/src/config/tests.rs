@@ -257,10 +257,10 @@ fn fan_out_and_the_no_output_error() {
     assert!(c.output.stdout.is_some() && c.output.gelf.is_some());
     assert_eq!(
         errors("output:\n  stdout:\n    enabled: false\nrules: ['-e 1']\n"),
-        ["test.yaml:2: output: no output enabled; enable at least one of stdout, file, syslog, gelf"]
+        ["test.yaml:2: output: no output enabled; enable at least one of stdout, file, syslog, gelf, otlp"]
     );
     assert!(errors("")[0]
-        .ends_with("no output enabled; enable at least one of stdout, file, syslog, gelf"));
+        .ends_with("no output enabled; enable at least one of stdout, file, syslog, gelf, otlp"));
 }
 
 #[test]
@@ -727,4 +727,46 @@ fn file_rotation_is_off_by_default_and_keep_defaults_to_5() {
         e[0].contains("output.file.keep: expected from 1 to 999"),
         "{e:?}"
     );
+}
+
+#[test]
+fn otlp_defaults_headers_and_bad_values() {
+    let text = "output:\n  otlp: {enabled: true}\nrules: ['-e 1']\n";
+    let o = parse(text).unwrap().output.otlp.unwrap();
+    assert_eq!(o.endpoint, "http://127.0.0.1:4318/v1/logs");
+    assert_eq!(
+        (o.attempts, o.batch_events, o.batch_bytes),
+        (3, 512, 1 << 20)
+    );
+    assert_eq!(
+        (o.flush_interval, o.timeout),
+        (Duration::from_secs(1), Duration::from_secs(10))
+    );
+    assert!(o.headers.is_empty());
+
+    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: http://c:4318/x\n    batch_events: 10\n    flush_interval: 200ms\n    headers:\n      X-Scope-OrgID: audit\n      Authorization: Bearer t\nrules: ['-e 1']\n";
+    let o = parse(text).unwrap().output.otlp.unwrap();
+    assert_eq!(
+        (o.endpoint.as_str(), o.batch_events),
+        ("http://c:4318/x", 10)
+    );
+    assert_eq!(o.flush_interval, Duration::from_millis(200));
+    assert_eq!(
+        o.headers,
+        [
+            ("X-Scope-OrgID".to_owned(), "audit".to_owned()),
+            ("Authorization".to_owned(), "Bearer t".to_owned())
+        ]
+    );
+
+    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: https://c:4318\n    batch_events: 0\n    headers:\n      'bad name': x\nrules: ['-e 1']\n";
+    let e = errors(text);
+    assert_eq!(e.len(), 3, "{e:?}");
+    assert!(e.iter().any(|l| l.contains(
+        "test.yaml:4: output.otlp.endpoint: https://c:4318: https is not supported yet"
+    )));
+    assert!(e.iter().any(|l| l.contains("output.otlp.batch_events: ")));
+    assert!(e
+        .iter()
+        .any(|l| l.contains("output.otlp.headers.bad name: not a valid HTTP header name")));
 }

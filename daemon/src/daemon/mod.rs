@@ -36,7 +36,7 @@ use std::time::{Duration, Instant};
 use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Output, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, StdoutOutput, Syslog, WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -273,7 +273,7 @@ fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
 fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
     let mut sinks = Vec::new();
     for (index, out) in plan.outputs.iter().enumerate() {
-        let (output, attempts) = open_output(out, plan.buffer_bytes)?;
+        let (output, attempts) = open_output(out, plan)?;
         sinks.push(Sink::new(output, attempts, plan.retry_pause, index));
     }
     if sinks.is_empty() {
@@ -286,8 +286,9 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
 /// `attempts`.
 pub(crate) fn open_output(
     out: &OutputPlan,
-    buffer_bytes: usize,
+    plan: &RunPlan,
 ) -> Result<(Box<dyn Output>, u32), StartError> {
+    let buffer_bytes = plan.buffer_bytes;
     Ok(match out {
         OutputPlan::Stdout { attempts } => {
             let output = StdoutOutput::open(output::batch::DEFAULT_BATCH)
@@ -304,6 +305,12 @@ pub(crate) fn open_output(
         }
         OutputPlan::Gelf { spec, attempts } => {
             (Box::new(Gelf::open(spec, buffer_bytes)), *attempts)
+        }
+        OutputPlan::Otlp { spec, attempts } => {
+            // A record holds its line whole: up to the largest event (the
+            // large buffers), not only a pooled buffer's size.
+            let longest = buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
+            (Box::new(Otlp::open(spec, longest)), *attempts)
         }
     })
 }

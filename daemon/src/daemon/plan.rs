@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::config::{Config, MetricsAddress, Mode, QueuePolicy};
 use crate::netlink::Control;
-use crate::output::{FileSpec, GelfSpec, SyslogSpec};
+use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -31,6 +31,7 @@ pub enum OutputPlan {
     File { spec: FileSpec, attempts: u32 },
     Syslog { spec: SyslogSpec, attempts: u32 },
     Gelf { spec: GelfSpec, attempts: u32 },
+    Otlp { spec: OtlpSpec, attempts: u32 },
 }
 
 impl OutputPlan {
@@ -40,6 +41,7 @@ impl OutputPlan {
             OutputPlan::File { .. } => "file",
             OutputPlan::Syslog { .. } => "syslog",
             OutputPlan::Gelf { .. } => "gelf",
+            OutputPlan::Otlp { .. } => "otlp",
         }
     }
 
@@ -47,15 +49,16 @@ impl OutputPlan {
     /// it has a limit: longer lines need a cut version beside them.
     pub fn line_limit(&self) -> Option<usize> {
         match self {
-            OutputPlan::Stdout { .. } | OutputPlan::File { .. } => None,
+            OutputPlan::Stdout { .. } | OutputPlan::File { .. } | OutputPlan::Otlp { .. } => None,
             OutputPlan::Syslog { spec, .. } => spec.line_limit(),
             OutputPlan::Gelf { spec, .. } => spec.line_limit(),
         }
     }
 
-    /// Whether this output reads the event's facts (GELF's fields).
+    /// Whether this output reads the event's facts (GELF's fields,
+    /// OTLP's attributes).
     pub fn needs_facts(&self) -> bool {
-        matches!(self, OutputPlan::Gelf { .. })
+        matches!(self, OutputPlan::Gelf { .. } | OutputPlan::Otlp { .. })
     }
 }
 
@@ -196,6 +199,12 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         outputs.push(OutputPlan::Gelf {
             spec: GelfSpec::from_config(gelf),
             attempts: gelf.attempts,
+        });
+    }
+    if let Some(otlp) = &config.output.otlp {
+        outputs.push(OutputPlan::Otlp {
+            spec: OtlpSpec::from_config(otlp)?,
+            attempts: otlp.attempts,
         });
     }
     if outputs.is_empty() {

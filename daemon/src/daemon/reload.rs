@@ -187,7 +187,7 @@ fn replace_outputs(plan: &mut RunPlan, new: &[OutputPlan], records: &ControlSend
             continue;
         }
         let name = next.name();
-        match super::open_output(next, plan.buffer_bytes) {
+        match super::open_output(next, plan) {
             Ok((output, attempts)) => {
                 match records.replace(index, Replacement { output, attempts }) {
                     Ok(()) => {

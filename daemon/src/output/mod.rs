@@ -1,5 +1,5 @@
 //! Outputs: where encoded event lines go. An [`Output`] is one destination
-//! (file, stdout, [`syslog`], [`gelf`]); a [`Sink`] wraps it with
+//! (file, stdout, [`syslog`], [`gelf`], [`otlp`]); a [`Sink`] wraps it with
 //! go-audit's `attempts` retry policy and its counters; [`writer`] runs one
 //! thread per output, each taking the filled buffers from its own backlog
 //! of the [`Queue`](crate::queue::Queue) (so a slow, dead or retrying
@@ -17,6 +17,7 @@ pub mod file;
 pub mod gelf;
 pub mod loss;
 pub mod net;
+pub mod otlp;
 pub mod rotation;
 mod sink;
 pub mod stdout;
@@ -30,6 +31,7 @@ use crate::side::LineSide;
 pub use control::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use file::{FileOutput, FileSpec};
 pub use gelf::{Gelf, GelfSpec};
+pub use otlp::{Otlp, OtlpSpec};
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogSpec};

@@ -1,0 +1,123 @@
+//! `output.otlp`: the OpenTelemetry logs output (OTLP/HTTP, protobuf).
+
+use std::time::Duration;
+
+use super::outputs::common;
+use super::values::{describe, Cx, Fields};
+use super::yaml::Kind;
+use super::OtlpOutput;
+
+const OTLP_KEYS: &[&str] = &[
+    "enabled",
+    "attempts",
+    "endpoint",
+    "batch_events",
+    "batch_bytes",
+    "flush_interval",
+    "timeout",
+    "headers",
+];
+
+/// The OpenTelemetry collector's OTLP/HTTP port on this host.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:4318/v1/logs";
+const DEFAULT_BATCH_EVENTS: u32 = 512;
+const DEFAULT_BATCH_BYTES: u32 = 1024 * 1024;
+const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<OtlpOutput> {
+    let (f, enabled, attempts) = common(cx, parent, "otlp", OTLP_KEYS, count);
+    let endpoint = cx
+        .string(&f, "endpoint")
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+    if let Err(e) = crate::output::otlp::http::Endpoint::parse(&endpoint) {
+        let line = f.get("endpoint").map_or(f.line, |n| n.line);
+        cx.error(&f.path("endpoint"), line, e);
+    }
+    let batch_events = cx
+        .u32(&f, "batch_events", 1, 1_000_000, "from 1 to 1000000 events")
+        .unwrap_or(DEFAULT_BATCH_EVENTS);
+    let batch_bytes = cx
+        .u32(
+            &f,
+            "batch_bytes",
+            4096,
+            64 * 1024 * 1024,
+            "from 4096 to 67108864 bytes",
+        )
+        .unwrap_or(DEFAULT_BATCH_BYTES);
+    let flush_interval = cx
+        .duration(
+            &f,
+            "flush_interval",
+            Duration::from_millis(1),
+            Duration::from_secs(3600),
+        )
+        .unwrap_or(DEFAULT_FLUSH_INTERVAL);
+    let timeout = cx
+        .duration(
+            &f,
+            "timeout",
+            Duration::from_millis(100),
+            Duration::from_secs(600),
+        )
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let headers = headers(cx, &f);
+    enabled.then_some(OtlpOutput {
+        attempts,
+        endpoint,
+        batch_events,
+        batch_bytes,
+        flush_interval,
+        timeout,
+        headers,
+    })
+}
+
+/// `headers`: a mapping of HTTP header names to values, sent with every
+/// request (an API key, a tenant id).
+fn headers(cx: &mut Cx, f: &Fields) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let Some(node) = f.get("headers") else {
+        return out;
+    };
+    let path = f.path("headers");
+    let Kind::Map(entries) = &node.kind else {
+        cx.error(
+            &path,
+            node.line,
+            format!(
+                "expected a mapping of header names to values, found {}",
+                describe(node)
+            ),
+        );
+        return out;
+    };
+    for (key, value) in entries {
+        let (Kind::Scalar { text: name, .. }, Kind::Scalar { text: value, .. }) =
+            (&key.kind, &value.kind)
+        else {
+            cx.error(&path, key.line, "expected a header name and a text value");
+            continue;
+        };
+        let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+        if name.is_empty() || !name.bytes().all(token) {
+            cx.error(
+                &super::values::join(&path, name),
+                key.line,
+                "not a valid HTTP header name",
+            );
+            continue;
+        }
+        if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {
+            cx.error(
+                &super::values::join(&path, name),
+                key.line,
+                "a header value cannot hold a line break or NUL",
+            );
+            continue;
+        }
+        out.push((name.clone(), value.clone()));
+    }
+    out
+}

@@ -1,0 +1,417 @@
+//! The OpenTelemetry logs output: events batched into an OTLP/HTTP
+//! `ExportLogsServiceRequest` (protobuf) and POSTed to a collector
+//! (`http://host:4318/v1/logs`) over a kept-alive HTTP/1.1 connection.
+//!
+//! Each event is one `LogRecord`: its body is the event's line (the JSON
+//! of the configured format), its attributes the event's facts from the
+//! side region (`audit.sequence`, `audit.syscall`, `audit.success`,
+//! `audit.key`, `audit.auid`, `audit.uid`, `process.pid`,
+//! `process.executable.path`, `process.command`, `host.name`), its time the
+//! event's; the resource says `host.name` and `service.name=raudit`.
+//!
+//! No allocation per event: a record is encoded straight into the batch
+//! buffer, reserved at start with room in front of the records for the
+//! HTTP head and the enclosing messages, written there when the batch goes
+//! so the request leaves with one `write_all` from one buffer.
+//!
+//! A batch goes when it holds `batch_events` events or `batch_bytes`
+//! bytes, when its first event has waited `flush_interval`, and whenever
+//! the output thread flushes (its backlog ran empty). The collector's
+//! answer decides: 2xx delivered (less the records its partial success
+//! says were rejected: counted as errors); 429, 502, 503, 504 (busy) tried again
+//! after `Retry-After` (or a doubling backoff from 1 s), for at most
+//! [`BUSY_BUDGET`] per send ([`STOPPING_BUSY_BUDGET`] once raudit is
+//! stopping), then the send fails and the sink's `attempts` apply; other 4xx refuse the batch for good (dropped and counted as
+//! errors, told once a minute); other statuses and connection failures
+//! fail the send (reconnected once first). TLS (`https://`) is not
+//! supported yet.
+
+pub mod http;
+pub mod proto;
+
+use std::io::{self, Write as _};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
+use self::proto::{Fill, Put as _, Record};
+use super::net::{self, Reporter};
+use super::{Output, Sent};
+use crate::config::OtlpOutput;
+use crate::side::{LineSide, FACTS_ROOM};
+
+/// How long one send waits, in total, on a busy collector (429/503 and
+/// their `Retry-After`) before it counts as a failed attempt.
+pub const BUSY_BUDGET: Duration = Duration::from_secs(60);
+/// [`BUSY_BUDGET`] once raudit is stopping (its outputs drain for 5 s):
+/// a busy collector must not hold the exit up.
+pub const STOPPING_BUSY_BUDGET: Duration = Duration::from_secs(2);
+/// Pauses are slept in slices this long, so a stop is seen during one.
+const PAUSE_SLICE: Duration = Duration::from_millis(100);
+/// The first pause after a busy answer without `Retry-After`; it doubles.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+/// The longest single pause, whatever `Retry-After` says.
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+/// Room for the HTTP request head beyond the configured headers.
+const HEAD_ROOM: usize = 512;
+
+/// What the OTLP output needs, decided once from the config.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OtlpSpec {
+    pub endpoint: Endpoint,
+    pub batch_events: u32,
+    pub batch_bytes: u32,
+    pub flush_interval: Duration,
+    pub timeout: Duration,
+    pub headers: Vec<(String, String)>,
+}
+
+impl OtlpSpec {
+    /// The spec for `config`; the endpoint was checked when the config
+    /// was read, an error here names it.
+    pub fn from_config(config: &OtlpOutput) -> Result<OtlpSpec, String> {
+        Ok(OtlpSpec {
+            endpoint: Endpoint::parse(&config.endpoint)?,
+            batch_events: config.batch_events,
+            batch_bytes: config.batch_bytes,
+            flush_interval: config.flush_interval,
+            timeout: config.timeout,
+            headers: config.headers.clone(),
+        })
+    }
+}
+
+/// The OTLP/HTTP logs output.
+pub struct Otlp {
+    name: String,
+    spec: OtlpSpec,
+    host: String,
+    /// The prefix (HTTP head and enclosing messages, written at send) and
+    /// the encoded records after it.
+    batch: Vec<u8>,
+    prefix: usize,
+    events: u32,
+    first_at: Option<Instant>,
+    /// `ResourceLogs.resource` and `ScopeLogs.scope`, encoded once.
+    resource: Vec<u8>,
+    scope: Vec<u8>,
+    head: Vec<u8>,
+    conn: Connection,
+    reply: Box<[u8; REPLY_ROOM]>,
+    refused: u64,
+    rejected: Reporter,
+    busy: Reporter,
+    reconnects: Reporter,
+}
+
+impl Otlp {
+    /// An output for `spec`, with room for events of up to `max_line`
+    /// bytes. Connects at once; if that fails, it says so and connects on
+    /// the first batch.
+    pub fn open(spec: &OtlpSpec, max_line: usize) -> Otlp {
+        Otlp::with_hostname(spec, max_line, &net::hostname())
+    }
+
+    /// [`Otlp::open`] with a given host name (for tests).
+    pub fn with_hostname(spec: &OtlpSpec, max_line: usize, host: &str) -> Otlp {
+        let mut resource = Vec::new();
+        proto::resource_field(&mut Fill(&mut resource), host);
+        let mut scope = Vec::new();
+        proto::scope_field(&mut Fill(&mut scope));
+        let headers: usize = spec
+            .headers
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 4)
+            .sum();
+        let prefix = HEAD_ROOM
+            + spec.endpoint.path.len()
+            + spec.endpoint.authority.len()
+            + headers
+            + resource.len()
+            + scope.len();
+        // One record at most: the line, its facts as attributes (their
+        // strings at most as long as in the side region), a little more.
+        let record_room = max_line + 2 * FACTS_ROOM + 1024 + host.len();
+        let room = prefix + spec.batch_bytes as usize + record_room;
+        let mut batch = Vec::with_capacity(room);
+        batch.resize(prefix, 0);
+        let mut output = Otlp {
+            name: format!("otlp {}", spec.endpoint.authority),
+            spec: spec.clone(),
+            host: host.to_owned(),
+            batch,
+            prefix,
+            events: 0,
+            first_at: None,
+            resource,
+            scope,
+            head: Vec::with_capacity(prefix),
+            conn: Connection::new(spec.timeout),
+            reply: Box::new([0; REPLY_ROOM]),
+            refused: 0,
+            rejected: Reporter::new(),
+            busy: Reporter::new(),
+            reconnects: Reporter::new(),
+        };
+        let first = output.conn.connect(&output.spec.endpoint);
+        net::report_first_connect(&output.name, first);
+        output
+    }
+
+    /// Busy answers (429, 502, 503, 504) received so far.
+    pub fn busy_answers(&self) -> u64 {
+        self.busy.total()
+    }
+
+    fn records_len(&self) -> usize {
+        self.batch.len() - self.prefix
+    }
+
+    /// Whether the batch should go before another record of `len` bytes
+    /// joins it.
+    fn due(&self, len: usize) -> bool {
+        self.events > 0
+            && (self.events >= self.spec.batch_events
+                || self.records_len() + len > self.spec.batch_bytes as usize
+                || self.batch.len() + len > self.batch.capacity()
+                || self
+                    .first_at
+                    .is_some_and(|t| t.elapsed() >= self.spec.flush_interval))
+    }
+
+    /// Writes the HTTP head and the enclosing messages in front of the
+    /// records; returns where the request starts in the batch.
+    fn frame(&mut self) -> io::Result<usize> {
+        let records = self.records_len();
+        let scope_logs = self.scope.len() + records;
+        let resource_logs = self.resource.len()
+            + proto::varint_len(u64::from(proto::RESOURCE_LOGS_SCOPE_LOGS << 3 | 2))
+            + proto::varint_len(scope_logs as u64)
+            + scope_logs;
+        let body = proto::varint_len(u64::from(proto::REQUEST_RESOURCE_LOGS << 3 | 2))
+            + proto::varint_len(resource_logs as u64)
+            + resource_logs;
+        let head = &mut self.head;
+        head.clear();
+        write!(
+            head,
+            "POST {} HTTP/1.1\r\nHost: {}\r\nUser-Agent: raudit/{}\r\n\
+             Content-Type: application/x-protobuf\r\nContent-Length: {body}\r\n",
+            self.spec.endpoint.path,
+            self.spec.endpoint.authority,
+            env!("CARGO_PKG_VERSION"),
+        )?;
+        for (key, value) in &self.spec.headers {
+            write!(head, "{key}: {value}\r\n")?;
+        }
+        head.extend_from_slice(b"\r\n");
+        let mut out = Fill(head);
+        proto::tag(&mut out, proto::REQUEST_RESOURCE_LOGS, 2);
+        proto::varint(&mut out, resource_logs as u64);
+        out.put(&self.resource);
+        proto::tag(&mut out, proto::RESOURCE_LOGS_SCOPE_LOGS, 2);
+        proto::varint(&mut out, scope_logs as u64);
+        out.put(&self.scope);
+        let start = self
+            .prefix
+            .checked_sub(self.head.len())
+            .ok_or_else(|| io::Error::other("the OTLP request head outgrew its room"))?;
+        self.batch
+            .get_mut(start..self.prefix)
+            .ok_or_else(|| io::Error::other("the OTLP request head outgrew its room"))?
+            .copy_from_slice(&self.head);
+        Ok(start)
+    }
+
+    /// Sends the batch until the collector takes or refuses it; an error
+    /// keeps it for the next try.
+    fn send(&mut self) -> io::Result<()> {
+        if self.events == 0 {
+            return Ok(());
+        }
+        let start = self.frame()?;
+        let mut waited = Duration::ZERO;
+        let mut backoff = FIRST_BACKOFF;
+        loop {
+            let reply = self.post(start)?;
+            if reply.close {
+                self.conn.close();
+            }
+            match reply.status {
+                200..=299 => {
+                    if reply.rejected > 0 {
+                        let rejected = reply.rejected.min(u64::from(self.events));
+                        self.refused += rejected;
+                        if self.rejected.occurred() {
+                            eprintln!(
+                                "raudit: output {}: the collector rejected {rejected} of a batch of {} events (partial success); counted as errors",
+                                self.name, self.events
+                            );
+                        }
+                    }
+                    self.clear();
+                    return Ok(());
+                }
+                429 | 502 | 503 | 504 => {
+                    let pause = reply.retry_after.unwrap_or(backoff).min(MAX_PAUSE);
+                    backoff = (backoff * 2).min(MAX_PAUSE);
+                    if self.busy.occurred() {
+                        eprintln!(
+                            "raudit: output {}: the collector is busy (HTTP {}); trying again in {pause:?} ({} busy answers so far)",
+                            self.name,
+                            reply.status,
+                            self.busy.total()
+                        );
+                    }
+                    if !pause_while_busy(pause, &mut waited) {
+                        return Err(io::Error::other(format!(
+                            "the collector stayed busy (HTTP {}) for {waited:?}",
+                            reply.status
+                        )));
+                    }
+                }
+                400..=499 => {
+                    let events = u64::from(self.events);
+                    self.refused += events;
+                    if self.rejected.occurred() {
+                        eprintln!(
+                            "raudit: output {}: the collector refused a batch of {events} events (HTTP {}); dropped and counted as errors ({} batches so far)",
+                            self.name,
+                            reply.status,
+                            self.rejected.total()
+                        );
+                    }
+                    self.clear();
+                    return Ok(());
+                }
+                status => {
+                    return Err(io::Error::other(format!(
+                        "the collector answered HTTP {status}"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// One POST of the request at `start`; a connection that fails is
+    /// made again and the request sent once more.
+    fn post(&mut self, start: usize) -> io::Result<Reply> {
+        if self.conn.is_open() && self.conn.peer_closed() {
+            net::note_reconnect(
+                &self.name,
+                &mut self.reconnects,
+                &"the collector closed the connection",
+            );
+            self.conn.close();
+        }
+        if !self.conn.is_open() {
+            self.conn.connect(&self.spec.endpoint)?;
+        }
+        let request = self.batch.get(start..).unwrap_or_default();
+        match self.conn.exchange(request, &mut self.reply[..]) {
+            Ok(reply) => Ok(reply),
+            Err(e) => {
+                net::note_reconnect(
+                    &self.name,
+                    &mut self.reconnects,
+                    &format_args!("send failed ({e})"),
+                );
+                self.conn.connect(&self.spec.endpoint)?;
+                let request = self.batch.get(start..).unwrap_or_default();
+                self.conn.exchange(request, &mut self.reply[..])
+            }
+        }
+    }
+
+    fn clear(&mut self) {
+        self.batch.truncate(self.prefix);
+        self.events = 0;
+        self.first_at = None;
+    }
+}
+
+/// Sleeps `pause` (in slices), adding to `waited`; false, without the
+/// rest of the pause, once the budget would be exceeded (the smaller one
+/// from the moment raudit is stopping).
+fn pause_while_busy(pause: Duration, waited: &mut Duration) -> bool {
+    let mut left = pause;
+    while !left.is_zero() {
+        let budget = if crate::signals::shutdown_requested() {
+            STOPPING_BUSY_BUDGET
+        } else {
+            BUSY_BUDGET
+        };
+        let slice = left.min(PAUSE_SLICE);
+        if *waited + slice > budget {
+            return false;
+        }
+        std::thread::sleep(slice);
+        *waited += slice;
+        left -= slice;
+    }
+    true
+}
+
+/// Now, in nanoseconds since the epoch.
+fn now_nanos() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
+impl Output for Otlp {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let observed_nanos = now_nanos();
+        let facts = side.facts.as_ref();
+        let len = proto::len_of(|out| {
+            proto::log_record_field(out, &Record::new(body, facts, observed_nanos, &self.host))
+        });
+        if self.due(len) {
+            self.send()?;
+        }
+        if self.batch.len() + len > self.batch.capacity() {
+            return Err(net::too_large());
+        }
+        proto::log_record_field(
+            &mut Fill(&mut self.batch),
+            &Record::new(body, facts, observed_nanos, &self.host),
+        );
+        self.events += 1;
+        if self.first_at.is_none() {
+            self.first_at = Some(Instant::now());
+        }
+        Ok(Sent::Whole)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.send()
+    }
+
+    fn pending_lines(&self) -> u64 {
+        u64::from(self.events)
+    }
+
+    fn discard(&mut self) -> u64 {
+        let events = u64::from(self.events);
+        self.clear();
+        events
+    }
+
+    fn take_refused(&mut self) -> u64 {
+        std::mem::take(&mut self.refused)
+    }
+
+    fn reconnects(&self) -> u64 {
+        self.reconnects.total()
+    }
+
+    /// SIGHUP: a fresh connection.
+    fn reopen(&mut self) -> io::Result<()> {
+        self.conn.close();
+        Ok(())
+    }
+}
