@@ -25,6 +25,7 @@ mod common;
 mod cursor;
 pub mod cut;
 mod go_audit;
+pub mod sockaddr;
 mod structured;
 pub mod text;
 pub mod uids;

@@ -23,8 +23,9 @@
 //! - `duplicates`: how many fields were left out because their key came
 //!   earlier in the same object (rare: the first value is kept).
 //! - `interpreted`: table names for `arch`, `syscall` and a negative
-//!   `exit`, on records that carry them (SYSCALL, SECCOMP); absent when the
-//!   tables name none of them.
+//!   `exit`, on records that carry them (SYSCALL, SECCOMP), and a
+//!   SOCKADDR's `saddr` decoded into an object (see
+//!   [`sockaddr`](super::sockaddr)); absent when none of them applies.
 //! - `containers`: `{"id":…}` on SYSCALL and 1326 records when the caller
 //!   knows one, as in go-audit's shape.
 //! - EXECVE: all EXECVE records of the event become one record at the

@@ -69,6 +69,7 @@ pub struct Noted<'a> {
     pub arch: Option<&'a [u8]>,
     pub syscall: Option<&'a [u8]>,
     pub exit: Option<&'a [u8]>,
+    pub saddr: Option<&'a [u8]>,
 }
 
 /// The fields of `fields` (any iterator over one body's fields, or the
@@ -132,6 +133,7 @@ fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
         b"arch" => n.arch = Some(text),
         b"syscall" => n.syscall = Some(text),
         b"exit" => n.exit = Some(text),
+        b"saddr" => n.saddr = Some(text),
         _ => return,
     }
     noted.set(n);
