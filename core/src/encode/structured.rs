@@ -4,22 +4,23 @@
 //!
 //! ```text
 //! {"sequence":N,"timestamp":"S.MMM","records":[
-//!   {"type":"SYSCALL","fields":{"arch":"c000003e","syscall":"59","success":"yes",…,
+//!   {"type":"SYSCALL","fields":{"arch":"c000003e","syscall":59,"success":"yes",…,
 //!     "comm":"ls","exe":"/usr/bin/ls","key":"k"},
 //!    "interpreted":{"arch":"x86_64","syscall":"execve"}},
-//!   {"type":"EXECVE","fields":{"argc":"2"},"argv":["ls","-l"]},
+//!   {"type":"EXECVE","fields":{"argc":2},"argv":["ls","-l"]},
 //!   {"type":"PROCTITLE","fields":{"proctitle":["bash","-c","x"]}},
-//!   {"type":"USER_LOGIN","fields":{"pid":"1","msg":{"op":"login","acct":"root",…}}},
-//!   {"type":"AVC","fields":{"pid":"7",…,"text":"avc: denied { read } for"}},
+//!   {"type":"USER_LOGIN","fields":{"pid":1,"msg":{"op":"login","acct":"root",…}}},
+//!   {"type":"AVC","fields":{"pid":7,…,"text":"avc: denied { read } for"}},
 //!   {"type":"UNKNOWN[1234]","fields":{…},"duplicates":1},
 //!   …],
 //!  "uid_map":{"0":"root",…}}
 //! ```
 //!
 //! - `type`: the message type's name, `UNKNOWN[N]` when no table names it.
-//! - `fields`: every `key=value` of the body in order, values as strings
-//!   (see `value.rs` for quotes, `null`, hex decoding, the nested `msg`
-//!   object, the `"text"` of tokens without `=`, and duplicate keys).
+//! - `fields`: every `key=value` of the body in order, values as strings,
+//!   decimal ids, pids and counts as numbers (see `value.rs` for quotes,
+//!   `null`, numbers, hex decoding, the nested `msg` object, the `"text"`
+//!   of tokens without `=`, and duplicate keys).
 //! - `duplicates`: how many fields were left out because their key came
 //!   earlier in the same object (rare: the first value is kept).
 //! - `interpreted`: table names for `arch`, `syscall` and a negative
