@@ -45,10 +45,10 @@
 //! argument that does not fit, cut inside that argument, and the record
 //! itself says `"truncated":true` too. Nothing here panics or allocates.
 
-mod execve;
+pub(super) mod execve;
 mod interpret;
 mod stream;
-mod value;
+pub(super) mod value;
 
 use core::cell::Cell;
 

@@ -404,6 +404,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
                 &[
                     ("go-audit", EventFormat::GoAudit),
                     ("structured", EventFormat::Structured),
+                    ("ecs", EventFormat::Ecs),
                 ],
             )
             .unwrap_or(d.format),

@@ -381,6 +381,8 @@ pub enum EventFormat {
     GoAudit,
     /// `structured`: fields parsed into JSON members.
     Structured,
+    /// `ecs`: Auditbeat's auditd document (Elastic Common Schema).
+    Ecs,
 }
 
 /// `raudit.queue`.

@@ -618,3 +618,12 @@ fn max_event_bytes_defaults_to_the_largest_execve_and_is_range_checked() {
         );
     }
 }
+
+#[test]
+fn format_ecs_is_accepted() {
+    let text = format!("{MINIMAL}raudit:\n  format: ecs\n");
+    let c = parse(&text).unwrap();
+    assert_eq!(c.raudit.format, EventFormat::Ecs);
+    let e = errors(&format!("{MINIMAL}raudit:\n  format: auditbeat\n"));
+    assert!(e.iter().any(|l| l.contains("format")), "{e:?}");
+}
