@@ -69,8 +69,9 @@ const UNSET: &[u8] = b"4294967295";
 /// Longest proctitle decoded for `process.title` (the kernel logs 128).
 const TITLE_MAX: usize = 512;
 
-/// Fields of the primary record that go elsewhere than `auditd.data`.
-/// Sorted.
+/// Fields of the primary record that go elsewhere than `auditd.data`,
+/// sorted: what [`is_moved`] matches (a test holds them together).
+#[cfg(test)]
 const MOVED: &[&[u8]] = &[
     b"addr", b"auid", b"comm", b"egid", b"euid", b"exe", b"fsgid", b"fsuid", b"gid", b"key",
     b"msg", b"pid", b"ppid", b"res", b"ses", b"sgid", b"subj", b"success", b"suid", b"uid",
@@ -155,6 +156,101 @@ struct Facts<'a> {
     paths: u32,
     /// The PATH record the summary names: the first that is not a PARENT.
     object_path: Option<&'a [u8]>,
+    /// The primary record's values of [`KEYS`] (first occurrence, the
+    /// body's before its `msg='…'`'s), found in one pass.
+    known: [Option<Value<'a>>; KEYS.len()],
+}
+
+/// The primary record's fields the document reads, sorted: looked up
+/// once per event instead of a scan per use.
+const KEYS: [&[u8]; 26] = [
+    b"a0",
+    b"acct",
+    b"addr",
+    b"auid",
+    b"comm",
+    b"cwd",
+    b"egid",
+    b"euid",
+    b"exe",
+    b"fsgid",
+    b"fsuid",
+    b"gid",
+    b"hostname",
+    b"id",
+    b"key",
+    b"old-auid",
+    b"pid",
+    b"ppid",
+    b"res",
+    b"ses",
+    b"sgid",
+    b"subj",
+    b"success",
+    b"suid",
+    b"terminal",
+    b"uid",
+];
+
+/// The index of `key` in [`KEYS`] (a `match`: cheaper than a search; a
+/// test checks it against the array).
+fn slot_of(key: &[u8]) -> Option<usize> {
+    Some(match key {
+        b"a0" => 0,
+        b"acct" => 1,
+        b"addr" => 2,
+        b"auid" => 3,
+        b"comm" => 4,
+        b"cwd" => 5,
+        b"egid" => 6,
+        b"euid" => 7,
+        b"exe" => 8,
+        b"fsgid" => 9,
+        b"fsuid" => 10,
+        b"gid" => 11,
+        b"hostname" => 12,
+        b"id" => 13,
+        b"key" => 14,
+        b"old-auid" => 15,
+        b"pid" => 16,
+        b"ppid" => 17,
+        b"res" => 18,
+        b"ses" => 19,
+        b"sgid" => 20,
+        b"subj" => 21,
+        b"success" => 22,
+        b"suid" => 23,
+        b"terminal" => 24,
+        b"uid" => 25,
+        _ => return None,
+    })
+}
+
+/// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
+fn is_moved(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"addr"
+            | b"auid"
+            | b"comm"
+            | b"egid"
+            | b"euid"
+            | b"exe"
+            | b"fsgid"
+            | b"fsuid"
+            | b"gid"
+            | b"key"
+            | b"msg"
+            | b"pid"
+            | b"ppid"
+            | b"res"
+            | b"ses"
+            | b"sgid"
+            | b"subj"
+            | b"success"
+            | b"suid"
+            | b"uid"
+    )
 }
 
 impl<'a> Facts<'a> {
@@ -193,6 +289,19 @@ impl<'a> Facts<'a> {
             if f.primary.is_none() {
                 f.primary = Some(record);
             }
+        }
+        let body = f.body();
+        let mut nested = None;
+        for field in Fields::new(body) {
+            if field.key == b"msg" {
+                if let Value::SingleQuoted(inner) = field.value {
+                    nested = nested.or(Some(inner));
+                }
+            }
+            f.note(field);
+        }
+        for field in Fields::new(nested.unwrap_or_default()) {
+            f.note(field);
         }
         if !f.is_syscall {
             // The first record is the primary one, not special.
@@ -250,8 +359,19 @@ impl<'a> Facts<'a> {
             .or_else(|| self.get(key))
     }
 
+    fn note(&mut self, field: Field<'a>) {
+        if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
+            if slot.is_none() && field.value != Value::Absent {
+                *slot = Some(field.value);
+            }
+        }
+    }
+
     /// A field of the primary record, or of its `msg='…'` (user records).
     fn get(&self, key: &[u8]) -> Option<Value<'a>> {
+        if let Some(i) = slot_of(key) {
+            return self.known.get(i).copied().flatten();
+        }
         let body = self.body();
         field(body, key).or_else(|| match field(body, b"msg") {
             Some(Value::SingleQuoted(inner)) => field(inner, key),
@@ -303,6 +423,29 @@ impl Serialize for Str<'_> {
     }
 }
 
+/// Writes a field value as a JSON string straight into the cursor (the
+/// same bytes as [`Str`] through serde-json-core, without its per-char
+/// escaping): hex decoded on the stack when short, lossy UTF-8.
+fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+    const SMALL: usize = 256;
+    let text = value.text();
+    let hex =
+        matches!(value, Value::Bare(t) if looks_hex(t) && HEX_FIELDS.binary_search(&key).is_ok());
+    if hex && text.len() <= 2 * SMALL {
+        let mut buf = [0u8; SMALL];
+        let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
+        c.push(b"\"")?;
+        c.push_escaped(buf.get(..n).unwrap_or_default())?;
+        return c.push(b"\"");
+    }
+    if hex {
+        return c.serialize(&Str { key, value });
+    }
+    c.push(b"\"")?;
+    c.push_escaped(text)?;
+    c.push(b"\"")
+}
+
 /// Writes the members of one JSON object, commas between them.
 struct Members<'c, 'b> {
     cursor: &'c mut Cursor<'b>,
@@ -336,13 +479,7 @@ impl<'c, 'b> Members<'c, 'b> {
 
     fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
         match present(value) {
-            Some(value) => {
-                let c = self.key(key)?;
-                c.serialize(&Str {
-                    key: field_key,
-                    value,
-                })
-            }
+            Some(value) => write_str(self.key(key)?, field_key, value),
             None => Ok(()),
         }
     }
@@ -605,14 +742,19 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
     let body = facts.body();
     // A key repeated in the body (the old LOGIN form `old auid=… new
     // auid=…`) or in its `msg='…'` is written once, first value kept.
-    let mut seen = 0u64;
+    // A 256-bit filter of the keys so far: only a possible repeat is
+    // checked by scanning again.
+    let mut seen = [0u64; 4];
     let mut once = |f: &Field<'_>, before: &dyn Fn() -> bool| {
         let hash = f.key.iter().fold(f.key.len(), |h, &b| {
             h.wrapping_mul(31).wrapping_add(usize::from(b))
         });
-        let bit = 1u64 << (hash % 64);
-        let maybe = seen & bit != 0;
-        seen |= bit;
+        let (word, bit) = ((hash >> 6) % 4, 1u64 << (hash % 64));
+        let Some(word) = seen.get_mut(word) else {
+            return true;
+        };
+        let maybe = *word & bit != 0;
+        *word |= bit;
         !(maybe && before())
     };
     for (at, f) in Fields::new(body).enumerate() {
@@ -643,8 +785,7 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
             // Its own ids stay (ANOM_PROMISCUOUS' auid, uid…); what the
             // SYSCALL record or an earlier special record already gave is
             // not written twice (the first value wins: no duplicate keys).
-            let given = (MOVED.binary_search(&f.key).is_err()
-                && field(facts.body(), f.key).is_some())
+            let given = (!is_moved(f.key) && field(facts.body(), f.key).is_some())
                 || specials
                     .clone()
                     .take(at)
@@ -691,7 +832,7 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
 }
 
 fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Result<(), Full> {
-    if MOVED.binary_search(&f.key).is_ok() || f.value == Value::Absent {
+    if is_moved(f.key) || f.value == Value::Absent {
         return Ok(());
     }
     let Ok(key) = core::str::from_utf8(f.key) else {
@@ -946,18 +1087,32 @@ impl Serialize for ArgList<'_, '_> {
 
 /// `file.*` from the PATH record the summary names.
 fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
+    // One pass over the record.
+    let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
+    for f in Fields::new(path) {
+        let slot = match f.key {
+            b"name" => &mut name,
+            b"rdev" => &mut rdev,
+            b"inode" => &mut inode,
+            b"mode" => &mut mode,
+            b"ouid" => &mut ouid,
+            b"ogid" => &mut ogid,
+            _ => continue,
+        };
+        *slot = slot.or(Some(f.value));
+    }
     let mut f = Members::open(cursor)?;
-    f.value("path", b"name", field(path, b"name"))?;
-    f.value("device", b"rdev", field(path, b"rdev"))?;
-    f.value("inode", b"inode", field(path, b"inode"))?;
-    if let Some(mode) = present(field(path, b"mode")) {
+    f.value("path", b"name", name)?;
+    f.value("device", b"rdev", rdev)?;
+    f.value("inode", b"inode", inode)?;
+    if let Some(mode) = present(mode) {
         // The permission bits, as four octal digits (`0100755` → `0755`).
         let text = mode.text();
         let perm = text.get(text.len().saturating_sub(4)..).unwrap_or(text);
         f.key("mode")?.serialize(&Text(Lossy::new(perm)))?;
     }
-    f.value("uid", b"ouid", field(path, b"ouid"))?;
-    f.value("gid", b"ogid", field(path, b"ogid"))?;
+    f.value("uid", b"ouid", ouid)?;
+    f.value("gid", b"ogid", ogid)?;
     f.close()
 }
 
@@ -1011,7 +1166,12 @@ fn write_direction(doc: &mut Members<'_, '_>, direction: Direction) -> Result<()
 /// `tags`: the rule key; several keys (hex, `\x01`-separated) are
 /// several tags.
 fn write_tags(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let Some(key) = present(facts.primary.and_then(|r| field(r.body, b"key"))) else {
+    let key = facts
+        .known
+        .get(slot_of(b"key").unwrap_or(usize::MAX))
+        .copied()
+        .flatten();
+    let Some(key) = present(key) else {
         return Ok(());
     };
     let c = doc.key("tags")?;

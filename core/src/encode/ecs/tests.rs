@@ -290,3 +290,23 @@ fn data_keys_are_written_once() {
     assert_eq!(v["auditd"]["data"]["tty"], "a");
     assert_eq!(v["auditd"]["data"]["op"], "x");
 }
+
+#[test]
+fn key_matches_agree_with_their_arrays() {
+    for (i, key) in super::KEYS.iter().enumerate() {
+        assert_eq!(super::slot_of(key), Some(i));
+    }
+    for key in super::MOVED {
+        assert!(super::is_moved(key));
+    }
+    for key in [&b"a1"[..], b"", b"uidx", b"msg2", b"cwd "] {
+        assert!(!super::is_moved(key));
+        assert_eq!(super::slot_of(key), None);
+    }
+    let moved = super::KEYS.iter().filter(|k| super::is_moved(k)).count();
+    assert_eq!(
+        moved,
+        super::MOVED.len() - 1,
+        "every moved key but msg is known"
+    );
+}
