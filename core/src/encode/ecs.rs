@@ -484,6 +484,23 @@ impl<'c, 'b> Members<'c, 'b> {
         }
     }
 
+    /// A record's own `key=value` (`?` and `(null)` left out), the key
+    /// escaped as it came (a corrupt key stays visible, never breaks the
+    /// JSON).
+    fn field(&mut self, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+        let Some(value) = present(Some(value)) else {
+            return Ok(());
+        };
+        if !self.first {
+            self.cursor.push(b",")?;
+        }
+        self.first = false;
+        self.cursor.push(b"\"")?;
+        self.cursor.push_escaped(key)?;
+        self.cursor.push(b"\":")?;
+        write_str(self.cursor, key, value)
+    }
+
     fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)
     }
@@ -792,9 +809,7 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
                     .any(|r| field(r.body, f.key).is_some());
             let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
             if !given && !process && f.value != Value::Absent {
-                if let Ok(key) = core::str::from_utf8(f.key) {
-                    d.value(key, f.key, Some(f.value))?;
-                }
+                d.field(f.key, f.value)?;
             }
         }
     }
@@ -835,28 +850,19 @@ fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Resu
     if is_moved(f.key) || f.value == Value::Absent {
         return Ok(());
     }
-    let Ok(key) = core::str::from_utf8(f.key) else {
-        return Ok(());
-    };
-    if !key
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-    {
-        return Ok(());
-    }
     if facts.is_syscall {
-        match key {
-            "arch" => {
+        match f.key {
+            b"arch" => {
                 if let Some(m) = facts.arch.and_then(Arch::machine) {
                     return d.str("arch", m.name());
                 }
             }
-            "syscall" => {
+            b"syscall" => {
                 if let Some(name) = facts.syscall {
                     return d.str("syscall", name);
                 }
             }
-            "exit" => {
+            b"exit" => {
                 let named = f
                     .value
                     .text()
@@ -870,7 +876,7 @@ fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Resu
             _ => {}
         }
     }
-    d.value(key, f.key, Some(f.value))
+    d.field(f.key, f.value)
 }
 
 fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
@@ -889,14 +895,7 @@ fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
             if f.value == Value::Absent {
                 continue;
             }
-            if let Ok(key) = core::str::from_utf8(f.key) {
-                if key
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                {
-                    p.value(key, f.key, Some(f.value))?;
-                }
-            }
+            p.field(f.key, f.value)?;
         }
         p.close()?;
     }

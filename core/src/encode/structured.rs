@@ -56,7 +56,7 @@ use serde::{Serialize, Serializer};
 use serde_json_core::str::EscapedStr;
 
 use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
-use self::interpret::Interpreted;
+use self::interpret::{Interpreted, WithNames};
 use self::value::{FieldsObject, Noted};
 use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
 use super::cursor::{Cursor, Full};
@@ -188,10 +188,13 @@ fn write_record(
         cursor.push(b",\"duplicates\":")?;
         cursor.push_u64(u64::from(duplicates.get()))?;
     }
-    let interpreted = Interpreted::of(noted.get());
+    let interpreted = Interpreted::of(noted.get(), enrich);
     if !interpreted.is_empty() {
         cursor.push(b",\"interpreted\":")?;
-        cursor.serialize(&interpreted)?;
+        cursor.serialize(&WithNames {
+            interpreted: &interpreted,
+            enrich,
+        })?;
     }
     if let Some(id) = container_of(enrich, record) {
         cursor.push(b",\"containers\":")?;

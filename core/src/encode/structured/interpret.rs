@@ -1,7 +1,9 @@
 //! `interpreted`: names for the numbers of a record, from the static
 //! tables: `arch` (`c000003e` → `x86_64`), `syscall` for that arch (`59` →
 //! `execve`), and `exit` when negative (`-13` → `EACCES`); and `saddr`
-//! (SOCKADDR) decoded into an object (see [`sockaddr`](crate::encode::sockaddr)).
+//! (SOCKADDR) decoded into an object (see [`sockaddr`](crate::encode::sockaddr));
+//! and the user name of each user-id field the caller's lookup knows,
+//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`).
 //! A number the tables do not know, or an address family not decoded, is
 //! left out, never an error.
 
@@ -10,9 +12,27 @@ use serde::Serialize;
 
 use super::value::Noted;
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
+use crate::encode::Enrich;
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::tables::syscall::Syscall;
+
+/// The user-id fields named, with auditd's ENRICHED names for them.
+pub const UID_FIELDS: [(&[u8], &str); 8] = [
+    (b"auid", "AUID"),
+    (b"uid", "UID"),
+    (b"euid", "EUID"),
+    (b"suid", "SUID"),
+    (b"fsuid", "FSUID"),
+    (b"ouid", "OUID"),
+    (b"oauid", "OAUID"),
+    (b"old-auid", "OLD-AUID"),
+];
+
+/// The index of a user-id field in [`UID_FIELDS`].
+pub fn uid_field(key: &[u8]) -> Option<usize> {
+    UID_FIELDS.iter().position(|&(k, _)| k == key)
+}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Interpreted<'a> {
@@ -21,10 +41,12 @@ pub struct Interpreted<'a> {
     pub exit: Option<&'static str>,
     /// The `saddr` hex, when it decodes to an address.
     pub saddr: Option<&'a [u8]>,
+    /// User-id values the lookup has a name for.
+    pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
 }
 
 impl<'a> Interpreted<'a> {
-    pub fn of(noted: Noted<'a>) -> Interpreted<'a> {
+    pub fn of(noted: Noted<'a>, enrich: &impl Enrich) -> Interpreted<'a> {
         let arch = noted
             .arch
             .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
@@ -43,11 +65,16 @@ impl<'a> Interpreted<'a> {
         let saddr = noted
             .saddr
             .filter(|hex| sockaddr::decode(hex, &mut [0; SOCKADDR_MAX]).is_some());
+        let mut uids = noted.uids;
+        for uid in &mut uids {
+            *uid = uid.filter(|&v| enrich.user_name(v).is_some());
+        }
         Interpreted {
             arch: machine.map(|m| m.name()),
             syscall,
             exit,
             saddr,
+            uids,
         }
     }
 
@@ -60,13 +87,20 @@ fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
     core::str::from_utf8(text).ok()?.parse().ok()
 }
 
-impl Serialize for Interpreted<'_> {
+/// [`Interpreted`] with the lookup that names its uids.
+pub struct WithNames<'i, 'a, E> {
+    pub interpreted: &'i Interpreted<'a>,
+    pub enrich: &'i E,
+}
+
+impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let this = self.interpreted;
         let mut map = serializer.serialize_map(None)?;
         let members = [
-            ("arch", self.arch),
-            ("syscall", self.syscall),
-            ("exit", self.exit),
+            ("arch", this.arch),
+            ("syscall", this.syscall),
+            ("exit", this.exit),
         ];
         for (key, value) in members {
             if let Some(value) = value {
@@ -74,8 +108,13 @@ impl Serialize for Interpreted<'_> {
             }
         }
         let mut buf = [0; SOCKADDR_MAX];
-        if let Some(addr) = self.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
+        if let Some(addr) = this.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
             map.serialize_entry("saddr", &SockAddrObject(addr))?;
+        }
+        for (&(_, name), uid) in UID_FIELDS.iter().zip(this.uids) {
+            if let Some(user) = uid.and_then(|v| self.enrich.user_name(v)) {
+                map.serialize_entry(name, user)?;
+            }
         }
         map.end()
     }
@@ -84,14 +123,18 @@ impl Serialize for Interpreted<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::NoEnrich;
 
     fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a> {
-        Interpreted::of(Noted {
-            arch: Some(arch),
-            syscall: Some(syscall),
-            exit: Some(exit),
-            saddr: None,
-        })
+        Interpreted::of(
+            Noted {
+                arch: Some(arch),
+                syscall: Some(syscall),
+                exit: Some(exit),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        )
     }
 
     #[test]
@@ -114,16 +157,19 @@ mod tests {
         assert!(of(b"zz", b"x", b"-99999").is_empty());
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
-        assert!(Interpreted::of(Noted::default()).is_empty());
+        assert!(Interpreted::of(Noted::default(), &NoEnrich).is_empty());
     }
 
     #[test]
     fn saddr_only_when_it_decodes() {
         let with = |hex: &'static [u8]| {
-            Interpreted::of(Noted {
-                saddr: Some(hex),
-                ..Noted::default()
-            })
+            Interpreted::of(
+                Noted {
+                    saddr: Some(hex),
+                    ..Noted::default()
+                },
+                &NoEnrich,
+            )
         };
         assert!(with(b"020000097F0000010000000000000000").saddr.is_some());
         assert!(with(b"2600AABB").is_empty());

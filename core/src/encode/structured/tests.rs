@@ -104,7 +104,7 @@ fn writes_the_structured_shape_exactly() {
          {\"type\":\"SYSCALL\",\"fields\":{\"arch\":\"c000003e\",\"syscall\":59,\
          \"success\":\"yes\",\"exit\":0,\"auid\":1000,\"uid\":0,\"tty\":null,\
          \"comm\":\"ls\",\"exe\":\"/usr/bin/ls\",\"key\":null},\
-         \"interpreted\":{\"arch\":\"x86_64\",\"syscall\":\"execve\"}},\
+         \"interpreted\":{\"arch\":\"x86_64\",\"syscall\":\"execve\",\"AUID\":\"alice\",\"UID\":\"root\"}},\
          {\"type\":\"EXECVE\",\"fields\":{\"argc\":2},\"argv\":[\"ls\",\"-l\"]},\
          {\"type\":\"PROCTITLE\",\"fields\":{\"proctitle\":[\"ls\",\"-l\"]}}],\
          \"uid_map\":{\"0\":\"root\",\"1000\":\"alice\"}}"

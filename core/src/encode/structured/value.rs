@@ -107,6 +107,8 @@ pub struct Noted<'a> {
     pub syscall: Option<&'a [u8]>,
     pub exit: Option<&'a [u8]>,
     pub saddr: Option<&'a [u8]>,
+    /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
+    pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
 }
 
 /// The fields of `fields` (any iterator over one body's fields, or the
@@ -171,7 +173,14 @@ fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
         b"syscall" => n.syscall = Some(text),
         b"exit" => n.exit = Some(text),
         b"saddr" => n.saddr = Some(text),
-        _ => return,
+        key => {
+            let Some(at) = super::interpret::uid_field(key) else {
+                return;
+            };
+            if let Some(slot) = n.uids.get_mut(at) {
+                *slot = slot.or(Some(text));
+            }
+        }
     }
     noted.set(n);
 }
