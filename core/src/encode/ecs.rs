@@ -20,6 +20,7 @@
 //!  "file":{"path":"/x","device":"00:00","inode":"16571","mode":"0755","uid":"0","gid":"0"},
 //!  "destination":{"ip":"10.0.0.1","port":443},"network":{"direction":"egress"},
 //!  "tags":["syscalls_link_operations"],
+//!  "container":{"id":"3f…"},
 //!  "host":{"name":"web-1"}}
 //! ```
 //!
@@ -535,6 +536,14 @@ fn write_document(
     }
     write_network(&mut doc, facts, &norm)?;
     write_tags(&mut doc, facts)?;
+    let container = facts
+        .primary
+        .and_then(|r| super::common::container_of(enrich, r));
+    if let Some(id) = container {
+        let mut c = Members::open(doc.key("container")?)?;
+        c.str("id", id)?;
+        c.close()?;
+    }
     if let Some(host) = enrich.host_name() {
         let mut h = Members::open(doc.key("host")?)?;
         h.str("name", host)?;

@@ -26,6 +26,10 @@ impl Enrich for Names {
     fn host_name(&self) -> Option<&str> {
         Some("web-1")
     }
+
+    fn container_id(&self, msg_type: MessageType, _body: &[u8]) -> Option<&str> {
+        (msg_type == MessageType::SYSCALL).then_some("3f9a")
+    }
 }
 
 /// Encodes the event of `records` (one serial) into a buffer of `room`.
@@ -150,6 +154,7 @@ fn execve_document() {
     );
     assert_eq!(v["tags"], json!(["exec", "64bit"]));
     assert_eq!(v["host"], json!({"name":"web-1"}));
+    assert_eq!(v["container"], json!({"id":"3f9a"}));
     assert!(v.get("truncated").is_none());
 }
 
