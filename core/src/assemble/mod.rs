@@ -95,6 +95,9 @@ pub struct Counters {
     pub events: u64,
     pub end_of_event: u64,
     pub standalone: u64,
+    /// User-space records sent at once, unstored, because holding them for
+    /// their LSM-context records would have taken another event's room.
+    pub user_unheld: u64,
     pub timed_out: u64,
     /// Events completed early because storage was full.
     pub evicted: u64,
@@ -284,6 +287,7 @@ where
                 self.poll(now, emit);
                 return;
             }
+            self.counters.user_unheld += 1;
             let single = EventRecord {
                 msg_type,
                 body: record.body,

@@ -286,6 +286,7 @@ fn a_full_table_sends_user_records_at_once() {
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].0, 81);
     assert_eq!(a.counters().evicted, 0);
+    assert_eq!(a.counters().user_unheld, 1);
 }
 
 #[test]
