@@ -2,6 +2,8 @@
 //! tables: `arch` (`c000003e` → `x86_64`), `syscall` for that arch (`59` →
 //! `execve`), and `exit` when negative (`-13` → `EACCES`); and `saddr`
 //! (SOCKADDR) decoded into an object (see [`sockaddr`](crate::encode::sockaddr));
+//! `mode` as auditd prints it (`0100755` → `file,755`, `04755` →
+//! `file,u+s,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
 //! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`).
 //! A number the tables do not know, or an address family not decoded, is
@@ -41,6 +43,9 @@ pub struct Interpreted<'a> {
     pub exit: Option<&'static str>,
     /// The `saddr` hex, when it decodes to an address.
     pub saddr: Option<&'a [u8]>,
+    /// A `mode` in octal, file type and permission bits.
+    pub mode: Option<u32>,
+    pub capability: Option<&'static str>,
     /// User-id values the lookup has a name for.
     pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
 }
@@ -65,6 +70,13 @@ impl<'a> Interpreted<'a> {
         let saddr = noted
             .saddr
             .filter(|hex| sockaddr::decode(hex, &mut [0; SOCKADDR_MAX]).is_some());
+        let mode = noted
+            .mode
+            .and_then(|m| u32::from_str_radix(core::str::from_utf8(m).ok()?, 8).ok());
+        let capability = noted
+            .capability
+            .and_then(number::<u32>)
+            .and_then(crate::tables::capability::name);
         let mut uids = noted.uids;
         for uid in &mut uids {
             *uid = uid.filter(|&v| enrich.user_name(v).is_some());
@@ -74,6 +86,8 @@ impl<'a> Interpreted<'a> {
             syscall,
             exit,
             saddr,
+            mode,
+            capability,
             uids,
         }
     }
@@ -111,12 +125,53 @@ impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
         if let Some(addr) = this.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
             map.serialize_entry("saddr", &SockAddrObject(addr))?;
         }
+        if let Some(mode) = this.mode {
+            map.serialize_entry("mode", &Mode(mode))?;
+        }
+        if let Some(capability) = this.capability {
+            map.serialize_entry("capability", capability)?;
+        }
         for (&(_, name), uid) in UID_FIELDS.iter().zip(this.uids) {
             if let Some(user) = uid.and_then(|v| self.enrich.user_name(v)) {
                 map.serialize_entry(name, user)?;
             }
         }
         map.end()
+    }
+}
+
+/// A mode as auditd prints it: the file type, the set-id and sticky
+/// bits, the permissions in octal (`file,u+s,755`).
+struct Mode(u32);
+
+impl Serialize for Mode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl core::fmt::Display for Mode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kind = match self.0 & 0o170_000 {
+            0o140_000 => "socket",
+            0o120_000 => "link",
+            0o100_000 => "file",
+            0o060_000 => "block",
+            0o040_000 => "dir",
+            0o020_000 => "character",
+            0o010_000 => "fifo",
+            0 => "",
+            _ => "unknown",
+        };
+        if !kind.is_empty() {
+            write!(f, "{kind},")?;
+        }
+        for (bit, name) in [(0o4000, "u+s,"), (0o2000, "g+s,"), (0o1000, "o+t,")] {
+            if self.0 & bit != 0 {
+                f.write_str(name)?;
+            }
+        }
+        write!(f, "{:03o}", self.0 & 0o777)
     }
 }
 
@@ -158,6 +213,35 @@ mod tests {
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
         assert!(Interpreted::of(Noted::default(), &NoEnrich).is_empty());
+    }
+
+    #[test]
+    fn mode_and_capability() {
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(Mode(0o100_755).to_string(), "file,755");
+        assert_eq!(Mode(0o104_755).to_string(), "file,u+s,755");
+        assert_eq!(Mode(0o041_777).to_string(), "dir,o+t,777");
+        assert_eq!(Mode(0o020_620).to_string(), "character,620");
+        assert_eq!(Mode(0o644).to_string(), "644");
+        let i = Interpreted::of(
+            Noted {
+                mode: Some(b"0100644"),
+                capability: Some(b"21"),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        );
+        assert_eq!((i.mode, i.capability), (Some(0o100_644), Some("sys_admin")));
+        let i = Interpreted::of(
+            Noted {
+                mode: Some(b"9"),
+                capability: Some(b"99"),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        );
+        assert!(i.is_empty());
     }
 
     #[test]

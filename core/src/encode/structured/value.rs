@@ -107,6 +107,8 @@ pub struct Noted<'a> {
     pub syscall: Option<&'a [u8]>,
     pub exit: Option<&'a [u8]>,
     pub saddr: Option<&'a [u8]>,
+    pub mode: Option<&'a [u8]>,
+    pub capability: Option<&'a [u8]>,
     /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
     pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
 }
@@ -173,6 +175,8 @@ fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
         b"syscall" => n.syscall = Some(text),
         b"exit" => n.exit = Some(text),
         b"saddr" => n.saddr = Some(text),
+        b"mode" => n.mode = Some(text),
+        b"capability" => n.capability = Some(text),
         key => {
             let Some(at) = super::interpret::uid_field(key) else {
                 return;
