@@ -15,8 +15,13 @@ use serde_json::{json, Value};
 
 /// Replays `bytes` in the structured shape; every line must be JSON.
 fn structured(bytes: &[u8]) -> Vec<Value> {
+    documents(bytes, EventFormat::Structured)
+}
+
+/// Replays `bytes` (log lines) in `format`; every line must be JSON.
+fn documents(bytes: &[u8], format: EventFormat) -> Vec<Value> {
     let capacities = Capacities {
-        format: EventFormat::Structured,
+        format,
         ..Capacities::default()
     };
     let mut replayer = Replayer::new(common::all_types(), capacities, NoEnrich);
@@ -90,4 +95,99 @@ fn sockaddr_reads_as_auditd_read_it_live() {
         }
     }
     assert_eq!(checked, expected.len());
+}
+
+/// laurel's decoded samples (`../shared/corpus/laurel/src/testdata/
+/// record-*.txt` and the `.json` laurel writes for them): every `ARGV`
+/// laurel joins is the structured shape's `argv` and the ECS shape's
+/// `process.args`; every `SADDR` laurel reads is the same address.
+#[test]
+fn argv_and_sockaddr_read_as_laurel_reads_them() {
+    let Some(corpus) = common::corpus() else {
+        return;
+    };
+    let dir = corpus.join("laurel/src/testdata");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .expect("laurel testdata")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            name.starts_with("record-") && name.ends_with(".json")
+        })
+        .collect();
+    paths.sort();
+    let (mut argvs, mut addresses) = (0, 0);
+    for path in paths {
+        let Ok(input) = std::fs::read(path.with_extension("txt")) else {
+            continue;
+        };
+        let structured = by_sequence(structured(&input), |e| e["sequence"].as_u64());
+        let ecs = by_sequence(documents(&input, EventFormat::Ecs), |e| {
+            e["auditd"]["sequence"].as_u64()
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let laurel: Value = serde_json::from_str(line).unwrap();
+            let id = laurel["ID"].as_str().expect("ID");
+            let serial: u64 = id.rsplit(':').next().unwrap().parse().unwrap();
+            let ours = &structured[&serial];
+            let record = |t: &str| {
+                ours["records"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .find(|r| r["type"] == t)
+                    .cloned()
+            };
+            if let Some(argv) = laurel["EXECVE"].get("ARGV") {
+                let execve = record("EXECVE").expect("an EXECVE record");
+                assert_eq!(&execve["argv"], argv, "{}", path.display());
+                assert_eq!(&ecs[&serial]["process"]["args"], argv, "{}", path.display());
+                argvs += 1;
+            }
+            for s in laurel["SOCKADDR"].as_array().into_iter().flatten() {
+                let Some(reading) = s["SADDR"].as_str() else {
+                    continue;
+                };
+                let got = &record("SOCKADDR").expect("a SOCKADDR record")["interpreted"]["saddr"];
+                let kv: BTreeMap<&str, &str> = reading
+                    .trim_matches(|c| c == '{' || c == '}')
+                    .split_whitespace()
+                    .filter_map(|t| t.split_once('='))
+                    .collect();
+                let family = kv.get("saddr_fam").or(kv.get("fam")).copied();
+                match family {
+                    Some("netlink") => {
+                        assert_eq!(got["family"], "netlink");
+                        assert_eq!(got["pid"].to_string(), kv["nlnk-pid"]);
+                    }
+                    Some("local") => {
+                        assert_eq!(got["family"], "unix");
+                        assert_eq!(got["path"], kv["path"]);
+                    }
+                    other => panic!(
+                        "{}: family {other:?} not in the samples before",
+                        path.display()
+                    ),
+                }
+                addresses += 1;
+            }
+        }
+    }
+    eprintln!("{argvs} argv and {addresses} addresses as laurel reads them");
+    assert!(
+        argvs >= 4 && addresses >= 2,
+        "{argvs} argv, {addresses} addresses"
+    );
+}
+
+fn by_sequence(
+    events: Vec<Value>,
+    sequence: impl Fn(&Value) -> Option<u64>,
+) -> BTreeMap<u64, Value> {
+    events
+        .into_iter()
+        .map(|e| (sequence(&e).expect("sequence"), e))
+        .collect()
 }
