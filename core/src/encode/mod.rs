@@ -75,6 +75,13 @@ pub trait Enrich {
         None
     }
 
+    /// The host name the go-audit and structured shapes write as
+    /// `"host"` after `"timestamp"` (`raudit.host_name`, go-audit #119);
+    /// `None` (the default) writes nothing, go-audit's exact bytes.
+    fn host_tag(&self) -> Option<&str> {
+        None
+    }
+
     /// A `uid=` searcher kept across events; without one the encoder
     /// builds one per event.
     fn uid_scanner(&self) -> Option<&UidScanner> {

@@ -49,6 +49,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "priority_boost",
     "pacing",
     "format",
+    "host_name",
     "max_event_bytes",
     "queue",
     "assembler",
@@ -408,6 +409,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
                 ],
             )
             .unwrap_or(d.format),
+        host_name: cx.bool(&f, "host_name").unwrap_or(d.host_name),
         max_event_bytes: cx
             .u32(
                 &f,

@@ -627,3 +627,11 @@ fn format_ecs_is_accepted() {
     let e = errors(&format!("{MINIMAL}raudit:\n  format: auditbeat\n"));
     assert!(e.iter().any(|l| l.contains("format")), "{e:?}");
 }
+
+#[test]
+fn host_name_is_off_unless_asked() {
+    let c = parse(&format!("{MINIMAL}raudit:\n  format: structured\n")).unwrap();
+    assert!(!c.raudit.host_name);
+    let c = parse(&format!("{MINIMAL}raudit:\n  host_name: true\n")).unwrap();
+    assert!(c.raudit.host_name);
+}

@@ -23,6 +23,8 @@ pub struct Enricher {
     uid_scanner: UidScanner,
     /// The kernel's host name at start (`/proc/sys/kernel/hostname`).
     host_name: Option<String>,
+    /// Also in the go-audit and structured shapes (`raudit.host_name`).
+    tag_host: bool,
 }
 
 impl Enricher {
@@ -32,7 +34,21 @@ impl Enricher {
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
             host_name: host_name(),
+            tag_host: false,
         }
+    }
+
+    /// No host name at all (replay: the records may come from another
+    /// host).
+    pub fn without_host(mut self) -> Enricher {
+        self.host_name = None;
+        self
+    }
+
+    /// Writes the host name in the go-audit and structured shapes too.
+    pub fn with_host_tag(mut self, on: bool) -> Enricher {
+        self.tag_host = on;
+        self
     }
 }
 
@@ -79,6 +95,10 @@ impl Enrich for Enricher {
 
     fn host_name(&self) -> Option<&str> {
         self.host_name.as_deref()
+    }
+
+    fn host_tag(&self) -> Option<&str> {
+        self.host_name.as_deref().filter(|_| self.tag_host)
     }
 
     fn container_id(&self, msg_type: MessageType, body: &[u8]) -> Option<&str> {
