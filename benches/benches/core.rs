@@ -1,6 +1,6 @@
 //! Criterion benches of the core on real audit data: parse, assemble,
 //! assemble + go-audit's `syscall` (what filters compare, per event),
-//! encode (go-audit's shape, and `structured`: assemble + the structured
+//! encode (go-audit's shape, `structured` and `ecs`: assemble + that
 //! shape), and the whole replay path (parse + assemble + encode, output
 //! discarded). Throughput is reported per record and per byte of input.
 //!
@@ -76,6 +76,10 @@ fn benches(c: &mut Criterion) {
         assemble_with(b, &parsed, |e: &Event<'_>| {
             encode::structured(e, &mut NoEnrich, &mut out).len
         })
+    });
+    group.bench_function("ecs", |b| {
+        let mut out = vec![0u8; 64 * 1024];
+        assemble_with(b, &parsed, |e| encode::ecs(e, &mut NoEnrich, &mut out).len);
     });
     group.bench_function("replay", |b| replay(b, &stream));
     group.finish();

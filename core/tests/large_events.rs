@@ -234,11 +234,13 @@ fn check_cut(args: Vec<Vec<u8>>, shape: Shape, room: usize, last_fits: bool) {
                 .map(|a| a.as_str().unwrap().as_bytes().to_vec())
                 .collect()
         }
+        Shape::Ecs => panic!("the ECS shape has no marked cut"),
     };
     let lossy = |a: &Vec<u8>| String::from_utf8_lossy(a).into_owned().into_bytes();
     let originals: Vec<Vec<u8>> = match shape {
         Shape::GoAudit => args.clone(),
         Shape::Structured => args.iter().map(lossy).collect(),
+        Shape::Ecs => panic!("the ECS shape has no marked cut"),
     };
     assert!(kept.first() == originals.first(), "first argument kept");
     assert!(
@@ -391,4 +393,23 @@ fn a_binary_argv_cut_in_the_structured_shape_still_fills_its_room() {
     assert_eq!(argv.first().unwrap(), "/bin/prog");
     assert_eq!(argv.last().unwrap().as_str().unwrap().chars().count(), 2000);
     assert_eq!(line["cut"]["arguments"], (21 - argv.len()) as u64);
+}
+
+/// The support module's own check (here only, not in every test binary
+/// that includes it: the counting-allocator test must run alone).
+#[test]
+fn bodies_rebuild_to_the_same_arguments() {
+    for (count, len) in [(3, 5), (2, 200_000), (15, 131_072), (5000, 3), (1, 0)] {
+        let mut args = execve::arguments(count, len);
+        args.insert(0, b"/bin/prog".to_vec());
+        let bodies = execve::execve_bodies(&args);
+        assert!(bodies
+            .iter()
+            .all(|b| b.len() <= execve::MAX_EXECVE_AUDIT_LEN + 200));
+        let rebuilt: Vec<Vec<u8>> = execve::rebuild_argv(&bodies)
+            .into_iter()
+            .map(|(_, a)| a)
+            .collect();
+        assert_eq!(rebuilt, args, "{count} x {len}");
+    }
 }

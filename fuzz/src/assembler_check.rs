@@ -13,9 +13,10 @@
 //! - counters add up (`events` is the sum of the five completion kinds,
 //!   `records`, `filtered_type`, `standalone`, `truncated_events`), and
 //!   `in_flight()`/`next_deadline()` are empty after the final flush;
-//! - when nothing was evicted or dropped, the emitted events equal the
-//!   model's exactly (serial, timestamp, records, order, completion), and so
-//!   do `in_flight()` and `next_deadline()` after every step.
+//! - when nothing was evicted or dropped and every user-space record could
+//!   wait for its LSM-context records, the emitted events equal the model's
+//!   exactly (serial, timestamp, records, order, completion), and so do
+//!   `in_flight()` and `next_deadline()` after every step.
 //!
 //! Violations panic (`assert!`), which proptest shrinks and libFuzzer keeps.
 #![allow(dead_code)]
@@ -23,19 +24,25 @@
 use std::collections::BTreeMap;
 
 use raudit_core::assemble::{
-    Assembler, Completion, Counters, Event, EventSlot, RecordSlot, Settings,
+    Assembler, Completion, Counters, Event, EventSlot, RecordSlot, Settings, USER_CONTEXT_WAIT,
 };
 use raudit_core::record::{Record, Timestamp};
 use raudit_core::time::{Duration, Instant};
 use raudit_core::wire::MessageType;
 
 /// Record types the generators draw from: kernel types in and out of the
-/// default range, EOE (twice, so events often end), user-space types, and
-/// numbers no range keeps.
+/// default range, EOE (twice, so events often end), user-space types, the
+/// LSM-context records that join a user-space record, and numbers no range
+/// keeps.
 pub const TYPES: &[u16] = &[
     1300, 1302, 1307, 1309, 1327, 1320, 1320, 1400, 1006, 1005, 1112, 1100, 1299, 2100, 2999, 1000,
-    9999, 0,
+    1425, 1426, 9999, 0,
 ];
+
+/// The LSM-context record types (as the assembler's rule).
+fn is_lsm_context(msg_type: u16) -> bool {
+    matches!(msg_type, 1425 | 1426)
+}
 
 /// Serials the generators draw from: a small set so that events interleave,
 /// plus the end of the serial space.
@@ -141,7 +148,8 @@ pub fn check(settings: &Settings, caps: Caps, ops: &[Op]) -> Outcome {
     let (real, real_trace, counters) = run_real(settings, caps, ops);
     check_conservation(settings, caps, ops, &real, &counters);
     check_counters(settings, ops, &real, &counters);
-    let compared = counters.evicted == 0 && counters.dropped_records == 0;
+    let compared =
+        counters.evicted == 0 && counters.dropped_records == 0 && counters.user_unheld == 0;
     if compared {
         let mut model = Model::new(*settings);
         let model_trace = model.run(ops);
@@ -247,12 +255,41 @@ fn check_conservation(
         }
     }
     let mut got_user = Vec::new();
-    let mut got: BTreeMap<u32, Vec<Rec>> = BTreeMap::new();
+    // Per serial, the records not (yet) seen come out of: each record
+    // comes out at most once.
+    let mut pool = want.clone();
     let mut got_dropped = 0u64;
+    let mut take = |serial: u32, records: &[Rec]| {
+        let wanted = want.get(&serial).map(Vec::as_slice).unwrap_or_default();
+        // Within one event, in arrival order.
+        let mut rest = wanted.iter();
+        for r in records {
+            assert!(
+                rest.any(|w| w == r),
+                "serial {serial}: a record out of order or altered"
+            );
+        }
+        let left = pool.get_mut(&serial).expect("a serial nobody pushed");
+        for r in records {
+            let at = left.iter().position(|w| w == r);
+            let at = at.unwrap_or_else(|| panic!("serial {serial}: a record duplicated"));
+            left.remove(at);
+        }
+    };
     for e in real {
+        got_dropped += u64::from(e.dropped);
         if e.completion == Completion::Standalone {
-            assert_eq!((e.records.len(), e.dropped), (1, 0), "standalone: {e:?}");
-            got_user.extend(e.records.iter().map(|r| (e.serial, r.clone())));
+            // The user-space record, then the LSM-context records that
+            // followed it under its serial (those without room dropped and
+            // counted).
+            let (first, contexts) = e.records.split_first().expect("standalone: a record");
+            got_user.push((e.serial, first.clone()));
+            for r in contexts {
+                assert!(is_lsm_context(r.0), "standalone with {r:?}");
+            }
+            if !contexts.is_empty() {
+                take(e.serial, contexts);
+            }
             continue;
         }
         assert!(
@@ -262,28 +299,13 @@ fn check_conservation(
         for r in &e.records {
             assert!(!MessageType(r.0).is_user_space(), "user record stored");
             assert!(in_range(settings, r.0) && r.0 != MessageType::EOE.0);
-            got.entry(e.serial).or_default().push(r.clone());
         }
-        got_dropped += u64::from(e.dropped);
+        if !e.records.is_empty() {
+            take(e.serial, &e.records);
+        }
     }
     assert_eq!(got_user, want_user, "standalone records lost or reordered");
-    let mut missing = 0u64;
-    for (serial, wanted) in &want {
-        let kept = got.get(serial).map(Vec::as_slice).unwrap_or_default();
-        // What came out is what went in, in order, some left out.
-        let mut rest = wanted.iter();
-        for r in kept {
-            assert!(
-                rest.any(|w| w == r),
-                "serial {serial}: a record out of order, duplicated or altered"
-            );
-        }
-        missing += (wanted.len() - kept.len()) as u64;
-    }
-    assert!(
-        got.keys().all(|k| want.contains_key(k)),
-        "a serial nobody pushed"
-    );
+    let missing: u64 = pool.values().map(|left| left.len() as u64).sum();
     assert_eq!(counters.dropped_records, missing, "dropped_records");
     assert_eq!(got_dropped, missing, "dropped records of events");
 }
@@ -340,6 +362,9 @@ pub struct Model {
     open: BTreeMap<u32, Open>,
     pub out: Vec<Emitted>,
     pub orphan_eoe: u64,
+    /// The user-space event waiting for its LSM-context records, and
+    /// when it stops waiting.
+    user: Option<(Emitted, u64)>,
 }
 
 impl Model {
@@ -351,6 +376,7 @@ impl Model {
             open: BTreeMap::new(),
             out: Vec::new(),
             orphan_eoe: 0,
+            user: None,
         }
     }
 
@@ -375,8 +401,10 @@ impl Model {
                 }
                 Op::Flush => self.flush(),
             }
-            let deadline = self.open.values().map(|o| o.deadline).min();
-            trace.push((self.open.len(), deadline.map(Instant)));
+            let user = self.user.as_ref().map(|&(_, deadline)| deadline);
+            let deadline = self.open.values().map(|o| o.deadline).chain(user).min();
+            let in_flight = self.open.len() + usize::from(self.user.is_some());
+            trace.push((in_flight, deadline.map(Instant)));
         }
         self.flush();
         trace
@@ -385,6 +413,13 @@ impl Model {
     fn push(&mut self, index: usize, serial: u32, msg_type: u16, body: &[u8], clock: u64) {
         self.now = self.now.max(clock);
         let t = MessageType(msg_type);
+        let joins = self
+            .user
+            .as_ref()
+            .is_some_and(|(u, _)| u.serial == serial && is_lsm_context(msg_type));
+        if !joins {
+            self.complete_user();
+        }
         if t == MessageType::EOE {
             match self.open.remove(&serial) {
                 Some(open) => self.emit(serial, open, Completion::EndOfEvent),
@@ -393,13 +428,19 @@ impl Model {
         } else if !in_range(&self.settings, msg_type) {
             // filtered
         } else if t.is_user_space() {
-            self.out.push(Emitted {
+            let deadline = Instant(self.now).after(USER_CONTEXT_WAIT).0;
+            let held = Emitted {
                 serial,
                 timestamp: stamp(index),
                 completion: Completion::Standalone,
                 records: vec![(msg_type, body.to_vec())],
                 dropped: 0,
-            });
+            };
+            self.user = Some((held, deadline));
+        } else if joins {
+            if let Some((u, _)) = self.user.as_mut() {
+                u.records.push((msg_type, body.to_vec()));
+            }
         } else {
             let (now, timeout) = (self.now, self.settings.timeout);
             let opened = &mut self.opened;
@@ -421,11 +462,24 @@ impl Model {
     /// first.
     fn expire(&mut self) {
         let now = self.now;
+        // The waiting user-space event goes first when anything is due (it
+        // would have gone out before what is older).
+        let user_due = self.user.as_ref().is_some_and(|&(_, d)| d <= now);
+        if user_due || self.open.values().any(|o| o.deadline <= now) {
+            self.complete_user();
+        }
         self.complete_where(|open| open.deadline <= now, Completion::Timeout);
     }
 
     fn flush(&mut self) {
+        self.complete_user();
         self.complete_where(|_| true, Completion::Flushed);
+    }
+
+    fn complete_user(&mut self) {
+        if let Some((held, _)) = self.user.take() {
+            self.out.push(held);
+        }
     }
 
     fn complete_where(&mut self, due: impl Fn(&Open) -> bool, completion: Completion) {

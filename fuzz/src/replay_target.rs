@@ -40,6 +40,11 @@ pub fn replay(data: &[u8]) {
     for format in [Format::Log, Format::Netlink] {
         run(data, format, Settings::default(), roomy);
         run(data, format, wide, tiny);
+        let ecs = Capacities {
+            format: EventFormat::Ecs,
+            ..roomy
+        };
+        run(data, format, wide, ecs);
     }
 }
 
@@ -70,12 +75,16 @@ fn run(data: &[u8], format: Format, settings: Settings, capacities: Capacities) 
             Ok(value) => value,
             Err(e) => panic!("invalid JSON ({e}): {}", String::from_utf8_lossy(json)),
         };
-        assert!(value["sequence"].is_u64(), "no sequence: {value}");
-        let list = match capacities.format {
-            EventFormat::GoAudit => "messages",
-            EventFormat::Structured => "records",
+        let (sequence, list) = match capacities.format {
+            EventFormat::GoAudit => (&value["sequence"], &value["messages"]),
+            EventFormat::Structured => (&value["sequence"], &value["records"]),
+            EventFormat::Ecs => (&value["auditd"]["sequence"], &value["@timestamp"]),
         };
-        assert!(value[list].is_array(), "no {list}: {value}");
+        assert!(sequence.is_u64(), "no sequence: {value}");
+        assert!(
+            list.is_array() || list.is_string(),
+            "no records or @timestamp: {value}"
+        );
     }
     assert_eq!(lines, counts.written, "one line per event");
 }

@@ -10,6 +10,8 @@
 //! grows in the assembler's lane and goes out through the queue's large
 //! buffer, whose pages are given back after; the datagram outputs send its
 //! cut version.
+//! Run once per event shape (go-audit, structured, ECS), each with uid
+//! names on and a SOCKADDR to decode.
 
 #[path = "../../core/tests/support/execve.rs"]
 mod execve;
@@ -21,7 +23,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use raudit::config::{
-    GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+    EventFormat, GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork,
+    SyslogOutput,
 };
 use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
@@ -149,12 +152,13 @@ fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
     } else {
         "keep"
     };
-    let records: [(u16, String); 6] = [
+    let records: [(u16, String); 7] = [
         (1300, format!("arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid={serial} auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)")),
         (1309, format!("argc=3 a0=\"ls\" a1=\"{arg}\" a2=\"-l\"")),
         (1307, "cwd=\"/root\"".to_owned()),
         (1302, "item=0 name=\"/usr/bin/ls\" inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL".to_owned()),
         (1327, "proctitle=6C73002D6C".to_owned()),
+        (1306, "saddr=020001BB7F0000010000000000000000".to_owned()),
         (1320, String::new()),
     ];
     for (msg_type, body) in records {
@@ -242,10 +246,28 @@ fn otlp_endpoint(
 }
 
 #[test]
-fn steady_state_allocates_nothing_per_event() {
+fn steady_state_allocates_nothing_per_event_go_audit() {
+    steady_state_allocates_nothing_per_event(EventFormat::GoAudit);
+}
+
+#[test]
+fn steady_state_allocates_nothing_per_event_structured() {
+    steady_state_allocates_nothing_per_event(EventFormat::Structured);
+}
+
+#[test]
+fn steady_state_allocates_nothing_per_event_ecs() {
+    steady_state_allocates_nothing_per_event(EventFormat::Ecs);
+}
+
+/// The allocation counter is global: one measurement at a time.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn steady_state_allocates_nothing_per_event(format: EventFormat) {
     const WARM_UP: u32 = 2_000;
     const MEASURED: u32 = 20_000;
-    let dir = std::env::temp_dir().join(format!("raudit-alloc-{}", std::process::id()));
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = std::env::temp_dir().join(format!("raudit-alloc-{}-{format:?}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.log");
@@ -371,6 +393,7 @@ fn steady_state_allocates_nothing_per_event() {
         pacing: true,
         socket_buffer_bytes: 4 << 20,
         side,
+        format,
         ..pipeline::Settings::default()
     };
     let source = MemorySource { datagrams, next: 0 };
@@ -431,20 +454,39 @@ fn steady_state_allocates_nothing_per_event() {
     assert_eq!(lines.len() as u64, kept);
     for line in lines.iter().step_by(97) {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
-        if event["sequence"]
-            .as_u64()
-            .is_some_and(|s| is_large(s as u32))
-        {
+        let sequence = match format {
+            EventFormat::Ecs => &event["auditd"]["sequence"],
+            _ => &event["sequence"],
+        };
+        if sequence.as_u64().is_some_and(|s| is_large(s as u32)) {
             continue;
         }
-        assert_eq!(event["messages"].as_array().unwrap().len(), 5);
-        assert_eq!(event["uid_map"]["0"], "root");
+        match format {
+            EventFormat::GoAudit => {
+                assert_eq!(event["messages"].as_array().unwrap().len(), 6);
+                assert_eq!(event["uid_map"]["0"], "root");
+            }
+            EventFormat::Structured => {
+                let records = event["records"].as_array().unwrap();
+                assert_eq!(records.len(), 6);
+                assert_eq!(records[5]["interpreted"]["saddr"]["port"], 443);
+                assert_eq!(event["uid_map"]["0"], "root");
+            }
+            EventFormat::Ecs => {
+                assert_eq!(event["user"]["name"], "root");
+                assert_eq!(event["auditd"]["data"]["socket_port"], "443");
+                assert_eq!(event["process"]["args"][2], "-l");
+            }
+        }
     }
     let large: Vec<&&str> = lines.iter().filter(|l| l.len() > 16 * 1024).collect();
     assert!(!large.is_empty(), "no large event went out whole");
     for line in large {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
-        assert!(event.get("cut").is_none() && event.get("truncated").is_none());
+        assert!(
+            event.get("cut").is_none() && event.get("truncated").is_none(),
+            "{format:?}"
+        );
     }
     // The unix datagram carries at most its send buffer: each line longer
     // went to syslog as its cut version, counted.

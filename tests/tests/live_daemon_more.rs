@@ -508,14 +508,15 @@ fn container_ids_come_from_the_process_cgroup() {
             .cloned()
             .unwrap()
     };
+    // By the argument itself: a timestamp like `…160.258` holds "0.2".
     let inside = events
         .iter()
-        .find(|e| e.to_string().contains("0.5"))
+        .find(|e| e.to_string().contains(r#"a1=\"0.5\""#))
         .expect("the event inside");
     assert_eq!(syscall_of(inside)["containers"]["id"], ID, "{inside}");
     let outside = events
         .iter()
-        .find(|e| e.to_string().contains("0.2"))
+        .find(|e| e.to_string().contains(r#"a1=\"0.2\""#))
         .expect("the event outside");
     assert!(syscall_of(outside).get("containers").is_none(), "{outside}");
 }

@@ -60,10 +60,13 @@ fn run(program: &Path, args: &[Vec<u8>]) {
     assert!(status.success());
 }
 
-/// The lines of `file` that hold `needle`, parsed.
+/// The complete lines of `file` that hold `needle`, parsed. A line still
+/// being written (a multi-megabyte `writev` seen half-way by this reader)
+/// has no newline yet and is left for the next look.
 fn lines_with(file: &Path, needle: &str) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(file).unwrap_or_default();
-    text.lines()
+    text.split_inclusive('\n')
+        .filter_map(|l| l.strip_suffix('\n'))
         .filter(|l| l.contains(needle))
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("invalid JSON ({e})")))
         .collect()

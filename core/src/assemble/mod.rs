@@ -5,8 +5,15 @@
 //! with the earliest deadline, is found at once); their records are copied
 //! once into a `store` ring. An event completes:
 //! - on its EOE record (1320);
-//! - at once, without being stored, when its type is a user-space message
-//!   (1005, 1100–1299, 2100–2999: one record each, no EOE);
+//! - when its type is a user-space message (1005, 1100–1299, 2100–2999:
+//!   no EOE): at the next record that is not one of its LSM-context
+//!   records (1425 `MAC_TASK_CONTEXTS`, 1426 `MAC_OBJ_CONTEXTS`, which the
+//!   kernel adds under the same serial when several LSMs label the
+//!   sender), or [`USER_CONTEXT_WAIT`] after it, whichever comes first;
+//!   emitted before anything that comes after it, as if it had gone out
+//!   at once. When no slot or ring room is free for it without evicting,
+//!   it goes out at once, unstored (its context records, if any, then
+//!   form an event of their own);
 //! - when its deadline (first record + `timeout`, go-audit's 2 s) passes,
 //!   checked on every push and by [`Assembler::poll`] when no record comes;
 //! - oldest first when the event table, the record ring or the arena is
@@ -38,6 +45,17 @@ use crate::wire::MessageType;
 use lane::Lane;
 use serials::SerialTracker;
 use store::{Full, Store, NONE};
+
+/// The records the kernel adds to an event for each LSM's label when
+/// several LSMs provide one (kernel 6.17+): 1425 `MAC_TASK_CONTEXTS`,
+/// 1426 `MAC_OBJ_CONTEXTS`.
+fn is_lsm_context(msg_type: MessageType) -> bool {
+    matches!(msg_type.0, 1425 | 1426)
+}
+
+/// How long a user-space record waits for the LSM-context records the
+/// kernel sends right behind it, under its serial.
+pub const USER_CONTEXT_WAIT: Duration = Duration::from_millis(10);
 
 /// How events are assembled (go-audit's defaults).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -77,6 +95,9 @@ pub struct Counters {
     pub events: u64,
     pub end_of_event: u64,
     pub standalone: u64,
+    /// User-space records sent at once, unstored, because holding them for
+    /// their LSM-context records would have taken another event's room.
+    pub user_unheld: u64,
     pub timed_out: u64,
     /// Events completed early because storage was full.
     pub evicted: u64,
@@ -145,6 +166,9 @@ pub struct Assembler<E, R, A, L = [u8; 0]> {
     newest: u32,
     free: u32,
     in_flight: usize,
+    /// The user-space event waiting for its LSM-context records (or NONE);
+    /// its slot's deadline is [`USER_CONTEXT_WAIT`] after it arrived.
+    user: u32,
     now: Instant,
     serials: SerialTracker,
     counters: Counters,
@@ -192,6 +216,7 @@ where
             newest: NONE,
             free: if count > 0 { 0 } else { NONE },
             in_flight: 0,
+            user: NONE,
             now: Instant(0),
             serials: SerialTracker::new(settings.max_out_of_order),
             counters: Counters::default(),
@@ -234,7 +259,12 @@ where
 
     /// When the oldest in-flight event times out, if any is in flight.
     pub fn next_deadline(&self) -> Option<Instant> {
-        self.slot(self.oldest).map(|slot| slot.deadline)
+        let oldest = self.slot(self.oldest).map(|slot| slot.deadline);
+        let user = self.slot(self.user).map(|slot| slot.deadline);
+        match (oldest, user) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
     }
 
     /// Takes one record at time `now`; calls `emit` for each event this
@@ -246,6 +276,11 @@ where
             self.serials.observe(record.serial);
         }
         let msg_type = record.msg_type;
+        if let Some(&user) = self.slot(self.user) {
+            if !(is_lsm_context(msg_type) && user.serial == record.serial) {
+                self.complete_user(emit);
+            }
+        }
         if msg_type == MessageType::EOE {
             match self.find(record.serial) {
                 Some(slot) => self.complete(slot, Completion::EndOfEvent, emit),
@@ -254,6 +289,11 @@ where
         } else if msg_type.0 < self.settings.type_min || msg_type.0 > self.settings.type_max {
             self.counters.filtered_type += 1;
         } else if msg_type.is_user_space() {
+            if self.hold_user(record) {
+                self.poll(now, emit);
+                return;
+            }
+            self.counters.user_unheld += 1;
             let single = EventRecord {
                 msg_type,
                 body: record.body,
@@ -280,6 +320,14 @@ where
     /// Completes every event whose deadline is at or before `now`.
     pub fn poll(&mut self, now: Instant, emit: &mut impl FnMut(&Event<'_>)) {
         self.now = self.now.max(now);
+        if let Some(&user) = self.slot(self.user) {
+            let older_due = self
+                .slot(self.oldest)
+                .is_some_and(|oldest| oldest.deadline <= self.now);
+            if user.deadline <= self.now || older_due {
+                self.complete_user(emit);
+            }
+        }
         while let Some(slot) = self.slot(self.oldest) {
             if slot.deadline > self.now {
                 break;
@@ -291,6 +339,7 @@ where
     /// Completes every in-flight event (end of input, shutdown); serials
     /// still pending count as missed.
     pub fn flush(&mut self, emit: &mut impl FnMut(&Event<'_>)) {
+        self.complete_user(emit);
         while self.oldest != NONE {
             self.complete(self.oldest, Completion::Flushed, emit);
         }
@@ -317,6 +366,38 @@ where
             index = slot.prev;
         }
         None
+    }
+
+    /// Stores user-space `record` as an event that waits for its
+    /// LSM-context records; false (nothing changed) when that would take
+    /// a slot or ring room another event holds.
+    fn hold_user(&mut self, record: &Record<'_>) -> bool {
+        if self.free == NONE {
+            return false;
+        }
+        // `alloc` changes nothing when it reports the ring full.
+        let Ok(stored) = self.store.alloc(self.free, record.msg_type.0, record.body) else {
+            return false;
+        };
+        let index = self.open(record.serial, record.timestamp, &mut |_: &Event<'_>| {});
+        let deadline = self.now.after(USER_CONTEXT_WAIT);
+        if let Some(slot) = self.slot_mut(index) {
+            slot.deadline = deadline;
+            slot.first = stored;
+            slot.last = stored;
+            slot.count = 1;
+            slot.bytes = record.body.len();
+        }
+        self.user = index;
+        true
+    }
+
+    /// Emits the waiting user-space event, if any.
+    fn complete_user(&mut self, emit: &mut impl FnMut(&Event<'_>)) {
+        let user = core::mem::replace(&mut self.user, NONE);
+        if user != NONE {
+            self.complete(user, Completion::Standalone, emit);
+        }
     }
 
     /// Takes a free slot for a new event (evicting the oldest if none is

@@ -131,23 +131,162 @@ proptest::proptest! {
     }
 }
 
-#[test]
-fn user_space_records_complete_at_once_when_in_range() {
-    let settings = Settings {
+fn user_range() -> Settings {
+    Settings {
         type_min: 1000,
         type_max: 2999,
         ..Settings::default()
-    };
-    let mut a = tiny::<2, 4, 64>(settings);
+    }
+}
+
+#[test]
+fn user_space_records_complete_at_the_next_record_or_soon_after() {
+    let mut a = tiny::<2, 4, 64>(user_range());
     let mut seen = Seen::new();
     a.push(
         &rec(1112, 40, b"pid=1 msg='op=login res=success'"),
         Instant(0),
         &mut collect(&mut seen),
     );
+    assert_eq!(seen.len(), 0, "waits for LSM-context records");
+    assert_eq!(a.next_deadline(), Some(Instant(0).after(USER_CONTEXT_WAIT)));
+    a.poll(Instant(0).after(USER_CONTEXT_WAIT), &mut collect(&mut seen));
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].1, Completion::Standalone);
     assert_eq!(a.in_flight(), 0);
+    assert_eq!(a.next_deadline(), None);
+
+    // The next record of another event ends it before it is itself taken.
+    a.push(
+        &rec(1105, 41, b"pid=2"),
+        Instant(1),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1300, 42, b"syscall=1"),
+        Instant(1),
+        &mut collect(&mut seen),
+    );
+    a.push(&rec(1320, 42, b""), Instant(1), &mut collect(&mut seen));
+    let serials: Vec<u32> = seen.iter().map(|e| e.0).collect();
+    assert_eq!(serials, [40, 41, 42]);
+    assert_eq!(a.counters().standalone, 2);
+}
+
+/// With several LSMs labelling the sender, the kernel sends
+/// MAC_TASK_CONTEXTS (and MAC_OBJ_CONTEXTS) under a user record's serial,
+/// right behind it: one event.
+#[test]
+fn lsm_context_records_stay_with_their_user_record() {
+    let mut a = tiny::<2, 4, 128>(user_range());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1107, 50, b"pid=1 msg='avc: denied'"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1425, 50, b"subj_selinux=u:r:t:s0 subj_apparmor=unconfined"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1426, 50, b"obj_selinux=o"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert_eq!(seen.len(), 0);
+    a.push(
+        &rec(1425, 51, b"other"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert_eq!(seen.len(), 1);
+    let types: Vec<u16> = seen[0].2.iter().map(|r| r.0).collect();
+    assert_eq!(types, [1107, 1425, 1426]);
+    assert_eq!(seen[0].1, Completion::Standalone);
+    a.flush(&mut collect(&mut seen));
+    assert_eq!(seen.len(), 2, "the context record of 51 is its own event");
+}
+
+/// The kernel's own non-syscall events with several records (AVC with
+/// its LSM contexts, Landlock's ACCESS + DOMAIN) share a serial and have
+/// no EOE: one event at their deadline.
+#[test]
+fn kernel_events_without_eoe_keep_their_records_together() {
+    let settings = Settings {
+        type_min: 1300,
+        type_max: 1499,
+        ..Settings::default()
+    };
+    let mut a = tiny::<2, 8, 256>(settings);
+    let mut seen = Seen::new();
+    for (t, body) in [
+        (1400u16, &b"avc: denied { read }"[..]),
+        (1425, b"subj_selinux=a subj_apparmor=b"),
+        (1426, b"obj_selinux=c"),
+    ] {
+        a.push(&rec(t, 60, body), Instant(0), &mut collect(&mut seen));
+    }
+    a.poll(Instant(0).after(settings.timeout), &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    let types: Vec<u16> = seen[0].2.iter().map(|r| r.0).collect();
+    assert_eq!(types, [1400, 1425, 1426]);
+}
+
+/// A held user record goes out before events that time out at the same
+/// moment, and before older events at flush: the order is the one it had
+/// when user records went out at once.
+#[test]
+fn a_held_user_record_keeps_its_place_in_the_output() {
+    let mut a = tiny::<4, 8, 256>(user_range());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1300, 70, b"syscall=1"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1112, 71, b"pid=1"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.flush(&mut collect(&mut seen));
+    let serials: Vec<u32> = seen.iter().map(|e| e.0).collect();
+    assert_eq!(serials, [71, 70]);
+
+    seen.clear();
+    a.push(
+        &rec(1300, 72, b"syscall=1"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    let late = Instant(0).after(a.settings().timeout);
+    a.push(&rec(1112, 73, b"pid=1"), late, &mut collect(&mut seen));
+    let serials: Vec<u32> = seen.iter().map(|e| e.0).collect();
+    assert_eq!(serials, [73, 72]);
+}
+
+/// Without a free slot the user record goes out at once, unstored: no
+/// event is evicted to hold it.
+#[test]
+fn a_full_table_sends_user_records_at_once() {
+    let mut a = tiny::<1, 4, 64>(user_range());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1300, 80, b"syscall=1"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    a.push(
+        &rec(1112, 81, b"pid=1"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    assert_eq!(seen.len(), 1);
+    assert_eq!(seen[0].0, 81);
+    assert_eq!(a.counters().evicted, 0);
+    assert_eq!(a.counters().user_unheld, 1);
 }
 
 #[test]

@@ -64,8 +64,13 @@ pub(super) fn frame<E: Enrich>(
 
     let mut cursor = Cursor::new(out);
     // The outline alone fits in MIN_BUFFER (list names are short).
-    if write_header(&mut cursor, event, list).is_err() {
-        return NOTHING;
+    // The host name when asked for and there is room for it; the outline
+    // without it always fits MIN_BUFFER.
+    if write_header(&mut cursor, event, list, enrich.host_tag()).is_err() {
+        cursor.unwind(0);
+        if write_header(&mut cursor, event, list, None).is_err() {
+            return NOTHING;
+        }
     }
     let mut uid_map = scratch.get(..uid_map_len).unwrap_or(b"{}");
     let marker = if cut.is_some() { MARKER_MAX } else { 0 };
@@ -122,8 +127,13 @@ fn write_cut(cursor: &mut Cursor<'_>, cut: Cut) -> Result<(), Full> {
     cursor.push(b"}")
 }
 
-/// `{"sequence":N,"timestamp":"S.MMM","<list>":[`.
-fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> Result<(), Full> {
+/// `{"sequence":N,"timestamp":"S.MMM",["host":"H",]"<list>":[`.
+fn write_header(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    list: &str,
+    host: Option<&str>,
+) -> Result<(), Full> {
     let ts = event.timestamp();
     cursor.push(b"{\"sequence\":")?;
     cursor.push_u64(u64::from(event.serial()))?;
@@ -131,6 +141,10 @@ fn write_header(cursor: &mut Cursor<'_>, event: &Event<'_>, list: &str) -> Resul
     cursor.push_u64(ts.seconds)?;
     cursor.push(b".")?;
     cursor.push_u64_padded(u64::from(ts.millis), 3)?;
+    if let Some(host) = host {
+        cursor.push(b"\",\"host\":\"")?;
+        cursor.push_escaped(host.as_bytes())?;
+    }
     cursor.push(b"\",\"")?;
     cursor.push(list.as_bytes())?;
     cursor.push(b"\":[")

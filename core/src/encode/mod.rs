@@ -14,7 +14,10 @@
 //!   "uid_map"}`.
 //! - [`structured()`]: `{"sequence","timestamp","records","uid_map"}`, each
 //!   record's fields parsed into members (`raudit.format: structured`).
-//! - `common`: the frame both shapes share (header, `uid_map`, marker).
+//! - [`ecs()`]: Auditbeat's document (`raudit.format: ecs`): `@timestamp`,
+//!   `event`, `auditd`, `user`, `process`, `file`, `source`/`destination`,
+//!   `tags`, `host`.
+//! - `common`: the frame the first two shapes share (header, `uid_map`, marker).
 //! - [`cut`]: what an event too large for its room becomes: every record
 //!   whole but EXECVE arguments taken from the middle, marked
 //!   `"cut":{"arguments":N,"bytes":M}` ([`Shape::encode_within`]).
@@ -24,12 +27,15 @@
 mod common;
 mod cursor;
 pub mod cut;
+mod ecs;
 mod go_audit;
+pub mod sockaddr;
 mod structured;
 pub mod text;
 pub mod uids;
 
 pub use cut::Cut;
+pub use ecs::ecs;
 pub use go_audit::go_audit;
 pub use structured::structured;
 
@@ -60,6 +66,19 @@ pub trait Enrich {
     /// Container id for a SYSCALL (1300) or 1326 record, as go-audit's
     /// `extras.containers` adds it.
     fn container_id(&self, _msg_type: MessageType, _body: &[u8]) -> Option<&str> {
+        None
+    }
+
+    /// The host name the ECS shape writes as `host.name`; `None` leaves
+    /// it out.
+    fn host_name(&self) -> Option<&str> {
+        None
+    }
+
+    /// The host name the go-audit and structured shapes write as
+    /// `"host"` after `"timestamp"` (`raudit.host_name`, go-audit #119);
+    /// `None` (the default) writes nothing, go-audit's exact bytes.
+    fn host_tag(&self) -> Option<&str> {
         None
     }
 
@@ -102,13 +121,15 @@ impl Encoded {
     }
 }
 
-/// The two JSON shapes (`raudit.format`).
+/// The JSON shapes (`raudit.format`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Shape {
     /// go-audit's: [`go_audit()`].
     GoAudit,
     /// [`structured()`].
     Structured,
+    /// Auditbeat's document: [`ecs()`].
+    Ecs,
 }
 
 impl Shape {
@@ -118,6 +139,7 @@ impl Shape {
         match self {
             Shape::GoAudit => go_audit(event, enrich, out),
             Shape::Structured => structured(event, enrich, out),
+            Shape::Ecs => ecs(event, enrich, out),
         }
     }
 
@@ -133,6 +155,7 @@ impl Shape {
         let framed = match self {
             Shape::GoAudit => go_audit::keeping(event, enrich, out, Keep::ALL, None),
             Shape::Structured => structured::keeping(event, enrich, out, Keep::ALL, None),
+            Shape::Ecs => return ecs::whole(event, enrich, out),
         };
         (!framed.list_cut).then_some(framed.encoded)
     }

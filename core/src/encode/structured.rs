@@ -4,27 +4,29 @@
 //!
 //! ```text
 //! {"sequence":N,"timestamp":"S.MMM","records":[
-//!   {"type":"SYSCALL","fields":{"arch":"c000003e","syscall":"59","success":"yes",…,
+//!   {"type":"SYSCALL","fields":{"arch":"c000003e","syscall":59,"success":"yes",…,
 //!     "comm":"ls","exe":"/usr/bin/ls","key":"k"},
 //!    "interpreted":{"arch":"x86_64","syscall":"execve"}},
-//!   {"type":"EXECVE","fields":{"argc":"2"},"argv":["ls","-l"]},
+//!   {"type":"EXECVE","fields":{"argc":2},"argv":["ls","-l"]},
 //!   {"type":"PROCTITLE","fields":{"proctitle":["bash","-c","x"]}},
-//!   {"type":"USER_LOGIN","fields":{"pid":"1","msg":{"op":"login","acct":"root",…}}},
-//!   {"type":"AVC","fields":{"pid":"7",…,"text":"avc: denied { read } for"}},
+//!   {"type":"USER_LOGIN","fields":{"pid":1,"msg":{"op":"login","acct":"root",…}}},
+//!   {"type":"AVC","fields":{"pid":7,…,"text":"avc: denied { read } for"}},
 //!   {"type":"UNKNOWN[1234]","fields":{…},"duplicates":1},
 //!   …],
 //!  "uid_map":{"0":"root",…}}
 //! ```
 //!
 //! - `type`: the message type's name, `UNKNOWN[N]` when no table names it.
-//! - `fields`: every `key=value` of the body in order, values as strings
-//!   (see `value.rs` for quotes, `null`, hex decoding, the nested `msg`
-//!   object, the `"text"` of tokens without `=`, and duplicate keys).
+//! - `fields`: every `key=value` of the body in order, values as strings,
+//!   decimal ids, pids and counts as numbers (see `value.rs` for quotes,
+//!   `null`, numbers, hex decoding, the nested `msg` object, the `"text"`
+//!   of tokens without `=`, and duplicate keys).
 //! - `duplicates`: how many fields were left out because their key came
 //!   earlier in the same object (rare: the first value is kept).
 //! - `interpreted`: table names for `arch`, `syscall` and a negative
-//!   `exit`, on records that carry them (SYSCALL, SECCOMP); absent when the
-//!   tables name none of them.
+//!   `exit`, on records that carry them (SYSCALL, SECCOMP), and a
+//!   SOCKADDR's `saddr` decoded into an object (see
+//!   [`sockaddr`](super::sockaddr)); absent when none of them applies.
 //! - `containers`: `{"id":…}` on SYSCALL and 1326 records when the caller
 //!   knows one, as in go-audit's shape.
 //! - EXECVE: all EXECVE records of the event become one record at the
@@ -43,10 +45,10 @@
 //! argument that does not fit, cut inside that argument, and the record
 //! itself says `"truncated":true` too. Nothing here panics or allocates.
 
-mod execve;
+pub(super) mod execve;
 mod interpret;
 mod stream;
-mod value;
+pub(super) mod value;
 
 use core::cell::Cell;
 
@@ -54,7 +56,7 @@ use serde::{Serialize, Serializer};
 use serde_json_core::str::EscapedStr;
 
 use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
-use self::interpret::Interpreted;
+use self::interpret::{Interpreted, WithNames};
 use self::value::{FieldsObject, Noted};
 use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
 use super::cursor::{Cursor, Full};
@@ -186,10 +188,13 @@ fn write_record(
         cursor.push(b",\"duplicates\":")?;
         cursor.push_u64(u64::from(duplicates.get()))?;
     }
-    let interpreted = Interpreted::of(noted.get());
+    let interpreted = Interpreted::of(noted.get(), enrich);
     if !interpreted.is_empty() {
         cursor.push(b",\"interpreted\":")?;
-        cursor.serialize(&interpreted)?;
+        cursor.serialize(&WithNames {
+            interpreted: &interpreted,
+            enrich,
+        })?;
     }
     if let Some(id) = container_of(enrich, record) {
         cursor.push(b",\"containers\":")?;

@@ -13,6 +13,7 @@ pub mod execve;
 pub mod fields;
 pub mod hex;
 pub mod search;
+pub mod sockaddr;
 mod stamp;
 
 pub use execve::ExecveArg;

@@ -1,9 +1,11 @@
 //! Static, sorted name tables for the kernel's numbers: message types,
-//! architectures, syscalls, io_uring operations, errnos and rule fields.
+//! architectures, syscalls, io_uring operations, errnos, capabilities and
+//! rule fields.
 //! Tables are data: each is a checked-in array with a test that it is sorted
 //! and complete.
 
 pub mod arch;
+pub mod capability;
 pub mod errno;
 pub mod field;
 pub mod msgtype;

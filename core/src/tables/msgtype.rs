@@ -554,6 +554,165 @@ mod tests {
         }
     }
 
+    /// Every record type of kernel 6.18's `include/uapi/linux/audit.h`
+    /// (1000–2999, the block markers `FIRST_*`/`LAST_*` aside), with the
+    /// name the kernel gives it after `AUDIT_`: the table names each one
+    /// so, and names it back. 1301 (`FS_WATCH`) is commented out in the
+    /// header but still named, as libaudit does.
+    #[test]
+    fn names_every_type_of_kernel_6_18() {
+        const KERNEL_6_18: &[(u16, &str)] = &[
+            (1000, "GET"),
+            (1001, "SET"),
+            (1002, "LIST"),
+            (1003, "ADD"),
+            (1004, "DEL"),
+            (1005, "USER"),
+            (1006, "LOGIN"),
+            (1007, "WATCH_INS"),
+            (1008, "WATCH_REM"),
+            (1009, "WATCH_LIST"),
+            (1010, "SIGNAL_INFO"),
+            (1011, "ADD_RULE"),
+            (1012, "DEL_RULE"),
+            (1013, "LIST_RULES"),
+            (1014, "TRIM"),
+            (1015, "MAKE_EQUIV"),
+            (1016, "TTY_GET"),
+            (1017, "TTY_SET"),
+            (1018, "SET_FEATURE"),
+            (1019, "GET_FEATURE"),
+            (1107, "USER_AVC"),
+            (1124, "USER_TTY"),
+            (1200, "DAEMON_START"),
+            (1201, "DAEMON_END"),
+            (1202, "DAEMON_ABORT"),
+            (1203, "DAEMON_CONFIG"),
+            (1300, "SYSCALL"),
+            (1302, "PATH"),
+            (1303, "IPC"),
+            (1304, "SOCKETCALL"),
+            (1305, "CONFIG_CHANGE"),
+            (1306, "SOCKADDR"),
+            (1307, "CWD"),
+            (1309, "EXECVE"),
+            (1311, "IPC_SET_PERM"),
+            (1312, "MQ_OPEN"),
+            (1313, "MQ_SENDRECV"),
+            (1314, "MQ_NOTIFY"),
+            (1315, "MQ_GETSETATTR"),
+            (1316, "KERNEL_OTHER"),
+            (1317, "FD_PAIR"),
+            (1318, "OBJ_PID"),
+            (1319, "TTY"),
+            (1320, "EOE"),
+            (1321, "BPRM_FCAPS"),
+            (1322, "CAPSET"),
+            (1323, "MMAP"),
+            (1324, "NETFILTER_PKT"),
+            (1325, "NETFILTER_CFG"),
+            (1326, "SECCOMP"),
+            (1327, "PROCTITLE"),
+            (1328, "FEATURE_CHANGE"),
+            (1329, "REPLACE"),
+            (1330, "KERN_MODULE"),
+            (1331, "FANOTIFY"),
+            (1332, "TIME_INJOFFSET"),
+            (1333, "TIME_ADJNTPVAL"),
+            (1334, "BPF"),
+            (1335, "EVENT_LISTENER"),
+            (1336, "URINGOP"),
+            (1337, "OPENAT2"),
+            (1338, "DM_CTRL"),
+            (1339, "DM_EVENT"),
+            (1400, "AVC"),
+            (1401, "SELINUX_ERR"),
+            (1402, "AVC_PATH"),
+            (1403, "MAC_POLICY_LOAD"),
+            (1404, "MAC_STATUS"),
+            (1405, "MAC_CONFIG_CHANGE"),
+            (1406, "MAC_UNLBL_ALLOW"),
+            (1407, "MAC_CIPSOV4_ADD"),
+            (1408, "MAC_CIPSOV4_DEL"),
+            (1409, "MAC_MAP_ADD"),
+            (1410, "MAC_MAP_DEL"),
+            (1411, "MAC_IPSEC_ADDSA"),
+            (1412, "MAC_IPSEC_DELSA"),
+            (1413, "MAC_IPSEC_ADDSPD"),
+            (1414, "MAC_IPSEC_DELSPD"),
+            (1415, "MAC_IPSEC_EVENT"),
+            (1416, "MAC_UNLBL_STCADD"),
+            (1417, "MAC_UNLBL_STCDEL"),
+            (1418, "MAC_CALIPSO_ADD"),
+            (1419, "MAC_CALIPSO_DEL"),
+            (1420, "IPE_ACCESS"),
+            (1421, "IPE_CONFIG_CHANGE"),
+            (1422, "IPE_POLICY_LOAD"),
+            (1423, "LANDLOCK_ACCESS"),
+            (1424, "LANDLOCK_DOMAIN"),
+            (1425, "MAC_TASK_CONTEXTS"),
+            (1426, "MAC_OBJ_CONTEXTS"),
+            (1700, "ANOM_PROMISCUOUS"),
+            (1701, "ANOM_ABEND"),
+            (1702, "ANOM_LINK"),
+            (1703, "ANOM_CREAT"),
+            (1800, "INTEGRITY_DATA"),
+            (1801, "INTEGRITY_METADATA"),
+            (1802, "INTEGRITY_STATUS"),
+            (1803, "INTEGRITY_HASH"),
+            (1804, "INTEGRITY_PCR"),
+            (1805, "INTEGRITY_RULE"),
+            (1806, "INTEGRITY_EVM_XATTR"),
+            (1807, "INTEGRITY_POLICY_RULE"),
+            (1808, "INTEGRITY_USERSPACE"),
+            (2000, "KERNEL"),
+        ];
+        for &(n, s) in KERNEL_6_18 {
+            assert_eq!(name(n), Some(s), "{n}");
+            assert_eq!(number(s.as_bytes()), Some(n), "{s}");
+        }
+        assert_eq!(name(1301), Some("FS_WATCH"));
+    }
+
+    /// Every message type this machine's `<linux/audit.h>` defines (however
+    /// old or new) is named as the header names it. Skips, saying so, when
+    /// the header is absent.
+    #[test]
+    fn names_every_type_of_this_machines_header() {
+        extern crate std;
+        use std::string::String;
+        use std::vec::Vec;
+        let Ok(header) = std::fs::read_to_string("/usr/include/linux/audit.h") else {
+            std::eprintln!("note: no <linux/audit.h>; message type names not checked against it");
+            return;
+        };
+        let mut checked: Vec<(u16, String)> = Vec::new();
+        for line in header.lines() {
+            let mut words = line.split_whitespace();
+            let (Some("#define"), Some(macro_name), Some(value)) =
+                (words.next(), words.next(), words.next())
+            else {
+                continue;
+            };
+            let Some(type_name) = macro_name.strip_prefix("AUDIT_") else {
+                continue;
+            };
+            let Ok(n) = value.parse::<u16>() else {
+                continue;
+            };
+            let marker = type_name.starts_with("FIRST_") || type_name.starts_with("LAST_");
+            if (1000..=2999).contains(&n) && !marker {
+                assert_eq!(name(n), Some(type_name), "AUDIT_{type_name} {n}");
+                checked.push((n, String::from(type_name)));
+            }
+        }
+        assert!(
+            checked.len() > 90,
+            "only {} types in the header",
+            checked.len()
+        );
+    }
+
     #[test]
     fn unknown_forms() {
         assert_eq!(name(0), None);

@@ -44,11 +44,10 @@ pub fn run(args: ReplayArgs) -> ExitCode {
     if args.no_user_names {
         replay_all(&args, Replayer::new(settings, capacities, NoEnrich))
     } else {
-        // go-audit maps uids with this host's names, each looked up once.
-        replay_all(
-            &args,
-            Replayer::new(settings, capacities, Enricher::new(4096, false)),
-        )
+        // go-audit maps uids with this host's names, each looked up once;
+        // the records may come from another host, so no host name.
+        let enricher = Enricher::new(4096, false).without_host();
+        replay_all(&args, Replayer::new(settings, capacities, enricher))
     }
 }
 

@@ -50,6 +50,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "priority_boost",
     "pacing",
     "format",
+    "host_name",
     "max_event_bytes",
     "queue",
     "assembler",
@@ -405,9 +406,11 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
                 &[
                     ("go-audit", EventFormat::GoAudit),
                     ("structured", EventFormat::Structured),
+                    ("ecs", EventFormat::Ecs),
                 ],
             )
             .unwrap_or(d.format),
+        host_name: cx.bool(&f, "host_name").unwrap_or(d.host_name),
         max_event_bytes: cx
             .u32(
                 &f,

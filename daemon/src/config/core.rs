@@ -29,6 +29,7 @@ impl EventFormat {
         match self {
             EventFormat::GoAudit => Shape::GoAudit,
             EventFormat::Structured => Shape::Structured,
+            EventFormat::Ecs => Shape::Ecs,
         }
     }
 

@@ -393,6 +393,10 @@ pub struct Raudit {
     pub pacing: bool,
     /// `format`, default `go-audit`: the JSON shape of events.
     pub format: EventFormat,
+    /// `host_name`, default false: the host name as `"host"` after
+    /// `"timestamp"` in the go-audit and structured shapes (the ECS shape
+    /// always has `host.name`).
+    pub host_name: bool,
     /// `max_event_bytes`, default [`DEFAULT_MAX_EVENT_BYTES`]: the largest
     /// event line; larger events lose EXECVE arguments from the middle and
     /// say so (`"cut"`), every other record whole.
@@ -432,6 +436,8 @@ pub enum EventFormat {
     GoAudit,
     /// `structured`: fields parsed into JSON members.
     Structured,
+    /// `ecs`: Auditbeat's auditd document (Elastic Common Schema).
+    Ecs,
 }
 
 /// `raudit.queue`.
@@ -690,6 +696,7 @@ impl Default for Raudit {
             priority_boost: 0,
             pacing: true,
             format: EventFormat::GoAudit,
+            host_name: false,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             queue: Queue::default(),
             assembler: Assembler::default(),

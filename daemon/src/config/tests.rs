@@ -770,3 +770,20 @@ fn otlp_defaults_headers_and_bad_values() {
         .iter()
         .any(|l| l.contains("output.otlp.headers.bad name: not a valid HTTP header name")));
 }
+
+#[test]
+fn format_ecs_is_accepted() {
+    let text = format!("{MINIMAL}raudit:\n  format: ecs\n");
+    let c = parse(&text).unwrap();
+    assert_eq!(c.raudit.format, EventFormat::Ecs);
+    let e = errors(&format!("{MINIMAL}raudit:\n  format: auditbeat\n"));
+    assert!(e.iter().any(|l| l.contains("format")), "{e:?}");
+}
+
+#[test]
+fn host_name_is_off_unless_asked() {
+    let c = parse(&format!("{MINIMAL}raudit:\n  format: structured\n")).unwrap();
+    assert!(!c.raudit.host_name);
+    let c = parse(&format!("{MINIMAL}raudit:\n  host_name: true\n")).unwrap();
+    assert!(c.raudit.host_name);
+}

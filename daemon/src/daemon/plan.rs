@@ -252,6 +252,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         arena_bytes: r.assembler.arena_bytes as usize,
         max_event_bytes: r.max_event_bytes as usize,
         containers: config.extras.containers.enabled,
+        host_name: r.host_name,
         log_out_of_order: config.message_tracking.log_out_of_order
             && config.message_tracking.enabled,
         pacing: r.pacing,

@@ -1,6 +1,7 @@
 //! What raudit adds to the kernel's records when encoding: user names for
-//! the uids in an event (go-audit's `uid_map`), and container ids for the
-//! processes in it (go-audit's `extras.containers`). Both are bounded caches
+//! the uids in an event (go-audit's `uid_map`), container ids for the
+//! processes in it (go-audit's `extras.containers`), and the host name
+//! (the ECS shape's `host.name`, read once at start). Both are bounded caches
 //! allocated once; [`Enricher`] prepares them from an event's records
 //! before the encoder asks.
 
@@ -20,6 +21,10 @@ pub struct Enricher {
     pub containers: Option<ContainerIds>,
     /// Kept for every event (building one costs about as much as using it).
     uid_scanner: UidScanner,
+    /// The kernel's host name at start (`/proc/sys/kernel/hostname`).
+    host_name: Option<String>,
+    /// Also in the go-audit and structured shapes (`raudit.host_name`).
+    tag_host: bool,
 }
 
 impl Enricher {
@@ -28,8 +33,30 @@ impl Enricher {
             uids: UidNames::new(uid_capacity),
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
+            host_name: host_name(),
+            tag_host: false,
         }
     }
+
+    /// No host name at all (replay: the records may come from another
+    /// host).
+    pub fn without_host(mut self) -> Enricher {
+        self.host_name = None;
+        self
+    }
+
+    /// Writes the host name in the go-audit and structured shapes too.
+    pub fn with_host_tag(mut self, on: bool) -> Enricher {
+        self.tag_host = on;
+        self
+    }
+}
+
+/// The kernel's host name (`uname -n`), `None` when unreadable or empty.
+fn host_name() -> Option<String> {
+    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_owned())
 }
 
 impl Enrich for Enricher {
@@ -66,6 +93,14 @@ impl Enrich for Enricher {
         Some(&self.uid_scanner)
     }
 
+    fn host_name(&self) -> Option<&str> {
+        self.host_name.as_deref()
+    }
+
+    fn host_tag(&self) -> Option<&str> {
+        self.host_name.as_deref().filter(|_| self.tag_host)
+    }
+
     fn container_id(&self, msg_type: MessageType, body: &[u8]) -> Option<&str> {
         if !carries_process(msg_type.0) {
             return None;
@@ -81,4 +116,23 @@ const EXECVE: u16 = 1309;
 /// SECCOMP.
 fn carries_process(msg_type: u16) -> bool {
     matches!(msg_type, 1300 | 1302 | 1309 | 1326)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The host name is the kernel's (`uname -n`), read once.
+    #[test]
+    fn host_name_is_the_kernels() {
+        let enricher = Enricher::new(8, false);
+        let uname = std::process::Command::new("uname").arg("-n").output();
+        match uname {
+            Ok(out) if out.status.success() => {
+                let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+                assert_eq!(enricher.host_name(), Some(name.as_str()));
+            }
+            _ => eprintln!("note: no uname; host name not compared"),
+        }
+    }
 }

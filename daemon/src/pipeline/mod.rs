@@ -63,6 +63,9 @@ pub struct Settings {
     pub uid_cache: usize,
     /// Add container ids (go-audit's `extras.containers`).
     pub containers: bool,
+    /// The host name in every event of the go-audit and structured shapes
+    /// (`raudit.host_name`).
+    pub host_name: bool,
     pub filters: Vec<EventFilter>,
     /// Where a reload puts a new filter list (see [`filter::FilterUpdate`]).
     pub filter_update: Arc<FilterUpdate>,
@@ -136,6 +139,7 @@ impl Default for Settings {
             max_wait: Duration::from_millis(200),
             uid_cache: 256,
             containers: false,
+            host_name: false,
             filters: Vec::new(),
             filter_update: Arc::default(),
             log_out_of_order: false,
@@ -267,7 +271,8 @@ impl<S: Source> Pipeline<S> {
                 format: settings.format,
                 held_since: None,
                 now: Instant(0),
-                enricher: Enricher::new(settings.uid_cache, settings.containers),
+                enricher: Enricher::new(settings.uid_cache, settings.containers)
+                    .with_host_tag(settings.host_name),
                 filters: settings.filters,
                 filter_update: settings.filter_update,
                 queue,

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod coalesce;
+
 use std::path::PathBuf;
 
 use raudit::replay::{Capacities, Format, Malformed, ReplayCounts, Replayer};

@@ -204,3 +204,58 @@ fn direct_message_writer_matches_the_serde_serialization() {
         }
     }
 }
+
+/// `raudit.host_name`: `"host"` after `"timestamp"` when the enricher
+/// says so; with room for nothing more the outline goes without it.
+#[test]
+fn host_name_after_the_timestamp_when_asked() {
+    struct Host(&'static str);
+    impl Enrich for Host {
+        fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+            None
+        }
+        fn host_tag(&self) -> Option<&str> {
+            Some(self.0)
+        }
+    }
+    let mut asm: Assembler<[EventSlot; 2], [RecordSlot; 16], [u8; 4096]> = Assembler::new(
+        Settings::default(),
+        [EventSlot::default(); 2],
+        [RecordSlot::default(); 16],
+        [0; 4096],
+    );
+    let mut seen: Vec<(String, String)> = Vec::new();
+    let mut emit = |e: &Event<'_>| {
+        let mut out = vec![0u8; 4096];
+        let n = go_audit(e, &mut Host("web-1"), &mut out).len;
+        let with = String::from_utf8(out[..n].to_vec()).unwrap();
+        let long = "h".repeat(120);
+        let long: &'static str = std::boxed::Box::leak(long.into_boxed_str());
+        let mut small = vec![0u8; MIN_BUFFER];
+        let n = go_audit(e, &mut Host(long), &mut small).len;
+        seen.push((with, String::from_utf8(small[..n].to_vec()).unwrap()));
+    };
+    let r = Record {
+        msg_type: MessageType::SYSCALL,
+        timestamp: Timestamp {
+            seconds: 1_700_000_000,
+            millis: 7,
+        },
+        serial: 42,
+        body: b"arch=c000003e syscall=1 success=yes exit=1 pid=3 uid=0",
+        node: None,
+        enriched: None,
+    };
+    asm.push(&r, Instant(0), &mut emit);
+    asm.flush(&mut emit);
+    let (with, small) = &seen[0];
+    assert!(
+        with.starts_with(
+            r#"{"sequence":42,"timestamp":"1700000000.007","host":"web-1","messages":["#
+        ),
+        "{with}"
+    );
+    let v: serde_json::Value = serde_json::from_str(small).unwrap();
+    assert!(v.get("host").is_none(), "{small}");
+    assert_eq!(v["truncated"], true);
+}

@@ -1,25 +1,57 @@
 //! `interpreted`: names for the numbers of a record, from the static
 //! tables: `arch` (`c000003e` → `x86_64`), `syscall` for that arch (`59` →
-//! `execve`), and `exit` when negative (`-13` → `EACCES`). A number the
-//! tables do not know is left out, never an error.
+//! `execve`), and `exit` when negative (`-13` → `EACCES`); and `saddr`
+//! (SOCKADDR) decoded into an object (see [`sockaddr`](crate::encode::sockaddr));
+//! `mode` as auditd prints it (`0100755` → `file,755`, `04755` →
+//! `file,u+s,755`); `capability` by name (`12` → `net_admin`);
+//! and the user name of each user-id field the caller's lookup knows,
+//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`).
+//! A number the tables do not know, or an address family not decoded, is
+//! left out, never an error.
 
 use serde::ser::{SerializeMap, Serializer};
 use serde::Serialize;
 
 use super::value::Noted;
+use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
+use crate::encode::Enrich;
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 
+/// The user-id fields named, with auditd's ENRICHED names for them.
+pub const UID_FIELDS: [(&[u8], &str); 8] = [
+    (b"auid", "AUID"),
+    (b"uid", "UID"),
+    (b"euid", "EUID"),
+    (b"suid", "SUID"),
+    (b"fsuid", "FSUID"),
+    (b"ouid", "OUID"),
+    (b"oauid", "OAUID"),
+    (b"old-auid", "OLD-AUID"),
+];
+
+/// The index of a user-id field in [`UID_FIELDS`].
+pub fn uid_field(key: &[u8]) -> Option<usize> {
+    UID_FIELDS.iter().position(|&(k, _)| k == key)
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Interpreted {
+pub struct Interpreted<'a> {
     pub arch: Option<&'static str>,
     pub syscall: Option<&'static str>,
     pub exit: Option<&'static str>,
+    /// The `saddr` hex, when it decodes to an address.
+    pub saddr: Option<&'a [u8]>,
+    /// A `mode` in octal, file type and permission bits.
+    pub mode: Option<u32>,
+    pub capability: Option<&'static str>,
+    /// User-id values the lookup has a name for.
+    pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
 }
 
-impl Interpreted {
-    pub fn of(noted: Noted<'_>) -> Interpreted {
+impl<'a> Interpreted<'a> {
+    pub fn of(noted: Noted<'a>, enrich: &impl Enrich) -> Interpreted<'a> {
         let arch = noted
             .arch
             .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
@@ -35,10 +67,28 @@ impl Interpreted {
             .filter(|&n| n < 0)
             .and_then(|n| u32::try_from(n.checked_neg()?).ok())
             .and_then(errno::name);
+        let saddr = noted
+            .saddr
+            .filter(|hex| sockaddr::decode(hex, &mut [0; SOCKADDR_MAX]).is_some());
+        let mode = noted
+            .mode
+            .and_then(|m| u32::from_str_radix(core::str::from_utf8(m).ok()?, 8).ok());
+        let capability = noted
+            .capability
+            .and_then(number::<u32>)
+            .and_then(crate::tables::capability::name);
+        let mut uids = noted.uids;
+        for uid in &mut uids {
+            *uid = uid.filter(|&v| enrich.user_name(v).is_some());
+        }
         Interpreted {
             arch: machine.map(|m| m.name()),
             syscall,
             exit,
+            saddr,
+            mode,
+            capability,
+            uids,
         }
     }
 
@@ -51,33 +101,95 @@ fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
     core::str::from_utf8(text).ok()?.parse().ok()
 }
 
-impl Serialize for Interpreted {
+/// [`Interpreted`] with the lookup that names its uids.
+pub struct WithNames<'i, 'a, E> {
+    pub interpreted: &'i Interpreted<'a>,
+    pub enrich: &'i E,
+}
+
+impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let this = self.interpreted;
         let mut map = serializer.serialize_map(None)?;
         let members = [
-            ("arch", self.arch),
-            ("syscall", self.syscall),
-            ("exit", self.exit),
+            ("arch", this.arch),
+            ("syscall", this.syscall),
+            ("exit", this.exit),
         ];
         for (key, value) in members {
             if let Some(value) = value {
                 map.serialize_entry(key, value)?;
             }
         }
+        let mut buf = [0; SOCKADDR_MAX];
+        if let Some(addr) = this.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
+            map.serialize_entry("saddr", &SockAddrObject(addr))?;
+        }
+        if let Some(mode) = this.mode {
+            map.serialize_entry("mode", &Mode(mode))?;
+        }
+        if let Some(capability) = this.capability {
+            map.serialize_entry("capability", capability)?;
+        }
+        for (&(_, name), uid) in UID_FIELDS.iter().zip(this.uids) {
+            if let Some(user) = uid.and_then(|v| self.enrich.user_name(v)) {
+                map.serialize_entry(name, user)?;
+            }
+        }
         map.end()
+    }
+}
+
+/// A mode as auditd prints it: the file type, the set-id and sticky
+/// bits, the permissions in octal (`file,u+s,755`).
+struct Mode(u32);
+
+impl Serialize for Mode {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl core::fmt::Display for Mode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let kind = match self.0 & 0o170_000 {
+            0o140_000 => "socket",
+            0o120_000 => "link",
+            0o100_000 => "file",
+            0o060_000 => "block",
+            0o040_000 => "dir",
+            0o020_000 => "character",
+            0o010_000 => "fifo",
+            0 => "",
+            _ => "unknown",
+        };
+        if !kind.is_empty() {
+            write!(f, "{kind},")?;
+        }
+        for (bit, name) in [(0o4000, "u+s,"), (0o2000, "g+s,"), (0o1000, "o+t,")] {
+            if self.0 & bit != 0 {
+                f.write_str(name)?;
+            }
+        }
+        write!(f, "{:03o}", self.0 & 0o777)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encode::NoEnrich;
 
-    fn of(arch: &[u8], syscall: &[u8], exit: &[u8]) -> Interpreted {
-        Interpreted::of(Noted {
-            arch: Some(arch),
-            syscall: Some(syscall),
-            exit: Some(exit),
-        })
+    fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a> {
+        Interpreted::of(
+            Noted {
+                arch: Some(arch),
+                syscall: Some(syscall),
+                exit: Some(exit),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        )
     }
 
     #[test]
@@ -100,6 +212,51 @@ mod tests {
         assert!(of(b"zz", b"x", b"-99999").is_empty());
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
-        assert!(Interpreted::of(Noted::default()).is_empty());
+        assert!(Interpreted::of(Noted::default(), &NoEnrich).is_empty());
+    }
+
+    #[test]
+    fn mode_and_capability() {
+        extern crate std;
+        use std::string::ToString;
+        assert_eq!(Mode(0o100_755).to_string(), "file,755");
+        assert_eq!(Mode(0o104_755).to_string(), "file,u+s,755");
+        assert_eq!(Mode(0o041_777).to_string(), "dir,o+t,777");
+        assert_eq!(Mode(0o020_620).to_string(), "character,620");
+        assert_eq!(Mode(0o644).to_string(), "644");
+        let i = Interpreted::of(
+            Noted {
+                mode: Some(b"0100644"),
+                capability: Some(b"21"),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        );
+        assert_eq!((i.mode, i.capability), (Some(0o100_644), Some("sys_admin")));
+        let i = Interpreted::of(
+            Noted {
+                mode: Some(b"9"),
+                capability: Some(b"99"),
+                ..Noted::default()
+            },
+            &NoEnrich,
+        );
+        assert!(i.is_empty());
+    }
+
+    #[test]
+    fn saddr_only_when_it_decodes() {
+        let with = |hex: &'static [u8]| {
+            Interpreted::of(
+                Noted {
+                    saddr: Some(hex),
+                    ..Noted::default()
+                },
+                &NoEnrich,
+            )
+        };
+        assert!(with(b"020000097F0000010000000000000000").saddr.is_some());
+        assert!(with(b"2600AABB").is_empty());
+        assert!(with(b"0200").is_empty());
     }
 }

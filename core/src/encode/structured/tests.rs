@@ -101,11 +101,11 @@ fn writes_the_structured_shape_exactly() {
     assert_eq!(
         text,
         "{\"sequence\":42,\"timestamp\":\"1700000000.007\",\"records\":[\
-         {\"type\":\"SYSCALL\",\"fields\":{\"arch\":\"c000003e\",\"syscall\":\"59\",\
-         \"success\":\"yes\",\"exit\":\"0\",\"auid\":\"1000\",\"uid\":\"0\",\"tty\":null,\
+         {\"type\":\"SYSCALL\",\"fields\":{\"arch\":\"c000003e\",\"syscall\":59,\
+         \"success\":\"yes\",\"exit\":0,\"auid\":1000,\"uid\":0,\"tty\":null,\
          \"comm\":\"ls\",\"exe\":\"/usr/bin/ls\",\"key\":null},\
-         \"interpreted\":{\"arch\":\"x86_64\",\"syscall\":\"execve\"}},\
-         {\"type\":\"EXECVE\",\"fields\":{\"argc\":\"2\"},\"argv\":[\"ls\",\"-l\"]},\
+         \"interpreted\":{\"arch\":\"x86_64\",\"syscall\":\"execve\",\"AUID\":\"alice\",\"UID\":\"root\"}},\
+         {\"type\":\"EXECVE\",\"fields\":{\"argc\":2},\"argv\":[\"ls\",\"-l\"]},\
          {\"type\":\"PROCTITLE\",\"fields\":{\"proctitle\":[\"ls\",\"-l\"]}}],\
          \"uid_map\":{\"0\":\"root\",\"1000\":\"alice\"}}"
     );
@@ -120,7 +120,7 @@ fn value_forms() {
     )]);
     assert_eq!(
         v["records"][0]["fields"],
-        json!({"item":"0","name":"/tmp/a b.txt","cwd":"/home","ouid":"0",
+        json!({"item":"0","name":"/tmp/a b.txt","cwd":"/home","ouid":0,
                "nametype":"NORMAL","host":null,"tty":null,"key":null,"e":"",
                "num":"10","dev":"fe:00"})
     );
@@ -150,7 +150,7 @@ fn user_space_msg_becomes_an_object() {
     )]);
     let f = &v["records"][0]["fields"];
     assert_eq!(v["records"][0]["type"], "USER_LOGIN");
-    assert_eq!(f["pid"], "1");
+    assert_eq!(f["pid"], 1);
     assert_eq!(
         f["msg"],
         json!({"op":"login","acct":"root","exe":"/bin/l","hostname":null,"addr":null,
@@ -166,7 +166,7 @@ fn words_without_equals_go_to_text() {
     )]);
     assert_eq!(
         v["records"][0],
-        json!({"type":"AVC","fields":{"pid":"13010","comm":"pickup","permissive":"0",
+        json!({"type":"AVC","fields":{"pid":13010,"comm":"pickup","permissive":"0",
                "text":"avc: denied { read } for"}})
     );
     // auditctl -m: the message is text= followed by its other words.
@@ -202,7 +202,7 @@ fn duplicate_keys_keep_the_first_and_are_counted() {
     assert!(!text.contains("\"a\":\"2\""), "{text}");
     let v: Json = serde_json::from_str(&text).unwrap();
     let r = &v["records"][0];
-    assert_eq!(r["fields"]["auid"], "4294967295");
+    assert_eq!(r["fields"]["auid"], 4_294_967_295u64);
     assert_eq!(r["fields"]["msg"], json!({"a":"1"}));
     assert_eq!(
         r["fields"]["text"], "old new t",
@@ -254,7 +254,7 @@ fn execve_arguments_join_across_records() {
     assert_eq!(records.len(), 3, "EXECVE records are one: {v}");
     assert_eq!(
         records[1],
-        json!({"type":"EXECVE","fields":{"argc":"4"},
+        json!({"type":"EXECVE","fields":{"argc":4},
                "argv":["/bin/echo","two words",long,"tab\there"]})
     );
     assert_eq!(records[2]["type"], "CWD");
@@ -412,4 +412,39 @@ fn buffer_below_minimum_writes_nothing_and_says_so() {
             }
         )
     );
+}
+
+#[test]
+fn kernel_numbers_are_json_numbers() {
+    let v = json(&[(
+        1300,
+        b"arch=c000003e syscall=2 success=no exit=-13 a0=7ffd items=1 ppid=0100 \
+          pid=18446744073709551615 uid=18446744073709551616 auid=-9223372036854775808 \
+          ses=-9223372036854775809 gid=+1 euid= suid=0 tty=pts0 key=\"7\" sig=-0",
+    )]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(f["syscall"], 2);
+    assert_eq!(f["exit"], -13);
+    assert_eq!(f["items"], 1);
+    assert_eq!(f["a0"], "7ffd", "hex arguments stay strings");
+    assert_eq!(
+        f["ppid"], "0100",
+        "a leading zero is not the kernel's decimal"
+    );
+    assert_eq!(f["pid"], u64::MAX);
+    assert_eq!(f["uid"], "18446744073709551616", "beyond 64 bits: kept");
+    assert_eq!(f["auid"], i64::MIN);
+    assert_eq!(f["ses"], "-9223372036854775809");
+    assert_eq!(f["gid"], "+1");
+    assert_eq!(f["euid"], "");
+    assert_eq!(f["suid"], 0);
+    assert_eq!(f["key"], "7", "quoted values are text");
+    assert_eq!(f["sig"], 0);
+    assert_eq!(f["tty"], "pts0");
+}
+
+#[test]
+fn number_fields_are_sorted() {
+    use super::value::NUMBER_FIELDS;
+    assert!(NUMBER_FIELDS.windows(2).all(|w| w[0] < w[1]));
 }

@@ -6,6 +6,11 @@
 //!   hex-encodes when the text has spaces, quotes or control bytes
 //!   ([`HEX_FIELDS`]) is decoded; quoted values are never hex. `proctitle`
 //!   is always an array: its NUL-separated arguments.
+//! - A bare decimal value of a field the kernel writes as a decimal number
+//!   ([`NUMBER_FIELDS`]: ids, pids, `syscall`, `exit`, counts) is a JSON
+//!   number (`"pid":10884`, `"exit":-13`, `"auid":4294967295`); anything
+//!   else in such a field (`"exit":"?"`-like text, leading zeros, more
+//!   than 64 bits) stays a string.
 //! - A single-quoted value (`msg='…'` of user-space records) is a nested
 //!   object by the same rules, one level deep.
 //! - Tokens without `=` (`avc: denied { read } for`) are joined by single
@@ -54,6 +59,38 @@ pub const HEX_FIELDS: &[&[u8]] = &[
     b"watch",
 ];
 
+/// Fields whose bare values the kernel (or libaudit's user-space
+/// records) writes as decimal numbers (`%d`, `%u`, `from_kuid`, …).
+/// Sorted.
+pub const NUMBER_FIELDS: &[&[u8]] = &[
+    b"argc",
+    b"auid",
+    b"egid",
+    b"entries",
+    b"euid",
+    b"exit",
+    b"family",
+    b"fsgid",
+    b"fsuid",
+    b"gid",
+    b"inode",
+    b"items",
+    b"oauid",
+    b"ogid",
+    b"old-auid",
+    b"old-ses",
+    b"opid",
+    b"ouid",
+    b"pid",
+    b"ppid",
+    b"ses",
+    b"sgid",
+    b"sig",
+    b"suid",
+    b"syscall",
+    b"uid",
+];
+
 /// Decoded values up to this size are escaped on the stack in one go;
 /// larger ones stream through `collect_str`.
 const SMALL_DECODED: usize = 512;
@@ -69,6 +106,11 @@ pub struct Noted<'a> {
     pub arch: Option<&'a [u8]>,
     pub syscall: Option<&'a [u8]>,
     pub exit: Option<&'a [u8]>,
+    pub saddr: Option<&'a [u8]>,
+    pub mode: Option<&'a [u8]>,
+    pub capability: Option<&'a [u8]>,
+    /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
+    pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
 }
 
 /// The fields of `fields` (any iterator over one body's fields, or the
@@ -132,7 +174,17 @@ fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
         b"arch" => n.arch = Some(text),
         b"syscall" => n.syscall = Some(text),
         b"exit" => n.exit = Some(text),
-        _ => return,
+        b"saddr" => n.saddr = Some(text),
+        b"mode" => n.mode = Some(text),
+        b"capability" => n.capability = Some(text),
+        key => {
+            let Some(at) = super::interpret::uid_field(key) else {
+                return;
+            };
+            if let Some(slot) = n.uids.get_mut(at) {
+                *slot = slot.or(Some(text));
+            }
+        }
     }
     noted.set(n);
 }
@@ -198,9 +250,47 @@ impl Serialize for FieldValue<'_> {
             Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&key).is_ok() => {
                 Hex(text).serialize(serializer)
             }
+            Value::Bare(text) if NUMBER_FIELDS.binary_search(&key).is_ok() => {
+                match Decimal::parse(text) {
+                    Some(Decimal::Unsigned(n)) => serializer.serialize_u64(n),
+                    Some(Decimal::Negative(n)) => serializer.serialize_i64(n),
+                    None => Text(Lossy::new(text)).serialize(serializer),
+                }
+            }
             Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => {
                 Text(Lossy::new(text)).serialize(serializer)
             }
+        }
+    }
+}
+
+/// A decimal number as the kernel writes one: an optional `-`, then
+/// digits without a leading zero (but `0`), within 64 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Decimal {
+    Unsigned(u64),
+    Negative(i64),
+}
+
+impl Decimal {
+    pub fn parse(text: &[u8]) -> Option<Decimal> {
+        let (negative, digits) = match text.split_first() {
+            Some((b'-', rest)) => (true, rest),
+            _ => (false, text),
+        };
+        let leading_zero = digits.len() > 1 && digits.first() == Some(&b'0');
+        if digits.is_empty() || leading_zero || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let magnitude = digits.iter().try_fold(0u64, |acc, &d| {
+            acc.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })?;
+        if negative {
+            // -0 is 0; i64::MIN's magnitude is one more than i64::MAX.
+            let n = 0i64.checked_sub_unsigned(magnitude)?;
+            Some(Decimal::Negative(n))
+        } else {
+            Some(Decimal::Unsigned(magnitude))
         }
     }
 }
