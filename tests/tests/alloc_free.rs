@@ -255,12 +255,14 @@ fn steady_state_allocates_nothing_per_event() {
         tag: "go-audit".into(),
         format: SyslogFormat::Rfc3164,
         max_message_bytes: None,
+        tls: None,
     });
     let gelf_spec = GelfSpec::from_config(&GelfOutput {
         attempts: 3,
         network: GelfNetwork::Udp,
         address: gelf_address,
         compression: GelfCompression::default(),
+        tls: None,
     });
     let syslog_limit = syslog_spec.line_limit();
     let side = SideSettings {

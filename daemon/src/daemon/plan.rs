@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, Mode, QueuePolicy};
+use crate::config::{Config, Mode, QueuePolicy, TlsSettings};
 use crate::netlink::Control;
-use crate::output::{FileSpec, GelfSpec, SyslogSpec};
+use crate::output::{FileSpec, GelfSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -174,14 +174,18 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         });
     }
     if let Some(syslog) = &config.output.syslog {
+        let mut spec = SyslogSpec::from_config(syslog);
+        spec.tls = tls_client(syslog.tls.as_ref(), &syslog.address, "output.syslog.tls")?;
         outputs.push(OutputPlan::Syslog {
-            spec: SyslogSpec::from_config(syslog),
+            spec,
             attempts: syslog.attempts,
         });
     }
     if let Some(gelf) = &config.output.gelf {
+        let mut spec = GelfSpec::from_config(gelf);
+        spec.tls = tls_client(gelf.tls.as_ref(), &gelf.address, "output.gelf.tls")?;
         outputs.push(OutputPlan::Gelf {
-            spec: GelfSpec::from_config(gelf),
+            spec,
             attempts: gelf.attempts,
         });
     }
@@ -337,6 +341,19 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
 
 /// `raudit.state_file` can be created: not a directory, and the nearest
 /// existing ancestor is one (checked without creating anything).
+/// The TLS client of an output's `tls` settings, its files read and
+/// parsed now, so a missing or malformed one stops `check-config` and the
+/// start with the key and the file named.
+fn tls_client(
+    settings: Option<&TlsSettings>,
+    address: &str,
+    key: &str,
+) -> Result<Option<TlsClient>, String> {
+    settings
+        .map(|s| TlsClient::new(s, address).map_err(|e| format!("{key}: {e}")))
+        .transpose()
+}
+
 fn check_state_path(path: &Path) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!(

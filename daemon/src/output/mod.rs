@@ -20,6 +20,7 @@ pub mod net;
 mod sink;
 pub mod stdout;
 pub mod syslog;
+pub mod tls;
 pub mod writer;
 
 use std::io;
@@ -32,6 +33,7 @@ pub use gelf::{Gelf, GelfSpec};
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogSpec};
+pub use tls::TlsClient;
 pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};
 
 /// Which version of a line an output sent.
