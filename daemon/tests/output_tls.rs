@@ -6,6 +6,8 @@
 //! to Python's `ssl` server as NUL-framed messages. The CA and the
 //! certificates are made by the test (rcgen). Loopback only.
 
+mod alloc_count;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -203,6 +205,44 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn sending_over_tls_allocates_only_rustls_one_per_record() {
+    let Some(bin) = rsyslogd_with_tls() else {
+        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        return;
+    };
+    let dir = temp_dir("alloc");
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    ca.leaf(&dir, "client", false);
+    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let spec = syslog_spec(&address, &settings(&dir, "ca"));
+    let mut out = Syslog::open(&spec, 65536);
+    let line = b"{\"sequence\":1,\"messages\":[{\"type\":1300,\"data\":\"syscall=59\"}]}\n";
+    // Larger than one record: several records per event, still no allocation.
+    let big = format!("{{\"big\":\"{}\"}}\n", "y".repeat(40_000));
+    out.write_line(line, &NO_SIDE).unwrap();
+    let mut records = 0;
+    let ((), allocations) = alloc_count::allocations_in(|| {
+        for n in 0..2000 {
+            let event = if n % 100 == 0 { big.as_bytes() } else { line };
+            out.write_line(event, &NO_SIDE).unwrap();
+            // The message is the event and a header of under 200 bytes.
+            records += (event.len() + 200).div_ceil(16 * 1024);
+        }
+    });
+    // rustls 0.23's record encrypter returns each encrypted record in a
+    // Vec of its own (`OutboundOpaqueMessage`), which the unbuffered API
+    // copies into our buffer and frees: one allocation per 16 KiB record
+    // is rustls's, none is ours (no buffering, no growth).
+    assert_eq!(allocations, records as u64);
+    let file = dir.join("audit.log");
+    wait_for("2001 lines in rsyslog's file", || {
+        lines_in(&file).len() >= 2001
+    });
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Sends one event through a [`Sink`] to rsyslogd presenting `server`,
 /// trusting `ca`; returns the error counter and the connect error.
 fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
@@ -235,7 +275,9 @@ fn a_server_certificate_from_another_ca_is_refused_and_counted() {
     let (errors, sent, error) = refused(&dir, "server", "other");
     assert_eq!((errors, sent), (1, 0));
     assert!(
-        error.contains("invalid peer certificate") && error.contains("UnknownIssuer"),
+        error.contains("not signed by a CA of ca_file")
+            && error.contains("other.pem")
+            && error.contains("UnknownIssuer"),
         "{error}"
     );
     assert!(lines_in(&dir.join("audit.log")).is_empty());
@@ -255,7 +297,7 @@ fn an_expired_server_certificate_is_refused_and_counted() {
     let (errors, sent, error) = refused(&dir, "expired", "ca");
     assert_eq!((errors, sent), (1, 0));
     assert!(
-        error.contains("invalid peer certificate") && error.contains("xpired"),
+        error.contains("certificate has expired") && error.contains("not valid after"),
         "{error}"
     );
     let _ = std::fs::remove_dir_all(dir);

@@ -392,4 +392,40 @@ mod tests {
         assert!(e.contains("is not a directory"), "{e}");
         let _ = std::fs::remove_file(&file);
     }
+
+    #[test]
+    fn a_tls_file_that_is_missing_or_not_pem_stops_the_plan_naming_it() {
+        let config = |ca: &Path| {
+            let text = format!(
+                "output:\n  gelf:\n    enabled: true\n    network: tcp\n    address: '127.0.0.1:1'\n    tls: {{enabled: true, ca_file: {}}}\nrules: ['-e 1']\n",
+                ca.display()
+            );
+            Config::from_yaml_str(&text, "test.yaml").unwrap()
+        };
+        let missing = Path::new("/nonexistent/raudit-ca.pem");
+        let e = from_config(&config(missing)).err().unwrap();
+        assert!(
+            e.starts_with("output.gelf.tls: /nonexistent/raudit-ca.pem: cannot read it"),
+            "{e}"
+        );
+        let garbage = std::env::temp_dir().join(format!("raudit-plan-ca-{}", std::process::id()));
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = from_config(&config(&garbage)).err().unwrap();
+        assert!(
+            e.starts_with(&format!("output.gelf.tls: {}: ", garbage.display())),
+            "{e}"
+        );
+        let _ = std::fs::remove_file(&garbage);
+        let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+        if bundle.exists() {
+            let system = from_config(&config(bundle));
+            assert!(system.is_ok(), "{:?}", system.err());
+        } else {
+            eprintln!("skipped the good-bundle case: no {}", bundle.display());
+        }
+    }
 }

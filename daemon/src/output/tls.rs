@@ -46,6 +46,8 @@ pub struct TlsClient {
     settings: TlsSettings,
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
+    /// Where the trusted CAs come from, for errors.
+    trust: Arc<str>,
 }
 
 impl fmt::Debug for TlsClient {
@@ -108,10 +110,15 @@ impl TlsClient {
         };
         let server_name = ServerName::try_from(name.clone())
             .map_err(|_| format!("server name {name:?} is neither a DNS name nor an IP address"))?;
+        let trust = match &settings.ca_file {
+            Some(path) => format!("ca_file {}", path.display()),
+            None => format!("the system's roots ({SYSTEM_ROOTS})"),
+        };
         Ok(TlsClient {
             settings: settings.clone(),
             config: Arc::new(config),
             server_name,
+            trust: trust.into(),
         })
     }
 
@@ -121,9 +128,10 @@ impl TlsClient {
     pub fn connect(&self, sock: TcpStream) -> io::Result<TlsStream> {
         sock.set_read_timeout(Some(super::net::SEND_TIMEOUT))?;
         let conn = UnbufferedClientConnection::new(self.config.clone(), self.server_name.clone())
-            .map_err(tls_error)?;
+            .map_err(|e| tls_error(e, &self.trust))?;
         let mut stream = TlsStream {
             conn,
+            trust: self.trust.clone(),
             sock,
             incoming: vec![0; INCOMING_ROOM].into_boxed_slice(),
             used: 0,
@@ -192,13 +200,37 @@ fn pem_problem(e: &rustls_pki_types::pem::Error) -> String {
     }
 }
 
-fn tls_error(e: rustls::Error) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {e}"))
+/// A TLS failure, said in words a user can act on, then rustls's own
+/// (`trust`: where the trusted CAs come from).
+fn tls_error(e: rustls::Error, trust: &str) -> io::Error {
+    use rustls::{CertificateError as C, Error as E};
+    let why = match &e {
+        E::InvalidCertificate(C::UnknownIssuer) => {
+            format!("the receiver's certificate is not signed by a CA of {trust}")
+        }
+        E::InvalidCertificate(C::Expired | C::ExpiredContext { .. }) => {
+            "the receiver's certificate has expired".to_owned()
+        }
+        E::InvalidCertificate(C::NotValidYet | C::NotValidYetContext { .. }) => {
+            "the receiver's certificate is not valid yet (check the clock)".to_owned()
+        }
+        E::InvalidCertificate(C::NotValidForName | C::NotValidForNameContext { .. }) => {
+            "the receiver's certificate is not for the name it was reached by (set server_name)"
+                .to_owned()
+        }
+        E::InvalidCertificate(_) => "the receiver's certificate is refused".to_owned(),
+        E::AlertReceived(_) => {
+            "the receiver refused the session (does it accept our cert_file?)".to_owned()
+        }
+        _ => "the session failed".to_owned(),
+    };
+    io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {why}: {e}"))
 }
 
 /// One TLS connection over TCP, with its buffers.
 pub struct TlsStream {
     conn: UnbufferedClientConnection,
+    trust: Arc<str>,
     sock: TcpStream,
     /// TLS bytes read from the server, not yet processed: `..used`.
     incoming: Box<[u8]>,
@@ -225,6 +257,7 @@ impl TlsStream {
     fn pump(&mut self, data: Option<&[u8]>) -> io::Result<()> {
         let TlsStream {
             conn,
+            trust,
             sock,
             incoming,
             used,
@@ -234,7 +267,7 @@ impl TlsStream {
         loop {
             let UnbufferedStatus { discard, state } =
                 conn.process_tls_records(incoming.get_mut(..*used).unwrap_or_default());
-            let next = match state.map_err(tls_error)? {
+            let next = match state.map_err(|e| tls_error(e, trust))? {
                 ConnectionState::EncodeTlsData(mut encode) => {
                     let room = outgoing.get_mut(pending..).unwrap_or_default();
                     pending += encode.encode(room).map_err(|e| {
@@ -252,7 +285,7 @@ impl TlsStream {
                 ConnectionState::ReadTraffic(mut read) => {
                     // Receivers send no application data; skip any.
                     while let Some(record) = read.next_record() {
-                        record.map_err(tls_error)?;
+                        record.map_err(|e| tls_error(e, trust))?;
                     }
                     Next::Continue
                 }
