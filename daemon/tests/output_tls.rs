@@ -124,6 +124,11 @@ module(load="imtcp" StreamDriver.Name="gtls" StreamDriver.Mode="1"
   StreamDriver.AuthMode="x509/certvalid")
 input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{port}")
 template(name="raw" type="string" string="%app-name%|%msg%\n")
+template(name="legacy" type="string" string="%programname%|%msg:2:$%\n")
+if $programname == "legacy" then {{
+  action(type="omfile" file="{dir}/legacy.log" template="legacy")
+  stop
+}}
 if $app-name == "go-audit" then {{
   action(type="omfile" file="{dir}/audit.log" template="raw")
   stop
@@ -152,13 +157,17 @@ if $app-name == "go-audit" then {{
 }
 
 fn syslog_spec(address: &str, tls: &TlsSettings) -> SyslogSpec {
+    syslog_spec_as(address, tls, "go-audit", SyslogFormat::Rfc5424)
+}
+
+fn syslog_spec_as(address: &str, tls: &TlsSettings, tag: &str, format: SyslogFormat) -> SyslogSpec {
     let mut spec = SyslogSpec::from_config(&SyslogOutput {
         attempts: 1,
         network: SyslogNetwork::Tcp(IpFamily::V4),
         address: address.to_owned(),
         priority: 132,
-        tag: "go-audit".to_owned(),
-        format: SyslogFormat::Rfc5424,
+        tag: tag.to_owned(),
+        format,
         max_message_bytes: None,
         tls: Some(tls.clone()),
     });
@@ -200,6 +209,26 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let file = dir.join("audit.log");
     wait_for("500 lines in rsyslog's file", || {
         lines_in(&file).len() >= 500
+    });
+    assert_eq!(lines_in(&file), sent);
+
+    // RFC 3164 (go-audit's form) over TLS is octet-counted too: a large
+    // event and the ones around it arrive whole.
+    let spec = syslog_spec_as(
+        &address,
+        &settings(&dir, "ca"),
+        "legacy",
+        SyslogFormat::Rfc3164,
+    );
+    let mut legacy = Syslog::open(&spec, 256 * 1024);
+    let mut sent = Vec::new();
+    for line in ["{\"a\":1}\n", big.as_str(), "{\"a\":2}\n"] {
+        legacy.write_line(line.as_bytes(), &NO_SIDE).unwrap();
+        sent.push(format!("legacy|{}", line.trim_end()));
+    }
+    let file = dir.join("legacy.log");
+    wait_for("3 lines in rsyslog's legacy file", || {
+        lines_in(&file).len() >= 3
     });
     assert_eq!(lines_in(&file), sent);
     let _ = std::fs::remove_dir_all(dir);

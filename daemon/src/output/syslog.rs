@@ -178,6 +178,8 @@ impl Syslog {
         let local = matches!(spec.network, SyslogNetwork::Unix | SyslogNetwork::Unixgram);
         let form = match (spec.format, local) {
             (SyslogFormat::Rfc3164, true) => Form::Rfc3164Local,
+            // RFC 5425: every message over TLS is octet-counted.
+            (SyslogFormat::Rfc3164, false) if spec.tls.is_some() => Form::Rfc3164OctetCounted,
             (SyslogFormat::Rfc3164, false) => Form::Rfc3164Network,
             (SyslogFormat::Rfc5424, _) => Form::Rfc5424 {
                 octet_counted: stream,
