@@ -332,23 +332,34 @@ fn an_expired_server_certificate_is_refused_and_counted() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
-/// Python's `ssl` server: accepts one TLS connection (client certificate
-/// required) and writes each NUL-ended frame it reads as one line.
+/// Python's `ssl` server: accepts TLS connections one after another
+/// (client certificate required) and writes each NUL-ended frame it reads
+/// as one line; closes the first connection after `argv[2]` frames (0:
+/// never); `argv[3]` = `tls12` offers TLS 1.2 at most.
 const GELF_SERVER: &str = r#"
-import socket, ssl, sys
-d = sys.argv[1]
+import os, socket, ssl, sys
+d, close_after, version = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
 ctx.load_cert_chain(d + "/server.pem", d + "/server.key")
 ctx.load_verify_locations(d + "/ca.pem")
 ctx.verify_mode = ssl.CERT_REQUIRED
+if version == "tls12":
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
 s = socket.socket()
 s.bind(("127.0.0.1", 0))
-s.listen(1)
+s.listen(4)
 open(d + "/port.tmp", "w").write(str(s.getsockname()[1]))
-import os; os.rename(d + "/port.tmp", d + "/port")
-c, _ = ctx.wrap_socket(s, server_side=True).accept()
-buf = b""
-with open(d + "/frames", "wb") as out:
+os.rename(d + "/port.tmp", d + "/port")
+listener = ctx.wrap_socket(s, server_side=True)
+out = open(d + "/frames", "wb")
+first = True
+while True:
+    try:
+        c, _ = listener.accept()
+    except (ssl.SSLError, OSError) as e:
+        open(d + "/refusals", "a").write(str(e) + "\n")
+        continue
+    buf, n = b"", 0
     while True:
         data = c.recv(65536)
         if not data:
@@ -358,54 +369,124 @@ with open(d + "/frames", "wb") as out:
         for f in frames:
             out.write(f + b"\n")
             out.flush()
+            n += 1
+        if first and close_after and n >= close_after:
+            break
+    c.close()
+    first = False
 "#;
 
-#[test]
-fn gelf_over_tls_sends_null_framed_messages() {
-    if !Path::new("/usr/bin/python3").exists() {
+fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, String) {
+    let child = Command::new("/usr/bin/python3")
+        .arg("-c")
+        .arg(GELF_SERVER)
+        .arg(dir)
+        .arg(close_after.to_string())
+        .arg(version)
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let server = Receiver(child);
+    let port_file = dir.join("port");
+    wait_for("the GELF server's port", || port_file.exists());
+    let address = format!("127.0.0.1:{}", std::fs::read_to_string(&port_file).unwrap());
+    (server, address)
+}
+
+fn gelf_spec(address: &str, tls: &TlsSettings) -> GelfSpec {
+    let mut spec = GelfSpec::from_config(&GelfOutput {
+        attempts: 1,
+        network: GelfNetwork::Tcp,
+        address: address.to_owned(),
+        compression: GelfCompression::default(),
+        tls: Some(tls.clone()),
+    });
+    spec.tls = Some(TlsClient::new(tls, address).unwrap());
+    spec
+}
+
+/// The `short_message` of each frame the GELF server wrote.
+fn gelf_messages(dir: &Path) -> Vec<String> {
+    let mut text = String::new();
+    std::fs::File::open(dir.join("frames"))
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text.lines()
+        .map(|frame| {
+            let json: serde_json::Value = serde_json::from_str(frame).unwrap();
+            json["short_message"].as_str().unwrap().to_owned()
+        })
+        .collect()
+}
+
+fn python3() -> bool {
+    let found = Path::new("/usr/bin/python3").exists();
+    if !found {
         eprintln!("skipped: python3 is not installed");
+    }
+    found
+}
+
+#[test]
+fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
+    if !python3() {
         return;
     }
     let dir = temp_dir("gelf");
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "server", false);
     ca.leaf(&dir, "client", false);
-    let child = Command::new("/usr/bin/python3")
-        .arg("-c")
-        .arg(GELF_SERVER)
-        .arg(&dir)
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let _server = Receiver(child);
-    let port_file = dir.join("port");
-    wait_for("the GELF server's port", || port_file.exists());
-    let address = format!("127.0.0.1:{}", std::fs::read_to_string(&port_file).unwrap());
-    let tls = settings(&dir, "ca");
-    let mut spec = GelfSpec::from_config(&GelfOutput {
-        attempts: 1,
-        network: GelfNetwork::Tcp,
-        address: address.clone(),
-        compression: GelfCompression::default(),
-        tls: Some(tls.clone()),
-    });
-    spec.tls = Some(TlsClient::new(&tls, &address).unwrap());
+    let (_server, address) = start_gelf_server(&dir, 50, "any");
+    let spec = gelf_spec(&address, &settings(&dir, "ca"));
     let mut out = Gelf::open(&spec, 65536);
-    for n in 0..100 {
-        let line = format!("{{\"sequence\":{n}}}\n");
-        out.write_line(line.as_bytes(), &NO_SIDE).unwrap();
+    let expected: Vec<String> = (0..100).map(|n| format!("{{\"sequence\":{n}}}")).collect();
+    for (n, event) in expected.iter().enumerate() {
+        out.write_line(format!("{event}\n").as_bytes(), &NO_SIDE)
+            .unwrap();
+        if n == 49 {
+            // The server closes the session after 50 frames: the next
+            // event goes over a new one.
+            wait_for("the server to close", || {
+                lines_in(&dir.join("frames")).len() >= 50
+            });
+            std::thread::sleep(Duration::from_millis(200));
+        }
     }
-    let frames = dir.join("frames");
-    wait_for("100 GELF frames", || lines_in(&frames).len() >= 100);
-    let mut text = String::new();
-    std::fs::File::open(&frames)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    for (n, frame) in text.lines().enumerate() {
-        let json: serde_json::Value = serde_json::from_str(frame).unwrap();
-        let message = json["short_message"].as_str().unwrap();
-        assert_eq!(message, format!("{{\"sequence\":{n}}}"), "{frame}");
+    wait_for("100 GELF frames", || {
+        lines_in(&dir.join("frames")).len() >= 100
+    });
+    assert_eq!(gelf_messages(&dir), expected);
+    assert_eq!(out.reconnects(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn min_version_1_3_refuses_a_tls_1_2_receiver() {
+    if !python3() {
+        return;
     }
+    let dir = temp_dir("min-version");
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    ca.leaf(&dir, "client", false);
+    let (_server, address) = start_gelf_server(&dir, 0, "tls12");
+    let mut tls = settings(&dir, "ca");
+    tls.min_version = TlsVersion::V1_3;
+    let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
+    let error = out
+        .write_line(b"{\"a\":1}\n", &NO_SIDE)
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("TLS: "), "{error}");
+    assert!(
+        error.contains("no TLS version at or above min_version"),
+        "{error}"
+    );
+    // TLS 1.2 is accepted by default.
+    let mut out = Gelf::open(&gelf_spec(&address, &settings(&dir, "ca")), 4096);
+    out.write_line(b"{\"a\":2}\n", &NO_SIDE).unwrap();
+    wait_for("the frame", || lines_in(&dir.join("frames")).len() >= 1);
+    assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
     let _ = std::fs::remove_dir_all(dir);
 }

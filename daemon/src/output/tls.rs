@@ -219,9 +219,18 @@ fn tls_error(e: rustls::Error, trust: &str) -> io::Error {
                 .to_owned()
         }
         E::InvalidCertificate(_) => "the receiver's certificate is refused".to_owned(),
-        E::AlertReceived(_) => {
-            "the receiver refused the session (does it accept our cert_file?)".to_owned()
+        E::AlertReceived(rustls::AlertDescription::ProtocolVersion) => {
+            "the receiver speaks no TLS version at or above min_version".to_owned()
         }
+        E::AlertReceived(
+            rustls::AlertDescription::BadCertificate
+            | rustls::AlertDescription::CertificateRequired
+            | rustls::AlertDescription::UnknownCA
+            | rustls::AlertDescription::CertificateExpired
+            | rustls::AlertDescription::CertificateUnknown
+            | rustls::AlertDescription::AccessDenied,
+        ) => "the receiver refused our certificate (cert_file)".to_owned(),
+        E::AlertReceived(_) => "the receiver ended the session".to_owned(),
         _ => "the session failed".to_owned(),
     };
     io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {why}: {e}"))
