@@ -332,6 +332,30 @@ fn an_expired_server_certificate_is_refused_and_counted() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+#[test]
+fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
+    let Some(bin) = rsyslogd_with_tls() else {
+        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        return;
+    };
+    let dir = temp_dir("no-client-cert");
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let mut tls = settings(&dir, "ca");
+    (tls.cert_file, tls.key_file) = (None, None);
+    let spec = syslog_spec(&address, &tls);
+    let mut sink = Sink::new(Box::new(Syslog::open(&spec, 4096)), 1, Duration::ZERO, 0);
+    let stats = Stats::new(&["syslog"]);
+    for n in 0..3 {
+        sink.write(format!("{{\"n\":{n}}}\n").as_bytes(), &NO_SIDE, &stats);
+    }
+    let counters = &stats.outputs[0];
+    assert_eq!((counters.sent.get(), counters.errors.get()), (0, 3));
+    assert!(lines_in(&dir.join("audit.log")).is_empty());
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 /// Python's `ssl` server: accepts TLS connections one after another
 /// (client certificate required) and writes each NUL-ended frame it reads
 /// as one line; closes the first connection after `argv[2]` frames (0:

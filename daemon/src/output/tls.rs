@@ -138,6 +138,7 @@ impl TlsClient {
             outgoing: vec![0; OUTGOING_ROOM].into_boxed_slice(),
         };
         stream.pump(None)?;
+        stream.settle()?;
         Ok(stream)
     }
 }
@@ -255,7 +256,49 @@ enum Next {
     Done,
 }
 
+/// How long a new TLS 1.3 session waits for the server's verdict on our
+/// Finished (and certificate) before the first event goes.
+const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+
 impl TlsStream {
+    /// Under TLS 1.3 the client's handshake ends before the server has
+    /// checked its certificate: a server that refuses it says so with an
+    /// alert after, and events written meanwhile would be lost while
+    /// counted as sent. So wait up to [`SETTLE_WAIT`] for what the server
+    /// sends first (its session tickets, or the alert) and process it: an
+    /// alert fails the connect like any refused handshake. Taking the
+    /// tickets also leaves no unread bytes that would turn a later close
+    /// into a reset.
+    fn settle(&mut self) -> io::Result<()> {
+        if self.conn.protocol_version() != Some(rustls::ProtocolVersion::TLSv1_3) {
+            return Ok(());
+        }
+        self.sock.set_read_timeout(Some(SETTLE_WAIT))?;
+        let room = self.incoming.get_mut(self.used..).unwrap_or_default();
+        let read = self.sock.read(room);
+        self.sock.set_read_timeout(Some(super::net::SEND_TIMEOUT))?;
+        match read {
+            Ok(0) => Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "TLS: the receiver closed the session after the handshake \
+                 (did it refuse our certificate, cert_file?)",
+            )),
+            Ok(n) => {
+                self.used += n;
+                self.pump(None)
+            }
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     /// Encrypts `bytes` and writes them all, one record per 16 KiB.
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.pump(Some(bytes))
