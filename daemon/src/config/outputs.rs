@@ -202,7 +202,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
         u32::MAX,
         "at least 1024 bytes (a message's header and the cut event must fit)",
     );
-    let tls = tls(cx, &f, matches!(network, SyslogNetwork::Tcp(_)));
+    let tls = tls(cx, &f, enabled, matches!(network, SyslogNetwork::Tcp(_)));
     if !enabled {
         return None;
     }
@@ -252,7 +252,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
         .and_then(|l| i8::try_from(l).ok())
         .unwrap_or(default.level);
     let kind = compression_type(cx, &c).unwrap_or(default.kind);
-    let tls = tls(cx, &f, network == GelfNetwork::Tcp);
+    let tls = tls(cx, &f, enabled, network == GelfNetwork::Tcp);
     if !enabled {
         return None;
     }
@@ -274,8 +274,9 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
 }
 
 /// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must
-/// hold. The files are read where the plan is built.
-fn tls(cx: &mut Cx, parent: &Fields, over_tcp: bool) -> Option<TlsSettings> {
+/// hold when the output is enabled. The files are read where the plan is
+/// built.
+fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSettings> {
     let f = cx.fields(
         parent.get("tls"),
         &parent.path("tls"),
@@ -302,7 +303,7 @@ fn tls(cx: &mut Cx, parent: &Fields, over_tcp: bool) -> Option<TlsSettings> {
     if !enabled {
         return None;
     }
-    if !over_tcp {
+    if output_enabled && !over_tcp {
         cx.error(
             &f.path("enabled"),
             f.line,

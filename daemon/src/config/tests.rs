@@ -662,6 +662,9 @@ fn tls_needs_tcp_both_client_files_and_a_known_version() {
         ),
         "{e:?}"
     );
+    // A disabled output's TLS is not checked against its network.
+    let c = parse("output: {stdout: {enabled: true}, syslog: {enabled: false, network: udp, tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(c.is_ok(), "{c:?}");
     let e = errors(
         "output: {gelf: {enabled: true, address: 'h:1', tls: {enabled: true}}}\nrules: ['-e 1']\n",
     );

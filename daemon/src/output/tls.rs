@@ -360,6 +360,7 @@ impl TlsStream {
                     return Err(io::Error::other("TLS: unexpected connection state"));
                 }
             };
+            let discard = discard.min(*used);
             incoming.copy_within(discard..*used, 0);
             *used -= discard;
             match next {
