@@ -1,10 +1,14 @@
 //! TLS for the stream outputs against receivers nobody here wrote:
 //! Debian's rsyslogd with its GnuTLS driver (RFC 5425, client
-//! certificates required) files syslog events whole and in order; a
-//! server certificate from another CA and an expired one are refused with
-//! rustls's reason and counted as the output's errors; GELF over TLS goes
-//! to Python's `ssl` server as NUL-framed messages. The CA and the
-//! certificates are made by the test (rcgen). Loopback only.
+//! certificates required) files syslog events, RFC 5424 and RFC 3164, whole
+//! and in order; a server certificate from another CA, an expired one and
+//! one for another name are refused with the reason and counted as the
+//! output's errors; a receiver that refuses our (missing) certificate after
+//! a TLS 1.3 handshake costs errors, not silent losses; `min_version` 1.3
+//! refuses a TLS 1.2-only receiver; GELF over TLS goes to Python's `ssl`
+//! server as NUL-framed messages and survives the receiver closing the
+//! session; and the allocations of a send are rustls's one per record. The
+//! CA and the certificates are made by the test (rcgen). Loopback only.
 
 mod alloc_count;
 
@@ -252,6 +256,7 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let big = format!("{{\"big\":\"{}\"}}\n", "y".repeat(40_000));
     out.write_line(line, &NO_SIDE).unwrap();
     let mut records = 0;
+    let started = Instant::now();
     let ((), allocations) = alloc_count::allocations_in(|| {
         for n in 0..2000 {
             let event = if n % 100 == 0 { big.as_bytes() } else { line };
@@ -264,6 +269,11 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     // Vec of its own (`OutboundOpaqueMessage`), which the unbuffered API
     // copies into our buffer and frees: one allocation per 16 KiB record
     // is rustls's, none is ours (no buffering, no growth).
+    let elapsed = started.elapsed();
+    eprintln!(
+        "2000 events ({records} TLS records) to rsyslogd over TLS in {elapsed:?}: {:.0} events/s",
+        2000.0 / elapsed.as_secs_f64()
+    );
     assert_eq!(allocations, records as u64);
     let file = dir.join("audit.log");
     wait_for("2001 lines in rsyslog's file", || {
@@ -482,6 +492,36 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
     });
     assert_eq!(gelf_messages(&dir), expected);
     assert_eq!(out.reconnects(), 1);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_server_certificate_for_another_name_is_refused() {
+    if !python3() {
+        return;
+    }
+    let dir = temp_dir("name");
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    ca.leaf(&dir, "client", false);
+    let (_server, address) = start_gelf_server(&dir, 0, "any");
+    let mut tls = settings(&dir, "ca");
+    tls.server_name = Some("logs.example.org".to_owned());
+    let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
+    let error = out
+        .write_line(b"{\"a\":1}\n", &NO_SIDE)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("not for the name it was reached by (set server_name)"),
+        "{error}"
+    );
+    // The name the certificate carries is accepted.
+    tls.server_name = Some("localhost".to_owned());
+    let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
+    out.write_line(b"{\"a\":2}\n", &NO_SIDE).unwrap();
+    wait_for("the frame", || !lines_in(&dir.join("frames")).is_empty());
+    assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
     let _ = std::fs::remove_dir_all(dir);
 }
 
