@@ -109,8 +109,13 @@ fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
 /// rsyslogd and its GnuTLS driver, if installed.
 fn rsyslogd_with_tls() -> Option<PathBuf> {
     let bin = PathBuf::from("/usr/sbin/rsyslogd");
-    let driver = Path::new("/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so");
-    (bin.exists() && driver.exists()).then_some(bin)
+    // The driver sits in the architecture's library directory.
+    let driver = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|d| d.path().join("rsyslog/lmnsd_gtls.so").exists());
+    (bin.exists() && driver).then_some(bin)
 }
 
 /// rsyslogd listening with TLS on a loopback port with `server` (its
