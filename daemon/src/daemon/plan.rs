@@ -405,7 +405,7 @@ mod tests {
         let missing = Path::new("/nonexistent/raudit-ca.pem");
         let e = from_config(&config(missing)).err().unwrap();
         assert!(
-            e.starts_with("output.gelf.tls: /nonexistent/raudit-ca.pem: cannot read it"),
+            e.starts_with("output.gelf.tls: ca_file /nonexistent/raudit-ca.pem: cannot read it"),
             "{e}"
         );
         let garbage = std::env::temp_dir().join(format!("raudit-plan-ca-{}", std::process::id()));
@@ -416,7 +416,7 @@ mod tests {
         .unwrap();
         let e = from_config(&config(&garbage)).err().unwrap();
         assert!(
-            e.starts_with(&format!("output.gelf.tls: {}: ", garbage.display())),
+            e.starts_with(&format!("output.gelf.tls: ca_file {}: ", garbage.display())),
             "{e}"
         );
         let _ = std::fs::remove_file(&garbage);

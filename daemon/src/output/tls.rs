@@ -91,7 +91,7 @@ impl TlsClient {
             .with_root_certificates(roots(settings.ca_file.as_deref())?);
         let config = match (&settings.cert_file, &settings.key_file) {
             (Some(cert), Some(key)) => {
-                let chain = certificates(cert)?;
+                let chain = certificates(cert).map_err(|e| format!("cert_file {e}"))?;
                 let key_der = PrivateKeyDer::from_pem_file(key)
                     .map_err(|e| format!("key_file {}: {}", key.display(), pem_problem(&e)))?;
                 builder.with_client_auth_cert(chain, key_der).map_err(|e| {
@@ -154,7 +154,8 @@ fn roots(ca_file: Option<&Path>) -> Result<RootCertStore, String> {
     let mut store = RootCertStore::empty();
     match ca_file {
         Some(path) => {
-            for (n, cert) in certificates(path)?.into_iter().enumerate() {
+            let certs = certificates(path).map_err(|e| format!("ca_file {e}"))?;
+            for (n, cert) in certs.into_iter().enumerate() {
                 store.add(cert).map_err(|e| {
                     format!(
                         "ca_file {}: certificate {} is not a usable CA: {e}",
