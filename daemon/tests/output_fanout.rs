@@ -117,6 +117,7 @@ fn syslog_spec(network: SyslogNetwork, address: String, max: Option<u32>) -> Sys
         tag: "go-audit".into(),
         format: SyslogFormat::Rfc3164,
         max_message_bytes: max,
+        tls: None,
     })
 }
 
@@ -126,6 +127,7 @@ fn gelf_spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -
         network,
         address,
         compression: GelfCompression { level: 1, kind },
+        tls: None,
     })
 }
 

@@ -51,6 +51,7 @@ fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> Gel
         network,
         address,
         compression: GelfCompression { level: 1, kind },
+        tls: None,
     })
 }
 

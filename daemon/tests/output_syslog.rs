@@ -42,6 +42,7 @@ fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSp
         tag: "go-audit".to_owned(),
         format,
         max_message_bytes: None,
+        tls: None,
     })
 }
 
@@ -722,6 +723,7 @@ if $programname == "go-audit" then {{
         tag: "go-audit".to_owned(),
         format: SyslogFormat::Rfc3164,
         max_message_bytes: Some(8192),
+        tls: None,
     });
     let mut sink = Sink::new(Box::new(Syslog::open(&spec, 65536)), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["syslog"]);

@@ -328,12 +328,14 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         tag: "go-audit".into(),
         format: SyslogFormat::Rfc3164,
         max_message_bytes: None,
+        tls: None,
     });
     let gelf_spec = GelfSpec::from_config(&GelfOutput {
         attempts: 3,
         network: GelfNetwork::Udp,
         address: gelf_address,
         compression: GelfCompression::default(),
+        tls: None,
     });
     let otlp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let otlp_spec = OtlpSpec {

@@ -200,6 +200,34 @@ pub struct SyslogOutput {
     /// marked cut version. Unset: the transport's limit (a datagram's), none
     /// over a stream.
     pub max_message_bytes: Option<u32>,
+    /// `tls` (raudit): TLS over `tcp` (RFC 5425), if enabled.
+    pub tls: Option<TlsSettings>,
+}
+
+/// `output.syslog.tls` and `output.gelf.tls`, when `enabled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// `ca_file`: PEM CAs the server's certificate must chain to; unset:
+    /// the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// `cert_file`: PEM client certificate (chain), with `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// `key_file`: the client certificate's PEM private key.
+    pub key_file: Option<PathBuf>,
+    /// `server_name`: the name the server's certificate must carry;
+    /// unset: the host of `address`.
+    pub server_name: Option<String>,
+    /// `min_version`: `"1.2"` (the default) or `"1.3"`.
+    pub min_version: TlsVersion,
+}
+
+/// `tls.min_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 (and 1.3).
+    V1_2,
+    /// TLS 1.3 only.
+    V1_3,
 }
 
 /// Socket kind for syslog, as Go's `net.Dial` names it.
@@ -246,6 +274,8 @@ pub struct GelfOutput {
     pub address: String,
     /// `compression` (UDP only, as go-gelf).
     pub compression: GelfCompression,
+    /// `tls` (raudit): TLS over `tcp`, if enabled.
+    pub tls: Option<TlsSettings>,
 }
 
 /// `output.otlp`: OpenTelemetry logs over OTLP/HTTP (protobuf).

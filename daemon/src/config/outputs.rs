@@ -11,7 +11,8 @@ use super::values::{Cx, Fields};
 use super::yaml::Node;
 use super::{
     Account, FileOutput, GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput, IpFamily,
-    Outputs, Rotation, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput,
+    Outputs, Rotation, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput, TlsSettings,
+    TlsVersion,
 };
 
 const OUTPUT_KEYS: &[&str] = &["stdout", "file", "syslog", "gelf", "otlp"];
@@ -35,8 +36,24 @@ const SYSLOG_KEYS: &[&str] = &[
     "tag",
     "format",
     "max_message_bytes",
+    "tls",
 ];
-const GELF_KEYS: &[&str] = &["enabled", "attempts", "network", "address", "compression"];
+const GELF_KEYS: &[&str] = &[
+    "enabled",
+    "attempts",
+    "network",
+    "address",
+    "compression",
+    "tls",
+];
+const TLS_KEYS: &[&str] = &[
+    "enabled",
+    "ca_file",
+    "cert_file",
+    "key_file",
+    "server_name",
+    "min_version",
+];
 const COMPRESSION_KEYS: &[&str] = &["level", "type"];
 
 /// go-audit's default for syslog and GELF, and raudit's for stdout and file.
@@ -233,6 +250,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
         u32::MAX,
         "at least 1024 bytes (a message's header and the cut event must fit)",
     );
+    let tls = tls(cx, &f, enabled, matches!(network, SyslogNetwork::Tcp(_)));
     if !enabled {
         return None;
     }
@@ -256,6 +274,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
         tag,
         format,
         max_message_bytes,
+        tls,
     })
 }
 
@@ -281,6 +300,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
         .and_then(|l| i8::try_from(l).ok())
         .unwrap_or(default.level);
     let kind = compression_type(cx, &c).unwrap_or(default.kind);
+    let tls = tls(cx, &f, enabled, network == GelfNetwork::Tcp);
     if !enabled {
         return None;
     }
@@ -297,6 +317,64 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
         network,
         address,
         compression: GelfCompression { level, kind },
+        tls,
+    })
+}
+
+/// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must
+/// hold when the output is enabled. The files are read where the plan is
+/// built.
+fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSettings> {
+    let f = cx.fields(
+        parent.get("tls"),
+        &parent.path("tls"),
+        parent.line,
+        TLS_KEYS,
+    );
+    let enabled = cx.bool(&f, "enabled").unwrap_or(false);
+    let path = |cx: &mut Cx, key| {
+        cx.string(&f, key)
+            .filter(|p| !p.is_empty())
+            .map(PathBuf::from)
+    };
+    let ca_file = path(cx, "ca_file");
+    let cert_file = path(cx, "cert_file");
+    let key_file = path(cx, "key_file");
+    let server_name = cx.string(&f, "server_name").filter(|n| !n.is_empty());
+    let min_version = cx
+        .choice(
+            &f,
+            "min_version",
+            &[("1.2", TlsVersion::V1_2), ("1.3", TlsVersion::V1_3)],
+        )
+        .unwrap_or(TlsVersion::V1_2);
+    if !enabled {
+        return None;
+    }
+    if output_enabled && !over_tcp {
+        cx.error(
+            &f.path("enabled"),
+            f.line,
+            "TLS needs network: tcp (or tcp4, tcp6)",
+        );
+    }
+    if cert_file.is_some() != key_file.is_some() {
+        cx.error(
+            &f.path(if cert_file.is_some() {
+                "key_file"
+            } else {
+                "cert_file"
+            }),
+            f.line,
+            "cert_file and key_file go together: set both or neither",
+        );
+    }
+    Some(TlsSettings {
+        ca_file,
+        cert_file,
+        key_file,
+        server_name,
+        min_version,
     })
 }
 

@@ -787,3 +787,54 @@ fn host_name_is_off_unless_asked() {
     let c = parse(&format!("{MINIMAL}raudit:\n  host_name: true\n")).unwrap();
     assert!(c.raudit.host_name);
 }
+
+#[test]
+fn tls_settings_are_read_for_syslog_and_gelf_over_tcp() {
+    let text = "output:\n  syslog:\n    enabled: true\n    network: tcp\n    address: 'h:6514'\n    tls: {enabled: true, ca_file: /c.pem, cert_file: /k.pem, key_file: /k.key, server_name: logs, min_version: '1.3'}\n  gelf:\n    enabled: true\n    network: tcp\n    address: 'g:12201'\n    tls: {enabled: true}\nrules: ['-e 1']\n";
+    let c = parse(text).unwrap();
+    let tls = c.output.syslog.unwrap().tls.unwrap();
+    assert_eq!(tls.ca_file.as_deref(), Some(Path::new("/c.pem")));
+    assert_eq!(tls.cert_file.as_deref(), Some(Path::new("/k.pem")));
+    assert_eq!(tls.key_file.as_deref(), Some(Path::new("/k.key")));
+    assert_eq!(tls.server_name.as_deref(), Some("logs"));
+    assert_eq!(tls.min_version, TlsVersion::V1_3);
+    let tls = c.output.gelf.unwrap().tls.unwrap();
+    assert_eq!((tls.ca_file, tls.cert_file), (None, None));
+    assert_eq!(tls.min_version, TlsVersion::V1_2);
+    let off = "output: {syslog: {enabled: true, network: tcp, address: 'h:1', tls: {enabled: false, ca_file: /x}}}\nrules: ['-e 1']\n";
+    assert_eq!(parse(off).unwrap().output.syslog.unwrap().tls, None);
+}
+
+#[test]
+fn tls_needs_tcp_both_client_files_and_a_known_version() {
+    let e = errors("output: {syslog: {enabled: true, network: udp, address: 'h:1', tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter().any(
+            |l| l.contains("output.syslog.tls.enabled") && l.contains("TLS needs network: tcp")
+        ),
+        "{e:?}"
+    );
+    // A disabled output's TLS is not checked against its network.
+    let c = parse("output: {stdout: {enabled: true}, syslog: {enabled: false, network: udp, tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(c.is_ok(), "{c:?}");
+    let e = errors(
+        "output: {gelf: {enabled: true, address: 'h:1', tls: {enabled: true}}}\nrules: ['-e 1']\n",
+    );
+    assert!(
+        e.iter().any(|l| l.contains("output.gelf.tls.enabled")),
+        "{e:?}"
+    );
+    let e = errors("output: {gelf: {enabled: true, network: tcp, address: 'h:1', tls: {enabled: true, cert_file: /c}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.gelf.tls.key_file") && l.contains("go together")),
+        "{e:?}"
+    );
+    let e = errors("output: {gelf: {enabled: true, network: tcp, address: 'h:1', tls: {enabled: true, min_version: '1.1'}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter().any(|l| l.contains("output.gelf.tls.min_version")),
+        "{e:?}"
+    );
+    let e = errors("output: {gelf: {enabled: true, network: tcp, address: 'h:1', tls: {enabled: true, ca: /c}}}\nrules: ['-e 1']\n");
+    assert!(e.iter().any(|l| l.contains("output.gelf.tls.ca")), "{e:?}");
+}

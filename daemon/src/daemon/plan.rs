@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::config::{Config, MetricsAddress, Mode, QueuePolicy};
+use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, TlsSettings};
 use crate::netlink::Control;
-use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec};
+use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -190,14 +190,18 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         });
     }
     if let Some(syslog) = &config.output.syslog {
+        let mut spec = SyslogSpec::from_config(syslog);
+        spec.tls = tls_client(syslog.tls.as_ref(), &syslog.address, "output.syslog.tls")?;
         outputs.push(OutputPlan::Syslog {
-            spec: SyslogSpec::from_config(syslog),
+            spec,
             attempts: syslog.attempts,
         });
     }
     if let Some(gelf) = &config.output.gelf {
+        let mut spec = GelfSpec::from_config(gelf);
+        spec.tls = tls_client(gelf.tls.as_ref(), &gelf.address, "output.gelf.tls")?;
         outputs.push(OutputPlan::Gelf {
-            spec: GelfSpec::from_config(gelf),
+            spec,
             attempts: gelf.attempts,
         });
     }
@@ -361,6 +365,19 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
 
 /// `raudit.state_file` can be created: not a directory, and the nearest
 /// existing ancestor is one (checked without creating anything).
+/// The TLS client of an output's `tls` settings, its files read and
+/// parsed now, so a missing or malformed one stops `check-config` and the
+/// start with the key and the file named.
+fn tls_client(
+    settings: Option<&TlsSettings>,
+    address: &str,
+    key: &str,
+) -> Result<Option<TlsClient>, String> {
+    settings
+        .map(|s| TlsClient::new(s, address).map_err(|e| format!("{key}: {e}")))
+        .transpose()
+}
+
 fn check_state_path(path: &Path) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!(
@@ -398,5 +415,41 @@ mod tests {
         let e = check_state_path(&file.join("state")).unwrap_err();
         assert!(e.contains("is not a directory"), "{e}");
         let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn a_tls_file_that_is_missing_or_not_pem_stops_the_plan_naming_it() {
+        let config = |ca: &Path| {
+            let text = format!(
+                "output:\n  gelf:\n    enabled: true\n    network: tcp\n    address: '127.0.0.1:1'\n    tls: {{enabled: true, ca_file: {}}}\nrules: ['-e 1']\n",
+                ca.display()
+            );
+            Config::from_yaml_str(&text, "test.yaml").unwrap()
+        };
+        let missing = Path::new("/nonexistent/raudit-ca.pem");
+        let e = from_config(&config(missing)).err().unwrap();
+        assert!(
+            e.starts_with("output.gelf.tls: ca_file /nonexistent/raudit-ca.pem: cannot read it"),
+            "{e}"
+        );
+        let garbage = std::env::temp_dir().join(format!("raudit-plan-ca-{}", std::process::id()));
+        std::fs::write(
+            &garbage,
+            "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
+        )
+        .unwrap();
+        let e = from_config(&config(&garbage)).err().unwrap();
+        assert!(
+            e.starts_with(&format!("output.gelf.tls: ca_file {}: ", garbage.display())),
+            "{e}"
+        );
+        let _ = std::fs::remove_file(&garbage);
+        let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
+        if bundle.exists() {
+            let system = from_config(&config(bundle));
+            assert!(system.is_ok(), "{:?}", system.err());
+        } else {
+            eprintln!("skipped the good-bundle case: no {}", bundle.display());
+        }
     }
 }

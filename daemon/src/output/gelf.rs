@@ -30,6 +30,7 @@ use std::os::fd::AsFd;
 use self::compress::Compressor;
 use self::message::Builder;
 use super::net::{self, Reporter, SEND_TIMEOUT};
+use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
 use crate::config::{GelfCompression, GelfNetwork, GelfOutput, IpFamily};
 use crate::side::{Facts, LineSide};
@@ -55,14 +56,18 @@ pub struct GelfSpec {
     pub network: GelfNetwork,
     pub address: String,
     pub compression: GelfCompression,
+    /// TLS over TCP, its files read (the plan sets it from `tls`).
+    pub tls: Option<TlsClient>,
 }
 
 impl GelfSpec {
+    /// The spec of `output.gelf`, without TLS (see [`GelfSpec::tls`]).
     pub fn from_config(config: &GelfOutput) -> GelfSpec {
         GelfSpec {
             network: config.network,
             address: config.address.clone(),
             compression: config.compression,
+            tls: None,
         }
     }
 
@@ -80,6 +85,7 @@ impl GelfSpec {
 enum Conn {
     Udp(UdpSocket),
     Tcp(TcpStream),
+    Tls(Box<TlsStream>),
 }
 
 /// The GELF output.
@@ -146,7 +152,10 @@ impl Gelf {
             GelfNetwork::Tcp => {
                 let s = TcpStream::connect_timeout(&peer, SEND_TIMEOUT)?;
                 s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Tcp(s)
+                match &self.spec.tls {
+                    Some(tls) => Conn::Tls(Box::new(tls.connect(s)?)),
+                    None => Conn::Tcp(s),
+                }
             }
         };
         self.conn = Some(conn);
@@ -168,6 +177,7 @@ impl Gelf {
         match &mut self.conn {
             None => Err(io::ErrorKind::NotConnected.into()),
             Some(Conn::Tcp(s)) => s.write_all(&self.json),
+            Some(Conn::Tls(s)) => s.write_all(&self.json),
             Some(Conn::Udp(s)) => {
                 let payload = self.compressor.compress(&self.json)?;
                 let mut sender = Datagrams {
@@ -182,10 +192,13 @@ impl Gelf {
     /// Sends the message, reconnecting first if the TCP peer has closed,
     /// and once more if the send fails.
     fn deliver(&mut self) -> io::Result<()> {
-        if let Some(Conn::Tcp(s)) = &self.conn {
-            if crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true) {
-                self.reconnect(&"the receiver closed the connection")?;
-            }
+        let stream = match &self.conn {
+            Some(Conn::Tcp(s)) => Some(s.as_fd()),
+            Some(Conn::Tls(s)) => Some(s.as_fd()),
+            _ => None,
+        };
+        if stream.is_some_and(|fd| crate::sys::poll::peer_closed(fd).unwrap_or(true)) {
+            self.reconnect(&"the receiver closed the connection")?;
         }
         let first = match self.conn {
             Some(_) => self.send(),

@@ -22,6 +22,7 @@ pub mod rotation;
 mod sink;
 pub mod stdout;
 pub mod syslog;
+pub mod tls;
 pub mod writer;
 
 use std::io;
@@ -35,6 +36,7 @@ pub use otlp::{Otlp, OtlpSpec};
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogSpec};
+pub use tls::TlsClient;
 pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};
 
 /// Which version of a line an output sent.

@@ -29,6 +29,7 @@ use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Clock, Form, Header, PREFIX_ROOM};
 use super::net::{self, Reporter, SEND_TIMEOUT};
+use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
 use crate::config::{SyslogFormat, SyslogNetwork, SyslogOutput};
 use crate::side::LineSide;
@@ -50,10 +51,14 @@ pub struct SyslogSpec {
     /// The largest message (header and event) to send; `None`: no limit
     /// (streams, unless configured).
     pub max_message: Option<usize>,
+    /// TLS over TCP (RFC 5425), its files read (the plan sets it from
+    /// `tls`).
+    pub tls: Option<TlsClient>,
 }
 
 impl SyslogSpec {
-    /// The spec of `output.syslog`: `max_message_bytes` if set, else the
+    /// The spec of `output.syslog`, without TLS (see [`SyslogSpec::tls`]):
+    /// `max_message_bytes` if set, else the
     /// transport's own limit (a UDP datagram; a unix datagram: the socket
     /// send buffer, `net.core.wmem_default`, less the kernel's 32 bytes).
     pub fn from_config(config: &SyslogOutput) -> SyslogSpec {
@@ -74,6 +79,7 @@ impl SyslogSpec {
             tag: config.tag.clone(),
             format: config.format,
             max_message,
+            tls: None,
         }
     }
 
@@ -101,6 +107,7 @@ enum Conn {
     Unix(UnixStream),
     Udp(UdpSocket),
     Tcp(TcpStream),
+    Tls(Box<TlsStream>),
 }
 
 impl Conn {
@@ -110,6 +117,7 @@ impl Conn {
             Conn::Udp(s) => s.send(bytes)?,
             Conn::Unix(s) => return s.write_all(bytes),
             Conn::Tcp(s) => return s.write_all(bytes),
+            Conn::Tls(s) => return s.write_all(bytes),
         };
         if sent == bytes.len() {
             Ok(())
@@ -126,6 +134,7 @@ impl Conn {
         let fd = match self {
             Conn::Unix(s) => s.as_fd(),
             Conn::Tcp(s) => s.as_fd(),
+            Conn::Tls(s) => s.as_fd(),
             Conn::Unixgram(_) | Conn::Udp(_) => return false,
         };
         crate::sys::poll::peer_closed(fd).unwrap_or(true)
@@ -169,6 +178,8 @@ impl Syslog {
         let local = matches!(spec.network, SyslogNetwork::Unix | SyslogNetwork::Unixgram);
         let form = match (spec.format, local) {
             (SyslogFormat::Rfc3164, true) => Form::Rfc3164Local,
+            // RFC 5425: every message over TLS is octet-counted.
+            (SyslogFormat::Rfc3164, false) if spec.tls.is_some() => Form::Rfc3164OctetCounted,
             (SyslogFormat::Rfc3164, false) => Form::Rfc3164Network,
             (SyslogFormat::Rfc5424, _) => Form::Rfc5424 {
                 octet_counted: stream,
@@ -225,7 +236,10 @@ impl Syslog {
                 let peer = net::resolve(address, family)?;
                 let s = TcpStream::connect_timeout(&peer, SEND_TIMEOUT)?;
                 s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Tcp(s)
+                match &self.spec.tls {
+                    Some(tls) => Conn::Tls(Box::new(tls.connect(s)?)),
+                    None => Conn::Tcp(s),
+                }
             }
         };
         self.conn = Some(conn);
@@ -386,6 +400,7 @@ mod tests {
             tag: "go-audit".into(),
             format: SyslogFormat::Rfc3164,
             max_message_bytes,
+            tls: None,
         })
     }
 
@@ -456,6 +471,7 @@ mod tests {
             tag: "go-audit".into(),
             format: SyslogFormat::Rfc3164,
             max_message_bytes: None,
+            tls: None,
         });
         let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
         let stats = Stats::new(&["syslog"]);
@@ -481,6 +497,7 @@ mod tests {
             tag: "go-audit".into(),
             format: SyslogFormat::Rfc3164,
             max_message_bytes: None,
+            tls: None,
         });
         assert_eq!(spec.max_message, Some(unix_datagram_max()));
         let tcp = SyslogSpec {

@@ -174,6 +174,9 @@ pub enum Form {
     Rfc3164Local,
     /// Go's network form (udp, tcp).
     Rfc3164Network,
+    /// Go's network form octet-counted, as RFC 5425 frames every message
+    /// over TLS.
+    Rfc3164OctetCounted,
     /// RFC 5424; `octet_counted` on streams.
     Rfc5424 { octet_counted: bool },
 }
@@ -190,7 +193,7 @@ pub fn message(out: &mut Vec<u8>, form: Form, h: &Header, t: &LocalTime, line: &
             write_stamp(out, t);
             let _ = write!(out, " {}[{}]: ", h.tag, h.pid);
         }
-        Form::Rfc3164Network => {
+        Form::Rfc3164Network | Form::Rfc3164OctetCounted => {
             write_rfc3339(out, t, false);
             let _ = write!(out, " {} {}[{}]: ", h.hostname, h.tag, h.pid);
         }
@@ -209,27 +212,39 @@ pub fn message(out: &mut Vec<u8>, form: Form, h: &Header, t: &LocalTime, line: &
             }
             PREFIX_ROOM
         }
-        Form::Rfc5424 { octet_counted } => {
+        Form::Rfc3164OctetCounted
+        | Form::Rfc5424 {
+            octet_counted: true,
+        } => {
             out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
-            if !octet_counted {
-                return PREFIX_ROOM;
-            }
-            let len = out.len() - PREFIX_ROOM;
-            let mut digits = [0u8; PREFIX_ROOM];
-            let mut cursor = std::io::Cursor::new(&mut digits[..]);
-            let _ = write!(cursor, "{len} ");
-            let n = cursor.position() as usize;
-            // `len` has at most 20 digits, but PREFIX_ROOM holds 11 with
-            // the space: a message of 10 GB or more cannot be framed.
-            let start = PREFIX_ROOM.saturating_sub(n);
-            if let (Some(dst), Some(src)) = (out.get_mut(start..PREFIX_ROOM), digits.get(..n)) {
-                if dst.len() == src.len() {
-                    dst.copy_from_slice(src);
-                }
-            }
-            start
+            octet_count(out)
+        }
+        Form::Rfc5424 {
+            octet_counted: false,
+        } => {
+            out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            PREFIX_ROOM
         }
     }
+}
+
+/// Puts the length of the message after [`PREFIX_ROOM`] and a space in
+/// front of it (RFC 6587's octet counting) and returns where that starts.
+fn octet_count(out: &mut [u8]) -> usize {
+    let len = out.len().saturating_sub(PREFIX_ROOM);
+    let mut digits = [0u8; PREFIX_ROOM];
+    let mut cursor = std::io::Cursor::new(&mut digits[..]);
+    let _ = write!(cursor, "{len} ");
+    let n = cursor.position() as usize;
+    // `len` has at most 20 digits, but PREFIX_ROOM holds 11 with
+    // the space: a message of 10 GB or more cannot be framed.
+    let start = PREFIX_ROOM.saturating_sub(n);
+    if let (Some(dst), Some(src)) = (out.get_mut(start..PREFIX_ROOM), digits.get(..n)) {
+        if dst.len() == src.len() {
+            dst.copy_from_slice(src);
+        }
+    }
+    start
 }
 
 #[cfg(test)]
@@ -279,6 +294,19 @@ mod tests {
         let t = LocalTime::at(1_709_622_489, 0, -5 * 3600);
         message(&mut out, Form::Rfc3164Network, &h(), &t, b"{}\n");
         assert!(out.windows(6).any(|w| w == b"-05:00"));
+    }
+
+    #[test]
+    fn rfc3164_octet_counted_is_gos_network_form_framed_by_length() {
+        let t = LocalTime::at(1_709_622_489, 1234, 3600);
+        let mut newline = Vec::new();
+        let plain = message(&mut newline, Form::Rfc3164Network, &h(), &t, b"{}\n");
+        let body = newline.get(plain..newline.len() - 1).unwrap().to_vec();
+        let mut out = Vec::new();
+        let start = message(&mut out, Form::Rfc3164OctetCounted, &h(), &t, b"{}\n");
+        let mut framed = format!("{} ", body.len()).into_bytes();
+        framed.extend_from_slice(&body);
+        assert_eq!(&out[start..], &framed[..]);
     }
 
     #[test]
