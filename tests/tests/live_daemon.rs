@@ -17,10 +17,9 @@ use daemon_common::{
 };
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn default_config_writes_the_execve_of_a_unique_program() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("default");
     let program = probe_program(&dir, "default");
     let mut daemon = Daemon::start(&[]);
@@ -72,10 +71,9 @@ fn default_config_writes_the_execve_of_a_unique_program() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn second_raudit_is_refused_while_the_first_runs() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let mut first = Daemon::start(&[]);
     first.wait_started();
     let second = Command::new(raudit_binary())
@@ -96,10 +94,9 @@ fn second_raudit_is_refused_while_the_first_runs() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn sighup_with_a_renamed_file_loses_and_repeats_nothing() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("rotate");
     let log = dir.join("audit.log");
     let config = write_config(
@@ -154,10 +151,9 @@ fn sighup_with_a_renamed_file_loses_and_repeats_nothing() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn sigterm_during_a_burst_writes_every_event_handed_over() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("burst");
     let config = write_config(
         &dir,
@@ -279,10 +275,9 @@ fn bad_configs_exit_non_zero_with_their_error() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn events_arrive_as_buffer_queue_and_assembler_settings_vary() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("settings");
     let program = probe_program(&dir, "settings");
     let variants = [
@@ -314,14 +309,11 @@ fn events_arrive_as_buffer_queue_and_assembler_settings_vary() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+#[cfg_attr(raudit_no_auditd, ignore = "auditd is not installed")]
 fn multicast_mode_reads_beside_auditd() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
-    let Ok(auditd_path) = which("auditd") else {
-        eprintln!("skipping: auditd is not installed");
-        return;
-    };
+    let _guard = rules_common::live();
+    let auditd_path = which("auditd").expect("auditd is installed (raudit_no_auditd)");
     let dir = scratch("multicast");
     let program = probe_program(&dir, "multicast");
     // auditd in the foreground, kept as our child and ended by its pid.
