@@ -17,6 +17,7 @@
 pub mod audit_pid;
 pub mod drift_watch;
 pub mod plan;
+pub mod preflight;
 
 use std::sync::Arc;
 use std::thread;

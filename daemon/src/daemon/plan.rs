@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::preflight;
 use crate::config::{Config, GelfOutput, Mode, QueuePolicy, SyslogOutput};
 use crate::netlink::Control;
 use crate::output::FileSpec;
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
-use crate::rules::{self, CompileOptions, RuleSet, StatusSetting};
+use crate::rules::{self, RuleSet, StatusSetting};
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,10 @@ pub struct RunPlan {
     pub drift: Option<DriftPlan>,
     /// go-audit's `log.flags`: the date/time prefix of stderr lines.
     pub log_flags: u32,
+    /// Problems that do not stop the start (unknown top-level keys, an
+    /// address that does not resolve yet), one line each; printed by
+    /// check-config and at start.
+    pub warnings: Vec<String>,
 }
 
 impl RunPlan {
@@ -108,6 +113,7 @@ impl RunPlan {
             rules: None,
             drift: None,
             log_flags: 0,
+            warnings: Vec::new(),
         }
     }
 }
@@ -118,14 +124,53 @@ pub fn builtin_default() -> Result<RunPlan, String> {
     from_config(&Config::default_builtin())
 }
 
-/// The plan from a config file.
+/// The plan from a config file: the one path from a file to a plan, taken
+/// by the daemon's start and by `check-config`, so the two cannot disagree.
+/// Nothing is created and the kernel is not touched. The error lists every
+/// problem, one line each, `FILE:LINE: key: message` (`FILE: key: message`
+/// for what the host lacks).
 pub fn from_config_file(path: &Path) -> Result<RunPlan, String> {
-    let config = Config::load(path).map_err(|e| e.to_string())?;
-    from_config(&config)
+    load(path).map(|(_, plan)| plan)
 }
 
-/// The plan for a loaded config.
-pub fn from_config(config: &Config) -> Result<RunPlan, String> {
+/// [`from_config_file`], keeping the config too (check-config summarises it).
+pub fn load(path: &Path) -> Result<(Config, RunPlan), String> {
+    let (config, errors) = Config::load_partial(path);
+    let shown = path.display();
+    let prefix = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| {
+                // Config warnings already name the file.
+                if l.starts_with(&format!("{shown}:")) {
+                    l
+                } else {
+                    format!("{shown}: {l}")
+                }
+            })
+            .collect()
+    };
+    let Some(config) = config else {
+        return Err(errors.map_or_else(|| format!("{shown}: no config"), |e| e.to_string()));
+    };
+    if let Some(errors) = errors {
+        // The host checks still apply to what the rest of the file asks.
+        let found = preflight::check(&output_plans(&config), config.raudit.stats.file.as_deref());
+        let mut lines: Vec<String> = errors.to_string().lines().map(str::to_owned).collect();
+        lines.extend(prefix(found.problems));
+        return Err(lines.join("\n"));
+    }
+    match from_config(&config) {
+        Ok(mut plan) => {
+            plan.warnings = prefix(std::mem::take(&mut plan.warnings));
+            Ok((config, plan))
+        }
+        Err(e) => Err(prefix(e.lines().map(str::to_owned).collect()).join("\n")),
+    }
+}
+
+/// The outputs a config enables, file first.
+fn output_plans(config: &Config) -> Vec<OutputPlan> {
     let mut outputs = Vec::new();
     if let Some(file) = &config.output.file {
         outputs.push(OutputPlan::File {
@@ -149,8 +194,15 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     if let Some(gelf) = &config.output.gelf {
         outputs.push(OutputPlan::Gelf(gelf.clone()));
     }
+    outputs
+}
+
+/// The plan for a loaded config, or every problem, one line each.
+pub fn from_config(config: &Config) -> Result<RunPlan, String> {
+    let mut problems = Vec::new();
+    let outputs = output_plans(config);
     if outputs.is_empty() {
-        return Err("no output is enabled".into());
+        problems.push("output: no output is enabled".to_string());
     }
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);
@@ -203,19 +255,16 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         ..pipeline::Settings::default()
     };
     if plan.listen != Listen::Multicast {
-        let options = CompileOptions {
-            allow_immutable: r.rules.allow_lock,
-            allow_panic: r.rules.allow_panic,
-            ..CompileOptions::host()
+        let options = r.rules.compile_options();
+        // Config::load compiled each rule already (same options), naming
+        // its line; this only fails for a Config built another way.
+        let mut set = match RuleSet::from_config_list_with(&config.rules, &options) {
+            Ok(set) => set,
+            Err(errors) => {
+                problems.extend(errors.iter().map(ToString::to_string));
+                RuleSet::default()
+            }
         };
-        let set = RuleSet::from_config_list_with(&config.rules, &options).map_err(|errors| {
-            errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })?;
-        let mut set = set;
         if let Some(wait) = r.kernel.backlog_wait_time {
             // Applied after the list, watched for drift and restored with it.
             set.push_setting(
@@ -241,7 +290,15 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             Ok(())
         }));
     }
-    Ok(plan)
+    let found = preflight::check(&plan.outputs, plan.stats_file.as_deref());
+    problems.extend(found.problems);
+    plan.warnings = config.warnings.clone();
+    plan.warnings.extend(found.warnings);
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// "Never" for a disabled periodic report.
