@@ -79,3 +79,119 @@ fn lock_and_panic_are_allowed_only_when_asked() {
     let set = RuleSet::from_text("-e 2\n-f 2\n", "x", &options).expect("allowed");
     assert_eq!(set.entries.len(), 2);
 }
+
+#[test]
+fn a_second_path_dir_or_inode_is_refused_as_the_kernel_refuses_it() {
+    // Found by the `rules` fuzz target: `-w /a -F dir=/b` compiled, the
+    // kernel refuses it (EINVAL), and auditctl's -l form of it
+    // (`-w /a-w /b`) does not read back.
+    for rule in [
+        "-w /etc/passwd -F dir=/etc -p wa",
+        "-a always,exit -F path=/a -F path=/b",
+        "-a always,exit -F dir=/a -F inode=12",
+        "-a always,exit -F inode=12 -F path=/a",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("one path, dir or inode per rule (the kernel refuses a second)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-a always,exit -F path=/a -F perm=x", "-w /etc/ -p wa"]).is_ok());
+}
+
+#[test]
+fn path_and_dir_fields_are_what_the_kernel_takes() {
+    // Found by the `rules` fuzz target: `-F path==bin/su` compiled (the
+    // kernel refuses it) and its listing `-w =bin/su` does not read back.
+    for (rule, expected) in [
+        (
+            "-a always,exit -F path==bin/su -F perm=x",
+            "an absolute path (starting with /)",
+        ),
+        (
+            "-a always,exit -F dir=relative",
+            "an absolute path (starting with /)",
+        ),
+        ("-a always,exit -F path!=/etc/passwd", "= for path and dir"),
+        (
+            "-a always,exit -F path=/etc/",
+            "a path not ending in / (use dir= for a directory)",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-a always,exit -F dir=/etc/ -F perm=wa"]).is_ok());
+}
+
+#[test]
+fn perm_by_p_is_for_the_exit_list_as_perm_by_f() {
+    // Found by the `rules` fuzz target.
+    let errors = config(&["-a always,io_uring -S openat -p rwa"]).expect_err("io_uring -p");
+    assert!(errors[0]
+        .to_string()
+        .ends_with("-p only on the exit list (and with -w)"));
+    assert!(config(&["-a always,exit -S openat -p r", "-w /etc/passwd -p wa"]).is_ok());
+}
+
+#[test]
+fn an_empty_syscall_list_is_refused() {
+    // Found by the `rules` fuzz target: `-S,` compiled to an empty mask.
+    for (rule, expected) in [
+        ("-a always,exit -S,", "syscall names or numbers after -S"),
+        ("-a always,exit -S ,,", "syscall names or numbers after -S"),
+        (
+            "-a always,io_uring -S ,",
+            "io_uring operation names or numbers after -S",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_second_perm_field_is_refused() {
+    // Found by the `rules` fuzz target: `-w / -F perm=x` gave two perm
+    // fields, listed as `-w / -p rwxa -p x`.
+    for rule in ["-w /etc -F perm=x", "-a always,exit -F perm=r -F perm=w"] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("one perm per rule (-p sets a watch's)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-w /etc -p x", "-a always,exit -F perm=r"]).is_ok());
+}
+
+#[test]
+fn a_key_compares_only_with_equals() {
+    // Found by the `rules` fuzz target: `-F key<u` listed as `-F key=u`.
+    for rule in [
+        "-a always,exit -S openat -F key<u",
+        "-a always,exit -S all -F key!=k",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with("= for key"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
