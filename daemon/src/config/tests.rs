@@ -659,3 +659,14 @@ fn the_default_receive_buffer_follows_the_host_memory_within_bounds() {
     assert_eq!(default_receive_buffer(24 * GIB), DEFAULT_RECEIVE_BUFFER_MAX);
     assert_eq!(default_receive_buffer(u64::MAX), 16 << 20);
 }
+
+#[test]
+fn a_syslog_tag_with_a_newline_is_refused() {
+    // Found by the `syslog` fuzz target: the tag is written as it is, so a
+    // newline in it split every message in two.
+    let text = "output:\n  syslog:\n    enabled: true\n    tag: \"a\\nb\"\nrules: ['-e 1']\n";
+    assert_eq!(
+        errors(text),
+        ["test.yaml:4: output.syslog.tag: expected a tag without control characters (newline, tab, …), found \"a\\nb\""]
+    );
+}

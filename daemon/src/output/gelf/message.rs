@@ -160,7 +160,10 @@ fn number_value<'l>(line: &'l [u8], key: &[u8]) -> Option<&'l [u8]> {
         .iter()
         .position(|b| !b.is_ascii_digit())
         .unwrap_or(rest.len());
-    rest.get(..end).filter(|d| !d.is_empty() && d.len() <= 20)
+    // JSON numbers have no leading zeros (`007` would make the message
+    // invalid; found by the `gelf` fuzz target).
+    rest.get(..end)
+        .filter(|d| !d.is_empty() && d.len() <= 20 && (d.len() == 1 || d[0] != b'0'))
 }
 
 /// Digits with at most one inner `.`: a valid JSON number as written.

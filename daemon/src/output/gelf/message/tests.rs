@@ -81,3 +81,12 @@ fn no_growth_after_first_build() {
     }
     assert_eq!(caps, (out.capacity(), b.data.capacity(), b.hex.capacity()));
 }
+
+#[test]
+fn a_sequence_with_leading_zeros_is_left_out_not_copied() {
+    // Found by the `gelf` fuzz target: `"_sequence":007` is not JSON.
+    let v = build(b"{\"sequence\":007,\"messages\":[]}");
+    assert!(v.get("_sequence").is_none(), "{v}");
+    assert_eq!(build(b"{\"sequence\":0}")["_sequence"], 0);
+    assert_eq!(build(b"{\"sequence\":10}")["_sequence"], 10);
+}
