@@ -51,3 +51,13 @@ fn assembler_ops() {
 fn encoder() {
     run(core_targets::encoder, &seeds("encoder"), 5000, 0x5eed_0004);
 }
+
+#[test]
+fn user_message() {
+    run(
+        core_targets::user_message,
+        &seeds("user_message"),
+        5000,
+        0x5eed_0006,
+    );
+}
