@@ -156,6 +156,9 @@ fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
         return Ok((Settings::default(), Capacities::default()));
     };
     let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    for warning in &config.warnings {
+        eprintln!("raudit replay: {warning}");
+    }
     Ok(core_settings(&config))
 }
 
