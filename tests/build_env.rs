@@ -9,7 +9,7 @@
 // |---|---|---|
 // | `raudit_no_corpus` | `../shared/corpus` beside the project is absent | `RAUDIT_REQUIRE_CORPUS=1` |
 // | `raudit_no_live` | the build does not hold `CAP_AUDIT_CONTROL` (not root) | `RAUDIT_REQUIRE_LIVE=1` |
-// | `raudit_no_auditctl`, `raudit_no_auditd`, `raudit_no_rsyslogd` | the program is not installed | `RAUDIT_REQUIRE_LIVE=1` |
+// | `raudit_no_auditctl`, `raudit_no_auditd`, `raudit_no_ausyscall`, `raudit_no_rsyslogd` | the program is not installed | `RAUDIT_REQUIRE_LIVE=1` |
 // | `raudit_no_cgroup2` | no cgroup v2 hierarchy to create a cgroup in | `RAUDIT_REQUIRE_LIVE=1` |
 //
 // With a `RAUDIT_REQUIRE_*` variable set, the tests run and fail with a
@@ -25,6 +25,7 @@ const CFGS: &[&str] = &[
     "raudit_no_live",
     "raudit_no_auditctl",
     "raudit_no_auditd",
+    "raudit_no_ausyscall",
     "raudit_no_rsyslogd",
     "raudit_no_cgroup2",
 ];
@@ -82,6 +83,7 @@ fn emit_test_env() {
     set_unless("raudit_no_live", has_cap_audit_control(), live);
     set_unless("raudit_no_auditctl", installed("auditctl"), live);
     set_unless("raudit_no_auditd", installed("auditd"), live);
+    set_unless("raudit_no_ausyscall", installed("ausyscall"), live);
     set_unless("raudit_no_rsyslogd", installed("rsyslogd"), live);
     set_unless("raudit_no_cgroup2", has_cgroup2(), live);
 }

@@ -1,5 +1,5 @@
 //! Conformance of `raudit replay` over real audit data from
-//! `../shared/corpus` (skipped, with a note, where it is absent): every file
+//! `../shared/corpus` (built as ignored where it is absent): every file
 //! replays without panic into valid JSON; the live capture's log and netlink
 //! forms give the same events; go-libaudit's serial streams give its
 //! expected lost counts.
