@@ -195,3 +195,17 @@ fn a_key_compares_only_with_equals() {
         );
     }
 }
+
+#[test]
+fn a_long_file_name_is_refused_with_or_without_a_trailing_slash() {
+    // Found by the `rules` fuzz target: the 255-byte limit was checked
+    // before trailing slashes were trimmed.
+    let long = "n".repeat(256);
+    for rule in [format!("-w /etc/{long}"), format!("-w /etc/{long}/")] {
+        let errors = config(&[rule.as_str()]).expect_err(&rule);
+        assert!(errors[0]
+            .to_string()
+            .ends_with("a file name of at most 255 bytes"));
+    }
+    assert!(config(&[format!("-w /etc/{}/", "n".repeat(255)).as_str()]).is_ok());
+}

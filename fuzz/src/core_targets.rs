@@ -398,8 +398,8 @@ fn check_user_message(body: &[u8]) {
             if let Value::Bare(t) | Value::DoubleQuoted(t) = n.value {
                 assert!(within(inner, t), "nested value outside the message");
             }
-            if n.key == b"text" {
-                let t = n.value.text();
+            // `text=` with a value (a bare `text` word is a free token).
+            if let (b"text", Value::Bare(t)) = (n.key, n.value) {
                 let after = t.as_ptr() as usize - inner.as_ptr() as usize + t.len();
                 let rest = &inner[after..];
                 assert!(

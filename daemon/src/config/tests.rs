@@ -670,3 +670,22 @@ fn a_syslog_tag_with_a_newline_is_refused() {
         ["test.yaml:4: output.syslog.tag: expected a tag without control characters (newline, tab, …), found \"a\\nb\""]
     );
 }
+
+#[test]
+fn every_error_is_one_line_even_with_a_newline_in_a_key() {
+    // Found by the `config` fuzz target: a quoted key with a newline made
+    // its error two lines.
+    let text = "output:\n  gelf:\n    \"ena\\nbled\": true\nrules: ['-e 1']\n";
+    let e = errors(text);
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("test.yaml:3: output.gelf.ena\\nbled: unknown key;")),
+        "{e:?}"
+    );
+    let shown = parse(text).unwrap_err().to_string();
+    assert_eq!(
+        shown.lines().count(),
+        parse(text).unwrap_err().errors.len(),
+        "{shown}"
+    );
+}

@@ -340,14 +340,17 @@ impl<'a> Line<'a> {
         if !v.starts_with('/') {
             return Err(self.error(i, "an absolute path (starting with /)"));
         }
-        if v.rsplit('/').next().map_or(0, str::len) > 255 {
-            return Err(self.error(i, "a file name of at most 255 bytes"));
-        }
         let mut path = v;
         if path.len() > 2 {
             while path.len() > 1 && path.ends_with('/') {
                 path = &path[..path.len() - 1];
             }
+        }
+        // Checked after the trailing slashes go (auditctl checks before, so
+        // `-w /a/LONG/` passed and was listed as `-w /a/LONG`, which did
+        // not; found by the `rules` fuzz target).
+        if path.rsplit('/').next().map_or(0, str::len) > 255 {
+            return Err(self.error(i, "a file name of at most 255 bytes"));
         }
         let kind = if (self.options.is_dir)(path) {
             Field::DIR
