@@ -207,14 +207,12 @@ pub fn gelf(data: &[u8]) {
         .expect("compression into memory")
         .to_vec();
     check_chunks(&payload);
-    // The chunker alone on a larger payload: input repeated.
+    // The chunker alone on a larger payload: the input repeated, up to
+    // 256 KiB (past the 128-chunk limit of 180,224 bytes, no further: the
+    // first libFuzzer run, without the cap, managed 86 exec/s).
     let times = usize::from(control >> 2) * 64 + 1;
-    let big: Vec<u8> = line
-        .iter()
-        .copied()
-        .cycle()
-        .take(line.len() * times)
-        .collect();
+    let len = (line.len() * times).min(256 << 10);
+    let big: Vec<u8> = line.iter().copied().cycle().take(len).collect();
     check_chunks(&big);
 }
 
