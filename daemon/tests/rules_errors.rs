@@ -209,3 +209,21 @@ fn a_long_file_name_is_refused_with_or_without_a_trailing_slash() {
     }
     assert!(config(&[format!("-w /etc/{}/", "n".repeat(255)).as_str()]).is_ok());
 }
+
+#[test]
+fn an_empty_key_is_refused() {
+    // Found by the `rules` fuzz target: `-F key=` added a key field that
+    // the listing leaves out.
+    for rule in [
+        "-w /etc/sw -p rwa -k a -F key=",
+        "-w /etc/sw -k ''",
+        "-a always,exit -S all -F key=",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with("a key of 1 to 256 bytes"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}

@@ -424,6 +424,9 @@ impl<'a> Line<'a> {
     }
 
     fn push_key(&mut self, i: usize, v: &str) -> Step {
+        if v.is_empty() {
+            return Err(self.error(i, "a key of 1 to 256 bytes"));
+        }
         let sep = usize::from(!self.key.is_empty());
         if v.len() + self.key.len() + sep > MAX_KEY_LEN {
             return Err(self.error(i, "keys of at most 256 bytes in all"));
@@ -713,6 +716,11 @@ impl<'a> Line<'a> {
                     // (found by the `rules` fuzz target).
                     if op != Operator::EQUAL {
                         return Err(self.error(i, "= for key"));
+                    }
+                    // An empty key is not listed, so the listing is another
+                    // rule (found by the `rules` fuzz target).
+                    if v.is_empty() {
+                        return Err(self.error(i, "a key of 1 to 256 bytes"));
                     }
                     if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
                         return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
