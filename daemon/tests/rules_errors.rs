@@ -207,6 +207,16 @@ fn a_long_file_name_is_refused_with_or_without_a_trailing_slash() {
             .to_string()
             .ends_with("a file name of at most 255 bytes"));
     }
+    // The same for -F path= and dir=, which list as -w (third libFuzzer run).
+    for rule in [
+        format!("-a always,exit -S all -F path=/bin/{long} -F perm=x"),
+        format!("-a always,exit -F dir=/etc/{long}/"),
+    ] {
+        let errors = config(&[rule.as_str()]).expect_err(&rule);
+        assert!(errors[0]
+            .to_string()
+            .ends_with("a file name of at most 255 bytes"));
+    }
     assert!(config(&[format!("-w /etc/{}/", "n".repeat(255)).as_str()]).is_ok());
 }
 

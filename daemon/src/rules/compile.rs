@@ -703,6 +703,16 @@ impl<'a> Line<'a> {
                     if !v.starts_with('/') {
                         return Err(self.error(i, "an absolute path (starting with /)"));
                     }
+                    // As for -w, whose listing this may become (found by
+                    // the `rules` fuzz target).
+                    if v.trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .map_or(0, str::len)
+                        > 255
+                    {
+                        return Err(self.error(i, "a file name of at most 255 bytes"));
+                    }
                     if f == Field::WATCH && v.ends_with('/') {
                         return Err(
                             self.error(i, "a path not ending in / (use dir= for a directory)")
