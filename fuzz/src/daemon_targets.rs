@@ -18,6 +18,7 @@ use raudit::rules::compile::{compile_line, Command, CompileOptions, StatusSettin
 use raudit::rules::print::Printer;
 use raudit::rules::RuleSet;
 use raudit_core::tables::arch::Machine;
+use raudit_core::tables::field::Field;
 use raudit_core::wire::rule::{RuleData, MAX_FIELDS};
 use serde_json::Value;
 
@@ -142,6 +143,16 @@ fn check_rule(line: &str, bytes: &[u8], machine: Machine) {
     // path=/a>=1` splits at `>=`) cannot be read back (raudit prints as
     // auditctl does); those rules are checked for range only.
     if rule.buf().iter().any(|b| b" \t\r\n'\"\\=<>!&".contains(b)) {
+        return;
+    }
+    // Several keys (`-k a -k b`, one field joined by \x01, or `-F key=`
+    // beside `-k`) are listed as `-F key=a -F key=b`, which auditctl reads
+    // as separate fields: its listing cannot carry them.
+    let key_fields = rule
+        .fields()
+        .filter(|f| f.field == Field::FILTERKEY)
+        .count();
+    if key_fields > 1 || rule.buf().contains(&1) {
         return;
     }
     // An io_uring rule without -S gets the whole mask (as auditctl sets
