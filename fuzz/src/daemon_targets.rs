@@ -155,6 +155,24 @@ fn check_rule(line: &str, bytes: &[u8], machine: Machine) {
     if key_fields > 1 || rule.buf().contains(&1) {
         return;
     }
+    // An arch of another machine is listed by bitness only (`b32`), which
+    // reads back as this machine's: auditctl's listing cannot carry it.
+    let own = |bits: &str| match compile_line(
+        &format!("-a always,exit -F arch={bits}"),
+        &options(machine),
+    ) {
+        Ok(Some(Command::Add(b))) => RuleData::new_checked(&b)
+            .ok()
+            .and_then(|r| r.fields().next().map(|f| f.value)),
+        _ => None,
+    };
+    let arches = [own("b32"), own("b64")];
+    if rule
+        .fields()
+        .any(|f| f.field == Field::ARCH && !arches.contains(&Some(f.value)))
+    {
+        return;
+    }
     // An io_uring rule without -S gets the whole mask (as auditctl sets
     // it) and is listed as `-S all`, which on io_uring means every named
     // operation: auditctl's listing cannot tell the two apart.
