@@ -237,3 +237,23 @@ fn an_empty_key_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_watch_deletion_is_on_a_line_of_its_own_too() {
+    // Found by the `rules` fuzz target: -W beside -a compiled onto -a's list.
+    for rule in [
+        "-a always,exclude -W /x",
+        "-d always,exit -W /x",
+        "-a always,exit -w /x",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("a watch on a line of its own (not with -a/-d)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-W /etc/passwd -p wa"]).is_ok());
+}

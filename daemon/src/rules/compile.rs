@@ -328,7 +328,9 @@ impl<'a> Line<'a> {
     }
 
     fn watch(&mut self, i: usize, v: &str, delete: bool) -> Step {
-        if !delete && (self.add.is_some() || self.del.is_some()) {
+        // -W too: `-a always,exclude -W /x` put a watch on the exclude
+        // list (found by the `rules` fuzz target).
+        if self.add.is_some() || self.del.is_some() {
             return Err(self.error(i, "a watch on a line of its own (not with -a/-d)"));
         }
         if self.head.field_count != 0 || self.other.is_some() {
