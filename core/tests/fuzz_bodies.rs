@@ -51,3 +51,49 @@ fn assembler_ops() {
 fn encoder() {
     run(core_targets::encoder, &seeds("encoder"), 5000, 0x5eed_0004);
 }
+
+#[test]
+fn user_message() {
+    run(
+        core_targets::user_message,
+        &seeds("user_message"),
+        5000,
+        0x5eed_0006,
+    );
+}
+
+/// Pieces user messages are made of, quotes and libaudit's fields among
+/// them, for proptest's `user_message` inputs.
+const MESSAGE_PIECES: &[&str] = &[
+    "text=",
+    "exe=\"/usr/sbin/auditctl\"",
+    " exe=",
+    "res=success",
+    "res=failed",
+    "msg='",
+    "'",
+    "\"",
+    " ",
+    "  ",
+    "uid=12345",
+    "op=PAM:session_open",
+    "acct=\"root\"",
+    "avc:",
+    "{",
+    "}",
+    "hostname=?",
+    "terminal=pts/0",
+    "=",
+    "x",
+    "2F62696E",
+];
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn user_message_from_pieces(pieces in proptest::collection::vec(0..MESSAGE_PIECES.len(), 0..24)) {
+        let text: String = pieces.iter().map(|&i| MESSAGE_PIECES[i]).collect();
+        core_targets::user_message(text.as_bytes());
+    }
+}

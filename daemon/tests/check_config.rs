@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn check(name: &str, text: &str) -> (Output, String) {
-    let dir = std::env::temp_dir().join(format!("raudit-check-config-{}", std::process::id()));
+    // One directory per file: the tests run in parallel and each removes its own.
+    let dir =
+        std::env::temp_dir().join(format!("raudit-check-config-{}-{name}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
@@ -65,7 +67,7 @@ rules: ['-e 1']
     let lines: Vec<&str> = stderr.lines().collect();
     let expected = [
         format!("{path}:3: output.file.path: required when output.file is enabled"),
-        format!("{path}:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts, max_bytes, keep"),
+        format!("{path}:4: output.file.pathh: unknown key; did you mean `path`? expected one of path, mode, user, group, enabled, attempts, max_bytes, keep"),
         format!("{path}:5: output.file.mode: expected a file mode from 01 to 07777 (octal, as 0600), found \"0800\" (a leading 0 means octal, as in go-audit)"),
         format!("{path}:7: events: min (1400) is greater than max (1300): no event would be captured"),
         format!("{path}:10: filters[0].regex: invalid regex \"(unclosed\": unclosed group"),
@@ -84,5 +86,130 @@ fn a_missing_file_is_reported() {
     assert!(
         stderr.starts_with("/nonexistent/raudit.yaml: cannot read:"),
         "{stderr}"
+    );
+}
+
+#[test]
+fn rules_the_daemon_would_refuse_and_a_missing_directory_are_all_listed() {
+    let text = "\
+output:
+  file:
+    enabled: true
+    path: /nonexistent/raudit-dir/audit.log
+rules:
+  - -a always,exit -F arch=b64 -S execv
+  - -a always,exit -F uidd=0 -S execve
+  - -e 1
+";
+    let (out, path) = check("rules.yaml", text);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let expected = [
+        format!("{path}:6: rules[0]: `-a always,exit -F arch=b64 -S execv`: word `execv` (column 31): expected syscall names or numbers of x86_64 (`execv` is not one)"),
+        format!("{path}:7: rules[1]: `-a always,exit -F uidd=0 -S execve`: word `uidd=0` (column 19): expected a known field name (`uidd` is not one)"),
+        format!("{path}: output.file.path: directory /nonexistent/raudit-dir does not exist (raudit creates the file, not its directory)"),
+    ];
+    assert_eq!(lines, expected);
+}
+
+#[test]
+fn the_daemon_refuses_what_check_config_refuses_with_the_same_words() {
+    let text = "output:\n  stdout:\n    enabled: true\nrules:\n  - -a always,exit -S execv\n";
+    let (checked, _) = check("same.yaml", text);
+    let dir = std::env::temp_dir().join(format!("raudit-check-same-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("same.yaml");
+    std::fs::write(&path, text).unwrap();
+    // The daemon stops at the config, before any socket.
+    let started = Command::new(env!("CARGO_BIN_EXE_raudit"))
+        .arg("--config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!checked.status.success() && !started.status.success());
+    let said = |o: &Output| {
+        String::from_utf8_lossy(&o.stderr)
+            .lines()
+            .map(|l| {
+                l.rsplit_once("same.yaml")
+                    .map_or(l, |(_, rest)| rest)
+                    .to_owned()
+            })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(said(&checked), said(&started));
+    assert!(
+        said(&checked)[0].contains("word `execv`"),
+        "{:?}",
+        said(&checked)
+    );
+}
+
+#[test]
+fn go_audit_s_own_example_shape_passes_with_a_warning_for_canary() {
+    // The shape of go-audit's examples/go-audit/go-audit.yaml (written here,
+    // not copied): a top-level key go-audit ignores, a syslog output, rules
+    // without arch, and a filter.
+    let text = "\
+# /etc/go-audit.yaml
+
+canary: true
+
+output:
+  syslog:
+    attempts: 15
+    enabled: true
+    network: unix
+    address: /nonexistent/go-audit.sock
+    priority: 132
+    tag: go-audit
+
+message_tracking:
+  enabled: true
+  log_out_of_order: false
+  max_out_of_order: 500
+
+rules:
+  - -b 1024
+  - -w /proc/net/netlink -p war -k netlink-file
+  - -a exit,always -S connect
+  - -a exit,always -F arch=b64 -F auid!=-1 -S execve -k user_commands
+  - -a always,exit -F arch=b64 -S open -S openat -F exit=-EACCES -k access
+
+filters:
+  - syscall: 42
+    message_type: 1306
+    regex: saddr=(0200....7F|01)
+";
+    let (out, path) = check("go-audit.yaml", text);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().collect();
+    assert_eq!(warnings.len(), 2, "{stderr}");
+    assert!(warnings[0].starts_with(&format!("{path}:3: canary: warning: unknown key;")));
+    assert!(warnings[0].ends_with("; ignored, as go-audit does"));
+    assert!(warnings[1].starts_with(&format!(
+        "{path}: output.syslog.address: warning: /nonexistent/go-audit.sock does not exist"
+    )));
+    assert!(stdout.ends_with(": ok: mode daemon; outputs: syslog /nonexistent/go-audit.sock; 5 rules; 1 filters; events 1300..=1399\n"), "{stdout}");
+}
+
+#[test]
+fn a_byte_order_mark_does_not_make_the_first_key_unknown() {
+    let text = "\u{feff}output:\n  stdout:\n    enabled: true\nrules: ['-e 1']\n";
+    let (out, _) = check("bom.yaml", text);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }

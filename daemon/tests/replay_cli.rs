@@ -52,8 +52,107 @@ fn reads_stdin_and_reports_malformed_lines_with_their_number() {
     let (out, err, code) = raudit(&["replay", "-"], input);
     assert_eq!(code, 0);
     assert_eq!(out.lines().count(), 1);
-    assert!(err.contains("-: line 2: malformed"), "{err}");
+    assert!(
+        err.contains("-: line 2, byte 0: not an audit record: not an audit log line; expected `type=NAME msg=audit(SECONDS.MILLIS:SERIAL): ...`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("-: 1 line was not an audit record; 2 records read"),
+        "{err}"
+    );
     assert!(err.contains("malformed=1"), "{err}");
+}
+
+/// No internal names (`MissingType`, `LengthBeyondBuffer`) reach the user.
+fn in_words(err: &str) {
+    for name in [
+        "MissingType",
+        "LengthBeyondBuffer",
+        "ShortHeader",
+        "BadTimestamp",
+        "Kind",
+    ] {
+        assert!(!err.contains(name), "internal name {name} in: {err}");
+    }
+}
+
+#[test]
+fn input_that_is_not_audit_data_exits_non_zero_and_says_so() {
+    let (out, err, code) = raudit(&["replay", "-"], b"hello\nworld\n\nthird\n");
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(
+        err.contains("-: 3 lines were not audit records; 0 records read"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "-: nothing in it was audit data (expected an auditd log or a netlink capture)"
+        ),
+        "{err}"
+    );
+    in_words(&err);
+    // Many bad lines: the first ten one by one, then the total.
+    let many = "not audit\n".repeat(50);
+    let (_, err, code) = raudit(&["replay", "-"], many.as_bytes());
+    assert_eq!(code, 1);
+    assert_eq!(err.matches("not an audit record: ").count(), 10, "{err}");
+    assert!(
+        err.contains("-: further malformed input not shown"),
+        "{err}"
+    );
+    assert!(
+        err.contains("-: 50 lines were not audit records; 0 records read"),
+        "{err}"
+    );
+    // Empty input is not an error: there was nothing to misread.
+    let (_, err, code) = raudit(&["replay", "-"], b"");
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn a_truncated_capture_says_so_in_words() {
+    let capture = std::fs::read(data("execs.netlink")).unwrap();
+    let cut = &capture[..capture.len() - 7];
+    let (out, err, code) = raudit(&["replay", "--format", "netlink", "-"], cut);
+    // Records before the cut were audit data: replayed, exit 0.
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.is_empty());
+    assert!(
+        err.contains("not an audit record: a netlink message longer than the bytes left; the capture is truncated or not netlink; the rest of the capture is unreadable"),
+        "{err}"
+    );
+    assert!(
+        err.contains("-: 1 frame was not an audit record; "),
+        "{err}"
+    );
+    in_words(&err);
+}
+
+#[test]
+fn status_without_privileges_names_the_capability() {
+    let raudit = env!("CARGO_BIN_EXE_raudit");
+    // As root, drop to nobody without capabilities first.
+    let root = std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .any(|l| l.starts_with("Uid:") && l.split_whitespace().nth(2) == Some("0"));
+    let out = if root {
+        Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+            .args(["--inh-caps=-all", "--bounding-set=-all", raudit, "status"])
+            .output()
+            .unwrap()
+    } else {
+        Command::new(raudit).arg("status").output().unwrap()
+    };
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("this needs root or the CAP_AUDIT_CONTROL capability"),
+        "{err}"
+    );
+    assert!(!err.contains("(errno"), "{err}");
 }
 
 #[test]

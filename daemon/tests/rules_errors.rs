@@ -125,3 +125,181 @@ fn numbers_out_of_range_are_errors_naming_the_token() {
         StatusSetting::BacklogLimit(u32::MAX)
     );
 }
+
+#[test]
+fn a_second_path_dir_or_inode_is_refused_as_the_kernel_refuses_it() {
+    // Found by the `rules` fuzz target: `-w /a -F dir=/b` compiled, the
+    // kernel refuses it (EINVAL), and auditctl's -l form of it
+    // (`-w /a-w /b`) does not read back.
+    for rule in [
+        "-w /etc/passwd -F dir=/etc -p wa",
+        "-a always,exit -F path=/a -F path=/b",
+        "-a always,exit -F dir=/a -F inode=12",
+        "-a always,exit -F inode=12 -F path=/a",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("one path, dir or inode per rule (the kernel refuses a second)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-a always,exit -F path=/a -F perm=x", "-w /etc/ -p wa"]).is_ok());
+}
+
+#[test]
+fn path_and_dir_fields_are_what_the_kernel_takes() {
+    // Found by the `rules` fuzz target: `-F path==bin/su` compiled (the
+    // kernel refuses it) and its listing `-w =bin/su` does not read back.
+    for (rule, expected) in [
+        (
+            "-a always,exit -F path==bin/su -F perm=x",
+            "an absolute path (starting with /)",
+        ),
+        (
+            "-a always,exit -F dir=relative",
+            "an absolute path (starting with /)",
+        ),
+        ("-a always,exit -F path!=/etc/passwd", "= for path and dir"),
+        (
+            "-a always,exit -F path=/etc/",
+            "a path not ending in / (use dir= for a directory)",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-a always,exit -F dir=/etc/ -F perm=wa"]).is_ok());
+}
+
+#[test]
+fn perm_by_p_is_for_the_exit_list_as_perm_by_f() {
+    // Found by the `rules` fuzz target.
+    let errors = config(&["-a always,io_uring -S openat -p rwa"]).expect_err("io_uring -p");
+    assert!(errors[0]
+        .to_string()
+        .ends_with("-p only on the exit list (and with -w)"));
+    assert!(config(&["-a always,exit -S openat -p r", "-w /etc/passwd -p wa"]).is_ok());
+}
+
+#[test]
+fn an_empty_syscall_list_is_refused() {
+    // Found by the `rules` fuzz target: `-S,` compiled to an empty mask.
+    for (rule, expected) in [
+        ("-a always,exit -S,", "syscall names or numbers after -S"),
+        ("-a always,exit -S ,,", "syscall names or numbers after -S"),
+        (
+            "-a always,io_uring -S ,",
+            "io_uring operation names or numbers after -S",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_second_perm_field_is_refused() {
+    // Found by the `rules` fuzz target: `-w / -F perm=x` gave two perm
+    // fields, listed as `-w / -p rwxa -p x`.
+    for rule in ["-w /etc -F perm=x", "-a always,exit -F perm=r -F perm=w"] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("one perm per rule (-p sets a watch's)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-w /etc -p x", "-a always,exit -F perm=r"]).is_ok());
+}
+
+#[test]
+fn a_key_compares_only_with_equals() {
+    // Found by the `rules` fuzz target: `-F key<u` listed as `-F key=u`.
+    for rule in [
+        "-a always,exit -S openat -F key<u",
+        "-a always,exit -S all -F key!=k",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with("= for key"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_long_file_name_is_refused_with_or_without_a_trailing_slash() {
+    // Found by the `rules` fuzz target: the 255-byte limit was checked
+    // before trailing slashes were trimmed.
+    let long = "n".repeat(256);
+    for rule in [format!("-w /etc/{long}"), format!("-w /etc/{long}/")] {
+        let errors = config(&[rule.as_str()]).expect_err(&rule);
+        assert!(errors[0]
+            .to_string()
+            .ends_with("a file name of at most 255 bytes"));
+    }
+    // The same for -F path= and dir=, which list as -w (third libFuzzer run).
+    for rule in [
+        format!("-a always,exit -S all -F path=/bin/{long} -F perm=x"),
+        format!("-a always,exit -F dir=/etc/{long}/"),
+    ] {
+        let errors = config(&[rule.as_str()]).expect_err(&rule);
+        assert!(errors[0]
+            .to_string()
+            .ends_with("a file name of at most 255 bytes"));
+    }
+    assert!(config(&[format!("-w /etc/{}/", "n".repeat(255)).as_str()]).is_ok());
+}
+
+#[test]
+fn an_empty_key_is_refused() {
+    // Found by the `rules` fuzz target: `-F key=` added a key field that
+    // the listing leaves out.
+    for rule in [
+        "-w /etc/sw -p rwa -k a -F key=",
+        "-w /etc/sw -k ''",
+        "-a always,exit -S all -F key=",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().ends_with("a key of 1 to 256 bytes"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_watch_deletion_is_on_a_line_of_its_own_too() {
+    // Found by the `rules` fuzz target: -W beside -a compiled onto -a's list.
+    for rule in [
+        "-a always,exclude -W /x",
+        "-d always,exit -W /x",
+        "-a always,exit -w /x",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("a watch on a line of its own (not with -a/-d)"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    assert!(config(&["-W /etc/passwd -p wa"]).is_ok());
+}

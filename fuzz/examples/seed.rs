@@ -7,6 +7,7 @@
 use std::path::PathBuf;
 use std::{env, fs, io};
 
+use raudit_fuzz::daemon_targets::{self, DAEMON_TARGETS};
 use raudit_fuzz::harness::{all_seeds, Corpus, CORPUS, TARGETS};
 
 fn main() -> io::Result<()> {
@@ -23,6 +24,15 @@ fn main() -> io::Result<()> {
         let dir = to.join(target);
         fs::create_dir_all(&dir)?;
         let seeds = all_seeds(target, corpus.as_ref());
+        for seed in &seeds {
+            fs::write(dir.join(format!("{:016x}", fnv1a(seed))), seed)?;
+        }
+        println!("{target}: {} seeds in {}", seeds.len(), dir.display());
+    }
+    for target in DAEMON_TARGETS {
+        let dir = to.join(target);
+        fs::create_dir_all(&dir)?;
+        let seeds = daemon_targets::seeds(target);
         for seed in &seeds {
             fs::write(dir.join(format!("{:016x}", fnv1a(seed))), seed)?;
         }

@@ -303,3 +303,121 @@ pub fn encode_event(serial: u32, seconds: u64, records: &[(u16, &[u8])], size: u
     }
     out
 }
+
+// ---------------------------------------------------------- user_message
+
+/// A user-space record's body (type 1107, `USER`): the nested `msg='…'`
+/// ends at the body's last quote, so no top-level field lies inside it and
+/// nothing follows it; inside, `text=` runs to the last ` exe=` (or the
+/// end), keeping its bytes; every nested slice lies in the message. The
+/// structured encoder gives valid JSON whose top-level members are the
+/// body's own, with `msg` an object.
+pub fn user_message(data: &[u8]) {
+    // Make the interesting shape likely: a prefix, `msg='`, the input, `'`.
+    let mut body = b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='".to_vec();
+    body.extend_from_slice(data);
+    body.push(b'\'');
+    for b in [&body[..], data] {
+        check_user_message(b);
+    }
+    let mut events = 0;
+    let mut emit = |e: &raudit_core::assemble::Event<'_>| {
+        events += 1;
+        let mut out = vec![0u8; 1 << 16];
+        let n = raudit_core::encode::structured(e, &mut TestEnrich, &mut out).len;
+        let v: serde_json::Value = serde_json::from_slice(&out[..n]).unwrap_or_else(|err| {
+            panic!(
+                "invalid JSON ({err}): {}",
+                String::from_utf8_lossy(&out[..n])
+            )
+        });
+        let fields = &v["records"][0]["fields"];
+        if v["truncated"] != true {
+            assert!(fields["msg"].is_object(), "{v}");
+            for key in fields.as_object().unwrap().keys() {
+                assert!(
+                    ["pid", "uid", "auid", "ses", "msg"].contains(&key.as_str()),
+                    "a top-level member from inside the message: {key}: {v}"
+                );
+            }
+        }
+    };
+    let record = Record {
+        msg_type: MessageType(1107),
+        timestamp: raudit_core::record::Timestamp {
+            seconds: 1,
+            millis: 0,
+        },
+        serial: 1,
+        body: &body,
+        node: None,
+        enriched: None,
+    };
+    let mut asm = raudit_core::assemble::Assembler::new(
+        raudit_core::assemble::Settings {
+            type_min: 1000,
+            type_max: 2999,
+            ..Default::default()
+        },
+        vec![raudit_core::assemble::EventSlot::default(); 2],
+        vec![raudit_core::assemble::RecordSlot::default(); 4],
+        vec![0u8; body.len() + 16],
+    );
+    asm.push(&record, raudit_core::time::Instant(0), &mut emit);
+    asm.flush(&mut emit);
+    assert_eq!(events, 1, "a user-space record is one event");
+}
+
+fn check_user_message(body: &[u8]) {
+    let mut steps = 0usize;
+    for f in Fields::new(body) {
+        steps += 1;
+        assert!(steps <= body.len(), "more fields than bytes");
+        if f.key != b"msg" {
+            continue;
+        }
+        let Value::SingleQuoted(inner) = f.value else {
+            continue;
+        };
+        assert!(within(body, inner));
+        let end = inner.as_ptr() as usize - body.as_ptr() as usize + inner.len();
+        let last = body.iter().rposition(|&b| b == b'\'');
+        // Closed by the body's last quote, or never closed: the rest.
+        assert!(
+            last == Some(end) || end == body.len(),
+            "the message ends before the body's last quote"
+        );
+        let mut nested_steps = 0usize;
+        for n in f.value.nested().expect("a single-quoted value nests") {
+            nested_steps += 1;
+            assert!(nested_steps <= inner.len(), "more nested fields than bytes");
+            assert!(within(inner, n.key), "nested key outside the message");
+            assert!(
+                !matches!(n.value, Value::SingleQuoted(_)),
+                "a quote quotes inside"
+            );
+            if let Value::Bare(t) | Value::DoubleQuoted(t) = n.value {
+                assert!(within(inner, t), "nested value outside the message");
+            }
+            // `text=` with a value (a bare `text` word is a free token).
+            if let (b"text", Value::Bare(t)) = (n.key, n.value) {
+                let after = t.as_ptr() as usize - inner.as_ptr() as usize + t.len();
+                let rest = &inner[after..];
+                assert!(
+                    rest.is_empty() || rest.starts_with(b" exe="),
+                    "text= stops before libaudit's exe="
+                );
+                assert!(
+                    memfind(rest.get(1..).unwrap_or_default(), b" exe=").is_none(),
+                    "text= stops at the last exe="
+                );
+            }
+        }
+        // Whatever follows the closing quote is not a field.
+        break;
+    }
+}
+
+fn memfind(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}

@@ -7,7 +7,9 @@
 //!
 //! - `record`, `netlink_stream`, `assembler_ops`, `encoder` in
 //!   [`core_targets`];
+//! - `user_message` (the nested `msg='…'`) in [`core_targets`] too;
 //! - `replay` (the daemon's replay pipeline) in [`replay_target`];
+//! - `config`, `rules`, `gelf`, `syslog` in [`daemon_targets`];
 //! - the invariants and the assembler's reference model in
 //!   [`assembler_check`] and [`encode_check`];
 //! - a deterministic generator and seeds from the shared corpus in
@@ -15,6 +17,7 @@
 
 pub mod assembler_check;
 pub mod core_targets;
+pub mod daemon_targets;
 pub mod encode_check;
 pub mod harness;
 pub mod replay_target;

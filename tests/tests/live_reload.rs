@@ -44,10 +44,9 @@ fn exit_stat(stderr: &str, name: &str) -> u64 {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("reload");
     let path = dir.join("raudit.yaml");
     let (log_a, log_b) = (dir.join("a.log"), dir.join("b.log"));

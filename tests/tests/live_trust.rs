@@ -157,10 +157,9 @@ fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str)
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn forged_datagrams_to_each_audit_socket_are_dropped_and_counted() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     forged_datagrams_are_dropped_and_counted(
         "rules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\n",
         "",
@@ -169,10 +168,9 @@ fn forged_datagrams_to_each_audit_socket_are_dropped_and_counted() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn forged_datagrams_are_dropped_in_readlog_mode_too() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     forged_datagrams_are_dropped_and_counted("", "  mode: readlog\n", "spoof-readlog");
 }
 
@@ -190,10 +188,9 @@ fn kernel_rules() -> Option<String> {
 const EXEC_RULES: &str = "rules:\n  - -a exit,always -F arch=b64 -S execve\n  - -a exit,always -F arch=b32 -S execve\n  - -e 1\n";
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn rules_load_leaves_no_exemption_behind() {
-    let Some(guard) = rules_common::live() else {
-        return;
-    };
+    let guard = rules_common::live();
     guard.clear_rules();
     let dir = scratch("load-no-pid");
     let file = dir.join("exec.rules");
@@ -209,10 +206,9 @@ fn rules_load_leaves_no_exemption_behind() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_killed_raudits_exemption_is_removed_by_the_next_start() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("stale-pid");
     let config = write_config(
         &dir,
@@ -246,10 +242,9 @@ fn a_killed_raudits_exemption_is_removed_by_the_next_start() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_restart_with_unchanged_rules_touches_no_rule() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("restart-same");
     let config = write_config(
         &dir,
@@ -300,10 +295,9 @@ fn listing(dir: &Path) -> Vec<(String, u32)> {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_refused_second_instance_touches_no_file() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("second-instance");
     let log = dir.join("audit.log");
     let first_config = dir.join("first.yaml");
@@ -339,10 +333,9 @@ fn a_refused_second_instance_touches_no_file() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn disabled_auditing_without_e_1_is_explained_at_start() {
-    let Some(guard) = rules_common::live() else {
-        return;
-    };
+    let guard = rules_common::live();
     guard.control.set_enabled(0).expect("auditctl -e 0");
     let dir = scratch("disabled");
     let config = write_config(
@@ -402,10 +395,9 @@ fn disabled_auditing_without_e_1_is_explained_at_start() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn takeover_from_a_running_raudit() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("takeover");
     let config = write_config(
         &dir,
@@ -433,10 +425,9 @@ fn takeover_from_a_running_raudit() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn raudit_status_prints_what_auditctl_s_prints() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let Ok(auditctl) = Command::new("auditctl").arg("-s").output() else {
         eprintln!("skipping: auditctl is not installed");
         return;
@@ -578,26 +569,23 @@ fn restart_under_load(kill: bool, name: &str) {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_killed_raudits_loss_is_reported_by_the_next_start() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     restart_under_load(true, "restart-kill");
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_restart_under_load_misses_nothing_unreported() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     restart_under_load(false, "restart-clean");
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn a_config_without_rules_keeps_the_kernels() {
-    let Some(guard) = rules_common::live() else {
-        return;
-    };
+    let guard = rules_common::live();
     guard.clear_rules();
     let Some(_) = kernel_rules() else { return };
     let status = Command::new("auditctl")
@@ -654,10 +642,9 @@ const DEBIAN_DEFAULT_RULES: &str =
     "## First rule - delete all\n-D\n\n## Increase the buffers to survive stress events.\n-b 8192\n\n## This determine how long to wait in burst of events\n--backlog_wait_time 60000\n\n## Set failure mode to syslog\n-f 1\n\n";
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn auditd_rules_files_load_as_augenrules_loads_them() {
-    let Some(guard) = rules_common::live() else {
-        return;
-    };
+    let guard = rules_common::live();
     let corpus =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/go-libaudit/rule/testdata");
     if !corpus.is_dir() {
@@ -750,10 +737,9 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
 }
 
 #[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn rules_load_beside_the_daemon_keeps_its_exemption() {
-    let Some(_guard) = rules_common::live() else {
-        return;
-    };
+    let _guard = rules_common::live();
     let dir = scratch("load-beside");
     let config = write_config(
         &dir,

@@ -9,6 +9,16 @@
 //! for` words of AVC records) are yielded with [`Value::Absent`], not
 //! skipped, so nothing in the body is silently lost.
 //!
+//! The nested message of a user-space record is read as libauparse reads
+//! it: `msg='` opens it and the record's **last** `'` closes it, so a `'`
+//! in the text a user had logged (`auditctl -m "x' res=failed"`) cannot
+//! close it early and add top-level fields. Inside it ([`Value::nested`])
+//! there is no quoting by `'` (a value starting with one is bare), and
+//! `text=` (how `auditctl -m` and libaudit's user messages carry the
+//! caller's text) runs to the last ` exe=`, where libaudit's own fields
+//! begin, or to the end: its spaces are kept and nothing in it becomes a
+//! field.
+//!
 //! Guarantees: never panics, every step consumes at least one byte (so the
 //! iterator ends on any input), and every slice borrows the body.
 //! A quote that never closes takes the rest of the body as its value.
@@ -61,10 +71,11 @@ impl<'buf> Value<'buf> {
         matches!(self, Value::DoubleQuoted(_) | Value::SingleQuoted(_))
     }
 
-    /// The fields inside a single-quoted value (`msg='op=… res=success'`).
+    /// The fields inside a single-quoted value (`msg='op=… res=success'`),
+    /// read as a user message (see the module doc).
     pub fn nested(&self) -> Option<Fields<'buf>> {
         match *self {
-            Value::SingleQuoted(t) => Some(Fields::new(t)),
+            Value::SingleQuoted(t) => Some(Fields::user_message(t)),
             _ => None,
         }
     }
@@ -91,11 +102,25 @@ impl<'buf> Value<'buf> {
 #[derive(Clone, Debug)]
 pub struct Fields<'buf> {
     rest: &'buf [u8],
+    /// Inside a user message: no `'` quoting, `text=` runs to ` exe=`.
+    user_message: bool,
 }
 
 impl<'buf> Fields<'buf> {
+    /// The fields of a record body.
     pub fn new(body: &'buf [u8]) -> Fields<'buf> {
-        Fields { rest: body }
+        Fields {
+            rest: body,
+            user_message: false,
+        }
+    }
+
+    /// The fields of the text inside a user-space record's `msg='…'`.
+    pub fn user_message(text: &'buf [u8]) -> Fields<'buf> {
+        Fields {
+            rest: text,
+            user_message: true,
+        }
     }
 
     /// The bytes not yet consumed.
@@ -123,8 +148,17 @@ impl<'buf> Iterator for Fields<'buf> {
         let key = src.get(..eq).unwrap_or_default();
         let after = src.get(eq + 1..).unwrap_or_default();
         let (value, used) = match after.first() {
+            _ if self.user_message && key == b"text" => {
+                let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
+                (Value::Bare(after.get(..end).unwrap_or_default()), end)
+            }
             Some(b'"') => quoted(after, |t| memchr::memchr(b'"', t), Value::DoubleQuoted),
-            Some(b'\'') => quoted(after, single_quote_end, Value::SingleQuoted),
+            Some(b'\'') if !self.user_message && key == b"msg" => {
+                quoted(after, |t| memchr::memrchr(b'\'', t), Value::SingleQuoted)
+            }
+            Some(b'\'') if !self.user_message => {
+                quoted(after, single_quote_end, Value::SingleQuoted)
+            }
             _ => {
                 let end = memchr::memchr(b' ', after).unwrap_or(after.len());
                 let text = after.get(..end).unwrap_or_default();
@@ -247,6 +281,48 @@ mod tests {
             [
                 f(b"msg", Value::SingleQuoted(b"it's fine")),
                 f(b"next", Value::Bare(b"1"))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_user_message_ends_at_the_records_last_quote() {
+        let body = b"pid=1 uid=0 msg='text=x' uid=12345 res=failed msg='y exe=\"/e\" res=success'";
+        let top = all(body);
+        assert_eq!(top.len(), 3, "{top:?}");
+        assert_eq!(top[0], f(b"pid", Value::Bare(b"1")));
+        assert_eq!(top[1], f(b"uid", Value::Bare(b"0")));
+        let msg = top[2].value;
+        assert_eq!(
+            msg,
+            Value::SingleQuoted(b"text=x' uid=12345 res=failed msg='y exe=\"/e\" res=success")
+        );
+        let inner: heapless::Vec<Field<'_>, 8> = msg.nested().unwrap().take(8).collect();
+        assert_eq!(
+            inner[..],
+            [
+                f(b"text", Value::Bare(b"x' uid=12345 res=failed msg='y")),
+                f(b"exe", Value::DoubleQuoted(b"/e")),
+                f(b"res", Value::Bare(b"success")),
+            ]
+        );
+        // No `exe=`: the text is the rest. A `'` inside is no quote.
+        let inner: heapless::Vec<Field<'_>, 8> =
+            Fields::user_message(b"a='b c text=d  e").take(8).collect();
+        assert_eq!(
+            inner[..],
+            [
+                f(b"a", Value::Bare(b"'b")),
+                f(b"c", Value::Absent),
+                f(b"text", Value::Bare(b"d  e")),
+            ]
+        );
+        // Other single-quoted values still end at `'` and a space.
+        assert_eq!(
+            all(b"a='x' b='y'")[..],
+            [
+                f(b"a", Value::SingleQuoted(b"x")),
+                f(b"b", Value::SingleQuoted(b"y"))
             ]
         );
     }

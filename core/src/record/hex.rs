@@ -20,6 +20,25 @@ pub enum HexErrorKind {
     OutputTooSmall,
 }
 
+impl core::fmt::Display for HexError {
+    /// What was wrong and where, in words.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self.kind {
+            HexErrorKind::OddLength => write!(f, "an odd number of hex digits ({})", self.offset),
+            HexErrorKind::BadDigit => {
+                write!(f, "a byte that is not a hex digit at byte {}", self.offset)
+            }
+            HexErrorKind::OutputTooSmall => {
+                write!(
+                    f,
+                    "hex that decodes to more than the buffer holds (from digit {})",
+                    self.offset
+                )
+            }
+        }
+    }
+}
+
 /// Decodes the hex digits of `src` (upper or lower case) into `out` and
 /// returns how many bytes it wrote. Nothing is written on error.
 pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {

@@ -70,6 +70,37 @@ pub enum RecordErrorKind {
     UnknownTypeName,
 }
 
+impl core::fmt::Display for RecordErrorKind {
+    /// What was wrong and what was expected, in words.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            RecordErrorKind::MissingHeader => {
+                "no `audit(` where the time stamp should start; expected `audit(SECONDS.MILLIS:SERIAL):`"
+            }
+            RecordErrorKind::BadTimestamp => {
+                "a time stamp that is not SECONDS.MILLIS (seconds, a dot, 1 to 3 digits)"
+            }
+            RecordErrorKind::BadSerial => {
+                "no serial after the time stamp; expected `:` and a number up to 4294967295"
+            }
+            RecordErrorKind::Unterminated => "a time stamp that does not end in `):`",
+            RecordErrorKind::MissingType => {
+                "not an audit log line; expected `type=NAME msg=audit(SECONDS.MILLIS:SERIAL): ...`"
+            }
+            RecordErrorKind::UnknownTypeName => {
+                "a record type name no table knows; expected a name such as SYSCALL, or UNKNOWN[N]"
+            }
+        })
+    }
+}
+
+impl core::fmt::Display for RecordError {
+    /// `at byte N: WHAT`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "at byte {}: {}", self.offset, self.kind)
+    }
+}
+
 /// The separator auditd writes before the ENRICHED interpretations.
 pub const ENRICHED_SEPARATOR: u8 = 0x1d;
 

@@ -51,6 +51,30 @@ pub enum FrameErrorKind {
     LengthBeyondBuffer,
 }
 
+impl core::fmt::Display for FrameErrorKind {
+    /// What was wrong, in words.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            FrameErrorKind::ShortHeader => {
+                "fewer bytes left than a netlink header (16); the capture ends mid-header"
+            }
+            FrameErrorKind::LengthTooSmall => {
+                "a netlink header whose length is smaller than the header itself (16 bytes)"
+            }
+            FrameErrorKind::LengthBeyondBuffer => {
+                "a netlink message longer than the bytes left; the capture is truncated or not netlink"
+            }
+        })
+    }
+}
+
+impl core::fmt::Display for FrameError {
+    /// `at byte N: WHAT`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "at byte {}: {}", self.offset, self.kind)
+    }
+}
+
 /// The output buffer cannot hold what was to be written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct BufferFull {

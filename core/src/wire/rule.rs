@@ -36,6 +36,25 @@ pub enum RuleError {
     BadBuffer { buflen: u32 },
 }
 
+impl core::fmt::Display for RuleError {
+    /// What was wrong with the kernel's rule, in words.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            RuleError::Truncated { len } => write!(
+                f,
+                "{len} bytes, shorter than struct audit_rule_data's fixed part ({HEAD_LEN})"
+            ),
+            RuleError::TooManyFields { count } => {
+                write!(f, "{count} fields; the kernel allows at most 64")
+            }
+            RuleError::BadBuffer { buflen } => write!(
+                f,
+                "its string buffer ({buflen} bytes) runs past the end or is smaller than its fields need"
+            ),
+        }
+    }
+}
+
 /// The output buffer is too small: `needed` bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full {

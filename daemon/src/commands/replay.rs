@@ -1,6 +1,8 @@
 //! `raudit replay [--format auto|log|netlink] [--config FILE] [FILE|-]...`:
 //! saved audit streams through the core pipeline, JSON lines to stdout,
-//! counters and malformed-input reports to stderr.
+//! counters and malformed-input reports to stderr (the first few one by
+//! one, in words, then how many lines or frames of each input were not
+//! audit records). An input in which nothing was audit data exits 1.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -61,9 +63,38 @@ fn replay_all<N: Enrich>(args: &ReplayArgs, mut replayer: Replayer<N>) -> ExitCo
     };
     let mut failed = false;
     for path in &inputs {
-        if let Err(e) = replay_one(&mut replayer, path, args.format, &mut out) {
-            eprintln!("raudit replay: {}: {e}", path.display());
-            failed = true;
+        let before = (
+            replayer.assembler_counters().records,
+            replayer.counts().malformed,
+        );
+        let format = match replay_one(&mut replayer, path, args.format, &mut out) {
+            Ok(format) => format,
+            Err(e) => {
+                eprintln!("raudit replay: {}: {e}", path.display());
+                failed = true;
+                continue;
+            }
+        };
+        let records = replayer.assembler_counters().records - before.0;
+        let malformed = replayer.counts().malformed - before.1;
+        if malformed > 0 {
+            let what = match (format, malformed) {
+                (Format::Netlink, 1) => "frame was not an audit record",
+                (Format::Netlink, _) => "frames were not audit records",
+                (_, 1) => "line was not an audit record",
+                _ => "lines were not audit records",
+            };
+            eprintln!(
+                "raudit replay: {}: {malformed} {what}; {records} records read",
+                path.display()
+            );
+            if records == 0 {
+                eprintln!(
+                    "raudit replay: {}: nothing in it was audit data (expected an auditd log or a netlink capture)",
+                    path.display()
+                );
+                failed = true;
+            }
         }
     }
     let finished = replayer.finish(&mut out).and_then(|()| out.flush());
@@ -87,7 +118,7 @@ fn replay_one<N: Enrich>(
     path: &PathBuf,
     format: Format,
     out: &mut impl Write,
-) -> io::Result<()> {
+) -> io::Result<Format> {
     let name = path.display().to_string();
     let mut input: Box<dyn BufRead> = if name == "-" {
         Box::new(BufReader::with_capacity(256 << 10, io::stdin()))
@@ -98,16 +129,35 @@ fn replay_one<N: Enrich>(
         Format::Auto => detect_format(input.fill_buf()?),
         chosen => chosen,
     };
-    let mut report =
-        |m: Malformed| eprintln!("raudit replay: {name}: {}: malformed: {}", m.place, m.what);
-    replayer.run_input(&mut input, format, out, &mut report)
+    // The first few are shown; a file that is not audit data at all would
+    // otherwise print a line per line. The total follows the input.
+    let mut shown = 0u32;
+    let mut report = |m: Malformed| {
+        shown += 1;
+        if shown <= MALFORMED_SHOWN {
+            eprintln!(
+                "raudit replay: {name}: {}: not an audit record: {}",
+                m.place, m.what
+            );
+        } else if shown == MALFORMED_SHOWN + 1 {
+            eprintln!("raudit replay: {name}: further malformed input not shown");
+        }
+    };
+    replayer.run_input(&mut input, format, out, &mut report)?;
+    Ok(format)
 }
+
+/// Malformed lines or frames reported one by one per input.
+const MALFORMED_SHOWN: u32 = 10;
 
 fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
     let Some(path) = &args.config else {
         return Ok((Settings::default(), Capacities::default()));
     };
     let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    for warning in &config.warnings {
+        eprintln!("raudit replay: {warning}");
+    }
     Ok(core_settings(&config))
 }
 

@@ -163,7 +163,7 @@ fn list(raw: bool) -> ExitCode {
                 match RuleData::new_checked(rule) {
                     Ok(r) if raw => println!("{}", base64(r.as_bytes())),
                     Ok(r) => println!("{}", printer.rule(&r)),
-                    Err(e) => eprintln!("raudit: unreadable rule from the kernel: {e:?}"),
+                    Err(e) => eprintln!("raudit: unreadable rule from the kernel: {e}"),
                 }
             }
             ExitCode::SUCCESS

@@ -25,6 +25,9 @@ pub fn run(config: Option<PathBuf>) -> ExitCode {
             }
         },
     };
+    for warning in &plan.warnings {
+        eprintln!("raudit: {warning}");
+    }
     match daemon::run(plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => daemon::exit_on(&e),

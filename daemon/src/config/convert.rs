@@ -14,6 +14,7 @@ use super::{
     MessageTracking, Metrics, MetricsAddress, Mode, Queue, QueuePolicy, Raudit, RulesPolicy,
     SocketBuffer, Stats,
 };
+use crate::rules::compile::{compile_line, CompileOptions};
 
 const TOP_KEYS: &[&str] = &[
     "socket_buffer",
@@ -84,18 +85,38 @@ const MAX_RECORD: u32 = 8970;
 const MIN_EVENT_BYTES: u32 = 4096;
 const MAX_EVENT_BYTES: u32 = 256 << 20;
 
-/// Parses and converts `text`, or returns every error found.
-pub(super) fn convert(text: &str, accounts: &dyn Accounts) -> Result<Config, Vec<ConfigError>> {
-    let root = yaml::parse(text).map_err(|e| vec![e])?;
+/// What conversion found: the config (defaults where values were wrong;
+/// `None` when the YAML is broken), errors and warnings.
+pub(super) struct Converted {
+    pub config: Option<Config>,
+    pub errors: Vec<ConfigError>,
+    pub warnings: Vec<ConfigError>,
+}
+
+/// Parses and converts `text`, collecting every error and warning. A
+/// leading byte-order mark is skipped (editors on other systems write one).
+pub(super) fn convert(text: &str, accounts: &dyn Accounts) -> Converted {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let root = match yaml::parse(text) {
+        Ok(root) => root,
+        Err(e) => {
+            return Converted {
+                config: None,
+                errors: vec![e],
+                warnings: Vec::new(),
+            }
+        }
+    };
     let mut cx = Cx {
         errors: Vec::new(),
+        warnings: Vec::new(),
         accounts,
     };
     let config = document(&mut cx, root.as_ref());
-    if cx.errors.is_empty() {
-        Ok(config)
-    } else {
-        Err(cx.errors)
+    Converted {
+        config: Some(config),
+        errors: cx.errors,
+        warnings: cx.warnings,
     }
 }
 
@@ -112,6 +133,7 @@ fn document(cx: &mut Cx, root: Option<&Node>) -> Config {
         filters: filters(cx, &top),
         extras: extras(cx, &top),
         raudit,
+        warnings: Vec::new(),
     }
 }
 
@@ -203,6 +225,7 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
             return rules;
         }
     };
+    let options = raudit.rules.compile_options();
     for (i, item) in items.iter().enumerate() {
         let path = format!("rules[{i}]");
         let Kind::Scalar { text, .. } = &item.kind else {
@@ -217,7 +240,9 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
         if rule.is_empty() {
             continue;
         }
-        check_dangerous(cx, &path, item.line, rule, &raudit.rules);
+        if check_dangerous(cx, &path, item.line, rule, &raudit.rules) {
+            compile_rule(cx, &path, item.line, rule, &options);
+        }
         rules.push(rule.to_string());
     }
     let line = node.map_or(top.line, |n| n.line);
@@ -233,27 +258,51 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
 }
 
 /// `-e 2` (lock until reboot) and `-f 2` (panic on loss) only when allowed.
-fn check_dangerous(cx: &mut Cx, path: &str, line: usize, rule: &str, policy: &RulesPolicy) {
+/// Compiles one rule as the daemon will load it (the same function and
+/// options), so a rule the daemon would refuse is an error here, at its
+/// line, naming the word and what was expected.
+fn compile_rule(cx: &mut Cx, path: &str, line: usize, rule: &str, options: &CompileOptions) {
+    if let Err(e) = compile_line(rule, options) {
+        let message = if e.token.is_empty() {
+            format!("`{rule}`: at the end of the rule: expected {}", e.expected)
+        } else {
+            format!(
+                "`{rule}`: word `{}` (column {}): expected {}",
+                e.token,
+                e.column + 1,
+                e.expected
+            )
+        };
+        cx.error(path, line, message);
+    }
+}
+
+/// `-e 2` and `-f 2` without their `raudit.rules.allow_*` key: an error
+/// naming the key. Returns whether the rule passed.
+fn check_dangerous(cx: &mut Cx, path: &str, line: usize, rule: &str, policy: &RulesPolicy) -> bool {
     let words: Vec<&str> = rule.split_whitespace().collect();
     // auditctl's getopt takes both `-e 2` and `-e2`.
     let sets = |flag: &str| {
         words.windows(2).any(|w| w[0] == flag && w[1] == "2")
             || words.iter().any(|w| w.strip_prefix(flag) == Some("2"))
     };
-    if sets("-f") && !policy.allow_panic {
+    let panics = sets("-f") && !policy.allow_panic;
+    let locks = sets("-e") && !policy.allow_lock;
+    if panics {
         cx.error(
             path,
             line,
             "`-f 2` panics the kernel when events are lost; set raudit.rules.allow_panic: true to allow it",
         );
     }
-    if sets("-e") && !policy.allow_lock {
+    if locks {
         cx.error(
             path,
             line,
             "`-e 2` locks the rules until reboot; set raudit.rules.allow_lock: true to allow it",
         );
     }
+    !panics && !locks
 }
 
 /// `filters`, as go-audit's `createFilters`, each error naming its index.

@@ -28,14 +28,30 @@ impl ConfigError {
 }
 
 impl fmt::Display for ConfigError {
+    /// One line: control characters in the key path (a quoted YAML key may
+    /// hold a newline) are escaped, and a message's line breaks become
+    /// spaces (found by the `config` fuzz target).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(line) = self.line {
             write!(f, "{line}: ")?;
         }
         if !self.path.is_empty() {
-            write!(f, "{}: ", self.path)?;
+            for c in self.path.chars() {
+                if c.is_control() {
+                    write!(f, "{}", c.escape_debug())?;
+                } else {
+                    write!(f, "{c}")?;
+                }
+            }
+            f.write_str(": ")?;
         }
-        f.write_str(&self.message)
+        for (i, part) in self.message.split(['\n', '\r']).enumerate() {
+            if i > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(part)?;
+        }
+        Ok(())
     }
 }
 

@@ -61,6 +61,10 @@ pub struct Config {
     pub extras: Extras,
     /// `raudit`: raudit's own settings.
     pub raudit: Raudit,
+    /// Problems that do not stop the daemon (unknown top-level keys), one
+    /// line each as `FILE:LINE: key: message`; shown by check-config and at
+    /// start.
+    pub warnings: Vec<String>,
 }
 
 /// Bounds of `socket_buffer.receive` when the config does not say; see
@@ -610,7 +614,52 @@ impl Config {
         source_name: &str,
         accounts: &dyn Accounts,
     ) -> Result<Config, ConfigErrors> {
-        convert::convert(text, accounts).map_err(|errors| ConfigErrors::new(source_name, errors))
+        match Config::from_yaml_str_partial(text, source_name, accounts) {
+            (Some(config), None) => Ok(config),
+            (_, Some(errors)) => Err(errors),
+            (None, None) => Err(ConfigErrors::single(
+                source_name,
+                ConfigError::new("", None, "no config"),
+            )),
+        }
+    }
+
+    /// Reads the file as far as it can: the errors (warnings listed among
+    /// them, so every problem shows at once) and the config with defaults
+    /// where values were wrong (`None` when the YAML itself is broken or
+    /// the file unreadable), so that check-config can also check what the
+    /// rest of the file asks of the host.
+    pub fn load_partial(path: &Path) -> (Option<Config>, Option<ConfigErrors>) {
+        let source = path.display().to_string();
+        match std::fs::read_to_string(path) {
+            Ok(text) => Config::from_yaml_str_partial(&text, &source, &SystemAccounts),
+            Err(e) => (
+                None,
+                Some(ConfigErrors::single(
+                    &source,
+                    ConfigError::new("", None, format!("cannot read: {e}")),
+                )),
+            ),
+        }
+    }
+
+    fn from_yaml_str_partial(
+        text: &str,
+        source_name: &str,
+        accounts: &dyn Accounts,
+    ) -> (Option<Config>, Option<ConfigErrors>) {
+        let converted = convert::convert(text, accounts);
+        let mut config = converted.config;
+        if converted.errors.is_empty() {
+            if let Some(config) = config.as_mut().filter(|_| !converted.warnings.is_empty()) {
+                let warnings = ConfigErrors::new(source_name, converted.warnings);
+                config.warnings = warnings.to_string().lines().map(str::to_owned).collect();
+            }
+            return (config, None);
+        }
+        let mut all = converted.errors;
+        all.extend(converted.warnings);
+        (config, Some(ConfigErrors::new(source_name, all)))
     }
 
     /// Every default, and no output or rule: the base the converter fills.
@@ -625,6 +674,7 @@ impl Config {
             filters: Vec::new(),
             extras: Extras::default(),
             raudit: Raudit::default(),
+            warnings: Vec::new(),
         }
     }
 
@@ -765,6 +815,18 @@ impl Default for Stats {
         Stats {
             interval: Duration::from_secs(60),
             file: None,
+        }
+    }
+}
+
+impl RulesPolicy {
+    /// How the config's rules compile on this host, at load and at start
+    /// (one definition, so check-config and the daemon cannot disagree).
+    pub fn compile_options(&self) -> crate::rules::CompileOptions {
+        crate::rules::CompileOptions {
+            allow_immutable: self.allow_lock,
+            allow_panic: self.allow_panic,
+            ..crate::rules::CompileOptions::host()
         }
     }
 }

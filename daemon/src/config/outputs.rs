@@ -233,6 +233,16 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
     let tag = cx
         .string(&f, "tag")
         .unwrap_or_else(|| "go-audit".to_string());
+    // A newline or other control character in the tag would split or
+    // garble every message (the tag is written as it is, as Go does).
+    if tag.chars().any(char::is_control) {
+        let line = f.get("tag").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("tag"),
+            line,
+            format!("expected a tag without control characters (newline, tab, …), found {tag:?}"),
+        );
+    }
     let format = cx
         .choice(
             &f,

@@ -265,19 +265,76 @@ fn fan_out_and_the_no_output_error() {
 
 #[test]
 fn unknown_keys_name_their_path() {
-    let text = format!("{MINIMAL}output_x: 1\n");
-    assert_eq!(errors(&text)[0], "test.yaml:6: output_x: unknown key; expected one of socket_buffer, events, message_tracking, output, log, rules, filters, extras, raudit");
     let text = "output:\n  file:\n    enabled: true\n    pathh: /x\nrules: ['-e 1']\n";
     let e = errors(text);
-    assert_eq!(e[1], "test.yaml:4: output.file.pathh: unknown key; expected one of path, mode, user, group, enabled, attempts, max_bytes, keep");
+    assert_eq!(e[1], "test.yaml:4: output.file.pathh: unknown key; did you mean `path`? expected one of path, mode, user, group, enabled, attempts, max_bytes, keep");
     assert_eq!(
         e[0],
         "test.yaml:3: output.file.path: required when output.file is enabled"
     );
     let text = format!("{MINIMAL}raudit:\n  queue:\n    sise: 4\n");
     assert!(errors(&text)[0].starts_with(
-        "test.yaml:8: raudit.queue.sise: unknown key; expected one of size, buffer_size, policy"
+        "test.yaml:8: raudit.queue.sise: unknown key; did you mean `size`? expected one of size, buffer_size, policy"
     ));
+    // Nothing close: no guess.
+    let text = format!("{MINIMAL}raudit:\n  queue:\n    colour: 4\n");
+    assert_eq!(
+        errors(&text)[0],
+        "test.yaml:8: raudit.queue.colour: unknown key; expected one of size, buffer_size, policy"
+    );
+}
+
+#[test]
+fn a_typo_inside_a_section_names_the_closest_key() {
+    let text = "output:\n  stdout:\n    enabeld: true\nrules: ['-e 1']\n";
+    assert!(errors(text).contains(
+        &"test.yaml:3: output.stdout.enabeld: unknown key; did you mean `enabled`? expected one of enabled, attempts".to_string()
+    ));
+    let text = format!("{MINIMAL}message_tracking:\n  max_out_of_ordr: 4\n");
+    assert!(errors(&text)[0].contains("did you mean `max_out_of_order`?"));
+}
+
+#[test]
+fn unknown_top_level_keys_are_warnings_as_go_audit_ignores_them() {
+    // go-audit's own example carries `canary: true`.
+    let text = format!("canary: true\n{MINIMAL}outptu: 1\n");
+    let c = parse(&text).unwrap();
+    assert_eq!(
+        c.warnings,
+        [
+            "test.yaml:1: canary: warning: unknown key; expected one of socket_buffer, events, message_tracking, output, log, rules, filters, extras, raudit; ignored, as go-audit does",
+            "test.yaml:7: outptu: warning: unknown key; did you mean `output`? expected one of socket_buffer, events, message_tracking, output, log, rules, filters, extras, raudit; ignored, as go-audit does",
+        ]
+    );
+    assert!(parse(MINIMAL).unwrap().warnings.is_empty());
+    // With errors, the warnings are listed among them, by line.
+    let e = errors(&format!("canary: true\n{MINIMAL}events: {{min: x}}\n"));
+    assert!(
+        e[0].starts_with("test.yaml:1: canary: warning: unknown key"),
+        "{e:?}"
+    );
+    assert!(e[1].starts_with("test.yaml:7: events.min: "), "{e:?}");
+}
+
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let text = format!("\u{feff}{MINIMAL}");
+    let c = parse(&text).unwrap();
+    assert!(c.output.stdout.is_some());
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+}
+
+#[test]
+fn closest_key_needs_a_near_miss() {
+    use super::values::closest;
+    let keys = ["enabled", "attempts", "path", "mode"];
+    assert_eq!(closest("enabeld", &keys), Some("enabled"));
+    assert_eq!(closest("ENABLE", &keys), Some("enabled"));
+    assert_eq!(closest("atempts", &keys), Some("attempts"));
+    assert_eq!(closest("pth", &keys), Some("path"));
+    assert_eq!(closest("x", &keys), None);
+    assert_eq!(closest("", &keys), None);
+    assert_eq!(closest("canary", &keys), None);
 }
 
 #[test]
@@ -730,6 +787,17 @@ fn file_rotation_is_off_by_default_and_keep_defaults_to_5() {
 }
 
 #[test]
+fn a_syslog_tag_with_a_newline_is_refused() {
+    // Found by the `syslog` fuzz target: the tag is written as it is, so a
+    // newline in it split every message in two.
+    let text = "output:\n  syslog:\n    enabled: true\n    tag: \"a\\nb\"\nrules: ['-e 1']\n";
+    assert_eq!(
+        errors(text),
+        ["test.yaml:4: output.syslog.tag: expected a tag without control characters (newline, tab, …), found \"a\\nb\""]
+    );
+}
+
+#[test]
 fn otlp_defaults_headers_and_bad_values() {
     let text = "output:\n  otlp: {enabled: true}\nrules: ['-e 1']\n";
     let o = parse(text).unwrap().output.otlp.unwrap();
@@ -837,4 +905,23 @@ fn tls_needs_tcp_both_client_files_and_a_known_version() {
     );
     let e = errors("output: {gelf: {enabled: true, network: tcp, address: 'h:1', tls: {enabled: true, ca: /c}}}\nrules: ['-e 1']\n");
     assert!(e.iter().any(|l| l.contains("output.gelf.tls.ca")), "{e:?}");
+}
+
+#[test]
+fn every_error_is_one_line_even_with_a_newline_in_a_key() {
+    // Found by the `config` fuzz target: a quoted key with a newline made
+    // its error two lines.
+    let text = "output:\n  gelf:\n    \"ena\\nbled\": true\nrules: ['-e 1']\n";
+    let e = errors(text);
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("test.yaml:3: output.gelf.ena\\nbled: unknown key;")),
+        "{e:?}"
+    );
+    let shown = parse(text).unwrap_err().to_string();
+    assert_eq!(
+        shown.lines().count(),
+        parse(text).unwrap_err().errors.len(),
+        "{shown}"
+    );
 }

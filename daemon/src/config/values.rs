@@ -17,9 +17,11 @@ use super::accounts::Accounts;
 use super::error::ConfigError;
 use super::yaml::{Kind, Node};
 
-/// Conversion state: where errors go and how accounts resolve.
+/// Conversion state: where errors and warnings go and how accounts resolve.
 pub(super) struct Cx<'a> {
     pub errors: Vec<ConfigError>,
+    /// Problems that do not stop the daemon (unknown top-level keys).
+    pub warnings: Vec<ConfigError>,
     pub accounts: &'a dyn Accounts,
 }
 
@@ -45,6 +47,45 @@ impl<'n> Fields<'n> {
     pub fn path(&self, key: &str) -> String {
         join(&self.path, key)
     }
+}
+
+/// The entry of `allowed` nearest to `key` (case-insensitive edit
+/// distance), when it is close enough to be a typo: at most 2 edits, and
+/// fewer than half of `key`'s letters.
+pub(super) fn closest<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
+    let key = key.to_ascii_lowercase();
+    allowed
+        .iter()
+        .map(|k| (edit_distance(key.as_bytes(), k.as_bytes()), *k))
+        .filter(|(d, _)| *d <= 2 && *d * 2 < key.len().max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, k)| k)
+}
+
+/// Levenshtein distance, with a swap of two neighbours counted as one edit
+/// (`enabeld` is one edit from `enabled`).
+fn edit_distance(a: &[u8], b: &[u8]) -> usize {
+    let width = b.len() + 1;
+    let mut rows = vec![0usize; (a.len() + 1) * width];
+    for (i, row) in rows.chunks_mut(width).enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows.iter_mut().take(width).enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[(i - 1) * width + j] + 1)
+                .min(rows[i * width + j - 1] + 1)
+                .min(rows[(i - 1) * width + j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[(i - 2) * width + j - 2] + 1);
+            }
+            rows[i * width + j] = best;
+        }
+    }
+    rows[a.len() * width + b.len()]
 }
 
 /// `base.key`, or `key` at the top.
@@ -102,11 +143,7 @@ impl<'a> Cx<'a> {
             // viper lower-cases keys, so go-audit matches them in any case.
             let lower = text.to_ascii_lowercase();
             let Some(known) = allowed.iter().copied().find(|k| *k == lower) else {
-                self.error(
-                    &join(path, text),
-                    key.line,
-                    format!("unknown key; expected one of {}", allowed.join(", ")),
-                );
+                self.unknown_key(path, text, key.line, allowed);
                 continue;
             };
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == known) {
@@ -123,6 +160,28 @@ impl<'a> Cx<'a> {
             }
         }
         fields
+    }
+
+    /// An unknown key: at the top a warning, as go-audit ignores such keys
+    /// (real configs carry `canary:` and the like); inside a section raudit
+    /// knows an error, naming the closest valid key.
+    fn unknown_key(&mut self, path: &str, key: &str, line: usize, allowed: &[&str]) {
+        let hint = match closest(key, allowed) {
+            Some(near) => format!("did you mean `{near}`? "),
+            None => String::new(),
+        };
+        let problem = ConfigError::new(
+            &join(path, key),
+            Some(line),
+            format!("unknown key; {hint}expected one of {}", allowed.join(", ")),
+        );
+        if path.is_empty() {
+            let mut warning = problem;
+            warning.message = format!("warning: {}; ignored, as go-audit does", warning.message);
+            self.warnings.push(warning);
+        } else {
+            self.errors.push(problem);
+        }
     }
 
     /// The scalar text at `key`, or an error if it is a list or mapping.

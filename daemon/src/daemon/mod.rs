@@ -25,6 +25,7 @@ pub mod audit_pid;
 pub mod drift_watch;
 pub mod instance;
 pub mod plan;
+pub mod preflight;
 pub mod reload;
 pub mod restart;
 pub mod spoof_watch;

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::preflight;
 use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, TlsSettings};
 use crate::netlink::Control;
 use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
-use crate::rules::{self, CompileOptions, RuleSet, StatusSetting};
+use crate::rules::{self, RuleSet, StatusSetting};
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,6 +125,10 @@ pub struct RunPlan {
     /// The config file and what of it runs, for SIGHUP (`None` with the
     /// built-in default).
     pub reload: Option<super::reload::ReloadSource>,
+    /// Problems that do not stop the start (unknown top-level keys, an
+    /// address that does not resolve yet), one line each; printed by
+    /// check-config and at start.
+    pub warnings: Vec<String>,
 }
 
 impl RunPlan {
@@ -148,6 +153,7 @@ impl RunPlan {
             enables_auditing: false,
             state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
             reload: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -158,19 +164,62 @@ pub fn builtin_default() -> Result<RunPlan, String> {
     from_config(&Config::default_builtin())
 }
 
-/// The plan from a config file.
+/// The plan from a config file: the one path from a file to a plan, taken
+/// by the daemon's start and by `check-config`, so the two cannot disagree.
+/// Nothing is created and the kernel is not touched. The error lists every
+/// problem, one line each, `FILE:LINE: key: message` (`FILE: key: message`
+/// for what the host lacks).
 pub fn from_config_file(path: &Path) -> Result<RunPlan, String> {
-    let config = Config::load(path).map_err(|e| e.to_string())?;
-    let mut plan = from_config(&config)?;
-    plan.reload = Some(super::reload::ReloadSource {
-        path: path.to_path_buf(),
-        running: config,
-    });
-    Ok(plan)
+    load(path).map(|(config, mut plan)| {
+        plan.reload = Some(super::reload::ReloadSource {
+            path: path.to_path_buf(),
+            running: config,
+        });
+        plan
+    })
 }
 
-/// The plan for a loaded config.
-pub fn from_config(config: &Config) -> Result<RunPlan, String> {
+/// [`from_config_file`], keeping the config too (check-config summarises it).
+pub fn load(path: &Path) -> Result<(Config, RunPlan), String> {
+    let (config, errors) = Config::load_partial(path);
+    let shown = path.display();
+    let prefix = |lines: Vec<String>| -> Vec<String> {
+        lines
+            .into_iter()
+            .map(|l| {
+                // Config warnings already name the file.
+                if l.starts_with(&format!("{shown}:")) {
+                    l
+                } else {
+                    format!("{shown}: {l}")
+                }
+            })
+            .collect()
+    };
+    let Some(config) = config else {
+        return Err(errors.map_or_else(|| format!("{shown}: no config"), |e| e.to_string()));
+    };
+    if let Some(errors) = errors {
+        // The host checks still apply to what the rest of the file asks.
+        let mut problems = Vec::new();
+        let outputs = output_plans(&config, &mut problems);
+        let found = preflight::check(&outputs, config.raudit.stats.file.as_deref());
+        let mut lines: Vec<String> = errors.to_string().lines().map(str::to_owned).collect();
+        lines.extend(prefix(problems));
+        lines.extend(prefix(found.problems));
+        return Err(lines.join("\n"));
+    }
+    match from_config(&config) {
+        Ok(mut plan) => {
+            plan.warnings = prefix(std::mem::take(&mut plan.warnings));
+            Ok((config, plan))
+        }
+        Err(e) => Err(prefix(e.lines().map(str::to_owned).collect()).join("\n")),
+    }
+}
+
+/// The outputs a config enables, file first.
+fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> {
     let mut outputs = Vec::new();
     if let Some(file) = &config.output.file {
         outputs.push(OutputPlan::File {
@@ -191,7 +240,11 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     }
     if let Some(syslog) = &config.output.syslog {
         let mut spec = SyslogSpec::from_config(syslog);
-        spec.tls = tls_client(syslog.tls.as_ref(), &syslog.address, "output.syslog.tls")?;
+        spec.tls = tls_client(syslog.tls.as_ref(), &syslog.address, "output.syslog.tls")
+            .unwrap_or_else(|e| {
+                problems.push(e);
+                None
+            });
         outputs.push(OutputPlan::Syslog {
             spec,
             attempts: syslog.attempts,
@@ -199,20 +252,34 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     }
     if let Some(gelf) = &config.output.gelf {
         let mut spec = GelfSpec::from_config(gelf);
-        spec.tls = tls_client(gelf.tls.as_ref(), &gelf.address, "output.gelf.tls")?;
+        spec.tls =
+            tls_client(gelf.tls.as_ref(), &gelf.address, "output.gelf.tls").unwrap_or_else(|e| {
+                problems.push(e);
+                None
+            });
         outputs.push(OutputPlan::Gelf {
             spec,
             attempts: gelf.attempts,
         });
     }
     if let Some(otlp) = &config.output.otlp {
-        outputs.push(OutputPlan::Otlp {
-            spec: OtlpSpec::from_config(otlp)?,
-            attempts: otlp.attempts,
-        });
+        match OtlpSpec::from_config(otlp) {
+            Ok(spec) => outputs.push(OutputPlan::Otlp {
+                spec,
+                attempts: otlp.attempts,
+            }),
+            Err(e) => problems.push(e),
+        }
     }
+    outputs
+}
+
+/// The plan for a loaded config, or every problem, one line each.
+pub fn from_config(config: &Config) -> Result<RunPlan, String> {
+    let mut problems = Vec::new();
+    let outputs = output_plans(config, &mut problems);
     if outputs.is_empty() {
-        return Err("no output is enabled".into());
+        problems.push("output: no output is enabled".to_string());
     }
     let r = &config.raudit;
     let mut plan = RunPlan::base(outputs);
@@ -226,7 +293,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     };
     plan.state_file = (plan.listen != Listen::Multicast).then(|| r.state_file.clone());
     if let Some(path) = &plan.state_file {
-        check_state_path(path)?;
+        if let Err(e) = check_state_path(path) {
+            problems.push(e);
+        }
     }
     plan.receive_buffer = match config.socket_buffer.receive {
         None => Some(crate::config::default_receive_buffer(
@@ -279,30 +348,22 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         );
     }
     if plan.listen != Listen::Multicast {
-        let options = CompileOptions {
-            allow_immutable: r.rules.allow_lock,
-            allow_panic: r.rules.allow_panic,
-            ..CompileOptions::host()
-        };
+        let options = r.rules.compile_options();
+        // Config::load compiled each rule already (same options), naming
+        // its line; this only fails for a Config built another way.
         let mut set = RuleSet::default();
-        let mut errors = Vec::new();
         if !r.rules.files.is_empty() {
             // auditd's rules files first, combined as augenrules does.
             match rules::files::load(&r.rules.files, &options) {
                 Ok(files) => set = files,
-                Err(e) => errors.extend(e),
+                Err(errors) => problems.extend(errors.iter().map(ToString::to_string)),
             }
         }
+        // Config::load compiled each rule already (same options), naming
+        // its line; this only fails for a Config built another way.
         match RuleSet::from_config_list_with(&config.rules, &options) {
             Ok(list) => set.entries.extend(list.entries),
-            Err(e) => errors.extend(e),
-        }
-        if !errors.is_empty() {
-            return Err(errors
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("\n"));
+            Err(errors) => problems.extend(errors.iter().map(ToString::to_string)),
         }
         // No rules anywhere: run with the kernel's (auditd users' rules,
         // loaded by augenrules), watched for drift as if configured.
@@ -360,7 +421,15 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             Ok(in_force)
         }));
     }
-    Ok(plan)
+    let found = preflight::check(&plan.outputs, plan.stats_file.as_deref());
+    problems.extend(found.problems);
+    plan.warnings = config.warnings.clone();
+    plan.warnings.extend(found.warnings);
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// `raudit.state_file` can be created: not a directory, and the nearest

@@ -62,15 +62,25 @@ impl ControlError {
 impl fmt::Display for ControlError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ControlError::Io(e) => write!(f, "netlink I/O: {e}"),
+            ControlError::Io(e) => write!(f, "netlink I/O: {e}{}", needs(e.raw_os_error())),
             ControlError::Kernel(e) => write!(
                 f,
-                "kernel refused: {} (errno {e})",
-                io::Error::from_raw_os_error(*e)
+                "the kernel refused: {}{}",
+                io::Error::from_raw_os_error(*e),
+                needs(Some(*e))
             ),
             ControlError::TimedOut => f.write_str("no reply from the kernel in time"),
             ControlError::Malformed => f.write_str("malformed reply from the kernel"),
         }
+    }
+}
+
+/// What a permission error means here: the kernel's audit control
+/// requests need `CAP_AUDIT_CONTROL` (root has it).
+fn needs(errno: Option<i32>) -> &'static str {
+    match errno {
+        Some(libc::EPERM | libc::EACCES) => "; this needs root or the CAP_AUDIT_CONTROL capability",
+        _ => "",
     }
 }
 

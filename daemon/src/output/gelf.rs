@@ -280,14 +280,28 @@ fn send_udp(
     chunk: &mut [u8; CHUNK_SIZE],
     ids: &mut MessageIds,
 ) -> io::Result<()> {
+    datagrams(payload, || ids.next(), chunk, |d| socket.send(d))
+}
+
+/// Splits `payload` as go-gelf does and hands each datagram to `send`: the
+/// payload itself when it fits one datagram, else chunks (magic, the id
+/// `next_id` gives, sequence number, count, at most [`CHUNK_DATA`] bytes)
+/// built in `chunk`. More than [`MAX_CHUNKS`]: `EMSGSIZE`
+/// ([`net::too_large`]) and nothing is sent. Public for the fuzz target.
+pub fn datagrams(
+    payload: &[u8],
+    next_id: impl FnOnce() -> [u8; 8],
+    chunk: &mut [u8; CHUNK_SIZE],
+    mut send: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<()> {
     if payload.len() <= CHUNK_SIZE {
-        return socket.send(payload);
+        return send(payload);
     }
     let count = payload.len().div_ceil(CHUNK_DATA);
     if count > MAX_CHUNKS {
         return Err(net::too_large());
     }
-    let id = ids.next();
+    let id = next_id();
     for (seq, data) in payload.chunks(CHUNK_DATA).enumerate() {
         let mut header = [0u8; CHUNK_HEADER];
         header[..2].copy_from_slice(&CHUNK_MAGIC);
@@ -302,7 +316,7 @@ fn send_udp(
             return Err(net::too_large());
         };
         dst.copy_from_slice(data);
-        socket.send(chunk.get(..len).unwrap_or_default())?;
+        send(chunk.get(..len).unwrap_or_default())?;
     }
     Ok(())
 }

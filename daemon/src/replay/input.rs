@@ -64,8 +64,8 @@ pub(super) fn replay_log<N: Enrich>(
             Err(e) => {
                 replayer.note_malformed();
                 report(Malformed {
-                    place: format!("line {number}"),
-                    what: format!("{:?} at byte {}", e.kind, e.offset),
+                    place: format!("line {number}, byte {}", e.offset),
+                    what: e.kind.to_string(),
                 });
             }
         }
@@ -90,7 +90,7 @@ pub(super) fn replay_netlink<N: Enrich>(
                 replayer.note_malformed();
                 report(Malformed {
                     place: format!("byte {}", e.offset),
-                    what: format!("{:?}: the rest of the capture is unreadable", e.kind),
+                    what: format!("{}; the rest of the capture is unreadable", e.kind),
                 });
                 return Ok(());
             }
@@ -106,8 +106,8 @@ pub(super) fn replay_netlink<N: Enrich>(
             Err(e) => {
                 replayer.note_malformed();
                 report(Malformed {
-                    place: format!("byte {offset}"),
-                    what: format!("{:?} at payload byte {}", e.kind, e.offset),
+                    place: format!("frame at byte {offset}, payload byte {}", e.offset),
+                    what: e.kind.to_string(),
                 });
             }
         }

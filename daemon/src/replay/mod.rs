@@ -73,8 +73,10 @@ pub struct ReplayCounts {
 /// Where one malformed piece of input was and what was wrong with it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
-    /// `line N` or `byte N`.
+    /// `line N, byte M`, `byte N` (a frame header) or `frame at byte N,
+    /// payload byte M`.
     pub place: String,
+    /// What was wrong and what was expected, in words.
     pub what: String,
 }
 

@@ -64,7 +64,7 @@ fn log_lines_group_into_go_audit_events_and_bad_lines_are_reported() {
     assert_eq!(events[0]["uid_map"]["1000"], "UNKNOWN_USER");
     assert_eq!(events[1]["sequence"], 12);
     assert_eq!(counts.malformed, 1);
-    assert_eq!(bad[0].place, "line 3");
+    assert_eq!(bad[0].place, "line 3, byte 0");
     assert_eq!((c.end_of_event, c.flushed), (1, 1));
     assert_eq!(c.missed_serials, 1, "serial 11 never came");
 }

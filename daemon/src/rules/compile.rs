@@ -119,6 +119,8 @@ struct Line<'a> {
     elf: Option<Arch>,
     syscall_added: bool,
     perm_added: bool,
+    /// A path, dir or inode field is in the rule: the kernel takes one.
+    object_added: bool,
     exe_added: bool,
     fs_added: bool,
     key: String,
@@ -141,6 +143,7 @@ impl<'a> Line<'a> {
             elf: None,
             syscall_added: false,
             perm_added: false,
+            object_added: false,
             exe_added: false,
             fs_added: false,
             key: String::new(),
@@ -325,7 +328,9 @@ impl<'a> Line<'a> {
     }
 
     fn watch(&mut self, i: usize, v: &str, delete: bool) -> Step {
-        if !delete && (self.add.is_some() || self.del.is_some()) {
+        // -W too: `-a always,exclude -W /x` put a watch on the exclude
+        // list (found by the `rules` fuzz target).
+        if self.add.is_some() || self.del.is_some() {
             return Err(self.error(i, "a watch on a line of its own (not with -a/-d)"));
         }
         if self.head.field_count != 0 || self.other.is_some() {
@@ -337,14 +342,17 @@ impl<'a> Line<'a> {
         if !v.starts_with('/') {
             return Err(self.error(i, "an absolute path (starting with /)"));
         }
-        if v.rsplit('/').next().map_or(0, str::len) > 255 {
-            return Err(self.error(i, "a file name of at most 255 bytes"));
-        }
         let mut path = v;
         if path.len() > 2 {
             while path.len() > 1 && path.ends_with('/') {
                 path = &path[..path.len() - 1];
             }
+        }
+        // Checked after the trailing slashes go (auditctl checks before, so
+        // `-w /a/LONG/` passed and was listed as `-w /a/LONG`, which did
+        // not; found by the `rules` fuzz target).
+        if path.rsplit('/').next().map_or(0, str::len) > 255 {
+            return Err(self.error(i, "a file name of at most 255 bytes"));
         }
         let kind = if (self.options.is_dir)(path) {
             Field::DIR
@@ -360,6 +368,7 @@ impl<'a> Line<'a> {
         self.syscall_added = true;
         self.perm_added = true;
         self.head.mask = [!0; 64];
+        self.one_object(i)?;
         self.push(i, kind, Operator::EQUAL, path.len() as u32)?;
         self.buf.extend_from_slice(path.as_bytes());
         let all = perm::READ | perm::WRITE | perm::EXEC | perm::ATTR;
@@ -369,6 +378,12 @@ impl<'a> Line<'a> {
     fn perms(&mut self, i: usize, v: &str) -> Step {
         if self.add.is_none() && self.del.is_none() {
             return Err(self.error(i, "a watch (-w) before -p"));
+        }
+        // As for `-F perm=`: the perm field is for the exit list only (found
+        // by the `rules` fuzz target: `-a always,io_uring … -p r` compiled
+        // while `-F perm=r` did not, and its listing did not read back).
+        if self.list() != Some(filter::EXIT) {
+            return Err(self.error(i, "-p only on the exit list (and with -w)"));
         }
         let value = parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))?;
         let n = self.head.field_count as usize;
@@ -386,6 +401,21 @@ impl<'a> Line<'a> {
         Ok(())
     }
 
+    /// The kernel refuses a rule with a second path, dir or inode field
+    /// (`audit_to_watch`, `audit_make_tree`, `audit_to_inode`); auditctl
+    /// sends it and lists such a watch as `-w /a-w /b`. Found by the
+    /// `rules` fuzz target.
+    fn one_object(&mut self, i: usize) -> Step {
+        if self.object_added {
+            return Err(self.error(
+                i,
+                "one path, dir or inode per rule (the kernel refuses a second)",
+            ));
+        }
+        self.object_added = true;
+        Ok(())
+    }
+
     fn push(&mut self, i: usize, field: Field, op: Operator, value: u32) -> Step {
         if self.head.field_count as usize >= MAX_FIELDS - 1 {
             return Err(self.error(i, "at most 63 fields in a rule"));
@@ -396,6 +426,9 @@ impl<'a> Line<'a> {
     }
 
     fn push_key(&mut self, i: usize, v: &str) -> Step {
+        if v.is_empty() {
+            return Err(self.error(i, "a key of 1 to 256 bytes"));
+        }
         let sep = usize::from(!self.key.is_empty());
         if v.len() + self.key.len() + sep > MAX_KEY_LEN {
             return Err(self.error(i, "keys of at most 256 bytes in all"));
@@ -427,6 +460,11 @@ impl<'a> Line<'a> {
             }
             Some(filter::URING_EXIT) => return self.uring_ops(i, v),
             _ => {}
+        }
+        // `-S ,` named nothing but counted as given, leaving an empty mask
+        // that lists as no -S at all (found by the `rules` fuzz target).
+        if v.split(',').all(str::is_empty) {
+            return Err(self.error(i, "syscall names or numbers after -S"));
         }
         if self.elf.is_none() {
             self.elf = Some(self.options.machine.arch());
@@ -462,6 +500,9 @@ impl<'a> Line<'a> {
     /// as bits of the syscall mask. No architecture is involved, so none is
     /// assumed; `all` is every named operation, not the whole mask.
     fn uring_ops(&mut self, i: usize, v: &str) -> Step {
+        if v.split(',').all(str::is_empty) {
+            return Err(self.error(i, "io_uring operation names or numbers after -S"));
+        }
         for name in v.split(',').filter(|n| !n.is_empty()) {
             if name == "all" {
                 for &(nr, _) in uring::OPS {
@@ -653,9 +694,43 @@ impl<'a> Line<'a> {
                     self.exe_added = true;
                 }
                 if f == Field::WATCH || f == Field::DIR {
+                    // What the kernel refuses with EINVAL (`audit_to_watch`,
+                    // `audit_make_tree`); found by the `rules` fuzz target.
+                    if op != Operator::EQUAL {
+                        return Err(self.error(i, "= for path and dir"));
+                    }
+                    if !v.starts_with('/') {
+                        return Err(self.error(i, "an absolute path (starting with /)"));
+                    }
+                    // As for -w, whose listing this may become (found by
+                    // the `rules` fuzz target).
+                    if v.trim_end_matches('/')
+                        .rsplit('/')
+                        .next()
+                        .map_or(0, str::len)
+                        > 255
+                    {
+                        return Err(self.error(i, "a file name of at most 255 bytes"));
+                    }
+                    if f == Field::WATCH && v.ends_with('/') {
+                        return Err(
+                            self.error(i, "a path not ending in / (use dir= for a directory)")
+                        );
+                    }
+                    self.one_object(i)?;
                     self.perm_added = true;
                 }
                 if f == Field::FILTERKEY {
+                    // `-F key<u` is no comparison; it listed as `key=u`
+                    // (found by the `rules` fuzz target).
+                    if op != Operator::EQUAL {
+                        return Err(self.error(i, "= for key"));
+                    }
+                    // An empty key is not listed, so the listing is another
+                    // rule (found by the `rules` fuzz target).
+                    if v.is_empty() {
+                        return Err(self.error(i, "a key of 1 to 256 bytes"));
+                    }
                     if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
                         return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
                     }
@@ -692,6 +767,13 @@ impl<'a> Line<'a> {
             Field::PERM => {
                 if op != Operator::EQUAL {
                     return Err(self.error(i, "= for perm"));
+                }
+                // A second perm field (`-w / -F perm=x` beside the watch's
+                // own) only narrows the first and lists as `-p rwxa -p x`,
+                // which reads back as one (found by the `rules` fuzz target).
+                let n = self.head.field_count as usize;
+                if self.head.fields.iter().take(n).any(|&f| f == Field::PERM.0) {
+                    return Err(self.error(i, "one perm per rule (-p sets a watch's)"));
                 }
                 self.perm_added = true;
                 parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))
@@ -733,6 +815,7 @@ impl<'a> Line<'a> {
                 if !eq_ne {
                     return Err(self.error(i, "= or != for inode"));
                 }
+                self.one_object(i)?;
                 if !digit {
                     return Err(self.error(i, "a number"));
                 }

@@ -91,7 +91,7 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
             *n -= 1;
             let text = match RuleData::new_checked(rule) {
                 Ok(r) => printer.rule(&r),
-                Err(e) => format!("unreadable rule ({e:?})"),
+                Err(e) => format!("unreadable rule ({e})"),
             };
             report.unexpected.push(text);
         }

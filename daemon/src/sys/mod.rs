@@ -4,6 +4,7 @@
 //! `// SAFETY:` comment. Everything it exports is a safe API: the rest of
 //! the daemon is `#![deny(unsafe_code)]`.
 
+pub mod access;
 pub mod localtime;
 pub mod netlink;
 pub mod passwd;

@@ -23,6 +23,12 @@ pub fn raise_priority(boost: u32) -> io::Result<()> {
     Ok(())
 }
 
+/// This process's effective uid.
+pub fn effective_uid() -> u32 {
+    // SAFETY: geteuid takes no arguments and cannot fail.
+    unsafe { libc::geteuid() }
+}
+
 /// The host's physical memory in bytes (`sysconf`), 0 if unknown.
 pub fn physical_memory() -> u64 {
     // SAFETY: sysconf takes an integer name and has no preconditions.

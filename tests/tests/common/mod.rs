@@ -11,18 +11,18 @@ use raudit::replay::{Capacities, Format, Malformed, ReplayCounts, Replayer};
 use raudit_core::assemble::{Counters, Settings};
 use raudit_core::encode::NoEnrich;
 
-/// `../shared/corpus` beside the project, when present.
-pub fn corpus() -> Option<PathBuf> {
+/// `../shared/corpus` beside the project. Tests that read it carry
+/// `#[cfg_attr(raudit_no_corpus, ignore = ...)]` (see `tests/build_env.rs`),
+/// so they show up as ignored when it is absent; reaching here without it
+/// (`RAUDIT_REQUIRE_CORPUS=1`, or removed after the build) is a failure.
+pub fn corpus() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "note: {} is absent; corpus conformance skipped",
-            dir.display()
-        );
-        None
-    }
+    assert!(
+        dir.is_dir(),
+        "{} is absent (RAUDIT_REQUIRE_CORPUS=1, or it vanished after the build)",
+        dir.display()
+    );
+    dir
 }
 
 /// The project's own test data.

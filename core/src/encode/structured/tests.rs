@@ -167,7 +167,7 @@ fn words_without_equals_go_to_text() {
     assert_eq!(
         v["records"][0],
         json!({"type":"AVC","fields":{"pid":13010,"comm":"pickup","permissive":"0",
-               "text":"avc: denied { read } for"}})
+               "text":"avc:  denied  { read } for"}})
     );
     // auditctl -m: the message is text= followed by its other words.
     let v = json(&[(
@@ -186,8 +186,42 @@ fn words_without_equals_go_to_text() {
     )]);
     assert_eq!(
         v["records"][0]["fields"]["msg"],
-        json!({"(enforcing":"1)","exe":"/x","text":"avc: received setenforce notice"})
+        json!({"(enforcing":"1)","exe":"/x","text":"avc:  received setenforce notice"})
     );
+}
+
+/// The body the kernel logs for
+/// `auditctl -m "x' uid=12345 pid=1 auid=0 res=failed msg='y"`.
+const INJECTED: &[u8] = b"pid=4242 uid=0 auid=1000 ses=3 subj=unconfined msg='text=x' uid=12345 pid=1 \
+    auid=0 res=failed msg='y exe=\"/usr/sbin/auditctl\" hostname=? addr=? terminal=pts/0 res=success'";
+
+#[test]
+fn a_quote_in_a_user_message_cannot_close_it_or_add_top_level_fields() {
+    let v = json(&[(1107, INJECTED)]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(
+        *f,
+        json!({"pid":"4242","uid":"0","auid":"1000","ses":"3","subj":"unconfined",
+               "msg":{"text":"x' uid=12345 pid=1 auid=0 res=failed msg='y",
+                      "exe":"/usr/sbin/auditctl","hostname":null,"addr":null,
+                      "terminal":"pts/0","res":"success"}})
+    );
+    assert!(v["records"][0].get("duplicates").is_none(), "{v}");
+}
+
+#[test]
+fn user_message_text_keeps_its_spaces() {
+    let v = json(&[(
+        1107,
+        b"pid=1 uid=0 msg='text=two  spaces and   three exe=\"/usr/sbin/auditctl\" res=success'",
+    )]);
+    assert_eq!(
+        v["records"][0]["fields"]["msg"],
+        json!({"text":"two  spaces and   three","exe":"/usr/sbin/auditctl","res":"success"})
+    );
+    // Without libaudit's ` exe=`, the text runs to the end of the message.
+    let v = json(&[(1107, b"pid=1 msg='text=a b=c  d'")]);
+    assert_eq!(v["records"][0]["fields"]["msg"], json!({"text":"a b=c  d"}));
 }
 
 #[test]

@@ -13,11 +13,13 @@
 //!   than 64 bits) stays a string.
 //! - A single-quoted value (`msg='…'` of user-space records) is a nested
 //!   object by the same rules, one level deep.
-//! - Tokens without `=` (`avc: denied { read } for`) are joined by single
-//!   spaces into a `"text"` member, written last. A real `text=` field
-//!   joins them in body order rather than colliding: `auditctl -m` writes
-//!   `msg='text=hello big world exe=…'`, which gives
-//!   `"text":"hello big world"`.
+//! - Tokens without `=` (`avc:  denied  { read } for`) go into a `"text"`
+//!   member, written last, with the spaces between neighbours kept (one
+//!   space where fields came between). A real `text=` field joins them in
+//!   body order rather than colliding: `auditctl -m` writes
+//!   `msg='text=hello  big world exe=…'`, which gives
+//!   `"text":"hello  big world"` (inside a user message `text=` runs to
+//!   ` exe=`: see `record::fields`).
 //! - A key seen before in the same object is left out and counted
 //!   ([`FieldsObject::duplicates`]): the first value wins, the JSON has no
 //!   duplicate keys. (Rare: one in the shared corpus' 2,400 live records,
@@ -235,7 +237,7 @@ impl Serialize for FieldValue<'_> {
                 serializer.serialize_none()
             }
             Value::SingleQuoted(inner) if self.depth == 0 => FieldsObject {
-                fields: crate::record::Fields::new(inner),
+                fields: crate::record::Fields::user_message(inner),
                 depth: self.depth + 1,
                 duplicates: self.duplicates,
                 noted: None,
@@ -343,17 +345,38 @@ impl<'a, I: Iterator<Item = Field<'a>> + Clone> Serialize for FreeText<I> {
 }
 
 impl<'a, I: Iterator<Item = Field<'a>> + Clone> fmt::Display for FreeText<I> {
+    /// Words that follow each other in the body keep the spaces between
+    /// them (`avc:  received`); words with fields between them are joined
+    /// by one space.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words = self.0.clone().filter_map(|field| match field.value {
-            Value::Absent => Some(field.key),
-            value if field.key == TEXT => Some(value.text()),
-            _ => None,
-        });
-        for (i, word) in words.enumerate() {
-            if i > 0 {
-                f.write_str(" ")?;
+        // End address of the previous token without `=`, while nothing
+        // else came after it.
+        let mut run_end: Option<usize> = None;
+        let mut first = true;
+        for field in self.0.clone() {
+            let word = match field.value {
+                Value::Absent => field.key,
+                value if field.key == TEXT => value.text(),
+                _ => {
+                    run_end = None;
+                    continue;
+                }
+            };
+            if !first {
+                let start = word.as_ptr() as usize;
+                let gap = match run_end {
+                    // Only spaces separate two tokens of one body.
+                    Some(end) if field.value == Value::Absent && start > end => start - end,
+                    _ => 1,
+                };
+                for _ in 0..gap {
+                    f.write_str(" ")?;
+                }
             }
+            first = false;
             fmt::Display::fmt(&Lossy::new(word), f)?;
+            run_end = (field.value == Value::Absent)
+                .then(|| (word.as_ptr() as usize).saturating_add(word.len()));
         }
         Ok(())
     }
