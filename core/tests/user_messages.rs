@@ -57,7 +57,7 @@ fn auditctl_m_with_a_quote_cannot_add_top_level_fields() {
     let f = fields_of(line);
     assert_eq!(
         f,
-        json!({"pid":"4242","uid":"0","auid":"1000","ses":"3",
+        json!({"pid":4242,"uid":0,"auid":1000,"ses":3,
                "msg":{"text":"x' uid=12345 pid=1 auid=0 res=failed msg='y",
                       "exe":"/usr/sbin/auditctl","hostname":null,"addr":null,
                       "terminal":"pts/0","res":"success"}})
@@ -102,7 +102,7 @@ fn pam_user_cmd_and_user_avc_read_whole() {
     assert_eq!(msg["cmdline"], "systemctl status x");
     assert_eq!(msg["tclass"], "service");
     assert_eq!(msg["exe"], "/usr/lib/systemd/systemd");
-    assert_eq!(msg["uid"], "0");
+    assert_eq!(msg["uid"], 0, "a decimal id is a number");
     assert!(msg["terminal"].is_null());
     // Nothing of the message at the top.
     let mut top: Vec<&String> = f.as_object().unwrap().keys().collect();

@@ -43,9 +43,18 @@ fn workspace() -> PathBuf {
 #[test]
 fn packaged_config_is_valid() {
     let config = workspace().join("contrib/deb/raudit.yaml");
+    // check-config also looks at the host: the log directory exists only
+    // once the package made it, so the check runs on a copy whose path
+    // points into a directory that exists, and the path is checked apart.
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(text.contains("/var/log/raudit/"), "{text}");
+    let dir = scratch("packaged-config");
+    let copy = dir.join("raudit.yaml");
+    let logs = format!("{}/", dir.display());
+    std::fs::write(&copy, text.replace("/var/log/raudit/", &logs)).unwrap();
     let out = Command::new(raudit_binary())
         .arg("check-config")
-        .arg(&config)
+        .arg(&copy)
         .output()
         .unwrap();
     assert!(

@@ -201,7 +201,7 @@ fn a_quote_in_a_user_message_cannot_close_it_or_add_top_level_fields() {
     let f = &v["records"][0]["fields"];
     assert_eq!(
         *f,
-        json!({"pid":"4242","uid":"0","auid":"1000","ses":"3","subj":"unconfined",
+        json!({"pid":4242,"uid":0,"auid":1000,"ses":3,"subj":"unconfined",
                "msg":{"text":"x' uid=12345 pid=1 auid=0 res=failed msg='y",
                       "exe":"/usr/sbin/auditctl","hostname":null,"addr":null,
                       "terminal":"pts/0","res":"success"}})
