@@ -10,6 +10,20 @@
 //! session; and the allocations of a send are rustls's one per record. The
 //! CA and the certificates are made by the test (rcgen). Loopback only.
 
+/// A missing tool or privilege: a visible skip where nothing promises
+/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
+/// as root after installing every tool the tests use).
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let why = format!($($arg)*);
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
+        );
+        eprintln!("{why}");
+    }};
+}
+
 mod alloc_count;
 
 use std::io::Read as _;
@@ -193,7 +207,7 @@ fn lines_in(path: &Path) -> Vec<String> {
 #[test]
 fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let Some(bin) = rsyslogd_with_tls() else {
-        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
     let dir = temp_dir("rsyslog");
@@ -246,7 +260,7 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
 #[test]
 fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let Some(bin) = rsyslogd_with_tls() else {
-        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
     let dir = temp_dir("alloc");
@@ -308,7 +322,7 @@ fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
 #[test]
 fn a_server_certificate_from_another_ca_is_refused_and_counted() {
     if rsyslogd_with_tls().is_none() {
-        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     }
     let dir = temp_dir("wrong-ca");
@@ -331,7 +345,7 @@ fn a_server_certificate_from_another_ca_is_refused_and_counted() {
 #[test]
 fn an_expired_server_certificate_is_refused_and_counted() {
     if rsyslogd_with_tls().is_none() {
-        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     }
     let dir = temp_dir("expired");
@@ -350,7 +364,7 @@ fn an_expired_server_certificate_is_refused_and_counted() {
 #[test]
 fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     let Some(bin) = rsyslogd_with_tls() else {
-        eprintln!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
     let dir = temp_dir("no-client-cert");
@@ -462,7 +476,7 @@ fn gelf_messages(dir: &Path) -> Vec<String> {
 fn python3() -> bool {
     let found = Path::new("/usr/bin/python3").exists();
     if !found {
-        eprintln!("skipped: python3 is not installed");
+        skip!("skipped: python3 is not installed");
     }
     found
 }

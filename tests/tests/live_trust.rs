@@ -5,6 +5,20 @@
 //! only (skipped with a reason otherwise); each test holds
 //! `/run/raudit-live.lock` and puts the kernel's rules and status back.
 
+/// A missing tool or privilege: a visible skip where nothing promises
+/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
+/// as root after installing every tool the tests use).
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let why = format!($($arg)*);
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
+        );
+        eprintln!("{why}");
+    }};
+}
+
 mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
@@ -66,7 +80,7 @@ send(1320, stamp)
 /// only CAP_NET_ADMIN; false when setpriv or python3 is missing.
 fn forge(port: u32, tag: &str) -> bool {
     if !Path::new("/usr/bin/python3").exists() {
-        eprintln!("SKIPPED: /usr/bin/python3 is missing (the forger); .ci/run installs it");
+        skip!("SKIPPED: /usr/bin/python3 is missing (the forger); .ci/run installs it");
         return false;
     }
     let status = Command::new("setpriv")
@@ -89,7 +103,7 @@ fn forge(port: u32, tag: &str) -> bool {
             true
         }
         Err(e) => {
-            eprintln!("skipping: cannot run setpriv/python3: {e}");
+            skip!("skipping: cannot run setpriv/python3: {e}");
             false
         }
     }
@@ -179,7 +193,7 @@ fn kernel_rules() -> Option<String> {
     match Command::new("auditctl").arg("-l").output() {
         Ok(out) => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
         Err(e) => {
-            eprintln!("skipping: auditctl cannot run: {e}");
+            skip!("skipping: auditctl cannot run: {e}");
             None
         }
     }
@@ -429,7 +443,7 @@ fn takeover_from_a_running_raudit() {
 fn raudit_status_prints_what_auditctl_s_prints() {
     let _guard = rules_common::live();
     let Ok(auditctl) = Command::new("auditctl").arg("-s").output() else {
-        eprintln!("skipping: auditctl is not installed");
+        skip!("skipping: auditctl is not installed");
         return;
     };
     let ours = Command::new(daemon_common::raudit_binary())
@@ -648,6 +662,11 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
     let corpus =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/corpus/go-libaudit/rule/testdata");
     if !corpus.is_dir() {
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_CORPUS").is_none(),
+            "no corpus at {}, and RAUDIT_REQUIRE_CORPUS asks for it",
+            corpus.display()
+        );
         eprintln!(
             "SKIPPED: no corpus at {} (STIG-style rules)",
             corpus.display()
@@ -655,7 +674,7 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
         return;
     }
     let Ok(augenrules) = std::fs::read_to_string("/usr/sbin/augenrules") else {
-        eprintln!("SKIPPED: augenrules is not installed (apt-get install auditd)");
+        skip!("SKIPPED: augenrules is not installed (apt-get install auditd)");
         return;
     };
     let dir = scratch("rules-files");

@@ -6,6 +6,20 @@
 //! Without `promtool` or `prometheus` (Debian's `prometheus` package; .ci/run
 //! installs it) those two tests say SKIPPED on stderr and return.
 
+/// A missing tool or privilege: a visible skip where nothing promises
+/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
+/// as root after installing every tool the tests use).
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let why = format!($($arg)*);
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
+        );
+        eprintln!("{why}");
+    }};
+}
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -60,7 +74,7 @@ fn tool(name: &str) -> Option<PathBuf> {
     if path.exists() {
         Some(path)
     } else {
-        eprintln!("SKIPPED: {name} is not installed (Debian package prometheus)");
+        skip!("SKIPPED: {name} is not installed (Debian package prometheus)");
         None
     }
 }

@@ -24,6 +24,20 @@
 //! and the other `Protect*=` lines need systemd itself; `systemd-analyze`
 //! checks them, and the strace test checks raudit stays within them.
 
+/// A missing tool or privilege: a visible skip where nothing promises
+/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
+/// as root after installing every tool the tests use).
+macro_rules! skip {
+    ($($arg:tt)*) => {{
+        let why = format!($($arg)*);
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
+        );
+        eprintln!("{why}");
+    }};
+}
+
 mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
@@ -94,7 +108,7 @@ fn exposure(unit: &Path) -> Option<String> {
 #[test]
 fn unit_exposure_is_the_readmes_figure() {
     if which("systemd-analyze").is_err() {
-        eprintln!("SKIPPED unit_exposure_is_the_readmes_figure: no systemd-analyze (.ci/run installs systemd)");
+        skip!("SKIPPED unit_exposure_is_the_readmes_figure: no systemd-analyze (.ci/run installs systemd)");
         return;
     }
     let unit = workspace().join("contrib/raudit.service");
@@ -351,7 +365,7 @@ fn package_installs_runs_and_purges() {
             std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
             "package_installs_runs_and_purges cannot run: {why}"
         );
-        eprintln!("SKIPPED package_installs_runs_and_purges: {why}");
+        skip!("SKIPPED package_installs_runs_and_purges: {why}");
     };
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
@@ -588,7 +602,7 @@ fn syscall_group(group: &str) -> std::collections::BTreeSet<String> {
 fn unit_filters_allow_what_raudit_does() {
     for tool in ["strace", "systemd-analyze"] {
         if which(tool).is_err() {
-            eprintln!("SKIPPED unit_filters_allow_what_raudit_does: no {tool}");
+            skip!("SKIPPED unit_filters_allow_what_raudit_does: no {tool}");
             return;
         }
     }

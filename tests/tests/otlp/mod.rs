@@ -20,6 +20,12 @@ pub fn receiver_available() -> bool {
         .status()
         .is_ok_and(|s| s.success());
     if !ok {
+        // Where CI promises it (`RAUDIT_REQUIRE_LIVE`: `.ci/run` installs
+        // it), a missing decoder fails instead of skipping.
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "python3 with opentelemetry-proto is missing, and RAUDIT_REQUIRE_LIVE asks for it"
+        );
         eprintln!(
             "SKIPPED: python3 with opentelemetry-proto is missing (pip install opentelemetry-proto)"
         );
