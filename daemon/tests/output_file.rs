@@ -5,19 +5,9 @@
 //! the space came back must all be there, and every event not written must
 //! be counted. Skips, saying so, when tmpfs cannot be mounted (not root).
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../../tests/skip.rs"]
+mod skips;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;

@@ -3,19 +3,9 @@
 //! than 128 chunks is refused and counted; TCP frames end with NUL; no
 //! allocation per event. 127.0.0.1 only.
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../../tests/skip.rs"]
+mod skips;
 
 mod alloc_count;
 mod gelf_receiver;

@@ -10,19 +10,9 @@
 //! session; and the allocations of a send are rustls's one per record. The
 //! CA and the certificates are made by the test (rcgen). Loopback only.
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../../tests/skip.rs"]
+mod skips;
 
 mod alloc_count;
 

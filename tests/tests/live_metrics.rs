@@ -5,19 +5,9 @@
 //! puts the kernel's rules and status back on drop; every raudit started
 //! here is a `Child` ended by its pid.
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../skip.rs"]
+mod skips;
 
 mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]

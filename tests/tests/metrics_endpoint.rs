@@ -6,19 +6,9 @@
 //! Without `promtool` or `prometheus` (Debian's `prometheus` package; .ci/run
 //! installs it) those two tests say SKIPPED on stderr and return.
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../skip.rs"]
+mod skips;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -24,19 +24,9 @@
 //! and the other `Protect*=` lines need systemd itself; `systemd-analyze`
 //! checks them, and the strace test checks raudit stays within them.
 
-/// A missing tool or privilege: a visible skip where nothing promises
-/// them, a failure where CI does (`RAUDIT_REQUIRE_LIVE`, set by `.ci/run`
-/// as root after installing every tool the tests use).
-macro_rules! skip {
-    ($($arg:tt)*) => {{
-        let why = format!($($arg)*);
-        assert!(
-            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
-            "cannot run, and RAUDIT_REQUIRE_LIVE asks for it: {why}"
-        );
-        eprintln!("{why}");
-    }};
-}
+#[macro_use]
+#[path = "../skip.rs"]
+mod skips;
 
 mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
