@@ -32,7 +32,7 @@ use super::drift_watch::DriftWatch;
 use super::plan::{self, Listen, OutputPlan, RunPlan};
 use crate::config::Config;
 use crate::netlink::Control;
-use crate::output::control::{reload_record, ReloadOutcome};
+use crate::output::stream_notice::{reload_record, ReloadOutcome};
 use crate::output::{ControlSender, Replacement};
 
 /// The config file the daemon runs from, and what of it is in force.
