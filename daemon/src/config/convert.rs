@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::accounts::Accounts;
 use super::error::ConfigError;
 use super::outputs::outputs;
 use super::values::{describe, Cx, Fields};
@@ -14,6 +13,7 @@ use super::{
     MessageTracking, Metrics, MetricsAddress, Mode, Queue, QueuePolicy, Raudit, RulesPolicy,
     SocketBuffer, Stats,
 };
+use crate::accounts::Accounts;
 use crate::rules::compile::{compile_line, CompileOptions};
 
 const TOP_KEYS: &[&str] = &[

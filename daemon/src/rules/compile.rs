@@ -14,7 +14,7 @@ use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
 use raudit_core::wire::MessageType;
 
 use super::lex;
-use crate::sys::passwd;
+use crate::accounts;
 
 /// What one line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -644,9 +644,9 @@ impl<'a> Line<'a> {
                 if v == "unset" {
                     return Ok(u32::MAX);
                 }
-                match passwd::uid_of(v) {
-                    Ok(Some(uid)) => Ok(uid),
-                    _ => {
+                match accounts::user_id(v) {
+                    Some(uid) => Ok(uid),
+                    None => {
                         Err(self.error(i, format!("a uid, `unset` or a known user (`{v}` is not)")))
                     }
                 }
@@ -655,9 +655,9 @@ impl<'a> Line<'a> {
                 if digit {
                     return number(self);
                 }
-                match passwd::gid_of(v) {
-                    Ok(Some(gid)) => Ok(gid),
-                    _ => Err(self.error(i, format!("a gid or a known group (`{v}` is not)"))),
+                match accounts::group_id(v) {
+                    Some(gid) => Ok(gid),
+                    None => Err(self.error(i, format!("a gid or a known group (`{v}` is not)"))),
                 }
             }
             Field::EXIT => {

@@ -1,7 +1,8 @@
 //! User and group database lookups through libc, so NSS (files, LDAP,
-//! sssd) answers as it does for `id`: `getpwuid_r` for the user names of
-//! event uids (into buffers the caller owns), `getpwnam_r`/`getgrnam_r`
-//! for rule values such as `-F uid=root`, as auditctl resolves them.
+//! sssd) answers as it does for `id`: `getpwuid_r`/`getgrgid_r` for the
+//! names of event ids (into buffers the caller owns), `getpwnam_r`/
+//! `getgrnam_r` for names in rules and the config. Callers go through
+//! [`crate::accounts`], the one route; this module is only its libc end.
 
 use std::ffi::{CStr, CString};
 use std::io;
@@ -38,6 +39,38 @@ pub fn user_name(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
     // SAFETY: on success pw_name points at a NUL-terminated string inside
     // `scratch`, which is still alive.
     let found = unsafe { CStr::from_ptr(entry.pw_name) }.to_bytes();
+    let copied = found.len().min(name.len());
+    name[..copied].copy_from_slice(&found[..copied]);
+    Ok(Some(found.len()))
+}
+
+/// The name of group `gid`, copied into `name`; as [`user_name`].
+pub fn group_name(gid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
+    // Groups with many members need room for the member list.
+    let mut scratch = vec![0 as libc::c_char; SCRATCH * 16];
+    // SAFETY: group is plain old data; all-zero is a valid value.
+    let mut entry: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: every pointer refers to a live local of the right type and
+    // `scratch.len()` is the buffer's exact size; getgrgid_r writes only there.
+    let rc = unsafe {
+        libc::getgrgid_r(
+            gid,
+            &mut entry,
+            scratch.as_mut_ptr(),
+            scratch.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    if result.is_null() || entry.gr_name.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: on success gr_name points at a NUL-terminated string inside
+    // `scratch`, which is still alive.
+    let found = unsafe { CStr::from_ptr(entry.gr_name) }.to_bytes();
     let copied = found.len().min(name.len());
     name[..copied].copy_from_slice(&found[..copied]);
     Ok(Some(found.len()))
@@ -104,11 +137,14 @@ mod tests {
         assert_eq!(uid_of("root").unwrap(), Some(0));
         assert!(gid_of("root").unwrap().is_some());
         assert_eq!(uid_of("no-such-user-raudit").unwrap(), None);
+        let len = group_name(0, &mut name).unwrap().unwrap();
+        assert_eq!(&name[..len], b"root");
     }
 
     #[test]
     fn unknown_uid_is_none() {
         let mut name = [0u8; 32];
         assert_eq!(user_name(4_000_000_000, &mut name).unwrap(), None);
+        assert_eq!(group_name(4_000_000_000, &mut name).unwrap(), None);
     }
 }
