@@ -12,6 +12,7 @@ impl MessageType {
     pub const GET: MessageType = MessageType(1000);
     pub const SET: MessageType = MessageType(1001);
     pub const LIST_RULES: MessageType = MessageType(1013);
+    pub const GET_FEATURE: MessageType = MessageType(1019);
     pub const ADD_RULE: MessageType = MessageType(1011);
     pub const DEL_RULE: MessageType = MessageType(1012);
     pub const USER: MessageType = MessageType(1005);
