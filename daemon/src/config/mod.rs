@@ -823,8 +823,10 @@ impl RulesPolicy {
     /// (one definition, so check-config and the daemon cannot disagree).
     pub fn compile_options(&self) -> crate::rules::CompileOptions {
         crate::rules::CompileOptions {
-            allow_immutable: self.allow_lock,
-            allow_panic: self.allow_panic,
+            allowed: crate::rules::guard::Allowed {
+                lock: self.allow_lock,
+                panic: self.allow_panic,
+            },
             ..crate::rules::CompileOptions::host()
         }
     }

@@ -244,15 +244,15 @@ impl<'s> Control<'s> {
         self.set_status(&AuditStatus::set_pid(pid)).map(|_| ())
     }
 
-    /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot; callers
-    /// must refuse it unless explicitly allowed.)
+    /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot: rules
+    /// text reaches here only through [`crate::rules::guard`].)
     pub fn set_enabled(&self, enabled: u32) -> Result<(), ControlError> {
         self.set_status(&AuditStatus::set_enabled(enabled))
             .map(|_| ())
     }
 
-    /// `-f`: 0 silent, 1 printk, 2 panic (callers must refuse 2 unless
-    /// explicitly allowed).
+    /// `-f`: 0 silent, 1 printk, 2 panic (rules text reaches here only
+    /// through [`crate::rules::guard`]).
     pub fn set_failure(&self, failure: u32) -> Result<(), ControlError> {
         self.set_status(&AuditStatus::set_failure(failure))
             .map(|_| ())

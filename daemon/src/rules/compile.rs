@@ -13,6 +13,7 @@ use raudit_core::tables::{errno, syscall, uring};
 use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
 use raudit_core::wire::MessageType;
 
+use super::guard::{self, Allowed, Refused};
 use super::lex;
 use crate::accounts;
 
@@ -45,10 +46,8 @@ pub enum StatusSetting {
 pub struct CompileOptions {
     /// The machine of `b64`/`b32` and of `-S` without `-F arch`.
     pub machine: Machine,
-    /// Accept `-e 2` (locks the rules until reboot).
-    pub allow_immutable: bool,
-    /// Accept `-f 2` (kernel panic on lost records).
-    pub allow_panic: bool,
+    /// Whether `-e 2` and `-f 2` pass the [`guard`].
+    pub allowed: Allowed,
     /// Whether a watched path is a directory (`-w` on a directory becomes
     /// a `dir` field, as auditctl decides with `stat`).
     pub is_dir: fn(&str) -> bool,
@@ -59,8 +58,7 @@ impl CompileOptions {
     pub fn host() -> CompileOptions {
         CompileOptions {
             machine: host_machine(),
-            allow_immutable: false,
-            allow_panic: false,
+            allowed: Allowed::default(),
             is_dir: |p| std::fs::metadata(p).map(|m| m.is_dir()).unwrap_or(false),
         }
     }
@@ -86,6 +84,8 @@ pub struct LineError {
     pub column: usize,
     pub token: String,
     pub expected: String,
+    /// Set when the [`guard`] refused the line's setting.
+    pub refused: Option<Refused>,
 }
 
 const AF_MAX: u32 = 46;
@@ -99,6 +99,7 @@ pub fn compile_line(text: &str, options: &CompileOptions) -> Result<Option<Comma
         column: e.column,
         token: text.get(e.column..).unwrap_or("").to_string(),
         expected: "a closing quote".into(),
+        refused: None,
     })?;
     if words.is_empty() {
         return Ok(None);
@@ -157,11 +158,13 @@ impl<'a> Line<'a> {
                 column: w.column,
                 token: w.text.clone(),
                 expected: expected.into(),
+                refused: None,
             },
             None => LineError {
                 column: self.words.last().map_or(0, |w| w.column + w.text.len()),
                 token: String::new(),
                 expected: expected.into(),
+                refused: None,
             },
         }
     }
@@ -226,22 +229,23 @@ impl<'a> Line<'a> {
                         _ => return Err(self.error(i, "0, 1 or 2")),
                     };
                     let setting = if opt == "-e" {
-                        if n == 2 && !self.options.allow_immutable {
-                            return Err(self.error(
-                                i,
-                                "0 or 1 (2 locks the rules until reboot; not allowed here)",
-                            ));
-                        }
                         StatusSetting::Enabled(n)
                     } else {
-                        if n == 2 && !self.options.allow_panic {
-                            return Err(self.error(
-                                i,
-                                "0 or 1 (2 panics the kernel on loss; not allowed here)",
-                            ));
-                        }
                         StatusSetting::Failure(n)
                     };
+                    if let Err(refused) = guard::check(setting, self.options.allowed) {
+                        return Err(LineError {
+                            refused: Some(refused),
+                            ..self.error(
+                                i,
+                                format!(
+                                    "0 or 1 ({}; only {}: true in the daemon's config allows it)",
+                                    refused.what(),
+                                    refused.key()
+                                ),
+                            )
+                        });
+                    }
                     self.set_other(opt_at, Command::Status(setting))?
                 }
                 "-r" | "-b" | "--backlog_wait_time" => {

@@ -4,7 +4,8 @@
 //!
 //! - [`lex`]: one command line into words (auditctl's splitting, plus quotes).
 //! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
-//!   handling and libaudit's field rules).
+//!   handling and libaudit's field rules); [`guard`]: the one check on `-e 2`
+//!   and `-f 2`, which every path's compile goes through.
 //! - [`print`](mod@print): a kernel rule back into auditctl's `-l` text.
 //! - [`apply`](mod@apply): make the kernel's rules a [`RuleSet`] by difference
 //!   (missing added before extra deleted) and its status settings;
@@ -17,7 +18,7 @@ pub mod apply;
 pub mod compile;
 pub mod drift;
 pub mod files;
-
+pub mod guard;
 pub mod lex;
 pub mod print;
 
