@@ -199,7 +199,8 @@ impl AuditStatus {
         }
     }
 
-    /// Combines two `AUDIT_SET` requests (`other`'s set fields win).
+    /// Combines two `AUDIT_SET` requests (`other`'s set fields win); also
+    /// what a status reads after `other` was sent (a lost reset reads 0).
     pub fn and(self, other: AuditStatus) -> AuditStatus {
         let pick =
             |bit: u32, mine: u32, theirs: u32| if other.mask & bit != 0 { theirs } else { mine };
@@ -214,6 +215,7 @@ impl AuditStatus {
                 self.backlog_limit,
                 other.backlog_limit,
             ),
+            lost: pick(AUDIT_STATUS_LOST, self.lost, other.lost),
             backlog_wait_time: if other.mask & AUDIT_STATUS_BACKLOG_WAIT_TIME != 0 {
                 other.backlog_wait_time
             } else {
@@ -317,6 +319,13 @@ mod tests {
         assert_eq!(AuditStatus::set_failure(1).failure, 1);
         assert_eq!(AuditStatus::set_rate_limit(5).mask, AUDIT_STATUS_RATE_LIMIT);
         assert_eq!(AuditStatus::reset_lost().mask, AUDIT_STATUS_LOST);
+        let read = AuditStatus {
+            lost: 9,
+            enabled: 1,
+            ..AuditStatus::default()
+        };
+        let after = read.and(AuditStatus::reset_lost());
+        assert_eq!((after.lost, after.enabled), (0, 1));
         let w = AuditStatus::set_backlog_wait_time(0).and(AuditStatus::set_enabled(1));
         assert_eq!((w.backlog_wait_time, w.enabled), (Some(0), 1));
         assert_eq!(

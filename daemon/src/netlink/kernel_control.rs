@@ -229,7 +229,11 @@ impl<'s> Control<'s> {
         features.ok_or(ControlError::Malformed)
     }
 
-    /// `AUDIT_SET` with the fields named by `status.mask`.
+    /// `AUDIT_SET` with the fields named by `status.mask`: a request built
+    /// by core's `wire::status` builders (`AuditStatus::set_enabled`, …,
+    /// combined with `and`). Returns the ack's code (the old `lost` count
+    /// for `AuditStatus::reset_lost`). Rules text reaches `-e 2` and
+    /// `-f 2` only through [`crate::rules::guard`].
     pub fn set_status(&self, status: &AuditStatus) -> Result<i32, ControlError> {
         let mut payload = [0u8; STATUS_LEN];
         let len = status
@@ -242,44 +246,6 @@ impl<'s> Control<'s> {
     /// socket that will receive the records ([`Control::borrowed`]).
     pub fn set_pid(&self, pid: u32) -> Result<(), ControlError> {
         self.set_status(&AuditStatus::set_pid(pid)).map(|_| ())
-    }
-
-    /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot: rules
-    /// text reaches here only through [`crate::rules::guard`].)
-    pub fn set_enabled(&self, enabled: u32) -> Result<(), ControlError> {
-        self.set_status(&AuditStatus::set_enabled(enabled))
-            .map(|_| ())
-    }
-
-    /// `-f`: 0 silent, 1 printk, 2 panic (rules text reaches here only
-    /// through [`crate::rules::guard`]).
-    pub fn set_failure(&self, failure: u32) -> Result<(), ControlError> {
-        self.set_status(&AuditStatus::set_failure(failure))
-            .map(|_| ())
-    }
-
-    /// `-r`: messages per second, 0 for no limit.
-    pub fn set_rate_limit(&self, rate: u32) -> Result<(), ControlError> {
-        self.set_status(&AuditStatus::set_rate_limit(rate))
-            .map(|_| ())
-    }
-
-    /// `-b`: records the kernel queues before waiting or dropping.
-    pub fn set_backlog_limit(&self, limit: u32) -> Result<(), ControlError> {
-        self.set_status(&AuditStatus::set_backlog_limit(limit))
-            .map(|_| ())
-    }
-
-    /// `--backlog_wait_time`: jiffies an audited task waits on a full backlog.
-    pub fn set_backlog_wait_time(&self, wait: u32) -> Result<(), ControlError> {
-        self.set_status(&AuditStatus::set_backlog_wait_time(wait))
-            .map(|_| ())
-    }
-
-    /// `--reset-lost`: zeroes the kernel's lost counter, returning its old value.
-    pub fn reset_lost(&self) -> Result<u32, ControlError> {
-        self.set_status(&AuditStatus::reset_lost())
-            .map(|code| code as u32)
     }
 
     /// `AUDIT_LIST_RULES`: every rule as its `audit_rule_data` bytes.
