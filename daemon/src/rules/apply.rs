@@ -339,14 +339,25 @@ fn apply_settings(
 
 /// The kernel already has this setting's value.
 pub fn in_effect(s: &AuditStatus, setting: StatusSetting) -> bool {
-    match setting {
-        StatusSetting::Enabled(v) => s.enabled == v,
-        StatusSetting::Failure(v) => s.failure == v,
-        StatusSetting::RateLimit(v) => s.rate_limit == v,
-        StatusSetting::BacklogLimit(v) => s.backlog_limit == v,
-        StatusSetting::BacklogWaitTime(v) => s.backlog_wait_time == Some(v),
-        StatusSetting::ResetLost => false,
-    }
+    status_field(setting, s).is_some_and(|(_, want, have)| have == Some(want))
+}
+
+/// The `audit_status` field a setting sets: its name (as `auditctl -s`
+/// prints it), the value the setting wants and the kernel's value in `s`
+/// (`None` when this kernel does not report the field). `None` for
+/// `--reset-lost`, an action rather than a state.
+pub fn status_field(
+    setting: StatusSetting,
+    s: &AuditStatus,
+) -> Option<(&'static str, u32, Option<u32>)> {
+    Some(match setting {
+        StatusSetting::Enabled(v) => ("enabled", v, Some(s.enabled)),
+        StatusSetting::Failure(v) => ("failure", v, Some(s.failure)),
+        StatusSetting::RateLimit(v) => ("rate_limit", v, Some(s.rate_limit)),
+        StatusSetting::BacklogLimit(v) => ("backlog_limit", v, Some(s.backlog_limit)),
+        StatusSetting::BacklogWaitTime(v) => ("backlog_wait_time", v, s.backlog_wait_time),
+        StatusSetting::ResetLost => return None,
+    })
 }
 
 /// Applies one status setting; returns the old `lost` for `--reset-lost`.
