@@ -8,7 +8,9 @@
 //! asks [`check`]: the config's `rules` (at load, so `check-config` and a
 //! reload refuse too), `raudit.rules.files`, and `raudit rules
 //! load|check|compile` (which never allow either). The refusal says what
-//! the setting does and which key allows it.
+//! the setting does and which key allows it. The one setting that is not
+//! rule text, `raudit.kernel.backlog_wait_time` (pushed into the set by
+//! the plan), is neither.
 
 use std::fmt;
 
