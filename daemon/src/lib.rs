@@ -11,6 +11,8 @@
 //!   [`signals`]: what SIGTERM/SIGHUP do; [`enrich`]: uid names and
 //!   container ids for the encoder.
 //! - [`config`]: the YAML file (go-audit's, extended) as a typed `Config`.
+//! - [`accounts`]: user and group names ↔ ids, the one route to the user
+//!   database.
 //! - [`logging`]: raudit's stderr lines with go-audit's `log.flags` prefix;
 //!   its `eprintln!` shadows std's in every module below it.
 #![deny(unsafe_code)]
@@ -18,6 +20,7 @@
 // First, so its `eprintln!` is the one every later module sees.
 #[macro_use]
 pub mod logging;
+pub mod accounts;
 pub mod cli_compat;
 pub mod commands;
 pub mod config;

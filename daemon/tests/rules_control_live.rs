@@ -2,6 +2,8 @@
 
 mod rules_common;
 
+use raudit::netlink::AuditStatus;
+
 #[test]
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn status_reads_and_backlog_limit_round_trips() {
@@ -14,10 +16,12 @@ fn status_reads_and_backlog_limit_round_trips() {
     } else {
         4321
     };
-    c.set_backlog_limit(wanted).expect("set backlog");
+    c.set_status(&AuditStatus::set_backlog_limit(wanted))
+        .expect("set backlog");
     assert_eq!(c.status().expect("AUDIT_GET").backlog_limit, wanted);
     let wait = before.backlog_wait_time.unwrap_or(0) + 1;
-    c.set_backlog_wait_time(wait).expect("set wait");
+    c.set_status(&AuditStatus::set_backlog_wait_time(wait))
+        .expect("set wait");
     assert_eq!(c.status().expect("AUDIT_GET").backlog_wait_time, Some(wait));
 }
 

@@ -72,8 +72,10 @@ fn files_name_their_lines_and_status_settings_compile() {
 #[test]
 fn lock_and_panic_are_allowed_only_when_asked() {
     let options = CompileOptions {
-        allow_immutable: true,
-        allow_panic: true,
+        allowed: raudit::rules::guard::Allowed {
+            lock: true,
+            panic: true,
+        },
         ..CompileOptions::host()
     };
     let set = RuleSet::from_text("-e 2\n-f 2\n", "x", &options).expect("allowed");

@@ -73,8 +73,7 @@ fn golden_entries(text: &str) -> Vec<(String, Vec<u8>)> {
 fn options(machine: Machine) -> CompileOptions {
     CompileOptions {
         machine,
-        allow_immutable: false,
-        allow_panic: false,
+        allowed: raudit::rules::guard::Allowed::default(),
         // The captures' machine had the directories that these rules name
         // with a trailing slash, and none of the files.
         is_dir: |p| p.ends_with("/audit") || p.ends_with("sudoers.d"),

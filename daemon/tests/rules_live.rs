@@ -6,6 +6,7 @@ mod rules_common;
 
 use std::process::Command as Process;
 
+use raudit::netlink::AuditStatus;
 use raudit::rules::compile::host_machine;
 use raudit::rules::print::Printer;
 use raudit::rules::{apply, drift, RuleSet};
@@ -124,7 +125,8 @@ fn apply_excludes_itself_first_and_drift_sees_changes() {
         RuleSet::from_config_list(&["-a always,exit -F arch=b64 -S kill".to_string()]).expect("ok");
     c.add_rule(extra.rules().next().expect("rule").1)
         .expect("add");
-    c.set_backlog_limit(322).expect("backlog");
+    c.set_status(&AuditStatus::set_backlog_limit(322))
+        .expect("backlog");
     let report = drift::check(c, &set);
     assert!(!report.is_clean());
     let text = report.to_string();

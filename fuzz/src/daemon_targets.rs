@@ -90,8 +90,7 @@ pub fn config(data: &[u8]) {
 fn options(machine: Machine) -> CompileOptions {
     CompileOptions {
         machine,
-        allow_immutable: false,
-        allow_panic: false,
+        allowed: raudit::rules::guard::Allowed::default(),
         is_dir: |p| p.ends_with('/'),
     }
 }

@@ -17,6 +17,7 @@ use std::path::Path;
 use std::process::Command;
 
 use daemon_common::{events_with, scratch, wait_for, write_config, Daemon};
+use raudit::netlink::AuditStatus;
 
 /// The port ids of `pid`'s NETLINK_AUDIT sockets (`/proc/net/netlink`
 /// rows whose inode is one of the process's socket fds).
@@ -340,7 +341,10 @@ fn a_refused_second_instance_touches_no_file() {
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn disabled_auditing_without_e_1_is_explained_at_start() {
     let guard = rules_common::live();
-    guard.control.set_enabled(0).expect("auditctl -e 0");
+    guard
+        .control
+        .set_status(&AuditStatus::set_enabled(0))
+        .expect("auditctl -e 0");
     let dir = scratch("disabled");
     let config = write_config(
         &dir,
@@ -361,7 +365,10 @@ fn disabled_auditing_without_e_1_is_explained_at_start() {
     assert!(daemon.stop().success(), "{}", daemon.stderr());
 
     // With "-e 1" in the rules the kernel is enabled and nothing is said.
-    guard.control.set_enabled(0).expect("auditctl -e 0");
+    guard
+        .control
+        .set_status(&AuditStatus::set_enabled(0))
+        .expect("auditctl -e 0");
     let config = write_config(
         &dir,
         &format!("output:\n  stdout:\n    enabled: true\n{EXEC_RULES}"),
@@ -378,7 +385,10 @@ fn disabled_auditing_without_e_1_is_explained_at_start() {
 
     // Enabled at start, disabled later behind raudit's back: the
     // supervisor's status poll says it.
-    guard.control.set_enabled(1).expect("auditctl -e 1");
+    guard
+        .control
+        .set_status(&AuditStatus::set_enabled(1))
+        .expect("auditctl -e 1");
     let config = write_config(
         &dir,
         "output:\n  stdout:\n    enabled: true\nrules:\n  - -a exit,always -F arch=b64 -S execve\n",
@@ -391,7 +401,10 @@ fn disabled_auditing_without_e_1_is_explained_at_start() {
         "{}",
         daemon.stderr()
     );
-    guard.control.set_enabled(0).expect("auditctl -e 0");
+    guard
+        .control
+        .set_status(&AuditStatus::set_enabled(0))
+        .expect("auditctl -e 0");
     wait_for("the enabled 0 warning after start", || {
         daemon.stderr().contains("add \"-e 1\" to rules")
     });
@@ -701,7 +714,10 @@ fn auditd_rules_files_load_as_augenrules_loads_them() {
     // The same directory through raudit.rules.files, from a kernel with
     // other rules and settings.
     guard.clear_rules();
-    guard.control.set_backlog_limit(321).unwrap();
+    guard
+        .control
+        .set_status(&AuditStatus::set_backlog_limit(321))
+        .unwrap();
     let config = write_config(
         &dir,
         &format!(

@@ -16,13 +16,38 @@ pub const MAX_FIELDS: usize = 64;
 /// Words in the syscall `mask`.
 pub const MASK_WORDS: usize = 64;
 /// Size of the fixed part; the string buffer follows.
-pub const HEAD_LEN: usize = 4 * (4 + MASK_WORDS + 3 * MAX_FIELDS);
+pub const HEAD_LEN: usize = layout::BUFLEN.end;
 
-const MASK_AT: usize = 12;
-const FIELDS_AT: usize = MASK_AT + 4 * MASK_WORDS;
-const VALUES_AT: usize = FIELDS_AT + 4 * MAX_FIELDS;
-const FIELDFLAGS_AT: usize = VALUES_AT + 4 * MAX_FIELDS;
-const BUFLEN_AT: usize = FIELDFLAGS_AT + 4 * MAX_FIELDS;
+/// Where each part of `struct audit_rule_data` lies (smoltcp's `field::`
+/// style): byte ranges of the words and of the arrays, named once; the
+/// view, [`RuleHead::emit`] and the daemon's listed-form comparison use
+/// them.
+pub mod layout {
+    use super::{MASK_WORDS, MAX_FIELDS};
+
+    /// A word's (or an array's) bytes.
+    pub type Bytes = core::ops::Range<usize>;
+    pub const FLAGS: Bytes = 0..4;
+    pub const ACTION: Bytes = 4..8;
+    pub const FIELD_COUNT: Bytes = 8..12;
+    /// `mask[64]`: the syscall bits.
+    pub const MASK: Bytes = 12..12 + 4 * MASK_WORDS;
+    /// `fields[64]`: field numbers (operator bits on old kernels).
+    pub const FIELDS: Bytes = MASK.end..MASK.end + 4 * MAX_FIELDS;
+    /// `values[64]`: numbers, or a string field's length in the buffer.
+    pub const VALUES: Bytes = FIELDS.end..FIELDS.end + 4 * MAX_FIELDS;
+    /// `fieldflags[64]`: operators.
+    pub const FIELDFLAGS: Bytes = VALUES.end..VALUES.end + 4 * MAX_FIELDS;
+    pub const BUFLEN: Bytes = FIELDFLAGS.end..FIELDFLAGS.end + 4;
+
+    /// Word `i` of `array` ([`MASK`], [`FIELDS`], …); an `i` past the
+    /// array gives bytes past it, which no lookup finds in a checked rule's
+    /// head.
+    pub const fn word(array: Bytes, i: usize) -> Bytes {
+        let at = array.start.saturating_add(i.saturating_mul(4));
+        at..at.saturating_add(4)
+    }
+}
 
 /// Why bytes are not an `audit_rule_data`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,8 +86,8 @@ pub struct Full {
     pub needed: usize,
 }
 
-fn u32_at(bytes: &[u8], at: usize) -> u32 {
-    match bytes.get(at..at + 4) {
+fn u32_at(bytes: &[u8], at: layout::Bytes) -> u32 {
+    match bytes.get(at) {
         Some(&[a, b, c, d]) => u32::from_ne_bytes([a, b, c, d]),
         _ => 0,
     }
@@ -92,11 +117,11 @@ impl<'a> RuleData<'a> {
         if bytes.len() < HEAD_LEN {
             return Err(RuleError::Truncated { len: bytes.len() });
         }
-        let count = u32_at(bytes, 8);
+        let count = u32_at(bytes, layout::FIELD_COUNT);
         if count as usize > MAX_FIELDS {
             return Err(RuleError::TooManyFields { count });
         }
-        let raw_buflen = u32_at(bytes, BUFLEN_AT);
+        let raw_buflen = u32_at(bytes, layout::BUFLEN);
         let buflen = raw_buflen as usize;
         if buflen > bytes.len() - HEAD_LEN {
             return Err(RuleError::BadBuffer { buflen: raw_buflen });
@@ -120,12 +145,12 @@ impl<'a> RuleData<'a> {
 
     /// `flags`: the filter list, plus `PREPEND` on requests.
     pub fn flags(&self) -> u32 {
-        u32_at(self.bytes, 0)
+        u32_at(self.bytes, layout::FLAGS)
     }
 
     /// `action`: never (0) or always (2).
     pub fn action(&self) -> u32 {
-        u32_at(self.bytes, 4)
+        u32_at(self.bytes, layout::ACTION)
     }
 
     /// Number of fields in use.
@@ -138,7 +163,7 @@ impl<'a> RuleData<'a> {
         if i >= MASK_WORDS {
             return 0;
         }
-        u32_at(self.bytes, MASK_AT + 4 * i)
+        u32_at(self.bytes, layout::word(layout::MASK, i))
     }
 
     /// True when syscall `nr`'s bit is set.
@@ -148,11 +173,11 @@ impl<'a> RuleData<'a> {
     }
 
     fn field_number(&self, i: usize) -> Field {
-        Field(u32_at(self.bytes, FIELDS_AT + 4 * i) & !Operator::MASK)
+        Field(u32_at(self.bytes, layout::word(layout::FIELDS, i)) & !Operator::MASK)
     }
 
     fn value(&self, i: usize) -> u32 {
-        u32_at(self.bytes, VALUES_AT + 4 * i)
+        u32_at(self.bytes, layout::word(layout::VALUES, i))
     }
 
     /// The string buffer (`buflen` bytes).
@@ -176,7 +201,8 @@ impl<'a> RuleData<'a> {
         (0..view.field_count).map(move |i| {
             let field = view.field_number(i);
             let value = view.value(i);
-            let op = Operator(u32_at(view.bytes, FIELDFLAGS_AT + 4 * i) & Operator::MASK);
+            let op =
+                Operator(u32_at(view.bytes, layout::word(layout::FIELDFLAGS, i)) & Operator::MASK);
             let string = if field.is_string() {
                 let end = offset.saturating_add(value as usize);
                 let s = view.buf().get(offset..end).unwrap_or(&[]);
@@ -206,9 +232,9 @@ impl<'a> RuleData<'a> {
             head.mask[i] = self.mask_word(i);
         }
         for i in 0..MAX_FIELDS {
-            head.fields[i] = u32_at(self.bytes, FIELDS_AT + 4 * i);
+            head.fields[i] = u32_at(self.bytes, layout::word(layout::FIELDS, i));
             head.values[i] = self.value(i);
-            head.fieldflags[i] = u32_at(self.bytes, FIELDFLAGS_AT + 4 * i);
+            head.fieldflags[i] = u32_at(self.bytes, layout::word(layout::FIELDFLAGS, i));
         }
         head
     }
@@ -324,6 +350,17 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_is_uapis() {
+        // struct audit_rule_data: 3 words, 4 arrays of 64, buflen.
+        assert_eq!(layout::MASK, 12..268);
+        assert_eq!(layout::word(layout::MASK, 63), 264..268);
+        assert_eq!(layout::FIELDS.start, 268);
+        assert_eq!(layout::word(layout::FIELDFLAGS, 0), 780..784);
+        assert_eq!(layout::BUFLEN, 1036..1040);
+        assert_eq!(HEAD_LEN, 1040);
+    }
+
+    #[test]
     fn bad_input_is_an_error() {
         assert_eq!(
             RuleData::new_checked(&[0; 10]).unwrap_err(),
@@ -336,8 +373,8 @@ mod tests {
             Err(RuleError::TooManyFields { count: 65 })
         ));
         b[8] = 1;
-        b[FIELDS_AT] = 105; // a path of length 5 with no buffer
-        b[VALUES_AT] = 5;
+        b[layout::FIELDS.start] = 105; // a path of length 5 with no buffer
+        b[layout::VALUES.start] = 5;
         assert!(matches!(
             RuleData::new_checked(&b),
             Err(RuleError::BadBuffer { .. })

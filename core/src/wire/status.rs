@@ -4,9 +4,34 @@
 //! not send are `None`); [`AuditStatus::emit`] writes the full 40 bytes,
 //! which every kernel accepts (it copies at most its own size).
 //!
-//! Layout, host byte order, u32 each: mask, enabled, failure, pid,
-//! rate_limit, backlog_limit, lost, backlog, feature_bitmap (a union with
-//! the old `version`), backlog_wait_time, backlog_wait_time_actual.
+//! Layout ([`layout`]), host byte order, u32 each: mask, enabled,
+//! failure, pid, rate_limit, backlog_limit, lost, backlog, feature_bitmap
+//! (a union with the old `version`), backlog_wait_time,
+//! backlog_wait_time_actual.
+
+use core::ops::Range;
+
+/// Where each word of `struct audit_status` lies (smoltcp's `field::`
+/// style): byte ranges, named once, that [`AuditStatus::parse`] and
+/// [`AuditStatus::emit`] both use.
+pub mod layout {
+    /// A word's bytes.
+    pub type Bytes = core::ops::Range<usize>;
+    pub const MASK: Bytes = 0..4;
+    pub const ENABLED: Bytes = 4..8;
+    pub const FAILURE: Bytes = 8..12;
+    pub const PID: Bytes = 12..16;
+    pub const RATE_LIMIT: Bytes = 16..20;
+    pub const BACKLOG_LIMIT: Bytes = 20..24;
+    pub const LOST: Bytes = 24..28;
+    pub const BACKLOG: Bytes = 28..32;
+    /// `feature_bitmap`, formerly `version` (kernels since 3.14).
+    pub const FEATURE_BITMAP: Bytes = 32..36;
+    /// Kernels since 3.14.
+    pub const BACKLOG_WAIT_TIME: Bytes = 36..40;
+    /// Kernels since 5.10; never sent in a request.
+    pub const BACKLOG_WAIT_TIME_ACTUAL: Bytes = 40..44;
+}
 
 /// `mask` bits: which fields an `AUDIT_SET` changes.
 pub const AUDIT_STATUS_ENABLED: u32 = 0x1;
@@ -18,10 +43,11 @@ pub const AUDIT_STATUS_BACKLOG_WAIT_TIME: u32 = 0x20;
 pub const AUDIT_STATUS_LOST: u32 = 0x40;
 pub const AUDIT_STATUS_BACKLOG_WAIT_TIME_ACTUAL: u32 = 0x80;
 
-/// Size of the struct on 5.x/6.x kernels.
-pub const STATUS_LEN: usize = 40;
+/// Size of the struct [`AuditStatus::emit`] writes (up to
+/// `backlog_wait_time`), which every kernel accepts.
+pub const STATUS_LEN: usize = layout::BACKLOG_WAIT_TIME.end;
 /// Size of the oldest struct (up to `backlog`).
-pub const STATUS_MIN_LEN: usize = 32;
+pub const STATUS_MIN_LEN: usize = layout::BACKLOG.end;
 
 /// `struct audit_status` as plain values.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,23 +88,24 @@ impl AuditStatus {
         if src.len() < STATUS_MIN_LEN {
             return Err(StatusError { offset: src.len() });
         }
-        let word = |i: usize| -> Option<u32> {
-            let b: [u8; 4] = src.get(i * 4..i * 4 + 4)?.try_into().ok()?;
+        let word = |at: Range<usize>| -> Option<u32> {
+            let b: [u8; 4] = src.get(at)?.try_into().ok()?;
             Some(u32::from_ne_bytes(b))
         };
-        let base = |i| word(i).unwrap_or(0);
+        // Within STATUS_MIN_LEN, checked above.
+        let base = |at| word(at).unwrap_or(0);
         Ok(AuditStatus {
-            mask: base(0),
-            enabled: base(1),
-            failure: base(2),
-            pid: base(3),
-            rate_limit: base(4),
-            backlog_limit: base(5),
-            lost: base(6),
-            backlog: base(7),
-            feature_bitmap: word(8),
-            backlog_wait_time: word(9),
-            backlog_wait_time_actual: word(10),
+            mask: base(layout::MASK),
+            enabled: base(layout::ENABLED),
+            failure: base(layout::FAILURE),
+            pid: base(layout::PID),
+            rate_limit: base(layout::RATE_LIMIT),
+            backlog_limit: base(layout::BACKLOG_LIMIT),
+            lost: base(layout::LOST),
+            backlog: base(layout::BACKLOG),
+            feature_bitmap: word(layout::FEATURE_BITMAP),
+            backlog_wait_time: word(layout::BACKLOG_WAIT_TIME),
+            backlog_wait_time_actual: word(layout::BACKLOG_WAIT_TIME_ACTUAL),
         })
     }
 
@@ -87,19 +114,24 @@ impl AuditStatus {
         let available = out.len();
         let out = out.get_mut(..STATUS_LEN).ok_or(StatusFull { available })?;
         let words = [
-            self.mask,
-            self.enabled,
-            self.failure,
-            self.pid,
-            self.rate_limit,
-            self.backlog_limit,
-            self.lost,
-            self.backlog,
-            self.feature_bitmap.unwrap_or(0),
-            self.backlog_wait_time.unwrap_or(0),
+            (layout::MASK, self.mask),
+            (layout::ENABLED, self.enabled),
+            (layout::FAILURE, self.failure),
+            (layout::PID, self.pid),
+            (layout::RATE_LIMIT, self.rate_limit),
+            (layout::BACKLOG_LIMIT, self.backlog_limit),
+            (layout::LOST, self.lost),
+            (layout::BACKLOG, self.backlog),
+            (layout::FEATURE_BITMAP, self.feature_bitmap.unwrap_or(0)),
+            (
+                layout::BACKLOG_WAIT_TIME,
+                self.backlog_wait_time.unwrap_or(0),
+            ),
         ];
-        for (chunk, w) in out.chunks_exact_mut(4).zip(words) {
-            chunk.copy_from_slice(&w.to_ne_bytes());
+        for (at, w) in words {
+            if let Some(bytes) = out.get_mut(at) {
+                bytes.copy_from_slice(&w.to_ne_bytes());
+            }
         }
         Ok(STATUS_LEN)
     }
@@ -167,7 +199,8 @@ impl AuditStatus {
         }
     }
 
-    /// Combines two `AUDIT_SET` requests (`other`'s set fields win).
+    /// Combines two `AUDIT_SET` requests (`other`'s set fields win); also
+    /// what a status reads after `other` was sent (a lost reset reads 0).
     pub fn and(self, other: AuditStatus) -> AuditStatus {
         let pick =
             |bit: u32, mine: u32, theirs: u32| if other.mask & bit != 0 { theirs } else { mine };
@@ -182,6 +215,7 @@ impl AuditStatus {
                 self.backlog_limit,
                 other.backlog_limit,
             ),
+            lost: pick(AUDIT_STATUS_LOST, self.lost, other.lost),
             backlog_wait_time: if other.mask & AUDIT_STATUS_BACKLOG_WAIT_TIME != 0 {
                 other.backlog_wait_time
             } else {
@@ -259,11 +293,39 @@ mod tests {
     }
 
     #[test]
+    fn the_layout_is_eleven_consecutive_words() {
+        let all = [
+            layout::MASK,
+            layout::ENABLED,
+            layout::FAILURE,
+            layout::PID,
+            layout::RATE_LIMIT,
+            layout::BACKLOG_LIMIT,
+            layout::LOST,
+            layout::BACKLOG,
+            layout::FEATURE_BITMAP,
+            layout::BACKLOG_WAIT_TIME,
+            layout::BACKLOG_WAIT_TIME_ACTUAL,
+        ];
+        for (i, at) in all.into_iter().enumerate() {
+            assert_eq!(at, 4 * i..4 * i + 4);
+        }
+        assert_eq!((STATUS_MIN_LEN, STATUS_LEN), (32, 40));
+    }
+
+    #[test]
     fn request_builders() {
         assert_eq!(AuditStatus::set_enabled(1).mask, AUDIT_STATUS_ENABLED);
         assert_eq!(AuditStatus::set_failure(1).failure, 1);
         assert_eq!(AuditStatus::set_rate_limit(5).mask, AUDIT_STATUS_RATE_LIMIT);
         assert_eq!(AuditStatus::reset_lost().mask, AUDIT_STATUS_LOST);
+        let read = AuditStatus {
+            lost: 9,
+            enabled: 1,
+            ..AuditStatus::default()
+        };
+        let after = read.and(AuditStatus::reset_lost());
+        assert_eq!((after.lost, after.enabled), (0, 1));
         let w = AuditStatus::set_backlog_wait_time(0).and(AuditStatus::set_enabled(1));
         assert_eq!((w.backlog_wait_time, w.enabled), (Some(0), 1));
         assert_eq!(

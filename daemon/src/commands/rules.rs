@@ -221,6 +221,30 @@ mod tests {
     }
 
     #[test]
+    fn lock_and_panic_are_refused_from_a_file_and_a_rules_d() {
+        let dir = std::env::temp_dir().join(format!("raudit-cmd-guard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("10-lock.rules"), "-e 2\n").unwrap();
+        std::fs::write(dir.join("20-panic.rules"), "-b 64\n-f2\n").unwrap();
+        let errors = super::read_set(&format!("{}/*.rules", dir.display())).unwrap_err();
+        // augenrules puts -f first.
+        let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(text.len(), 2, "{text:?}");
+        assert!(text[0].contains("20-panic.rules:2:"), "{text:?}");
+        assert!(text[0].contains("panics the kernel"), "{text:?}");
+        assert!(text[1].contains("10-lock.rules:1:"), "{text:?}");
+        assert!(text[1].contains("locks the rules"), "{text:?}");
+        let one = dir.join("10-lock.rules").display().to_string();
+        let errors = super::read_set(&one).unwrap_err();
+        assert!(
+            errors[0].to_string().contains("locks the rules"),
+            "{}",
+            errors[0]
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn base64_vectors() {
         assert_eq!(super::base64(b""), "");
         assert_eq!(super::base64(b"f"), "Zg==");

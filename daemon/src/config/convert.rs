@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::accounts::Accounts;
 use super::error::ConfigError;
 use super::outputs::outputs;
 use super::values::{describe, Cx, Fields};
@@ -14,6 +13,7 @@ use super::{
     MessageTracking, Metrics, MetricsAddress, Mode, Queue, QueuePolicy, Raudit, RulesPolicy,
     SocketBuffer, Stats,
 };
+use crate::accounts::Accounts;
 use crate::rules::compile::{compile_line, CompileOptions};
 
 const TOP_KEYS: &[&str] = &[
@@ -240,9 +240,7 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
         if rule.is_empty() {
             continue;
         }
-        if check_dangerous(cx, &path, item.line, rule, &raudit.rules) {
-            compile_rule(cx, &path, item.line, rule, &options);
-        }
+        compile_rule(cx, &path, item.line, rule, &options);
         rules.push(rule.to_string());
     }
     let line = node.map_or(top.line, |n| n.line);
@@ -257,13 +255,16 @@ fn rules(cx: &mut Cx, top: &Fields, raudit: &Raudit) -> Vec<String> {
     rules
 }
 
-/// `-e 2` (lock until reboot) and `-f 2` (panic on loss) only when allowed.
 /// Compiles one rule as the daemon will load it (the same function and
 /// options), so a rule the daemon would refuse is an error here, at its
-/// line, naming the word and what was expected.
+/// line, naming the word and what was expected; `-e 2` (lock until reboot)
+/// and `-f 2` (panic on loss) without their `raudit.rules.allow_*` key
+/// ([`guard`](crate::rules::guard)) name the key.
 fn compile_rule(cx: &mut Cx, path: &str, line: usize, rule: &str, options: &CompileOptions) {
     if let Err(e) = compile_line(rule, options) {
-        let message = if e.token.is_empty() {
+        let message = if let Some(refused) = e.refused {
+            refused.to_string()
+        } else if e.token.is_empty() {
             format!("`{rule}`: at the end of the rule: expected {}", e.expected)
         } else {
             format!(
@@ -275,34 +276,6 @@ fn compile_rule(cx: &mut Cx, path: &str, line: usize, rule: &str, options: &Comp
         };
         cx.error(path, line, message);
     }
-}
-
-/// `-e 2` and `-f 2` without their `raudit.rules.allow_*` key: an error
-/// naming the key. Returns whether the rule passed.
-fn check_dangerous(cx: &mut Cx, path: &str, line: usize, rule: &str, policy: &RulesPolicy) -> bool {
-    let words: Vec<&str> = rule.split_whitespace().collect();
-    // auditctl's getopt takes both `-e 2` and `-e2`.
-    let sets = |flag: &str| {
-        words.windows(2).any(|w| w[0] == flag && w[1] == "2")
-            || words.iter().any(|w| w.strip_prefix(flag) == Some("2"))
-    };
-    let panics = sets("-f") && !policy.allow_panic;
-    let locks = sets("-e") && !policy.allow_lock;
-    if panics {
-        cx.error(
-            path,
-            line,
-            "`-f 2` panics the kernel when events are lost; set raudit.rules.allow_panic: true to allow it",
-        );
-    }
-    if locks {
-        cx.error(
-            path,
-            line,
-            "`-e 2` locks the rules until reboot; set raudit.rules.allow_lock: true to allow it",
-        );
-    }
-    !panics && !locks
 }
 
 /// `filters`, as go-audit's `createFilters`, each error naming its index.

@@ -24,7 +24,6 @@
 //! [`ConfigError`] with the key's dotted path, the line when known, what was
 //! found and what was expected. Nothing here panics on bad input.
 
-mod accounts;
 mod convert;
 mod core;
 mod error;
@@ -36,7 +35,7 @@ mod yaml;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use accounts::{Accounts, SystemAccounts};
+pub use crate::accounts::{Accounts, SystemAccounts};
 pub use error::{ConfigError, ConfigErrors};
 
 /// The whole configuration: go-audit's sections, then raudit's.
@@ -824,8 +823,10 @@ impl RulesPolicy {
     /// (one definition, so check-config and the daemon cannot disagree).
     pub fn compile_options(&self) -> crate::rules::CompileOptions {
         crate::rules::CompileOptions {
-            allow_immutable: self.allow_lock,
-            allow_panic: self.allow_panic,
+            allowed: crate::rules::guard::Allowed {
+                lock: self.allow_lock,
+                panic: self.allow_panic,
+            },
             ..crate::rules::CompileOptions::host()
         }
     }

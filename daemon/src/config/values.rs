@@ -13,9 +13,9 @@
 
 use std::time::Duration;
 
-use super::accounts::Accounts;
 use super::error::ConfigError;
 use super::yaml::{Kind, Node};
+use crate::accounts::Accounts;
 
 /// Conversion state: where errors and warnings go and how accounts resolve.
 pub(super) struct Cx<'a> {

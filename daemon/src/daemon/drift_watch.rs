@@ -10,7 +10,7 @@
 use std::time::{Instant, SystemTime};
 
 use crate::netlink::Control;
-use crate::output::control::{drift_record, DriftOutcome};
+use crate::output::stream_notice::{drift_record, DriftOutcome};
 use crate::output::ControlSender;
 use crate::rules::drift::{self, DriftReport};
 use crate::stats::Stats;

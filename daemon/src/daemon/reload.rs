@@ -32,7 +32,7 @@ use super::drift_watch::DriftWatch;
 use super::plan::{self, Listen, OutputPlan, RunPlan};
 use crate::config::Config;
 use crate::netlink::Control;
-use crate::output::control::{reload_record, ReloadOutcome};
+use crate::output::stream_notice::{reload_record, ReloadOutcome};
 use crate::output::{ControlSender, Replacement};
 
 /// The config file the daemon runs from, and what of it is in force.
@@ -215,6 +215,14 @@ fn replace_outputs(plan: &mut RunPlan, new: &[OutputPlan], records: &ControlSend
 
 type Applied = (Vec<&'static str>, Vec<&'static str>);
 
+/// The config file read again and its plan, checked as at start (the
+/// rules compiled through the same [`guard`](crate::rules::guard)).
+fn read_again(path: &std::path::Path) -> Result<(Config, RunPlan), String> {
+    let config = Config::load(path).map_err(|e| e.to_string())?;
+    let new = plan::from_config(&config)?;
+    Ok((config, new))
+}
+
 fn try_reload(
     plan: &mut RunPlan,
     control: &Control<'_>,
@@ -224,8 +232,7 @@ fn try_reload(
     let Some(source) = plan.reload.as_ref() else {
         return Err("no config file".into());
     };
-    let config = Config::load(&source.path).map_err(|e| e.to_string())?;
-    let new = plan::from_config(&config)?;
+    let (config, new) = read_again(&source.path)?;
     let (mut applied, mut restart) = differences(&source.running, &config);
     let outputs_live = outputs_apply_live(&plan.outputs, &new.outputs);
     if !outputs_live {
@@ -314,6 +321,39 @@ mod tests {
         assert!(outputs_apply_live(&syslog, &retried), "a syslog's attempts");
         let limited = outputs("output: {syslog: {enabled: true, max_message_bytes: 2048}}\n");
         assert!(!outputs_apply_live(&syslog, &limited), "another cut");
+    }
+
+    #[test]
+    fn a_reload_refuses_lock_and_panic_from_the_config_and_its_rules_files() {
+        let dir = std::env::temp_dir().join(format!("raudit-reload-guard-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("raudit.yaml");
+        let rules = dir.join("lock.rules");
+        std::fs::write(&rules, "-e 2\n").unwrap();
+        std::fs::write(
+            &file,
+            "output: {stdout: {enabled: true}}\nrules: ['-f 2']\n",
+        )
+        .unwrap();
+        let e = read_again(&file).map(|_| ()).unwrap_err();
+        assert!(e.contains("`-f 2` panics the kernel"), "{e}");
+        let from_files = format!(
+            "output: {{stdout: {{enabled: true}}}}\nraudit: {{rules: {{files: ['{}']}}}}\n",
+            rules.display()
+        );
+        std::fs::write(&file, &from_files).unwrap();
+        let e = read_again(&file).map(|_| ()).unwrap_err();
+        assert!(
+            e.contains("lock.rules:1:") && e.contains("locks the rules"),
+            "{e}"
+        );
+        std::fs::write(
+            &file,
+            from_files.replace("{files:", "{allow_lock: true, files:"),
+        )
+        .unwrap();
+        assert!(read_again(&file).is_ok(), "allowed");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

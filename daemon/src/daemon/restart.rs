@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-use crate::output::control::{restart_record, RestartGap};
+use crate::output::stream_notice::{restart_record, RestartGap};
 use crate::output::ControlSender;
 use crate::pipeline::FIRST_SERIAL_KNOWN;
 use crate::stats::Stats;

@@ -8,7 +8,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::netlink::Control;
-use crate::output::control::spoofed_record;
+use crate::output::stream_notice::spoofed_record;
 use crate::output::ControlSender;
 use crate::stats::Stats;
 

@@ -6,7 +6,7 @@
 
 use arrayvec::ArrayString;
 
-use crate::sys::passwd;
+use crate::accounts;
 
 /// Longest name kept; longer names (rare: `useradd` allows 32) are unknown.
 pub const NAME_MAX: usize = 64;
@@ -36,10 +36,6 @@ const EMPTY: Slot = Slot {
 /// Source of names; the live one is the system's user database.
 pub type Lookup = fn(u32, &mut [u8]) -> Option<usize>;
 
-fn system_lookup(uid: u32, name: &mut [u8]) -> Option<usize> {
-    passwd::user_name(uid, name).ok().flatten()
-}
-
 /// The cache.
 pub struct UidNames {
     slots: Box<[Slot]>,
@@ -51,7 +47,7 @@ impl UidNames {
     /// A cache of at least `capacity` entries (rounded up to a power of two)
     /// over the system user database.
     pub fn new(capacity: usize) -> UidNames {
-        UidNames::with_lookup(capacity, system_lookup)
+        UidNames::with_lookup(capacity, accounts::user_name)
     }
 
     /// As [`new`](Self::new), with another source of names (tests).

@@ -5,14 +5,13 @@
 //! of the [`Queue`](crate::queue::Queue) (so a slow, dead or retrying
 //! output delays no other and never the receive thread), reopening files
 //! on SIGHUP/SIGUSR1, writing a [`loss`] record into its stream once per
-//! interval when events were lost, and the supervisor's [`control`]
+//! interval when events were lost, and the supervisor's [`stream_notice`]
 //! records (rule drift) as they come.
 //!
 //! An output that keeps failing never stops raudit: after `attempts` tries
 //! the event is counted as that output's error and dropped.
 
 pub mod batch;
-pub mod control;
 pub mod file;
 pub mod gelf;
 pub mod loss;
@@ -21,6 +20,7 @@ pub mod otlp;
 pub mod rotation;
 mod sink;
 pub mod stdout;
+pub mod stream_notice;
 pub mod syslog;
 pub mod tls;
 pub mod writer;
@@ -29,12 +29,12 @@ use std::io;
 
 use crate::side::LineSide;
 
-pub use control::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use file::{FileOutput, FileSpec};
 pub use gelf::{Gelf, GelfSpec};
 pub use otlp::{Otlp, OtlpSpec};
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
+pub use stream_notice::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use syslog::{Syslog, SyslogSpec};
 pub use tls::TlsClient;
 pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};

@@ -1,7 +1,7 @@
 //! The output threads: one per output, each writing the buffers of its own
 //! backlog (see [`crate::queue`]) through its [`Sink`], so a dead, slow or
 //! retrying output never delays another. Each thread also reopens its
-//! output on SIGHUP/SIGUSR1, takes a new one a reload sends, writes the supervisor's [`control`](super::control)
+//! output on SIGHUP/SIGUSR1, takes a new one a reload sends, writes the supervisor's [`stream_notice`](super::stream_notice)
 //! records and its own [loss record](super::loss) into its stream, and at
 //! shutdown drains its backlog — until the queue's drain deadline, after
 //! which it gives the rest up (counted as its drops), so a dead receiver
@@ -19,8 +19,8 @@ use std::time::Duration;
 use arrayvec::ArrayVec;
 
 use super::batch::MAX_PARTS;
-use super::control::ControlReceiver;
 use super::loss::LossReporter;
+use super::stream_notice::ControlReceiver;
 use super::Sink;
 use crate::queue::{Filled, Queue, Reader};
 use crate::side::LineSide;

@@ -27,7 +27,7 @@ use std::time::Duration;
 use raudit_core::assemble::{self, Assembler, Event, EventSlot, RecordSlot};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
-use raudit_core::wire::netlink::{datagram_record, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
+use raudit_core::wire::netlink::datagram_record;
 use raudit_core::wire::MessageType;
 
 use crate::config::EventFormat;
@@ -430,7 +430,7 @@ impl<S: Source> Pipeline<S> {
                 return;
             }
         };
-        if is_control(message.msg_type) {
+        if !MessageType(message.msg_type).is_record() {
             stats.control_frames.add(1);
             return;
         }
@@ -501,18 +501,6 @@ impl<S: Source> Pipeline<S> {
         self.assembler.in_flight()
     }
 }
-
-/// Netlink frames that are not audit records: netlink's own (NOOP, ERROR
-/// and ACK, DONE), replies to requests (GET, LIST_RULES, GET_FEATURE), and
-/// AUDIT_REPLACE (1329, the kernel's binary "someone asked for the pid"
-/// probe). Everything else is a record, known type or not.
-fn is_control(msg_type: u16) -> bool {
-    matches!(msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE)
-        || msg_type < MessageType::GET.0
-        || matches!(msg_type, 1000 | 1013 | 1019 | AUDIT_REPLACE)
-}
-
-const AUDIT_REPLACE: u16 = 1329;
 
 impl EventSink {
     fn emit(&mut self, event: &Event<'_>) {

@@ -260,6 +260,24 @@ fn an_event_larger_than_a_buffer_is_cut_alone_and_the_next_one_is_whole() {
 }
 
 #[test]
+fn replies_in_the_stream_are_control_frames_and_login_is_a_record() {
+    // The same rule as the netlink replay (MessageType::is_record).
+    let mut input = Vec::new();
+    for control in [1000, 1010, 1013, 1019, 1329] {
+        input.push(datagram(control, 9, "binary reply"));
+    }
+    input.push(datagram(
+        1006,
+        20,
+        "pid=7 uid=0 old-auid=4294967295 auid=1000 res=1",
+    ));
+    let (_, stats) = run(input, 8, 2048);
+    assert_eq!(stats.control_frames.get(), 5);
+    assert_eq!(stats.records.get(), 1);
+    assert_eq!(stats.malformed.get(), 0);
+}
+
+#[test]
 fn an_empty_pool_drops_events_and_counts_each() {
     let body = "y".repeat(300);
     // One buffer holds three of these events; the pool has two buffers and

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, Write};
 
 use raudit_core::encode::Enrich;
 use raudit_core::record::Record;
-use raudit_core::wire::netlink::{Frames, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
+use raudit_core::wire::netlink::Frames;
 use raudit_core::wire::MessageType;
 
 use super::{Malformed, Replayer};
@@ -95,9 +95,7 @@ pub(super) fn replay_netlink<N: Enrich>(
                 return Ok(());
             }
         };
-        if matches!(message.msg_type, NLMSG_NOOP | NLMSG_ERROR | NLMSG_DONE)
-            || message.msg_type < 1005
-        {
+        if !MessageType(message.msg_type).is_record() {
             replayer.note_skipped_frame();
             continue;
         }

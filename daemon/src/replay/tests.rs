@@ -109,6 +109,27 @@ fn netlink_capture_gives_the_same_events_as_the_log() {
 }
 
 #[test]
+fn capture_replies_are_skipped_by_the_receive_loops_rule() {
+    // Replies a capture may hold (status, a listed rule, features, the
+    // pid probe, signal info) are not records, as in the receive loop;
+    // LOGIN (1006) from the commands range is one.
+    let mut capture = Vec::new();
+    for control in [1000, 1010, 1013, 1019, 1329] {
+        capture.extend(frame(control, &[0x5a; 40]));
+    }
+    capture.extend(frame(
+        1006,
+        b"audit(1700000002.000:20): pid=7 uid=0 old-auid=4294967295 auid=1000 res=1",
+    ));
+    let (_, counts, c, bad) = replay(&capture, Format::Netlink);
+    assert_eq!(counts.skipped_frames, 5);
+    assert!(bad.is_empty(), "{bad:?}");
+    // The record reached the assembler (whose default events.min, 1300,
+    // then leaves it out).
+    assert_eq!((c.records, c.filtered_type), (1, 1));
+}
+
+#[test]
 fn broken_capture_reports_the_offset_and_keeps_what_came_before() {
     let mut capture = frame(1300, b"audit(1700000000.100:10): syscall=59");
     let good = capture.len();

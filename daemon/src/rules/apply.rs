@@ -324,9 +324,8 @@ fn apply_settings(
                 if lost.is_some() {
                     report.lost_reset = lost;
                 }
-                if let Some(s) = status.as_mut() {
-                    record(s, setting);
-                }
+                // A later setting of the same kind compares with this one.
+                status = status.map(|s| s.and(request(setting)));
             }
             Err(error) => report.rejected.push(Rejected {
                 origin: entry.origin.to_string(),
@@ -340,27 +339,25 @@ fn apply_settings(
 
 /// The kernel already has this setting's value.
 pub fn in_effect(s: &AuditStatus, setting: StatusSetting) -> bool {
-    match setting {
-        StatusSetting::Enabled(v) => s.enabled == v,
-        StatusSetting::Failure(v) => s.failure == v,
-        StatusSetting::RateLimit(v) => s.rate_limit == v,
-        StatusSetting::BacklogLimit(v) => s.backlog_limit == v,
-        StatusSetting::BacklogWaitTime(v) => s.backlog_wait_time == Some(v),
-        StatusSetting::ResetLost => false,
-    }
+    status_field(setting, s).is_some_and(|(_, want, have)| have == Some(want))
 }
 
-/// Notes a setting just sent, so a later one of the same kind compares
-/// with it.
-fn record(s: &mut AuditStatus, setting: StatusSetting) {
-    match setting {
-        StatusSetting::Enabled(v) => s.enabled = v,
-        StatusSetting::Failure(v) => s.failure = v,
-        StatusSetting::RateLimit(v) => s.rate_limit = v,
-        StatusSetting::BacklogLimit(v) => s.backlog_limit = v,
-        StatusSetting::BacklogWaitTime(v) => s.backlog_wait_time = Some(v),
-        StatusSetting::ResetLost => s.lost = 0,
-    }
+/// The `audit_status` field a setting sets: its name (as `auditctl -s`
+/// prints it), the value the setting wants and the kernel's value in `s`
+/// (`None` when this kernel does not report the field). `None` for
+/// `--reset-lost`, an action rather than a state.
+pub fn status_field(
+    setting: StatusSetting,
+    s: &AuditStatus,
+) -> Option<(&'static str, u32, Option<u32>)> {
+    Some(match setting {
+        StatusSetting::Enabled(v) => ("enabled", v, Some(s.enabled)),
+        StatusSetting::Failure(v) => ("failure", v, Some(s.failure)),
+        StatusSetting::RateLimit(v) => ("rate_limit", v, Some(s.rate_limit)),
+        StatusSetting::BacklogLimit(v) => ("backlog_limit", v, Some(s.backlog_limit)),
+        StatusSetting::BacklogWaitTime(v) => ("backlog_wait_time", v, s.backlog_wait_time),
+        StatusSetting::ResetLost => return None,
+    })
 }
 
 /// Applies one status setting; returns the old `lost` for `--reset-lost`.
@@ -368,15 +365,20 @@ pub fn set_status(
     control: &Control<'_>,
     setting: StatusSetting,
 ) -> Result<Option<u32>, ControlError> {
+    let code = control.set_status(&request(setting))?;
+    Ok((setting == StatusSetting::ResetLost).then_some(code as u32))
+}
+
+/// The `AUDIT_SET` request a setting is sent as (core's builders).
+pub fn request(setting: StatusSetting) -> AuditStatus {
     match setting {
-        StatusSetting::Enabled(v) => control.set_enabled(v)?,
-        StatusSetting::Failure(v) => control.set_failure(v)?,
-        StatusSetting::RateLimit(v) => control.set_rate_limit(v)?,
-        StatusSetting::BacklogLimit(v) => control.set_backlog_limit(v)?,
-        StatusSetting::BacklogWaitTime(v) => control.set_backlog_wait_time(v)?,
-        StatusSetting::ResetLost => return control.reset_lost().map(Some),
+        StatusSetting::Enabled(v) => AuditStatus::set_enabled(v),
+        StatusSetting::Failure(v) => AuditStatus::set_failure(v),
+        StatusSetting::RateLimit(v) => AuditStatus::set_rate_limit(v),
+        StatusSetting::BacklogLimit(v) => AuditStatus::set_backlog_limit(v),
+        StatusSetting::BacklogWaitTime(v) => AuditStatus::set_backlog_wait_time(v),
+        StatusSetting::ResetLost => AuditStatus::reset_lost(),
     }
-    Ok(None)
 }
 
 /// Deletes every rule the kernel holds; returns how many.
@@ -458,5 +460,31 @@ mod tests {
         assert!(in_effect(&s, StatusSetting::BacklogLimit(8192)));
         assert!(in_effect(&s, StatusSetting::BacklogWaitTime(60000)));
         assert!(!in_effect(&s, StatusSetting::ResetLost));
+    }
+
+    #[test]
+    fn each_setting_is_sent_as_its_own_field_and_is_then_in_effect() {
+        let settings = [
+            StatusSetting::Enabled(0),
+            StatusSetting::Failure(0),
+            StatusSetting::RateLimit(100),
+            StatusSetting::BacklogLimit(320),
+            StatusSetting::BacklogWaitTime(0),
+        ];
+        let read = AuditStatus {
+            enabled: 1,
+            failure: 1,
+            backlog_limit: 8192,
+            backlog_wait_time: Some(60000),
+            lost: 5,
+            ..AuditStatus::default()
+        };
+        for setting in settings {
+            let sent = request(setting);
+            assert_eq!(sent.mask.count_ones(), 1, "{setting:?}: one field");
+            assert!(!in_effect(&read, setting), "{setting:?}");
+            assert!(in_effect(&read.and(sent), setting), "{setting:?}");
+        }
+        assert_eq!(read.and(request(StatusSetting::ResetLost)).lost, 0);
     }
 }

@@ -1,20 +1,25 @@
 //! One auditctl command line into a [`Command`]: auditctl's option handling
-//! (`-a/-A/-d`, `-w/-W`, `-p`, `-k`, `-S`, `-F`, `-C`, `-D`, status
-//! settings) and libaudit's per-field rules (`audit_rule_fieldpair_data`),
-//! producing the exact `audit_rule_data` auditctl 3.0 sends. `-S` on the
-//! io_uring list takes operation names, as auditctl 3.1+ built
+//! (`-a/-A/-d`, `-w/-W`, `-p`, `-k`, `-S`, `-C`, `-D`, status settings),
+//! here, and libaudit's per-field rules for `-F` (`audit_rule_fieldpair_data`)
+//! in `compile/fields.rs`, producing the exact `audit_rule_data` auditctl
+//! 3.0 sends; `compile/numbers.rs` reads numbers as C's `strtoul`/`strtol`
+//! do, never truncating.
+//! `-S` on the io_uring list takes operation names, as auditctl 3.1+ built
 //! `--with-io_uring` does (3.0 has no io_uring list). Where auditctl
 //! silently accepts junk (trailing garbage after numbers, a non-numeric
 //! `sessionid`), this is stricter and reports an error.
 
+mod fields;
+mod numbers;
+
 use raudit_core::tables::arch::{Arch, Machine};
 use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
-use raudit_core::tables::{errno, syscall, uring};
+use raudit_core::tables::{syscall, uring};
 use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
-use raudit_core::wire::MessageType;
 
+use super::guard::{self, Allowed, Refused};
 use super::lex;
-use crate::sys::passwd;
+use numbers::{named_or_numeric, unsigned_word};
 
 /// What one line asks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,10 +50,8 @@ pub enum StatusSetting {
 pub struct CompileOptions {
     /// The machine of `b64`/`b32` and of `-S` without `-F arch`.
     pub machine: Machine,
-    /// Accept `-e 2` (locks the rules until reboot).
-    pub allow_immutable: bool,
-    /// Accept `-f 2` (kernel panic on lost records).
-    pub allow_panic: bool,
+    /// Whether `-e 2` and `-f 2` pass the [`guard`].
+    pub allowed: Allowed,
     /// Whether a watched path is a directory (`-w` on a directory becomes
     /// a `dir` field, as auditctl decides with `stat`).
     pub is_dir: fn(&str) -> bool,
@@ -59,8 +62,7 @@ impl CompileOptions {
     pub fn host() -> CompileOptions {
         CompileOptions {
             machine: host_machine(),
-            allow_immutable: false,
-            allow_panic: false,
+            allowed: Allowed::default(),
             is_dir: |p| std::fs::metadata(p).map(|m| m.is_dir()).unwrap_or(false),
         }
     }
@@ -86,9 +88,10 @@ pub struct LineError {
     pub column: usize,
     pub token: String,
     pub expected: String,
+    /// Set when the [`guard`] refused the line's setting.
+    pub refused: Option<Refused>,
 }
 
-const AF_MAX: u32 = 46;
 const PATH_MAX: usize = 4096;
 const MAX_KEY_LEN: usize = 256;
 const KEY_SEPARATOR: char = '\x01';
@@ -99,6 +102,7 @@ pub fn compile_line(text: &str, options: &CompileOptions) -> Result<Option<Comma
         column: e.column,
         token: text.get(e.column..).unwrap_or("").to_string(),
         expected: "a closing quote".into(),
+        refused: None,
     })?;
     if words.is_empty() {
         return Ok(None);
@@ -157,11 +161,13 @@ impl<'a> Line<'a> {
                 column: w.column,
                 token: w.text.clone(),
                 expected: expected.into(),
+                refused: None,
             },
             None => LineError {
                 column: self.words.last().map_or(0, |w| w.column + w.text.len()),
                 token: String::new(),
                 expected: expected.into(),
+                refused: None,
             },
         }
     }
@@ -226,22 +232,23 @@ impl<'a> Line<'a> {
                         _ => return Err(self.error(i, "0, 1 or 2")),
                     };
                     let setting = if opt == "-e" {
-                        if n == 2 && !self.options.allow_immutable {
-                            return Err(self.error(
-                                i,
-                                "0 or 1 (2 locks the rules until reboot; not allowed here)",
-                            ));
-                        }
                         StatusSetting::Enabled(n)
                     } else {
-                        if n == 2 && !self.options.allow_panic {
-                            return Err(self.error(
-                                i,
-                                "0 or 1 (2 panics the kernel on loss; not allowed here)",
-                            ));
-                        }
                         StatusSetting::Failure(n)
                     };
+                    if let Err(refused) = guard::check(setting, self.options.allowed) {
+                        return Err(LineError {
+                            refused: Some(refused),
+                            ..self.error(
+                                i,
+                                format!(
+                                    "0 or 1 ({}; only {}: true in the daemon's config allows it)",
+                                    refused.what(),
+                                    refused.key()
+                                ),
+                            )
+                        });
+                    }
                     self.set_other(opt_at, Command::Status(setting))?
                 }
                 "-r" | "-b" | "--backlog_wait_time" => {
@@ -548,288 +555,6 @@ impl<'a> Line<'a> {
         self.push(i, Field::FIELD_COMPARE, op, value)
     }
 
-    fn field_pair(&mut self, i: usize, pair: &str) -> Step {
-        let Some(list) = self.list() else {
-            return Err(self.error(i, "a list (-a/-d) before -F"));
-        };
-        if let Some(key) = pair.strip_prefix("key=") {
-            return self.push_key(i, key);
-        }
-        let Some((name, op, value)) = split_pair(pair) else {
-            return Err(self.error(i, "FIELD OP VALUE, OP one of = != < > <= >= & &="));
-        };
-        if name.is_empty() {
-            return Err(self.error(i, "a field name before the operator"));
-        }
-        if value.is_empty() {
-            return Err(self.error(i, "a value after the operator"));
-        }
-        let field = Field::from_name(name.as_bytes())
-            .ok_or_else(|| self.error(i, format!("a known field name (`{name}` is not one)")))?;
-        self.check_list(i, field, list)?;
-        let value = self.field_value(i, field, op, value, list)?;
-        self.push(i, field, op, value)
-    }
-
-    fn check_list(&self, i: usize, field: Field, list: u32) -> Step {
-        if list == filter::EXCLUDE
-            && !matches!(
-                field,
-                Field::PID
-                    | Field::UID
-                    | Field::GID
-                    | Field::LOGINUID
-                    | Field::MSGTYPE
-                    | Field::EXE
-            )
-            && !(Field::SUBJ_USER.0..=Field::SUBJ_CLR.0).contains(&field.0)
-        {
-            return Err(self.error(
-                i,
-                "on the exclude list, only pid, uid, gid, auid, msgtype, subj_* and exe",
-            ));
-        }
-        let exit_only = matches!(
-            field,
-            Field::EXIT
-                | Field::OBJ_USER
-                | Field::OBJ_ROLE
-                | Field::OBJ_TYPE
-                | Field::OBJ_LEV_LOW
-                | Field::OBJ_LEV_HIGH
-                | Field::WATCH
-                | Field::DIR
-                | Field::PERM
-                | Field::FILETYPE
-                | Field::DEVMAJOR
-                | Field::DEVMINOR
-                | Field::INODE
-                | Field::SUCCESS
-                | Field::PPID
-        );
-        if exit_only && list != filter::EXIT {
-            return Err(self.error(i, "this field only on the exit list"));
-        }
-        Ok(())
-    }
-
-    fn field_value(
-        &mut self,
-        i: usize,
-        field: Field,
-        op: Operator,
-        v: &str,
-        list: u32,
-    ) -> Result<u32, LineError> {
-        let digit = v.starts_with(|c: char| c.is_ascii_digit());
-        let neg =
-            v.len() >= 2 && v.starts_with('-') && v[1..].starts_with(|c: char| c.is_ascii_digit());
-        let eq_ne = op == Operator::EQUAL || op == Operator::NOT_EQUAL;
-        let number = |line: &Line<'_>| -> Result<u32, LineError> {
-            if !digit && !neg {
-                return Err(line.error(i, "a number"));
-            }
-            field_number(v).map_err(|expected| line.error(i, expected))
-        };
-        match field {
-            Field::UID
-            | Field::EUID
-            | Field::SUID
-            | Field::FSUID
-            | Field::LOGINUID
-            | Field::OBJ_UID => {
-                if digit || neg {
-                    return number(self);
-                }
-                if v == "unset" {
-                    return Ok(u32::MAX);
-                }
-                match passwd::uid_of(v) {
-                    Ok(Some(uid)) => Ok(uid),
-                    _ => {
-                        Err(self.error(i, format!("a uid, `unset` or a known user (`{v}` is not)")))
-                    }
-                }
-            }
-            Field::GID | Field::EGID | Field::SGID | Field::FSGID | Field::OBJ_GID => {
-                if digit {
-                    return number(self);
-                }
-                match passwd::gid_of(v) {
-                    Ok(Some(gid)) => Ok(gid),
-                    _ => Err(self.error(i, format!("a gid or a known group (`{v}` is not)"))),
-                }
-            }
-            Field::EXIT => {
-                if digit || neg {
-                    return number(self);
-                }
-                let (sign, name) = match v.strip_prefix('-') {
-                    Some(rest) => (-1i64, rest),
-                    None => (1, v),
-                };
-                match errno::number(name.as_bytes()) {
-                    // An errno is small: its negation is an i32.
-                    Some(e) => Ok((sign * i64::from(e)) as i32 as u32),
-                    None => Err(self.error(i, "a number or an errno name such as -EACCES")),
-                }
-            }
-            Field::MSGTYPE => {
-                if list != filter::EXCLUDE && list != filter::USER {
-                    return Err(self.error(i, "msgtype only on the exclude or user list"));
-                }
-                if digit {
-                    return number(self);
-                }
-                match MessageType::from_name(v.as_bytes()) {
-                    Some(t) if t.0 > 0 => Ok(u32::from(t.0)),
-                    _ => Err(self.error(i, "a message type name or number")),
-                }
-            }
-            f if f.is_string() => {
-                if f == Field::EXE {
-                    if !eq_ne {
-                        return Err(self.error(i, "= or != for exe"));
-                    }
-                    self.exe_added = true;
-                }
-                if f == Field::WATCH || f == Field::DIR {
-                    // What the kernel refuses with EINVAL (`audit_to_watch`,
-                    // `audit_make_tree`); found by the `rules` fuzz target.
-                    if op != Operator::EQUAL {
-                        return Err(self.error(i, "= for path and dir"));
-                    }
-                    if !v.starts_with('/') {
-                        return Err(self.error(i, "an absolute path (starting with /)"));
-                    }
-                    // As for -w, whose listing this may become (found by
-                    // the `rules` fuzz target).
-                    if v.trim_end_matches('/')
-                        .rsplit('/')
-                        .next()
-                        .map_or(0, str::len)
-                        > 255
-                    {
-                        return Err(self.error(i, "a file name of at most 255 bytes"));
-                    }
-                    if f == Field::WATCH && v.ends_with('/') {
-                        return Err(
-                            self.error(i, "a path not ending in / (use dir= for a directory)")
-                        );
-                    }
-                    self.one_object(i)?;
-                    self.perm_added = true;
-                }
-                if f == Field::FILTERKEY {
-                    // `-F key<u` is no comparison; it listed as `key=u`
-                    // (found by the `rules` fuzz target).
-                    if op != Operator::EQUAL {
-                        return Err(self.error(i, "= for key"));
-                    }
-                    // An empty key is not listed, so the listing is another
-                    // rule (found by the `rules` fuzz target).
-                    if v.is_empty() {
-                        return Err(self.error(i, "a key of 1 to 256 bytes"));
-                    }
-                    if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
-                        return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
-                    }
-                    if v.len() > MAX_KEY_LEN {
-                        return Err(self.error(i, "a key of at most 256 bytes"));
-                    }
-                } else if v.len() > PATH_MAX {
-                    return Err(self.error(i, "a string of at most 4096 bytes"));
-                }
-                self.buf.extend_from_slice(v.as_bytes());
-                Ok(v.len() as u32)
-            }
-            Field::ARCH => {
-                if self.syscall_added {
-                    return Err(self.error(i, "-F arch before any -S"));
-                }
-                if !eq_ne {
-                    return Err(self.error(i, "= or != for arch"));
-                }
-                let arch = if digit {
-                    parse_unsigned(v)
-                        .and_then(|n| u32::try_from(n).ok())
-                        .map(Arch)
-                        .filter(|a| a.machine().is_some())
-                } else {
-                    determine_machine(v, self.options.machine).map(Machine::arch)
-                };
-                let arch = arch.ok_or_else(|| {
-                    self.error(i, "b64, b32, a machine name (x86_64, i386, aarch64, …) or its AUDIT_ARCH number")
-                })?;
-                self.elf = Some(arch);
-                Ok(arch.0)
-            }
-            Field::PERM => {
-                if op != Operator::EQUAL {
-                    return Err(self.error(i, "= for perm"));
-                }
-                // A second perm field (`-w / -F perm=x` beside the watch's
-                // own) only narrows the first and lists as `-p rwxa -p x`,
-                // which reads back as one (found by the `rules` fuzz target).
-                let n = self.head.field_count as usize;
-                if self.head.fields.iter().take(n).any(|&f| f == Field::PERM.0) {
-                    return Err(self.error(i, "one perm per rule (-p sets a watch's)"));
-                }
-                self.perm_added = true;
-                parse_perm(v).ok_or_else(|| self.error(i, "permissions from r, w, x, a"))
-            }
-            // Numbers are an extension: `auditctl -l` prints them, so its
-            // output compiles again.
-            Field::FILETYPE if digit => number(self),
-            Field::FILETYPE => field::lookup(field::FILE_TYPES, v.as_bytes())
-                .ok_or_else(|| self.error(i, "file, dir, socket, link, character, block or fifo")),
-            Field::FSTYPE => {
-                if list != filter::FS {
-                    return Err(self.error(i, "fstype only on the filesystem list"));
-                }
-                if !eq_ne {
-                    return Err(self.error(i, "= or != for fstype"));
-                }
-                self.fs_added = true;
-                if digit {
-                    return number(self);
-                }
-                field::lookup(field::FS_TYPES, v.as_bytes())
-                    .ok_or_else(|| self.error(i, "tracefs, debugfs or a magic number"))
-            }
-            Field::ARG0 | Field::ARG1 | Field::ARG2 | Field::ARG3 => number(self),
-            Field::SESSIONID => {
-                if !matches!(list, filter::EXCLUDE | filter::USER | filter::EXIT) {
-                    return Err(self.error(i, "sessionid only on the exit, user or exclude list"));
-                }
-                if v == "unset" {
-                    return Ok(u32::MAX);
-                }
-                number(self)
-            }
-            Field::SADDR_FAM => match parse_unsigned(v) {
-                Some(n) if n < u64::from(AF_MAX) => Ok(n as u32),
-                _ => Err(self.error(i, "an address family number below 46")),
-            },
-            Field::INODE => {
-                if !eq_ne {
-                    return Err(self.error(i, "= or != for inode"));
-                }
-                self.one_object(i)?;
-                if !digit {
-                    return Err(self.error(i, "a number"));
-                }
-                number(self)
-            }
-            _ => {
-                if !digit {
-                    return Err(self.error(i, "a number"));
-                }
-                number(self)
-            }
-        }
-    }
-
     fn finish(&mut self) -> Result<Command, LineError> {
         if let Some(other) = self.other.take() {
             return Ok(other);
@@ -886,12 +611,6 @@ fn split_option(word: &str) -> (String, Option<String>) {
     (word.to_string(), None)
 }
 
-fn split_pair(pair: &str) -> Option<(&str, Operator, &str)> {
-    field::OPERATORS
-        .iter()
-        .find_map(|&(sym, op)| pair.split_once(sym).map(|(n, v)| (n, op, v)))
-}
-
 fn lookup_list(name: &str) -> Option<u32> {
     match name {
         "exit" => Some(filter::EXIT),
@@ -927,95 +646,4 @@ fn parse_perm(v: &str) -> Option<u32> {
             },
         )
     })
-}
-
-/// `audit_determine_machine`: `b64`/`b32` relative to `host`, or a name.
-fn determine_machine(v: &str, host: Machine) -> Option<Machine> {
-    if v.eq_ignore_ascii_case("b64") {
-        return host.is_64bit().then_some(host);
-    }
-    if v.eq_ignore_ascii_case("b32") {
-        return host.to_32bit();
-    }
-    Machine::from_name(v.as_bytes()).or_else(|| {
-        u32::from_str_radix(v, 16)
-            .ok()
-            .and_then(|n| Arch(n).machine())
-    })
-}
-
-/// C's `strtoul(v, NULL, 0)` on a whole string: decimal, `0x` hex, `0` octal.
-pub(crate) fn parse_unsigned(v: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(h) = v.strip_prefix("0x").or_else(|| v.strip_prefix("0X")) {
-        (h, 16)
-    } else if v.len() > 1 && v.starts_with('0') {
-        (&v[1..], 8)
-    } else {
-        (v, 10)
-    };
-    u64::from_str_radix(digits, radix).ok()
-}
-
-/// The number a table gave for `name`, or else `name` itself read as a
-/// number when it starts with a digit (`-S 59`, `-S openat,257`).
-fn named_or_numeric(from_table: Option<u32>, name: &str) -> Option<u32> {
-    from_table.or_else(|| {
-        if name.starts_with(|c: char| c.is_ascii_digit()) {
-            parse_signed(name).and_then(|n| u32::try_from(n).ok())
-        } else {
-            None
-        }
-    })
-}
-
-/// What an out-of-range status option value is told.
-const OUT_OF_RANGE_UNSIGNED: &str = "a number from 0 to 4294967295 (out of range)";
-/// What an out-of-range field value is told.
-const OUT_OF_RANGE_FIELD: &str = "a number from -2147483648 to 4294967295 (out of range)";
-
-/// A field's numeric value as the kernel's 32-bit word: 0 to 2^32 - 1, or
-/// a negative number down to -2^31 (stored as its two's complement, as
-/// libaudit does). Anything else is an error, never truncated.
-pub(crate) fn field_number(v: &str) -> Result<u32, &'static str> {
-    let Some(magnitude) = v.strip_prefix('-') else {
-        return unsigned_word(v).map_err(|e| {
-            if e == OUT_OF_RANGE_UNSIGNED {
-                OUT_OF_RANGE_FIELD
-            } else {
-                e
-            }
-        });
-    };
-    match parse_signed(v) {
-        Some(n) => i32::try_from(n)
-            .map(|n| n as u32)
-            .map_err(|_| OUT_OF_RANGE_FIELD),
-        None if all_digits(magnitude) => Err(OUT_OF_RANGE_FIELD),
-        None => Err("a number"),
-    }
-}
-
-/// An unsigned 32-bit value (`-b`, `-r`, `--backlog_wait_time`, field
-/// values): more is out of range, never truncated.
-pub(crate) fn unsigned_word(v: &str) -> Result<u32, &'static str> {
-    match parse_unsigned(v) {
-        Some(n) => u32::try_from(n).map_err(|_| OUT_OF_RANGE_UNSIGNED),
-        // Digits that overflow even 64 bits are out of range too.
-        None if all_digits(v) => Err(OUT_OF_RANGE_UNSIGNED),
-        None => Err("a number"),
-    }
-}
-
-fn all_digits(v: &str) -> bool {
-    !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit())
-}
-
-/// C's `strtol(v, NULL, 0)` on a whole string, sign allowed.
-pub(crate) fn parse_signed(v: &str) -> Option<i64> {
-    match v.strip_prefix('-') {
-        Some(rest) => parse_unsigned(rest)
-            .and_then(|n| i64::try_from(n).ok())
-            .map(|n| -n),
-        None => parse_unsigned(v).map(|n| n as i64),
-    }
 }

@@ -9,8 +9,8 @@ use std::fmt;
 
 use raudit_core::wire::rule::RuleData;
 
-use super::apply::{apply, listed_form, self_exclusion, ApplyError, ApplyReport};
-use super::compile::{host_machine, StatusSetting};
+use super::apply::{apply, listed_form, self_exclusion, status_field, ApplyError, ApplyReport};
+use super::compile::host_machine;
 use super::print::Printer;
 use super::{kernel_form, RuleSet};
 use crate::netlink::Control;
@@ -99,16 +99,11 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     match control.status() {
         Ok(s) => {
             for (_, setting) in set.status_settings() {
-                let (name, want, got) = match setting {
-                    StatusSetting::Enabled(v) => ("enabled", v, s.enabled),
-                    StatusSetting::Failure(v) => ("failure", v, s.failure),
-                    StatusSetting::RateLimit(v) => ("rate_limit", v, s.rate_limit),
-                    StatusSetting::BacklogLimit(v) => ("backlog_limit", v, s.backlog_limit),
-                    StatusSetting::BacklogWaitTime(v) => {
-                        ("backlog_wait_time", v, s.backlog_wait_time.unwrap_or(v))
-                    }
-                    StatusSetting::ResetLost => continue,
+                let Some((name, want, have)) = status_field(setting, &s) else {
+                    continue;
                 };
+                // A field this kernel does not report cannot drift.
+                let got = have.unwrap_or(want);
                 report.status.retain(|(n, _, _)| *n != name);
                 if want != got {
                     report.status.push((name, want, got));

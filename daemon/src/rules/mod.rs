@@ -4,7 +4,8 @@
 //!
 //! - [`lex`]: one command line into words (auditctl's splitting, plus quotes).
 //! - [`compile`]: the words of one line into a [`Command`] (auditctl's option
-//!   handling and libaudit's field rules).
+//!   handling and libaudit's field rules); [`guard`]: the one check on `-e 2`
+//!   and `-f 2`, which every path's compile goes through.
 //! - [`print`](mod@print): a kernel rule back into auditctl's `-l` text.
 //! - [`apply`](mod@apply): make the kernel's rules a [`RuleSet`] by difference
 //!   (missing added before extra deleted) and its status settings;
@@ -17,7 +18,7 @@ pub mod apply;
 pub mod compile;
 pub mod drift;
 pub mod files;
-
+pub mod guard;
 pub mod lex;
 pub mod print;
 
@@ -260,22 +261,42 @@ fn option_text(setting: StatusSetting) -> String {
 /// markers go), and `-A`'s prepend flag is not kept in the listing.
 /// Used to compare configured rules with `AUDIT_LIST_RULES` replies.
 pub fn kernel_form(rule: &[u8]) -> Vec<u8> {
+    use raudit_core::tables::field::filter::PREPEND;
+    use raudit_core::wire::rule::{layout, MASK_WORDS};
     let mut out = rule.to_vec();
-    if let Some(flags) = out.get_mut(0..4) {
-        let f = u32::from_ne_bytes([flags[0], flags[1], flags[2], flags[3]]);
-        flags.copy_from_slice(&(f & !raudit_core::tables::field::filter::PREPEND).to_ne_bytes());
-    }
-    // mask[63] is at byte 12 + 4 * 63.
-    if let Some(word) = out.get_mut(264..268) {
-        let w = u32::from_ne_bytes([word[0], word[1], word[2], word[3]]);
-        word.copy_from_slice(&(w & 0x0000_ffff).to_ne_bytes());
-    }
+    let clear = |out: &mut [u8], at: layout::Bytes, bits: u32| {
+        if let Some(bytes) = out.get_mut(at) {
+            let mut word = [0; 4];
+            word.copy_from_slice(bytes);
+            bytes.copy_from_slice(&(u32::from_ne_bytes(word) & !bits).to_ne_bytes());
+        }
+    };
+    clear(&mut out, layout::FLAGS, PREPEND);
+    clear(
+        &mut out,
+        layout::word(layout::MASK, MASK_WORDS - 1),
+        0xffff_0000,
+    );
     out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_kernel_form_drops_prepend_and_the_class_markers_only() {
+        use raudit_core::tables::field::filter::PREPEND;
+        use raudit_core::wire::rule::{layout, HEAD_LEN};
+        let rule = vec![0xffu8; HEAD_LEN + 4];
+        let listed = kernel_form(&rule);
+        let word = |at: layout::Bytes| u32::from_ne_bytes(listed[at].try_into().unwrap());
+        assert_eq!(word(layout::FLAGS), !PREPEND);
+        assert_eq!(word(layout::word(layout::MASK, 63)), 0x0000_ffff);
+        assert_eq!(word(layout::word(layout::MASK, 62)), u32::MAX);
+        let changed = rule.iter().zip(&listed).filter(|(a, b)| a != b).count();
+        assert_eq!(changed, 3, "PREPEND's byte and mask[63]'s top two bytes");
+    }
 
     #[test]
     fn a_pushed_setting_comes_last_and_names_its_key() {

@@ -11,6 +11,8 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
+use super::retry::retry_if_interrupted;
+
 /// `NETLINK_AUDIT` protocol number.
 pub const NETLINK_AUDIT: libc::c_int = 9;
 /// Multicast group of the read-only audit log (`AUDIT_NLGRP_READLOG`).
@@ -140,27 +142,19 @@ impl AuditSocket {
         // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
         let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
         kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        loop {
-            // SAFETY: `message` is a valid readable slice of the given
-            // length; `kernel` is a valid sockaddr_nl of the given size.
-            let rc = unsafe {
-                libc::sendto(
-                    self.fd.as_raw_fd(),
-                    message.as_ptr().cast(),
-                    message.len(),
-                    0,
-                    &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
-                    std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-                )
-            };
-            if rc >= 0 {
-                return Ok(());
-            }
-            let err = io::Error::last_os_error();
-            if err.kind() != io::ErrorKind::Interrupted {
-                return Err(err);
-            }
-        }
+        // SAFETY: `message` is a valid readable slice of the given
+        // length; `kernel` is a valid sockaddr_nl of the given size.
+        retry_if_interrupted(|| unsafe {
+            libc::sendto(
+                self.fd.as_raw_fd(),
+                message.as_ptr().cast(),
+                message.len(),
+                0,
+                &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
+                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
+            )
+        })?;
+        Ok(())
     }
 
     /// Receives one datagram into `buf`, retrying on `EINTR`. A receive
@@ -169,65 +163,51 @@ impl AuditSocket {
     /// the socket buffer was full) is returned as an error of raw os error
     /// `libc::ENOBUFS` for the caller to count.
     pub fn recv(&self, buf: &mut [u8]) -> io::Result<RecvOutcome> {
-        loop {
-            let mut iov = libc::iovec {
-                iov_base: buf.as_mut_ptr().cast(),
-                iov_len: buf.len(),
-            };
-            let mut from = unfilled_address();
-            // SAFETY: msghdr is plain old data; all-zero is a valid value.
-            let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-            msg.msg_iov = &mut iov;
-            msg.msg_iovlen = 1;
-            msg.msg_name = (&mut from as *mut libc::sockaddr_nl).cast();
-            msg.msg_namelen = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let mut from = unfilled_address();
+        let name_len = std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t;
+        // SAFETY: msghdr is plain old data; all-zero is a valid value.
+        let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+        msg.msg_iov = &mut iov;
+        msg.msg_iovlen = 1;
+        msg.msg_name = (&mut from as *mut libc::sockaddr_nl).cast();
+        let received = retry_if_interrupted(|| {
+            // The kernel shortens it to the sender's address: full again
+            // for a call after an interruption.
+            msg.msg_namelen = name_len;
             // SAFETY: `msg` points at one iovec that covers `buf`, which is
             // valid and writable for its whole length during the call, and
             // at `from`, a writable sockaddr_nl of the length given.
-            let rc = unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) };
-            if rc >= 0 {
-                let truncated = msg.msg_flags & libc::MSG_TRUNC != 0;
-                return Ok(RecvOutcome::Datagram(Received {
-                    len: (rc as usize).min(buf.len()),
-                    truncated,
-                    sender: sender_of(&from, msg.msg_namelen),
-                }));
+            unsafe { libc::recvmsg(self.fd.as_raw_fd(), &mut msg, 0) }
+        });
+        match received {
+            Ok(rc) => Ok(RecvOutcome::Datagram(Received {
+                len: (rc as usize).min(buf.len()),
+                truncated: msg.msg_flags & libc::MSG_TRUNC != 0,
+                sender: sender_of(&from, msg.msg_namelen),
+            })),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                Ok(RecvOutcome::TimedOut)
             }
-            let err = io::Error::last_os_error();
-            match err.kind() {
-                io::ErrorKind::Interrupted => continue,
-                io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => {
-                    return Ok(RecvOutcome::TimedOut)
-                }
-                _ => return Err(err),
-            }
+            Err(e) => Err(e),
         }
     }
 
     /// Receives up to `slots.len()` datagrams in one `recvmmsg` call. Blocks
     /// for the first datagram (subject to the receive timeout), then takes
     /// what is already queued (`MSG_WAITFORONE`). Fills `out[i]` for each
-    /// datagram received and returns how many; zero means timed out.
-    /// Retries on `EINTR`; see [`receive_batch`](Self::receive_batch) for a
-    /// form that reports it.
-    pub fn recv_batch<const N: usize>(
-        &self,
-        slots: &mut [[u8; N]],
-        out: &mut [Received],
-    ) -> io::Result<usize> {
-        loop {
-            match self.receive_batch(slots, out)? {
-                BatchOutcome::Received(n) => return Ok(n),
-                BatchOutcome::TimedOut => return Ok(0),
-                BatchOutcome::Interrupted => continue,
-            }
-        }
-    }
-
-    /// One `recvmmsg` call, as [`recv_batch`](Self::recv_batch), but a
-    /// signal (handlers installed without `SA_RESTART`) returns
-    /// `Interrupted` instead of retrying, so the caller can look at its
-    /// flags. `ENOBUFS` is an error of raw os error `libc::ENOBUFS`.
+    /// datagram received. A signal (handlers installed without
+    /// `SA_RESTART`) returns `Interrupted`, not retried, so the caller can
+    /// look at its flags. `ENOBUFS` is an error of raw os error
+    /// `libc::ENOBUFS`.
     pub fn receive_batch<const N: usize>(
         &self,
         slots: &mut [[u8; N]],

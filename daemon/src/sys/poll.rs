@@ -7,6 +7,8 @@ use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::time::Duration;
 
+use super::retry::retry_if_interrupted;
+
 /// Waits up to `timeout` for `fd` to have data. Returns false on timeout.
 /// Retries on `EINTR` with the full timeout again (a request waits a little
 /// longer rather than failing early).
@@ -17,54 +19,30 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> io::Result<bool> 
         events: libc::POLLIN,
         revents: 0,
     };
-    loop {
-        // SAFETY: `pfd` is one valid pollfd for the duration of the call and
-        // the count passed is 1.
-        let rc = unsafe { libc::poll(&mut pfd, 1, millis) };
-        if rc > 0 {
-            return Ok(true);
-        }
-        if rc == 0 {
-            return Ok(false);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    // SAFETY: `pfd` is one valid pollfd for the duration of the call and
+    // the count passed is 1.
+    let ready = retry_if_interrupted(|| unsafe { libc::poll(&mut pfd, 1, millis) })?;
+    Ok(ready > 0)
 }
 
 /// Takes an exclusive advisory lock on `file` (`flock(LOCK_EX)`), blocking
 /// until it is free. The lock is released when the file is closed.
 pub fn lock_exclusive(file: &File) -> io::Result<()> {
-    loop {
-        // SAFETY: plain syscall on a valid, open fd owned by `file`.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
-        if rc == 0 {
-            return Ok(());
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    // SAFETY: plain syscall on a valid, open fd owned by `file`.
+    retry_if_interrupted(|| unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) })?;
+    Ok(())
 }
 
 /// Tries to take an exclusive advisory lock on `file` without waiting
 /// (`flock(LOCK_EX | LOCK_NB)`): false when another open file holds it.
 pub fn try_lock_exclusive(file: &File) -> io::Result<bool> {
-    loop {
-        // SAFETY: plain syscall on a valid, open fd owned by `file`.
-        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if rc == 0 {
-            return Ok(true);
-        }
-        let err = io::Error::last_os_error();
-        match err.kind() {
-            io::ErrorKind::Interrupted => continue,
-            io::ErrorKind::WouldBlock => return Ok(false),
-            _ => return Err(err),
-        }
+    // SAFETY: plain syscall on a valid, open fd owned by `file`.
+    match retry_if_interrupted(|| unsafe {
+        libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB)
+    }) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
@@ -77,17 +55,9 @@ pub fn peer_closed(fd: BorrowedFd<'_>) -> io::Result<bool> {
         events: libc::POLLRDHUP,
         revents: 0,
     };
-    loop {
-        // SAFETY: `pfd` is one valid pollfd for the duration of the call and
-        // the count passed is 1; a zero timeout never blocks.
-        let rc = unsafe { libc::poll(&mut pfd, 1, 0) };
-        if rc >= 0 {
-            let closed = libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR;
-            return Ok(rc > 0 && pfd.revents & closed != 0);
-        }
-        let err = io::Error::last_os_error();
-        if err.kind() != io::ErrorKind::Interrupted {
-            return Err(err);
-        }
-    }
+    // SAFETY: `pfd` is one valid pollfd for the duration of the call and
+    // the count passed is 1; a zero timeout never blocks.
+    let rc = retry_if_interrupted(|| unsafe { libc::poll(&mut pfd, 1, 0) })?;
+    let closed = libc::POLLRDHUP | libc::POLLHUP | libc::POLLERR;
+    Ok(rc > 0 && pfd.revents & closed != 0)
 }

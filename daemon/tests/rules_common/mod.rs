@@ -83,7 +83,10 @@ impl Drop for LiveGuard {
         }
         // enabled last, and only 0/1 (2 is never set by tests).
         if s.enabled <= 1 {
-            if let Err(e) = self.control.set_enabled(s.enabled) {
+            if let Err(e) = self
+                .control
+                .set_status(&AuditStatus::set_enabled(s.enabled))
+            {
                 eprintln!("live guard: could not restore enabled: {e}");
             }
         }

@@ -28,7 +28,7 @@ use raudit_core::wire::netlink::{
     self as nl, Frames, NetlinkMessage, NLMSG_DONE, NLMSG_ERROR, NLM_F_ACK, NLM_F_REQUEST,
 };
 pub use raudit_core::wire::status::AuditStatus;
-use raudit_core::wire::status::{self, STATUS_LEN};
+use raudit_core::wire::status::STATUS_LEN;
 
 /// Default limit on how long one request waits for its replies.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
@@ -223,13 +223,17 @@ impl<'s> Control<'s> {
     /// audit_features`: version, mask, features, lock).
     pub fn features(&self) -> Result<Features, ControlError> {
         let mut features = None;
-        self.dump(MessageType(AUDIT_GET_FEATURE), &[], false, |payload| {
+        self.dump(MessageType::GET_FEATURE, &[], false, |payload| {
             features = Features::parse(payload);
         })?;
         features.ok_or(ControlError::Malformed)
     }
 
-    /// `AUDIT_SET` with the fields named by `status.mask`.
+    /// `AUDIT_SET` with the fields named by `status.mask`: a request built
+    /// by core's `wire::status` builders (`AuditStatus::set_enabled`, …,
+    /// combined with `and`). Returns the ack's code (the old `lost` count
+    /// for `AuditStatus::reset_lost`). Rules text reaches `-e 2` and
+    /// `-f 2` only through [`crate::rules::guard`].
     pub fn set_status(&self, status: &AuditStatus) -> Result<i32, ControlError> {
         let mut payload = [0u8; STATUS_LEN];
         let len = status
@@ -238,59 +242,10 @@ impl<'s> Control<'s> {
         self.request_ack(MessageType::SET, payload.get(..len).unwrap_or(&payload))
     }
 
-    fn set_one(&self, mask: u32, fill: impl FnOnce(&mut AuditStatus)) -> Result<(), ControlError> {
-        let mut status = AuditStatus {
-            mask,
-            ..AuditStatus::default()
-        };
-        fill(&mut status);
-        self.set_status(&status).map(|_| ())
-    }
-
     /// Names `pid` as the audit daemon (0 releases it). Send it over the
     /// socket that will receive the records ([`Control::borrowed`]).
     pub fn set_pid(&self, pid: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_PID, |s| s.pid = pid)
-    }
-
-    /// `-e`: 0 off, 1 on. (2 locks the configuration until reboot; callers
-    /// must refuse it unless explicitly allowed.)
-    pub fn set_enabled(&self, enabled: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_ENABLED, |s| s.enabled = enabled)
-    }
-
-    /// `-f`: 0 silent, 1 printk, 2 panic (callers must refuse 2 unless
-    /// explicitly allowed).
-    pub fn set_failure(&self, failure: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_FAILURE, |s| s.failure = failure)
-    }
-
-    /// `-r`: messages per second, 0 for no limit.
-    pub fn set_rate_limit(&self, rate: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_RATE_LIMIT, |s| s.rate_limit = rate)
-    }
-
-    /// `-b`: records the kernel queues before waiting or dropping.
-    pub fn set_backlog_limit(&self, limit: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_BACKLOG_LIMIT, |s| {
-            s.backlog_limit = limit
-        })
-    }
-
-    /// `--backlog_wait_time`: jiffies an audited task waits on a full backlog.
-    pub fn set_backlog_wait_time(&self, wait: u32) -> Result<(), ControlError> {
-        self.set_one(status::AUDIT_STATUS_BACKLOG_WAIT_TIME, |s| {
-            s.backlog_wait_time = Some(wait)
-        })
-    }
-
-    /// `--reset-lost`: zeroes the kernel's lost counter, returning its old value.
-    pub fn reset_lost(&self) -> Result<u32, ControlError> {
-        let status = AuditStatus {
-            mask: status::AUDIT_STATUS_LOST,
-            ..AuditStatus::default()
-        };
-        self.set_status(&status).map(|code| code as u32)
+        self.set_status(&AuditStatus::set_pid(pid)).map(|_| ())
     }
 
     /// `AUDIT_LIST_RULES`: every rule as its `audit_rule_data` bytes.
@@ -367,8 +322,6 @@ impl<'s> Control<'s> {
     }
 }
 
-/// `AUDIT_GET_FEATURE`.
-const AUDIT_GET_FEATURE: u16 = 1019;
 /// Bit of `AUDIT_FEATURE_LOGINUID_IMMUTABLE` (feature 1) in the masks.
 const LOGINUID_IMMUTABLE: u32 = 1 << 1;
 
@@ -382,16 +335,21 @@ pub struct Features {
     pub lock: u32,
 }
 
+/// `struct audit_features`' words: `vers` (0..4), `mask` (4..8), then
+/// these two.
+const FEATURES: std::ops::Range<usize> = 8..12;
+const LOCK: std::ops::Range<usize> = 12..16;
+
 impl Features {
     /// `vers`, `mask`, `features`, `lock`: four native-endian u32.
     pub fn parse(payload: &[u8]) -> Option<Features> {
-        let word = |i: usize| {
-            let bytes = payload.get(4 * i..4 * i + 4)?;
-            Some(u32::from_ne_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]))
+        let word = |at: std::ops::Range<usize>| match payload.get(at) {
+            Some(&[a, b, c, d]) => Some(u32::from_ne_bytes([a, b, c, d])),
+            _ => None,
         };
         Some(Features {
-            features: word(2)?,
-            lock: word(3)?,
+            features: word(FEATURES)?,
+            lock: word(LOCK)?,
         })
     }
 
