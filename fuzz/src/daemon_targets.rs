@@ -6,7 +6,7 @@
 //! std, and touch no file, socket or name service.
 #![allow(dead_code)]
 
-use raudit::config::{Accounts, Config, GelfCompression, GelfCompressionType};
+use raudit::config::{Accounts, Config};
 use raudit::output::gelf::compress::Compressor;
 use raudit::output::gelf::message::Builder;
 use raudit::output::gelf::{
@@ -14,6 +14,7 @@ use raudit::output::gelf::{
 };
 use raudit::output::net::is_too_large;
 use raudit::output::syslog::format::{message, Form, Header, LocalTime};
+use raudit::output::{GelfCompression, GelfCompressionType};
 use raudit::rules::compile::{compile_line, Command, CompileOptions, StatusSetting};
 use raudit::rules::print::Printer;
 use raudit::rules::RuleSet;

@@ -16,7 +16,7 @@ use std::fmt::{self, Write as _};
 
 use crate::stats::{Field, Kind, Stats};
 
-pub use server::{MetricsServer, ServeError};
+pub use server::{MetricsAddress, MetricsServer, ServeError};
 
 /// Bytes for one exposition: every family with its `# HELP` and `# TYPE`
 /// lines and u64::MAX values fits many times over (a test checks that the

@@ -21,8 +21,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
 use super::batch::LineBatch;
+use super::rotation::Rotation;
 use super::{rotation, Output, Sent};
-use crate::config::Rotation;
 use crate::side::LineSide;
 
 /// Where and how to create the file.

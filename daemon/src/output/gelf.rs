@@ -29,11 +29,21 @@ use std::os::fd::AsFd;
 
 use self::compress::Compressor;
 use self::message::Builder;
+use super::net::IpFamily;
 use super::net::{self, Reporter, SEND_TIMEOUT};
 use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
-use crate::config::{GelfCompression, GelfNetwork, GelfOutput, IpFamily};
 use crate::side::{Facts, LineSide};
+pub use compress::{GelfCompression, GelfCompressionType};
+
+/// `output.gelf.network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GelfNetwork {
+    /// `udp` (chunked).
+    Udp,
+    /// `tcp` (NUL-terminated frames).
+    Tcp,
+}
 
 /// go-gelf's datagram size.
 pub const CHUNK_SIZE: usize = 1420;
@@ -61,16 +71,6 @@ pub struct GelfSpec {
 }
 
 impl GelfSpec {
-    /// The spec of `output.gelf`, without TLS (see [`GelfSpec::tls`]).
-    pub fn from_config(config: &GelfOutput) -> GelfSpec {
-        GelfSpec {
-            network: config.network,
-            address: config.address.clone(),
-            compression: config.compression,
-            tls: None,
-        }
-    }
-
     /// The longest event line sure to fit in 128 UDP chunks even
     /// uncompressed and escaped at worst (every byte doubled); `None` over
     /// TCP, which carries any size.

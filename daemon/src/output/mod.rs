@@ -31,12 +31,14 @@ use crate::side::LineSide;
 
 pub use control::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use file::{FileOutput, FileSpec};
-pub use gelf::{Gelf, GelfSpec};
+pub use gelf::{Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec};
+pub use net::IpFamily;
 pub use otlp::{Otlp, OtlpSpec};
+pub use rotation::Rotation;
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
-pub use syslog::{Syslog, SyslogSpec};
-pub use tls::TlsClient;
+pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};
+pub use tls::{TlsClient, TlsSpec, TlsVersion};
 pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};
 
 /// Which version of a line an output sent.

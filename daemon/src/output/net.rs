@@ -9,7 +9,16 @@ use std::io;
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::{Duration, Instant};
 
-use crate::config::IpFamily;
+/// Go's `…4` / `…6` network suffix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IpFamily {
+    /// No suffix: either.
+    Any,
+    /// `4`.
+    V4,
+    /// `6`.
+    V6,
+}
 
 /// How often a repeated problem (oversized events, reconnections) is told
 /// on stderr; every occurrence is counted regardless.

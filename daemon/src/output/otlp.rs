@@ -36,7 +36,6 @@ use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
 use self::proto::{Fill, Put as _, Record};
 use super::net::{self, Reporter};
 use super::{Output, Sent};
-use crate::config::OtlpOutput;
 use crate::side::{LineSide, FACTS_ROOM};
 
 /// How long one send waits, in total, on a busy collector (429/503 and
@@ -63,21 +62,6 @@ pub struct OtlpSpec {
     pub flush_interval: Duration,
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
-}
-
-impl OtlpSpec {
-    /// The spec for `config`; the endpoint was checked when the config
-    /// was read, an error here names it.
-    pub fn from_config(config: &OtlpOutput) -> Result<OtlpSpec, String> {
-        Ok(OtlpSpec {
-            endpoint: Endpoint::parse(&config.endpoint)?,
-            batch_events: config.batch_events,
-            batch_bytes: config.batch_bytes,
-            flush_interval: config.flush_interval,
-            timeout: config.timeout,
-            headers: config.headers.clone(),
-        })
-    }
 }
 
 /// The OTLP/HTTP logs output.

@@ -11,6 +11,18 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// `output.file.max_bytes` / `output.file.keep`: the file is renamed to
+/// `PATH.1` (older ones shifted up, the oldest past `keep` deleted) before
+/// a write that would take it past `max_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// `max_bytes`: the largest a file grows (a single line larger than
+    /// this still goes whole into a file of its own).
+    pub max_bytes: u64,
+    /// `keep`: rotated files kept beside the current one, default 5.
+    pub keep: u32,
+}
+
 /// `PATH.n`.
 pub fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut name = OsString::from(path.as_os_str());
@@ -40,8 +52,8 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::Rotation;
     use super::*;
-    use crate::config::Rotation;
     use crate::output::{FileOutput, FileSpec, Output};
     use crate::side::LineSide;
 

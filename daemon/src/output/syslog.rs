@@ -28,11 +28,33 @@ use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Clock, Form, Header, PREFIX_ROOM};
+use super::net::IpFamily;
 use super::net::{self, Reporter, SEND_TIMEOUT};
 use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
-use crate::config::{SyslogFormat, SyslogNetwork, SyslogOutput};
 use crate::side::LineSide;
+
+/// Socket kind for syslog, as Go's `net.Dial` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogNetwork {
+    /// `unixgram`: unix datagram socket (the default).
+    Unixgram,
+    /// `unix`: unix stream socket.
+    Unix,
+    /// `udp`, `udp4`, `udp6`.
+    Udp(IpFamily),
+    /// `tcp`, `tcp4`, `tcp6` (octet-counted framing).
+    Tcp(IpFamily),
+}
+
+/// `output.syslog.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogFormat {
+    /// `rfc3164`: `<PRI>Mmm dd hh:mm:ss host tag[pid]: msg`, as Go's log/syslog.
+    Rfc3164,
+    /// `rfc5424`.
+    Rfc5424,
+}
 
 /// Room for the header in front of the event: priority, time, host (at
 /// most 255 bytes in 5424; the kernel's host name is at most 64), tag, pid.
@@ -57,27 +79,34 @@ pub struct SyslogSpec {
 }
 
 impl SyslogSpec {
-    /// The spec of `output.syslog`, without TLS (see [`SyslogSpec::tls`]):
-    /// `max_message_bytes` if set, else the
+    /// A spec without TLS (the plan sets [`SyslogSpec::tls`]): the
+    /// largest message is `max_message_bytes` if given, capped by the
     /// transport's own limit (a UDP datagram; a unix datagram: the socket
     /// send buffer, `net.core.wmem_default`, less the kernel's 32 bytes).
-    pub fn from_config(config: &SyslogOutput) -> SyslogSpec {
-        let transport = match config.network {
+    pub fn new(
+        network: SyslogNetwork,
+        address: String,
+        priority: u8,
+        tag: String,
+        format: SyslogFormat,
+        max_message_bytes: Option<u32>,
+    ) -> SyslogSpec {
+        let transport = match network {
             SyslogNetwork::Udp(_) => Some(UDP_MAX),
             SyslogNetwork::Unixgram => Some(unix_datagram_max()),
             SyslogNetwork::Unix | SyslogNetwork::Tcp(_) => None,
         };
-        let configured = config.max_message_bytes.map(|n| n as usize);
+        let configured = max_message_bytes.map(|n| n as usize);
         let max_message = match (configured, transport) {
             (Some(c), Some(t)) => Some(c.min(t)),
             (c, t) => c.or(t),
         };
         SyslogSpec {
-            network: config.network,
-            address: config.address.clone(),
-            priority: config.priority,
-            tag: config.tag.clone(),
-            format: config.format,
+            network,
+            address,
+            priority,
+            tag,
+            format,
             max_message,
             tls: None,
         }
@@ -387,21 +416,18 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::config::IpFamily;
     use crate::output::Sink;
     use crate::stats::Stats;
 
     fn udp_spec(server: &UdpSocket, max_message_bytes: Option<u32>) -> SyslogSpec {
-        SyslogSpec::from_config(&SyslogOutput {
-            attempts: 3,
-            network: SyslogNetwork::Udp(IpFamily::V4),
-            address: server.local_addr().unwrap().to_string(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
+        SyslogSpec::new(
+            SyslogNetwork::Udp(IpFamily::V4),
+            server.local_addr().unwrap().to_string(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
             max_message_bytes,
-            tls: None,
-        })
+        )
     }
 
     #[test]
@@ -463,16 +489,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("log");
         let server = UnixDatagram::bind(&path).unwrap();
-        let spec = SyslogSpec::from_config(&SyslogOutput {
-            attempts: 2,
-            network: SyslogNetwork::Unixgram,
-            address: path.to_str().unwrap().into(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
-            max_message_bytes: None,
-            tls: None,
-        });
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Unixgram,
+            path.to_str().unwrap().into(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
+            None,
+        );
         let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
         let stats = Stats::new(&["syslog"]);
         sink.write(b"{\"a\":1}\n", &LineSide::default(), &stats);
@@ -489,16 +513,14 @@ mod tests {
 
     #[test]
     fn a_unix_datagram_is_limited_by_the_send_buffer() {
-        let spec = SyslogSpec::from_config(&SyslogOutput {
-            attempts: 3,
-            network: SyslogNetwork::Unixgram,
-            address: "/dev/log".into(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
-            max_message_bytes: None,
-            tls: None,
-        });
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Unixgram,
+            "/dev/log".into(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
+            None,
+        );
         assert_eq!(spec.max_message, Some(unix_datagram_max()));
         let tcp = SyslogSpec {
             network: SyslogNetwork::Tcp(IpFamily::Any),

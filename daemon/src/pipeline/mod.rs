@@ -16,6 +16,7 @@
 //! event is written on time even when the host goes quiet.
 
 pub mod filter;
+pub mod format;
 pub mod out_of_order;
 pub mod pacing;
 pub mod source;
@@ -30,22 +31,44 @@ use raudit_core::time::Instant;
 use raudit_core::wire::netlink::{datagram_record, NLMSG_DONE, NLMSG_ERROR, NLMSG_NOOP};
 use raudit_core::wire::MessageType;
 
-use crate::config::EventFormat;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
 use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::{EventFilter, FilterUpdate};
+pub use format::Format;
 use raudit_core::encode::Encoded;
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
+
+/// The longest line the largest `execve` a default Linux allows needs (the
+/// default `raudit.max_event_bytes`, and the least the large-event lane holds).
+///
+/// - The kernel bounds the argument and environment strings of an exec
+///   together by a quarter of the stack rlimit (`bprm_stack_limits`; the
+///   default 8 MiB gives 2 MiB), each string by `MAX_ARG_STRLEN` (32
+///   pages, 128 KiB). Only the arguments are audited, in EXECVE records.
+/// - An argument holding a space, a quote or a byte outside `0x21..=0x7e`
+///   is hex encoded: two bytes per byte, so at most 4 MiB of values.
+/// - Field names: `aN=` per argument, and `aN_len=` and `aN[i]=` per piece
+///   of one longer than a record holds (pieces of up to 7,500 bytes): for
+///   4 MiB of hex about 560 pieces, 12 KiB of names. Many tiny arguments
+///   have more name than value, but each also costs 9 bytes of the 2 MiB
+///   (its pointer and NUL): at most 233,016 of them, `a233015="" ` plus
+///   two JSON escapes is 13 bytes each, 3 MiB — below the hex case.
+/// - go-audit's outline per EXECVE message (`{"type":1309,"data":""}`,
+///   about 30 bytes) adds 17 KiB; SYSCALL, CWD, the PATHs, PROCTITLE and
+///   `uid_map` stay well under 64 KiB.
+///
+/// 4 MiB + 12 KiB + 17 KiB + 64 KiB, rounded up: 4 MiB + 256 KiB.
+pub const LARGEST_EXECVE_LINE: u32 = (4 << 20) + (256 << 10);
 
 /// Sizes and behaviour of the receive thread, fixed at start.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub assembler: assemble::Settings,
     /// The JSON shape of events (`raudit.format`).
-    pub format: EventFormat,
+    pub format: Format,
     /// Events in flight at once.
     pub events: usize,
     /// Records in flight at once (all events together).
@@ -127,28 +150,19 @@ impl SideSettings {
 }
 
 impl Default for Settings {
+    /// The settings of the default config (defaults live once, in the
+    /// config; the plan reads it).
     fn default() -> Settings {
-        Settings {
-            assembler: assemble::Settings::default(),
-            format: EventFormat::GoAudit,
-            events: 1024,
-            records: 16 * 1024,
-            arena_bytes: 8 << 20,
-            max_event_bytes: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
-            batch: 32,
-            max_wait: Duration::from_millis(200),
-            uid_cache: 256,
-            containers: false,
-            host_name: false,
-            filters: Vec::new(),
-            filter_update: Arc::default(),
-            log_out_of_order: false,
-            pacing: false,
-            socket_buffer_bytes: 0,
-            side: SideSettings::default(),
-        }
+        crate::daemon::plan::default_pipeline_settings()
     }
 }
+
+/// Datagrams per `recvmmsg`.
+pub const RECEIVE_BATCH: usize = 32;
+/// Longest wait in one receive: how late a signal is noticed when idle.
+pub const MAX_WAIT: Duration = Duration::from_millis(200);
+/// Distinct uids remembered by the enricher.
+pub const UID_CACHE: usize = 256;
 
 /// The flat slot allocation as slots.
 fn slots_of(bytes: &mut [u8]) -> &mut [Slot] {
@@ -170,7 +184,7 @@ const LARGE_PACK: usize = 128 * 1024;
 /// records for the records after them (so the largest execve's arguments
 /// fit whole too). Address space: only a large event touches it.
 pub fn lane_bytes(max_event_bytes: usize) -> usize {
-    let base = max_event_bytes.max(crate::config::DEFAULT_MAX_EVENT_BYTES as usize);
+    let base = max_event_bytes.max(LARGEST_EXECVE_LINE as usize);
     base.saturating_add(base / 15)
 }
 
@@ -204,7 +218,7 @@ struct EventSink {
     /// The buffer being filled, submitted when full, when the socket runs
     /// dry, or MAX_HOLD after its first line.
     current: Option<EventBuffer>,
-    format: EventFormat,
+    format: Format,
     /// When the current buffer got its first line.
     held_since: Option<Instant>,
     /// The receive thread's clock at the last record (for `held_since`).
@@ -675,7 +689,7 @@ impl SideSettings {
         buffer: &mut EventBuffer,
         line_len: usize,
         enricher: &mut Enricher,
-        format: EventFormat,
+        format: Format,
     ) -> Option<usize> {
         let offset = buffer.len();
         let mut used = 0;
@@ -697,11 +711,11 @@ impl SideSettings {
 /// The marked cut version of `event` in at most `limit` bytes (JSON and
 /// `\n`) into `out`, for the transports that cannot carry the whole line;
 /// its length, 0 if none fits. The one place the daemon asks for a cut:
-/// the encoder's [`encode_within`](EventFormat::encode_within) (every
+/// the encoder's [`encode_within`](Format::encode_within) (every
 /// non-EXECVE record whole, arguments taken from the middle, marked
 /// `"cut":{…}`).
 pub fn encode_cut(
-    format: EventFormat,
+    format: Format,
     event: &Event<'_>,
     enricher: &mut Enricher,
     out: &mut [u8],

@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Format;
 use super::*;
-use crate::config::EventFormat;
 use crate::queue::{Policy, Queue};
 use crate::stats::Stats;
 
@@ -104,12 +104,7 @@ fn run_with(
 /// sequence and key, the cut version.
 type Beside = (Vec<u8>, Option<(u32, Option<Vec<u8>>)>, Option<Vec<u8>>);
 
-fn run_beside(
-    input: Vec<Vec<u8>>,
-    size: usize,
-    side: SideSettings,
-    format: EventFormat,
-) -> Vec<Beside> {
+fn run_beside(input: Vec<Vec<u8>>, size: usize, side: SideSettings, format: Format) -> Vec<Beside> {
     let queue = Queue::with_outputs(8, size, Policy::Drop, 1, side.bytes_per_buffer(size));
     let stats = Arc::new(Stats::new(&[]));
     let settings = Settings {
@@ -160,7 +155,7 @@ fn facts_go_beside_every_line_when_an_output_reads_them() {
         cut_limit: None,
     };
     // The same facts whatever the line's shape.
-    for format in [EventFormat::GoAudit, EventFormat::Structured] {
+    for format in [Format::GoAudit, Format::Structured] {
         let lines = run_beside(events(1..41, body), 2048, side, format);
         assert_eq!(lines.len(), 40);
         for (i, (line, facts, cut)) in lines.iter().enumerate() {
@@ -175,7 +170,7 @@ fn facts_go_beside_every_line_when_an_output_reads_them() {
         events(1..3, body),
         2048,
         SideSettings::default(),
-        EventFormat::GoAudit,
+        Format::GoAudit,
     );
     assert!(lines
         .iter()
@@ -205,7 +200,7 @@ fn a_line_over_the_transport_limit_gets_a_marked_cut_version_that_fits() {
     }
     input.push(datagram(1320, 2, ""));
     input.extend(events(3..4, "syscall=59 small=3"));
-    let lines = run_beside(input, 8192, side, EventFormat::GoAudit);
+    let lines = run_beside(input, 8192, side, Format::GoAudit);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].2, None);
     assert_eq!(lines[2].2, None);
@@ -301,7 +296,7 @@ fn late_serials_are_logged_once_each_when_asked() {
 fn the_structured_format_is_used_when_configured() {
     let settings = Settings {
         batch: 128,
-        format: crate::config::EventFormat::Structured,
+        format: Format::Structured,
         ..Settings::default()
     };
     let (buffers, _) = run_with(
@@ -379,7 +374,7 @@ fn a_large_event_is_one_whole_line_through_the_large_buffer() {
     let mut input = events(1..2, "small=1");
     input.extend(execve_event(2, &args));
     input.extend(events(3..4, "small=3"));
-    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let max = super::LARGEST_EXECVE_LINE as usize;
     let (lines, stats) = run_large(input, max + 1, max);
     assert_eq!(lines.len(), 3, "one line per event");
     let v: Vec<serde_json::Value> = lines
@@ -564,7 +559,7 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
         facts: true,
         cut_limit: Some(64 * 1024),
     };
-    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let max = super::LARGEST_EXECVE_LINE as usize;
     let queue = Queue::with_layout(crate::queue::Layout {
         side_size: side.bytes_per_buffer(16 * 1024),
         large_size: max + 1,

@@ -1,35 +1,27 @@
-//! What the config means for `raudit-core`: the assembler's settings and
-//! the encoder its `raudit.format` names. One place, used by the daemon's
-//! run plan and by `raudit replay`.
+//! The JSON shape of events (`raudit.format`), owned by the encoding side:
+//! which of core's encoders the receive thread and replay run.
 
-use raudit_core::assemble::{self, Event};
+use raudit_core::assemble::Event;
 use raudit_core::encode::{Encoded, Enrich, Shape};
-use raudit_core::time::Duration;
 
-use super::{Config, EventFormat};
-
-impl Config {
-    /// The assembler settings of `events`, `message_tracking` and
-    /// `raudit.assembler.timeout`.
-    pub fn assembler_settings(&self) -> assemble::Settings {
-        let timeout = self.raudit.assembler.timeout.as_millis();
-        assemble::Settings {
-            timeout: Duration::from_millis(u64::try_from(timeout).unwrap_or(u64::MAX)),
-            type_min: self.events.min,
-            type_max: self.events.max,
-            track_serials: self.message_tracking.enabled,
-            max_out_of_order: self.message_tracking.max_out_of_order,
-        }
-    }
+/// The JSON shape of events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `go-audit`: `{"sequence","timestamp","messages","uid_map"}`.
+    GoAudit,
+    /// `structured`: fields parsed into JSON members.
+    Structured,
+    /// `ecs`: Auditbeat's auditd document (Elastic Common Schema).
+    Ecs,
 }
 
-impl EventFormat {
+impl Format {
     /// The core encoder's shape for this format.
     pub fn shape(self) -> Shape {
         match self {
-            EventFormat::GoAudit => Shape::GoAudit,
-            EventFormat::Structured => Shape::Structured,
-            EventFormat::Ecs => Shape::Ecs,
+            Format::GoAudit => Shape::GoAudit,
+            Format::Structured => Shape::Structured,
+            Format::Ecs => Shape::Ecs,
         }
     }
 
