@@ -248,6 +248,7 @@ fn run(format: Format) {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: raudit::output::Requests::NONE,
         };
         std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
     };

@@ -176,6 +176,10 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     let (records, control_records) = output::control_channels(sinks.len());
     let settings = WriterSettings {
         loss_report_interval: plan.stats_interval,
+        requests: output::Requests {
+            reopen: signals::reopen_generation,
+            stopping: signals::shutdown_requested,
+        },
     };
     let writers = output::spawn_writers(
         &queue,
@@ -334,7 +338,7 @@ fn set_receive_buffer(socket: &AuditSocket, bytes: u32) -> Result<(), StartError
 fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &Stats) {
     let mut errors_reported = 0u32;
     loop {
-        match pipeline.run(&signals::shutdown_requested) {
+        match pipeline.run(signals::shutdown_requested) {
             Ok(()) => break,
             Err(e) => {
                 stats.malformed.add(1);

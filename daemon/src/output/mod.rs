@@ -39,7 +39,7 @@ pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};
 pub use tls::{TlsClient, TlsSpec, TlsVersion};
-pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};
+pub use writer::{run_writer, run_writers, spawn_writers, Requests, WriterSettings};
 
 /// Which version of a line an output sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -100,6 +100,10 @@ pub trait Output: Send {
     fn reopen(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// How the output learns that the process is stopping (its thread's
+    /// input, see [`writer::Requests`]): one that waits on a busy receiver
+    /// cuts the wait short then.
+    fn set_stopping(&mut self, _stopping: fn() -> bool) {}
 }
 
 #[cfg(test)]

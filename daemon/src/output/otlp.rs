@@ -82,6 +82,8 @@ pub struct Otlp {
     conn: Connection,
     reply: Box<[u8; REPLY_ROOM]>,
     refused: u64,
+    /// Whether the process is stopping (see [`Output::set_stopping`]).
+    stopping: fn() -> bool,
     rejected: Reporter,
     busy: Reporter,
     reconnects: Reporter,
@@ -132,6 +134,7 @@ impl Otlp {
             conn: Connection::new(spec.timeout),
             reply: Box::new([0; REPLY_ROOM]),
             refused: 0,
+            stopping: || false,
             rejected: Reporter::new(),
             busy: Reporter::new(),
             reconnects: Reporter::new(),
@@ -246,7 +249,7 @@ impl Otlp {
                             self.busy.total()
                         );
                     }
-                    if !pause_while_busy(pause, &mut waited) {
+                    if !pause_while_busy(pause, &mut waited, self.stopping) {
                         return Err(io::Error::other(format!(
                             "the collector stayed busy (HTTP {}) for {waited:?}",
                             reply.status
@@ -316,10 +319,10 @@ impl Otlp {
 /// Sleeps `pause` (in slices), adding to `waited`; false, without the
 /// rest of the pause, once the budget would be exceeded (the smaller one
 /// from the moment raudit is stopping).
-fn pause_while_busy(pause: Duration, waited: &mut Duration) -> bool {
+fn pause_while_busy(pause: Duration, waited: &mut Duration, stopping: fn() -> bool) -> bool {
     let mut left = pause;
     while !left.is_zero() {
-        let budget = if crate::signals::shutdown_requested() {
+        let budget = if stopping() {
             STOPPING_BUSY_BUDGET
         } else {
             BUSY_BUDGET
@@ -343,6 +346,10 @@ fn now_nanos() -> u64 {
 }
 
 impl Output for Otlp {
+    fn set_stopping(&mut self, stopping: fn() -> bool) {
+        self.stopping = stopping;
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

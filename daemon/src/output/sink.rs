@@ -21,6 +21,8 @@ pub struct Sink {
     counters_index: usize,
     queue: Option<Arc<Queue>>,
     reconnects_seen: u64,
+    /// Whether the process is stopping, handed to every output it holds.
+    stopping: fn() -> bool,
 }
 
 impl Sink {
@@ -39,6 +41,7 @@ impl Sink {
             counters_index,
             queue: None,
             reconnects_seen: 0,
+            stopping: || false,
         }
     }
 
@@ -222,8 +225,16 @@ impl Sink {
     pub fn replace(&mut self, output: Box<dyn Output>, attempts: u32, stats: &Stats) {
         self.flush(stats);
         self.output = output;
+        self.output.set_stopping(self.stopping);
         self.attempts = attempts.max(1);
         self.reconnects_seen = 0;
+    }
+
+    /// Tells the output (and any that replaces it) how to learn that the
+    /// process is stopping.
+    pub fn set_stopping(&mut self, stopping: fn() -> bool) {
+        self.stopping = stopping;
+        self.output.set_stopping(stopping);
     }
 
     pub fn reopen(&mut self, stats: &Stats) {

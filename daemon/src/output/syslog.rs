@@ -27,11 +27,12 @@ use std::net::{TcpStream, UdpSocket};
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
-use self::format::{Clock, Form, Header, PREFIX_ROOM};
+use self::format::{Form, Header, PREFIX_ROOM};
 use super::net::IpFamily;
 use super::net::{self, Reporter, SEND_TIMEOUT};
 use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
+use crate::local_time::Clock;
 use crate::side::LineSide;
 
 /// Socket kind for syslog, as Go's `net.Dial` names it.

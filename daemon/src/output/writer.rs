@@ -36,6 +36,29 @@ pub const COALESCE: Duration = Duration::from_millis(5);
 pub struct WriterSettings {
     /// How often a loss record may go into the stream.
     pub loss_report_interval: Duration,
+    /// What the process asks of them (reopen, stopping).
+    pub requests: Requests,
+}
+
+/// What the process asks of the output threads, as their inputs: the
+/// daemon passes its signal flags (`crate::signals`), tests their own.
+#[derive(Clone, Copy, Debug)]
+pub struct Requests {
+    /// A number that changes with each reopen request (SIGHUP/SIGUSR1):
+    /// every output reopens once per change.
+    pub reopen: fn() -> u64,
+    /// Whether the process is stopping (SIGTERM/SIGINT): waits on a busy
+    /// receiver are cut short.
+    pub stopping: fn() -> bool,
+}
+
+impl Requests {
+    /// Nothing is ever asked: no reopen, no stop (the queue's close ends
+    /// the threads).
+    pub const NONE: Requests = Requests {
+        reopen: || 0,
+        stopping: || false,
+    };
 }
 
 /// Starts one thread per sink, each reading the backlog of its sink's
@@ -104,13 +127,14 @@ pub fn run_writer(
     sink.attach(reader.shared());
     let queue = reader.queue();
     let mut loss = LossReporter::new(settings.loss_report_interval);
-    let mut generation = crate::signals::reopen_generation();
+    sink.set_stopping(settings.requests.stopping);
+    let mut generation = (settings.requests.reopen)();
     let mut evicted_seen = 0;
     let mut dirty = false;
     let none = LineSide::default();
     let at_once = sink.buffers_at_once();
     loop {
-        let now = crate::signals::reopen_generation();
+        let now = (settings.requests.reopen)();
         if now != generation {
             generation = now;
             sink.reopen(stats);

@@ -237,6 +237,15 @@ struct EventSink {
     oldest_in_flight: Option<u32>,
     /// The newest serial put in a buffer so far.
     newest_emitted: Option<u32>,
+    /// Whether the process is stopping (the `stop` [`Pipeline::run`] was
+    /// given): under `queue.policy: block`, waiting for a free buffer ends.
+    stopping: fn() -> bool,
+}
+
+/// Never stopping: the pipeline's `stopping` until [`Pipeline::run`] is
+/// given one.
+fn never() -> bool {
+    false
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -281,6 +290,7 @@ impl<S: Source> Pipeline<S> {
                 0
             }),
             sink: EventSink {
+                stopping: never,
                 current: None,
                 format: settings.format,
                 held_since: None,
@@ -308,8 +318,12 @@ impl<S: Source> Pipeline<S> {
     }
 
     /// Receives until `stop()` says so or the source ends. Events still in
-    /// flight stay in the assembler: see [`finish`](Self::finish).
-    pub fn run(&mut self, stop: &dyn Fn() -> bool) -> io::Result<()> {
+    /// flight stay in the assembler: see [`finish`](Self::finish). `stop`
+    /// is the process's shutdown request (the daemon passes the signal
+    /// flag): it also ends a wait for a free buffer (`block` policy), here
+    /// and in `finish`.
+    pub fn run(&mut self, stop: fn() -> bool) -> io::Result<()> {
+        self.sink.stopping = stop;
         self.sink.queue.register_producer();
         while !stop() {
             if self.step(None)? == Input::Ended {
@@ -540,7 +554,7 @@ impl EventSink {
                 self.submit_current();
             }
             if self.current.is_none() {
-                self.current = self.queue.take_free(crate::signals::shutdown_requested);
+                self.current = self.queue.take_free(self.stopping);
             }
             let Some(buffer) = self.current.as_mut() else {
                 return; // no free buffer: dropped, counted by the queue
