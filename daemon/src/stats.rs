@@ -4,10 +4,12 @@
 //! replaced atomically. Loss is never silent: every way an event can go
 //! missing has a counter here.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::json;
 
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
@@ -440,26 +442,26 @@ impl Stats {
         line
     }
 
-    /// The report as one JSON object.
-    pub fn json(&self) -> String {
-        let mut json = String::from("{");
+    /// The report as one JSON object and `\n`: every field, then
+    /// `"outputs":{NAME:{…},…}` ([`crate::json`]).
+    pub fn json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut report = json::Object::open(&mut out);
         for field in self.fields() {
-            let _ = write!(json, "\"{}\":{},", field.name, field.value);
+            report.number(field.name, field.value);
         }
-        json.push_str("\"outputs\":{");
-        for (i, output) in self.outputs.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
+        let mut outputs = report.object("outputs");
+        for output in &self.outputs {
+            let mut one = outputs.object(&output.name);
+            for field in output.fields() {
+                one.number(field.name, field.value);
             }
-            let _ = write!(json, "\"{}\":{{", JsonKey(&output.name));
-            for (j, field) in output.fields().iter().enumerate() {
-                let comma = if j > 0 { "," } else { "" };
-                let _ = write!(json, "{comma}\"{}\":{}", field.name, field.value);
-            }
-            json.push('}');
+            one.close();
         }
-        json.push_str("}}\n");
-        json
+        outputs.close();
+        report.close();
+        out.push(b'\n');
+        out
     }
 
     /// Writes the JSON report to `path` (through a temporary file and a
@@ -469,23 +471,6 @@ impl Stats {
         tmp.push(".tmp");
         std::fs::write(&tmp, self.json())?;
         std::fs::rename(&tmp, path)
-    }
-}
-
-/// A string as a JSON string body (quotes, backslashes and control
-/// characters escaped): output names here, drift changes in control records.
-pub(crate) struct JsonKey<'a>(pub &'a str);
-
-impl fmt::Display for JsonKey<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '"' | '\\' => write!(f, "\\{c}")?,
-                c if c.is_control() => write!(f, "\\u{:04x}", c as u32)?,
-                c => f.write_char(c)?,
-            }
-        }
-        Ok(())
     }
 }
 
@@ -534,7 +519,7 @@ mod tests {
         ] {
             assert!(line.contains(key), "{key} missing from {line}");
         }
-        let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&stats.json()).unwrap();
         assert_eq!(json["kernel_lost"], 4);
         assert_eq!(json["outputs"]["file"]["errors"], 2);
     }

@@ -11,12 +11,11 @@
 //! output to write to from its next buffer on ([`Replacement`]), over a
 //! second channel of its own.
 
-use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::Output;
-use crate::stats::JsonKey;
+use crate::json;
 
 /// Records waiting for one output thread at most.
 pub const CONTROL_CAPACITY: usize = 8;
@@ -109,44 +108,28 @@ pub struct DriftOutcome<'a> {
 /// `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
 /// "raudit":{"report":"drift","changes":[…],"restored":…}}` and `\n`.
 pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
-    let mut line = record_head(now, "drift");
-    line.push_str(",\"changes\":[");
-    for (i, change) in outcome.changes.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "drift", |o| {
+        o.strings("changes", outcome.changes.iter().map(String::as_str))
+            .bool("restored", outcome.restored);
+        if let Some(error) = outcome.restore_error {
+            o.string("restore_error", error.as_bytes());
         }
-        let _ = write!(line, "\"{}\"", JsonKey(change));
-    }
-    let _ = write!(line, "],\"restored\":{}", outcome.restored);
-    if let Some(error) = outcome.restore_error {
-        let _ = write!(line, ",\"restore_error\":\"{}\"", JsonKey(error));
-    }
-    line.push_str("}}\n");
-    line.into_bytes()
-}
-
-/// The go-audit outline of a control record up to the `raudit` object's
-/// first member: `{"sequence":0,"timestamp":"S.MMM","messages":[],
-/// "uid_map":{},"raudit":{"report":"KIND"`.
-fn record_head(now: SystemTime, kind: &str) -> String {
-    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!(
-        "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"{kind}\"",
-        now.as_secs(),
-        now.subsec_millis()
-    )
+    });
+    line
 }
 
 /// `…"raudit":{"report":"spoofed","datagrams":N,"spoofed_total":T,
 /// "sender_port":P}}`: datagrams dropped since the last such record
 /// because a process, not the kernel, sent them to an audit socket.
 pub fn spoofed_record(now: SystemTime, new: u64, total: u64, sender_port: u32) -> Vec<u8> {
-    let mut line = record_head(now, "spoofed");
-    let _ = writeln!(
-        line,
-        ",\"datagrams\":{new},\"spoofed_total\":{total},\"sender_port\":{sender_port}}}}}"
-    );
-    line.into_bytes()
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "spoofed", |o| {
+        o.number("datagrams", new)
+            .number("spoofed_total", total)
+            .number("sender_port", sender_port);
+    });
+    line
 }
 
 /// What a `restart` record says.
@@ -167,17 +150,20 @@ pub struct RestartGap {
 /// "previous_serial":S,"first_serial":F,"previous_stop":"clean"|"unclean",
 /// "previous_pid":P}}`.
 pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
-    let mut line = record_head(now, "restart");
-    let _ = writeln!(
-        line,
-        ",\"missed_across_restart\":{},\"previous_serial\":{},\"first_serial\":{},\"previous_stop\":\"{}\",\"previous_pid\":{}}}}}",
-        gap.missed,
-        gap.previous_serial,
-        gap.first_serial,
-        if gap.previous_clean { "clean" } else { "unclean" },
-        gap.previous_pid
-    );
-    line.into_bytes()
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "restart", |o| {
+        let stop: &[u8] = if gap.previous_clean {
+            b"clean"
+        } else {
+            b"unclean"
+        };
+        o.number("missed_across_restart", gap.missed)
+            .number("previous_serial", gap.previous_serial)
+            .number("first_serial", gap.first_serial)
+            .string("previous_stop", stop)
+            .number("previous_pid", gap.previous_pid);
+    });
+    line
 }
 
 /// What a `reload` record says (see `daemon::reload`).
@@ -195,35 +181,23 @@ pub struct ReloadOutcome {
 /// `…"raudit":{"report":"reload","config":PATH,"ok":true|false,
 /// "applied":[…],"restart_needed":[…]}}`, with `"error":"…"` when not ok.
 pub fn reload_record(now: SystemTime, config: &str, outcome: &ReloadOutcome) -> Vec<u8> {
-    let mut line = record_head(now, "reload");
-    let _ = write!(
-        line,
-        ",\"config\":\"{}\",\"ok\":{}",
-        JsonKey(config),
-        outcome.error.is_none()
-    );
-    for (key, names) in [
-        ("applied", &outcome.applied),
-        ("restart_needed", &outcome.restart_needed),
-    ] {
-        let _ = write!(line, ",\"{key}\":[");
-        for (i, name) in names.iter().enumerate() {
-            let comma = if i > 0 { "," } else { "" };
-            let _ = write!(line, "{comma}\"{}\"", JsonKey(name));
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "reload", |o| {
+        o.string("config", config.as_bytes())
+            .bool("ok", outcome.error.is_none())
+            .strings("applied", outcome.applied.iter().copied())
+            .strings("restart_needed", outcome.restart_needed.iter().copied());
+        if let Some(error) = &outcome.error {
+            o.string("error", error.as_bytes());
         }
-        line.push(']');
-    }
-    if let Some(error) = &outcome.error {
-        let _ = write!(line, ",\"error\":\"{}\"", JsonKey(error));
-    }
-    line.push_str("}}\n");
-    line.into_bytes()
+    });
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn drift_record_is_go_audit_shaped_json() {
