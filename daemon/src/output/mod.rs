@@ -11,6 +11,7 @@
 //! An output that keeps failing never stops raudit: after `attempts` tries
 //! the event is counted as that output's error and dropped.
 
+pub mod append;
 pub mod batch;
 pub mod control;
 pub mod file;
