@@ -51,11 +51,13 @@ pub struct OutputCounters {
     /// Connections made again after the peer went away.
     pub reconnects: Counter,
     pub reopens: Counter,
+    /// Files rotated by the output itself (`output.file.max_bytes`).
+    pub rotations: Counter,
 }
 
 impl OutputCounters {
     /// This output's counters, in report order (as [`Stats::fields`]).
-    pub fn fields(&self) -> [Field; 8] {
+    pub fn fields(&self) -> [Field; 9] {
         use Kind::Counter as C;
         [
             Field::new(
@@ -105,6 +107,12 @@ impl OutputCounters {
                 C,
                 "Times the output was reopened on SIGHUP or SIGUSR1.",
                 self.reopens.get(),
+            ),
+            Field::new(
+                "rotations",
+                C,
+                "Files the output rotated itself (output.file.max_bytes).",
+                self.rotations.get(),
             ),
         ]
     }
@@ -211,6 +219,11 @@ pub struct Stats {
     pub drift_detected: Counter,
     pub drift_restores: Counter,
     pub drift_restore_failures: Counter,
+    /// SIGHUP reloads whose config was applied (wholly or in the parts
+    /// that apply live), and those refused (the config did not load or
+    /// the kernel refused its rules: the running config stayed).
+    pub reloads_applied: Counter,
+    pub reloads_refused: Counter,
     pub outputs: Vec<OutputCounters>,
 }
 
@@ -248,7 +261,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 29] {
+    pub fn fields(&self) -> [Field; 31] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -424,6 +437,18 @@ impl Stats {
                 C,
                 "Reloads after drift that failed.",
                 self.drift_restore_failures.get(),
+            ),
+            Field::new(
+                "reloads_applied",
+                C,
+                "SIGHUP reloads whose config was applied (the parts that apply live).",
+                self.reloads_applied.get(),
+            ),
+            Field::new(
+                "reloads_refused",
+                C,
+                "SIGHUP reloads refused (the config did not load or the kernel refused its rules); the running config stayed.",
+                self.reloads_refused.get(),
             ),
         ]
     }

@@ -136,6 +136,8 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
         "the new filter drops"
     );
     assert_eq!(exit_stat(&stderr, "filter_drops"), 2 * EACH as u64);
+    assert_eq!(exit_stat(&stderr, "reloads_applied"), 1, "{stderr}");
+    assert_eq!(exit_stat(&stderr, "reloads_refused"), 1, "{stderr}");
 
     // Every event once (events complete, and are written, in the order
     // their last record came, not always by serial), none missed.

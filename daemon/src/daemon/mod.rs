@@ -500,7 +500,7 @@ fn supervise(
             }
         }
         if signals::take_reload() {
-            reload::reload(plan, control, &s.records, &mut drift);
+            reload::reload(plan, control, &s.records, &mut drift, stats);
             s.queue.wake();
         }
         if let Some(drift) = drift.as_mut() {

@@ -34,6 +34,7 @@ use crate::config::Config;
 use crate::netlink::Control;
 use crate::output::control::{reload_record, ReloadOutcome};
 use crate::output::{ControlSender, Replacement};
+use crate::stats::Stats;
 
 /// The config file the daemon runs from, and what of it is in force.
 #[derive(Debug, Clone)]
@@ -133,6 +134,7 @@ pub fn reload(
     control: &Control<'_>,
     records: &ControlSender,
     drift: &mut Option<DriftWatch>,
+    stats: &Stats,
 ) {
     let Some(source) = plan.reload.as_ref() else {
         eprintln!("raudit: SIGHUP: running the built-in default config, nothing to read again (outputs reopened)");
@@ -141,6 +143,7 @@ pub fn reload(
     let path = source.path.clone();
     let outcome = match try_reload(plan, control, records, drift) {
         Ok((applied, restart)) => {
+            stats.reloads_applied.add(1);
             eprintln!(
                 "raudit: config {} reloaded: changed and applied: [{}]; changed, needs a restart (not applied): [{}]",
                 path.display(),
@@ -154,6 +157,7 @@ pub fn reload(
             }
         }
         Err(e) => {
+            stats.reloads_refused.add(1);
             eprintln!(
                 "raudit: config {} not reloaded, the running config stays: {e}",
                 path.display()

@@ -47,6 +47,8 @@ pub struct FileOutput {
     out: Appender,
     /// The size below which no rotation is tried (after one failed).
     retry_at: u64,
+    /// Rotations done, so far.
+    rotations: u64,
 }
 
 impl FileOutput {
@@ -59,6 +61,7 @@ impl FileOutput {
             spec,
             out: Appender::new(file, size, batch_bytes),
             retry_at: 0,
+            rotations: 0,
         })
     }
 
@@ -100,6 +103,7 @@ impl FileOutput {
             Ok((file, size)) => {
                 self.out.replace(file, size);
                 self.retry_at = 0;
+                self.rotations += 1;
             }
             Err(e) => {
                 eprintln!("output file: rotation failed, still appending to the current file: {e}");
@@ -224,6 +228,10 @@ impl Output for FileOutput {
 
     fn discard(&mut self) -> u64 {
         self.out.discard()
+    }
+
+    fn rotations(&self) -> u64 {
+        self.rotations
     }
 
     fn reopen(&mut self) -> io::Result<()> {

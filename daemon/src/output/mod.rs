@@ -96,6 +96,10 @@ pub trait Output: Send {
     fn reconnects(&self) -> u64 {
         0
     }
+    /// Files this output rotated itself, so far.
+    fn rotations(&self) -> u64 {
+        0
+    }
     /// Reopens the destination (log rotation). Buffered lines are written
     /// to the old destination first.
     fn reopen(&mut self) -> io::Result<()> {

@@ -56,6 +56,7 @@ mod tests {
     use super::*;
     use crate::output::{FileOutput, FileSpec, Output};
     use crate::side::LineSide;
+    use std::time::Duration;
 
     const NO_SIDE: LineSide<'static> = LineSide {
         facts: None,
@@ -144,8 +145,30 @@ mod tests {
             numbered(&path, keep).exists(),
             "it rotated {keep} times at least"
         );
+        assert!(out.rotations() >= u64::from(keep), "{}", out.rotations());
         // The files hold what fits: the deleted ones only the oldest.
         assert!(serials.len() > 30, "{}", serials.len());
+    }
+
+    #[test]
+    fn the_stats_count_each_rotation() {
+        let dir = dir("counted");
+        let path = dir.join("audit.log");
+        let stats = crate::stats::Stats::new(&["file"]);
+        let file = output(&path, 4096, 2, 1024);
+        let mut sink = crate::output::Sink::new(Box::new(file), 1, Duration::ZERO, 0);
+        for n in 1..=400 {
+            sink.write(&event(n), &NO_SIDE, &stats);
+        }
+        sink.flush(&stats);
+        let rotated = stats.outputs[0].rotations.get();
+        // Each file holds at most 4096 bytes of lines averaging ~170.
+        assert!((10..=40).contains(&rotated), "{rotated}");
+        let line = stats.line("test");
+        assert!(
+            line.contains(&format!("file.rotations={rotated}")),
+            "{line}"
+        );
     }
 
     #[test]
