@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crate::json;
 
@@ -33,6 +33,9 @@ impl Counter {
 #[derive(Debug, Default)]
 pub struct OutputCounters {
     pub name: String,
+    /// The output is configured (a reload can enable or disable one):
+    /// reported only then; its counts stay in the totals either way.
+    pub enabled: AtomicBool,
     /// Events delivered, as far as the transport can tell.
     pub sent: Counter,
     /// Bytes of the lines handed to the transport.
@@ -56,6 +59,15 @@ pub struct OutputCounters {
 }
 
 impl OutputCounters {
+    /// Whether the output is configured now.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
     /// This output's counters, in report order (as [`Stats::fields`]).
     pub fn fields(&self) -> [Field; 9] {
         use Kind::Counter as C;
@@ -235,6 +247,7 @@ impl Stats {
                 .iter()
                 .map(|name| OutputCounters {
                     name: (*name).to_owned(),
+                    enabled: AtomicBool::new(true),
                     ..OutputCounters::default()
                 })
                 .collect(),
@@ -453,13 +466,18 @@ impl Stats {
         ]
     }
 
+    /// The counters of the outputs configured now, in order.
+    pub fn enabled_outputs(&self) -> impl Iterator<Item = &OutputCounters> {
+        self.outputs.iter().filter(|o| o.is_enabled())
+    }
+
     /// The one-line report: `raudit stats: records=… file.events=…`.
     pub fn line(&self, when: &str) -> String {
         let mut line = format!("raudit stats ({when}):");
         for field in self.fields() {
             let _ = write!(line, " {}={}", field.name, field.value);
         }
-        for output in &self.outputs {
+        for output in self.enabled_outputs() {
             for field in output.fields() {
                 let _ = write!(line, " {}.{}={}", output.name, field.name, field.value);
             }
@@ -476,7 +494,7 @@ impl Stats {
             report.number(field.name, field.value);
         }
         let mut outputs = report.object("outputs");
-        for output in &self.outputs {
+        for output in self.enabled_outputs() {
             let mut one = outputs.object(&output.name);
             for field in output.fields() {
                 one.number(field.name, field.value);

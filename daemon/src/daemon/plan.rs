@@ -38,6 +38,28 @@ pub enum OutputPlan {
 }
 
 impl OutputPlan {
+    /// The output places, one per kind, in the order a config's outputs
+    /// are planned: each has its backlog in the queue, its counters and
+    /// its control channel from the start, so a reload can enable or
+    /// disable an output without moving the others.
+    pub const PLACES: [&'static str; 5] = ["file", "stdout", "syslog", "gelf", "otlp"];
+
+    /// This output's place in [`PLACES`](Self::PLACES).
+    pub fn place(&self) -> usize {
+        match self {
+            OutputPlan::File { .. } => 0,
+            OutputPlan::Stdout { .. } => 1,
+            OutputPlan::Syslog { .. } => 2,
+            OutputPlan::Gelf { .. } => 3,
+            OutputPlan::Otlp { .. } => 4,
+        }
+    }
+
+    /// The places of `outputs`, a bit each (the queue's readers).
+    pub fn readers(outputs: &[OutputPlan]) -> u64 {
+        outputs.iter().fold(0, |mask, o| mask | 1 << o.place())
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             OutputPlan::Stdout { .. } => "stdout",
@@ -127,6 +149,9 @@ pub struct RunPlan {
     /// The config file and what of it runs, for SIGHUP (`None` with the
     /// built-in default).
     pub reload: Option<super::reload::ReloadSource>,
+    /// What the queue's side regions were sized for at start: a reload
+    /// may change what goes beside the lines only within it.
+    pub side_room: pipeline::SideSettings,
     /// Problems that do not stop the start (unknown top-level keys, an
     /// address that does not resolve yet), one line each; printed by
     /// check-config and at start.
@@ -316,8 +341,10 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         enables_auditing: false,
         state_file: (listen != Listen::Multicast).then(|| r.state_file.clone()),
         reload: None,
+        side_room: pipeline::SideSettings::default(),
         warnings: Vec::new(),
     };
+    plan.side_room = plan.pipeline.side;
     if let Some(path) = &plan.state_file {
         if let Err(e) = check_state_path(path) {
             problems.push(e);
@@ -440,6 +467,7 @@ pub fn pipeline_settings(config: &Config, outputs: &[OutputPlan]) -> pipeline::S
             })
             .collect(),
         filter_update: Arc::default(),
+        outputs_update: Arc::default(),
         log_out_of_order: config.message_tracking.log_out_of_order
             && config.message_tracking.enabled,
         pacing: r.pacing,

@@ -55,7 +55,7 @@ fn write_all(stats: &Stats, w: &mut SliceWriter<'_>) -> fmt::Result {
     };
     for (i, field) in first.fields().iter().enumerate() {
         header(w, "output_", field)?;
-        for output in &stats.outputs {
+        for output in stats.enabled_outputs() {
             let value = output.fields().get(i).map_or(0, |f| f.value);
             writeln!(
                 w,

@@ -34,9 +34,19 @@ impl std::fmt::Debug for Replacement {
 }
 
 /// The supervisor's end: one channel per output (and one for
-/// replacements).
+/// replacements); `None` for an output place with no thread (a reload
+/// disabled it, or it was never enabled).
 #[derive(Clone, Debug)]
-pub struct ControlSender(Vec<(SyncSender<Vec<u8>>, SyncSender<Replacement>)>);
+pub struct ControlSender(Vec<Option<Senders>>);
+
+type Senders = (SyncSender<Vec<u8>>, SyncSender<Replacement>);
+
+/// One output thread's pair of channels.
+fn channel() -> (Senders, ControlReceiver) {
+    let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
+    let (replace, replaced) = mpsc::sync_channel(1);
+    ((sender, replace), ControlReceiver(receiver, replaced))
+}
 
 /// One output thread's end.
 #[derive(Debug)]
@@ -47,9 +57,8 @@ pub struct ControlReceiver(Receiver<Vec<u8>>, Receiver<Replacement>);
 pub fn control_channels(outputs: usize) -> (ControlSender, Vec<ControlReceiver>) {
     let (senders, receivers) = (0..outputs.max(1))
         .map(|_| {
-            let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
-            let (replace, replaced) = mpsc::sync_channel(1);
-            ((sender, replace), ControlReceiver(receiver, replaced))
+            let (senders, receiver) = channel();
+            (Some(senders), receiver)
         })
         .unzip();
     (ControlSender(senders), receivers)
@@ -61,7 +70,7 @@ impl ControlSender {
     /// got it).
     pub fn send(&self, line: Vec<u8>) -> bool {
         let mut all = true;
-        for (sender, _) in &self.0 {
+        for (sender, _) in self.0.iter().flatten() {
             match sender.try_send(line.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => all = false,
@@ -73,12 +82,35 @@ impl ControlSender {
     /// Hands output thread `index` a new output; gives it back when that
     /// thread has one waiting still, or is gone.
     pub fn replace(&self, index: usize, replacement: Replacement) -> Result<(), Replacement> {
-        let Some((_, sender)) = self.0.get(index) else {
+        let Some(Some((_, sender))) = self.0.get(index) else {
             return Err(replacement);
         };
         sender.try_send(replacement).map_err(|e| match e {
             TrySendError::Full(r) | TrySendError::Disconnected(r) => r,
         })
+    }
+}
+
+impl ControlSender {
+    /// New channels for output place `index` (a reload enabled its
+    /// output): the receiver goes to its new thread.
+    pub fn open(&mut self, index: usize) -> ControlReceiver {
+        let (senders, receiver) = channel();
+        if self.0.len() <= index {
+            self.0.resize(index + 1, None);
+        }
+        if let Some(place) = self.0.get_mut(index) {
+            *place = Some(senders);
+        }
+        receiver
+    }
+
+    /// No more records for output place `index` (a reload disabled it or
+    /// it has no thread); what its thread has not taken yet it still may.
+    pub fn close(&mut self, index: usize) {
+        if let Some(place) = self.0.get_mut(index) {
+            *place = None;
+        }
     }
 }
 

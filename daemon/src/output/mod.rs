@@ -40,7 +40,7 @@ pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};
 pub use tls::{TlsClient, TlsSpec, TlsVersion};
-pub use writer::{run_writer, run_writers, spawn_writers, Requests, WriterSettings};
+pub use writer::{run_writer, run_writers, spawn_writer, spawn_writers, Requests, WriterSettings};
 
 /// Which version of a line an output sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -75,23 +75,43 @@ pub fn spawn_writers(
     let mut control = control.into_iter();
     let mut handles = Vec::with_capacity(sinks.len());
     for (output, sink) in sinks.into_iter().enumerate() {
-        let reader = queue.reader(output);
-        let stats = Arc::clone(stats);
-        let control = control.next();
-        let handle = thread::Builder::new()
-            .name(format!("raudit-out-{output}"))
-            .spawn(move || {
-                // Boosted once more than the receive thread: a writer needs
-                // little CPU, but when woken it must run at once, or under
-                // a storm the pool runs out while it waits its turn.
-                if boost > 0 {
-                    let _ = crate::sys::process::raise_priority(boost);
-                }
-                run_writer(reader, sink, &stats, settings, control.as_ref());
-            })?;
-        handles.push(handle);
+        handles.push(spawn_writer(
+            queue,
+            output,
+            sink,
+            stats,
+            settings,
+            control.next(),
+            boost,
+        )?);
     }
     Ok(handles)
+}
+
+/// Starts the thread of output `output` (its backlog, its counters), at
+/// start or when a reload enables the output.
+pub fn spawn_writer(
+    queue: &Arc<Queue>,
+    output: usize,
+    sink: Sink,
+    stats: &Arc<Stats>,
+    settings: WriterSettings,
+    control: Option<ControlReceiver>,
+    boost: u32,
+) -> std::io::Result<JoinHandle<()>> {
+    let reader = queue.reader(output);
+    let stats = Arc::clone(stats);
+    thread::Builder::new()
+        .name(format!("raudit-out-{output}"))
+        .spawn(move || {
+            // Boosted once more than the receive thread: a writer needs
+            // little CPU, but when woken it must run at once, or under a
+            // storm the pool runs out while it waits its turn.
+            if boost > 0 {
+                let _ = crate::sys::process::raise_priority(boost);
+            }
+            run_writer(reader, sink, &stats, settings, control.as_ref());
+        })
 }
 
 /// Runs one writer per sink until the queue is closed and drained (tests

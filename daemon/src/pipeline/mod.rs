@@ -20,6 +20,7 @@ pub mod format;
 pub mod out_of_order;
 pub mod pacing;
 pub mod source;
+pub mod update;
 
 use std::io;
 use std::sync::Arc;
@@ -92,6 +93,9 @@ pub struct Settings {
     pub filters: Vec<EventFilter>,
     /// Where a reload puts a new filter list (see [`filter::FilterUpdate`]).
     pub filter_update: Arc<FilterUpdate>,
+    /// Where a reload puts the outputs that read the queue and what goes
+    /// beside the lines for them (see [`OutputsUpdate`]).
+    pub outputs_update: Arc<OutputsUpdate>,
     /// A stderr line per late serial (`message_tracking.log_out_of_order`).
     pub log_out_of_order: bool,
     /// Pause between receives at high rates (`raudit.pacing`; see
@@ -103,6 +107,12 @@ pub struct Settings {
     /// What goes beside each line for the outputs.
     pub side: SideSettings,
 }
+
+/// The outputs reading the queue (a bit per backlog, see
+/// [`Queue::set_readers`]) and what goes beside the lines for them, on
+/// their way to the receive thread: it hands the buffer it fills over
+/// first, so every buffer is written for one set of outputs whole.
+pub type OutputsUpdate = update::Update<(u64, SideSettings)>;
 
 /// What the receive thread puts beside each line in the buffer's side
 /// region (see [`crate::side`]), decided from the outputs at start.
@@ -226,6 +236,7 @@ struct EventSink {
     enricher: Enricher,
     filters: Vec<EventFilter>,
     filter_update: Arc<FilterUpdate>,
+    outputs_update: Arc<OutputsUpdate>,
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
@@ -299,6 +310,7 @@ impl<S: Source> Pipeline<S> {
                     .with_host_tag(settings.host_name),
                 filters: settings.filters,
                 filter_update: settings.filter_update,
+                outputs_update: settings.outputs_update,
                 queue,
                 stats,
                 encoder_truncated: 0,
@@ -389,6 +401,13 @@ impl<S: Source> Pipeline<S> {
         // while this receive waited applies to what it brought, whole.
         if let Some(filters) = self.sink.filter_update.take() {
             self.sink.filters = filters;
+        }
+        if let Some((readers, side)) = self.sink.outputs_update.take() {
+            // The lines gathered so far go to the outputs they were
+            // written for.
+            self.sink.submit_current();
+            self.sink.side = side;
+            self.sink.queue.set_readers(readers);
         }
         // While datagrams keep coming, lines gather in the current buffer
         // (full buffers go out as they fill); it is handed over when the
