@@ -653,3 +653,61 @@ fn counters_are_published_while_the_socket_is_quiet() {
     assert_eq!(stats.events.get(), 1);
     assert_eq!(stats.events_in_flight.get(), 0);
 }
+
+#[test]
+fn new_readers_and_side_settings_apply_from_the_next_buffer() {
+    // One event per receive: the reload's update comes between the two.
+    let body = format!("arch=c000003e syscall=59 comm=\"{}\"", "x".repeat(600));
+    let input = events(1..3, &body);
+    let limited = SideSettings {
+        facts: false,
+        cut_limit: Some(300),
+    };
+    let queue = Queue::with_outputs(
+        8,
+        64 * 1024,
+        Policy::Drop,
+        2,
+        limited.bytes_per_buffer(64 * 1024),
+    );
+    queue.set_readers(0b01);
+    let settings = Settings {
+        batch: 2,
+        ..Settings::default()
+    };
+    let update = Arc::clone(&settings.outputs_update);
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(input),
+        settings,
+        Arc::clone(&queue),
+        Arc::new(Stats::new(&["a", "b"])),
+    );
+    assert!(matches!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(2)
+    ));
+    // A second output, with a transport limit: cut versions from now on.
+    update.offer((0b11, limited));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let read = |output: usize| {
+        let reader = queue.reader(output);
+        let mut found = Vec::new();
+        while let Some(filled) = reader.next() {
+            let mut sides = crate::side::SideReader::new(filled.side());
+            let mut offset = 0;
+            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+                let cut = sides.line(offset).cut.is_some();
+                offset += line.len();
+                found.push((value["sequence"].as_u64().unwrap(), cut));
+            }
+            reader.release(filled);
+        }
+        found
+    };
+    // The first output: both events, the cut only beside the second; the
+    // new one: the second alone.
+    assert_eq!(read(0), [(1, false), (2, true)]);
+    assert_eq!(read(1), [(2, true)]);
+}
