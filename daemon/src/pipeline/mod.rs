@@ -39,7 +39,7 @@ use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::{EventFilter, FilterUpdate};
 pub use format::Format;
-use raudit_core::encode::Encoded;
+use raudit_core::encode::{Encoded, Shape};
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 
 /// The longest line the largest `execve` a default Linux allows needs (the
@@ -228,7 +228,7 @@ struct EventSink {
     /// The buffer being filled, submitted when full, when the socket runs
     /// dry, or MAX_HOLD after its first line.
     current: Option<EventBuffer>,
-    format: Format,
+    format: Shape,
     /// When the current buffer got its first line.
     held_since: Option<Instant>,
     /// The receive thread's clock at the last record (for `held_since`).
@@ -303,7 +303,7 @@ impl<S: Source> Pipeline<S> {
             sink: EventSink {
                 stopping: never,
                 current: None,
-                format: settings.format,
+                format: settings.format.shape(),
                 held_since: None,
                 now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers)
@@ -722,7 +722,7 @@ impl SideSettings {
         buffer: &mut EventBuffer,
         line_len: usize,
         enricher: &mut Enricher,
-        format: Format,
+        format: Shape,
     ) -> Option<usize> {
         let offset = buffer.len();
         let mut used = 0;
@@ -748,7 +748,7 @@ impl SideSettings {
 /// non-EXECVE record whole, arguments taken from the middle, marked
 /// `"cut":{…}`).
 pub fn encode_cut(
-    format: Format,
+    format: Shape,
     event: &Event<'_>,
     enricher: &mut Enricher,
     out: &mut [u8],

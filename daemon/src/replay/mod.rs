@@ -84,7 +84,7 @@ pub struct Replayer<N: Enrich> {
 /// Encodes completed events as JSON lines (the assembler's emit target).
 struct EventWriter<N> {
     buffer: Box<[u8]>,
-    format: EventFormat,
+    format: encode::Shape,
     enrich: N,
     counts: ReplayCounts,
 }
@@ -103,7 +103,7 @@ impl<N: Enrich> Replayer<N> {
         let buffer = vec![0u8; capacities.event_buffer.max(encode::MIN_BUFFER)].into_boxed_slice();
         let writer = EventWriter {
             buffer,
-            format: capacities.format,
+            format: capacities.format.shape(),
             enrich,
             counts: ReplayCounts::default(),
         };
