@@ -26,6 +26,8 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod enrich;
+pub mod json;
+pub mod local_time;
 pub mod metrics;
 pub mod netlink;
 pub mod output;

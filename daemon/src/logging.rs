@@ -14,10 +14,8 @@
 use std::fmt;
 use std::io::{self, Write as _};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::output::syslog::format::LocalTime;
-use crate::sys::localtime;
+use crate::local_time::{self, LocalTime};
 
 pub const LDATE: u32 = 0x01;
 pub const LTIME: u32 = 0x02;
@@ -59,16 +57,7 @@ pub fn prefix(flags: u32, t: &LocalTime, out: &mut [u8; PREFIX_MAX]) -> usize {
 
 /// The time for a line now: local, or UTC with `LUTC`.
 fn now(flags: u32) -> LocalTime {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    let secs = i64::try_from(since.as_secs()).unwrap_or(i64::MAX);
-    let offset = if flags & LUTC != 0 {
-        0
-    } else {
-        localtime::utc_offset(secs)
-    };
-    LocalTime::at(secs, since.subsec_micros(), offset)
+    local_time::now(flags & LUTC != 0)
 }
 
 /// Writes one line to stderr: the prefix, the message, a newline.

@@ -252,6 +252,15 @@ pub struct Queue {
     /// A bit per large-lane slot (after the pool's): set while free.
     large_free: AtomicU64,
     backlogs: Box<[Backlog]>,
+    /// A bit per backlog: the outputs a submitted buffer goes to. Changed
+    /// only by the submitting thread ([`Queue::set_readers`], between two
+    /// buffers), so a submit sees one set whole; all at start.
+    readers: AtomicU64,
+    /// A bit per backlog whose output thread is to finish once it no
+    /// longer reads and its backlog is empty (a reload disabled it).
+    retired: AtomicU64,
+    /// Buffers one backlog may hold, with one reader and with several.
+    backlog_limit_one: usize,
     backlog_limit: usize,
     policy: Policy,
     closed: AtomicBool,
@@ -393,10 +402,16 @@ impl Queue {
                 evicted_lines: AtomicU64::new(0),
             })
             .collect();
-        let backlog_limit = if outputs == 1 || layout.policy == Policy::Block {
+        let backlog_limit_one = slots.len();
+        let backlog_limit = if layout.policy == Policy::Block {
             slots.len()
         } else {
             (buffers - buffers / 4).max(1)
+        };
+        let readers = if outputs >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << outputs) - 1
         };
         Arc::new(Queue {
             slots: slots.into_boxed_slice(),
@@ -404,6 +419,9 @@ impl Queue {
             pool: buffers,
             large_free: AtomicU64::new((1u64 << large_count) - 1),
             backlogs,
+            readers: AtomicU64::new(readers),
+            retired: AtomicU64::new(0),
+            backlog_limit_one,
             backlog_limit,
             policy: layout.policy,
             closed: AtomicBool::new(false),
@@ -433,7 +451,7 @@ impl Queue {
     /// is no longer that far behind. A dead output then never keeps the
     /// large lane from the others (a merely slow one is left alone).
     fn relieve_laggard(&self) {
-        if self.backlogs.len() < 2 || self.policy != Policy::Drop {
+        if self.readers().count_ones() < 2 || self.policy != Policy::Drop {
             return;
         }
         let Some(laggard) = self.backlogs.iter().max_by_key(|b| b.filled.len()) else {
@@ -484,9 +502,56 @@ impl Queue {
         self.backlogs.len()
     }
 
-    /// Buffers one output's backlog may hold before it gives up its oldest.
+    /// Buffers one output's backlog may hold before it gives up its oldest:
+    /// the whole pool for a single reader (or under `block`), else three
+    /// quarters of it.
     pub fn backlog_limit(&self) -> usize {
-        self.backlog_limit
+        if self.readers().count_ones() <= 1 {
+            self.backlog_limit_one
+        } else {
+            self.backlog_limit
+        }
+    }
+
+    /// The outputs (a bit per backlog) submitted buffers go to.
+    pub fn readers(&self) -> u64 {
+        self.readers.load(Ordering::Acquire)
+    }
+
+    /// From the next submit on, buffers go to the outputs of `readers` (a
+    /// bit per backlog; bits past the backlogs are ignored). Only the
+    /// submitting thread calls it, between two buffers: an output added
+    /// gets every buffer submitted after, one removed none (what its
+    /// backlog holds it still writes).
+    pub fn set_readers(&self, readers: u64) {
+        let all = if self.backlogs.len() >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << self.backlogs.len()) - 1
+        };
+        self.readers.store(readers & all, Ordering::Release);
+        self.wake();
+    }
+
+    /// Output `output`'s thread is to finish once the submitting thread
+    /// has taken it off the readers and its backlog is drained (`true`),
+    /// or is to keep reading (`false`, an output enabled again).
+    pub fn set_retired(&self, output: usize, retired: bool) {
+        let Some(bit) = 1u64.checked_shl(output as u32) else {
+            return;
+        };
+        if retired {
+            self.retired.fetch_or(bit, Ordering::AcqRel);
+        } else {
+            self.retired.fetch_and(!bit, Ordering::AcqRel);
+        }
+        self.wake();
+    }
+
+    /// Whether output `output` is retired and no longer read.
+    fn is_retired(&self, output: usize) -> bool {
+        let bit = 1u64.checked_shl(output as u32).unwrap_or(0);
+        self.retired.load(Ordering::Acquire) & bit != 0 && self.readers() & bit == 0
     }
 
     /// Registers the calling thread as the producer (woken on release when
@@ -570,14 +635,26 @@ impl Queue {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
             return;
         };
-        slot.holders
-            .store(self.backlogs.len() as u32, Ordering::Release);
+        let readers = self.readers();
+        let limit = self.backlog_limit();
+        if readers == 0 {
+            // Nobody reads (never so in the daemon: a config has an
+            // output): the buffer is free again at once.
+            self.give_back(buffer);
+            return;
+        }
+        slot.holders.store(readers.count_ones(), Ordering::Release);
         if !self.put(buffer) {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
             return;
         }
-        for backlog in self.backlogs.iter() {
-            if backlog.filled.len() >= self.backlog_limit {
+        let reading = self
+            .backlogs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| readers & (1u64 << (*i).min(63)) != 0);
+        for (_, backlog) in reading {
+            if backlog.filled.len() >= limit {
                 if let Some(oldest) = backlog.filled.pop() {
                     let lines = self.line_count(oldest);
                     backlog.evicted_lines.fetch_add(lines, Ordering::Relaxed);

@@ -4,10 +4,12 @@
 //! replaced atomically. Loss is never silent: every way an event can go
 //! missing has a counter here.
 
-use std::fmt::{self, Write as _};
+use std::fmt::Write as _;
 use std::io;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use crate::json;
 
 /// A monotonically increasing counter.
 #[derive(Debug, Default)]
@@ -31,6 +33,9 @@ impl Counter {
 #[derive(Debug, Default)]
 pub struct OutputCounters {
     pub name: String,
+    /// The output is configured (a reload can enable or disable one):
+    /// reported only then; its counts stay in the totals either way.
+    pub enabled: AtomicBool,
     /// Events delivered, as far as the transport can tell.
     pub sent: Counter,
     /// Bytes of the lines handed to the transport.
@@ -49,11 +54,22 @@ pub struct OutputCounters {
     /// Connections made again after the peer went away.
     pub reconnects: Counter,
     pub reopens: Counter,
+    /// Files rotated by the output itself (`output.file.max_bytes`).
+    pub rotations: Counter,
 }
 
 impl OutputCounters {
+    /// Whether the output is configured now.
+    pub fn is_enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
+    pub fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
     /// This output's counters, in report order (as [`Stats::fields`]).
-    pub fn fields(&self) -> [Field; 8] {
+    pub fn fields(&self) -> [Field; 9] {
         use Kind::Counter as C;
         [
             Field::new(
@@ -103,6 +119,12 @@ impl OutputCounters {
                 C,
                 "Times the output was reopened on SIGHUP or SIGUSR1.",
                 self.reopens.get(),
+            ),
+            Field::new(
+                "rotations",
+                C,
+                "Files the output rotated itself (output.file.max_bytes).",
+                self.rotations.get(),
             ),
         ]
     }
@@ -209,6 +231,11 @@ pub struct Stats {
     pub drift_detected: Counter,
     pub drift_restores: Counter,
     pub drift_restore_failures: Counter,
+    /// SIGHUP reloads whose config was applied (wholly or in the parts
+    /// that apply live), and those refused (the config did not load or
+    /// the kernel refused its rules: the running config stayed).
+    pub reloads_applied: Counter,
+    pub reloads_refused: Counter,
     pub outputs: Vec<OutputCounters>,
 }
 
@@ -220,6 +247,7 @@ impl Stats {
                 .iter()
                 .map(|name| OutputCounters {
                     name: (*name).to_owned(),
+                    enabled: AtomicBool::new(true),
                     ..OutputCounters::default()
                 })
                 .collect(),
@@ -246,7 +274,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 29] {
+    pub fn fields(&self) -> [Field; 31] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -423,7 +451,24 @@ impl Stats {
                 "Reloads after drift that failed.",
                 self.drift_restore_failures.get(),
             ),
+            Field::new(
+                "reloads_applied",
+                C,
+                "SIGHUP reloads whose config was applied (the parts that apply live).",
+                self.reloads_applied.get(),
+            ),
+            Field::new(
+                "reloads_refused",
+                C,
+                "SIGHUP reloads refused (the config did not load or the kernel refused its rules); the running config stayed.",
+                self.reloads_refused.get(),
+            ),
         ]
+    }
+
+    /// The counters of the outputs configured now, in order.
+    pub fn enabled_outputs(&self) -> impl Iterator<Item = &OutputCounters> {
+        self.outputs.iter().filter(|o| o.is_enabled())
     }
 
     /// The one-line report: `raudit stats: records=… file.events=…`.
@@ -432,7 +477,7 @@ impl Stats {
         for field in self.fields() {
             let _ = write!(line, " {}={}", field.name, field.value);
         }
-        for output in &self.outputs {
+        for output in self.enabled_outputs() {
             for field in output.fields() {
                 let _ = write!(line, " {}.{}={}", output.name, field.name, field.value);
             }
@@ -440,26 +485,26 @@ impl Stats {
         line
     }
 
-    /// The report as one JSON object.
-    pub fn json(&self) -> String {
-        let mut json = String::from("{");
+    /// The report as one JSON object and `\n`: every field, then
+    /// `"outputs":{NAME:{…},…}` ([`crate::json`]).
+    pub fn json(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut report = json::Object::open(&mut out);
         for field in self.fields() {
-            let _ = write!(json, "\"{}\":{},", field.name, field.value);
+            report.number(field.name, field.value);
         }
-        json.push_str("\"outputs\":{");
-        for (i, output) in self.outputs.iter().enumerate() {
-            if i > 0 {
-                json.push(',');
+        let mut outputs = report.object("outputs");
+        for output in self.enabled_outputs() {
+            let mut one = outputs.object(&output.name);
+            for field in output.fields() {
+                one.number(field.name, field.value);
             }
-            let _ = write!(json, "\"{}\":{{", JsonKey(&output.name));
-            for (j, field) in output.fields().iter().enumerate() {
-                let comma = if j > 0 { "," } else { "" };
-                let _ = write!(json, "{comma}\"{}\":{}", field.name, field.value);
-            }
-            json.push('}');
+            one.close();
         }
-        json.push_str("}}\n");
-        json
+        outputs.close();
+        report.close();
+        out.push(b'\n');
+        out
     }
 
     /// Writes the JSON report to `path` (through a temporary file and a
@@ -469,23 +514,6 @@ impl Stats {
         tmp.push(".tmp");
         std::fs::write(&tmp, self.json())?;
         std::fs::rename(&tmp, path)
-    }
-}
-
-/// A string as a JSON string body (quotes, backslashes and control
-/// characters escaped): output names here, drift changes in control records.
-pub(crate) struct JsonKey<'a>(pub &'a str);
-
-impl fmt::Display for JsonKey<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for c in self.0.chars() {
-            match c {
-                '"' | '\\' => write!(f, "\\{c}")?,
-                c if c.is_control() => write!(f, "\\u{:04x}", c as u32)?,
-                c => f.write_char(c)?,
-            }
-        }
-        Ok(())
     }
 }
 
@@ -534,7 +562,7 @@ mod tests {
         ] {
             assert!(line.contains(key), "{key} missing from {line}");
         }
-        let json: serde_json::Value = serde_json::from_str(&stats.json()).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&stats.json()).unwrap();
         assert_eq!(json["kernel_lost"], 4);
         assert_eq!(json["outputs"]["file"]["errors"], 2);
     }

@@ -15,13 +15,13 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use raudit::config::{
-    EventFormat, GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput, IpFamily,
-    SyslogFormat, SyslogNetwork, SyslogOutput,
-};
 use raudit::output::{
     run_writers, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
 };
+use raudit::output::{
+    GelfCompression, GelfCompressionType, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork,
+};
+use raudit::pipeline::Format;
 use raudit::pipeline::{self, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
@@ -109,26 +109,23 @@ fn stream_receiver(listener: TcpListener, delimiter: u8) -> JoinHandle<Vec<Vec<u
 }
 
 fn syslog_spec(network: SyslogNetwork, address: String, max: Option<u32>) -> SyslogSpec {
-    SyslogSpec::from_config(&SyslogOutput {
-        attempts: 1,
+    SyslogSpec::new(
         network,
         address,
-        priority: 132,
-        tag: "go-audit".into(),
-        format: SyslogFormat::Rfc3164,
-        max_message_bytes: max,
-        tls: None,
-    })
+        132,
+        "go-audit".into(),
+        SyslogFormat::Rfc3164,
+        max,
+    )
 }
 
 fn gelf_spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
-    GelfSpec::from_config(&GelfOutput {
-        attempts: 1,
+    GelfSpec {
         network,
         address,
         compression: GelfCompression { level: 1, kind },
         tls: None,
-    })
+    }
 }
 
 /// Whether `event` is a marked cut: arguments left out (`"cut"`), or
@@ -165,7 +162,7 @@ fn check_gelf(message: &[u8], kind: GelfCompressionType) -> (Value, Value) {
     (gelf, event)
 }
 
-fn run(format: EventFormat) {
+fn run(format: Format) {
     let dir = std::env::temp_dir().join(format!("raudit-fanout-{format:?}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -251,6 +248,7 @@ fn run(format: EventFormat) {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: raudit::output::Requests::NONE,
         };
         std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
     };
@@ -343,10 +341,10 @@ fn run(format: EventFormat) {
 
 #[test]
 fn every_output_gets_one_message_per_event_whole_or_marked_cut() {
-    run(EventFormat::GoAudit);
+    run(Format::GoAudit);
 }
 
 #[test]
 fn gelf_fields_are_the_same_under_the_structured_format() {
-    run(EventFormat::Structured);
+    run(Format::Structured);
 }

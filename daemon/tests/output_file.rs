@@ -131,6 +131,7 @@ fn a_full_disk_leaves_only_whole_lines_and_writing_resumes_when_space_is_back() 
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: raudit::output::Requests::NONE,
         };
         std::thread::spawn(move || output::run_writers(&queue, vec![sink], &stats, settings))
     };

@@ -15,9 +15,9 @@ use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
 
 use gelf_receiver::{inflate, receive};
-use raudit::config::{GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput};
 use raudit::output::gelf::{CHUNK_DATA, MAX_CHUNKS};
 use raudit::output::{Gelf, GelfSpec, Output, Sent};
+use raudit::output::{GelfCompression, GelfCompressionType, GelfNetwork};
 use raudit::side::{Facts, LineSide};
 use serde_json::Value;
 
@@ -50,13 +50,12 @@ const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages"
 "#;
 
 fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
-    GelfSpec::from_config(&GelfOutput {
-        attempts: 3,
+    GelfSpec {
         network,
         address,
         compression: GelfCompression { level: 1, kind },
         tls: None,
-    })
+    }
 }
 
 fn udp_server() -> (UdpSocket, String) {

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use raudit::config::{IpFamily, SyslogFormat, SyslogNetwork, SyslogOutput};
+use raudit::output::{IpFamily, SyslogFormat, SyslogNetwork};
 use raudit::output::{Output, Syslog, SyslogSpec};
 use raudit::side::LineSide;
 
@@ -38,16 +38,14 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSpec {
-    SyslogSpec::from_config(&SyslogOutput {
-        attempts: 3,
+    SyslogSpec::new(
         network,
-        address: address.to_owned(),
-        priority: 132,
-        tag: "go-audit".to_owned(),
+        address.to_owned(),
+        132,
+        "go-audit".to_owned(),
         format,
-        max_message_bytes: None,
-        tls: None,
-    })
+        None,
+    )
 }
 
 fn hostname() -> String {
@@ -621,6 +619,7 @@ if $programname == "go-audit" then {{
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: raudit::output::Requests::NONE,
         };
         std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
     };
@@ -721,16 +720,14 @@ if $programname == "go-audit" then {{
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     wait_for("rsyslogd's socket", || socket.exists());
-    let spec = SyslogSpec::from_config(&SyslogOutput {
-        attempts: 3,
-        network: SyslogNetwork::Unixgram,
-        address: socket.to_str().unwrap().to_owned(),
-        priority: 132,
-        tag: "go-audit".to_owned(),
-        format: SyslogFormat::Rfc3164,
-        max_message_bytes: Some(8192),
-        tls: None,
-    });
+    let spec = SyslogSpec::new(
+        SyslogNetwork::Unixgram,
+        socket.to_str().unwrap().to_owned(),
+        132,
+        "go-audit".to_owned(),
+        SyslogFormat::Rfc3164,
+        Some(8192),
+    );
     let mut sink = Sink::new(Box::new(Syslog::open(&spec, 65536)), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["syslog"]);
     let whole = format!(

@@ -25,11 +25,10 @@ use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair, KeyUsagePurpose,
 };
 
-use raudit::config::{
-    GelfCompression, GelfNetwork, GelfOutput, IpFamily, SyslogFormat, SyslogNetwork, SyslogOutput,
-    TlsSettings, TlsVersion,
-};
 use raudit::output::{Gelf, GelfSpec, Output, Sink, Syslog, SyslogSpec, TlsClient};
+use raudit::output::{
+    GelfCompression, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork, TlsSpec, TlsVersion,
+};
 use raudit::side::LineSide;
 use raudit::stats::Stats;
 
@@ -82,8 +81,8 @@ impl Ca {
     }
 }
 
-fn settings(dir: &Path, ca: &str) -> TlsSettings {
-    TlsSettings {
+fn settings(dir: &Path, ca: &str) -> TlsSpec {
+    TlsSpec {
         ca_file: Some(dir.join(format!("{ca}.pem"))),
         cert_file: Some(dir.join("client.pem")),
         key_file: Some(dir.join("client.key")),
@@ -169,21 +168,19 @@ if $app-name == "go-audit" then {{
     (receiver, format!("127.0.0.1:{}", port.trim()))
 }
 
-fn syslog_spec(address: &str, tls: &TlsSettings) -> SyslogSpec {
+fn syslog_spec(address: &str, tls: &TlsSpec) -> SyslogSpec {
     syslog_spec_as(address, tls, "go-audit", SyslogFormat::Rfc5424)
 }
 
-fn syslog_spec_as(address: &str, tls: &TlsSettings, tag: &str, format: SyslogFormat) -> SyslogSpec {
-    let mut spec = SyslogSpec::from_config(&SyslogOutput {
-        attempts: 1,
-        network: SyslogNetwork::Tcp(IpFamily::V4),
-        address: address.to_owned(),
-        priority: 132,
-        tag: tag.to_owned(),
+fn syslog_spec_as(address: &str, tls: &TlsSpec, tag: &str, format: SyslogFormat) -> SyslogSpec {
+    let mut spec = SyslogSpec::new(
+        SyslogNetwork::Tcp(IpFamily::V4),
+        address.to_owned(),
+        132,
+        tag.to_owned(),
         format,
-        max_message_bytes: None,
-        tls: Some(tls.clone()),
-    });
+        None,
+    );
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec
 }
@@ -436,14 +433,13 @@ fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, 
     (server, address)
 }
 
-fn gelf_spec(address: &str, tls: &TlsSettings) -> GelfSpec {
-    let mut spec = GelfSpec::from_config(&GelfOutput {
-        attempts: 1,
+fn gelf_spec(address: &str, tls: &TlsSpec) -> GelfSpec {
+    let mut spec = GelfSpec {
         network: GelfNetwork::Tcp,
         address: address.to_owned(),
         compression: GelfCompression::default(),
-        tls: Some(tls.clone()),
-    });
+        tls: None,
+    };
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec
 }

@@ -6,14 +6,16 @@
 //! std, and touch no file, socket or name service.
 #![allow(dead_code)]
 
-use raudit::config::{Accounts, Config, GelfCompression, GelfCompressionType};
+use raudit::config::{Accounts, Config};
+use raudit::local_time::LocalTime;
 use raudit::output::gelf::compress::Compressor;
 use raudit::output::gelf::message::Builder;
 use raudit::output::gelf::{
     datagrams, CHUNK_DATA, CHUNK_HEADER, CHUNK_MAGIC, CHUNK_SIZE, MAX_CHUNKS,
 };
 use raudit::output::net::is_too_large;
-use raudit::output::syslog::format::{message, Form, Header, LocalTime};
+use raudit::output::syslog::format::{message, Form, Header};
+use raudit::output::{GelfCompression, GelfCompressionType};
 use raudit::rules::compile::{compile_line, Command, CompileOptions, StatusSetting};
 use raudit::rules::print::Printer;
 use raudit::rules::RuleSet;

@@ -7,7 +7,7 @@
 //! Runs under libFuzzer and as the stable test `daemon/tests/fuzz_replay.rs`.
 #![allow(dead_code)]
 
-use raudit::config::EventFormat;
+use raudit::pipeline::Format as EventFormat;
 use raudit::replay::{detect_format, Capacities, Format, Replayer};
 use raudit_core::assemble::Settings;
 use raudit_core::encode::NoEnrich;

@@ -22,16 +22,12 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::config::{
-    EventFormat, GelfCompression, GelfNetwork, GelfOutput, SyslogFormat, SyslogNetwork,
-    SyslogOutput,
-};
 use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
-    self, FileOutput, FileSpec, Gelf, GelfSpec, Otlp, OtlpSpec, Sink, Syslog, SyslogSpec,
-    WriterSettings,
+    self, FileOutput, FileSpec, Gelf, GelfCompression, GelfNetwork, GelfSpec, Otlp, OtlpSpec, Sink,
+    Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, WriterSettings,
 };
-use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
+use raudit::pipeline::{self, EventFilter, Format, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Layout as QueueLayout, Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
@@ -247,23 +243,23 @@ fn otlp_endpoint(
 
 #[test]
 fn steady_state_allocates_nothing_per_event_go_audit() {
-    steady_state_allocates_nothing_per_event(EventFormat::GoAudit);
+    steady_state_allocates_nothing_per_event(Format::GoAudit);
 }
 
 #[test]
 fn steady_state_allocates_nothing_per_event_structured() {
-    steady_state_allocates_nothing_per_event(EventFormat::Structured);
+    steady_state_allocates_nothing_per_event(Format::Structured);
 }
 
 #[test]
 fn steady_state_allocates_nothing_per_event_ecs() {
-    steady_state_allocates_nothing_per_event(EventFormat::Ecs);
+    steady_state_allocates_nothing_per_event(Format::Ecs);
 }
 
 /// The allocation counter is global: one measurement at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn steady_state_allocates_nothing_per_event(format: EventFormat) {
+fn steady_state_allocates_nothing_per_event(format: Format) {
     const WARM_UP: u32 = 2_000;
     const MEASURED: u32 = 20_000;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
@@ -282,7 +278,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
     }
     let warm_up_datagrams = warm_up_datagrams.len();
 
-    let max_event = raudit::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let max_event = raudit::pipeline::LARGEST_EXECVE_LINE as usize;
     let stats = Arc::new(Stats::new(&["file", "syslog", "gelf", "otlp"]));
     // The receivers: a unix datagram socket and a UDP port, drained.
     let stop = Arc::new(AtomicBool::new(false));
@@ -320,23 +316,20 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         output::batch::DEFAULT_BATCH,
     )
     .unwrap();
-    let syslog_spec = SyslogSpec::from_config(&SyslogOutput {
-        attempts: 3,
-        network: SyslogNetwork::Unixgram,
-        address: syslog_socket.to_str().unwrap().to_owned(),
-        priority: 132,
-        tag: "go-audit".into(),
-        format: SyslogFormat::Rfc3164,
-        max_message_bytes: None,
-        tls: None,
-    });
-    let gelf_spec = GelfSpec::from_config(&GelfOutput {
-        attempts: 3,
+    let syslog_spec = SyslogSpec::new(
+        SyslogNetwork::Unixgram,
+        syslog_socket.to_str().unwrap().to_owned(),
+        132,
+        "go-audit".into(),
+        SyslogFormat::Rfc3164,
+        None,
+    );
+    let gelf_spec = GelfSpec {
         network: GelfNetwork::Udp,
         address: gelf_address,
         compression: GelfCompression::default(),
         tls: None,
-    });
+    };
     let otlp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let otlp_spec = OtlpSpec {
         endpoint: Endpoint::parse(&format!(
@@ -383,6 +376,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: output::Requests::NONE,
         };
         std::thread::spawn(move || output::run_writers(&queue, sinks, &stats, settings))
     };
@@ -457,24 +451,24 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
     for line in lines.iter().step_by(97) {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         let sequence = match format {
-            EventFormat::Ecs => &event["auditd"]["sequence"],
+            Format::Ecs => &event["auditd"]["sequence"],
             _ => &event["sequence"],
         };
         if sequence.as_u64().is_some_and(|s| is_large(s as u32)) {
             continue;
         }
         match format {
-            EventFormat::GoAudit => {
+            Format::GoAudit => {
                 assert_eq!(event["messages"].as_array().unwrap().len(), 6);
                 assert_eq!(event["uid_map"]["0"], "root");
             }
-            EventFormat::Structured => {
+            Format::Structured => {
                 let records = event["records"].as_array().unwrap();
                 assert_eq!(records.len(), 6);
                 assert_eq!(records[5]["interpreted"]["saddr"]["port"], 443);
                 assert_eq!(event["uid_map"]["0"], "root");
             }
-            EventFormat::Ecs => {
+            Format::Ecs => {
                 assert_eq!(event["user"]["name"], "root");
                 assert_eq!(event["auditd"]["data"]["socket_port"], "443");
                 assert_eq!(event["process"]["args"][2], "-l");

@@ -18,7 +18,7 @@ use std::fs;
 
 use common::coalesce::cases;
 use common::{all_types, corpus};
-use raudit::config::EventFormat;
+use raudit::pipeline::Format as EventFormat;
 use raudit::replay::{Capacities, Format, Replayer};
 use raudit_core::encode::NoEnrich;
 use serde_json::Value;

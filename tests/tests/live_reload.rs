@@ -136,6 +136,8 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
         "the new filter drops"
     );
     assert_eq!(exit_stat(&stderr, "filter_drops"), 2 * EACH as u64);
+    assert_eq!(exit_stat(&stderr, "reloads_applied"), 1, "{stderr}");
+    assert_eq!(exit_stat(&stderr, "reloads_refused"), 1, "{stderr}");
 
     // Every event once (events complete, and are written, in the order
     // their last record came, not always by serial), none missed.
@@ -166,4 +168,123 @@ fn sighup_applies_rules_and_filters_and_an_invalid_config_changes_nothing() {
     assert_eq!(reports[1]["raudit"]["ok"], false);
     let error = reports[1]["raudit"]["error"].as_str().unwrap();
     assert!(error.contains("no_such_call"), "{error}");
+}
+
+/// Sequences (above 0: not control records) of the events in `text`, in
+/// the order written.
+fn sequences(text: &str) -> Vec<u64> {
+    text.lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .map(|e| e["sequence"].as_u64().unwrap())
+        .filter(|&s| s > 0)
+        .collect()
+}
+
+#[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+fn sighup_enables_an_output_and_later_disables_one_losing_nothing() {
+    let _guard = rules_common::live();
+    let dir = scratch("reload-outputs");
+    let path = dir.join("raudit.yaml");
+    let log = dir.join("a.log");
+    let file_only = config(&log, "reload_out", false, "");
+    std::fs::write(&path, &file_only).unwrap();
+    let program = probe_program(&dir, "reload-out");
+    let mut daemon = Daemon::start(&["-config", path.to_str().unwrap()]);
+    daemon.wait_started();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    for i in 0..EACH {
+        run_probe(&program, &format!("one-{i}-end"));
+    }
+    wait_for("the events before the first reload", || {
+        events_with(&read(), "one-").len() >= EACH
+    });
+
+    // stdout added beside the file.
+    let both = file_only.replace("output:\n", "output:\n  stdout:\n    enabled: true\n");
+    std::fs::write(&path, &both).unwrap();
+    daemon.signal(libc::SIGHUP);
+    // Said once the receive thread has been handed the new outputs: it
+    // takes them before the next records it receives.
+    let reloads = |d: &Daemon| d.stderr().matches(" reloaded: ").count();
+    wait_for("stdout enabled", || reloads(&daemon) == 1);
+    assert!(daemon.stderr().contains("output stdout: enabled"));
+    for i in 0..EACH {
+        run_probe(&program, &format!("two-{i}-end"));
+    }
+    wait_for("the events between the reloads in both", || {
+        events_with(&read(), "two-").len() >= EACH
+            && events_with(&daemon.stdout(), "two-").len() >= EACH
+    });
+
+    // The file removed: stdout stays.
+    let stdout_only = both.replace(
+        &format!("  file:\n    enabled: true\n    path: {}\n", log.display()),
+        "",
+    );
+    assert_ne!(stdout_only, both);
+    std::fs::write(&path, &stdout_only).unwrap();
+    daemon.signal(libc::SIGHUP);
+    wait_for("the file disabled", || reloads(&daemon) == 2);
+    assert!(daemon.stderr().contains("output file: disabled"));
+    for i in 0..EACH {
+        run_probe(&program, &format!("three-{i}-end"));
+    }
+    wait_for("the events after the second reload", || {
+        events_with(&daemon.stdout(), "three-").len() >= EACH
+    });
+    let status = daemon.stop();
+    let stderr = daemon.stderr();
+    assert!(status.success(), "exit {status}: {stderr}");
+    let (file, stdout) = (read(), daemon.stdout());
+
+    // Each probe's event once in each output that ran when it came.
+    for i in 0..EACH {
+        for (text, name) in [(&file, "file"), (&stdout, "stdout")] {
+            let count = |m: &str| events_with(text, &format!("--marker={m}")).len();
+            let one = count(&format!("one-{i}-end"));
+            let two = count(&format!("two-{i}-end"));
+            let three = count(&format!("three-{i}-end"));
+            let expected = if name == "file" { (1, 1, 0) } else { (0, 1, 1) };
+            assert_eq!((one, two, three), expected, "{name}, probe {i}\n{stderr}");
+        }
+    }
+    // Neither output wrote an event twice.
+    for (text, name) in [(&file, "file"), (&stdout, "stdout")] {
+        let mut seen = sequences(text);
+        let written = seen.len();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(seen.len(), written, "{name} wrote an event twice");
+    }
+    // From the moment stdout read the queue until the file stopped, both
+    // got the same events: every event the file got after stdout's first
+    // is in stdout, and stdout went on after the file's last.
+    let in_stdout: std::collections::BTreeSet<u64> = sequences(&stdout).into_iter().collect();
+    let first = *in_stdout.first().expect("stdout got events");
+    let missing: Vec<u64> = sequences(&file)
+        .into_iter()
+        .filter(|s| *s >= first && !in_stdout.contains(s))
+        .collect();
+    assert!(missing.is_empty(), "the file had, stdout not: {missing:?}");
+    let last_in_file = sequences(&file).into_iter().max().unwrap();
+    assert!(in_stdout.last().copied().unwrap() > last_in_file);
+    assert_eq!(exit_stat(&stderr, "missed_serials"), 0, "{stderr}");
+    assert_eq!(exit_stat(&stderr, "queue_drops"), 0, "{stderr}");
+    assert_eq!(exit_stat(&stderr, "reloads_applied"), 2, "{stderr}");
+    // The stats report the outputs that run: stdout, not the file.
+    let exit = stderr
+        .lines()
+        .find(|l| l.contains("raudit stats (exit)"))
+        .unwrap();
+    assert!(
+        exit.contains("stdout.sent=") && !exit.contains("file.sent="),
+        "{exit}"
+    );
+    let reports = events_with(&stdout, "\"report\":\"reload\"");
+    assert!(
+        reports.iter().all(|r| r["raudit"]["ok"] == true
+            && r["raudit"]["restart_needed"].as_array().unwrap().is_empty()),
+        "{reports:?}"
+    );
 }

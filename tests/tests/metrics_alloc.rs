@@ -11,7 +11,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use raudit::config::MetricsAddress;
+use raudit::metrics::MetricsAddress;
 use raudit::metrics::MetricsServer;
 use raudit::stats::Stats;
 

@@ -18,8 +18,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::config::MetricsAddress;
 use raudit::metrics::server::CONNECTION_TIME;
+use raudit::metrics::MetricsAddress;
 use raudit::metrics::MetricsServer;
 use raudit::stats::Stats;
 

@@ -8,7 +8,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use raudit::config::EventFormat;
+use raudit::pipeline::Format as EventFormat;
 use raudit::replay::{Capacities, Format, Replayer};
 use raudit_core::encode::NoEnrich;
 use serde_json::{json, Value};

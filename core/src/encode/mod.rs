@@ -34,6 +34,9 @@ mod structured;
 pub mod text;
 pub mod uids;
 
+#[cfg(test)]
+mod test_names;
+
 pub use cut::Cut;
 pub use ecs::ecs;
 pub use go_audit::go_audit;

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use raudit_core::assemble::Settings;
 use raudit_core::encode::{Enrich, NoEnrich};
 
-use crate::config::Config;
+use crate::daemon::plan;
 use crate::enrich::Enricher;
 
 use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
@@ -152,25 +152,11 @@ const MALFORMED_SHOWN: u32 = 10;
 
 fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
     let Some(path) = &args.config else {
-        return Ok((Settings::default(), Capacities::default()));
+        return Ok(plan::replay_settings(None));
     };
-    let config = Config::load(path).map_err(|errors| errors.to_string())?;
-    for warning in &config.warnings {
+    let (settings, warnings) = plan::replay_settings_from(path)?;
+    for warning in &warnings {
         eprintln!("raudit replay: {warning}");
     }
-    Ok(core_settings(&config))
-}
-
-/// The core's assembler settings, storage sizes and event format named by
-/// a config.
-pub fn core_settings(config: &Config) -> (Settings, Capacities) {
-    let a = &config.raudit.assembler;
-    let capacities = Capacities {
-        events: a.max_events as usize,
-        records: a.max_records as usize,
-        arena_bytes: a.arena_bytes as usize,
-        event_buffer: config.raudit.max_event_bytes as usize,
-        format: config.raudit.format,
-    };
-    (config.assembler_settings(), capacities)
+    Ok(settings)
 }

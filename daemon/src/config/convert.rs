@@ -9,9 +9,9 @@ use super::outputs::outputs;
 use super::values::{describe, Cx, Fields};
 use super::yaml::{self, Kind, Node};
 use super::{
-    Assembler, Config, Containers, EventFormat, EventRange, Extras, Filter, Kernel, LogConfig,
-    MessageTracking, Metrics, MetricsAddress, Mode, Queue, QueuePolicy, Raudit, RulesPolicy,
-    SocketBuffer, Stats,
+    AssemblerConfig, Config, Containers, EventRange, Extras, Filter, Format, Kernel, LogConfig,
+    MessageTracking, MetricsAddress, MetricsConfig, Mode, QueueConfig, QueuePolicy, Raudit,
+    RulesPolicy, SocketBuffer, StatsConfig,
 };
 use crate::accounts::Accounts;
 use crate::rules::compile::{compile_line, CompileOptions};
@@ -426,9 +426,9 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
                 &f,
                 "format",
                 &[
-                    ("go-audit", EventFormat::GoAudit),
-                    ("structured", EventFormat::Structured),
-                    ("ecs", EventFormat::Ecs),
+                    ("go-audit", Format::GoAudit),
+                    ("structured", Format::Structured),
+                    ("ecs", Format::Ecs),
                 ],
             )
             .unwrap_or(d.format),
@@ -468,10 +468,10 @@ fn state_file(cx: &mut Cx, f: &Fields) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-fn queue(cx: &mut Cx, r: &Fields) -> Queue {
+fn queue(cx: &mut Cx, r: &Fields) -> QueueConfig {
     let f = cx.fields(r.get("queue"), &r.path("queue"), r.line, QUEUE_KEYS);
-    let d = Queue::default();
-    Queue {
+    let d = QueueConfig::default();
+    QueueConfig {
         size: cx
             .u32(
                 &f,
@@ -500,15 +500,15 @@ fn queue(cx: &mut Cx, r: &Fields) -> Queue {
     }
 }
 
-fn assembler(cx: &mut Cx, r: &Fields) -> Assembler {
+fn assembler(cx: &mut Cx, r: &Fields) -> AssemblerConfig {
     let f = cx.fields(
         r.get("assembler"),
         &r.path("assembler"),
         r.line,
         ASSEMBLER_KEYS,
     );
-    let d = Assembler::default();
-    let a = Assembler {
+    let d = AssemblerConfig::default();
+    let a = AssemblerConfig {
         max_events: cx
             .u32(
                 &f,
@@ -559,10 +559,10 @@ fn assembler(cx: &mut Cx, r: &Fields) -> Assembler {
     a
 }
 
-fn stats(cx: &mut Cx, r: &Fields) -> Stats {
+fn stats(cx: &mut Cx, r: &Fields) -> StatsConfig {
     let f = cx.fields(r.get("stats"), &r.path("stats"), r.line, STATS_KEYS);
-    let d = Stats::default();
-    Stats {
+    let d = StatsConfig::default();
+    StatsConfig {
         interval: cx
             .duration(&f, "interval", Duration::ZERO, Duration::from_secs(86_400))
             .unwrap_or(d.interval),
@@ -573,7 +573,7 @@ fn stats(cx: &mut Cx, r: &Fields) -> Stats {
     }
 }
 
-fn metrics(cx: &mut Cx, r: &Fields) -> Metrics {
+fn metrics(cx: &mut Cx, r: &Fields) -> MetricsConfig {
     let f = cx.fields(r.get("metrics"), &r.path("metrics"), r.line, METRICS_KEYS);
     let allow_remote = cx.bool(&f, "allow_remote").unwrap_or(false);
     let line = f.get("listen").map_or(f.line, |n| n.line);
@@ -587,7 +587,7 @@ fn metrics(cx: &mut Cx, r: &Fields) -> Metrics {
                 None
             }
         });
-    Metrics {
+    MetricsConfig {
         listen,
         allow_remote,
     }

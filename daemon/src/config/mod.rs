@@ -25,7 +25,6 @@
 //! found and what was expected. Nothing here panics on bad input.
 
 mod convert;
-mod core;
 mod error;
 mod otlp;
 mod outputs;
@@ -37,6 +36,13 @@ use std::time::Duration;
 
 pub use crate::accounts::{Accounts, SystemAccounts};
 pub use error::{ConfigError, ConfigErrors};
+
+use crate::metrics::MetricsAddress;
+use crate::output::{
+    GelfCompression, GelfCompressionType, GelfNetwork, IpFamily, Rotation, SyslogFormat,
+    SyslogNetwork, TlsSpec, TlsVersion,
+};
+use crate::pipeline::Format;
 
 /// The whole configuration: go-audit's sections, then raudit's.
 #[derive(Debug, Clone)]
@@ -125,27 +131,27 @@ pub struct MessageTracking {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Outputs {
     /// `output.stdout`.
-    pub stdout: Option<StdoutOutput>,
+    pub stdout: Option<StdoutConfig>,
     /// `output.file`.
-    pub file: Option<FileOutput>,
+    pub file: Option<FileConfig>,
     /// `output.syslog`.
-    pub syslog: Option<SyslogOutput>,
+    pub syslog: Option<SyslogConfig>,
     /// `output.gelf`.
-    pub gelf: Option<GelfOutput>,
+    pub gelf: Option<GelfConfig>,
     /// `output.otlp`.
-    pub otlp: Option<OtlpOutput>,
+    pub otlp: Option<OtlpConfig>,
 }
 
 /// `output.stdout`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct StdoutOutput {
+pub struct StdoutConfig {
     /// `attempts`, default 3: writes tried (1 s apart) before giving up.
     pub attempts: u32,
 }
 
 /// `output.file`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FileOutput {
+pub struct FileConfig {
     /// `attempts`, default 3.
     pub attempts: u32,
     /// `path`, required: appended to, created if missing.
@@ -161,18 +167,6 @@ pub struct FileOutput {
     pub rotation: Option<Rotation>,
 }
 
-/// `output.file.max_bytes` / `output.file.keep`: the file is renamed to
-/// `PATH.1` (older ones shifted up, the oldest past `keep` deleted) before
-/// a write that would take it past `max_bytes`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Rotation {
-    /// `max_bytes`: the largest a file grows (a single line larger than
-    /// this still goes whole into a file of its own).
-    pub max_bytes: u64,
-    /// `keep`: rotated files kept beside the current one, default 5.
-    pub keep: u32,
-}
-
 /// A user or group name and the id it resolved to when the config was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
@@ -184,7 +178,7 @@ pub struct Account {
 
 /// `output.syslog`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SyslogOutput {
+pub struct SyslogConfig {
     /// `attempts`, default 3.
     pub attempts: u32,
     /// `network`, default `unixgram`.
@@ -204,71 +198,12 @@ pub struct SyslogOutput {
     /// over a stream.
     pub max_message_bytes: Option<u32>,
     /// `tls` (raudit): TLS over `tcp` (RFC 5425), if enabled.
-    pub tls: Option<TlsSettings>,
-}
-
-/// `output.syslog.tls` and `output.gelf.tls`, when `enabled`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsSettings {
-    /// `ca_file`: PEM CAs the server's certificate must chain to; unset:
-    /// the system's roots.
-    pub ca_file: Option<PathBuf>,
-    /// `cert_file`: PEM client certificate (chain), with `key_file`.
-    pub cert_file: Option<PathBuf>,
-    /// `key_file`: the client certificate's PEM private key.
-    pub key_file: Option<PathBuf>,
-    /// `server_name`: the name the server's certificate must carry;
-    /// unset: the host of `address`.
-    pub server_name: Option<String>,
-    /// `min_version`: `"1.2"` (the default) or `"1.3"`.
-    pub min_version: TlsVersion,
-}
-
-/// `tls.min_version`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TlsVersion {
-    /// TLS 1.2 (and 1.3).
-    V1_2,
-    /// TLS 1.3 only.
-    V1_3,
-}
-
-/// Socket kind for syslog, as Go's `net.Dial` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyslogNetwork {
-    /// `unixgram`: unix datagram socket (the default).
-    Unixgram,
-    /// `unix`: unix stream socket.
-    Unix,
-    /// `udp`, `udp4`, `udp6`.
-    Udp(IpFamily),
-    /// `tcp`, `tcp4`, `tcp6` (octet-counted framing).
-    Tcp(IpFamily),
-}
-
-/// Go's `…4` / `…6` network suffix.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IpFamily {
-    /// No suffix: either.
-    Any,
-    /// `4`.
-    V4,
-    /// `6`.
-    V6,
-}
-
-/// `output.syslog.format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SyslogFormat {
-    /// `rfc3164`: `<PRI>Mmm dd hh:mm:ss host tag[pid]: msg`, as Go's log/syslog.
-    Rfc3164,
-    /// `rfc5424`.
-    Rfc5424,
+    pub tls: Option<TlsSpec>,
 }
 
 /// `output.gelf`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GelfOutput {
+pub struct GelfConfig {
     /// `attempts`, default 3.
     pub attempts: u32,
     /// `network`, default `udp`.
@@ -278,12 +213,12 @@ pub struct GelfOutput {
     /// `compression` (UDP only, as go-gelf).
     pub compression: GelfCompression,
     /// `tls` (raudit): TLS over `tcp`, if enabled.
-    pub tls: Option<TlsSettings>,
+    pub tls: Option<TlsSpec>,
 }
 
 /// `output.otlp`: OpenTelemetry logs over OTLP/HTTP (protobuf).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OtlpOutput {
+pub struct OtlpConfig {
     /// `attempts`, default 3.
     pub attempts: u32,
     /// `endpoint`, default `http://127.0.0.1:4318/v1/logs`.
@@ -300,35 +235,6 @@ pub struct OtlpOutput {
     pub timeout: Duration,
     /// `headers`: sent with every request.
     pub headers: Vec<(String, String)>,
-}
-
-/// `output.gelf.network`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GelfNetwork {
-    /// `udp` (chunked).
-    Udp,
-    /// `tcp` (NUL-terminated frames).
-    Tcp,
-}
-
-/// `output.gelf.compression`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct GelfCompression {
-    /// `level`, default 1 (Go's `flate.BestSpeed`); -2..=9 as `compress/flate`.
-    pub level: i8,
-    /// `type`, default 0 (gzip).
-    pub kind: GelfCompressionType,
-}
-
-/// `output.gelf.compression.type`: go-gelf's `CompressType` numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum GelfCompressionType {
-    /// 0 (or `gzip`).
-    Gzip,
-    /// 1 (or `zlib`).
-    Zlib,
-    /// 2 (or `none`).
-    None,
 }
 
 /// `log`.
@@ -382,27 +288,9 @@ pub struct Containers {
     pub containerd_cache: u32,
 }
 
-/// Default `raudit.max_event_bytes`: the largest `execve` a default Linux
-/// allows, as one line.
-///
-/// - The kernel bounds the argument and environment strings of an exec
-///   together by a quarter of the stack rlimit (`bprm_stack_limits`; the
-///   default 8 MiB gives 2 MiB), each string by `MAX_ARG_STRLEN` (32
-///   pages, 128 KiB). Only the arguments are audited, in EXECVE records.
-/// - An argument holding a space, a quote or a byte outside `0x21..=0x7e`
-///   is hex encoded: two bytes per byte, so at most 4 MiB of values.
-/// - Field names: `aN=` per argument, and `aN_len=` and `aN[i]=` per piece
-///   of one longer than a record holds (pieces of up to 7,500 bytes): for
-///   4 MiB of hex about 560 pieces, 12 KiB of names. Many tiny arguments
-///   have more name than value, but each also costs 9 bytes of the 2 MiB
-///   (its pointer and NUL): at most 233,016 of them, `a233015="" ` plus
-///   two JSON escapes is 13 bytes each, 3 MiB — below the hex case.
-/// - go-audit's outline per EXECVE message (`{"type":1309,"data":""}`,
-///   about 30 bytes) adds 17 KiB; SYSCALL, CWD, the PATHs, PROCTITLE and
-///   `uid_map` stay well under 64 KiB.
-///
-/// 4 MiB + 12 KiB + 17 KiB + 64 KiB, rounded up: 4 MiB + 256 KiB.
-pub const DEFAULT_MAX_EVENT_BYTES: u32 = (4 << 20) + (256 << 10);
+/// Default `raudit.max_event_bytes`: the longest line the largest `execve`
+/// a default Linux allows needs ([`crate::pipeline::LARGEST_EXECVE_LINE`]).
+pub const DEFAULT_MAX_EVENT_BYTES: u32 = crate::pipeline::LARGEST_EXECVE_LINE;
 
 /// `raudit`: settings go-audit does not have.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -425,7 +313,7 @@ pub struct Raudit {
     /// wakes for every record.
     pub pacing: bool,
     /// `format`, default `go-audit`: the JSON shape of events.
-    pub format: EventFormat,
+    pub format: Format,
     /// `host_name`, default false: the host name as `"host"` after
     /// `"timestamp"` in the go-audit and structured shapes (the ECS shape
     /// always has `host.name`).
@@ -435,13 +323,13 @@ pub struct Raudit {
     /// say so (`"cut"`), every other record whole.
     pub max_event_bytes: u32,
     /// `queue`: buffers between the receive thread and the writers.
-    pub queue: Queue,
+    pub queue: QueueConfig,
     /// `assembler`: in-flight events.
-    pub assembler: Assembler,
+    pub assembler: AssemblerConfig,
     /// `stats`: the periodic loss/throughput report.
-    pub stats: Stats,
+    pub stats: StatsConfig,
     /// `metrics`: the Prometheus endpoint.
-    pub metrics: Metrics,
+    pub metrics: MetricsConfig,
     /// `rules`: how the rule set is applied and watched.
     pub rules: RulesPolicy,
     /// `kernel`: audit status settings.
@@ -462,20 +350,9 @@ pub enum Mode {
     Readlog,
 }
 
-/// `raudit.format`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum EventFormat {
-    /// `go-audit`: `{"sequence","timestamp","messages","uid_map"}`.
-    GoAudit,
-    /// `structured`: fields parsed into JSON members.
-    Structured,
-    /// `ecs`: Auditbeat's auditd document (Elastic Common Schema).
-    Ecs,
-}
-
 /// `raudit.queue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Queue {
+pub struct QueueConfig {
     /// `size`, default 64 (1 MiB of 16 KiB buffers, touched only as bursts need them): pooled event buffers (many events each).
     pub size: u32,
     /// `buffer_size`, default 16384: bytes per buffer (larger events are
@@ -496,7 +373,7 @@ pub enum QueuePolicy {
 
 /// `raudit.assembler`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Assembler {
+pub struct AssemblerConfig {
     /// `max_events`, default 256: events in flight at once.
     pub max_events: u32,
     /// `max_records`, default 1024: records in flight, all events together.
@@ -509,7 +386,7 @@ pub struct Assembler {
 
 /// `raudit.stats`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Stats {
+pub struct StatsConfig {
     /// `interval`, default 60 s; 0 disables the periodic report.
     pub interval: Duration,
     /// `file`: also rewrite this file with the latest counters.
@@ -518,31 +395,13 @@ pub struct Stats {
 
 /// `raudit.metrics`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Metrics {
+pub struct MetricsConfig {
     /// `listen`, default none (off): where to serve the counters in the
     /// Prometheus text format, `IP:PORT` or `unix:/absolute/path`.
     pub listen: Option<MetricsAddress>,
     /// `allow_remote`, default false: permit a `listen` address that is not
     /// loopback (the endpoint has no authentication).
     pub allow_remote: bool,
-}
-
-/// `raudit.metrics.listen`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MetricsAddress {
-    /// `IP:PORT` (`[IPv6]:PORT`).
-    Tcp(std::net::SocketAddr),
-    /// `unix:/path`.
-    Unix(PathBuf),
-}
-
-impl std::fmt::Display for MetricsAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            MetricsAddress::Tcp(addr) => write!(f, "{addr}"),
-            MetricsAddress::Unix(path) => write!(f, "unix:{}", path.display()),
-        }
-    }
 }
 
 /// `raudit.rules`.
@@ -576,7 +435,7 @@ impl Config {
     pub fn default_builtin() -> Config {
         Config {
             output: Outputs {
-                stdout: Some(StdoutOutput::default()),
+                stdout: Some(StdoutConfig::default()),
                 ..Outputs::default()
             },
             rules: vec![
@@ -733,9 +592,9 @@ impl Default for MessageTracking {
     }
 }
 
-impl Default for StdoutOutput {
+impl Default for StdoutConfig {
     fn default() -> Self {
-        StdoutOutput { attempts: 3 }
+        StdoutConfig { attempts: 3 }
     }
 }
 
@@ -774,13 +633,13 @@ impl Default for Raudit {
             takeover: false,
             priority_boost: 0,
             pacing: true,
-            format: EventFormat::GoAudit,
+            format: Format::GoAudit,
             host_name: false,
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-            queue: Queue::default(),
-            assembler: Assembler::default(),
-            stats: Stats::default(),
-            metrics: Metrics::default(),
+            queue: QueueConfig::default(),
+            assembler: AssemblerConfig::default(),
+            stats: StatsConfig::default(),
+            metrics: MetricsConfig::default(),
             rules: RulesPolicy::default(),
             kernel: Kernel::default(),
             state_file: PathBuf::from(DEFAULT_STATE_FILE),
@@ -788,9 +647,9 @@ impl Default for Raudit {
     }
 }
 
-impl Default for Queue {
+impl Default for QueueConfig {
     fn default() -> Self {
-        Queue {
+        QueueConfig {
             size: 64,
             buffer_size: 16 * 1024,
             policy: QueuePolicy::Drop,
@@ -798,9 +657,9 @@ impl Default for Queue {
     }
 }
 
-impl Default for Assembler {
+impl Default for AssemblerConfig {
     fn default() -> Self {
-        Assembler {
+        AssemblerConfig {
             max_events: 256,
             max_records: 1024,
             arena_bytes: 128 * 1024,
@@ -809,9 +668,9 @@ impl Default for Assembler {
     }
 }
 
-impl Default for Stats {
+impl Default for StatsConfig {
     fn default() -> Self {
-        Stats {
+        StatsConfig {
             interval: Duration::from_secs(60),
             file: None,
         }

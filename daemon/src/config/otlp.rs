@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::outputs::common;
 use super::values::{describe, Cx, Fields};
 use super::yaml::Kind;
-use super::OtlpOutput;
+use super::OtlpConfig;
 
 const OTLP_KEYS: &[&str] = &[
     "enabled",
@@ -25,7 +25,7 @@ const DEFAULT_BATCH_BYTES: u32 = 1024 * 1024;
 const DEFAULT_FLUSH_INTERVAL: Duration = Duration::from_secs(1);
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
-pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<OtlpOutput> {
+pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<OtlpConfig> {
     let (f, enabled, attempts) = common(cx, parent, "otlp", OTLP_KEYS, count);
     let endpoint = cx
         .string(&f, "endpoint")
@@ -63,7 +63,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         )
         .unwrap_or(DEFAULT_TIMEOUT);
     let headers = headers(cx, &f);
-    enabled.then_some(OtlpOutput {
+    enabled.then_some(OtlpConfig {
         attempts,
         endpoint,
         batch_events,

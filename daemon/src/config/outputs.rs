@@ -10,8 +10,8 @@ use std::path::PathBuf;
 use super::values::{Cx, Fields};
 use super::yaml::Node;
 use super::{
-    Account, FileOutput, GelfCompression, GelfCompressionType, GelfNetwork, GelfOutput, IpFamily,
-    Outputs, Rotation, StdoutOutput, SyslogFormat, SyslogNetwork, SyslogOutput, TlsSettings,
+    Account, FileConfig, GelfCompression, GelfCompressionType, GelfConfig, GelfNetwork, IpFamily,
+    Outputs, Rotation, StdoutConfig, SyslogConfig, SyslogFormat, SyslogNetwork, TlsSpec,
     TlsVersion,
 };
 
@@ -109,12 +109,12 @@ pub(super) fn common<'n>(
     (f, enabled, attempts)
 }
 
-fn stdout(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<StdoutOutput> {
+fn stdout(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<StdoutConfig> {
     let (_, enabled, attempts) = common(cx, parent, "stdout", STDOUT_KEYS, count);
-    enabled.then_some(StdoutOutput { attempts })
+    enabled.then_some(StdoutConfig { attempts })
 }
 
-fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
+fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileConfig> {
     let (f, enabled, attempts) = common(cx, parent, "file", FILE_KEYS, count);
     let path = cx.string(&f, "path").filter(|p| !p.is_empty());
     let mode = cx.u32(
@@ -161,7 +161,7 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileOutput> {
         }
         Some(Account { name, id: id? })
     });
-    Some(FileOutput {
+    Some(FileConfig {
         attempts,
         path: PathBuf::from(path?),
         mode: mode.unwrap_or(0o600),
@@ -200,7 +200,7 @@ fn rotation(cx: &mut Cx, f: &Fields) -> Option<Rotation> {
     }
 }
 
-fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput> {
+fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig> {
     use IpFamily::{Any, V4, V6};
     let (f, enabled, attempts) = common(cx, parent, "syslog", SYSLOG_KEYS, count);
     let network = cx
@@ -276,7 +276,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
             return None;
         }
     };
-    Some(SyslogOutput {
+    Some(SyslogConfig {
         attempts,
         network,
         address,
@@ -288,7 +288,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogOutput>
     })
 }
 
-fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
+fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfConfig> {
     let (f, enabled, attempts) = common(cx, parent, "gelf", GELF_KEYS, count);
     let network = cx
         .choice(
@@ -322,7 +322,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
         );
         return None;
     };
-    Some(GelfOutput {
+    Some(GelfConfig {
         attempts,
         network,
         address,
@@ -334,7 +334,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
 /// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must
 /// hold when the output is enabled. The files are read where the plan is
 /// built.
-fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSettings> {
+fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSpec> {
     let f = cx.fields(
         parent.get("tls"),
         &parent.path("tls"),
@@ -379,7 +379,7 @@ fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Op
             "cert_file and key_file go together: set both or neither",
         );
     }
-    Some(TlsSettings {
+    Some(TlsSpec {
         ca_file,
         cert_file,
         key_file,

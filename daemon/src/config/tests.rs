@@ -114,7 +114,7 @@ fn go_audit_keys_read_as_go_audit_reads_them() {
         }
     );
     assert_eq!(c.message_tracking, MessageTracking::default());
-    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 2 }));
+    assert_eq!(c.output.stdout, Some(StdoutConfig { attempts: 2 }));
     let s = c.output.syslog.unwrap();
     assert_eq!(s.attempts, 5);
     assert_eq!(s.network, SyslogNetwork::Unixgram);
@@ -180,7 +180,7 @@ fn go_audit_defaults() {
     assert!(c.message_tracking.enabled);
     assert!(!c.message_tracking.log_out_of_order);
     assert_eq!(c.message_tracking.max_out_of_order, 500);
-    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 3 }));
+    assert_eq!(c.output.stdout, Some(StdoutConfig { attempts: 3 }));
     assert_eq!(c.log.flags, 0);
     assert!(c.filters.is_empty());
     assert_eq!(c.extras, Extras::default());
@@ -215,13 +215,13 @@ fn go_audit_defaults() {
 #[test]
 fn builtin_default() {
     let c = Config::default_builtin();
-    assert_eq!(c.output.stdout, Some(StdoutOutput { attempts: 3 }));
+    assert_eq!(c.output.stdout, Some(StdoutConfig { attempts: 3 }));
     assert!(c.output.file.is_none() && c.output.syslog.is_none() && c.output.gelf.is_none());
     assert_eq!(c.rules.len(), 3);
     assert_eq!(c.rules[2], "-e 1");
     assert_eq!(
         c.raudit.queue,
-        Queue {
+        QueueConfig {
             size: 64,
             buffer_size: 16384,
             policy: QueuePolicy::Drop
@@ -482,11 +482,11 @@ output:
     let r = &c.raudit;
     assert_eq!(
         (r.mode, r.takeover, r.format, r.max_event_bytes),
-        (Mode::Daemon, true, EventFormat::Structured, 65536)
+        (Mode::Daemon, true, Format::Structured, 65536)
     );
     assert_eq!(
         r.queue,
-        Queue {
+        QueueConfig {
             size: 128,
             buffer_size: 32768,
             policy: QueuePolicy::Block
@@ -494,7 +494,7 @@ output:
     );
     assert_eq!(
         r.assembler,
-        Assembler {
+        AssemblerConfig {
             max_events: 64,
             max_records: 512,
             arena_bytes: 131072,
@@ -503,7 +503,7 @@ output:
     );
     assert_eq!(
         r.stats,
-        Stats {
+        StatsConfig {
             interval: Duration::from_secs(10),
             file: Some(PathBuf::from("/run/raudit.stats"))
         }
@@ -843,7 +843,7 @@ fn otlp_defaults_headers_and_bad_values() {
 fn format_ecs_is_accepted() {
     let text = format!("{MINIMAL}raudit:\n  format: ecs\n");
     let c = parse(&text).unwrap();
-    assert_eq!(c.raudit.format, EventFormat::Ecs);
+    assert_eq!(c.raudit.format, Format::Ecs);
     let e = errors(&format!("{MINIMAL}raudit:\n  format: auditbeat\n"));
     assert!(e.iter().any(|l| l.contains("format")), "{e:?}");
 }

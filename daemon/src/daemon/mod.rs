@@ -30,6 +30,7 @@ pub mod reload;
 pub mod restart;
 pub mod spoof_watch;
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -91,8 +92,13 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         }
         _ => None,
     };
-    let names: Vec<&str> = plan.outputs.iter().map(OutputPlan::name).collect();
-    let stats = Arc::new(Stats::new(&names));
+    // A place per output kind (see OutputPlan::PLACES); those not
+    // configured are not reported until a reload enables them.
+    let stats = Arc::new(Stats::new(&OutputPlan::PLACES));
+    let readers = OutputPlan::readers(&plan.outputs);
+    for (place, counters) in stats.outputs.iter().enumerate() {
+        counters.set_enabled(readers & (1 << place) != 0);
+    }
     let sinks = open_outputs(&plan)?;
     let (state, mut restart_watch) = match (&held_lock, &plan.state_file) {
         (Some(_), Some(path)) => {
@@ -168,24 +174,43 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         buffers: plan.queue_buffers,
         buffer_size: plan.buffer_bytes,
         policy: plan.policy,
-        outputs: sinks.len(),
+        outputs: OutputPlan::PLACES.len(),
         side_size: side.bytes_per_buffer(plan.buffer_bytes),
         large_size,
         large_side_size: side.bytes_per_buffer(large_size),
     });
-    let (records, control_records) = output::control_channels(sinks.len());
+    // Before the receive thread starts: buffers go to the configured
+    // outputs' places only.
+    queue.set_readers(readers);
+    let (mut records, control_records) = output::control_channels(OutputPlan::PLACES.len());
+    let mut control_records: Vec<Option<_>> = control_records.into_iter().map(Some).collect();
+    for place in 0..OutputPlan::PLACES.len() {
+        if readers & (1 << place) == 0 {
+            records.close(place);
+        }
+    }
     let settings = WriterSettings {
         loss_report_interval: plan.stats_interval,
+        requests: output::Requests {
+            reopen: signals::reopen_generation,
+            stopping: signals::shutdown_requested,
+        },
     };
-    let writers = output::spawn_writers(
-        &queue,
-        sinks,
-        &stats,
-        settings,
-        control_records,
-        plan.priority_boost,
-    )
-    .map_err(|e| fail("starting the output threads", e))?;
+    let mut writers = Vec::new();
+    for (place, sink) in sinks {
+        let control = control_records.get_mut(place).and_then(Option::take);
+        let handle = output::spawn_writer(
+            &queue,
+            place,
+            sink,
+            &stats,
+            settings,
+            control,
+            plan.priority_boost,
+        )
+        .map_err(|e| fail("starting the output threads", e))?;
+        writers.push((place, handle));
+    }
     let mut pipeline_settings = plan.pipeline.clone();
     pipeline_settings.socket_buffer_bytes = socket.receive_buffer().unwrap_or(0);
     let pipeline = Pipeline::new(
@@ -218,9 +243,12 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         control: &control,
         stats: &stats,
         queue: &queue,
-        records,
+        records: RefCell::new(records),
+        writers: RefCell::new(writers),
+        writer_settings: settings,
     };
     supervise(&mut plan, &watch, &receiver, restart_watch.as_mut());
+    let writers = watch.writers.into_inner();
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
         queue.close();
@@ -229,7 +257,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     // the exit up: after DRAIN_LIMIT what is left is dropped (counted).
     queue.set_drain_deadline(Instant::now() + DRAIN_LIMIT);
     let mut writers_ok = true;
-    for writer in writers {
+    for (_, writer) in writers {
         if writer.join().is_err() {
             eprintln!("raudit: an output thread panicked");
             writers_ok = false;
@@ -271,11 +299,13 @@ fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
     Ok(())
 }
 
-fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
+/// Each configured output opened, with its place.
+fn open_outputs(plan: &RunPlan) -> Result<Vec<(usize, Sink)>, StartError> {
     let mut sinks = Vec::new();
-    for (index, out) in plan.outputs.iter().enumerate() {
+    for out in &plan.outputs {
         let (output, attempts) = open_output(out, plan)?;
-        sinks.push(Sink::new(output, attempts, plan.retry_pause, index));
+        let place = out.place();
+        sinks.push((place, Sink::new(output, attempts, plan.retry_pause, place)));
     }
     if sinks.is_empty() {
         return Err(StartError("no output is enabled".into()));
@@ -334,7 +364,7 @@ fn set_receive_buffer(socket: &AuditSocket, bytes: u32) -> Result<(), StartError
 fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &Stats) {
     let mut errors_reported = 0u32;
     loop {
-        match pipeline.run(&signals::shutdown_requested) {
+        match pipeline.run(signals::shutdown_requested) {
             Ok(()) => break,
             Err(e) => {
                 stats.malformed.add(1);
@@ -442,12 +472,15 @@ impl DisabledWatch {
 }
 
 /// What the supervisor looks at and reports to.
-struct Supervised<'a> {
+pub(crate) struct Supervised<'a> {
     socket: &'a AuditSocket,
     control: &'a Control<'a>,
-    stats: &'a Stats,
-    queue: &'a Queue,
-    records: ControlSender,
+    pub(crate) stats: &'a Arc<Stats>,
+    pub(crate) queue: &'a Arc<Queue>,
+    pub(crate) records: RefCell<ControlSender>,
+    /// The output threads, by place (a reload adds and retires some).
+    pub(crate) writers: RefCell<Vec<(usize, thread::JoinHandle<()>)>>,
+    pub(crate) writer_settings: WriterSettings,
 }
 
 fn supervise(
@@ -496,21 +529,22 @@ fn supervise(
             }
         }
         if signals::take_reload() {
-            reload::reload(plan, control, &s.records, &mut drift);
+            reload::reload(plan, control, s, &mut drift);
             s.queue.wake();
         }
+        reload::reap_retired(s);
         if let Some(drift) = drift.as_mut() {
             let detected = stats.drift_detected.get();
-            drift.tick(now, control, stats, &s.records);
+            drift.tick(now, control, stats, &s.records.borrow());
             if stats.drift_detected.get() != detected {
                 s.queue.wake();
             }
         }
-        if spoofs.tick(now, control, stats, &s.records) {
+        if spoofs.tick(now, control, stats, &s.records.borrow()) {
             s.queue.wake();
         }
         if let Some(watch) = restart.as_deref_mut() {
-            if watch.tick(stats, &s.records) {
+            if watch.tick(stats, &s.records.borrow()) {
                 s.queue.wake();
             }
         }
@@ -524,7 +558,7 @@ fn supervise(
         Instant::now() + LONGEST_SPOOF_GAP,
         control,
         stats,
-        &s.records,
+        &s.records.borrow(),
     ) {
         s.queue.wake();
     }

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, TlsSettings};
+use crate::config::{Config, Mode, QueuePolicy};
+use crate::metrics::MetricsAddress;
 use crate::netlink::Control;
-use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient};
+use crate::output::otlp::http::Endpoint;
+use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient, TlsSpec};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -36,6 +38,28 @@ pub enum OutputPlan {
 }
 
 impl OutputPlan {
+    /// The output places, one per kind, in the order a config's outputs
+    /// are planned: each has its backlog in the queue, its counters and
+    /// its control channel from the start, so a reload can enable or
+    /// disable an output without moving the others.
+    pub const PLACES: [&'static str; 5] = ["file", "stdout", "syslog", "gelf", "otlp"];
+
+    /// This output's place in [`PLACES`](Self::PLACES).
+    pub fn place(&self) -> usize {
+        match self {
+            OutputPlan::File { .. } => 0,
+            OutputPlan::Stdout { .. } => 1,
+            OutputPlan::Syslog { .. } => 2,
+            OutputPlan::Gelf { .. } => 3,
+            OutputPlan::Otlp { .. } => 4,
+        }
+    }
+
+    /// The places of `outputs`, a bit each (the queue's readers).
+    pub fn readers(outputs: &[OutputPlan]) -> u64 {
+        outputs.iter().fold(0, |mask, o| mask | 1 << o.place())
+    }
+
     pub fn name(&self) -> &'static str {
         match self {
             OutputPlan::Stdout { .. } => "stdout",
@@ -125,37 +149,13 @@ pub struct RunPlan {
     /// The config file and what of it runs, for SIGHUP (`None` with the
     /// built-in default).
     pub reload: Option<super::reload::ReloadSource>,
+    /// What the queue's side regions were sized for at start: a reload
+    /// may change what goes beside the lines only within it.
+    pub side_room: pipeline::SideSettings,
     /// Problems that do not stop the start (unknown top-level keys, an
     /// address that does not resolve yet), one line each; printed by
     /// check-config and at start.
     pub warnings: Vec<String>,
-}
-
-impl RunPlan {
-    /// Defaults for everything but the outputs and rules.
-    pub fn base(outputs: Vec<OutputPlan>) -> RunPlan {
-        RunPlan {
-            listen: Listen::Daemon { takeover: false },
-            priority_boost: 0,
-            receive_buffer: None,
-            pipeline: pipeline::Settings::default(),
-            queue_buffers: 1024,
-            buffer_bytes: 64 * 1024,
-            policy: Policy::Drop,
-            outputs,
-            retry_pause: Duration::from_secs(1),
-            stats_interval: Duration::from_secs(60),
-            stats_file: None,
-            metrics: None,
-            rules: None,
-            drift: None,
-            log_flags: 0,
-            enables_auditing: false,
-            state_file: Some(PathBuf::from(crate::config::DEFAULT_STATE_FILE)),
-            reload: None,
-            warnings: Vec::new(),
-        }
-    }
 }
 
 /// The plan with no config: go-audit's example rules (every `execve`, 64-
@@ -239,7 +239,14 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
         });
     }
     if let Some(syslog) = &config.output.syslog {
-        let mut spec = SyslogSpec::from_config(syslog);
+        let mut spec = SyslogSpec::new(
+            syslog.network,
+            syslog.address.clone(),
+            syslog.priority,
+            syslog.tag.clone(),
+            syslog.format,
+            syslog.max_message_bytes,
+        );
         spec.tls = tls_client(syslog.tls.as_ref(), &syslog.address, "output.syslog.tls")
             .unwrap_or_else(|e| {
                 problems.push(e);
@@ -251,21 +258,35 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
         });
     }
     if let Some(gelf) = &config.output.gelf {
-        let mut spec = GelfSpec::from_config(gelf);
-        spec.tls =
+        let tls =
             tls_client(gelf.tls.as_ref(), &gelf.address, "output.gelf.tls").unwrap_or_else(|e| {
                 problems.push(e);
                 None
             });
+        let spec = GelfSpec {
+            network: gelf.network,
+            address: gelf.address.clone(),
+            compression: gelf.compression,
+            tls,
+        };
         outputs.push(OutputPlan::Gelf {
             spec,
             attempts: gelf.attempts,
         });
     }
     if let Some(otlp) = &config.output.otlp {
-        match OtlpSpec::from_config(otlp) {
-            Ok(spec) => outputs.push(OutputPlan::Otlp {
-                spec,
+        // The endpoint was checked when the config was read; an error
+        // here names it.
+        match Endpoint::parse(&otlp.endpoint) {
+            Ok(endpoint) => outputs.push(OutputPlan::Otlp {
+                spec: OtlpSpec {
+                    endpoint,
+                    batch_events: otlp.batch_events,
+                    batch_bytes: otlp.batch_bytes,
+                    flush_interval: otlp.flush_interval,
+                    timeout: otlp.timeout,
+                    headers: otlp.headers.clone(),
+                },
                 attempts: otlp.attempts,
             }),
             Err(e) => problems.push(e),
@@ -282,65 +303,53 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         problems.push("output: no output is enabled".to_string());
     }
     let r = &config.raudit;
-    let mut plan = RunPlan::base(outputs);
-    plan.priority_boost = r.priority_boost;
-    plan.log_flags = config.log.flags;
-    plan.listen = match r.mode {
+    let listen = match r.mode {
         Mode::Daemon => Listen::Daemon {
             takeover: r.takeover,
         },
         Mode::Readlog => Listen::Multicast,
     };
-    plan.state_file = (plan.listen != Listen::Multicast).then(|| r.state_file.clone());
+    let mut plan = RunPlan {
+        listen,
+        priority_boost: r.priority_boost,
+        receive_buffer: match config.socket_buffer.receive {
+            None => Some(crate::config::default_receive_buffer(
+                crate::sys::process::physical_memory(),
+            )),
+            Some(0) => None,
+            Some(bytes) => Some(bytes),
+        },
+        pipeline: pipeline_settings(config, &outputs),
+        queue_buffers: r.queue.size as usize,
+        buffer_bytes: r.queue.buffer_size as usize,
+        policy: match r.queue.policy {
+            QueuePolicy::Drop => Policy::Drop,
+            QueuePolicy::Block => Policy::Block,
+        },
+        outputs,
+        retry_pause: RETRY_PAUSE,
+        stats_interval: if r.stats.interval.is_zero() {
+            NEVER
+        } else {
+            r.stats.interval
+        },
+        stats_file: r.stats.file.clone(),
+        metrics: r.metrics.listen.clone(),
+        rules: None,
+        drift: None,
+        log_flags: config.log.flags,
+        enables_auditing: false,
+        state_file: (listen != Listen::Multicast).then(|| r.state_file.clone()),
+        reload: None,
+        side_room: pipeline::SideSettings::default(),
+        warnings: Vec::new(),
+    };
+    plan.side_room = plan.pipeline.side;
     if let Some(path) = &plan.state_file {
         if let Err(e) = check_state_path(path) {
             problems.push(e);
         }
     }
-    plan.receive_buffer = match config.socket_buffer.receive {
-        None => Some(crate::config::default_receive_buffer(
-            crate::sys::process::physical_memory(),
-        )),
-        Some(0) => None,
-        Some(bytes) => Some(bytes),
-    };
-    plan.queue_buffers = r.queue.size as usize;
-    plan.buffer_bytes = r.queue.buffer_size as usize;
-    plan.policy = match r.queue.policy {
-        QueuePolicy::Drop => Policy::Drop,
-        QueuePolicy::Block => Policy::Block,
-    };
-    plan.stats_interval = if r.stats.interval.is_zero() {
-        NEVER
-    } else {
-        r.stats.interval
-    };
-    plan.stats_file = r.stats.file.clone();
-    plan.metrics = r.metrics.listen.clone();
-    plan.pipeline = pipeline::Settings {
-        assembler: config.assembler_settings(),
-        format: r.format,
-        events: r.assembler.max_events as usize,
-        records: r.assembler.max_records as usize,
-        arena_bytes: r.assembler.arena_bytes as usize,
-        max_event_bytes: r.max_event_bytes as usize,
-        containers: config.extras.containers.enabled,
-        host_name: r.host_name,
-        log_out_of_order: config.message_tracking.log_out_of_order
-            && config.message_tracking.enabled,
-        pacing: r.pacing,
-        side: side_settings(&plan.outputs),
-        filters: config
-            .filters
-            .iter()
-            .map(|f| EventFilter {
-                syscall: f.syscall.map(|n| n.to_string()),
-                message_type: f.message_type,
-                regex: f.regex.clone(),
-            })
-            .collect(),
-        ..pipeline::Settings::default()
-    };
     if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
         return Err(
             "raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"
@@ -432,13 +441,110 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     }
 }
 
+/// The receive thread's settings for `config` and its `outputs` (what
+/// goes beside each line for them).
+pub fn pipeline_settings(config: &Config, outputs: &[OutputPlan]) -> pipeline::Settings {
+    let r = &config.raudit;
+    pipeline::Settings {
+        assembler: assembler_settings(config),
+        format: r.format,
+        events: r.assembler.max_events as usize,
+        records: r.assembler.max_records as usize,
+        arena_bytes: r.assembler.arena_bytes as usize,
+        max_event_bytes: r.max_event_bytes as usize,
+        batch: pipeline::RECEIVE_BATCH,
+        max_wait: pipeline::MAX_WAIT,
+        uid_cache: pipeline::UID_CACHE,
+        containers: config.extras.containers.enabled,
+        host_name: r.host_name,
+        filters: config
+            .filters
+            .iter()
+            .map(|f| EventFilter {
+                syscall: f.syscall.map(|n| n.to_string()),
+                message_type: f.message_type,
+                regex: f.regex.clone(),
+            })
+            .collect(),
+        filter_update: Arc::default(),
+        outputs_update: Arc::default(),
+        log_out_of_order: config.message_tracking.log_out_of_order
+            && config.message_tracking.enabled,
+        pacing: r.pacing,
+        // Measured on the socket when it is open.
+        socket_buffer_bytes: 0,
+        side: side_settings(outputs),
+    }
+}
+
+/// The receive thread's settings with every default of the config (and no
+/// output reading the side region, no filter).
+pub fn default_pipeline_settings() -> pipeline::Settings {
+    let mut config = Config::default_builtin();
+    config.filters.clear();
+    pipeline_settings(&config, &[])
+}
+
+/// The assembler settings of `events`, `message_tracking` and
+/// `raudit.assembler.timeout`.
+pub fn assembler_settings(config: &Config) -> raudit_core::assemble::Settings {
+    let timeout = config.raudit.assembler.timeout.as_millis();
+    raudit_core::assemble::Settings {
+        timeout: raudit_core::time::Duration::from_millis(
+            u64::try_from(timeout).unwrap_or(u64::MAX),
+        ),
+        type_min: config.events.min,
+        type_max: config.events.max,
+        track_serials: config.message_tracking.enabled,
+        max_out_of_order: config.message_tracking.max_out_of_order,
+    }
+}
+
+/// What `raudit replay` runs with: the assembler settings, storage sizes
+/// and event format `config` names (every default without one).
+pub fn replay_settings(
+    config: Option<&Config>,
+) -> (raudit_core::assemble::Settings, crate::replay::Capacities) {
+    let default;
+    let config = match config {
+        Some(config) => config,
+        None => {
+            default = Config::default_builtin();
+            &default
+        }
+    };
+    let r = &config.raudit;
+    let capacities = crate::replay::Capacities {
+        events: r.assembler.max_events as usize,
+        records: r.assembler.max_records as usize,
+        arena_bytes: r.assembler.arena_bytes as usize,
+        event_buffer: r.max_event_bytes as usize,
+        format: r.format,
+    };
+    (assembler_settings(config), capacities)
+}
+
+/// [`replay_settings`] of the config file at `path`, and its warnings.
+pub fn replay_settings_from(
+    path: &Path,
+) -> Result<
+    (
+        (raudit_core::assemble::Settings, crate::replay::Capacities),
+        Vec<String>,
+    ),
+    String,
+> {
+    let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    Ok((replay_settings(Some(&config)), config.warnings.clone()))
+}
+
 /// `raudit.state_file` can be created: not a directory, and the nearest
 /// existing ancestor is one (checked without creating anything).
 /// The TLS client of an output's `tls` settings, its files read and
 /// parsed now, so a missing or malformed one stops `check-config` and the
 /// start with the key and the file named.
 fn tls_client(
-    settings: Option<&TlsSettings>,
+    settings: Option<&TlsSpec>,
     address: &str,
     key: &str,
 ) -> Result<Option<TlsClient>, String> {
@@ -465,6 +571,9 @@ fn check_state_path(path: &Path) -> Result<(), String> {
 
 /// Said when the kernel's rules are not in the configured order.
 pub const ORDER_DIFFERS: &str = "the kernel holds the configured rules in another order (rules already loaded are not moved, which would open an unaudited window); the first matching rule decides an event and its key: to load them in order, run `raudit rules delete-all` before starting raudit";
+
+/// Pause between write attempts (go-audit: 1 s).
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 /// "Never" for a disabled periodic report.
 const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);

@@ -11,9 +11,9 @@
 use std::fs::OpenOptions;
 use std::path::Path;
 
-use crate::config::{IpFamily, SyslogNetwork};
 use crate::daemon::plan::OutputPlan;
 use crate::output::net;
+use crate::output::{IpFamily, SyslogNetwork};
 use crate::sys::access::check_writable;
 
 /// Problems (the daemon would not start) and warnings, one line each as
@@ -125,8 +125,8 @@ fn creatable(path: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::GelfNetwork;
     use crate::output::FileSpec;
+    use crate::output::GelfNetwork;
 
     fn file(path: &str) -> OutputPlan {
         OutputPlan::File {

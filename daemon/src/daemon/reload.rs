@@ -11,16 +11,22 @@
 //!   unaudited window opens), re-read from `raudit.rules.files` too; the
 //!   drift watch takes the new set;
 //! - `log.flags`;
-//! - `output`, when the same outputs stay enabled and no transport limit
-//!   changes (the receive thread cuts lines for the smallest): each output
-//!   whose settings changed (a file's path, mode, owner or rotation, a
-//!   syslog or GELF address, `attempts`, …) is opened anew here and handed
-//!   to its output thread, which flushes the old one and writes to the new
-//!   one from its next buffer on. An output that fails to open keeps the
-//!   old one (reported).
+//! - `output`: each output whose settings changed (a file's path, mode,
+//!   owner or rotation, a syslog or GELF address, `attempts`, …) is opened
+//!   anew here and handed to its output thread, which flushes the old one
+//!   and writes to the new one from its next buffer on; an output enabled
+//!   gets a thread of its own, and the receive thread hands it every
+//!   buffer it submits after it took the change (between two buffers); an
+//!   output disabled is taken off the queue's readers the same way, and
+//!   its thread writes what its backlog holds, flushes and ends (the queue
+//!   never waits for it). What goes beside the lines (facts, the cut for
+//!   the smallest transport limit) changes with them, at that buffer
+//!   boundary, within the side room the queue was given at start; a
+//!   change needing more room needs a restart. An output that fails to
+//!   open keeps the old one, or stays disabled (reported).
 //!
-//! Everything else (outputs enabled or disabled, queue, format, mode,
-//! socket buffer, …) needs a restart: the sections that changed are named on stderr and in a
+//! Everything else (queue, format, mode, socket buffer, …) needs a
+//! restart: the sections that changed are named on stderr and in a
 //! `reload` control record in every output's stream, and the rest is
 //! applied. A config that does not load, or whose rules the kernel
 //! refuses, is reported the same way and the running config stays.
@@ -30,10 +36,12 @@ use std::time::{Instant, SystemTime};
 
 use super::drift_watch::DriftWatch;
 use super::plan::{self, Listen, OutputPlan, RunPlan};
+use super::Supervised;
 use crate::config::Config;
 use crate::netlink::Control;
 use crate::output::stream_notice::{reload_record, ReloadOutcome};
-use crate::output::{ControlSender, Replacement};
+use crate::output::{Replacement, Sink};
+use crate::pipeline::SideSettings;
 
 /// The config file the daemon runs from, and what of it is in force.
 #[derive(Debug, Clone)]
@@ -128,19 +136,21 @@ fn with_live_sections(running: &Config, new: &Config, outputs: bool) -> Config {
 
 /// Reads the config again and applies what can change live (see the
 /// module doc); reports the outcome on stderr and into the stream.
-pub fn reload(
+pub(crate) fn reload(
     plan: &mut RunPlan,
     control: &Control<'_>,
-    records: &ControlSender,
+    s: &Supervised<'_>,
     drift: &mut Option<DriftWatch>,
 ) {
+    let stats = s.stats;
     let Some(source) = plan.reload.as_ref() else {
         eprintln!("raudit: SIGHUP: running the built-in default config, nothing to read again (outputs reopened)");
         return;
     };
     let path = source.path.clone();
-    let outcome = match try_reload(plan, control, records, drift) {
+    let outcome = match try_reload(plan, control, s, drift) {
         Ok((applied, restart)) => {
+            stats.reloads_applied.add(1);
             eprintln!(
                 "raudit: config {} reloaded: changed and applied: [{}]; changed, needs a restart (not applied): [{}]",
                 path.display(),
@@ -154,6 +164,7 @@ pub fn reload(
             }
         }
         Err(e) => {
+            stats.reloads_refused.add(1);
             eprintln!(
                 "raudit: config {} not reloaded, the running config stays: {e}",
                 path.display()
@@ -166,51 +177,163 @@ pub fn reload(
         }
     };
     let line = reload_record(SystemTime::now(), &path.display().to_string(), &outcome);
-    if !records.send(line) {
+    if !s.records.borrow().send(line) {
         eprintln!("raudit: the reload record could not reach every output (channel full)");
     }
 }
 
-/// Whether `new` outputs can replace `old` ones live: the same outputs,
-/// in the same order, and the same lines to cut beside them.
-fn outputs_apply_live(old: &[OutputPlan], new: &[OutputPlan]) -> bool {
-    let names = |outputs: &[OutputPlan]| outputs.iter().map(OutputPlan::name).collect::<Vec<_>>();
-    names(old) == names(new) && plan::side_settings(old) == plan::side_settings(new)
+/// Whether `new` outputs can run live: what goes beside their lines fits
+/// the side room the queue's buffers (of `buffer_bytes`, and the large
+/// ones of `large_bytes`) were given at start (`room`).
+fn outputs_apply_live(
+    room: SideSettings,
+    new: &[OutputPlan],
+    buffer_bytes: usize,
+    large_bytes: usize,
+) -> bool {
+    let side = plan::side_settings(new);
+    [buffer_bytes, large_bytes]
+        .iter()
+        .all(|&capacity| side.bytes_per_buffer(capacity) <= room.bytes_per_buffer(capacity))
 }
 
-/// Opens each output whose plan changed and hands it to its thread; false
-/// when one of them could not be.
-fn replace_outputs(plan: &mut RunPlan, new: &[OutputPlan], records: &ControlSender) -> bool {
-    let mut all = true;
-    for (index, next) in new.iter().enumerate() {
-        if plan.outputs.get(index) == Some(next) {
-            continue;
+/// The output threads of outputs a reload disabled that have finished:
+/// joined, and their counters no longer reported (their counts stay in
+/// the totals).
+pub(crate) fn reap_retired(s: &Supervised<'_>) {
+    let readers = s.queue.readers();
+    let mut writers = s.writers.borrow_mut();
+    let (done, running): (Vec<_>, Vec<_>) = std::mem::take(&mut *writers)
+        .into_iter()
+        .partition(|(place, handle)| readers & (1 << place) == 0 && handle.is_finished());
+    *writers = running;
+    for (place, handle) in done {
+        if handle.join().is_err() {
+            eprintln!("raudit: an output thread panicked");
         }
-        let name = next.name();
-        match super::open_output(next, plan) {
-            Ok((output, attempts)) => {
-                match records.replace(index, Replacement { output, attempts }) {
-                    Ok(()) => {
-                        eprintln!("raudit: output {name}: reopened with its new settings");
-                        if let Some(slot) = plan.outputs.get_mut(index) {
-                            *slot = next.clone();
-                        }
-                    }
-                    Err(_) => {
-                        eprintln!(
-                            "raudit: output {name}: its thread still has the previous reload's output to take; kept as it is"
-                        );
-                        all = false;
-                    }
+        if let Some(counters) = s.stats.outputs.get(place) {
+            counters.set_enabled(false);
+        }
+    }
+}
+
+/// Applies `new` outputs: each changed one reopened, each enabled one
+/// started, each disabled one retired; then the receive thread is told
+/// which outputs read and what goes beside the lines. False when one of
+/// them could not be (reported; it stays as it was).
+fn apply_outputs(plan: &mut RunPlan, new: &[OutputPlan], s: &Supervised<'_>) -> bool {
+    reap_retired(s);
+    let mut all = true;
+    let mut running = Vec::new();
+    let at =
+        |outputs: &[OutputPlan], place: usize| outputs.iter().find(|o| o.place() == place).cloned();
+    for place in 0..OutputPlan::PLACES.len() {
+        match (at(&plan.outputs, place), at(new, place)) {
+            (None, None) => {}
+            (Some(old), Some(next)) if old == next => running.push(old),
+            (Some(old), Some(next)) => {
+                if replace_output(plan, place, &next, s) {
+                    running.push(next);
+                } else {
+                    running.push(old);
+                    all = false;
                 }
             }
-            Err(e) => {
-                eprintln!("raudit: output {name}: not changed, the new settings do not open: {e}");
-                all = false;
+            (None, Some(next)) => {
+                if enable_output(plan, place, &next, s) {
+                    running.push(next);
+                } else {
+                    all = false;
+                }
+            }
+            (Some(old), None) => {
+                s.queue.set_retired(place, true);
+                s.records.borrow_mut().close(place);
+                eprintln!(
+                    "raudit: output {}: disabled; it writes what it holds and stops",
+                    old.name()
+                );
             }
         }
     }
+    plan.outputs = running;
+    let side = plan::side_settings(&plan.outputs);
+    plan.pipeline.side = side;
+    plan.pipeline
+        .outputs_update
+        .offer((OutputPlan::readers(&plan.outputs), side));
     all
+}
+
+/// Opens output `next` and hands it to the thread of `place`.
+fn replace_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised<'_>) -> bool {
+    let name = next.name();
+    match super::open_output(next, plan) {
+        Ok((output, attempts)) => {
+            let replacement = Replacement { output, attempts };
+            match s.records.borrow().replace(place, replacement) {
+                Ok(()) => {
+                    eprintln!("raudit: output {name}: reopened with its new settings");
+                    true
+                }
+                Err(_) => {
+                    eprintln!(
+                        "raudit: output {name}: its thread still has the previous reload's output to take; kept as it is"
+                    );
+                    false
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("raudit: output {name}: not changed, the new settings do not open: {e}");
+            false
+        }
+    }
+}
+
+/// Opens output `next` and starts its thread at `place` (it reads the
+/// queue once the receive thread takes the new readers).
+fn enable_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised<'_>) -> bool {
+    let name = next.name();
+    if s.writers.borrow().iter().any(|(p, _)| *p == place) {
+        eprintln!(
+            "raudit: output {name}: not enabled, its previous thread is still writing what it held; reload again"
+        );
+        return false;
+    }
+    let (output, attempts) = match super::open_output(next, plan) {
+        Ok(opened) => opened,
+        Err(e) => {
+            eprintln!("raudit: output {name}: not enabled, it does not open: {e}");
+            return false;
+        }
+    };
+    let sink = Sink::new(output, attempts, plan.retry_pause, place);
+    let control = s.records.borrow_mut().open(place);
+    s.queue.set_retired(place, false);
+    match crate::output::spawn_writer(
+        s.queue,
+        place,
+        sink,
+        s.stats,
+        s.writer_settings,
+        Some(control),
+        plan.priority_boost,
+    ) {
+        Ok(handle) => {
+            if let Some(counters) = s.stats.outputs.get(place) {
+                counters.set_enabled(true);
+            }
+            s.writers.borrow_mut().push((place, handle));
+            eprintln!("raudit: output {name}: enabled");
+            true
+        }
+        Err(e) => {
+            s.records.borrow_mut().close(place);
+            eprintln!("raudit: output {name}: not enabled, its thread does not start: {e}");
+            false
+        }
+    }
 }
 
 type Applied = (Vec<&'static str>, Vec<&'static str>);
@@ -226,7 +349,7 @@ fn read_again(path: &std::path::Path) -> Result<(Config, RunPlan), String> {
 fn try_reload(
     plan: &mut RunPlan,
     control: &Control<'_>,
-    records: &ControlSender,
+    s: &Supervised<'_>,
     drift: &mut Option<DriftWatch>,
 ) -> Result<Applied, String> {
     let Some(source) = plan.reload.as_ref() else {
@@ -234,7 +357,9 @@ fn try_reload(
     };
     let (config, new) = read_again(&source.path)?;
     let (mut applied, mut restart) = differences(&source.running, &config);
-    let outputs_live = outputs_apply_live(&plan.outputs, &new.outputs);
+    let large_bytes = plan.pipeline.max_event_bytes + 1;
+    let outputs_live =
+        outputs_apply_live(plan.side_room, &new.outputs, plan.buffer_bytes, large_bytes);
     if !outputs_live {
         applied.retain(|s| *s != "output");
         if source.running.output != config.output {
@@ -261,7 +386,8 @@ fn try_reload(
     }
     // An output that did not open keeps the old one, and the section
     // stays as it runs (reported on stderr; a later reload tries again).
-    let outputs_live = outputs_live && replace_outputs(plan, &new.outputs, records);
+    let outputs_live =
+        outputs_live && (plan.outputs == new.outputs || apply_outputs(plan, &new.outputs, s));
     if !outputs_live {
         applied.retain(|s| *s != "output");
     }
@@ -310,17 +436,33 @@ mod tests {
     }
 
     #[test]
-    fn outputs_change_live_only_with_the_same_outputs_and_cuts() {
+    fn outputs_change_live_within_the_side_room_of_the_start() {
+        let live = |start: &[OutputPlan], new: &[OutputPlan]| {
+            outputs_apply_live(plan::side_settings(start), new, 16 << 10, 4 << 20)
+        };
         let file = outputs("output: {file: {enabled: true, path: /tmp/a.log}}\n");
         let moved = outputs("output: {file: {enabled: true, path: /tmp/b.log, max_bytes: 8192}}\n");
-        assert!(outputs_apply_live(&file, &moved), "a file's settings");
+        assert!(live(&file, &moved), "a file's settings");
         let stdout = outputs("output: {stdout: {enabled: true}}\n");
-        assert!(!outputs_apply_live(&file, &stdout), "another output");
+        assert!(live(&file, &stdout), "another output");
+        let both =
+            outputs("output: {file: {enabled: true, path: /tmp/a.log}, stdout: {enabled: true}}\n");
+        assert!(
+            live(&file, &both) && live(&both, &file),
+            "one added, one removed"
+        );
         let syslog = outputs("output: {syslog: {enabled: true, address: /dev/log}}\n");
         let retried = outputs("output: {syslog: {enabled: true, attempts: 5}}\n");
-        assert!(outputs_apply_live(&syslog, &retried), "a syslog's attempts");
+        assert!(live(&syslog, &retried), "a syslog's attempts");
         let limited = outputs("output: {syslog: {enabled: true, max_message_bytes: 2048}}\n");
-        assert!(!outputs_apply_live(&syslog, &limited), "another cut");
+        assert!(
+            !live(&syslog, &limited),
+            "the pooled buffers now need cut versions they had no room for"
+        );
+        assert!(!live(&limited, &syslog), "a larger cut needs more room");
+        assert!(!live(&file, &limited), "no side room at all was given");
+        let gelf = outputs("output: {gelf: {enabled: true, address: '127.0.0.1:1'}}\n");
+        assert!(!live(&syslog, &gelf), "GELF's facts need room");
     }
 
     #[test]

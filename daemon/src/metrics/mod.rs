@@ -16,7 +16,7 @@ use std::fmt::{self, Write as _};
 
 use crate::stats::{Field, Kind, Stats};
 
-pub use server::{MetricsServer, ServeError};
+pub use server::{MetricsAddress, MetricsServer, ServeError};
 
 /// Bytes for one exposition: every family with its `# HELP` and `# TYPE`
 /// lines and u64::MAX values fits many times over (a test checks that the
@@ -55,7 +55,7 @@ fn write_all(stats: &Stats, w: &mut SliceWriter<'_>) -> fmt::Result {
     };
     for (i, field) in first.fields().iter().enumerate() {
         header(w, "output_", field)?;
-        for output in &stats.outputs {
+        for output in stats.enabled_outputs() {
             let value = output.fields().get(i).map_or(0, |f| f.value);
             writeln!(
                 w,

@@ -10,7 +10,7 @@ use std::io::{self, Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -18,8 +18,25 @@ use std::time::{Duration, Instant};
 
 use super::http::{self, Route, REQUEST_BYTES};
 use super::{render, EXPOSITION_BYTES};
-use crate::config::MetricsAddress;
 use crate::stats::Stats;
+
+/// `raudit.metrics.listen`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetricsAddress {
+    /// `IP:PORT` (`[IPv6]:PORT`).
+    Tcp(std::net::SocketAddr),
+    /// `unix:/path`.
+    Unix(PathBuf),
+}
+
+impl std::fmt::Display for MetricsAddress {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MetricsAddress::Tcp(addr) => write!(f, "{addr}"),
+            MetricsAddress::Unix(path) => write!(f, "unix:{}", path.display()),
+        }
+    }
+}
 
 /// How long one connection may take, request and response together.
 pub const CONNECTION_TIME: Duration = Duration::from_secs(2);

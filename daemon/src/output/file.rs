@@ -20,9 +20,9 @@ use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
-use super::batch::LineBatch;
+use super::append::Appender;
+use super::rotation::Rotation;
 use super::{rotation, Output, Sent};
-use crate::config::Rotation;
 use crate::side::LineSide;
 
 /// Where and how to create the file.
@@ -42,12 +42,13 @@ pub struct FileSpec {
 #[derive(Debug)]
 pub struct FileOutput {
     spec: FileSpec,
-    file: File,
-    batch: LineBatch,
-    /// Bytes in the file: its size at open, then what was written.
-    size: u64,
+    /// The open file, its pending lines and its size (at open, then
+    /// counted from the writes).
+    out: Appender,
     /// The size below which no rotation is tried (after one failed).
     retry_at: u64,
+    /// Rotations done, so far.
+    rotations: u64,
 }
 
 impl FileOutput {
@@ -58,16 +59,17 @@ impl FileOutput {
         let size = file_size(&file, &spec)?;
         Ok(FileOutput {
             spec,
-            file,
-            batch: LineBatch::with_capacity(batch_bytes),
-            size,
+            out: Appender::new(file, size, batch_bytes),
             retry_at: 0,
+            rotations: 0,
         })
     }
 
     /// Bytes in the file once what the batch holds is written.
     fn held(&self) -> u64 {
-        self.size.saturating_add(self.batch.pending_bytes() as u64)
+        self.out
+            .size()
+            .saturating_add(self.out.pending_bytes() as u64)
     }
 
     /// Whether `bytes` more would take the file (with what the batch
@@ -99,42 +101,15 @@ impl FileOutput {
         });
         match next {
             Ok((file, size)) => {
-                self.file = file;
-                self.size = size;
+                self.out.replace(file, size);
                 self.retry_at = 0;
+                self.rotations += 1;
             }
             Err(e) => {
                 eprintln!("output file: rotation failed, still appending to the current file: {e}");
-                self.retry_at = self.size.saturating_add(rule.max_bytes);
+                self.retry_at = self.out.size().saturating_add(rule.max_bytes);
             }
         }
-    }
-
-    /// Writes the batch, counting the bytes that reached the file.
-    fn write_pending(&mut self) -> io::Result<()> {
-        let before = self.batch.pending_bytes();
-        let result = self.batch.write_to(&mut self.file);
-        self.count(before, self.batch.pending_bytes());
-        result
-    }
-
-    /// The batch, then `parts` ([`LineBatch::write_through`]), counted.
-    fn write_with(&mut self, parts: &[&[u8]]) -> io::Result<()> {
-        let before = self.batch.pending_bytes();
-        let result = self.batch.write_through(&mut self.file, parts);
-        let incoming: usize = match result {
-            // Accepted: written, or kept pending in the batch.
-            Ok(()) => parts.iter().map(|p| p.len()).sum(),
-            Err(_) => 0,
-        };
-        self.count(before + incoming, self.batch.pending_bytes());
-        result
-    }
-
-    fn count(&mut self, before: usize, after: usize) {
-        self.size = self
-            .size
-            .saturating_add(before.saturating_sub(after) as u64);
     }
 
     /// One line: into the batch, or (when it does not fit) after it; the
@@ -142,18 +117,10 @@ impl FileOutput {
     fn accept(&mut self, line: &[u8]) -> io::Result<()> {
         if self.would_cross(line.len()) {
             // What the batch holds fits this file; the line starts the next.
-            self.write_pending()?;
+            self.out.flush()?;
             self.rotate();
         }
-        if self.batch.try_push(line) {
-            return Ok(());
-        }
-        self.write_pending()?;
-        if self.batch.try_push(line) {
-            return Ok(());
-        }
-        // Larger than the whole batch: write it on its own.
-        self.write_with(&[line])
+        self.out.push_line(line)
     }
 
     /// Whole buffers that would take the file past its limit: line by
@@ -171,9 +138,9 @@ impl FileOutput {
                     Ok(()) => accepted = true,
                     Err(e) if !accepted => return Err(e),
                     Err(_) => {
-                        self.batch.hold(rest);
+                        self.out.hold(rest);
                         for later in parts.iter().skip(at + 1) {
-                            self.batch.hold(later);
+                            self.out.hold(later);
                         }
                         return Ok(());
                     }
@@ -199,7 +166,8 @@ fn file_size(file: &File, spec: &FileSpec) -> io::Result<u64> {
 impl FileOutput {
     /// Writes to `file` from now on (tests point it at `/dev/full`).
     pub(crate) fn redirect_for_test(&mut self, file: File) {
-        self.file = file;
+        let size = self.out.size();
+        self.out.replace(file, size);
     }
 }
 
@@ -243,7 +211,7 @@ impl Output for FileOutput {
         if self.over_limit(incoming) {
             return Some(self.write_split(parts));
         }
-        Some(self.write_with(parts))
+        Some(self.out.write_through(parts))
     }
 
     fn takes_buffers(&self) -> bool {
@@ -251,22 +219,26 @@ impl Output for FileOutput {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_pending()
+        self.out.flush()
     }
 
     fn pending_lines(&self) -> u64 {
-        self.batch.lines()
+        self.out.pending_lines()
     }
 
     fn discard(&mut self) -> u64 {
-        self.batch.discard(&self.file)
+        self.out.discard()
+    }
+
+    fn rotations(&self) -> u64 {
+        self.rotations
     }
 
     fn reopen(&mut self) -> io::Result<()> {
-        self.write_pending()?;
+        self.out.flush()?;
         let file = open_file(&self.spec)?;
-        self.size = file_size(&file, &self.spec)?;
-        self.file = file;
+        let size = file_size(&file, &self.spec)?;
+        self.out.replace(file, size);
         self.retry_at = 0;
         Ok(())
     }

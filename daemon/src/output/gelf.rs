@@ -23,17 +23,25 @@
 pub mod compress;
 pub mod message;
 
-use std::io::{self, Read as _, Write as _};
-use std::net::{TcpStream, UdpSocket};
-use std::os::fd::AsFd;
+use std::io::{self, Read as _};
+use std::net::UdpSocket;
 
 use self::compress::Compressor;
 use self::message::Builder;
-use super::net::{self, Reporter, SEND_TIMEOUT};
-use super::tls::{TlsClient, TlsStream};
+use super::net::{self, Connection, IpFamily, Link, Reporter, Stream};
+use super::tls::TlsClient;
 use super::{Output, Sent};
-use crate::config::{GelfCompression, GelfNetwork, GelfOutput, IpFamily};
 use crate::side::{Facts, LineSide};
+pub use compress::{GelfCompression, GelfCompressionType};
+
+/// `output.gelf.network`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GelfNetwork {
+    /// `udp` (chunked).
+    Udp,
+    /// `tcp` (NUL-terminated frames).
+    Tcp,
+}
 
 /// go-gelf's datagram size.
 pub const CHUNK_SIZE: usize = 1420;
@@ -61,16 +69,6 @@ pub struct GelfSpec {
 }
 
 impl GelfSpec {
-    /// The spec of `output.gelf`, without TLS (see [`GelfSpec::tls`]).
-    pub fn from_config(config: &GelfOutput) -> GelfSpec {
-        GelfSpec {
-            network: config.network,
-            address: config.address.clone(),
-            compression: config.compression,
-            tls: None,
-        }
-    }
-
     /// The longest event line sure to fit in 128 UDP chunks even
     /// uncompressed and escaped at worst (every byte doubled); `None` over
     /// TCP, which carries any size.
@@ -84,22 +82,40 @@ impl GelfSpec {
 
 enum Conn {
     Udp(UdpSocket),
-    Tcp(TcpStream),
-    Tls(Box<TlsStream>),
+    Stream(Stream),
+}
+
+impl Connection for Conn {
+    fn peer_closed(&self) -> bool {
+        match self {
+            Conn::Udp(_) => false,
+            Conn::Stream(s) => s.peer_closed(),
+        }
+    }
+}
+
+/// A new connection for `spec`.
+fn connect(spec: &GelfSpec) -> io::Result<Conn> {
+    Ok(match spec.network {
+        GelfNetwork::Udp => Conn::Udp(net::udp(&spec.address, IpFamily::Any)?),
+        GelfNetwork::Tcp => Conn::Stream(Stream::connect(
+            &spec.address,
+            IpFamily::Any,
+            spec.tls.as_ref(),
+        )?),
+    })
 }
 
 /// The GELF output.
 pub struct Gelf {
-    name: String,
     spec: GelfSpec,
     builder: Builder,
     compressor: Compressor,
     json: Vec<u8>,
     chunk: [u8; CHUNK_SIZE],
     message_ids: MessageIds,
-    conn: Option<Conn>,
+    link: Link<Conn>,
     too_large: Reporter,
-    reconnects: Reporter,
     refused: u64,
 }
 
@@ -116,50 +132,22 @@ impl Gelf {
         // An event line escaped into short_message grows by about a tenth
         // (its quotes gain a backslash); reserve twice to be safe.
         let json_room = 2 * max_line + FIELDS_ROOM;
-        let mut output = Gelf {
-            name: format!("gelf {}", spec.address),
+        Gelf {
+            link: Link::open(format!("gelf {}", spec.address), || connect(spec)),
             spec: spec.clone(),
             builder: Builder::new(host),
             compressor: Compressor::new(spec.compression, json_room / 2 + 64),
             json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
             message_ids: MessageIds::new(),
-            conn: None,
             too_large: Reporter::new(),
-            reconnects: Reporter::new(),
             refused: 0,
-        };
-        let first = output.connect();
-        net::report_first_connect(&output.name, first);
-        output
+        }
     }
 
     /// Events refused as too large (more than 128 chunks), so far.
     pub fn too_large(&self) -> u64 {
         self.too_large.total()
-    }
-
-    fn connect(&mut self) -> io::Result<()> {
-        self.conn = None;
-        let peer = net::resolve(&self.spec.address, IpFamily::Any)?;
-        let conn = match self.spec.network {
-            GelfNetwork::Udp => {
-                let s = UdpSocket::bind(net::unspecified_for(&peer))?;
-                s.connect(peer)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Udp(s)
-            }
-            GelfNetwork::Tcp => {
-                let s = TcpStream::connect_timeout(&peer, SEND_TIMEOUT)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                match &self.spec.tls {
-                    Some(tls) => Conn::Tls(Box::new(tls.connect(s)?)),
-                    None => Conn::Tcp(s),
-                }
-            }
-        };
-        self.conn = Some(conn);
-        Ok(())
     }
 
     /// Builds the message for `line` into `self.json` (NUL-terminated for
@@ -172,62 +160,26 @@ impl Gelf {
         }
     }
 
-    /// Sends the message in `self.json`.
-    fn send(&mut self) -> io::Result<()> {
-        match &mut self.conn {
-            None => Err(io::ErrorKind::NotConnected.into()),
-            Some(Conn::Tcp(s)) => s.write_all(&self.json),
-            Some(Conn::Tls(s)) => s.write_all(&self.json),
-            Some(Conn::Udp(s)) => {
-                let payload = self.compressor.compress(&self.json)?;
-                let mut sender = Datagrams {
-                    socket: s,
-                    refused: &mut self.refused,
-                };
-                send_udp(&mut sender, payload, &mut self.chunk, &mut self.message_ids)
-            }
-        }
-    }
-
-    /// Sends the message, reconnecting first if the TCP peer has closed,
-    /// and once more if the send fails.
+    /// Sends the message in `self.json` over the link (see
+    /// [`Link::deliver`]).
     fn deliver(&mut self) -> io::Result<()> {
-        let stream = match &self.conn {
-            Some(Conn::Tcp(s)) => Some(s.as_fd()),
-            Some(Conn::Tls(s)) => Some(s.as_fd()),
-            _ => None,
-        };
-        if stream.is_some_and(|fd| crate::sys::poll::peer_closed(fd).unwrap_or(true)) {
-            self.reconnect(&"the receiver closed the connection")?;
-        }
-        let first = match self.conn {
-            Some(_) => self.send(),
-            None => Err(io::ErrorKind::NotConnected.into()),
-        };
-        let error = match first {
-            Ok(()) => return Ok(()),
-            Err(e) if net::is_too_large(&e) => return Err(e),
-            Err(e) => e,
-        };
-        if self.conn.is_some() {
-            self.reconnect(&format_args!("send failed ({error})"))?;
-        } else {
-            self.connect()?;
-        }
-        match self.send() {
-            Ok(()) => Ok(()),
-            Err(e) if net::is_too_large(&e) => Err(e),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
-        }
-    }
-
-    /// Reconnects, saying so once per interval.
-    fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
-        net::note_reconnect(&self.name, &mut self.reconnects, why);
-        self.connect()
+        let spec = &self.spec;
+        let json = &self.json;
+        let compressor = &mut self.compressor;
+        let chunk = &mut self.chunk;
+        let message_ids = &mut self.message_ids;
+        let refused = &mut self.refused;
+        self.link.deliver(
+            || connect(spec),
+            |conn| match conn {
+                Conn::Stream(s) => s.write_all(json),
+                Conn::Udp(s) => {
+                    let payload = compressor.compress(json)?;
+                    let mut sender = Datagrams { socket: s, refused };
+                    send_udp(&mut sender, payload, chunk, message_ids)
+                }
+            },
+        )
     }
 
     fn refuse_too_large(&mut self) -> io::Error {
@@ -236,7 +188,7 @@ impl Gelf {
                 "raudit: output {}: an event of {} bytes of GELF would need more than \
                  {MAX_CHUNKS} UDP chunks and has no cut version that fits; dropped and \
                  counted as an output error ({} so far). network: tcp avoids this.",
-                self.name,
+                self.link.name(),
                 self.json.len(),
                 self.too_large.total()
             );
@@ -323,7 +275,7 @@ pub fn datagrams(
 
 impl Output for Gelf {
     fn name(&self) -> &str {
-        &self.name
+        self.link.name()
     }
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
@@ -346,7 +298,7 @@ impl Output for Gelf {
 
     fn flush(&mut self) -> io::Result<()> {
         // A refusal of the last datagram sent arrives after it.
-        if let Some(Conn::Udp(s)) = &self.conn {
+        if let Some(Conn::Udp(s)) = self.link.conn() {
             if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {
                 self.refused += 1;
             }
@@ -359,12 +311,13 @@ impl Output for Gelf {
     }
 
     fn reconnects(&self) -> u64 {
-        self.reconnects.total()
+        self.link.reconnects()
     }
 
     /// SIGHUP: a fresh connection.
     fn reopen(&mut self) -> io::Result<()> {
-        self.connect()
+        let spec = &self.spec;
+        self.link.connect(|| connect(spec))
     }
 }
 

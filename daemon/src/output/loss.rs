@@ -6,8 +6,9 @@
 //! backlog was full, or it gave up after its attempts). Each output writes
 //! its own, so each stream tells its own losses.
 
-use std::io::{self, Write as _};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::json;
 
 use crate::queue::Queue;
 use crate::stats::{OutputCounters, Stats};
@@ -17,7 +18,8 @@ pub struct LossReporter {
     last: Instant,
     reported_queue_drops: u64,
     reported_output_drops: u64,
-    line: [u8; 512],
+    /// The record, reused (its capacity reserved at start).
+    line: Vec<u8>,
 }
 
 impl LossReporter {
@@ -27,7 +29,7 @@ impl LossReporter {
             last: Instant::now(),
             reported_queue_drops: 0,
             reported_output_drops: 0,
-            line: [0; 512],
+            line: Vec::with_capacity(512),
         }
     }
 
@@ -62,18 +64,13 @@ impl LossReporter {
         self.reported_queue_drops = drops;
         self.reported_output_drops = output_drops;
         stats.queue_drops.set(drops);
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
-        let mut cursor = io::Cursor::new(&mut self.line[..]);
-        let written = writeln!(
-            cursor,
-            "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"loss\",\"queue_drops\":{new_drops},\"queue_drops_total\":{drops},\"output_drops\":{new_output_drops},\"output_drops_total\":{output_drops}}}}}",
-            now.as_secs(),
-            now.subsec_millis()
-        );
-        let len = cursor.position() as usize;
-        written.ok()?;
-        self.line.get(..len)
+        self.line.clear();
+        json::control_record(&mut self.line, SystemTime::now(), "loss", |o| {
+            o.number("queue_drops", new_drops)
+                .number("queue_drops_total", drops)
+                .number("output_drops", new_output_drops)
+                .number("output_drops_total", output_drops);
+        });
+        Some(&self.line)
     }
 }

@@ -11,6 +11,7 @@
 //! An output that keeps failing never stops raudit: after `attempts` tries
 //! the event is counted as that output's error and dropped.
 
+pub mod append;
 pub mod batch;
 pub mod file;
 pub mod gelf;
@@ -30,14 +31,16 @@ use std::io;
 use crate::side::LineSide;
 
 pub use file::{FileOutput, FileSpec};
-pub use gelf::{Gelf, GelfSpec};
+pub use gelf::{Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec};
+pub use net::IpFamily;
 pub use otlp::{Otlp, OtlpSpec};
+pub use rotation::Rotation;
 pub use sink::Sink;
 pub use stdout::StdoutOutput;
 pub use stream_notice::{control_channels, ControlReceiver, ControlSender, Replacement};
-pub use syslog::{Syslog, SyslogSpec};
-pub use tls::TlsClient;
-pub use writer::{run_writer, run_writers, spawn_writers, WriterSettings};
+pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};
+pub use tls::{TlsClient, TlsSpec, TlsVersion};
+pub use writer::{run_writer, run_writers, spawn_writer, spawn_writers, Requests, WriterSettings};
 
 /// Which version of a line an output sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,11 +96,19 @@ pub trait Output: Send {
     fn reconnects(&self) -> u64 {
         0
     }
+    /// Files this output rotated itself, so far.
+    fn rotations(&self) -> u64 {
+        0
+    }
     /// Reopens the destination (log rotation). Buffered lines are written
     /// to the old destination first.
     fn reopen(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// How the output learns that the process is stopping (its thread's
+    /// input, see [`writer::Requests`]): one that waits on a busy receiver
+    /// cuts the wait short then.
+    fn set_stopping(&mut self, _stopping: fn() -> bool) {}
 }
 
 #[cfg(test)]

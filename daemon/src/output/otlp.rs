@@ -36,7 +36,6 @@ use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
 use self::proto::{Fill, Put as _, Record};
 use super::net::{self, Reporter};
 use super::{Output, Sent};
-use crate::config::OtlpOutput;
 use crate::side::{LineSide, FACTS_ROOM};
 
 /// How long one send waits, in total, on a busy collector (429/503 and
@@ -65,21 +64,6 @@ pub struct OtlpSpec {
     pub headers: Vec<(String, String)>,
 }
 
-impl OtlpSpec {
-    /// The spec for `config`; the endpoint was checked when the config
-    /// was read, an error here names it.
-    pub fn from_config(config: &OtlpOutput) -> Result<OtlpSpec, String> {
-        Ok(OtlpSpec {
-            endpoint: Endpoint::parse(&config.endpoint)?,
-            batch_events: config.batch_events,
-            batch_bytes: config.batch_bytes,
-            flush_interval: config.flush_interval,
-            timeout: config.timeout,
-            headers: config.headers.clone(),
-        })
-    }
-}
-
 /// The OTLP/HTTP logs output.
 pub struct Otlp {
     name: String,
@@ -98,6 +82,8 @@ pub struct Otlp {
     conn: Connection,
     reply: Box<[u8; REPLY_ROOM]>,
     refused: u64,
+    /// Whether the process is stopping (see [`Output::set_stopping`]).
+    stopping: fn() -> bool,
     rejected: Reporter,
     busy: Reporter,
     reconnects: Reporter,
@@ -148,6 +134,7 @@ impl Otlp {
             conn: Connection::new(spec.timeout),
             reply: Box::new([0; REPLY_ROOM]),
             refused: 0,
+            stopping: || false,
             rejected: Reporter::new(),
             busy: Reporter::new(),
             reconnects: Reporter::new(),
@@ -262,7 +249,7 @@ impl Otlp {
                             self.busy.total()
                         );
                     }
-                    if !pause_while_busy(pause, &mut waited) {
+                    if !pause_while_busy(pause, &mut waited, self.stopping) {
                         return Err(io::Error::other(format!(
                             "the collector stayed busy (HTTP {}) for {waited:?}",
                             reply.status
@@ -332,10 +319,10 @@ impl Otlp {
 /// Sleeps `pause` (in slices), adding to `waited`; false, without the
 /// rest of the pause, once the budget would be exceeded (the smaller one
 /// from the moment raudit is stopping).
-fn pause_while_busy(pause: Duration, waited: &mut Duration) -> bool {
+fn pause_while_busy(pause: Duration, waited: &mut Duration, stopping: fn() -> bool) -> bool {
     let mut left = pause;
     while !left.is_zero() {
-        let budget = if crate::signals::shutdown_requested() {
+        let budget = if stopping() {
             STOPPING_BUSY_BUDGET
         } else {
             BUSY_BUDGET
@@ -359,6 +346,10 @@ fn now_nanos() -> u64 {
 }
 
 impl Output for Otlp {
+    fn set_stopping(&mut self, stopping: fn() -> bool) {
+        self.stopping = stopping;
+    }
+
     fn name(&self) -> &str {
         &self.name
     }

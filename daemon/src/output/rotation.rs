@@ -11,6 +11,18 @@ use std::ffi::OsString;
 use std::io;
 use std::path::{Path, PathBuf};
 
+/// `output.file.max_bytes` / `output.file.keep`: the file is renamed to
+/// `PATH.1` (older ones shifted up, the oldest past `keep` deleted) before
+/// a write that would take it past `max_bytes`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotation {
+    /// `max_bytes`: the largest a file grows (a single line larger than
+    /// this still goes whole into a file of its own).
+    pub max_bytes: u64,
+    /// `keep`: rotated files kept beside the current one, default 5.
+    pub keep: u32,
+}
+
 /// `PATH.n`.
 pub fn numbered(path: &Path, n: u32) -> PathBuf {
     let mut name = OsString::from(path.as_os_str());
@@ -40,10 +52,11 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use super::Rotation;
     use super::*;
-    use crate::config::Rotation;
     use crate::output::{FileOutput, FileSpec, Output};
     use crate::side::LineSide;
+    use std::time::Duration;
 
     const NO_SIDE: LineSide<'static> = LineSide {
         facts: None,
@@ -132,8 +145,30 @@ mod tests {
             numbered(&path, keep).exists(),
             "it rotated {keep} times at least"
         );
+        assert!(out.rotations() >= u64::from(keep), "{}", out.rotations());
         // The files hold what fits: the deleted ones only the oldest.
         assert!(serials.len() > 30, "{}", serials.len());
+    }
+
+    #[test]
+    fn the_stats_count_each_rotation() {
+        let dir = dir("counted");
+        let path = dir.join("audit.log");
+        let stats = crate::stats::Stats::new(&["file"]);
+        let file = output(&path, 4096, 2, 1024);
+        let mut sink = crate::output::Sink::new(Box::new(file), 1, Duration::ZERO, 0);
+        for n in 1..=400 {
+            sink.write(&event(n), &NO_SIDE, &stats);
+        }
+        sink.flush(&stats);
+        let rotated = stats.outputs[0].rotations.get();
+        // Each file holds at most 4096 bytes of lines averaging ~170.
+        assert!((10..=40).contains(&rotated), "{rotated}");
+        let line = stats.line("test");
+        assert!(
+            line.contains(&format!("file.rotations={rotated}")),
+            "{line}"
+        );
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! [`Sink`]: one output with go-audit's `attempts` retry policy and its
-//! counters (sent, cut, errors, retries, reconnects, reopens). It runs on
+//! counters (sent, cut, errors, retries, reconnects, reopens, rotations). It runs on
 //! its output's own thread, so its pauses between attempts delay that
 //! output alone; at shutdown, once the queue's drain deadline has passed,
 //! it stops pausing and tries each line once.
@@ -21,6 +21,9 @@ pub struct Sink {
     counters_index: usize,
     queue: Option<Arc<Queue>>,
     reconnects_seen: u64,
+    rotations_seen: u64,
+    /// Whether the process is stopping, handed to every output it holds.
+    stopping: fn() -> bool,
 }
 
 impl Sink {
@@ -39,6 +42,8 @@ impl Sink {
             counters_index,
             queue: None,
             reconnects_seen: 0,
+            rotations_seen: 0,
+            stopping: || false,
         }
     }
 
@@ -185,6 +190,7 @@ impl Sink {
     fn collect(&mut self, stats: &Stats) {
         let refused = self.output.take_refused();
         let reconnects = self.output.reconnects();
+        let rotations = self.output.rotations();
         let Some(c) = self.counters(stats) else {
             return;
         };
@@ -195,6 +201,10 @@ impl Sink {
         if reconnects > self.reconnects_seen {
             c.reconnects.add(reconnects - self.reconnects_seen);
             self.reconnects_seen = reconnects;
+        }
+        if rotations > self.rotations_seen {
+            c.rotations.add(rotations - self.rotations_seen);
+            self.rotations_seen = rotations;
         }
     }
 
@@ -222,8 +232,17 @@ impl Sink {
     pub fn replace(&mut self, output: Box<dyn Output>, attempts: u32, stats: &Stats) {
         self.flush(stats);
         self.output = output;
+        self.output.set_stopping(self.stopping);
         self.attempts = attempts.max(1);
         self.reconnects_seen = 0;
+        self.rotations_seen = 0;
+    }
+
+    /// Tells the output (and any that replaces it) how to learn that the
+    /// process is stopping.
+    pub fn set_stopping(&mut self, stopping: fn() -> bool) {
+        self.stopping = stopping;
+        self.output.set_stopping(stopping);
     }
 
     pub fn reopen(&mut self, stats: &Stats) {

@@ -1,28 +1,26 @@
 //! The `stdout` output (go-audit's `output.stdout`): event lines on standard
 //! output, in batches, through a duplicate of fd 1 (so Rust's own locked
-//! `Stdout` and its line buffering stay out of the hot path). Status
-//! messages go to stderr.
+//! `Stdout` and its line buffering stay out of the hot path), written as the
+//! file output writes ([`Appender`]). Status messages go to stderr.
 
 use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
 
-use super::batch::LineBatch;
+use super::append::Appender;
 use super::{Output, Sent};
 use crate::side::LineSide;
 
 #[derive(Debug)]
 pub struct StdoutOutput {
-    out: File,
-    batch: LineBatch,
+    out: Appender,
 }
 
 impl StdoutOutput {
     pub fn open(batch_bytes: usize) -> io::Result<StdoutOutput> {
         let fd = io::stdout().as_fd().try_clone_to_owned()?;
         Ok(StdoutOutput {
-            out: File::from(fd),
-            batch: LineBatch::with_capacity(batch_bytes),
+            out: Appender::new(File::from(fd), 0, batch_bytes),
         })
     }
 }
@@ -33,19 +31,11 @@ impl Output for StdoutOutput {
     }
 
     fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
-        if self.batch.try_push(line) {
-            return Ok(Sent::Whole);
-        }
-        self.batch.write_to(&mut self.out)?;
-        if self.batch.try_push(line) {
-            return Ok(Sent::Whole);
-        }
-        self.batch.write_through(&mut self.out, &[line])?;
-        Ok(Sent::Whole)
+        self.out.push_line(line).map(|()| Sent::Whole)
     }
 
     fn write_buffers(&mut self, parts: &[&[u8]]) -> Option<io::Result<()>> {
-        Some(self.batch.write_through(&mut self.out, parts))
+        Some(self.out.write_through(parts))
     }
 
     fn takes_buffers(&self) -> bool {
@@ -53,14 +43,14 @@ impl Output for StdoutOutput {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.batch.write_to(&mut self.out)
+        self.out.flush()
     }
 
     fn pending_lines(&self) -> u64 {
-        self.batch.lines()
+        self.out.pending_lines()
     }
 
     fn discard(&mut self) -> u64 {
-        self.batch.discard(&self.out)
+        self.out.discard()
     }
 }

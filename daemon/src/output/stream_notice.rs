@@ -11,12 +11,11 @@
 //! output to write to from its next buffer on ([`Replacement`]), over a
 //! second channel of its own.
 
-use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 use super::Output;
-use crate::stats::JsonKey;
+use crate::json;
 
 /// Records waiting for one output thread at most.
 pub const CONTROL_CAPACITY: usize = 8;
@@ -35,9 +34,19 @@ impl std::fmt::Debug for Replacement {
 }
 
 /// The supervisor's end: one channel per output (and one for
-/// replacements).
+/// replacements); `None` for an output place with no thread (a reload
+/// disabled it, or it was never enabled).
 #[derive(Clone, Debug)]
-pub struct ControlSender(Vec<(SyncSender<Vec<u8>>, SyncSender<Replacement>)>);
+pub struct ControlSender(Vec<Option<Senders>>);
+
+type Senders = (SyncSender<Vec<u8>>, SyncSender<Replacement>);
+
+/// One output thread's pair of channels.
+fn channel() -> (Senders, ControlReceiver) {
+    let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
+    let (replace, replaced) = mpsc::sync_channel(1);
+    ((sender, replace), ControlReceiver(receiver, replaced))
+}
 
 /// One output thread's end.
 #[derive(Debug)]
@@ -48,9 +57,8 @@ pub struct ControlReceiver(Receiver<Vec<u8>>, Receiver<Replacement>);
 pub fn control_channels(outputs: usize) -> (ControlSender, Vec<ControlReceiver>) {
     let (senders, receivers) = (0..outputs.max(1))
         .map(|_| {
-            let (sender, receiver) = mpsc::sync_channel(CONTROL_CAPACITY);
-            let (replace, replaced) = mpsc::sync_channel(1);
-            ((sender, replace), ControlReceiver(receiver, replaced))
+            let (senders, receiver) = channel();
+            (Some(senders), receiver)
         })
         .unzip();
     (ControlSender(senders), receivers)
@@ -62,7 +70,7 @@ impl ControlSender {
     /// got it).
     pub fn send(&self, line: Vec<u8>) -> bool {
         let mut all = true;
-        for (sender, _) in &self.0 {
+        for (sender, _) in self.0.iter().flatten() {
             match sender.try_send(line.clone()) {
                 Ok(()) => {}
                 Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => all = false,
@@ -74,12 +82,35 @@ impl ControlSender {
     /// Hands output thread `index` a new output; gives it back when that
     /// thread has one waiting still, or is gone.
     pub fn replace(&self, index: usize, replacement: Replacement) -> Result<(), Replacement> {
-        let Some((_, sender)) = self.0.get(index) else {
+        let Some(Some((_, sender))) = self.0.get(index) else {
             return Err(replacement);
         };
         sender.try_send(replacement).map_err(|e| match e {
             TrySendError::Full(r) | TrySendError::Disconnected(r) => r,
         })
+    }
+}
+
+impl ControlSender {
+    /// New channels for output place `index` (a reload enabled its
+    /// output): the receiver goes to its new thread.
+    pub fn open(&mut self, index: usize) -> ControlReceiver {
+        let (senders, receiver) = channel();
+        if self.0.len() <= index {
+            self.0.resize(index + 1, None);
+        }
+        if let Some(place) = self.0.get_mut(index) {
+            *place = Some(senders);
+        }
+        receiver
+    }
+
+    /// No more records for output place `index` (a reload disabled it or
+    /// it has no thread); what its thread has not taken yet it still may.
+    pub fn close(&mut self, index: usize) {
+        if let Some(place) = self.0.get_mut(index) {
+            *place = None;
+        }
     }
 }
 
@@ -109,44 +140,28 @@ pub struct DriftOutcome<'a> {
 /// `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
 /// "raudit":{"report":"drift","changes":[…],"restored":…}}` and `\n`.
 pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
-    let mut line = record_head(now, "drift");
-    line.push_str(",\"changes\":[");
-    for (i, change) in outcome.changes.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "drift", |o| {
+        o.strings("changes", outcome.changes.iter().map(String::as_str))
+            .bool("restored", outcome.restored);
+        if let Some(error) = outcome.restore_error {
+            o.string("restore_error", error.as_bytes());
         }
-        let _ = write!(line, "\"{}\"", JsonKey(change));
-    }
-    let _ = write!(line, "],\"restored\":{}", outcome.restored);
-    if let Some(error) = outcome.restore_error {
-        let _ = write!(line, ",\"restore_error\":\"{}\"", JsonKey(error));
-    }
-    line.push_str("}}\n");
-    line.into_bytes()
-}
-
-/// The go-audit outline of a control record up to the `raudit` object's
-/// first member: `{"sequence":0,"timestamp":"S.MMM","messages":[],
-/// "uid_map":{},"raudit":{"report":"KIND"`.
-fn record_head(now: SystemTime, kind: &str) -> String {
-    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
-    format!(
-        "{{\"sequence\":0,\"timestamp\":\"{}.{:03}\",\"messages\":[],\"uid_map\":{{}},\"raudit\":{{\"report\":\"{kind}\"",
-        now.as_secs(),
-        now.subsec_millis()
-    )
+    });
+    line
 }
 
 /// `…"raudit":{"report":"spoofed","datagrams":N,"spoofed_total":T,
 /// "sender_port":P}}`: datagrams dropped since the last such record
 /// because a process, not the kernel, sent them to an audit socket.
 pub fn spoofed_record(now: SystemTime, new: u64, total: u64, sender_port: u32) -> Vec<u8> {
-    let mut line = record_head(now, "spoofed");
-    let _ = writeln!(
-        line,
-        ",\"datagrams\":{new},\"spoofed_total\":{total},\"sender_port\":{sender_port}}}}}"
-    );
-    line.into_bytes()
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "spoofed", |o| {
+        o.number("datagrams", new)
+            .number("spoofed_total", total)
+            .number("sender_port", sender_port);
+    });
+    line
 }
 
 /// What a `restart` record says.
@@ -167,17 +182,20 @@ pub struct RestartGap {
 /// "previous_serial":S,"first_serial":F,"previous_stop":"clean"|"unclean",
 /// "previous_pid":P}}`.
 pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
-    let mut line = record_head(now, "restart");
-    let _ = writeln!(
-        line,
-        ",\"missed_across_restart\":{},\"previous_serial\":{},\"first_serial\":{},\"previous_stop\":\"{}\",\"previous_pid\":{}}}}}",
-        gap.missed,
-        gap.previous_serial,
-        gap.first_serial,
-        if gap.previous_clean { "clean" } else { "unclean" },
-        gap.previous_pid
-    );
-    line.into_bytes()
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "restart", |o| {
+        let stop: &[u8] = if gap.previous_clean {
+            b"clean"
+        } else {
+            b"unclean"
+        };
+        o.number("missed_across_restart", gap.missed)
+            .number("previous_serial", gap.previous_serial)
+            .number("first_serial", gap.first_serial)
+            .string("previous_stop", stop)
+            .number("previous_pid", gap.previous_pid);
+    });
+    line
 }
 
 /// What a `reload` record says (see `daemon::reload`).
@@ -195,35 +213,23 @@ pub struct ReloadOutcome {
 /// `…"raudit":{"report":"reload","config":PATH,"ok":true|false,
 /// "applied":[…],"restart_needed":[…]}}`, with `"error":"…"` when not ok.
 pub fn reload_record(now: SystemTime, config: &str, outcome: &ReloadOutcome) -> Vec<u8> {
-    let mut line = record_head(now, "reload");
-    let _ = write!(
-        line,
-        ",\"config\":\"{}\",\"ok\":{}",
-        JsonKey(config),
-        outcome.error.is_none()
-    );
-    for (key, names) in [
-        ("applied", &outcome.applied),
-        ("restart_needed", &outcome.restart_needed),
-    ] {
-        let _ = write!(line, ",\"{key}\":[");
-        for (i, name) in names.iter().enumerate() {
-            let comma = if i > 0 { "," } else { "" };
-            let _ = write!(line, "{comma}\"{}\"", JsonKey(name));
+    let mut line = Vec::new();
+    json::control_record(&mut line, now, "reload", |o| {
+        o.string("config", config.as_bytes())
+            .bool("ok", outcome.error.is_none())
+            .strings("applied", outcome.applied.iter().copied())
+            .strings("restart_needed", outcome.restart_needed.iter().copied());
+        if let Some(error) = &outcome.error {
+            o.string("error", error.as_bytes());
         }
-        line.push(']');
-    }
-    if let Some(error) = &outcome.error {
-        let _ = write!(line, ",\"error\":\"{}\"", JsonKey(error));
-    }
-    line.push_str("}}\n");
-    line.into_bytes()
+    });
+    line
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+    use std::time::{Duration, UNIX_EPOCH};
 
     #[test]
     fn drift_record_is_go_audit_shaped_json() {

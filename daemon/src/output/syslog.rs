@@ -23,16 +23,38 @@
 pub mod format;
 
 use std::io::{self, Write as _};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
-use self::format::{Clock, Form, Header, PREFIX_ROOM};
-use super::net::{self, Reporter, SEND_TIMEOUT};
-use super::tls::{TlsClient, TlsStream};
+use self::format::{Form, Header, PREFIX_ROOM};
+use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOUT};
+use super::tls::TlsClient;
 use super::{Output, Sent};
-use crate::config::{SyslogFormat, SyslogNetwork, SyslogOutput};
+use crate::local_time::Clock;
 use crate::side::LineSide;
+
+/// Socket kind for syslog, as Go's `net.Dial` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogNetwork {
+    /// `unixgram`: unix datagram socket (the default).
+    Unixgram,
+    /// `unix`: unix stream socket.
+    Unix,
+    /// `udp`, `udp4`, `udp6`.
+    Udp(IpFamily),
+    /// `tcp`, `tcp4`, `tcp6` (octet-counted framing).
+    Tcp(IpFamily),
+}
+
+/// `output.syslog.format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SyslogFormat {
+    /// `rfc3164`: `<PRI>Mmm dd hh:mm:ss host tag[pid]: msg`, as Go's log/syslog.
+    Rfc3164,
+    /// `rfc5424`.
+    Rfc5424,
+}
 
 /// Room for the header in front of the event: priority, time, host (at
 /// most 255 bytes in 5424; the kernel's host name is at most 64), tag, pid.
@@ -57,27 +79,34 @@ pub struct SyslogSpec {
 }
 
 impl SyslogSpec {
-    /// The spec of `output.syslog`, without TLS (see [`SyslogSpec::tls`]):
-    /// `max_message_bytes` if set, else the
+    /// A spec without TLS (the plan sets [`SyslogSpec::tls`]): the
+    /// largest message is `max_message_bytes` if given, capped by the
     /// transport's own limit (a UDP datagram; a unix datagram: the socket
     /// send buffer, `net.core.wmem_default`, less the kernel's 32 bytes).
-    pub fn from_config(config: &SyslogOutput) -> SyslogSpec {
-        let transport = match config.network {
+    pub fn new(
+        network: SyslogNetwork,
+        address: String,
+        priority: u8,
+        tag: String,
+        format: SyslogFormat,
+        max_message_bytes: Option<u32>,
+    ) -> SyslogSpec {
+        let transport = match network {
             SyslogNetwork::Udp(_) => Some(UDP_MAX),
             SyslogNetwork::Unixgram => Some(unix_datagram_max()),
             SyslogNetwork::Unix | SyslogNetwork::Tcp(_) => None,
         };
-        let configured = config.max_message_bytes.map(|n| n as usize);
+        let configured = max_message_bytes.map(|n| n as usize);
         let max_message = match (configured, transport) {
             (Some(c), Some(t)) => Some(c.min(t)),
             (c, t) => c.or(t),
         };
         SyslogSpec {
-            network: config.network,
-            address: config.address.clone(),
-            priority: config.priority,
-            tag: config.tag.clone(),
-            format: config.format,
+            network,
+            address,
+            priority,
+            tag,
+            format,
             max_message,
             tls: None,
         }
@@ -106,8 +135,43 @@ enum Conn {
     Unixgram(UnixDatagram),
     Unix(UnixStream),
     Udp(UdpSocket),
-    Tcp(TcpStream),
-    Tls(Box<TlsStream>),
+    Stream(Stream),
+}
+
+/// A new connection for `spec`.
+fn connect(spec: &SyslogSpec) -> io::Result<Conn> {
+    let address = spec.address.as_str();
+    Ok(match spec.network {
+        SyslogNetwork::Unixgram => {
+            let s = UnixDatagram::unbound()?;
+            s.connect(address)?;
+            s.set_write_timeout(Some(SEND_TIMEOUT))?;
+            Conn::Unixgram(s)
+        }
+        SyslogNetwork::Unix => {
+            let s = UnixStream::connect(address)?;
+            s.set_write_timeout(Some(SEND_TIMEOUT))?;
+            Conn::Unix(s)
+        }
+        SyslogNetwork::Udp(family) => Conn::Udp(net::udp(address, family)?),
+        SyslogNetwork::Tcp(family) => {
+            Conn::Stream(Stream::connect(address, family, spec.tls.as_ref())?)
+        }
+    })
+}
+
+/// Sends `bytes` on `conn`. Over UDP, a refusal this send reports is the
+/// previous datagram's (ICMP port unreachable): counted in `refused`, and
+/// this one, which was not sent, sent again. (A unix datagram socket's
+/// refusal is this send's own: its receiver is gone.)
+fn send(conn: &mut Conn, bytes: &[u8], refused: &mut u64) -> io::Result<()> {
+    match conn.send(bytes) {
+        Err(e) if net::is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
+            *refused += 1;
+            conn.send(bytes)
+        }
+        result => result,
+    }
 }
 
 impl Conn {
@@ -116,8 +180,7 @@ impl Conn {
             Conn::Unixgram(s) => s.send(bytes)?,
             Conn::Udp(s) => s.send(bytes)?,
             Conn::Unix(s) => return s.write_all(bytes),
-            Conn::Tcp(s) => return s.write_all(bytes),
-            Conn::Tls(s) => return s.write_all(bytes),
+            Conn::Stream(s) => return s.write_all(bytes),
         };
         if sent == bytes.len() {
             Ok(())
@@ -127,17 +190,6 @@ impl Conn {
                 "datagram sent short",
             ))
         }
-    }
-
-    /// A stream whose peer has closed (a datagram socket never is).
-    fn peer_closed(&self) -> bool {
-        let fd = match self {
-            Conn::Unix(s) => s.as_fd(),
-            Conn::Tcp(s) => s.as_fd(),
-            Conn::Tls(s) => s.as_fd(),
-            Conn::Unixgram(_) | Conn::Udp(_) => return false,
-        };
-        crate::sys::poll::peer_closed(fd).unwrap_or(true)
     }
 
     /// A refusal the host reported after the last send (UDP's ICMP port
@@ -150,17 +202,25 @@ impl Conn {
     }
 }
 
+impl Connection for Conn {
+    fn peer_closed(&self) -> bool {
+        match self {
+            Conn::Unix(s) => crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true),
+            Conn::Stream(s) => s.peer_closed(),
+            Conn::Unixgram(_) | Conn::Udp(_) => false,
+        }
+    }
+}
+
 /// The syslog output.
 pub struct Syslog {
-    name: String,
     spec: SyslogSpec,
     form: Form,
     header: Header,
     clock: Clock,
-    conn: Option<Conn>,
+    link: Link<Conn>,
     buf: Vec<u8>,
     too_large: Reporter,
-    reconnects: Reporter,
     refused: u64,
 }
 
@@ -186,8 +246,8 @@ impl Syslog {
             },
         };
         let header = Header::new(spec.priority, &spec.tag, host, pid);
-        let mut output = Syslog {
-            name: format!("syslog {}", spec.address),
+        Syslog {
+            link: Link::open(format!("syslog {}", spec.address), || connect(spec)),
             spec: spec.clone(),
             form,
             buf: Vec::with_capacity(
@@ -195,79 +255,14 @@ impl Syslog {
             ),
             header,
             clock: Clock::default(),
-            conn: None,
             too_large: Reporter::new(),
-            reconnects: Reporter::new(),
             refused: 0,
-        };
-        let first = output.connect();
-        net::report_first_connect(&output.name, first);
-        output
+        }
     }
 
     /// Events refused as too large for the transport, so far.
     pub fn too_large(&self) -> u64 {
         self.too_large.total()
-    }
-
-    fn connect(&mut self) -> io::Result<()> {
-        self.conn = None;
-        let address = self.spec.address.as_str();
-        let conn = match self.spec.network {
-            SyslogNetwork::Unixgram => {
-                let s = UnixDatagram::unbound()?;
-                s.connect(address)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Unixgram(s)
-            }
-            SyslogNetwork::Unix => {
-                let s = UnixStream::connect(address)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Unix(s)
-            }
-            SyslogNetwork::Udp(family) => {
-                let peer = net::resolve(address, family)?;
-                let s = UdpSocket::bind(net::unspecified_for(&peer))?;
-                s.connect(peer)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                Conn::Udp(s)
-            }
-            SyslogNetwork::Tcp(family) => {
-                let peer = net::resolve(address, family)?;
-                let s = TcpStream::connect_timeout(&peer, SEND_TIMEOUT)?;
-                s.set_write_timeout(Some(SEND_TIMEOUT))?;
-                match &self.spec.tls {
-                    Some(tls) => Conn::Tls(Box::new(tls.connect(s)?)),
-                    None => Conn::Tcp(s),
-                }
-            }
-        };
-        self.conn = Some(conn);
-        Ok(())
-    }
-
-    /// Reconnects, saying so once per interval.
-    fn reconnect(&mut self, why: &dyn std::fmt::Display) -> io::Result<()> {
-        net::note_reconnect(&self.name, &mut self.reconnects, why);
-        self.connect()
-    }
-
-    /// Sends `self.buf[start..]`. Over UDP, a refusal this send reports is
-    /// the previous datagram's (ICMP port unreachable): counted, and this
-    /// one, which was not sent, sent again. (A unix datagram socket's
-    /// refusal is this send's own: its receiver is gone.)
-    fn send(&mut self, start: usize) -> io::Result<()> {
-        let bytes = self.buf.get(start..).unwrap_or_default();
-        let Some(conn) = &mut self.conn else {
-            return Err(io::ErrorKind::NotConnected.into());
-        };
-        match conn.send(bytes) {
-            Err(e) if net::is_refused(&e) && matches!(conn, Conn::Udp(_)) => {
-                self.refused += 1;
-                conn.send(bytes)
-            }
-            result => result,
-        }
     }
 
     /// Formats the message for the line, or its cut version when the
@@ -288,31 +283,16 @@ impl Syslog {
         fits(&self.buf, start).then_some((start, Sent::Cut))
     }
 
-    /// Sends the message at `start`, reconnecting first if the stream's
-    /// peer has closed, and once more if the send fails (as Go's
-    /// writeAndRetry). `EMSGSIZE` comes back as it is.
+    /// Sends the message at `start` over the link (see [`Link::deliver`]):
+    /// reconnecting first if the stream's peer has closed, and once more if
+    /// the send fails (as Go's writeAndRetry). `EMSGSIZE` comes back as it
+    /// is.
     fn deliver(&mut self, start: usize) -> io::Result<()> {
-        if self.conn.as_ref().is_some_and(Conn::peer_closed) {
-            self.reconnect(&"the receiver closed the connection")?;
-        }
-        let error = match self.send(start) {
-            Ok(()) => return Ok(()),
-            Err(e) if net::is_too_large(&e) => return Err(e),
-            Err(e) => e,
-        };
-        if self.conn.is_some() {
-            self.reconnect(&format_args!("send failed ({error})"))?;
-        } else {
-            self.connect()?;
-        }
-        match self.send(start) {
-            Ok(()) => Ok(()),
-            Err(e) if net::is_too_large(&e) => Err(e),
-            Err(e) => {
-                self.conn = None;
-                Err(e)
-            }
-        }
+        let spec = &self.spec;
+        let bytes = self.buf.get(start..).unwrap_or_default();
+        let refused = &mut self.refused;
+        self.link
+            .deliver(|| connect(spec), |conn| send(conn, bytes, refused))
     }
 
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
@@ -321,7 +301,7 @@ impl Syslog {
                 "raudit: output {}: an event of {len} bytes is too large for the transport \
                  and has no cut version that fits; dropped and counted as an output error \
                  ({} so far). For large events use network: unix (a stream socket) or tcp.",
-                self.name,
+                self.link.name(),
                 self.too_large.total()
             );
         }
@@ -331,7 +311,7 @@ impl Syslog {
 
 impl Output for Syslog {
     fn name(&self) -> &str {
-        &self.name
+        self.link.name()
     }
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
@@ -361,7 +341,7 @@ impl Output for Syslog {
 
     fn flush(&mut self) -> io::Result<()> {
         // A refusal of the last datagram sent arrives after it.
-        if self.conn.as_ref().is_some_and(Conn::take_refusal) {
+        if self.link.conn().is_some_and(Conn::take_refusal) {
             self.refused += 1;
         }
         Ok(())
@@ -372,12 +352,13 @@ impl Output for Syslog {
     }
 
     fn reconnects(&self) -> u64 {
-        self.reconnects.total()
+        self.link.reconnects()
     }
 
     /// SIGHUP: a fresh connection (the receiver may have been restarted).
     fn reopen(&mut self) -> io::Result<()> {
-        self.connect()
+        let spec = &self.spec;
+        self.link.connect(|| connect(spec))
     }
 }
 
@@ -387,21 +368,18 @@ mod tests {
     use std::time::{Duration, Instant};
 
     use super::*;
-    use crate::config::IpFamily;
     use crate::output::Sink;
     use crate::stats::Stats;
 
     fn udp_spec(server: &UdpSocket, max_message_bytes: Option<u32>) -> SyslogSpec {
-        SyslogSpec::from_config(&SyslogOutput {
-            attempts: 3,
-            network: SyslogNetwork::Udp(IpFamily::V4),
-            address: server.local_addr().unwrap().to_string(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
+        SyslogSpec::new(
+            SyslogNetwork::Udp(IpFamily::V4),
+            server.local_addr().unwrap().to_string(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
             max_message_bytes,
-            tls: None,
-        })
+        )
     }
 
     #[test]
@@ -463,16 +441,14 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("log");
         let server = UnixDatagram::bind(&path).unwrap();
-        let spec = SyslogSpec::from_config(&SyslogOutput {
-            attempts: 2,
-            network: SyslogNetwork::Unixgram,
-            address: path.to_str().unwrap().into(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
-            max_message_bytes: None,
-            tls: None,
-        });
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Unixgram,
+            path.to_str().unwrap().into(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
+            None,
+        );
         let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
         let stats = Stats::new(&["syslog"]);
         sink.write(b"{\"a\":1}\n", &LineSide::default(), &stats);
@@ -489,16 +465,14 @@ mod tests {
 
     #[test]
     fn a_unix_datagram_is_limited_by_the_send_buffer() {
-        let spec = SyslogSpec::from_config(&SyslogOutput {
-            attempts: 3,
-            network: SyslogNetwork::Unixgram,
-            address: "/dev/log".into(),
-            priority: 132,
-            tag: "go-audit".into(),
-            format: SyslogFormat::Rfc3164,
-            max_message_bytes: None,
-            tls: None,
-        });
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Unixgram,
+            "/dev/log".into(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc3164,
+            None,
+        );
         assert_eq!(spec.max_message, Some(unix_datagram_max()));
         let tcp = SyslogSpec {
             network: SyslogNetwork::Tcp(IpFamily::Any),

@@ -139,6 +139,7 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     );
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        requests: crate::output::Requests::NONE,
     };
     run_writers(&queue, vec![sink], &stats, settings);
     let lines = lines.lock().unwrap();
@@ -210,6 +211,7 @@ fn a_dead_output_neither_delays_nor_costs_the_others_a_line() {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            requests: crate::output::Requests::NONE,
         };
         std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
     };
@@ -444,6 +446,7 @@ fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
     let started = Instant::now();
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        requests: crate::output::Requests::NONE,
     };
     run_writers(&queue, vec![sink], &stats, settings);
     assert!(

@@ -18,7 +18,7 @@ use std::fmt;
 use std::io::{self, Read as _, Write as _};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use rustls::client::UnbufferedClientConnection;
@@ -27,7 +27,31 @@ use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 
-use crate::config::{TlsSettings, TlsVersion};
+/// `output.syslog.tls` and `output.gelf.tls`, when `enabled`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSpec {
+    /// `ca_file`: PEM CAs the server's certificate must chain to; unset:
+    /// the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// `cert_file`: PEM client certificate (chain), with `key_file`.
+    pub cert_file: Option<PathBuf>,
+    /// `key_file`: the client certificate's PEM private key.
+    pub key_file: Option<PathBuf>,
+    /// `server_name`: the name the server's certificate must carry;
+    /// unset: the host of `address`.
+    pub server_name: Option<String>,
+    /// `min_version`: `"1.2"` (the default) or `"1.3"`.
+    pub min_version: TlsVersion,
+}
+
+/// `tls.min_version`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TlsVersion {
+    /// TLS 1.2 (and 1.3).
+    V1_2,
+    /// TLS 1.3 only.
+    V1_3,
+}
 
 /// Where Debian keeps the system's trusted CAs, one PEM bundle.
 const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
@@ -43,7 +67,7 @@ const INCOMING_ROOM: usize = 64 * 1024;
 /// The settings of one TLS output, files read and checked.
 #[derive(Clone)]
 pub struct TlsClient {
-    settings: TlsSettings,
+    settings: TlsSpec,
     config: Arc<ClientConfig>,
     server_name: ServerName<'static>,
     /// Where the trusted CAs come from, for errors.
@@ -72,7 +96,7 @@ impl TlsClient {
     /// Reads the files of `settings` for a receiver at `address`
     /// (`host:port`, whose host is the name to verify unless
     /// `server_name` is set). The error names the file and the problem.
-    pub fn new(settings: &TlsSettings, address: &str) -> Result<TlsClient, String> {
+    pub fn new(settings: &TlsSpec, address: &str) -> Result<TlsClient, String> {
         if settings.cert_file.is_some() != settings.key_file.is_some() {
             return Err("cert_file and key_file go together: set both or neither".into());
         }
@@ -400,8 +424,8 @@ mod tests {
     use super::*;
     use std::path::PathBuf;
 
-    fn settings() -> TlsSettings {
-        TlsSettings {
+    fn settings() -> TlsSpec {
+        TlsSpec {
             ca_file: None,
             cert_file: None,
             key_file: None,

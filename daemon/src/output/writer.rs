@@ -36,6 +36,29 @@ pub const COALESCE: Duration = Duration::from_millis(5);
 pub struct WriterSettings {
     /// How often a loss record may go into the stream.
     pub loss_report_interval: Duration,
+    /// What the process asks of them (reopen, stopping).
+    pub requests: Requests,
+}
+
+/// What the process asks of the output threads, as their inputs: the
+/// daemon passes its signal flags (`crate::signals`), tests their own.
+#[derive(Clone, Copy, Debug)]
+pub struct Requests {
+    /// A number that changes with each reopen request (SIGHUP/SIGUSR1):
+    /// every output reopens once per change.
+    pub reopen: fn() -> u64,
+    /// Whether the process is stopping (SIGTERM/SIGINT): waits on a busy
+    /// receiver are cut short.
+    pub stopping: fn() -> bool,
+}
+
+impl Requests {
+    /// Nothing is ever asked: no reopen, no stop (the queue's close ends
+    /// the threads).
+    pub const NONE: Requests = Requests {
+        reopen: || 0,
+        stopping: || false,
+    };
 }
 
 /// Starts one thread per sink, each reading the backlog of its sink's
@@ -52,23 +75,43 @@ pub fn spawn_writers(
     let mut control = control.into_iter();
     let mut handles = Vec::with_capacity(sinks.len());
     for (output, sink) in sinks.into_iter().enumerate() {
-        let reader = queue.reader(output);
-        let stats = Arc::clone(stats);
-        let control = control.next();
-        let handle = thread::Builder::new()
-            .name(format!("raudit-out-{output}"))
-            .spawn(move || {
-                // Boosted once more than the receive thread: a writer needs
-                // little CPU, but when woken it must run at once, or under
-                // a storm the pool runs out while it waits its turn.
-                if boost > 0 {
-                    let _ = crate::sys::process::raise_priority(boost);
-                }
-                run_writer(reader, sink, &stats, settings, control.as_ref());
-            })?;
-        handles.push(handle);
+        handles.push(spawn_writer(
+            queue,
+            output,
+            sink,
+            stats,
+            settings,
+            control.next(),
+            boost,
+        )?);
     }
     Ok(handles)
+}
+
+/// Starts the thread of output `output` (its backlog, its counters), at
+/// start or when a reload enables the output.
+pub fn spawn_writer(
+    queue: &Arc<Queue>,
+    output: usize,
+    sink: Sink,
+    stats: &Arc<Stats>,
+    settings: WriterSettings,
+    control: Option<ControlReceiver>,
+    boost: u32,
+) -> std::io::Result<JoinHandle<()>> {
+    let reader = queue.reader(output);
+    let stats = Arc::clone(stats);
+    thread::Builder::new()
+        .name(format!("raudit-out-{output}"))
+        .spawn(move || {
+            // Boosted once more than the receive thread: a writer needs
+            // little CPU, but when woken it must run at once, or under a
+            // storm the pool runs out while it waits its turn.
+            if boost > 0 {
+                let _ = crate::sys::process::raise_priority(boost);
+            }
+            run_writer(reader, sink, &stats, settings, control.as_ref());
+        })
 }
 
 /// Runs one writer per sink until the queue is closed and drained (tests
@@ -104,13 +147,14 @@ pub fn run_writer(
     sink.attach(reader.shared());
     let queue = reader.queue();
     let mut loss = LossReporter::new(settings.loss_report_interval);
-    let mut generation = crate::signals::reopen_generation();
+    sink.set_stopping(settings.requests.stopping);
+    let mut generation = (settings.requests.reopen)();
     let mut evicted_seen = 0;
     let mut dirty = false;
     let none = LineSide::default();
     let at_once = sink.buffers_at_once();
     loop {
-        let now = crate::signals::reopen_generation();
+        let now = (settings.requests.reopen)();
         if now != generation {
             generation = now;
             sink.reopen(stats);

@@ -9,11 +9,10 @@
 //! batch is processed, so every event emitted after the reload is judged
 //! by the new list and every event by one list whole.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
-
 use raudit_core::assemble::Event;
 use regex::bytes::Regex;
+
+use super::update::Update;
 
 /// One compiled filter.
 #[derive(Clone, Debug)]
@@ -41,27 +40,5 @@ pub fn drops(filters: &[EventFilter], event: &Event<'_>) -> bool {
         })
 }
 
-/// A new filter list on its way to the receive thread: one atomic load
-/// per receive batch while none is waiting.
-#[derive(Debug, Default)]
-pub struct FilterUpdate {
-    waiting: AtomicBool,
-    next: Mutex<Option<Vec<EventFilter>>>,
-}
-
-impl FilterUpdate {
-    /// Hands over `filters` (replacing one not yet taken).
-    pub fn offer(&self, filters: Vec<EventFilter>) {
-        let mut next = self.next.lock().unwrap_or_else(|e| e.into_inner());
-        *next = Some(filters);
-        self.waiting.store(true, Ordering::Release);
-    }
-
-    /// The list offered since the last call, if any.
-    pub fn take(&self) -> Option<Vec<EventFilter>> {
-        if !self.waiting.swap(false, Ordering::Acquire) {
-            return None;
-        }
-        self.next.lock().unwrap_or_else(|e| e.into_inner()).take()
-    }
-}
+/// A new filter list on its way to the receive thread (see [`Update`]).
+pub type FilterUpdate = Update<Vec<EventFilter>>;

@@ -16,9 +16,11 @@
 //! event is written on time even when the host goes quiet.
 
 pub mod filter;
+pub mod format;
 pub mod out_of_order;
 pub mod pacing;
 pub mod source;
+pub mod update;
 
 use std::io;
 use std::sync::Arc;
@@ -30,22 +32,44 @@ use raudit_core::time::Instant;
 use raudit_core::wire::netlink::datagram_record;
 use raudit_core::wire::MessageType;
 
-use crate::config::EventFormat;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
 use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::{EventFilter, FilterUpdate};
-use raudit_core::encode::Encoded;
+pub use format::Format;
+use raudit_core::encode::{Encoded, Shape};
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
+
+/// The longest line the largest `execve` a default Linux allows needs (the
+/// default `raudit.max_event_bytes`, and the least the large-event lane holds).
+///
+/// - The kernel bounds the argument and environment strings of an exec
+///   together by a quarter of the stack rlimit (`bprm_stack_limits`; the
+///   default 8 MiB gives 2 MiB), each string by `MAX_ARG_STRLEN` (32
+///   pages, 128 KiB). Only the arguments are audited, in EXECVE records.
+/// - An argument holding a space, a quote or a byte outside `0x21..=0x7e`
+///   is hex encoded: two bytes per byte, so at most 4 MiB of values.
+/// - Field names: `aN=` per argument, and `aN_len=` and `aN[i]=` per piece
+///   of one longer than a record holds (pieces of up to 7,500 bytes): for
+///   4 MiB of hex about 560 pieces, 12 KiB of names. Many tiny arguments
+///   have more name than value, but each also costs 9 bytes of the 2 MiB
+///   (its pointer and NUL): at most 233,016 of them, `a233015="" ` plus
+///   two JSON escapes is 13 bytes each, 3 MiB — below the hex case.
+/// - go-audit's outline per EXECVE message (`{"type":1309,"data":""}`,
+///   about 30 bytes) adds 17 KiB; SYSCALL, CWD, the PATHs, PROCTITLE and
+///   `uid_map` stay well under 64 KiB.
+///
+/// 4 MiB + 12 KiB + 17 KiB + 64 KiB, rounded up: 4 MiB + 256 KiB.
+pub const LARGEST_EXECVE_LINE: u32 = (4 << 20) + (256 << 10);
 
 /// Sizes and behaviour of the receive thread, fixed at start.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub assembler: assemble::Settings,
     /// The JSON shape of events (`raudit.format`).
-    pub format: EventFormat,
+    pub format: Format,
     /// Events in flight at once.
     pub events: usize,
     /// Records in flight at once (all events together).
@@ -69,6 +93,9 @@ pub struct Settings {
     pub filters: Vec<EventFilter>,
     /// Where a reload puts a new filter list (see [`filter::FilterUpdate`]).
     pub filter_update: Arc<FilterUpdate>,
+    /// Where a reload puts the outputs that read the queue and what goes
+    /// beside the lines for them (see [`OutputsUpdate`]).
+    pub outputs_update: Arc<OutputsUpdate>,
     /// A stderr line per late serial (`message_tracking.log_out_of_order`).
     pub log_out_of_order: bool,
     /// Pause between receives at high rates (`raudit.pacing`; see
@@ -80,6 +107,12 @@ pub struct Settings {
     /// What goes beside each line for the outputs.
     pub side: SideSettings,
 }
+
+/// The outputs reading the queue (a bit per backlog, see
+/// [`Queue::set_readers`]) and what goes beside the lines for them, on
+/// their way to the receive thread: it hands the buffer it fills over
+/// first, so every buffer is written for one set of outputs whole.
+pub type OutputsUpdate = update::Update<(u64, SideSettings)>;
 
 /// What the receive thread puts beside each line in the buffer's side
 /// region (see [`crate::side`]), decided from the outputs at start.
@@ -127,28 +160,19 @@ impl SideSettings {
 }
 
 impl Default for Settings {
+    /// The settings of the default config (defaults live once, in the
+    /// config; the plan reads it).
     fn default() -> Settings {
-        Settings {
-            assembler: assemble::Settings::default(),
-            format: EventFormat::GoAudit,
-            events: 1024,
-            records: 16 * 1024,
-            arena_bytes: 8 << 20,
-            max_event_bytes: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
-            batch: 32,
-            max_wait: Duration::from_millis(200),
-            uid_cache: 256,
-            containers: false,
-            host_name: false,
-            filters: Vec::new(),
-            filter_update: Arc::default(),
-            log_out_of_order: false,
-            pacing: false,
-            socket_buffer_bytes: 0,
-            side: SideSettings::default(),
-        }
+        crate::daemon::plan::default_pipeline_settings()
     }
 }
+
+/// Datagrams per `recvmmsg`.
+pub const RECEIVE_BATCH: usize = 32;
+/// Longest wait in one receive: how late a signal is noticed when idle.
+pub const MAX_WAIT: Duration = Duration::from_millis(200);
+/// Distinct uids remembered by the enricher.
+pub const UID_CACHE: usize = 256;
 
 /// The flat slot allocation as slots.
 fn slots_of(bytes: &mut [u8]) -> &mut [Slot] {
@@ -170,7 +194,7 @@ const LARGE_PACK: usize = 128 * 1024;
 /// records for the records after them (so the largest execve's arguments
 /// fit whole too). Address space: only a large event touches it.
 pub fn lane_bytes(max_event_bytes: usize) -> usize {
-    let base = max_event_bytes.max(crate::config::DEFAULT_MAX_EVENT_BYTES as usize);
+    let base = max_event_bytes.max(LARGEST_EXECVE_LINE as usize);
     base.saturating_add(base / 15)
 }
 
@@ -204,7 +228,7 @@ struct EventSink {
     /// The buffer being filled, submitted when full, when the socket runs
     /// dry, or MAX_HOLD after its first line.
     current: Option<EventBuffer>,
-    format: EventFormat,
+    format: Shape,
     /// When the current buffer got its first line.
     held_since: Option<Instant>,
     /// The receive thread's clock at the last record (for `held_since`).
@@ -212,6 +236,7 @@ struct EventSink {
     enricher: Enricher,
     filters: Vec<EventFilter>,
     filter_update: Arc<FilterUpdate>,
+    outputs_update: Arc<OutputsUpdate>,
     queue: Arc<Queue>,
     stats: Arc<Stats>,
     encoder_truncated: u64,
@@ -223,6 +248,15 @@ struct EventSink {
     oldest_in_flight: Option<u32>,
     /// The newest serial put in a buffer so far.
     newest_emitted: Option<u32>,
+    /// Whether the process is stopping (the `stop` [`Pipeline::run`] was
+    /// given): under `queue.policy: block`, waiting for a free buffer ends.
+    stopping: fn() -> bool,
+}
+
+/// Never stopping: the pipeline's `stopping` until [`Pipeline::run`] is
+/// given one.
+fn never() -> bool {
+    false
 }
 
 /// The monotonic clock: the std instant and its core milliseconds.
@@ -267,14 +301,16 @@ impl<S: Source> Pipeline<S> {
                 0
             }),
             sink: EventSink {
+                stopping: never,
                 current: None,
-                format: settings.format,
+                format: settings.format.shape(),
                 held_since: None,
                 now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers)
                     .with_host_tag(settings.host_name),
                 filters: settings.filters,
                 filter_update: settings.filter_update,
+                outputs_update: settings.outputs_update,
                 queue,
                 stats,
                 encoder_truncated: 0,
@@ -294,8 +330,12 @@ impl<S: Source> Pipeline<S> {
     }
 
     /// Receives until `stop()` says so or the source ends. Events still in
-    /// flight stay in the assembler: see [`finish`](Self::finish).
-    pub fn run(&mut self, stop: &dyn Fn() -> bool) -> io::Result<()> {
+    /// flight stay in the assembler: see [`finish`](Self::finish). `stop`
+    /// is the process's shutdown request (the daemon passes the signal
+    /// flag): it also ends a wait for a free buffer (`block` policy), here
+    /// and in `finish`.
+    pub fn run(&mut self, stop: fn() -> bool) -> io::Result<()> {
+        self.sink.stopping = stop;
         self.sink.queue.register_producer();
         while !stop() {
             if self.step(None)? == Input::Ended {
@@ -361,6 +401,13 @@ impl<S: Source> Pipeline<S> {
         // while this receive waited applies to what it brought, whole.
         if let Some(filters) = self.sink.filter_update.take() {
             self.sink.filters = filters;
+        }
+        if let Some((readers, side)) = self.sink.outputs_update.take() {
+            // The lines gathered so far go to the outputs they were
+            // written for.
+            self.sink.submit_current();
+            self.sink.side = side;
+            self.sink.queue.set_readers(readers);
         }
         // While datagrams keep coming, lines gather in the current buffer
         // (full buffers go out as they fill); it is handed over when the
@@ -514,7 +561,7 @@ impl EventSink {
                 self.submit_current();
             }
             if self.current.is_none() {
-                self.current = self.queue.take_free(crate::signals::shutdown_requested);
+                self.current = self.queue.take_free(self.stopping);
             }
             let Some(buffer) = self.current.as_mut() else {
                 return; // no free buffer: dropped, counted by the queue
@@ -663,7 +710,7 @@ impl SideSettings {
         buffer: &mut EventBuffer,
         line_len: usize,
         enricher: &mut Enricher,
-        format: EventFormat,
+        format: Shape,
     ) -> Option<usize> {
         let offset = buffer.len();
         let mut used = 0;
@@ -685,11 +732,11 @@ impl SideSettings {
 /// The marked cut version of `event` in at most `limit` bytes (JSON and
 /// `\n`) into `out`, for the transports that cannot carry the whole line;
 /// its length, 0 if none fits. The one place the daemon asks for a cut:
-/// the encoder's [`encode_within`](EventFormat::encode_within) (every
+/// the encoder's [`encode_within`](Format::encode_within) (every
 /// non-EXECVE record whole, arguments taken from the middle, marked
 /// `"cut":{…}`).
 pub fn encode_cut(
-    format: EventFormat,
+    format: Shape,
     event: &Event<'_>,
     enricher: &mut Enricher,
     out: &mut [u8],

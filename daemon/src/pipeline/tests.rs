@@ -6,8 +6,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::Format;
 use super::*;
-use crate::config::EventFormat;
 use crate::queue::{Policy, Queue};
 use crate::stats::Stats;
 
@@ -104,12 +104,7 @@ fn run_with(
 /// sequence and key, the cut version.
 type Beside = (Vec<u8>, Option<(u32, Option<Vec<u8>>)>, Option<Vec<u8>>);
 
-fn run_beside(
-    input: Vec<Vec<u8>>,
-    size: usize,
-    side: SideSettings,
-    format: EventFormat,
-) -> Vec<Beside> {
+fn run_beside(input: Vec<Vec<u8>>, size: usize, side: SideSettings, format: Format) -> Vec<Beside> {
     let queue = Queue::with_outputs(8, size, Policy::Drop, 1, side.bytes_per_buffer(size));
     let stats = Arc::new(Stats::new(&[]));
     let settings = Settings {
@@ -160,7 +155,7 @@ fn facts_go_beside_every_line_when_an_output_reads_them() {
         cut_limit: None,
     };
     // The same facts whatever the line's shape.
-    for format in [EventFormat::GoAudit, EventFormat::Structured] {
+    for format in [Format::GoAudit, Format::Structured] {
         let lines = run_beside(events(1..41, body), 2048, side, format);
         assert_eq!(lines.len(), 40);
         for (i, (line, facts, cut)) in lines.iter().enumerate() {
@@ -175,7 +170,7 @@ fn facts_go_beside_every_line_when_an_output_reads_them() {
         events(1..3, body),
         2048,
         SideSettings::default(),
-        EventFormat::GoAudit,
+        Format::GoAudit,
     );
     assert!(lines
         .iter()
@@ -205,7 +200,7 @@ fn a_line_over_the_transport_limit_gets_a_marked_cut_version_that_fits() {
     }
     input.push(datagram(1320, 2, ""));
     input.extend(events(3..4, "syscall=59 small=3"));
-    let lines = run_beside(input, 8192, side, EventFormat::GoAudit);
+    let lines = run_beside(input, 8192, side, Format::GoAudit);
     assert_eq!(lines.len(), 3);
     assert_eq!(lines[0].2, None);
     assert_eq!(lines[2].2, None);
@@ -319,7 +314,7 @@ fn late_serials_are_logged_once_each_when_asked() {
 fn the_structured_format_is_used_when_configured() {
     let settings = Settings {
         batch: 128,
-        format: crate::config::EventFormat::Structured,
+        format: Format::Structured,
         ..Settings::default()
     };
     let (buffers, _) = run_with(
@@ -397,7 +392,7 @@ fn a_large_event_is_one_whole_line_through_the_large_buffer() {
     let mut input = events(1..2, "small=1");
     input.extend(execve_event(2, &args));
     input.extend(events(3..4, "small=3"));
-    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let max = super::LARGEST_EXECVE_LINE as usize;
     let (lines, stats) = run_large(input, max + 1, max);
     assert_eq!(lines.len(), 3, "one line per event");
     let v: Vec<serde_json::Value> = lines
@@ -582,7 +577,7 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
         facts: true,
         cut_limit: Some(64 * 1024),
     };
-    let max = crate::config::DEFAULT_MAX_EVENT_BYTES as usize;
+    let max = super::LARGEST_EXECVE_LINE as usize;
     let queue = Queue::with_layout(crate::queue::Layout {
         side_size: side.bytes_per_buffer(16 * 1024),
         large_size: max + 1,
@@ -675,4 +670,62 @@ fn counters_are_published_while_the_socket_is_quiet() {
     assert_eq!(pipeline.step(Some(Duration::ZERO)).unwrap(), Input::Ended);
     assert_eq!(stats.events.get(), 1);
     assert_eq!(stats.events_in_flight.get(), 0);
+}
+
+#[test]
+fn new_readers_and_side_settings_apply_from_the_next_buffer() {
+    // One event per receive: the reload's update comes between the two.
+    let body = format!("arch=c000003e syscall=59 comm=\"{}\"", "x".repeat(600));
+    let input = events(1..3, &body);
+    let limited = SideSettings {
+        facts: false,
+        cut_limit: Some(300),
+    };
+    let queue = Queue::with_outputs(
+        8,
+        64 * 1024,
+        Policy::Drop,
+        2,
+        limited.bytes_per_buffer(64 * 1024),
+    );
+    queue.set_readers(0b01);
+    let settings = Settings {
+        batch: 2,
+        ..Settings::default()
+    };
+    let update = Arc::clone(&settings.outputs_update);
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(input),
+        settings,
+        Arc::clone(&queue),
+        Arc::new(Stats::new(&["a", "b"])),
+    );
+    assert!(matches!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(2)
+    ));
+    // A second output, with a transport limit: cut versions from now on.
+    update.offer((0b11, limited));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let read = |output: usize| {
+        let reader = queue.reader(output);
+        let mut found = Vec::new();
+        while let Some(filled) = reader.next() {
+            let mut sides = crate::side::SideReader::new(filled.side());
+            let mut offset = 0;
+            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+                let cut = sides.line(offset).cut.is_some();
+                offset += line.len();
+                found.push((value["sequence"].as_u64().unwrap(), cut));
+            }
+            reader.release(filled);
+        }
+        found
+    };
+    // The first output: both events, the cut only beside the second; the
+    // new one: the second alone.
+    assert_eq!(read(0), [(1, false), (2, true)]);
+    assert_eq!(read(1), [(2, true)]);
 }

@@ -91,7 +91,7 @@ impl Reader {
 
     /// Waits up to `timeout` for a submit (when idle).
     pub fn wait(&self, timeout: Duration) {
-        if self.depth() == 0 && !self.queue.is_closed() {
+        if self.depth() == 0 && !self.is_done() {
             std::thread::park_timeout(timeout);
         }
     }
@@ -108,9 +108,11 @@ impl Reader {
         }
     }
 
-    /// The queue is closed and this output's backlog is empty.
+    /// This output's backlog is empty and no more will come: the queue
+    /// is closed, or a reload retired this output and the submitting
+    /// thread no longer hands it buffers.
     pub fn is_done(&self) -> bool {
-        self.queue.is_closed() && self.depth() == 0
+        self.depth() == 0 && (self.queue.is_closed() || self.queue.is_retired(self.output))
     }
 
     pub fn queue(&self) -> &Queue {

@@ -236,3 +236,47 @@ fn a_stuck_output_does_not_keep_the_large_lane_from_the_others() {
     assert!(queue.take_large().is_none());
     assert_eq!(queue.reader(0).evicted_lines(), 0);
 }
+
+#[test]
+fn an_output_added_reads_from_the_next_submit_and_one_removed_drains_and_finishes() {
+    let queue = Queue::with_outputs(4, 16, Policy::Drop, 2, 0);
+    let (first, second) = (queue.reader(0), queue.reader(1));
+    // At start only the first reads (the second is a spare place).
+    queue.set_readers(0b01);
+    let mut a = queue.take_free(|| true).unwrap();
+    fill(&mut a, b"a\n");
+    queue.submit(a);
+    assert_eq!((first.depth(), second.depth()), (1, 0));
+    // Added: it gets what comes next, not what was submitted before.
+    queue.set_readers(0b11);
+    let mut b = queue.take_free(|| true).unwrap();
+    fill(&mut b, b"b\n");
+    queue.submit(b);
+    assert_eq!((first.depth(), second.depth()), (2, 1));
+    // Removed: retired, then off the readers; it drains what it holds.
+    queue.set_retired(0, true);
+    assert!(!first.is_done(), "still read until the submitter drops it");
+    queue.set_readers(0b10);
+    let mut c = queue.take_free(|| true).unwrap();
+    fill(&mut c, b"c\n");
+    queue.submit(c);
+    assert_eq!((first.depth(), second.depth()), (2, 2));
+    assert!(!first.is_done(), "its backlog is not drained yet");
+    while let Some(filled) = first.next() {
+        first.release(filled);
+    }
+    assert!(first.is_done());
+    assert!(!second.is_done());
+    let seen: Vec<Vec<u8>> = std::iter::from_fn(|| {
+        second.next().map(|f| {
+            let bytes = f.bytes().to_vec();
+            second.release(f);
+            bytes
+        })
+    })
+    .collect();
+    assert_eq!(seen, [b"b\n".to_vec(), b"c\n".to_vec()]);
+    // Every buffer came back to the pool: none waits for the removed one.
+    let all: Vec<_> = (0..4).map(|_| queue.take_free(|| true)).collect();
+    assert!(all.iter().all(Option::is_some), "a buffer is still held");
+}

@@ -22,7 +22,7 @@ use raudit_core::encode::{self, Enrich};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
-use crate::config::EventFormat;
+use crate::pipeline::Format as EventFormat;
 
 /// An assembler whose storage is allocated once, at start, on the heap
 /// (the lane last: large events only).
@@ -42,14 +42,9 @@ pub struct Capacities {
 }
 
 impl Default for Capacities {
+    /// The default config's (defaults live once, in the config).
     fn default() -> Capacities {
-        Capacities {
-            events: 256,
-            records: 4096,
-            arena_bytes: 1 << 20,
-            event_buffer: crate::config::DEFAULT_MAX_EVENT_BYTES as usize,
-            format: EventFormat::GoAudit,
-        }
+        crate::daemon::plan::replay_settings(None).1
     }
 }
 
@@ -89,7 +84,7 @@ pub struct Replayer<N: Enrich> {
 /// Encodes completed events as JSON lines (the assembler's emit target).
 struct EventWriter<N> {
     buffer: Box<[u8]>,
-    format: EventFormat,
+    format: encode::Shape,
     enrich: N,
     counts: ReplayCounts,
 }
@@ -108,7 +103,7 @@ impl<N: Enrich> Replayer<N> {
         let buffer = vec![0u8; capacities.event_buffer.max(encode::MIN_BUFFER)].into_boxed_slice();
         let writer = EventWriter {
             buffer,
-            format: capacities.format,
+            format: capacities.format.shape(),
             enrich,
             counts: ReplayCounts::default(),
         };

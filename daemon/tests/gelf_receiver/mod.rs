@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::UdpSocket;
 
-use raudit::config::GelfCompressionType;
 use raudit::output::gelf::{CHUNK_MAGIC, CHUNK_SIZE, MAX_CHUNKS};
+use raudit::output::GelfCompressionType;
 
 /// Receives one GELF message: a plain datagram or all chunks of one id.
 pub fn receive(server: &UdpSocket) -> (Vec<u8>, usize) {

@@ -10,20 +10,7 @@ use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use crate::record::{Record, Timestamp};
 use crate::time::Instant;
 
-struct Names;
-
-impl Enrich for Names {
-    fn user_name(&self, uid: &[u8]) -> Option<&str> {
-        match uid {
-            b"0" => Some("root"),
-            b"1000" => Some("alice"),
-            _ => None,
-        }
-    }
-    fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {
-        memchr::memmem::find(body, b"pid=4242").map(|_| "c0ffee")
-    }
-}
+use crate::encode::test_names::Names;
 
 /// Assembles `records` (type, body) as one event with serial 42 and
 /// encodes it into a buffer of `size` bytes.

@@ -10,7 +10,25 @@ use std::io;
 
 use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
-use crate::config::{GelfCompression, GelfCompressionType};
+/// `output.gelf.compression`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GelfCompression {
+    /// `level`, default 1 (Go's `flate.BestSpeed`); -2..=9 as `compress/flate`.
+    pub level: i8,
+    /// `type`, default 0 (gzip).
+    pub kind: GelfCompressionType,
+}
+
+/// `output.gelf.compression.type`: go-gelf's `CompressType` numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GelfCompressionType {
+    /// 0 (or `gzip`).
+    Gzip,
+    /// 1 (or `zlib`).
+    Zlib,
+    /// 2 (or `none`).
+    None,
+}
 
 /// Compresses one message at a time into a reused buffer.
 pub struct Compressor {

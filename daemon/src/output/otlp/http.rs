@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
-use crate::config::IpFamily;
+use super::super::net::IpFamily;
 use crate::output::net;
 
 /// The room for a response's head and body (an OTLP response is a small

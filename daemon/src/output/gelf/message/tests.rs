@@ -80,7 +80,7 @@ fn without_facts_only_the_time_of_sending() {
 #[test]
 fn escape_control_and_invalid_utf8() {
     let mut out = Vec::new();
-    escape(&mut out, b"a\"b\\c\n\x01\xffz");
+    crate::json::string_body(&mut out, b"a\"b\\c\n\x01\xffz");
     assert_eq!(out, "a\\\"b\\\\c\\n\\u0001\u{fffd}z".as_bytes());
 }
 

@@ -1,0 +1,23 @@
+//! The enricher the encoders' unit tests share: two known users, and a
+//! container id for the records of pid 4242.
+
+use super::Enrich;
+use crate::wire::MessageType;
+
+/// `0` is `root`, `1000` is `alice`, every other uid unknown; a record
+/// naming `pid=4242` belongs to container `c0ffee`.
+pub(crate) struct Names;
+
+impl Enrich for Names {
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        match uid {
+            b"0" => Some("root"),
+            b"1000" => Some("alice"),
+            _ => None,
+        }
+    }
+
+    fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {
+        memchr::memmem::find(body, b"pid=4242").map(|_| "c0ffee")
+    }
+}

@@ -1,0 +1,194 @@
+//! The daemon's own JSON, off the events' hot path: the control records in
+//! the output streams (loss, drift, spoofed, restart, reload), the stats
+//! file and GELF's envelope around an event line. One writer and one
+//! escaping rule for all of them, the one events are encoded with
+//! ([`raudit_core::encode::text`]: serde-json-core's escapes, and U+FFFD
+//! for each byte that is not part of valid UTF-8, as Go's encoder does).
+//!
+//! Everything is appended to a caller's `Vec<u8>`: once it has reached its
+//! working size, nothing here allocates.
+
+use std::io::Write as _;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use raudit_core::encode::text;
+
+/// Appends `bytes` as the inside of a JSON string (no quotes).
+pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    let start = out.len();
+    let size = text::escaped_size(bytes);
+    out.resize(start.saturating_add(size), 0);
+    let written = out
+        .get_mut(start..)
+        .and_then(|room| text::escape_into(bytes, room))
+        .unwrap_or(0);
+    out.truncate(start.saturating_add(written));
+}
+
+/// Appends `bytes` as a JSON string, quoted.
+pub fn string(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    string_body(out, bytes);
+    out.push(b'"');
+}
+
+/// A JSON object being written: members are added in order, commas
+/// between them; [`close`](Object::close) ends it.
+pub struct Object<'a> {
+    out: &'a mut Vec<u8>,
+    empty: bool,
+}
+
+impl<'a> Object<'a> {
+    /// Starts an object (`{`) at the end of `out`.
+    pub fn open(out: &'a mut Vec<u8>) -> Object<'a> {
+        out.push(b'{');
+        Object { out, empty: true }
+    }
+
+    /// Writes `,"key":` (no comma before the first member).
+    fn key(&mut self, key: &str) -> &mut Vec<u8> {
+        if !self.empty {
+            self.out.push(b',');
+        }
+        self.empty = false;
+        string(self.out, key.as_bytes());
+        self.out.push(b':');
+        self.out
+    }
+
+    /// `"key":N`.
+    pub fn number(&mut self, key: &str, value: impl Into<u64>) -> &mut Self {
+        let value = value.into();
+        // Writing into a Vec cannot fail.
+        let _ = write!(self.key(key), "{value}");
+        self
+    }
+
+    /// `"key":true|false`.
+    pub fn bool(&mut self, key: &str, value: bool) -> &mut Self {
+        let text: &[u8] = if value { b"true" } else { b"false" };
+        self.key(key).extend_from_slice(text);
+        self
+    }
+
+    /// `"key":"value"`, escaped.
+    pub fn string(&mut self, key: &str, value: &[u8]) -> &mut Self {
+        let out = self.key(key);
+        string(out, value);
+        self
+    }
+
+    /// `"key":S.MMM` (a time as go-audit and GELF write it, a number).
+    pub fn seconds_millis(&mut self, key: &str, seconds: u64, millis: u32) -> &mut Self {
+        seconds_millis(self.key(key), seconds, millis);
+        self
+    }
+
+    /// `"key":` and `value` as it is: JSON the caller wrote (a number with
+    /// a fraction, an object written once).
+    pub fn raw(&mut self, key: &str, value: &[u8]) -> &mut Self {
+        self.key(key).extend_from_slice(value);
+        self
+    }
+
+    /// `"key":["a","b",…]`, each escaped.
+    pub fn strings<'s>(
+        &mut self,
+        key: &str,
+        values: impl IntoIterator<Item = &'s str>,
+    ) -> &mut Self {
+        let out = self.key(key);
+        out.push(b'[');
+        for (i, value) in values.into_iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            string(out, value.as_bytes());
+        }
+        out.push(b']');
+        self
+    }
+
+    /// `"key":{…}`: the nested object, to be closed before this one
+    /// is written to again.
+    pub fn object(&mut self, key: &str) -> Object<'_> {
+        let out = self.key(key);
+        Object::open(out)
+    }
+
+    /// Ends the object (`}`).
+    pub fn close(self) {
+        self.out.push(b'}');
+    }
+}
+
+/// `S.MMM`: seconds since the epoch and milliseconds, as go-audit writes
+/// an event's time.
+pub fn seconds_millis(out: &mut Vec<u8>, seconds: u64, millis: u32) {
+    let _ = write!(out, "{seconds}.{:03}", millis.min(999));
+}
+
+/// A control record in go-audit's outline, `\n`-terminated, appended to
+/// `out`: `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
+/// "raudit":{"report":"KIND",…}}`, the `raudit` object's further members
+/// written by `members`.
+pub fn control_record(
+    out: &mut Vec<u8>,
+    now: SystemTime,
+    kind: &str,
+    members: impl FnOnce(&mut Object<'_>),
+) {
+    let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let mut record = Object::open(out);
+    record.number("sequence", 0u64);
+    let stamp = record.key("timestamp");
+    stamp.push(b'"');
+    seconds_millis(stamp, now.as_secs(), now.subsec_millis());
+    stamp.push(b'"');
+    record.raw("messages", b"[]").raw("uid_map", b"{}");
+    let mut raudit = record.object("raudit");
+    raudit.string("report", kind.as_bytes());
+    members(&mut raudit);
+    raudit.close();
+    record.close();
+    out.push(b'\n');
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_as_events_are() {
+        let mut out = Vec::new();
+        string(&mut out, b"a\"b\\c\n\x01\x08\x0c\x7f\xff\xfez");
+        // serde-json-core's escapes, U+FFFD per byte that is not UTF-8.
+        assert_eq!(
+            out,
+            "\"a\\\"b\\\\c\\n\\u0001\\b\\f\u{7f}\u{fffd}\u{fffd}z\"".as_bytes()
+        );
+        let parsed: String = serde_json::from_slice(&out).unwrap();
+        assert_eq!(parsed, "a\"b\\c\n\u{1}\u{8}\u{c}\u{7f}\u{fffd}\u{fffd}z");
+    }
+
+    #[test]
+    fn a_control_record_is_go_audit_shaped() {
+        let mut out = Vec::new();
+        let now = UNIX_EPOCH + Duration::from_millis(1_700_000_000_042);
+        control_record(&mut out, now, "test", |o| {
+            o.number("n", 3u32)
+                .bool("ok", false)
+                .strings("list", ["x\"", "y"])
+                .string("s", b"q");
+        });
+        assert_eq!(
+            std::str::from_utf8(&out).unwrap(),
+            "{\"sequence\":0,\"timestamp\":\"1700000000.042\",\"messages\":[],\"uid_map\":{},\
+             \"raudit\":{\"report\":\"test\",\"n\":3,\"ok\":false,\"list\":[\"x\\\"\",\"y\"],\"s\":\"q\"}}\n"
+        );
+    }
+}
