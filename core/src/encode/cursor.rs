@@ -129,6 +129,30 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Writes `bytes` as a JSON string, quoted, lossily escaped as
+    /// [`push_escaped`](Cursor::push_escaped): the bytes serde-json-core
+    /// writes for the same text, without its char-by-char path. On
+    /// failure the position may have moved (callers unwind).
+    pub fn push_string(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        self.push(b"\"")?;
+        self.push_escaped(bytes)?;
+        self.push(b"\"")
+    }
+
+    /// Writes what `value` displays as a JSON string (short values:
+    /// addresses, ports), formatted on the stack rather than through
+    /// serde-json-core's per-char `collect_str`; the same bytes.
+    pub fn push_display(&mut self, value: &impl core::fmt::Display) -> Result<(), Full> {
+        let mut small = Small {
+            buf: [0; SMALL_DISPLAY],
+            len: 0,
+        };
+        if core::fmt::write(&mut small, format_args!("{value}")).is_ok() {
+            return self.push_string(small.buf.get(..small.len).unwrap_or_default());
+        }
+        self.serialize(&Collected(value))
+    }
+
     /// Serializes `value` with serde-json-core at the position; on failure
     /// nothing counts as written.
     pub fn serialize<T: serde::Serialize>(&mut self, value: &T) -> Result<(), Full> {
@@ -136,6 +160,37 @@ impl<'a> Cursor<'a> {
         let written = serde_json_core::to_slice(value, window).map_err(|_| Full)?;
         self.pos += written;
         Ok(())
+    }
+}
+
+/// Longest text [`Cursor::push_display`] formats on the stack (an IPv6
+/// address with its zone is under 64 bytes).
+const SMALL_DISPLAY: usize = 64;
+
+/// A stack buffer for [`Cursor::push_display`]; refuses what does not fit.
+struct Small {
+    buf: [u8; SMALL_DISPLAY],
+    len: usize,
+}
+
+impl core::fmt::Write for Small {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A `Display` value as a JSON string through serde-json-core.
+struct Collected<'a, T: ?Sized>(&'a T);
+
+impl<T: core::fmt::Display + ?Sized> serde::Serialize for Collected<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
     }
 }
 
@@ -225,6 +280,33 @@ mod tests {
         assert_eq!(cursor.push_u64(100), Err(Full));
         cursor.push_u64(10).unwrap();
         assert_eq!(cursor.pos(), 2);
+    }
+
+    #[test]
+    fn strings_and_displays_match_serde_json_core() {
+        let cases: [&str; 5] = [
+            "",
+            "plain",
+            "q\"b\\c\u{1}\n",
+            "caf\u{e9}",
+            "::ffff:10.0.0.1",
+        ];
+        for case in cases {
+            let mut fast = [0u8; 128];
+            let mut cursor = Cursor::new(&mut fast);
+            cursor.push_string(case.as_bytes()).unwrap();
+            cursor.push_display(&case).unwrap();
+            let len = cursor.pos();
+            let mut slow = [0u8; 128];
+            let a = serde_json_core::to_slice(&case, &mut slow).unwrap();
+            let b = serde_json_core::to_slice(&Collected(&case), &mut slow[a..]).unwrap();
+            assert_eq!(&fast[..len], &slow[..a + b], "{case:?}");
+        }
+        let long = "x".repeat(SMALL_DISPLAY + 1);
+        let mut buf = [0u8; 128];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_display(&long).unwrap();
+        assert_eq!(cursor.pos(), long.len() + 2);
     }
 
     proptest! {

@@ -45,15 +45,15 @@
 mod norm;
 mod time;
 
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 
 use self::norm::{Direction, Norm, Object};
 use super::common::Text;
 use super::cursor::{Cursor, Full};
 use super::sockaddr::{self as saddr, SOCKADDR_MAX};
-use super::structured::execve::{ArgValue, Args};
-use super::structured::value::{Hex, HEX_FIELDS};
+use super::structured::execve::{write_arg, Args};
+use super::structured::value::{is_hex_field, Hex};
 use super::text::Lossy;
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER};
@@ -416,7 +416,7 @@ struct Str<'a> {
 impl Serialize for Str<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.value {
-            Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&self.key).is_ok() => {
+            Value::Bare(text) if is_hex_field(self.key) && looks_hex(text) => {
                 Hex(text).serialize(serializer)
             }
             value => Text(Lossy::new(value.text())).serialize(serializer),
@@ -430,8 +430,7 @@ impl Serialize for Str<'_> {
 fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
     const SMALL: usize = 256;
     let text = value.text();
-    let hex =
-        matches!(value, Value::Bare(t) if looks_hex(t) && HEX_FIELDS.binary_search(&key).is_ok());
+    let hex = matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t));
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
         let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
@@ -474,8 +473,7 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 
     fn str(&mut self, key: &str, value: &str) -> Result<(), Full> {
-        let c = self.key(key)?;
-        c.serialize(&value)
+        self.key(key)?.push_string(value.as_bytes())
     }
 
     fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
@@ -576,9 +574,9 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
     e.str("module", "auditd")?;
     e.str("kind", if norm.alert { "alert" } else { "event" })?;
     if !norm.category.is_empty() {
-        e.key("category")?.serialize(&norm.category)?;
+        write_strs(e.key("category")?, norm.category)?;
     }
-    e.key("type")?.serialize(&norm.kind_type)?;
+    write_strs(e.key("type")?, norm.kind_type)?;
     if let Some(action) = norm.action {
         e.str("action", action)?;
     }
@@ -593,6 +591,18 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
     e.close()
 }
 
+/// A JSON array of strings.
+fn write_strs(c: &mut Cursor<'_>, items: &[&str]) -> Result<(), Full> {
+    c.push(b"[")?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            c.push(b",")?;
+        }
+        c.push_string(item.as_bytes())?;
+    }
+    c.push(b"]")
+}
+
 fn write_auditd(
     cursor: &mut Cursor<'_>,
     event: &Event<'_>,
@@ -603,7 +613,7 @@ fn write_auditd(
 ) -> Result<(), Full> {
     let mut a = Members::open(cursor)?;
     if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
-        a.key("message_type")?.serialize(&LowerCase(name))?;
+        write_lower_case(a.key("message_type")?, name)?;
     }
     a.number("sequence", u64::from(event.serial()))?;
     a.str(
@@ -628,22 +638,18 @@ fn write_auditd(
     a.close()
 }
 
-/// A message type's name in lower case (`USER_LOGIN` → `user_login`).
-struct LowerCase(&'static str);
-
-impl Serialize for LowerCase {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+/// A message type's name in lower case (`USER_LOGIN` → `user_login`),
+/// as a JSON string.
+fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
+    c.push(b"\"")?;
+    for chunk in name.as_bytes().chunks(64) {
+        let mut buf = [0u8; 64];
+        let lower = buf.get_mut(..chunk.len()).unwrap_or_default();
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        c.push_escaped(lower)?;
     }
-}
-
-impl core::fmt::Display for LowerCase {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for c in self.0.chars() {
-            core::fmt::Write::write_char(f, c.to_ascii_lowercase())?;
-        }
-        Ok(())
-    }
+    c.push(b"\"")
 }
 
 fn write_summary(cursor: &mut Cursor<'_>, facts: &Facts<'_>, norm: &Norm) -> Result<(), Full> {
@@ -740,26 +746,17 @@ fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(),
     let mut buf = [0; SOCKADDR_MAX];
     match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
         Some(SockAddr::Inet { addr, port }) => {
-            o.key("primary")?.serialize(&Shown(addr))?;
-            o.key("secondary")?.serialize(&Shown(port))
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::Inet6 { addr, port, .. }) => {
-            o.key("primary")?.serialize(&Shown(addr))?;
-            o.key("secondary")?.serialize(&Shown(port))
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
-            o.key("primary")?.serialize(&Text(Lossy::new(path)))
+            o.key("primary")?.push_string(path)
         }
         _ => Ok(()),
-    }
-}
-
-/// A `Display` value as a JSON string.
-struct Shown<T>(T);
-
-impl<T: core::fmt::Display> Serialize for Shown<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
     }
 }
 
@@ -841,15 +838,15 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
     }
     match addr {
         SockAddr::Inet { addr, port } => {
-            d.key("socket_addr")?.serialize(&Shown(addr))?;
-            d.key("socket_port")?.serialize(&Shown(port))
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
         }
         SockAddr::Inet6 { addr, port, .. } => {
-            d.key("socket_addr")?.serialize(&Shown(addr))?;
-            d.key("socket_port")?.serialize(&Shown(port))
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
         }
         SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
-            d.key("socket_path")?.serialize(&Text(Lossy::new(path)))
+            d.key("socket_path")?.push_string(path)
         }
         _ => Ok(()),
     }
@@ -1003,7 +1000,7 @@ fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
     for name in names {
         match parts.next() {
             Some(part) if !part.is_empty() => {
-                s.key(name)?.serialize(&Text(Lossy::new(part)))?;
+                s.key(name)?.push_string(part)?;
             }
             _ => break,
         }
@@ -1039,10 +1036,10 @@ fn write_process(
     p.value("name", b"comm", comm)?;
     p.value("executable", b"exe", exe)?;
     if let Some(title) = title {
-        p.key("title")?.serialize(&Title(title))?;
+        write_title(p.key("title")?, title)?;
     }
     if args {
-        p.key("args")?.serialize(&ArgList(event))?;
+        write_args(p.key("args")?, event)?;
     }
     p.value("working_directory", b"cwd", cwd)?;
     p.close()
@@ -1054,43 +1051,35 @@ fn number(text: &[u8]) -> Option<u64> {
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as
 /// spaces (a quoted title as it is).
-struct Title<'a>(Value<'a>);
-
-impl Serialize for Title<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Bare(hex) if looks_hex(hex) => {
-                let mut buf = [0u8; TITLE_MAX];
-                let even = hex.len().min(2 * TITLE_MAX) & !1;
-                let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
-                let title = buf.get_mut(..n).unwrap_or_default();
-                for b in title.iter_mut() {
-                    if *b == 0 {
-                        *b = b' ';
-                    }
+fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Full> {
+    match title {
+        Value::Bare(hex) if looks_hex(hex) => {
+            let mut buf = [0u8; TITLE_MAX];
+            let even = hex.len().min(2 * TITLE_MAX) & !1;
+            let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
+            let title = buf.get_mut(..n).unwrap_or_default();
+            for b in title.iter_mut() {
+                if *b == 0 {
+                    *b = b' ';
                 }
-                let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
-                Text(Lossy::new(title.get(..end).unwrap_or_default())).serialize(serializer)
             }
-            value => Text(Lossy::new(value.text())).serialize(serializer),
+            let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+            c.push_string(title.get(..end).unwrap_or_default())
         }
+        value => c.push_string(value.text()),
     }
 }
 
 /// The EXECVE arguments in order, joined across records and decoded.
-struct ArgList<'e, 'a>(&'e Event<'a>);
-
-impl Serialize for ArgList<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        for arg in Args::of(self.0) {
-            seq.serialize_element(&ArgValue {
-                arg: &arg,
-                budget: usize::MAX,
-            })?;
+fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    c.push(b"[")?;
+    for (i, arg) in Args::of(event).enumerate() {
+        if i > 0 {
+            c.push(b",")?;
         }
-        seq.end()
+        write_arg(c, &arg)?;
     }
+    c.push(b"]")
 }
 
 /// `file.*` from the PATH record the summary names.
@@ -1117,7 +1106,7 @@ fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
         // The permission bits, as four octal digits (`0100755` → `0755`).
         let text = mode.text();
         let perm = text.get(text.len().saturating_sub(4)..).unwrap_or(text);
-        f.key("mode")?.serialize(&Text(Lossy::new(perm)))?;
+        f.key("mode")?.push_string(perm)?;
     }
     f.value("uid", b"ouid", ouid)?;
     f.value("gid", b"ogid", ogid)?;
@@ -1138,7 +1127,7 @@ fn write_network(doc: &mut Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> R
             "source"
         };
         let mut s = Members::open(doc.key(side)?)?;
-        s.key("ip")?.serialize(&Shown(ip))?;
+        s.key("ip")?.push_display(&ip)?;
         s.number("port", u64::from(port))?;
         s.close()?;
         return write_direction(doc, direction);
@@ -1151,7 +1140,7 @@ fn write_network(doc: &mut Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> R
                 .and_then(|t| t.parse().ok());
             if let Some(ip) = ip {
                 let mut s = Members::open(doc.key("source")?)?;
-                s.key("ip")?.serialize(&Shown(ip))?;
+                s.key("ip")?.push_display(&ip)?;
                 s.close()?;
                 return write_direction(doc, Direction::Ingress);
             }
@@ -1187,27 +1176,25 @@ fn write_tags(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> 
         Value::Bare(hex) if looks_hex(hex) => {
             let mut buf = [0u8; 512];
             let n = decode_hex(hex, &mut buf).unwrap_or(0);
-            let keys = buf.get(..n).unwrap_or_default();
-            c.serialize(&Split(keys))
+            write_split(c, buf.get(..n).unwrap_or_default())
         }
-        value => c.serialize(&Split(value.text())),
+        value => write_split(c, value.text()),
     }
 }
 
 /// Bytes split at `\x01` as a JSON array of strings.
-struct Split<'a>(&'a [u8]);
-
-impl Serialize for Split<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        // Old auditctl versions wrote `-k x` as `key=x`.
-        let parts = self.0.split(|&b| b == 1);
-        let parts = parts.map(|p| p.strip_prefix(b"key=").unwrap_or(p));
-        for part in parts.filter(|p| !p.is_empty()) {
-            seq.serialize_element(&Text(Lossy::new(part)))?;
+fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
+    c.push(b"[")?;
+    // Old auditctl versions wrote `-k x` as `key=x`.
+    let parts = keys.split(|&b| b == 1);
+    let parts = parts.map(|p| p.strip_prefix(b"key=").unwrap_or(p));
+    for (i, part) in parts.filter(|p| !p.is_empty()).enumerate() {
+        if i > 0 {
+            c.push(b",")?;
         }
-        seq.end()
+        c.push_string(part)?;
     }
+    c.push(b"]")
 }
 
 #[cfg(test)]

@@ -55,7 +55,7 @@ use core::cell::Cell;
 use serde::{Serialize, Serializer};
 use serde_json_core::str::EscapedStr;
 
-use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
+use self::execve::{write_arg, ArgValue, Args, ExecveFields, NonArgs};
 use self::interpret::{Interpreted, WithNames};
 use self::value::{FieldsObject, Noted};
 use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
@@ -223,11 +223,8 @@ fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>, keep: Keep) -> Result<
         let i = written;
         written += 1;
         let at = cursor.pos();
-        let whole = ArgValue {
-            arg: &arg,
-            budget: usize::MAX,
-        };
-        if write_element(cursor, &whole, i > 0).is_ok() {
+        let whole = if i > 0 { cursor.push(b",") } else { Ok(()) };
+        if whole.and_then(|()| write_arg(cursor, &arg)).is_ok() {
             continue;
         }
         cursor.unwind(at);

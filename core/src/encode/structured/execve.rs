@@ -9,13 +9,17 @@ use core::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::stream::LossyStream;
+use super::stream::{incomplete_tail, LossyStream};
 use super::value::Hex;
 use crate::assemble::{Event, Records};
 use crate::encode::common::Text;
+use crate::encode::cursor::{Cursor, Full};
 use crate::encode::text::Lossy;
-use crate::record::{looks_hex, ExecveArg, Field, Fields, Value};
+use crate::record::{decode_hex, looks_hex, ExecveArg, Field, Fields, Value};
 use crate::wire::MessageType;
+
+/// Decoded bytes of an argument escaped at a time by [`write_arg`].
+const ARG_CHUNK: usize = 512;
 
 /// The fields of all EXECVE records of an event, in order.
 #[derive(Clone)]
@@ -149,6 +153,49 @@ impl Serialize for ArgValue<'_, '_> {
         }
         serializer.collect_str(self)
     }
+}
+
+/// Writes a whole argument as a JSON string: the bytes [`ArgValue`] with
+/// no budget serializes, written straight into the cursor. Pieces are
+/// decoded into a stack buffer and escaped a buffer at a time; a
+/// character split between two buffers (or pieces) is carried over whole,
+/// so the text is exactly the lossy text of the joined argument.
+pub fn write_arg(c: &mut Cursor<'_>, arg: &Arg<'_>) -> Result<(), Full> {
+    c.push(b"\"")?;
+    let mut buf = [0u8; ARG_CHUNK];
+    let mut held = 0usize;
+    for piece in arg.pieces() {
+        let (mut rest, hex) = match piece {
+            Value::Bare(hex) if looks_hex(hex) => (hex, true),
+            value => (value.text(), false),
+        };
+        while !rest.is_empty() {
+            let room = buf.get_mut(held..).unwrap_or_default();
+            let (take, filled) = if hex {
+                let take = rest.len().min(room.len() * 2);
+                let n = decode_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
+                (take, n)
+            } else {
+                let take = rest.len().min(room.len());
+                room.get_mut(..take)
+                    .unwrap_or_default()
+                    .copy_from_slice(rest.get(..take).unwrap_or_default());
+                (take, take)
+            };
+            rest = rest.get(take..).unwrap_or_default();
+            held = held.saturating_add(filled).min(ARG_CHUNK);
+            if held == ARG_CHUNK {
+                // Escape all but an incomplete character at the end.
+                let keep = incomplete_tail(&buf);
+                let ready = ARG_CHUNK - keep;
+                c.push_escaped(buf.get(..ready).unwrap_or_default())?;
+                buf.copy_within(ready.., 0);
+                held = keep;
+            }
+        }
+    }
+    c.push_escaped(buf.get(..held).unwrap_or_default())?;
+    c.push(b"\"")
 }
 
 impl fmt::Display for ArgValue<'_, '_> {

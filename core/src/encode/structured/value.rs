@@ -4,10 +4,10 @@
 //!   `null`.
 //! - A bare, upper-case hex value of a field the kernel (or libaudit)
 //!   hex-encodes when the text has spaces, quotes or control bytes
-//!   ([`HEX_FIELDS`]) is decoded; quoted values are never hex. `proctitle`
+//!   ([`is_hex_field`]) is decoded; quoted values are never hex. `proctitle`
 //!   is always an array: its NUL-separated arguments.
 //! - A bare decimal value of a field the kernel writes as a decimal number
-//!   ([`NUMBER_FIELDS`]: ids, pids, `syscall`, `exit`, counts) is a JSON
+//!   ([`is_number_field`]: ids, pids, `syscall`, `exit`, counts) is a JSON
 //!   number (`"pid":10884`, `"exit":-13`, `"auid":4294967295`); anything
 //!   else in such a field (`"exit":"?"`-like text, leading zeros, more
 //!   than 64 bits) stays a string.
@@ -41,7 +41,8 @@ use crate::record::{decode_hex, looks_hex, Field, Value};
 /// Fields whose bare values are hex: the kernel's untrusted strings
 /// (`audit_log_untrustedstring`: paths, names, keys, commands), TTY data,
 /// the process title, and user space's `audit_encode_nv_string` fields.
-/// Sorted.
+/// Sorted; what [`is_hex_field`] matches (the table for its test).
+#[cfg(test)]
 pub const HEX_FIELDS: &[&[u8]] = &[
     b"acct",
     b"cmd",
@@ -63,7 +64,8 @@ pub const HEX_FIELDS: &[&[u8]] = &[
 
 /// Fields whose bare values the kernel (or libaudit's user-space
 /// records) writes as decimal numbers (`%d`, `%u`, `from_kuid`, …).
-/// Sorted.
+/// Sorted; what [`is_number_field`] matches (the table for its test).
+#[cfg(test)]
 pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"argc",
     b"auid",
@@ -92,6 +94,63 @@ pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"syscall",
     b"uid",
 ];
+
+/// `key` is in `HEX_FIELDS`: a `match` on the bytes, cheaper than a
+/// search of the table per field (a test holds the two together).
+pub fn is_hex_field(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"acct"
+            | b"cmd"
+            | b"comm"
+            | b"cwd"
+            | b"data"
+            | b"dir"
+            | b"exe"
+            | b"file"
+            | b"grp"
+            | b"key"
+            | b"name"
+            | b"ocomm"
+            | b"path"
+            | b"proctitle"
+            | b"root_dir"
+            | b"watch"
+    )
+}
+
+/// `key` is in `NUMBER_FIELDS` (a `match`, as [`is_hex_field`]).
+pub fn is_number_field(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"argc"
+            | b"auid"
+            | b"egid"
+            | b"entries"
+            | b"euid"
+            | b"exit"
+            | b"family"
+            | b"fsgid"
+            | b"fsuid"
+            | b"gid"
+            | b"inode"
+            | b"items"
+            | b"oauid"
+            | b"ogid"
+            | b"old-auid"
+            | b"old-ses"
+            | b"opid"
+            | b"ouid"
+            | b"pid"
+            | b"ppid"
+            | b"ses"
+            | b"sgid"
+            | b"sig"
+            | b"suid"
+            | b"syscall"
+            | b"uid"
+    )
+}
 
 /// Decoded values up to this size are escaped on the stack in one go;
 /// larger ones stream through `collect_str`.
@@ -249,16 +308,14 @@ impl Serialize for FieldValue<'_> {
             Value::Bare(text) | Value::DoubleQuoted(text) if key == b"proctitle" => {
                 Proctitle(None, Some(text)).serialize(serializer)
             }
-            Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&key).is_ok() => {
+            Value::Bare(text) if is_hex_field(key) && looks_hex(text) => {
                 Hex(text).serialize(serializer)
             }
-            Value::Bare(text) if NUMBER_FIELDS.binary_search(&key).is_ok() => {
-                match Decimal::parse(text) {
-                    Some(Decimal::Unsigned(n)) => serializer.serialize_u64(n),
-                    Some(Decimal::Negative(n)) => serializer.serialize_i64(n),
-                    None => Text(Lossy::new(text)).serialize(serializer),
-                }
-            }
+            Value::Bare(text) if is_number_field(key) => match Decimal::parse(text) {
+                Some(Decimal::Unsigned(n)) => serializer.serialize_u64(n),
+                Some(Decimal::Negative(n)) => serializer.serialize_i64(n),
+                None => Text(Lossy::new(text)).serialize(serializer),
+            },
             Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => {
                 Text(Lossy::new(text)).serialize(serializer)
             }
