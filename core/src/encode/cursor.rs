@@ -18,6 +18,22 @@ const DIGIT_PAIRS: [u8; 200] = {
     pairs
 };
 
+/// Text up to this long is checked for escapes byte by byte in place;
+/// longer text goes to the word-wise escaper.
+const SHORT: usize = 24;
+
+/// No byte of `bytes` needs escaping: printable ASCII but `"` and `\\`.
+#[inline]
+fn is_plain(bytes: &[u8]) -> bool {
+    bytes
+        .iter()
+        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// Decoded text up to this long is escaped from the stack by
+/// [`Cursor::push_hex_string`]; longer text streams in pieces.
+const HEX_STACK: usize = 512;
+
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
@@ -69,6 +85,7 @@ impl<'a> Cursor<'a> {
         self.limit = self.buf.len();
     }
 
+    #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.pos.checked_add(bytes.len()).ok_or(Full)?;
         if end > self.limit {
@@ -122,21 +139,66 @@ impl<'a> Cursor<'a> {
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
+    /// Short plain text (most keys and values) is checked and copied here
+    /// without a call into the general escaper.
+    #[inline]
     pub fn push_escaped(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        if bytes.len() <= SHORT && is_plain(bytes) {
+            return self.push(bytes);
+        }
+        self.push_escaped_long(bytes)
+    }
+
+    fn push_escaped_long(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let window = self.buf.get_mut(self.pos..self.limit).ok_or(Full)?;
         let written = super::text::escape_into(bytes, window).ok_or(Full)?;
         self.pos += written;
         Ok(())
     }
 
+    /// Writes `,"key":` (without the comma when `first`), the key escaped.
+    #[inline]
+    pub fn push_key(&mut self, first: bool, key: &[u8]) -> Result<(), Full> {
+        self.push(if first { b"\"" } else { b",\"" })?;
+        self.push_escaped(key)?;
+        self.push(b"\":")
+    }
+
     /// Writes `bytes` as a JSON string, quoted, lossily escaped as
     /// [`push_escaped`](Cursor::push_escaped): the bytes serde-json-core
     /// writes for the same text, without its char-by-char path. On
     /// failure the position may have moved (callers unwind).
+    #[inline]
     pub fn push_string(&mut self, bytes: &[u8]) -> Result<(), Full> {
         self.push(b"\"")?;
         self.push_escaped(bytes)?;
         self.push(b"\"")
+    }
+
+    /// Writes the text that the hex digits `hex` (as [`looks_hex`]
+    /// accepts them) encode as a JSON string, lossily escaped: decoded
+    /// straight into the buffer when the text needs no escaping (the usual
+    /// case), else through a stack buffer or, for long text, in pieces.
+    ///
+    /// [`looks_hex`]: crate::record::looks_hex
+    pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
+        let n = hex.len() / 2;
+        let start = self.pos.checked_add(1).ok_or(Full)?;
+        let end = start.checked_add(n).ok_or(Full)?;
+        if end < self.limit {
+            let window = self.buf.get_mut(start..end).ok_or(Full)?;
+            let decoded = crate::record::decode_hex(hex, window).is_ok();
+            if decoded && is_plain(window) {
+                self.push(b"\"")?;
+                self.pos = end;
+                return self.push(b"\"");
+            }
+        }
+        let mut buf = [0u8; HEX_STACK];
+        match crate::record::decode_hex(hex, &mut buf) {
+            Ok(n) => self.push_string(buf.get(..n).unwrap_or_default()),
+            Err(_) => self.serialize(&super::structured::value::Hex(hex)),
+        }
     }
 
     /// Writes what `value` displays as a JSON string (short values:

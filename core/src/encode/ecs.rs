@@ -51,6 +51,7 @@ use serde::Serialize;
 use self::norm::{Direction, Norm, Object};
 use super::common::Text;
 use super::cursor::{Cursor, Full};
+use super::keys::KeySet;
 use super::sockaddr::{self as saddr, SOCKADDR_MAX};
 use super::structured::execve::{write_arg, Args};
 use super::structured::value::{is_hex_field, Hex};
@@ -441,9 +442,7 @@ fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Ful
     if hex {
         return c.serialize(&Str { key, value });
     }
-    c.push(b"\"")?;
-    c.push_escaped(text)?;
-    c.push(b"\"")
+    c.push_string(text)
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -462,11 +461,8 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 
     fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
-        if !self.first {
-            self.cursor.push(b",")?;
-        }
+        self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
         self.first = false;
-        self.cursor.push(b"\"")?;
         self.cursor.push(key.as_bytes())?;
         self.cursor.push(b"\":")?;
         Ok(self.cursor)
@@ -490,13 +486,8 @@ impl<'c, 'b> Members<'c, 'b> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
         };
-        if !self.first {
-            self.cursor.push(b",")?;
-        }
+        self.cursor.push_key(self.first, key)?;
         self.first = false;
-        self.cursor.push(b"\"")?;
-        self.cursor.push_escaped(key)?;
-        self.cursor.push(b"\":")?;
         write_str(self.cursor, key, value)
     }
 
@@ -764,58 +755,57 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
     let mut d = Members::open(cursor)?;
     let body = facts.body();
     // A key repeated in the body (the old LOGIN form `old auid=… new
-    // auid=…`) or in its `msg='…'` is written once, first value kept.
-    // A 256-bit filter of the keys so far: only a possible repeat is
-    // checked by scanning again.
-    let mut seen = [0u64; 4];
-    let mut once = |f: &Field<'_>, before: &dyn Fn() -> bool| {
-        let hash = f.key.iter().fold(f.key.len(), |h, &b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        let (word, bit) = ((hash >> 6) % 4, 1u64 << (hash % 64));
-        let Some(word) = seen.get_mut(word) else {
-            return true;
-        };
-        let maybe = *word & bit != 0;
-        *word |= bit;
-        !(maybe && before())
-    };
-    for (at, f) in Fields::new(body).enumerate() {
+    // auid=…`) or in its `msg='…'` is written once, the first in the
+    // document's order kept: the keys so far are remembered, not looked
+    // for again. `top`: the body's own keys (what special records defer
+    // to).
+    let mut written = KeySet::default();
+    let mut top = KeySet::default();
+    for f in Fields::new(body) {
+        let before = written.contains(f.key, || earlier_key(body, f.key));
+        written.insert(f.key);
+        top.insert(f.key);
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
-                for (n, nested) in Fields::new(inner).enumerate() {
-                    let before = || {
-                        field(body, nested.key).is_some()
-                            || Fields::new(inner).take(n).any(|e| e.key == nested.key)
-                    };
-                    if once(&nested, &before) {
+                for nested in Fields::new(inner) {
+                    let before = written.contains(nested.key, || earlier_key(body, nested.key));
+                    written.insert(nested.key);
+                    if !before {
                         write_datum(&mut d, facts, nested)?;
                     }
                 }
             }
             continue;
         }
-        let before = || Fields::new(body).take(at).any(|e| e.key == f.key);
-        if once(&f, &before) {
+        if !before {
             write_datum(&mut d, facts, f)?;
         }
     }
-    let specials = event
-        .records()
-        .filter(|r| facts.special.is_some() && !is_auxiliary(r.msg_type));
-    for (at, special) in specials.clone().enumerate() {
-        for f in Fields::new(special.body) {
-            // Its own ids stay (ANOM_PROMISCUOUS' auid, uid…); what the
-            // SYSCALL record or an earlier special record already gave is
-            // not written twice (the first value wins: no duplicate keys).
-            let given = (!is_moved(f.key) && field(facts.body(), f.key).is_some())
-                || specials
-                    .clone()
-                    .take(at)
-                    .any(|r| field(r.body, f.key).is_some());
-            let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
-            if !given && !process && f.value != Value::Absent {
-                d.field(f.key, f.value)?;
+    if facts.special.is_some() {
+        // Each special record's own fields, after the SYSCALL record's
+        // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
+        // record or an earlier special record already gave is not written
+        // twice (the first value wins: no duplicate keys).
+        let mut earlier = KeySet::default();
+        let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
+        for (n, special) in specials.clone().enumerate() {
+            for f in Fields::new(special.body) {
+                let in_body =
+                    !is_moved(f.key) && top.contains(f.key, || field(body, f.key).is_some());
+                let given = in_body
+                    || earlier.contains(f.key, || {
+                        specials
+                            .clone()
+                            .take(n)
+                            .any(|r| field(r.body, f.key).is_some())
+                    });
+                let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
+                if !given && !process && f.value != Value::Absent {
+                    d.field(f.key, f.value)?;
+                }
+            }
+            for f in Fields::new(special.body) {
+                earlier.insert(f.key);
             }
         }
     }
@@ -824,6 +814,33 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
     }
     write_socket_data(&mut d, facts)?;
     d.close()
+}
+
+/// Whether a key equal to `key` (a slice of `body`) comes before it in
+/// `body`, its `msg='…'` included: the answer [`KeySet`] asks for when
+/// a record has more keys than it keeps.
+fn earlier_key(body: &[u8], key: &[u8]) -> bool {
+    let here = key.as_ptr() as usize;
+    let before = |k: &[u8]| (k.as_ptr() as usize) < here;
+    for f in Fields::new(body) {
+        if !before(f.key) {
+            return false;
+        }
+        if f.key == key {
+            return true;
+        }
+        if let (b"msg", Value::SingleQuoted(inner)) = (f.key, f.value) {
+            for nested in Fields::new(inner) {
+                if !before(nested.key) {
+                    return false;
+                }
+                if nested.key == key {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of

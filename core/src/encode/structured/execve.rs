@@ -68,6 +68,17 @@ impl<'a> Iterator for NonArgs<'a> {
 pub struct Args<'a> {
     fields: ExecveFields<'a>,
     current: Option<u32>,
+    /// The piece after the last argument's first, already read to learn
+    /// whether that argument has more pieces.
+    peeked: Option<Piece<'a>>,
+}
+
+/// An argument field: where it starts, its index and its value.
+#[derive(Clone)]
+struct Piece<'a> {
+    from: ExecveFields<'a>,
+    index: u32,
+    value: Value<'a>,
 }
 
 impl<'a> Args<'a> {
@@ -75,6 +86,24 @@ impl<'a> Args<'a> {
         Args {
             fields: ExecveFields::of(event),
             current: None,
+            peeked: None,
+        }
+    }
+
+    fn next_piece(&mut self) -> Option<Piece<'a>> {
+        if let Some(piece) = self.peeked.take() {
+            return Some(piece);
+        }
+        loop {
+            let from = self.fields.clone();
+            let field = self.fields.next()?;
+            if let Some(index) = piece_of(field.key) {
+                return Some(Piece {
+                    from,
+                    index,
+                    value: field.value,
+                });
+            }
         }
     }
 }
@@ -84,16 +113,19 @@ impl<'a> Iterator for Args<'a> {
 
     fn next(&mut self) -> Option<Arg<'a>> {
         loop {
-            let from = self.fields.clone();
-            let field = self.fields.next()?;
-            let Some(arg) = piece_of(field.key) else {
-                continue;
-            };
-            if self.current == Some(arg) {
+            let piece = self.next_piece()?;
+            if self.current == Some(piece.index) {
                 continue;
             }
-            self.current = Some(arg);
-            return Some(Arg { index: arg, from });
+            self.current = Some(piece.index);
+            let next = self.next_piece();
+            let only = next.as_ref().is_none_or(|n| n.index != piece.index);
+            self.peeked = next;
+            return Some(Arg {
+                index: piece.index,
+                from: piece.from,
+                only: only.then_some(piece.value),
+            });
         }
     }
 }
@@ -108,6 +140,8 @@ fn piece_of(key: &[u8]) -> Option<u32> {
 pub struct Arg<'a> {
     index: u32,
     from: ExecveFields<'a>,
+    /// The value when the argument is one piece (the usual case).
+    only: Option<Value<'a>>,
 }
 
 impl<'a> Arg<'a> {
@@ -161,6 +195,11 @@ impl Serialize for ArgValue<'_, '_> {
 /// character split between two buffers (or pieces) is carried over whole,
 /// so the text is exactly the lossy text of the joined argument.
 pub fn write_arg(c: &mut Cursor<'_>, arg: &Arg<'_>) -> Result<(), Full> {
+    match arg.only {
+        Some(Value::Bare(hex)) if looks_hex(hex) => return c.push_hex_string(hex),
+        Some(value) => return c.push_string(value.text()),
+        None => {}
+    }
     c.push(b"\"")?;
     let mut buf = [0u8; ARG_CHUNK];
     let mut held = 0usize;
