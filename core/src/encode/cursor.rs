@@ -25,7 +25,16 @@ const SHORT: usize = 24;
 /// No byte of `bytes` needs escaping: printable ASCII but `"` and `\\`.
 #[inline]
 fn is_plain(bytes: &[u8]) -> bool {
-    bytes
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        if super::text::look_marks(u64::from_le_bytes(eight)) != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
         .iter()
         .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
 }
@@ -342,6 +351,24 @@ mod tests {
         assert_eq!(cursor.push_u64(100), Err(Full));
         cursor.push_u64(10).unwrap();
         assert_eq!(cursor.pos(), 2);
+    }
+
+    #[test]
+    fn plain_is_printable_ascii_but_quote_and_backslash() {
+        for n in 0..=SHORT + 9 {
+            for at in 0..=n {
+                for special in [b'a', b'"', b'\\', 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xff] {
+                    let mut text = std::vec![b'x'; n];
+                    if let Some(b) = text.get_mut(at) {
+                        *b = special;
+                    }
+                    let want = text
+                        .iter()
+                        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\');
+                    assert_eq!(is_plain(&text), want, "{n} {at} {special}");
+                }
+            }
+        }
     }
 
     #[test]
