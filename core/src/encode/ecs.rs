@@ -42,12 +42,14 @@
 //! `auditd.paths`, and says `"truncated":true` (no middle cut of the
 //! arguments as in the other shapes). Nothing here panics or allocates.
 
+mod index;
 mod norm;
 mod time;
 
 use serde::ser::Serializer;
 use serde::Serialize;
 
+use self::index::Index;
 use self::norm::{Direction, Norm, Object};
 use super::common::Text;
 use super::cursor::{Cursor, Full};
@@ -115,12 +117,22 @@ fn attempt(
     };
     enrich.prepare(event, &uids);
     let enrich = &*enrich;
-    let facts = Facts::of(event);
+    let mut index = Index::default();
+    index.fill(event);
+    let facts = Facts::of(event, &index);
     let missing = event.dropped_records() > 0 || uids.overflowed;
     for &detail in details {
         let mut cursor = Cursor::new(out);
         let truncated = missing || detail == Detail::Outline;
-        if write_document(&mut cursor, event, &facts, enrich, detail, truncated).is_ok() {
+        let doc = write_document(
+            &mut cursor,
+            (event, &index),
+            &facts,
+            enrich,
+            detail,
+            truncated,
+        );
+        if doc.is_ok() {
             return Some(Encoded {
                 len: cursor.pos(),
                 truncated,
@@ -158,6 +170,8 @@ struct Facts<'a> {
     paths: u32,
     /// The PATH record the summary names: the first that is not a PARENT.
     object_path: Option<&'a [u8]>,
+    /// That record's `name`.
+    object_name: Option<Value<'a>>,
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
     known: [Option<Value<'a>>; KEYS.len()],
@@ -256,7 +270,7 @@ fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    fn of(event: &Event<'a>) -> Facts<'a> {
+    fn of(event: &Event<'a>, index: &Index<'a>) -> Facts<'a> {
         let mut f = Facts::default();
         for record in event.records() {
             match record.msg_type {
@@ -264,12 +278,12 @@ impl<'a> Facts<'a> {
                     f.primary = Some(record);
                     f.is_syscall = true;
                 }
-                MessageType::CWD => f.cwd = f.cwd.or(field(record.body, b"cwd")),
+                MessageType::CWD => f.cwd = f.cwd.or(index.field(record.body, b"cwd")),
                 MessageType::PROCTITLE => {
-                    f.proctitle = f.proctitle.or(field(record.body, b"proctitle"));
+                    f.proctitle = f.proctitle.or(index.field(record.body, b"proctitle"));
                 }
                 MessageType::SOCKADDR => {
-                    if let Some(Value::Bare(hex)) = field(record.body, b"saddr") {
+                    if let Some(Value::Bare(hex)) = index.field(record.body, b"saddr") {
                         f.saddr = f.saddr.or(Some(hex));
                     }
                 }
@@ -279,10 +293,11 @@ impl<'a> Facts<'a> {
                 }
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
-                    let parent =
-                        matches!(field(record.body, b"nametype"), Some(v) if v.text() == b"PARENT");
+                    let nametype = index.field(record.body, b"nametype");
+                    let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
                     if f.object_path.is_none() && !parent {
                         f.object_path = Some(record.body);
+                        f.object_name = index.field(record.body, b"name");
                     }
                 }
                 t if f.special.is_none() && !is_auxiliary(t) => f.special = Some(record),
@@ -294,7 +309,7 @@ impl<'a> Facts<'a> {
         }
         let body = f.body();
         let mut nested = None;
-        for field in Fields::new(body) {
+        for field in index.fields(body) {
             if field.key == b"msg" {
                 if let Value::SingleQuoted(inner) = field.value {
                     nested = nested.or(Some(inner));
@@ -310,14 +325,14 @@ impl<'a> Facts<'a> {
             f.special = None;
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
-        if let Some(primary) = f.primary.filter(|_| f.is_syscall) {
-            f.arch = bare(primary.body, b"arch")
+        if f.is_syscall {
+            f.arch = index
+                .field(body, b"arch")
+                .and_then(bare)
                 .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
                 .map(Arch);
-            f.syscall = match (
-                f.arch,
-                bare(primary.body, b"syscall").and_then(Syscall::parse),
-            ) {
+            let call = index.field(body, b"syscall").and_then(bare);
+            f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
                 (Some(arch), Some(call)) => call.name(arch),
                 _ => None,
             };
@@ -394,10 +409,10 @@ fn is_auxiliary(t: MessageType) -> bool {
         && t.0 != 1326
 }
 
-/// A bare value of `key` in `body`.
-fn bare<'a>(body: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    match field(body, key) {
-        Some(Value::Bare(text)) => Some(text),
+/// The text of a bare value.
+fn bare(value: Value<'_>) -> Option<&[u8]> {
+    match value {
+        Value::Bare(text) => Some(text),
         _ => None,
     }
 }
@@ -500,10 +515,10 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 }
 
-fn write_document(
+fn write_document<'a>(
     cursor: &mut Cursor<'_>,
-    event: &Event<'_>,
-    facts: &Facts<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
     enrich: &impl Enrich,
     detail: Detail,
     truncated: bool,
@@ -513,14 +528,20 @@ fn write_document(
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
-    write_auditd(doc.key("auditd")?, event, facts, &norm, result, detail)?;
+    write_auditd(
+        doc.key("auditd")?,
+        (event, index),
+        facts,
+        (&norm, result),
+        detail,
+    )?;
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }
     write_process(&mut doc, event, facts, detail)?;
     if norm.object == Object::File {
         if let Some(path) = facts.object_path {
-            write_file(doc.key("file")?, path)?;
+            write_file(doc.key("file")?, index.fields(path))?;
         }
     }
     write_network(&mut doc, facts, &norm)?;
@@ -594,12 +615,11 @@ fn write_strs(c: &mut Cursor<'_>, items: &[&str]) -> Result<(), Full> {
     c.push(b"]")
 }
 
-fn write_auditd(
+fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
-    event: &Event<'_>,
-    facts: &Facts<'_>,
-    norm: &Norm,
-    result: Outcome,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+    (norm, result): (&Norm, Outcome),
     detail: Detail,
 ) -> Result<(), Full> {
     let mut a = Members::open(cursor)?;
@@ -621,9 +641,9 @@ fn write_auditd(
     }
     write_summary(a.key("summary")?, facts, norm)?;
     if detail == Detail::Whole {
-        write_data(a.key("data")?, event, facts)?;
+        write_data(a.key("data")?, (event, index), facts)?;
         if facts.paths > 0 {
-            write_paths(a.key("paths")?, event)?;
+            write_paths(a.key("paths")?, (event, index))?;
         }
     }
     a.close()
@@ -675,11 +695,8 @@ fn write_summary(cursor: &mut Cursor<'_>, facts: &Facts<'_>, norm: &Norm) -> Res
         let mut o = Members::open(s.key("object")?)?;
         o.str("type", kind)?;
         match norm.object {
-            Object::File => {
-                if let Some(path) = facts.object_path {
-                    o.value("primary", b"name", field(path, b"name"))?;
-                }
-            }
+            // Set only with the object path.
+            Object::File => o.value("primary", b"name", facts.object_name)?,
             Object::Socket => write_socket_object(&mut o, facts)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
@@ -751,7 +768,11 @@ fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(),
     }
 }
 
-fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> Result<(), Full> {
+fn write_data<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+) -> Result<(), Full> {
     let mut d = Members::open(cursor)?;
     let body = facts.body();
     // A key repeated in the body (the old LOGIN form `old auid=… new
@@ -761,7 +782,7 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
     // to).
     let mut written = KeySet::default();
     let mut top = KeySet::default();
-    for f in Fields::new(body) {
+    for f in index.fields(body) {
         let before = written.contains(f.key, || earlier_key(body, f.key));
         written.insert(f.key);
         top.insert(f.key);
@@ -789,22 +810,22 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         for (n, special) in specials.clone().enumerate() {
-            for f in Fields::new(special.body) {
+            for f in index.fields(special.body) {
                 let in_body =
-                    !is_moved(f.key) && top.contains(f.key, || field(body, f.key).is_some());
+                    !is_moved(f.key) && top.contains(f.key, || index.field(body, f.key).is_some());
                 let given = in_body
                     || earlier.contains(f.key, || {
                         specials
                             .clone()
                             .take(n)
-                            .any(|r| field(r.body, f.key).is_some())
+                            .any(|r| index.field(r.body, f.key).is_some())
                     });
                 let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
                 if !given && !process && f.value != Value::Absent {
                     d.field(f.key, f.value)?;
                 }
             }
-            for f in Fields::new(special.body) {
+            for f in index.fields(special.body) {
                 earlier.insert(f.key);
             }
         }
@@ -902,7 +923,10 @@ fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Resu
     d.field(f.key, f.value)
 }
 
-fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+fn write_paths<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
     for record in event.records() {
@@ -914,7 +938,7 @@ fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
         }
         first = false;
         let mut p = Members::open(cursor)?;
-        for f in Fields::new(record.body) {
+        for f in index.fields(record.body) {
             if f.value == Value::Absent {
                 continue;
             }
@@ -1100,10 +1124,13 @@ fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
 }
 
 /// `file.*` from the PATH record the summary names.
-fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
+fn write_file<'a>(
+    cursor: &mut Cursor<'_>,
+    path: impl Iterator<Item = Field<'a>>,
+) -> Result<(), Full> {
     // One pass over the record.
     let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
-    for f in Fields::new(path) {
+    for f in path {
         let slot = match f.key {
             b"name" => &mut name,
             b"rdev" => &mut rdev,
