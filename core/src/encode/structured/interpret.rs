@@ -121,10 +121,12 @@ impl Interpreted<'_> {
                 c.push_string(value.as_bytes())?;
             }
         }
-        let mut buf = [0; SOCKADDR_MAX];
-        if let Some(addr) = self.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
-            key(c, "saddr")?;
-            c.serialize(&SockAddrObject(addr))?;
+        if let Some(hex) = self.saddr {
+            let mut buf = [0; SOCKADDR_MAX];
+            if let Some(addr) = sockaddr::decode(hex, &mut buf) {
+                key(c, "saddr")?;
+                c.serialize(&SockAddrObject(addr))?;
+            }
         }
         if let Some(mode) = self.mode {
             key(c, "mode")?;
