@@ -18,6 +18,31 @@ const DIGIT_PAIRS: [u8; 200] = {
     pairs
 };
 
+/// Text up to this long is checked for escapes byte by byte in place;
+/// longer text goes to the word-wise escaper.
+const SHORT: usize = 24;
+
+/// No byte of `bytes` needs escaping: printable ASCII but `"` and `\\`.
+#[inline]
+fn is_plain(bytes: &[u8]) -> bool {
+    let mut words = bytes.chunks_exact(8);
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        if super::text::look_marks(u64::from_le_bytes(eight)) != 0 {
+            return false;
+        }
+    }
+    words
+        .remainder()
+        .iter()
+        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+}
+
+/// Decoded text up to this long is escaped from the stack by
+/// [`Cursor::push_hex_string`]; longer text streams in pieces.
+const HEX_STACK: usize = 512;
+
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full;
@@ -69,6 +94,7 @@ impl<'a> Cursor<'a> {
         self.limit = self.buf.len();
     }
 
+    #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.pos.checked_add(bytes.len()).ok_or(Full)?;
         if end > self.limit {
@@ -122,11 +148,80 @@ impl<'a> Cursor<'a> {
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
+    /// Short plain text (most keys and values) is checked and copied here
+    /// without a call into the general escaper.
+    #[inline]
     pub fn push_escaped(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        if bytes.len() <= SHORT && is_plain(bytes) {
+            return self.push(bytes);
+        }
+        self.push_escaped_long(bytes)
+    }
+
+    fn push_escaped_long(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let window = self.buf.get_mut(self.pos..self.limit).ok_or(Full)?;
         let written = super::text::escape_into(bytes, window).ok_or(Full)?;
         self.pos += written;
         Ok(())
+    }
+
+    /// Writes `,"key":` (without the comma when `first`), the key escaped.
+    #[inline]
+    pub fn push_key(&mut self, first: bool, key: &[u8]) -> Result<(), Full> {
+        self.push(if first { b"\"" } else { b",\"" })?;
+        self.push_escaped(key)?;
+        self.push(b"\":")
+    }
+
+    /// Writes `bytes` as a JSON string, quoted, lossily escaped as
+    /// [`push_escaped`](Cursor::push_escaped): the bytes serde-json-core
+    /// writes for the same text, without its char-by-char path. On
+    /// failure the position may have moved (callers unwind).
+    #[inline]
+    pub fn push_string(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        self.push(b"\"")?;
+        self.push_escaped(bytes)?;
+        self.push(b"\"")
+    }
+
+    /// Writes the text that the hex digits `hex` (as [`looks_hex`]
+    /// accepts them) encode as a JSON string, lossily escaped: decoded
+    /// straight into the buffer when the text needs no escaping (the usual
+    /// case), else through a stack buffer or, for long text, in pieces.
+    ///
+    /// [`looks_hex`]: crate::record::looks_hex
+    pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
+        let n = hex.len() / 2;
+        let start = self.pos.checked_add(1).ok_or(Full)?;
+        let end = start.checked_add(n).ok_or(Full)?;
+        if end < self.limit {
+            let window = self.buf.get_mut(start..end).ok_or(Full)?;
+            let decoded = crate::record::decode_hex(hex, window).is_ok();
+            if decoded && is_plain(window) {
+                self.push(b"\"")?;
+                self.pos = end;
+                return self.push(b"\"");
+            }
+        }
+        let mut buf = [0u8; HEX_STACK];
+        match crate::record::decode_hex(hex, &mut buf) {
+            Ok(n) => self.push_string(buf.get(..n).unwrap_or_default()),
+            Err(_) => self.serialize(&super::structured::value::Hex(hex)),
+        }
+    }
+
+    /// Writes what `value` displays as a JSON string (short values:
+    /// addresses, ports), formatted on the stack rather than through
+    /// serde-json-core's per-char `collect_str`; the same bytes.
+    pub fn push_display(&mut self, value: &impl core::fmt::Display) -> Result<(), Full> {
+        let mut small = Small {
+            buf: [0; SMALL_DISPLAY],
+            len: 0,
+        };
+        if core::fmt::write(&mut small, format_args!("{value}")).is_ok() {
+            return self.push_string(small.buf.get(..small.len).unwrap_or_default());
+        }
+        self.serialize(&Collected(value))
     }
 
     /// Serializes `value` with serde-json-core at the position; on failure
@@ -136,6 +231,37 @@ impl<'a> Cursor<'a> {
         let written = serde_json_core::to_slice(value, window).map_err(|_| Full)?;
         self.pos += written;
         Ok(())
+    }
+}
+
+/// Longest text [`Cursor::push_display`] formats on the stack (an IPv6
+/// address with its zone is under 64 bytes).
+const SMALL_DISPLAY: usize = 64;
+
+/// A stack buffer for [`Cursor::push_display`]; refuses what does not fit.
+struct Small {
+    buf: [u8; SMALL_DISPLAY],
+    len: usize,
+}
+
+impl core::fmt::Write for Small {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        let end = self.len.checked_add(s.len()).ok_or(core::fmt::Error)?;
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(core::fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A `Display` value as a JSON string through serde-json-core.
+struct Collected<'a, T: ?Sized>(&'a T);
+
+impl<T: core::fmt::Display + ?Sized> serde::Serialize for Collected<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self.0)
     }
 }
 
@@ -225,6 +351,51 @@ mod tests {
         assert_eq!(cursor.push_u64(100), Err(Full));
         cursor.push_u64(10).unwrap();
         assert_eq!(cursor.pos(), 2);
+    }
+
+    #[test]
+    fn plain_is_printable_ascii_but_quote_and_backslash() {
+        for n in 0..=SHORT + 9 {
+            for at in 0..=n {
+                for special in [b'a', b'"', b'\\', 0x01, 0x1f, 0x20, 0x7f, 0x80, 0xff] {
+                    let mut text = std::vec![b'x'; n];
+                    if let Some(b) = text.get_mut(at) {
+                        *b = special;
+                    }
+                    let want = text
+                        .iter()
+                        .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\');
+                    assert_eq!(is_plain(&text), want, "{n} {at} {special}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn strings_and_displays_match_serde_json_core() {
+        let cases: [&str; 5] = [
+            "",
+            "plain",
+            "q\"b\\c\u{1}\n",
+            "caf\u{e9}",
+            "::ffff:10.0.0.1",
+        ];
+        for case in cases {
+            let mut fast = [0u8; 128];
+            let mut cursor = Cursor::new(&mut fast);
+            cursor.push_string(case.as_bytes()).unwrap();
+            cursor.push_display(&case).unwrap();
+            let len = cursor.pos();
+            let mut slow = [0u8; 128];
+            let a = serde_json_core::to_slice(&case, &mut slow).unwrap();
+            let b = serde_json_core::to_slice(&Collected(&case), &mut slow[a..]).unwrap();
+            assert_eq!(&fast[..len], &slow[..a + b], "{case:?}");
+        }
+        let long = "x".repeat(SMALL_DISPLAY + 1);
+        let mut buf = [0u8; 128];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_display(&long).unwrap();
+        assert_eq!(cursor.pos(), long.len() + 2);
     }
 
     proptest! {

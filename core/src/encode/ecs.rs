@@ -42,18 +42,21 @@
 //! `auditd.paths`, and says `"truncated":true` (no middle cut of the
 //! arguments as in the other shapes). Nothing here panics or allocates.
 
+mod index;
 mod norm;
 mod time;
 
-use serde::ser::{SerializeSeq, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 
+use self::index::Index;
 use self::norm::{Direction, Norm, Object};
 use super::common::Text;
 use super::cursor::{Cursor, Full};
+use super::keys::KeySet;
 use super::sockaddr::{self as saddr, SOCKADDR_MAX};
-use super::structured::execve::{ArgValue, Args};
-use super::structured::value::{Hex, HEX_FIELDS};
+use super::structured::execve::{write_arg, Args};
+use super::structured::value::{is_hex_field, Hex};
 use super::text::Lossy;
 use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER};
@@ -114,12 +117,22 @@ fn attempt(
     };
     enrich.prepare(event, &uids);
     let enrich = &*enrich;
-    let facts = Facts::of(event);
+    let mut index = Index::default();
+    index.fill(event);
+    let facts = Facts::of(event, &index);
     let missing = event.dropped_records() > 0 || uids.overflowed;
     for &detail in details {
         let mut cursor = Cursor::new(out);
         let truncated = missing || detail == Detail::Outline;
-        if write_document(&mut cursor, event, &facts, enrich, detail, truncated).is_ok() {
+        let doc = write_document(
+            &mut cursor,
+            (event, &index),
+            &facts,
+            enrich,
+            detail,
+            truncated,
+        );
+        if doc.is_ok() {
             return Some(Encoded {
                 len: cursor.pos(),
                 truncated,
@@ -157,6 +170,8 @@ struct Facts<'a> {
     paths: u32,
     /// The PATH record the summary names: the first that is not a PARENT.
     object_path: Option<&'a [u8]>,
+    /// That record's `name`.
+    object_name: Option<Value<'a>>,
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
     known: [Option<Value<'a>>; KEYS.len()],
@@ -255,7 +270,7 @@ fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    fn of(event: &Event<'a>) -> Facts<'a> {
+    fn of(event: &Event<'a>, index: &Index<'a>) -> Facts<'a> {
         let mut f = Facts::default();
         for record in event.records() {
             match record.msg_type {
@@ -263,12 +278,12 @@ impl<'a> Facts<'a> {
                     f.primary = Some(record);
                     f.is_syscall = true;
                 }
-                MessageType::CWD => f.cwd = f.cwd.or(field(record.body, b"cwd")),
+                MessageType::CWD => f.cwd = f.cwd.or(index.field(record.body, b"cwd")),
                 MessageType::PROCTITLE => {
-                    f.proctitle = f.proctitle.or(field(record.body, b"proctitle"));
+                    f.proctitle = f.proctitle.or(index.field(record.body, b"proctitle"));
                 }
                 MessageType::SOCKADDR => {
-                    if let Some(Value::Bare(hex)) = field(record.body, b"saddr") {
+                    if let Some(Value::Bare(hex)) = index.field(record.body, b"saddr") {
                         f.saddr = f.saddr.or(Some(hex));
                     }
                 }
@@ -278,10 +293,11 @@ impl<'a> Facts<'a> {
                 }
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
-                    let parent =
-                        matches!(field(record.body, b"nametype"), Some(v) if v.text() == b"PARENT");
+                    let nametype = index.field(record.body, b"nametype");
+                    let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
                     if f.object_path.is_none() && !parent {
                         f.object_path = Some(record.body);
+                        f.object_name = index.field(record.body, b"name");
                     }
                 }
                 t if f.special.is_none() && !is_auxiliary(t) => f.special = Some(record),
@@ -293,7 +309,7 @@ impl<'a> Facts<'a> {
         }
         let body = f.body();
         let mut nested = None;
-        for field in Fields::new(body) {
+        for field in index.fields(body) {
             if field.key == b"msg" {
                 if let Value::SingleQuoted(inner) = field.value {
                     nested = nested.or(Some(inner));
@@ -309,14 +325,14 @@ impl<'a> Facts<'a> {
             f.special = None;
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
-        if let Some(primary) = f.primary.filter(|_| f.is_syscall) {
-            f.arch = bare(primary.body, b"arch")
+        if f.is_syscall {
+            f.arch = index
+                .field(body, b"arch")
+                .and_then(bare)
                 .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
                 .map(Arch);
-            f.syscall = match (
-                f.arch,
-                bare(primary.body, b"syscall").and_then(Syscall::parse),
-            ) {
+            let call = index.field(body, b"syscall").and_then(bare);
+            f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
                 (Some(arch), Some(call)) => call.name(arch),
                 _ => None,
             };
@@ -393,10 +409,10 @@ fn is_auxiliary(t: MessageType) -> bool {
         && t.0 != 1326
 }
 
-/// A bare value of `key` in `body`.
-fn bare<'a>(body: &'a [u8], key: &[u8]) -> Option<&'a [u8]> {
-    match field(body, key) {
-        Some(Value::Bare(text)) => Some(text),
+/// The text of a bare value.
+fn bare(value: Value<'_>) -> Option<&[u8]> {
+    match value {
+        Value::Bare(text) => Some(text),
         _ => None,
     }
 }
@@ -416,7 +432,7 @@ struct Str<'a> {
 impl Serialize for Str<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.value {
-            Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&self.key).is_ok() => {
+            Value::Bare(text) if is_hex_field(self.key) && looks_hex(text) => {
                 Hex(text).serialize(serializer)
             }
             value => Text(Lossy::new(value.text())).serialize(serializer),
@@ -430,8 +446,7 @@ impl Serialize for Str<'_> {
 fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
     const SMALL: usize = 256;
     let text = value.text();
-    let hex =
-        matches!(value, Value::Bare(t) if looks_hex(t) && HEX_FIELDS.binary_search(&key).is_ok());
+    let hex = matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t));
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
         let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
@@ -442,9 +457,7 @@ fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Ful
     if hex {
         return c.serialize(&Str { key, value });
     }
-    c.push(b"\"")?;
-    c.push_escaped(text)?;
-    c.push(b"\"")
+    c.push_string(text)
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -463,19 +476,15 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 
     fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
-        if !self.first {
-            self.cursor.push(b",")?;
-        }
+        self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
         self.first = false;
-        self.cursor.push(b"\"")?;
         self.cursor.push(key.as_bytes())?;
         self.cursor.push(b"\":")?;
         Ok(self.cursor)
     }
 
     fn str(&mut self, key: &str, value: &str) -> Result<(), Full> {
-        let c = self.key(key)?;
-        c.serialize(&value)
+        self.key(key)?.push_string(value.as_bytes())
     }
 
     fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
@@ -492,13 +501,8 @@ impl<'c, 'b> Members<'c, 'b> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
         };
-        if !self.first {
-            self.cursor.push(b",")?;
-        }
+        self.cursor.push_key(self.first, key)?;
         self.first = false;
-        self.cursor.push(b"\"")?;
-        self.cursor.push_escaped(key)?;
-        self.cursor.push(b"\":")?;
         write_str(self.cursor, key, value)
     }
 
@@ -511,10 +515,10 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 }
 
-fn write_document(
+fn write_document<'a>(
     cursor: &mut Cursor<'_>,
-    event: &Event<'_>,
-    facts: &Facts<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
     enrich: &impl Enrich,
     detail: Detail,
     truncated: bool,
@@ -524,14 +528,20 @@ fn write_document(
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
-    write_auditd(doc.key("auditd")?, event, facts, &norm, result, detail)?;
+    write_auditd(
+        doc.key("auditd")?,
+        (event, index),
+        facts,
+        (&norm, result),
+        detail,
+    )?;
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }
     write_process(&mut doc, event, facts, detail)?;
     if norm.object == Object::File {
         if let Some(path) = facts.object_path {
-            write_file(doc.key("file")?, path)?;
+            write_file(doc.key("file")?, index.fields(path))?;
         }
     }
     write_network(&mut doc, facts, &norm)?;
@@ -576,9 +586,9 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
     e.str("module", "auditd")?;
     e.str("kind", if norm.alert { "alert" } else { "event" })?;
     if !norm.category.is_empty() {
-        e.key("category")?.serialize(&norm.category)?;
+        write_strs(e.key("category")?, norm.category)?;
     }
-    e.key("type")?.serialize(&norm.kind_type)?;
+    write_strs(e.key("type")?, norm.kind_type)?;
     if let Some(action) = norm.action {
         e.str("action", action)?;
     }
@@ -593,17 +603,28 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
     e.close()
 }
 
-fn write_auditd(
+/// A JSON array of strings.
+fn write_strs(c: &mut Cursor<'_>, items: &[&str]) -> Result<(), Full> {
+    c.push(b"[")?;
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            c.push(b",")?;
+        }
+        c.push_string(item.as_bytes())?;
+    }
+    c.push(b"]")
+}
+
+fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
-    event: &Event<'_>,
-    facts: &Facts<'_>,
-    norm: &Norm,
-    result: Outcome,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+    (norm, result): (&Norm, Outcome),
     detail: Detail,
 ) -> Result<(), Full> {
     let mut a = Members::open(cursor)?;
     if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
-        a.key("message_type")?.serialize(&LowerCase(name))?;
+        write_lower_case(a.key("message_type")?, name)?;
     }
     a.number("sequence", u64::from(event.serial()))?;
     a.str(
@@ -620,30 +641,26 @@ fn write_auditd(
     }
     write_summary(a.key("summary")?, facts, norm)?;
     if detail == Detail::Whole {
-        write_data(a.key("data")?, event, facts)?;
+        write_data(a.key("data")?, (event, index), facts)?;
         if facts.paths > 0 {
-            write_paths(a.key("paths")?, event)?;
+            write_paths(a.key("paths")?, (event, index))?;
         }
     }
     a.close()
 }
 
-/// A message type's name in lower case (`USER_LOGIN` → `user_login`).
-struct LowerCase(&'static str);
-
-impl Serialize for LowerCase {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+/// A message type's name in lower case (`USER_LOGIN` → `user_login`),
+/// as a JSON string.
+fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
+    c.push(b"\"")?;
+    for chunk in name.as_bytes().chunks(64) {
+        let mut buf = [0u8; 64];
+        let lower = buf.get_mut(..chunk.len()).unwrap_or_default();
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        c.push_escaped(lower)?;
     }
-}
-
-impl core::fmt::Display for LowerCase {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        for c in self.0.chars() {
-            core::fmt::Write::write_char(f, c.to_ascii_lowercase())?;
-        }
-        Ok(())
-    }
+    c.push(b"\"")
 }
 
 fn write_summary(cursor: &mut Cursor<'_>, facts: &Facts<'_>, norm: &Norm) -> Result<(), Full> {
@@ -678,11 +695,8 @@ fn write_summary(cursor: &mut Cursor<'_>, facts: &Facts<'_>, norm: &Norm) -> Res
         let mut o = Members::open(s.key("object")?)?;
         o.str("type", kind)?;
         match norm.object {
-            Object::File => {
-                if let Some(path) = facts.object_path {
-                    o.value("primary", b"name", field(path, b"name"))?;
-                }
-            }
+            // Set only with the object path.
+            Object::File => o.value("primary", b"name", facts.object_name)?,
             Object::Socket => write_socket_object(&mut o, facts)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
@@ -740,85 +754,79 @@ fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(),
     let mut buf = [0; SOCKADDR_MAX];
     match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
         Some(SockAddr::Inet { addr, port }) => {
-            o.key("primary")?.serialize(&Shown(addr))?;
-            o.key("secondary")?.serialize(&Shown(port))
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::Inet6 { addr, port, .. }) => {
-            o.key("primary")?.serialize(&Shown(addr))?;
-            o.key("secondary")?.serialize(&Shown(port))
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
-            o.key("primary")?.serialize(&Text(Lossy::new(path)))
+            o.key("primary")?.push_string(path)
         }
         _ => Ok(()),
     }
 }
 
-/// A `Display` value as a JSON string.
-struct Shown<T>(T);
-
-impl<T: core::fmt::Display> Serialize for Shown<T> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0)
-    }
-}
-
-fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> Result<(), Full> {
+fn write_data<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+) -> Result<(), Full> {
     let mut d = Members::open(cursor)?;
     let body = facts.body();
     // A key repeated in the body (the old LOGIN form `old auid=… new
-    // auid=…`) or in its `msg='…'` is written once, first value kept.
-    // A 256-bit filter of the keys so far: only a possible repeat is
-    // checked by scanning again.
-    let mut seen = [0u64; 4];
-    let mut once = |f: &Field<'_>, before: &dyn Fn() -> bool| {
-        let hash = f.key.iter().fold(f.key.len(), |h, &b| {
-            h.wrapping_mul(31).wrapping_add(usize::from(b))
-        });
-        let (word, bit) = ((hash >> 6) % 4, 1u64 << (hash % 64));
-        let Some(word) = seen.get_mut(word) else {
-            return true;
-        };
-        let maybe = *word & bit != 0;
-        *word |= bit;
-        !(maybe && before())
-    };
-    for (at, f) in Fields::new(body).enumerate() {
+    // auid=…`) or in its `msg='…'` is written once, the first in the
+    // document's order kept: the keys so far are remembered, not looked
+    // for again. `top`: the body's own keys (what special records defer
+    // to).
+    let mut written = KeySet::default();
+    let mut top = KeySet::default();
+    for f in index.fields(body) {
+        let before = written.contains(f.key, || earlier_key(body, f.key));
+        written.insert(f.key);
+        top.insert(f.key);
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
-                for (n, nested) in Fields::new(inner).enumerate() {
-                    let before = || {
-                        field(body, nested.key).is_some()
-                            || Fields::new(inner).take(n).any(|e| e.key == nested.key)
-                    };
-                    if once(&nested, &before) {
+                for nested in Fields::new(inner) {
+                    let before = written.contains(nested.key, || earlier_key(body, nested.key));
+                    written.insert(nested.key);
+                    if !before {
                         write_datum(&mut d, facts, nested)?;
                     }
                 }
             }
             continue;
         }
-        let before = || Fields::new(body).take(at).any(|e| e.key == f.key);
-        if once(&f, &before) {
+        if !before {
             write_datum(&mut d, facts, f)?;
         }
     }
-    let specials = event
-        .records()
-        .filter(|r| facts.special.is_some() && !is_auxiliary(r.msg_type));
-    for (at, special) in specials.clone().enumerate() {
-        for f in Fields::new(special.body) {
-            // Its own ids stay (ANOM_PROMISCUOUS' auid, uid…); what the
-            // SYSCALL record or an earlier special record already gave is
-            // not written twice (the first value wins: no duplicate keys).
-            let given = (!is_moved(f.key) && field(facts.body(), f.key).is_some())
-                || specials
-                    .clone()
-                    .take(at)
-                    .any(|r| field(r.body, f.key).is_some());
-            let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
-            if !given && !process && f.value != Value::Absent {
-                d.field(f.key, f.value)?;
+    if facts.special.is_some() {
+        // Each special record's own fields, after the SYSCALL record's
+        // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
+        // record or an earlier special record already gave is not written
+        // twice (the first value wins: no duplicate keys).
+        let mut earlier = KeySet::default();
+        let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
+        for (n, special) in specials.clone().enumerate() {
+            for f in index.fields(special.body) {
+                let in_body =
+                    !is_moved(f.key) && top.contains(f.key, || index.field(body, f.key).is_some());
+                let given = in_body
+                    || earlier.contains(f.key, || {
+                        specials
+                            .clone()
+                            .take(n)
+                            .any(|r| index.field(r.body, f.key).is_some())
+                    });
+                let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
+                if !given && !process && f.value != Value::Absent {
+                    d.field(f.key, f.value)?;
+                }
+            }
+            for f in index.fields(special.body) {
+                earlier.insert(f.key);
             }
         }
     }
@@ -827,6 +835,33 @@ fn write_data(cursor: &mut Cursor<'_>, event: &Event<'_>, facts: &Facts<'_>) -> 
     }
     write_socket_data(&mut d, facts)?;
     d.close()
+}
+
+/// Whether a key equal to `key` (a slice of `body`) comes before it in
+/// `body`, its `msg='…'` included: the answer [`KeySet`] asks for when
+/// a record has more keys than it keeps.
+fn earlier_key(body: &[u8], key: &[u8]) -> bool {
+    let here = key.as_ptr() as usize;
+    let before = |k: &[u8]| (k.as_ptr() as usize) < here;
+    for f in Fields::new(body) {
+        if !before(f.key) {
+            return false;
+        }
+        if f.key == key {
+            return true;
+        }
+        if let (b"msg", Value::SingleQuoted(inner)) = (f.key, f.value) {
+            for nested in Fields::new(inner) {
+                if !before(nested.key) {
+                    return false;
+                }
+                if nested.key == key {
+                    return true;
+                }
+            }
+        }
+    }
+    false
 }
 
 /// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of
@@ -841,15 +876,15 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
     }
     match addr {
         SockAddr::Inet { addr, port } => {
-            d.key("socket_addr")?.serialize(&Shown(addr))?;
-            d.key("socket_port")?.serialize(&Shown(port))
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
         }
         SockAddr::Inet6 { addr, port, .. } => {
-            d.key("socket_addr")?.serialize(&Shown(addr))?;
-            d.key("socket_port")?.serialize(&Shown(port))
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
         }
         SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
-            d.key("socket_path")?.serialize(&Text(Lossy::new(path)))
+            d.key("socket_path")?.push_string(path)
         }
         _ => Ok(()),
     }
@@ -888,7 +923,10 @@ fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Resu
     d.field(f.key, f.value)
 }
 
-fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+fn write_paths<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
     for record in event.records() {
@@ -900,7 +938,7 @@ fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
         }
         first = false;
         let mut p = Members::open(cursor)?;
-        for f in Fields::new(record.body) {
+        for f in index.fields(record.body) {
             if f.value == Value::Absent {
                 continue;
             }
@@ -1003,7 +1041,7 @@ fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
     for name in names {
         match parts.next() {
             Some(part) if !part.is_empty() => {
-                s.key(name)?.serialize(&Text(Lossy::new(part)))?;
+                s.key(name)?.push_string(part)?;
             }
             _ => break,
         }
@@ -1039,10 +1077,10 @@ fn write_process(
     p.value("name", b"comm", comm)?;
     p.value("executable", b"exe", exe)?;
     if let Some(title) = title {
-        p.key("title")?.serialize(&Title(title))?;
+        write_title(p.key("title")?, title)?;
     }
     if args {
-        p.key("args")?.serialize(&ArgList(event))?;
+        write_args(p.key("args")?, event)?;
     }
     p.value("working_directory", b"cwd", cwd)?;
     p.close()
@@ -1054,50 +1092,45 @@ fn number(text: &[u8]) -> Option<u64> {
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as
 /// spaces (a quoted title as it is).
-struct Title<'a>(Value<'a>);
-
-impl Serialize for Title<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0 {
-            Value::Bare(hex) if looks_hex(hex) => {
-                let mut buf = [0u8; TITLE_MAX];
-                let even = hex.len().min(2 * TITLE_MAX) & !1;
-                let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
-                let title = buf.get_mut(..n).unwrap_or_default();
-                for b in title.iter_mut() {
-                    if *b == 0 {
-                        *b = b' ';
-                    }
+fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Full> {
+    match title {
+        Value::Bare(hex) if looks_hex(hex) => {
+            let mut buf = [0u8; TITLE_MAX];
+            let even = hex.len().min(2 * TITLE_MAX) & !1;
+            let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
+            let title = buf.get_mut(..n).unwrap_or_default();
+            for b in title.iter_mut() {
+                if *b == 0 {
+                    *b = b' ';
                 }
-                let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
-                Text(Lossy::new(title.get(..end).unwrap_or_default())).serialize(serializer)
             }
-            value => Text(Lossy::new(value.text())).serialize(serializer),
+            let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+            c.push_string(title.get(..end).unwrap_or_default())
         }
+        value => c.push_string(value.text()),
     }
 }
 
 /// The EXECVE arguments in order, joined across records and decoded.
-struct ArgList<'e, 'a>(&'e Event<'a>);
-
-impl Serialize for ArgList<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        for arg in Args::of(self.0) {
-            seq.serialize_element(&ArgValue {
-                arg: &arg,
-                budget: usize::MAX,
-            })?;
+fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    c.push(b"[")?;
+    for (i, arg) in Args::of(event).enumerate() {
+        if i > 0 {
+            c.push(b",")?;
         }
-        seq.end()
+        write_arg(c, &arg)?;
     }
+    c.push(b"]")
 }
 
 /// `file.*` from the PATH record the summary names.
-fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
+fn write_file<'a>(
+    cursor: &mut Cursor<'_>,
+    path: impl Iterator<Item = Field<'a>>,
+) -> Result<(), Full> {
     // One pass over the record.
     let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
-    for f in Fields::new(path) {
+    for f in path {
         let slot = match f.key {
             b"name" => &mut name,
             b"rdev" => &mut rdev,
@@ -1117,7 +1150,7 @@ fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
         // The permission bits, as four octal digits (`0100755` → `0755`).
         let text = mode.text();
         let perm = text.get(text.len().saturating_sub(4)..).unwrap_or(text);
-        f.key("mode")?.serialize(&Text(Lossy::new(perm)))?;
+        f.key("mode")?.push_string(perm)?;
     }
     f.value("uid", b"ouid", ouid)?;
     f.value("gid", b"ogid", ogid)?;
@@ -1138,7 +1171,7 @@ fn write_network(doc: &mut Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> R
             "source"
         };
         let mut s = Members::open(doc.key(side)?)?;
-        s.key("ip")?.serialize(&Shown(ip))?;
+        s.key("ip")?.push_display(&ip)?;
         s.number("port", u64::from(port))?;
         s.close()?;
         return write_direction(doc, direction);
@@ -1151,7 +1184,7 @@ fn write_network(doc: &mut Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> R
                 .and_then(|t| t.parse().ok());
             if let Some(ip) = ip {
                 let mut s = Members::open(doc.key("source")?)?;
-                s.key("ip")?.serialize(&Shown(ip))?;
+                s.key("ip")?.push_display(&ip)?;
                 s.close()?;
                 return write_direction(doc, Direction::Ingress);
             }
@@ -1187,27 +1220,25 @@ fn write_tags(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> 
         Value::Bare(hex) if looks_hex(hex) => {
             let mut buf = [0u8; 512];
             let n = decode_hex(hex, &mut buf).unwrap_or(0);
-            let keys = buf.get(..n).unwrap_or_default();
-            c.serialize(&Split(keys))
+            write_split(c, buf.get(..n).unwrap_or_default())
         }
-        value => c.serialize(&Split(value.text())),
+        value => write_split(c, value.text()),
     }
 }
 
 /// Bytes split at `\x01` as a JSON array of strings.
-struct Split<'a>(&'a [u8]);
-
-impl Serialize for Split<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        // Old auditctl versions wrote `-k x` as `key=x`.
-        let parts = self.0.split(|&b| b == 1);
-        let parts = parts.map(|p| p.strip_prefix(b"key=").unwrap_or(p));
-        for part in parts.filter(|p| !p.is_empty()) {
-            seq.serialize_element(&Text(Lossy::new(part)))?;
+fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
+    c.push(b"[")?;
+    // Old auditctl versions wrote `-k x` as `key=x`.
+    let parts = keys.split(|&b| b == 1);
+    let parts = parts.map(|p| p.strip_prefix(b"key=").unwrap_or(p));
+    for (i, part) in parts.filter(|p| !p.is_empty()).enumerate() {
+        if i > 0 {
+            c.push(b",")?;
         }
-        seq.end()
+        c.push_string(part)?;
     }
+    c.push(b"]")
 }
 
 #[cfg(test)]

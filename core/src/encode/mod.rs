@@ -29,6 +29,7 @@ mod cursor;
 pub mod cut;
 mod ecs;
 mod go_audit;
+mod keys;
 pub mod sockaddr;
 mod structured;
 pub mod text;

@@ -52,11 +52,10 @@ pub(super) mod value;
 
 use core::cell::Cell;
 
-use serde::{Serialize, Serializer};
-use serde_json_core::str::EscapedStr;
+use serde::Serialize;
 
-use self::execve::{ArgValue, Args, ExecveFields, NonArgs};
-use self::interpret::{Interpreted, WithNames};
+use self::execve::{write_arg, ArgValue, Args, ExecveFields, NonArgs};
+use self::interpret::Interpreted;
 use self::value::{FieldsObject, Noted};
 use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
 use super::cursor::{Cursor, Full};
@@ -164,37 +163,37 @@ fn write_record(
         cursor.push(b",")?;
     }
     cursor.push(b"{\"type\":")?;
-    cursor.serialize(&TypeName(record.msg_type))?;
+    match record.msg_type.name() {
+        Some(name) => cursor.push_string(name.as_bytes())?,
+        None => cursor.push_display(&record.msg_type)?,
+    }
     cursor.push(b",\"fields\":")?;
     let duplicates = Cell::new(0);
-    let noted = Cell::new(Noted::default());
+    let mut noted = Noted::default();
     let is_execve = record.msg_type == MessageType::EXECVE;
     if is_execve {
-        cursor.serialize(&FieldsObject {
+        FieldsObject {
             fields: NonArgs(ExecveFields::of(event)),
             depth: 0,
             duplicates: &duplicates,
-            noted: None,
-        })?;
+        }
+        .write(cursor, None)?;
     } else {
-        cursor.serialize(&FieldsObject {
+        FieldsObject {
             fields: Fields::new(record.body),
             depth: 0,
             duplicates: &duplicates,
-            noted: Some(&noted),
-        })?;
+        }
+        .write(cursor, Some(&mut noted))?;
     }
     if duplicates.get() > 0 {
         cursor.push(b",\"duplicates\":")?;
         cursor.push_u64(u64::from(duplicates.get()))?;
     }
-    let interpreted = Interpreted::of(noted.get(), enrich);
+    let interpreted = Interpreted::of(noted, enrich);
     if !interpreted.is_empty() {
         cursor.push(b",\"interpreted\":")?;
-        cursor.serialize(&WithNames {
-            interpreted: &interpreted,
-            enrich,
-        })?;
+        interpreted.write(cursor, enrich)?;
     }
     if let Some(id) = container_of(enrich, record) {
         cursor.push(b",\"containers\":")?;
@@ -223,11 +222,8 @@ fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>, keep: Keep) -> Result<
         let i = written;
         written += 1;
         let at = cursor.pos();
-        let whole = ArgValue {
-            arg: &arg,
-            budget: usize::MAX,
-        };
-        if write_element(cursor, &whole, i > 0).is_ok() {
+        let whole = if i > 0 { cursor.push(b",") } else { Ok(()) };
+        if whole.and_then(|()| write_arg(cursor, &arg)).is_ok() {
             continue;
         }
         cursor.unwind(at);
@@ -251,19 +247,6 @@ fn write_element(cursor: &mut Cursor<'_>, value: &impl Serialize, comma: bool) -
         cursor.push(b",")?;
     }
     cursor.serialize(value)
-}
-
-/// The message type's name as a JSON string.
-struct TypeName(MessageType);
-
-impl Serialize for TypeName {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self.0.name() {
-            // Table names are upper-case ASCII, underscores and digits.
-            Some(name) => EscapedStr(name).serialize(serializer),
-            None => serializer.collect_str(&self.0),
-        }
-    }
 }
 
 #[cfg(test)]

@@ -149,7 +149,7 @@ pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
 /// a byte that is itself marked, so the lowest mark always names a byte
 /// that needs a look (bytes above it may be marked falsely; they are looked
 /// at one by one anyway).
-fn look_marks(x: u64) -> u64 {
+pub(super) fn look_marks(x: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;

@@ -133,26 +133,32 @@ impl<'buf> Iterator for Fields<'buf> {
     type Item = Field<'buf>;
 
     fn next(&mut self) -> Option<Field<'buf>> {
-        let start = self.rest.iter().position(|&b| b != b' ')?;
+        // Fields are mostly one space apart.
+        let start = match self.rest {
+            [first, ..] if *first != b' ' => 0,
+            [_, second, ..] if *second != b' ' => 1,
+            _ => self.rest.iter().position(|&b| b != b' ')?,
+        };
         let src = self.rest.get(start..).unwrap_or_default();
-        let token_end = memchr::memchr(b' ', src).unwrap_or(src.len());
-        let eq = memchr::memchr(b'=', src.get(..token_end).unwrap_or_default());
-        let Some(eq) = eq else {
-            self.rest = src.get(token_end..).unwrap_or_default();
-            let key = src.get(..token_end).unwrap_or_default();
+        // The key ends at the first `=`; a space before it ends a token
+        // without one.
+        let stop = find_either(src, b'=', b' ').unwrap_or(src.len());
+        if src.get(stop) != Some(&b'=') {
+            self.rest = src.get(stop..).unwrap_or_default();
+            let key = src.get(..stop).unwrap_or_default();
             return Some(Field {
                 key,
                 value: Value::Absent,
             });
-        };
-        let key = src.get(..eq).unwrap_or_default();
-        let after = src.get(eq + 1..).unwrap_or_default();
+        }
+        let key = src.get(..stop).unwrap_or_default();
+        let after = src.get(stop + 1..).unwrap_or_default();
         let (value, used) = match after.first() {
             _ if self.user_message && key == b"text" => {
                 let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
                 (Value::Bare(after.get(..end).unwrap_or_default()), end)
             }
-            Some(b'"') => quoted(after, |t| memchr::memchr(b'"', t), Value::DoubleQuoted),
+            Some(b'"') => quoted(after, |t| find_byte(t, b'"'), Value::DoubleQuoted),
             Some(b'\'') if !self.user_message && key == b"msg" => {
                 quoted(after, |t| memchr::memrchr(b'\'', t), Value::SingleQuoted)
             }
@@ -160,7 +166,7 @@ impl<'buf> Iterator for Fields<'buf> {
                 quoted(after, single_quote_end, Value::SingleQuoted)
             }
             _ => {
-                let end = memchr::memchr(b' ', after).unwrap_or(after.len());
+                let end = find_byte(after, b' ').unwrap_or(after.len());
                 let text = after.get(..end).unwrap_or_default();
                 (bare(text), end)
             }
@@ -169,6 +175,63 @@ impl<'buf> Iterator for Fields<'buf> {
         self.rest = after.get(used..).unwrap_or_default();
         Some(Field { key, value })
     }
+}
+
+/// The first `a` or `b` in `hay`, eight bytes at a time (SWAR: the lowest
+/// mark of either test is exact), for keys: short, so without `memchr`.
+fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let (pa, pb) = (
+        ONES.wrapping_mul(u64::from(a)),
+        ONES.wrapping_mul(u64::from(b)),
+    );
+    let zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for word in &mut words {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight);
+        let marks = zero(x ^ pa) | zero(x ^ pb);
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let tail = words.remainder();
+    tail.iter().position(|&c| c == a || c == b).map(|i| at + i)
+}
+
+/// The first `needle` in `hay`. Most values are a few bytes long, where a
+/// call into `memchr` costs more than it saves: the first bytes are looked
+/// at eight at a time in a word (SWAR), the rest of a long value by
+/// `memchr`.
+fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    const WORDS: usize = 4;
+    let pattern = ONES.wrapping_mul(u64::from(needle));
+    let mut at = 0;
+    for word in hay.chunks_exact(8).take(WORDS) {
+        let mut eight = [0u8; 8];
+        eight.copy_from_slice(word);
+        let x = u64::from_le_bytes(eight) ^ pattern;
+        // The lowest mark is exact: a borrow only carries up from a byte
+        // that is itself zero.
+        let marks = x.wrapping_sub(ONES) & !x & HIGH;
+        if marks != 0 {
+            return Some(at + (marks.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = hay.get(at..)?;
+    let found = if rest.len() < 8 {
+        rest.iter().position(|&b| b == needle)
+    } else {
+        memchr::memchr(needle, rest)
+    };
+    found.map(|i| at + i)
 }
 
 /// The value of a quoted form starting at `after[0]` (the opening quote)
@@ -219,6 +282,8 @@ pub fn field<'buf>(body: &'buf [u8], key: &[u8]) -> Option<Value<'buf>> {
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     fn all(body: &[u8]) -> heapless::Vec<Field<'_>, 32> {
@@ -369,6 +434,91 @@ mod tests {
         assert_eq!(field(b"a=1", b"b"), None);
         // A key inside a nested value is not top level.
         assert_eq!(field(b"msg='b=1'", b"b"), None);
+    }
+
+    /// The iterator as first written (three `memchr`s per field): what
+    /// the faster scan must agree with.
+    fn reference(mut rest: &[u8], user_message: bool) -> std::vec::Vec<Field<'_>> {
+        let mut out = std::vec::Vec::new();
+        loop {
+            let Some(start) = rest.iter().position(|&b| b != b' ') else {
+                return out;
+            };
+            let src = &rest[start..];
+            let token_end = memchr::memchr(b' ', src).unwrap_or(src.len());
+            let Some(eq) = memchr::memchr(b'=', &src[..token_end]) else {
+                rest = &src[token_end..];
+                out.push(f(&src[..token_end], Value::Absent));
+                continue;
+            };
+            let key = &src[..eq];
+            let after = &src[eq + 1..];
+            let (value, used) = match after.first() {
+                _ if user_message && key == b"text" => {
+                    let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
+                    (Value::Bare(&after[..end]), end)
+                }
+                Some(b'"') => quoted(after, |t| memchr::memchr(b'"', t), Value::DoubleQuoted),
+                Some(b'\'') if !user_message && key == b"msg" => {
+                    quoted(after, |t| memchr::memrchr(b'\'', t), Value::SingleQuoted)
+                }
+                Some(b'\'') if !user_message => {
+                    quoted(after, single_quote_end, Value::SingleQuoted)
+                }
+                _ => {
+                    let end = memchr::memchr(b' ', after).unwrap_or(after.len());
+                    (bare(&after[..end]), end)
+                }
+            };
+            rest = &after[used..];
+            out.push(f(key, value));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_scan_agrees_with_the_reference(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(&b"  ==\"'abcx01()?"[..]),
+                    proptest::num::u8::ANY,
+                ],
+                0..120,
+            ),
+            user_message: bool,
+        ) {
+            let fields = if user_message { Fields::user_message(&body) } else { Fields::new(&body) };
+            let fast: std::vec::Vec<Field<'_>> = fields.collect();
+            proptest::prop_assert_eq!(fast, reference(&body, user_message));
+        }
+    }
+
+    #[test]
+    fn find_either_finds_the_first_of_two() {
+        for n in 0..40 {
+            for at in 0..=n {
+                for c in [b'=', b' ', b'x'] {
+                    let mut hay = std::vec![b'k'; n];
+                    if let Some(b) = hay.get_mut(at) {
+                        *b = c;
+                    }
+                    let want = hay.iter().position(|&b| b == b'=' || b == b' ');
+                    assert_eq!(find_either(&hay, b'=', b' '), want, "{n} {at} {c}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn fast_scan_agrees_on_long_values() {
+        for len in 0..80 {
+            let value = "x".repeat(len);
+            let body = std::format!("a={value} b=\"{value}\" c={value}");
+            let fast: std::vec::Vec<Field<'_>> = Fields::new(body.as_bytes()).collect();
+            assert_eq!(fast, reference(body.as_bytes(), false), "{len}");
+            assert_eq!(find_byte(value.as_bytes(), b'x'), (len > 0).then_some(0));
+            assert_eq!(find_byte(value.as_bytes(), b' '), None);
+        }
     }
 
     #[test]

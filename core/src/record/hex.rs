@@ -55,18 +55,42 @@ pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {
             offset: out.len().saturating_mul(2),
         });
     }
-    if let Some(bad) = src.iter().position(|&b| digit(b).is_none()) {
+    // One pass that only looks (a table load per byte), so that nothing
+    // is written when a digit is bad; then one that decodes.
+    let bad = src.iter().fold(0u8, |bad, &b| bad | value(b));
+    if bad & BAD != 0 {
+        let at = src.iter().position(|&b| value(b) == BAD).unwrap_or(0);
         return Err(HexError {
             kind: HexErrorKind::BadDigit,
-            offset: bad,
+            offset: at,
         });
     }
     for (pair, slot) in src.chunks_exact(2).zip(out.iter_mut()) {
         if let [hi, lo] = *pair {
-            *slot = (digit(hi).unwrap_or(0) << 4) | digit(lo).unwrap_or(0);
+            *slot = (value(hi) << 4) | value(lo);
         }
     }
     Ok(n)
+}
+
+/// Marks a byte that is not a hex digit in [`VALUES`].
+const BAD: u8 = 0x80;
+
+/// Each byte's value as a hex digit, or [`BAD`].
+const VALUES: [u8; 256] = {
+    let mut table = [BAD; 256];
+    let mut b = 0;
+    while b < 256 {
+        if let Some(v) = digit(b as u8) {
+            table[b] = v;
+        }
+        b += 1;
+    }
+    table
+};
+
+fn value(b: u8) -> u8 {
+    VALUES.get(usize::from(b)).copied().unwrap_or(BAD)
 }
 
 /// True when `src` is non-empty, of even length and all upper-case hex
@@ -77,7 +101,7 @@ pub fn looks_hex(src: &[u8]) -> bool {
         && src.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
 }
 
-fn digit(b: u8) -> Option<u8> {
+const fn digit(b: u8) -> Option<u8> {
     match b {
         b'0'..=b'9' => Some(b - b'0'),
         b'a'..=b'f' => Some(b - b'a' + 10),
@@ -117,6 +141,21 @@ mod tests {
             decode_hex(b"00", &mut []),
             e(HexErrorKind::OutputTooSmall, 0)
         );
+    }
+
+    #[test]
+    fn table_agrees_with_the_digits() {
+        for b in 0..=255u8 {
+            assert_eq!(value(b), digit(b).unwrap_or(BAD), "{b}");
+            let pair = [b'4', b];
+            let mut out = [0u8; 1];
+            let want = digit(b).map(|d| 0x40 | d);
+            assert_eq!(
+                decode_hex(&pair, &mut out).ok().map(|_| out[0]),
+                want,
+                "{b}"
+            );
+        }
     }
 
     #[test]

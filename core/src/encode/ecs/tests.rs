@@ -297,6 +297,37 @@ fn data_keys_are_written_once() {
 }
 
 #[test]
+fn the_first_key_in_document_order_wins_around_the_message() {
+    // A key inside msg='…' that the body repeats after it, and the other
+    // way round: each written once, the first value kept. With more keys
+    // than the key set keeps, the scan gives the same answer.
+    let mut many = String::from("pid=1 uid=0 a=1 msg='a=2 b=3 c=5' b=4 c=6");
+    for i in 0..120 {
+        many.push_str(&std::format!(" k{i}={i}"));
+    }
+    many.push_str(" k7=again b=again");
+    for body in [
+        &b"pid=1 uid=0 a=1 msg='a=2 b=3 c=5' b=4 c=6"[..],
+        many.as_bytes(),
+    ] {
+        let (text, _) = encode_with(&[(1107, body)], 1 << 16, &mut NoEnrich);
+        for key in ["\"a\"", "\"b\"", "\"c\"", "\"k7\""] {
+            assert!(text.matches(key).count() <= 1, "{key}: {text}");
+        }
+        let v: Json = serde_json::from_str(&text).unwrap();
+        let data = &v["auditd"]["data"];
+        assert_eq!(
+            (&data["a"], &data["b"], &data["c"]),
+            (&json!("1"), &json!("3"), &json!("5")),
+            "{text}"
+        );
+        if body.len() > 60 {
+            assert_eq!(data["k7"], "7", "{text}");
+        }
+    }
+}
+
+#[test]
 fn key_matches_agree_with_their_arrays() {
     for (i, key) in super::KEYS.iter().enumerate() {
         assert_eq!(super::slot_of(key), Some(i));

@@ -9,13 +9,17 @@ use core::fmt;
 
 use serde::{Serialize, Serializer};
 
-use super::stream::LossyStream;
+use super::stream::{incomplete_tail, LossyStream};
 use super::value::Hex;
 use crate::assemble::{Event, Records};
 use crate::encode::common::Text;
+use crate::encode::cursor::{Cursor, Full};
 use crate::encode::text::Lossy;
-use crate::record::{looks_hex, ExecveArg, Field, Fields, Value};
+use crate::record::{decode_hex, looks_hex, ExecveArg, Field, Fields, Value};
 use crate::wire::MessageType;
+
+/// Decoded bytes of an argument escaped at a time by [`write_arg`].
+const ARG_CHUNK: usize = 512;
 
 /// The fields of all EXECVE records of an event, in order.
 #[derive(Clone)]
@@ -64,6 +68,17 @@ impl<'a> Iterator for NonArgs<'a> {
 pub struct Args<'a> {
     fields: ExecveFields<'a>,
     current: Option<u32>,
+    /// The piece after the last argument's first, already read to learn
+    /// whether that argument has more pieces.
+    peeked: Option<Piece<'a>>,
+}
+
+/// An argument field: where it starts, its index and its value.
+#[derive(Clone)]
+struct Piece<'a> {
+    from: ExecveFields<'a>,
+    index: u32,
+    value: Value<'a>,
 }
 
 impl<'a> Args<'a> {
@@ -71,6 +86,24 @@ impl<'a> Args<'a> {
         Args {
             fields: ExecveFields::of(event),
             current: None,
+            peeked: None,
+        }
+    }
+
+    fn next_piece(&mut self) -> Option<Piece<'a>> {
+        if let Some(piece) = self.peeked.take() {
+            return Some(piece);
+        }
+        loop {
+            let from = self.fields.clone();
+            let field = self.fields.next()?;
+            if let Some(index) = piece_of(field.key) {
+                return Some(Piece {
+                    from,
+                    index,
+                    value: field.value,
+                });
+            }
         }
     }
 }
@@ -80,16 +113,19 @@ impl<'a> Iterator for Args<'a> {
 
     fn next(&mut self) -> Option<Arg<'a>> {
         loop {
-            let from = self.fields.clone();
-            let field = self.fields.next()?;
-            let Some(arg) = piece_of(field.key) else {
-                continue;
-            };
-            if self.current == Some(arg) {
+            let piece = self.next_piece()?;
+            if self.current == Some(piece.index) {
                 continue;
             }
-            self.current = Some(arg);
-            return Some(Arg { index: arg, from });
+            self.current = Some(piece.index);
+            let next = self.next_piece();
+            let only = next.as_ref().is_none_or(|n| n.index != piece.index);
+            self.peeked = next;
+            return Some(Arg {
+                index: piece.index,
+                from: piece.from,
+                only: only.then_some(piece.value),
+            });
         }
     }
 }
@@ -104,6 +140,8 @@ fn piece_of(key: &[u8]) -> Option<u32> {
 pub struct Arg<'a> {
     index: u32,
     from: ExecveFields<'a>,
+    /// The value when the argument is one piece (the usual case).
+    only: Option<Value<'a>>,
 }
 
 impl<'a> Arg<'a> {
@@ -149,6 +187,54 @@ impl Serialize for ArgValue<'_, '_> {
         }
         serializer.collect_str(self)
     }
+}
+
+/// Writes a whole argument as a JSON string: the bytes [`ArgValue`] with
+/// no budget serializes, written straight into the cursor. Pieces are
+/// decoded into a stack buffer and escaped a buffer at a time; a
+/// character split between two buffers (or pieces) is carried over whole,
+/// so the text is exactly the lossy text of the joined argument.
+pub fn write_arg(c: &mut Cursor<'_>, arg: &Arg<'_>) -> Result<(), Full> {
+    match arg.only {
+        Some(Value::Bare(hex)) if looks_hex(hex) => return c.push_hex_string(hex),
+        Some(value) => return c.push_string(value.text()),
+        None => {}
+    }
+    c.push(b"\"")?;
+    let mut buf = [0u8; ARG_CHUNK];
+    let mut held = 0usize;
+    for piece in arg.pieces() {
+        let (mut rest, hex) = match piece {
+            Value::Bare(hex) if looks_hex(hex) => (hex, true),
+            value => (value.text(), false),
+        };
+        while !rest.is_empty() {
+            let room = buf.get_mut(held..).unwrap_or_default();
+            let (take, filled) = if hex {
+                let take = rest.len().min(room.len() * 2);
+                let n = decode_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
+                (take, n)
+            } else {
+                let take = rest.len().min(room.len());
+                room.get_mut(..take)
+                    .unwrap_or_default()
+                    .copy_from_slice(rest.get(..take).unwrap_or_default());
+                (take, take)
+            };
+            rest = rest.get(take..).unwrap_or_default();
+            held = held.saturating_add(filled).min(ARG_CHUNK);
+            if held == ARG_CHUNK {
+                // Escape all but an incomplete character at the end.
+                let keep = incomplete_tail(&buf);
+                let ready = ARG_CHUNK - keep;
+                c.push_escaped(buf.get(..ready).unwrap_or_default())?;
+                buf.copy_within(ready.., 0);
+                held = keep;
+            }
+        }
+    }
+    c.push_escaped(buf.get(..held).unwrap_or_default())?;
+    c.push(b"\"")
 }
 
 impl fmt::Display for ArgValue<'_, '_> {

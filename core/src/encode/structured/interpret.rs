@@ -9,10 +9,8 @@
 //! A number the tables do not know, or an address family not decoded, is
 //! left out, never an error.
 
-use serde::ser::{SerializeMap, Serializer};
-use serde::Serialize;
-
 use super::value::Noted;
+use crate::encode::cursor::{Cursor, Full};
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
 use crate::encode::Enrich;
 use crate::tables::arch::Arch;
@@ -101,54 +99,56 @@ fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
     core::str::from_utf8(text).ok()?.parse().ok()
 }
 
-/// [`Interpreted`] with the lookup that names its uids.
-pub struct WithNames<'i, 'a, E> {
-    pub interpreted: &'i Interpreted<'a>,
-    pub enrich: &'i E,
-}
-
-impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let this = self.interpreted;
-        let mut map = serializer.serialize_map(None)?;
+impl Interpreted<'_> {
+    /// Writes the object, the uids named by `enrich`: the bytes
+    /// serde-json-core would write for it as a map.
+    pub fn write(&self, c: &mut Cursor<'_>, enrich: &impl Enrich) -> Result<(), Full> {
+        let mut first = true;
+        let mut key = |c: &mut Cursor<'_>, name: &str| {
+            let pushed = c.push_key(first, name.as_bytes());
+            first = false;
+            pushed
+        };
+        c.push(b"{")?;
         let members = [
-            ("arch", this.arch),
-            ("syscall", this.syscall),
-            ("exit", this.exit),
+            ("arch", self.arch),
+            ("syscall", self.syscall),
+            ("exit", self.exit),
         ];
-        for (key, value) in members {
+        for (name, value) in members {
             if let Some(value) = value {
-                map.serialize_entry(key, value)?;
+                key(c, name)?;
+                c.push_string(value.as_bytes())?;
             }
         }
-        let mut buf = [0; SOCKADDR_MAX];
-        if let Some(addr) = this.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf)) {
-            map.serialize_entry("saddr", &SockAddrObject(addr))?;
-        }
-        if let Some(mode) = this.mode {
-            map.serialize_entry("mode", &Mode(mode))?;
-        }
-        if let Some(capability) = this.capability {
-            map.serialize_entry("capability", capability)?;
-        }
-        for (&(_, name), uid) in UID_FIELDS.iter().zip(this.uids) {
-            if let Some(user) = uid.and_then(|v| self.enrich.user_name(v)) {
-                map.serialize_entry(name, user)?;
+        if let Some(hex) = self.saddr {
+            let mut buf = [0; SOCKADDR_MAX];
+            if let Some(addr) = sockaddr::decode(hex, &mut buf) {
+                key(c, "saddr")?;
+                c.serialize(&SockAddrObject(addr))?;
             }
         }
-        map.end()
+        if let Some(mode) = self.mode {
+            key(c, "mode")?;
+            c.push_display(&Mode(mode))?;
+        }
+        if let Some(capability) = self.capability {
+            key(c, "capability")?;
+            c.push_string(capability.as_bytes())?;
+        }
+        for (&(_, name), uid) in UID_FIELDS.iter().zip(self.uids) {
+            if let Some(user) = uid.and_then(|v| enrich.user_name(v)) {
+                key(c, name)?;
+                c.push_string(user.as_bytes())?;
+            }
+        }
+        c.push(b"}")
     }
 }
 
 /// A mode as auditd prints it: the file type, the set-id and sticky
 /// bits, the permissions in octal (`file,u+s,755`).
 struct Mode(u32);
-
-impl Serialize for Mode {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
-    }
-}
 
 impl core::fmt::Display for Mode {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -152,7 +152,7 @@ fn char_len(lead: u8) -> usize {
 
 /// How many bytes at the end of `bytes` start a character that the next
 /// piece may complete.
-fn incomplete_tail(bytes: &[u8]) -> usize {
+pub fn incomplete_tail(bytes: &[u8]) -> usize {
     for back in 1..=bytes.len().min(3) {
         let Some(&b) = bytes.get(bytes.len() - back) else {
             return 0;

@@ -469,3 +469,119 @@ fn number_fields_are_sorted() {
     use super::value::NUMBER_FIELDS;
     assert!(NUMBER_FIELDS.windows(2).all(|w| w[0] < w[1]));
 }
+
+#[test]
+fn field_matches_agree_with_their_tables() {
+    use super::value::{is_hex_field, is_number_field, HEX_FIELDS, NUMBER_FIELDS};
+    assert!(HEX_FIELDS.windows(2).all(|w| w[0] < w[1]));
+    // Every name of either table, their neighbours and a few near misses.
+    let mut keys: Vec<Vec<u8>> = HEX_FIELDS
+        .iter()
+        .chain(NUMBER_FIELDS)
+        .map(|k| k.to_vec())
+        .collect();
+    for k in keys.clone() {
+        keys.push(k[..k.len() - 1].to_vec());
+        keys.push([&k[..], b"x"].concat());
+        keys.push(k.to_ascii_uppercase());
+    }
+    keys.extend([b"".to_vec(), b"a0".to_vec(), b"saddr".to_vec()]);
+    for key in &keys {
+        assert_eq!(
+            is_hex_field(key),
+            HEX_FIELDS.binary_search(&&key[..]).is_ok(),
+            "{key:?}"
+        );
+        assert_eq!(
+            is_number_field(key),
+            NUMBER_FIELDS.binary_search(&&key[..]).is_ok(),
+            "{key:?}"
+        );
+    }
+}
+
+/// Calls `check` with the one event `records` make.
+fn with_event(records: &[(u16, &[u8])], check: &mut dyn FnMut(&Event<'_>)) {
+    let mut check = |e: &Event<'_>| check(e);
+    let mut asm: Boxed = Assembler::new(
+        Settings {
+            type_min: 1000,
+            type_max: 2999,
+            ..Settings::default()
+        },
+        vec![EventSlot::default(); 2].into_boxed_slice(),
+        vec![RecordSlot::default(); 64].into_boxed_slice(),
+        vec![0u8; 1 << 18].into_boxed_slice(),
+    );
+    let record = |t: u16, body| Record {
+        msg_type: MessageType(t),
+        timestamp: Timestamp {
+            seconds: 1_700_000_000,
+            millis: 7,
+        },
+        serial: 42,
+        body,
+        node: None,
+        enriched: None,
+    };
+    for &(t, body) in records {
+        asm.push(&record(t, body), Instant(0), &mut check);
+    }
+    asm.push(&record(1320, b""), Instant(0), &mut check);
+    asm.flush(&mut check);
+}
+
+#[test]
+fn direct_arguments_match_the_serialized_ones() {
+    use super::execve::{write_arg, ArgValue, Args};
+    use crate::encode::cursor::Cursor;
+    // Characters split between pieces and across the writer's 512-byte
+    // chunks, invalid bytes, quotes, controls, long and empty pieces.
+    let text: Vec<u8> = "é€😀\"\\\u{1}x".bytes().cycle().take(1500).collect();
+    let mut bodies = Vec::new();
+    for (cut, bad) in [
+        (1usize, false),
+        (2, true),
+        (511, false),
+        (513, true),
+        (1024, false),
+    ] {
+        let mut piece_a = text[..cut].to_vec();
+        if bad {
+            piece_a.push(0xff);
+        }
+        let piece_b = &text[cut..];
+        bodies.push(std::format!(
+            "argc=4 a0=\"ls\" a1_len={} a1[0]={} a1[1]={} a2={} a3=\"\"",
+            piece_a.len() + piece_b.len(),
+            hex(&piece_a),
+            hex(piece_b),
+            hex(&text[..cut]),
+        ));
+    }
+    bodies.push("argc=2 a0=\"x\" a1[0]=41 a1[1]=\"q\\\"\"".into());
+    for body in &bodies {
+        let mut args = 0;
+        with_event(&[(1309, body.as_bytes())], &mut |e| {
+            for arg in Args::of(e) {
+                args += 1;
+                let mut fast = vec![0u8; 1 << 14];
+                let mut cursor = Cursor::new(&mut fast);
+                write_arg(&mut cursor, &arg).unwrap();
+                let len = cursor.pos();
+                let mut slow = vec![0u8; 1 << 14];
+                let whole = ArgValue {
+                    arg: &arg,
+                    budget: usize::MAX,
+                };
+                let n = serde_json_core::to_slice(&whole, &mut slow).unwrap();
+                assert_eq!(
+                    String::from_utf8_lossy(&fast[..len]),
+                    String::from_utf8_lossy(&slow[..n]),
+                    "{body}"
+                );
+            }
+        });
+        assert!(args >= 2, "{body}");
+    }
+}

@@ -4,10 +4,10 @@
 //!   `null`.
 //! - A bare, upper-case hex value of a field the kernel (or libaudit)
 //!   hex-encodes when the text has spaces, quotes or control bytes
-//!   ([`HEX_FIELDS`]) is decoded; quoted values are never hex. `proctitle`
+//!   ([`is_hex_field`]) is decoded; quoted values are never hex. `proctitle`
 //!   is always an array: its NUL-separated arguments.
 //! - A bare decimal value of a field the kernel writes as a decimal number
-//!   ([`NUMBER_FIELDS`]: ids, pids, `syscall`, `exit`, counts) is a JSON
+//!   ([`is_number_field`]: ids, pids, `syscall`, `exit`, counts) is a JSON
 //!   number (`"pid":10884`, `"exit":-13`, `"auid":4294967295`); anything
 //!   else in such a field (`"exit":"?"`-like text, leading zeros, more
 //!   than 64 bits) stays a string.
@@ -30,18 +30,21 @@
 use core::cell::Cell;
 use core::fmt;
 
-use serde::ser::{SerializeMap, SerializeSeq, Serializer};
+use serde::ser::Serializer;
 use serde::Serialize;
 
 use super::stream::HexStream;
 use crate::encode::common::Text;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::keys::KeySet;
 use crate::encode::text::Lossy;
 use crate::record::{decode_hex, looks_hex, Field, Value};
 
 /// Fields whose bare values are hex: the kernel's untrusted strings
 /// (`audit_log_untrustedstring`: paths, names, keys, commands), TTY data,
 /// the process title, and user space's `audit_encode_nv_string` fields.
-/// Sorted.
+/// Sorted; what [`is_hex_field`] matches (the table for its test).
+#[cfg(test)]
 pub const HEX_FIELDS: &[&[u8]] = &[
     b"acct",
     b"cmd",
@@ -63,7 +66,8 @@ pub const HEX_FIELDS: &[&[u8]] = &[
 
 /// Fields whose bare values the kernel (or libaudit's user-space
 /// records) writes as decimal numbers (`%d`, `%u`, `from_kuid`, …).
-/// Sorted.
+/// Sorted; what [`is_number_field`] matches (the table for its test).
+#[cfg(test)]
 pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"argc",
     b"auid",
@@ -93,12 +97,66 @@ pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"uid",
 ];
 
+/// `key` is in `HEX_FIELDS`: a `match` on the bytes, cheaper than a
+/// search of the table per field (a test holds the two together).
+pub fn is_hex_field(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"acct"
+            | b"cmd"
+            | b"comm"
+            | b"cwd"
+            | b"data"
+            | b"dir"
+            | b"exe"
+            | b"file"
+            | b"grp"
+            | b"key"
+            | b"name"
+            | b"ocomm"
+            | b"path"
+            | b"proctitle"
+            | b"root_dir"
+            | b"watch"
+    )
+}
+
+/// `key` is in `NUMBER_FIELDS` (a `match`, as [`is_hex_field`]).
+pub fn is_number_field(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"argc"
+            | b"auid"
+            | b"egid"
+            | b"entries"
+            | b"euid"
+            | b"exit"
+            | b"family"
+            | b"fsgid"
+            | b"fsuid"
+            | b"gid"
+            | b"inode"
+            | b"items"
+            | b"oauid"
+            | b"ogid"
+            | b"old-auid"
+            | b"old-ses"
+            | b"opid"
+            | b"ouid"
+            | b"pid"
+            | b"ppid"
+            | b"ses"
+            | b"sgid"
+            | b"sig"
+            | b"suid"
+            | b"syscall"
+            | b"uid"
+    )
+}
+
 /// Decoded values up to this size are escaped on the stack in one go;
 /// larger ones stream through `collect_str`.
 const SMALL_DECODED: usize = 512;
-/// Keys remembered for the duplicate check; objects with more keys are
-/// checked by scanning the fields again.
-const SEEN_KEYS: usize = 64;
 /// Name of the member holding the tokens without `=`.
 const TEXT: &[u8] = b"text";
 
@@ -124,145 +182,109 @@ pub struct FieldsObject<'a, I> {
     /// Keys left out because they were seen before (this object and nested
     /// ones).
     pub duplicates: &'a Cell<u32>,
-    /// Where to note `arch`, `syscall` and `exit` (top level only).
-    pub noted: Option<&'a Cell<Noted<'a>>>,
 }
 
-impl<'a, I> Serialize for FieldsObject<'a, I>
+impl<'a, I> FieldsObject<'a, I>
 where
     I: Iterator<Item = Field<'a>> + Clone,
 {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(None)?;
-        let mut seen = Seen::default();
+    /// Writes the object straight into the cursor: the bytes
+    /// serde-json-core would write for it as a map, without its per-char
+    /// strings.
+    /// `noted` (top level only) gets the values `interpreted` reads.
+    pub fn write(&self, c: &mut Cursor<'_>, mut noted: Option<&mut Noted<'a>>) -> Result<(), Full> {
+        c.push(b"{")?;
+        let mut first = true;
+        let mut seen = KeySet::default();
         let mut free_tokens = false;
         for (at, field) in self.fields.clone().enumerate() {
             if field.value == Value::Absent || field.key == TEXT {
                 free_tokens = true;
                 continue;
             }
-            if seen.check(field.key, || {
+            let before = seen.contains(field.key, || {
                 self.fields
                     .clone()
                     .take(at)
                     .any(|f| f.value != Value::Absent && f.key == field.key)
-            }) {
+            });
+            if before {
                 self.duplicates.set(self.duplicates.get().saturating_add(1));
                 continue;
             }
-            if let Some(noted) = self.noted {
+            seen.insert(field.key);
+            if let Some(noted) = noted.as_deref_mut() {
                 note(noted, field);
             }
-            map.serialize_key(&Text(Lossy::new(field.key)))?;
-            map.serialize_value(&FieldValue {
-                field,
-                depth: self.depth,
-                duplicates: self.duplicates,
-            })?;
+            c.push_key(first, field.key)?;
+            first = false;
+            self.write_value(c, field)?;
         }
         if free_tokens {
-            map.serialize_entry("text", &FreeText(self.fields.clone()))?;
+            c.push_key(first, TEXT)?;
+            c.push_display(&FreeText(self.fields.clone()))?;
         }
-        map.end()
+        c.push(b"}")
     }
-}
 
-fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
-    let mut n = noted.get();
-    let Value::Bare(text) = field.value else {
-        return;
-    };
-    match field.key {
-        b"arch" => n.arch = Some(text),
-        b"syscall" => n.syscall = Some(text),
-        b"exit" => n.exit = Some(text),
-        b"saddr" => n.saddr = Some(text),
-        b"mode" => n.mode = Some(text),
-        b"capability" => n.capability = Some(text),
-        key => {
-            let Some(at) = super::interpret::uid_field(key) else {
-                return;
-            };
-            if let Some(slot) = n.uids.get_mut(at) {
-                *slot = slot.or(Some(text));
-            }
-        }
-    }
-    noted.set(n);
-}
-
-/// Keys already written to one object: a small list plus a 64-bit filter
-/// that skips the list for most keys.
-#[derive(Default)]
-struct Seen<'a> {
-    keys: heapless::Vec<&'a [u8], SEEN_KEYS>,
-    filter: u64,
-    overflowed: bool,
-}
-
-impl<'a> Seen<'a> {
-    /// True when `key` was seen (`rescan` answers once the list is full);
-    /// otherwise remembers it.
-    fn check(&mut self, key: &'a [u8], rescan: impl FnOnce() -> bool) -> bool {
-        let first = key.first().copied().unwrap_or(0);
-        let last = key.last().copied().unwrap_or(0);
-        let bit = 1u64 << ((usize::from(first) ^ (usize::from(last) << 2) ^ key.len()) & 63);
-        let maybe = self.filter & bit != 0;
-        self.filter |= bit;
-        if self.overflowed {
-            return maybe && rescan();
-        }
-        if maybe && self.keys.contains(&key) {
-            return true;
-        }
-        if self.keys.push(key).is_err() {
-            self.overflowed = true;
-            return maybe && rescan();
-        }
-        false
-    }
-}
-
-struct FieldValue<'a> {
-    field: Field<'a>,
-    depth: u8,
-    duplicates: &'a Cell<u32>,
-}
-
-impl Serialize for FieldValue<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let key = self.field.key;
-        match self.field.value {
-            Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => {
-                serializer.serialize_none()
-            }
+    fn write_value(&self, c: &mut Cursor<'_>, field: Field<'a>) -> Result<(), Full> {
+        let key = field.key;
+        match field.value {
+            Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => c.push(b"null"),
             Value::SingleQuoted(inner) if self.depth == 0 => FieldsObject {
                 fields: crate::record::Fields::user_message(inner),
                 depth: self.depth + 1,
                 duplicates: self.duplicates,
-                noted: None,
             }
-            .serialize(serializer),
-            Value::Bare(text) if key == b"proctitle" && looks_hex(text) => {
-                Proctitle(Some(text), None).serialize(serializer)
-            }
+            .write(c, None),
+            Value::Bare(text) if key == b"proctitle" && looks_hex(text) => write_proctitle(c, text),
             Value::Bare(text) | Value::DoubleQuoted(text) if key == b"proctitle" => {
-                Proctitle(None, Some(text)).serialize(serializer)
+                c.push(b"[")?;
+                c.push_string(text)?;
+                c.push(b"]")
             }
-            Value::Bare(text) if looks_hex(text) && HEX_FIELDS.binary_search(&key).is_ok() => {
-                Hex(text).serialize(serializer)
-            }
-            Value::Bare(text) if NUMBER_FIELDS.binary_search(&key).is_ok() => {
-                match Decimal::parse(text) {
-                    Some(Decimal::Unsigned(n)) => serializer.serialize_u64(n),
-                    Some(Decimal::Negative(n)) => serializer.serialize_i64(n),
-                    None => Text(Lossy::new(text)).serialize(serializer),
+            Value::Bare(text) if is_hex_field(key) && looks_hex(text) => c.push_hex_string(text),
+            Value::Bare(text) if is_number_field(key) => match Decimal::parse(text) {
+                Some(Decimal::Unsigned(n)) => c.push_u64(n),
+                Some(Decimal::Negative(n)) => {
+                    if n < 0 {
+                        c.push(b"-")?;
+                    }
+                    c.push_u64(n.unsigned_abs())
                 }
-            }
+                None => c.push_string(text),
+            },
             Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => {
-                Text(Lossy::new(text)).serialize(serializer)
+                c.push_string(text)
             }
         }
+    }
+}
+
+fn note<'a>(n: &mut Noted<'a>, field: Field<'a>) {
+    let Value::Bare(text) = field.value else {
+        return;
+    };
+    let uid = match field.key {
+        b"auid" | b"uid" | b"euid" | b"suid" | b"fsuid" | b"ouid" | b"oauid" | b"old-auid" => {
+            super::interpret::uid_field(field.key)
+        }
+        b"arch" | b"syscall" | b"exit" | b"saddr" | b"mode" | b"capability" => None,
+        _ => return,
+    };
+    match (field.key, uid) {
+        (_, Some(at)) => {
+            if let Some(slot) = n.uids.get_mut(at) {
+                *slot = slot.or(Some(text));
+            }
+        }
+        (b"arch", _) => n.arch = Some(text),
+        (b"syscall", _) => n.syscall = Some(text),
+        (b"exit", _) => n.exit = Some(text),
+        (b"saddr", _) => n.saddr = Some(text),
+        (b"mode", _) => n.mode = Some(text),
+        (b"capability", _) => n.capability = Some(text),
+        _ => {}
     }
 }
 
@@ -311,27 +333,24 @@ impl Serialize for Hex<'_> {
 }
 
 /// `proctitle` as an array: hex split at its NUL bytes (a `00` at an even
-/// offset), or a quoted title as its only element. A NUL at the very end
-/// makes no empty last element.
-struct Proctitle<'a>(Option<&'a [u8]>, Option<&'a [u8]>);
-
-impl Serialize for Proctitle<'_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut seq = serializer.serialize_seq(None)?;
-        if let Some(text) = self.1 {
-            seq.serialize_element(&Text(Lossy::new(text)))?;
+/// offset). A NUL at the very end makes no empty last element.
+fn write_proctitle(c: &mut Cursor<'_>, hex: &[u8]) -> Result<(), Full> {
+    c.push(b"[")?;
+    let mut rest = hex;
+    let mut first = true;
+    while !rest.is_empty() {
+        let nul = rest
+            .chunks_exact(2)
+            .position(|pair| pair == b"00")
+            .map_or(rest.len(), |i| i * 2);
+        if !first {
+            c.push(b",")?;
         }
-        let mut rest = self.0.unwrap_or_default();
-        while !rest.is_empty() {
-            let nul = rest
-                .chunks_exact(2)
-                .position(|pair| pair == b"00")
-                .map_or(rest.len(), |i| i * 2);
-            seq.serialize_element(&Hex(rest.get(..nul).unwrap_or_default()))?;
-            rest = rest.get(nul + 2..).unwrap_or_default();
-        }
-        seq.end()
+        first = false;
+        c.push_hex_string(rest.get(..nul).unwrap_or_default())?;
+        rest = rest.get(nul + 2..).unwrap_or_default();
     }
+    c.push(b"]")
 }
 
 /// The tokens without `=` and the values of `text=` fields, in body

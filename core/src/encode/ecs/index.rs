@@ -1,0 +1,176 @@
+//! The event's fields, parsed once: the document reads most records
+//! several times (the facts, `auditd.data`, `auditd.paths`, `file.*`), and
+//! parsing a field costs more than reading it back. Up to [`FIELDS`]
+//! fields of up to [`RECORDS`] records are kept (EXECVE records are not:
+//! the arguments are read once, in order, by `Args`); a record that does
+//! not fit is parsed again where it is read, with the same result.
+
+use crate::assemble::Event;
+use crate::record::{Field, Fields, Value};
+use crate::wire::MessageType;
+
+/// Fields kept per event (a SYSCALL record has about 30, a PATH 15).
+const FIELDS: usize = 128;
+/// Records kept per event.
+const RECORDS: usize = 16;
+
+#[derive(Default)]
+pub(super) struct Index<'a> {
+    /// The kept fields, each as places in its record's body (small: the
+    /// storage is set up per event).
+    fields: heapless::Vec<Place, FIELDS>,
+    records: heapless::Vec<Kept<'a>, RECORDS>,
+}
+
+/// A kept record: its body and its fields' range in `fields`.
+#[derive(Clone, Copy)]
+struct Kept<'a> {
+    body: &'a [u8],
+    start: u16,
+    end: u16,
+}
+
+/// A field as offsets into its body: key, value form and value text.
+#[derive(Clone, Copy)]
+pub(super) struct Place {
+    key: u16,
+    key_len: u16,
+    form: Form,
+    text: u16,
+    text_len: u16,
+}
+
+#[derive(Clone, Copy)]
+enum Form {
+    Bare,
+    DoubleQuoted,
+    SingleQuoted,
+    Null,
+    Unknown,
+    NoneLiteral,
+    Absent,
+}
+
+impl<'a> Index<'a> {
+    /// Parses and keeps the fields of every record of `event` but EXECVE,
+    /// in order, while there is room.
+    pub fn fill(&mut self, event: &Event<'a>) {
+        for record in event.records() {
+            if record.msg_type != MessageType::EXECVE && !self.add(record.body) {
+                return;
+            }
+        }
+    }
+
+    /// Keeps the fields of `body`; false (nothing kept) when they do not
+    /// fit (or the body is longer than an offset can say).
+    fn add(&mut self, body: &'a [u8]) -> bool {
+        let start = self.fields.len();
+        let kept = Fields::new(body).all(|f| {
+            let Some(place) = Place::of(body, f) else {
+                return false;
+            };
+            self.fields.push(place).is_ok()
+        });
+        let range = (u16::try_from(start), u16::try_from(self.fields.len()));
+        if let (true, (Ok(start), Ok(end))) = (kept, range) {
+            if self.records.push(Kept { body, start, end }).is_ok() {
+                return true;
+            }
+        }
+        self.fields.truncate(start);
+        false
+    }
+
+    /// The fields of `body` (a record of the event), from the index when
+    /// kept, else parsed now.
+    pub fn fields(&self, body: &'a [u8]) -> RecordFields<'_, 'a> {
+        let same = |k: &&Kept<'a>| core::ptr::eq(k.body, body);
+        let kept = self.records.iter().find(same);
+        let places = kept.and_then(|k| {
+            let fields = self.fields.get(usize::from(k.start)..usize::from(k.end))?;
+            Some((k.body, fields))
+        });
+        match places {
+            Some((body, places)) => RecordFields::Kept(body, places.iter()),
+            None => RecordFields::Parsed(Fields::new(body)),
+        }
+    }
+
+    /// The value of the first field named `key` in `body`.
+    pub fn field(&self, body: &'a [u8], key: &[u8]) -> Option<Value<'a>> {
+        self.fields(body).find(|f| f.key == key).map(|f| f.value)
+    }
+}
+
+impl Place {
+    /// Where `field`'s slices are in `body` (they borrow it).
+    fn of(body: &[u8], field: Field<'_>) -> Option<Place> {
+        let offset = |part: &[u8]| {
+            let at = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
+            Some((u16::try_from(at).ok()?, u16::try_from(part.len()).ok()?))
+        };
+        let (form, text) = match field.value {
+            Value::Bare(t) => (Form::Bare, t),
+            Value::DoubleQuoted(t) => (Form::DoubleQuoted, t),
+            Value::SingleQuoted(t) => (Form::SingleQuoted, t),
+            Value::Null => (Form::Null, &[][..]),
+            Value::Unknown => (Form::Unknown, &[][..]),
+            Value::NoneLiteral => (Form::NoneLiteral, &[][..]),
+            Value::Absent => (Form::Absent, &[][..]),
+        };
+        let (key, key_len) = offset(field.key)?;
+        let (text, text_len) = if text.is_empty() {
+            (0, 0)
+        } else {
+            offset(text)?
+        };
+        Some(Place {
+            key,
+            key_len,
+            form,
+            text,
+            text_len,
+        })
+    }
+
+    /// The field again, from its body.
+    fn field<'a>(&self, body: &'a [u8]) -> Field<'a> {
+        let part = |at: u16, len: u16| {
+            let at = usize::from(at);
+            body.get(at..at + usize::from(len)).unwrap_or_default()
+        };
+        let text = part(self.text, self.text_len);
+        let value = match self.form {
+            Form::Bare => Value::Bare(text),
+            Form::DoubleQuoted => Value::DoubleQuoted(text),
+            Form::SingleQuoted => Value::SingleQuoted(text),
+            Form::Null => Value::Null,
+            Form::Unknown => Value::Unknown,
+            Form::NoneLiteral => Value::NoneLiteral,
+            Form::Absent => Value::Absent,
+        };
+        Field {
+            key: part(self.key, self.key_len),
+            value,
+        }
+    }
+}
+
+/// A record's fields: kept, or parsed while read.
+#[derive(Clone)]
+pub(super) enum RecordFields<'i, 'a> {
+    Kept(&'a [u8], core::slice::Iter<'i, Place>),
+    Parsed(Fields<'a>),
+}
+
+impl<'a> Iterator for RecordFields<'_, 'a> {
+    type Item = Field<'a>;
+
+    fn next(&mut self) -> Option<Field<'a>> {
+        match self {
+            RecordFields::Kept(body, places) => places.next().map(|p| p.field(body)),
+            RecordFields::Parsed(fields) => fields.next(),
+        }
+    }
+}
