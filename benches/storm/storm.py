@@ -121,6 +121,26 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK
 
 
+def thread_cpu_s(pid):
+    """utime+stime per thread name (raudit-receive, raudit-out-file, ...), in
+    seconds; threads of one name are summed."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        f = text.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / CLK_TCK
+    return out
+
+
 def vmhwm_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -292,8 +312,9 @@ class Raudit:
     "messages" (go-audit's shape)."""
     name = "raudit"
 
-    def __init__(self, binary, extra_yaml, outputs="file"):
-        self.binary, self.extra_yaml, self.outputs = binary, extra_yaml, outputs
+    def __init__(self, binary, bindir, extra_yaml, outputs="file"):
+        self.binary, self.bindir = binary, bindir
+        self.extra_yaml, self.outputs = extra_yaml, outputs
         self.receivers = None
 
     def start(self):
@@ -310,7 +331,7 @@ class Raudit:
         if self.outputs == "all":
             # syslog (unix datagram) and GELF (UDP, gzip) beside the file,
             # each drained by a receiver thread here.
-            self.receivers = Receivers(f"{WORK}/storm-syslog.sock")
+            self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock")
             more = (f"  syslog: {{enabled: true, network: unixgram, address: {self.receivers.syslog_path}, attempts: 2}}\n"
                     f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n")
         with open(conf, "w") as f:
@@ -345,54 +366,29 @@ class Raudit:
 
 
 class Receivers:
-    """A unix datagram socket (syslog) and a UDP port (GELF) drained by a
-    thread each, counting datagrams, for raudit with every output at once."""
+    """storm-recv (Rust, recvmmsg, counts only): a unix datagram socket
+    (syslog) and a UDP port on 127.0.0.1 (GELF), for raudit with every output
+    at once; near-zero CPU, so the drain measures raudit, not the receiver."""
 
-    def __init__(self, syslog_path):
-        import socket
-        import threading
+    def __init__(self, bindir, syslog_path):
         self.syslog_path = syslog_path
-        if os.path.exists(syslog_path):
-            os.unlink(syslog_path)
-        self.socks = {"syslog": socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM),
-                      "gelf": socket.socket(socket.AF_INET, socket.SOCK_DGRAM)}
-        self.socks["syslog"].bind(syslog_path)
-        self.socks["gelf"].bind(("127.0.0.1", 0))
-        self.gelf_port = self.socks["gelf"].getsockname()[1]
-        self.counts = {name: 0 for name in self.socks}
-        self.done = threading.Event()
-        self.threads = []
-        for name, sock in self.socks.items():
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
-            except OSError:
-                pass
-            sock.settimeout(0.2)
-            t = threading.Thread(target=self.drain, args=(name, sock), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def drain(self, name, sock):
-        buf = bytearray(1 << 20)
-        n = 0
-        while not self.done.is_set():
-            try:
-                sock.recv_into(buf)
-                n += 1
-            except OSError:
-                pass
-            self.counts[name] = n
+        self.p = subprocess.Popen([f"{bindir}/storm-recv", "-u", syslog_path],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  start_new_session=True)
+        line = self.p.stdout.readline()
+        if not line.startswith("udp_port="):
+            terminate(self.p)
+            raise RuntimeError(f"storm-recv did not start: {line!r} {self.p.stderr.read()[-300:]}")
+        self.gelf_port = int(line.split("=", 1)[1])
 
     def stop(self):
-        time.sleep(0.5)
-        self.done.set()
-        for t in self.threads:
-            t.join()
-        for sock in self.socks.values():
-            sock.close()
-        if os.path.exists(self.syslog_path):
-            os.unlink(self.syslog_path)
-        return {"syslog_datagrams": self.counts["syslog"], "gelf_datagrams": self.counts["gelf"]}
+        time.sleep(0.5)  # what raudit sent last is queued in the sockets
+        self.p.send_signal(signal.SIGTERM)
+        out, err = self.p.communicate(timeout=15)
+        counts = parse_kv(out)
+        if "syslog_datagrams" not in counts:
+            raise RuntimeError(f"storm-recv printed no counts: {err.strip()[-300:]}")
+        return {k: int(v) for k, v in counts.items()}
 
 
 # ---------------------------------------------------------------- kernel state
@@ -524,14 +520,15 @@ def one_run(daemon, scenario, args, state):
         sh("auditctl", "-D")  # whatever the daemon loaded itself
         sh("auditctl", *scenario_rule(scenario, args.bindir))
         time.sleep(0.5)
-        k0, c0 = kstatus(), cpu_s(pid)
+        k0, c0, th0 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
         ka0 = cpu_s(args.kauditd) if args.kauditd else 0
         t0 = time.time()
         gen = run_gen(args, gen_args, args.duration)
         t1 = time.time()
         sh("auditctl", "-D")  # no more storm events while draining
         t_drained = wait_drained(daemon, pid, t1, args.quiet)
-        k1, c1 = kstatus(), cpu_s(pid)
+        k1, c1, th1 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
+        r["thread_cpu_s"] = {name: round(cpu - th0.get(name, 0), 3) for name, cpu in th1.items()}
         ka1 = cpu_s(args.kauditd) if args.kauditd else 0
         r["peak_rss_kb"] = vmhwm_kb(pid)
         if k1.get("pid") != pid:
@@ -609,6 +606,24 @@ def targets(runs, sc):
     return out + [""]
 
 
+def raudit_breakdown(runs):
+    """raudit's CPU per thread (µs per event) and, with every output, what
+    each network receiver got (datagrams/s over the run's window)."""
+    ra = [r for r in runs if r["daemon"] == "raudit" and "thread_cpu_s" in r]
+    if not ra:
+        return []
+    names = sorted({n for r in ra for n in r["thread_cpu_s"]})
+    per_thread = ", ".join(
+        f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
+        for n in names)
+    out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
+    for key in ("syslog_datagrams", "gelf_datagrams"):
+        if any(key in r for r in ra):
+            rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
+            out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
+    return out + [""]
+
+
 def report(results, skipped, meta, args):
     b = meta["baseline"]
     lines = [
@@ -643,6 +658,7 @@ def report(results, skipped, meta, args):
             lines.append(f"| {r['daemon']} | error (rep {r['rep']}): {r['error']} |||||||| ")
         lines.append("")
         lines += targets(runs, sc)
+        lines += raudit_breakdown(runs)
     if skipped:
         lines += ["Skipped: " + "; ".join(f"{d}: {why}" for d, why in skipped.items()), ""]
     return "\n".join(lines) + "\n"
@@ -692,7 +708,7 @@ def main():
     makers = {"null": lambda: NullReader(args.bindir, 1, args.null_rcvbuf),
               "null-batch": lambda: NullReader(args.bindir, args.batch, args.null_rcvbuf),
               "auditd": Auditd,
-              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.raudit_yaml,
+              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.bindir, args.raudit_yaml,
                                        args.raudit_outputs)}
     bad = [d for d in daemons if d not in makers] + [s for s in scenarios if s not in SCENARIOS]
     if bad:
