@@ -312,9 +312,21 @@ class Raudit:
     "messages" (go-audit's shape)."""
     name = "raudit"
 
-    def __init__(self, binary, bindir, extra_yaml, outputs="file"):
+    # Per format: what marks an event's line, and a storm event's.
+    MARKS = {"go-audit": ('"messages"', f'key=\\"{KEY}\\"'),
+             "ecs": ('"@timestamp"', f'"tags":["{KEY}"]')}
+
+    def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit"):
         self.binary, self.bindir = binary, bindir
-        self.extra_yaml, self.outputs = extra_yaml, outputs
+        self.extra_yaml, self.outputs, self.format = extra_yaml, outputs, fmt
+        if fmt != "go-audit":
+            # raudit.format, inside the extra YAML's raudit: section if it has one
+            line = f"  format: {fmt}"
+            if any(ln.rstrip() == "raudit:" for ln in extra_yaml.splitlines()):
+                self.extra_yaml = "\n".join(ln + ("\n" + line if ln.rstrip() == "raudit:" else "")
+                                            for ln in extra_yaml.splitlines())
+            else:
+                self.extra_yaml = f"raudit:\n{line}\n{extra_yaml}"
         self.receivers = None
 
     def start(self):
@@ -353,8 +365,9 @@ class Raudit:
         terminate(self.p)
 
     def count(self):
-        n = count_lines(self.log, '"messages"')
-        storm = count_lines(self.log, '"messages"', f'key=\\"{KEY}\\"')
+        event, storm_key = self.MARKS[self.format]
+        n = count_lines(self.log, event)
+        storm = count_lines(self.log, event, storm_key)
         extra = {"exit_code": self.p.returncode, "storm_events": storm,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
                  "stderr_tail": tail(self.err, 300)}
@@ -686,6 +699,8 @@ def main():
                     help="comma list of null, null-batch, auditd, raudit")
     ap.add_argument("--raudit", default=f"{ROOT}/target/release/raudit", help="raudit binary")
     ap.add_argument("--raudit-yaml", default="", help="extra YAML appended to raudit's config")
+    ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
+                    help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
     ap.add_argument("--raudit-outputs", default="file", choices=["file", "all"],
                     help="all: syslog (unix datagram) and GELF (UDP) beside the file, drained here")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
@@ -709,7 +724,7 @@ def main():
               "null-batch": lambda: NullReader(args.bindir, args.batch, args.null_rcvbuf),
               "auditd": Auditd,
               "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.bindir, args.raudit_yaml,
-                                       args.raudit_outputs)}
+                                       args.raudit_outputs, args.raudit_format)}
     bad = [d for d in daemons if d not in makers] + [s for s in scenarios if s not in SCENARIOS]
     if bad:
         sys.exit(f"unknown daemon/scenario: {', '.join(bad)}")
