@@ -2,18 +2,25 @@
 //! (`--raudit-outputs all`), so the drain measures raudit and not Python
 //! threads sharing its CPUs.
 //!
-//! Binds a unix datagram socket (syslog) at a path and a UDP port on
-//! 127.0.0.1 (GELF), prints `udp_port=N` on stdout once both are bound,
-//! then drains both with `recvmmsg` (up to 64 datagrams per call, blocking
+//! Binds a unix datagram socket (syslog) at a path, a UDP port on
+//! 127.0.0.1 (GELF) and a TCP port on 127.0.0.1 (OTLP/HTTP), prints
+//! `udp_port=N http_port=M` on stdout once all are bound, then drains the
+//! datagram sockets with `recvmmsg` (up to 64 datagrams per call, blocking
 //! in `poll` between bursts) and only counts datagrams and bytes; a
 //! datagram longer than a slot is counted once (its tail is discarded by the
-//! kernel). On SIGTERM/SIGINT it prints one `key=value` line and exits.
+//! kernel). On the TCP port it answers each HTTP/1.1 POST with `200 OK`
+//! (kept alive) and counts requests and the log records in their protobuf
+//! bodies (`ExportLogsServiceRequest`: resource_logs → scope_logs →
+//! log_records, walked, not decoded). On SIGTERM/SIGINT it prints one
+//! `key=value` line and exits.
 //!
 //! ```text
 //! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES]
 //! ```
 
-use std::io::{Error, Write};
+use std::io::{Error, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
 use std::process::exit;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -140,6 +147,118 @@ fn drain(fd: i32, headers: &mut [libc::mmsghdr], count: &mut Count) {
     }
 }
 
+/// At most this many OTLP connections at once (raudit keeps one).
+const MAX_CLIENTS: usize = 8;
+
+/// One kept-alive HTTP/1.1 connection: bytes received and not yet a whole
+/// request.
+struct Client {
+    stream: TcpStream,
+    pending: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Http {
+    requests: u64,
+    records: u64,
+    bytes: u64,
+}
+
+/// A protobuf varint at the start of `b`: (value, its length).
+fn varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// The length-delimited fields numbered `field` in the message `b`.
+fn fields(b: &[u8], field: u64) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((key, n)) = b.get(at..).and_then(varint) {
+        at += n;
+        let len = match key & 7 {
+            0 => b.get(at..).and_then(varint).map_or(usize::MAX, |(_, n)| n),
+            1 => 8,
+            2 => match b.get(at..).and_then(varint) {
+                Some((len, n)) => {
+                    at += n;
+                    let Some(body) = b.get(at..at.saturating_add(len as usize)) else {
+                        break;
+                    };
+                    if key >> 3 == field {
+                        out.push(body);
+                    }
+                    len as usize
+                }
+                None => break,
+            },
+            5 => 4,
+            _ => break,
+        };
+        at = at.saturating_add(len);
+    }
+    out
+}
+
+/// Log records in an `ExportLogsServiceRequest`.
+fn log_records(body: &[u8]) -> u64 {
+    let mut n = 0;
+    for resource_logs in fields(body, 1) {
+        for scope_logs in fields(resource_logs, 2) {
+            n += fields(scope_logs, 2).len() as u64;
+        }
+    }
+    n
+}
+
+/// Answers every whole request in `client.pending`; false when the
+/// connection is done (closed, or not HTTP as expected).
+fn serve(client: &mut Client, http: &mut Http) -> bool {
+    let mut chunk = [0u8; 65536];
+    loop {
+        match client.stream.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(n) => client.pending.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
+    loop {
+        let Some(head_end) = client.pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return true;
+        };
+        let head = String::from_utf8_lossy(&client.pending[..head_end]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        let end = head_end + 4 + length;
+        if client.pending.len() < end {
+            return true;
+        }
+        http.requests += 1;
+        http.bytes += length as u64;
+        http.records += log_records(&client.pending[head_end + 4..end]);
+        client.pending.drain(..end);
+        let answer =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+        client.stream.set_nonblocking(false).ok();
+        let sent = client.stream.write_all(answer).is_ok();
+        client.stream.set_nonblocking(true).ok();
+        if !sent {
+            return false;
+        }
+    }
+}
+
 fn main() {
     let (mut path, mut rcvbuf) = (None, 16 << 20);
     let mut args = std::env::args().skip(1);
@@ -154,6 +273,11 @@ fn main() {
     let path = path.unwrap_or_else(|| usage());
     let unix = bind_unix(&path, rcvbuf);
     let (udp, port) = bind_udp(rcvbuf);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|_| die("bind tcp"));
+    listener
+        .set_nonblocking(true)
+        .unwrap_or_else(|_| die("nonblocking"));
+    let http_port = listener.local_addr().map_or(0, |a| a.port());
     // SAFETY: installing an async-signal-safe handler; no SA_RESTART, so a
     // blocked poll returns EINTR and the loop sees STOP.
     unsafe {
@@ -167,7 +291,7 @@ fn main() {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
     }
-    println!("udp_port={port}");
+    println!("udp_port={port} http_port={http_port}");
     let _ = std::io::stdout().flush();
 
     let mut slots = vec![0u8; SLOT * BATCH];
@@ -189,21 +313,33 @@ fn main() {
         })
         .collect();
     let (mut syslog, mut gelf) = (Count::default(), Count::default());
-    let mut fds = [
-        libc::pollfd {
-            fd: unix,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-        libc::pollfd {
-            fd: udp,
-            events: libc::POLLIN,
-            revents: 0,
-        },
-    ];
+    let mut clients: Vec<Client> = Vec::new();
+    let mut http = Http::default();
     while !STOP.load(Ordering::Relaxed) {
-        // SAFETY: fds is a valid array of two pollfd.
-        let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, 200) };
+        let mut fds = vec![
+            libc::pollfd {
+                fd: unix,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: udp,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        fds.extend(clients.iter().map(|c| libc::pollfd {
+            fd: c.stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }));
+        // SAFETY: fds is a valid array of fds.len() pollfd.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 200) };
         if n <= 0 {
             continue;
         }
@@ -213,13 +349,37 @@ fn main() {
         if fds[1].revents != 0 {
             drain(udp, &mut headers, &mut gelf);
         }
+        let mut keep = Vec::with_capacity(clients.len());
+        for (mut client, fd) in clients.drain(..).zip(&fds[3..]) {
+            if fd.revents == 0 || serve(&mut client, &mut http) {
+                keep.push(client);
+            }
+        }
+        clients = keep;
+        if fds[2].revents != 0 {
+            while let Ok((stream, _)) = listener.accept() {
+                if clients.len() < MAX_CLIENTS && stream.set_nonblocking(true).is_ok() {
+                    clients.push(Client {
+                        stream,
+                        pending: Vec::new(),
+                    });
+                }
+            }
+        }
     }
     // What is still queued was sent before the stop: count it too.
     drain(unix, &mut headers, &mut syslog);
     drain(udp, &mut headers, &mut gelf);
     let _ = std::fs::remove_file(&path);
     println!(
-        "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={}",
-        syslog.datagrams, syslog.bytes, gelf.datagrams, gelf.bytes
+        "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={} \
+         otlp_requests={} otlp_records={} otlp_bytes={}",
+        syslog.datagrams,
+        syslog.bytes,
+        gelf.datagrams,
+        gelf.bytes,
+        http.requests,
+        http.records,
+        http.bytes
     );
 }

@@ -341,11 +341,12 @@ class Raudit:
         # as it does for the other daemons.
         more = ""
         if self.outputs == "all":
-            # syslog (unix datagram) and GELF (UDP, gzip) beside the file,
-            # each drained by a receiver thread here.
+            # syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP,
+            # protobuf) beside the file, all received by storm-recv.
             self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock")
             more = (f"  syslog: {{enabled: true, network: unixgram, address: {self.receivers.syslog_path}, attempts: 2}}\n"
-                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n")
+                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n"
+                    f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
   file: {{enabled: true, path: {self.log}, mode: 0600, user: root, group: root, attempts: 2}}
@@ -370,7 +371,7 @@ class Raudit:
         storm = count_lines(self.log, event, storm_key)
         extra = {"exit_code": self.p.returncode, "storm_events": storm,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
-                 "stderr_tail": tail(self.err, 300)}
+                 "stderr_tail": tail(self.err, 2000)}
         if self.receivers:
             extra.update(self.receivers.stop())
             self.receivers = None
@@ -380,19 +381,20 @@ class Raudit:
 
 class Receivers:
     """storm-recv (Rust, recvmmsg, counts only): a unix datagram socket
-    (syslog) and a UDP port on 127.0.0.1 (GELF), for raudit with every output
-    at once; near-zero CPU, so the drain measures raudit, not the receiver."""
+    (syslog), a UDP port on 127.0.0.1 (GELF) and an OTLP/HTTP port (200 to
+    every POST, log records counted), for raudit with every output at once;
+    near-zero CPU, so the drain measures raudit, not the receiver."""
 
     def __init__(self, bindir, syslog_path):
         self.syslog_path = syslog_path
         self.p = subprocess.Popen([f"{bindir}/storm-recv", "-u", syslog_path],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   start_new_session=True)
-        line = self.p.stdout.readline()
-        if not line.startswith("udp_port="):
+        ports = parse_kv(self.p.stdout.readline())
+        if "udp_port" not in ports or "http_port" not in ports:
             terminate(self.p)
-            raise RuntimeError(f"storm-recv did not start: {line!r} {self.p.stderr.read()[-300:]}")
-        self.gelf_port = int(line.split("=", 1)[1])
+            raise RuntimeError(f"storm-recv did not start: {ports} {self.p.stderr.read()[-300:]}")
+        self.gelf_port, self.http_port = int(ports["udp_port"]), int(ports["http_port"])
 
     def stop(self):
         time.sleep(0.5)  # what raudit sent last is queued in the sockets
@@ -630,7 +632,7 @@ def raudit_breakdown(runs):
         f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
         for n in names)
     out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
-    for key in ("syslog_datagrams", "gelf_datagrams"):
+    for key in ("syslog_datagrams", "gelf_datagrams", "otlp_records"):
         if any(key in r for r in ra):
             rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
             out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
@@ -702,7 +704,7 @@ def main():
     ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
                     help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
     ap.add_argument("--raudit-outputs", default="file", choices=["file", "all"],
-                    help="all: syslog (unix datagram) and GELF (UDP) beside the file, drained here")
+                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
                     help="default: all but large64k (large events, opt in)")
     ap.add_argument("--reps", type=int, default=3)
