@@ -14,15 +14,22 @@
 //! log_records, walked, not decoded). On SIGTERM/SIGINT it prints one
 //! `key=value` line and exits.
 //!
+//! With `-t DIR` it also makes a CA (written to `DIR/ca.pem`) and a
+//! certificate for 127.0.0.1 signed by it, and accepts syslog over TLS
+//! (RFC 5425 octet-counted frames) on a third port, `tls_port=P` on the
+//! first line; each connection is read by a thread of its own, which counts
+//! frames and bytes.
+//!
 //! ```text
-//! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES]
+//! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES] [-t CERT_DIR]
 //! ```
 
 use std::io::{Error, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::AsRawFd;
 use std::process::exit;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 
 /// Larger than a GELF chunk (8,192) and a typical syslog line; a longer
 /// datagram is still one datagram.
@@ -147,6 +154,90 @@ fn drain(fd: i32, headers: &mut [libc::mmsghdr], count: &mut Count) {
     }
 }
 
+static TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
+static TLS_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// A CA written to `dir/ca.pem` and a server configuration with a
+/// certificate for 127.0.0.1 and localhost that it signed.
+fn tls_config(dir: &str) -> Arc<rustls::ServerConfig> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let fail = |what: &str| -> ! {
+        eprintln!("storm-recv: TLS set-up: {what}");
+        exit(1)
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|_| fail("CA"));
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap_or_else(|_| fail("CA key"));
+    let issuer = CertifiedIssuer::self_signed(ca, ca_key).unwrap_or_else(|_| fail("CA cert"));
+    std::fs::write(format!("{dir}/ca.pem"), issuer.pem()).unwrap_or_else(|_| fail("ca.pem"));
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .unwrap_or_else(|_| fail("leaf"));
+    let key = KeyPair::generate().unwrap_or_else(|_| fail("leaf key"));
+    let cert = leaf
+        .signed_by(&key, &issuer)
+        .unwrap_or_else(|_| fail("leaf cert"));
+    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .unwrap_or_else(|_| fail("key DER"));
+    // ring, as raudit's own TLS client (deprecated by rustls only for its
+    // lack of post-quantum key exchange).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| fail("versions"))
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap_or_else(|_| fail("server config"));
+    Arc::new(config)
+}
+
+/// Reads one TLS syslog connection to its end, counting RFC 5425 frames
+/// (`LEN SP MSG`) and their bytes.
+fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
+    let Ok(conn) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    let mut buf = vec![0u8; 65536];
+    // Bytes of the current frame's message still to skip; None: reading
+    // its length.
+    let (mut skip, mut len) = (None::<usize>, 0usize);
+    loop {
+        let n = match tls.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let mut at = 0;
+        while at < n {
+            match skip {
+                Some(rest) => {
+                    let take = rest.min(n - at);
+                    at += take;
+                    if take == rest {
+                        skip = None;
+                        TLS_FRAMES.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        skip = Some(rest - take);
+                    }
+                }
+                None => {
+                    let b = buf[at];
+                    at += 1;
+                    if b.is_ascii_digit() {
+                        len = len.saturating_mul(10).saturating_add(usize::from(b - b'0'));
+                    } else if b == b' ' {
+                        TLS_BYTES.fetch_add(len as u64, Ordering::Relaxed);
+                        skip = Some(len);
+                        len = 0;
+                    } else {
+                        return; // not octet-counted framing
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// At most this many OTLP connections at once (raudit keeps one).
 const MAX_CLIENTS: usize = 8;
 
@@ -260,13 +351,14 @@ fn serve(client: &mut Client, http: &mut Http) -> bool {
 }
 
 fn main() {
-    let (mut path, mut rcvbuf) = (None, 16 << 20);
+    let (mut path, mut rcvbuf, mut cert_dir) = (None, 16 << 20, None);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         let mut val = || args.next().unwrap_or_else(|| usage());
         match a.as_str() {
             "-u" => path = Some(val()),
             "-b" => rcvbuf = val().parse().unwrap_or_else(|_| usage()),
+            "-t" => cert_dir = Some(val()),
             _ => usage(),
         }
     }
@@ -278,6 +370,21 @@ fn main() {
         .set_nonblocking(true)
         .unwrap_or_else(|_| die("nonblocking"));
     let http_port = listener.local_addr().map_or(0, |a| a.port());
+    let tls_port = match cert_dir {
+        Some(dir) => {
+            let config = tls_config(&dir);
+            let tls = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|_| die("bind tls"));
+            let port = tls.local_addr().map_or(0, |a| a.port());
+            std::thread::spawn(move || {
+                for stream in tls.incoming().flatten() {
+                    let config = Arc::clone(&config);
+                    std::thread::spawn(move || tls_connection(stream, config));
+                }
+            });
+            port
+        }
+        None => 0,
+    };
     // SAFETY: installing an async-signal-safe handler; no SA_RESTART, so a
     // blocked poll returns EINTR and the loop sees STOP.
     unsafe {
@@ -291,7 +398,7 @@ fn main() {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
     }
-    println!("udp_port={port} http_port={http_port}");
+    println!("udp_port={port} http_port={http_port} tls_port={tls_port}");
     let _ = std::io::stdout().flush();
 
     let mut slots = vec![0u8; SLOT * BATCH];
@@ -373,13 +480,15 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     println!(
         "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={} \
-         otlp_requests={} otlp_records={} otlp_bytes={}",
+         otlp_requests={} otlp_records={} otlp_bytes={} tls_frames={} tls_bytes={}",
         syslog.datagrams,
         syslog.bytes,
         gelf.datagrams,
         gelf.bytes,
         http.requests,
         http.records,
-        http.bytes
+        http.bytes,
+        TLS_FRAMES.load(Ordering::Relaxed),
+        TLS_BYTES.load(Ordering::Relaxed)
     );
 }

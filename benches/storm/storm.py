@@ -340,11 +340,15 @@ class Raudit:
         # enables auditing and the driver loads the storm rule after start,
         # as it does for the other daemons.
         more = ""
-        if self.outputs == "all":
+        if self.outputs in ("all", "all-tls"):
             # syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP,
             # protobuf) beside the file, all received by storm-recv.
-            self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock")
-            more = (f"  syslog: {{enabled: true, network: unixgram, address: {self.receivers.syslog_path}, attempts: 2}}\n"
+            tls = self.outputs == "all-tls"
+            self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock", WORK if tls else None)
+            syslog = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
+                      f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
+                      f"network: unixgram, address: {self.receivers.syslog_path}")
+            more = (f"  syslog: {{enabled: true, {syslog}, attempts: 2}}\n"
                     f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n"
                     f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
@@ -385,9 +389,10 @@ class Receivers:
     every POST, log records counted), for raudit with every output at once;
     near-zero CPU, so the drain measures raudit, not the receiver."""
 
-    def __init__(self, bindir, syslog_path):
+    def __init__(self, bindir, syslog_path, cert_dir=None):
         self.syslog_path = syslog_path
-        self.p = subprocess.Popen([f"{bindir}/storm-recv", "-u", syslog_path],
+        tls = ["-t", cert_dir] if cert_dir else []
+        self.p = subprocess.Popen([f"{bindir}/storm-recv", "-u", syslog_path, *tls],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                                   start_new_session=True)
         ports = parse_kv(self.p.stdout.readline())
@@ -395,6 +400,7 @@ class Receivers:
             terminate(self.p)
             raise RuntimeError(f"storm-recv did not start: {ports} {self.p.stderr.read()[-300:]}")
         self.gelf_port, self.http_port = int(ports["udp_port"]), int(ports["http_port"])
+        self.tls_port = int(ports.get("tls_port", 0))
 
     def stop(self):
         time.sleep(0.5)  # what raudit sent last is queued in the sockets
@@ -632,8 +638,8 @@ def raudit_breakdown(runs):
         f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
         for n in names)
     out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
-    for key in ("syslog_datagrams", "gelf_datagrams", "otlp_records"):
-        if any(key in r for r in ra):
+    for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "otlp_records"):
+        if any(r.get(key) for r in ra):
             rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
             out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
     return out + [""]
@@ -703,8 +709,8 @@ def main():
     ap.add_argument("--raudit-yaml", default="", help="extra YAML appended to raudit's config")
     ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
                     help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
-    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all"],
-                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv")
+    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls"],
+                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog over TLS (TCP) instead")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
                     help="default: all but large64k (large events, opt in)")
     ap.add_argument("--reps", type=int, default=3)
