@@ -1,5 +1,5 @@
 #!/bin/bash
-# raudit's audit storm benchmark: build storm-gen/storm-null, then run the
+# raudit's audit storm benchmark: build storm-gen/storm-null/storm-recv, then run the
 # driver as root. All options go to storm.py (see --help), e.g.
 #   sudo benches/storm/run.sh --daemons null,null-batch,auditd,raudit --reps 3 --duration 8
 # Report: stdout and --report FILE (default /tmp/raudit-storm/report.md);
@@ -8,7 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
-build=(build --release --quiet -p raudit-benches --bin storm-gen --bin storm-null)
+build=(build --release --quiet -p raudit-benches --bin storm-gen --bin storm-null --bin storm-recv)
 
 # Build as the user who called sudo (their toolchain, their target/ files);
 # as plain root, with root's cargo. STORM_NO_BUILD=1 uses what is there.

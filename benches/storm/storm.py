@@ -121,6 +121,26 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK
 
 
+def thread_cpu_s(pid):
+    """utime+stime per thread name (raudit-receive, raudit-out-file, ...), in
+    seconds; threads of one name are summed."""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        f = text.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / CLK_TCK
+    return out
+
+
 def vmhwm_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -292,8 +312,21 @@ class Raudit:
     "messages" (go-audit's shape)."""
     name = "raudit"
 
-    def __init__(self, binary, extra_yaml, outputs="file"):
-        self.binary, self.extra_yaml, self.outputs = binary, extra_yaml, outputs
+    # Per format: what marks an event's line, and a storm event's.
+    MARKS = {"go-audit": ('"messages"', f'key=\\"{KEY}\\"'),
+             "ecs": ('"@timestamp"', f'"tags":["{KEY}"]')}
+
+    def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit"):
+        self.binary, self.bindir = binary, bindir
+        self.extra_yaml, self.outputs, self.format = extra_yaml, outputs, fmt
+        if fmt != "go-audit":
+            # raudit.format, inside the extra YAML's raudit: section if it has one
+            line = f"  format: {fmt}"
+            if any(ln.rstrip() == "raudit:" for ln in extra_yaml.splitlines()):
+                self.extra_yaml = "\n".join(ln + ("\n" + line if ln.rstrip() == "raudit:" else "")
+                                            for ln in extra_yaml.splitlines())
+            else:
+                self.extra_yaml = f"raudit:\n{line}\n{extra_yaml}"
         self.receivers = None
 
     def start(self):
@@ -307,12 +340,17 @@ class Raudit:
         # enables auditing and the driver loads the storm rule after start,
         # as it does for the other daemons.
         more = ""
-        if self.outputs == "all":
-            # syslog (unix datagram) and GELF (UDP, gzip) beside the file,
-            # each drained by a receiver thread here.
-            self.receivers = Receivers(f"{WORK}/storm-syslog.sock")
-            more = (f"  syslog: {{enabled: true, network: unixgram, address: {self.receivers.syslog_path}, attempts: 2}}\n"
-                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n")
+        if self.outputs in ("all", "all-tls"):
+            # syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP,
+            # protobuf) beside the file, all received by storm-recv.
+            tls = self.outputs == "all-tls"
+            self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock", WORK if tls else None)
+            syslog = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
+                      f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
+                      f"network: unixgram, address: {self.receivers.syslog_path}")
+            more = (f"  syslog: {{enabled: true, {syslog}, attempts: 2}}\n"
+                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n"
+                    f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
   file: {{enabled: true, path: {self.log}, mode: 0600, user: root, group: root, attempts: 2}}
@@ -332,11 +370,12 @@ class Raudit:
         terminate(self.p)
 
     def count(self):
-        n = count_lines(self.log, '"messages"')
-        storm = count_lines(self.log, '"messages"', f'key=\\"{KEY}\\"')
+        event, storm_key = self.MARKS[self.format]
+        n = count_lines(self.log, event)
+        storm = count_lines(self.log, event, storm_key)
         extra = {"exit_code": self.p.returncode, "storm_events": storm,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
-                 "stderr_tail": tail(self.err, 300)}
+                 "stderr_tail": tail(self.err, 2000)}
         if self.receivers:
             extra.update(self.receivers.stop())
             self.receivers = None
@@ -345,54 +384,32 @@ class Raudit:
 
 
 class Receivers:
-    """A unix datagram socket (syslog) and a UDP port (GELF) drained by a
-    thread each, counting datagrams, for raudit with every output at once."""
+    """storm-recv (Rust, recvmmsg, counts only): a unix datagram socket
+    (syslog), a UDP port on 127.0.0.1 (GELF) and an OTLP/HTTP port (200 to
+    every POST, log records counted), for raudit with every output at once;
+    near-zero CPU, so the drain measures raudit, not the receiver."""
 
-    def __init__(self, syslog_path):
-        import socket
-        import threading
+    def __init__(self, bindir, syslog_path, cert_dir=None):
         self.syslog_path = syslog_path
-        if os.path.exists(syslog_path):
-            os.unlink(syslog_path)
-        self.socks = {"syslog": socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM),
-                      "gelf": socket.socket(socket.AF_INET, socket.SOCK_DGRAM)}
-        self.socks["syslog"].bind(syslog_path)
-        self.socks["gelf"].bind(("127.0.0.1", 0))
-        self.gelf_port = self.socks["gelf"].getsockname()[1]
-        self.counts = {name: 0 for name in self.socks}
-        self.done = threading.Event()
-        self.threads = []
-        for name, sock in self.socks.items():
-            try:
-                sock.setsockopt(socket.SOL_SOCKET, 33, 16 << 20)  # SO_RCVBUFFORCE
-            except OSError:
-                pass
-            sock.settimeout(0.2)
-            t = threading.Thread(target=self.drain, args=(name, sock), daemon=True)
-            t.start()
-            self.threads.append(t)
-
-    def drain(self, name, sock):
-        buf = bytearray(1 << 20)
-        n = 0
-        while not self.done.is_set():
-            try:
-                sock.recv_into(buf)
-                n += 1
-            except OSError:
-                pass
-            self.counts[name] = n
+        tls = ["-t", cert_dir] if cert_dir else []
+        self.p = subprocess.Popen([f"{bindir}/storm-recv", "-u", syslog_path, *tls],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                  start_new_session=True)
+        ports = parse_kv(self.p.stdout.readline())
+        if "udp_port" not in ports or "http_port" not in ports:
+            terminate(self.p)
+            raise RuntimeError(f"storm-recv did not start: {ports} {self.p.stderr.read()[-300:]}")
+        self.gelf_port, self.http_port = int(ports["udp_port"]), int(ports["http_port"])
+        self.tls_port = int(ports.get("tls_port", 0))
 
     def stop(self):
-        time.sleep(0.5)
-        self.done.set()
-        for t in self.threads:
-            t.join()
-        for sock in self.socks.values():
-            sock.close()
-        if os.path.exists(self.syslog_path):
-            os.unlink(self.syslog_path)
-        return {"syslog_datagrams": self.counts["syslog"], "gelf_datagrams": self.counts["gelf"]}
+        time.sleep(0.5)  # what raudit sent last is queued in the sockets
+        self.p.send_signal(signal.SIGTERM)
+        out, err = self.p.communicate(timeout=15)
+        counts = parse_kv(out)
+        if "syslog_datagrams" not in counts:
+            raise RuntimeError(f"storm-recv printed no counts: {err.strip()[-300:]}")
+        return {k: int(v) for k, v in counts.items()}
 
 
 # ---------------------------------------------------------------- kernel state
@@ -524,14 +541,15 @@ def one_run(daemon, scenario, args, state):
         sh("auditctl", "-D")  # whatever the daemon loaded itself
         sh("auditctl", *scenario_rule(scenario, args.bindir))
         time.sleep(0.5)
-        k0, c0 = kstatus(), cpu_s(pid)
+        k0, c0, th0 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
         ka0 = cpu_s(args.kauditd) if args.kauditd else 0
         t0 = time.time()
         gen = run_gen(args, gen_args, args.duration)
         t1 = time.time()
         sh("auditctl", "-D")  # no more storm events while draining
         t_drained = wait_drained(daemon, pid, t1, args.quiet)
-        k1, c1 = kstatus(), cpu_s(pid)
+        k1, c1, th1 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
+        r["thread_cpu_s"] = {name: round(cpu - th0.get(name, 0), 3) for name, cpu in th1.items()}
         ka1 = cpu_s(args.kauditd) if args.kauditd else 0
         r["peak_rss_kb"] = vmhwm_kb(pid)
         if k1.get("pid") != pid:
@@ -609,6 +627,24 @@ def targets(runs, sc):
     return out + [""]
 
 
+def raudit_breakdown(runs):
+    """raudit's CPU per thread (µs per event) and, with every output, what
+    each network receiver got (datagrams/s over the run's window)."""
+    ra = [r for r in runs if r["daemon"] == "raudit" and "thread_cpu_s" in r]
+    if not ra:
+        return []
+    names = sorted({n for r in ra for n in r["thread_cpu_s"]})
+    per_thread = ", ".join(
+        f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
+        for n in names)
+    out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
+    for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "otlp_records"):
+        if any(r.get(key) for r in ra):
+            rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
+            out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
+    return out + [""]
+
+
 def report(results, skipped, meta, args):
     b = meta["baseline"]
     lines = [
@@ -643,6 +679,7 @@ def report(results, skipped, meta, args):
             lines.append(f"| {r['daemon']} | error (rep {r['rep']}): {r['error']} |||||||| ")
         lines.append("")
         lines += targets(runs, sc)
+        lines += raudit_breakdown(runs)
     if skipped:
         lines += ["Skipped: " + "; ".join(f"{d}: {why}" for d, why in skipped.items()), ""]
     return "\n".join(lines) + "\n"
@@ -670,8 +707,10 @@ def main():
                     help="comma list of null, null-batch, auditd, raudit")
     ap.add_argument("--raudit", default=f"{ROOT}/target/release/raudit", help="raudit binary")
     ap.add_argument("--raudit-yaml", default="", help="extra YAML appended to raudit's config")
-    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all"],
-                    help="all: syslog (unix datagram) and GELF (UDP) beside the file, drained here")
+    ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
+                    help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
+    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls"],
+                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog over TLS (TCP) instead")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
                     help="default: all but large64k (large events, opt in)")
     ap.add_argument("--reps", type=int, default=3)
@@ -692,8 +731,8 @@ def main():
     makers = {"null": lambda: NullReader(args.bindir, 1, args.null_rcvbuf),
               "null-batch": lambda: NullReader(args.bindir, args.batch, args.null_rcvbuf),
               "auditd": Auditd,
-              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.raudit_yaml,
-                                       args.raudit_outputs)}
+              "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.bindir, args.raudit_yaml,
+                                       args.raudit_outputs, args.raudit_format)}
     bad = [d for d in daemons if d not in makers] + [s for s in scenarios if s not in SCENARIOS]
     if bad:
         sys.exit(f"unknown daemon/scenario: {', '.join(bad)}")

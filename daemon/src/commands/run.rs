@@ -28,6 +28,9 @@ pub fn run(config: Option<PathBuf>) -> ExitCode {
     for warning in &plan.warnings {
         eprintln!("raudit: {warning}");
     }
+    // The CLI, YAML and rule compilation are behind us: their pages go
+    // before the daemon's own start-up touches its code.
+    daemon::release_startup_memory();
     match daemon::run(plan) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => daemon::exit_on(&e),

@@ -58,6 +58,19 @@ const DRAIN_LIMIT: Duration = Duration::from_secs(5);
 /// How long the supervisor sleeps between looks at the clock and flags.
 const SUPERVISOR_TICK: Duration = Duration::from_millis(50);
 
+/// Gives back what start-up used and the steady state does not: the
+/// allocator's free pages and the resident pages of code and read-only data
+/// (they fault back in from the page cache when used). Called once the plan
+/// is built (CLI, YAML, regex and rule compilation done) and again once the
+/// threads run, so the peak resident set is the larger of the two stages,
+/// not their sum.
+pub fn release_startup_memory() {
+    crate::sys::process::release_free_memory();
+    if let Err(e) = crate::sys::process::release_startup_code() {
+        eprintln!("raudit: could not release start-up code pages: {e}");
+    }
+}
+
 /// A start-up failure: what failed, for the exit message.
 #[derive(Debug)]
 pub struct StartError(pub String);
@@ -167,6 +180,9 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
             );
         }
     }
+    // Outputs open, rules loaded: that code is done before the threads
+    // start touching the steady state's.
+    release_startup_memory();
     // A large buffer holds the longest line and its newline.
     let large_size = plan.pipeline.max_event_bytes + 1;
     let side = plan.pipeline.side;
@@ -231,12 +247,9 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         "raudit: started processing events in the range [{}, {}]",
         plan.pipeline.assembler.type_min, plan.pipeline.assembler.type_max
     );
-    // Start-up (YAML, rules, regex compilation) freed its memory; give the
-    // pages back so the steady state does not carry them.
-    crate::sys::process::release_free_memory();
-    if let Err(e) = crate::sys::process::release_startup_code() {
-        eprintln!("raudit: could not release start-up code pages: {e}");
-    }
+    // The rest of start-up (outputs, socket, rules, threads) is done: the
+    // steady state keeps only what it touches from here on.
+    release_startup_memory();
 
     let watch = Supervised {
         socket: &socket,

@@ -1,0 +1,494 @@
+//! storm-recv: the storm benchmark's receivers for raudit's network outputs
+//! (`--raudit-outputs all`), so the drain measures raudit and not Python
+//! threads sharing its CPUs.
+//!
+//! Binds a unix datagram socket (syslog) at a path, a UDP port on
+//! 127.0.0.1 (GELF) and a TCP port on 127.0.0.1 (OTLP/HTTP), prints
+//! `udp_port=N http_port=M` on stdout once all are bound, then drains the
+//! datagram sockets with `recvmmsg` (up to 64 datagrams per call, blocking
+//! in `poll` between bursts) and only counts datagrams and bytes; a
+//! datagram longer than a slot is counted once (its tail is discarded by the
+//! kernel). On the TCP port it answers each HTTP/1.1 POST with `200 OK`
+//! (kept alive) and counts requests and the log records in their protobuf
+//! bodies (`ExportLogsServiceRequest`: resource_logs → scope_logs →
+//! log_records, walked, not decoded). On SIGTERM/SIGINT it prints one
+//! `key=value` line and exits.
+//!
+//! With `-t DIR` it also makes a CA (written to `DIR/ca.pem`) and a
+//! certificate for 127.0.0.1 signed by it, and accepts syslog over TLS
+//! (RFC 5425 octet-counted frames) on a third port, `tls_port=P` on the
+//! first line; each connection is read by a thread of its own, which counts
+//! frames and bytes.
+//!
+//! ```text
+//! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES] [-t CERT_DIR]
+//! ```
+
+use std::io::{Error, ErrorKind, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::fd::AsRawFd;
+use std::process::exit;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// Larger than a GELF chunk (8,192) and a typical syslog line; a longer
+/// datagram is still one datagram.
+const SLOT: usize = 65536;
+const BATCH: usize = 64;
+
+static STOP: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_signal(_: libc::c_int) {
+    STOP.store(true, Ordering::Relaxed);
+}
+
+fn die(what: &str) -> ! {
+    eprintln!("storm-recv: {what}: {}", Error::last_os_error());
+    exit(1)
+}
+
+fn usage() -> ! {
+    eprintln!("usage: storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES]");
+    exit(2)
+}
+
+/// A datagram socket of `domain`, non-blocking, with a forced receive buffer.
+fn datagram_socket(domain: libc::c_int, rcvbuf: i32) -> i32 {
+    // SAFETY: plain socket creation.
+    let fd = unsafe { libc::socket(domain, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        die("socket");
+    }
+    // SAFETY: rcvbuf is a valid i32 for the option's length.
+    let rc = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUFFORCE,
+            (&rcvbuf as *const i32).cast(),
+            std::mem::size_of::<i32>() as u32,
+        )
+    };
+    if rc < 0 {
+        eprintln!("storm-recv: SO_RCVBUFFORCE: {}", Error::last_os_error());
+    }
+    fd
+}
+
+fn bind_unix(path: &str, rcvbuf: i32) -> i32 {
+    let fd = datagram_socket(libc::AF_UNIX, rcvbuf);
+    let _ = std::fs::remove_file(path);
+    // SAFETY: a zeroed sockaddr_un is valid; the path is copied in bounds.
+    let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
+    addr.sun_family = libc::AF_UNIX as u16;
+    let bytes = path.as_bytes();
+    if bytes.len() >= addr.sun_path.len() {
+        eprintln!("storm-recv: socket path too long: {path}");
+        exit(2);
+    }
+    for (dst, src) in addr.sun_path.iter_mut().zip(bytes) {
+        *dst = *src as libc::c_char;
+    }
+    // SAFETY: addr is a valid sockaddr_un for its size.
+    let rc = unsafe {
+        libc::bind(
+            fd,
+            (&addr as *const libc::sockaddr_un).cast(),
+            std::mem::size_of::<libc::sockaddr_un>() as u32,
+        )
+    };
+    if rc < 0 {
+        die("bind unix");
+    }
+    fd
+}
+
+/// A UDP socket on 127.0.0.1, a port the kernel picks; returns (fd, port).
+fn bind_udp(rcvbuf: i32) -> (i32, u16) {
+    let fd = datagram_socket(libc::AF_INET, rcvbuf);
+    // SAFETY: a zeroed sockaddr_in is valid.
+    let mut addr: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    addr.sin_family = libc::AF_INET as u16;
+    addr.sin_addr.s_addr = u32::from_ne_bytes([127, 0, 0, 1]);
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as u32;
+    // SAFETY: addr is a valid sockaddr_in and len its size, for both calls.
+    unsafe {
+        if libc::bind(fd, (&addr as *const libc::sockaddr_in).cast(), len) < 0 {
+            die("bind udp");
+        }
+        if libc::getsockname(fd, (&mut addr as *mut libc::sockaddr_in).cast(), &mut len) < 0 {
+            die("getsockname");
+        }
+    }
+    (fd, u16::from_be(addr.sin_port))
+}
+
+#[derive(Default)]
+struct Count {
+    datagrams: u64,
+    bytes: u64,
+}
+
+/// Takes every datagram queued on `fd` now, `BATCH` per call.
+fn drain(fd: i32, headers: &mut [libc::mmsghdr], count: &mut Count) {
+    loop {
+        // SAFETY: headers point at iovecs over slots that outlive the call.
+        let n = unsafe {
+            libc::recvmmsg(
+                fd,
+                headers.as_mut_ptr(),
+                headers.len() as u32,
+                libc::MSG_DONTWAIT,
+                std::ptr::null_mut(),
+            )
+        };
+        if n <= 0 {
+            return; // EAGAIN (empty), EINTR: back to poll
+        }
+        let taken = &headers[..n as usize];
+        count.datagrams += taken.len() as u64;
+        count.bytes += taken.iter().map(|h| u64::from(h.msg_len)).sum::<u64>();
+        if (n as usize) < headers.len() {
+            return;
+        }
+    }
+}
+
+static TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
+static TLS_BYTES: AtomicU64 = AtomicU64::new(0);
+
+/// A CA written to `dir/ca.pem` and a server configuration with a
+/// certificate for 127.0.0.1 and localhost that it signed.
+fn tls_config(dir: &str) -> Arc<rustls::ServerConfig> {
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+    let fail = |what: &str| -> ! {
+        eprintln!("storm-recv: TLS set-up: {what}");
+        exit(1)
+    };
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap_or_else(|_| fail("CA"));
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap_or_else(|_| fail("CA key"));
+    let issuer = CertifiedIssuer::self_signed(ca, ca_key).unwrap_or_else(|_| fail("CA cert"));
+    std::fs::write(format!("{dir}/ca.pem"), issuer.pem()).unwrap_or_else(|_| fail("ca.pem"));
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+        .unwrap_or_else(|_| fail("leaf"));
+    let key = KeyPair::generate().unwrap_or_else(|_| fail("leaf key"));
+    let cert = leaf
+        .signed_by(&key, &issuer)
+        .unwrap_or_else(|_| fail("leaf cert"));
+    let key = rustls::pki_types::PrivateKeyDer::try_from(key.serialize_der())
+        .unwrap_or_else(|_| fail("key DER"));
+    // ring, as raudit's own TLS client (deprecated by rustls only for its
+    // lack of post-quantum key exchange).
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| fail("versions"))
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.der().clone()], key)
+        .unwrap_or_else(|_| fail("server config"));
+    Arc::new(config)
+}
+
+/// Reads one TLS syslog connection to its end, counting RFC 5425 frames
+/// (`LEN SP MSG`) and their bytes.
+fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
+    let Ok(conn) = rustls::ServerConnection::new(config) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(conn, stream);
+    let mut buf = vec![0u8; 65536];
+    // Bytes of the current frame's message still to skip; None: reading
+    // its length.
+    let (mut skip, mut len) = (None::<usize>, 0usize);
+    loop {
+        let n = match tls.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        let mut at = 0;
+        while at < n {
+            match skip {
+                Some(rest) => {
+                    let take = rest.min(n - at);
+                    at += take;
+                    if take == rest {
+                        skip = None;
+                        TLS_FRAMES.fetch_add(1, Ordering::Relaxed);
+                    } else {
+                        skip = Some(rest - take);
+                    }
+                }
+                None => {
+                    let b = buf[at];
+                    at += 1;
+                    if b.is_ascii_digit() {
+                        len = len.saturating_mul(10).saturating_add(usize::from(b - b'0'));
+                    } else if b == b' ' {
+                        TLS_BYTES.fetch_add(len as u64, Ordering::Relaxed);
+                        skip = Some(len);
+                        len = 0;
+                    } else {
+                        return; // not octet-counted framing
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// At most this many OTLP connections at once (raudit keeps one).
+const MAX_CLIENTS: usize = 8;
+
+/// One kept-alive HTTP/1.1 connection: bytes received and not yet a whole
+/// request.
+struct Client {
+    stream: TcpStream,
+    pending: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Http {
+    requests: u64,
+    records: u64,
+    bytes: u64,
+}
+
+/// A protobuf varint at the start of `b`: (value, its length).
+fn varint(b: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, byte) in b.iter().enumerate().take(10) {
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// The length-delimited fields numbered `field` in the message `b`.
+fn fields(b: &[u8], field: u64) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some((key, n)) = b.get(at..).and_then(varint) {
+        at += n;
+        let len = match key & 7 {
+            0 => b.get(at..).and_then(varint).map_or(usize::MAX, |(_, n)| n),
+            1 => 8,
+            2 => match b.get(at..).and_then(varint) {
+                Some((len, n)) => {
+                    at += n;
+                    let Some(body) = b.get(at..at.saturating_add(len as usize)) else {
+                        break;
+                    };
+                    if key >> 3 == field {
+                        out.push(body);
+                    }
+                    len as usize
+                }
+                None => break,
+            },
+            5 => 4,
+            _ => break,
+        };
+        at = at.saturating_add(len);
+    }
+    out
+}
+
+/// Log records in an `ExportLogsServiceRequest`.
+fn log_records(body: &[u8]) -> u64 {
+    let mut n = 0;
+    for resource_logs in fields(body, 1) {
+        for scope_logs in fields(resource_logs, 2) {
+            n += fields(scope_logs, 2).len() as u64;
+        }
+    }
+    n
+}
+
+/// Answers every whole request in `client.pending`; false when the
+/// connection is done (closed, or not HTTP as expected).
+fn serve(client: &mut Client, http: &mut Http) -> bool {
+    let mut chunk = [0u8; 65536];
+    loop {
+        match client.stream.read(&mut chunk) {
+            Ok(0) => return false,
+            Ok(n) => client.pending.extend_from_slice(&chunk[..n]),
+            Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+            Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+            Err(_) => return false,
+        }
+    }
+    loop {
+        let Some(head_end) = client.pending.windows(4).position(|w| w == b"\r\n\r\n") else {
+            return true;
+        };
+        let head = String::from_utf8_lossy(&client.pending[..head_end]).to_ascii_lowercase();
+        let length = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse::<usize>().ok())
+            .unwrap_or(0);
+        let end = head_end + 4 + length;
+        if client.pending.len() < end {
+            return true;
+        }
+        http.requests += 1;
+        http.bytes += length as u64;
+        http.records += log_records(&client.pending[head_end + 4..end]);
+        client.pending.drain(..end);
+        let answer =
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
+        client.stream.set_nonblocking(false).ok();
+        let sent = client.stream.write_all(answer).is_ok();
+        client.stream.set_nonblocking(true).ok();
+        if !sent {
+            return false;
+        }
+    }
+}
+
+fn main() {
+    let (mut path, mut rcvbuf, mut cert_dir) = (None, 16 << 20, None);
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        let mut val = || args.next().unwrap_or_else(|| usage());
+        match a.as_str() {
+            "-u" => path = Some(val()),
+            "-b" => rcvbuf = val().parse().unwrap_or_else(|_| usage()),
+            "-t" => cert_dir = Some(val()),
+            _ => usage(),
+        }
+    }
+    let path = path.unwrap_or_else(|| usage());
+    let unix = bind_unix(&path, rcvbuf);
+    let (udp, port) = bind_udp(rcvbuf);
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|_| die("bind tcp"));
+    listener
+        .set_nonblocking(true)
+        .unwrap_or_else(|_| die("nonblocking"));
+    let http_port = listener.local_addr().map_or(0, |a| a.port());
+    let tls_port = match cert_dir {
+        Some(dir) => {
+            let config = tls_config(&dir);
+            let tls = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|_| die("bind tls"));
+            let port = tls.local_addr().map_or(0, |a| a.port());
+            std::thread::spawn(move || {
+                for stream in tls.incoming().flatten() {
+                    let config = Arc::clone(&config);
+                    std::thread::spawn(move || tls_connection(stream, config));
+                }
+            });
+            port
+        }
+        None => 0,
+    };
+    // SAFETY: installing an async-signal-safe handler; no SA_RESTART, so a
+    // blocked poll returns EINTR and the loop sees STOP.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as usize;
+        libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
+    }
+    // SAFETY: prctl with integer arguments: SIGTERM when the driver dies,
+    // so a failed run leaves no receiver behind.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+    }
+    println!("udp_port={port} http_port={http_port} tls_port={tls_port}");
+    let _ = std::io::stdout().flush();
+
+    let mut slots = vec![0u8; SLOT * BATCH];
+    let mut iovs: Vec<libc::iovec> = slots
+        .chunks_mut(SLOT)
+        .map(|s| libc::iovec {
+            iov_base: s.as_mut_ptr().cast(),
+            iov_len: SLOT,
+        })
+        .collect();
+    let mut headers: Vec<libc::mmsghdr> = iovs
+        .iter_mut()
+        .map(|iov| {
+            // SAFETY: a zeroed mmsghdr is valid; only the iovec is set.
+            let mut h: libc::mmsghdr = unsafe { std::mem::zeroed() };
+            h.msg_hdr.msg_iov = iov;
+            h.msg_hdr.msg_iovlen = 1;
+            h
+        })
+        .collect();
+    let (mut syslog, mut gelf) = (Count::default(), Count::default());
+    let mut clients: Vec<Client> = Vec::new();
+    let mut http = Http::default();
+    while !STOP.load(Ordering::Relaxed) {
+        let mut fds = vec![
+            libc::pollfd {
+                fd: unix,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: udp,
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: listener.as_raw_fd(),
+                events: libc::POLLIN,
+                revents: 0,
+            },
+        ];
+        fds.extend(clients.iter().map(|c| libc::pollfd {
+            fd: c.stream.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        }));
+        // SAFETY: fds is a valid array of fds.len() pollfd.
+        let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 200) };
+        if n <= 0 {
+            continue;
+        }
+        if fds[0].revents != 0 {
+            drain(unix, &mut headers, &mut syslog);
+        }
+        if fds[1].revents != 0 {
+            drain(udp, &mut headers, &mut gelf);
+        }
+        let mut keep = Vec::with_capacity(clients.len());
+        for (mut client, fd) in clients.drain(..).zip(&fds[3..]) {
+            if fd.revents == 0 || serve(&mut client, &mut http) {
+                keep.push(client);
+            }
+        }
+        clients = keep;
+        if fds[2].revents != 0 {
+            while let Ok((stream, _)) = listener.accept() {
+                if clients.len() < MAX_CLIENTS && stream.set_nonblocking(true).is_ok() {
+                    clients.push(Client {
+                        stream,
+                        pending: Vec::new(),
+                    });
+                }
+            }
+        }
+    }
+    // What is still queued was sent before the stop: count it too.
+    drain(unix, &mut headers, &mut syslog);
+    drain(udp, &mut headers, &mut gelf);
+    let _ = std::fs::remove_file(&path);
+    println!(
+        "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={} \
+         otlp_requests={} otlp_records={} otlp_bytes={} tls_frames={} tls_bytes={}",
+        syslog.datagrams,
+        syslog.bytes,
+        gelf.datagrams,
+        gelf.bytes,
+        http.requests,
+        http.records,
+        http.bytes,
+        TLS_FRAMES.load(Ordering::Relaxed),
+        TLS_BYTES.load(Ordering::Relaxed)
+    );
+}
