@@ -549,6 +549,9 @@ fn write_document(
         h.str("name", host)?;
         h.close()?;
     }
+    if event.redacted() > 0 {
+        doc.key("redacted")?.push_u64(u64::from(event.redacted()))?;
+    }
     if truncated {
         doc.key("truncated")?.push(b"true")?;
     }

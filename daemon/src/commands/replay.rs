@@ -14,6 +14,7 @@ use raudit_core::encode::{Enrich, NoEnrich};
 
 use crate::config::Config;
 use crate::enrich::Enricher;
+use crate::rewrite::RewriteSpec;
 
 use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
 
@@ -36,7 +37,7 @@ pub struct ReplayArgs {
 }
 
 pub fn run(args: ReplayArgs) -> ExitCode {
-    let (settings, capacities) = match settings_from(&args) {
+    let (settings, capacities, rewrite) = match settings_from(&args) {
         Ok(s) => s,
         Err(message) => {
             eprintln!("raudit replay: {message}");
@@ -44,12 +45,18 @@ pub fn run(args: ReplayArgs) -> ExitCode {
         }
     };
     if args.no_user_names {
-        replay_all(&args, Replayer::new(settings, capacities, NoEnrich))
+        replay_all(
+            &args,
+            Replayer::new(settings, capacities, NoEnrich).with_rewrite(rewrite),
+        )
     } else {
         // go-audit maps uids with this host's names, each looked up once;
         // the records may come from another host, so no host name.
         let enricher = Enricher::new(4096, false).without_host();
-        replay_all(&args, Replayer::new(settings, capacities, enricher))
+        replay_all(
+            &args,
+            Replayer::new(settings, capacities, enricher).with_rewrite(rewrite),
+        )
     }
 }
 
@@ -150,15 +157,21 @@ fn replay_one<N: Enrich>(
 /// Malformed lines or frames reported one by one per input.
 const MALFORMED_SHOWN: u32 = 10;
 
-fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
+fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities, RewriteSpec), String> {
     let Some(path) = &args.config else {
-        return Ok((Settings::default(), Capacities::default()));
+        return Ok((
+            Settings::default(),
+            Capacities::default(),
+            RewriteSpec::default(),
+        ));
     };
     let config = Config::load(path).map_err(|errors| errors.to_string())?;
     for warning in &config.warnings {
         eprintln!("raudit replay: {warning}");
     }
-    Ok(core_settings(&config))
+    let (settings, capacities) = core_settings(&config);
+    let rewrite = crate::daemon::plan::rewrite_spec(&config.raudit)?;
+    Ok((settings, capacities, rewrite))
 }
 
 /// The core's assembler settings, storage sizes and event format named by

@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, TlsSettings};
+use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, Raudit, TlsSettings};
 use crate::netlink::Control;
 use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
+use crate::rewrite::{FieldRule, Redaction, RewriteSpec};
 use crate::rules::{self, RuleSet, StatusSetting};
 
 /// How raudit gets the audit stream.
@@ -274,6 +275,30 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
     outputs
 }
 
+/// What `raudit.redact` and `raudit.fields` rewrite, compiled once (the
+/// config checked both already; an error here names the entry anyway).
+pub fn rewrite_spec(r: &Raudit) -> Result<RewriteSpec, String> {
+    let redactions = r
+        .redact
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Redaction::new(&e.pattern, &e.replace)
+                .map_err(|why| format!("raudit.redact[{i}]: {why}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let fields = r
+        .fields
+        .iter()
+        .map(|c| FieldRule {
+            msg_type: c.msg_type,
+            keys: c.keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            keep: c.keep,
+        })
+        .collect();
+    Ok(RewriteSpec { redactions, fields })
+}
+
 /// The plan for a loaded config, or every problem, one line each.
 pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     let mut problems = Vec::new();
@@ -330,6 +355,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             && config.message_tracking.enabled,
         pacing: r.pacing,
         side: side_settings(&plan.outputs),
+        rewrite: rewrite_spec(r)?,
         filters: config
             .filters
             .iter()
