@@ -531,7 +531,7 @@ fn write_document(
     write_process(&mut doc, event, facts, detail)?;
     if norm.object == Object::File {
         if let Some(path) = facts.object_path {
-            write_file(doc.key("file")?, path)?;
+            write_file(doc.key("file")?, path, enrich)?;
         }
     }
     write_network(&mut doc, facts, &norm)?;
@@ -945,7 +945,7 @@ fn write_user(
     let mut u = Members::open(cursor)?;
     // Top level: uid, gid.
     write_id(&mut u, facts, enrich, b"uid", true)?;
-    write_group(&mut u, facts, b"gid")?;
+    write_group(&mut u, facts, enrich, b"gid")?;
     for (owner, uid, gid) in [
         ("effective", &b"euid"[..], Some(&b"egid"[..])),
         ("saved", b"suid", Some(b"sgid")),
@@ -959,7 +959,7 @@ fn write_user(
         let mut o = Members::open(u.key(owner)?)?;
         write_id(&mut o, facts, enrich, uid, true)?;
         if let Some(gid) = gid {
-            write_group(&mut o, facts, gid)?;
+            write_group(&mut o, facts, enrich, gid)?;
         }
         o.close()?;
     }
@@ -988,10 +988,18 @@ fn write_id(
     Ok(())
 }
 
-fn write_group(o: &mut Members<'_, '_>, facts: &Facts<'_>, key: &[u8]) -> Result<(), Full> {
+fn write_group(
+    o: &mut Members<'_, '_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    key: &[u8],
+) -> Result<(), Full> {
     if let Some(v) = set_id(facts, key) {
         let mut g = Members::open(o.key("group")?)?;
         g.value("id", key, Some(v))?;
+        if let Some(name) = enrich.group_name(v.text()) {
+            g.str("name", name)?;
+        }
         g.close()?;
     }
     Ok(())
@@ -1097,7 +1105,7 @@ impl Serialize for ArgList<'_, '_> {
 }
 
 /// `file.*` from the PATH record the summary names.
-fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
+fn write_file(cursor: &mut Cursor<'_>, path: &[u8], enrich: &impl Enrich) -> Result<(), Full> {
     // One pass over the record.
     let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
     for f in Fields::new(path) {
@@ -1124,6 +1132,13 @@ fn write_file(cursor: &mut Cursor<'_>, path: &[u8]) -> Result<(), Full> {
     }
     f.value("uid", b"ouid", ouid)?;
     f.value("gid", b"ogid", ogid)?;
+    // ECS `file.owner` / `file.group`: the names of the owner's ids.
+    if let Some(owner) = present(ouid).and_then(|v| enrich.user_name(v.text())) {
+        f.str("owner", owner)?;
+    }
+    if let Some(group) = present(ogid).and_then(|v| enrich.group_name(v.text())) {
+        f.str("group", group)?;
+    }
     f.close()
 }
 

@@ -63,6 +63,13 @@ pub trait Enrich {
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;
 
+    /// The group name of a `gid=` (`egid`, `sgid`, `fsgid`, `ogid`) value,
+    /// `None` when unknown: the ECS shape's `group.name`, the structured
+    /// shape's `GID`-style names.
+    fn group_name(&self, _gid: &[u8]) -> Option<&str> {
+        None
+    }
+
     /// Container id for a SYSCALL (1300) or 1326 record, as go-audit's
     /// `extras.containers` adds it.
     fn container_id(&self, _msg_type: MessageType, _body: &[u8]) -> Option<&str> {

@@ -52,7 +52,9 @@ pub fn run(args: ReplayArgs) -> ExitCode {
     } else {
         // go-audit maps uids with this host's names, each looked up once;
         // the records may come from another host, so no host name.
-        let enricher = Enricher::new(4096, false).without_host();
+        let enricher = Enricher::new(4096, false)
+            .without_host()
+            .with_group_names(capacities.format != crate::config::EventFormat::GoAudit);
         replay_all(
             &args,
             Replayer::new(settings, capacities, enricher).with_rewrite(rewrite),

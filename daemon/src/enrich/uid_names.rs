@@ -40,6 +40,12 @@ fn system_lookup(uid: u32, name: &mut [u8]) -> Option<usize> {
     passwd::user_name(uid, name).ok().flatten()
 }
 
+/// The system's group database (`getgrgid_r`): a cache of group names
+/// is this cache over it (`UidNames::with_lookup(n, group_lookup)`).
+pub fn group_lookup(gid: u32, name: &mut [u8]) -> Option<usize> {
+    passwd::group_name(gid, name).ok().flatten()
+}
+
 /// The cache.
 pub struct UidNames {
     slots: Box<[Slot]>,

@@ -44,6 +44,38 @@ pub fn user_name(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
 }
 
 /// The uid of user `name` (start-up only; allocates).
+/// The name of group `gid`, copied into `name`, as [`user_name`] does for
+/// users (`getgrgid_r`).
+pub fn group_name(gid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
+    let mut scratch = [0 as libc::c_char; SCRATCH];
+    // SAFETY: group is plain old data; all-zero is a valid value.
+    let mut entry: libc::group = unsafe { std::mem::zeroed() };
+    let mut result: *mut libc::group = std::ptr::null_mut();
+    // SAFETY: every pointer refers to a live local of the right type and
+    // `scratch.len()` is its exact size; getgrgid_r writes only there.
+    let rc = unsafe {
+        libc::getgrgid_r(
+            gid,
+            &mut entry,
+            scratch.as_mut_ptr(),
+            scratch.len(),
+            &mut result,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::from_raw_os_error(rc));
+    }
+    if result.is_null() || entry.gr_name.is_null() {
+        return Ok(None);
+    }
+    // SAFETY: on success gr_name points at a NUL-terminated string inside
+    // `scratch`, which is still alive.
+    let found = unsafe { CStr::from_ptr(entry.gr_name) }.to_bytes();
+    let copied = found.len().min(name.len());
+    name[..copied].copy_from_slice(&found[..copied]);
+    Ok(Some(found.len()))
+}
+
 pub fn uid_of(name: &str) -> io::Result<Option<u32>> {
     let c_name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
     let mut scratch = vec![0 as libc::c_char; SCRATCH * 4];

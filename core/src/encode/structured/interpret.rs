@@ -20,7 +20,7 @@ use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 
 /// The user-id fields named, with auditd's ENRICHED names for them.
-pub const UID_FIELDS: [(&[u8], &str); 8] = [
+pub const UID_FIELDS: [(&[u8], &str); 13] = [
     (b"auid", "AUID"),
     (b"uid", "UID"),
     (b"euid", "EUID"),
@@ -29,7 +29,25 @@ pub const UID_FIELDS: [(&[u8], &str); 8] = [
     (b"ouid", "OUID"),
     (b"oauid", "OAUID"),
     (b"old-auid", "OLD-AUID"),
+    // Group ids from here on (named by `Enrich::group_name`).
+    (b"gid", "GID"),
+    (b"egid", "EGID"),
+    (b"sgid", "SGID"),
+    (b"fsgid", "FSGID"),
+    (b"ogid", "OGID"),
 ];
+
+/// Where the group ids start in [`UID_FIELDS`].
+const FIRST_GID: usize = 8;
+
+/// The name of id field `at` of [`UID_FIELDS`] with value `id`.
+fn id_name<'e>(enrich: &'e impl Enrich, at: usize, id: &[u8]) -> Option<&'e str> {
+    if at < FIRST_GID {
+        enrich.user_name(id)
+    } else {
+        enrich.group_name(id)
+    }
+}
 
 /// The index of a user-id field in [`UID_FIELDS`].
 pub fn uid_field(key: &[u8]) -> Option<usize> {
@@ -78,8 +96,8 @@ impl<'a> Interpreted<'a> {
             .and_then(number::<u32>)
             .and_then(crate::tables::capability::name);
         let mut uids = noted.uids;
-        for uid in &mut uids {
-            *uid = uid.filter(|&v| enrich.user_name(v).is_some());
+        for (at, uid) in uids.iter_mut().enumerate() {
+            *uid = uid.filter(|&v| id_name(enrich, at, v).is_some());
         }
         Interpreted {
             arch: machine.map(|m| m.name()),
@@ -131,8 +149,8 @@ impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
         if let Some(capability) = this.capability {
             map.serialize_entry("capability", capability)?;
         }
-        for (&(_, name), uid) in UID_FIELDS.iter().zip(this.uids) {
-            if let Some(user) = uid.and_then(|v| self.enrich.user_name(v)) {
+        for (at, (&(_, name), uid)) in UID_FIELDS.iter().zip(this.uids).enumerate() {
+            if let Some(user) = uid.and_then(|v| id_name(self.enrich, at, v)) {
                 map.serialize_entry(name, user)?;
             }
         }

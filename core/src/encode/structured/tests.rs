@@ -25,6 +25,10 @@ impl Enrich for Names {
             _ => None,
         }
     }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        (gid == b"10").then_some("wheel")
+    }
     fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {
         memchr::memmem::find(body, b"pid=4242").map(|_| "c0ffee")
     }
@@ -481,4 +485,26 @@ fn kernel_numbers_are_json_numbers() {
 fn number_fields_are_sorted() {
     use super::value::NUMBER_FIELDS;
     assert!(NUMBER_FIELDS.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// Group ids get names like user ids (`GID`, `OGID`, … as auditd's
+/// enriched format names them).
+#[test]
+fn group_ids_are_named() {
+    let doc = json(&[
+        (
+            1300,
+            b"arch=c000003e syscall=2 uid=1000 gid=10 egid=10 sgid=5 comm=\"cat\"",
+        ),
+        (1302, b"item=0 name=\"/x\" ouid=0 ogid=10"),
+        (1320, b""),
+    ]);
+    let syscall = &doc["records"][0]["interpreted"];
+    assert_eq!(syscall["GID"], "wheel");
+    assert_eq!(syscall["EGID"], "wheel");
+    assert_eq!(syscall["UID"], "alice");
+    assert!(syscall.get("SGID").is_none(), "no name known for 5");
+    let path = &doc["records"][1]["interpreted"];
+    assert_eq!(path["OGID"], "wheel");
+    assert_eq!(path["OUID"], "root");
 }
