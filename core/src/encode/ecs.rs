@@ -528,7 +528,7 @@ fn write_document(
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }
-    write_process(&mut doc, event, facts, detail)?;
+    write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File {
         if let Some(path) = facts.object_path {
             write_file(doc.key("file")?, path, enrich)?;
@@ -1026,10 +1026,13 @@ fn write_process(
     doc: &mut Members<'_, '_>,
     event: &Event<'_>,
     facts: &Facts<'_>,
+    enrich: &impl Enrich,
     detail: Detail,
 ) -> Result<(), Full> {
-    let pid = present(facts.get(b"pid")).and_then(|v| number(v.text()));
-    let ppid = present(facts.get(b"ppid")).and_then(|v| number(v.text()));
+    let pid_text = present(facts.get(b"pid")).map(|v| v.text());
+    let ppid_text = present(facts.get(b"ppid")).map(|v| v.text());
+    let pid = pid_text.and_then(number);
+    let ppid = ppid_text.and_then(number);
     let comm = present(facts.get(b"comm"));
     let exe = present(facts.get(b"exe"));
     let cwd = present(facts.cwd);
@@ -1041,10 +1044,23 @@ fn write_process(
     let mut p = Members::open(doc.key("process")?)?;
     if let Some(pid) = pid {
         p.number("pid", pid)?;
+        // The identity the caller found, while the process was alive.
+        if let Some(me) = pid_text.and_then(|t| enrich.process(t)) {
+            p.str("entity_id", me.entity_id)?;
+        }
     }
     if let Some(ppid) = ppid {
         let mut parent = Members::open(p.key("parent")?)?;
         parent.number("pid", ppid)?;
+        if let Some(up) = ppid_text.and_then(|t| enrich.process(t)) {
+            parent.str("entity_id", up.entity_id)?;
+            if let Some(exe) = up.executable {
+                parent.str("executable", exe)?;
+            }
+            if let Some(name) = up.name {
+                parent.str("name", name)?;
+            }
+        }
         parent.close()?;
     }
     p.value("name", b"comm", comm)?;

@@ -7,9 +7,11 @@
 //! encoder asks.
 
 pub mod container;
+pub mod process;
 pub mod uid_names;
 
 pub use container::ContainerIds;
+pub use process::Processes;
 use raudit_core::assemble::Event;
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::Enrich;
@@ -24,6 +26,9 @@ pub struct Enricher {
     /// Look group names up (the structured and ECS shapes name gids; the
     /// go-audit shape does not, and its events are not scanned for them).
     group_names: bool,
+    /// Process identities (the ECS shape's `process.entity_id`,
+    /// `process.parent.*`); `None` when not asked for or no boot id.
+    processes: Option<Processes>,
     pub containers: Option<ContainerIds>,
     /// Kept for every event (building one costs about as much as using it).
     uid_scanner: UidScanner,
@@ -39,6 +44,7 @@ impl Enricher {
             uids: UidNames::new(uid_capacity),
             gids: UidNames::with_lookup(uid_capacity, uid_names::group_lookup),
             group_names: false,
+            processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
             host_name: host_name(),
@@ -57,6 +63,13 @@ impl Enricher {
     /// that write group names.
     pub fn with_group_names(mut self, on: bool) -> Enricher {
         self.group_names = on;
+        self
+    }
+
+    /// Finds the identity of each event's process and parent in `/proc`
+    /// (see [`process`]).
+    pub fn with_processes(mut self, on: bool) -> Enricher {
+        self.processes = if on { Processes::new(256) } else { None };
         self
     }
 
@@ -81,6 +94,23 @@ impl Enrich for Enricher {
     fn prepare(&mut self, event: &Event<'_>, uids: &UidValues<'_>) {
         for uid in &uids.values {
             self.uids.resolve(uid);
+        }
+        if let Some(processes) = &mut self.processes {
+            // The event's process and its parent, from the first record
+            // that names them (SYSCALL, or a user-space record).
+            let now = std::time::Instant::now();
+            if let Some(body) = event
+                .records()
+                .map(|r| r.body)
+                .find(|body| container::pid_field(body).is_some())
+            {
+                if let Some(pid) = container::pid_field(body) {
+                    processes.resolve(pid, now);
+                }
+                if let Some(ppid) = raudit_core::record::field(body, b"ppid") {
+                    processes.resolve(ppid.text(), now);
+                }
+            }
         }
         if self.group_names {
             for record in event.records().filter(|r| names_groups(r.msg_type.0)) {
@@ -111,6 +141,10 @@ impl Enrich for Enricher {
 
     fn user_name(&self, uid: &[u8]) -> Option<&str> {
         self.uids.name(uid)
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<raudit_core::encode::ProcessInfo<'_>> {
+        self.processes.as_ref()?.info(pid)
     }
 
     fn group_name(&self, gid: &[u8]) -> Option<&str> {
@@ -187,6 +221,62 @@ mod tests {
             });
         }
         enricher.group_name(gid.as_bytes()).map(str::to_owned)
+    }
+
+    /// The ECS document of a SYSCALL event by `pid` (child of `ppid`),
+    /// enriched by `enricher`.
+    fn ecs_of(enricher: &mut Enricher, pid: u32, ppid: u32) -> serde_json::Value {
+        let mut assembler = Assembler::new(
+            Settings::default(),
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            [0u8; 4096],
+        );
+        let bodies = [
+            (1300, format!("arch=c000003e syscall=2 success=yes exit=3 ppid={ppid} pid={pid} uid=0 comm=\"sleep\" exe=\"/bin/sleep\"")),
+            (1320, String::new()),
+        ];
+        let mut doc = None;
+        for (msg_type, body) in bodies {
+            let payload = format!("audit(1700000000.042:7): {body}");
+            let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
+            assembler.push(&record, Instant(0), &mut |event| {
+                let mut out = vec![0u8; 8192];
+                let encoded = raudit_core::encode::ecs(event, enricher, &mut out);
+                doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
+            });
+        }
+        doc.unwrap()
+    }
+
+    /// In the ECS shape a live process and its parent get their entity
+    /// ids, the parent its executable and name; two events of one process
+    /// share its id.
+    #[test]
+    fn ecs_events_carry_process_identities() {
+        let mut enricher = Enricher::new(8, false).with_processes(true);
+        if enricher.processes.is_none() {
+            eprintln!("note: no boot id; process identities not checked");
+            return;
+        }
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        let first = ecs_of(&mut enricher, child.id(), me);
+        let second = ecs_of(&mut enricher, child.id(), me);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let id = first["process"]["entity_id"].as_str().unwrap();
+        assert_eq!(id.len(), 64);
+        assert_eq!(second["process"]["entity_id"], id);
+        let parent = &first["process"]["parent"];
+        assert_eq!(parent["pid"], me);
+        assert_ne!(parent["entity_id"], id);
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(parent["executable"], exe.to_str().unwrap());
+        assert!(parent["name"].is_string());
     }
 
     /// Gids are named from the group database (gid 0 is `root` on every

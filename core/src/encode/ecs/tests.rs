@@ -386,3 +386,45 @@ fn file_owner_and_group_are_named() {
     assert_eq!(d["file"]["group"], "wheel", "{d}");
     assert_eq!(d["file"]["gid"], "10");
 }
+
+/// What a caller found of live processes: 5821 and its parent 5820.
+struct Procs;
+
+impl Enrich for Procs {
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        match pid {
+            b"5821" => Some(crate::encode::ProcessInfo {
+                entity_id: "e-5821",
+                executable: Some("/usr/bin/docker"),
+                name: Some("docker"),
+            }),
+            b"5820" => Some(crate::encode::ProcessInfo {
+                entity_id: "e-5820",
+                executable: Some("/bin/bash"),
+                name: Some("bash"),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// `process.entity_id` and the parent's identity, executable and name
+/// come from the caller; a process it did not find has none.
+#[test]
+fn process_identities_from_the_caller() {
+    let (text, _) = encode_with(EXECVE_EVENT, 8192, &mut Procs);
+    let d: Json = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["process"]["entity_id"], "e-5821");
+    assert_eq!(
+        d["process"]["parent"],
+        json!({"pid": 5820, "entity_id": "e-5820", "executable": "/bin/bash", "name": "bash"})
+    );
+    let (text, _) = encode_with(EXECVE_EVENT, 8192, &mut NoEnrich);
+    let d: Json = serde_json::from_str(&text).unwrap();
+    assert!(d["process"].get("entity_id").is_none());
+    assert_eq!(d["process"]["parent"], json!({"pid": 5820}));
+}
