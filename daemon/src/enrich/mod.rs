@@ -27,7 +27,8 @@ pub struct Enricher {
     /// go-audit shape does not, and its events are not scanned for them).
     group_names: bool,
     /// Process identities (the ECS shape's `process.entity_id`,
-    /// `process.parent.*`); `None` when not asked for or no boot id.
+    /// `process.parent.*`, the structured shape's `PID`/`PPID`); `None`
+    /// when not asked for or no boot id.
     processes: Option<Processes>,
     pub containers: Option<ContainerIds>,
     /// Kept for every event (building one costs about as much as using it).

@@ -1,6 +1,7 @@
-//! Process identities for the ECS shape: `process.entity_id` and the
-//! parent's `entity_id`, `executable` and `name`, found in `/proc` while
-//! the event is enriched.
+//! Process identities for the ECS shape (`process.entity_id` and the
+//! parent's `entity_id`, `executable` and `name`) and the structured one
+//! (`"PID":{"entity_id"}`, `"PPID":{"entity_id","exe","comm"}` in the
+//! record's `interpreted`), found in `/proc` while the event is enriched.
 //!
 //! An entity id is the SHA-256, in hex, of this boot's id
 //! (`/proc/sys/kernel/random/boot_id`, read once), the pid and the

@@ -284,7 +284,7 @@ impl<S: Source> Pipeline<S> {
                 enricher: Enricher::new(settings.uid_cache, settings.containers)
                     .with_host_tag(settings.host_name)
                     .with_group_names(settings.format != EventFormat::GoAudit)
-                    .with_processes(settings.format == EventFormat::Ecs),
+                    .with_processes(settings.format != EventFormat::GoAudit),
                 rewriter: (!settings.rewrite.is_empty()).then(|| Rewriter::new(settings.rewrite)),
                 rewrite_counted: RewriteCounts::default(),
                 filters: settings.filters,

@@ -5,7 +5,10 @@
 //! `mode` as auditd prints it (`0100755` → `file,755`, `04755` →
 //! `file,u+s,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
-//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`).
+//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`); the
+//! group name of each group-id field (`"GID":"wheel"`); and what the
+//! caller found of the process and its parent (`"PID":{"entity_id"}`,
+//! `"PPID":{"entity_id","exe","comm"}`, the parent as laurel names it).
 //! A number the tables do not know, or an address family not decoded, is
 //! left out, never an error.
 
@@ -64,6 +67,9 @@ pub struct Interpreted<'a> {
     /// A `mode` in octal, file type and permission bits.
     pub mode: Option<u32>,
     pub capability: Option<&'static str>,
+    /// `pid` and `ppid` values the caller found a live process for.
+    pub pid: Option<&'a [u8]>,
+    pub ppid: Option<&'a [u8]>,
     /// User-id values the lookup has a name for.
     pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
 }
@@ -99,7 +105,10 @@ impl<'a> Interpreted<'a> {
         for (at, uid) in uids.iter_mut().enumerate() {
             *uid = uid.filter(|&v| id_name(enrich, at, v).is_some());
         }
+        let found = |pid: Option<&'a [u8]>| pid.filter(|&p| enrich.process(p).is_some());
         Interpreted {
+            pid: found(noted.pid),
+            ppid: found(noted.ppid),
             arch: machine.map(|m| m.name()),
             syscall,
             exit,
@@ -149,9 +158,37 @@ impl<E: Enrich> Serialize for WithNames<'_, '_, E> {
         if let Some(capability) = this.capability {
             map.serialize_entry("capability", capability)?;
         }
+        for (key, pid, parent) in [("PID", this.pid, false), ("PPID", this.ppid, true)] {
+            if let Some(info) = pid.and_then(|p| self.enrich.process(p)) {
+                map.serialize_entry(key, &Identity { info, parent })?;
+            }
+        }
         for (at, (&(_, name), uid)) in UID_FIELDS.iter().zip(this.uids).enumerate() {
             if let Some(user) = uid.and_then(|v| id_name(self.enrich, at, v)) {
                 map.serialize_entry(name, user)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// A process the caller found: its entity id, and for a parent its
+/// executable and command name.
+struct Identity<'a> {
+    info: crate::encode::ProcessInfo<'a>,
+    parent: bool,
+}
+
+impl Serialize for Identity<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("entity_id", self.info.entity_id)?;
+        if self.parent {
+            if let Some(exe) = self.info.executable {
+                map.serialize_entry("exe", exe)?;
+            }
+            if let Some(comm) = self.info.name {
+                map.serialize_entry("comm", comm)?;
             }
         }
         map.end()

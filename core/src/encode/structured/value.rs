@@ -111,6 +111,9 @@ pub struct Noted<'a> {
     pub saddr: Option<&'a [u8]>,
     pub mode: Option<&'a [u8]>,
     pub capability: Option<&'a [u8]>,
+    /// `pid` and `ppid`, for the caller's process identities.
+    pub pid: Option<&'a [u8]>,
+    pub ppid: Option<&'a [u8]>,
     /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
     pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
 }
@@ -179,6 +182,8 @@ fn note<'a>(noted: &Cell<Noted<'a>>, field: Field<'a>) {
         b"saddr" => n.saddr = Some(text),
         b"mode" => n.mode = Some(text),
         b"capability" => n.capability = Some(text),
+        b"pid" => n.pid = n.pid.or(Some(text)),
+        b"ppid" => n.ppid = n.ppid.or(Some(text)),
         key => {
             let Some(at) = super::interpret::uid_field(key) else {
                 return;
