@@ -12,7 +12,10 @@
 //! The pure rewriting is core's (`raudit_core::record::rewrite`); the
 //! regexes and the buffers are here. The buffers grow to the largest event
 //! seen and are reused, and the regexes' capture locations are made once:
-//! steady state allocates nothing (`tests/tests/alloc_free.rs`).
+//! steady state allocates nothing (`tests/tests/alloc_free.rs`). After an
+//! event of more than [`KEEP_BYTES`] (a multi-megabyte `execve`) they are
+//! given back down to that size before the next, so one large event does
+//! not stay resident.
 
 pub mod redact;
 
@@ -136,6 +139,9 @@ impl RecordSource for Rebuilt {
     }
 }
 
+/// What each buffer keeps between events; beyond it, the memory goes back.
+pub const KEEP_BYTES: usize = 1 << 20;
+
 const EXECVE: u16 = MessageType::EXECVE.0;
 const PROCTITLE: u16 = 1327;
 
@@ -170,6 +176,7 @@ impl Rewriter {
         if !touched {
             return None;
         }
+        self.give_back_large();
         self.rebuilt.clear();
         let mut redacted = 0u32;
         let mut dropped = 0u32;
@@ -226,6 +233,22 @@ impl Rewriter {
         }
         let count = u32::try_from(self.rebuilt.records.len()).unwrap_or(u32::MAX);
         Some(event.rebuilt(&self.rebuilt, (0, count), redacted))
+    }
+
+    /// Buffers a large event grew beyond [`KEEP_BYTES`] shrink back.
+    fn give_back_large(&mut self) {
+        for buffer in [
+            &mut self.rebuilt.bytes,
+            &mut self.scratch.bytes,
+            &mut self.args,
+            &mut self.work,
+            &mut self.other,
+        ] {
+            if buffer.capacity() > KEEP_BYTES {
+                buffer.clear();
+                buffer.shrink_to(KEEP_BYTES);
+            }
+        }
     }
 
     fn rule(&self, msg_type: u16) -> Option<&FieldRule> {

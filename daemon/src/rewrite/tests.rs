@@ -183,3 +183,70 @@ fn fields_dropped_or_kept_per_record_type() {
     assert!(!lines[1].contains("dev"), "{}", lines[1]);
     assert!(lines.iter().all(|l| !l.contains("redacted")));
 }
+
+/// A multi-megabyte argument is redacted whole; the buffers it grew go
+/// back to `KEEP_BYTES` before the next event.
+#[test]
+fn a_large_event_does_not_stay_resident() {
+    let mut assembler = Assembler::new(
+        Settings::default(),
+        vec![EventSlot::default(); 4],
+        vec![RecordSlot::default(); 2048],
+        vec![0u8; 16 << 20],
+    );
+    let mut rewriter = Rewriter::new(password_spec());
+    let big = format!("{}--password=hunter2", "y".repeat(3 << 20));
+    let pieces: Vec<&str> = big
+        .as_bytes()
+        .chunks(7000)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let mut bodies = vec![(
+        1309u16,
+        format!("argc=1 a0_len={} a0[0]=\"{}\"", big.len(), pieces[0]),
+    )];
+    for (i, piece) in pieces.iter().enumerate().skip(1) {
+        bodies.push((1309, format!("a0[{i}]=\"{piece}\"")));
+    }
+    bodies.push((1320, String::new()));
+    let mut seen = 0;
+    let mut emit = |event: &Event<'_>| {
+        let rebuilt = rewriter.apply(event).expect("redacted");
+        assert_eq!(rebuilt.redacted(), 1);
+        let tail = rebuilt
+            .records()
+            .filter(|r| r.msg_type.0 == 1309)
+            .last()
+            .unwrap();
+        assert!(tail.body.ends_with(b"--password=<redacted>\""));
+        seen += 1;
+    };
+    for (msg_type, body) in &bodies {
+        let payload = format!("audit(1700000000.042:78): {body}");
+        let record = Record::from_kernel(MessageType(*msg_type), payload.as_bytes()).unwrap();
+        assembler.push(&record, Instant(0), &mut emit);
+    }
+    assembler.flush(&mut emit);
+    assert_eq!(seen, 1);
+    assert!(rewriter.rebuilt.bytes.capacity() > KEEP_BYTES);
+    // The next event that is rewritten gives the memory back first.
+    let title = format!("proctitle={}", hex("ls\0--password=x"));
+    let payload = format!("audit(1700000000.042:79): {title}");
+    let record = Record::from_kernel(MessageType(1327), payload.as_bytes()).unwrap();
+    let mut small = 0;
+    let mut emit = |event: &Event<'_>| {
+        small += u32::from(rewriter.apply(event).is_some());
+    };
+    assembler.push(&record, Instant(0), &mut emit);
+    assembler.flush(&mut emit);
+    assert_eq!(small, 1);
+    for capacity in [
+        rewriter.rebuilt.bytes.capacity(),
+        rewriter.scratch.bytes.capacity(),
+        rewriter.args.capacity(),
+        rewriter.work.capacity(),
+        rewriter.other.capacity(),
+    ] {
+        assert!(capacity <= KEEP_BYTES, "{capacity}");
+    }
+}
