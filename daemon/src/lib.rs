@@ -34,6 +34,7 @@ pub mod output;
 pub mod pipeline;
 pub mod queue;
 pub mod replay;
+pub mod rewrite;
 pub mod rules;
 pub mod side;
 pub mod signals;

@@ -213,6 +213,12 @@ pub struct Stats {
     pub pacing_pauses: Counter,
     /// Events dropped by the config's `filters`.
     pub filter_drops: Counter,
+    /// Events with a secret replaced (`raudit.redact`).
+    pub events_redacted: Counter,
+    /// Secrets replaced (`raudit.redact`).
+    pub redactions: Counter,
+    /// Fields left out by `raudit.fields`.
+    pub fields_dropped: Counter,
     /// Kernel `lost` when raudit started and now.
     pub kernel_lost_start: Counter,
     pub kernel_lost: Counter,
@@ -274,7 +280,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 31] {
+    pub fn fields(&self) -> [Field; 34] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -390,6 +396,24 @@ impl Stats {
                 C,
                 "Events dropped by the config's filters.",
                 self.filter_drops.get(),
+            ),
+            Field::new(
+                "events_redacted",
+                C,
+                "Events with a secret replaced before encoding (raudit.redact).",
+                self.events_redacted.get(),
+            ),
+            Field::new(
+                "redactions",
+                C,
+                "Secrets replaced in EXECVE arguments and PROCTITLE (raudit.redact).",
+                self.redactions.get(),
+            ),
+            Field::new(
+                "fields_dropped",
+                C,
+                "Record fields left out by raudit.fields.",
+                self.fields_dropped.get(),
             ),
             Field::new(
                 "output_errors",
@@ -547,6 +571,9 @@ mod tests {
             "queue_depth=0",
             "events_in_flight=0",
             "filter_drops=0",
+            "events_redacted=0",
+            "redactions=0",
+            "fields_dropped=0",
             "spoofed=0",
             "drift_checks=0",
             "drift_detected=0",

@@ -29,6 +29,7 @@ use raudit::output::{
 };
 use raudit::pipeline::{self, EventFilter, Format, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Layout as QueueLayout, Policy, Queue};
+use raudit::rewrite::{FieldRule, Redaction, RewriteSpec};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
 
@@ -139,8 +140,9 @@ fn is_large(serial: u32) -> bool {
 }
 
 /// One execve event (six records, or more for a large one) with serial
-/// `serial`; every tenth is one the filter drops.
-fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
+/// `serial`; every tenth is one the filter drops. With `secret`, the
+/// arguments and proctitle hold `--password=hunter2`.
+fn event(serial: u32, secret: bool, out: &mut Vec<Vec<u8>>) {
     let stamp = format!("audit(1700000000.{:03}:{serial}): ", serial % 1000);
     if is_large(serial) {
         let mut args = execve::arguments(3, 40 * 1024);
@@ -160,10 +162,19 @@ fn event(serial: u32, out: &mut Vec<Vec<u8>>) {
     };
     let records: [(u16, String); 7] = [
         (1300, format!("arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 a2=3 a3=4 items=2 ppid=1 pid={serial} auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=1 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)")),
-        (1309, format!("argc=3 a0=\"ls\" a1=\"{arg}\" a2=\"-l\"")),
+        (1309, if secret {
+            format!("argc=4 a0=\"ls\" a1=\"{arg}\" a2=\"-l\" a3=\"--password=hunter2\"")
+        } else {
+            format!("argc=3 a0=\"ls\" a1=\"{arg}\" a2=\"-l\"")
+        }),
         (1307, "cwd=\"/root\"".to_owned()),
         (1302, "item=0 name=\"/usr/bin/ls\" inode=1 dev=fe:00 mode=0100755 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL".to_owned()),
-        (1327, "proctitle=6C73002D6C".to_owned()),
+        // ls\0-l\0--password=hunter2 or ls\0-l
+        (1327, if secret {
+            "proctitle=6C73002D6C002D2D70617373776F72643D68756E74657232".to_owned()
+        } else {
+            "proctitle=6C73002D6C".to_owned()
+        }),
         (1306, "saddr=020001BB7F0000010000000000000000".to_owned()),
         (1320, String::new()),
     ];
@@ -253,38 +264,67 @@ fn otlp_endpoint(
 
 #[test]
 fn steady_state_allocates_nothing_per_event_go_audit() {
-    steady_state_allocates_nothing_per_event(Format::GoAudit);
+    steady_state_allocates_nothing_per_event(Format::GoAudit, false);
 }
 
 #[test]
 fn steady_state_allocates_nothing_per_event_structured() {
-    steady_state_allocates_nothing_per_event(Format::Structured);
+    steady_state_allocates_nothing_per_event(Format::Structured, false);
 }
 
 #[test]
 fn steady_state_allocates_nothing_per_event_ecs() {
-    steady_state_allocates_nothing_per_event(Format::Ecs);
+    steady_state_allocates_nothing_per_event(Format::Ecs, false);
+}
+
+/// `raudit.redact` and `raudit.fields` on: argv and proctitle written
+/// again, SYSCALL's a0..a3 left out, still nothing allocated.
+#[test]
+fn steady_state_allocates_nothing_per_event_go_audit_redacting() {
+    steady_state_allocates_nothing_per_event(Format::GoAudit, true);
+}
+
+#[test]
+fn steady_state_allocates_nothing_per_event_ecs_redacting() {
+    steady_state_allocates_nothing_per_event(Format::Ecs, true);
+}
+
+/// What the redacting runs rewrite.
+fn rewrite_spec() -> RewriteSpec {
+    RewriteSpec {
+        redactions: vec![Redaction::new(r"(--password=)\S+", "${1}<redacted>").unwrap()],
+        fields: vec![FieldRule {
+            msg_type: 1300,
+            keys: ["a0", "a1", "a2", "a3"]
+                .map(|k| k.as_bytes().to_vec())
+                .to_vec(),
+            keep: false,
+        }],
+    }
 }
 
 /// The allocation counter is global: one measurement at a time.
 static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-fn steady_state_allocates_nothing_per_event(format: Format) {
+fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     const WARM_UP: u32 = 2_000;
     const MEASURED: u32 = 20_000;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!("raudit-alloc-{}-{format:?}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "raudit-alloc-{}-{format:?}-{rewrite}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("events.log");
 
     let mut datagrams = Vec::new();
     for serial in 1..=WARM_UP + MEASURED {
-        event(serial, &mut datagrams);
+        event(serial, rewrite, &mut datagrams);
     }
     let mut warm_up_datagrams = Vec::new();
     for serial in 1..=WARM_UP {
-        event(serial, &mut warm_up_datagrams);
+        event(serial, rewrite, &mut warm_up_datagrams);
     }
     let warm_up_datagrams = warm_up_datagrams.len();
 
@@ -400,6 +440,11 @@ fn steady_state_allocates_nothing_per_event(format: Format) {
         socket_buffer_bytes: 4 << 20,
         side,
         format,
+        rewrite: if rewrite {
+            rewrite_spec()
+        } else {
+            RewriteSpec::default()
+        },
         ..pipeline::Settings::default()
     };
     let source = MemorySource { datagrams, next: 0 };
@@ -458,6 +503,15 @@ fn steady_state_allocates_nothing_per_event(format: Format) {
     let text = std::fs::read_to_string(&path).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len() as u64, kept);
+    if rewrite {
+        assert!(!text.contains("hunter2") && !text.contains("68756E74657232"));
+        let secrets = (1..=WARM_UP + MEASURED)
+            .filter(|s| !is_large(*s) && !s.is_multiple_of(10))
+            .count() as u64;
+        assert_eq!(stats.events_redacted.get(), secrets);
+        assert_eq!(stats.redactions.get(), 2 * secrets, "argv and proctitle");
+        assert_eq!(stats.fields_dropped.get(), 4 * secrets);
+    }
     for line in lines.iter().step_by(97) {
         let event: serde_json::Value = serde_json::from_str(line).unwrap();
         let sequence = match format {

@@ -39,7 +39,13 @@ enum Source<'a> {
 }
 
 /// Object-safe access to stored records, so `Event` needs no generics.
-pub(super) trait RecordSource {
+/// The assembler's store and lane implement it; so does whatever holds an
+/// event's records rebuilt outside the assembler (a rewritten event: see
+/// [`Event::rebuilt`]).
+pub trait RecordSource {
+    /// The record at `index`: its type, its body and the index of the
+    /// record after it (any value once the last is reached: an event
+    /// reads only its own count).
     fn record_at(&self, index: u32) -> Option<(u16, &[u8], u32)>;
 }
 
@@ -68,6 +74,8 @@ pub struct Event<'a> {
     completion: Completion,
     record_count: u32,
     dropped_records: u32,
+    /// Secrets replaced in this event's records before encoding.
+    redacted: u32,
     source: Source<'a>,
 }
 
@@ -84,6 +92,7 @@ impl<'a> Event<'a> {
             completion,
             record_count: 1,
             dropped_records: 0,
+            redacted: 0,
             source: Source::Single(record),
         }
     }
@@ -101,8 +110,40 @@ impl<'a> Event<'a> {
             completion,
             record_count,
             dropped_records,
+            redacted: 0,
             source: Source::Stored { store, first },
         }
+    }
+
+    /// This event with other records: `count` of them from `source`,
+    /// starting at index `first` (a rewritten event: secrets replaced,
+    /// fields dropped). Serial, timestamp, completion and dropped records
+    /// stay; `redacted` says how many secrets were replaced (the shapes
+    /// write it as `"redacted":N`).
+    pub fn rebuilt<'b>(
+        &self,
+        source: &'b dyn RecordSource,
+        (first, count): (u32, u32),
+        redacted: u32,
+    ) -> Event<'b> {
+        Event {
+            serial: self.serial,
+            timestamp: self.timestamp,
+            completion: self.completion,
+            record_count: count,
+            dropped_records: self.dropped_records,
+            redacted,
+            source: Source::Stored {
+                store: source,
+                first,
+            },
+        }
+    }
+
+    /// Secrets replaced in the records before encoding (0: none, or no
+    /// redaction configured).
+    pub fn redacted(&self) -> u32 {
+        self.redacted
     }
 
     pub fn serial(&self) -> u32 {

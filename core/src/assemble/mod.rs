@@ -36,7 +36,7 @@ mod lane;
 pub mod serials;
 mod store;
 
-pub use event::{Completion, Event, EventRecord, Records};
+pub use event::{Completion, Event, EventRecord, RecordSource, Records};
 pub use store::RecordSlot;
 
 use crate::record::{Record, Timestamp};

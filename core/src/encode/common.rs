@@ -74,7 +74,13 @@ pub(super) fn frame<E: Enrich>(
     }
     let mut uid_map = scratch.get(..uid_map_len).unwrap_or(b"{}");
     let marker = if cut.is_some() { MARKER_MAX } else { 0 };
-    let tail = |map_len: usize| UID_MAP_KEY.len() + map_len + TRUNCATED.len() + marker + 1;
+    let redacted = if event.redacted() > 0 {
+        REDACTED_MAX
+    } else {
+        0
+    };
+    let tail =
+        |map_len: usize| UID_MAP_KEY.len() + map_len + TRUNCATED.len() + marker + redacted + 1;
     if tail(uid_map.len()) > cursor.room() {
         uid_map = b"{}";
         truncated = true;
@@ -90,6 +96,7 @@ pub(super) fn frame<E: Enrich>(
             Some(cut) => write_cut(&mut cursor, cut),
             None => Ok(()),
         })
+        .and_then(|()| write_redacted(&mut cursor, event.redacted()))
         .and_then(|()| {
             if truncated {
                 cursor.push(TRUNCATED)
@@ -116,6 +123,19 @@ pub(super) fn frame<E: Enrich>(
 pub(super) struct Framed {
     pub encoded: Encoded,
     pub list_cut: bool,
+}
+
+/// `,"redacted":N`: the longest.
+pub(super) const REDACTED_MAX: usize = 12 + 10;
+
+/// `,"redacted":N` when secrets were replaced in the event's records
+/// (`raudit.redact`); nothing otherwise.
+pub(super) fn write_redacted(cursor: &mut Cursor<'_>, redacted: u32) -> Result<(), Full> {
+    if redacted == 0 {
+        return Ok(());
+    }
+    cursor.push(b",\"redacted\":")?;
+    cursor.push_u64(u64::from(redacted))
 }
 
 /// `,"cut":{"arguments":N,"bytes":M}`.

@@ -538,10 +538,10 @@ fn write_document<'a>(
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }
-    write_process(&mut doc, event, facts, detail)?;
+    write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File {
         if let Some(path) = facts.object_path {
-            write_file(doc.key("file")?, index.fields(path))?;
+            write_file(doc.key("file")?, index.fields(path), enrich)?;
         }
     }
     write_network(&mut doc, facts, &norm)?;
@@ -558,6 +558,9 @@ fn write_document<'a>(
         let mut h = Members::open(doc.key("host")?)?;
         h.str("name", host)?;
         h.close()?;
+    }
+    if event.redacted() > 0 {
+        doc.key("redacted")?.push_u64(u64::from(event.redacted()))?;
     }
     if truncated {
         doc.key("truncated")?.push(b"true")?;
@@ -980,7 +983,7 @@ fn write_user(
     let mut u = Members::open(cursor)?;
     // Top level: uid, gid.
     write_id(&mut u, facts, enrich, b"uid", true)?;
-    write_group(&mut u, facts, b"gid")?;
+    write_group(&mut u, facts, enrich, b"gid")?;
     for (owner, uid, gid) in [
         ("effective", &b"euid"[..], Some(&b"egid"[..])),
         ("saved", b"suid", Some(b"sgid")),
@@ -994,7 +997,7 @@ fn write_user(
         let mut o = Members::open(u.key(owner)?)?;
         write_id(&mut o, facts, enrich, uid, true)?;
         if let Some(gid) = gid {
-            write_group(&mut o, facts, gid)?;
+            write_group(&mut o, facts, enrich, gid)?;
         }
         o.close()?;
     }
@@ -1023,10 +1026,18 @@ fn write_id(
     Ok(())
 }
 
-fn write_group(o: &mut Members<'_, '_>, facts: &Facts<'_>, key: &[u8]) -> Result<(), Full> {
+fn write_group(
+    o: &mut Members<'_, '_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    key: &[u8],
+) -> Result<(), Full> {
     if let Some(v) = set_id(facts, key) {
         let mut g = Members::open(o.key("group")?)?;
         g.value("id", key, Some(v))?;
+        if let Some(name) = enrich.group_name(v.text()) {
+            g.str("name", name)?;
+        }
         g.close()?;
     }
     Ok(())
@@ -1053,10 +1064,13 @@ fn write_process(
     doc: &mut Members<'_, '_>,
     event: &Event<'_>,
     facts: &Facts<'_>,
+    enrich: &impl Enrich,
     detail: Detail,
 ) -> Result<(), Full> {
-    let pid = present(facts.get(b"pid")).and_then(|v| number(v.text()));
-    let ppid = present(facts.get(b"ppid")).and_then(|v| number(v.text()));
+    let pid_text = present(facts.get(b"pid")).map(|v| v.text());
+    let ppid_text = present(facts.get(b"ppid")).map(|v| v.text());
+    let pid = pid_text.and_then(number);
+    let ppid = ppid_text.and_then(number);
     let comm = present(facts.get(b"comm"));
     let exe = present(facts.get(b"exe"));
     let cwd = present(facts.cwd);
@@ -1068,10 +1082,23 @@ fn write_process(
     let mut p = Members::open(doc.key("process")?)?;
     if let Some(pid) = pid {
         p.number("pid", pid)?;
+        // The identity the caller found, while the process was alive.
+        if let Some(me) = pid_text.and_then(|t| enrich.process(t)) {
+            p.str("entity_id", me.entity_id)?;
+        }
     }
     if let Some(ppid) = ppid {
         let mut parent = Members::open(p.key("parent")?)?;
         parent.number("pid", ppid)?;
+        if let Some(up) = ppid_text.and_then(|t| enrich.process(t)) {
+            parent.str("entity_id", up.entity_id)?;
+            if let Some(exe) = up.executable {
+                parent.str("executable", exe)?;
+            }
+            if let Some(name) = up.name {
+                parent.str("name", name)?;
+            }
+        }
         parent.close()?;
     }
     p.value("name", b"comm", comm)?;
@@ -1127,6 +1154,7 @@ fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
 fn write_file<'a>(
     cursor: &mut Cursor<'_>,
     path: impl Iterator<Item = Field<'a>>,
+    enrich: &impl Enrich,
 ) -> Result<(), Full> {
     // One pass over the record.
     let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
@@ -1154,6 +1182,13 @@ fn write_file<'a>(
     }
     f.value("uid", b"ouid", ouid)?;
     f.value("gid", b"ogid", ogid)?;
+    // ECS `file.owner` / `file.group`: the names of the owner's ids.
+    if let Some(owner) = present(ouid).and_then(|v| enrich.user_name(v.text())) {
+        f.str("owner", owner)?;
+    }
+    if let Some(group) = present(ogid).and_then(|v| enrich.group_name(v.text())) {
+        f.str("group", group)?;
+    }
     f.close()
 }
 

@@ -67,6 +67,21 @@ pub trait Enrich {
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;
 
+    /// The group name of a `gid=` (`egid`, `sgid`, `fsgid`, `ogid`) value,
+    /// `None` when unknown: the ECS shape's `group.name`, the structured
+    /// shape's `GID`-style names.
+    fn group_name(&self, _gid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    /// What the caller found of process `pid` (decimal text from a
+    /// record) while the event was enriched: its identity across pid
+    /// reuse and, for a parent, its executable and name. `None` when the
+    /// process was gone or is not looked up.
+    fn process(&self, _pid: &[u8]) -> Option<ProcessInfo<'_>> {
+        None
+    }
+
     /// Container id for a SYSCALL (1300) or 1326 record, as go-audit's
     /// `extras.containers` adds it.
     fn container_id(&self, _msg_type: MessageType, _body: &[u8]) -> Option<&str> {
@@ -91,6 +106,19 @@ pub trait Enrich {
     fn uid_scanner(&self) -> Option<&UidScanner> {
         None
     }
+}
+
+/// A live process as the caller saw it (ECS `process.entity_id`,
+/// `process.parent.{entity_id,executable,name}`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProcessInfo<'a> {
+    /// Unique for the process's lifetime on this host, whatever reuses its
+    /// pid later.
+    pub entity_id: &'a str,
+    /// Its executable (`/proc/PID/exe`), when readable.
+    pub executable: Option<&'a str>,
+    /// Its command name (`comm`).
+    pub name: Option<&'a str>,
 }
 
 /// Enriches nothing: every uid maps to `UNKNOWN_USER`.

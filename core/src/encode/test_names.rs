@@ -1,10 +1,11 @@
-//! The enricher the encoders' unit tests share: two known users, and a
+//! The enricher the encoders' unit tests share: two known users, a group, and a
 //! container id for the records of pid 4242.
 
 use super::Enrich;
 use crate::wire::MessageType;
 
-/// `0` is `root`, `1000` is `alice`, every other uid unknown; a record
+/// `0` is `root`, `1000` is `alice`, every other uid unknown; group `10`
+/// is `wheel`; a record
 /// naming `pid=4242` belongs to container `c0ffee`.
 pub(crate) struct Names;
 
@@ -15,6 +16,10 @@ impl Enrich for Names {
             b"1000" => Some("alice"),
             _ => None,
         }
+    }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        (gid == b"10").then_some("wheel")
     }
 
     fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {

@@ -14,6 +14,7 @@ use raudit_core::encode::{Enrich, NoEnrich};
 
 use crate::daemon::plan;
 use crate::enrich::Enricher;
+use crate::rewrite::RewriteSpec;
 
 use crate::replay::{detect_format, summary, Capacities, Format, Malformed, Replayer};
 
@@ -36,7 +37,7 @@ pub struct ReplayArgs {
 }
 
 pub fn run(args: ReplayArgs) -> ExitCode {
-    let (settings, capacities) = match settings_from(&args) {
+    let (settings, capacities, rewrite) = match settings_from(&args) {
         Ok(s) => s,
         Err(message) => {
             eprintln!("raudit replay: {message}");
@@ -44,12 +45,20 @@ pub fn run(args: ReplayArgs) -> ExitCode {
         }
     };
     if args.no_user_names {
-        replay_all(&args, Replayer::new(settings, capacities, NoEnrich))
+        replay_all(
+            &args,
+            Replayer::new(settings, capacities, NoEnrich).with_rewrite(rewrite),
+        )
     } else {
         // go-audit maps uids with this host's names, each looked up once;
         // the records may come from another host, so no host name.
-        let enricher = Enricher::new(4096, false).without_host();
-        replay_all(&args, Replayer::new(settings, capacities, enricher))
+        let enricher = Enricher::new(4096, false)
+            .without_host()
+            .with_group_names(capacities.format != crate::pipeline::Format::GoAudit);
+        replay_all(
+            &args,
+            Replayer::new(settings, capacities, enricher).with_rewrite(rewrite),
+        )
     }
 }
 
@@ -150,13 +159,14 @@ fn replay_one<N: Enrich>(
 /// Malformed lines or frames reported one by one per input.
 const MALFORMED_SHOWN: u32 = 10;
 
-fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities), String> {
+fn settings_from(args: &ReplayArgs) -> Result<(Settings, Capacities, RewriteSpec), String> {
     let Some(path) = &args.config else {
-        return Ok(plan::replay_settings(None));
+        let (settings, capacities) = plan::replay_settings(None);
+        return Ok((settings, capacities, RewriteSpec::default()));
     };
-    let (settings, warnings) = plan::replay_settings_from(path)?;
+    let ((settings, capacities), rewrite, warnings) = plan::replay_settings_from(path)?;
     for warning in &warnings {
         eprintln!("raudit replay: {warning}");
     }
-    Ok(settings)
+    Ok((settings, capacities, rewrite))
 }

@@ -52,6 +52,8 @@ const RAUDIT_KEYS: &[&str] = &[
     "pacing",
     "format",
     "host_name",
+    "redact",
+    "fields",
     "max_event_bytes",
     "queue",
     "assembler",
@@ -433,6 +435,8 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
             )
             .unwrap_or(d.format),
         host_name: cx.bool(&f, "host_name").unwrap_or(d.host_name),
+        redact: super::rewrite::redact(cx, &f),
+        fields: super::rewrite::fields(cx, &f),
         max_event_bytes: cx
             .u32(
                 &f,

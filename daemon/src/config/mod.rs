@@ -318,6 +318,12 @@ pub struct Raudit {
     /// `"timestamp"` in the go-audit and structured shapes (the ECS shape
     /// always has `host.name`).
     pub host_name: bool,
+    /// `redact`, default none: regexes whose matches in EXECVE arguments
+    /// and PROCTITLE are replaced before any shape writes the event.
+    pub redact: Vec<Redact>,
+    /// `fields`, default none: per record type, the keys to drop or the
+    /// only keys to keep, in every shape.
+    pub fields: Vec<FieldChoice>,
     /// `max_event_bytes`, default [`DEFAULT_MAX_EVENT_BYTES`]: the largest
     /// event line; larger events lose EXECVE arguments from the middle and
     /// say so (`"cut"`), every other record whole.
@@ -635,6 +641,8 @@ impl Default for Raudit {
             pacing: true,
             format: Format::GoAudit,
             host_name: false,
+            redact: Vec::new(),
+            fields: Vec::new(),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
             queue: QueueConfig::default(),
             assembler: AssemblerConfig::default(),
@@ -705,5 +713,7 @@ impl Default for RulesPolicy {
 
 #[cfg(test)]
 mod props;
+mod rewrite;
+pub use rewrite::{FieldChoice, Redact};
 #[cfg(test)]
 mod tests;

@@ -925,3 +925,107 @@ fn every_error_is_one_line_even_with_a_newline_in_a_key() {
         "{shown}"
     );
 }
+
+#[test]
+fn redact_and_fields_are_read() {
+    let text = format!(
+        "{MINIMAL}raudit:\n  redact:\n    - pattern: '(--password=)\\S+'\n      replace: '${{1}}<r>'\n    - pattern: 'token'\n  fields:\n    SYSCALL: {{drop: [a0, a1]}}\n    path: {{keep: [name]}}\n    1327: {{drop: [proctitle]}}\n"
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(
+        c.raudit.redact,
+        vec![
+            Redact {
+                pattern: r"(--password=)\S+".into(),
+                replace: "${1}<r>".into()
+            },
+            Redact {
+                pattern: "token".into(),
+                replace: "<redacted>".into()
+            },
+        ]
+    );
+    let keys = |k: &[&str]| k.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        c.raudit.fields,
+        vec![
+            FieldChoice {
+                msg_type: 1300,
+                keep: false,
+                keys: keys(&["a0", "a1"])
+            },
+            FieldChoice {
+                msg_type: 1302,
+                keep: true,
+                keys: keys(&["name"])
+            },
+            FieldChoice {
+                msg_type: 1327,
+                keep: false,
+                keys: keys(&["proctitle"])
+            },
+        ]
+    );
+    let off = parse(MINIMAL).unwrap();
+    assert!(off.raudit.redact.is_empty() && off.raudit.fields.is_empty());
+}
+
+#[test]
+fn bad_redact_and_fields_entries_name_the_key_and_value() {
+    for (yaml, path, says) in [
+        (
+            "redact: [{pattern: '('}]",
+            "raudit.redact[0]",
+            "invalid regex \"(\"",
+        ),
+        (
+            "redact: [{pattern: 'a*'}]",
+            "raudit.redact[0]",
+            "matches the empty string",
+        ),
+        (
+            "redact: [{replace: x}]",
+            "raudit.redact[0]",
+            "missing pattern",
+        ),
+        (
+            "redact: [{pattern: '(a)', replace: '$2'}]",
+            "raudit.redact[0]",
+            "no group 2",
+        ),
+        ("redact: {pattern: a}", "raudit.redact", "expected a list"),
+        (
+            "fields: {SYSCALLS: {drop: [a0]}}",
+            "raudit.fields.SYSCALLS",
+            "unknown record type \"SYSCALLS\"",
+        ),
+        (
+            "fields: {PATH: {drop: [a], keep: [b]}}",
+            "raudit.fields.PATH",
+            "both drop and keep",
+        ),
+        (
+            "fields: {PATH: {keep: []}}",
+            "raudit.fields.PATH.keep",
+            "an empty list",
+        ),
+        (
+            "fields: {PATH: {keep: ['a b']}}",
+            "raudit.fields.PATH.keep[0]",
+            "\"a b\"",
+        ),
+        (
+            "fields: {PATH: {hide: [a]}}",
+            "raudit.fields.PATH.hide",
+            "unknown key",
+        ),
+        ("fields: {PATH: {}}", "raudit.fields.PATH", "expected drop"),
+        ("fields: [PATH]", "raudit.fields", "expected a mapping"),
+    ] {
+        let e = errors(&format!("{MINIMAL}raudit:\n  {yaml}\n"));
+        assert!(
+            e.iter().any(|l| l.contains(path) && l.contains(says)),
+            "{yaml}: {e:?}"
+        );
+    }
+}

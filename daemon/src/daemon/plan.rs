@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, Mode, QueuePolicy};
+use crate::config::{Config, Mode, QueuePolicy, Raudit};
 use crate::metrics::MetricsAddress;
 use crate::netlink::Control;
 use crate::output::otlp::http::Endpoint;
@@ -15,6 +15,7 @@ use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient, TlsSpec
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
+use crate::rewrite::{FieldRule, Redaction, RewriteSpec};
 use crate::rules::{self, RuleSet, StatusSetting};
 
 /// How raudit gets the audit stream.
@@ -295,6 +296,30 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
     outputs
 }
 
+/// What `raudit.redact` and `raudit.fields` rewrite, compiled once (the
+/// config checked both already; an error here names the entry anyway).
+pub fn rewrite_spec(r: &Raudit) -> Result<RewriteSpec, String> {
+    let redactions = r
+        .redact
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            Redaction::new(&e.pattern, &e.replace)
+                .map_err(|why| format!("raudit.redact[{i}]: {why}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let fields = r
+        .fields
+        .iter()
+        .map(|c| FieldRule {
+            msg_type: c.msg_type,
+            keys: c.keys.iter().map(|k| k.as_bytes().to_vec()).collect(),
+            keep: c.keep,
+        })
+        .collect();
+    Ok(RewriteSpec { redactions, fields })
+}
+
 /// The plan for a loaded config, or every problem, one line each.
 pub fn from_config(config: &Config) -> Result<RunPlan, String> {
     let mut problems = Vec::new();
@@ -345,6 +370,10 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         warnings: Vec::new(),
     };
     plan.side_room = plan.pipeline.side;
+    match rewrite_spec(r) {
+        Ok(rewrite) => plan.pipeline.rewrite = rewrite,
+        Err(e) => problems.push(e),
+    }
     if let Some(path) = &plan.state_file {
         if let Err(e) = check_state_path(path) {
             problems.push(e);
@@ -474,6 +503,8 @@ pub fn pipeline_settings(config: &Config, outputs: &[OutputPlan]) -> pipeline::S
         // Measured on the socket when it is open.
         socket_buffer_bytes: 0,
         side: side_settings(outputs),
+        // Compiled by `from_config`, which can report its errors.
+        rewrite: RewriteSpec::default(),
     }
 }
 
@@ -524,18 +555,20 @@ pub fn replay_settings(
     (assembler_settings(config), capacities)
 }
 
-/// [`replay_settings`] of the config file at `path`, and its warnings.
-pub fn replay_settings_from(
-    path: &Path,
-) -> Result<
-    (
-        (raudit_core::assemble::Settings, crate::replay::Capacities),
-        Vec<String>,
-    ),
-    String,
-> {
+/// What `raudit replay --config` starts from: [`replay_settings`], the
+/// rewrite spec and the config's warnings.
+pub type ReplayStart = (
+    (raudit_core::assemble::Settings, crate::replay::Capacities),
+    RewriteSpec,
+    Vec<String>,
+);
+
+/// [`replay_settings`] of the config file at `path`, what its
+/// `raudit.redact` and `raudit.fields` rewrite, and its warnings.
+pub fn replay_settings_from(path: &Path) -> Result<ReplayStart, String> {
     let config = Config::load(path).map_err(|errors| errors.to_string())?;
-    Ok((replay_settings(Some(&config)), config.warnings.clone()))
+    let rewrite = rewrite_spec(&config.raudit)?;
+    Ok((replay_settings(Some(&config)), rewrite, config.warnings.clone()))
 }
 
 /// `raudit.state_file` can be created: not a directory, and the nearest

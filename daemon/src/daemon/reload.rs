@@ -80,6 +80,8 @@ const RESTART: &[(&str, Section)] = &[
         format!("{:?}", c.raudit.priority_boost)
     }),
     ("raudit.pacing", |c| format!("{:?}", c.raudit.pacing)),
+    ("raudit.redact", |c| format!("{:?}", c.raudit.redact)),
+    ("raudit.fields", |c| format!("{:?}", c.raudit.fields)),
     ("raudit.format", |c| format!("{:?}", c.raudit.format)),
     ("raudit.max_event_bytes", |c| {
         format!("{:?}", c.raudit.max_event_bytes)

@@ -1,14 +1,17 @@
 //! What raudit adds to the kernel's records when encoding: user names for
-//! the uids in an event (go-audit's `uid_map`), container ids for the
-//! processes in it (go-audit's `extras.containers`), and the host name
-//! (the ECS shape's `host.name`, read once at start). Both are bounded caches
-//! allocated once; [`Enricher`] prepares them from an event's records
-//! before the encoder asks.
+//! the uids in an event (go-audit's `uid_map`), group names for its gids
+//! (structured and ECS shapes), container ids for the processes in it
+//! (go-audit's `extras.containers`), and the host name (the ECS shape's
+//! `host.name`, read once at start). The caches are bounded and allocated
+//! once; [`Enricher`] prepares them from an event's records before the
+//! encoder asks.
 
 pub mod container;
+pub mod process;
 pub mod uid_names;
 
 pub use container::ContainerIds;
+pub use process::Processes;
 use raudit_core::assemble::Event;
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::Enrich;
@@ -18,6 +21,15 @@ pub use uid_names::UidNames;
 /// Uid names and, if enabled, container ids.
 pub struct Enricher {
     pub uids: UidNames,
+    /// Group names by gid: the same cache over the group database.
+    pub gids: UidNames,
+    /// Look group names up (the structured and ECS shapes name gids; the
+    /// go-audit shape does not, and its events are not scanned for them).
+    group_names: bool,
+    /// Process identities (the ECS shape's `process.entity_id`,
+    /// `process.parent.*`, the structured shape's `PID`/`PPID`); `None`
+    /// when not asked for or no boot id.
+    processes: Option<Processes>,
     pub containers: Option<ContainerIds>,
     /// Kept for every event (building one costs about as much as using it).
     uid_scanner: UidScanner,
@@ -31,6 +43,9 @@ impl Enricher {
     pub fn new(uid_capacity: usize, containers: bool) -> Enricher {
         Enricher {
             uids: UidNames::new(uid_capacity),
+            gids: UidNames::with_lookup(uid_capacity, crate::accounts::group_name),
+            group_names: false,
+            processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
             host_name: host_name(),
@@ -42,6 +57,20 @@ impl Enricher {
     /// host).
     pub fn without_host(mut self) -> Enricher {
         self.host_name = None;
+        self
+    }
+
+    /// Names gids (`gid`, `egid`, `sgid`, `fsgid`, `ogid`) for the shapes
+    /// that write group names.
+    pub fn with_group_names(mut self, on: bool) -> Enricher {
+        self.group_names = on;
+        self
+    }
+
+    /// Finds the identity of each event's process and parent in `/proc`
+    /// (see [`process`]).
+    pub fn with_processes(mut self, on: bool) -> Enricher {
+        self.processes = if on { Processes::new(256) } else { None };
         self
     }
 
@@ -67,6 +96,32 @@ impl Enrich for Enricher {
         for uid in &uids.values {
             self.uids.resolve(uid);
         }
+        if let Some(processes) = &mut self.processes {
+            // The event's process and its parent, from the first record
+            // that names them (SYSCALL, or a user-space record).
+            let now = std::time::Instant::now();
+            if let Some(body) = event
+                .records()
+                .map(|r| r.body)
+                .find(|body| container::pid_field(body).is_some())
+            {
+                if let Some(pid) = container::pid_field(body) {
+                    processes.resolve(pid, now);
+                }
+                if let Some(ppid) = raudit_core::record::field(body, b"ppid") {
+                    processes.resolve(ppid.text(), now);
+                }
+            }
+        }
+        if self.group_names {
+            for record in event.records().filter(|r| names_groups(r.msg_type.0)) {
+                for field in raudit_core::record::Fields::new(record.body) {
+                    if GID_KEYS.contains(&field.key) {
+                        self.gids.resolve(field.value.text());
+                    }
+                }
+            }
+        }
         if let Some(containers) = &mut self.containers {
             // An exec (the event has an EXECVE record) is when a process
             // starts in a container: look its cgroup up again.
@@ -87,6 +142,14 @@ impl Enrich for Enricher {
 
     fn user_name(&self, uid: &[u8]) -> Option<&str> {
         self.uids.name(uid)
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<raudit_core::encode::ProcessInfo<'_>> {
+        self.processes.as_ref()?.info(pid)
+    }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        self.gids.name(gid)
     }
 
     fn uid_scanner(&self) -> Option<&UidScanner> {
@@ -110,6 +173,16 @@ impl Enrich for Enricher {
 }
 
 const SYSCALL: u16 = 1300;
+
+/// The group-id fields named (`ogid` is PATH's owner group).
+const GID_KEYS: [&[u8]; 5] = [b"gid", b"egid", b"sgid", b"fsgid", b"ogid"];
+
+/// Records whose gids are named: SYSCALL, PATH, and the user-space and
+/// other kernel records that carry ids (not EXECVE, PROCTITLE, SOCKADDR,
+/// CWD: they have none).
+fn names_groups(msg_type: u16) -> bool {
+    !matches!(msg_type, 1306 | 1307 | 1309 | 1320 | 1327)
+}
 const EXECVE: u16 = 1309;
 
 /// Record types go-audit looks up containers for: SYSCALL, PATH, EXECVE,
@@ -121,6 +194,106 @@ fn carries_process(msg_type: u16) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use raudit_core::assemble::{Assembler, EventSlot, RecordSlot, Settings};
+    use raudit_core::record::Record;
+    use raudit_core::time::Instant;
+
+    /// The group name of `gid` after preparing an event with these ids.
+    fn group_after(enricher: &mut Enricher, gid: &str) -> Option<String> {
+        let mut assembler = Assembler::new(
+            Settings::default(),
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            [0u8; 4096],
+        );
+        let bodies = [
+            (
+                1300,
+                format!("arch=c000003e syscall=2 uid=0 gid={gid} egid={gid} comm=\"x\""),
+            ),
+            (1320, String::new()),
+        ];
+        for (msg_type, body) in bodies {
+            let payload = format!("audit(1700000000.042:7): {body}");
+            let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
+            assembler.push(&record, Instant(0), &mut |event| {
+                let uids = UidValues::of_event(event);
+                enricher.prepare(event, &uids);
+            });
+        }
+        enricher.group_name(gid.as_bytes()).map(str::to_owned)
+    }
+
+    /// The ECS document of a SYSCALL event by `pid` (child of `ppid`),
+    /// enriched by `enricher`.
+    fn ecs_of(enricher: &mut Enricher, pid: u32, ppid: u32) -> serde_json::Value {
+        let mut assembler = Assembler::new(
+            Settings::default(),
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            [0u8; 4096],
+        );
+        let bodies = [
+            (1300, format!("arch=c000003e syscall=2 success=yes exit=3 ppid={ppid} pid={pid} uid=0 comm=\"sleep\" exe=\"/bin/sleep\"")),
+            (1320, String::new()),
+        ];
+        let mut doc = None;
+        for (msg_type, body) in bodies {
+            let payload = format!("audit(1700000000.042:7): {body}");
+            let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
+            assembler.push(&record, Instant(0), &mut |event| {
+                let mut out = vec![0u8; 8192];
+                let encoded = raudit_core::encode::ecs(event, enricher, &mut out);
+                doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
+            });
+        }
+        doc.unwrap()
+    }
+
+    /// In the ECS shape a live process and its parent get their entity
+    /// ids, the parent its executable and name; two events of one process
+    /// share its id.
+    #[test]
+    fn ecs_events_carry_process_identities() {
+        let mut enricher = Enricher::new(8, false).with_processes(true);
+        if enricher.processes.is_none() {
+            eprintln!("note: no boot id; process identities not checked");
+            return;
+        }
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = std::process::id();
+        let first = ecs_of(&mut enricher, child.id(), me);
+        let second = ecs_of(&mut enricher, child.id(), me);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let id = first["process"]["entity_id"].as_str().unwrap();
+        assert_eq!(id.len(), 64);
+        assert_eq!(second["process"]["entity_id"], id);
+        let parent = &first["process"]["parent"];
+        assert_eq!(parent["pid"], me);
+        assert_ne!(parent["entity_id"], id);
+        let exe = std::env::current_exe().unwrap();
+        assert_eq!(parent["executable"], exe.to_str().unwrap());
+        assert!(parent["name"].is_string());
+    }
+
+    /// Gids are named from the group database (gid 0 is `root` on every
+    /// Linux), only for the shapes that write group names.
+    #[test]
+    fn gids_are_named_from_the_group_database() {
+        let mut named = Enricher::new(8, false).with_group_names(true);
+        assert_eq!(group_after(&mut named, "0").as_deref(), Some("root"));
+        assert_eq!(group_after(&mut named, "4294967295"), None);
+        let mut plain = Enricher::new(8, false);
+        assert_eq!(
+            group_after(&mut plain, "0"),
+            None,
+            "go-audit's shape names none"
+        );
+    }
 
     /// The host name is the kernel's (`uname -n`), read once.
     #[test]

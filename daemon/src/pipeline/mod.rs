@@ -34,6 +34,7 @@ use raudit_core::wire::MessageType;
 
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
+use crate::rewrite::{RewriteCounts, RewriteSpec, Rewriter};
 use crate::side;
 use crate::stats::Stats;
 use crate::sys::netlink::Received;
@@ -106,6 +107,9 @@ pub struct Settings {
     pub socket_buffer_bytes: usize,
     /// What goes beside each line for the outputs.
     pub side: SideSettings,
+    /// Secrets redacted and fields chosen before encoding
+    /// (`raudit.redact`, `raudit.fields`; see [`crate::rewrite`]).
+    pub rewrite: RewriteSpec,
 }
 
 /// The outputs reading the queue (a bit per backlog, see
@@ -234,6 +238,11 @@ struct EventSink {
     /// The receive thread's clock at the last record (for `held_since`).
     now: Instant,
     enricher: Enricher,
+    /// `None` when nothing is to be rewritten (taken out while an event is
+    /// encoded, put back after).
+    rewriter: Option<Rewriter>,
+    /// The rewriter's counts already added to the stats.
+    rewrite_counted: RewriteCounts,
     filters: Vec<EventFilter>,
     filter_update: Arc<FilterUpdate>,
     outputs_update: Arc<OutputsUpdate>,
@@ -307,7 +316,11 @@ impl<S: Source> Pipeline<S> {
                 held_since: None,
                 now: Instant(0),
                 enricher: Enricher::new(settings.uid_cache, settings.containers)
-                    .with_host_tag(settings.host_name),
+                    .with_host_tag(settings.host_name)
+                    .with_group_names(settings.format != Format::GoAudit)
+                    .with_processes(settings.format != Format::GoAudit),
+                rewriter: (!settings.rewrite.is_empty()).then(|| Rewriter::new(settings.rewrite)),
+                rewrite_counted: RewriteCounts::default(),
                 filters: settings.filters,
                 filter_update: settings.filter_update,
                 outputs_update: settings.outputs_update,
@@ -555,6 +568,30 @@ impl EventSink {
             self.stats.filter_drops.add(1);
             return;
         }
+        let Some(mut rewriter) = self.rewriter.take() else {
+            self.emit_as_is(event);
+            return;
+        };
+        match rewriter.apply(event) {
+            Some(rewritten) => self.emit_as_is(&rewritten),
+            None => self.emit_as_is(event),
+        }
+        let counts = rewriter.counts();
+        let seen = std::mem::replace(&mut self.rewrite_counted, counts);
+        self.stats
+            .events_redacted
+            .add(counts.events_redacted - seen.events_redacted);
+        self.stats
+            .redactions
+            .add(counts.redactions - seen.redactions);
+        self.stats
+            .fields_dropped
+            .add(counts.fields_dropped - seen.fields_dropped);
+        self.rewriter = Some(rewriter);
+    }
+
+    /// Encodes `event` (rewritten already, if at all) into the buffers.
+    fn emit_as_is(&mut self, event: &Event<'_>) {
         // Whole, into the current buffer or else a fresh one.
         for fresh in [false, true] {
             if fresh {

@@ -23,6 +23,7 @@ use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
 use crate::pipeline::Format as EventFormat;
+use crate::rewrite::{RewriteSpec, Rewriter};
 
 /// An assembler whose storage is allocated once, at start, on the heap
 /// (the lane last: large events only).
@@ -86,6 +87,8 @@ struct EventWriter<N> {
     buffer: Box<[u8]>,
     format: encode::Shape,
     enrich: N,
+    /// `raudit.redact` / `raudit.fields`, when the config has them.
+    rewriter: Option<Rewriter>,
     counts: ReplayCounts,
 }
 
@@ -105,9 +108,17 @@ impl<N: Enrich> Replayer<N> {
             buffer,
             format: capacities.format.shape(),
             enrich,
+            rewriter: None,
             counts: ReplayCounts::default(),
         };
         Replayer { assembler, writer }
+    }
+
+    /// Rewrites events as `spec` says before encoding them (the
+    /// config's `raudit.redact` and `raudit.fields`).
+    pub fn with_rewrite(mut self, spec: RewriteSpec) -> Replayer<N> {
+        self.writer.rewriter = (!spec.is_empty()).then(|| Rewriter::new(spec));
+        self
     }
 
     /// Runs one record through; completed events go to `out` as JSON lines.
@@ -185,6 +196,8 @@ fn unreachable_auto() -> io::Result<()> {
 
 impl<N: Enrich> EventWriter<N> {
     fn write(&mut self, event: &Event<'_>, out: &mut impl Write) -> io::Result<()> {
+        let rewritten = self.rewriter.as_mut().and_then(|r| r.apply(event));
+        let event = rewritten.as_ref().unwrap_or(event);
         let encoded = self
             .format
             .encode(event, &mut self.enrich, &mut self.buffer);

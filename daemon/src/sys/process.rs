@@ -114,6 +114,30 @@ fn never_written_file_mappings(smaps: &str) -> Vec<(usize, usize)> {
     found
 }
 
+/// The target of the symbolic link `path` (`/proc/PID/exe`) copied into
+/// `out`; `None` when unreadable or longer than `out`. No allocation.
+pub fn read_link(path: &[u8], out: &mut [u8]) -> Option<usize> {
+    let mut c_path = [0u8; 64];
+    let room = c_path.get_mut(..path.len())?;
+    room.copy_from_slice(path);
+    if path.contains(&0) || path.len() >= c_path.len() {
+        return None;
+    }
+    // SAFETY: `c_path` is NUL-terminated (zeroed beyond `path`, which has
+    // no NUL and is shorter than the buffer); readlink writes at most
+    // `out.len()` bytes into `out`, a live buffer of that size.
+    let n = unsafe {
+        libc::readlink(
+            c_path.as_ptr().cast::<libc::c_char>(),
+            out.as_mut_ptr().cast::<libc::c_char>(),
+            out.len(),
+        )
+    };
+    let n = usize::try_from(n).ok()?;
+    // A target filling the buffer may have been cut.
+    (n < out.len()).then_some(n)
+}
+
 /// Whether process `pid` exists (`kill(pid, 0)`; EPERM still means alive).
 pub fn process_alive(pid: u32) -> bool {
     let Ok(pid) = libc::pid_t::try_from(pid) else {

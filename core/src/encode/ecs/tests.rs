@@ -23,6 +23,10 @@ impl Enrich for Names {
         }
     }
 
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        (gid == b"10").then_some("wheel")
+    }
+
     fn host_name(&self) -> Option<&str> {
         Some("web-1")
     }
@@ -150,7 +154,7 @@ fn execve_document() {
     assert_eq!(
         v["file"],
         json!({"path":"/usr/bin/docker","device":"00:00","inode":"16571","mode":"0755",
-               "uid":"0","gid":"0"})
+               "uid":"0","gid":"0","owner":"root"})
     );
     assert_eq!(v["tags"], json!(["exec", "64bit"]));
     assert_eq!(v["host"], json!({"name":"web-1"}));
@@ -370,4 +374,88 @@ fn odd_keys_are_escaped() {
     assert_eq!(v["auditd"]["data"]["old\u{0}ses"], "4294967295");
     assert_eq!(v["auditd"]["data"]["a\"b"], "1");
     assert_eq!(v["auditd"]["data"]["we\u{1}rd"], "2");
+}
+
+/// Group ids are named like user ids (`group.name` beside `group.id`).
+#[test]
+fn group_names_beside_group_ids() {
+    let d = doc(&[
+        (
+            1300,
+            b"arch=c000003e syscall=2 success=yes exit=3 pid=7 auid=1000 uid=1000 gid=10 \
+              euid=1000 egid=10 suid=1000 sgid=0 fsuid=1000 fsgid=10 comm=\"cat\" exe=\"/bin/cat\"",
+        ),
+        (1320, b""),
+    ]);
+    let u = &d["user"];
+    assert_eq!(u["group"], json!({"id": "10", "name": "wheel"}));
+    assert_eq!(
+        u["effective"]["group"],
+        json!({"id": "10", "name": "wheel"})
+    );
+    assert_eq!(
+        u["filesystem"]["group"],
+        json!({"id": "10", "name": "wheel"})
+    );
+    assert_eq!(
+        u["saved"]["group"],
+        json!({"id": "0"}),
+        "no name known for 0"
+    );
+    assert_eq!(u["name"], "alice");
+}
+
+/// `file.owner` and `file.group` name the PATH's `ouid` and `ogid`.
+#[test]
+fn file_owner_and_group_are_named() {
+    let d = doc(&[
+        (1300, b"arch=c000003e syscall=2 success=yes exit=3 pid=7 uid=0 comm=\"cat\" exe=\"/bin/cat\""),
+        (1302, b"item=0 name=\"/etc/x\" inode=9 dev=fd:00 mode=0100640 ouid=1000 ogid=10 nametype=NORMAL"),
+        (1320, b""),
+    ]);
+    assert_eq!(d["file"]["owner"], "alice", "{d}");
+    assert_eq!(d["file"]["group"], "wheel", "{d}");
+    assert_eq!(d["file"]["gid"], "10");
+}
+
+/// What a caller found of live processes: 5821 and its parent 5820.
+struct Procs;
+
+impl Enrich for Procs {
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        match pid {
+            b"5821" => Some(crate::encode::ProcessInfo {
+                entity_id: "e-5821",
+                executable: Some("/usr/bin/docker"),
+                name: Some("docker"),
+            }),
+            b"5820" => Some(crate::encode::ProcessInfo {
+                entity_id: "e-5820",
+                executable: Some("/bin/bash"),
+                name: Some("bash"),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// `process.entity_id` and the parent's identity, executable and name
+/// come from the caller; a process it did not find has none.
+#[test]
+fn process_identities_from_the_caller() {
+    let (text, _) = encode_with(EXECVE_EVENT, 8192, &mut Procs);
+    let d: Json = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["process"]["entity_id"], "e-5821");
+    assert_eq!(
+        d["process"]["parent"],
+        json!({"pid": 5820, "entity_id": "e-5820", "executable": "/bin/bash", "name": "bash"})
+    );
+    let (text, _) = encode_with(EXECVE_EVENT, 8192, &mut NoEnrich);
+    let d: Json = serde_json::from_str(&text).unwrap();
+    assert!(d["process"].get("entity_id").is_none());
+    assert_eq!(d["process"]["parent"], json!({"pid": 5820}));
 }

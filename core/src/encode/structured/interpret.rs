@@ -5,7 +5,10 @@
 //! `mode` as auditd prints it (`0100755` → `file,755`, `04755` →
 //! `file,u+s,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
-//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`).
+//! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`); the
+//! group name of each group-id field (`"GID":"wheel"`); and what the
+//! caller found of the process and its parent (`"PID":{"entity_id"}`,
+//! `"PPID":{"entity_id","exe","comm"}`, the parent as laurel names it).
 //! A number the tables do not know, or an address family not decoded, is
 //! left out, never an error.
 
@@ -13,12 +16,13 @@ use super::value::Noted;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
 use crate::encode::Enrich;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 
 /// The user-id fields named, with auditd's ENRICHED names for them.
-pub const UID_FIELDS: [(&[u8], &str); 8] = [
+pub const UID_FIELDS: [(&[u8], &str); 13] = [
     (b"auid", "AUID"),
     (b"uid", "UID"),
     (b"euid", "EUID"),
@@ -27,7 +31,25 @@ pub const UID_FIELDS: [(&[u8], &str); 8] = [
     (b"ouid", "OUID"),
     (b"oauid", "OAUID"),
     (b"old-auid", "OLD-AUID"),
+    // Group ids from here on (named by `Enrich::group_name`).
+    (b"gid", "GID"),
+    (b"egid", "EGID"),
+    (b"sgid", "SGID"),
+    (b"fsgid", "FSGID"),
+    (b"ogid", "OGID"),
 ];
+
+/// Where the group ids start in [`UID_FIELDS`].
+const FIRST_GID: usize = 8;
+
+/// The name of id field `at` of [`UID_FIELDS`] with value `id`.
+fn id_name<'e>(enrich: &'e impl Enrich, at: usize, id: &[u8]) -> Option<&'e str> {
+    if at < FIRST_GID {
+        enrich.user_name(id)
+    } else {
+        enrich.group_name(id)
+    }
+}
 
 /// The index of a user-id field in [`UID_FIELDS`].
 pub fn uid_field(key: &[u8]) -> Option<usize> {
@@ -44,6 +66,9 @@ pub struct Interpreted<'a> {
     /// A `mode` in octal, file type and permission bits.
     pub mode: Option<u32>,
     pub capability: Option<&'static str>,
+    /// `pid` and `ppid` values the caller found a live process for.
+    pub pid: Option<&'a [u8]>,
+    pub ppid: Option<&'a [u8]>,
     /// User-id values the lookup has a name for.
     pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
 }
@@ -76,10 +101,13 @@ impl<'a> Interpreted<'a> {
             .and_then(number::<u32>)
             .and_then(crate::tables::capability::name);
         let mut uids = noted.uids;
-        for uid in &mut uids {
-            *uid = uid.filter(|&v| enrich.user_name(v).is_some());
+        for (at, uid) in uids.iter_mut().enumerate() {
+            *uid = uid.filter(|&v| id_name(enrich, at, v).is_some());
         }
+        let found = |pid: Option<&'a [u8]>| pid.filter(|&p| enrich.process(p).is_some());
         Interpreted {
+            pid: found(noted.pid),
+            ppid: found(noted.ppid),
             arch: machine.map(|m| m.name()),
             syscall,
             exit,
@@ -136,13 +164,42 @@ impl Interpreted<'_> {
             key(c, "capability")?;
             c.push_string(capability.as_bytes())?;
         }
-        for (&(_, name), uid) in UID_FIELDS.iter().zip(self.uids) {
-            if let Some(user) = uid.and_then(|v| enrich.user_name(v)) {
+        for (name, pid, parent) in [("PID", self.pid, false), ("PPID", self.ppid, true)] {
+            if let Some(info) = pid.and_then(|p| enrich.process(p)) {
+                key(c, name)?;
+                c.serialize(&Identity { info, parent })?;
+            }
+        }
+        for (at, (&(_, name), uid)) in UID_FIELDS.iter().zip(self.uids).enumerate() {
+            if let Some(user) = uid.and_then(|v| id_name(enrich, at, v)) {
                 key(c, name)?;
                 c.push_string(user.as_bytes())?;
             }
         }
         c.push(b"}")
+    }
+}
+
+/// A process the caller found: its entity id, and for a parent its
+/// executable and command name.
+struct Identity<'a> {
+    info: crate::encode::ProcessInfo<'a>,
+    parent: bool,
+}
+
+impl Serialize for Identity<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("entity_id", self.info.entity_id)?;
+        if self.parent {
+            if let Some(exe) = self.info.executable {
+                map.serialize_entry("exe", exe)?;
+            }
+            if let Some(comm) = self.info.name {
+                map.serialize_entry("comm", comm)?;
+            }
+        }
+        map.end()
     }
 }
 

@@ -585,3 +585,87 @@ fn direct_arguments_match_the_serialized_ones() {
         assert!(args >= 2, "{body}");
     }
 }
+
+/// Group ids get names like user ids (`GID`, `OGID`, … as auditd's
+/// enriched format names them).
+#[test]
+fn group_ids_are_named() {
+    let doc = json(&[
+        (
+            1300,
+            b"arch=c000003e syscall=2 uid=1000 gid=10 egid=10 sgid=5 comm=\"cat\"",
+        ),
+        (1302, b"item=0 name=\"/x\" ouid=0 ogid=10"),
+        (1320, b""),
+    ]);
+    let syscall = &doc["records"][0]["interpreted"];
+    assert_eq!(syscall["GID"], "wheel");
+    assert_eq!(syscall["EGID"], "wheel");
+    assert_eq!(syscall["UID"], "alice");
+    assert!(syscall.get("SGID").is_none(), "no name known for 5");
+    let path = &doc["records"][1]["interpreted"];
+    assert_eq!(path["OGID"], "wheel");
+    assert_eq!(path["OUID"], "root");
+}
+
+/// What the caller found of 77 and its parent 76.
+struct Procs;
+
+impl Enrich for Procs {
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        let (entity_id, executable, name) = match pid {
+            b"77" => ("e-77", "/bin/cat", "cat"),
+            b"76" => ("e-76", "/bin/bash", "bash"),
+            _ => return None,
+        };
+        Some(crate::encode::ProcessInfo {
+            entity_id,
+            executable: Some(executable),
+            name: Some(name),
+        })
+    }
+}
+
+/// The SYSCALL record's `interpreted` carries the process identities the
+/// caller found (laurel's `PPID` names for the parent).
+#[test]
+fn process_identities_in_interpreted() {
+    let mut asm: Boxed = Assembler::new(
+        Settings::default(),
+        vec![EventSlot::default(); 2].into_boxed_slice(),
+        vec![RecordSlot::default(); 8].into_boxed_slice(),
+        vec![0u8; 1 << 12].into_boxed_slice(),
+    );
+    let mut text = String::new();
+    let mut emit = |e: &Event<'_>| {
+        let mut out = vec![0u8; 4096];
+        let encoded = structured(e, &mut Procs, &mut out);
+        text = String::from_utf8(out[..encoded.len].to_vec()).unwrap();
+    };
+    let body = b"arch=c000003e syscall=2 ppid=76 pid=77 comm=\"cat\"";
+    for (t, body) in [(1300u16, &body[..]), (1320, b"")] {
+        let r = Record {
+            msg_type: MessageType(t),
+            timestamp: Timestamp {
+                seconds: 1,
+                millis: 0,
+            },
+            serial: 9,
+            body,
+            node: None,
+            enriched: None,
+        };
+        asm.push(&r, Instant(0), &mut emit);
+    }
+    let doc: Json = serde_json::from_str(&text).unwrap();
+    let i = &doc["records"][0]["interpreted"];
+    assert_eq!(i["PID"], json!({"entity_id": "e-77"}));
+    assert_eq!(
+        i["PPID"],
+        json!({"entity_id": "e-76", "exe": "/bin/bash", "comm": "bash"})
+    );
+}

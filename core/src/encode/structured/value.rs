@@ -169,6 +169,9 @@ pub struct Noted<'a> {
     pub saddr: Option<&'a [u8]>,
     pub mode: Option<&'a [u8]>,
     pub capability: Option<&'a [u8]>,
+    /// `pid` and `ppid`, for the caller's process identities.
+    pub pid: Option<&'a [u8]>,
+    pub ppid: Option<&'a [u8]>,
     /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
     pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
 }
@@ -266,10 +269,11 @@ fn note<'a>(n: &mut Noted<'a>, field: Field<'a>) {
         return;
     };
     let uid = match field.key {
-        b"auid" | b"uid" | b"euid" | b"suid" | b"fsuid" | b"ouid" | b"oauid" | b"old-auid" => {
-            super::interpret::uid_field(field.key)
+        b"auid" | b"uid" | b"euid" | b"suid" | b"fsuid" | b"ouid" | b"oauid" | b"old-auid"
+        | b"gid" | b"egid" | b"sgid" | b"fsgid" | b"ogid" => super::interpret::uid_field(field.key),
+        b"arch" | b"syscall" | b"exit" | b"saddr" | b"mode" | b"capability" | b"pid" | b"ppid" => {
+            None
         }
-        b"arch" | b"syscall" | b"exit" | b"saddr" | b"mode" | b"capability" => None,
         _ => return,
     };
     match (field.key, uid) {
@@ -284,6 +288,8 @@ fn note<'a>(n: &mut Noted<'a>, field: Field<'a>) {
         (b"saddr", _) => n.saddr = Some(text),
         (b"mode", _) => n.mode = Some(text),
         (b"capability", _) => n.capability = Some(text),
+        (b"pid", _) => n.pid = n.pid.or(Some(text)),
+        (b"ppid", _) => n.ppid = n.ppid.or(Some(text)),
         _ => {}
     }
 }

@@ -1,0 +1,212 @@
+//! Process identities for the ECS shape (`process.entity_id` and the
+//! parent's `entity_id`, `executable` and `name`) and the structured one
+//! (`"PID":{"entity_id"}`, `"PPID":{"entity_id","exe","comm"}` in the
+//! record's `interpreted`), found in `/proc` while the event is enriched.
+//!
+//! An entity id is the SHA-256, in hex, of this boot's id
+//! (`/proc/sys/kernel/random/boot_id`, read once), the pid and the
+//! process's start time (`/proc/PID/stat` field 22, clock ticks after
+//! boot), each number as 8 little-endian bytes. Auditbeat's
+//! `system/process` hashes its host id, the pid and the start time the
+//! same way (SHA-256, hex); the boot id instead of the host id keeps two
+//! boots' processes apart, where pids and start times repeat. A pid reused
+//! by another process gets another id; a process already gone when its
+//! event is enriched gets none (nothing is invented).
+//!
+//! Cached by pid in a bounded direct-mapped table allocated once: the
+//! start time is read again at most every [`RECHECK`] per pid (a pid
+//! reused within that time keeps the old identity: with cyclic pid
+//! allocation that takes `pid_max` forks, 4,194,304 by default, in that
+//! time); the hash and the executable only when the start time differs.
+//! Reads go into stack buffers: no allocation.
+
+use std::fs::File;
+use std::io::{Read, Write as _};
+use std::time::{Duration, Instant};
+
+use arrayvec::ArrayString;
+use raudit_core::encode::ProcessInfo;
+
+use super::uid_names::parse_uid;
+
+/// How long a process seen is trusted without reading its start time
+/// again.
+pub const RECHECK: Duration = Duration::from_millis(100);
+/// Longest executable path kept; a longer one is left out.
+const EXE_MAX: usize = 256;
+/// `TASK_COMM_LEN` less its NUL.
+const COMM_MAX: usize = 15;
+const ID_HEX: usize = 64;
+
+#[derive(Clone, Copy)]
+struct Slot {
+    pid: u32,
+    /// Found in `/proc` at the last check.
+    alive: bool,
+    start: u64,
+    checked: Option<Instant>,
+    entity_id: ArrayString<ID_HEX>,
+    exe: ArrayString<EXE_MAX>,
+    comm: ArrayString<COMM_MAX>,
+}
+
+const EMPTY: Slot = Slot {
+    pid: 0,
+    alive: false,
+    start: 0,
+    checked: None,
+    entity_id: ArrayString::new_const(),
+    exe: ArrayString::new_const(),
+    comm: ArrayString::new_const(),
+};
+
+/// Process identities by pid.
+pub struct Processes {
+    slots: Box<[Slot]>,
+    boot_id: ArrayString<64>,
+    proc_root: &'static str,
+}
+
+impl Processes {
+    /// A table of `capacity` pids over `/proc`; `None` without a boot id
+    /// (no identity could be made).
+    pub fn new(capacity: usize) -> Option<Processes> {
+        Processes::with_proc_root(capacity, "/proc")
+    }
+
+    /// Over another `/proc` (tests).
+    pub fn with_proc_root(capacity: usize, proc_root: &'static str) -> Option<Processes> {
+        let text =
+            std::fs::read_to_string(format!("{proc_root}/sys/kernel/random/boot_id")).ok()?;
+        let boot_id = ArrayString::from(text.trim()).ok()?;
+        (!boot_id.is_empty()).then(|| Processes {
+            slots: vec![EMPTY; capacity.clamp(1, 1 << 16)].into_boxed_slice(),
+            boot_id,
+            proc_root,
+        })
+    }
+
+    /// Makes sure `pid` (decimal text from a record) is known as of `now`.
+    pub fn resolve(&mut self, pid_text: &[u8], now: Instant) {
+        let Some(pid) = parse_uid(pid_text) else {
+            return;
+        };
+        let at = pid as usize % self.slots.len();
+        let Some(&slot) = self.slots.get(at) else {
+            return;
+        };
+        let fresh = slot
+            .checked
+            .is_some_and(|t| now.saturating_duration_since(t) < RECHECK);
+        if slot.pid == pid && fresh {
+            return;
+        }
+        let mut next = EMPTY;
+        next.pid = pid;
+        next.checked = Some(now);
+        if let Some((comm, start)) = self.read_stat(pid) {
+            if slot.pid == pid && slot.alive && slot.start == start {
+                next = slot;
+                next.checked = Some(now);
+            } else {
+                next.alive = true;
+                next.start = start;
+                next.comm = comm;
+                next.entity_id = entity_id(&self.boot_id, pid, start);
+                next.exe = self.read_exe(pid).unwrap_or_default();
+            }
+        }
+        if let Some(stored) = self.slots.get_mut(at) {
+            *stored = next;
+        }
+    }
+
+    /// What is known of `pid`, if it was alive when last resolved.
+    pub fn info(&self, pid_text: &[u8]) -> Option<ProcessInfo<'_>> {
+        let pid = parse_uid(pid_text)?;
+        let slot = self.slots.get(pid as usize % self.slots.len())?;
+        (slot.pid == pid && slot.alive).then(|| ProcessInfo {
+            entity_id: slot.entity_id.as_str(),
+            executable: (!slot.exe.is_empty()).then_some(slot.exe.as_str()),
+            name: (!slot.comm.is_empty()).then_some(slot.comm.as_str()),
+        })
+    }
+
+    /// `comm` and the start time from `/proc/PID/stat`.
+    fn read_stat(&self, pid: u32) -> Option<(ArrayString<COMM_MAX>, u64)> {
+        let mut path = [0u8; 64];
+        let len = proc_path(&mut path, self.proc_root, pid, "stat")?;
+        let path = std::str::from_utf8(path.get(..len)?).ok()?;
+        let mut file = File::open(path).ok()?;
+        let mut text = [0u8; 1024];
+        let mut filled = 0;
+        while filled < text.len() {
+            match file.read(text.get_mut(filled..)?) {
+                Ok(0) => break,
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(_) => return None,
+            }
+        }
+        parse_stat(text.get(..filled)?)
+    }
+
+    fn read_exe(&self, pid: u32) -> Option<ArrayString<EXE_MAX>> {
+        let mut path = [0u8; 64];
+        let len = proc_path(&mut path, self.proc_root, pid, "exe")?;
+        let mut target = [0u8; EXE_MAX];
+        let n = crate::sys::process::read_link(path.get(..len)?, &mut target)?;
+        ArrayString::from(std::str::from_utf8(target.get(..n)?).ok()?).ok()
+    }
+}
+
+/// `ROOT/PID/NAME` into `buf`; its length.
+fn proc_path(buf: &mut [u8; 64], root: &str, pid: u32, name: &str) -> Option<usize> {
+    let mut cursor = std::io::Cursor::new(&mut buf[..]);
+    write!(cursor, "{root}/{pid}/{name}").ok()?;
+    usize::try_from(cursor.position()).ok()
+}
+
+/// `comm` (between the first `(` and the last `)`, which may hold spaces
+/// and parentheses) and field 22, the start time.
+pub fn parse_stat(stat: &[u8]) -> Option<(ArrayString<COMM_MAX>, u64)> {
+    let open = memchr::memchr(b'(', stat)?;
+    let close = memchr::memrchr(b')', stat)?;
+    let comm = stat.get(open + 1..close)?;
+    let comm = std::str::from_utf8(comm)
+        .ok()
+        .and_then(|c| ArrayString::from(c).ok());
+    // Fields 3.. follow ") "; the start time is the 22nd field.
+    let rest = stat.get(close + 1..)?;
+    let start = rest
+        .split(|&b| b == b' ')
+        .filter(|t| !t.is_empty())
+        .nth(22 - 3)?;
+    let start = std::str::from_utf8(start).ok()?.trim().parse().ok()?;
+    Some((comm.unwrap_or_default(), start))
+}
+
+/// SHA-256 of the boot id, the pid and the start time, in hex.
+pub fn entity_id(boot_id: &str, pid: u32, start: u64) -> ArrayString<ID_HEX> {
+    let mut input = [0u8; 64 + 16];
+    let boot = boot_id.as_bytes();
+    let mut len = 0;
+    for part in [boot, &u64::from(pid).to_le_bytes(), &start.to_le_bytes()] {
+        if let Some(room) = input.get_mut(len..len + part.len()) {
+            room.copy_from_slice(part);
+            len += part.len();
+        }
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, input.get(..len).unwrap_or_default());
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut id = ArrayString::new();
+    for &b in digest.as_ref() {
+        for nibble in [b >> 4, b & 0xf] {
+            let _ = id.try_push(char::from(DIGITS[usize::from(nibble)]));
+        }
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests;

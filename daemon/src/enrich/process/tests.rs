@@ -1,0 +1,75 @@
+use std::process::{Child, Command};
+
+use super::*;
+
+fn spawn_sleep() -> Child {
+    Command::new("sleep").arg("30").spawn().expect("sleep runs")
+}
+
+fn pid_text(pid: u32) -> String {
+    pid.to_string()
+}
+
+#[test]
+fn stat_fields_even_with_spaces_and_parentheses_in_comm() {
+    let stat = b"4242 (a b) c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 \
+                 987654 1000 200 18446744073709551615";
+    let (comm, start) = parse_stat(stat).unwrap();
+    assert_eq!(comm.as_str(), "a b) c)");
+    assert_eq!(start, 987654);
+    assert_eq!(parse_stat(b"12 (x) S 1"), None);
+}
+
+#[test]
+fn entity_ids_differ_by_pid_start_and_boot() {
+    let a = entity_id("b1", 10, 100);
+    assert_eq!(a.len(), 64);
+    assert!(a.bytes().all(|b| b.is_ascii_hexdigit()));
+    assert_eq!(a, entity_id("b1", 10, 100));
+    assert_ne!(a, entity_id("b1", 10, 101));
+    assert_ne!(a, entity_id("b1", 11, 100));
+    assert_ne!(a, entity_id("b2", 10, 100));
+}
+
+/// A live child keeps its identity from one event to the next; another
+/// process has another; the parent (this test) is named with its
+/// executable; a process gone before its event is enriched has none.
+#[test]
+fn a_live_process_has_a_stable_identity_and_a_gone_one_none() {
+    let Some(mut table) = Processes::new(64) else {
+        eprintln!("note: no /proc/sys/kernel/random/boot_id; not checked");
+        return;
+    };
+    let (mut one, mut two) = (spawn_sleep(), spawn_sleep());
+    let (p1, p2) = (pid_text(one.id()), pid_text(two.id()));
+    let me = pid_text(std::process::id());
+    table.resolve(p1.as_bytes(), Instant::now());
+    let first = table.info(p1.as_bytes()).unwrap().entity_id.to_owned();
+    // Past the recheck: the start time is read again, the id stays.
+    std::thread::sleep(RECHECK + Duration::from_millis(20));
+    table.resolve(p1.as_bytes(), Instant::now());
+    let info = table.info(p1.as_bytes()).unwrap();
+    assert_eq!(info.entity_id, first);
+    assert_eq!(info.name, Some("sleep"));
+    assert!(
+        info.executable.is_some_and(|e| e.ends_with("sleep")),
+        "{info:?}"
+    );
+    table.resolve(p2.as_bytes(), Instant::now());
+    assert_ne!(table.info(p2.as_bytes()).unwrap().entity_id, first);
+    table.resolve(me.as_bytes(), Instant::now());
+    let parent = table.info(me.as_bytes()).unwrap();
+    let exe = std::env::current_exe().unwrap();
+    assert_eq!(parent.executable, exe.to_str());
+    for child in [&mut one, &mut two] {
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    // Gone: after the recheck, no identity is invented.
+    std::thread::sleep(RECHECK + Duration::from_millis(20));
+    table.resolve(p1.as_bytes(), Instant::now());
+    assert_eq!(table.info(p1.as_bytes()), None);
+    let unknown = pid_text(u32::try_from(i32::MAX).unwrap());
+    table.resolve(unknown.as_bytes(), Instant::now());
+    assert_eq!(table.info(unknown.as_bytes()), None);
+}
