@@ -49,12 +49,24 @@ pub struct OutputCounters {
     /// Connections made again after the peer went away.
     pub reconnects: Counter,
     pub reopens: Counter,
+    /// Events kept in the spool because the receiver could not take them.
+    pub spooled: Counter,
+    /// Spooled events lost: the oldest pushed out of a full spool, or an
+    /// event larger than the spool.
+    pub spool_dropped: Counter,
+    /// Torn spool entries (raudit stopped while writing one) skipped at
+    /// start.
+    pub spool_torn: Counter,
+    /// Events in the spool now (a gauge).
+    pub spool_events: Counter,
+    /// Bytes in the spool now (a gauge).
+    pub spool_bytes: Counter,
 }
 
 impl OutputCounters {
     /// This output's counters, in report order (as [`Stats::fields`]).
-    pub fn fields(&self) -> [Field; 8] {
-        use Kind::Counter as C;
+    pub fn fields(&self) -> [Field; 13] {
+        use Kind::{Counter as C, Gauge as G};
         [
             Field::new(
                 "sent",
@@ -103,6 +115,36 @@ impl OutputCounters {
                 C,
                 "Times the output was reopened on SIGHUP or SIGUSR1.",
                 self.reopens.get(),
+            ),
+            Field::new(
+                "spooled",
+                C,
+                "Events kept in the output's spool because the receiver could not take them.",
+                self.spooled.get(),
+            ),
+            Field::new(
+                "spool_dropped",
+                C,
+                "Spooled events lost: the oldest pushed out of a full spool, or an event larger than the spool.",
+                self.spool_dropped.get(),
+            ),
+            Field::new(
+                "spool_torn",
+                C,
+                "Torn spool entries (raudit stopped while writing one) skipped at start.",
+                self.spool_torn.get(),
+            ),
+            Field::new(
+                "spool_events",
+                G,
+                "Events in the output's spool now.",
+                self.spool_events.get(),
+            ),
+            Field::new(
+                "spool_bytes",
+                G,
+                "Bytes in the output's spool now.",
+                self.spool_bytes.get(),
             ),
         ]
     }

@@ -118,6 +118,7 @@ fn syslog_spec(network: SyslogNetwork, address: String, max: Option<u32>) -> Sys
         format: SyslogFormat::Rfc3164,
         max_message_bytes: max,
         tls: None,
+        spool: None,
     })
 }
 
@@ -128,6 +129,7 @@ fn gelf_spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -
         address,
         compression: GelfCompression { level: 1, kind },
         tls: None,
+        spool: None,
     })
 }
 

@@ -47,6 +47,7 @@ fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSp
         format,
         max_message_bytes: None,
         tls: None,
+        spool: None,
     })
 }
 
@@ -730,6 +731,7 @@ if $programname == "go-audit" then {{
         format: SyslogFormat::Rfc3164,
         max_message_bytes: Some(8192),
         tls: None,
+        spool: None,
     });
     let mut sink = Sink::new(Box::new(Syslog::open(&spec, 65536)), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["syslog"]);

@@ -183,6 +183,7 @@ fn syslog_spec_as(address: &str, tls: &TlsSettings, tag: &str, format: SyslogFor
         format,
         max_message_bytes: None,
         tls: Some(tls.clone()),
+        spool: None,
     });
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec
@@ -443,6 +444,7 @@ fn gelf_spec(address: &str, tls: &TlsSettings) -> GelfSpec {
         address: address.to_owned(),
         compression: GelfCompression::default(),
         tls: Some(tls.clone()),
+        spool: None,
     });
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec

@@ -329,6 +329,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         format: SyslogFormat::Rfc3164,
         max_message_bytes: None,
         tls: None,
+        spool: None,
     });
     let gelf_spec = GelfSpec::from_config(&GelfOutput {
         attempts: 3,
@@ -336,6 +337,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         address: gelf_address,
         compression: GelfCompression::default(),
         tls: None,
+        spool: None,
     });
     let otlp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let otlp_spec = OtlpSpec {
@@ -349,6 +351,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         flush_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(10),
         headers: vec![("X-Scope-OrgID".into(), "audit".into())],
+        spool: None,
     };
     let otlp_requests = Arc::new(AtomicU64::new(0));
     let otlp_server = otlp_endpoint(otlp_listener, Arc::clone(&stop), Arc::clone(&otlp_requests));

@@ -26,6 +26,7 @@ fn spec(port: u16, batch_events: u32) -> OtlpSpec {
         flush_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(5),
         headers: vec![("X-Tenant".into(), "audit".into())],
+        spool: None,
     }
 }
 

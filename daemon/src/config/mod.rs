@@ -30,6 +30,7 @@ mod core;
 mod error;
 mod otlp;
 mod outputs;
+mod spool;
 mod values;
 mod yaml;
 
@@ -206,6 +207,17 @@ pub struct SyslogOutput {
     pub max_message_bytes: Option<u32>,
     /// `tls` (raudit): TLS over `tcp` (RFC 5425), if enabled.
     pub tls: Option<TlsSettings>,
+    /// `spool` (raudit), if its `path` is set.
+    pub spool: Option<SpoolSettings>,
+}
+
+/// `output.{syslog,gelf,otlp}.spool`, when its `path` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolSettings {
+    /// `path`: the spool file (absolute).
+    pub path: PathBuf,
+    /// `max_bytes`: the file's size at most, default 64 MiB.
+    pub max_bytes: u64,
 }
 
 /// `output.syslog.tls` and `output.gelf.tls`, when `enabled`.
@@ -280,6 +292,8 @@ pub struct GelfOutput {
     pub compression: GelfCompression,
     /// `tls` (raudit): TLS over `tcp`, if enabled.
     pub tls: Option<TlsSettings>,
+    /// `spool` (raudit), if its `path` is set (`tcp` only).
+    pub spool: Option<SpoolSettings>,
 }
 
 /// `output.otlp`: OpenTelemetry logs over OTLP/HTTP (protobuf).
@@ -301,6 +315,8 @@ pub struct OtlpOutput {
     pub timeout: Duration,
     /// `headers`: sent with every request.
     pub headers: Vec<(String, String)>,
+    /// `spool`, if its `path` is set.
+    pub spool: Option<SpoolSettings>,
 }
 
 /// `output.gelf.network`.

@@ -16,6 +16,7 @@ const OTLP_KEYS: &[&str] = &[
     "flush_interval",
     "timeout",
     "headers",
+    "spool",
 ];
 
 /// The OpenTelemetry collector's OTLP/HTTP port on this host.
@@ -63,6 +64,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         )
         .unwrap_or(DEFAULT_TIMEOUT);
     let headers = headers(cx, &f);
+    let spool = super::spool::spool(cx, &f, enabled, false);
     enabled.then_some(OtlpOutput {
         attempts,
         endpoint,
@@ -71,6 +73,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         flush_interval,
         timeout,
         headers,
+        spool,
     })
 }
 

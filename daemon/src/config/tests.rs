@@ -925,3 +925,52 @@ fn every_error_is_one_line_even_with_a_newline_in_a_key() {
         "{shown}"
     );
 }
+
+#[test]
+fn a_spool_is_off_by_default_and_read_for_stream_outputs_and_otlp() {
+    let c =
+        parse("output: {syslog: {enabled: true, network: tcp, address: 'h:1'}}\nrules: ['-e 1']\n")
+            .unwrap();
+    assert_eq!(c.output.syslog.unwrap().spool, None);
+    let c = parse("output:\n  syslog: {enabled: true, network: tcp, address: 'h:1', spool: {path: /var/lib/raudit/spool/syslog}}\n  gelf: {enabled: true, network: tcp, address: 'h:2', spool: {path: /s/gelf, max_bytes: 65536}}\n  otlp: {enabled: true, spool: {path: /s/otlp}}\nrules: ['-e 1']\n").unwrap();
+    let syslog = c.output.syslog.unwrap().spool.unwrap();
+    assert_eq!(
+        (syslog.path, syslog.max_bytes),
+        (PathBuf::from("/var/lib/raudit/spool/syslog"), 64 << 20)
+    );
+    assert_eq!(c.output.gelf.unwrap().spool.unwrap().max_bytes, 65536);
+    assert!(c.output.otlp.unwrap().spool.is_some());
+}
+
+#[test]
+fn a_spool_needs_a_transport_that_tells_delivery_an_absolute_path_and_room() {
+    let e = errors(
+        "output: {gelf: {enabled: true, address: 'h:1', spool: {path: /s/g}}}\nrules: ['-e 1']\n",
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.gelf.spool.path") && l.contains("over UDP")),
+        "{e:?}"
+    );
+    let e = errors("output: {syslog: {enabled: true, network: udp, address: 'h:1', spool: {path: /s/g}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter().any(|l| l.contains("output.syslog.spool.path")),
+        "{e:?}"
+    );
+    let e = errors("output: {otlp: {enabled: true, spool: {path: rel/otlp}}}\nrules: ['-e 1']\n");
+    assert!(e.iter().any(|l| l.contains("absolute")), "{e:?}");
+    let e = errors(
+        "output: {otlp: {enabled: true, spool: {path: /s/o, max_bytes: 1000}}}\nrules: ['-e 1']\n",
+    );
+    assert!(
+        e.iter().any(|l| l.contains("output.otlp.spool.max_bytes")),
+        "{e:?}"
+    );
+    let e =
+        errors("output: {otlp: {enabled: true, spool: {max_bytes: 100000}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("has no effect without spool.path")),
+        "{e:?}"
+    );
+}

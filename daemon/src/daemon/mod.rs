@@ -37,7 +37,8 @@ use std::time::{Duration, Instant};
 use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, Spooling, StdoutOutput, Syslog,
+    WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -275,7 +276,19 @@ fn open_outputs(plan: &RunPlan) -> Result<Vec<Sink>, StartError> {
     let mut sinks = Vec::new();
     for (index, out) in plan.outputs.iter().enumerate() {
         let (output, attempts) = open_output(out, plan)?;
-        sinks.push(Sink::new(output, attempts, plan.retry_pause, index));
+        let mut sink = Sink::new(output, attempts, plan.retry_pause, index);
+        if let Some(spec) = out.spool() {
+            let longest = plan.buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
+            let spool = Spooling::open(sink.name(), spec, longest).map_err(|e| {
+                StartError(format!(
+                    "opening the spool {} of output {}: {e}",
+                    spec.path.display(),
+                    out.name()
+                ))
+            })?;
+            sink = sink.with_spool(spool);
+        }
+        sinks.push(sink);
     }
     if sinks.is_empty() {
         return Err(StartError("no output is enabled".into()));

@@ -7,9 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, TlsSettings};
+use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, SpoolSettings, TlsSettings};
 use crate::netlink::Control;
-use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient};
+use crate::output::{FileSpec, GelfSpec, OtlpSpec, SpoolSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -53,6 +53,16 @@ impl OutputPlan {
             OutputPlan::Stdout { .. } | OutputPlan::File { .. } | OutputPlan::Otlp { .. } => None,
             OutputPlan::Syslog { spec, .. } => spec.line_limit(),
             OutputPlan::Gelf { spec, .. } => spec.line_limit(),
+        }
+    }
+
+    /// Where this output keeps what it could not deliver, if anywhere.
+    pub fn spool(&self) -> Option<&SpoolSpec> {
+        match self {
+            OutputPlan::Stdout { .. } | OutputPlan::File { .. } => None,
+            OutputPlan::Syslog { spec, .. } => spec.spool.as_ref(),
+            OutputPlan::Gelf { spec, .. } => spec.spool.as_ref(),
+            OutputPlan::Otlp { spec, .. } => spec.spool.as_ref(),
         }
     }
 
@@ -245,6 +255,7 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
                 problems.push(e);
                 None
             });
+        spec.spool = syslog.spool.as_ref().map(spool_spec);
         outputs.push(OutputPlan::Syslog {
             spec,
             attempts: syslog.attempts,
@@ -257,6 +268,7 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
                 problems.push(e);
                 None
             });
+        spec.spool = gelf.spool.as_ref().map(spool_spec);
         outputs.push(OutputPlan::Gelf {
             spec,
             attempts: gelf.attempts,
@@ -264,14 +276,40 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
     }
     if let Some(otlp) = &config.output.otlp {
         match OtlpSpec::from_config(otlp) {
-            Ok(spec) => outputs.push(OutputPlan::Otlp {
-                spec,
-                attempts: otlp.attempts,
-            }),
+            Ok(mut spec) => {
+                spec.spool = otlp.spool.as_ref().map(spool_spec);
+                outputs.push(OutputPlan::Otlp {
+                    spec,
+                    attempts: otlp.attempts,
+                });
+            }
             Err(e) => problems.push(e),
         }
     }
+    let spools: Vec<&SpoolSpec> = outputs.iter().filter_map(OutputPlan::spool).collect();
+    for (i, spool) in spools.iter().enumerate() {
+        if spools[..i].iter().any(|s| s.path == spool.path) {
+            problems.push(format!(
+                "output.*.spool.path: {} is the spool of two outputs; give each its own file",
+                spool.path.display()
+            ));
+        }
+        if spool.path.is_dir() {
+            problems.push(format!(
+                "output.*.spool.path: {} is a directory; name a file in it",
+                spool.path.display()
+            ));
+        }
+    }
     outputs
+}
+
+/// An output's spool as the runtime takes it.
+fn spool_spec(settings: &SpoolSettings) -> SpoolSpec {
+    SpoolSpec {
+        path: settings.path.clone(),
+        max_bytes: settings.max_bytes,
+    }
 }
 
 /// The plan for a loaded config, or every problem, one line each.
@@ -484,6 +522,31 @@ mod tests {
         let e = check_state_path(&file.join("state")).unwrap_err();
         assert!(e.contains("is not a directory"), "{e}");
         let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn each_spool_is_planned_for_its_output_and_two_cannot_share_a_file() {
+        let config = |gelf: &str| {
+            let text = format!(
+                "output:\n  syslog: {{enabled: true, network: tcp, address: '127.0.0.1:1', spool: {{path: /s/syslog}}}}\n  gelf: {{enabled: true, network: tcp, address: '127.0.0.1:2', spool: {{path: {gelf}}}}}\nrules: ['-e 1']\n"
+            );
+            Config::from_yaml_str(&text, "test.yaml").unwrap()
+        };
+        let plan = from_config(&config("/s/gelf")).unwrap();
+        let spools: Vec<_> = plan
+            .outputs
+            .iter()
+            .map(|o| o.spool().map(|s| s.path.clone()))
+            .collect();
+        assert_eq!(
+            spools,
+            [
+                Some(PathBuf::from("/s/syslog")),
+                Some(PathBuf::from("/s/gelf"))
+            ]
+        );
+        let e = from_config(&config("/s/syslog")).err().unwrap();
+        assert!(e.contains("/s/syslog is the spool of two outputs"), "{e}");
     }
 
     #[test]

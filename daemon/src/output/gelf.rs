@@ -30,6 +30,7 @@ use std::os::fd::AsFd;
 use self::compress::Compressor;
 use self::message::Builder;
 use super::net::{self, Reporter, SEND_TIMEOUT};
+use super::spool::SpoolSpec;
 use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
 use crate::config::{GelfCompression, GelfNetwork, GelfOutput, IpFamily};
@@ -58,6 +59,8 @@ pub struct GelfSpec {
     pub compression: GelfCompression,
     /// TLS over TCP, its files read (the plan sets it from `tls`).
     pub tls: Option<TlsClient>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
 }
 
 impl GelfSpec {
@@ -68,6 +71,7 @@ impl GelfSpec {
             address: config.address.clone(),
             compression: config.compression,
             tls: None,
+            spool: None,
         }
     }
 

@@ -9,7 +9,9 @@
 //! records (rule drift) as they come.
 //!
 //! An output that keeps failing never stops raudit: after `attempts` tries
-//! the event is counted as that output's error and dropped.
+//! the event is counted as that output's error and dropped — or, for a
+//! network output with a [`spool`], kept on disk and sent when the
+//! receiver is back.
 
 pub mod batch;
 pub mod control;
@@ -20,6 +22,7 @@ pub mod net;
 pub mod otlp;
 pub mod rotation;
 mod sink;
+pub mod spool;
 pub mod stdout;
 pub mod syslog;
 pub mod tls;
@@ -34,6 +37,7 @@ pub use file::{FileOutput, FileSpec};
 pub use gelf::{Gelf, GelfSpec};
 pub use otlp::{Otlp, OtlpSpec};
 pub use sink::Sink;
+pub use spool::{SpoolSpec, Spooling};
 pub use stdout::StdoutOutput;
 pub use syslog::{Syslog, SyslogSpec};
 pub use tls::TlsClient;

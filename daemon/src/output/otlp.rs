@@ -35,6 +35,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
 use self::proto::{Fill, Put as _, Record};
 use super::net::{self, Reporter};
+use super::spool::SpoolSpec;
 use super::{Output, Sent};
 use crate::config::OtlpOutput;
 use crate::side::{LineSide, FACTS_ROOM};
@@ -63,6 +64,8 @@ pub struct OtlpSpec {
     pub flush_interval: Duration,
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
 }
 
 impl OtlpSpec {
@@ -76,6 +79,7 @@ impl OtlpSpec {
             flush_interval: config.flush_interval,
             timeout: config.timeout,
             headers: config.headers.clone(),
+            spool: None,
         })
     }
 }

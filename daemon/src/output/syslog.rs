@@ -29,6 +29,7 @@ use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Clock, Form, Header, PREFIX_ROOM};
 use super::net::{self, Reporter, SEND_TIMEOUT};
+use super::spool::SpoolSpec;
 use super::tls::{TlsClient, TlsStream};
 use super::{Output, Sent};
 use crate::config::{SyslogFormat, SyslogNetwork, SyslogOutput};
@@ -54,6 +55,8 @@ pub struct SyslogSpec {
     /// TLS over TCP (RFC 5425), its files read (the plan sets it from
     /// `tls`).
     pub tls: Option<TlsClient>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
 }
 
 impl SyslogSpec {
@@ -80,6 +83,7 @@ impl SyslogSpec {
             format: config.format,
             max_message,
             tls: None,
+            spool: None,
         }
     }
 
@@ -401,6 +405,7 @@ mod tests {
             format: SyslogFormat::Rfc3164,
             max_message_bytes,
             tls: None,
+            spool: None,
         })
     }
 
@@ -472,6 +477,7 @@ mod tests {
             format: SyslogFormat::Rfc3164,
             max_message_bytes: None,
             tls: None,
+            spool: None,
         });
         let mut sink = Sink::new(Box::new(Syslog::open(&spec, 1024)), 2, Duration::ZERO, 0);
         let stats = Stats::new(&["syslog"]);
@@ -498,6 +504,7 @@ mod tests {
             format: SyslogFormat::Rfc3164,
             max_message_bytes: None,
             tls: None,
+            spool: None,
         });
         assert_eq!(spec.max_message, Some(unix_datagram_max()));
         let tcp = SyslogSpec {
