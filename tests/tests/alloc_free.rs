@@ -4,7 +4,9 @@
 //! transport) → queue → four outputs at once, each on its own thread
 //! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
 //! fields from the facts; OTLP/HTTP to a kept-alive local endpoint, its
-//! attributes from the facts) over thousands of events after a warm-up, fed
+//! attributes from the facts, through its spool: each batched line written
+//! ahead to the spool file and confirmed when its batch got a 2xx) over
+//! thousands of events after a warm-up, fed
 //! from memory through the pipeline's `Source` seam. One event in fifty is
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
 //! grows in the assembler's lane and goes out through the queue's large
@@ -28,8 +30,8 @@ use raudit::config::{
 };
 use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
-    self, FileOutput, FileSpec, Gelf, GelfSpec, Otlp, OtlpSpec, Sink, Syslog, SyslogSpec,
-    WriterSettings,
+    self, FileOutput, FileSpec, Gelf, GelfSpec, Otlp, OtlpSpec, Sink, SpoolSpec, Spooling, Syslog,
+    SyslogSpec, WriterSettings,
 };
 use raudit::pipeline::{self, EventFilter, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Layout as QueueLayout, Policy, Queue};
@@ -375,12 +377,17 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
     let syslog = Syslog::open(&syslog_spec, 16 * 1024);
     let gelf = Gelf::open(&gelf_spec, 16 * 1024);
     let otlp = Otlp::open(&otlp_spec, max_event + 1);
+    let otlp_spool = SpoolSpec {
+        path: dir.join("spool").join("otlp"),
+        max_bytes: 64 << 20,
+    };
     let pause = Duration::from_millis(10);
     let sinks = vec![
         Sink::new(Box::new(file), 3, pause, 0),
         Sink::new(Box::new(syslog), 3, pause, 1),
         Sink::new(Box::new(gelf), 3, pause, 2),
-        Sink::new(Box::new(otlp), 3, pause, 3),
+        Sink::new(Box::new(otlp), 3, pause, 3)
+            .with_spool(Spooling::open("otlp", &otlp_spool, max_event + 1).unwrap()),
     ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
@@ -449,6 +456,11 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
     let requests = otlp_requests.load(Ordering::Relaxed);
     assert!(requests >= kept / 512, "OTLP requests: {requests}");
     println!("otlp: {kept} events in {requests} requests");
+    // Every batched line was confirmed: the spool is empty, its file back
+    // to its header.
+    assert_eq!(stats.outputs[3].spool_events.get(), 0);
+    assert_eq!(stats.outputs[3].spooled.get(), 0);
+    assert_eq!(std::fs::metadata(&otlp_spool.path).unwrap().len(), 64);
     assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
     assert_eq!(
         stats.filter_drops.get(),

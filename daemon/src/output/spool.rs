@@ -200,6 +200,11 @@ impl Spooling {
                 }
             };
             let Some((line, side, offset)) = split_entry(entry) else {
+                // Its checksum held but not its layout (never written so):
+                // counted as an error when it leaves, never sent.
+                self.in_flight += 1;
+                self.refused_in_flight += 1;
+                handed += 1;
                 continue;
             };
             let parsed = SideReader::new(side).line(offset);
