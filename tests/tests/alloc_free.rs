@@ -354,6 +354,7 @@ fn steady_state_allocates_nothing_per_event(format: EventFormat) {
         timeout: Duration::from_secs(10),
         headers: vec![("X-Scope-OrgID".into(), "audit".into())],
         spool: None,
+        tls: None,
     };
     let otlp_requests = Arc::new(AtomicU64::new(0));
     let otlp_server = otlp_endpoint(otlp_listener, Arc::clone(&stop), Arc::clone(&otlp_requests));

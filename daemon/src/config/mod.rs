@@ -317,6 +317,9 @@ pub struct OtlpOutput {
     pub headers: Vec<(String, String)>,
     /// `spool`, if its `path` is set.
     pub spool: Option<SpoolSettings>,
+    /// `tls`, if enabled: how an `https://` endpoint is verified (without
+    /// it, against the system's roots).
+    pub tls: Option<TlsSettings>,
 }
 
 /// `output.gelf.network`.

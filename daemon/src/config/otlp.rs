@@ -17,6 +17,7 @@ const OTLP_KEYS: &[&str] = &[
     "timeout",
     "headers",
     "spool",
+    "tls",
 ];
 
 /// The OpenTelemetry collector's OTLP/HTTP port on this host.
@@ -65,6 +66,11 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         .unwrap_or(DEFAULT_TIMEOUT);
     let headers = headers(cx, &f);
     let spool = super::spool::spool(cx, &f, enabled, false);
+    let tls = super::outputs::tls(cx, &f, enabled, true);
+    if enabled && tls.is_some() && !endpoint.starts_with("https://") {
+        let line = f.get("tls").map_or(f.line, |n| n.line);
+        cx.error(&f.path("tls"), line, "TLS needs an https:// endpoint");
+    }
     enabled.then_some(OtlpOutput {
         attempts,
         endpoint,
@@ -74,6 +80,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         timeout,
         headers,
         spool,
+        tls,
     })
 }
 

@@ -340,7 +340,12 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfOutput> {
 /// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must
 /// hold when the output is enabled. The files are read where the plan is
 /// built.
-fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSettings> {
+pub(super) fn tls(
+    cx: &mut Cx,
+    parent: &Fields,
+    output_enabled: bool,
+    over_tcp: bool,
+) -> Option<TlsSettings> {
     let f = cx.fields(
         parent.get("tls"),
         &parent.path("tls"),

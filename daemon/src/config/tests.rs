@@ -827,11 +827,11 @@ fn otlp_defaults_headers_and_bad_values() {
         ]
     );
 
-    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: https://c:4318\n    batch_events: 0\n    headers:\n      'bad name': x\nrules: ['-e 1']\n";
+    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: ftp://c:4318\n    batch_events: 0\n    headers:\n      'bad name': x\nrules: ['-e 1']\n";
     let e = errors(text);
     assert_eq!(e.len(), 3, "{e:?}");
     assert!(e.iter().any(|l| l.contains(
-        "test.yaml:4: output.otlp.endpoint: https://c:4318: https is not supported yet"
+        "test.yaml:4: output.otlp.endpoint: ftp://c:4318: expected an http:// or https:// URL"
     )));
     assert!(e.iter().any(|l| l.contains("output.otlp.batch_events: ")));
     assert!(e
@@ -971,6 +971,19 @@ fn a_spool_needs_a_transport_that_tells_delivery_an_absolute_path_and_room() {
     assert!(
         e.iter()
             .any(|l| l.contains("has no effect without spool.path")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn otlp_tls_is_read_and_needs_an_https_endpoint() {
+    let c = parse("output: {otlp: {enabled: true, endpoint: 'https://c/v1/logs', tls: {enabled: true, ca_file: /ca.pem}}}\nrules: ['-e 1']\n").unwrap();
+    let tls = c.output.otlp.unwrap().tls.unwrap();
+    assert_eq!(tls.ca_file, Some(PathBuf::from("/ca.pem")));
+    let e = errors("output: {otlp: {enabled: true, endpoint: 'http://c:1', tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.otlp.tls") && l.contains("https://")),
         "{e:?}"
     );
 }

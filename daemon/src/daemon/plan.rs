@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, MetricsAddress, Mode, QueuePolicy, SpoolSettings, TlsSettings};
+use crate::config::{
+    Config, MetricsAddress, Mode, QueuePolicy, SpoolSettings, TlsSettings, TlsVersion,
+};
 use crate::netlink::Control;
 use crate::output::{FileSpec, GelfSpec, OtlpSpec, SpoolSpec, SyslogSpec, TlsClient};
 use crate::pipeline;
@@ -278,6 +280,22 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
         match OtlpSpec::from_config(otlp) {
             Ok(mut spec) => {
                 spec.spool = otlp.spool.as_ref().map(spool_spec);
+                if spec.endpoint.https {
+                    let system_roots = TlsSettings {
+                        ca_file: None,
+                        cert_file: None,
+                        key_file: None,
+                        server_name: None,
+                        min_version: TlsVersion::V1_2,
+                    };
+                    let settings = otlp.tls.as_ref().unwrap_or(&system_roots);
+                    spec.tls =
+                        tls_client(Some(settings), &spec.endpoint.authority, "output.otlp.tls")
+                            .unwrap_or_else(|e| {
+                                problems.push(e);
+                                None
+                            });
+                }
                 outputs.push(OutputPlan::Otlp {
                     spec,
                     attempts: otlp.attempts,
