@@ -15,7 +15,7 @@ use otlp::{receiver_available, Receiver};
 
 use raudit::config::{TlsSettings, TlsVersion};
 use raudit::output::otlp::http::Endpoint;
-use raudit::output::{Otlp, OtlpSpec, Sink, TlsClient};
+use raudit::output::{Otlp, OtlpSpec, Sink, SpoolSpec, Spooling, TlsClient};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
 use serde_json::Value;
@@ -367,5 +367,72 @@ fn over_https_every_event_arrives_once_and_another_ca_is_refused_and_counted() {
     assert!(records.is_empty(), "{} records taken", records.len());
     let c = &stats.outputs[0];
     assert_eq!((c.sent.get(), c.errors.get()), (0, 30));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_spool_keeps_what_a_dead_collector_missed_across_a_restart_and_sends_it_first() {
+    if !receiver_available() {
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = std::env::temp_dir().join(format!("raudit-otlp-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spool = SpoolSpec {
+        path: dir.join("otlp"),
+        max_bytes: 1 << 20,
+    };
+    let spooled_sink = || {
+        let output = Otlp::with_hostname(&spec(port, 40), 64 * 1024, "testhost");
+        let name = format!("otlp 127.0.0.1:{port}");
+        Sink::new(Box::new(output), 3, Duration::from_millis(10), 0)
+            .with_spool(Spooling::open(&name, &spool, 64 * 1024).unwrap())
+    };
+    // Nobody listens: every event goes to the spool, none is an error.
+    let stats = Stats::new(&["otlp"]);
+    let mut sink = spooled_sink();
+    send_events(&mut sink, &stats, 100);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get(), c.dropped.get()), (0, 0, 0));
+    assert_eq!((c.spooled.get(), c.spool_events.get()), (100, 100));
+    drop(sink);
+    // raudit "restarts" with the collector back, and newer events come.
+    let receiver = Receiver::start(&["--port", &port.to_string()]);
+    let stats = Stats::new(&["otlp"]);
+    let mut sink = spooled_sink();
+    let newer: Vec<String> = (100..130).map(line).collect();
+    for text in &newer {
+        sink.write(text.as_bytes(), &LineSide::default(), &stats);
+    }
+    let c = &stats.outputs[0];
+    let started = Instant::now();
+    while c.sent.get() < 130 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "sent {} of 130",
+            c.sent.get()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        sink.flush(&stats);
+    }
+    let (records, summary) = receiver.finish();
+    assert_eq!(summary["errors"], Value::Array(vec![]));
+    let sequences: Vec<u64> = records
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            body["sequence"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        sequences,
+        (0..130).collect::<Vec<u64>>(),
+        "the spooled first, each once, in order"
+    );
+    assert_eq!((c.spool_events.get(), c.spool_bytes.get()), (0, 0));
+    assert_eq!(c.errors.get(), 0);
     let _ = std::fs::remove_dir_all(&dir);
 }

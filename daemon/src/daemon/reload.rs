@@ -172,10 +172,16 @@ pub fn reload(
 }
 
 /// Whether `new` outputs can replace `old` ones live: the same outputs,
-/// in the same order, and the same lines to cut beside them.
+/// in the same order, the same lines to cut beside them, and the same
+/// spools (an output thread keeps its spool file).
 fn outputs_apply_live(old: &[OutputPlan], new: &[OutputPlan]) -> bool {
     let names = |outputs: &[OutputPlan]| outputs.iter().map(OutputPlan::name).collect::<Vec<_>>();
-    names(old) == names(new) && plan::side_settings(old) == plan::side_settings(new)
+    names(old) == names(new)
+        && plan::side_settings(old) == plan::side_settings(new)
+        && old
+            .iter()
+            .map(OutputPlan::spool)
+            .eq(new.iter().map(OutputPlan::spool))
 }
 
 /// Opens each output whose plan changed and hands it to its thread; false
@@ -314,6 +320,9 @@ mod tests {
         assert!(outputs_apply_live(&syslog, &retried), "a syslog's attempts");
         let limited = outputs("output: {syslog: {enabled: true, max_message_bytes: 2048}}\n");
         assert!(!outputs_apply_live(&syslog, &limited), "another cut");
+        let spooled = outputs("output: {syslog: {enabled: true, spool: {path: /tmp/s}}}\n");
+        assert!(!outputs_apply_live(&syslog, &spooled), "another spool");
+        assert!(outputs_apply_live(&spooled, &spooled), "the same spool");
     }
 
     #[test]

@@ -87,8 +87,8 @@ impl Sink {
     /// Writes one line, trying `attempts` times.
     pub fn write(&mut self, line: &[u8], side: &LineSide<'_>, stats: &Stats) {
         if self.spool.is_some() {
-            // A control record (the only lines written one by one) has no
-            // side records.
+            // A control record (the only lines the output thread writes
+            // one by one) has no side records; `side` is not kept.
             self.spool_lines(&[(line, &[][..], 0)], stats);
             return;
         }
@@ -241,7 +241,12 @@ impl Sink {
         }
     }
 
+    /// Writes out what the output holds; with a spool, sends spooled
+    /// events first for a slice of time (if the receiver is up).
     pub fn flush(&mut self, stats: &Stats) {
+        if self.spool.as_ref().is_some_and(Spooling::has_waiting) {
+            self.drain_spool(DRAIN_SLICE, stats);
+        }
         if let Some(spool) = &mut self.spool {
             let c = stats.outputs.get(self.counters_index);
             spool.flush(&mut *self.output, c);
