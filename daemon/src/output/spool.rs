@@ -213,16 +213,7 @@ impl Spooling {
                     accepted(c, line.len(), sent);
                     self.in_flight += 1;
                     handed += 1;
-                    if self.retry_at.take().is_some() {
-                        eprintln!(
-                            "raudit: output {}: the receiver takes events again; sending the {} spooled first",
-                            self.name,
-                            self.file.entries()
-                        );
-                    }
-                    if output.pending_lines() == 0 {
-                        self.settle(output, c);
-                    }
+                    self.settle(output, c);
                 }
                 Err(e) if net::is_too_large(&e) => {
                     self.in_flight += 1;
@@ -245,7 +236,7 @@ impl Spooling {
     /// Flushes the output: what its batch held is confirmed, or, if the
     /// send failed, sent again from the spool later.
     pub fn flush(&mut self, output: &mut dyn Output, c: Option<&OutputCounters>) {
-        if self.retry_at.is_some() {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
             return;
         }
         match output.flush() {
@@ -255,11 +246,19 @@ impl Spooling {
         self.gauges(c);
     }
 
-    /// Confirms the entries the output no longer holds.
+    /// Confirms the entries the output no longer holds; the first
+    /// delivery after an outage ends it.
     fn settle(&mut self, output: &dyn Output, c: Option<&OutputCounters>) {
         let delivered = self.in_flight.saturating_sub(output.pending_lines());
         if delivered == 0 {
             return;
+        }
+        if self.retry_at.take().is_some() {
+            eprintln!(
+                "raudit: output {}: the receiver takes events again; sending the {} spooled first",
+                self.name,
+                self.file.entries().saturating_sub(delivered)
+            );
         }
         if let Err(e) = self.file.confirm(delivered) {
             self.io_error("confirming delivered events in", &e);
