@@ -544,7 +544,12 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     assert!(!installed(), "purged");
     let left: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
     assert!(left.is_empty(), "left after purge: {left:?}");
-    for path in ["/etc/raudit", "/var/log/raudit", "/run/raudit"] {
+    for path in [
+        "/etc/raudit",
+        "/var/log/raudit",
+        "/run/raudit",
+        "/var/lib/raudit",
+    ] {
         assert!(!Path::new(path).exists(), "{path} left after purge");
     }
     let _ = std::fs::remove_dir_all(&dir);
