@@ -179,6 +179,28 @@ impl<'a> SideReader<'a> {
         SideReader { rest: side }
     }
 
+    /// The records (as written) of the line at `offset`, skipping those
+    /// of earlier lines: what a spool keeps beside the line, read back with
+    /// `SideReader::new(records).line(offset)`.
+    pub fn records(&mut self, offset: usize) -> &'a [u8] {
+        while let Some((at, _, _, after)) = record(self.rest) {
+            if at >= offset {
+                break;
+            }
+            self.rest = after;
+        }
+        let start = self.rest;
+        while let Some((at, _, _, after)) = record(self.rest) {
+            if at != offset {
+                break;
+            }
+            self.rest = after;
+        }
+        start
+            .get(..start.len() - self.rest.len())
+            .unwrap_or_default()
+    }
+
     /// What the region holds for the line at `offset` (lines are asked for
     /// in order; records of earlier lines are skipped).
     pub fn line(&mut self, offset: usize) -> LineSide<'a> {

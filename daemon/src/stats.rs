@@ -56,6 +56,18 @@ pub struct OutputCounters {
     pub reopens: Counter,
     /// Files rotated by the output itself (`output.file.max_bytes`).
     pub rotations: Counter,
+    /// Events kept in the spool because the receiver could not take them.
+    pub spooled: Counter,
+    /// Spooled events lost: the oldest pushed out of a full spool, or an
+    /// event larger than the spool.
+    pub spool_dropped: Counter,
+    /// Torn spool entries (raudit stopped while writing one) skipped at
+    /// start.
+    pub spool_torn: Counter,
+    /// Events in the spool now (a gauge).
+    pub spool_events: Counter,
+    /// Bytes in the spool now (a gauge).
+    pub spool_bytes: Counter,
 }
 
 impl OutputCounters {
@@ -69,8 +81,8 @@ impl OutputCounters {
     }
 
     /// This output's counters, in report order (as [`Stats::fields`]).
-    pub fn fields(&self) -> [Field; 9] {
-        use Kind::Counter as C;
+    pub fn fields(&self) -> [Field; 14] {
+        use Kind::{Counter as C, Gauge as G};
         [
             Field::new(
                 "sent",
@@ -125,6 +137,36 @@ impl OutputCounters {
                 C,
                 "Files the output rotated itself (output.file.max_bytes).",
                 self.rotations.get(),
+            ),
+            Field::new(
+                "spooled",
+                C,
+                "Events kept in the output's spool because the receiver could not take them.",
+                self.spooled.get(),
+            ),
+            Field::new(
+                "spool_dropped",
+                C,
+                "Spooled events lost: the oldest pushed out of a full spool, or an event larger than the spool.",
+                self.spool_dropped.get(),
+            ),
+            Field::new(
+                "spool_torn",
+                C,
+                "Torn spool entries (raudit stopped while writing one) skipped at start.",
+                self.spool_torn.get(),
+            ),
+            Field::new(
+                "spool_events",
+                G,
+                "Events in the output's spool now.",
+                self.spool_events.get(),
+            ),
+            Field::new(
+                "spool_bytes",
+                G,
+                "Bytes in the output's spool now.",
+                self.spool_bytes.get(),
             ),
         ]
     }

@@ -125,6 +125,7 @@ fn gelf_spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -
         address,
         compression: GelfCompression { level: 1, kind },
         tls: None,
+        spool: None,
     }
 }
 

@@ -55,6 +55,7 @@ fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> Gel
         address,
         compression: GelfCompression { level: 1, kind },
         tls: None,
+        spool: None,
     }
 }
 

@@ -439,6 +439,7 @@ fn gelf_spec(address: &str, tls: &TlsSpec) -> GelfSpec {
         address: address.to_owned(),
         compression: GelfCompression::default(),
         tls: None,
+        spool: None,
     };
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec

@@ -4,7 +4,9 @@
 //! transport) → queue → four outputs at once, each on its own thread
 //! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
 //! fields from the facts; OTLP/HTTP to a kept-alive local endpoint, its
-//! attributes from the facts) over thousands of events after a warm-up, fed
+//! attributes from the facts, through its spool: each batched line written
+//! ahead to the spool file and confirmed when its batch got a 2xx) over
+//! thousands of events after a warm-up, fed
 //! from memory through the pipeline's `Source` seam. One event in fifty is
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
 //! grows in the assembler's lane and goes out through the queue's large
@@ -25,7 +27,7 @@ use std::time::{Duration, Instant};
 use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
     self, FileOutput, FileSpec, Gelf, GelfCompression, GelfNetwork, GelfSpec, Otlp, OtlpSpec, Sink,
-    Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, WriterSettings,
+    SpoolSpec, Spooling, Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, WriterSettings,
 };
 use raudit::pipeline::{self, EventFilter, Format, Input, Pipeline, SideSettings, Slot, Source};
 use raudit::queue::{Layout as QueueLayout, Policy, Queue};
@@ -379,6 +381,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         address: gelf_address,
         compression: GelfCompression::default(),
         tls: None,
+        spool: None,
     };
     let otlp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let otlp_spec = OtlpSpec {
@@ -392,6 +395,8 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         flush_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(10),
         headers: vec![("X-Scope-OrgID".into(), "audit".into())],
+        spool: None,
+        tls: None,
     };
     let otlp_requests = Arc::new(AtomicU64::new(0));
     let otlp_server = otlp_endpoint(otlp_listener, Arc::clone(&stop), Arc::clone(&otlp_requests));
@@ -415,12 +420,17 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     let syslog = Syslog::open(&syslog_spec, 16 * 1024);
     let gelf = Gelf::open(&gelf_spec, 16 * 1024);
     let otlp = Otlp::open(&otlp_spec, max_event + 1);
+    let otlp_spool = SpoolSpec {
+        path: dir.join("spool").join("otlp"),
+        max_bytes: 64 << 20,
+    };
     let pause = Duration::from_millis(10);
     let sinks = vec![
         Sink::new(Box::new(file), 3, pause, 0),
         Sink::new(Box::new(syslog), 3, pause, 1),
         Sink::new(Box::new(gelf), 3, pause, 2),
-        Sink::new(Box::new(otlp), 3, pause, 3),
+        Sink::new(Box::new(otlp), 3, pause, 3)
+            .with_spool(Spooling::open("otlp", &otlp_spool, max_event + 1).unwrap()),
     ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
@@ -495,6 +505,11 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     let requests = otlp_requests.load(Ordering::Relaxed);
     assert!(requests >= kept / 512, "OTLP requests: {requests}");
     println!("otlp: {kept} events in {requests} requests");
+    // Every batched line was confirmed: the spool is empty, its file back
+    // to its header.
+    assert_eq!(stats.outputs[3].spool_events.get(), 0);
+    assert_eq!(stats.outputs[3].spooled.get(), 0);
+    assert_eq!(std::fs::metadata(&otlp_spool.path).unwrap().len(), 64);
     assert_eq!(stats.events.get(), u64::from(WARM_UP + MEASURED));
     assert_eq!(
         stats.filter_drops.get(),

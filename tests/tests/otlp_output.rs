@@ -3,7 +3,8 @@
 //! the official `opentelemetry-proto` Python package. Events go through
 //! the output's [`Sink`] (its retry policy and counters) as the output
 //! thread drives it; no kernel needed. Skipped, saying so, when python3
-//! or the package is missing (`.ci/run` installs it).
+//! or the package is missing (`.ci/run` installs it). Over `https://`,
+//! the receiver's certificate comes from a CA the test makes (openssl).
 
 mod otlp;
 
@@ -13,7 +14,8 @@ use std::time::{Duration, Instant};
 use otlp::{receiver_available, Receiver};
 
 use raudit::output::otlp::http::Endpoint;
-use raudit::output::{Otlp, OtlpSpec, Sink};
+use raudit::output::{Otlp, OtlpSpec, Sink, SpoolSpec, Spooling, TlsClient};
+use raudit::output::{TlsSpec, TlsVersion};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
 use serde_json::Value;
@@ -26,6 +28,8 @@ fn spec(port: u16, batch_events: u32) -> OtlpSpec {
         flush_interval: Duration::from_secs(1),
         timeout: Duration::from_secs(5),
         headers: vec![("X-Tenant".into(), "audit".into())],
+        spool: None,
+        tls: None,
     }
 }
 
@@ -225,4 +229,210 @@ fn records_a_partial_success_rejected_are_counted_as_errors() {
     let c = &stats.outputs[0];
     // Three batches (100, 100, 50), three records rejected in each.
     assert_eq!((c.sent.get(), c.errors.get()), (241, 9));
+}
+
+/// Runs openssl with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let status = std::process::Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl {args:?}");
+}
+
+/// A CA (`NAME-ca.pem`) and, signed by it, a certificate for 127.0.0.1
+/// (`NAME.pem`, `NAME.key`) in `dir`.
+fn certificates(dir: &std::path::Path, name: &str) {
+    let (ca, ca_key) = (format!("{name}-ca.pem"), format!("{name}-ca.key"));
+    let (cert, key, csr) = (
+        format!("{name}.pem"),
+        format!("{name}.key"),
+        format!("{name}.csr"),
+    );
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let subject = format!("/CN=raudit test CA {name}");
+    let mut args = vec!["req", "-x509"];
+    args.extend(ec);
+    args.extend([
+        "-keyout", &ca_key, "-out", &ca, "-days", "2", "-subj", &subject,
+    ]);
+    openssl(dir, &args);
+    let mut args = vec!["req"];
+    args.extend(ec);
+    args.extend(["-keyout", &key, "-out", &csr, "-subj", "/CN=127.0.0.1"]);
+    openssl(dir, &args);
+    std::fs::write(dir.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &ca,
+            "-CAkey",
+            &ca_key,
+            "-CAcreateserial",
+            "-out",
+            &cert,
+            "-days",
+            "2",
+            "-extfile",
+            "san.cnf",
+        ],
+    );
+}
+
+fn https_spec(port: u16, ca: &std::path::Path) -> OtlpSpec {
+    let mut spec = spec(port, 100);
+    spec.endpoint = Endpoint::parse(&format!("https://127.0.0.1:{port}/v1/logs")).unwrap();
+    let settings = TlsSpec {
+        ca_file: Some(ca.to_owned()),
+        cert_file: None,
+        key_file: None,
+        server_name: None,
+        min_version: TlsVersion::V1_2,
+    };
+    spec.tls = Some(TlsClient::new(&settings, &spec.endpoint.authority).unwrap());
+    spec
+}
+
+#[test]
+fn over_https_every_event_arrives_once_and_another_ca_is_refused_and_counted() {
+    if !receiver_available() {
+        return;
+    }
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("RAUDIT_REQUIRE_LIVE").is_none(),
+            "openssl is missing, and RAUDIT_REQUIRE_LIVE asks for it"
+        );
+        eprintln!("SKIPPED: openssl is missing (it makes the test's CA)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("raudit-otlp-https-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    certificates(&dir, "server");
+    certificates(&dir, "other");
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let tls_args = [
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+
+    let receiver = Receiver::start(&tls_args);
+    let stats = Stats::new(&["otlp"]);
+    let spec = https_spec(receiver.port, &dir.join("server-ca.pem"));
+    let output = Otlp::with_hostname(&spec, 64 * 1024, "testhost");
+    let mut sink = Sink::new(Box::new(output), 3, Duration::from_millis(10), 0);
+    send_events(&mut sink, &stats, 500);
+    let (records, summary) = receiver.finish();
+    assert_eq!(summary["errors"], Value::Array(vec![]));
+    assert_eq!(
+        check_records(&records),
+        (0..500).collect::<Vec<u64>>(),
+        "each once, in order"
+    );
+    assert_eq!(summary["requests"], 5);
+    assert_eq!(summary["connections"], 1, "one kept-alive TLS connection");
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (500, 0));
+
+    // A collector whose certificate another CA signed: refused, counted,
+    // nothing taken.
+    let receiver = Receiver::start(&tls_args);
+    let stats = Stats::new(&["otlp"]);
+    let spec = https_spec(receiver.port, &dir.join("other-ca.pem"));
+    let output = Otlp::with_hostname(&spec, 64 * 1024, "testhost");
+    let mut sink = Sink::new(Box::new(output), 2, Duration::from_millis(1), 0);
+    send_events(&mut sink, &stats, 30);
+    let (records, _) = receiver.finish();
+    assert!(records.is_empty(), "{} records taken", records.len());
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (0, 30));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_spool_keeps_what_a_dead_collector_missed_across_a_restart_and_sends_it_first() {
+    if !receiver_available() {
+        return;
+    }
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let dir = std::env::temp_dir().join(format!("raudit-otlp-spool-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let spool = SpoolSpec {
+        path: dir.join("otlp"),
+        max_bytes: 1 << 20,
+    };
+    let spooled_sink = || {
+        let output = Otlp::with_hostname(&spec(port, 40), 64 * 1024, "testhost");
+        let name = format!("otlp 127.0.0.1:{port}");
+        Sink::new(Box::new(output), 3, Duration::from_millis(10), 0)
+            .with_spool(Spooling::open(&name, &spool, 64 * 1024).unwrap())
+    };
+    // Nobody listens: every event goes to the spool, none is an error.
+    let stats = Stats::new(&["otlp"]);
+    let mut sink = spooled_sink();
+    send_events(&mut sink, &stats, 100);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get(), c.dropped.get()), (0, 0, 0));
+    assert_eq!((c.spooled.get(), c.spool_events.get()), (100, 100));
+    drop(sink);
+    // raudit "restarts" with the collector back, and newer events come.
+    let receiver = Receiver::start(&["--port", &port.to_string()]);
+    let stats = Stats::new(&["otlp"]);
+    let mut sink = spooled_sink();
+    let newer: Vec<String> = (100..130).map(line).collect();
+    for text in &newer {
+        sink.write(text.as_bytes(), &LineSide::default(), &stats);
+    }
+    let c = &stats.outputs[0];
+    let started = Instant::now();
+    while c.sent.get() < 130 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "sent {} of 130",
+            c.sent.get()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+        sink.flush(&stats);
+    }
+    let (records, summary) = receiver.finish();
+    assert_eq!(summary["errors"], Value::Array(vec![]));
+    let sequences: Vec<u64> = records
+        .iter()
+        .map(|r| {
+            let body: Value = serde_json::from_str(r["body"].as_str().unwrap()).unwrap();
+            body["sequence"].as_u64().unwrap()
+        })
+        .collect();
+    assert_eq!(
+        sequences,
+        (0..130).collect::<Vec<u64>>(),
+        "the spooled first, each once, in order"
+    );
+    assert_eq!((c.spool_events.get(), c.spool_bytes.get()), (0, 0));
+    assert_eq!(c.errors.get(), 0);
+    let _ = std::fs::remove_dir_all(&dir);
 }

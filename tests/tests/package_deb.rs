@@ -16,8 +16,8 @@
 //! systemd is not PID 1 on the test machine, so the unit is not started by
 //! systemd. The test applies, from the installed unit's own lines:
 //! `CapabilityBoundingSet=` and `NoNewPrivileges=` (setpriv; checked in
-//! `/proc/PID/status`), `ProtectSystem=strict` with `LogsDirectory=` and
-//! `RuntimeDirectory=` writable, `PrivateTmp=`, `ProtectHome=` and `UMask=`
+//! `/proc/PID/status`), `ProtectSystem=strict` with `LogsDirectory=`,
+//! `RuntimeDirectory=` and `StateDirectory=` writable, `PrivateTmp=`, `ProtectHome=` and `UMask=`
 //! (a private mount namespace made by unshare). The seccomp-based lines
 //! (`SystemCallFilter=`, `RestrictAddressFamilies=`,
 //! `MemoryDenyWriteExecute=`, `LockPersonality=`, `RestrictNamespaces=`…)
@@ -446,11 +446,14 @@ fn package_installs_runs_and_purges() {
     let (mask, setpriv) = bounding_set(&unit["CapabilityBoundingSet"]);
     let logs = format!("/var/log/{}", unit["LogsDirectory"]);
     let runtime = format!("/run/{}", unit["RuntimeDirectory"]);
+    let state = format!("/var/lib/{}", unit["StateDirectory"]);
     std::fs::create_dir_all(&runtime).unwrap();
+    std::fs::create_dir_all(&state).unwrap();
     let script = format!(
         r#"set -e
 mount --bind {logs} {logs}
 mount --bind {runtime} {runtime}
+mount --bind {state} {state}
 mount -o remount,bind,ro /
 mount -t tmpfs -o mode=1777 tmpfs /tmp
 mount -t tmpfs -o mode=1777 tmpfs /var/tmp
@@ -491,12 +494,16 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
         options("/")
     );
     assert!(options(&logs).starts_with("rw"), "LogsDirectory= writable");
+    assert!(
+        options(&state).starts_with("rw"),
+        "StateDirectory= (the spools) writable"
+    );
     if under_systemd {
         eprintln!("raudit ran as raudit.service, started by systemd");
     } else {
         eprintln!(
             "raudit ran under the unit's CapabilityBoundingSet, NoNewPrivileges, \
-             ProtectSystem=strict (LogsDirectory, RuntimeDirectory writable), PrivateTmp, \
+             ProtectSystem=strict (LogsDirectory, RuntimeDirectory, StateDirectory writable), PrivateTmp, \
              ProtectHome, UMask; the seccomp and other Protect*= lines need systemd as PID 1 \
              and were not applied"
         );
@@ -537,7 +544,12 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     assert!(!installed(), "purged");
     let left: Vec<&PathBuf> = files.iter().filter(|f| f.exists()).collect();
     assert!(left.is_empty(), "left after purge: {left:?}");
-    for path in ["/etc/raudit", "/var/log/raudit", "/run/raudit"] {
+    for path in [
+        "/etc/raudit",
+        "/var/log/raudit",
+        "/run/raudit",
+        "/var/lib/raudit",
+    ] {
         assert!(!Path::new(path).exists(), "{path} left after purge");
     }
     let _ = std::fs::remove_dir_all(&dir);

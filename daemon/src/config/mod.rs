@@ -28,6 +28,7 @@ mod convert;
 mod error;
 mod otlp;
 mod outputs;
+mod spool;
 mod values;
 mod yaml;
 
@@ -199,6 +200,17 @@ pub struct SyslogConfig {
     pub max_message_bytes: Option<u32>,
     /// `tls` (raudit): TLS over `tcp` (RFC 5425), if enabled.
     pub tls: Option<TlsSpec>,
+    /// `spool` (raudit), if its `path` is set.
+    pub spool: Option<SpoolConfig>,
+}
+
+/// `output.{syslog,gelf,otlp}.spool`, when its `path` is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpoolConfig {
+    /// `path`: the spool file (absolute).
+    pub path: PathBuf,
+    /// `max_bytes`: the file's size at most, default 64 MiB.
+    pub max_bytes: u64,
 }
 
 /// `output.gelf`.
@@ -214,6 +226,8 @@ pub struct GelfConfig {
     pub compression: GelfCompression,
     /// `tls` (raudit): TLS over `tcp`, if enabled.
     pub tls: Option<TlsSpec>,
+    /// `spool` (raudit), if its `path` is set (`tcp` only).
+    pub spool: Option<SpoolConfig>,
 }
 
 /// `output.otlp`: OpenTelemetry logs over OTLP/HTTP (protobuf).
@@ -235,6 +249,11 @@ pub struct OtlpConfig {
     pub timeout: Duration,
     /// `headers`: sent with every request.
     pub headers: Vec<(String, String)>,
+    /// `spool`, if its `path` is set.
+    pub spool: Option<SpoolConfig>,
+    /// `tls`, if enabled: how an `https://` endpoint is verified (without
+    /// it, against the system's roots).
+    pub tls: Option<TlsSpec>,
 }
 
 /// `log`.

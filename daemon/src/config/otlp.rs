@@ -16,6 +16,8 @@ const OTLP_KEYS: &[&str] = &[
     "flush_interval",
     "timeout",
     "headers",
+    "spool",
+    "tls",
 ];
 
 /// The OpenTelemetry collector's OTLP/HTTP port on this host.
@@ -63,6 +65,12 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         )
         .unwrap_or(DEFAULT_TIMEOUT);
     let headers = headers(cx, &f);
+    let spool = super::spool::spool(cx, &f, enabled, false);
+    let tls = super::outputs::tls(cx, &f, enabled, true);
+    if enabled && tls.is_some() && !endpoint.starts_with("https://") {
+        let line = f.get("tls").map_or(f.line, |n| n.line);
+        cx.error(&f.path("tls"), line, "TLS needs an https:// endpoint");
+    }
     enabled.then_some(OtlpConfig {
         attempts,
         endpoint,
@@ -71,6 +79,8 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         flush_interval,
         timeout,
         headers,
+        spool,
+        tls,
     })
 }
 

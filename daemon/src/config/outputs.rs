@@ -37,6 +37,7 @@ const SYSLOG_KEYS: &[&str] = &[
     "format",
     "max_message_bytes",
     "tls",
+    "spool",
 ];
 const GELF_KEYS: &[&str] = &[
     "enabled",
@@ -45,6 +46,7 @@ const GELF_KEYS: &[&str] = &[
     "address",
     "compression",
     "tls",
+    "spool",
 ];
 const TLS_KEYS: &[&str] = &[
     "enabled",
@@ -261,6 +263,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
         "at least 1024 bytes (a message's header and the cut event must fit)",
     );
     let tls = tls(cx, &f, enabled, matches!(network, SyslogNetwork::Tcp(_)));
+    let spool = super::spool::spool(cx, &f, enabled, matches!(network, SyslogNetwork::Udp(_)));
     if !enabled {
         return None;
     }
@@ -285,6 +288,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
         format,
         max_message_bytes,
         tls,
+        spool,
     })
 }
 
@@ -311,6 +315,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfConfig> {
         .unwrap_or(default.level);
     let kind = compression_type(cx, &c).unwrap_or(default.kind);
     let tls = tls(cx, &f, enabled, network == GelfNetwork::Tcp);
+    let spool = super::spool::spool(cx, &f, enabled, network == GelfNetwork::Udp);
     if !enabled {
         return None;
     }
@@ -328,13 +333,19 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfConfig> {
         address,
         compression: GelfCompression { level, kind },
         tls,
+        spool,
     })
 }
 
 /// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must
 /// hold when the output is enabled. The files are read where the plan is
 /// built.
-fn tls(cx: &mut Cx, parent: &Fields, output_enabled: bool, over_tcp: bool) -> Option<TlsSpec> {
+pub(super) fn tls(
+    cx: &mut Cx,
+    parent: &Fields,
+    output_enabled: bool,
+    over_tcp: bool,
+) -> Option<TlsSpec> {
     let f = cx.fields(
         parent.get("tls"),
         &parent.path("tls"),

@@ -827,11 +827,11 @@ fn otlp_defaults_headers_and_bad_values() {
         ]
     );
 
-    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: https://c:4318\n    batch_events: 0\n    headers:\n      'bad name': x\nrules: ['-e 1']\n";
+    let text = "output:\n  otlp:\n    enabled: true\n    endpoint: ftp://c:4318\n    batch_events: 0\n    headers:\n      'bad name': x\nrules: ['-e 1']\n";
     let e = errors(text);
     assert_eq!(e.len(), 3, "{e:?}");
     assert!(e.iter().any(|l| l.contains(
-        "test.yaml:4: output.otlp.endpoint: https://c:4318: https is not supported yet"
+        "test.yaml:4: output.otlp.endpoint: ftp://c:4318: expected an http:// or https:// URL"
     )));
     assert!(e.iter().any(|l| l.contains("output.otlp.batch_events: ")));
     assert!(e
@@ -1028,4 +1028,66 @@ fn bad_redact_and_fields_entries_name_the_key_and_value() {
             "{yaml}: {e:?}"
         );
     }
+}
+
+#[test]
+fn a_spool_is_off_by_default_and_read_for_stream_outputs_and_otlp() {
+    let c =
+        parse("output: {syslog: {enabled: true, network: tcp, address: 'h:1'}}\nrules: ['-e 1']\n")
+            .unwrap();
+    assert_eq!(c.output.syslog.unwrap().spool, None);
+    let c = parse("output:\n  syslog: {enabled: true, network: tcp, address: 'h:1', spool: {path: /var/lib/raudit/spool/syslog}}\n  gelf: {enabled: true, network: tcp, address: 'h:2', spool: {path: /s/gelf, max_bytes: 65536}}\n  otlp: {enabled: true, spool: {path: /s/otlp}}\nrules: ['-e 1']\n").unwrap();
+    let syslog = c.output.syslog.unwrap().spool.unwrap();
+    assert_eq!(
+        (syslog.path, syslog.max_bytes),
+        (PathBuf::from("/var/lib/raudit/spool/syslog"), 64 << 20)
+    );
+    assert_eq!(c.output.gelf.unwrap().spool.unwrap().max_bytes, 65536);
+    assert!(c.output.otlp.unwrap().spool.is_some());
+}
+
+#[test]
+fn a_spool_needs_a_transport_that_tells_delivery_an_absolute_path_and_room() {
+    let e = errors(
+        "output: {gelf: {enabled: true, address: 'h:1', spool: {path: /s/g}}}\nrules: ['-e 1']\n",
+    );
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.gelf.spool.path") && l.contains("over UDP")),
+        "{e:?}"
+    );
+    let e = errors("output: {syslog: {enabled: true, network: udp, address: 'h:1', spool: {path: /s/g}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter().any(|l| l.contains("output.syslog.spool.path")),
+        "{e:?}"
+    );
+    let e = errors("output: {otlp: {enabled: true, spool: {path: rel/otlp}}}\nrules: ['-e 1']\n");
+    assert!(e.iter().any(|l| l.contains("absolute")), "{e:?}");
+    let e = errors(
+        "output: {otlp: {enabled: true, spool: {path: /s/o, max_bytes: 1000}}}\nrules: ['-e 1']\n",
+    );
+    assert!(
+        e.iter().any(|l| l.contains("output.otlp.spool.max_bytes")),
+        "{e:?}"
+    );
+    let e =
+        errors("output: {otlp: {enabled: true, spool: {max_bytes: 100000}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("has no effect without spool.path")),
+        "{e:?}"
+    );
+}
+
+#[test]
+fn otlp_tls_is_read_and_needs_an_https_endpoint() {
+    let c = parse("output: {otlp: {enabled: true, endpoint: 'https://c/v1/logs', tls: {enabled: true, ca_file: /ca.pem}}}\nrules: ['-e 1']\n").unwrap();
+    let tls = c.output.otlp.unwrap().tls.unwrap();
+    assert_eq!(tls.ca_file, Some(PathBuf::from("/ca.pem")));
+    let e = errors("output: {otlp: {enabled: true, endpoint: 'http://c:1', tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.otlp.tls") && l.contains("https://")),
+        "{e:?}"
+    );
 }

@@ -38,7 +38,8 @@ use std::time::{Duration, Instant};
 use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
-    self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, StdoutOutput, Syslog, WriterSettings,
+    self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, Spooling, StdoutOutput, Syslog,
+    WriterSettings,
 };
 use crate::pipeline::{Pipeline, SocketSource};
 use crate::queue::{Layout, Queue};
@@ -316,14 +317,32 @@ fn check_output_dirs(plan: &RunPlan) -> Result<(), StartError> {
 fn open_outputs(plan: &RunPlan) -> Result<Vec<(usize, Sink)>, StartError> {
     let mut sinks = Vec::new();
     for out in &plan.outputs {
-        let (output, attempts) = open_output(out, plan)?;
         let place = out.place();
-        sinks.push((place, Sink::new(output, attempts, plan.retry_pause, place)));
+        sinks.push((place, open_sink(out, plan)?));
     }
     if sinks.is_empty() {
         return Err(StartError("no output is enabled".into()));
     }
     Ok(sinks)
+}
+
+/// Output `out` opened, with its spool when it has one, as its thread
+/// takes it (at start, and when a reload enables it).
+pub(crate) fn open_sink(out: &OutputPlan, plan: &RunPlan) -> Result<Sink, StartError> {
+    let (output, attempts) = open_output(out, plan)?;
+    let mut sink = Sink::new(output, attempts, plan.retry_pause, out.place());
+    if let Some(spec) = out.spool() {
+        let longest = plan.buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
+        let spool = Spooling::open(sink.name(), spec, longest).map_err(|e| {
+            StartError(format!(
+                "opening the spool {} of output {}: {e}",
+                spec.path.display(),
+                out.name()
+            ))
+        })?;
+        sink = sink.with_spool(spool);
+    }
+    Ok(sink)
 }
 
 /// Opens one output (at start, and for a reload that changed it), with its

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, Mode, QueuePolicy, Raudit};
+use crate::config::{Config, Mode, QueuePolicy, Raudit, SpoolConfig};
 use crate::metrics::MetricsAddress;
 use crate::netlink::Control;
 use crate::output::otlp::http::Endpoint;
-use crate::output::{FileSpec, GelfSpec, OtlpSpec, SyslogSpec, TlsClient, TlsSpec};
+use crate::output::{FileSpec, GelfSpec, OtlpSpec, SpoolSpec, SyslogSpec, TlsClient, TlsSpec};
 use crate::pipeline;
 use crate::pipeline::EventFilter;
 use crate::queue::Policy;
@@ -78,6 +78,16 @@ impl OutputPlan {
             OutputPlan::Stdout { .. } | OutputPlan::File { .. } | OutputPlan::Otlp { .. } => None,
             OutputPlan::Syslog { spec, .. } => spec.line_limit(),
             OutputPlan::Gelf { spec, .. } => spec.line_limit(),
+        }
+    }
+
+    /// Where this output keeps what it could not deliver, if anywhere.
+    pub fn spool(&self) -> Option<&SpoolSpec> {
+        match self {
+            OutputPlan::Stdout { .. } | OutputPlan::File { .. } => None,
+            OutputPlan::Syslog { spec, .. } => spec.spool.as_ref(),
+            OutputPlan::Gelf { spec, .. } => spec.spool.as_ref(),
+            OutputPlan::Otlp { spec, .. } => spec.spool.as_ref(),
         }
     }
 
@@ -253,6 +263,7 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
                 problems.push(e);
                 None
             });
+        spec.spool = syslog.spool.as_ref().map(spool_spec);
         outputs.push(OutputPlan::Syslog {
             spec,
             attempts: syslog.attempts,
@@ -269,6 +280,7 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
             address: gelf.address.clone(),
             compression: gelf.compression,
             tls,
+            spool: gelf.spool.as_ref().map(spool_spec),
         };
         outputs.push(OutputPlan::Gelf {
             spec,
@@ -279,18 +291,49 @@ fn output_plans(config: &Config, problems: &mut Vec<String>) -> Vec<OutputPlan> 
         // The endpoint was checked when the config was read; an error
         // here names it.
         match Endpoint::parse(&otlp.endpoint) {
-            Ok(endpoint) => outputs.push(OutputPlan::Otlp {
-                spec: OtlpSpec {
-                    endpoint,
-                    batch_events: otlp.batch_events,
-                    batch_bytes: otlp.batch_bytes,
-                    flush_interval: otlp.flush_interval,
-                    timeout: otlp.timeout,
-                    headers: otlp.headers.clone(),
-                },
-                attempts: otlp.attempts,
-            }),
+            Ok(endpoint) => {
+                let tls = if endpoint.https {
+                    // Without `tls`, the system's roots.
+                    let system_roots = TlsSpec::default();
+                    let settings = otlp.tls.as_ref().unwrap_or(&system_roots);
+                    tls_client(Some(settings), &endpoint.authority, "output.otlp.tls")
+                        .unwrap_or_else(|e| {
+                            problems.push(e);
+                            None
+                        })
+                } else {
+                    None
+                };
+                outputs.push(OutputPlan::Otlp {
+                    spec: OtlpSpec {
+                        endpoint,
+                        batch_events: otlp.batch_events,
+                        batch_bytes: otlp.batch_bytes,
+                        flush_interval: otlp.flush_interval,
+                        timeout: otlp.timeout,
+                        headers: otlp.headers.clone(),
+                        spool: otlp.spool.as_ref().map(spool_spec),
+                        tls,
+                    },
+                    attempts: otlp.attempts,
+                });
+            }
             Err(e) => problems.push(e),
+        }
+    }
+    let spools: Vec<&SpoolSpec> = outputs.iter().filter_map(OutputPlan::spool).collect();
+    for (i, spool) in spools.iter().enumerate() {
+        if spools[..i].iter().any(|s| s.path == spool.path) {
+            problems.push(format!(
+                "output.*.spool.path: {} is the spool of two outputs; give each its own file",
+                spool.path.display()
+            ));
+        }
+        if spool.path.is_dir() {
+            problems.push(format!(
+                "output.*.spool.path: {} is a directory; name a file in it",
+                spool.path.display()
+            ));
         }
     }
     outputs
@@ -318,6 +361,14 @@ pub fn rewrite_spec(r: &Raudit) -> Result<RewriteSpec, String> {
         })
         .collect();
     Ok(RewriteSpec { redactions, fields })
+}
+
+/// An output's spool as the runtime takes it.
+fn spool_spec(settings: &SpoolConfig) -> SpoolSpec {
+    SpoolSpec {
+        path: settings.path.clone(),
+        max_bytes: settings.max_bytes,
+    }
 }
 
 /// The plan for a loaded config, or every problem, one line each.
@@ -568,7 +619,11 @@ pub type ReplayStart = (
 pub fn replay_settings_from(path: &Path) -> Result<ReplayStart, String> {
     let config = Config::load(path).map_err(|errors| errors.to_string())?;
     let rewrite = rewrite_spec(&config.raudit)?;
-    Ok((replay_settings(Some(&config)), rewrite, config.warnings.clone()))
+    Ok((
+        replay_settings(Some(&config)),
+        rewrite,
+        config.warnings.clone(),
+    ))
 }
 
 /// `raudit.state_file` can be created: not a directory, and the nearest
@@ -626,6 +681,31 @@ mod tests {
         let e = check_state_path(&file.join("state")).unwrap_err();
         assert!(e.contains("is not a directory"), "{e}");
         let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn each_spool_is_planned_for_its_output_and_two_cannot_share_a_file() {
+        let config = |gelf: &str| {
+            let text = format!(
+                "output:\n  syslog: {{enabled: true, network: tcp, address: '127.0.0.1:1', spool: {{path: /s/syslog}}}}\n  gelf: {{enabled: true, network: tcp, address: '127.0.0.1:2', spool: {{path: {gelf}}}}}\nrules: ['-e 1']\n"
+            );
+            Config::from_yaml_str(&text, "test.yaml").unwrap()
+        };
+        let plan = from_config(&config("/s/gelf")).unwrap();
+        let spools: Vec<_> = plan
+            .outputs
+            .iter()
+            .map(|o| o.spool().map(|s| s.path.clone()))
+            .collect();
+        assert_eq!(
+            spools,
+            [
+                Some(PathBuf::from("/s/syslog")),
+                Some(PathBuf::from("/s/gelf"))
+            ]
+        );
+        let e = from_config(&config("/s/syslog")).err().unwrap();
+        assert!(e.contains("/s/syslog is the spool of two outputs"), "{e}");
     }
 
     #[test]

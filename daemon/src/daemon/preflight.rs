@@ -169,6 +169,7 @@ mod tests {
                 address: "no-such-host.invalid:12201".into(),
                 compression: Default::default(),
                 tls: None,
+                spool: None,
             },
             attempts: 1,
         };

@@ -40,7 +40,7 @@ use super::Supervised;
 use crate::config::Config;
 use crate::netlink::Control;
 use crate::output::stream_notice::{reload_record, ReloadOutcome};
-use crate::output::{Replacement, Sink};
+use crate::output::Replacement;
 use crate::pipeline::SideSettings;
 
 /// The config file the daemon runs from, and what of it is in force.
@@ -199,6 +199,16 @@ fn outputs_apply_live(
         .all(|&capacity| side.bytes_per_buffer(capacity) <= room.bytes_per_buffer(capacity))
 }
 
+/// Whether every output in both `old` and `new` keeps its spool (its
+/// thread keeps the spool file it opened at start).
+fn spools_unchanged(old: &[OutputPlan], new: &[OutputPlan]) -> bool {
+    old.iter().all(|o| {
+        new.iter()
+            .find(|n| n.place() == o.place())
+            .is_none_or(|n| n.spool() == o.spool())
+    })
+}
+
 /// The output threads of outputs a reload disabled that have finished:
 /// joined, and their counters no longer reported (their counts stay in
 /// the totals).
@@ -303,14 +313,13 @@ fn enable_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised
         );
         return false;
     }
-    let (output, attempts) = match super::open_output(next, plan) {
-        Ok(opened) => opened,
+    let sink = match super::open_sink(next, plan) {
+        Ok(sink) => sink,
         Err(e) => {
             eprintln!("raudit: output {name}: not enabled, it does not open: {e}");
             return false;
         }
     };
-    let sink = Sink::new(output, attempts, plan.retry_pause, place);
     let control = s.records.borrow_mut().open(place);
     s.queue.set_retired(place, false);
     match crate::output::spawn_writer(
@@ -361,7 +370,8 @@ fn try_reload(
     let (mut applied, mut restart) = differences(&source.running, &config);
     let large_bytes = plan.pipeline.max_event_bytes + 1;
     let outputs_live =
-        outputs_apply_live(plan.side_room, &new.outputs, plan.buffer_bytes, large_bytes);
+        outputs_apply_live(plan.side_room, &new.outputs, plan.buffer_bytes, large_bytes)
+            && spools_unchanged(&plan.outputs, &new.outputs);
     if !outputs_live {
         applied.retain(|s| *s != "output");
         if source.running.output != config.output {
@@ -498,6 +508,19 @@ mod tests {
         .unwrap();
         assert!(read_again(&file).is_ok(), "allowed");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_changed_spool_needs_a_restart() {
+        let syslog = outputs("output: {syslog: {enabled: true, address: /dev/log}}\n");
+        let spooled = outputs("output: {syslog: {enabled: true, network: tcp, address: 'h:1', spool: {path: /tmp/s}}}\n");
+        assert!(!spools_unchanged(&syslog, &spooled), "another spool");
+        assert!(spools_unchanged(&spooled, &spooled), "the same spool");
+        let file = outputs("output: {file: {enabled: true, path: /tmp/a.log}}\n");
+        assert!(
+            spools_unchanged(&file, &spooled),
+            "an output added with its spool"
+        );
     }
 
     #[test]

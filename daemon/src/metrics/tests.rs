@@ -41,8 +41,11 @@ fn every_report_field_is_a_metric_with_help_and_type() {
         );
     }
     for field in stats.outputs[0].fields() {
-        let name = format!("raudit_output_{}_total", field.name);
-        assert_eq!(text.matches(&format!("# TYPE {name} counter\n")).count(), 1);
+        let (name, kind) = match field.kind {
+            Kind::Gauge => (format!("raudit_output_{}", field.name), "gauge"),
+            _ => (format!("raudit_output_{}_total", field.name), "counter"),
+        };
+        assert_eq!(text.matches(&format!("# TYPE {name} {kind}\n")).count(), 1);
         for output in &stats.outputs {
             assert!(text.contains(&format!("{name}{{output=\"{}\"}} ", output.name)));
         }

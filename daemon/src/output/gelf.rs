@@ -29,6 +29,7 @@ use std::net::UdpSocket;
 use self::compress::Compressor;
 use self::message::Builder;
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream};
+use super::spool::SpoolSpec;
 use super::tls::TlsClient;
 use super::{Output, Sent};
 use crate::side::{Facts, LineSide};
@@ -66,6 +67,8 @@ pub struct GelfSpec {
     pub compression: GelfCompression,
     /// TLS over TCP, its files read (the plan sets it from `tls`).
     pub tls: Option<TlsClient>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
 }
 
 impl GelfSpec {

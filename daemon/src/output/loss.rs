@@ -3,7 +3,8 @@
 //! shape, sequence 0, no messages, and a `raudit` object with the counts):
 //! the events every output lost because the pool was empty
 //! (`queue_drops`), and those this output alone lost (`output_drops`: its
-//! backlog was full, or it gave up after its attempts). Each output writes
+//! backlog was full, it gave up after its attempts, or its spool lost
+//! them: full, or a torn entry). Each output writes
 //! its own, so each stream tells its own losses.
 
 use std::time::{Duration, Instant, SystemTime};
@@ -56,7 +57,9 @@ impl LossReporter {
         self.last = Instant::now();
         let drops = queue.dropped();
         let new_drops = drops.saturating_sub(self.reported_queue_drops);
-        let output_drops = own.map_or(0, |c| c.dropped.get() + c.errors.get());
+        let output_drops = own.map_or(0, |c| {
+            c.dropped.get() + c.errors.get() + c.spool_dropped.get() + c.spool_torn.get()
+        });
         let new_output_drops = output_drops.saturating_sub(self.reported_output_drops);
         if new_drops == 0 && new_output_drops == 0 {
             return None;

@@ -9,7 +9,9 @@
 //! records (rule drift) as they come.
 //!
 //! An output that keeps failing never stops raudit: after `attempts` tries
-//! the event is counted as that output's error and dropped.
+//! the event is counted as that output's error and dropped — or, for a
+//! network output with a [`spool`], kept on disk and sent when the
+//! receiver is back.
 
 pub mod append;
 pub mod batch;
@@ -20,6 +22,7 @@ pub mod net;
 pub mod otlp;
 pub mod rotation;
 mod sink;
+pub mod spool;
 pub mod stdout;
 pub mod stream_notice;
 pub mod syslog;
@@ -36,6 +39,7 @@ pub use net::IpFamily;
 pub use otlp::{Otlp, OtlpSpec};
 pub use rotation::Rotation;
 pub use sink::Sink;
+pub use spool::{SpoolSpec, Spooling};
 pub use stdout::StdoutOutput;
 pub use stream_notice::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};

@@ -23,8 +23,9 @@
 //! [`BUSY_BUDGET`] per send ([`STOPPING_BUSY_BUDGET`] once raudit is
 //! stopping), then the send fails and the sink's `attempts` apply; other 4xx refuse the batch for good (dropped and counted as
 //! errors, told once a minute); other statuses and connection failures
-//! fail the send (reconnected once first). TLS (`https://`) is not
-//! supported yet.
+//! fail the send (reconnected once first). An `https://` endpoint runs over
+//! TLS (`output.otlp.tls`: a CA file or the system's roots, an optional
+//! client certificate), as syslog and GELF over TCP do.
 
 pub mod http;
 pub mod proto;
@@ -35,6 +36,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
 use self::proto::{Fill, Put as _, Record};
 use super::net::{self, Reporter};
+use super::spool::SpoolSpec;
+use super::tls::TlsClient;
 use super::{Output, Sent};
 use crate::side::{LineSide, FACTS_ROOM};
 
@@ -62,6 +65,11 @@ pub struct OtlpSpec {
     pub flush_interval: Duration,
     pub timeout: Duration,
     pub headers: Vec<(String, String)>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
+    /// TLS for an `https://` endpoint, its files read (the plan sets it
+    /// from `tls`).
+    pub tls: Option<TlsClient>,
 }
 
 /// The OTLP/HTTP logs output.
@@ -131,7 +139,7 @@ impl Otlp {
             resource,
             scope,
             head: Vec::with_capacity(prefix),
-            conn: Connection::new(spec.timeout),
+            conn: Connection::new(spec.timeout, spec.tls.clone()),
             reply: Box::new([0; REPLY_ROOM]),
             refused: 0,
             stopping: || false,

@@ -8,6 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::spool::{Spooling, DRAIN_SLICE, IDLE_SLICE};
 use super::{net, Output, Sent};
 use crate::queue::{Filled, Queue};
 use crate::side::{LineSide, SideReader};
@@ -24,6 +25,9 @@ pub struct Sink {
     rotations_seen: u64,
     /// Whether the process is stopping, handed to every output it holds.
     stopping: fn() -> bool,
+    /// What the output could not deliver goes here (see
+    /// [`spool`](super::spool)); `attempts` do not apply then.
+    spool: Option<Spooling>,
 }
 
 impl Sink {
@@ -44,7 +48,14 @@ impl Sink {
             reconnects_seen: 0,
             rotations_seen: 0,
             stopping: || false,
+            spool: None,
         }
+    }
+
+    /// Keeps what the output cannot deliver in `spool`.
+    pub fn with_spool(mut self, spool: Spooling) -> Sink {
+        self.spool = Some(spool);
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -80,6 +91,12 @@ impl Sink {
 
     /// Writes one line, trying `attempts` times.
     pub fn write(&mut self, line: &[u8], side: &LineSide<'_>, stats: &Stats) {
+        if self.spool.is_some() {
+            // A control record (the only lines the output thread writes
+            // one by one) has no side records; `side` is not kept.
+            self.spool_lines(&[(line, &[][..], 0)], stats);
+            return;
+        }
         let attempts = if self.giving_up() { 1 } else { self.attempts };
         let mut counted = false;
         for attempt in 1..=attempts {
@@ -112,6 +129,19 @@ impl Sink {
     /// Writes whole buffers of lines: at once when the output can (file,
     /// stdout), else line by line with what the side region holds for each.
     pub fn write_buffers(&mut self, held: &[Filled<'_>], stats: &Stats) {
+        if self.spool.is_some() {
+            for filled in held {
+                let mut sides = SideReader::new(filled.side());
+                let mut offset = 0;
+                for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                    let records = sides.records(offset);
+                    self.spool_lines(&[(line, records, offset)], stats);
+                    offset += line.len();
+                }
+            }
+            self.drain_spool(DRAIN_SLICE, stats);
+            return;
+        }
         let parts: arrayvec::ArrayVec<&[u8], { super::batch::MAX_PARTS }> =
             held.iter().map(Filled::bytes).collect();
         let attempts = if self.giving_up() { 1 } else { self.attempts };
@@ -157,6 +187,57 @@ impl Sink {
         }
     }
 
+    /// Lines through the spool: offered to the output, or kept (past the
+    /// shutdown deadline: kept without trying).
+    fn spool_lines(&mut self, lines: &[(&[u8], &[u8], usize)], stats: &Stats) {
+        let giving_up = self.giving_up();
+        let c = stats.outputs.get(self.counters_index);
+        let Sink { output, spool, .. } = self;
+        let Some(spool) = spool else {
+            return;
+        };
+        for &(line, records, offset) in lines {
+            if giving_up {
+                spool.keep_undelivered(line, records, offset, c);
+            } else {
+                spool.offer(&mut **output, line, records, offset, c);
+            }
+        }
+        self.collect(stats);
+    }
+
+    /// Sends spooled events for up to `slice` (not past the shutdown
+    /// deadline: they stay for the next start).
+    fn drain_spool(&mut self, slice: std::time::Duration, stats: &Stats) {
+        if self.giving_up() {
+            return;
+        }
+        let c = stats.outputs.get(self.counters_index);
+        if let Some(spool) = &mut self.spool {
+            spool.drain(&mut *self.output, slice, c);
+        }
+        self.collect(stats);
+    }
+
+    /// The output thread has nothing else to do: sends spooled events for
+    /// a while. True when some are still waiting and the receiver is
+    /// taking them (worth coming back at once).
+    pub(super) fn idle(&mut self, stats: &Stats) -> bool {
+        if !self.spool.as_ref().is_some_and(Spooling::has_waiting) {
+            return false;
+        }
+        let before = self.counters(stats).map_or(0, |c| c.sent.get());
+        self.drain_spool(IDLE_SLICE, stats);
+        let after = self.counters(stats).map_or(0, |c| c.sent.get());
+        after > before && self.spool.as_ref().is_some_and(Spooling::has_waiting)
+    }
+
+    /// Whether undelivered lines are kept in a spool (rather than dropped
+    /// at the shutdown deadline).
+    pub(super) fn spools(&self) -> bool {
+        self.spool.is_some()
+    }
+
     /// Lines this output gives up without trying (its backlog was full, or
     /// the drain deadline passed).
     pub(super) fn dropped(&self, lines: u64, stats: &Stats) {
@@ -165,7 +246,18 @@ impl Sink {
         }
     }
 
+    /// Writes out what the output holds; with a spool, sends spooled
+    /// events first for a slice of time (if the receiver is up).
     pub fn flush(&mut self, stats: &Stats) {
+        if self.spool.as_ref().is_some_and(Spooling::has_waiting) {
+            self.drain_spool(DRAIN_SLICE, stats);
+        }
+        if let Some(spool) = &mut self.spool {
+            let c = stats.outputs.get(self.counters_index);
+            spool.flush(&mut *self.output, c);
+            self.collect(stats);
+            return;
+        }
         let attempts = if self.giving_up() { 1 } else { self.attempts };
         for attempt in 1..=attempts {
             match self.output.flush() {

@@ -29,6 +29,7 @@ use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Form, Header, PREFIX_ROOM};
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOUT};
+use super::spool::SpoolSpec;
 use super::tls::TlsClient;
 use super::{Output, Sent};
 use crate::local_time::Clock;
@@ -76,6 +77,8 @@ pub struct SyslogSpec {
     /// TLS over TCP (RFC 5425), its files read (the plan sets it from
     /// `tls`).
     pub tls: Option<TlsClient>,
+    /// Where undelivered events are kept (the plan sets it from `spool`).
+    pub spool: Option<SpoolSpec>,
 }
 
 impl SyslogSpec {
@@ -109,6 +112,7 @@ impl SyslogSpec {
             format,
             max_message,
             tls: None,
+            spool: None,
         }
     }
 

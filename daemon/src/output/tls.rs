@@ -13,6 +13,8 @@
 //! connection; a certificate the server presents that does not verify
 //! (another CA, expired, another name) fails the handshake with rustls's
 //! reason, which the output reports and counts as for any failed connect.
+//! OTLP over `https://` also reads the collector's replies
+//! ([`TlsStream::read`], into one plaintext buffer per connection).
 
 use std::fmt;
 use std::io::{self, Read as _, Write as _};
@@ -42,6 +44,20 @@ pub struct TlsSpec {
     pub server_name: Option<String>,
     /// `min_version`: `"1.2"` (the default) or `"1.3"`.
     pub min_version: TlsVersion,
+}
+
+impl Default for TlsSpec {
+    /// The system's roots, no client certificate, the address's host, TLS
+    /// 1.2 or later: `tls: {enabled: true}`.
+    fn default() -> TlsSpec {
+        TlsSpec {
+            ca_file: None,
+            cert_file: None,
+            key_file: None,
+            server_name: None,
+            min_version: TlsVersion::V1_2,
+        }
+    }
 }
 
 /// `tls.min_version`.
@@ -160,6 +176,9 @@ impl TlsClient {
             incoming: vec![0; INCOMING_ROOM].into_boxed_slice(),
             used: 0,
             outgoing: vec![0; OUTGOING_ROOM].into_boxed_slice(),
+            plain: Box::new([]),
+            plain_at: 0,
+            plain_len: 0,
         };
         stream.pump(None)?;
         stream.settle()?;
@@ -272,6 +291,12 @@ pub struct TlsStream {
     used: usize,
     /// Encrypted bytes to send.
     outgoing: Box<[u8]>,
+    /// Decrypted bytes of a record the caller's buffer could not take:
+    /// `plain_at..plain_len` (reserved on the first [`TlsStream::read`]:
+    /// only OTLP reads replies).
+    plain: Box<[u8]>,
+    plain_at: usize,
+    plain_len: usize,
 }
 
 /// What [`TlsStream::pump`] does after a state is handled.
@@ -339,10 +364,11 @@ impl TlsStream {
             incoming,
             used,
             outgoing,
+            ..
         } = self;
         let mut pending = 0;
         loop {
-            let UnbufferedStatus { discard, state } =
+            let UnbufferedStatus { mut discard, state } =
                 conn.process_tls_records(incoming.get_mut(..*used).unwrap_or_default());
             let next = match state.map_err(|e| tls_error(e, trust))? {
                 ConnectionState::EncodeTlsData(mut encode) => {
@@ -360,9 +386,10 @@ impl TlsStream {
                 }
                 ConnectionState::BlockedHandshake => Next::Read,
                 ConnectionState::ReadTraffic(mut read) => {
-                    // Receivers send no application data; skip any.
+                    // Receivers send no application data; skip any (its
+                    // bytes are ours to discard).
                     while let Some(record) = read.next_record() {
-                        record.map_err(|e| tls_error(e, trust))?;
+                        discard += record.map_err(|e| tls_error(e, trust))?.discard;
                     }
                     Next::Continue
                 }
@@ -410,6 +437,107 @@ impl TlsStream {
                 }
             }
         }
+    }
+}
+
+impl TlsStream {
+    /// Reads decrypted application data (a receiver's reply) into `buf`:
+    /// the bytes read, 0 when the receiver closed the session.
+    pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.plain.is_empty() {
+            self.plain = vec![0; RECORD_PLAINTEXT].into_boxed_slice();
+        }
+        if self.plain_at < self.plain_len {
+            let left = self
+                .plain
+                .get(self.plain_at..self.plain_len)
+                .unwrap_or_default();
+            let n = left.len().min(buf.len());
+            buf.get_mut(..n)
+                .unwrap_or_default()
+                .copy_from_slice(left.get(..n).unwrap_or_default());
+            self.plain_at += n;
+            return Ok(n);
+        }
+        let TlsStream {
+            conn,
+            trust,
+            sock,
+            incoming,
+            used,
+            outgoing,
+            plain,
+            plain_at,
+            plain_len,
+        } = self;
+        let mut pending = 0;
+        loop {
+            let UnbufferedStatus { mut discard, state } =
+                conn.process_tls_records(incoming.get_mut(..*used).unwrap_or_default());
+            let mut got = None;
+            let mut read_more = false;
+            match state.map_err(|e| tls_error(e, trust))? {
+                ConnectionState::ReadTraffic(mut read) => {
+                    if let Some(record) = read.next_record() {
+                        let record = record.map_err(|e| tls_error(e, trust))?;
+                        discard += record.discard;
+                        let (now, rest) =
+                            record.payload.split_at(record.payload.len().min(buf.len()));
+                        buf.get_mut(..now.len())
+                            .unwrap_or_default()
+                            .copy_from_slice(now);
+                        // A record holds at most RECORD_PLAINTEXT bytes.
+                        let keep = rest.len().min(plain.len());
+                        plain
+                            .get_mut(..keep)
+                            .unwrap_or_default()
+                            .copy_from_slice(rest.get(..keep).unwrap_or_default());
+                        *plain_at = 0;
+                        *plain_len = keep;
+                        got = Some(now.len());
+                    }
+                }
+                // After the handshake rustls may answer (a key update).
+                ConnectionState::EncodeTlsData(mut encode) => {
+                    let room = outgoing.get_mut(pending..).unwrap_or_default();
+                    pending += encode
+                        .encode(room)
+                        .map_err(|e| io::Error::other(format!("TLS: {e}")))?;
+                }
+                ConnectionState::TransmitTlsData(transmit) => {
+                    sock.write_all(outgoing.get(..pending).unwrap_or_default())?;
+                    pending = 0;
+                    transmit.done();
+                }
+                ConnectionState::WriteTraffic(_) | ConnectionState::BlockedHandshake => {
+                    read_more = true;
+                }
+                ConnectionState::PeerClosed | ConnectionState::Closed => got = Some(0),
+                _ => return Err(io::Error::other("TLS: unexpected connection state")),
+            }
+            let discard = discard.min(*used);
+            incoming.copy_within(discard..*used, 0);
+            *used -= discard;
+            if let Some(n) = got {
+                return Ok(n);
+            }
+            if read_more {
+                let room = incoming.get_mut(*used..).unwrap_or_default();
+                if room.is_empty() {
+                    return Err(io::Error::other("TLS: a record larger than 64 KiB"));
+                }
+                let n = sock.read(room)?;
+                if n == 0 {
+                    return Ok(0);
+                }
+                *used += n;
+            }
+        }
+    }
+
+    /// How long a read waits (the handshake sets its own).
+    pub fn set_read_timeout(&self, timeout: std::time::Duration) -> io::Result<()> {
+        self.sock.set_read_timeout(Some(timeout))
     }
 }
 

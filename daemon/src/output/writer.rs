@@ -174,7 +174,7 @@ pub fn run_writer(
             continue;
         }
         if queue.drain_expired() {
-            give_up(&reader, &sink, stats);
+            give_up(&reader, &mut sink, stats);
             break;
         }
         let mut held: ArrayVec<Filled<'_>, MAX_PARTS> = ArrayVec::new();
@@ -211,6 +211,9 @@ pub fn run_writer(
         if reader.is_done() {
             break;
         }
+        if sink.idle(stats) {
+            continue;
+        }
         reader.wait(Duration::from_millis(100));
     }
     count_evicted(&reader, &sink, stats, evicted_seen);
@@ -233,11 +236,16 @@ fn count_evicted(reader: &Reader, sink: &Sink, stats: &Stats, seen: u64) -> u64 
     evicted.max(seen)
 }
 
-/// The drain deadline passed: what is left in the backlog is dropped.
-fn give_up(reader: &Reader, sink: &Sink, stats: &Stats) {
+/// The drain deadline passed: what is left in the backlog is dropped (or
+/// spooled, for an output with a spool).
+fn give_up(reader: &Reader, sink: &mut Sink, stats: &Stats) {
     let mut lines = 0;
     while let Some(filled) = reader.next() {
-        lines += filled.line_count();
+        if sink.spools() {
+            sink.write_buffers(std::slice::from_ref(&filled), stats);
+        } else {
+            lines += filled.line_count();
+        }
         reader.release(filled);
     }
     if lines > 0 {

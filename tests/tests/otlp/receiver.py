@@ -7,7 +7,9 @@ a summary line.
 
 Options: --busy N answers the first N requests 503 with Retry-After: 1;
 --reject N answers the N requests after those 400 (the batch is refused);
---partial N says in every 200 answer that N records were rejected.
+--partial N says in every 200 answer that N records were rejected;
+--cert FILE --key FILE serve https with that certificate chain and key;
+--port N listens on that port (default: any free one).
 It prints "PORT <n>" once listening on 127.0.0.1.
 """
 import argparse
@@ -97,9 +99,19 @@ parser = argparse.ArgumentParser()
 parser.add_argument("--busy", type=int, default=0)
 parser.add_argument("--reject", type=int, default=0)
 parser.add_argument("--partial", type=int, default=0)
+# https: the server's certificate chain and key (PEM).
+parser.add_argument("--cert")
+parser.add_argument("--key")
+parser.add_argument("--port", type=int, default=0)
 args = parser.parse_args()
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", args.port), Handler)
 server.daemon_threads = True
+if args.cert:
+    import ssl
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(args.cert, args.key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
 threading.Thread(target=server.serve_forever, daemon=True).start()
 print("PORT", server.server_address[1], flush=True)
 sys.stdin.read()

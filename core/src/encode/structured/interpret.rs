@@ -16,10 +16,10 @@ use super::value::Noted;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
 use crate::encode::Enrich;
-use serde::ser::{Serialize, SerializeMap, Serializer};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::tables::syscall::Syscall;
+use serde::ser::{Serialize, SerializeMap, Serializer};
 
 /// The user-id fields named, with auditd's ENRICHED names for them.
 pub const UID_FIELDS: [(&[u8], &str); 13] = [

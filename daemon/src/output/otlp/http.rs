@@ -4,15 +4,17 @@
 //! `httparse` (a zero-copy parser into a fixed header array: the response
 //! is parsed without allocating, and its framing — status line, headers,
 //! `Content-Length`, chunked bodies — is handled by a parser used by most
-//! of Rust's HTTP stack rather than by hand here).
+//! of Rust's HTTP stack rather than by hand here). An `https://` endpoint
+//! runs over the outputs' TLS ([`TlsClient`]).
 
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Write as _};
 use std::net::TcpStream;
 use std::os::fd::AsFd;
 use std::time::Duration;
 
 use super::super::net::IpFamily;
 use crate::output::net;
+use crate::output::tls::{TlsClient, TlsStream};
 
 /// The room for a response's head and body (an OTLP response is a small
 /// protobuf or a short error text; a longer body is read and dropped).
@@ -21,28 +23,28 @@ pub const REPLY_ROOM: usize = 8192;
 /// Response headers read at most.
 const MAX_HEADERS: usize = 32;
 
-/// An `http://host:port/path` endpoint.
+/// An `http://host:port/path` (or `https://`) endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {
     /// `host:port` (the `Host` header and what is connected to).
     pub authority: String,
     /// The path, `/v1/logs` when the URL has none.
     pub path: String,
+    /// `https://`: the connection runs TLS.
+    pub https: bool,
 }
 
 impl Endpoint {
     /// Parses `url`; an error says what is wrong with it.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        if url.starts_with("https://") {
-            return Err(format!(
-                "{url}: https is not supported yet by the OTLP output; use http:// \
-                 (to a collector on this host or through a TLS-terminating proxy)"
-            ));
-        }
-        let Some(rest) = url.strip_prefix("http://") else {
-            return Err(format!(
-                "{url}: expected an http:// URL, as http://127.0.0.1:4318/v1/logs"
-            ));
+        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (rest, false),
+            (_, Some(rest)) => (rest, true),
+            _ => {
+                return Err(format!(
+                    "{url}: expected an http:// or https:// URL, as http://127.0.0.1:4318/v1/logs"
+                ))
+            }
         };
         let (authority, path) = match rest.find('/') {
             Some(at) => (&rest[..at], &rest[at..]),
@@ -61,14 +63,15 @@ impl Endpoint {
             Some(close) => authority[close..].contains(':'),
             None => authority.contains(':'),
         };
-        let authority = if has_port {
-            authority.to_owned()
-        } else {
-            format!("{authority}:80")
+        let authority = match (has_port, https) {
+            (true, _) => authority.to_owned(),
+            (false, false) => format!("{authority}:80"),
+            (false, true) => format!("{authority}:443"),
         };
         Ok(Endpoint {
             authority,
             path: path.to_owned(),
+            https,
         })
     }
 }
@@ -87,17 +90,45 @@ pub struct Reply {
     pub rejected: u64,
 }
 
+/// A connection's transport.
+enum Stream {
+    Tcp(TcpStream),
+    Tls(Box<TlsStream>),
+}
+
+impl Stream {
+    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.write_all(bytes),
+            Stream::Tls(s) => s.write_all(bytes),
+        }
+    }
+}
+
+impl io::Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Tls(s) => s.read(buf),
+        }
+    }
+}
+
 /// One kept-alive connection to the endpoint.
 pub struct Connection {
-    stream: Option<TcpStream>,
+    stream: Option<Stream>,
     timeout: Duration,
+    /// For an `https://` endpoint.
+    tls: Option<TlsClient>,
 }
 
 impl Connection {
-    pub fn new(timeout: Duration) -> Connection {
+    /// A connection (not made yet) with `tls` for an `https://` endpoint.
+    pub fn new(timeout: Duration, tls: Option<TlsClient>) -> Connection {
         Connection {
             stream: None,
             timeout,
+            tls,
         }
     }
 
@@ -117,7 +148,19 @@ impl Connection {
         stream.set_write_timeout(Some(self.timeout))?;
         stream.set_read_timeout(Some(self.timeout))?;
         stream.set_nodelay(true)?;
-        self.stream = Some(stream);
+        self.stream = Some(match (&self.tls, endpoint.https) {
+            (Some(tls), true) => {
+                let tls = tls.connect(stream)?;
+                tls.set_read_timeout(self.timeout)?;
+                Stream::Tls(Box::new(tls))
+            }
+            (None, true) => {
+                return Err(io::Error::other(
+                    "an https:// endpoint without TLS settings (the plan makes them)",
+                ))
+            }
+            (_, false) => Stream::Tcp(stream),
+        });
         Ok(())
     }
 
@@ -125,7 +168,8 @@ impl Connection {
     /// connection the receiver timed out).
     pub fn peer_closed(&self) -> bool {
         match &self.stream {
-            Some(s) => crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true),
+            Some(Stream::Tcp(s)) => crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true),
+            Some(Stream::Tls(s)) => crate::sys::poll::peer_closed(s.as_fd()).unwrap_or(true),
             None => true,
         }
     }
@@ -149,7 +193,7 @@ impl Connection {
 /// Reads one response: its head, then its body (by `Content-Length`, or
 /// chunks up to the last one), so the connection can carry the next
 /// request.
-fn read_reply(stream: &mut TcpStream, buf: &mut [u8]) -> io::Result<Reply> {
+fn read_reply(stream: &mut impl io::Read, buf: &mut [u8]) -> io::Result<Reply> {
     let mut filled = 0;
     let (reply, head_len, body) = loop {
         let room = buf.get_mut(filled..).unwrap_or_default();
@@ -295,7 +339,7 @@ enum Body {
 }
 
 /// Reads and drops `left` more bytes.
-fn skip(stream: &mut TcpStream, buf: &mut [u8], mut left: usize) -> io::Result<()> {
+fn skip(stream: &mut impl io::Read, buf: &mut [u8], mut left: usize) -> io::Result<()> {
     while left > 0 {
         let want = left.min(buf.len());
         let n = stream.read(buf.get_mut(..want).unwrap_or_default())?;
@@ -310,7 +354,7 @@ fn skip(stream: &mut TcpStream, buf: &mut [u8], mut left: usize) -> io::Result<(
 /// Reads a chunked body to its end (the last chunk, `0\r\n\r\n`; no
 /// trailers expected), keeping only the last bytes to look for it.
 fn skip_chunks(
-    stream: &mut TcpStream,
+    stream: &mut impl io::Read,
     buf: &mut [u8],
     start: usize,
     mut filled: usize,
@@ -370,12 +414,12 @@ mod tests {
         );
         let e = Endpoint::parse("http://[::1]/x").unwrap();
         assert_eq!(e.authority, "[::1]:80");
-        assert!(Endpoint::parse("https://c:4318")
-            .unwrap_err()
-            .contains("https is not supported"));
+        let e = Endpoint::parse("https://collector/v1/logs").unwrap();
+        assert_eq!((e.authority.as_str(), e.https), ("collector:443", true));
+        assert!(!Endpoint::parse("http://c:1").unwrap().https);
         assert!(Endpoint::parse("c:4318")
             .unwrap_err()
-            .contains("expected an http:// URL"));
+            .contains("expected an http:// or https:// URL"));
         assert!(Endpoint::parse("http:///v1/logs")
             .unwrap_err()
             .contains("no host"));

@@ -1,0 +1,417 @@
+//! The spool: what a network output could not deliver, kept on disk (a
+//! bounded [`SpoolFile`]) and sent, in order and before newer events, when
+//! the receiver takes events again — also after a restart of raudit.
+//!
+//! With a spool, an output's `attempts` do not apply: the first failed
+//! send (after the transport's own reconnect) marks the receiver down, and
+//! from then on its thread keeps taking events from its backlog and only
+//! appends them to the spool (one `pwrite` each), so its buffers return to
+//! the pool at once and no other output, nor the receive thread, waits.
+//! Every [`RETRY`] it tries the oldest spooled event again; once one goes
+//! through, the spool is sent in slices of [`DRAIN_SLICE`] between the
+//! backlog's buffers (each of which is appended behind it), until it has
+//! caught up and lines go straight to the output again.
+//!
+//! An event leaves the spool only once the transport says it was
+//! delivered: for a stream (syslog unix/TCP, GELF TCP, with or without
+//! TLS) when it was written to a connection whose peer had not closed;
+//! for OTLP when the collector answered its batch with a 2xx — so an
+//! output that holds lines before sending them (OTLP's batch, which
+//! [`Output::pending_lines`] counts) has each of them written to the spool
+//! as it takes it, confirmed when its batch went, sent again from the
+//! spool if its batch failed. UDP outputs take no spool (the config
+//! refuses it): a datagram's delivery cannot be told, so a spool would
+//! only keep what the host refused.
+//!
+//! Each entry is the line (whole; the transport cuts it again as it
+//! would have) with its side records (facts, cut version) and their
+//! offset, so a spooled event is sent exactly as it would have been. What
+//! the spool loses is counted per output: `spool_dropped` (the oldest
+//! pushed out when it is full, or an event larger than the spool) and
+//! `spool_torn` (an entry raudit was killed while writing, skipped at the
+//! next start); both go into the stream's loss record.
+
+pub mod ring;
+
+use std::io;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use self::ring::{Appended, SpoolFile};
+use super::net::{self, Reporter};
+use super::{Output, Sent};
+use crate::side::SideReader;
+use crate::stats::OutputCounters;
+
+/// How often a down receiver is tried again.
+pub const RETRY: Duration = Duration::from_secs(1);
+/// How long the spool is sent for between two of the backlog's buffers.
+pub const DRAIN_SLICE: Duration = Duration::from_millis(20);
+/// How long the spool is sent for when the backlog is empty.
+pub const IDLE_SLICE: Duration = Duration::from_millis(100);
+/// The smallest `spool.max_bytes`.
+pub const MIN_BYTES: u64 = 64 * 1024;
+/// An entry's offset and side length, before the side records and line.
+const ENTRY_PREFIX: usize = 8;
+
+/// A network output's spool, as the plan decides it from `spool`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpoolSpec {
+    pub path: PathBuf,
+    /// The file's size at most, header included.
+    pub max_bytes: u64,
+}
+
+/// One output's spool and where its delivery stands.
+pub struct Spooling {
+    name: String,
+    file: SpoolFile,
+    /// Entries handed to the output and not yet confirmed delivered.
+    in_flight: u64,
+    /// Of those, entries the output refused as too large (errors when
+    /// confirmed, not sent).
+    refused_in_flight: u64,
+    /// Of those, entries written ahead of a batch (not counted `spooled`
+    /// unless the batch fails).
+    ahead_in_flight: u64,
+    /// The receiver is down: when to try again.
+    retry_at: Option<Instant>,
+    io_errors: Reporter,
+    too_large: Reporter,
+}
+
+impl Spooling {
+    /// Opens the spool of the output `name` for events of up to
+    /// `max_line` bytes with their side records; says on stderr what a
+    /// previous run left in it.
+    pub fn open(name: &str, spec: &SpoolSpec, max_line: usize) -> io::Result<Spooling> {
+        let max_entry = ENTRY_PREFIX + max_line + 2 * crate::side::FACTS_ROOM + max_line;
+        let file = SpoolFile::open(&spec.path, spec.max_bytes, max_entry)?;
+        if file.entries() > 0 || file.torn() > 0 {
+            eprintln!(
+                "raudit: output {name}: spool {} holds {} events ({} bytes) from before; they go first{}",
+                spec.path.display(),
+                file.entries(),
+                file.bytes(),
+                if file.torn() > 0 {
+                    " (one torn entry, written when raudit stopped, skipped and counted)"
+                } else {
+                    ""
+                }
+            );
+        }
+        Ok(Spooling {
+            name: name.to_owned(),
+            file,
+            in_flight: 0,
+            refused_in_flight: 0,
+            ahead_in_flight: 0,
+            retry_at: None,
+            io_errors: Reporter::new(),
+            too_large: Reporter::new(),
+        })
+    }
+
+    /// Whether lines go straight to the output (nothing waits in the
+    /// spool and the receiver is not known down).
+    fn direct(&self) -> bool {
+        self.retry_at.is_none() && self.file.waiting() == 0
+    }
+
+    /// Whether the spool holds events not handed to the output yet.
+    pub fn has_waiting(&self) -> bool {
+        self.file.waiting() > 0
+    }
+
+    /// One line (with its side records, which begin at `offset` in the
+    /// line's buffer): sent when nothing waits before it and the receiver
+    /// is up, else spooled.
+    pub fn offer(
+        &mut self,
+        output: &mut dyn Output,
+        line: &[u8],
+        side: &[u8],
+        offset: usize,
+        c: Option<&OutputCounters>,
+    ) {
+        if !self.direct() {
+            self.keep(line, side, offset, false, c);
+            self.gauges(c);
+            return;
+        }
+        let parsed = SideReader::new(side).line(offset);
+        match output.write_line(line, &parsed) {
+            Ok(sent) => {
+                accepted(c, line.len(), sent);
+                if output.pending_lines() > 0 {
+                    // Held in a batch: kept until the batch is delivered.
+                    if self.keep(line, side, offset, true, c) {
+                        self.in_flight += 1;
+                        self.ahead_in_flight += 1;
+                    }
+                } else if let Some(c) = c {
+                    c.sent.add(1);
+                }
+                self.settle(output, c);
+            }
+            Err(e) if net::is_too_large(&e) => {
+                if let Some(c) = c {
+                    c.errors.add(1);
+                }
+            }
+            Err(e) => {
+                self.keep(line, side, offset, false, c);
+                self.went_down(output, &e, c);
+            }
+        }
+        self.gauges(c);
+    }
+
+    /// A line spooled without trying (the shutdown deadline passed).
+    pub fn keep_undelivered(
+        &mut self,
+        line: &[u8],
+        side: &[u8],
+        offset: usize,
+        c: Option<&OutputCounters>,
+    ) {
+        self.keep(line, side, offset, false, c);
+        self.gauges(c);
+    }
+
+    /// Sends spooled events for up to `slice`, if the receiver is not
+    /// waiting out its [`RETRY`]; flushes the output once caught up.
+    pub fn drain(&mut self, output: &mut dyn Output, slice: Duration, c: Option<&OutputCounters>) {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
+        let started = Instant::now();
+        let mut handed = 0u64;
+        while started.elapsed() < slice {
+            let entry = match self.file.hand_out() {
+                Ok(Some(entry)) => entry,
+                Ok(None) => break,
+                Err(e) => {
+                    self.io_error("reading", &e);
+                    // Unreadable: give the rest up rather than send it
+                    // damaged (counted as lost).
+                    self.give_up_unreadable(c);
+                    break;
+                }
+            };
+            let Some((line, side, offset)) = split_entry(entry) else {
+                // Its checksum held but not its layout (never written so):
+                // counted as an error when it leaves, never sent.
+                self.in_flight += 1;
+                self.refused_in_flight += 1;
+                handed += 1;
+                continue;
+            };
+            let parsed = SideReader::new(side).line(offset);
+            match output.write_line(line, &parsed) {
+                Ok(sent) => {
+                    accepted(c, line.len(), sent);
+                    self.in_flight += 1;
+                    handed += 1;
+                    self.settle(output, c);
+                }
+                Err(e) if net::is_too_large(&e) => {
+                    self.in_flight += 1;
+                    self.refused_in_flight += 1;
+                    handed += 1;
+                }
+                Err(e) => {
+                    self.went_down(output, &e, c);
+                    self.gauges(c);
+                    return;
+                }
+            }
+        }
+        if handed > 0 && self.file.waiting() == 0 && self.in_flight > 0 {
+            self.flush(output, c);
+        }
+        self.gauges(c);
+    }
+
+    /// Flushes the output: what its batch held is confirmed, or, if the
+    /// send failed, sent again from the spool later.
+    pub fn flush(&mut self, output: &mut dyn Output, c: Option<&OutputCounters>) {
+        if self.retry_at.is_some_and(|at| Instant::now() < at) {
+            return;
+        }
+        match output.flush() {
+            Ok(()) => self.settle(output, c),
+            Err(e) => self.went_down(output, &e, c),
+        }
+        self.gauges(c);
+    }
+
+    /// Confirms the entries the output no longer holds; the first
+    /// delivery after an outage ends it.
+    fn settle(&mut self, output: &dyn Output, c: Option<&OutputCounters>) {
+        let delivered = self.in_flight.saturating_sub(output.pending_lines());
+        if delivered == 0 {
+            return;
+        }
+        if self.retry_at.take().is_some() {
+            eprintln!(
+                "raudit: output {}: the receiver takes events again; sending the {} spooled first",
+                self.name,
+                self.file.entries().saturating_sub(delivered)
+            );
+        }
+        if let Err(e) = self.file.confirm(delivered) {
+            self.io_error("confirming delivered events in", &e);
+        }
+        self.in_flight -= delivered;
+        self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
+        let refused = self.refused_in_flight.min(delivered);
+        self.refused_in_flight -= refused;
+        if let Some(c) = c {
+            c.sent.add(delivered - refused);
+            c.errors.add(refused);
+        }
+    }
+
+    /// The output failed: what it held is dropped there (it is in the
+    /// spool) and handed out again once the receiver is back.
+    fn went_down(
+        &mut self,
+        output: &mut dyn Output,
+        error: &io::Error,
+        c: Option<&OutputCounters>,
+    ) {
+        output.discard();
+        if let Some(c) = c {
+            c.spooled.add(self.ahead_in_flight);
+        }
+        self.file.rewind();
+        self.in_flight = 0;
+        self.refused_in_flight = 0;
+        self.ahead_in_flight = 0;
+        if self.retry_at.is_none() {
+            eprintln!(
+                "raudit: output {}: cannot deliver ({error}); keeping events in the spool {} and trying again every {RETRY:?}",
+                self.name,
+                self.file.path().display()
+            );
+        }
+        self.retry_at = Some(Instant::now() + RETRY);
+    }
+
+    /// Appends the line to the spool; false if it could not be kept
+    /// (counted as lost).
+    fn keep(
+        &mut self,
+        line: &[u8],
+        side: &[u8],
+        offset: usize,
+        handed_out: bool,
+        c: Option<&OutputCounters>,
+    ) -> bool {
+        let offset = u32::try_from(offset).unwrap_or(u32::MAX).to_le_bytes();
+        let side_len = u32::try_from(side.len()).unwrap_or(0);
+        let side = if side_len == 0 { &[][..] } else { side };
+        let mut prefix = [0u8; ENTRY_PREFIX];
+        prefix[..4].copy_from_slice(&offset);
+        prefix[4..].copy_from_slice(&side_len.to_le_bytes());
+        match self.file.append(&[&prefix, side, line], handed_out) {
+            Ok(Ok(Appended {
+                dropped,
+                dropped_in_flight,
+            })) => {
+                self.in_flight = self.in_flight.saturating_sub(dropped_in_flight);
+                self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
+                if let Some(c) = c {
+                    if !handed_out {
+                        c.spooled.add(1);
+                    }
+                    c.spool_dropped.add(dropped);
+                }
+                true
+            }
+            Ok(Err(full)) => {
+                if self.too_large.occurred() {
+                    eprintln!(
+                        "raudit: output {}: an event of {} bytes is larger than the spool {}; lost ({} so far)",
+                        self.name,
+                        full.len,
+                        self.file.path().display(),
+                        self.too_large.total()
+                    );
+                }
+                if let Some(c) = c {
+                    c.spool_dropped.add(1);
+                }
+                false
+            }
+            Err(e) => {
+                self.io_error("writing", &e);
+                if let Some(c) = c {
+                    c.spool_dropped.add(1);
+                }
+                false
+            }
+        }
+    }
+
+    /// The spool cannot be read back: its entries are lost (counted).
+    fn give_up_unreadable(&mut self, c: Option<&OutputCounters>) {
+        let lost = self.file.entries();
+        if let Err(e) = self.file.clear() {
+            self.io_error("emptying", &e);
+        }
+        // Whatever the output holds was handed out from the spool and is
+        // confirmed with it.
+        self.in_flight = 0;
+        self.refused_in_flight = 0;
+        self.ahead_in_flight = 0;
+        if let Some(c) = c {
+            c.spool_dropped.add(lost);
+        }
+    }
+
+    fn io_error(&mut self, what: &str, error: &io::Error) {
+        if self.io_errors.occurred() {
+            eprintln!(
+                "raudit: output {}: {what} the spool {}: {error} ({} spool errors so far)",
+                self.name,
+                self.file.path().display(),
+                self.io_errors.total()
+            );
+        }
+    }
+
+    fn gauges(&self, c: Option<&OutputCounters>) {
+        if let Some(c) = c {
+            c.spool_events.set(self.file.entries());
+            c.spool_bytes.set(self.file.bytes());
+            c.spool_torn.set(self.file.torn());
+        }
+    }
+}
+
+/// Counts a line the transport took: its bytes, and whether it went cut.
+fn accepted(c: Option<&OutputCounters>, len: usize, sent: Sent) {
+    if let Some(c) = c {
+        c.bytes.add(len as u64);
+        if sent == Sent::Cut {
+            c.cut.add(1);
+        }
+    }
+}
+
+/// An entry's line, side records and their offset.
+fn split_entry(entry: &[u8]) -> Option<(&[u8], &[u8], usize)> {
+    let offset = u32::from_le_bytes(entry.get(..4)?.try_into().ok()?) as usize;
+    let side_len = u32::from_le_bytes(entry.get(4..8)?.try_into().ok()?) as usize;
+    let side_end = ENTRY_PREFIX.checked_add(side_len)?;
+    Some((
+        entry.get(side_end..)?,
+        entry.get(ENTRY_PREFIX..side_end)?,
+        offset,
+    ))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,454 @@
+//! [`SpoolFile`]: a bounded first-in-first-out store of entries in one
+//! file, kept as a ring so its size never passes the configured bound.
+//!
+//! Layout: a [`HEADER`]-byte header (magic, the ring's capacity, where the
+//! oldest entry starts and its id, a checksum), then the ring of entries.
+//! An entry is a 16-byte head (payload length, id, CRC-32 of id, length
+//! and payload) and its payload; it may wrap around the ring's end. Ids
+//! grow by one per entry and are never reused while the file lives, so a
+//! walk from the oldest entry stops at the first one that is not the next
+//! id: older bytes left behind by the ring are never taken for entries.
+//!
+//! Guarantees:
+//! - bounded: an entry that does not fit pushes the oldest ones out, each
+//!   counted ([`Appended::dropped`]); one larger than the whole ring is
+//!   refused ([`Full`]);
+//! - crash safe: at open, the entries are walked from the oldest; one that
+//!   is the next id but whose checksum or length does not hold (raudit was
+//!   killed while writing it) ends the walk and is counted
+//!   ([`SpoolFile::torn`]), never returned; the next append overwrites it;
+//! - an entry leaves only when [`SpoolFile::confirm`] says it was
+//!   delivered, and that is written to the header at once, so a restart
+//!   sends again at most what was delivered after the last confirmation;
+//! - when the last entry leaves, the file is truncated to its header (an
+//!   outage's spool does not keep its disk space afterwards);
+//! - no allocation per entry: entries are read into one buffer reserved at
+//!   open, sized for the largest entry.
+
+use std::fs::{DirBuilder, File, OpenOptions};
+use std::io;
+use std::os::unix::fs::{DirBuilderExt as _, FileExt as _, OpenOptionsExt as _};
+use std::path::{Path, PathBuf};
+
+/// Bytes before the ring.
+pub const HEADER: u64 = 64;
+/// Bytes of an entry's head: payload length (4), id (8), CRC-32 (4).
+pub const ENTRY_HEAD: usize = 16;
+const MAGIC: &[u8; 8] = b"rauditS1";
+
+/// An entry larger than the whole ring: not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Full {
+    pub len: usize,
+}
+
+/// What an append did besides keeping the entry.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Appended {
+    /// The oldest entries it pushed out (undelivered, lost).
+    pub dropped: u64,
+    /// Of those, entries that had been handed to the output already.
+    pub dropped_in_flight: u64,
+}
+
+/// One open spool file (see the module doc).
+pub struct SpoolFile {
+    path: PathBuf,
+    file: File,
+    capacity: u64,
+    /// The capacity to take when the ring next empties (the configured
+    /// one; a file kept from before with another capacity keeps its own
+    /// until then).
+    wanted: u64,
+    /// Oldest entry: ring position and id.
+    head: u64,
+    head_id: u64,
+    /// Next entry to hand out ([`SpoolFile::hand_out`]).
+    cursor: u64,
+    cursor_id: u64,
+    /// Where the next append goes, and its id.
+    tail: u64,
+    tail_id: u64,
+    /// Bytes held (head to tail).
+    used: u64,
+    torn: u64,
+    read: Vec<u8>,
+    head_buf: [u8; ENTRY_HEAD],
+}
+
+impl SpoolFile {
+    /// Opens (creating it, mode 0600, and its directory, 0700) the spool at `path` bounded to
+    /// `max_bytes` in all, for entries of up to `max_entry` payload bytes,
+    /// and finds the entries a previous run left.
+    pub fn open(path: &Path, max_bytes: u64, max_entry: usize) -> io::Result<SpoolFile> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+        }
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .open(path)?;
+        let wanted = max_bytes.saturating_sub(HEADER).max(1);
+        let mut spool = SpoolFile {
+            path: path.to_owned(),
+            file,
+            capacity: wanted,
+            wanted,
+            head: 0,
+            head_id: 0,
+            cursor: 0,
+            cursor_id: 0,
+            tail: 0,
+            tail_id: 0,
+            used: 0,
+            torn: 0,
+            read: Vec::with_capacity(max_entry.saturating_add(ENTRY_HEAD)),
+            head_buf: [0; ENTRY_HEAD],
+        };
+        spool.recover(max_entry)?;
+        Ok(spool)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Entries held (delivered ones are gone).
+    pub fn entries(&self) -> u64 {
+        self.tail_id - self.head_id
+    }
+
+    /// Entries held that were not handed out yet.
+    pub fn waiting(&self) -> u64 {
+        self.tail_id - self.cursor_id
+    }
+
+    /// Bytes held, entry heads included.
+    pub fn bytes(&self) -> u64 {
+        self.used
+    }
+
+    /// Torn entries found at open.
+    pub fn torn(&self) -> u64 {
+        self.torn
+    }
+
+    /// Appends an entry made of `parts` (concatenated). With `handed_out`,
+    /// it counts as already handed to the output (the cursor moves past
+    /// it): the output holds it unconfirmed.
+    pub fn append(
+        &mut self,
+        parts: &[&[u8]],
+        handed_out: bool,
+    ) -> io::Result<Result<Appended, Full>> {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        let size = (ENTRY_HEAD + len) as u64;
+        if size > self.capacity || u32::try_from(len).is_err() {
+            return Ok(Err(Full { len }));
+        }
+        let mut appended = Appended::default();
+        while self.used + size > self.capacity && self.entries() > 0 {
+            let in_flight = self.cursor_id > self.head_id;
+            self.pop()?;
+            appended.dropped += 1;
+            appended.dropped_in_flight += u64::from(in_flight);
+        }
+        let id = self.tail_id;
+        let mut crc = crc32fast::Hasher::new();
+        crc.update(&id.to_le_bytes());
+        crc.update(&(len as u32).to_le_bytes());
+        for part in parts {
+            crc.update(part);
+        }
+        let mut head = [0u8; ENTRY_HEAD];
+        head[..4].copy_from_slice(&(len as u32).to_le_bytes());
+        head[4..12].copy_from_slice(&id.to_le_bytes());
+        head[12..].copy_from_slice(&crc.finalize().to_le_bytes());
+        let mut at = self.tail;
+        at = self.write_ring(at, &head)?;
+        for part in parts {
+            at = self.write_ring(at, part)?;
+        }
+        if self.cursor_id == self.tail_id && handed_out {
+            self.cursor = at;
+            self.cursor_id = id + 1;
+        }
+        self.tail = at;
+        self.tail_id = id + 1;
+        self.used += size;
+        if appended.dropped > 0 {
+            self.write_header()?;
+        }
+        Ok(Ok(appended))
+    }
+
+    /// The next entry not handed out yet, now handed out (its payload,
+    /// valid until the next call).
+    pub fn hand_out(&mut self) -> io::Result<Option<&[u8]>> {
+        if self.cursor_id == self.tail_id {
+            return Ok(None);
+        }
+        let (len, after) = match self.read_entry(self.cursor, self.cursor_id)? {
+            Ok(entry) => entry,
+            Err(why) => {
+                let why = match why {
+                    Stop::End => "is missing",
+                    Stop::Torn => "is damaged",
+                };
+                return Err(io::Error::other(format!(
+                    "spool {}: entry {} {why}",
+                    self.path.display(),
+                    self.cursor_id
+                )));
+            }
+        };
+        self.cursor = after;
+        self.cursor_id += 1;
+        Ok(self.read.get(..len))
+    }
+
+    /// The `n` oldest entries (handed out) were delivered: they leave.
+    pub fn confirm(&mut self, n: u64) -> io::Result<()> {
+        let n = n.min(self.cursor_id - self.head_id);
+        if n == 0 {
+            return Ok(());
+        }
+        if self.head_id + n == self.tail_id {
+            return self.clear();
+        }
+        if self.head_id + n == self.cursor_id {
+            self.used -= self.distance(self.head, self.cursor);
+            self.head = self.cursor;
+            self.head_id = self.cursor_id;
+        } else {
+            for _ in 0..n {
+                self.pop()?;
+            }
+        }
+        self.write_header()
+    }
+
+    /// Every entry handed out and not confirmed is to be handed out again
+    /// (the output lost what it held).
+    pub fn rewind(&mut self) {
+        self.cursor = self.head;
+        self.cursor_id = self.head_id;
+    }
+
+    /// Drops the oldest entry (full, or confirmed one by one).
+    fn pop(&mut self) -> io::Result<()> {
+        if self.head_id == self.tail_id {
+            return Ok(());
+        }
+        if self.read_ring(self.head, EntryHead::Only)? < ENTRY_HEAD {
+            return Err(io::Error::other(format!(
+                "spool {}: the oldest entry's head cannot be read",
+                self.path.display()
+            )));
+        }
+        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as u64;
+        let size = ENTRY_HEAD as u64 + len;
+        self.head = (self.head + size) % self.capacity;
+        self.head_id += 1;
+        self.used = self.used.saturating_sub(size);
+        if self.cursor_id < self.head_id {
+            self.cursor = self.head;
+            self.cursor_id = self.head_id;
+        }
+        Ok(())
+    }
+
+    /// Drops every entry (nothing held any more): the file shrinks to its
+    /// header, the ring starts over (at the configured capacity).
+    pub fn clear(&mut self) -> io::Result<()> {
+        self.head_id = self.tail_id;
+        self.cursor_id = self.tail_id;
+        self.head = 0;
+        self.cursor = 0;
+        self.tail = 0;
+        self.used = 0;
+        self.capacity = self.wanted;
+        self.file.set_len(HEADER)?;
+        self.write_header()
+    }
+
+    fn distance(&self, from: u64, to: u64) -> u64 {
+        (to + self.capacity - from) % self.capacity
+    }
+
+    fn write_header(&self) -> io::Result<()> {
+        let mut h = [0u8; HEADER as usize];
+        h[..8].copy_from_slice(MAGIC);
+        h[8..16].copy_from_slice(&self.capacity.to_le_bytes());
+        h[16..24].copy_from_slice(&self.head.to_le_bytes());
+        h[24..32].copy_from_slice(&self.head_id.to_le_bytes());
+        let crc = crc32fast::hash(&h[..32]);
+        h[32..36].copy_from_slice(&crc.to_le_bytes());
+        self.file.write_all_at(&h, 0)
+    }
+
+    /// Reads the header and walks the entries from the oldest.
+    fn recover(&mut self, max_entry: usize) -> io::Result<()> {
+        let mut h = [0u8; HEADER as usize];
+        let n = read_full(&self.file, &mut h, 0)?;
+        let valid = n == h.len()
+            && &h[..8] == MAGIC
+            && crc32fast::hash(&h[..32]) == u32::from_le_bytes(le4(&h[32..36]));
+        if !valid {
+            if n > 0 {
+                eprintln!(
+                    "raudit: spool {}: not a spool file (or its header is damaged); starting it empty",
+                    self.path.display()
+                );
+            }
+            return self.clear();
+        }
+        let capacity = u64::from_le_bytes(le8(&h[8..16]));
+        let head = u64::from_le_bytes(le8(&h[16..24]));
+        if capacity == 0 || head >= capacity {
+            return self.clear();
+        }
+        self.capacity = capacity;
+        self.head = head;
+        self.head_id = u64::from_le_bytes(le8(&h[24..32]));
+        self.cursor = head;
+        self.cursor_id = self.head_id;
+        self.tail = head;
+        self.tail_id = self.head_id;
+        let file_len = self.file.metadata()?.len();
+        loop {
+            match self.read_entry(self.tail, self.tail_id)? {
+                Ok((len, after)) if len <= max_entry => {
+                    let size = (ENTRY_HEAD + len) as u64;
+                    if self.used + size > self.capacity {
+                        break;
+                    }
+                    self.used += size;
+                    self.tail = after;
+                    self.tail_id += 1;
+                }
+                Ok(_) | Err(Stop::Torn) => {
+                    self.torn += 1;
+                    break;
+                }
+                Err(Stop::End) => break,
+            }
+        }
+        if self.entries() == 0 {
+            self.clear()?;
+        } else if self.tail > self.head && file_len > HEADER + self.tail {
+            // Nothing past the tail is an entry; keep the file no larger
+            // than what it holds.
+            self.file.set_len(HEADER + self.tail)?;
+        }
+        Ok(())
+    }
+
+    /// Reads the entry at `at` that should be `id` into `self.read`: its
+    /// payload length and where the next entry starts, or why not.
+    fn read_entry(&mut self, at: u64, id: u64) -> io::Result<Result<(usize, u64), Stop>> {
+        match self.read_ring(at, EntryHead::Only)? {
+            0 => return Ok(Err(Stop::End)),
+            n if n < ENTRY_HEAD => return Ok(Err(Stop::Torn)),
+            _ => {}
+        }
+        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as usize;
+        let found = u64::from_le_bytes(le8(&self.head_buf[4..12]));
+        let crc = u32::from_le_bytes(le4(&self.head_buf[12..16]));
+        if found != id {
+            return Ok(Err(Stop::End));
+        }
+        if len > self.read.capacity() || (ENTRY_HEAD + len) as u64 > self.capacity {
+            return Ok(Err(Stop::Torn));
+        }
+        self.read.clear();
+        self.read.resize(len, 0);
+        let payload_at = (at + ENTRY_HEAD as u64) % self.capacity;
+        if self.read_ring(payload_at, EntryHead::Payload)? < len {
+            return Ok(Err(Stop::Torn));
+        }
+        let mut check = crc32fast::Hasher::new();
+        check.update(&id.to_le_bytes());
+        check.update(&(len as u32).to_le_bytes());
+        check.update(&self.read);
+        if check.finalize() != crc {
+            return Ok(Err(Stop::Torn));
+        }
+        Ok(Ok((len, (payload_at + len as u64) % self.capacity)))
+    }
+
+    /// Writes `bytes` at ring position `at`, wrapping; where it ended.
+    fn write_ring(&self, at: u64, bytes: &[u8]) -> io::Result<u64> {
+        let room = (self.capacity - at) as usize;
+        let (first, second) = bytes.split_at(bytes.len().min(room));
+        self.file.write_all_at(first, HEADER + at)?;
+        if !second.is_empty() {
+            self.file.write_all_at(second, HEADER)?;
+        }
+        Ok((at + bytes.len() as u64) % self.capacity)
+    }
+
+    /// Reads an entry head (into `head_buf`) or a payload (into `read`,
+    /// already sized) at ring position `at`, wrapping; the bytes read.
+    fn read_ring(&mut self, at: u64, what: EntryHead) -> io::Result<usize> {
+        let room = (self.capacity - at) as usize;
+        let buf: &mut [u8] = match what {
+            EntryHead::Only => &mut self.head_buf,
+            EntryHead::Payload => &mut self.read,
+        };
+        let split = buf.len().min(room);
+        let (first, second) = buf.split_at_mut(split);
+        let n = read_full(&self.file, first, HEADER + at)?;
+        if n < first.len() || second.is_empty() {
+            return Ok(n);
+        }
+        Ok(n + read_full(&self.file, second, HEADER)?)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum EntryHead {
+    Only,
+    Payload,
+}
+
+/// Why a walk over the entries stops.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    /// No entry follows (end of file, or older bytes).
+    End,
+    /// The next entry was being written when raudit stopped.
+    Torn,
+}
+
+/// Reads until `buf` is full or the file ends; the bytes read.
+fn read_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
+    let mut done = 0;
+    while done < buf.len() {
+        match file.read_at(&mut buf[done..], at + done as u64) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(done)
+}
+
+/// The 4 bytes of a fixed range of a fixed-size array (the callers' ranges
+/// are constants of the right length).
+fn le4(bytes: &[u8]) -> [u8; 4] {
+    let mut out = [0; 4];
+    out.copy_from_slice(bytes);
+    out
+}
+
+/// As [`le4`], 8 bytes.
+fn le8(bytes: &[u8]) -> [u8; 8] {
+    let mut out = [0; 8];
+    out.copy_from_slice(bytes);
+    out
+}

@@ -1,0 +1,347 @@
+#![allow(clippy::unwrap_used)]
+
+use std::io;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::ring::{SpoolFile, ENTRY_HEAD, HEADER};
+use super::*;
+use crate::side::LineSide;
+use crate::stats::Stats;
+
+fn temp_path(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("raudit-spool-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The spool makes its directory itself.
+    dir.join("sub").join("spool")
+}
+
+fn entry(i: u32) -> Vec<u8> {
+    format!("{{\"sequence\":{i}}}\n").into_bytes()
+}
+
+/// Every entry left, handed out in order (and then handed back).
+fn contents(spool: &mut SpoolFile) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(e) = spool.hand_out().unwrap() {
+        out.push(e.to_vec());
+    }
+    spool.rewind();
+    out
+}
+
+#[test]
+fn entries_come_back_in_order_after_a_reopen_and_leave_only_when_confirmed() {
+    let path = temp_path("order");
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    for i in 0..10 {
+        spool.append(&[&entry(i)], false).unwrap().unwrap();
+    }
+    assert_eq!(spool.entries(), 10);
+    // Three handed out, two confirmed delivered.
+    for _ in 0..3 {
+        spool.hand_out().unwrap().unwrap();
+    }
+    spool.confirm(2).unwrap();
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    assert_eq!(spool.torn(), 0);
+    let expected: Vec<_> = (2..10).map(entry).collect();
+    assert_eq!(contents(&mut spool), expected);
+    // Everything delivered: the file shrinks to its header.
+    while spool.hand_out().unwrap().is_some() {}
+    spool.confirm(u64::MAX).unwrap();
+    assert_eq!(spool.entries(), 0);
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), HEADER);
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    assert!(contents(&mut spool).is_empty());
+}
+
+#[test]
+fn a_full_spool_drops_the_oldest_counts_them_and_wraps_across_reopens() {
+    let path = temp_path("bounded");
+    let size = (ENTRY_HEAD + entry(100).len()) as u64;
+    // Room for ten entries of this size, not eleven.
+    let max = HEADER + 10 * size + size / 2;
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    let mut dropped = 0;
+    for i in 100..125 {
+        dropped += spool.append(&[&entry(i)], false).unwrap().unwrap().dropped;
+    }
+    assert_eq!(dropped, 15);
+    assert_eq!(spool.entries(), 10);
+    assert!(std::fs::metadata(&path).unwrap().len() <= max);
+    let newest: Vec<_> = (115..125).map(entry).collect();
+    assert_eq!(contents(&mut spool), newest);
+    drop(spool);
+    // The ring wrapped (entries straddle its end): a reopen finds the
+    // same ten, in order.
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    assert_eq!(contents(&mut spool), newest);
+    // Larger than the whole spool: refused, nothing else lost.
+    let huge = vec![b'x'; max as usize];
+    assert!(spool.append(&[&huge], false).unwrap().is_err());
+    assert_eq!(spool.entries(), 10);
+}
+
+#[test]
+fn a_torn_last_entry_is_skipped_counted_and_overwritten() {
+    for damage in ["cut short", "bytes changed"] {
+        let path = temp_path(&format!("torn-{}", damage.len()));
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        for i in 0..3 {
+            spool.append(&[&entry(i)], false).unwrap().unwrap();
+        }
+        drop(spool);
+        let len = std::fs::metadata(&path).unwrap().len();
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        match damage {
+            // Killed in the middle of writing the last entry.
+            "cut short" => file.set_len(len - 3).unwrap(),
+            // Its payload not all written (a hole, or old bytes).
+            _ => {
+                use std::os::unix::fs::FileExt as _;
+                file.write_all_at(b"XX", len - 4).unwrap();
+            }
+        }
+        drop(file);
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.torn(), 1, "{damage}");
+        assert_eq!(contents(&mut spool), vec![entry(0), entry(1)], "{damage}");
+        // The next entry takes the torn one's place.
+        spool.append(&[&entry(9)], false).unwrap().unwrap();
+        drop(spool);
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.torn(), 0);
+        assert_eq!(
+            contents(&mut spool),
+            vec![entry(0), entry(1), entry(9)],
+            "{damage}"
+        );
+    }
+}
+
+#[test]
+fn garbage_is_not_a_spool_and_starts_empty() {
+    let path = temp_path("garbage");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, vec![0xa5; 4096]).unwrap();
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    assert_eq!(spool.entries(), 0);
+    assert!(contents(&mut spool).is_empty());
+}
+
+/// A receiver that is up or down; with `batching`, it holds lines until a
+/// flush (as OTLP's batch), which fails while down.
+struct Receiver {
+    up: Arc<AtomicBool>,
+    got: Got,
+    batching: bool,
+    batch: Vec<Vec<u8>>,
+}
+
+impl Output for Receiver {
+    fn name(&self) -> &str {
+        "receiver"
+    }
+
+    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        if self.batching {
+            self.batch.push(line.to_vec());
+            return Ok(Sent::Whole);
+        }
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::ConnectionRefused.into());
+        }
+        self.got.lock().unwrap().push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::ConnectionRefused.into());
+        }
+        self.got.lock().unwrap().append(&mut self.batch);
+        Ok(())
+    }
+
+    fn pending_lines(&self) -> u64 {
+        self.batch.len() as u64
+    }
+
+    fn discard(&mut self) -> u64 {
+        let n = self.batch.len() as u64;
+        self.batch.clear();
+        n
+    }
+}
+
+/// What a [`Receiver`] got.
+type Got = Arc<Mutex<Vec<Vec<u8>>>>;
+
+fn receiver(batching: bool) -> (Receiver, Arc<AtomicBool>, Got) {
+    let up = Arc::new(AtomicBool::new(true));
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let r = Receiver {
+        up: Arc::clone(&up),
+        got: Arc::clone(&got),
+        batching,
+        batch: Vec::new(),
+    };
+    (r, up, got)
+}
+
+/// Waits out the retry interval, then drains everything.
+fn drain_all(spooling: &mut Spooling, output: &mut dyn Output, c: &OutputCounters) {
+    std::thread::sleep(RETRY + Duration::from_millis(50));
+    for _ in 0..100 {
+        spooling.drain(output, Duration::from_secs(1), Some(c));
+        if !spooling.has_waiting() {
+            break;
+        }
+    }
+    spooling.flush(output, Some(c));
+}
+
+#[test]
+fn while_the_receiver_is_down_lines_are_spooled_then_sent_in_order_before_new_ones() {
+    for batching in [false, true] {
+        let path = temp_path(&format!("policy-{batching}"));
+        let spec = SpoolSpec {
+            path: path.clone(),
+            max_bytes: 1 << 20,
+        };
+        let (mut output, up, got) = receiver(batching);
+        let stats = Stats::new(&["receiver"]);
+        let c = &stats.outputs[0];
+        let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+        for i in 0..5 {
+            spooling.offer(&mut output, &entry(i), &[], 0, Some(c));
+        }
+        spooling.flush(&mut output, Some(c));
+        up.store(false, Ordering::SeqCst);
+        for i in 5..10 {
+            spooling.offer(&mut output, &entry(i), &[], 0, Some(c));
+        }
+        spooling.flush(&mut output, Some(c));
+        assert_eq!(got.lock().unwrap().len(), 5, "batching {batching}");
+        assert_eq!(c.spool_events.get(), 5);
+        assert_eq!(c.spooled.get(), 5);
+        assert!(c.spool_bytes.get() > 0);
+        // Back: the spooled five go before anything newer.
+        up.store(true, Ordering::SeqCst);
+        spooling.offer(&mut output, &entry(10), &[], 0, Some(c));
+        drain_all(&mut spooling, &mut output, c);
+        let expected: Vec<_> = (0..11).map(entry).collect();
+        assert_eq!(*got.lock().unwrap(), expected, "batching {batching}");
+        assert_eq!(c.sent.get(), 11);
+        assert_eq!((c.spool_events.get(), c.spool_bytes.get()), (0, 0));
+        assert_eq!(c.spool_dropped.get(), 0);
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), HEADER);
+    }
+}
+
+#[test]
+fn what_a_failed_batch_held_is_sent_again_and_survives_a_restart() {
+    let path = temp_path("restart");
+    let spec = SpoolSpec {
+        path: path.clone(),
+        max_bytes: 1 << 20,
+    };
+    let (mut output, up, got) = receiver(true);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    for i in 0..4 {
+        spooling.offer(&mut output, &entry(i), &[], 0, Some(c));
+    }
+    // The batch's send fails: its four lines stay in the spool.
+    up.store(false, Ordering::SeqCst);
+    spooling.flush(&mut output, Some(c));
+    assert_eq!((c.spooled.get(), c.spool_events.get()), (4, 4));
+    spooling.offer(&mut output, &entry(4), &[], 0, Some(c));
+    drop(spooling);
+    // raudit restarts with the receiver back: the spool goes first.
+    up.store(true, Ordering::SeqCst);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    spooling.offer(&mut output, &entry(5), &[], 0, Some(c));
+    drain_all(&mut spooling, &mut output, c);
+    let expected: Vec<_> = (0..6).map(entry).collect();
+    assert_eq!(*got.lock().unwrap(), expected);
+    assert!(got.lock().unwrap().len() == 6, "each once");
+}
+
+#[test]
+fn a_full_spool_while_down_keeps_the_newest_and_counts_the_rest() {
+    let path = temp_path("policy-full");
+    let spec = SpoolSpec {
+        path,
+        max_bytes: HEADER + 10 * (ENTRY_HEAD + 8 + entry(100).len()) as u64,
+    };
+    let (mut output, up, got) = receiver(false);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    up.store(false, Ordering::SeqCst);
+    for i in 100..130 {
+        spooling.offer(&mut output, &entry(i), &[], 0, Some(c));
+    }
+    assert_eq!(c.spool_dropped.get(), 20);
+    assert_eq!(c.spool_events.get(), 10);
+    up.store(true, Ordering::SeqCst);
+    drain_all(&mut spooling, &mut output, c);
+    let newest: Vec<_> = (120..130).map(entry).collect();
+    assert_eq!(*got.lock().unwrap(), newest);
+}
+
+#[test]
+fn side_records_travel_with_the_line() {
+    let path = temp_path("side");
+    let spec = SpoolSpec {
+        path,
+        max_bytes: 1 << 20,
+    };
+    // A side region with a cut version for the line at offset 40.
+    let cut = b"{\"cut\":true}\n";
+    let mut region = vec![0u8; 64];
+    let n = crate::side::cut_space(&mut region).unwrap()[..cut.len()].len();
+    region[crate::side::RECORD_HEADER..crate::side::RECORD_HEADER + n].copy_from_slice(cut);
+    let used = crate::side::finish_cut(&mut region, 40, n).unwrap();
+    let records = crate::side::SideReader::new(&region[..used]).records(40);
+    assert_eq!(records.len(), used);
+    struct Cuts(Arc<Mutex<Vec<Option<Vec<u8>>>>>, bool);
+    impl Output for Cuts {
+        fn name(&self) -> &str {
+            "cuts"
+        }
+        fn write_line(&mut self, _line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
+            if !self.1 {
+                return Err(io::ErrorKind::ConnectionRefused.into());
+            }
+            self.0.lock().unwrap().push(side.cut.map(<[u8]>::to_vec));
+            Ok(Sent::Cut)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let mut down = Cuts(Arc::clone(&seen), false);
+    let stats = Stats::new(&["cuts"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("cuts", &spec, 256).unwrap();
+    spooling.offer(&mut down, &entry(1), records, 40, Some(c));
+    let mut up = Cuts(Arc::clone(&seen), true);
+    std::thread::sleep(RETRY + Duration::from_millis(50));
+    spooling.drain(&mut up, Duration::from_secs(1), Some(c));
+    assert_eq!(*seen.lock().unwrap(), vec![Some(cut.to_vec())]);
+    assert_eq!((c.sent.get(), c.cut.get()), (1, 1));
+}
