@@ -538,7 +538,6 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
         assert_eq!(mode, 0o600, "the packaged config's file mode");
     }
     service.stop();
-    drop(guard);
 
     dpkg(&["--purge", "raudit"]).unwrap_or_else(|e| panic!("dpkg --purge: {e}"));
     assert!(!installed(), "purged");
@@ -552,6 +551,9 @@ exec setpriv --no-new-privs --bounding-set {setpriv} -- {exec}"#,
     ] {
         assert!(!Path::new(path).exists(), "{path} left after purge");
     }
+    // Held until now: a live test waiting on the lock starts a raudit
+    // whose default state file is in /run/raudit.
+    drop(guard);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -769,7 +769,7 @@ impl SideSettings {
 /// The marked cut version of `event` in at most `limit` bytes (JSON and
 /// `\n`) into `out`, for the transports that cannot carry the whole line;
 /// its length, 0 if none fits. The one place the daemon asks for a cut:
-/// the encoder's [`encode_within`](Format::encode_within) (every
+/// the encoder's [`encode_within`](Shape::encode_within) (every
 /// non-EXECVE record whole, arguments taken from the middle, marked
 /// `"cut":{…}`).
 pub fn encode_cut(
