@@ -446,6 +446,13 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
             message_type: 1309,
             regex: regex::bytes::Regex::new("a1=\"drop-me\"").unwrap(),
         }],
+        // Every event ends with EOE; a deadline would only cut one in two
+        // when a loaded host stalls this thread for 2 s mid-event (seen:
+        // one event written as two, one line too many).
+        assembler: raudit_core::assemble::Settings {
+            timeout: raudit_core::time::Duration::from_secs(600),
+            ..raudit_core::assemble::Settings::default()
+        },
         pacing: true,
         socket_buffer_bytes: 4 << 20,
         side,

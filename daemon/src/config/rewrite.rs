@@ -4,7 +4,7 @@
 //! replacement names groups the regex has, each record type is known, each
 //! key list is a non-empty list of names.
 
-use super::values::{describe, Cx, Fields};
+use super::values::{closest, describe, Cx, Fields};
 use super::yaml::{Kind, Node};
 use crate::rewrite::redact::{Redaction, DEFAULT_REPLACE};
 
@@ -100,10 +100,19 @@ pub(super) fn fields(cx: &mut Cx, f: &Fields) -> Vec<FieldChoice> {
         };
         let at = format!("{path}.{text}");
         let Some(msg_type) = record_type(text) else {
+            // `closest` compares in lower case.
+            let names: Vec<String> = raudit_core::tables::msgtype::all()
+                .iter()
+                .map(|&(_, name)| name.to_ascii_lowercase())
+                .collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            let hint = closest(text, &names)
+                .map(|near| format!("did you mean {}? ", near.to_ascii_uppercase()))
+                .unwrap_or_default();
             cx.error(
                 &at,
                 key.line,
-                format!("unknown record type {text:?}: expected a name such as SYSCALL or PATH, or a number"),
+                format!("unknown record type {text:?}: {hint}expected a name such as SYSCALL or PATH, or a number"),
             );
             continue;
         };

@@ -997,7 +997,7 @@ fn bad_redact_and_fields_entries_name_the_key_and_value() {
         (
             "fields: {SYSCALLS: {drop: [a0]}}",
             "raudit.fields.SYSCALLS",
-            "unknown record type \"SYSCALLS\"",
+            "unknown record type \"SYSCALLS\": did you mean SYSCALL?",
         ),
         (
             "fields: {PATH: {drop: [a], keep: [b]}}",

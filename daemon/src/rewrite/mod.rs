@@ -82,6 +82,8 @@ pub struct Rewriter {
     /// The EXECVE arguments decoded and joined: bytes and (index, end).
     args: Vec<u8>,
     arg_ends: Vec<(u32, usize)>,
+    /// PROCTITLE decoded (apart from `args`: the record may come first).
+    title: Vec<u8>,
     /// Redaction steps ping-pong between these.
     work: Vec<u8>,
     other: Vec<u8>,
@@ -154,6 +156,7 @@ impl Rewriter {
             scratch: Rebuilt::default(),
             args: Vec::new(),
             arg_ends: Vec::new(),
+            title: Vec::new(),
             work: Vec::new(),
             other: Vec::new(),
             counts: RewriteCounts::default(),
@@ -241,6 +244,7 @@ impl Rewriter {
             &mut self.rebuilt.bytes,
             &mut self.scratch.bytes,
             &mut self.args,
+            &mut self.title,
             &mut self.work,
             &mut self.other,
         ] {
@@ -342,12 +346,12 @@ impl Rewriter {
         let Some(field) = Fields::new(body).find(|f| f.key == b"proctitle") else {
             return 0;
         };
-        self.args.clear();
-        let args = &mut self.args;
-        decode_value(field.value, &mut |b| args.extend_from_slice(b));
+        self.title.clear();
+        let title = &mut self.title;
+        decode_value(field.value, &mut |b| title.extend_from_slice(b));
         self.other.clear();
         let mut replaced = 0u32;
-        for (i, arg) in self.args.split(|&b| b == 0).enumerate() {
+        for (i, arg) in self.title.split(|&b| b == 0).enumerate() {
             if i > 0 {
                 self.other.push(0);
             }

@@ -244,9 +244,30 @@ fn a_large_event_does_not_stay_resident() {
         rewriter.rebuilt.bytes.capacity(),
         rewriter.scratch.bytes.capacity(),
         rewriter.args.capacity(),
+        rewriter.title.capacity(),
         rewriter.work.capacity(),
         rewriter.other.capacity(),
     ] {
         assert!(capacity <= KEEP_BYTES, "{capacity}");
     }
+}
+
+/// A PROCTITLE record before the EXECVE records (not the kernel's order,
+/// but nothing depends on it): both redacted, neither spoiling the other.
+#[test]
+fn proctitle_first_does_not_spoil_the_arguments() {
+    let records = vec![
+        (1327, format!("proctitle={}", hex("ls\0--password=abc"))),
+        (1309, "argc=2 a0=\"ls\" a1=\"--password=abc\"".to_string()),
+        (1320, String::new()),
+    ];
+    let (lines, changed, counts) = lines(password_spec(), &records);
+    assert!(changed);
+    assert_eq!(counts.redactions, 2);
+    let go = &lines[0];
+    assert!(
+        go.contains(r#"argc=2 a0=\"ls\" a1=\"--password=<redacted>\""#),
+        "{go}"
+    );
+    assert!(go.contains(&hex("ls\0--password=<redacted>")), "{go}");
 }
