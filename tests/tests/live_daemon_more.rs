@@ -14,8 +14,8 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use daemon_common::{
-    events_with, probe_program, raudit_binary, run_probe, scratch, wait_for, which, write_config,
-    Daemon,
+    events_with, last_stat, probe_program, raudit_binary, run_probe, scratch, wait_for, which,
+    write_config, Daemon,
 };
 
 /// A file output at `log` plus `extra` YAML (top-level keys).
@@ -45,17 +45,6 @@ fn drift_records(text: &str) -> Vec<serde_json::Value> {
             e["raudit"].clone()
         })
         .collect()
-}
-
-/// The value of `name=` in the last stats line on `stderr`.
-fn last_stat(stderr: &str, name: &str) -> Option<u64> {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.contains("raudit stats ("))?;
-    let key = format!(" {name}=");
-    let at = line.find(&key)? + key.len();
-    line[at..].split(' ').next()?.parse().ok()
 }
 
 fn auditctl(args: &[&str]) -> String {

@@ -22,15 +22,9 @@ use std::os::unix::net::UnixDatagram;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use daemon_common::{events_with, probe_program, scratch, wait_for, write_config, Daemon};
-
-/// The value of `name=` in the last stats line of `stderr`.
-fn last_stat(stderr: &str, name: &str) -> Option<u64> {
-    let line = stderr.lines().rev().find(|l| l.contains("raudit stats"))?;
-    let key = format!(" {name}=");
-    let at = line.find(&key)? + key.len();
-    line[at..].split(' ').next()?.parse().ok()
-}
+use daemon_common::{
+    events_with, last_stat, probe_program, scratch, wait_for, write_config, Daemon,
+};
 
 #[test]
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]

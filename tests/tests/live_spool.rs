@@ -26,15 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use daemon_common::{probe_program, scratch, write_config, Daemon};
-
-/// The value of `name=` in the last stats line of `stderr`.
-fn last_stat(stderr: &str, name: &str) -> Option<u64> {
-    let line = stderr.lines().rev().find(|l| l.contains("raudit stats"))?;
-    let key = format!(" {name}=");
-    let at = line.find(&key)? + key.len();
-    line[at..].split(' ').next()?.parse().ok()
-}
+use daemon_common::{last_stat, probe_program, scratch, write_config, Daemon};
 
 /// Lines received, in arrival order.
 type Got = Arc<Mutex<Vec<String>>>;

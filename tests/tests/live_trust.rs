@@ -16,7 +16,7 @@ mod rules_common;
 use std::path::Path;
 use std::process::Command;
 
-use daemon_common::{events_with, scratch, wait_for, write_config, Daemon};
+use daemon_common::{events_with, last_stat, scratch, wait_for, write_config, Daemon};
 use raudit::netlink::AuditStatus;
 
 /// The port ids of `pid`'s NETLINK_AUDIT sockets (`/proc/net/netlink`
@@ -100,18 +100,6 @@ fn forge(port: u32, tag: &str) -> bool {
     }
 }
 
-/// The value of `key=` in the last stats line of `stderr`.
-fn stat(stderr: &str, key: &str) -> Option<u64> {
-    let line = stderr
-        .lines()
-        .rev()
-        .find(|l| l.starts_with("raudit stats"))?;
-    let prefix = format!("{key}=");
-    line.split_whitespace()
-        .find_map(|w| w.strip_prefix(&prefix))
-        .and_then(|v| v.parse().ok())
-}
-
 /// `top` goes at the top level of the config, `raudit` into its section.
 fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str) {
     let dir = scratch(name);
@@ -135,7 +123,7 @@ fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str)
     // The control socket's datagrams are read at its next request (status
     // poll every 2 s); the stats come every second.
     wait_for("every forged datagram counted", || {
-        stat(&daemon.stderr(), "spoofed") == Some(expected)
+        last_stat(&daemon.stderr(), "spoofed") == Some(expected)
     });
     assert!(daemon.stop().success(), "{}", daemon.stderr());
     let stdout = daemon.stdout();
@@ -148,7 +136,7 @@ fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str)
         written.is_empty(),
         "a forged event was written: {written:?}"
     );
-    assert_eq!(stat(&daemon.stderr(), "spoofed"), Some(expected));
+    assert_eq!(last_stat(&daemon.stderr(), "spoofed"), Some(expected));
     let reports: Vec<serde_json::Value> = events_with(&stdout, "\"report\":\"spoofed\"");
     assert!(!reports.is_empty(), "no spoofed record in the stream");
     let reported: u64 = reports

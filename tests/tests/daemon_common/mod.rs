@@ -180,3 +180,13 @@ pub fn which(name: &str) -> Result<PathBuf, ()> {
     }
     Err(())
 }
+
+/// The value of `name=` (`events`, `syslog.sent`, …) in the last stats line
+/// on `stderr` (a `log.flags` prefix may come before it).
+pub fn last_stat(stderr: &str, name: &str) -> Option<u64> {
+    let line = stderr.lines().rev().find(|l| l.contains("raudit stats"))?;
+    let prefix = format!("{name}=");
+    line.split_whitespace()
+        .find_map(|w| w.strip_prefix(&prefix))
+        .and_then(|v| v.parse().ok())
+}
