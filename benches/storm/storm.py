@@ -316,9 +316,11 @@ class Raudit:
     MARKS = {"go-audit": ('"messages"', f'key=\\"{KEY}\\"'),
              "ecs": ('"@timestamp"', f'"tags":["{KEY}"]')}
 
-    def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit"):
+    def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit",
+                 gelf_compression="gzip"):
         self.binary, self.bindir = binary, bindir
         self.extra_yaml, self.outputs, self.format = extra_yaml, outputs, fmt
+        self.gelf_compression = gelf_compression
         if fmt != "go-audit":
             # raudit.format, inside the extra YAML's raudit: section if it has one
             line = f"  format: {fmt}"
@@ -341,7 +343,8 @@ class Raudit:
         # as it does for the other daemons.
         more = ""
         if self.outputs in ("all", "all-tls"):
-            # syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP,
+            # syslog (unix datagram), GELF (UDP, gzip unless
+            # --raudit-gelf-compression says otherwise) and OTLP (HTTP,
             # protobuf) beside the file, all received by storm-recv.
             tls = self.outputs == "all-tls"
             self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock", WORK if tls else None)
@@ -349,7 +352,8 @@ class Raudit:
                       f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
                       f"network: unixgram, address: {self.receivers.syslog_path}")
             more = (f"  syslog: {{enabled: true, {syslog}, attempts: 2}}\n"
-                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, attempts: 2}}\n"
+                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, "
+                    f"compression: {{type: {self.gelf_compression}}}, attempts: 2}}\n"
                     f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
@@ -711,6 +715,8 @@ def main():
                     help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
     ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls"],
                     help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog over TLS (TCP) instead")
+    ap.add_argument("--raudit-gelf-compression", default="gzip", choices=["gzip", "zlib", "none"],
+                    help="output.gelf.compression.type with --raudit-outputs all/all-tls (level stays 1)")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
                     help="default: all but large64k (large events, opt in)")
     ap.add_argument("--reps", type=int, default=3)
@@ -732,7 +738,8 @@ def main():
               "null-batch": lambda: NullReader(args.bindir, args.batch, args.null_rcvbuf),
               "auditd": Auditd,
               "raudit": lambda: Raudit(os.path.abspath(args.raudit), args.bindir, args.raudit_yaml,
-                                       args.raudit_outputs, args.raudit_format)}
+                                       args.raudit_outputs, args.raudit_format,
+                                       args.raudit_gelf_compression)}
     bad = [d for d in daemons if d not in makers] + [s for s in scenarios if s not in SCENARIOS]
     if bad:
         sys.exit(f"unknown daemon/scenario: {', '.join(bad)}")

@@ -109,3 +109,29 @@ fn too_little_room_writes_nothing_and_garbage_reads_as_nothing() {
         assert_eq!(SideReader::new(garbage).line(0), LineSide::default());
     }
 }
+
+#[test]
+fn the_first_of_a_repeated_field_wins_and_order_does_not_matter() {
+    let side = facts_of(
+        &[
+            (
+                1300,
+                "key=\"first\" comm=\"a\" uid=5 syscall=x success=maybe syscall=2 uid=6 \
+                 key=\"second\" exe=\"/bin/a\" comm=\"b\" auid=7 pid=8",
+            ),
+            (1320, ""),
+        ],
+        0,
+    );
+    let facts = SideReader::new(&side).line(0).facts.unwrap();
+    // As `field` finds them: the first `syscall=` is not a number.
+    assert_eq!(facts.syscall, None);
+    assert_eq!(facts.success, None);
+    assert_eq!(
+        (facts.auid, facts.uid, facts.pid),
+        (Some(7), Some(5), Some(8))
+    );
+    assert_eq!(facts.key, Some(&b"first"[..]));
+    assert_eq!(facts.exe, Some(&b"/bin/a"[..]));
+    assert_eq!(facts.comm, Some(&b"a"[..]));
+}
