@@ -264,6 +264,8 @@ pub struct Queue {
     free: Box<[AtomicU64]>,
     /// Pooled buffers: the slots before the large lane's.
     pool: usize,
+    /// Bytes of each pooled buffer.
+    buffer_size: usize,
     /// A bit per large-lane slot (after the pool's): set while free.
     large_free: AtomicU64,
     backlogs: Box<[Backlog]>,
@@ -436,6 +438,7 @@ impl Queue {
             slots: slots.into_boxed_slice(),
             free,
             pool: buffers,
+            buffer_size,
             large_free: AtomicU64::new((1u64 << large_count) - 1),
             backlogs,
             readers: AtomicU64::new(readers),
@@ -847,6 +850,11 @@ impl Queue {
     /// Pooled buffers (the large lane's not counted).
     pub fn capacity(&self) -> usize {
         self.pool
+    }
+
+    /// Bytes of each pooled buffer.
+    pub fn buffer_size(&self) -> usize {
+        self.buffer_size
     }
 }
 

@@ -620,7 +620,19 @@ impl EventSink {
 
     /// Encodes `event` (rewritten already, if at all) into the buffers.
     fn emit_as_is(&mut self, event: &Event<'_>) {
-        // Whole, into the current buffer or else a fresh one.
+        // Whole, into the current buffer or else a fresh one, unless its
+        // records alone are longer than a pooled buffer (a large event:
+        // the attempt would only fail, after most of a buffer's work).
+        let pooled_room = self
+            .queue
+            .buffer_size()
+            .saturating_sub(1)
+            .min(self.max_line);
+        if self.format.surely_exceeds(event, pooled_room) {
+            self.submit_current();
+            self.emit_large(event);
+            return;
+        }
         for fresh in [false, true] {
             if fresh {
                 self.submit_current();
@@ -648,6 +660,12 @@ impl EventSink {
                 break; // a fresh buffer cannot hold it whole
             }
         }
+        self.emit_large(event);
+    }
+
+    /// Encodes `event`, larger than a pooled buffer, into a large one (the
+    /// current buffer is empty or none).
+    fn emit_large(&mut self, event: &Event<'_>) {
         // Larger than a pooled buffer: a large one, whole up to
         // max_event_bytes; if both are out, the cut that fits a pooled one.
         // The current buffer is empty here: it goes back, and the large one
@@ -666,8 +684,11 @@ impl EventSink {
             return;
         }
         self.stats.large_busy.add(1);
+        if self.current.is_none() {
+            self.current = self.queue.take_free(self.stopping);
+        }
         let Some(buffer) = self.current.as_mut() else {
-            return;
+            return; // no free buffer: dropped, counted by the queue
         };
         let room = line_room(buffer, self.max_line);
         let encoded = self
