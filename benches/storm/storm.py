@@ -121,6 +121,11 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK
 
 
+def minor_faults(pid):
+    """Minor page faults of the whole process so far (all threads)."""
+    return int(proc_stat(pid)[7])
+
+
 def thread_cpu_s(pid):
     """utime+stime per thread name (raudit-receive, raudit-out-file, ...), in
     seconds; threads of one name are summed."""
@@ -546,6 +551,7 @@ def one_run(daemon, scenario, args, state):
         sh("auditctl", *scenario_rule(scenario, args.bindir))
         time.sleep(0.5)
         k0, c0, th0 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
+        f0 = minor_faults(pid)
         ka0 = cpu_s(args.kauditd) if args.kauditd else 0
         t0 = time.time()
         gen = run_gen(args, gen_args, args.duration)
@@ -554,6 +560,7 @@ def one_run(daemon, scenario, args, state):
         t_drained = wait_drained(daemon, pid, t1, args.quiet)
         k1, c1, th1 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
         r["thread_cpu_s"] = {name: round(cpu - th0.get(name, 0), 3) for name, cpu in th1.items()}
+        r["minor_faults"] = minor_faults(pid) - f0
         ka1 = cpu_s(args.kauditd) if args.kauditd else 0
         r["peak_rss_kb"] = vmhwm_kb(pid)
         if k1.get("pid") != pid:
@@ -642,6 +649,9 @@ def raudit_breakdown(runs):
         f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
         for n in names)
     out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
+    if all("minor_faults" in r for r in ra):
+        faults = statistics.median(r["minor_faults"] / max(r["events"], 1) for r in ra)
+        out.append(f"raudit minor page faults/event (median): {faults:.1f}")
     for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "otlp_records"):
         if any(r.get(key) for r in ra):
             rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)

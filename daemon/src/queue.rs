@@ -43,10 +43,14 @@
 //! with the lines that follow, so a burst of such lines shares one). They
 //! are shared with the outputs as the pooled ones are. Their address space
 //! (and their side regions') is reserved at start (`sys::reserve`), their
-//! pages are touched only by such lines and given back when the buffer
-//! returns to the lane, so the resident set is the same before and after.
-//! [`Queue::take_large`] never waits: while all are out the caller writes
-//! a cut line instead.
+//! pages are touched only by such lines. A buffer back in the lane keeps
+//! its pages, so the next large line reuses them instead of faulting them
+//! in again (the receive thread takes the lowest free one: a stream of
+//! large events mostly reuses the first), until the receive thread, once
+//! no large line came for a while, gives the written pages of every large
+//! buffer back ([`Queue::release_large_pages`]): the resident set returns
+//! to where it was before. [`Queue::take_large`] never waits: while all are out the
+//! caller writes a cut line instead.
 
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -116,8 +120,13 @@ pub struct EventBuffer {
     side_len: usize,
     /// Its place in the pool.
     index: usize,
-    /// One of the large lane's (its pages are given back after use).
+    /// One of the large lane's (its pages are given back once large lines
+    /// stop, see [`Queue::release_large_pages`]).
     large: bool,
+    /// A large buffer: how far its bytes and side region were written
+    /// since its pages were last given back.
+    touched: usize,
+    side_touched: usize,
     /// Set when the buffer is handed over: every event of a serial up to
     /// this one that was or will be completed is in this buffer or an
     /// earlier one (0: none). What the state file records once every
@@ -203,20 +212,26 @@ impl EventBuffer {
         &self.side[..self.side_len]
     }
 
-    /// Empties the buffer; a large one gives its written pages back.
+    /// Empties the buffer; a large one notes how far it was written (its
+    /// pages stay resident for the next large line, see
+    /// [`give_pages_back`](Self::give_pages_back)).
     fn clear(&mut self) {
         if self.large {
-            let (len, side_len) = (self.len, self.side_len);
-            if let Some(written) = self.bytes.get_mut(..len) {
-                crate::sys::reserve::release(written);
-            }
-            if let Some(written) = self.side.get_mut(..side_len) {
-                crate::sys::reserve::release(written);
-            }
+            self.touched = self.touched.max(self.len);
+            self.side_touched = self.side_touched.max(self.side_len);
         }
         self.len = 0;
         self.side_len = 0;
         self.mark = 0;
+    }
+
+    /// Gives the pages written since the last call back to the kernel (an
+    /// empty buffer only: what it held is no longer needed).
+    fn give_pages_back(&mut self) {
+        let touched = std::mem::take(&mut self.touched);
+        let side_touched = std::mem::take(&mut self.side_touched);
+        crate::sys::reserve::release_written(self.bytes, touched);
+        crate::sys::reserve::release_written(self.side, side_touched);
     }
 }
 
@@ -249,6 +264,8 @@ pub struct Queue {
     free: Box<[AtomicU64]>,
     /// Pooled buffers: the slots before the large lane's.
     pool: usize,
+    /// Bytes of each pooled buffer.
+    buffer_size: usize,
     /// A bit per large-lane slot (after the pool's): set while free.
     large_free: AtomicU64,
     backlogs: Box<[Backlog]>,
@@ -347,6 +364,8 @@ impl Queue {
                     side_len: 0,
                     index,
                     large: false,
+                    touched: 0,
+                    side_touched: 0,
                     mark: 0,
                 })
             })
@@ -370,6 +389,8 @@ impl Queue {
                             side_len: 0,
                             index,
                             large: true,
+                            touched: 0,
+                            side_touched: 0,
                             mark: 0,
                         }));
                     }
@@ -417,6 +438,7 @@ impl Queue {
             slots: slots.into_boxed_slice(),
             free,
             pool: buffers,
+            buffer_size,
             large_free: AtomicU64::new((1u64 << large_count) - 1),
             backlogs,
             readers: AtomicU64::new(readers),
@@ -466,6 +488,38 @@ impl Queue {
             laggard.evicted_lines.fetch_add(lines, Ordering::Relaxed);
             self.release(oldest);
         }
+    }
+
+    /// Gives the written pages of every large buffer in the lane back to
+    /// the kernel (each claimed meanwhile, as [`take_large`](Self::take_large)
+    /// does, so nobody takes it half given back). The receive thread calls
+    /// it once no large line has been written for a while. Returns whether
+    /// every large buffer is in the lane, its pages given back: `false`
+    /// while some are out (being filled or written: they come back later,
+    /// call again then).
+    pub fn release_large_pages(&self) -> bool {
+        let large = self.slots.len().saturating_sub(self.pool);
+        let mut all_back = true;
+        for bit in 0..large.min(64) {
+            let mask = 1u64 << bit;
+            if self.large_free.fetch_and(!mask, Ordering::AcqRel) & mask == 0 {
+                all_back = false; // out (its holder sets the bit again)
+                continue;
+            }
+            if let Some(slot) = self.slots.get(self.pool + bit) {
+                // Claimed: nobody else holds the lock.
+                match slot.buffer.try_write() {
+                    Ok(mut held) => {
+                        if let Some(buffer) = held.as_mut() {
+                            buffer.give_pages_back();
+                        }
+                    }
+                    Err(_) => all_back = false,
+                }
+            }
+            self.large_free.fetch_or(mask, Ordering::AcqRel);
+        }
+        all_back
     }
 
     fn claim_large(&self) -> Option<EventBuffer> {
@@ -796,6 +850,11 @@ impl Queue {
     /// Pooled buffers (the large lane's not counted).
     pub fn capacity(&self) -> usize {
         self.pool
+    }
+
+    /// Bytes of each pooled buffer.
+    pub fn buffer_size(&self) -> usize {
+        self.buffer_size
     }
 }
 

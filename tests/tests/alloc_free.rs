@@ -10,7 +10,7 @@
 //! from memory through the pipeline's `Source` seam. One event in fifty is
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
 //! grows in the assembler's lane and goes out through the queue's large
-//! buffer, whose pages are given back after; the datagram outputs send its
+//! buffer, whose pages stay for the next one; the datagram outputs send its
 //! cut version.
 //! Run once per event shape (go-audit, structured, ECS), each with uid
 //! names on and a SOCKADDR to decode.

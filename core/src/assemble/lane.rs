@@ -9,12 +9,14 @@
 //! appended. The lane is a bump area over caller storage: each record is
 //! a 12-byte header (type, length, the offset of the event's next record)
 //! and its body. Several large events may share it; it starts over empty
-//! when the last of them completes, and says how much of it was touched
-//! since, so the caller can give those pages back (the daemon reserves
-//! the lane's address space at start and touches it only while a large
-//! event is in flight).
+//! when the last of them completes. Once no large event has used it for a
+//! while, it says how much of it was touched, so the caller can give
+//! those pages back (the daemon reserves the lane's address space at
+//! start and touches it only around large events): large events that keep
+//! coming reuse pages already resident instead of faulting them in again.
 
 use super::store::NONE;
+use crate::time::{Duration, Instant};
 
 /// Header of a record in the lane: `u16` type, `u32` length, `u32` next
 /// record's offset, 2 bytes of padding (bodies stay 4-byte aligned).
@@ -27,8 +29,10 @@ pub struct Lane<L> {
     used: usize,
     /// Large events in flight.
     events: u32,
-    /// Highest `used` since the caller last took [`Lane::take_touched`].
+    /// Highest `used` since the caller last took [`Lane::take_unused`].
     touched: usize,
+    /// When a large event last opened or closed here.
+    last_used: Instant,
 }
 
 impl<L: AsRef<[u8]> + AsMut<[u8]>> Lane<L> {
@@ -38,6 +42,7 @@ impl<L: AsRef<[u8]> + AsMut<[u8]>> Lane<L> {
             used: 0,
             events: 0,
             touched: 0,
+            last_used: Instant(0),
         }
     }
 
@@ -55,14 +60,17 @@ impl<L: AsRef<[u8]> + AsMut<[u8]>> Lane<L> {
         HEADER.saturating_add(body.len().next_multiple_of(4))
     }
 
-    /// A new large event starts here.
-    pub fn open_event(&mut self) {
+    /// A new large event starts here at `now`.
+    pub fn open_event(&mut self, now: Instant) {
         self.events = self.events.saturating_add(1);
+        self.last_used = self.last_used.max(now);
     }
 
-    /// A large event completed; the lane empties with the last one.
-    pub fn close_event(&mut self) {
+    /// A large event completed at `now`; the lane empties with the last
+    /// one.
+    pub fn close_event(&mut self, now: Instant) {
         self.events = self.events.saturating_sub(1);
+        self.last_used = self.last_used.max(now);
         if self.events == 0 {
             self.used = 0;
         }
@@ -108,15 +116,22 @@ impl<L: AsRef<[u8]> + AsMut<[u8]>> Lane<L> {
         Some((msg_type, body, next))
     }
 
-    /// When no large event is in flight and some of the lane was written
-    /// since the last call: that part, for the caller to release (its
-    /// contents are no longer needed). Taken once.
-    pub fn take_touched(&mut self) -> Option<&mut [u8]> {
-        if self.events > 0 || self.touched == 0 {
+    /// Bytes written since the part was last taken: what the caller has
+    /// yet to give back.
+    pub fn touched(&self) -> usize {
+        self.touched
+    }
+
+    /// When no large event is in flight, none opened or closed during the
+    /// `keep` before `now`, and some of the lane was written since the
+    /// last call: the lane's storage and how far it was written, for the
+    /// caller to release (its contents are no longer needed). Taken once.
+    pub fn take_unused(&mut self, now: Instant, keep: Duration) -> Option<(&mut [u8], usize)> {
+        if self.events > 0 || self.touched == 0 || now.since(self.last_used) < keep {
             return None;
         }
         let touched = core::mem::take(&mut self.touched);
-        self.bytes.as_mut().get_mut(..touched)
+        Some((self.bytes.as_mut(), touched))
     }
 }
 
@@ -125,24 +140,60 @@ impl<L: AsRef<[u8]> + AsMut<[u8]>> Lane<L> {
 mod tests {
     use super::*;
 
+    const NOW: Instant = Instant(0);
+    const NO_WAIT: Duration = Duration(0);
+
     #[test]
     fn records_chain_and_the_lane_empties_with_its_last_event() {
         let mut lane = Lane::new([0u8; 64]);
-        lane.open_event();
+        lane.open_event(NOW);
         let a = lane.alloc(1300, b"syscall=59").unwrap();
         let b = lane.alloc(1309, b"argc=1 a0=\"x\"").unwrap();
         lane.link(a, b);
         assert_eq!(lane.record(a), Some((1300, &b"syscall=59"[..], b)));
         assert_eq!(lane.record(b), Some((1309, &b"argc=1 a0=\"x\""[..], NONE)));
         assert_eq!(lane.alloc(1, &[0; 40]), None, "no room");
-        assert!(lane.take_touched().is_none(), "still in flight");
-        lane.close_event();
+        assert!(lane.take_unused(NOW, NO_WAIT).is_none(), "still in flight");
+        lane.close_event(NOW);
         assert_eq!(lane.room(), 64);
         assert_eq!(
-            lane.take_touched().map(|t| t.len()),
+            lane.take_unused(NOW, NO_WAIT).map(|(_, touched)| touched),
             Some(12 + 12 + 12 + 16)
         );
-        assert!(lane.take_touched().is_none(), "taken once");
+        assert!(lane.take_unused(NOW, NO_WAIT).is_none(), "taken once");
+    }
+
+    #[test]
+    fn the_touched_part_is_kept_while_large_events_keep_coming() {
+        let keep = Duration::from_millis(1000);
+        let mut lane = Lane::new([0u8; 64]);
+        lane.open_event(Instant(100));
+        lane.alloc(1309, &[b'a'; 20]).unwrap();
+        lane.close_event(Instant(200));
+        assert!(
+            lane.take_unused(Instant(1199), keep).is_none(),
+            "used lately"
+        );
+        // Another large event, shorter: the high mark stays the first's.
+        lane.open_event(Instant(1100));
+        lane.alloc(1309, b"b").unwrap();
+        assert!(lane.take_unused(Instant(5000), keep).is_none(), "in flight");
+        lane.close_event(Instant(1150));
+        assert!(lane.take_unused(Instant(2149), keep).is_none());
+        assert_eq!(lane.touched(), 32);
+        let (bytes, touched) = lane.take_unused(Instant(2150), keep).unwrap();
+        assert_eq!((bytes.len(), touched), (64, 32));
+        assert_eq!(lane.touched(), 0);
+        assert!(
+            lane.take_unused(Instant(9000), keep).is_none(),
+            "taken once"
+        );
+        // A clock that goes back never gives the pages away early.
+        lane.open_event(Instant(9000));
+        lane.alloc(1309, b"c").unwrap();
+        lane.close_event(Instant(10));
+        assert!(lane.take_unused(Instant(9999), keep).is_none());
+        assert!(lane.take_unused(Instant(10_000), keep).is_some());
     }
 
     #[test]
@@ -151,7 +202,7 @@ mod tests {
         assert_eq!(lane.alloc(1, b""), None);
         assert_eq!(lane.record(0), None);
         assert_eq!(lane.record(u32::MAX), None);
-        lane.close_event();
-        assert!(lane.take_touched().is_none());
+        lane.close_event(NOW);
+        assert!(lane.take_unused(NOW, NO_WAIT).is_none());
     }
 }

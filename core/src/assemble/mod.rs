@@ -239,11 +239,20 @@ where
         }
     }
 
-    /// The part of the lane written since the last call, once no large
-    /// event is in flight (its contents are dead: the caller may release
-    /// its pages). `None` while one is in flight or nothing was written.
-    pub fn lane_touched(&mut self) -> Option<&mut [u8]> {
-        self.lane.take_touched()
+    /// The lane's storage and how far it was written since the last call,
+    /// once no large event is in flight and none started or ended during
+    /// the `keep` before `now` (its contents are dead: the caller may
+    /// release its pages). `None` while one is in flight, was lately, or
+    /// nothing was written. A `keep` of zero gives the pages up as soon as
+    /// the last large event is out.
+    pub fn lane_unused(&mut self, now: Instant, keep: Duration) -> Option<(&mut [u8], usize)> {
+        self.lane.take_unused(now, keep)
+    }
+
+    /// Bytes of the lane written and not yet taken by
+    /// [`lane_unused`](Self::lane_unused).
+    pub fn lane_touched(&self) -> usize {
+        self.lane.touched()
     }
 
     /// Events currently in flight.
@@ -551,7 +560,7 @@ where
         if event.first != NONE {
             self.store.release_chain(event.first);
         }
-        self.lane.open_event();
+        self.lane.open_event(self.now);
         self.counters.large_events += 1;
         if let Some(s) = self.slot_mut(slot) {
             s.first = first;
@@ -626,7 +635,7 @@ where
             c.truncated_events += 1;
         }
         if slot.large {
-            self.lane.close_event();
+            self.lane.close_event(self.now);
         } else {
             self.store.release_chain(slot.first);
         }

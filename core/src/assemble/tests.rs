@@ -451,7 +451,10 @@ fn a_large_event_grows_whole_in_the_lane_beside_small_ones() {
         &mut collect(&mut seen),
     );
     assert!(seen.is_empty(), "nothing evicted: {seen:?}");
-    assert!(a.lane_touched().is_none(), "in flight");
+    assert!(
+        a.lane_unused(Instant(0), Duration(0)).is_none(),
+        "in flight"
+    );
     a.push(&rec(1320, 2, b""), Instant(0), &mut collect(&mut seen));
     a.push(&rec(1320, 1, b""), Instant(0), &mut collect(&mut seen));
     assert_eq!(seen.len(), 2);
@@ -466,8 +469,13 @@ fn a_large_event_grows_whole_in_the_lane_beside_small_ones() {
     assert_eq!(seen[1].2, [(1300, b"small".to_vec())]);
     let c = a.counters();
     assert_eq!((c.large_events, c.dropped_records, c.evicted), (1, 0, 0));
-    assert!(a.lane_touched().is_some_and(|t| t.len() > 23 * 12));
-    assert!(a.lane_touched().is_none());
+    // Kept a while for the next large event, then given up once.
+    let keep = Duration::from_millis(1000);
+    assert!(a.lane_unused(Instant(999), keep).is_none(), "used lately");
+    assert!(a
+        .lane_unused(Instant(1000), keep)
+        .is_some_and(|(_, touched)| touched > 23 * 12));
+    assert!(a.lane_unused(Instant(1000), keep).is_none());
 }
 
 #[test]

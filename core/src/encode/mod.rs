@@ -192,6 +192,29 @@ impl Shape {
         (!framed.list_cut).then_some(framed.encoded)
     }
 
+    /// Whether `event`'s whole line surely takes more than `room` bytes,
+    /// known without encoding it: go-audit's shape writes every record's
+    /// body whole as its `data`, escaped (never shorter), so a line is at
+    /// least as long as the bodies together. The other shapes may write
+    /// less than the bodies (hex arguments decoded, fields parsed): for
+    /// them this is never said. Lets the caller skip a whole attempt that
+    /// cannot succeed (a large event tried in an ordinary buffer).
+    pub fn surely_exceeds(self, event: &Event<'_>, room: usize) -> bool {
+        match self {
+            Shape::GoAudit => {
+                let mut bodies = 0usize;
+                for record in event.records() {
+                    bodies = bodies.saturating_add(record.body.len());
+                    if bodies > room {
+                        return true;
+                    }
+                }
+                false
+            }
+            Shape::Structured | Shape::Ecs => false,
+        }
+    }
+
     /// Encodes `event` in at most `limit` bytes of `out` (a transport's
     /// largest message): whole when it fits, else the marked cut that fits
     /// (every non-EXECVE record whole, arguments taken from the middle,

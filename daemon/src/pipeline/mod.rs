@@ -6,8 +6,9 @@
 //!
 //! Large events: the assembler grows an event too large for its ring in a
 //! lane reserved at start (`sys::reserve`), and a line too large for a
-//! pooled buffer goes into one of the queue's large buffers; all have their pages
-//! given back once the event is out. An event above `max_event_bytes`, or
+//! pooled buffer goes into one of the queue's large buffers; all keep their
+//! pages while large events keep coming and give them back once none came
+//! for a while (`large_pages`). An event above `max_event_bytes`, or
 //! one that finds every large buffer out, is written as the marked cut that
 //! fits (see `raudit_core::encode::cut`), counted in `events_cut`.
 //!
@@ -17,6 +18,7 @@
 
 pub mod filter;
 pub mod format;
+pub mod large_pages;
 pub mod out_of_order;
 pub mod pacing;
 pub mod source;
@@ -40,6 +42,7 @@ use crate::stats::Stats;
 use crate::sys::netlink::Received;
 pub use filter::{EventFilter, FilterUpdate};
 pub use format::Format;
+use large_pages::LargePages;
 use raudit_core::encode::{Encoded, Shape};
 pub use source::{Input, Slot, SocketSource, Source, SLOT_BYTES};
 
@@ -213,6 +216,9 @@ pub struct Pipeline<S> {
     slot_bytes: Box<[u8]>,
     received: Box<[Received]>,
     max_wait: Duration,
+    /// How long the large-event pages stay after the last large event
+    /// ([`large_pages::KEEP`]).
+    large_keep: raudit_core::time::Duration,
     clock: Clock,
     pacer: pacing::Pacer,
     sink: EventSink,
@@ -252,6 +258,8 @@ struct EventSink {
     side: SideSettings,
     /// `max_event_bytes`: no line is longer.
     max_line: usize,
+    /// When the large buffers' pages go back.
+    large_pages: LargePages,
     /// The assembler's oldest event in flight, as of the last record: a
     /// buffer handed over is marked below it (see `daemon::restart`).
     oldest_in_flight: Option<u32>,
@@ -303,6 +311,7 @@ impl<S: Source> Pipeline<S> {
             slot_bytes: vec![0u8; batch * SLOT_BYTES].into_boxed_slice(),
             received: vec![Received::default(); batch].into_boxed_slice(),
             max_wait: settings.max_wait.max(Duration::from_millis(1)),
+            large_keep: large_pages::KEEP,
             clock: Clock(std::time::Instant::now()),
             pacer: pacing::Pacer::new(if settings.pacing {
                 settings.socket_buffer_bytes
@@ -331,6 +340,7 @@ impl<S: Source> Pipeline<S> {
                 max_line: settings
                     .max_event_bytes
                     .max(raudit_core::encode::MIN_BUFFER),
+                large_pages: LargePages::default(),
                 oldest_in_flight: None,
                 newest_emitted: None,
             },
@@ -455,14 +465,32 @@ impl<S: Source> Pipeline<S> {
             // next datagram.
             self.publish();
         }
-        // The last large event is out: its lane pages go back.
-        if let Some(touched) = self.assembler.lane_touched() {
-            crate::sys::reserve::release(touched);
-        }
+        // A whole receive wait without a datagram: the host is idle.
+        let idle = input == Input::Idle && timeout >= self.max_wait;
+        self.release_large_pages(idle);
         if !pause.is_zero() {
             self.source.pause(pause);
         }
         Ok(input)
+    }
+
+    /// Gives the large-event pages (the lane's, the large buffers') back
+    /// once no large event used them for [`large_pages::KEEP`], or at once
+    /// when the host is `idle`; while large events keep coming they stay,
+    /// and the next one reuses them.
+    fn release_large_pages(&mut self, idle: bool) {
+        let keep = if idle {
+            raudit_core::time::Duration(0)
+        } else {
+            self.large_keep
+        };
+        let (_, now) = self.clock.now();
+        if let Some((lane, written)) = self.assembler.lane_unused(now, keep) {
+            crate::sys::reserve::release_written(lane, written);
+        }
+        self.sink
+            .large_pages
+            .release_unused(&self.sink.queue, now, keep);
     }
 
     fn datagram(&mut self, index: usize, now: Instant) {
@@ -592,7 +620,19 @@ impl EventSink {
 
     /// Encodes `event` (rewritten already, if at all) into the buffers.
     fn emit_as_is(&mut self, event: &Event<'_>) {
-        // Whole, into the current buffer or else a fresh one.
+        // Whole, into the current buffer or else a fresh one, unless its
+        // records alone are longer than a pooled buffer (a large event:
+        // the attempt would only fail, after most of a buffer's work).
+        let pooled_room = self
+            .queue
+            .buffer_size()
+            .saturating_sub(1)
+            .min(self.max_line);
+        if self.format.surely_exceeds(event, pooled_room) {
+            self.submit_current();
+            self.emit_large(event);
+            return;
+        }
         for fresh in [false, true] {
             if fresh {
                 self.submit_current();
@@ -620,12 +660,19 @@ impl EventSink {
                 break; // a fresh buffer cannot hold it whole
             }
         }
+        self.emit_large(event);
+    }
+
+    /// Encodes `event`, larger than a pooled buffer, into a large one (the
+    /// current buffer is empty or none).
+    fn emit_large(&mut self, event: &Event<'_>) {
         // Larger than a pooled buffer: a large one, whole up to
         // max_event_bytes; if both are out, the cut that fits a pooled one.
         // The current buffer is empty here: it goes back, and the large one
         // becomes current, so the lines that follow (a burst of large ones
         // too) join it and keep their order.
         if let Some(mut large) = self.queue.take_large() {
+            self.large_pages.taken(self.now);
             let room = line_room(&large, self.max_line);
             let encoded = self
                 .format
@@ -637,8 +684,11 @@ impl EventSink {
             return;
         }
         self.stats.large_busy.add(1);
+        if self.current.is_none() {
+            self.current = self.queue.take_free(self.stopping);
+        }
         let Some(buffer) = self.current.as_mut() else {
-            return;
+            return; // no free buffer: dropped, counted by the queue
         };
         let room = line_room(buffer, self.max_line);
         let encoded = self

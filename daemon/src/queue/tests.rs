@@ -194,8 +194,27 @@ fn the_large_buffer_is_taken_once_shared_and_comes_back_empty() {
         .collect();
     let again = taken.iter().find(|b| b.index == index).unwrap();
     assert!(again.is_empty());
+    assert_eq!(again.bytes[0], b'x', "pages kept for the next large line");
+    // Given back only once every large buffer is in the lane.
+    assert!(!queue.release_large_pages(), "all out");
+    let mut taken = taken.into_iter();
+    let out = taken.next().unwrap();
+    for buffer in taken {
+        queue.give_back(buffer);
+    }
+    assert!(!queue.release_large_pages(), "one out");
+    queue.give_back(out);
+    assert!(queue.release_large_pages());
+    let taken: Vec<EventBuffer> = (0..LARGE_BUFFERS)
+        .map(|_| queue.take_large().unwrap())
+        .collect();
+    let again = taken.iter().find(|b| b.index == index).unwrap();
     assert!(again.bytes.iter().all(|&b| b == 0), "pages given back");
     assert!(Queue::new(1, 16, Policy::Drop).take_large().is_none());
+    assert!(
+        Queue::new(1, 16, Policy::Drop).release_large_pages(),
+        "none"
+    );
 }
 
 #[test]

@@ -1,9 +1,9 @@
 //! Address space reserved at start for large events, touched only while
 //! one is in flight: an anonymous private mapping with `MAP_NORESERVE`
 //! (no swap or commit charge up front; its pages are the shared zero page
-//! until written), and [`release`], which gives written pages back
+//! until written), and [`release_written`], which gives written pages back
 //! (`MADV_DONTNEED`: the next touch maps a fresh zero page) so the
-//! resident set returns to where it was once the large event is out.
+//! resident set returns to where it was once large events stop.
 
 use std::io;
 
@@ -36,14 +36,19 @@ pub fn reserve(len: usize) -> io::Result<&'static mut [u8]> {
     Ok(unsafe { std::slice::from_raw_parts_mut(addr.cast::<u8>(), len) })
 }
 
-/// Gives the whole pages inside `bytes` back to the kernel; they read as
-/// zeros afterwards and cost no resident memory until written again.
+/// Gives back to the kernel the pages of `bytes` that its first `written`
+/// bytes touch (the last one whole, when it lies inside `bytes`: its rest
+/// is dead too); they read as zeros afterwards and cost no resident memory
+/// until written again. Only pages wholly inside `bytes` are given back.
 /// Errors are ignored: the pages then simply stay resident.
-pub fn release(bytes: &mut [u8]) {
+pub fn release_written(bytes: &mut [u8], written: usize) {
     let page = page_size();
     let start = bytes.as_mut_ptr() as usize;
     let first = start.next_multiple_of(page);
-    let end = (start + bytes.len()) / page * page;
+    let inside = (start + bytes.len()) / page * page;
+    let end = (start + written.min(bytes.len()))
+        .next_multiple_of(page)
+        .min(inside);
     if end <= first {
         return;
     }
@@ -92,8 +97,22 @@ mod tests {
         assert_eq!(resident(bytes), 0, "untouched");
         bytes[..len / 2].fill(0xa5);
         assert_eq!(resident(bytes), 32);
-        release(&mut bytes[..len / 2]);
+        release_written(bytes, len / 2);
         assert_eq!(resident(bytes), 0, "given back");
+        // A partly written last page goes back whole.
+        bytes[..3 * page_size() + 10].fill(0xa5);
+        release_written(bytes, 3 * page_size() + 10);
+        assert_eq!(resident(bytes), 0, "the partial page too");
+        // Never past the slice: a page it holds only part of stays.
+        let (head, tail) = bytes.split_at_mut(page_size() + 10);
+        tail.fill(1);
+        head.fill(2);
+        release_written(head, page_size() + 10);
+        assert_eq!(resident(bytes), 63, "the shared page stays");
+        assert_eq!(bytes[page_size()], 2);
+        release_written(bytes, len);
+        assert_eq!(resident(bytes), 0);
+        // (Reading maps the shared zero page, which mincore counts.)
         assert!(bytes.iter().all(|&b| b == 0), "reads as zeros");
         assert!(reserve(0).unwrap().is_empty());
     }

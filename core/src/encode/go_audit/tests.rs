@@ -11,6 +11,7 @@ use crate::record::{Record, Timestamp};
 use crate::time::Instant;
 
 use crate::encode::test_names::Names;
+use crate::encode::Shape;
 
 /// Assembles `records` (type, body) as one event with serial 42 and
 /// encodes it into a buffer of `size` bytes.
@@ -245,4 +246,60 @@ fn host_name_after_the_timestamp_when_asked() {
     let v: serde_json::Value = serde_json::from_str(small).unwrap();
     assert!(v.get("host").is_none(), "{small}");
     assert_eq!(v["truncated"], true);
+}
+
+#[test]
+fn a_line_is_never_shorter_than_its_bodies_so_a_room_below_them_is_skipped() {
+    let mut asm: Assembler<[EventSlot; 2], [RecordSlot; 16], [u8; 4096]> = Assembler::new(
+        Settings::default(),
+        [EventSlot::default(); 2],
+        [RecordSlot::default(); 16],
+        [0; 4096],
+    );
+    let bodies: [&[u8]; 3] = [
+        b"arch=c000003e syscall=59 success=yes uid=0",
+        b"argc=2 a0=\"ls\" a1=2D6C20E282AC",
+        b"name=\"a \\\"b\xff\" \x01",
+    ];
+    let sum: usize = bodies.iter().map(|b| b.len()).sum();
+    let mut checked = false;
+    let mut emit = |e: &Event<'_>| {
+        let mut out = vec![0u8; 4096];
+        let whole = go_audit(e, &mut Names, &mut out);
+        assert!(whole.cut.is_none() && !whole.truncated);
+        assert!(whole.len >= sum, "{} < {sum}", whole.len);
+        assert!(Shape::GoAudit.surely_exceeds(e, sum - 1));
+        assert!(!Shape::GoAudit.surely_exceeds(e, sum));
+        for room in [MIN_BUFFER, sum - 1] {
+            let mut small = vec![0u8; room];
+            assert!(Shape::GoAudit
+                .encode_whole(e, &mut Names, &mut small)
+                .is_none());
+        }
+        // The other shapes decode and parse: no bound is claimed.
+        assert!(!Shape::Structured.surely_exceeds(e, 0));
+        assert!(!Shape::Ecs.surely_exceeds(e, 0));
+        checked = true;
+    };
+    let ts = Timestamp {
+        seconds: 1_700_000_000,
+        millis: 7,
+    };
+    for (t, body) in [
+        (1300u16, bodies[0]),
+        (1309, bodies[1]),
+        (1302, bodies[2]),
+        (1320, b""),
+    ] {
+        let r = Record {
+            msg_type: MessageType(t),
+            timestamp: ts,
+            serial: 42,
+            body,
+            node: None,
+            enriched: None,
+        };
+        asm.push(&r, Instant(0), &mut emit);
+    }
+    assert!(checked);
 }
