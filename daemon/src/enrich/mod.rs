@@ -198,55 +198,42 @@ mod tests {
     use raudit_core::record::Record;
     use raudit_core::time::Instant;
 
-    /// The group name of `gid` after preparing an event with these ids.
-    fn group_after(enricher: &mut Enricher, gid: &str) -> Option<String> {
+    /// Assembles the SYSCALL event of `syscall_body` (serial 7) and hands
+    /// it to `each`.
+    fn with_event(syscall_body: &str, each: &mut dyn FnMut(&raudit_core::assemble::Event<'_>)) {
         let mut assembler = Assembler::new(
             Settings::default(),
             [EventSlot::default(); 4],
             [RecordSlot::default(); 16],
             [0u8; 4096],
         );
-        let bodies = [
-            (
-                1300,
-                format!("arch=c000003e syscall=2 uid=0 gid={gid} egid={gid} comm=\"x\""),
-            ),
-            (1320, String::new()),
-        ];
-        for (msg_type, body) in bodies {
+        for (msg_type, body) in [(1300, syscall_body), (1320, "")] {
             let payload = format!("audit(1700000000.042:7): {body}");
             let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
-            assembler.push(&record, Instant(0), &mut |event| {
-                let uids = UidValues::of_event(event);
-                enricher.prepare(event, &uids);
-            });
+            assembler.push(&record, Instant(0), &mut |event| each(event));
         }
+    }
+
+    /// The group name of `gid` after preparing an event with these ids.
+    fn group_after(enricher: &mut Enricher, gid: &str) -> Option<String> {
+        let body = format!("arch=c000003e syscall=2 uid=0 gid={gid} egid={gid} comm=\"x\"");
+        with_event(&body, &mut |event| {
+            let uids = UidValues::of_event(event);
+            enricher.prepare(event, &uids);
+        });
         enricher.group_name(gid.as_bytes()).map(str::to_owned)
     }
 
     /// The ECS document of a SYSCALL event by `pid` (child of `ppid`),
     /// enriched by `enricher`.
     fn ecs_of(enricher: &mut Enricher, pid: u32, ppid: u32) -> serde_json::Value {
-        let mut assembler = Assembler::new(
-            Settings::default(),
-            [EventSlot::default(); 4],
-            [RecordSlot::default(); 16],
-            [0u8; 4096],
-        );
-        let bodies = [
-            (1300, format!("arch=c000003e syscall=2 success=yes exit=3 ppid={ppid} pid={pid} uid=0 comm=\"sleep\" exe=\"/bin/sleep\"")),
-            (1320, String::new()),
-        ];
+        let body = format!("arch=c000003e syscall=2 success=yes exit=3 ppid={ppid} pid={pid} uid=0 comm=\"sleep\" exe=\"/bin/sleep\"");
         let mut doc = None;
-        for (msg_type, body) in bodies {
-            let payload = format!("audit(1700000000.042:7): {body}");
-            let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
-            assembler.push(&record, Instant(0), &mut |event| {
-                let mut out = vec![0u8; 8192];
-                let encoded = raudit_core::encode::ecs(event, enricher, &mut out);
-                doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
-            });
-        }
+        with_event(&body, &mut |event| {
+            let mut out = vec![0u8; 8192];
+            let encoded = raudit_core::encode::ecs(event, enricher, &mut out);
+            doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
+        });
         doc.unwrap()
     }
 
@@ -256,10 +243,10 @@ mod tests {
     #[test]
     fn ecs_events_carry_process_identities() {
         let mut enricher = Enricher::new(8, false).with_processes(true);
-        if enricher.processes.is_none() {
-            eprintln!("note: no boot id; process identities not checked");
-            return;
-        }
+        assert!(
+            enricher.processes.is_some(),
+            "the boot id (/proc/sys/kernel/random/boot_id) was not read"
+        );
         let mut child = std::process::Command::new("sleep")
             .arg("30")
             .spawn()

@@ -36,10 +36,8 @@ fn entity_ids_differ_by_pid_start_and_boot() {
 /// executable; a process gone before its event is enriched has none.
 #[test]
 fn a_live_process_has_a_stable_identity_and_a_gone_one_none() {
-    let Some(mut table) = Processes::new(64) else {
-        eprintln!("note: no /proc/sys/kernel/random/boot_id; not checked");
-        return;
-    };
+    let mut table =
+        Processes::new(64).expect("the boot id (/proc/sys/kernel/random/boot_id) is readable");
     let (mut one, mut two) = (spawn_sleep(), spawn_sleep());
     let (p1, p2) = (pid_text(one.id()), pid_text(two.id()));
     let me = pid_text(std::process::id());
