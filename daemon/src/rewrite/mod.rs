@@ -305,15 +305,13 @@ impl Rewriter {
         for i in 0..self.arg_ends.len() {
             let (index, end) = self.arg_ends[i];
             let arg = self.args.get(start..end).unwrap_or_default();
-            self.work.clear();
-            self.work.extend_from_slice(arg);
-            replaced = replaced.saturating_add(redact_all(
+            replaced = replaced.saturating_add(redact_piece(
                 &self.spec.redactions,
                 &mut self.locations,
-                &mut self.work,
-                &mut self.scratch.bytes,
+                [&mut self.work, &mut self.scratch.bytes],
+                arg,
+                &mut self.other,
             ));
-            self.other.extend_from_slice(&self.work);
             self.arg_ends[i] = (index, self.other.len());
             start = end;
         }
@@ -355,15 +353,13 @@ impl Rewriter {
             if i > 0 {
                 self.other.push(0);
             }
-            self.work.clear();
-            self.work.extend_from_slice(arg);
-            replaced = replaced.saturating_add(redact_all(
+            replaced = replaced.saturating_add(redact_piece(
                 &self.spec.redactions,
                 &mut self.locations,
-                &mut self.work,
-                &mut self.scratch.bytes,
+                [&mut self.work, &mut self.scratch.bytes],
+                arg,
+                &mut self.other,
             ));
-            self.other.extend_from_slice(&self.work);
         }
         self.scratch.bytes.clear();
         if replaced > 0 {
@@ -378,6 +374,23 @@ impl Rewriter {
 
 /// Every redaction in turn over `text` (rewritten in place, `spare` the
 /// other buffer); returns the matches replaced.
+/// `piece` with every redaction applied, appended to `out`; the number of
+/// secrets replaced. `work` holds the piece while it is rewritten, `spare`
+/// is `redact_all`'s.
+fn redact_piece(
+    redactions: &[Redaction],
+    locations: &mut [CaptureLocations],
+    [work, spare]: [&mut Vec<u8>; 2],
+    piece: &[u8],
+    out: &mut Vec<u8>,
+) -> u32 {
+    work.clear();
+    work.extend_from_slice(piece);
+    let replaced = redact_all(redactions, locations, work, spare);
+    out.extend_from_slice(work);
+    replaced
+}
+
 fn redact_all(
     redactions: &[Redaction],
     locations: &mut [CaptureLocations],
