@@ -22,42 +22,15 @@ type Boxed = Assembler<Box<[EventSlot]>, Box<[RecordSlot]>, Box<[u8]>>;
 /// Assembles `records` (type, body) as one event with serial 42 and
 /// encodes it into a buffer of `size` bytes.
 fn encode(records: &[(u16, &[u8])], size: usize) -> (String, Encoded) {
-    let mut asm: Boxed = Assembler::new(
-        Settings {
-            type_min: 1000,
-            type_max: 2999,
-            ..Settings::default()
-        },
-        vec![EventSlot::default(); 2].into_boxed_slice(),
-        vec![RecordSlot::default(); 64].into_boxed_slice(),
-        vec![0u8; 1 << 18].into_boxed_slice(),
-    );
     let mut out = vec![0u8; size];
     let mut result = None;
-    let mut emit = |e: &Event<'_>| {
+    with_event(records, &mut |e| {
         let encoded = structured(e, &mut Names, &mut out);
         result = Some((
             String::from_utf8(out[..encoded.len].to_vec()).unwrap(),
             encoded,
         ));
-    };
-    let ts = Timestamp {
-        seconds: 1_700_000_000,
-        millis: 7,
-    };
-    let record = |t: u16, body| Record {
-        msg_type: MessageType(t),
-        timestamp: ts,
-        serial: 42,
-        body,
-        node: None,
-        enriched: None,
-    };
-    for &(t, body) in records {
-        asm.push(&record(t, body), Instant(0), &mut emit);
-    }
-    asm.push(&record(1320, b""), Instant(0), &mut emit);
-    asm.flush(&mut emit);
+    });
     result.unwrap()
 }
 
@@ -634,33 +607,13 @@ impl Enrich for Procs {
 /// caller found (laurel's `PPID` names for the parent).
 #[test]
 fn process_identities_in_interpreted() {
-    let mut asm: Boxed = Assembler::new(
-        Settings::default(),
-        vec![EventSlot::default(); 2].into_boxed_slice(),
-        vec![RecordSlot::default(); 8].into_boxed_slice(),
-        vec![0u8; 1 << 12].into_boxed_slice(),
-    );
     let mut text = String::new();
-    let mut emit = |e: &Event<'_>| {
+    let body = b"arch=c000003e syscall=2 ppid=76 pid=77 comm=\"cat\"";
+    with_event(&[(1300, &body[..])], &mut |e| {
         let mut out = vec![0u8; 4096];
         let encoded = structured(e, &mut Procs, &mut out);
         text = String::from_utf8(out[..encoded.len].to_vec()).unwrap();
-    };
-    let body = b"arch=c000003e syscall=2 ppid=76 pid=77 comm=\"cat\"";
-    for (t, body) in [(1300u16, &body[..]), (1320, b"")] {
-        let r = Record {
-            msg_type: MessageType(t),
-            timestamp: Timestamp {
-                seconds: 1,
-                millis: 0,
-            },
-            serial: 9,
-            body,
-            node: None,
-            enriched: None,
-        };
-        asm.push(&r, Instant(0), &mut emit);
-    }
+    });
     let doc: Json = serde_json::from_str(&text).unwrap();
     let i = &doc["records"][0]["interpreted"];
     assert_eq!(i["PID"], json!({"entity_id": "e-77"}));
