@@ -18,7 +18,8 @@
 //! certificate for 127.0.0.1 signed by it, and accepts syslog over TLS
 //! (RFC 5425 octet-counted frames) on a third port, `tls_port=P` on the
 //! first line; each connection is read by a thread of its own, which counts
-//! frames and bytes.
+//! frames and bytes. The same port takes GELF over TLS (NUL-terminated
+//! frames; a connection's first byte tells which framing it uses).
 //!
 //! ```text
 //! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES] [-t CERT_DIR]
@@ -156,6 +157,8 @@ fn drain(fd: i32, headers: &mut [libc::mmsghdr], count: &mut Count) {
 
 static TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
 static TLS_BYTES: AtomicU64 = AtomicU64::new(0);
+static GELF_TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
+static GELF_TLS_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// A CA written to `dir/ca.pem` and a server configuration with a
 /// certificate for 127.0.0.1 and localhost that it signed.
@@ -199,14 +202,24 @@ fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
     };
     let mut tls = rustls::StreamOwned::new(conn, stream);
     let mut buf = vec![0u8; 65536];
-    // Bytes of the current frame's message still to skip; None: reading
-    // its length.
+    // The first byte tells the framing: a digit starts an octet count
+    // (syslog, RFC 5425), `{` a NUL-terminated GELF frame.
+    let mut framing = None::<bool>;
+    // Syslog: bytes of the current frame's message still to skip; None:
+    // reading its length.
     let (mut skip, mut len) = (None::<usize>, 0usize);
     loop {
         let n = match tls.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
+        let octet_counted = *framing.get_or_insert(buf[0].is_ascii_digit());
+        if !octet_counted {
+            let frames = buf[..n].iter().filter(|&&b| b == 0).count() as u64;
+            GELF_TLS_FRAMES.fetch_add(frames, Ordering::Relaxed);
+            GELF_TLS_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+            continue;
+        }
         let mut at = 0;
         while at < n {
             match skip {
@@ -480,7 +493,8 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     println!(
         "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={} \
-         otlp_requests={} otlp_records={} otlp_bytes={} tls_frames={} tls_bytes={}",
+         otlp_requests={} otlp_records={} otlp_bytes={} tls_frames={} tls_bytes={} \
+         gelf_tls_frames={} gelf_tls_bytes={}",
         syslog.datagrams,
         syslog.bytes,
         gelf.datagrams,
@@ -489,6 +503,8 @@ fn main() {
         http.records,
         http.bytes,
         TLS_FRAMES.load(Ordering::Relaxed),
-        TLS_BYTES.load(Ordering::Relaxed)
+        TLS_BYTES.load(Ordering::Relaxed),
+        GELF_TLS_FRAMES.load(Ordering::Relaxed),
+        GELF_TLS_BYTES.load(Ordering::Relaxed)
     );
 }

@@ -356,9 +356,12 @@ class Raudit:
             syslog = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
                       f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
                       f"network: unixgram, address: {self.receivers.syslog_path}")
+            gelf = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
+                    f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
+                    f"network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, "
+                    f"compression: {{type: {self.gelf_compression}}}")
             more = (f"  syslog: {{enabled: true, {syslog}, attempts: 2}}\n"
-                    f"  gelf: {{enabled: true, network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, "
-                    f"compression: {{type: {self.gelf_compression}}}, attempts: 2}}\n"
+                    f"  gelf: {{enabled: true, {gelf}, attempts: 2}}\n"
                     f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
@@ -652,7 +655,7 @@ def raudit_breakdown(runs):
     if all("minor_faults" in r for r in ra):
         faults = statistics.median(r["minor_faults"] / max(r["events"], 1) for r in ra)
         out.append(f"raudit minor page faults/event (median): {faults:.1f}")
-    for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "otlp_records"):
+    for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "gelf_tls_frames", "otlp_records"):
         if any(r.get(key) for r in ra):
             rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
             out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
@@ -724,7 +727,7 @@ def main():
     ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
                     help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
     ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls"],
-                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog over TLS (TCP) instead")
+                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog and GELF over TLS (TCP) instead")
     ap.add_argument("--raudit-gelf-compression", default="gzip", choices=["gzip", "zlib", "none"],
                     help="output.gelf.compression.type with --raudit-outputs all/all-tls (level stays 1)")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),

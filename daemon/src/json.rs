@@ -16,12 +16,28 @@ use raudit_core::encode::text;
 /// Appends `bytes` as the inside of a JSON string (no quotes).
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
     let start = out.len();
-    let size = text::escaped_size(bytes);
-    out.resize(start.saturating_add(size), 0);
-    let written = out
+    // Text grows little once escaped (an event line's quotes gain a
+    // backslash each): room for a quarter more is tried first, and the
+    // exact size, a slower walk char by char, is counted only when that
+    // was not enough.
+    let guess = bytes
+        .len()
+        .saturating_add(bytes.len() / 4)
+        .saturating_add(16);
+    out.resize(start.saturating_add(guess), 0);
+    let written = match out
         .get_mut(start..)
         .and_then(|room| text::escape_into(bytes, room))
-        .unwrap_or(0);
+    {
+        Some(written) => written,
+        None => {
+            let size = text::escaped_size(bytes);
+            out.resize(start.saturating_add(size), 0);
+            out.get_mut(start..)
+                .and_then(|room| text::escape_into(bytes, room))
+                .unwrap_or(0)
+        }
+    };
     out.truncate(start.saturating_add(written));
 }
 
@@ -173,6 +189,21 @@ mod tests {
         );
         let parsed: String = serde_json::from_slice(&out).unwrap();
         assert_eq!(parsed, "a\"b\\c\n\u{1}\u{8}\u{c}\u{7f}\u{fffd}\u{fffd}z");
+    }
+
+    #[test]
+    fn strings_that_grow_past_the_first_guess_are_escaped_whole() {
+        // Control bytes grow sixfold, quotes twofold, bad bytes threefold:
+        // past the room first tried, so the exact size is counted.
+        for piece in [&b"\x01"[..], b"\"", b"\xff", b"plain", b"\xc3\xa9"] {
+            let bytes = piece.repeat(500);
+            let mut out = b"before".to_vec();
+            string(&mut out, &bytes);
+            let parsed: String = serde_json::from_slice(&out[6..]).unwrap();
+            assert_eq!(parsed, String::from_utf8_lossy(&bytes), "{piece:?}");
+            assert_eq!(&out[..6], b"before");
+            assert_eq!(out.len(), 6 + 2 + text::escaped_size(&bytes));
+        }
     }
 
     #[test]

@@ -16,9 +16,11 @@ use std::time::Duration;
 
 use gelf_receiver::{inflate, receive};
 use raudit::output::gelf::{CHUNK_DATA, MAX_CHUNKS};
+use raudit::output::Sink;
 use raudit::output::{Gelf, GelfSpec, Output, Sent};
 use raudit::output::{GelfCompression, GelfCompressionType, GelfNetwork};
 use raudit::side::{Facts, LineSide};
+use raudit::stats::Stats;
 use serde_json::Value;
 
 const NO_SIDE: LineSide<'static> = LineSide {
@@ -190,8 +192,6 @@ fn an_event_over_128_chunks_goes_as_its_cut_version() {
 
 #[test]
 fn datagrams_to_a_closed_port_are_counted_as_errors() {
-    use raudit::output::Sink;
-    use raudit::stats::Stats;
     // A UDP port nobody listens on: the host answers port unreachable, and
     // the next send on the connected socket reports ECONNREFUSED.
     let port = UdpSocket::bind("127.0.0.1:0")
@@ -233,6 +233,12 @@ fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
     drop(first);
     std::thread::sleep(Duration::from_millis(50));
     out.write_line(LINE, &SIDE).unwrap();
+    // Frames are gathered and written at the flush (the output thread
+    // flushes when its backlog runs dry): the closed peer is noticed then,
+    // before anything is written.
+    assert_eq!(out.pending_lines(), 1);
+    out.flush().unwrap();
+    assert_eq!(out.pending_lines(), 0);
     assert_eq!(out.reconnects(), 1);
     let (second, _) = listener.accept().unwrap();
     second
@@ -257,6 +263,7 @@ fn tcp_frames_end_with_nul_uncompressed() {
     let line = big_line(20_000);
     out.write_line(LINE, &NO_SIDE).unwrap();
     out.write_line(&line, &NO_SIDE).unwrap();
+    out.flush().unwrap();
     let mut reader = BufReader::new(conn);
     for expected in [LINE, &line[..]] {
         let mut frame = Vec::new();
@@ -281,8 +288,19 @@ fn no_listener_is_counted_by_the_sink_not_fatal() {
         GelfCompressionType::None,
     );
     let mut out = Gelf::with_hostname(&s, 1024, "test-host");
-    assert!(out.write_line(LINE, &NO_SIDE).is_err());
-    assert!(out.write_line(b"not json at all\n", &NO_SIDE).is_err());
+    // Accepted into the gathered frames; writing them out fails.
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    out.write_line(b"not json at all\n", &NO_SIDE).unwrap();
+    assert!(out.flush().is_err());
+    assert_eq!(out.pending_lines(), 2);
+    // Through the sink: counted as errors once its attempts are spent,
+    // never as sent.
+    let mut sink = Sink::new(Box::new(out), 2, Duration::ZERO, 0);
+    let stats = Stats::new(&["gelf"]);
+    sink.write(LINE, &NO_SIDE, &stats);
+    sink.flush(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (0, 3));
 }
 
 // ---- no allocation per event ------------------------------------------

@@ -17,8 +17,10 @@
 //! is counted as an error for the event it refused.
 //!
 //! No allocation per event: the JSON, the compressed payload and the chunk
-//! are written into buffers reserved at start. A failed send reconnects and
-//! resends once; a further failure goes to the sink's retry policy.
+//! are written into buffers reserved at start. TCP frames are gathered and
+//! written together (see [`gather`](super::gather)). A failed send
+//! reconnects and resends once (from the first frame not written whole); a
+//! further failure goes to the sink's retry policy.
 
 pub mod compress;
 pub mod message;
@@ -28,6 +30,7 @@ use std::net::UdpSocket;
 
 use self::compress::Compressor;
 use self::message::Builder;
+use super::gather::Gathered;
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -118,6 +121,9 @@ pub struct Gelf {
     chunk: [u8; CHUNK_SIZE],
     message_ids: MessageIds,
     link: Link<Conn>,
+    /// Frames accepted and not yet written, over TCP (see
+    /// [`gather`](super::gather)).
+    gathered: Option<Gathered>,
     too_large: Reporter,
     refused: u64,
 }
@@ -143,6 +149,7 @@ impl Gelf {
             json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
             message_ids: MessageIds::new(),
+            gathered: matches!(spec.network, GelfNetwork::Tcp).then(Gathered::new),
             too_large: Reporter::new(),
             refused: 0,
         }
@@ -181,6 +188,42 @@ impl Gelf {
                     let mut sender = Datagrams { socket: s, refused };
                     send_udp(&mut sender, payload, chunk, message_ids)
                 }
+            },
+        )
+    }
+
+    /// Over TCP, gathers the frame in `self.json` (writing out what waits
+    /// first when it is full); false when it is sent alone (too long to
+    /// gather, or over UDP). An error: what waits could not be written,
+    /// and the frame was not taken.
+    fn gather(&mut self) -> io::Result<bool> {
+        let len = self.json.len();
+        let Some(gathered) = &self.gathered else {
+            return Ok(false);
+        };
+        if !Gathered::takes(len) {
+            self.write_gathered()?;
+            return Ok(false);
+        }
+        if !gathered.fits(len) {
+            self.write_gathered()?;
+        }
+        let json = &self.json;
+        Ok(self.gathered.as_mut().is_some_and(|g| g.push(json)))
+    }
+
+    /// Writes out the gathered frames over the link (see
+    /// [`Link::deliver`]).
+    fn write_gathered(&mut self) -> io::Result<()> {
+        let Some(gathered) = self.gathered.as_mut().filter(|g| !g.is_empty()) else {
+            return Ok(());
+        };
+        let spec = &self.spec;
+        self.link.deliver(
+            || connect(spec),
+            |conn| match conn {
+                Conn::Stream(s) => gathered.write_out(|bytes| s.write_some(bytes)),
+                Conn::Udp(_) => Err(io::ErrorKind::Unsupported.into()),
             },
         )
     }
@@ -283,6 +326,9 @@ impl Output for Gelf {
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
         self.build(line, side.facts.as_ref());
+        if self.gather()? {
+            return Ok(Sent::Whole);
+        }
         match self.deliver() {
             Ok(()) => return Ok(Sent::Whole),
             Err(e) if net::is_too_large(&e) => {}
@@ -300,6 +346,7 @@ impl Output for Gelf {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_gathered()?;
         // A refusal of the last datagram sent arrives after it.
         if let Some(Conn::Udp(s)) = self.link.conn() {
             if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {
@@ -307,6 +354,14 @@ impl Output for Gelf {
             }
         }
         Ok(())
+    }
+
+    fn pending_lines(&self) -> u64 {
+        self.gathered.as_ref().map_or(0, Gathered::messages)
+    }
+
+    fn discard(&mut self) -> u64 {
+        self.gathered.as_mut().map_or(0, Gathered::discard)
     }
 
     fn take_refused(&mut self) -> u64 {

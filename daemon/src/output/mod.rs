@@ -16,6 +16,7 @@
 pub mod append;
 pub mod batch;
 pub mod file;
+pub mod gather;
 pub mod gelf;
 pub mod loss;
 pub mod net;

@@ -105,6 +105,15 @@ impl Stream {
         }
     }
 
+    /// Writes some of `bytes`: how many went into the connection (over
+    /// TLS all of them, or an error: a record is whole or not at all).
+    pub fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(bytes),
+            Stream::Tls(s) => s.write_all(bytes).map(|()| bytes.len()),
+        }
+    }
+
     /// Whether the peer has closed (a zero-wait `poll` for `POLLRDHUP`).
     pub fn peer_closed(&self) -> bool {
         let fd: BorrowedFd<'_> = match self {

@@ -281,6 +281,9 @@ impl Spooling {
         error: &io::Error,
         c: Option<&OutputCounters>,
     ) {
+        // What the output wrote before it failed (a gathered stream writes
+        // whole messages up to the failure) is delivered; the rest is not.
+        self.settle(output, c);
         output.discard();
         if let Some(c) = c {
             c.spooled.add(self.ahead_in_flight);

@@ -6,12 +6,16 @@
 //! Guarantees:
 //! - no allocation per event: the message is formatted into one buffer
 //!   reserved at start (host name, pid and tag are fixed then);
+//! - over a stream (TCP, TLS, a unix stream socket) the messages are
+//!   gathered and written together (see [`gather`](super::gather)): when
+//!   the buffer is full or the output thread's backlog runs dry;
 //! - a stream connection whose peer has closed is noticed *before* the
-//!   event is written (a zero-wait `poll` for `POLLRDHUP`), and reconnected,
-//!   so the event goes to the live receiver instead of into a socket nobody
-//!   reads; a failed send reconnects and resends once at once (as Go does);
-//!   if that fails too, the error goes to the [`Sink`](super::Sink), whose
-//!   next attempt reconnects again;
+//!   events are written (a zero-wait `poll` for `POLLRDHUP`), and
+//!   reconnected, so they go to the live receiver instead of into a socket
+//!   nobody reads; a failed send reconnects and resends once at once (as
+//!   Go does), from the first message not written whole; if that fails
+//!   too, the error goes to the [`Sink`](super::Sink), whose next attempt
+//!   reconnects again;
 //! - a datagram the receiving host refused (`ECONNREFUSED`, reported on
 //!   the next send) is counted as an error for the event it refused;
 //! - an event too large for the transport (the configured
@@ -28,6 +32,7 @@ use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Form, Header, PREFIX_ROOM};
+use super::gather::Gathered;
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOUT};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -179,6 +184,16 @@ fn send(conn: &mut Conn, bytes: &[u8], refused: &mut u64) -> io::Result<()> {
 }
 
 impl Conn {
+    /// A stream's write of some of `bytes` (see [`Gathered::write_out`]);
+    /// a datagram socket sends them whole.
+    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Unix(s) => s.write(bytes),
+            Conn::Stream(s) => s.write_some(bytes),
+            Conn::Unixgram(_) | Conn::Udp(_) => self.send(bytes).map(|()| bytes.len()),
+        }
+    }
+
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
         let sent = match self {
             Conn::Unixgram(s) => s.send(bytes)?,
@@ -224,6 +239,9 @@ pub struct Syslog {
     clock: Clock,
     link: Link<Conn>,
     buf: Vec<u8>,
+    /// Messages accepted and not yet written, over a stream (see
+    /// [`gather`](super::gather)); `None` over datagrams (one each).
+    gathered: Option<Gathered>,
     too_large: Reporter,
     refused: u64,
 }
@@ -259,6 +277,7 @@ impl Syslog {
             ),
             header,
             clock: Clock::default(),
+            gathered: stream.then(Gathered::new),
             too_large: Reporter::new(),
             refused: 0,
         }
@@ -299,6 +318,39 @@ impl Syslog {
             .deliver(|| connect(spec), |conn| send(conn, bytes, refused))
     }
 
+    /// Over a stream, gathers the message at `start` (writing out what
+    /// waits first when it is full); false when it is sent alone (too long
+    /// to gather, or over datagrams). An error: what waits could not be
+    /// written, and the message was not taken.
+    fn gather(&mut self, start: usize) -> io::Result<bool> {
+        let len = self.buf.len().saturating_sub(start);
+        let Some(gathered) = &self.gathered else {
+            return Ok(false);
+        };
+        if !Gathered::takes(len) {
+            self.write_gathered()?;
+            return Ok(false);
+        }
+        if !gathered.fits(len) {
+            self.write_gathered()?;
+        }
+        let message = self.buf.get(start..).unwrap_or_default();
+        Ok(self.gathered.as_mut().is_some_and(|g| g.push(message)))
+    }
+
+    /// Writes out the gathered messages over the link (see
+    /// [`Link::deliver`]).
+    fn write_gathered(&mut self) -> io::Result<()> {
+        let Some(gathered) = self.gathered.as_mut().filter(|g| !g.is_empty()) else {
+            return Ok(());
+        };
+        let spec = &self.spec;
+        self.link.deliver(
+            || connect(spec),
+            |conn| gathered.write_out(|bytes| conn.write_some(bytes)),
+        )
+    }
+
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
         if self.too_large.occurred() {
             eprintln!(
@@ -322,6 +374,9 @@ impl Output for Syslog {
         let Some((start, sent)) = self.format(line, side) else {
             return Err(self.refuse_too_large(line.len()));
         };
+        if self.gather(start)? {
+            return Ok(sent);
+        }
         match self.deliver(start) {
             Ok(()) => Ok(sent),
             // The transport's limit is below what the spec assumed: the
@@ -344,11 +399,20 @@ impl Output for Syslog {
     }
 
     fn flush(&mut self) -> io::Result<()> {
+        self.write_gathered()?;
         // A refusal of the last datagram sent arrives after it.
         if self.link.conn().is_some_and(Conn::take_refusal) {
             self.refused += 1;
         }
         Ok(())
+    }
+
+    fn pending_lines(&self) -> u64 {
+        self.gathered.as_ref().map_or(0, Gathered::messages)
+    }
+
+    fn discard(&mut self) -> u64 {
+        self.gathered.as_mut().map_or(0, Gathered::discard)
     }
 
     fn take_refused(&mut self) -> u64 {

@@ -1,0 +1,272 @@
+//! Stream sends gathered: the messages a stream output accepts (syslog
+//! over TCP, TLS or a unix stream socket; GELF over TCP or TLS) wait in one
+//! buffer reserved at start and are written together when it is full or
+//! the output is flushed — the output thread flushes whenever its backlog
+//! runs dry, so a message waits no longer than the buffers queued ahead
+//! of it. One `write` (one TLS record) carries up to
+//! [`WRITE_BYTES`] of whole messages instead of one each: under a storm
+//! that is a few dozen events per system call and per record.
+//!
+//! Delivery stays exact to the message: the writes hand over whole
+//! messages, and when one fails part-way the messages that went into the
+//! socket whole are done (as one written alone would be), and the rest is
+//! kept from the first message not written whole, for the next attempt
+//! on a new connection. A message is never sent twice from here, and the
+//! receiver never sees the rest of a torn one. [`Gathered::messages`] is
+//! the output's `pending_lines`, so the sink counts what a final failure
+//! drops and a spool keeps what is not yet written.
+
+use std::io;
+
+/// The gathering buffer: a message longer than this is sent alone (after
+/// what is gathered).
+pub const GATHER_BYTES: usize = 64 * 1024;
+/// Bytes handed to one write at most (unless one message is longer): a
+/// TLS record's plaintext, so a failed write tears at most one record.
+pub const WRITE_BYTES: usize = 16 * 1024;
+/// Messages gathered at most (the shortest frame is a few dozen bytes).
+const MAX_MESSAGES: usize = GATHER_BYTES / 32;
+
+/// Whole messages waiting to be written, in order.
+pub struct Gathered {
+    bytes: Vec<u8>,
+    /// Where each message ends in `bytes`.
+    ends: Vec<usize>,
+}
+
+impl Gathered {
+    /// An empty buffer, its room reserved now (nothing grows later).
+    pub fn new() -> Gathered {
+        Gathered {
+            bytes: Vec::with_capacity(GATHER_BYTES),
+            ends: Vec::with_capacity(MAX_MESSAGES),
+        }
+    }
+
+    /// Whether a message of `len` bytes fits beside what waits.
+    pub fn fits(&self, len: usize) -> bool {
+        self.ends.len() < MAX_MESSAGES && self.bytes.len().saturating_add(len) <= GATHER_BYTES
+    }
+
+    /// Whether a message of `len` bytes could ever be gathered (else it is
+    /// sent alone).
+    pub fn takes(len: usize) -> bool {
+        len <= GATHER_BYTES
+    }
+
+    /// Adds a message; false (nothing added) when it does not
+    /// [`fit`](Self::fits).
+    pub fn push(&mut self, message: &[u8]) -> bool {
+        if !self.fits(message.len()) {
+            return false;
+        }
+        self.bytes.extend_from_slice(message);
+        self.ends.push(self.bytes.len());
+        true
+    }
+
+    /// Messages waiting.
+    pub fn messages(&self) -> u64 {
+        self.ends.len() as u64
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Forgets every waiting message; how many there were.
+    pub fn discard(&mut self) -> u64 {
+        let messages = self.messages();
+        self.bytes.clear();
+        self.ends.clear();
+        messages
+    }
+
+    /// Writes what waits with `write` (given whole messages, at most
+    /// [`WRITE_BYTES`] unless one message is longer, or the rest of a
+    /// message it took in part; it returns the bytes it took, as
+    /// `Write::write`). On an error, the messages taken whole are done and
+    /// the rest waits, from the first one not taken whole.
+    pub fn write_out(
+        &mut self,
+        mut write: impl FnMut(&[u8]) -> io::Result<usize>,
+    ) -> io::Result<()> {
+        let mut written = 0;
+        let result = loop {
+            if written >= self.bytes.len() {
+                break Ok(());
+            }
+            let end = self.chunk_end(written);
+            let Some(chunk) = self.bytes.get(written..end) else {
+                break Ok(());
+            };
+            match write(chunk) {
+                Ok(0) => break Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => written += n.min(chunk.len()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => break Err(e),
+            }
+        };
+        self.forget_written(written);
+        result
+    }
+
+    /// Where the write starting at `from` ends: the end of the last whole
+    /// message within [`WRITE_BYTES`], or of the first message (or its
+    /// rest) when that alone is longer.
+    fn chunk_end(&self, from: usize) -> usize {
+        let limit = from.saturating_add(WRITE_BYTES);
+        let first = self.ends.partition_point(|&end| end <= from);
+        let mut end = self.ends.get(first).copied().unwrap_or(self.bytes.len());
+        for &next in self.ends.iter().skip(first + 1) {
+            if next > limit {
+                break;
+            }
+            end = next;
+        }
+        end
+    }
+
+    /// Drops the messages wholly within the first `written` bytes, keeping
+    /// any message taken in part whole (it is sent again from its start).
+    fn forget_written(&mut self, written: usize) {
+        let done = self.ends.partition_point(|&end| end <= written);
+        let cut = match done.checked_sub(1) {
+            Some(last) => self.ends.get(last).copied().unwrap_or(0),
+            None => 0,
+        };
+        if cut == 0 {
+            return;
+        }
+        self.bytes.drain(..cut);
+        self.ends.drain(..done);
+        for end in &mut self.ends {
+            *end -= cut;
+        }
+    }
+}
+
+impl Default for Gathered {
+    fn default() -> Self {
+        Gathered::new()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn message(i: usize, len: usize) -> Vec<u8> {
+        let mut m = format!("{i}:").into_bytes();
+        m.resize(len - 1, b'x');
+        m.push(b'\n');
+        m
+    }
+
+    #[test]
+    fn writes_whole_messages_in_chunks_of_at_most_a_record() {
+        let mut g = Gathered::new();
+        for i in 0..300 {
+            assert!(g.push(&message(i, 200)));
+        }
+        let mut writes = Vec::new();
+        g.write_out(|b| {
+            writes.push(b.to_vec());
+            Ok(b.len())
+        })
+        .unwrap();
+        assert!(g.is_empty());
+        assert_eq!(writes.len(), 300 * 200 / (WRITE_BYTES / 200 * 200) + 1);
+        for w in &writes {
+            assert!(w.len() <= WRITE_BYTES && w.len() % 200 == 0, "{}", w.len());
+        }
+        let all: Vec<u8> = writes.concat();
+        let expected: Vec<u8> = (0..300).flat_map(|i| message(i, 200)).collect();
+        assert_eq!(all, expected);
+    }
+
+    #[test]
+    fn a_failure_part_way_keeps_from_the_first_message_not_written_whole() {
+        let mut g = Gathered::new();
+        for i in 0..10 {
+            g.push(&message(i, 100));
+        }
+        // The socket takes 250 bytes (two whole messages and half of the
+        // third), then fails.
+        let mut calls = 0;
+        let e = g
+            .write_out(|b| {
+                calls += 1;
+                if calls == 1 {
+                    Ok(b.len().min(250))
+                } else {
+                    Err(io::ErrorKind::BrokenPipe.into())
+                }
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
+        assert_eq!(g.messages(), 8);
+        let mut again = Vec::new();
+        g.write_out(|b| {
+            again.extend_from_slice(b);
+            Ok(b.len())
+        })
+        .unwrap();
+        let expected: Vec<u8> = (2..10).flat_map(|i| message(i, 100)).collect();
+        assert_eq!(again, expected);
+    }
+
+    #[test]
+    fn a_partial_write_continues_on_the_same_connection() {
+        let mut g = Gathered::new();
+        for i in 0..5 {
+            g.push(&message(i, 100));
+        }
+        let mut got = Vec::new();
+        g.write_out(|b| {
+            let n = b.len().min(33);
+            got.extend_from_slice(&b[..n]);
+            Ok(n)
+        })
+        .unwrap();
+        let expected: Vec<u8> = (0..5).flat_map(|i| message(i, 100)).collect();
+        assert_eq!(got, expected);
+        assert!(g.is_empty());
+    }
+
+    #[test]
+    fn a_message_longer_than_a_record_goes_in_one_write_and_room_is_bounded() {
+        let mut g = Gathered::new();
+        let big = message(0, WRITE_BYTES + 10);
+        assert!(g.push(&big));
+        assert!(g.push(&message(1, 10)));
+        let mut writes = Vec::new();
+        g.write_out(|b| {
+            writes.push(b.len());
+            Ok(b.len())
+        })
+        .unwrap();
+        assert_eq!(writes, vec![WRITE_BYTES + 10, 10]);
+        let mut full = Gathered::new();
+        assert!(!full.push(&vec![b'x'; GATHER_BYTES + 1]));
+        assert!(full.push(&vec![b'x'; GATHER_BYTES]));
+        assert!(!full.fits(1));
+        assert_eq!(full.discard(), 1);
+        assert!(full.fits(1));
+    }
+
+    #[test]
+    fn nothing_is_written_twice_when_the_first_write_fails() {
+        let mut g = Gathered::new();
+        for i in 0..3 {
+            g.push(&message(i, 50));
+        }
+        assert!(g
+            .write_out(|_| Err(io::ErrorKind::ConnectionReset.into()))
+            .is_err());
+        assert_eq!(g.messages(), 3);
+        assert!(g.write_out(|_| Ok(0)).is_err());
+        assert_eq!(g.messages(), 3);
+    }
+}
