@@ -30,7 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-WORK = "/tmp/raudit-storm"
+WORK = os.environ.get("STORM_WORK", "/tmp/raudit-storm")
 LOCK = "/run/raudit-live.lock"
 KEY = "storm"
 RULE = ["-a", "always,exit", "-F", "arch=b64", "-S", "getppid", "-k", KEY]

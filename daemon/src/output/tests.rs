@@ -462,3 +462,96 @@ fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
     assert_eq!(c.dropped.get() + sent, 50 + 1);
     assert_eq!(c.sent.get(), sent);
 }
+
+/// Records the nice value of the thread that writes to it.
+struct NiceProbe {
+    whole_buffers: bool,
+    seen: Arc<Mutex<Option<i64>>>,
+}
+
+/// The calling thread's nice value.
+fn thread_nice() -> i64 {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat").unwrap();
+    // Fields after the command (which may hold spaces): nice is the 19th
+    // field of the line, the 17th after ") ".
+    let rest = &stat[stat.rfind(") ").unwrap() + 2..];
+    rest.split(' ').nth(16).unwrap().parse().unwrap()
+}
+
+impl NiceProbe {
+    fn record(&self) {
+        *self.seen.lock().unwrap() = Some(thread_nice());
+    }
+}
+
+impl Output for NiceProbe {
+    fn name(&self) -> &str {
+        "probe"
+    }
+
+    fn write_line(&mut self, _: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
+        self.record();
+        Ok(Sent::Whole)
+    }
+
+    fn write_buffers(&mut self, _: &[&[u8]]) -> Option<io::Result<()>> {
+        self.whole_buffers.then(|| {
+            self.record();
+            Ok(())
+        })
+    }
+
+    fn takes_buffers(&self) -> bool {
+        self.whole_buffers
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn outputs_that_work_line_by_line_yield_the_cpu_to_whole_buffer_ones() {
+    let queue = Queue::with_outputs(8, 64, Policy::Drop, 2, 0);
+    let stats = Arc::new(Stats::new(&["file-like", "network-like"]));
+    let (whole, per_line) = (Arc::default(), Arc::default());
+    let probe = |whole_buffers, seen: &Arc<Mutex<Option<i64>>>, index| {
+        let output = NiceProbe {
+            whole_buffers,
+            seen: Arc::clone(seen),
+        };
+        Sink::new(Box::new(output), 1, Duration::ZERO, index)
+    };
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_secs(3600),
+        requests: crate::output::Requests::NONE,
+    };
+    let handles = crate::output::spawn_writers(
+        &queue,
+        vec![probe(true, &whole, 0), probe(false, &per_line, 1)],
+        &stats,
+        settings,
+        Vec::new(),
+        0,
+    )
+    .unwrap();
+    let mut buffer = queue.take_free(|| true).unwrap();
+    buffer.space()[..3].copy_from_slice(b"{}\n");
+    buffer.advance(3);
+    queue.submit(buffer);
+    queue.close();
+    for handle in handles {
+        handle.join().unwrap();
+    }
+    let ours = thread_nice();
+    let whole = whole
+        .lock()
+        .unwrap()
+        .expect("the whole-buffer output wrote");
+    let per_line = per_line.lock().unwrap().expect("the per-line output wrote");
+    assert_eq!(whole, ours);
+    assert_eq!(
+        per_line,
+        (ours + i64::from(crate::output::writer::PER_LINE_YIELD)).min(19)
+    );
+}

@@ -88,6 +88,11 @@ pub fn spawn_writers(
     Ok(handles)
 }
 
+/// Nice levels an output that works line by line (syslog, GELF, OTLP)
+/// runs below the receive thread and the outputs that write whole buffers
+/// (file, stdout): about a third of their CPU share when they compete.
+pub const PER_LINE_YIELD: u32 = 5;
+
 /// Starts the thread of output `output` (its backlog, its counters), at
 /// start or when a reload enables the output.
 pub fn spawn_writer(
@@ -101,6 +106,7 @@ pub fn spawn_writer(
 ) -> std::io::Result<JoinHandle<()>> {
     let reader = queue.reader(output);
     let stats = Arc::clone(stats);
+    let per_line = sink.buffers_at_once() == 1;
     thread::Builder::new()
         .name(format!("raudit-out-{output}"))
         .spawn(move || {
@@ -109,6 +115,13 @@ pub fn spawn_writer(
             // storm the pool runs out while it waits its turn.
             if boost > 0 {
                 let _ = crate::sys::process::raise_priority(boost);
+            }
+            if per_line {
+                // Formats, compresses or encrypts each event: when the
+                // CPUs are short it yields to the receive thread (the
+                // kernel's drain) and the whole-buffer outputs (the local
+                // file), and falls behind and drops itself (counted).
+                let _ = crate::sys::process::lower_priority(PER_LINE_YIELD);
             }
             run_writer(reader, sink, &stats, settings, control.as_ref());
         })

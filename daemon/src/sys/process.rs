@@ -7,7 +7,18 @@ use std::io;
 /// Lowers the calling thread's nice value by `boost` (threads started
 /// afterwards inherit it). Needs `CAP_SYS_NICE` to go below 0.
 pub fn raise_priority(boost: u32) -> io::Result<()> {
-    let boost = boost.min(40) as libc::c_int;
+    change_nice(-(boost.min(40) as libc::c_int))
+}
+
+/// Raises the calling thread's nice value by `by` (it yields the CPU to
+/// the others when they compete); needs no privilege.
+pub fn lower_priority(by: u32) -> io::Result<()> {
+    change_nice(by.min(40) as libc::c_int)
+}
+
+/// Adds `delta` to the calling thread's nice value (Linux keeps one per
+/// thread; the kernel clamps it to -20..=19).
+fn change_nice(delta: libc::c_int) -> io::Result<()> {
     // SAFETY: plain syscalls with integer arguments. getpriority can return
     // -1 legitimately, so errno is cleared first and checked after.
     unsafe {
@@ -16,7 +27,7 @@ pub fn raise_priority(boost: u32) -> io::Result<()> {
         if current == -1 && *libc::__errno_location() != 0 {
             return Err(io::Error::last_os_error());
         }
-        if libc::setpriority(libc::PRIO_PROCESS, 0, current - boost) != 0 {
+        if libc::setpriority(libc::PRIO_PROCESS, 0, current + delta) != 0 {
             return Err(io::Error::last_os_error());
         }
     }
