@@ -12,11 +12,15 @@
 //! (-2..=9) and the number of events (default 20,000). Instructions per
 //! event are callgrind's total over that number (less a run of 0 events).
 
+#[path = "common/storm_event.rs"]
+mod storm_event;
+
 use std::net::UdpSocket;
 use std::process::ExitCode;
 
+use storm_event::storm_event;
+
 use raudit::output::{Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, Output};
-use raudit::side::{Facts, LineSide};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -49,38 +53,7 @@ fn main() -> ExitCode {
     let mut line = Vec::new();
     let (mut sent, mut failed) = (0u32, 0u32);
     for serial in 0..events {
-        line.clear();
-        line.extend_from_slice(
-            format!(
-                "{{\"sequence\":{serial},\"timestamp\":\"1700000000.{:03}\",\"messages\":[\
-                 {{\"type\":1300,\"data\":\"arch=c000003e syscall=110 success=yes exit={} a0=0 \
-                 a1=0 a2=0 a3=0 items=0 ppid=4100 pid=4200 auid=1000 uid=0 gid=0 euid=0 suid=0 \
-                 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts0 ses=3 comm=\\\"storm-gen\\\" \
-                 exe=\\\"/work/target/release/storm-gen\\\" key=\\\"storm\\\"\"}},\
-                 {{\"type\":1327,\"data\":\"proctitle=2F776F726B2F7461726765742F72656C656173652F\
-                 73746F726D2D67656E002D64\"}}],\"uid_map\":{{\"0\":\"root\",\"1000\":\"user\"}}}}\n",
-                serial % 1000,
-                4100 + serial % 7
-            )
-            .as_bytes(),
-        );
-        let facts = Facts {
-            sequence: serial,
-            seconds: 1_700_000_000,
-            millis: (serial % 1000) as u16,
-            syscall: Some(110),
-            success: Some(true),
-            auid: Some(1000),
-            uid: Some(0),
-            pid: Some(4200),
-            key: Some(b"storm"),
-            exe: Some(b"/work/target/release/storm-gen"),
-            comm: Some(b"storm-gen"),
-        };
-        let side = LineSide {
-            facts: Some(facts),
-            cut: None,
-        };
+        let side = storm_event(serial, &mut line);
         match gelf.write_line(&line, &side) {
             Ok(_) => sent += 1,
             Err(_) => failed += 1,

@@ -76,7 +76,8 @@ pub struct OtlpSpec {
 pub struct Otlp {
     name: String,
     spec: OtlpSpec,
-    host: String,
+    /// Shared with each record being encoded while the batch may be sent.
+    host: std::sync::Arc<str>,
     /// The prefix (HTTP head and enclosing messages, written at send) and
     /// the encoded records after it.
     batch: Vec<u8>,
@@ -131,7 +132,7 @@ impl Otlp {
         let mut output = Otlp {
             name: format!("otlp {}", spec.endpoint.authority),
             spec: spec.clone(),
-            host: host.to_owned(),
+            host: host.into(),
             batch,
             prefix,
             events: 0,
@@ -366,19 +367,16 @@ impl Output for Otlp {
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let observed_nanos = now_nanos();
         let facts = side.facts.as_ref();
-        let len = proto::len_of(|out| {
-            proto::log_record_field(out, &Record::new(body, facts, observed_nanos, &self.host))
-        });
+        let host = std::sync::Arc::clone(&self.host);
+        let record = Record::new(body, facts, observed_nanos, &host);
+        let len = proto::len_of(|out| proto::log_record_field(out, &record));
         if self.due(len) {
             self.send()?;
         }
         if self.batch.len() + len > self.batch.capacity() {
             return Err(net::too_large());
         }
-        proto::log_record_field(
-            &mut Fill(&mut self.batch),
-            &Record::new(body, facts, observed_nanos, &self.host),
-        );
+        proto::log_record_field(&mut Fill(&mut self.batch), &record);
         self.events += 1;
         if self.first_at.is_none() {
             self.first_at = Some(Instant::now());

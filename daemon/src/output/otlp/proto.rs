@@ -56,6 +56,11 @@ const SEVERITY_INFO: u64 = 9;
 /// Where an encoder puts bytes.
 pub trait Put {
     fn put(&mut self, bytes: &[u8]);
+    /// Takes `len` bytes as if they were put, when only their number
+    /// matters (counting): true then, and the caller need not write them.
+    fn skip(&mut self, _len: usize) -> bool {
+        false
+    }
 }
 
 /// Counts the bytes instead of writing them.
@@ -65,6 +70,11 @@ pub struct Count(pub usize);
 impl Put for Count {
     fn put(&mut self, bytes: &[u8]) {
         self.0 = self.0.saturating_add(bytes.len());
+    }
+
+    fn skip(&mut self, len: usize) -> bool {
+        self.0 = self.0.saturating_add(len);
+        true
     }
 }
 
@@ -104,11 +114,16 @@ pub fn tag(out: &mut dyn Put, field: u32, wire: u8) {
     varint(out, (u64::from(field) << 3) | u64::from(wire));
 }
 
-/// A length-delimited field holding `message`.
+/// A length-delimited field holding `message`. Its length is counted once
+/// (a count of the enclosing message takes it as it is, so nesting does not
+/// count the inner messages over and over).
 pub fn nested(out: &mut dyn Put, field: u32, message: impl Fn(&mut dyn Put)) {
     tag(out, field, LEN);
-    varint(out, len_of(&message) as u64);
-    message(out);
+    let len = len_of(&message);
+    varint(out, len as u64);
+    if !out.skip(len) {
+        message(out);
+    }
 }
 
 fn bytes_field(out: &mut dyn Put, field: u32, bytes: &[u8]) {
@@ -120,20 +135,31 @@ fn bytes_field(out: &mut dyn Put, field: u32, bytes: &[u8]) {
 /// An attribute's or body's value.
 #[derive(Clone, Copy)]
 pub enum Value<'a> {
-    /// Text: a `string_value` when it is UTF-8 (protobuf demands it), else
-    /// the same bytes as a `bytes_value` (an `exe` path need not be).
-    Text(&'a [u8]),
+    /// UTF-8 text: a `string_value` (protobuf demands UTF-8 there).
+    Text(&'a str),
+    /// Bytes that are not UTF-8: a `bytes_value` (an `exe` path need not
+    /// be UTF-8).
+    Bytes(&'a [u8]),
     Int(i64),
     Bool(bool),
+}
+
+impl<'a> Value<'a> {
+    /// `bytes` as text when they are UTF-8, else as bytes (checked once,
+    /// here, however often the value is written or counted).
+    pub fn text(bytes: &'a [u8]) -> Value<'a> {
+        match std::str::from_utf8(bytes) {
+            Ok(text) => Value::Text(text),
+            Err(_) => Value::Bytes(bytes),
+        }
+    }
 }
 
 /// An `AnyValue`.
 fn any_value(out: &mut dyn Put, value: Value<'_>) {
     match value {
-        Value::Text(text) if std::str::from_utf8(text).is_ok() => {
-            bytes_field(out, ANY_STRING, text)
-        }
-        Value::Text(bytes) => bytes_field(out, ANY_BYTES, bytes),
+        Value::Text(text) => bytes_field(out, ANY_STRING, text.as_bytes()),
+        Value::Bytes(bytes) => bytes_field(out, ANY_BYTES, bytes),
         Value::Int(n) => {
             tag(out, ANY_INT, VARINT);
             varint(out, n as u64);
@@ -157,23 +183,18 @@ fn attribute(out: &mut dyn Put, field: u32, key: &str, value: Value<'_>) {
 /// batch (written once at start).
 pub fn resource_field(out: &mut dyn Put, host: &str) {
     nested(out, RESOURCE_LOGS_RESOURCE, |out| {
-        attribute(
-            out,
-            RESOURCE_ATTRIBUTES,
-            "host.name",
-            Value::Text(host.as_bytes()),
-        );
+        attribute(out, RESOURCE_ATTRIBUTES, "host.name", Value::Text(host));
         attribute(
             out,
             RESOURCE_ATTRIBUTES,
             "service.name",
-            Value::Text(b"raudit"),
+            Value::Text("raudit"),
         );
         attribute(
             out,
             RESOURCE_ATTRIBUTES,
             "service.version",
-            Value::Text(env!("CARGO_PKG_VERSION").as_bytes()),
+            Value::Text(env!("CARGO_PKG_VERSION")),
         );
     });
 }
@@ -189,8 +210,9 @@ pub fn scope_field(out: &mut dyn Put) {
 /// One event as a log record.
 #[derive(Clone, Copy)]
 pub struct Record<'a> {
-    /// The event's line without its `\n` (the body).
-    pub line: &'a [u8],
+    /// The event's line without its `\n`, as the body's value (text when
+    /// it is UTF-8, which raudit's JSON always is).
+    pub body: Value<'a>,
     pub facts: Option<&'a Facts<'a>>,
     /// When raudit took it (nanoseconds since the epoch).
     pub observed_nanos: u64,
@@ -205,7 +227,7 @@ impl<'a> Record<'a> {
         host: &'a str,
     ) -> Record<'a> {
         Record {
-            line,
+            body: Value::text(line),
             facts,
             observed_nanos,
             host,
@@ -229,13 +251,8 @@ fn log_record(out: &mut dyn Put, r: &Record<'_>) {
     tag(out, RECORD_SEVERITY_NUMBER, VARINT);
     varint(out, SEVERITY_INFO);
     bytes_field(out, RECORD_SEVERITY_TEXT, b"INFO");
-    nested(out, RECORD_BODY, |out| any_value(out, Value::Text(r.line)));
-    attribute(
-        out,
-        RECORD_ATTRIBUTES,
-        "host.name",
-        Value::Text(r.host.as_bytes()),
-    );
+    nested(out, RECORD_BODY, |out| any_value(out, r.body));
+    attribute(out, RECORD_ATTRIBUTES, "host.name", Value::Text(r.host));
     if let Some(f) = r.facts {
         facts(out, f);
     }
@@ -274,7 +291,7 @@ fn facts(out: &mut dyn Put, f: &Facts<'_>) {
     ];
     for (key, text) in texts {
         if let Some(text) = text {
-            attribute(out, field, key, Value::Text(text));
+            attribute(out, field, key, Value::text(text));
         }
     }
 }
@@ -309,12 +326,7 @@ mod tests {
             exe: Some(b"/bin/\xffx"),
             ..Facts::default()
         };
-        let r = Record {
-            line: br#"{"sequence":7}"#,
-            facts: Some(&facts),
-            observed_nanos: 1,
-            host: "h",
-        };
+        let r = Record::new(br#"{"sequence":7}"#, Some(&facts), 1, "h");
         let mut v = Vec::new();
         log_record_field(&mut Fill(&mut v), &r);
         assert_eq!(v.len(), len_of(|out| log_record_field(out, &r)));
