@@ -115,6 +115,9 @@ pub struct EventBuffer {
     /// not touched until written).
     bytes: &'static mut [u8],
     len: usize,
+    /// Lines in the filled part (counted as they are added, so no output
+    /// scans the bytes for them).
+    lines: u64,
     /// The side region: empty unless an output needs it.
     side: &'static mut [u8],
     side_len: usize,
@@ -155,7 +158,18 @@ impl EventBuffer {
     /// Marks `added` more bytes (written into [`space`](Self::space)) as
     /// filled, clamped to the capacity.
     pub fn advance(&mut self, added: usize) {
+        let start = self.len.min(self.bytes.len());
         self.len = self.len.saturating_add(added).min(self.bytes.len());
+        let added = self.bytes.get(start..self.len).unwrap_or_default();
+        self.lines += memchr::memchr_iter(b'\n', added).count() as u64;
+    }
+
+    /// [`advance`](Self::advance) over one line the caller wrote (its only
+    /// `\n` at its end, as every encoded event line), without looking for
+    /// newlines.
+    pub fn advance_line(&mut self, line_len: usize) {
+        self.len = self.len.saturating_add(line_len).min(self.bytes.len());
+        self.lines += 1;
     }
 
     /// Bytes filled so far.
@@ -174,7 +188,7 @@ impl EventBuffer {
 
     /// How many lines the buffer holds.
     pub fn line_count(&self) -> u64 {
-        memchr::memchr_iter(b'\n', self.filled()).count() as u64
+        self.lines
     }
 
     /// The lines, each with its `\n`.
@@ -221,6 +235,7 @@ impl EventBuffer {
             self.side_touched = self.side_touched.max(self.side_len);
         }
         self.len = 0;
+        self.lines = 0;
         self.side_len = 0;
         self.mark = 0;
     }
@@ -365,6 +380,7 @@ impl Queue {
                     index,
                     large: false,
                     touched: 0,
+                    lines: 0,
                     side_touched: 0,
                     mark: 0,
                 })
@@ -390,6 +406,7 @@ impl Queue {
                             index,
                             large: true,
                             touched: 0,
+                            lines: 0,
                             side_touched: 0,
                             mark: 0,
                         }));

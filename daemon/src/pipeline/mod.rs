@@ -727,7 +727,7 @@ impl EventSink {
         let beside = self
             .side
             .write(event, buffer, line_len, &mut self.enricher, self.format);
-        buffer.advance(line_len);
+        buffer.advance_line(line_len);
         buffer.advance_side(beside.unwrap_or(0));
         let pack_full = buffer.is_large() && buffer.len() >= LARGE_PACK;
         self.note_emitted(event.serial());

@@ -21,9 +21,21 @@ fn empty_pool_drops_and_counts() {
     let filled = reader.next().unwrap();
     let lines: Vec<&[u8]> = filled.bytes().split_inclusive(|&b| b == b'\n').collect();
     assert_eq!(lines, [&b"{}\n"[..], b"[1]\n"]);
+    assert_eq!(filled.line_count(), 2);
     reader.release(filled);
-    let again = queue.take_free(|| true).unwrap();
+    let mut again = queue.take_free(|| true).unwrap();
     assert!(again.is_empty(), "a released buffer comes back empty");
+    assert_eq!(again.line_count(), 0);
+    // Lines counted as they are added: one line at a time, or several.
+    again.space()[..3].copy_from_slice(b"{}\n");
+    again.advance_line(3);
+    fill(&mut again, b"[1]\n[2]\n");
+    assert_eq!(again.line_count(), 3);
+    assert_eq!(
+        again.line_count(),
+        memchr::memchr_iter(b'\n', again.filled()).count() as u64
+    );
+    queue.give_back(again);
     assert!(queue.take_free(|| true).is_some());
 }
 
