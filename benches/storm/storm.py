@@ -63,12 +63,16 @@ SCENARIOS = {
                    "the daemon cannot take"),
     "rate20k": (["-r", "20000"], 60 * HZ,
                 "load paced to 20,000 events/s in total, default backlog_wait_time"),
+    "rate60k": (["-r", "60000"], 60 * HZ,
+                "load paced to 60,000 events/s in total, default backlog_wait_time"),
     "large64k": (["-x", "65536"], 60 * HZ,
                  "large events: storm-gen execs itself with one 64 KiB argument in a loop "
                  "(about 135 KB of EXECVE records per event), default backlog_wait_time"),
 }
 # Scenarios whose events are not getppid calls: their rule and syscall number.
 EXEC_SCENARIOS = {"large64k"}
+# Run only when asked for (--scenarios): the fan-out's paced load.
+ASKED_SCENARIOS = EXEC_SCENARIOS | {"rate60k"}
 # The syscall the current scenario audits (auditd's log is counted by it).
 CURRENT_SYSCALL = ["110"]
 
@@ -730,8 +734,8 @@ def main():
                     help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog and GELF over TLS (TCP) instead")
     ap.add_argument("--raudit-gelf-compression", default="gzip", choices=["gzip", "zlib", "none"],
                     help="output.gelf.compression.type with --raudit-outputs all/all-tls (level stays 1)")
-    ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in EXEC_SCENARIOS),
-                    help="default: all but large64k (large events, opt in)")
+    ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in ASKED_SCENARIOS),
+                    help="default: all but large64k (large events) and rate60k (the fan-out's paced load), which run when named")
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--duration", type=float, default=8, help="seconds of load per run")
     ap.add_argument("--backlog", type=int, default=8192, help="kernel backlog_limit during runs")
