@@ -4,7 +4,9 @@
 //! queue change is reported as needing a restart, an invalid config is reported (stderr and a `reload` record)
 //! and leaves the running one working, and across it all every event is
 //! written once: each probe's event once (none of the filtered ones), no
-//! sequence twice, no serial missed. Holds
+//! sequence twice, no serial missed. Outputs enabled and disabled live,
+//! and outputs needing room beside the lines (GELF's facts, a syslog size
+//! limit's cut versions) enabled on a daemon started without them. Holds
 //! `/run/raudit-live.lock` and puts the kernel's rules and status back on
 //! drop; raudit is a `Child` ended by its pid.
 
