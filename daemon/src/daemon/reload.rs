@@ -201,10 +201,29 @@ fn spool_change(
     Ok(match (old.spool(), new.spool()) {
         (a, b) if a == b => SpoolChange::Keep,
         (Some(a), Some(b)) if same_file(&a.path, &b.path) => SpoolChange::Bound(b.max_bytes),
-        (_, Some(b)) => SpoolChange::Open(Box::new(super::open_spool(new, b, plan)?)),
+        (_, Some(b)) => {
+            if let Some(user) = spool_user(plan, new.place(), &b.path) {
+                return Err(super::StartError(format!(
+                    "its spool {} is still another output's ({user}); reload again once that one moved",
+                    b.path.display()
+                )));
+            }
+            SpoolChange::Open(Box::new(super::open_spool(new, b, plan)?))
+        }
         (Some(_), None) => SpoolChange::Remove,
         (None, None) => SpoolChange::Keep,
     })
+}
+
+/// The running output other than the one at `place` whose spool is the
+/// file `path`, if any (two spools on one file would overwrite each
+/// other's entries).
+fn spool_user(plan: &RunPlan, place: usize, path: &std::path::Path) -> Option<&'static str> {
+    plan.outputs
+        .iter()
+        .filter(|o| o.place() != place)
+        .find(|o| o.spool().is_some_and(|s| same_file(&s.path, path)))
+        .map(OutputPlan::name)
 }
 
 /// Whether two paths name one file: the same text, or the same inode.
@@ -344,6 +363,12 @@ fn enable_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised
     if s.writers.borrow().iter().any(|(p, _)| *p == place) {
         eprintln!(
             "raudit: output {name}: not enabled, its previous thread is still writing what it held; reload again"
+        );
+        return false;
+    }
+    if let Some(user) = next.spool().and_then(|s| spool_user(plan, place, &s.path)) {
+        eprintln!(
+            "raudit: output {name}: not enabled, its spool is still another output's ({user}); reload again once that one moved"
         );
         return false;
     }
@@ -578,6 +603,24 @@ mod tests {
             spool_change(&none, &at(blocked), &plan).is_err(),
             "a spool that does not open keeps the output as it is"
         );
+        // Another running output's spool file: refused, not opened twice.
+        let two = |syslog: &str, gelf: &std::path::Path| {
+            format!(
+                "output: {{syslog: {{enabled: true, network: tcp, address: 'h:1'{syslog}}}, gelf: {{enabled: true, network: tcp, address: 'h:2', spool: {{path: {}}}}}}}\nrules: ['-e 1']\n",
+                gelf.display()
+            )
+        };
+        let running = plan::from_config(&config(&two(
+            &format!(", spool: {{path: {}}}", a.display()),
+            &b,
+        )))
+        .unwrap();
+        let gelf = running.outputs.iter().find(|o| o.name() == "gelf").unwrap();
+        // The reload gives GELF syslog's file (and syslog none).
+        let onto_a = plan::from_config(&config(&two("", &a))).unwrap();
+        let next = onto_a.outputs.iter().find(|o| o.name() == "gelf").unwrap();
+        let e = spool_change(gelf, next, &running).map(|_| ()).unwrap_err();
+        assert!(e.0.contains("still another output's (syslog)"), "{e}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
