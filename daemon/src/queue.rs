@@ -18,6 +18,14 @@
 //! [`Queue::new`]; the buffers are one zeroed allocation whose pages become
 //! resident only as buffers are written.
 //!
+//! Side regions ([`crate::side`]): each buffer's is reserved at start as
+//! address space only, as large as any output could need
+//! ([`Layout::side_reserve`]; `sys::reserve::Regions`: inaccessible, so
+//! neither charged nor resident), and the part the configured outputs
+//! need is opened ([`Layout::side_size`]); a reload that enables an output
+//! needing more opens more ([`Queue::open_side`]) before the receive
+//! thread writes into it.
+//!
 //! Loss:
 //! - when the pool is empty the [`Policy::Drop`] default hands back `None`
 //!   and counts the drop (every output loses the event); [`Policy::Block`]
@@ -59,6 +67,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_queue::ArrayQueue;
 
+use crate::sys::reserve::{Region, Regions};
+
 /// Buffers in the large lane: enough to cover the outputs writing a few
 /// large lines (measured: with 2, 5 of 1,017 events of 135 KB were cut
 /// while both were out, on a loaded 2-CPU host).
@@ -73,12 +83,19 @@ pub struct Layout {
     pub policy: Policy,
     /// Outputs reading the queue (a backlog each).
     pub outputs: usize,
-    /// Side region of each pooled buffer (0: none; see [`crate::side`]).
+    /// Side region of each pooled buffer, opened at start (0: none; see
+    /// [`crate::side`]).
     pub side_size: usize,
+    /// Side bytes reserved (address space only) for each pooled buffer:
+    /// what [`Queue::open_side`] may open at most (at least `side_size`).
+    pub side_reserve: usize,
     /// Bytes of each large buffer (0: no large lane).
     pub large_size: usize,
-    /// Side region of each large buffer.
+    /// Side region of each large buffer, opened at start.
     pub large_side_size: usize,
+    /// Side bytes reserved for each large buffer (at least
+    /// `large_side_size`).
+    pub large_side_reserve: usize,
 }
 
 impl Layout {
@@ -90,8 +107,10 @@ impl Layout {
             policy,
             outputs: 1,
             side_size: 0,
+            side_reserve: 0,
             large_size: 0,
             large_side_size: 0,
+            large_side_reserve: 0,
         }
     }
 }
@@ -118,8 +137,8 @@ pub struct EventBuffer {
     /// Lines in the filled part (counted as they are added, so no output
     /// scans the bytes for them).
     lines: u64,
-    /// The side region: empty unless an output needs it.
-    side: &'static mut [u8],
+    /// The side region: its open part is empty unless an output needs it.
+    side: Region,
     side_len: usize,
     /// Its place in the pool.
     index: usize,
@@ -207,8 +226,9 @@ impl EventBuffer {
 
     /// The unfilled rest of the side region.
     pub fn side_space(&mut self) -> &mut [u8] {
-        let len = self.side_len.min(self.side.len());
-        &mut self.side[len..]
+        let side = self.side.as_mut_slice();
+        let len = self.side_len.min(side.len());
+        &mut side[len..]
     }
 
     /// Bytes left in the side region.
@@ -223,7 +243,8 @@ impl EventBuffer {
 
     /// The filled part of the side region.
     pub fn side(&self) -> &[u8] {
-        &self.side[..self.side_len]
+        let side = self.side.as_slice();
+        &side[..self.side_len.min(side.len())]
     }
 
     /// Empties the buffer; a large one notes how far it was written (its
@@ -246,7 +267,7 @@ impl EventBuffer {
         let touched = std::mem::take(&mut self.touched);
         let side_touched = std::mem::take(&mut self.side_touched);
         crate::sys::reserve::release_written(self.bytes, touched);
-        crate::sys::reserve::release_written(self.side, side_touched);
+        crate::sys::reserve::release_written(self.side.as_mut_slice(), side_touched);
     }
 }
 
@@ -273,6 +294,9 @@ struct Backlog {
 #[derive(Debug)]
 pub struct Queue {
     slots: Box<[Slot]>,
+    /// The pooled buffers' side regions, and the large ones'.
+    sides: &'static Regions,
+    large_sides: &'static Regions,
     /// A bit per slot: set while the slot holds a free buffer. Taking
     /// claims the lowest set bit with a compare-and-swap, so each slot has
     /// one owner at a time and its lock is never contended.
@@ -343,23 +367,32 @@ impl Queue {
     }
 
     /// Allocates the pool's buffers (at least one, of at least one byte) as
-    /// one zeroed allocation cut into buffers, their side regions as
-    /// another (none if 0), reserves the large lane (none for 0, or when
-    /// the address space cannot be reserved: said on stderr), and makes a
-    /// backlog for each output (at least one). The allocations are large
-    /// enough for the allocator to map fresh zero pages, so a buffer costs
-    /// resident memory only once written. They live as long as the
-    /// process: the daemon makes one queue, at start.
+    /// one zeroed allocation cut into buffers, reserves their side regions
+    /// and opens `side_size` of each (see the module doc; what cannot be is
+    /// said on stderr and shows in [`side_opened`](Self::side_opened)),
+    /// reserves the large lane (none for 0, or when the address space
+    /// cannot be reserved: said on stderr), and makes a backlog for each
+    /// output (at least one). The allocation is large enough for the
+    /// allocator to map fresh zero pages, so a buffer costs resident memory
+    /// only once written. They live as long as the process: the daemon
+    /// makes one queue, at start.
     pub fn with_layout(layout: Layout) -> Arc<Queue> {
         let buffers = layout.buffers.clamp(1, (u32::MAX / 2) as usize);
         let buffer_size = layout.buffer_size.max(1);
-        let side_size = layout.side_size;
         let outputs = layout.outputs.max(1);
         let pool: &'static mut [u8] =
             Box::leak(vec![0u8; buffers.saturating_mul(buffer_size)].into_boxed_slice());
-        let sides: &'static mut [u8] =
-            Box::leak(vec![0u8; buffers.saturating_mul(side_size)].into_boxed_slice());
-        let mut side_chunks = sides.chunks_exact_mut(side_size.max(1));
+        let (sides, pooled_sides) = side_regions(buffers, layout.side_size, layout.side_reserve);
+        let mut pooled_sides = pooled_sides.into_iter();
+        let (large_sides, large_side_regions) = match layout.large_size {
+            0 => side_regions_none(),
+            _ => side_regions(
+                LARGE_BUFFERS,
+                layout.large_side_size,
+                layout.large_side_reserve,
+            ),
+        };
+        let mut large_side_regions = large_side_regions.into_iter();
         let slot = |buffer: EventBuffer| Slot {
             buffer: RwLock::new(Some(buffer)),
             holders: AtomicU32::new(0),
@@ -368,10 +401,7 @@ impl Queue {
             .chunks_exact_mut(buffer_size)
             .enumerate()
             .map(|(index, bytes)| {
-                let side = match side_size {
-                    0 => Default::default(),
-                    _ => side_chunks.next().unwrap_or_default(),
-                };
+                let side = pooled_sides.next().unwrap_or_else(Region::empty);
                 slot(EventBuffer {
                     bytes,
                     len: 0,
@@ -388,15 +418,9 @@ impl Queue {
             .collect();
         if layout.large_size > 0 {
             for _ in 0..LARGE_BUFFERS {
-                let reserved = crate::sys::reserve::reserve(layout.large_size).and_then(|bytes| {
-                    let side = match layout.large_side_size {
-                        0 => Default::default(),
-                        n => crate::sys::reserve::reserve(n)?,
-                    };
-                    Ok((bytes, side))
-                });
-                match reserved {
-                    Ok((bytes, side)) if !bytes.is_empty() => {
+                match crate::sys::reserve::reserve(layout.large_size) {
+                    Ok(bytes) if !bytes.is_empty() => {
+                        let side = large_side_regions.next().unwrap_or_else(Region::empty);
                         let index = slots.len();
                         slots.push(slot(EventBuffer {
                             bytes,
@@ -453,6 +477,8 @@ impl Queue {
         };
         Arc::new(Queue {
             slots: slots.into_boxed_slice(),
+            sides,
+            large_sides,
             free,
             pool: buffers,
             buffer_size,
@@ -470,6 +496,24 @@ impl Queue {
             dropped: AtomicU64::new(0),
             lost_buffers: AtomicU64::new(0),
         })
+    }
+
+    /// Side bytes open now beside each pooled buffer and each large one.
+    pub fn side_opened(&self) -> (usize, usize) {
+        (self.sides.opened(), self.large_sides.opened())
+    }
+
+    /// Opens `pooled` side bytes beside each pooled buffer and `large`
+    /// beside each large one, if not open yet (a reload enabled an output
+    /// that needs more beside the lines; see the module doc). Called
+    /// before the receive thread is told to write that much; an error (more
+    /// than was reserved, or the commit limit reached) opens nothing more.
+    pub fn open_side(&self, pooled: usize, large: usize) -> std::io::Result<()> {
+        self.sides.open(pooled)?;
+        if self.large_sides.reserved() > 0 || large > 0 {
+            self.large_sides.open(large)?;
+        }
+        Ok(())
     }
 
     /// A large lane's buffer, or `None` when all are out (or there are
@@ -878,6 +922,35 @@ impl Queue {
 mod reader;
 
 pub use reader::{Filled, Reader};
+
+/// `count` side regions reserving `reserve` bytes each (at least `open`),
+/// `open` of them open; what cannot be is said on stderr (the daemon
+/// checks [`Queue::side_opened`] at start).
+fn side_regions(count: usize, open: usize, reserve: usize) -> (&'static Regions, Vec<Region>) {
+    let reserve = reserve.max(open);
+    let reserved = Regions::reserve(count, reserve).or_else(|e| {
+        eprintln!("raudit: cannot reserve {reserve} side bytes beside each of {count} buffers: {e}; reserving only what the outputs need now");
+        Regions::reserve(count, open)
+    });
+    let (regions, handles) = match reserved {
+        Ok(reserved) => reserved,
+        Err(e) => {
+            eprintln!(
+                "raudit: cannot reserve {open} side bytes beside each of {count} buffers: {e}"
+            );
+            return side_regions_none();
+        }
+    };
+    if let Err(e) = regions.open(open) {
+        eprintln!("raudit: cannot open {open} side bytes beside each of {count} buffers: {e}");
+    }
+    (regions, handles)
+}
+
+/// No side regions.
+fn side_regions_none() -> (&'static Regions, Vec<Region>) {
+    (Regions::none(), Vec::new())
+}
 
 #[cfg(test)]
 mod tests;

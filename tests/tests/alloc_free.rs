@@ -418,8 +418,10 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         policy: Policy::Block,
         outputs: 4,
         side_size: side.bytes_per_buffer(16 * 1024),
+        side_reserve: SideSettings::largest_bytes_per_buffer(16 * 1024),
         large_size: max_event + 1,
         large_side_size: side.bytes_per_buffer(max_event + 1),
+        large_side_reserve: SideSettings::largest_bytes_per_buffer(max_event + 1),
     });
     let syslog = Syslog::open(&syslog_spec, 16 * 1024);
     let gelf = Gelf::open(&gelf_spec, 16 * 1024);

@@ -4,7 +4,9 @@
 //! queue change is reported as needing a restart, an invalid config is reported (stderr and a `reload` record)
 //! and leaves the running one working, and across it all every event is
 //! written once: each probe's event once (none of the filtered ones), no
-//! sequence twice, no serial missed. Holds
+//! sequence twice, no serial missed. Outputs enabled and disabled live,
+//! and outputs needing room beside the lines (GELF's facts, a syslog size
+//! limit's cut versions) enabled on a daemon started without them. Holds
 //! `/run/raudit-live.lock` and puts the kernel's rules and status back on
 //! drop; raudit is a `Child` ended by its pid.
 
@@ -12,7 +14,11 @@ mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
 
+use std::collections::BTreeMap;
+use std::net::UdpSocket;
+use std::os::unix::net::UnixDatagram;
 use std::path::Path;
+use std::time::Duration;
 
 use daemon_common::{events_with, probe_program, run_probe, scratch, wait_for, Daemon};
 
@@ -287,4 +293,166 @@ fn sighup_enables_an_output_and_later_disables_one_losing_nothing() {
             && r["raudit"]["restart_needed"].as_array().unwrap().is_empty()),
         "{reports:?}"
     );
+}
+
+/// One uncompressed GELF message from `server`, or `None` once nothing
+/// comes for the socket's read timeout.
+fn gelf_message(server: &UdpSocket) -> Option<Vec<u8>> {
+    let mut buf = vec![0u8; 65536];
+    let mut chunks: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
+    loop {
+        let n = server.recv(&mut buf).ok()?;
+        let d = &buf[..n];
+        if d[..2] != [0x1e, 0x0f] {
+            return Some(d.to_vec());
+        }
+        chunks.insert(d[10], d[12..].to_vec());
+        if chunks.len() == usize::from(d[11]) {
+            return Some(chunks.into_values().flatten().collect());
+        }
+    }
+}
+
+#[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+fn sighup_enables_outputs_needing_facts_and_cut_versions_without_a_restart() {
+    let _guard = rules_common::live();
+    let dir = scratch("reload-side");
+    let path = dir.join("raudit.yaml");
+    let log = dir.join("a.log");
+    let file_only = config(&log, "reload_side", false, "");
+    std::fs::write(&path, &file_only).unwrap();
+    let gelf = UdpSocket::bind("127.0.0.1:0").unwrap();
+    gelf.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let gram_path = dir.join("syslog.sock");
+    let gram = UnixDatagram::bind(&gram_path).unwrap();
+    gram.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let program = probe_program(&dir, "reload-side");
+    let mut daemon = Daemon::start(&["-config", path.to_str().unwrap()]);
+    daemon.wait_started();
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    for i in 0..EACH {
+        run_probe(&program, &format!("before-{i}-end"));
+    }
+    wait_for("the events before the reload", || {
+        events_with(&read(), "before-").len() >= EACH
+    });
+
+    // GELF (facts beside each line) and syslog with a small limit (a cut
+    // version beside the longer lines): neither ran at start, so the
+    // start opened no side room at all.
+    let more = format!(
+        "output:\n  gelf:\n    enabled: true\n    network: udp\n    address: {}\n    compression:\n      type: 2\n  syslog:\n    enabled: true\n    network: unixgram\n    address: {}\n    max_message_bytes: 1024\n",
+        gelf.local_addr().unwrap(),
+        gram_path.display()
+    );
+    std::fs::write(&path, file_only.replace("output:\n", &more)).unwrap();
+    // Probes while the reload happens.
+    let during = {
+        let program = program.clone();
+        std::thread::spawn(move || {
+            for i in 0..EACH {
+                run_probe(&program, &format!("during-{i}-end"));
+            }
+        })
+    };
+    daemon.signal(libc::SIGHUP);
+    during.join().unwrap();
+    wait_for("the reload", || daemon.stderr().contains(" reloaded: "));
+    let long = "x".repeat(3000);
+    for i in 0..EACH {
+        run_probe(&program, &format!("after-{i}-end"));
+        run_probe(&program, &format!("long-{i}-{long}-end"));
+    }
+    wait_for("the events after the reload", || {
+        events_with(&read(), "long-").len() >= EACH
+    });
+    // What GELF and syslog got.
+    let mut messages = Vec::new();
+    while messages.len() < 4 * EACH {
+        let Some(m) = gelf_message(&gelf) else { break };
+        messages.push(serde_json::from_slice::<serde_json::Value>(&m).unwrap());
+    }
+    let mut datagrams = Vec::new();
+    let mut buf = vec![0u8; 65536];
+    while let Ok(n) = gram.recv(&mut buf) {
+        datagrams.push(buf[..n].to_vec());
+    }
+    let status = daemon.stop();
+    let stderr = daemon.stderr();
+    assert!(status.success(), "exit {status}: {stderr}");
+    let file = read();
+
+    assert!(
+        stderr.contains("needs a restart (not applied): []")
+            && !stderr.contains("needs a restart (not applied): [output"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("output gelf: enabled"), "{stderr}");
+    assert!(stderr.contains("output syslog: enabled"), "{stderr}");
+    assert_eq!(exit_stat(&stderr, "reloads_applied"), 1, "{stderr}");
+    // Every probe once in the file, whenever it came.
+    for i in 0..EACH {
+        for marker in [
+            format!("before-{i}-end"),
+            format!("during-{i}-end"),
+            format!("after-{i}-end"),
+            format!("long-{i}-{long}-end"),
+        ] {
+            let n = events_with(&file, &format!("--marker={marker}")).len();
+            assert_eq!(
+                n,
+                1,
+                "{} in the file {n} times\n{stderr}",
+                &marker[..12.min(marker.len())]
+            );
+        }
+    }
+    let mut seen = sequences(&file);
+    let written = seen.len();
+    seen.sort_unstable();
+    seen.dedup();
+    assert_eq!(seen.len(), written, "the file wrote an event twice");
+    // GELF: each probe after the reload once, with its facts' fields; a
+    // probe during it at most once.
+    let in_gelf = |marker: &str| -> Vec<&serde_json::Value> {
+        messages
+            .iter()
+            .filter(|m| {
+                m["short_message"]
+                    .as_str()
+                    .is_some_and(|s| s.contains(&format!("--marker={marker}")))
+            })
+            .collect()
+    };
+    for i in 0..EACH {
+        for marker in [format!("after-{i}-end"), format!("long-{i}-{long}-end")] {
+            let got = in_gelf(&marker);
+            assert_eq!(got.len(), 1, "probe {i} in GELF\n{stderr}");
+            assert_eq!(got[0]["_syscall"], 59, "{}", got[0]);
+            assert_eq!(got[0]["_key"], "reload_side", "{}", got[0]);
+            assert!(got[0]["_exe"]
+                .as_str()
+                .unwrap()
+                .ends_with(program.file_name().unwrap().to_str().unwrap()));
+        }
+        assert!(in_gelf(&format!("before-{i}-end")).is_empty());
+        assert!(in_gelf(&format!("during-{i}-end")).len() <= 1);
+    }
+    // syslog: the long probes as marked cut versions within the limit.
+    let mut cut = 0;
+    for d in &datagrams {
+        assert!(d.len() <= 1024, "a datagram of {} bytes", d.len());
+        let text = String::from_utf8_lossy(d);
+        if text.contains("\"cut\"") {
+            cut += 1;
+        }
+    }
+    assert!(
+        cut >= EACH,
+        "{cut} cut datagrams of {}\n{stderr}",
+        datagrams.len()
+    );
+    assert_eq!(exit_stat(&stderr, "missed_serials"), 0, "{stderr}");
+    assert_eq!(exit_stat(&stderr, "queue_drops"), 0, "{stderr}");
 }

@@ -4,7 +4,9 @@
 //! the file has them, and the file output got the outage's events during
 //! the outage (it never waited on the dead receiver). And across a
 //! restart: events spooled while the receiver was down, raudit stopped
-//! and started again, reach the receiver before the new ones. Holds
+//! and started again, reach the receiver before the new ones. And across
+//! a reload that moves the spool while the receiver is down: the old
+//! file's events go first, then the new ones, each once. Holds
 //! `/run/raudit-live.lock` and puts the kernel's rules and status back on
 //! drop; raudit is a `Child` ended by its pid.
 //!
@@ -142,6 +144,10 @@ fn free_port() -> u16 {
 }
 
 fn config(dir: &Path, port: u16) -> std::path::PathBuf {
+    config_spooling_to(dir, port, &dir.join("spool").join("syslog"))
+}
+
+fn config_spooling_to(dir: &Path, port: u16, spool: &Path) -> std::path::PathBuf {
     write_config(
         dir,
         &format!(
@@ -162,7 +168,7 @@ raudit:
   state_file: {state}
 ",
             log = dir.join("audit.log").display(),
-            spool = dir.join("spool").join("syslog").display(),
+            spool = spool.display(),
             exe = dir
                 .join(format!("raudit-probe-spool-{}", std::process::id()))
                 .display(),
@@ -366,4 +372,88 @@ fn events_spooled_before_a_restart_are_sent_first_after_it() {
         "{second}"
     );
     let _ = std::io::stderr().flush();
+}
+
+#[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+fn a_reload_moving_the_spool_while_the_receiver_is_down_sends_each_event_once_in_order() {
+    let _guard = rules_common::live();
+    let dir = scratch("spool-move");
+    let log = dir.join("audit.log");
+    let program = probe_program(&dir, "spool");
+    let port = free_port();
+    let (a, b) = (dir.join("spool").join("a"), dir.join("spool").join("b"));
+    let config = config_spooling_to(&dir, port, &a);
+    let in_file = |tag: &str| {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        markers(&text.lines().map(str::to_owned).collect::<Vec<_>>(), tag).len()
+    };
+    // The receiver is not there: the events go to spool A.
+    let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+    daemon.wait_started();
+    for i in 0..20 {
+        exec(&program, "mv-a", i);
+    }
+    wait_long("A's events in the file", Duration::from_secs(10), || {
+        in_file("mv-a") == 20
+    });
+    wait_long("A's events spooled", Duration::from_secs(10), || {
+        daemon.stderr().contains("keeping events in the spool")
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    // The spool moves to B, the receiver still down.
+    config_spooling_to(&dir, port, &b);
+    daemon.signal(libc::SIGHUP);
+    wait_long("the reload", Duration::from_secs(10), || {
+        daemon.stderr().contains(" reloaded: ")
+    });
+    for i in 0..10 {
+        exec(&program, "mv-b", i);
+    }
+    wait_long("B's events in the file", Duration::from_secs(10), || {
+        in_file("mv-b") == 10
+    });
+    wait_long("the spool moved", Duration::from_secs(10), || {
+        daemon.stderr().contains("the spool moved from")
+    });
+    // The receiver is back.
+    let got: Got = Arc::default();
+    let receiver = Receiver::start(port, &got);
+    wait_long(
+        "every event at the receiver",
+        Duration::from_secs(20),
+        || {
+            let lines = got.lock().unwrap();
+            markers(&lines, "mv-a").len() >= 20 && markers(&lines, "mv-b").len() >= 10
+        },
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let status = daemon.stop();
+    let stderr = daemon.stderr();
+    assert!(status.success(), "exit {status}: {stderr}");
+    receiver.go_away();
+    assert!(
+        stderr.contains("needs a restart (not applied): []"),
+        "{stderr}"
+    );
+    let lines = got.lock().unwrap();
+    assert_eq!(
+        markers(&lines, "mv-a"),
+        (0..20).collect::<Vec<_>>(),
+        "{stderr}"
+    );
+    assert_eq!(
+        markers(&lines, "mv-b"),
+        (0..10).collect::<Vec<_>>(),
+        "{stderr}"
+    );
+    let last_a = lines.iter().rposition(|l| l.contains("mv-a-")).unwrap();
+    let first_b = lines.iter().position(|l| l.contains("mv-b-")).unwrap();
+    assert!(last_a < first_b, "a newer event went before A's");
+    let stat = |name: &str| last_stat(&stderr, name).unwrap_or_else(|| panic!("{name}: {stderr}"));
+    assert_eq!(stat("syslog.spool_events"), 0, "{stderr}");
+    assert_eq!(stat("syslog.spool_dropped"), 0, "{stderr}");
+    assert_eq!(stat("reloads_applied"), 1, "{stderr}");
+    // A emptied (its header only): nothing left behind in two places.
+    assert_eq!(std::fs::metadata(&a).unwrap().len(), 64);
 }

@@ -125,10 +125,12 @@ Read the configuration file again and apply, without a restart and without
 losing or repeating an event: \fBfilters\fR (from the next receive batch),
 \fBrules\fR, \fBraudit.rules\fR and \fBraudit.kernel\fR (loaded by difference,
 as at start; the rules files are read again too), \fBlog.flags\fR, and the
-settings of the enabled outputs (a file's path or rotation, an address,
-\fBattempts\fR: the output is opened anew and written to from its next buffer
-on). Enabling or disabling an output, a transport's size limit and the other
-sections (queue, format, mode, ...) need a restart: they are
+outputs: an output enabled (from the next buffer on) or disabled (it writes
+what it holds and stops), an output's changed settings (a file's path or
+rotation, an address, a size limit, \fBattempts\fR, its spool: the output is
+opened anew and written to from its next buffer on; a spool moved to another
+path takes over what the old file holds, sent first). The other sections
+(queue, format, mode, ...) need a restart: they are
 named on stderr and in a \fBreload\fR record in the output stream, and the
 rest is applied. A configuration that does not load, or whose rules the
 kernel refuses, is reported the same way and the running one stays. The

@@ -41,7 +41,7 @@ use crate::output::{
     self, ControlSender, FileOutput, Gelf, Otlp, Output, Sink, Spooling, StdoutOutput, Syslog,
     WriterSettings,
 };
-use crate::pipeline::{Pipeline, SocketSource};
+use crate::pipeline::{Pipeline, SideSettings, SocketSource};
 use crate::queue::{Layout, Queue};
 use crate::rules;
 use crate::signals;
@@ -193,9 +193,25 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         policy: plan.policy,
         outputs: OutputPlan::PLACES.len(),
         side_size: side.bytes_per_buffer(plan.buffer_bytes),
+        side_reserve: SideSettings::largest_bytes_per_buffer(plan.buffer_bytes),
         large_size,
         large_side_size: side.bytes_per_buffer(large_size),
+        large_side_reserve: SideSettings::largest_bytes_per_buffer(large_size),
     });
+    let wanted = (
+        side.bytes_per_buffer(plan.buffer_bytes),
+        side.bytes_per_buffer(large_size),
+    );
+    let opened = queue.side_opened();
+    if opened.0 < wanted.0 || opened.1 < wanted.1 {
+        if matches!(plan.listen, Listen::Daemon { .. }) {
+            let _ = audit_pid::release_if_ours(&control);
+        }
+        return Err(StartError(format!(
+            "the buffers' side regions: {} and {} bytes needed beside each pooled and large buffer, {} and {} could be opened (see above)",
+            wanted.0, wanted.1, opened.0, opened.1
+        )));
+    }
     // Before the receive thread starts: buffers go to the configured
     // outputs' places only.
     queue.set_readers(readers);
@@ -332,17 +348,26 @@ pub(crate) fn open_sink(out: &OutputPlan, plan: &RunPlan) -> Result<Sink, StartE
     let (output, attempts) = open_output(out, plan)?;
     let mut sink = Sink::new(output, attempts, plan.retry_pause, out.place());
     if let Some(spec) = out.spool() {
-        let longest = plan.buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
-        let spool = Spooling::open(sink.name(), spec, longest).map_err(|e| {
-            StartError(format!(
-                "opening the spool {} of output {}: {e}",
-                spec.path.display(),
-                out.name()
-            ))
-        })?;
-        sink = sink.with_spool(spool);
+        sink = sink.with_spool(open_spool(out, spec, plan)?);
     }
     Ok(sink)
+}
+
+/// The spool `spec` of output `out` opened (at start, and when a reload
+/// gives it another).
+pub(crate) fn open_spool(
+    out: &OutputPlan,
+    spec: &output::SpoolSpec,
+    plan: &RunPlan,
+) -> Result<Spooling, StartError> {
+    let longest = plan.buffer_bytes.max(plan.pipeline.max_event_bytes + 1);
+    Spooling::open(out.name(), spec, longest).map_err(|e| {
+        StartError(format!(
+            "opening the spool {} of output {}: {e}",
+            spec.path.display(),
+            out.name()
+        ))
+    })
 }
 
 /// Opens one output (at start, and for a reload that changed it), with its

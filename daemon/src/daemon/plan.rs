@@ -160,9 +160,6 @@ pub struct RunPlan {
     /// The config file and what of it runs, for SIGHUP (`None` with the
     /// built-in default).
     pub reload: Option<super::reload::ReloadSource>,
-    /// What the queue's side regions were sized for at start: a reload
-    /// may change what goes beside the lines only within it.
-    pub side_room: pipeline::SideSettings,
     /// Problems that do not stop the start (unknown top-level keys, an
     /// address that does not resolve yet), one line each; printed by
     /// check-config and at start.
@@ -417,10 +414,8 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         enables_auditing: false,
         state_file: (listen != Listen::Multicast).then(|| r.state_file.clone()),
         reload: None,
-        side_room: pipeline::SideSettings::default(),
         warnings: Vec::new(),
     };
-    plan.side_room = plan.pipeline.side;
     match rewrite_spec(r) {
         Ok(rewrite) => plan.pipeline.rewrite = rewrite,
         Err(e) => problems.push(e),

@@ -12,18 +12,25 @@
 //!   drift watch takes the new set;
 //! - `log.flags`;
 //! - `output`: each output whose settings changed (a file's path, mode,
-//!   owner or rotation, a syslog or GELF address, `attempts`, …) is opened
-//!   anew here and handed to its output thread, which flushes the old one
-//!   and writes to the new one from its next buffer on; an output enabled
+//!   owner or rotation, a syslog or GELF address, `attempts`, its spool,
+//!   …) is opened anew here and handed to its output thread, which
+//!   flushes the old one and writes to the new one from its next buffer
+//!   on; a changed spool is opened here too and changes in that thread at
+//!   the same boundary: the new spool takes the old one's entries over,
+//!   sent first and in order (see `output::spool`); an output enabled
 //!   gets a thread of its own, and the receive thread hands it every
 //!   buffer it submits after it took the change (between two buffers); an
 //!   output disabled is taken off the queue's readers the same way, and
 //!   its thread writes what its backlog holds, flushes and ends (the queue
 //!   never waits for it). What goes beside the lines (facts, the cut for
 //!   the smallest transport limit) changes with them, at that buffer
-//!   boundary, within the side room the queue was given at start; a
-//!   change needing more room needs a restart. An output that fails to
-//!   open keeps the old one, or stays disabled (reported).
+//!   boundary: the queue reserved at start, as address space only, the
+//!   most any outputs can need beside its buffers
+//!   ([`SideSettings::largest_bytes_per_buffer`](crate::pipeline::SideSettings::largest_bytes_per_buffer)), and the room the new
+//!   outputs need is opened ([`Queue::open_side`](crate::queue::Queue::open_side))
+//!   before the receive thread is told. An output that fails to open
+//!   (or whose spool does not open, or whose room cannot be opened) keeps
+//!   the old one, or stays disabled (reported).
 //!
 //! Everything else (queue, format, mode, socket buffer, …) needs a
 //! restart: the sections that changed are named on stderr and in a
@@ -40,8 +47,7 @@ use super::Supervised;
 use crate::config::Config;
 use crate::netlink::Control;
 use crate::output::stream_notice::{reload_record, ReloadOutcome};
-use crate::output::Replacement;
-use crate::pipeline::SideSettings;
+use crate::output::{Replacement, SpoolChange};
 
 /// The config file the daemon runs from, and what of it is in force.
 #[derive(Debug, Clone)]
@@ -184,29 +190,50 @@ pub(crate) fn reload(
     }
 }
 
-/// Whether `new` outputs can run live: what goes beside their lines fits
-/// the side room the queue's buffers (of `buffer_bytes`, and the large
-/// ones of `large_bytes`) were given at start (`room`).
-fn outputs_apply_live(
-    room: SideSettings,
-    new: &[OutputPlan],
-    buffer_bytes: usize,
-    large_bytes: usize,
-) -> bool {
-    let side = plan::side_settings(new);
-    [buffer_bytes, large_bytes]
-        .iter()
-        .all(|&capacity| side.bytes_per_buffer(capacity) <= room.bytes_per_buffer(capacity))
+/// What a reload does to the spool of an output whose settings went from
+/// `old` to `new` (opening a new one here, so an error keeps the output
+/// as it is).
+fn spool_change(
+    old: &OutputPlan,
+    new: &OutputPlan,
+    plan: &RunPlan,
+) -> Result<SpoolChange, super::StartError> {
+    Ok(match (old.spool(), new.spool()) {
+        (a, b) if a == b => SpoolChange::Keep,
+        (Some(a), Some(b)) if same_file(&a.path, &b.path) => SpoolChange::Bound(b.max_bytes),
+        (_, Some(b)) => {
+            if let Some(user) = spool_user(plan, new.place(), &b.path) {
+                return Err(super::StartError(format!(
+                    "its spool {} is still another output's ({user}); reload again once that one moved",
+                    b.path.display()
+                )));
+            }
+            SpoolChange::Open(Box::new(super::open_spool(new, b, plan)?))
+        }
+        (Some(_), None) => SpoolChange::Remove,
+        (None, None) => SpoolChange::Keep,
+    })
 }
 
-/// Whether every output in both `old` and `new` keeps its spool (its
-/// thread keeps the spool file it opened at start).
-fn spools_unchanged(old: &[OutputPlan], new: &[OutputPlan]) -> bool {
-    old.iter().all(|o| {
-        new.iter()
-            .find(|n| n.place() == o.place())
-            .is_none_or(|n| n.spool() == o.spool())
-    })
+/// The running output other than the one at `place` whose spool is the
+/// file `path`, if any (two spools on one file would overwrite each
+/// other's entries).
+fn spool_user(plan: &RunPlan, place: usize, path: &std::path::Path) -> Option<&'static str> {
+    plan.outputs
+        .iter()
+        .filter(|o| o.place() != place)
+        .find(|o| o.spool().is_some_and(|s| same_file(&s.path, path)))
+        .map(OutputPlan::name)
+}
+
+/// Whether two paths name one file: the same text, or the same inode.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    use std::os::unix::fs::MetadataExt as _;
+    a == b
+        || matches!(
+            (std::fs::metadata(a), std::fs::metadata(b)),
+            (Ok(x), Ok(y)) if (x.dev(), x.ino()) == (y.dev(), y.ino())
+        )
 }
 
 /// The output threads of outputs a reload disabled that have finished:
@@ -235,6 +262,19 @@ pub(crate) fn reap_retired(s: &Supervised<'_>) {
 /// them could not be (reported; it stays as it was).
 fn apply_outputs(plan: &mut RunPlan, new: &[OutputPlan], s: &Supervised<'_>) -> bool {
     reap_retired(s);
+    // Before any output changes: the room beside the lines they need,
+    // opened before the receive thread is told to write it.
+    let side = plan::side_settings(new);
+    let large_bytes = plan.pipeline.max_event_bytes + 1;
+    if let Err(e) = s.queue.open_side(
+        side.bytes_per_buffer(plan.buffer_bytes),
+        side.bytes_per_buffer(large_bytes),
+    ) {
+        eprintln!(
+            "raudit: outputs not changed: the room they need beside the lines cannot be opened: {e}"
+        );
+        return false;
+    }
     let mut all = true;
     let mut running = Vec::new();
     let at =
@@ -244,7 +284,7 @@ fn apply_outputs(plan: &mut RunPlan, new: &[OutputPlan], s: &Supervised<'_>) -> 
             (None, None) => {}
             (Some(old), Some(next)) if old == next => running.push(old),
             (Some(old), Some(next)) => {
-                if replace_output(plan, place, &next, s) {
+                if replace_output(plan, place, &old, &next, s) {
                     running.push(next);
                 } else {
                     running.push(old);
@@ -277,12 +317,25 @@ fn apply_outputs(plan: &mut RunPlan, new: &[OutputPlan], s: &Supervised<'_>) -> 
     all
 }
 
-/// Opens output `next` and hands it to the thread of `place`.
-fn replace_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised<'_>) -> bool {
+/// Opens output `next` (and its spool, when it changed from `old`'s) and
+/// hands it to the thread of `place`.
+fn replace_output(
+    plan: &RunPlan,
+    place: usize,
+    old: &OutputPlan,
+    next: &OutputPlan,
+    s: &Supervised<'_>,
+) -> bool {
     let name = next.name();
-    match super::open_output(next, plan) {
-        Ok((output, attempts)) => {
-            let replacement = Replacement { output, attempts };
+    let opened = super::open_output(next, plan)
+        .and_then(|(output, attempts)| Ok((output, attempts, spool_change(old, next, plan)?)));
+    match opened {
+        Ok((output, attempts, spool)) => {
+            let replacement = Replacement {
+                output,
+                attempts,
+                spool,
+            };
             match s.records.borrow().replace(place, replacement) {
                 Ok(()) => {
                     eprintln!("raudit: output {name}: reopened with its new settings");
@@ -310,6 +363,12 @@ fn enable_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised
     if s.writers.borrow().iter().any(|(p, _)| *p == place) {
         eprintln!(
             "raudit: output {name}: not enabled, its previous thread is still writing what it held; reload again"
+        );
+        return false;
+    }
+    if let Some(user) = next.spool().and_then(|s| spool_user(plan, place, &s.path)) {
+        eprintln!(
+            "raudit: output {name}: not enabled, its spool is still another output's ({user}); reload again once that one moved"
         );
         return false;
     }
@@ -367,17 +426,7 @@ fn try_reload(
         return Err("no config file".into());
     };
     let (config, new) = read_again(&source.path)?;
-    let (mut applied, mut restart) = differences(&source.running, &config);
-    let large_bytes = plan.pipeline.max_event_bytes + 1;
-    let outputs_live =
-        outputs_apply_live(plan.side_room, &new.outputs, plan.buffer_bytes, large_bytes)
-            && spools_unchanged(&plan.outputs, &new.outputs);
-    if !outputs_live {
-        applied.retain(|s| *s != "output");
-        if source.running.output != config.output {
-            restart.insert(0, "output");
-        }
-    }
+    let (mut applied, restart) = differences(&source.running, &config);
     let daemon = |listen: Listen| matches!(listen, Listen::Daemon { .. });
     if daemon(plan.listen) && daemon(new.listen) {
         if let Some(apply) = &new.rules {
@@ -398,8 +447,7 @@ fn try_reload(
     }
     // An output that did not open keeps the old one, and the section
     // stays as it runs (reported on stderr; a later reload tries again).
-    let outputs_live =
-        outputs_live && (plan.outputs == new.outputs || apply_outputs(plan, &new.outputs, s));
+    let outputs_live = plan.outputs == new.outputs || apply_outputs(plan, &new.outputs, s);
     if !outputs_live {
         applied.retain(|s| *s != "output");
     }
@@ -416,6 +464,7 @@ fn try_reload(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::SideSettings;
 
     fn config(text: &str) -> Config {
         Config::from_yaml_str(text, "test.yaml").unwrap()
@@ -448,33 +497,39 @@ mod tests {
     }
 
     #[test]
-    fn outputs_change_live_within_the_side_room_of_the_start() {
-        let live = |start: &[OutputPlan], new: &[OutputPlan]| {
-            outputs_apply_live(plan::side_settings(start), new, 16 << 10, 4 << 20)
+    fn no_outputs_need_more_room_beside_the_lines_than_the_start_reserved() {
+        let limited = |bytes: u32| {
+            format!("output: {{syslog: {{enabled: true, max_message_bytes: {bytes}}}, gelf: {{enabled: true, address: '127.0.0.1:1'}}, otlp: {{enabled: true, endpoint: 'http://127.0.0.1:1/v1/logs'}}}}\n")
         };
-        let file = outputs("output: {file: {enabled: true, path: /tmp/a.log}}\n");
-        let moved = outputs("output: {file: {enabled: true, path: /tmp/b.log, max_bytes: 8192}}\n");
-        assert!(live(&file, &moved), "a file's settings");
-        let stdout = outputs("output: {stdout: {enabled: true}}\n");
-        assert!(live(&file, &stdout), "another output");
-        let both =
-            outputs("output: {file: {enabled: true, path: /tmp/a.log}, stdout: {enabled: true}}\n");
-        assert!(
-            live(&file, &both) && live(&both, &file),
-            "one added, one removed"
-        );
-        let syslog = outputs("output: {syslog: {enabled: true, address: /dev/log}}\n");
-        let retried = outputs("output: {syslog: {enabled: true, attempts: 5}}\n");
-        assert!(live(&syslog, &retried), "a syslog's attempts");
-        let limited = outputs("output: {syslog: {enabled: true, max_message_bytes: 2048}}\n");
-        assert!(
-            !live(&syslog, &limited),
-            "the pooled buffers now need cut versions they had no room for"
-        );
-        assert!(!live(&limited, &syslog), "a larger cut needs more room");
-        assert!(!live(&file, &limited), "no side room at all was given");
-        let gelf = outputs("output: {gelf: {enabled: true, address: '127.0.0.1:1'}}\n");
-        assert!(!live(&syslog, &gelf), "GELF's facts need room");
+        let mut configs = vec![
+            "output: {file: {enabled: true, path: /tmp/a.log}}\n".to_string(),
+            "output: {syslog: {enabled: true, address: /dev/log}}\n".to_string(),
+            "output: {gelf: {enabled: true, address: '127.0.0.1:1'}}\n".to_string(),
+        ];
+        configs.extend([1024, 2048, 8192, 16 << 10, 1 << 20, 1 << 30].map(limited));
+        for capacity in [4096, 16 << 10, (4 << 20) + (256 << 10) + 1] {
+            let reserved = SideSettings::largest_bytes_per_buffer(capacity);
+            for config in &configs {
+                let side = plan::side_settings(&outputs(config));
+                assert!(
+                    side.bytes_per_buffer(capacity) <= reserved,
+                    "{config} in {capacity}"
+                );
+            }
+        }
+        // Any limit, whatever validation allows: the largest is bounded.
+        for capacity in [1, 2, 100, 4096, 16 << 10] {
+            let reserved = SideSettings::largest_bytes_per_buffer(capacity);
+            for limit in (1..capacity + 64).chain([usize::MAX]) {
+                for facts in [false, true] {
+                    let side = SideSettings {
+                        facts,
+                        cut_limit: Some(limit),
+                    };
+                    assert!(side.bytes_per_buffer(capacity) <= reserved, "{limit}");
+                }
+            }
+        }
     }
 
     #[test]
@@ -511,16 +566,62 @@ mod tests {
     }
 
     #[test]
-    fn a_changed_spool_needs_a_restart() {
-        let syslog = outputs("output: {syslog: {enabled: true, address: /dev/log}}\n");
-        let spooled = outputs("output: {syslog: {enabled: true, network: tcp, address: 'h:1', spool: {path: /tmp/s}}}\n");
-        assert!(!spools_unchanged(&syslog, &spooled), "another spool");
-        assert!(spools_unchanged(&spooled, &spooled), "the same spool");
-        let file = outputs("output: {file: {enabled: true, path: /tmp/a.log}}\n");
+    fn a_changed_spool_is_kept_moved_rebounded_or_removed() {
+        let dir = std::env::temp_dir().join(format!("raudit-reload-spool-{}", std::process::id()));
+        let text = |spool: &str| {
+            format!("output: {{syslog: {{enabled: true, network: tcp, address: 'h:1'{spool}}}}}\nrules: ['-e 1']\n")
+        };
+        let (a, b) = (dir.join("a"), dir.join("b"));
+        let spooled = |path: &std::path::Path, bytes: u32| {
+            text(&format!(
+                ", spool: {{path: {}, max_bytes: {bytes}}}",
+                path.display()
+            ))
+        };
+        let plan = plan::from_config(&config(&spooled(&a, 1 << 20))).unwrap();
+        let at = |t: String| plan::from_config(&config(&t)).unwrap().outputs.remove(0);
+        let old = at(spooled(&a, 1 << 20));
+        let change = |next: String| spool_change(&old, &at(next), &plan).unwrap();
+        assert!(matches!(change(spooled(&a, 1 << 20)), SpoolChange::Keep));
+        assert!(matches!(
+            change(spooled(&a, 2 << 20)),
+            SpoolChange::Bound(n) if n == 2 << 20
+        ));
+        assert!(matches!(change(text("")), SpoolChange::Remove));
+        match change(spooled(&b, 1 << 20)) {
+            SpoolChange::Open(_) => assert!(b.exists(), "opened by the reload"),
+            other => panic!("{other:?}"),
+        }
+        let none = at(text(""));
+        assert!(matches!(
+            spool_change(&none, &at(text("")), &plan).unwrap(),
+            SpoolChange::Keep
+        ));
+        std::fs::write(dir.join("file"), "x").unwrap();
+        let blocked = spooled(&dir.join("file").join("c"), 1 << 20);
         assert!(
-            spools_unchanged(&file, &spooled),
-            "an output added with its spool"
+            spool_change(&none, &at(blocked), &plan).is_err(),
+            "a spool that does not open keeps the output as it is"
         );
+        // Another running output's spool file: refused, not opened twice.
+        let two = |syslog: &str, gelf: &std::path::Path| {
+            format!(
+                "output: {{syslog: {{enabled: true, network: tcp, address: 'h:1'{syslog}}}, gelf: {{enabled: true, network: tcp, address: 'h:2', spool: {{path: {}}}}}}}\nrules: ['-e 1']\n",
+                gelf.display()
+            )
+        };
+        let running = plan::from_config(&config(&two(
+            &format!(", spool: {{path: {}}}", a.display()),
+            &b,
+        )))
+        .unwrap();
+        let gelf = running.outputs.iter().find(|o| o.name() == "gelf").unwrap();
+        // The reload gives GELF syslog's file (and syslog none).
+        let onto_a = plan::from_config(&config(&two("", &a))).unwrap();
+        let next = onto_a.outputs.iter().find(|o| o.name() == "gelf").unwrap();
+        let e = spool_change(gelf, next, &running).map(|_| ()).unwrap_err();
+        assert!(e.0.contains("still another output's (syslog)"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub use net::IpFamily;
 pub use otlp::{Otlp, OtlpSpec};
 pub use rotation::Rotation;
 pub use sink::Sink;
-pub use spool::{SpoolSpec, Spooling};
+pub use spool::{SpoolChange, SpoolSpec, Spooling};
 pub use stdout::StdoutOutput;
 pub use stream_notice::{control_channels, ControlReceiver, ControlSender, Replacement};
 pub use syslog::{Syslog, SyslogFormat, SyslogNetwork, SyslogSpec};

@@ -8,7 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::spool::{Spooling, DRAIN_SLICE, IDLE_SLICE};
+use super::spool::{SpoolChange, Spooling, DRAIN_SLICE, IDLE_SLICE};
 use super::{net, Output, Sent};
 use crate::queue::{Filled, Queue};
 use crate::side::{LineSide, SideReader};
@@ -320,14 +320,41 @@ impl Sink {
     }
 
     /// Writes what the output holds, then writes to `output` from now on
-    /// (a reload changed its settings); the counters stay this output's.
-    pub fn replace(&mut self, output: Box<dyn Output>, attempts: u32, stats: &Stats) {
+    /// (a reload changed its settings), its spool changed as `spool` says
+    /// (see [`spool`](super::spool)); the counters stay this output's.
+    pub fn replace(
+        &mut self,
+        output: Box<dyn Output>,
+        attempts: u32,
+        spool: SpoolChange,
+        stats: &Stats,
+    ) {
         self.flush(stats);
         self.output = output;
         self.output.set_stopping(self.stopping);
         self.attempts = attempts.max(1);
         self.reconnects_seen = 0;
         self.rotations_seen = 0;
+        let c = stats.outputs.get(self.counters_index);
+        match spool {
+            SpoolChange::Keep => {}
+            SpoolChange::Bound(max_bytes) => {
+                if let Some(spool) = &mut self.spool {
+                    spool.set_bound(max_bytes);
+                }
+            }
+            SpoolChange::Open(mut new) => {
+                if let Some(old) = self.spool.take() {
+                    new.take_over(old, c);
+                }
+                self.spool = Some(*new);
+            }
+            SpoolChange::Remove => {
+                if let Some(old) = self.spool.take() {
+                    old.leave(c);
+                }
+            }
+        }
     }
 
     /// Tells the output (and any that replaces it) how to learn that the

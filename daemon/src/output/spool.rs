@@ -30,6 +30,18 @@
 //! pushed out when it is full, or an event larger than the spool) and
 //! `spool_torn` (an entry raudit was killed while writing, skipped at the
 //! next start); both go into the stream's loss record.
+//!
+//! A reload that changes an output's spool ([`SpoolChange`]) takes effect
+//! in its output thread between two buffers, after the old output and
+//! spool sent and flushed what they could: another path opens the new
+//! spool, which **takes the old one's entries over** (appended behind
+//! what it holds from before, in their order, ahead of every newer event,
+//! and sent first; what its bound pushes out is counted `spool_dropped`),
+//! and the old file is emptied; the same file with another `max_bytes`
+//! keeps its entries and takes the new bound when it next empties (as at
+//! a restart); a spool removed leaves what it holds in its file, said on
+//! stderr and counted `spool_dropped` (a config naming that file again
+//! sends them, so the count can be higher than the loss, never lower).
 
 pub mod ring;
 
@@ -60,6 +72,30 @@ pub struct SpoolSpec {
     pub path: PathBuf,
     /// The file's size at most, header included.
     pub max_bytes: u64,
+}
+
+/// What a reload does to an output's spool (see the module doc).
+pub enum SpoolChange {
+    /// The same spool, or none before and after.
+    Keep,
+    /// Another file, opened by the reload: it takes the old one's entries
+    /// over.
+    Open(Box<Spooling>),
+    /// The same file with another bound (`max_bytes`).
+    Bound(u64),
+    /// No spool any more.
+    Remove,
+}
+
+impl std::fmt::Debug for SpoolChange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SpoolChange::Keep => f.write_str("Keep"),
+            SpoolChange::Open(s) => write!(f, "Open({})", s.file.path().display()),
+            SpoolChange::Bound(n) => write!(f, "Bound({n})"),
+            SpoolChange::Remove => f.write_str("Remove"),
+        }
+    }
 }
 
 /// One output's spool and where its delivery stands.
@@ -110,6 +146,85 @@ impl Spooling {
             io_errors: Reporter::new(),
             too_large: Reporter::new(),
         })
+    }
+
+    /// Takes over what `old` (the spool this one replaces, its output
+    /// flushed) still holds: appended behind this one's entries in their
+    /// order, not counted `spooled` again (what this bound pushes out is
+    /// counted `spool_dropped`); `old`'s file is emptied. Says on stderr
+    /// how many moved.
+    pub fn take_over(&mut self, mut old: Spooling, c: Option<&OutputCounters>) {
+        // What the old output held unconfirmed goes again (at least once).
+        old.file.rewind();
+        let mut moved = 0u64;
+        let mut lost = 0u64;
+        loop {
+            match old.file.hand_out() {
+                Ok(Some(entry)) => match self.file.append(&[entry], false) {
+                    Ok(Ok(appended)) => {
+                        moved += 1;
+                        lost += appended.dropped;
+                    }
+                    Ok(Err(_)) => lost += 1,
+                    Err(e) => {
+                        self.io_error("writing", &e);
+                        lost += 1;
+                    }
+                },
+                Ok(None) => break,
+                Err(e) => {
+                    old.io_error("reading", &e);
+                    lost += old.file.waiting() + 1;
+                    break;
+                }
+            }
+        }
+        if let Err(e) = old.file.clear() {
+            old.io_error("emptying", &e);
+        }
+        if let Some(c) = c {
+            c.spool_dropped.add(lost);
+        }
+        if moved > 0 || lost > 0 {
+            eprintln!(
+                "raudit: output {}: the spool moved from {} to {}: {moved} events it held go first{}",
+                self.name,
+                old.file.path().display(),
+                self.file.path().display(),
+                if lost > 0 {
+                    format!(" ({lost} lost to the new spool's bound or an error, counted)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        self.gauges(c);
+    }
+
+    /// Bounds the file to `max_bytes` from when it next empties (a reload
+    /// changed the bound of the same file).
+    pub fn set_bound(&mut self, max_bytes: u64) {
+        self.file.set_bound(max_bytes);
+    }
+
+    /// The output no longer spools: what this spool holds stays in its
+    /// file, said on stderr and counted `spool_dropped`.
+    pub fn leave(self, c: Option<&OutputCounters>) {
+        let held = self.file.entries();
+        if held > 0 {
+            eprintln!(
+                "raudit: output {}: no spool any more; the {held} events the spool {} holds stay in it, not sent (counted lost; a config naming it again sends them)",
+                self.name,
+                self.file.path().display()
+            );
+            if let Some(c) = c {
+                c.spool_dropped.add(held);
+            }
+        }
+        if let Some(c) = c {
+            c.spool_events.set(0);
+            c.spool_bytes.set(0);
+        }
     }
 
     /// Whether lines go straight to the output (nothing waits in the

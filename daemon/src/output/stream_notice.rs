@@ -14,6 +14,7 @@
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::time::SystemTime;
 
+use super::spool::SpoolChange;
 use super::Output;
 use crate::json;
 
@@ -21,15 +22,23 @@ use crate::json;
 pub const CONTROL_CAPACITY: usize = 8;
 
 /// A new output for an output thread, from a reload: the thread flushes
-/// the one it has and writes to this one from its next buffer on.
+/// the one it has and writes to this one from its next buffer on, with
+/// its spool changed as `spool` says.
 pub struct Replacement {
     pub output: Box<dyn Output>,
     pub attempts: u32,
+    pub spool: SpoolChange,
 }
 
 impl std::fmt::Debug for Replacement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Replacement({}, {})", self.output.name(), self.attempts)
+        write!(
+            f,
+            "Replacement({}, {}, {:?})",
+            self.output.name(),
+            self.attempts,
+            self.spool
+        )
     }
 }
 

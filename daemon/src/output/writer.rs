@@ -183,7 +183,7 @@ pub fn run_writer(
         // Between two buffers: what was written went to the old output,
         // what comes goes to the new one.
         if let Some(new) = control.and_then(ControlReceiver::try_replacement) {
-            sink.replace(new.output, new.attempts, stats);
+            sink.replace(new.output, new.attempts, new.spool, stats);
             continue;
         }
         if queue.drain_expired() {

@@ -164,6 +164,21 @@ impl SideSettings {
         };
         need + facts + cut
     }
+
+    /// The most [`bytes_per_buffer`](Self::bytes_per_buffer) any outputs
+    /// can ask of a buffer of `capacity` bytes: facts, and the cut room of
+    /// a limit just below the capacity (a smaller limit needs less room
+    /// per cut line and the same per buffer, a limit at or above the
+    /// capacity none), so it is bounded whatever transport limits a reload
+    /// brings. What the queue reserves (as address space only) beside each
+    /// buffer, so a reload never needs more than was reserved.
+    pub fn largest_bytes_per_buffer(capacity: usize) -> usize {
+        SideSettings {
+            facts: true,
+            cut_limit: Some(capacity.saturating_sub(1).max(1)),
+        }
+        .bytes_per_buffer(capacity)
+    }
 }
 
 impl Default for Settings {

@@ -238,6 +238,12 @@ impl SpoolFile {
         self.cursor_id = self.head_id;
     }
 
+    /// Takes `max_bytes` (header included) as the bound from when the
+    /// ring next empties, as a restart with it would.
+    pub fn set_bound(&mut self, max_bytes: u64) {
+        self.wanted = max_bytes.saturating_sub(HEADER).max(1);
+    }
+
     /// Drops the oldest entry (full, or confirmed one by one).
     fn pop(&mut self) -> io::Result<()> {
         if self.head_id == self.tail_id {

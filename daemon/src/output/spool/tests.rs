@@ -345,3 +345,75 @@ fn side_records_travel_with_the_line() {
     assert_eq!(*seen.lock().unwrap(), vec![Some(cut.to_vec())]);
     assert_eq!((c.sent.get(), c.cut.get()), (1, 1));
 }
+
+#[test]
+fn a_reload_moving_the_spool_sends_the_old_ones_entries_first_each_once_in_order() {
+    use crate::output::Sink;
+    let (a, b) = (temp_path("move-a"), temp_path("move-b"));
+    let spec = |path: &PathBuf| SpoolSpec {
+        path: path.clone(),
+        max_bytes: 1 << 20,
+    };
+    // B holds two events a previous run left; A is the running spool.
+    let mut left = SpoolFile::open(&b, 1 << 20, 256).unwrap();
+    for i in 0..2 {
+        let line = entry(i);
+        let prefix = [0u8; ENTRY_PREFIX];
+        left.append(&[&prefix, &line], false).unwrap().unwrap();
+    }
+    drop(left);
+    let (output, up, got) = receiver(false);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let spool_a = Spooling::open("receiver", &spec(&a), 256).unwrap();
+    let mut sink = Sink::new(Box::new(output), 3, Duration::ZERO, 0).with_spool(spool_a);
+    let none = LineSide::default();
+    up.store(false, Ordering::SeqCst);
+    for i in 2..6 {
+        sink.write(&entry(i), &none, &stats);
+    }
+    sink.flush(&stats);
+    assert_eq!(c.spool_events.get(), 4, "kept in A while down");
+    // The reload, the receiver still down: a new output, spool B.
+    let (output, up_again, got_again) = receiver(false);
+    up_again.store(false, Ordering::SeqCst);
+    let spool_b = Spooling::open("receiver", &spec(&b), 256).unwrap();
+    sink.replace(
+        Box::new(output),
+        3,
+        SpoolChange::Open(Box::new(spool_b)),
+        &stats,
+    );
+    assert_eq!(c.spool_events.get(), 6, "B's two and A's four");
+    assert_eq!(
+        std::fs::metadata(&a).unwrap().len(),
+        HEADER,
+        "A emptied: nothing in two places"
+    );
+    for i in 6..8 {
+        sink.write(&entry(i), &none, &stats);
+    }
+    // The receiver is back.
+    up_again.store(true, Ordering::SeqCst);
+    std::thread::sleep(RETRY + Duration::from_millis(50));
+    for _ in 0..100 {
+        sink.flush(&stats);
+        if c.spool_events.get() == 0 {
+            break;
+        }
+    }
+    let expected: Vec<_> = (0..8).map(entry).collect();
+    assert_eq!(*got_again.lock().unwrap(), expected, "each once, in order");
+    assert!(got.lock().unwrap().is_empty(), "the old output got none");
+    assert_eq!(c.spool_dropped.get(), 0);
+    assert_eq!(c.spooled.get(), 6, "A's four and the two after, once each");
+    drop(up);
+    // Removing the spool leaves what it holds in its file, counted.
+    up_again.store(false, Ordering::SeqCst);
+    sink.write(&entry(8), &none, &stats);
+    let (output, _, _) = receiver(false);
+    sink.replace(Box::new(output), 1, SpoolChange::Remove, &stats);
+    assert_eq!(c.spool_dropped.get(), 1, "counted");
+    let mut kept = SpoolFile::open(&b, 1 << 20, 256).unwrap();
+    assert_eq!(contents(&mut kept).len(), 1, "and kept in B");
+}
