@@ -558,6 +558,8 @@ def one_run(daemon, scenario, args, state):
         sh("auditctl", *scenario_rule(scenario, args.bindir))
         time.sleep(0.5)
         k0, c0, th0 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
+        receivers = getattr(daemon, "receivers", None)
+        rc0 = cpu_s(receivers.p.pid) if receivers else 0
         f0 = minor_faults(pid)
         ka0 = cpu_s(args.kauditd) if args.kauditd else 0
         t0 = time.time()
@@ -567,6 +569,9 @@ def one_run(daemon, scenario, args, state):
         t_drained = wait_drained(daemon, pid, t1, args.quiet)
         k1, c1, th1 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
         r["thread_cpu_s"] = {name: round(cpu - th0.get(name, 0), 3) for name, cpu in th1.items()}
+        if receivers:
+            # storm-recv shares the machine: its CPU is the receiving end's.
+            r["receivers_cpu_s"] = round(cpu_s(receivers.p.pid) - rc0, 3)
         r["minor_faults"] = minor_faults(pid) - f0
         ka1 = cpu_s(args.kauditd) if args.kauditd else 0
         r["peak_rss_kb"] = vmhwm_kb(pid)
@@ -656,6 +661,11 @@ def raudit_breakdown(runs):
         f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
         for n in names)
     out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
+    if all("receivers_cpu_s" in r for r in ra):
+        recv = statistics.median(1e6 * r["receivers_cpu_s"] / max(r["events"], 1) for r in ra)
+        gen = statistics.median(1e6 * r["gen_cpu_s"] / max(r["events"], 1) for r in ra)
+        out.append(f"storm-recv (the receivers, same machine) CPU µs/event (median): {recv:.2f}; "
+                   f"storm-gen {gen:.2f}")
     if all("minor_faults" in r for r in ra):
         faults = statistics.median(r["minor_faults"] / max(r["events"], 1) for r in ra)
         out.append(f"raudit minor page faults/event (median): {faults:.1f}")
