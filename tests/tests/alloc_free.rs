@@ -1,11 +1,12 @@
 //! Proves the hot path allocates nothing per event: a counting global
 //! allocator watches receive → parse → assemble → filter → encode (with the
 //! facts beside each line, and a cut version beside a line too large for a
-//! transport) → queue → four outputs at once, each on its own thread
+//! transport) → queue → five outputs at once, each on its own thread
 //! (file; syslog over a unix datagram socket; GELF over UDP, gzip, its
 //! fields from the facts; OTLP/HTTP to a kept-alive local endpoint, its
 //! attributes from the facts, through its spool: each batched line written
-//! ahead to the spool file and confirmed when its batch got a 2xx) over
+//! ahead to the spool file and confirmed when its batch got a 2xx; GELF
+//! over TCP, its frames gathered and written together) over
 //! thousands of events after a warm-up, fed
 //! from memory through the pipeline's `Source` seam. One event in fifty is
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
@@ -221,6 +222,28 @@ where
     })
 }
 
+/// A GELF TCP receiver: takes one connection and counts the frames (NUL
+/// bytes) that arrive until told to stop.
+fn gelf_tcp_endpoint(
+    listener: std::net::TcpListener,
+    stop: Arc<AtomicBool>,
+    frames: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<()> {
+    use std::io::Read as _;
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 256 * 1024];
+        let (mut conn, _) = listener.accept().unwrap();
+        conn.set_read_timeout(Some(Duration::from_millis(50)))
+            .unwrap();
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok(n) = conn.read(&mut buf) {
+                let nuls = buf[..n].iter().filter(|&&b| b == 0).count();
+                frames.fetch_add(nuls as u64, Ordering::Relaxed);
+            }
+        }
+    })
+}
+
 /// A minimal OTLP/HTTP endpoint: reads each request (head, then
 /// `Content-Length` bytes) into one buffer and answers 200, counting the
 /// requests, until told to stop (allocates nothing once started).
@@ -335,7 +358,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     let warm_up_datagrams = warm_up_datagrams.len();
 
     let max_event = raudit::pipeline::LARGEST_EXECVE_LINE as usize;
-    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf", "otlp"]));
+    let stats = Arc::new(Stats::new(&["file", "syslog", "gelf", "otlp", "gelf-tcp"]));
     // The receivers: a unix datagram socket and a UDP port, drained.
     let stop = Arc::new(AtomicBool::new(false));
     let syslog_socket = dir.join("log");
@@ -402,6 +425,21 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         spool: None,
         tls: None,
     };
+    // GELF over TCP: its frames are gathered and written together.
+    let gelf_tcp_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let gelf_tcp_spec = GelfSpec {
+        network: GelfNetwork::Tcp,
+        address: gelf_tcp_listener.local_addr().unwrap().to_string(),
+        compression: GelfCompression::default(),
+        tls: None,
+        spool: None,
+    };
+    let gelf_tcp_got = Arc::new(AtomicU64::new(0));
+    let gelf_tcp_server = gelf_tcp_endpoint(
+        gelf_tcp_listener,
+        Arc::clone(&stop),
+        Arc::clone(&gelf_tcp_got),
+    );
     let otlp_requests = Arc::new(AtomicU64::new(0));
     let otlp_server = otlp_endpoint(otlp_listener, Arc::clone(&stop), Arc::clone(&otlp_requests));
     let syslog_limit = syslog_spec.line_limit();
@@ -416,7 +454,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         buffers: 256,
         buffer_size: 16 * 1024,
         policy: Policy::Block,
-        outputs: 4,
+        outputs: 5,
         side_size: side.bytes_per_buffer(16 * 1024),
         side_reserve: SideSettings::largest_bytes_per_buffer(16 * 1024),
         large_size: max_event + 1,
@@ -426,6 +464,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     let syslog = Syslog::open(&syslog_spec, 16 * 1024);
     let gelf = Gelf::open(&gelf_spec, 16 * 1024);
     let otlp = Otlp::open(&otlp_spec, max_event + 1);
+    let gelf_tcp = Gelf::open(&gelf_tcp_spec, 16 * 1024);
     let otlp_spool = SpoolSpec {
         path: dir.join("spool").join("otlp"),
         max_bytes: 64 << 20,
@@ -437,6 +476,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         Sink::new(Box::new(gelf), 3, pause, 2),
         Sink::new(Box::new(otlp), 3, pause, 3)
             .with_spool(Spooling::open("otlp", &otlp_spool, max_event + 1).unwrap()),
+        Sink::new(Box::new(gelf_tcp), 3, pause, 4),
     ];
     let writer = {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
@@ -504,6 +544,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         receiver.join().unwrap();
     }
     otlp_server.join().unwrap();
+    gelf_tcp_server.join().unwrap();
     for output in &stats.outputs {
         assert_eq!(output.sent.get(), kept, "{}", output.name);
         assert_eq!(
@@ -515,6 +556,11 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     }
     assert_eq!(syslog_got.load(Ordering::Relaxed), kept, "syslog datagrams");
     assert!(gelf_got.load(Ordering::Relaxed) >= kept, "GELF datagrams");
+    assert_eq!(
+        gelf_tcp_got.load(Ordering::Relaxed),
+        kept,
+        "GELF TCP frames"
+    );
     let requests = otlp_requests.load(Ordering::Relaxed);
     assert!(requests >= kept / 512, "OTLP requests: {requests}");
     println!("otlp: {kept} events in {requests} requests");
