@@ -19,7 +19,9 @@
 //! (RFC 5425 octet-counted frames) on a third port, `tls_port=P` on the
 //! first line; each connection is read by a thread of its own, which counts
 //! frames and bytes. The same port takes GELF over TLS (NUL-terminated
-//! frames; a connection's first byte tells which framing it uses).
+//! frames; a connection's first byte tells which framing it uses), and a
+//! plain TCP port (`tcp_port=P`) takes them in clear, and syslog ended by
+//! newlines (`<` first).
 //!
 //! ```text
 //! storm-recv -u SYSLOG_SOCKET_PATH [-b RCVBUF_BYTES] [-t CERT_DIR]
@@ -155,10 +157,11 @@ fn drain(fd: i32, headers: &mut [libc::mmsghdr], count: &mut Count) {
     }
 }
 
-static TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
-static TLS_BYTES: AtomicU64 = AtomicU64::new(0);
-static GELF_TLS_FRAMES: AtomicU64 = AtomicU64::new(0);
-static GELF_TLS_BYTES: AtomicU64 = AtomicU64::new(0);
+/// Frames and bytes over the stream ports (plain TCP and TLS), by framing.
+static STREAM_SYSLOG_FRAMES: AtomicU64 = AtomicU64::new(0);
+static STREAM_SYSLOG_BYTES: AtomicU64 = AtomicU64::new(0);
+static STREAM_GELF_FRAMES: AtomicU64 = AtomicU64::new(0);
+static STREAM_GELF_BYTES: AtomicU64 = AtomicU64::new(0);
 
 /// A CA written to `dir/ca.pem` and a server configuration with a
 /// certificate for 127.0.0.1 and localhost that it signed.
@@ -200,25 +203,52 @@ fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
     let Ok(conn) = rustls::ServerConnection::new(config) else {
         return;
     };
-    let mut tls = rustls::StreamOwned::new(conn, stream);
+    stream_frames(rustls::StreamOwned::new(conn, stream));
+}
+
+/// How a stream connection's messages are framed, told by its first
+/// byte.
+#[derive(Clone, Copy, PartialEq)]
+enum Framing {
+    /// A digit: octet counting (syslog, RFC 5425/6587).
+    OctetCounted,
+    /// `<`: syslog messages each ended by a newline (non-transparent).
+    Newline,
+    /// Anything else (`{`): GELF frames each ended by a NUL.
+    Nul,
+}
+
+/// Counts the frames of one stream connection (plain TCP or TLS) until it
+/// ends.
+fn stream_frames(mut stream: impl Read) {
     let mut buf = vec![0u8; 65536];
-    // The first byte tells the framing: a digit starts an octet count
-    // (syslog, RFC 5425), `{` a NUL-terminated GELF frame.
-    let mut framing = None::<bool>;
-    // Syslog: bytes of the current frame's message still to skip; None:
-    // reading its length.
+    let mut framing = None::<Framing>;
+    // Octet counting: bytes of the current frame's message still to skip;
+    // None: reading its length.
     let (mut skip, mut len) = (None::<usize>, 0usize);
     loop {
-        let n = match tls.read(&mut buf) {
+        let n = match stream.read(&mut buf) {
             Ok(0) | Err(_) => return,
             Ok(n) => n,
         };
-        let octet_counted = *framing.get_or_insert(buf[0].is_ascii_digit());
-        if !octet_counted {
-            let frames = buf[..n].iter().filter(|&&b| b == 0).count() as u64;
-            GELF_TLS_FRAMES.fetch_add(frames, Ordering::Relaxed);
-            GELF_TLS_BYTES.fetch_add(n as u64, Ordering::Relaxed);
-            continue;
+        let kind = *framing.get_or_insert(match buf[0] {
+            b'0'..=b'9' => Framing::OctetCounted,
+            b'<' => Framing::Newline,
+            _ => Framing::Nul,
+        });
+        let ends = |end: u8| buf[..n].iter().filter(|&&b| b == end).count() as u64;
+        match kind {
+            Framing::Nul => {
+                STREAM_GELF_FRAMES.fetch_add(ends(0), Ordering::Relaxed);
+                STREAM_GELF_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                continue;
+            }
+            Framing::Newline => {
+                STREAM_SYSLOG_FRAMES.fetch_add(ends(b'\n'), Ordering::Relaxed);
+                STREAM_SYSLOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
+                continue;
+            }
+            Framing::OctetCounted => {}
         }
         let mut at = 0;
         while at < n {
@@ -228,7 +258,7 @@ fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
                     at += take;
                     if take == rest {
                         skip = None;
-                        TLS_FRAMES.fetch_add(1, Ordering::Relaxed);
+                        STREAM_SYSLOG_FRAMES.fetch_add(1, Ordering::Relaxed);
                     } else {
                         skip = Some(rest - take);
                     }
@@ -239,7 +269,7 @@ fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
                     if b.is_ascii_digit() {
                         len = len.saturating_mul(10).saturating_add(usize::from(b - b'0'));
                     } else if b == b' ' {
-                        TLS_BYTES.fetch_add(len as u64, Ordering::Relaxed);
+                        STREAM_SYSLOG_BYTES.fetch_add(len as u64, Ordering::Relaxed);
                         skip = Some(len);
                         len = 0;
                     } else {
@@ -411,7 +441,15 @@ fn main() {
     unsafe {
         libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
     }
-    println!("udp_port={port} http_port={http_port} tls_port={tls_port}");
+    // Plain TCP for syslog (octet-counted) and GELF (NUL frames).
+    let tcp = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|_| die("bind stream tcp"));
+    let tcp_port = tcp.local_addr().map_or(0, |a| a.port());
+    std::thread::spawn(move || {
+        for stream in tcp.incoming().flatten() {
+            std::thread::spawn(move || stream_frames(stream));
+        }
+    });
+    println!("udp_port={port} http_port={http_port} tls_port={tls_port} tcp_port={tcp_port}");
     let _ = std::io::stdout().flush();
 
     let mut slots = vec![0u8; SLOT * BATCH];
@@ -493,8 +531,8 @@ fn main() {
     let _ = std::fs::remove_file(&path);
     println!(
         "syslog_datagrams={} syslog_bytes={} gelf_datagrams={} gelf_bytes={} \
-         otlp_requests={} otlp_records={} otlp_bytes={} tls_frames={} tls_bytes={} \
-         gelf_tls_frames={} gelf_tls_bytes={}",
+         otlp_requests={} otlp_records={} otlp_bytes={} stream_syslog_frames={} \
+         stream_syslog_bytes={} stream_gelf_frames={} stream_gelf_bytes={}",
         syslog.datagrams,
         syslog.bytes,
         gelf.datagrams,
@@ -502,9 +540,9 @@ fn main() {
         http.requests,
         http.records,
         http.bytes,
-        TLS_FRAMES.load(Ordering::Relaxed),
-        TLS_BYTES.load(Ordering::Relaxed),
-        GELF_TLS_FRAMES.load(Ordering::Relaxed),
-        GELF_TLS_BYTES.load(Ordering::Relaxed)
+        STREAM_SYSLOG_FRAMES.load(Ordering::Relaxed),
+        STREAM_SYSLOG_BYTES.load(Ordering::Relaxed),
+        STREAM_GELF_FRAMES.load(Ordering::Relaxed),
+        STREAM_GELF_BYTES.load(Ordering::Relaxed)
     );
 }

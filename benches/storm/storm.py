@@ -351,22 +351,30 @@ class Raudit:
         # enables auditing and the driver loads the storm rule after start,
         # as it does for the other daemons.
         more = ""
-        if self.outputs in ("all", "all-tls"):
-            # syslog (unix datagram), GELF (UDP, gzip unless
-            # --raudit-gelf-compression says otherwise) and OTLP (HTTP,
-            # protobuf) beside the file, all received by storm-recv.
+        if self.outputs != "file":
+            # Beside the file, received by storm-recv:
+            # - all: syslog (unix datagram), GELF (UDP, gzip unless
+            #   --raudit-gelf-compression says otherwise), OTLP (HTTP);
+            # - all-tls: syslog and GELF over TLS (TCP), OTLP (HTTP);
+            # - streams: syslog and GELF over plain TCP (issue 9's three).
             tls = self.outputs == "all-tls"
             self.receivers = Receivers(self.bindir, f"{WORK}/storm-syslog.sock", WORK if tls else None)
-            syslog = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
-                      f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
-                      f"network: unixgram, address: {self.receivers.syslog_path}")
-            gelf = (f"network: tcp, address: '127.0.0.1:{self.receivers.tls_port}', "
-                    f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}" if tls else
-                    f"network: udp, address: 127.0.0.1:{self.receivers.gelf_port}, "
-                    f"compression: {{type: {self.gelf_compression}}}")
+            r = self.receivers
+            over_tls = f"tls: {{enabled: true, ca_file: {WORK}/ca.pem}}"
+            syslog, gelf = {
+                "all": (f"network: unixgram, address: {r.syslog_path}",
+                        f"network: udp, address: 127.0.0.1:{r.gelf_port}, "
+                        f"compression: {{type: {self.gelf_compression}}}"),
+                "all-tls": (f"network: tcp, address: '127.0.0.1:{r.tls_port}', {over_tls}",
+                            f"network: tcp, address: '127.0.0.1:{r.tls_port}', {over_tls}"),
+                "streams": (f"network: tcp, address: '127.0.0.1:{r.tcp_port}'",
+                            f"network: tcp, address: '127.0.0.1:{r.tcp_port}'"),
+            }[self.outputs]
             more = (f"  syslog: {{enabled: true, {syslog}, attempts: 2}}\n"
-                    f"  gelf: {{enabled: true, {gelf}, attempts: 2}}\n"
-                    f"  otlp: {{enabled: true, endpoint: 'http://127.0.0.1:{self.receivers.http_port}/v1/logs', attempts: 2}}\n")
+                    f"  gelf: {{enabled: true, {gelf}, attempts: 2}}\n")
+            if self.outputs != "streams":
+                more += (f"  otlp: {{enabled: true, endpoint: "
+                         f"'http://127.0.0.1:{r.http_port}/v1/logs', attempts: 2}}\n")
         with open(conf, "w") as f:
             f.write(f"""output:
   file: {{enabled: true, path: {self.log}, mode: 0600, user: root, group: root, attempts: 2}}
@@ -417,6 +425,7 @@ class Receivers:
             raise RuntimeError(f"storm-recv did not start: {ports} {self.p.stderr.read()[-300:]}")
         self.gelf_port, self.http_port = int(ports["udp_port"]), int(ports["http_port"])
         self.tls_port = int(ports.get("tls_port", 0))
+        self.tcp_port = int(ports.get("tcp_port", 0))
 
     def stop(self):
         time.sleep(0.5)  # what raudit sent last is queued in the sockets
@@ -669,7 +678,8 @@ def raudit_breakdown(runs):
     if all("minor_faults" in r for r in ra):
         faults = statistics.median(r["minor_faults"] / max(r["events"], 1) for r in ra)
         out.append(f"raudit minor page faults/event (median): {faults:.1f}")
-    for key in ("syslog_datagrams", "tls_frames", "gelf_datagrams", "gelf_tls_frames", "otlp_records"):
+    for key in ("syslog_datagrams", "stream_syslog_frames", "gelf_datagrams", "stream_gelf_frames",
+                "otlp_records"):
         if any(r.get(key) for r in ra):
             rate = statistics.median(r.get(key, 0) / r["window_s"] for r in ra)
             out.append(f"{key.replace('_', ' ')}/s received (median): {rate:,.0f}")
@@ -740,8 +750,8 @@ def main():
     ap.add_argument("--raudit-yaml", default="", help="extra YAML appended to raudit's config")
     ap.add_argument("--raudit-format", default="go-audit", choices=sorted(Raudit.MARKS),
                     help="raudit.format (ecs: Auditbeat's documents; events counted by @timestamp)")
-    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls"],
-                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog and GELF over TLS (TCP) instead")
+    ap.add_argument("--raudit-outputs", default="file", choices=["file", "all", "all-tls", "streams"],
+                    help="all: syslog (unix datagram), GELF (UDP, gzip) and OTLP (HTTP) beside the file, received by storm-recv; all-tls: syslog and GELF over TLS (TCP) instead; streams: file, syslog and GELF over plain TCP, no OTLP")
     ap.add_argument("--raudit-gelf-compression", default="gzip", choices=["gzip", "zlib", "none"],
                     help="output.gelf.compression.type with --raudit-outputs all/all-tls (level stays 1)")
     ap.add_argument("--scenarios", default=",".join(s for s in SCENARIOS if s not in ASKED_SCENARIOS),
