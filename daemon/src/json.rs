@@ -8,7 +8,6 @@
 //! Everything is appended to a caller's `Vec<u8>`: once it has reached its
 //! working size, nothing here allocates.
 
-use std::io::Write as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use raudit_core::encode::text;
@@ -48,6 +47,22 @@ pub fn string(out: &mut Vec<u8>, bytes: &[u8]) {
     out.push(b'"');
 }
 
+/// Appends `n` in decimal (what `write!(out, "{n}")` writes, without the
+/// formatting machinery: GELF writes several numbers per event).
+pub fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    for slot in digits.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(digits.get(start..).unwrap_or_default());
+}
+
 /// A JSON object being written: members are added in order, commas
 /// between them; [`close`](Object::close) ends it.
 pub struct Object<'a> {
@@ -77,7 +92,7 @@ impl<'a> Object<'a> {
     pub fn number(&mut self, key: &str, value: impl Into<u64>) -> &mut Self {
         let value = value.into();
         // Writing into a Vec cannot fail.
-        let _ = write!(self.key(key), "{value}");
+        decimal(self.key(key), value);
         self
     }
 
@@ -142,7 +157,14 @@ impl<'a> Object<'a> {
 /// `S.MMM`: seconds since the epoch and milliseconds, as go-audit writes
 /// an event's time.
 pub fn seconds_millis(out: &mut Vec<u8>, seconds: u64, millis: u32) {
-    let _ = write!(out, "{seconds}.{:03}", millis.min(999));
+    decimal(out, seconds);
+    let millis = millis.min(999);
+    out.extend_from_slice(&[
+        b'.',
+        b'0' + (millis / 100) as u8,
+        b'0' + (millis / 10 % 10) as u8,
+        b'0' + (millis % 10) as u8,
+    ]);
 }
 
 /// A control record in go-audit's outline, `\n`-terminated, appended to
@@ -189,6 +211,25 @@ mod tests {
         );
         let parsed: String = serde_json::from_slice(&out).unwrap();
         assert_eq!(parsed, "a\"b\\c\n\u{1}\u{8}\u{c}\u{7f}\u{fffd}\u{fffd}z");
+    }
+
+    #[test]
+    fn decimals_are_what_display_writes() {
+        let mut out = Vec::new();
+        for n in [0, 1, 9, 10, 99, 100, 4_294_967_295, 1_700_000_000, u64::MAX]
+            .into_iter()
+            .chain((0..2000).map(|i| i * 7919))
+        {
+            out.clear();
+            decimal(&mut out, n);
+            assert_eq!(out, n.to_string().as_bytes());
+        }
+        out.clear();
+        seconds_millis(&mut out, 1_700_000_000, 7);
+        assert_eq!(out, b"1700000000.007");
+        out.clear();
+        seconds_millis(&mut out, 0, 1500);
+        assert_eq!(out, b"0.999");
     }
 
     #[test]
