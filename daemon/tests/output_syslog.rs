@@ -183,6 +183,9 @@ fn tcp_rfc5424_is_octet_counted() {
     conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     out.write_line(LINE, &NO_SIDE).unwrap();
     out.write_line(b"{\"second\":2}\n", &NO_SIDE).unwrap();
+    // Over a stream the messages are gathered: the output thread flushes
+    // when its backlog runs dry (and before an output is replaced).
+    out.flush().unwrap();
     drop(out);
     let mut stream = Vec::new();
     conn.read_to_end(&mut stream).unwrap();
@@ -221,6 +224,7 @@ fn tcp_rfc3164_is_gos_network_form_newline_framed() {
         go_rfc3339,
         || {
             out.write_line(LINE, &NO_SIDE).unwrap();
+            out.flush().unwrap();
             let mut got = Vec::new();
             reader.read_until(b'\n', &mut got).unwrap();
             got
@@ -336,12 +340,18 @@ fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
     let mut out = Syslog::open(&s, 65536);
     let (first, _) = listener.accept().unwrap();
     out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
+    out.flush().unwrap();
     // The receiver restarts: it closes its end (after reading, or not).
     drop(first);
     std::thread::sleep(Duration::from_millis(20));
     // Written into the closed connection, this event would be lost while
-    // the write succeeds; it must go to the new one instead.
+    // the write succeeds; it must go to the new one instead (gathered,
+    // then written at the flush: the closed peer is noticed then, before
+    // anything is written).
     out.write_line(b"{\"n\":2}\n", &NO_SIDE).unwrap();
+    assert_eq!(out.pending_lines(), 1);
+    out.flush().unwrap();
+    assert_eq!(out.pending_lines(), 0);
     assert_eq!(out.reconnects(), 1);
     let (second, _) = listener.accept().unwrap();
     second
@@ -363,7 +373,12 @@ fn no_receiver_at_start_is_not_fatal() {
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 1024);
-    assert!(out.write_line(LINE, &NO_SIDE).is_err());
+    // Taken into the gathered messages; writing them out fails, and they
+    // stay for the sink's next attempt (or its count of what was lost).
+    out.write_line(LINE, &NO_SIDE).unwrap();
+    assert!(out.flush().is_err());
+    assert_eq!(out.pending_lines(), 1);
+    assert_eq!(out.discard(), 1);
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -527,6 +542,7 @@ if $app-name == "go-audit" then {{
     out.write_line(LINE, &NO_SIDE).unwrap();
     out.write_line(big.as_bytes(), &NO_SIDE).unwrap();
     out.write_line(LINE, &NO_SIDE).unwrap();
+    out.flush().unwrap();
     wait_for("3 lines in rsyslog's file", || lines_in(&file).len() >= 3);
     let lines = lines_in(&file);
     let pid = std::process::id();
