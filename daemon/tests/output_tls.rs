@@ -185,6 +185,13 @@ fn syslog_spec_as(address: &str, tls: &TlsSpec, tag: &str, format: SyslogFormat)
     spec
 }
 
+/// One event as the output thread hands it over when nothing else is
+/// queued: taken (gathered, over a stream), then flushed.
+fn send(out: &mut dyn Output, line: &[u8]) -> std::io::Result<()> {
+    out.write_line(line, &NO_SIDE)?;
+    out.flush()
+}
+
 fn lines_in(path: &Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .map(|t| t.lines().map(str::to_owned).collect())
@@ -216,6 +223,8 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
         out.write_line(line.as_bytes(), &NO_SIDE).unwrap();
         sent.push(format!("go-audit|{}", line.trim_end()));
     }
+    // Gathered and written 16 KiB at a time; the rest at the flush.
+    out.flush().unwrap();
     let file = dir.join("audit.log");
     wait_for("500 lines in rsyslog's file", || {
         lines_in(&file).len() >= 500
@@ -236,6 +245,7 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
         legacy.write_line(line.as_bytes(), &NO_SIDE).unwrap();
         sent.push(format!("legacy|{}", line.trim_end()));
     }
+    legacy.flush().unwrap();
     let file = dir.join("legacy.log");
     wait_for("3 lines in rsyslog's legacy file", || {
         lines_in(&file).len() >= 3
@@ -260,13 +270,14 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let line = b"{\"sequence\":1,\"messages\":[{\"type\":1300,\"data\":\"syscall=59\"}]}\n";
     // Larger than one record: several records per event, still no allocation.
     let big = format!("{{\"big\":\"{}\"}}\n", "y".repeat(40_000));
-    out.write_line(line, &NO_SIDE).unwrap();
+    send(&mut out, line).unwrap();
     let mut records = 0;
     let started = Instant::now();
     let ((), allocations) = alloc_count::allocations_in(|| {
         for n in 0..2000 {
             let event = if n % 100 == 0 { big.as_bytes() } else { line };
-            out.write_line(event, &NO_SIDE).unwrap();
+            // One event at a time, flushed: each its own TLS records.
+            send(&mut out, event).unwrap();
             // The message is the event and a header of under 200 bytes.
             records += (event.len() + 200).div_ceil(16 * 1024);
         }
@@ -295,13 +306,13 @@ fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
     let (_daemon, address) = start_rsyslogd(&bin, dir, server);
     let spec = syslog_spec(&address, &settings(dir, ca));
     let mut direct = Syslog::open(&spec, 4096);
-    let error = direct
-        .write_line(b"{\"refused\":1}\n", &NO_SIDE)
+    let error = send(&mut direct, b"{\"refused\":1}\n")
         .unwrap_err()
         .to_string();
     let mut sink = Sink::new(Box::new(Syslog::open(&spec, 4096)), 2, Duration::ZERO, 0);
     let stats = Stats::new(&["syslog"]);
     sink.write(b"{\"refused\":2}\n", &NO_SIDE, &stats);
+    sink.flush(&stats);
     let counters = &stats.outputs[0];
     (counters.errors.get(), counters.sent.get(), error)
 }
@@ -366,6 +377,7 @@ fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     for n in 0..3 {
         sink.write(format!("{{\"n\":{n}}}\n").as_bytes(), &NO_SIDE, &stats);
     }
+    sink.flush(&stats);
     let counters = &stats.outputs[0];
     assert_eq!((counters.sent.get(), counters.errors.get()), (0, 3));
     assert!(lines_in(&dir.join("audit.log")).is_empty());
@@ -485,6 +497,7 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
         out.write_line(format!("{event}\n").as_bytes(), &NO_SIDE)
             .unwrap();
         if n == 49 {
+            out.flush().unwrap();
             // The server closes the session after 50 frames: the next
             // event goes over a new one.
             wait_for("the server to close", || {
@@ -493,6 +506,7 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
             std::thread::sleep(Duration::from_millis(200));
         }
     }
+    out.flush().unwrap();
     wait_for("100 GELF frames", || {
         lines_in(&dir.join("frames")).len() >= 100
     });
@@ -514,10 +528,7 @@ fn a_server_certificate_for_another_name_is_refused() {
     let mut tls = settings(&dir, "ca");
     tls.server_name = Some("logs.example.org".to_owned());
     let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
-    let error = out
-        .write_line(b"{\"a\":1}\n", &NO_SIDE)
-        .unwrap_err()
-        .to_string();
+    let error = send(&mut out, b"{\"a\":1}\n").unwrap_err().to_string();
     assert!(
         error.contains("not for the name it was reached by (set server_name)"),
         "{error}"
@@ -525,7 +536,7 @@ fn a_server_certificate_for_another_name_is_refused() {
     // The name the certificate carries is accepted.
     tls.server_name = Some("localhost".to_owned());
     let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
-    out.write_line(b"{\"a\":2}\n", &NO_SIDE).unwrap();
+    send(&mut out, b"{\"a\":2}\n").unwrap();
     wait_for("the frame", || !lines_in(&dir.join("frames")).is_empty());
     assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
     let _ = std::fs::remove_dir_all(dir);
@@ -544,10 +555,7 @@ fn min_version_1_3_refuses_a_tls_1_2_receiver() {
     let mut tls = settings(&dir, "ca");
     tls.min_version = TlsVersion::V1_3;
     let mut out = Gelf::open(&gelf_spec(&address, &tls), 4096);
-    let error = out
-        .write_line(b"{\"a\":1}\n", &NO_SIDE)
-        .unwrap_err()
-        .to_string();
+    let error = send(&mut out, b"{\"a\":1}\n").unwrap_err().to_string();
     assert!(error.starts_with("TLS: "), "{error}");
     assert!(
         error.contains("no TLS version at or above min_version"),
@@ -555,7 +563,7 @@ fn min_version_1_3_refuses_a_tls_1_2_receiver() {
     );
     // TLS 1.2 is accepted by default.
     let mut out = Gelf::open(&gelf_spec(&address, &settings(&dir, "ca")), 4096);
-    out.write_line(b"{\"a\":2}\n", &NO_SIDE).unwrap();
+    send(&mut out, b"{\"a\":2}\n").unwrap();
     wait_for("the frame", || !lines_in(&dir.join("frames")).is_empty());
     assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
     let _ = std::fs::remove_dir_all(dir);
