@@ -14,11 +14,13 @@ mod daemon_common;
 #[path = "../../daemon/tests/rules_common/mod.rs"]
 mod rules_common;
 
-use std::collections::BTreeMap;
-use std::net::UdpSocket;
+use std::io::Read as _;
+use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use daemon_common::{events_with, probe_program, run_probe, scratch, wait_for, Daemon};
 
@@ -295,22 +297,37 @@ fn sighup_enables_an_output_and_later_disables_one_losing_nothing() {
     );
 }
 
-/// One uncompressed GELF message from `server`, or `None` once nothing
-/// comes for the socket's read timeout.
-fn gelf_message(server: &UdpSocket) -> Option<Vec<u8>> {
-    let mut buf = vec![0u8; 65536];
-    let mut chunks: BTreeMap<u8, Vec<u8>> = BTreeMap::new();
-    loop {
-        let n = server.recv(&mut buf).ok()?;
-        let d = &buf[..n];
-        if d[..2] != [0x1e, 0x0f] {
-            return Some(d.to_vec());
+/// A GELF TCP receiver (as Graylog's GELF TCP input): reads every
+/// connection's NUL-ended frames into `messages` until `stop`. Over TCP
+/// nothing is lost to a busy host's socket buffer, so a missing message is
+/// raudit's.
+fn gelf_tcp_receiver(
+    listener: TcpListener,
+    stop: Arc<AtomicBool>,
+    messages: Arc<Mutex<Vec<serde_json::Value>>>,
+) -> std::thread::JoinHandle<()> {
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let mut conns: Vec<(std::net::TcpStream, Vec<u8>)> = Vec::new();
+        let mut buf = vec![0u8; 65536];
+        while !stop.load(Ordering::Relaxed) {
+            if let Ok((conn, _)) = listener.accept() {
+                conn.set_read_timeout(Some(Duration::from_millis(50)))
+                    .unwrap();
+                conns.push((conn, Vec::new()));
+            }
+            for (conn, pending) in &mut conns {
+                let Ok(n) = conn.read(&mut buf) else { continue };
+                pending.extend_from_slice(&buf[..n]);
+                while let Some(end) = pending.iter().position(|&b| b == 0) {
+                    let frame: Vec<u8> = pending.drain(..=end).collect();
+                    let m = serde_json::from_slice(&frame[..end]).unwrap();
+                    messages.lock().unwrap().push(m);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
         }
-        chunks.insert(d[10], d[12..].to_vec());
-        if chunks.len() == usize::from(d[11]) {
-            return Some(chunks.into_values().flatten().collect());
-        }
-    }
+    })
 }
 
 #[test]
@@ -322,8 +339,11 @@ fn sighup_enables_outputs_needing_facts_and_cut_versions_without_a_restart() {
     let log = dir.join("a.log");
     let file_only = config(&log, "reload_side", false, "");
     std::fs::write(&path, &file_only).unwrap();
-    let gelf = UdpSocket::bind("127.0.0.1:0").unwrap();
-    gelf.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+    let gelf = TcpListener::bind("127.0.0.1:0").unwrap();
+    let gelf_address = gelf.local_addr().unwrap();
+    let stop_gelf = Arc::new(AtomicBool::new(false));
+    let gelf_messages = Arc::new(Mutex::new(Vec::<serde_json::Value>::new()));
+    let gelf_reader = gelf_tcp_receiver(gelf, Arc::clone(&stop_gelf), Arc::clone(&gelf_messages));
     let gram_path = dir.join("syslog.sock");
     let gram = UnixDatagram::bind(&gram_path).unwrap();
     gram.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
@@ -342,8 +362,8 @@ fn sighup_enables_outputs_needing_facts_and_cut_versions_without_a_restart() {
     // version beside the longer lines): neither ran at start, so the
     // start opened no side room at all.
     let more = format!(
-        "output:\n  gelf:\n    enabled: true\n    network: udp\n    address: {}\n    compression:\n      type: 2\n  syslog:\n    enabled: true\n    network: unixgram\n    address: {}\n    max_message_bytes: 1024\n",
-        gelf.local_addr().unwrap(),
+        "output:\n  gelf:\n    enabled: true\n    network: tcp\n    address: {}\n  syslog:\n    enabled: true\n    network: unixgram\n    address: {}\n    max_message_bytes: 1024\n",
+        gelf_address,
         gram_path.display()
     );
     std::fs::write(&path, file_only.replace("output:\n", &more)).unwrap();
@@ -367,12 +387,24 @@ fn sighup_enables_outputs_needing_facts_and_cut_versions_without_a_restart() {
     wait_for("the events after the reload", || {
         events_with(&read(), "long-").len() >= EACH
     });
-    // What GELF and syslog got.
-    let mut messages = Vec::new();
-    while messages.len() < 4 * EACH {
-        let Some(m) = gelf_message(&gelf) else { break };
-        messages.push(serde_json::from_slice::<serde_json::Value>(&m).unwrap());
+    // What GELF and syslog got: GELF until the last probe's message came
+    // (or a deadline: what is missing then fails below).
+    let last = format!("--marker=long-{}-", EACH - 1);
+    let got_last = || {
+        gelf_messages.lock().unwrap().iter().any(|m| {
+            m["short_message"]
+                .as_str()
+                .is_some_and(|s| s.contains(&last))
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !got_last() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
     }
+    std::thread::sleep(Duration::from_millis(300));
+    stop_gelf.store(true, Ordering::Relaxed);
+    gelf_reader.join().unwrap();
+    let messages = std::mem::take(&mut *gelf_messages.lock().unwrap());
     let mut datagrams = Vec::new();
     let mut buf = vec![0u8; 65536];
     while let Ok(n) = gram.recv(&mut buf) {
