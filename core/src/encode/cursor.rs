@@ -18,9 +18,12 @@ const DIGIT_PAIRS: [u8; 200] = {
     pairs
 };
 
-/// Text up to this long is checked for escapes byte by byte in place;
-/// longer text goes to the word-wise escaper.
-const SHORT: usize = 24;
+/// Text up to this long is checked for escapes while it is copied in
+/// place; longer text goes to the word-wise escaper.
+const SHORT: usize = 64;
+
+/// A byte that never needs escaping, for the unused bytes of a word.
+const FILL: u64 = 0x6161_6161_6161_6161;
 
 /// No byte of `bytes` needs escaping: printable ASCII but `"` and `\\`.
 #[inline]
@@ -39,9 +42,114 @@ fn is_plain(bytes: &[u8]) -> bool {
         .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
 }
 
+/// Copies `src` into `dst` (of the same length; else nothing is copied
+/// and the answer is false) and says whether no byte needs escaping
+/// (printable ASCII but `"` and `\\`). Loads and stores of fixed widths,
+/// the last overlapping the one before, instead of a call into `memcpy`
+/// and a byte loop: the keys and values of a document are mostly a few
+/// bytes long. What it wrote is garbage when the answer is false.
+#[inline]
+fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
+    use super::text::look_marks;
+    let n = src.len();
+    if dst.len() != n {
+        return false;
+    }
+    if n > 16 {
+        // Long: whole words (the copy is one `memcpy`), then the last
+        // eight bytes again.
+        dst.copy_from_slice(src);
+        let (words, _) = src.as_chunks::<8>();
+        let marks = words
+            .iter()
+            .chain(src.last_chunk::<8>())
+            .fold(0, |marks, word| {
+                marks | look_marks(u64::from_le_bytes(*word))
+            });
+        return marks == 0;
+    }
+    if let (Some(first), Some(last)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
+        // Eight to sixteen: the first eight and the last eight.
+        if let Some(d) = dst.first_chunk_mut::<8>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = *last;
+        }
+        return look_marks(u64::from_le_bytes(*first)) | look_marks(u64::from_le_bytes(*last)) == 0;
+    }
+    let word = if let (Some(first), Some(last)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
+        // Four to seven: the first four and the last four.
+        if let Some(d) = dst.first_chunk_mut::<4>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<4>() {
+            *d = *last;
+        }
+        u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<2>(), src.last_chunk::<2>()) {
+        if let Some(d) = dst.first_chunk_mut::<2>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<2>() {
+            *d = *last;
+        }
+        let pair =
+            u64::from(u16::from_le_bytes(*first)) | (u64::from(u16::from_le_bytes(*last)) << 16);
+        pair | (FILL << 32)
+    } else if let (Some(&b), Some(d)) = (src.first(), dst.first_mut()) {
+        *d = b;
+        u64::from(b) | (FILL << 8)
+    } else {
+        return true;
+    };
+    look_marks(word) == 0
+}
+
 /// Decoded text up to this long is escaped from the stack by
 /// [`Cursor::push_hex_string`]; longer text streams in pieces.
 const HEX_STACK: usize = 512;
+
+/// `,"key":"text"` into `window` (exactly that long; `comma` is 0 or 1)
+/// when neither needs escaping.
+#[inline]
+fn write_member(window: &mut [u8], comma: usize, key: &[u8], text: &[u8]) -> bool {
+    let Some((head, k, colon, t, quote)) = member_parts(window, comma, key.len(), text.len())
+    else {
+        return false;
+    };
+    if let [first, rest @ ..] = head {
+        *first = if rest.is_empty() { b'"' } else { b',' };
+        if let Some(second) = rest.first_mut() {
+            *second = b'"';
+        }
+    }
+    *colon = *b"\":\"";
+    *quote = b'"';
+    // Both copies run; `&` rather than `&&`.
+    copy_plain(k, key) & copy_plain(t, text)
+}
+
+/// `window` cut into the places of `,"`, the key, `":"`, the text and `"`.
+#[allow(clippy::type_complexity)]
+fn member_parts(
+    window: &mut [u8],
+    comma: usize,
+    key: usize,
+    text: usize,
+) -> Option<(&mut [u8], &mut [u8], &mut [u8; 3], &mut [u8], &mut u8)> {
+    let (head, rest) = window.split_at_mut_checked(comma + 1)?;
+    let (k, rest) = rest.split_at_mut_checked(key)?;
+    let (colon, rest) = rest.split_at_mut_checked(3)?;
+    let (t, quote) = rest.split_at_mut_checked(text)?;
+    Some((
+        head,
+        k,
+        colon.first_chunk_mut::<3>()?,
+        t,
+        quote.first_mut()?,
+    ))
+}
 
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -148,14 +256,45 @@ impl<'a> Cursor<'a> {
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
-    /// Short plain text (most keys and values) is checked and copied here
-    /// without a call into the general escaper.
+    /// Short plain text (most keys and values) is checked while it is
+    /// copied, without a call into the general escaper.
     #[inline]
     pub fn push_escaped(&mut self, bytes: &[u8]) -> Result<(), Full> {
-        if bytes.len() <= SHORT && is_plain(bytes) {
-            return self.push(bytes);
+        if bytes.len() <= SHORT {
+            let end = self.pos.saturating_add(bytes.len());
+            if end <= self.limit {
+                if let Some(window) = self.buf.get_mut(self.pos..end) {
+                    if copy_plain(window, bytes) {
+                        self.pos = end;
+                        return Ok(());
+                    }
+                }
+            }
         }
         self.push_escaped_long(bytes)
+    }
+
+    /// Writes `,"key":"text"` (without the comma when `first`), both
+    /// escaped: the member every record field becomes, checked for room
+    /// once and copied without calls when both are short and plain.
+    #[inline]
+    pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
+        if key.len() <= SHORT && text.len() <= SHORT {
+            let comma = usize::from(!first);
+            // `,"` `":"` `"` around the two: at most 2 * SHORT + 6.
+            let len = comma + key.len() + text.len() + 5;
+            let end = self.pos.saturating_add(len);
+            if end <= self.limit {
+                if let Some(window) = self.buf.get_mut(self.pos..end) {
+                    if write_member(window, comma, key, text) {
+                        self.pos = end;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.push_key(first, key)?;
+        self.push_string(text)
     }
 
     fn push_escaped_long(&mut self, bytes: &[u8]) -> Result<(), Full> {
@@ -398,7 +537,65 @@ mod tests {
         assert_eq!(cursor.pos(), long.len() + 2);
     }
 
+    #[test]
+    fn copy_plain_agrees_with_is_plain() {
+        for n in 0..=40 {
+            for at in 0..=n {
+                for special in [b'a', b'"', b'\\', 0x01, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+                    let mut text = std::vec![b'x'; n];
+                    for (i, b) in text.iter_mut().enumerate() {
+                        *b = b'0' + (i % 40) as u8;
+                    }
+                    if let Some(b) = text.get_mut(at) {
+                        *b = special;
+                    }
+                    let mut dst = std::vec![0u8; n];
+                    let plain = copy_plain(&mut dst, &text);
+                    assert_eq!(plain, is_plain(&text), "{n} {at} {special}");
+                    if plain {
+                        assert_eq!(dst, text, "{n} {at} {special}");
+                    }
+                }
+            }
+        }
+        // Lengths that differ: nothing copied, not plain.
+        let mut dst = [0u8; 3];
+        assert!(!copy_plain(&mut dst, b"ab"));
+        assert_eq!(dst, [0; 3]);
+    }
+
+    /// What `push_key` and `push_string` write for a member, or `None`
+    /// when `room` bytes do not hold it.
+    fn member_slow(first: bool, key: &[u8], text: &[u8], room: usize) -> Option<std::vec::Vec<u8>> {
+        let mut buf = std::vec![0u8; room];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push_key(first, key).ok()?;
+        cursor.push_string(text).ok()?;
+        let len = cursor.pos();
+        Some(buf[..len].to_vec())
+    }
+
     proptest! {
+        #[test]
+        fn member_matches_key_and_string(
+            first: bool,
+            key in proptest::collection::vec(
+                prop_oneof![b'a'..=b'z', Just(b'"'), Just(0x05u8), Just(0xc3u8), Just(0xa9u8)],
+                0..80,
+            ),
+            text in proptest::collection::vec(
+                prop_oneof![b' '..=b'~', Just(b'\\'), Just(0x0au8), Just(0xc3u8), Just(0xa9u8), Just(0xffu8)],
+                0..80,
+            ),
+            room in 0usize..200,
+        ) {
+            let mut buf = std::vec![0u8; room];
+            let mut cursor = Cursor::new(&mut buf);
+            let fast = cursor.push_member(first, &key, &text).ok().map(|()| cursor.pos());
+            let fast = fast.map(|len| buf[..len].to_vec());
+            prop_assert_eq!(fast, member_slow(first, &key, &text, room));
+        }
+
         #[test]
         fn decimal_matches_core_fmt(
             bits in any::<u64>(),

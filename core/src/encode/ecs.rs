@@ -446,7 +446,7 @@ impl Serialize for Str<'_> {
 fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
     const SMALL: usize = 256;
     let text = value.text();
-    let hex = matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t));
+    let hex = is_hex(key, value);
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
         let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
@@ -458,6 +458,12 @@ fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Ful
         return c.serialize(&Str { key, value });
     }
     c.push_string(text)
+}
+
+/// `value` of the field `key` is hex the kernel encoded: written decoded.
+#[inline]
+fn is_hex(key: &[u8], value: Value<'_>) -> bool {
+    matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t))
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -484,11 +490,17 @@ impl<'c, 'b> Members<'c, 'b> {
     }
 
     fn str(&mut self, key: &str, value: &str) -> Result<(), Full> {
-        self.key(key)?.push_string(value.as_bytes())
+        let first = core::mem::replace(&mut self.first, false);
+        self.cursor
+            .push_member(first, key.as_bytes(), value.as_bytes())
     }
 
     fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
         match present(value) {
+            Some(value) if !is_hex(field_key, value) => {
+                let first = core::mem::replace(&mut self.first, false);
+                self.cursor.push_member(first, key.as_bytes(), value.text())
+            }
             Some(value) => write_str(self.key(key)?, field_key, value),
             None => Ok(()),
         }
@@ -501,8 +513,11 @@ impl<'c, 'b> Members<'c, 'b> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
         };
-        self.cursor.push_key(self.first, key)?;
-        self.first = false;
+        let first = core::mem::replace(&mut self.first, false);
+        if !is_hex(key, value) {
+            return self.cursor.push_member(first, key, value.text());
+        }
+        self.cursor.push_key(first, key)?;
         write_str(self.cursor, key, value)
     }
 
