@@ -19,8 +19,13 @@ const DIGIT_PAIRS: [u8; 200] = {
 };
 
 /// Text up to this long is checked for escapes while it is copied in
-/// place; longer text goes to the word-wise escaper.
-const SHORT: usize = 64;
+/// place; longer text goes to the word-wise escaper (record bodies,
+/// whose quotes would make the first attempt wasted work).
+const SHORT: usize = 24;
+
+/// The same for the key and the text of a member (values of one field:
+/// seldom with quotes).
+const SHORT_MEMBER: usize = 64;
 
 /// A byte that never needs escaping, for the unused bytes of a word.
 const FILL: u64 = 0x6161_6161_6161_6161;
@@ -279,9 +284,9 @@ impl<'a> Cursor<'a> {
     /// once and copied without calls when both are short and plain.
     #[inline]
     pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
-        if key.len() <= SHORT && text.len() <= SHORT {
+        if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
             let comma = usize::from(!first);
-            // `,"` `":"` `"` around the two: at most 2 * SHORT + 6.
+            // `,"` `":"` `"` around the two.
             let len = comma + key.len() + text.len() + 5;
             let end = self.pos.saturating_add(len);
             if end <= self.limit {

@@ -95,10 +95,31 @@ fn value(b: u8) -> u8 {
 
 /// True when `src` is non-empty, of even length and all upper-case hex
 /// digits: the shape of the kernel's encoding (`audit_log_n_hex`).
+///
+/// Eight bytes at a time (long EXECVE arguments and titles are looked at
+/// before they are decoded); a test holds it to the byte-wise rule.
 pub fn looks_hex(src: &[u8]) -> bool {
-    !src.is_empty()
-        && src.len() & 1 == 0
-        && src.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+    if src.is_empty() || src.len() & 1 != 0 {
+        return false;
+    }
+    let (words, tail) = src.as_chunks::<8>();
+    words.iter().all(|w| upper_hex_word(u64::from_le_bytes(*w)))
+        && tail.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+}
+
+/// Every byte of `x` is `0`-`9` or `A`-`F`. Each test adds a constant
+/// that sets a byte's high bit from a threshold on; bytes below 0x80
+/// plus constants below 0x80 never carry into their neighbour.
+fn upper_hex_word(x: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if x & HIGH != 0 {
+        return false;
+    }
+    let from = |c: u8| x.wrapping_add(ONES.wrapping_mul(u64::from(0x80 - c)));
+    let digit = from(b'0') & !from(b'9' + 1);
+    let upper = from(b'A') & !from(b'F' + 1);
+    (digit | upper) & HIGH == HIGH
 }
 
 const fn digit(b: u8) -> Option<u8> {
@@ -155,6 +176,27 @@ mod tests {
                 want,
                 "{b}"
             );
+        }
+    }
+
+    #[test]
+    fn looks_hex_word_by_word_agrees_with_the_bytes() {
+        let bytewise = |src: &[u8]| {
+            !src.is_empty()
+                && src.len() & 1 == 0
+                && src.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
+        };
+        for n in 0..40 {
+            for at in 0..=n {
+                for b in 0..=255u8 {
+                    let mut src: heapless::Vec<u8, 40> =
+                        (0..n).map(|i| b"0123456789ABCDEF"[i % 16]).collect();
+                    if let Some(slot) = src.get_mut(at) {
+                        *slot = b;
+                    }
+                    assert_eq!(looks_hex(&src), bytewise(&src), "{n} {at} {b}");
+                }
+            }
         }
     }
 
