@@ -53,7 +53,7 @@ fn is_plain(bytes: &[u8]) -> bool {
 /// the last overlapping the one before, instead of a call into `memcpy`
 /// and a byte loop: the keys and values of a document are mostly a few
 /// bytes long. What it wrote is garbage when the answer is false.
-#[inline]
+#[inline(always)]
 fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
     use super::text::look_marks;
     let n = src.len();

@@ -796,19 +796,14 @@ fn write_data<'a>(
     // A key repeated in the body (the old LOGIN form `old auid=… new
     // auid=…`) or in its `msg='…'` is written once, the first in the
     // document's order kept: the keys so far are remembered, not looked
-    // for again. `top`: the body's own keys (what special records defer
-    // to).
+    // for again.
     let mut written = KeySet::default();
-    let mut top = KeySet::default();
     for f in index.fields(body) {
-        let before = written.contains(f.key, || earlier_key(body, f.key));
-        written.insert(f.key);
-        top.insert(f.key);
+        let before = written.add(f.key, || earlier_key(body, f.key));
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
-                    let before = written.contains(nested.key, || earlier_key(body, nested.key));
-                    written.insert(nested.key);
+                    let before = written.add(nested.key, || earlier_key(body, nested.key));
                     if !before {
                         write_datum(&mut d, facts, nested)?;
                     }
@@ -824,7 +819,12 @@ fn write_data<'a>(
         // Each special record's own fields, after the SYSCALL record's
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
         // record or an earlier special record already gave is not written
-        // twice (the first value wins: no duplicate keys).
+        // twice (the first value wins: no duplicate keys). `top`: the
+        // body's own keys (what special records defer to).
+        let mut top = KeySet::default();
+        for f in index.fields(body) {
+            top.insert(f.key);
+        }
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         for (n, special) in specials.clone().enumerate() {
