@@ -18,9 +18,8 @@ const DIGIT_PAIRS: [u8; 200] = {
     pairs
 };
 
-/// Text up to this long is checked for escapes while it is copied in
-/// place; longer text goes to the word-wise escaper (record bodies,
-/// whose quotes would make the first attempt wasted work).
+/// Text up to this long is checked for escapes byte by byte in place;
+/// longer text goes to the word-wise escaper.
 const SHORT: usize = 24;
 
 /// The same for the key and the text of a member (values of one field:
@@ -114,6 +113,53 @@ fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
 /// Decoded text up to this long is escaped from the stack by
 /// [`Cursor::push_hex_string`]; longer text streams in pieces.
 const HEX_STACK: usize = 512;
+
+/// Copies `src` (at most 16 bytes) into `dst` (the same length) with
+/// fixed-width loads and stores, the last overlapping the first, and
+/// returns the escape marks of its bytes ([`look_marks`]: 0 when none
+/// needs escaping; not 0 when the lengths differ or `src` is longer).
+///
+/// [`look_marks`]: super::text::look_marks
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) -> u64 {
+    use super::text::look_marks;
+    if dst.len() != src.len() || src.len() > 16 {
+        return u64::MAX;
+    }
+    let word = if let (Some(first), Some(last)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
+        if let Some(d) = dst.first_chunk_mut::<8>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = *last;
+        }
+        return look_marks(u64::from_le_bytes(*first)) | look_marks(u64::from_le_bytes(*last));
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
+        if let Some(d) = dst.first_chunk_mut::<4>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<4>() {
+            *d = *last;
+        }
+        u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<2>(), src.last_chunk::<2>()) {
+        if let Some(d) = dst.first_chunk_mut::<2>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<2>() {
+            *d = *last;
+        }
+        let pair =
+            u64::from(u16::from_le_bytes(*first)) | (u64::from(u16::from_le_bytes(*last)) << 16);
+        pair | (FILL << 32)
+    } else if let (Some(&b), Some(d)) = (src.first(), dst.first_mut()) {
+        *d = b;
+        u64::from(b) | (FILL << 8)
+    } else {
+        return 0;
+    };
+    look_marks(word)
+}
 
 /// `,"key":"text"` into `window` (exactly that long; `comma` is 0 or 1)
 /// when neither needs escaping.
@@ -261,20 +307,12 @@ impl<'a> Cursor<'a> {
     /// Writes `bytes` escaped as JSON string content (see
     /// [`escape_into`](super::text::escape_into): serde-json-core's escapes,
     /// written straight into the buffer); on failure nothing is written.
-    /// Short plain text (most keys and values) is checked while it is
-    /// copied, without a call into the general escaper.
+    /// Short plain text (most keys and values) is checked and copied here
+    /// without a call into the general escaper.
     #[inline]
     pub fn push_escaped(&mut self, bytes: &[u8]) -> Result<(), Full> {
-        if bytes.len() <= SHORT {
-            let end = self.pos.saturating_add(bytes.len());
-            if end <= self.limit {
-                if let Some(window) = self.buf.get_mut(self.pos..end) {
-                    if copy_plain(window, bytes) {
-                        self.pos = end;
-                        return Ok(());
-                    }
-                }
-            }
+        if bytes.len() <= SHORT && is_plain(bytes) {
+            return self.push(bytes);
         }
         self.push_escaped_long(bytes)
     }
@@ -284,8 +322,38 @@ impl<'a> Cursor<'a> {
     /// once and copied without calls when both are short and plain.
     #[inline]
     pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
-        if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
-            let comma = usize::from(!first);
+        let comma = usize::from(!first);
+        if key.len() <= 16 && text.len() <= 16 {
+            // The usual member: straight-line stores, one test for escapes.
+            let key_at = 1 + comma;
+            let colon_at = key_at + key.len();
+            let text_at = colon_at + 3;
+            let end = text_at + text.len() + 1;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the key's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                let marks = window
+                    .get_mut(key_at..colon_at)
+                    .map_or(u64::MAX, |d| copy_short(d, key));
+                if let Some(colon) = window.get_mut(colon_at..text_at) {
+                    colon.copy_from_slice(b"\":\"");
+                }
+                let marks = marks
+                    | window
+                        .get_mut(text_at..end - 1)
+                        .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.last_mut() {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        } else if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
             // `,"` `":"` `"` around the two.
             let len = comma + key.len() + text.len() + 5;
             let end = self.pos.saturating_add(len);
@@ -312,6 +380,28 @@ impl<'a> Cursor<'a> {
     /// Writes `,"key":` (without the comma when `first`), the key escaped.
     #[inline]
     pub fn push_key(&mut self, first: bool, key: &[u8]) -> Result<(), Full> {
+        if key.len() <= 16 {
+            // The usual key: one room check, straight-line stores.
+            let key_at = 1 + usize::from(!first);
+            let end = key_at + key.len() + 2;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the key's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                let marks = window
+                    .get_mut(key_at..end - 2)
+                    .map_or(u64::MAX, |d| copy_short(d, key));
+                if let Some(tail) = window.last_chunk_mut::<2>() {
+                    *tail = *b"\":";
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
         self.push(if first { b"\"" } else { b",\"" })?;
         self.push_escaped(key)?;
         self.push(b"\":")
@@ -323,6 +413,26 @@ impl<'a> Cursor<'a> {
     /// failure the position may have moved (callers unwind).
     #[inline]
     pub fn push_string(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        if bytes.len() <= 16 {
+            // The usual value: one room check, straight-line stores.
+            let end = bytes.len() + 2;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                let marks = window
+                    .get_mut(1..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, bytes));
+                if let Some(open) = window.first_mut() {
+                    *open = b'"';
+                }
+                if let Some(close) = window.last_mut() {
+                    *close = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
         self.push(b"\"")?;
         self.push_escaped(bytes)?;
         self.push(b"\"")
@@ -569,13 +679,40 @@ mod tests {
         assert_eq!(dst, [0; 3]);
     }
 
-    /// What `push_key` and `push_string` write for a member, or `None`
-    /// when `room` bytes do not hold it.
-    fn member_slow(first: bool, key: &[u8], text: &[u8], room: usize) -> Option<std::vec::Vec<u8>> {
+    /// What a member, a key or a string is written as piece by piece
+    /// (`push` and `push_escaped`), or `None` when `room` bytes do not
+    /// hold it: what the straight-line writers must agree with.
+    fn pieces_slow(
+        first: bool,
+        key: Option<&[u8]>,
+        text: Option<&[u8]>,
+        room: usize,
+    ) -> Option<std::vec::Vec<u8>> {
         let mut buf = std::vec![0u8; room];
         let mut cursor = Cursor::new(&mut buf);
-        cursor.push_key(first, key).ok()?;
-        cursor.push_string(text).ok()?;
+        if let Some(key) = key {
+            cursor.push(if first { b"\"" } else { b",\"" }).ok()?;
+            cursor.push_escaped(key).ok()?;
+            cursor.push(b"\":").ok()?;
+        }
+        if let Some(text) = text {
+            cursor.push(b"\"").ok()?;
+            cursor.push_escaped(text).ok()?;
+            cursor.push(b"\"").ok()?;
+        }
+        let len = cursor.pos();
+        Some(buf[..len].to_vec())
+    }
+
+    /// What `write` leaves in a buffer of `room` bytes, or `None` when it
+    /// refuses.
+    fn written(
+        room: usize,
+        write: impl FnOnce(&mut Cursor<'_>) -> Result<(), Full>,
+    ) -> Option<std::vec::Vec<u8>> {
+        let mut buf = std::vec![0u8; room];
+        let mut cursor = Cursor::new(&mut buf);
+        write(&mut cursor).ok()?;
         let len = cursor.pos();
         Some(buf[..len].to_vec())
     }
@@ -594,11 +731,24 @@ mod tests {
             ),
             room in 0usize..200,
         ) {
-            let mut buf = std::vec![0u8; room];
+            let member = written(room, |c| c.push_member(first, &key, &text));
+            prop_assert_eq!(member, pieces_slow(first, Some(&key), Some(&text), room));
+            let alone = written(room, |c| c.push_key(first, &key));
+            prop_assert_eq!(alone, pieces_slow(first, Some(&key), None, room));
+            let string = written(room, |c| c.push_string(&text));
+            prop_assert_eq!(string, pieces_slow(first, None, Some(&text), room));
+            // After other text, with a limit short of the buffer's end.
+            let mut buf = std::vec![b'x'; room + 8];
             let mut cursor = Cursor::new(&mut buf);
-            let fast = cursor.push_member(first, &key, &text).ok().map(|()| cursor.pos());
-            let fast = fast.map(|len| buf[..len].to_vec());
-            prop_assert_eq!(fast, member_slow(first, &key, &text, room));
+            cursor.reserve_tail(8);
+            let _ = cursor.push(b"{");
+            let at = cursor.pos();
+            let fits = cursor.push_member(first, &key, &text).is_ok();
+            let len = cursor.pos();
+            let want = pieces_slow(first, Some(&key), Some(&text), room.saturating_sub(at));
+            prop_assert_eq!(fits.then(|| buf[at..len].to_vec()), want);
+            // Nothing was written past the limit, whatever was refused.
+            prop_assert!(buf[room..].iter().all(|&b| b == b'x'));
         }
 
         #[test]
