@@ -118,7 +118,16 @@ fn attempt(
     enrich.prepare(event, &uids);
     let enrich = &*enrich;
     let mut index = Index::default();
-    index.fill(event);
+    index.fill(event, |t| {
+        matches!(
+            t,
+            MessageType::SYSCALL
+                | MessageType::PATH
+                | MessageType::CWD
+                | MessageType::PROCTITLE
+                | MessageType::SOCKADDR
+        ) || !is_auxiliary(t)
+    });
     let facts = Facts::of(event, &index);
     let missing = event.dropped_records() > 0 || uids.overflowed;
     for &detail in details {
@@ -209,7 +218,9 @@ const KEYS: [&[u8]; 26] = [
 ];
 
 /// The index of `key` in [`KEYS`] (a `match`: cheaper than a search; a
-/// test checks it against the array).
+/// test checks it against the array). Always inlined: most callers
+/// name a constant key, which folds to its slot.
+#[inline(always)]
 fn slot_of(key: &[u8]) -> Option<usize> {
     Some(match key {
         b"a0" => 0,
@@ -385,10 +396,17 @@ impl<'a> Facts<'a> {
     }
 
     /// A field of the primary record, or of its `msg='…'` (user records).
+    #[inline(always)]
     fn get(&self, key: &[u8]) -> Option<Value<'a>> {
-        if let Some(i) = slot_of(key) {
-            return self.known.get(i).copied().flatten();
+        match slot_of(key) {
+            Some(i) => self.known.get(i).copied().flatten(),
+            None => self.scan(key),
         }
+    }
+
+    /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.
+    #[inline(never)]
+    fn scan(&self, key: &[u8]) -> Option<Value<'a>> {
         let body = self.body();
         field(body, key).or_else(|| match field(body, b"msg") {
             Some(Value::SingleQuoted(inner)) => field(inner, key),

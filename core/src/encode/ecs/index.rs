@@ -52,11 +52,17 @@ enum Form {
 }
 
 impl<'a> Index<'a> {
-    /// Parses and keeps the fields of every record of `event` but EXECVE,
-    /// in order, while there is room.
-    pub fn fill(&mut self, event: &Event<'a>) {
-        for record in event.records() {
-            if record.msg_type != MessageType::EXECVE && !self.add(record.body) {
+    /// Parses and keeps, in order while there is room, the fields of the
+    /// records of `event` that the document reads more than once: the
+    /// first record, SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the
+    /// records that are not auxiliary (`read`). Not EXECVE (its
+    /// arguments are read once, in order) nor the auxiliary records only
+    /// go-audit's shapes show (BPRM_FCAPS, EOE, …): a record not kept is
+    /// parsed where it is read, with the same result.
+    pub fn fill(&mut self, event: &Event<'a>, read: impl Fn(MessageType) -> bool) {
+        for (n, record) in event.records().enumerate() {
+            let wanted = n == 0 || read(record.msg_type);
+            if wanted && record.msg_type != MessageType::EXECVE && !self.add(record.body) {
                 return;
             }
         }
