@@ -317,6 +317,44 @@ impl<'a> Cursor<'a> {
         self.push_escaped_long(bytes)
     }
 
+    /// Writes `,"name":"text"` (without the comma when `first`) for a
+    /// `name` the encoder spells itself (a literal: plain, never
+    /// escaped; inlined, its length is a constant), `text` escaped.
+    #[inline(always)]
+    pub fn push_named(&mut self, first: bool, name: &'static str, text: &[u8]) -> Result<(), Full> {
+        let name = name.as_bytes();
+        if text.len() <= 16 {
+            let name_at = 1 + usize::from(!first);
+            let colon_at = name_at + name.len();
+            let text_at = colon_at + 3;
+            let end = text_at + text.len() + 1;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the name's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                if let Some(d) = window.get_mut(name_at..colon_at) {
+                    d.copy_from_slice(name);
+                }
+                if let Some(colon) = window.get_mut(colon_at..text_at) {
+                    colon.copy_from_slice(b"\":\"");
+                }
+                let marks = window
+                    .get_mut(text_at..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.last_mut() {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
+        self.push_member(first, name, text)
+    }
+
     /// Writes `,"key":"text"` (without the comma when `first`), both
     /// escaped: the member every record field becomes, checked for room
     /// once and copied without calls when both are short and plain.
@@ -733,6 +771,10 @@ mod tests {
         ) {
             let member = written(room, |c| c.push_member(first, &key, &text));
             prop_assert_eq!(member, pieces_slow(first, Some(&key), Some(&text), room));
+            for name in ["", "id", "working_directory"] {
+                let named = written(room, |c| c.push_named(first, name, &text));
+                prop_assert_eq!(named, pieces_slow(first, Some(name.as_bytes()), Some(&text), room));
+            }
             let alone = written(room, |c| c.push_key(first, &key));
             prop_assert_eq!(alone, pieces_slow(first, Some(&key), None, room));
             let string = written(room, |c| c.push_string(&text));

@@ -491,6 +491,7 @@ struct Members<'c, 'b> {
 }
 
 impl<'c, 'b> Members<'c, 'b> {
+    #[inline(always)]
     fn open(cursor: &'c mut Cursor<'b>) -> Result<Members<'c, 'b>, Full> {
         cursor.push(b"{")?;
         Ok(Members {
@@ -499,6 +500,7 @@ impl<'c, 'b> Members<'c, 'b> {
         })
     }
 
+    #[inline(always)]
     fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
         self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
         self.first = false;
@@ -507,17 +509,23 @@ impl<'c, 'b> Members<'c, 'b> {
         Ok(self.cursor)
     }
 
-    fn str(&mut self, key: &str, value: &str) -> Result<(), Full> {
+    #[inline(always)]
+    fn str(&mut self, key: &'static str, value: &str) -> Result<(), Full> {
         let first = core::mem::replace(&mut self.first, false);
-        self.cursor
-            .push_member(first, key.as_bytes(), value.as_bytes())
+        self.cursor.push_named(first, key, value.as_bytes())
     }
 
-    fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
+    #[inline(always)]
+    fn value(
+        &mut self,
+        key: &'static str,
+        field_key: &[u8],
+        value: Option<Value<'_>>,
+    ) -> Result<(), Full> {
         match present(value) {
             Some(value) if !is_hex(field_key, value) => {
                 let first = core::mem::replace(&mut self.first, false);
-                self.cursor.push_member(first, key.as_bytes(), value.text())
+                self.cursor.push_named(first, key, value.text())
             }
             Some(value) => write_str(self.key(key)?, field_key, value),
             None => Ok(()),
@@ -539,10 +547,12 @@ impl<'c, 'b> Members<'c, 'b> {
         write_str(self.cursor, key, value)
     }
 
+    #[inline(always)]
     fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)
     }
 
+    #[inline(always)]
     fn close(self) -> Result<(), Full> {
         self.cursor.push(b"}")
     }
