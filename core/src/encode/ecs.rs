@@ -825,12 +825,16 @@ fn write_data<'a>(
     // auid=…`) or in its `msg='…'` is written once, the first in the
     // document's order kept: the keys so far are remembered, not looked
     // for again.
+    // A moved key (written elsewhere, never here) is not remembered:
+    // its repeats are moved too.
     let mut written = KeySet::default();
     for f in index.fields(body) {
-        let before = written.add(f.key, || earlier_key(body, f.key));
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
+                    if is_moved(nested.key) {
+                        continue;
+                    }
                     let before = written.add(nested.key, || earlier_key(body, nested.key));
                     if !before {
                         write_datum(&mut d, facts, nested)?;
@@ -839,6 +843,10 @@ fn write_data<'a>(
             }
             continue;
         }
+        if is_moved(f.key) {
+            continue;
+        }
+        let before = written.add(f.key, || earlier_key(body, f.key));
         if !before {
             write_datum(&mut d, facts, f)?;
         }
@@ -936,8 +944,9 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
     }
 }
 
+/// A field of the primary record (not a moved one) in `auditd.data`.
 fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Result<(), Full> {
-    if is_moved(f.key) || f.value == Value::Absent {
+    if f.value == Value::Absent {
         return Ok(());
     }
     if facts.is_syscall {
