@@ -1018,10 +1018,12 @@ const IDS: &[(&[u8], &[&str], bool)] = &[
     (b"auid", &["audit"], true),
 ];
 
+#[inline(always)]
 fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
     present(facts.get(key)).filter(|v| v.text() != UNSET)
 }
 
+#[inline(always)]
 fn has_user(facts: &Facts<'_>) -> bool {
     IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
         || present(facts.get(b"subj")).is_some()
@@ -1059,6 +1061,7 @@ fn write_user(
     u.close()
 }
 
+#[inline(always)]
 fn write_id(
     o: &mut Members<'_, '_>,
     facts: &Facts<'_>,
@@ -1078,6 +1081,7 @@ fn write_id(
     Ok(())
 }
 
+#[inline(always)]
 fn write_group(
     o: &mut Members<'_, '_>,
     facts: &Facts<'_>,
