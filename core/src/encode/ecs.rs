@@ -535,6 +535,7 @@ impl<'c, 'b> Members<'c, 'b> {
     /// A record's own `key=value` (`?` and `(null)` left out), the key
     /// escaped as it came (a corrupt key stays visible, never breaks the
     /// JSON).
+    #[inline(always)]
     fn field(&mut self, key: &[u8], value: Value<'_>) -> Result<(), Full> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
@@ -945,6 +946,7 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
 }
 
 /// A field of the primary record (not a moved one) in `auditd.data`.
+#[inline(always)]
 fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Result<(), Full> {
     if f.value == Value::Absent {
         return Ok(());
