@@ -4,9 +4,15 @@
 //!
 //! ```text
 //! cargo build --release -p raudit-benches --bin shape-cost
-//! valgrind --tool=callgrind --toggle-collect='raudit_core::encode::*::ecs' \
-//!     target/release/shape-cost ecs 5
+//! valgrind --tool=callgrind target/release/shape-cost ecs 3
+//! # only the emit closure: the encoding, without reading the capture
+//! # (whose strings and vectors allocate) or assembling
+//! valgrind --tool=callgrind --toggle-collect='shape_cost::main::{{closure}}' \
+//!     target/release/shape-cost ecs 3
 //! ```
+//!
+//! (The encoders are inlined into the closure by the release profile's
+//! LTO: a toggle on `raudit_core::encode::…` collects nothing.)
 //!
 //! Arguments: the shape (`go-audit`, `structured`, `ecs`, `none` to
 //! assemble only, or `load` to only read the capture), how many copies of the capture to run (default 5) and,

@@ -22,6 +22,13 @@ const DIGIT_PAIRS: [u8; 200] = {
 /// longer text goes to the word-wise escaper.
 const SHORT: usize = 24;
 
+/// The same for the key and the text of a member (values of one field:
+/// seldom with quotes).
+const SHORT_MEMBER: usize = 64;
+
+/// A byte that never needs escaping, for the unused bytes of a word.
+const FILL: u64 = 0x6161_6161_6161_6161;
+
 /// No byte of `bytes` needs escaping: printable ASCII but `"` and `\\`.
 #[inline]
 fn is_plain(bytes: &[u8]) -> bool {
@@ -39,9 +46,161 @@ fn is_plain(bytes: &[u8]) -> bool {
         .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
 }
 
+/// Copies `src` into `dst` (of the same length; else nothing is copied
+/// and the answer is false) and says whether no byte needs escaping
+/// (printable ASCII but `"` and `\\`). Loads and stores of fixed widths,
+/// the last overlapping the one before, instead of a call into `memcpy`
+/// and a byte loop: the keys and values of a document are mostly a few
+/// bytes long. What it wrote is garbage when the answer is false.
+#[inline(always)]
+fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
+    use super::text::look_marks;
+    let n = src.len();
+    if dst.len() != n {
+        return false;
+    }
+    if n > 16 {
+        // Long: whole words (the copy is one `memcpy`), then the last
+        // eight bytes again.
+        dst.copy_from_slice(src);
+        let (words, _) = src.as_chunks::<8>();
+        let marks = words
+            .iter()
+            .chain(src.last_chunk::<8>())
+            .fold(0, |marks, word| {
+                marks | look_marks(u64::from_le_bytes(*word))
+            });
+        return marks == 0;
+    }
+    if let (Some(first), Some(last)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
+        // Eight to sixteen: the first eight and the last eight.
+        if let Some(d) = dst.first_chunk_mut::<8>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = *last;
+        }
+        return look_marks(u64::from_le_bytes(*first)) | look_marks(u64::from_le_bytes(*last)) == 0;
+    }
+    let word = if let (Some(first), Some(last)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
+        // Four to seven: the first four and the last four.
+        if let Some(d) = dst.first_chunk_mut::<4>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<4>() {
+            *d = *last;
+        }
+        u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<2>(), src.last_chunk::<2>()) {
+        if let Some(d) = dst.first_chunk_mut::<2>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<2>() {
+            *d = *last;
+        }
+        let pair =
+            u64::from(u16::from_le_bytes(*first)) | (u64::from(u16::from_le_bytes(*last)) << 16);
+        pair | (FILL << 32)
+    } else if let (Some(&b), Some(d)) = (src.first(), dst.first_mut()) {
+        *d = b;
+        u64::from(b) | (FILL << 8)
+    } else {
+        return true;
+    };
+    look_marks(word) == 0
+}
+
 /// Decoded text up to this long is escaped from the stack by
 /// [`Cursor::push_hex_string`]; longer text streams in pieces.
 const HEX_STACK: usize = 512;
+
+/// Copies `src` (at most 16 bytes) into `dst` (the same length) with
+/// fixed-width loads and stores, the last overlapping the first, and
+/// returns the escape marks of its bytes ([`look_marks`]: 0 when none
+/// needs escaping; not 0 when the lengths differ or `src` is longer).
+///
+/// [`look_marks`]: super::text::look_marks
+#[inline(always)]
+fn copy_short(dst: &mut [u8], src: &[u8]) -> u64 {
+    use super::text::look_marks;
+    if dst.len() != src.len() || src.len() > 16 {
+        return u64::MAX;
+    }
+    let word = if let (Some(first), Some(last)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
+        if let Some(d) = dst.first_chunk_mut::<8>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<8>() {
+            *d = *last;
+        }
+        return look_marks(u64::from_le_bytes(*first)) | look_marks(u64::from_le_bytes(*last));
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
+        if let Some(d) = dst.first_chunk_mut::<4>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<4>() {
+            *d = *last;
+        }
+        u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
+    } else if let (Some(first), Some(last)) = (src.first_chunk::<2>(), src.last_chunk::<2>()) {
+        if let Some(d) = dst.first_chunk_mut::<2>() {
+            *d = *first;
+        }
+        if let Some(d) = dst.last_chunk_mut::<2>() {
+            *d = *last;
+        }
+        let pair =
+            u64::from(u16::from_le_bytes(*first)) | (u64::from(u16::from_le_bytes(*last)) << 16);
+        pair | (FILL << 32)
+    } else if let (Some(&b), Some(d)) = (src.first(), dst.first_mut()) {
+        *d = b;
+        u64::from(b) | (FILL << 8)
+    } else {
+        return 0;
+    };
+    look_marks(word)
+}
+
+/// `,"key":"text"` into `window` (exactly that long; `comma` is 0 or 1)
+/// when neither needs escaping.
+#[inline]
+fn write_member(window: &mut [u8], comma: usize, key: &[u8], text: &[u8]) -> bool {
+    let Some((head, k, colon, t, quote)) = member_parts(window, comma, key.len(), text.len())
+    else {
+        return false;
+    };
+    if let [first, rest @ ..] = head {
+        *first = if rest.is_empty() { b'"' } else { b',' };
+        if let Some(second) = rest.first_mut() {
+            *second = b'"';
+        }
+    }
+    *colon = *b"\":\"";
+    *quote = b'"';
+    // Both copies run; `&` rather than `&&`.
+    copy_plain(k, key) & copy_plain(t, text)
+}
+
+/// `window` cut into the places of `,"`, the key, `":"`, the text and `"`.
+#[allow(clippy::type_complexity)]
+fn member_parts(
+    window: &mut [u8],
+    comma: usize,
+    key: usize,
+    text: usize,
+) -> Option<(&mut [u8], &mut [u8], &mut [u8; 3], &mut [u8], &mut u8)> {
+    let (head, rest) = window.split_at_mut_checked(comma + 1)?;
+    let (k, rest) = rest.split_at_mut_checked(key)?;
+    let (colon, rest) = rest.split_at_mut_checked(3)?;
+    let (t, quote) = rest.split_at_mut_checked(text)?;
+    Some((
+        head,
+        k,
+        colon.first_chunk_mut::<3>()?,
+        t,
+        quote.first_mut()?,
+    ))
+}
 
 /// The buffer is full.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,6 +317,97 @@ impl<'a> Cursor<'a> {
         self.push_escaped_long(bytes)
     }
 
+    /// Writes `,"name":"text"` (without the comma when `first`) for a
+    /// `name` the encoder spells itself (a literal: plain, never
+    /// escaped; inlined, its length is a constant), `text` escaped.
+    #[inline(always)]
+    pub fn push_named(&mut self, first: bool, name: &'static str, text: &[u8]) -> Result<(), Full> {
+        let name = name.as_bytes();
+        if text.len() <= 16 {
+            let name_at = 1 + usize::from(!first);
+            let colon_at = name_at + name.len();
+            let text_at = colon_at + 3;
+            let end = text_at + text.len() + 1;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the name's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                if let Some(d) = window.get_mut(name_at..colon_at) {
+                    d.copy_from_slice(name);
+                }
+                if let Some(colon) = window.get_mut(colon_at..text_at) {
+                    colon.copy_from_slice(b"\":\"");
+                }
+                let marks = window
+                    .get_mut(text_at..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.last_mut() {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
+        self.push_member(first, name, text)
+    }
+
+    /// Writes `,"key":"text"` (without the comma when `first`), both
+    /// escaped: the member every record field becomes, checked for room
+    /// once and copied without calls when both are short and plain.
+    #[inline]
+    pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
+        let comma = usize::from(!first);
+        if key.len() <= 16 && text.len() <= 16 {
+            // The usual member: straight-line stores, one test for escapes.
+            let key_at = 1 + comma;
+            let colon_at = key_at + key.len();
+            let text_at = colon_at + 3;
+            let end = text_at + text.len() + 1;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the key's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                let marks = window
+                    .get_mut(key_at..colon_at)
+                    .map_or(u64::MAX, |d| copy_short(d, key));
+                if let Some(colon) = window.get_mut(colon_at..text_at) {
+                    colon.copy_from_slice(b"\":\"");
+                }
+                let marks = marks
+                    | window
+                        .get_mut(text_at..end - 1)
+                        .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.last_mut() {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        } else if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
+            // `,"` `":"` `"` around the two.
+            let len = comma + key.len() + text.len() + 5;
+            let end = self.pos.saturating_add(len);
+            if end <= self.limit {
+                if let Some(window) = self.buf.get_mut(self.pos..end) {
+                    if write_member(window, comma, key, text) {
+                        self.pos = end;
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        self.push_key(first, key)?;
+        self.push_string(text)
+    }
+
     fn push_escaped_long(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let window = self.buf.get_mut(self.pos..self.limit).ok_or(Full)?;
         let written = super::text::escape_into(bytes, window).ok_or(Full)?;
@@ -168,6 +418,28 @@ impl<'a> Cursor<'a> {
     /// Writes `,"key":` (without the comma when `first`), the key escaped.
     #[inline]
     pub fn push_key(&mut self, first: bool, key: &[u8]) -> Result<(), Full> {
+        if key.len() <= 16 {
+            // The usual key: one room check, straight-line stores.
+            let key_at = 1 + usize::from(!first);
+            let end = key_at + key.len() + 2;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                if let Some(head) = window.first_chunk_mut::<2>() {
+                    // When `first`, the second byte is the key's, written next.
+                    *head = [if first { b'"' } else { b',' }, b'"'];
+                }
+                let marks = window
+                    .get_mut(key_at..end - 2)
+                    .map_or(u64::MAX, |d| copy_short(d, key));
+                if let Some(tail) = window.last_chunk_mut::<2>() {
+                    *tail = *b"\":";
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
         self.push(if first { b"\"" } else { b",\"" })?;
         self.push_escaped(key)?;
         self.push(b"\":")
@@ -179,6 +451,26 @@ impl<'a> Cursor<'a> {
     /// failure the position may have moved (callers unwind).
     #[inline]
     pub fn push_string(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        if bytes.len() <= 16 {
+            // The usual value: one room check, straight-line stores.
+            let end = bytes.len() + 2;
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
+                let marks = window
+                    .get_mut(1..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, bytes));
+                if let Some(open) = window.first_mut() {
+                    *open = b'"';
+                }
+                if let Some(close) = window.last_mut() {
+                    *close = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
         self.push(b"\"")?;
         self.push_escaped(bytes)?;
         self.push(b"\"")
@@ -398,7 +690,109 @@ mod tests {
         assert_eq!(cursor.pos(), long.len() + 2);
     }
 
+    #[test]
+    fn copy_plain_agrees_with_is_plain() {
+        for n in 0..=40 {
+            for at in 0..=n {
+                for special in [b'a', b'"', b'\\', 0x01, 0x1f, 0x20, 0x7e, 0x7f, 0x80, 0xff] {
+                    let mut text = std::vec![b'x'; n];
+                    for (i, b) in text.iter_mut().enumerate() {
+                        *b = b'0' + (i % 40) as u8;
+                    }
+                    if let Some(b) = text.get_mut(at) {
+                        *b = special;
+                    }
+                    let mut dst = std::vec![0u8; n];
+                    let plain = copy_plain(&mut dst, &text);
+                    assert_eq!(plain, is_plain(&text), "{n} {at} {special}");
+                    if plain {
+                        assert_eq!(dst, text, "{n} {at} {special}");
+                    }
+                }
+            }
+        }
+        // Lengths that differ: nothing copied, not plain.
+        let mut dst = [0u8; 3];
+        assert!(!copy_plain(&mut dst, b"ab"));
+        assert_eq!(dst, [0; 3]);
+    }
+
+    /// What a member, a key or a string is written as piece by piece
+    /// (`push` and `push_escaped`), or `None` when `room` bytes do not
+    /// hold it: what the straight-line writers must agree with.
+    fn pieces_slow(
+        first: bool,
+        key: Option<&[u8]>,
+        text: Option<&[u8]>,
+        room: usize,
+    ) -> Option<std::vec::Vec<u8>> {
+        let mut buf = std::vec![0u8; room];
+        let mut cursor = Cursor::new(&mut buf);
+        if let Some(key) = key {
+            cursor.push(if first { b"\"" } else { b",\"" }).ok()?;
+            cursor.push_escaped(key).ok()?;
+            cursor.push(b"\":").ok()?;
+        }
+        if let Some(text) = text {
+            cursor.push(b"\"").ok()?;
+            cursor.push_escaped(text).ok()?;
+            cursor.push(b"\"").ok()?;
+        }
+        let len = cursor.pos();
+        Some(buf[..len].to_vec())
+    }
+
+    /// What `write` leaves in a buffer of `room` bytes, or `None` when it
+    /// refuses.
+    fn written(
+        room: usize,
+        write: impl FnOnce(&mut Cursor<'_>) -> Result<(), Full>,
+    ) -> Option<std::vec::Vec<u8>> {
+        let mut buf = std::vec![0u8; room];
+        let mut cursor = Cursor::new(&mut buf);
+        write(&mut cursor).ok()?;
+        let len = cursor.pos();
+        Some(buf[..len].to_vec())
+    }
+
     proptest! {
+        #[test]
+        fn member_matches_key_and_string(
+            first: bool,
+            key in proptest::collection::vec(
+                prop_oneof![b'a'..=b'z', Just(b'"'), Just(0x05u8), Just(0xc3u8), Just(0xa9u8)],
+                0..80,
+            ),
+            text in proptest::collection::vec(
+                prop_oneof![b' '..=b'~', Just(b'\\'), Just(0x0au8), Just(0xc3u8), Just(0xa9u8), Just(0xffu8)],
+                0..80,
+            ),
+            room in 0usize..200,
+        ) {
+            let member = written(room, |c| c.push_member(first, &key, &text));
+            prop_assert_eq!(member, pieces_slow(first, Some(&key), Some(&text), room));
+            for name in ["", "id", "working_directory"] {
+                let named = written(room, |c| c.push_named(first, name, &text));
+                prop_assert_eq!(named, pieces_slow(first, Some(name.as_bytes()), Some(&text), room));
+            }
+            let alone = written(room, |c| c.push_key(first, &key));
+            prop_assert_eq!(alone, pieces_slow(first, Some(&key), None, room));
+            let string = written(room, |c| c.push_string(&text));
+            prop_assert_eq!(string, pieces_slow(first, None, Some(&text), room));
+            // After other text, with a limit short of the buffer's end.
+            let mut buf = std::vec![b'x'; room + 8];
+            let mut cursor = Cursor::new(&mut buf);
+            cursor.reserve_tail(8);
+            let _ = cursor.push(b"{");
+            let at = cursor.pos();
+            let fits = cursor.push_member(first, &key, &text).is_ok();
+            let len = cursor.pos();
+            let want = pieces_slow(first, Some(&key), Some(&text), room.saturating_sub(at));
+            prop_assert_eq!(fits.then(|| buf[at..len].to_vec()), want);
+            // Nothing was written past the limit, whatever was refused.
+            prop_assert!(buf[room..].iter().all(|&b| b == b'x'));
+        }
+
         #[test]
         fn decimal_matches_core_fmt(
             bits in any::<u64>(),

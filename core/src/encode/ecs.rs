@@ -118,7 +118,16 @@ fn attempt(
     enrich.prepare(event, &uids);
     let enrich = &*enrich;
     let mut index = Index::default();
-    index.fill(event);
+    index.fill(event, |t| {
+        matches!(
+            t,
+            MessageType::SYSCALL
+                | MessageType::PATH
+                | MessageType::CWD
+                | MessageType::PROCTITLE
+                | MessageType::SOCKADDR
+        ) || !is_auxiliary(t)
+    });
     let facts = Facts::of(event, &index);
     let missing = event.dropped_records() > 0 || uids.overflowed;
     for &detail in details {
@@ -209,7 +218,9 @@ const KEYS: [&[u8]; 26] = [
 ];
 
 /// The index of `key` in [`KEYS`] (a `match`: cheaper than a search; a
-/// test checks it against the array).
+/// test checks it against the array). Always inlined: most callers
+/// name a constant key, which folds to its slot.
+#[inline(always)]
 fn slot_of(key: &[u8]) -> Option<usize> {
     Some(match key {
         b"a0" => 0,
@@ -385,10 +396,17 @@ impl<'a> Facts<'a> {
     }
 
     /// A field of the primary record, or of its `msg='…'` (user records).
+    #[inline(always)]
     fn get(&self, key: &[u8]) -> Option<Value<'a>> {
-        if let Some(i) = slot_of(key) {
-            return self.known.get(i).copied().flatten();
+        match slot_of(key) {
+            Some(i) => self.known.get(i).copied().flatten(),
+            None => self.scan(key),
         }
+    }
+
+    /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.
+    #[inline(never)]
+    fn scan(&self, key: &[u8]) -> Option<Value<'a>> {
         let body = self.body();
         field(body, key).or_else(|| match field(body, b"msg") {
             Some(Value::SingleQuoted(inner)) => field(inner, key),
@@ -446,7 +464,7 @@ impl Serialize for Str<'_> {
 fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
     const SMALL: usize = 256;
     let text = value.text();
-    let hex = matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t));
+    let hex = is_hex(key, value);
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
         let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
@@ -460,6 +478,12 @@ fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Ful
     c.push_string(text)
 }
 
+/// `value` of the field `key` is hex the kernel encoded: written decoded.
+#[inline]
+fn is_hex(key: &[u8], value: Value<'_>) -> bool {
+    matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t))
+}
+
 /// Writes the members of one JSON object, commas between them.
 struct Members<'c, 'b> {
     cursor: &'c mut Cursor<'b>,
@@ -467,6 +491,7 @@ struct Members<'c, 'b> {
 }
 
 impl<'c, 'b> Members<'c, 'b> {
+    #[inline(always)]
     fn open(cursor: &'c mut Cursor<'b>) -> Result<Members<'c, 'b>, Full> {
         cursor.push(b"{")?;
         Ok(Members {
@@ -475,6 +500,7 @@ impl<'c, 'b> Members<'c, 'b> {
         })
     }
 
+    #[inline(always)]
     fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
         self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
         self.first = false;
@@ -483,12 +509,24 @@ impl<'c, 'b> Members<'c, 'b> {
         Ok(self.cursor)
     }
 
-    fn str(&mut self, key: &str, value: &str) -> Result<(), Full> {
-        self.key(key)?.push_string(value.as_bytes())
+    #[inline(always)]
+    fn str(&mut self, key: &'static str, value: &str) -> Result<(), Full> {
+        let first = core::mem::replace(&mut self.first, false);
+        self.cursor.push_named(first, key, value.as_bytes())
     }
 
-    fn value(&mut self, key: &str, field_key: &[u8], value: Option<Value<'_>>) -> Result<(), Full> {
+    #[inline(always)]
+    fn value(
+        &mut self,
+        key: &'static str,
+        field_key: &[u8],
+        value: Option<Value<'_>>,
+    ) -> Result<(), Full> {
         match present(value) {
+            Some(value) if !is_hex(field_key, value) => {
+                let first = core::mem::replace(&mut self.first, false);
+                self.cursor.push_named(first, key, value.text())
+            }
             Some(value) => write_str(self.key(key)?, field_key, value),
             None => Ok(()),
         }
@@ -497,19 +535,25 @@ impl<'c, 'b> Members<'c, 'b> {
     /// A record's own `key=value` (`?` and `(null)` left out), the key
     /// escaped as it came (a corrupt key stays visible, never breaks the
     /// JSON).
+    #[inline(always)]
     fn field(&mut self, key: &[u8], value: Value<'_>) -> Result<(), Full> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
         };
-        self.cursor.push_key(self.first, key)?;
-        self.first = false;
+        let first = core::mem::replace(&mut self.first, false);
+        if !is_hex(key, value) {
+            return self.cursor.push_member(first, key, value.text());
+        }
+        self.cursor.push_key(first, key)?;
         write_str(self.cursor, key, value)
     }
 
+    #[inline(always)]
     fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)
     }
 
+    #[inline(always)]
     fn close(self) -> Result<(), Full> {
         self.cursor.push(b"}")
     }
@@ -781,19 +825,18 @@ fn write_data<'a>(
     // A key repeated in the body (the old LOGIN form `old auid=… new
     // auid=…`) or in its `msg='…'` is written once, the first in the
     // document's order kept: the keys so far are remembered, not looked
-    // for again. `top`: the body's own keys (what special records defer
-    // to).
+    // for again.
+    // A moved key (written elsewhere, never here) is not remembered:
+    // its repeats are moved too.
     let mut written = KeySet::default();
-    let mut top = KeySet::default();
     for f in index.fields(body) {
-        let before = written.contains(f.key, || earlier_key(body, f.key));
-        written.insert(f.key);
-        top.insert(f.key);
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
-                    let before = written.contains(nested.key, || earlier_key(body, nested.key));
-                    written.insert(nested.key);
+                    if is_moved(nested.key) {
+                        continue;
+                    }
+                    let before = written.add(nested.key, || earlier_key(body, nested.key));
                     if !before {
                         write_datum(&mut d, facts, nested)?;
                     }
@@ -801,6 +844,10 @@ fn write_data<'a>(
             }
             continue;
         }
+        if is_moved(f.key) {
+            continue;
+        }
+        let before = written.add(f.key, || earlier_key(body, f.key));
         if !before {
             write_datum(&mut d, facts, f)?;
         }
@@ -809,7 +856,12 @@ fn write_data<'a>(
         // Each special record's own fields, after the SYSCALL record's
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
         // record or an earlier special record already gave is not written
-        // twice (the first value wins: no duplicate keys).
+        // twice (the first value wins: no duplicate keys). `top`: the
+        // body's own keys (what special records defer to).
+        let mut top = KeySet::default();
+        for f in index.fields(body) {
+            top.insert(f.key);
+        }
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         for (n, special) in specials.clone().enumerate() {
@@ -893,8 +945,10 @@ fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), F
     }
 }
 
+/// A field of the primary record (not a moved one) in `auditd.data`.
+#[inline(always)]
 fn write_datum(d: &mut Members<'_, '_>, facts: &Facts<'_>, f: Field<'_>) -> Result<(), Full> {
-    if is_moved(f.key) || f.value == Value::Absent {
+    if f.value == Value::Absent {
         return Ok(());
     }
     if facts.is_syscall {
@@ -966,10 +1020,12 @@ const IDS: &[(&[u8], &[&str], bool)] = &[
     (b"auid", &["audit"], true),
 ];
 
+#[inline(always)]
 fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
     present(facts.get(key)).filter(|v| v.text() != UNSET)
 }
 
+#[inline(always)]
 fn has_user(facts: &Facts<'_>) -> bool {
     IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
         || present(facts.get(b"subj")).is_some()
@@ -1007,6 +1063,7 @@ fn write_user(
     u.close()
 }
 
+#[inline(always)]
 fn write_id(
     o: &mut Members<'_, '_>,
     facts: &Facts<'_>,
@@ -1026,6 +1083,7 @@ fn write_id(
     Ok(())
 }
 
+#[inline(always)]
 fn write_group(
     o: &mut Members<'_, '_>,
     facts: &Facts<'_>,

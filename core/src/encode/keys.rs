@@ -26,6 +26,23 @@ impl<'a> KeySet<'a> {
         }
     }
 
+    /// Adds `key` and says whether it was added before (as
+    /// [`contains`](Self::contains) would have, `rescan` likewise), the
+    /// key's filter slot worked out once.
+    pub fn add(&mut self, key: &'a [u8], rescan: impl FnOnce() -> bool) -> bool {
+        let (word, bit) = slot(key);
+        let Some(w) = self.filter.get_mut(word) else {
+            return false;
+        };
+        let maybe = *w & bit != 0;
+        *w |= bit;
+        let before = maybe && (self.keys.contains(&key) || (self.overflowed && rescan()));
+        if self.keys.push(key).is_err() {
+            self.overflowed = true;
+        }
+        before
+    }
+
     /// Whether `key` was added; `rescan` answers when the list
     /// overflowed and the filter cannot say no.
     pub fn contains(&self, key: &[u8], rescan: impl FnOnce() -> bool) -> bool {
@@ -79,5 +96,15 @@ mod tests {
         }
         assert!(set.overflowed);
         assert!(!KeySet::default().contains(b"", || true));
+
+        // `add` answers as `contains` did before the key went in.
+        let mut added = KeySet::default();
+        let mut checked = KeySet::default();
+        for (n, name) in names.iter().chain(&names).enumerate() {
+            let rescan = || names.iter().chain(&names).take(n).any(|k| k == name);
+            let want = checked.contains(name, rescan);
+            checked.insert(name);
+            assert_eq!(added.add(name, rescan), want, "{n}");
+        }
     }
 }

@@ -45,15 +45,22 @@ impl ExecveArg {
 
 /// A leading decimal `u32` and what follows it.
 fn number(src: &[u8]) -> Option<(u32, &[u8])> {
-    let n = src.iter().take_while(|b| b.is_ascii_digit()).count();
-    let (digits, rest) = (src.get(..n)?, src.get(n..)?);
-    if digits.is_empty() {
+    // One pass: digits are counted and summed together (every EXECVE
+    // field's key goes through here).
+    let mut value = 0u32;
+    let mut n = 0;
+    for &b in src {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.checked_mul(10)?.checked_add(u32::from(digit))?;
+        n += 1;
+    }
+    if n == 0 {
         return None;
     }
-    let value = digits.iter().try_fold(0u32, |acc, &b| {
-        acc.checked_mul(10)?.checked_add(u32::from(b - b'0'))
-    })?;
-    Some((value, rest))
+    Some((value, src.get(n..)?))
 }
 
 #[cfg(test)]

@@ -179,6 +179,7 @@ impl<'buf> Iterator for Fields<'buf> {
 
 /// The first `a` or `b` in `hay`, eight bytes at a time (SWAR: the lowest
 /// mark of either test is exact), for keys: short, so without `memchr`.
+#[inline]
 fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
@@ -207,6 +208,7 @@ fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 /// call into `memchr` costs more than it saves: the first bytes are looked
 /// at eight at a time in a word (SWAR), the rest of a long value by
 /// `memchr`.
+#[inline]
 fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;

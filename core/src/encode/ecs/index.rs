@@ -52,11 +52,17 @@ enum Form {
 }
 
 impl<'a> Index<'a> {
-    /// Parses and keeps the fields of every record of `event` but EXECVE,
-    /// in order, while there is room.
-    pub fn fill(&mut self, event: &Event<'a>) {
-        for record in event.records() {
-            if record.msg_type != MessageType::EXECVE && !self.add(record.body) {
+    /// Parses and keeps, in order while there is room, the fields of the
+    /// records of `event` that the document reads more than once: the
+    /// first record, SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the
+    /// records that are not auxiliary (`read`). Not EXECVE (its
+    /// arguments are read once, in order) nor the auxiliary records only
+    /// go-audit's shapes show (BPRM_FCAPS, EOE, …): a record not kept is
+    /// parsed where it is read, with the same result.
+    pub fn fill(&mut self, event: &Event<'a>, read: impl Fn(MessageType) -> bool) {
+        for (n, record) in event.records().enumerate() {
+            let wanted = n == 0 || read(record.msg_type);
+            if wanted && record.msg_type != MessageType::EXECVE && !self.add(record.body) {
                 return;
             }
         }
@@ -65,13 +71,12 @@ impl<'a> Index<'a> {
     /// Keeps the fields of `body`; false (nothing kept) when they do not
     /// fit (or the body is longer than an offset can say).
     fn add(&mut self, body: &'a [u8]) -> bool {
+        if u16::try_from(body.len()).is_err() {
+            return false;
+        }
         let start = self.fields.len();
-        let kept = Fields::new(body).all(|f| {
-            let Some(place) = Place::of(body, f) else {
-                return false;
-            };
-            self.fields.push(place).is_ok()
-        });
+        let base = body.as_ptr() as usize;
+        let kept = Fields::new(body).all(|f| self.fields.push(Place::of(base, f)).is_ok());
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {
@@ -104,12 +109,15 @@ impl<'a> Index<'a> {
 }
 
 impl Place {
-    /// Where `field`'s slices are in `body` (they borrow it).
-    fn of(body: &[u8], field: Field<'_>) -> Option<Place> {
-        let offset = |part: &[u8]| {
-            let at = (part.as_ptr() as usize).checked_sub(body.as_ptr() as usize)?;
-            Some((u16::try_from(at).ok()?, u16::try_from(part.len()).ok()?))
+    /// Where `field`'s slices are in the body starting at address
+    /// `base` (they borrow it), a body of at most `u16::MAX` bytes: every
+    /// offset fits. (An empty text of a marker is not in the body: its
+    /// offset saturates, and it reads back empty.)
+    fn of(base: usize, field: Field<'_>) -> Place {
+        let at = |part: &[u8]| {
+            u16::try_from((part.as_ptr() as usize).wrapping_sub(base)).unwrap_or(u16::MAX)
         };
+        let len = |part: &[u8]| u16::try_from(part.len()).unwrap_or(0);
         let (form, text) = match field.value {
             Value::Bare(t) => (Form::Bare, t),
             Value::DoubleQuoted(t) => (Form::DoubleQuoted, t),
@@ -119,19 +127,13 @@ impl Place {
             Value::NoneLiteral => (Form::NoneLiteral, &[][..]),
             Value::Absent => (Form::Absent, &[][..]),
         };
-        let (key, key_len) = offset(field.key)?;
-        let (text, text_len) = if text.is_empty() {
-            (0, 0)
-        } else {
-            offset(text)?
-        };
-        Some(Place {
-            key,
-            key_len,
+        Place {
+            key: at(field.key),
+            key_len: len(field.key),
             form,
-            text,
-            text_len,
-        })
+            text: at(text),
+            text_len: len(text),
+        }
     }
 
     /// The field again, from its body.

@@ -65,43 +65,54 @@ impl<'a> Iterator for NonArgs<'a> {
 
 /// The arguments in order: each is a run of argument fields with the same
 /// index (other fields between its pieces ignored).
+///
+/// Read with little state: the records left, the current body and its
+/// fields. An argument of one piece (the usual case) is its value alone;
+/// only one in several pieces keeps where its first piece is, for
+/// [`Arg::pieces`] to read them again.
 pub struct Args<'a> {
-    fields: ExecveFields<'a>,
-    current: Option<u32>,
-    /// The piece after the last argument's first, already read to learn
-    /// whether that argument has more pieces.
-    peeked: Option<Piece<'a>>,
+    records: Records<'a>,
+    body: &'a [u8],
+    fields: Fields<'a>,
+    /// The first piece of the next argument, read ahead to end the one
+    /// before.
+    ahead: Option<Piece<'a>>,
 }
 
-/// An argument field: where it starts, its index and its value.
-#[derive(Clone)]
+/// An argument field: its index, its value and the body from its key on.
+#[derive(Clone, Copy)]
 struct Piece<'a> {
-    from: ExecveFields<'a>,
     index: u32,
     value: Value<'a>,
+    rest: &'a [u8],
 }
 
 impl<'a> Args<'a> {
     pub fn of(event: &Event<'a>) -> Args<'a> {
         Args {
-            fields: ExecveFields::of(event),
-            current: None,
-            peeked: None,
+            records: event.records(),
+            body: b"",
+            fields: Fields::new(b""),
+            ahead: None,
         }
     }
 
+    /// The next argument field, across EXECVE records.
     fn next_piece(&mut self) -> Option<Piece<'a>> {
-        if let Some(piece) = self.peeked.take() {
-            return Some(piece);
-        }
         loop {
-            let from = self.fields.clone();
-            let field = self.fields.next()?;
+            let Some(field) = self.fields.next() else {
+                let record = self.records.find(|r| r.msg_type == MessageType::EXECVE)?;
+                self.body = record.body;
+                self.fields = Fields::new(record.body);
+                continue;
+            };
             if let Some(index) = piece_of(field.key) {
+                // The key borrows the body: its offset is in range.
+                let at = (field.key.as_ptr() as usize).saturating_sub(self.body.as_ptr() as usize);
                 return Some(Piece {
-                    from,
                     index,
                     value: field.value,
+                    rest: self.body.get(at..).unwrap_or_default(),
                 });
             }
         }
@@ -112,21 +123,31 @@ impl<'a> Iterator for Args<'a> {
     type Item = Arg<'a>;
 
     fn next(&mut self) -> Option<Arg<'a>> {
+        let first = match self.ahead.take() {
+            Some(piece) => piece,
+            None => self.next_piece()?,
+        };
+        // Where the records stand now: after the first piece's record
+        // (no field was read since it).
+        let records = self.records.clone();
+        let mut only = true;
         loop {
-            let piece = self.next_piece()?;
-            if self.current == Some(piece.index) {
-                continue;
+            match self.next_piece() {
+                Some(piece) if piece.index == first.index => only = false,
+                other => {
+                    self.ahead = other;
+                    break;
+                }
             }
-            self.current = Some(piece.index);
-            let next = self.next_piece();
-            let only = next.as_ref().is_none_or(|n| n.index != piece.index);
-            self.peeked = next;
-            return Some(Arg {
-                index: piece.index,
-                from: piece.from,
-                only: only.then_some(piece.value),
-            });
         }
+        Some(Arg {
+            index: first.index,
+            only: only.then_some(first.value),
+            from: (!only).then(|| ExecveFields {
+                records,
+                fields: Fields::new(first.rest),
+            }),
+        })
     }
 }
 
@@ -135,13 +156,13 @@ fn piece_of(key: &[u8]) -> Option<u32> {
     ExecveArg::parse(key).filter(|a| !a.is_len).map(|a| a.index)
 }
 
-/// One argument: where its first piece is.
+/// One argument: its value when it is one piece (the usual case), else
+/// where its first piece is.
 #[derive(Clone)]
 pub struct Arg<'a> {
     index: u32,
-    from: ExecveFields<'a>,
-    /// The value when the argument is one piece (the usual case).
     only: Option<Value<'a>>,
+    from: Option<ExecveFields<'a>>,
 }
 
 impl<'a> Arg<'a> {
@@ -157,13 +178,27 @@ impl<'a> Arg<'a> {
         })
     }
 
+    #[cfg(test)]
+    pub(super) fn pieces_for_test(&self) -> impl Iterator<Item = Value<'a>> {
+        self.pieces()
+    }
+
+    #[cfg(test)]
+    pub(super) fn index_for_test(&self) -> u32 {
+        self.index
+    }
+
     fn pieces(&self) -> impl Iterator<Item = Value<'a>> {
         let index = self.index;
-        self.from
+        let several = self
+            .from
             .clone()
+            .into_iter()
+            .flatten()
             .filter_map(|f| piece_of(f.key).map(|i| (i, f.value)))
             .take_while(move |&(i, _)| i == index)
-            .map(|(_, value)| value)
+            .map(|(_, value)| value);
+        self.only.into_iter().chain(several)
     }
 }
 

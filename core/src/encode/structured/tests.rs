@@ -622,3 +622,65 @@ fn process_identities_in_interpreted() {
         json!({"entity_id": "e-76", "exe": "/bin/bash", "comm": "bash"})
     );
 }
+
+/// The arguments as runs of consecutive argument fields with the same
+/// index, read the plain way (every field of every EXECVE record in
+/// order): what `Args` must give, argument by argument, piece by piece.
+fn argument_runs(bodies: &[Vec<u8>]) -> Vec<(u32, Vec<Vec<u8>>)> {
+    let mut runs: Vec<(u32, Vec<Vec<u8>>)> = Vec::new();
+    let mut current: Option<u32> = None;
+    let mut open = false;
+    for body in bodies {
+        for f in crate::record::Fields::new(body) {
+            let Some(arg) = crate::record::ExecveArg::parse(f.key).filter(|a| !a.is_len) else {
+                continue;
+            };
+            if current == Some(arg.index) {
+                if open {
+                    if let Some(run) = runs.last_mut() {
+                        run.1.push(f.value.text().to_vec());
+                    }
+                }
+                continue;
+            }
+            current = Some(arg.index);
+            open = true;
+            runs.push((arg.index, vec![f.value.text().to_vec()]));
+        }
+    }
+    runs
+}
+
+proptest::proptest! {
+    #[test]
+    fn arguments_are_runs_of_pieces(
+        records in proptest::collection::vec(
+            proptest::collection::vec(
+                proptest::sample::select(&[
+                    "a0=\"x\"", "a1=\"y z\"", "a0[0]=41", "a0[1]=42", "a1[0]=\"q\"",
+                    "a1[1]=43", "a2_len=4", "argc=3", "a2", "a3=", "  ", "b1=7",
+                ][..]),
+                0..8,
+            ),
+            1..4,
+        ),
+    ) {
+        use super::execve::Args;
+        let bodies: Vec<Vec<u8>> = records.iter().map(|r| r.join(" ").into_bytes()).collect();
+        let want = argument_runs(&bodies);
+        let typed: Vec<(u16, &[u8])> = bodies.iter().map(|b| (1309u16, b.as_slice())).collect();
+        let mut got: Vec<(u32, Vec<Vec<u8>>)> = Vec::new();
+        let mut seen = false;
+        with_event(&typed, &mut |e| {
+            seen = true;
+            got = Args::of(e)
+                .map(|arg| {
+                    let pieces = arg.pieces_for_test().map(|v| v.text().to_vec()).collect();
+                    (arg.index_for_test(), pieces)
+                })
+                .collect();
+        });
+        proptest::prop_assert!(seen);
+        proptest::prop_assert_eq!(got, want);
+    }
+}

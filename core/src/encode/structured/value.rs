@@ -205,7 +205,7 @@ where
                 free_tokens = true;
                 continue;
             }
-            let before = seen.contains(field.key, || {
+            let before = seen.add(field.key, || {
                 self.fields
                     .clone()
                     .take(at)
@@ -215,7 +215,6 @@ where
                 self.duplicates.set(self.duplicates.get().saturating_add(1));
                 continue;
             }
-            seen.insert(field.key);
             if let Some(noted) = noted.as_deref_mut() {
                 note(noted, field);
             }
