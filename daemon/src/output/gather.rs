@@ -48,10 +48,20 @@ impl Gathered {
         self.ends.len() < MAX_MESSAGES && self.bytes.len().saturating_add(len) <= GATHER_BYTES
     }
 
-    /// Whether a message of `len` bytes could ever be gathered (else it is
-    /// sent alone).
-    pub fn takes(len: usize) -> bool {
-        len <= GATHER_BYTES
+    /// Takes `message`, writing out what waits first (with `write_out`)
+    /// when it does not fit beside it; false when the message is too long
+    /// to gather (what waited is written out then too: the caller sends
+    /// the message alone, after it). An error from `write_out`: the message
+    /// was not taken.
+    pub fn take(
+        &mut self,
+        message: &[u8],
+        mut write_out: impl FnMut(&mut Gathered) -> io::Result<()>,
+    ) -> io::Result<bool> {
+        if !self.fits(message.len()) && !self.is_empty() {
+            write_out(self)?;
+        }
+        Ok(self.push(message))
     }
 
     /// Adds a message; false (nothing added) when it does not
@@ -254,6 +264,36 @@ mod tests {
         assert!(!full.fits(1));
         assert_eq!(full.discard(), 1);
         assert!(full.fits(1));
+    }
+
+    #[test]
+    fn take_writes_out_first_when_full_and_leaves_a_too_long_message_alone() {
+        let mut g = Gathered::new();
+        let written = std::cell::RefCell::new(Vec::new());
+        let out = |g: &mut Gathered| {
+            g.write_out(|b| {
+                written.borrow_mut().push(b.len());
+                Ok(b.len())
+            })
+        };
+        let half = message(0, GATHER_BYTES / 2 + 1);
+        assert!(g.take(&half, out).unwrap());
+        // Does not fit beside the first: the first goes out, then it waits.
+        assert!(g.take(&message(1, GATHER_BYTES / 2 + 1), out).unwrap());
+        assert_eq!(g.messages(), 1);
+        // Too long to gather at all: what waits goes out, it is not taken.
+        assert!(!g.take(&message(2, GATHER_BYTES + 1), out).unwrap());
+        assert!(g.is_empty());
+        assert_eq!(
+            *written.borrow(),
+            vec![GATHER_BYTES / 2 + 1, GATHER_BYTES / 2 + 1]
+        );
+        // A failed write-out: the message is not taken, what waited stays.
+        assert!(g.take(&message(3, 100), out).unwrap());
+        let full = message(4, GATHER_BYTES);
+        let refused = g.take(&full, |_| Err(io::ErrorKind::BrokenPipe.into()));
+        assert!(refused.is_err());
+        assert_eq!(g.messages(), 1);
     }
 
     #[test]

@@ -112,6 +112,25 @@ fn connect(spec: &GelfSpec) -> io::Result<Conn> {
     })
 }
 
+/// Writes out the gathered frames over the link (see [`Link::deliver`]
+/// and [`Gathered::write_out`]); only a TCP connection gathers.
+fn write_gathered(
+    link: &mut Link<Conn>,
+    spec: &GelfSpec,
+    gathered: &mut Gathered,
+) -> io::Result<()> {
+    if gathered.is_empty() {
+        return Ok(());
+    }
+    link.deliver(
+        || connect(spec),
+        |conn| match conn {
+            Conn::Stream(s) => gathered.write_out(|bytes| s.write_some(bytes)),
+            Conn::Udp(_) => Err(io::ErrorKind::Unsupported.into()),
+        },
+    )
+}
+
 /// The GELF output.
 pub struct Gelf {
     spec: GelfSpec,
@@ -192,40 +211,15 @@ impl Gelf {
         )
     }
 
-    /// Over TCP, gathers the frame in `self.json` (writing out what waits
-    /// first when it is full); false when it is sent alone (too long to
-    /// gather, or over UDP). An error: what waits could not be written,
-    /// and the frame was not taken.
+    /// Over TCP, gathers the frame in `self.json` (see
+    /// [`Gathered::take`]); false when it is sent alone (too long to
+    /// gather, or over UDP).
     fn gather(&mut self) -> io::Result<bool> {
-        let len = self.json.len();
-        let Some(gathered) = &self.gathered else {
+        let Some(gathered) = &mut self.gathered else {
             return Ok(false);
         };
-        if !Gathered::takes(len) {
-            self.write_gathered()?;
-            return Ok(false);
-        }
-        if !gathered.fits(len) {
-            self.write_gathered()?;
-        }
-        let json = &self.json;
-        Ok(self.gathered.as_mut().is_some_and(|g| g.push(json)))
-    }
-
-    /// Writes out the gathered frames over the link (see
-    /// [`Link::deliver`]).
-    fn write_gathered(&mut self) -> io::Result<()> {
-        let Some(gathered) = self.gathered.as_mut().filter(|g| !g.is_empty()) else {
-            return Ok(());
-        };
-        let spec = &self.spec;
-        self.link.deliver(
-            || connect(spec),
-            |conn| match conn {
-                Conn::Stream(s) => gathered.write_out(|bytes| s.write_some(bytes)),
-                Conn::Udp(_) => Err(io::ErrorKind::Unsupported.into()),
-            },
-        )
+        let (link, spec) = (&mut self.link, &self.spec);
+        gathered.take(&self.json, |g| write_gathered(link, spec, g))
     }
 
     fn refuse_too_large(&mut self) -> io::Error {
@@ -346,7 +340,9 @@ impl Output for Gelf {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_gathered()?;
+        if let Some(gathered) = &mut self.gathered {
+            write_gathered(&mut self.link, &self.spec, gathered)?;
+        }
         // A refusal of the last datagram sent arrives after it.
         if let Some(Conn::Udp(s)) = self.link.conn() {
             if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {

@@ -231,6 +231,22 @@ impl Connection for Conn {
     }
 }
 
+/// Writes out the gathered messages over the link (see
+/// [`Link::deliver`] and [`Gathered::write_out`]).
+fn write_gathered(
+    link: &mut Link<Conn>,
+    spec: &SyslogSpec,
+    gathered: &mut Gathered,
+) -> io::Result<()> {
+    if gathered.is_empty() {
+        return Ok(());
+    }
+    link.deliver(
+        || connect(spec),
+        |conn| gathered.write_out(|bytes| conn.write_some(bytes)),
+    )
+}
+
 /// The syslog output.
 pub struct Syslog {
     spec: SyslogSpec,
@@ -318,37 +334,16 @@ impl Syslog {
             .deliver(|| connect(spec), |conn| send(conn, bytes, refused))
     }
 
-    /// Over a stream, gathers the message at `start` (writing out what
-    /// waits first when it is full); false when it is sent alone (too long
-    /// to gather, or over datagrams). An error: what waits could not be
-    /// written, and the message was not taken.
+    /// Over a stream, gathers the message at `start` (see
+    /// [`Gathered::take`]); false when it is sent alone (too long to
+    /// gather, or over datagrams).
     fn gather(&mut self, start: usize) -> io::Result<bool> {
-        let len = self.buf.len().saturating_sub(start);
-        let Some(gathered) = &self.gathered else {
+        let Some(gathered) = &mut self.gathered else {
             return Ok(false);
         };
-        if !Gathered::takes(len) {
-            self.write_gathered()?;
-            return Ok(false);
-        }
-        if !gathered.fits(len) {
-            self.write_gathered()?;
-        }
         let message = self.buf.get(start..).unwrap_or_default();
-        Ok(self.gathered.as_mut().is_some_and(|g| g.push(message)))
-    }
-
-    /// Writes out the gathered messages over the link (see
-    /// [`Link::deliver`]).
-    fn write_gathered(&mut self) -> io::Result<()> {
-        let Some(gathered) = self.gathered.as_mut().filter(|g| !g.is_empty()) else {
-            return Ok(());
-        };
-        let spec = &self.spec;
-        self.link.deliver(
-            || connect(spec),
-            |conn| gathered.write_out(|bytes| conn.write_some(bytes)),
-        )
+        let (link, spec) = (&mut self.link, &self.spec);
+        gathered.take(message, |g| write_gathered(link, spec, g))
     }
 
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
@@ -399,7 +394,9 @@ impl Output for Syslog {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        self.write_gathered()?;
+        if let Some(gathered) = &mut self.gathered {
+            write_gathered(&mut self.link, &self.spec, gathered)?;
+        }
         // A refusal of the last datagram sent arrives after it.
         if self.link.conn().is_some_and(Conn::take_refusal) {
             self.refused += 1;
