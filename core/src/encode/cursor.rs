@@ -72,42 +72,7 @@ fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
             });
         return marks == 0;
     }
-    if let (Some(first), Some(last)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
-        // Eight to sixteen: the first eight and the last eight.
-        if let Some(d) = dst.first_chunk_mut::<8>() {
-            *d = *first;
-        }
-        if let Some(d) = dst.last_chunk_mut::<8>() {
-            *d = *last;
-        }
-        return look_marks(u64::from_le_bytes(*first)) | look_marks(u64::from_le_bytes(*last)) == 0;
-    }
-    let word = if let (Some(first), Some(last)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
-        // Four to seven: the first four and the last four.
-        if let Some(d) = dst.first_chunk_mut::<4>() {
-            *d = *first;
-        }
-        if let Some(d) = dst.last_chunk_mut::<4>() {
-            *d = *last;
-        }
-        u64::from(u32::from_le_bytes(*first)) | (u64::from(u32::from_le_bytes(*last)) << 32)
-    } else if let (Some(first), Some(last)) = (src.first_chunk::<2>(), src.last_chunk::<2>()) {
-        if let Some(d) = dst.first_chunk_mut::<2>() {
-            *d = *first;
-        }
-        if let Some(d) = dst.last_chunk_mut::<2>() {
-            *d = *last;
-        }
-        let pair =
-            u64::from(u16::from_le_bytes(*first)) | (u64::from(u16::from_le_bytes(*last)) << 16);
-        pair | (FILL << 32)
-    } else if let (Some(&b), Some(d)) = (src.first(), dst.first_mut()) {
-        *d = b;
-        u64::from(b) | (FILL << 8)
-    } else {
-        return true;
-    };
-    look_marks(word) == 0
+    copy_short(dst, src) == 0
 }
 
 /// Decoded text up to this long is escaped from the stack by
