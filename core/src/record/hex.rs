@@ -59,7 +59,9 @@ pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {
     // is bad; then one that decodes. Both take eight digits at a time
     // (long arguments and titles), the rest a table load per byte.
     let (words, tail) = src.as_chunks::<8>();
-    let words_ok = words.iter().all(|w| hex_word(u64::from_le_bytes(*w)));
+    let words_ok = words
+        .iter()
+        .all(|w| hex_word::<true>(u64::from_le_bytes(*w)));
     let tail_bad = tail.iter().fold(0u8, |bad, &b| bad | value(b));
     if !words_ok || tail_bad & BAD != 0 {
         let at = src.iter().position(|&b| value(b) == BAD).unwrap_or(0);
@@ -87,11 +89,11 @@ pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {
     Ok(n)
 }
 
-/// Every byte of `x` is a hex digit, either case (as [`VALUES`] says).
-/// Each test adds a constant that sets a byte's high bit from a
-/// threshold on; bytes below 0x80 plus constants below 0x80 never carry
-/// into their neighbour.
-fn hex_word(x: u64) -> bool {
+/// Every byte of `x` is a hex digit: `0`-`9` or `A`-`F`, and `a`-`f` too
+/// when `LOWER` (as [`VALUES`] says). Each test adds a constant that sets
+/// a byte's high bit from a threshold on; bytes below 0x80 plus constants
+/// below 0x80 never carry into their neighbour.
+fn hex_word<const LOWER: bool>(x: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     if x & HIGH != 0 {
@@ -100,11 +102,15 @@ fn hex_word(x: u64) -> bool {
     let from = |c: u8| x.wrapping_add(ONES.wrapping_mul(u64::from(0x80 - c)));
     let digit = from(b'0') & !from(b'9' + 1);
     let upper = from(b'A') & !from(b'F' + 1);
-    let lower = from(b'a') & !from(b'f' + 1);
+    let lower = if LOWER {
+        from(b'a') & !from(b'f' + 1)
+    } else {
+        0
+    };
     (digit | upper | lower) & HIGH == HIGH
 }
 
-/// Eight hex digits (checked by [`hex_word`]) as the four bytes they
+/// Eight hex digits (checked by `hex_word`) as the four bytes they
 /// encode, in order.
 fn decode_word(x: u64) -> [u8; 4] {
     const NIBBLE: u64 = 0x0f0f_0f0f_0f0f_0f0f;
@@ -149,23 +155,10 @@ pub fn looks_hex(src: &[u8]) -> bool {
         return false;
     }
     let (words, tail) = src.as_chunks::<8>();
-    words.iter().all(|w| upper_hex_word(u64::from_le_bytes(*w)))
+    words
+        .iter()
+        .all(|w| hex_word::<false>(u64::from_le_bytes(*w)))
         && tail.iter().all(|b| matches!(b, b'0'..=b'9' | b'A'..=b'F'))
-}
-
-/// Every byte of `x` is `0`-`9` or `A`-`F`. Each test adds a constant
-/// that sets a byte's high bit from a threshold on; bytes below 0x80
-/// plus constants below 0x80 never carry into their neighbour.
-fn upper_hex_word(x: u64) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    if x & HIGH != 0 {
-        return false;
-    }
-    let from = |c: u8| x.wrapping_add(ONES.wrapping_mul(u64::from(0x80 - c)));
-    let digit = from(b'0') & !from(b'9' + 1);
-    let upper = from(b'A') & !from(b'F' + 1);
-    (digit | upper) & HIGH == HIGH
 }
 
 const fn digit(b: u8) -> Option<u8> {
