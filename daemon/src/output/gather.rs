@@ -18,6 +18,8 @@
 
 use std::io;
 
+use super::net::{Connection, Link};
+
 /// The gathering buffer: a message longer than this is sent alone (after
 /// what is gathered).
 pub const GATHER_BYTES: usize = 64 * 1024;
@@ -119,6 +121,23 @@ impl Gathered {
         };
         self.forget_written(written);
         result
+    }
+
+    /// Writes out what waits over `link` (see [`Link::deliver`]: the peer
+    /// checked first, one reconnection and resend after a failure), each
+    /// write through `write_some` (as [`write_out`](Self::write_out)'s).
+    pub fn write_over<C: Connection>(
+        &mut self,
+        link: &mut Link<C>,
+        connect: impl FnMut() -> io::Result<C>,
+        write_some: impl Fn(&mut C, &[u8]) -> io::Result<usize>,
+    ) -> io::Result<()> {
+        if self.is_empty() {
+            return Ok(());
+        }
+        link.deliver(connect, |conn| {
+            self.write_out(|bytes| write_some(conn, bytes))
+        })
     }
 
     /// Where the write starting at `from` ends: the end of the last whole

@@ -112,23 +112,15 @@ fn connect(spec: &GelfSpec) -> io::Result<Conn> {
     })
 }
 
-/// Writes out the gathered frames over the link (see [`Link::deliver`]
-/// and [`Gathered::write_out`]); only a TCP connection gathers.
-fn write_gathered(
-    link: &mut Link<Conn>,
-    spec: &GelfSpec,
-    gathered: &mut Gathered,
-) -> io::Result<()> {
-    if gathered.is_empty() {
-        return Ok(());
-    }
-    link.deliver(
-        || connect(spec),
-        |conn| match conn {
-            Conn::Stream(s) => gathered.write_out(|bytes| s.write_some(bytes)),
+impl Conn {
+    /// A stream's write of some of `bytes` (see [`Gathered::write_out`]);
+    /// only TCP gathers.
+    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self {
+            Conn::Stream(s) => s.write_some(bytes),
             Conn::Udp(_) => Err(io::ErrorKind::Unsupported.into()),
-        },
-    )
+        }
+    }
 }
 
 /// The GELF output.
@@ -219,7 +211,9 @@ impl Gelf {
             return Ok(false);
         };
         let (link, spec) = (&mut self.link, &self.spec);
-        gathered.take(&self.json, |g| write_gathered(link, spec, g))
+        gathered.take(&self.json, |g| {
+            g.write_over(link, || connect(spec), Conn::write_some)
+        })
     }
 
     fn refuse_too_large(&mut self) -> io::Error {
@@ -341,7 +335,8 @@ impl Output for Gelf {
 
     fn flush(&mut self) -> io::Result<()> {
         if let Some(gathered) = &mut self.gathered {
-            write_gathered(&mut self.link, &self.spec, gathered)?;
+            let spec = &self.spec;
+            gathered.write_over(&mut self.link, || connect(spec), Conn::write_some)?;
         }
         // A refusal of the last datagram sent arrives after it.
         if let Some(Conn::Udp(s)) = self.link.conn() {

@@ -231,22 +231,6 @@ impl Connection for Conn {
     }
 }
 
-/// Writes out the gathered messages over the link (see
-/// [`Link::deliver`] and [`Gathered::write_out`]).
-fn write_gathered(
-    link: &mut Link<Conn>,
-    spec: &SyslogSpec,
-    gathered: &mut Gathered,
-) -> io::Result<()> {
-    if gathered.is_empty() {
-        return Ok(());
-    }
-    link.deliver(
-        || connect(spec),
-        |conn| gathered.write_out(|bytes| conn.write_some(bytes)),
-    )
-}
-
 /// The syslog output.
 pub struct Syslog {
     spec: SyslogSpec,
@@ -343,7 +327,9 @@ impl Syslog {
         };
         let message = self.buf.get(start..).unwrap_or_default();
         let (link, spec) = (&mut self.link, &self.spec);
-        gathered.take(message, |g| write_gathered(link, spec, g))
+        gathered.take(message, |g| {
+            g.write_over(link, || connect(spec), Conn::write_some)
+        })
     }
 
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
@@ -395,7 +381,8 @@ impl Output for Syslog {
 
     fn flush(&mut self) -> io::Result<()> {
         if let Some(gathered) = &mut self.gathered {
-            write_gathered(&mut self.link, &self.spec, gathered)?;
+            let spec = &self.spec;
+            gathered.write_over(&mut self.link, || connect(spec), Conn::write_some)?;
         }
         // A refusal of the last datagram sent arrives after it.
         if self.link.conn().is_some_and(Conn::take_refusal) {
