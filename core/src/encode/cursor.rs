@@ -288,36 +288,59 @@ impl<'a> Cursor<'a> {
     #[inline(always)]
     pub fn push_named(&mut self, first: bool, name: &'static str, text: &[u8]) -> Result<(), Full> {
         let name = name.as_bytes();
-        if text.len() <= 16 {
-            let name_at = 1 + usize::from(!first);
-            let colon_at = name_at + name.len();
-            let text_at = colon_at + 3;
-            let end = text_at + text.len() + 1;
-            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
-            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
-                if let Some(head) = window.first_chunk_mut::<2>() {
-                    // When `first`, the second byte is the name's, written next.
-                    *head = [if first { b'"' } else { b',' }, b'"'];
-                }
-                if let Some(d) = window.get_mut(name_at..colon_at) {
-                    d.copy_from_slice(name);
-                }
-                if let Some(colon) = window.get_mut(colon_at..text_at) {
-                    colon.copy_from_slice(b"\":\"");
-                }
-                let marks = window
-                    .get_mut(text_at..end - 1)
-                    .map_or(u64::MAX, |d| copy_short(d, text));
-                if let Some(quote) = window.last_mut() {
-                    *quote = b'"';
-                }
-                if marks == 0 {
-                    self.pos += end;
-                    return Ok(());
-                }
-            }
+        if text.len() <= 16 && self.push_short_member::<true>(first, name, text) {
+            return Ok(());
         }
         self.push_member(first, name, text)
+    }
+
+    /// `,"key":"text"` (without the comma when `first`) with straight-line
+    /// stores and one test for escapes, when `text` is at most 16 bytes
+    /// (and `key` too unless `NAMED`: a literal, copied as it is): true
+    /// when written, false (nothing counted as written) when there is no
+    /// room or something needs escaping.
+    #[inline(always)]
+    fn push_short_member<const NAMED: bool>(
+        &mut self,
+        first: bool,
+        key: &[u8],
+        text: &[u8],
+    ) -> bool {
+        let key_at = 1 + usize::from(!first);
+        let colon_at = key_at + key.len();
+        let text_at = colon_at + 3;
+        let end = text_at + text.len() + 1;
+        let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+        let Some(window) = room.and_then(|r| r.get_mut(..end)) else {
+            return false;
+        };
+        if let Some(head) = window.first_chunk_mut::<2>() {
+            // When `first`, the second byte is the key's, written next.
+            *head = [if first { b'"' } else { b',' }, b'"'];
+        }
+        let key_marks = match window.get_mut(key_at..colon_at) {
+            Some(d) if NAMED => {
+                d.copy_from_slice(key);
+                0
+            }
+            Some(d) => copy_short(d, key),
+            None => u64::MAX,
+        };
+        if let Some(colon) = window.get_mut(colon_at..text_at) {
+            colon.copy_from_slice(b"\":\"");
+        }
+        let marks = key_marks
+            | window
+                .get_mut(text_at..end - 1)
+                .map_or(u64::MAX, |d| copy_short(d, text));
+        if let Some(quote) = window.last_mut() {
+            *quote = b'"';
+        }
+        if marks != 0 {
+            return false;
+        }
+        self.pos += end;
+        true
     }
 
     /// Writes `,"key":"text"` (without the comma when `first`), both
@@ -327,34 +350,9 @@ impl<'a> Cursor<'a> {
     pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
         let comma = usize::from(!first);
         if key.len() <= 16 && text.len() <= 16 {
-            // The usual member: straight-line stores, one test for escapes.
-            let key_at = 1 + comma;
-            let colon_at = key_at + key.len();
-            let text_at = colon_at + 3;
-            let end = text_at + text.len() + 1;
-            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
-            if let Some(window) = room.and_then(|r| r.get_mut(..end)) {
-                if let Some(head) = window.first_chunk_mut::<2>() {
-                    // When `first`, the second byte is the key's, written next.
-                    *head = [if first { b'"' } else { b',' }, b'"'];
-                }
-                let marks = window
-                    .get_mut(key_at..colon_at)
-                    .map_or(u64::MAX, |d| copy_short(d, key));
-                if let Some(colon) = window.get_mut(colon_at..text_at) {
-                    colon.copy_from_slice(b"\":\"");
-                }
-                let marks = marks
-                    | window
-                        .get_mut(text_at..end - 1)
-                        .map_or(u64::MAX, |d| copy_short(d, text));
-                if let Some(quote) = window.last_mut() {
-                    *quote = b'"';
-                }
-                if marks == 0 {
-                    self.pos += end;
-                    return Ok(());
-                }
+            // The usual member.
+            if self.push_short_member::<false>(first, key, text) {
+                return Ok(());
             }
         } else if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
             // `,"` `":"` `"` around the two.
