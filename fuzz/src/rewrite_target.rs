@@ -237,20 +237,32 @@ fn proctitle_body(b: &mut Bytes<'_>, secret: &[u8]) -> Vec<u8> {
     body.0
 }
 
-/// Writes an input (the inverse of [`decode`] for raw records); a seed.
+/// A field rule as an input writes it: a type's place in
+/// [`RECORD_TYPES`], keys' places in [`KEYS`], keep (else drop).
+pub type RuleSeed<'a> = (u8, &'a [u8], bool);
+
+/// Writes an input with raw records (the inverse of [`decode`] for them);
+/// a seed. `flags`' rule count is taken from `rules`.
 pub fn encode_input(
     flags: u8,
     size: u16,
     secret: &[u8],
     choices: &[u8],
+    rules: &[RuleSeed<'_>],
     records: &[(u16, &[u8])],
 ) -> Vec<u8> {
-    let mut out = vec![flags & !0x18];
+    let rule_bits = (rules.len().min(3) as u8) << 3;
+    let mut out = vec![flags & !0x18 | rule_bits];
     out.extend(size.to_le_bytes());
     let secret = &secret[..secret.len().min(MAX_SECRET)];
     out.push(secret.len() as u8);
     out.extend_from_slice(secret);
     out.extend(choices.iter().take(usize::from(flags & 3)));
+    for &(msg_type, keys, keep) in rules.iter().take(3) {
+        let keys = &keys[..keys.len().min(4)];
+        out.extend([msg_type, keys.len() as u8 | if keep { 0x80 } else { 0 }]);
+        out.extend_from_slice(keys);
+    }
     for &(msg_type, body) in records {
         let body = &body[..body.len().min(2047)];
         out.push(0);
@@ -262,15 +274,19 @@ pub fn encode_input(
 }
 
 /// Seeds: an `execve` with a password in a quoted, a hex and a split
-/// argument and in the proctitle; records from the shared corpus when
-/// given (as `(type, body)` events).
+/// argument and in the proctitle; field rules over SYSCALL and PATH; the
+/// target's findings; events of the shared corpus when given (as
+/// `(type, body)` records).
 pub fn seeds(events: &[Vec<(u16, &[u8])>]) -> Vec<Vec<u8>> {
+    const SYSCALL_RULE: u8 = 0; // RECORD_TYPES[0] = 1300
+    const PATH_RULE: u8 = 1; // RECORD_TYPES[1] = 1302
     let mut seeds = vec![
         encode_input(
             0x23,
             2048,
             b"hunter2",
             &[0, 2, 5],
+            &[],
             &[
                 (1300, b"arch=c000003e syscall=59 success=yes pid=4242 uid=1000 auid=1000 key=\"k\""),
                 (EXECVE, b"argc=3 a0=\"mysql\" a1=\"--password=hunter2\" a2=2D2D70617373776F72643D68756E7465723220"),
@@ -278,35 +294,41 @@ pub fn seeds(events: &[Vec<(u16, &[u8])>]) -> Vec<Vec<u8>> {
                 (PROCTITLE, b"proctitle=6D7973716C002D2D70617373776F72643D68756E74657232"),
             ],
         ),
-        // Field rules, a keep and a drop, over SYSCALL and PATH.
-        vec![
-            0x08 | 0x10 | 0x01, 0x00, 0x02, 2, b'i', b'd', 2,
-            0, 0x83, 6, 7, 9,
-            1, 0x03, 10, 11, 8,
-            0x03, 30, b'p', b'i', b'd', b'=', b'1', b' ', b'u', b'i', b'd', b'=', b'0', b' ',
-            b'k', b'e', b'y', b'=', b'"', b'x', b'"', b' ', b'n', b'a', b'm', b'e', b'=',
-            b'"', b'/', b'"', b' ', b'e', b'x', b'e', b'=',
-            0x01, 3, 0x42, 5, b'a', b'b', b'c', b'd', b'e', 0x46, 4, b'x', b'y', b'z', b'w',
-            0x03, 30, 0x02, 2, 0xc1, 6, b'q', b'r', b's', b't', b'u', b'v',
-        ],
+        // SYSCALL keeps `pid`, `uid`, `key`; PATH drops `name`, `exe`.
+        encode_input(
+            0x20,
+            600,
+            b"",
+            &[],
+            &[(SYSCALL_RULE, &[7, 6, 8], true), (PATH_RULE, &[10, 11], false)],
+            &[
+                (1300, b"pid=1 uid=0 key=\"x\" name=\"/\" exe=\"/bin/sh\" comm=\"sh\" word"),
+                (1302, b"item=0 name=\"/etc/shadow\" inode=5 exe=x  nametype=NORMAL"),
+            ],
+        ),
+        // Its first finding: a quoted `argc` holding `aN=` text, written
+        // back bare, became arguments the redaction never saw.
+        encode_input(
+            0x04,
+            1024,
+            b"hunter2",
+            &[],
+            &[],
+            &[(EXECVE, b"argc='1 a5=hunter2' a0=\"hunter2\"")],
+        ),
+        // Its second: a field right after a dropped one's closing quote
+        // was glued into the field before.
+        encode_input(
+            0,
+            0,
+            b"",
+            &[],
+            &[(PATH_RULE, &[1], false)],
+            &[(1302, b"k=1 a0=\"x\"cwd=\"/\" n=2")],
+        ),
     ];
-    // Its first finding: a quoted `argc` holding `aN=` text, written back
-    // bare, became arguments the redaction never saw.
-    seeds.push(encode_input(
-        0x04,
-        1024,
-        b"hunter2",
-        &[],
-        &[(EXECVE, b"argc='1 a5=hunter2' a0=\"hunter2\"")],
-    ));
-    // Its second: a field right after a dropped one's closing quote was
-    // glued to the field before (one rule: PATH drops `a0`).
-    let body = b"k=1 a0=\"x\"cwd=\"/\" n=2";
-    let mut ruled = vec![0x08, 0x00, 0x04, 0, 1, 1, 1, 7, body.len() as u8];
-    ruled.extend_from_slice(body);
-    seeds.push(ruled);
     for event in events {
-        seeds.push(encode_input(0x27, 4096, b"root", &[0, 3, 6], event));
+        seeds.push(encode_input(0x27, 4096, b"root", &[0, 3, 6], &[], event));
     }
     seeds
 }
@@ -497,8 +519,7 @@ fn check_redacted(
     redactions: &[Redaction],
     secret: &[u8],
 ) -> bool {
-    let records = |e: &Event<'_>| -> Vec<(u16, Vec<u8>)> { records_of(e) };
-    let (before, after) = (records(original), records(redacted));
+    let (before, after) = (records_of(original), records_of(redacted));
     for (msg_type, body) in &after {
         parsed_keys(body);
         if *msg_type == EXECVE && redacted.redacted() > 0 {
