@@ -14,6 +14,8 @@ mod core_targets;
 mod encode_check;
 #[path = "../../fuzz/src/harness.rs"]
 mod harness;
+#[path = "../../fuzz/src/shape_check.rs"]
+mod shape_check;
 
 use harness::{all_seeds, run, Corpus};
 
@@ -50,6 +52,25 @@ fn assembler_ops() {
 #[test]
 fn encoder() {
     run(core_targets::encoder, &seeds("encoder"), 5000, 0x5eed_0004);
+}
+
+/// The inputs reach every outcome in every shape: whole, cut, truncated,
+/// nothing written.
+#[test]
+fn encoder_shapes() {
+    let seen = std::cell::Cell::new(shape_check::Seen::default());
+    run(
+        |data| seen.set(seen.get() + core_targets::encoder_shapes(data)),
+        &seeds("encoder_shapes"),
+        3000,
+        0x5eed_0007,
+    );
+    let seen = seen.get();
+    println!("{seen:?}");
+    assert!(
+        seen.whole > 0 && seen.truncated > 0 && seen.nothing > 0,
+        "{seen:?}"
+    );
 }
 
 #[test]

@@ -14,6 +14,8 @@ mod daemon_targets;
 mod encode_check;
 #[path = "../../fuzz/src/harness.rs"]
 mod harness;
+#[path = "../../fuzz/src/shape_check.rs"]
+mod shape_check;
 
 use proptest::prelude::*;
 

@@ -14,6 +14,8 @@ mod encode_check;
 mod harness;
 #[path = "../../fuzz/src/replay_target.rs"]
 mod replay_target;
+#[path = "../../fuzz/src/shape_check.rs"]
+mod shape_check;
 
 use harness::{all_seeds, run, Corpus};
 

@@ -9,6 +9,7 @@ use std::{env, fs, io};
 
 use raudit_fuzz::daemon_targets::{self, DAEMON_TARGETS};
 use raudit_fuzz::harness::{all_seeds, Corpus, CORPUS, TARGETS};
+use raudit_fuzz::rewrite_target;
 
 fn main() -> io::Result<()> {
     let mut args = env::args_os().skip(1);
@@ -38,6 +39,17 @@ fn main() -> io::Result<()> {
         }
         println!("{target}: {} seeds in {}", seeds.len(), dir.display());
     }
+    let dir = to.join("rewrite");
+    fs::create_dir_all(&dir)?;
+    let events = corpus
+        .as_ref()
+        .map(|c| c.argument_events(2000))
+        .unwrap_or_default();
+    let seeds = rewrite_target::seeds(&events);
+    for seed in &seeds {
+        fs::write(dir.join(format!("{:016x}", fnv1a(seed))), seed)?;
+    }
+    println!("rewrite: {} seeds in {}", seeds.len(), dir.display());
     Ok(())
 }
 

@@ -1,5 +1,5 @@
 //! Bodies of the core fuzz targets: `record`, `netlink_stream`,
-//! `assembler_ops`, `encoder`. Each takes arbitrary bytes and asserts
+//! `assembler_ops`, `encoder`, `encoder_shapes`, `user_message`. Each takes arbitrary bytes and asserts
 //! invariants (a violated one panics). The same functions run under
 //! libFuzzer (`fuzz/fuzz_targets/`) and as stable tests
 //! (`core/tests/fuzz_bodies.rs`), so they use only `raudit-core`,
@@ -17,6 +17,7 @@ use raudit_core::wire::MessageType;
 
 use crate::assembler_check::{self, Caps, Op, SERIALS, TYPES};
 use crate::encode_check::{self, TestEnrich, MAX_BUFFER};
+use crate::shape_check::{self, Seen, ShapeEnrich};
 
 /// True when `inner` lies within `outer` (same allocation, in bounds).
 pub fn within(outer: &[u8], inner: &[u8]) -> bool {
@@ -285,6 +286,40 @@ pub fn encoder(data: &[u8]) {
             encode_check::check_go_audit(event, size, &mut raudit_core::encode::NoEnrich);
         }
     });
+}
+
+/// The same input as [`encoder`], the event encoded in every shape
+/// (go-audit's, structured, ECS) through every entry point the daemon uses
+/// (`encode`, `encode_whole`, `encode_within`, `surely_exceeds`):
+/// [`shape_check::check_shapes`]. Flags bit 0 selects [`ShapeEnrich`]
+/// (every enrichment, with characters JSON escapes), bit 1 a small arena.
+/// Returns what the documents were.
+pub fn encoder_shapes(data: &[u8]) -> Seen {
+    let mut b = Bytes::new(data);
+    let serial = b.u32();
+    let timestamp = raudit_core::record::Timestamp {
+        seconds: b.u64(),
+        millis: b.u16() % 1000,
+    };
+    let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
+    let flags = b.u8();
+    let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
+    let mut records = Vec::new();
+    while !b.is_empty() && records.len() < 64 {
+        let msg_type = b.u16();
+        let len = usize::from(b.u16()) % 4096;
+        records.push((msg_type, b.take(len).to_vec()));
+    }
+    let mut seen = Seen::default();
+    encode_check::with_events(serial, timestamp, &records, arena, |event| {
+        seen = seen
+            + if flags & 1 == 1 {
+                shape_check::check_shapes(event, size, &mut ShapeEnrich)
+            } else {
+                shape_check::check_shapes(event, size, &mut raudit_core::encode::NoEnrich)
+            };
+    });
+    seen
 }
 
 /// Writes one event as an `encoder` input (buffer size `size`); a seed.

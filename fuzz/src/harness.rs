@@ -20,6 +20,7 @@ pub const TARGETS: &[&str] = &[
     "netlink_stream",
     "assembler_ops",
     "encoder",
+    "encoder_shapes",
     "replay",
     "user_message",
 ];
@@ -235,7 +236,7 @@ impl Corpus {
                 .iter()
                 .flat_map(|stream| stream.chunks(48).map(encode_ops))
                 .collect(),
-            "encoder" => {
+            "encoder" | "encoder_shapes" => {
                 let mut seeds = Vec::new();
                 for stream in self.records() {
                     for (i, event) in events(&stream).into_iter().enumerate() {
@@ -273,6 +274,22 @@ impl Corpus {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+}
+
+impl Corpus {
+    /// The corpus's events as `(type, body)` records, EXECVE or PROCTITLE
+    /// among them (the `rewrite` target's seeds), at most `max`.
+    pub fn argument_events(&self, max: usize) -> Vec<Vec<(u16, &[u8])>> {
+        let mut out = Vec::new();
+        for stream in self.records() {
+            for event in events(&stream) {
+                if out.len() < max && event.iter().any(|r| matches!(r.0, 1309 | 1327)) {
+                    out.push(event.iter().map(|&(t, _, body)| (t, body)).collect());
+                }
+            }
+        }
+        out
     }
 }
 
@@ -319,7 +336,7 @@ pub fn builtin_seeds(target: &str) -> Vec<Vec<u8>> {
             (1309, 42, b"argc=1 a0=\"ls\""),
             (1320, 42, b""),
         ])],
-        "encoder" => vec![encode_event(
+        "encoder" | "encoder_shapes" => vec![encode_event(
             42,
             1_700_000_000,
             &[(1300, syscall), (1309, b"argc=1 a0=\"ls\"")],

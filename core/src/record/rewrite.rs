@@ -85,17 +85,26 @@ pub fn keep_fields(
     let mut dropped = 0u32;
     let mut prev_end = 0usize;
     let mut written = false;
+    let mut after_dropped = false;
     while let Some(field) = fields.next() {
         let end = body.len().saturating_sub(fields.remainder().len());
         let start = offset_in(body, field.key).unwrap_or(prev_end);
         if keep(field.key) {
             if written {
-                sink.put(body.get(prev_end..start).unwrap_or(b" "));
+                let gap = body.get(prev_end..start).unwrap_or(b" ");
+                // A field that followed a dropped one's closing quote
+                // directly needs a space, or it joins the previous value.
+                if after_dropped && !gap.starts_with(b" ") {
+                    sink.put(b" ");
+                }
+                sink.put(gap);
             }
             sink.put(body.get(start..end).unwrap_or_default());
             written = true;
+            after_dropped = false;
         } else {
             dropped = dropped.saturating_add(1);
+            after_dropped = true;
         }
         prev_end = end;
     }
@@ -126,12 +135,25 @@ pub struct ExecveWriter {
 
 impl ExecveWriter {
     /// Starts the first record with `argc=` and `argc` (its text as the
-    /// kernel wrote it).
+    /// kernel wrote it: a number). Any other text (a hostile record's
+    /// quoted `argc`) is written as a value ([`write_value`]), so it stays
+    /// one field: bare, `argc='1 a5=x'` would become arguments that were
+    /// never redacted.
     pub fn start(argc: &[u8], sink: &mut impl BodySink) -> ExecveWriter {
         sink.put(b"argc=");
-        sink.put(argc);
+        let written = if !argc.is_empty() && argc.iter().all(u8::is_ascii_digit) {
+            sink.put(argc);
+            argc.len()
+        } else {
+            write_value(argc, sink);
+            if needs_hex(argc) {
+                argc.len().saturating_mul(2)
+            } else {
+                argc.len().saturating_add(2)
+            }
+        };
         ExecveWriter {
-            room: MAX_EXECVE_AUDIT_LEN.saturating_sub(5 + argc.len()),
+            room: MAX_EXECVE_AUDIT_LEN.saturating_sub(written.saturating_add(5)),
         }
     }
 

@@ -113,6 +113,39 @@ fn execve_arguments_laid_out_as_the_kernel_does() {
     );
 }
 
+/// Found by the `rewrite` fuzz target: a field right after a dropped
+/// one's closing quote (no space) was glued to the field before it, into
+/// its value.
+#[test]
+fn a_field_after_a_dropped_quoted_one_stays_apart() {
+    let body = b"k=1 a0=\"x\"cwd=\"/\" n=2";
+    let out = one(|s| {
+        assert_eq!(keep_fields(body, |k| k != b"a0", s), 1);
+    });
+    assert_eq!(&out[..], b"k=1 cwd=\"/\" n=2");
+    let keys: heapless::Vec<&[u8], 4> = Fields::new(&out).map(|f| f.key).collect();
+    assert_eq!(&keys[..], [&b"k"[..], b"cwd", b"n"]);
+}
+
+/// Found by the `rewrite` fuzz target: a record's `argc='… a0=3 …'`
+/// (one quoted value) was written back bare, its text becoming arguments
+/// the redaction never saw. Anything but a number stays one value.
+#[test]
+fn an_argc_that_is_no_number_stays_one_field() {
+    for (argc, want) in [
+        (&b"2"[..], &b"argc=2"[..]),
+        (b"1 a5=hunter2", b"argc=312061353D68756E74657232"),
+        (b"x", b"argc=\"x\""),
+        (b"", b"argc=\"\""),
+    ] {
+        let body = one(|s| {
+            ExecveWriter::start(argc, s);
+        });
+        assert_eq!(&body[..], want);
+        assert_eq!(Fields::new(&body).count(), 1);
+    }
+}
+
 #[test]
 fn a_long_argument_goes_in_pieces_over_records() {
     let long: heapless::Vec<u8, 20000> = (0..12000u32).map(|i| b'a' + (i % 26) as u8).collect();

@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    raudit_fuzz::core_targets::encoder_shapes(data);
+});

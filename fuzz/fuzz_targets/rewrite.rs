@@ -1,0 +1,5 @@
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    raudit_fuzz::rewrite_target::rewrite(data);
+});
