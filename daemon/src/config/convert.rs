@@ -484,7 +484,7 @@ fn queue(cx: &mut Cx, r: &Fields) -> QueueConfig {
                 1 << 16,
                 "a number of buffers from 1 to 65536",
             )
-            .unwrap_or(d.size),
+            .or(d.size),
         buffer_size: cx
             .u32(
                 &f,

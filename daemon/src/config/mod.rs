@@ -378,8 +378,10 @@ pub enum Mode {
 /// `raudit.queue`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueConfig {
-    /// `size`, default 64 (1 MiB of 16 KiB buffers, touched only as bursts need them): pooled event buffers (many events each).
-    pub size: u32,
+    /// `size`: pooled event buffers (many events each); unset, 64 for each
+    /// output configured at start ([`DEFAULT_BUFFERS_PER_OUTPUT`]: 1 MiB of
+    /// 16 KiB buffers an output, touched only as bursts need them).
+    pub size: Option<u32>,
     /// `buffer_size`, default 16384: bytes per buffer (larger events are
     /// truncated with a marker).
     pub buffer_size: u32,
@@ -674,10 +676,17 @@ impl Default for Raudit {
     }
 }
 
+/// Pooled buffers for each output configured at start when
+/// `raudit.queue.size` is unset. Each output may fall three quarters of the
+/// pool behind before it drops; with several outputs on a busy machine, a
+/// pool sized for one (1 MiB: about 10 ms of a saturating storm) let the
+/// file output drop events while the CPU went to the network outputs.
+pub const DEFAULT_BUFFERS_PER_OUTPUT: u32 = 64;
+
 impl Default for QueueConfig {
     fn default() -> Self {
         QueueConfig {
-            size: 64,
+            size: None,
             buffer_size: 16 * 1024,
             policy: QueuePolicy::Drop,
         }

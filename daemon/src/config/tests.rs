@@ -222,7 +222,7 @@ fn builtin_default() {
     assert_eq!(
         c.raudit.queue,
         QueueConfig {
-            size: 64,
+            size: None,
             buffer_size: 16384,
             policy: QueuePolicy::Drop
         }
@@ -487,7 +487,7 @@ output:
     assert_eq!(
         r.queue,
         QueueConfig {
-            size: 128,
+            size: Some(128),
             buffer_size: 32768,
             policy: QueuePolicy::Block
         }

@@ -393,7 +393,13 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             Some(bytes) => Some(bytes),
         },
         pipeline: pipeline_settings(config, &outputs),
-        queue_buffers: r.queue.size as usize,
+        queue_buffers: r.queue.size.map_or_else(
+            || {
+                let outputs = outputs.len().max(1) as u32;
+                crate::config::DEFAULT_BUFFERS_PER_OUTPUT.saturating_mul(outputs) as usize
+            },
+            |size| size as usize,
+        ),
         buffer_bytes: r.queue.buffer_size as usize,
         policy: match r.queue.policy {
             QueuePolicy::Drop => Policy::Drop,
@@ -676,6 +682,21 @@ mod tests {
         let e = check_state_path(&file.join("state")).unwrap_err();
         assert!(e.contains("is not a directory"), "{e}");
         let _ = std::fs::remove_file(&file);
+    }
+
+    #[test]
+    fn the_pool_grows_with_the_outputs_unless_its_size_is_set() {
+        let plan = |text: &str| {
+            from_config(&Config::from_yaml_str(text, "test.yaml").unwrap())
+                .unwrap()
+                .queue_buffers
+        };
+        let one = "output:\n  stdout: {enabled: true}\nrules: ['-e 1']\n";
+        assert_eq!(plan(one), 64);
+        let three = "output:\n  stdout: {enabled: true}\n  syslog: {enabled: true, network: tcp, address: '127.0.0.1:1'}\n  gelf: {enabled: true, network: tcp, address: '127.0.0.1:2'}\nrules: ['-e 1']\n";
+        assert_eq!(plan(three), 3 * 64);
+        let set = format!("{three}raudit:\n  queue: {{size: 100}}\n");
+        assert_eq!(plan(&set), 100);
     }
 
     #[test]
