@@ -264,21 +264,14 @@ pub fn encode_ops(records: &[(u16, u32, &[u8])]) -> Vec<u8> {
 /// flags bit 0 selects [`TestEnrich`], bit 1 a small arena (records
 /// dropped or events split).
 pub fn encoder(data: &[u8]) {
-    let mut b = Bytes::new(data);
-    let serial = b.u32();
-    let timestamp = raudit_core::record::Timestamp {
-        seconds: b.u64(),
-        millis: b.u16() % 1000,
-    };
-    let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
-    let flags = b.u8();
-    let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
-    let mut records = Vec::new();
-    while !b.is_empty() && records.len() < 64 {
-        let msg_type = b.u16();
-        let len = usize::from(b.u16()) % 4096;
-        records.push((msg_type, b.take(len).to_vec()));
-    }
+    let EncoderInput {
+        serial,
+        timestamp,
+        size,
+        flags,
+        arena,
+        records,
+    } = EncoderInput::read(data);
     encode_check::with_events(serial, timestamp, &records, arena, |event| {
         if flags & 1 == 1 {
             encode_check::check_go_audit(event, size, &mut TestEnrich);
@@ -288,6 +281,45 @@ pub fn encoder(data: &[u8]) {
     });
 }
 
+/// What [`encoder`] and [`encoder_shapes`] read from their bytes (the
+/// format on [`encoder`]).
+struct EncoderInput {
+    serial: u32,
+    timestamp: raudit_core::record::Timestamp,
+    size: usize,
+    flags: u8,
+    arena: usize,
+    records: Vec<(u16, Vec<u8>)>,
+}
+
+impl EncoderInput {
+    fn read(data: &[u8]) -> EncoderInput {
+        let mut b = Bytes::new(data);
+        let serial = b.u32();
+        let timestamp = raudit_core::record::Timestamp {
+            seconds: b.u64(),
+            millis: b.u16() % 1000,
+        };
+        let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
+        let flags = b.u8();
+        let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
+        let mut records = Vec::new();
+        while !b.is_empty() && records.len() < 64 {
+            let msg_type = b.u16();
+            let len = usize::from(b.u16()) % 4096;
+            records.push((msg_type, b.take(len).to_vec()));
+        }
+        EncoderInput {
+            serial,
+            timestamp,
+            size,
+            flags,
+            arena,
+            records,
+        }
+    }
+}
+
 /// The same input as [`encoder`], the event encoded in every shape
 /// (go-audit's, structured, ECS) through every entry point the daemon uses
 /// (`encode`, `encode_whole`, `encode_within`, `surely_exceeds`):
@@ -295,21 +327,14 @@ pub fn encoder(data: &[u8]) {
 /// (every enrichment, with characters JSON escapes), bit 1 a small arena.
 /// Returns what the documents were.
 pub fn encoder_shapes(data: &[u8]) -> Seen {
-    let mut b = Bytes::new(data);
-    let serial = b.u32();
-    let timestamp = raudit_core::record::Timestamp {
-        seconds: b.u64(),
-        millis: b.u16() % 1000,
-    };
-    let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
-    let flags = b.u8();
-    let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
-    let mut records = Vec::new();
-    while !b.is_empty() && records.len() < 64 {
-        let msg_type = b.u16();
-        let len = usize::from(b.u16()) % 4096;
-        records.push((msg_type, b.take(len).to_vec()));
-    }
+    let EncoderInput {
+        serial,
+        timestamp,
+        size,
+        flags,
+        arena,
+        records,
+    } = EncoderInput::read(data);
     let mut seen = Seen::default();
     encode_check::with_events(serial, timestamp, &records, arena, |event| {
         seen = seen
