@@ -264,16 +264,8 @@ pub fn encode_ops(records: &[(u16, u32, &[u8])]) -> Vec<u8> {
 /// flags bit 0 selects [`TestEnrich`], bit 1 a small arena (records
 /// dropped or events split).
 pub fn encoder(data: &[u8]) {
-    let EncoderInput {
-        serial,
-        timestamp,
-        size,
-        flags,
-        arena,
-        records,
-    } = EncoderInput::read(data);
-    encode_check::with_events(serial, timestamp, &records, arena, |event| {
-        if flags & 1 == 1 {
+    each_encoder_event(data, |event, size, enriched| {
+        if enriched {
             encode_check::check_go_audit(event, size, &mut TestEnrich);
         } else {
             encode_check::check_go_audit(event, size, &mut raudit_core::encode::NoEnrich);
@@ -281,43 +273,31 @@ pub fn encoder(data: &[u8]) {
     });
 }
 
-/// What [`encoder`] and [`encoder_shapes`] read from their bytes (the
-/// format on [`encoder`]).
-struct EncoderInput {
-    serial: u32,
-    timestamp: raudit_core::record::Timestamp,
-    size: usize,
-    flags: u8,
-    arena: usize,
-    records: Vec<(u16, Vec<u8>)>,
-}
-
-impl EncoderInput {
-    fn read(data: &[u8]) -> EncoderInput {
-        let mut b = Bytes::new(data);
-        let serial = b.u32();
-        let timestamp = raudit_core::record::Timestamp {
-            seconds: b.u64(),
-            millis: b.u16() % 1000,
-        };
-        let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
-        let flags = b.u8();
-        let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
-        let mut records = Vec::new();
-        while !b.is_empty() && records.len() < 64 {
-            let msg_type = b.u16();
-            let len = usize::from(b.u16()) % 4096;
-            records.push((msg_type, b.take(len).to_vec()));
-        }
-        EncoderInput {
-            serial,
-            timestamp,
-            size,
-            flags,
-            arena,
-            records,
-        }
+/// Reads the input of [`encoder`] and [`encoder_shapes`] (the format on
+/// [`encoder`]) and calls `f` with each event it assembles, the buffer
+/// size and whether flags bit 0 asks for an enricher.
+fn each_encoder_event(
+    data: &[u8],
+    mut f: impl FnMut(&raudit_core::assemble::Event<'_>, usize, bool),
+) {
+    let mut b = Bytes::new(data);
+    let serial = b.u32();
+    let timestamp = raudit_core::record::Timestamp {
+        seconds: b.u64(),
+        millis: b.u16() % 1000,
+    };
+    let size = usize::from(b.u16()) % (MAX_BUFFER + 1);
+    let flags = b.u8();
+    let arena = if flags & 2 == 0 { 1 << 16 } else { 256 };
+    let mut records = Vec::new();
+    while !b.is_empty() && records.len() < 64 {
+        let msg_type = b.u16();
+        let len = usize::from(b.u16()) % 4096;
+        records.push((msg_type, b.take(len).to_vec()));
     }
+    encode_check::with_events(serial, timestamp, &records, arena, |event| {
+        f(event, size, flags & 1 == 1)
+    });
 }
 
 /// The same input as [`encoder`], the event encoded in every shape
@@ -327,18 +307,10 @@ impl EncoderInput {
 /// (every enrichment, with characters JSON escapes), bit 1 a small arena.
 /// Returns what the documents were.
 pub fn encoder_shapes(data: &[u8]) -> Seen {
-    let EncoderInput {
-        serial,
-        timestamp,
-        size,
-        flags,
-        arena,
-        records,
-    } = EncoderInput::read(data);
     let mut seen = Seen::default();
-    encode_check::with_events(serial, timestamp, &records, arena, |event| {
+    each_encoder_event(data, |event, size, enriched| {
         seen = seen
-            + if flags & 1 == 1 {
+            + if enriched {
                 shape_check::check_shapes(event, size, &mut ShapeEnrich)
             } else {
                 shape_check::check_shapes(event, size, &mut raudit_core::encode::NoEnrich)
