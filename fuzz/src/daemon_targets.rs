@@ -301,7 +301,7 @@ pub fn syslog(data: &[u8]) {
     let host = String::from_utf8_lossy(parts.next().unwrap_or_default()).into_owned();
     let raw = parts.next().unwrap_or_default();
     let priority = data.first().map_or(132, |b| b % 192);
-    let header = Header::new(priority, &tag, &host, 4242);
+    let mut header = Header::new(priority, &tag, &host, 4242);
     let time = LocalTime::at(1_709_622_489, 123_456, 3600);
     // The event as the encoder would give it: a JSON string, one line.
     let event = serde_json::to_string(&String::from_utf8_lossy(raw)).unwrap() + "\n";
@@ -320,7 +320,7 @@ pub fn syslog(data: &[u8]) {
                 octet_counted: true,
             },
         ] {
-            let start = message(&mut out, form, &header, &time, line);
+            let start = message(&mut out, form, &mut header, &time, line);
             let msg = &out[start..];
             let pri = format!("<{priority}>");
             match form {

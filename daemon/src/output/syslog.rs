@@ -292,7 +292,7 @@ impl Syslog {
     /// whole one is over the limit; `None` when neither fits.
     fn format(&mut self, line: &[u8], side: &LineSide<'_>) -> Option<(usize, Sent)> {
         let now = self.clock.now();
-        let start = format::message(&mut self.buf, self.form, &self.header, &now, line);
+        let start = format::message(&mut self.buf, self.form, &mut self.header, &now, line);
         let fits = |buf: &Vec<u8>, start: usize| {
             self.spec
                 .max_message
@@ -302,7 +302,7 @@ impl Syslog {
             return Some((start, Sent::Whole));
         }
         let cut = side.cut?;
-        let start = format::message(&mut self.buf, self.form, &self.header, &now, cut);
+        let start = format::message(&mut self.buf, self.form, &mut self.header, &now, cut);
         fits(&self.buf, start).then_some((start, Sent::Cut))
     }
 
@@ -365,7 +365,8 @@ impl Output for Syslog {
             Err(e) if net::is_too_large(&e) && sent == Sent::Whole => match side.cut {
                 Some(cut) => {
                     let now = self.clock.now();
-                    let start = format::message(&mut self.buf, self.form, &self.header, &now, cut);
+                    let start =
+                        format::message(&mut self.buf, self.form, &mut self.header, &now, cut);
                     match self.deliver(start) {
                         Ok(()) => Ok(Sent::Cut),
                         Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),

@@ -18,7 +18,8 @@ use crate::local_time::{write_rfc3339, write_stamp, LocalTime};
 /// Room left at the front of the buffer for an octet count (`LEN `).
 pub const PREFIX_ROOM: usize = 12;
 
-/// What stays the same for every message: computed once at start.
+/// What stays the same for every message (computed once at start), and
+/// the header last written from it.
 #[derive(Clone, Debug)]
 pub struct Header {
     pub priority: u8,
@@ -27,6 +28,15 @@ pub struct Header {
     pub pid: u32,
     /// RFC 5424's APP-NAME: the tag in printable ASCII, at most 48 bytes.
     pub app_name: String,
+    /// The header bytes last written (`<PRI>` up to the message), and the
+    /// form and second they were written for: reused while the clock
+    /// stays in that second, as formatting the date and numbers costs
+    /// more than copying the rest of the message.
+    written: Vec<u8>,
+    written_for: Option<(Form, LocalTime)>,
+    /// Where RFC 5424's six microsecond digits are in `written`: the only
+    /// part that changes within a second.
+    micros_at: Option<usize>,
 }
 
 impl Header {
@@ -37,6 +47,63 @@ impl Header {
             hostname: sd_name(hostname, 255),
             pid,
             app_name: sd_name(tag, 48),
+            written: Vec::new(),
+            written_for: None,
+            micros_at: None,
+        }
+    }
+
+    /// The header of a message in `form` at `t`: the one last written
+    /// when `t` falls in its second, with the microseconds set.
+    fn at(&mut self, form: Form, t: &LocalTime) -> &[u8] {
+        let second = LocalTime { micros: 0, ..*t };
+        if self.written_for != Some((form, second)) {
+            self.write(form, t);
+            self.written_for = Some((form, second));
+        }
+        if let Some(digits) = self
+            .micros_at
+            .and_then(|at| self.written.get_mut(at..at.saturating_add(6)))
+        {
+            let mut micros = t.micros;
+            for digit in digits.iter_mut().rev() {
+                *digit = b'0' + (micros % 10) as u8;
+                micros /= 10;
+            }
+        }
+        &self.written
+    }
+
+    /// Formats the header of a message in `form` at `t` into `written`.
+    fn write(&mut self, form: Form, t: &LocalTime) {
+        let out = &mut self.written;
+        out.clear();
+        self.micros_at = None;
+        let _ = write!(out, "<{}>", self.priority);
+        match form {
+            Form::Rfc3164Local => {
+                write_stamp(out, t);
+                let _ = write!(out, " {}[{}]: ", self.tag, self.pid);
+            }
+            Form::Rfc3164Network | Form::Rfc3164OctetCounted => {
+                write_rfc3339(out, t, false);
+                let _ = write!(out, " {} {}[{}]: ", self.hostname, self.tag, self.pid);
+            }
+            Form::Rfc5424 { .. } => {
+                out.extend_from_slice(b"1 ");
+                // `YYYY-MM-DDThh:mm:ss.uuuuuu`: the digits after the dot.
+                let date_at = out.len();
+                write_rfc3339(out, t, true);
+                self.micros_at = out
+                    .get(date_at..)
+                    .and_then(|date| date.iter().position(|&b| b == b'.'))
+                    .map(|dot| date_at + dot + 1);
+                let _ = write!(
+                    out,
+                    " {} {} {} - - ",
+                    self.hostname, self.app_name, self.pid
+                );
+            }
         }
     }
 }
@@ -73,25 +140,10 @@ pub enum Form {
 /// Writes the whole message for `line` (one JSON event, usually ending in
 /// `\n`) into `out`, which is cleared first, and returns where the bytes to
 /// send start (after unused prefix room).
-pub fn message(out: &mut Vec<u8>, form: Form, h: &Header, t: &LocalTime, line: &[u8]) -> usize {
+pub fn message(out: &mut Vec<u8>, form: Form, h: &mut Header, t: &LocalTime, line: &[u8]) -> usize {
     out.clear();
     out.resize(PREFIX_ROOM, b' ');
-    let _ = write!(out, "<{}>", h.priority);
-    match form {
-        Form::Rfc3164Local => {
-            write_stamp(out, t);
-            let _ = write!(out, " {}[{}]: ", h.tag, h.pid);
-        }
-        Form::Rfc3164Network | Form::Rfc3164OctetCounted => {
-            write_rfc3339(out, t, false);
-            let _ = write!(out, " {} {}[{}]: ", h.hostname, h.tag, h.pid);
-        }
-        Form::Rfc5424 { .. } => {
-            out.extend_from_slice(b"1 ");
-            write_rfc3339(out, t, true);
-            let _ = write!(out, " {} {} {} - - ", h.hostname, h.app_name, h.pid);
-        }
-    }
+    out.extend_from_slice(h.at(form, t));
     match form {
         Form::Rfc3164Local | Form::Rfc3164Network => {
             // Go's Writer appends a newline unless the message has one.
@@ -121,19 +173,25 @@ pub fn message(out: &mut Vec<u8>, form: Form, h: &Header, t: &LocalTime, line: &
 /// front of it (RFC 6587's octet counting) and returns where that starts.
 fn octet_count(out: &mut [u8]) -> usize {
     let len = out.len().saturating_sub(PREFIX_ROOM);
-    let mut digits = [0u8; PREFIX_ROOM];
-    let mut cursor = std::io::Cursor::new(&mut digits[..]);
-    let _ = write!(cursor, "{len} ");
-    let n = cursor.position() as usize;
-    // `len` has at most 20 digits, but PREFIX_ROOM holds 11 with
-    // the space: a message of 10 GB or more cannot be framed.
-    let start = PREFIX_ROOM.saturating_sub(n);
-    if let (Some(dst), Some(src)) = (out.get_mut(start..PREFIX_ROOM), digits.get(..n)) {
-        if dst.len() == src.len() {
-            dst.copy_from_slice(src);
+    // `LEN ` written backwards from the message's start. PREFIX_ROOM
+    // holds 11 digits before the space: a message of 100 GB or more
+    // cannot be framed (it is left unframed).
+    let Some(room) = out.get_mut(..PREFIX_ROOM) else {
+        return PREFIX_ROOM;
+    };
+    let (mut n, mut start) = (len, PREFIX_ROOM - 1);
+    room[start] = b' ';
+    loop {
+        let Some(digit) = start.checked_sub(1).and_then(|at| room.get_mut(at)) else {
+            return PREFIX_ROOM;
+        };
+        *digit = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            return start;
         }
     }
-    start
 }
 
 #[cfg(test)]
@@ -150,7 +208,7 @@ mod tests {
         // 2024-03-05 07:08:09 UTC
         let t = LocalTime::at(1_709_622_489, 0, 0);
         let mut out = Vec::new();
-        let start = message(&mut out, Form::Rfc3164Local, &h(), &t, b"{\"a\":1}\n");
+        let start = message(&mut out, Form::Rfc3164Local, &mut h(), &t, b"{\"a\":1}\n");
         assert_eq!(
             &out[start..],
             b"<132>Mar  5 07:08:09 go-audit[42]: {\"a\":1}\n"
@@ -161,19 +219,19 @@ mod tests {
     fn go_network_form_with_zone() {
         let t = LocalTime::at(1_709_622_489, 0, 3600 + 1800);
         let mut out = Vec::new();
-        let start = message(&mut out, Form::Rfc3164Network, &h(), &t, b"{}");
+        let start = message(&mut out, Form::Rfc3164Network, &mut h(), &t, b"{}");
         assert_eq!(
             &out[start..],
             b"<132>2024-03-05T08:38:09+01:30 box go-audit[42]: {}\n"
         );
         let t = LocalTime::at(1_709_622_489, 0, 0);
-        let start = message(&mut out, Form::Rfc3164Network, &h(), &t, b"{}\n");
+        let start = message(&mut out, Form::Rfc3164Network, &mut h(), &t, b"{}\n");
         assert_eq!(
             &out[start..],
             b"<132>2024-03-05T07:08:09Z box go-audit[42]: {}\n"
         );
         let t = LocalTime::at(1_709_622_489, 0, -5 * 3600);
-        message(&mut out, Form::Rfc3164Network, &h(), &t, b"{}\n");
+        message(&mut out, Form::Rfc3164Network, &mut h(), &t, b"{}\n");
         assert!(out.windows(6).any(|w| w == b"-05:00"));
     }
 
@@ -181,10 +239,10 @@ mod tests {
     fn rfc3164_octet_counted_is_gos_network_form_framed_by_length() {
         let t = LocalTime::at(1_709_622_489, 1234, 3600);
         let mut newline = Vec::new();
-        let plain = message(&mut newline, Form::Rfc3164Network, &h(), &t, b"{}\n");
+        let plain = message(&mut newline, Form::Rfc3164Network, &mut h(), &t, b"{}\n");
         let body = newline.get(plain..newline.len() - 1).unwrap().to_vec();
         let mut out = Vec::new();
-        let start = message(&mut out, Form::Rfc3164OctetCounted, &h(), &t, b"{}\n");
+        let start = message(&mut out, Form::Rfc3164OctetCounted, &mut h(), &t, b"{}\n");
         let mut framed = format!("{} ", body.len()).into_bytes();
         framed.extend_from_slice(&body);
         assert_eq!(&out[start..], &framed[..]);
@@ -194,20 +252,56 @@ mod tests {
     fn rfc5424_datagram_and_octet_counted() {
         let t = LocalTime::at(1_709_622_489, 1234, 0);
         let mut out = Vec::new();
-        let header = Header::new(14, "my tag", "box", 42);
+        let mut header = Header::new(14, "my tag", "box", 42);
         let form = Form::Rfc5424 {
             octet_counted: false,
         };
-        let start = message(&mut out, form, &header, &t, b"{}\n");
+        let start = message(&mut out, form, &mut header, &t, b"{}\n");
         let expected = b"<14>1 2024-03-05T07:08:09.001234Z box my_tag 42 - - {}";
         assert_eq!(&out[start..], expected);
         let form = Form::Rfc5424 {
             octet_counted: true,
         };
-        let start = message(&mut out, form, &header, &t, b"{}\n");
+        let start = message(&mut out, form, &mut header, &t, b"{}\n");
         let mut framed = format!("{} ", expected.len()).into_bytes();
         framed.extend_from_slice(expected);
         assert_eq!(&out[start..], &framed[..]);
+    }
+
+    #[test]
+    fn a_header_reused_within_its_second_is_the_one_written_afresh() {
+        let forms = [
+            Form::Rfc3164Local,
+            Form::Rfc3164Network,
+            Form::Rfc3164OctetCounted,
+            Form::Rfc5424 {
+                octet_counted: true,
+            },
+            Form::Rfc5424 {
+                octet_counted: false,
+            },
+        ];
+        // Within a second, across seconds, a minute, a zone change.
+        let times = [
+            (1_709_622_489, 0, 0),
+            (1_709_622_489, 999_999, 0),
+            (1_709_622_489, 7, 0),
+            (1_709_622_490, 120_000, 0),
+            (1_709_622_549, 5, 0),
+            (1_709_622_549, 5, 3600),
+            (1_709_622_549, 654_321, 3600),
+        ];
+        let mut kept = Header::new(13, "audit", "web-1", 7);
+        for form in forms {
+            for (secs, micros, offset) in times {
+                let t = LocalTime::at(secs, micros, offset);
+                let (mut reused, mut fresh) = (Vec::new(), Vec::new());
+                let a = message(&mut reused, form, &mut kept, &t, b"{\"e\":1}\n");
+                let mut new = Header::new(13, "audit", "web-1", 7);
+                let b = message(&mut fresh, form, &mut new, &t, b"{\"e\":1}\n");
+                assert_eq!(reused[a..], fresh[b..], "{form:?} at {t:?}");
+            }
+        }
     }
 
     #[test]
