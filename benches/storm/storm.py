@@ -125,6 +125,15 @@ def cpu_s(pid):
     return (int(f[11]) + int(f[12])) / CLK_TCK
 
 
+def machine_busy_s():
+    """CPU time every CPU has spent not idle since boot (all processes and
+    the kernel's own work), in seconds, from /proc/stat."""
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    # user nice system idle iowait irq softirq steal (guest is in user)
+    return (sum(fields[:8]) - fields[3] - fields[4]) / CLK_TCK
+
+
 def minor_faults(pid):
     """Minor page faults of the whole process so far (all threads)."""
     return int(proc_stat(pid)[7])
@@ -133,6 +142,13 @@ def minor_faults(pid):
 def thread_cpu_s(pid):
     """utime+stime per thread name (raudit-receive, raudit-out-file, ...), in
     seconds; threads of one name are summed."""
+    return {name: user + system for name, (user, system) in thread_times_s(pid).items()}
+
+
+def thread_times_s(pid):
+    """(utime, stime) per thread name, in seconds; threads of one name are
+    summed. stime is the kernel's work for the thread (its syscalls: the
+    netlink receive, the file's and the sockets' writes)."""
     out = {}
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -146,7 +162,8 @@ def thread_cpu_s(pid):
             continue
         name = text[text.index("(") + 1:text.rindex(")")]
         f = text.rsplit(")", 1)[1].split()
-        out[name] = out.get(name, 0) + (int(f[11]) + int(f[12])) / CLK_TCK
+        user, system = out.get(name, (0, 0))
+        out[name] = (user + int(f[11]) / CLK_TCK, system + int(f[12]) / CLK_TCK)
     return out
 
 
@@ -566,7 +583,7 @@ def one_run(daemon, scenario, args, state):
         sh("auditctl", "-D")  # whatever the daemon loaded itself
         sh("auditctl", *scenario_rule(scenario, args.bindir))
         time.sleep(0.5)
-        k0, c0, th0 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
+        m0, k0, c0, th0 = machine_busy_s(), kstatus(), cpu_s(pid), thread_times_s(pid)
         receivers = getattr(daemon, "receivers", None)
         rc0 = cpu_s(receivers.p.pid) if receivers else 0
         f0 = minor_faults(pid)
@@ -576,8 +593,12 @@ def one_run(daemon, scenario, args, state):
         t1 = time.time()
         sh("auditctl", "-D")  # no more storm events while draining
         t_drained = wait_drained(daemon, pid, t1, args.quiet)
-        k1, c1, th1 = kstatus(), cpu_s(pid), thread_cpu_s(pid)
-        r["thread_cpu_s"] = {name: round(cpu - th0.get(name, 0), 3) for name, cpu in th1.items()}
+        k1, c1, th1, m1 = kstatus(), cpu_s(pid), thread_times_s(pid), machine_busy_s()
+        # Over k0..k1 like the daemon's, kauditd's and the receivers' CPU.
+        r["machine_busy_s"] = round(m1 - m0, 3)
+        before = lambda name: th0.get(name, (0, 0))  # noqa: E731
+        r["thread_cpu_s"] = {name: round(u + s - sum(before(name)), 3) for name, (u, s) in th1.items()}
+        r["thread_sys_s"] = {name: round(s - before(name)[1], 3) for name, (_, s) in th1.items()}
         if receivers:
             # storm-recv shares the machine: its CPU is the receiving end's.
             r["receivers_cpu_s"] = round(cpu_s(receivers.p.pid) - rc0, 3)
@@ -659,6 +680,32 @@ def targets(runs, sc):
     return out + [""]
 
 
+def cpu_budget(runs):
+    """Where the machine's CPU went, per event, for each daemon (medians):
+    the generator, kauditd, the daemon and the receivers, against what the
+    CPUs give at the rate reached. With every CPU busy, a daemon (and its
+    receivers) can only go faster by costing less."""
+    cpus = os.cpu_count() or 1
+    out = ["CPU per event (µs, medians): generator + kauditd + daemon + receivers = total,"
+           f" against what {cpus} CPUs give at the rate reached; then the machine's other work"
+           " over the same time (every other process, from /proc/stat: above a few tenths of a"
+           " µs, another job shared the machine and the run's figures are low):", ""]
+    for d in dict.fromkeys(r["daemon"] for r in runs):
+        rr = [r for r in runs if r["daemon"] == d]
+        gen = statistics.median(1e6 * r["gen_cpu_s"] / max(r["events"], 1) for r in rr)
+        kauditd = med(rr, "kauditd_us_per_event")
+        daemon = med(rr, "cpu_us_per_event")
+        recv = statistics.median(1e6 * r.get("receivers_cpu_s", 0) / max(r["events"], 1) for r in rr)
+        total = gen + kauditd + daemon + recv
+        given = 1e6 * cpus / max(med(rr, "events_per_s"), 1)
+        rest = statistics.median(max(r.get("machine_busy_s", 0) - r["gen_cpu_s"] - r["kauditd_cpu_s"]
+                                     - r["daemon_cpu_s"] - r.get("receivers_cpu_s", 0), 0)
+                                 * 1e6 / max(r["events"], 1) for r in rr)
+        out.append(f"- {d}: {gen:.2f} + {kauditd:.2f} + {daemon:.2f} + {recv:.2f} = {total:.2f}"
+                   f" of {given:.2f} ({100 * total / given:.0f}%); other work {rest:.2f}")
+    return out + [""]
+
+
 def raudit_breakdown(runs):
     """raudit's CPU per thread (µs per event) and, with every output, what
     each network receiver got (datagrams/s over the run's window)."""
@@ -666,10 +713,12 @@ def raudit_breakdown(runs):
     if not ra:
         return []
     names = sorted({n for r in ra for n in r["thread_cpu_s"]})
+
+    def per_event(key, n):
+        return statistics.median(1e6 * r.get(key, {}).get(n, 0) / max(r["events"], 1) for r in ra)
     per_thread = ", ".join(
-        f"{n} {statistics.median(1e6 * r['thread_cpu_s'].get(n, 0) / max(r['events'], 1) for r in ra):.2f}"
-        for n in names)
-    out = [f"raudit CPU µs/event by thread (median): {per_thread}"]
+        f"{n} {per_event('thread_cpu_s', n):.2f} ({per_event('thread_sys_s', n):.2f})" for n in names)
+    out = [f"raudit CPU µs/event by thread (median; in brackets the kernel's part): {per_thread}"]
     if all("receivers_cpu_s" in r for r in ra):
         recv = statistics.median(1e6 * r["receivers_cpu_s"] / max(r["events"], 1) for r in ra)
         gen = statistics.median(1e6 * r["gen_cpu_s"] / max(r["events"], 1) for r in ra)
@@ -719,6 +768,7 @@ def report(results, skipped, meta, args):
         for r in errs:
             lines.append(f"| {r['daemon']} | error (rep {r['rep']}): {r['error']} |||||||| ")
         lines.append("")
+        lines += cpu_budget(runs)
         lines += targets(runs, sc)
         lines += raudit_breakdown(runs)
     if skipped:
