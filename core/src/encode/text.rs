@@ -82,76 +82,78 @@ impl fmt::Display for Lossy<'_> {
 /// as [`Lossy`] and with serde-json-core's escapes. `None` when `out` is
 /// too small.
 ///
-/// Plain ASCII (the bulk of audit records) is skipped 32 bytes at a time
-/// in long runs (hex-encoded arguments: 0.05 ns a byte against 0.16 eight
-/// at a time), else eight, and copied in runs; only quotes, backslashes,
-/// control bytes and non-ASCII bytes are looked at one by one.
+/// Eight bytes at a time while both sides have room for eight: the word is
+/// stored whole (a plain byte is its own escape) and counted up to its
+/// first byte that needs a look, so a plain run costs no copy call and a
+/// quote in JSON text (a GELF message's `short_message` is an event's
+/// JSON) costs one word, not a copy of the run before it. Quotes,
+/// backslashes, control bytes and non-ASCII bytes are looked at one by one.
 pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
-    let mut w = Out { buf: out, len: 0 };
-    let mut run = 0; // start of the plain bytes not yet copied
-    let mut at = 0;
+    let mut len = 0; // bytes written to `out`
+    let mut at = 0; // bytes of `bytes` read
     loop {
-        // Long plain runs (hex-encoded arguments, paths) four words at a
-        // time: the four tests are independent, so they run side by side.
-        while let Some(block) = bytes.get(at..at + 32) {
-            let (words, _) = block.as_chunks::<8>();
-            let marks = words.iter().fold(0, |marks, word| {
-                marks | look_marks(u64::from_le_bytes(*word))
-            });
-            if marks != 0 {
-                break; // the word loop finds the byte
-            }
-            at += 32;
-        }
-        while let Some(word) = bytes.get(at..at + 8) {
+        while let (Some(word), Some(dst)) = (bytes.get(at..at + 8), out.get_mut(len..len + 8)) {
+            dst.copy_from_slice(word);
             let mut eight = [0u8; 8];
             eight.copy_from_slice(word);
             let marks = look_marks(u64::from_le_bytes(eight));
-            if marks != 0 {
-                // Straight to the first byte that needs a look.
-                at += (marks.trailing_zeros() / 8) as usize;
-                break;
-            }
-            at += 8;
-        }
-        let Some(&b) = bytes.get(at) else { break };
-        if (0x20..0x80).contains(&b) && b != b'"' && b != b'\\' {
-            at += 1;
-            continue;
-        }
-        if b >= 0x80 {
-            let width = utf8_width(b);
-            let valid = bytes
-                .get(at..at + width)
-                .is_some_and(|seq| width > 1 && core::str::from_utf8(seq).is_ok());
-            if valid {
-                at += width; // a whole character: part of the plain run
+            if marks == 0 {
+                at += 8;
+                len += 8;
                 continue;
             }
+            // Straight to the first byte that needs a look; the ones
+            // stored after it are overwritten.
+            let plain = (marks.trailing_zeros() / 8) as usize;
+            at += plain;
+            len += plain;
+            break;
         }
-        w.put(bytes.get(run..at)?)?;
-        match b {
-            b'"' => w.put(b"\\\"")?,
-            b'\\' => w.put(b"\\\\")?,
-            0x08 => w.put(b"\\b")?,
-            0x09 => w.put(b"\\t")?,
-            0x0a => w.put(b"\\n")?,
-            0x0c => w.put(b"\\f")?,
-            0x0d => w.put(b"\\r")?,
-            0x00..=0x1f => {
-                const HEX: &[u8; 16] = b"0123456789ABCDEF";
-                let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
-                let lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
-                w.put(&[b'\\', b'u', b'0', b'0', hi, lo])?;
-            }
-            // A byte that does not start a valid character.
-            _ => w.put("\u{fffd}".as_bytes())?,
-        }
+        let Some(&b) = bytes.get(at) else { break };
         at += 1;
-        run = at;
+        len = match b {
+            b'"' | b'\\' => put(out, len, [b'\\', b])?,
+            0x08 => put(out, len, *b"\\b")?,
+            0x09 => put(out, len, *b"\\t")?,
+            0x0a => put(out, len, *b"\\n")?,
+            0x0c => put(out, len, *b"\\f")?,
+            0x0d => put(out, len, *b"\\r")?,
+            0x00..=0x1f => put(out, len, control_escape(b))?,
+            0x20..=0x7f => put(out, len, [b])?,
+            _ => {
+                let width = utf8_width(b);
+                match bytes.get(at - 1..at - 1 + width) {
+                    // A whole character, copied as it is.
+                    Some(seq) if width > 1 && core::str::from_utf8(seq).is_ok() => {
+                        let end = len.checked_add(width)?;
+                        out.get_mut(len..end)?.copy_from_slice(seq);
+                        at += width - 1;
+                        end
+                    }
+                    // A byte that does not start a valid character.
+                    _ => put(out, len, *b"\xef\xbf\xbd")?,
+                }
+            }
+        };
     }
-    w.put(bytes.get(run..)?)?;
-    Some(w.len)
+    Some(len)
+}
+
+/// Writes `piece` at `len` in `out` and returns where it ends; `None` when
+/// it does not fit. A fixed size: a store, not a copy call.
+#[inline(always)]
+fn put<const N: usize>(out: &mut [u8], len: usize, piece: [u8; N]) -> Option<usize> {
+    let end = len.checked_add(N)?;
+    out.get_mut(len..end)?.copy_from_slice(&piece);
+    Some(end)
+}
+
+/// `\u00XX` for a control byte without a short escape.
+fn control_escape(b: u8) -> [u8; 6] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let hi = HEX.get(usize::from(b >> 4)).copied().unwrap_or(b'0');
+    let lo = HEX.get(usize::from(b & 0x0f)).copied().unwrap_or(b'0');
+    [b'\\', b'u', b'0', b'0', hi, lo]
 }
 
 /// The high bit of each of eight bytes (little-endian) that is a quote, a
@@ -181,20 +183,6 @@ fn utf8_width(b: u8) -> usize {
         0xe0..=0xef => 3,
         0xf0..=0xf4 => 4,
         _ => 1,
-    }
-}
-
-struct Out<'a> {
-    buf: &'a mut [u8],
-    len: usize,
-}
-
-impl Out<'_> {
-    fn put(&mut self, piece: &[u8]) -> Option<()> {
-        let end = self.len.checked_add(piece.len())?;
-        self.buf.get_mut(self.len..end)?.copy_from_slice(piece);
-        self.len = end;
-        Some(())
     }
 }
 
@@ -313,6 +301,41 @@ mod tests {
             assert_eq!(escape_into(&case, &mut out), Some(len));
             assert_eq!(&out[..len], &case[..]);
         }
+    }
+
+    #[test]
+    fn fast_escape_fits_a_buffer_of_exactly_its_length_and_refuses_one_less() {
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet: &[u8] =
+            b"abcdefgh01234567 =\"\\\x01\x7f\xc3\xa9\xef\xbf\xbd\xf0\x9f\x98\x80\xff";
+        for _ in 0..3000 {
+            let len = (next() % 70) as usize;
+            let case: std::vec::Vec<u8> = (0..len)
+                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
+                .collect();
+            let expected = slow(&case);
+            let mut exact = std::vec![0u8; expected.len()];
+            assert_eq!(
+                escape_into(&case, &mut exact),
+                Some(expected.len()),
+                "{case:?}"
+            );
+            assert_eq!(exact, expected.as_bytes(), "{case:?}");
+            if let Some(short) = expected.len().checked_sub(1) {
+                let mut out = std::vec![0u8; short];
+                assert_eq!(escape_into(&case, &mut out), None, "{case:?}");
+            }
+        }
+        // U+FFFD in the input is a valid character like any other.
+        let mut out = [0u8; 16];
+        let n = escape_into("a\u{fffd}b".as_bytes(), &mut out).unwrap();
+        assert_eq!(&out[..n], "a\u{fffd}b".as_bytes());
     }
 
     #[test]
