@@ -14,6 +14,11 @@ use raudit_core::encode::text;
 
 /// Appends `bytes` as the inside of a JSON string (no quotes).
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    // Names, numbers as text, paths: mostly nothing to escape.
+    if text::is_plain(bytes) {
+        out.extend_from_slice(bytes);
+        return;
+    }
     let start = out.len();
     // Text grows little once escaped (an event line's quotes gain a
     // backslash each): room for a quarter more is tried first, and the

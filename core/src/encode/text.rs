@@ -148,6 +148,19 @@ fn put<const N: usize>(out: &mut [u8], len: usize, piece: [u8; N]) -> Option<usi
     Some(end)
 }
 
+/// True when `bytes` is ASCII that [`escape_into`] would copy unchanged
+/// (no quote, backslash or control byte): such text can be copied as it
+/// is. Eight bytes at a time.
+pub fn is_plain(bytes: &[u8]) -> bool {
+    let (words, tail) = bytes.as_chunks::<8>();
+    words
+        .iter()
+        .all(|word| look_marks(u64::from_le_bytes(*word)) == 0)
+        && tail
+            .iter()
+            .all(|&b| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\')
+}
+
 /// `\u00XX` for a control byte without a short escape.
 fn control_escape(b: u8) -> [u8; 6] {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -336,6 +349,34 @@ mod tests {
         let mut out = [0u8; 16];
         let n = escape_into("a\u{fffd}b".as_bytes(), &mut out).unwrap();
         assert_eq!(&out[..n], "a\u{fffd}b".as_bytes());
+    }
+
+    #[test]
+    fn plain_text_is_what_escaping_leaves_unchanged() {
+        let mut state: u64 = 0x1234_5678_9abc_def1;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let alphabet: &[u8] = b"abcdefgh01234567 =~\x7f\"\\\x01\x1f\xc3\xa9\xff";
+        for _ in 0..5000 {
+            let len = (next() % 40) as usize;
+            // Mostly plain, so that plain cases of every length come up.
+            let case: std::vec::Vec<u8> = (0..len)
+                .map(|_| match next() % 8 {
+                    0 => alphabet[(next() % alphabet.len() as u64) as usize],
+                    _ => alphabet[(next() % 19) as usize],
+                })
+                .collect();
+            let mut out = [0u8; 512];
+            let n = escape_into(&case, &mut out).unwrap();
+            // Plain: unchanged by escaping, and ASCII (a valid non-ASCII
+            // character is unchanged too, but not called plain).
+            let unchanged = out[..n] == case[..];
+            assert_eq!(is_plain(&case), unchanged && case.is_ascii(), "{case:?}");
+        }
     }
 
     #[test]
