@@ -12,7 +12,7 @@
 //! does not parse ends the walk, it never panics.
 
 use raudit_core::assemble::Event;
-use raudit_core::record::{Fields, Value};
+use raudit_core::record::{first_values, Value};
 use raudit_core::wire::MessageType;
 
 /// A record of [`Facts`].
@@ -125,34 +125,27 @@ struct SyscallFields<'a> {
     comm: Option<Value<'a>>,
 }
 
-/// The facts' fields of a SYSCALL record's `body`, in one pass over its
-/// fields (a search per key walked the record eight times: most of the
-/// receive thread's cost per event with GELF or OTLP on); the first of a
-/// repeated key wins, as a search finds it.
+/// The facts' fields of a SYSCALL record's `body`, in one pass (a search
+/// per key walked the record eight times: most of the receive thread's
+/// cost per event with GELF or OTLP on); the first of a repeated key wins,
+/// as a search finds it.
 fn syscall_fields(body: &[u8]) -> SyscallFields<'_> {
-    let mut found = SyscallFields::default();
-    let mut missing = 8u8;
-    for f in Fields::new(body) {
-        let slot = match f.key {
-            b"syscall" => &mut found.syscall,
-            b"success" => &mut found.success,
-            b"auid" => &mut found.auid,
-            b"uid" => &mut found.uid,
-            b"pid" => &mut found.pid,
-            b"key" => &mut found.key,
-            b"exe" => &mut found.exe,
-            b"comm" => &mut found.comm,
-            _ => continue,
-        };
-        if slot.is_none() {
-            *slot = Some(f.value);
-            missing -= 1;
-            if missing == 0 {
-                break;
-            }
-        }
+    let [syscall, success, auid, uid, pid, key, exe, comm] = first_values(
+        body,
+        &[
+            b"syscall", b"success", b"auid", b"uid", b"pid", b"key", b"exe", b"comm",
+        ],
+    );
+    SyscallFields {
+        syscall,
+        success,
+        auid,
+        uid,
+        pid,
+        key,
+        exe,
+        comm,
     }
-    found
 }
 
 /// One string: its length (2 bytes) and its bytes, hex decoded when the

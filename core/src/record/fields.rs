@@ -281,6 +281,97 @@ pub fn field<'buf>(body: &'buf [u8], key: &[u8]) -> Option<Value<'buf>> {
     Fields::new(body).find(|f| f.key == key).map(|f| f.value)
 }
 
+/// The value of the first top-level field named each of `keys` (distinct)
+/// in `body`: what [`field`] gives for each, in one pass.
+///
+/// A body as the kernel writes its records (fields a space apart, a
+/// double-quoted value without a space or quote inside, no single quotes)
+/// is split at its spaces and only the keys are compared: several times
+/// cheaper than [`Fields`], which reads every value. Any other body
+/// (a quote that does not close at the end of its token, a value in
+/// single quotes) is read by [`Fields`], so the answer is always the
+/// grammar's.
+pub fn first_values<'buf, const N: usize>(
+    body: &'buf [u8],
+    keys: &[&[u8]; N],
+) -> [Option<Value<'buf>>; N] {
+    if let Some(found) = split_first_values(body, keys) {
+        return found;
+    }
+    let mut found = [None; N];
+    let mut missing = N;
+    for f in Fields::new(body) {
+        if let Some(slot) = slot_of(keys, f.key).and_then(|i| found.get_mut(i)) {
+            if slot.is_none() {
+                *slot = Some(f.value);
+                missing -= 1;
+                if missing == 0 {
+                    break;
+                }
+            }
+        }
+    }
+    found
+}
+
+/// [`first_values`] for a body in the kernel's form; `None` when a token
+/// is not in that form (the caller reads the body with [`Fields`]).
+fn split_first_values<'buf, const N: usize>(
+    body: &'buf [u8],
+    keys: &[&[u8]; N],
+) -> Option<[Option<Value<'buf>>; N]> {
+    let mut found = [None; N];
+    let mut missing = N;
+    let mut rest = body;
+    while !rest.is_empty() {
+        let end = find_byte(rest, b' ').unwrap_or(rest.len());
+        let token = rest.get(..end)?;
+        rest = rest.get(end + 1..).unwrap_or_default();
+        if token.is_empty() {
+            continue; // one of several spaces
+        }
+        let (key, raw) = match token.iter().position(|&b| b == b'=') {
+            Some(eq) => (token.get(..eq)?, Some(token.get(eq + 1..)?)),
+            None => (token, None),
+        };
+        // A quote must close where its token ends, whatever the key: one
+        // that runs on would hide the fields after it.
+        let quoted = match raw.and_then(|r| r.first()) {
+            Some(b'"') => {
+                let inner = raw?.get(1..)?;
+                match find_byte(inner, b'"') {
+                    Some(close) if close + 1 == inner.len() => Some(inner.get(..close)?),
+                    _ => return None,
+                }
+            }
+            Some(b'\'') => return None,
+            _ => None,
+        };
+        let Some(slot) = slot_of(keys, key).and_then(|i| found.get_mut(i)) else {
+            continue;
+        };
+        if slot.is_none() {
+            *slot = Some(match (raw, quoted) {
+                (None, _) => Value::Absent,
+                (Some(_), Some(inner)) => Value::DoubleQuoted(inner),
+                (Some(text), None) => bare(text),
+            });
+            missing -= 1;
+            if missing == 0 {
+                break;
+            }
+        }
+    }
+    Some(found)
+}
+
+/// Where `key` is in `keys`; compared byte by byte (keys are a few bytes:
+/// a call to compare them would cost more).
+fn slot_of(keys: &[&[u8]], key: &[u8]) -> Option<usize> {
+    keys.iter()
+        .position(|k| k.len() == key.len() && k.iter().zip(key).all(|(a, b)| a == b))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -493,6 +584,76 @@ mod tests {
             let fast: std::vec::Vec<Field<'_>> = fields.collect();
             proptest::prop_assert_eq!(fast, reference(&body, user_message));
         }
+    }
+
+    use proptest::strategy::Strategy as _;
+
+    /// What [`first_values`] must give: [`field`] for each key.
+    fn each_field<'b, const N: usize>(body: &'b [u8], keys: &[&[u8]; N]) -> [Option<Value<'b>>; N] {
+        keys.map(|k| field(body, k))
+    }
+
+    const WANTED: [&[u8]; 6] = [b"key", b"exe", b"a", b"pid", b"msg", b"x"];
+    const KEYS_SEEN: &[&[u8]] = &[b"key", b"exe", b"pid", b"a", b"uid", b"x", b"msg", b""];
+    const BARE_VALUES: &[&[u8]] = &[b"=1", b"=(null)", b"=?", b"=(none)", b"=", b"=2F62", b""];
+    const SEPARATORS: &[&[u8]] = &[b" ", b"  ", b""];
+
+    proptest::proptest! {
+        #[test]
+        fn first_values_are_each_keys_first_field(
+            body in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::sample::select(&b"   ==\"'akeyxpidexe01()?"[..]),
+                    proptest::num::u8::ANY,
+                ],
+                0..120,
+            ),
+        ) {
+            proptest::prop_assert_eq!(first_values(&body, &WANTED), each_field(&body, &WANTED));
+        }
+
+        #[test]
+        fn first_values_agree_on_kernel_like_bodies(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::sample::select(KEYS_SEEN),
+                    proptest::prop_oneof![
+                        proptest::sample::select(BARE_VALUES).prop_map(|v| v.to_vec()),
+                        "[a-z/ '\"]{0,6}".prop_map(|v| [&b"=\""[..], v.as_bytes(), b"\""].concat()),
+                    ],
+                    proptest::sample::select(SEPARATORS),
+                ),
+                0..12,
+            ),
+        ) {
+            let body: std::vec::Vec<u8> = tokens
+                .iter()
+                .flat_map(|(k, v, sep)| [*k, &v[..], *sep].concat())
+                .collect();
+            proptest::prop_assert_eq!(first_values(&body, &WANTED), each_field(&body, &WANTED));
+        }
+    }
+
+    #[test]
+    fn first_values_of_a_syscall_record() {
+        let body = b"arch=c000003e syscall=59 success=yes exit=0 a0=55 items=2 ppid=1 pid=42 \
+            auid=1000 uid=0 tty=(none) comm=\"ls\" exe=\"/usr/bin/ls\" subj=unconfined key=(null)";
+        let [syscall, pid, comm, exe, key, tty, missing] = first_values(
+            body,
+            &[b"syscall", b"pid", b"comm", b"exe", b"key", b"tty", b"nope"],
+        );
+        assert_eq!(syscall, Some(Value::Bare(b"59")));
+        assert_eq!(pid, Some(Value::Bare(b"42")));
+        assert_eq!(comm, Some(Value::DoubleQuoted(b"ls")));
+        assert_eq!(exe, Some(Value::DoubleQuoted(b"/usr/bin/ls")));
+        assert_eq!(key, Some(Value::Null));
+        assert_eq!(tty, Some(Value::NoneLiteral));
+        assert_eq!(missing, None);
+        // A quoted value with a space is read by the grammar, not split.
+        let odd = b"comm=\"a b\" key=\"k\"";
+        let [comm, key] = first_values(odd, &[b"comm", b"key"]);
+        assert_eq!(comm, Some(Value::DoubleQuoted(b"a b")));
+        assert_eq!(key, Some(Value::DoubleQuoted(b"k")));
     }
 
     #[test]

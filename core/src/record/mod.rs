@@ -18,7 +18,7 @@ pub mod sockaddr;
 mod stamp;
 
 pub use execve::ExecveArg;
-pub use fields::{field, Field, Fields, Value};
+pub use fields::{field, first_values, Field, Fields, Value};
 pub use hex::{decode_hex, looks_hex, HexError, HexErrorKind};
 
 use crate::tables::msgtype;
