@@ -4,7 +4,7 @@
 //! the output is flushed — the output thread flushes whenever its backlog
 //! runs dry, so a message waits no longer than the buffers queued ahead
 //! of it. One `write` (one TLS record) carries up to
-//! [`WRITE_BYTES`] of whole messages instead of one each: under a storm
+//! [`TLS_WRITE_BYTES`] (over TLS) or [`PLAIN_WRITE_BYTES`] of whole messages instead of one each: under a storm
 //! that is a few dozen events per system call and per record.
 //!
 //! Delivery stays exact to the message: the writes hand over whole
@@ -23,23 +23,32 @@ use super::net::{Connection, Link};
 /// The gathering buffer: a message longer than this is sent alone (after
 /// what is gathered).
 pub const GATHER_BYTES: usize = 64 * 1024;
-/// Bytes handed to one write at most (unless one message is longer): a
-/// TLS record's plaintext, so a failed write tears at most one record.
-pub const WRITE_BYTES: usize = 16 * 1024;
+/// Bytes handed to one write at most over TLS (unless one message is
+/// longer): a TLS record's plaintext, so a failed write tears at most one
+/// record.
+pub const TLS_WRITE_BYTES: usize = 16 * 1024;
+/// Bytes handed to one write at most in clear: all that is gathered (a
+/// loopback or LAN write costs about as much for 16 KiB as for 64).
+pub const PLAIN_WRITE_BYTES: usize = GATHER_BYTES;
 /// Messages gathered at most (the shortest frame is a few dozen bytes).
 const MAX_MESSAGES: usize = GATHER_BYTES / 32;
 
 /// Whole messages waiting to be written, in order.
 pub struct Gathered {
+    /// Bytes handed to one write at most (unless one message is longer).
+    max_write: usize,
     bytes: Vec<u8>,
     /// Where each message ends in `bytes`.
     ends: Vec<usize>,
 }
 
 impl Gathered {
-    /// An empty buffer, its room reserved now (nothing grows later).
-    pub fn new() -> Gathered {
+    /// An empty buffer, its room reserved now (nothing grows later), written
+    /// out `max_write` bytes at a time ([`TLS_WRITE_BYTES`] or
+    /// [`PLAIN_WRITE_BYTES`]).
+    pub fn new(max_write: usize) -> Gathered {
         Gathered {
+            max_write,
             bytes: Vec::with_capacity(GATHER_BYTES),
             ends: Vec::with_capacity(MAX_MESSAGES),
         }
@@ -95,7 +104,7 @@ impl Gathered {
     }
 
     /// Writes what waits with `write` (given whole messages, at most
-    /// [`WRITE_BYTES`] unless one message is longer, or the rest of a
+    /// its `max_write` bytes unless one message is longer, or the rest of a
     /// message it took in part; it returns the bytes it took, as
     /// `Write::write`). On an error, the messages taken whole are done and
     /// the rest waits, from the first one not taken whole.
@@ -141,10 +150,10 @@ impl Gathered {
     }
 
     /// Where the write starting at `from` ends: the end of the last whole
-    /// message within [`WRITE_BYTES`], or of the first message (or its
+    /// message within `max_write` bytes, or of the first message (or its
     /// rest) when that alone is longer.
     fn chunk_end(&self, from: usize) -> usize {
-        let limit = from.saturating_add(WRITE_BYTES);
+        let limit = from.saturating_add(self.max_write);
         let first = self.ends.partition_point(|&end| end <= from);
         let mut end = self.ends.get(first).copied().unwrap_or(self.bytes.len());
         for &next in self.ends.iter().skip(first + 1) {
@@ -175,12 +184,6 @@ impl Gathered {
     }
 }
 
-impl Default for Gathered {
-    fn default() -> Self {
-        Gathered::new()
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -195,7 +198,7 @@ mod tests {
 
     #[test]
     fn writes_whole_messages_in_chunks_of_at_most_a_record() {
-        let mut g = Gathered::new();
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
         for i in 0..300 {
             assert!(g.push(&message(i, 200)));
         }
@@ -206,9 +209,13 @@ mod tests {
         })
         .unwrap();
         assert!(g.is_empty());
-        assert_eq!(writes.len(), 300 * 200 / (WRITE_BYTES / 200 * 200) + 1);
+        assert_eq!(writes.len(), 300 * 200 / (TLS_WRITE_BYTES / 200 * 200) + 1);
         for w in &writes {
-            assert!(w.len() <= WRITE_BYTES && w.len() % 200 == 0, "{}", w.len());
+            assert!(
+                w.len() <= TLS_WRITE_BYTES && w.len() % 200 == 0,
+                "{}",
+                w.len()
+            );
         }
         let all: Vec<u8> = writes.concat();
         let expected: Vec<u8> = (0..300).flat_map(|i| message(i, 200)).collect();
@@ -216,8 +223,28 @@ mod tests {
     }
 
     #[test]
+    fn in_clear_everything_gathered_goes_in_one_write() {
+        let mut g = Gathered::new(PLAIN_WRITE_BYTES);
+        let written = std::cell::RefCell::new(Vec::new());
+        let out = |g: &mut Gathered| {
+            g.write_out(|b| {
+                written.borrow_mut().push(b.len());
+                Ok(b.len())
+            })
+        };
+        for i in 0..400 {
+            assert!(g.take(&message(i, 200), out).unwrap());
+        }
+        out(&mut g).unwrap();
+        // 327 messages of 200 bytes fill the 64 KiB: one write; the rest
+        // at the end.
+        let whole = GATHER_BYTES / 200;
+        assert_eq!(*written.borrow(), vec![whole * 200, (400 - whole) * 200]);
+    }
+
+    #[test]
     fn a_failure_part_way_keeps_from_the_first_message_not_written_whole() {
-        let mut g = Gathered::new();
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
         for i in 0..10 {
             g.push(&message(i, 100));
         }
@@ -248,7 +275,7 @@ mod tests {
 
     #[test]
     fn a_partial_write_continues_on_the_same_connection() {
-        let mut g = Gathered::new();
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
         for i in 0..5 {
             g.push(&message(i, 100));
         }
@@ -266,8 +293,8 @@ mod tests {
 
     #[test]
     fn a_message_longer_than_a_record_goes_in_one_write_and_room_is_bounded() {
-        let mut g = Gathered::new();
-        let big = message(0, WRITE_BYTES + 10);
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
+        let big = message(0, TLS_WRITE_BYTES + 10);
         assert!(g.push(&big));
         assert!(g.push(&message(1, 10)));
         let mut writes = Vec::new();
@@ -276,8 +303,8 @@ mod tests {
             Ok(b.len())
         })
         .unwrap();
-        assert_eq!(writes, vec![WRITE_BYTES + 10, 10]);
-        let mut full = Gathered::new();
+        assert_eq!(writes, vec![TLS_WRITE_BYTES + 10, 10]);
+        let mut full = Gathered::new(TLS_WRITE_BYTES);
         assert!(!full.push(&vec![b'x'; GATHER_BYTES + 1]));
         assert!(full.push(&vec![b'x'; GATHER_BYTES]));
         assert!(!full.fits(1));
@@ -287,7 +314,7 @@ mod tests {
 
     #[test]
     fn take_writes_out_first_when_full_and_leaves_a_too_long_message_alone() {
-        let mut g = Gathered::new();
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
         let written = std::cell::RefCell::new(Vec::new());
         let out = |g: &mut Gathered| {
             g.write_out(|b| {
@@ -317,7 +344,7 @@ mod tests {
 
     #[test]
     fn nothing_is_written_twice_when_the_first_write_fails() {
-        let mut g = Gathered::new();
+        let mut g = Gathered::new(TLS_WRITE_BYTES);
         for i in 0..3 {
             g.push(&message(i, 50));
         }
