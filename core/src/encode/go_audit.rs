@@ -50,8 +50,32 @@ pub(super) fn keeping<E: Enrich>(
     cut: Option<Cut>,
 ) -> Framed {
     frame(event, enrich, out, ("messages", cut), |cursor, enrich| {
-        write_messages(cursor, event, enrich, keep)
+        write_messages(cursor, event, enrich, keep, AtTheEnd::CutTheMessage)
     })
+}
+
+/// The whole document, or `None` when it does not fit `out` (what was
+/// written is garbage then). It stops at the first message that does not
+/// fit: the caller tries a larger room, so a cut of it would be wasted
+/// (and cutting text to a budget is the slow path).
+pub(super) fn whole<E: Enrich>(
+    event: &Event<'_>,
+    enrich: &mut E,
+    out: &mut [u8],
+) -> Option<Encoded> {
+    let framed = frame(event, enrich, out, ("messages", None), |cursor, enrich| {
+        write_messages(cursor, event, enrich, Keep::ALL, AtTheEnd::Stop)
+    });
+    (!framed.list_cut).then_some(framed.encoded)
+}
+
+/// What [`write_messages`] does with a message that does not fit.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum AtTheEnd {
+    /// Writes as much of its data as fits, marked (the cut document).
+    CutTheMessage,
+    /// Nothing: the whole document is all that is wanted.
+    Stop,
 }
 
 /// The argument fields of the event's EXECVE records, in order, with what
@@ -92,6 +116,7 @@ fn write_messages(
     event: &Event<'_>,
     enrich: &impl Enrich,
     keep: Keep,
+    at_the_end: AtTheEnd,
 ) -> bool {
     let mut first = true;
     let mut groups = GroupCounter::default();
@@ -117,7 +142,7 @@ fn write_messages(
             continue;
         }
         let budget = cursor.room().saturating_sub(MESSAGE_OUTLINE);
-        if budget > 0 {
+        if budget > 0 && at_the_end == AtTheEnd::CutTheMessage {
             let cut = Message {
                 record,
                 container: None,

@@ -184,12 +184,14 @@ impl Shape {
         enrich: &mut impl Enrich,
         out: &mut [u8],
     ) -> Option<Encoded> {
-        let framed = match self {
-            Shape::GoAudit => go_audit::keeping(event, enrich, out, Keep::ALL, None),
-            Shape::Structured => structured::keeping(event, enrich, out, Keep::ALL, None),
-            Shape::Ecs => return ecs::whole(event, enrich, out),
-        };
-        (!framed.list_cut).then_some(framed.encoded)
+        match self {
+            Shape::GoAudit => go_audit::whole(event, enrich, out),
+            Shape::Structured => {
+                let framed = structured::keeping(event, enrich, out, Keep::ALL, None);
+                (!framed.list_cut).then_some(framed.encoded)
+            }
+            Shape::Ecs => ecs::whole(event, enrich, out),
+        }
     }
 
     /// Whether `event`'s whole line surely takes more than `room` bytes,

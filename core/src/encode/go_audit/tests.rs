@@ -16,6 +16,15 @@ use crate::encode::Shape;
 /// Assembles `records` (type, body) as one event with serial 42 and
 /// encodes it into a buffer of `size` bytes.
 fn encode(records: &[(u16, &[u8])], size: usize) -> (String, Encoded) {
+    encode_with(records, size, |e, out| go_audit(e, &mut Names, out))
+}
+
+/// [`encode`] through `encoder` (an entry point of this shape).
+fn encode_with(
+    records: &[(u16, &[u8])],
+    size: usize,
+    mut encoder: impl FnMut(&Event<'_>, &mut [u8]) -> Encoded,
+) -> (String, Encoded) {
     let mut asm: Assembler<[EventSlot; 2], [RecordSlot; 16], [u8; 4096]> = Assembler::new(
         Settings::default(),
         [EventSlot::default(); 2],
@@ -25,7 +34,7 @@ fn encode(records: &[(u16, &[u8])], size: usize) -> (String, Encoded) {
     let mut out = std::vec![0u8; size];
     let mut result = None;
     let mut emit = |e: &Event<'_>| {
-        let encoded = go_audit(e, &mut Names, &mut out);
+        let encoded = encoder(e, &mut out);
         result = Some((
             String::from_utf8(out[..encoded.len].to_vec()).unwrap(),
             encoded,
@@ -302,4 +311,48 @@ fn a_line_is_never_shorter_than_its_bodies_so_a_room_below_them_is_skipped() {
         asm.push(&r, Instant(0), &mut emit);
     }
     assert!(checked);
+}
+
+#[test]
+fn whole_is_what_the_whole_attempt_of_the_cut_encoder_gives() {
+    // `whole` stops at the first message that does not fit instead of
+    // cutting it: the same answer as the cut encoder's whole attempt,
+    // which it replaces where only a whole document is wanted.
+    let records: &[(u16, &[u8])] = &[
+        (
+            1300,
+            b"arch=c000003e syscall=59 success=yes exit=0 uid=0 comm=\"ls\" exe=\"/bin/ls\"",
+        ),
+        (1309, b"argc=2 a0=\"ls\" a1=\"-l\""),
+        (1307, b"cwd=\"/root\""),
+    ];
+    let (full, encoded) = encode(records, 4096);
+    assert!(encoded.is_whole());
+    // None shows as an empty, truncated document.
+    let none = Encoded {
+        len: 0,
+        truncated: true,
+        cut: None,
+    };
+    let mut fitted = 0;
+    for size in 0..full.len() + 64 {
+        let (new, whole) = encode_with(records, size, |e, out| {
+            super::whole(e, &mut Names, out).unwrap_or(none)
+        });
+        let (old, attempt) = encode_with(records, size, |e, out| {
+            let framed = keeping(e, &mut Names, out, Keep::ALL, None);
+            if framed.list_cut {
+                none
+            } else {
+                framed.encoded
+            }
+        });
+        let old = if attempt.len == 0 { "" } else { old.as_str() };
+        assert_eq!((new.as_str(), whole.len), (old, attempt.len), "{size}");
+        if whole.len > 0 {
+            assert_eq!(new, full, "{size}");
+            fitted += 1;
+        }
+    }
+    assert!(fitted > 0, "some room holds the whole document");
 }
