@@ -38,9 +38,15 @@
 //! invalid UTF-8 written as U+FFFD.
 //!
 //! When the whole document does not fit its room, it is written again
-//! without `process.args`, `process.title`, `auditd.data` and
-//! `auditd.paths`, and says `"truncated":true` (no middle cut of the
-//! arguments as in the other shapes). Nothing here panics or allocates.
+//! with less, each time saying `"truncated":true` (no middle cut of the
+//! arguments as in the other shapes): without `process.args`,
+//! `process.title`, `auditd.data` and `auditd.paths`; then only the
+//! members whose length does not depend on the event's text (`event.*`,
+//! `auditd.{message_type,sequence,result,session}`, the user ids and
+//! pids that are short decimals); then `@timestamp` and `auditd.sequence`
+//! alone, which fit [`MIN_BUFFER`] whatever the event. So any room from
+//! `MIN_BUFFER` up gets a marked document, never nothing; a smaller one
+//! gets nothing (`len` 0). Nothing here panics or allocates.
 
 mod index;
 mod norm;
@@ -82,11 +88,13 @@ const MOVED: &[&[u8]] = &[
 ];
 
 /// Encodes `event` in the ECS shape into `out` (no trailing newline).
-/// Same contract as [`go_audit`](fn@super::go_audit), but an event too
-/// large for `out` loses its arguments, title, data and paths as a whole
-/// (`"truncated":true`), not a middle cut of its arguments.
+/// Same contract as [`go_audit`](fn@super::go_audit) (a marked document
+/// in any room of at least [`MIN_BUFFER`]), but an event too large for
+/// `out` loses its arguments, title, data and paths as a whole, then
+/// every member of unbounded length (`"truncated":true`), not a middle
+/// cut of its arguments.
 pub fn ecs(event: &Event<'_>, enrich: &mut impl Enrich, out: &mut [u8]) -> Encoded {
-    attempt(event, enrich, out, &[Detail::Whole, Detail::Outline]).unwrap_or(Encoded {
+    attempt(event, enrich, out, &Detail::ALL).unwrap_or(Encoded {
         len: 0,
         truncated: true,
         cut: None,
@@ -132,15 +140,18 @@ fn attempt(
     let missing = event.dropped_records() > 0 || uids.overflowed;
     for &detail in details {
         let mut cursor = Cursor::new(out);
-        let truncated = missing || detail == Detail::Outline;
-        let doc = write_document(
-            &mut cursor,
-            (event, &index),
-            &facts,
-            enrich,
-            detail,
-            truncated,
-        );
+        let truncated = missing || detail != Detail::Whole;
+        let doc = match detail {
+            Detail::Whole | Detail::Outline => write_document(
+                &mut cursor,
+                (event, &index),
+                &facts,
+                enrich,
+                detail,
+                truncated,
+            ),
+            Detail::Bounded | Detail::Bare => write_bounded(&mut cursor, event, &facts, detail),
+        };
         if doc.is_ok() {
             return Some(Encoded {
                 len: cursor.pos(),
@@ -152,11 +163,29 @@ fn attempt(
     None
 }
 
+/// How much of the document an attempt writes, most first; each level
+/// after `Whole` is marked `"truncated":true` and tried only when the one
+/// before it did not fit.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Detail {
     Whole,
     /// Without arguments, title, data and paths.
     Outline,
+    /// Only members whose length does not depend on the event's text
+    /// ([`write_bounded`]): what a long exe, key, cwd or name leaves.
+    Bounded,
+    /// `@timestamp`, `auditd.sequence`, `redacted`, `truncated`: fits
+    /// [`MIN_BUFFER`] whatever the event ([`BARE_MAX`]).
+    Bare,
+}
+
+impl Detail {
+    const ALL: [Detail; 4] = [
+        Detail::Whole,
+        Detail::Outline,
+        Detail::Bounded,
+        Detail::Bare,
+    ];
 }
 
 /// What one pass over the records found.
@@ -612,11 +641,132 @@ fn write_document<'a>(
     doc.close()
 }
 
+/// The longest bare document ([`Detail::Bare`]): `{"@timestamp":`, the
+/// longest timestamp (a 12-digit year from `u64::MAX` seconds: 34 bytes
+/// with its quotes), `,"auditd":{"sequence":` and a `u32`, `}`,
+/// `,"redacted":` and a `u32`, `,"truncated":true}`.
+const BARE_MAX: usize = 14 + 34 + 22 + 10 + 1 + 12 + 10 + 18;
+const _: () = assert!(BARE_MAX <= MIN_BUFFER);
+
+/// The document for a room the outline does not fit: only members whose
+/// length does not depend on the event's text. `Bare`: `@timestamp`,
+/// `auditd.sequence` (and `redacted`); `Bounded` adds `event.*` (static
+/// tables), `auditd.{message_type,result,session}`, the user ids and the
+/// process and parent pids, each only when it is a short decimal (other
+/// text is left out, never cut).
+fn write_bounded(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    facts: &Facts<'_>,
+    detail: Detail,
+) -> Result<(), Full> {
+    let bounded = detail == Detail::Bounded;
+    let mut doc = Members::open(cursor)?;
+    time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
+    let result = result_of(facts);
+    if bounded {
+        write_event(doc.key("event")?, &facts.norm(), result)?;
+    }
+    let mut a = Members::open(doc.key("auditd")?)?;
+    if bounded {
+        if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
+            write_lower_case(a.key("message_type")?, name)?;
+        }
+    }
+    a.number("sequence", u64::from(event.serial()))?;
+    if bounded {
+        a.str("result", result.auditd_name())?;
+        match present(facts.get(b"ses")) {
+            Some(v) if v.text() == UNSET => a.str("session", "unset")?,
+            v => {
+                if let Some(ses) = v.and_then(short_decimal) {
+                    a.key("session")?.push_string(ses)?;
+                }
+            }
+        }
+    }
+    a.close()?;
+    if bounded {
+        write_user_ids(&mut doc, facts)?;
+        let pid = present(facts.get(b"pid")).and_then(short_decimal);
+        let ppid = present(facts.get(b"ppid")).and_then(short_decimal);
+        let pid = pid.and_then(number);
+        let ppid = ppid.and_then(number);
+        if pid.is_some() || ppid.is_some() {
+            let mut p = Members::open(doc.key("process")?)?;
+            if let Some(pid) = pid {
+                p.number("pid", pid)?;
+            }
+            if let Some(ppid) = ppid {
+                let mut parent = Members::open(p.key("parent")?)?;
+                parent.number("pid", ppid)?;
+                parent.close()?;
+            }
+            p.close()?;
+        }
+    }
+    if event.redacted() > 0 {
+        doc.key("redacted")?.push_u64(u64::from(event.redacted()))?;
+    }
+    doc.key("truncated")?.push(b"true")?;
+    doc.close()
+}
+
+/// `user.*` ids alone (no names, no SELinux label): the set ids that are
+/// short decimals.
+fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
+    let id = |key: &[u8]| set_id(facts, key).and_then(short_decimal);
+    let has = IDS.iter().any(|&(key, _, _)| id(key).is_some());
+    if !has {
+        return Ok(());
+    }
+    let mut u = Members::open(doc.key("user")?)?;
+    let write = |o: &mut Members<'_, '_>, uid: &[u8], gid: Option<&[u8]>| {
+        if let Some(v) = id(uid) {
+            o.key("id")?.push_string(v)?;
+        }
+        if let Some(v) = gid.and_then(id) {
+            let mut g = Members::open(o.key("group")?)?;
+            g.key("id")?.push_string(v)?;
+            g.close()?;
+        }
+        Ok::<(), Full>(())
+    };
+    write(&mut u, b"uid", Some(b"gid"))?;
+    for (owner, uid, gid) in OWNERS {
+        if id(uid).is_some() || gid.is_some_and(|g| id(g).is_some()) {
+            let mut o = Members::open(u.key(owner)?)?;
+            write(&mut o, uid, gid)?;
+            o.close()?;
+        }
+    }
+    u.close()
+}
+
+/// The text of a value that is a decimal of at most 20 digits (a `u64`'s
+/// length): bounded whatever the record says.
+fn short_decimal(value: Value<'_>) -> Option<&[u8]> {
+    let text = value.text();
+    let decimal = !text.is_empty() && text.len() <= 20 && text.iter().all(u8::is_ascii_digit);
+    decimal.then_some(text)
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Outcome {
     Success,
     Fail,
     Unknown,
+}
+
+impl Outcome {
+    /// `auditd.result`.
+    fn auditd_name(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Fail => "fail",
+            Outcome::Unknown => "unknown",
+        }
+    }
 }
 
 fn result_of(facts: &Facts<'_>) -> Outcome {
@@ -674,14 +824,7 @@ fn write_auditd<'a>(
         write_lower_case(a.key("message_type")?, name)?;
     }
     a.number("sequence", u64::from(event.serial()))?;
-    a.str(
-        "result",
-        match result {
-            Outcome::Success => "success",
-            Outcome::Fail => "fail",
-            Outcome::Unknown => "unknown",
-        },
-    )?;
+    a.str("result", result.auditd_name())?;
     match present(facts.get(b"ses")) {
         Some(v) if v.text() == UNSET => a.str("session", "unset")?,
         v => a.value("session", b"ses", v)?,
@@ -1020,6 +1163,18 @@ const IDS: &[(&[u8], &[&str], bool)] = &[
     (b"auid", &["audit"], true),
 ];
 
+/// A `user.*` object below the top level: (member, uid field, gid
+/// field).
+type Owner = (&'static str, &'static [u8], Option<&'static [u8]>);
+
+/// The `user.*` objects below the top level.
+const OWNERS: [Owner; 4] = [
+    ("effective", b"euid", Some(b"egid")),
+    ("saved", b"suid", Some(b"sgid")),
+    ("filesystem", b"fsuid", Some(b"fsgid")),
+    ("audit", b"auid", None),
+];
+
 #[inline(always)]
 fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
     present(facts.get(key)).filter(|v| v.text() != UNSET)
@@ -1040,12 +1195,7 @@ fn write_user(
     // Top level: uid, gid.
     write_id(&mut u, facts, enrich, b"uid", true)?;
     write_group(&mut u, facts, enrich, b"gid")?;
-    for (owner, uid, gid) in [
-        ("effective", &b"euid"[..], Some(&b"egid"[..])),
-        ("saved", b"suid", Some(b"sgid")),
-        ("filesystem", b"fsuid", Some(b"fsgid")),
-        ("audit", b"auid", None),
-    ] {
+    for (owner, uid, gid) in OWNERS {
         let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
         if !has {
             continue;
