@@ -4,6 +4,8 @@ extern crate std;
 
 use serde_json::{json, Value as Json};
 
+use super::bounded::{write_bounded, BARE_MAX};
+use super::facts::{is_moved, slot_of, KEYS, MOVED};
 use super::*;
 use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use crate::encode::NoEnrich;
@@ -528,22 +530,18 @@ fn the_first_key_in_document_order_wins_around_the_message() {
 
 #[test]
 fn key_matches_agree_with_their_arrays() {
-    for (i, key) in super::KEYS.iter().enumerate() {
-        assert_eq!(super::slot_of(key), Some(i));
+    for (i, key) in KEYS.iter().enumerate() {
+        assert_eq!(slot_of(key), Some(i));
     }
-    for key in super::MOVED {
-        assert!(super::is_moved(key));
+    for key in MOVED {
+        assert!(is_moved(key));
     }
     for key in [&b"a1"[..], b"", b"uidx", b"msg2", b"cwd "] {
-        assert!(!super::is_moved(key));
-        assert_eq!(super::slot_of(key), None);
+        assert!(!is_moved(key));
+        assert_eq!(slot_of(key), None);
     }
-    let moved = super::KEYS.iter().filter(|k| super::is_moved(k)).count();
-    assert_eq!(
-        moved,
-        super::MOVED.len() - 1,
-        "every moved key but msg is known"
-    );
+    let moved = KEYS.iter().filter(|k| is_moved(k)).count();
+    assert_eq!(moved, MOVED.len() - 1, "every moved key but msg is known");
 }
 
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)

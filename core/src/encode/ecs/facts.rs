@@ -1,0 +1,306 @@
+//! What one pass over an event's records finds ([`Facts`]): the primary
+//! (SYSCALL, else first) record, the record that names the event, the
+//! CWD, PROCTITLE, SOCKADDR, EXECVE and PATH values the document reads,
+//! and the primary record's values of the keys it reads ([`KEYS`], found
+//! in one pass); which keys go elsewhere than `auditd.data` ([`is_moved`]).
+
+use super::index::Index;
+use super::norm;
+use super::norm::Norm;
+use crate::assemble::{Event, EventRecord};
+use crate::record::{field, Field, Fields, Value};
+use crate::tables::arch::Arch;
+use crate::tables::syscall::Syscall;
+use crate::wire::MessageType;
+
+/// The uid value the kernel writes for "not set".
+pub(super) const UNSET: &[u8] = b"4294967295";
+
+/// Fields of the primary record that go elsewhere than `auditd.data`,
+/// sorted: what [`is_moved`] matches (a test holds them together).
+#[cfg(test)]
+pub(super) const MOVED: &[&[u8]] = &[
+    b"addr", b"auid", b"comm", b"egid", b"euid", b"exe", b"fsgid", b"fsuid", b"gid", b"key",
+    b"msg", b"pid", b"ppid", b"res", b"ses", b"sgid", b"subj", b"success", b"suid", b"uid",
+];
+
+/// What one pass over the records found.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Facts<'a> {
+    /// The SYSCALL record, else the first record.
+    pub(super) primary: Option<EventRecord<'a>>,
+    pub(super) is_syscall: bool,
+    /// Beside a SYSCALL record, the first record that says what the event
+    /// is (AVC, ANOM_PROMISCUOUS, TIME_INJOFFSET, NETFILTER_CFG, …): its
+    /// type names the event and its fields join `auditd.data`.
+    pub(super) special: Option<EventRecord<'a>>,
+    pub(super) syscall: Option<&'static str>,
+    pub(super) arch: Option<Arch>,
+    pub(super) cwd: Option<Value<'a>>,
+    pub(super) proctitle: Option<Value<'a>>,
+    pub(super) saddr: Option<&'a [u8]>,
+    pub(super) has_execve: bool,
+    pub(super) argc: Option<Value<'a>>,
+    pub(super) paths: u32,
+    /// The PATH record the summary names: the first that is not a PARENT.
+    pub(super) object_path: Option<&'a [u8]>,
+    /// That record's `name`.
+    pub(super) object_name: Option<Value<'a>>,
+    /// The primary record's values of [`KEYS`] (first occurrence, the
+    /// body's before its `msg='…'`'s), found in one pass.
+    pub(super) known: [Option<Value<'a>>; KEYS.len()],
+}
+
+/// The primary record's fields the document reads, sorted: looked up
+/// once per event instead of a scan per use.
+pub(super) const KEYS: [&[u8]; 26] = [
+    b"a0",
+    b"acct",
+    b"addr",
+    b"auid",
+    b"comm",
+    b"cwd",
+    b"egid",
+    b"euid",
+    b"exe",
+    b"fsgid",
+    b"fsuid",
+    b"gid",
+    b"hostname",
+    b"id",
+    b"key",
+    b"old-auid",
+    b"pid",
+    b"ppid",
+    b"res",
+    b"ses",
+    b"sgid",
+    b"subj",
+    b"success",
+    b"suid",
+    b"terminal",
+    b"uid",
+];
+
+/// The index of `key` in [`KEYS`] (a `match`: cheaper than a search; a
+/// test checks it against the array). Always inlined: most callers
+/// name a constant key, which folds to its slot.
+#[inline(always)]
+pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
+    Some(match key {
+        b"a0" => 0,
+        b"acct" => 1,
+        b"addr" => 2,
+        b"auid" => 3,
+        b"comm" => 4,
+        b"cwd" => 5,
+        b"egid" => 6,
+        b"euid" => 7,
+        b"exe" => 8,
+        b"fsgid" => 9,
+        b"fsuid" => 10,
+        b"gid" => 11,
+        b"hostname" => 12,
+        b"id" => 13,
+        b"key" => 14,
+        b"old-auid" => 15,
+        b"pid" => 16,
+        b"ppid" => 17,
+        b"res" => 18,
+        b"ses" => 19,
+        b"sgid" => 20,
+        b"subj" => 21,
+        b"success" => 22,
+        b"suid" => 23,
+        b"terminal" => 24,
+        b"uid" => 25,
+        _ => return None,
+    })
+}
+
+/// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
+pub(super) fn is_moved(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"addr"
+            | b"auid"
+            | b"comm"
+            | b"egid"
+            | b"euid"
+            | b"exe"
+            | b"fsgid"
+            | b"fsuid"
+            | b"gid"
+            | b"key"
+            | b"msg"
+            | b"pid"
+            | b"ppid"
+            | b"res"
+            | b"ses"
+            | b"sgid"
+            | b"subj"
+            | b"success"
+            | b"suid"
+            | b"uid"
+    )
+}
+
+impl<'a> Facts<'a> {
+    pub(super) fn of(event: &Event<'a>, index: &Index<'a>) -> Facts<'a> {
+        let mut f = Facts::default();
+        for record in event.records() {
+            match record.msg_type {
+                MessageType::SYSCALL if !f.is_syscall => {
+                    f.primary = Some(record);
+                    f.is_syscall = true;
+                }
+                MessageType::CWD => f.cwd = f.cwd.or(index.field(record.body, b"cwd")),
+                MessageType::PROCTITLE => {
+                    f.proctitle = f.proctitle.or(index.field(record.body, b"proctitle"));
+                }
+                MessageType::SOCKADDR => {
+                    if let Some(Value::Bare(hex)) = index.field(record.body, b"saddr") {
+                        f.saddr = f.saddr.or(Some(hex));
+                    }
+                }
+                MessageType::EXECVE => {
+                    f.has_execve = true;
+                    f.argc = f.argc.or(field(record.body, b"argc"));
+                }
+                MessageType::PATH => {
+                    f.paths = f.paths.saturating_add(1);
+                    let nametype = index.field(record.body, b"nametype");
+                    let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
+                    if f.object_path.is_none() && !parent {
+                        f.object_path = Some(record.body);
+                        f.object_name = index.field(record.body, b"name");
+                    }
+                }
+                t if f.special.is_none() && !is_auxiliary(t) => f.special = Some(record),
+                _ => {}
+            }
+            if f.primary.is_none() {
+                f.primary = Some(record);
+            }
+        }
+        let body = f.body();
+        let mut nested = None;
+        for field in index.fields(body) {
+            if field.key == b"msg" {
+                if let Value::SingleQuoted(inner) = field.value {
+                    nested = nested.or(Some(inner));
+                }
+            }
+            f.note(field);
+        }
+        for field in Fields::new(nested.unwrap_or_default()) {
+            f.note(field);
+        }
+        if !f.is_syscall {
+            // The first record is the primary one, not special.
+            f.special = None;
+            f.cwd = f.cwd.or(f.get(b"cwd"));
+        }
+        if f.is_syscall {
+            f.arch = index
+                .field(body, b"arch")
+                .and_then(bare)
+                .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+                .map(Arch);
+            let call = index.field(body, b"syscall").and_then(bare);
+            f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
+                (Some(arch), Some(call)) => call.name(arch),
+                _ => None,
+            };
+        }
+        f
+    }
+
+    pub(super) fn body(&self) -> &'a [u8] {
+        self.primary.map_or(&[][..], |r| r.body)
+    }
+
+    /// The record whose type names the event.
+    pub(super) fn named(&self) -> Option<EventRecord<'a>> {
+        self.special.or(self.primary)
+    }
+
+    pub(super) fn norm(&self) -> Norm {
+        if let Some(special) = self.special {
+            if special.msg_type == AVC {
+                return norm::of_avc(field(special.body, b"apparmor").is_some());
+            }
+            return special
+                .msg_type
+                .name()
+                .map_or(norm::RECORD_DEFAULT, norm::of_type);
+        }
+        match (self.is_syscall, self.syscall) {
+            (true, Some(name)) => norm::of_syscall(name),
+            (true, None) => norm::SYSCALL_DEFAULT,
+            (false, _) => self
+                .primary
+                .and_then(|r| r.msg_type.name())
+                .map_or(norm::RECORD_DEFAULT, norm::of_type),
+        }
+    }
+
+    /// A field of the special record (else of the primary one).
+    pub(super) fn special_get(&self, key: &[u8]) -> Option<Value<'a>> {
+        self.special
+            .and_then(|r| field(r.body, key))
+            .or_else(|| self.get(key))
+    }
+
+    pub(super) fn note(&mut self, field: Field<'a>) {
+        if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
+            if slot.is_none() && field.value != Value::Absent {
+                *slot = Some(field.value);
+            }
+        }
+    }
+
+    /// A field of the primary record, or of its `msg='…'` (user records).
+    #[inline(always)]
+    pub(super) fn get(&self, key: &[u8]) -> Option<Value<'a>> {
+        match slot_of(key) {
+            Some(i) => self.known.get(i).copied().flatten(),
+            None => self.scan(key),
+        }
+    }
+
+    /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.
+    #[inline(never)]
+    pub(super) fn scan(&self, key: &[u8]) -> Option<Value<'a>> {
+        let body = self.body();
+        field(body, key).or_else(|| match field(body, b"msg") {
+            Some(Value::SingleQuoted(inner)) => field(inner, key),
+            _ => None,
+        })
+    }
+}
+
+pub(super) const AVC: MessageType = MessageType(1400);
+
+/// Records that only add to a syscall event (CWD, PATH, EXECVE,
+/// PROCTITLE, SOCKADDR, EOE, …) rather than say what it is.
+pub(super) fn is_auxiliary(t: MessageType) -> bool {
+    matches!(
+        t.0,
+        1300..=1309 | 1311..=1323 | 1326..=1327 | 1336 | 1337 | 1425 | 1426
+    ) && t.0 != 1305
+        && t.0 != 1326
+}
+
+/// The text of a bare value.
+pub(super) fn bare(value: Value<'_>) -> Option<&[u8]> {
+    match value {
+        Value::Bare(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// A value with text: not `?`, `(null)` or absent.
+pub(super) fn present(value: Option<Value<'_>>) -> Option<Value<'_>> {
+    value.filter(|v| !matches!(v, Value::Null | Value::Unknown | Value::Absent))
+}

@@ -1,0 +1,127 @@
+//! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
+//! audit) with the caller's names, and the SELinux label of `subj`.
+
+use super::facts::{present, Facts, UNSET};
+use super::members::Members;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::Enrich;
+use crate::record::Value;
+
+/// The id fields and their Auditbeat members: (field, object path, is a
+/// user id).
+pub(super) const IDS: &[(&[u8], &[&str], bool)] = &[
+    (b"uid", &[], true),
+    (b"gid", &["group"], false),
+    (b"euid", &["effective"], true),
+    (b"egid", &["effective", "group"], false),
+    (b"suid", &["saved"], true),
+    (b"sgid", &["saved", "group"], false),
+    (b"fsuid", &["filesystem"], true),
+    (b"fsgid", &["filesystem", "group"], false),
+    (b"auid", &["audit"], true),
+];
+
+/// A `user.*` object below the top level: (member, uid field, gid
+/// field).
+pub(super) type Owner = (&'static str, &'static [u8], Option<&'static [u8]>);
+
+/// The `user.*` objects below the top level.
+pub(super) const OWNERS: [Owner; 4] = [
+    ("effective", b"euid", Some(b"egid")),
+    ("saved", b"suid", Some(b"sgid")),
+    ("filesystem", b"fsuid", Some(b"fsgid")),
+    ("audit", b"auid", None),
+];
+
+#[inline(always)]
+pub(super) fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
+    present(facts.get(key)).filter(|v| v.text() != UNSET)
+}
+
+#[inline(always)]
+pub(super) fn has_user(facts: &Facts<'_>) -> bool {
+    IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
+        || present(facts.get(b"subj")).is_some()
+}
+
+pub(super) fn write_user(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+) -> Result<(), Full> {
+    let mut u = Members::open(cursor)?;
+    // Top level: uid, gid.
+    write_id(&mut u, facts, enrich, b"uid", true)?;
+    write_group(&mut u, facts, enrich, b"gid")?;
+    for (owner, uid, gid) in OWNERS {
+        let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
+        if !has {
+            continue;
+        }
+        let mut o = Members::open(u.key(owner)?)?;
+        write_id(&mut o, facts, enrich, uid, true)?;
+        if let Some(gid) = gid {
+            write_group(&mut o, facts, enrich, gid)?;
+        }
+        o.close()?;
+    }
+    if let Some(subj) = present(facts.get(b"subj")) {
+        write_selinux(u.key("selinux")?, subj.text())?;
+    }
+    u.close()
+}
+
+#[inline(always)]
+pub(super) fn write_id(
+    o: &mut Members<'_, '_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    key: &[u8],
+    named: bool,
+) -> Result<(), Full> {
+    let Some(v) = set_id(facts, key) else {
+        return Ok(());
+    };
+    o.value("id", key, Some(v))?;
+    if named {
+        if let Some(name) = enrich.user_name(v.text()) {
+            o.str("name", name)?;
+        }
+    }
+    Ok(())
+}
+
+#[inline(always)]
+pub(super) fn write_group(
+    o: &mut Members<'_, '_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    key: &[u8],
+) -> Result<(), Full> {
+    if let Some(v) = set_id(facts, key) {
+        let mut g = Members::open(o.key("group")?)?;
+        g.value("id", key, Some(v))?;
+        if let Some(name) = enrich.group_name(v.text()) {
+            g.str("name", name)?;
+        }
+        g.close()?;
+    }
+    Ok(())
+}
+
+/// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit
+/// splits it; a label without colons (AppArmor's `unconfined`) is `user`.
+pub(super) fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
+    let mut s = Members::open(cursor)?;
+    let names = ["user", "role", "domain", "level", "category"];
+    let mut parts = subj.splitn(5, |&b| b == b':');
+    for name in names {
+        match parts.next() {
+            Some(part) if !part.is_empty() => {
+                s.key(name)?.push_string(part)?;
+            }
+            _ => break,
+        }
+    }
+    s.close()
+}
