@@ -67,9 +67,8 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
-use self::user::{has_user, write_user};
+use self::user::{has_user, named_uids, write_user};
 use super::cursor::{Cursor, Full};
-use super::uids::UidValues;
 use super::{Encoded, Enrich, MIN_BUFFER};
 use crate::assemble::Event;
 use crate::record::{decode_hex, looks_hex, Value};
@@ -107,12 +106,6 @@ fn attempt(
     if out.len() < MIN_BUFFER {
         return None;
     }
-    let uids = match enrich.uid_scanner() {
-        Some(scanner) => scanner.scan_event(event),
-        None => UidValues::of_event(event),
-    };
-    enrich.prepare(event, &uids);
-    let enrich = &*enrich;
     let mut index = Index::default();
     index.fill(event, |t| {
         matches!(
@@ -125,7 +118,11 @@ fn attempt(
         ) || !is_auxiliary(t)
     });
     let facts = Facts::of(event, &index);
-    let missing = event.dropped_records() > 0 || uids.overflowed;
+    // The ids this document names, not every `uid=` of the event (no
+    // `uid_map` here): a handful, found without scanning the bodies.
+    enrich.prepare(event, &named_uids(&facts, &index));
+    let enrich = &*enrich;
+    let missing = event.dropped_records() > 0;
     for &detail in details {
         let mut cursor = Cursor::new(out);
         let truncated = missing || detail != Detail::Whole;

@@ -60,8 +60,10 @@ pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
 /// What the caller adds to an event while it is encoded.
 pub trait Enrich {
     /// Called once per event before encoding (fill caches here), with the
-    /// event's `uid=` values: exactly the keys the encoder will put in
-    /// `uid_map` and ask [`user_name`](Self::user_name) about.
+    /// uid values the encoder will ask [`user_name`](Self::user_name)
+    /// about: go-audit's and the structured shape's every `uid=` value
+    /// (exactly the keys of `uid_map`); ECS's the ids it names (`uid`,
+    /// `euid`, `suid`, `fsuid`, `auid`, the file's `ouid`).
     fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
     /// The user name of a `uid=` value, `None` when unknown.

@@ -652,3 +652,58 @@ fn process_identities_from_the_caller() {
     assert!(d["process"].get("entity_id").is_none());
     assert_eq!(d["process"]["parent"], json!({"pid": 5820}));
 }
+
+/// Remembers the uids `prepare` was given and every uid a name was asked
+/// of.
+#[derive(Default)]
+struct Asked {
+    prepared: std::cell::RefCell<Vec<Vec<u8>>>,
+    named: std::cell::RefCell<Vec<Vec<u8>>>,
+}
+
+impl Enrich for Asked {
+    fn prepare(&mut self, _event: &Event<'_>, uids: &crate::encode::uids::UidValues<'_>) {
+        let values = uids.values.iter().map(|v| v.to_vec()).collect();
+        *self.prepared.borrow_mut() = values;
+    }
+
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        self.named.borrow_mut().push(uid.to_vec());
+        None
+    }
+}
+
+#[test]
+fn prepare_is_given_every_uid_the_document_names_and_only_those() {
+    let mut asked = Asked::default();
+    let (text, encoded) = encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes exit=3 items=1 ppid=1 pid=2 auid=1000 \
+                  uid=1 gid=2 euid=3 suid=4 fsuid=5 egid=6 sgid=7 fsgid=8 ses=9 comm=\"x\" \
+                  exe=\"/x\" ouid=77 xuid=78",
+            ),
+            (1321, b"fver=0 kuid=79"),
+            (
+                1302,
+                b"item=0 name=\"/etc/x\" inode=1 dev=08:01 mode=0100644 ouid=42 ogid=43 \
+                  nametype=NORMAL",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert!(encoded.is_whole(), "{text}");
+    let prepared = asked.prepared.borrow().clone();
+    let want: Vec<Vec<u8>> = ["1", "1000", "3", "4", "42", "5"]
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect();
+    assert_eq!(prepared, want, "sorted, unique");
+    let mut named = asked.named.borrow().clone();
+    named.sort();
+    named.dedup();
+    assert_eq!(named, want, "every name asked was prepared: {text}");
+}
