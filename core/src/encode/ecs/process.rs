@@ -8,7 +8,8 @@ use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::structured::execve::{write_arg, Args};
 use crate::encode::Enrich;
-use crate::record::{decode_hex, looks_hex, Value};
+use crate::record::{decode_hex, looks_hex, ExecveArg, Fields, Value};
+use crate::wire::MessageType;
 
 /// Longest proctitle decoded for `process.title` (the kernel logs 128).
 pub(super) const TITLE_MAX: usize = 512;
@@ -91,8 +92,56 @@ pub(super) fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Fu
     }
 }
 
-/// The EXECVE arguments in order, joined across records and decoded.
+/// The EXECVE arguments in order, joined across records and decoded:
+/// in one pass while each is one field (the usual case), else (a split
+/// argument, or no room in that pass) again by [`write_joined_args`].
 pub(super) fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    let start = c.pos();
+    if write_whole_args(c, event) == Some(()) {
+        return Ok(());
+    }
+    c.unwind(start);
+    write_joined_args(c, event)
+}
+
+/// The arguments written as they are read, when every one is a single
+/// `aN` field of its own: the bytes [`write_joined_args`] writes for them.
+/// `None` (what was written is garbage) at the first piece of a split
+/// argument (`aN[i]`), an index repeated next to itself (which the joined
+/// reader makes one argument), or when the room runs out.
+fn write_whole_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
+    c.push(b"[").ok()?;
+    let mut last = None;
+    let execves = event
+        .records()
+        .filter(|r| r.msg_type == MessageType::EXECVE);
+    for record in execves {
+        for f in Fields::new(record.body) {
+            let Some(arg) = ExecveArg::parse(f.key) else {
+                continue;
+            };
+            if arg.is_len {
+                continue;
+            }
+            if arg.part.is_some() || last == Some(arg.index) {
+                return None;
+            }
+            if last.is_some() {
+                c.push(b",").ok()?;
+            }
+            last = Some(arg.index);
+            match f.value {
+                Value::Bare(hex) if looks_hex(hex) => c.push_hex_string(hex).ok()?,
+                value => c.push_string(value.text()).ok()?,
+            }
+        }
+    }
+    c.push(b"]").ok()
+}
+
+/// The arguments as [`Args`] joins them (pieces of a split argument in
+/// order, across records).
+pub(super) fn write_joined_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
     c.push(b"[")?;
     for (i, arg) in Args::of(event).enumerate() {
         if i > 0 {
