@@ -120,7 +120,7 @@ fn attempt(
     let facts = Facts::of(event, &index);
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
-    enrich.prepare(event, &named_uids(&facts, &index));
+    enrich.prepare(event, &named_uids(&facts));
     let enrich = &*enrich;
     let missing = event.dropped_records() > 0;
     for &detail in details {
@@ -197,10 +197,8 @@ fn write_document<'a>(
         write_user(doc.key("user")?, facts, enrich)?;
     }
     write_process(&mut doc, event, facts, enrich, detail)?;
-    if norm.object == Object::File {
-        if let Some(path) = facts.object_path {
-            write_file(doc.key("file")?, index.fields(path), enrich)?;
-        }
+    if norm.object == Object::File && facts.object_path.is_some() {
+        write_file(doc.key("file")?, &facts.object, enrich)?;
     }
     write_network(&mut doc, facts, &norm)?;
     write_tags(&mut doc, facts)?;

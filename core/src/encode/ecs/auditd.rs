@@ -95,7 +95,7 @@ pub(super) fn write_summary(
         o.str("type", kind)?;
         match norm.object {
             // Set only with the object path.
-            Object::File => o.value("primary", b"name", facts.object_name)?,
+            Object::File => o.value("primary", b"name", facts.object.name)?,
             Object::Socket => write_socket_object(&mut o, facts)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;

@@ -44,11 +44,47 @@ pub(super) struct Facts<'a> {
     pub(super) paths: u32,
     /// The PATH record the summary names: the first that is not a PARENT.
     pub(super) object_path: Option<&'a [u8]>,
-    /// That record's `name`.
-    pub(super) object_name: Option<Value<'a>>,
+    /// That record's values `file.*` and the summary read.
+    pub(super) object: ObjectFile<'a>,
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
     pub(super) known: [Option<Value<'a>>; KEYS.len()],
+}
+
+/// The values of a PATH record that `file.*` and the summary's object
+/// read (each the first of its key).
+#[derive(Clone, Copy, Default)]
+pub(super) struct ObjectFile<'a> {
+    pub(super) name: Option<Value<'a>>,
+    pub(super) rdev: Option<Value<'a>>,
+    pub(super) inode: Option<Value<'a>>,
+    pub(super) mode: Option<Value<'a>>,
+    pub(super) ouid: Option<Value<'a>>,
+    pub(super) ogid: Option<Value<'a>>,
+}
+
+impl<'a> ObjectFile<'a> {
+    /// The values of a PATH record's `fields`, in one pass, and whether
+    /// its (first) `nametype` says PARENT.
+    fn of(fields: impl Iterator<Item = Field<'a>>) -> (ObjectFile<'a>, bool) {
+        let mut file = ObjectFile::default();
+        let mut nametype = None;
+        for f in fields {
+            let slot = match f.key {
+                b"name" => &mut file.name,
+                b"rdev" => &mut file.rdev,
+                b"inode" => &mut file.inode,
+                b"mode" => &mut file.mode,
+                b"ouid" => &mut file.ouid,
+                b"ogid" => &mut file.ogid,
+                b"nametype" => &mut nametype,
+                _ => continue,
+            };
+            *slot = slot.or(Some(f.value));
+        }
+        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
+        (file, parent)
+    }
 }
 
 /// The primary record's fields the document reads, sorted: looked up
@@ -169,11 +205,12 @@ impl<'a> Facts<'a> {
                 }
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
-                    let nametype = index.field(record.body, b"nametype");
-                    let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
-                    if f.object_path.is_none() && !parent {
-                        f.object_path = Some(record.body);
-                        f.object_name = index.field(record.body, b"name");
+                    if f.object_path.is_none() {
+                        let (file, parent) = ObjectFile::of(index.fields(record.body));
+                        if !parent {
+                            f.object_path = Some(record.body);
+                            f.object = file;
+                        }
                     }
                 }
                 t if f.special.is_none() && !is_auxiliary(t) => f.special = Some(record),

@@ -2,35 +2,29 @@
 //! names, `source`/`destination` and `network.direction` from a SOCKADDR
 //! (or a user record's `addr`).
 
-use super::facts::{present, Facts};
+use super::facts::{present, Facts, ObjectFile};
 use super::members::Members;
 use super::norm::{Direction, Norm};
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
 use crate::encode::Enrich;
 use crate::record::sockaddr::SockAddr;
-use crate::record::Field;
 
-/// `file.*` from the PATH record the summary names.
-pub(super) fn write_file<'a>(
+/// `file.*` from the PATH record the summary names (its values found
+/// with the facts).
+pub(super) fn write_file(
     cursor: &mut Cursor<'_>,
-    path: impl Iterator<Item = Field<'a>>,
+    file: &ObjectFile<'_>,
     enrich: &impl Enrich,
 ) -> Result<(), Full> {
-    // One pass over the record.
-    let [mut name, mut rdev, mut inode, mut mode, mut ouid, mut ogid] = [None; 6];
-    for f in path {
-        let slot = match f.key {
-            b"name" => &mut name,
-            b"rdev" => &mut rdev,
-            b"inode" => &mut inode,
-            b"mode" => &mut mode,
-            b"ouid" => &mut ouid,
-            b"ogid" => &mut ogid,
-            _ => continue,
-        };
-        *slot = slot.or(Some(f.value));
-    }
+    let ObjectFile {
+        name,
+        rdev,
+        inode,
+        mode,
+        ouid,
+        ogid,
+    } = *file;
     let mut f = Members::open(cursor)?;
     f.value("path", b"name", name)?;
     f.value("device", b"rdev", rdev)?;

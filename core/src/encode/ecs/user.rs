@@ -2,7 +2,6 @@
 //! audit) with the caller's names, and the SELinux label of `subj`.
 
 use super::facts::{present, Facts, UNSET};
-use super::index::Index;
 use super::members::Members;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::uids::UidValues;
@@ -38,17 +37,14 @@ pub(super) const OWNERS: [Owner; 4] = [
 /// The uid values the document asks the caller's names of: the set
 /// `uid`, `euid`, `suid`, `fsuid` and `auid` of the primary record and
 /// the object file's `ouid` (what [`Enrich::prepare`] is given).
-pub(super) fn named_uids<'a>(facts: &Facts<'a>, index: &Index<'a>) -> UidValues<'a> {
+pub(super) fn named_uids<'a>(facts: &Facts<'a>) -> UidValues<'a> {
     let mut uids = UidValues::default();
     for key in [&b"uid"[..], b"euid", b"suid", b"fsuid", b"auid"] {
         if let Some(v) = set_id(facts, key) {
             uids.insert(v.text());
         }
     }
-    let ouid = facts
-        .object_path
-        .and_then(|p| present(index.field(p, b"ouid")));
-    if let Some(v) = ouid {
+    if let Some(v) = present(facts.object.ouid) {
         uids.insert(v.text());
     }
     uids
