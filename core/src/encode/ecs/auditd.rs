@@ -47,8 +47,19 @@ pub(super) fn write_auditd<'a>(
 /// A message type's name in lower case (`USER_LOGIN` → `user_login`),
 /// as a JSON string.
 pub(super) fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
+    // A table's name (letters, digits, `_`: nothing to escape) quoted in
+    // place and copied at once.
+    let name = name.as_bytes();
+    let mut quoted = [b'"'; 40];
+    let plain = name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    let fits = name.len() + 2 <= quoted.len();
+    if let (true, true, Some(inner)) = (plain, fits, quoted.get_mut(1..=name.len())) {
+        inner.copy_from_slice(name);
+        inner.make_ascii_lowercase();
+        return c.push(quoted.get(..name.len() + 2).unwrap_or_default());
+    }
     c.push(b"\"")?;
-    for chunk in name.as_bytes().chunks(64) {
+    for chunk in name.chunks(64) {
         let mut buf = [0u8; 64];
         let lower = buf.get_mut(..chunk.len()).unwrap_or_default();
         lower.copy_from_slice(chunk);

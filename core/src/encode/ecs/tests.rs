@@ -806,3 +806,25 @@ proptest::proptest! {
         });
     }
 }
+
+#[test]
+fn message_type_names_in_lower_case_are_json_strings() {
+    let long = "A_".repeat(30);
+    let names = (0..=u16::MAX).filter_map(|t| MessageType(t).name()).chain([
+        "",
+        "X",
+        "Ab\"c\\",
+        "ÉTÉ",
+        &long[..38],
+        &long[..39],
+        &long,
+    ]);
+    for name in names {
+        let mut buf = [0u8; 256];
+        let mut c = Cursor::new(&mut buf);
+        super::auditd::write_lower_case(&mut c, name).unwrap();
+        let n = c.pos();
+        let text: String = serde_json::from_slice(&buf[..n]).unwrap();
+        assert_eq!(text, name.to_ascii_lowercase(), "{name}");
+    }
+}
