@@ -6,10 +6,9 @@ use super::members::Members;
 use super::Detail;
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::structured::execve::{write_arg, Args};
+use crate::encode::structured::execve::{write_arg, write_single_args, Args};
 use crate::encode::Enrich;
-use crate::record::{decode_hex, looks_hex, ExecveArg, Fields, Value};
-use crate::wire::MessageType;
+use crate::record::{decode_hex, looks_hex, Value};
 
 /// Longest proctitle decoded for `process.title` (the kernel logs 128).
 pub(super) const TITLE_MAX: usize = 512;
@@ -97,46 +96,12 @@ pub(super) fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Fu
 /// argument, or no room in that pass) again by [`write_joined_args`].
 pub(super) fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
     let start = c.pos();
-    if write_whole_args(c, event) == Some(()) {
+    let one_pass = c.push(b"[").ok().and_then(|()| write_single_args(c, event));
+    if one_pass.and_then(|()| c.push(b"]").ok()).is_some() {
         return Ok(());
     }
     c.unwind(start);
     write_joined_args(c, event)
-}
-
-/// The arguments written as they are read, when every one is a single
-/// `aN` field of its own: the bytes [`write_joined_args`] writes for them.
-/// `None` (what was written is garbage) at the first piece of a split
-/// argument (`aN[i]`), an index repeated next to itself (which the joined
-/// reader makes one argument), or when the room runs out.
-fn write_whole_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
-    c.push(b"[").ok()?;
-    let mut last = None;
-    let execves = event
-        .records()
-        .filter(|r| r.msg_type == MessageType::EXECVE);
-    for record in execves {
-        for f in Fields::new(record.body) {
-            let Some(arg) = ExecveArg::parse(f.key) else {
-                continue;
-            };
-            if arg.is_len {
-                continue;
-            }
-            if arg.part.is_some() || last == Some(arg.index) {
-                return None;
-            }
-            if last.is_some() {
-                c.push(b",").ok()?;
-            }
-            last = Some(arg.index);
-            match f.value {
-                Value::Bare(hex) if looks_hex(hex) => c.push_hex_string(hex).ok()?,
-                value => c.push_string(value.text()).ok()?,
-            }
-        }
-    }
-    c.push(b"]").ok()
 }
 
 /// The arguments as [`Args`] joins them (pieces of a split argument in

@@ -771,8 +771,9 @@ fn execve_field() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
 proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
 
-    /// The one-pass writer gives the joined reader's bytes whenever it
-    /// finishes, and hands over to it otherwise: `write_args` is
+    /// The one-pass writer (`write_single_args`, shared with the
+    /// structured shape's `argv`) gives the joined reader's bytes whenever
+    /// it finishes, and hands over to it otherwise: `write_args` is
     /// `write_joined_args` for any EXECVE records and any room.
     #[test]
     fn one_pass_args_equal_the_joined_reader(
