@@ -61,7 +61,7 @@ mod user;
 
 use self::auditd::write_auditd;
 use self::bounded::write_bounded;
-use self::facts::{is_auxiliary, present, slot_of, Facts};
+use self::facts::{present, slot_of, Facts};
 use self::index::Index;
 use self::members::Members;
 use self::norm::{Norm, Object};
@@ -72,7 +72,6 @@ use super::cursor::{Cursor, Full};
 use super::{Encoded, Enrich, MIN_BUFFER};
 use crate::assemble::Event;
 use crate::record::{decode_hex, looks_hex, Value};
-use crate::wire::MessageType;
 
 /// Encodes `event` in the ECS shape into `out` (no trailing newline).
 /// Same contract as [`go_audit`](fn@super::go_audit) (a marked document
@@ -107,17 +106,7 @@ fn attempt(
         return None;
     }
     let mut index = Index::default();
-    index.fill(event, |t| {
-        matches!(
-            t,
-            MessageType::SYSCALL
-                | MessageType::PATH
-                | MessageType::CWD
-                | MessageType::PROCTITLE
-                | MessageType::SOCKADDR
-        ) || !is_auxiliary(t)
-    });
-    let facts = Facts::of(event, &index);
+    let facts = Facts::of(event, &mut index);
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
     enrich.prepare(event, &named_uids(&facts));

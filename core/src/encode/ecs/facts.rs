@@ -182,10 +182,47 @@ pub(super) fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    pub(super) fn of(event: &Event<'a>, index: &Index<'a>) -> Facts<'a> {
+    /// The facts of `event`, in one pass over its records that also fills
+    /// `index` with the fields of the records the document reads more than
+    /// once ([`is_read`]; not EXECVE: its arguments are read once, in
+    /// order), in order while there is room. The primary record's fields
+    /// are noted as they are parsed.
+    pub(super) fn of(event: &Event<'a>, index: &mut Index<'a>) -> Facts<'a> {
         let mut f = Facts::default();
-        for record in event.records() {
-            match record.msg_type {
+        // Whether `known` holds a record's fields (a later SYSCALL record
+        // takes the first record's place), and that record's `msg='…'`.
+        let mut noted = false;
+        let mut nested: Option<&'a [u8]> = None;
+        let mut room = true;
+        for (n, record) in event.records().enumerate() {
+            let t = record.msg_type;
+            // The primary record: the first SYSCALL, else the first.
+            let primary = n == 0 || (t == MessageType::SYSCALL && !f.is_syscall);
+            if primary && noted {
+                f.known = Default::default();
+                nested = None;
+            }
+            let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
+            let kept = room
+                && wanted
+                && index.add(record.body, |field| {
+                    if primary {
+                        f.note_primary(&mut nested, field);
+                    }
+                });
+            room = room && (kept || !wanted);
+            if primary {
+                if !kept {
+                    // Noted again whole (`add` may have stopped part-way).
+                    f.known = Default::default();
+                    nested = None;
+                    for field in Fields::new(record.body) {
+                        f.note_primary(&mut nested, field);
+                    }
+                }
+                noted = true;
+            }
+            match t {
                 MessageType::SYSCALL if !f.is_syscall => {
                     f.primary = Some(record);
                     f.is_syscall = true;
@@ -221,15 +258,6 @@ impl<'a> Facts<'a> {
             }
         }
         let body = f.body();
-        let mut nested = None;
-        for field in index.fields(body) {
-            if field.key == b"msg" {
-                if let Value::SingleQuoted(inner) = field.value {
-                    nested = nested.or(Some(inner));
-                }
-            }
-            f.note(field);
-        }
         for field in Fields::new(nested.unwrap_or_default()) {
             f.note(field);
         }
@@ -289,6 +317,15 @@ impl<'a> Facts<'a> {
             .or_else(|| self.get(key))
     }
 
+    /// Notes a field of the primary record, and where its (first)
+    /// `msg='…'` is.
+    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) {
+        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
+            *nested = nested.or(Some(inner));
+        }
+        self.note(field);
+    }
+
     pub(super) fn note(&mut self, field: Field<'a>) {
         if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
             if slot.is_none() && field.value != Value::Absent {
@@ -318,6 +355,20 @@ impl<'a> Facts<'a> {
 }
 
 pub(super) const AVC: MessageType = MessageType(1400);
+
+/// Records whose fields the document reads more than once (kept in the
+/// index): SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the records that
+/// are not auxiliary (the first record is read whatever its type).
+fn is_read(t: MessageType) -> bool {
+    matches!(
+        t,
+        MessageType::SYSCALL
+            | MessageType::PATH
+            | MessageType::CWD
+            | MessageType::PROCTITLE
+            | MessageType::SOCKADDR
+    ) || !is_auxiliary(t)
+}
 
 /// Records that only add to a syscall event (CWD, PATH, EXECVE,
 /// PROCTITLE, SOCKADDR, EOE, …) rather than say what it is.

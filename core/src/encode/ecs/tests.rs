@@ -11,6 +11,7 @@ use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use crate::encode::NoEnrich;
 use crate::record::{Record, Timestamp};
 use crate::time::Instant;
+use crate::wire::MessageType;
 use std::string::String;
 use std::vec::Vec;
 
@@ -827,5 +828,103 @@ fn message_type_names_in_lower_case_are_json_strings() {
         let n = c.pos();
         let text: String = serde_json::from_slice(&buf[..n]).unwrap();
         assert_eq!(text, name.to_ascii_lowercase(), "{name}");
+    }
+}
+
+/// `known` as noting the primary record's fields (then its `msg='…'`'s)
+/// by a plain parse gives it.
+fn reference_known<'a>(primary: &'a [u8]) -> Facts<'a> {
+    let mut f = Facts::default();
+    let mut nested = None;
+    for field in crate::record::Fields::new(primary) {
+        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
+            nested = nested.or(Some(inner));
+        }
+        f.note(field);
+    }
+    for field in crate::record::Fields::new(nested.unwrap_or_default()) {
+        f.note(field);
+    }
+    f
+}
+
+#[test]
+fn facts_note_the_primary_record_whatever_comes_first_or_fits() {
+    let many: String = (0..200).map(|i| std::format!("k{i}=v ")).collect();
+    let crowded = std::format!("{many}pid=7 uid=8 exe=\"/crowded\" msg='res=ok acct=x'");
+    let long = std::format!("x={} pid=9 auid=10", "y".repeat(70_000));
+    let syscall = b"arch=c000003e syscall=59 success=yes pid=1 uid=2 auid=3 comm=\"c\"".to_vec();
+    let crowded2 = crowded.clone();
+    // Each event's records and the position of its primary record.
+    type Case = (Vec<(u16, Vec<u8>)>, usize);
+    let cases: [Case; 6] = [
+        // SYSCALL first; SYSCALL after another record; no SYSCALL; a
+        // first record too large for the index; one longer than an offset.
+        (
+            std::vec![(1300, syscall.clone()), (1307, b"cwd=\"/\"".to_vec())],
+            0,
+        ),
+        (
+            std::vec![
+                (1400, b"apparmor=x pid=5 uid=6".to_vec()),
+                (1300, syscall.clone())
+            ],
+            1,
+        ),
+        (
+            std::vec![(
+                1112,
+                b"pid=4 uid=0 msg='op=x acct=\"a\" res=success'".to_vec()
+            )],
+            0,
+        ),
+        (
+            std::vec![(1400, crowded.into_bytes()), (1300, syscall.clone())],
+            1,
+        ),
+        (std::vec![(1400, crowded2.into_bytes())], 0),
+        (std::vec![(1107, long.into_bytes())], 0),
+    ];
+    for (records, primary) in cases {
+        let mut a = Assembler::new(
+            Settings {
+                type_min: 1000,
+                type_max: 2999,
+                ..Settings::default()
+            },
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            std::vec![0u8; 1 << 18].into_boxed_slice(),
+        );
+        let mut checked = 0;
+        let mut emit = |e: &Event<'_>| {
+            let body = e.records().nth(primary).unwrap().body;
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let want = reference_known(body);
+            assert!(core::ptr::eq(facts.body(), body));
+            for key in KEYS {
+                assert_eq!(
+                    facts.get(key),
+                    want.get(key),
+                    "{}",
+                    String::from_utf8_lossy(key)
+                );
+            }
+            checked += 1;
+        };
+        for (t, body) in &records {
+            let r = Record {
+                msg_type: MessageType(*t),
+                timestamp: Timestamp::default(),
+                serial: 1,
+                body,
+                node: None,
+                enriched: None,
+            };
+            a.push(&r, Instant(0), &mut emit);
+        }
+        a.flush(&mut emit);
+        assert_eq!(checked, 1);
     }
 }
