@@ -61,67 +61,74 @@ pub(super) fn has_user(facts: &Facts<'_>) -> bool {
         || present(facts.get(b"subj")).is_some()
 }
 
+/// `user.*`: each id written once found (`"id":…` and its name), the
+/// objects' punctuation copied as constants.
 pub(super) fn write_user(
     cursor: &mut Cursor<'_>,
     facts: &Facts<'_>,
     enrich: &impl Enrich,
 ) -> Result<(), Full> {
-    let mut u = Members::open(cursor)?;
+    cursor.push(b"{")?;
     // Top level: uid, gid.
-    write_id(&mut u, facts, enrich, b"uid", true)?;
-    write_group(&mut u, facts, enrich, b"gid")?;
+    let mut first = true;
+    write_ids(cursor, &mut first, facts, enrich, b"uid", Some(b"gid"))?;
     for (owner, uid, gid) in OWNERS {
         let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
         if !has {
             continue;
         }
-        let mut o = Members::open(u.key(owner)?)?;
-        write_id(&mut o, facts, enrich, uid, true)?;
-        if let Some(gid) = gid {
-            write_group(&mut o, facts, enrich, gid)?;
-        }
-        o.close()?;
+        cursor.push(if first { b"\"" } else { b",\"" })?;
+        cursor.push(owner.as_bytes())?;
+        cursor.push(b"\":{")?;
+        first = false;
+        let mut inner = true;
+        write_ids(cursor, &mut inner, facts, enrich, uid, gid)?;
+        cursor.push(b"}")?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
-        write_selinux(u.key("selinux")?, subj.text())?;
+        cursor.push(if first {
+            b"\"selinux\":"
+        } else {
+            b",\"selinux\":"
+        })?;
+        write_selinux(cursor, subj.text())?;
     }
-    u.close()
+    cursor.push(b"}")
 }
 
+/// An object's `"id"` (and `"name"`) of the user id `uid` and its
+/// `"group":{"id"…}` of the group id `gid`, each when set.
 #[inline(always)]
-pub(super) fn write_id(
-    o: &mut Members<'_, '_>,
+fn write_ids(
+    c: &mut Cursor<'_>,
+    first: &mut bool,
     facts: &Facts<'_>,
     enrich: &impl Enrich,
-    key: &[u8],
-    named: bool,
+    uid: &[u8],
+    gid: Option<&[u8]>,
 ) -> Result<(), Full> {
-    let Some(v) = set_id(facts, key) else {
-        return Ok(());
-    };
-    o.value("id", key, Some(v))?;
-    if named {
+    if let Some(v) = set_id(facts, uid) {
+        c.push(if *first { b"\"id\":" } else { b",\"id\":" })?;
+        *first = false;
+        c.push_string(v.text())?;
         if let Some(name) = enrich.user_name(v.text()) {
-            o.str("name", name)?;
+            c.push(b",\"name\":")?;
+            c.push_string(name.as_bytes())?;
         }
     }
-    Ok(())
-}
-
-#[inline(always)]
-pub(super) fn write_group(
-    o: &mut Members<'_, '_>,
-    facts: &Facts<'_>,
-    enrich: &impl Enrich,
-    key: &[u8],
-) -> Result<(), Full> {
-    if let Some(v) = set_id(facts, key) {
-        let mut g = Members::open(o.key("group")?)?;
-        g.value("id", key, Some(v))?;
+    if let Some(v) = gid.and_then(|g| set_id(facts, g)) {
+        c.push(if *first {
+            b"\"group\":{\"id\":"
+        } else {
+            b",\"group\":{\"id\":"
+        })?;
+        *first = false;
+        c.push_string(v.text())?;
         if let Some(name) = enrich.group_name(v.text()) {
-            g.str("name", name)?;
+            c.push(b",\"name\":")?;
+            c.push_string(name.as_bytes())?;
         }
-        g.close()?;
+        c.push(b"}")?;
     }
     Ok(())
 }
