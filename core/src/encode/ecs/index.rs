@@ -1,9 +1,10 @@
 //! The event's fields, parsed once: the document reads most records
 //! several times (the facts, `auditd.data`, `auditd.paths`, `file.*`), and
 //! parsing a field costs more than reading it back. Up to [`FIELDS`]
-//! fields of up to [`RECORDS`] records are kept (EXECVE records are not:
-//! the arguments are read once, in order, by `Args`); a record that does
-//! not fit is parsed again where it is read, with the same result.
+//! fields of up to [`RECORDS`] records are kept, added by the facts' pass
+//! (EXECVE records are not: the arguments are read once, in order); a
+//! record that does not fit is parsed again where it is read, with the
+//! same result.
 
 use crate::record::{Field, Fields, Value};
 
