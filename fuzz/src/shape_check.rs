@@ -6,8 +6,8 @@
 //! `structured`, `ecs`) through the entry points the daemon calls
 //! (`Shape::encode`, `encode_whole`, `encode_within`, `surely_exceeds`) and
 //! asserts: no panic; nothing written past the buffer or the limit (the
-//! bytes after them keep their sentinel); `len` 0 only as a value (below
-//! `MIN_BUFFER`, or an ECS outline that does not fit) and then marked
+//! bytes after them keep their sentinel); `len` 0 only as a value below
+//! `MIN_BUFFER` (for every shape, ECS included) and then marked
 //! truncated; otherwise valid JSON (`serde_json`) with the event's
 //! sequence, `"truncated":true` exactly when the result says truncated,
 //! `"cut":{"arguments","bytes"}` exactly when it says cut (never for ECS),
@@ -184,11 +184,12 @@ fn check_output(event: &Event<'_>, shape: Shape, size: usize, buf: &[u8], encode
         assert!(encoded.cut.is_none(), "ECS never cuts arguments");
     }
     if encoded.len == 0 {
-        // Nothing fit: a value, marked, and only when the room is small
-        // (any room for go-audit's and the structured shape).
+        // Nothing fit: a value, marked, and only when the room is below
+        // the minimum (every shape writes a marked document into any
+        // room from it up).
         assert!(encoded.truncated, "{shape:?}: nothing written, not marked");
         assert!(
-            size < MIN_BUFFER || shape == Shape::Ecs,
+            size < MIN_BUFFER,
             "{shape:?}: nothing written into {size} bytes"
         );
         return;

@@ -345,16 +345,25 @@ impl<'a> Cursor<'a> {
 
     /// Writes `,"key":"text"` (without the comma when `first`), both
     /// escaped: the member every record field becomes, checked for room
-    /// once and copied without calls when both are short and plain.
-    #[inline]
+    /// once and copied without calls when both are short and plain (that
+    /// case inlined where a record's fields are written; the others in
+    /// [`push_member_long`](Self::push_member_long)).
+    #[inline(always)]
     pub fn push_member(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
-        let comma = usize::from(!first);
-        if key.len() <= 16 && text.len() <= 16 {
+        if key.len() <= 16 && text.len() <= 16 && self.push_short_member::<false>(first, key, text)
+        {
             // The usual member.
-            if self.push_short_member::<false>(first, key, text) {
-                return Ok(());
-            }
-        } else if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
+            return Ok(());
+        }
+        self.push_member_long(first, key, text)
+    }
+
+    /// [`push_member`](Self::push_member) for a member that is not short
+    /// and plain.
+    #[inline(never)]
+    fn push_member_long(&mut self, first: bool, key: &[u8], text: &[u8]) -> Result<(), Full> {
+        let comma = usize::from(!first);
+        if key.len() <= SHORT_MEMBER && text.len() <= SHORT_MEMBER {
             // `,"` `":"` `"` around the two.
             let len = comma + key.len() + text.len() + 5;
             let end = self.pos.saturating_add(len);

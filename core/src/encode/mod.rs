@@ -60,8 +60,10 @@ pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
 /// What the caller adds to an event while it is encoded.
 pub trait Enrich {
     /// Called once per event before encoding (fill caches here), with the
-    /// event's `uid=` values: exactly the keys the encoder will put in
-    /// `uid_map` and ask [`user_name`](Self::user_name) about.
+    /// uid values the encoder will ask [`user_name`](Self::user_name)
+    /// about: go-audit's and the structured shape's every `uid=` value
+    /// (exactly the keys of `uid_map`); ECS's the ids it names (`uid`,
+    /// `euid`, `suid`, `fsuid`, `auid`, the file's `ouid`).
     fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
     /// The user name of a `uid=` value, `None` when unknown.
@@ -139,7 +141,8 @@ pub struct Encoded {
     pub len: usize,
     /// Records are missing from the output (the assembler could not keep
     /// them, or even the event without its arguments does not fit the
-    /// room); the JSON says `"truncated":true`.
+    /// room; for ECS, members were left out); the JSON says
+    /// `"truncated":true`.
     pub truncated: bool,
     /// EXECVE arguments were left out to fit the room (every other record
     /// is whole); the JSON says `"cut":{"arguments":N,"bytes":M}`.
@@ -222,8 +225,10 @@ impl Shape {
     /// (every non-EXECVE record whole, arguments taken from the middle,
     /// `"cut":{…}`); when even the records without arguments do not fit,
     /// the records in order up to the last that fits with
-    /// `"truncated":true` and the cut marker. Nothing when `limit` is
-    /// below [`MIN_BUFFER`] (`len` 0).
+    /// `"truncated":true` and the cut marker. The ECS shape instead leaves
+    /// out whole members, down to `@timestamp` and `auditd.sequence`
+    /// (see [`ecs()`]). Nothing when `limit` is below [`MIN_BUFFER`]
+    /// (`len` 0), and for every shape never nothing from it up.
     pub fn encode_within(
         self,
         event: &Event<'_>,

@@ -54,7 +54,7 @@ use core::cell::Cell;
 
 use serde::Serialize;
 
-use self::execve::{write_arg, ArgValue, Args, ExecveFields, NonArgs};
+use self::execve::{write_arg, write_single_args, ArgValue, Args, ExecveFields, NonArgs};
 use self::interpret::Interpreted;
 use self::value::{FieldsObject, Noted};
 use super::common::{container_of, frame, write_container, Framed, TRUNCATED};
@@ -213,6 +213,16 @@ fn write_record(
 fn write_argv(cursor: &mut Cursor<'_>, event: &Event<'_>, keep: Keep) -> Result<bool, Full> {
     cursor.push(b",\"argv\":[")?;
     let limit = cursor.hold(ARGV_CLOSE);
+    if keep.is_all() {
+        // Every argument: in one pass when each is one field.
+        let at = cursor.pos();
+        if write_single_args(cursor, event).is_some() {
+            cursor.unhold(limit);
+            cursor.push(b"]")?;
+            return Ok(false);
+        }
+        cursor.unwind(at);
+    }
     let mut cut = false;
     let mut written = 0usize;
     for (group, arg) in Args::of(event).enumerate() {

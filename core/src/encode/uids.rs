@@ -90,10 +90,11 @@ impl<'a> UidValues<'a> {
         }
     }
 
-    /// Keeps `value` in order unless it is there already. Values are a few
+    /// Keeps `value` in order unless it is there already (a value past
+    /// [`MAX_UIDS`] sets `overflowed`). Values are a few
     /// digits: comparing them byte by byte inline is cheaper than a
     /// `memcmp` call each, and orders exactly as `<[u8]>::cmp`.
-    fn insert(&mut self, value: &'a [u8]) {
+    pub fn insert(&mut self, value: &'a [u8]) {
         match self
             .values
             .binary_search_by(|kept| kept.iter().cmp(value.iter()))

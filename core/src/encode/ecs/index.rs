@@ -1,13 +1,12 @@
 //! The event's fields, parsed once: the document reads most records
 //! several times (the facts, `auditd.data`, `auditd.paths`, `file.*`), and
 //! parsing a field costs more than reading it back. Up to [`FIELDS`]
-//! fields of up to [`RECORDS`] records are kept (EXECVE records are not:
-//! the arguments are read once, in order, by `Args`); a record that does
-//! not fit is parsed again where it is read, with the same result.
+//! fields of up to [`RECORDS`] records are kept, added by the facts' pass
+//! (EXECVE records are not: the arguments are read once, in order); a
+//! record that does not fit is parsed again where it is read, with the
+//! same result.
 
-use crate::assemble::Event;
 use crate::record::{Field, Fields, Value};
-use crate::wire::MessageType;
 
 /// Fields kept per event (a SYSCALL record has about 30, a PATH 15).
 const FIELDS: usize = 128;
@@ -52,31 +51,23 @@ enum Form {
 }
 
 impl<'a> Index<'a> {
-    /// Parses and keeps, in order while there is room, the fields of the
-    /// records of `event` that the document reads more than once: the
-    /// first record, SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the
-    /// records that are not auxiliary (`read`). Not EXECVE (its
-    /// arguments are read once, in order) nor the auxiliary records only
-    /// go-audit's shapes show (BPRM_FCAPS, EOE, …): a record not kept is
-    /// parsed where it is read, with the same result.
-    pub fn fill(&mut self, event: &Event<'a>, read: impl Fn(MessageType) -> bool) {
-        for (n, record) in event.records().enumerate() {
-            let wanted = n == 0 || read(record.msg_type);
-            if wanted && record.msg_type != MessageType::EXECVE && !self.add(record.body) {
-                return;
-            }
-        }
-    }
-
-    /// Keeps the fields of `body`; false (nothing kept) when they do not
-    /// fit (or the body is longer than an offset can say).
-    fn add(&mut self, body: &'a [u8]) -> bool {
+    /// Parses and keeps the fields of `body` (a record of the event),
+    /// giving each to `each` as it is parsed; false (nothing kept: it is
+    /// parsed where it is read, with the same result) when they do not fit
+    /// (or the body is longer than an offset can say), and then `each` may
+    /// have seen only some of them. [`Facts::of`](super::facts::Facts::of)
+    /// says which records are kept: those the document reads more than
+    /// once, while there is room.
+    pub fn add(&mut self, body: &'a [u8], mut each: impl FnMut(Field<'a>)) -> bool {
         if u16::try_from(body.len()).is_err() {
             return false;
         }
         let start = self.fields.len();
         let base = body.as_ptr() as usize;
-        let kept = Fields::new(body).all(|f| self.fields.push(Place::of(base, f)).is_ok());
+        let kept = Fields::new(body).all(|f| {
+            each(f);
+            self.fields.push(Place::of(base, f)).is_ok()
+        });
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {

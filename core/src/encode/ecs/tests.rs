@@ -4,11 +4,14 @@ extern crate std;
 
 use serde_json::{json, Value as Json};
 
+use super::bounded::{write_bounded, BARE_MAX};
+use super::facts::{is_moved, slot_of, KEYS, MOVED};
 use super::*;
 use crate::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use crate::encode::NoEnrich;
 use crate::record::{Record, Timestamp};
 use crate::time::Instant;
+use crate::wire::MessageType;
 use std::string::String;
 use std::vec::Vec;
 
@@ -246,6 +249,201 @@ fn too_small_loses_details_then_everything() {
     }
 }
 
+/// Names everything with 4 KiB of text: the host, every user and group,
+/// the container and both processes.
+struct Hostile(String);
+
+impl Enrich for Hostile {
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        Some(&self.0)
+    }
+
+    fn group_name(&self, _gid: &[u8]) -> Option<&str> {
+        Some(&self.0)
+    }
+
+    fn process(&self, _pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        Some(crate::encode::ProcessInfo {
+            entity_id: &self.0,
+            executable: Some(&self.0),
+            name: Some(&self.0),
+        })
+    }
+
+    fn container_id(&self, _msg_type: MessageType, _body: &[u8]) -> Option<&str> {
+        Some(&self.0)
+    }
+
+    fn host_name(&self) -> Option<&str> {
+        Some(&self.0)
+    }
+}
+
+/// Encodes each event of `records` into every room of `rooms` through
+/// `Shape::encode_within` in a larger buffer, checks that nothing past
+/// the room was written, and returns each room's document.
+fn within_rooms(
+    records: &[(u16, Vec<u8>)],
+    serial: u32,
+    rooms: core::ops::Range<usize>,
+    enrich: &mut impl Enrich,
+) -> Vec<(usize, String, Encoded)> {
+    const SENTINEL: u8 = 0xa5;
+    let mut a = Assembler::new(
+        Settings {
+            type_min: 1000,
+            type_max: 2999,
+            ..Settings::default()
+        },
+        [EventSlot::default(); 4],
+        [RecordSlot::default(); 16],
+        std::vec![0u8; 1 << 16].into_boxed_slice(),
+    );
+    let mut docs = Vec::new();
+    let mut emit = |e: &Event<'_>| {
+        assert_eq!(
+            e.dropped_records(),
+            0,
+            "the test's event fits the assembler"
+        );
+        for room in rooms.clone() {
+            let mut out = std::vec![SENTINEL; room + 64];
+            let encoded = crate::encode::Shape::Ecs.encode_within(e, enrich, &mut out, room);
+            assert!(
+                out[room..].iter().all(|&b| b == SENTINEL),
+                "{room}: past the room"
+            );
+            assert!(encoded.len <= room, "{room}: {encoded:?}");
+            let text = String::from_utf8(out[..encoded.len].to_vec()).unwrap();
+            docs.push((room, text, encoded));
+        }
+    };
+    for (t, body) in records {
+        let r = Record {
+            msg_type: MessageType(*t),
+            timestamp: Timestamp {
+                seconds: u64::MAX,
+                millis: 999,
+            },
+            serial,
+            body,
+            node: None,
+            enriched: None,
+        };
+        a.push(&r, Instant(0), &mut emit);
+    }
+    a.flush(&mut emit);
+    docs
+}
+
+#[test]
+fn every_room_from_the_minimum_gets_a_marked_document() {
+    let long = "x".repeat(4096);
+    let syscall = std::format!(
+        "arch=c000003e syscall=59 success=yes exit=0 a0=1 items=1 ppid=18446744073709551615 \
+         pid=4294967295 auid=1000 uid={long} gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 \
+         fsgid=0 tty=pts1 ses=7 comm=\"{long}\" exe=\"/{long}\" subj={long} key=\"{long}\""
+    );
+    let user = std::format!(
+        "pid=1 uid=0 auid=4294967295 ses={long} msg='op=login acct=\"{long}\" \
+         exe=\"/{long}\" hostname={long} addr=? terminal={long} res=failed'"
+    );
+    let events: [&[(u16, Vec<u8>)]; 2] = [
+        &[
+            (1300, syscall.into_bytes()),
+            (1309, std::format!("argc=1 a0=\"{long}\"").into_bytes()),
+            (1307, std::format!("cwd=\"/{long}\"").into_bytes()),
+            (1327, b"proctitle=6C73".to_vec()),
+            (1320, Vec::new()),
+        ],
+        &[(1112, user.into_bytes())],
+    ];
+    let mut sizes = std::collections::BTreeSet::new();
+    for (serial, records) in (u32::MAX - 1..=u32::MAX).zip(events) {
+        let docs = within_rooms(
+            records,
+            serial,
+            MIN_BUFFER..2048,
+            &mut Hostile(long.clone()),
+        );
+        assert_eq!(docs.len(), 2048 - MIN_BUFFER);
+        for (room, text, encoded) in docs {
+            assert!(encoded.len > 0, "{room}: nothing written");
+            assert!(encoded.truncated, "{room}: {text}");
+            let v: Json =
+                serde_json::from_str(&text).unwrap_or_else(|e| panic!("{room}: {e}: {text}"));
+            assert_eq!(v["auditd"]["sequence"], serial, "{room}: {text}");
+            assert_eq!(v["truncated"], true, "{room}: {text}");
+            assert_eq!(
+                v["@timestamp"].as_str().map(str::len),
+                Some(32),
+                "{room}: {text}"
+            );
+            sizes.insert(v.as_object().unwrap().len());
+        }
+        // Below the minimum: nothing, marked.
+        let small = within_rooms(records, serial, 0..MIN_BUFFER, &mut Hostile(long.clone()));
+        assert!(small.iter().all(|(_, _, e)| e.len == 0 && e.truncated));
+    }
+    // The bare document and larger ones were both reached.
+    assert!(sizes.contains(&3) && sizes.len() > 1, "{sizes:?}");
+}
+
+#[test]
+fn the_bounded_level_keeps_short_numbers_and_leaves_out_text() {
+    let long = "x".repeat(4096);
+    let syscall = std::format!(
+        "arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=42 auid=1000 uid=0 gid=0{long} \
+         euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 ses=3 comm=\"c\" exe=\"/{long}\""
+    );
+    let records = [(1300, syscall.into_bytes()), (1320, Vec::new())];
+    let docs = within_rooms(&records, 9, 700..701, &mut NoEnrich);
+    let v: Json = serde_json::from_str(&docs[0].1).unwrap();
+    assert_eq!(v["event"]["action"], "executed", "{v}");
+    assert_eq!(v["auditd"]["result"], "success");
+    assert_eq!(v["auditd"]["session"], "3");
+    assert_eq!(
+        v["user"],
+        json!({"id":"0","effective":{"id":"0","group":{"id":"0"}},
+               "saved":{"id":"0","group":{"id":"0"}},
+               "filesystem":{"id":"0","group":{"id":"0"}},"audit":{"id":"1000"}})
+    );
+    assert_eq!(v["process"], json!({"pid":42,"parent":{"pid":1}}));
+    assert!(v["auditd"].get("summary").is_none(), "{v}");
+}
+
+#[test]
+fn the_longest_bare_document_is_bare_max() {
+    let mut buf = [0u8; 256];
+    let mut a = Assembler::new(
+        Settings::default(),
+        [EventSlot::default(); 2],
+        [RecordSlot::default(); 4],
+        [0u8; 256],
+    );
+    let mut lens = Vec::new();
+    let mut emit = |e: &Event<'_>| {
+        let mut c = Cursor::new(&mut buf);
+        write_bounded(&mut c, e, &Facts::default(), Detail::Bare).unwrap();
+        lens.push(c.pos());
+    };
+    let r = Record {
+        msg_type: MessageType::SYSCALL,
+        timestamp: Timestamp {
+            seconds: u64::MAX,
+            millis: 999,
+        },
+        serial: u32::MAX,
+        body: b"pid=1",
+        node: None,
+        enriched: None,
+    };
+    a.push(&r, Instant(0), &mut emit);
+    a.flush(&mut emit);
+    // Without `redacted` (a redacted event says how many, at most a u32).
+    assert_eq!(lens, [BARE_MAX - 12 - 10]);
+}
+
 #[test]
 fn shape_ecs_is_reachable() {
     let mut out = [0u8; 4096];
@@ -333,22 +531,18 @@ fn the_first_key_in_document_order_wins_around_the_message() {
 
 #[test]
 fn key_matches_agree_with_their_arrays() {
-    for (i, key) in super::KEYS.iter().enumerate() {
-        assert_eq!(super::slot_of(key), Some(i));
+    for (i, key) in KEYS.iter().enumerate() {
+        assert_eq!(slot_of(key), Some(i));
     }
-    for key in super::MOVED {
-        assert!(super::is_moved(key));
+    for key in MOVED {
+        assert!(is_moved(key));
     }
     for key in [&b"a1"[..], b"", b"uidx", b"msg2", b"cwd "] {
-        assert!(!super::is_moved(key));
-        assert_eq!(super::slot_of(key), None);
+        assert!(!is_moved(key));
+        assert_eq!(slot_of(key), None);
     }
-    let moved = super::KEYS.iter().filter(|k| super::is_moved(k)).count();
-    assert_eq!(
-        moved,
-        super::MOVED.len() - 1,
-        "every moved key but msg is known"
-    );
+    let moved = KEYS.iter().filter(|k| is_moved(k)).count();
+    assert_eq!(moved, MOVED.len() - 1, "every moved key but msg is known");
 }
 
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)
@@ -458,4 +652,279 @@ fn process_identities_from_the_caller() {
     let d: Json = serde_json::from_str(&text).unwrap();
     assert!(d["process"].get("entity_id").is_none());
     assert_eq!(d["process"]["parent"], json!({"pid": 5820}));
+}
+
+/// Remembers the uids `prepare` was given and every uid a name was asked
+/// of.
+#[derive(Default)]
+struct Asked {
+    prepared: std::cell::RefCell<Vec<Vec<u8>>>,
+    named: std::cell::RefCell<Vec<Vec<u8>>>,
+}
+
+impl Enrich for Asked {
+    fn prepare(&mut self, _event: &Event<'_>, uids: &crate::encode::uids::UidValues<'_>) {
+        let values = uids.values.iter().map(|v| v.to_vec()).collect();
+        *self.prepared.borrow_mut() = values;
+    }
+
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        self.named.borrow_mut().push(uid.to_vec());
+        None
+    }
+}
+
+#[test]
+fn prepare_is_given_every_uid_the_document_names_and_only_those() {
+    let mut asked = Asked::default();
+    let (text, encoded) = encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes exit=3 items=1 ppid=1 pid=2 auid=1000 \
+                  uid=1 gid=2 euid=3 suid=4 fsuid=5 egid=6 sgid=7 fsgid=8 ses=9 comm=\"x\" \
+                  exe=\"/x\" ouid=77 xuid=78",
+            ),
+            (1321, b"fver=0 kuid=79"),
+            (
+                1302,
+                b"item=0 name=\"/etc/x\" inode=1 dev=08:01 mode=0100644 ouid=42 ogid=43 \
+                  nametype=NORMAL",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert!(encoded.is_whole(), "{text}");
+    let prepared = asked.prepared.borrow().clone();
+    let want: Vec<Vec<u8>> = ["1", "1000", "3", "4", "42", "5"]
+        .iter()
+        .map(|v| v.as_bytes().to_vec())
+        .collect();
+    assert_eq!(prepared, want, "sorted, unique");
+    let mut named = asked.named.borrow().clone();
+    named.sort();
+    named.dedup();
+    assert_eq!(named, want, "every name asked was prepared: {text}");
+}
+
+/// Runs `check` on the event of `records` (one serial, any types).
+fn with_event(records: &[(u16, Vec<u8>)], mut check: impl FnMut(&Event<'_>)) {
+    let mut a = Assembler::new(
+        Settings {
+            type_min: 1000,
+            type_max: 2999,
+            ..Settings::default()
+        },
+        [EventSlot::default(); 4],
+        [RecordSlot::default(); 16],
+        std::vec![0u8; 1 << 14].into_boxed_slice(),
+    );
+    let mut seen = 0;
+    let mut emit = |e: &Event<'_>| {
+        seen += 1;
+        check(e);
+    };
+    for (t, body) in records {
+        let r = Record {
+            msg_type: MessageType(*t),
+            timestamp: Timestamp::default(),
+            serial: 5,
+            body,
+            node: None,
+            enriched: None,
+        };
+        a.push(&r, Instant(0), &mut emit);
+    }
+    a.flush(&mut emit);
+    assert_eq!(seen, 1);
+}
+
+/// EXECVE fields as the kernel writes them, and what it never writes.
+fn execve_field() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+    use proptest::prelude::*;
+    let key = prop_oneof![
+        4 => (0u32..4).prop_map(|i| std::format!("a{i}")),
+        1 => (0u32..4, 0u32..3).prop_map(|(i, p)| std::format!("a{i}[{p}]")),
+        1 => (0u32..4).prop_map(|i| std::format!("a{i}_len")),
+        1 => Just(String::from("argc")),
+        1 => "[a-z0-9\\[\\]_]{0,5}",
+    ];
+    let value = prop_oneof![
+        3 => "[ -~]{0,12}".prop_map(|v| std::format!("\"{}\"", v.replace('"', ""))),
+        2 => proptest::collection::vec(any::<u8>(), 0..8).prop_map(|b| {
+            b.iter().map(|x| std::format!("{x:02X}")).collect::<String>()
+        }),
+        1 => Just(String::from("(null)")),
+        1 => Just(String::from("C3")),
+        1 => "[a-z]{0,4}",
+    ];
+    (key, value, any::<bool>()).prop_map(|(k, v, bare_token)| {
+        if bare_token {
+            k.into_bytes()
+        } else {
+            std::format!("{k}={v}").into_bytes()
+        }
+    })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// The one-pass writer (`write_single_args`, shared with the
+    /// structured shape's `argv`) gives the joined reader's bytes whenever
+    /// it finishes, and hands over to it otherwise: `write_args` is
+    /// `write_joined_args` for any EXECVE records and any room.
+    #[test]
+    fn one_pass_args_equal_the_joined_reader(
+        records in proptest::collection::vec(
+            proptest::collection::vec(execve_field(), 0..8),
+            1..4,
+        ),
+        room in 0usize..300,
+    ) {
+        let mut records: Vec<(u16, Vec<u8>)> = records
+            .into_iter()
+            .map(|fields| (1309, fields.join(&b' ')))
+            .collect();
+        records.insert(0, (1300, b"arch=c000003e syscall=59 success=yes pid=1".to_vec()));
+        records.push((1320, Vec::new()));
+        with_event(&records, |event| {
+            let mut one = std::vec![0u8; room];
+            let mut joined = std::vec![0u8; room];
+            let mut a = Cursor::new(&mut one);
+            let mut b = Cursor::new(&mut joined);
+            let ra = super::process::write_args(&mut a, event);
+            let rb = super::process::write_joined_args(&mut b, event);
+            let (na, nb) = (a.pos(), b.pos());
+            assert_eq!(ra.is_ok(), rb.is_ok());
+            if ra.is_ok() {
+                assert_eq!(
+                    String::from_utf8_lossy(&one[..na]),
+                    String::from_utf8_lossy(&joined[..nb])
+                );
+            }
+        });
+    }
+}
+
+#[test]
+fn message_type_names_in_lower_case_are_json_strings() {
+    let long = "A_".repeat(30);
+    let names = (0..=u16::MAX).filter_map(|t| MessageType(t).name()).chain([
+        "",
+        "X",
+        "Ab\"c\\",
+        "ÉTÉ",
+        &long[..38],
+        &long[..39],
+        &long,
+    ]);
+    for name in names {
+        let mut buf = [0u8; 256];
+        let mut c = Cursor::new(&mut buf);
+        super::auditd::write_lower_case(&mut c, name).unwrap();
+        let n = c.pos();
+        let text: String = serde_json::from_slice(&buf[..n]).unwrap();
+        assert_eq!(text, name.to_ascii_lowercase(), "{name}");
+    }
+}
+
+/// `known` as noting the primary record's fields (then its `msg='…'`'s)
+/// by a plain parse gives it.
+fn reference_known<'a>(primary: &'a [u8]) -> Facts<'a> {
+    let mut f = Facts::default();
+    let mut nested = None;
+    for field in crate::record::Fields::new(primary) {
+        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
+            nested = nested.or(Some(inner));
+        }
+        f.note(field);
+    }
+    for field in crate::record::Fields::new(nested.unwrap_or_default()) {
+        f.note(field);
+    }
+    f
+}
+
+#[test]
+fn facts_note_the_primary_record_whatever_comes_first_or_fits() {
+    let many: String = (0..200).map(|i| std::format!("k{i}=v ")).collect();
+    let crowded = std::format!("{many}pid=7 uid=8 exe=\"/crowded\" msg='res=ok acct=x'");
+    let long = std::format!("x={} pid=9 auid=10", "y".repeat(70_000));
+    let syscall = b"arch=c000003e syscall=59 success=yes pid=1 uid=2 auid=3 comm=\"c\"".to_vec();
+    let crowded2 = crowded.clone();
+    // Each event's records and the position of its primary record.
+    type Case = (Vec<(u16, Vec<u8>)>, usize);
+    let cases: [Case; 6] = [
+        // SYSCALL first; SYSCALL after another record; no SYSCALL; a
+        // first record too large for the index; one longer than an offset.
+        (
+            std::vec![(1300, syscall.clone()), (1307, b"cwd=\"/\"".to_vec())],
+            0,
+        ),
+        (
+            std::vec![
+                (1400, b"apparmor=x pid=5 uid=6".to_vec()),
+                (1300, syscall.clone())
+            ],
+            1,
+        ),
+        (
+            std::vec![(
+                1112,
+                b"pid=4 uid=0 msg='op=x acct=\"a\" res=success'".to_vec()
+            )],
+            0,
+        ),
+        (
+            std::vec![(1400, crowded.into_bytes()), (1300, syscall.clone())],
+            1,
+        ),
+        (std::vec![(1400, crowded2.into_bytes())], 0),
+        (std::vec![(1107, long.into_bytes())], 0),
+    ];
+    for (records, primary) in cases {
+        let mut a = Assembler::new(
+            Settings {
+                type_min: 1000,
+                type_max: 2999,
+                ..Settings::default()
+            },
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            std::vec![0u8; 1 << 18].into_boxed_slice(),
+        );
+        let mut checked = 0;
+        let mut emit = |e: &Event<'_>| {
+            let body = e.records().nth(primary).unwrap().body;
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let want = reference_known(body);
+            assert!(core::ptr::eq(facts.body(), body));
+            for key in KEYS {
+                assert_eq!(
+                    facts.get(key),
+                    want.get(key),
+                    "{}",
+                    String::from_utf8_lossy(key)
+                );
+            }
+            checked += 1;
+        };
+        for (t, body) in &records {
+            let r = Record {
+                msg_type: MessageType(*t),
+                timestamp: Timestamp::default(),
+                serial: 1,
+                body,
+                node: None,
+                enriched: None,
+            };
+            a.push(&r, Instant(0), &mut emit);
+        }
+        a.flush(&mut emit);
+        assert_eq!(checked, 1);
+    }
 }

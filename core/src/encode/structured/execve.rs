@@ -202,6 +202,42 @@ impl<'a> Arg<'a> {
     }
 }
 
+/// The arguments, comma-separated JSON strings, written as they are read
+/// when every one is a single `aN` field of its own (the usual case): the
+/// bytes the [`Args`] of the event and [`write_arg`] give for them, in one
+/// pass. `None` (what was written is garbage: the caller unwinds it and
+/// writes the arguments through [`Args`]) at the first piece of a split
+/// argument (`aN[i]`), an index repeated next to itself (which [`Args`]
+/// makes one argument), or when the room runs out.
+pub fn write_single_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
+    let mut last = None;
+    let execves = event
+        .records()
+        .filter(|r| r.msg_type == MessageType::EXECVE);
+    for record in execves {
+        for f in Fields::new(record.body) {
+            let Some(arg) = ExecveArg::parse(f.key) else {
+                continue;
+            };
+            if arg.is_len {
+                continue;
+            }
+            if arg.part.is_some() || last == Some(arg.index) {
+                return None;
+            }
+            if last.is_some() {
+                c.push(b",").ok()?;
+            }
+            last = Some(arg.index);
+            match f.value {
+                Value::Bare(hex) if looks_hex(hex) => c.push_hex_string(hex).ok()?,
+                value => c.push_string(value.text()).ok()?,
+            }
+        }
+    }
+    Some(())
+}
+
 /// An argument as a JSON string, cut to `budget` escaped bytes
 /// (`usize::MAX`: whole).
 pub struct ArgValue<'r, 'a> {

@@ -218,9 +218,8 @@ where
             if let Some(noted) = noted.as_deref_mut() {
                 note(noted, field);
             }
-            c.push_key(first, field.key)?;
+            self.write_member(c, first, field)?;
             first = false;
-            self.write_value(c, field)?;
         }
         if free_tokens {
             c.push_key(first, TEXT)?;
@@ -229,37 +228,57 @@ where
         c.push(b"}")
     }
 
-    fn write_value(&self, c: &mut Cursor<'_>, field: Field<'a>) -> Result<(), Full> {
+    /// Writes `,"key":value` (no comma when `first`): a value kept as
+    /// text in one member copy, any other after its key.
+    fn write_member(&self, c: &mut Cursor<'_>, first: bool, field: Field<'a>) -> Result<(), Full> {
         let key = field.key;
-        match field.value {
-            Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => c.push(b"null"),
-            Value::SingleQuoted(inner) if self.depth == 0 => FieldsObject {
-                fields: crate::record::Fields::user_message(inner),
-                depth: self.depth + 1,
-                duplicates: self.duplicates,
+        let text = match field.value {
+            Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => {
+                c.push_key(first, key)?;
+                return c.push(b"null");
             }
-            .write(c, None),
-            Value::Bare(text) if key == b"proctitle" && looks_hex(text) => write_proctitle(c, text),
+            Value::SingleQuoted(inner) if self.depth == 0 => {
+                c.push_key(first, key)?;
+                return FieldsObject {
+                    fields: crate::record::Fields::user_message(inner),
+                    depth: self.depth + 1,
+                    duplicates: self.duplicates,
+                }
+                .write(c, None);
+            }
+            Value::Bare(text) if key == b"proctitle" && looks_hex(text) => {
+                c.push_key(first, key)?;
+                return write_proctitle(c, text);
+            }
             Value::Bare(text) | Value::DoubleQuoted(text) if key == b"proctitle" => {
+                c.push_key(first, key)?;
                 c.push(b"[")?;
                 c.push_string(text)?;
-                c.push(b"]")
+                return c.push(b"]");
             }
-            Value::Bare(text) if is_hex_field(key) && looks_hex(text) => c.push_hex_string(text),
+            Value::Bare(text) if is_hex_field(key) && looks_hex(text) => {
+                c.push_key(first, key)?;
+                return c.push_hex_string(text);
+            }
             Value::Bare(text) if is_number_field(key) => match Decimal::parse(text) {
-                Some(Decimal::Unsigned(n)) => c.push_u64(n),
+                Some(Decimal::Unsigned(n)) => {
+                    c.push_key(first, key)?;
+                    return c.push_u64(n);
+                }
                 Some(Decimal::Negative(n)) => {
+                    c.push_key(first, key)?;
                     if n < 0 {
                         c.push(b"-")?;
                     }
-                    c.push_u64(n.unsigned_abs())
+                    return c.push_u64(n.unsigned_abs());
                 }
-                None => c.push_string(text),
+                None => text,
             },
-            Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => {
-                c.push_string(text)
-            }
-        }
+            Value::Bare(text) | Value::DoubleQuoted(text) | Value::SingleQuoted(text) => text,
+        };
+        // Key and text as one member (the bytes of the key, then the
+        // string, with one room check when both are short and plain).
+        c.push_member(first, key, text)
     }
 }
 

@@ -1,0 +1,374 @@
+//! `auditd.*`: message type, sequence, result, session, the aucoalesce
+//! summary (actor, action, object, how), `data` (the primary and special
+//! records' other fields, socket address) and `paths` (the PATH records).
+
+use super::facts::{is_auxiliary, is_moved, present, Facts, UNSET};
+use super::index::Index;
+use super::members::Members;
+use super::norm::{Norm, Object};
+use super::{Detail, Outcome};
+use crate::assemble::Event;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::keys::KeySet;
+use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
+use crate::record::sockaddr::SockAddr;
+use crate::record::{Field, Fields, Value};
+use crate::tables::arch::Arch;
+use crate::tables::errno;
+use crate::wire::MessageType;
+
+pub(super) fn write_auditd<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+    (norm, result): (&Norm, Outcome),
+    detail: Detail,
+) -> Result<(), Full> {
+    let mut a = Members::open(cursor)?;
+    if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
+        write_lower_case(a.key("message_type")?, name)?;
+    }
+    a.number("sequence", u64::from(event.serial()))?;
+    a.str("result", result.auditd_name())?;
+    match present(facts.get(b"ses")) {
+        Some(v) if v.text() == UNSET => a.str("session", "unset")?,
+        v => a.value("session", b"ses", v)?,
+    }
+    write_summary(a.key("summary")?, facts, norm)?;
+    if detail == Detail::Whole {
+        write_data(a.key("data")?, (event, index), facts)?;
+        if facts.paths > 0 {
+            write_paths(a.key("paths")?, (event, index))?;
+        }
+    }
+    a.close()
+}
+
+/// A message type's name in lower case (`USER_LOGIN` → `user_login`),
+/// as a JSON string.
+pub(super) fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
+    // A table's name (letters, digits, `_`: nothing to escape) quoted in
+    // place and copied at once.
+    let name = name.as_bytes();
+    let mut quoted = [b'"'; 40];
+    let plain = name.iter().all(|&b| b.is_ascii_alphanumeric() || b == b'_');
+    let fits = name.len() + 2 <= quoted.len();
+    if let (true, true, Some(inner)) = (plain, fits, quoted.get_mut(1..=name.len())) {
+        inner.copy_from_slice(name);
+        inner.make_ascii_lowercase();
+        return c.push(quoted.get(..name.len() + 2).unwrap_or_default());
+    }
+    c.push(b"\"")?;
+    for chunk in name.chunks(64) {
+        let mut buf = [0u8; 64];
+        let lower = buf.get_mut(..chunk.len()).unwrap_or_default();
+        lower.copy_from_slice(chunk);
+        lower.make_ascii_lowercase();
+        c.push_escaped(lower)?;
+    }
+    c.push(b"\"")
+}
+
+pub(super) fn write_summary(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    norm: &Norm,
+) -> Result<(), Full> {
+    let mut s = Members::open(cursor)?;
+    {
+        let mut actor = Members::open(s.key("actor")?)?;
+        // LOGIN changes the login id: the actor is the old one.
+        let login = facts
+            .named()
+            .is_some_and(|r| r.msg_type == MessageType::LOGIN);
+        let auid_key: &[u8] = if login { b"old-auid" } else { b"auid" };
+        match present(facts.get(auid_key)) {
+            Some(v) if v.text() == UNSET => actor.str("primary", "unset")?,
+            v => actor.value("primary", b"auid", v)?,
+        }
+        let secondary = if facts.is_syscall {
+            None
+        } else {
+            let acct = present(facts.get(b"acct")).map(|v| (&b"acct"[..], v));
+            acct.or(present(facts.get(b"id")).map(|v| (&b"id"[..], v)))
+        };
+        match secondary {
+            Some((key, v)) => actor.value("secondary", key, Some(v))?,
+            None => actor.value("secondary", b"uid", facts.get(b"uid"))?,
+        }
+        actor.close()?;
+    }
+    if let Some(action) = norm.action {
+        s.str("action", action)?;
+    }
+    if let Some(kind) = norm.object.name() {
+        let mut o = Members::open(s.key("object")?)?;
+        o.str("type", kind)?;
+        match norm.object {
+            // Set only with the object path.
+            Object::File => o.value("primary", b"name", facts.object.name)?,
+            Object::Socket => write_socket_object(&mut o, facts)?,
+            Object::UserSession if login_record(facts) => {
+                o.value("primary", b"auid", facts.get(b"auid"))?;
+            }
+            Object::UserSession => {
+                o.value("primary", b"terminal", facts.get(b"terminal"))?;
+                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
+                o.value("secondary", b"addr", remote)?;
+            }
+            Object::Process if facts.is_syscall => {
+                o.value("primary", b"a0", facts.get(b"a0"))?;
+            }
+            Object::Process => {
+                o.value("primary", b"comm", facts.get(b"comm"))?;
+                o.value("secondary", b"pid", facts.get(b"pid"))?;
+            }
+            Object::Policy => {
+                o.value("primary", b"operation", facts.special_get(b"operation"))?;
+                let mask = facts.special_get(b"requested_mask");
+                o.value("secondary", b"requested_mask", mask)?;
+            }
+            Object::Device => o.value("primary", b"dev", facts.special_get(b"dev"))?,
+            Object::AuditConfig => o.value("primary", b"op", facts.special_get(b"op"))?,
+            _ => {}
+        }
+        o.close()?;
+    }
+    // An interpreter's `comm` is the script's name: more telling.
+    let exe = present(facts.get(b"exe"));
+    let interpreted = exe.is_some_and(|v| is_interpreter(v.text()));
+    let how = exe.filter(|_| !interpreted).map(|v| (&b"exe"[..], v));
+    let how = how.or(present(facts.get(b"comm")).map(|v| (&b"comm"[..], v)));
+    let how = how.or(exe.map(|v| (&b"exe"[..], v)));
+    if let Some((key, v)) = how {
+        s.value("how", key, Some(v))?;
+    }
+    s.close()
+}
+
+pub(super) fn login_record(facts: &Facts<'_>) -> bool {
+    facts
+        .named()
+        .is_some_and(|r| r.msg_type == MessageType::LOGIN)
+}
+
+/// Executables whose `comm` names the script they run.
+pub(super) fn is_interpreter(exe: &[u8]) -> bool {
+    let name = exe.rsplit(|&b| b == b'/').next().unwrap_or(exe);
+    ["python", "perl", "ruby", "node", "php"]
+        .iter()
+        .any(|i| name.starts_with(i.as_bytes()))
+}
+
+pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
+    let mut buf = [0; SOCKADDR_MAX];
+    match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
+        Some(SockAddr::Inet { addr, port }) => {
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
+        }
+        Some(SockAddr::Inet6 { addr, port, .. }) => {
+            o.key("primary")?.push_display(&addr)?;
+            o.key("secondary")?.push_display(&port)
+        }
+        Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
+            o.key("primary")?.push_string(path)
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(super) fn write_data<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+    facts: &Facts<'a>,
+) -> Result<(), Full> {
+    let mut d = Members::open(cursor)?;
+    let body = facts.body();
+    // A key repeated in the body (the old LOGIN form `old auid=… new
+    // auid=…`) or in its `msg='…'` is written once, the first in the
+    // document's order kept: the keys so far are remembered, not looked
+    // for again.
+    // A moved key (written elsewhere, never here) is not remembered:
+    // its repeats are moved too.
+    let mut written = KeySet::default();
+    for f in index.fields(body) {
+        if f.key == b"msg" {
+            if let Value::SingleQuoted(inner) = f.value {
+                for nested in Fields::new(inner) {
+                    if is_moved(nested.key) {
+                        continue;
+                    }
+                    let before = written.add(nested.key, || earlier_key(body, nested.key));
+                    if !before {
+                        write_datum(&mut d, facts, nested)?;
+                    }
+                }
+            }
+            continue;
+        }
+        if is_moved(f.key) {
+            continue;
+        }
+        let before = written.add(f.key, || earlier_key(body, f.key));
+        if !before {
+            write_datum(&mut d, facts, f)?;
+        }
+    }
+    if facts.special.is_some() {
+        // Each special record's own fields, after the SYSCALL record's
+        // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
+        // record or an earlier special record already gave is not written
+        // twice (the first value wins: no duplicate keys). `top`: the
+        // body's own keys (what special records defer to).
+        let mut top = KeySet::default();
+        for f in index.fields(body) {
+            top.insert(f.key);
+        }
+        let mut earlier = KeySet::default();
+        let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
+        for (n, special) in specials.clone().enumerate() {
+            for f in index.fields(special.body) {
+                let in_body =
+                    !is_moved(f.key) && top.contains(f.key, || index.field(body, f.key).is_some());
+                let given = in_body
+                    || earlier.contains(f.key, || {
+                        specials
+                            .clone()
+                            .take(n)
+                            .any(|r| index.field(r.body, f.key).is_some())
+                    });
+                let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
+                if !given && !process && f.value != Value::Absent {
+                    d.field(f.key, f.value)?;
+                }
+            }
+            for f in index.fields(special.body) {
+                earlier.insert(f.key);
+            }
+        }
+    }
+    if facts.has_execve {
+        d.value("argc", b"argc", facts.argc)?;
+    }
+    write_socket_data(&mut d, facts)?;
+    d.close()
+}
+
+/// Whether a key equal to `key` (a slice of `body`) comes before it in
+/// `body`, its `msg='…'` included: the answer [`KeySet`] asks for when
+/// a record has more keys than it keeps.
+pub(super) fn earlier_key(body: &[u8], key: &[u8]) -> bool {
+    let here = key.as_ptr() as usize;
+    let before = |k: &[u8]| (k.as_ptr() as usize) < here;
+    for f in Fields::new(body) {
+        if !before(f.key) {
+            return false;
+        }
+        if f.key == key {
+            return true;
+        }
+        if let (b"msg", Value::SingleQuoted(inner)) = (f.key, f.value) {
+            for nested in Fields::new(inner) {
+                if !before(nested.key) {
+                    return false;
+                }
+                if nested.key == key {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+/// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of
+/// a SOCKADDR, as aucoalesce adds them to the data.
+pub(super) fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
+    let mut buf = [0; SOCKADDR_MAX];
+    let Some(addr) = facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) else {
+        return Ok(());
+    };
+    if let Some(family) = addr.family_name() {
+        d.str("socket_family", family)?;
+    }
+    match addr {
+        SockAddr::Inet { addr, port } => {
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
+        }
+        SockAddr::Inet6 { addr, port, .. } => {
+            d.key("socket_addr")?.push_display(&addr)?;
+            d.key("socket_port")?.push_display(&port)
+        }
+        SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
+            d.key("socket_path")?.push_string(path)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A field of the primary record (not a moved one) in `auditd.data`.
+#[inline(always)]
+pub(super) fn write_datum(
+    d: &mut Members<'_, '_>,
+    facts: &Facts<'_>,
+    f: Field<'_>,
+) -> Result<(), Full> {
+    if f.value == Value::Absent {
+        return Ok(());
+    }
+    if facts.is_syscall {
+        match f.key {
+            b"arch" => {
+                if let Some(m) = facts.arch.and_then(Arch::machine) {
+                    return d.str("arch", m.name());
+                }
+            }
+            b"syscall" => {
+                if let Some(name) = facts.syscall {
+                    return d.str("syscall", name);
+                }
+            }
+            b"exit" => {
+                let named = f
+                    .value
+                    .text()
+                    .strip_prefix(b"-")
+                    .and_then(|n| core::str::from_utf8(n).ok()?.parse::<u32>().ok())
+                    .and_then(errno::name);
+                if let Some(name) = named {
+                    return d.str("exit", name);
+                }
+            }
+            _ => {}
+        }
+    }
+    d.field(f.key, f.value)
+}
+
+pub(super) fn write_paths<'a>(
+    cursor: &mut Cursor<'_>,
+    (event, index): (&Event<'a>, &Index<'a>),
+) -> Result<(), Full> {
+    cursor.push(b"[")?;
+    let mut first = true;
+    for record in event.records() {
+        if record.msg_type != MessageType::PATH {
+            continue;
+        }
+        if !first {
+            cursor.push(b",")?;
+        }
+        first = false;
+        let mut p = Members::open(cursor)?;
+        for f in index.fields(record.body) {
+            if f.value == Value::Absent {
+                continue;
+            }
+            p.field(f.key, f.value)?;
+        }
+        p.close()?;
+    }
+    cursor.push(b"]")
+}

@@ -1,0 +1,125 @@
+//! The documents for a room the outline does not fit: only members of
+//! bounded length, down to `@timestamp` and `auditd.sequence`, which fit
+//! [`MIN_BUFFER`] whatever the event ([`BARE_MAX`]).
+
+use super::auditd::write_lower_case;
+use super::facts::{present, Facts, UNSET};
+use super::members::Members;
+use super::process::number;
+use super::user::{set_id, IDS, OWNERS};
+use super::{result_of, time, write_event, Detail};
+use crate::assemble::Event;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::MIN_BUFFER;
+use crate::record::Value;
+
+/// The longest bare document ([`Detail::Bare`]): `{"@timestamp":`, the
+/// longest timestamp (a 12-digit year from `u64::MAX` seconds: 34 bytes
+/// with its quotes), `,"auditd":{"sequence":` and a `u32`, `}`,
+/// `,"redacted":` and a `u32`, `,"truncated":true}`.
+pub(super) const BARE_MAX: usize = 14 + 34 + 22 + 10 + 1 + 12 + 10 + 18;
+
+const _: () = assert!(BARE_MAX <= MIN_BUFFER);
+
+/// The document for a room the outline does not fit: only members whose
+/// length does not depend on the event's text. `Bare`: `@timestamp`,
+/// `auditd.sequence` (and `redacted`); `Bounded` adds `event.*` (static
+/// tables), `auditd.{message_type,result,session}`, the user ids and the
+/// process and parent pids, each only when it is a short decimal (other
+/// text is left out, never cut).
+pub(super) fn write_bounded(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    facts: &Facts<'_>,
+    detail: Detail,
+) -> Result<(), Full> {
+    let bounded = detail == Detail::Bounded;
+    let mut doc = Members::open(cursor)?;
+    time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
+    let result = result_of(facts);
+    if bounded {
+        write_event(doc.key("event")?, &facts.norm(), result)?;
+    }
+    let mut a = Members::open(doc.key("auditd")?)?;
+    if bounded {
+        if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
+            write_lower_case(a.key("message_type")?, name)?;
+        }
+    }
+    a.number("sequence", u64::from(event.serial()))?;
+    if bounded {
+        a.str("result", result.auditd_name())?;
+        match present(facts.get(b"ses")) {
+            Some(v) if v.text() == UNSET => a.str("session", "unset")?,
+            v => {
+                if let Some(ses) = v.and_then(short_decimal) {
+                    a.key("session")?.push_string(ses)?;
+                }
+            }
+        }
+    }
+    a.close()?;
+    if bounded {
+        write_user_ids(&mut doc, facts)?;
+        let pid = present(facts.get(b"pid")).and_then(short_decimal);
+        let ppid = present(facts.get(b"ppid")).and_then(short_decimal);
+        let pid = pid.and_then(number);
+        let ppid = ppid.and_then(number);
+        if pid.is_some() || ppid.is_some() {
+            let mut p = Members::open(doc.key("process")?)?;
+            if let Some(pid) = pid {
+                p.number("pid", pid)?;
+            }
+            if let Some(ppid) = ppid {
+                let mut parent = Members::open(p.key("parent")?)?;
+                parent.number("pid", ppid)?;
+                parent.close()?;
+            }
+            p.close()?;
+        }
+    }
+    if event.redacted() > 0 {
+        doc.key("redacted")?.push_u64(u64::from(event.redacted()))?;
+    }
+    doc.key("truncated")?.push(b"true")?;
+    doc.close()
+}
+
+/// `user.*` ids alone (no names, no SELinux label): the set ids that are
+/// short decimals.
+pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
+    let id = |key: &[u8]| set_id(facts, key).and_then(short_decimal);
+    let has = IDS.iter().any(|&(key, _, _)| id(key).is_some());
+    if !has {
+        return Ok(());
+    }
+    let mut u = Members::open(doc.key("user")?)?;
+    let write = |o: &mut Members<'_, '_>, uid: &[u8], gid: Option<&[u8]>| {
+        if let Some(v) = id(uid) {
+            o.key("id")?.push_string(v)?;
+        }
+        if let Some(v) = gid.and_then(id) {
+            let mut g = Members::open(o.key("group")?)?;
+            g.key("id")?.push_string(v)?;
+            g.close()?;
+        }
+        Ok::<(), Full>(())
+    };
+    write(&mut u, b"uid", Some(b"gid"))?;
+    for (owner, uid, gid) in OWNERS {
+        if id(uid).is_some() || gid.is_some_and(|g| id(g).is_some()) {
+            let mut o = Members::open(u.key(owner)?)?;
+            write(&mut o, uid, gid)?;
+            o.close()?;
+        }
+    }
+    u.close()
+}
+
+/// The text of a value that is a decimal of at most 20 digits (a `u64`'s
+/// length): bounded whatever the record says.
+pub(super) fn short_decimal(value: Value<'_>) -> Option<&[u8]> {
+    let text = value.text();
+    let decimal = !text.is_empty() && text.len() <= 20 && text.iter().all(u8::is_ascii_digit);
+    decimal.then_some(text)
+}

@@ -1,0 +1,394 @@
+//! What one pass over an event's records finds ([`Facts`]): the primary
+//! (SYSCALL, else first) record, the record that names the event, the
+//! CWD, PROCTITLE, SOCKADDR, EXECVE and PATH values the document reads,
+//! and the primary record's values of the keys it reads ([`KEYS`], found
+//! in one pass); which keys go elsewhere than `auditd.data` ([`is_moved`]).
+
+use super::index::Index;
+use super::norm;
+use super::norm::Norm;
+use crate::assemble::{Event, EventRecord};
+use crate::record::{field, Field, Fields, Value};
+use crate::tables::arch::Arch;
+use crate::tables::syscall::Syscall;
+use crate::wire::MessageType;
+
+/// The uid value the kernel writes for "not set".
+pub(super) const UNSET: &[u8] = b"4294967295";
+
+/// Fields of the primary record that go elsewhere than `auditd.data`,
+/// sorted: what [`is_moved`] matches (a test holds them together).
+#[cfg(test)]
+pub(super) const MOVED: &[&[u8]] = &[
+    b"addr", b"auid", b"comm", b"egid", b"euid", b"exe", b"fsgid", b"fsuid", b"gid", b"key",
+    b"msg", b"pid", b"ppid", b"res", b"ses", b"sgid", b"subj", b"success", b"suid", b"uid",
+];
+
+/// What one pass over the records found.
+#[derive(Clone, Copy, Default)]
+pub(super) struct Facts<'a> {
+    /// The SYSCALL record, else the first record.
+    pub(super) primary: Option<EventRecord<'a>>,
+    pub(super) is_syscall: bool,
+    /// Beside a SYSCALL record, the first record that says what the event
+    /// is (AVC, ANOM_PROMISCUOUS, TIME_INJOFFSET, NETFILTER_CFG, …): its
+    /// type names the event and its fields join `auditd.data`.
+    pub(super) special: Option<EventRecord<'a>>,
+    pub(super) syscall: Option<&'static str>,
+    pub(super) arch: Option<Arch>,
+    pub(super) cwd: Option<Value<'a>>,
+    pub(super) proctitle: Option<Value<'a>>,
+    pub(super) saddr: Option<&'a [u8]>,
+    pub(super) has_execve: bool,
+    pub(super) argc: Option<Value<'a>>,
+    pub(super) paths: u32,
+    /// The PATH record the summary names: the first that is not a PARENT.
+    pub(super) object_path: Option<&'a [u8]>,
+    /// That record's values `file.*` and the summary read.
+    pub(super) object: ObjectFile<'a>,
+    /// The primary record's values of [`KEYS`] (first occurrence, the
+    /// body's before its `msg='…'`'s), found in one pass.
+    pub(super) known: [Option<Value<'a>>; KEYS.len()],
+}
+
+/// The values of a PATH record that `file.*` and the summary's object
+/// read (each the first of its key).
+#[derive(Clone, Copy, Default)]
+pub(super) struct ObjectFile<'a> {
+    pub(super) name: Option<Value<'a>>,
+    pub(super) rdev: Option<Value<'a>>,
+    pub(super) inode: Option<Value<'a>>,
+    pub(super) mode: Option<Value<'a>>,
+    pub(super) ouid: Option<Value<'a>>,
+    pub(super) ogid: Option<Value<'a>>,
+}
+
+impl<'a> ObjectFile<'a> {
+    /// The values of a PATH record's `fields`, in one pass, and whether
+    /// its (first) `nametype` says PARENT.
+    fn of(fields: impl Iterator<Item = Field<'a>>) -> (ObjectFile<'a>, bool) {
+        let mut file = ObjectFile::default();
+        let mut nametype = None;
+        for f in fields {
+            let slot = match f.key {
+                b"name" => &mut file.name,
+                b"rdev" => &mut file.rdev,
+                b"inode" => &mut file.inode,
+                b"mode" => &mut file.mode,
+                b"ouid" => &mut file.ouid,
+                b"ogid" => &mut file.ogid,
+                b"nametype" => &mut nametype,
+                _ => continue,
+            };
+            *slot = slot.or(Some(f.value));
+        }
+        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
+        (file, parent)
+    }
+}
+
+/// The primary record's fields the document reads, sorted: looked up
+/// once per event instead of a scan per use.
+pub(super) const KEYS: [&[u8]; 26] = [
+    b"a0",
+    b"acct",
+    b"addr",
+    b"auid",
+    b"comm",
+    b"cwd",
+    b"egid",
+    b"euid",
+    b"exe",
+    b"fsgid",
+    b"fsuid",
+    b"gid",
+    b"hostname",
+    b"id",
+    b"key",
+    b"old-auid",
+    b"pid",
+    b"ppid",
+    b"res",
+    b"ses",
+    b"sgid",
+    b"subj",
+    b"success",
+    b"suid",
+    b"terminal",
+    b"uid",
+];
+
+/// The index of `key` in [`KEYS`] (a `match`: cheaper than a search; a
+/// test checks it against the array). Always inlined: most callers
+/// name a constant key, which folds to its slot.
+#[inline(always)]
+pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
+    Some(match key {
+        b"a0" => 0,
+        b"acct" => 1,
+        b"addr" => 2,
+        b"auid" => 3,
+        b"comm" => 4,
+        b"cwd" => 5,
+        b"egid" => 6,
+        b"euid" => 7,
+        b"exe" => 8,
+        b"fsgid" => 9,
+        b"fsuid" => 10,
+        b"gid" => 11,
+        b"hostname" => 12,
+        b"id" => 13,
+        b"key" => 14,
+        b"old-auid" => 15,
+        b"pid" => 16,
+        b"ppid" => 17,
+        b"res" => 18,
+        b"ses" => 19,
+        b"sgid" => 20,
+        b"subj" => 21,
+        b"success" => 22,
+        b"suid" => 23,
+        b"terminal" => 24,
+        b"uid" => 25,
+        _ => return None,
+    })
+}
+
+/// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
+pub(super) fn is_moved(key: &[u8]) -> bool {
+    matches!(
+        key,
+        b"addr"
+            | b"auid"
+            | b"comm"
+            | b"egid"
+            | b"euid"
+            | b"exe"
+            | b"fsgid"
+            | b"fsuid"
+            | b"gid"
+            | b"key"
+            | b"msg"
+            | b"pid"
+            | b"ppid"
+            | b"res"
+            | b"ses"
+            | b"sgid"
+            | b"subj"
+            | b"success"
+            | b"suid"
+            | b"uid"
+    )
+}
+
+impl<'a> Facts<'a> {
+    /// The facts of `event`, in one pass over its records that also fills
+    /// `index` with the fields of the records the document reads more than
+    /// once ([`is_read`]; not EXECVE: its arguments are read once, in
+    /// order), in order while there is room. The primary record's fields
+    /// are noted as they are parsed.
+    pub(super) fn of(event: &Event<'a>, index: &mut Index<'a>) -> Facts<'a> {
+        let mut f = Facts::default();
+        // Whether `known` holds a record's fields (a later SYSCALL record
+        // takes the first record's place), and that record's `msg='…'`.
+        let mut noted = false;
+        let mut nested: Option<&'a [u8]> = None;
+        let mut room = true;
+        for (n, record) in event.records().enumerate() {
+            let t = record.msg_type;
+            // The primary record: the first SYSCALL, else the first.
+            let primary = n == 0 || (t == MessageType::SYSCALL && !f.is_syscall);
+            if primary && noted {
+                f.known = Default::default();
+                nested = None;
+            }
+            let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
+            let kept = room
+                && wanted
+                && index.add(record.body, |field| {
+                    if primary {
+                        f.note_primary(&mut nested, field);
+                    }
+                });
+            room = room && (kept || !wanted);
+            if primary {
+                if !kept {
+                    // Noted again whole (`add` may have stopped part-way).
+                    f.known = Default::default();
+                    nested = None;
+                    for field in Fields::new(record.body) {
+                        f.note_primary(&mut nested, field);
+                    }
+                }
+                noted = true;
+            }
+            match t {
+                MessageType::SYSCALL if !f.is_syscall => {
+                    f.primary = Some(record);
+                    f.is_syscall = true;
+                }
+                MessageType::CWD => f.cwd = f.cwd.or(index.field(record.body, b"cwd")),
+                MessageType::PROCTITLE => {
+                    f.proctitle = f.proctitle.or(index.field(record.body, b"proctitle"));
+                }
+                MessageType::SOCKADDR => {
+                    if let Some(Value::Bare(hex)) = index.field(record.body, b"saddr") {
+                        f.saddr = f.saddr.or(Some(hex));
+                    }
+                }
+                MessageType::EXECVE => {
+                    f.has_execve = true;
+                    f.argc = f.argc.or(field(record.body, b"argc"));
+                }
+                MessageType::PATH => {
+                    f.paths = f.paths.saturating_add(1);
+                    if f.object_path.is_none() {
+                        let (file, parent) = ObjectFile::of(index.fields(record.body));
+                        if !parent {
+                            f.object_path = Some(record.body);
+                            f.object = file;
+                        }
+                    }
+                }
+                t if f.special.is_none() && !is_auxiliary(t) => f.special = Some(record),
+                _ => {}
+            }
+            if f.primary.is_none() {
+                f.primary = Some(record);
+            }
+        }
+        let body = f.body();
+        for field in Fields::new(nested.unwrap_or_default()) {
+            f.note(field);
+        }
+        if !f.is_syscall {
+            // The first record is the primary one, not special.
+            f.special = None;
+            f.cwd = f.cwd.or(f.get(b"cwd"));
+        }
+        if f.is_syscall {
+            f.arch = index
+                .field(body, b"arch")
+                .and_then(bare)
+                .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+                .map(Arch);
+            let call = index.field(body, b"syscall").and_then(bare);
+            f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
+                (Some(arch), Some(call)) => call.name(arch),
+                _ => None,
+            };
+        }
+        f
+    }
+
+    pub(super) fn body(&self) -> &'a [u8] {
+        self.primary.map_or(&[][..], |r| r.body)
+    }
+
+    /// The record whose type names the event.
+    pub(super) fn named(&self) -> Option<EventRecord<'a>> {
+        self.special.or(self.primary)
+    }
+
+    pub(super) fn norm(&self) -> Norm {
+        if let Some(special) = self.special {
+            if special.msg_type == AVC {
+                return norm::of_avc(field(special.body, b"apparmor").is_some());
+            }
+            return special
+                .msg_type
+                .name()
+                .map_or(norm::RECORD_DEFAULT, norm::of_type);
+        }
+        match (self.is_syscall, self.syscall) {
+            (true, Some(name)) => norm::of_syscall(name),
+            (true, None) => norm::SYSCALL_DEFAULT,
+            (false, _) => self
+                .primary
+                .and_then(|r| r.msg_type.name())
+                .map_or(norm::RECORD_DEFAULT, norm::of_type),
+        }
+    }
+
+    /// A field of the special record (else of the primary one).
+    pub(super) fn special_get(&self, key: &[u8]) -> Option<Value<'a>> {
+        self.special
+            .and_then(|r| field(r.body, key))
+            .or_else(|| self.get(key))
+    }
+
+    /// Notes a field of the primary record, and where its (first)
+    /// `msg='…'` is.
+    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) {
+        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
+            *nested = nested.or(Some(inner));
+        }
+        self.note(field);
+    }
+
+    pub(super) fn note(&mut self, field: Field<'a>) {
+        if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
+            if slot.is_none() && field.value != Value::Absent {
+                *slot = Some(field.value);
+            }
+        }
+    }
+
+    /// A field of the primary record, or of its `msg='…'` (user records).
+    #[inline(always)]
+    pub(super) fn get(&self, key: &[u8]) -> Option<Value<'a>> {
+        match slot_of(key) {
+            Some(i) => self.known.get(i).copied().flatten(),
+            None => self.scan(key),
+        }
+    }
+
+    /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.
+    #[inline(never)]
+    pub(super) fn scan(&self, key: &[u8]) -> Option<Value<'a>> {
+        let body = self.body();
+        field(body, key).or_else(|| match field(body, b"msg") {
+            Some(Value::SingleQuoted(inner)) => field(inner, key),
+            _ => None,
+        })
+    }
+}
+
+pub(super) const AVC: MessageType = MessageType(1400);
+
+/// Records whose fields the document reads more than once (kept in the
+/// index): SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the records that
+/// are not auxiliary (the first record is read whatever its type).
+fn is_read(t: MessageType) -> bool {
+    matches!(
+        t,
+        MessageType::SYSCALL
+            | MessageType::PATH
+            | MessageType::CWD
+            | MessageType::PROCTITLE
+            | MessageType::SOCKADDR
+    ) || !is_auxiliary(t)
+}
+
+/// Records that only add to a syscall event (CWD, PATH, EXECVE,
+/// PROCTITLE, SOCKADDR, EOE, …) rather than say what it is.
+pub(super) fn is_auxiliary(t: MessageType) -> bool {
+    matches!(
+        t.0,
+        1300..=1309 | 1311..=1323 | 1326..=1327 | 1336 | 1337 | 1425 | 1426
+    ) && t.0 != 1305
+        && t.0 != 1326
+}
+
+/// The text of a bare value.
+pub(super) fn bare(value: Value<'_>) -> Option<&[u8]> {
+    match value {
+        Value::Bare(text) => Some(text),
+        _ => None,
+    }
+}
+
+/// A value with text: not `?`, `(null)` or absent.
+pub(super) fn present(value: Option<Value<'_>>) -> Option<Value<'_>> {
+    value.filter(|v| !matches!(v, Value::Null | Value::Unknown | Value::Absent))
+}

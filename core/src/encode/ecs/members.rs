@@ -1,0 +1,130 @@
+//! Writing JSON object members ([`Members`]: commas, keys, field values
+//! as strings with hex decoded where the kernel encodes it).
+
+use super::facts::present;
+use crate::encode::common::Text;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::structured::value::{is_hex_field, Hex};
+use crate::encode::text::Lossy;
+use crate::record::{decode_hex, looks_hex, Value};
+use serde::ser::Serializer;
+use serde::Serialize;
+
+/// A field value as a JSON string: hex decoded where the kernel encodes
+/// it, lossy UTF-8.
+struct Str<'a> {
+    key: &'a [u8],
+    value: Value<'a>,
+}
+
+impl Serialize for Str<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.value {
+            Value::Bare(text) if is_hex_field(self.key) && looks_hex(text) => {
+                Hex(text).serialize(serializer)
+            }
+            value => Text(Lossy::new(value.text())).serialize(serializer),
+        }
+    }
+}
+
+/// Writes a field value as a JSON string straight into the cursor (the
+/// same bytes as [`Str`] through serde-json-core, without its per-char
+/// escaping): hex decoded on the stack when short, lossy UTF-8.
+pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+    const SMALL: usize = 256;
+    let text = value.text();
+    let hex = is_hex(key, value);
+    if hex && text.len() <= 2 * SMALL {
+        let mut buf = [0u8; SMALL];
+        let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
+        c.push(b"\"")?;
+        c.push_escaped(buf.get(..n).unwrap_or_default())?;
+        return c.push(b"\"");
+    }
+    if hex {
+        return c.serialize(&Str { key, value });
+    }
+    c.push_string(text)
+}
+
+/// `value` of the field `key` is hex the kernel encoded: written decoded.
+#[inline]
+pub(super) fn is_hex(key: &[u8], value: Value<'_>) -> bool {
+    matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t))
+}
+
+/// Writes the members of one JSON object, commas between them.
+pub(super) struct Members<'c, 'b> {
+    cursor: &'c mut Cursor<'b>,
+    first: bool,
+}
+
+impl<'c, 'b> Members<'c, 'b> {
+    #[inline(always)]
+    pub(super) fn open(cursor: &'c mut Cursor<'b>) -> Result<Members<'c, 'b>, Full> {
+        cursor.push(b"{")?;
+        Ok(Members {
+            cursor,
+            first: true,
+        })
+    }
+
+    #[inline(always)]
+    pub(super) fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
+        self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
+        self.first = false;
+        self.cursor.push(key.as_bytes())?;
+        self.cursor.push(b"\":")?;
+        Ok(self.cursor)
+    }
+
+    #[inline(always)]
+    pub(super) fn str(&mut self, key: &'static str, value: &str) -> Result<(), Full> {
+        let first = core::mem::replace(&mut self.first, false);
+        self.cursor.push_named(first, key, value.as_bytes())
+    }
+
+    #[inline(always)]
+    pub(super) fn value(
+        &mut self,
+        key: &'static str,
+        field_key: &[u8],
+        value: Option<Value<'_>>,
+    ) -> Result<(), Full> {
+        match present(value) {
+            Some(value) if !is_hex(field_key, value) => {
+                let first = core::mem::replace(&mut self.first, false);
+                self.cursor.push_named(first, key, value.text())
+            }
+            Some(value) => write_str(self.key(key)?, field_key, value),
+            None => Ok(()),
+        }
+    }
+
+    /// A record's own `key=value` (`?` and `(null)` left out), the key
+    /// escaped as it came (a corrupt key stays visible, never breaks the
+    /// JSON).
+    #[inline(always)]
+    pub(super) fn field(&mut self, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+        let Some(value) = present(Some(value)) else {
+            return Ok(());
+        };
+        let first = core::mem::replace(&mut self.first, false);
+        if !is_hex(key, value) {
+            return self.cursor.push_member(first, key, value.text());
+        }
+        self.cursor.push_key(first, key)?;
+        write_str(self.cursor, key, value)
+    }
+
+    #[inline(always)]
+    pub(super) fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
+        self.key(key)?.push_u64(value)
+    }
+
+    #[inline(always)]
+    pub(super) fn close(self) -> Result<(), Full> {
+        self.cursor.push(b"}")
+    }
+}

@@ -1,0 +1,118 @@
+//! `process.*`: pid, parent, name, executable, title (PROCTITLE decoded),
+//! args (EXECVE arguments joined across records), working directory.
+
+use super::facts::{present, Facts};
+use super::members::Members;
+use super::Detail;
+use crate::assemble::Event;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::structured::execve::{write_arg, write_single_args, Args};
+use crate::encode::Enrich;
+use crate::record::{decode_hex, looks_hex, Value};
+
+/// Longest proctitle decoded for `process.title` (the kernel logs 128).
+pub(super) const TITLE_MAX: usize = 512;
+
+pub(super) fn write_process(
+    doc: &mut Members<'_, '_>,
+    event: &Event<'_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    detail: Detail,
+) -> Result<(), Full> {
+    let pid_text = present(facts.get(b"pid")).map(|v| v.text());
+    let ppid_text = present(facts.get(b"ppid")).map(|v| v.text());
+    let pid = pid_text.and_then(number);
+    let ppid = ppid_text.and_then(number);
+    let comm = present(facts.get(b"comm"));
+    let exe = present(facts.get(b"exe"));
+    let cwd = present(facts.cwd);
+    let title = present(facts.proctitle).filter(|_| detail == Detail::Whole);
+    let args = facts.has_execve && detail == Detail::Whole;
+    if pid.is_none() && comm.is_none() && exe.is_none() {
+        return Ok(());
+    }
+    let mut p = Members::open(doc.key("process")?)?;
+    if let Some(pid) = pid {
+        p.number("pid", pid)?;
+        // The identity the caller found, while the process was alive.
+        if let Some(me) = pid_text.and_then(|t| enrich.process(t)) {
+            p.str("entity_id", me.entity_id)?;
+        }
+    }
+    if let Some(ppid) = ppid {
+        let mut parent = Members::open(p.key("parent")?)?;
+        parent.number("pid", ppid)?;
+        if let Some(up) = ppid_text.and_then(|t| enrich.process(t)) {
+            parent.str("entity_id", up.entity_id)?;
+            if let Some(exe) = up.executable {
+                parent.str("executable", exe)?;
+            }
+            if let Some(name) = up.name {
+                parent.str("name", name)?;
+            }
+        }
+        parent.close()?;
+    }
+    p.value("name", b"comm", comm)?;
+    p.value("executable", b"exe", exe)?;
+    if let Some(title) = title {
+        write_title(p.key("title")?, title)?;
+    }
+    if args {
+        write_args(p.key("args")?, event)?;
+    }
+    p.value("working_directory", b"cwd", cwd)?;
+    p.close()
+}
+
+pub(super) fn number(text: &[u8]) -> Option<u64> {
+    core::str::from_utf8(text).ok()?.parse().ok()
+}
+
+/// `proctitle` as one string: hex decoded, NULs between arguments as
+/// spaces (a quoted title as it is).
+pub(super) fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Full> {
+    match title {
+        Value::Bare(hex) if looks_hex(hex) => {
+            let mut buf = [0u8; TITLE_MAX];
+            let even = hex.len().min(2 * TITLE_MAX) & !1;
+            let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
+            let title = buf.get_mut(..n).unwrap_or_default();
+            for b in title.iter_mut() {
+                if *b == 0 {
+                    *b = b' ';
+                }
+            }
+            let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+            c.push_string(title.get(..end).unwrap_or_default())
+        }
+        value => c.push_string(value.text()),
+    }
+}
+
+/// The EXECVE arguments in order, joined across records and decoded:
+/// in one pass while each is one field (the usual case), else (a split
+/// argument, or no room in that pass) again by [`write_joined_args`].
+pub(super) fn write_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    let start = c.pos();
+    let one_pass = c.push(b"[").ok().and_then(|()| write_single_args(c, event));
+    if one_pass.and_then(|()| c.push(b"]").ok()).is_some() {
+        return Ok(());
+    }
+    c.unwind(start);
+    write_joined_args(c, event)
+}
+
+/// The arguments as [`Args`] joins them (pieces of a split argument in
+/// order, across records).
+pub(super) fn write_joined_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    c.push(b"[")?;
+    for (i, arg) in Args::of(event).enumerate() {
+        if i > 0 {
+            c.push(b",")?;
+        }
+        write_arg(c, &arg)?;
+    }
+    c.push(b"]")
+}

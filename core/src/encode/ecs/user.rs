@@ -1,0 +1,151 @@
+//! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
+//! audit) with the caller's names, and the SELinux label of `subj`.
+
+use super::facts::{present, Facts, UNSET};
+use super::members::Members;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::uids::UidValues;
+use crate::encode::Enrich;
+use crate::record::Value;
+
+/// The id fields and their Auditbeat members: (field, object path, is a
+/// user id).
+pub(super) const IDS: &[(&[u8], &[&str], bool)] = &[
+    (b"uid", &[], true),
+    (b"gid", &["group"], false),
+    (b"euid", &["effective"], true),
+    (b"egid", &["effective", "group"], false),
+    (b"suid", &["saved"], true),
+    (b"sgid", &["saved", "group"], false),
+    (b"fsuid", &["filesystem"], true),
+    (b"fsgid", &["filesystem", "group"], false),
+    (b"auid", &["audit"], true),
+];
+
+/// A `user.*` object below the top level: (member, uid field, gid
+/// field).
+pub(super) type Owner = (&'static str, &'static [u8], Option<&'static [u8]>);
+
+/// The `user.*` objects below the top level.
+pub(super) const OWNERS: [Owner; 4] = [
+    ("effective", b"euid", Some(b"egid")),
+    ("saved", b"suid", Some(b"sgid")),
+    ("filesystem", b"fsuid", Some(b"fsgid")),
+    ("audit", b"auid", None),
+];
+
+/// The uid values the document asks the caller's names of: the set
+/// `uid`, `euid`, `suid`, `fsuid` and `auid` of the primary record and
+/// the object file's `ouid` (what [`Enrich::prepare`] is given).
+pub(super) fn named_uids<'a>(facts: &Facts<'a>) -> UidValues<'a> {
+    let mut uids = UidValues::default();
+    for key in [&b"uid"[..], b"euid", b"suid", b"fsuid", b"auid"] {
+        if let Some(v) = set_id(facts, key) {
+            uids.insert(v.text());
+        }
+    }
+    if let Some(v) = present(facts.object.ouid) {
+        uids.insert(v.text());
+    }
+    uids
+}
+
+#[inline(always)]
+pub(super) fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
+    present(facts.get(key)).filter(|v| v.text() != UNSET)
+}
+
+#[inline(always)]
+pub(super) fn has_user(facts: &Facts<'_>) -> bool {
+    IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
+        || present(facts.get(b"subj")).is_some()
+}
+
+/// `user.*`: each id written once found (`"id":…` and its name), the
+/// objects' punctuation copied as constants.
+pub(super) fn write_user(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+) -> Result<(), Full> {
+    cursor.push(b"{")?;
+    // Top level: uid, gid.
+    let mut first = true;
+    write_ids(cursor, &mut first, facts, enrich, b"uid", Some(b"gid"))?;
+    for (owner, uid, gid) in OWNERS {
+        let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
+        if !has {
+            continue;
+        }
+        cursor.push(if first { b"\"" } else { b",\"" })?;
+        cursor.push(owner.as_bytes())?;
+        cursor.push(b"\":{")?;
+        first = false;
+        let mut inner = true;
+        write_ids(cursor, &mut inner, facts, enrich, uid, gid)?;
+        cursor.push(b"}")?;
+    }
+    if let Some(subj) = present(facts.get(b"subj")) {
+        cursor.push(if first {
+            b"\"selinux\":"
+        } else {
+            b",\"selinux\":"
+        })?;
+        write_selinux(cursor, subj.text())?;
+    }
+    cursor.push(b"}")
+}
+
+/// An object's `"id"` (and `"name"`) of the user id `uid` and its
+/// `"group":{"id"…}` of the group id `gid`, each when set.
+#[inline(always)]
+fn write_ids(
+    c: &mut Cursor<'_>,
+    first: &mut bool,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    uid: &[u8],
+    gid: Option<&[u8]>,
+) -> Result<(), Full> {
+    if let Some(v) = set_id(facts, uid) {
+        c.push(if *first { b"\"id\":" } else { b",\"id\":" })?;
+        *first = false;
+        c.push_string(v.text())?;
+        if let Some(name) = enrich.user_name(v.text()) {
+            c.push(b",\"name\":")?;
+            c.push_string(name.as_bytes())?;
+        }
+    }
+    if let Some(v) = gid.and_then(|g| set_id(facts, g)) {
+        c.push(if *first {
+            b"\"group\":{\"id\":"
+        } else {
+            b",\"group\":{\"id\":"
+        })?;
+        *first = false;
+        c.push_string(v.text())?;
+        if let Some(name) = enrich.group_name(v.text()) {
+            c.push(b",\"name\":")?;
+            c.push_string(name.as_bytes())?;
+        }
+        c.push(b"}")?;
+    }
+    Ok(())
+}
+
+/// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit
+/// splits it; a label without colons (AppArmor's `unconfined`) is `user`.
+pub(super) fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
+    let mut s = Members::open(cursor)?;
+    let names = ["user", "role", "domain", "level", "category"];
+    let mut parts = subj.splitn(5, |&b| b == b':');
+    for name in names {
+        match parts.next() {
+            Some(part) if !part.is_empty() => {
+                s.key(name)?.push_string(part)?;
+            }
+            _ => break,
+        }
+    }
+    s.close()
+}
