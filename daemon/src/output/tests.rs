@@ -511,7 +511,7 @@ impl Output for NiceProbe {
 }
 
 #[test]
-fn outputs_that_work_line_by_line_yield_the_cpu_to_whole_buffer_ones() {
+fn whole_buffer_outputs_run_above_the_receive_thread_and_line_by_line_ones_below() {
     let queue = Queue::with_outputs(8, 64, Policy::Drop, 2, 0);
     let stats = Arc::new(Stats::new(&["file-like", "network-like"]));
     let (whole, per_line) = (Arc::default(), Arc::default());
@@ -549,7 +549,12 @@ fn outputs_that_work_line_by_line_yield_the_cpu_to_whole_buffer_ones() {
         .unwrap()
         .expect("the whole-buffer output wrote");
     let per_line = per_line.lock().unwrap().expect("the per-line output wrote");
-    assert_eq!(whole, ours);
+    // One level above this thread where the process may raise priorities
+    // (CAP_SYS_NICE, as root), else level with it.
+    let may_raise = std::thread::spawn(|| crate::sys::process::raise_priority(1).is_ok())
+        .join()
+        .unwrap();
+    assert_eq!(whole, if may_raise { (ours - 1).max(-20) } else { ours });
     assert_eq!(
         per_line,
         (ours + i64::from(crate::output::writer::PER_LINE_YIELD)).min(19)

@@ -110,11 +110,16 @@ pub fn spawn_writer(
     thread::Builder::new()
         .name(format!("raudit-out-{output}"))
         .spawn(move || {
-            // Boosted once more than the receive thread: a writer needs
-            // little CPU, but when woken it must run at once, or under a
-            // storm the pool runs out while it waits its turn.
-            if boost > 0 {
-                let _ = crate::sys::process::raise_priority(boost);
+            // A whole-buffer writer (the file) needs little CPU, but when
+            // woken it must run at once, or under a storm the pool runs out
+            // while it waits its turn behind the load, kauditd and the
+            // receive thread: one nice level above the receive thread, or
+            // `priority_boost` more (without CAP_SYS_NICE it stays level).
+            // A per-line writer takes `priority_boost` like the receive
+            // thread, then yields below it.
+            let raise = if per_line { boost } else { boost.max(1) };
+            if raise > 0 {
+                let _ = crate::sys::process::raise_priority(raise);
             }
             if per_line {
                 // Formats, compresses or encrypts each event: when the
