@@ -245,6 +245,16 @@ mod tests {
         assert_eq!(Lossy::new("é€".as_bytes()).to_string(), "é€");
     }
 
+    /// A xorshift generator from `seed`: the random cases' bytes.
+    fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+        move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        }
+    }
+
     /// What serde-json-core's own escaping makes of `bytes`.
     fn slow(bytes: &[u8]) -> std::string::String {
         let mut buf = [0u8; 4096];
@@ -286,13 +296,7 @@ mod tests {
 
     #[test]
     fn fast_escape_matches_serde_json_core_on_random_bytes() {
-        let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
         for _ in 0..3000 {
             let len = (next() % 40) as usize;
             // Mostly plain ASCII, with quotes, controls and UTF-8 pieces.
@@ -351,13 +355,7 @@ mod tests {
 
     #[test]
     fn fast_escape_fits_a_buffer_of_exactly_its_length_and_refuses_one_less() {
-        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
         let alphabet: &[u8] =
             b"abcdefgh01234567 =\"\\\x01\x7f\xc3\xa9\xef\xbf\xbd\xf0\x9f\x98\x80\xff";
         for _ in 0..3000 {
@@ -386,13 +384,7 @@ mod tests {
 
     #[test]
     fn plain_text_is_what_escaping_leaves_unchanged() {
-        let mut state: u64 = 0x1234_5678_9abc_def1;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def1);
         let alphabet: &[u8] = b"abcdefgh01234567 =~\x7f\"\\\x01\x1f\xc3\xa9\xff";
         for _ in 0..5000 {
             let len = (next() % 40) as usize;
