@@ -222,16 +222,24 @@ mod tests {
         assert_eq!(all, expected);
     }
 
-    #[test]
-    fn in_clear_everything_gathered_goes_in_one_write() {
-        let mut g = Gathered::new(PLAIN_WRITE_BYTES);
-        let written = std::cell::RefCell::new(Vec::new());
-        let out = |g: &mut Gathered| {
+    /// A write-out for `take` whose every write succeeds whole and whose
+    /// sizes are kept in `written`.
+    fn write_out_recording(
+        written: &std::cell::RefCell<Vec<usize>>,
+    ) -> impl Fn(&mut Gathered) -> io::Result<()> + Copy + '_ {
+        move |g: &mut Gathered| {
             g.write_out(|b| {
                 written.borrow_mut().push(b.len());
                 Ok(b.len())
             })
-        };
+        }
+    }
+
+    #[test]
+    fn in_clear_everything_gathered_goes_in_one_write() {
+        let mut g = Gathered::new(PLAIN_WRITE_BYTES);
+        let written = std::cell::RefCell::new(Vec::new());
+        let out = write_out_recording(&written);
         for i in 0..400 {
             assert!(g.take(&message(i, 200), out).unwrap());
         }
@@ -316,12 +324,7 @@ mod tests {
     fn take_writes_out_first_when_full_and_leaves_a_too_long_message_alone() {
         let mut g = Gathered::new(TLS_WRITE_BYTES);
         let written = std::cell::RefCell::new(Vec::new());
-        let out = |g: &mut Gathered| {
-            g.write_out(|b| {
-                written.borrow_mut().push(b.len());
-                Ok(b.len())
-            })
-        };
+        let out = write_out_recording(&written);
         let half = message(0, GATHER_BYTES / 2 + 1);
         assert!(g.take(&half, out).unwrap());
         // Does not fit beside the first: the first goes out, then it waits.
