@@ -139,12 +139,6 @@ def minor_faults(pid):
     return int(proc_stat(pid)[7])
 
 
-def thread_cpu_s(pid):
-    """utime+stime per thread name (raudit-receive, raudit-out-file, ...), in
-    seconds; threads of one name are summed."""
-    return {name: user + system for name, (user, system) in thread_times_s(pid).items()}
-
-
 def thread_times_s(pid):
     """(utime, stime) per thread name, in seconds; threads of one name are
     summed. stime is the kernel's work for the thread (its syscalls: the

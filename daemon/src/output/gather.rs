@@ -43,6 +43,15 @@ pub struct Gathered {
 }
 
 impl Gathered {
+    /// The buffer of a stream output, over TLS or in clear.
+    pub fn for_stream(tls: bool) -> Gathered {
+        Gathered::new(if tls {
+            TLS_WRITE_BYTES
+        } else {
+            PLAIN_WRITE_BYTES
+        })
+    }
+
     /// An empty buffer, its room reserved now (nothing grows later), written
     /// out `max_write` bytes at a time ([`TLS_WRITE_BYTES`] or
     /// [`PLAIN_WRITE_BYTES`]).

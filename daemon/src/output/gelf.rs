@@ -30,7 +30,7 @@ use std::net::UdpSocket;
 
 use self::compress::Compressor;
 use self::message::Builder;
-use super::gather::{Gathered, PLAIN_WRITE_BYTES, TLS_WRITE_BYTES};
+use super::gather::Gathered;
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -160,13 +160,8 @@ impl Gelf {
             json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
             message_ids: MessageIds::new(),
-            gathered: matches!(spec.network, GelfNetwork::Tcp).then(|| {
-                Gathered::new(if spec.tls.is_some() {
-                    TLS_WRITE_BYTES
-                } else {
-                    PLAIN_WRITE_BYTES
-                })
-            }),
+            gathered: matches!(spec.network, GelfNetwork::Tcp)
+                .then(|| Gathered::for_stream(spec.tls.is_some())),
             too_large: Reporter::new(),
             refused: 0,
         }

@@ -32,7 +32,7 @@ use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Form, Header, PREFIX_ROOM};
-use super::gather::{Gathered, PLAIN_WRITE_BYTES, TLS_WRITE_BYTES};
+use super::gather::Gathered;
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOUT};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -277,13 +277,7 @@ impl Syslog {
             ),
             header,
             clock: Clock::default(),
-            gathered: stream.then(|| {
-                Gathered::new(if spec.tls.is_some() {
-                    TLS_WRITE_BYTES
-                } else {
-                    PLAIN_WRITE_BYTES
-                })
-            }),
+            gathered: stream.then(|| Gathered::for_stream(spec.tls.is_some())),
             too_large: Reporter::new(),
             refused: 0,
         }
