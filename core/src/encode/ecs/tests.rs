@@ -289,18 +289,12 @@ fn within_rooms(
     enrich: &mut impl Enrich,
 ) -> Vec<(usize, String, Encoded)> {
     const SENTINEL: u8 = 0xa5;
-    let mut a = Assembler::new(
-        Settings {
-            type_min: 1000,
-            type_max: 2999,
-            ..Settings::default()
-        },
-        [EventSlot::default(); 4],
-        [RecordSlot::default(); 16],
-        std::vec![0u8; 1 << 16].into_boxed_slice(),
-    );
     let mut docs = Vec::new();
-    let mut emit = |e: &Event<'_>| {
+    let stamp = Timestamp {
+        seconds: u64::MAX,
+        millis: 999,
+    };
+    with_stamped_event(records, serial, stamp, |e| {
         assert_eq!(
             e.dropped_records(),
             0,
@@ -317,22 +311,7 @@ fn within_rooms(
             let text = String::from_utf8(out[..encoded.len].to_vec()).unwrap();
             docs.push((room, text, encoded));
         }
-    };
-    for (t, body) in records {
-        let r = Record {
-            msg_type: MessageType(*t),
-            timestamp: Timestamp {
-                seconds: u64::MAX,
-                millis: 999,
-            },
-            serial,
-            body,
-            node: None,
-            enriched: None,
-        };
-        a.push(&r, Instant(0), &mut emit);
-    }
-    a.flush(&mut emit);
+    });
     docs
 }
 
@@ -710,7 +689,17 @@ fn prepare_is_given_every_uid_the_document_names_and_only_those() {
 }
 
 /// Runs `check` on the event of `records` (one serial, any types).
-fn with_event(records: &[(u16, Vec<u8>)], mut check: impl FnMut(&Event<'_>)) {
+fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
+    with_stamped_event(records, 5, Timestamp::default(), check);
+}
+
+/// [`with_event`] with the records' serial and time given.
+fn with_stamped_event(
+    records: &[(u16, Vec<u8>)],
+    serial: u32,
+    timestamp: Timestamp,
+    mut check: impl FnMut(&Event<'_>),
+) {
     let mut a = Assembler::new(
         Settings {
             type_min: 1000,
@@ -730,8 +719,8 @@ fn with_event(records: &[(u16, Vec<u8>)], mut check: impl FnMut(&Event<'_>)) {
     for (t, body) in records {
         let r = Record {
             msg_type: MessageType(*t),
-            timestamp: Timestamp::default(),
-            serial: 5,
+            timestamp,
+            serial,
             body,
             node: None,
             enriched: None,
