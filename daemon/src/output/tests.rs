@@ -466,7 +466,16 @@ fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
 /// Records the nice value of the thread that writes to it.
 struct NiceProbe {
     whole_buffers: bool,
-    seen: Arc<Mutex<Option<i64>>>,
+    /// The writing thread's nice value and scheduler slice (ns).
+    seen: Arc<Mutex<Option<(i64, u64)>>>,
+}
+
+/// The calling thread's scheduler slice in nanoseconds (`se.slice` in
+/// /proc/thread-self/sched), if the kernel shows it.
+fn thread_slice() -> Option<u64> {
+    let sched = std::fs::read_to_string("/proc/thread-self/sched").ok()?;
+    let line = sched.lines().find(|l| l.starts_with("se.slice "))?;
+    line.rsplit(' ').next()?.trim().parse().ok()
 }
 
 /// The calling thread's nice value.
@@ -480,7 +489,7 @@ fn thread_nice() -> i64 {
 
 impl NiceProbe {
     fn record(&self) {
-        *self.seen.lock().unwrap() = Some(thread_nice());
+        *self.seen.lock().unwrap() = Some((thread_nice(), thread_slice().unwrap_or(0)));
     }
 }
 
@@ -515,7 +524,7 @@ fn whole_buffer_outputs_run_above_the_receive_thread_and_line_by_line_ones_below
     let queue = Queue::with_outputs(8, 64, Policy::Drop, 2, 0);
     let stats = Arc::new(Stats::new(&["file-like", "network-like"]));
     let (whole, per_line) = (Arc::default(), Arc::default());
-    let probe = |whole_buffers, seen: &Arc<Mutex<Option<i64>>>, index| {
+    let probe = |whole_buffers, seen: &Arc<Mutex<Option<(i64, u64)>>>, index| {
         let output = NiceProbe {
             whole_buffers,
             seen: Arc::clone(seen),
@@ -544,11 +553,11 @@ fn whole_buffer_outputs_run_above_the_receive_thread_and_line_by_line_ones_below
         handle.join().unwrap();
     }
     let ours = thread_nice();
-    let whole = whole
+    let (whole, whole_slice) = whole
         .lock()
         .unwrap()
         .expect("the whole-buffer output wrote");
-    let per_line = per_line.lock().unwrap().expect("the per-line output wrote");
+    let (per_line, per_line_slice) = per_line.lock().unwrap().expect("the per-line output wrote");
     // One level above this thread where the process may raise priorities
     // (CAP_SYS_NICE, as root), else level with it.
     let may_raise = std::thread::spawn(|| crate::sys::process::raise_priority(1).is_ok())
@@ -559,4 +568,21 @@ fn whole_buffer_outputs_run_above_the_receive_thread_and_line_by_line_ones_below
         per_line,
         (ours + i64::from(crate::output::writer::PER_LINE_YIELD)).min(19)
     );
+    // The whole-buffer writer also asks the shortest slice, where the
+    // kernel grants custom slices (Linux ≥ 6.12, shown as se.slice): it
+    // then preempts on waking. The per-line one keeps the default.
+    let short = crate::output::writer::WAKE_SLICE.as_nanos() as u64;
+    let granted = std::thread::spawn(move || {
+        crate::sys::process::ask_short_slice(crate::output::writer::WAKE_SLICE).is_ok()
+            && thread_slice() == Some(short)
+    })
+    .join()
+    .unwrap();
+    if granted {
+        assert_eq!(whole_slice, short);
+        assert_eq!(Some(per_line_slice), thread_slice());
+        assert_ne!(per_line_slice, short);
+    } else {
+        eprintln!("SKIPPED (slice part): this kernel grants no custom scheduler slice");
+    }
 }

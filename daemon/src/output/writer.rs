@@ -93,6 +93,11 @@ pub fn spawn_writers(
 /// (file, stdout): about a third of their CPU share when they compete.
 pub const PER_LINE_YIELD: u32 = 5;
 
+/// The scheduler slice a whole-buffer writer asks for (the shortest the
+/// kernel grants), so it runs as soon as it is woken; it needs well under
+/// a millisecond per wake-up, so the short turns cost it nothing.
+pub const WAKE_SLICE: Duration = Duration::from_micros(100);
+
 /// Starts the thread of output `output` (its backlog, its counters), at
 /// start or when a reload enables the output.
 pub fn spawn_writer(
@@ -120,6 +125,13 @@ pub fn spawn_writer(
             let raise = if per_line { boost } else { boost.max(1) };
             if raise > 0 {
                 let _ = crate::sys::process::raise_priority(raise);
+            }
+            if !per_line {
+                // Nice alone does not get it the CPU at once: woken behind
+                // threads on the default slice (about 1–3 ms), it waited up
+                // to 10 ms (perf sched, ECS storm), longer than the pool
+                // lasts. A short slice makes it preempt them on waking.
+                let _ = crate::sys::process::ask_short_slice(WAKE_SLICE);
             }
             if per_line {
                 // Formats, compresses or encrypts each event: when the

@@ -16,6 +16,50 @@ pub fn lower_priority(by: u32) -> io::Result<()> {
     change_nice(by.min(40) as libc::c_int)
 }
 
+/// Asks the scheduler to give the calling thread short turns: with EEVDF
+/// (Linux 6.12 and later) a thread whose slice is shorter gets an earlier
+/// deadline, so when it wakes it preempts a thread on a long slice instead
+/// of waiting for that slice to end. Its share of the CPU (its nice value)
+/// is unchanged; the kernel clamps `slice` to 0.1–100 ms. Older kernels
+/// ignore the request (their `sched_setattr` takes no slice for ordinary
+/// threads) or refuse it; either way the thread runs as before.
+pub fn ask_short_slice(slice: std::time::Duration) -> io::Result<()> {
+    // SAFETY: getpriority takes integers; errno is cleared first because
+    // -1 is also a valid nice value.
+    let nice = unsafe {
+        *libc::__errno_location() = 0;
+        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
+        if current == -1 && *libc::__errno_location() != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        current
+    };
+    let attr = libc::sched_attr {
+        size: std::mem::size_of::<libc::sched_attr>() as u32,
+        sched_policy: libc::SCHED_OTHER as u32,
+        sched_flags: 0,
+        sched_nice: nice,
+        sched_priority: 0,
+        sched_runtime: u64::try_from(slice.as_nanos()).unwrap_or(u64::MAX),
+        sched_deadline: 0,
+        sched_period: 0,
+    };
+    // SAFETY: sched_setattr reads `attr.size` bytes from a live, initialised
+    // struct of that size; pid 0 is the calling thread, flags 0.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_sched_setattr,
+            0,
+            &attr as *const libc::sched_attr,
+            0,
+        )
+    };
+    if rc != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Adds `delta` to the calling thread's nice value (Linux keeps one per
 /// thread; the kernel clamps it to -20..=19).
 fn change_nice(delta: libc::c_int) -> io::Result<()> {
