@@ -380,7 +380,8 @@ pub enum Mode {
 pub struct QueueConfig {
     /// `size`: pooled event buffers (many events each); unset, 64 for each
     /// output configured at start ([`DEFAULT_BUFFERS_PER_OUTPUT`]: 1 MiB of
-    /// 16 KiB buffers an output, touched only as bursts need them).
+    /// 16 KiB buffers an output, touched only as bursts need them; twice
+    /// that under `structured` and `ecs`).
     pub size: Option<u32>,
     /// `buffer_size`, default 16384: bytes per buffer (larger events are
     /// truncated with a marker).
@@ -681,6 +682,8 @@ impl Default for Raudit {
 /// pool behind before it drops; with several outputs on a busy machine, a
 /// pool sized for one (1 MiB: about 10 ms of a saturating storm) let the
 /// file output drop events while the CPU went to the network outputs.
+/// Twice as many for the shapes whose lines are twice as long
+/// (`Format::line_scale`).
 pub const DEFAULT_BUFFERS_PER_OUTPUT: u32 = 64;
 
 impl Default for QueueConfig {

@@ -396,7 +396,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
         queue_buffers: r.queue.size.map_or_else(
             || {
                 let outputs = outputs.len().max(1) as u32;
-                crate::config::DEFAULT_BUFFERS_PER_OUTPUT.saturating_mul(outputs) as usize
+                crate::config::DEFAULT_BUFFERS_PER_OUTPUT
+                    .saturating_mul(outputs)
+                    .saturating_mul(r.format.line_scale()) as usize
             },
             |size| size as usize,
         ),
@@ -685,7 +687,7 @@ mod tests {
     }
 
     #[test]
-    fn the_pool_grows_with_the_outputs_unless_its_size_is_set() {
+    fn the_pool_grows_with_the_outputs_and_the_line_length_unless_its_size_is_set() {
         let plan = |text: &str| {
             from_config(&Config::from_yaml_str(text, "test.yaml").unwrap())
                 .unwrap()
@@ -697,6 +699,13 @@ mod tests {
         assert_eq!(plan(three), 3 * 64);
         let set = format!("{three}raudit:\n  queue: {{size: 100}}\n");
         assert_eq!(plan(&set), 100);
+        // Shapes with longer lines get a pool that holds as many events.
+        for (format, per_output) in [("go-audit", 64), ("structured", 128), ("ecs", 128)] {
+            let shaped = format!("{three}raudit:\n  format: {format}\n");
+            assert_eq!(plan(&shaped), 3 * per_output, "{format}");
+            let set = format!("{three}raudit:\n  format: {format}\n  queue: {{size: 100}}\n");
+            assert_eq!(plan(&set), 100, "{format}");
+        }
     }
 
     #[test]
