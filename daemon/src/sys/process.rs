@@ -24,16 +24,7 @@ pub fn lower_priority(by: u32) -> io::Result<()> {
 /// ignore the request (their `sched_setattr` takes no slice for ordinary
 /// threads) or refuse it; either way the thread runs as before.
 pub fn ask_short_slice(slice: std::time::Duration) -> io::Result<()> {
-    // SAFETY: getpriority takes integers; errno is cleared first because
-    // -1 is also a valid nice value.
-    let nice = unsafe {
-        *libc::__errno_location() = 0;
-        let current = libc::getpriority(libc::PRIO_PROCESS, 0);
-        if current == -1 && *libc::__errno_location() != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        current
-    };
+    let nice = current_nice()?;
     let attr = libc::sched_attr {
         size: std::mem::size_of::<libc::sched_attr>() as u32,
         sched_policy: libc::SCHED_OTHER as u32,
@@ -63,19 +54,26 @@ pub fn ask_short_slice(slice: std::time::Duration) -> io::Result<()> {
 /// Adds `delta` to the calling thread's nice value (Linux keeps one per
 /// thread; the kernel clamps it to -20..=19).
 fn change_nice(delta: libc::c_int) -> io::Result<()> {
-    // SAFETY: plain syscalls with integer arguments. getpriority can return
-    // -1 legitimately, so errno is cleared first and checked after.
+    let current = current_nice()?;
+    // SAFETY: a plain syscall with integer arguments.
+    if unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, current + delta) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+/// The calling thread's nice value.
+fn current_nice() -> io::Result<libc::c_int> {
+    // SAFETY: getpriority takes integers; it can return -1 legitimately,
+    // so errno is cleared first and checked after.
     unsafe {
         *libc::__errno_location() = 0;
         let current = libc::getpriority(libc::PRIO_PROCESS, 0);
         if current == -1 && *libc::__errno_location() != 0 {
             return Err(io::Error::last_os_error());
         }
-        if libc::setpriority(libc::PRIO_PROCESS, 0, current + delta) != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        Ok(current)
     }
-    Ok(())
 }
 
 /// This process's effective uid.
