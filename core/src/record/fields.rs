@@ -568,16 +568,21 @@ mod tests {
         }
     }
 
+    /// Bodies of up to 120 bytes, each byte from `alphabet` (the
+    /// grammar's separators and a few keys) or any byte.
+    fn bodies(
+        alphabet: &'static [u8],
+    ) -> impl proptest::strategy::Strategy<Value = std::vec::Vec<u8>> {
+        proptest::collection::vec(
+            proptest::prop_oneof![proptest::sample::select(alphabet), proptest::num::u8::ANY],
+            0..120,
+        )
+    }
+
     proptest::proptest! {
         #[test]
         fn fast_scan_agrees_with_the_reference(
-            body in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::sample::select(&b"  ==\"'abcx01()?"[..]),
-                    proptest::num::u8::ANY,
-                ],
-                0..120,
-            ),
+            body in bodies(b"  ==\"'abcx01()?"),
             user_message: bool,
         ) {
             let fields = if user_message { Fields::user_message(&body) } else { Fields::new(&body) };
@@ -601,13 +606,7 @@ mod tests {
     proptest::proptest! {
         #[test]
         fn first_values_are_each_keys_first_field(
-            body in proptest::collection::vec(
-                proptest::prop_oneof![
-                    proptest::sample::select(&b"   ==\"'akeyxpidexe01()?"[..]),
-                    proptest::num::u8::ANY,
-                ],
-                0..120,
-            ),
+            body in bodies(b"   ==\"'akeyxpidexe01()?"),
         ) {
             proptest::prop_assert_eq!(first_values(&body, &WANTED), each_field(&body, &WANTED));
         }
