@@ -95,3 +95,25 @@ fn no_growth_after_first_build() {
     }
     assert_eq!(cap, out.capacity());
 }
+
+#[test]
+fn the_message_is_written_byte_for_byte() {
+    // The envelope, the members' order and their punctuation, pinned: the
+    // head is written once per builder and the member names as literals.
+    let b = Builder::new("host\"1");
+    let mut out = Vec::new();
+    let mut f = facts();
+    b.build(&mut out, b"say \"hi\"\n", Some(&f));
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"{"version":"1.1","host":"host\"1","short_message":"say \"hi\"","timestamp":1700000000.123,"level":6,"facility":"go-audit","_sequence":1234,"_syscall":59,"_auid":1000,"_uid":0,"_pid":4321,"_success":"yes","_key":"exec","_comm":"my \"comm\"\n","_exe":"/usr/bin/ls"}"#
+    );
+    f.success = Some(false);
+    f.key = None;
+    f.syscall = None;
+    b.build(&mut out, b"hello", Some(&f));
+    assert_eq!(
+        std::str::from_utf8(&out).unwrap(),
+        r#"{"version":"1.1","host":"host\"1","short_message":"hello","timestamp":1700000000.123,"level":6,"facility":"go-audit","_sequence":1234,"_auid":1000,"_uid":0,"_pid":4321,"_success":"no","_comm":"my \"comm\"\n","_exe":"/usr/bin/ls"}"#
+    );
+}
