@@ -12,7 +12,8 @@
 //! Arguments: `none` (file only: nothing beside the lines), `facts` (GELF
 //! or OTLP: the event's facts) or `all` (facts and a cut version of lines
 //! over GELF UDP's limit, as with every output), then the number of
-//! events (default 20,000). It prints the events and bytes encoded;
+//! events (default 20,000), then the shape (`go-audit`, the default,
+//! `structured` or `ecs`). It prints the events and bytes encoded;
 //! instructions per event are callgrind's total over that number (less
 //! the start-up, which a run of 0 events shows).
 
@@ -22,7 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raudit::output::{GelfCompression, GelfNetwork, GelfSpec};
-use raudit::pipeline::{Input, Pipeline, Settings, SideSettings, Slot, Source};
+use raudit::pipeline::{Format, Input, Pipeline, Settings, SideSettings, Slot, Source};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
@@ -100,6 +101,15 @@ fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let what = args.next().unwrap_or_else(|| "all".into());
     let events: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(20_000);
+    let format = match args.next().as_deref().unwrap_or("go-audit") {
+        "go-audit" => Format::GoAudit,
+        "structured" => Format::Structured,
+        "ecs" => Format::Ecs,
+        other => {
+            eprintln!("unknown format {other:?}: go-audit, structured or ecs");
+            return ExitCode::FAILURE;
+        }
+    };
     let gelf_limit = GelfSpec {
         network: GelfNetwork::Udp,
         address: String::new(),
@@ -128,6 +138,7 @@ fn main() -> ExitCode {
     let stats = Arc::new(Stats::new(&[]));
     let settings = Settings {
         batch: 32,
+        format,
         side,
         ..Settings::default()
     };

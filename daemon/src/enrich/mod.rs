@@ -15,6 +15,7 @@ pub use process::Processes;
 use raudit_core::assemble::Event;
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::Enrich;
+use raudit_core::record::first_values;
 use raudit_core::wire::MessageType;
 pub use uid_names::UidNames;
 
@@ -100,25 +101,24 @@ impl Enrich for Enricher {
             // The event's process and its parent, from the first record
             // that names them (SYSCALL, or a user-space record).
             let now = std::time::Instant::now();
-            if let Some(body) = event
+            let named = event
                 .records()
                 .map(|r| r.body)
-                .find(|body| container::pid_field(body).is_some())
-            {
-                if let Some(pid) = container::pid_field(body) {
-                    processes.resolve(pid, now);
-                }
-                if let Some(ppid) = raudit_core::record::field(body, b"ppid") {
+                .find_map(|body| Some((body, container::pid_field(body)?)));
+            if let Some((body, pid)) = named {
+                processes.resolve(pid, now);
+                let [ppid] = first_values(body, &[b"ppid"]);
+                if let Some(ppid) = ppid {
                     processes.resolve(ppid.text(), now);
                 }
             }
         }
         if self.group_names {
+            // The first of each gid key in a record, in one pass over its
+            // keys (a kernel record names each once).
             for record in event.records().filter(|r| names_groups(r.msg_type.0)) {
-                for field in raudit_core::record::Fields::new(record.body) {
-                    if GID_KEYS.contains(&field.key) {
-                        self.gids.resolve(field.value.text());
-                    }
+                for gid in first_values(record.body, &GID_KEYS).into_iter().flatten() {
+                    self.gids.resolve(gid.text());
                 }
             }
         }
@@ -280,6 +280,24 @@ mod tests {
             None,
             "go-audit's shape names none"
         );
+    }
+
+    /// Each gid key is named wherever it comes in the record, as it is
+    /// read in one pass over the keys.
+    #[test]
+    fn every_gid_key_is_named() {
+        for key in GID_KEYS {
+            let key = std::str::from_utf8(key).unwrap();
+            let mut named = Enricher::new(8, false).with_group_names(true);
+            let other = if key == "gid" { "egid" } else { "gid" };
+            let body =
+                format!("arch=c000003e syscall=2 uid=5 {other}=5 {key}=0 comm=\"x\" key=\"k\"");
+            with_event(&body, &mut |event| {
+                let uids = UidValues::of_event(event);
+                named.prepare(event, &uids);
+            });
+            assert_eq!(named.group_name(b"0"), Some("root"), "{key}");
+        }
     }
 
     /// The host name is the kernel's (`uname -n`), read once.
