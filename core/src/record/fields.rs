@@ -285,10 +285,11 @@ pub fn field<'buf>(body: &'buf [u8], key: &[u8]) -> Option<Value<'buf>> {
 /// in `body`: what [`field`] gives for each, in one pass.
 ///
 /// A body as the kernel writes its records (fields a space apart, a
-/// double-quoted value without a space or quote inside, no single quotes)
-/// is split at its spaces and only the keys are compared: several times
-/// cheaper than [`Fields`], which reads every value. Any other body
-/// (a quote that does not close at the end of its token, a value in
+/// double-quoted value whose closing quote comes right before a space or
+/// the end, no single quotes) is read once, byte by byte only as far as
+/// each `=`, quote or space, and only the keys are compared: several
+/// times cheaper than [`Fields`], which reads every value. Any other body
+/// (a quote that does not close before a space or the end, a value in
 /// single quotes) is read by [`Fields`], so the answer is always the
 /// grammar's.
 pub fn first_values<'buf, const N: usize>(
@@ -324,29 +325,41 @@ fn split_first_values<'buf, const N: usize>(
     let mut missing = N;
     let mut rest = body;
     while !rest.is_empty() {
-        let end = find_byte(rest, b' ').unwrap_or(rest.len());
-        let token = rest.get(..end)?;
-        rest = rest.get(end + 1..).unwrap_or_default();
-        if token.is_empty() {
-            continue; // one of several spaces
-        }
-        let (key, raw) = match token.iter().position(|&b| b == b'=') {
-            Some(eq) => (token.get(..eq)?, Some(token.get(eq + 1..)?)),
-            None => (token, None),
-        };
-        // A quote must close where its token ends, whatever the key: one
-        // that runs on would hide the fields after it.
-        let quoted = match raw.and_then(|r| r.first()) {
-            Some(b'"') => {
-                let inner = raw?.get(1..)?;
-                match find_byte(inner, b'"') {
-                    Some(close) if close + 1 == inner.len() => Some(inner.get(..close)?),
-                    _ => return None,
+        // One look at each byte: the key to its `=` (or the token's end),
+        // then the value to its closing quote or the next space.
+        let stop = find_either(rest, b'=', b' ').unwrap_or(rest.len());
+        let key = rest.get(..stop)?;
+        let (raw, quoted, end) = if rest.get(stop) == Some(&b'=') {
+            let after = rest.get(stop + 1..)?;
+            match after.first() {
+                Some(b'"') => {
+                    // A quote must close where its token ends, whatever
+                    // the key: one that runs on would hide the fields
+                    // after it.
+                    let inner = after.get(1..)?;
+                    let close = find_byte(inner, b'"')?;
+                    if !matches!(inner.get(close + 1), None | Some(b' ')) {
+                        return None;
+                    }
+                    (
+                        Some(after.get(..close + 2)?),
+                        Some(inner.get(..close)?),
+                        stop + close + 3,
+                    )
+                }
+                Some(b'\'') => return None,
+                _ => {
+                    let len = find_byte(after, b' ').unwrap_or(after.len());
+                    (Some(after.get(..len)?), None, stop + 1 + len)
                 }
             }
-            Some(b'\'') => return None,
-            _ => None,
+        } else {
+            (None, None, stop)
         };
+        rest = rest.get(end + 1..).unwrap_or_default();
+        if key.is_empty() && raw.is_none() {
+            continue; // one of several spaces
+        }
         let Some(slot) = slot_of(keys, key).and_then(|i| found.get_mut(i)) else {
             continue;
         };
