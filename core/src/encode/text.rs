@@ -304,13 +304,13 @@ mod tests {
         }
     }
 
-    #[test]
-    fn fast_escape_matches_serde_json_core_on_random_bytes() {
-        let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
+    /// 3,000 random cases of up to `max_len` bytes drawn from `alphabet`
+    /// (seeded by `seed`), each escaped as serde-json-core escapes it, in
+    /// exactly its escaped size and not in a byte less.
+    fn escapes_random_cases_as_serde_json_core_does(seed: u64, max_len: u64, alphabet: &[u8]) {
+        let mut next = xorshift(seed);
         for _ in 0..3000 {
-            let len = (next() % 40) as usize;
-            // Mostly plain ASCII, with quotes, controls and UTF-8 pieces.
-            let alphabet: &[u8] = b"ab \"\\\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff";
+            let len = (next() % max_len) as usize;
             let case: std::vec::Vec<u8> = (0..len)
                 .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
                 .collect();
@@ -321,7 +321,6 @@ mod tests {
                 slow(&case),
                 "{case:?}"
             );
-            // Exactly its escaped size is room enough; a byte less is not.
             assert_eq!(escaped_size(&case), n, "{case:?}");
             assert_eq!(escape_into(&case, &mut out[..n]), Some(n), "{case:?}");
             if let Some(short) = n.checked_sub(1) {
@@ -331,24 +330,24 @@ mod tests {
     }
 
     #[test]
+    fn fast_escape_matches_serde_json_core_on_random_bytes() {
+        // Mostly plain ASCII, with quotes, controls and UTF-8 pieces.
+        escapes_random_cases_as_serde_json_core_does(
+            0x9e37_79b9_7f4a_7c15,
+            40,
+            b"ab \"\\\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff",
+        );
+    }
+
+    #[test]
     fn json_text_escapes_as_serde_json_core_does() {
         // Quotes and backslashes every few bytes, at every offset in a
         // word: a JSON line inside a JSON string (GELF's short_message).
-        let mut next = xorshift(0x2545_f491_4f6c_dd1d);
-        for _ in 0..3000 {
-            let len = (next() % 120) as usize;
-            let alphabet: &[u8] = b"abcdefgh:,{}[]0123\"\\";
-            let case: std::vec::Vec<u8> = (0..len)
-                .map(|_| alphabet[(next() % alphabet.len() as u64) as usize])
-                .collect();
-            let mut out = [0u8; 512];
-            let n = escape_into(&case, &mut out).unwrap();
-            assert_eq!(std::str::from_utf8(&out[..n]).unwrap(), slow(&case));
-            assert_eq!(escape_into(&case, &mut out[..n]), Some(n));
-            if let Some(short) = n.checked_sub(1) {
-                assert_eq!(escape_into(&case, &mut out[..short]), None, "{case:?}");
-            }
-        }
+        escapes_random_cases_as_serde_json_core_does(
+            0x2545_f491_4f6c_dd1d,
+            120,
+            b"abcdefgh:,{}[]0123\"\\",
+        );
     }
 
     proptest::proptest! {
