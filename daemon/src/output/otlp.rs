@@ -34,7 +34,7 @@ use std::io::{self, Write as _};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
-use self::proto::{Fill, Put as _, Record};
+use self::proto::Record;
 use super::net::{self, Reporter};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -109,9 +109,9 @@ impl Otlp {
     /// [`Otlp::open`] with a given host name (for tests).
     pub fn with_hostname(spec: &OtlpSpec, max_line: usize, host: &str) -> Otlp {
         let mut resource = Vec::new();
-        proto::resource_field(&mut Fill(&mut resource), host);
+        proto::resource_field(&mut resource, host);
         let mut scope = Vec::new();
-        proto::scope_field(&mut Fill(&mut scope));
+        proto::scope_field(&mut scope);
         let headers: usize = spec
             .headers
             .iter()
@@ -178,14 +178,7 @@ impl Otlp {
     /// records; returns where the request starts in the batch.
     fn frame(&mut self) -> io::Result<usize> {
         let records = self.records_len();
-        let scope_logs = self.scope.len() + records;
-        let resource_logs = self.resource.len()
-            + proto::varint_len(u64::from(proto::RESOURCE_LOGS_SCOPE_LOGS << 3 | 2))
-            + proto::varint_len(scope_logs as u64)
-            + scope_logs;
-        let body = proto::varint_len(u64::from(proto::REQUEST_RESOURCE_LOGS << 3 | 2))
-            + proto::varint_len(resource_logs as u64)
-            + resource_logs;
+        let body = proto::request_len(&self.resource, &self.scope, records);
         let head = &mut self.head;
         head.clear();
         write!(
@@ -200,13 +193,7 @@ impl Otlp {
             write!(head, "{key}: {value}\r\n")?;
         }
         head.extend_from_slice(b"\r\n");
-        let mut out = Fill(head);
-        proto::tag(&mut out, proto::REQUEST_RESOURCE_LOGS, 2);
-        proto::varint(&mut out, resource_logs as u64);
-        out.put(&self.resource);
-        proto::tag(&mut out, proto::RESOURCE_LOGS_SCOPE_LOGS, 2);
-        proto::varint(&mut out, scope_logs as u64);
-        out.put(&self.scope);
+        proto::enclose(head, &self.resource, &self.scope, records);
         let start = self
             .prefix
             .checked_sub(self.head.len())
@@ -369,14 +356,16 @@ impl Output for Otlp {
         let facts = side.facts.as_ref();
         let host = std::sync::Arc::clone(&self.host);
         let record = Record::new(body, facts, observed_nanos, &host);
-        let len = proto::len_of(|out| proto::log_record_field(out, &record));
+        let len = record.field_len();
         if self.due(len) {
             self.send()?;
         }
         if self.batch.len() + len > self.batch.capacity() {
             return Err(net::too_large());
         }
-        proto::log_record_field(&mut Fill(&mut self.batch), &record);
+        let before = self.batch.len();
+        record.write_field(&mut self.batch);
+        debug_assert_eq!(self.batch.len() - before, len, "a record's computed length");
         self.events += 1;
         if self.first_at.is_none() {
             self.first_at = Some(Instant::now());
