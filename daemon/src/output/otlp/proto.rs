@@ -11,8 +11,10 @@
 //! its length by arithmetic on its fields' lengths (the tests check the
 //! two agree, across the varint boundaries too). A record's size is so
 //! known before it is written, in one pass, into the batch, which never
-//! grows. Attribute keys are encoded at compile time, with their tags and
-//! lengths ([`Key`]), and copied whole. Varints are canonical (shortest).
+//! grows. Which attributes a message has is listed once, over an
+//! `Attributes` that sums their lengths or writes them. Attribute keys
+//! are encoded at compile time, with their tags and lengths, and copied as
+//! the fixed-size arrays they are. Varints are canonical (shortest).
 
 use crate::side::Facts;
 
@@ -74,7 +76,7 @@ const SEVERITY: [u8; 8] = [
 const FIXED64_FIELD: usize = 9;
 
 /// The length of `value` as a varint (1 to 10 bytes).
-pub fn varint_len(value: u64) -> usize {
+fn varint_len(value: u64) -> usize {
     // Bits needed (at least 1), 7 to a byte: ⌈bits / 7⌉, which for 1 to
     // 64 bits is (9 × bits + 64) / 64, without a division.
     let bits = 64 - (value | 1).leading_zeros() as usize;
@@ -82,7 +84,7 @@ pub fn varint_len(value: u64) -> usize {
 }
 
 /// Appends `value` as a varint.
-pub fn varint(out: &mut Vec<u8>, mut value: u64) {
+fn varint(out: &mut Vec<u8>, mut value: u64) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
         value >>= 7;
@@ -92,7 +94,7 @@ pub fn varint(out: &mut Vec<u8>, mut value: u64) {
 
 /// The length of a length-delimited field (tag, length, then `content`
 /// bytes).
-pub fn delimited_len(content: usize) -> usize {
+fn delimited_len(content: usize) -> usize {
     content.saturating_add(1 + varint_len(content as u64))
 }
 
@@ -159,21 +161,31 @@ impl<'a> Value<'a> {
     }
 }
 
-/// An attribute's key as its `KeyValue` starts: the `key` field (tag,
-/// length, text) and the `value` field's tag, encoded at compile time by
-/// `key!`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Key(&'static [u8]);
-
-/// The [`Key`] for the attribute name `$name` (a literal).
-macro_rules! key {
-    ($name:literal) => {{
-        const BYTES: [u8; $name.len() + 3] = key_bytes($name);
-        Key(&BYTES)
-    }};
+/// Attribute keys as their `KeyValue` starts: the `key` field (tag,
+/// length, text) and the `value` field's tag, encoded at compile time,
+/// each an array of its name's length plus 3.
+macro_rules! keys {
+    ($($key:ident = $name:literal;)*) => {
+        $(const $key: [u8; $name.len() + 3] = key_bytes($name);)*
+    };
 }
 
-/// `name`'s [`Key`] bytes; `N` must be its length plus 3, and it must be
+keys! {
+    HOST_NAME = "host.name";
+    SERVICE_NAME = "service.name";
+    SERVICE_VERSION = "service.version";
+    SEQUENCE = "audit.sequence";
+    SYSCALL = "audit.syscall";
+    AUID = "audit.auid";
+    UID = "audit.uid";
+    PID = "process.pid";
+    SUCCESS = "audit.success";
+    AUDIT_KEY = "audit.key";
+    EXE = "process.executable.path";
+    COMM = "process.command";
+}
+
+/// `name`'s key bytes; `N` must be its length plus 3, and it must be
 /// shorter than 128 bytes (one byte of length): else the build fails.
 const fn key_bytes<const N: usize>(name: &str) -> [u8; N] {
     let name = name.as_bytes();
@@ -190,71 +202,70 @@ const fn key_bytes<const N: usize>(name: &str) -> [u8; N] {
     bytes
 }
 
-const HOST_NAME: Key = key!("host.name");
-const SERVICE_NAME: Key = key!("service.name");
-const SERVICE_VERSION: Key = key!("service.version");
-const SEQUENCE: Key = key!("audit.sequence");
-const SYSCALL: Key = key!("audit.syscall");
-const AUID: Key = key!("audit.auid");
-const UID: Key = key!("audit.uid");
-const PID: Key = key!("process.pid");
-const SUCCESS: Key = key!("audit.success");
-const AUDIT_KEY: Key = key!("audit.key");
-const EXE: Key = key!("process.executable.path");
-const COMM: Key = key!("process.command");
-
-/// One attribute: a `KeyValue`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Attribute<'a> {
-    pub key: Key,
-    pub value: Value<'a>,
+/// The length of a `KeyValue` whose key bytes (as `keys!` encodes
+/// them) are `key` long and whose `AnyValue` is `any` long.
+fn key_value_len(key: usize, any: usize) -> usize {
+    any.saturating_add(key + varint_len(any as u64))
 }
 
-impl Attribute<'_> {
-    /// The length of the `KeyValue`.
-    fn key_value_len(self) -> usize {
-        let any = self.value.any_len();
-        self.key.0.len() + varint_len(any as u64) + any
-    }
+/// What is done with a message's attributes (`KeyValue` fields), each in
+/// turn: their lengths summed ([`Sum`]) or they written ([`Write`]). So
+/// which attributes a message has is said once, by the function that
+/// lists them over either. Generic over the key's length: a key is copied
+/// as the fixed-size array it is.
+trait Attributes<'a> {
+    fn attribute<const N: usize>(&mut self, key: &[u8; N], value: Value<'a>);
 
-    /// Its length as a field of its parent (a record's or the resource's
-    /// `attributes`).
-    fn field_len(self) -> usize {
-        delimited_len(self.key_value_len())
-    }
-
-    /// Appends it as the field `tag` of its parent.
-    fn write_field(self, out: &mut Vec<u8>, tag: u8) {
-        let any = self.value.any_len();
-        delimited(out, tag, self.key_value_len());
-        out.extend_from_slice(self.key.0);
-        varint(out, any as u64);
-        self.value.write_any(out);
+    /// An attribute the message may not have.
+    fn maybe<const N: usize>(&mut self, key: &[u8; N], value: Option<Value<'a>>) {
+        if let Some(value) = value {
+            self.attribute(key, value);
+        }
     }
 }
 
-/// `ResourceLogs.resource`: the host and the service, the same for every
-/// batch (written once at start).
+/// Sums the attributes' lengths as fields of their parent.
+struct Sum(usize);
+
+impl Attributes<'_> for Sum {
+    fn attribute<const N: usize>(&mut self, _: &[u8; N], value: Value<'_>) {
+        let field = delimited_len(key_value_len(N, value.any_len()));
+        self.0 = self.0.saturating_add(field);
+    }
+}
+
+/// Appends the attributes as the field `tag` of their parent.
+struct Write<'o> {
+    out: &'o mut Vec<u8>,
+    tag: u8,
+}
+
+impl Attributes<'_> for Write<'_> {
+    fn attribute<const N: usize>(&mut self, key: &[u8; N], value: Value<'_>) {
+        let any = value.any_len();
+        delimited(self.out, self.tag, key_value_len(N, any));
+        self.out.extend_from_slice(key);
+        varint(self.out, any as u64);
+        value.write_any(self.out);
+    }
+}
+
+/// The resource's attributes: the host and the service.
+fn resource_attributes<'a>(host: &'a str, to: &mut impl Attributes<'a>) {
+    to.attribute(&HOST_NAME, Value::Text(host.as_bytes()));
+    to.attribute(&SERVICE_NAME, Value::Text(b"raudit"));
+    let version = env!("CARGO_PKG_VERSION").as_bytes();
+    to.attribute(&SERVICE_VERSION, Value::Text(version));
+}
+
+/// `ResourceLogs.resource`, the same for every batch (written once at
+/// start).
 pub fn resource_field(out: &mut Vec<u8>, host: &str) {
-    let attributes = [
-        Attribute {
-            key: HOST_NAME,
-            value: Value::Text(host.as_bytes()),
-        },
-        Attribute {
-            key: SERVICE_NAME,
-            value: Value::Text(b"raudit"),
-        },
-        Attribute {
-            key: SERVICE_VERSION,
-            value: Value::Text(env!("CARGO_PKG_VERSION").as_bytes()),
-        },
-    ];
-    let content = attributes.iter().map(|a| a.field_len()).sum();
-    delimited(out, RESOURCE_LOGS_RESOURCE, content);
-    for attribute in attributes {
-        attribute.write_field(out, RESOURCE_ATTRIBUTES);
-    }
+    let mut sum = Sum(0);
+    resource_attributes(host, &mut sum);
+    delimited(out, RESOURCE_LOGS_RESOURCE, sum.0);
+    let tag = RESOURCE_ATTRIBUTES;
+    resource_attributes(host, &mut Write { out, tag });
 }
 
 /// `ScopeLogs.scope`: raudit and its version.
@@ -296,9 +307,6 @@ pub fn enclose(out: &mut Vec<u8>, resource: &[u8], scope: &[u8], records: usize)
     out.extend_from_slice(scope);
 }
 
-/// The most attributes a record has: `host.name` and the facts'.
-const MAX_ATTRIBUTES: usize = 10;
-
 /// One event as a log record, its length computed when it is made.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
@@ -309,8 +317,10 @@ pub struct Record<'a> {
     /// epoch).
     time_nanos: u64,
     observed_nanos: u64,
-    /// `host.name`, then the event's facts (only those it has).
-    attributes: [Option<Attribute<'a>>; MAX_ATTRIBUTES],
+    host: &'a str,
+    facts: Option<&'a Facts<'a>>,
+    /// The facts' key, exe and comm as values (checked for UTF-8 once).
+    texts: [Option<Value<'a>>; 3],
     /// The `LogRecord`'s length.
     content_len: usize,
 }
@@ -327,22 +337,23 @@ impl<'a> Record<'a> {
                 .saturating_mul(1_000_000_000)
                 .saturating_add(u64::from(f.millis) * 1_000_000)
         });
-        let body = Value::text(line);
-        let attributes = attributes(host, facts);
-        let content_len = attributes
-            .iter()
-            .flatten()
-            .fold(FIXED64_FIELD + SEVERITY.len() + FIXED64_FIELD, |len, a| {
-                len.saturating_add(a.field_len())
-            })
-            .saturating_add(delimited_len(body.any_len()));
-        Record {
-            body,
+        let texts = facts.map_or([None; 3], |f| {
+            [f.key, f.exe, f.comm].map(|text| text.map(Value::text))
+        });
+        let mut record = Record {
+            body: Value::text(line),
             time_nanos,
             observed_nanos,
-            attributes,
-            content_len,
-        }
+            host,
+            facts,
+            texts,
+            content_len: 0,
+        };
+        let fixed = FIXED64_FIELD + SEVERITY.len() + FIXED64_FIELD;
+        let mut sum = Sum(fixed.saturating_add(delimited_len(record.body.any_len())));
+        record.attributes(&mut sum);
+        record.content_len = sum.0;
+        record
     }
 
     /// Its length as a `ScopeLogs.log_records` field, tag and length
@@ -359,55 +370,32 @@ impl<'a> Record<'a> {
         out.extend_from_slice(&SEVERITY);
         delimited(out, RECORD_BODY, self.body.any_len());
         self.body.write_any(out);
-        for attribute in self.attributes.iter().flatten() {
-            attribute.write_field(out, RECORD_ATTRIBUTES);
-        }
+        let tag = RECORD_ATTRIBUTES;
+        self.attributes(&mut Write { out, tag });
         out.push(RECORD_OBSERVED_TIME);
         out.extend_from_slice(&self.observed_nanos.to_le_bytes());
     }
-}
 
-/// A record's attributes, in the order they are written: `host.name`,
-/// then the event's facts, those it has.
-fn attributes<'a>(
-    host: &'a str,
-    facts: Option<&'a Facts<'a>>,
-) -> [Option<Attribute<'a>>; MAX_ATTRIBUTES] {
-    let host = Some(Attribute {
-        key: HOST_NAME,
-        value: Value::Text(host.as_bytes()),
-    });
-    let Some(f) = facts else {
-        return [host, None, None, None, None, None, None, None, None, None];
-    };
-    // Ids are u32 (auid's unset is 4294967295): they fit in i64.
-    let int = |key, n: Option<u64>| {
-        n.map(|n| Attribute {
-            key,
-            value: Value::Int(n as i64),
-        })
-    };
-    let text = |key, text: Option<&'a [u8]>| {
-        text.map(|text| Attribute {
-            key,
-            value: Value::text(text),
-        })
-    };
-    [
-        host,
-        int(SEQUENCE, Some(u64::from(f.sequence))),
-        int(SYSCALL, f.syscall),
-        int(AUID, f.auid),
-        int(UID, f.uid),
-        int(PID, f.pid),
-        f.success.map(|b| Attribute {
-            key: SUCCESS,
-            value: Value::Bool(b),
-        }),
-        text(AUDIT_KEY, f.key),
-        text(EXE, f.exe),
-        text(COMM, f.comm),
-    ]
+    /// Its attributes, in the order they are written: `host.name`, then
+    /// the event's facts, those it has.
+    fn attributes(&self, to: &mut impl Attributes<'a>) {
+        to.attribute(&HOST_NAME, Value::Text(self.host.as_bytes()));
+        let Some(f) = self.facts else {
+            return;
+        };
+        to.attribute(&SEQUENCE, Value::Int(i64::from(f.sequence)));
+        // Ids are u32 (auid's unset is 4294967295): they fit in i64.
+        let int = |n: u64| Value::Int(n as i64);
+        to.maybe(&SYSCALL, f.syscall.map(int));
+        to.maybe(&AUID, f.auid.map(int));
+        to.maybe(&UID, f.uid.map(int));
+        to.maybe(&PID, f.pid.map(int));
+        to.maybe(&SUCCESS, f.success.map(Value::Bool));
+        let [key, exe, comm] = self.texts;
+        to.maybe(&AUDIT_KEY, key);
+        to.maybe(&EXE, exe);
+        to.maybe(&COMM, comm);
+    }
 }
 
 #[cfg(test)]
