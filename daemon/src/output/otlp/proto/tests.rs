@@ -271,3 +271,46 @@ fn a_request_holds_the_resource_the_scope_and_the_records() {
         assert_eq!(log_record(only_bytes(record)).attributes.len(), 1);
     }
 }
+
+/// A record with every fact, as the encoder before this one wrote it (a
+/// dyn-Put encoder that counted each nested message): the bytes on the
+/// wire did not change when the encoding got cheaper.
+const GOLDEN_RECORD: &str = "\
+    129f0209c0d47e3dfe9c971710091a04494e464f2a1c0a1a7b2273657175656e63\
+    65223a343234322c2278223a22c3a9227d32150a09686f73742e6e616d6512080a\
+    06686f73742d3132150a0e61756469742e73657175656e6365120318922132130a\
+    0d61756469742e73797363616c6c1202183b32140a0a61756469742e6175696412\
+    0618ffffffff0f320f0a0961756469742e7569641202180032120a0b70726f6365\
+    73732e706964120318ac0232130a0d61756469742e737563636573731202100132\
+    130a0961756469742e6b657912060a046578656332240a1770726f636573732e65\
+    786563757461626c652e7061746812093a072f62696e2fff7832170a0f70726f63\
+    6573732e636f6d6d616e6412040a02c3a95907cac471fe9c9717";
+
+#[test]
+fn a_record_is_written_as_before_byte_for_byte() {
+    let facts = Facts {
+        sequence: 4242,
+        seconds: 1_700_000_000,
+        millis: 123,
+        syscall: Some(59),
+        success: Some(true),
+        auid: Some(4_294_967_295),
+        uid: Some(0),
+        pid: Some(300),
+        key: Some(b"exec"),
+        exe: Some(b"/bin/\xffx"),
+        comm: Some("é".as_bytes()),
+    };
+    let line = r#"{"sequence":4242,"x":"é"}"#;
+    let record = Record::new(
+        line.as_bytes(),
+        Some(&facts),
+        1_700_000_001_000_000_007,
+        "host-1",
+    );
+    let hex: String = written(&record)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, GOLDEN_RECORD);
+}
