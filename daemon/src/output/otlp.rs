@@ -34,7 +34,7 @@ use std::io::{self, Write as _};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
-use self::proto::Record;
+use self::proto::{HostAttribute, Record};
 use super::net::{self, Reporter};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -76,8 +76,8 @@ pub struct OtlpSpec {
 pub struct Otlp {
     name: String,
     spec: OtlpSpec,
-    /// `host.name` (lent to each record, see [`Output::write_line`]).
-    host: String,
+    /// Each record's `host.name` (lent to it, see [`Output::write_line`]).
+    host: HostAttribute,
     /// The prefix (HTTP head and enclosing messages, written at send) and
     /// the encoded records after it.
     batch: Vec<u8>,
@@ -134,7 +134,7 @@ impl Otlp {
         let mut output = Otlp {
             name: format!("otlp {}", spec.endpoint.authority),
             spec: spec.clone(),
-            host: host.into(),
+            host: HostAttribute::new(host),
             batch,
             prefix,
             events: 0,
@@ -310,7 +310,7 @@ impl Otlp {
 
     /// Adds the record of `line` to the batch, sending the batch first
     /// when it is due.
-    fn add(&mut self, line: &[u8], side: &LineSide<'_>, host: &str) -> io::Result<Sent> {
+    fn add(&mut self, line: &[u8], side: &LineSide<'_>, host: &HostAttribute) -> io::Result<Sent> {
         let body = line.strip_suffix(b"\n").unwrap_or(line);
         let mut now = Instant::now();
         let observed_nanos = self.clock.at(now);
@@ -411,9 +411,9 @@ impl Output for Otlp {
         &self.name
     }
 
-    /// The host name is taken out of `self` for the call (a move, no
-    /// copy, no reference count), so the record can borrow it while the
-    /// batch may be sent, which needs all of `self`.
+    /// The `host.name` attribute is taken out of `self` for the call (a
+    /// move, no copy, no reference count), so the record can borrow it
+    /// while the batch may be sent, which needs all of `self`.
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
         let host = std::mem::take(&mut self.host);
         let written = self.add(line, side, &host);

@@ -216,6 +216,9 @@ fn key_value_len(key: usize, any: usize) -> usize {
 trait Attributes<'a> {
     fn attribute<const N: usize>(&mut self, key: &[u8; N], value: Value<'a>);
 
+    /// An attribute encoded beforehand, as a field of its parent.
+    fn encoded(&mut self, field: &[u8]);
+
     /// An attribute the message may not have.
     fn maybe<const N: usize>(&mut self, key: &[u8; N], value: Option<Value<'a>>) {
         if let Some(value) = value {
@@ -232,6 +235,10 @@ impl Attributes<'_> for Sum {
         let field = delimited_len(key_value_len(N, value.any_len()));
         self.0 = self.0.saturating_add(field);
     }
+
+    fn encoded(&mut self, field: &[u8]) {
+        self.0 = self.0.saturating_add(field.len());
+    }
 }
 
 /// Appends the attributes as the field `tag` of their parent.
@@ -247,6 +254,10 @@ impl Attributes<'_> for Write<'_> {
         self.out.extend_from_slice(key);
         varint(self.out, any as u64);
         value.write_any(self.out);
+    }
+
+    fn encoded(&mut self, field: &[u8]) {
+        self.out.extend_from_slice(field);
     }
 }
 
@@ -307,6 +318,24 @@ pub fn enclose(out: &mut Vec<u8>, resource: &[u8], scope: &[u8], records: usize)
     out.extend_from_slice(scope);
 }
 
+/// A record's `host.name` attribute, encoded once for all the records of
+/// an output (it is the same for each).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostAttribute(Vec<u8>);
+
+impl HostAttribute {
+    pub fn new(host: &str) -> HostAttribute {
+        let mut field = Vec::new();
+        let tag = RECORD_ATTRIBUTES;
+        let mut write = Write {
+            out: &mut field,
+            tag,
+        };
+        write.attribute(&HOST_NAME, Value::Text(host.as_bytes()));
+        HostAttribute(field)
+    }
+}
+
 /// One event as a log record, its length computed when it is made.
 #[derive(Clone, Copy, Debug)]
 pub struct Record<'a> {
@@ -317,7 +346,7 @@ pub struct Record<'a> {
     /// epoch).
     time_nanos: u64,
     observed_nanos: u64,
-    host: &'a str,
+    host: &'a HostAttribute,
     facts: Option<&'a Facts<'a>>,
     /// The facts' key, exe and comm as values (checked for UTF-8 once).
     texts: [Option<Value<'a>>; 3],
@@ -330,7 +359,7 @@ impl<'a> Record<'a> {
         line: &'a [u8],
         facts: Option<&'a Facts<'a>>,
         observed_nanos: u64,
-        host: &'a str,
+        host: &'a HostAttribute,
     ) -> Record<'a> {
         let time_nanos = facts.map_or(observed_nanos, |f| {
             f.seconds
@@ -379,7 +408,7 @@ impl<'a> Record<'a> {
     /// Its attributes, in the order they are written: `host.name`, then
     /// the event's facts, those it has.
     fn attributes(&self, to: &mut impl Attributes<'a>) {
-        to.attribute(&HOST_NAME, Value::Text(self.host.as_bytes()));
+        to.encoded(&self.host.0);
         let Some(f) = self.facts else {
             return;
         };

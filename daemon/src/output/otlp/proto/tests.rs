@@ -141,6 +141,7 @@ fn edge_lengths() -> Vec<usize> {
 
 #[test]
 fn a_record_is_as_long_as_computed_at_every_varint_boundary() {
+    let host = HostAttribute::new("host");
     for body_len in edge_lengths() {
         for exe_len in [0, 1, 90, 100, 110, 120, 126, 127, 128, 129, 16380] {
             let body = vec![b'{'; body_len];
@@ -152,7 +153,7 @@ fn a_record_is_as_long_as_computed_at_every_varint_boundary() {
                 comm: Some(&body),
                 ..Facts::default()
             };
-            let record = Record::new(&body, Some(&facts), u64::MAX, "host");
+            let record = Record::new(&body, Some(&facts), u64::MAX, &host);
             let out = written(&record);
             assert_eq!(
                 out.len(),
@@ -167,7 +168,8 @@ fn a_record_is_as_long_as_computed_at_every_varint_boundary() {
             );
         }
     }
-    let plain = Record::new(b"{}", None, 5, "");
+    let no_host = HostAttribute::new("");
+    let plain = Record::new(b"{}", None, 5, &no_host);
     assert_eq!(written(&plain).len(), plain.field_len());
 }
 
@@ -187,7 +189,8 @@ fn a_record_decodes_to_what_was_given() {
         comm: Some("é".as_bytes()),
     };
     let line = r#"{"sequence":7,"x":"é"}"#;
-    let record = Record::new(line.as_bytes(), Some(&facts), 42, "h");
+    let host = HostAttribute::new("h");
+    let record = Record::new(line.as_bytes(), Some(&facts), 42, &host);
     let decoded = log_record_field(&written(&record));
     let expected = LogRecord {
         time: 1_700_000_000_250_000_000,
@@ -214,7 +217,7 @@ fn a_record_decodes_to_what_was_given() {
     assert_eq!(decoded, expected);
 
     // Without facts: the time is when raudit took it; only host.name.
-    let record = Record::new(b"\xff", None, 42, "h");
+    let record = Record::new(b"\xff", None, 42, &host);
     let decoded = log_record_field(&written(&record));
     assert_eq!((decoded.time, decoded.observed), (42, 42));
     assert_eq!(decoded.body, Some(Decoded::Bytes(vec![0xff])));
@@ -227,9 +230,10 @@ fn a_request_holds_the_resource_the_scope_and_the_records() {
     resource_field(&mut resource, "host-1");
     let mut scope = Vec::new();
     scope_field(&mut scope);
+    let host = HostAttribute::new("host-1");
     let records: Vec<u8> = [b"{}", b"[]"]
         .iter()
-        .flat_map(|line| written(&Record::new(*line, None, 1, "host-1")))
+        .flat_map(|line| written(&Record::new(*line, None, 1, &host)))
         .collect();
     let mut request = Vec::new();
     enclose(&mut request, &resource, &scope, records.len());
@@ -302,11 +306,12 @@ fn a_record_is_written_as_before_byte_for_byte() {
         comm: Some("é".as_bytes()),
     };
     let line = r#"{"sequence":4242,"x":"é"}"#;
+    let host = HostAttribute::new("host-1");
     let record = Record::new(
         line.as_bytes(),
         Some(&facts),
         1_700_000_001_000_000_007,
-        "host-1",
+        &host,
     );
     let hex: String = written(&record)
         .iter()
