@@ -10,9 +10,11 @@
 //! event's; the resource says `host.name` and `service.name=raudit`.
 //!
 //! No allocation per event: a record is encoded straight into the batch
-//! buffer, reserved at start with room in front of the records for the
-//! HTTP head and the enclosing messages, written there when the batch goes
-//! so the request leaves with one `write_all` from one buffer.
+//! buffer, allocated at start at its full size (it cannot grow: a record
+//! is written through a cursor over room of its computed length), with
+//! room in front of the records for the HTTP head and the enclosing
+//! messages, written there when the batch goes so the request leaves with
+//! one `write_all` from one buffer.
 //!
 //! A batch goes when it holds `batch_events` events or `batch_bytes`
 //! bytes, when its first event has waited `flush_interval`, and whenever
@@ -80,8 +82,10 @@ pub struct Otlp {
     host: HostAttribute,
     /// The prefix (HTTP head and enclosing messages, written at send) and
     /// the encoded records after it.
-    batch: Vec<u8>,
+    batch: Box<[u8]>,
     prefix: usize,
+    /// Where the records end.
+    end: usize,
     events: u32,
     first_at: Option<Instant>,
     /// Records' observed times.
@@ -129,14 +133,15 @@ impl Otlp {
         // strings at most as long as in the side region), a little more.
         let record_room = max_line + 2 * FACTS_ROOM + 1024 + host.len();
         let room = prefix + spec.batch_bytes as usize + record_room;
-        let mut batch = Vec::with_capacity(room);
-        batch.resize(prefix, 0);
+        // Pages are made resident only as the batch first reaches them.
+        let batch = vec![0; room].into_boxed_slice();
         let mut output = Otlp {
             name: format!("otlp {}", spec.endpoint.authority),
             spec: spec.clone(),
             host: HostAttribute::new(host),
             batch,
             prefix,
+            end: prefix,
             events: 0,
             first_at: None,
             clock: WallClock::read(),
@@ -162,7 +167,7 @@ impl Otlp {
     }
 
     fn records_len(&self) -> usize {
-        self.batch.len() - self.prefix
+        self.end - self.prefix
     }
 
     /// Whether the batch should go before another record of `len` bytes
@@ -170,8 +175,8 @@ impl Otlp {
     fn due(&self, len: usize, now: Instant) -> bool {
         self.events > 0
             && (self.events >= self.spec.batch_events
-                || self.records_len() + len > self.spec.batch_bytes as usize
-                || self.batch.len() + len > self.batch.capacity()
+                || self.records_len().saturating_add(len) > self.spec.batch_bytes as usize
+                || self.end.saturating_add(len) > self.batch.len()
                 || self
                     .first_at
                     .is_some_and(|t| now.saturating_duration_since(t) >= self.spec.flush_interval))
@@ -292,7 +297,7 @@ impl Otlp {
         if !self.conn.is_open() {
             self.conn.connect(&self.spec.endpoint)?;
         }
-        let request = self.batch.get(start..).unwrap_or_default();
+        let request = self.batch.get(start..self.end).unwrap_or_default();
         match self.conn.exchange(request, &mut self.reply[..]) {
             Ok(reply) => Ok(reply),
             Err(e) => {
@@ -302,7 +307,7 @@ impl Otlp {
                     &format_args!("send failed ({e})"),
                 );
                 self.conn.connect(&self.spec.endpoint)?;
-                let request = self.batch.get(start..).unwrap_or_default();
+                let request = self.batch.get(start..self.end).unwrap_or_default();
                 self.conn.exchange(request, &mut self.reply[..])
             }
         }
@@ -322,12 +327,16 @@ impl Otlp {
             // on a busy collector).
             now = Instant::now();
         }
-        if self.batch.len() + len > self.batch.capacity() {
+        let Some(room) = self.batch.get_mut(self.end..self.end.saturating_add(len)) else {
             return Err(net::too_large());
+        };
+        let mut cursor = proto::Cursor::new(room);
+        record.write_field(&mut cursor);
+        if !cursor.filled() {
+            // A length computed wrong: the record is not kept.
+            return Err(io::Error::other("an OTLP record's length was miscomputed"));
         }
-        let before = self.batch.len();
-        record.write_field(&mut self.batch);
-        debug_assert_eq!(self.batch.len() - before, len, "a record's computed length");
+        self.end += len;
         self.events += 1;
         if self.first_at.is_none() {
             self.first_at = Some(now);
@@ -336,7 +345,7 @@ impl Otlp {
     }
 
     fn clear(&mut self) {
-        self.batch.truncate(self.prefix);
+        self.end = self.prefix;
         self.events = 0;
         self.first_at = None;
     }

@@ -10,8 +10,9 @@
 //! counted: beside each function that writes a message is one that gives
 //! its length by arithmetic on its fields' lengths (the tests check the
 //! two agree, across the varint boundaries too). A record's size is so
-//! known before it is written, in one pass, into the batch, which never
-//! grows. Which attributes a message has is listed once, over an
+//! known before it is written, in one pass, into its room in the batch
+//! (through a [`Cursor`], which says whether it filled the room exactly).
+//! Which attributes a message has is listed once, over an
 //! `Attributes` that sums their lengths or writes them. Attribute keys
 //! are encoded at compile time, with their tags and lengths, and copied as
 //! the fixed-size arrays they are. Varints are canonical (shortest).
@@ -75,6 +76,67 @@ const SEVERITY: [u8; 8] = [
 /// A fixed64 field: its tag and 8 bytes.
 const FIXED64_FIELD: usize = 9;
 
+/// Where encoded bytes go: a vector (the messages written once, the
+/// request's enclosing ones), or a [`Cursor`] over a record's room in
+/// the batch, sized beforehand.
+pub trait Out {
+    fn push(&mut self, byte: u8);
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+}
+
+impl Out for Vec<u8> {
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+}
+
+/// Fills a slice from its start. What does not fit is not written, nor
+/// anything after it, and [`Cursor::filled`] says so.
+pub struct Cursor<'a> {
+    rest: &'a mut [u8],
+    short: bool,
+}
+
+impl<'a> Cursor<'a> {
+    pub fn new(room: &'a mut [u8]) -> Cursor<'a> {
+        Cursor {
+            rest: room,
+            short: false,
+        }
+    }
+
+    /// Whether all that was put fit, filling the room exactly.
+    pub fn filled(&self) -> bool {
+        !self.short && self.rest.is_empty()
+    }
+}
+
+impl Out for Cursor<'_> {
+    fn push(&mut self, byte: u8) {
+        match std::mem::take(&mut self.rest).split_first_mut() {
+            Some((first, rest)) => {
+                *first = byte;
+                self.rest = rest;
+            }
+            None => self.short = true,
+        }
+    }
+
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        match std::mem::take(&mut self.rest).split_at_mut_checked(bytes.len()) {
+            Some((head, rest)) => {
+                head.copy_from_slice(bytes);
+                self.rest = rest;
+            }
+            None => self.short = true,
+        }
+    }
+}
+
 /// The length of `value` as a varint (1 to 10 bytes).
 fn varint_len(value: u64) -> usize {
     // Bits needed (at least 1), 7 to a byte: ⌈bits / 7⌉, which for 1 to
@@ -84,7 +146,7 @@ fn varint_len(value: u64) -> usize {
 }
 
 /// Appends `value` as a varint.
-fn varint(out: &mut Vec<u8>, mut value: u64) {
+fn varint(out: &mut impl Out, mut value: u64) {
     while value >= 0x80 {
         out.push(value as u8 | 0x80);
         value >>= 7;
@@ -100,13 +162,13 @@ fn delimited_len(content: usize) -> usize {
 
 /// Appends a length-delimited field's tag and length; its `content`
 /// bytes are the caller's to write next.
-fn delimited(out: &mut Vec<u8>, tag: u8, content: usize) {
+fn delimited(out: &mut impl Out, tag: u8, content: usize) {
     out.push(tag);
     varint(out, content as u64);
 }
 
 /// A length-delimited field holding `bytes`.
-fn bytes_field(out: &mut Vec<u8>, tag: u8, bytes: &[u8]) {
+fn bytes_field(out: &mut impl Out, tag: u8, bytes: &[u8]) {
     delimited(out, tag, bytes.len());
     out.extend_from_slice(bytes);
 }
@@ -148,7 +210,7 @@ impl<'a> Value<'a> {
 
     /// Appends the `AnyValue` holding it (its fields, without its own tag
     /// and length).
-    fn write_any(self, out: &mut Vec<u8>) {
+    fn write_any(self, out: &mut impl Out) {
         match self {
             Value::Text(bytes) => bytes_field(out, ANY_STRING, bytes),
             Value::Bytes(bytes) => bytes_field(out, ANY_BYTES, bytes),
@@ -242,12 +304,12 @@ impl Attributes<'_> for Sum {
 }
 
 /// Appends the attributes as the field `tag` of their parent.
-struct Write<'o> {
-    out: &'o mut Vec<u8>,
+struct Write<'o, O: Out> {
+    out: &'o mut O,
     tag: u8,
 }
 
-impl Attributes<'_> for Write<'_> {
+impl<O: Out> Attributes<'_> for Write<'_, O> {
     fn attribute<const N: usize>(&mut self, key: &[u8; N], value: Value<'_>) {
         let any = value.any_len();
         delimited(self.out, self.tag, key_value_len(N, any));
@@ -271,7 +333,7 @@ fn resource_attributes<'a>(host: &'a str, to: &mut impl Attributes<'a>) {
 
 /// `ResourceLogs.resource`, the same for every batch (written once at
 /// start).
-pub fn resource_field(out: &mut Vec<u8>, host: &str) {
+pub fn resource_field(out: &mut impl Out, host: &str) {
     let mut sum = Sum(0);
     resource_attributes(host, &mut sum);
     delimited(out, RESOURCE_LOGS_RESOURCE, sum.0);
@@ -280,7 +342,7 @@ pub fn resource_field(out: &mut Vec<u8>, host: &str) {
 }
 
 /// `ScopeLogs.scope`: raudit and its version.
-pub fn scope_field(out: &mut Vec<u8>) {
+pub fn scope_field(out: &mut impl Out) {
     let name = b"raudit";
     let version = env!("CARGO_PKG_VERSION").as_bytes();
     delimited(
@@ -310,7 +372,7 @@ pub fn request_len(resource: &[u8], scope: &[u8], records: usize) -> usize {
 /// Appends the request's enclosing messages up to its records: the
 /// `ExportLogsServiceRequest.resource_logs` field, its `resource`, the
 /// `scope_logs` field and its `scope`; `records` bytes of records follow.
-pub fn enclose(out: &mut Vec<u8>, resource: &[u8], scope: &[u8], records: usize) {
+pub fn enclose(out: &mut impl Out, resource: &[u8], scope: &[u8], records: usize) {
     let (resource_logs, scope_logs) = enclosing_lens(resource, scope, records);
     delimited(out, REQUEST_RESOURCE_LOGS, resource_logs);
     out.extend_from_slice(resource);
@@ -392,7 +454,7 @@ impl<'a> Record<'a> {
     }
 
     /// Appends it as a `ScopeLogs.log_records` field.
-    pub fn write_field(&self, out: &mut Vec<u8>) {
+    pub fn write_field(&self, out: &mut impl Out) {
         delimited(out, SCOPE_LOGS_LOG_RECORDS, self.content_len);
         out.push(RECORD_TIME);
         out.extend_from_slice(&self.time_nanos.to_le_bytes());

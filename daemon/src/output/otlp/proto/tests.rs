@@ -97,10 +97,38 @@ fn text(s: &str) -> Decoded {
     Decoded::Text(s.to_owned())
 }
 
+/// The record as written into a vector; the same bytes as written
+/// through a cursor over room of its computed length, which they fill.
 fn written(record: &Record<'_>) -> Vec<u8> {
     let mut out = Vec::new();
     record.write_field(&mut out);
+    let mut room = vec![0; record.field_len()];
+    let mut cursor = Cursor::new(&mut room);
+    record.write_field(&mut cursor);
+    assert!(cursor.filled(), "the computed length is the written one");
+    assert_eq!(room, out);
     out
+}
+
+#[test]
+fn a_cursor_says_when_what_was_put_did_not_fill_its_room_exactly() {
+    let host = HostAttribute::new("h");
+    let record = Record::new(b"{}", None, 1, &host);
+    let len = record.field_len();
+    for room_len in [0, 1, len - 1, len + 1] {
+        let mut room = vec![0; room_len];
+        let mut cursor = Cursor::new(&mut room);
+        record.write_field(&mut cursor);
+        assert!(!cursor.filled(), "room of {room_len} for {len} bytes");
+    }
+    let mut room = [0; 3];
+    let mut cursor = Cursor::new(&mut room);
+    cursor.extend_from_slice(b"ab");
+    cursor.extend_from_slice(b"cd");
+    assert!(!cursor.filled(), "what does not fit is not written");
+    cursor.push(b'e');
+    assert!(!cursor.filled());
+    assert_eq!(&room, b"ab\0", "nor anything after it");
 }
 
 #[test]
