@@ -175,7 +175,7 @@ fn bytes_field(out: &mut impl Out, tag: u8, bytes: &[u8]) {
 
 /// An attribute's or body's value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Value<'a> {
+enum Value<'a> {
     /// Bytes checked to be UTF-8 (by [`Value::text`], or a `&str`'s): a
     /// `string_value` (protobuf demands UTF-8 there).
     Text(&'a [u8]),
@@ -190,7 +190,7 @@ impl<'a> Value<'a> {
     /// `bytes` as text when they are UTF-8, else as bytes (checked once,
     /// here, however often the value's length is taken or it is written).
     /// ASCII, which raudit's JSON mostly is, is checked the fast way.
-    pub fn text(bytes: &'a [u8]) -> Value<'a> {
+    fn text(bytes: &'a [u8]) -> Value<'a> {
         if bytes.is_ascii() || std::str::from_utf8(bytes).is_ok() {
             Value::Text(bytes)
         } else {
