@@ -10,9 +10,11 @@
 //! event's; the resource says `host.name` and `service.name=raudit`.
 //!
 //! No allocation per event: a record is encoded straight into the batch
-//! buffer, reserved at start with room in front of the records for the
-//! HTTP head and the enclosing messages, written there when the batch goes
-//! so the request leaves with one `write_all` from one buffer.
+//! buffer, allocated at start at its full size (it cannot grow: a record
+//! is written through a cursor over room of its computed length), with
+//! room in front of the records for the HTTP head and the enclosing
+//! messages, written there when the batch goes so the request leaves with
+//! one `write_all` from one buffer.
 //!
 //! A batch goes when it holds `batch_events` events or `batch_bytes`
 //! bytes, when its first event has waited `flush_interval`, and whenever
@@ -34,7 +36,7 @@ use std::io::{self, Write as _};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use self::http::{Connection, Endpoint, Reply, REPLY_ROOM};
-use self::proto::{Fill, Put as _, Record};
+use self::proto::{HostAttribute, Record};
 use super::net::{self, Reporter};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -76,14 +78,18 @@ pub struct OtlpSpec {
 pub struct Otlp {
     name: String,
     spec: OtlpSpec,
-    /// Shared with each record being encoded while the batch may be sent.
-    host: std::sync::Arc<str>,
+    /// Each record's `host.name` (lent to it, see [`Output::write_line`]).
+    host: HostAttribute,
     /// The prefix (HTTP head and enclosing messages, written at send) and
     /// the encoded records after it.
-    batch: Vec<u8>,
+    batch: Box<[u8]>,
     prefix: usize,
+    /// Where the records end.
+    end: usize,
     events: u32,
     first_at: Option<Instant>,
+    /// Records' observed times.
+    clock: WallClock,
     /// `ResourceLogs.resource` and `ScopeLogs.scope`, encoded once.
     resource: Vec<u8>,
     scope: Vec<u8>,
@@ -109,9 +115,9 @@ impl Otlp {
     /// [`Otlp::open`] with a given host name (for tests).
     pub fn with_hostname(spec: &OtlpSpec, max_line: usize, host: &str) -> Otlp {
         let mut resource = Vec::new();
-        proto::resource_field(&mut Fill(&mut resource), host);
+        proto::resource_field(&mut resource, host);
         let mut scope = Vec::new();
-        proto::scope_field(&mut Fill(&mut scope));
+        proto::scope_field(&mut scope);
         let headers: usize = spec
             .headers
             .iter()
@@ -127,16 +133,18 @@ impl Otlp {
         // strings at most as long as in the side region), a little more.
         let record_room = max_line + 2 * FACTS_ROOM + 1024 + host.len();
         let room = prefix + spec.batch_bytes as usize + record_room;
-        let mut batch = Vec::with_capacity(room);
-        batch.resize(prefix, 0);
+        // Pages are made resident only as the batch first reaches them.
+        let batch = vec![0; room].into_boxed_slice();
         let mut output = Otlp {
             name: format!("otlp {}", spec.endpoint.authority),
             spec: spec.clone(),
-            host: host.into(),
+            host: HostAttribute::new(host),
             batch,
             prefix,
+            end: prefix,
             events: 0,
             first_at: None,
+            clock: WallClock::read(),
             resource,
             scope,
             head: Vec::with_capacity(prefix),
@@ -159,33 +167,26 @@ impl Otlp {
     }
 
     fn records_len(&self) -> usize {
-        self.batch.len() - self.prefix
+        self.end - self.prefix
     }
 
     /// Whether the batch should go before another record of `len` bytes
-    /// joins it.
-    fn due(&self, len: usize) -> bool {
+    /// joins it, `now`.
+    fn due(&self, len: usize, now: Instant) -> bool {
         self.events > 0
             && (self.events >= self.spec.batch_events
-                || self.records_len() + len > self.spec.batch_bytes as usize
-                || self.batch.len() + len > self.batch.capacity()
+                || self.records_len().saturating_add(len) > self.spec.batch_bytes as usize
+                || self.end.saturating_add(len) > self.batch.len()
                 || self
                     .first_at
-                    .is_some_and(|t| t.elapsed() >= self.spec.flush_interval))
+                    .is_some_and(|t| now.saturating_duration_since(t) >= self.spec.flush_interval))
     }
 
     /// Writes the HTTP head and the enclosing messages in front of the
     /// records; returns where the request starts in the batch.
     fn frame(&mut self) -> io::Result<usize> {
         let records = self.records_len();
-        let scope_logs = self.scope.len() + records;
-        let resource_logs = self.resource.len()
-            + proto::varint_len(u64::from(proto::RESOURCE_LOGS_SCOPE_LOGS << 3 | 2))
-            + proto::varint_len(scope_logs as u64)
-            + scope_logs;
-        let body = proto::varint_len(u64::from(proto::REQUEST_RESOURCE_LOGS << 3 | 2))
-            + proto::varint_len(resource_logs as u64)
-            + resource_logs;
+        let body = proto::request_len(&self.resource, &self.scope, records);
         let head = &mut self.head;
         head.clear();
         write!(
@@ -200,13 +201,7 @@ impl Otlp {
             write!(head, "{key}: {value}\r\n")?;
         }
         head.extend_from_slice(b"\r\n");
-        let mut out = Fill(head);
-        proto::tag(&mut out, proto::REQUEST_RESOURCE_LOGS, 2);
-        proto::varint(&mut out, resource_logs as u64);
-        out.put(&self.resource);
-        proto::tag(&mut out, proto::RESOURCE_LOGS_SCOPE_LOGS, 2);
-        proto::varint(&mut out, scope_logs as u64);
-        out.put(&self.scope);
+        proto::enclose(head, &self.resource, &self.scope, records);
         let start = self
             .prefix
             .checked_sub(self.head.len())
@@ -302,7 +297,7 @@ impl Otlp {
         if !self.conn.is_open() {
             self.conn.connect(&self.spec.endpoint)?;
         }
-        let request = self.batch.get(start..).unwrap_or_default();
+        let request = self.batch.get(start..self.end).unwrap_or_default();
         match self.conn.exchange(request, &mut self.reply[..]) {
             Ok(reply) => Ok(reply),
             Err(e) => {
@@ -312,14 +307,45 @@ impl Otlp {
                     &format_args!("send failed ({e})"),
                 );
                 self.conn.connect(&self.spec.endpoint)?;
-                let request = self.batch.get(start..).unwrap_or_default();
+                let request = self.batch.get(start..self.end).unwrap_or_default();
                 self.conn.exchange(request, &mut self.reply[..])
             }
         }
     }
 
+    /// Adds the record of `line` to the batch, sending the batch first
+    /// when it is due.
+    fn add(&mut self, line: &[u8], side: &LineSide<'_>, host: &HostAttribute) -> io::Result<Sent> {
+        let body = line.strip_suffix(b"\n").unwrap_or(line);
+        let mut now = Instant::now();
+        let observed_nanos = self.clock.at(now);
+        let record = Record::new(body, side.facts.as_ref(), observed_nanos, host);
+        let len = record.field_len();
+        if self.due(len, now) {
+            self.send()?;
+            // The next batch starts after the send (which may have waited
+            // on a busy collector).
+            now = Instant::now();
+        }
+        let Some(room) = self.batch.get_mut(self.end..self.end.saturating_add(len)) else {
+            return Err(net::too_large());
+        };
+        let mut cursor = proto::Cursor::new(room);
+        record.write_field(&mut cursor);
+        if !cursor.filled() {
+            // A length computed wrong: the record is not kept.
+            return Err(io::Error::other("an OTLP record's length was miscomputed"));
+        }
+        self.end += len;
+        self.events += 1;
+        if self.first_at.is_none() {
+            self.first_at = Some(now);
+        }
+        Ok(Sent::Whole)
+    }
+
     fn clear(&mut self) {
-        self.batch.truncate(self.prefix);
+        self.end = self.prefix;
         self.events = 0;
         self.first_at = None;
     }
@@ -347,11 +373,42 @@ fn pause_while_busy(pause: Duration, waited: &mut Duration, stopping: fn() -> bo
     true
 }
 
-/// Now, in nanoseconds since the epoch.
-fn now_nanos() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+/// The wall clock (nanoseconds since the epoch) read at most once per
+/// [`WALL_CLOCK_REREAD`] and advanced by the monotonic clock in between:
+/// so a record's observed time costs one clock reading (the monotonic
+/// one, which `flush_interval` needs anyway) rather than two (~25 ns
+/// each through the vDSO here, as much as a few attributes' encoding).
+struct WallClock {
+    at: Instant,
+    nanos: u64,
+}
+
+/// How long one reading of the wall clock is advanced by the monotonic
+/// clock: a step of the wall clock shows in observed times this late at
+/// most.
+const WALL_CLOCK_REREAD: Duration = Duration::from_secs(1);
+
+impl WallClock {
+    fn read() -> WallClock {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        WallClock {
+            at: Instant::now(),
+            nanos,
+        }
+    }
+
+    /// The wall time at `now`.
+    fn at(&mut self, now: Instant) -> u64 {
+        let since = now.saturating_duration_since(self.at);
+        if since >= WALL_CLOCK_REREAD {
+            *self = WallClock::read();
+            return self.nanos;
+        }
+        let since = u64::try_from(since.as_nanos()).unwrap_or(u64::MAX);
+        self.nanos.saturating_add(since)
+    }
 }
 
 impl Output for Otlp {
@@ -363,25 +420,14 @@ impl Output for Otlp {
         &self.name
     }
 
+    /// The `host.name` attribute is taken out of `self` for the call (a
+    /// move, no copy, no reference count), so the record can borrow it
+    /// while the batch may be sent, which needs all of `self`.
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
-        let body = line.strip_suffix(b"\n").unwrap_or(line);
-        let observed_nanos = now_nanos();
-        let facts = side.facts.as_ref();
-        let host = std::sync::Arc::clone(&self.host);
-        let record = Record::new(body, facts, observed_nanos, &host);
-        let len = proto::len_of(|out| proto::log_record_field(out, &record));
-        if self.due(len) {
-            self.send()?;
-        }
-        if self.batch.len() + len > self.batch.capacity() {
-            return Err(net::too_large());
-        }
-        proto::log_record_field(&mut Fill(&mut self.batch), &record);
-        self.events += 1;
-        if self.first_at.is_none() {
-            self.first_at = Some(Instant::now());
-        }
-        Ok(Sent::Whole)
+        let host = std::mem::take(&mut self.host);
+        let written = self.add(line, side, &host);
+        self.host = host;
+        written
     }
 
     fn flush(&mut self) -> io::Result<()> {
@@ -410,5 +456,37 @@ impl Output for Otlp {
     fn reopen(&mut self) -> io::Result<()> {
         self.conn.close();
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observed_times_follow_the_monotonic_clock_and_the_wall_clock_is_read_each_second() {
+        let mut clock = WallClock::read();
+        let (at, start) = (clock.at, clock.nanos);
+        let system = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        assert!(start.abs_diff(system.as_nanos() as u64) < 1_000_000_000);
+        assert_eq!(clock.at(at), start);
+        assert_eq!(
+            clock.at(at + Duration::from_millis(250)),
+            start + 250_000_000
+        );
+        assert_eq!(
+            clock.at(at + Duration::from_nanos(999_999_999)),
+            start + 999_999_999
+        );
+        // A reading from before the clock's: no time backwards.
+        if let Some(before) = at.checked_sub(Duration::from_millis(5)) {
+            assert_eq!(clock.at(before), start);
+        }
+        // A second on, the wall clock is read again (this one is stale).
+        let mut stale = WallClock { at, nanos: 7 };
+        assert_eq!(stale.at(at + Duration::from_millis(999)), 999_000_007);
+        let fresh = stale.at(at + WALL_CLOCK_REREAD);
+        assert!(fresh >= start, "{fresh} read again, not 7 + 1 s");
+        assert_eq!(stale.nanos, fresh);
     }
 }

@@ -291,19 +291,30 @@ fn rejected_records(body: &[u8]) -> u64 {
     rejected
 }
 
-enum Field<'a> {
+/// A protobuf field's value, as [`for_each_field`] reads it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Field<'a> {
     Varint(u64),
+    Fixed64(u64),
     Bytes(&'a [u8]),
 }
 
 /// Walks the fields of one protobuf message; `None` at the first byte it
-/// cannot read (what was read stays read).
-fn for_each_field<'a>(mut bytes: &'a [u8], f: &mut dyn FnMut(u64, Field<'a>)) -> Option<()> {
+/// cannot read (what was read stays read). Also what the encoder's tests
+/// decode its records with.
+pub(super) fn for_each_field<'a>(
+    mut bytes: &'a [u8],
+    f: &mut dyn FnMut(u64, Field<'a>),
+) -> Option<()> {
     while !bytes.is_empty() {
         let key = read_varint(&mut bytes)?;
         match key & 7 {
             0 => f(key >> 3, Field::Varint(read_varint(&mut bytes)?)),
-            1 => bytes = bytes.get(8..)?,
+            1 => {
+                let (value, rest) = bytes.split_first_chunk::<8>()?;
+                f(key >> 3, Field::Fixed64(u64::from_le_bytes(*value)));
+                bytes = rest;
+            }
             2 => {
                 let len = usize::try_from(read_varint(&mut bytes)?).ok()?;
                 let (value, rest) = bytes.split_at_checked(len)?;
