@@ -67,7 +67,7 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
-use self::user::{has_user, named_uids, write_user};
+use self::user::{has_user, named, write_user};
 use super::cursor::{Cursor, Full};
 use super::{Encoded, Enrich, MIN_BUFFER};
 use crate::assemble::Event;
@@ -109,7 +109,7 @@ fn attempt(
     let facts = Facts::of(event, &mut index);
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
-    enrich.prepare(event, &named_uids(&facts));
+    enrich.prepare_named(event, &named(&facts));
     let enrich = &*enrich;
     let missing = event.dropped_records() > 0;
     for &detail in details {

@@ -66,8 +66,23 @@ pub(super) fn write_process(
     p.close()
 }
 
+/// `text` as `u64`'s `FromStr` reads it (decimal digits after an
+/// optional `+`, no overflow), without its UTF-8 check and generic
+/// loop: the pids of every event go through here.
 pub(super) fn number(text: &[u8]) -> Option<u64> {
-    core::str::from_utf8(text).ok()?.parse().ok()
+    let digits = text.strip_prefix(b"+").unwrap_or(text);
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &b in digits {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
+    }
+    Some(n)
 }
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as
@@ -115,4 +130,38 @@ pub(super) fn write_joined_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result
         write_arg(c, &arg)?;
     }
     c.push(b"]")
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    proptest::proptest! {
+        /// [`number`] reads what `u64`'s `FromStr` reads.
+        #[test]
+        fn number_reads_as_from_str(text in "[+0-9a ]{0,22}|[0-9]{18,21}") {
+            let want = text.parse::<u64>().ok();
+            proptest::prop_assert_eq!(super::number(text.as_bytes()), want);
+        }
+    }
+
+    #[test]
+    fn number_edges() {
+        for text in [
+            "",
+            "+",
+            "0",
+            "+7",
+            "++7",
+            "-1",
+            "18446744073709551615",
+            "18446744073709551616",
+        ] {
+            assert_eq!(
+                super::number(text.as_bytes()),
+                text.parse::<u64>().ok(),
+                "{text}"
+            );
+        }
+    }
 }

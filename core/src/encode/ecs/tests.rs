@@ -688,6 +688,90 @@ fn prepare_is_given_every_uid_the_document_names_and_only_those() {
     assert_eq!(named, want, "every name asked was prepared: {text}");
 }
 
+/// Remembers the gids and pids `prepare_named` was given and every gid
+/// and pid the document asked about.
+#[derive(Default)]
+struct AskedIds {
+    prepared: GidsAndPids,
+    asked: std::cell::RefCell<GidsAndPids>,
+}
+
+type GidsAndPids = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+impl Enrich for AskedIds {
+    fn prepare_named(&mut self, _event: &Event<'_>, named: &crate::encode::Named<'_>) {
+        let gids = named.gids.values.iter().map(|v| v.to_vec()).collect();
+        let pids = named.pids.iter().flatten().map(|v| v.to_vec()).collect();
+        self.prepared = (gids, pids);
+    }
+
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        self.asked.borrow_mut().0.push(gid.to_vec());
+        None
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        self.asked.borrow_mut().1.push(pid.to_vec());
+        None
+    }
+}
+
+/// `prepare_named` is given every gid and pid the document asks about,
+/// and only those: the enricher need not look for them in the records.
+#[test]
+fn prepare_named_is_given_every_gid_and_pid_the_document_asks_about() {
+    let mut asked = AskedIds::default();
+    let (text, encoded) = encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes exit=3 items=1 ppid=11 pid=12 auid=1000 \
+                  uid=1 gid=2 euid=3 suid=4 fsuid=5 egid=6 sgid=2 fsgid=4294967295 ses=9 \
+                  comm=\"x\" exe=\"/x\" ogid=77",
+            ),
+            (1321, b"fver=0 fgid=79"),
+            (
+                1302,
+                b"item=0 name=\"/etc/x\" inode=1 dev=08:01 mode=0100644 ouid=42 ogid=43 \
+                  nametype=NORMAL",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert!(encoded.is_whole(), "{text}");
+    let bytes = |v: &[&str]| -> Vec<Vec<u8>> { v.iter().map(|s| s.as_bytes().to_vec()).collect() };
+    let (gids, pids) = asked.prepared.clone();
+    assert_eq!(gids, bytes(&["2", "43", "6"]), "sorted, unique, set");
+    assert_eq!(pids, bytes(&["12", "11"]));
+    let (mut gids_asked, mut pids_asked) = asked.asked.borrow().clone();
+    gids_asked.sort();
+    gids_asked.dedup();
+    pids_asked.sort();
+    assert_eq!(gids_asked, gids, "every group asked was prepared: {text}");
+    assert_eq!(pids_asked, bytes(&["11", "12"]), "{text}");
+
+    // A pid that is not a number is neither written nor asked about.
+    let mut asked = AskedIds::default();
+    encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes ppid=x pid=12 uid=1",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert_eq!(asked.prepared.1, bytes(&["12"]));
+}
+
 /// Runs `check` on the event of `records` (one serial, any types).
 fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
     with_stamped_event(records, 5, Timestamp::default(), check);

@@ -3,9 +3,9 @@
 
 use super::facts::{present, Facts, UNSET};
 use super::members::Members;
+use super::process::number;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::uids::UidValues;
-use crate::encode::Enrich;
+use crate::encode::{Enrich, Named};
 use crate::record::Value;
 
 /// The id fields and their Auditbeat members: (field, object path, is a
@@ -34,20 +34,35 @@ pub(super) const OWNERS: [Owner; 4] = [
     ("audit", b"auid", None),
 ];
 
-/// The uid values the document asks the caller's names of: the set
-/// `uid`, `euid`, `suid`, `fsuid` and `auid` of the primary record and
-/// the object file's `ouid` (what [`Enrich::prepare`] is given).
-pub(super) fn named_uids<'a>(facts: &Facts<'a>) -> UidValues<'a> {
-    let mut uids = UidValues::default();
+/// Every id the document asks the caller about (what
+/// [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
+/// `fsuid` and `auid` of the primary record and the object file's `ouid`
+/// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
+/// (group names), and the pid and parent pid that are numbers
+/// (identities).
+pub(super) fn named<'a>(facts: &Facts<'a>) -> Named<'a> {
+    let mut named = Named::default();
     for key in [&b"uid"[..], b"euid", b"suid", b"fsuid", b"auid"] {
         if let Some(v) = set_id(facts, key) {
-            uids.insert(v.text());
+            named.uids.insert(v.text());
         }
     }
     if let Some(v) = present(facts.object.ouid) {
-        uids.insert(v.text());
+        named.uids.insert(v.text());
     }
-    uids
+    for key in [&b"gid"[..], b"egid", b"sgid", b"fsgid"] {
+        if let Some(v) = set_id(facts, key) {
+            named.gids.insert(v.text());
+        }
+    }
+    if let Some(v) = present(facts.object.ogid) {
+        named.gids.insert(v.text());
+    }
+    // (Each key looked up where it is named: a constant key folds to
+    // its slot.)
+    let pid = |v: Option<Value<'a>>| present(v).map(|v| v.text()).filter(|t| number(t).is_some());
+    named.pids = [pid(facts.get(b"pid")), pid(facts.get(b"ppid"))];
+    named
 }
 
 #[inline(always)]
