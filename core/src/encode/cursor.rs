@@ -232,6 +232,21 @@ impl<'a> Cursor<'a> {
         Ok(())
     }
 
+    /// Writes again the bytes at `written` (already written: before the
+    /// position); on failure (no room, or not written) nothing is.
+    pub fn push_again(&mut self, written: core::ops::Range<usize>) -> Result<(), Full> {
+        let len = written.end.checked_sub(written.start).ok_or(Full)?;
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit {
+            return Err(Full);
+        }
+        let (done, rest) = self.buf.split_at_mut_checked(self.pos).ok_or(Full)?;
+        let from = done.get(written).ok_or(Full)?;
+        rest.get_mut(..len).ok_or(Full)?.copy_from_slice(from);
+        self.pos = end;
+        Ok(())
+    }
+
     /// Writes `value` in decimal, as `{}` displays it; on failure nothing
     /// is written.
     pub fn push_u64(&mut self, value: u64) -> Result<(), Full> {
@@ -615,6 +630,26 @@ mod tests {
         assert_eq!(cursor.push_u64(100), Err(Full));
         cursor.push_u64(10).unwrap();
         assert_eq!(cursor.pos(), 2);
+    }
+
+    #[test]
+    fn push_again_copies_only_what_was_written_and_fits() {
+        let mut buf = [b'.'; 10];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push(b"abc").unwrap();
+        cursor.push_again(1..3).unwrap();
+        assert_eq!(cursor.pos(), 5);
+        // Not written yet, reversed, or past the room: refused, nothing moves.
+        assert_eq!(cursor.push_again(4..6), Err(Full));
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 3..1;
+        assert_eq!(cursor.push_again(reversed), Err(Full));
+        cursor.reserve_tail(3);
+        assert_eq!(cursor.push_again(0..3), Err(Full));
+        cursor.push_again(0..2).unwrap();
+        assert_eq!(cursor.pos(), 7);
+        cursor.push_again(7..7).unwrap();
+        assert_eq!(&buf, b"abcbcab...");
     }
 
     #[test]

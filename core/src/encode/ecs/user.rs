@@ -1,6 +1,8 @@
 //! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
 //! audit) with the caller's names, and the SELinux label of `subj`.
 
+use core::ops::Range;
+
 use super::facts::{present, Facts, UNSET};
 use super::members::Members;
 use super::process::number;
@@ -77,7 +79,9 @@ pub(super) fn has_user(facts: &Facts<'_>) -> bool {
 }
 
 /// `user.*`: each id written once found (`"id":…` and its name), the
-/// objects' punctuation copied as constants.
+/// objects' punctuation copied as constants. An id whose value was just
+/// written for another member (`euid`, `suid`, `fsuid` mostly equal
+/// `uid`) is copied from there, its name not asked again.
 pub(super) fn write_user(
     cursor: &mut Cursor<'_>,
     facts: &Facts<'_>,
@@ -86,7 +90,15 @@ pub(super) fn write_user(
     cursor.push(b"{")?;
     // Top level: uid, gid.
     let mut first = true;
-    write_ids(cursor, &mut first, facts, enrich, b"uid", Some(b"gid"))?;
+    let mut last = Last::default();
+    write_ids(
+        cursor,
+        &mut first,
+        &mut last,
+        facts,
+        enrich,
+        (b"uid", Some(b"gid")),
+    )?;
     for (owner, uid, gid) in OWNERS {
         let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
         if !has {
@@ -97,7 +109,7 @@ pub(super) fn write_user(
         cursor.push(b"\":{")?;
         first = false;
         let mut inner = true;
-        write_ids(cursor, &mut inner, facts, enrich, uid, gid)?;
+        write_ids(cursor, &mut inner, &mut last, facts, enrich, (uid, gid))?;
         cursor.push(b"}")?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
@@ -111,41 +123,73 @@ pub(super) fn write_user(
     cursor.push(b"}")
 }
 
+/// The user id and the group id written last: each value and where its
+/// members are in the output.
+#[derive(Default)]
+struct Last<'a> {
+    user: Option<(&'a [u8], Range<usize>)>,
+    group: Option<(&'a [u8], Range<usize>)>,
+}
+
 /// An object's `"id"` (and `"name"`) of the user id `uid` and its
 /// `"group":{"id"…}` of the group id `gid`, each when set.
 #[inline(always)]
-fn write_ids(
+fn write_ids<'a>(
     c: &mut Cursor<'_>,
     first: &mut bool,
-    facts: &Facts<'_>,
+    last: &mut Last<'a>,
+    facts: &Facts<'a>,
     enrich: &impl Enrich,
-    uid: &[u8],
-    gid: Option<&[u8]>,
+    (uid, gid): (&[u8], Option<&[u8]>),
 ) -> Result<(), Full> {
     if let Some(v) = set_id(facts, uid) {
-        c.push(if *first { b"\"id\":" } else { b",\"id\":" })?;
-        *first = false;
-        c.push_string(v.text())?;
-        if let Some(name) = enrich.user_name(v.text()) {
-            c.push(b",\"name\":")?;
-            c.push_string(name.as_bytes())?;
-        }
+        write_id(c, first, &mut last.user, v.text(), |c, text| {
+            c.push(b"\"id\":")?;
+            c.push_string(text)?;
+            if let Some(name) = enrich.user_name(text) {
+                c.push(b",\"name\":")?;
+                c.push_string(name.as_bytes())?;
+            }
+            Ok(())
+        })?;
     }
     if let Some(v) = gid.and_then(|g| set_id(facts, g)) {
-        c.push(if *first {
-            b"\"group\":{\"id\":"
-        } else {
-            b",\"group\":{\"id\":"
+        write_id(c, first, &mut last.group, v.text(), |c, text| {
+            c.push(b"\"group\":{\"id\":")?;
+            c.push_string(text)?;
+            if let Some(name) = enrich.group_name(text) {
+                c.push(b",\"name\":")?;
+                c.push_string(name.as_bytes())?;
+            }
+            c.push(b"}")
         })?;
-        *first = false;
-        c.push_string(v.text())?;
-        if let Some(name) = enrich.group_name(v.text()) {
-            c.push(b",\"name\":")?;
-            c.push_string(name.as_bytes())?;
-        }
-        c.push(b"}")?;
     }
     Ok(())
+}
+
+/// The members of the id `text` (after a comma unless `first`): a copy
+/// of those of `last` when it is the same value, else written by
+/// `write` and remembered as `last`.
+#[inline(always)]
+fn write_id<'a>(
+    c: &mut Cursor<'_>,
+    first: &mut bool,
+    last: &mut Option<(&'a [u8], Range<usize>)>,
+    text: &'a [u8],
+    write: impl FnOnce(&mut Cursor<'_>, &[u8]) -> Result<(), Full>,
+) -> Result<(), Full> {
+    if !core::mem::replace(first, false) {
+        c.push(b",")?;
+    }
+    match last {
+        Some((value, at)) if *value == text => c.push_again(at.clone()),
+        _ => {
+            let start = c.pos();
+            write(c, text)?;
+            *last = Some((text, start..c.pos()));
+            Ok(())
+        }
+    }
 }
 
 /// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit
