@@ -77,7 +77,7 @@ fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
 
 /// Decoded text up to this long is escaped from the stack by
 /// [`Cursor::push_hex_string`]; longer text streams in pieces.
-const HEX_STACK: usize = 512;
+pub(crate) const HEX_STACK: usize = 512;
 
 /// Copies `src` (at most 16 bytes) into `dst` (the same length) with
 /// fixed-width loads and stores, the last overlapping the first, and
@@ -470,21 +470,39 @@ impl<'a> Cursor<'a> {
     ///
     /// [`looks_hex`]: crate::record::looks_hex
     pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
+        self.push_hex_string_mapped(hex, |text| text.len())
+    }
+
+    /// [`push_hex_string`](Self::push_hex_string) of the decoded text
+    /// changed in place by `map`, which returns how much of it to keep
+    /// (at most all: more is taken as all).
+    #[inline]
+    pub fn push_hex_string_mapped(
+        &mut self,
+        hex: &[u8],
+        map: impl Fn(&mut [u8]) -> usize,
+    ) -> Result<(), Full> {
         let n = hex.len() / 2;
         let start = self.pos.checked_add(1).ok_or(Full)?;
         let end = start.checked_add(n).ok_or(Full)?;
         if end < self.limit {
             let window = self.buf.get_mut(start..end).ok_or(Full)?;
-            let decoded = crate::record::decode_hex(hex, window).is_ok();
-            if decoded && is_plain(window) {
-                self.push(b"\"")?;
-                self.pos = end;
-                return self.push(b"\"");
+            if crate::record::decode_hex(hex, window).is_ok() {
+                let kept = map(window).min(n);
+                if window.get(..kept).is_some_and(is_plain) {
+                    self.push(b"\"")?;
+                    self.pos = start + kept;
+                    return self.push(b"\"");
+                }
             }
         }
         let mut buf = [0u8; HEX_STACK];
         match crate::record::decode_hex(hex, &mut buf) {
-            Ok(n) => self.push_string(buf.get(..n).unwrap_or_default()),
+            Ok(n) => {
+                let text = buf.get_mut(..n).unwrap_or_default();
+                let kept = map(text).min(n);
+                self.push_string(text.get(..kept).unwrap_or_default())
+            }
             Err(_) => self.serialize(&super::structured::value::Hex(hex)),
         }
     }
