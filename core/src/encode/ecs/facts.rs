@@ -270,7 +270,7 @@ impl<'a> Facts<'a> {
             f.arch = index
                 .field(body, b"arch")
                 .and_then(bare)
-                .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+                .and_then(|hex| crate::record::number::parse_u32(hex, 16))
                 .map(Arch);
             let call = index.field(body, b"syscall").and_then(bare);
             f.syscall = match (f.arch, call.and_then(Syscall::parse)) {

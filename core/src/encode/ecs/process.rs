@@ -69,23 +69,9 @@ pub(super) fn write_process(
     p.close()
 }
 
-/// `text` as `u64`'s `FromStr` reads it (decimal digits after an
-/// optional `+`, no overflow), without its UTF-8 check and generic
-/// loop: the pids of every event go through here.
+/// A decimal number as `u64`'s `FromStr` reads it.
 pub(super) fn number(text: &[u8]) -> Option<u64> {
-    let digits = text.strip_prefix(b"+").unwrap_or(text);
-    if digits.is_empty() {
-        return None;
-    }
-    let mut n: u64 = 0;
-    for &b in digits {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            return None;
-        }
-        n = n.checked_mul(10)?.checked_add(u64::from(digit))?;
-    }
-    Some(n)
+    crate::record::number::parse_u64(text, 10)
 }
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as
@@ -186,31 +172,5 @@ mod tests {
             }
         }
 
-        /// [`number`] reads what `u64`'s `FromStr` reads.
-        #[test]
-        fn number_reads_as_from_str(text in "[+0-9a ]{0,22}|[0-9]{18,21}") {
-            let want = text.parse::<u64>().ok();
-            proptest::prop_assert_eq!(super::number(text.as_bytes()), want);
-        }
-    }
-
-    #[test]
-    fn number_edges() {
-        for text in [
-            "",
-            "+",
-            "0",
-            "+7",
-            "++7",
-            "-1",
-            "18446744073709551615",
-            "18446744073709551616",
-        ] {
-            assert_eq!(
-                super::number(text.as_bytes()),
-                text.parse::<u64>().ok(),
-                "{text}"
-            );
-        }
     }
 }
