@@ -2,7 +2,7 @@
 //! summary (actor, action, object, how), `data` (the primary and special
 //! records' other fields, socket address) and `paths` (the PATH records).
 
-use super::facts::{is_auxiliary, is_moved, present, Facts, UNSET};
+use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::index::Index;
 use super::members::Members;
 use super::norm::{Norm, Object};
@@ -192,7 +192,7 @@ pub(super) fn write_data<'a>(
     // A moved key (written elsewhere, never here) is not remembered:
     // its repeats are moved too.
     let mut written = KeySet::default();
-    for f in index.fields(body) {
+    let mut datum = |f: Field<'a>| -> Result<(), Full> {
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
@@ -205,15 +205,22 @@ pub(super) fn write_data<'a>(
                     }
                 }
             }
-            continue;
-        }
-        if is_moved(f.key) {
-            continue;
+            return Ok(());
         }
         let before = written.add(f.key, || earlier_key(body, f.key));
         if !before {
             write_datum(&mut d, facts, f)?;
         }
+        Ok(())
+    };
+    // The fields `auditd.data` reads, as the facts' pass marked them
+    // (else found again).
+    match index.marked(body) {
+        Some(mut marked) => marked.try_for_each(&mut datum)?,
+        None => index
+            .fields(body)
+            .filter(|f| is_data(f.key))
+            .try_for_each(&mut datum)?,
     }
     if facts.special.is_some() {
         // Each special record's own fields, after the SYSCALL record's

@@ -154,8 +154,29 @@ pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
     })
 }
 
+/// Whether `auditd.data` reads a field of the primary record: one not
+/// moved elsewhere, or the `msg='…'` whose fields it reads.
+pub(super) fn is_data(key: &[u8]) -> bool {
+    !is_moved(key) || key == b"msg"
+}
+
+/// The slots in [`KEYS`] of the moved keys, a bit each: every moved key
+/// but `msg` is in [`KEYS`] (a test says so), so a slot answers
+/// [`is_data`] for a key whose slot was found anyway.
+const MOVED_SLOTS: u32 = {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < KEYS.len() {
+        if is_moved(KEYS[i]) {
+            mask |= 1 << i;
+        }
+        i += 1;
+    }
+    mask
+};
+
 /// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
-pub(super) fn is_moved(key: &[u8]) -> bool {
+pub(super) const fn is_moved(key: &[u8]) -> bool {
     matches!(
         key,
         b"addr"
@@ -205,10 +226,8 @@ impl<'a> Facts<'a> {
             let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
             let kept = room
                 && wanted
-                && index.add(record.body, |field| {
-                    if primary {
-                        f.note_primary(&mut nested, field);
-                    }
+                && index.add(record.body, primary, |field| {
+                    primary && f.note_primary(&mut nested, field)
                 });
             room = room && (kept || !wanted);
             if primary {
@@ -318,18 +337,30 @@ impl<'a> Facts<'a> {
     }
 
     /// Notes a field of the primary record, and where its (first)
-    /// `msg='…'` is.
-    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) {
-        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
-            *nested = nested.or(Some(inner));
-        }
-        self.note(field);
+    /// `msg='…'` is; says whether `auditd.data` reads it
+    /// ([`is_data`]), from the key's slot.
+    #[inline(always)]
+    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) -> bool {
+        let Some(slot) = slot_of(field.key) else {
+            // (`msg` is not a known key.)
+            if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
+                *nested = nested.or(Some(inner));
+            }
+            return true;
+        };
+        self.note_at(Some(slot), field.value);
+        MOVED_SLOTS >> slot & 1 == 0
     }
 
     pub(super) fn note(&mut self, field: Field<'a>) {
-        if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
-            if slot.is_none() && field.value != Value::Absent {
-                *slot = Some(field.value);
+        self.note_at(slot_of(field.key), field.value);
+    }
+
+    #[inline(always)]
+    fn note_at(&mut self, slot: Option<usize>, value: Value<'a>) {
+        if let Some(known) = slot.and_then(|i| self.known.get_mut(i)) {
+            if known.is_none() && value != Value::Absent {
+                *known = Some(value);
             }
         }
     }

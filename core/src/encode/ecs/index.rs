@@ -13,12 +13,20 @@ const FIELDS: usize = 128;
 /// Records kept per event.
 const RECORDS: usize = 16;
 
+/// Fields of the primary record marked for `auditd.data`.
+const MARKED: usize = 64;
+
 #[derive(Default)]
 pub(super) struct Index<'a> {
     /// The kept fields, each as places in its record's body (small: the
     /// storage is set up per event).
     fields: heapless::Vec<Place, FIELDS>,
     records: heapless::Vec<Kept<'a>, RECORDS>,
+    /// The fields of one kept record (`marked_of`) that its reader
+    /// wants, as they were marked while parsed ([`add`](Self::add)):
+    /// their places in `fields`, in order.
+    marked: heapless::Vec<u8, MARKED>,
+    marked_of: Option<&'a [u8]>,
 }
 
 /// A kept record: its body and its fields' range in `fields`.
@@ -57,25 +65,59 @@ impl<'a> Index<'a> {
     /// (or the body is longer than an offset can say), and then `each` may
     /// have seen only some of them. [`Facts::of`](super::facts::Facts::of)
     /// says which records are kept: those the document reads more than
-    /// once, while there is room.
-    pub fn add(&mut self, body: &'a [u8], mut each: impl FnMut(Field<'a>)) -> bool {
+    /// once, while there is room. With `mark`, the fields for which `each`
+    /// says true are remembered as the ones [`marked`](Self::marked) gives
+    /// (those of an earlier record marked are forgotten).
+    pub fn add(
+        &mut self,
+        body: &'a [u8],
+        mark: bool,
+        mut each: impl FnMut(Field<'a>) -> bool,
+    ) -> bool {
+        if mark {
+            self.marked.clear();
+            self.marked_of = None;
+        }
         if u16::try_from(body.len()).is_err() {
             return false;
         }
         let start = self.fields.len();
         let base = body.as_ptr() as usize;
+        let mut marks_fit = true;
         let kept = Fields::new(body).all(|f| {
-            each(f);
+            let at = self.fields.len();
+            if each(f) && mark {
+                let place = u8::try_from(at).map_err(|_| 0);
+                marks_fit = marks_fit && place.and_then(|p| self.marked.push(p)).is_ok();
+            }
             self.fields.push(Place::of(base, f)).is_ok()
         });
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {
+                if mark && marks_fit {
+                    self.marked_of = Some(body);
+                }
                 return true;
             }
         }
         self.fields.truncate(start);
+        if mark {
+            self.marked.clear();
+        }
         false
+    }
+
+    /// The fields of `body` marked when it was added, in order; `None`
+    /// when it was not kept, not marked, or had more of them than are
+    /// remembered.
+    pub fn marked(&self, body: &'a [u8]) -> Option<Marked<'_, 'a>> {
+        let of = self.marked_of.filter(|&of| core::ptr::eq(of, body))?;
+        Some(Marked {
+            body: of,
+            fields: &self.fields,
+            marks: self.marked.iter(),
+        })
     }
 
     /// The fields of `body` (a record of the event), from the index when
@@ -146,6 +188,27 @@ impl Place {
         Field {
             key: part(self.key, self.key_len),
             value,
+        }
+    }
+}
+
+/// The marked fields of a record ([`Index::marked`]).
+pub(super) struct Marked<'i, 'a> {
+    body: &'a [u8],
+    fields: &'i [Place],
+    marks: core::slice::Iter<'i, u8>,
+}
+
+impl<'a> Iterator for Marked<'_, 'a> {
+    type Item = Field<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Field<'a>> {
+        loop {
+            let at = usize::from(*self.marks.next()?);
+            if let Some(place) = self.fields.get(at) {
+                return Some(place.field(self.body));
+            }
         }
     }
 }

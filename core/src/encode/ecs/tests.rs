@@ -524,6 +524,41 @@ fn key_matches_agree_with_their_arrays() {
     assert_eq!(moved, MOVED.len() - 1, "every moved key but msg is known");
 }
 
+/// The facts' pass marks for `auditd.data` exactly the fields
+/// `is_data` names: every known and moved key, and others.
+#[test]
+fn marked_fields_are_the_data_fields() {
+    // The facts' pass finds `msg='…'` among the keys without a slot.
+    assert_eq!(slot_of(b"msg"), None);
+    let mut keys: Vec<&[u8]> = KEYS.iter().chain(MOVED).copied().collect();
+    keys.extend([
+        &b"a1"[..],
+        b"",
+        b"uidx",
+        b"msg2",
+        b"arch",
+        b"syscall",
+        b"exit",
+        b"tty",
+    ]);
+    let body: Vec<u8> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(i, k)| [*k, b"=", std::format!("{i} ").as_bytes()].concat())
+        .collect();
+    with_event(&[(1300, body.clone()), (1320, Vec::new())], |e| {
+        let mut index = super::index::Index::default();
+        let facts = Facts::of(e, &mut index);
+        let marked: Vec<&[u8]> = index.marked(facts.body()).unwrap().map(|f| f.key).collect();
+        let want: Vec<&[u8]> = keys
+            .iter()
+            .copied()
+            .filter(|k| super::facts::is_data(k))
+            .collect();
+        assert_eq!(marked, want);
+    });
+}
+
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)
 /// is escaped, not written raw.
 #[test]
