@@ -49,6 +49,10 @@ pub(super) struct Facts<'a> {
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
     pub(super) known: [Option<Value<'a>>; KEYS.len()],
+    /// The primary record's first `arch` and `syscall` fields, whatever
+    /// their values (what `arch` and `syscall` are read from).
+    first_arch: Option<Value<'a>>,
+    first_syscall: Option<Value<'a>>,
 }
 
 /// The values of a PATH record that `file.*` and the summary's object
@@ -220,8 +224,7 @@ impl<'a> Facts<'a> {
             // The primary record: the first SYSCALL, else the first.
             let primary = n == 0 || (t == MessageType::SYSCALL && !f.is_syscall);
             if primary && noted {
-                f.known = Default::default();
-                nested = None;
+                f.forget_primary(&mut nested);
             }
             let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
             let kept = room
@@ -233,8 +236,7 @@ impl<'a> Facts<'a> {
             if primary {
                 if !kept {
                     // Noted again whole (`add` may have stopped part-way).
-                    f.known = Default::default();
-                    nested = None;
+                    f.forget_primary(&mut nested);
                     for field in Fields::new(record.body) {
                         f.note_primary(&mut nested, field);
                     }
@@ -276,7 +278,6 @@ impl<'a> Facts<'a> {
                 f.primary = Some(record);
             }
         }
-        let body = f.body();
         for field in Fields::new(nested.unwrap_or_default()) {
             f.note(field);
         }
@@ -286,12 +287,12 @@ impl<'a> Facts<'a> {
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
         if f.is_syscall {
-            f.arch = index
-                .field(body, b"arch")
+            f.arch = f
+                .first_arch
                 .and_then(bare)
                 .and_then(|hex| crate::record::number::parse_u32(hex, 16))
                 .map(Arch);
-            let call = index.field(body, b"syscall").and_then(bare);
+            let call = f.first_syscall.and_then(bare);
             f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
                 (Some(arch), Some(call)) => call.name(arch),
                 _ => None,
@@ -342,14 +343,32 @@ impl<'a> Facts<'a> {
     #[inline(always)]
     fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) -> bool {
         let Some(slot) = slot_of(field.key) else {
-            // (`msg` is not a known key.)
-            if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
-                *nested = nested.or(Some(inner));
-            }
+            // (None of these is a known key.)
+            let first = match field.key {
+                b"msg" => {
+                    if let Value::SingleQuoted(inner) = field.value {
+                        *nested = nested.or(Some(inner));
+                    }
+                    return true;
+                }
+                b"arch" => &mut self.first_arch,
+                b"syscall" => &mut self.first_syscall,
+                _ => return true,
+            };
+            *first = first.or(Some(field.value));
             return true;
         };
         self.note_at(Some(slot), field.value);
         MOVED_SLOTS >> slot & 1 == 0
+    }
+
+    /// Forgets what was noted of a primary record (a later one takes
+    /// its place, or it is noted again).
+    fn forget_primary(&mut self, nested: &mut Option<&'a [u8]>) {
+        self.known = Default::default();
+        self.first_arch = None;
+        self.first_syscall = None;
+        *nested = None;
     }
 
     pub(super) fn note(&mut self, field: Field<'a>) {

@@ -559,6 +559,44 @@ fn marked_fields_are_the_data_fields() {
     });
 }
 
+/// `arch` and `syscall` are read from the first field of each key in
+/// the primary record, whatever its value, as a lookup in its body
+/// finds them; not from its `msg='…'`, nor from an earlier record.
+#[test]
+fn arch_and_syscall_are_the_first_fields_of_their_keys() {
+    let bodies: [&[u8]; 5] = [
+        b"arch=c000003e syscall=59 success=yes",
+        b"arch syscall arch=c000003e syscall=59",
+        b"syscall=x arch=C000003E syscall=59 arch=40000028",
+        b"success=yes msg='arch=c000003e syscall=59'",
+        b"arch=(null) syscall=?",
+    ];
+    for body in bodies {
+        let records = std::vec![
+            (1400, b"arch=40000028 syscall=1".to_vec()),
+            (1300, body.to_vec()),
+            (1320, Vec::new()),
+        ];
+        with_event(&records, |e| {
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let bare = |key: &[u8]| crate::record::field(body, key).and_then(super::facts::bare);
+            let arch = bare(b"arch").and_then(|a| crate::record::number::parse_u32(a, 16));
+            assert_eq!(
+                facts.arch.map(|a| a.0),
+                arch,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            let call = bare(b"syscall").and_then(crate::tables::syscall::Syscall::parse);
+            let name = arch
+                .zip(call)
+                .and_then(|(a, c)| c.name(crate::tables::arch::Arch(a)));
+            assert_eq!(facts.syscall, name, "{}", String::from_utf8_lossy(body));
+        });
+    }
+}
+
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)
 /// is escaped, not written raw.
 #[test]
