@@ -126,7 +126,7 @@ pub(super) const KEYS: [&[u8]; 26] = [
 /// test checks it against the array). Always inlined: most callers
 /// name a constant key, which folds to its slot.
 #[inline(always)]
-pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
+pub(super) const fn slot_of(key: &[u8]) -> Option<usize> {
     Some(match key {
         b"a0" => 0,
         b"acct" => 1,
@@ -178,6 +178,16 @@ const MOVED_SLOTS: u32 = {
     }
     mask
 };
+
+/// The slot of `key` in [`KEYS`] for a table built at compile time
+/// ([`Facts::at`] reads it); `usize::MAX`, where nothing is, for a key
+/// not there (the tables name only known keys: a test says so).
+pub(super) const fn known_slot(key: &[u8]) -> usize {
+    match slot_of(key) {
+        Some(slot) => slot,
+        None => usize::MAX,
+    }
+}
 
 /// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
 pub(super) const fn is_moved(key: &[u8]) -> bool {
@@ -391,6 +401,13 @@ impl<'a> Facts<'a> {
             Some(i) => self.known.get(i).copied().flatten(),
             None => self.scan(key),
         }
+    }
+
+    /// [`get`](Self::get) of the key whose slot is `slot`
+    /// ([`known_slot`]).
+    #[inline(always)]
+    pub(super) fn at(&self, slot: usize) -> Option<Value<'a>> {
+        self.known.get(slot).copied().flatten()
     }
 
     /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.

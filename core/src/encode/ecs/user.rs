@@ -3,7 +3,7 @@
 
 use core::ops::Range;
 
-use super::facts::{present, Facts, UNSET};
+use super::facts::{known_slot, present, Facts, KEYS, UNSET};
 use super::members::Members;
 use super::process::number;
 use crate::encode::cursor::{Cursor, Full};
@@ -36,6 +36,77 @@ pub(super) const OWNERS: [Owner; 4] = [
     ("audit", b"auid", None),
 ];
 
+/// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
+pub(super) const ID_SLOTS: [usize; IDS.len()] = {
+    let mut slots = [usize::MAX; IDS.len()];
+    let mut i = 0;
+    while i < IDS.len() {
+        slots[i] = known_slot(IDS[i].0);
+        i += 1;
+    }
+    slots
+};
+
+/// The slots of [`OWNERS`]' uid and gid fields, in that order.
+pub(super) const OWNER_SLOTS: [(usize, Option<usize>); OWNERS.len()] = {
+    let mut slots = [(usize::MAX, None); OWNERS.len()];
+    let mut i = 0;
+    while i < OWNERS.len() {
+        let (_, uid, gid) = OWNERS[i];
+        slots[i].0 = known_slot(uid);
+        if let Some(gid) = gid {
+            slots[i].1 = Some(known_slot(gid));
+        }
+        i += 1;
+    }
+    slots
+};
+
+/// The slots of the ids named (`uid`, `euid`, `suid`, `fsuid`, `auid`)
+/// and grouped (`gid`, `egid`, `sgid`, `fsgid`).
+const NAMED_UIDS: [usize; 5] = [
+    known_slot(b"uid"),
+    known_slot(b"euid"),
+    known_slot(b"suid"),
+    known_slot(b"fsuid"),
+    known_slot(b"auid"),
+];
+const NAMED_GIDS: [usize; 4] = [
+    known_slot(b"gid"),
+    known_slot(b"egid"),
+    known_slot(b"sgid"),
+    known_slot(b"fsgid"),
+];
+pub(super) const UID: usize = known_slot(b"uid");
+pub(super) const GID: usize = known_slot(b"gid");
+
+// Every id field is a known key: a slot that reads something.
+const _: () = {
+    let mut i = 0;
+    while i < IDS.len() {
+        assert!(ID_SLOTS[i] < KEYS.len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < OWNERS.len() {
+        assert!(OWNER_SLOTS[i].0 < KEYS.len());
+        if let Some(gid) = OWNER_SLOTS[i].1 {
+            assert!(gid < KEYS.len());
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NAMED_UIDS.len() {
+        assert!(NAMED_UIDS[i] < KEYS.len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NAMED_GIDS.len() {
+        assert!(NAMED_GIDS[i] < KEYS.len());
+        i += 1;
+    }
+};
+
 /// Every id the document asks the caller about (what
 /// [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
 /// `fsuid` and `auid` of the primary record and the object file's `ouid`
@@ -44,16 +115,16 @@ pub(super) const OWNERS: [Owner; 4] = [
 /// (identities).
 pub(super) fn named<'a>(facts: &Facts<'a>) -> Named<'a> {
     let mut named = Named::default();
-    for key in [&b"uid"[..], b"euid", b"suid", b"fsuid", b"auid"] {
-        if let Some(v) = set_id(facts, key) {
+    for slot in NAMED_UIDS {
+        if let Some(v) = set_id(facts, slot) {
             named.uids.insert(v.text());
         }
     }
     if let Some(v) = present(facts.object.ouid) {
         named.uids.insert(v.text());
     }
-    for key in [&b"gid"[..], b"egid", b"sgid", b"fsgid"] {
-        if let Some(v) = set_id(facts, key) {
+    for slot in NAMED_GIDS {
+        if let Some(v) = set_id(facts, slot) {
             named.gids.insert(v.text());
         }
     }
@@ -67,14 +138,15 @@ pub(super) fn named<'a>(facts: &Facts<'a>) -> Named<'a> {
     named
 }
 
+/// The id of the field whose slot is `slot`, when set.
 #[inline(always)]
-pub(super) fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
-    present(facts.get(key)).filter(|v| v.text() != UNSET)
+pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
+    present(facts.at(slot)).filter(|v| v.text() != UNSET)
 }
 
 #[inline(always)]
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
-    IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
+    ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
 }
 
@@ -97,9 +169,9 @@ pub(super) fn write_user(
         &mut last,
         facts,
         enrich,
-        (b"uid", Some(b"gid")),
+        (UID, Some(GID)),
     )?;
-    for (owner, uid, gid) in OWNERS {
+    for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
         let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
         if !has {
             continue;
@@ -140,7 +212,7 @@ fn write_ids<'a>(
     last: &mut Last<'a>,
     facts: &Facts<'a>,
     enrich: &impl Enrich,
-    (uid, gid): (&[u8], Option<&[u8]>),
+    (uid, gid): (usize, Option<usize>),
 ) -> Result<(), Full> {
     if let Some(v) = set_id(facts, uid) {
         write_id(c, first, &mut last.user, v.text(), |c, text| {
