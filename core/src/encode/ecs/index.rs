@@ -27,6 +27,8 @@ pub(super) struct Index<'a> {
     /// their places in `fields`, in order.
     marked: heapless::Vec<u8, MARKED>,
     marked_of: Option<&'a [u8]>,
+    /// The marked keys are all different, none is `msg` ([`Marked::distinct`]).
+    marked_distinct: bool,
 }
 
 /// A kept record: its body and its fields' range in `fields`.
@@ -84,11 +86,16 @@ impl<'a> Index<'a> {
         let start = self.fields.len();
         let base = body.as_ptr() as usize;
         let mut marks_fit = true;
+        // A bit per marked key's hash: none set twice, the keys differ.
+        let (mut seen, mut distinct) = (0u64, true);
         let kept = Fields::new(body).all(|f| {
             let at = self.fields.len();
             if each(f) && mark {
                 let place = u8::try_from(at).map_err(|_| 0);
                 marks_fit = marks_fit && place.and_then(|p| self.marked.push(p)).is_ok();
+                let bit = key_bit(f.key);
+                distinct = distinct && seen & bit == 0 && f.key != b"msg";
+                seen |= bit;
             }
             self.fields.push(Place::of(base, f)).is_ok()
         });
@@ -97,6 +104,7 @@ impl<'a> Index<'a> {
             if self.records.push(Kept { body, start, end }).is_ok() {
                 if mark && marks_fit {
                     self.marked_of = Some(body);
+                    self.marked_distinct = distinct;
                 }
                 return true;
             }
@@ -117,6 +125,7 @@ impl<'a> Index<'a> {
             body: of,
             fields: &self.fields,
             marks: self.marked.iter(),
+            distinct: self.marked_distinct,
         })
     }
 
@@ -193,10 +202,34 @@ impl Place {
 }
 
 /// The marked fields of a record ([`Index::marked`]).
+#[derive(Clone)]
 pub(super) struct Marked<'i, 'a> {
     body: &'a [u8],
     fields: &'i [Place],
     marks: core::slice::Iter<'i, u8>,
+    distinct: bool,
+}
+
+impl Marked<'_, '_> {
+    /// The marked keys are all different and none is `msg` (known for
+    /// sure; false may also mean a bit two keys share).
+    pub(super) fn distinct(&self) -> bool {
+        self.distinct
+    }
+}
+
+/// One of 64 bits for a key: its length and first, second and last
+/// bytes, mixed (equal keys, equal bits).
+#[inline(always)]
+fn key_bit(key: &[u8]) -> u64 {
+    let at = |i: usize| u64::from(key.get(i).copied().unwrap_or(0));
+    let last = u64::from(key.last().copied().unwrap_or(0));
+    let mixed = u64::try_from(key.len())
+        .unwrap_or(0)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(at(0) << 16 | at(1) << 8 | last)
+        .wrapping_mul(0x2545_F491_4F6C_DD1D);
+    1 << (mixed >> 58)
 }
 
 impl<'a> Iterator for Marked<'_, 'a> {

@@ -597,6 +597,35 @@ fn arch_and_syscall_are_the_first_fields_of_their_keys() {
     }
 }
 
+/// Marked keys are said to be all different only when they are and no
+/// `msg='…'` is among them (then `auditd.data` needs no remembering).
+#[test]
+fn marked_keys_are_distinct_only_when_they_are() {
+    let cases: [(&[u8], bool); 5] = [
+        (
+            b"arch=c000003e syscall=2 a0=1 a1=2 exit=3 items=0 tty=pts0 pid=1 uid=0",
+            true,
+        ),
+        (b"arch=c000003e syscall=2 a0=1 a0=2", false),
+        (b"arch=c000003e op=x pid=1 op=y", false),
+        (b"arch=c000003e syscall=2 msg='op=x'", false),
+        (b"arch=c000003e syscall=2 uid=0 uid=1 auid=1 auid=2", true),
+    ];
+    for (body, distinct) in cases {
+        with_event(&[(1300, body.to_vec()), (1320, Vec::new())], |e| {
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let marked = index.marked(facts.body()).unwrap();
+            assert_eq!(
+                marked.distinct(),
+                distinct,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        });
+    }
+}
+
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)
 /// is escaped, not written raw.
 #[test]
