@@ -217,13 +217,22 @@ pub(super) const fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    /// The facts of `event`, in one pass over its records that also fills
-    /// `index` with the fields of the records the document reads more than
-    /// once ([`is_read`]; not EXECVE: its arguments are read once, in
-    /// order), in order while there is room. The primary record's fields
-    /// are noted as they are parsed.
+    /// (Tests) the facts of `event`, as [`fill`](Self::fill) finds them.
+    #[cfg(test)]
     pub(super) fn of(event: &Event<'a>, index: &mut Index<'a>) -> Facts<'a> {
-        let mut f = Facts::default();
+        let mut facts = Facts::default();
+        facts.fill(event, index);
+        facts
+    }
+
+    /// The facts of `event` into these (a default's, in place: a caller's
+    /// own, not a copy of a returned one), in one pass over its records
+    /// that also fills `index` with the fields of the records the
+    /// document reads more than once ([`is_read`]; not EXECVE: its
+    /// arguments are read once, in order), in order while there is room.
+    /// The primary record's fields are noted as they are parsed.
+    pub(super) fn fill(&mut self, event: &Event<'a>, index: &mut Index<'a>) {
+        let f = self;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
         let mut noted = false;
@@ -308,7 +317,6 @@ impl<'a> Facts<'a> {
                 _ => None,
             };
         }
-        f
     }
 
     pub(super) fn body(&self) -> &'a [u8] {

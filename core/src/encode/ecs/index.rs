@@ -65,7 +65,7 @@ impl<'a> Index<'a> {
     /// giving each to `each` as it is parsed; false (nothing kept: it is
     /// parsed where it is read, with the same result) when they do not fit
     /// (or the body is longer than an offset can say), and then `each` may
-    /// have seen only some of them. [`Facts::of`](super::facts::Facts::of)
+    /// have seen only some of them. [`Facts::fill`](super::facts::Facts::fill)
     /// says which records are kept: those the document reads more than
     /// once, while there is room. With `mark`, the fields for which `each`
     /// says true are remembered as the ones [`marked`](Self::marked) gives

@@ -107,14 +107,13 @@ const _: () = {
     }
 };
 
-/// Every id the document asks the caller about (what
-/// [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
+/// Every id the document asks the caller about, into `named` (a
+/// default's; what [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
 /// `fsuid` and `auid` of the primary record and the object file's `ouid`
 /// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
 /// (group names), and the pid and parent pid that are numbers
 /// (identities).
-pub(super) fn named<'a>(facts: &Facts<'a>) -> Named<'a> {
-    let mut named = Named::default();
+pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     for slot in NAMED_UIDS {
         if let Some(v) = set_id(facts, slot) {
             named.uids.insert(v.text());
@@ -135,7 +134,6 @@ pub(super) fn named<'a>(facts: &Facts<'a>) -> Named<'a> {
     // its slot.)
     let pid = |v: Option<Value<'a>>| present(v).map(|v| v.text()).filter(|t| number(t).is_some());
     named.pids = [pid(facts.get(b"pid")), pid(facts.get(b"ppid"))];
-    named
 }
 
 /// The id of the field whose slot is `slot`, when set.
