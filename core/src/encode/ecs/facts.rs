@@ -246,11 +246,17 @@ impl<'a> Facts<'a> {
                 f.forget_primary(&mut nested);
             }
             let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
+            // (Two calls: the primary record's closure notes, the
+            // others' does nothing.)
             let kept = room
                 && wanted
-                && index.add(record.body, primary, |field| {
-                    primary && f.note_primary(&mut nested, field)
-                });
+                && if primary {
+                    index.add(record.body, true, |field| {
+                        f.note_primary(&mut nested, field)
+                    })
+                } else {
+                    index.add(record.body, false, |_| false)
+                };
             room = room && (kept || !wanted);
             if primary {
                 if !kept {
