@@ -70,6 +70,7 @@ impl<'a> Index<'a> {
     /// once, while there is room. With `mark`, the fields for which `each`
     /// says true are remembered as the ones [`marked`](Self::marked) gives
     /// (those of an earlier record marked are forgotten).
+    #[inline(always)]
     pub fn add(
         &mut self,
         body: &'a [u8],
