@@ -81,15 +81,35 @@ pub(super) fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Fu
         Value::Bare(hex) if looks_hex(hex) => {
             let even = hex.len().min(2 * TITLE_MAX) & !1;
             c.push_hex_string_mapped(hex.get(..even).unwrap_or_default(), |title| {
-                for b in title.iter_mut() {
-                    if *b == 0 {
-                        *b = b' ';
-                    }
-                }
+                nuls_to_spaces(title);
                 title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
             })
         }
         value => c.push_string(value.text()),
+    }
+}
+
+/// Every NUL of `text` a space, eight bytes at a time.
+#[inline]
+fn nuls_to_spaces(text: &mut [u8]) {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut words = text.chunks_exact_mut(8);
+    for word in &mut words {
+        let Ok(eight) = <[u8; 8]>::try_from(&*word) else {
+            continue;
+        };
+        let x = u64::from_le_bytes(eight);
+        // 0x80 in exactly the bytes that are 0 (no borrow between bytes).
+        let zeros = !(((x & LOW) + LOW) | x | LOW);
+        if zeros != 0 {
+            // 0x80 >> 2 is a space.
+            word.copy_from_slice(&(x | zeros >> 2).to_le_bytes());
+        }
+    }
+    for b in words.into_remainder() {
+        if *b == 0 {
+            *b = b' ';
+        }
     }
 }
 
@@ -148,6 +168,16 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// Eight bytes at a time, every NUL becomes a space and nothing
+        /// else changes.
+        #[test]
+        fn nuls_become_spaces(bytes in proptest::collection::vec(proptest::sample::select(std::vec![0u8, 1, b' ', 0x7f, 0x80, 0xff, b'a']), 0..40)) {
+            let mut text = bytes.clone();
+            super::nuls_to_spaces(&mut text);
+            let want: std::vec::Vec<u8> = bytes.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+            proptest::prop_assert_eq!(text, want);
+        }
+
         /// The title decoded in place is what the stack buffer gave, in
         /// any room (a room too small for it refuses in both).
         #[test]
