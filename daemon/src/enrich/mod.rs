@@ -99,21 +99,29 @@ impl Enricher {
         }
     }
 
-    /// The container ids of the event's processes, when asked for.
+    /// The container ids of the event's processes, when asked for (the
+    /// test inlined: most runs ask for none).
+    #[inline(always)]
     fn resolve_containers(&mut self, event: &Event<'_>) {
         if let Some(containers) = &mut self.containers {
-            // An exec (the event has an EXECVE record) is when a process
-            // starts in a container: look its cgroup up again.
-            let exec = event.records().any(|r| r.msg_type.0 == EXECVE);
-            for record in event.records() {
-                if carries_process(record.msg_type.0) {
-                    if let Some(pid) = container::pid_field(record.body) {
-                        if exec && record.msg_type.0 == SYSCALL {
-                            containers.refresh(pid);
-                        } else {
-                            containers.resolve(pid);
-                        }
-                    }
+            containers_of(containers, event);
+        }
+    }
+}
+
+/// Looks up (or, after an exec, again) the container ids of the event's
+/// processes.
+fn containers_of(containers: &mut ContainerIds, event: &Event<'_>) {
+    // An exec (the event has an EXECVE record) is when a process starts
+    // in a container: look its cgroup up again.
+    let exec = event.records().any(|r| r.msg_type.0 == EXECVE);
+    for record in event.records() {
+        if carries_process(record.msg_type.0) {
+            if let Some(pid) = container::pid_field(record.body) {
+                if exec && record.msg_type.0 == SYSCALL {
+                    containers.refresh(pid);
+                } else {
+                    containers.resolve(pid);
                 }
             }
         }
