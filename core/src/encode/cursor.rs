@@ -77,7 +77,7 @@ fn copy_plain(dst: &mut [u8], src: &[u8]) -> bool {
 
 /// Decoded text up to this long is escaped from the stack by
 /// [`Cursor::push_hex_string`]; longer text streams in pieces.
-const HEX_STACK: usize = 512;
+pub(crate) const HEX_STACK: usize = 512;
 
 /// Copies `src` (at most 16 bytes) into `dst` (the same length) with
 /// fixed-width loads and stores, the last overlapping the first, and
@@ -228,6 +228,21 @@ impl<'a> Cursor<'a> {
             .get_mut(self.pos..end)
             .ok_or(Full)?
             .copy_from_slice(bytes);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Writes again the bytes at `written` (already written: before the
+    /// position); on failure (no room, or not written) nothing is.
+    pub fn push_again(&mut self, written: core::ops::Range<usize>) -> Result<(), Full> {
+        let len = written.end.checked_sub(written.start).ok_or(Full)?;
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit {
+            return Err(Full);
+        }
+        let (done, rest) = self.buf.split_at_mut_checked(self.pos).ok_or(Full)?;
+        let from = done.get(written).ok_or(Full)?;
+        rest.get_mut(..len).ok_or(Full)?.copy_from_slice(from);
         self.pos = end;
         Ok(())
     }
@@ -455,21 +470,39 @@ impl<'a> Cursor<'a> {
     ///
     /// [`looks_hex`]: crate::record::looks_hex
     pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
+        self.push_hex_string_mapped(hex, |text| text.len())
+    }
+
+    /// [`push_hex_string`](Self::push_hex_string) of the decoded text
+    /// changed in place by `map`, which returns how much of it to keep
+    /// (at most all: more is taken as all).
+    #[inline]
+    pub fn push_hex_string_mapped(
+        &mut self,
+        hex: &[u8],
+        map: impl Fn(&mut [u8]) -> usize,
+    ) -> Result<(), Full> {
         let n = hex.len() / 2;
         let start = self.pos.checked_add(1).ok_or(Full)?;
         let end = start.checked_add(n).ok_or(Full)?;
         if end < self.limit {
             let window = self.buf.get_mut(start..end).ok_or(Full)?;
-            let decoded = crate::record::decode_hex(hex, window).is_ok();
-            if decoded && is_plain(window) {
-                self.push(b"\"")?;
-                self.pos = end;
-                return self.push(b"\"");
+            if crate::record::decode_hex(hex, window).is_ok() {
+                let kept = map(window).min(n);
+                if window.get(..kept).is_some_and(is_plain) {
+                    self.push(b"\"")?;
+                    self.pos = start + kept;
+                    return self.push(b"\"");
+                }
             }
         }
         let mut buf = [0u8; HEX_STACK];
         match crate::record::decode_hex(hex, &mut buf) {
-            Ok(n) => self.push_string(buf.get(..n).unwrap_or_default()),
+            Ok(n) => {
+                let text = buf.get_mut(..n).unwrap_or_default();
+                let kept = map(text).min(n);
+                self.push_string(text.get(..kept).unwrap_or_default())
+            }
             Err(_) => self.serialize(&super::structured::value::Hex(hex)),
         }
     }
@@ -615,6 +648,26 @@ mod tests {
         assert_eq!(cursor.push_u64(100), Err(Full));
         cursor.push_u64(10).unwrap();
         assert_eq!(cursor.pos(), 2);
+    }
+
+    #[test]
+    fn push_again_copies_only_what_was_written_and_fits() {
+        let mut buf = [b'.'; 10];
+        let mut cursor = Cursor::new(&mut buf);
+        cursor.push(b"abc").unwrap();
+        cursor.push_again(1..3).unwrap();
+        assert_eq!(cursor.pos(), 5);
+        // Not written yet, reversed, or past the room: refused, nothing moves.
+        assert_eq!(cursor.push_again(4..6), Err(Full));
+        #[allow(clippy::reversed_empty_ranges)]
+        let reversed = 3..1;
+        assert_eq!(cursor.push_again(reversed), Err(Full));
+        cursor.reserve_tail(3);
+        assert_eq!(cursor.push_again(0..3), Err(Full));
+        cursor.push_again(0..2).unwrap();
+        assert_eq!(cursor.pos(), 7);
+        cursor.push_again(7..7).unwrap();
+        assert_eq!(&buf, b"abcbcab...");
     }
 
     #[test]

@@ -67,9 +67,9 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
-use self::user::{has_user, named_uids, write_user};
+use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
-use super::{Encoded, Enrich, MIN_BUFFER};
+use super::{Encoded, Enrich, Named, MIN_BUFFER};
 use crate::assemble::Event;
 use crate::record::{decode_hex, looks_hex, Value};
 
@@ -106,10 +106,13 @@ fn attempt(
         return None;
     }
     let mut index = Index::default();
-    let facts = Facts::of(event, &mut index);
+    let mut facts = Facts::default();
+    facts.fill(event, &mut index);
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
-    enrich.prepare(event, &named_uids(&facts));
+    let mut named = Named::default();
+    name_ids(&facts, &mut named);
+    enrich.prepare_named(event, &named);
     let enrich = &*enrich;
     let missing = event.dropped_records() > 0;
     for &detail in details {

@@ -66,6 +66,14 @@ pub trait Enrich {
     /// `euid`, `suid`, `fsuid`, `auid`, the file's `ouid`).
     fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
+    /// [`prepare`](Self::prepare) for an encoder that says every id it
+    /// will ask about, found while it read the event (the ECS shape):
+    /// the enricher need not look for them in the records. By default,
+    /// `prepare` with the uids.
+    fn prepare_named(&mut self, event: &Event<'_>, named: &Named<'_>) {
+        self.prepare(event, &named.uids);
+    }
+
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;
 
@@ -108,6 +116,19 @@ pub trait Enrich {
     fn uid_scanner(&self) -> Option<&UidScanner> {
         None
     }
+}
+
+/// Every id an encoder will ask the enricher about for one event
+/// ([`Enrich::prepare_named`]): nothing else is asked.
+#[derive(Debug, Default)]
+pub struct Named<'a> {
+    /// The values [`Enrich::user_name`] is asked of.
+    pub uids: UidValues<'a>,
+    /// The values [`Enrich::group_name`] is asked of.
+    pub gids: UidValues<'a>,
+    /// The pids [`Enrich::process`] is asked of: the event's process and
+    /// its parent, each when the event names it.
+    pub pids: [Option<&'a [u8]>; 2],
 }
 
 /// A live process as the caller saw it (ECS `process.entity_id`,

@@ -26,7 +26,7 @@ impl Syscall {
 
     /// Parses the decimal `syscall=` value of a record.
     pub fn parse(text: &[u8]) -> Option<Syscall> {
-        core::str::from_utf8(text).ok()?.parse().ok().map(Syscall)
+        crate::record::number::parse_u32(text, 10).map(Syscall)
     }
 }
 

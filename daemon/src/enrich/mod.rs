@@ -14,7 +14,7 @@ pub use container::ContainerIds;
 pub use process::Processes;
 use raudit_core::assemble::Event;
 use raudit_core::encode::uids::{UidScanner, UidValues};
-use raudit_core::encode::Enrich;
+use raudit_core::encode::{Enrich, Named};
 use raudit_core::record::first_values;
 use raudit_core::wire::MessageType;
 pub use uid_names::UidNames;
@@ -82,6 +82,52 @@ impl Enricher {
     }
 }
 
+impl Enricher {
+    fn resolve_uids(&mut self, uids: &UidValues<'_>) {
+        for uid in &uids.values {
+            self.uids.resolve(uid);
+        }
+    }
+
+    /// The identities of these pids (decimal text), when asked for.
+    fn resolve_processes(&mut self, pids: [Option<&[u8]>; 2]) {
+        if let Some(processes) = &mut self.processes {
+            let now = std::time::Instant::now();
+            for pid in pids.into_iter().flatten() {
+                processes.resolve(pid, now);
+            }
+        }
+    }
+
+    /// The container ids of the event's processes, when asked for (the
+    /// test inlined: most runs ask for none).
+    #[inline(always)]
+    fn resolve_containers(&mut self, event: &Event<'_>) {
+        if let Some(containers) = &mut self.containers {
+            containers_of(containers, event);
+        }
+    }
+}
+
+/// Looks up (or, after an exec, again) the container ids of the event's
+/// processes.
+fn containers_of(containers: &mut ContainerIds, event: &Event<'_>) {
+    // An exec (the event has an EXECVE record) is when a process starts
+    // in a container: look its cgroup up again.
+    let exec = event.records().any(|r| r.msg_type.0 == EXECVE);
+    for record in event.records() {
+        if carries_process(record.msg_type.0) {
+            if let Some(pid) = container::pid_field(record.body) {
+                if exec && record.msg_type.0 == SYSCALL {
+                    containers.refresh(pid);
+                } else {
+                    containers.resolve(pid);
+                }
+            }
+        }
+    }
+}
+
 /// The kernel's host name (`uname -n`), `None` when unreadable or empty.
 fn host_name() -> Option<String> {
     let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
@@ -91,26 +137,20 @@ fn host_name() -> Option<String> {
 
 impl Enrich for Enricher {
     /// Caches the names of the event's uids (the values the encoder will
-    /// put in `uid_map`, scanned once by the encoder) and its processes'
-    /// container ids.
+    /// put in `uid_map`, scanned once by the encoder), and finds the
+    /// event's gids, processes and their container ids in its records.
     fn prepare(&mut self, event: &Event<'_>, uids: &UidValues<'_>) {
-        for uid in &uids.values {
-            self.uids.resolve(uid);
-        }
-        if let Some(processes) = &mut self.processes {
+        self.resolve_uids(uids);
+        if self.processes.is_some() {
             // The event's process and its parent, from the first record
             // that names them (SYSCALL, or a user-space record).
-            let now = std::time::Instant::now();
             let named = event
                 .records()
                 .map(|r| r.body)
                 .find_map(|body| Some((body, container::pid_field(body)?)));
             if let Some((body, pid)) = named {
-                processes.resolve(pid, now);
                 let [ppid] = first_values(body, &[b"ppid"]);
-                if let Some(ppid) = ppid {
-                    processes.resolve(ppid.text(), now);
-                }
+                self.resolve_processes([Some(pid), ppid.map(|v| v.text())]);
             }
         }
         if self.group_names {
@@ -122,22 +162,20 @@ impl Enrich for Enricher {
                 }
             }
         }
-        if let Some(containers) = &mut self.containers {
-            // An exec (the event has an EXECVE record) is when a process
-            // starts in a container: look its cgroup up again.
-            let exec = event.records().any(|r| r.msg_type.0 == EXECVE);
-            for record in event.records() {
-                if carries_process(record.msg_type.0) {
-                    if let Some(pid) = container::pid_field(record.body) {
-                        if exec && record.msg_type.0 == SYSCALL {
-                            containers.refresh(pid);
-                        } else {
-                            containers.resolve(pid);
-                        }
-                    }
-                }
+        self.resolve_containers(event);
+    }
+
+    /// [`prepare`](Self::prepare) with the ids the encoder named: its
+    /// gids and pids are not looked for in the records.
+    fn prepare_named(&mut self, event: &Event<'_>, named: &Named<'_>) {
+        self.resolve_uids(&named.uids);
+        self.resolve_processes(named.pids);
+        if self.group_names {
+            for gid in &named.gids.values {
+                self.gids.resolve(gid);
             }
         }
+        self.resolve_containers(event);
     }
 
     fn user_name(&self, uid: &[u8]) -> Option<&str> {
@@ -279,6 +317,28 @@ mod tests {
             group_after(&mut plain, "0"),
             None,
             "go-audit's shape names none"
+        );
+    }
+
+    /// The ECS shape says which gids it writes (`prepare_named`): they are
+    /// named without a scan of the records, the others are not looked up.
+    #[test]
+    fn ecs_names_the_groups_it_writes() {
+        let mut enricher = Enricher::new(8, false).with_group_names(true);
+        let body = "arch=c000003e syscall=2 success=yes uid=0 gid=0 egid=0 comm=\"x\" ogid=12345";
+        let mut doc = None;
+        with_event(body, &mut |event| {
+            let mut out = vec![0u8; 8192];
+            let encoded = raudit_core::encode::ecs(event, &mut enricher, &mut out);
+            doc = Some(serde_json::from_slice::<serde_json::Value>(&out[..encoded.len]).unwrap());
+        });
+        let doc = doc.unwrap();
+        assert_eq!(doc["user"]["group"]["name"], "root", "{doc}");
+        assert_eq!(doc["user"]["effective"]["group"]["name"], "root", "{doc}");
+        assert_eq!(
+            enricher.gids.lookups(),
+            1,
+            "gid 0 once; not the SYSCALL's ogid"
         );
     }
 

@@ -44,7 +44,8 @@ struct Slot {
     /// Found in `/proc` at the last check.
     alive: bool,
     start: u64,
-    checked: Option<Instant>,
+    /// Trusted without a check until then ([`RECHECK`] after the last).
+    fresh_until: Option<Instant>,
     entity_id: ArrayString<ID_HEX>,
     exe: ArrayString<EXE_MAX>,
     comm: ArrayString<COMM_MAX>,
@@ -54,7 +55,7 @@ const EMPTY: Slot = Slot {
     pid: 0,
     alive: false,
     start: 0,
-    checked: None,
+    fresh_until: None,
     entity_id: ArrayString::new_const(),
     exe: ArrayString::new_const(),
     comm: ArrayString::new_const(),
@@ -92,22 +93,22 @@ impl Processes {
             return;
         };
         let at = pid as usize % self.slots.len();
-        let Some(&slot) = self.slots.get(at) else {
+        // Looked at in place: a slot is a few hundred bytes, and most
+        // events find theirs fresh.
+        let Some(slot) = self.slots.get(at) else {
             return;
         };
-        let fresh = slot
-            .checked
-            .is_some_and(|t| now.saturating_duration_since(t) < RECHECK);
-        if slot.pid == pid && fresh {
+        if slot.pid == pid && slot.fresh_until.is_some_and(|until| now < until) {
             return;
         }
+        let slot = *slot;
         let mut next = EMPTY;
         next.pid = pid;
-        next.checked = Some(now);
+        next.fresh_until = now.checked_add(RECHECK);
         if let Some((comm, start)) = self.read_stat(pid) {
             if slot.pid == pid && slot.alive && slot.start == start {
                 next = slot;
-                next.checked = Some(now);
+                next.fresh_until = now.checked_add(RECHECK);
             } else {
                 next.alive = true;
                 next.start = start;

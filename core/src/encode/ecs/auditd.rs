@@ -2,8 +2,8 @@
 //! summary (actor, action, object, how), `data` (the primary and special
 //! records' other fields, socket address) and `paths` (the PATH records).
 
-use super::facts::{is_auxiliary, is_moved, present, Facts, UNSET};
-use super::index::Index;
+use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
+use super::index::{Index, Marked};
 use super::members::Members;
 use super::norm::{Norm, Object};
 use super::{Detail, Outcome};
@@ -191,28 +191,46 @@ pub(super) fn write_data<'a>(
     // for again.
     // A moved key (written elsewhere, never here) is not remembered:
     // its repeats are moved too.
-    let mut written = KeySet::default();
-    for f in index.fields(body) {
-        if f.key == b"msg" {
-            if let Value::SingleQuoted(inner) = f.value {
-                for nested in Fields::new(inner) {
-                    if is_moved(nested.key) {
-                        continue;
-                    }
-                    let before = written.add(nested.key, || earlier_key(body, nested.key));
-                    if !before {
-                        write_datum(&mut d, facts, nested)?;
-                    }
-                }
+    // The fields `auditd.data` reads, as the facts' pass marked them
+    // (else found again); marked keys known to be all different, without
+    // a `msg='…'`, need no remembering.
+    let marked = index.marked(body);
+    match marked.clone().filter(Marked::distinct) {
+        Some(distinct) => {
+            for f in distinct {
+                write_datum(&mut d, facts, f)?;
             }
-            continue;
         }
-        if is_moved(f.key) {
-            continue;
-        }
-        let before = written.add(f.key, || earlier_key(body, f.key));
-        if !before {
-            write_datum(&mut d, facts, f)?;
+        None => {
+            let mut written = KeySet::default();
+            let mut datum = |f: Field<'a>| -> Result<(), Full> {
+                if f.key == b"msg" {
+                    if let Value::SingleQuoted(inner) = f.value {
+                        for nested in Fields::new(inner) {
+                            if is_moved(nested.key) {
+                                continue;
+                            }
+                            let before = written.add(nested.key, || earlier_key(body, nested.key));
+                            if !before {
+                                write_datum(&mut d, facts, nested)?;
+                            }
+                        }
+                    }
+                    return Ok(());
+                }
+                let before = written.add(f.key, || earlier_key(body, f.key));
+                if !before {
+                    write_datum(&mut d, facts, f)?;
+                }
+                Ok(())
+            };
+            match marked {
+                Some(mut marked) => marked.try_for_each(&mut datum)?,
+                None => index
+                    .fields(body)
+                    .filter(|f| is_data(f.key))
+                    .try_for_each(&mut datum)?,
+            }
         }
     }
     if facts.special.is_some() {

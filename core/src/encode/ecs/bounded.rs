@@ -6,7 +6,7 @@ use super::auditd::write_lower_case;
 use super::facts::{present, Facts, UNSET};
 use super::members::Members;
 use super::process::number;
-use super::user::{set_id, IDS, OWNERS};
+use super::user::{set_id, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
 use super::{result_of, time, write_event, Detail};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
@@ -88,13 +88,13 @@ pub(super) fn write_bounded(
 /// `user.*` ids alone (no names, no SELinux label): the set ids that are
 /// short decimals.
 pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let id = |key: &[u8]| set_id(facts, key).and_then(short_decimal);
-    let has = IDS.iter().any(|&(key, _, _)| id(key).is_some());
+    let id = |slot: usize| set_id(facts, slot).and_then(short_decimal);
+    let has = ID_SLOTS.iter().any(|&slot| id(slot).is_some());
     if !has {
         return Ok(());
     }
     let mut u = Members::open(doc.key("user")?)?;
-    let write = |o: &mut Members<'_, '_>, uid: &[u8], gid: Option<&[u8]>| {
+    let write = |o: &mut Members<'_, '_>, uid: usize, gid: Option<usize>| {
         if let Some(v) = id(uid) {
             o.key("id")?.push_string(v)?;
         }
@@ -105,8 +105,8 @@ pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Re
         }
         Ok::<(), Full>(())
     };
-    write(&mut u, b"uid", Some(b"gid"))?;
-    for (owner, uid, gid) in OWNERS {
+    write(&mut u, UID, Some(GID))?;
+    for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
         if id(uid).is_some() || gid.is_some_and(|g| id(g).is_some()) {
             let mut o = Members::open(u.key(owner)?)?;
             write(&mut o, uid, gid)?;

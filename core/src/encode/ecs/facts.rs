@@ -49,6 +49,10 @@ pub(super) struct Facts<'a> {
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
     pub(super) known: [Option<Value<'a>>; KEYS.len()],
+    /// The primary record's first `arch` and `syscall` fields, whatever
+    /// their values (what `arch` and `syscall` are read from).
+    first_arch: Option<Value<'a>>,
+    first_syscall: Option<Value<'a>>,
 }
 
 /// The values of a PATH record that `file.*` and the summary's object
@@ -122,7 +126,7 @@ pub(super) const KEYS: [&[u8]; 26] = [
 /// test checks it against the array). Always inlined: most callers
 /// name a constant key, which folds to its slot.
 #[inline(always)]
-pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
+pub(super) const fn slot_of(key: &[u8]) -> Option<usize> {
     Some(match key {
         b"a0" => 0,
         b"acct" => 1,
@@ -154,8 +158,39 @@ pub(super) fn slot_of(key: &[u8]) -> Option<usize> {
     })
 }
 
+/// Whether `auditd.data` reads a field of the primary record: one not
+/// moved elsewhere, or the `msg='…'` whose fields it reads.
+pub(super) fn is_data(key: &[u8]) -> bool {
+    !is_moved(key) || key == b"msg"
+}
+
+/// The slots in [`KEYS`] of the moved keys, a bit each: every moved key
+/// but `msg` is in [`KEYS`] (a test says so), so a slot answers
+/// [`is_data`] for a key whose slot was found anyway.
+const MOVED_SLOTS: u32 = {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < KEYS.len() {
+        if is_moved(KEYS[i]) {
+            mask |= 1 << i;
+        }
+        i += 1;
+    }
+    mask
+};
+
+/// The slot of `key` in [`KEYS`] for a table built at compile time
+/// ([`Facts::at`] reads it); `usize::MAX`, where nothing is, for a key
+/// not there (the tables name only known keys: a test says so).
+pub(super) const fn known_slot(key: &[u8]) -> usize {
+    match slot_of(key) {
+        Some(slot) => slot,
+        None => usize::MAX,
+    }
+}
+
 /// `key` is in [`MOVED`] (a `match`; a test checks it against the array).
-pub(super) fn is_moved(key: &[u8]) -> bool {
+pub(super) const fn is_moved(key: &[u8]) -> bool {
     matches!(
         key,
         b"addr"
@@ -182,13 +217,22 @@ pub(super) fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    /// The facts of `event`, in one pass over its records that also fills
-    /// `index` with the fields of the records the document reads more than
-    /// once ([`is_read`]; not EXECVE: its arguments are read once, in
-    /// order), in order while there is room. The primary record's fields
-    /// are noted as they are parsed.
+    /// (Tests) the facts of `event`, as [`fill`](Self::fill) finds them.
+    #[cfg(test)]
     pub(super) fn of(event: &Event<'a>, index: &mut Index<'a>) -> Facts<'a> {
-        let mut f = Facts::default();
+        let mut facts = Facts::default();
+        facts.fill(event, index);
+        facts
+    }
+
+    /// The facts of `event` into these (a default's, in place: a caller's
+    /// own, not a copy of a returned one), in one pass over its records
+    /// that also fills `index` with the fields of the records the
+    /// document reads more than once ([`is_read`]; not EXECVE: its
+    /// arguments are read once, in order), in order while there is room.
+    /// The primary record's fields are noted as they are parsed.
+    pub(super) fn fill(&mut self, event: &Event<'a>, index: &mut Index<'a>) {
+        let f = self;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
         let mut noted = false;
@@ -199,23 +243,25 @@ impl<'a> Facts<'a> {
             // The primary record: the first SYSCALL, else the first.
             let primary = n == 0 || (t == MessageType::SYSCALL && !f.is_syscall);
             if primary && noted {
-                f.known = Default::default();
-                nested = None;
+                f.forget_primary(&mut nested);
             }
             let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
+            // (Two calls: the primary record's closure notes, the
+            // others' does nothing.)
             let kept = room
                 && wanted
-                && index.add(record.body, |field| {
-                    if primary {
-                        f.note_primary(&mut nested, field);
-                    }
-                });
+                && if primary {
+                    index.add(record.body, true, |field| {
+                        f.note_primary(&mut nested, field)
+                    })
+                } else {
+                    index.add(record.body, false, |_| false)
+                };
             room = room && (kept || !wanted);
             if primary {
                 if !kept {
                     // Noted again whole (`add` may have stopped part-way).
-                    f.known = Default::default();
-                    nested = None;
+                    f.forget_primary(&mut nested);
                     for field in Fields::new(record.body) {
                         f.note_primary(&mut nested, field);
                     }
@@ -257,7 +303,6 @@ impl<'a> Facts<'a> {
                 f.primary = Some(record);
             }
         }
-        let body = f.body();
         for field in Fields::new(nested.unwrap_or_default()) {
             f.note(field);
         }
@@ -267,18 +312,17 @@ impl<'a> Facts<'a> {
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
         if f.is_syscall {
-            f.arch = index
-                .field(body, b"arch")
+            f.arch = f
+                .first_arch
                 .and_then(bare)
-                .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+                .and_then(|hex| crate::record::number::parse_u32(hex, 16))
                 .map(Arch);
-            let call = index.field(body, b"syscall").and_then(bare);
+            let call = f.first_syscall.and_then(bare);
             f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
                 (Some(arch), Some(call)) => call.name(arch),
                 _ => None,
             };
         }
-        f
     }
 
     pub(super) fn body(&self) -> &'a [u8] {
@@ -318,18 +362,48 @@ impl<'a> Facts<'a> {
     }
 
     /// Notes a field of the primary record, and where its (first)
-    /// `msg='…'` is.
-    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) {
-        if let (b"msg", Value::SingleQuoted(inner)) = (field.key, field.value) {
-            *nested = nested.or(Some(inner));
-        }
-        self.note(field);
+    /// `msg='…'` is; says whether `auditd.data` reads it
+    /// ([`is_data`]), from the key's slot.
+    #[inline(always)]
+    fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) -> bool {
+        let Some(slot) = slot_of(field.key) else {
+            // (None of these is a known key.)
+            let first = match field.key {
+                b"msg" => {
+                    if let Value::SingleQuoted(inner) = field.value {
+                        *nested = nested.or(Some(inner));
+                    }
+                    return true;
+                }
+                b"arch" => &mut self.first_arch,
+                b"syscall" => &mut self.first_syscall,
+                _ => return true,
+            };
+            *first = first.or(Some(field.value));
+            return true;
+        };
+        self.note_at(Some(slot), field.value);
+        MOVED_SLOTS >> slot & 1 == 0
+    }
+
+    /// Forgets what was noted of a primary record (a later one takes
+    /// its place, or it is noted again).
+    fn forget_primary(&mut self, nested: &mut Option<&'a [u8]>) {
+        self.known = Default::default();
+        self.first_arch = None;
+        self.first_syscall = None;
+        *nested = None;
     }
 
     pub(super) fn note(&mut self, field: Field<'a>) {
-        if let Some(slot) = slot_of(field.key).and_then(|i| self.known.get_mut(i)) {
-            if slot.is_none() && field.value != Value::Absent {
-                *slot = Some(field.value);
+        self.note_at(slot_of(field.key), field.value);
+    }
+
+    #[inline(always)]
+    fn note_at(&mut self, slot: Option<usize>, value: Value<'a>) {
+        if let Some(known) = slot.and_then(|i| self.known.get_mut(i)) {
+            if known.is_none() && value != Value::Absent {
+                *known = Some(value);
             }
         }
     }
@@ -341,6 +415,13 @@ impl<'a> Facts<'a> {
             Some(i) => self.known.get(i).copied().flatten(),
             None => self.scan(key),
         }
+    }
+
+    /// [`get`](Self::get) of the key whose slot is `slot`
+    /// ([`known_slot`]).
+    #[inline(always)]
+    pub(super) fn at(&self, slot: usize) -> Option<Value<'a>> {
+        self.known.get(slot).copied().flatten()
     }
 
     /// [`get`](Self::get) for a key not in [`KEYS`]: the body scanned.

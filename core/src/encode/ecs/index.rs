@@ -13,12 +13,22 @@ const FIELDS: usize = 128;
 /// Records kept per event.
 const RECORDS: usize = 16;
 
+/// Fields of the primary record marked for `auditd.data`.
+const MARKED: usize = 64;
+
 #[derive(Default)]
 pub(super) struct Index<'a> {
     /// The kept fields, each as places in its record's body (small: the
     /// storage is set up per event).
     fields: heapless::Vec<Place, FIELDS>,
     records: heapless::Vec<Kept<'a>, RECORDS>,
+    /// The fields of one kept record (`marked_of`) that its reader
+    /// wants, as they were marked while parsed ([`add`](Self::add)):
+    /// their places in `fields`, in order.
+    marked: heapless::Vec<u8, MARKED>,
+    marked_of: Option<&'a [u8]>,
+    /// The marked keys are all different, none is `msg` ([`Marked::distinct`]).
+    marked_distinct: bool,
 }
 
 /// A kept record: its body and its fields' range in `fields`.
@@ -55,27 +65,69 @@ impl<'a> Index<'a> {
     /// giving each to `each` as it is parsed; false (nothing kept: it is
     /// parsed where it is read, with the same result) when they do not fit
     /// (or the body is longer than an offset can say), and then `each` may
-    /// have seen only some of them. [`Facts::of`](super::facts::Facts::of)
+    /// have seen only some of them. [`Facts::fill`](super::facts::Facts::fill)
     /// says which records are kept: those the document reads more than
-    /// once, while there is room.
-    pub fn add(&mut self, body: &'a [u8], mut each: impl FnMut(Field<'a>)) -> bool {
+    /// once, while there is room. With `mark`, the fields for which `each`
+    /// says true are remembered as the ones [`marked`](Self::marked) gives
+    /// (those of an earlier record marked are forgotten).
+    #[inline(always)]
+    pub fn add(
+        &mut self,
+        body: &'a [u8],
+        mark: bool,
+        mut each: impl FnMut(Field<'a>) -> bool,
+    ) -> bool {
+        if mark {
+            self.marked.clear();
+            self.marked_of = None;
+        }
         if u16::try_from(body.len()).is_err() {
             return false;
         }
         let start = self.fields.len();
         let base = body.as_ptr() as usize;
+        let mut marks_fit = true;
+        // A bit per marked key's hash: none set twice, the keys differ.
+        let (mut seen, mut distinct) = (0u64, true);
         let kept = Fields::new(body).all(|f| {
-            each(f);
+            let at = self.fields.len();
+            if each(f) && mark {
+                let place = u8::try_from(at).map_err(|_| 0);
+                marks_fit = marks_fit && place.and_then(|p| self.marked.push(p)).is_ok();
+                let bit = key_bit(f.key);
+                distinct = distinct && seen & bit == 0 && f.key != b"msg";
+                seen |= bit;
+            }
             self.fields.push(Place::of(base, f)).is_ok()
         });
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {
+                if mark && marks_fit {
+                    self.marked_of = Some(body);
+                    self.marked_distinct = distinct;
+                }
                 return true;
             }
         }
         self.fields.truncate(start);
+        if mark {
+            self.marked.clear();
+        }
         false
+    }
+
+    /// The fields of `body` marked when it was added, in order; `None`
+    /// when it was not kept, not marked, or had more of them than are
+    /// remembered.
+    pub fn marked(&self, body: &'a [u8]) -> Option<Marked<'_, 'a>> {
+        let of = self.marked_of.filter(|&of| core::ptr::eq(of, body))?;
+        Some(Marked {
+            body: of,
+            fields: &self.fields,
+            marks: self.marked.iter(),
+            distinct: self.marked_distinct,
+        })
     }
 
     /// The fields of `body` (a record of the event), from the index when
@@ -146,6 +198,51 @@ impl Place {
         Field {
             key: part(self.key, self.key_len),
             value,
+        }
+    }
+}
+
+/// The marked fields of a record ([`Index::marked`]).
+#[derive(Clone)]
+pub(super) struct Marked<'i, 'a> {
+    body: &'a [u8],
+    fields: &'i [Place],
+    marks: core::slice::Iter<'i, u8>,
+    distinct: bool,
+}
+
+impl Marked<'_, '_> {
+    /// The marked keys are all different and none is `msg` (known for
+    /// sure; false may also mean a bit two keys share).
+    pub(super) fn distinct(&self) -> bool {
+        self.distinct
+    }
+}
+
+/// One of 64 bits for a key: its length and first, second and last
+/// bytes, mixed (equal keys, equal bits).
+#[inline(always)]
+fn key_bit(key: &[u8]) -> u64 {
+    let at = |i: usize| u64::from(key.get(i).copied().unwrap_or(0));
+    let last = u64::from(key.last().copied().unwrap_or(0));
+    let mixed = u64::try_from(key.len())
+        .unwrap_or(0)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(at(0) << 16 | at(1) << 8 | last)
+        .wrapping_mul(0x2545_F491_4F6C_DD1D);
+    1 << (mixed >> 58)
+}
+
+impl<'a> Iterator for Marked<'_, 'a> {
+    type Item = Field<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Field<'a>> {
+        loop {
+            let at = usize::from(*self.marks.next()?);
+            if let Some(place) = self.fields.get(at) {
+                return Some(place.field(self.body));
+            }
         }
     }
 }

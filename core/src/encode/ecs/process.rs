@@ -8,10 +8,13 @@ use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::structured::execve::{write_arg, write_single_args, Args};
 use crate::encode::Enrich;
-use crate::record::{decode_hex, looks_hex, Value};
+use crate::record::{looks_hex, Value};
 
 /// Longest proctitle decoded for `process.title` (the kernel logs 128).
 pub(super) const TITLE_MAX: usize = 512;
+
+// A title is decoded whole on the stack when it is not written in place.
+const _: () = assert!(TITLE_MAX <= crate::encode::cursor::HEX_STACK);
 
 pub(super) fn write_process(
     doc: &mut Members<'_, '_>,
@@ -66,8 +69,9 @@ pub(super) fn write_process(
     p.close()
 }
 
+/// A decimal number as `u64`'s `FromStr` reads it.
 pub(super) fn number(text: &[u8]) -> Option<u64> {
-    core::str::from_utf8(text).ok()?.parse().ok()
+    crate::record::number::parse_u64(text, 10)
 }
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as
@@ -75,19 +79,37 @@ pub(super) fn number(text: &[u8]) -> Option<u64> {
 pub(super) fn write_title(c: &mut Cursor<'_>, title: Value<'_>) -> Result<(), Full> {
     match title {
         Value::Bare(hex) if looks_hex(hex) => {
-            let mut buf = [0u8; TITLE_MAX];
             let even = hex.len().min(2 * TITLE_MAX) & !1;
-            let n = decode_hex(hex.get(..even).unwrap_or_default(), &mut buf).unwrap_or(0);
-            let title = buf.get_mut(..n).unwrap_or_default();
-            for b in title.iter_mut() {
-                if *b == 0 {
-                    *b = b' ';
-                }
-            }
-            let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
-            c.push_string(title.get(..end).unwrap_or_default())
+            c.push_hex_string_mapped(hex.get(..even).unwrap_or_default(), |title| {
+                nuls_to_spaces(title);
+                title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1)
+            })
         }
         value => c.push_string(value.text()),
+    }
+}
+
+/// Every NUL of `text` a space, eight bytes at a time.
+#[inline]
+fn nuls_to_spaces(text: &mut [u8]) {
+    const LOW: u64 = 0x7F7F_7F7F_7F7F_7F7F;
+    let mut words = text.chunks_exact_mut(8);
+    for word in &mut words {
+        let Ok(eight) = <[u8; 8]>::try_from(&*word) else {
+            continue;
+        };
+        let x = u64::from_le_bytes(eight);
+        // 0x80 in exactly the bytes that are 0 (no borrow between bytes).
+        let zeros = !(((x & LOW) + LOW) | x | LOW);
+        if zeros != 0 {
+            // 0x80 >> 2 is a space.
+            word.copy_from_slice(&(x | zeros >> 2).to_le_bytes());
+        }
+    }
+    for b in words.into_remainder() {
+        if *b == 0 {
+            *b = b' ';
+        }
     }
 }
 
@@ -115,4 +137,70 @@ pub(super) fn write_joined_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Result
         write_arg(c, &arg)?;
     }
     c.push(b"]")
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use crate::encode::cursor::Cursor;
+    use crate::record::Value;
+
+    /// `process.title` as it was written before it was decoded in place:
+    /// through a stack buffer, NULs as spaces, trailing spaces trimmed.
+    fn title_reference(hex: &[u8]) -> std::vec::Vec<u8> {
+        let mut out = std::vec![0u8; 4096];
+        let mut c = Cursor::new(&mut out);
+        let mut buf = [0u8; super::TITLE_MAX];
+        let even = hex.len().min(2 * super::TITLE_MAX) & !1;
+        let n = crate::record::decode_hex(&hex[..even], &mut buf).unwrap_or(0);
+        let title = &mut buf[..n];
+        for b in title.iter_mut() {
+            if *b == 0 {
+                *b = b' ';
+            }
+        }
+        let end = title.iter().rposition(|&b| b != b' ').map_or(0, |i| i + 1);
+        c.push_string(&title[..end]).unwrap();
+        let len = c.pos();
+        out.truncate(len);
+        out
+    }
+
+    proptest::proptest! {
+        /// Eight bytes at a time, every NUL becomes a space and nothing
+        /// else changes.
+        #[test]
+        fn nuls_become_spaces(bytes in proptest::collection::vec(proptest::sample::select(std::vec![0u8, 1, b' ', 0x7f, 0x80, 0xff, b'a']), 0..40)) {
+            let mut text = bytes.clone();
+            super::nuls_to_spaces(&mut text);
+            let want: std::vec::Vec<u8> = bytes.iter().map(|&b| if b == 0 { b' ' } else { b }).collect();
+            proptest::prop_assert_eq!(text, want);
+        }
+
+        /// The title decoded in place is what the stack buffer gave, in
+        /// any room (a room too small for it refuses in both).
+        #[test]
+        fn title_in_place_equals_the_reference(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(std::vec![0u8, b' ', b'a', b'"', 0x7f, 0xc3, 0xa9, 0xff]),
+                1..700,
+            ),
+            room in 0usize..1600,
+        ) {
+            let hex: std::string::String = bytes.iter().map(|b| std::format!("{b:02X}")).collect();
+            let want = title_reference(hex.as_bytes());
+            let mut out = std::vec![0u8; room];
+            let mut c = Cursor::new(&mut out);
+            let written = super::write_title(&mut c, Value::Bare(hex.as_bytes()));
+            let len = c.pos();
+            if want.len() <= room {
+                proptest::prop_assert!(written.is_ok());
+                proptest::prop_assert_eq!(&out[..len], &want[..]);
+            } else {
+                proptest::prop_assert!(written.is_err());
+            }
+        }
+
+    }
 }

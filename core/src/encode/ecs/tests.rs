@@ -524,6 +524,108 @@ fn key_matches_agree_with_their_arrays() {
     assert_eq!(moved, MOVED.len() - 1, "every moved key but msg is known");
 }
 
+/// The facts' pass marks for `auditd.data` exactly the fields
+/// `is_data` names: every known and moved key, and others.
+#[test]
+fn marked_fields_are_the_data_fields() {
+    // The facts' pass finds `msg='…'` among the keys without a slot.
+    assert_eq!(slot_of(b"msg"), None);
+    let mut keys: Vec<&[u8]> = KEYS.iter().chain(MOVED).copied().collect();
+    keys.extend([
+        &b"a1"[..],
+        b"",
+        b"uidx",
+        b"msg2",
+        b"arch",
+        b"syscall",
+        b"exit",
+        b"tty",
+    ]);
+    let body: Vec<u8> = keys
+        .iter()
+        .enumerate()
+        .flat_map(|(i, k)| [*k, b"=", std::format!("{i} ").as_bytes()].concat())
+        .collect();
+    with_event(&[(1300, body.clone()), (1320, Vec::new())], |e| {
+        let mut index = super::index::Index::default();
+        let facts = Facts::of(e, &mut index);
+        let marked: Vec<&[u8]> = index.marked(facts.body()).unwrap().map(|f| f.key).collect();
+        let want: Vec<&[u8]> = keys
+            .iter()
+            .copied()
+            .filter(|k| super::facts::is_data(k))
+            .collect();
+        assert_eq!(marked, want);
+    });
+}
+
+/// `arch` and `syscall` are read from the first field of each key in
+/// the primary record, whatever its value, as a lookup in its body
+/// finds them; not from its `msg='…'`, nor from an earlier record.
+#[test]
+fn arch_and_syscall_are_the_first_fields_of_their_keys() {
+    let bodies: [&[u8]; 5] = [
+        b"arch=c000003e syscall=59 success=yes",
+        b"arch syscall arch=c000003e syscall=59",
+        b"syscall=x arch=C000003E syscall=59 arch=40000028",
+        b"success=yes msg='arch=c000003e syscall=59'",
+        b"arch=(null) syscall=?",
+    ];
+    for body in bodies {
+        let records = std::vec![
+            (1400, b"arch=40000028 syscall=1".to_vec()),
+            (1300, body.to_vec()),
+            (1320, Vec::new()),
+        ];
+        with_event(&records, |e| {
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let bare = |key: &[u8]| crate::record::field(body, key).and_then(super::facts::bare);
+            let arch = bare(b"arch").and_then(|a| crate::record::number::parse_u32(a, 16));
+            assert_eq!(
+                facts.arch.map(|a| a.0),
+                arch,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+            let call = bare(b"syscall").and_then(crate::tables::syscall::Syscall::parse);
+            let name = arch
+                .zip(call)
+                .and_then(|(a, c)| c.name(crate::tables::arch::Arch(a)));
+            assert_eq!(facts.syscall, name, "{}", String::from_utf8_lossy(body));
+        });
+    }
+}
+
+/// Marked keys are said to be all different only when they are and no
+/// `msg='…'` is among them (then `auditd.data` needs no remembering).
+#[test]
+fn marked_keys_are_distinct_only_when_they_are() {
+    let cases: [(&[u8], bool); 5] = [
+        (
+            b"arch=c000003e syscall=2 a0=1 a1=2 exit=3 items=0 tty=pts0 pid=1 uid=0",
+            true,
+        ),
+        (b"arch=c000003e syscall=2 a0=1 a0=2", false),
+        (b"arch=c000003e op=x pid=1 op=y", false),
+        (b"arch=c000003e syscall=2 msg='op=x'", false),
+        (b"arch=c000003e syscall=2 uid=0 uid=1 auid=1 auid=2", true),
+    ];
+    for (body, distinct) in cases {
+        with_event(&[(1300, body.to_vec()), (1320, Vec::new())], |e| {
+            let mut index = super::index::Index::default();
+            let facts = Facts::of(e, &mut index);
+            let marked = index.marked(facts.body()).unwrap();
+            assert_eq!(
+                marked.distinct(),
+                distinct,
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        });
+    }
+}
+
 /// A control byte in a key (seen by the fuzz target in a LOGIN record)
 /// is escaped, not written raw.
 #[test]
@@ -686,6 +788,90 @@ fn prepare_is_given_every_uid_the_document_names_and_only_those() {
     named.sort();
     named.dedup();
     assert_eq!(named, want, "every name asked was prepared: {text}");
+}
+
+/// Remembers the gids and pids `prepare_named` was given and every gid
+/// and pid the document asked about.
+#[derive(Default)]
+struct AskedIds {
+    prepared: GidsAndPids,
+    asked: std::cell::RefCell<GidsAndPids>,
+}
+
+type GidsAndPids = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+impl Enrich for AskedIds {
+    fn prepare_named(&mut self, _event: &Event<'_>, named: &crate::encode::Named<'_>) {
+        let gids = named.gids.values.iter().map(|v| v.to_vec()).collect();
+        let pids = named.pids.iter().flatten().map(|v| v.to_vec()).collect();
+        self.prepared = (gids, pids);
+    }
+
+    fn user_name(&self, _uid: &[u8]) -> Option<&str> {
+        None
+    }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        self.asked.borrow_mut().0.push(gid.to_vec());
+        None
+    }
+
+    fn process(&self, pid: &[u8]) -> Option<crate::encode::ProcessInfo<'_>> {
+        self.asked.borrow_mut().1.push(pid.to_vec());
+        None
+    }
+}
+
+/// `prepare_named` is given every gid and pid the document asks about,
+/// and only those: the enricher need not look for them in the records.
+#[test]
+fn prepare_named_is_given_every_gid_and_pid_the_document_asks_about() {
+    let mut asked = AskedIds::default();
+    let (text, encoded) = encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes exit=3 items=1 ppid=11 pid=12 auid=1000 \
+                  uid=1 gid=2 euid=3 suid=4 fsuid=5 egid=6 sgid=2 fsgid=4294967295 ses=9 \
+                  comm=\"x\" exe=\"/x\" ogid=77",
+            ),
+            (1321, b"fver=0 fgid=79"),
+            (
+                1302,
+                b"item=0 name=\"/etc/x\" inode=1 dev=08:01 mode=0100644 ouid=42 ogid=43 \
+                  nametype=NORMAL",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert!(encoded.is_whole(), "{text}");
+    let bytes = |v: &[&str]| -> Vec<Vec<u8>> { v.iter().map(|s| s.as_bytes().to_vec()).collect() };
+    let (gids, pids) = asked.prepared.clone();
+    assert_eq!(gids, bytes(&["2", "43", "6"]), "sorted, unique, set");
+    assert_eq!(pids, bytes(&["12", "11"]));
+    let (mut gids_asked, mut pids_asked) = asked.asked.borrow().clone();
+    gids_asked.sort();
+    gids_asked.dedup();
+    pids_asked.sort();
+    assert_eq!(gids_asked, gids, "every group asked was prepared: {text}");
+    assert_eq!(pids_asked, bytes(&["11", "12"]), "{text}");
+
+    // A pid that is not a number is neither written nor asked about.
+    let mut asked = AskedIds::default();
+    encode_with(
+        &[
+            (
+                1300,
+                b"arch=c000003e syscall=2 success=yes ppid=x pid=12 uid=1",
+            ),
+            (1320, b""),
+        ],
+        8192,
+        &mut asked,
+    );
+    assert_eq!(asked.prepared.1, bytes(&["12"]));
 }
 
 /// Runs `check` on the event of `records` (one serial, any types).

@@ -1,11 +1,13 @@
 //! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
 //! audit) with the caller's names, and the SELinux label of `subj`.
 
-use super::facts::{present, Facts, UNSET};
+use core::ops::Range;
+
+use super::facts::{known_slot, present, Facts, KEYS, UNSET};
 use super::members::Members;
+use super::process::number;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::uids::UidValues;
-use crate::encode::Enrich;
+use crate::encode::{Enrich, Named};
 use crate::record::Value;
 
 /// The id fields and their Auditbeat members: (field, object path, is a
@@ -34,35 +36,122 @@ pub(super) const OWNERS: [Owner; 4] = [
     ("audit", b"auid", None),
 ];
 
-/// The uid values the document asks the caller's names of: the set
-/// `uid`, `euid`, `suid`, `fsuid` and `auid` of the primary record and
-/// the object file's `ouid` (what [`Enrich::prepare`] is given).
-pub(super) fn named_uids<'a>(facts: &Facts<'a>) -> UidValues<'a> {
-    let mut uids = UidValues::default();
-    for key in [&b"uid"[..], b"euid", b"suid", b"fsuid", b"auid"] {
-        if let Some(v) = set_id(facts, key) {
-            uids.insert(v.text());
+/// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
+pub(super) const ID_SLOTS: [usize; IDS.len()] = {
+    let mut slots = [usize::MAX; IDS.len()];
+    let mut i = 0;
+    while i < IDS.len() {
+        slots[i] = known_slot(IDS[i].0);
+        i += 1;
+    }
+    slots
+};
+
+/// The slots of [`OWNERS`]' uid and gid fields, in that order.
+pub(super) const OWNER_SLOTS: [(usize, Option<usize>); OWNERS.len()] = {
+    let mut slots = [(usize::MAX, None); OWNERS.len()];
+    let mut i = 0;
+    while i < OWNERS.len() {
+        let (_, uid, gid) = OWNERS[i];
+        slots[i].0 = known_slot(uid);
+        if let Some(gid) = gid {
+            slots[i].1 = Some(known_slot(gid));
+        }
+        i += 1;
+    }
+    slots
+};
+
+/// The slots of the ids named (`uid`, `euid`, `suid`, `fsuid`, `auid`)
+/// and grouped (`gid`, `egid`, `sgid`, `fsgid`).
+const NAMED_UIDS: [usize; 5] = [
+    known_slot(b"uid"),
+    known_slot(b"euid"),
+    known_slot(b"suid"),
+    known_slot(b"fsuid"),
+    known_slot(b"auid"),
+];
+const NAMED_GIDS: [usize; 4] = [
+    known_slot(b"gid"),
+    known_slot(b"egid"),
+    known_slot(b"sgid"),
+    known_slot(b"fsgid"),
+];
+pub(super) const UID: usize = known_slot(b"uid");
+pub(super) const GID: usize = known_slot(b"gid");
+
+// Every id field is a known key: a slot that reads something.
+const _: () = {
+    let mut i = 0;
+    while i < IDS.len() {
+        assert!(ID_SLOTS[i] < KEYS.len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < OWNERS.len() {
+        assert!(OWNER_SLOTS[i].0 < KEYS.len());
+        if let Some(gid) = OWNER_SLOTS[i].1 {
+            assert!(gid < KEYS.len());
+        }
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NAMED_UIDS.len() {
+        assert!(NAMED_UIDS[i] < KEYS.len());
+        i += 1;
+    }
+    let mut i = 0;
+    while i < NAMED_GIDS.len() {
+        assert!(NAMED_GIDS[i] < KEYS.len());
+        i += 1;
+    }
+};
+
+/// Every id the document asks the caller about, into `named` (a
+/// default's; what [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
+/// `fsuid` and `auid` of the primary record and the object file's `ouid`
+/// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
+/// (group names), and the pid and parent pid that are numbers
+/// (identities).
+pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
+    for slot in NAMED_UIDS {
+        if let Some(v) = set_id(facts, slot) {
+            named.uids.insert(v.text());
         }
     }
     if let Some(v) = present(facts.object.ouid) {
-        uids.insert(v.text());
+        named.uids.insert(v.text());
     }
-    uids
+    for slot in NAMED_GIDS {
+        if let Some(v) = set_id(facts, slot) {
+            named.gids.insert(v.text());
+        }
+    }
+    if let Some(v) = present(facts.object.ogid) {
+        named.gids.insert(v.text());
+    }
+    // (Each key looked up where it is named: a constant key folds to
+    // its slot.)
+    let pid = |v: Option<Value<'a>>| present(v).map(|v| v.text()).filter(|t| number(t).is_some());
+    named.pids = [pid(facts.get(b"pid")), pid(facts.get(b"ppid"))];
 }
 
+/// The id of the field whose slot is `slot`, when set.
 #[inline(always)]
-pub(super) fn set_id<'a>(facts: &Facts<'a>, key: &[u8]) -> Option<Value<'a>> {
-    present(facts.get(key)).filter(|v| v.text() != UNSET)
+pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
+    present(facts.at(slot)).filter(|v| v.text() != UNSET)
 }
 
 #[inline(always)]
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
-    IDS.iter().any(|&(key, _, _)| set_id(facts, key).is_some())
+    ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
 }
 
 /// `user.*`: each id written once found (`"id":…` and its name), the
-/// objects' punctuation copied as constants.
+/// objects' punctuation copied as constants. An id whose value was just
+/// written for another member (`euid`, `suid`, `fsuid` mostly equal
+/// `uid`) is copied from there, its name not asked again.
 pub(super) fn write_user(
     cursor: &mut Cursor<'_>,
     facts: &Facts<'_>,
@@ -71,8 +160,16 @@ pub(super) fn write_user(
     cursor.push(b"{")?;
     // Top level: uid, gid.
     let mut first = true;
-    write_ids(cursor, &mut first, facts, enrich, b"uid", Some(b"gid"))?;
-    for (owner, uid, gid) in OWNERS {
+    let mut last = Last::default();
+    write_ids(
+        cursor,
+        &mut first,
+        &mut last,
+        facts,
+        enrich,
+        (UID, Some(GID)),
+    )?;
+    for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
         let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
         if !has {
             continue;
@@ -82,7 +179,7 @@ pub(super) fn write_user(
         cursor.push(b"\":{")?;
         first = false;
         let mut inner = true;
-        write_ids(cursor, &mut inner, facts, enrich, uid, gid)?;
+        write_ids(cursor, &mut inner, &mut last, facts, enrich, (uid, gid))?;
         cursor.push(b"}")?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
@@ -96,41 +193,73 @@ pub(super) fn write_user(
     cursor.push(b"}")
 }
 
+/// The user id and the group id written last: each value and where its
+/// members are in the output.
+#[derive(Default)]
+struct Last<'a> {
+    user: Option<(&'a [u8], Range<usize>)>,
+    group: Option<(&'a [u8], Range<usize>)>,
+}
+
 /// An object's `"id"` (and `"name"`) of the user id `uid` and its
 /// `"group":{"id"…}` of the group id `gid`, each when set.
 #[inline(always)]
-fn write_ids(
+fn write_ids<'a>(
     c: &mut Cursor<'_>,
     first: &mut bool,
-    facts: &Facts<'_>,
+    last: &mut Last<'a>,
+    facts: &Facts<'a>,
     enrich: &impl Enrich,
-    uid: &[u8],
-    gid: Option<&[u8]>,
+    (uid, gid): (usize, Option<usize>),
 ) -> Result<(), Full> {
     if let Some(v) = set_id(facts, uid) {
-        c.push(if *first { b"\"id\":" } else { b",\"id\":" })?;
-        *first = false;
-        c.push_string(v.text())?;
-        if let Some(name) = enrich.user_name(v.text()) {
-            c.push(b",\"name\":")?;
-            c.push_string(name.as_bytes())?;
-        }
+        write_id(c, first, &mut last.user, v.text(), |c, text| {
+            c.push(b"\"id\":")?;
+            c.push_string(text)?;
+            if let Some(name) = enrich.user_name(text) {
+                c.push(b",\"name\":")?;
+                c.push_string(name.as_bytes())?;
+            }
+            Ok(())
+        })?;
     }
     if let Some(v) = gid.and_then(|g| set_id(facts, g)) {
-        c.push(if *first {
-            b"\"group\":{\"id\":"
-        } else {
-            b",\"group\":{\"id\":"
+        write_id(c, first, &mut last.group, v.text(), |c, text| {
+            c.push(b"\"group\":{\"id\":")?;
+            c.push_string(text)?;
+            if let Some(name) = enrich.group_name(text) {
+                c.push(b",\"name\":")?;
+                c.push_string(name.as_bytes())?;
+            }
+            c.push(b"}")
         })?;
-        *first = false;
-        c.push_string(v.text())?;
-        if let Some(name) = enrich.group_name(v.text()) {
-            c.push(b",\"name\":")?;
-            c.push_string(name.as_bytes())?;
-        }
-        c.push(b"}")?;
     }
     Ok(())
+}
+
+/// The members of the id `text` (after a comma unless `first`): a copy
+/// of those of `last` when it is the same value, else written by
+/// `write` and remembered as `last`.
+#[inline(always)]
+fn write_id<'a>(
+    c: &mut Cursor<'_>,
+    first: &mut bool,
+    last: &mut Option<(&'a [u8], Range<usize>)>,
+    text: &'a [u8],
+    write: impl FnOnce(&mut Cursor<'_>, &[u8]) -> Result<(), Full>,
+) -> Result<(), Full> {
+    if !core::mem::replace(first, false) {
+        c.push(b",")?;
+    }
+    match last {
+        Some((value, at)) if *value == text => c.push_again(at.clone()),
+        _ => {
+            let start = c.pos();
+            write(c, text)?;
+            *last = Some((text, start..c.pos()));
+            Ok(())
+        }
+    }
 }
 
 /// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit

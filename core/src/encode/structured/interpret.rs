@@ -77,7 +77,7 @@ impl<'a> Interpreted<'a> {
     pub fn of(noted: Noted<'a>, enrich: &impl Enrich) -> Interpreted<'a> {
         let arch = noted
             .arch
-            .and_then(|hex| u32::from_str_radix(core::str::from_utf8(hex).ok()?, 16).ok())
+            .and_then(|hex| crate::record::number::parse_u32(hex, 16))
             .map(Arch);
         let machine = arch.and_then(Arch::machine);
         let syscall = match (arch, noted.syscall.and_then(Syscall::parse)) {
@@ -95,7 +95,7 @@ impl<'a> Interpreted<'a> {
             .filter(|hex| sockaddr::decode(hex, &mut [0; SOCKADDR_MAX]).is_some());
         let mode = noted
             .mode
-            .and_then(|m| u32::from_str_radix(core::str::from_utf8(m).ok()?, 8).ok());
+            .and_then(|m| crate::record::number::parse_u32(m, 8));
         let capability = noted
             .capability
             .and_then(number::<u32>)
