@@ -12,7 +12,7 @@
 //! does not parse ends the walk, it never panics.
 
 use raudit_core::assemble::Event;
-use raudit_core::record::{first_values, Value};
+use raudit_core::record::{first_values, number, Value};
 use raudit_core::wire::MessageType;
 
 /// A record of [`Facts`].
@@ -71,7 +71,7 @@ pub fn write_facts(event: &Event<'_>, offset: usize, out: &mut [u8]) -> Option<u
     let found = syscall.map(syscall_fields).unwrap_or_default();
     let number = |value: Option<Value<'_>>| -> Option<u64> {
         match value? {
-            Value::Bare(text) => std::str::from_utf8(text).ok()?.parse().ok(),
+            Value::Bare(text) => number::parse_u64(text, 10),
             _ => None,
         }
     };
