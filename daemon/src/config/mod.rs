@@ -328,8 +328,8 @@ pub struct Raudit {
     pub priority_boost: u32,
     /// `pacing`, default true: when a receive empties the socket while
     /// records arrive fast, pause briefly (at most 2 ms, never longer than
-    /// the socket buffer allows) so the next wake-up takes a batch; false
-    /// wakes for every record.
+    /// the socket buffer allows, none while the CPUs are busy) so the next
+    /// wake-up takes a batch; false wakes for every record.
     pub pacing: bool,
     /// `format`, default `go-audit`: the JSON shape of events.
     pub format: Format,

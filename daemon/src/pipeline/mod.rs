@@ -16,6 +16,7 @@
 //! `max_wait`, which bounds how late a signal is noticed), so a lone last
 //! event is written on time even when the host goes quiet.
 
+pub mod cpu_idle;
 pub mod filter;
 pub mod format;
 pub mod large_pages;
@@ -236,6 +237,8 @@ pub struct Pipeline<S> {
     large_keep: raudit_core::time::Duration,
     clock: Clock,
     pacer: pacing::Pacer,
+    /// The machine's idle CPU share, which pacing asks before a pause.
+    cpu_idle: cpu_idle::CpuIdle,
     sink: EventSink,
     /// `log_out_of_order`: the newest serial and late count logged.
     out_of_order: Option<out_of_order::OutOfOrder>,
@@ -333,6 +336,11 @@ impl<S: Source> Pipeline<S> {
             } else {
                 0
             }),
+            cpu_idle: if settings.pacing {
+                cpu_idle::CpuIdle::open()
+            } else {
+                cpu_idle::CpuIdle::reading(None)
+            },
             sink: EventSink {
                 stopping: never,
                 current: None,
@@ -468,7 +476,10 @@ impl<S: Source> Pipeline<S> {
                 .is_some_and(|t| now.since(t) >= MAX_HOLD);
             if wait.is_none() {
                 let done = std::time::Instant::now();
-                pause = self.pacer.after_batch(count, batch, arrived, done);
+                let cpu_idle = &mut self.cpu_idle;
+                pause = self
+                    .pacer
+                    .after_batch(count, batch, arrived, done, || cpu_idle.share(done));
             }
         }
         if hand_over {
