@@ -238,6 +238,32 @@ fn many_events_share_a_buffer_and_none_is_cut() {
 }
 
 #[test]
+fn a_line_like_the_last_that_would_not_fit_goes_to_a_fresh_buffer_at_once() {
+    let long = "arch=c000003e syscall=59 success=yes exit=0 pid=1 uid=0 \
+                comm=\"a-rather-long-name\" exe=\"/usr/bin/a-rather-long-path\" key=\"k\"";
+    let short = "arch=c000003e syscall=39 pid=1";
+    let bodies = [long, long, short];
+    let input = || -> Vec<Vec<u8>> {
+        (1..)
+            .zip(bodies)
+            .flat_map(|(serial, body)| [datagram(1300, serial, body), datagram(1320, serial, "")])
+            .collect()
+    };
+    // The lines, and their lengths, in a roomy buffer.
+    let (roomy, _) = run(input(), 8, 8192);
+    let lines: Vec<Vec<u8>> = roomy.concat();
+    let [first, second, third] = [0, 1, 2].map(|i| lines[i].len());
+    assert!(third < second);
+    // Room for the two long lines and then exactly the short one: it would
+    // fit, but one like the last line would not, so it is not tried there.
+    let (buffers, stats) = run(input(), 8, first + second + third);
+    let shape: Vec<usize> = buffers.iter().map(Vec::len).collect();
+    assert_eq!(shape, [2, 1]);
+    assert_eq!(buffers.concat(), lines, "the same lines in the same order");
+    assert_eq!(stats.queue_drops.get(), 0);
+}
+
+#[test]
 fn an_event_larger_than_a_buffer_is_cut_alone_and_the_next_one_is_whole() {
     let mut input = events(1..2, "small=1");
     input.extend(events(2..3, &"x".repeat(4000)));
