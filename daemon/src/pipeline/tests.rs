@@ -254,9 +254,10 @@ fn a_line_like_the_last_that_would_not_fit_goes_to_a_fresh_buffer_at_once() {
     let lines: Vec<Vec<u8>> = roomy.concat();
     let [first, second, third] = [0, 1, 2].map(|i| lines[i].len());
     assert!(third < second);
-    // Room for the two long lines and then exactly the short one: it would
-    // fit, but one like the last line would not, so it is not tried there.
-    let (buffers, stats) = run(input(), 8, first + second + third);
+    // Room for the two long lines and then a byte less than a third: the
+    // short one would fit there, but one like the last line would not, so
+    // it is not tried there.
+    let (buffers, stats) = run(input(), 8, first + second + second - 1);
     let shape: Vec<usize> = buffers.iter().map(Vec::len).collect();
     assert_eq!(shape, [2, 1]);
     assert_eq!(buffers.concat(), lines, "the same lines in the same order");
