@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arrayvec::ArrayVec;
 
@@ -180,6 +180,7 @@ pub fn run_writer(
     sink.set_stopping(settings.requests.stopping);
     let mut generation = (settings.requests.reopen)();
     let mut evicted_seen = 0;
+    let mut eviction_log = EvictionLog::default();
     let mut dirty = false;
     let none = LineSide::default();
     let at_once = sink.buffers_at_once();
@@ -189,7 +190,14 @@ pub fn run_writer(
             generation = now;
             sink.reopen(stats);
         }
-        evicted_seen = count_evicted(&reader, &sink, stats, evicted_seen);
+        evicted_seen = count_evicted(
+            &reader,
+            &sink,
+            stats,
+            evicted_seen,
+            &mut eviction_log,
+            false,
+        );
         // Checked on every turn, so a storm of events does not hold a
         // report back (an empty channel is one atomic load).
         if let Some(line) = control.and_then(ControlReceiver::try_next) {
@@ -246,7 +254,7 @@ pub fn run_writer(
         }
         reader.wait(Duration::from_millis(100));
     }
-    count_evicted(&reader, &sink, stats, evicted_seen);
+    count_evicted(&reader, &sink, stats, evicted_seen, &mut eviction_log, true);
     if let Some(line) = loss.final_report(queue, stats, sink.counters(stats)) {
         sink.write(line, &none, stats);
     }
@@ -257,13 +265,65 @@ pub fn run_writer(
 }
 
 /// Counts the lines the output gave up since `seen` because its backlog
-/// was full (evicted by the receive thread); returns the new total.
-fn count_evicted(reader: &Reader, sink: &Sink, stats: &Stats, seen: u64) -> u64 {
+/// was full (evicted by the receive thread), says so on stderr as `log`
+/// allows (every time when `last`: the thread is ending); returns the new
+/// total.
+fn count_evicted(
+    reader: &Reader,
+    sink: &Sink,
+    stats: &Stats,
+    seen: u64,
+    log: &mut EvictionLog,
+    last: bool,
+) -> u64 {
     let evicted = reader.evicted_lines();
-    if evicted > seen {
-        sink.dropped(evicted - seen, stats);
+    let new = evicted.saturating_sub(seen);
+    if new > 0 {
+        sink.dropped(new, stats);
+    }
+    if new > 0 || last {
+        if let Some(lines) = log.note(new, Instant::now(), last) {
+            eprintln!(
+                "raudit: output {}: {lines} lines given up: its backlog was full (it fell behind)",
+                sink.name()
+            );
+        }
     }
     evicted.max(seen)
+}
+
+/// How often an output that keeps giving up lines because its backlog is
+/// full says so on stderr (the first time at once).
+const EVICTION_LOG_INTERVAL: Duration = Duration::from_secs(10);
+
+/// When to say that an output gave up lines because its backlog was full:
+/// the first time at once, then at most once an [`EVICTION_LOG_INTERVAL`]
+/// with the lines since, and whatever is left when the thread ends. The
+/// counters (`NAME.dropped`) sum every cause; this line tells this one
+/// from the shutdown deadline's and failed attempts' (logged apart).
+#[derive(Debug, Default)]
+struct EvictionLog {
+    last: Option<Instant>,
+    unlogged: u64,
+}
+
+impl EvictionLog {
+    /// `lines` more were given up at `now`: the lines to log now, if it is
+    /// time (always when `ending`).
+    fn note(&mut self, lines: u64, now: Instant, ending: bool) -> Option<u64> {
+        self.unlogged = self.unlogged.saturating_add(lines);
+        if self.unlogged == 0 {
+            return None;
+        }
+        let recent = self
+            .last
+            .is_some_and(|at| now.saturating_duration_since(at) < EVICTION_LOG_INTERVAL);
+        if recent && !ending {
+            return None;
+        }
+        self.last = Some(now);
+        Some(std::mem::take(&mut self.unlogged))
+    }
 }
 
 /// The drain deadline passed: what is left in the backlog is dropped (or
@@ -284,5 +344,30 @@ fn give_up(reader: &Reader, sink: &mut Sink, stats: &Stats) {
             "raudit: output {}: {lines} lines still queued at the shutdown deadline were dropped",
             sink.name()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evictions_are_logged_at_once_then_once_an_interval_and_at_the_end() {
+        let mut log = EvictionLog::default();
+        let start = Instant::now();
+        assert_eq!(log.note(0, start, false), None, "nothing given up");
+        assert_eq!(log.note(5, start, false), Some(5), "the first at once");
+        let soon = start + EVICTION_LOG_INTERVAL / 2;
+        assert_eq!(log.note(7, soon, false), None);
+        assert_eq!(log.note(1, soon, false), None);
+        let later = start + EVICTION_LOG_INTERVAL;
+        assert_eq!(log.note(2, later, false), Some(10), "the lines since");
+        assert_eq!(log.note(3, later, false), None);
+        assert_eq!(
+            log.note(0, later, true),
+            Some(3),
+            "what is left, at the end"
+        );
+        assert_eq!(log.note(0, later, true), None, "nothing left");
     }
 }
