@@ -179,6 +179,17 @@ mod tests {
         (pacer, pause)
     }
 
+    /// A pacer that has seen 50 ms of a fast stream (6 records every
+    /// 100 µs into a big buffer), and when that stream began.
+    fn fast_stream() -> (Pacer, Instant) {
+        let mut pacer = Pacer::new(4 << 20);
+        let start = Instant::now();
+        for i in 0..500 {
+            batch(&mut pacer, 6, start + MS / 10 * i);
+        }
+        (pacer, start)
+    }
+
     fn batch(pacer: &mut Pacer, records: usize, arrived: Instant) -> Duration {
         pacer.after_batch(records, 64, arrived, arrived + WORK, || None)
     }
@@ -227,22 +238,14 @@ mod tests {
 
     #[test]
     fn a_full_batch_is_never_followed_by_a_pause() {
-        let mut pacer = Pacer::new(4 << 20);
-        let start = Instant::now();
-        for i in 0..500 {
-            batch(&mut pacer, 6, start + MS / 10 * i);
-        }
+        let (mut pacer, start) = fast_stream();
         assert_eq!(batch(&mut pacer, 64, start + MS * 51), Duration::ZERO);
         assert!(!batch(&mut pacer, 6, start + MS * 52).is_zero());
     }
 
     #[test]
     fn an_overrun_turns_pacing_off_for_a_while() {
-        let mut pacer = Pacer::new(4 << 20);
-        let start = Instant::now();
-        for i in 0..500 {
-            batch(&mut pacer, 6, start + MS / 10 * i);
-        }
+        let (mut pacer, start) = fast_stream();
         let at = start + MS * 50;
         pacer.overrun(at);
         assert_eq!(batch(&mut pacer, 6, at + MS), Duration::ZERO);
@@ -272,11 +275,7 @@ mod tests {
     fn busy_cpus_are_not_left_idle() {
         // A fast stream that is paced while the machine has CPU to spare,
         // not while its CPUs are busy, and as before when that is unknown.
-        let mut pacer = Pacer::new(4 << 20);
-        let start = Instant::now();
-        for i in 0..500 {
-            batch(&mut pacer, 6, start + MS / 10 * i);
-        }
+        let (mut pacer, start) = fast_stream();
         let at = start + MS * 50;
         let after =
             |pacer: &mut Pacer, idle: Option<f64>| pacer.after_batch(6, 64, at, at + WORK, || idle);
