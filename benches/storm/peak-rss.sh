@@ -21,37 +21,8 @@ shift $((OPTIND - 1))
 binary=$(realpath "${1:-$here/../../target/release/raudit}")
 work=$(mktemp -d /tmp/raudit-peak-rss.XXXXXX)
 
-exec 9>/run/raudit-live.lock
-flock 9
-status() { auditctl -s | awk -v k="$1" '$1 == k { print $2 }'; }
-pid_now=$(status pid)
-if [ "$pid_now" != 0 ] && kill -0 "$pid_now" 2>/dev/null; then
-	echo "audit pid $pid_now is registered and alive: not starting raudit" >&2
-	exit 1
-fi
-enabled=$(status enabled)
-if [ "$enabled" = 2 ]; then
-	echo "audit is locked (enabled 2): not starting raudit" >&2
-	exit 1
-fi
-backlog=$(status backlog_limit) wait_time=$(status backlog_wait_time)
-auditctl -l >"$work/rules"
-daemon=
-restore() {
-	set +e
-	if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
-		kill -TERM "$daemon"
-		wait "$daemon" || true
-	fi
-	auditctl -D >/dev/null
-	grep -v '^No rules' "$work/rules" | while read -r rule; do
-		# shellcheck disable=SC2086 # a rule is auditctl's words
-		auditctl $rule >/dev/null || echo "could not restore rule: $rule" >&2
-	done
-	auditctl -e "$enabled" -b "$backlog" --backlog_wait_time "$wait_time" >/dev/null
-	rm -rf "$work"
-}
-trap restore EXIT
+# shellcheck source=benches/storm/live-daemon.sh
+. "$here/live-daemon.sh"
 
 cat >"$work/raudit.yaml" <<EOF
 output:

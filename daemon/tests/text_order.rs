@@ -1,0 +1,77 @@
+//! The raudit binary is linked with `link/hot-text.ld` (`build.rs`): the
+//! steady state's functions in `.text.hot`, then start-up's in
+//! `.text.startup_only`, then the rest in `.text`. Read back from the built
+//! binary with binutils' `readelf` and `nm` (GNU ld links it, so they are
+//! there; a missing one fails the test).
+
+use std::ops::Range;
+use std::process::Command;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_raudit");
+
+fn run(tool: &str, args: &[&str]) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .arg(BINARY)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool}: {e} (binutils is needed)"));
+    assert!(out.status.success(), "{tool} {args:?} failed");
+    String::from_utf8(out.stdout).expect("tool output is UTF-8")
+}
+
+/// The address range of each named section, from `readelf -SW`.
+fn section(name: &str) -> Range<u64> {
+    let table = run("readelf", &["-SW"]);
+    for line in table.lines() {
+        // "  [17] .text.hot  PROGBITS  00000000000b6430 0b5430 04310d ..."
+        let fields: Vec<&str> = line
+            .split(|c: char| c == '[' || c == ']' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+            .collect();
+        if fields.get(1) == Some(&name) {
+            let hex = |i: usize| u64::from_str_radix(fields[i], 16).expect("hex field");
+            return hex(3)..hex(3) + hex(5);
+        }
+    }
+    panic!("{BINARY} has no section {name}");
+}
+
+/// The address of the first text symbol whose mangled name contains
+/// every one of `parts`.
+fn function(parts: &[&str]) -> u64 {
+    let symbols = run("nm", &["--defined-only"]);
+    symbols
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let (address, kind, name) = (fields.next()?, fields.next()?, fields.next()?);
+            let text = matches!(kind, "t" | "T");
+            (text && parts.iter().all(|p| name.contains(p))).then_some(address)
+        })
+        .map(|address| u64::from_str_radix(address, 16).expect("nm address"))
+        .next()
+        .unwrap_or_else(|| panic!("no function named like {parts:?} in {BINARY}"))
+}
+
+#[test]
+fn steady_state_code_comes_first_then_start_up_then_the_rest() {
+    let hot = section(".text.hot");
+    let start_up = section(".text.startup_only");
+    let rest = section(".text");
+    assert!(hot.end <= start_up.start && start_up.end <= rest.start);
+    // What the receive and file threads run for every event.
+    for parts in [
+        &["8pipeline9EventSink6commit"][..],
+        &["11raudit_core", "4text11escape_into"],
+        &["file..FileOutput$u20$as", "13write_buffers"],
+    ] {
+        let at = function(parts);
+        assert!(hot.contains(&at), "{parts:?} at {at:#x}, not in {hot:x?}");
+    }
+    // What only start-up runs: the config file's parsing.
+    let at = function(&["6raudit6config6Config21from_yaml_str_partial"]);
+    assert!(
+        start_up.contains(&at),
+        "config parsing at {at:#x}, not in {start_up:x?}"
+    );
+}
