@@ -1,6 +1,7 @@
 //! The raudit binary is linked with `link/hot-text.ld` (`build.rs`): the
-//! steady state's functions in `.text.hot`, then start-up's in
-//! `.text.startup_only`, then the rest in `.text`. Read back from the built
+//! default config's steady state in `.text.hot`, the other profiled
+//! configs' (network outputs, the ECS shape) in `.text.hot_more`, then
+//! start-up's in `.text.startup_only`, then the rest in `.text`. Read back from the built
 //! binary with binutils' `readelf` and `nm` (GNU ld links it, so they are
 //! there; a missing one fails the test).
 
@@ -56,9 +57,10 @@ fn function(parts: &[&str]) -> u64 {
 #[test]
 fn steady_state_code_comes_first_then_start_up_then_the_rest() {
     let hot = section(".text.hot");
+    let more = section(".text.hot_more");
     let start_up = section(".text.startup_only");
     let rest = section(".text");
-    assert!(hot.end <= start_up.start && start_up.end <= rest.start);
+    assert!(hot.end <= more.start && more.end <= start_up.start && start_up.end <= rest.start);
     // What the receive and file threads run for every event.
     for parts in [
         &["8pipeline9EventSink6commit"][..],
@@ -67,6 +69,14 @@ fn steady_state_code_comes_first_then_start_up_then_the_rest() {
     ] {
         let at = function(parts);
         assert!(hot.contains(&at), "{parts:?} at {at:#x}, not in {hot:x?}");
+    }
+    // What the network outputs and the ECS shape run for every event.
+    for parts in [
+        &["3ecs", "13write_process"][..],
+        &["gelf..Gelf$u20$as", "10write_line"],
+    ] {
+        let at = function(parts);
+        assert!(more.contains(&at), "{parts:?} at {at:#x}, not in {more:x?}");
     }
     // What only start-up runs: the config file's parsing.
     let at = function(&["6raudit6config6Config21from_yaml_str_partial"]);
