@@ -281,6 +281,11 @@ impl SpoolFile {
         self.write_header()
     }
 
+    /// Forces the entries and header written so far to disk.
+    pub fn sync(&self) -> io::Result<()> {
+        self.file.sync_data()
+    }
+
     fn distance(&self, from: u64, to: u64) -> u64 {
         (to + self.capacity - from) % self.capacity
     }

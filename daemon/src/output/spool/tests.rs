@@ -417,3 +417,36 @@ fn a_reload_moving_the_spool_sends_the_old_ones_entries_first_each_once_in_order
     let mut kept = SpoolFile::open(&b, 1 << 20, 256).unwrap();
     assert_eq!(contents(&mut kept).len(), 1, "and kept in B");
 }
+
+#[test]
+fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
+    let path = temp_path("sync");
+    let spec = SpoolSpec {
+        path: path.clone(),
+        max_bytes: 1 << 20,
+    };
+    let (mut output, up, _got) = receiver(false);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    // Sent straight through: nothing written to the spool, nothing to sync.
+    spooling.offer(&mut output, &entry(0), &[], 0, Some(c));
+    assert!(!spooling.unsynced());
+    up.store(false, Ordering::SeqCst);
+    spooling.offer(&mut output, &entry(1), &[], 0, Some(c));
+    assert!(spooling.unsynced());
+    let taken = Instant::now();
+    spooling.sync_if_due(taken);
+    assert!(spooling.unsynced(), "synced before SYNC_EVERY");
+    spooling.sync_if_due(taken + SYNC_EVERY);
+    assert!(!spooling.unsynced());
+    // The output thread's drain syncs once the interval has passed.
+    spooling.offer(&mut output, &entry(2), &[], 0, Some(c));
+    spooling.drain(&mut output, Duration::from_millis(1), Some(c));
+    assert!(spooling.unsynced(), "synced at once");
+    std::thread::sleep(SYNC_EVERY);
+    spooling.drain(&mut output, Duration::from_millis(1), Some(c));
+    assert!(!spooling.unsynced());
+    assert_eq!(c.spool_events.get(), 2);
+    let _ = std::fs::remove_file(&path);
+}
