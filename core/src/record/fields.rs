@@ -133,6 +133,16 @@ impl<'buf> Iterator for Fields<'buf> {
     type Item = Field<'buf>;
 
     fn next(&mut self) -> Option<Field<'buf>> {
+        self.next_inlined()
+    }
+}
+
+impl<'buf> Fields<'buf> {
+    /// [`next`](Iterator::next), inlined where it is called: for the
+    /// one loop that reads most of an event's fields, where the call and
+    /// the returned field cost a third of the parse.
+    #[inline(always)]
+    pub fn next_inlined(&mut self) -> Option<Field<'buf>> {
         // Fields are mostly one space apart.
         let start = match self.rest {
             [first, ..] if *first != b' ' => 0,

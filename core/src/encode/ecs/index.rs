@@ -89,7 +89,9 @@ impl<'a> Index<'a> {
         let mut marks_fit = true;
         // A bit per marked key's hash: none set twice, the keys differ.
         let (mut seen, mut distinct) = (0u64, true);
-        let kept = Fields::new(body).all(|f| {
+        let mut fields = Fields::new(body);
+        let mut kept = true;
+        while let Some(f) = fields.next_inlined() {
             let at = self.fields.len();
             if each(f) && mark {
                 let place = u8::try_from(at).map_err(|_| 0);
@@ -98,8 +100,11 @@ impl<'a> Index<'a> {
                 distinct = distinct && seen & bit == 0 && f.key != b"msg";
                 seen |= bit;
             }
-            self.fields.push(Place::of(base, f)).is_ok()
-        });
+            if self.fields.push(Place::of(base, f)).is_err() {
+                kept = false;
+                break;
+            }
+        }
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {
