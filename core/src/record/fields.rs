@@ -249,6 +249,7 @@ fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
 /// The value of a quoted form starting at `after[0]` (the opening quote)
 /// and the bytes it used, closing quote included. `close` finds the closing
 /// quote in the text after the opening one; none means "to the end".
+#[inline(always)]
 fn quoted<'a>(
     after: &'a [u8],
     close: impl Fn(&[u8]) -> Option<usize>,
