@@ -289,7 +289,11 @@ impl<'a> Facts<'a> {
                 }
                 MessageType::EXECVE => {
                     f.has_execve = true;
-                    f.argc = f.argc.or(field(record.body, b"argc"));
+                    // Once found, the later EXECVE records (which do
+                    // not say it) are not scanned for it.
+                    if f.argc.is_none() {
+                        f.argc = first_value(record.body, b"argc");
+                    }
                 }
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
