@@ -1,10 +1,12 @@
-//! The event's fields, parsed once: the document reads most records
-//! several times (the facts, `auditd.data`, `auditd.paths`, `file.*`), and
-//! parsing a field costs more than reading it back. Up to [`FIELDS`]
-//! fields of up to [`RECORDS`] records are kept, added by the facts' pass
-//! (EXECVE records are not: the arguments are read once, in order); a
-//! record that does not fit is parsed again where it is read, with the
-//! same result.
+//! The event's fields, parsed once: the document reads the primary record
+//! (the facts, `auditd.data`) and the records that name the event (the
+//! data, the keys already given) several times, and parsing a field costs
+//! more than reading it back. Up to [`FIELDS`] fields of up to
+//! [`RECORDS`] records are kept, added by the facts' pass. Records read
+//! once are not: EXECVE (the arguments, in order), PATH (`auditd.paths`;
+//! the facts take the object's few values by keys alone), CWD, PROCTITLE
+//! and SOCKADDR (one value each). A record that does not fit is parsed
+//! again where it is read, with the same result.
 
 use crate::record::{Field, Fields, Value};
 
