@@ -302,7 +302,9 @@ pub fn field<'buf>(body: &'buf [u8], key: &[u8]) -> Option<Value<'buf>> {
 /// times cheaper than [`Fields`], which reads every value. Any other body
 /// (a quote that does not close before a space or the end, a value in
 /// single quotes) is read by [`Fields`], so the answer is always the
-/// grammar's.
+/// grammar's. Inlined (with its helpers): callers name constant keys,
+/// whose comparisons then fold to a length test and a few loads.
+#[inline(always)]
 pub fn first_values<'buf, const N: usize>(
     body: &'buf [u8],
     keys: &[&[u8]; N],
@@ -328,6 +330,7 @@ pub fn first_values<'buf, const N: usize>(
 
 /// [`first_values`] for a body in the kernel's form; `None` when a token
 /// is not in that form (the caller reads the body with [`Fields`]).
+#[inline(always)]
 fn split_first_values<'buf, const N: usize>(
     body: &'buf [u8],
     keys: &[&[u8]; N],
@@ -391,6 +394,7 @@ fn split_first_values<'buf, const N: usize>(
 
 /// Where `key` is in `keys`; compared byte by byte (keys are a few bytes:
 /// a call to compare them would cost more).
+#[inline(always)]
 fn slot_of(keys: &[&[u8]], key: &[u8]) -> Option<usize> {
     keys.iter()
         .position(|k| k.len() == key.len() && k.iter().zip(key).all(|(a, b)| a == b))

@@ -70,6 +70,7 @@ pub(super) struct ObjectFile<'a> {
 impl<'a> ObjectFile<'a> {
     /// The values of a PATH record's `body`, in one pass
     /// ([`first_values`]), and whether its (first) `nametype` says PARENT.
+    #[inline(always)]
     fn of(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
         let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
             body,
@@ -457,6 +458,7 @@ fn is_read(t: MessageType) -> bool {
 
 /// The value of the first field named `key` in `body` ([`field`], by
 /// [`first_values`]' scan of the keys only).
+#[inline(always)]
 fn first_value<'a>(body: &'a [u8], key: &[u8]) -> Option<Value<'a>> {
     let [value] = first_values(body, &[key]);
     value
