@@ -16,6 +16,7 @@ pub struct ExecveArg {
 
 impl ExecveArg {
     /// Parses `a0`, `a12_len`, `a3[4]`; `None` for any other key (`argc`).
+    #[inline]
     pub fn parse(key: &[u8]) -> Option<ExecveArg> {
         let rest = key.strip_prefix(b"a")?;
         let (index, rest) = number(rest)?;

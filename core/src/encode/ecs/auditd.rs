@@ -38,7 +38,7 @@ pub(super) fn write_auditd<'a>(
     if detail == Detail::Whole {
         write_data(a.key("data")?, (event, index), facts)?;
         if facts.paths > 0 {
-            write_paths(a.key("paths")?, (event, index))?;
+            write_paths(a.key("paths")?, event)?;
         }
     }
     a.close()
@@ -365,10 +365,7 @@ pub(super) fn write_datum(
     d.field(f.key, f.value)
 }
 
-pub(super) fn write_paths<'a>(
-    cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
-) -> Result<(), Full> {
+pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
     for record in event.records() {
@@ -380,7 +377,9 @@ pub(super) fn write_paths<'a>(
         }
         first = false;
         let mut p = Members::open(cursor)?;
-        for f in index.fields(record.body) {
+        // Read once: not kept in the index.
+        let mut fields = Fields::new(record.body);
+        while let Some(f) = fields.next_inlined() {
             if f.value == Value::Absent {
                 continue;
             }

@@ -8,7 +8,7 @@ use super::index::Index;
 use super::norm;
 use super::norm::Norm;
 use crate::assemble::{Event, EventRecord};
-use crate::record::{field, Field, Fields, Value};
+use crate::record::{field, first_values, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::syscall::Syscall;
 use crate::wire::MessageType;
@@ -68,24 +68,30 @@ pub(super) struct ObjectFile<'a> {
 }
 
 impl<'a> ObjectFile<'a> {
-    /// The values of a PATH record's `fields`, in one pass, and whether
-    /// its (first) `nametype` says PARENT.
-    fn of(fields: impl Iterator<Item = Field<'a>>) -> (ObjectFile<'a>, bool) {
-        let mut file = ObjectFile::default();
-        let mut nametype = None;
-        for f in fields {
-            let slot = match f.key {
-                b"name" => &mut file.name,
-                b"rdev" => &mut file.rdev,
-                b"inode" => &mut file.inode,
-                b"mode" => &mut file.mode,
-                b"ouid" => &mut file.ouid,
-                b"ogid" => &mut file.ogid,
-                b"nametype" => &mut nametype,
-                _ => continue,
-            };
-            *slot = slot.or(Some(f.value));
-        }
+    /// The values of a PATH record's `body`, in one pass
+    /// ([`first_values`]), and whether its (first) `nametype` says PARENT.
+    #[inline(always)]
+    fn of(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
+        let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
+            body,
+            &[
+                b"name",
+                b"rdev",
+                b"inode",
+                b"mode",
+                b"ouid",
+                b"ogid",
+                b"nametype",
+            ],
+        );
+        let file = ObjectFile {
+            name,
+            rdev,
+            inode,
+            mode,
+            ouid,
+            ogid,
+        };
         let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
         (file, parent)
     }
@@ -273,23 +279,27 @@ impl<'a> Facts<'a> {
                     f.primary = Some(record);
                     f.is_syscall = true;
                 }
-                MessageType::CWD => f.cwd = f.cwd.or(index.field(record.body, b"cwd")),
+                MessageType::CWD => f.cwd = f.cwd.or(first_value(record.body, b"cwd")),
                 MessageType::PROCTITLE => {
-                    f.proctitle = f.proctitle.or(index.field(record.body, b"proctitle"));
+                    f.proctitle = f.proctitle.or(first_value(record.body, b"proctitle"));
                 }
                 MessageType::SOCKADDR => {
-                    if let Some(Value::Bare(hex)) = index.field(record.body, b"saddr") {
+                    if let Some(Value::Bare(hex)) = first_value(record.body, b"saddr") {
                         f.saddr = f.saddr.or(Some(hex));
                     }
                 }
                 MessageType::EXECVE => {
                     f.has_execve = true;
-                    f.argc = f.argc.or(field(record.body, b"argc"));
+                    // Once found, the later EXECVE records (which do
+                    // not say it) are not scanned for it.
+                    if f.argc.is_none() {
+                        f.argc = first_value(record.body, b"argc");
+                    }
                 }
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
                     if f.object_path.is_none() {
-                        let (file, parent) = ObjectFile::of(index.fields(record.body));
+                        let (file, parent) = ObjectFile::of(record.body);
                         if !parent {
                             f.object_path = Some(record.body);
                             f.object = file;
@@ -438,17 +448,20 @@ impl<'a> Facts<'a> {
 pub(super) const AVC: MessageType = MessageType(1400);
 
 /// Records whose fields the document reads more than once (kept in the
-/// index): SYSCALL, PATH, CWD, PROCTITLE, SOCKADDR and the records that
-/// are not auxiliary (the first record is read whatever its type).
+/// index): SYSCALL and the records that are not auxiliary (the first
+/// record is read whatever its type). Not PATH: the facts read the first
+/// values of a few keys, [`auditd.paths`](super::auditd::write_paths)
+/// each field once; nor CWD, PROCTITLE, SOCKADDR: one value each.
 fn is_read(t: MessageType) -> bool {
-    matches!(
-        t,
-        MessageType::SYSCALL
-            | MessageType::PATH
-            | MessageType::CWD
-            | MessageType::PROCTITLE
-            | MessageType::SOCKADDR
-    ) || !is_auxiliary(t)
+    t == MessageType::SYSCALL || !is_auxiliary(t)
+}
+
+/// The value of the first field named `key` in `body` ([`field`], by
+/// [`first_values`]' scan of the keys only).
+#[inline(always)]
+fn first_value<'a>(body: &'a [u8], key: &[u8]) -> Option<Value<'a>> {
+    let [value] = first_values(body, &[key]);
+    value
 }
 
 /// Records that only add to a syscall event (CWD, PATH, EXECVE,

@@ -1,10 +1,12 @@
-//! The event's fields, parsed once: the document reads most records
-//! several times (the facts, `auditd.data`, `auditd.paths`, `file.*`), and
-//! parsing a field costs more than reading it back. Up to [`FIELDS`]
-//! fields of up to [`RECORDS`] records are kept, added by the facts' pass
-//! (EXECVE records are not: the arguments are read once, in order); a
-//! record that does not fit is parsed again where it is read, with the
-//! same result.
+//! The event's fields, parsed once: the document reads the primary record
+//! (the facts, `auditd.data`) and the records that name the event (the
+//! data, the keys already given) several times, and parsing a field costs
+//! more than reading it back. Up to [`FIELDS`] fields of up to
+//! [`RECORDS`] records are kept, added by the facts' pass. Records read
+//! once are not: EXECVE (the arguments, in order), PATH (`auditd.paths`;
+//! the facts take the object's few values by keys alone), CWD, PROCTITLE
+//! and SOCKADDR (one value each). A record that does not fit is parsed
+//! again where it is read, with the same result.
 
 use crate::record::{Field, Fields, Value};
 
@@ -89,7 +91,9 @@ impl<'a> Index<'a> {
         let mut marks_fit = true;
         // A bit per marked key's hash: none set twice, the keys differ.
         let (mut seen, mut distinct) = (0u64, true);
-        let kept = Fields::new(body).all(|f| {
+        let mut fields = Fields::new(body);
+        let mut kept = true;
+        while let Some(f) = fields.next_inlined() {
             let at = self.fields.len();
             if each(f) && mark {
                 let place = u8::try_from(at).map_err(|_| 0);
@@ -98,8 +102,11 @@ impl<'a> Index<'a> {
                 distinct = distinct && seen & bit == 0 && f.key != b"msg";
                 seen |= bit;
             }
-            self.fields.push(Place::of(base, f)).is_ok()
-        });
+            if self.fields.push(Place::of(base, f)).is_err() {
+                kept = false;
+                break;
+            }
+        }
         let range = (u16::try_from(start), u16::try_from(self.fields.len()));
         if let (true, (Ok(start), Ok(end))) = (kept, range) {
             if self.records.push(Kept { body, start, end }).is_ok() {

@@ -215,7 +215,8 @@ pub fn write_single_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
         .records()
         .filter(|r| r.msg_type == MessageType::EXECVE);
     for record in execves {
-        for f in Fields::new(record.body) {
+        let mut fields = Fields::new(record.body);
+        while let Some(f) = fields.next_inlined() {
             let Some(arg) = ExecveArg::parse(f.key) else {
                 continue;
             };
