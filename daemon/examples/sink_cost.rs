@@ -3,9 +3,10 @@
 //! [`Sink`], flushed when the backlog runs dry (after each buffer here).
 //! With `nothing` the output does nothing, so what callgrind counts is the
 //! sink's and the queue's, not an encoder's; with `syslog` or `gelf` it is
-//! that output over TLS to an in-process rustls receiver (this thread's
-//! CPU is printed, the receiver's apart; the lines are made once and
-//! copied into each buffer):
+//! that output over TLS to an in-process rustls receiver, with `otlp` OTLP
+//! over HTTP to an in-process receiver (this thread's CPU is printed, the
+//! receiver's apart; the lines are made once and copied into each
+//! buffer):
 //!
 //! ```text
 //! cargo build --release -p raudit --example sink_cost
@@ -13,10 +14,12 @@
 //! target/release/examples/sink_cost syslog 5000
 //! ```
 //!
-//! Arguments: the output (`nothing`, `syslog`, `gelf`; default
+//! Arguments: the output (`nothing`, `syslog`, `gelf`, `otlp`; default
 //! `nothing`) and the number of 64 KiB buffers (default 200). Per line:
 //! the total less a run of 0 buffers, over the lines printed.
 
+#[path = "common/http_receiver.rs"]
+mod http_receiver;
 #[path = "common/storm_event.rs"]
 mod storm_event;
 #[path = "common/thread_cpu.rs"]
@@ -31,9 +34,10 @@ use std::time::Duration;
 use storm_event::storm_event;
 use thread_cpu::thread_cpu;
 
+use raudit::output::otlp::http::Endpoint;
 use raudit::output::{
-    Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, IpFamily, Output, Sent,
-    Sink, Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, TlsClient, TlsSpec,
+    Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, IpFamily, Otlp, OtlpSpec,
+    Output, Sent, Sink, Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, TlsClient, TlsSpec,
 };
 use raudit::queue::{Policy, Queue};
 use raudit::side::LineSide;
@@ -60,8 +64,10 @@ impl Output for Nothing {
 /// The output `kind` (over TLS to a receiver whose CA is in `dir`), and
 /// the receiver's thread.
 fn output(kind: &str, dir: &std::path::Path) -> Result<(Box<dyn Output>, Receiver), String> {
-    if kind == "nothing" {
-        return Ok((Box::new(Nothing), None));
+    match kind {
+        "nothing" => return Ok((Box::new(Nothing), None)),
+        "otlp" => return otlp(),
+        _ => {}
     }
     let (address, thread) = tls_receiver::receiver(dir)?;
     let tls = TlsSpec {
@@ -95,9 +101,37 @@ fn output(kind: &str, dir: &std::path::Path) -> Result<(Box<dyn Output>, Receive
             };
             Box::new(Gelf::with_hostname(&spec, 64 << 10, "bench-host"))
         }
-        other => return Err(format!("unknown output {other:?}: nothing, syslog or gelf")),
+        other => {
+            return Err(format!(
+                "unknown output {other:?}: nothing, syslog, gelf or otlp"
+            ))
+        }
     };
     Ok((output, Some(thread)))
+}
+
+/// The OTLP output over HTTP (batches of 512) to an in-process receiver.
+fn otlp() -> Result<(Box<dyn Output>, Receiver), String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let address = listener.local_addr().map_err(|e| e.to_string())?;
+    let thread = std::thread::spawn(move || {
+        http_receiver::receive(listener);
+        0
+    });
+    let spec = OtlpSpec {
+        endpoint: Endpoint::parse(&format!("http://{address}/v1/logs"))?,
+        batch_events: 512,
+        batch_bytes: 1024 * 1024,
+        flush_interval: Duration::from_secs(3600),
+        timeout: Duration::from_secs(10),
+        headers: Vec::new(),
+        spool: None,
+        tls: None,
+    };
+    Ok((
+        Box::new(Otlp::with_hostname(&spec, 64 << 10, "bench-host")),
+        Some(thread),
+    ))
 }
 
 /// An in-process receiver's thread (the bytes it got), if there is one.
