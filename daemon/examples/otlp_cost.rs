@@ -13,56 +13,19 @@
 //! are the main thread's total (the `-01` file) over that number, less a
 //! run of 0 events.
 
+#[path = "common/http_receiver.rs"]
+mod http_receiver;
 #[path = "common/storm_event.rs"]
 mod storm_event;
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use http_receiver::receive;
 use raudit::output::otlp::http::Endpoint;
 use raudit::output::{Otlp, OtlpSpec, Output};
 use storm_event::storm_event;
-
-/// Answers every request on the first connection with `200 OK`.
-fn receive(listener: TcpListener) {
-    let Ok((stream, _)) = listener.accept() else {
-        return;
-    };
-    let Ok(mut answer) = stream.try_clone() else {
-        return;
-    };
-    let mut reader = BufReader::new(stream);
-    let mut body = Vec::new();
-    loop {
-        let mut length = 0usize;
-        loop {
-            let mut header = String::new();
-            match reader.read_line(&mut header) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {}
-            }
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        body.resize(length, 0);
-        if reader.read_exact(&mut body).is_err()
-            || answer
-                .write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-                .is_err()
-        {
-            return;
-        }
-    }
-}
 
 fn main() -> ExitCode {
     let events: u32 = std::env::args()

@@ -211,8 +211,8 @@ impl EventBuffer {
     }
 
     /// The lines, each with its `\n`.
-    pub fn lines(&self) -> impl Iterator<Item = &[u8]> {
-        self.filled().split_inclusive(|&b| b == b'\n')
+    pub fn lines(&self) -> Lines<'_> {
+        lines(self.filled())
     }
 
     pub fn capacity(&self) -> usize {
@@ -919,7 +919,10 @@ impl Queue {
     }
 }
 
+mod lines;
 mod reader;
+
+pub use lines::{lines, Lines};
 
 pub use reader::{Filled, Reader};
 

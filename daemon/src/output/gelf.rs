@@ -30,7 +30,7 @@ use std::net::UdpSocket;
 
 use self::compress::Compressor;
 use self::message::Builder;
-use super::gather::Gathered;
+use super::gather::{Chunk, Gathered};
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -115,9 +115,9 @@ fn connect(spec: &GelfSpec) -> io::Result<Conn> {
 impl Conn {
     /// A stream's write of some of `bytes` (see [`Gathered::write_out`]);
     /// only TCP gathers.
-    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+    fn write_some(&mut self, chunk: Chunk<'_>) -> io::Result<usize> {
         match self {
-            Conn::Stream(s) => s.write_some(bytes),
+            Conn::Stream(s) => s.write_some(chunk),
             Conn::Udp(_) => Err(io::ErrorKind::Unsupported.into()),
         }
     }
@@ -160,8 +160,7 @@ impl Gelf {
             json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
             message_ids: MessageIds::new(),
-            gathered: matches!(spec.network, GelfNetwork::Tcp)
-                .then(|| Gathered::for_stream(spec.tls.is_some())),
+            gathered: matches!(spec.network, GelfNetwork::Tcp).then(Gathered::new),
             too_large: Reporter::new(),
             refused: 0,
         }

@@ -12,7 +12,8 @@ use std::net::{SocketAddr, TcpStream, ToSocketAddrs, UdpSocket};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::time::{Duration, Instant};
 
-use super::tls::{TlsClient, TlsStream};
+use super::gather::Chunk;
+use super::tls::{TlsClient, TlsStream, RECORD_PLAINTEXT};
 
 /// Go's `…4` / `…6` network suffix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,12 +106,14 @@ impl Stream {
         }
     }
 
-    /// Writes some of `bytes`: how many went into the connection (over
-    /// TLS all of them, or an error: a record is whole or not at all).
-    pub fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+    /// Writes some of `chunk` with one `write`: how many bytes went into
+    /// the connection (over TLS, those of the records that went whole,
+    /// one record per [`Chunk::records`] piece; see
+    /// [`TlsStream::write_records`]).
+    pub fn write_some(&mut self, chunk: Chunk<'_>) -> io::Result<usize> {
         match self {
-            Stream::Tcp(s) => s.write(bytes),
-            Stream::Tls(s) => s.write_all(bytes).map(|()| bytes.len()),
+            Stream::Tcp(s) => s.write(chunk.bytes()),
+            Stream::Tls(s) => s.write_records(&mut chunk.records(RECORD_PLAINTEXT)),
         }
     }
 

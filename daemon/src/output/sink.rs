@@ -14,6 +14,16 @@ use crate::queue::{Filled, Queue};
 use crate::side::{LineSide, SideReader};
 use crate::stats::{OutputCounters, Stats};
 
+/// What lines written one by one came to, added to the output's counters
+/// once for a whole buffer.
+#[derive(Debug, Default, Clone, Copy)]
+struct Tally {
+    sent: u64,
+    bytes: u64,
+    cut: u64,
+    errors: u64,
+}
+
 /// An output with its retry policy and counters.
 pub struct Sink {
     output: Box<dyn Output>,
@@ -97,20 +107,22 @@ impl Sink {
             self.spool_lines(&[(line, &[][..], 0)], stats);
             return;
         }
+        let mut tally = Tally::default();
+        self.write_line(line, side, stats, &mut tally);
+        self.publish(&tally, stats);
+    }
+
+    /// Writes one line, trying `attempts` times; what came of it is
+    /// counted in `tally` (retries go to the counters at once).
+    fn write_line(&mut self, line: &[u8], side: &LineSide<'_>, stats: &Stats, tally: &mut Tally) {
         let attempts = if self.giving_up() { 1 } else { self.attempts };
-        let mut counted = false;
         for attempt in 1..=attempts {
             match self.output.write_line(line, side) {
                 Ok(sent) => {
-                    if let Some(c) = self.counters(stats) {
-                        c.sent.add(1);
-                        c.bytes.add(line.len() as u64);
-                        if sent == Sent::Cut {
-                            c.cut.add(1);
-                        }
-                    }
-                    counted = true;
-                    break;
+                    tally.sent += 1;
+                    tally.bytes += line.len() as u64;
+                    tally.cut += u64::from(sent == Sent::Cut);
+                    return;
                 }
                 // Too large for the transport even cut (EMSGSIZE): no
                 // attempt can succeed; the output has told why.
@@ -118,9 +130,28 @@ impl Sink {
                 Err(e) => self.failed(attempt, attempts, "write", &e, stats),
             }
         }
-        if !counted {
-            if let Some(c) = self.counters(stats) {
-                c.errors.add(1);
+        tally.errors += 1;
+    }
+
+    /// Adds what `tally` counted to the output's counters, then what the
+    /// output learned meanwhile (see [`collect`](Self::collect)).
+    fn publish(&mut self, tally: &Tally, stats: &Stats) {
+        if let Some(c) = self.counters(stats) {
+            let Tally {
+                sent,
+                bytes,
+                cut,
+                errors,
+            } = *tally;
+            for (counter, n) in [
+                (&c.sent, sent),
+                (&c.bytes, bytes),
+                (&c.cut, cut),
+                (&c.errors, errors),
+            ] {
+                if n > 0 {
+                    counter.add(n);
+                }
             }
         }
         self.collect(stats);
@@ -133,7 +164,7 @@ impl Sink {
             for filled in held {
                 let mut sides = SideReader::new(filled.side());
                 let mut offset = 0;
-                for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+                for line in crate::queue::lines(filled.bytes()) {
                     let records = sides.records(offset);
                     self.spool_lines(&[(line, records, offset)], stats);
                     offset += line.len();
@@ -168,10 +199,13 @@ impl Sink {
                 }
             }
         }
+        // Counted per buffer, not per line: two atomic adds and three
+        // calls into the output a line were most of the sink's own work.
+        let mut tally = Tally::default();
         for filled in held {
             let mut sides = SideReader::new(filled.side());
             let mut offset = 0;
-            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+            for line in crate::queue::lines(filled.bytes()) {
                 if self.giving_up() {
                     // Past the shutdown deadline: the rest is dropped, not
                     // tried (a receiver that hangs each try must not hold
@@ -182,9 +216,10 @@ impl Sink {
                 }
                 let side = sides.line(offset);
                 offset += line.len();
-                self.write(line, &side, stats);
+                self.write_line(line, &side, stats, &mut tally);
             }
         }
+        self.publish(&tally, stats);
     }
 
     /// Lines through the spool: offered to the output, or kept (past the

@@ -32,7 +32,7 @@ use std::os::fd::AsFd;
 use std::os::unix::net::{UnixDatagram, UnixStream};
 
 use self::format::{Form, Header, PREFIX_ROOM};
-use super::gather::Gathered;
+use super::gather::{Chunk, Gathered};
 use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOUT};
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
@@ -186,10 +186,11 @@ fn send(conn: &mut Conn, bytes: &[u8], refused: &mut u64) -> io::Result<()> {
 impl Conn {
     /// A stream's write of some of `bytes` (see [`Gathered::write_out`]);
     /// a datagram socket sends them whole.
-    fn write_some(&mut self, bytes: &[u8]) -> io::Result<usize> {
+    fn write_some(&mut self, chunk: Chunk<'_>) -> io::Result<usize> {
+        let bytes = chunk.bytes();
         match self {
             Conn::Unix(s) => s.write(bytes),
-            Conn::Stream(s) => s.write_some(bytes),
+            Conn::Stream(s) => s.write_some(chunk),
             Conn::Unixgram(_) | Conn::Udp(_) => self.send(bytes).map(|()| bytes.len()),
         }
     }
@@ -277,7 +278,7 @@ impl Syslog {
             ),
             header,
             clock: Clock::default(),
-            gathered: stream.then(|| Gathered::for_stream(spec.tls.is_some())),
+            gathered: stream.then(Gathered::new),
             too_large: Reporter::new(),
             refused: 0,
         }

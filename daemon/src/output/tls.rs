@@ -1,8 +1,14 @@
 //! TLS for the stream outputs (syslog over TCP as RFC 5425 asks, GELF
 //! over TCP), with rustls's caller-buffer ("unbuffered") API: the
-//! connection encrypts each event from the caller's slice straight into
-//! one buffer reserved when it connects, so sending an event allocates
-//! nothing.
+//! connection encrypts what the output gathered from the caller's slice
+//! straight into one buffer reserved when it connects, one record per
+//! piece of whole messages (at most 16 KiB each), and sends all those
+//! records with one `write` ([`TlsStream::write_records`]), so sending
+//! allocates nothing of ours and costs one system call per gather, as in
+//! clear. A failed write tears the session: the records that went whole
+//! are done, the caller learns how much plaintext they carried, and the
+//! next write fails with the error, so the output reconnects and sends
+//! the rest again.
 //!
 //! [`TlsClient`] is what the plan builds once from `output.*.tls`: the
 //! CA (a file or the system's roots), the optional client certificate and
@@ -17,17 +23,24 @@
 //! ([`TlsStream::read`], into one plaintext buffer per connection).
 
 use std::fmt;
-use std::io::{self, Read as _, Write as _};
+use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use rustls::client::UnbufferedClientConnection;
 use rustls::unbuffered::{ConnectionState, UnbufferedStatus};
+
+mod send;
+#[cfg(test)]
+mod send_tests;
+
 use rustls::{ClientConfig, RootCertStore};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use send::send_records;
 
 /// `output.syslog.tls` and `output.gelf.tls`, when `enabled`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -72,10 +85,11 @@ pub enum TlsVersion {
 /// Where Debian keeps the system's trusted CAs, one PEM bundle.
 const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
 /// The most plaintext one record carries (TLS's limit, 2^14).
-const RECORD_PLAINTEXT: usize = 16 * 1024;
-/// Room for one encrypted record (header, tag, padding) or one flight of
-/// the client's handshake (hello, certificate chain, finished).
-const OUTGOING_ROOM: usize = 32 * 1024;
+pub const RECORD_PLAINTEXT: usize = 16 * 1024;
+/// Room for what one write sends: all a stream output gathers, in records
+/// (each with its header, tag and padding, well under 1 KiB), or one
+/// flight of the client's handshake (hello, certificate chain, finished).
+const OUTGOING_ROOM: usize = super::gather::GATHER_BYTES + 16 * 1024;
 /// Room for the server's handshake flight (its certificate chain may span
 /// several records) and anything it sends after.
 const INCOMING_ROOM: usize = 64 * 1024;
@@ -165,7 +179,7 @@ impl TlsClient {
     /// Runs the handshake over `sock` (connected, with its timeouts set);
     /// an unverifiable server certificate is an `InvalidData` error that
     /// says why.
-    pub fn connect(&self, sock: TcpStream) -> io::Result<TlsStream> {
+    pub fn connect<S: Socket>(&self, sock: S) -> io::Result<TlsStream<S>> {
         sock.set_read_timeout(Some(super::net::SEND_TIMEOUT))?;
         let conn = UnbufferedClientConnection::new(self.config.clone(), self.server_name.clone())
             .map_err(|e| tls_error(e, &self.trust))?;
@@ -179,6 +193,7 @@ impl TlsClient {
             plain: Box::new([]),
             plain_at: 0,
             plain_len: 0,
+            torn: None,
         };
         stream.pump(None)?;
         stream.settle()?;
@@ -281,11 +296,24 @@ fn tls_error(e: rustls::Error, trust: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, format!("TLS: {why}: {e}"))
 }
 
+/// What a TLS session runs over: a TCP stream (or, in tests, one that
+/// counts or fails its writes).
+pub trait Socket: Read + Write + AsFd {
+    /// How long a read waits.
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()>;
+}
+
+impl Socket for TcpStream {
+    fn set_read_timeout(&self, timeout: Option<Duration>) -> io::Result<()> {
+        TcpStream::set_read_timeout(self, timeout)
+    }
+}
+
 /// One TLS connection over TCP, with its buffers.
-pub struct TlsStream {
+pub struct TlsStream<S = TcpStream> {
     conn: UnbufferedClientConnection,
     trust: Arc<str>,
-    sock: TcpStream,
+    sock: S,
     /// TLS bytes read from the server, not yet processed: `..used`.
     incoming: Box<[u8]>,
     used: usize,
@@ -297,20 +325,29 @@ pub struct TlsStream {
     plain: Box<[u8]>,
     plain_at: usize,
     plain_len: usize,
+    /// Why the session is torn (a write failed after records went whole):
+    /// the next write returns it.
+    torn: Option<Torn>,
+}
+
+/// A session a failed write tore: the error, until a write returns it.
+enum Torn {
+    Error(io::Error),
+    Told,
 }
 
 /// What [`TlsStream::pump`] does after a state is handled.
 enum Next {
     Continue,
     Read,
-    Done,
+    Done(usize),
 }
 
 /// How long a new TLS 1.3 session waits for the server's verdict on our
 /// Finished (and certificate) before the first event goes.
-const SETTLE_WAIT: std::time::Duration = std::time::Duration::from_millis(250);
+const SETTLE_WAIT: Duration = Duration::from_millis(250);
 
-impl TlsStream {
+impl<S: Socket> TlsStream<S> {
     /// Under TLS 1.3 the client's handshake ends before the server has
     /// checked its certificate: a server that refuses it says so with an
     /// alert after, and events written meanwhile would be lost while
@@ -335,7 +372,7 @@ impl TlsStream {
             )),
             Ok(n) => {
                 self.used += n;
-                self.pump(None)
+                self.pump(None).map(drop)
             }
             Err(e)
                 if matches!(
@@ -349,14 +386,45 @@ impl TlsStream {
         }
     }
 
-    /// Encrypts `bytes` and writes them all, one record per 16 KiB.
+    /// Encrypts `bytes` and writes them all, one record per 16 KiB, in as
+    /// few writes as the buffer allows (one up to 64 KiB).
     pub fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.pump(Some(bytes))
+        let sent = self.write_records(&mut bytes.chunks(RECORD_PLAINTEXT))?;
+        if sent < bytes.len() {
+            return Err(self.torn_error());
+        }
+        Ok(())
+    }
+
+    /// Encrypts each of `pieces` as one record (a piece longer than
+    /// [`RECORD_PLAINTEXT`] as several) and sends them with one `write`
+    /// (more when they do not fit in the buffer together). The plaintext
+    /// bytes of the records that went into the socket whole, all of them
+    /// unless a write failed part-way: then the session is torn, and the
+    /// next write returns the error (none of its bytes are sent). An error
+    /// when no record went whole.
+    pub fn write_records(&mut self, pieces: &mut dyn Iterator<Item = &[u8]>) -> io::Result<usize> {
+        if self.torn.is_some() {
+            return Err(self.torn_error());
+        }
+        self.pump(Some(pieces))
+    }
+
+    /// The error that tore the session, the first time it is asked for.
+    fn torn_error(&mut self) -> io::Error {
+        match self.torn.replace(Torn::Told) {
+            Some(Torn::Error(e)) => e,
+            _ => io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "TLS: the session was torn by a failed write",
+            ),
+        }
     }
 
     /// Drives the connection until it can send application data (the
-    /// handshake, when `data` is `None`), then encrypts and sends `data`.
-    fn pump(&mut self, data: Option<&[u8]>) -> io::Result<()> {
+    /// handshake, when `data` is `None`), then encrypts and sends `data`
+    /// (see [`TlsStream::write_records`]).
+    fn pump(&mut self, mut data: Option<&mut dyn Iterator<Item = &[u8]>>) -> io::Result<usize> {
         let TlsStream {
             conn,
             trust,
@@ -364,6 +432,7 @@ impl TlsStream {
             incoming,
             used,
             outgoing,
+            torn,
             ..
         } = self;
         let mut pending = 0;
@@ -394,13 +463,19 @@ impl TlsStream {
                     Next::Continue
                 }
                 ConnectionState::WriteTraffic(mut write) => {
-                    for chunk in data.unwrap_or_default().chunks(RECORD_PLAINTEXT) {
-                        let n = write
-                            .encrypt(chunk, outgoing)
-                            .map_err(|e| io::Error::other(format!("TLS: {e}")))?;
-                        sock.write_all(outgoing.get(..n).unwrap_or_default())?;
+                    let mut nothing = std::iter::empty();
+                    let pieces = data.take().unwrap_or(&mut nothing);
+                    match send_records(&mut write, outgoing, sock, pieces) {
+                        Ok(sent) => Next::Done(sent),
+                        Err((0, e)) => {
+                            *torn = Some(Torn::Told);
+                            return Err(e);
+                        }
+                        Err((sent, e)) => {
+                            *torn = Some(Torn::Error(e));
+                            Next::Done(sent)
+                        }
                     }
-                    Next::Done
                 }
                 ConnectionState::PeerClosed | ConnectionState::Closed => {
                     return Err(io::Error::new(
@@ -416,7 +491,7 @@ impl TlsStream {
             incoming.copy_within(discard..*used, 0);
             *used -= discard;
             match next {
-                Next::Done => return Ok(()),
+                Next::Done(sent) => return Ok(sent),
                 Next::Continue => {}
                 Next::Read => {
                     let room = incoming.get_mut(*used..).unwrap_or_default();
@@ -440,7 +515,7 @@ impl TlsStream {
     }
 }
 
-impl TlsStream {
+impl<S: Socket> TlsStream<S> {
     /// Reads decrypted application data (a receiver's reply) into `buf`:
     /// the bytes read, 0 when the receiver closed the session.
     pub fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
@@ -469,6 +544,7 @@ impl TlsStream {
             plain,
             plain_at,
             plain_len,
+            ..
         } = self;
         let mut pending = 0;
         loop {
@@ -536,12 +612,12 @@ impl TlsStream {
     }
 
     /// How long a read waits (the handshake sets its own).
-    pub fn set_read_timeout(&self, timeout: std::time::Duration) -> io::Result<()> {
+    pub fn set_read_timeout(&self, timeout: Duration) -> io::Result<()> {
         self.sock.set_read_timeout(Some(timeout))
     }
 }
 
-impl AsFd for TlsStream {
+impl<S: AsFd> AsFd for TlsStream<S> {
     fn as_fd(&self) -> BorrowedFd<'_> {
         self.sock.as_fd()
     }
