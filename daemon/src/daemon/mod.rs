@@ -18,8 +18,10 @@
 //! released if still ours (so the kernel stops sending), the socket is
 //! drained of what the kernel already handed over, every in-flight event is
 //! completed, every output drains its backlog (for at most `DRAIN_LIMIT`
-//! more: a dead receiver gives the rest up, counted), the final stats are
-//! printed, exit 0.
+//! more: a dead receiver gives the rest up, counted) and then writes the
+//! supervisor's last control records (it closes their channels once it has
+//! sent them, so none comes after an output has ended), the final stats
+//! are printed, exit 0.
 
 pub mod audit_pid;
 pub mod drift_watch;
@@ -278,7 +280,13 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         writer_settings: settings,
     };
     supervise(&mut plan, &watch, &receiver, restart_watch.as_mut());
-    let writers = watch.writers.into_inner();
+    let Supervised {
+        records, writers, ..
+    } = watch;
+    // The supervisor has sent its last records: closing their channels
+    // lets each output thread end once it has written them.
+    drop(records);
+    let writers = writers.into_inner();
     if receiver.join().is_err() {
         eprintln!("raudit: the receive thread panicked");
         queue.close();

@@ -11,8 +11,8 @@
 //! output to write to from its next buffer on ([`Replacement`]), over a
 //! second channel of its own.
 
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
-use std::time::SystemTime;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Instant, SystemTime};
 
 use super::spool::SpoolChange;
 use super::Output;
@@ -127,6 +127,19 @@ impl ControlReceiver {
     /// The next waiting record, if any (no allocation, no wait).
     pub fn try_next(&self) -> Option<Vec<u8>> {
         self.0.try_recv().ok()
+    }
+
+    /// Hands `each` every record until the supervisor closes the channel
+    /// (it does once it has sent its last ones, at shutdown, or when a
+    /// reload ends this output), or `deadline` passes.
+    pub fn drain_until_closed(&self, deadline: Instant, mut each: impl FnMut(Vec<u8>)) {
+        loop {
+            let wait = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(wait) {
+                Ok(line) => each(line),
+                Err(RecvTimeoutError::Disconnected | RecvTimeoutError::Timeout) => return,
+            }
+        }
     }
 
     /// The new output a reload sent, if any (no allocation, no wait).
@@ -344,6 +357,34 @@ mod tests {
         assert!(sender.send(b"z\n".to_vec()));
         drop(receiver);
         assert!(!sender.send(b"w\n".to_vec()));
+    }
+
+    #[test]
+    fn the_last_records_are_taken_until_the_supervisor_closes_the_channel() {
+        let (sender, mut receivers) = control_channels(1);
+        let receiver = receivers.remove(0);
+        // Sent after the output thread began waiting, then closed.
+        let late = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            assert!(sender.send(b"spoofed\n".to_vec()));
+            assert!(sender.send(b"restart\n".to_vec()));
+        });
+        let started = Instant::now();
+        let mut got = Vec::new();
+        receiver.drain_until_closed(started + Duration::from_secs(10), |l| got.push(l));
+        late.join().unwrap();
+        assert_eq!(got, [b"spoofed\n".to_vec(), b"restart\n".to_vec()]);
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "waited past the close"
+        );
+        // A channel never closed: the wait ends at the deadline.
+        let (_open, receivers) = control_channels(1);
+        let started = Instant::now();
+        receivers[0].drain_until_closed(started + Duration::from_millis(100), |_| {
+            panic!("nothing was sent")
+        });
+        assert!(started.elapsed() >= Duration::from_millis(100));
     }
 
     #[test]

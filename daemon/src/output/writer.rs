@@ -258,8 +258,12 @@ pub fn run_writer(
     if let Some(line) = loss.final_report(queue, stats, sink.counters(stats)) {
         sink.write(line, &none, stats);
     }
-    while let Some(line) = control.and_then(ControlReceiver::try_next) {
-        sink.write(&line, &none, stats);
+    // The supervisor's last records (forged datagrams counted at the end,
+    // a restart's gap) can come after the events have: they are taken
+    // until it closes the channel, which it does once it has sent them.
+    if let Some(control) = control {
+        let deadline = Instant::now() + LAST_RECORDS_WAIT;
+        control.drain_until_closed(deadline, |line| sink.write(&line, &none, stats));
     }
     sink.flush(stats);
 }
@@ -295,6 +299,10 @@ fn count_evicted(
 /// How often an output that keeps giving up lines because its backlog is
 /// full says so on stderr (the first time at once).
 const EVICTION_LOG_INTERVAL: Duration = Duration::from_secs(10);
+/// How long an output thread whose events have ended waits at most for
+/// the supervisor's last records (it sends them within a tick of the
+/// shutdown and then closes the channel, so the wait is that short).
+const LAST_RECORDS_WAIT: Duration = Duration::from_secs(1);
 
 /// When to say that an output gave up lines because its backlog was full:
 /// the first time at once, then at most once an [`EVICTION_LOG_INTERVAL`]
