@@ -20,11 +20,10 @@ mod storm_event;
 
 use std::net::TcpListener;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use http_receiver::receive;
 use raudit::output::otlp::http::Endpoint;
-use raudit::output::{Otlp, OtlpSpec, Output};
+use raudit::output::{Otlp, Output};
 use storm_event::storm_event;
 
 fn main() -> ExitCode {
@@ -48,16 +47,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let spec = OtlpSpec {
-        endpoint,
-        batch_events: 512,
-        batch_bytes: 1024 * 1024,
-        flush_interval: Duration::from_secs(3600),
-        timeout: Duration::from_secs(10),
-        headers: Vec::new(),
-        spool: None,
-        tls: None,
-    };
+    let spec = http_receiver::otlp_spec(endpoint);
     let mut otlp = Otlp::with_hostname(&spec, 64 << 10, "bench-host");
     let mut line = Vec::new();
     let (mut sent, mut failed) = (0u32, 0u32);

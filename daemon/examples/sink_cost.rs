@@ -35,10 +35,7 @@ use storm_event::storm_event;
 use thread_cpu::thread_cpu;
 
 use raudit::output::otlp::http::Endpoint;
-use raudit::output::{
-    Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, IpFamily, Otlp, OtlpSpec,
-    Output, Sent, Sink, Syslog, SyslogFormat, SyslogNetwork, SyslogSpec, TlsClient, TlsSpec,
-};
+use raudit::output::{Otlp, Output, Sent, Sink};
 use raudit::queue::{Policy, Queue};
 use raudit::side::LineSide;
 use raudit::stats::Stats;
@@ -70,43 +67,7 @@ fn output(kind: &str, dir: &std::path::Path) -> Result<(Box<dyn Output>, Receive
         _ => {}
     }
     let (address, thread) = tls_receiver::receiver(dir)?;
-    let tls = TlsSpec {
-        ca_file: Some(dir.join("ca.pem")),
-        ..TlsSpec::default()
-    };
-    let tls = TlsClient::new(&tls, &address)?;
-    let output: Box<dyn Output> = match kind {
-        "syslog" => {
-            let mut spec = SyslogSpec::new(
-                SyslogNetwork::Tcp(IpFamily::V4),
-                address,
-                132,
-                "go-audit".to_owned(),
-                SyslogFormat::Rfc5424,
-                None,
-            );
-            spec.tls = Some(tls);
-            Box::new(Syslog::open(&spec, 64 << 10))
-        }
-        "gelf" => {
-            let spec = GelfSpec {
-                network: GelfNetwork::Tcp,
-                address,
-                compression: GelfCompression {
-                    level: 1,
-                    kind: GelfCompressionType::None,
-                },
-                tls: Some(tls),
-                spool: None,
-            };
-            Box::new(Gelf::with_hostname(&spec, 64 << 10, "bench-host"))
-        }
-        other => {
-            return Err(format!(
-                "unknown output {other:?}: nothing, syslog, gelf or otlp"
-            ))
-        }
-    };
+    let output = tls_receiver::tls_output(kind, &address, dir)?;
     Ok((output, Some(thread)))
 }
 
@@ -118,16 +79,7 @@ fn otlp() -> Result<(Box<dyn Output>, Receiver), String> {
         http_receiver::receive(listener);
         0
     });
-    let spec = OtlpSpec {
-        endpoint: Endpoint::parse(&format!("http://{address}/v1/logs"))?,
-        batch_events: 512,
-        batch_bytes: 1024 * 1024,
-        flush_interval: Duration::from_secs(3600),
-        timeout: Duration::from_secs(10),
-        headers: Vec::new(),
-        spool: None,
-        tls: None,
-    };
+    let spec = http_receiver::otlp_spec(Endpoint::parse(&format!("http://{address}/v1/logs"))?);
     Ok((
         Box::new(Otlp::with_hostname(&spec, 64 << 10, "bench-host")),
         Some(thread),

@@ -28,12 +28,7 @@ use std::process::ExitCode;
 
 use storm_event::storm_event;
 use thread_cpu::thread_cpu;
-use tls_receiver::receiver;
-
-use raudit::output::{
-    Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, IpFamily, Output, Syslog,
-    SyslogFormat, SyslogNetwork, SyslogSpec, TlsClient, TlsSpec,
-};
+use tls_receiver::{receiver, tls_output};
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -48,45 +43,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let tls = TlsSpec {
-        ca_file: Some(dir.join("ca.pem")),
-        ..TlsSpec::default()
-    };
-    let tls = match TlsClient::new(&tls, &address) {
-        Ok(tls) => tls,
+    let mut out = match tls_output(&output, &address, &dir) {
+        Ok(out) => out,
         Err(e) => {
-            eprintln!("TLS settings: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut out: Box<dyn Output> = match output.as_str() {
-        "syslog" => {
-            let mut spec = SyslogSpec::new(
-                SyslogNetwork::Tcp(IpFamily::V4),
-                address.clone(),
-                132,
-                "go-audit".to_owned(),
-                SyslogFormat::Rfc5424,
-                None,
-            );
-            spec.tls = Some(tls);
-            Box::new(Syslog::open(&spec, 64 << 10))
-        }
-        "gelf" => {
-            let spec = GelfSpec {
-                network: GelfNetwork::Tcp,
-                address: address.clone(),
-                compression: GelfCompression {
-                    level: 1,
-                    kind: GelfCompressionType::None,
-                },
-                tls: Some(tls),
-                spool: None,
-            };
-            Box::new(Gelf::with_hostname(&spec, 64 << 10, "bench-host"))
-        }
-        other => {
-            eprintln!("unknown output {other:?}: syslog or gelf");
+            eprintln!("{e}");
             return ExitCode::FAILURE;
         }
     };

@@ -43,3 +43,18 @@ pub fn receive(listener: TcpListener) {
         }
     }
 }
+
+/// The OTLP output's settings for the cost examples: batches of 512
+/// events (1 MiB at most) to `endpoint`, never flushed by time, in clear.
+pub fn otlp_spec(endpoint: raudit::output::otlp::http::Endpoint) -> raudit::output::OtlpSpec {
+    raudit::output::OtlpSpec {
+        endpoint,
+        batch_events: 512,
+        batch_bytes: 1024 * 1024,
+        flush_interval: std::time::Duration::from_secs(3600),
+        timeout: std::time::Duration::from_secs(10),
+        headers: Vec::new(),
+        spool: None,
+        tls: None,
+    }
+}

@@ -55,3 +55,50 @@ pub fn receiver(dir: &std::path::Path) -> Result<(String, std::thread::JoinHandl
     });
     Ok((address, thread))
 }
+
+/// The syslog (RFC 5424, octet-counted) or GELF (uncompressed) output of
+/// `kind` over TLS to the receiver at `address`, whose CA is in
+/// `dir/ca.pem`.
+pub fn tls_output(
+    kind: &str,
+    address: &str,
+    dir: &std::path::Path,
+) -> Result<Box<dyn raudit::output::Output>, String> {
+    use raudit::output::{
+        Gelf, GelfCompression, GelfCompressionType, GelfNetwork, GelfSpec, IpFamily, Syslog,
+        SyslogFormat, SyslogNetwork, SyslogSpec, TlsClient, TlsSpec,
+    };
+    let tls = TlsSpec {
+        ca_file: Some(dir.join("ca.pem")),
+        ..TlsSpec::default()
+    };
+    let tls = TlsClient::new(&tls, address).map_err(|e| format!("TLS settings: {e}"))?;
+    match kind {
+        "syslog" => {
+            let mut spec = SyslogSpec::new(
+                SyslogNetwork::Tcp(IpFamily::V4),
+                address.to_owned(),
+                132,
+                "go-audit".to_owned(),
+                SyslogFormat::Rfc5424,
+                None,
+            );
+            spec.tls = Some(tls);
+            Ok(Box::new(Syslog::open(&spec, 64 << 10)))
+        }
+        "gelf" => {
+            let spec = GelfSpec {
+                network: GelfNetwork::Tcp,
+                address: address.to_owned(),
+                compression: GelfCompression {
+                    level: 1,
+                    kind: GelfCompressionType::None,
+                },
+                tls: Some(tls),
+                spool: None,
+            };
+            Ok(Box::new(Gelf::with_hostname(&spec, 64 << 10, "bench-host")))
+        }
+        other => Err(format!("unknown output {other:?}: syslog or gelf")),
+    }
+}
