@@ -18,6 +18,14 @@ fn temp_path(name: &str) -> PathBuf {
     dir.join("sub").join("spool")
 }
 
+/// A 1 MiB spool at the test's own path.
+fn spool_spec(name: &str) -> SpoolSpec {
+    SpoolSpec {
+        path: temp_path(name),
+        max_bytes: 1 << 20,
+    }
+}
+
 fn entry(i: u32) -> Vec<u8> {
     format!("{{\"sequence\":{i}}}\n").into_bytes()
 }
@@ -212,11 +220,8 @@ fn drain_all(spooling: &mut Spooling, output: &mut dyn Output, c: &OutputCounter
 #[test]
 fn while_the_receiver_is_down_lines_are_spooled_then_sent_in_order_before_new_ones() {
     for batching in [false, true] {
-        let path = temp_path(&format!("policy-{batching}"));
-        let spec = SpoolSpec {
-            path: path.clone(),
-            max_bytes: 1 << 20,
-        };
+        let spec = spool_spec(&format!("policy-{batching}"));
+        let path = spec.path.clone();
         let (mut output, up, got) = receiver(batching);
         let stats = Stats::new(&["receiver"]);
         let c = &stats.outputs[0];
@@ -249,11 +254,7 @@ fn while_the_receiver_is_down_lines_are_spooled_then_sent_in_order_before_new_on
 
 #[test]
 fn what_a_failed_batch_held_is_sent_again_and_survives_a_restart() {
-    let path = temp_path("restart");
-    let spec = SpoolSpec {
-        path: path.clone(),
-        max_bytes: 1 << 20,
-    };
+    let spec = spool_spec("restart");
     let (mut output, up, got) = receiver(true);
     let stats = Stats::new(&["receiver"]);
     let c = &stats.outputs[0];
@@ -304,11 +305,7 @@ fn a_full_spool_while_down_keeps_the_newest_and_counts_the_rest() {
 
 #[test]
 fn side_records_travel_with_the_line() {
-    let path = temp_path("side");
-    let spec = SpoolSpec {
-        path,
-        max_bytes: 1 << 20,
-    };
+    let spec = spool_spec("side");
     // A side region with a cut version for the line at offset 40.
     let cut = b"{\"cut\":true}\n";
     let mut region = vec![0u8; 64];
@@ -420,11 +417,8 @@ fn a_reload_moving_the_spool_sends_the_old_ones_entries_first_each_once_in_order
 
 #[test]
 fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
-    let path = temp_path("sync");
-    let spec = SpoolSpec {
-        path: path.clone(),
-        max_bytes: 1 << 20,
-    };
+    let spec = spool_spec("sync");
+    let path = spec.path.clone();
     let (mut output, up, _got) = receiver(false);
     let stats = Stats::new(&["receiver"]);
     let c = &stats.outputs[0];
