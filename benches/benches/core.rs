@@ -3,6 +3,8 @@
 //! encode (go-audit's shape, `structured` and `ecs`: assemble + that
 //! shape), and the whole replay path (parse + assemble + encode, output
 //! discarded). Throughput is reported per record and per byte of input.
+//! `escape/*`: the capture's go-audit lines escaped into a JSON string
+//! (GELF's message), by the general escaper and the JSON-text one.
 //!
 //! `cargo bench -p raudit-benches --bench core`
 
@@ -89,6 +91,48 @@ fn benches(c: &mut Criterion) {
     group.sample_size(20);
     group.bench_function("replay", |b| replay(b, &stream));
     group.finish();
+
+    // The capture's events as go-audit lines, escaped into a JSON string
+    // as GELF's short_message is: the general escaper against the one for
+    // JSON text (quotes every few bytes).
+    let lines = go_audit_lines(&parsed);
+    let mut group = c.benchmark_group("escape");
+    group.throughput(Throughput::Bytes(
+        lines.iter().map(|l| l.len() as u64).sum(),
+    ));
+    group.sample_size(20);
+    let escapers: [(&str, fn(&[u8], &mut [u8]) -> Option<usize>); 2] = [
+        ("escape_into", encode::text::escape_into),
+        ("escape_json_text_into", encode::text::escape_json_text_into),
+    ];
+    for (name, escape) in escapers {
+        let mut out = vec![0u8; 256 << 10];
+        group.bench_function(name, |b| {
+            b.iter(|| {
+                lines
+                    .iter()
+                    .map(|line| escape(black_box(line), &mut out).unwrap_or(0))
+                    .sum::<usize>()
+            })
+        });
+    }
+    group.finish();
+}
+
+/// Each event of `records` in go-audit's shape, one line each.
+fn go_audit_lines(records: &[Record<'_>]) -> Vec<Vec<u8>> {
+    let mut lines = Vec::new();
+    let mut out = vec![0u8; 64 << 10];
+    let mut asm = assembler();
+    let mut emit = |e: &Event<'_>| {
+        let len = encode::go_audit(e, &mut NoEnrich, &mut out).len;
+        lines.push(out.get(..len).unwrap_or_default().to_vec());
+    };
+    for record in records {
+        asm.push(record, now_of(record), &mut emit);
+    }
+    asm.flush(&mut emit);
+    lines
 }
 
 /// Pushes the pre-parsed `records` through a fresh assembler per iteration,

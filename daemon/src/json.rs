@@ -14,6 +14,19 @@ use raudit_core::encode::text;
 
 /// Appends `bytes` as the inside of a JSON string (no quotes).
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    escaped_body(out, bytes, text::escape_into);
+}
+
+/// [`string_body`] for a JSON text (an event line inside GELF's message),
+/// whose quotes come every few bytes: the same output, escaped with
+/// [`text::escape_json_text_into`].
+pub fn json_text_body(out: &mut Vec<u8>, bytes: &[u8]) {
+    escaped_body(out, bytes, text::escape_json_text_into);
+}
+
+/// Appends `bytes` escaped by `escape` (one of `text`'s escapers, which
+/// write the same output and return `None` when out of room).
+fn escaped_body(out: &mut Vec<u8>, bytes: &[u8], escape: fn(&[u8], &mut [u8]) -> Option<usize>) {
     // Names, numbers as text, paths: mostly nothing to escape.
     if text::is_plain(bytes) {
         out.extend_from_slice(bytes);
@@ -29,16 +42,13 @@ pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
         .saturating_add(bytes.len() / 4)
         .saturating_add(16);
     out.resize(start.saturating_add(guess), 0);
-    let written = match out
-        .get_mut(start..)
-        .and_then(|room| text::escape_into(bytes, room))
-    {
+    let written = match out.get_mut(start..).and_then(|room| escape(bytes, room)) {
         Some(written) => written,
         None => {
             let size = text::escaped_size(bytes);
             out.resize(start.saturating_add(size), 0);
             out.get_mut(start..)
-                .and_then(|room| text::escape_into(bytes, room))
+                .and_then(|room| escape(bytes, room))
                 .unwrap_or(0)
         }
     };

@@ -60,7 +60,7 @@ impl Builder {
             }
         };
         out.extend_from_slice(&self.head);
-        json::string_body(out, line);
+        json::json_text_body(out, line);
         out.extend_from_slice(b"\",\"timestamp\":");
         json::seconds_millis(out, seconds, millis);
         out.extend_from_slice(LEVEL_AND_FACILITY);
