@@ -101,7 +101,7 @@ fn benches(c: &mut Criterion) {
         lines.iter().map(|l| l.len() as u64).sum(),
     ));
     group.sample_size(20);
-    let escapers: [(&str, fn(&[u8], &mut [u8]) -> Option<usize>); 2] = [
+    let escapers: [(&str, Escaper); 2] = [
         ("escape_into", encode::text::escape_into),
         ("escape_json_text_into", encode::text::escape_json_text_into),
     ];
@@ -118,6 +118,9 @@ fn benches(c: &mut Criterion) {
     }
     group.finish();
 }
+
+/// One of `text`'s escapers: bytes into a buffer, `None` when out of room.
+type Escaper = fn(&[u8], &mut [u8]) -> Option<usize>;
 
 /// Each event of `records` in go-audit's shape, one line each.
 fn go_audit_lines(records: &[Record<'_>]) -> Vec<Vec<u8>> {
