@@ -567,6 +567,21 @@ impl Cursor<'_> {
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
     }
+
+    /// The room after the position, up to the limit: a writer may store
+    /// anything there and then [`commit`](Self::commit) what it keeps.
+    #[inline(always)]
+    pub fn spare(&mut self) -> &mut [u8] {
+        let end = self.limit.min(self.buf.len());
+        self.buf.get_mut(self.pos..end).unwrap_or_default()
+    }
+
+    /// Counts as written the first `len` bytes of [`spare`](Self::spare)
+    /// (at most all of it).
+    #[inline(always)]
+    pub fn commit(&mut self, len: usize) {
+        self.pos = self.pos.saturating_add(len).min(self.limit);
+    }
 }
 
 #[cfg(test)]

@@ -377,14 +377,13 @@ pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<
         }
         first = false;
         let mut p = Members::open(cursor)?;
-        // Read once: not kept in the index.
-        let mut fields = Fields::new(record.body);
-        while let Some(f) = fields.next_inlined() {
+        // Read once (not kept in the index), copied as it is read.
+        p.fields(record.body, |p, f| {
             if f.value == Value::Absent {
-                continue;
+                return Ok(());
             }
-            p.field(f.key, f.value)?;
-        }
+            p.field(f.key, f.value)
+        })?;
         p.close()?;
     }
     cursor.push(b"]")

@@ -4,9 +4,10 @@
 use super::facts::present;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::scan::{copy_fields, maybe_hex};
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
-use crate::record::{decode_hex, looks_hex, Value};
+use crate::record::{decode_hex, looks_hex, Field, Fields, Value};
 use serde::ser::Serializer;
 use serde::Serialize;
 
@@ -51,7 +52,7 @@ pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Res
 /// `value` of the field `key` is hex the kernel encoded: written decoded.
 #[inline]
 pub(super) fn is_hex(key: &[u8], value: Value<'_>) -> bool {
-    matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t))
+    matches!(value, Value::Bare(t) if maybe_hex(t) && is_hex_field(key) && looks_hex(t))
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -116,6 +117,31 @@ impl<'c, 'b> Members<'c, 'b> {
         }
         self.cursor.push_key(first, key)?;
         write_str(self.cursor, key, value)
+    }
+
+    /// The fields of the record `body`: written as [`field`](Self::field)
+    /// writes them, copied while they are read when in the kernel's plain
+    /// form ([`copy_fields`]); each other field (not in that form, or
+    /// with a hex value to decode) given to `other`.
+    #[inline(always)]
+    pub(super) fn fields<'a>(
+        &mut self,
+        body: &'a [u8],
+        mut other: impl FnMut(&mut Self, Field<'a>) -> Result<(), Full>,
+    ) -> Result<(), Full> {
+        let mut at = 0;
+        loop {
+            let run = copy_fields(body, at, self.cursor.spare(), self.first);
+            self.cursor.commit(run.len);
+            self.first = run.first;
+            // The field the copy stopped at, by the grammar.
+            let mut fields = Fields::new(body.get(run.at..).unwrap_or_default());
+            let Some(f) = fields.next_inlined() else {
+                return Ok(());
+            };
+            at = body.len().saturating_sub(fields.remainder().len());
+            other(self, f)?;
+        }
     }
 
     #[inline(always)]
