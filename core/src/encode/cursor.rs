@@ -218,6 +218,22 @@ impl<'a> Cursor<'a> {
         self.limit = self.buf.len();
     }
 
+    /// Moves what is written to the end of the buffer (the position is
+    /// then the end) and says where it starts.
+    pub fn move_to_end(&mut self) -> usize {
+        let len = self.buf.len();
+        let start = len.saturating_sub(self.pos);
+        // `pos` is never past the buffer: both ranges are inside it.
+        self.buf.copy_within(..self.pos.min(len), start);
+        self.pos = len;
+        start
+    }
+
+    /// Whether a tail is reserved (the limit is before the end).
+    pub fn holds_tail(&self) -> bool {
+        self.limit < self.buf.len()
+    }
+
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.pos.checked_add(bytes.len()).ok_or(Full)?;
@@ -243,6 +259,21 @@ impl<'a> Cursor<'a> {
         let (done, rest) = self.buf.split_at_mut_checked(self.pos).ok_or(Full)?;
         let from = done.get(written).ok_or(Full)?;
         rest.get_mut(..len).ok_or(Full)?.copy_from_slice(from);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Writes the bytes at `from`, anywhere in the buffer (a part written
+    /// past the limit and since released: the two may overlap); on
+    /// failure (no room, or not in the buffer) nothing is.
+    pub fn push_within(&mut self, from: core::ops::Range<usize>) -> Result<(), Full> {
+        let len = from.end.checked_sub(from.start).ok_or(Full)?;
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit.min(self.buf.len()) || from.end > self.buf.len() {
+            return Err(Full);
+        }
+        // Both ranges are inside the buffer (checked above): no panic.
+        self.buf.copy_within(from, self.pos);
         self.pos = end;
         Ok(())
     }

@@ -50,8 +50,8 @@
 
 mod auditd;
 mod bounded;
+mod draft;
 mod facts;
-mod index;
 mod members;
 mod norm;
 mod object;
@@ -61,8 +61,8 @@ mod user;
 
 use self::auditd::write_auditd;
 use self::bounded::write_bounded;
+use self::draft::DataDraft;
 use self::facts::{present, slot_of, Facts};
-use self::index::Index;
 use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
@@ -105,9 +105,14 @@ fn attempt(
     if out.len() < MIN_BUFFER {
         return None;
     }
-    let mut index = Index::default();
+    // `auditd.data`'s draft is written in the second half, then kept at
+    // the end.
+    let base = out.len() / 2;
     let mut facts = Facts::default();
-    facts.fill(event, &mut index);
+    facts.fill(
+        event,
+        &mut DataDraft::new(out.get_mut(base..).unwrap_or_default(), base),
+    );
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
     let mut named = Named::default();
@@ -117,16 +122,15 @@ fn attempt(
     let missing = event.dropped_records() > 0;
     for &detail in details {
         let mut cursor = Cursor::new(out);
+        // The whole document: the data's draft kept until `data`.
+        if let Some(draft) = facts.data.filter(|_| detail == Detail::Whole) {
+            cursor.reserve_tail(cursor.room().saturating_sub(draft.start));
+        }
         let truncated = missing || detail != Detail::Whole;
         let doc = match detail {
-            Detail::Whole | Detail::Outline => write_document(
-                &mut cursor,
-                (event, &index),
-                &facts,
-                enrich,
-                detail,
-                truncated,
-            ),
+            Detail::Whole | Detail::Outline => {
+                write_document(&mut cursor, event, &facts, enrich, detail, truncated)
+            }
             Detail::Bounded | Detail::Bare => write_bounded(&mut cursor, event, &facts, detail),
         };
         if doc.is_ok() {
@@ -167,7 +171,7 @@ impl Detail {
 
 fn write_document<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
+    event: &Event<'a>,
     facts: &Facts<'a>,
     enrich: &impl Enrich,
     detail: Detail,
@@ -178,13 +182,7 @@ fn write_document<'a>(
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
-    write_auditd(
-        doc.key("auditd")?,
-        (event, index),
-        facts,
-        (&norm, result),
-        detail,
-    )?;
+    write_auditd(doc.key("auditd")?, event, facts, (&norm, result), detail)?;
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }

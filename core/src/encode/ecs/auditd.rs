@@ -3,7 +3,6 @@
 //! records' other fields, socket address) and `paths` (the PATH records).
 
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
-use super::index::{Index, Marked};
 use super::members::Members;
 use super::norm::{Norm, Object};
 use super::{Detail, Outcome};
@@ -12,14 +11,14 @@ use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
 use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
 use crate::record::sockaddr::SockAddr;
-use crate::record::{Field, Fields, Value};
+use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::wire::MessageType;
 
 pub(super) fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
+    event: &Event<'a>,
     facts: &Facts<'a>,
     (norm, result): (&Norm, Outcome),
     detail: Detail,
@@ -36,7 +35,7 @@ pub(super) fn write_auditd<'a>(
     }
     write_summary(a.key("summary")?, facts, norm)?;
     if detail == Detail::Whole {
-        write_data(a.key("data")?, (event, index), facts)?;
+        write_data(a.key("data")?, event, facts)?;
         if facts.paths > 0 {
             write_paths(a.key("paths")?, event)?;
         }
@@ -178,61 +177,28 @@ pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) ->
     }
 }
 
+/// `auditd.data`: the primary record's fields but the moved ones (the
+/// facts' draft moved into place, when kept and the cursor's tail holds
+/// it; else read again here), the special records' own, `argc`, the
+/// socket address.
 pub(super) fn write_data<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
+    event: &Event<'a>,
     facts: &Facts<'a>,
 ) -> Result<(), Full> {
-    let mut d = Members::open(cursor)?;
     let body = facts.body();
-    // A key repeated in the body (the old LOGIN form `old auid=… new
-    // auid=…`) or in its `msg='…'` is written once, the first in the
-    // document's order kept: the keys so far are remembered, not looked
-    // for again.
-    // A moved key (written elsewhere, never here) is not remembered:
-    // its repeats are moved too.
-    // The fields `auditd.data` reads, as the facts' pass marked them
-    // (else found again); marked keys known to be all different, without
-    // a `msg='…'`, need no remembering.
-    let marked = index.marked(body);
-    match marked.clone().filter(Marked::distinct) {
-        Some(distinct) => {
-            for f in distinct {
-                write_datum(&mut d, facts, f)?;
-            }
+    let mut d = match facts.data.filter(|_| cursor.holds_tail()) {
+        Some(draft) => {
+            cursor.release_tail();
+            cursor.push_within(draft.start..draft.end)?;
+            Members::resume(cursor, draft.first)
         }
         None => {
-            let mut written = KeySet::default();
-            let mut datum = |f: Field<'a>| -> Result<(), Full> {
-                if f.key == b"msg" {
-                    if let Value::SingleQuoted(inner) = f.value {
-                        for nested in Fields::new(inner) {
-                            if is_moved(nested.key) {
-                                continue;
-                            }
-                            let before = written.add(nested.key, || earlier_key(body, nested.key));
-                            if !before {
-                                write_datum(&mut d, facts, nested)?;
-                            }
-                        }
-                    }
-                    return Ok(());
-                }
-                let before = written.add(f.key, || earlier_key(body, f.key));
-                if !before {
-                    write_datum(&mut d, facts, f)?;
-                }
-                Ok(())
-            };
-            match marked {
-                Some(mut marked) => marked.try_for_each(&mut datum)?,
-                None => index
-                    .fields(body)
-                    .filter(|f| is_data(f.key))
-                    .try_for_each(&mut datum)?,
-            }
+            let mut d = Members::open(cursor)?;
+            write_primary_data(&mut d, facts)?;
+            d
         }
-    }
+    };
     if facts.special.is_some() {
         // Each special record's own fields, after the SYSCALL record's
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
@@ -240,28 +206,28 @@ pub(super) fn write_data<'a>(
         // twice (the first value wins: no duplicate keys). `top`: the
         // body's own keys (what special records defer to).
         let mut top = KeySet::default();
-        for f in index.fields(body) {
+        for f in Fields::new(body) {
             top.insert(f.key);
         }
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         for (n, special) in specials.clone().enumerate() {
-            for f in index.fields(special.body) {
+            for f in Fields::new(special.body) {
                 let in_body =
-                    !is_moved(f.key) && top.contains(f.key, || index.field(body, f.key).is_some());
+                    !is_moved(f.key) && top.contains(f.key, || field(body, f.key).is_some());
                 let given = in_body
                     || earlier.contains(f.key, || {
                         specials
                             .clone()
                             .take(n)
-                            .any(|r| index.field(r.body, f.key).is_some())
+                            .any(|r| field(r.body, f.key).is_some())
                     });
                 let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
                 if !given && !process && f.value != Value::Absent {
                     d.field(f.key, f.value)?;
                 }
             }
-            for f in index.fields(special.body) {
+            for f in Fields::new(special.body) {
                 earlier.insert(f.key);
             }
         }
@@ -271,6 +237,45 @@ pub(super) fn write_data<'a>(
     }
     write_socket_data(&mut d, facts)?;
     d.close()
+}
+
+/// The primary record's fields that `auditd.data` reads, read from the
+/// record: a key repeated in the body (the old LOGIN form `old auid=…
+/// new auid=…`) or in its `msg='…'` (whose fields are flattened in) is
+/// written once, the first in the document's order kept: the keys so
+/// far are remembered, not looked for again. A moved key (written
+/// elsewhere, never here) is not remembered: its repeats are moved too.
+pub(super) fn write_primary_data<'a>(
+    d: &mut Members<'_, '_>,
+    facts: &Facts<'a>,
+) -> Result<(), Full> {
+    let body = facts.body();
+    let named = facts.is_syscall.then_some((facts.arch, facts.syscall));
+    let mut written = KeySet::default();
+    let mut datum = |f: Field<'a>| -> Result<(), Full> {
+        if f.key == b"msg" {
+            if let Value::SingleQuoted(inner) = f.value {
+                for nested in Fields::new(inner) {
+                    if is_moved(nested.key) {
+                        continue;
+                    }
+                    let before = written.add(nested.key, || earlier_key(body, nested.key));
+                    if !before {
+                        write_datum(d, named, nested)?;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let before = written.add(f.key, || earlier_key(body, f.key));
+        if !before {
+            write_datum(d, named, f)?;
+        }
+        Ok(())
+    };
+    Fields::new(body)
+        .filter(|f| is_data(f.key))
+        .try_for_each(&mut datum)
 }
 
 /// Whether a key equal to `key` (a slice of `body`) comes before it in
@@ -326,25 +331,27 @@ pub(super) fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> R
     }
 }
 
-/// A field of the primary record (not a moved one) in `auditd.data`.
+/// A field of the primary record (not a moved one) in `auditd.data`;
+/// `named`, for a SYSCALL record: its arch and syscall names, which
+/// replace the `arch` and `syscall` numbers (and `exit` is named).
 #[inline(always)]
 pub(super) fn write_datum(
     d: &mut Members<'_, '_>,
-    facts: &Facts<'_>,
+    named: Option<(Option<Arch>, Option<&'static str>)>,
     f: Field<'_>,
 ) -> Result<(), Full> {
     if f.value == Value::Absent {
         return Ok(());
     }
-    if facts.is_syscall {
+    if let Some((arch, syscall)) = named {
         match f.key {
             b"arch" => {
-                if let Some(m) = facts.arch.and_then(Arch::machine) {
+                if let Some(m) = arch.and_then(Arch::machine) {
                     return d.str("arch", m.name());
                 }
             }
             b"syscall" => {
-                if let Some(name) = facts.syscall {
+                if let Some(name) = syscall {
                     return d.str("syscall", name);
                 }
             }

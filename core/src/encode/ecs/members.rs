@@ -71,6 +71,18 @@ impl<'c, 'b> Members<'c, 'b> {
         })
     }
 
+    /// An object whose `{` (and members, unless `first`) are written.
+    #[inline(always)]
+    pub(super) fn resume(cursor: &'c mut Cursor<'b>, first: bool) -> Members<'c, 'b> {
+        Members { cursor, first }
+    }
+
+    /// No member written yet.
+    #[inline(always)]
+    pub(super) fn is_first(&self) -> bool {
+        self.first
+    }
+
     #[inline(always)]
     pub(super) fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
         self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
