@@ -340,6 +340,50 @@ impl<'a> Cursor<'a> {
         self.push_member(first, name, text)
     }
 
+    /// Writes a member from its head (`,"key":"`, a key known plain: see
+    /// [`Head`]; without the comma when `first`), `text` escaped and the
+    /// closing quote: short plain text in one room check, the head stored
+    /// as sixteen bytes. On failure the position may have moved (callers
+    /// unwind).
+    ///
+    /// [`Head`]: super::layout::Head
+    #[inline(always)]
+    pub fn push_headed(
+        &mut self,
+        first: bool,
+        head: &super::layout::Head,
+        text: &[u8],
+    ) -> Result<(), Full> {
+        let skip = usize::from(first);
+        let head_bytes = head.bytes.get(skip..head.len).unwrap_or_default();
+        let text_at = head_bytes.len();
+        let end = text_at + text.len() + 1;
+        if text.len() <= 16 {
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            let stored = head.bytes.get(skip..).and_then(|h| h.first_chunk::<16>());
+            if let (Some(window), Some(stored)) =
+                (room.and_then(|r| r.get_mut(..end.max(16))), stored)
+            {
+                if let Some(d) = window.first_chunk_mut::<16>() {
+                    *d = *stored;
+                }
+                let marks = window
+                    .get_mut(text_at..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.get_mut(end - 1) {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
+        self.push(head_bytes)?;
+        self.push_escaped(text)?;
+        self.push(b"\"")
+    }
+
     /// `,"key":"text"` (without the comma when `first`) with straight-line
     /// stores and one test for escapes, when `text` is at most 16 bytes
     /// (and `key` too unless `NAMED`: a literal, copied as it is): true
@@ -597,21 +641,6 @@ impl Cursor<'_> {
     /// Moves the position back to `pos` (forgetting what was written after).
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
-    }
-
-    /// The room after the position, up to the limit: a writer may store
-    /// anything there and then [`commit`](Self::commit) what it keeps.
-    #[inline(always)]
-    pub fn spare(&mut self) -> &mut [u8] {
-        let end = self.limit.min(self.buf.len());
-        self.buf.get_mut(self.pos..end).unwrap_or_default()
-    }
-
-    /// Counts as written the first `len` bytes of [`spare`](Self::spare)
-    /// (at most all of it).
-    #[inline(always)]
-    pub fn commit(&mut self, len: usize) {
-        self.pos = self.pos.saturating_add(len).min(self.limit);
     }
 }
 

@@ -55,6 +55,7 @@ mod facts;
 mod members;
 mod norm;
 mod object;
+mod paths;
 mod process;
 mod time;
 mod user;

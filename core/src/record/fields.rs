@@ -219,7 +219,7 @@ fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 /// at eight at a time in a word (SWAR), the rest of a long value by
 /// `memchr`.
 #[inline]
-fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const WORDS: usize = 4;
@@ -278,7 +278,9 @@ fn single_quote_end(inner: &[u8]) -> Option<usize> {
     }
 }
 
-fn bare(text: &[u8]) -> Value<'_> {
+/// A bare value's text as [`Value`]: the markers `(null)`, `?`,
+/// `(none)`, else [`Value::Bare`].
+pub(crate) fn bare(text: &[u8]) -> Value<'_> {
     match text {
         b"(null)" => Value::Null,
         b"?" => Value::Unknown,

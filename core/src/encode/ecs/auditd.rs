@@ -5,6 +5,7 @@
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
+use super::paths::write_paths;
 use super::{Detail, Outcome};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
@@ -370,28 +371,4 @@ pub(super) fn write_datum(
         }
     }
     d.field(f.key, f.value)
-}
-
-pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
-    cursor.push(b"[")?;
-    let mut first = true;
-    for record in event.records() {
-        if record.msg_type != MessageType::PATH {
-            continue;
-        }
-        if !first {
-            cursor.push(b",")?;
-        }
-        first = false;
-        let mut p = Members::open(cursor)?;
-        // Read once (not kept in the index), copied as it is read.
-        p.fields(record.body, |p, f| {
-            if f.value == Value::Absent {
-                return Ok(());
-            }
-            p.field(f.key, f.value)
-        })?;
-        p.close()?;
-    }
-    cursor.push(b"]")
 }

@@ -4,10 +4,10 @@
 use super::facts::present;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::scan::{copy_fields, maybe_hex};
+use crate::encode::layout::Head;
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
-use crate::record::{decode_hex, looks_hex, Field, Fields, Value};
+use crate::record::{decode_hex, looks_hex, Value};
 use serde::ser::Serializer;
 use serde::Serialize;
 
@@ -50,9 +50,18 @@ pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Res
 }
 
 /// `value` of the field `key` is hex the kernel encoded: written decoded.
+/// (The value's length and first byte are looked at first: most values
+/// are not hex, whatever their key.)
 #[inline]
 pub(super) fn is_hex(key: &[u8], value: Value<'_>) -> bool {
     matches!(value, Value::Bare(t) if maybe_hex(t) && is_hex_field(key) && looks_hex(t))
+}
+
+/// A cheap first test of [`looks_hex`]: not empty, even, starting with
+/// an upper-case hex digit.
+#[inline(always)]
+fn maybe_hex(text: &[u8]) -> bool {
+    text.len() & 1 == 0 && matches!(text.first(), Some(b'0'..=b'9' | b'A'..=b'F'))
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -131,29 +140,17 @@ impl<'c, 'b> Members<'c, 'b> {
         write_str(self.cursor, key, value)
     }
 
-    /// The fields of the record `body`: written as [`field`](Self::field)
-    /// writes them, copied while they are read when in the kernel's plain
-    /// form ([`copy_fields`]); each other field (not in that form, or
-    /// with a hex value to decode) given to `other`.
+    /// [`field`](Self::field) of a key whose member's head is `head`.
     #[inline(always)]
-    pub(super) fn fields<'a>(
-        &mut self,
-        body: &'a [u8],
-        mut other: impl FnMut(&mut Self, Field<'a>) -> Result<(), Full>,
-    ) -> Result<(), Full> {
-        let mut at = 0;
-        loop {
-            let run = copy_fields(body, at, self.cursor.spare(), self.first);
-            self.cursor.commit(run.len);
-            self.first = run.first;
-            // The field the copy stopped at, by the grammar.
-            let mut fields = Fields::new(body.get(run.at..).unwrap_or_default());
-            let Some(f) = fields.next_inlined() else {
-                return Ok(());
-            };
-            at = body.len().saturating_sub(fields.remainder().len());
-            other(self, f)?;
+    pub(super) fn headed(&mut self, head: &Head, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+        let Some(value) = present(Some(value)) else {
+            return Ok(());
+        };
+        if is_hex(key, value) {
+            return self.field(key, value);
         }
+        let first = core::mem::replace(&mut self.first, false);
+        self.cursor.push_headed(first, head, value.text())
     }
 
     #[inline(always)]
