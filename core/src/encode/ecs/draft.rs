@@ -18,6 +18,7 @@ use super::facts::{arch_of, syscall_name};
 use super::members::Members;
 use crate::encode::cursor::Cursor;
 use crate::record::{Field, Value};
+use crate::tables::arch::Arch;
 
 /// Where a kept draft is in the output: `{` and its members, and
 /// whether it has none.
@@ -37,6 +38,8 @@ pub(super) struct DataDraft<'o> {
     /// A bit per key's hash ([`key_bit`]).
     seen: u64,
     ok: bool,
+    /// The arch the record's `arch` field names, once written.
+    arch: Option<Arch>,
 }
 
 impl<'o> DataDraft<'o> {
@@ -50,6 +53,7 @@ impl<'o> DataDraft<'o> {
             first: true,
             seen: 0,
             ok,
+            arch: None,
         }
     }
 
@@ -59,6 +63,7 @@ impl<'o> DataDraft<'o> {
         self.first = true;
         self.seen = 0;
         self.ok = self.cursor.pos() == 1;
+        self.arch = None;
     }
 
     /// The next field of the primary record that `auditd.data` reads
@@ -79,11 +84,14 @@ impl<'o> DataDraft<'o> {
         self.seen |= bit;
         let named = match (syscall_record, f.key) {
             (false, _) => None,
-            (true, b"arch") => Some((arch_of(arch), None)),
+            (true, b"arch") => {
+                self.arch = arch_of(arch);
+                Some((self.arch, None))
+            }
             (true, b"syscall") => {
                 // Named by the arch before it; an arch after it would
                 // be the facts' one.
-                let Some(arch) = arch_of(arch) else {
+                let Some(arch) = self.arch else {
                     self.ok = false;
                     return;
                 };
@@ -94,6 +102,12 @@ impl<'o> DataDraft<'o> {
         let mut d = Members::resume(&mut self.cursor, self.first);
         self.ok = write_datum(&mut d, named, f).is_ok();
         self.first = d.is_first();
+    }
+
+    /// The arch the primary record's `arch` field names, when written
+    /// (the first: a second one gives the draft up before it is).
+    pub(super) fn arch(&self) -> Option<Arch> {
+        self.arch
     }
 
     /// The draft, when kept, moved to the end of the output: a document

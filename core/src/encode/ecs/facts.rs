@@ -313,7 +313,8 @@ impl<'a> Facts<'a> {
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
         if f.is_syscall {
-            f.arch = arch_of(f.first_arch);
+            // (Named once, by the draft, when it wrote the field.)
+            f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
             f.syscall = syscall_name(f.arch, f.first_syscall);
         }
     }
