@@ -70,6 +70,7 @@ use self::object::{write_file, write_network};
 use self::process::write_process;
 use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
+use super::sockaddr::{self, SOCKADDR_MAX};
 use super::{Encoded, Enrich, Named, MIN_BUFFER};
 use crate::assemble::Event;
 use crate::record::{decode_hex, looks_hex, Value};
@@ -180,10 +181,19 @@ fn write_document<'a>(
 ) -> Result<(), Full> {
     let norm = facts.norm();
     let result = result_of(facts);
+    // The socket address, decoded once for the summary, data and network.
+    let mut buf = [0; SOCKADDR_MAX];
+    let sock = facts.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf));
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
-    write_auditd(doc.key("auditd")?, event, facts, (&norm, result), detail)?;
+    write_auditd(
+        doc.key("auditd")?,
+        event,
+        (facts, sock),
+        (&norm, result),
+        detail,
+    )?;
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
     }
@@ -191,7 +201,7 @@ fn write_document<'a>(
     if norm.object == Object::File && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;
     }
-    write_network(&mut doc, facts, &norm)?;
+    write_network(&mut doc, (facts, sock), &norm)?;
     write_tags(&mut doc, facts)?;
     let container = facts
         .primary

@@ -10,7 +10,6 @@ use super::{Detail, Outcome};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
-use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
 use crate::record::sockaddr::SockAddr;
 use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
@@ -20,7 +19,7 @@ use crate::wire::MessageType;
 pub(super) fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
     event: &Event<'a>,
-    facts: &Facts<'a>,
+    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
     (norm, result): (&Norm, Outcome),
     detail: Detail,
 ) -> Result<(), Full> {
@@ -34,9 +33,9 @@ pub(super) fn write_auditd<'a>(
         Some(v) if v.text() == UNSET => a.str("session", "unset")?,
         v => a.value("session", b"ses", v)?,
     }
-    write_summary(a.key("summary")?, facts, norm)?;
+    write_summary(a.key("summary")?, (facts, sock), norm)?;
     if detail == Detail::Whole {
-        write_data(a.key("data")?, event, facts)?;
+        write_data(a.key("data")?, event, (facts, sock))?;
         if facts.paths > 0 {
             write_paths(a.key("paths")?, event)?;
         }
@@ -71,7 +70,7 @@ pub(super) fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Ful
 
 pub(super) fn write_summary(
     cursor: &mut Cursor<'_>,
-    facts: &Facts<'_>,
+    (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
     norm: &Norm,
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
@@ -107,7 +106,7 @@ pub(super) fn write_summary(
         match norm.object {
             // Set only with the object path.
             Object::File => o.value("primary", b"name", facts.object.name)?,
-            Object::Socket => write_socket_object(&mut o, facts)?,
+            Object::Socket => write_socket_object(&mut o, sock)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
             }
@@ -160,9 +159,11 @@ pub(super) fn is_interpreter(exe: &[u8]) -> bool {
         .any(|i| name.starts_with(i.as_bytes()))
 }
 
-pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let mut buf = [0; SOCKADDR_MAX];
-    match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
+pub(super) fn write_socket_object(
+    o: &mut Members<'_, '_>,
+    sock: Option<SockAddr<'_>>,
+) -> Result<(), Full> {
+    match sock {
         Some(SockAddr::Inet { addr, port }) => {
             o.key("primary")?.push_display(&addr)?;
             o.key("secondary")?.push_display(&port)
@@ -185,7 +186,7 @@ pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) ->
 pub(super) fn write_data<'a>(
     cursor: &mut Cursor<'_>,
     event: &Event<'a>,
-    facts: &Facts<'a>,
+    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
 ) -> Result<(), Full> {
     let body = facts.body();
     let mut d = match facts.data.filter(|_| cursor.holds_tail()) {
@@ -236,7 +237,7 @@ pub(super) fn write_data<'a>(
     if facts.has_execve {
         d.value("argc", b"argc", facts.argc)?;
     }
-    write_socket_data(&mut d, facts)?;
+    write_socket_data(&mut d, sock)?;
     d.close()
 }
 
@@ -308,9 +309,11 @@ pub(super) fn earlier_key(body: &[u8], key: &[u8]) -> bool {
 
 /// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of
 /// a SOCKADDR, as aucoalesce adds them to the data.
-pub(super) fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let mut buf = [0; SOCKADDR_MAX];
-    let Some(addr) = facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) else {
+pub(super) fn write_socket_data(
+    d: &mut Members<'_, '_>,
+    sock: Option<SockAddr<'_>>,
+) -> Result<(), Full> {
+    let Some(addr) = sock else {
         return Ok(());
     };
     if let Some(family) = addr.family_name() {
