@@ -149,20 +149,20 @@ impl<'buf> Fields<'buf> {
             [_, second, ..] if *second != b' ' => 1,
             _ => self.rest.iter().position(|&b| b != b' ')?,
         };
-        let src = self.rest.get(start..).unwrap_or_default();
+        // (`start` is inside `rest`, `stop` and `end` inside what they
+        // index: the `?`s below never return.)
+        let src = self.rest.get(start..)?;
         // The key ends at the first `=`; a space before it ends a token
         // without one.
         let stop = find_either(src, b'=', b' ').unwrap_or(src.len());
-        if src.get(stop) != Some(&b'=') {
-            self.rest = src.get(stop..).unwrap_or_default();
-            let key = src.get(..stop).unwrap_or_default();
+        let (key, rest) = src.split_at_checked(stop)?;
+        let [b'=', after @ ..] = rest else {
+            self.rest = rest;
             return Some(Field {
                 key,
                 value: Value::Absent,
             });
-        }
-        let key = src.get(..stop).unwrap_or_default();
-        let after = src.get(stop + 1..).unwrap_or_default();
+        };
         let (value, used) = match after.first() {
             _ if self.user_message && key == b"text" => {
                 let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
@@ -177,8 +177,12 @@ impl<'buf> Fields<'buf> {
             }
             _ => {
                 let end = find_byte(after, b' ').unwrap_or(after.len());
-                let text = after.get(..end).unwrap_or_default();
-                (bare(text), end)
+                let (text, rest) = after.split_at_checked(end)?;
+                self.rest = rest;
+                return Some(Field {
+                    key,
+                    value: bare(text),
+                });
             }
         };
         // `used` never exceeds `after.len()`; `.get` keeps that checked.
