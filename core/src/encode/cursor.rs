@@ -354,16 +354,15 @@ impl<'a> Cursor<'a> {
         head: &super::layout::Head,
         text: &[u8],
     ) -> Result<(), Full> {
-        let skip = usize::from(first);
-        let head_bytes = head.bytes.get(skip..head.len).unwrap_or_default();
-        let text_at = head_bytes.len();
+        let (stored, text_at) = if first {
+            (&head.bare, head.len - 1)
+        } else {
+            (&head.comma, head.len)
+        };
         let end = text_at + text.len() + 1;
         if text.len() <= 16 {
             let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
-            let stored = head.bytes.get(skip..).and_then(|h| h.first_chunk::<16>());
-            if let (Some(window), Some(stored)) =
-                (room.and_then(|r| r.get_mut(..end.max(16))), stored)
-            {
+            if let Some((window, _)) = room.and_then(|r| r.split_at_mut_checked(end.max(16))) {
                 if let Some(d) = window.first_chunk_mut::<16>() {
                     *d = *stored;
                 }
@@ -379,7 +378,7 @@ impl<'a> Cursor<'a> {
                 }
             }
         }
-        self.push(head_bytes)?;
+        self.push(stored.get(..text_at).unwrap_or_default())?;
         self.push_escaped(text)?;
         self.push(b"\"")
     }

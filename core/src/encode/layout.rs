@@ -7,33 +7,46 @@
 //! other (the caller's parse): the layout only makes the usual record
 //! cheaper, never changes what is read.
 
+use super::structured::value::is_hex_field;
+
 /// A member's head `,"key":"` (at most sixteen bytes) for a key of plain
-/// bytes, padded so that sixteen bytes can be stored from its first or
-/// second byte.
+/// bytes: with its comma and without (the first member), each padded to
+/// sixteen bytes, stored whole; and whether the key's values are hex to
+/// decode when they look it ([`is_hex_field`], known when built).
 #[derive(Clone, Copy)]
 pub(crate) struct Head {
-    pub(crate) bytes: [u8; 18],
+    pub(crate) comma: [u8; 16],
+    pub(crate) bare: [u8; 16],
+    /// The length with the comma.
     pub(crate) len: usize,
+    pub(crate) hex: bool,
 }
 
 impl Head {
     /// The head of `key` (plain, at most 11 bytes: a const assertion in
     /// [`Layout::new`] says so).
     const fn of(key: &[u8]) -> Head {
-        let mut bytes = [0u8; 18];
-        bytes[0] = b',';
-        bytes[1] = b'"';
+        let mut comma = [0u8; 16];
+        let mut bare = [0u8; 16];
+        comma[0] = b',';
         let mut i = 0;
-        while i < key.len() {
-            bytes[2 + i] = key[i];
+        while i < key.len() + 4 {
+            let b = if i == 0 {
+                b'"'
+            } else if i <= key.len() {
+                key[i - 1]
+            } else {
+                [b'"', b':', b'"'][i - key.len() - 1]
+            };
+            comma[i + 1] = b;
+            bare[i] = b;
             i += 1;
         }
-        bytes[2 + i] = b'"';
-        bytes[3 + i] = b':';
-        bytes[4 + i] = b'"';
         Head {
-            bytes,
+            comma,
+            bare,
             len: key.len() + 5,
+            hex: is_hex_field(key),
         }
     }
 }
@@ -65,8 +78,10 @@ impl<const N: usize> Layout<N> {
             mask: 0,
             len: 0,
             head: Head {
-                bytes: [0; 18],
+                comma: [0; 16],
+                bare: [0; 16],
                 len: 0,
+                hex: false,
             },
         }; N];
         let mut k = 0;
@@ -97,22 +112,21 @@ impl<const N: usize> Layout<N> {
         Layout { keys: out }
     }
 
-    /// The first key from the `from`th on with which (and `=`) `body`
-    /// continues at `at`, and its place in the layout.
+    /// The first key from the `from`th on with which (and `=`) `rest`
+    /// starts, and its place in the layout.
     #[inline(always)]
-    pub(crate) fn find(&self, body: &[u8], at: usize, from: usize) -> Option<(usize, &Expected)> {
-        let word = sixteen(body, at);
-        let rest = self.keys.get(from..)?;
-        let i = rest.iter().position(|e| word & e.mask == e.want)?;
-        Some((from + i, rest.get(i)?))
+    pub(crate) fn find(&self, rest: &[u8], from: usize) -> Option<(usize, &Expected)> {
+        let word = sixteen(rest);
+        let keys = self.keys.get(from..)?;
+        let i = keys.iter().position(|e| word & e.mask == e.want)?;
+        Some((from + i, keys.get(i)?))
     }
 }
 
-/// The sixteen bytes of `body` from `at`, little-endian; zero past its
-/// end (never part of a match: every expected byte is not zero).
+/// The first sixteen bytes of `rest`, little-endian; zero past its end
+/// (never part of a match: every expected byte is not zero).
 #[inline(always)]
-fn sixteen(body: &[u8], at: usize) -> u128 {
-    let rest = body.get(at..).unwrap_or_default();
+fn sixteen(rest: &[u8]) -> u128 {
     if let Some(w) = rest.first_chunk::<16>() {
         return u128::from_le_bytes(*w);
     }
@@ -133,28 +147,32 @@ mod tests {
     #[test]
     fn keys_are_found_with_their_equals_sign() {
         let body = b"item=0 name=\"x\" cap_frootid=0 a=";
-        assert_eq!(KEYS.find(body, 0, 0).map(|(i, _)| i), Some(0));
-        assert_eq!(KEYS.find(body, 7, 0).map(|(i, _)| i), Some(1));
+        assert_eq!(KEYS.find(&body[0..], 0).map(|(i, _)| i), Some(0));
+        assert_eq!(KEYS.find(&body[7..], 0).map(|(i, _)| i), Some(1));
         assert!(
-            KEYS.find(body, 7, 2).is_none(),
+            KEYS.find(&body[7..], 2).is_none(),
             "only from the given place on"
         );
         assert_eq!(
-            KEYS.find(body, 16, 1).map(|(i, e)| (i, e.len)),
+            KEYS.find(&body[16..], 1).map(|(i, e)| (i, e.len)),
             Some((2, 12))
         );
-        assert_eq!(KEYS.find(body, 30, 0).map(|(i, _)| i), Some(3));
+        assert_eq!(KEYS.find(&body[30..], 0).map(|(i, _)| i), Some(3));
         // Not a prefix of a longer key, nor without `=`.
-        assert_eq!(KEYS.find(b"items=1", 0, 0).map(|(i, _)| i), None);
-        assert_eq!(KEYS.find(b"item", 0, 0).map(|(i, _)| i), None);
-        assert_eq!(KEYS.find(b"ab=1", 0, 0).map(|(i, _)| i), None);
-        assert_eq!(KEYS.find(body, 99, 0).map(|(i, _)| i), None);
+        assert_eq!(KEYS.find(b"items=1", 0).map(|(i, _)| i), None);
+        assert_eq!(KEYS.find(b"item", 0).map(|(i, _)| i), None);
+        assert_eq!(KEYS.find(b"ab=1", 0).map(|(i, _)| i), None);
+        assert_eq!(KEYS.find(b"", 0).map(|(i, _)| i), None);
     }
 
     #[test]
     fn heads_are_the_members_start() {
-        let (_, e) = KEYS.find(b"cap_frootid=0", 0, 0).unwrap();
-        assert_eq!(&e.head.bytes[..e.head.len], b",\"cap_frootid\":\"");
+        let (_, e) = KEYS.find(b"cap_frootid=0", 0).unwrap();
+        assert_eq!(&e.head.comma[..e.head.len], b",\"cap_frootid\":\"");
+        assert_eq!(&e.head.bare[..e.head.len - 1], b"\"cap_frootid\":\"");
+        assert!(!e.head.hex);
+        let (_, name) = KEYS.find(b"name=x", 0).unwrap();
+        assert!(name.head.hex);
         assert_eq!(e.key, b"cap_frootid");
     }
 }

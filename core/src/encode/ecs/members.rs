@@ -146,7 +146,7 @@ impl<'c, 'b> Members<'c, 'b> {
         let Some(value) = present(Some(value)) else {
             return Ok(());
         };
-        if is_hex(key, value) {
+        if head.hex && matches!(value, Value::Bare(t) if looks_hex(t)) {
             return self.field(key, value);
         }
         let first = core::mem::replace(&mut self.first, false);

@@ -53,53 +53,54 @@ pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<
 /// A PATH record's fields as [`Members::field`] writes them (tokens
 /// without `=` left out), in one pass.
 fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
-    let mut at = 0;
+    let mut rest = body;
     // The place in the layout after the last key found there.
     let mut next = 0;
     loop {
-        while body.get(at) == Some(&b' ') {
-            at += 1;
+        while let [b' ', tail @ ..] = rest {
+            rest = tail;
         }
-        if at >= body.len() {
+        if rest.is_empty() {
             return Ok(());
         }
-        let expected = PATH.find(body, at, next);
-        if let Some((i, key)) = expected {
-            if let Some((value, end)) = value_at(body, at + key.len) {
-                p.headed(&key.head, key.key, value)?;
-                next = i + 1;
-                at = end;
-                continue;
-            }
+        let expected = PATH.find(rest, next).and_then(|(i, key)| {
+            let (value, tail) = value_of(rest.get(key.len..)?)?;
+            Some((i, key, value, tail))
+        });
+        if let Some((i, key, value, tail)) = expected {
+            p.headed(&key.head, key.key, value)?;
+            next = i + 1;
+            rest = tail;
+            continue;
         }
         // Any other field, by the grammar.
-        let mut fields = Fields::new(body.get(at..).unwrap_or_default());
+        let mut fields = Fields::new(rest);
         let Some(f) = fields.next_inlined() else {
             return Ok(());
         };
-        at = body.len().saturating_sub(fields.remainder().len());
+        rest = fields.remainder();
         if f.value != Value::Absent {
             p.field(f.key, f.value)?;
         }
     }
 }
 
-/// The value starting at `at` (after a key's `=`) and where it ends, as
-/// [`Fields`] reads it, when bare or double-quoted and closed; `None`
-/// for any other (single-quoted, an unclosed quote).
+/// The value that starts `after` (what follows a key's `=`) and the rest
+/// of the body, as [`Fields`] reads them, when bare or double-quoted and
+/// closed; `None` for any other (single-quoted, an unclosed quote).
 #[inline(always)]
-fn value_at(body: &[u8], at: usize) -> Option<(Value<'_>, usize)> {
-    let rest = body.get(at..)?;
-    match rest.first() {
-        Some(b'"') => {
-            let inner = rest.get(1..)?;
+fn value_of(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
+    match after {
+        [b'"', inner @ ..] => {
             let close = find_byte(inner, b'"')?;
-            Some((Value::DoubleQuoted(inner.get(..close)?), at + close + 2))
+            let (text, tail) = inner.split_at_checked(close)?;
+            Some((Value::DoubleQuoted(text), tail.get(1..)?))
         }
-        Some(b'\'') => None,
+        [b'\'', ..] => None,
         _ => {
-            let end = find_byte(rest, b' ').unwrap_or(rest.len());
-            Some((bare(rest.get(..end)?), at + end))
+            let end = find_byte(after, b' ').unwrap_or(after.len());
+            let (text, tail) = after.split_at_checked(end)?;
+            Some((bare(text), tail))
         }
     }
 }
