@@ -168,7 +168,22 @@ impl<'buf> Fields<'buf> {
                 let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
                 (Value::Bare(after.get(..end).unwrap_or_default()), end)
             }
-            Some(b'"') => quoted(after, |t| find_byte(t, b'"'), Value::DoubleQuoted),
+            Some(b'"') => {
+                // To the closing quote, else the end.
+                let inner = after.get(1..)?;
+                let (text, rest) = match find_byte(inner, b'"') {
+                    Some(close) => {
+                        let (text, quote) = inner.split_at_checked(close)?;
+                        (text, quote.get(1..)?)
+                    }
+                    None => (inner, &[][..]),
+                };
+                self.rest = rest;
+                return Some(Field {
+                    key,
+                    value: Value::DoubleQuoted(text),
+                });
+            }
             Some(b'\'') if !self.user_message && key == b"msg" => {
                 quoted(after, |t| memchr::memrchr(b'\'', t), Value::SingleQuoted)
             }
