@@ -361,49 +361,43 @@ fn split_first_values<'buf, const N: usize>(
     let mut rest = body;
     while !rest.is_empty() {
         // One look at each byte: the key to its `=` (or the token's end),
-        // then the value to its closing quote or the next space.
+        // then the value to its closing quote or the next space; `rest`
+        // then starts after the space that ends the token.
         let stop = find_either(rest, b'=', b' ').unwrap_or(rest.len());
-        let key = rest.get(..stop)?;
-        let (raw, quoted, end) = if rest.get(stop) == Some(&b'=') {
-            let after = rest.get(stop + 1..)?;
-            match after.first() {
-                Some(b'"') => {
-                    // A quote must close where its token ends, whatever
-                    // the key: one that runs on would hide the fields
-                    // after it.
-                    let inner = after.get(1..)?;
-                    let close = find_byte(inner, b'"')?;
-                    if !matches!(inner.get(close + 1), None | Some(b' ')) {
-                        return None;
-                    }
-                    (
-                        Some(after.get(..close + 2)?),
-                        Some(inner.get(..close)?),
-                        stop + close + 3,
-                    )
-                }
-                Some(b'\'') => return None,
-                _ => {
-                    let len = find_byte(after, b' ').unwrap_or(after.len());
-                    (Some(after.get(..len)?), None, stop + 1 + len)
-                }
+        let (key, tail) = rest.split_at_checked(stop)?;
+        let value = match tail {
+            [b'=', b'"', inner @ ..] => {
+                // A quote must close where its token ends, whatever the
+                // key: one that runs on would hide the fields after it.
+                let close = find_byte(inner, b'"')?;
+                let (text, quote) = inner.split_at_checked(close)?;
+                rest = match quote.get(1..)? {
+                    [] => &[],
+                    [b' ', more @ ..] => more,
+                    _ => return None,
+                };
+                Some(Value::DoubleQuoted(text))
             }
-        } else {
-            (None, None, stop)
+            [b'=', b'\'', ..] => return None,
+            [b'=', after @ ..] => {
+                let len = find_byte(after, b' ').unwrap_or(after.len());
+                let (text, more) = after.split_at_checked(len)?;
+                rest = more.get(1..).unwrap_or_default();
+                Some(bare(text))
+            }
+            _ => {
+                rest = tail.get(1..).unwrap_or_default();
+                None
+            }
         };
-        rest = rest.get(end + 1..).unwrap_or_default();
-        if key.is_empty() && raw.is_none() {
+        if key.is_empty() && value.is_none() {
             continue; // one of several spaces
         }
         let Some(slot) = slot_of(keys, key).and_then(|i| found.get_mut(i)) else {
             continue;
         };
         if slot.is_none() {
-            *slot = Some(match (raw, quoted) {
-                (None, _) => Value::Absent,
-                (Some(_), Some(inner)) => Value::DoubleQuoted(inner),
-                (Some(text), None) => bare(text),
-            });
+            *slot = Some(value.unwrap_or(Value::Absent));
             missing -= 1;
             if missing == 0 {
                 break;
