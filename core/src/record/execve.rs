@@ -19,7 +19,7 @@ impl ExecveArg {
     #[inline]
     pub fn parse(key: &[u8]) -> Option<ExecveArg> {
         let rest = key.strip_prefix(b"a")?;
-        let (index, rest) = number(rest)?;
+        let (index, rest) = leading_number(rest)?;
         match rest {
             b"" => Some(ExecveArg {
                 index,
@@ -33,7 +33,7 @@ impl ExecveArg {
             }),
             _ => {
                 let inner = rest.strip_prefix(b"[")?.strip_suffix(b"]")?;
-                let (part, tail) = number(inner)?;
+                let (part, tail) = leading_number(inner)?;
                 tail.is_empty().then_some(ExecveArg {
                     index,
                     part: Some(part),
@@ -45,7 +45,8 @@ impl ExecveArg {
 }
 
 /// A leading decimal `u32` and what follows it.
-fn number(src: &[u8]) -> Option<(u32, &[u8])> {
+#[inline]
+pub(crate) fn leading_number(src: &[u8]) -> Option<(u32, &[u8])> {
     // One pass: digits are counted and summed together (every EXECVE
     // field's key goes through here), in a `u64` that cannot overflow
     // before its twentieth digit: the value is a `u32` when it fits one
@@ -69,7 +70,7 @@ fn number(src: &[u8]) -> Option<(u32, &[u8])> {
     Some((u32::try_from(value).ok()?, src.get(n..)?))
 }
 
-/// [`number`] for twenty digits or more (leading zeros), checked at
+/// [`leading_number`] for twenty digits or more (leading zeros), checked at
 /// each digit.
 #[inline(never)]
 fn number_long(src: &[u8]) -> Option<(u32, &[u8])> {
@@ -119,7 +120,7 @@ mod tests {
         fn numbers_as_checked_at_each_digit(text in "0{0,25}[0-9]{0,12}[a\\[_]{0,2}") {
             let src = text.as_bytes();
             let checked = number_long(src).filter(|(_, rest)| rest.len() < src.len());
-            proptest::prop_assert_eq!(number(src), checked);
+            proptest::prop_assert_eq!(leading_number(src), checked);
         }
     }
 
