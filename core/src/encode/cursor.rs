@@ -538,9 +538,11 @@ impl<'a> Cursor<'a> {
     }
 
     /// Writes the text that the hex digits `hex` (as [`looks_hex`]
-    /// accepts them) encode as a JSON string, lossily escaped: decoded
-    /// straight into the buffer when the text needs no escaping (the usual
-    /// case), else through a stack buffer or, for long text, in pieces.
+    /// accepts them: the caller looked, they are not looked at again in
+    /// the usual case; other bytes give unspecified text, never a panic)
+    /// encode as a JSON string, lossily escaped: decoded straight into
+    /// the buffer when the text needs no escaping (the usual case), else
+    /// through a stack buffer or, for long text, in pieces.
     ///
     /// [`looks_hex`]: crate::record::looks_hex
     pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
@@ -561,7 +563,8 @@ impl<'a> Cursor<'a> {
         let end = start.checked_add(n).ok_or(Full)?;
         if end < self.limit {
             let window = self.buf.get_mut(start..end).ok_or(Full)?;
-            if crate::record::decode_hex(hex, window).is_ok() {
+            // (The caller looked at the digits: not looked at again.)
+            if crate::record::decode_looked_hex(hex, window).is_some() {
                 let kept = map(window).min(n);
                 if window.get(..kept).is_some_and(is_plain) {
                     self.push(b"\"")?;

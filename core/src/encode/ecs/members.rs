@@ -7,7 +7,7 @@ use crate::encode::cursor::{Cursor, Full};
 use crate::encode::layout::Head;
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
-use crate::record::{decode_hex, looks_hex, Value};
+use crate::record::{decode_looked_hex, looks_hex, Value};
 use serde::ser::Serializer;
 use serde::Serialize;
 
@@ -38,7 +38,8 @@ pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Res
     let hex = is_hex(key, value);
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
-        let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
+        // (`is_hex` looked at the digits.)
+        let n = decode_looked_hex(text, &mut buf).ok_or(Full)?;
         c.push(b"\"")?;
         c.push_escaped(buf.get(..n).unwrap_or_default())?;
         return c.push(b"\"");
