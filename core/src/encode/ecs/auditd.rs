@@ -2,6 +2,7 @@
 //! summary (actor, action, object, how), `data` (the primary and special
 //! records' other fields, socket address) and `paths` (the PATH records).
 
+use super::draft::key_bit;
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
@@ -215,17 +216,24 @@ pub(super) fn write_data<'a>(
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
         // record or an earlier special record already gave is not written
         // twice (the first value wins: no duplicate keys). `top`: the
-        // body's own keys (what special records defer to).
+        // body's own keys (what special records defer to), when the
+        // draft's bits for them cannot say.
+        let drafted = facts.data.map(|d| d.keys);
         let mut top = KeySet::default();
-        for f in Fields::new(body) {
-            top.insert(f.key);
+        if drafted.is_none() {
+            for f in Fields::new(body) {
+                top.insert(f.key);
+            }
         }
+        let in_body = |key: &[u8]| match drafted {
+            Some(bits) => bits & key_bit(key) != 0 && field(body, key).is_some(),
+            None => top.contains(key, || field(body, key).is_some()),
+        };
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         for (n, special) in specials.clone().enumerate() {
             for f in Fields::new(special.body) {
-                let in_body =
-                    !is_moved(f.key) && top.contains(f.key, || field(body, f.key).is_some());
+                let in_body = !is_moved(f.key) && in_body(f.key);
                 let given = in_body
                     || earlier.contains(f.key, || {
                         specials

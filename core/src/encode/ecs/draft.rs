@@ -27,6 +27,9 @@ pub(super) struct Draft {
     pub(super) start: usize,
     pub(super) end: usize,
     pub(super) first: bool,
+    /// A bit per key of the record that `auditd.data` reads
+    /// ([`key_bit`]): every key not moved elsewhere has its bit.
+    pub(super) keys: u64,
 }
 
 /// The draft being written.
@@ -124,6 +127,7 @@ impl<'o> DataDraft<'o> {
             start: self.base.saturating_add(start),
             end: self.base.saturating_add(start).saturating_add(len),
             first: self.first,
+            keys: self.seen,
         })
     }
 }

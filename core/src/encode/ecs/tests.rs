@@ -1130,3 +1130,33 @@ fn the_whole_document_in_any_room_it_fits() {
         }
     }
 }
+
+/// A special record's fields that the SYSCALL record has too are left to
+/// the SYSCALL record's, whether its data was drafted (its keys known by
+/// their bits) or read again (a repeated key: no draft).
+#[test]
+fn special_records_defer_to_the_syscall_records_keys_drafted_or_not() {
+    let special: &[u8] =
+        b"apparmor=\"DENIED\" operation=\"open\" pid=1 comm=\"c\" name=\"/x\" tty=pts9 a0=9 newkey=5";
+    for syscall in [
+        &b"arch=c000003e syscall=2 success=yes exit=3 a0=1 tty=pts0 pid=1 uid=0 comm=\"c\" exe=\"/e\""[..],
+        b"arch=c000003e syscall=2 success=yes exit=3 a0=1 a1=1 a1=2 tty=pts0 pid=1 uid=0 comm=\"c\" exe=\"/e\"",
+    ] {
+        let records = [(1300, syscall.to_vec()), (1400, special.to_vec()), (1320, Vec::new())];
+        with_event(&records, |e| {
+            let facts = Facts::of(e, &mut [0u8; 4096]);
+            let repeated = syscall.windows(3).filter(|w| *w == b"a1=").count() > 1;
+            assert_eq!(facts.data.is_some(), !repeated);
+        });
+        let borrowed: Vec<(u16, &[u8])> = records.iter().map(|(t, b)| (*t, &b[..])).collect();
+        let (text, _) = encode_with(&borrowed, 8192, &mut NoEnrich);
+        let v: Json = serde_json::from_str(&text).unwrap();
+        let data = &v["auditd"]["data"];
+        assert_eq!(data["a0"], "1", "{text}");
+        assert_eq!(data["tty"], "pts0", "{text}");
+        assert_eq!(data["name"], "/x", "{text}");
+        assert_eq!(data["newkey"], "5", "{text}");
+        assert!(data.get("pid").is_none(), "{text}");
+        assert_eq!(text.matches("\"a0\"").count(), 1, "{text}");
+    }
+}
