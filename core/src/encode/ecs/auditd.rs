@@ -231,7 +231,8 @@ pub(super) fn write_data<'a>(
         };
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
-        for (n, special) in specials.clone().enumerate() {
+        let mut each = specials.clone().enumerate().peekable();
+        while let Some((n, special)) = each.next() {
             for f in Fields::new(special.body) {
                 let in_body = !is_moved(f.key) && in_body(f.key);
                 let given = in_body
@@ -246,8 +247,11 @@ pub(super) fn write_data<'a>(
                     d.field(f.key, f.value)?;
                 }
             }
-            for f in Fields::new(special.body) {
-                earlier.insert(f.key);
+            // (What the next special records defer to; none after the last.)
+            if each.peek().is_some() {
+                for f in Fields::new(special.body) {
+                    earlier.insert(f.key);
+                }
             }
         }
     }
