@@ -218,6 +218,22 @@ impl<'a> Cursor<'a> {
         self.limit = self.buf.len();
     }
 
+    /// Moves what is written to the end of the buffer (the position is
+    /// then the end) and says where it starts.
+    pub fn move_to_end(&mut self) -> usize {
+        let len = self.buf.len();
+        let start = len.saturating_sub(self.pos);
+        // `pos` is never past the buffer: both ranges are inside it.
+        self.buf.copy_within(..self.pos.min(len), start);
+        self.pos = len;
+        start
+    }
+
+    /// Whether a tail is reserved (the limit is before the end).
+    pub fn holds_tail(&self) -> bool {
+        self.limit < self.buf.len()
+    }
+
     #[inline]
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), Full> {
         let end = self.pos.checked_add(bytes.len()).ok_or(Full)?;
@@ -243,6 +259,21 @@ impl<'a> Cursor<'a> {
         let (done, rest) = self.buf.split_at_mut_checked(self.pos).ok_or(Full)?;
         let from = done.get(written).ok_or(Full)?;
         rest.get_mut(..len).ok_or(Full)?.copy_from_slice(from);
+        self.pos = end;
+        Ok(())
+    }
+
+    /// Writes the bytes at `from`, anywhere in the buffer (a part written
+    /// past the limit and since released: the two may overlap); on
+    /// failure (no room, or not in the buffer) nothing is.
+    pub fn push_within(&mut self, from: core::ops::Range<usize>) -> Result<(), Full> {
+        let len = from.end.checked_sub(from.start).ok_or(Full)?;
+        let end = self.pos.checked_add(len).ok_or(Full)?;
+        if end > self.limit.min(self.buf.len()) || from.end > self.buf.len() {
+            return Err(Full);
+        }
+        // Both ranges are inside the buffer (checked above): no panic.
+        self.buf.copy_within(from, self.pos);
         self.pos = end;
         Ok(())
     }
@@ -307,6 +338,49 @@ impl<'a> Cursor<'a> {
             return Ok(());
         }
         self.push_member(first, name, text)
+    }
+
+    /// Writes a member from its head (`,"key":"`, a key known plain: see
+    /// [`Head`]; without the comma when `first`), `text` escaped and the
+    /// closing quote: short plain text in one room check, the head stored
+    /// as sixteen bytes. On failure the position may have moved (callers
+    /// unwind).
+    ///
+    /// [`Head`]: super::layout::Head
+    #[inline(always)]
+    pub fn push_headed(
+        &mut self,
+        first: bool,
+        head: &super::layout::Head,
+        text: &[u8],
+    ) -> Result<(), Full> {
+        let (stored, text_at) = if first {
+            (&head.bare, head.len - 1)
+        } else {
+            (&head.comma, head.len)
+        };
+        let end = text_at + text.len() + 1;
+        if text.len() <= 16 {
+            let room = self.buf.get_mut(self.pos..self.limit.min(self.buf.len()));
+            if let Some((window, _)) = room.and_then(|r| r.split_at_mut_checked(end.max(16))) {
+                if let Some(d) = window.first_chunk_mut::<16>() {
+                    *d = *stored;
+                }
+                let marks = window
+                    .get_mut(text_at..end - 1)
+                    .map_or(u64::MAX, |d| copy_short(d, text));
+                if let Some(quote) = window.get_mut(end - 1) {
+                    *quote = b'"';
+                }
+                if marks == 0 {
+                    self.pos += end;
+                    return Ok(());
+                }
+            }
+        }
+        self.push(stored.get(..text_at).unwrap_or_default())?;
+        self.push_escaped(text)?;
+        self.push(b"\"")
     }
 
     /// `,"key":"text"` (without the comma when `first`) with straight-line
@@ -464,9 +538,11 @@ impl<'a> Cursor<'a> {
     }
 
     /// Writes the text that the hex digits `hex` (as [`looks_hex`]
-    /// accepts them) encode as a JSON string, lossily escaped: decoded
-    /// straight into the buffer when the text needs no escaping (the usual
-    /// case), else through a stack buffer or, for long text, in pieces.
+    /// accepts them: the caller looked, they are not looked at again in
+    /// the usual case; other bytes give unspecified text, never a panic)
+    /// encode as a JSON string, lossily escaped: decoded straight into
+    /// the buffer when the text needs no escaping (the usual case), else
+    /// through a stack buffer or, for long text, in pieces.
     ///
     /// [`looks_hex`]: crate::record::looks_hex
     pub fn push_hex_string(&mut self, hex: &[u8]) -> Result<(), Full> {
@@ -487,7 +563,8 @@ impl<'a> Cursor<'a> {
         let end = start.checked_add(n).ok_or(Full)?;
         if end < self.limit {
             let window = self.buf.get_mut(start..end).ok_or(Full)?;
-            if crate::record::decode_hex(hex, window).is_ok() {
+            // (The caller looked at the digits: not looked at again.)
+            if crate::record::decode_looked_hex(hex, window).is_some() {
                 let kept = map(window).min(n);
                 if window.get(..kept).is_some_and(is_plain) {
                     self.push(b"\"")?;

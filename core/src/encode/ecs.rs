@@ -50,25 +50,27 @@
 
 mod auditd;
 mod bounded;
+mod draft;
 mod facts;
-mod index;
 mod members;
 mod norm;
 mod object;
+mod paths;
 mod process;
 mod time;
 mod user;
 
 use self::auditd::write_auditd;
 use self::bounded::write_bounded;
+use self::draft::DataDraft;
 use self::facts::{present, slot_of, Facts};
-use self::index::Index;
 use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
 use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
+use super::sockaddr::{self, SOCKADDR_MAX};
 use super::{Encoded, Enrich, Named, MIN_BUFFER};
 use crate::assemble::Event;
 use crate::record::{decode_hex, looks_hex, Value};
@@ -105,9 +107,14 @@ fn attempt(
     if out.len() < MIN_BUFFER {
         return None;
     }
-    let mut index = Index::default();
+    // `auditd.data`'s draft is written in the second half, then kept at
+    // the end.
+    let base = out.len() / 2;
     let mut facts = Facts::default();
-    facts.fill(event, &mut index);
+    facts.fill(
+        event,
+        &mut DataDraft::new(out.get_mut(base..).unwrap_or_default(), base),
+    );
     // The ids this document names, not every `uid=` of the event (no
     // `uid_map` here): a handful, found without scanning the bodies.
     let mut named = Named::default();
@@ -117,16 +124,15 @@ fn attempt(
     let missing = event.dropped_records() > 0;
     for &detail in details {
         let mut cursor = Cursor::new(out);
+        // The whole document: the data's draft kept until `data`.
+        if let Some(draft) = facts.data.filter(|_| detail == Detail::Whole) {
+            cursor.reserve_tail(cursor.room().saturating_sub(draft.start));
+        }
         let truncated = missing || detail != Detail::Whole;
         let doc = match detail {
-            Detail::Whole | Detail::Outline => write_document(
-                &mut cursor,
-                (event, &index),
-                &facts,
-                enrich,
-                detail,
-                truncated,
-            ),
+            Detail::Whole | Detail::Outline => {
+                write_document(&mut cursor, event, &facts, enrich, detail, truncated)
+            }
             Detail::Bounded | Detail::Bare => write_bounded(&mut cursor, event, &facts, detail),
         };
         if doc.is_ok() {
@@ -167,7 +173,7 @@ impl Detail {
 
 fn write_document<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
+    event: &Event<'a>,
     facts: &Facts<'a>,
     enrich: &impl Enrich,
     detail: Detail,
@@ -175,13 +181,16 @@ fn write_document<'a>(
 ) -> Result<(), Full> {
     let norm = facts.norm();
     let result = result_of(facts);
+    // The socket address, decoded once for the summary, data and network.
+    let mut buf = [0; SOCKADDR_MAX];
+    let sock = facts.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf));
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
     write_auditd(
         doc.key("auditd")?,
-        (event, index),
-        facts,
+        event,
+        (facts, sock),
         (&norm, result),
         detail,
     )?;
@@ -192,7 +201,7 @@ fn write_document<'a>(
     if norm.object == Object::File && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;
     }
-    write_network(&mut doc, facts, &norm)?;
+    write_network(&mut doc, (facts, sock), &norm)?;
     write_tags(&mut doc, facts)?;
     let container = facts
         .primary

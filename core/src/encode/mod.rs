@@ -30,6 +30,7 @@ pub mod cut;
 mod ecs;
 mod go_audit;
 mod keys;
+mod layout;
 pub mod sockaddr;
 mod structured;
 pub mod text;

@@ -19,7 +19,7 @@ impl ExecveArg {
     #[inline]
     pub fn parse(key: &[u8]) -> Option<ExecveArg> {
         let rest = key.strip_prefix(b"a")?;
-        let (index, rest) = number(rest)?;
+        let (index, rest) = leading_number(rest)?;
         match rest {
             b"" => Some(ExecveArg {
                 index,
@@ -33,7 +33,7 @@ impl ExecveArg {
             }),
             _ => {
                 let inner = rest.strip_prefix(b"[")?.strip_suffix(b"]")?;
-                let (part, tail) = number(inner)?;
+                let (part, tail) = leading_number(inner)?;
                 tail.is_empty().then_some(ExecveArg {
                     index,
                     part: Some(part),
@@ -45,9 +45,35 @@ impl ExecveArg {
 }
 
 /// A leading decimal `u32` and what follows it.
-fn number(src: &[u8]) -> Option<(u32, &[u8])> {
+#[inline]
+pub(crate) fn leading_number(src: &[u8]) -> Option<(u32, &[u8])> {
     // One pass: digits are counted and summed together (every EXECVE
-    // field's key goes through here).
+    // field's key goes through here), in a `u64` that cannot overflow
+    // before its twentieth digit: the value is a `u32` when it fits one
+    // (the sum only grows, so no digit before overflowed it either).
+    let mut value = 0u64;
+    let mut n = 0;
+    for &b in src {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value.wrapping_mul(10).wrapping_add(u64::from(digit));
+        n += 1;
+        if n > 19 {
+            return number_long(src);
+        }
+    }
+    if n == 0 {
+        return None;
+    }
+    Some((u32::try_from(value).ok()?, src.get(n..)?))
+}
+
+/// [`leading_number`] for twenty digits or more (leading zeros), checked at
+/// each digit.
+#[inline(never)]
+fn number_long(src: &[u8]) -> Option<(u32, &[u8])> {
     let mut value = 0u32;
     let mut n = 0;
     for &b in src {
@@ -57,9 +83,6 @@ fn number(src: &[u8]) -> Option<(u32, &[u8])> {
         }
         value = value.checked_mul(10)?.checked_add(u32::from(digit))?;
         n += 1;
-    }
-    if n == 0 {
-        return None;
     }
     Some((value, src.get(n..)?))
 }
@@ -83,6 +106,22 @@ mod tests {
         assert_eq!(ExecveArg::parse(b"a12_len"), arg(12, None, true));
         assert_eq!(ExecveArg::parse(b"a3[4]"), arg(3, Some(4), false));
         assert_eq!(ExecveArg::parse(b"a4294967295"), arg(u32::MAX, None, false));
+        // Leading zeros, as many as may come.
+        let zeros = [&b"a"[..], &[b'0'; 30], b"7[01]"].concat();
+        assert_eq!(ExecveArg::parse(&zeros), arg(7, Some(1), false));
+        let over = [&b"a"[..], &[b'0'; 30], b"4294967296"].concat();
+        assert_eq!(ExecveArg::parse(&over), None);
+    }
+
+    proptest::proptest! {
+        /// The same as checking every digit for overflow (leading zeros
+        /// included).
+        #[test]
+        fn numbers_as_checked_at_each_digit(text in "0{0,25}[0-9]{0,12}[a\\[_]{0,2}") {
+            let src = text.as_bytes();
+            let checked = number_long(src).filter(|(_, rest)| rest.len() < src.len());
+            proptest::prop_assert_eq!(leading_number(src), checked);
+        }
     }
 
     #[test]
@@ -99,6 +138,7 @@ mod tests {
             b"a1_lenx",
             b"b1",
             b"a4294967296",
+            b"a99999999999999999999",
             b"a1[4294967296]",
             b"",
         ] {

@@ -149,26 +149,41 @@ impl<'buf> Fields<'buf> {
             [_, second, ..] if *second != b' ' => 1,
             _ => self.rest.iter().position(|&b| b != b' ')?,
         };
-        let src = self.rest.get(start..).unwrap_or_default();
+        // (`start` is inside `rest`, `stop` and `end` inside what they
+        // index: the `?`s below never return.)
+        let src = self.rest.get(start..)?;
         // The key ends at the first `=`; a space before it ends a token
         // without one.
         let stop = find_either(src, b'=', b' ').unwrap_or(src.len());
-        if src.get(stop) != Some(&b'=') {
-            self.rest = src.get(stop..).unwrap_or_default();
-            let key = src.get(..stop).unwrap_or_default();
+        let (key, rest) = src.split_at_checked(stop)?;
+        let [b'=', after @ ..] = rest else {
+            self.rest = rest;
             return Some(Field {
                 key,
                 value: Value::Absent,
             });
-        }
-        let key = src.get(..stop).unwrap_or_default();
-        let after = src.get(stop + 1..).unwrap_or_default();
+        };
         let (value, used) = match after.first() {
             _ if self.user_message && key == b"text" => {
                 let end = memchr::memmem::rfind(after, b" exe=").unwrap_or(after.len());
                 (Value::Bare(after.get(..end).unwrap_or_default()), end)
             }
-            Some(b'"') => quoted(after, |t| find_byte(t, b'"'), Value::DoubleQuoted),
+            Some(b'"') => {
+                // To the closing quote, else the end.
+                let inner = after.get(1..)?;
+                let (text, rest) = match find_byte(inner, b'"') {
+                    Some(close) => {
+                        let (text, quote) = inner.split_at_checked(close)?;
+                        (text, quote.get(1..)?)
+                    }
+                    None => (inner, &[][..]),
+                };
+                self.rest = rest;
+                return Some(Field {
+                    key,
+                    value: Value::DoubleQuoted(text),
+                });
+            }
             Some(b'\'') if !self.user_message && key == b"msg" => {
                 quoted(after, |t| memchr::memrchr(b'\'', t), Value::SingleQuoted)
             }
@@ -177,8 +192,12 @@ impl<'buf> Fields<'buf> {
             }
             _ => {
                 let end = find_byte(after, b' ').unwrap_or(after.len());
-                let text = after.get(..end).unwrap_or_default();
-                (bare(text), end)
+                let (text, rest) = after.split_at_checked(end)?;
+                self.rest = rest;
+                return Some(Field {
+                    key,
+                    value: bare(text),
+                });
             }
         };
         // `used` never exceeds `after.len()`; `.get` keeps that checked.
@@ -219,7 +238,7 @@ fn find_either(hay: &[u8], a: u8, b: u8) -> Option<usize> {
 /// at eight at a time in a word (SWAR), the rest of a long value by
 /// `memchr`.
 #[inline]
-fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
+pub(crate) fn find_byte(hay: &[u8], needle: u8) -> Option<usize> {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     const WORDS: usize = 4;
@@ -278,7 +297,9 @@ fn single_quote_end(inner: &[u8]) -> Option<usize> {
     }
 }
 
-fn bare(text: &[u8]) -> Value<'_> {
+/// A bare value's text as [`Value`]: the markers `(null)`, `?`,
+/// `(none)`, else [`Value::Bare`].
+pub(crate) fn bare(text: &[u8]) -> Value<'_> {
     match text {
         b"(null)" => Value::Null,
         b"?" => Value::Unknown,
@@ -340,49 +361,43 @@ fn split_first_values<'buf, const N: usize>(
     let mut rest = body;
     while !rest.is_empty() {
         // One look at each byte: the key to its `=` (or the token's end),
-        // then the value to its closing quote or the next space.
+        // then the value to its closing quote or the next space; `rest`
+        // then starts after the space that ends the token.
         let stop = find_either(rest, b'=', b' ').unwrap_or(rest.len());
-        let key = rest.get(..stop)?;
-        let (raw, quoted, end) = if rest.get(stop) == Some(&b'=') {
-            let after = rest.get(stop + 1..)?;
-            match after.first() {
-                Some(b'"') => {
-                    // A quote must close where its token ends, whatever
-                    // the key: one that runs on would hide the fields
-                    // after it.
-                    let inner = after.get(1..)?;
-                    let close = find_byte(inner, b'"')?;
-                    if !matches!(inner.get(close + 1), None | Some(b' ')) {
-                        return None;
-                    }
-                    (
-                        Some(after.get(..close + 2)?),
-                        Some(inner.get(..close)?),
-                        stop + close + 3,
-                    )
-                }
-                Some(b'\'') => return None,
-                _ => {
-                    let len = find_byte(after, b' ').unwrap_or(after.len());
-                    (Some(after.get(..len)?), None, stop + 1 + len)
-                }
+        let (key, tail) = rest.split_at_checked(stop)?;
+        let value = match tail {
+            [b'=', b'"', inner @ ..] => {
+                // A quote must close where its token ends, whatever the
+                // key: one that runs on would hide the fields after it.
+                let close = find_byte(inner, b'"')?;
+                let (text, quote) = inner.split_at_checked(close)?;
+                rest = match quote.get(1..)? {
+                    [] => &[],
+                    [b' ', more @ ..] => more,
+                    _ => return None,
+                };
+                Some(Value::DoubleQuoted(text))
             }
-        } else {
-            (None, None, stop)
+            [b'=', b'\'', ..] => return None,
+            [b'=', after @ ..] => {
+                let len = find_byte(after, b' ').unwrap_or(after.len());
+                let (text, more) = after.split_at_checked(len)?;
+                rest = more.get(1..).unwrap_or_default();
+                Some(bare(text))
+            }
+            _ => {
+                rest = tail.get(1..).unwrap_or_default();
+                None
+            }
         };
-        rest = rest.get(end + 1..).unwrap_or_default();
-        if key.is_empty() && raw.is_none() {
+        if key.is_empty() && value.is_none() {
             continue; // one of several spaces
         }
         let Some(slot) = slot_of(keys, key).and_then(|i| found.get_mut(i)) else {
             continue;
         };
         if slot.is_none() {
-            *slot = Some(match (raw, quoted) {
-                (None, _) => Value::Absent,
-                (Some(_), Some(inner)) => Value::DoubleQuoted(inner),
-                (Some(text), None) => bare(text),
-            });
+            *slot = Some(value.unwrap_or(Value::Absent));
             missing -= 1;
             if missing == 0 {
                 break;

@@ -89,6 +89,31 @@ pub fn decode_hex(src: &[u8], out: &mut [u8]) -> Result<usize, HexError> {
     Ok(n)
 }
 
+/// Decodes `src`, digits as [`looks_hex`] accepts them (the caller
+/// looked first), into `out` without looking at them again, and returns
+/// how many bytes it wrote; `None` (nothing written) for an odd length or
+/// an `out` too small. A byte that is not such a digit gives an
+/// unspecified byte, never a panic.
+#[inline]
+pub fn decode_looked_hex(src: &[u8], out: &mut [u8]) -> Option<usize> {
+    if src.len() & 1 != 0 {
+        return None;
+    }
+    let n = src.len() / 2;
+    let out = out.get_mut(..n)?;
+    let (words, tail) = src.as_chunks::<8>();
+    let (out_words, out_tail) = out.as_chunks_mut::<4>();
+    for (slot, word) in out_words.iter_mut().zip(words) {
+        *slot = decode_word(u64::from_le_bytes(*word));
+    }
+    for (pair, slot) in tail.chunks_exact(2).zip(out_tail.iter_mut()) {
+        if let [hi, lo] = *pair {
+            *slot = (value(hi) << 4) | (value(lo) & 0x0f);
+        }
+    }
+    Some(n)
+}
+
 /// Every byte of `x` is a hex digit: `0`-`9` or `A`-`F`, and `a`-`f` too
 /// when `LOWER` (as [`VALUES`] says). Each test adds a constant that sets
 /// a byte's high bit from a threshold on; bytes below 0x80 plus constants
@@ -174,6 +199,26 @@ const fn digit(b: u8) -> Option<u8> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Digits as looks_hex accepts them decode as decode_hex decodes
+        /// them; anything else neither panics nor writes past `n`.
+        #[test]
+        fn looked_hex_decodes_as_checked_hex(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+            junk in proptest::collection::vec(proptest::num::u8::ANY, 0..40),
+        ) {
+            extern crate std;
+            let hex: std::string::String = bytes.iter().map(|b| std::format!("{b:02X}")).collect();
+            let mut want = [0u8; 40];
+            let mut got = [0u8; 40];
+            let n = decode_hex(hex.as_bytes(), &mut want).ok();
+            proptest::prop_assert_eq!(decode_looked_hex(hex.as_bytes(), &mut got), n);
+            proptest::prop_assert_eq!(&got[..], &want[..]);
+            let mut out = [0u8; 40];
+            let _ = decode_looked_hex(&junk, &mut out);
+        }
+    }
 
     #[test]
     fn decodes() {

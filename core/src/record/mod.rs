@@ -20,7 +20,7 @@ mod stamp;
 
 pub use execve::ExecveArg;
 pub use fields::{field, first_values, Field, Fields, Value};
-pub use hex::{decode_hex, looks_hex, HexError, HexErrorKind};
+pub use hex::{decode_hex, decode_looked_hex, looks_hex, HexError, HexErrorKind};
 
 use crate::tables::msgtype;
 use crate::wire::MessageType;

@@ -12,12 +12,26 @@ pub fn parse_u64(text: &[u8], radix: u32) -> Option<u64> {
     if digits.is_empty() {
         return None;
     }
+    let radix = u64::from(radix);
+    let digit = |b: u8| {
+        let d = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'z' => b - b'a' + 10,
+            b'A'..=b'Z' => b - b'A' + 10,
+            _ => return None,
+        };
+        Some(u64::from(d)).filter(|&d| d < radix)
+    };
     let mut n: u64 = 0;
+    if digits.len() <= 12 {
+        // Twelve digits of a radix up to 36 never overflow a `u64`.
+        for &b in digits {
+            n = n.wrapping_mul(radix).wrapping_add(digit(b)?);
+        }
+        return Some(n);
+    }
     for &b in digits {
-        let digit = char::from(b).to_digit(radix)?;
-        n = n
-            .checked_mul(u64::from(radix))?
-            .checked_add(u64::from(digit))?;
+        n = n.checked_mul(radix)?.checked_add(digit(b)?)?;
     }
     Some(n)
 }

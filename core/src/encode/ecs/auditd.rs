@@ -2,25 +2,25 @@
 //! summary (actor, action, object, how), `data` (the primary and special
 //! records' other fields, socket address) and `paths` (the PATH records).
 
+use super::draft::key_bit;
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
-use super::index::{Index, Marked};
 use super::members::Members;
 use super::norm::{Norm, Object};
+use super::paths::write_paths;
 use super::{Detail, Outcome};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
-use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
 use crate::record::sockaddr::SockAddr;
-use crate::record::{Field, Fields, Value};
+use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::wire::MessageType;
 
 pub(super) fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
-    facts: &Facts<'a>,
+    event: &Event<'a>,
+    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
     (norm, result): (&Norm, Outcome),
     detail: Detail,
 ) -> Result<(), Full> {
@@ -34,9 +34,9 @@ pub(super) fn write_auditd<'a>(
         Some(v) if v.text() == UNSET => a.str("session", "unset")?,
         v => a.value("session", b"ses", v)?,
     }
-    write_summary(a.key("summary")?, facts, norm)?;
+    write_summary(a.key("summary")?, (facts, sock), norm)?;
     if detail == Detail::Whole {
-        write_data(a.key("data")?, (event, index), facts)?;
+        write_data(a.key("data")?, event, (facts, sock))?;
         if facts.paths > 0 {
             write_paths(a.key("paths")?, event)?;
         }
@@ -47,6 +47,15 @@ pub(super) fn write_auditd<'a>(
 /// A message type's name in lower case (`USER_LOGIN` → `user_login`),
 /// as a JSON string.
 pub(super) fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
+    // Most events' name, as a constant (a test holds it to the rest).
+    if name == "SYSCALL" {
+        return c.push(b"\"syscall\"");
+    }
+    write_lowered(c, name)
+}
+
+/// [`write_lower_case`] of any name.
+fn write_lowered(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
     // A table's name (letters, digits, `_`: nothing to escape) quoted in
     // place and copied at once.
     let name = name.as_bytes();
@@ -71,7 +80,7 @@ pub(super) fn write_lower_case(c: &mut Cursor<'_>, name: &str) -> Result<(), Ful
 
 pub(super) fn write_summary(
     cursor: &mut Cursor<'_>,
-    facts: &Facts<'_>,
+    (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
     norm: &Norm,
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
@@ -107,7 +116,7 @@ pub(super) fn write_summary(
         match norm.object {
             // Set only with the object path.
             Object::File => o.value("primary", b"name", facts.object.name)?,
-            Object::Socket => write_socket_object(&mut o, facts)?,
+            Object::Socket => write_socket_object(&mut o, sock)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
             }
@@ -160,9 +169,11 @@ pub(super) fn is_interpreter(exe: &[u8]) -> bool {
         .any(|i| name.starts_with(i.as_bytes()))
 }
 
-pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let mut buf = [0; SOCKADDR_MAX];
-    match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
+pub(super) fn write_socket_object(
+    o: &mut Members<'_, '_>,
+    sock: Option<SockAddr<'_>>,
+) -> Result<(), Full> {
+    match sock {
         Some(SockAddr::Inet { addr, port }) => {
             o.key("primary")?.push_display(&addr)?;
             o.key("secondary")?.push_display(&port)
@@ -178,99 +189,116 @@ pub(super) fn write_socket_object(o: &mut Members<'_, '_>, facts: &Facts<'_>) ->
     }
 }
 
+/// `auditd.data`: the primary record's fields but the moved ones (the
+/// facts' draft moved into place, when kept and the cursor's tail holds
+/// it; else read again here), the special records' own, `argc`, the
+/// socket address.
 pub(super) fn write_data<'a>(
     cursor: &mut Cursor<'_>,
-    (event, index): (&Event<'a>, &Index<'a>),
-    facts: &Facts<'a>,
+    event: &Event<'a>,
+    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
 ) -> Result<(), Full> {
-    let mut d = Members::open(cursor)?;
     let body = facts.body();
-    // A key repeated in the body (the old LOGIN form `old auid=… new
-    // auid=…`) or in its `msg='…'` is written once, the first in the
-    // document's order kept: the keys so far are remembered, not looked
-    // for again.
-    // A moved key (written elsewhere, never here) is not remembered:
-    // its repeats are moved too.
-    // The fields `auditd.data` reads, as the facts' pass marked them
-    // (else found again); marked keys known to be all different, without
-    // a `msg='…'`, need no remembering.
-    let marked = index.marked(body);
-    match marked.clone().filter(Marked::distinct) {
-        Some(distinct) => {
-            for f in distinct {
-                write_datum(&mut d, facts, f)?;
-            }
+    let mut d = match facts.data.filter(|_| cursor.holds_tail()) {
+        Some(draft) => {
+            cursor.release_tail();
+            cursor.push_within(draft.start..draft.end)?;
+            Members::resume(cursor, draft.first)
         }
         None => {
-            let mut written = KeySet::default();
-            let mut datum = |f: Field<'a>| -> Result<(), Full> {
-                if f.key == b"msg" {
-                    if let Value::SingleQuoted(inner) = f.value {
-                        for nested in Fields::new(inner) {
-                            if is_moved(nested.key) {
-                                continue;
-                            }
-                            let before = written.add(nested.key, || earlier_key(body, nested.key));
-                            if !before {
-                                write_datum(&mut d, facts, nested)?;
-                            }
-                        }
-                    }
-                    return Ok(());
-                }
-                let before = written.add(f.key, || earlier_key(body, f.key));
-                if !before {
-                    write_datum(&mut d, facts, f)?;
-                }
-                Ok(())
-            };
-            match marked {
-                Some(mut marked) => marked.try_for_each(&mut datum)?,
-                None => index
-                    .fields(body)
-                    .filter(|f| is_data(f.key))
-                    .try_for_each(&mut datum)?,
-            }
+            let mut d = Members::open(cursor)?;
+            write_primary_data(&mut d, facts)?;
+            d
         }
-    }
+    };
     if facts.special.is_some() {
         // Each special record's own fields, after the SYSCALL record's
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
         // record or an earlier special record already gave is not written
         // twice (the first value wins: no duplicate keys). `top`: the
-        // body's own keys (what special records defer to).
+        // body's own keys (what special records defer to), when the
+        // draft's bits for them cannot say.
+        let drafted = facts.data.map(|d| d.keys);
         let mut top = KeySet::default();
-        for f in index.fields(body) {
-            top.insert(f.key);
+        if drafted.is_none() {
+            for f in Fields::new(body) {
+                top.insert(f.key);
+            }
         }
+        let in_body = |key: &[u8]| match drafted {
+            Some(bits) => bits & key_bit(key) != 0 && field(body, key).is_some(),
+            None => top.contains(key, || field(body, key).is_some()),
+        };
         let mut earlier = KeySet::default();
         let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
-        for (n, special) in specials.clone().enumerate() {
-            for f in index.fields(special.body) {
-                let in_body =
-                    !is_moved(f.key) && top.contains(f.key, || index.field(body, f.key).is_some());
+        let mut each = specials.clone().enumerate().peekable();
+        while let Some((n, special)) = each.next() {
+            for f in Fields::new(special.body) {
+                let in_body = !is_moved(f.key) && in_body(f.key);
                 let given = in_body
                     || earlier.contains(f.key, || {
                         specials
                             .clone()
                             .take(n)
-                            .any(|r| index.field(r.body, f.key).is_some())
+                            .any(|r| field(r.body, f.key).is_some())
                     });
                 let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
                 if !given && !process && f.value != Value::Absent {
                     d.field(f.key, f.value)?;
                 }
             }
-            for f in index.fields(special.body) {
-                earlier.insert(f.key);
+            // (What the next special records defer to; none after the last.)
+            if each.peek().is_some() {
+                for f in Fields::new(special.body) {
+                    earlier.insert(f.key);
+                }
             }
         }
     }
     if facts.has_execve {
         d.value("argc", b"argc", facts.argc)?;
     }
-    write_socket_data(&mut d, facts)?;
+    write_socket_data(&mut d, sock)?;
     d.close()
+}
+
+/// The primary record's fields that `auditd.data` reads, read from the
+/// record: a key repeated in the body (the old LOGIN form `old auid=…
+/// new auid=…`) or in its `msg='…'` (whose fields are flattened in) is
+/// written once, the first in the document's order kept: the keys so
+/// far are remembered, not looked for again. A moved key (written
+/// elsewhere, never here) is not remembered: its repeats are moved too.
+pub(super) fn write_primary_data<'a>(
+    d: &mut Members<'_, '_>,
+    facts: &Facts<'a>,
+) -> Result<(), Full> {
+    let body = facts.body();
+    let named = facts.is_syscall.then_some((facts.arch, facts.syscall));
+    let mut written = KeySet::default();
+    let mut datum = |f: Field<'a>| -> Result<(), Full> {
+        if f.key == b"msg" {
+            if let Value::SingleQuoted(inner) = f.value {
+                for nested in Fields::new(inner) {
+                    if is_moved(nested.key) {
+                        continue;
+                    }
+                    let before = written.add(nested.key, || earlier_key(body, nested.key));
+                    if !before {
+                        write_datum(d, named, nested)?;
+                    }
+                }
+            }
+            return Ok(());
+        }
+        let before = written.add(f.key, || earlier_key(body, f.key));
+        if !before {
+            write_datum(d, named, f)?;
+        }
+        Ok(())
+    };
+    Fields::new(body)
+        .filter(|f| is_data(f.key))
+        .try_for_each(&mut datum)
 }
 
 /// Whether a key equal to `key` (a slice of `body`) comes before it in
@@ -302,9 +330,11 @@ pub(super) fn earlier_key(body: &[u8], key: &[u8]) -> bool {
 
 /// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of
 /// a SOCKADDR, as aucoalesce adds them to the data.
-pub(super) fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
-    let mut buf = [0; SOCKADDR_MAX];
-    let Some(addr) = facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) else {
+pub(super) fn write_socket_data(
+    d: &mut Members<'_, '_>,
+    sock: Option<SockAddr<'_>>,
+) -> Result<(), Full> {
+    let Some(addr) = sock else {
         return Ok(());
     };
     if let Some(family) = addr.family_name() {
@@ -326,25 +356,27 @@ pub(super) fn write_socket_data(d: &mut Members<'_, '_>, facts: &Facts<'_>) -> R
     }
 }
 
-/// A field of the primary record (not a moved one) in `auditd.data`.
+/// A field of the primary record (not a moved one) in `auditd.data`;
+/// `named`, for a SYSCALL record: its arch and syscall names, which
+/// replace the `arch` and `syscall` numbers (and `exit` is named).
 #[inline(always)]
 pub(super) fn write_datum(
     d: &mut Members<'_, '_>,
-    facts: &Facts<'_>,
+    named: Option<(Option<Arch>, Option<&'static str>)>,
     f: Field<'_>,
 ) -> Result<(), Full> {
     if f.value == Value::Absent {
         return Ok(());
     }
-    if facts.is_syscall {
+    if let Some((arch, syscall)) = named {
         match f.key {
             b"arch" => {
-                if let Some(m) = facts.arch.and_then(Arch::machine) {
+                if let Some(m) = arch.and_then(Arch::machine) {
                     return d.str("arch", m.name());
                 }
             }
             b"syscall" => {
-                if let Some(name) = facts.syscall {
+                if let Some(name) = syscall {
                     return d.str("syscall", name);
                 }
             }
@@ -365,27 +397,19 @@ pub(super) fn write_datum(
     d.field(f.key, f.value)
 }
 
-pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
-    cursor.push(b"[")?;
-    let mut first = true;
-    for record in event.records() {
-        if record.msg_type != MessageType::PATH {
-            continue;
-        }
-        if !first {
-            cursor.push(b",")?;
-        }
-        first = false;
-        let mut p = Members::open(cursor)?;
-        // Read once: not kept in the index.
-        let mut fields = Fields::new(record.body);
-        while let Some(f) = fields.next_inlined() {
-            if f.value == Value::Absent {
-                continue;
-            }
-            p.field(f.key, f.value)?;
-        }
-        p.close()?;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_syscall_name_is_its_lower_case() {
+        let (mut a, mut b) = ([0u8; 32], [0u8; 32]);
+        let (mut ca, mut cb) = (Cursor::new(&mut a), Cursor::new(&mut b));
+        write_lower_case(&mut ca, "SYSCALL").unwrap();
+        write_lowered(&mut cb, "SYSCALL").unwrap();
+        let (la, lb) = (ca.pos(), cb.pos());
+        assert_eq!(&a[..la], &b[..lb]);
+        assert_eq!(&a[..la], b"\"syscall\"");
     }
-    cursor.push(b"]")
 }

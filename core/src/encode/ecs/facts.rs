@@ -2,9 +2,10 @@
 //! (SYSCALL, else first) record, the record that names the event, the
 //! CWD, PROCTITLE, SOCKADDR, EXECVE and PATH values the document reads,
 //! and the primary record's values of the keys it reads ([`KEYS`], found
-//! in one pass); which keys go elsewhere than `auditd.data` ([`is_moved`]).
+//! in one pass, which also drafts `auditd.data`: [`DataDraft`]); which
+//! keys go elsewhere than `auditd.data` ([`is_moved`]).
 
-use super::index::Index;
+use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
 use crate::assemble::{Event, EventRecord};
@@ -53,6 +54,9 @@ pub(super) struct Facts<'a> {
     /// their values (what `arch` and `syscall` are read from).
     first_arch: Option<Value<'a>>,
     first_syscall: Option<Value<'a>>,
+    /// `auditd.data`'s members of the primary record, drafted in the
+    /// output as the pass parsed it, when kept.
+    pub(super) data: Option<Draft>,
 }
 
 /// The values of a PATH record that `file.*` and the summary's object
@@ -223,53 +227,39 @@ pub(super) const fn is_moved(key: &[u8]) -> bool {
 }
 
 impl<'a> Facts<'a> {
-    /// (Tests) the facts of `event`, as [`fill`](Self::fill) finds them.
+    /// (Tests) the facts of `event`, as [`fill`](Self::fill) finds them
+    /// (the data drafted into `out`).
     #[cfg(test)]
-    pub(super) fn of(event: &Event<'a>, index: &mut Index<'a>) -> Facts<'a> {
+    pub(super) fn of(event: &Event<'a>, out: &mut [u8]) -> Facts<'a> {
         let mut facts = Facts::default();
-        facts.fill(event, index);
+        facts.fill(event, &mut DataDraft::new(out, 0));
         facts
     }
 
     /// The facts of `event` into these (a default's, in place: a caller's
-    /// own, not a copy of a returned one), in one pass over its records
-    /// that also fills `index` with the fields of the records the
-    /// document reads more than once ([`is_read`]; not EXECVE: its
-    /// arguments are read once, in order), in order while there is room.
-    /// The primary record's fields are noted as they are parsed.
-    pub(super) fn fill(&mut self, event: &Event<'a>, index: &mut Index<'a>) {
+    /// own, not a copy of a returned one), in one pass over its records.
+    /// The primary record's fields are noted as they are parsed, and
+    /// those `auditd.data` reads written into `draft` ([`Facts::data`]
+    /// says where, when kept).
+    pub(super) fn fill(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>) {
         let f = self;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
         let mut noted = false;
         let mut nested: Option<&'a [u8]> = None;
-        let mut room = true;
         for (n, record) in event.records().enumerate() {
             let t = record.msg_type;
             // The primary record: the first SYSCALL, else the first.
-            let primary = n == 0 || (t == MessageType::SYSCALL && !f.is_syscall);
-            if primary && noted {
-                f.forget_primary(&mut nested);
-            }
-            let wanted = (n == 0 || is_read(t)) && t != MessageType::EXECVE;
-            // (Two calls: the primary record's closure notes, the
-            // others' does nothing.)
-            let kept = room
-                && wanted
-                && if primary {
-                    index.add(record.body, true, |field| {
-                        f.note_primary(&mut nested, field)
-                    })
-                } else {
-                    index.add(record.body, false, |_| false)
-                };
-            room = room && (kept || !wanted);
-            if primary {
-                if !kept {
-                    // Noted again whole (`add` may have stopped part-way).
+            if n == 0 || (t == MessageType::SYSCALL && !f.is_syscall) {
+                if noted {
                     f.forget_primary(&mut nested);
-                    for field in Fields::new(record.body) {
-                        f.note_primary(&mut nested, field);
+                    draft.restart();
+                }
+                let syscall_record = t == MessageType::SYSCALL;
+                let mut fields = Fields::new(record.body);
+                while let Some(field) = fields.next_inlined() {
+                    if f.note_primary(&mut nested, field) {
+                        draft.field(field, syscall_record, f.first_arch);
                     }
                 }
                 noted = true;
@@ -313,6 +303,7 @@ impl<'a> Facts<'a> {
                 f.primary = Some(record);
             }
         }
+        f.data = draft.finish();
         for field in Fields::new(nested.unwrap_or_default()) {
             f.note(field);
         }
@@ -322,16 +313,9 @@ impl<'a> Facts<'a> {
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
         if f.is_syscall {
-            f.arch = f
-                .first_arch
-                .and_then(bare)
-                .and_then(|hex| crate::record::number::parse_u32(hex, 16))
-                .map(Arch);
-            let call = f.first_syscall.and_then(bare);
-            f.syscall = match (f.arch, call.and_then(Syscall::parse)) {
-                (Some(arch), Some(call)) => call.name(arch),
-                _ => None,
-            };
+            // (Named once, by the draft, when it wrote the field.)
+            f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
+            f.syscall = syscall_name(f.arch, f.first_syscall);
         }
     }
 
@@ -447,13 +431,22 @@ impl<'a> Facts<'a> {
 
 pub(super) const AVC: MessageType = MessageType(1400);
 
-/// Records whose fields the document reads more than once (kept in the
-/// index): SYSCALL and the records that are not auxiliary (the first
-/// record is read whatever its type). Not PATH: the facts read the first
-/// values of a few keys, [`auditd.paths`](super::auditd::write_paths)
-/// each field once; nor CWD, PROCTITLE, SOCKADDR: one value each.
-fn is_read(t: MessageType) -> bool {
-    t == MessageType::SYSCALL || !is_auxiliary(t)
+/// The arch an `arch` field's value names (bare hex).
+#[inline]
+pub(super) fn arch_of(value: Option<Value<'_>>) -> Option<Arch> {
+    value
+        .and_then(bare)
+        .and_then(|hex| crate::record::number::parse_u32(hex, 16))
+        .map(Arch)
+}
+
+/// The name of the syscall a `syscall` field's value numbers, on `arch`.
+#[inline]
+pub(super) fn syscall_name(arch: Option<Arch>, value: Option<Value<'_>>) -> Option<&'static str> {
+    match (arch, value.and_then(bare).and_then(Syscall::parse)) {
+        (Some(arch), Some(call)) => call.name(arch),
+        _ => None,
+    }
 }
 
 /// The value of the first field named `key` in `body` ([`field`], by

@@ -4,9 +4,10 @@
 use super::facts::present;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::layout::Head;
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
-use crate::record::{decode_hex, looks_hex, Value};
+use crate::record::{decode_looked_hex, looks_hex, Value};
 use serde::ser::Serializer;
 use serde::Serialize;
 
@@ -37,7 +38,8 @@ pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Res
     let hex = is_hex(key, value);
     if hex && text.len() <= 2 * SMALL {
         let mut buf = [0u8; SMALL];
-        let n = decode_hex(text, &mut buf).map_err(|_| Full)?;
+        // (`is_hex` looked at the digits.)
+        let n = decode_looked_hex(text, &mut buf).ok_or(Full)?;
         c.push(b"\"")?;
         c.push_escaped(buf.get(..n).unwrap_or_default())?;
         return c.push(b"\"");
@@ -49,9 +51,18 @@ pub(super) fn write_str(c: &mut Cursor<'_>, key: &[u8], value: Value<'_>) -> Res
 }
 
 /// `value` of the field `key` is hex the kernel encoded: written decoded.
+/// (The value's length and first byte are looked at first: most values
+/// are not hex, whatever their key.)
 #[inline]
 pub(super) fn is_hex(key: &[u8], value: Value<'_>) -> bool {
-    matches!(value, Value::Bare(t) if is_hex_field(key) && looks_hex(t))
+    matches!(value, Value::Bare(t) if maybe_hex(t) && is_hex_field(key) && looks_hex(t))
+}
+
+/// A cheap first test of [`looks_hex`]: not empty, even, starting with
+/// an upper-case hex digit.
+#[inline(always)]
+fn maybe_hex(text: &[u8]) -> bool {
+    text.len() & 1 == 0 && matches!(text.first(), Some(b'0'..=b'9' | b'A'..=b'F'))
 }
 
 /// Writes the members of one JSON object, commas between them.
@@ -68,6 +79,18 @@ impl<'c, 'b> Members<'c, 'b> {
             cursor,
             first: true,
         })
+    }
+
+    /// An object whose `{` (and members, unless `first`) are written.
+    #[inline(always)]
+    pub(super) fn resume(cursor: &'c mut Cursor<'b>, first: bool) -> Members<'c, 'b> {
+        Members { cursor, first }
+    }
+
+    /// No member written yet.
+    #[inline(always)]
+    pub(super) fn is_first(&self) -> bool {
+        self.first
     }
 
     #[inline(always)]
@@ -116,6 +139,19 @@ impl<'c, 'b> Members<'c, 'b> {
         }
         self.cursor.push_key(first, key)?;
         write_str(self.cursor, key, value)
+    }
+
+    /// [`field`](Self::field) of a key whose member's head is `head`.
+    #[inline(always)]
+    pub(super) fn headed(&mut self, head: &Head, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+        let Some(value) = present(Some(value)) else {
+            return Ok(());
+        };
+        if head.hex && matches!(value, Value::Bare(t) if looks_hex(t)) {
+            return self.field(key, value);
+        }
+        let first = core::mem::replace(&mut self.first, false);
+        self.cursor.push_headed(first, head, value.text())
     }
 
     #[inline(always)]

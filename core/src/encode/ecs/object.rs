@@ -6,7 +6,6 @@ use super::facts::{present, Facts, ObjectFile};
 use super::members::Members;
 use super::norm::{Direction, Norm};
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::sockaddr::{self as saddr, SOCKADDR_MAX};
 use crate::encode::Enrich;
 use crate::record::sockaddr::SockAddr;
 
@@ -49,11 +48,10 @@ pub(super) fn write_file(
 
 pub(super) fn write_network(
     doc: &mut Members<'_, '_>,
-    facts: &Facts<'_>,
+    (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
     norm: &Norm,
 ) -> Result<(), Full> {
-    let mut buf = [0; SOCKADDR_MAX];
-    let inet = match facts.saddr.and_then(|hex| saddr::decode(hex, &mut buf)) {
+    let inet = match sock {
         Some(SockAddr::Inet { addr, port }) => Some((core::net::IpAddr::V4(addr), port)),
         Some(SockAddr::Inet6 { addr, port, .. }) => Some((core::net::IpAddr::V6(addr), port)),
         _ => None,

@@ -524,13 +524,15 @@ fn key_matches_agree_with_their_arrays() {
     assert_eq!(moved, MOVED.len() - 1, "every moved key but msg is known");
 }
 
-/// The facts' pass marks for `auditd.data` exactly the fields
+/// The facts' pass drafts for `auditd.data` exactly the fields
 /// `is_data` names: every known and moved key, and others.
 #[test]
-fn marked_fields_are_the_data_fields() {
+fn drafted_fields_are_the_data_fields() {
     // The facts' pass finds `msg='…'` among the keys without a slot.
     assert_eq!(slot_of(b"msg"), None);
+    // (Not `msg`: a record with one is read again, not drafted.)
     let mut keys: Vec<&[u8]> = KEYS.iter().chain(MOVED).copied().collect();
+    keys.retain(|k| *k != b"msg");
     keys.extend([
         &b"a1"[..],
         b"",
@@ -547,15 +549,22 @@ fn marked_fields_are_the_data_fields() {
         .flat_map(|(i, k)| [*k, b"=", std::format!("{i} ").as_bytes()].concat())
         .collect();
     with_event(&[(1300, body.clone()), (1320, Vec::new())], |e| {
-        let mut index = super::index::Index::default();
-        let facts = Facts::of(e, &mut index);
-        let marked: Vec<&[u8]> = index.marked(facts.body()).unwrap().map(|f| f.key).collect();
-        let want: Vec<&[u8]> = keys
+        let mut out = [0u8; 4096];
+        let facts = Facts::of(e, &mut out);
+        let draft = facts.data.unwrap();
+        let mut text = String::from_utf8(out[draft.start..draft.end].to_vec()).unwrap();
+        text.push('}');
+        let drafted: serde_json::Map<String, Json> = serde_json::from_str(&text).unwrap();
+        let drafted: Vec<&str> = drafted.keys().map(String::as_str).collect();
+        let mut want: Vec<&str> = keys
             .iter()
-            .copied()
             .filter(|k| super::facts::is_data(k))
+            .map(|k| core::str::from_utf8(k).unwrap())
             .collect();
-        assert_eq!(marked, want);
+        want.sort_unstable();
+        let mut drafted = drafted;
+        drafted.sort_unstable();
+        assert_eq!(drafted, want, "{text}");
     });
 }
 
@@ -578,8 +587,7 @@ fn arch_and_syscall_are_the_first_fields_of_their_keys() {
             (1320, Vec::new()),
         ];
         with_event(&records, |e| {
-            let mut index = super::index::Index::default();
-            let facts = Facts::of(e, &mut index);
+            let facts = Facts::of(e, &mut [0u8; 4096]);
             let bare = |key: &[u8]| crate::record::field(body, key).and_then(super::facts::bare);
             let arch = bare(b"arch").and_then(|a| crate::record::number::parse_u32(a, 16));
             assert_eq!(
@@ -597,11 +605,13 @@ fn arch_and_syscall_are_the_first_fields_of_their_keys() {
     }
 }
 
-/// Marked keys are said to be all different only when they are and no
-/// `msg='…'` is among them (then `auditd.data` needs no remembering).
+/// The draft of `auditd.data` is kept only when its keys are all
+/// different and no `msg='…'` is among them (else `auditd.data` reads the
+/// record again and remembers its keys), and when the record's `syscall`
+/// (named by its arch) comes after its `arch`.
 #[test]
-fn marked_keys_are_distinct_only_when_they_are() {
-    let cases: [(&[u8], bool); 5] = [
+fn the_draft_is_kept_only_for_distinct_keys() {
+    let cases: [(&[u8], bool); 7] = [
         (
             b"arch=c000003e syscall=2 a0=1 a1=2 exit=3 items=0 tty=pts0 pid=1 uid=0",
             true,
@@ -610,18 +620,32 @@ fn marked_keys_are_distinct_only_when_they_are() {
         (b"arch=c000003e op=x pid=1 op=y", false),
         (b"arch=c000003e syscall=2 msg='op=x'", false),
         (b"arch=c000003e syscall=2 uid=0 uid=1 auid=1 auid=2", true),
+        (b"syscall=2 arch=c000003e a0=1", false),
+        (b"a0=1 exit=-2", true),
     ];
-    for (body, distinct) in cases {
+    for (body, kept) in cases {
         with_event(&[(1300, body.to_vec()), (1320, Vec::new())], |e| {
-            let mut index = super::index::Index::default();
-            let facts = Facts::of(e, &mut index);
-            let marked = index.marked(facts.body()).unwrap();
+            let facts = Facts::of(e, &mut [0u8; 4096]);
             assert_eq!(
-                marked.distinct(),
-                distinct,
+                facts.data.is_some(),
+                kept,
                 "{}",
                 String::from_utf8_lossy(body)
             );
+        });
+        // Kept, the same members as the record read again.
+        with_event(&[(1300, body.to_vec()), (1320, Vec::new())], |e| {
+            let mut out = [0u8; 4096];
+            let facts = Facts::of(e, &mut out);
+            let Some(draft) = facts.data else {
+                return;
+            };
+            let mut again = [0u8; 4096];
+            let mut c = crate::encode::cursor::Cursor::new(&mut again);
+            let mut d = super::members::Members::open(&mut c).unwrap();
+            super::auditd::write_primary_data(&mut d, &facts).unwrap();
+            let len = c.pos();
+            assert_eq!(&out[draft.start..draft.end], &again[..len]);
         });
     }
 }
@@ -1035,7 +1059,8 @@ fn facts_note_the_primary_record_whatever_comes_first_or_fits() {
     type Case = (Vec<(u16, Vec<u8>)>, usize);
     let cases: [Case; 6] = [
         // SYSCALL first; SYSCALL after another record; no SYSCALL; a
-        // first record too large for the index; one longer than an offset.
+        // first record of many fields (once more than the index kept);
+        // one longer than an offset could say.
         (
             std::vec![(1300, syscall.clone()), (1307, b"cwd=\"/\"".to_vec())],
             0,
@@ -1064,8 +1089,7 @@ fn facts_note_the_primary_record_whatever_comes_first_or_fits() {
     for (records, primary) in cases {
         with_event(&records, |e| {
             let body = e.records().nth(primary).unwrap().body;
-            let mut index = super::index::Index::default();
-            let facts = Facts::of(e, &mut index);
+            let facts = Facts::of(e, &mut [0u8; 4096]);
             let want = reference_known(body);
             assert!(core::ptr::eq(facts.body(), body));
             for key in KEYS {
@@ -1077,5 +1101,62 @@ fn facts_note_the_primary_record_whatever_comes_first_or_fits() {
                 );
             }
         });
+    }
+}
+
+/// The whole document in any room from its own length up, also where
+/// its part before `auditd.data` is longer than half the room (where the
+/// facts' draft of the data is: it is then read again).
+#[test]
+fn the_whole_document_in_any_room_it_fits() {
+    let exe = "/x".repeat(200);
+    for exe in [&exe[..], "/bin/ls"] {
+        let syscall = std::format!(
+            "arch=c000003e syscall=59 success=yes exit=0 a0=1 a1=2 items=1 ppid=1 pid=42 \
+             auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=pts1 \
+             ses=7 comm=\"c\" exe=\"{exe}\" key=(null)"
+        );
+        let records = [(1300, syscall.into_bytes()), (1320, Vec::new())];
+        let full = within_rooms(&records, 5, 8192..8193, &mut NoEnrich);
+        let (_, whole, encoded) = &full[0];
+        assert!(!encoded.truncated, "{whole}");
+        let len = whole.len();
+        for (room, text, encoded) in within_rooms(&records, 5, len - 1..len + 40, &mut NoEnrich) {
+            if room < len {
+                assert!(encoded.truncated, "{room}: {text}");
+            } else {
+                assert_eq!(&text, whole, "{room}");
+            }
+        }
+    }
+}
+
+/// A special record's fields that the SYSCALL record has too are left to
+/// the SYSCALL record's, whether its data was drafted (its keys known by
+/// their bits) or read again (a repeated key: no draft).
+#[test]
+fn special_records_defer_to_the_syscall_records_keys_drafted_or_not() {
+    let special: &[u8] =
+        b"apparmor=\"DENIED\" operation=\"open\" pid=1 comm=\"c\" name=\"/x\" tty=pts9 a0=9 newkey=5";
+    for syscall in [
+        &b"arch=c000003e syscall=2 success=yes exit=3 a0=1 tty=pts0 pid=1 uid=0 comm=\"c\" exe=\"/e\""[..],
+        b"arch=c000003e syscall=2 success=yes exit=3 a0=1 a1=1 a1=2 tty=pts0 pid=1 uid=0 comm=\"c\" exe=\"/e\"",
+    ] {
+        let records = [(1300, syscall.to_vec()), (1400, special.to_vec()), (1320, Vec::new())];
+        with_event(&records, |e| {
+            let facts = Facts::of(e, &mut [0u8; 4096]);
+            let repeated = syscall.windows(3).filter(|w| *w == b"a1=").count() > 1;
+            assert_eq!(facts.data.is_some(), !repeated);
+        });
+        let borrowed: Vec<(u16, &[u8])> = records.iter().map(|(t, b)| (*t, &b[..])).collect();
+        let (text, _) = encode_with(&borrowed, 8192, &mut NoEnrich);
+        let v: Json = serde_json::from_str(&text).unwrap();
+        let data = &v["auditd"]["data"];
+        assert_eq!(data["a0"], "1", "{text}");
+        assert_eq!(data["tty"], "pts0", "{text}");
+        assert_eq!(data["name"], "/x", "{text}");
+        assert_eq!(data["newkey"], "5", "{text}");
+        assert!(data.get("pid").is_none(), "{text}");
+        assert_eq!(text.matches("\"a0\"").count(), 1, "{text}");
     }
 }

@@ -15,6 +15,8 @@ use crate::assemble::{Event, Records};
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::text::Lossy;
+use crate::record::execve::leading_number;
+use crate::record::fields::find_byte;
 use crate::record::{decode_hex, looks_hex, ExecveArg, Field, Fields, Value};
 use crate::wire::MessageType;
 
@@ -215,10 +217,36 @@ pub fn write_single_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
         .records()
         .filter(|r| r.msg_type == MessageType::EXECVE);
     for record in execves {
-        let mut fields = Fields::new(record.body);
-        while let Some(f) = fields.next_inlined() {
-            let Some(arg) = ExecveArg::parse(f.key) else {
-                continue;
+        let mut rest = record.body;
+        loop {
+            while let [b' ', tail @ ..] = rest {
+                rest = tail;
+            }
+            if rest.is_empty() {
+                break;
+            }
+            // The usual field, `aN="text"`: its key read without a parse.
+            let (arg, value) = match quoted_arg(rest) {
+                Some((index, text, tail)) => {
+                    rest = tail;
+                    let arg = ExecveArg {
+                        index,
+                        part: None,
+                        is_len: false,
+                    };
+                    (arg, Value::DoubleQuoted(text))
+                }
+                None => {
+                    let mut fields = Fields::new(rest);
+                    let Some(f) = fields.next_inlined() else {
+                        break;
+                    };
+                    rest = fields.remainder();
+                    let Some(arg) = ExecveArg::parse(f.key) else {
+                        continue;
+                    };
+                    (arg, f.value)
+                }
             };
             if arg.is_len {
                 continue;
@@ -230,13 +258,31 @@ pub fn write_single_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
                 c.push(b",").ok()?;
             }
             last = Some(arg.index);
-            match f.value {
+            match value {
                 Value::Bare(hex) if looks_hex(hex) => c.push_hex_string(hex).ok()?,
                 value => c.push_string(value.text()).ok()?,
             }
         }
     }
     Some(())
+}
+
+/// The field `aN="text"` (its quote closed) that `rest` starts with:
+/// `N`, the text and the rest after the closing quote. What [`Fields`]
+/// reads there (a double-quoted value) and [`ExecveArg::parse`] makes of
+/// its key (a whole argument), without either; `None` for any other.
+#[inline(always)]
+fn quoted_arg(rest: &[u8]) -> Option<(u32, &[u8], &[u8])> {
+    let [b'a', digits @ ..] = rest else {
+        return None;
+    };
+    let (index, after) = leading_number(digits)?;
+    let [b'=', b'"', inner @ ..] = after else {
+        return None;
+    };
+    let close = find_byte(inner, b'"')?;
+    let (text, quote) = inner.split_at_checked(close)?;
+    Some((index, text, quote.get(1..)?))
 }
 
 /// An argument as a JSON string, cut to `budget` escaped bytes

@@ -684,3 +684,49 @@ proptest::proptest! {
         proptest::prop_assert_eq!(got, want);
     }
 }
+
+proptest::proptest! {
+    /// The one-pass argument writer, when it answers, writes what the
+    /// joined arguments give, on EXECVE bodies of quoted, hex, split and
+    /// odd fields.
+    #[test]
+    fn single_pass_arguments_are_the_joined_ones(
+        tokens in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "a0=\"ls\"", "a1=\"-la b\"", "a2=2F746D70", "a1=\"x\"", "a3=\"\"", "a01=\"z\"",
+                "a2[0]=41", "a2_len=2", "argc=3", "a4=\"open", "a5=\"q\"r", "a6=(null)",
+                "a7='s'", "x", "a9=\"\u{e9}\\\\\"", "a10=\"long argument text here\"",
+            ]),
+            0..8,
+        ),
+        split in 0usize..8,
+    ) {
+        use super::execve::{write_arg, write_single_args, Args};
+        use crate::encode::cursor::Cursor;
+        let (first, second) = tokens.split_at(split.min(tokens.len()));
+        let bodies = [first.join(" "), second.join("  ")];
+        let records: Vec<(u16, &[u8])> = bodies.iter().map(|b| (1309u16, b.as_bytes())).collect();
+        with_event(&records, &mut |e| {
+            let mut single = vec![0u8; 4096];
+            let mut c = Cursor::new(&mut single);
+            if write_single_args(&mut c, e).is_none() {
+                return;
+            }
+            let len = c.pos();
+            let mut joined = vec![0u8; 4096];
+            let mut j = Cursor::new(&mut joined);
+            for (i, arg) in Args::of(e).enumerate() {
+                if i > 0 {
+                    j.push(b",").unwrap();
+                }
+                write_arg(&mut j, &arg).unwrap();
+            }
+            let jlen = j.pos();
+            assert_eq!(
+                String::from_utf8_lossy(&single[..len]),
+                String::from_utf8_lossy(&joined[..jlen]),
+                "{bodies:?}"
+            );
+        });
+    }
+}

@@ -99,7 +99,7 @@ pub const NUMBER_FIELDS: &[&[u8]] = &[
 
 /// `key` is in `HEX_FIELDS`: a `match` on the bytes, cheaper than a
 /// search of the table per field (a test holds the two together).
-pub fn is_hex_field(key: &[u8]) -> bool {
+pub const fn is_hex_field(key: &[u8]) -> bool {
     matches!(
         key,
         b"acct"

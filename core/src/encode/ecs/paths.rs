@@ -1,0 +1,231 @@
+//! `auditd.paths`: each PATH record's fields as an object, in order. A
+//! field where the kernel puts it ([`PATH`]) is told by its key's place
+//! and written with its member's head as a constant; any other field is
+//! parsed and written as usual: the same members either way.
+
+use super::members::Members;
+use crate::assemble::Event;
+use crate::encode::cursor::{Cursor, Full};
+use crate::encode::layout::Layout;
+use crate::record::fields::{bare, find_byte};
+use crate::record::{Fields, Value};
+use crate::wire::MessageType;
+
+/// A PATH record's keys in the kernel's order (`audit_log_name`: the
+/// inode's fields and the LSM's `obj` only when known, then the file
+/// capabilities).
+const PATH: Layout<15> = Layout::new([
+    b"item",
+    b"name",
+    b"inode",
+    b"dev",
+    b"mode",
+    b"ouid",
+    b"ogid",
+    b"rdev",
+    b"obj",
+    b"nametype",
+    b"cap_fp",
+    b"cap_fi",
+    b"cap_fe",
+    b"cap_fver",
+    b"cap_frootid",
+]);
+
+pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    cursor.push(b"[")?;
+    let mut first = true;
+    for record in event.records() {
+        if record.msg_type != MessageType::PATH {
+            continue;
+        }
+        if !first {
+            cursor.push(b",")?;
+        }
+        first = false;
+        let mut p = Members::open(cursor)?;
+        write_path(&mut p, record.body)?;
+        p.close()?;
+    }
+    cursor.push(b"]")
+}
+
+/// A PATH record's fields as [`Members::field`] writes them (tokens
+/// without `=` left out), in one pass.
+fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
+    let mut rest = body;
+    // The place in the layout after the last key found there.
+    let mut next = 0;
+    loop {
+        while let [b' ', tail @ ..] = rest {
+            rest = tail;
+        }
+        if rest.is_empty() {
+            return Ok(());
+        }
+        let expected = PATH.find(rest, next).and_then(|(i, key)| {
+            let (value, tail) = value_of(rest.get(key.len..)?)?;
+            Some((i, key, value, tail))
+        });
+        if let Some((i, key, value, tail)) = expected {
+            p.headed(&key.head, key.key, value)?;
+            next = i + 1;
+            rest = tail;
+            continue;
+        }
+        // Any other field, by the grammar.
+        let mut fields = Fields::new(rest);
+        let Some(f) = fields.next_inlined() else {
+            return Ok(());
+        };
+        rest = fields.remainder();
+        if f.value != Value::Absent {
+            p.field(f.key, f.value)?;
+        }
+    }
+}
+
+/// The value that starts `after` (what follows a key's `=`) and the rest
+/// of the body, as [`Fields`] reads them, when bare or double-quoted and
+/// closed; `None` for any other (single-quoted, an unclosed quote).
+#[inline(always)]
+fn value_of(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
+    match after {
+        [b'"', inner @ ..] => {
+            let close = find_byte(inner, b'"')?;
+            let (text, tail) = inner.split_at_checked(close)?;
+            Some((Value::DoubleQuoted(text), tail.get(1..)?))
+        }
+        [b'\'', ..] => None,
+        _ => {
+            let end = find_byte(after, b' ').unwrap_or(after.len());
+            let (text, tail) = after.split_at_checked(end)?;
+            Some((bare(text), tail))
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+
+    /// A PATH record written field by field, as before the layout.
+    fn reference(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
+        for f in Fields::new(body) {
+            if f.value != Value::Absent {
+                p.field(f.key, f.value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn object(
+        body: &[u8],
+        room: usize,
+        write: fn(&mut Members<'_, '_>, &[u8]) -> Result<(), Full>,
+    ) -> (bool, std::vec::Vec<u8>) {
+        let mut out = std::vec![0u8; room];
+        let mut c = Cursor::new(&mut out);
+        let ok = Members::open(&mut c)
+            .and_then(|mut p| write(&mut p, body).and_then(|()| p.close()))
+            .is_ok();
+        let len = c.pos();
+        out.truncate(len);
+        (ok, out)
+    }
+
+    fn check(body: &[u8]) {
+        for room in [0, 1, 10, 17, 30, 64, 100, 4 * body.len() + 64] {
+            let (want_ok, want) = object(body, room, reference);
+            let (ok, got) = object(body, room, write_path);
+            assert_eq!(ok, want_ok, "{body:?} in {room}");
+            if ok {
+                assert_eq!(
+                    got,
+                    want,
+                    "{:?} in {room}",
+                    std::string::String::from_utf8_lossy(body)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn kernel_records() {
+        check(
+            b"item=0 name=\"/etc/\" inode=19 dev=fe:00 mode=040755 ouid=0 ogid=0 rdev=00:00 \
+              nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        );
+        check(
+            b"item=0 name=\"/root/.pyenv/versions/3.11.7/bin/auditctl\" nametype=UNKNOWN cap_fp=0",
+        );
+        check(b"item=1 name=2F746D702F6120622063 inode=5 obj=system_u:object_r:tmp_t:s0 nametype=CREATE");
+        check(b"item=0 name=(null) inode=? dev=(none) nametype=NORMAL");
+        check(b"item=0 name=\"a\\\"b\" name=\"x\xc3\xa9\" mode=a\"b inode='q r' dev=\"open");
+        check(b"nametype=NORMAL item=0 inode=1 name=\"late\" word  cap_fp=0");
+    }
+
+    const KEYS: &[&str] = &[
+        "item",
+        "name",
+        "inode",
+        "dev",
+        "mode",
+        "obj",
+        "nametype",
+        "cap_fp",
+        "cap_frootid",
+        "items",
+        "x",
+        "",
+    ];
+    const VALUES: &[&str] = &[
+        "=0",
+        "=19",
+        "=fe:00",
+        "=(null)",
+        "=?",
+        "=(none)",
+        "=2F62",
+        "=",
+        "=\"/a b\"",
+        "=\"\"",
+        "=\"open",
+        "='q r'",
+        "=a\\b",
+        "=\u{e9}",
+        "=a=b",
+        "",
+    ];
+
+    proptest::proptest! {
+        #[test]
+        fn the_layout_writes_what_the_fields_give(
+            tokens in proptest::collection::vec(
+                (
+                    proptest::sample::select(KEYS),
+                    proptest::sample::select(VALUES),
+                    proptest::sample::select(&[" ", "  ", ""][..]),
+                ),
+                0..20,
+            ),
+        ) {
+            let body: std::string::String = tokens.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
+            check(body.as_bytes());
+        }
+
+        #[test]
+        fn any_bytes(body in proptest::collection::vec(
+            proptest::prop_oneof![
+                proptest::sample::select(&b"  ==\"'\\aemnitox01()?"[..]),
+                proptest::num::u8::ANY,
+            ],
+            0..100,
+        )) {
+            check(&body);
+        }
+    }
+}
