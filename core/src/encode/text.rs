@@ -102,7 +102,7 @@ pub fn escape_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
 /// whole with the same stores wherever they are, no branch per quote. The
 /// storm benchmark's event line: 151 → 85 ns; the bench capture's go-audit
 /// lines (`cargo bench -p raudit-benches --bench core -- escape/`), with
-/// their long plain runs: 2.48 → 2.69 GiB/s. On record bodies, whose
+/// their long plain runs: 2.51 → 2.65 GiB/s. On record bodies, whose
 /// quotes are few, it is slower than [`escape_into`] (go-audit's shape
 /// encoded 10% slower with it).
 pub fn escape_json_text_into(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
