@@ -70,21 +70,13 @@ pub(crate) fn leading_number(src: &[u8]) -> Option<(u32, &[u8])> {
     Some((u32::try_from(value).ok()?, src.get(n..)?))
 }
 
-/// [`leading_number`] for twenty digits or more (leading zeros), checked at
-/// each digit.
+/// [`leading_number`] for twenty digits or more (leading zeros), checked
+/// (by [`parse_u32`](super::number::parse_u32)).
 #[inline(never)]
 fn number_long(src: &[u8]) -> Option<(u32, &[u8])> {
-    let mut value = 0u32;
-    let mut n = 0;
-    for &b in src {
-        let digit = b.wrapping_sub(b'0');
-        if digit > 9 {
-            break;
-        }
-        value = value.checked_mul(10)?.checked_add(u32::from(digit))?;
-        n += 1;
-    }
-    Some((value, src.get(n..)?))
+    let count = src.iter().take_while(|b| b.is_ascii_digit()).count();
+    let (text, rest) = src.split_at_checked(count)?;
+    Some((super::number::parse_u32(text, 10)?, rest))
 }
 
 #[cfg(test)]
