@@ -53,7 +53,8 @@ fn audit_ports(pid: u32) -> Vec<u32> {
 /// The forger: a process with CAP_NET_ADMIN only (uid nobody) sending a
 /// SYSCALL and an EOE record, as the kernel frames them, to `port`. Its
 /// comm is the tag reversed, so the forger's own (audited) argv does not
-/// contain it.
+/// contain it. It prints `sent`, or `refused` when the kernel refused the
+/// first datagram (`ECONNREFUSED`: the socket takes the kernel's only).
 const FORGER: &str = r#"
 import socket, struct, sys
 port, tag = int(sys.argv[1]), sys.argv[2][::-1]
@@ -63,18 +64,32 @@ def send(msg_type, body):
     payload = body.encode()
     s.sendto(struct.pack("=IHHII", 16 + len(payload), msg_type, 0, 0, 0) + payload, (port, 0))
 stamp = "audit(1700000000.000:987654):"
-send(1300, stamp + ' arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=1 auid=0 uid=0 comm="' + tag + '" exe="/usr/bin/' + tag + '"')
+try:
+    send(1300, stamp + ' arch=c000003e syscall=59 success=yes exit=0 ppid=1 pid=1 auid=0 uid=0 comm="' + tag + '" exe="/usr/bin/' + tag + '"')
+except ConnectionRefusedError:
+    print("refused")
+    sys.exit(0)
 send(1320, stamp)
+print("sent")
 "#;
 
+/// What became of a forged event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Forged {
+    /// Both datagrams were queued on the socket: raudit must drop them.
+    Sent,
+    /// The kernel refused them (the socket is connected to the kernel).
+    Refused,
+}
+
 /// Sends one forged event (two datagrams) to `port` as uid 65534 with
-/// only CAP_NET_ADMIN; false when setpriv or python3 is missing.
-fn forge(port: u32, tag: &str) -> bool {
+/// only CAP_NET_ADMIN; None when setpriv or python3 is missing.
+fn forge(port: u32, tag: &str) -> Option<Forged> {
     if !Path::new("/usr/bin/python3").exists() {
         skip!("SKIPPED: /usr/bin/python3 is missing (the forger); .ci/run installs it");
-        return false;
+        return None;
     }
-    let status = Command::new("setpriv")
+    let out = Command::new("setpriv")
         .args([
             "--reuid=65534",
             "--regid=65534",
@@ -87,21 +102,29 @@ fn forge(port: u32, tag: &str) -> bool {
             &port.to_string(),
             tag,
         ])
-        .status();
-    match status {
-        Ok(s) => {
-            assert!(s.success(), "the forger failed: {s}");
-            true
+        .output();
+    match out {
+        Ok(out) => {
+            assert!(out.status.success(), "the forger failed: {out:?}");
+            match String::from_utf8_lossy(&out.stdout).trim() {
+                "sent" => Some(Forged::Sent),
+                "refused" => Some(Forged::Refused),
+                other => panic!("the forger said {other:?}: {out:?}"),
+            }
         }
         Err(e) => {
             skip!("skipping: cannot run setpriv/python3: {e}");
-            false
+            None
         }
     }
 }
 
 /// `top` goes at the top level of the config, `raudit` into its section.
-fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str) {
+/// Forges an event to each of the daemon's audit sockets: `refused` of
+/// them (the unicast ones, connected to the kernel) must be refused by
+/// the kernel, the rest (a read-log socket) reach raudit, which must drop
+/// and count every datagram; none is ever written.
+fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str, refused: usize) {
     let dir = scratch(name);
     let config = write_config(
         &dir,
@@ -114,12 +137,41 @@ fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str)
     let ports = audit_ports(daemon.child.id());
     assert!(ports.len() >= 2, "receive and control sockets: {ports:?}");
     let tag = format!("forged-{name}-{}", std::process::id());
+    let mut outcomes = Vec::new();
     for port in &ports {
-        if !forge(*port, &tag) {
+        let Some(forged) = forge(*port, &tag) else {
             return;
-        }
+        };
+        outcomes.push(forged);
     }
-    let expected = 2 * ports.len() as u64;
+    let refused_by_kernel = outcomes.iter().filter(|&&f| f == Forged::Refused).count();
+    assert_eq!(
+        refused_by_kernel, refused,
+        "sockets refusing forgeries (ports {ports:?}): {outcomes:?}"
+    );
+    let expected = 2 * (ports.len() - refused) as u64;
+    if expected == 0 {
+        // Nothing reached raudit: three stats lines later it counted none.
+        let stats_lines = |d: &Daemon| d.stderr().matches("raudit stats").count();
+        let seen = stats_lines(&daemon);
+        wait_for("three more stats lines", || {
+            stats_lines(&daemon) >= seen + 3
+        });
+        assert_eq!(last_stat(&daemon.stderr(), "spoofed"), Some(0));
+        assert!(daemon.stop().success(), "{}", daemon.stderr());
+        let stdout = daemon.stdout();
+        let forged: String = tag.chars().rev().collect();
+        assert!(!stdout.contains(&forged), "a forged event was written");
+        assert!(
+            !stdout.contains("\"sequence\":987654"),
+            "a forged event was written"
+        );
+        assert!(
+            !stdout.contains("\"report\":\"spoofed\""),
+            "nothing was forged"
+        );
+        return;
+    }
     // The control socket's datagrams are read at its next request (status
     // poll every 2 s); the stats come every second.
     wait_for("every forged datagram counted", || {
@@ -151,12 +203,15 @@ fn forged_datagrams_are_dropped_and_counted(top: &str, raudit: &str, name: &str)
 
 #[test]
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
-fn forged_datagrams_to_each_audit_socket_are_dropped_and_counted() {
+fn forged_datagrams_to_each_audit_socket_are_refused_by_the_kernel() {
     let _guard = rules_common::live();
+    // Both sockets (receive and control) are unicast: connected to the
+    // kernel, which refuses the forger's datagrams.
     forged_datagrams_are_dropped_and_counted(
         "rules:\n  - -a exit,always -F arch=b64 -S execve\n  - -e 1\n",
         "",
         "spoof-daemon",
+        2,
     );
 }
 
@@ -164,7 +219,9 @@ fn forged_datagrams_to_each_audit_socket_are_dropped_and_counted() {
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn forged_datagrams_are_dropped_in_readlog_mode_too() {
     let _guard = rules_common::live();
-    forged_datagrams_are_dropped_and_counted("", "  mode: readlog\n", "spoof-readlog");
+    // The read-log socket (multicast) takes any sender's datagrams: raudit
+    // drops and counts them; the control socket refuses them.
+    forged_datagrams_are_dropped_and_counted("", "  mode: readlog\n", "spoof-readlog", 1);
 }
 
 /// `auditctl -l`, or None (with a note) when auditctl is missing.

@@ -1,6 +1,8 @@
 //! Forged datagrams: the receive thread and the control socket drop every
 //! datagram whose sender is not the kernel (see
-//! [`crate::sys::netlink::Received::from_kernel`]); the supervisor folds the
+//! [`crate::sys::netlink::Received::from_kernel`]; only a read-log socket
+//! can receive one: the kernel refuses other senders to the unicast
+//! sockets, connected to its port); the supervisor folds the
 //! control socket's count into the stats and, at most once per interval
 //! (the first at once), puts a `spoofed` record with the new count and the
 //! last sender's port id into the output stream and says so on stderr.

@@ -9,9 +9,10 @@
 //! receive loop). The kernel sends some replies from a worker thread, so the
 //! ack and the reply may arrive in either order; both are awaited. No wait is
 //! longer than the timeout (default 2 s): waiting uses `poll`, and the
-//! socket's own options are left as they are. A datagram whose sender is
-//! not the kernel (port id not 0) is never read as a reply: it is dropped
-//! and counted ([`Control::spoofed`]).
+//! socket's own options are left as they are. The socket is connected to
+//! the kernel (`sys::netlink`), which refuses other senders; a datagram
+//! whose sender is not the kernel (port id not 0) would never be read as
+//! a reply: it is dropped and counted ([`Control::spoofed`]).
 
 use std::borrow::Borrow;
 use std::fmt;
