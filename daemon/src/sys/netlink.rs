@@ -67,20 +67,28 @@ pub const NOT_KERNEL: u32 = u32::MAX;
 /// The kernel's netlink port id.
 pub const KERNEL_PORT: u32 = 0;
 
-/// Connects `fd` to the kernel's port: from then on the kernel refuses
-/// every other sender's datagram to this socket (`ECONNREFUSED` at the
-/// sender, nothing queued), and its own (records, replies) still arrive.
-fn connect_to_kernel(fd: BorrowedFd<'_>) -> io::Result<()> {
-    // SAFETY: sockaddr_nl is plain old data; all-zero (port 0, no groups:
-    // the kernel) is a valid value.
-    let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-    kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-    // SAFETY: `kernel` is a valid sockaddr_nl for the duration of the call
-    // and the length passed is its exact size.
+/// The address of port `port` (0: the kernel) in multicast `groups`.
+fn netlink_address(port: u32, groups: u32) -> libc::sockaddr_nl {
+    // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
+    let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
+    addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+    addr.nl_pid = port;
+    addr.nl_groups = groups;
+    addr
+}
+
+/// `bind` or `connect` (the same signature) of `fd` to `addr`.
+fn set_address(
+    fd: BorrowedFd<'_>,
+    addr: &libc::sockaddr_nl,
+    call: unsafe extern "C" fn(libc::c_int, *const libc::sockaddr, libc::socklen_t) -> libc::c_int,
+) -> io::Result<()> {
+    // SAFETY: `call` is `bind` or `connect`; `addr` is a valid sockaddr_nl
+    // for the duration of the call and the length passed is its exact size.
     let rc = unsafe {
-        libc::connect(
+        call(
             fd.as_raw_fd(),
-            &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
+            (addr as *const libc::sockaddr_nl).cast(),
             std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
         )
     };
@@ -153,29 +161,18 @@ impl AuditSocket {
         }
         // SAFETY: `raw` is a freshly created, valid fd that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
-        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
-        let mut addr: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        addr.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        addr.nl_pid = 0; // let the kernel assign the port id
-        addr.nl_groups = match membership {
+        let groups = match membership {
             Membership::Unicast => 0,
             Membership::ReadLog => 1 << (AUDIT_NLGRP_READLOG - 1),
         };
-        // SAFETY: `addr` is a valid sockaddr_nl for the duration of the call
-        // and the length passed is its exact size.
-        let rc = unsafe {
-            libc::bind(
-                fd.as_raw_fd(),
-                &addr as *const libc::sockaddr_nl as *const libc::sockaddr,
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        if rc < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // Port 0: the kernel assigns our port id.
+        set_address(fd.as_fd(), &netlink_address(0, groups), libc::bind)?;
         let kernel_only = membership == Membership::Unicast;
         if kernel_only {
-            connect_to_kernel(fd.as_fd())?;
+            // From then on the kernel refuses every other sender's datagram
+            // to this socket (`ECONNREFUSED` at the sender, nothing queued);
+            // its own (records, replies) still arrive.
+            set_address(fd.as_fd(), &netlink_address(KERNEL_PORT, 0), libc::connect)?;
         }
         Ok(AuditSocket { fd, kernel_only })
     }
@@ -188,9 +185,7 @@ impl AuditSocket {
 
     /// Sends one netlink message (header included) to the kernel.
     pub fn send(&self, message: &[u8]) -> io::Result<()> {
-        // SAFETY: sockaddr_nl is plain old data; all-zero is a valid value.
-        let mut kernel: libc::sockaddr_nl = unsafe { std::mem::zeroed() };
-        kernel.nl_family = libc::AF_NETLINK as libc::sa_family_t;
+        let kernel = netlink_address(KERNEL_PORT, 0);
         // SAFETY: `message` is a valid readable slice of the given
         // length; `kernel` is a valid sockaddr_nl of the given size.
         retry_if_interrupted(|| unsafe {
@@ -485,9 +480,7 @@ mod tests {
         assert!(socket.kernel_only());
         let port = local_port(&socket);
         let forger = AuditSocket::open(Membership::Unicast).unwrap();
-        let mut to: libc::sockaddr_nl = unfilled_address();
-        to.nl_family = libc::AF_NETLINK as libc::sa_family_t;
-        to.nl_pid = port;
+        let to = netlink_address(port, 0);
         let forged = header(1300, 0);
         // SAFETY: `forged` is readable for its length and `to` is a valid
         // sockaddr_nl of the size given.
