@@ -644,6 +644,25 @@ impl Cursor<'_> {
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
     }
+
+    /// The next `len` bytes of room (before the limit), to write into in
+    /// place; `None` when fewer are left. What is written there counts
+    /// once [`advance`](Self::advance)d over.
+    #[inline(always)]
+    pub(crate) fn spare(&mut self, len: usize) -> Option<&mut [u8]> {
+        let end = self.pos.checked_add(len)?;
+        if end > self.limit {
+            return None;
+        }
+        self.buf.get_mut(self.pos..end)
+    }
+
+    /// Counts `n` bytes written in place (into [`spare`](Self::spare)
+    /// room) as written; never past the limit.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.limit);
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 use super::facts::present;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::layout::Head;
+use crate::encode::layout::{push_short_bare, Head};
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
 use crate::record::{decode_looked_hex, looks_hex, Value};
@@ -152,6 +152,17 @@ impl<'c, 'b> Members<'c, 'b> {
         }
         let first = core::mem::replace(&mut self.first, false);
         self.cursor.push_headed(first, head, value.text())
+    }
+
+    /// [`headed`](Self::headed) of the field whose value starts `after`
+    /// (what follows its key's `=`), when short, bare and plain
+    /// ([`push_short_bare`]): the value's length; `None` when nothing
+    /// was written (any other value: the caller reads it as usual).
+    #[inline(always)]
+    pub(super) fn headed_short(&mut self, head: &Head, after: &[u8]) -> Option<usize> {
+        let used = push_short_bare(self.cursor, self.first, head, after)?;
+        self.first = false;
+        Some(used)
     }
 
     #[inline(always)]

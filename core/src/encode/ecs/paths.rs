@@ -63,15 +63,20 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
         if rest.is_empty() {
             return Ok(());
         }
-        let expected = PATH.find(rest, next).and_then(|(i, key)| {
-            let (value, tail) = value_of(rest.get(key.len..)?)?;
-            Some((i, key, value, tail))
-        });
-        if let Some((i, key, value, tail)) = expected {
-            p.headed(&key.head, key.key, value)?;
-            next = i + 1;
-            rest = tail;
-            continue;
+        if let Some((i, key)) = PATH.find(rest, next) {
+            let after = rest.get(key.len..).unwrap_or_default();
+            // A short bare value (most): one look at its bytes.
+            if let Some(used) = p.headed_short(&key.head, after) {
+                next = i + 1;
+                rest = after.get(used..).unwrap_or_default();
+                continue;
+            }
+            if let Some((value, tail)) = value_of(after) {
+                p.headed(&key.head, key.key, value)?;
+                next = i + 1;
+                rest = tail;
+                continue;
+            }
         }
         // Any other field, by the grammar.
         let mut fields = Fields::new(rest);
@@ -166,6 +171,7 @@ mod tests {
         check(b"item=0 name=(null) inode=? dev=(none) nametype=NORMAL");
         check(b"item=0 name=\"a\\\"b\" name=\"x\xc3\xa9\" mode=a\"b inode='q r' dev=\"open");
         check(b"nametype=NORMAL item=0 inode=1 name=\"late\" word  cap_fp=0");
+        check(b"item=12345678901234 inode=123456789012345 dev=1234567890123456 mode=?");
     }
 
     const KEYS: &[&str] = &[
@@ -198,6 +204,17 @@ mod tests {
         "=a\\b",
         "=\u{e9}",
         "=a=b",
+        "=?x",
+        "=(null)x",
+        "=(none)",
+        "=(nul)",
+        "='",
+        "=\u{1}",
+        "=0123456789abcd",
+        "=0123456789abcde",
+        "=0123456789abcdef",
+        "=0123456789abcdefg",
+        "=0123456789abcde\"",
         "",
     ];
 
