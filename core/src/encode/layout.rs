@@ -114,6 +114,22 @@ impl<const N: usize> Layout<N> {
         Layout { keys: out }
     }
 
+    /// Whether the `i`th key is `key` (for compile-time checks of a
+    /// place).
+    pub(crate) const fn key_is(&self, i: usize, key: &[u8]) -> bool {
+        if i >= N || self.keys[i].key.len() != key.len() {
+            return false;
+        }
+        let mut j = 0;
+        while j < key.len() {
+            if self.keys[i].key[j] != key[j] {
+                return false;
+            }
+            j += 1;
+        }
+        true
+    }
+
     /// The first key from the `from`th on with which (and `=`) `rest`
     /// starts, and its place in the layout.
     #[inline(always)]

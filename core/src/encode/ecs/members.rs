@@ -165,6 +165,20 @@ impl<'c, 'b> Members<'c, 'b> {
         Some(used)
     }
 
+    /// Members spelled out whole (`,"key":"value",…`, JSON the caller
+    /// wrote: copied as it is), their first comma left out when they are
+    /// the object's first.
+    #[inline(always)]
+    pub(super) fn spelled(&mut self, members: &[u8]) -> Result<(), Full> {
+        let first = core::mem::replace(&mut self.first, false);
+        let members = if first {
+            members.strip_prefix(b",").unwrap_or(members)
+        } else {
+            members
+        };
+        self.cursor.push(members)
+    }
+
     #[inline(always)]
     pub(super) fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)

@@ -32,6 +32,17 @@ const PATH: Layout<15> = Layout::new([
     b"cap_frootid",
 ]);
 
+/// Where the file capabilities start in [`PATH`].
+const CAPS_AT: usize = 10;
+
+/// The file capabilities of a file that has none, as the kernel ends a
+/// PATH record with them (`audit_log_fcaps`: nearly every record), and
+/// their members: a run of five fields written as one constant.
+const _: () = assert!(PATH.key_is(CAPS_AT, b"cap_fp") && PATH.key_is(CAPS_AT + 4, b"cap_frootid"));
+const NO_CAPS: &[u8] = b"cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
+const NO_CAPS_MEMBERS: &[u8] =
+    b",\"cap_fp\":\"0\",\"cap_fi\":\"0\",\"cap_fe\":\"0\",\"cap_fver\":\"0\",\"cap_frootid\":\"0\"";
+
 pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
@@ -64,6 +75,16 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
             return Ok(());
         }
         if let Some((i, key)) = PATH.find(rest, next) {
+            // No file capabilities (most files): five fields at once.
+            if i == CAPS_AT {
+                let tail = rest.strip_prefix(NO_CAPS);
+                if let Some(tail) = tail.filter(|t| matches!(t, [] | [b' ', ..])) {
+                    p.spelled(NO_CAPS_MEMBERS)?;
+                    next = CAPS_AT + 5;
+                    rest = tail;
+                    continue;
+                }
+            }
             let after = rest.get(key.len..).unwrap_or_default();
             // A short bare value (most): one look at its bytes.
             if let Some(used) = p.headed_short(&key.head, after) {
@@ -171,6 +192,10 @@ mod tests {
         check(b"item=0 name=(null) inode=? dev=(none) nametype=NORMAL");
         check(b"item=0 name=\"a\\\"b\" name=\"x\xc3\xa9\" mode=a\"b inode='q r' dev=\"open");
         check(b"nametype=NORMAL item=0 inode=1 name=\"late\" word  cap_fp=0");
+        check(b"cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0 cap_fp=0 x=1");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0x");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0=");
         check(b"item=12345678901234 inode=123456789012345 dev=1234567890123456 mode=?");
     }
 
@@ -215,6 +240,9 @@ mod tests {
         "=0123456789abcdef",
         "=0123456789abcdefg",
         "=0123456789abcde\"",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=01",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=",
         "",
     ];
 
