@@ -953,6 +953,8 @@ fn execve_field() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     ];
     let value = prop_oneof![
         3 => "[ -~]{0,12}".prop_map(|v| std::format!("\"{}\"", v.replace('"', ""))),
+        2 => "[ -~\u{e9}\u{1}]{13,19}".prop_map(|v| std::format!("\"{}\"", v.replace('"', ""))),
+        1 => Just(String::from("\"open")),
         2 => proptest::collection::vec(any::<u8>(), 0..8).prop_map(|b| {
             b.iter().map(|x| std::format!("{x:02X}")).collect::<String>()
         }),
