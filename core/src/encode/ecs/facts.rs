@@ -8,6 +8,7 @@
 use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
+use super::prefix;
 use crate::assemble::{Event, EventRecord};
 use crate::record::{field, first_values, Field, Fields, Value};
 use crate::tables::arch::Arch;
@@ -242,6 +243,22 @@ impl<'a> Facts<'a> {
     /// those `auditd.data` reads written into `draft` ([`Facts::data`]
     /// says where, when kept).
     pub(super) fn fill(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>) {
+        self.fill_with(event, draft, true);
+    }
+
+    /// (Tests) the facts of `event` as [`of`](Self::of) finds them, but
+    /// every record read field by field (no SYSCALL prefix by layout).
+    #[cfg(test)]
+    pub(super) fn of_fields(event: &Event<'a>, out: &mut [u8]) -> Facts<'a> {
+        let mut facts = Facts::default();
+        facts.fill_with(event, &mut DataDraft::new(out, 0), false);
+        facts
+    }
+
+    /// [`fill`](Self::fill); `layout`: a SYSCALL record's prefix read by
+    /// its layout ([`prefix::read`]) where it can be.
+    #[inline(always)]
+    fn fill_with(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>, layout: bool) {
         let f = self;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
@@ -257,6 +274,14 @@ impl<'a> Facts<'a> {
                 }
                 let syscall_record = t == MessageType::SYSCALL;
                 let mut fields = Fields::new(record.body);
+                // The kernel's prefix (most records) read by its layout.
+                if let Some((values, rest)) = (syscall_record && layout)
+                    .then(|| prefix::read(record.body))
+                    .flatten()
+                {
+                    f.note_prefix(&values, draft);
+                    fields = Fields::new(rest);
+                }
                 while let Some(field) = fields.next_inlined() {
                     if f.note_primary(&mut nested, field) {
                         draft.field(field, syscall_record, f.first_arch);
@@ -378,6 +403,41 @@ impl<'a> Facts<'a> {
         };
         self.note_at(Some(slot), field.value);
         MOVED_SLOTS >> slot & 1 == 0
+    }
+
+    /// Notes the values of a SYSCALL record's prefix ([`prefix::read`]),
+    /// and drafts those `auditd.data` reads, as the field-by-field pass
+    /// does for the same fields (their keys distinct, none `msg`): each
+    /// step names a constant key, its place and slot found at compile
+    /// time and its draft's key tests folded.
+    #[inline(always)]
+    fn note_prefix(&mut self, values: &[Value<'a>; prefix::LEN], draft: &mut DataDraft<'_>) {
+        macro_rules! value {
+            ($key:literal) => {
+                values
+                    .get(const { prefix::at($key) })
+                    .copied()
+                    .unwrap_or(Value::Absent)
+            };
+        }
+        macro_rules! moved {
+            ($($key:literal),*) => {
+                $(self.note_at(const { slot_of($key) }, value!($key));)*
+            };
+        }
+        macro_rules! data {
+            ($($key:literal),*) => {
+                $(draft.field(Field { key: $key, value: value!($key) }, true, self.first_arch);)*
+            };
+        }
+        self.first_arch = Some(value!(b"arch"));
+        self.first_syscall = Some(value!(b"syscall"));
+        moved!(
+            b"success", b"ppid", b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid",
+            b"egid", b"sgid", b"fsgid", b"ses"
+        );
+        self.note_at(const { slot_of(b"a0") }, value!(b"a0"));
+        data!(b"arch", b"syscall", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"tty");
     }
 
     /// Forgets what was noted of a primary record (a later one takes

@@ -899,7 +899,7 @@ fn prepare_named_is_given_every_gid_and_pid_the_document_asks_about() {
 }
 
 /// Runs `check` on the event of `records` (one serial, any types).
-fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
+pub(super) fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
     with_stamped_event(records, 5, Timestamp::default(), check);
 }
 
