@@ -8,6 +8,7 @@
 use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
+use super::object::ObjectFile;
 use super::prefix;
 use crate::assemble::{Event, EventRecord};
 use crate::record::{field, first_values, Field, Fields, Value};
@@ -58,48 +59,6 @@ pub(super) struct Facts<'a> {
     /// `auditd.data`'s members of the primary record, drafted in the
     /// output as the pass parsed it, when kept.
     pub(super) data: Option<Draft>,
-}
-
-/// The values of a PATH record that `file.*` and the summary's object
-/// read (each the first of its key).
-#[derive(Clone, Copy, Default)]
-pub(super) struct ObjectFile<'a> {
-    pub(super) name: Option<Value<'a>>,
-    pub(super) rdev: Option<Value<'a>>,
-    pub(super) inode: Option<Value<'a>>,
-    pub(super) mode: Option<Value<'a>>,
-    pub(super) ouid: Option<Value<'a>>,
-    pub(super) ogid: Option<Value<'a>>,
-}
-
-impl<'a> ObjectFile<'a> {
-    /// The values of a PATH record's `body`, in one pass
-    /// ([`first_values`]), and whether its (first) `nametype` says PARENT.
-    #[inline(always)]
-    fn of(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
-        let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
-            body,
-            &[
-                b"name",
-                b"rdev",
-                b"inode",
-                b"mode",
-                b"ouid",
-                b"ogid",
-                b"nametype",
-            ],
-        );
-        let file = ObjectFile {
-            name,
-            rdev,
-            inode,
-            mode,
-            ouid,
-            ogid,
-        };
-        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
-        (file, parent)
-    }
 }
 
 /// The primary record's fields the document reads, sorted: looked up
@@ -256,7 +215,7 @@ impl<'a> Facts<'a> {
     }
 
     /// [`fill`](Self::fill); `layout`: a SYSCALL record's prefix read by
-    /// its layout ([`prefix::read`]) where it can be.
+    /// its layout ([`prefix::SYSCALL`]) where it can be.
     #[inline(always)]
     fn fill_with(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>, layout: bool) {
         let f = self;
@@ -276,7 +235,7 @@ impl<'a> Facts<'a> {
                 let mut fields = Fields::new(record.body);
                 // The kernel's prefix (most records) read by its layout.
                 if let Some((values, rest)) = (syscall_record && layout)
-                    .then(|| prefix::read(record.body))
+                    .then(|| prefix::SYSCALL.read(record.body))
                     .flatten()
                 {
                     f.note_prefix(&values, draft);
@@ -405,17 +364,17 @@ impl<'a> Facts<'a> {
         MOVED_SLOTS >> slot & 1 == 0
     }
 
-    /// Notes the values of a SYSCALL record's prefix ([`prefix::read`]),
+    /// Notes the values of a SYSCALL record's prefix ([`prefix::SYSCALL`]),
     /// and drafts those `auditd.data` reads, as the field-by-field pass
     /// does for the same fields (their keys distinct, none `msg`): each
     /// step names a constant key, its place and slot found at compile
     /// time and its draft's key tests folded.
     #[inline(always)]
-    fn note_prefix(&mut self, values: &[Value<'a>; prefix::LEN], draft: &mut DataDraft<'_>) {
+    fn note_prefix(&mut self, values: &[Value<'a>; 22], draft: &mut DataDraft<'_>) {
         macro_rules! value {
             ($key:literal) => {
                 values
-                    .get(const { prefix::at($key) })
+                    .get(const { prefix::SYSCALL.at($key) })
                     .copied()
                     .unwrap_or(Value::Absent)
             };

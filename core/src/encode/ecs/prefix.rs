@@ -1,37 +1,87 @@
-//! A SYSCALL record's fixed prefix read by its layout: the kernel writes
-//! `arch`, `syscall`, `success`, `exit`, the four arguments, `items`, the
-//! ids, `tty` and `ses` in one order (`audit_log_exit`,
-//! `audit_log_task_info`), each a short bare value. [`read`] reads the
-//! twenty-two by their places (each key and its `=` told by one masked
+//! Runs of short bare fields read by their places ([`Run`]): the kernel
+//! writes a SYSCALL record's `arch`, `syscall`, `success`, `exit`, the
+//! four arguments, `items`, the ids, `tty` and `ses` in one order
+//! (`audit_log_exit`, `audit_log_task_info`: [`SYSCALL`]), and a PATH
+//! record's inode fields (`audit_log_name`), each a short bare value. A
+//! run is read by its places (each key and its `=` told by one masked
 //! compare of eight bytes, its value's end by one look at sixteen bytes),
-//! as the grammar ([`Fields`](crate::record::Fields)) reads them; a record
-//! whose prefix is laid out otherwise (another key, `per=`, two spaces, a
-//! quoted or long value) is not read here at all: the facts' pass reads it
-//! field by field, as before.
+//! as the grammar ([`Fields`](crate::record::Fields)) reads it; a record
+//! laid out otherwise (another key, `per=`, two spaces, a quoted or long
+//! value) is not read by the run at all: the caller reads it field by
+//! field, as before.
 
 use crate::record::fields::bare;
 use crate::record::Value;
 
-/// The prefix's keys, in the kernel's order.
-pub(super) const KEYS: [&[u8]; LEN] = [
-    b"arch", b"syscall", b"success", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"ppid",
-    b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid", b"egid", b"sgid", b"fsgid",
-    b"tty", b"ses",
-];
+/// A run of fields in the kernel's order, each key at most seven bytes.
+pub(super) struct Run<const N: usize> {
+    keys: [&'static [u8]; N],
+    /// Each key and its `=` as a little-endian word, and the mask of
+    /// its bytes.
+    words: [(u64, u64); N],
+}
 
-/// How many fields the prefix has.
-pub(super) const LEN: usize = 22;
-
-/// The place of `key` in [`KEYS`]; [`LEN`] (no place) for another key.
-pub(super) const fn at(key: &[u8]) -> usize {
-    let mut i = 0;
-    while i < LEN {
-        if eq(KEYS[i], key) {
-            return i;
+impl<const N: usize> Run<N> {
+    /// The run of `keys` (each plain and at most seven bytes: checked
+    /// when built, at compile time).
+    pub(super) const fn new(keys: [&'static [u8]; N]) -> Run<N> {
+        let mut words = [(0, 0); N];
+        let mut k = 0;
+        while k < N {
+            let key = keys[k];
+            assert!(!key.is_empty() && key.len() <= 7);
+            let (mut want, mut mask) = (0u64, 0u64);
+            let mut i = 0;
+            while i <= key.len() {
+                let b = if i < key.len() { key[i] } else { b'=' };
+                assert!(
+                    i == key.len()
+                        || (b > b' ' && b < 0x7f && b != b'"' && b != b'\\' && b != b'=')
+                );
+                want |= (b as u64) << (8 * i);
+                mask |= 0xFF << (8 * i);
+                i += 1;
+            }
+            words[k] = (want, mask);
+            k += 1;
         }
-        i += 1;
+        Run { keys, words }
     }
-    LEN
+
+    /// The place of `key` in the run; `N` (no place) for another key.
+    pub(super) const fn at(&self, key: &[u8]) -> usize {
+        let mut i = 0;
+        while i < N {
+            if eq(self.keys[i], key) {
+                return i;
+            }
+            i += 1;
+        }
+        N
+    }
+
+    /// The run's values at the start of `body`, in its order, as the
+    /// grammar reads them, and the rest of the body after the space
+    /// that ends the last; `None` when the body does not start with the
+    /// run laid out as the kernel writes it: each key in its place right
+    /// after one space (the first at the start), each value bare (not
+    /// starting with a quote) and at most fifteen bytes before its space
+    /// ([`short_bare`]).
+    #[inline(always)]
+    pub(super) fn read<'b>(&self, body: &'b [u8]) -> Option<([Value<'b>; N], &'b [u8])> {
+        let mut values = [Value::Absent; N];
+        let mut rest = body;
+        for (value, &(want, mask)) in values.iter_mut().zip(&self.words) {
+            if word(rest.first_chunk::<8>()?) & mask != want {
+                return None;
+            }
+            let len = (mask.count_ones() / 8) as usize;
+            let (found, tail) = short_bare(rest.get(len..)?)?;
+            *value = found;
+            rest = tail;
+        }
+        Some((values, rest))
+    }
 }
 
 const fn eq(a: &[u8], b: &[u8]) -> bool {
@@ -48,76 +98,45 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
-/// Each key and its `=` as a little-endian word and the mask of its
-/// bytes (every key at most seven bytes: checked when built).
-const WORDS: [(u64, u64); LEN] = {
-    let mut words = [(0, 0); LEN];
-    let mut k = 0;
-    while k < LEN {
-        let key = KEYS[k];
-        assert!(!key.is_empty() && key.len() <= 7);
-        let (mut want, mut mask) = (0u64, 0u64);
-        let mut i = 0;
-        while i <= key.len() {
-            let b = if i < key.len() { key[i] } else { b'=' };
-            want |= (b as u64) << (8 * i);
-            mask |= 0xFF << (8 * i);
-            i += 1;
-        }
-        words[k] = (want, mask);
-        k += 1;
-    }
-    words
-};
+/// A SYSCALL record's prefix, in the kernel's order.
+pub(super) const SYSCALL: Run<22> = Run::new([
+    b"arch", b"syscall", b"success", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"ppid",
+    b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid", b"egid", b"sgid", b"fsgid",
+    b"tty", b"ses",
+]);
 
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 const SPACES: u64 = ONES * 0x20;
 
-/// The prefix's values of `body` in [`KEYS`]' order, as the grammar
-/// reads them, and the rest of the body after the space that ends the
-/// last; `None` when the body does not start with the prefix laid out
-/// as the kernel writes it: each key in its place right after one space
-/// (the first at the start), each value bare (not starting with a
-/// quote) and at most fifteen bytes before its space.
+/// The value that starts `after` (what follows a key's `=`), as the
+/// grammar reads it, and the rest after the one space that ends it, when
+/// it is bare (not starting with a quote), at most fifteen bytes, with
+/// sixteen bytes or more to read: found by one look at sixteen bytes.
+/// `None` for any other.
 #[inline(always)]
-pub(super) fn read(body: &[u8]) -> Option<([Value<'_>; LEN], &[u8])> {
-    let mut values = [Value::Absent; LEN];
-    let mut rest = body;
-    for (value, &(want, mask)) in values.iter_mut().zip(&WORDS) {
-        // (Sixteen bytes after an eight-byte key: the body goes on, to
-        // `comm` and `exe`, in every record this reads.)
-        let head = rest.first_chunk::<24>()?;
-        if word(head.get(..8)?) & mask != want {
-            return None;
-        }
-        let len = (mask.count_ones() / 8) as usize;
-        let after = rest.get(len..)?;
-        let (lo, hi) = after
-            .first_chunk::<16>()
-            .map(|w| w.split_at(8))
-            .map(|(lo, hi)| (word(lo), word(hi)))?;
-        let space = |x: u64| {
-            let v = x ^ SPACES;
-            v.wrapping_sub(ONES) & !v & HIGH
-        };
-        let (s_lo, s_hi) = (space(lo), space(hi));
-        let end = if s_lo != 0 {
-            (s_lo.trailing_zeros() / 8) as usize
-        } else if s_hi != 0 {
-            8 + (s_hi.trailing_zeros() / 8) as usize
-        } else {
-            return None;
-        };
-        if matches!(lo as u8, b'"' | b'\'') {
-            return None;
-        }
-        let (text, tail) = after.split_at_checked(end)?;
-        *value = bare(text);
-        // (`tail` starts with the space.)
-        rest = tail.get(1..)?;
+pub(super) fn short_bare(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
+    let sixteen = after.first_chunk::<16>()?;
+    let (lo, hi) = sixteen.split_at(8);
+    let (lo, hi) = (word(lo), word(hi));
+    let space = |x: u64| {
+        let v = x ^ SPACES;
+        v.wrapping_sub(ONES) & !v & HIGH
+    };
+    let (s_lo, s_hi) = (space(lo), space(hi));
+    let end = if s_lo != 0 {
+        (s_lo.trailing_zeros() / 8) as usize
+    } else if s_hi != 0 {
+        8 + (s_hi.trailing_zeros() / 8) as usize
+    } else {
+        return None;
+    };
+    if matches!(lo as u8, b'"' | b'\'') {
+        return None;
     }
-    Some((values, rest))
+    let (text, tail) = after.split_at_checked(end)?;
+    // (`tail` starts with the space.)
+    Some((bare(text), tail.get(1..)?))
 }
 
 /// Eight bytes, little-endian.
@@ -134,16 +153,18 @@ mod tests {
     use super::*;
     use crate::record::Fields;
 
+    const SYSCALL_LEN: usize = 22;
+
     /// What the grammar reads: the first `LEN` fields, when they are the
     /// prefix's keys in order.
     fn reference(body: &[u8]) -> Option<std::vec::Vec<Value<'_>>> {
-        let fields: std::vec::Vec<_> = Fields::new(body).take(LEN).collect();
+        let fields: std::vec::Vec<_> = Fields::new(body).take(SYSCALL_LEN).collect();
         let keys: std::vec::Vec<&[u8]> = fields.iter().map(|f| f.key).collect();
-        (keys == KEYS).then(|| fields.iter().map(|f| f.value).collect())
+        (keys == SYSCALL.keys).then(|| fields.iter().map(|f| f.value).collect())
     }
 
     fn check(body: &[u8]) {
-        if let Some((values, rest)) = read(body) {
+        if let Some((values, rest)) = SYSCALL.read(body) {
             let want = reference(body);
             assert_eq!(
                 Some(values.to_vec()),
@@ -153,7 +174,7 @@ mod tests {
             );
             // The rest is what the grammar has not read yet.
             let mut fields = Fields::new(body);
-            for _ in 0..LEN {
+            for _ in 0..SYSCALL_LEN {
                 fields.next();
             }
             let left: std::vec::Vec<_> = fields.collect();
@@ -168,11 +189,11 @@ mod tests {
 
     #[test]
     fn a_kernel_record_is_read() {
-        let (values, rest) = read(KERNEL).unwrap();
-        assert_eq!(values[at(b"arch")], Value::Bare(b"c000003e"));
-        assert_eq!(values[at(b"a1")], Value::Bare(b"7ffe978ce550"));
-        assert_eq!(values[at(b"tty")], Value::NoneLiteral);
-        assert_eq!(values[at(b"ses")], Value::Bare(b"4294967295"));
+        let (values, rest) = SYSCALL.read(KERNEL).unwrap();
+        assert_eq!(values[SYSCALL.at(b"arch")], Value::Bare(b"c000003e"));
+        assert_eq!(values[SYSCALL.at(b"a1")], Value::Bare(b"7ffe978ce550"));
+        assert_eq!(values[SYSCALL.at(b"tty")], Value::NoneLiteral);
+        assert_eq!(values[SYSCALL.at(b"ses")], Value::Bare(b"4294967295"));
         assert!(rest.starts_with(b"comm=\"ls\""));
         check(KERNEL);
     }
@@ -182,21 +203,21 @@ mod tests {
         let per = std::str::from_utf8(KERNEL)
             .unwrap()
             .replace("success", "per=400000 success");
-        assert!(read(per.as_bytes()).is_none());
+        assert!(SYSCALL.read(per.as_bytes()).is_none());
         let two = std::str::from_utf8(KERNEL)
             .unwrap()
             .replace("a3=10 ", "a3=10  ");
-        assert!(read(two.as_bytes()).is_none());
+        assert!(SYSCALL.read(two.as_bytes()).is_none());
         let long = std::str::from_utf8(KERNEL)
             .unwrap()
             .replace("a1=7ffe978ce550", "a1=ffffffff7ffe978ce550");
-        assert!(read(long.as_bytes()).is_none());
+        assert!(SYSCALL.read(long.as_bytes()).is_none());
         let quoted = std::str::from_utf8(KERNEL)
             .unwrap()
             .replace("tty=(none)", "tty=\"x\"");
-        assert!(read(quoted.as_bytes()).is_none());
-        assert!(read(&KERNEL[1..]).is_none());
-        assert!(read(&KERNEL[..100]).is_none());
+        assert!(SYSCALL.read(quoted.as_bytes()).is_none());
+        assert!(SYSCALL.read(&KERNEL[1..]).is_none());
+        assert!(SYSCALL.read(&KERNEL[..100]).is_none());
     }
 
     /// The SYSCALL record `body` with CWD and EOE: the facts' pass with
@@ -240,7 +261,7 @@ mod tests {
         fn the_facts_agree(
             edits in proptest::collection::vec(
                 (
-                    0usize..LEN,
+                    0usize..SYSCALL_LEN,
                     proptest::sample::select(&[
                         "", "0", "?", "(null)", "(none)", "\"q\"", "'q'", "a=b", "-2", "-99999",
                         "123456789012345", "1234567890123456", "\u{e9}", "\u{1}x", "40000003",
@@ -263,7 +284,7 @@ mod tests {
         fn read_agrees_with_the_grammar(
             edits in proptest::collection::vec(
                 (
-                    0usize..LEN,
+                    0usize..SYSCALL_LEN,
                     proptest::sample::select(&[
                         "", "0", "?", "(null)", "(none)", "\"q\"", "'q'", "a=b", "a\"b",
                         "123456789012345", "1234567890123456", "\u{e9}", "\u{1}x",
@@ -286,7 +307,8 @@ mod tests {
             std::string::String,
             std::string::String,
             std::string::String,
-        )> = KEYS
+        )> = SYSCALL
+            .keys
             .iter()
             .map(|k| {
                 (
