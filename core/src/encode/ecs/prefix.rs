@@ -16,16 +16,16 @@ use crate::record::Value;
 /// A run of fields in the kernel's order, each key at most seven bytes.
 pub(super) struct Run<const N: usize> {
     keys: [&'static [u8]; N],
-    /// Each key and its `=` as a little-endian word, and the mask of
-    /// its bytes.
-    words: [(u64, u64); N],
+    /// Each key and its `=` as a little-endian word, the mask of its
+    /// bytes and their number.
+    words: [(u64, u64, usize); N],
 }
 
 impl<const N: usize> Run<N> {
     /// The run of `keys` (each plain and at most seven bytes: checked
     /// when built, at compile time).
     pub(super) const fn new(keys: [&'static [u8]; N]) -> Run<N> {
-        let mut words = [(0, 0); N];
+        let mut words = [(0, 0, 0); N];
         let mut k = 0;
         while k < N {
             let key = keys[k];
@@ -42,7 +42,7 @@ impl<const N: usize> Run<N> {
                 mask |= 0xFF << (8 * i);
                 i += 1;
             }
-            words[k] = (want, mask);
+            words[k] = (want, mask, key.len() + 1);
             k += 1;
         }
         Run { keys, words }
@@ -71,11 +71,10 @@ impl<const N: usize> Run<N> {
     pub(super) fn read<'b>(&self, body: &'b [u8]) -> Option<([Value<'b>; N], &'b [u8])> {
         let mut values = [Value::Absent; N];
         let mut rest = body;
-        for (value, &(want, mask)) in values.iter_mut().zip(&self.words) {
+        for (value, &(want, mask, len)) in values.iter_mut().zip(&self.words) {
             if word(rest.first_chunk::<8>()?) & mask != want {
                 return None;
             }
-            let len = (mask.count_ones() / 8) as usize;
             let (found, tail) = short_bare(rest.get(len..)?)?;
             *value = found;
             rest = tail;
