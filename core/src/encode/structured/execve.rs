@@ -17,7 +17,7 @@ use crate::encode::cursor::{Cursor, Full};
 use crate::encode::text::{look_marks, Lossy};
 use crate::record::execve::{leading_number, leading_number_inlined};
 use crate::record::fields::find_byte;
-use crate::record::{decode_hex, looks_hex, ExecveArg, Field, Fields, Value};
+use crate::record::{decode_looked_hex, looks_hex, ExecveArg, Field, Fields, Value};
 use crate::wire::MessageType;
 
 /// Decoded bytes of an argument escaped at a time by [`write_arg`].
@@ -382,7 +382,8 @@ pub fn write_arg(c: &mut Cursor<'_>, arg: &Arg<'_>) -> Result<(), Full> {
             let room = buf.get_mut(held..).unwrap_or_default();
             let (take, filled) = if hex {
                 let take = rest.len().min(room.len() * 2);
-                let n = decode_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
+                // (The piece looked hex: its digits are not looked at again.)
+                let n = decode_looked_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
                 (take, n)
             } else {
                 let take = rest.len().min(room.len());
