@@ -234,8 +234,9 @@ impl<'a> Facts<'a> {
                 let syscall_record = t == MessageType::SYSCALL;
                 let mut fields = Fields::new(record.body);
                 // The kernel's prefix (most records) read by its layout.
-                if let Some((values, rest)) = (syscall_record && layout)
-                    .then(|| prefix::SYSCALL.read(record.body))
+                let mut values = [Value::Absent; prefix::SYSCALL_LEN];
+                if let Some(rest) = (syscall_record && layout)
+                    .then(|| prefix::SYSCALL.read_into(record.body, &mut values))
                     .flatten()
                 {
                     f.note_prefix(&values, draft);
@@ -370,7 +371,11 @@ impl<'a> Facts<'a> {
     /// step names a constant key, its place and slot found at compile
     /// time and its draft's key tests folded.
     #[inline(always)]
-    fn note_prefix(&mut self, values: &[Value<'a>; 22], draft: &mut DataDraft<'_>) {
+    fn note_prefix(
+        &mut self,
+        values: &[Value<'a>; prefix::SYSCALL_LEN],
+        draft: &mut DataDraft<'_>,
+    ) {
         macro_rules! value {
             ($key:literal) => {
                 values

@@ -70,6 +70,19 @@ impl<const N: usize> Run<N> {
     #[inline(always)]
     pub(super) fn read<'b>(&self, body: &'b [u8]) -> Option<([Value<'b>; N], &'b [u8])> {
         let mut values = [Value::Absent; N];
+        let rest = self.read_into(body, &mut values)?;
+        Some((values, rest))
+    }
+
+    /// [`read`](Self::read) into the caller's `values` (not moved about
+    /// when many): the rest of the body, or `None` (and some of `values`
+    /// overwritten).
+    #[inline(always)]
+    pub(super) fn read_into<'b>(
+        &self,
+        body: &'b [u8],
+        values: &mut [Value<'b>; N],
+    ) -> Option<&'b [u8]> {
         let mut rest = body;
         for (value, &(want, mask, len)) in values.iter_mut().zip(&self.words) {
             if word(rest.first_chunk::<8>()?) & mask != want {
@@ -79,7 +92,7 @@ impl<const N: usize> Run<N> {
             *value = found;
             rest = tail;
         }
-        Some((values, rest))
+        Some(rest)
     }
 }
 
@@ -97,8 +110,11 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
     true
 }
 
+/// How many fields [`SYSCALL`] has.
+pub(super) const SYSCALL_LEN: usize = 22;
+
 /// A SYSCALL record's prefix, in the kernel's order.
-pub(super) const SYSCALL: Run<22> = Run::new([
+pub(super) const SYSCALL: Run<SYSCALL_LEN> = Run::new([
     b"arch", b"syscall", b"success", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"ppid",
     b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid", b"egid", b"sgid", b"fsgid",
     b"tty", b"ses",
@@ -151,8 +167,6 @@ mod tests {
 
     use super::*;
     use crate::record::Fields;
-
-    const SYSCALL_LEN: usize = 22;
 
     /// What the grammar reads: the first `LEN` fields, when they are the
     /// prefix's keys in order.
