@@ -114,6 +114,12 @@ impl<const N: usize> Layout<N> {
         Layout { keys: out }
     }
 
+    /// The `i`th key, when there is one.
+    #[inline(always)]
+    pub(crate) fn expected(&self, i: usize) -> Option<&Expected> {
+        self.keys.get(i)
+    }
+
     /// Whether the `i`th key is `key` (for compile-time checks of a
     /// place).
     pub(crate) const fn key_is(&self, i: usize, key: &[u8]) -> bool {
@@ -220,18 +226,40 @@ pub(crate) fn push_short_bare(
 /// past its end (where a bare value ends too).
 #[inline(always)]
 fn spaced_sixteen(rest: &[u8]) -> (u64, u64) {
-    let mut w = [b' '; 16];
     match rest.first_chunk::<16>() {
-        Some(sixteen) => w = *sixteen,
-        None => {
-            for (d, s) in w.iter_mut().zip(rest) {
-                *d = *s;
-            }
+        Some(sixteen) => {
+            let (lo, hi) = sixteen.split_at(8);
+            (word(lo), word(hi))
         }
+        None => spaced_short(rest),
+    }
+}
+
+/// [`spaced_sixteen`] of fewer than sixteen bytes (a body's last
+/// field).
+#[cold]
+#[inline(never)]
+fn spaced_short(rest: &[u8]) -> (u64, u64) {
+    let mut w = [b' '; 16];
+    for (d, s) in w.iter_mut().zip(rest) {
+        *d = *s;
     }
     let (lo, hi) = w.split_at(8);
-    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
     (word(lo), word(hi))
+}
+
+/// Eight bytes, little-endian.
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+impl Expected {
+    /// `rest` starts with this key and its `=`.
+    #[inline(always)]
+    pub(crate) fn starts(&self, rest: &[u8]) -> bool {
+        sixteen(rest) & self.mask == self.want
+    }
 }
 
 /// The first sixteen bytes of `rest`, little-endian; zero past its end

@@ -4,7 +4,7 @@
 use super::facts::present;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::layout::{push_short_bare, Head};
+use crate::encode::layout::{push_short_bare, Head, Layout};
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
 use crate::record::{decode_looked_hex, looks_hex, Value};
@@ -163,6 +163,39 @@ impl<'c, 'b> Members<'c, 'b> {
         let used = push_short_bare(self.cursor, self.first, head, after)?;
         self.first = false;
         Some(used)
+    }
+
+    /// The fields of `layout` from its `from`th key to before its `to`th
+    /// that `rest` starts with, one space apart, each in its place and
+    /// its value short, bare and plain ([`headed_short`](Self::headed_short)),
+    /// written as members one after another without looking for their
+    /// keys; stops at the first that is not so. Returns the place after
+    /// the last written and the rest after it (from the space that ends
+    /// it when the run stops there, else after that space).
+    #[inline(always)]
+    pub(super) fn headed_run<'r, const N: usize>(
+        &mut self,
+        layout: &Layout<N>,
+        (from, to): (usize, usize),
+        mut rest: &'r [u8],
+    ) -> (usize, &'r [u8]) {
+        let mut i = from;
+        while i < to {
+            let Some(e) = layout.expected(i).filter(|e| e.starts(rest)) else {
+                break;
+            };
+            let after = rest.get(e.len..).unwrap_or_default();
+            let Some(used) = self.headed_short(&e.head, after) else {
+                break;
+            };
+            let tail = after.get(used..).unwrap_or_default();
+            i += 1;
+            match tail {
+                [b' ', more @ ..] => rest = more,
+                _ => return (i, tail),
+            }
+        }
+        (i, rest)
     }
 
     /// Members spelled out whole (`,"key":"value",…`, JSON the caller

@@ -32,6 +32,11 @@ const PATH: Layout<15> = Layout::new([
     b"cap_frootid",
 ]);
 
+/// Where the inode's fields (`inode` … `rdev`) start in [`PATH`].
+const INODE_AT: usize = 2;
+
+const _: () = assert!(PATH.key_is(INODE_AT, b"inode") && PATH.key_is(INODE_AT + 5, b"rdev"));
+
 /// Where the file capabilities start in [`PATH`].
 const CAPS_AT: usize = 10;
 
@@ -73,6 +78,15 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
         }
         if rest.is_empty() {
             return Ok(());
+        }
+        // After `name`: the inode's fields, one after another.
+        if next == INODE_AT {
+            let (at, tail) = p.headed_run(&PATH, (INODE_AT, INODE_AT + 6), rest);
+            if at > next {
+                next = at;
+                rest = tail;
+                continue;
+            }
         }
         if let Some((i, key)) = PATH.find(rest, next) {
             // No file capabilities (most files): five fields at once.
@@ -260,6 +274,45 @@ mod tests {
         ) {
             let body: std::string::String = tokens.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
             check(body.as_bytes());
+        }
+
+        /// The kernel's record with fields edited at random (values
+        /// quoted, long, markers, hex, odd bytes; keys repeated,
+        /// replaced, out of order; separators), so that runs stop at any
+        /// field.
+        #[test]
+        fn edited_kernel_records(
+            edits in proptest::collection::vec(
+                (
+                    0usize..14,
+                    proptest::sample::select(VALUES),
+                    proptest::sample::select(&[" ", "  ", "", " x=1 "][..]),
+                    proptest::sample::select(&["", "name", "inode", "dev", "rdev", "nametype", "obj", "item"][..]),
+                ),
+                0..4,
+            ),
+        ) {
+            let kernel = "item=1 name=\"/etc/passwd\" inode=19 dev=fe:00 mode=0100644 ouid=1000 \
+                ogid=100 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
+            let mut fields: std::vec::Vec<(std::string::String, std::string::String, std::string::String)> =
+                kernel
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let (k, v) = t.split_once('=').unwrap();
+                        (k.into(), std::format!("={v}"), " ".into())
+                    })
+                    .collect();
+            for (i, value, sep, key) in edits {
+                fields[i].1 = value.into();
+                fields[i].2 = sep.into();
+                if !key.is_empty() {
+                    fields[i].0 = key.into();
+                }
+            }
+            let body: std::string::String = fields.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
+            check(body.as_bytes());
+            check(body.trim_end().as_bytes());
         }
 
         #[test]
