@@ -2,6 +2,7 @@
 //! as strings with hex decoded where the kernel encodes it).
 
 use super::facts::present;
+use super::process::Decimal;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::layout::{push_short_bare, Head, Layout};
@@ -215,6 +216,16 @@ impl<'c, 'b> Members<'c, 'b> {
     #[inline(always)]
     pub(super) fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)
+    }
+
+    /// A number member: `value`'s text copied when it is already as
+    /// `{}` writes it, else the number written.
+    #[inline(always)]
+    pub(super) fn decimal(&mut self, key: &str, value: Decimal<'_>) -> Result<(), Full> {
+        match value {
+            Decimal::Text(text) => self.key(key)?.push(text),
+            Decimal::Value(n) => self.number(key, n),
+        }
     }
 
     #[inline(always)]

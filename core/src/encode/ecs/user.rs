@@ -5,7 +5,7 @@ use core::ops::Range;
 
 use super::facts::{known_slot, present, Facts, KEYS, UNSET};
 use super::members::Members;
-use super::process::number;
+use super::process::Decimal;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::{Enrich, Named};
 use crate::record::Value;
@@ -132,7 +132,11 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     }
     // (Each key looked up where it is named: a constant key folds to
     // its slot.)
-    let pid = |v: Option<Value<'a>>| present(v).map(|v| v.text()).filter(|t| number(t).is_some());
+    let pid = |v: Option<Value<'a>>| {
+        present(v)
+            .map(|v| v.text())
+            .filter(|t| Decimal::of(t).is_some())
+    };
     named.pids = [pid(facts.get(b"pid")), pid(facts.get(b"ppid"))];
 }
 
