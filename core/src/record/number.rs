@@ -77,14 +77,18 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Canonical text is what `{}` writes of the number it reads as.
+        /// Canonical text is what `{}` writes of the number it reads as
+        /// (twenty digits, even those that fit, are left to the parse).
         #[test]
         fn canonical_decimals_are_their_numbers_text(
             text in "[+0-9a ]{0,22}|[1-9][0-9]{0,20}|0{1,3}[0-9]{0,3}",
         ) {
             let canonical = parse_u64(text.as_bytes(), 10)
                 .is_some_and(|n| std::format!("{n}") == text);
-            proptest::prop_assert_eq!(is_canonical_decimal(text.as_bytes()), canonical);
+            proptest::prop_assert_eq!(
+                is_canonical_decimal(text.as_bytes()),
+                canonical && text.len() < 20
+            );
         }
     }
 
