@@ -94,12 +94,26 @@ impl<'c, 'b> Members<'c, 'b> {
         self.first
     }
 
+    /// `,"key":` (without the comma when first; `key` a literal, plain),
+    /// in one room check; on failure nothing is written.
     #[inline(always)]
     pub(super) fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
-        self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
+        let key = key.as_bytes();
+        let comma = usize::from(!self.first);
+        let len = comma + key.len() + 3;
+        let window = self.cursor.spare(len).ok_or(Full)?;
+        let (head, rest) = window.split_at_mut_checked(comma + 1).ok_or(Full)?;
+        let (name, tail) = rest.split_at_mut_checked(key.len()).ok_or(Full)?;
+        if let [comma @ .., quote] = head {
+            *quote = b'"';
+            if let Some(c) = comma.first_mut() {
+                *c = b',';
+            }
+        }
+        name.copy_from_slice(key);
+        *tail.first_chunk_mut::<2>().ok_or(Full)? = *b"\":";
+        self.cursor.advance(len);
         self.first = false;
-        self.cursor.push(key.as_bytes())?;
-        self.cursor.push(b"\":")?;
         Ok(self.cursor)
     }
 
