@@ -418,10 +418,18 @@ impl<'a> Cursor<'a> {
         if let Some(colon) = window.get_mut(colon_at..text_at) {
             colon.copy_from_slice(b"\":\"");
         }
-        let marks = key_marks
-            | window
-                .get_mut(text_at..end - 1)
-                .map_or(u64::MAX, |d| copy_short(d, text));
+        let text_window = window.get_mut(text_at..end - 1);
+        // For a named member (ECS's), a `match`: `map_or` was left a
+        // call there (kept for the others, where inlining it cost more).
+        let text_marks = if NAMED {
+            match text_window {
+                Some(d) => copy_short(d, text),
+                None => u64::MAX,
+            }
+        } else {
+            text_window.map_or(u64::MAX, |d| copy_short(d, text))
+        };
+        let marks = key_marks | text_marks;
         if let Some(quote) = window.last_mut() {
             *quote = b'"';
         }
