@@ -300,7 +300,10 @@ impl<'a> Facts<'a> {
         if f.is_syscall {
             // (Named once, by the draft, when it wrote the field.)
             f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
-            f.syscall = syscall_name(f.arch, f.first_syscall);
+            // (The draft's name is this one: its arch is `f.arch` then.)
+            f.syscall = draft
+                .syscall()
+                .unwrap_or_else(|| syscall_name(f.arch, f.first_syscall));
         }
     }
 

@@ -237,7 +237,8 @@ mod tests {
     /// its prefix read by the layout notes and drafts what the pass
     /// field by field does.
     fn check_facts(body: &[u8]) {
-        use super::super::facts::Facts;
+        use super::super::facts::{arch_of, syscall_name, Facts};
+        use crate::record::field;
         let records = [
             (1300u16, body.to_vec()),
             (1307, b"cwd=\"/root\"".to_vec()),
@@ -248,6 +249,10 @@ mod tests {
             let (fa, fb) = (Facts::of(e, &mut a), Facts::of_fields(e, &mut b));
             assert_eq!(fa.known, fb.known);
             assert_eq!((fa.arch, fa.syscall), (fb.arch, fb.syscall));
+            // The arch and syscall of the record's first fields.
+            let arch = arch_of(field(body, b"arch"));
+            assert_eq!(fa.arch, arch);
+            assert_eq!(fa.syscall, syscall_name(arch, field(body, b"syscall")));
             assert_eq!(fa.data, fb.data);
             if let Some(d) = fa.data {
                 assert_eq!(
