@@ -418,10 +418,18 @@ impl<'a> Cursor<'a> {
         if let Some(colon) = window.get_mut(colon_at..text_at) {
             colon.copy_from_slice(b"\":\"");
         }
-        let marks = key_marks
-            | window
-                .get_mut(text_at..end - 1)
-                .map_or(u64::MAX, |d| copy_short(d, text));
+        let text_window = window.get_mut(text_at..end - 1);
+        // For a named member (ECS's), a `match`: `map_or` was left a
+        // call there (kept for the others, where inlining it cost more).
+        let text_marks = if NAMED {
+            match text_window {
+                Some(d) => copy_short(d, text),
+                None => u64::MAX,
+            }
+        } else {
+            text_window.map_or(u64::MAX, |d| copy_short(d, text))
+        };
+        let marks = key_marks | text_marks;
         if let Some(quote) = window.last_mut() {
             *quote = b'"';
         }
@@ -643,6 +651,25 @@ impl Cursor<'_> {
     /// Moves the position back to `pos` (forgetting what was written after).
     pub fn unwind(&mut self, pos: usize) {
         self.pos = self.pos.min(pos);
+    }
+
+    /// The next `len` bytes of room (before the limit), to write into in
+    /// place; `None` when fewer are left. What is written there counts
+    /// once [`advance`](Self::advance)d over.
+    #[inline(always)]
+    pub(crate) fn spare(&mut self, len: usize) -> Option<&mut [u8]> {
+        let end = self.pos.checked_add(len)?;
+        if end > self.limit {
+            return None;
+        }
+        self.buf.get_mut(self.pos..end)
+    }
+
+    /// Counts `n` bytes written in place (into [`spare`](Self::spare)
+    /// room) as written; never past the limit.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.limit);
     }
 }
 

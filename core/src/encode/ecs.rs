@@ -56,6 +56,7 @@ mod members;
 mod norm;
 mod object;
 mod paths;
+mod prefix;
 mod process;
 mod time;
 mod user;

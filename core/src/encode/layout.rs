@@ -7,7 +7,9 @@
 //! other (the caller's parse): the layout only makes the usual record
 //! cheaper, never changes what is read.
 
+use super::cursor::Cursor;
 use super::structured::value::is_hex_field;
+use super::text::look_marks;
 
 /// A member's head `,"key":"` (at most sixteen bytes) for a key of plain
 /// bytes: with its comma and without (the first member), each padded to
@@ -112,6 +114,28 @@ impl<const N: usize> Layout<N> {
         Layout { keys: out }
     }
 
+    /// The `i`th key, when there is one.
+    #[inline(always)]
+    pub(crate) fn expected(&self, i: usize) -> Option<&Expected> {
+        self.keys.get(i)
+    }
+
+    /// Whether the `i`th key is `key` (for compile-time checks of a
+    /// place).
+    pub(crate) const fn key_is(&self, i: usize, key: &[u8]) -> bool {
+        if i >= N || self.keys[i].key.len() != key.len() {
+            return false;
+        }
+        let mut j = 0;
+        while j < key.len() {
+            if self.keys[i].key[j] != key[j] {
+                return false;
+            }
+            j += 1;
+        }
+        true
+    }
+
     /// The first key from the `from`th on with which (and `=`) `rest`
     /// starts, and its place in the layout.
     #[inline(always)]
@@ -120,6 +144,121 @@ impl<const N: usize> Layout<N> {
         let keys = self.keys.get(from..)?;
         let i = keys.iter().position(|e| word & e.mask == e.want)?;
         Some((from + i, keys.get(i)?))
+    }
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+const SPACES: u64 = ONES * 0x20;
+
+/// Writes the member of a field whose key's head is `head` and whose
+/// value starts `after` (what follows the key's `=`), when that value is
+/// bare, plain and short: its text, to the next space or the end, at
+/// most fifteen bytes (sixteen at the end), needs no escaping, is not
+/// `?` or `(null)` (left out), does not start with a quote (a quoted
+/// value), and the key's values are not hex to decode. Then the member
+/// is what `Members::headed` (ECS) writes for the `Value` the grammar
+/// reads there, written with two stores and one look at sixteen bytes,
+/// and the answer is the value's length (`after` from there on is the
+/// rest of the body); otherwise (or when the room is short of the
+/// sixteen-byte stores) nothing is written and the answer is `None`:
+/// the caller reads the field as before.
+#[inline(always)]
+pub(crate) fn push_short_bare(
+    c: &mut Cursor<'_>,
+    first: bool,
+    head: &Head,
+    after: &[u8],
+) -> Option<usize> {
+    if head.hex {
+        return None;
+    }
+    let (lo, hi) = spaced_sixteen(after);
+    // The first space (exact: a borrow only carries up from a match).
+    let space = |x: u64| {
+        let v = x ^ SPACES;
+        v.wrapping_sub(ONES) & !v & HIGH
+    };
+    let (s_lo, s_hi) = (space(lo), space(hi));
+    let end = if s_lo != 0 {
+        (s_lo.trailing_zeros() / 8) as usize
+    } else if s_hi != 0 {
+        8 + (s_hi.trailing_zeros() / 8) as usize
+    } else {
+        return None;
+    };
+    // The bytes before `end`: none may need escaping (the marks are
+    // exact up to the first real one).
+    let below = |n: usize| (1u64 << (8 * n.min(7))).wrapping_sub(1);
+    let (m_lo, m_hi) = if end >= 8 {
+        (u64::MAX, below(end - 8))
+    } else {
+        (below(end), 0)
+    };
+    if (look_marks(lo) & m_lo) | (look_marks(hi) & m_hi) != 0 {
+        return None;
+    }
+    const NULL: u64 = u64::from_le_bytes(*b"(null)\0\0");
+    match lo as u8 {
+        b'\'' => return None,
+        b'?' if end == 1 => return None,
+        b'(' if end == 6 && lo & 0xFFFF_FFFF_FFFF == NULL => return None,
+        _ => {}
+    }
+    let (stored, text_at) = if first {
+        (&head.bare, head.len - 1)
+    } else {
+        (&head.comma, head.len)
+    };
+    // (`text_at` is at most sixteen: the window holds both stores.)
+    let window = c.spare(text_at + 16)?;
+    *window.first_chunk_mut::<16>()? = *stored;
+    let text = window.get_mut(text_at..)?;
+    let (t_lo, t_hi) = text.split_at_mut_checked(8)?;
+    *t_lo.first_chunk_mut::<8>()? = lo.to_le_bytes();
+    *t_hi.first_chunk_mut::<8>()? = hi.to_le_bytes();
+    *text.get_mut(end)? = b'"';
+    c.advance(text_at + end + 1);
+    Some(end)
+}
+
+/// The first sixteen bytes of `rest` as two little-endian words, spaces
+/// past its end (where a bare value ends too).
+#[inline(always)]
+fn spaced_sixteen(rest: &[u8]) -> (u64, u64) {
+    match rest.first_chunk::<16>() {
+        Some(sixteen) => {
+            let (lo, hi) = sixteen.split_at(8);
+            (word(lo), word(hi))
+        }
+        None => spaced_short(rest),
+    }
+}
+
+/// [`spaced_sixteen`] of fewer than sixteen bytes (a body's last
+/// field).
+#[cold]
+#[inline(never)]
+fn spaced_short(rest: &[u8]) -> (u64, u64) {
+    let mut w = [b' '; 16];
+    for (d, s) in w.iter_mut().zip(rest) {
+        *d = *s;
+    }
+    let (lo, hi) = w.split_at(8);
+    (word(lo), word(hi))
+}
+
+/// Eight bytes, little-endian.
+#[inline(always)]
+fn word(bytes: &[u8]) -> u64 {
+    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
+}
+
+impl Expected {
+    /// `rest` starts with this key and its `=`.
+    #[inline(always)]
+    pub(crate) fn starts(&self, rest: &[u8]) -> bool {
+        sixteen(rest) & self.mask == self.want
     }
 }
 

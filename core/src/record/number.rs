@@ -36,6 +36,19 @@ pub fn parse_u64(text: &[u8], radix: u32) -> Option<u64> {
     Some(n)
 }
 
+/// Whether `text` is a `u64` written as `{}` writes it: one to nineteen
+/// decimal digits (so it fits), no `+`, no leading zero but in `0`
+/// itself. Such text is its number's decimal as it stands: copied, not
+/// parsed and written again.
+#[inline(always)]
+pub fn is_canonical_decimal(text: &[u8]) -> bool {
+    match text {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] if rest.len() < 19 => rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
 /// `text` as `u32::from_str_radix(text, radix)` reads it.
 #[inline]
 pub fn parse_u32(text: &[u8], radix: u32) -> Option<u32> {
@@ -63,8 +76,43 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Canonical text is what `{}` writes of the number it reads as
+        /// (twenty digits, even those that fit, are left to the parse).
+        #[test]
+        fn canonical_decimals_are_their_numbers_text(
+            text in "[+0-9a ]{0,22}|[1-9][0-9]{0,20}|0{1,3}[0-9]{0,3}",
+        ) {
+            let canonical = parse_u64(text.as_bytes(), 10)
+                .is_some_and(|n| std::format!("{n}") == text);
+            proptest::prop_assert_eq!(
+                is_canonical_decimal(text.as_bytes()),
+                canonical && text.len() < 20
+            );
+        }
+    }
+
     #[test]
     fn edges() {
+        for text in [
+            "0",
+            "9",
+            "18446744073709551615",
+            "1844674407370955161",
+            "00",
+            "+1",
+            "",
+            "1a",
+        ] {
+            let canonical =
+                parse_u64(text.as_bytes(), 10).is_some_and(|n| std::format!("{n}") == text);
+            // (Twenty digits are left to the parse, even when they fit.)
+            assert_eq!(
+                is_canonical_decimal(text.as_bytes()),
+                canonical && text.len() < 20,
+                "{text}"
+            );
+        }
         let cases = [
             "",
             "+",

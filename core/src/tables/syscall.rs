@@ -57,6 +57,19 @@ pub fn table(machine: Machine) -> &'static [(u16, &'static str)] {
 pub fn name(machine: Machine, number: u32) -> Option<&'static str> {
     let number = u16::try_from(number).ok()?;
     let table = table(machine);
+    // The tables are dense from 0 up to the machine's newer calls: most
+    // numbers are at their own index (the first entry of that number
+    // when the one before is lower), found without the search.
+    let direct = usize::from(number);
+    if let Some(&(n, name)) = table.get(direct) {
+        let first = match direct.checked_sub(1) {
+            Some(before) => table.get(before).is_some_and(|&(p, _)| p < number),
+            None => true,
+        };
+        if n == number && first {
+            return Some(name);
+        }
+    }
     let at = table.partition_point(|&(n, _)| n < number);
     match table.get(at) {
         Some(&(n, name)) if n == number => Some(name),
@@ -99,6 +112,23 @@ mod tests {
             let t = table(m);
             assert!(t.windows(2).all(|w| w[0].0 <= w[1].0), "{m:?}");
             assert!(t.len() > 250, "{m:?}");
+        }
+    }
+
+    /// Every number on every machine: what the search alone finds.
+    #[test]
+    fn names_are_the_searched_ones() {
+        for m in Machine::ALL {
+            let t = table(m);
+            for number in 0..=u32::from(u16::MAX) + 1 {
+                let searched = u16::try_from(number).ok().and_then(|number| {
+                    let at = t.partition_point(|&(n, _)| n < number);
+                    t.get(at)
+                        .filter(|&&(n, _)| n == number)
+                        .map(|&(_, name)| name)
+                });
+                assert_eq!(name(m, number), searched, "{m:?} {number}");
+            }
         }
     }
 

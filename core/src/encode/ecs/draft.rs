@@ -43,6 +43,9 @@ pub(super) struct DataDraft<'o> {
     ok: bool,
     /// The arch the record's `arch` field names, once written.
     arch: Option<Arch>,
+    /// The name of the syscall its `syscall` field numbers on that arch,
+    /// once written (`Some(None)`: named, no name known).
+    syscall: Option<Option<&'static str>>,
 }
 
 impl<'o> DataDraft<'o> {
@@ -57,6 +60,7 @@ impl<'o> DataDraft<'o> {
             seen: 0,
             ok,
             arch: None,
+            syscall: None,
         }
     }
 
@@ -67,6 +71,7 @@ impl<'o> DataDraft<'o> {
         self.seen = 0;
         self.ok = self.cursor.pos() == 1;
         self.arch = None;
+        self.syscall = None;
     }
 
     /// The next field of the primary record that `auditd.data` reads
@@ -98,7 +103,9 @@ impl<'o> DataDraft<'o> {
                     self.ok = false;
                     return;
                 };
-                Some((Some(arch), syscall_name(Some(arch), Some(f.value))))
+                let name = syscall_name(Some(arch), Some(f.value));
+                self.syscall = Some(name);
+                Some((Some(arch), name))
             }
             (true, _) => Some((None, None)),
         };
@@ -111,6 +118,13 @@ impl<'o> DataDraft<'o> {
     /// (the first: a second one gives the draft up before it is).
     pub(super) fn arch(&self) -> Option<Arch> {
         self.arch
+    }
+
+    /// The name the primary record's first `syscall` field was given
+    /// when written (named by [`arch`](Self::arch), which it needs);
+    /// `None` when it was not written.
+    pub(super) fn syscall(&self) -> Option<Option<&'static str>> {
+        self.syscall
     }
 
     /// The draft, when kept, moved to the end of the output: a document

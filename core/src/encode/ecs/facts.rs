@@ -8,6 +8,8 @@
 use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
+use super::object::ObjectFile;
+use super::prefix;
 use crate::assemble::{Event, EventRecord};
 use crate::record::{field, first_values, Field, Fields, Value};
 use crate::tables::arch::Arch;
@@ -57,48 +59,6 @@ pub(super) struct Facts<'a> {
     /// `auditd.data`'s members of the primary record, drafted in the
     /// output as the pass parsed it, when kept.
     pub(super) data: Option<Draft>,
-}
-
-/// The values of a PATH record that `file.*` and the summary's object
-/// read (each the first of its key).
-#[derive(Clone, Copy, Default)]
-pub(super) struct ObjectFile<'a> {
-    pub(super) name: Option<Value<'a>>,
-    pub(super) rdev: Option<Value<'a>>,
-    pub(super) inode: Option<Value<'a>>,
-    pub(super) mode: Option<Value<'a>>,
-    pub(super) ouid: Option<Value<'a>>,
-    pub(super) ogid: Option<Value<'a>>,
-}
-
-impl<'a> ObjectFile<'a> {
-    /// The values of a PATH record's `body`, in one pass
-    /// ([`first_values`]), and whether its (first) `nametype` says PARENT.
-    #[inline(always)]
-    fn of(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
-        let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
-            body,
-            &[
-                b"name",
-                b"rdev",
-                b"inode",
-                b"mode",
-                b"ouid",
-                b"ogid",
-                b"nametype",
-            ],
-        );
-        let file = ObjectFile {
-            name,
-            rdev,
-            inode,
-            mode,
-            ouid,
-            ogid,
-        };
-        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
-        (file, parent)
-    }
 }
 
 /// The primary record's fields the document reads, sorted: looked up
@@ -242,6 +202,22 @@ impl<'a> Facts<'a> {
     /// those `auditd.data` reads written into `draft` ([`Facts::data`]
     /// says where, when kept).
     pub(super) fn fill(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>) {
+        self.fill_with(event, draft, true);
+    }
+
+    /// (Tests) the facts of `event` as [`of`](Self::of) finds them, but
+    /// every record read field by field (no SYSCALL prefix by layout).
+    #[cfg(test)]
+    pub(super) fn of_fields(event: &Event<'a>, out: &mut [u8]) -> Facts<'a> {
+        let mut facts = Facts::default();
+        facts.fill_with(event, &mut DataDraft::new(out, 0), false);
+        facts
+    }
+
+    /// [`fill`](Self::fill); `layout`: a SYSCALL record's prefix read by
+    /// its layout ([`prefix::SYSCALL`]) where it can be.
+    #[inline(always)]
+    fn fill_with(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>, layout: bool) {
         let f = self;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
@@ -257,6 +233,15 @@ impl<'a> Facts<'a> {
                 }
                 let syscall_record = t == MessageType::SYSCALL;
                 let mut fields = Fields::new(record.body);
+                // The kernel's prefix (most records) read by its layout.
+                let mut values = [Value::Absent; prefix::SYSCALL_LEN];
+                if let Some(rest) = (syscall_record && layout)
+                    .then(|| prefix::SYSCALL.read_into(record.body, &mut values))
+                    .flatten()
+                {
+                    f.note_prefix(&values, draft);
+                    fields = Fields::new(rest);
+                }
                 while let Some(field) = fields.next_inlined() {
                     if f.note_primary(&mut nested, field) {
                         draft.field(field, syscall_record, f.first_arch);
@@ -315,7 +300,10 @@ impl<'a> Facts<'a> {
         if f.is_syscall {
             // (Named once, by the draft, when it wrote the field.)
             f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
-            f.syscall = syscall_name(f.arch, f.first_syscall);
+            // (The draft's name is this one: its arch is `f.arch` then.)
+            f.syscall = draft
+                .syscall()
+                .unwrap_or_else(|| syscall_name(f.arch, f.first_syscall));
         }
     }
 
@@ -378,6 +366,45 @@ impl<'a> Facts<'a> {
         };
         self.note_at(Some(slot), field.value);
         MOVED_SLOTS >> slot & 1 == 0
+    }
+
+    /// Notes the values of a SYSCALL record's prefix ([`prefix::SYSCALL`]),
+    /// and drafts those `auditd.data` reads, as the field-by-field pass
+    /// does for the same fields (their keys distinct, none `msg`): each
+    /// step names a constant key, its place and slot found at compile
+    /// time and its draft's key tests folded.
+    #[inline(always)]
+    fn note_prefix(
+        &mut self,
+        values: &[Value<'a>; prefix::SYSCALL_LEN],
+        draft: &mut DataDraft<'_>,
+    ) {
+        macro_rules! value {
+            ($key:literal) => {
+                values
+                    .get(const { prefix::SYSCALL.at($key) })
+                    .copied()
+                    .unwrap_or(Value::Absent)
+            };
+        }
+        macro_rules! moved {
+            ($($key:literal),*) => {
+                $(self.note_at(const { slot_of($key) }, value!($key));)*
+            };
+        }
+        macro_rules! data {
+            ($($key:literal),*) => {
+                $(draft.field(Field { key: $key, value: value!($key) }, true, self.first_arch);)*
+            };
+        }
+        self.first_arch = Some(value!(b"arch"));
+        self.first_syscall = Some(value!(b"syscall"));
+        moved!(
+            b"success", b"ppid", b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid",
+            b"egid", b"sgid", b"fsgid", b"ses"
+        );
+        self.note_at(const { slot_of(b"a0") }, value!(b"a0"));
+        data!(b"arch", b"syscall", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"tty");
     }
 
     /// Forgets what was noted of a primary record (a later one takes

@@ -2,9 +2,10 @@
 //! as strings with hex decoded where the kernel encodes it).
 
 use super::facts::present;
+use super::process::Decimal;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::layout::Head;
+use crate::encode::layout::{push_short_bare, Head, Layout};
 use crate::encode::structured::value::{is_hex_field, Hex};
 use crate::encode::text::Lossy;
 use crate::record::{decode_looked_hex, looks_hex, Value};
@@ -93,12 +94,26 @@ impl<'c, 'b> Members<'c, 'b> {
         self.first
     }
 
+    /// `,"key":` (without the comma when first; `key` a literal, plain),
+    /// in one room check; on failure nothing is written.
     #[inline(always)]
     pub(super) fn key(&mut self, key: &str) -> Result<&mut Cursor<'b>, Full> {
-        self.cursor.push(if self.first { b"\"" } else { b",\"" })?;
+        let key = key.as_bytes();
+        let comma = usize::from(!self.first);
+        let len = comma + key.len() + 3;
+        let window = self.cursor.spare(len).ok_or(Full)?;
+        let (head, rest) = window.split_at_mut_checked(comma + 1).ok_or(Full)?;
+        let (name, tail) = rest.split_at_mut_checked(key.len()).ok_or(Full)?;
+        if let [comma @ .., quote] = head {
+            *quote = b'"';
+            if let Some(c) = comma.first_mut() {
+                *c = b',';
+            }
+        }
+        name.copy_from_slice(key);
+        *tail.first_chunk_mut::<2>().ok_or(Full)? = *b"\":";
+        self.cursor.advance(len);
         self.first = false;
-        self.cursor.push(key.as_bytes())?;
-        self.cursor.push(b"\":")?;
         Ok(self.cursor)
     }
 
@@ -154,9 +169,77 @@ impl<'c, 'b> Members<'c, 'b> {
         self.cursor.push_headed(first, head, value.text())
     }
 
+    /// [`headed`](Self::headed) of the field whose value starts `after`
+    /// (what follows its key's `=`), when short, bare and plain
+    /// ([`push_short_bare`]): the value's length; `None` when nothing
+    /// was written (any other value: the caller reads it as usual).
+    #[inline(always)]
+    pub(super) fn headed_short(&mut self, head: &Head, after: &[u8]) -> Option<usize> {
+        let used = push_short_bare(self.cursor, self.first, head, after)?;
+        self.first = false;
+        Some(used)
+    }
+
+    /// The fields of `layout` from its `from`th key to before its `to`th
+    /// that `rest` starts with, one space apart, each in its place and
+    /// its value short, bare and plain ([`headed_short`](Self::headed_short)),
+    /// written as members one after another without looking for their
+    /// keys; stops at the first that is not so. Returns the place after
+    /// the last written and the rest after it (from the space that ends
+    /// it when the run stops there, else after that space).
+    #[inline(always)]
+    pub(super) fn headed_run<'r, const N: usize>(
+        &mut self,
+        layout: &Layout<N>,
+        (from, to): (usize, usize),
+        mut rest: &'r [u8],
+    ) -> (usize, &'r [u8]) {
+        let mut i = from;
+        while i < to {
+            let Some(e) = layout.expected(i).filter(|e| e.starts(rest)) else {
+                break;
+            };
+            let after = rest.get(e.len..).unwrap_or_default();
+            let Some(used) = self.headed_short(&e.head, after) else {
+                break;
+            };
+            let tail = after.get(used..).unwrap_or_default();
+            i += 1;
+            match tail {
+                [b' ', more @ ..] => rest = more,
+                _ => return (i, tail),
+            }
+        }
+        (i, rest)
+    }
+
+    /// Members spelled out whole (`,"key":"value",…`, JSON the caller
+    /// wrote: copied as it is), their first comma left out when they are
+    /// the object's first.
+    #[inline(always)]
+    pub(super) fn spelled(&mut self, members: &[u8]) -> Result<(), Full> {
+        let first = core::mem::replace(&mut self.first, false);
+        let members = if first {
+            members.strip_prefix(b",").unwrap_or(members)
+        } else {
+            members
+        };
+        self.cursor.push(members)
+    }
+
     #[inline(always)]
     pub(super) fn number(&mut self, key: &str, value: u64) -> Result<(), Full> {
         self.key(key)?.push_u64(value)
+    }
+
+    /// A number member: `value`'s text copied when it is already as
+    /// `{}` writes it, else the number written.
+    #[inline(always)]
+    pub(super) fn decimal(&mut self, key: &str, value: Decimal<'_>) -> Result<(), Full> {
+        match value {
+            Decimal::Text(text) => self.key(key)?.push(text),
+            Decimal::Value(n) => self.number(key, n),
+        }
     }
 
     #[inline(always)]

@@ -1,13 +1,110 @@
 //! What the event acted on: `file.*` from the PATH record the summary
-//! names, `source`/`destination` and `network.direction` from a SOCKADDR
-//! (or a user record's `addr`).
+//! names (its values, [`ObjectFile`], found in the facts' pass),
+//! `source`/`destination` and `network.direction` from a SOCKADDR (or a
+//! user record's `addr`).
 
-use super::facts::{present, Facts, ObjectFile};
+use super::facts::{present, Facts};
 use super::members::Members;
 use super::norm::{Direction, Norm};
+use super::prefix::{short_bare, Run};
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::Enrich;
+use crate::record::fields::{self, find_byte};
 use crate::record::sockaddr::SockAddr;
+use crate::record::{first_values, Value};
+
+/// The values of a PATH record that `file.*` and the summary's object
+/// read (each the first of its key).
+#[derive(Clone, Copy, Default)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
+pub(super) struct ObjectFile<'a> {
+    pub(super) name: Option<Value<'a>>,
+    pub(super) rdev: Option<Value<'a>>,
+    pub(super) inode: Option<Value<'a>>,
+    pub(super) mode: Option<Value<'a>>,
+    pub(super) ouid: Option<Value<'a>>,
+    pub(super) ogid: Option<Value<'a>>,
+}
+
+/// A PATH record's `item` and its inode fields, in the kernel's order
+/// (`audit_log_name`: `name` between the two, `nametype` after).
+const PATH_ITEM: Run<1> = Run::new([b"item"]);
+const PATH_INODE: Run<6> = Run::new([b"inode", b"dev", b"mode", b"ouid", b"ogid", b"rdev"]);
+
+impl<'a> ObjectFile<'a> {
+    /// The values of a PATH record's `body` and whether its (first)
+    /// `nametype` says PARENT: by the kernel's layout (item, name, the
+    /// inode's fields, nametype) where the record has it, else in one
+    /// pass ([`first_values`]).
+    #[inline(always)]
+    pub(super) fn of(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
+        Self::by_layout(body).unwrap_or_else(|| Self::by_keys(body))
+    }
+
+    /// [`of`](Self::of) of a record laid out as the kernel writes a
+    /// known inode's (`item`, `name`, `inode`, `dev`, `mode`, `ouid`,
+    /// `ogid`, `rdev`, `nametype`, each a space apart; `name` bare or
+    /// double-quoted and closed, the others short and bare: [`Run`]),
+    /// read by its places: every key the object reads is then found, its
+    /// first field, before any other. `None` for any other record.
+    #[inline(always)]
+    fn by_layout(body: &'a [u8]) -> Option<(ObjectFile<'a>, bool)> {
+        let (_, rest) = PATH_ITEM.read(body)?;
+        let after = rest.strip_prefix(b"name=")?;
+        // As the grammar reads the value, with one space after it.
+        let (name, rest) = match after {
+            [b'"', inner @ ..] => {
+                let close = find_byte(inner, b'"')?;
+                let (text, quote) = inner.split_at_checked(close)?;
+                (Value::DoubleQuoted(text), quote.strip_prefix(b"\" ")?)
+            }
+            [b'\'', ..] => return None,
+            _ => {
+                let end = find_byte(after, b' ')?;
+                let (text, tail) = after.split_at_checked(end)?;
+                (fields::bare(text), tail.get(1..)?)
+            }
+        };
+        let ([inode, _, mode, ouid, ogid, rdev], rest) = PATH_INODE.read(rest)?;
+        let (nametype, _) = short_bare(rest.strip_prefix(b"nametype=")?)?;
+        let file = ObjectFile {
+            name: Some(name),
+            rdev: Some(rdev),
+            inode: Some(inode),
+            mode: Some(mode),
+            ouid: Some(ouid),
+            ogid: Some(ogid),
+        };
+        Some((file, nametype.text() == b"PARENT"))
+    }
+
+    /// [`of`](Self::of) of any record, in one pass ([`first_values`]).
+    #[inline(always)]
+    fn by_keys(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
+        let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
+            body,
+            &[
+                b"name",
+                b"rdev",
+                b"inode",
+                b"mode",
+                b"ouid",
+                b"ogid",
+                b"nametype",
+            ],
+        );
+        let file = ObjectFile {
+            name,
+            rdev,
+            inode,
+            mode,
+            ouid,
+            ogid,
+        };
+        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
+        (file, parent)
+    }
+}
 
 /// `file.*` from the PATH record the summary names (its values found
 /// with the facts).
@@ -94,4 +191,91 @@ pub(super) fn write_direction(doc: &mut Members<'_, '_>, direction: Direction) -
     let mut n = Members::open(doc.key("network")?)?;
     n.str("direction", name)?;
     n.close()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+
+    /// Where the layout reads a PATH record, it finds what the keys'
+    /// first fields give.
+    fn check(body: &[u8]) {
+        if let Some(found) = ObjectFile::by_layout(body) {
+            assert_eq!(
+                found,
+                ObjectFile::by_keys(body),
+                "{:?}",
+                std::string::String::from_utf8_lossy(body)
+            );
+        }
+    }
+
+    const KERNEL: &str = "item=1 name=\"/etc/passwd\" inode=19 dev=fe:00 mode=0100644 ouid=1000 \
+        ogid=100 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
+
+    #[test]
+    fn a_kernel_record_is_read_by_its_layout() {
+        let (file, parent) = ObjectFile::by_layout(KERNEL.as_bytes()).unwrap();
+        assert_eq!(file.name, Some(Value::DoubleQuoted(b"/etc/passwd")));
+        assert_eq!(file.mode, Some(Value::Bare(b"0100644")));
+        assert_eq!(file.rdev, Some(Value::Bare(b"00:00")));
+        assert_eq!(
+            (file.ouid, file.ogid),
+            (Some(Value::Bare(b"1000")), Some(Value::Bare(b"100")))
+        );
+        assert!(!parent);
+        check(KERNEL.as_bytes());
+        let parent = KERNEL.replace("NORMAL", "PARENT");
+        assert!(ObjectFile::by_layout(parent.as_bytes()).unwrap().1);
+        for other in [
+            "item=0 name=\"/x\" nametype=UNKNOWN cap_fp=0 cap_fi=0 cap_fe=0",
+            "item=0 name=\"/x\"y inode=1 dev=fe:00 mode=1 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0",
+            "item=0 name=\"/x inode=1 dev=fe:00 mode=1 ouid=0 ogid=0 rdev=00:00 nametype=NORMAL cap_fp=0",
+        ] {
+            assert!(ObjectFile::by_layout(other.as_bytes()).is_none(), "{other}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The kernel's record with fields edited at random: a value
+        /// (quoted, unclosed, hex, markers, long, empty), the separator
+        /// after it, its key (repeated, out of order, another).
+        #[test]
+        fn the_layout_reads_the_first_fields(
+            edits in proptest::collection::vec(
+                (
+                    0usize..14,
+                    proptest::sample::select(&[
+                        "", "0", "?", "(null)", "(none)", "\"q\"", "\"q r\"", "\"open", "'q'", "a=b",
+                        "2F746D70", "123456789012345", "1234567890123456", "\u{e9}", "PARENT",
+                    ][..]),
+                    proptest::sample::select(&[" ", "  ", "", " x=1 ", " name=\"n\" "][..]),
+                    proptest::sample::select(&["", "name", "inode", "mode", "nametype", "obj", "item"][..]),
+                ),
+                0..5,
+            ),
+        ) {
+            let mut fields: std::vec::Vec<(std::string::String, std::string::String, std::string::String)> =
+                KERNEL
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let (k, v) = t.split_once('=').unwrap();
+                        (k.into(), v.into(), " ".into())
+                    })
+                    .collect();
+            for (i, value, sep, key) in edits {
+                fields[i].1 = value.into();
+                fields[i].2 = sep.into();
+                if !key.is_empty() {
+                    fields[i].0 = key.into();
+                }
+            }
+            let body: std::string::String = fields.iter().map(|(k, v, s)| std::format!("{k}={v}{s}")).collect();
+            check(body.as_bytes());
+        }
+    }
 }

@@ -32,6 +32,22 @@ const PATH: Layout<15> = Layout::new([
     b"cap_frootid",
 ]);
 
+/// Where the inode's fields (`inode` … `rdev`) start in [`PATH`].
+const INODE_AT: usize = 2;
+
+const _: () = assert!(PATH.key_is(INODE_AT, b"inode") && PATH.key_is(INODE_AT + 5, b"rdev"));
+
+/// Where the file capabilities start in [`PATH`].
+const CAPS_AT: usize = 10;
+
+/// The file capabilities of a file that has none, as the kernel ends a
+/// PATH record with them (`audit_log_fcaps`: nearly every record), and
+/// their members: a run of five fields written as one constant.
+const _: () = assert!(PATH.key_is(CAPS_AT, b"cap_fp") && PATH.key_is(CAPS_AT + 4, b"cap_frootid"));
+const NO_CAPS: &[u8] = b"cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
+const NO_CAPS_MEMBERS: &[u8] =
+    b",\"cap_fp\":\"0\",\"cap_fi\":\"0\",\"cap_fe\":\"0\",\"cap_fver\":\"0\",\"cap_frootid\":\"0\"";
+
 pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
@@ -63,15 +79,39 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
         if rest.is_empty() {
             return Ok(());
         }
-        let expected = PATH.find(rest, next).and_then(|(i, key)| {
-            let (value, tail) = value_of(rest.get(key.len..)?)?;
-            Some((i, key, value, tail))
-        });
-        if let Some((i, key, value, tail)) = expected {
-            p.headed(&key.head, key.key, value)?;
-            next = i + 1;
-            rest = tail;
-            continue;
+        // After `name`: the inode's fields, one after another.
+        if next == INODE_AT {
+            let (at, tail) = p.headed_run(&PATH, (INODE_AT, INODE_AT + 6), rest);
+            if at > next {
+                next = at;
+                rest = tail;
+                continue;
+            }
+        }
+        if let Some((i, key)) = PATH.find(rest, next) {
+            // No file capabilities (most files): five fields at once.
+            if i == CAPS_AT {
+                let tail = rest.strip_prefix(NO_CAPS);
+                if let Some(tail) = tail.filter(|t| matches!(t, [] | [b' ', ..])) {
+                    p.spelled(NO_CAPS_MEMBERS)?;
+                    next = CAPS_AT + 5;
+                    rest = tail;
+                    continue;
+                }
+            }
+            let after = rest.get(key.len..).unwrap_or_default();
+            // A short bare value (most): one look at its bytes.
+            if let Some(used) = p.headed_short(&key.head, after) {
+                next = i + 1;
+                rest = after.get(used..).unwrap_or_default();
+                continue;
+            }
+            if let Some((value, tail)) = value_of(after) {
+                p.headed(&key.head, key.key, value)?;
+                next = i + 1;
+                rest = tail;
+                continue;
+            }
         }
         // Any other field, by the grammar.
         let mut fields = Fields::new(rest);
@@ -166,6 +206,11 @@ mod tests {
         check(b"item=0 name=(null) inode=? dev=(none) nametype=NORMAL");
         check(b"item=0 name=\"a\\\"b\" name=\"x\xc3\xa9\" mode=a\"b inode='q r' dev=\"open");
         check(b"nametype=NORMAL item=0 inode=1 name=\"late\" word  cap_fp=0");
+        check(b"cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0 cap_fp=0 x=1");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0x");
+        check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0=");
+        check(b"item=12345678901234 inode=123456789012345 dev=1234567890123456 mode=?");
     }
 
     const KEYS: &[&str] = &[
@@ -198,6 +243,20 @@ mod tests {
         "=a\\b",
         "=\u{e9}",
         "=a=b",
+        "=?x",
+        "=(null)x",
+        "=(none)",
+        "=(nul)",
+        "='",
+        "=\u{1}",
+        "=0123456789abcd",
+        "=0123456789abcde",
+        "=0123456789abcdef",
+        "=0123456789abcdefg",
+        "=0123456789abcde\"",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=01",
+        "=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=",
         "",
     ];
 
@@ -215,6 +274,45 @@ mod tests {
         ) {
             let body: std::string::String = tokens.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
             check(body.as_bytes());
+        }
+
+        /// The kernel's record with fields edited at random (values
+        /// quoted, long, markers, hex, odd bytes; keys repeated,
+        /// replaced, out of order; separators), so that runs stop at any
+        /// field.
+        #[test]
+        fn edited_kernel_records(
+            edits in proptest::collection::vec(
+                (
+                    0usize..14,
+                    proptest::sample::select(VALUES),
+                    proptest::sample::select(&[" ", "  ", "", " x=1 "][..]),
+                    proptest::sample::select(&["", "name", "inode", "dev", "rdev", "nametype", "obj", "item"][..]),
+                ),
+                0..4,
+            ),
+        ) {
+            let kernel = "item=1 name=\"/etc/passwd\" inode=19 dev=fe:00 mode=0100644 ouid=1000 \
+                ogid=100 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
+            let mut fields: std::vec::Vec<(std::string::String, std::string::String, std::string::String)> =
+                kernel
+                    .split(' ')
+                    .filter(|t| !t.is_empty())
+                    .map(|t| {
+                        let (k, v) = t.split_once('=').unwrap();
+                        (k.into(), std::format!("={v}"), " ".into())
+                    })
+                    .collect();
+            for (i, value, sep, key) in edits {
+                fields[i].1 = value.into();
+                fields[i].2 = sep.into();
+                if !key.is_empty() {
+                    fields[i].0 = key.into();
+                }
+            }
+            let body: std::string::String = fields.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
+            check(body.as_bytes());
+            check(body.trim_end().as_bytes());
         }
 
         #[test]

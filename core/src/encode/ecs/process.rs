@@ -25,8 +25,8 @@ pub(super) fn write_process(
 ) -> Result<(), Full> {
     let pid_text = present(facts.get(b"pid")).map(|v| v.text());
     let ppid_text = present(facts.get(b"ppid")).map(|v| v.text());
-    let pid = pid_text.and_then(number);
-    let ppid = ppid_text.and_then(number);
+    let pid = pid_text.and_then(Decimal::of);
+    let ppid = ppid_text.and_then(Decimal::of);
     let comm = present(facts.get(b"comm"));
     let exe = present(facts.get(b"exe"));
     let cwd = present(facts.cwd);
@@ -37,7 +37,7 @@ pub(super) fn write_process(
     }
     let mut p = Members::open(doc.key("process")?)?;
     if let Some(pid) = pid {
-        p.number("pid", pid)?;
+        p.decimal("pid", pid)?;
         // The identity the caller found, while the process was alive.
         if let Some(me) = pid_text.and_then(|t| enrich.process(t)) {
             p.str("entity_id", me.entity_id)?;
@@ -45,7 +45,7 @@ pub(super) fn write_process(
     }
     if let Some(ppid) = ppid {
         let mut parent = Members::open(p.key("parent")?)?;
-        parent.number("pid", ppid)?;
+        parent.decimal("pid", ppid)?;
         if let Some(up) = ppid_text.and_then(|t| enrich.process(t)) {
             parent.str("entity_id", up.entity_id)?;
             if let Some(exe) = up.executable {
@@ -72,6 +72,26 @@ pub(super) fn write_process(
 /// A decimal number as `u64`'s `FromStr` reads it.
 pub(super) fn number(text: &[u8]) -> Option<u64> {
     crate::record::number::parse_u64(text, 10)
+}
+
+/// A decimal number to write as JSON: its text when that is how `{}`
+/// writes it (the kernel's pids: copied), else the number it reads as
+/// ([`number`]: written again).
+#[derive(Clone, Copy)]
+pub(super) enum Decimal<'a> {
+    Text(&'a [u8]),
+    Value(u64),
+}
+
+impl<'a> Decimal<'a> {
+    /// `text` as a number, when [`number`] reads one.
+    #[inline(always)]
+    pub(super) fn of(text: &'a [u8]) -> Option<Decimal<'a>> {
+        if crate::record::number::is_canonical_decimal(text) {
+            return Some(Decimal::Text(text));
+        }
+        number(text).map(Decimal::Value)
+    }
 }
 
 /// `proctitle` as one string: hex decoded, NULs between arguments as

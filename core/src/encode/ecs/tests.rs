@@ -899,7 +899,7 @@ fn prepare_named_is_given_every_gid_and_pid_the_document_asks_about() {
 }
 
 /// Runs `check` on the event of `records` (one serial, any types).
-fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
+pub(super) fn with_event(records: &[(u16, Vec<u8>)], check: impl FnMut(&Event<'_>)) {
     with_stamped_event(records, 5, Timestamp::default(), check);
 }
 
@@ -953,6 +953,8 @@ fn execve_field() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
     ];
     let value = prop_oneof![
         3 => "[ -~]{0,12}".prop_map(|v| std::format!("\"{}\"", v.replace('"', ""))),
+        2 => "[ -~\u{e9}\u{1}]{13,19}".prop_map(|v| std::format!("\"{}\"", v.replace('"', ""))),
+        1 => Just(String::from("\"open")),
         2 => proptest::collection::vec(any::<u8>(), 0..8).prop_map(|b| {
             b.iter().map(|x| std::format!("{x:02X}")).collect::<String>()
         }),

@@ -5,7 +5,7 @@ use core::ops::Range;
 
 use super::facts::{known_slot, present, Facts, KEYS, UNSET};
 use super::members::Members;
-use super::process::number;
+use super::process::Decimal;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::{Enrich, Named};
 use crate::record::Value;
@@ -132,7 +132,11 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     }
     // (Each key looked up where it is named: a constant key folds to
     // its slot.)
-    let pid = |v: Option<Value<'a>>| present(v).map(|v| v.text()).filter(|t| number(t).is_some());
+    let pid = |v: Option<Value<'a>>| {
+        present(v)
+            .map(|v| v.text())
+            .filter(|t| Decimal::of(t).is_some())
+    };
     named.pids = [pid(facts.get(b"pid")), pid(facts.get(b"ppid"))];
 }
 
@@ -157,10 +161,24 @@ pub(super) fn write_user(
     facts: &Facts<'_>,
     enrich: &impl Enrich,
 ) -> Result<(), Full> {
+    write_user_with(cursor, facts, enrich, true)
+}
+
+/// [`write_user`]; `copy_top`: an object below the top level with the
+/// top level's two ids copies the top level's members (else each id is
+/// written or copied by itself: what the tests hold the copy to).
+#[inline(always)]
+fn write_user_with(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    enrich: &impl Enrich,
+    copy_top: bool,
+) -> Result<(), Full> {
     cursor.push(b"{")?;
     // Top level: uid, gid.
     let mut first = true;
     let mut last = Last::default();
+    let start = cursor.pos();
     write_ids(
         cursor,
         &mut first,
@@ -169,17 +187,31 @@ pub(super) fn write_user(
         enrich,
         (UID, Some(GID)),
     )?;
+    // Both top-level ids, and where their members are: an object below
+    // with the same two ids (most: euid, suid and fsuid equal uid) has
+    // the same members, copied at once.
+    let top = match (set_id(facts, UID), set_id(facts, GID)) {
+        (Some(u), Some(g)) if copy_top => Some((u.text(), g.text(), start..cursor.pos())),
+        _ => None,
+    };
     for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
-        let has = set_id(facts, uid).is_some() || gid.is_some_and(|g| set_id(facts, g).is_some());
-        if !has {
+        let (u, g) = (set_id(facts, uid), gid.and_then(|g| set_id(facts, g)));
+        if u.is_none() && g.is_none() {
             continue;
         }
         cursor.push(if first { b"\"" } else { b",\"" })?;
         cursor.push(owner.as_bytes())?;
         cursor.push(b"\":{")?;
         first = false;
-        let mut inner = true;
-        write_ids(cursor, &mut inner, &mut last, facts, enrich, (uid, gid))?;
+        match (&top, u, g) {
+            (Some((tu, tg, at)), Some(u), Some(g)) if u.text() == *tu && g.text() == *tg => {
+                cursor.push_again(at.clone())?;
+            }
+            _ => {
+                let mut inner = true;
+                write_ids(cursor, &mut inner, &mut last, facts, enrich, (uid, gid))?;
+            }
+        }
         cursor.push(b"}")?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
@@ -277,4 +309,52 @@ pub(super) fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), 
         }
     }
     s.close()
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use crate::encode::test_names::Names;
+
+    proptest::proptest! {
+        /// The objects below the top level copied from it write what
+        /// each id written by itself gives: ids set, unset, equal or not
+        /// (named by the test enricher or not), in any room.
+        #[test]
+        fn copied_objects_are_the_written_ones(
+            ids in proptest::collection::vec(
+                proptest::sample::select(&["0", "1000", "10", "4294967295", "5", "?", ""][..]),
+                9,
+            ),
+            room in 0usize..400,
+        ) {
+            let keys = ["uid", "gid", "euid", "egid", "suid", "sgid", "fsuid", "fsgid", "auid"];
+            let mut body = std::string::String::from("arch=c000003e syscall=2 success=yes exit=3 pid=7");
+            for (key, id) in keys.iter().zip(&ids) {
+                if !id.is_empty() {
+                    body.push_str(&std::format!(" {key}={id}"));
+                }
+            }
+            let records = [(1300u16, body.into_bytes()), (1320, std::vec::Vec::new())];
+            super::super::tests::with_event(&records, |e| {
+                let facts = Facts::of(e, &mut [0u8; 4096]);
+                let mut a = std::vec![0u8; room];
+                let mut b = std::vec![0u8; room];
+                let (mut ca, mut cb) = (Cursor::new(&mut a), Cursor::new(&mut b));
+                let ra = write_user_with(&mut ca, &facts, &Names, true);
+                let rb = write_user_with(&mut cb, &facts, &Names, false);
+                assert_eq!(ra.is_ok(), rb.is_ok());
+                if ra.is_ok() {
+                    let (na, nb) = (ca.pos(), cb.pos());
+                    assert_eq!(
+                        std::string::String::from_utf8_lossy(&a[..na]),
+                        std::string::String::from_utf8_lossy(&b[..nb])
+                    );
+                }
+            });
+        }
+    }
 }

@@ -14,10 +14,10 @@ use super::value::Hex;
 use crate::assemble::{Event, Records};
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
-use crate::encode::text::Lossy;
-use crate::record::execve::leading_number;
+use crate::encode::text::{look_marks, Lossy};
+use crate::record::execve::{leading_number, leading_number_inlined};
 use crate::record::fields::find_byte;
-use crate::record::{decode_hex, looks_hex, ExecveArg, Field, Fields, Value};
+use crate::record::{decode_looked_hex, looks_hex, ExecveArg, Field, Fields, Value};
 use crate::wire::MessageType;
 
 /// Decoded bytes of an argument escaped at a time by [`write_arg`].
@@ -225,6 +225,25 @@ pub fn write_single_args(c: &mut Cursor<'_>, event: &Event<'_>) -> Option<()> {
             if rest.is_empty() {
                 break;
             }
+            // The usual short argument: read and written from one look
+            // at its text's sixteen bytes.
+            if let Some((index, text, len, tail)) = short_quoted_arg(rest) {
+                if last == Some(index) {
+                    return None;
+                }
+                let comma = usize::from(last.is_some());
+                let window = c.spare(comma + 17)?;
+                if let Some(b) = window.first_mut() {
+                    *b = b',';
+                }
+                *window.get_mut(comma)? = b'"';
+                *window.get_mut(comma + 1..)?.first_chunk_mut::<16>()? = text;
+                *window.get_mut(comma + 1 + len)? = b'"';
+                c.advance(comma + len + 2);
+                last = Some(index);
+                rest = tail;
+                continue;
+            }
             // The usual field, `aN="text"`: its key read without a parse.
             let (arg, value) = match quoted_arg(rest) {
                 Some((index, text, tail)) => {
@@ -285,6 +304,39 @@ fn quoted_arg(rest: &[u8]) -> Option<(u32, &[u8], &[u8])> {
     Some((index, text, quote.get(1..)?))
 }
 
+/// The field `aN="text"` that `rest` starts with when its text needs no
+/// escaping (printable ASCII but `\\`) and is at most fifteen bytes,
+/// its quote closed, sixteen bytes or more before the body's end: `N`,
+/// sixteen bytes from the text's start (the text and what follows), the
+/// text's length and the rest after the quote; what [`quoted_arg`] reads
+/// there, found by one look at the sixteen bytes (the first byte to
+/// escape is the closing quote). `None` for any other field.
+#[inline(always)]
+fn short_quoted_arg(rest: &[u8]) -> Option<(u32, [u8; 16], usize, &[u8])> {
+    let [b'a', digits @ ..] = rest else {
+        return None;
+    };
+    let (index, after) = leading_number_inlined(digits)?;
+    let [b'=', b'"', inner @ ..] = after else {
+        return None;
+    };
+    // (Near the body's end: read as any other field.)
+    let text = *inner.first_chunk::<16>()?;
+    let (lo, hi) = text.split_at(8);
+    let word = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
+    // The lowest mark is exact: the first byte to escape.
+    let (m_lo, m_hi) = (look_marks(word(lo)), look_marks(word(hi)));
+    let len = if m_lo != 0 {
+        (m_lo.trailing_zeros() / 8) as usize
+    } else {
+        8 + (m_hi.trailing_zeros() / 8) as usize
+    };
+    if text.get(len) != Some(&b'"') {
+        return None;
+    }
+    Some((index, text, len, inner.get(len + 1..)?))
+}
+
 /// An argument as a JSON string, cut to `budget` escaped bytes
 /// (`usize::MAX`: whole).
 pub struct ArgValue<'r, 'a> {
@@ -330,7 +382,8 @@ pub fn write_arg(c: &mut Cursor<'_>, arg: &Arg<'_>) -> Result<(), Full> {
             let room = buf.get_mut(held..).unwrap_or_default();
             let (take, filled) = if hex {
                 let take = rest.len().min(room.len() * 2);
-                let n = decode_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
+                // (The piece looked hex: its digits are not looked at again.)
+                let n = decode_looked_hex(rest.get(..take).unwrap_or_default(), room).unwrap_or(0);
                 (take, n)
             } else {
                 let take = rest.len().min(room.len());
