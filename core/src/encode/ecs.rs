@@ -56,7 +56,6 @@ mod members;
 mod norm;
 mod object;
 mod paths;
-mod prefix;
 mod process;
 mod time;
 mod user;
@@ -324,5 +323,7 @@ fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
     c.push(b"]")
 }
 
+#[cfg(test)]
+mod facts_layout_tests;
 #[cfg(test)]
 mod tests;

@@ -13,6 +13,7 @@ pub mod execve;
 pub mod fields;
 pub mod hex;
 pub mod number;
+pub mod prefix;
 pub mod rewrite;
 pub mod search;
 pub mod sockaddr;

@@ -135,3 +135,165 @@ fn the_first_of_a_repeated_field_wins_and_order_does_not_matter() {
     assert_eq!(facts.exe, Some(&b"/bin/a"[..]));
     assert_eq!(facts.comm, Some(&b"a"[..]));
 }
+
+/// The kernel's SYSCALL record, as fields.
+const KERNEL_FIELDS: [(&str, &str); 25] = [
+    ("arch", "c000003e"),
+    ("syscall", "59"),
+    ("success", "yes"),
+    ("exit", "0"),
+    ("a0", "55d0c1f0"),
+    ("a1", "7ffe978ce550"),
+    ("a2", "c"),
+    ("a3", "10"),
+    ("items", "2"),
+    ("ppid", "18880"),
+    ("pid", "18882"),
+    ("auid", "4294967295"),
+    ("uid", "0"),
+    ("gid", "0"),
+    ("euid", "0"),
+    ("suid", "0"),
+    ("fsuid", "0"),
+    ("egid", "0"),
+    ("sgid", "0"),
+    ("fsgid", "0"),
+    ("tty", "(none)"),
+    ("ses", "4294967295"),
+    ("comm", "\"ls\""),
+    ("exe", "\"/usr/bin/ls\""),
+    ("key", "\"exec\""),
+];
+
+/// Keys an edit may put anywhere: the facts' own, others, and the empty.
+const EDIT_KEYS: [&str; 10] = [
+    "syscall", "success", "pid", "auid", "uid", "key", "exe", "comm", "per", "",
+];
+
+/// Values an edit may put anywhere: short and long, bare, quoted (closed
+/// or not), single-quoted, hex, the kernel's markers, empty.
+const EDIT_VALUES: [&str; 12] = [
+    "7",
+    "-2",
+    "no",
+    "123456789012345678",
+    "\"q\"",
+    "\"open",
+    "'s q'",
+    "2F746D70",
+    "?",
+    "(null)",
+    "",
+    "\"a b\"",
+];
+
+/// One edit of the field list.
+#[derive(Clone, Debug)]
+enum Edit {
+    Value(usize, usize),
+    Key(usize, usize),
+    Remove(usize),
+    Repeat(usize),
+    Insert(usize, usize, usize),
+    TwoSpaces(usize),
+    Truncate(usize),
+}
+
+fn edit() -> impl proptest::strategy::Strategy<Value = Edit> {
+    use proptest::prelude::*;
+    prop_oneof![
+        (0..26usize, 0..EDIT_VALUES.len()).prop_map(|(i, v)| Edit::Value(i, v)),
+        (0..26usize, 0..EDIT_KEYS.len()).prop_map(|(i, k)| Edit::Key(i, k)),
+        (0..26usize).prop_map(Edit::Remove),
+        (0..26usize).prop_map(Edit::Repeat),
+        (0..26usize, 0..EDIT_KEYS.len(), 0..EDIT_VALUES.len())
+            .prop_map(|(i, k, v)| Edit::Insert(i, k, v)),
+        (0..26usize).prop_map(Edit::TwoSpaces),
+        (0..400usize).prop_map(Edit::Truncate),
+    ]
+}
+
+/// The kernel's record with `edits` applied.
+fn edited(edits: &[Edit]) -> Vec<u8> {
+    let mut fields: Vec<(String, String, &str)> = KERNEL_FIELDS
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string(), " "))
+        .collect();
+    let mut cut = None;
+    for e in edits {
+        let n = fields.len().max(1);
+        match *e {
+            Edit::Value(i, v) => {
+                if let Some(f) = fields.get_mut(i % n) {
+                    f.1 = EDIT_VALUES[v].to_string();
+                }
+            }
+            Edit::Key(i, k) => {
+                if let Some(f) = fields.get_mut(i % n) {
+                    f.0 = EDIT_KEYS[k].to_string();
+                }
+            }
+            Edit::Remove(i) => {
+                if !fields.is_empty() {
+                    fields.remove(i % n);
+                }
+            }
+            Edit::Repeat(i) => {
+                if let Some(f) = fields.get(i % n).cloned() {
+                    fields.insert(i % n, f);
+                }
+            }
+            Edit::Insert(i, k, v) => fields.insert(
+                i % (fields.len() + 1),
+                (EDIT_KEYS[k].to_string(), EDIT_VALUES[v].to_string(), " "),
+            ),
+            Edit::TwoSpaces(i) => {
+                if let Some(f) = fields.get_mut(i % n) {
+                    f.2 = "  ";
+                }
+            }
+            Edit::Truncate(at) => cut = Some(at),
+        }
+    }
+    let mut body = Vec::new();
+    for (i, (k, v, sep)) in fields.iter().enumerate() {
+        if i > 0 {
+            body.extend_from_slice(sep.as_bytes());
+        }
+        body.extend_from_slice(k.as_bytes());
+        body.push(b'=');
+        body.extend_from_slice(v.as_bytes());
+    }
+    if let Some(at) = cut {
+        body.truncate(at);
+    }
+    body
+}
+
+#[test]
+fn the_kernels_record_is_read_by_its_layout_as_the_grammar_reads_it() {
+    let body = edited(&[]);
+    assert!(prefix::SYSCALL.read(&body).is_some(), "the layout read");
+    let fields = syscall_fields(&body);
+    assert_eq!(fields, syscall_fields_read_whole(&body));
+    assert_eq!(fields.syscall, Some(Value::Bare(b"59")));
+    assert_eq!(fields.key, Some(Value::DoubleQuoted(b"exec")));
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(3000))]
+
+    /// Whatever the record (the kernel's, edited: keys, values, places,
+    /// spaces, cut short), the facts read with the prefix by layout are
+    /// those every field read by the grammar gives.
+    #[test]
+    fn facts_by_layout_are_the_grammars(edits in proptest::collection::vec(edit(), 0..4)) {
+        let body = edited(&edits);
+        proptest::prop_assert_eq!(
+            syscall_fields(&body),
+            syscall_fields_read_whole(&body),
+            "{}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+}

@@ -6,10 +6,10 @@
 use super::facts::{present, Facts};
 use super::members::Members;
 use super::norm::{Direction, Norm};
-use super::prefix::{short_bare, Run};
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::Enrich;
 use crate::record::fields::{self, find_byte};
+use crate::record::prefix::{short_bare, Run};
 use crate::record::sockaddr::SockAddr;
 use crate::record::{first_values, Value};
 

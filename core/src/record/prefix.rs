@@ -8,13 +8,15 @@
 //! as the grammar ([`Fields`](crate::record::Fields)) reads it; a record
 //! laid out otherwise (another key, `per=`, two spaces, a quoted or long
 //! value) is not read by the run at all: the caller reads it field by
-//! field, as before.
+//! field, as before. The ECS writer's facts and paths read their records
+//! so, and the daemon the SYSCALL record's facts it puts beside a line
+//! for GELF and OTLP.
 
 use crate::record::fields::bare;
 use crate::record::Value;
 
 /// A run of fields in the kernel's order, each key at most seven bytes.
-pub(super) struct Run<const N: usize> {
+pub struct Run<const N: usize> {
     keys: [&'static [u8]; N],
     /// Each key and its `=` as a little-endian word, the mask of its
     /// bytes and their number.
@@ -24,7 +26,7 @@ pub(super) struct Run<const N: usize> {
 impl<const N: usize> Run<N> {
     /// The run of `keys` (each plain and at most seven bytes: checked
     /// when built, at compile time).
-    pub(super) const fn new(keys: [&'static [u8]; N]) -> Run<N> {
+    pub(crate) const fn new(keys: [&'static [u8]; N]) -> Run<N> {
         let mut words = [(0, 0, 0); N];
         let mut k = 0;
         while k < N {
@@ -49,7 +51,7 @@ impl<const N: usize> Run<N> {
     }
 
     /// The place of `key` in the run; `N` (no place) for another key.
-    pub(super) const fn at(&self, key: &[u8]) -> usize {
+    pub const fn at(&self, key: &[u8]) -> usize {
         let mut i = 0;
         while i < N {
             if eq(self.keys[i], key) {
@@ -66,9 +68,9 @@ impl<const N: usize> Run<N> {
     /// run laid out as the kernel writes it: each key in its place right
     /// after one space (the first at the start), each value bare (not
     /// starting with a quote) and at most fifteen bytes before its space
-    /// ([`short_bare`]).
+    /// (`short_bare`).
     #[inline(always)]
-    pub(super) fn read<'b>(&self, body: &'b [u8]) -> Option<([Value<'b>; N], &'b [u8])> {
+    pub fn read<'b>(&self, body: &'b [u8]) -> Option<([Value<'b>; N], &'b [u8])> {
         let mut values = [Value::Absent; N];
         let rest = self.read_into(body, &mut values)?;
         Some((values, rest))
@@ -78,11 +80,7 @@ impl<const N: usize> Run<N> {
     /// when many): the rest of the body, or `None` (and some of `values`
     /// overwritten).
     #[inline(always)]
-    pub(super) fn read_into<'b>(
-        &self,
-        body: &'b [u8],
-        values: &mut [Value<'b>; N],
-    ) -> Option<&'b [u8]> {
+    pub fn read_into<'b>(&self, body: &'b [u8], values: &mut [Value<'b>; N]) -> Option<&'b [u8]> {
         let mut rest = body;
         for (value, &(want, mask, len)) in values.iter_mut().zip(&self.words) {
             if word(rest.first_chunk::<8>()?) & mask != want {
@@ -111,10 +109,10 @@ const fn eq(a: &[u8], b: &[u8]) -> bool {
 }
 
 /// How many fields [`SYSCALL`] has.
-pub(super) const SYSCALL_LEN: usize = 22;
+pub const SYSCALL_LEN: usize = 22;
 
 /// A SYSCALL record's prefix, in the kernel's order.
-pub(super) const SYSCALL: Run<SYSCALL_LEN> = Run::new([
+pub const SYSCALL: Run<SYSCALL_LEN> = Run::new([
     b"arch", b"syscall", b"success", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"ppid",
     b"pid", b"auid", b"uid", b"gid", b"euid", b"suid", b"fsuid", b"egid", b"sgid", b"fsgid",
     b"tty", b"ses",
@@ -130,7 +128,7 @@ const SPACES: u64 = ONES * 0x20;
 /// sixteen bytes or more to read: found by one look at sixteen bytes.
 /// `None` for any other.
 #[inline(always)]
-pub(super) fn short_bare(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
+pub(crate) fn short_bare(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
     let sixteen = after.first_chunk::<16>()?;
     let (lo, hi) = sixteen.split_at(8);
     let (lo, hi) = (word(lo), word(hi));
@@ -162,7 +160,7 @@ fn word(bytes: &[u8]) -> u64 {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
-mod tests {
+pub(crate) mod tests {
     extern crate std;
 
     use super::*;
@@ -196,7 +194,7 @@ mod tests {
         }
     }
 
-    const KERNEL: &[u8] = b"arch=c000003e syscall=59 success=yes exit=0 a0=55d0c1f0 a1=7ffe978ce550 \
+    pub(crate) const KERNEL: &[u8] = b"arch=c000003e syscall=59 success=yes exit=0 a0=55d0c1f0 a1=7ffe978ce550 \
         a2=c a3=10 items=2 ppid=18880 pid=18882 auid=4294967295 uid=0 gid=0 euid=0 suid=0 \
         fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)";
 
@@ -233,67 +231,7 @@ mod tests {
         assert!(SYSCALL.read(&KERNEL[..100]).is_none());
     }
 
-    /// The SYSCALL record `body` with CWD and EOE: the facts' pass with
-    /// its prefix read by the layout notes and drafts what the pass
-    /// field by field does.
-    fn check_facts(body: &[u8]) {
-        use super::super::facts::{arch_of, syscall_name, Facts};
-        use crate::record::field;
-        let records = [
-            (1300u16, body.to_vec()),
-            (1307, b"cwd=\"/root\"".to_vec()),
-            (1320, std::vec::Vec::new()),
-        ];
-        super::super::tests::with_event(&records, |e| {
-            let (mut a, mut b) = ([0u8; 4096], [0u8; 4096]);
-            let (fa, fb) = (Facts::of(e, &mut a), Facts::of_fields(e, &mut b));
-            assert_eq!(fa.known, fb.known);
-            assert_eq!((fa.arch, fa.syscall), (fb.arch, fb.syscall));
-            // The arch and syscall of the record's first fields.
-            let arch = arch_of(field(body, b"arch"));
-            assert_eq!(fa.arch, arch);
-            assert_eq!(fa.syscall, syscall_name(arch, field(body, b"syscall")));
-            assert_eq!(fa.data, fb.data);
-            if let Some(d) = fa.data {
-                assert_eq!(
-                    std::string::String::from_utf8_lossy(&a[d.start..d.end]),
-                    std::string::String::from_utf8_lossy(&b[d.start..d.end]),
-                );
-            }
-        });
-    }
-
-    #[test]
-    fn the_facts_of_a_kernel_record() {
-        check_facts(KERNEL);
-        let named = std::str::from_utf8(KERNEL)
-            .unwrap()
-            .replace("exit=0", "exit=-13");
-        check_facts(named.as_bytes());
-    }
-
     proptest::proptest! {
-        /// The facts' pass reads with the layout what it reads field by
-        /// field, on the same edited records as below.
-        #[test]
-        fn the_facts_agree(
-            edits in proptest::collection::vec(
-                (
-                    0usize..SYSCALL_LEN,
-                    proptest::sample::select(&[
-                        "", "0", "?", "(null)", "(none)", "\"q\"", "'q'", "a=b", "-2", "-99999",
-                        "123456789012345", "1234567890123456", "\u{e9}", "\u{1}x", "40000003",
-                        "c00000b7", "4294967295",
-                    ][..]),
-                    proptest::sample::select(&[" ", "  ", "", " x=1 ", " arch=c000003e ", " msg='a=1' "][..]),
-                    proptest::sample::select(&["", "arch", "uid", "a0", "exit", "ses", "tty", "syscall", "msg"][..]),
-                ),
-                0..6,
-            ),
-        ) {
-            check_facts(edited(&edits).as_bytes());
-        }
-
         /// Where it reads a body, it reads what the grammar does: the
         /// kernel's record with its fields' values, separators and keys
         /// changed at random (repeated, missing, out of order, quoted,
@@ -320,7 +258,7 @@ mod tests {
     /// The kernel's record (the prefix's values `1`, `arch` x86_64's,
     /// `syscall` 59) with the `(place, value, separator after, key)`
     /// edits made.
-    fn edited(edits: &[(usize, &str, &str, &str)]) -> std::string::String {
+    pub(crate) fn edited(edits: &[(usize, &str, &str, &str)]) -> std::string::String {
         let mut fields: std::vec::Vec<(
             std::string::String,
             std::string::String,
