@@ -18,10 +18,11 @@ pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// [`string_body`] for a JSON text (an event line inside GELF's message),
-/// whose quotes come every few bytes: the same output, escaped with
-/// [`text::escape_json_text_into`].
+/// whose quotes come every few bytes: the same output, escaped sixteen
+/// bytes at a time where the CPU can ([`crate::sys::json_text`]), else
+/// with [`text::escape_json_text_into`].
 pub fn json_text_body(out: &mut Vec<u8>, bytes: &[u8]) {
-    escaped_body(out, bytes, text::escape_json_text_into);
+    escaped_body(out, bytes, crate::sys::json_text::escape_json_text_into);
 }
 
 /// Appends `bytes` escaped by `escape` (one of `text`'s escapers, which

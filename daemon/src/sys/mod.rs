@@ -10,6 +10,7 @@
 #![deny(clippy::undocumented_unsafe_blocks, clippy::missing_safety_doc)]
 
 pub mod access;
+pub mod json_text;
 pub mod localtime;
 pub mod netlink;
 pub mod passwd;
