@@ -215,6 +215,19 @@ pub fn gelf(data: &[u8]) {
     let Some((&control, line)) = data.split_first() else {
         return;
     };
+    // GELF's escaper (SSSE3 where the CPU has it) writes what the
+    // portable one writes, refusing the same rooms: the exact size, one
+    // byte less, and a block's worst case more.
+    let size = raudit_core::encode::text::escaped_size(line);
+    for room in [size, size.saturating_sub(1), size + 32] {
+        let (mut fast, mut portable) = (vec![0u8; room], vec![0u8; room]);
+        let a = raudit::sys::json_text::escape_json_text_into(line, &mut fast);
+        let b = raudit_core::encode::text::escape_json_text_into(line, &mut portable);
+        assert_eq!(a, b, "room {room} of {size}");
+        if let Some(n) = a {
+            assert_eq!(fast[..n], portable[..n], "room {room}");
+        }
+    }
     let builder = Builder::new("fuzz-host");
     let mut json = Vec::new();
     builder.build(&mut json, line, None);
