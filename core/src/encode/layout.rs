@@ -10,6 +10,7 @@
 use super::cursor::Cursor;
 use super::structured::value::is_hex_field;
 use super::text::look_marks;
+use crate::record::prefix::{first_space, key_pattern, word};
 
 /// A member's head `,"key":"` (at most sixteen bytes) for a key of plain
 /// bytes: with its comma and without (the first member), each padded to
@@ -89,19 +90,7 @@ impl<const N: usize> Layout<N> {
         let mut k = 0;
         while k < N {
             let key = keys[k];
-            assert!(!key.is_empty() && key.len() <= 11);
-            let (mut want, mut mask) = (0u128, 0u128);
-            let mut i = 0;
-            while i <= key.len() {
-                let b = if i < key.len() { key[i] } else { b'=' };
-                assert!(
-                    i == key.len()
-                        || (b > b' ' && b < 0x7f && b != b'"' && b != b'\\' && b != b'=')
-                );
-                want |= (b as u128) << (8 * i);
-                mask |= 0xFF << (8 * i);
-                i += 1;
-            }
+            let (want, mask) = key_pattern(key, 11);
             out[k] = Expected {
                 key,
                 want,
@@ -147,10 +136,6 @@ impl<const N: usize> Layout<N> {
     }
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-const SPACES: u64 = ONES * 0x20;
-
 /// Writes the member of a field whose key's head is `head` and whose
 /// value starts `after` (what follows the key's `=`), when that value is
 /// bare, plain and short: its text, to the next space or the end, at
@@ -174,19 +159,7 @@ pub(crate) fn push_short_bare(
         return None;
     }
     let (lo, hi) = spaced_sixteen(after);
-    // The first space (exact: a borrow only carries up from a match).
-    let space = |x: u64| {
-        let v = x ^ SPACES;
-        v.wrapping_sub(ONES) & !v & HIGH
-    };
-    let (s_lo, s_hi) = (space(lo), space(hi));
-    let end = if s_lo != 0 {
-        (s_lo.trailing_zeros() / 8) as usize
-    } else if s_hi != 0 {
-        8 + (s_hi.trailing_zeros() / 8) as usize
-    } else {
-        return None;
-    };
+    let end = first_space(lo, hi)?;
     // The bytes before `end`: none may need escaping (the marks are
     // exact up to the first real one).
     let below = |n: usize| (1u64 << (8 * n.min(7))).wrapping_sub(1);
@@ -246,12 +219,6 @@ fn spaced_short(rest: &[u8]) -> (u64, u64) {
     }
     let (lo, hi) = w.split_at(8);
     (word(lo), word(hi))
-}
-
-/// Eight bytes, little-endian.
-#[inline(always)]
-fn word(bytes: &[u8]) -> u64 {
-    u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
 }
 
 impl Expected {

@@ -30,21 +30,9 @@ impl<const N: usize> Run<N> {
         let mut words = [(0, 0, 0); N];
         let mut k = 0;
         while k < N {
-            let key = keys[k];
-            assert!(!key.is_empty() && key.len() <= 7);
-            let (mut want, mut mask) = (0u64, 0u64);
-            let mut i = 0;
-            while i <= key.len() {
-                let b = if i < key.len() { key[i] } else { b'=' };
-                assert!(
-                    i == key.len()
-                        || (b > b' ' && b < 0x7f && b != b'"' && b != b'\\' && b != b'=')
-                );
-                want |= (b as u64) << (8 * i);
-                mask |= 0xFF << (8 * i);
-                i += 1;
-            }
-            words[k] = (want, mask, key.len() + 1);
+            let (want, mask) = key_pattern(keys[k], 7);
+            // (Seven bytes and the `=`: the pattern fits a word.)
+            words[k] = (want as u64, mask as u64, keys[k].len() + 1);
             k += 1;
         }
         Run { keys, words }
@@ -118,9 +106,47 @@ pub const SYSCALL: Run<SYSCALL_LEN> = Run::new([
     b"tty", b"ses",
 ]);
 
+/// `key` and its `=` as little-endian bytes, and the mask of those
+/// bytes: a field starts with the key when its first bytes, masked, are
+/// the pattern. The key must be plain (printable ASCII but `"`, `\\`,
+/// `=` and space) and at most `max` bytes (at most fifteen): checked when
+/// built, at compile time.
+pub(crate) const fn key_pattern(key: &[u8], max: usize) -> (u128, u128) {
+    assert!(!key.is_empty() && key.len() <= max && max < 16);
+    let (mut want, mut mask) = (0u128, 0u128);
+    let mut i = 0;
+    while i <= key.len() {
+        let b = if i < key.len() { key[i] } else { b'=' };
+        assert!(i == key.len() || (b > b' ' && b < 0x7f && b != b'"' && b != b'\\' && b != b'='));
+        want |= (b as u128) << (8 * i);
+        mask |= 0xFF << (8 * i);
+        i += 1;
+    }
+    (want, mask)
+}
+
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGH: u64 = 0x8080_8080_8080_8080;
 const SPACES: u64 = ONES * 0x20;
+
+/// Where the first space is in the sixteen bytes `lo` and `hi` (two
+/// little-endian words), `None` when there is none (exact: a borrow
+/// only carries up from a match).
+#[inline(always)]
+pub(crate) fn first_space(lo: u64, hi: u64) -> Option<usize> {
+    let space = |x: u64| {
+        let v = x ^ SPACES;
+        v.wrapping_sub(ONES) & !v & HIGH
+    };
+    let (s_lo, s_hi) = (space(lo), space(hi));
+    if s_lo != 0 {
+        Some((s_lo.trailing_zeros() / 8) as usize)
+    } else if s_hi != 0 {
+        Some(8 + (s_hi.trailing_zeros() / 8) as usize)
+    } else {
+        None
+    }
+}
 
 /// The value that starts `after` (what follows a key's `=`), as the
 /// grammar reads it, and the rest after the one space that ends it, when
@@ -132,18 +158,7 @@ pub(crate) fn short_bare(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
     let sixteen = after.first_chunk::<16>()?;
     let (lo, hi) = sixteen.split_at(8);
     let (lo, hi) = (word(lo), word(hi));
-    let space = |x: u64| {
-        let v = x ^ SPACES;
-        v.wrapping_sub(ONES) & !v & HIGH
-    };
-    let (s_lo, s_hi) = (space(lo), space(hi));
-    let end = if s_lo != 0 {
-        (s_lo.trailing_zeros() / 8) as usize
-    } else if s_hi != 0 {
-        8 + (s_hi.trailing_zeros() / 8) as usize
-    } else {
-        return None;
-    };
+    let end = first_space(lo, hi)?;
     if matches!(lo as u8, b'"' | b'\'') {
         return None;
     }
@@ -154,7 +169,7 @@ pub(crate) fn short_bare(after: &[u8]) -> Option<(Value<'_>, &[u8])> {
 
 /// Eight bytes, little-endian.
 #[inline(always)]
-fn word(bytes: &[u8]) -> u64 {
+pub(crate) fn word(bytes: &[u8]) -> u64 {
     u64::from_le_bytes(bytes.try_into().unwrap_or([0; 8]))
 }
 
