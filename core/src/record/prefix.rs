@@ -274,35 +274,53 @@ pub(crate) mod tests {
     /// `syscall` 59) with the `(place, value, separator after, key)`
     /// edits made.
     pub(crate) fn edited(edits: &[(usize, &str, &str, &str)]) -> std::string::String {
+        let prefix: std::vec::Vec<std::string::String> = SYSCALL
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let value = ["c000003e", "59"].get(i).copied().unwrap_or("1");
+                std::format!("{}={value}", std::str::from_utf8(k).unwrap())
+            })
+            .collect();
+        let mut body = edit_record(&prefix.join(" "), "=", edits);
+        body.push_str("comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)");
+        body
+    }
+
+    /// `kernel` (`key=value` fields, one space apart) with the `(place,
+    /// value, separator after, key)` edits made: an edited value is
+    /// written after `equals` (`=`, or nothing for values that bring
+    /// their own), every field is followed by its separator (one space
+    /// unless edited). The record the layout readers' property tests
+    /// edit at random.
+    pub(crate) fn edit_record(
+        kernel: &str,
+        equals: &str,
+        edits: &[(usize, &str, &str, &str)],
+    ) -> std::string::String {
         let mut fields: std::vec::Vec<(
             std::string::String,
             std::string::String,
             std::string::String,
-        )> = SYSCALL
-            .keys
-            .iter()
-            .map(|k| {
-                (
-                    std::string::String::from_utf8(k.to_vec()).unwrap(),
-                    "1".into(),
-                    " ".into(),
-                )
+        )> = kernel
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let (k, v) = t.split_once('=').unwrap();
+                (k.into(), std::format!("={v}"), " ".into())
             })
             .collect();
-        fields[0].1 = "c000003e".into();
-        fields[1].1 = "59".into();
         for &(i, value, sep, key) in edits {
-            fields[i].1 = value.into();
+            fields[i].1 = std::format!("{equals}{value}");
             fields[i].2 = sep.into();
             if !key.is_empty() {
                 fields[i].0 = key.into();
             }
         }
-        let mut body: std::string::String = fields
+        fields
             .iter()
-            .map(|(k, v, s)| std::format!("{k}={v}{s}"))
-            .collect();
-        body.push_str("comm=\"ls\" exe=\"/usr/bin/ls\" key=(null)");
-        body
+            .map(|(k, v, s)| std::format!("{k}{v}{s}"))
+            .collect()
     }
 }

@@ -258,23 +258,7 @@ mod tests {
                 0..5,
             ),
         ) {
-            let mut fields: std::vec::Vec<(std::string::String, std::string::String, std::string::String)> =
-                KERNEL
-                    .split(' ')
-                    .filter(|t| !t.is_empty())
-                    .map(|t| {
-                        let (k, v) = t.split_once('=').unwrap();
-                        (k.into(), v.into(), " ".into())
-                    })
-                    .collect();
-            for (i, value, sep, key) in edits {
-                fields[i].1 = value.into();
-                fields[i].2 = sep.into();
-                if !key.is_empty() {
-                    fields[i].0 = key.into();
-                }
-            }
-            let body: std::string::String = fields.iter().map(|(k, v, s)| std::format!("{k}={v}{s}")).collect();
+            let body = crate::record::prefix::tests::edit_record(KERNEL, "=", &edits);
             check(body.as_bytes());
         }
     }

@@ -294,23 +294,8 @@ mod tests {
         ) {
             let kernel = "item=1 name=\"/etc/passwd\" inode=19 dev=fe:00 mode=0100644 ouid=1000 \
                 ogid=100 rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
-            let mut fields: std::vec::Vec<(std::string::String, std::string::String, std::string::String)> =
-                kernel
-                    .split(' ')
-                    .filter(|t| !t.is_empty())
-                    .map(|t| {
-                        let (k, v) = t.split_once('=').unwrap();
-                        (k.into(), std::format!("={v}"), " ".into())
-                    })
-                    .collect();
-            for (i, value, sep, key) in edits {
-                fields[i].1 = value.into();
-                fields[i].2 = sep.into();
-                if !key.is_empty() {
-                    fields[i].0 = key.into();
-                }
-            }
-            let body: std::string::String = fields.iter().map(|(k, v, s)| std::format!("{k}{v}{s}")).collect();
+            // (The values bring their own `=`, or none.)
+            let body = crate::record::prefix::tests::edit_record(kernel, "", &edits);
             check(body.as_bytes());
             check(body.trim_end().as_bytes());
         }
