@@ -156,6 +156,15 @@ fn check_rule(line: &str, bytes: &[u8], machine: Machine) {
     if key_fields > 1 || rule.buf().contains(&1) {
         return;
     }
+    // `-F KEY=k` in another case than `key=` is a field like any other,
+    // kept where it stands (auditctl's check for `key=` is case-sensitive;
+    // libaudit's field names are not), while `-k` and `-F key=` go last.
+    // The listing's `-k` then moves a key that stood before another field
+    // to the end (found by the `rules` fuzz target).
+    let mut fields = rule.fields().map(|f| f.field);
+    if fields.any(|f| f == Field::FILTERKEY) && fields.next().is_some() {
+        return;
+    }
     // An arch of another machine is listed by bitness only (`b32`), which
     // reads back as this machine's: auditctl's listing cannot carry it.
     let own = |bits: &str| match compile_line(
@@ -398,6 +407,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             b"\x01-a exit,always -S openat -F exit=-EACCES -F dir=/home -F key=a\n-D\n-e 1\n-f 1\n-b 8192\n-r 100".to_vec(),
             b"\x00-A always,exit -F arch=b32 -S 11 -F a0=0x10 -F success=0 -F obj_type=x_t\n-a always,exclude -F msgtype=CWD\n-a always,user -F uid=0".to_vec(),
             b"\x00-a always,io_uring -S openat -F key=u\n-d always,exit -S all -F path=/bin/su -F perm=x".to_vec(),
+            b"\x00-d always,exit -S all -F path=/bin/s -F Key=k -p a\n-a always,exit -S all -F KEY=k -F path=/a -F perm=w".to_vec(),
         ],
         "gelf" => vec![
             [&[0u8][..], b"{\"sequence\":7,\"timestamp\":\"1700000000.123\",\"messages\":[{\"type\":1300,\"data\":\"arch=c000003e syscall=59 success=yes exit=0 pid=5 uid=0 comm=\\\"ls\\\" exe=\\\"/usr/bin/ls\\\" key=6B6579\"}],\"uid_map\":{\"0\":\"root\"}}\n"].concat(),
