@@ -156,13 +156,53 @@ fn check_rule(line: &str, bytes: &[u8], machine: Machine) {
     if key_fields > 1 || rule.buf().contains(&1) {
         return;
     }
-    // `-F KEY=k` in another case than `key=` is a field like any other,
-    // kept where it stands (auditctl's check for `key=` is case-sensitive;
-    // libaudit's field names are not), while `-k` and `-F key=` go last.
-    // The listing's `-k` then moves a key that stood before another field
-    // to the end (found by the `rules` fuzz target).
+    // The listing writes the arch fields first (before `-S`) and the key
+    // last, as auditctl lists them; a rule whose fields stand otherwise
+    // reads back in another order (the kernel compares fields in order).
+    // Both happen: `-F arch=` after another field, and `-F KEY=k` in
+    // another case than `key=` (auditctl's check for `key=` is
+    // case-sensitive, libaudit's field names are not), which stays where
+    // it stands while `-k` and `-F key=` go last (found by the `rules`
+    // fuzz target).
+    let arch_late = rule
+        .fields()
+        .skip_while(|f| f.field == Field::ARCH)
+        .any(|f| f.field == Field::ARCH);
     let mut fields = rule.fields().map(|f| f.field);
-    if fields.any(|f| f == Field::FILTERKEY) && fields.next().is_some() {
+    let key_early = fields.any(|f| f == Field::FILTERKEY) && fields.next().is_some();
+    if arch_late || key_early {
+        return;
+    }
+    // A number above i32::MAX in a field listed as a signed number (`%d`,
+    // as auditctl lists most) reads back only where a sign is taken (the
+    // uid fields, exit); for the rest libaudit's value must start with a
+    // digit: auditctl's listing cannot carry it (found by the `rules`
+    // fuzz target: `success=`). Arch, perm, inode, the comparisons and
+    // a0–a3 are listed otherwise (a name, letters, unsigned, hex).
+    let reads_back = |f: Field| {
+        matches!(
+            f,
+            Field::UID
+                | Field::EUID
+                | Field::SUID
+                | Field::FSUID
+                | Field::LOGINUID
+                | Field::OBJ_UID
+                | Field::EXIT
+                | Field::ARCH
+                | Field::PERM
+                | Field::INODE
+                | Field::FIELD_COMPARE
+                | Field::ARG0
+                | Field::ARG1
+                | Field::ARG2
+                | Field::ARG3
+        )
+    };
+    if rule
+        .fields()
+        .any(|f| !f.field.is_string() && !reads_back(f.field) && f.value > i32::MAX as u32)
+    {
         return;
     }
     // An arch of another machine is listed by bitness only (`b32`), which
@@ -407,7 +447,7 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             b"\x01-a exit,always -S openat -F exit=-EACCES -F dir=/home -F key=a\n-D\n-e 1\n-f 1\n-b 8192\n-r 100".to_vec(),
             b"\x00-A always,exit -F arch=b32 -S 11 -F a0=0x10 -F success=0 -F obj_type=x_t\n-a always,exclude -F msgtype=CWD\n-a always,user -F uid=0".to_vec(),
             b"\x00-a always,io_uring -S openat -F key=u\n-d always,exit -S all -F path=/bin/su -F perm=x".to_vec(),
-            b"\x00-d always,exit -S all -F path=/bin/s -F Key=k -p a\n-a always,exit -S all -F KEY=k -F path=/a -F perm=w".to_vec(),
+            b"\x00-w /a -p w -F success=3333333332 -F ppid=4294967295\n-a always,exit -F success=0 -F arch=b64 -S all\n-d always,exit -S all -F path=/bin/s -F Key=k -p a\n-a always,exit -S all -F KEY=k -F path=/a -F perm=w".to_vec(),
         ],
         "gelf" => vec![
             [&[0u8][..], b"{\"sequence\":7,\"timestamp\":\"1700000000.123\",\"messages\":[{\"type\":1300,\"data\":\"arch=c000003e syscall=59 success=yes exit=0 pid=5 uid=0 comm=\\\"ls\\\" exe=\\\"/usr/bin/ls\\\" key=6B6579\"}],\"uid_map\":{\"0\":\"root\"}}\n"].concat(),
