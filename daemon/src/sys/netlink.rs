@@ -185,16 +185,22 @@ impl AuditSocket {
 
     /// Sends one netlink message (header included) to the kernel.
     pub fn send(&self, message: &[u8]) -> io::Result<()> {
-        let kernel = netlink_address(KERNEL_PORT, 0);
+        self.send_to(message, KERNEL_PORT)
+    }
+
+    /// Sends one netlink message (header included) to netlink port `port`
+    /// (the kernel's is [`KERNEL_PORT`]).
+    fn send_to(&self, message: &[u8], port: u32) -> io::Result<()> {
+        let to = netlink_address(port, 0);
         // SAFETY: `message` is a valid readable slice of the given
-        // length; `kernel` is a valid sockaddr_nl of the given size.
+        // length; `to` is a valid sockaddr_nl of the given size.
         retry_if_interrupted(|| unsafe {
             libc::sendto(
                 self.fd.as_raw_fd(),
                 message.as_ptr().cast(),
                 message.len(),
                 0,
-                &kernel as *const libc::sockaddr_nl as *const libc::sockaddr,
+                &to as *const libc::sockaddr_nl as *const libc::sockaddr,
                 std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
             )
         })?;
@@ -480,22 +486,9 @@ mod tests {
         assert!(socket.kernel_only());
         let port = local_port(&socket);
         let forger = AuditSocket::open(Membership::Unicast).unwrap();
-        let to = netlink_address(port, 0);
-        let forged = header(1300, 0);
-        // SAFETY: `forged` is readable for its length and `to` is a valid
-        // sockaddr_nl of the size given.
-        let rc = unsafe {
-            libc::sendto(
-                forger.fd.as_raw_fd(),
-                forged.as_ptr().cast(),
-                forged.len(),
-                0,
-                &to as *const libc::sockaddr_nl as *const libc::sockaddr,
-                std::mem::size_of::<libc::sockaddr_nl>() as libc::socklen_t,
-            )
-        };
-        let err = io::Error::last_os_error();
-        assert_eq!(rc, -1, "a forged datagram was accepted");
+        let err = forger
+            .send_to(&header(1300, 0), port)
+            .expect_err("a forged datagram was accepted");
         match err.raw_os_error() {
             Some(libc::ECONNREFUSED) => {}
             // Without CAP_NET_ADMIN no unicast to a port is allowed at all.
