@@ -226,22 +226,16 @@ pub(crate) mod tests {
 
     #[test]
     fn other_layouts_are_not() {
-        let per = std::str::from_utf8(KERNEL)
-            .unwrap()
-            .replace("success", "per=400000 success");
-        assert!(SYSCALL.read(per.as_bytes()).is_none());
-        let two = std::str::from_utf8(KERNEL)
-            .unwrap()
-            .replace("a3=10 ", "a3=10  ");
-        assert!(SYSCALL.read(two.as_bytes()).is_none());
-        let long = std::str::from_utf8(KERNEL)
-            .unwrap()
-            .replace("a1=7ffe978ce550", "a1=ffffffff7ffe978ce550");
-        assert!(SYSCALL.read(long.as_bytes()).is_none());
-        let quoted = std::str::from_utf8(KERNEL)
-            .unwrap()
-            .replace("tty=(none)", "tty=\"x\"");
-        assert!(SYSCALL.read(quoted.as_bytes()).is_none());
+        // Another key, two spaces, a value too long, a quoted value.
+        for (from, to) in [
+            ("success", "per=400000 success"),
+            ("a3=10 ", "a3=10  "),
+            ("a1=7ffe978ce550", "a1=ffffffff7ffe978ce550"),
+            ("tty=(none)", "tty=\"x\""),
+        ] {
+            let edited = std::str::from_utf8(KERNEL).unwrap().replace(from, to);
+            assert!(SYSCALL.read(edited.as_bytes()).is_none(), "{to}");
+        }
         assert!(SYSCALL.read(&KERNEL[1..]).is_none());
         assert!(SYSCALL.read(&KERNEL[..100]).is_none());
     }
