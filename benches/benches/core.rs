@@ -14,7 +14,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use raudit_benches::{capture, repeated, RawRecord};
+use raudit_benches::{capture, repeated, typical, RawRecord, TYPICAL_EVENT_BYTES};
 use raudit_core::assemble::{Assembler, Event, EventSlot, RecordSlot, Settings};
 use raudit_core::encode::{self, NoEnrich};
 use raudit_core::record::Record;
@@ -44,28 +44,6 @@ fn parsed(stream: &[RawRecord]) -> Vec<Record<'_>> {
     stream
         .iter()
         .filter_map(|r| Record::from_kernel(r.msg_type, &r.payload).ok())
-        .collect()
-}
-
-/// The largest event (its records' bodies together) `typical/*` keeps.
-const TYPICAL_EVENT_BYTES: usize = 4096;
-
-/// `records` without the events whose bodies add up to more than
-/// [`TYPICAL_EVENT_BYTES`] (records told apart by serial, as the
-/// assembler does; the capture's serials are distinct per copy).
-fn typical<'a>(records: &[Record<'a>]) -> Vec<Record<'a>> {
-    let mut sizes = std::collections::HashMap::<u32, usize>::new();
-    for record in records {
-        *sizes.entry(record.serial).or_default() += record.body.len();
-    }
-    records
-        .iter()
-        .filter(|r| {
-            sizes
-                .get(&r.serial)
-                .is_some_and(|&n| n <= TYPICAL_EVENT_BYTES)
-        })
-        .copied()
         .collect()
 }
 

@@ -19,20 +19,23 @@
 //! optionally, a file to write the documents to, one a line (to compare
 //! two builds' output byte for byte). It prints the number of events and
 //! bytes written; instructions per event are callgrind's total over that
-//! number.
+//! number. `--typical` (anywhere) leaves out the capture's few giant
+//! events, as criterion's `typical/*` does ([`typical`]).
 
 use std::hint::black_box;
 use std::io::Write;
 use std::process::ExitCode;
 
-use raudit_benches::{capture, repeated};
+use raudit_benches::{capture, repeated, typical};
 use raudit_core::assemble::{Assembler, Event, EventSlot, RecordSlot, Settings};
 use raudit_core::encode::{self, NoEnrich};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;
 
 fn main() -> ExitCode {
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let only_typical = all.iter().any(|a| a == "--typical");
+    let mut args = all.into_iter().filter(|a| a != "--typical");
     let shape = args.next().unwrap_or_else(|| "ecs".into());
     let copies: u32 = args.next().and_then(|c| c.parse().ok()).unwrap_or(5);
     let mut dump = args.next().map(|path| match std::fs::File::create(&path) {
@@ -54,6 +57,11 @@ fn main() -> ExitCode {
         .iter()
         .filter_map(|r| Record::from_kernel(r.msg_type, &r.payload).ok())
         .collect();
+    let records = if only_typical {
+        typical(&records)
+    } else {
+        records
+    };
     let settings = Settings {
         type_min: 1000,
         type_max: 2999,

@@ -1,6 +1,7 @@
 //! Benchmark data: real audit records (the shared live capture when present,
 //! else the project's own capture in `tests/data`), repeated with fresh
-//! serials so that the assembler sees a long stream of distinct events.
+//! serials so that the assembler sees a long stream of distinct events;
+//! [`typical`]: without the few giant events.
 
 use std::fs;
 use std::path::PathBuf;
@@ -69,4 +70,27 @@ pub fn repeated(records: &[RawRecord], copies: u32) -> Vec<RawRecord> {
         }
     }
     out
+}
+
+/// The largest event (its records' bodies together) [`typical`] keeps
+/// (criterion's `typical/*`, `shape-cost --typical`).
+pub const TYPICAL_EVENT_BYTES: usize = 4096;
+
+/// `records` without the events whose bodies add up to more than
+/// [`TYPICAL_EVENT_BYTES`] (records told apart by serial, as the
+/// assembler does; the capture's serials are distinct per copy).
+pub fn typical<'a>(records: &[Record<'a>]) -> Vec<Record<'a>> {
+    let mut sizes = std::collections::HashMap::<u32, usize>::new();
+    for record in records {
+        *sizes.entry(record.serial).or_default() += record.body.len();
+    }
+    records
+        .iter()
+        .filter(|r| {
+            sizes
+                .get(&r.serial)
+                .is_some_and(|&n| n <= TYPICAL_EVENT_BYTES)
+        })
+        .copied()
+        .collect()
 }
