@@ -21,7 +21,8 @@
 //! the output thread flushes (its backlog ran empty). The collector's
 //! answer decides: 2xx delivered (less the records its partial success
 //! says were rejected: counted as errors); 429, 502, 503, 504 (busy) tried again
-//! after `Retry-After` (or a doubling backoff from 1 s), for at most
+//! after `Retry-After` (or a doubling backoff from 1 s; never sooner than
+//! 100 ms, never later than 30 s), for at most
 //! [`BUSY_BUDGET`] per send ([`STOPPING_BUSY_BUDGET`] once raudit is
 //! stopping), then the send fails and the sink's `attempts` apply; other 4xx refuse the batch for good (dropped and counted as
 //! errors, told once a minute); other statuses and connection failures
@@ -55,6 +56,10 @@ const PAUSE_SLICE: Duration = Duration::from_millis(100);
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
 /// The longest single pause, whatever `Retry-After` says.
 const MAX_PAUSE: Duration = Duration::from_secs(30);
+/// The shortest, whatever `Retry-After` says (`0` included): a busy
+/// collector is never asked again at once, and every answer spends
+/// some of [`BUSY_BUDGET`].
+const MIN_PAUSE: Duration = PAUSE_SLICE;
 /// Room for the HTTP request head beyond the configured headers.
 const HEAD_ROOM: usize = 512;
 
@@ -243,7 +248,10 @@ impl Otlp {
                     return Ok(());
                 }
                 429 | 502 | 503 | 504 => {
-                    let pause = reply.retry_after.unwrap_or(backoff).min(MAX_PAUSE);
+                    let pause = reply
+                        .retry_after
+                        .unwrap_or(backoff)
+                        .clamp(MIN_PAUSE, MAX_PAUSE);
                     backoff = (backoff * 2).min(MAX_PAUSE);
                     if self.busy.occurred() {
                         eprintln!(
@@ -462,6 +470,10 @@ impl Output for Otlp {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{BufRead as _, BufReader, Read as _};
+    use std::net::TcpListener;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
 
     #[test]
     fn observed_times_follow_the_monotonic_clock_and_the_wall_clock_is_read_each_second() {
@@ -488,5 +500,69 @@ mod tests {
         let fresh = stale.at(at + WALL_CLOCK_REREAD);
         assert!(fresh >= start, "{fresh} read again, not 7 + 1 s");
         assert_eq!(stale.nanos, fresh);
+    }
+
+    /// A collector on loopback answering every request `answer`, for 1000
+    /// requests at most; how many it read.
+    fn collector(answer: &'static [u8]) -> (OtlpSpec, Arc<AtomicUsize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = Arc::clone(&count);
+        std::thread::spawn(move || {
+            let Ok((stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut write = stream.try_clone().unwrap();
+            let mut read = BufReader::new(stream);
+            for _ in 0..1000 {
+                let mut length = 0;
+                let mut line = String::new();
+                while read.read_line(&mut line).unwrap_or(0) > 0 && line != "\r\n" {
+                    let lower = line.to_ascii_lowercase();
+                    if let Some(v) = lower.strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    line.clear();
+                }
+                let mut body = vec![0; length];
+                if line != "\r\n" || read.read_exact(&mut body).is_err() {
+                    return;
+                }
+                seen.fetch_add(1, Ordering::SeqCst);
+                if write.write_all(answer).is_err() {
+                    return;
+                }
+            }
+        });
+        let spec = OtlpSpec {
+            endpoint: Endpoint::parse(&format!("http://127.0.0.1:{port}/v1/logs")).unwrap(),
+            batch_events: 512,
+            batch_bytes: 1 << 20,
+            flush_interval: Duration::from_secs(1),
+            timeout: Duration::from_secs(2),
+            headers: Vec::new(),
+            spool: None,
+            tls: None,
+        };
+        (spec, count)
+    }
+
+    #[test]
+    fn a_collector_busy_with_retry_after_zero_is_paused_for_and_its_budget_spent() {
+        let (spec, posts) = collector(
+            b"HTTP/1.1 429 Too Many Requests\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n",
+        );
+        let mut otlp = Otlp::with_hostname(&spec, 4096, "h");
+        otlp.set_stopping(|| true);
+        otlp.write_line(b"{}\n", &LineSide::default()).unwrap();
+        let started = Instant::now();
+        let result = otlp.flush();
+        let (elapsed, posts) = (started.elapsed(), posts.load(Ordering::SeqCst));
+        assert!(result.is_err(), "an always busy collector fails the send");
+        // The stopping budget, 2 s, spent in pauses of at least 100 ms.
+        let most = (STOPPING_BUSY_BUDGET.as_millis() / MIN_PAUSE.as_millis()) as usize + 1;
+        assert!(posts <= most, "{posts} POSTs in {elapsed:?}");
+        assert!(elapsed >= STOPPING_BUSY_BUDGET - MIN_PAUSE, "{elapsed:?}");
     }
 }
