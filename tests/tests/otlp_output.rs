@@ -178,6 +178,53 @@ fn a_busy_collector_is_waited_for_as_it_asks_without_loss_or_duplicate() {
 }
 
 #[test]
+fn a_busy_collector_asking_for_no_pause_is_still_paused_for() {
+    if !receiver_available() {
+        return;
+    }
+    let receiver = Receiver::start(&["--busy", "3", "--retry-after", "0"]);
+    let stats = Stats::new(&["otlp"]);
+    let output = Otlp::with_hostname(&spec(receiver.port, 100), 64 * 1024, "testhost");
+    let mut sink = Sink::new(Box::new(output), 3, Duration::from_millis(10), 0);
+    let started = Instant::now();
+    send_events(&mut sink, &stats, 100);
+    let elapsed = started.elapsed();
+    let (records, summary) = receiver.finish();
+    assert_eq!(summary["busy"], 3);
+    assert!(
+        elapsed >= Duration::from_millis(300),
+        "Retry-After: 0 paused 100 ms three times, took {elapsed:?}"
+    );
+    assert_eq!(check_records(&records), (0..100).collect::<Vec<u64>>());
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (100, 0));
+}
+
+#[test]
+fn answers_framed_every_way_http_allows_are_read_in_step_on_one_connection() {
+    if !receiver_available() {
+        return;
+    }
+    // 100 Continue first, 40 extra headers, chunks with extensions and a
+    // trailer, a partial success in the chunked body.
+    let receiver = Receiver::start(&["--quirks", "--partial", "3"]);
+    let stats = Stats::new(&["otlp"]);
+    let output = Otlp::with_hostname(&spec(receiver.port, 100), 64 * 1024, "testhost");
+    let mut sink = Sink::new(Box::new(output), 3, Duration::from_millis(10), 0);
+    send_events(&mut sink, &stats, 250);
+    let (records, summary) = receiver.finish();
+    assert_eq!(
+        check_records(&records),
+        (0..250).collect::<Vec<u64>>(),
+        "each once, in order"
+    );
+    assert_eq!(summary["requests"], 3, "no batch sent twice");
+    assert_eq!(summary["connections"], 1, "the connection kept, in step");
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (241, 9));
+}
+
+#[test]
 fn a_refused_batch_is_dropped_and_counted_as_errors() {
     if !receiver_available() {
         return;

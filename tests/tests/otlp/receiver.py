@@ -5,9 +5,13 @@ decodes each POST body as an ExportLogsServiceRequest and, when its stdin
 closes, prints one JSON line per log record received (in arrival order) and
 a summary line.
 
-Options: --busy N answers the first N requests 503 with Retry-After: 1;
+Options: --busy N answers the first N requests 503 with Retry-After: 1
+(--retry-after S: with Retry-After: S instead);
 --reject N answers the N requests after those 400 (the batch is refused);
 --partial N says in every 200 answer that N records were rejected;
+--quirks frames every 200 answer as HTTP/1.1 allows but rarely done: an
+interim 100 Continue first, 40 extra headers, a chunked body in two
+chunks with an extension, and a trailer;
 --cert FILE --key FILE serve https with that certificate chain and key;
 --port N listens on that port (default: any free one).
 It prints "PORT <n>" once listening on 127.0.0.1.
@@ -65,7 +69,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 summary["errors"].append("path " + self.path)
             if n <= args.busy:
                 summary["busy"] += 1
-                return self.reply(503, b"busy", [("Retry-After", "1")])
+                return self.reply(503, b"busy", [("Retry-After", args.retry_after)])
             if n <= args.busy + args.reject:
                 summary["rejected"] += 1
                 return self.reply(400, b"no")
@@ -92,13 +96,32 @@ class Handler(http.server.BaseHTTPRequestHandler):
             response.partial_success.rejected_log_records = args.partial
             response.partial_success.error_message = "test"
         out = response.SerializeToString()
+        if args.quirks:
+            return self.quirky_reply(out)
         self.reply(200, out, [("Content-Type", "application/x-protobuf")])
+
+    def quirky_reply(self, body):
+        self.send_response_only(100)
+        self.end_headers()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        for i in range(40):
+            self.send_header("X-Proxy-%d" % i, "v")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        half = len(body) // 2
+        for part in (body[:half], body[half:]):
+            if part:
+                self.wfile.write(b"%x;part=1\r\n%s\r\n" % (len(part), part))
+        self.wfile.write(b"0;last=yes\r\nX-Checksum: none\r\n\r\n")
 
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--busy", type=int, default=0)
 parser.add_argument("--reject", type=int, default=0)
 parser.add_argument("--partial", type=int, default=0)
+parser.add_argument("--retry-after", default="1")
+parser.add_argument("--quirks", action="store_true")
 # https: the server's certificate chain and key (PEM).
 parser.add_argument("--cert")
 parser.add_argument("--key")

@@ -1,11 +1,10 @@
-//! Just enough HTTP/1.1 for OTLP: the endpoint URL, a kept-alive
-//! connection, a POST written with one `write_all` from the caller's
-//! buffer, and the response's status and `Retry-After` read with
-//! `httparse` (a zero-copy parser into a fixed header array: the response
-//! is parsed without allocating, and its framing — status line, headers,
-//! `Content-Length`, chunked bodies — is handled by a parser used by most
-//! of Rust's HTTP stack rather than by hand here). An `https://` endpoint
-//! runs over the outputs' TLS ([`TlsClient`]).
+//! Just enough HTTP/1.1 for OTLP: the endpoint URL ([`Endpoint`], checked
+//! when the config loads), a kept-alive connection, a POST written with
+//! one `write_all` from the caller's buffer, and the response read by
+//! [`reply`] (its head and chunk sizes parsed with `httparse`, a
+//! zero-copy parser used by most of Rust's HTTP stack, into the caller's
+//! buffer: no allocation). An `https://` endpoint runs over the outputs'
+//! TLS ([`TlsClient`]).
 
 use std::io::{self, Write as _};
 use std::net::TcpStream;
@@ -16,12 +15,14 @@ use super::super::net::IpFamily;
 use crate::output::net;
 use crate::output::tls::{TlsClient, TlsStream};
 
+mod reply;
+
+use self::reply::read_reply;
+pub use self::reply::{for_each_field, Field, Reply};
+
 /// The room for a response's head and body (an OTLP response is a small
 /// protobuf or a short error text; a longer body is read and dropped).
 pub const REPLY_ROOM: usize = 8192;
-
-/// Response headers read at most.
-const MAX_HEADERS: usize = 32;
 
 /// An `http://host:port/path` (or `https://`) endpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -37,7 +38,12 @@ pub struct Endpoint {
 impl Endpoint {
     /// Parses `url`; an error says what is wrong with it.
     pub fn parse(url: &str) -> Result<Endpoint, String> {
-        let (rest, https) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+        let scheme = |name: &str| {
+            url.get(..name.len())
+                .filter(|s| s.eq_ignore_ascii_case(name))
+                .and_then(|_| url.get(name.len()..))
+        };
+        let (rest, https) = match (scheme("http://"), scheme("https://")) {
             (Some(rest), _) => (rest, false),
             (_, Some(rest)) => (rest, true),
             _ => {
@@ -46,28 +52,27 @@ impl Endpoint {
                 ))
             }
         };
-        let (authority, path) = match rest.find('/') {
-            Some(at) => (&rest[..at], &rest[at..]),
+        let (authority, path) = match rest.find(['/', '?', '#']) {
+            Some(at) => rest.split_at(at),
             None => (rest, "/v1/logs"),
         };
-        if authority.is_empty() {
-            return Err(format!("{url}: no host"));
+        if !path.starts_with('/') {
+            return Err(format!(
+                "{url}: a query or fragment needs a path before it, as http://host:4318/v1/logs?x=1"
+            ));
         }
         if path.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(format!(
                 "{url}: the path holds a space or control character"
             ));
         }
-        // A bracketed IPv6 address holds colons of its own.
-        let has_port = match authority.rfind(']') {
-            Some(close) => authority[close..].contains(':'),
-            None => authority.contains(':'),
-        };
-        let authority = match (has_port, https) {
-            (true, _) => authority.to_owned(),
-            (false, false) => format!("{authority}:80"),
-            (false, true) => format!("{authority}:443"),
-        };
+        if path.contains('#') {
+            return Err(format!(
+                "{url}: a #fragment is never sent to the server; leave it out"
+            ));
+        }
+        let authority = with_port(authority, if https { 443 } else { 80 })
+            .map_err(|problem| format!("{url}: {problem}"))?;
         Ok(Endpoint {
             authority,
             path: path.to_owned(),
@@ -76,18 +81,61 @@ impl Endpoint {
     }
 }
 
-/// What the receiver answered.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reply {
-    pub status: u16,
-    /// `Retry-After` in seconds (an HTTP date is not read: the caller's
-    /// own backoff applies then).
-    pub retry_after: Option<Duration>,
-    /// The receiver closes the connection after this response.
-    pub close: bool,
-    /// Records a 2xx answer's `ExportLogsServiceResponse` says were
-    /// rejected (`partial_success.rejected_log_records`), when it says so.
-    pub rejected: u64,
+/// `host[:port]` checked, with `default` as its port when it names none:
+/// a host (a name, an IPv4 address or an IPv6 one in brackets), and a
+/// port from 1 to 65535 after a colon.
+fn with_port(authority: &str, default: u16) -> Result<String, String> {
+    if authority.is_empty() {
+        return Err("no host".into());
+    }
+    if authority.contains('@') {
+        return Err(
+            "credentials in the URL are not sent; put them in output.otlp.headers \
+             (Authorization)"
+                .into(),
+        );
+    }
+    let (host, port) = match authority.strip_prefix('[') {
+        Some(inner) => {
+            let (address, after) = inner
+                .split_once(']')
+                .ok_or("an IPv6 address's [ has no ]")?;
+            if address.parse::<std::net::Ipv6Addr>().is_err() {
+                return Err(format!("[{address}] is not an IPv6 address"));
+            }
+            match after {
+                "" => (authority, None),
+                _ => match after.strip_prefix(':') {
+                    Some(port) => (&authority[..authority.len() - after.len()], Some(port)),
+                    None => return Err(format!("{after:?} after the IPv6 address")),
+                },
+            }
+        }
+        None => match authority.split_once(':') {
+            Some((_, port)) if port.contains(':') => {
+                return Err("an IPv6 address goes in brackets, as http://[::1]:4318/v1/logs".into())
+            }
+            Some((host, port)) => (host, Some(port)),
+            None => (authority, None),
+        },
+    };
+    if host.is_empty() {
+        return Err("no host".into());
+    }
+    if host.bytes().any(|b| b <= b' ' || b == 0x7f || b == b'\\') {
+        return Err(format!(
+            "the host {host:?} holds a space, control character or backslash"
+        ));
+    }
+    let port = match port {
+        None => default,
+        Some(port) => port
+            .parse::<u16>()
+            .ok()
+            .filter(|&p| p > 0 && port.bytes().all(|b| b.is_ascii_digit()))
+            .ok_or_else(|| format!("the port {port:?} is not a number from 1 to 65535"))?,
+    };
+    Ok(format!("{host}:{port}"))
 }
 
 /// A connection's transport.
@@ -190,226 +238,9 @@ impl Connection {
     }
 }
 
-/// Reads one response: its head, then its body (by `Content-Length`, or
-/// chunks up to the last one), so the connection can carry the next
-/// request.
-fn read_reply(stream: &mut impl io::Read, buf: &mut [u8]) -> io::Result<Reply> {
-    let mut filled = 0;
-    let (reply, head_len, body) = loop {
-        let room = buf.get_mut(filled..).unwrap_or_default();
-        if room.is_empty() {
-            return Err(invalid("the response head is too large"));
-        }
-        let n = stream.read(room)?;
-        if n == 0 {
-            return Err(io::Error::new(
-                io::ErrorKind::UnexpectedEof,
-                "the receiver closed the connection before answering",
-            ));
-        }
-        filled += n;
-        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-        let mut response = httparse::Response::new(&mut headers);
-        match response.parse(buf.get(..filled).unwrap_or_default()) {
-            Ok(httparse::Status::Complete(head_len)) => {
-                let status = response.code.unwrap_or(0);
-                let mut reply = Reply {
-                    status,
-                    retry_after: None,
-                    close: response.version == Some(0),
-                    rejected: 0,
-                };
-                let mut body = Body::UntilClose;
-                if status == 204 || status == 304 || status < 200 {
-                    body = Body::Length(0);
-                }
-                for h in response.headers.iter() {
-                    let value = std::str::from_utf8(h.value).unwrap_or("").trim();
-                    if h.name.eq_ignore_ascii_case("content-length") {
-                        let length = value.parse().map_err(|_| {
-                            invalid("the response's Content-Length is not a number")
-                        })?;
-                        body = Body::Length(length);
-                    } else if h.name.eq_ignore_ascii_case("transfer-encoding")
-                        && value
-                            .rsplit(',')
-                            .next()
-                            .is_some_and(|last| last.trim().eq_ignore_ascii_case("chunked"))
-                    {
-                        body = Body::Chunked;
-                    } else if h.name.eq_ignore_ascii_case("retry-after") {
-                        reply.retry_after = value.parse().ok().map(Duration::from_secs);
-                    } else if h.name.eq_ignore_ascii_case("connection") {
-                        if value.eq_ignore_ascii_case("close") {
-                            reply.close = true;
-                        } else if value.eq_ignore_ascii_case("keep-alive") {
-                            reply.close = false;
-                        }
-                    }
-                }
-                break (reply, head_len, body);
-            }
-            Ok(httparse::Status::Partial) => continue,
-            Err(e) => return Err(invalid_owned(format!("the response is not HTTP: {e}"))),
-        }
-    };
-    let mut reply = reply;
-    let have = filled - head_len;
-    match body {
-        Body::Length(length)
-            if (200..300).contains(&reply.status) && head_len + length <= buf.len() =>
-        {
-            // Small enough to keep: read whole, for its partial success.
-            let end = head_len + length;
-            if filled < end {
-                stream.read_exact(buf.get_mut(filled..end).unwrap_or_default())?;
-            }
-            reply.rejected = rejected_records(buf.get(head_len..end).unwrap_or_default());
-        }
-        Body::Length(length) => skip(stream, buf, length.saturating_sub(have))?,
-        Body::Chunked => skip_chunks(stream, buf, head_len, filled)?,
-        Body::UntilClose => reply.close = true,
-    }
-    Ok(reply)
-}
-
-/// `ExportLogsServiceResponse.partial_success` (field 1) →
-/// `ExportLogsPartialSuccess.rejected_log_records` (field 1, int64); 0
-/// when absent or not a protobuf this reads (a JSON answer, say).
-fn rejected_records(body: &[u8]) -> u64 {
-    let mut rejected = 0;
-    let _ = for_each_field(body, &mut |field, value| {
-        if let (1, Field::Bytes(inner)) = (field, value) {
-            let _ = for_each_field(inner, &mut |field, value| {
-                if let (1, Field::Varint(n)) = (field, value) {
-                    // A negative count makes no sense: read as none.
-                    rejected = if (n as i64) < 0 { 0 } else { n };
-                }
-            });
-        }
-    });
-    rejected
-}
-
-/// A protobuf field's value, as [`for_each_field`] reads it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Field<'a> {
-    Varint(u64),
-    Fixed64(u64),
-    Bytes(&'a [u8]),
-}
-
-/// Walks the fields of one protobuf message; `None` at the first byte it
-/// cannot read (what was read stays read). Also what the encoder's tests
-/// decode its records with.
-pub(super) fn for_each_field<'a>(
-    mut bytes: &'a [u8],
-    f: &mut dyn FnMut(u64, Field<'a>),
-) -> Option<()> {
-    while !bytes.is_empty() {
-        let key = read_varint(&mut bytes)?;
-        match key & 7 {
-            0 => f(key >> 3, Field::Varint(read_varint(&mut bytes)?)),
-            1 => {
-                let (value, rest) = bytes.split_first_chunk::<8>()?;
-                f(key >> 3, Field::Fixed64(u64::from_le_bytes(*value)));
-                bytes = rest;
-            }
-            2 => {
-                let len = usize::try_from(read_varint(&mut bytes)?).ok()?;
-                let (value, rest) = bytes.split_at_checked(len)?;
-                f(key >> 3, Field::Bytes(value));
-                bytes = rest;
-            }
-            5 => bytes = bytes.get(4..)?,
-            _ => return None,
-        }
-    }
-    Some(())
-}
-
-fn read_varint(bytes: &mut &[u8]) -> Option<u64> {
-    let mut value = 0u64;
-    for shift in (0..64).step_by(7) {
-        let (&byte, rest) = bytes.split_first()?;
-        *bytes = rest;
-        value |= u64::from(byte & 0x7f) << shift;
-        if byte < 0x80 {
-            return Some(value);
-        }
-    }
-    None
-}
-
-enum Body {
-    Length(usize),
-    Chunked,
-    /// Neither length nor chunks: the body ends when the receiver closes;
-    /// the connection is not reused.
-    UntilClose,
-}
-
-/// Reads and drops `left` more bytes.
-fn skip(stream: &mut impl io::Read, buf: &mut [u8], mut left: usize) -> io::Result<()> {
-    while left > 0 {
-        let want = left.min(buf.len());
-        let n = stream.read(buf.get_mut(..want).unwrap_or_default())?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        left -= n;
-    }
-    Ok(())
-}
-
-/// Reads a chunked body to its end (the last chunk, `0\r\n\r\n`; no
-/// trailers expected), keeping only the last bytes to look for it.
-fn skip_chunks(
-    stream: &mut impl io::Read,
-    buf: &mut [u8],
-    start: usize,
-    mut filled: usize,
-) -> io::Result<()> {
-    const END: &[u8] = b"0\r\n\r\n";
-    let mut start = start;
-    loop {
-        let seen = buf.get(start..filled).unwrap_or_default();
-        if seen.ends_with(END) {
-            return Ok(());
-        }
-        let keep = seen.len().min(END.len());
-        buf.copy_within(filled - keep..filled, 0);
-        start = 0;
-        filled = keep;
-        let n = stream.read(buf.get_mut(filled..).unwrap_or_default())?;
-        if n == 0 {
-            return Err(io::ErrorKind::UnexpectedEof.into());
-        }
-        filled += n;
-    }
-}
-
-fn invalid(what: &'static str) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
-}
-
-fn invalid_owned(what: String) -> io::Error {
-    io::Error::new(io::ErrorKind::InvalidData, what)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn partial_success_counts_are_read_and_garbage_is_none() {
-        // partial_success { rejected_log_records: 300, error_message: "x" }
-        let body = [0x0a, 0x06, 0x08, 0xac, 0x02, 0x12, 0x01, b'x'];
-        assert_eq!(rejected_records(&body), 300);
-        assert_eq!(rejected_records(&[]), 0);
-        assert_eq!(rejected_records(b"{}"), 0);
-        assert_eq!(rejected_records(&[0x0a, 0x7f, 0x08]), 0);
-    }
 
     #[test]
     fn endpoints_parse_with_defaults_and_clear_errors() {
@@ -434,5 +265,44 @@ mod tests {
         assert!(Endpoint::parse("http:///v1/logs")
             .unwrap_err()
             .contains("no host"));
+        let e = Endpoint::parse("HTTPS://[2001:db8::1]:4318/v1/logs?tenant=a").unwrap();
+        assert_eq!(
+            (e.authority.as_str(), e.path.as_str(), e.https),
+            ("[2001:db8::1]:4318", "/v1/logs?tenant=a", true)
+        );
+    }
+
+    #[test]
+    fn endpoints_a_connect_could_not_use_are_refused_with_the_reason() {
+        for (url, reason) in [
+            (
+                "http://user:pw@collector:4318/v1/logs",
+                "credentials in the URL",
+            ),
+            ("http://collector:4318?tenant=a", "needs a path before it"),
+            ("http://collector#x", "needs a path before it"),
+            ("http://collector/v1/logs#x", "fragment is never sent"),
+            ("http://::1", "IPv6 address goes in brackets"),
+            ("http://::1:4318/v1/logs", "IPv6 address goes in brackets"),
+            ("http://[::1/v1/logs", "has no ]"),
+            ("http://[fe80::zz]:4318", "is not an IPv6 address"),
+            ("http://[::1]x:1", "after the IPv6 address"),
+            (
+                "http://collector:/v1/logs",
+                "is not a number from 1 to 65535",
+            ),
+            ("http://collector:0", "is not a number from 1 to 65535"),
+            ("http://collector:65536", "is not a number from 1 to 65535"),
+            ("http://collector:+80", "is not a number from 1 to 65535"),
+            ("http://collector:http", "is not a number from 1 to 65535"),
+            ("http://:4318/v1/logs", "no host"),
+            ("http://coll\\ector/v1/logs", "backslash"),
+        ] {
+            let error = Endpoint::parse(url).unwrap_err();
+            assert!(
+                error.starts_with(url) && error.contains(reason),
+                "{url}: {error}"
+            );
+        }
     }
 }
