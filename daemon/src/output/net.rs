@@ -171,9 +171,10 @@ impl<C: Connection> Link<C> {
         self.reconnects.total()
     }
 
-    /// Drops the connection and makes a new one.
+    /// Makes a new connection and puts it in place of the old one; when
+    /// it cannot be made, the old one stays (a failed reopen goes on
+    /// writing where it did).
     pub fn connect(&mut self, connect: impl FnOnce() -> io::Result<C>) -> io::Result<()> {
-        self.conn = None;
         self.conn = Some(connect()?);
         Ok(())
     }

@@ -119,8 +119,13 @@ impl Sink {
         for attempt in 1..=attempts {
             match self.output.write_line(line, side) {
                 Ok(sent) => {
+                    // What was handed over: the line, or its cut version.
+                    let handed = match (sent, side.cut) {
+                        (Sent::Cut, Some(cut)) => cut,
+                        _ => line,
+                    };
                     tally.sent += 1;
-                    tally.bytes += line.len() as u64;
+                    tally.bytes += handed.len() as u64;
                     tally.cut += u64::from(sent == Sent::Cut);
                     return;
                 }
@@ -408,7 +413,7 @@ impl Sink {
                 }
             }
             Err(e) => eprintln!(
-                "raudit: output {}: reopen failed, still writing to the old file: {e}",
+                "raudit: output {}: reopen failed, still writing where it did: {e}",
                 self.name()
             ),
         }

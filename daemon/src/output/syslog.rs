@@ -535,4 +535,46 @@ mod tests {
         };
         assert_eq!(tcp.line_limit(), None);
     }
+
+    #[test]
+    fn a_cut_event_counts_the_cut_lines_bytes() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let spec = udp_spec(&server, Some(2048));
+        let mut sink = Sink::new(Box::new(Syslog::open(&spec, 8192)), 1, Duration::ZERO, 0);
+        let stats = Stats::new(&["syslog"]);
+        let mut line = vec![b'x'; 4000];
+        line.push(b'\n');
+        let cut: &[u8] = b"{\"cut\":true}\n";
+        let side = LineSide {
+            facts: None,
+            cut: Some(cut),
+        };
+        sink.write(&line, &side, &stats);
+        let c = &stats.outputs[0];
+        assert_eq!((c.sent.get(), c.cut.get()), (1, 1));
+        let mut buf = [0u8; 8192];
+        let n = server.recv(&mut buf).unwrap();
+        assert!(n < 200);
+        assert_eq!(c.bytes.get(), cut.len() as u64);
+    }
+
+    #[test]
+    fn a_failed_reopen_keeps_the_connection_it_had() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Tcp(IpFamily::V4),
+            listener.local_addr().unwrap().to_string(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc5424,
+            None,
+        );
+        let mut out = Syslog::open(&spec, 1024);
+        let (_accepted, _) = listener.accept().unwrap();
+        // A reconnect is refused now; the old connection is up.
+        drop(listener);
+        assert!(out.link.conn().is_some());
+        assert!(Output::reopen(&mut out).is_err());
+        assert!(out.link.conn().is_some(), "the old connection was dropped");
+    }
 }
