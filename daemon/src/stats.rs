@@ -38,10 +38,13 @@ pub struct OutputCounters {
     pub enabled: AtomicBool,
     /// Events delivered, as far as the transport can tell.
     pub sent: Counter,
-    /// Bytes of the lines handed to the transport.
+    /// Bytes of the lines handed to the transport (an event's cut version
+    /// when that went), counted as handed over: a line a gathering
+    /// transport then failed to deliver stays counted here (`sent` and
+    /// `errors` say what was delivered).
     pub bytes: Counter,
-    /// Of those, events sent as their marked cut version (the transport
-    /// could not carry them whole).
+    /// Events handed to the transport as their marked cut version (it
+    /// could not carry them whole), counted as handed over, as `bytes`.
     pub cut: Counter,
     /// Events this output gave up without trying: its backlog was full
     /// (it fell too far behind) or the shutdown deadline passed.
@@ -93,13 +96,13 @@ impl OutputCounters {
             Field::new(
                 "bytes",
                 C,
-                "Bytes of the lines handed to the transport.",
+                "Bytes of the lines handed to the transport (the cut version's when that went), whether or not it then delivered them (`sent` and `errors` say that).",
                 self.bytes.get(),
             ),
             Field::new(
                 "cut",
                 C,
-                "Events sent as their marked cut version (the transport could not carry them whole).",
+                "Events handed to the transport as their marked cut version (it could not carry them whole).",
                 self.cut.get(),
             ),
             Field::new(
