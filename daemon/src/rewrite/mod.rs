@@ -5,7 +5,9 @@
 //!   `aN[i]` pieces of a long one joined first, hex decoded) and in each
 //!   NUL-separated argument of PROCTITLE; the records are written again as
 //!   the kernel writes them (quoted when printable, hex otherwise, long
-//!   arguments in pieces) and the event says `"redacted":N`.
+//!   arguments in pieces) and the event says `"redacted":N`. An argument
+//!   with pieces missing (records the assembler dropped) is written as
+//!   the default marker whole: it cannot be matched whole.
 //! - `raudit.fields`: per record type, the keys to drop or the only keys
 //!   to keep (top-level fields; the rest of the text as it was).
 //!
@@ -23,7 +25,7 @@ use raudit_core::assemble::{Event, RecordSource};
 use raudit_core::record::rewrite::{
     decode_value, keep_fields, write_value, BodySink, ExecveWriter,
 };
-use raudit_core::record::{ExecveArg, Fields};
+use raudit_core::record::{number, ExecveArg, Fields};
 use raudit_core::wire::MessageType;
 use regex::bytes::CaptureLocations;
 
@@ -81,7 +83,8 @@ pub struct Rewriter {
     scratch: Rebuilt,
     /// The EXECVE arguments decoded and joined: bytes and (index, end).
     args: Vec<u8>,
-    arg_ends: Vec<(u32, usize)>,
+    /// Per argument: (index, end, a piece of it is missing).
+    arg_ends: Vec<(u32, usize, bool)>,
     /// PROCTITLE decoded (apart from `args`: the record may come first).
     title: Vec<u8>,
     /// Redaction steps ping-pong between these.
@@ -138,6 +141,51 @@ impl RecordSource for Rebuilt {
     fn record_at(&self, index: u32) -> Option<(u16, &[u8], u32)> {
         let (msg_type, body) = self.body(index as usize)?;
         Some((msg_type, body, index.saturating_add(1)))
+    }
+}
+
+/// One EXECVE argument as its fields are gathered: whether a piece of it
+/// is missing.
+struct Gathering {
+    index: u32,
+    /// Where its decoded bytes start in the gathered arguments.
+    start: usize,
+    /// The piece expected next (`aN[i]`; 0 for an unsplit `aN`).
+    next: u32,
+    /// A piece came out of order, or the first was not piece 0.
+    gap: bool,
+    /// `aN_len`: the kernel's length of the whole argument (hex-encoded,
+    /// twice the bytes, when split: the kernel encodes every argument it
+    /// splits).
+    declared: Option<u64>,
+}
+
+impl Gathering {
+    fn new(index: u32, start: usize) -> Gathering {
+        Gathering {
+            index,
+            start,
+            next: 0,
+            gap: false,
+            declared: None,
+        }
+    }
+
+    fn piece(&mut self, piece: u32) {
+        self.gap |= piece != self.next;
+        self.next = piece.saturating_add(1);
+    }
+
+    /// Whether pieces are missing, its decoded bytes ending at `end`: a
+    /// gap, or (in an event whose records were cut short) fewer bytes
+    /// than `aN_len` says, as when its last pieces were dropped.
+    fn incomplete(&self, end: usize, cut_short: bool) -> bool {
+        let gathered = end.saturating_sub(self.start) as u64;
+        self.gap
+            || (cut_short
+                && self
+                    .declared
+                    .is_some_and(|declared| gathered.saturating_mul(2) < declared))
     }
 }
 
@@ -275,44 +323,80 @@ impl Rewriter {
     }
 
     /// Gathers the event's arguments (pieces joined, hex decoded) and
-    /// redacts each; returns the secrets replaced.
+    /// redacts each; returns the secrets replaced. An argument some of
+    /// whose pieces are missing (the assembler dropped the records that
+    /// held them: an event over its room) cannot be matched whole — the
+    /// pieces kept either side of a gap could hold a secret whose lead-in
+    /// was dropped — so what is left of it is replaced as a whole by
+    /// [`DEFAULT_REPLACE`](redact::DEFAULT_REPLACE), counted as one
+    /// ([`Gathering`] tells).
     fn redact_argv(&mut self, event: &Event<'_>) -> u32 {
         self.args.clear();
         self.arg_ends.clear();
-        let mut current: Option<u32> = None;
+        let cut_short = event.dropped_records() > 0;
+        let mut current: Option<Gathering> = None;
+        // The last `aN_len` (it comes before its argument's first piece).
+        let mut declared: Option<(u32, Option<u64>)> = None;
         for record in event.records().filter(|r| r.msg_type.0 == EXECVE) {
             for field in Fields::new(record.body) {
-                let Some(arg) = ExecveArg::parse(field.key).filter(|a| !a.is_len) else {
+                let Some(arg) = ExecveArg::parse(field.key) else {
                     continue;
                 };
-                if current != Some(arg.index) {
-                    if let Some(index) = current {
-                        self.arg_ends.push((index, self.args.len()));
+                if arg.is_len {
+                    let length = number::parse_u64(field.value.text(), 10);
+                    match current.as_mut() {
+                        Some(c) if c.index == arg.index => c.declared = length,
+                        _ => declared = Some((arg.index, length)),
                     }
-                    current = Some(arg.index);
+                    continue;
                 }
+                if current.as_ref().is_none_or(|c| c.index != arg.index) {
+                    if let Some(done) = current.take() {
+                        let end = self.args.len();
+                        self.arg_ends
+                            .push((done.index, end, done.incomplete(end, cut_short)));
+                    }
+                    let mut next = Gathering::new(arg.index, self.args.len());
+                    next.declared = declared
+                        .take()
+                        .filter(|&(index, _)| index == arg.index)
+                        .and_then(|(_, length)| length);
+                    current = Some(next);
+                }
+                let Some(gathering) = current.as_mut() else {
+                    continue;
+                };
+                gathering.piece(arg.part.unwrap_or(0));
                 let args = &mut self.args;
                 decode_value(field.value, &mut |b| args.extend_from_slice(b));
             }
         }
-        if let Some(index) = current {
-            self.arg_ends.push((index, self.args.len()));
+        if let Some(done) = current {
+            let end = self.args.len();
+            self.arg_ends
+                .push((done.index, end, done.incomplete(end, cut_short)));
         }
         // Each argument redacted into `other`, replacing `args` when done.
         self.other.clear();
         let mut replaced = 0u32;
         let mut start = 0usize;
         for i in 0..self.arg_ends.len() {
-            let (index, end) = self.arg_ends[i];
+            let (index, end, gap) = self.arg_ends[i];
             let arg = self.args.get(start..end).unwrap_or_default();
-            replaced = replaced.saturating_add(redact_piece(
-                &self.spec.redactions,
-                &mut self.locations,
-                [&mut self.work, &mut self.scratch.bytes],
-                arg,
-                &mut self.other,
-            ));
-            self.arg_ends[i] = (index, self.other.len());
+            if gap {
+                self.other
+                    .extend_from_slice(redact::DEFAULT_REPLACE.as_bytes());
+                replaced = replaced.saturating_add(1);
+            } else {
+                replaced = replaced.saturating_add(redact_piece(
+                    &self.spec.redactions,
+                    &mut self.locations,
+                    [&mut self.work, &mut self.scratch.bytes],
+                    arg,
+                    &mut self.other,
+                ));
+            }
+            self.arg_ends[i] = (index, self.other.len(), false);
             start = end;
         }
         self.scratch.bytes.clear();
@@ -330,7 +414,7 @@ impl Rewriter {
         self.scratch.open(EXECVE);
         let mut writer = ExecveWriter::start(argc, &mut self.scratch);
         let mut start = 0usize;
-        for &(index, end) in &self.arg_ends {
+        for &(index, end, _) in &self.arg_ends {
             let arg = self.args.get(start..end).unwrap_or_default();
             writer.arg(index, arg, &mut self.scratch);
             start = end;

@@ -271,3 +271,115 @@ fn proctitle_first_does_not_spoil_the_arguments() {
     );
     assert!(go.contains(&hex("ls\0--password=<redacted>")), "{go}");
 }
+
+/// An argument longer than the event's room: the assembler keeps the
+/// first EXECVE records, drops those that no longer fit, and keeps the
+/// small last one (it still fits). With `--password=` in a dropped piece
+/// and the secret in the kept last one, the pieces joined around the gap
+/// would not match: the argument is withheld whole instead, in every
+/// shape, and counted.
+#[test]
+fn an_argument_with_pieces_missing_is_withheld_whole() {
+    // As the kernel lays out an argument of more than 7500 bytes: hex,
+    // in pieces of about 3700 bytes, one record each.
+    const PIECE: usize = 3700;
+    let arg = format!("{}--password=hunter2", "x".repeat(19 * PIECE - 11));
+    let pieces: Vec<&[u8]> = arg.as_bytes().chunks(PIECE).collect();
+    assert_eq!(pieces.last().unwrap(), b"hunter2");
+    let hexed = |b: &[u8]| b.iter().map(|b| format!("{b:02X}")).collect::<String>();
+    let mut records = vec![(
+        1300u16,
+        "arch=c000003e syscall=59 success=yes exit=0 pid=10 uid=0 comm=\"tool\" \
+         exe=\"/usr/bin/tool\" key=(null)"
+            .to_string(),
+    )];
+    for (i, piece) in pieces.iter().enumerate() {
+        let body = if i == 0 {
+            format!(
+                "argc=3 a0=\"tool\" a1_len={} a1[0]={}",
+                2 * arg.len(),
+                hexed(piece)
+            )
+        } else {
+            format!("a1[{i}]={}", hexed(piece))
+        };
+        records.push((1309, body));
+    }
+    records.push((1309, "a2=\"--verbose\"".to_string()));
+    records.push((
+        1327,
+        format!("proctitle={}", hex(&format!("tool\0{}", &arg[..123]))),
+    ));
+    records.push((1320, String::new()));
+    let mut assembler = Assembler::new(
+        Settings::default(),
+        vec![EventSlot::default(); 4],
+        vec![RecordSlot::default(); 64],
+        vec![0u8; 1 << 18],
+    );
+    let mut rewriter = Rewriter::new(password_spec());
+    let mut lines = Vec::new();
+    let mut emit = |event: &Event<'_>| {
+        assert!(event.dropped_records() > 0, "the records that did not fit");
+        let rebuilt = rewriter.apply(event);
+        let event = rebuilt.as_ref().unwrap_or(event);
+        assert_eq!(event.redacted(), 1, "the argument withheld, counted once");
+        for shape in SHAPES {
+            let mut buffer = vec![0u8; 1 << 18];
+            let encoded = shape.encode(event, &mut NoEnrich, &mut buffer);
+            lines.push(String::from_utf8(buffer[..encoded.len].to_vec()).unwrap());
+        }
+    };
+    for (msg_type, body) in &records {
+        let payload = format!("audit(1700000000.042:80): {body}");
+        let record = Record::from_kernel(MessageType(*msg_type), payload.as_bytes()).unwrap();
+        assembler.push(&record, Instant(0), &mut emit);
+    }
+    assembler.flush(&mut emit);
+    assert_eq!(lines.len(), 3);
+    for (shape, line) in ["go-audit", "structured", "ecs"].iter().zip(&lines) {
+        for secret in ["hunter2".to_string(), hex("hunter2")] {
+            assert!(!line.contains(&secret), "{shape} writes the secret: {line}");
+        }
+        // The other arguments are as they were.
+        assert!(
+            line.contains("--verbose") || line.contains(&hex("--verbose")),
+            "{shape}: {line}"
+        );
+    }
+    let go_audit: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+    let execve = go_audit["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["type"] == 1309)
+        .unwrap()["data"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(execve.contains("a1=\"<redacted>\""), "{execve}");
+}
+
+/// Its last pieces dropped (fewer bytes than `aN_len` says, in an event
+/// cut short) is missing pieces too; all of them kept is whole, and
+/// redacted as usual.
+#[test]
+fn an_argument_short_of_its_declared_length_is_incomplete_only_when_cut_short() {
+    let whole = Gathering {
+        declared: Some(20),
+        ..Gathering::new(1, 0)
+    };
+    assert!(!whole.incomplete(10, true), "10 bytes, 20 hex digits");
+    assert!(whole.incomplete(9, true), "a piece short");
+    assert!(
+        !whole.incomplete(9, false),
+        "records not cut: as the kernel wrote it"
+    );
+    let mut gap = Gathering::new(1, 0);
+    gap.piece(0);
+    gap.piece(2);
+    assert!(gap.incomplete(10, false));
+    let mut late = Gathering::new(1, 0);
+    late.piece(3);
+    assert!(late.incomplete(10, false), "its first pieces missing");
+}
