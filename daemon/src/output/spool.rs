@@ -185,7 +185,9 @@ impl Spooling {
                 Ok(None) => break,
                 Err(e) => {
                     old.io_error("reading", &e);
-                    lost += old.file.waiting() + 1;
+                    // A failed hand-out leaves the cursor on the entry it
+                    // could not read: `waiting` counts it with the rest.
+                    lost += old.file.waiting();
                     break;
                 }
             }

@@ -444,3 +444,38 @@ fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
     assert_eq!(c.spool_events.get(), 2);
     let _ = std::fs::remove_file(&path);
 }
+
+#[test]
+fn an_unreadable_old_spool_at_a_move_counts_each_lost_entry_once() {
+    let (a, b) = (
+        temp_path("move-unreadable-a"),
+        temp_path("move-unreadable-b"),
+    );
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let spec_a = SpoolSpec {
+        path: a.clone(),
+        max_bytes: 1 << 20,
+    };
+    let mut old = Spooling::open("receiver", &spec_a, 256).unwrap();
+    for i in 0..3 {
+        old.keep_undelivered(&entry(i), &[], 0, None);
+    }
+    // Entry 1 cut short, entry 2 gone.
+    let size = (ENTRY_HEAD + ENTRY_PREFIX + entry(0).len()) as u64;
+    let file = std::fs::OpenOptions::new().write(true).open(&a).unwrap();
+    file.set_len(HEADER + size + 4).unwrap();
+    drop(file);
+    let spec_b = SpoolSpec {
+        path: b,
+        max_bytes: 1 << 20,
+    };
+    let mut new = Spooling::open("receiver", &spec_b, 256).unwrap();
+    new.take_over(old, Some(c));
+    assert_eq!(c.spool_events.get(), 1, "entry 0 moved");
+    assert_eq!(
+        c.spool_dropped.get(),
+        2,
+        "entries 1 and 2 lost, each counted once"
+    );
+}
