@@ -2,7 +2,8 @@
 //! file, kept as a ring so its size never passes the configured bound.
 //!
 //! Layout: a [`HEADER`]-byte header (magic, the ring's capacity, where the
-//! oldest entry starts and its id, a checksum), then the ring of entries.
+//! oldest entry starts and its id, a checksum: [`header`]), then the ring
+//! of entries.
 //! An entry is a 16-byte head (payload length, id, CRC-32 of id, length
 //! and payload) and its payload; it may wrap around the ring's end. Ids
 //! grow by one per entry and are never reused while the file lives, so a
@@ -22,19 +23,24 @@
 //!   sends again at most what was delivered after the last confirmation;
 //! - when the last entry leaves, the file is truncated to its header (an
 //!   outage's spool does not keep its disk space afterwards);
+//! - no panic on any file content: a header out of bounds is refused (said
+//!   on stderr, the file started empty), and every offset is computed from
+//!   bounded numbers;
 //! - no allocation per entry: entries are read into one buffer reserved at
 //!   open, sized for the largest entry.
+
+mod header;
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt as _, FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
-/// Bytes before the ring.
-pub const HEADER: u64 = 64;
+pub use self::header::HEADER;
+use self::header::{le4, le8, Header, Refused, MAX_CAPACITY};
+
 /// Bytes of an entry's head: payload length (4), id (8), CRC-32 (4).
 pub const ENTRY_HEAD: usize = 16;
-const MAGIC: &[u8; 8] = b"rauditS1";
 
 /// An entry larger than the whole ring: not kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +97,7 @@ impl SpoolFile {
             .truncate(false)
             .mode(0o600)
             .open(path)?;
-        let wanted = max_bytes.saturating_sub(HEADER).max(1);
+        let wanted = ring_capacity(max_bytes);
         let mut spool = SpoolFile {
             path: path.to_owned(),
             file,
@@ -241,7 +247,7 @@ impl SpoolFile {
     /// Takes `max_bytes` (header included) as the bound from when the
     /// ring next empties, as a restart with it would.
     pub fn set_bound(&mut self, max_bytes: u64) {
-        self.wanted = max_bytes.saturating_sub(HEADER).max(1);
+        self.wanted = ring_capacity(max_bytes);
     }
 
     /// Drops the oldest entry (full, or confirmed one by one).
@@ -291,40 +297,46 @@ impl SpoolFile {
     }
 
     fn write_header(&self) -> io::Result<()> {
-        let mut h = [0u8; HEADER as usize];
-        h[..8].copy_from_slice(MAGIC);
-        h[8..16].copy_from_slice(&self.capacity.to_le_bytes());
-        h[16..24].copy_from_slice(&self.head.to_le_bytes());
-        h[24..32].copy_from_slice(&self.head_id.to_le_bytes());
-        let crc = crc32fast::hash(&h[..32]);
-        h[32..36].copy_from_slice(&crc.to_le_bytes());
-        self.file.write_all_at(&h, 0)
+        let header = Header {
+            capacity: self.capacity,
+            head: self.head,
+            head_id: self.head_id,
+        };
+        self.file.write_all_at(&header.encode(), 0)
     }
 
     /// Reads the header and walks the entries from the oldest.
     fn recover(&mut self, max_entry: usize) -> io::Result<()> {
         let mut h = [0u8; HEADER as usize];
         let n = read_full(&self.file, &mut h, 0)?;
-        let valid = n == h.len()
-            && &h[..8] == MAGIC
-            && crc32fast::hash(&h[..32]) == u32::from_le_bytes(le4(&h[32..36]));
-        if !valid {
-            if n > 0 {
-                eprintln!(
-                    "raudit: spool {}: not a spool file (or its header is damaged); starting it empty",
-                    self.path.display()
-                );
+        let header = match Header::decode(&h[..n]) {
+            Ok(header) => header,
+            Err(why) => {
+                if n > 0 {
+                    eprintln!(
+                        "raudit: spool {}: {}; starting it empty (what it held cannot be told, not counted)",
+                        self.path.display(),
+                        match why {
+                            Refused::NotASpool => "not a spool file (or its header is damaged)",
+                            Refused::OutOfBounds =>
+                                "its header claims a ring or an id no run writes (a damaged or forged file)",
+                        }
+                    );
+                }
+                return self.clear();
             }
-            return self.clear();
-        }
-        let capacity = u64::from_le_bytes(le8(&h[8..16]));
-        let head = u64::from_le_bytes(le8(&h[16..24]));
-        if capacity == 0 || head >= capacity {
-            return self.clear();
-        }
+        };
+        // From here on every position is below `capacity` (at most
+        // MAX_CAPACITY) and every size below it plus a u32: no offset sum
+        // can overflow.
+        let Header {
+            capacity,
+            head,
+            head_id,
+        } = header;
         self.capacity = capacity;
         self.head = head;
-        self.head_id = u64::from_le_bytes(le8(&h[24..32]));
+        self.head_id = head_id;
         self.cursor = head;
         self.cursor_id = self.head_id;
         self.tail = head;
@@ -449,17 +461,8 @@ fn read_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
     Ok(done)
 }
 
-/// The 4 bytes of a fixed range of a fixed-size array (the callers' ranges
-/// are constants of the right length).
-fn le4(bytes: &[u8]) -> [u8; 4] {
-    let mut out = [0; 4];
-    out.copy_from_slice(bytes);
-    out
-}
-
-/// As [`le4`], 8 bytes.
-fn le8(bytes: &[u8]) -> [u8; 8] {
-    let mut out = [0; 8];
-    out.copy_from_slice(bytes);
-    out
+/// The ring's capacity for a file of `max_bytes` in all (at least one
+/// byte, at most [`MAX_CAPACITY`]).
+fn ring_capacity(max_bytes: u64) -> u64 {
+    max_bytes.saturating_sub(HEADER).clamp(1, MAX_CAPACITY)
 }

@@ -479,3 +479,54 @@ fn an_unreadable_old_spool_at_a_move_counts_each_lost_entry_once() {
         "entries 1 and 2 lost, each counted once"
     );
 }
+
+/// A header whose checksum holds, with the ring's capacity, head and id
+/// given.
+fn forged_header(capacity: u64, head: u64, head_id: u64) -> [u8; HEADER as usize] {
+    let mut h = [0u8; HEADER as usize];
+    h[..8].copy_from_slice(b"rauditS1");
+    h[8..16].copy_from_slice(&capacity.to_le_bytes());
+    h[16..24].copy_from_slice(&head.to_le_bytes());
+    h[24..32].copy_from_slice(&head_id.to_le_bytes());
+    let crc = crc32fast::hash(&h[..32]);
+    h[32..36].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+#[test]
+fn a_header_with_a_huge_capacity_or_id_is_refused_without_a_panic() {
+    let forged = [
+        ("capacity", forged_header(u64::MAX, u64::MAX - 1, 0)),
+        ("id", forged_header(1 << 20, 0, u64::MAX)),
+    ];
+    for (what, h) in forged {
+        let path = temp_path(&format!("huge-{what}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut file = h.to_vec();
+        if what == "id" {
+            // A valid entry with the id u64::MAX, so the walk would
+            // count past it.
+            let line = entry(0);
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&u64::MAX.to_le_bytes());
+            crc.update(&(line.len() as u32).to_le_bytes());
+            crc.update(&line);
+            file.extend_from_slice(&(line.len() as u32).to_le_bytes());
+            file.extend_from_slice(&u64::MAX.to_le_bytes());
+            file.extend_from_slice(&crc.finalize().to_le_bytes());
+            file.extend_from_slice(&line);
+        }
+        std::fs::write(&path, file).unwrap();
+        let opened =
+            std::panic::catch_unwind(|| SpoolFile::open(&path, 1 << 20, 256).map(|s| s.entries()));
+        assert!(
+            opened.is_ok(),
+            "panicked opening a spool file with a hostile header ({what})"
+        );
+        // Started afresh, and usable.
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.entries(), 0, "{what}");
+        spool.append(&[&entry(1)], false).unwrap().unwrap();
+        assert_eq!(contents(&mut spool), vec![entry(1)], "{what}");
+    }
+}
