@@ -179,7 +179,7 @@ impl Spooling {
                     Ok(Err(_)) => lost += 1,
                     Err(e) => {
                         self.io_error("writing", &e);
-                        lost += 1;
+                        lost += 1 + self.file.take_failed_drops().dropped;
                     }
                 },
                 Ok(None) => break,
@@ -480,8 +480,12 @@ impl Spooling {
             }
             Err(e) => {
                 self.io_error("writing", &e);
+                // What the failed append pushed out is lost with it.
+                let pushed_out = self.file.take_failed_drops();
+                self.in_flight = self.in_flight.saturating_sub(pushed_out.dropped_in_flight);
+                self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
                 if let Some(c) = c {
-                    c.spool_dropped.add(1);
+                    c.spool_dropped.add(1 + pushed_out.dropped);
                 }
                 false
             }

@@ -15,14 +15,33 @@
 //!   counted ([`Appended::dropped`]); one larger than the whole ring is
 //!   refused ([`Full`]);
 //! - crash safe: at open, the entries are walked from the oldest; one that
-//!   is the next id but whose checksum or length does not hold (raudit was
-//!   killed while writing it) ends the walk and is counted
-//!   ([`SpoolFile::torn`]), never returned; the next append overwrites it;
+//!   is the next id but whose checksum or length does not hold, or that the
+//!   header names as being written while the walk finds no entry there
+//!   (raudit was killed while writing it), ends the walk and is counted
+//!   ([`SpoolFile::torn`]), never returned; its head is erased, so a second
+//!   start does not count it again, and the next append overwrites it;
 //! - an entry leaves only when [`SpoolFile::confirm`] says it was
 //!   delivered, and that is written to the header at once, so a restart
 //!   sends again at most what was delivered after the last confirmation;
 //! - when the last entry leaves, the file is truncated to its header (an
 //!   outage's spool does not keep its disk space afterwards);
+//!
+//! Write order. An append whose entry pushes older ones out, or crosses the
+//! ring's end, first writes the header (the new oldest entry, and the id of
+//! the entry it is about to write), then the entry: its head, then its
+//! parts; any other append writes only the entry; a confirmation writes
+//! only the header. So a kill at any point leaves a header whose oldest
+//! entry is intact (the bytes an append overwrites belong to entries the
+//! header on disk no longer holds), and a walk that ends at the entry being
+//! written, counted torn once when any of it was written or the header
+//! names it. That order is the page cache's, which a kill of raudit keeps;
+//! a power cut keeps only what the last `fdatasync` forced for certain: if
+//! the disk kept an entry written over the oldest ones but not the header
+//! written before it, the walk finds no entry where the header says, and
+//! the file is started empty, said on stderr (what it held cannot be told,
+//! not counted).
+//!
+//! Guarantees (continued):
 //! - no panic on any file content: a header out of bounds is refused (said
 //!   on stderr, the file started empty), and every offset is computed from
 //!   bounded numbers;
@@ -78,6 +97,8 @@ pub struct SpoolFile {
     /// Bytes held (head to tail).
     used: u64,
     torn: u64,
+    /// See [`SpoolFile::take_failed_drops`].
+    failed_drops: Appended,
     read: Vec<u8>,
     head_buf: [u8; ENTRY_HEAD],
 }
@@ -111,6 +132,7 @@ impl SpoolFile {
             tail_id: 0,
             used: 0,
             torn: 0,
+            failed_drops: Appended::default(),
             read: Vec::with_capacity(max_entry.saturating_add(ENTRY_HEAD)),
             head_buf: [0; ENTRY_HEAD],
         };
@@ -155,14 +177,36 @@ impl SpoolFile {
         if size > self.capacity || u32::try_from(len).is_err() {
             return Ok(Err(Full { len }));
         }
-        let mut appended = Appended::default();
-        while self.used + size > self.capacity && self.entries() > 0 {
-            let in_flight = self.cursor_id > self.head_id;
-            self.pop()?;
-            appended.dropped += 1;
-            appended.dropped_in_flight += u64::from(in_flight);
-        }
         let id = self.tail_id;
+        let mut appended = Appended::default();
+        let kept = (
+            self.head,
+            self.head_id,
+            self.cursor,
+            self.cursor_id,
+            self.used,
+        );
+        let made_room = self.make_room(size, &mut appended).and_then(|()| {
+            if appended.dropped > 0 || size > self.capacity - self.tail {
+                // The header first: the bytes about to be overwritten are
+                // no longer the oldest entry's on disk (see the write
+                // order in the module doc).
+                self.write_header(Some(id))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = made_room {
+            // Nothing overwritten yet: the entries pushed out stay.
+            (
+                self.head,
+                self.head_id,
+                self.cursor,
+                self.cursor_id,
+                self.used,
+            ) = kept;
+            return Err(e);
+        }
         let mut crc = crc32fast::Hasher::new();
         crc.update(&id.to_le_bytes());
         crc.update(&(len as u32).to_le_bytes());
@@ -174,9 +218,21 @@ impl SpoolFile {
         head[4..12].copy_from_slice(&id.to_le_bytes());
         head[12..].copy_from_slice(&crc.finalize().to_le_bytes());
         let mut at = self.tail;
-        at = self.write_ring(at, &head)?;
-        for part in parts {
-            at = self.write_ring(at, part)?;
+        let written = self
+            .write_ring(at, &head)
+            .map(|end| at = end)
+            .and_then(|()| {
+                for part in parts {
+                    at = self.write_ring(at, part)?;
+                }
+                Ok(())
+            });
+        if let Err(e) = written {
+            // The header may already say the oldest were pushed out: they
+            // are lost with the entry, and reported with the error.
+            self.failed_drops.dropped += appended.dropped;
+            self.failed_drops.dropped_in_flight += appended.dropped_in_flight;
+            return Err(e);
         }
         if self.cursor_id == self.tail_id && handed_out {
             self.cursor = at;
@@ -185,10 +241,25 @@ impl SpoolFile {
         self.tail = at;
         self.tail_id = id + 1;
         self.used += size;
-        if appended.dropped > 0 {
-            self.write_header()?;
-        }
         Ok(Ok(appended))
+    }
+
+    /// Pushes the oldest entries out until an entry of `size` bytes fits.
+    fn make_room(&mut self, size: u64, appended: &mut Appended) -> io::Result<()> {
+        while self.used + size > self.capacity && self.entries() > 0 {
+            let in_flight = self.cursor_id > self.head_id;
+            self.pop()?;
+            appended.dropped += 1;
+            appended.dropped_in_flight += u64::from(in_flight);
+        }
+        Ok(())
+    }
+
+    /// The entries an append that failed (an error, after it had written
+    /// the header) pushed out: lost, to be counted; taking them resets
+    /// the count.
+    pub fn take_failed_drops(&mut self) -> Appended {
+        std::mem::take(&mut self.failed_drops)
     }
 
     /// The next entry not handed out yet, now handed out (its payload,
@@ -234,7 +305,7 @@ impl SpoolFile {
                 self.pop()?;
             }
         }
-        self.write_header()
+        self.write_header(None)
     }
 
     /// Every entry handed out and not confirmed is to be handed out again
@@ -284,7 +355,7 @@ impl SpoolFile {
         self.used = 0;
         self.capacity = self.wanted;
         self.file.set_len(HEADER)?;
-        self.write_header()
+        self.write_header(None)
     }
 
     /// Forces the entries and header written so far to disk.
@@ -296,11 +367,14 @@ impl SpoolFile {
         (to + self.capacity - from) % self.capacity
     }
 
-    fn write_header(&self) -> io::Result<()> {
+    /// Writes the header; `writing`: the id of the entry an append is
+    /// about to write.
+    fn write_header(&self, writing: Option<u64>) -> io::Result<()> {
         let header = Header {
             capacity: self.capacity,
             head: self.head,
             head_id: self.head_id,
+            writing,
         };
         self.file.write_all_at(&header.encode(), 0)
     }
@@ -333,6 +407,7 @@ impl SpoolFile {
             capacity,
             head,
             head_id,
+            writing,
         } = header;
         self.capacity = capacity;
         self.head = head;
@@ -357,15 +432,37 @@ impl SpoolFile {
                     self.torn += 1;
                     break;
                 }
+                // Killed after the header named it, before any of its
+                // bytes (or its head's) were written.
+                Err(Stop::End) if writing == Some(self.tail_id) => {
+                    self.torn += 1;
+                    break;
+                }
                 Err(Stop::End) => break,
             }
         }
         if self.entries() == 0 {
-            self.clear()?;
-        } else if self.tail > self.head && file_len > HEADER + self.tail {
-            // Nothing past the tail is an entry; keep the file no larger
-            // than what it holds.
-            self.file.set_len(HEADER + self.tail)?;
+            if self.torn == 0 && file_len >= HEADER + head + ENTRY_HEAD as u64 {
+                eprintln!(
+                    "raudit: spool {}: no entry where its header says the oldest is (a power cut while it was full?); starting it empty (what it held cannot be told, not counted)",
+                    self.path.display()
+                );
+            }
+            return self.clear();
+        }
+        if writing.is_some() {
+            self.write_header(None)?;
+        }
+        if self.tail > self.head {
+            if file_len > HEADER + self.tail {
+                // Nothing past the tail is an entry (a torn one goes too);
+                // keep the file no larger than what it holds.
+                self.file.set_len(HEADER + self.tail)?;
+            }
+        } else if self.torn > 0 && self.capacity - self.used >= ENTRY_HEAD as u64 {
+            // Its head erased, so that a second start does not count it
+            // again (the free room after the tail holds at least a head).
+            self.write_ring(self.tail, &[0; ENTRY_HEAD])?;
         }
         Ok(())
     }

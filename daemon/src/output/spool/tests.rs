@@ -119,6 +119,10 @@ fn a_torn_last_entry_is_skipped_counted_and_overwritten() {
         let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
         assert_eq!(spool.torn(), 1, "{damage}");
         assert_eq!(contents(&mut spool), vec![entry(0), entry(1)], "{damage}");
+        drop(spool);
+        // Counted once: a second start finds it gone.
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.torn(), 0, "{damage}");
         // The next entry takes the torn one's place.
         spool.append(&[&entry(9)], false).unwrap().unwrap();
         drop(spool);
@@ -529,4 +533,91 @@ fn a_header_with_a_huge_capacity_or_id_is_refused_without_a_panic() {
         spool.append(&[&entry(1)], false).unwrap().unwrap();
         assert_eq!(contents(&mut spool), vec![entry(1)], "{what}");
     }
+}
+
+#[test]
+fn a_kill_while_an_append_pushes_the_oldest_out_keeps_the_others() {
+    use std::os::unix::fs::FileExt as _;
+    let size = (ENTRY_HEAD + entry(100).len()) as u64;
+    let max = HEADER + 10 * size;
+    // The append of entry 110 writes the header (101 the oldest, 110
+    // being written) before any byte of 110, which goes where 100 was
+    // (the ring's start): killed once `written` of its bytes were.
+    for written in [
+        0,
+        4,
+        ENTRY_HEAD as u64,
+        ENTRY_HEAD as u64 + 5,
+        size - 4,
+        size,
+    ] {
+        let path = temp_path(&format!("drop-kill-{written}"));
+        let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+        for i in 100..110 {
+            spool.append(&[&entry(i)], false).unwrap().unwrap();
+        }
+        let mut before = vec![0u8; size as usize];
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        file.read_exact_at(&mut before, HEADER).unwrap();
+        let appended = spool.append(&[&entry(110)], false).unwrap().unwrap();
+        assert_eq!(appended.dropped, 1);
+        drop(spool);
+        file.write_all_at(&before[written as usize..], HEADER + written)
+            .unwrap();
+        drop(file);
+        let torn = u64::from(written < size);
+        for start in ["first", "second"] {
+            let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+            let found = contents(&mut spool);
+            let kept: Vec<_> = (101..110).map(entry).collect();
+            assert!(
+                found.len() >= 9 && found[..9] == kept[..],
+                "101..=109 were never pushed out, yet found {} entries (torn {})",
+                found.len(),
+                spool.torn()
+            );
+            assert_eq!(found.len(), 9 + 1 - torn as usize, "{written}");
+            let counted = if start == "first" { torn } else { 0 };
+            assert_eq!(spool.torn(), counted, "{written} bytes, {start} start");
+        }
+    }
+}
+
+#[test]
+fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
+    use std::os::unix::fs::FileExt as _;
+    let path = temp_path("torn-wrapped-head");
+    let s = (ENTRY_HEAD + entry(0).len()) as u64;
+    let max = HEADER + 3 * s + 8;
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    for i in 0..3 {
+        spool.append(&[&entry(i)], false).unwrap().unwrap();
+    }
+    spool.hand_out().unwrap().unwrap();
+    spool.confirm(1).unwrap();
+    let mut start = vec![0u8; s as usize];
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    file.read_exact_at(&mut start, HEADER).unwrap();
+    // Entry 3's head straddles the ring's end: killed after its first
+    // half (at the end), before the rest (at the start).
+    let appended = spool.append(&[&entry(3)], false).unwrap().unwrap();
+    assert_eq!(appended.dropped, 0);
+    drop(spool);
+    file.write_all_at(&start, HEADER).unwrap();
+    drop(file);
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(1), entry(2)]);
+    assert_eq!(spool.torn(), 1, "entry 3, torn by the kill, is not counted");
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(1), entry(2)]);
+    assert_eq!(spool.torn(), 0, "counted again at a second start");
 }

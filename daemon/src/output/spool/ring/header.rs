@@ -3,7 +3,12 @@
 //!
 //! Layout (little-endian): magic (8 bytes), the ring's capacity (8), the
 //! oldest entry's ring position (8) and id (8), CRC-32 of those 32 bytes
-//! (4); the rest is zero. A header whose magic or checksum does not hold
+//! (4); then the id of the entry an append was about to write when it
+//! wrote this header, plus one (8; zero: none), and CRC-32 of the 44 bytes
+//! before (4); the rest is zero. Files written before that second part
+//! existed have zeros there, which its checksum refuses: read as "none"
+//! (and a run that knows only the first part reads this one's files). A
+//! header whose magic or checksum does not hold
 //! is not a spool's; one whose checksum holds but whose numbers are out of
 //! [`MAX_CAPACITY`] or [`MAX_ID`] (a hostile or damaged file: no run
 //! writes them) is refused too, so every offset computed from it stays far
@@ -27,6 +32,9 @@ pub struct Header {
     /// The oldest entry's ring position, below `capacity`.
     pub head: u64,
     pub head_id: u64,
+    /// The entry an append was about to write when it wrote this header
+    /// (see the write order in [`super`]).
+    pub writing: Option<u64>,
 }
 
 /// Why a file's header cannot be used.
@@ -47,6 +55,10 @@ impl Header {
         h[24..32].copy_from_slice(&self.head_id.to_le_bytes());
         let crc = crc32fast::hash(&h[..32]);
         h[32..36].copy_from_slice(&crc.to_le_bytes());
+        let writing = self.writing.map_or(0, |id| id.saturating_add(1));
+        h[36..44].copy_from_slice(&writing.to_le_bytes());
+        let crc = crc32fast::hash(&h[..44]);
+        h[44..48].copy_from_slice(&crc.to_le_bytes());
         h
     }
 
@@ -63,6 +75,7 @@ impl Header {
             capacity: u64::from_le_bytes(le8(&h[8..16])),
             head: u64::from_le_bytes(le8(&h[16..24])),
             head_id: u64::from_le_bytes(le8(&h[24..32])),
+            writing: None,
         };
         if header.capacity == 0
             || header.capacity > MAX_CAPACITY
@@ -71,6 +84,13 @@ impl Header {
         {
             return Err(Refused::OutOfBounds);
         }
+        let writing = u64::from_le_bytes(le8(&h[36..44]));
+        let header = Header {
+            writing: (writing > 0
+                && crc32fast::hash(&h[..44]) == u32::from_le_bytes(le4(&h[44..48])))
+            .then(|| writing - 1),
+            ..header
+        };
         Ok(header)
     }
 }
@@ -88,4 +108,35 @@ pub(super) fn le8(bytes: &[u8]) -> [u8; 8] {
     let mut out = [0; 8];
     out.copy_from_slice(bytes);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_header_reads_back_and_one_without_the_writing_part_says_none() {
+        let header = Header {
+            capacity: 4096,
+            head: 100,
+            head_id: 7,
+            writing: Some(9),
+        };
+        assert_eq!(Header::decode(&header.encode()), Ok(header));
+        let none = Header {
+            writing: None,
+            ..header
+        };
+        assert_eq!(Header::decode(&none.encode()), Ok(none));
+        // As a run before the writing part existed wrote it: zeros there.
+        let mut old = header.encode();
+        old[36..].fill(0);
+        assert_eq!(Header::decode(&old), Ok(none));
+        // A damaged writing part is not trusted; the rest still is.
+        let mut damaged = header.encode();
+        damaged[40] ^= 1;
+        assert_eq!(Header::decode(&damaged), Ok(none));
+        damaged[20] ^= 1;
+        assert_eq!(Header::decode(&damaged), Err(Refused::NotASpool));
+    }
 }
