@@ -23,7 +23,11 @@
 //! output that holds lines before sending them (OTLP's batch, which
 //! [`Output::pending_lines`] counts) has each of them written to the spool
 //! as it takes it, confirmed when its batch went, sent again from the
-//! spool if its batch failed. UDP outputs take no spool (the config
+//! spool if its batch failed. An entry the transport refuses as too large
+//! for it can never be delivered: it leaves the spool counted as an error
+//! (as without a spool), but only once every entry before it has left
+//! (what the output holds is flushed first), so nothing undelivered
+//! leaves with it. UDP outputs take no spool (the config
 //! refuses it): a datagram's delivery cannot be told, so a spool would
 //! only keep what the host refused.
 //!
@@ -110,11 +114,10 @@ impl std::fmt::Debug for SpoolChange {
 pub struct Spooling {
     name: String,
     file: SpoolFile,
-    /// Entries handed to the output and not yet confirmed delivered.
+    /// Entries handed to the output that it holds or delivered, not yet
+    /// confirmed (an entry it refused is never among them: see
+    /// [`Spooling::leave_unsent`]).
     in_flight: u64,
-    /// Of those, entries the output refused as too large (errors when
-    /// confirmed, not sent).
-    refused_in_flight: u64,
     /// Of those, entries written ahead of a batch (not counted `spooled`
     /// unless the batch fails).
     ahead_in_flight: u64,
@@ -150,7 +153,6 @@ impl Spooling {
             name: name.to_owned(),
             file,
             in_flight: 0,
-            refused_in_flight: 0,
             ahead_in_flight: 0,
             retry_at: None,
             unsynced_since: None,
@@ -330,10 +332,10 @@ impl Spooling {
             };
             let Some((line, side, offset)) = split_entry(entry) else {
                 // Its checksum held but not its layout (never written so):
-                // counted as an error when it leaves, never sent.
-                self.in_flight += 1;
-                self.refused_in_flight += 1;
-                handed += 1;
+                // never sent, counted as an error.
+                if !self.leave_unsent(output, c) {
+                    return;
+                }
                 continue;
             };
             let parsed = SideReader::new(side).line(offset);
@@ -344,10 +346,12 @@ impl Spooling {
                     handed += 1;
                     self.settle(output, c);
                 }
+                // No transport can take it: counted as an error, as
+                // without a spool.
                 Err(e) if net::is_too_large(&e) => {
-                    self.in_flight += 1;
-                    self.refused_in_flight += 1;
-                    handed += 1;
+                    if !self.leave_unsent(output, c) {
+                        return;
+                    }
                 }
                 Err(e) => {
                     self.went_down(output, &e, c);
@@ -394,12 +398,42 @@ impl Spooling {
         }
         self.in_flight -= delivered;
         self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
-        let refused = self.refused_in_flight.min(delivered);
-        self.refused_in_flight -= refused;
         if let Some(c) = c {
-            c.sent.add(delivered - refused);
-            c.errors.add(refused);
+            c.sent.add(delivered);
         }
+    }
+
+    /// The entry just handed out never reaches the output (the transport
+    /// refused it, or it cannot be sent): it leaves the spool, counted as
+    /// an error, once every entry before it has left, so that no entry the
+    /// output still holds leaves with it. What the output holds is flushed
+    /// first; false if that failed (the output is down, and the entry is
+    /// handed out again with the rest later).
+    fn leave_unsent(&mut self, output: &mut dyn Output, c: Option<&OutputCounters>) -> bool {
+        self.settle(output, c);
+        if self.in_flight > 0 {
+            if let Err(e) = output.flush() {
+                self.went_down(output, &e, c);
+                self.gauges(c);
+                return false;
+            }
+            self.settle(output, c);
+        }
+        if self.in_flight > 0 {
+            // A flush that succeeds writes all (Output::flush): not seen.
+            let e = io::Error::other("the output still holds lines after a flush");
+            self.went_down(output, &e, c);
+            self.gauges(c);
+            return false;
+        }
+        // Nothing before it is held: it is the only entry handed out.
+        if let Err(e) = self.file.confirm(1) {
+            self.io_error("confirming an unsendable event in", &e);
+        }
+        if let Some(c) = c {
+            c.errors.add(1);
+        }
+        true
     }
 
     /// The output failed: what it held is dropped there (it is in the
@@ -419,7 +453,6 @@ impl Spooling {
         }
         self.file.rewind();
         self.in_flight = 0;
-        self.refused_in_flight = 0;
         self.ahead_in_flight = 0;
         if self.retry_at.is_none() {
             eprintln!(
@@ -501,7 +534,6 @@ impl Spooling {
         // Whatever the output holds was handed out from the spool and is
         // confirmed with it.
         self.in_flight = 0;
-        self.refused_in_flight = 0;
         self.ahead_in_flight = 0;
         if let Some(c) = c {
             c.spool_dropped.add(lost);

@@ -621,3 +621,74 @@ fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
     assert_eq!(contents(&mut spool), vec![entry(1), entry(2)]);
     assert_eq!(spool.torn(), 0, "counted again at a second start");
 }
+
+/// A batching receiver (as OTLP's batch, or a gathered stream) that
+/// refuses lines starting with `BIG` as too large (EMSGSIZE, as
+/// `net::too_large`), holds the others until a flush, and whose flush
+/// fails while down.
+struct Picky {
+    up: Arc<AtomicBool>,
+    got: Got,
+    batch: Vec<Vec<u8>>,
+}
+
+impl Output for Picky {
+    fn name(&self) -> &str {
+        "picky"
+    }
+    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        if line.starts_with(b"BIG") {
+            return Err(crate::output::net::too_large());
+        }
+        self.batch.push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::ConnectionRefused.into());
+        }
+        self.got.lock().unwrap().append(&mut self.batch);
+        Ok(())
+    }
+    fn pending_lines(&self) -> u64 {
+        self.batch.len() as u64
+    }
+    fn discard(&mut self) -> u64 {
+        let n = self.batch.len() as u64;
+        self.batch.clear();
+        n
+    }
+}
+
+#[test]
+fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
+    let spec = spool_spec("refused-shift");
+    let up = Arc::new(AtomicBool::new(false));
+    let got: Got = Arc::new(Mutex::new(Vec::new()));
+    let mut output = Picky {
+        up: Arc::clone(&up),
+        got: Arc::clone(&got),
+        batch: Vec::new(),
+    };
+    let stats = Stats::new(&["picky"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("picky", &spec, 256).unwrap();
+    spooling.offer(&mut output, &entry(0), &[], 0, Some(c));
+    spooling.flush(&mut output, Some(c));
+    spooling.offer(&mut output, b"BIG\n", &[], 0, Some(c));
+    assert_eq!(c.spool_events.get(), 2);
+    std::thread::sleep(RETRY + Duration::from_millis(50));
+    spooling.drain(&mut output, Duration::from_secs(1), Some(c));
+    assert_eq!(c.spool_events.get(), 2, "A left the spool undelivered");
+    assert_eq!(c.errors.get(), 0, "B counted before it left");
+    up.store(true, Ordering::SeqCst);
+    drain_all(&mut spooling, &mut output, c);
+    assert_eq!(*got.lock().unwrap(), vec![entry(0)], "A lost");
+    // B, which no transport takes, left the spool counted once.
+    assert_eq!((c.sent.get(), c.errors.get()), (1, 1));
+    assert_eq!(c.spool_events.get(), 0);
+    assert_eq!(c.spool_dropped.get(), 0);
+}
