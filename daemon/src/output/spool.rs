@@ -36,8 +36,10 @@
 //! offset, so a spooled event is sent exactly as it would have been. What
 //! the spool loses is counted per output: `spool_dropped` (the oldest
 //! pushed out when it is full, or an event larger than the spool) and
-//! `spool_torn` (an entry raudit was killed while writing, skipped at the
-//! next start); both go into the stream's loss record.
+//! `spool_torn` (entries skipped at the next start: one raudit was killed
+//! while writing, or ones larger than that run takes, left by a run with a
+//! larger `raudit.max_event_bytes` or `queue.buffer_size`); both go into
+//! the stream's loss record.
 //!
 //! A reload that changes an output's spool ([`SpoolChange`]) takes effect
 //! in its output thread between two buffers, after the old output and
@@ -57,7 +59,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use self::ring::{Appended, SpoolFile};
+use self::ring::{Appended, Handed, SpoolFile};
 use super::net::{self, Reporter};
 use super::{Output, Sent};
 use crate::side::SideReader;
@@ -125,6 +127,8 @@ pub struct Spooling {
     retry_at: Option<Instant>,
     /// Since when the file holds writes not forced to disk yet.
     unsynced_since: Option<Instant>,
+    /// Entries counted `spool_torn` by the spools this one took over.
+    torn_before: u64,
     io_errors: Reporter,
     too_large: Reporter,
 }
@@ -137,15 +141,22 @@ impl Spooling {
         let max_entry = ENTRY_PREFIX + max_line + 2 * crate::side::FACTS_ROOM + max_line;
         let file = SpoolFile::open(&spec.path, spec.max_bytes, max_entry)?;
         if file.entries() > 0 || file.torn() > 0 {
+            let oversized = file.oversized();
+            let torn = file.torn() - oversized;
             eprintln!(
-                "raudit: output {name}: spool {} holds {} events ({} bytes) from before; they go first{}",
+                "raudit: output {name}: spool {} holds {} events ({} bytes) from before; they go first{}{}",
                 spec.path.display(),
-                file.entries(),
+                file.entries() - oversized,
                 file.bytes(),
-                if file.torn() > 0 {
+                if torn > 0 {
                     " (one torn entry, written when raudit stopped, skipped and counted)"
                 } else {
                     ""
+                },
+                if oversized > 0 {
+                    format!(" ({oversized} events larger than this run takes, from a run with a larger raudit.max_event_bytes or queue.buffer_size, skipped and counted torn)")
+                } else {
+                    String::new()
                 }
             );
         }
@@ -156,6 +167,7 @@ impl Spooling {
             ahead_in_flight: 0,
             retry_at: None,
             unsynced_since: None,
+            torn_before: 0,
             io_errors: Reporter::new(),
             too_large: Reporter::new(),
         })
@@ -173,7 +185,9 @@ impl Spooling {
         let mut lost = 0u64;
         loop {
             match old.file.hand_out() {
-                Ok(Some(entry)) => match self.file.append(&[entry], false) {
+                // Counted at the old spool's open (carried in torn_before).
+                Ok(Some(Handed::Oversized)) => {}
+                Ok(Some(Handed::Entry(entry))) => match self.file.append(&[entry], false) {
                     Ok(Ok(appended)) => {
                         moved += 1;
                         lost += appended.dropped;
@@ -197,6 +211,8 @@ impl Spooling {
         if let Err(e) = old.file.clear() {
             old.io_error("emptying", &e);
         }
+        // What the old spool counted at its open stays counted.
+        self.torn_before += old.torn_before + old.file.torn();
         if let Some(c) = c {
             c.spool_dropped.add(lost);
         }
@@ -320,7 +336,13 @@ impl Spooling {
         let mut handed = 0u64;
         while started.elapsed() < slice {
             let entry = match self.file.hand_out() {
-                Ok(Some(entry)) => entry,
+                Ok(Some(Handed::Entry(entry))) => entry,
+                Ok(Some(Handed::Oversized)) => {
+                    if !self.leave_unsent(output, Unsent::CountedAtOpen, c) {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(None) => break,
                 Err(e) => {
                     self.io_error("reading", &e);
@@ -333,7 +355,7 @@ impl Spooling {
             let Some((line, side, offset)) = split_entry(entry) else {
                 // Its checksum held but not its layout (never written so):
                 // never sent, counted as an error.
-                if !self.leave_unsent(output, c) {
+                if !self.leave_unsent(output, Unsent::Refused, c) {
                     return;
                 }
                 continue;
@@ -349,7 +371,7 @@ impl Spooling {
                 // No transport can take it: counted as an error, as
                 // without a spool.
                 Err(e) if net::is_too_large(&e) => {
-                    if !self.leave_unsent(output, c) {
+                    if !self.leave_unsent(output, Unsent::Refused, c) {
                         return;
                     }
                 }
@@ -405,11 +427,16 @@ impl Spooling {
 
     /// The entry just handed out never reaches the output (the transport
     /// refused it, or it cannot be sent): it leaves the spool, counted as
-    /// an error, once every entry before it has left, so that no entry the
-    /// output still holds leaves with it. What the output holds is flushed
-    /// first; false if that failed (the output is down, and the entry is
-    /// handed out again with the rest later).
-    fn leave_unsent(&mut self, output: &mut dyn Output, c: Option<&OutputCounters>) -> bool {
+    /// `how` says, once every entry before it has left, so that no entry
+    /// the output still holds leaves with it. What the output holds is
+    /// flushed first; false if that failed (the output is down, and the
+    /// entry is handed out again with the rest later).
+    fn leave_unsent(
+        &mut self,
+        output: &mut dyn Output,
+        how: Unsent,
+        c: Option<&OutputCounters>,
+    ) -> bool {
         self.settle(output, c);
         if self.in_flight > 0 {
             if let Err(e) = output.flush() {
@@ -430,7 +457,7 @@ impl Spooling {
         if let Err(e) = self.file.confirm(1) {
             self.io_error("confirming an unsendable event in", &e);
         }
-        if let Some(c) = c {
+        if let (Unsent::Refused, Some(c)) = (how, c) {
             c.errors.add(1);
         }
         true
@@ -580,7 +607,7 @@ impl Spooling {
         if let Some(c) = c {
             c.spool_events.set(self.file.entries());
             c.spool_bytes.set(self.file.bytes());
-            c.spool_torn.set(self.file.torn());
+            c.spool_torn.set(self.torn_before + self.file.torn());
         }
     }
 }
@@ -593,6 +620,18 @@ impl Drop for Spooling {
             self.sync();
         }
     }
+}
+
+/// Why an entry handed out never reaches the output, and so how it is
+/// counted when it leaves the spool.
+#[derive(Clone, Copy)]
+enum Unsent {
+    /// The transport refused it (too large for it), or its layout does not
+    /// hold: an error, as without a spool.
+    Refused,
+    /// Larger than this run takes: counted `spool_torn` when the spool was
+    /// opened.
+    CountedAtOpen,
 }
 
 /// Counts a line the transport took: its bytes, and whether it went cut.

@@ -20,6 +20,12 @@
 //!   (raudit was killed while writing it), ends the walk and is counted
 //!   ([`SpoolFile::torn`]), never returned; its head is erased, so a second
 //!   start does not count it again, and the next append overwrites it;
+//! - an entry whose checksum holds but that is larger than this run takes
+//!   (a previous run had a larger `max_entry`) is counted the same way
+//!   ([`SpoolFile::oversized`]) and the walk goes on: it stays in its
+//!   place, handed out as [`Handed::Oversized`] (never sent), and leaves
+//!   when confirmed, as any other; an append larger than `max_entry` is
+//!   refused ([`Full`]), so a run only ever writes entries it can read;
 //! - an entry leaves only when [`SpoolFile::confirm`] says it was
 //!   delivered, and that is written to the header at once, so a restart
 //!   sends again at most what was delivered after the last confirmation;
@@ -46,8 +52,10 @@
 //!   on stderr, the file started empty), and every offset is computed from
 //!   bounded numbers;
 //! - no allocation per entry: entries are read into one buffer reserved at
-//!   open, sized for the largest entry.
+//!   open, sized for the largest entry (a larger one is checked in pieces
+//!   of it: [`entry`]).
 
+mod entry;
 mod header;
 
 use std::fs::{DirBuilder, File, OpenOptions};
@@ -55,16 +63,26 @@ use std::io;
 use std::os::unix::fs::{DirBuilderExt as _, FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
+pub use self::entry::ENTRY_HEAD;
+use self::entry::{read_full, write_ring, Found, Reader, Stop};
 pub use self::header::HEADER;
-use self::header::{le4, le8, Header, Refused, MAX_CAPACITY};
-
-/// Bytes of an entry's head: payload length (4), id (8), CRC-32 (4).
-pub const ENTRY_HEAD: usize = 16;
+use self::header::{Header, Refused, MAX_CAPACITY};
 
 /// An entry larger than the whole ring: not kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full {
     pub len: usize,
+}
+
+/// An entry handed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handed<'a> {
+    /// Its payload (valid until the next call).
+    Entry(&'a [u8]),
+    /// One larger than this run takes, left by a run that took larger
+    /// ones: counted at open ([`SpoolFile::torn`]), never sent; it leaves
+    /// when confirmed, as any other.
+    Oversized,
 }
 
 /// What an append did besides keeping the entry.
@@ -99,8 +117,10 @@ pub struct SpoolFile {
     torn: u64,
     /// See [`SpoolFile::take_failed_drops`].
     failed_drops: Appended,
-    read: Vec<u8>,
-    head_buf: [u8; ENTRY_HEAD],
+    /// Entries found at open larger than this run takes (among `torn`'s
+    /// count, see [`SpoolFile::torn`]).
+    oversized: u64,
+    reader: Reader,
 }
 
 impl SpoolFile {
@@ -133,10 +153,10 @@ impl SpoolFile {
             used: 0,
             torn: 0,
             failed_drops: Appended::default(),
-            read: Vec::with_capacity(max_entry.saturating_add(ENTRY_HEAD)),
-            head_buf: [0; ENTRY_HEAD],
+            oversized: 0,
+            reader: Reader::new(max_entry),
         };
-        spool.recover(max_entry)?;
+        spool.recover()?;
         Ok(spool)
     }
 
@@ -159,9 +179,18 @@ impl SpoolFile {
         self.used
     }
 
-    /// Torn entries found at open.
+    /// Entries found at open that are never sent: one torn (raudit was
+    /// killed while writing it), and those larger than this run takes
+    /// ([`SpoolFile::oversized`]); each counted here once, `spool_torn`.
     pub fn torn(&self) -> u64 {
-        self.torn
+        self.torn + self.oversized
+    }
+
+    /// Of [`SpoolFile::torn`], the entries larger than this run takes
+    /// (a previous run had a larger `max_entry`): they stay in their
+    /// place, checked, and are handed out as [`Handed::Oversized`].
+    pub fn oversized(&self) -> u64 {
+        self.oversized
     }
 
     /// Appends an entry made of `parts` (concatenated). With `handed_out`,
@@ -174,7 +203,10 @@ impl SpoolFile {
     ) -> io::Result<Result<Appended, Full>> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let size = (ENTRY_HEAD + len) as u64;
-        if size > self.capacity || u32::try_from(len).is_err() {
+        let Ok(len_u32) = u32::try_from(len) else {
+            return Ok(Err(Full { len }));
+        };
+        if size > self.capacity || len > self.reader.max_entry() {
             return Ok(Err(Full { len }));
         }
         let id = self.tail_id;
@@ -207,26 +239,15 @@ impl SpoolFile {
             ) = kept;
             return Err(e);
         }
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&id.to_le_bytes());
-        crc.update(&(len as u32).to_le_bytes());
-        for part in parts {
-            crc.update(part);
-        }
-        let mut head = [0u8; ENTRY_HEAD];
-        head[..4].copy_from_slice(&(len as u32).to_le_bytes());
-        head[4..12].copy_from_slice(&id.to_le_bytes());
-        head[12..].copy_from_slice(&crc.finalize().to_le_bytes());
+        let head = entry::head(id, len_u32, parts);
         let mut at = self.tail;
-        let written = self
-            .write_ring(at, &head)
-            .map(|end| at = end)
-            .and_then(|()| {
-                for part in parts {
-                    at = self.write_ring(at, part)?;
-                }
-                Ok(())
-            });
+        let written = (|| {
+            at = write_ring(&self.file, self.capacity, at, &head)?;
+            for part in parts {
+                at = write_ring(&self.file, self.capacity, at, part)?;
+            }
+            io::Result::Ok(())
+        })();
         if let Err(e) = written {
             // The header may already say the oldest were pushed out: they
             // are lost with the entry, and reported with the error.
@@ -262,29 +283,36 @@ impl SpoolFile {
         std::mem::take(&mut self.failed_drops)
     }
 
-    /// The next entry not handed out yet, now handed out (its payload,
-    /// valid until the next call).
-    pub fn hand_out(&mut self) -> io::Result<Option<&[u8]>> {
+    /// The next entry not handed out yet, now handed out.
+    pub fn hand_out(&mut self) -> io::Result<Option<Handed<'_>>> {
         if self.cursor_id == self.tail_id {
             return Ok(None);
         }
-        let (len, after) = match self.read_entry(self.cursor, self.cursor_id)? {
-            Ok(entry) => entry,
-            Err(why) => {
-                let why = match why {
-                    Stop::End => "is missing",
-                    Stop::Torn => "is damaged",
-                };
-                return Err(io::Error::other(format!(
-                    "spool {}: entry {} {why}",
-                    self.path.display(),
-                    self.cursor_id
-                )));
-            }
-        };
-        self.cursor = after;
+        let found =
+            match self
+                .reader
+                .read(&self.file, self.capacity, self.cursor, self.cursor_id)?
+            {
+                Ok(found) => found,
+                Err(why) => {
+                    let why = match why {
+                        Stop::End => "is missing",
+                        Stop::Torn => "is damaged",
+                    };
+                    return Err(io::Error::other(format!(
+                        "spool {}: entry {} {why}",
+                        self.path.display(),
+                        self.cursor_id
+                    )));
+                }
+            };
+        self.cursor = found.after;
         self.cursor_id += 1;
-        Ok(self.read.get(..len))
+        Ok(Some(if found.fits {
+            Handed::Entry(self.reader.payload())
+        } else {
+            Handed::Oversized
+        }))
     }
 
     /// The `n` oldest entries (handed out) were delivered: they leave.
@@ -326,13 +354,12 @@ impl SpoolFile {
         if self.head_id == self.tail_id {
             return Ok(());
         }
-        if self.read_ring(self.head, EntryHead::Only)? < ENTRY_HEAD {
+        let Some(len) = self.reader.len_at(&self.file, self.capacity, self.head)? else {
             return Err(io::Error::other(format!(
                 "spool {}: the oldest entry's head cannot be read",
                 self.path.display()
             )));
-        }
-        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as u64;
+        };
         let size = ENTRY_HEAD as u64 + len;
         self.head = (self.head + size) % self.capacity;
         self.head_id += 1;
@@ -380,7 +407,7 @@ impl SpoolFile {
     }
 
     /// Reads the header and walks the entries from the oldest.
-    fn recover(&mut self, max_entry: usize) -> io::Result<()> {
+    fn recover(&mut self) -> io::Result<()> {
         let mut h = [0u8; HEADER as usize];
         let n = read_full(&self.file, &mut h, 0)?;
         let header = match Header::decode(&h[..n]) {
@@ -418,8 +445,11 @@ impl SpoolFile {
         self.tail_id = self.head_id;
         let file_len = self.file.metadata()?.len();
         loop {
-            match self.read_entry(self.tail, self.tail_id)? {
-                Ok((len, after)) if len <= max_entry => {
+            let found = self
+                .reader
+                .read(&self.file, self.capacity, self.tail, self.tail_id)?;
+            match found {
+                Ok(Found { len, after, fits }) => {
                     let size = (ENTRY_HEAD + len) as u64;
                     if self.used + size > self.capacity {
                         break;
@@ -427,8 +457,11 @@ impl SpoolFile {
                     self.used += size;
                     self.tail = after;
                     self.tail_id += 1;
+                    // Whole and valid, but larger than this run takes: it
+                    // stays in its place, never sent; the walk goes on.
+                    self.oversized += u64::from(!fits);
                 }
-                Ok(_) | Err(Stop::Torn) => {
+                Err(Stop::Torn) => {
                     self.torn += 1;
                     break;
                 }
@@ -462,100 +495,10 @@ impl SpoolFile {
         } else if self.torn > 0 && self.capacity - self.used >= ENTRY_HEAD as u64 {
             // Its head erased, so that a second start does not count it
             // again (the free room after the tail holds at least a head).
-            self.write_ring(self.tail, &[0; ENTRY_HEAD])?;
+            write_ring(&self.file, self.capacity, self.tail, &[0; ENTRY_HEAD])?;
         }
         Ok(())
     }
-
-    /// Reads the entry at `at` that should be `id` into `self.read`: its
-    /// payload length and where the next entry starts, or why not.
-    fn read_entry(&mut self, at: u64, id: u64) -> io::Result<Result<(usize, u64), Stop>> {
-        match self.read_ring(at, EntryHead::Only)? {
-            0 => return Ok(Err(Stop::End)),
-            n if n < ENTRY_HEAD => return Ok(Err(Stop::Torn)),
-            _ => {}
-        }
-        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as usize;
-        let found = u64::from_le_bytes(le8(&self.head_buf[4..12]));
-        let crc = u32::from_le_bytes(le4(&self.head_buf[12..16]));
-        if found != id {
-            return Ok(Err(Stop::End));
-        }
-        if len > self.read.capacity() || (ENTRY_HEAD + len) as u64 > self.capacity {
-            return Ok(Err(Stop::Torn));
-        }
-        self.read.clear();
-        self.read.resize(len, 0);
-        let payload_at = (at + ENTRY_HEAD as u64) % self.capacity;
-        if self.read_ring(payload_at, EntryHead::Payload)? < len {
-            return Ok(Err(Stop::Torn));
-        }
-        let mut check = crc32fast::Hasher::new();
-        check.update(&id.to_le_bytes());
-        check.update(&(len as u32).to_le_bytes());
-        check.update(&self.read);
-        if check.finalize() != crc {
-            return Ok(Err(Stop::Torn));
-        }
-        Ok(Ok((len, (payload_at + len as u64) % self.capacity)))
-    }
-
-    /// Writes `bytes` at ring position `at`, wrapping; where it ended.
-    fn write_ring(&self, at: u64, bytes: &[u8]) -> io::Result<u64> {
-        let room = (self.capacity - at) as usize;
-        let (first, second) = bytes.split_at(bytes.len().min(room));
-        self.file.write_all_at(first, HEADER + at)?;
-        if !second.is_empty() {
-            self.file.write_all_at(second, HEADER)?;
-        }
-        Ok((at + bytes.len() as u64) % self.capacity)
-    }
-
-    /// Reads an entry head (into `head_buf`) or a payload (into `read`,
-    /// already sized) at ring position `at`, wrapping; the bytes read.
-    fn read_ring(&mut self, at: u64, what: EntryHead) -> io::Result<usize> {
-        let room = (self.capacity - at) as usize;
-        let buf: &mut [u8] = match what {
-            EntryHead::Only => &mut self.head_buf,
-            EntryHead::Payload => &mut self.read,
-        };
-        let split = buf.len().min(room);
-        let (first, second) = buf.split_at_mut(split);
-        let n = read_full(&self.file, first, HEADER + at)?;
-        if n < first.len() || second.is_empty() {
-            return Ok(n);
-        }
-        Ok(n + read_full(&self.file, second, HEADER)?)
-    }
-}
-
-#[derive(Clone, Copy)]
-enum EntryHead {
-    Only,
-    Payload,
-}
-
-/// Why a walk over the entries stops.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stop {
-    /// No entry follows (end of file, or older bytes).
-    End,
-    /// The next entry was being written when raudit stopped.
-    Torn,
-}
-
-/// Reads until `buf` is full or the file ends; the bytes read.
-fn read_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], at + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
 }
 
 /// The ring's capacity for a file of `max_bytes` in all (at least one

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::ring::{SpoolFile, ENTRY_HEAD, HEADER};
+use super::ring::{Handed, SpoolFile, ENTRY_HEAD, HEADER};
 use super::*;
 use crate::side::LineSide;
 use crate::stats::Stats;
@@ -30,11 +30,14 @@ fn entry(i: u32) -> Vec<u8> {
     format!("{{\"sequence\":{i}}}\n").into_bytes()
 }
 
-/// Every entry left, handed out in order (and then handed back).
+/// Every entry left that this run takes, handed out in order (and then
+/// handed back).
 fn contents(spool: &mut SpoolFile) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    while let Some(e) = spool.hand_out().unwrap() {
-        out.push(e.to_vec());
+    while let Some(handed) = spool.hand_out().unwrap() {
+        if let Handed::Entry(e) = handed {
+            out.push(e.to_vec());
+        }
     }
     spool.rewind();
     out
@@ -691,4 +694,80 @@ fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
     assert_eq!((c.sent.get(), c.errors.get()), (1, 1));
     assert_eq!(c.spool_events.get(), 0);
     assert_eq!(c.spool_dropped.get(), 0);
+}
+
+#[test]
+fn a_restart_with_a_smaller_max_entry_loses_no_entry_uncounted() {
+    let path = temp_path("smaller-max-entry");
+    let mut spool = SpoolFile::open(&path, 1 << 20, 4096).unwrap();
+    let large = vec![b'y'; 1000];
+    spool.append(&[&entry(0)], false).unwrap().unwrap();
+    spool.append(&[&large], false).unwrap().unwrap();
+    spool.append(&[&entry(2)], false).unwrap().unwrap();
+    spool.append(&[&entry(3)], false).unwrap().unwrap();
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    let found = contents(&mut spool);
+    assert_eq!(
+        found.len() as u64 + spool.torn(),
+        4,
+        "found {:?} entries, torn {}: entries 2 and 3 are neither sent nor counted",
+        found.len(),
+        spool.torn()
+    );
+    assert_eq!(found, vec![entry(0), entry(2), entry(3)], "in order");
+    assert_eq!(
+        (spool.torn(), spool.oversized()),
+        (1, 1),
+        "the large one, once"
+    );
+    // It leaves with the others once they are confirmed.
+    while spool.hand_out().unwrap().is_some() {}
+    spool.confirm(u64::MAX).unwrap();
+    assert_eq!(spool.entries(), 0);
+    // An oversized entry damaged since is torn, not skipped whole.
+    let mut spool = SpoolFile::open(&path, 1 << 20, 4096).unwrap();
+    spool.append(&[&entry(4)], false).unwrap().unwrap();
+    spool.append(&[&large], false).unwrap().unwrap();
+    spool.append(&[&entry(6)], false).unwrap().unwrap();
+    drop(spool);
+    {
+        use std::os::unix::fs::FileExt as _;
+        let at = HEADER + (ENTRY_HEAD + entry(4).len() + ENTRY_HEAD + 500) as u64;
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(b"z", at).unwrap();
+    }
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(4)]);
+    assert_eq!((spool.torn(), spool.oversized()), (1, 0));
+}
+
+#[test]
+fn a_spooled_event_larger_than_this_run_takes_is_skipped_and_the_rest_sent() {
+    let spec = spool_spec("oversized-sent");
+    // Larger than a run with lines of 256 bytes takes (facts room
+    // included).
+    let mut left = SpoolFile::open(&spec.path, spec.max_bytes, 1 << 18).unwrap();
+    let prefix = [0u8; ENTRY_PREFIX];
+    let mut large = vec![b'y'; 1 << 17];
+    large.push(b'\n');
+    for line in [entry(0), large, entry(2)] {
+        left.append(&[&prefix, &line], false).unwrap().unwrap();
+    }
+    drop(left);
+    let (mut output, _up, got) = receiver(true);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    spooling.offer(&mut output, &entry(3), &[], 0, Some(c));
+    drain_all(&mut spooling, &mut output, c);
+    let expected: Vec<_> = [0, 2, 3].into_iter().map(entry).collect();
+    let got = got.lock().unwrap();
+    assert!(*got == expected, "got {} lines", got.len());
+    assert_eq!(c.spool_torn.get(), 1, "the large one, counted once");
+    assert_eq!(
+        (c.sent.get(), c.errors.get(), c.spool_dropped.get()),
+        (3, 0, 0)
+    );
+    assert_eq!(c.spool_events.get(), 0);
 }
