@@ -35,7 +35,9 @@
 //! would have) with its side records (facts, cut version) and their
 //! offset, so a spooled event is sent exactly as it would have been. What
 //! the spool loses is counted per output: `spool_dropped` (the oldest
-//! pushed out when it is full, or an event larger than the spool) and
+//! pushed out when it is full, or an event larger than the spool; one the
+//! output already holds when the spool cannot take it is flushed at once,
+//! and counted `sent` if that delivers it, `spool_dropped` if not) and
 //! `spool_torn` (entries skipped at the next start: one raudit was killed
 //! while writing, or ones larger than that run takes, left by a run with a
 //! larger `raudit.max_event_bytes` or `queue.buffer_size`); both go into
@@ -120,8 +122,12 @@ pub struct Spooling {
     /// confirmed (an entry it refused is never among them: see
     /// [`Spooling::leave_unsent`]).
     in_flight: u64,
-    /// Of those, entries written ahead of a batch (not counted `spooled`
-    /// unless the batch fails).
+    /// A line the output holds (after those) that the spool could not
+    /// keep (0 or 1): sent once the output holds nothing, else lost,
+    /// counted `spool_dropped`.
+    unkept_held: u64,
+    /// Of the entries in flight, those written ahead of a batch (not
+    /// counted `spooled` unless the batch fails).
     ahead_in_flight: u64,
     /// The receiver is down: when to try again.
     retry_at: Option<Instant>,
@@ -164,6 +170,7 @@ impl Spooling {
             name: name.to_owned(),
             file,
             in_flight: 0,
+            unkept_held: 0,
             ahead_in_flight: 0,
             retry_at: None,
             unsynced_since: None,
@@ -294,6 +301,15 @@ impl Spooling {
                     if self.keep(line, side, offset, true, c) {
                         self.in_flight += 1;
                         self.ahead_in_flight += 1;
+                    } else {
+                        // Held, but not in the spool: flushed at once, so
+                        // that it is the newest line the output holds
+                        // while its fate is unknown (see `settle`).
+                        self.unkept_held = 1;
+                        match output.flush() {
+                            Ok(()) => self.settle(output, c),
+                            Err(e) => self.went_down(output, &e, c),
+                        }
                     }
                 } else if let Some(c) = c {
                     c.sent.add(1);
@@ -404,7 +420,19 @@ impl Spooling {
     /// Confirms the entries the output no longer holds; the first
     /// delivery after an outage ends it.
     fn settle(&mut self, output: &dyn Output, c: Option<&OutputCounters>) {
-        let delivered = self.in_flight.saturating_sub(output.pending_lines());
+        // The output delivers in order what it holds: the entries in
+        // flight, then the line the spool could not keep, if any; what it
+        // still holds are the newest.
+        let pending = output.pending_lines();
+        if self.unkept_held > 0 && pending == 0 {
+            self.unkept_held = 0;
+            if let Some(c) = c {
+                c.sent.add(1);
+            }
+        }
+        let delivered = (self.in_flight + self.unkept_held)
+            .saturating_sub(pending)
+            .min(self.in_flight);
         if delivered == 0 {
             return;
         }
@@ -477,7 +505,10 @@ impl Spooling {
         output.discard();
         if let Some(c) = c {
             c.spooled.add(self.ahead_in_flight);
+            // Held, not in the spool, not written: lost.
+            c.spool_dropped.add(self.unkept_held);
         }
+        self.unkept_held = 0;
         self.file.rewind();
         self.in_flight = 0;
         self.ahead_in_flight = 0;
@@ -492,7 +523,8 @@ impl Spooling {
     }
 
     /// Appends the line to the spool; false if it could not be kept
-    /// (counted as lost).
+    /// (counted as lost, unless `handed_out`: the output holds it, and the
+    /// caller counts it once its fate is known).
     fn keep(
         &mut self,
         line: &[u8],
@@ -526,14 +558,19 @@ impl Spooling {
             Ok(Err(full)) => {
                 if self.too_large.occurred() {
                     eprintln!(
-                        "raudit: output {}: an event of {} bytes is larger than the spool {}; lost ({} so far)",
+                        "raudit: output {}: an event of {} bytes is larger than the spool {}; {} ({} so far)",
                         self.name,
                         full.len,
                         self.file.path().display(),
+                        if handed_out {
+                            "not kept: lost unless the output delivers it now"
+                        } else {
+                            "lost"
+                        },
                         self.too_large.total()
                     );
                 }
-                if let Some(c) = c {
+                if let (false, Some(c)) = (handed_out, c) {
                     c.spool_dropped.add(1);
                 }
                 false
@@ -545,7 +582,8 @@ impl Spooling {
                 self.in_flight = self.in_flight.saturating_sub(pushed_out.dropped_in_flight);
                 self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
                 if let Some(c) = c {
-                    c.spool_dropped.add(1 + pushed_out.dropped);
+                    c.spool_dropped
+                        .add(u64::from(!handed_out) + pushed_out.dropped);
                 }
                 false
             }

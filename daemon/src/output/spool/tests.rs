@@ -771,3 +771,79 @@ fn a_spooled_event_larger_than_this_run_takes_is_skipped_and_the_rest_sent() {
     );
     assert_eq!(c.spool_events.get(), 0);
 }
+
+/// A gathered stream (as syslog/GELF over TCP): holds lines until a
+/// flush, which writes at most `budget` whole messages before failing.
+struct Gather {
+    got: Got,
+    held: Vec<Vec<u8>>,
+    budget: usize,
+}
+
+impl Output for Gather {
+    fn name(&self) -> &str {
+        "gather"
+    }
+    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        self.held.push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let n = self.held.len().min(self.budget);
+        self.budget -= n;
+        let sent: Vec<_> = self.held.drain(..n).collect();
+        self.got.lock().unwrap().extend(sent);
+        if self.held.is_empty() {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+    fn pending_lines(&self) -> u64 {
+        self.held.len() as u64
+    }
+    fn discard(&mut self) -> u64 {
+        let n = self.held.len() as u64;
+        self.held.clear();
+        n
+    }
+}
+
+#[test]
+fn an_event_the_spool_cannot_keep_does_not_make_a_delivered_one_go_twice() {
+    let size = (ENTRY_HEAD + ENTRY_PREFIX + entry(0).len()) as u64;
+    for budget in [2, 3] {
+        let spec = SpoolSpec {
+            path: temp_path(&format!("keep-fails-{budget}")),
+            max_bytes: HEADER + 4 * size,
+        };
+        let got: Got = Arc::new(Mutex::new(Vec::new()));
+        let mut output = Gather {
+            got: Arc::clone(&got),
+            held: Vec::new(),
+            budget,
+        };
+        let stats = Stats::new(&["gather"]);
+        let c = &stats.outputs[0];
+        let mut spooling = Spooling::open("gather", &spec, 4096).unwrap();
+        spooling.offer(&mut output, &entry(0), &[], 0, Some(c));
+        spooling.offer(&mut output, &entry(1), &[], 0, Some(c));
+        // Larger than the spool: the output holds it, the spool cannot.
+        let mut big = vec![b'x'; 5 * size as usize];
+        big.push(b'\n');
+        spooling.offer(&mut output, &big, &[], 0, Some(c));
+        spooling.flush(&mut output, Some(c));
+        output.budget = usize::MAX;
+        drain_all(&mut spooling, &mut output, c);
+        let got = got.lock().unwrap();
+        if budget == 2 {
+            // The connection broke before `big`: lost, counted once.
+            assert_eq!(*got, vec![entry(0), entry(1)], "each once");
+            assert_eq!((c.sent.get(), c.spool_dropped.get()), (2, 1));
+        } else {
+            assert_eq!(got.len(), 3, "each once");
+            assert_eq!((c.sent.get(), c.spool_dropped.get()), (3, 0));
+        }
+        assert_eq!(c.spool_events.get(), 0);
+    }
+}
