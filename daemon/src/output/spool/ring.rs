@@ -2,13 +2,31 @@
 //! file, kept as a ring so its size never passes the configured bound.
 //!
 //! Layout: a [`HEADER`]-byte header (magic, the ring's capacity, where the
-//! oldest entry starts and its id, a checksum: [`header`]), then the ring
-//! of entries.
-//! An entry is a 16-byte head (payload length, id, CRC-32 of id, length
-//! and payload) and its payload; it may wrap around the ring's end. Ids
-//! grow by one per entry and are never reused while the file lives, so a
-//! walk from the oldest entry stops at the first one that is not the next
-//! id: older bytes left behind by the ring are never taken for entries.
+//! oldest entry starts and its id, a checksum, and the id of an entry
+//! being written: `ring/header.rs`), then the ring of entries. An entry is
+//! a 16-byte head (payload length, id, CRC-32 of id, length and payload)
+//! and its payload (`ring/entry.rs`); it may wrap around the ring's end.
+//! Ids grow by one per entry and are never reused while the file lives, so
+//! a walk from the oldest entry stops at the first one that is not the
+//! next id: older bytes left behind by the ring are never taken for
+//! entries.
+//!
+//! Write order. An append whose entry pushes older ones out, or crosses the
+//! ring's end, first writes the header (the new oldest entry, and the id of
+//! the entry it is about to write), then the entry: its head, then its
+//! parts; any other append writes only the entry; a confirmation writes
+//! only the header. So a kill at any point leaves a header whose oldest
+//! entry is intact (the bytes an append overwrites belong to entries the
+//! header on disk no longer holds), and a walk that ends at the entry
+//! being written: counted torn if some of it is on disk, or if the header
+//! names it (an append that wrote nothing and is not named left no trace:
+//! the event was lost with raudit's memory, as any it had not spooled).
+//! That order is the page cache's, which a kill of raudit keeps; a power
+//! cut keeps only what the last `fdatasync` forced for certain: if the
+//! disk kept an entry written over the oldest ones but not the header
+//! written before it, the walk finds no entry where the header says, and
+//! the file is started empty, said on stderr (what it held cannot be told,
+//! not counted).
 //!
 //! Guarantees:
 //! - bounded: an entry that does not fit pushes the oldest ones out, each
@@ -31,29 +49,12 @@
 //!   sends again at most what was delivered after the last confirmation;
 //! - when the last entry leaves, the file is truncated to its header (an
 //!   outage's spool does not keep its disk space afterwards);
-//!
-//! Write order. An append whose entry pushes older ones out, or crosses the
-//! ring's end, first writes the header (the new oldest entry, and the id of
-//! the entry it is about to write), then the entry: its head, then its
-//! parts; any other append writes only the entry; a confirmation writes
-//! only the header. So a kill at any point leaves a header whose oldest
-//! entry is intact (the bytes an append overwrites belong to entries the
-//! header on disk no longer holds), and a walk that ends at the entry being
-//! written, counted torn once when any of it was written or the header
-//! names it. That order is the page cache's, which a kill of raudit keeps;
-//! a power cut keeps only what the last `fdatasync` forced for certain: if
-//! the disk kept an entry written over the oldest ones but not the header
-//! written before it, the walk finds no entry where the header says, and
-//! the file is started empty, said on stderr (what it held cannot be told,
-//! not counted).
-//!
-//! Guarantees (continued):
 //! - no panic on any file content: a header out of bounds is refused (said
 //!   on stderr, the file started empty), and every offset is computed from
 //!   bounded numbers;
 //! - no allocation per entry: entries are read into one buffer reserved at
 //!   open, sized for the largest entry (a larger one is checked in pieces
-//!   of it: [`entry`]).
+//!   of it).
 
 mod entry;
 mod header;
