@@ -64,8 +64,10 @@ pub struct OutputCounters {
     /// Spooled events lost: the oldest pushed out of a full spool, or an
     /// event larger than the spool.
     pub spool_dropped: Counter,
-    /// Torn spool entries (raudit stopped while writing one) skipped at
-    /// start.
+    /// Spool entries skipped at start: torn (raudit stopped while writing
+    /// one), or larger than this run takes (a smaller
+    /// `raudit.max_event_bytes` or `queue.buffer_size` than the run that
+    /// spooled them).
     pub spool_torn: Counter,
     /// Events in the spool now (a gauge).
     pub spool_events: Counter,
@@ -156,7 +158,7 @@ impl OutputCounters {
             Field::new(
                 "spool_torn",
                 C,
-                "Torn spool entries (raudit stopped while writing one) skipped at start.",
+                "Spool entries skipped at start: torn (raudit stopped while writing one), or larger than this run takes.",
                 self.spool_torn.get(),
             ),
             Field::new(

@@ -23,7 +23,11 @@
 //! output that holds lines before sending them (OTLP's batch, which
 //! [`Output::pending_lines`] counts) has each of them written to the spool
 //! as it takes it, confirmed when its batch went, sent again from the
-//! spool if its batch failed. UDP outputs take no spool (the config
+//! spool if its batch failed. An entry the transport refuses as too large
+//! for it can never be delivered: it leaves the spool counted as an error
+//! (as without a spool), but only once every entry before it has left
+//! (what the output holds is flushed first), so nothing undelivered
+//! leaves with it. UDP outputs take no spool (the config
 //! refuses it): a datagram's delivery cannot be told, so a spool would
 //! only keep what the host refused.
 //!
@@ -31,9 +35,13 @@
 //! would have) with its side records (facts, cut version) and their
 //! offset, so a spooled event is sent exactly as it would have been. What
 //! the spool loses is counted per output: `spool_dropped` (the oldest
-//! pushed out when it is full, or an event larger than the spool) and
-//! `spool_torn` (an entry raudit was killed while writing, skipped at the
-//! next start); both go into the stream's loss record.
+//! pushed out when it is full, or an event larger than the spool; one the
+//! output already holds when the spool cannot take it is flushed at once,
+//! and counted `sent` if that delivers it, `spool_dropped` if not) and
+//! `spool_torn` (entries skipped at the next start: one raudit was killed
+//! while writing, or ones larger than that run takes, left by a run with a
+//! larger `raudit.max_event_bytes` or `queue.buffer_size`); both go into
+//! the stream's loss record.
 //!
 //! A reload that changes an output's spool ([`SpoolChange`]) takes effect
 //! in its output thread between two buffers, after the old output and
@@ -53,7 +61,7 @@ use std::io;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use self::ring::{Appended, SpoolFile};
+use self::ring::{Appended, Handed, SpoolFile};
 use super::net::{self, Reporter};
 use super::{Output, Sent};
 use crate::side::SideReader;
@@ -110,18 +118,23 @@ impl std::fmt::Debug for SpoolChange {
 pub struct Spooling {
     name: String,
     file: SpoolFile,
-    /// Entries handed to the output and not yet confirmed delivered.
+    /// Entries handed to the output that it holds or delivered, not yet
+    /// confirmed (an entry it refused is never among them: see
+    /// [`Spooling::leave_unsent`]).
     in_flight: u64,
-    /// Of those, entries the output refused as too large (errors when
-    /// confirmed, not sent).
-    refused_in_flight: u64,
-    /// Of those, entries written ahead of a batch (not counted `spooled`
-    /// unless the batch fails).
+    /// A line the output holds (after those) that the spool could not
+    /// keep (0 or 1): sent once the output holds nothing, else lost,
+    /// counted `spool_dropped`.
+    unkept_held: u64,
+    /// Of the entries in flight, those written ahead of a batch (not
+    /// counted `spooled` unless the batch fails).
     ahead_in_flight: u64,
     /// The receiver is down: when to try again.
     retry_at: Option<Instant>,
     /// Since when the file holds writes not forced to disk yet.
     unsynced_since: Option<Instant>,
+    /// Entries counted `spool_torn` by the spools this one took over.
+    torn_before: u64,
     io_errors: Reporter,
     too_large: Reporter,
 }
@@ -134,15 +147,22 @@ impl Spooling {
         let max_entry = ENTRY_PREFIX + max_line + 2 * crate::side::FACTS_ROOM + max_line;
         let file = SpoolFile::open(&spec.path, spec.max_bytes, max_entry)?;
         if file.entries() > 0 || file.torn() > 0 {
+            let oversized = file.oversized();
+            let torn = file.torn() - oversized;
             eprintln!(
-                "raudit: output {name}: spool {} holds {} events ({} bytes) from before; they go first{}",
+                "raudit: output {name}: spool {} holds {} events ({} bytes) from before; they go first{}{}",
                 spec.path.display(),
-                file.entries(),
+                file.entries() - oversized,
                 file.bytes(),
-                if file.torn() > 0 {
+                if torn > 0 {
                     " (one torn entry, written when raudit stopped, skipped and counted)"
                 } else {
                     ""
+                },
+                if oversized > 0 {
+                    format!(" ({oversized} events larger than this run takes, from a run with a larger raudit.max_event_bytes or queue.buffer_size, skipped and counted torn)")
+                } else {
+                    String::new()
                 }
             );
         }
@@ -150,10 +170,11 @@ impl Spooling {
             name: name.to_owned(),
             file,
             in_flight: 0,
-            refused_in_flight: 0,
+            unkept_held: 0,
             ahead_in_flight: 0,
             retry_at: None,
             unsynced_since: None,
+            torn_before: 0,
             io_errors: Reporter::new(),
             too_large: Reporter::new(),
         })
@@ -171,7 +192,9 @@ impl Spooling {
         let mut lost = 0u64;
         loop {
             match old.file.hand_out() {
-                Ok(Some(entry)) => match self.file.append(&[entry], false) {
+                // Counted at the old spool's open (carried in torn_before).
+                Ok(Some(Handed::Oversized)) => {}
+                Ok(Some(Handed::Entry(entry))) => match self.file.append(&[entry], false) {
                     Ok(Ok(appended)) => {
                         moved += 1;
                         lost += appended.dropped;
@@ -179,13 +202,15 @@ impl Spooling {
                     Ok(Err(_)) => lost += 1,
                     Err(e) => {
                         self.io_error("writing", &e);
-                        lost += 1;
+                        lost += 1 + self.file.take_failed_drops().dropped;
                     }
                 },
                 Ok(None) => break,
                 Err(e) => {
                     old.io_error("reading", &e);
-                    lost += old.file.waiting() + 1;
+                    // A failed hand-out leaves the cursor on the entry it
+                    // could not read: `waiting` counts it with the rest.
+                    lost += old.file.waiting();
                     break;
                 }
             }
@@ -193,6 +218,8 @@ impl Spooling {
         if let Err(e) = old.file.clear() {
             old.io_error("emptying", &e);
         }
+        // What the old spool counted at its open stays counted.
+        self.torn_before += old.torn_before + old.file.torn();
         if let Some(c) = c {
             c.spool_dropped.add(lost);
         }
@@ -274,6 +301,15 @@ impl Spooling {
                     if self.keep(line, side, offset, true, c) {
                         self.in_flight += 1;
                         self.ahead_in_flight += 1;
+                    } else {
+                        // Held, but not in the spool: flushed at once, so
+                        // that it is the newest line the output holds
+                        // while its fate is unknown (see `settle`).
+                        self.unkept_held = 1;
+                        match output.flush() {
+                            Ok(()) => self.settle(output, c),
+                            Err(e) => self.went_down(output, &e, c),
+                        }
                     }
                 } else if let Some(c) = c {
                     c.sent.add(1);
@@ -316,7 +352,13 @@ impl Spooling {
         let mut handed = 0u64;
         while started.elapsed() < slice {
             let entry = match self.file.hand_out() {
-                Ok(Some(entry)) => entry,
+                Ok(Some(Handed::Entry(entry))) => entry,
+                Ok(Some(Handed::Oversized)) => {
+                    if !self.leave_unsent(output, Unsent::CountedAtOpen, c) {
+                        return;
+                    }
+                    continue;
+                }
                 Ok(None) => break,
                 Err(e) => {
                     self.io_error("reading", &e);
@@ -328,10 +370,10 @@ impl Spooling {
             };
             let Some((line, side, offset)) = split_entry(entry) else {
                 // Its checksum held but not its layout (never written so):
-                // counted as an error when it leaves, never sent.
-                self.in_flight += 1;
-                self.refused_in_flight += 1;
-                handed += 1;
+                // never sent, counted as an error.
+                if !self.leave_unsent(output, Unsent::Refused, c) {
+                    return;
+                }
                 continue;
             };
             let parsed = SideReader::new(side).line(offset);
@@ -342,10 +384,12 @@ impl Spooling {
                     handed += 1;
                     self.settle(output, c);
                 }
+                // No transport can take it: counted as an error, as
+                // without a spool.
                 Err(e) if net::is_too_large(&e) => {
-                    self.in_flight += 1;
-                    self.refused_in_flight += 1;
-                    handed += 1;
+                    if !self.leave_unsent(output, Unsent::Refused, c) {
+                        return;
+                    }
                 }
                 Err(e) => {
                     self.went_down(output, &e, c);
@@ -376,7 +420,19 @@ impl Spooling {
     /// Confirms the entries the output no longer holds; the first
     /// delivery after an outage ends it.
     fn settle(&mut self, output: &dyn Output, c: Option<&OutputCounters>) {
-        let delivered = self.in_flight.saturating_sub(output.pending_lines());
+        // The output delivers in order what it holds: the entries in
+        // flight, then the line the spool could not keep, if any; what it
+        // still holds are the newest.
+        let pending = output.pending_lines();
+        if self.unkept_held > 0 && pending == 0 {
+            self.unkept_held = 0;
+            if let Some(c) = c {
+                c.sent.add(1);
+            }
+        }
+        let delivered = (self.in_flight + self.unkept_held)
+            .saturating_sub(pending)
+            .min(self.in_flight);
         if delivered == 0 {
             return;
         }
@@ -392,12 +448,47 @@ impl Spooling {
         }
         self.in_flight -= delivered;
         self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
-        let refused = self.refused_in_flight.min(delivered);
-        self.refused_in_flight -= refused;
         if let Some(c) = c {
-            c.sent.add(delivered - refused);
-            c.errors.add(refused);
+            c.sent.add(delivered);
         }
+    }
+
+    /// The entry just handed out never reaches the output (the transport
+    /// refused it, or it cannot be sent): it leaves the spool, counted as
+    /// `how` says, once every entry before it has left, so that no entry
+    /// the output still holds leaves with it. What the output holds is
+    /// flushed first; false if that failed (the output is down, and the
+    /// entry is handed out again with the rest later).
+    fn leave_unsent(
+        &mut self,
+        output: &mut dyn Output,
+        how: Unsent,
+        c: Option<&OutputCounters>,
+    ) -> bool {
+        self.settle(output, c);
+        if self.in_flight > 0 {
+            if let Err(e) = output.flush() {
+                self.went_down(output, &e, c);
+                self.gauges(c);
+                return false;
+            }
+            self.settle(output, c);
+        }
+        if self.in_flight > 0 {
+            // A flush that succeeds writes all (Output::flush): not seen.
+            let e = io::Error::other("the output still holds lines after a flush");
+            self.went_down(output, &e, c);
+            self.gauges(c);
+            return false;
+        }
+        // Nothing before it is held: it is the only entry handed out.
+        if let Err(e) = self.file.confirm(1) {
+            self.io_error("confirming an unsendable event in", &e);
+        }
+        if let (Unsent::Refused, Some(c)) = (how, c) {
+            c.errors.add(1);
+        }
+        true
     }
 
     /// The output failed: what it held is dropped there (it is in the
@@ -414,10 +505,12 @@ impl Spooling {
         output.discard();
         if let Some(c) = c {
             c.spooled.add(self.ahead_in_flight);
+            // Held, not in the spool, not written: lost.
+            c.spool_dropped.add(self.unkept_held);
         }
+        self.unkept_held = 0;
         self.file.rewind();
         self.in_flight = 0;
-        self.refused_in_flight = 0;
         self.ahead_in_flight = 0;
         if self.retry_at.is_none() {
             eprintln!(
@@ -430,7 +523,8 @@ impl Spooling {
     }
 
     /// Appends the line to the spool; false if it could not be kept
-    /// (counted as lost).
+    /// (counted as lost, unless `handed_out`: the output holds it, and the
+    /// caller counts it once its fate is known).
     fn keep(
         &mut self,
         line: &[u8],
@@ -464,22 +558,32 @@ impl Spooling {
             Ok(Err(full)) => {
                 if self.too_large.occurred() {
                     eprintln!(
-                        "raudit: output {}: an event of {} bytes is larger than the spool {}; lost ({} so far)",
+                        "raudit: output {}: an event of {} bytes is larger than the spool {}; {} ({} so far)",
                         self.name,
                         full.len,
                         self.file.path().display(),
+                        if handed_out {
+                            "not kept: lost unless the output delivers it now"
+                        } else {
+                            "lost"
+                        },
                         self.too_large.total()
                     );
                 }
-                if let Some(c) = c {
+                if let (false, Some(c)) = (handed_out, c) {
                     c.spool_dropped.add(1);
                 }
                 false
             }
             Err(e) => {
                 self.io_error("writing", &e);
+                // What the failed append pushed out is lost with it.
+                let pushed_out = self.file.take_failed_drops();
+                self.in_flight = self.in_flight.saturating_sub(pushed_out.dropped_in_flight);
+                self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
                 if let Some(c) = c {
-                    c.spool_dropped.add(1);
+                    c.spool_dropped
+                        .add(u64::from(!handed_out) + pushed_out.dropped);
                 }
                 false
             }
@@ -495,7 +599,6 @@ impl Spooling {
         // Whatever the output holds was handed out from the spool and is
         // confirmed with it.
         self.in_flight = 0;
-        self.refused_in_flight = 0;
         self.ahead_in_flight = 0;
         if let Some(c) = c {
             c.spool_dropped.add(lost);
@@ -542,7 +645,7 @@ impl Spooling {
         if let Some(c) = c {
             c.spool_events.set(self.file.entries());
             c.spool_bytes.set(self.file.bytes());
-            c.spool_torn.set(self.file.torn());
+            c.spool_torn.set(self.torn_before + self.file.torn());
         }
     }
 }
@@ -555,6 +658,18 @@ impl Drop for Spooling {
             self.sync();
         }
     }
+}
+
+/// Why an entry handed out never reaches the output, and so how it is
+/// counted when it leaves the spool.
+#[derive(Clone, Copy)]
+enum Unsent {
+    /// The transport refused it (too large for it), or its layout does not
+    /// hold: an error, as without a spool.
+    Refused,
+    /// Larger than this run takes: counted `spool_torn` when the spool was
+    /// opened.
+    CountedAtOpen,
 }
 
 /// Counts a line the transport took: its bytes, and whether it went cut.

@@ -2,44 +2,88 @@
 //! file, kept as a ring so its size never passes the configured bound.
 //!
 //! Layout: a [`HEADER`]-byte header (magic, the ring's capacity, where the
-//! oldest entry starts and its id, a checksum), then the ring of entries.
-//! An entry is a 16-byte head (payload length, id, CRC-32 of id, length
-//! and payload) and its payload; it may wrap around the ring's end. Ids
-//! grow by one per entry and are never reused while the file lives, so a
-//! walk from the oldest entry stops at the first one that is not the next
-//! id: older bytes left behind by the ring are never taken for entries.
+//! oldest entry starts and its id, a checksum, and the id of an entry
+//! being written: `ring/header.rs`), then the ring of entries. An entry is
+//! a 16-byte head (payload length, id, CRC-32 of id, length and payload)
+//! and its payload (`ring/entry.rs`); it may wrap around the ring's end.
+//! Ids grow by one per entry and are never reused while the file lives, so
+//! a walk from the oldest entry stops at the first one that is not the
+//! next id: older bytes left behind by the ring are never taken for
+//! entries.
+//!
+//! Write order. An append whose entry pushes older ones out, or crosses the
+//! ring's end, first writes the header (the new oldest entry, and the id of
+//! the entry it is about to write), then the entry: its head, then its
+//! parts; any other append writes only the entry; a confirmation writes
+//! only the header. So a kill at any point leaves a header whose oldest
+//! entry is intact (the bytes an append overwrites belong to entries the
+//! header on disk no longer holds), and a walk that ends at the entry
+//! being written: counted torn if some of it is on disk, or if the header
+//! names it (an append that wrote nothing and is not named left no trace:
+//! the event was lost with raudit's memory, as any it had not spooled).
+//! That order is the page cache's, which a kill of raudit keeps; a power
+//! cut keeps only what the last `fdatasync` forced for certain: if the
+//! disk kept an entry written over the oldest ones but not the header
+//! written before it, the walk finds no entry where the header says, and
+//! the file is started empty, said on stderr (what it held cannot be told,
+//! not counted).
 //!
 //! Guarantees:
 //! - bounded: an entry that does not fit pushes the oldest ones out, each
 //!   counted ([`Appended::dropped`]); one larger than the whole ring is
 //!   refused ([`Full`]);
 //! - crash safe: at open, the entries are walked from the oldest; one that
-//!   is the next id but whose checksum or length does not hold (raudit was
-//!   killed while writing it) ends the walk and is counted
-//!   ([`SpoolFile::torn`]), never returned; the next append overwrites it;
+//!   is the next id but whose checksum or length does not hold, or that the
+//!   header names as being written while the walk finds no entry there
+//!   (raudit was killed while writing it), ends the walk and is counted
+//!   ([`SpoolFile::torn`]), never returned; its head is erased, so a second
+//!   start does not count it again, and the next append overwrites it;
+//! - an entry whose checksum holds but that is larger than this run takes
+//!   (a previous run had a larger `max_entry`) is counted the same way
+//!   ([`SpoolFile::oversized`]) and the walk goes on: it stays in its
+//!   place, handed out as [`Handed::Oversized`] (never sent), and leaves
+//!   when confirmed, as any other; an append larger than `max_entry` is
+//!   refused ([`Full`]), so a run only ever writes entries it can read;
 //! - an entry leaves only when [`SpoolFile::confirm`] says it was
 //!   delivered, and that is written to the header at once, so a restart
 //!   sends again at most what was delivered after the last confirmation;
 //! - when the last entry leaves, the file is truncated to its header (an
 //!   outage's spool does not keep its disk space afterwards);
+//! - no panic on any file content: a header out of bounds is refused (said
+//!   on stderr, the file started empty), and every offset is computed from
+//!   bounded numbers;
 //! - no allocation per entry: entries are read into one buffer reserved at
-//!   open, sized for the largest entry.
+//!   open, sized for the largest entry (a larger one is checked in pieces
+//!   of it).
+
+mod entry;
+mod header;
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io;
 use std::os::unix::fs::{DirBuilderExt as _, FileExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 
-/// Bytes before the ring.
-pub const HEADER: u64 = 64;
-/// Bytes of an entry's head: payload length (4), id (8), CRC-32 (4).
-pub const ENTRY_HEAD: usize = 16;
-const MAGIC: &[u8; 8] = b"rauditS1";
+pub use self::entry::ENTRY_HEAD;
+use self::entry::{read_full, write_ring, Found, Reader, Stop};
+pub use self::header::HEADER;
+use self::header::{Header, Refused, MAX_CAPACITY};
 
 /// An entry larger than the whole ring: not kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Full {
     pub len: usize,
+}
+
+/// An entry handed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Handed<'a> {
+    /// Its payload (valid until the next call).
+    Entry(&'a [u8]),
+    /// One larger than this run takes, left by a run that took larger
+    /// ones: counted at open ([`SpoolFile::torn`]), never sent; it leaves
+    /// when confirmed, as any other.
+    Oversized,
 }
 
 /// What an append did besides keeping the entry.
@@ -72,8 +116,12 @@ pub struct SpoolFile {
     /// Bytes held (head to tail).
     used: u64,
     torn: u64,
-    read: Vec<u8>,
-    head_buf: [u8; ENTRY_HEAD],
+    /// See [`SpoolFile::take_failed_drops`].
+    failed_drops: Appended,
+    /// Entries found at open larger than this run takes (among `torn`'s
+    /// count, see [`SpoolFile::torn`]).
+    oversized: u64,
+    reader: Reader,
 }
 
 impl SpoolFile {
@@ -91,7 +139,7 @@ impl SpoolFile {
             .truncate(false)
             .mode(0o600)
             .open(path)?;
-        let wanted = max_bytes.saturating_sub(HEADER).max(1);
+        let wanted = ring_capacity(max_bytes);
         let mut spool = SpoolFile {
             path: path.to_owned(),
             file,
@@ -105,10 +153,11 @@ impl SpoolFile {
             tail_id: 0,
             used: 0,
             torn: 0,
-            read: Vec::with_capacity(max_entry.saturating_add(ENTRY_HEAD)),
-            head_buf: [0; ENTRY_HEAD],
+            failed_drops: Appended::default(),
+            oversized: 0,
+            reader: Reader::new(max_entry),
         };
-        spool.recover(max_entry)?;
+        spool.recover()?;
         Ok(spool)
     }
 
@@ -131,9 +180,18 @@ impl SpoolFile {
         self.used
     }
 
-    /// Torn entries found at open.
+    /// Entries found at open that are never sent: one torn (raudit was
+    /// killed while writing it), and those larger than this run takes
+    /// ([`SpoolFile::oversized`]); each counted here once, `spool_torn`.
     pub fn torn(&self) -> u64 {
-        self.torn
+        self.torn + self.oversized
+    }
+
+    /// Of [`SpoolFile::torn`], the entries larger than this run takes
+    /// (a previous run had a larger `max_entry`): they stay in their
+    /// place, checked, and are handed out as [`Handed::Oversized`].
+    pub fn oversized(&self) -> u64 {
+        self.oversized
     }
 
     /// Appends an entry made of `parts` (concatenated). With `handed_out`,
@@ -146,31 +204,57 @@ impl SpoolFile {
     ) -> io::Result<Result<Appended, Full>> {
         let len: usize = parts.iter().map(|p| p.len()).sum();
         let size = (ENTRY_HEAD + len) as u64;
-        if size > self.capacity || u32::try_from(len).is_err() {
+        let Ok(len_u32) = u32::try_from(len) else {
+            return Ok(Err(Full { len }));
+        };
+        if size > self.capacity || len > self.reader.max_entry() {
             return Ok(Err(Full { len }));
         }
-        let mut appended = Appended::default();
-        while self.used + size > self.capacity && self.entries() > 0 {
-            let in_flight = self.cursor_id > self.head_id;
-            self.pop()?;
-            appended.dropped += 1;
-            appended.dropped_in_flight += u64::from(in_flight);
-        }
         let id = self.tail_id;
-        let mut crc = crc32fast::Hasher::new();
-        crc.update(&id.to_le_bytes());
-        crc.update(&(len as u32).to_le_bytes());
-        for part in parts {
-            crc.update(part);
+        let mut appended = Appended::default();
+        let kept = (
+            self.head,
+            self.head_id,
+            self.cursor,
+            self.cursor_id,
+            self.used,
+        );
+        let made_room = self.make_room(size, &mut appended).and_then(|()| {
+            if appended.dropped > 0 || size > self.capacity - self.tail {
+                // The header first: the bytes about to be overwritten are
+                // no longer the oldest entry's on disk (see the write
+                // order in the module doc).
+                self.write_header(Some(id))
+            } else {
+                Ok(())
+            }
+        });
+        if let Err(e) = made_room {
+            // Nothing overwritten yet: the entries pushed out stay.
+            (
+                self.head,
+                self.head_id,
+                self.cursor,
+                self.cursor_id,
+                self.used,
+            ) = kept;
+            return Err(e);
         }
-        let mut head = [0u8; ENTRY_HEAD];
-        head[..4].copy_from_slice(&(len as u32).to_le_bytes());
-        head[4..12].copy_from_slice(&id.to_le_bytes());
-        head[12..].copy_from_slice(&crc.finalize().to_le_bytes());
+        let head = entry::head(id, len_u32, parts);
         let mut at = self.tail;
-        at = self.write_ring(at, &head)?;
-        for part in parts {
-            at = self.write_ring(at, part)?;
+        let written = (|| {
+            at = write_ring(&self.file, self.capacity, at, &head)?;
+            for part in parts {
+                at = write_ring(&self.file, self.capacity, at, part)?;
+            }
+            io::Result::Ok(())
+        })();
+        if let Err(e) = written {
+            // The header may already say the oldest were pushed out: they
+            // are lost with the entry, and reported with the error.
+            self.failed_drops.dropped += appended.dropped;
+            self.failed_drops.dropped_in_flight += appended.dropped_in_flight;
+            return Err(e);
         }
         if self.cursor_id == self.tail_id && handed_out {
             self.cursor = at;
@@ -179,35 +263,57 @@ impl SpoolFile {
         self.tail = at;
         self.tail_id = id + 1;
         self.used += size;
-        if appended.dropped > 0 {
-            self.write_header()?;
-        }
         Ok(Ok(appended))
     }
 
-    /// The next entry not handed out yet, now handed out (its payload,
-    /// valid until the next call).
-    pub fn hand_out(&mut self) -> io::Result<Option<&[u8]>> {
+    /// Pushes the oldest entries out until an entry of `size` bytes fits.
+    fn make_room(&mut self, size: u64, appended: &mut Appended) -> io::Result<()> {
+        while self.used + size > self.capacity && self.entries() > 0 {
+            let in_flight = self.cursor_id > self.head_id;
+            self.pop()?;
+            appended.dropped += 1;
+            appended.dropped_in_flight += u64::from(in_flight);
+        }
+        Ok(())
+    }
+
+    /// The entries an append that failed (an error, after it had written
+    /// the header) pushed out: lost, to be counted; taking them resets
+    /// the count.
+    pub fn take_failed_drops(&mut self) -> Appended {
+        std::mem::take(&mut self.failed_drops)
+    }
+
+    /// The next entry not handed out yet, now handed out.
+    pub fn hand_out(&mut self) -> io::Result<Option<Handed<'_>>> {
         if self.cursor_id == self.tail_id {
             return Ok(None);
         }
-        let (len, after) = match self.read_entry(self.cursor, self.cursor_id)? {
-            Ok(entry) => entry,
-            Err(why) => {
-                let why = match why {
-                    Stop::End => "is missing",
-                    Stop::Torn => "is damaged",
-                };
-                return Err(io::Error::other(format!(
-                    "spool {}: entry {} {why}",
-                    self.path.display(),
-                    self.cursor_id
-                )));
-            }
-        };
-        self.cursor = after;
+        let found =
+            match self
+                .reader
+                .read(&self.file, self.capacity, self.cursor, self.cursor_id)?
+            {
+                Ok(found) => found,
+                Err(why) => {
+                    let why = match why {
+                        Stop::End => "is missing",
+                        Stop::Torn => "is damaged",
+                    };
+                    return Err(io::Error::other(format!(
+                        "spool {}: entry {} {why}",
+                        self.path.display(),
+                        self.cursor_id
+                    )));
+                }
+            };
+        self.cursor = found.after;
         self.cursor_id += 1;
-        Ok(self.read.get(..len))
+        Ok(Some(if found.fits {
+            Handed::Entry(self.reader.payload())
+        } else {
+            Handed::Oversized
+        }))
     }
 
     /// The `n` oldest entries (handed out) were delivered: they leave.
@@ -228,7 +334,7 @@ impl SpoolFile {
                 self.pop()?;
             }
         }
-        self.write_header()
+        self.write_header(None)
     }
 
     /// Every entry handed out and not confirmed is to be handed out again
@@ -241,7 +347,7 @@ impl SpoolFile {
     /// Takes `max_bytes` (header included) as the bound from when the
     /// ring next empties, as a restart with it would.
     pub fn set_bound(&mut self, max_bytes: u64) {
-        self.wanted = max_bytes.saturating_sub(HEADER).max(1);
+        self.wanted = ring_capacity(max_bytes);
     }
 
     /// Drops the oldest entry (full, or confirmed one by one).
@@ -249,13 +355,12 @@ impl SpoolFile {
         if self.head_id == self.tail_id {
             return Ok(());
         }
-        if self.read_ring(self.head, EntryHead::Only)? < ENTRY_HEAD {
+        let Some(len) = self.reader.len_at(&self.file, self.capacity, self.head)? else {
             return Err(io::Error::other(format!(
                 "spool {}: the oldest entry's head cannot be read",
                 self.path.display()
             )));
-        }
-        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as u64;
+        };
         let size = ENTRY_HEAD as u64 + len;
         self.head = (self.head + size) % self.capacity;
         self.head_id += 1;
@@ -278,7 +383,7 @@ impl SpoolFile {
         self.used = 0;
         self.capacity = self.wanted;
         self.file.set_len(HEADER)?;
-        self.write_header()
+        self.write_header(None)
     }
 
     /// Forces the entries and header written so far to disk.
@@ -290,49 +395,62 @@ impl SpoolFile {
         (to + self.capacity - from) % self.capacity
     }
 
-    fn write_header(&self) -> io::Result<()> {
-        let mut h = [0u8; HEADER as usize];
-        h[..8].copy_from_slice(MAGIC);
-        h[8..16].copy_from_slice(&self.capacity.to_le_bytes());
-        h[16..24].copy_from_slice(&self.head.to_le_bytes());
-        h[24..32].copy_from_slice(&self.head_id.to_le_bytes());
-        let crc = crc32fast::hash(&h[..32]);
-        h[32..36].copy_from_slice(&crc.to_le_bytes());
-        self.file.write_all_at(&h, 0)
+    /// Writes the header; `writing`: the id of the entry an append is
+    /// about to write.
+    fn write_header(&self, writing: Option<u64>) -> io::Result<()> {
+        let header = Header {
+            capacity: self.capacity,
+            head: self.head,
+            head_id: self.head_id,
+            writing,
+        };
+        self.file.write_all_at(&header.encode(), 0)
     }
 
     /// Reads the header and walks the entries from the oldest.
-    fn recover(&mut self, max_entry: usize) -> io::Result<()> {
+    fn recover(&mut self) -> io::Result<()> {
         let mut h = [0u8; HEADER as usize];
         let n = read_full(&self.file, &mut h, 0)?;
-        let valid = n == h.len()
-            && &h[..8] == MAGIC
-            && crc32fast::hash(&h[..32]) == u32::from_le_bytes(le4(&h[32..36]));
-        if !valid {
-            if n > 0 {
-                eprintln!(
-                    "raudit: spool {}: not a spool file (or its header is damaged); starting it empty",
-                    self.path.display()
-                );
+        let header = match Header::decode(&h[..n]) {
+            Ok(header) => header,
+            Err(why) => {
+                if n > 0 {
+                    eprintln!(
+                        "raudit: spool {}: {}; starting it empty (what it held cannot be told, not counted)",
+                        self.path.display(),
+                        match why {
+                            Refused::NotASpool => "not a spool file (or its header is damaged)",
+                            Refused::OutOfBounds =>
+                                "its header claims a ring or an id no run writes (a damaged or forged file)",
+                        }
+                    );
+                }
+                return self.clear();
             }
-            return self.clear();
-        }
-        let capacity = u64::from_le_bytes(le8(&h[8..16]));
-        let head = u64::from_le_bytes(le8(&h[16..24]));
-        if capacity == 0 || head >= capacity {
-            return self.clear();
-        }
+        };
+        // From here on every position is below `capacity` (at most
+        // MAX_CAPACITY) and every size below it plus a u32: no offset sum
+        // can overflow.
+        let Header {
+            capacity,
+            head,
+            head_id,
+            writing,
+        } = header;
         self.capacity = capacity;
         self.head = head;
-        self.head_id = u64::from_le_bytes(le8(&h[24..32]));
+        self.head_id = head_id;
         self.cursor = head;
         self.cursor_id = self.head_id;
         self.tail = head;
         self.tail_id = self.head_id;
         let file_len = self.file.metadata()?.len();
         loop {
-            match self.read_entry(self.tail, self.tail_id)? {
-                Ok((len, after)) if len <= max_entry => {
+            let found = self
+                .reader
+                .read(&self.file, self.capacity, self.tail, self.tail_id)?;
+            match found {
+                Ok(Found { len, after, fits }) => {
                     let size = (ENTRY_HEAD + len) as u64;
                     if self.used + size > self.capacity {
                         break;
@@ -340,8 +458,17 @@ impl SpoolFile {
                     self.used += size;
                     self.tail = after;
                     self.tail_id += 1;
+                    // Whole and valid, but larger than this run takes: it
+                    // stays in its place, never sent; the walk goes on.
+                    self.oversized += u64::from(!fits);
                 }
-                Ok(_) | Err(Stop::Torn) => {
+                Err(Stop::Torn) => {
+                    self.torn += 1;
+                    break;
+                }
+                // Killed after the header named it, before any of its
+                // bytes (or its head's) were written.
+                Err(Stop::End) if writing == Some(self.tail_id) => {
                     self.torn += 1;
                     break;
                 }
@@ -349,117 +476,34 @@ impl SpoolFile {
             }
         }
         if self.entries() == 0 {
-            self.clear()?;
-        } else if self.tail > self.head && file_len > HEADER + self.tail {
-            // Nothing past the tail is an entry; keep the file no larger
-            // than what it holds.
-            self.file.set_len(HEADER + self.tail)?;
+            if self.torn == 0 && file_len >= HEADER + head + ENTRY_HEAD as u64 {
+                eprintln!(
+                    "raudit: spool {}: no entry where its header says the oldest is (a power cut while it was full?); starting it empty (what it held cannot be told, not counted)",
+                    self.path.display()
+                );
+            }
+            return self.clear();
+        }
+        if writing.is_some() {
+            self.write_header(None)?;
+        }
+        if self.tail > self.head {
+            if file_len > HEADER + self.tail {
+                // Nothing past the tail is an entry (a torn one goes too);
+                // keep the file no larger than what it holds.
+                self.file.set_len(HEADER + self.tail)?;
+            }
+        } else if self.torn > 0 && self.capacity - self.used >= ENTRY_HEAD as u64 {
+            // Its head erased, so that a second start does not count it
+            // again (the free room after the tail holds at least a head).
+            write_ring(&self.file, self.capacity, self.tail, &[0; ENTRY_HEAD])?;
         }
         Ok(())
     }
-
-    /// Reads the entry at `at` that should be `id` into `self.read`: its
-    /// payload length and where the next entry starts, or why not.
-    fn read_entry(&mut self, at: u64, id: u64) -> io::Result<Result<(usize, u64), Stop>> {
-        match self.read_ring(at, EntryHead::Only)? {
-            0 => return Ok(Err(Stop::End)),
-            n if n < ENTRY_HEAD => return Ok(Err(Stop::Torn)),
-            _ => {}
-        }
-        let len = u32::from_le_bytes(le4(&self.head_buf[..4])) as usize;
-        let found = u64::from_le_bytes(le8(&self.head_buf[4..12]));
-        let crc = u32::from_le_bytes(le4(&self.head_buf[12..16]));
-        if found != id {
-            return Ok(Err(Stop::End));
-        }
-        if len > self.read.capacity() || (ENTRY_HEAD + len) as u64 > self.capacity {
-            return Ok(Err(Stop::Torn));
-        }
-        self.read.clear();
-        self.read.resize(len, 0);
-        let payload_at = (at + ENTRY_HEAD as u64) % self.capacity;
-        if self.read_ring(payload_at, EntryHead::Payload)? < len {
-            return Ok(Err(Stop::Torn));
-        }
-        let mut check = crc32fast::Hasher::new();
-        check.update(&id.to_le_bytes());
-        check.update(&(len as u32).to_le_bytes());
-        check.update(&self.read);
-        if check.finalize() != crc {
-            return Ok(Err(Stop::Torn));
-        }
-        Ok(Ok((len, (payload_at + len as u64) % self.capacity)))
-    }
-
-    /// Writes `bytes` at ring position `at`, wrapping; where it ended.
-    fn write_ring(&self, at: u64, bytes: &[u8]) -> io::Result<u64> {
-        let room = (self.capacity - at) as usize;
-        let (first, second) = bytes.split_at(bytes.len().min(room));
-        self.file.write_all_at(first, HEADER + at)?;
-        if !second.is_empty() {
-            self.file.write_all_at(second, HEADER)?;
-        }
-        Ok((at + bytes.len() as u64) % self.capacity)
-    }
-
-    /// Reads an entry head (into `head_buf`) or a payload (into `read`,
-    /// already sized) at ring position `at`, wrapping; the bytes read.
-    fn read_ring(&mut self, at: u64, what: EntryHead) -> io::Result<usize> {
-        let room = (self.capacity - at) as usize;
-        let buf: &mut [u8] = match what {
-            EntryHead::Only => &mut self.head_buf,
-            EntryHead::Payload => &mut self.read,
-        };
-        let split = buf.len().min(room);
-        let (first, second) = buf.split_at_mut(split);
-        let n = read_full(&self.file, first, HEADER + at)?;
-        if n < first.len() || second.is_empty() {
-            return Ok(n);
-        }
-        Ok(n + read_full(&self.file, second, HEADER)?)
-    }
 }
 
-#[derive(Clone, Copy)]
-enum EntryHead {
-    Only,
-    Payload,
-}
-
-/// Why a walk over the entries stops.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Stop {
-    /// No entry follows (end of file, or older bytes).
-    End,
-    /// The next entry was being written when raudit stopped.
-    Torn,
-}
-
-/// Reads until `buf` is full or the file ends; the bytes read.
-fn read_full(file: &File, buf: &mut [u8], at: u64) -> io::Result<usize> {
-    let mut done = 0;
-    while done < buf.len() {
-        match file.read_at(&mut buf[done..], at + done as u64) {
-            Ok(0) => break,
-            Ok(n) => done += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(done)
-}
-
-/// The 4 bytes of a fixed range of a fixed-size array (the callers' ranges
-/// are constants of the right length).
-fn le4(bytes: &[u8]) -> [u8; 4] {
-    let mut out = [0; 4];
-    out.copy_from_slice(bytes);
-    out
-}
-
-/// As [`le4`], 8 bytes.
-fn le8(bytes: &[u8]) -> [u8; 8] {
-    let mut out = [0; 8];
-    out.copy_from_slice(bytes);
-    out
+/// The ring's capacity for a file of `max_bytes` in all (at least one
+/// byte, at most [`MAX_CAPACITY`]).
+fn ring_capacity(max_bytes: u64) -> u64 {
+    max_bytes.saturating_sub(HEADER).clamp(1, MAX_CAPACITY)
 }

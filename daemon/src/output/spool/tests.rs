@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::ring::{SpoolFile, ENTRY_HEAD, HEADER};
+use super::ring::{Handed, SpoolFile, ENTRY_HEAD, HEADER};
 use super::*;
 use crate::side::LineSide;
 use crate::stats::Stats;
@@ -30,11 +30,14 @@ fn entry(i: u32) -> Vec<u8> {
     format!("{{\"sequence\":{i}}}\n").into_bytes()
 }
 
-/// Every entry left, handed out in order (and then handed back).
+/// Every entry left that this run takes, handed out in order (and then
+/// handed back).
 fn contents(spool: &mut SpoolFile) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
-    while let Some(e) = spool.hand_out().unwrap() {
-        out.push(e.to_vec());
+    while let Some(handed) = spool.hand_out().unwrap() {
+        if let Handed::Entry(e) = handed {
+            out.push(e.to_vec());
+        }
     }
     spool.rewind();
     out
@@ -119,6 +122,10 @@ fn a_torn_last_entry_is_skipped_counted_and_overwritten() {
         let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
         assert_eq!(spool.torn(), 1, "{damage}");
         assert_eq!(contents(&mut spool), vec![entry(0), entry(1)], "{damage}");
+        drop(spool);
+        // Counted once: a second start finds it gone.
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.torn(), 0, "{damage}");
         // The next entry takes the torn one's place.
         spool.append(&[&entry(9)], false).unwrap().unwrap();
         drop(spool);
@@ -443,4 +450,400 @@ fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
     assert!(!spooling.unsynced());
     assert_eq!(c.spool_events.get(), 2);
     let _ = std::fs::remove_file(&path);
+}
+
+#[test]
+fn an_unreadable_old_spool_at_a_move_counts_each_lost_entry_once() {
+    let (a, b) = (
+        temp_path("move-unreadable-a"),
+        temp_path("move-unreadable-b"),
+    );
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let spec_a = SpoolSpec {
+        path: a.clone(),
+        max_bytes: 1 << 20,
+    };
+    let mut old = Spooling::open("receiver", &spec_a, 256).unwrap();
+    for i in 0..3 {
+        old.keep_undelivered(&entry(i), &[], 0, None);
+    }
+    // Entry 1 cut short, entry 2 gone.
+    let size = (ENTRY_HEAD + ENTRY_PREFIX + entry(0).len()) as u64;
+    let file = std::fs::OpenOptions::new().write(true).open(&a).unwrap();
+    file.set_len(HEADER + size + 4).unwrap();
+    drop(file);
+    let spec_b = SpoolSpec {
+        path: b,
+        max_bytes: 1 << 20,
+    };
+    let mut new = Spooling::open("receiver", &spec_b, 256).unwrap();
+    new.take_over(old, Some(c));
+    assert_eq!(c.spool_events.get(), 1, "entry 0 moved");
+    assert_eq!(
+        c.spool_dropped.get(),
+        2,
+        "entries 1 and 2 lost, each counted once"
+    );
+}
+
+/// A header whose checksum holds, with the ring's capacity, head and id
+/// given.
+fn forged_header(capacity: u64, head: u64, head_id: u64) -> [u8; HEADER as usize] {
+    let mut h = [0u8; HEADER as usize];
+    h[..8].copy_from_slice(b"rauditS1");
+    h[8..16].copy_from_slice(&capacity.to_le_bytes());
+    h[16..24].copy_from_slice(&head.to_le_bytes());
+    h[24..32].copy_from_slice(&head_id.to_le_bytes());
+    let crc = crc32fast::hash(&h[..32]);
+    h[32..36].copy_from_slice(&crc.to_le_bytes());
+    h
+}
+
+#[test]
+fn a_header_with_a_huge_capacity_or_id_is_refused_without_a_panic() {
+    let forged = [
+        ("capacity", forged_header(u64::MAX, u64::MAX - 1, 0)),
+        ("id", forged_header(1 << 20, 0, u64::MAX)),
+    ];
+    for (what, h) in forged {
+        let path = temp_path(&format!("huge-{what}"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let mut file = h.to_vec();
+        if what == "id" {
+            // A valid entry with the id u64::MAX, so the walk would
+            // count past it.
+            let line = entry(0);
+            let mut crc = crc32fast::Hasher::new();
+            crc.update(&u64::MAX.to_le_bytes());
+            crc.update(&(line.len() as u32).to_le_bytes());
+            crc.update(&line);
+            file.extend_from_slice(&(line.len() as u32).to_le_bytes());
+            file.extend_from_slice(&u64::MAX.to_le_bytes());
+            file.extend_from_slice(&crc.finalize().to_le_bytes());
+            file.extend_from_slice(&line);
+        }
+        std::fs::write(&path, file).unwrap();
+        let opened =
+            std::panic::catch_unwind(|| SpoolFile::open(&path, 1 << 20, 256).map(|s| s.entries()));
+        assert!(
+            opened.is_ok(),
+            "panicked opening a spool file with a hostile header ({what})"
+        );
+        // Started afresh, and usable.
+        let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+        assert_eq!(spool.entries(), 0, "{what}");
+        spool.append(&[&entry(1)], false).unwrap().unwrap();
+        assert_eq!(contents(&mut spool), vec![entry(1)], "{what}");
+    }
+}
+
+#[test]
+fn a_kill_while_an_append_pushes_the_oldest_out_keeps_the_others() {
+    use std::os::unix::fs::FileExt as _;
+    let size = (ENTRY_HEAD + entry(100).len()) as u64;
+    let max = HEADER + 10 * size;
+    // The append of entry 110 writes the header (101 the oldest, 110
+    // being written) before any byte of 110, which goes where 100 was
+    // (the ring's start): killed once `written` of its bytes were.
+    for written in [
+        0,
+        4,
+        ENTRY_HEAD as u64,
+        ENTRY_HEAD as u64 + 5,
+        size - 4,
+        size,
+    ] {
+        let path = temp_path(&format!("drop-kill-{written}"));
+        let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+        for i in 100..110 {
+            spool.append(&[&entry(i)], false).unwrap().unwrap();
+        }
+        let mut before = vec![0u8; size as usize];
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&path)
+            .unwrap();
+        file.read_exact_at(&mut before, HEADER).unwrap();
+        let appended = spool.append(&[&entry(110)], false).unwrap().unwrap();
+        assert_eq!(appended.dropped, 1);
+        drop(spool);
+        file.write_all_at(&before[written as usize..], HEADER + written)
+            .unwrap();
+        drop(file);
+        let torn = u64::from(written < size);
+        for start in ["first", "second"] {
+            let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+            let found = contents(&mut spool);
+            let kept: Vec<_> = (101..110).map(entry).collect();
+            assert!(
+                found.len() >= 9 && found[..9] == kept[..],
+                "101..=109 were never pushed out, yet found {} entries (torn {})",
+                found.len(),
+                spool.torn()
+            );
+            assert_eq!(found.len(), 9 + 1 - torn as usize, "{written}");
+            let counted = if start == "first" { torn } else { 0 };
+            assert_eq!(spool.torn(), counted, "{written} bytes, {start} start");
+        }
+    }
+}
+
+#[test]
+fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
+    use std::os::unix::fs::FileExt as _;
+    let path = temp_path("torn-wrapped-head");
+    let s = (ENTRY_HEAD + entry(0).len()) as u64;
+    let max = HEADER + 3 * s + 8;
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    for i in 0..3 {
+        spool.append(&[&entry(i)], false).unwrap().unwrap();
+    }
+    spool.hand_out().unwrap().unwrap();
+    spool.confirm(1).unwrap();
+    let mut start = vec![0u8; s as usize];
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(&path)
+        .unwrap();
+    file.read_exact_at(&mut start, HEADER).unwrap();
+    // Entry 3's head straddles the ring's end: killed after its first
+    // half (at the end), before the rest (at the start).
+    let appended = spool.append(&[&entry(3)], false).unwrap().unwrap();
+    assert_eq!(appended.dropped, 0);
+    drop(spool);
+    file.write_all_at(&start, HEADER).unwrap();
+    drop(file);
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(1), entry(2)]);
+    assert_eq!(spool.torn(), 1, "entry 3, torn by the kill, is not counted");
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, max, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(1), entry(2)]);
+    assert_eq!(spool.torn(), 0, "counted again at a second start");
+}
+
+/// A batching receiver (as OTLP's batch, or a gathered stream) that
+/// refuses lines starting with `BIG` as too large (EMSGSIZE, as
+/// `net::too_large`), holds the others until a flush, and whose flush
+/// fails while down.
+struct Picky {
+    up: Arc<AtomicBool>,
+    got: Got,
+    batch: Vec<Vec<u8>>,
+}
+
+impl Output for Picky {
+    fn name(&self) -> &str {
+        "picky"
+    }
+    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        if line.starts_with(b"BIG") {
+            return Err(crate::output::net::too_large());
+        }
+        self.batch.push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        if !self.up.load(Ordering::SeqCst) {
+            return Err(io::ErrorKind::ConnectionRefused.into());
+        }
+        self.got.lock().unwrap().append(&mut self.batch);
+        Ok(())
+    }
+    fn pending_lines(&self) -> u64 {
+        self.batch.len() as u64
+    }
+    fn discard(&mut self) -> u64 {
+        let n = self.batch.len() as u64;
+        self.batch.clear();
+        n
+    }
+}
+
+#[test]
+fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
+    let spec = spool_spec("refused-shift");
+    let up = Arc::new(AtomicBool::new(false));
+    let got: Got = Arc::new(Mutex::new(Vec::new()));
+    let mut output = Picky {
+        up: Arc::clone(&up),
+        got: Arc::clone(&got),
+        batch: Vec::new(),
+    };
+    let stats = Stats::new(&["picky"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("picky", &spec, 256).unwrap();
+    spooling.offer(&mut output, &entry(0), &[], 0, Some(c));
+    spooling.flush(&mut output, Some(c));
+    spooling.offer(&mut output, b"BIG\n", &[], 0, Some(c));
+    assert_eq!(c.spool_events.get(), 2);
+    std::thread::sleep(RETRY + Duration::from_millis(50));
+    spooling.drain(&mut output, Duration::from_secs(1), Some(c));
+    assert_eq!(c.spool_events.get(), 2, "A left the spool undelivered");
+    assert_eq!(c.errors.get(), 0, "B counted before it left");
+    up.store(true, Ordering::SeqCst);
+    drain_all(&mut spooling, &mut output, c);
+    assert_eq!(*got.lock().unwrap(), vec![entry(0)], "A lost");
+    // B, which no transport takes, left the spool counted once.
+    assert_eq!((c.sent.get(), c.errors.get()), (1, 1));
+    assert_eq!(c.spool_events.get(), 0);
+    assert_eq!(c.spool_dropped.get(), 0);
+}
+
+#[test]
+fn a_restart_with_a_smaller_max_entry_loses_no_entry_uncounted() {
+    let path = temp_path("smaller-max-entry");
+    let mut spool = SpoolFile::open(&path, 1 << 20, 4096).unwrap();
+    let large = vec![b'y'; 1000];
+    spool.append(&[&entry(0)], false).unwrap().unwrap();
+    spool.append(&[&large], false).unwrap().unwrap();
+    spool.append(&[&entry(2)], false).unwrap().unwrap();
+    spool.append(&[&entry(3)], false).unwrap().unwrap();
+    drop(spool);
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    let found = contents(&mut spool);
+    assert_eq!(
+        found.len() as u64 + spool.torn(),
+        4,
+        "found {:?} entries, torn {}: entries 2 and 3 are neither sent nor counted",
+        found.len(),
+        spool.torn()
+    );
+    assert_eq!(found, vec![entry(0), entry(2), entry(3)], "in order");
+    assert_eq!(
+        (spool.torn(), spool.oversized()),
+        (1, 1),
+        "the large one, once"
+    );
+    // It leaves with the others once they are confirmed.
+    while spool.hand_out().unwrap().is_some() {}
+    spool.confirm(u64::MAX).unwrap();
+    assert_eq!(spool.entries(), 0);
+    // An oversized entry damaged since is torn, not skipped whole.
+    let mut spool = SpoolFile::open(&path, 1 << 20, 4096).unwrap();
+    spool.append(&[&entry(4)], false).unwrap().unwrap();
+    spool.append(&[&large], false).unwrap().unwrap();
+    spool.append(&[&entry(6)], false).unwrap().unwrap();
+    drop(spool);
+    {
+        use std::os::unix::fs::FileExt as _;
+        let at = HEADER + (ENTRY_HEAD + entry(4).len() + ENTRY_HEAD + 500) as u64;
+        let file = std::fs::OpenOptions::new().write(true).open(&path).unwrap();
+        file.write_all_at(b"z", at).unwrap();
+    }
+    let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
+    assert_eq!(contents(&mut spool), vec![entry(4)]);
+    assert_eq!((spool.torn(), spool.oversized()), (1, 0));
+}
+
+#[test]
+fn a_spooled_event_larger_than_this_run_takes_is_skipped_and_the_rest_sent() {
+    let spec = spool_spec("oversized-sent");
+    // Larger than a run with lines of 256 bytes takes (facts room
+    // included).
+    let mut left = SpoolFile::open(&spec.path, spec.max_bytes, 1 << 18).unwrap();
+    let prefix = [0u8; ENTRY_PREFIX];
+    let mut large = vec![b'y'; 1 << 17];
+    large.push(b'\n');
+    for line in [entry(0), large, entry(2)] {
+        left.append(&[&prefix, &line], false).unwrap().unwrap();
+    }
+    drop(left);
+    let (mut output, _up, got) = receiver(true);
+    let stats = Stats::new(&["receiver"]);
+    let c = &stats.outputs[0];
+    let mut spooling = Spooling::open("receiver", &spec, 256).unwrap();
+    spooling.offer(&mut output, &entry(3), &[], 0, Some(c));
+    drain_all(&mut spooling, &mut output, c);
+    let expected: Vec<_> = [0, 2, 3].into_iter().map(entry).collect();
+    let got = got.lock().unwrap();
+    assert!(*got == expected, "got {} lines", got.len());
+    assert_eq!(c.spool_torn.get(), 1, "the large one, counted once");
+    assert_eq!(
+        (c.sent.get(), c.errors.get(), c.spool_dropped.get()),
+        (3, 0, 0)
+    );
+    assert_eq!(c.spool_events.get(), 0);
+}
+
+/// A gathered stream (as syslog/GELF over TCP): holds lines until a
+/// flush, which writes at most `budget` whole messages before failing.
+struct Gather {
+    got: Got,
+    held: Vec<Vec<u8>>,
+    budget: usize,
+}
+
+impl Output for Gather {
+    fn name(&self) -> &str {
+        "gather"
+    }
+    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        self.held.push(line.to_vec());
+        Ok(Sent::Whole)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        let n = self.held.len().min(self.budget);
+        self.budget -= n;
+        let sent: Vec<_> = self.held.drain(..n).collect();
+        self.got.lock().unwrap().extend(sent);
+        if self.held.is_empty() {
+            Ok(())
+        } else {
+            Err(io::ErrorKind::BrokenPipe.into())
+        }
+    }
+    fn pending_lines(&self) -> u64 {
+        self.held.len() as u64
+    }
+    fn discard(&mut self) -> u64 {
+        let n = self.held.len() as u64;
+        self.held.clear();
+        n
+    }
+}
+
+#[test]
+fn an_event_the_spool_cannot_keep_does_not_make_a_delivered_one_go_twice() {
+    let size = (ENTRY_HEAD + ENTRY_PREFIX + entry(0).len()) as u64;
+    for budget in [2, 3] {
+        let spec = SpoolSpec {
+            path: temp_path(&format!("keep-fails-{budget}")),
+            max_bytes: HEADER + 4 * size,
+        };
+        let got: Got = Arc::new(Mutex::new(Vec::new()));
+        let mut output = Gather {
+            got: Arc::clone(&got),
+            held: Vec::new(),
+            budget,
+        };
+        let stats = Stats::new(&["gather"]);
+        let c = &stats.outputs[0];
+        let mut spooling = Spooling::open("gather", &spec, 4096).unwrap();
+        spooling.offer(&mut output, &entry(0), &[], 0, Some(c));
+        spooling.offer(&mut output, &entry(1), &[], 0, Some(c));
+        // Larger than the spool: the output holds it, the spool cannot.
+        let mut big = vec![b'x'; 5 * size as usize];
+        big.push(b'\n');
+        spooling.offer(&mut output, &big, &[], 0, Some(c));
+        spooling.flush(&mut output, Some(c));
+        output.budget = usize::MAX;
+        drain_all(&mut spooling, &mut output, c);
+        let got = got.lock().unwrap();
+        if budget == 2 {
+            // The connection broke before `big`: lost, counted once.
+            assert_eq!(*got, vec![entry(0), entry(1)], "each once");
+            assert_eq!((c.sent.get(), c.spool_dropped.get()), (2, 1));
+        } else {
+            assert_eq!(got.len(), 3, "each once");
+            assert_eq!((c.sent.get(), c.spool_dropped.get()), (3, 0));
+        }
+        assert_eq!(c.spool_events.get(), 0);
+    }
 }
