@@ -366,7 +366,7 @@ impl Output for Gelf {
     /// SIGHUP: a fresh connection.
     fn reopen(&mut self) -> io::Result<()> {
         let spec = &self.spec;
-        self.link.connect(|| connect(spec))
+        self.link.reopen(|| connect(spec))
     }
 }
 

@@ -171,10 +171,19 @@ impl<C: Connection> Link<C> {
         self.reconnects.total()
     }
 
-    /// Makes a new connection and puts it in place of the old one; when
-    /// it cannot be made, the old one stays (a failed reopen goes on
-    /// writing where it did).
+    /// Drops the connection and makes a new one (the old one's peer has
+    /// closed, or a send on it failed: it must not stay).
     pub fn connect(&mut self, connect: impl FnOnce() -> io::Result<C>) -> io::Result<()> {
+        self.conn = None;
+        self.conn = Some(connect()?);
+        Ok(())
+    }
+
+    /// Makes a new connection (SIGHUP, SIGUSR1) and puts it in place of
+    /// the old one; when it cannot be made, the old one stays and the
+    /// output goes on writing where it did (the peer check before each
+    /// send still replaces it once its peer closes).
+    pub fn reopen(&mut self, connect: impl FnOnce() -> io::Result<C>) -> io::Result<()> {
         self.conn = Some(connect()?);
         Ok(())
     }

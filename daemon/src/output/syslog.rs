@@ -412,7 +412,7 @@ impl Output for Syslog {
     /// SIGHUP: a fresh connection (the receiver may have been restarted).
     fn reopen(&mut self) -> io::Result<()> {
         let spec = &self.spec;
-        self.link.connect(|| connect(spec))
+        self.link.reopen(|| connect(spec))
     }
 }
 
@@ -576,5 +576,28 @@ mod tests {
         assert!(out.link.conn().is_some());
         assert!(Output::reopen(&mut out).is_err());
         assert!(out.link.conn().is_some(), "the old connection was dropped");
+    }
+
+    #[test]
+    fn a_connection_whose_peer_closed_is_dropped_even_when_no_new_one_can_be_made() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let spec = SyslogSpec::new(
+            SyslogNetwork::Tcp(IpFamily::V4),
+            listener.local_addr().unwrap().to_string(),
+            132,
+            "go-audit".into(),
+            SyslogFormat::Rfc5424,
+            None,
+        );
+        let mut out = Syslog::open(&spec, 1024);
+        let (accepted, _) = listener.accept().unwrap();
+        // The receiver closes and goes away: nothing to reconnect to.
+        drop(accepted);
+        drop(listener);
+        std::thread::sleep(Duration::from_millis(50));
+        assert!(out.write_line(b"{}\n", &LineSide::default()).is_err() || out.flush().is_err());
+        // Kept, the half-closed connection would hold the receiver's
+        // close up (it waits for raudit's end) and take writes nobody reads.
+        assert!(out.link.conn().is_none(), "the closed connection was kept");
     }
 }
