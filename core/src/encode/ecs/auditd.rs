@@ -8,6 +8,8 @@ use super::members::Members;
 use super::norm::{Norm, Object};
 use super::paths::write_paths;
 use super::{Detail, Outcome};
+use core::net::IpAddr;
+
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
@@ -211,26 +213,38 @@ pub(super) fn write_data<'a>(
             d
         }
     };
+    // Keys the special records wrote: each once (a record may repeat a
+    // key; its first present value wins). Made only when there are any
+    // (a set is a few hundred bytes to clear).
+    let mut from_specials: Option<KeySet<'_>> = None;
+    let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
     if facts.special.is_some() {
+        let from_specials = from_specials.insert(KeySet::default());
         // Each special record's own fields, after the SYSCALL record's
         // (its ids stay: ANOM_PROMISCUOUS' auid, uid…); what the SYSCALL
         // record or an earlier special record already gave is not written
         // twice (the first value wins: no duplicate keys). `top`: the
         // body's own keys (what special records defer to), when the
         // draft's bits for them cannot say.
+        // (A kept draft's record has no `msg='…'`; otherwise its fields,
+        // flattened into the data, are the body's too.)
         let drafted = facts.data.map(|d| d.keys);
         let mut top = KeySet::default();
         if drafted.is_none() {
             for f in Fields::new(body) {
                 top.insert(f.key);
+                if let (b"msg", Value::SingleQuoted(inner)) = (f.key, f.value) {
+                    for nested in Fields::new(inner) {
+                        top.insert(nested.key);
+                    }
+                }
             }
         }
         let in_body = |key: &[u8]| match drafted {
             Some(bits) => bits & key_bit(key) != 0 && field(body, key).is_some(),
-            None => top.contains(key, || field(body, key).is_some()),
+            None => top.contains(key, || facts.scan(key).is_some()),
         };
         let mut earlier = KeySet::default();
-        let specials = event.records().filter(|r| !is_auxiliary(r.msg_type));
         let mut each = specials.clone().enumerate().peekable();
         while let Some((n, special)) = each.next() {
             for f in Fields::new(special.body) {
@@ -243,7 +257,11 @@ pub(super) fn write_data<'a>(
                             .any(|r| field(r.body, f.key).is_some())
                     });
                 let process = matches!(f.key, b"pid" | b"comm" | b"exe" | b"key" | b"subj");
-                if !given && !process && f.value != Value::Absent {
+                if !given
+                    && !process
+                    && present(Some(f.value)).is_some()
+                    && !from_specials.add(f.key, || written_before(specials.clone(), (n, f.key)))
+                {
                     d.field(f.key, f.value)?;
                 }
             }
@@ -255,10 +273,26 @@ pub(super) fn write_data<'a>(
             }
         }
     }
-    if facts.has_execve {
+    // A key the primary record (its `msg='…'` too) or a special record
+    // gave: what `argc` and the socket's members do not write again.
+    let given = |key: &[u8]| {
+        // (A kept draft's bits say "not there" without a scan.)
+        let maybe_in_primary = facts.data.is_none_or(|d| d.keys & key_bit(key) != 0);
+        (maybe_in_primary && present(facts.get(key)).is_some())
+            || from_specials.as_ref().is_some_and(|set| {
+                set.contains(key, || {
+                    specials
+                        .clone()
+                        .any(|r| Fields::new(r.body).any(|f| f.key == key))
+                })
+            })
+    };
+    // (An EXECVE record that is itself the primary one gave its `argc`
+    // above.)
+    if facts.has_execve && !given(b"argc") {
         d.value("argc", b"argc", facts.argc)?;
     }
-    write_socket_data(&mut d, sock)?;
+    write_socket_data(&mut d, sock, &given)?;
     d.close()
 }
 
@@ -333,27 +367,49 @@ pub(super) fn earlier_key(body: &[u8], key: &[u8]) -> bool {
 pub(super) fn write_socket_data(
     d: &mut Members<'_, '_>,
     sock: Option<SockAddr<'_>>,
+    given: &dyn Fn(&[u8]) -> bool,
 ) -> Result<(), Full> {
     let Some(addr) = sock else {
         return Ok(());
     };
-    if let Some(family) = addr.family_name() {
+    // (A record's own field of the same name stays: no key twice.)
+    let new = |key: &str| !given(key.as_bytes());
+    if let Some(family) = addr.family_name().filter(|_| new("socket_family")) {
         d.str("socket_family", family)?;
     }
-    match addr {
-        SockAddr::Inet { addr, port } => {
-            d.key("socket_addr")?.push_display(&addr)?;
-            d.key("socket_port")?.push_display(&port)
-        }
-        SockAddr::Inet6 { addr, port, .. } => {
-            d.key("socket_addr")?.push_display(&addr)?;
-            d.key("socket_port")?.push_display(&port)
-        }
+    let (ip, port) = match addr {
+        SockAddr::Inet { addr, port } => (Some(IpAddr::V4(addr)), port),
+        SockAddr::Inet6 { addr, port, .. } => (Some(IpAddr::V6(addr)), port),
         SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
-            d.key("socket_path")?.push_string(path)
+            if new("socket_path") {
+                d.key("socket_path")?.push_string(path)?;
+            }
+            return Ok(());
         }
-        _ => Ok(()),
+        _ => return Ok(()),
+    };
+    if let Some(ip) = ip.filter(|_| new("socket_addr")) {
+        d.key("socket_addr")?.push_display(&ip)?;
     }
+    if new("socket_port") {
+        d.key("socket_port")?.push_display(&port)?;
+    }
+    Ok(())
+}
+
+/// Whether a special record before the `n`th, or the `n`th before `key`
+/// (a slice of its body), has a field named `key` with a value: what
+/// [`KeySet`] asks when a record has more keys than it keeps.
+fn written_before<'a>(
+    specials: impl Iterator<Item = crate::assemble::EventRecord<'a>>,
+    (n, key): (usize, &[u8]),
+) -> bool {
+    let here = key.as_ptr() as usize;
+    specials.take(n + 1).enumerate().any(|(i, r)| {
+        Fields::new(r.body)
+            .take_while(|f| i < n || (f.key.as_ptr() as usize) < here)
+            .any(|f| f.key == key && present(Some(f.value)).is_some())
+    })
 }
 
 /// A field of the primary record (not a moved one) in `auditd.data`;

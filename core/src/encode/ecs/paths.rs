@@ -6,6 +6,7 @@
 use super::members::Members;
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::keys::KeySet;
 use crate::encode::layout::Layout;
 use crate::record::fields::{bare, find_byte};
 use crate::record::{Fields, Value};
@@ -14,7 +15,9 @@ use crate::wire::MessageType;
 /// A PATH record's keys in the kernel's order (`audit_log_name`: the
 /// inode's fields and the LSM's `obj` only when known, then the file
 /// capabilities).
-const PATH: Layout<15> = Layout::new([
+const PATH: Layout<15> = Layout::new(PATH_KEYS);
+
+const PATH_KEYS: [&[u8]; 15] = [
     b"item",
     b"name",
     b"inode",
@@ -30,7 +33,7 @@ const PATH: Layout<15> = Layout::new([
     b"cap_fe",
     b"cap_fver",
     b"cap_frootid",
-]);
+];
 
 /// Where the inode's fields (`inode` … `rdev`) start in [`PATH`].
 const INODE_AT: usize = 2;
@@ -67,7 +70,13 @@ pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<
 }
 
 /// A PATH record's fields as [`Members::field`] writes them (tokens
-/// without `=` left out), in one pass.
+/// without `=` left out), in one pass; a key the record repeats is
+/// written once, its first field deciding (an object with a key twice is
+/// refused by strict readers: Elasticsearch's among them). Fields found
+/// in their layout places cannot repeat (the places only grow); from the
+/// first field that is not, the rest of the record is read by the
+/// grammar, each key checked ([`write_rest`]): a kernel's record never
+/// pays for it.
 fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
     let mut rest = body;
     // The place in the layout after the last key found there.
@@ -113,16 +122,39 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
                 continue;
             }
         }
-        // Any other field, by the grammar.
-        let mut fields = Fields::new(rest);
-        let Some(f) = fields.next_inlined() else {
-            return Ok(());
-        };
-        rest = fields.remainder();
-        if f.value != Value::Absent {
+        return write_rest(p, body, rest);
+    }
+}
+
+/// The fields of `body` from `rest` (its tail) on, by the grammar, each
+/// key written once: not if a field before had it (those before `rest`
+/// were written, each key once).
+fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), Full> {
+    let read = body
+        .get(..body.len().saturating_sub(rest.len()))
+        .unwrap_or_default();
+    let mut met = KeySet::default();
+    for f in Fields::new(read) {
+        met.insert(f.key);
+    }
+    let mut fields = Fields::new(rest);
+    while let Some(f) = fields.next_inlined() {
+        let tail = fields.remainder();
+        let again = met.add(f.key, || repeated_before(body, tail, f.key));
+        if !again && f.value != Value::Absent {
             p.field(f.key, f.value)?;
         }
     }
+    Ok(())
+}
+
+/// Whether `key` is the key of a field of `body` before `rest` (its
+/// tail) other than the last one read: what a [`KeySet`] past its list
+/// asks.
+fn repeated_before(body: &[u8], rest: &[u8], key: &[u8]) -> bool {
+    let read = body.len().saturating_sub(rest.len());
+    let mut seen = Fields::new(body.get(..read).unwrap_or_default()).filter(|f| f.key == key);
+    seen.next().is_some() && seen.next().is_some()
 }
 
 /// The value that starts `after` (what follows a key's `=`) and the rest
@@ -152,10 +184,14 @@ mod tests {
 
     use super::*;
 
-    /// A PATH record written field by field, as before the layout.
+    /// A PATH record written field by field, as before the layout, each
+    /// key's first field deciding.
     fn reference(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
+        let mut seen = std::vec::Vec::new();
         for f in Fields::new(body) {
-            if f.value != Value::Absent {
+            let again = seen.contains(&f.key);
+            seen.push(f.key);
+            if f.value != Value::Absent && !again {
                 p.field(f.key, f.value)?;
             }
         }
