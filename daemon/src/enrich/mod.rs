@@ -373,4 +373,53 @@ mod tests {
             _ => eprintln!("note: no uname; host name not compared"),
         }
     }
+
+    /// A `/proc` of fake processes (pid, comm, start time, cgroup) under
+    /// the temporary directory (removed by the caller), with a boot id.
+    fn fake_proc(tag: &str, pids: &[(u32, &str, u64, &str)]) -> (std::path::PathBuf, &'static str) {
+        let root =
+            std::env::temp_dir().join(format!("raudit-review-enr-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
+        std::fs::write(
+            root.join("sys/kernel/random/boot_id"),
+            "00000000-1111-2222-3333-444444444444\n",
+        )
+        .unwrap();
+        for &(pid, comm, start, cgroup) in pids {
+            let dir = root.join(pid.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("stat"),
+                format!("{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 {start} 1 1 1\n"),
+            )
+            .unwrap();
+            std::os::unix::fs::symlink(format!("/usr/bin/{comm}"), dir.join("exe")).unwrap();
+            std::fs::write(dir.join("cgroup"), cgroup).unwrap();
+        }
+        let text: &'static str = String::leak(root.to_str().unwrap().to_owned());
+        (root, text)
+    }
+
+    /// The pipeline's table has 256 slots: a process whose parent's pid is
+    /// 256 more keeps its own `process.entity_id`.
+    #[test]
+    fn ecs_identity_of_a_process_whose_parent_shares_its_slot() {
+        let (root, text) = fake_proc(
+            "slot",
+            &[
+                (300, "child", 5000, "0::/\n"),
+                (556, "parent", 4000, "0::/\n"),
+            ],
+        );
+        let mut enricher = Enricher::new(8, false);
+        enricher.processes = Processes::with_proc_root(256, text); // as with_processes(true)
+        let doc = ecs_of(&mut enricher, 300, 556);
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(doc["process"]["parent"]["entity_id"].is_string(), "{doc}");
+        assert!(
+            doc["process"]["entity_id"].is_string(),
+            "process.entity_id missing: {doc}"
+        );
+    }
 }

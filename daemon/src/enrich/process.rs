@@ -13,12 +13,16 @@
 //! by another process gets another id; a process already gone when its
 //! event is enriched gets none (nothing is invented).
 //!
-//! Cached by pid in a bounded direct-mapped table allocated once: the
-//! start time is read again at most every [`RECHECK`] per pid (a pid
-//! reused within that time keeps the old identity: with cyclic pid
-//! allocation that takes `pid_max` forks, 4,194,304 by default, in that
-//! time); the hash and the executable only when the start time differs.
-//! Reads go into stack buffers: no allocation.
+//! Cached by pid in a bounded two-way set-associative table allocated
+//! once: an event's process and its parent whose pids fall in one set are
+//! both kept (the least recently resolved entry is the one replaced, never
+//! the one resolved just before for the same event). The start time is
+//! read again at most every [`RECHECK`] per pid; a pid reused within that
+//! time keeps the old identity (with cyclic pid allocation that takes
+//! `pid_max` forks in that time: the kernel's default is 32,768, or 1,024
+//! per possible CPU when more; systemd raises it to 4,194,304). The hash
+//! is made again, and the executable read, only when the start time
+//! differs. Reads go into stack buffers: no allocation.
 
 use std::fs::File;
 use std::io::{Read, Write as _};
@@ -36,6 +40,8 @@ pub const RECHECK: Duration = Duration::from_millis(100);
 const EXE_MAX: usize = 256;
 /// `TASK_COMM_LEN` less its NUL.
 const COMM_MAX: usize = 15;
+/// Entries per set: a pid and its parent in one set are both kept.
+const WAYS: usize = 2;
 const ID_HEX: usize = 64;
 
 #[derive(Clone, Copy)]
@@ -46,16 +52,22 @@ struct Slot {
     start: u64,
     /// Trusted without a check until then ([`RECHECK`] after the last).
     fresh_until: Option<Instant>,
+    /// When last resolved, on the table's own clock; 0: an empty slot.
+    used: u64,
     entity_id: ArrayString<ID_HEX>,
     exe: ArrayString<EXE_MAX>,
-    comm: ArrayString<COMM_MAX>,
+    comm: Comm,
 }
+
+/// `comm` as text.
+pub type Comm = ArrayString<COMM_MAX>;
 
 const EMPTY: Slot = Slot {
     pid: 0,
     alive: false,
     start: 0,
     fresh_until: None,
+    used: 0,
     entity_id: ArrayString::new_const(),
     exe: ArrayString::new_const(),
     comm: ArrayString::new_const(),
@@ -63,13 +75,18 @@ const EMPTY: Slot = Slot {
 
 /// Process identities by pid.
 pub struct Processes {
+    /// [`WAYS`] slots per set; pid `p` is in set `p % sets`.
     slots: Box<[Slot]>,
+    sets: usize,
+    /// Counts resolves: which slot of a set was used last.
+    clock: u64,
     boot_id: ArrayString<64>,
     proc_root: &'static str,
 }
 
 impl Processes {
-    /// A table of `capacity` pids over `/proc`; `None` without a boot id
+    /// A table of `capacity` pids (rounded up to a whole set) over
+    /// `/proc`; `None` without a boot id
     /// (no identity could be made).
     pub fn new(capacity: usize) -> Option<Processes> {
         Processes::with_proc_root(capacity, "/proc")
@@ -80,8 +97,11 @@ impl Processes {
         let text =
             std::fs::read_to_string(format!("{proc_root}/sys/kernel/random/boot_id")).ok()?;
         let boot_id = ArrayString::from(text.trim()).ok()?;
+        let sets = capacity.clamp(1, 1 << 16).div_ceil(WAYS);
         (!boot_id.is_empty()).then(|| Processes {
-            slots: vec![EMPTY; capacity.clamp(1, 1 << 16)].into_boxed_slice(),
+            slots: vec![EMPTY; sets * WAYS].into_boxed_slice(),
+            sets,
+            clock: 0,
             boot_id,
             proc_root,
         })
@@ -92,23 +112,35 @@ impl Processes {
         let Some(pid) = parse_uid(pid_text) else {
             return;
         };
-        let at = pid as usize % self.slots.len();
+        self.clock += 1;
+        let set = self.set_of(pid);
+        let cached = set
+            .clone()
+            .find(|&at| self.slots.get(at).is_some_and(|s| s.holds(pid)));
         // Looked at in place: a slot is a few hundred bytes, and most
         // events find theirs fresh.
-        let Some(slot) = self.slots.get(at) else {
+        if let Some(slot) = cached.and_then(|at| self.slots.get_mut(at)) {
+            if slot.fresh_until.is_some_and(|until| now < until) {
+                slot.used = self.clock;
+                return;
+            }
+        }
+        // This pid's slot, else the set's least recently resolved one (an
+        // empty one first): never the slot resolved just before, which may
+        // be this event's process when `pid` is its parent.
+        let Some(at) =
+            cached.or_else(|| set.min_by_key(|&at| self.slots.get(at).map_or(0, |s| s.used)))
+        else {
             return;
         };
-        if slot.pid == pid && slot.fresh_until.is_some_and(|until| now < until) {
+        let Some(&old) = self.slots.get(at) else {
             return;
-        }
-        let slot = *slot;
+        };
         let mut next = EMPTY;
         next.pid = pid;
-        next.fresh_until = now.checked_add(RECHECK);
         if let Some((comm, start)) = self.read_stat(pid) {
-            if slot.pid == pid && slot.alive && slot.start == start {
-                next = slot;
-                next.fresh_until = now.checked_add(RECHECK);
+            if old.holds(pid) && old.alive && old.start == start {
+                next = old;
             } else {
                 next.alive = true;
                 next.start = start;
@@ -117,6 +149,8 @@ impl Processes {
                 next.exe = self.read_exe(pid).unwrap_or_default();
             }
         }
+        next.fresh_until = now.checked_add(RECHECK);
+        next.used = self.clock;
         if let Some(stored) = self.slots.get_mut(at) {
             *stored = next;
         }
@@ -125,16 +159,25 @@ impl Processes {
     /// What is known of `pid`, if it was alive when last resolved.
     pub fn info(&self, pid_text: &[u8]) -> Option<ProcessInfo<'_>> {
         let pid = parse_uid(pid_text)?;
-        let slot = self.slots.get(pid as usize % self.slots.len())?;
-        (slot.pid == pid && slot.alive).then(|| ProcessInfo {
+        let slot = self
+            .set_of(pid)
+            .filter_map(|at| self.slots.get(at))
+            .find(|slot| slot.holds(pid))?;
+        slot.alive.then(|| ProcessInfo {
             entity_id: slot.entity_id.as_str(),
             executable: (!slot.exe.is_empty()).then_some(slot.exe.as_str()),
             name: (!slot.comm.is_empty()).then_some(slot.comm.as_str()),
         })
     }
 
+    /// The slots `pid` may be in.
+    fn set_of(&self, pid: u32) -> std::ops::Range<usize> {
+        let first = pid as usize % self.sets * WAYS;
+        first..first + WAYS
+    }
+
     /// `comm` and the start time from `/proc/PID/stat`.
-    fn read_stat(&self, pid: u32) -> Option<(ArrayString<COMM_MAX>, u64)> {
+    fn read_stat(&self, pid: u32) -> Option<(Comm, u64)> {
         let mut path = [0u8; 64];
         let len = proc_path(&mut path, self.proc_root, pid, "stat")?;
         let path = std::str::from_utf8(path.get(..len)?).ok()?;
@@ -161,6 +204,13 @@ impl Processes {
     }
 }
 
+impl Slot {
+    /// Resolved for `pid` (alive or not).
+    fn holds(&self, pid: u32) -> bool {
+        self.used != 0 && self.pid == pid
+    }
+}
+
 /// `ROOT/PID/NAME` into `buf`; its length.
 fn proc_path(buf: &mut [u8; 64], root: &str, pid: u32, name: &str) -> Option<usize> {
     let mut cursor = std::io::Cursor::new(&mut buf[..]);
@@ -170,13 +220,14 @@ fn proc_path(buf: &mut [u8; 64], root: &str, pid: u32, name: &str) -> Option<usi
 
 /// `comm` (between the first `(` and the last `)`, which may hold spaces
 /// and parentheses) and field 22, the start time.
-pub fn parse_stat(stat: &[u8]) -> Option<(ArrayString<COMM_MAX>, u64)> {
+pub fn parse_stat(stat: &[u8]) -> Option<(Comm, u64)> {
     let open = memchr::memchr(b'(', stat)?;
     let close = memchr::memrchr(b')', stat)?;
     let comm = stat.get(open + 1..close)?;
     let comm = std::str::from_utf8(comm)
         .ok()
-        .and_then(|c| ArrayString::from(c).ok());
+        .and_then(|c| ArrayString::from(c).ok())
+        .unwrap_or_default();
     // Fields 3.. follow ") "; the start time is the 22nd field.
     let rest = stat.get(close + 1..)?;
     let start = rest
@@ -184,7 +235,7 @@ pub fn parse_stat(stat: &[u8]) -> Option<(ArrayString<COMM_MAX>, u64)> {
         .filter(|t| !t.is_empty())
         .nth(22 - 3)?;
     let start = std::str::from_utf8(start).ok()?.trim().parse().ok()?;
-    Some((comm.unwrap_or_default(), start))
+    Some((comm, start))
 }
 
 /// SHA-256 of the boot id, the pid and the start time, in hex.

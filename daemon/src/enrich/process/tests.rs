@@ -71,3 +71,71 @@ fn a_live_process_has_a_stable_identity_and_a_gone_one_none() {
     table.resolve(unknown.as_bytes(), Instant::now());
     assert_eq!(table.info(unknown.as_bytes()), None);
 }
+
+/// A `/proc` of fake processes under the temporary directory (removed by
+/// the caller), with a boot id.
+fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
+    let root =
+        std::env::temp_dir().join(format!("raudit-review-proc-{}-{tag}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
+    std::fs::write(
+        root.join("sys/kernel/random/boot_id"),
+        "00000000-1111-2222-3333-444444444444\n",
+    )
+    .unwrap();
+    let text: &'static str = String::leak(root.to_str().unwrap().to_owned());
+    (root, text)
+}
+
+/// Process `pid` in a fake `/proc`: its stat and its executable.
+fn fake_stat(root: &std::path::Path, pid: u32, comm: &str, start: u64, exe: &str) {
+    let dir = root.join(pid.to_string());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("stat"),
+        format!("{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 {start} 1000 200 18446744073709551615\n"),
+    )
+    .unwrap();
+    let _ = std::fs::remove_file(dir.join("exe"));
+    std::os::unix::fs::symlink(exe, dir.join("exe")).unwrap();
+}
+
+/// Pids a multiple of the table's sets apart (an event's process and its
+/// parent) are both kept: the parent does not evict the child.
+#[test]
+fn pid_and_ppid_in_one_slot_both_known() {
+    let (root, text) = fake_proc("slot");
+    fake_stat(&root, 300, "child", 5000, "/usr/bin/child");
+    fake_stat(&root, 300 + 256, "parent", 4000, "/usr/bin/parent");
+    let mut table = Processes::with_proc_root(256, text).unwrap();
+    let now = Instant::now();
+    table.resolve(b"300", now);
+    table.resolve(b"556", now);
+    let (child, parent) = (table.info(b"300").is_some(), table.info(b"556").is_some());
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(parent, "the parent");
+    assert!(
+        child,
+        "the event's own process lost its identity to its parent"
+    );
+}
+
+/// A third pid in a full set replaces the one resolved least recently.
+#[test]
+fn a_full_set_replaces_its_least_recent_entry() {
+    let (root, text) = fake_proc("lru");
+    for (pid, start) in [(1u32, 10u64), (3, 30), (5, 50)] {
+        fake_stat(&root, pid, "p", start, "/usr/bin/p");
+    }
+    // Two slots: one set of two ways.
+    let mut table = Processes::with_proc_root(2, text).unwrap();
+    let now = Instant::now();
+    table.resolve(b"1", now);
+    table.resolve(b"3", now);
+    table.resolve(b"1", now); // fresh: now the most recent
+    table.resolve(b"5", now);
+    let kept = [b"1", b"3", b"5"].map(|pid| table.info(pid).is_some());
+    let _ = std::fs::remove_dir_all(&root);
+    assert_eq!(kept, [true, false, true]);
+}
