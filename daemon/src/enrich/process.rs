@@ -7,8 +7,11 @@
 //! (`/proc/sys/kernel/random/boot_id`, read once), the pid and the
 //! process's start time (`/proc/PID/stat` field 22, clock ticks after
 //! boot), each number as 8 little-endian bytes. Auditbeat's
-//! `system/process` hashes its host id, the pid and the start time the
-//! same way (SHA-256, hex); the boot id instead of the host id keeps two
+//! `system/process` also hashes with SHA-256 and 8 little-endian bytes per
+//! number, but other inputs (its host id, the pid, and the start time's
+//! nanoseconds within its second: Go's `StartTime.Nanosecond()`), and
+//! writes the whole digest in hex or, in later versions, its first 12
+//! bytes in base64: the ids are not Auditbeat's. The boot id keeps two
 //! boots' processes apart, where pids and start times repeat. A pid reused
 //! by another process gets another id; a process already gone when its
 //! event is enriched gets none (nothing is invented).
@@ -21,8 +24,19 @@
 //! time keeps the old identity (with cyclic pid allocation that takes
 //! `pid_max` forks in that time: the kernel's default is 32,768, or 1,024
 //! per possible CPU when more; systemd raises it to 4,194,304). The hash
-//! is made again, and the executable read, only when the start time
-//! differs. Reads go into stack buffers: no allocation.
+//! is made again only when the start time differs. `exec` keeps the pid
+//! and the start time (and so the id) but changes the executable and
+//! `comm`: each recheck takes `comm` from the stat it has just read and
+//! reads the executable again (one `readlink` per pid per [`RECHECK`] at
+//! most), so both follow an `exec` from the first event more than
+//! [`RECHECK`] after the last check.
+//!
+//! `comm` is kept as `/proc/PID/stat` shows it: at most 63 bytes (the
+//! kernel's `proc_task_name` formats it into a 64-byte buffer; a kernel
+//! worker's name such as `kworker/u8:0-ext4-rsv-conversion` is longer than
+//! a task's 15), bytes that are not UTF-8 (a name the kernel cut to 15
+//! bytes inside a character) each as U+FFFD, as the encoders write
+//! invalid UTF-8. Reads go into stack buffers: no allocation.
 
 use std::fs::File;
 use std::io::{Read, Write as _};
@@ -38,8 +52,12 @@ use super::uid_names::parse_uid;
 pub const RECHECK: Duration = Duration::from_millis(100);
 /// Longest executable path kept; a longer one is left out.
 const EXE_MAX: usize = 256;
-/// `TASK_COMM_LEN` less its NUL.
-const COMM_MAX: usize = 15;
+/// Longest `comm` in `/proc/PID/stat`: `proc_task_name`'s buffer
+/// (`char tcomm[64]`, fs/proc/array.c) less its NUL.
+const COMM_MAX: usize = 63;
+/// Room for [`COMM_MAX`] bytes as text: each may become U+FFFD (3 bytes).
+/// A longer `comm` (no kernel writes one) is cut at a character boundary.
+const COMM_TEXT: usize = COMM_MAX * 3;
 /// Entries per set: a pid and its parent in one set are both kept.
 const WAYS: usize = 2;
 const ID_HEX: usize = 64;
@@ -59,8 +77,8 @@ struct Slot {
     comm: Comm,
 }
 
-/// `comm` as text.
-pub type Comm = ArrayString<COMM_MAX>;
+/// `comm` as text (see the module doc).
+pub type Comm = ArrayString<COMM_TEXT>;
 
 const EMPTY: Slot = Slot {
     pid: 0,
@@ -140,14 +158,16 @@ impl Processes {
         next.pid = pid;
         if let Some((comm, start)) = self.read_stat(pid) {
             if old.holds(pid) && old.alive && old.start == start {
+                // The same process: its id stays; an `exec` since the last
+                // check changed its `comm` and executable.
                 next = old;
             } else {
                 next.alive = true;
                 next.start = start;
-                next.comm = comm;
                 next.entity_id = entity_id(&self.boot_id, pid, start);
-                next.exe = self.read_exe(pid).unwrap_or_default();
             }
+            next.comm = comm;
+            next.exe = self.read_exe(pid).unwrap_or_default();
         }
         next.fresh_until = now.checked_add(RECHECK);
         next.used = self.clock;
@@ -219,15 +239,11 @@ fn proc_path(buf: &mut [u8; 64], root: &str, pid: u32, name: &str) -> Option<usi
 }
 
 /// `comm` (between the first `(` and the last `)`, which may hold spaces
-/// and parentheses) and field 22, the start time.
+/// and parentheses; see the module doc) and field 22, the start time.
 pub fn parse_stat(stat: &[u8]) -> Option<(Comm, u64)> {
     let open = memchr::memchr(b'(', stat)?;
     let close = memchr::memrchr(b')', stat)?;
-    let comm = stat.get(open + 1..close)?;
-    let comm = std::str::from_utf8(comm)
-        .ok()
-        .and_then(|c| ArrayString::from(c).ok())
-        .unwrap_or_default();
+    let comm = comm_text(stat.get(open + 1..close)?);
     // Fields 3.. follow ") "; the start time is the 22nd field.
     let rest = stat.get(close + 1..)?;
     let start = rest
@@ -236,6 +252,21 @@ pub fn parse_stat(stat: &[u8]) -> Option<(Comm, u64)> {
         .nth(22 - 3)?;
     let start = std::str::from_utf8(start).ok()?.trim().parse().ok()?;
     Some((comm, start))
+}
+
+/// `comm` as text: each byte that is not UTF-8 as U+FFFD; cut at a
+/// character boundary when longer than [`COMM_TEXT`] bytes.
+fn comm_text(comm: &[u8]) -> Comm {
+    let mut text = Comm::new();
+    for chunk in comm.utf8_chunks() {
+        let invalid = chunk.invalid().iter().map(|_| char::REPLACEMENT_CHARACTER);
+        for c in chunk.valid().chars().chain(invalid) {
+            if text.try_push(c).is_err() {
+                return text;
+            }
+        }
+    }
+    text
 }
 
 /// SHA-256 of the boot id, the pid and the start time, in hex.

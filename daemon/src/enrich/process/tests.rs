@@ -72,6 +72,39 @@ fn a_live_process_has_a_stable_identity_and_a_gone_one_none() {
     assert_eq!(table.info(unknown.as_bytes()), None);
 }
 
+/// `exec` keeps the pid and the start time (so the id) but changes the
+/// executable and `comm`: a recheck after it gives the new ones.
+#[test]
+fn exe_and_comm_follow_an_exec() {
+    let mut child = Command::new("sh")
+        .args(["-c", "sleep 0.3; exec sleep 30"])
+        .spawn()
+        .unwrap();
+    let pid = pid_text(child.id());
+    let mut table = Processes::new(64).unwrap();
+    table.resolve(pid.as_bytes(), Instant::now());
+    let before = table.info(pid.as_bytes()).unwrap();
+    assert_eq!(before.name, Some("sh"));
+    let id = before.entity_id.to_owned();
+    std::thread::sleep(Duration::from_millis(800)); // the exec is done
+    let comm_now = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm_now.trim(), "sleep", "the child has exec'd");
+    table.resolve(pid.as_bytes(), Instant::now());
+    let after = table.info(pid.as_bytes()).unwrap();
+    let (name, exe) = (
+        after.name.map(str::to_owned),
+        after.executable.map(str::to_owned),
+    );
+    assert_eq!(after.entity_id, id, "same process, same id");
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(name.as_deref(), Some("sleep"), "comm after the exec");
+    assert!(
+        exe.is_some_and(|e| e.ends_with("/sleep")),
+        "exe after the exec"
+    );
+}
+
 /// A `/proc` of fake processes under the temporary directory (removed by
 /// the caller), with a boot id.
 fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
@@ -138,4 +171,54 @@ fn a_full_set_replaces_its_least_recent_entry() {
     let kept = [b"1", b"3", b"5"].map(|pid| table.info(pid).is_some());
     let _ = std::fs::remove_dir_all(&root);
     assert_eq!(kept, [true, false, true]);
+}
+
+/// A kernel worker's name longer than a task's 15 bytes is kept whole; a
+/// name the kernel cut inside a character ends in U+FFFD.
+#[test]
+fn parent_name_of_a_long_or_cut_comm() {
+    let (root, text) = fake_proc("comm");
+    fake_stat(&root, 2001, "kworker/u8:0-ext4-rsv-conversion", 50, "/");
+    let mut table = Processes::with_proc_root(64, text).unwrap();
+    table.resolve(b"2001", Instant::now());
+    let long = table.info(b"2001").unwrap().name.map(str::to_owned);
+    let link = root.join("ééééééééé");
+    let sleep = ["/usr/bin/sleep", "/bin/sleep"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .unwrap();
+    std::os::unix::fs::symlink(sleep, &link).unwrap();
+    let mut child = Command::new(&link).arg("30").spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let pid = pid_text(child.id());
+    let mut live = Processes::new(64).unwrap();
+    live.resolve(pid.as_bytes(), Instant::now());
+    let cut = live.info(pid.as_bytes()).unwrap().name.map(str::to_owned);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let _ = std::fs::remove_dir_all(&root);
+    assert!(
+        long.is_some() && cut.is_some(),
+        "a kernel worker's name: {long:?}; a name cut by the kernel in a character: {cut:?}"
+    );
+    assert_eq!(long.as_deref(), Some("kworker/u8:0-ext4-rsv-conversion"));
+    // 15 bytes: seven 2-byte characters and the first byte of the eighth.
+    assert_eq!(cut.as_deref(), Some("ééééééé\u{FFFD}"));
+}
+
+/// Each byte that is not UTF-8 is one U+FFFD; `comm` longer than any the
+/// kernel writes is cut at a character boundary.
+#[test]
+fn comm_text_is_lossy_and_bounded() {
+    assert_eq!(comm_text(b"a\xff\xfeb").as_str(), "a\u{FFFD}\u{FFFD}b");
+    let invalid = [0xffu8; COMM_MAX];
+    assert_eq!(
+        comm_text(&invalid).chars().count(),
+        COMM_MAX,
+        "the kernel's longest, whole"
+    );
+    let long = "é".repeat(COMM_TEXT);
+    let cut = comm_text(long.as_bytes());
+    assert_eq!(cut.len(), COMM_TEXT - COMM_TEXT % 2);
+    assert!(cut.chars().all(|c| c == 'é'));
 }
