@@ -61,6 +61,9 @@ const COMM_TEXT: usize = COMM_MAX * 3;
 /// Entries per set: a pid and its parent in one set are both kept.
 const WAYS: usize = 2;
 const ID_HEX: usize = 64;
+/// Room for `/proc/PID/stat` (52 fields after a `comm` of at most 63
+/// bytes: a few hundred bytes).
+const STAT_READ: usize = 1024;
 
 #[derive(Clone, Copy)]
 struct Slot {
@@ -198,21 +201,8 @@ impl Processes {
 
     /// `comm` and the start time from `/proc/PID/stat`.
     fn read_stat(&self, pid: u32) -> Option<(Comm, u64)> {
-        let mut path = [0u8; 64];
-        let len = proc_path(&mut path, self.proc_root, pid, "stat")?;
-        let path = std::str::from_utf8(path.get(..len)?).ok()?;
-        let mut file = File::open(path).ok()?;
-        let mut text = [0u8; 1024];
-        let mut filled = 0;
-        while filled < text.len() {
-            match file.read(text.get_mut(filled..)?) {
-                Ok(0) => break,
-                Ok(n) => filled += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(_) => return None,
-            }
-        }
-        parse_stat(text.get(..filled)?)
+        let mut text = [0u8; STAT_READ];
+        parse_stat(read_stat_file(self.proc_root, pid, &mut text)?)
     }
 
     fn read_exe(&self, pid: u32) -> Option<ArrayString<EXE_MAX>> {
@@ -231,6 +221,31 @@ impl Slot {
     }
 }
 
+/// The start time of `pid` (`ROOT/PID/stat` field 22, as
+/// [`Processes`] reads it); `None` when the process is gone.
+pub fn start_time(root: &str, pid: u32) -> Option<u64> {
+    let mut text = [0u8; STAT_READ];
+    stat_start(read_stat_file(root, pid, &mut text)?)
+}
+
+/// `ROOT/PID/stat` read into `text`: the part read.
+fn read_stat_file<'t>(root: &str, pid: u32, text: &'t mut [u8; STAT_READ]) -> Option<&'t [u8]> {
+    let mut path = [0u8; 64];
+    let len = proc_path(&mut path, root, pid, "stat")?;
+    let path = std::str::from_utf8(path.get(..len)?).ok()?;
+    let mut file = File::open(path).ok()?;
+    let mut filled = 0;
+    while filled < text.len() {
+        match file.read(text.get_mut(filled..)?) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(_) => return None,
+        }
+    }
+    text.get(..filled)
+}
+
 /// `ROOT/PID/NAME` into `buf`; its length.
 fn proc_path(buf: &mut [u8; 64], root: &str, pid: u32, name: &str) -> Option<usize> {
     let mut cursor = std::io::Cursor::new(&mut buf[..]);
@@ -244,14 +259,19 @@ pub fn parse_stat(stat: &[u8]) -> Option<(Comm, u64)> {
     let open = memchr::memchr(b'(', stat)?;
     let close = memchr::memrchr(b')', stat)?;
     let comm = comm_text(stat.get(open + 1..close)?);
-    // Fields 3.. follow ") "; the start time is the 22nd field.
+    Some((comm, stat_start(stat)?))
+}
+
+/// Field 22 of a stat line, the start time: fields 3.. follow the last
+/// `)`, which closes `comm`.
+fn stat_start(stat: &[u8]) -> Option<u64> {
+    let close = memchr::memrchr(b')', stat)?;
     let rest = stat.get(close + 1..)?;
     let start = rest
         .split(|&b| b == b' ')
         .filter(|t| !t.is_empty())
         .nth(22 - 3)?;
-    let start = std::str::from_utf8(start).ok()?.trim().parse().ok()?;
-    Some((comm, start))
+    std::str::from_utf8(start).ok()?.trim().parse().ok()
 }
 
 /// `comm` as text: each byte that is not UTF-8 as U+FFFD; cut at a
