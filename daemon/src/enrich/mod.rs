@@ -44,7 +44,7 @@ impl Enricher {
     pub fn new(uid_capacity: usize, containers: bool) -> Enricher {
         Enricher {
             uids: UidNames::new(uid_capacity),
-            gids: UidNames::with_lookup(uid_capacity, crate::accounts::group_name),
+            gids: UidNames::with_lookup(uid_capacity, crate::accounts::find_group_name),
             group_names: false,
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
