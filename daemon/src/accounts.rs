@@ -5,9 +5,16 @@
 //! auditctl and go-audit's `user.Lookup`.
 //!
 //! Name → id lookups allocate (start-up and reload only); id → name
-//! lookups write into the caller's buffer and do not. A lookup that fails
-//! (NSS unreachable) answers as an unknown name does: the caller's error
-//! names the value. [`Accounts`] lets tests supply their own database.
+//! lookups write into the caller's buffer and allocate only for an entry
+//! (or a database line before it) larger than 4 KiB, which is then asked
+//! again with more room. A name → id lookup that fails (NSS unreachable)
+//! answers as an unknown name does: the caller's error names the value.
+//! An id → name lookup that fails is told apart from "no such id"
+//! ([`find_user_name`], [`find_group_name`]) so that the enricher asks
+//! again rather than remember the id as unknown. [`Accounts`] lets tests
+//! supply their own database.
+
+use std::io;
 
 use crate::sys::passwd;
 
@@ -31,6 +38,17 @@ pub fn user_name(uid: u32, name: &mut [u8]) -> Option<usize> {
 /// The name of group `gid`, as [`user_name`].
 pub fn group_name(gid: u32, name: &mut [u8]) -> Option<usize> {
     passwd::group_name(gid, name).ok().flatten()
+}
+
+/// As [`user_name`], telling a failed lookup (`Err`: NSS unreachable, an
+/// entry too large) from no such user (`Ok(None)`).
+pub fn find_user_name(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
+    passwd::user_name(uid, name)
+}
+
+/// As [`group_name`], telling a failed lookup from no such group.
+pub fn find_group_name(gid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
+    passwd::group_name(gid, name)
 }
 
 /// Where account names are resolved: the system ([`SystemAccounts`]) or a
@@ -71,5 +89,102 @@ mod tests {
         let len = group_name(0, &mut name).unwrap();
         assert_eq!(&name[..len], b"root");
         assert_eq!(user_name(4_000_000_000, &mut name), None);
+    }
+
+    /// Runs `body` where `/etc/passwd` and `/etc/group` are these (a
+    /// private mount namespace: needs root, says so on stderr without);
+    /// checks after that the host's answers did not change.
+    fn with_databases(tag: &str, passwd: String, group: String, body: fn()) {
+        let mut name = [0u8; 64];
+        let host_before = (user_name(4243, &mut name), group_name(4243, &mut name));
+        let dir =
+            std::env::temp_dir().join(format!("raudit-review-acct-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (p, g) = (dir.join("passwd"), dir.join("group"));
+        std::fs::write(&p, passwd).unwrap();
+        std::fs::write(&g, group).unwrap();
+        let ran = crate::sys::private_mounts::with_files_over(
+            vec![(p, "/etc/passwd"), (g, "/etc/group")],
+            body,
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        if !ran.unwrap() {
+            eprintln!("note: no mount namespace (not root?); {tag} lookups not checked");
+        }
+        let host_after = (user_name(4243, &mut name), group_name(4243, &mut name));
+        assert_eq!(
+            host_after, host_before,
+            "the host's databases are untouched"
+        );
+    }
+
+    fn base_passwd() -> String {
+        "root:x:0:0:root:/root:/bin/sh\n".to_owned()
+    }
+
+    fn base_group() -> String {
+        "root:x:0:\n".to_owned()
+    }
+
+    /// One group line longer than the first scratch (glibc's files backend
+    /// says ERANGE for it and every group after it) does not leave them
+    /// unnamed.
+    #[test]
+    fn a_group_with_many_members_is_named() {
+        let members: Vec<String> = (0..10_000).map(|i| format!("member{i:05}")).collect();
+        let group = format!(
+            "{}big:x:4242:{}\nafter:x:4243:\n",
+            base_group(),
+            members.join(",")
+        );
+        with_databases("group", base_passwd(), group, || {
+            let mut name = [0u8; 64];
+            let len = group_name(4243, &mut name);
+            assert_eq!(
+                len.map(|l| &name[..l]),
+                Some(&b"after"[..]),
+                "the group after the big one"
+            );
+            let len = group_name(4242, &mut name);
+            assert_eq!(
+                len.map(|l| &name[..l]),
+                Some(&b"big"[..]),
+                "the big group itself"
+            );
+            assert_eq!(group_id("big"), Some(4242), "and by name");
+            assert_eq!(group_id("after"), Some(4243));
+            assert!(
+                matches!(find_group_name(4244, &mut name), Ok(None)),
+                "no such group"
+            );
+        });
+    }
+
+    /// As for groups, one passwd line longer than the first scratch.
+    #[test]
+    fn a_user_with_a_long_passwd_line_is_named() {
+        let gecos = "G".repeat(5000);
+        let passwd = format!("{}long:x:4242:4242:{gecos}:/home/long:/bin/sh\nafter:x:4243:4243::/home/after:/bin/sh\n", base_passwd());
+        with_databases("passwd", passwd, base_group(), || {
+            let mut name = [0u8; 64];
+            let len = user_name(4243, &mut name);
+            assert_eq!(
+                len.map(|l| &name[..l]),
+                Some(&b"after"[..]),
+                "the user after the long line"
+            );
+            let len = user_name(4242, &mut name);
+            assert_eq!(
+                len.map(|l| &name[..l]),
+                Some(&b"long"[..]),
+                "the user with the long line"
+            );
+            assert_eq!(user_id("long"), Some(4242), "and by name");
+            assert_eq!(user_id("after"), Some(4243));
+            assert!(
+                matches!(find_user_name(4244, &mut name), Ok(None)),
+                "no such user"
+            );
+        });
     }
 }

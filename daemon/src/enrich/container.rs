@@ -1,11 +1,23 @@
 //! Container ids from `/proc/PID/cgroup` (go-audit's `extras.containers`
 //! id): the first run of 64 hex digits in the process's cgroup paths
 //! (`/docker/ID`, `docker-ID.scope`, `cri-containerd-ID.scope`,
-//! `crio-ID.scope`, …). Read into a fixed buffer, cached by pid in a
-//! bounded direct-mapped table; no allocation per lookup.
+//! `crio-ID.scope`, …). Read into a fixed buffer, cached by pid and
+//! start time in a bounded direct-mapped table; no allocation per lookup.
+//!
+//! Every lookup reads the process's start time (`/proc/PID/stat` field
+//! 22, as [`super::process`] does; one small read per event's process):
+//! a pid reused by another process (a host process after a container's,
+//! or the reverse) is looked up anew, never given the old process's
+//! container. The cgroup is read again only then, or after an `execve`
+//! ([`ContainerIds::refresh`]). A process already gone is remembered as
+//! gone, not as "in no container", so that the caller can take its
+//! parent's container instead, as go-audit does ("pid might have exited
+//! before we could check it, try the ppid").
 
 use std::fs::File;
 use std::io::{Read, Write as _};
+
+use super::process;
 
 /// Length of a container id in hex digits.
 pub const ID_LEN: usize = 64;
@@ -14,8 +26,19 @@ const CGROUP_READ: usize = 4096;
 #[derive(Clone, Copy)]
 struct Entry {
     pid: u32,
-    /// `None` = looked up, not in a container.
-    id: Option<[u8; ID_LEN]>,
+    /// The process's start time when looked up (0 when gone).
+    start: u64,
+    found: Found,
+}
+
+/// What a lookup found.
+#[derive(Clone, Copy)]
+enum Found {
+    /// No `/proc/PID` (or unreadable): the process has exited.
+    Gone,
+    /// Alive, in no container.
+    Host,
+    Container([u8; ID_LEN]),
 }
 
 /// Container id by pid.
@@ -37,17 +60,21 @@ impl ContainerIds {
         }
     }
 
-    /// Looks up `pid` (decimal text from a record) unless cached.
+    /// Looks up `pid` (decimal text from a record) unless cached for the
+    /// process that has that pid now.
     pub fn resolve(&mut self, pid_text: &[u8]) {
         let Some(pid) = super::uid_names::parse_uid(pid_text) else {
             return;
         };
         let at = pid as usize % self.entries.len();
-        if matches!(self.entries[at], Some(e) if e.pid == pid) {
-            return;
+        let start = process::start_time(self.proc_root, pid);
+        let cached = matches!(
+            (self.entries[at], start),
+            (Some(e), Some(start)) if e.pid == pid && e.start == start && !matches!(e.found, Found::Gone)
+        );
+        if !cached {
+            self.entries[at] = Some(self.look_up(pid, start));
         }
-        let id = self.read_id(pid);
-        self.entries[at] = Some(Entry { pid, id });
     }
 
     /// Reads `pid`'s cgroup again even if cached: after an `execve`, which
@@ -59,31 +86,62 @@ impl ContainerIds {
             return;
         };
         let at = pid as usize % self.entries.len();
-        let id = self.read_id(pid);
-        self.entries[at] = Some(Entry { pid, id });
+        let start = process::start_time(self.proc_root, pid);
+        self.entries[at] = Some(self.look_up(pid, start));
     }
 
     /// The cached container id of `pid`, if it runs in one.
     pub fn id(&self, pid_text: &[u8]) -> Option<&str> {
+        match &self.entry(pid_text)?.found {
+            Found::Container(id) => std::str::from_utf8(id).ok(),
+            Found::Gone | Found::Host => None,
+        }
+    }
+
+    /// Whether `pid` was alive when last looked up (in a container or
+    /// not); `false` when gone or not cached.
+    pub fn seen_alive(&self, pid_text: &[u8]) -> bool {
+        self.entry(pid_text)
+            .is_some_and(|e| !matches!(e.found, Found::Gone))
+    }
+
+    fn entry(&self, pid_text: &[u8]) -> Option<&Entry> {
         let pid = super::uid_names::parse_uid(pid_text)?;
         let entry = self
             .entries
             .get(pid as usize % self.entries.len())?
             .as_ref()?;
-        if entry.pid != pid {
-            return None;
-        }
-        std::str::from_utf8(entry.id.as_ref()?).ok()
+        (entry.pid == pid).then_some(entry)
     }
 
-    fn read_id(&self, pid: u32) -> Option<[u8; ID_LEN]> {
+    /// The entry of `pid`, the process started at `start` (`None`: gone).
+    fn look_up(&self, pid: u32, start: Option<u64>) -> Entry {
+        Entry {
+            pid,
+            start: start.unwrap_or(0),
+            found: match start {
+                Some(_) => self.read_cgroup(pid),
+                None => Found::Gone,
+            },
+        }
+    }
+
+    fn read_cgroup(&self, pid: u32) -> Found {
+        let mut text = [0u8; CGROUP_READ];
+        match self.read_cgroup_file(pid, &mut text) {
+            None => Found::Gone,
+            Some(cgroup) => find_id(cgroup).map_or(Found::Host, Found::Container),
+        }
+    }
+
+    /// `ROOT/PID/cgroup` read into `text`: the part read.
+    fn read_cgroup_file<'t>(&self, pid: u32, text: &'t mut [u8; CGROUP_READ]) -> Option<&'t [u8]> {
         let mut path = [0u8; 64];
         let mut cursor = std::io::Cursor::new(&mut path[..]);
         write!(cursor, "{}/{pid}/cgroup", self.proc_root).ok()?;
         let len = cursor.position() as usize;
         let path = std::str::from_utf8(&path[..len]).ok()?;
         let mut file = File::open(path).ok()?;
-        let mut text = [0u8; CGROUP_READ];
         let mut filled = 0;
         while filled < text.len() {
             match file.read(&mut text[filled..]) {
@@ -93,7 +151,7 @@ impl ContainerIds {
                 Err(_) => return None,
             }
         }
-        find_id(&text[..filled])
+        Some(&text[..filled])
     }
 }
 
@@ -141,6 +199,11 @@ mod tests {
 
     const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
+    /// `/proc/4242/stat` of a process started at `start`.
+    fn stat(start: u64) -> String {
+        format!("4242 (p) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 {start} 1 1 1\n")
+    }
+
     #[test]
     fn finds_docker_and_containerd_ids() {
         let docker = format!("0::/system.slice/docker-{ID}.scope\n");
@@ -169,6 +232,7 @@ mod tests {
         let proc_dir = root.join("4242");
         std::fs::create_dir_all(&proc_dir).unwrap();
         let cgroup = proc_dir.join("cgroup");
+        std::fs::write(proc_dir.join("stat"), stat(1000)).unwrap();
         std::fs::write(&cgroup, "0::/user.slice/session-1.scope\n").unwrap();
         let root_text: &'static str = String::leak(root.to_str().unwrap().to_owned());
         let mut ids = ContainerIds::with_proc_root(16, root_text);
@@ -190,5 +254,53 @@ mod tests {
         // Not asserting a value: the test may or may not run in a container.
         let _ = ids.id(me.as_bytes());
         assert!(ids.id(b"notapid").is_none());
+    }
+
+    /// A pid reused by a host process after a container's process (no
+    /// exec seen in between) is not given the container.
+    #[test]
+    fn a_reused_pid_is_not_given_the_old_container() {
+        let root = std::env::temp_dir().join(format!("raudit-review-cg-{}", std::process::id()));
+        let proc_dir = root.join("4242");
+        std::fs::create_dir_all(&proc_dir).unwrap();
+        std::fs::write(proc_dir.join("stat"), stat(1000)).unwrap();
+        std::fs::write(
+            proc_dir.join("cgroup"),
+            format!("0::/system.slice/docker-{ID}.scope\n"),
+        )
+        .unwrap();
+        let root_text: &'static str = String::leak(root.to_str().unwrap().to_owned());
+        let mut ids = ContainerIds::with_proc_root(4096, root_text);
+        ids.resolve(b"4242");
+        assert_eq!(ids.id(b"4242"), Some(ID), "the container's process");
+        std::fs::write(proc_dir.join("stat"), stat(9_000_000)).unwrap();
+        std::fs::write(
+            proc_dir.join("cgroup"),
+            "0::/user.slice/user-1000.slice/session-3.scope\n",
+        )
+        .unwrap();
+        ids.resolve(b"4242");
+        let now = ids.id(b"4242").map(str::to_owned);
+        // And back: a container process reusing the host process's pid.
+        std::fs::write(proc_dir.join("stat"), stat(9_500_000)).unwrap();
+        std::fs::write(
+            proc_dir.join("cgroup"),
+            format!("0::/system.slice/docker-{ID}.scope\n"),
+        )
+        .unwrap();
+        ids.resolve(b"4242");
+        let again = ids.id(b"4242").map(str::to_owned);
+        // Gone: neither container nor host.
+        std::fs::remove_file(proc_dir.join("stat")).unwrap();
+        ids.resolve(b"4242");
+        let gone = (ids.id(b"4242"), ids.seen_alive(b"4242"));
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(now, None, "a host process with a reused pid");
+        assert_eq!(
+            again.as_deref(),
+            Some(ID),
+            "a container process with a reused pid"
+        );
+        assert_eq!(gone, (None, false), "a process gone");
     }
 }

@@ -44,7 +44,7 @@ impl Enricher {
     pub fn new(uid_capacity: usize, containers: bool) -> Enricher {
         Enricher {
             uids: UidNames::new(uid_capacity),
-            gids: UidNames::with_lookup(uid_capacity, crate::accounts::group_name),
+            gids: UidNames::with_lookup(uid_capacity, crate::accounts::find_group_name),
             group_names: false,
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
@@ -110,7 +110,8 @@ impl Enricher {
 }
 
 /// Looks up (or, after an exec, again) the container ids of the event's
-/// processes.
+/// processes; of the parent too when a process has already exited (see
+/// [`parent_instead`]).
 fn containers_of(containers: &mut ContainerIds, event: &Event<'_>) {
     // An exec (the event has an EXECVE record) is when a process starts
     // in a container: look its cgroup up again.
@@ -123,9 +124,31 @@ fn containers_of(containers: &mut ContainerIds, event: &Event<'_>) {
                 } else {
                     containers.resolve(pid);
                 }
+                if let Some(ppid) = parent_instead(containers, record.msg_type.0, record.body, pid)
+                {
+                    containers.resolve(ppid);
+                }
             }
         }
     }
+}
+
+/// The ppid whose container stands for `pid`'s: when `pid` has exited
+/// before it could be looked up (or its entry went to the parent's, in
+/// the same slot), as go-audit does ("pid might have exited before we
+/// could check it, try the ppid"), for the records go-audit does it for
+/// (SYSCALL and SECCOMP, when they name a ppid).
+fn parent_instead<'b>(
+    containers: &ContainerIds,
+    msg_type: u16,
+    body: &'b [u8],
+    pid: &[u8],
+) -> Option<&'b [u8]> {
+    if !matches!(msg_type, SYSCALL | SECCOMP) || containers.seen_alive(pid) {
+        return None;
+    }
+    let [ppid] = first_values(body, &[b"ppid"]);
+    ppid.map(|v| v.text())
 }
 
 /// The kernel's host name (`uname -n`), `None` when unreadable or empty.
@@ -206,11 +229,17 @@ impl Enrich for Enricher {
         if !carries_process(msg_type.0) {
             return None;
         }
-        self.containers.as_ref()?.id(container::pid_field(body)?)
+        let containers = self.containers.as_ref()?;
+        let pid = container::pid_field(body)?;
+        match parent_instead(containers, msg_type.0, body, pid) {
+            Some(ppid) => containers.id(ppid),
+            None => containers.id(pid),
+        }
     }
 }
 
 const SYSCALL: u16 = 1300;
+const SECCOMP: u16 = 1326;
 
 /// The group-id fields named (`ogid` is PATH's owner group).
 const GID_KEYS: [&[u8]; 5] = [b"gid", b"egid", b"sgid", b"fsgid", b"ogid"];
@@ -372,5 +401,114 @@ mod tests {
             }
             _ => eprintln!("note: no uname; host name not compared"),
         }
+    }
+
+    /// A `/proc` of fake processes (pid, comm, start time, cgroup) under
+    /// the temporary directory (removed by the caller), with a boot id.
+    fn fake_proc(tag: &str, pids: &[(u32, &str, u64, &str)]) -> (std::path::PathBuf, &'static str) {
+        let root =
+            std::env::temp_dir().join(format!("raudit-review-enr-{}-{tag}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&root);
+        std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
+        std::fs::write(
+            root.join("sys/kernel/random/boot_id"),
+            "00000000-1111-2222-3333-444444444444\n",
+        )
+        .unwrap();
+        for &(pid, comm, start, cgroup) in pids {
+            let dir = root.join(pid.to_string());
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(
+                dir.join("stat"),
+                format!("{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 {start} 1 1 1\n"),
+            )
+            .unwrap();
+            std::os::unix::fs::symlink(format!("/usr/bin/{comm}"), dir.join("exe")).unwrap();
+            std::fs::write(dir.join("cgroup"), cgroup).unwrap();
+        }
+        let text: &'static str = String::leak(root.to_str().unwrap().to_owned());
+        (root, text)
+    }
+
+    /// The pipeline's table has 256 slots: a process whose parent's pid is
+    /// 256 more keeps its own `process.entity_id`.
+    #[test]
+    fn ecs_identity_of_a_process_whose_parent_shares_its_slot() {
+        let (root, text) = fake_proc(
+            "slot",
+            &[
+                (300, "child", 5000, "0::/\n"),
+                (556, "parent", 4000, "0::/\n"),
+            ],
+        );
+        let mut enricher = Enricher::new(8, false);
+        enricher.processes = Processes::with_proc_root(256, text); // as with_processes(true)
+        let doc = ecs_of(&mut enricher, 300, 556);
+        let _ = std::fs::remove_dir_all(&root);
+        assert!(doc["process"]["parent"]["entity_id"].is_string(), "{doc}");
+        assert!(
+            doc["process"]["entity_id"].is_string(),
+            "process.entity_id missing: {doc}"
+        );
+    }
+
+    /// A process that exited before its event was enriched gets its
+    /// parent's container, as in go-audit.
+    #[test]
+    fn container_of_an_exited_process_is_its_parents() {
+        const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let cgroup = format!("0::/system.slice/docker-{ID}.scope\n");
+        let (root, text) = fake_proc("gone", &[(556, "sh", 4000, &cgroup)]);
+        let mut enricher = Enricher::new(8, false);
+        enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
+        let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
+        let mut found = None;
+        with_event(body, &mut |event| {
+            let uids = UidValues::of_event(event);
+            enricher.prepare(event, &uids);
+            found = enricher
+                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
+                .map(str::to_owned);
+        });
+        // In the same slot as its parent (4096 apart): still the parent's.
+        let body = body.replace("pid=300", &format!("pid={}", 556 + 4096));
+        let mut same_slot = None;
+        with_event(&body, &mut |event| {
+            let uids = UidValues::of_event(event);
+            enricher.prepare(event, &uids);
+            same_slot = enricher
+                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
+                .map(str::to_owned);
+        });
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(found.as_deref(), Some(ID));
+        assert_eq!(same_slot.as_deref(), Some(ID));
+    }
+
+    /// A live process on the host is not given its parent's container.
+    #[test]
+    fn a_live_host_process_is_not_given_its_parents_container() {
+        const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+        let cgroup = format!("0::/system.slice/docker-{ID}.scope\n");
+        let (root, text) = fake_proc(
+            "host",
+            &[
+                (556, "sh", 4000, &cgroup),
+                (300, "cat", 5000, "0::/user.slice\n"),
+            ],
+        );
+        let mut enricher = Enricher::new(8, false);
+        enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
+        let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
+        let mut found = Some(String::new());
+        with_event(body, &mut |event| {
+            let uids = UidValues::of_event(event);
+            enricher.prepare(event, &uids);
+            found = enricher
+                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
+                .map(str::to_owned);
+        });
+        let _ = std::fs::remove_dir_all(&root);
+        assert_eq!(found, None);
     }
 }

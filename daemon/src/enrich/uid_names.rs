@@ -1,8 +1,15 @@
 //! [`UidNames`]: a bounded cache of user names by uid, filled through
-//! `getpwuid_r` once per uid (unknown uids are remembered too). The table
-//! is allocated once; looking up or inserting never allocates. When a probe
-//! window is full the oldest guess (its home slot) is replaced, so the
-//! memory stays bounded on hosts with very many users.
+//! `getpwuid_r` once per uid (uids the database says do not exist are
+//! remembered too). A lookup that fails (NSS unreachable, an entry too
+//! large) is not taken for "no such user": the uid is asked again after
+//! [`RETRY_FAILED`]. The table is allocated once; looking up or inserting
+//! never allocates (the database lookup itself may, on a miss, for an
+//! entry larger than 4 KiB). When a probe window is full the oldest guess
+//! (its home slot) is replaced, so the memory stays bounded on hosts with
+//! very many users.
+
+use std::io;
+use std::time::{Duration, Instant};
 
 use arrayvec::ArrayString;
 
@@ -11,12 +18,19 @@ use crate::accounts;
 /// Longest name kept; longer names (rare: `useradd` allows 32) are unknown.
 pub const NAME_MAX: usize = 64;
 const PROBE: usize = 8;
+/// How long a failed lookup is remembered before the uid is asked again
+/// (not at every event: a database that does not answer may be slow to
+/// say so).
+pub const RETRY_FAILED: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
     Empty,
     Known,
+    /// The database says there is no such id.
     Unknown,
+    /// The lookup failed; asked again from `retry_at` on.
+    Failed,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -25,16 +39,20 @@ struct Slot {
     state: State,
     /// The name, checked as UTF-8 once, when it was looked up.
     name: ArrayString<NAME_MAX>,
+    /// When a [`State::Failed`] lookup is made again.
+    retry_at: Option<Instant>,
 }
 
 const EMPTY: Slot = Slot {
     uid: 0,
     state: State::Empty,
     name: ArrayString::new_const(),
+    retry_at: None,
 };
 
-/// Source of names; the live one is the system's user database.
-pub type Lookup = fn(u32, &mut [u8]) -> Option<usize>;
+/// Source of names; the live one is the system's user database: the
+/// name's length (`Ok(None)`: no such id; `Err`: the lookup failed).
+pub type Lookup = fn(u32, &mut [u8]) -> io::Result<Option<usize>>;
 
 /// The cache.
 pub struct UidNames {
@@ -47,7 +65,7 @@ impl UidNames {
     /// A cache of at least `capacity` entries (rounded up to a power of two)
     /// over the system user database.
     pub fn new(capacity: usize) -> UidNames {
-        UidNames::with_lookup(capacity, accounts::user_name)
+        UidNames::with_lookup(capacity, accounts::find_user_name)
     }
 
     /// As [`new`](Self::new), with another source of names (tests).
@@ -83,6 +101,13 @@ impl UidNames {
                     free = Some(at);
                     break;
                 }
+                State::Failed if slot.uid == uid => {
+                    if slot.retry_at.is_some_and(|at| Instant::now() < at) {
+                        return;
+                    }
+                    free = Some(at);
+                    break;
+                }
                 _ if slot.uid == uid => return,
                 _ => {}
             }
@@ -92,16 +117,24 @@ impl UidNames {
         slot.uid = uid;
         self.lookups += 1;
         let mut raw = [0u8; NAME_MAX];
-        let found = (self.lookup)(uid, &mut raw)
-            .and_then(|len| raw.get(..len))
-            .and_then(|name| std::str::from_utf8(name).ok())
-            .and_then(|name| ArrayString::from(name).ok());
-        match found {
-            Some(name) => {
-                slot.state = State::Known;
-                slot.name = name;
+        match (self.lookup)(uid, &mut raw) {
+            Ok(found) => {
+                let name = found
+                    .and_then(|len| raw.get(..len))
+                    .and_then(|name| std::str::from_utf8(name).ok())
+                    .and_then(|name| ArrayString::from(name).ok());
+                match name {
+                    Some(name) => {
+                        slot.state = State::Known;
+                        slot.name = name;
+                    }
+                    None => slot.state = State::Unknown,
+                }
             }
-            None => slot.state = State::Unknown,
+            Err(_) => {
+                slot.state = State::Failed;
+                slot.retry_at = Instant::now().checked_add(RETRY_FAILED);
+            }
         }
         self.slots[at] = slot;
     }
@@ -155,14 +188,16 @@ pub fn parse_uid(text: &[u8]) -> Option<u32> {
 mod tests {
     use super::*;
 
-    fn fake(uid: u32, name: &mut [u8]) -> Option<usize> {
+    fn fake(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
         let text: &[u8] = match uid {
             0 => b"root",
             1000 => b"alice",
-            _ => return None,
+            // A database that does not answer.
+            666 => return Err(io::Error::from_raw_os_error(libc::EAGAIN)),
+            _ => return Ok(None),
         };
         name[..text.len()].copy_from_slice(text);
-        Some(text.len())
+        Ok(Some(text.len()))
     }
 
     #[test]
@@ -191,5 +226,27 @@ mod tests {
         assert_eq!(names.slots.len(), 8);
         names.resolve(b"0");
         assert_eq!(names.name(b"0"), Some("root"));
+    }
+
+    /// A failed lookup is not remembered as "no such user": the uid is
+    /// asked again once [`RETRY_FAILED`] has passed, not at every event.
+    #[test]
+    fn a_failed_lookup_is_asked_again_later() {
+        let mut names = UidNames::with_lookup(8, fake);
+        names.resolve(b"666");
+        names.resolve(b"666");
+        assert_eq!(names.lookups(), 1, "not again at once");
+        assert_eq!(names.name(b"666"), None);
+        let home = names.home(666);
+        let slot = names.slots.iter_mut().find(|s| s.uid == 666).unwrap();
+        assert_eq!(slot.state, State::Failed, "not Unknown");
+        slot.retry_at = Some(Instant::now());
+        names.resolve(b"666");
+        assert_eq!(names.lookups(), 2, "asked again when due");
+        assert_eq!(
+            names.slots.iter().filter(|s| s.uid == 666).count(),
+            1,
+            "in its slot ({home})"
+        );
     }
 }

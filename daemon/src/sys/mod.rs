@@ -15,6 +15,8 @@ pub mod localtime;
 pub mod netlink;
 pub mod passwd;
 pub mod poll;
+#[cfg(test)]
+pub mod private_mounts;
 pub mod process;
 pub mod reserve;
 pub mod retry;

@@ -3,23 +3,29 @@
 //! names of event ids (into buffers the caller owns), `getpwnam_r`/
 //! `getgrnam_r` for names in rules and the config. Callers go through
 //! [`crate::accounts`], the one route; this module is only its libc end.
+//! A lookup that needs more room than its first scratch (`ERANGE`) is
+//! asked again with a larger one, up to [`SCRATCH_MAX`].
 
 use std::ffi::{CStr, CString};
 use std::io;
 use std::mem::MaybeUninit;
 
-/// Scratch space for one lookup; glibc's `_SC_GETPW_R_SIZE_MAX` is 1024 on
-/// most systems, and a `passwd` entry with long GECOS fits in 4 KiB.
+/// Scratch space a lookup starts with, on the stack: glibc's
+/// `_SC_GETPW_R_SIZE_MAX` is 1024 on most systems, and most entries fit.
 const SCRATCH: usize = 4096;
-/// Groups with many members need room for the member list.
-const GROUP_SCRATCH: usize = SCRATCH * 16;
+/// Largest scratch a lookup grows to. The files backend reads the
+/// database line by line into the scratch, so one long line (a group with
+/// thousands of members, a long GECOS) fails with `ERANGE` for its own id
+/// and every id listed after it; glibc's own `getpwuid` grows its buffer
+/// the same way, without a bound.
+const SCRATCH_MAX: usize = 16 << 20;
 
 /// One reentrant NSS call (`getpwuid_r` and its kin): `call(entry,
 /// scratch, scratch length, result)`, its return value an errno. The entry
 /// when one was found; its strings point into `scratch`.
 fn reentrant<E>(
     scratch: &mut [libc::c_char],
-    call: impl FnOnce(*mut E, *mut libc::c_char, usize, *mut *mut E) -> libc::c_int,
+    call: &mut impl FnMut(*mut E, *mut libc::c_char, usize, *mut *mut E) -> libc::c_int,
 ) -> io::Result<Option<E>> {
     let mut entry = MaybeUninit::<E>::uninit();
     let mut result: *mut E = std::ptr::null_mut();
@@ -38,6 +44,30 @@ fn reentrant<E>(
     // SAFETY: a call that succeeds with a non-null result has filled the
     // entry it was given (`result` points at it).
     Ok(Some(unsafe { entry.assume_init() }))
+}
+
+/// [`reentrant`] with room enough: first [`SCRATCH`] bytes on the stack,
+/// then, while the call says `ERANGE`, a heap scratch doubled each time up
+/// to [`SCRATCH_MAX`] (allocation only for an entry or a line before it
+/// that does not fit: a cache miss, never per event). `read` takes what
+/// is needed from the entry while its scratch is alive.
+fn with_room<E, R>(
+    mut call: impl FnMut(*mut E, *mut libc::c_char, usize, *mut *mut E) -> libc::c_int,
+    read: impl FnOnce(&E) -> R,
+) -> io::Result<Option<R>> {
+    let mut stack = [0 as libc::c_char; SCRATCH];
+    match reentrant(&mut stack, &mut call) {
+        Err(e) if e.raw_os_error() == Some(libc::ERANGE) => {}
+        answer => return answer.map(|entry| entry.as_ref().map(read)),
+    }
+    let mut len = SCRATCH * 2;
+    loop {
+        let mut heap = vec![0 as libc::c_char; len];
+        match reentrant(&mut heap, &mut call) {
+            Err(e) if e.raw_os_error() == Some(libc::ERANGE) && len < SCRATCH_MAX => len *= 2,
+            answer => return answer.map(|entry| entry.as_ref().map(read)),
+        }
+    }
 }
 
 /// Copies the name at `found` into `name` (as much as fits); its full
@@ -60,52 +90,61 @@ unsafe fn copy_name(found: *const libc::c_char, name: &mut [u8]) -> Option<usize
 
 /// The name of user `uid`, copied into `name`; `Ok(None)` when no such user
 /// exists, `Ok(Some(len))` with the full name length (which may exceed
-/// `name.len()`: then only the prefix was copied).
+/// `name.len()`: then only the prefix was copied); `Err` when the lookup
+/// failed (NSS unreachable, an entry larger than [`SCRATCH_MAX`]).
 pub fn user_name(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
-    let mut scratch = [0 as libc::c_char; SCRATCH];
-    let entry = reentrant(&mut scratch, |entry, buf, len, result| {
-        // SAFETY: every pointer refers to a live local of the right type
-        // and `len` is the scratch's exact size; getpwuid_r writes only there.
-        unsafe { libc::getpwuid_r(uid, entry, buf, len, result) }
-    })?;
-    // SAFETY: pw_name points into `scratch`, which is still alive.
-    Ok(entry.and_then(|e: libc::passwd| unsafe { copy_name(e.pw_name, name) }))
+    let found = with_room(
+        |entry, buf, len, result| {
+            // SAFETY: every pointer refers to a live value of the right
+            // type and `len` is the scratch's exact size; getpwuid_r
+            // writes only there.
+            unsafe { libc::getpwuid_r(uid, entry, buf, len, result) }
+        },
+        // SAFETY: pw_name points into the scratch, alive during `read`.
+        |e: &libc::passwd| unsafe { copy_name(e.pw_name, name) },
+    )?;
+    Ok(found.flatten())
 }
 
 /// The name of group `gid`, copied into `name`; as [`user_name`].
 pub fn group_name(gid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
-    let mut scratch = vec![0 as libc::c_char; GROUP_SCRATCH];
-    let entry = reentrant(&mut scratch, |entry, buf, len, result| {
-        // SAFETY: every pointer refers to a live value of the right type
-        // and `len` is the scratch's exact size; getgrgid_r writes only there.
-        unsafe { libc::getgrgid_r(gid, entry, buf, len, result) }
-    })?;
-    // SAFETY: gr_name points into `scratch`, which is still alive.
-    Ok(entry.and_then(|e: libc::group| unsafe { copy_name(e.gr_name, name) }))
+    let found = with_room(
+        |entry, buf, len, result| {
+            // SAFETY: every pointer refers to a live value of the right
+            // type and `len` is the scratch's exact size; getgrgid_r
+            // writes only there.
+            unsafe { libc::getgrgid_r(gid, entry, buf, len, result) }
+        },
+        // SAFETY: gr_name points into the scratch, alive during `read`.
+        |e: &libc::group| unsafe { copy_name(e.gr_name, name) },
+    )?;
+    Ok(found.flatten())
 }
 
-/// The uid of user `name` (start-up only; allocates).
+/// The uid of user `name` (start-up and reload only).
 pub fn uid_of(name: &str) -> io::Result<Option<u32>> {
     let c_name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
-    let mut scratch = vec![0 as libc::c_char; SCRATCH * 4];
-    let entry = reentrant(&mut scratch, |entry, buf, len, result| {
-        // SAFETY: `c_name` is NUL-terminated; the other pointers refer to
-        // live values and `len` is the scratch's exact size.
-        unsafe { libc::getpwnam_r(c_name.as_ptr(), entry, buf, len, result) }
-    })?;
-    Ok(entry.map(|e: libc::passwd| e.pw_uid))
+    with_room(
+        |entry, buf, len, result| {
+            // SAFETY: `c_name` is NUL-terminated; the other pointers refer
+            // to live values and `len` is the scratch's exact size.
+            unsafe { libc::getpwnam_r(c_name.as_ptr(), entry, buf, len, result) }
+        },
+        |e: &libc::passwd| e.pw_uid,
+    )
 }
 
-/// The gid of group `name` (start-up only; allocates).
+/// The gid of group `name` (start-up and reload only).
 pub fn gid_of(name: &str) -> io::Result<Option<u32>> {
     let c_name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
-    let mut scratch = vec![0 as libc::c_char; GROUP_SCRATCH];
-    let entry = reentrant(&mut scratch, |entry, buf, len, result| {
-        // SAFETY: `c_name` is NUL-terminated; the other pointers refer to
-        // live values and `len` is the scratch's exact size.
-        unsafe { libc::getgrnam_r(c_name.as_ptr(), entry, buf, len, result) }
-    })?;
-    Ok(entry.map(|e: libc::group| e.gr_gid))
+    with_room(
+        |entry, buf, len, result| {
+            // SAFETY: `c_name` is NUL-terminated; the other pointers refer
+            // to live values and `len` is the scratch's exact size.
+            unsafe { libc::getgrnam_r(c_name.as_ptr(), entry, buf, len, result) }
+        },
+        |e: &libc::group| e.gr_gid,
+    )
 }
 
 #[cfg(test)]
