@@ -4,7 +4,7 @@
 //! shape), and the whole replay path (parse + assemble + encode, output
 //! discarded). Throughput is reported per record and per byte of input.
 //! `typical/*`: the three shapes again without the capture's few events
-//! whose records hold more than [`TYPICAL_EVENT_BYTES`] (an `echo` of
+//! whose records hold more than [`raudit_benches::TYPICAL_EVENT_BYTES`] (an `echo` of
 //! 3,001 arguments, a 40 KB argument), which weigh on the go-audit shape's
 //! long escapes more than on the other shapes' per-field work.
 //! `escape/*`: the capture's go-audit lines escaped into a JSON string
@@ -14,7 +14,7 @@
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 
-use raudit_benches::{capture, repeated, typical, RawRecord, TYPICAL_EVENT_BYTES};
+use raudit_benches::{capture, repeated, typical, RawRecord};
 use raudit_core::assemble::{Assembler, Event, EventSlot, RecordSlot, Settings};
 use raudit_core::encode::{self, NoEnrich};
 use raudit_core::record::Record;
