@@ -18,7 +18,7 @@ const SCRATCH: usize = 4096;
 /// thousands of members, a long GECOS) fails with `ERANGE` for its own id
 /// and every id listed after it; glibc's own `getpwuid` grows its buffer
 /// the same way, without a bound.
-const SCRATCH_MAX: usize = 16 << 20;
+pub const SCRATCH_MAX: usize = 16 << 20;
 
 /// One reentrant NSS call (`getpwuid_r` and its kin): `call(entry,
 /// scratch, scratch length, result)`, its return value an errno. The entry

@@ -1,7 +1,7 @@
 //! Just enough HTTP/1.1 for OTLP: the endpoint URL ([`Endpoint`], checked
 //! when the config loads), a kept-alive connection, a POST written with
 //! one `write_all` from the caller's buffer, and the response read by
-//! [`reply`] (its head and chunk sizes parsed with `httparse`, a
+//! `http/reply.rs` (its head and chunk sizes parsed with `httparse`, a
 //! zero-copy parser used by most of Rust's HTTP stack, into the caller's
 //! buffer: no allocation). An `https://` endpoint runs over the outputs'
 //! TLS ([`TlsClient`]).
