@@ -157,9 +157,14 @@ impl ExecveWriter {
         }
     }
 
-    /// Writes argument `index`, `value` being what the program saw.
+    /// Writes argument `index`, `value` being what the program saw: as
+    /// the kernel's `audit_log_execve_info` does, hex when it needs it or
+    /// when it is at least [`MAX_EXECVE_AUDIT_LEN`] bytes long (the kernel
+    /// forces the encoding of an argument that spans its buffers), in
+    /// pieces after `aN_len`, the length as encoded (twice the bytes in
+    /// hex), when it does not fit the record's room.
     pub fn arg(&mut self, index: u32, value: &[u8], sink: &mut impl BodySink) {
-        let hex = needs_hex(value);
+        let hex = value.len() >= MAX_EXECVE_AUDIT_LEN || needs_hex(value);
         let encoded = |len: usize| if hex { len * 2 } else { len + 2 };
         let mut digits = [0u8; 20];
         let index = decimal(u64::from(index), &mut digits);
@@ -183,7 +188,12 @@ impl ExecveWriter {
             let mut names = 0;
             if piece == 0 {
                 let mut len_digits = [0u8; 20];
-                let len = decimal(value.len() as u64, &mut len_digits);
+                let encoded_len = if hex {
+                    value.len().saturating_mul(2)
+                } else {
+                    value.len()
+                };
+                let len = decimal(encoded_len as u64, &mut len_digits);
                 sink.put(b" a");
                 sink.put(index);
                 sink.put(b"_len=");

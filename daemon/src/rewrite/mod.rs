@@ -4,8 +4,9 @@
 //! - `raudit.redact`: regexes replace secrets in each EXECVE argument (the
 //!   `aN[i]` pieces of a long one joined first, hex decoded) and in each
 //!   NUL-separated argument of PROCTITLE; the records are written again as
-//!   the kernel writes them (quoted when printable, hex otherwise, long
-//!   arguments in pieces) and the event says `"redacted":N`. An argument
+//!   the kernel writes them (quoted when printable, hex otherwise and
+//!   when 7,500 bytes or longer, arguments that do not fit a record in
+//!   pieces) and the event says `"redacted":N`. An argument
 //!   with pieces missing (records the assembler dropped) is written as
 //!   the default marker whole: it cannot be matched whole.
 //! - `raudit.fields`: per record type, the keys to drop or the only keys

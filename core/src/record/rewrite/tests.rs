@@ -4,7 +4,7 @@ use crate::record::ExecveArg;
 /// Records as a test sees them: the bodies written, one per record.
 #[derive(Default)]
 struct Bodies {
-    records: [heapless::Vec<u8, 8192>; 4],
+    records: [heapless::Vec<u8, 8192>; 8],
     current: usize,
 }
 
@@ -162,9 +162,22 @@ fn a_long_argument_goes_in_pieces_over_records() {
         assert!(body.len() <= MAX_EXECVE_AUDIT_LEN + 200, "{}", body.len());
     }
     let first = core::str::from_utf8(&records[0]).unwrap();
+    // As the kernel: an argument of 7,500 bytes or more in hex, its
+    // length as encoded.
     assert!(
-        first.starts_with("argc=3 a0=\"x\" a1_len=12000 a1[0]=\""),
-        "{first}"
+        first.starts_with("argc=3 a0=\"x\" a1_len=24000 a1[0]=6162636465"),
+        "{}",
+        &first[..60]
+    );
+    let spaced_at = records
+        .iter()
+        .map(|r| core::str::from_utf8(r).unwrap())
+        .find_map(|r| r.find("a2_len=").map(|at| &r[at..]))
+        .unwrap();
+    assert!(
+        spaced_at.starts_with("a2_len=10000 a2[0]=2021"),
+        "{}",
+        &spaced_at[..30]
     );
     let args = arguments(records);
     assert_eq!(args.len(), 3);
