@@ -8,7 +8,8 @@
 //! asserts: no panic; nothing written past the buffer or the limit (the
 //! bytes after them keep their sentinel); `len` 0 only as a value below
 //! `MIN_BUFFER` (for every shape, ECS included) and then marked
-//! truncated; otherwise valid JSON (`serde_json`) with the event's
+//! truncated; otherwise valid JSON (`serde_json`), no object with a key
+//! twice ([`unique_keys`]: Elasticsearch refuses such a document), with the event's
 //! sequence, `"truncated":true` exactly when the result says truncated,
 //! `"cut":{"arguments","bytes"}` exactly when it says cut (never for ECS),
 //! `"redacted":N` exactly when the event says so; a whole result holds
@@ -20,6 +21,7 @@
 use raudit_core::assemble::Event;
 use raudit_core::encode::{Encoded, Enrich, ProcessInfo, Shape, MIN_BUFFER};
 use raudit_core::wire::MessageType;
+use serde::de::{Deserialize, Deserializer, Error as _, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 /// The shapes, in the order the checks run them.
@@ -202,6 +204,9 @@ fn check_output(event: &Event<'_>, shape: Shape, size: usize, buf: &[u8], encode
             String::from_utf8_lossy(out)
         )
     });
+    if let Err(e) = unique_keys(out) {
+        panic!("{shape:?}: {e}: {}", String::from_utf8_lossy(out));
+    }
     let obj = json
         .as_object()
         .unwrap_or_else(|| panic!("{shape:?}: not an object: {json}"));
@@ -267,5 +272,71 @@ fn check_output(event: &Event<'_>, shape: Shape, size: usize, buf: &[u8], encode
             }
             (true, _) => {}
         }
+    }
+}
+
+/// Whether every object of the JSON `text` has each key once (what
+/// `serde_json`, which keeps the last of two silently, does not check):
+/// the error names the key. A key with U+FFFD in it is not held to this:
+/// record keys that differ only in bytes that are not UTF-8 are told
+/// apart by the encoders but written alike (each bad byte as U+FFFD), a
+/// known limit (the kernel's keys are ASCII).
+pub fn unique_keys(text: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<Strict>(text)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// A JSON value read only to refuse an object with a key twice.
+struct Strict;
+
+impl<'de> Deserialize<'de> for Strict {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Strict, D::Error> {
+        d.deserialize_any(StrictVisitor)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Strict;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("JSON")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Strict, M::Error> {
+        let mut keys = std::collections::BTreeSet::new();
+        while let Some(key) = map.next_key::<String>()? {
+            map.next_value::<Strict>()?;
+            if !keys.insert(key.clone()) && !key.contains('\u{FFFD}') {
+                return Err(M::Error::custom(format!("the key {key:?} twice")));
+            }
+        }
+        Ok(Strict)
+    }
+
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Strict, S::Error> {
+        while seq.next_element::<Strict>()?.is_some() {}
+        Ok(Strict)
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Strict, E> {
+        Ok(Strict)
+    }
+    fn visit_unit<E>(self) -> Result<Strict, E> {
+        Ok(Strict)
     }
 }

@@ -327,5 +327,3 @@ fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
 mod facts_layout_tests;
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod unique_keys_tests;
