@@ -406,27 +406,11 @@ mod tests {
     /// A `/proc` of fake processes (pid, comm, start time, cgroup) under
     /// the temporary directory (removed by the caller), with a boot id.
     fn fake_proc(tag: &str, pids: &[(u32, &str, u64, &str)]) -> (std::path::PathBuf, &'static str) {
-        let root =
-            std::env::temp_dir().join(format!("raudit-review-enr-{}-{tag}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&root);
-        std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
-        std::fs::write(
-            root.join("sys/kernel/random/boot_id"),
-            "00000000-1111-2222-3333-444444444444\n",
-        )
-        .unwrap();
+        let (root, text) = process::tests::fake_proc(&format!("enrich-{tag}"));
         for &(pid, comm, start, cgroup) in pids {
-            let dir = root.join(pid.to_string());
-            std::fs::create_dir_all(&dir).unwrap();
-            std::fs::write(
-                dir.join("stat"),
-                format!("{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 {start} 1 1 1\n"),
-            )
-            .unwrap();
-            std::os::unix::fs::symlink(format!("/usr/bin/{comm}"), dir.join("exe")).unwrap();
-            std::fs::write(dir.join("cgroup"), cgroup).unwrap();
+            process::tests::fake_stat(&root, pid, comm, start, &format!("/usr/bin/{comm}"));
+            std::fs::write(root.join(pid.to_string()).join("cgroup"), cgroup).unwrap();
         }
-        let text: &'static str = String::leak(root.to_str().unwrap().to_owned());
         (root, text)
     }
 

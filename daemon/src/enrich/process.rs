@@ -312,4 +312,4 @@ pub fn entity_id(boot_id: &str, pid: u32, start: u64) -> ArrayString<ID_HEX> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

@@ -558,17 +558,22 @@ mod tests {
         assert_eq!(c.bytes.get(), cut.len() as u64);
     }
 
-    #[test]
-    fn a_failed_reopen_keeps_the_connection_it_had() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let spec = SyslogSpec::new(
+    /// RFC 5424 over TCP to `listener`.
+    fn tcp_spec(listener: &std::net::TcpListener) -> SyslogSpec {
+        SyslogSpec::new(
             SyslogNetwork::Tcp(IpFamily::V4),
             listener.local_addr().unwrap().to_string(),
             132,
             "go-audit".into(),
             SyslogFormat::Rfc5424,
             None,
-        );
+        )
+    }
+
+    #[test]
+    fn a_failed_reopen_keeps_the_connection_it_had() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let spec = tcp_spec(&listener);
         let mut out = Syslog::open(&spec, 1024);
         let (_accepted, _) = listener.accept().unwrap();
         // A reconnect is refused now; the old connection is up.
@@ -581,14 +586,7 @@ mod tests {
     #[test]
     fn a_connection_whose_peer_closed_is_dropped_even_when_no_new_one_can_be_made() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let spec = SyslogSpec::new(
-            SyslogNetwork::Tcp(IpFamily::V4),
-            listener.local_addr().unwrap().to_string(),
-            132,
-            "go-audit".into(),
-            SyslogFormat::Rfc5424,
-            None,
-        );
+        let spec = tcp_spec(&listener);
         let mut out = Syslog::open(&spec, 1024);
         let (accepted, _) = listener.accept().unwrap();
         // The receiver closes and goes away: nothing to reconnect to.

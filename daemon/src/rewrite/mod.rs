@@ -177,6 +177,12 @@ impl Gathering {
         self.next = piece.saturating_add(1);
     }
 
+    /// The argument's entry in the gathered list: (index, `end`, whether
+    /// pieces are missing).
+    fn end(&self, end: usize, cut_short: bool) -> (u32, usize, bool) {
+        (self.index, end, self.incomplete(end, cut_short))
+    }
+
     /// Whether pieces are missing, its decoded bytes ending at `end`: a
     /// gap, or (in an event whose records were cut short) fewer bytes
     /// than `aN_len` says, as when its last pieces were dropped.
@@ -353,9 +359,7 @@ impl Rewriter {
                 }
                 if current.as_ref().is_none_or(|c| c.index != arg.index) {
                     if let Some(done) = current.take() {
-                        let end = self.args.len();
-                        self.arg_ends
-                            .push((done.index, end, done.incomplete(end, cut_short)));
+                        self.arg_ends.push(done.end(self.args.len(), cut_short));
                     }
                     let mut next = Gathering::new(arg.index, self.args.len());
                     next.declared = declared
@@ -373,9 +377,7 @@ impl Rewriter {
             }
         }
         if let Some(done) = current {
-            let end = self.args.len();
-            self.arg_ends
-                .push((done.index, end, done.incomplete(end, cut_short)));
+            self.arg_ends.push(done.end(self.args.len(), cut_short));
         }
         // Each argument redacted into `other`, replacing `args` when done.
         self.other.clear();

@@ -106,8 +106,8 @@ fn exe_and_comm_follow_an_exec() {
 }
 
 /// A `/proc` of fake processes under the temporary directory (removed by
-/// the caller), with a boot id.
-fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
+/// the caller), with a boot id (also the enricher's tests').
+pub(in crate::enrich) fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
     let root =
         std::env::temp_dir().join(format!("raudit-review-proc-{}-{tag}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
@@ -122,7 +122,13 @@ fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
 }
 
 /// Process `pid` in a fake `/proc`: its stat and its executable.
-fn fake_stat(root: &std::path::Path, pid: u32, comm: &str, start: u64, exe: &str) {
+pub(in crate::enrich) fn fake_stat(
+    root: &std::path::Path,
+    pid: u32,
+    comm: &str,
+    start: u64,
+    exe: &str,
+) {
     let dir = root.join(pid.to_string());
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
