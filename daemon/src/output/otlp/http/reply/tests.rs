@@ -54,6 +54,14 @@ fn each_split(responses: &[&[u8]], check: impl Fn(&[Result<Reply, String>])) {
     }
 }
 
+/// `ok` whose connection closes after it.
+fn closed(status: u16) -> Reply {
+    Reply {
+        close: true,
+        ..ok(status)
+    }
+}
+
 fn ok(status: u16) -> Reply {
     Reply {
         status,
@@ -131,13 +139,7 @@ fn transfer_encoding_wins_over_content_length_in_either_order() {
     };
     let mut buf = [0; 256];
     let reply = read_reply(&mut stream, &mut buf).unwrap();
-    assert_eq!(
-        reply,
-        Reply {
-            close: true,
-            ..ok(200)
-        }
-    );
+    assert_eq!(reply, closed(200));
 }
 
 #[test]
@@ -188,13 +190,7 @@ fn many_headers_and_retry_after_and_connection() {
     };
     assert_eq!(replies(&[&data], 100), [Ok(busy)]);
     let old: &[u8] = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
-    assert_eq!(
-        replies(&[old], 64),
-        [Ok(Reply {
-            close: true,
-            ..ok(200)
-        })]
-    );
+    assert_eq!(replies(&[old], 64), [Ok(closed(200))]);
 }
 
 #[test]
@@ -205,13 +201,7 @@ fn bytes_after_a_response_close_the_connection() {
     };
     let mut buf = [0; super::super::REPLY_ROOM];
     let reply = read_reply(&mut stream, &mut buf).unwrap();
-    assert_eq!(
-        reply,
-        Reply {
-            close: true,
-            ..ok(200)
-        }
-    );
+    assert_eq!(reply, closed(200));
 }
 
 #[test]
