@@ -150,7 +150,8 @@ fn garbage_is_not_a_spool_and_starts_empty() {
 }
 
 /// A receiver that is up or down; with `batching`, it holds lines until a
-/// flush (as OTLP's batch), which fails while down.
+/// flush (as OTLP's batch), which fails while down. It refuses a line
+/// starting with `BIG` as too large (EMSGSIZE, as `net::too_large`).
 struct Receiver {
     up: Arc<AtomicBool>,
     got: Got,
@@ -164,6 +165,9 @@ impl Output for Receiver {
     }
 
     fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
+        if line.starts_with(b"BIG") {
+            return Err(crate::output::net::too_large());
+        }
         if self.batching {
             self.batch.push(line.to_vec());
             return Ok(Sent::Whole);
@@ -625,55 +629,15 @@ fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
     assert_eq!(spool.torn(), 0, "counted again at a second start");
 }
 
-/// A batching receiver (as OTLP's batch, or a gathered stream) that
-/// refuses lines starting with `BIG` as too large (EMSGSIZE, as
-/// `net::too_large`), holds the others until a flush, and whose flush
-/// fails while down.
-struct Picky {
-    up: Arc<AtomicBool>,
-    got: Got,
-    batch: Vec<Vec<u8>>,
-}
-
-impl Output for Picky {
-    fn name(&self) -> &str {
-        "picky"
-    }
-    fn write_line(&mut self, line: &[u8], _side: &LineSide<'_>) -> io::Result<Sent> {
-        if line.starts_with(b"BIG") {
-            return Err(crate::output::net::too_large());
-        }
-        self.batch.push(line.to_vec());
-        Ok(Sent::Whole)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        if self.batch.is_empty() {
-            return Ok(());
-        }
-        if !self.up.load(Ordering::SeqCst) {
-            return Err(io::ErrorKind::ConnectionRefused.into());
-        }
-        self.got.lock().unwrap().append(&mut self.batch);
-        Ok(())
-    }
-    fn pending_lines(&self) -> u64 {
-        self.batch.len() as u64
-    }
-    fn discard(&mut self) -> u64 {
-        let n = self.batch.len() as u64;
-        self.batch.clear();
-        n
-    }
-}
-
 #[test]
 fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
     let spec = spool_spec("refused-shift");
     let up = Arc::new(AtomicBool::new(false));
     let got: Got = Arc::new(Mutex::new(Vec::new()));
-    let mut output = Picky {
+    let mut output = Receiver {
         up: Arc::clone(&up),
         got: Arc::clone(&got),
+        batching: true,
         batch: Vec::new(),
     };
     let stats = Stats::new(&["picky"]);
