@@ -469,3 +469,51 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// One event in chunks to a port nobody listens on: the host refuses
+/// every chunk, each refusal reported by the next send; the event is
+/// counted as one error, not one per chunk.
+#[test]
+fn one_chunked_event_refused_counts_one_error() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let s = spec(
+        GelfNetwork::Udp,
+        format!("127.0.0.1:{port}"),
+        GelfCompressionType::None,
+    );
+    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
+    let stats = Stats::new(&["gelf"]);
+    // Seven chunks uncompressed.
+    sink.write(&big_line(6 * CHUNK_DATA), &SIDE, &stats);
+    std::thread::sleep(Duration::from_millis(20));
+    sink.flush(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (0, 1));
+}
+
+/// Events delivered, then the receiver gone and an event in chunks
+/// refused: the delivered ones stay counted as sent.
+#[test]
+fn a_refused_chunked_event_does_not_uncount_delivered_ones() {
+    let (server, address) = udp_server();
+    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
+    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
+    let stats = Stats::new(&["gelf"]);
+    for _ in 0..5 {
+        sink.write(LINE, &SIDE, &stats);
+        let (_, chunks) = receive(&server);
+        assert_eq!(chunks, 1);
+    }
+    drop(server);
+    sink.write(&big_line(6 * CHUNK_DATA), &SIDE, &stats);
+    std::thread::sleep(Duration::from_millis(20));
+    sink.flush(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (5, 1));
+}

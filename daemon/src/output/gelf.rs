@@ -14,7 +14,8 @@
 //! Delivery as far as the transport tells: a TCP connection whose peer has
 //! closed is noticed before the event is written and reconnected; a UDP
 //! datagram the host refused (`ECONNREFUSED`, reported on the next send)
-//! is counted as an error for the event it refused.
+//! is counted as an error for the event it refused, once however many of
+//! its chunks were refused.
 //!
 //! No allocation per event: the JSON, the compressed payload and the chunk
 //! are written into buffers reserved at start. TCP frames are gathered and
@@ -136,7 +137,7 @@ pub struct Gelf {
     /// [`gather`](super::gather)).
     gathered: Option<Gathered>,
     too_large: Reporter,
-    refused: u64,
+    refusals: Refusals,
 }
 
 impl Gelf {
@@ -162,7 +163,7 @@ impl Gelf {
             message_ids: MessageIds::new(),
             gathered: matches!(spec.network, GelfNetwork::Tcp).then(Gathered::new),
             too_large: Reporter::new(),
-            refused: 0,
+            refusals: Refusals::default(),
         }
     }
 
@@ -189,14 +190,18 @@ impl Gelf {
         let compressor = &mut self.compressor;
         let chunk = &mut self.chunk;
         let message_ids = &mut self.message_ids;
-        let refused = &mut self.refused;
+        let refusals = &mut self.refusals;
         self.link.deliver(
             || connect(spec),
             |conn| match conn {
                 Conn::Stream(s) => s.write_all(json),
                 Conn::Udp(s) => {
                     let payload = compressor.compress(json)?;
-                    let mut sender = Datagrams { socket: s, refused };
+                    let mut sender = Datagrams {
+                        socket: s,
+                        refusals,
+                        first: true,
+                    };
                     send_udp(&mut sender, payload, chunk, message_ids)
                 }
             },
@@ -231,23 +236,54 @@ impl Gelf {
     }
 }
 
-/// A connected UDP socket that counts the refusals its sends report.
+/// Messages the host refused (`ECONNREFUSED`, which a send reports for
+/// the datagram before it), each counted once: a message in chunks that
+/// the host refuses reports one refusal per chunk.
+#[derive(Default)]
+struct Refusals {
+    /// Messages refused, not yet taken.
+    count: u64,
+    /// The message of the last datagram sent is counted already.
+    last_counted: bool,
+}
+
+impl Refusals {
+    /// The last datagram sent was refused: its message counted, once.
+    fn last_refused(&mut self) {
+        if !self.last_counted {
+            self.count += 1;
+            self.last_counted = true;
+        }
+    }
+}
+
+/// A connected UDP socket sending one message's datagrams, counting the
+/// refusals its sends report.
 struct Datagrams<'a> {
     socket: &'a UdpSocket,
-    refused: &'a mut u64,
+    refusals: &'a mut Refusals,
+    /// The next datagram is the message's first.
+    first: bool,
 }
 
 impl Datagrams<'_> {
     /// Sends one datagram; a refusal reported now is the previous
-    /// datagram's (this one was not sent): counted, and this one sent again.
+    /// datagram's (this one was not sent): its message counted (once),
+    /// and this one sent again.
     fn send(&mut self, bytes: &[u8]) -> io::Result<()> {
-        let sent = match self.socket.send(bytes) {
+        let result = self.socket.send(bytes);
+        let result = match result {
             Err(e) if net::is_refused(&e) => {
-                *self.refused += 1;
-                self.socket.send(bytes)?
+                self.refusals.last_refused();
+                self.socket.send(bytes)
             }
-            result => result?,
+            result => result,
         };
+        if std::mem::take(&mut self.first) {
+            // The last datagram sent is this message's now.
+            self.refusals.last_counted = false;
+        }
+        let sent = result?;
         if sent == bytes.len() {
             Ok(())
         } else {
@@ -341,7 +377,7 @@ impl Output for Gelf {
         // A refusal of the last datagram sent arrives after it.
         if let Some(Conn::Udp(s)) = self.link.conn() {
             if matches!(s.take_error(), Ok(Some(e)) if net::is_refused(&e)) {
-                self.refused += 1;
+                self.refusals.last_refused();
             }
         }
         Ok(())
@@ -356,7 +392,7 @@ impl Output for Gelf {
     }
 
     fn take_refused(&mut self) -> u64 {
-        std::mem::take(&mut self.refused)
+        std::mem::take(&mut self.refusals.count)
     }
 
     fn reconnects(&self) -> u64 {
