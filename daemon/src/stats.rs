@@ -73,6 +73,11 @@ pub struct OutputCounters {
     pub spool_events: Counter,
     /// Bytes in the spool now (a gauge).
     pub spool_bytes: Counter,
+    /// (Not reported.) The queue drops and this output's drops its
+    /// stream's loss records have told so far: kept here, not in its
+    /// thread, so that a thread a reload starts for it does not tell them
+    /// again (`output::loss`).
+    pub loss_told: [Counter; 2],
 }
 
 impl OutputCounters {
@@ -318,11 +323,13 @@ impl Stats {
         self.outputs.iter().map(|o| o.dropped.get()).sum()
     }
 
-    /// Kernel `lost` since raudit started.
+    /// Kernel `lost` since raudit started. The kernel's counter is a u32
+    /// that rules' `--reset-lost` sets back to 0: below its start value
+    /// it was reset (or, after 4 billion losses, wrapped), and what it
+    /// says is what was lost since (never a figure near u64::MAX).
     pub fn kernel_lost_delta(&self) -> u64 {
-        self.kernel_lost
-            .get()
-            .wrapping_sub(self.kernel_lost_start.get())
+        let (now, start) = (self.kernel_lost.get(), self.kernel_lost_start.get());
+        now.checked_sub(start).unwrap_or(now)
     }
 
     /// The report's scalar fields, in report order: the one list the
@@ -591,6 +598,23 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kernel_lost_after_a_reset_or_a_wrap_is_not_near_u64_max() {
+        let stats = Stats::new(&["file"]);
+        // The kernel had lost 100 at start; the rules' --reset-lost
+        // cleared it; 3 more were lost.
+        stats.kernel_lost_start.set(100);
+        stats.kernel_lost.set(3);
+        assert_eq!(stats.kernel_lost_delta(), 3);
+        // Counted on from the start value as usual.
+        stats.kernel_lost.set(107);
+        assert_eq!(stats.kernel_lost_delta(), 7);
+        // The u32 counter wrapped: what it says now, not 1.8e19.
+        stats.kernel_lost_start.set(u64::from(u32::MAX - 1));
+        stats.kernel_lost.set(2);
+        assert_eq!(stats.kernel_lost_delta(), 2);
+    }
 
     #[test]
     fn report_names_every_loss_counter_and_output() {

@@ -24,12 +24,16 @@ pub struct LossReporter {
 }
 
 impl LossReporter {
-    pub(super) fn new(interval: Duration) -> LossReporter {
+    /// A reporter from what `own` output's stream was told so far (0 at
+    /// start; a thread a reload starts for an output enabled again goes
+    /// on from its last thread's records, never telling them again).
+    pub(super) fn new(interval: Duration, own: Option<&OutputCounters>) -> LossReporter {
+        let told = |i: usize| own.map_or(0, |c| c.loss_told[i].get());
         LossReporter {
             interval,
             last: Instant::now(),
-            reported_queue_drops: 0,
-            reported_output_drops: 0,
+            reported_queue_drops: told(0),
+            reported_output_drops: told(1),
             line: Vec::with_capacity(512),
         }
     }
@@ -57,15 +61,17 @@ impl LossReporter {
         self.last = Instant::now();
         let drops = queue.dropped();
         let new_drops = drops.saturating_sub(self.reported_queue_drops);
-        let output_drops = own.map_or(0, |c| {
-            c.dropped.get() + c.errors.get() + c.spool_dropped.get() + c.spool_torn.get()
-        });
+        let output_drops = own.map_or(0, output_drops);
         let new_output_drops = output_drops.saturating_sub(self.reported_output_drops);
         if new_drops == 0 && new_output_drops == 0 {
             return None;
         }
         self.reported_queue_drops = drops;
         self.reported_output_drops = output_drops;
+        if let Some(c) = own {
+            c.loss_told[0].set(drops);
+            c.loss_told[1].set(output_drops);
+        }
         stats.queue_drops.set(drops);
         self.line.clear();
         json::control_record(&mut self.line, SystemTime::now(), "loss", |o| {
@@ -76,4 +82,10 @@ impl LossReporter {
         });
         Some(&self.line)
     }
+}
+
+/// What `c`'s output alone lost: its backlog full, given up after its
+/// attempts, or lost by its spool.
+fn output_drops(c: &OutputCounters) -> u64 {
+    c.dropped.get() + c.errors.get() + c.spool_dropped.get() + c.spool_torn.get()
 }

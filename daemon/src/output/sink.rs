@@ -112,6 +112,27 @@ impl Sink {
         self.publish(&tally, stats);
     }
 
+    /// Writes a control record (loss, drift, spoofed, restart, reload
+    /// records), trying `attempts` times as [`write`](Self::write) does;
+    /// but it is not an event: not counted in `sent`, and one that cannot
+    /// be written is not counted as an event given up (`errors`: it would
+    /// make the next loss record report a loss that never was). Its
+    /// figures stay in the stats, and the next loss record's totals carry
+    /// them.
+    pub fn write_control(&mut self, line: &[u8], stats: &Stats) {
+        if self.spool.is_some() {
+            self.spool_lines(&[(line, &[][..], 0)], stats);
+            return;
+        }
+        let mut tally = Tally::default();
+        self.write_line(line, &LineSide::default(), stats, &mut tally);
+        let handed = Tally {
+            bytes: tally.bytes,
+            ..Tally::default()
+        };
+        self.publish(&handed, stats);
+    }
+
     /// Writes one line, trying `attempts` times; what came of it is
     /// counted in `tally` (retries go to the counters at once).
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>, stats: &Stats, tally: &mut Tally) {

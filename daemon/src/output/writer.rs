@@ -23,7 +23,6 @@ use super::loss::LossReporter;
 use super::stream_notice::ControlReceiver;
 use super::Sink;
 use crate::queue::{Filled, Queue, Reader};
-use crate::side::LineSide;
 use crate::stats::Stats;
 
 /// How long an output thread lets buffers gather after writing some: a
@@ -176,13 +175,14 @@ pub fn run_writer(
     reader.register();
     sink.attach(reader.shared());
     let queue = reader.queue();
-    let mut loss = LossReporter::new(settings.loss_report_interval);
+    // (A thread started by a reload does not report again what the
+    // stream was told before.)
+    let mut loss = LossReporter::new(settings.loss_report_interval, sink.counters(stats));
     sink.set_stopping(settings.requests.stopping);
     let mut generation = (settings.requests.reopen)();
     let mut evicted_seen = 0;
     let mut eviction_log = EvictionLog::default();
     let mut dirty = false;
-    let none = LineSide::default();
     let at_once = sink.buffers_at_once();
     loop {
         let now = (settings.requests.reopen)();
@@ -201,7 +201,7 @@ pub fn run_writer(
         // Checked on every turn, so a storm of events does not hold a
         // report back (an empty channel is one atomic load).
         if let Some(line) = control.and_then(ControlReceiver::try_next) {
-            sink.write(&line, &none, stats);
+            sink.write_control(&line, stats);
             sink.flush(stats);
             continue;
         }
@@ -243,7 +243,7 @@ pub fn run_writer(
             }
         }
         if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
-            sink.write(line, &none, stats);
+            sink.write_control(line, stats);
             sink.flush(stats);
         }
         if reader.is_done() {
@@ -256,14 +256,14 @@ pub fn run_writer(
     }
     count_evicted(&reader, &sink, stats, evicted_seen, &mut eviction_log, true);
     if let Some(line) = loss.final_report(queue, stats, sink.counters(stats)) {
-        sink.write(line, &none, stats);
+        sink.write_control(line, stats);
     }
     // The supervisor's last records (forged datagrams counted at the end,
     // a restart's gap) can come after the events have: they are taken
     // until it closes the channel, which it does once it has sent them.
     if let Some(control) = control {
         let deadline = Instant::now() + LAST_RECORDS_WAIT;
-        control.drain_until_closed(deadline, |line| sink.write(&line, &none, stats));
+        control.drain_until_closed(deadline, |line| sink.write_control(&line, stats));
     }
     sink.flush(stats);
 }
