@@ -614,7 +614,9 @@ fn check_redacted(
     } else {
         assert_eq!(got_args, original_args, "arguments changed without a match");
     }
-    for (_, arg) in &got_args {
+    // (An argument withheld whole is the default marker, a constant: the
+    // secret's bytes may spell part of it without anything leaking.)
+    for (_, arg) in got_args.iter().filter(|(_, a)| a != b"<redacted>") {
         assert!(!contains(arg, secret), "the secret is left in an argument");
     }
 
