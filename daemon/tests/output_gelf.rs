@@ -192,18 +192,7 @@ fn an_event_over_128_chunks_goes_as_its_cut_version() {
 
 #[test]
 fn datagrams_to_a_closed_port_are_counted_as_errors() {
-    // A UDP port nobody listens on: the host answers port unreachable, and
-    // the next send on the connected socket reports ECONNREFUSED.
-    let port = UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let s = spec(
-        GelfNetwork::Udp,
-        format!("127.0.0.1:{port}"),
-        GelfCompressionType::Gzip,
-    );
+    let s = unheard_spec(GelfCompressionType::Gzip);
     let out = Gelf::with_hostname(&s, 65536, "test-host");
     let mut sink = Sink::new(Box::new(out), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
@@ -473,18 +462,21 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
 /// One event in chunks to a port nobody listens on: the host refuses
 /// every chunk, each refusal reported by the next send; the event is
 /// counted as one error, not one per chunk.
-#[test]
-fn one_chunked_event_refused_counts_one_error() {
+/// GELF over UDP to a port nobody listens on: the host answers port
+/// unreachable, and the next send on the connected socket reports
+/// ECONNREFUSED.
+fn unheard_spec(compression: GelfCompressionType) -> GelfSpec {
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let s = spec(
-        GelfNetwork::Udp,
-        format!("127.0.0.1:{port}"),
-        GelfCompressionType::None,
-    );
+    spec(GelfNetwork::Udp, format!("127.0.0.1:{port}"), compression)
+}
+
+#[test]
+fn one_chunked_event_refused_counts_one_error() {
+    let s = unheard_spec(GelfCompressionType::None);
     let out = Gelf::with_hostname(&s, 65536, "test-host");
     let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
