@@ -403,6 +403,22 @@ mod tests {
         }
     }
 
+    /// The container id the enricher gives the SYSCALL record of the
+    /// event `body` (prepared for it first, as the pipeline does).
+    fn container_of(enricher: &mut Enricher, body: &str) -> Option<String> {
+        let mut found = None;
+        with_event(body, &mut |event| {
+            let uids = UidValues::of_event(event);
+            enricher.prepare(event, &uids);
+            found = Some(
+                enricher
+                    .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
+                    .map(str::to_owned),
+            );
+        });
+        found.expect("the event was assembled")
+    }
+
     /// A `/proc` of fake processes (pid, comm, start time, cgroup) under
     /// the temporary directory (removed by the caller), with a boot id.
     fn fake_proc(tag: &str, pids: &[(u32, &str, u64, &str)]) -> (std::path::PathBuf, &'static str) {
@@ -446,24 +462,10 @@ mod tests {
         let mut enricher = Enricher::new(8, false);
         enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
         let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
-        let mut found = None;
-        with_event(body, &mut |event| {
-            let uids = UidValues::of_event(event);
-            enricher.prepare(event, &uids);
-            found = enricher
-                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
-                .map(str::to_owned);
-        });
+        let found = container_of(&mut enricher, body);
         // In the same slot as its parent (4096 apart): still the parent's.
         let body = body.replace("pid=300", &format!("pid={}", 556 + 4096));
-        let mut same_slot = None;
-        with_event(&body, &mut |event| {
-            let uids = UidValues::of_event(event);
-            enricher.prepare(event, &uids);
-            same_slot = enricher
-                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
-                .map(str::to_owned);
-        });
+        let same_slot = container_of(&mut enricher, &body);
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(found.as_deref(), Some(ID));
         assert_eq!(same_slot.as_deref(), Some(ID));
@@ -484,14 +486,7 @@ mod tests {
         let mut enricher = Enricher::new(8, false);
         enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
         let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
-        let mut found = Some(String::new());
-        with_event(body, &mut |event| {
-            let uids = UidValues::of_event(event);
-            enricher.prepare(event, &uids);
-            found = enricher
-                .container_id(MessageType(SYSCALL), event.records().next().unwrap().body)
-                .map(str::to_owned);
-        });
+        let found = container_of(&mut enricher, body);
         let _ = std::fs::remove_dir_all(&root);
         assert_eq!(found, None);
     }
