@@ -673,3 +673,63 @@ fn a_reenabled_output_does_not_report_old_losses_again() {
         .sum();
     assert_eq!(reported, queue.dropped(), "{lines:?}");
 }
+
+/// Under a storm the output's backlog never empties; the loss record is
+/// still written when its interval is due, among the events, not held
+/// back until the storm ends (which may be never, or after a restart).
+#[test]
+fn the_loss_record_is_not_held_back_while_the_backlog_never_empties() {
+    const EVENTS: usize = 48;
+    let queue = Queue::new(EVENTS, 64, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["slow"]));
+    let lines: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
+    let buffers: Vec<&[&[u8]]> = vec![&[b"event\n"]; EVENTS];
+    submit(&queue, &buffers);
+    assert!(queue.take_free(|| true).is_none()); // one event lost
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_millis(20),
+        requests: crate::output::Requests::NONE,
+    };
+    // 5 ms a line: about 240 ms of backlog, twelve intervals.
+    let sink = Sink::new(
+        Box::new(Slow {
+            delay: Duration::from_millis(5),
+            fail: false,
+            lines: Arc::clone(&lines),
+        }),
+        1,
+        Duration::ZERO,
+        0,
+    );
+    let writer = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        std::thread::spawn(move || run_writer(queue.reader(0), sink, &stats, settings, None))
+    };
+    // The queue stays open (raudit runs on) until every event is written.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while lines
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|l| l == &b"event\n")
+        .count()
+        < EVENTS
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the writer did not drain its backlog"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    queue.close();
+    writer.join().unwrap();
+    let lines = lines.lock().unwrap();
+    let loss_at = lines.iter().position(|l| l.starts_with(b"{"));
+    let loss_at = loss_at.expect("no loss record at all");
+    assert!(
+        loss_at < EVENTS,
+        "the loss record came only after all {EVENTS} events (at {loss_at}): held back while the backlog was full"
+    );
+    let record: serde_json::Value = serde_json::from_slice(&lines[loss_at]).unwrap();
+    assert_eq!(record["raudit"]["queue_drops"], 1, "{record}");
+}

@@ -215,6 +215,12 @@ pub fn run_writer(
             give_up(&reader, &mut sink, stats);
             break;
         }
+        // Also checked on every turn: under a storm the backlog may never
+        // empty, and the record must not wait for the storm to end.
+        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
+            sink.write_control(line, stats);
+            sink.flush(stats);
+        }
         let mut held: ArrayVec<Filled<'_>, MAX_PARTS> = ArrayVec::new();
         while held.len() < at_once {
             match reader.next() {
@@ -241,10 +247,6 @@ pub fn run_writer(
                 reader.gather(COALESCE);
                 continue;
             }
-        }
-        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
-            sink.write_control(line, stats);
-            sink.flush(stats);
         }
         if reader.is_done() {
             break;
