@@ -147,8 +147,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     if let Some(bytes) = plan.receive_buffer {
         set_receive_buffer(&socket, bytes)?;
     }
-    stats.kernel_lost_start.set(u64::from(initial.lost));
-    stats.kernel_lost.set(u64::from(initial.lost));
+    stats.start_kernel_lost(initial.lost);
 
     if let Listen::Daemon { takeover } = plan.listen {
         audit_pid::claim(&socket, &control, takeover, Duration::from_secs(5))
@@ -307,7 +306,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         state.clean_stop();
     }
     if let Ok(status) = control.status() {
-        stats.kernel_lost.set(u64::from(status.lost));
+        stats.note_kernel_lost(status.lost);
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     stats.queue_depth.set(queue.depth() as u64);
@@ -583,7 +582,7 @@ fn supervise(
             }
             match control.status() {
                 Ok(status) => {
-                    stats.kernel_lost.set(u64::from(status.lost));
+                    stats.note_kernel_lost(status.lost);
                     stats.kernel_backlog.set(u64::from(status.backlog));
                     disabled.check(plan, status.enabled);
                     if matches!(plan.listen, Listen::Daemon { .. }) {
