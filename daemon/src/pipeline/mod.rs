@@ -718,13 +718,13 @@ impl EventSink {
             self.commit(encoded, event, true);
             return;
         }
-        self.stats.large_busy.add(1);
         if self.current.is_none() {
             self.current = self.queue.take_free(self.stopping);
         }
         let Some(buffer) = self.current.as_mut() else {
-            return; // no free buffer: dropped, counted by the queue
+            return; // no free buffer: dropped, counted by the queue (not cut)
         };
+        self.stats.large_busy.add(1);
         let room = line_room(buffer, self.max_line);
         let encoded = self
             .format
