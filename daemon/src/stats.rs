@@ -24,6 +24,14 @@ impl Counter {
         self.0.store(n, Ordering::Relaxed);
     }
 
+    /// Sets the counter to `n` unless it is already higher: for a count
+    /// mirrored from one source by several threads (the queue's drops and
+    /// lost buffers), so a thread that read the source before another
+    /// published a newer value never sets it back.
+    pub fn raise_to(&self, n: u64) {
+        self.0.fetch_max(n, Ordering::Relaxed);
+    }
+
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }

@@ -318,7 +318,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     stats.queue_depth.set(queue.depth() as u64);
-    stats.lost_buffers.set(queue.lost_buffers());
+    stats.lost_buffers.raise_to(queue.lost_buffers());
     report(&plan, &stats, "exit");
     if let Some(metrics) = metrics {
         metrics.stop();
@@ -593,7 +593,7 @@ fn supervise(
         thread::sleep(SUPERVISOR_TICK);
         let now = Instant::now();
         stats.queue_depth.set(s.queue.depth() as u64);
-        stats.lost_buffers.set(s.queue.lost_buffers());
+        stats.lost_buffers.raise_to(s.queue.lost_buffers());
         let enobufs = stats.enobufs.get();
         let report_due = now >= next_report;
         if now >= next_poll || enobufs != enobufs_seen || report_due {

@@ -593,8 +593,8 @@ impl<S: Source> Pipeline<S> {
         stats
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
-        stats.queue_drops.set(self.sink.queue.dropped());
-        stats.lost_buffers.set(self.sink.queue.lost_buffers());
+        stats.queue_drops.raise_to(self.sink.queue.dropped());
+        stats.lost_buffers.raise_to(self.sink.queue.lost_buffers());
         stats
             .events_in_flight
             .set(self.assembler.in_flight() as u64);
