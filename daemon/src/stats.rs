@@ -24,6 +24,14 @@ impl Counter {
         self.0.store(n, Ordering::Relaxed);
     }
 
+    /// Sets the counter to `n` unless it is already higher: for a count
+    /// mirrored from one source by several threads (the queue's drops and
+    /// lost buffers), so a thread that read the source before another
+    /// published a newer value never sets it back.
+    pub fn raise_to(&self, n: u64) {
+        self.0.fetch_max(n, Ordering::Relaxed);
+    }
+
     pub fn get(&self) -> u64 {
         self.0.load(Ordering::Relaxed)
     }
@@ -271,9 +279,14 @@ pub struct Stats {
     pub redactions: Counter,
     /// Fields left out by `raudit.fields`.
     pub fields_dropped: Counter,
-    /// Kernel `lost` when raudit started and now.
+    /// Kernel `lost` when raudit started and at the last poll (the
+    /// kernel's own value: [`Stats::note_kernel_lost`] sets it).
     pub kernel_lost_start: Counter,
     pub kernel_lost: Counter,
+    /// Records the kernel lost since raudit started, as reported: each
+    /// poll adds what the kernel's counter grew by, so a reset of it does
+    /// not take back what was counted (see [`Stats::note_kernel_lost`]).
+    pub kernel_lost_counted: Counter,
     /// Kernel `backlog` at the last poll.
     pub kernel_backlog: Counter,
     /// Events in the assembler, waiting for their last record (a gauge,
@@ -323,13 +336,31 @@ impl Stats {
         self.outputs.iter().map(|o| o.dropped.get()).sum()
     }
 
-    /// Kernel `lost` since raudit started. The kernel's counter is a u32
-    /// that rules' `--reset-lost` sets back to 0: below its start value
-    /// it was reset (or, after 4 billion losses, wrapped), and what it
-    /// says is what was lost since (never a figure near u64::MAX).
+    /// The kernel's `lost` when raudit started: counted from there.
+    pub fn start_kernel_lost(&self, lost: u32) {
+        self.kernel_lost_start.set(u64::from(lost));
+        self.kernel_lost.set(u64::from(lost));
+    }
+
+    /// The kernel's `lost` as an `AUDIT_GET` just read it (the supervisor
+    /// alone calls this). The kernel's counter is a u32 that
+    /// `--reset-lost` (raudit's rules, or auditctl beside it) sets back to
+    /// 0: below the value read last it was reset (or, after 4 billion
+    /// losses, wrapped), and what it says is what was lost since. Each
+    /// poll adds what was lost since the last one, so the reported count
+    /// never goes back (it used to be `now - start`, which fell from 99
+    /// to 0 when a counter reset from 100 grew back to 100).
+    pub fn note_kernel_lost(&self, lost: u32) {
+        let (now, last) = (u64::from(lost), self.kernel_lost.get());
+        let grew = now.checked_sub(last).unwrap_or(now);
+        self.kernel_lost_counted.add(grew);
+        self.kernel_lost.set(now);
+    }
+
+    /// Records the kernel lost since raudit started (see
+    /// [`note_kernel_lost`](Self::note_kernel_lost)).
     pub fn kernel_lost_delta(&self) -> u64 {
-        let (now, start) = (self.kernel_lost.get(), self.kernel_lost_start.get());
-        now.checked_sub(start).unwrap_or(now)
+        self.kernel_lost_counted.get()
     }
 
     /// The report's scalar fields, in report order: the one list the
@@ -604,24 +635,42 @@ mod tests {
         let stats = Stats::new(&["file"]);
         // The kernel had lost 100 at start; the rules' --reset-lost
         // cleared it; 3 more were lost.
-        stats.kernel_lost_start.set(100);
-        stats.kernel_lost.set(3);
+        stats.start_kernel_lost(100);
+        stats.note_kernel_lost(3);
         assert_eq!(stats.kernel_lost_delta(), 3);
         // Counted on from the start value as usual.
-        stats.kernel_lost.set(107);
+        let stats = Stats::new(&["file"]);
+        stats.start_kernel_lost(100);
+        stats.note_kernel_lost(107);
         assert_eq!(stats.kernel_lost_delta(), 7);
         // The u32 counter wrapped: what it says now, not 1.8e19.
-        stats.kernel_lost_start.set(u64::from(u32::MAX - 1));
-        stats.kernel_lost.set(2);
+        let stats = Stats::new(&["file"]);
+        stats.start_kernel_lost(u32::MAX - 1);
+        stats.note_kernel_lost(2);
         assert_eq!(stats.kernel_lost_delta(), 2);
+    }
+
+    #[test]
+    fn kernel_lost_never_goes_backwards_across_a_reset() {
+        // What the supervisor does with each AUDIT_GET: the kernel had
+        // lost 100 at start, a --reset-lost cleared it, then it lost more.
+        let stats = Stats::new(&["file"]);
+        stats.start_kernel_lost(100);
+        let mut seen = Vec::new();
+        for lost in [100u32, 0, 3, 99, 100, 107] {
+            stats.note_kernel_lost(lost);
+            seen.push(stats.kernel_lost_delta());
+        }
+        // Every record lost since the reset, and a counter never falls.
+        assert_eq!(seen, [0, 0, 3, 99, 100, 107]);
     }
 
     #[test]
     fn report_names_every_loss_counter_and_output() {
         let stats = Stats::new(&["file", "stdout"]);
         stats.records.add(3);
-        stats.kernel_lost_start.set(10);
-        stats.kernel_lost.set(14);
+        stats.start_kernel_lost(10);
+        stats.note_kernel_lost(14);
         stats.outputs[0].errors.add(2);
         let line = stats.line("interval");
         for key in [

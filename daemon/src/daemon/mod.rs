@@ -147,8 +147,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     if let Some(bytes) = plan.receive_buffer {
         set_receive_buffer(&socket, bytes)?;
     }
-    stats.kernel_lost_start.set(u64::from(initial.lost));
-    stats.kernel_lost.set(u64::from(initial.lost));
+    stats.start_kernel_lost(initial.lost);
 
     if let Listen::Daemon { takeover } = plan.listen {
         audit_pid::claim(&socket, &control, takeover, Duration::from_secs(5))
@@ -164,7 +163,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    let _ = audit_pid::release_if_ours(&control);
+                    abandon_claim(&control);
                     return Err(fail("loading the audit rules", e));
                 }
             }
@@ -207,7 +206,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     let opened = queue.side_opened();
     if opened.0 < wanted.0 || opened.1 < wanted.1 {
         if matches!(plan.listen, Listen::Daemon { .. }) {
-            let _ = audit_pid::release_if_ours(&control);
+            abandon_claim(&control);
         }
         return Err(StartError(format!(
             "the buffers' side regions: {} and {} bytes needed beside each pooled and large buffer, {} and {} could be opened (see above)",
@@ -231,6 +230,15 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
             stopping: signals::shutdown_requested,
         },
     };
+    let unicast = matches!(plan.listen, Listen::Daemon { .. });
+    // A thread that does not start fails the start: what the claim did
+    // to the kernel is undone first, as above.
+    let abandon = |what: &str, e: std::io::Error| {
+        if unicast {
+            abandon_claim(&control);
+        }
+        fail(what, e)
+    };
     let mut writers = Vec::new();
     for (place, sink) in sinks {
         let control = control_records.get_mut(place).and_then(Option::take);
@@ -243,7 +251,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
             control,
             plan.priority_boost,
         )
-        .map_err(|e| fail("starting the output threads", e))?;
+        .map_err(|e| abandon("starting the output threads", e))?;
         writers.push((place, handle));
     }
     let mut pipeline_settings = plan.pipeline.clone();
@@ -254,13 +262,12 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         Arc::clone(&queue),
         Arc::clone(&stats),
     );
-    let unicast = matches!(plan.listen, Listen::Daemon { .. });
     let receiver = {
         let stats = Arc::clone(&stats);
         thread::Builder::new()
             .name("raudit-receive".into())
             .spawn(move || receive_thread(pipeline, unicast, &stats))
-            .map_err(|e| fail("starting the receive thread", e))?
+            .map_err(|e| abandon("starting the receive thread", e))?
     };
     eprintln!(
         "raudit: started processing events in the range [{}, {}]",
@@ -307,11 +314,11 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         state.clean_stop();
     }
     if let Ok(status) = control.status() {
-        stats.kernel_lost.set(u64::from(status.lost));
+        stats.note_kernel_lost(status.lost);
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     stats.queue_depth.set(queue.depth() as u64);
-    stats.lost_buffers.set(queue.lost_buffers());
+    stats.lost_buffers.raise_to(queue.lost_buffers());
     report(&plan, &stats, "exit");
     if let Some(metrics) = metrics {
         metrics.stop();
@@ -467,6 +474,19 @@ fn receive_thread(mut pipeline: Pipeline<SocketSource>, unicast: bool, stats: &S
     }
 }
 
+/// Undoes, for a start that fails once the audit pid is claimed, what
+/// an exit undoes: the pid released if still ours, and the self-exclusion
+/// rule (loaded first with the rules) deleted, since a pid exemption must
+/// not outlive its process (a failed start used to leave it: whoever got
+/// the pid next went unaudited until a later raudit started). The rules and
+/// settings loaded stay, as at any exit.
+fn abandon_claim(control: &Control<'_>) {
+    if let Err(e) = audit_pid::release_if_ours(control) {
+        eprintln!("raudit: could not release the audit pid: {e}");
+    }
+    remove_self_exclusion();
+}
+
 /// Deletes the self-exclusion rule loaded at start: once we
 /// exit, another process may get our pid and must not go unaudited. The
 /// other rules stay, as auditd leaves them.
@@ -573,7 +593,7 @@ fn supervise(
         thread::sleep(SUPERVISOR_TICK);
         let now = Instant::now();
         stats.queue_depth.set(s.queue.depth() as u64);
-        stats.lost_buffers.set(s.queue.lost_buffers());
+        stats.lost_buffers.raise_to(s.queue.lost_buffers());
         let enobufs = stats.enobufs.get();
         let report_due = now >= next_report;
         if now >= next_poll || enobufs != enobufs_seen || report_due {
@@ -583,7 +603,7 @@ fn supervise(
             }
             match control.status() {
                 Ok(status) => {
-                    stats.kernel_lost.set(u64::from(status.lost));
+                    stats.note_kernel_lost(status.lost);
                     stats.kernel_backlog.set(u64::from(status.backlog));
                     disabled.check(plan, status.enabled);
                     if matches!(plan.listen, Listen::Daemon { .. }) {

@@ -72,7 +72,7 @@ impl LossReporter {
             c.loss_told[0].set(drops);
             c.loss_told[1].set(output_drops);
         }
-        stats.queue_drops.set(drops);
+        stats.queue_drops.raise_to(drops);
         self.line.clear();
         json::control_record(&mut self.line, SystemTime::now(), "loss", |o| {
             o.number("queue_drops", new_drops)
@@ -88,4 +88,30 @@ impl LossReporter {
 /// attempts, or lost by its spool.
 fn output_drops(c: &OutputCounters) -> u64 {
     c.dropped.get() + c.errors.get() + c.spool_dropped.get() + c.spool_torn.get()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::Policy;
+
+    /// `queue_drops` is a counter the receive thread publishes as well:
+    /// an output thread that read the queue's count just before another
+    /// drop was published must not set it back (a Prometheus counter that
+    /// falls reads as a reset, and `increase()` then counts it all again).
+    #[test]
+    fn a_loss_record_never_takes_the_queue_drops_counter_back() {
+        let queue = Queue::new(1, 16, Policy::Drop);
+        let held = queue.take_free(|| true).expect("the pool's one buffer");
+        assert!(queue.take_free(|| true).is_none(), "one drop");
+        let stats = Stats::new(&["file"]);
+        // Published by the receive thread after this output read 1 (as if
+        // the read came first: the interleaving the threads can make).
+        stats.queue_drops.set(2);
+        let own = stats.outputs.first();
+        let mut loss = LossReporter::new(Duration::ZERO, own);
+        assert!(loss.final_report(&queue, &stats, own).is_some());
+        assert_eq!(stats.queue_drops.get(), 2, "the counter went back");
+        queue.give_back(held);
+    }
 }

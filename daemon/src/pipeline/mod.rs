@@ -593,8 +593,8 @@ impl<S: Source> Pipeline<S> {
         stats
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
-        stats.queue_drops.set(self.sink.queue.dropped());
-        stats.lost_buffers.set(self.sink.queue.lost_buffers());
+        stats.queue_drops.raise_to(self.sink.queue.dropped());
+        stats.lost_buffers.raise_to(self.sink.queue.lost_buffers());
         stats
             .events_in_flight
             .set(self.assembler.in_flight() as u64);
@@ -718,13 +718,13 @@ impl EventSink {
             self.commit(encoded, event, true);
             return;
         }
-        self.stats.large_busy.add(1);
         if self.current.is_none() {
             self.current = self.queue.take_free(self.stopping);
         }
         let Some(buffer) = self.current.as_mut() else {
-            return; // no free buffer: dropped, counted by the queue
+            return; // no free buffer: dropped, counted by the queue (not cut)
         };
+        self.stats.large_busy.add(1);
         let room = line_room(buffer, self.max_line);
         let encoded = self
             .format

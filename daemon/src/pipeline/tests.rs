@@ -892,3 +892,34 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
     assert_eq!(read(0), [(1, false), (2, true)]);
     assert_eq!(read(1), [(2, true)]);
 }
+
+/// An event larger than a pooled buffer that finds neither a large buffer
+/// nor a pooled one is dropped (counted in `queue_drops`), not cut: it is
+/// not counted in `large_busy` ("cut to a pooled buffer because every
+/// large buffer was busy") as well.
+#[test]
+fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
+    let queue = Queue::new(1, 1024, Policy::Drop);
+    let held = queue.take_free(|| true).expect("the pool's one buffer");
+    let stats = Arc::new(Stats::new(&[]));
+    let settings = Settings {
+        batch: 128,
+        ..Settings::default()
+    };
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(events(2..3, &"x".repeat(4000))),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    assert_eq!(stats.events.get(), 1);
+    assert_eq!(stats.queue_drops.get(), 1);
+    assert_eq!(
+        (stats.large_busy.get(), stats.events_cut.get()),
+        (0, 0),
+        "nothing was cut"
+    );
+    queue.give_back(held);
+}

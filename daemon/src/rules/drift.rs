@@ -9,7 +9,9 @@ use std::fmt;
 
 use raudit_core::wire::rule::RuleData;
 
-use super::apply::{apply, listed_form, self_exclusion, status_field, ApplyError, ApplyReport};
+use super::apply::{
+    apply, listed_form, self_exclusion, status_field, wanted_rules, ApplyError, ApplyReport,
+};
 use super::compile::host_machine;
 use super::print::Printer;
 use super::{kernel_form, RuleSet};
@@ -74,12 +76,7 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     for rule in &kernel_rules {
         *have.entry(listed_form(rule).to_vec()).or_default() += 1;
     }
-    let mut expected: Vec<(String, Vec<u8>)> = vec![(
-        "raudit self-exclusion".into(),
-        kernel_form(&self_exclusion(std::process::id())),
-    )];
-    expected.extend(set.rules().map(|(e, b)| (e.text.clone(), kernel_form(b))));
-    for (text, bytes) in expected {
+    for (text, bytes) in expected(set, std::process::id()) {
         match have.get_mut(&bytes) {
             Some(n) if *n > 0 => *n -= 1,
             _ => report.missing.push(text),
@@ -115,9 +112,67 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     report
 }
 
+/// The rules the kernel holds when it is as configured, in kernel form,
+/// each with its text: raudit's self-exclusion rule (of `pid`) and those
+/// [`apply`] loads (the set's `-D` and `-d` played in order, as it does).
+fn expected(set: &RuleSet, pid: u32) -> Vec<(String, Vec<u8>)> {
+    let mut expected: Vec<(String, Vec<u8>)> = vec![(
+        "raudit self-exclusion".into(),
+        kernel_form(&self_exclusion(pid)),
+    )];
+    expected.extend(wanted_rules(set).into_iter().filter_map(|(index, form)| {
+        let entry = set.entries.get(index)?;
+        Some((entry.text.clone(), form))
+    }));
+    expected
+}
+
 /// Puts the configured rules and status back: [`apply`], which adds what
 /// is missing before deleting what was added, so restoring opens no
 /// unaudited window either.
 pub fn restore(control: &Control<'_>, set: &RuleSet) -> Result<ApplyReport, ApplyError> {
     apply(control, set, Some(std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(lines: &[&str]) -> RuleSet {
+        let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
+        RuleSet::from_config_list(&lines).unwrap()
+    }
+
+    fn texts(set: &RuleSet) -> Vec<String> {
+        expected(set, 4321)
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect()
+    }
+
+    /// A rule the list deletes again (`-D`, `-d`) is not loaded by
+    /// `apply`, so the drift check must not miss it: it used to report it
+    /// missing at every check (and, with drift_restore, "restore" it,
+    /// loading nothing, then find it missing again).
+    #[test]
+    fn rules_the_list_deletes_again_are_not_expected() {
+        let execve = "-a always,exit -F arch=b64 -S execve";
+        let watch = "-w /etc/passwd -p wa";
+        assert_eq!(
+            texts(&set(&[execve, "-D", watch])),
+            ["raudit self-exclusion", watch]
+        );
+        assert_eq!(
+            texts(&set(&[
+                execve,
+                watch,
+                "-d always,exit -F arch=b64 -S execve"
+            ])),
+            ["raudit self-exclusion", watch]
+        );
+        assert_eq!(
+            texts(&set(&["-D", execve, watch])),
+            ["raudit self-exclusion", execve, watch]
+        );
+    }
 }
