@@ -488,3 +488,56 @@ fn sighup_enables_outputs_needing_facts_and_cut_versions_without_a_restart() {
     assert_eq!(exit_stat(&stderr, "missed_serials"), 0, "{stderr}");
     assert_eq!(exit_stat(&stderr, "queue_drops"), 0, "{stderr}");
 }
+
+/// A reload whose rules the kernel refuses in part (a watch on a
+/// directory that does not exist: ENOENT) is refused whole, and the
+/// kernel is put back as it was: the running config's rule still gives
+/// the events its key, not the refused config's (which the kernel had
+/// loaded before refusing the watch, deleting the running one's).
+#[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+fn a_reload_the_kernel_refuses_in_part_puts_the_kernels_rules_back() {
+    let _guard = rules_common::live();
+    let dir = scratch("reload-refused");
+    let path = dir.join("raudit.yaml");
+    let log = dir.join("a.log");
+    std::fs::write(&path, config(&log, "kept_a", false, "")).unwrap();
+    let program = probe_program(&dir, "refused");
+    let mut daemon = Daemon::start(&["-config", path.to_str().unwrap()]);
+    daemon.wait_started();
+
+    let watch = "  - -w /nonexistent-raudit-dir/x -p wa\n";
+    std::fs::write(&path, config(&log, "refused_b", false, watch)).unwrap();
+    daemon.signal(libc::SIGHUP);
+    wait_for("the refused reload", || {
+        daemon.stderr().contains("not reloaded")
+    });
+    for i in 0..EACH {
+        run_probe(&program, &format!("after-{i}-end"));
+    }
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    wait_for("every probe event", || {
+        events_with(&read(), "after-").len() >= EACH
+    });
+    let status = daemon.stop();
+    let stderr = daemon.stderr();
+    assert!(status.success(), "exit {status}: {stderr}");
+    assert!(
+        stderr.contains("were put back as they were"),
+        "the refusal says the kernel was put back: {stderr}"
+    );
+    for event in events_with(&read(), "after-") {
+        let syscall = event["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["type"] == 1300)
+            .map(|m| m["data"].as_str().unwrap().to_owned())
+            .unwrap();
+        assert!(
+            syscall.ends_with("key=\"kept_a\""),
+            "the running config's rule audits on: {syscall}\n{stderr}"
+        );
+    }
+    assert_eq!(exit_stat(&stderr, "reloads_refused"), 1, "{stderr}");
+}

@@ -408,6 +408,27 @@ fn enable_output(plan: &RunPlan, place: usize, next: &OutputPlan, s: &Supervised
 
 type Applied = (Vec<&'static str>, Vec<&'static str>);
 
+/// Puts the kernel's rules and settings back to `before` (read just
+/// before a reload's rules were loaded); says how that went.
+fn put_back(
+    control: &Control<'_>,
+    before: Result<crate::rules::RuleSet, crate::netlink::ControlError>,
+) -> String {
+    let set = match before {
+        Ok(set) => set,
+        Err(e) => {
+            return format!("the kernel's rules could not be read before, so they may now mix the two configs' ({e})")
+        }
+    };
+    match crate::rules::apply(control, &set, Some(std::process::id())) {
+        Ok(report) => format!(
+            "the kernel's rules and settings were put back as they were ({} added, {} deleted, {} setting(s))",
+            report.added, report.deleted, report.settings
+        ),
+        Err(e) => format!("putting the kernel's rules back as they were failed too: {e}"),
+    }
+}
+
 /// The config file read again and its plan, checked as at start (the
 /// rules compiled through the same [`guard`](crate::rules::guard)).
 fn read_again(path: &std::path::Path) -> Result<(Config, RunPlan), String> {
@@ -432,7 +453,15 @@ fn try_reload(
         if let Some(apply) = &new.rules {
             // Always, not only when the config's rules changed: the rules
             // files may have.
-            let in_force = apply(control).map_err(|e| format!("loading the audit rules: {e}"))?;
+            // Refused in part, the new rules leave the kernel with some of
+            // each config's: put back as it was, as the running config says.
+            let before = crate::rules::apply::snapshot(control);
+            let in_force = apply(control).map_err(|e| {
+                format!(
+                    "loading the audit rules: {e}; {}",
+                    put_back(control, before)
+                )
+            })?;
             *drift = new.drift.map(|mut d| {
                 if let Some(set) = in_force {
                     d.set = set;

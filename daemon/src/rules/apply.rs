@@ -337,6 +337,49 @@ fn apply_settings(
     Ok(())
 }
 
+/// The kernel's rules and settings as they are now, as a set [`apply`]
+/// puts back: what a reload the kernel refused part of returns to. The
+/// locked values (`enabled 2`, `failure 2`) are left out: raudit never
+/// sets them, and a locked kernel could not have been changed.
+pub fn snapshot(control: &Control<'_>) -> Result<RuleSet, ControlError> {
+    let listed = control.list_rules()?;
+    let status = control.status()?;
+    let mut set = RuleSet::from_kernel(&listed);
+    for (key, setting) in snapshot_settings(&status) {
+        set.push_setting(key, setting);
+    }
+    Ok(set)
+}
+
+/// The settings of `status` a [`snapshot`] puts back.
+fn snapshot_settings(status: &AuditStatus) -> impl Iterator<Item = (&'static str, StatusSetting)> {
+    let unlocked = |v: u32| (v < 2).then_some(v);
+    [
+        (
+            "kernel: enabled",
+            unlocked(status.enabled).map(StatusSetting::Enabled),
+        ),
+        (
+            "kernel: failure",
+            unlocked(status.failure).map(StatusSetting::Failure),
+        ),
+        (
+            "kernel: rate_limit",
+            Some(StatusSetting::RateLimit(status.rate_limit)),
+        ),
+        (
+            "kernel: backlog_limit",
+            Some(StatusSetting::BacklogLimit(status.backlog_limit)),
+        ),
+        (
+            "kernel: backlog_wait_time",
+            status.backlog_wait_time.map(StatusSetting::BacklogWaitTime),
+        ),
+    ]
+    .into_iter()
+    .filter_map(|(key, setting)| setting.map(|s| (key, s)))
+}
+
 /// The kernel already has this setting's value.
 pub fn in_effect(s: &AuditStatus, setting: StatusSetting) -> bool {
     status_field(setting, s).is_some_and(|(_, want, have)| have == Some(want))
