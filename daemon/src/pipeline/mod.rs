@@ -422,9 +422,12 @@ impl<S: Source> Pipeline<S> {
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
         let (_, now) = self.clock.now();
         self.sink.now = now;
-        let sink = &mut self.sink;
-        self.assembler.poll(now, &mut |event| sink.emit(event));
-        self.sink.oldest_in_flight = self.assembler.oldest_serial();
+        // No deadline is checked before this receive: records the kernel
+        // queued while the thread was away (descheduled, or waiting for a
+        // buffer under `block`) may belong to events already due, and come
+        // first (a user record's LSM-context records, queued with it). The
+        // pushes check deadlines after storing each record, and a receive
+        // that brings nothing checks them below.
         // Lines held back after a full batch go out as soon as the socket
         // runs dry, so keep the wait short while some are held.
         let hold_limit = if self.sink.holds_lines() {
@@ -487,6 +490,15 @@ impl<S: Source> Pipeline<S> {
                     .pacer
                     .after_batch(count, batch, arrived, done, || cpu_idle.share(done));
             }
+        }
+        if !matches!(input, Input::Datagrams(_)) {
+            // Nothing came: every record queued before now has been read,
+            // so what is due now goes out (before the hand-over).
+            let (_, now) = self.clock.now();
+            self.sink.now = now;
+            let sink = &mut self.sink;
+            self.assembler.poll(now, &mut |event| sink.emit(event));
+            self.sink.oldest_in_flight = self.assembler.oldest_serial();
         }
         if hand_over {
             self.sink.hand_over();

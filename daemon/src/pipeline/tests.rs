@@ -892,3 +892,50 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
     assert_eq!(read(0), [(1, false), (2, true)]);
     assert_eq!(read(1), [(2, true)]);
 }
+
+/// A user-space record and the LSM-context record the kernel queued right
+/// behind it (several LSMs label the sender), read in two receives with
+/// the receive thread 20 ms late between them (descheduled on a busy
+/// host): one event, as the assembler promises for records that come
+/// within USER_CONTEXT_WAIT of each other.
+#[test]
+fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings {
+        batch: 1,
+        ..Settings::default()
+    };
+    settings.assembler.type_min = 1000;
+    settings.assembler.type_max = 2999;
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(vec![
+            datagram(1112, 5, "pid=1 uid=0 msg='op=login res=success'"),
+            datagram(1425, 5, "subj_selinux=u:r:x subj_apparmor=unconfined"),
+        ]),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    assert_eq!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(1)
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let mut lines = Vec::new();
+    let reader = queue.reader(0);
+    while let Some(filled) = reader.next() {
+        lines.extend(
+            filled
+                .bytes()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| String::from_utf8_lossy(l).into_owned()),
+        );
+        reader.release(filled);
+    }
+    assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
+    assert!(lines[0].contains("\"type\":1425"), "{}", lines[0]);
+}
