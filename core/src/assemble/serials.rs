@@ -179,6 +179,8 @@ fn take_bit(bits: &mut [u64; WORDS], serial: u32) -> bool {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
+
     use super::*;
 
     fn run(serials: &[u32], max: u32) -> SerialCounts {
@@ -289,7 +291,6 @@ mod tests {
     /// it comes while pending, late after missed (once) when it comes
     /// after that.
     fn model(serials: &[u32], window: u32) -> SerialCounts {
-        extern crate std;
         use std::collections::BTreeSet;
         let (mut seen, mut pending, mut missed) =
             (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
@@ -300,10 +301,10 @@ mod tests {
                 Some(n) if serial > n => {
                     pending.extend((n + 1..serial).filter(|x| !seen.contains(x)));
                     newest = Some(serial);
+                    // Those more than `window` behind `serial`.
                     let gone: std::vec::Vec<u32> = pending
-                        .iter()
+                        .range(..serial.saturating_sub(window))
                         .copied()
-                        .filter(|&x| serial - x > window)
                         .collect();
                     for x in gone {
                         pending.remove(&x);
@@ -336,6 +337,42 @@ mod tests {
             window in 1u32..12,
         ) {
             proptest::prop_assert_eq!(run(&serials, window), model(&serials, window));
+            // The same serials across the wrap at 2^32.
+            let base = u32::MAX - 60;
+            let wrapped: std::vec::Vec<u32> =
+                serials.iter().map(|&x| base.wrapping_add(x)).collect();
+            proptest::prop_assert_eq!(run(&wrapped, window), model(&serials, window));
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+
+        #[test]
+        fn counts_agree_with_the_sets_over_long_gaps(
+            steps in proptest::collection::vec((0u32..6000, proptest::bool::ANY), 0..16),
+            window in 1u32..600,
+        ) {
+            // Forward jumps up to beyond the window and WINDOW more, and
+            // late arrivals up to as far back: within WINDOW behind the
+            // window, a missed serial is late after missed.
+            let mut serials = std::vec::Vec::new();
+            let mut at = 10_000u32;
+            for (step, back) in steps {
+                if back {
+                    serials.push(at.saturating_sub(step));
+                } else {
+                    at += step;
+                    serials.push(at);
+                }
+            }
+            let mut want = model(&serials, window);
+            let got = run(&serials, window);
+            // The model remembers every missed serial; the tracker those
+            // at most WINDOW behind the window.
+            proptest::prop_assert!(got.late_after_missed <= want.late_after_missed);
+            want.late_after_missed = got.late_after_missed;
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
