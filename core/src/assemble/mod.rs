@@ -15,7 +15,9 @@
 //!   it goes out at once, unstored (its context records, if any, then
 //!   form an event of their own);
 //! - when its deadline (first record + `timeout`, go-audit's 2 s) passes,
-//!   checked on every push and by [`Assembler::poll`] when no record comes;
+//!   checked on every push and by [`Assembler::poll`] when no record comes
+//!   (a caller that may still hold records of due events pushes with
+//!   [`Assembler::push_untimed`] and polls once it holds none);
 //! - oldest first when the event table, the record ring or the arena is
 //!   full ([`Completion::Evicted`]), and at [`Assembler::flush`].
 //!
@@ -279,6 +281,22 @@ where
     /// Takes one record at time `now`; calls `emit` for each event this
     /// completes (its own, evicted ones, timed-out ones).
     pub fn push(&mut self, record: &Record<'_>, now: Instant, emit: &mut impl FnMut(&Event<'_>)) {
+        self.push_untimed(record, now, emit);
+        self.poll(now, emit);
+    }
+
+    /// [`push`](Self::push) without completing the events whose deadline
+    /// has passed: for a caller that may still hold records of theirs
+    /// sent before it (the daemon, until its socket runs dry: a receive
+    /// thread that came back late finds them there), and that calls
+    /// [`poll`](Self::poll) once it holds none. Deadlines of the events
+    /// it opens are `now` plus the timeout, as with `push`.
+    pub fn push_untimed(
+        &mut self,
+        record: &Record<'_>,
+        now: Instant,
+        emit: &mut impl FnMut(&Event<'_>),
+    ) {
         self.now = self.now.max(now);
         self.counters.records += 1;
         if self.settings.track_serials {
@@ -299,7 +317,6 @@ where
             self.counters.filtered_type += 1;
         } else if msg_type.is_user_space() {
             if self.hold_user(record) {
-                self.poll(now, emit);
                 return;
             }
             self.counters.user_unheld += 1;
@@ -323,7 +340,6 @@ where
             };
             self.append(slot, record, emit);
         }
-        self.poll(now, emit);
     }
 
     /// Completes every event whose deadline is at or before `now`.

@@ -603,3 +603,35 @@ fn the_oldest_serial_in_flight_is_the_first_event_still_open() {
     a.push(&rec(1320, 7, b""), now, &mut collect(&mut seen));
     assert_eq!(a.oldest_serial(), None);
 }
+
+/// `push_untimed` stores records as `push` does but completes no event
+/// whose deadline passed: a record of a due event still joins it, and the
+/// caller's `poll` completes what is due afterwards.
+#[test]
+fn push_untimed_leaves_due_events_to_poll() {
+    let mut a = tiny::<4, 8, 256>(Settings::default());
+    let mut seen = Seen::new();
+    a.push(
+        &rec(1300, 7, b"syscall=59"),
+        Instant(0),
+        &mut collect(&mut seen),
+    );
+    // Long after its deadline (2 s), the rest of its records.
+    let late = Instant(5000);
+    a.push_untimed(&rec(1302, 7, b"item=0"), late, &mut collect(&mut seen));
+    a.push_untimed(
+        &rec(1327, 7, b"proctitle=6C73"),
+        late,
+        &mut collect(&mut seen),
+    );
+    // A new event opened meanwhile takes its deadline from `late`.
+    a.push_untimed(&rec(1300, 8, b"syscall=2"), late, &mut collect(&mut seen));
+    assert!(seen.is_empty());
+    assert_eq!(a.next_deadline(), Some(Instant(2000)));
+    a.poll(late, &mut collect(&mut seen));
+    assert_eq!(seen.len(), 1);
+    assert_eq!((seen[0].0, seen[0].1), (7, Completion::Timeout));
+    let types: Vec<u16> = seen[0].2.iter().map(|r| r.0).collect();
+    assert_eq!(types, [1300, 1302, 1327]);
+    assert_eq!(a.next_deadline(), Some(Instant(7000)));
+}

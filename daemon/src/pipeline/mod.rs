@@ -14,7 +14,10 @@
 //!
 //! Time: the receive timeout is the assembler's next deadline (capped by
 //! `max_wait`, which bounds how late a signal is noticed), so a lone last
-//! event is written on time even when the host goes quiet.
+//! event is written on time even when the host goes quiet. Deadlines are
+//! checked only when a receive finds the socket dry: a thread that comes
+//! back late finds the records sent meanwhile in the socket, and an event
+//! whose deadline passed meanwhile gets them before it goes out.
 
 pub mod cpu_idle;
 pub mod filter;
@@ -422,9 +425,13 @@ impl<S: Source> Pipeline<S> {
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
         let (_, now) = self.clock.now();
         self.sink.now = now;
-        let sink = &mut self.sink;
-        self.assembler.poll(now, &mut |event| sink.emit(event));
-        self.sink.oldest_in_flight = self.assembler.oldest_serial();
+        // Deadlines are checked only once the socket has run dry (below):
+        // records the kernel queued while this thread was away
+        // (descheduled, or waiting for a free buffer under `block`) may
+        // belong to events whose deadline passed meanwhile (a user
+        // record's LSM-context records, queued right behind it; the rest
+        // of a syscall's records behind a full batch), and they join
+        // their event first.
         // Lines held back after a full batch go out as soon as the socket
         // runs dry, so keep the wait short while some are held.
         let hold_limit = if self.sink.holds_lines() {
@@ -475,6 +482,13 @@ impl<S: Source> Pipeline<S> {
             for i in 0..count.min(batch) {
                 self.datagram(i, now);
             }
+            if count < batch {
+                // The socket ran dry (the receive takes what is queued,
+                // `MSG_WAITFORONE`): every record sent before now is read.
+                let sink = &mut self.sink;
+                self.assembler.poll(now, &mut |event| sink.emit(event));
+                self.sink.oldest_in_flight = self.assembler.oldest_serial();
+            }
             self.publish();
             hand_over = self
                 .sink
@@ -487,6 +501,15 @@ impl<S: Source> Pipeline<S> {
                     .pacer
                     .after_batch(count, batch, arrived, done, || cpu_idle.share(done));
             }
+        }
+        if !matches!(input, Input::Datagrams(_)) {
+            // Nothing came: every record sent before now is read, so what
+            // is due now goes out (before the hand-over).
+            let (_, now) = self.clock.now();
+            self.sink.now = now;
+            let sink = &mut self.sink;
+            self.assembler.poll(now, &mut |event| sink.emit(event));
+            self.sink.oldest_in_flight = self.assembler.oldest_serial();
         }
         if hand_over {
             self.sink.hand_over();
@@ -572,7 +595,7 @@ impl<S: Source> Pipeline<S> {
         }
         let sink = &mut self.sink;
         self.assembler
-            .push(&record, now, &mut |event| sink.emit(event));
+            .push_untimed(&record, now, &mut |event| sink.emit(event));
         self.sink.oldest_in_flight = self.assembler.oldest_serial();
         if let Some(log) = self.out_of_order.as_mut() {
             if let Some(late) = log.note(record.serial, self.assembler.counters().late_serials) {

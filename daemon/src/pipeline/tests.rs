@@ -923,3 +923,108 @@ fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
     );
     queue.give_back(held);
 }
+
+/// A user-space record and the LSM-context record the kernel queued right
+/// behind it (several LSMs label the sender), read in two receives with
+/// the receive thread 20 ms late between them (descheduled on a busy
+/// host): one event, as the assembler promises for records that come
+/// within USER_CONTEXT_WAIT of each other.
+#[test]
+fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings {
+        batch: 1,
+        ..Settings::default()
+    };
+    settings.assembler.type_min = 1000;
+    settings.assembler.type_max = 2999;
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(vec![
+            datagram(1112, 5, "pid=1 uid=0 msg='op=login res=success'"),
+            datagram(1425, 5, "subj_selinux=u:r:x subj_apparmor=unconfined"),
+        ]),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    assert_eq!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(1)
+    );
+    std::thread::sleep(Duration::from_millis(20));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let mut lines = Vec::new();
+    let reader = queue.reader(0);
+    while let Some(filled) = reader.next() {
+        lines.extend(
+            filled
+                .bytes()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| String::from_utf8_lossy(l).into_owned()),
+        );
+        reader.release(filled);
+    }
+    assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
+    assert!(lines[0].contains("\"type\":1425"), "{}", lines[0]);
+}
+
+/// Records of one event the kernel queued together, read in two receives
+/// (the first took a full batch: more was waiting), with the receive thread
+/// late between them by more than the assembler's timeout (waiting for a
+/// free buffer under `queue.policy: block`, or short of CPU): every record
+/// was in the socket before the event's deadline, so it is one event, not
+/// a timed-out head and a second event under the same serial.
+#[test]
+fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings {
+        batch: 2,
+        ..Settings::default()
+    };
+    settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(vec![
+            datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
+            datagram(1307, 1, "cwd=\"/\""),
+            datagram(1302, 1, "item=0 name=\"/bin/ls\""),
+            datagram(1327, 1, "proctitle=6C73"),
+            datagram(1320, 1, ""),
+        ]),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    // A full batch: the rest of the event waits in the socket.
+    assert_eq!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(2)
+    );
+    std::thread::sleep(Duration::from_millis(120));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let mut lines = Vec::new();
+    let reader = queue.reader(0);
+    while let Some(filled) = reader.next() {
+        lines.extend(
+            filled
+                .bytes()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| String::from_utf8_lossy(l).into_owned()),
+        );
+        reader.release(filled);
+    }
+    assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
+    for record in ["1300", "1307", "1302", "1327"] {
+        assert!(
+            lines[0].contains(&format!("\"type\":{record}")),
+            "{record}: {}",
+            lines[0]
+        );
+    }
+    assert_eq!(stats.events.get(), 1);
+}
