@@ -305,3 +305,50 @@ fn a_watch_deletion_is_on_a_line_of_its_own_too() {
     }
     assert!(config(&["-W /etc/passwd -p wa"]).is_ok());
 }
+
+#[test]
+fn operators_and_fields_the_kernel_refuses_are_errors() {
+    // kernel/auditfilter.c audit_field_valid(): & and &= only on a0-a3,
+    // pers and devminor; only = and != on the LSM strings, filetype and
+    // auid=unset (which the kernel turns into loginuid_set); a filetype
+    // outside S_IFMT; on the filesystem list only fstype and key. Each of
+    // these passed `rules check` and the kernel then refused the rule
+    // (EINVAL), so the daemon did not start.
+    for (rule, expected) in [
+        ("-a always,exit -F uid&0", "= != < > <= >="),
+        ("-a always,exit -F auid&=1", "= != < > <= >="),
+        ("-a never,exit -F pid&1", "= != < > <= >="),
+        (
+            "-a always,exit -F arch=b64 -S openat -F exit&=2",
+            "= != < > <= >=",
+        ),
+        ("-a never,exit -F saddr_fam&2", "= != < > <= >="),
+        ("-a always,exit -F subj_user<staff_u", "= or !="),
+        ("-a always,exit -F obj_type>etc_t", "= or !="),
+        ("-a always,exit -F filetype<file", "= or !="),
+        ("-a always,exit -F auid>=unset", "= or !="),
+        ("-a always,exit -F filetype=5", "S_IFMT"),
+        (
+            "-a always,filesystem -F fstype=tracefs -F uid=0",
+            "only fstype and key on the filesystem list",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+        assert!(
+            errors[0].to_string().contains(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    // What the kernel takes still compiles.
+    config(&[
+        "-a always,exit -F arch=b64 -S clone -F a0&0x7C020000",
+        "-a always,exit -F arch=b64 -S open -F a1&=3",
+        "-a always,exit -F pers&=1 -F devminor&1",
+        "-a always,exit -F auid>=1000 -F auid!=unset -F uid<=999",
+        "-a always,exit -F subj_type!=crond_t -F filetype=dir",
+        "-a always,filesystem -F fstype=tracefs -k t",
+    ])
+    .expect("the kernel takes these");
+}

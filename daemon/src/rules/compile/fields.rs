@@ -15,6 +15,8 @@ use crate::accounts;
 
 /// Address families the kernel knows (`AF_MAX`).
 const AF_MAX: u32 = 46;
+/// The file-type bits of a mode (`S_IFMT`).
+const S_IFMT: u32 = 0o170000;
 
 impl Line<'_> {
     /// `-F FIELD OP VALUE`: checked, then pushed.
@@ -38,7 +40,53 @@ impl Line<'_> {
             .ok_or_else(|| self.error(i, format!("a known field name (`{name}` is not one)")))?;
         self.check_list(i, field, list)?;
         let value = self.field_value(i, field, op, value, list)?;
+        self.check_operator(i, field, op, value)?;
         self.push(i, field, op, value)
+    }
+
+    /// What the kernel's `audit_field_valid` refuses with EINVAL (libaudit
+    /// sends it): `&` and `&=` on any field but a0-a3, pers and devminor;
+    /// an ordering on the LSM strings, filetype and `auid=unset` (which the
+    /// kernel turns into `loginuid_set`); a filetype outside `S_IFMT`.
+    /// Fields with a check of their own (path, dir, exe, key, arch, perm,
+    /// fstype, inode) are refused in [`field_value`](Self::field_value).
+    fn check_operator(&self, i: usize, field: Field, op: Operator, value: u32) -> Step {
+        let name = field.name().unwrap_or("this field");
+        let eq_ne = op == Operator::EQUAL || op == Operator::NOT_EQUAL;
+        let unset_auid = field == Field::LOGINUID && value == u32::MAX;
+        let eq_ne_only = unset_auid
+            || matches!(
+                field,
+                Field::SUBJ_USER
+                    | Field::SUBJ_ROLE
+                    | Field::SUBJ_TYPE
+                    | Field::OBJ_USER
+                    | Field::OBJ_ROLE
+                    | Field::OBJ_TYPE
+                    | Field::FILETYPE
+            );
+        if eq_ne_only && !eq_ne {
+            let what = if unset_auid { "auid=unset" } else { name };
+            return Err(self.error(i, format!("= or != for {what}")));
+        }
+        let bit_op = op == Operator::BIT_MASK || op == Operator::BIT_TEST;
+        let takes_bit_ops = matches!(
+            field,
+            Field::ARG0 | Field::ARG1 | Field::ARG2 | Field::ARG3 | Field::PERS | Field::DEVMINOR
+        );
+        if bit_op && !takes_bit_ops {
+            return Err(self.error(
+                i,
+                format!("= != < > <= >= for {name} (& and &= only on a0-a3, pers and devminor)"),
+            ));
+        }
+        if field == Field::FILETYPE && value & !S_IFMT != 0 {
+            return Err(self.error(
+                i,
+                "a file type within S_IFMT (file, dir, socket, link, character, block or fifo)",
+            ));
+        }
+        Ok(())
     }
 
     fn check_list(&self, i: usize, field: Field, list: u32) -> Step {
@@ -58,6 +106,10 @@ impl Line<'_> {
                 i,
                 "on the exclude list, only pid, uid, gid, auid, msgtype, subj_* and exe",
             ));
+        }
+        // `audit_field_valid`: the kernel refuses any other field there.
+        if list == filter::FS && field != Field::FSTYPE && field != Field::FILTERKEY {
+            return Err(self.error(i, "only fstype and key on the filesystem list"));
         }
         let exit_only = matches!(
             field,
