@@ -352,3 +352,19 @@ fn operators_and_fields_the_kernel_refuses_are_errors() {
     ])
     .expect("the kernel takes these");
 }
+
+#[test]
+fn a_key_field_in_capitals_joins_the_other_keys() {
+    // `-F KEY=` is the key field too (field names have no case), but it
+    // bypassed the joining of keys: with -k it made a second key field,
+    // which the kernel refuses (EINVAL), and it skipped the \x01 check.
+    let set = config(&["-a always,exit -F arch=b64 -S kill -F KEY=a -k b"]).expect("compiles");
+    let joined = config(&["-a always,exit -F arch=b64 -S kill -k a -k b"]).expect("compiles");
+    assert_eq!(set.entries[0].command, joined.entries[0].command);
+    let errors = config(&["-a always,exit -S kill -F Key=a\x01b"]).expect_err("separator");
+    assert!(
+        errors[0].to_string().ends_with("a key without \\x01"),
+        "{}",
+        errors[0]
+    );
+}

@@ -10,7 +10,7 @@ use raudit_core::tables::field::{self, filter, Field, Operator};
 use raudit_core::wire::MessageType;
 
 use super::numbers::{field_number, parse_unsigned};
-use super::{parse_perm, Line, LineError, Step, MAX_KEY_LEN, PATH_MAX};
+use super::{parse_perm, Line, LineError, Step, PATH_MAX};
 use crate::accounts;
 
 /// Address families the kernel knows (`AF_MAX`).
@@ -38,6 +38,17 @@ impl Line<'_> {
         }
         let field = Field::from_name(name.as_bytes())
             .ok_or_else(|| self.error(i, format!("a known field name (`{name}` is not one)")))?;
+        if field == Field::FILTERKEY {
+            // `-F KEY=` (field names have no case) is the key too, joined
+            // with the others as `-F key=` and -k are: a second key field
+            // is refused by the kernel (EINVAL), and it skipped the \x01
+            // check. `-F key<u` is no comparison; it listed as `key=u`
+            // (found by the `rules` fuzz target).
+            if op != Operator::EQUAL {
+                return Err(self.error(i, "= for key"));
+            }
+            return self.push_key(i, value);
+        }
         self.check_list(i, field, list)?;
         let value = self.field_value(i, field, op, value, list)?;
         self.check_operator(i, field, op, value)?;
@@ -242,24 +253,7 @@ impl Line<'_> {
                     self.one_object(i)?;
                     self.perm_added = true;
                 }
-                if f == Field::FILTERKEY {
-                    // `-F key<u` is no comparison; it listed as `key=u`
-                    // (found by the `rules` fuzz target).
-                    if op != Operator::EQUAL {
-                        return Err(self.error(i, "= for key"));
-                    }
-                    // An empty key is not listed, so the listing is another
-                    // rule (found by the `rules` fuzz target).
-                    if v.is_empty() {
-                        return Err(self.error(i, "a key of 1 to 256 bytes"));
-                    }
-                    if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
-                        return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
-                    }
-                    if v.len() > MAX_KEY_LEN {
-                        return Err(self.error(i, "a key of at most 256 bytes"));
-                    }
-                } else if v.len() > PATH_MAX {
+                if v.len() > PATH_MAX {
                     return Err(self.error(i, "a string of at most 4096 bytes"));
                 }
                 self.buf.extend_from_slice(v.as_bytes());
