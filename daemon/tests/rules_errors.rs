@@ -368,3 +368,28 @@ fn a_key_field_in_capitals_joins_the_other_keys() {
         errors[0]
     );
 }
+
+#[test]
+fn syscall_numbers_in_the_class_bits_are_refused() {
+    // The kernel reads the mask's top 16 bits as syscall classes and
+    // expands them (`-S 2047` audits the dir-write class: mkdir, rename,
+    // …), so the listed rule never equals the compiled one: every start
+    // deleted and re-added it and drift reported it each interval.
+    for rule in [
+        "-a always,exit -F arch=b64 -S 2047",
+        "-a always,exit -F arch=b64 -S openat,2032",
+        "-a always,io_uring -S 2040",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("below 2032"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    config(&[
+        "-a always,exit -F arch=b64 -S 2031",
+        "-a always,exit -S all",
+    ])
+    .expect("compiles");
+}

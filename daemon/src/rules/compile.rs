@@ -15,7 +15,7 @@ mod numbers;
 use raudit_core::tables::arch::{Arch, Machine};
 use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
 use raudit_core::tables::{syscall, uring};
-use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
+use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MASK_WORDS, MAX_FIELDS};
 
 use super::guard::{self, Allowed, Refused};
 use super::lex;
@@ -486,6 +486,7 @@ impl<'a> Line<'a> {
             }
             let nr = named_or_numeric(syscall::number(machine, name.as_bytes()), name);
             match nr {
+                Some(nr) if is_class_bit(nr) => return Err(self.class_bit(i, name)),
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
                     return Err(self.error(
@@ -520,6 +521,7 @@ impl<'a> Line<'a> {
             }
             let nr = named_or_numeric(uring::number(name.as_bytes()), name);
             match nr {
+                Some(nr) if is_class_bit(nr) => return Err(self.class_bit(i, name)),
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
                     return Err(self.error(
@@ -531,6 +533,16 @@ impl<'a> Line<'a> {
         }
         self.syscall_added = true;
         Ok(())
+    }
+
+    fn class_bit(&self, i: usize, name: &str) -> LineError {
+        self.error(
+            i,
+            format!(
+                "a number below {FIRST_CLASS_BIT} (`{name}` is one of the mask's top 16 bits, \
+                 which the kernel reads as syscall classes)"
+            ),
+        )
     }
 
     fn compare(&mut self, i: usize, v: &str) -> Step {
@@ -595,6 +607,17 @@ impl<'a> Line<'a> {
             Command::Add(out)
         })
     }
+}
+
+/// The first of the mask's top 16 bits, which the kernel reads as syscall
+/// classes (`AUDIT_SYSCALL_CLASSES`) and expands into the classes' syscalls:
+/// `-S 2047` would audit the dir-write class, and the listed rule would
+/// never equal the compiled one (deleted and added again at each start,
+/// reported as drift each interval). auditctl sends them.
+const FIRST_CLASS_BIT: u32 = (MASK_WORDS * 32 - 16) as u32;
+
+fn is_class_bit(nr: u32) -> bool {
+    (FIRST_CLASS_BIT..FIRST_CLASS_BIT + 16).contains(&nr)
 }
 
 /// `-Fvalue` or `--opt=value` forms.
