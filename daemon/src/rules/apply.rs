@@ -171,7 +171,7 @@ pub fn remove_stale_exclusions(
 
 /// The rules the set ends with (its `-D` and `-d` commands played in
 /// order), in kernel form, each with its index in `set.entries`.
-fn wanted_rules(set: &RuleSet) -> Vec<(usize, Vec<u8>)> {
+pub(super) fn wanted_rules(set: &RuleSet) -> Vec<(usize, Vec<u8>)> {
     let mut wanted: Vec<(usize, Vec<u8>)> = Vec::new();
     for (index, entry) in set.entries.iter().enumerate() {
         match &entry.command {

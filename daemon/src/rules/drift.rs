@@ -9,7 +9,9 @@ use std::fmt;
 
 use raudit_core::wire::rule::RuleData;
 
-use super::apply::{apply, listed_form, self_exclusion, status_field, ApplyError, ApplyReport};
+use super::apply::{
+    apply, listed_form, self_exclusion, status_field, wanted_rules, ApplyError, ApplyReport,
+};
 use super::compile::host_machine;
 use super::print::Printer;
 use super::{kernel_form, RuleSet};
@@ -62,40 +64,16 @@ impl fmt::Display for DriftReport {
 
 /// Compares the kernel with `set` (plus raudit's self-exclusion rule).
 pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
-    let mut report = DriftReport::default();
     let kernel_rules = match control.list_rules() {
         Ok(r) => r,
         Err(e) => {
-            report.error = Some(e.to_string());
-            return report;
+            return DriftReport {
+                error: Some(e.to_string()),
+                ..DriftReport::default()
+            }
         }
     };
-    let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
-    for rule in &kernel_rules {
-        *have.entry(listed_form(rule).to_vec()).or_default() += 1;
-    }
-    let mut expected: Vec<(String, Vec<u8>)> = vec![(
-        "raudit self-exclusion".into(),
-        kernel_form(&self_exclusion(std::process::id())),
-    )];
-    expected.extend(set.rules().map(|(e, b)| (e.text.clone(), kernel_form(b))));
-    for (text, bytes) in expected {
-        match have.get_mut(&bytes) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => report.missing.push(text),
-        }
-    }
-    let mut printer = Printer::new(host_machine());
-    for rule in &kernel_rules {
-        if let Some(n) = have.get_mut(listed_form(rule)).filter(|n| **n > 0) {
-            *n -= 1;
-            let text = match RuleData::new_checked(rule) {
-                Ok(r) => printer.rule(&r),
-                Err(e) => format!("unreadable rule ({e})"),
-            };
-            report.unexpected.push(text);
-        }
-    }
+    let mut report = compare_rules(&kernel_rules, set, std::process::id());
     match control.status() {
         Ok(s) => {
             for (_, setting) in set.status_settings() {
@@ -115,9 +93,84 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     report
 }
 
+/// The rules part of [`check`]: the kernel's listed rules against the rules
+/// `set` ends with (its `-D`, `-d` and `-W` played in order, as [`apply`]
+/// loads them) plus the self-exclusion rule of `self_pid`, as a multiset.
+fn compare_rules(kernel_rules: &[Vec<u8>], set: &RuleSet, self_pid: u32) -> DriftReport {
+    let mut report = DriftReport::default();
+    let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
+    for rule in kernel_rules {
+        *have.entry(listed_form(rule).to_vec()).or_default() += 1;
+    }
+    let mut expected: Vec<(String, Vec<u8>)> = vec![(
+        "raudit self-exclusion".into(),
+        kernel_form(&self_exclusion(self_pid)),
+    )];
+    expected.extend(
+        wanted_rules(set)
+            .into_iter()
+            .map(|(index, form)| (set.entries[index].text.clone(), form)),
+    );
+    for (text, bytes) in expected {
+        match have.get_mut(&bytes) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => report.missing.push(text),
+        }
+    }
+    let mut printer = Printer::new(host_machine());
+    for rule in kernel_rules {
+        if let Some(n) = have.get_mut(listed_form(rule)).filter(|n| **n > 0) {
+            *n -= 1;
+            let text = match RuleData::new_checked(rule) {
+                Ok(r) => printer.rule(&r),
+                Err(e) => format!("unreadable rule ({e})"),
+            };
+            report.unexpected.push(text);
+        }
+    }
+    report
+}
+
 /// Puts the configured rules and status back: [`apply`], which adds what
 /// is missing before deleting what was added, so restoring opens no
 /// unaudited window either.
 pub fn restore(control: &Control<'_>, set: &RuleSet) -> Result<ApplyReport, ApplyError> {
     apply(control, set, Some(std::process::id()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rules_a_set_deletes_are_not_missing() {
+        // apply() loads what the set ends with (its -D, -d and -W played
+        // in order); drift expected every -a/-w ever listed, so it reported
+        // the deleted ones missing at every check, for ever.
+        let lines: Vec<String> = [
+            "-a always,exit -F arch=b64 -S kill",
+            "-D",
+            "-a always,exit -F arch=b64 -S execve -k x",
+            "-w /etc/passwd -p wa",
+            "-W /etc/passwd -p wa",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let set = RuleSet::from_config_list(&lines).unwrap();
+        let (_, execve) = set.rules().nth(1).unwrap();
+        let kernel = vec![kernel_form(&self_exclusion(77)), kernel_form(execve)];
+        let report = compare_rules(&kernel, &set, 77);
+        assert!(report.is_clean(), "{report}");
+        // A rule the kernel lacks is still missing, an extra one extra.
+        let report = compare_rules(&kernel[..1], &set, 77);
+        assert_eq!(
+            report.missing,
+            ["-a always,exit -F arch=b64 -S execve -k x"]
+        );
+        let extra = kernel_form(set.rules().next().unwrap().1);
+        let report = compare_rules(&[kernel[0].clone(), kernel[1].clone(), extra], &set, 77);
+        assert!(report.missing.is_empty(), "{report}");
+        assert_eq!(report.unexpected, ["-a always,exit -F arch=b64 -S kill"]);
+    }
 }
