@@ -118,7 +118,7 @@ fn numbers_out_of_range_are_errors_naming_the_token() {
     // The edges are values.
     let edges = config(&[
         "-b 4294967295",
-        "-a always,exit -F uid=4294967295",
+        "-a always,exit -F auid=4294967295",
         "-a always,exit -F arch=b64 -S open -F exit=-2147483648",
     ])
     .expect("edges compile");
@@ -390,6 +390,31 @@ fn syscall_numbers_in_the_class_bits_are_refused() {
     config(&[
         "-a always,exit -F arch=b64 -S 2031",
         "-a always,exit -S all",
+    ])
+    .expect("compiles");
+}
+
+#[test]
+fn an_unset_id_is_only_for_auid() {
+    // The kernel turns auid=4294967295 into loginuid_set; for every other
+    // uid and gid field it is no id (make_kuid gives INVALID_UID) and the
+    // rule is refused with EINVAL, after `rules check` passed it.
+    for rule in [
+        "-a always,exit -F uid=4294967295",
+        "-a always,exit -F euid=unset",
+        "-a always,exit -F obj_uid!=-1",
+        "-a always,exit -F fsgid=4294967295",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("only auid takes unset"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    config(&[
+        "-a always,exit -F auid!=unset -F auid!=-1 -F auid!=4294967295",
+        "-a always,exit -F uid=4294967294 -F gid=0",
     ])
     .expect("compiles");
 }

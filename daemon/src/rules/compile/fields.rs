@@ -58,7 +58,8 @@ impl Line<'_> {
     /// What the kernel's `audit_field_valid` refuses with EINVAL (libaudit
     /// sends it): `&` and `&=` on any field but a0-a3, pers and devminor;
     /// an ordering on the LSM strings, filetype and `auid=unset` (which the
-    /// kernel turns into `loginuid_set`); a filetype outside `S_IFMT`.
+    /// kernel turns into `loginuid_set`); 4294967295 in a uid or gid field
+    /// but auid; a filetype outside `S_IFMT`.
     /// Fields with a check of their own (path, dir, exe, key, arch, perm,
     /// fstype, inode) are refused in [`field_value`](Self::field_value).
     fn check_operator(&self, i: usize, field: Field, op: Operator, value: u32) -> Step {
@@ -89,6 +90,27 @@ impl Line<'_> {
             return Err(self.error(
                 i,
                 format!("= != < > <= >= for {name} (& and &= only on a0-a3, pers and devminor)"),
+            ));
+        }
+        let id = matches!(
+            field,
+            Field::UID
+                | Field::EUID
+                | Field::SUID
+                | Field::FSUID
+                | Field::OBJ_UID
+                | Field::GID
+                | Field::EGID
+                | Field::SGID
+                | Field::FSGID
+                | Field::OBJ_GID
+        );
+        // No id to the kernel (`make_kuid` gives INVALID_UID): it takes
+        // 4294967295 only for auid, which it turns into loginuid_set.
+        if id && value == u32::MAX {
+            return Err(self.error(
+                i,
+                format!("a {name} below 4294967295 (-1, unset): only auid takes unset"),
             ));
         }
         if field == Field::FILETYPE && value & !S_IFMT != 0 {
