@@ -418,3 +418,25 @@ fn an_unset_id_is_only_for_auid() {
     ])
     .expect("compiles");
 }
+
+#[test]
+fn a_sign_inside_a_number_is_an_error() {
+    // Rust's from_str_radix takes a leading `+`, so `0+5` (octal after the
+    // 0) compiled to 5 where auditctl's strtoul reads 0, and `-b +5` was a
+    // backlog that auditctl refuses; each is junk after a number.
+    for rule in [
+        "-a always,exit -F arch=b64 -S open -F a0=0+5",
+        "-a always,exit -F arch=b64 -S open -F a1=0x+10",
+        "-a always,exit -F pid=+7",
+        "-b +5",
+        "-a always,exit -F arch=b64 -S +2",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+    }
+    config(&[
+        "-a always,exit -F arch=b64 -S open -F a0=010 -F a1=0x10 -F pid=7",
+        "-b 5",
+    ])
+    .expect("compiles");
+}
