@@ -173,4 +173,28 @@ mod tests {
         assert!(report.missing.is_empty(), "{report}");
         assert_eq!(report.unexpected, ["-a always,exit -F arch=b64 -S kill"]);
     }
+
+    #[test]
+    fn a_rule_given_twice_is_held_once() {
+        // The kernel holds one copy (the second add is refused with
+        // EEXIST, which apply counts as kept), so the second copy was
+        // reported missing at every check: the same rule in two rules.d
+        // files, or as -a and -A, or as exit,always and always,exit.
+        let lines: Vec<String> = [
+            "-w /etc/passwd -p wa -k identity",
+            "-a always,exit -F arch=b64 -S kill",
+            "-w /etc/passwd -p wa -k identity",
+            "-A exit,always -F arch=b64 -S kill",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let set = RuleSet::from_config_list(&lines).unwrap();
+        let kernel: Vec<Vec<u8>> = std::iter::once(self_exclusion(77))
+            .chain(set.rules().take(2).map(|(_, b)| b.to_vec()))
+            .map(|b| kernel_form(&b))
+            .collect();
+        let report = compare_rules(&kernel, &set, 77);
+        assert!(report.is_clean(), "{report}");
+    }
 }
