@@ -440,3 +440,23 @@ fn a_sign_inside_a_number_is_an_error() {
     ])
     .expect("compiles");
 }
+
+#[test]
+fn a_nul_byte_in_a_rule_is_refused() {
+    // The kernel keeps a string field up to its first NUL (it lists keys,
+    // paths and exe with strlen), so a key or path with one was listed as
+    // another rule than the one compiled: deleted and added again at each
+    // start and reported as drift at each check. A YAML "\0" puts one in.
+    for rule in [
+        "-w /etc/passwd -p wa -k a\0b",
+        "-a always,exit -F arch=b64 -S open -F exe=/bin/a\0b",
+        "-a always,exit -F path=/etc/a\0b -F perm=r",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("NUL"),
+            "{rule:?}: {}",
+            errors[0]
+        );
+    }
+}

@@ -107,6 +107,16 @@ pub fn compile_line(text: &str, options: &CompileOptions) -> Result<Option<Comma
     if words.is_empty() {
         return Ok(None);
     }
+    // The kernel keeps a key, path or exe up to its first NUL and lists it
+    // so: a rule with one would be listed as another rule.
+    if let Some(column) = text.find('\0') {
+        return Err(LineError {
+            column,
+            token: text.get(column..).unwrap_or("").to_string(),
+            expected: "a rule without a NUL byte (the kernel's strings end at one)".into(),
+            refused: None,
+        });
+    }
     let mut line = Line::new(options, &words);
     line.run().map(Some)
 }
