@@ -460,3 +460,21 @@ fn a_nul_byte_in_a_rule_is_refused() {
         );
     }
 }
+
+#[test]
+fn a_field_compare_by_number_is_one_the_kernel_knows() {
+    // `-F field_compare=N` is the field -C writes. The kernel takes = and
+    // != and numbers up to AUDIT_MAX_FIELD_COMPARE only, and the listing
+    // left an unknown one out (`-a always,exit -S all` for the rule).
+    for rule in [
+        "-a always,exit -F field_compare=99",
+        "-a always,exit -F field_compare<3",
+        "-a always,exit -F field_compare=0",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+    }
+    let by_number = config(&["-a always,exit -F field_compare!=5"]).expect("compiles");
+    let by_c = config(&["-a always,exit -C auid!=obj_uid"]).expect("compiles");
+    assert_eq!(by_number.entries[0].command, by_c.entries[0].command);
+}

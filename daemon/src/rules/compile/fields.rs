@@ -81,6 +81,16 @@ impl Line<'_> {
             let what = if unset_auid { "auid=unset" } else { name };
             return Err(self.error(i, format!("= or != for {what}")));
         }
+        // The field -C writes: = or != and a comparison the kernel knows
+        // (the listing leaves an unknown one out).
+        if field == Field::FIELD_COMPARE
+            && !(eq_ne && field::COMPARISONS.iter().any(|c| c.0 == value))
+        {
+            return Err(self.error(
+                i,
+                "= or != and a comparison number from 1 to 25 (-C FIELD=FIELD writes it)",
+            ));
+        }
         let bit_op = op == Operator::BIT_MASK || op == Operator::BIT_TEST;
         let takes_bit_ops = matches!(
             field,
@@ -161,6 +171,7 @@ impl Line<'_> {
                 | Field::INODE
                 | Field::SUCCESS
                 | Field::PPID
+                | Field::FIELD_COMPARE
         );
         if exit_only && list != filter::EXIT {
             return Err(self.error(i, "this field only on the exit list"));
