@@ -478,3 +478,26 @@ fn a_field_compare_by_number_is_one_the_kernel_knows() {
     let by_c = config(&["-a always,exit -C auid!=obj_uid"]).expect("compiles");
     assert_eq!(by_number.entries[0].command, by_c.entries[0].command);
 }
+
+#[test]
+fn a_backlog_wait_time_the_kernel_refuses_is_an_error() {
+    // The kernel refuses more than 10 * 60 * HZ ticks (EINVAL), HZ at most
+    // 1000: raudit.kernel.backlog_wait_time stops at 600000, the rules'
+    // --backlog_wait_time did not, so the daemon failed at start.
+    for rule in [
+        "--backlog_wait_time 600001",
+        "--backlog_wait_time=4294967295",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("600000"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    let set = config(&["--backlog_wait_time 600000"]).expect("compiles");
+    assert_eq!(
+        set.status_settings().next().unwrap().1,
+        StatusSetting::BacklogWaitTime(600_000)
+    );
+}

@@ -93,6 +93,8 @@ pub struct LineError {
 }
 
 const PATH_MAX: usize = 4096;
+/// `--backlog_wait_time` the kernel takes on any HZ (10 * 60 * HZ).
+const MAX_BACKLOG_WAIT_TIME: u32 = 600_000;
 const MAX_KEY_LEN: usize = 256;
 const KEY_SEPARATOR: char = '\x01';
 
@@ -270,6 +272,12 @@ impl<'a> Line<'a> {
                     let setting = match opt.as_str() {
                         "-r" => StatusSetting::RateLimit(n),
                         "-b" => StatusSetting::BacklogLimit(n),
+                        // The kernel refuses more than 10 * 60 * HZ ticks
+                        // (EINVAL); HZ is at most 1000. As the config's
+                        // raudit.kernel.backlog_wait_time.
+                        _ if n > MAX_BACKLOG_WAIT_TIME => {
+                            return Err(self.error(i, "kernel ticks from 0 to 600000"))
+                        }
                         _ => StatusSetting::BacklogWaitTime(n),
                     };
                     self.set_other(opt_at, Command::Status(setting))?
