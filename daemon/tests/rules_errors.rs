@@ -118,7 +118,7 @@ fn numbers_out_of_range_are_errors_naming_the_token() {
     // The edges are values.
     let edges = config(&[
         "-b 4294967295",
-        "-a always,exit -F uid=4294967295",
+        "-a always,exit -F auid=4294967295",
         "-a always,exit -F arch=b64 -S open -F exit=-2147483648",
     ])
     .expect("edges compile");
@@ -304,4 +304,200 @@ fn a_watch_deletion_is_on_a_line_of_its_own_too() {
         );
     }
     assert!(config(&["-W /etc/passwd -p wa"]).is_ok());
+}
+
+#[test]
+fn operators_and_fields_the_kernel_refuses_are_errors() {
+    // kernel/auditfilter.c audit_field_valid(): & and &= only on a0-a3,
+    // pers and devminor; only = and != on the LSM strings, filetype and
+    // auid=unset (which the kernel turns into loginuid_set); a filetype
+    // outside S_IFMT; on the filesystem list only fstype and key. Each of
+    // these passed `rules check` and the kernel then refused the rule
+    // (EINVAL), so the daemon did not start.
+    for (rule, expected) in [
+        ("-a always,exit -F uid&0", "= != < > <= >="),
+        ("-a always,exit -F auid&=1", "= != < > <= >="),
+        ("-a never,exit -F pid&1", "= != < > <= >="),
+        (
+            "-a always,exit -F arch=b64 -S openat -F exit&=2",
+            "= != < > <= >=",
+        ),
+        ("-a never,exit -F saddr_fam&2", "= != < > <= >="),
+        ("-a always,exit -F subj_user<staff_u", "= or !="),
+        ("-a always,exit -F obj_type>etc_t", "= or !="),
+        ("-a always,exit -F filetype<file", "= or !="),
+        ("-a always,exit -F auid>=unset", "= or !="),
+        ("-a always,exit -F filetype=5", "S_IFMT"),
+        (
+            "-a always,filesystem -F fstype=tracefs -F uid=0",
+            "only fstype and key on the filesystem list",
+        ),
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+        assert!(
+            errors[0].to_string().contains(expected),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    // What the kernel takes still compiles.
+    config(&[
+        "-a always,exit -F arch=b64 -S clone -F a0&0x7C020000",
+        "-a always,exit -F arch=b64 -S open -F a1&=3",
+        "-a always,exit -F pers&=1 -F devminor&1",
+        "-a always,exit -F auid>=1000 -F auid!=unset -F uid<=999",
+        "-a always,exit -F subj_type!=crond_t -F filetype=dir",
+        "-a always,filesystem -F fstype=tracefs -k t",
+    ])
+    .expect("the kernel takes these");
+}
+
+#[test]
+fn a_key_field_in_capitals_joins_the_other_keys() {
+    // `-F KEY=` is the key field too (field names have no case), but it
+    // bypassed the joining of keys: with -k it made a second key field,
+    // which the kernel refuses (EINVAL), and it skipped the \x01 check.
+    let set = config(&["-a always,exit -F arch=b64 -S kill -F KEY=a -k b"]).expect("compiles");
+    let joined = config(&["-a always,exit -F arch=b64 -S kill -k a -k b"]).expect("compiles");
+    assert_eq!(set.entries[0].command, joined.entries[0].command);
+    let errors = config(&["-a always,exit -S kill -F Key=a\x01b"]).expect_err("separator");
+    assert!(
+        errors[0].to_string().ends_with("a key without \\x01"),
+        "{}",
+        errors[0]
+    );
+}
+
+#[test]
+fn syscall_numbers_in_the_class_bits_are_refused() {
+    // The kernel reads the mask's top 16 bits as syscall classes and
+    // expands them (`-S 2047` audits the dir-write class: mkdir, rename,
+    // …), so the listed rule never equals the compiled one: every start
+    // deleted and re-added it and drift reported it each interval.
+    for rule in [
+        "-a always,exit -F arch=b64 -S 2047",
+        "-a always,exit -F arch=b64 -S openat,2032",
+        "-a always,io_uring -S 2040",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("below 2032"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    config(&[
+        "-a always,exit -F arch=b64 -S 2031",
+        "-a always,exit -S all",
+    ])
+    .expect("compiles");
+}
+
+#[test]
+fn an_unset_id_is_only_for_auid() {
+    // The kernel turns auid=4294967295 into loginuid_set; for every other
+    // uid and gid field it is no id (make_kuid gives INVALID_UID) and the
+    // rule is refused with EINVAL, after `rules check` passed it.
+    for rule in [
+        "-a always,exit -F uid=4294967295",
+        "-a always,exit -F euid=unset",
+        "-a always,exit -F obj_uid!=-1",
+        "-a always,exit -F fsgid=4294967295",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("only auid takes unset"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    config(&[
+        "-a always,exit -F auid!=unset -F auid!=-1 -F auid!=4294967295",
+        "-a always,exit -F uid=4294967294 -F gid=0",
+    ])
+    .expect("compiles");
+}
+
+#[test]
+fn a_sign_inside_a_number_is_an_error() {
+    // Rust's from_str_radix takes a leading `+`, so `0+5` (octal after the
+    // 0) compiled to 5 where auditctl's strtoul reads 0, and `-b +5` was a
+    // backlog that auditctl refuses; each is junk after a number.
+    for rule in [
+        "-a always,exit -F arch=b64 -S open -F a0=0+5",
+        "-a always,exit -F arch=b64 -S open -F a1=0x+10",
+        "-a always,exit -F pid=+7",
+        "-b +5",
+        "-a always,exit -F arch=b64 -S +2",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+    }
+    config(&[
+        "-a always,exit -F arch=b64 -S open -F a0=010 -F a1=0x10 -F pid=7",
+        "-b 5",
+    ])
+    .expect("compiles");
+}
+
+#[test]
+fn a_nul_byte_in_a_rule_is_refused() {
+    // The kernel keeps a string field up to its first NUL (it lists keys,
+    // paths and exe with strlen), so a key or path with one was listed as
+    // another rule than the one compiled: deleted and added again at each
+    // start and reported as drift at each check. A YAML "\0" puts one in.
+    for rule in [
+        "-w /etc/passwd -p wa -k a\0b",
+        "-a always,exit -F arch=b64 -S open -F exe=/bin/a\0b",
+        "-a always,exit -F path=/etc/a\0b -F perm=r",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("NUL"),
+            "{rule:?}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
+fn a_field_compare_by_number_is_one_the_kernel_knows() {
+    // `-F field_compare=N` is the field -C writes. The kernel takes = and
+    // != and numbers up to AUDIT_MAX_FIELD_COMPARE only, and the listing
+    // left an unknown one out (`-a always,exit -S all` for the rule).
+    for rule in [
+        "-a always,exit -F field_compare=99",
+        "-a always,exit -F field_compare<3",
+        "-a always,exit -F field_compare=0",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert_eq!(errors.len(), 1, "{rule}");
+    }
+    let by_number = config(&["-a always,exit -F field_compare!=5"]).expect("compiles");
+    let by_c = config(&["-a always,exit -C auid!=obj_uid"]).expect("compiles");
+    assert_eq!(by_number.entries[0].command, by_c.entries[0].command);
+}
+
+#[test]
+fn a_backlog_wait_time_the_kernel_refuses_is_an_error() {
+    // The kernel refuses more than 10 * 60 * HZ ticks (EINVAL), HZ at most
+    // 1000: raudit.kernel.backlog_wait_time stops at 600000, the rules'
+    // --backlog_wait_time did not, so the daemon failed at start.
+    for rule in [
+        "--backlog_wait_time 600001",
+        "--backlog_wait_time=4294967295",
+    ] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0].to_string().contains("600000"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+    let set = config(&["--backlog_wait_time 600000"]).expect("compiles");
+    assert_eq!(
+        set.status_settings().next().unwrap().1,
+        StatusSetting::BacklogWaitTime(600_000)
+    );
 }

@@ -170,12 +170,20 @@ pub fn remove_stale_exclusions(
 }
 
 /// The rules the set ends with (its `-D` and `-d` commands played in
-/// order), in kernel form, each with its index in `set.entries`.
+/// order), in kernel form, each with its index in `set.entries`. A rule
+/// the set already has is not wanted twice: the kernel holds one copy (it
+/// refuses the second with EEXIST), so drift would miss the second for
+/// ever.
 pub(super) fn wanted_rules(set: &RuleSet) -> Vec<(usize, Vec<u8>)> {
     let mut wanted: Vec<(usize, Vec<u8>)> = Vec::new();
     for (index, entry) in set.entries.iter().enumerate() {
         match &entry.command {
-            Command::Add(bytes) => wanted.push((index, kernel_form(bytes))),
+            Command::Add(bytes) => {
+                let form = kernel_form(bytes);
+                if !wanted.iter().any(|(_, w)| *w == form) {
+                    wanted.push((index, form));
+                }
+            }
             Command::Delete(bytes) => {
                 let form = kernel_form(bytes);
                 if let Some(at) = wanted.iter().position(|(_, w)| *w == form) {

@@ -15,7 +15,7 @@ mod numbers;
 use raudit_core::tables::arch::{Arch, Machine};
 use raudit_core::tables::field::{self, action, filter, perm, Field, Operator};
 use raudit_core::tables::{syscall, uring};
-use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MAX_FIELDS};
+use raudit_core::wire::rule::{RuleHead, HEAD_LEN, MASK_WORDS, MAX_FIELDS};
 
 use super::guard::{self, Allowed, Refused};
 use super::lex;
@@ -93,6 +93,8 @@ pub struct LineError {
 }
 
 const PATH_MAX: usize = 4096;
+/// `--backlog_wait_time` the kernel takes on any HZ (10 * 60 * HZ).
+const MAX_BACKLOG_WAIT_TIME: u32 = 600_000;
 const MAX_KEY_LEN: usize = 256;
 const KEY_SEPARATOR: char = '\x01';
 
@@ -106,6 +108,16 @@ pub fn compile_line(text: &str, options: &CompileOptions) -> Result<Option<Comma
     })?;
     if words.is_empty() {
         return Ok(None);
+    }
+    // The kernel keeps a key, path or exe up to its first NUL and lists it
+    // so: a rule with one would be listed as another rule.
+    if let Some(column) = text.find('\0') {
+        return Err(LineError {
+            column,
+            token: text.get(column..).unwrap_or("").to_string(),
+            expected: "a rule without a NUL byte (the kernel's strings end at one)".into(),
+            refused: None,
+        });
     }
     let mut line = Line::new(options, &words);
     line.run().map(Some)
@@ -260,6 +272,12 @@ impl<'a> Line<'a> {
                     let setting = match opt.as_str() {
                         "-r" => StatusSetting::RateLimit(n),
                         "-b" => StatusSetting::BacklogLimit(n),
+                        // The kernel refuses more than 10 * 60 * HZ ticks
+                        // (EINVAL); HZ is at most 1000. As the config's
+                        // raudit.kernel.backlog_wait_time.
+                        _ if n > MAX_BACKLOG_WAIT_TIME => {
+                            return Err(self.error(i, "kernel ticks from 0 to 600000"))
+                        }
                         _ => StatusSetting::BacklogWaitTime(n),
                     };
                     self.set_other(opt_at, Command::Status(setting))?
@@ -486,6 +504,7 @@ impl<'a> Line<'a> {
             }
             let nr = named_or_numeric(syscall::number(machine, name.as_bytes()), name);
             match nr {
+                Some(nr) if is_class_bit(nr) => return Err(self.class_bit(i, name)),
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
                     return Err(self.error(
@@ -520,6 +539,7 @@ impl<'a> Line<'a> {
             }
             let nr = named_or_numeric(uring::number(name.as_bytes()), name);
             match nr {
+                Some(nr) if is_class_bit(nr) => return Err(self.class_bit(i, name)),
                 Some(nr) if self.head.set_syscall(nr) => {}
                 _ => {
                     return Err(self.error(
@@ -531,6 +551,16 @@ impl<'a> Line<'a> {
         }
         self.syscall_added = true;
         Ok(())
+    }
+
+    fn class_bit(&self, i: usize, name: &str) -> LineError {
+        self.error(
+            i,
+            format!(
+                "a number below {FIRST_CLASS_BIT} (`{name}` is one of the mask's top 16 bits, \
+                 which the kernel reads as syscall classes)"
+            ),
+        )
     }
 
     fn compare(&mut self, i: usize, v: &str) -> Step {
@@ -595,6 +625,17 @@ impl<'a> Line<'a> {
             Command::Add(out)
         })
     }
+}
+
+/// The first of the mask's top 16 bits, which the kernel reads as syscall
+/// classes (`AUDIT_SYSCALL_CLASSES`) and expands into the classes' syscalls:
+/// `-S 2047` would audit the dir-write class, and the listed rule would
+/// never equal the compiled one (deleted and added again at each start,
+/// reported as drift each interval). auditctl sends them.
+const FIRST_CLASS_BIT: u32 = (MASK_WORDS * 32 - 16) as u32;
+
+fn is_class_bit(nr: u32) -> bool {
+    (FIRST_CLASS_BIT..FIRST_CLASS_BIT + 16).contains(&nr)
 }
 
 /// `-Fvalue` or `--opt=value` forms.

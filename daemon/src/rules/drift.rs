@@ -64,35 +64,16 @@ impl fmt::Display for DriftReport {
 
 /// Compares the kernel with `set` (plus raudit's self-exclusion rule).
 pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
-    let mut report = DriftReport::default();
     let kernel_rules = match control.list_rules() {
         Ok(r) => r,
         Err(e) => {
-            report.error = Some(e.to_string());
-            return report;
+            return DriftReport {
+                error: Some(e.to_string()),
+                ..DriftReport::default()
+            }
         }
     };
-    let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
-    for rule in &kernel_rules {
-        *have.entry(listed_form(rule).to_vec()).or_default() += 1;
-    }
-    for (text, bytes) in expected(set, std::process::id()) {
-        match have.get_mut(&bytes) {
-            Some(n) if *n > 0 => *n -= 1,
-            _ => report.missing.push(text),
-        }
-    }
-    let mut printer = Printer::new(host_machine());
-    for rule in &kernel_rules {
-        if let Some(n) = have.get_mut(listed_form(rule)).filter(|n| **n > 0) {
-            *n -= 1;
-            let text = match RuleData::new_checked(rule) {
-                Ok(r) => printer.rule(&r),
-                Err(e) => format!("unreadable rule ({e})"),
-            };
-            report.unexpected.push(text);
-        }
-    }
+    let mut report = compare_rules(&kernel_rules, set, std::process::id());
     match control.status() {
         Ok(s) => {
             for (_, setting) in set.status_settings() {
@@ -112,19 +93,42 @@ pub fn check(control: &Control<'_>, set: &RuleSet) -> DriftReport {
     report
 }
 
-/// The rules the kernel holds when it is as configured, in kernel form,
-/// each with its text: raudit's self-exclusion rule (of `pid`) and those
-/// [`apply`] loads (the set's `-D` and `-d` played in order, as it does).
-fn expected(set: &RuleSet, pid: u32) -> Vec<(String, Vec<u8>)> {
+/// The rules part of [`check`]: the kernel's listed rules against the rules
+/// `set` ends with (its `-D`, `-d` and `-W` played in order, as [`apply`]
+/// loads them) plus the self-exclusion rule of `self_pid`, as a multiset.
+fn compare_rules(kernel_rules: &[Vec<u8>], set: &RuleSet, self_pid: u32) -> DriftReport {
+    let mut report = DriftReport::default();
+    let mut have: HashMap<Vec<u8>, usize> = HashMap::new();
+    for rule in kernel_rules {
+        *have.entry(listed_form(rule).to_vec()).or_default() += 1;
+    }
     let mut expected: Vec<(String, Vec<u8>)> = vec![(
         "raudit self-exclusion".into(),
-        kernel_form(&self_exclusion(pid)),
+        kernel_form(&self_exclusion(self_pid)),
     )];
-    expected.extend(wanted_rules(set).into_iter().filter_map(|(index, form)| {
-        let entry = set.entries.get(index)?;
-        Some((entry.text.clone(), form))
-    }));
-    expected
+    expected.extend(
+        wanted_rules(set)
+            .into_iter()
+            .map(|(index, form)| (set.entries[index].text.clone(), form)),
+    );
+    for (text, bytes) in expected {
+        match have.get_mut(&bytes) {
+            Some(n) if *n > 0 => *n -= 1,
+            _ => report.missing.push(text),
+        }
+    }
+    let mut printer = Printer::new(host_machine());
+    for rule in kernel_rules {
+        if let Some(n) = have.get_mut(listed_form(rule)).filter(|n| **n > 0) {
+            *n -= 1;
+            let text = match RuleData::new_checked(rule) {
+                Ok(r) => printer.rule(&r),
+                Err(e) => format!("unreadable rule ({e})"),
+            };
+            report.unexpected.push(text);
+        }
+    }
+    report
 }
 
 /// Puts the configured rules and status back: [`apply`], which adds what
@@ -138,41 +142,59 @@ pub fn restore(control: &Control<'_>, set: &RuleSet) -> Result<ApplyReport, Appl
 mod tests {
     use super::*;
 
-    fn set(lines: &[&str]) -> RuleSet {
-        let lines: Vec<String> = lines.iter().map(|s| s.to_string()).collect();
-        RuleSet::from_config_list(&lines).unwrap()
-    }
-
-    fn texts(set: &RuleSet) -> Vec<String> {
-        expected(set, 4321)
-            .into_iter()
-            .map(|(text, _)| text)
-            .collect()
-    }
-
-    /// A rule the list deletes again (`-D`, `-d`) is not loaded by
-    /// `apply`, so the drift check must not miss it: it used to report it
-    /// missing at every check (and, with drift_restore, "restore" it,
-    /// loading nothing, then find it missing again).
     #[test]
-    fn rules_the_list_deletes_again_are_not_expected() {
-        let execve = "-a always,exit -F arch=b64 -S execve";
-        let watch = "-w /etc/passwd -p wa";
+    fn the_rules_a_set_deletes_are_not_missing() {
+        // apply() loads what the set ends with (its -D, -d and -W played
+        // in order); drift expected every -a/-w ever listed, so it reported
+        // the deleted ones missing at every check, for ever.
+        let lines: Vec<String> = [
+            "-a always,exit -F arch=b64 -S kill",
+            "-D",
+            "-a always,exit -F arch=b64 -S execve -k x",
+            "-w /etc/passwd -p wa",
+            "-W /etc/passwd -p wa",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let set = RuleSet::from_config_list(&lines).unwrap();
+        let (_, execve) = set.rules().nth(1).unwrap();
+        let kernel = vec![kernel_form(&self_exclusion(77)), kernel_form(execve)];
+        let report = compare_rules(&kernel, &set, 77);
+        assert!(report.is_clean(), "{report}");
+        // A rule the kernel lacks is still missing, an extra one extra.
+        let report = compare_rules(&kernel[..1], &set, 77);
         assert_eq!(
-            texts(&set(&[execve, "-D", watch])),
-            ["raudit self-exclusion", watch]
+            report.missing,
+            ["-a always,exit -F arch=b64 -S execve -k x"]
         );
-        assert_eq!(
-            texts(&set(&[
-                execve,
-                watch,
-                "-d always,exit -F arch=b64 -S execve"
-            ])),
-            ["raudit self-exclusion", watch]
-        );
-        assert_eq!(
-            texts(&set(&["-D", execve, watch])),
-            ["raudit self-exclusion", execve, watch]
-        );
+        let extra = kernel_form(set.rules().next().unwrap().1);
+        let report = compare_rules(&[kernel[0].clone(), kernel[1].clone(), extra], &set, 77);
+        assert!(report.missing.is_empty(), "{report}");
+        assert_eq!(report.unexpected, ["-a always,exit -F arch=b64 -S kill"]);
+    }
+
+    #[test]
+    fn a_rule_given_twice_is_held_once() {
+        // The kernel holds one copy (the second add is refused with
+        // EEXIST, which apply counts as kept), so the second copy was
+        // reported missing at every check: the same rule in two rules.d
+        // files, or as -a and -A, or as exit,always and always,exit.
+        let lines: Vec<String> = [
+            "-w /etc/passwd -p wa -k identity",
+            "-a always,exit -F arch=b64 -S kill",
+            "-w /etc/passwd -p wa -k identity",
+            "-A exit,always -F arch=b64 -S kill",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let set = RuleSet::from_config_list(&lines).unwrap();
+        let kernel: Vec<Vec<u8>> = std::iter::once(self_exclusion(77))
+            .chain(set.rules().take(2).map(|(_, b)| b.to_vec()))
+            .map(|b| kernel_form(&b))
+            .collect();
+        let report = compare_rules(&kernel, &set, 77);
+        assert!(report.is_clean(), "{report}");
     }
 }

@@ -54,7 +54,14 @@ fn expand_one(pattern: &str) -> Result<Vec<PathBuf>, String> {
             false => Err("an existing rules file".into()),
         };
     }
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("a readable directory ({e})"))?;
+    // A pattern without a directory (`*.rules` on the command line) is
+    // read in the current one; its files keep their relative names.
+    let listed = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
+    let entries = std::fs::read_dir(listed).map_err(|e| format!("a readable directory ({e})"))?;
     let mut names: Vec<String> = entries
         .flatten()
         .filter(|e| e.path().is_file())
@@ -217,6 +224,15 @@ mod tests {
         assert!(glob_match(b"?0-*.rules", b"30-stig.rules"));
         assert!(glob_match(b"a*b*c", b"axxbyyc"));
         assert!(!glob_match(b"a*b*c", b"axxbyy"));
+    }
+
+    #[test]
+    fn a_glob_without_a_directory_is_read_in_the_current_one() {
+        // `raudit rules check '*.rules'`: the pattern's parent is the empty
+        // path, which read_dir refused ("a readable directory (No such
+        // file or directory)"). Tests run in the package's directory.
+        let found = expand(&["*.toml".to_string()]).unwrap();
+        assert_eq!(found, [PathBuf::from("Cargo.toml")]);
     }
 
     #[test]

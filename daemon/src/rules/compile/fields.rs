@@ -10,11 +10,13 @@ use raudit_core::tables::field::{self, filter, Field, Operator};
 use raudit_core::wire::MessageType;
 
 use super::numbers::{field_number, parse_unsigned};
-use super::{parse_perm, Line, LineError, Step, MAX_KEY_LEN, PATH_MAX};
+use super::{parse_perm, Line, LineError, Step, PATH_MAX};
 use crate::accounts;
 
 /// Address families the kernel knows (`AF_MAX`).
 const AF_MAX: u32 = 46;
+/// The file-type bits of a mode (`S_IFMT`).
+const S_IFMT: u32 = 0o170000;
 
 impl Line<'_> {
     /// `-F FIELD OP VALUE`: checked, then pushed.
@@ -36,9 +38,98 @@ impl Line<'_> {
         }
         let field = Field::from_name(name.as_bytes())
             .ok_or_else(|| self.error(i, format!("a known field name (`{name}` is not one)")))?;
+        if field == Field::FILTERKEY {
+            // `-F KEY=` (field names have no case) is the key too, joined
+            // with the others as `-F key=` and -k are: a second key field
+            // is refused by the kernel (EINVAL), and it skipped the \x01
+            // check. `-F key<u` is no comparison; it listed as `key=u`
+            // (found by the `rules` fuzz target).
+            if op != Operator::EQUAL {
+                return Err(self.error(i, "= for key"));
+            }
+            return self.push_key(i, value);
+        }
         self.check_list(i, field, list)?;
         let value = self.field_value(i, field, op, value, list)?;
+        self.check_operator(i, field, op, value)?;
         self.push(i, field, op, value)
+    }
+
+    /// What the kernel's `audit_field_valid` refuses with EINVAL (libaudit
+    /// sends it): `&` and `&=` on any field but a0-a3, pers and devminor;
+    /// an ordering on the LSM strings, filetype and `auid=unset` (which the
+    /// kernel turns into `loginuid_set`); 4294967295 in a uid or gid field
+    /// but auid; a filetype outside `S_IFMT`.
+    /// Fields with a check of their own (path, dir, exe, key, arch, perm,
+    /// fstype, inode) are refused in [`field_value`](Self::field_value).
+    fn check_operator(&self, i: usize, field: Field, op: Operator, value: u32) -> Step {
+        let name = field.name().unwrap_or("this field");
+        let eq_ne = op == Operator::EQUAL || op == Operator::NOT_EQUAL;
+        let unset_auid = field == Field::LOGINUID && value == u32::MAX;
+        let eq_ne_only = unset_auid
+            || matches!(
+                field,
+                Field::SUBJ_USER
+                    | Field::SUBJ_ROLE
+                    | Field::SUBJ_TYPE
+                    | Field::OBJ_USER
+                    | Field::OBJ_ROLE
+                    | Field::OBJ_TYPE
+                    | Field::FILETYPE
+            );
+        if eq_ne_only && !eq_ne {
+            let what = if unset_auid { "auid=unset" } else { name };
+            return Err(self.error(i, format!("= or != for {what}")));
+        }
+        // The field -C writes: = or != and a comparison the kernel knows
+        // (the listing leaves an unknown one out).
+        if field == Field::FIELD_COMPARE
+            && !(eq_ne && field::COMPARISONS.iter().any(|c| c.0 == value))
+        {
+            return Err(self.error(
+                i,
+                "= or != and a comparison number from 1 to 25 (-C FIELD=FIELD writes it)",
+            ));
+        }
+        let bit_op = op == Operator::BIT_MASK || op == Operator::BIT_TEST;
+        let takes_bit_ops = matches!(
+            field,
+            Field::ARG0 | Field::ARG1 | Field::ARG2 | Field::ARG3 | Field::PERS | Field::DEVMINOR
+        );
+        if bit_op && !takes_bit_ops {
+            return Err(self.error(
+                i,
+                format!("= != < > <= >= for {name} (& and &= only on a0-a3, pers and devminor)"),
+            ));
+        }
+        let id = matches!(
+            field,
+            Field::UID
+                | Field::EUID
+                | Field::SUID
+                | Field::FSUID
+                | Field::OBJ_UID
+                | Field::GID
+                | Field::EGID
+                | Field::SGID
+                | Field::FSGID
+                | Field::OBJ_GID
+        );
+        // No id to the kernel (`make_kuid` gives INVALID_UID): it takes
+        // 4294967295 only for auid, which it turns into loginuid_set.
+        if id && value == u32::MAX {
+            return Err(self.error(
+                i,
+                format!("a {name} below 4294967295 (-1, unset): only auid takes unset"),
+            ));
+        }
+        if field == Field::FILETYPE && value & !S_IFMT != 0 {
+            return Err(self.error(
+                i,
+                "a file type within S_IFMT (file, dir, socket, link, character, block or fifo)",
+            ));
+        }
+        Ok(())
     }
 
     fn check_list(&self, i: usize, field: Field, list: u32) -> Step {
@@ -59,6 +150,10 @@ impl Line<'_> {
                 "on the exclude list, only pid, uid, gid, auid, msgtype, subj_* and exe",
             ));
         }
+        // `audit_field_valid`: the kernel refuses any other field there.
+        if list == filter::FS && field != Field::FSTYPE && field != Field::FILTERKEY {
+            return Err(self.error(i, "only fstype and key on the filesystem list"));
+        }
         let exit_only = matches!(
             field,
             Field::EXIT
@@ -76,6 +171,7 @@ impl Line<'_> {
                 | Field::INODE
                 | Field::SUCCESS
                 | Field::PPID
+                | Field::FIELD_COMPARE
         );
         if exit_only && list != filter::EXIT {
             return Err(self.error(i, "this field only on the exit list"));
@@ -190,24 +286,7 @@ impl Line<'_> {
                     self.one_object(i)?;
                     self.perm_added = true;
                 }
-                if f == Field::FILTERKEY {
-                    // `-F key<u` is no comparison; it listed as `key=u`
-                    // (found by the `rules` fuzz target).
-                    if op != Operator::EQUAL {
-                        return Err(self.error(i, "= for key"));
-                    }
-                    // An empty key is not listed, so the listing is another
-                    // rule (found by the `rules` fuzz target).
-                    if v.is_empty() {
-                        return Err(self.error(i, "a key of 1 to 256 bytes"));
-                    }
-                    if !(self.syscall_added || self.perm_added || self.exe_added || self.fs_added) {
-                        return Err(self.error(i, "a watch, syscall, exe or fstype before the key"));
-                    }
-                    if v.len() > MAX_KEY_LEN {
-                        return Err(self.error(i, "a key of at most 256 bytes"));
-                    }
-                } else if v.len() > PATH_MAX {
+                if v.len() > PATH_MAX {
                     return Err(self.error(i, "a string of at most 4096 bytes"));
                 }
                 self.buf.extend_from_slice(v.as_bytes());

@@ -11,6 +11,11 @@ pub(super) fn parse_unsigned(v: &str) -> Option<u64> {
     } else {
         (v, 10)
     };
+    // Digits only: from_str_radix also takes a leading `+`, which made
+    // `0+5` octal 5 where strtoul reads 0.
+    if !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
     u64::from_str_radix(digits, radix).ok()
 }
 
