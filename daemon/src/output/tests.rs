@@ -673,3 +673,40 @@ fn a_reenabled_output_does_not_report_old_losses_again() {
         .sum();
     assert_eq!(reported, queue.dropped(), "{lines:?}");
 }
+
+#[test]
+fn a_line_cut_by_a_short_writev_that_cannot_be_taken_back_is_never_joined_to_the_next() {
+    // A socket cannot be truncated: the fragment of the line the writev
+    // stopped in stays where it went, as on a pipe (stdout) or an
+    // append-only file (`chattr +a`: ftruncate refused).
+    let (mut reader, mut writer) = nonblocking_pair();
+    let mut batch = LineBatch::with_capacity(64);
+    let line = [b'x'; 1000]
+        .iter()
+        .chain(b"\n")
+        .copied()
+        .collect::<Vec<u8>>();
+    let big: Vec<u8> = line.repeat(4096);
+    let parts: [&[u8]; 1] = [&big];
+    batch.write_through(&mut writer, &parts).unwrap();
+    let mut got = Vec::new();
+    read_all_available(&mut reader, &mut got);
+    assert!(!got.ends_with(b"\n"), "the writev stopped inside a line");
+    // The output gives the pending lines up (attempts spent)...
+    let dropped = batch.discard(&writer);
+    assert!(dropped >= 1);
+    // ...and writes the next line later.
+    assert!(batch.try_push(b"next\n"));
+    while !batch.is_empty() {
+        let _ = batch.write_to(&mut writer);
+        read_all_available(&mut reader, &mut got);
+    }
+    for (at, received) in got.split(|&b| b == b'\n').enumerate() {
+        assert!(
+            received.is_empty() || received == b"next" || received == &line[..line.len() - 1],
+            "line {at} is a fragment joined to another ({} bytes)",
+            received.len()
+        );
+    }
+    assert!(got.ends_with(b"next\n"));
+}
