@@ -271,9 +271,12 @@ pub struct Stats {
     pub redactions: Counter,
     /// Fields left out by `raudit.fields`.
     pub fields_dropped: Counter,
-    /// Kernel `lost` when raudit started and now.
+    /// Kernel `lost` when raudit started and at the last poll.
     pub kernel_lost_start: Counter,
     pub kernel_lost: Counter,
+    /// Records the kernel lost since raudit started, summed over the
+    /// polls ([`Stats::observe_kernel_lost`]), across resets of its counter.
+    pub kernel_lost_total: Counter,
     /// Kernel `backlog` at the last poll.
     pub kernel_backlog: Counter,
     /// Events in the assembler, waiting for their last record (a gauge,
@@ -323,13 +326,26 @@ impl Stats {
         self.outputs.iter().map(|o| o.dropped.get()).sum()
     }
 
-    /// Kernel `lost` since raudit started. The kernel's counter is a u32
-    /// that rules' `--reset-lost` sets back to 0: below its start value
-    /// it was reset (or, after 4 billion losses, wrapped), and what it
-    /// says is what was lost since (never a figure near u64::MAX).
+    /// The kernel's `lost` counter as a status poll read it (the
+    /// supervisor's thread alone calls this): what it grew by since the
+    /// last poll is added to [`kernel_lost_total`](Self::kernel_lost_total).
+    /// Below the value seen last it was reset (the rules' `--reset-lost`:
+    /// a reload, a drift restore, by hand) or, after 4 billion losses,
+    /// wrapped: what it says is what was lost since, added to what was
+    /// counted before, so the count since raudit started never goes back
+    /// (`raudit_kernel_lost_total` is a Prometheus counter) nor jumps to a
+    /// figure near u64::MAX.
+    pub fn observe_kernel_lost(&self, now: u64) {
+        let seen = self.kernel_lost.get();
+        self.kernel_lost_total
+            .add(now.checked_sub(seen).unwrap_or(now));
+        self.kernel_lost.set(now);
+    }
+
+    /// Kernel `lost` since raudit started (see
+    /// [`observe_kernel_lost`](Self::observe_kernel_lost)).
     pub fn kernel_lost_delta(&self) -> u64 {
-        let (now, start) = (self.kernel_lost.get(), self.kernel_lost_start.get());
-        now.checked_sub(start).unwrap_or(now)
+        self.kernel_lost_total.get()
     }
 
     /// The report's scalar fields, in report order: the one list the
@@ -599,21 +615,51 @@ impl Stats {
 mod tests {
     use super::*;
 
+    /// A stats as the start leaves it: the kernel had lost `lost`.
+    fn started_with_kernel_lost(lost: u64) -> Stats {
+        let stats = Stats::new(&["file"]);
+        stats.kernel_lost_start.set(lost);
+        stats.kernel_lost.set(lost);
+        stats
+    }
+
     #[test]
     fn kernel_lost_after_a_reset_or_a_wrap_is_not_near_u64_max() {
-        let stats = Stats::new(&["file"]);
         // The kernel had lost 100 at start; the rules' --reset-lost
         // cleared it; 3 more were lost.
-        stats.kernel_lost_start.set(100);
-        stats.kernel_lost.set(3);
+        let stats = started_with_kernel_lost(100);
+        stats.observe_kernel_lost(3);
         assert_eq!(stats.kernel_lost_delta(), 3);
         // Counted on from the start value as usual.
-        stats.kernel_lost.set(107);
+        let stats = started_with_kernel_lost(100);
+        stats.observe_kernel_lost(107);
         assert_eq!(stats.kernel_lost_delta(), 7);
         // The u32 counter wrapped: what it says now, not 1.8e19.
-        stats.kernel_lost_start.set(u64::from(u32::MAX - 1));
-        stats.kernel_lost.set(2);
+        let stats = started_with_kernel_lost(u64::from(u32::MAX - 1));
+        stats.observe_kernel_lost(2);
         assert_eq!(stats.kernel_lost_delta(), 2);
+    }
+
+    #[test]
+    fn kernel_lost_counts_on_across_a_reset_and_never_goes_back() {
+        // 100 lost before raudit started.
+        let stats = started_with_kernel_lost(100);
+        // 50 lost while it runs, as the supervisor's polls see them.
+        stats.observe_kernel_lost(120);
+        stats.observe_kernel_lost(150);
+        assert_eq!(stats.kernel_lost_delta(), 50);
+        // A reload's rules with --reset-lost set the kernel's counter back
+        // to 0; 3 more were lost since.
+        stats.observe_kernel_lost(3);
+        assert_eq!(
+            stats.kernel_lost_delta(),
+            53,
+            "the 50 lost before the reset are still lost (a counter)"
+        );
+        stats.observe_kernel_lost(10);
+        assert_eq!(stats.kernel_lost_delta(), 60);
+        let json: serde_json::Value = serde_json::from_slice(&stats.json()).unwrap();
+        assert_eq!(json["kernel_lost"], 60);
     }
 
     #[test]
@@ -621,7 +667,8 @@ mod tests {
         let stats = Stats::new(&["file", "stdout"]);
         stats.records.add(3);
         stats.kernel_lost_start.set(10);
-        stats.kernel_lost.set(14);
+        stats.kernel_lost.set(10);
+        stats.observe_kernel_lost(14);
         stats.outputs[0].errors.add(2);
         let line = stats.line("interval");
         for key in [

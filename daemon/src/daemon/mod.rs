@@ -307,7 +307,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         state.clean_stop();
     }
     if let Ok(status) = control.status() {
-        stats.kernel_lost.set(u64::from(status.lost));
+        stats.observe_kernel_lost(u64::from(status.lost));
         stats.kernel_backlog.set(u64::from(status.backlog));
     }
     stats.queue_depth.set(queue.depth() as u64);
@@ -583,7 +583,7 @@ fn supervise(
             }
             match control.status() {
                 Ok(status) => {
-                    stats.kernel_lost.set(u64::from(status.lost));
+                    stats.observe_kernel_lost(u64::from(status.lost));
                     stats.kernel_backlog.set(u64::from(status.backlog));
                     disabled.check(plan, status.enabled);
                     if matches!(plan.listen, Listen::Daemon { .. }) {

@@ -86,7 +86,7 @@ fn the_worst_case_fits_with_room_to_spare() {
     for field in [
         &stats.records,
         &stats.events,
-        &stats.kernel_lost,
+        &stats.kernel_lost_total,
         &stats.queue_drops,
     ] {
         field.set(u64::MAX);
