@@ -710,3 +710,60 @@ fn a_line_cut_by_a_short_writev_that_cannot_be_taken_back_is_never_joined_to_the
     }
     assert!(got.ends_with(b"next\n"));
 }
+
+#[test]
+fn a_steady_stream_of_events_does_not_hold_the_loss_record_back() {
+    // The loss record goes into the stream once per interval: also while
+    // events keep coming (a storm is when the pool runs out), not only
+    // once the output finds its backlog empty for a moment.
+    let queue = Queue::new(4, 64, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["flaky"]));
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    // The pool runs out once (no output thread yet): one event dropped.
+    submit(&queue, &[&[b"a\n"], &[b"b\n"], &[b"c\n"], &[b"d\n"]]);
+    assert!(queue.take_free(|| true).is_none());
+    assert_eq!(queue.dropped(), 1);
+    let sink = Sink::new(
+        Box::new(Flaky {
+            failures: 0,
+            lines: Arc::clone(&lines),
+        }),
+        1,
+        Duration::ZERO,
+        0,
+    );
+    let writers = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        let settings = WriterSettings {
+            loss_report_interval: Duration::from_millis(20),
+            requests: crate::output::Requests::NONE,
+        };
+        std::thread::spawn(move || run_writers(&queue, vec![sink], &stats, settings))
+    };
+    // A buffer every millisecond for 400 ms (20 loss intervals).
+    let started = Instant::now();
+    let mut n = 0u64;
+    while started.elapsed() < Duration::from_millis(400) {
+        if let Some(mut buffer) = queue.take_free(|| true) {
+            let line = format!("{{\"n\":{n}}}\n");
+            buffer.space()[..line.len()].copy_from_slice(line.as_bytes());
+            buffer.advance(line.len());
+            queue.submit(buffer);
+            queue.wake();
+            n += 1;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let during: Vec<Vec<u8>> = lines.lock().unwrap().clone();
+    queue.close();
+    writers.join().unwrap();
+    assert!(during.len() > 50, "{} lines written", during.len());
+    let told = during
+        .iter()
+        .any(|line| line.windows(15).any(|w| w == b"\"report\":\"loss\""));
+    assert!(
+        told,
+        "no loss record among the {} lines written in 400 ms of events",
+        during.len()
+    );
+}

@@ -205,6 +205,13 @@ pub fn run_writer(
             sink.flush(stats);
             continue;
         }
+        // Also checked on every turn (one clock read): under a steady
+        // stream of buffers the thread never finds its backlog empty, and
+        // a storm is when the pool runs out.
+        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
+            sink.write_control(line, stats);
+            sink.flush(stats);
+        }
         // Between two buffers: what was written went to the old output,
         // what comes goes to the new one.
         if let Some(new) = control.and_then(ControlReceiver::try_replacement) {
@@ -241,10 +248,6 @@ pub fn run_writer(
                 reader.gather(COALESCE);
                 continue;
             }
-        }
-        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
-            sink.write_control(line, stats);
-            sink.flush(stats);
         }
         if reader.is_done() {
             break;
