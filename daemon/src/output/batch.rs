@@ -18,7 +18,7 @@
 //! write completes it (a line is still never joined to another).
 
 use std::fs::File;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 
 use arrayvec::ArrayVec;
 
@@ -28,10 +28,17 @@ pub const MAX_PARTS: usize = 16;
 /// Default batch size: many events per `write`, little memory.
 pub const DEFAULT_BATCH: usize = 64 * 1024;
 
-/// Takes the last `bytes` bytes back out of `file` (`ftruncate`).
+/// Takes the last `bytes` bytes back out of `file` (`ftruncate`), and
+/// moves its offset back to the new end: a file not opened for appending
+/// (stdout redirected by a shell's `>` or systemd's `StandardOutput=file:`)
+/// writes at its offset, which would otherwise leave a hole of zeros where
+/// the bytes were.
 fn truncate_tail(file: &File, bytes: u64) -> io::Result<()> {
     let len = file.metadata()?.len();
-    file.set_len(len.saturating_sub(bytes))
+    let end = len.saturating_sub(bytes);
+    file.set_len(end)?;
+    let mut file = file;
+    file.seek(SeekFrom::Start(end)).map(drop)
 }
 
 /// Lines waiting to be written, and how far a previous write got.

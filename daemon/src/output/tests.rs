@@ -767,3 +767,31 @@ fn a_steady_stream_of_events_does_not_hold_the_loss_record_back() {
         during.len()
     );
 }
+
+#[test]
+fn a_fragment_taken_back_from_a_file_not_opened_for_appending_leaves_no_hole() {
+    // stdout redirected to a regular file without O_APPEND (a shell's
+    // `>`, systemd's `StandardOutput=file:`): its offset, not its end,
+    // says where the next write goes.
+    let dir = temp_dir("no-append");
+    let path = dir.join("stdout.log");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    io::Write::write_all(&mut file, b"{\"old\":1}\n").unwrap();
+    // A line half written, as after a short write before ENOSPC.
+    io::Write::write_all(&mut file, b"{\"half").unwrap();
+    let mut batch = LineBatch::with_capacity(64);
+    assert!(batch.try_push(b"{\"half\":2}\n"));
+    batch.mark_written_for_test(6);
+    batch.settle_for_test(&file);
+    assert!(!batch.has_fragment());
+    batch.write_to(&mut file).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&path).unwrap()),
+        "{\"old\":1}\n{\"half\":2}\n"
+    );
+}
