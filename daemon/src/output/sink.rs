@@ -124,13 +124,37 @@ impl Sink {
             self.spool_lines(&[(line, &[][..], 0)], stats);
             return;
         }
+        // The events the output holds go first, so that what it holds
+        // after the record is the record alone: given up at a failed
+        // flush (the output's `discard`), those would be counted as
+        // events; the record is not.
+        if self.output.pending_lines() > 0 {
+            self.flush(stats);
+        }
         let mut tally = Tally::default();
         self.write_line(line, &LineSide::default(), stats, &mut tally);
+        if tally.sent > 0 && self.output.pending_lines() > 0 {
+            self.flush_control(stats);
+        }
         let handed = Tally {
             bytes: tally.bytes,
             ..Tally::default()
         };
         self.publish(&handed, stats);
+    }
+
+    /// Writes out a control record the output holds (nothing else: see
+    /// [`write_control`](Self::write_control)), trying `attempts` times;
+    /// one that cannot be written is dropped, uncounted.
+    fn flush_control(&mut self, stats: &Stats) {
+        let attempts = if self.giving_up() { 1 } else { self.attempts };
+        for attempt in 1..=attempts {
+            match self.output.flush() {
+                Ok(()) => return,
+                Err(e) => self.failed(attempt, attempts, "write", &e, stats),
+            }
+        }
+        self.output.discard();
     }
 
     /// Writes one line, trying `attempts` times; what came of it is

@@ -795,3 +795,40 @@ fn a_fragment_taken_back_from_a_file_not_opened_for_appending_leaves_no_hole() {
         "{\"old\":1}\n{\"half\":2}\n"
     );
 }
+
+/// The same for a loss record the file output takes into its batch and
+/// then cannot write (the disk full): given up at the flush, it is still
+/// not an event, and the next interval's record must not report it.
+#[test]
+fn a_loss_record_a_full_disk_refuses_is_not_counted_as_a_lost_event() {
+    let queue = Queue::new(1, 64, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["file"]));
+    submit(&queue, &[&[]]); // the only buffer, with no line in it
+    assert!(queue.take_free(|| true).is_none()); // one event lost: queue_drops 1
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_millis(20),
+        requests: crate::output::Requests::NONE,
+    };
+    let dir = temp_dir("loss-full");
+    let mut file = FileOutput::open(spec(dir.join("audit.log")), 1024).unwrap();
+    file.redirect_for_test(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    let sink = Sink::new(Box::new(file), 1, Duration::ZERO, 0);
+    let writer = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        std::thread::spawn(move || run_writer(queue.reader(0), sink, &stats, settings, None))
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    queue.close();
+    writer.join().unwrap();
+    let c = &stats.outputs[0];
+    assert_eq!(
+        (c.sent.get(), c.errors.get(), stats.output_errors()),
+        (0, 0, 0),
+        "no event was handed to this output, yet it reports events given up"
+    );
+}
