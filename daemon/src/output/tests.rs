@@ -832,3 +832,46 @@ fn a_loss_record_a_full_disk_refuses_is_not_counted_as_a_lost_event() {
         "no event was handed to this output, yet it reports events given up"
     );
 }
+
+#[test]
+fn sent_never_goes_back_when_batched_lines_are_given_up() {
+    // `sent` is a counter (`raudit_output_sent_total`): it may only grow.
+    // Lines the file output batched and then could not write (the disk
+    // full for every attempt) are errors, never first sent and then
+    // taken back.
+    let stats = Stats::new(&["file"]);
+    let dir = temp_dir("sent-counter");
+    let file = FileOutput::open(spec(dir.join("audit.log")), 1024).unwrap();
+    let mut sink = Sink::new(Box::new(file), 2, Duration::ZERO, 0);
+    let mut highest = 0;
+    let mut check = |stats: &Stats| {
+        let sent = stats.outputs[0].sent.get();
+        assert!(sent >= highest, "sent went back from {highest} to {sent}");
+        highest = sent;
+    };
+    for line in [b"a\n", b"b\n", b"c\n"] {
+        sink.write(line, &NO_SIDE, &stats);
+        check(&stats);
+    }
+    sink.flush(&stats);
+    check(&stats);
+    assert_eq!(stats.outputs[0].sent.get(), 3);
+    // The same with the device full: the next lines are batched...
+    let mut full_file = FileOutput::open(spec(dir.join("full.log")), 1024).unwrap();
+    full_file.redirect_for_test(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    sink.replace(Box::new(full_file), 2, SpoolChange::Keep, &stats);
+    for line in [b"d\n", b"e\n"] {
+        sink.write(line, &NO_SIDE, &stats);
+        check(&stats);
+    }
+    // ...and given up when written.
+    sink.flush(&stats);
+    check(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (3, 2));
+}
