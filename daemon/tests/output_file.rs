@@ -16,7 +16,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::output::{self, FileOutput, FileSpec, Sink, WriterSettings};
+use raudit::output::{self, FileOutput, FileSpec, Output, Rotation, Sink, WriterSettings};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 
@@ -25,11 +25,11 @@ use raudit::stats::Stats;
 struct Tmpfs(PathBuf);
 
 impl Tmpfs {
-    fn mount(name: &str, size: &str) -> Option<Tmpfs> {
+    fn mount(name: &str, options: &str) -> Option<Tmpfs> {
         let dir = std::env::temp_dir().join(format!("raudit-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let status = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .args(["-t", "tmpfs", "-o", options, "tmpfs"])
             .arg(&dir)
             .status()
             .ok()?;
@@ -108,7 +108,7 @@ fn fill(dir: &Path) -> PathBuf {
 
 #[test]
 fn a_full_disk_leaves_only_whole_lines_and_writing_resumes_when_space_is_back() {
-    let Some(tmpfs) = Tmpfs::mount("enospc", "256k") else {
+    let Some(tmpfs) = Tmpfs::mount("enospc", "size=256k") else {
         skip!("skipped: cannot mount a tmpfs (needs root)");
         return;
     };
@@ -196,4 +196,85 @@ fn a_full_disk_leaves_only_whole_lines_and_writing_resumes_when_space_is_back() 
         50 - c.errors.get(),
         c.errors.get()
     );
+}
+
+/// Every file named `PATH` or `PATH.n` in `dir`, read.
+fn rotated_files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("audit.log"))
+        })
+        .map(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read(&p).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+#[test]
+fn a_rotation_that_cannot_create_the_new_file_deletes_no_rotated_file() {
+    // No inode left (a file system full of small files): a rename works,
+    // creating a file does not. Each rotation tried then must leave the
+    // rotated files as they are, not shift them on (deleting the oldest
+    // past `keep`) with no new file to show for it.
+    let Some(tmpfs) = Tmpfs::mount("no-inodes", "size=1m,nr_inodes=64") else {
+        skip!("skipped: cannot mount a tmpfs (needs root)");
+        return;
+    };
+    let dir = tmpfs.0.clone();
+    let path = dir.join("audit.log");
+    let keep = 4;
+    std::fs::write(dir.join("audit.log.1"), b"{\"old\":1}\n").unwrap();
+    std::fs::write(dir.join("audit.log.2"), b"{\"old\":2}\n").unwrap();
+    let mut out = FileOutput::open(
+        FileSpec {
+            path: path.clone(),
+            mode: 0o600,
+            uid: None,
+            gid: None,
+            rotation: Some(Rotation {
+                max_bytes: 4096,
+                keep,
+            }),
+        },
+        1024,
+    )
+    .unwrap();
+    // Every inode taken.
+    let mut fillers = 0;
+    while std::fs::File::create(dir.join(format!("filler{fillers}"))).is_ok() {
+        fillers += 1;
+        assert!(fillers < 1000, "nr_inodes is not honoured");
+    }
+    // Enough lines for a rotation every 4096 bytes, keep + 2 times.
+    let lines = 4096 * (u64::from(keep) + 2) / 300;
+    for sequence in 1..=lines {
+        out.write_line(&line(sequence), &raudit::side::LineSide::default())
+            .unwrap();
+    }
+    out.flush().unwrap();
+    let files = rotated_files(&dir);
+    let all: Vec<u8> = files.iter().flat_map(|(_, text)| text.clone()).collect();
+    let names: Vec<&str> = files.iter().map(|(name, _)| name.as_str()).collect();
+    for old in [&b"{\"old\":1}\n"[..], b"{\"old\":2}\n"] {
+        assert!(
+            all.windows(old.len()).any(|w| w == old),
+            "a rotated file was deleted ({} left: {names:?})",
+            String::from_utf8_lossy(old).trim()
+        );
+    }
+    // No event lost either.
+    for sequence in 1..=lines {
+        let needle = format!("\"sequence\":{sequence},");
+        assert!(
+            all.windows(needle.len()).any(|w| w == needle.as_bytes()),
+            "event {sequence} is missing"
+        );
+    }
 }

@@ -18,7 +18,7 @@
 //! write completes it (a line is still never joined to another).
 
 use std::fs::File;
-use std::io::{self, IoSlice, Write};
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 
 use arrayvec::ArrayVec;
 
@@ -28,10 +28,17 @@ pub const MAX_PARTS: usize = 16;
 /// Default batch size: many events per `write`, little memory.
 pub const DEFAULT_BATCH: usize = 64 * 1024;
 
-/// Takes the last `bytes` bytes back out of `file` (`ftruncate`).
+/// Takes the last `bytes` bytes back out of `file` (`ftruncate`), and
+/// moves its offset back to the new end: a file not opened for appending
+/// (stdout redirected by a shell's `>` or systemd's `StandardOutput=file:`)
+/// writes at its offset, which would otherwise leave a hole of zeros where
+/// the bytes were.
 fn truncate_tail(file: &File, bytes: u64) -> io::Result<()> {
     let len = file.metadata()?.len();
-    file.set_len(len.saturating_sub(bytes))
+    let end = len.saturating_sub(bytes);
+    file.set_len(end)?;
+    let mut file = file;
+    file.seek(SeekFrom::Start(end)).map(drop)
 }
 
 /// Lines waiting to be written, and how far a previous write got.
@@ -159,9 +166,11 @@ impl LineBatch {
     }
 
     /// After a `writev` that stopped `written` bytes into `parts` (whole
-    /// lines each): keeps the rest pending, from the start of the line it
-    /// stopped in when that line's fragment could be taken back out of the
-    /// file, else from where it stopped.
+    /// lines each; the batch empty): keeps the rest pending from the start
+    /// of the line it stopped in; when that line's fragment could not be
+    /// taken back out of the file, it is marked written (as after
+    /// [`settle`](Self::settle)), so only the rest of the line follows it
+    /// and [`discard`](Self::discard) keeps that rest.
     fn keep_unwritten(&mut self, file: &File, parts: &[&[u8]], written: usize) {
         let mut skip = written;
         for part in parts.iter().filter(|p| !p.is_empty()).take(MAX_PARTS) {
@@ -172,12 +181,14 @@ impl LineBatch {
             let done = &part[..skip];
             let line_start = memchr::memrchr(b'\n', done).map_or(0, |at| at + 1);
             let fragment = skip - line_start;
-            let from = if fragment > 0 && truncate_tail(file, fragment as u64).is_err() {
-                skip // the fragment stays: the rest of its line must follow it
-            } else {
-                line_start
-            };
-            self.keep(&part[from..]);
+            self.keep(&part[line_start..]);
+            if fragment > 0 && truncate_tail(file, fragment as u64).is_err() {
+                // The fragment stays: the rest of its line must follow it,
+                // and the batch knows it (as `settle` leaves it), so a
+                // discard keeps that rest too. `write_to` succeeded before
+                // the writev, so the line is at the batch's start.
+                self.written = fragment;
+            }
             skip = 0;
         }
     }

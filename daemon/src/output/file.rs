@@ -11,14 +11,16 @@
 //! counted from the writes (read once at each open), so the ordinary write
 //! path makes no extra syscall; a write that crosses the limit is rare and
 //! goes line by line. A line longer than the limit goes whole into a file
-//! of its own. A rotation that fails (a rename refused) is reported and
-//! the output keeps appending to the file it has (no event is lost for
-//! it), trying again after another `max_bytes`.
+//! of its own. The new file is created first (under a staging name), so a
+//! rotation that fails (the new file not created, a rename refused) is
+//! reported and the output keeps appending to the file it has (no event
+//! is lost for it, no rotated file moved on), trying again after another
+//! `max_bytes`.
 
 use std::fs::{File, OpenOptions, Permissions};
 use std::io;
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::append::Appender;
 use super::rotation::Rotation;
@@ -94,11 +96,7 @@ impl FileOutput {
         let Some(rule) = self.spec.rotation else {
             return;
         };
-        let next = rotation::shift(&self.spec.path, rule.keep).and_then(|()| {
-            let file = open_file(&self.spec)?;
-            let size = file_size(&file, &self.spec)?;
-            Ok((file, size))
-        });
+        let next = self.next_file(rule.keep);
         match next {
             Ok((file, size)) => {
                 self.out.replace(file, size);
@@ -110,6 +108,34 @@ impl FileOutput {
                 self.retry_at = self.out.size().saturating_add(rule.max_bytes);
             }
         }
+    }
+
+    /// The new file of a rotation: created first under a staging name
+    /// beside `PATH`, then the chain shifted and the new file renamed to
+    /// `PATH`. A file that cannot be created (no inode left, say) leaves
+    /// every name as it was: shifting first would move the rotated files
+    /// on, the oldest deleted, at every rotation tried, with no new file
+    /// to show for it.
+    fn next_file(&self, keep: u32) -> io::Result<(File, u64)> {
+        let staged = rotation::staging(&self.spec.path);
+        // Left by a raudit stopped between the two steps: never written.
+        let _ = std::fs::remove_file(&staged);
+        let file = open_path(&staged, &self.spec, true).inspect_err(|_| {
+            let _ = std::fs::remove_file(&staged);
+        })?;
+        let moved = rotation::shift(&self.spec.path, keep).and_then(|()| {
+            std::fs::rename(&staged, &self.spec.path).map_err(|e| {
+                // Put the current file back under its name.
+                let _ = std::fs::rename(rotation::numbered(&self.spec.path, 1), &self.spec.path);
+                annotate(e, "rename the new file to", &self.spec)
+            })
+        });
+        if let Err(e) = moved {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e);
+        }
+        // Created empty, just now.
+        Ok((file, 0))
     }
 
     /// One line: into the batch, or (when it does not fit) after it; the
@@ -172,13 +198,20 @@ impl FileOutput {
 }
 
 fn open_file(spec: &FileSpec) -> io::Result<File> {
+    open_path(&spec.path, spec, false)
+}
+
+/// Opens `path` (created if needed, or `new`: created or refused) for
+/// appending, with `spec`'s mode and ownership set.
+fn open_path(path: &Path, spec: &FileSpec, new: bool) -> io::Result<File> {
     let file = OpenOptions::new()
         .append(true)
-        .create(true)
+        .create(!new)
+        .create_new(new)
         .mode(spec.mode)
         .custom_flags(libc::O_CLOEXEC)
-        .open(&spec.path)
-        .map_err(|e| annotate(e, "open", spec))?;
+        .open(path)
+        .map_err(|e| io::Error::new(e.kind(), format!("open {}: {e}", path.display())))?;
     // The creation mode was filtered by the umask, and an existing file
     // keeps its own: set both explicitly, as go-audit does.
     file.set_permissions(Permissions::from_mode(spec.mode))

@@ -30,6 +30,16 @@ pub fn numbered(path: &Path, n: u32) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// `.NAME.new` beside `PATH` (`DIR/NAME`): where a rotation creates the
+/// new file before the renames (hidden, so no `PATH*` glob of a log
+/// shipper takes it).
+pub fn staging(path: &Path) -> PathBuf {
+    let mut name = OsString::from(".");
+    name.push(path.file_name().unwrap_or_default());
+    name.push(".new");
+    path.with_file_name(name)
+}
+
 /// Shifts `PATH.1 … PATH.(keep-1)` up by one and renames `PATH` to
 /// `PATH.1`; what was `PATH.keep` is gone. `keep` is at least 1.
 pub fn shift(path: &Path, keep: u32) -> io::Result<()> {

@@ -38,6 +38,10 @@ pub struct Sink {
     /// What the output could not deliver goes here (see
     /// [`spool`](super::spool)); `attempts` do not apply then.
     spool: Option<Spooling>,
+    /// Events the output accepted and holds, not written yet: counted in
+    /// `sent` once written ([`confirm`](Self::confirm)), in `errors` if
+    /// given up, so `sent` (a counter) never goes back.
+    unconfirmed: u64,
 }
 
 impl Sink {
@@ -59,6 +63,7 @@ impl Sink {
             rotations_seen: 0,
             stopping: || false,
             spool: None,
+            unconfirmed: 0,
         }
     }
 
@@ -124,13 +129,37 @@ impl Sink {
             self.spool_lines(&[(line, &[][..], 0)], stats);
             return;
         }
+        // The events the output holds go first, so that what it holds
+        // after the record is the record alone: given up at a failed
+        // flush (the output's `discard`), those would be counted as
+        // events; the record is not.
+        if self.output.pending_lines() > 0 {
+            self.flush(stats);
+        }
         let mut tally = Tally::default();
         self.write_line(line, &LineSide::default(), stats, &mut tally);
+        if tally.sent > 0 && self.output.pending_lines() > 0 {
+            self.flush_control(stats);
+        }
         let handed = Tally {
             bytes: tally.bytes,
             ..Tally::default()
         };
         self.publish(&handed, stats);
+    }
+
+    /// Writes out a control record the output holds (nothing else: see
+    /// [`write_control`](Self::write_control)), trying `attempts` times;
+    /// one that cannot be written is dropped, uncounted.
+    fn flush_control(&mut self, stats: &Stats) {
+        let attempts = if self.giving_up() { 1 } else { self.attempts };
+        for attempt in 1..=attempts {
+            match self.output.flush() {
+                Ok(()) => return,
+                Err(e) => self.failed(attempt, attempts, "write", &e, stats),
+            }
+        }
+        self.output.discard();
     }
 
     /// Writes one line, trying `attempts` times; what came of it is
@@ -164,23 +193,36 @@ impl Sink {
     fn publish(&mut self, tally: &Tally, stats: &Stats) {
         if let Some(c) = self.counters(stats) {
             let Tally {
-                sent,
+                sent: _,
                 bytes,
                 cut,
                 errors,
             } = *tally;
-            for (counter, n) in [
-                (&c.sent, sent),
-                (&c.bytes, bytes),
-                (&c.cut, cut),
-                (&c.errors, errors),
-            ] {
+            for (counter, n) in [(&c.bytes, bytes), (&c.cut, cut), (&c.errors, errors)] {
                 if n > 0 {
                     counter.add(n);
                 }
             }
         }
+        self.confirm(tally.sent, stats);
         self.collect(stats);
+    }
+
+    /// Adds to `sent` the events written since the last call: those
+    /// `accepted` now and those held before, less those the output still
+    /// holds ([`Output::pending_lines`]: lines leave it in order).
+    fn confirm(&mut self, accepted: u64, stats: &Stats) {
+        let held = self.unconfirmed.saturating_add(accepted);
+        let now = self.output.pending_lines();
+        if let Some(c) = self.counters(stats) {
+            let written = held.saturating_sub(now);
+            if written > 0 {
+                c.sent.add(written);
+            }
+        }
+        // (A line the output holds that was never counted, a control
+        // record's rest after a failed flush, is not an event.)
+        self.unconfirmed = now.min(held);
     }
 
     /// Writes whole buffers of lines: at once when the output can (file,
@@ -206,12 +248,12 @@ impl Sink {
             match self.output.write_buffers(&parts) {
                 None => break,
                 Some(Ok(())) => {
+                    let lines: u64 = held.iter().map(Filled::line_count).sum();
                     if let Some(c) = self.counters(stats) {
-                        let lines: u64 = held.iter().map(Filled::line_count).sum();
                         let bytes: usize = parts.iter().map(|p| p.len()).sum();
-                        c.sent.add(lines);
                         c.bytes.add(bytes as u64);
                     }
+                    self.confirm(lines, stats);
                     return;
                 }
                 Some(Err(e)) => {
@@ -323,6 +365,7 @@ impl Sink {
         for attempt in 1..=attempts {
             match self.output.flush() {
                 Ok(()) => {
+                    self.confirm(0, stats);
                     self.collect(stats);
                     return;
                 }
@@ -331,10 +374,10 @@ impl Sink {
         }
         let lost = self.output.discard();
         if let Some(c) = self.counters(stats) {
+            // Held, never counted as sent.
             c.errors.add(lost);
-            // Those lines were counted as sent when they were accepted.
-            c.sent.set(c.sent.get().saturating_sub(lost));
         }
+        self.unconfirmed = self.output.pending_lines().min(self.unconfirmed);
         self.collect(stats);
     }
 
@@ -392,6 +435,7 @@ impl Sink {
     ) {
         self.flush(stats);
         self.output = output;
+        self.unconfirmed = 0;
         self.output.set_stopping(self.stopping);
         self.attempts = attempts.max(1);
         self.reconnects_seen = 0;

@@ -674,6 +674,151 @@ fn a_reenabled_output_does_not_report_old_losses_again() {
     assert_eq!(reported, queue.dropped(), "{lines:?}");
 }
 
+#[test]
+fn a_line_cut_by_a_short_writev_that_cannot_be_taken_back_is_never_joined_to_the_next() {
+    // A socket cannot be truncated: the fragment of the line the writev
+    // stopped in stays where it went, as on a pipe (stdout) or an
+    // append-only file (`chattr +a`: ftruncate refused).
+    let (mut reader, mut writer) = nonblocking_pair();
+    let mut batch = LineBatch::with_capacity(64);
+    let line = [b'x'; 1000]
+        .iter()
+        .chain(b"\n")
+        .copied()
+        .collect::<Vec<u8>>();
+    let big: Vec<u8> = line.repeat(4096);
+    let parts: [&[u8]; 1] = [&big];
+    batch.write_through(&mut writer, &parts).unwrap();
+    let mut got = Vec::new();
+    read_all_available(&mut reader, &mut got);
+    assert!(!got.ends_with(b"\n"), "the writev stopped inside a line");
+    // The output gives the pending lines up (attempts spent)...
+    let dropped = batch.discard(&writer);
+    assert!(dropped >= 1);
+    // ...and writes the next line later.
+    assert!(batch.try_push(b"next\n"));
+    while !batch.is_empty() {
+        let _ = batch.write_to(&mut writer);
+        read_all_available(&mut reader, &mut got);
+    }
+    for (at, received) in got.split(|&b| b == b'\n').enumerate() {
+        assert!(
+            received.is_empty() || received == b"next" || received == &line[..line.len() - 1],
+            "line {at} is a fragment joined to another ({} bytes)",
+            received.len()
+        );
+    }
+    assert!(got.ends_with(b"next\n"));
+}
+
+#[test]
+fn a_fragment_taken_back_from_a_file_not_opened_for_appending_leaves_no_hole() {
+    // stdout redirected to a regular file without O_APPEND (a shell's
+    // `>`, systemd's `StandardOutput=file:`): its offset, not its end,
+    // says where the next write goes.
+    let dir = temp_dir("no-append");
+    let path = dir.join("stdout.log");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .open(&path)
+        .unwrap();
+    io::Write::write_all(&mut file, b"{\"old\":1}\n").unwrap();
+    // A line half written, as after a short write before ENOSPC.
+    io::Write::write_all(&mut file, b"{\"half").unwrap();
+    let mut batch = LineBatch::with_capacity(64);
+    assert!(batch.try_push(b"{\"half\":2}\n"));
+    batch.mark_written_for_test(6);
+    batch.settle_for_test(&file);
+    assert!(!batch.has_fragment());
+    batch.write_to(&mut file).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&std::fs::read(&path).unwrap()),
+        "{\"old\":1}\n{\"half\":2}\n"
+    );
+}
+
+/// The same for a loss record the file output takes into its batch and
+/// then cannot write (the disk full): given up at the flush, it is still
+/// not an event, and the next interval's record must not report it.
+#[test]
+fn a_loss_record_a_full_disk_refuses_is_not_counted_as_a_lost_event() {
+    let queue = Queue::new(1, 64, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["file"]));
+    submit(&queue, &[&[]]); // the only buffer, with no line in it
+    assert!(queue.take_free(|| true).is_none()); // one event lost: queue_drops 1
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_millis(20),
+        requests: crate::output::Requests::NONE,
+    };
+    let dir = temp_dir("loss-full");
+    let mut file = FileOutput::open(spec(dir.join("audit.log")), 1024).unwrap();
+    file.redirect_for_test(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    let sink = Sink::new(Box::new(file), 1, Duration::ZERO, 0);
+    let writer = {
+        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
+        std::thread::spawn(move || run_writer(queue.reader(0), sink, &stats, settings, None))
+    };
+    std::thread::sleep(Duration::from_millis(400));
+    queue.close();
+    writer.join().unwrap();
+    let c = &stats.outputs[0];
+    assert_eq!(
+        (c.sent.get(), c.errors.get(), stats.output_errors()),
+        (0, 0, 0),
+        "no event was handed to this output, yet it reports events given up"
+    );
+}
+
+#[test]
+fn sent_never_goes_back_when_batched_lines_are_given_up() {
+    // `sent` is a counter (`raudit_output_sent_total`): it may only grow.
+    // Lines the file output batched and then could not write (the disk
+    // full for every attempt) are errors, never first sent and then
+    // taken back.
+    let stats = Stats::new(&["file"]);
+    let dir = temp_dir("sent-counter");
+    let file = FileOutput::open(spec(dir.join("audit.log")), 1024).unwrap();
+    let mut sink = Sink::new(Box::new(file), 2, Duration::ZERO, 0);
+    let mut highest = 0;
+    let mut check = |stats: &Stats| {
+        let sent = stats.outputs[0].sent.get();
+        assert!(sent >= highest, "sent went back from {highest} to {sent}");
+        highest = sent;
+    };
+    for line in [b"a\n", b"b\n", b"c\n"] {
+        sink.write(line, &NO_SIDE, &stats);
+        check(&stats);
+    }
+    sink.flush(&stats);
+    check(&stats);
+    assert_eq!(stats.outputs[0].sent.get(), 3);
+    // The same with the device full: the next lines are batched...
+    let mut full_file = FileOutput::open(spec(dir.join("full.log")), 1024).unwrap();
+    full_file.redirect_for_test(
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap(),
+    );
+    sink.replace(Box::new(full_file), 2, SpoolChange::Keep, &stats);
+    for line in [b"d\n", b"e\n"] {
+        sink.write(line, &NO_SIDE, &stats);
+        check(&stats);
+    }
+    // ...and given up when written.
+    sink.flush(&stats);
+    check(&stats);
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (3, 2));
+}
+
 /// Under a storm the output's backlog never empties; the loss record is
 /// still written when its interval is due, among the events, not held
 /// back until the storm ends (which may be never, or after a restart).

@@ -205,6 +205,13 @@ pub fn run_writer(
             sink.flush(stats);
             continue;
         }
+        // Also checked on every turn (one clock read): under a steady
+        // stream of buffers the thread never finds its backlog empty, and
+        // a storm is when the pool runs out.
+        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
+            sink.write_control(line, stats);
+            sink.flush(stats);
+        }
         // Between two buffers: what was written went to the old output,
         // what comes goes to the new one.
         if let Some(new) = control.and_then(ControlReceiver::try_replacement) {
@@ -214,12 +221,6 @@ pub fn run_writer(
         if queue.drain_expired() {
             give_up(&reader, &mut sink, stats);
             break;
-        }
-        // Also checked on every turn: under a storm the backlog may never
-        // empty, and the record must not wait for the storm to end.
-        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
-            sink.write_control(line, stats);
-            sink.flush(stats);
         }
         let mut held: ArrayVec<Filled<'_>, MAX_PARTS> = ArrayVec::new();
         while held.len() < at_once {
