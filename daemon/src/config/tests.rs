@@ -337,6 +337,29 @@ fn closest_key_needs_a_near_miss() {
     assert_eq!(closest("canary", &keys), None);
 }
 
+/// A long unknown key (YAML's explicit `? key` has no length limit) is
+/// reported at once: the typo hint compares only keys of about its length,
+/// not a table of len(key) x len(candidate) cells for each of the ~250
+/// record type names (100 KB: 25 s and growing with the square).
+#[test]
+fn a_long_unknown_key_is_reported_without_comparing_it_letter_by_letter() {
+    let key = "A".repeat(100_000);
+    let text =
+        format!("{MINIMAL}raudit:\n  fields:\n    ? {key}\n    : {{drop: [a0]}}\n? {key}\n: 1\n");
+    let started = std::time::Instant::now();
+    let result = parse(&text);
+    let took = started.elapsed();
+    let e = match result {
+        Ok(c) => panic!("expected errors, got {c:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("unknown record type"), "{}", &e[..200]);
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "took {took:?} to report a long key"
+    );
+}
+
 #[test]
 fn keys_match_in_any_case_as_viper_does() {
     let c = parse("Output:\n  StdOut:\n    Enabled: True\nRULES: ['-e 1']\n").unwrap();

@@ -56,6 +56,10 @@ pub(super) fn closest<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
     let key = key.to_ascii_lowercase();
     allowed
         .iter()
+        // At least as many edits as the lengths differ: a key much longer
+        // (YAML's `? key` has no length limit) is no typo of any, and the
+        // table would be len(key) x len(candidate) cells for each.
+        .filter(|k| key.len().abs_diff(k.len()) <= 2)
         .map(|k| (edit_distance(key.as_bytes(), k.as_bytes()), *k))
         .filter(|(d, _)| *d <= 2 && *d * 2 < key.len().max(1))
         .min_by_key(|(d, _)| *d)
