@@ -32,10 +32,16 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let endpoint = cx
         .string(&f, "endpoint")
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    if let Err(e) = crate::output::otlp::http::Endpoint::parse(&endpoint) {
-        let line = f.get("endpoint").map_or(f.line, |n| n.line);
-        cx.error(&f.path("endpoint"), line, e);
-    }
+    // The scheme in any case, as the output reads it (`HTTPS://` is TLS).
+    let https = match crate::output::otlp::http::Endpoint::parse(&endpoint) {
+        Ok(parsed) => parsed.https,
+        Err(e) => {
+            let line = f.get("endpoint").map_or(f.line, |n| n.line);
+            cx.error(&f.path("endpoint"), line, e);
+            // Not said twice: the endpoint's error is the one to fix.
+            true
+        }
+    };
     let batch_events = cx
         .u32(&f, "batch_events", 1, 1_000_000, "from 1 to 1000000 events")
         .unwrap_or(DEFAULT_BATCH_EVENTS);
@@ -67,7 +73,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let headers = headers(cx, &f);
     let spool = super::spool::spool(cx, &f, enabled, false);
     let tls = super::outputs::tls(cx, &f, enabled, true);
-    if enabled && tls.is_some() && !endpoint.starts_with("https://") {
+    if enabled && tls.is_some() && !https {
         let line = f.get("tls").map_or(f.line, |n| n.line);
         cx.error(&f.path("tls"), line, "TLS needs an https:// endpoint");
     }

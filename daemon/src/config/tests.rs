@@ -1114,3 +1114,19 @@ fn otlp_tls_is_read_and_needs_an_https_endpoint() {
         "{e:?}"
     );
 }
+
+/// The endpoint's scheme is read in any case (`HTTPS://` is TLS, as the
+/// output's URL parser reads it), so `tls` with it is not refused as if
+/// the endpoint were plain http.
+#[test]
+fn otlp_tls_takes_an_https_endpoint_in_any_case() {
+    let c = parse("output: {otlp: {enabled: true, endpoint: 'HTTPS://c/v1/logs', tls: {enabled: true, server_name: c}}}\nrules: ['-e 1']\n").unwrap();
+    let otlp = c.output.otlp.unwrap();
+    assert!(otlp.tls.is_some());
+    let e = errors("output: {otlp: {enabled: true, endpoint: 'HTTP://c:1', tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.otlp.tls") && l.contains("https://")),
+        "{e:?}"
+    );
+}
