@@ -90,6 +90,29 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     })
 }
 
+/// Headers `headers` cannot set: each request carries them already, or
+/// they describe a body raudit writes otherwise; given twice or wrong, a
+/// collector refuses every request.
+const RESERVED_HEADERS: &[(&str, &str)] = &[
+    (
+        "host",
+        "raudit sends the endpoint's host:port as Host; set it in endpoint",
+    ),
+    (
+        "content-length",
+        "raudit sends the request's own Content-Length",
+    ),
+    (
+        "content-type",
+        "raudit sends application/x-protobuf as Content-Type",
+    ),
+    (
+        "transfer-encoding",
+        "raudit sends a Content-Length, never a chunked body",
+    ),
+    ("content-encoding", "raudit sends the body uncompressed"),
+];
+
 /// `headers`: a mapping of HTTP header names to values, sent with every
 /// request (an API key, a tenant id).
 fn headers(cx: &mut Cx, f: &Fields) -> Vec<(String, String)> {
@@ -123,6 +146,14 @@ fn headers(cx: &mut Cx, f: &Fields) -> Vec<(String, String)> {
                 key.line,
                 "not a valid HTTP header name",
             );
+            continue;
+        }
+        if let Some(why) = RESERVED_HEADERS
+            .iter()
+            .find(|(reserved, _)| reserved.eq_ignore_ascii_case(name))
+            .map(|(_, why)| why)
+        {
+            cx.error(&super::values::join(&path, name), key.line, *why);
             continue;
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {

@@ -1130,3 +1130,31 @@ fn otlp_tls_takes_an_https_endpoint_in_any_case() {
         "{e:?}"
     );
 }
+
+/// A header the request already carries or whose meaning is the body's
+/// framing (raudit writes Host, Content-Type and Content-Length itself,
+/// and neither chunks nor compresses the body) is refused: sent twice or
+/// wrong, it made every request malformed (a 400 drops the batch), while
+/// check-config said ok.
+#[test]
+fn otlp_headers_that_raudit_writes_or_that_frame_the_body_are_refused() {
+    for name in [
+        "Host",
+        "content-length",
+        "Content-Type",
+        "Transfer-Encoding",
+        "Content-Encoding",
+    ] {
+        let text = format!(
+            "output:\n  otlp:\n    enabled: true\n    headers:\n      {name}: x\nrules: ['-e 1']\n"
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{name}: {e:?}");
+        assert!(
+            e[0].starts_with(&format!("test.yaml:5: output.otlp.headers.{name}: ")),
+            "{name}: {e:?}"
+        );
+    }
+    let ok = "output:\n  otlp:\n    enabled: true\n    headers: {Authorization: Bearer t, X-Content-Length: 1}\nrules: ['-e 1']\n";
+    assert_eq!(parse(ok).unwrap().output.otlp.unwrap().headers.len(), 2);
+}
