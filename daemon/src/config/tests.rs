@@ -1158,3 +1158,37 @@ fn otlp_headers_that_raudit_writes_or_that_frame_the_body_are_refused() {
     let ok = "output:\n  otlp:\n    enabled: true\n    headers: {Authorization: Bearer t, X-Content-Length: 1}\nrules: ['-e 1']\n";
     assert_eq!(parse(ok).unwrap().output.otlp.unwrap().headers.len(), 2);
 }
+
+/// YAML merge keys (`<<: *anchor`, or a list of them), which go-audit's
+/// YAML library (yaml.v3, through viper) applies: the mapping gets the
+/// anchored entries it does not set itself.
+#[test]
+fn merge_keys_apply_as_in_go_audit() {
+    let text = "\
+defaults: &out
+  enabled: true
+  attempts: 2
+extra: &more
+  attempts: 9
+  network: tcp
+output:
+  stdout:
+    <<: *out
+  gelf:
+    <<: [*out, *more]
+    attempts: 4
+    address: 127.0.0.1:12201
+rules: ['-e 1']
+";
+    let c = parse(text).unwrap();
+    assert_eq!(c.output.stdout, Some(StdoutConfig { attempts: 2 }));
+    let gelf = c.output.gelf.unwrap();
+    assert_eq!(gelf.attempts, 4);
+    assert_eq!(gelf.network, GelfNetwork::Tcp);
+    let e = errors("output:\n  stdout:\n    <<: 5\n    enabled: true\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("test.yaml:3: ") && l.contains("<<")),
+        "{e:?}"
+    );
+}

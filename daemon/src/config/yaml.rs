@@ -3,7 +3,8 @@
 //! (`0600` is octal, `1.40` stays `1.40`) and name lines in errors.
 //!
 //! Built from `yaml-rust2`'s event parser. Only the first document is read
-//! (as go-audit's YAML library does). Aliases are expanded; nesting depth
+//! (as go-audit's YAML library does). Aliases are expanded and merge keys
+//! (`<<: *anchor`) applied, as go-audit's yaml.v3 applies them; nesting depth
 //! and the expanded size are bounded so hostile input cannot exhaust the
 //! stack or memory.
 
@@ -75,6 +76,45 @@ pub(super) fn parse(text: &str) -> Result<Option<Node>, ConfigError> {
         Some(e) => Err(e),
         None => Ok(builder.root),
     }
+}
+
+/// Whether `key` is the merge key `<<` (plain, untagged).
+fn is_merge(key: &Node) -> bool {
+    matches!(&key.kind, Kind::Scalar { text, plain: true } if text == "<<")
+}
+
+/// A mapping's entries with its merge keys applied, as go-audit's YAML
+/// library (yaml.v3) applies them: `<<: *a` or `<<: [*a, *b]` adds the
+/// entries of the merged mappings whose keys the mapping does not set
+/// itself (an earlier mapping of the list before a later one). `Err` is
+/// the line of a merge whose value is not mappings.
+fn merged(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, usize> {
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(entries);
+    }
+    let (merges, mut out): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| is_merge(k));
+    let mut sources = Vec::new();
+    for (key, value) in merges {
+        match value.kind {
+            Kind::Map(map) => sources.push(map),
+            Kind::Seq(items) => {
+                for item in items {
+                    match item.kind {
+                        Kind::Map(map) => sources.push(map),
+                        _ => return Err(key.line),
+                    }
+                }
+            }
+            Kind::Scalar { .. } => return Err(key.line),
+        }
+    }
+    for (key, value) in sources.into_iter().flatten() {
+        let set = out.iter().any(|(k, _)| k.kind == key.kind);
+        if !set {
+            out.push((key, value));
+        }
+    }
+    Ok(out)
 }
 
 /// A container still being filled.
@@ -177,13 +217,19 @@ impl Builder {
                 anchor,
                 entries,
                 ..
-            }) => (
-                Node {
-                    line,
-                    kind: Kind::Map(entries),
-                },
-                anchor,
-            ),
+            }) => match merged(entries) {
+                Ok(entries) => (
+                    Node {
+                        line,
+                        kind: Kind::Map(entries),
+                    },
+                    anchor,
+                ),
+                Err(line) => {
+                    self.fail(line, "a merge (<<) takes a mapping or a list of mappings");
+                    return;
+                }
+            },
             None => return,
         };
         self.complete(node, anchor);
