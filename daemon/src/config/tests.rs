@@ -1192,3 +1192,28 @@ rules: ['-e 1']
         "{e:?}"
     );
 }
+
+/// A file that is not UTF-8 (a Latin-1 comment) is refused naming the line
+/// and column of the first byte that is not, by every reader of the file
+/// (the daemon's start and check-config, SIGHUP, replay).
+#[test]
+fn a_file_that_is_not_utf8_names_the_line_and_column() {
+    let path = std::env::temp_dir().join(format!("raudit-latin1-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        b"output:\n  stdout:\n    enabled: true # caf\xe9\nrules: ['-e 1']\n",
+    )
+    .unwrap();
+    let shown = path.display().to_string();
+    let e = Config::load(&path).unwrap_err().to_string();
+    let (config, partial) = Config::load_partial(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        e.starts_with(&format!(
+            "{shown}:3: not UTF-8 text: byte 0xe9 at column 24"
+        )),
+        "{e}"
+    );
+    assert!(config.is_none());
+    assert_eq!(partial.unwrap().to_string(), e);
+}
