@@ -1217,3 +1217,41 @@ fn a_file_that_is_not_utf8_names_the_line_and_column() {
     assert!(config.is_none());
     assert_eq!(partial.unwrap().to_string(), e);
 }
+
+/// A syslog (udp, tcp) or GELF address without a port, or whose port is
+/// not a number from 1 to 65535, can never be dialled: an error at its
+/// line (go-audit refuses to start with it too), not a warning that it
+/// "does not resolve now" while every event to the output is lost.
+#[test]
+fn an_ip_address_without_a_usable_port_is_an_error() {
+    for (output, address) in [
+        ("gelf: {enabled: true", "localhost"),
+        ("gelf: {enabled: true, network: tcp", "127.0.0.1:99999"),
+        ("syslog: {enabled: true, network: udp", "localhost:abc"),
+        ("syslog: {enabled: true, network: tcp6", "[::1]"),
+        ("syslog: {enabled: true, network: tcp", ":514"),
+    ] {
+        let name = output.split(':').next().unwrap();
+        let e = errors(&format!(
+            "output:\n  {output},\n    address: '{address}'}}\nrules: ['-e 1']\n"
+        ));
+        assert_eq!(e.len(), 1, "{address}: {e:?}");
+        assert!(
+            e[0].starts_with(&format!(
+                "test.yaml:3: output.{name}.address: expected host:port"
+            )),
+            "{address}: {e:?}"
+        );
+    }
+    for (output, address) in [
+        ("gelf: {enabled: true", "localhost:12201"),
+        ("syslog: {enabled: true, network: udp6", "[::1]:514"),
+        (
+            "syslog: {enabled: true, network: tcp",
+            "logs.example.org:6514",
+        ),
+    ] {
+        let text = format!("output:\n  {output},\n    address: '{address}'}}\nrules: ['-e 1']\n");
+        assert!(parse(&text).is_ok(), "{address}: {:?}", parse(&text).err());
+    }
+}
