@@ -383,7 +383,7 @@ fn extras(cx: &mut Cx, top: &Fields) -> Extras {
             "a number of entries (0: no cache)",
         )
     };
-    Extras {
+    let extras = Extras {
         cgroups: cx.bool(&g, "enabled").unwrap_or(false),
         containers: Containers {
             enabled: cx.bool(&c, "enabled").unwrap_or(d.enabled),
@@ -403,7 +403,35 @@ fn extras(cx: &mut Cx, top: &Fields) -> Extras {
             docker_cache: cache(cx, "docker_cache").unwrap_or(d.docker_cache),
             containerd_cache: cache(cx, "containerd_cache").unwrap_or(d.containerd_cache),
         },
+    };
+    // go-audit's extras that raudit reads but does not write: said, so
+    // their fields are not missing from every event without a word.
+    let not_written = |cx: &mut Cx, f: &Fields, key: &str, what: &str| {
+        let line = f.get(key).map_or(f.line, |n| n.line);
+        cx.warnings.push(ConfigError::new(
+            &f.path(key),
+            Some(line),
+            format!("warning: {what}"),
+        ));
+    };
+    let details = "raudit does not ask it for container details: \"containers\" has the id \
+                   only, without go-audit's image, name, pod_uid, pod_name and pod_namespace";
+    if extras.containers.enabled && extras.containers.docker {
+        not_written(cx, &c, "docker", details);
     }
+    if extras.containers.enabled && extras.containers.containerd {
+        not_written(cx, &c, "containerd", details);
+    }
+    if extras.cgroups {
+        not_written(
+            cx,
+            &g,
+            "enabled",
+            "raudit does not write go-audit's \"extras\":{\"cgroup_root\":...}; events carry \
+             no cgroup path (extras.containers gives the container id)",
+        );
+    }
+    extras
 }
 
 /// `raudit`: raudit's own section.

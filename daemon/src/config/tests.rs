@@ -1255,3 +1255,37 @@ fn an_ip_address_without_a_usable_port_is_an_error() {
         assert!(parse(&text).is_ok(), "{address}: {:?}", parse(&text).err());
     }
 }
+
+/// go-audit's `extras.cgroups.enabled` (`"extras":{"cgroup_root":…}` on
+/// each message) and `extras.containers.docker`/`containerd` (the image,
+/// name and pod fields) are read but not acted on: the config says so
+/// (a warning at start and in check-config) instead of the fields
+/// silently missing from every event.
+#[test]
+fn go_audit_extras_raudit_does_not_write_are_warnings() {
+    let text = format!(
+        "{MINIMAL}extras:\n  containers: {{enabled: true, docker: true, containerd: true}}\n  cgroups: {{enabled: true}}\n"
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].starts_with("test.yaml:7: extras.containers.docker: warning: ")
+            && c.warnings[0].contains("image"),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[1].starts_with("test.yaml:7: extras.containers.containerd: warning: "),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[2].starts_with("test.yaml:8: extras.cgroups.enabled: warning: ")
+            && c.warnings[2].contains("cgroup_root"),
+        "{:?}",
+        c.warnings
+    );
+    // Off (go-audit's example: every one false), nothing is said.
+    let off = format!("{MINIMAL}extras:\n  containers: {{enabled: true, docker: false}}\n  cgroups: {{enabled: false}}\n");
+    assert!(parse(&off).unwrap().warnings.is_empty());
+}
