@@ -438,14 +438,15 @@ fn extras(cx: &mut Cx, top: &Fields) -> Extras {
 fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
     let f = cx.fields(top.get("raudit"), "raudit", top.line, RAUDIT_KEYS);
     let d = Raudit::default();
+    let mode = cx
+        .choice(
+            &f,
+            "mode",
+            &[("daemon", Mode::Daemon), ("readlog", Mode::Readlog)],
+        )
+        .unwrap_or(d.mode);
     Raudit {
-        mode: cx
-            .choice(
-                &f,
-                "mode",
-                &[("daemon", Mode::Daemon), ("readlog", Mode::Readlog)],
-            )
-            .unwrap_or(d.mode),
+        mode,
         takeover: cx.bool(&f, "takeover").unwrap_or(d.takeover),
         priority_boost: cx
             .u32(&f, "priority_boost", 0, 20, "a nice decrement from 0 to 20")
@@ -478,7 +479,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         assembler: assembler(cx, &f),
         stats: stats(cx, &f),
         metrics: metrics(cx, &f),
-        rules: rules_policy(cx, &f),
+        rules: rules_policy(cx, &f, mode),
         kernel: kernel(cx, &f),
         state_file: state_file(cx, &f).unwrap_or(d.state_file),
     }
@@ -651,7 +652,7 @@ fn metrics_address(text: &str, allow_remote: bool) -> Result<MetricsAddress, Str
     Ok(MetricsAddress::Tcp(addr))
 }
 
-fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
+fn rules_policy(cx: &mut Cx, r: &Fields, mode: Mode) -> RulesPolicy {
     let f = cx.fields(r.get("rules"), &r.path("rules"), r.line, RULES_POLICY_KEYS);
     let d = RulesPolicy::default();
     RulesPolicy {
@@ -666,12 +667,13 @@ fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
         drift_restore: cx.bool(&f, "drift_restore").unwrap_or(d.drift_restore),
         allow_lock: cx.bool(&f, "allow_lock").unwrap_or(d.allow_lock),
         allow_panic: cx.bool(&f, "allow_panic").unwrap_or(d.allow_panic),
-        files: rules_files(cx, &f),
+        files: rules_files(cx, &f, mode),
     }
 }
 
-/// `raudit.rules.files`: absolute paths, globs in the file name allowed.
-fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
+/// `raudit.rules.files`: absolute paths, globs in the file name allowed;
+/// none in readlog mode, which loads no rules.
+fn rules_files(cx: &mut Cx, f: &Fields, mode: Mode) -> Vec<String> {
     let mut files = Vec::new();
     let Some(node) = f.get("files") else {
         return files;
@@ -700,6 +702,13 @@ fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
                 ),
             ),
         }
+    }
+    if mode == Mode::Readlog && !files.is_empty() {
+        cx.error(
+            &path,
+            node.line,
+            "raudit.mode is readlog, which loads no rules; remove them or use mode daemon",
+        );
     }
     files
 }

@@ -433,8 +433,10 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             problems.push(e);
         }
     }
+    // Config::load says so at the key's line; for a Config built another
+    // way, one problem among the others.
     if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
-        return Err(
+        problems.push(
             "raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"
                 .into(),
         );
