@@ -630,7 +630,9 @@ fn metrics(cx: &mut Cx, r: &Fields) -> MetricsConfig {
 /// `unix:/absolute/path`.
 fn metrics_address(text: &str, allow_remote: bool) -> Result<MetricsAddress, String> {
     if let Some(path) = text.strip_prefix("unix:") {
-        return if path.starts_with('/') {
+        return if let Some(problem) = super::values::unix_path_problem(path) {
+            Err(problem)
+        } else if path.starts_with('/') {
             Ok(MetricsAddress::Unix(PathBuf::from(path)))
         } else {
             Err(format!(

@@ -272,7 +272,13 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
             host_port(cx, &f, &a);
             a
         }
-        (Some(a), _) => a,
+        (Some(a), _) => {
+            if let Some(problem) = super::values::unix_path_problem(&a) {
+                let line = f.get("address").map_or(f.line, |n| n.line);
+                cx.error(&f.path("address"), line, problem);
+            }
+            a
+        }
         (None, SyslogNetwork::Unixgram | SyslogNetwork::Unix) => "/dev/log".to_string(),
         (None, _) => {
             cx.error(

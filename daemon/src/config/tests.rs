@@ -1289,3 +1289,35 @@ fn go_audit_extras_raudit_does_not_write_are_warnings() {
     let off = format!("{MINIMAL}extras:\n  containers: {{enabled: true, docker: false}}\n  cgroups: {{enabled: false}}\n");
     assert!(parse(&off).unwrap().warnings.is_empty());
 }
+
+/// A unix socket path longer than a sockaddr_un holds (107 bytes) can never
+/// be bound or connected: an error at its line, for the metrics endpoint
+/// (the start failed with "path must be shorter than SUN_LEN" after
+/// check-config said ok) and a unix syslog address (never connected,
+/// every event lost).
+#[test]
+fn a_unix_socket_path_too_long_for_sockaddr_un_is_an_error() {
+    let long = format!("/run/{}", "d".repeat(103)); // 108 bytes
+    let fits = format!("/run/{}", "d".repeat(102)); // 107 bytes
+    let metrics = |path: &str| format!("{MINIMAL}raudit:\n  metrics:\n    listen: unix:{path}\n");
+    let e = errors(&metrics(&long));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("test.yaml:8: raudit.metrics.listen: "),
+        "{e:?}"
+    );
+    assert!(e[0].contains("107 bytes"), "{e:?}");
+    assert!(parse(&metrics(&fits)).is_ok());
+    for network in ["unix", "unixgram"] {
+        let syslog = |path: &str| {
+            format!("output:\n  syslog:\n    enabled: true\n    network: {network}\n    address: {path}\nrules: ['-e 1']\n")
+        };
+        let e = errors(&syslog(&long));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("test.yaml:5: output.syslog.address: "),
+            "{e:?}"
+        );
+        assert!(parse(&syslog(&fits)).is_ok());
+    }
+}

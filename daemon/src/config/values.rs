@@ -92,6 +92,20 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
     rows[a.len() * width + b.len()]
 }
 
+/// The longest path a unix socket address holds (`sun_path`, 108 bytes
+/// with its NUL): a longer one can never be bound or connected.
+pub(super) const UNIX_PATH_MAX: usize = 107;
+
+/// Why `path` cannot be a unix socket's, if it cannot.
+pub(super) fn unix_path_problem(path: &str) -> Option<String> {
+    (path.len() > UNIX_PATH_MAX).then(|| {
+        format!(
+            "a unix socket path holds at most {UNIX_PATH_MAX} bytes, found {} ({path:?})",
+            path.len()
+        )
+    })
+}
+
 /// `base.key`, or `key` at the top.
 pub(super) fn join(base: &str, key: &str) -> String {
     if base.is_empty() {
