@@ -480,7 +480,7 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         stats: stats(cx, &f),
         metrics: metrics(cx, &f),
         rules: rules_policy(cx, &f, mode),
-        kernel: kernel(cx, &f),
+        kernel: kernel(cx, &f, mode),
         state_file: state_file(cx, &f).unwrap_or(d.state_file),
     }
 }
@@ -715,9 +715,10 @@ fn rules_files(cx: &mut Cx, f: &Fields, mode: Mode) -> Vec<String> {
     files
 }
 
-fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {
+/// `raudit.kernel`: applied with the rules, so not in readlog mode.
+fn kernel(cx: &mut Cx, r: &Fields, mode: Mode) -> Kernel {
     let f = cx.fields(r.get("kernel"), &r.path("kernel"), r.line, KERNEL_KEYS);
-    Kernel {
+    let kernel = Kernel {
         // The kernel refuses more than 10 * 60 * HZ; HZ is at most 1000.
         backlog_wait_time: cx.u32(
             &f,
@@ -726,5 +727,14 @@ fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {
             600_000,
             "kernel ticks from 0 to 600000",
         ),
+    };
+    if mode == Mode::Readlog && kernel.backlog_wait_time.is_some() {
+        let line = f.get("backlog_wait_time").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("backlog_wait_time"),
+            line,
+            "raudit.mode is readlog, which changes no kernel setting; remove it or use mode daemon",
+        );
     }
+    kernel
 }

@@ -1321,3 +1321,23 @@ fn a_unix_socket_path_too_long_for_sockaddr_un_is_an_error() {
         assert!(parse(&syslog(&fits)).is_ok());
     }
 }
+
+/// readlog mode touches no kernel setting (the plan applies
+/// `raudit.kernel` with the rules, in daemon mode only): a
+/// `backlog_wait_time` there is an error at its line, as rules are, not
+/// silently left unapplied.
+#[test]
+fn readlog_mode_sets_no_kernel_setting() {
+    let e = errors(
+        "output: {stdout: {enabled: true}}\nraudit:\n  mode: readlog\n  kernel:\n    backlog_wait_time: 60000\n",
+    );
+    assert_eq!(
+        e,
+        ["test.yaml:5: raudit.kernel.backlog_wait_time: raudit.mode is readlog, which changes no kernel setting; remove it or use mode daemon"]
+    );
+    let c = parse(
+        "output: {stdout: {enabled: true}}\nraudit:\n  kernel:\n    backlog_wait_time: 60000\n",
+    )
+    .unwrap();
+    assert_eq!(c.raudit.kernel.backlog_wait_time, Some(60000));
+}
