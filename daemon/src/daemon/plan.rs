@@ -433,6 +433,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             problems.push(e);
         }
     }
+    problems.extend(shared_files(config, &plan));
     // Config::load says so at the key's line; for a Config built another
     // way, one problem among the others.
     if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
@@ -646,6 +647,46 @@ fn tls_client(
         .transpose()
 }
 
+/// The files raudit writes that name the same path, one problem each: the
+/// output file (appended to), each spool (a ring written in place), the
+/// stats file (replaced by a rename each period) and the state file and
+/// its lock would write over one another. (Two spools: `output_plans`.)
+fn shared_files(config: &Config, plan: &RunPlan) -> Vec<String> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(file) = &config.output.file {
+        files.push(("output.file.path".into(), file.path.clone()));
+    }
+    for output in &plan.outputs {
+        if let Some(spool) = output.spool() {
+            let key = format!("output.{}.spool.path", output.name());
+            files.push((key, spool.path.clone()));
+        }
+    }
+    if let Some(path) = &plan.stats_file {
+        files.push(("raudit.stats.file".into(), path.clone()));
+    }
+    if let Some(path) = &plan.state_file {
+        files.push(("raudit.state_file".into(), path.clone()));
+        let mut lock = path.clone().into_os_string();
+        lock.push(".lock");
+        files.push(("raudit.state_file (its .lock)".into(), lock.into()));
+    }
+    let mut problems = Vec::new();
+    for (i, (key, path)) in files.iter().enumerate() {
+        let spool = |k: &str| k.ends_with(".spool.path");
+        let earlier = files[..i]
+            .iter()
+            .find(|(k, p)| p == path && !(spool(k) && spool(key)));
+        if let Some((first, _)) = earlier {
+            problems.push(format!(
+                "{key}: {} is also {first}; give each its own file",
+                path.display()
+            ));
+        }
+    }
+    problems
+}
+
 fn check_state_path(path: &Path) -> Result<(), String> {
     if path.is_dir() {
         return Err(format!(
@@ -733,6 +774,40 @@ mod tests {
         );
         let e = from_config(&config("/s/syslog")).err().unwrap();
         assert!(e.contains("/s/syslog is the spool of two outputs"), "{e}");
+    }
+
+    /// The files raudit writes are each their own: the output file, a
+    /// spool, the stats file and the state file (and its lock) naming the
+    /// same path would write over one another (the stats file is replaced
+    /// by a rename each period, which took the audit log's name away from
+    /// the file the output kept appending to).
+    #[test]
+    fn two_of_the_files_raudit_writes_cannot_be_the_same_file() {
+        let plan = |extra: &str| {
+            let text = format!(
+                "output:\n  file: {{enabled: true, path: /var/log/raudit/a.log}}\n  syslog: {{enabled: true, network: tcp, address: '127.0.0.1:1', spool: {{path: /var/lib/raudit/spool}}}}\nrules: ['-e 1']\nraudit:\n{extra}"
+            );
+            from_config(&Config::from_yaml_str(&text, "test.yaml").unwrap())
+        };
+        let e = plan("  stats: {file: /var/log/raudit/a.log}\n")
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("raudit.stats.file: /var/log/raudit/a.log is also output.file.path"),
+            "{e}"
+        );
+        let e = plan("  state_file: /var/lib/raudit/spool\n").err().unwrap();
+        assert!(
+            e.contains("raudit.state_file: /var/lib/raudit/spool is also output.syslog.spool.path"),
+            "{e}"
+        );
+        let e = plan("  state_file: /var/log/raudit/a\n").err();
+        assert!(e.as_ref().is_none_or(|e| !e.contains(" is also ")), "{e:?}");
+        let e = plan("  state_file: /var/log/raudit/a.log\n").err().unwrap();
+        assert!(
+            e.contains("raudit.state_file: /var/log/raudit/a.log is also output.file.path"),
+            "{e}"
+        );
     }
 
     #[test]
