@@ -62,15 +62,28 @@ impl Node {
 }
 
 /// Parses the first document of `text`; `Ok(None)` when it is empty.
+///
+/// The parser's events are taken one by one here, not through
+/// `Parser::load`, whose loader recurses once per nesting level: block
+/// nesting (indentation, `- - - x`) has no limit in the scanner, and a few
+/// thousand levels overflowed the stack before the builder's depth limit
+/// could refuse them. Reading stops at the first document's end, or at the
+/// builder's first error.
 pub(super) fn parse(text: &str) -> Result<Option<Node>, ConfigError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
-        return Err(ConfigError::new(
-            "",
-            Some(e.marker().line()),
-            format!("invalid YAML: {}", e.info()),
-        ));
+    while builder.error.is_none() {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            ConfigError::new(
+                "",
+                Some(e.marker().line()),
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        if matches!(event, Event::DocumentEnd | Event::StreamEnd) {
+            break;
+        }
+        builder.on_event(event, mark);
     }
     match builder.error {
         Some(e) => Err(e),
@@ -306,6 +319,23 @@ mod tests {
             panic!("not a map")
         };
         assert_eq!(entries[1].1.kind, scalar("5", true));
+    }
+
+    /// Block nesting (indentation, `- - - x`) has no limit in the YAML
+    /// scanner, unlike flow nesting, and yaml-rust2's loader recurses per
+    /// level: 5,000 levels overflowed the stack (SIGABRT) before the
+    /// builder's depth limit could say anything.
+    #[test]
+    fn deep_block_nesting_is_an_error_not_a_stack_overflow() {
+        let dashes = format!("{}x\n", "- ".repeat(200_000));
+        let e = parse(&dashes).unwrap_err();
+        assert!(e.message.contains("nested too deeply"), "{e}");
+        let indented: String = (0..20_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        let e = parse(&indented).unwrap_err();
+        assert!(e.message.contains("nested too deeply"), "{e}");
+        assert_eq!(e.line, Some(MAX_DEPTH + 1), "{e}");
     }
 
     #[test]
