@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, Mode, QueuePolicy, Raudit, SpoolConfig};
+use crate::config::{Config, ConfigError, ConfigErrors, Mode, QueuePolicy, Raudit, SpoolConfig};
 use crate::metrics::MetricsAddress;
 use crate::netlink::Control;
 use crate::output::otlp::http::Endpoint;
@@ -622,14 +622,36 @@ pub type ReplayStart = (
 
 /// [`replay_settings`] of the config file at `path`, what its
 /// `raudit.redact` and `raudit.fields` rewrite, and its warnings.
+///
+/// What replay does not use does not stop it: the outputs and the rules
+/// (a config written for another host names its users, groups and
+/// directories), whose problems are left out; any other error does.
 pub fn replay_settings_from(path: &Path) -> Result<ReplayStart, String> {
-    let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    let (config, errors) = Config::load_partial(path);
+    let unused = |e: &ConfigError| {
+        e.path == "output"
+            || e.path.starts_with("output.")
+            || e.path == "rules"
+            || e.path.starts_with("rules[")
+    };
+    let mut warnings = config
+        .as_ref()
+        .map(|c| c.warnings.clone())
+        .unwrap_or_default();
+    if let Some(errors) = errors {
+        let kept: Vec<ConfigError> = errors.errors.into_iter().filter(|e| !unused(e)).collect();
+        let stopping = config.is_none() || kept.iter().any(|e| !e.message.starts_with("warning: "));
+        let shown = ConfigErrors::new(&errors.source, kept).to_string();
+        if stopping {
+            return Err(shown);
+        }
+        warnings = shown.lines().map(str::to_owned).collect();
+    }
+    let Some(config) = config else {
+        return Err(format!("{}: no config", path.display()));
+    };
     let rewrite = rewrite_spec(&config.raudit)?;
-    Ok((
-        replay_settings(Some(&config)),
-        rewrite,
-        config.warnings.clone(),
-    ))
+    Ok((replay_settings(Some(&config)), rewrite, warnings))
 }
 
 /// `raudit.state_file` can be created: not a directory, and the nearest
@@ -808,6 +830,40 @@ mod tests {
             e.contains("raudit.state_file: /var/log/raudit/a.log is also output.file.path"),
             "{e}"
         );
+    }
+
+    /// `raudit replay --config` takes the event settings, redactions and
+    /// field choices of a config written for another host: what replay
+    /// does not use (the outputs, the rules, whose users and groups that
+    /// host has) does not stop it, while an error in what it uses does.
+    #[test]
+    fn replay_takes_a_config_whose_outputs_and_rules_name_another_hosts_users() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("raudit-replay-config-{}.yaml", std::process::id()));
+        let text = "\
+output: {file: {enabled: true, path: /nonexistent/x.log, user: no-such-user-raudit}}
+rules: ['-a always,exit -F arch=b64 -S execve -F auid=no-such-user-raudit', '-e 1']
+canary: true
+raudit:
+  redact: [{pattern: hunter2}]
+  format: structured
+";
+        std::fs::write(&path, text).unwrap();
+        let started = replay_settings_from(&path);
+        std::fs::write(&path, format!("{text}  assembler: {{max_events: 0}}\n")).unwrap();
+        let refused = replay_settings_from(&path);
+        let _ = std::fs::remove_file(&path);
+        let ((_, capacities), rewrite, warnings) = started.unwrap();
+        assert_eq!(capacities.format, crate::pipeline::Format::Structured);
+        assert_eq!(rewrite.redactions.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("canary: warning: unknown key"),
+            "{warnings:?}"
+        );
+        let e = refused.err().unwrap();
+        assert!(e.contains("raudit.assembler.max_events"), "{e}");
+        assert!(!e.contains("no-such-user-raudit"), "{e}");
     }
 
     #[test]
