@@ -12,6 +12,9 @@ use raudit::commands;
     name = "raudit",
     version,
     propagate_version = true,
+    // `--config` is the daemon's: with a subcommand it would be dropped
+    // silently (replay has its own `--config`, check-config its FILE).
+    args_conflicts_with_subcommands = true,
     about = "Linux audit daemon: kernel audit events as JSON",
     long_about = "Linux audit daemon: reads the kernel's audit stream over netlink, \
         groups the records of each event and writes one JSON document per event \
@@ -79,6 +82,31 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// `--config` belongs to the daemon: before a subcommand it is refused,
+    /// not silently dropped (`raudit --config c.yaml replay x.log` ran
+    /// without the config's `raudit.redact`, writing the secrets it hides;
+    /// `raudit -config a.yaml check-config b.yaml` checked only b.yaml).
+    #[test]
+    fn config_before_a_subcommand_is_refused_not_ignored() {
+        for argv in [
+            &["raudit", "--config", "c.yaml", "replay", "x.log"][..],
+            &["raudit", "--config=c.yaml", "check-config", "b.yaml"],
+            &["raudit", "--config", "c.yaml", "rules", "check", "r.rules"],
+        ] {
+            let err = Cli::try_parse_from(argv).expect_err("--config with a subcommand");
+            assert_eq!(
+                err.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{argv:?}: {err}"
+            );
+        }
+        let cli = Cli::try_parse_from(["raudit", "--config", "c.yaml"]).unwrap();
+        assert_eq!(cli.config, Some(PathBuf::from("c.yaml")));
+        assert!(cli.command.is_none());
+        let cli = Cli::try_parse_from(["raudit", "replay", "--config", "c.yaml", "x.log"]).unwrap();
+        assert!(matches!(cli.command, Some(Command::Replay(_))));
     }
 
     #[test]

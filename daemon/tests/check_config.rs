@@ -213,3 +213,27 @@ fn a_byte_order_mark_does_not_make_the_first_key_unknown() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `raudit.rules.files` in readlog mode is one problem among the others,
+/// at its line, as `rules` in readlog mode is: it hid every other problem
+/// (here the output file's missing directory) until it was fixed.
+#[test]
+fn rules_files_in_readlog_mode_is_listed_with_the_other_problems() {
+    let text = "\
+output:
+  file: {enabled: true, path: /nonexistent/raudit-dir/audit.log}
+raudit:
+  mode: readlog
+  rules:
+    files: [/etc/audit/rules.d/*.rules]
+";
+    let (out, path) = check("readlog-files.yaml", text);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    let expected = [
+        format!("{path}:6: raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"),
+        format!("{path}: output.file.path: directory /nonexistent/raudit-dir does not exist (raudit creates the file, not its directory)"),
+    ];
+    assert_eq!(lines, expected);
+}

@@ -501,3 +501,32 @@ fn a_backlog_wait_time_the_kernel_refuses_is_an_error() {
         StatusSetting::BacklogWaitTime(600_000)
     );
 }
+
+/// `raudit rules check -` / `compile -` (and so `load -`) on standard input
+/// that is not UTF-8 text (a Latin-1 byte in a comment or key): an error
+/// naming standard input, never an empty rule set, which `load` would make
+/// the kernel's (every rule deleted).
+#[test]
+fn standard_input_that_is_not_text_is_an_error_not_an_empty_set() {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let latin1: &[u8] = b"-a always,exit -F arch=b64 -S execve -k caf\xe9\n-e 1\n";
+    for action in ["check", "compile"] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_raudit"))
+            .args(["rules", action, "-"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(latin1).unwrap();
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{action}: {stderr}");
+        assert!(out.stdout.is_empty(), "{action}: {:?}", out.stdout);
+        assert!(
+            stderr.contains("<stdin>") && stderr.contains("UTF-8"),
+            "{action}: {stderr}"
+        );
+    }
+}

@@ -46,10 +46,15 @@ pub fn run(args: GenerateArgs, cli: clap::Command) -> ExitCode {
             write_man_pages(cli, &dir).map_err(|e| format!("{}: {e}", dir.display()))
         }
         Generated::Completions { shell } => {
+            // Into memory first: clap_complete panics when its writer
+            // fails (standard output full or closed).
             let mut cli = cli;
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cli, "raudit", &mut script);
             let mut out = io::stdout().lock();
-            clap_complete::generate(shell, &mut cli, "raudit", &mut out);
-            out.flush().map_err(|e| format!("standard output: {e}"))
+            out.write_all(&script)
+                .and_then(|()| out.flush())
+                .map_err(|e| format!("standard output: {e}"))
         }
     };
     match result {

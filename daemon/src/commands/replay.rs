@@ -24,8 +24,10 @@ pub struct ReplayArgs {
     /// Input format; `auto` decides per input from its first bytes.
     #[arg(long, value_enum, default_value = "auto")]
     pub format: Format,
-    /// Config file (go-audit YAML) for `events`, `message_tracking` and the
-    /// assembler settings; defaults otherwise.
+    /// Config file (go-audit YAML) for `events`, `message_tracking`, the
+    /// assembler settings, `raudit.format`, `raudit.redact` and
+    /// `raudit.fields`; defaults otherwise. Its outputs and rules are not
+    /// used, and problems in them (another host's users) are not errors.
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Map uids to "UNKNOWN_USER" instead of this host's user names (for

@@ -20,7 +20,7 @@ use raudit_core::wire::rule::RuleData;
 use crate::netlink::Control;
 use crate::rules::compile::host_machine;
 use crate::rules::print::Printer;
-use crate::rules::{apply, Command, CompileOptions, RuleError, RuleSet};
+use crate::rules::{apply, Command, CompileOptions, Origin, RuleError, RuleSet};
 
 /// `raudit rules` arguments.
 #[derive(Args, Debug)]
@@ -92,9 +92,20 @@ fn read_set(file: &str) -> Result<RuleSet, Vec<RuleError>> {
     if file != "-" {
         return RuleSet::from_file(file);
     }
+    // Text that cannot be read whole is an error, never the part read (or
+    // nothing): `load` makes the kernel's rules the set, so an empty one
+    // would delete every rule.
     let mut text = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        eprintln!("raudit: reading stdin: {e}");
+        return Err(vec![RuleError {
+            origin: Origin::File {
+                path: "<stdin>".into(),
+                line: 0,
+            },
+            column: 0,
+            token: String::new(),
+            expected: format!("readable rules text on standard input ({e})"),
+        }]);
     }
     RuleSet::from_text(&text, "<stdin>", &CompileOptions::host())
 }

@@ -383,7 +383,7 @@ fn extras(cx: &mut Cx, top: &Fields) -> Extras {
             "a number of entries (0: no cache)",
         )
     };
-    Extras {
+    let extras = Extras {
         cgroups: cx.bool(&g, "enabled").unwrap_or(false),
         containers: Containers {
             enabled: cx.bool(&c, "enabled").unwrap_or(d.enabled),
@@ -403,21 +403,50 @@ fn extras(cx: &mut Cx, top: &Fields) -> Extras {
             docker_cache: cache(cx, "docker_cache").unwrap_or(d.docker_cache),
             containerd_cache: cache(cx, "containerd_cache").unwrap_or(d.containerd_cache),
         },
+    };
+    // go-audit's extras that raudit reads but does not write: said, so
+    // their fields are not missing from every event without a word.
+    let not_written = |cx: &mut Cx, f: &Fields, key: &str, what: &str| {
+        let line = f.get(key).map_or(f.line, |n| n.line);
+        cx.warnings.push(ConfigError::new(
+            &f.path(key),
+            Some(line),
+            format!("warning: {what}"),
+        ));
+    };
+    let details = "raudit does not ask it for container details: \"containers\" has the id \
+                   only, without go-audit's image, name, pod_uid, pod_name and pod_namespace";
+    if extras.containers.enabled && extras.containers.docker {
+        not_written(cx, &c, "docker", details);
     }
+    if extras.containers.enabled && extras.containers.containerd {
+        not_written(cx, &c, "containerd", details);
+    }
+    if extras.cgroups {
+        not_written(
+            cx,
+            &g,
+            "enabled",
+            "raudit does not write go-audit's \"extras\":{\"cgroup_root\":...}; events carry \
+             no cgroup path (extras.containers gives the container id)",
+        );
+    }
+    extras
 }
 
 /// `raudit`: raudit's own section.
 fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
     let f = cx.fields(top.get("raudit"), "raudit", top.line, RAUDIT_KEYS);
     let d = Raudit::default();
+    let mode = cx
+        .choice(
+            &f,
+            "mode",
+            &[("daemon", Mode::Daemon), ("readlog", Mode::Readlog)],
+        )
+        .unwrap_or(d.mode);
     Raudit {
-        mode: cx
-            .choice(
-                &f,
-                "mode",
-                &[("daemon", Mode::Daemon), ("readlog", Mode::Readlog)],
-            )
-            .unwrap_or(d.mode),
+        mode,
         takeover: cx.bool(&f, "takeover").unwrap_or(d.takeover),
         priority_boost: cx
             .u32(&f, "priority_boost", 0, 20, "a nice decrement from 0 to 20")
@@ -450,8 +479,8 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
         assembler: assembler(cx, &f),
         stats: stats(cx, &f),
         metrics: metrics(cx, &f),
-        rules: rules_policy(cx, &f),
-        kernel: kernel(cx, &f),
+        rules: rules_policy(cx, &f, mode),
+        kernel: kernel(cx, &f, mode),
         state_file: state_file(cx, &f).unwrap_or(d.state_file),
     }
 }
@@ -601,7 +630,9 @@ fn metrics(cx: &mut Cx, r: &Fields) -> MetricsConfig {
 /// `unix:/absolute/path`.
 fn metrics_address(text: &str, allow_remote: bool) -> Result<MetricsAddress, String> {
     if let Some(path) = text.strip_prefix("unix:") {
-        return if path.starts_with('/') {
+        return if let Some(problem) = super::values::unix_path_problem(path) {
+            Err(problem)
+        } else if path.starts_with('/') {
             Ok(MetricsAddress::Unix(PathBuf::from(path)))
         } else {
             Err(format!(
@@ -623,7 +654,7 @@ fn metrics_address(text: &str, allow_remote: bool) -> Result<MetricsAddress, Str
     Ok(MetricsAddress::Tcp(addr))
 }
 
-fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
+fn rules_policy(cx: &mut Cx, r: &Fields, mode: Mode) -> RulesPolicy {
     let f = cx.fields(r.get("rules"), &r.path("rules"), r.line, RULES_POLICY_KEYS);
     let d = RulesPolicy::default();
     RulesPolicy {
@@ -638,12 +669,13 @@ fn rules_policy(cx: &mut Cx, r: &Fields) -> RulesPolicy {
         drift_restore: cx.bool(&f, "drift_restore").unwrap_or(d.drift_restore),
         allow_lock: cx.bool(&f, "allow_lock").unwrap_or(d.allow_lock),
         allow_panic: cx.bool(&f, "allow_panic").unwrap_or(d.allow_panic),
-        files: rules_files(cx, &f),
+        files: rules_files(cx, &f, mode),
     }
 }
 
-/// `raudit.rules.files`: absolute paths, globs in the file name allowed.
-fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
+/// `raudit.rules.files`: absolute paths, globs in the file name allowed;
+/// none in readlog mode, which loads no rules.
+fn rules_files(cx: &mut Cx, f: &Fields, mode: Mode) -> Vec<String> {
     let mut files = Vec::new();
     let Some(node) = f.get("files") else {
         return files;
@@ -673,12 +705,20 @@ fn rules_files(cx: &mut Cx, f: &Fields) -> Vec<String> {
             ),
         }
     }
+    if mode == Mode::Readlog && !files.is_empty() {
+        cx.error(
+            &path,
+            node.line,
+            "raudit.mode is readlog, which loads no rules; remove them or use mode daemon",
+        );
+    }
     files
 }
 
-fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {
+/// `raudit.kernel`: applied with the rules, so not in readlog mode.
+fn kernel(cx: &mut Cx, r: &Fields, mode: Mode) -> Kernel {
     let f = cx.fields(r.get("kernel"), &r.path("kernel"), r.line, KERNEL_KEYS);
-    Kernel {
+    let kernel = Kernel {
         // The kernel refuses more than 10 * 60 * HZ; HZ is at most 1000.
         backlog_wait_time: cx.u32(
             &f,
@@ -687,5 +727,14 @@ fn kernel(cx: &mut Cx, r: &Fields) -> Kernel {
             600_000,
             "kernel ticks from 0 to 600000",
         ),
+    };
+    if mode == Mode::Readlog && kernel.backlog_wait_time.is_some() {
+        let line = f.get("backlog_wait_time").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("backlog_wait_time"),
+            line,
+            "raudit.mode is readlog, which changes no kernel setting; remove it or use mode daemon",
+        );
     }
+    kernel
 }

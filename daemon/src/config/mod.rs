@@ -479,12 +479,9 @@ impl Config {
     /// from the system's account files.
     pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
         let source = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match read_text(path) {
             Ok(text) => Config::from_yaml_str(&text, &source),
-            Err(e) => Err(ConfigErrors::single(
-                &source,
-                ConfigError::new("", None, format!("cannot read: {e}")),
-            )),
+            Err(e) => Err(ConfigErrors::single(&source, e)),
         }
     }
 
@@ -517,15 +514,9 @@ impl Config {
     /// rest of the file asks of the host.
     pub fn load_partial(path: &Path) -> (Option<Config>, Option<ConfigErrors>) {
         let source = path.display().to_string();
-        match std::fs::read_to_string(path) {
+        match read_text(path) {
             Ok(text) => Config::from_yaml_str_partial(&text, &source, &SystemAccounts),
-            Err(e) => (
-                None,
-                Some(ConfigErrors::single(
-                    &source,
-                    ConfigError::new("", None, format!("cannot read: {e}")),
-                )),
-            ),
+            Err(e) => (None, Some(ConfigErrors::single(&source, e))),
         }
     }
 
@@ -599,6 +590,32 @@ impl Config {
             self.events.max,
         )
     }
+}
+
+/// The file's text; text that is not UTF-8 is an error at the line and
+/// column (1-based, in bytes) of the first byte that is not.
+fn read_text(path: &Path) -> Result<String, ConfigError> {
+    let bytes =
+        std::fs::read(path).map_err(|e| ConfigError::new("", None, format!("cannot read: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let at = e.utf8_error().valid_up_to();
+        let before = bytes.get(..at).unwrap_or_default();
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |i| i + 1);
+        let byte = bytes.get(at).copied().unwrap_or_default();
+        ConfigError::new(
+            "",
+            Some(line),
+            format!(
+                "not UTF-8 text: byte {byte:#04x} at column {} (save the file as UTF-8)",
+                at - line_start + 1
+            ),
+        )
+    })
 }
 
 impl Default for EventRange {

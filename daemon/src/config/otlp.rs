@@ -32,10 +32,16 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let endpoint = cx
         .string(&f, "endpoint")
         .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
-    if let Err(e) = crate::output::otlp::http::Endpoint::parse(&endpoint) {
-        let line = f.get("endpoint").map_or(f.line, |n| n.line);
-        cx.error(&f.path("endpoint"), line, e);
-    }
+    // The scheme in any case, as the output reads it (`HTTPS://` is TLS).
+    let https = match crate::output::otlp::http::Endpoint::parse(&endpoint) {
+        Ok(parsed) => parsed.https,
+        Err(e) => {
+            let line = f.get("endpoint").map_or(f.line, |n| n.line);
+            cx.error(&f.path("endpoint"), line, e);
+            // Not said twice: the endpoint's error is the one to fix.
+            true
+        }
+    };
     let batch_events = cx
         .u32(&f, "batch_events", 1, 1_000_000, "from 1 to 1000000 events")
         .unwrap_or(DEFAULT_BATCH_EVENTS);
@@ -67,7 +73,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let headers = headers(cx, &f);
     let spool = super::spool::spool(cx, &f, enabled, false);
     let tls = super::outputs::tls(cx, &f, enabled, true);
-    if enabled && tls.is_some() && !endpoint.starts_with("https://") {
+    if enabled && tls.is_some() && !https {
         let line = f.get("tls").map_or(f.line, |n| n.line);
         cx.error(&f.path("tls"), line, "TLS needs an https:// endpoint");
     }
@@ -83,6 +89,29 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
         tls,
     })
 }
+
+/// Headers `headers` cannot set: each request carries them already, or
+/// they describe a body raudit writes otherwise; given twice or wrong, a
+/// collector refuses every request.
+const RESERVED_HEADERS: &[(&str, &str)] = &[
+    (
+        "host",
+        "raudit sends the endpoint's host:port as Host; set it in endpoint",
+    ),
+    (
+        "content-length",
+        "raudit sends the request's own Content-Length",
+    ),
+    (
+        "content-type",
+        "raudit sends application/x-protobuf as Content-Type",
+    ),
+    (
+        "transfer-encoding",
+        "raudit sends a Content-Length, never a chunked body",
+    ),
+    ("content-encoding", "raudit sends the body uncompressed"),
+];
 
 /// `headers`: a mapping of HTTP header names to values, sent with every
 /// request (an API key, a tenant id).
@@ -117,6 +146,14 @@ fn headers(cx: &mut Cx, f: &Fields) -> Vec<(String, String)> {
                 key.line,
                 "not a valid HTTP header name",
             );
+            continue;
+        }
+        if let Some(why) = RESERVED_HEADERS
+            .iter()
+            .find(|(reserved, _)| reserved.eq_ignore_ascii_case(name))
+            .map(|(_, why)| why)
+        {
+            cx.error(&super::values::join(&path, name), key.line, *why);
             continue;
         }
         if value.bytes().any(|b| b == b'\r' || b == b'\n' || b == 0) {

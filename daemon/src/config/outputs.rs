@@ -268,7 +268,17 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
         return None;
     }
     let address = match (address, network) {
-        (Some(a), _) => a,
+        (Some(a), SyslogNetwork::Udp(_) | SyslogNetwork::Tcp(_)) => {
+            host_port(cx, &f, &a);
+            a
+        }
+        (Some(a), _) => {
+            if let Some(problem) = super::values::unix_path_problem(&a) {
+                let line = f.get("address").map_or(f.line, |n| n.line);
+                cx.error(&f.path("address"), line, problem);
+            }
+            a
+        }
         (None, SyslogNetwork::Unixgram | SyslogNetwork::Unix) => "/dev/log".to_string(),
         (None, _) => {
             cx.error(
@@ -327,6 +337,7 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfConfig> {
         );
         return None;
     };
+    host_port(cx, &f, &address);
     Some(GelfConfig {
         attempts,
         network,
@@ -335,6 +346,25 @@ fn gelf(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<GelfConfig> {
         tls,
         spool,
     })
+}
+
+/// An IP output's `address` is `host:port` with a port from 1 to 65535
+/// (as the outputs resolve it); anything else can never be dialled, so it
+/// is an error here rather than a "does not resolve now" at start.
+fn host_port(cx: &mut Cx, f: &Fields, address: &str) {
+    let usable = address.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port != 0)
+    });
+    if !usable {
+        let line = f.get("address").map_or(f.line, |n| n.line);
+        cx.error(
+            &f.path("address"),
+            line,
+            format!(
+                "expected host:port with a port number from 1 to 65535 (127.0.0.1:514, [::1]:12201), found {address:?}"
+            ),
+        );
+    }
 }
 
 /// `PARENT.tls`, if `enabled`; TLS runs over a stream, so `over_tcp` must

@@ -337,6 +337,29 @@ fn closest_key_needs_a_near_miss() {
     assert_eq!(closest("canary", &keys), None);
 }
 
+/// A long unknown key (YAML's explicit `? key` has no length limit) is
+/// reported at once: the typo hint compares only keys of about its length,
+/// not a table of len(key) x len(candidate) cells for each of the ~250
+/// record type names (100 KB: 25 s and growing with the square).
+#[test]
+fn a_long_unknown_key_is_reported_without_comparing_it_letter_by_letter() {
+    let key = "A".repeat(100_000);
+    let text =
+        format!("{MINIMAL}raudit:\n  fields:\n    ? {key}\n    : {{drop: [a0]}}\n? {key}\n: 1\n");
+    let started = std::time::Instant::now();
+    let result = parse(&text);
+    let took = started.elapsed();
+    let e = match result {
+        Ok(c) => panic!("expected errors, got {c:?}"),
+        Err(e) => e.to_string(),
+    };
+    assert!(e.contains("unknown record type"), "{}", &e[..200]);
+    assert!(
+        took < std::time::Duration::from_secs(1),
+        "took {took:?} to report a long key"
+    );
+}
+
 #[test]
 fn keys_match_in_any_case_as_viper_does() {
     let c = parse("Output:\n  StdOut:\n    Enabled: True\nRULES: ['-e 1']\n").unwrap();
@@ -1090,4 +1113,231 @@ fn otlp_tls_is_read_and_needs_an_https_endpoint() {
             .any(|l| l.contains("output.otlp.tls") && l.contains("https://")),
         "{e:?}"
     );
+}
+
+/// The endpoint's scheme is read in any case (`HTTPS://` is TLS, as the
+/// output's URL parser reads it), so `tls` with it is not refused as if
+/// the endpoint were plain http.
+#[test]
+fn otlp_tls_takes_an_https_endpoint_in_any_case() {
+    let c = parse("output: {otlp: {enabled: true, endpoint: 'HTTPS://c/v1/logs', tls: {enabled: true, server_name: c}}}\nrules: ['-e 1']\n").unwrap();
+    let otlp = c.output.otlp.unwrap();
+    assert!(otlp.tls.is_some());
+    let e = errors("output: {otlp: {enabled: true, endpoint: 'HTTP://c:1', tls: {enabled: true}}}\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.contains("output.otlp.tls") && l.contains("https://")),
+        "{e:?}"
+    );
+}
+
+/// A header the request already carries or whose meaning is the body's
+/// framing (raudit writes Host, Content-Type and Content-Length itself,
+/// and neither chunks nor compresses the body) is refused: sent twice or
+/// wrong, it made every request malformed (a 400 drops the batch), while
+/// check-config said ok.
+#[test]
+fn otlp_headers_that_raudit_writes_or_that_frame_the_body_are_refused() {
+    for name in [
+        "Host",
+        "content-length",
+        "Content-Type",
+        "Transfer-Encoding",
+        "Content-Encoding",
+    ] {
+        let text = format!(
+            "output:\n  otlp:\n    enabled: true\n    headers:\n      {name}: x\nrules: ['-e 1']\n"
+        );
+        let e = errors(&text);
+        assert_eq!(e.len(), 1, "{name}: {e:?}");
+        assert!(
+            e[0].starts_with(&format!("test.yaml:5: output.otlp.headers.{name}: ")),
+            "{name}: {e:?}"
+        );
+    }
+    let ok = "output:\n  otlp:\n    enabled: true\n    headers: {Authorization: Bearer t, X-Content-Length: 1}\nrules: ['-e 1']\n";
+    assert_eq!(parse(ok).unwrap().output.otlp.unwrap().headers.len(), 2);
+}
+
+/// YAML merge keys (`<<: *anchor`, or a list of them), which go-audit's
+/// YAML library (yaml.v3, through viper) applies: the mapping gets the
+/// anchored entries it does not set itself.
+#[test]
+fn merge_keys_apply_as_in_go_audit() {
+    let text = "\
+defaults: &out
+  enabled: true
+  attempts: 2
+extra: &more
+  attempts: 9
+  network: tcp
+output:
+  stdout:
+    <<: *out
+  gelf:
+    <<: [*out, *more]
+    attempts: 4
+    address: 127.0.0.1:12201
+rules: ['-e 1']
+";
+    let c = parse(text).unwrap();
+    assert_eq!(c.output.stdout, Some(StdoutConfig { attempts: 2 }));
+    let gelf = c.output.gelf.unwrap();
+    assert_eq!(gelf.attempts, 4);
+    assert_eq!(gelf.network, GelfNetwork::Tcp);
+    let e = errors("output:\n  stdout:\n    <<: 5\n    enabled: true\nrules: ['-e 1']\n");
+    assert!(
+        e.iter()
+            .any(|l| l.starts_with("test.yaml:3: ") && l.contains("<<")),
+        "{e:?}"
+    );
+}
+
+/// A file that is not UTF-8 (a Latin-1 comment) is refused naming the line
+/// and column of the first byte that is not, by every reader of the file
+/// (the daemon's start and check-config, SIGHUP, replay).
+#[test]
+fn a_file_that_is_not_utf8_names_the_line_and_column() {
+    let path = std::env::temp_dir().join(format!("raudit-latin1-{}.yaml", std::process::id()));
+    std::fs::write(
+        &path,
+        b"output:\n  stdout:\n    enabled: true # caf\xe9\nrules: ['-e 1']\n",
+    )
+    .unwrap();
+    let shown = path.display().to_string();
+    let e = Config::load(&path).unwrap_err().to_string();
+    let (config, partial) = Config::load_partial(&path);
+    let _ = std::fs::remove_file(&path);
+    assert!(
+        e.starts_with(&format!(
+            "{shown}:3: not UTF-8 text: byte 0xe9 at column 24"
+        )),
+        "{e}"
+    );
+    assert!(config.is_none());
+    assert_eq!(partial.unwrap().to_string(), e);
+}
+
+/// A syslog (udp, tcp) or GELF address without a port, or whose port is
+/// not a number from 1 to 65535, can never be dialled: an error at its
+/// line (go-audit refuses to start with it too), not a warning that it
+/// "does not resolve now" while every event to the output is lost.
+#[test]
+fn an_ip_address_without_a_usable_port_is_an_error() {
+    for (output, address) in [
+        ("gelf: {enabled: true", "localhost"),
+        ("gelf: {enabled: true, network: tcp", "127.0.0.1:99999"),
+        ("syslog: {enabled: true, network: udp", "localhost:abc"),
+        ("syslog: {enabled: true, network: tcp6", "[::1]"),
+        ("syslog: {enabled: true, network: tcp", ":514"),
+    ] {
+        let name = output.split(':').next().unwrap();
+        let e = errors(&format!(
+            "output:\n  {output},\n    address: '{address}'}}\nrules: ['-e 1']\n"
+        ));
+        assert_eq!(e.len(), 1, "{address}: {e:?}");
+        assert!(
+            e[0].starts_with(&format!(
+                "test.yaml:3: output.{name}.address: expected host:port"
+            )),
+            "{address}: {e:?}"
+        );
+    }
+    for (output, address) in [
+        ("gelf: {enabled: true", "localhost:12201"),
+        ("syslog: {enabled: true, network: udp6", "[::1]:514"),
+        (
+            "syslog: {enabled: true, network: tcp",
+            "logs.example.org:6514",
+        ),
+    ] {
+        let text = format!("output:\n  {output},\n    address: '{address}'}}\nrules: ['-e 1']\n");
+        assert!(parse(&text).is_ok(), "{address}: {:?}", parse(&text).err());
+    }
+}
+
+/// go-audit's `extras.cgroups.enabled` (`"extras":{"cgroup_root":…}` on
+/// each message) and `extras.containers.docker`/`containerd` (the image,
+/// name and pod fields) are read but not acted on: the config says so
+/// (a warning at start and in check-config) instead of the fields
+/// silently missing from every event.
+#[test]
+fn go_audit_extras_raudit_does_not_write_are_warnings() {
+    let text = format!(
+        "{MINIMAL}extras:\n  containers: {{enabled: true, docker: true, containerd: true}}\n  cgroups: {{enabled: true}}\n"
+    );
+    let c = parse(&text).unwrap();
+    assert_eq!(c.warnings.len(), 3, "{:?}", c.warnings);
+    assert!(
+        c.warnings[0].starts_with("test.yaml:7: extras.containers.docker: warning: ")
+            && c.warnings[0].contains("image"),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[1].starts_with("test.yaml:7: extras.containers.containerd: warning: "),
+        "{:?}",
+        c.warnings
+    );
+    assert!(
+        c.warnings[2].starts_with("test.yaml:8: extras.cgroups.enabled: warning: ")
+            && c.warnings[2].contains("cgroup_root"),
+        "{:?}",
+        c.warnings
+    );
+    // Off (go-audit's example: every one false), nothing is said.
+    let off = format!("{MINIMAL}extras:\n  containers: {{enabled: true, docker: false}}\n  cgroups: {{enabled: false}}\n");
+    assert!(parse(&off).unwrap().warnings.is_empty());
+}
+
+/// A unix socket path longer than a sockaddr_un holds (107 bytes) can never
+/// be bound or connected: an error at its line, for the metrics endpoint
+/// (the start failed with "path must be shorter than SUN_LEN" after
+/// check-config said ok) and a unix syslog address (never connected,
+/// every event lost).
+#[test]
+fn a_unix_socket_path_too_long_for_sockaddr_un_is_an_error() {
+    let long = format!("/run/{}", "d".repeat(103)); // 108 bytes
+    let fits = format!("/run/{}", "d".repeat(102)); // 107 bytes
+    let metrics = |path: &str| format!("{MINIMAL}raudit:\n  metrics:\n    listen: unix:{path}\n");
+    let e = errors(&metrics(&long));
+    assert_eq!(e.len(), 1, "{e:?}");
+    assert!(
+        e[0].starts_with("test.yaml:8: raudit.metrics.listen: "),
+        "{e:?}"
+    );
+    assert!(e[0].contains("107 bytes"), "{e:?}");
+    assert!(parse(&metrics(&fits)).is_ok());
+    for network in ["unix", "unixgram"] {
+        let syslog = |path: &str| {
+            format!("output:\n  syslog:\n    enabled: true\n    network: {network}\n    address: {path}\nrules: ['-e 1']\n")
+        };
+        let e = errors(&syslog(&long));
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(
+            e[0].starts_with("test.yaml:5: output.syslog.address: "),
+            "{e:?}"
+        );
+        assert!(parse(&syslog(&fits)).is_ok());
+    }
+}
+
+/// readlog mode touches no kernel setting (the plan applies
+/// `raudit.kernel` with the rules, in daemon mode only): a
+/// `backlog_wait_time` there is an error at its line, as rules are, not
+/// silently left unapplied.
+#[test]
+fn readlog_mode_sets_no_kernel_setting() {
+    let e = errors(
+        "output: {stdout: {enabled: true}}\nraudit:\n  mode: readlog\n  kernel:\n    backlog_wait_time: 60000\n",
+    );
+    assert_eq!(
+        e,
+        ["test.yaml:5: raudit.kernel.backlog_wait_time: raudit.mode is readlog, which changes no kernel setting; remove it or use mode daemon"]
+    );
+    let c = parse(
+        "output: {stdout: {enabled: true}}\nraudit:\n  kernel:\n    backlog_wait_time: 60000\n",
+    )
+    .unwrap();
+    assert_eq!(c.raudit.kernel.backlog_wait_time, Some(60000));
 }

@@ -56,6 +56,10 @@ pub(super) fn closest<'k>(key: &str, allowed: &[&'k str]) -> Option<&'k str> {
     let key = key.to_ascii_lowercase();
     allowed
         .iter()
+        // At least as many edits as the lengths differ: a key much longer
+        // (YAML's `? key` has no length limit) is no typo of any, and the
+        // table would be len(key) x len(candidate) cells for each.
+        .filter(|k| key.len().abs_diff(k.len()) <= 2)
         .map(|k| (edit_distance(key.as_bytes(), k.as_bytes()), *k))
         .filter(|(d, _)| *d <= 2 && *d * 2 < key.len().max(1))
         .min_by_key(|(d, _)| *d)
@@ -86,6 +90,20 @@ fn edit_distance(a: &[u8], b: &[u8]) -> usize {
         }
     }
     rows[a.len() * width + b.len()]
+}
+
+/// The longest path a unix socket address holds (`sun_path`, 108 bytes
+/// with its NUL): a longer one can never be bound or connected.
+pub(super) const UNIX_PATH_MAX: usize = 107;
+
+/// Why `path` cannot be a unix socket's, if it cannot.
+pub(super) fn unix_path_problem(path: &str) -> Option<String> {
+    (path.len() > UNIX_PATH_MAX).then(|| {
+        format!(
+            "a unix socket path holds at most {UNIX_PATH_MAX} bytes, found {} ({path:?})",
+            path.len()
+        )
+    })
 }
 
 /// `base.key`, or `key` at the top.

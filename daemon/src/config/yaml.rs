@@ -3,7 +3,8 @@
 //! (`0600` is octal, `1.40` stays `1.40`) and name lines in errors.
 //!
 //! Built from `yaml-rust2`'s event parser. Only the first document is read
-//! (as go-audit's YAML library does). Aliases are expanded; nesting depth
+//! (as go-audit's YAML library does). Aliases are expanded and merge keys
+//! (`<<: *anchor`) applied, as go-audit's yaml.v3 applies them; nesting depth
 //! and the expanded size are bounded so hostile input cannot exhaust the
 //! stack or memory.
 
@@ -61,20 +62,72 @@ impl Node {
 }
 
 /// Parses the first document of `text`; `Ok(None)` when it is empty.
+///
+/// The parser's events are taken one by one here, not through
+/// `Parser::load`, whose loader recurses once per nesting level: block
+/// nesting (indentation, `- - - x`) has no limit in the scanner, and a few
+/// thousand levels overflowed the stack before the builder's depth limit
+/// could refuse them. Reading stops at the first document's end, or at the
+/// builder's first error.
 pub(super) fn parse(text: &str) -> Result<Option<Node>, ConfigError> {
     let mut builder = Builder::default();
     let mut parser = Parser::new_from_str(text);
-    if let Err(e) = parser.load(&mut builder, false) {
-        return Err(ConfigError::new(
-            "",
-            Some(e.marker().line()),
-            format!("invalid YAML: {}", e.info()),
-        ));
+    while builder.error.is_none() {
+        let (event, mark) = parser.next_token().map_err(|e| {
+            ConfigError::new(
+                "",
+                Some(e.marker().line()),
+                format!("invalid YAML: {}", e.info()),
+            )
+        })?;
+        if matches!(event, Event::DocumentEnd | Event::StreamEnd) {
+            break;
+        }
+        builder.on_event(event, mark);
     }
     match builder.error {
         Some(e) => Err(e),
         None => Ok(builder.root),
     }
+}
+
+/// Whether `key` is the merge key `<<` (plain, untagged).
+fn is_merge(key: &Node) -> bool {
+    matches!(&key.kind, Kind::Scalar { text, plain: true } if text == "<<")
+}
+
+/// A mapping's entries with its merge keys applied, as go-audit's YAML
+/// library (yaml.v3) applies them: `<<: *a` or `<<: [*a, *b]` adds the
+/// entries of the merged mappings whose keys the mapping does not set
+/// itself (an earlier mapping of the list before a later one). `Err` is
+/// the line of a merge whose value is not mappings.
+fn merged(entries: Vec<(Node, Node)>) -> Result<Vec<(Node, Node)>, usize> {
+    if !entries.iter().any(|(k, _)| is_merge(k)) {
+        return Ok(entries);
+    }
+    let (merges, mut out): (Vec<_>, Vec<_>) = entries.into_iter().partition(|(k, _)| is_merge(k));
+    let mut sources = Vec::new();
+    for (key, value) in merges {
+        match value.kind {
+            Kind::Map(map) => sources.push(map),
+            Kind::Seq(items) => {
+                for item in items {
+                    match item.kind {
+                        Kind::Map(map) => sources.push(map),
+                        _ => return Err(key.line),
+                    }
+                }
+            }
+            Kind::Scalar { .. } => return Err(key.line),
+        }
+    }
+    for (key, value) in sources.into_iter().flatten() {
+        let set = out.iter().any(|(k, _)| k.kind == key.kind);
+        if !set {
+            out.push((key, value));
+        }
+    }
+    Ok(out)
 }
 
 /// A container still being filled.
@@ -177,13 +230,19 @@ impl Builder {
                 anchor,
                 entries,
                 ..
-            }) => (
-                Node {
-                    line,
-                    kind: Kind::Map(entries),
-                },
-                anchor,
-            ),
+            }) => match merged(entries) {
+                Ok(entries) => (
+                    Node {
+                        line,
+                        kind: Kind::Map(entries),
+                    },
+                    anchor,
+                ),
+                Err(line) => {
+                    self.fail(line, "a merge (<<) takes a mapping or a list of mappings");
+                    return;
+                }
+            },
             None => return,
         };
         self.complete(node, anchor);
@@ -260,6 +319,23 @@ mod tests {
             panic!("not a map")
         };
         assert_eq!(entries[1].1.kind, scalar("5", true));
+    }
+
+    /// Block nesting (indentation, `- - - x`) has no limit in the YAML
+    /// scanner, unlike flow nesting, and yaml-rust2's loader recurses per
+    /// level: 5,000 levels overflowed the stack (SIGABRT) before the
+    /// builder's depth limit could say anything.
+    #[test]
+    fn deep_block_nesting_is_an_error_not_a_stack_overflow() {
+        let dashes = format!("{}x\n", "- ".repeat(200_000));
+        let e = parse(&dashes).unwrap_err();
+        assert!(e.message.contains("nested too deeply"), "{e}");
+        let indented: String = (0..20_000)
+            .map(|i| format!("{}a:\n", " ".repeat(i)))
+            .collect();
+        let e = parse(&indented).unwrap_err();
+        assert!(e.message.contains("nested too deeply"), "{e}");
+        assert_eq!(e.line, Some(MAX_DEPTH + 1), "{e}");
     }
 
     #[test]

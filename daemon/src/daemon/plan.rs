@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::preflight;
-use crate::config::{Config, Mode, QueuePolicy, Raudit, SpoolConfig};
+use crate::config::{Config, ConfigError, ConfigErrors, Mode, QueuePolicy, Raudit, SpoolConfig};
 use crate::metrics::MetricsAddress;
 use crate::netlink::Control;
 use crate::output::otlp::http::Endpoint;
@@ -433,8 +433,11 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             problems.push(e);
         }
     }
+    problems.extend(shared_files(config, &plan));
+    // Config::load says so at the key's line; for a Config built another
+    // way, one problem among the others.
     if plan.listen == Listen::Multicast && !r.rules.files.is_empty() {
-        return Err(
+        problems.push(
             "raudit.rules.files: raudit.mode is readlog, which loads no rules; remove them or use mode daemon"
                 .into(),
         );
@@ -619,14 +622,36 @@ pub type ReplayStart = (
 
 /// [`replay_settings`] of the config file at `path`, what its
 /// `raudit.redact` and `raudit.fields` rewrite, and its warnings.
+///
+/// What replay does not use does not stop it: the outputs and the rules
+/// (a config written for another host names its users, groups and
+/// directories), whose problems are left out; any other error does.
 pub fn replay_settings_from(path: &Path) -> Result<ReplayStart, String> {
-    let config = Config::load(path).map_err(|errors| errors.to_string())?;
+    let (config, errors) = Config::load_partial(path);
+    let unused = |e: &ConfigError| {
+        e.path == "output"
+            || e.path.starts_with("output.")
+            || e.path == "rules"
+            || e.path.starts_with("rules[")
+    };
+    let mut warnings = config
+        .as_ref()
+        .map(|c| c.warnings.clone())
+        .unwrap_or_default();
+    if let Some(errors) = errors {
+        let kept: Vec<ConfigError> = errors.errors.into_iter().filter(|e| !unused(e)).collect();
+        let stopping = config.is_none() || kept.iter().any(|e| !e.message.starts_with("warning: "));
+        let shown = ConfigErrors::new(&errors.source, kept).to_string();
+        if stopping {
+            return Err(shown);
+        }
+        warnings = shown.lines().map(str::to_owned).collect();
+    }
+    let Some(config) = config else {
+        return Err(format!("{}: no config", path.display()));
+    };
     let rewrite = rewrite_spec(&config.raudit)?;
-    Ok((
-        replay_settings(Some(&config)),
-        rewrite,
-        config.warnings.clone(),
-    ))
+    Ok((replay_settings(Some(&config)), rewrite, warnings))
 }
 
 /// `raudit.state_file` can be created: not a directory, and the nearest
@@ -642,6 +667,46 @@ fn tls_client(
     settings
         .map(|s| TlsClient::new(s, address).map_err(|e| format!("{key}: {e}")))
         .transpose()
+}
+
+/// The files raudit writes that name the same path, one problem each: the
+/// output file (appended to), each spool (a ring written in place), the
+/// stats file (replaced by a rename each period) and the state file and
+/// its lock would write over one another. (Two spools: `output_plans`.)
+fn shared_files(config: &Config, plan: &RunPlan) -> Vec<String> {
+    let mut files: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(file) = &config.output.file {
+        files.push(("output.file.path".into(), file.path.clone()));
+    }
+    for output in &plan.outputs {
+        if let Some(spool) = output.spool() {
+            let key = format!("output.{}.spool.path", output.name());
+            files.push((key, spool.path.clone()));
+        }
+    }
+    if let Some(path) = &plan.stats_file {
+        files.push(("raudit.stats.file".into(), path.clone()));
+    }
+    if let Some(path) = &plan.state_file {
+        files.push(("raudit.state_file".into(), path.clone()));
+        let mut lock = path.clone().into_os_string();
+        lock.push(".lock");
+        files.push(("raudit.state_file (its .lock)".into(), lock.into()));
+    }
+    let mut problems = Vec::new();
+    for (i, (key, path)) in files.iter().enumerate() {
+        let spool = |k: &str| k.ends_with(".spool.path");
+        let earlier = files[..i]
+            .iter()
+            .find(|(k, p)| p == path && !(spool(k) && spool(key)));
+        if let Some((first, _)) = earlier {
+            problems.push(format!(
+                "{key}: {} is also {first}; give each its own file",
+                path.display()
+            ));
+        }
+    }
+    problems
 }
 
 fn check_state_path(path: &Path) -> Result<(), String> {
@@ -731,6 +796,74 @@ mod tests {
         );
         let e = from_config(&config("/s/syslog")).err().unwrap();
         assert!(e.contains("/s/syslog is the spool of two outputs"), "{e}");
+    }
+
+    /// The files raudit writes are each their own: the output file, a
+    /// spool, the stats file and the state file (and its lock) naming the
+    /// same path would write over one another (the stats file is replaced
+    /// by a rename each period, which took the audit log's name away from
+    /// the file the output kept appending to).
+    #[test]
+    fn two_of_the_files_raudit_writes_cannot_be_the_same_file() {
+        let plan = |extra: &str| {
+            let text = format!(
+                "output:\n  file: {{enabled: true, path: /var/log/raudit/a.log}}\n  syslog: {{enabled: true, network: tcp, address: '127.0.0.1:1', spool: {{path: /var/lib/raudit/spool}}}}\nrules: ['-e 1']\nraudit:\n{extra}"
+            );
+            from_config(&Config::from_yaml_str(&text, "test.yaml").unwrap())
+        };
+        let e = plan("  stats: {file: /var/log/raudit/a.log}\n")
+            .err()
+            .unwrap();
+        assert!(
+            e.contains("raudit.stats.file: /var/log/raudit/a.log is also output.file.path"),
+            "{e}"
+        );
+        let e = plan("  state_file: /var/lib/raudit/spool\n").err().unwrap();
+        assert!(
+            e.contains("raudit.state_file: /var/lib/raudit/spool is also output.syslog.spool.path"),
+            "{e}"
+        );
+        let e = plan("  state_file: /var/log/raudit/a\n").err();
+        assert!(e.as_ref().is_none_or(|e| !e.contains(" is also ")), "{e:?}");
+        let e = plan("  state_file: /var/log/raudit/a.log\n").err().unwrap();
+        assert!(
+            e.contains("raudit.state_file: /var/log/raudit/a.log is also output.file.path"),
+            "{e}"
+        );
+    }
+
+    /// `raudit replay --config` takes the event settings, redactions and
+    /// field choices of a config written for another host: what replay
+    /// does not use (the outputs, the rules, whose users and groups that
+    /// host has) does not stop it, while an error in what it uses does.
+    #[test]
+    fn replay_takes_a_config_whose_outputs_and_rules_name_another_hosts_users() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("raudit-replay-config-{}.yaml", std::process::id()));
+        let text = "\
+output: {file: {enabled: true, path: /nonexistent/x.log, user: no-such-user-raudit}}
+rules: ['-a always,exit -F arch=b64 -S execve -F auid=no-such-user-raudit', '-e 1']
+canary: true
+raudit:
+  redact: [{pattern: hunter2}]
+  format: structured
+";
+        std::fs::write(&path, text).unwrap();
+        let started = replay_settings_from(&path);
+        std::fs::write(&path, format!("{text}  assembler: {{max_events: 0}}\n")).unwrap();
+        let refused = replay_settings_from(&path);
+        let _ = std::fs::remove_file(&path);
+        let ((_, capacities), rewrite, warnings) = started.unwrap();
+        assert_eq!(capacities.format, crate::pipeline::Format::Structured);
+        assert_eq!(rewrite.redactions.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].contains("canary: warning: unknown key"),
+            "{warnings:?}"
+        );
+        let e = refused.err().unwrap();
+        assert!(e.contains("raudit.assembler.max_events"), "{e}");
+        assert!(!e.contains("no-such-user-raudit"), "{e}");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! the line.
 
 use std::cmp::Ordering;
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use super::{CompileOptions, Origin, RuleError, RuleSet};
@@ -62,16 +64,18 @@ fn expand_one(pattern: &str) -> Result<Vec<PathBuf>, String> {
         dir
     };
     let entries = std::fs::read_dir(listed).map_err(|e| format!("a readable directory ({e})"))?;
-    let mut names: Vec<String> = entries
+    // Names as bytes: one that is not UTF-8 is matched and loaded too, as
+    // augenrules (`ls -1v | grep`) loads it.
+    let mut names: Vec<OsString> = entries
         .flatten()
         .filter(|e| e.path().is_file())
-        .filter_map(|e| e.file_name().into_string().ok())
+        .map(|e| e.file_name())
         .filter(|n| glob_match(name.as_bytes(), n.as_bytes()))
         .collect();
     if names.is_empty() {
         return Err("a glob that matches at least one file".into());
     }
-    names.sort_by(|a, b| version_order(a, b));
+    names.sort_by(|a, b| version_order(a.as_bytes(), b.as_bytes()));
     Ok(names.into_iter().map(|n| dir.join(n)).collect())
 }
 
@@ -107,8 +111,7 @@ fn glob_match(pattern: &[u8], name: &[u8]) -> bool {
 }
 
 /// `ls -v` order: runs of digits compare as numbers, the rest bytewise.
-fn version_order(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
+fn version_order(mut a: &[u8], mut b: &[u8]) -> Ordering {
     loop {
         match (a.first(), b.first()) {
             (None, None) => return Ordering::Equal,
@@ -244,7 +247,7 @@ mod tests {
             "100-y.rules",
             "10-a.rules",
         ];
-        names.sort_by(|a, b| version_order(a, b));
+        names.sort_by(|a, b| version_order(a.as_bytes(), b.as_bytes()));
         assert_eq!(
             names,
             [
@@ -298,6 +301,43 @@ mod tests {
             ]
         );
         assert_eq!(combined[1].0, origin(9));
+    }
+
+    /// A rules file whose name is not UTF-8 (`20-caf\\xe9.rules`) is matched
+    /// and loaded, in its place, as augenrules loads it (`ls -1v | grep`),
+    /// not silently left out with its rules.
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_matched_and_loaded() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::env::temp_dir().join(format!("raudit-rules-latin1-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("10-a.rules"),
+            "-a always,exit -F arch=b64 -S kill\n",
+        )
+        .unwrap();
+        let latin1 = dir.join(std::ffi::OsStr::from_bytes(b"20-caf\xe9.rules"));
+        std::fs::write(&latin1, "-e 1\n").unwrap();
+        std::fs::write(dir.join("9-b.rules"), "-b 8192\n").unwrap();
+        let glob = format!("{}/*.rules", dir.display());
+        let files = expand(std::slice::from_ref(&glob));
+        let set = load(&[glob], &CompileOptions::host());
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            files.unwrap(),
+            [dir.join("9-b.rules"), dir.join("10-a.rules"), latin1]
+        );
+        let texts: Vec<String> = set
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.text.clone())
+            .collect();
+        assert_eq!(
+            texts,
+            ["-b 8192", "-a always,exit -F arch=b64 -S kill", "-e 1"]
+        );
     }
 
     #[test]
