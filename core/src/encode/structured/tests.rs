@@ -224,6 +224,31 @@ fn interpreted_names_arch_syscall_and_errno() {
     assert_eq!(r["containers"]["id"], "c0ffee");
 }
 
+/// `mode` as auparse prints it: a PATH record's with the file type and
+/// `suid`/`sgid`/`sticky`; an MQ_OPEN record's short (`print_mode_short`).
+#[test]
+fn modes_read_as_auparse_prints_them() {
+    let v = json(&[
+        (
+            1302,
+            b"item=0 name=\"/usr/bin/passwd\" inode=9 dev=fe:00 mode=0104755 ouid=0 ogid=0 \
+              rdev=00:00 nametype=NORMAL",
+        ),
+        (
+            1302,
+            b"item=1 name=\"/tmp\" inode=2 dev=fe:00 mode=041777 nametype=PARENT",
+        ),
+        (
+            1312,
+            b"oflag=0x40 mode=0644 mq_flags=0x0 mq_maxmsg=10 mq_msgsize=8192 mq_curmsgs=0",
+        ),
+    ]);
+    let modes: Vec<&Json> = (0..3)
+        .map(|i| &v["records"][i]["interpreted"]["mode"])
+        .collect();
+    assert_eq!(modes, ["file,suid,755", "dir,sticky,777", "0644"]);
+}
+
 #[test]
 fn execve_arguments_join_across_records() {
     // "é" split between two pieces, the pieces spread over three records.
