@@ -119,6 +119,8 @@ const FILE_INFO: (&[&str], &[&str]) = (&["file"], &["info"]);
 const HOST_CHANGE: (&[&str], &[&str]) = (&["host"], &["change"]);
 const START: &[&str] = &["start"];
 const CONN_START: &[&str] = &["connection", "start"];
+/// aucoalesce's `ecs-network` macro's type (send and receive calls).
+const CONN_INFO: &[&str] = &["connection", "info"];
 
 const fn file(
     action: &'static str,
@@ -224,18 +226,18 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ),
     (
         "recvfrom",
-        net("received-from", &["info"], Direction::Ingress),
+        net("received-from", CONN_INFO, Direction::Ingress),
     ),
     (
         "recvmsg",
-        net("received-from", &["info"], Direction::Ingress),
+        net("received-from", CONN_INFO, Direction::Ingress),
     ),
     ("rename", file("renamed", FILE_CHANGE)),
     ("renameat", file("renamed", FILE_CHANGE)),
     ("renameat2", file("renamed", FILE_CHANGE)),
     ("rmdir", file("deleted", FILE_DELETE)),
-    ("sendmsg", net("sent-to", &["info"], Direction::Egress)),
-    ("sendto", net("sent-to", &["info"], Direction::Egress)),
+    ("sendmsg", net("sent-to", CONN_INFO, Direction::Egress)),
+    ("sendto", net("sent-to", CONN_INFO, Direction::Egress)),
     (
         "setgid",
         n(
@@ -308,13 +310,13 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
             HOST_CHANGE.1,
         ),
     ),
-    ("symlink", file("linked", FILE_CREATE)),
-    ("symlinkat", file("linked", FILE_CREATE)),
+    ("symlink", file("symlinked", FILE_CREATE)),
+    ("symlinkat", file("symlinked", FILE_CREATE)),
     (
         "tkill",
         n("killed-pid", Object::Process, &["process"], &["end"]),
     ),
-    ("truncate", file("wrote-to-file", FILE_CHANGE)),
+    ("truncate", file("opened-file", FILE_CHANGE)),
     ("umount", file("unmounted", FILE_DELETE)),
     ("umount2", file("unmounted", FILE_DELETE)),
     ("unlink", file("deleted", FILE_DELETE)),

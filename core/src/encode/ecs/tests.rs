@@ -194,6 +194,39 @@ fn connect_has_a_destination() {
     assert!(v.get("tags").is_none());
 }
 
+/// `event.action` and `event.type` of syscalls as go-libaudit's
+/// `normalizations.yaml` gives them: `symlink`/`symlinkat` are
+/// `symlinked` (`link`/`linkat` are `linked`), the truncates are
+/// `opened-file` (type change), and the send/receive calls take the
+/// network macro's type, `[connection, info]`.
+#[test]
+fn syscall_normalisations_follow_aucoalesce() {
+    let event = |syscall: &str| {
+        let body = std::format!(
+            "arch=c000003e syscall={syscall} success=yes exit=0 a0=3 a1=7ffc a2=10 a3=0 \
+             items=0 ppid=1 pid=2 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 \
+             fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=(none) ses=3 comm=\"x\" \
+             exe=\"/usr/bin/x\" key=(null)"
+        );
+        let v = doc(&[(1300, body.as_bytes()), (1320, b"")]);
+        (v["event"]["action"].clone(), v["event"]["type"].clone())
+    };
+    let file_change = json!(["change"]);
+    let network = json!(["connection", "info"]);
+    for (name, number, action, kind) in [
+        ("link", "86", "linked", json!(["creation"])),
+        ("symlink", "88", "symlinked", json!(["creation"])),
+        ("symlinkat", "266", "symlinked", json!(["creation"])),
+        ("truncate", "76", "opened-file", file_change.clone()),
+        ("sendto", "44", "sent-to", network.clone()),
+        ("recvfrom", "45", "received-from", network.clone()),
+        ("sendmsg", "46", "sent-to", network.clone()),
+        ("recvmsg", "47", "received-from", network.clone()),
+    ] {
+        assert_eq!(event(number), (json!(action), kind), "{name}");
+    }
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
