@@ -32,6 +32,7 @@ const EXACT: &[&str] = &[
     "session",
     "tags",
     "summary.actor.primary",
+    "summary.actor.secondary",
     "summary.how",
     "process.pid",
     "process.ppid",

@@ -502,7 +502,17 @@ pub(super) fn bare(value: Value<'_>) -> Option<&[u8]> {
     }
 }
 
-/// A value with text: not `?`, `(null)` or absent.
+/// A value with text: not `?` (quoted or not: aucoalesce drops PAM's
+/// `acct="?"` as it drops a bare `?`), `(null)` or absent.
 pub(super) fn present(value: Option<Value<'_>>) -> Option<Value<'_>> {
-    value.filter(|v| !matches!(v, Value::Null | Value::Unknown | Value::Absent))
+    value.filter(|v| {
+        !matches!(
+            v,
+            Value::Null
+                | Value::Unknown
+                | Value::Absent
+                | Value::DoubleQuoted(b"?")
+                | Value::SingleQuoted(b"?")
+        )
+    })
 }

@@ -260,6 +260,27 @@ fn user_login_from_the_network() {
     );
 }
 
+/// aucoalesce drops a field whose value is `?` quoted or not (PAM's
+/// `acct="?"` for an unknown user): the actor's secondary falls back to
+/// the uid, as in the golden's USER_ERR event (ubuntu-17.04), and the
+/// data has no `acct`.
+#[test]
+fn a_quoted_question_mark_is_no_account() {
+    let v = doc(&[(
+        1109,
+        b"pid=10663 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:bad_ident acct=\"?\" \
+          exe=\"/usr/sbin/sshd\" hostname=185.56.82.22 addr=185.56.82.22 terminal=ssh res=failed'",
+    )]);
+    assert_eq!(
+        v["auditd"]["summary"]["actor"],
+        json!({"primary":"unset","secondary":"0"})
+    );
+    assert_eq!(
+        v["auditd"]["data"],
+        json!({"op":"PAM:bad_ident","hostname":"185.56.82.22","terminal":"ssh"})
+    );
+}
+
 #[test]
 fn too_small_loses_details_then_everything() {
     let (text, whole) = encode_with(EXECVE_EVENT, 8192, &mut NoEnrich);
