@@ -122,6 +122,12 @@ pub(super) fn write_summary(
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
             }
+            // The key's fingerprint (aucoalesce's object for it).
+            Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
+                o.value("primary", b"fp", facts.get(b"fp"))?;
+                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
+                o.value("secondary", b"addr", remote)?;
+            }
             Object::UserSession => {
                 o.value("primary", b"terminal", facts.get(b"terminal"))?;
                 let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
@@ -130,10 +136,16 @@ pub(super) fn write_summary(
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
             }
+            // The command user space ran (sudo's USER_CMD).
+            Object::Process if named_type(facts, USER_CMD) => {
+                o.value("primary", b"cmd", facts.get(b"cmd"))?;
+            }
             Object::Process => {
                 o.value("primary", b"comm", facts.get(b"comm"))?;
                 o.value("secondary", b"pid", facts.get(b"pid"))?;
             }
+            Object::Service => o.value("primary", b"unit", facts.get(b"unit"))?,
+            Object::Firewall => o.value("primary", b"table", facts.special_get(b"table"))?,
             Object::Policy => {
                 o.value("primary", b"operation", facts.special_get(b"operation"))?;
                 let mask = facts.special_get(b"requested_mask");
@@ -155,6 +167,16 @@ pub(super) fn write_summary(
         s.value("how", key, Some(v))?;
     }
     s.close()
+}
+
+/// `AUDIT_USER_CMD`.
+const USER_CMD: MessageType = MessageType(1123);
+/// `AUDIT_CRYPTO_KEY_USER`.
+const CRYPTO_KEY_USER: MessageType = MessageType(2404);
+
+/// The record the document is named after is of type `msg_type`.
+fn named_type(facts: &Facts<'_>, msg_type: MessageType) -> bool {
+    facts.named().is_some_and(|r| r.msg_type == msg_type)
 }
 
 pub(super) fn login_record(facts: &Facts<'_>) -> bool {

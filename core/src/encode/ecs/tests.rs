@@ -281,6 +281,60 @@ fn a_quoted_question_mark_is_no_account() {
     );
 }
 
+/// The summary's object as aucoalesce names it for record types whose
+/// object is not a terminal, file or socket: the command a USER_CMD ran,
+/// the unit a SERVICE_START started, the table a NETFILTER_CFG loaded,
+/// the key a CRYPTO_KEY_USER used (the goldens' events).
+#[test]
+fn summary_objects_of_user_space_records() {
+    let object = |records: &[(u16, &[u8])]| doc(records)["auditd"]["summary"]["object"].clone();
+    let cmd = object(&[(
+        1123,
+        b"pid=9729 uid=1001 auid=1001 ses=1 msg='cwd=\"/home/andrew_kroh\" cmd=\"su\" \
+          terminal=pts/0 res=success'",
+    )]);
+    assert_eq!(
+        (&cmd["type"], &cmd["primary"]),
+        (&json!("process"), &json!("su"))
+    );
+    let hex_cmd = object(&[(
+        1123,
+        b"pid=9729 uid=1001 auid=1001 ses=1 msg='cwd=\"/\" cmd=6C73202F746D70 terminal=pts/0 \
+          res=success'",
+    )]);
+    assert_eq!(hex_cmd["primary"], "ls /tmp");
+    let unit = object(&[(
+        1130,
+        b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='unit=rsyslog comm=\"systemd\" \
+          exe=\"/lib/systemd/systemd\" hostname=? addr=? terminal=? res=success'",
+    )]);
+    assert_eq!(unit, json!({"type":"service","primary":"rsyslog"}));
+    let table = object(&[
+        (1325, b"table=filter family=2 entries=7"),
+        (
+            1300,
+            b"arch=c000003e syscall=54 success=yes exit=0 a0=4 a1=0 a2=40 a3=562bf7914100 \
+              items=0 ppid=9708 pid=9709 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 \
+              egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"iptables\" \
+              exe=\"/sbin/xtables-multi\" key=(null)",
+        ),
+        (1320, b""),
+    ]);
+    assert_eq!(table, json!({"type":"firewall","primary":"filter"}));
+    let key = object(&[(
+        2404,
+        b"pid=1299 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 \
+          msg='op=destroy kind=server fp=6d:a3:7f:ed:de:4a:79:f2:aa:49:ec:d1:75:36:97:a3 \
+          direction=? spid=1299 suid=0  exe=\"/usr/sbin/sshd\" hostname=? addr=96.241.146.97 \
+          terminal=? res=success'",
+    )]);
+    assert_eq!(
+        key,
+        json!({"type":"user-session","primary":"6d:a3:7f:ed:de:4a:79:f2:aa:49:ec:d1:75:36:97:a3",
+               "secondary":"96.241.146.97"})
+    );
+}
+
 #[test]
 fn too_small_loses_details_then_everything() {
     let (text, whole) = encode_with(EXECVE_EVENT, 8192, &mut NoEnrich);
