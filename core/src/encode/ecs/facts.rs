@@ -8,7 +8,7 @@
 use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
-use super::object::ObjectFile;
+use super::object::{object_path_index, ObjectFile};
 use crate::assemble::{Event, EventRecord};
 use crate::record::prefix;
 use crate::record::{field, first_values, Field, Fields, Value};
@@ -45,7 +45,8 @@ pub(super) struct Facts<'a> {
     pub(super) has_execve: bool,
     pub(super) argc: Option<Value<'a>>,
     pub(super) paths: u32,
-    /// The PATH record the summary names: the first that is not a PARENT.
+    /// The PATH record the summary names: the first that is neither a
+    /// PARENT nor UNKNOWN, from the syscall's `object_path_index` on.
     pub(super) object_path: Option<&'a [u8]>,
     /// That record's values `file.*` and the summary read.
     pub(super) object: ObjectFile<'a>,
@@ -274,8 +275,8 @@ impl<'a> Facts<'a> {
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
                     if f.object_path.is_none() {
-                        let (file, parent) = ObjectFile::of(record.body);
-                        if !parent {
+                        let (file, passed_over) = ObjectFile::of(record.body);
+                        if !passed_over {
                             f.object_path = Some(record.body);
                             f.object = file;
                         }
@@ -304,6 +305,21 @@ impl<'a> Facts<'a> {
             f.syscall = draft
                 .syscall()
                 .unwrap_or_else(|| syscall_name(f.arch, f.first_syscall));
+            // A syscall whose object is a later PATH record (a mount's
+            // target, not its source): looked for again from there.
+            let from = object_path_index(f.syscall);
+            if from > 0 && f.object_path.is_some() {
+                let later = event
+                    .records()
+                    .filter(|r| r.msg_type == MessageType::PATH)
+                    .skip(from)
+                    .map(|r| (r.body, ObjectFile::of(r.body)))
+                    .find(|(_, (_, passed_over))| !passed_over);
+                if let Some((body, (file, _))) = later {
+                    f.object_path = Some(body);
+                    f.object = file;
+                }
+            }
         }
     }
 

@@ -33,7 +33,8 @@ const PATH_INODE: Run<6> = Run::new([b"inode", b"dev", b"mode", b"ouid", b"ogid"
 
 impl<'a> ObjectFile<'a> {
     /// The values of a PATH record's `body` and whether its (first)
-    /// `nametype` says PARENT: by the kernel's layout (item, name, the
+    /// `nametype` says PARENT or UNKNOWN, a record aucoalesce passes
+    /// over for the object: by the kernel's layout (item, name, the
     /// inode's fields, nametype) where the record has it, else in one
     /// pass ([`first_values`]).
     #[inline(always)]
@@ -75,7 +76,7 @@ impl<'a> ObjectFile<'a> {
             ouid: Some(ouid),
             ogid: Some(ogid),
         };
-        Some((file, nametype.text() == b"PARENT"))
+        Some((file, passed_over(nametype)))
     }
 
     /// [`of`](Self::of) of any record, in one pass ([`first_values`]).
@@ -101,8 +102,28 @@ impl<'a> ObjectFile<'a> {
             ouid,
             ogid,
         };
-        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
-        (file, parent)
+        // (Not `objtype`, old kernels' name for it: aucoalesce reads
+        // `nametype` only, and takes a PARENT there, as its goldens say.)
+        let skip = nametype.is_some_and(passed_over);
+        (file, skip)
+    }
+}
+
+/// A PATH record aucoalesce does not take for the object (its
+/// `setFileObject`): a parent directory, or a name the kernel found no
+/// inode for.
+fn passed_over(nametype: Value<'_>) -> bool {
+    matches!(nametype.text(), b"PARENT" | b"UNKNOWN")
+}
+
+/// The PATH record (0-based) from which aucoalesce looks for a syscall's
+/// object (`object_path_index`): a mount's target, the directory mkdir
+/// made, the old name rename gave up.
+pub(super) fn object_path_index(syscall: Option<&str>) -> usize {
+    match syscall {
+        Some("mkdir" | "mkdirat" | "mount") => 1,
+        Some("rename" | "renameat" | "renameat2") => 2,
+        _ => 0,
     }
 }
 

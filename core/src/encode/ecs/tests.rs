@@ -335,6 +335,64 @@ fn summary_objects_of_user_space_records() {
     );
 }
 
+/// The object file as aucoalesce picks it: from the syscall's path
+/// index (mount's target is item 1), past PARENT and UNKNOWN records:
+/// the golden's mount event (rhel-7, whose kernel says `objtype=`) and
+/// the same on a kernel that writes `nametype`.
+#[test]
+fn the_object_file_skips_unknown_paths_and_takes_mounts_target() {
+    const SYSCALL: &[u8] = b"arch=c000003e syscall=165 success=yes exit=0 a0=7ff61c0a7270 \
+        a1=7ff61dddf470 a2=7ff61c0a7270 a3=6 items=2 ppid=1 pid=326 auid=4294967295 uid=0 gid=0 \
+        euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 tty=(none) ses=4294967295 \
+        comm=\"systemd-logind\" exe=\"/usr/lib/systemd/systemd-logind\" key=\"mount\"";
+    let target = json!({"path":"/run/user/0","device":"00:00","inode":"454267","mode":"0700",
+                        "uid":"0","gid":"0"});
+    let file = |paths: [&[u8]; 2]| {
+        let v = doc(&[
+            (1300, SYSCALL),
+            (1307, b"cwd=\"/\""),
+            (1302, paths[0]),
+            (1302, paths[1]),
+            (1320, b""),
+        ]);
+        let mut file = v["file"].clone();
+        if let Some(f) = file.as_object_mut() {
+            f.remove("owner");
+            f.remove("group");
+        }
+        file
+    };
+    // rhel-7 (kernel 3.10): `objtype`.
+    assert_eq!(
+        file([
+            b"item=0 name=\"/run/user/0\" objtype=UNKNOWN",
+            b"item=1 name=\"/run/user/0\" inode=454267 dev=00:13 mode=040700 ouid=0 ogid=0 \
+              rdev=00:00 obj=system_u:object_r:user_tmp_t:s0 objtype=NORMAL",
+        ]),
+        target
+    );
+    // A kernel of today: `nametype`, the source device not found.
+    assert_eq!(
+        file([
+            b"item=0 name=\"tmpfs\" nametype=UNKNOWN cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 \
+              cap_frootid=0",
+            b"item=1 name=\"/run/user/0\" inode=454267 dev=00:13 mode=040700 ouid=0 ogid=0 \
+              rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        ]),
+        target
+    );
+    // A bind mount: the source is found too; the object is the target.
+    assert_eq!(
+        file([
+            b"item=0 name=\"/srv/data\" inode=77 dev=08:01 mode=040755 ouid=0 ogid=0 \
+              rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+            b"item=1 name=\"/run/user/0\" inode=454267 dev=00:13 mode=040700 ouid=0 ogid=0 \
+              rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        ]),
+        target
+    );
+}
+
 #[test]
 fn too_small_loses_details_then_everything() {
     let (text, whole) = encode_with(EXECVE_EVENT, 8192, &mut NoEnrich);
