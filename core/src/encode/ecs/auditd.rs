@@ -6,6 +6,7 @@ use super::draft::key_bit;
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
+use super::object::ip6;
 use super::paths::write_paths;
 use super::{Detail, Outcome};
 use core::net::IpAddr;
@@ -203,7 +204,7 @@ pub(super) fn write_socket_object(
             o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::Inet6 { addr, port, .. }) => {
-            o.key("primary")?.push_display(&addr)?;
+            o.key("primary")?.push_display(&ip6(addr))?;
             o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
@@ -401,7 +402,7 @@ pub(super) fn write_socket_data(
     }
     let (ip, port) = match addr {
         SockAddr::Inet { addr, port } => (Some(IpAddr::V4(addr)), port),
-        SockAddr::Inet6 { addr, port, .. } => (Some(IpAddr::V6(addr)), port),
+        SockAddr::Inet6 { addr, port, .. } => (Some(ip6(addr)), port),
         SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
             if new("socket_path") {
                 d.key("socket_path")?.push_string(path)?;

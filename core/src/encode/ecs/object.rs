@@ -164,6 +164,14 @@ pub(super) fn write_file(
     f.close()
 }
 
+/// An IPv6 socket address as go-libaudit's `net.IP` prints it: an
+/// IPv4-mapped one (`::ffff:10.0.0.1`, a dual-stack socket reaching an
+/// IPv4 host) as the IPv4 address.
+pub(super) fn ip6(addr: core::net::Ipv6Addr) -> core::net::IpAddr {
+    addr.to_ipv4_mapped()
+        .map_or(core::net::IpAddr::V6(addr), core::net::IpAddr::V4)
+}
+
 pub(super) fn write_network(
     doc: &mut Members<'_, '_>,
     (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
@@ -171,7 +179,7 @@ pub(super) fn write_network(
 ) -> Result<(), Full> {
     let inet = match sock {
         Some(SockAddr::Inet { addr, port }) => Some((core::net::IpAddr::V4(addr), port)),
-        Some(SockAddr::Inet6 { addr, port, .. }) => Some((core::net::IpAddr::V6(addr), port)),
+        Some(SockAddr::Inet6 { addr, port, .. }) => Some((ip6(addr), port)),
         _ => None,
     };
     if let (Some((ip, port)), Some(direction)) = (inet, norm.direction) {

@@ -227,6 +227,32 @@ fn syscall_normalisations_follow_aucoalesce() {
     }
 }
 
+/// An IPv4 address reached through an IPv6 socket (`::ffff:a.b.c.d`,
+/// as Java and other dual-stack programs connect) is written as the
+/// IPv4 address, as go-libaudit's `net.IP` prints it, wherever the ECS
+/// document names it; the family stays the socket's.
+#[test]
+fn ipv4_mapped_addresses_are_written_as_ipv4() {
+    let v = doc(&[
+        (
+            1300,
+            b"arch=c000003e syscall=42 success=yes exit=0 a0=3 a1=7ffc a2=1c a3=0 items=0 \
+              ppid=1 pid=2 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 \
+              egid=1000 sgid=1000 fsgid=1000 tty=(none) ses=3 comm=\"java\" \
+              exe=\"/usr/bin/java\" key=(null)",
+        ),
+        (
+            1306,
+            b"saddr=0A0001BB0000000000000000000000000000FFFF0A00000100000000",
+        ),
+        (1320, b""),
+    ]);
+    assert_eq!(v["destination"], json!({"ip":"10.0.0.1","port":443}));
+    assert_eq!(v["auditd"]["summary"]["object"]["primary"], "10.0.0.1");
+    assert_eq!(v["auditd"]["data"]["socket_addr"], "10.0.0.1");
+    assert_eq!(v["auditd"]["data"]["socket_family"], "ipv6");
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
