@@ -137,6 +137,12 @@ pub(super) fn write_summary(
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
             }
+            // SECCOMP: the syscall the filter acted on.
+            Object::Process if facts.names_call() => {
+                if let Some(name) = facts.syscall {
+                    o.str("primary", name)?;
+                }
+            }
             // The command user space ran (sudo's USER_CMD).
             Object::Process if named_type(facts, USER_CMD) => {
                 o.value("primary", b"cmd", facts.get(b"cmd"))?;
@@ -330,7 +336,7 @@ pub(super) fn write_primary_data<'a>(
     facts: &Facts<'a>,
 ) -> Result<(), Full> {
     let body = facts.body();
-    let named = facts.is_syscall.then_some((facts.arch, facts.syscall));
+    let named = facts.names_call().then_some((facts.arch, facts.syscall));
     let mut written = KeySet::default();
     let mut datum = |f: Field<'a>| -> Result<(), Full> {
         if f.key == b"msg" {

@@ -233,6 +233,8 @@ impl<'a> Facts<'a> {
                     draft.restart();
                 }
                 let syscall_record = t == MessageType::SYSCALL;
+                // (A SECCOMP record's arch and syscall are named too.)
+                let names_call = syscall_record || t == SECCOMP;
                 let mut fields = Fields::new(record.body);
                 // The kernel's prefix (most records) read by its layout.
                 let mut values = [Value::Absent; prefix::SYSCALL_LEN];
@@ -245,7 +247,7 @@ impl<'a> Facts<'a> {
                 }
                 while let Some(field) = fields.next_inlined() {
                     if f.note_primary(&mut nested, field) {
-                        draft.field(field, syscall_record, f.first_arch);
+                        draft.field(field, names_call, f.first_arch);
                     }
                 }
                 noted = true;
@@ -298,7 +300,7 @@ impl<'a> Facts<'a> {
             f.special = None;
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
-        if f.is_syscall {
+        if f.names_call() {
             // (Named once, by the draft, when it wrote the field.)
             f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
             // (The draft's name is this one: its arch is `f.arch` then.)
@@ -308,7 +310,7 @@ impl<'a> Facts<'a> {
             // A syscall whose object is a later PATH record (a mount's
             // target, not its source): looked for again from there.
             let from = object_path_index(f.syscall);
-            if from > 0 && f.object_path.is_some() {
+            if f.is_syscall && from > 0 && f.object_path.is_some() {
                 let later = event
                     .records()
                     .filter(|r| r.msg_type == MessageType::PATH)
@@ -321,6 +323,13 @@ impl<'a> Facts<'a> {
                 }
             }
         }
+    }
+
+    /// The primary record names a syscall: a SYSCALL record, or a
+    /// SECCOMP record (whose `arch` and `syscall` are named as a
+    /// SYSCALL record's, as aucoalesce names them).
+    pub(super) fn names_call(&self) -> bool {
+        self.is_syscall || self.primary.is_some_and(|r| r.msg_type == SECCOMP)
     }
 
     pub(super) fn body(&self) -> &'a [u8] {
@@ -341,6 +350,17 @@ impl<'a> Facts<'a> {
                 .msg_type
                 .name()
                 .map_or(norm::RECORD_DEFAULT, norm::of_type);
+        }
+        if self.names_call() && !self.is_syscall {
+            // SECCOMP: its own action, the category and type of the
+            // syscall it names (aucoalesce adds the syscall's; its own
+            // has none).
+            let call = self.syscall.map_or(norm::SYSCALL_DEFAULT, norm::of_syscall);
+            return Norm {
+                category: call.category,
+                kind_type: call.kind_type,
+                ..norm::of_type("SECCOMP")
+            };
         }
         match (self.is_syscall, self.syscall) {
             (true, Some(name)) => norm::of_syscall(name),
@@ -473,6 +493,8 @@ impl<'a> Facts<'a> {
 }
 
 pub(super) const AVC: MessageType = MessageType(1400);
+/// `AUDIT_SECCOMP`.
+pub(super) const SECCOMP: MessageType = MessageType(1326);
 
 /// The arch an `arch` field's value names (bare hex).
 #[inline]

@@ -412,6 +412,10 @@ static BY_TYPE: &[(&str, Norm)] = &[
         ),
     ),
     (
+        "SECCOMP",
+        n("violated-seccomp-policy", Object::Process, &[], &["info"]),
+    ),
+    (
         "SERVICE_START",
         user("started-service", Object::Service, (&["process"], START)),
     ),

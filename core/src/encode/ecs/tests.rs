@@ -253,6 +253,33 @@ fn ipv4_mapped_addresses_are_written_as_ipv4() {
     assert_eq!(v["auditd"]["data"]["socket_family"], "ipv6");
 }
 
+/// A SECCOMP record as aucoalesce reads it: its `arch` and `syscall`
+/// named in the data (as a SYSCALL record's; structured's `interpreted`
+/// names them too), the action `violated-seccomp-policy` on the process
+/// with the syscall as object, and the syscall's own category and type
+/// (aucoalesce adds the normalisation of the record's `syscall`).
+#[test]
+fn seccomp_names_its_syscall() {
+    let v = doc(&[(
+        1326,
+        b"auid=1000 uid=1000 gid=1000 ses=3 subj=unconfined pid=1234 comm=\"x\" \
+          exe=\"/usr/bin/x\" sig=31 arch=c000003e syscall=59 compat=0 ip=0x7f0 code=0x80000000",
+    )]);
+    let data = &v["auditd"]["data"];
+    assert_eq!(
+        (&data["arch"], &data["syscall"]),
+        (&json!("x86_64"), &json!("execve"))
+    );
+    assert_eq!(v["auditd"]["summary"]["action"], "violated-seccomp-policy");
+    assert_eq!(
+        v["auditd"]["summary"]["object"],
+        json!({"type":"process","primary":"execve"})
+    );
+    assert_eq!(v["event"]["action"], "violated-seccomp-policy");
+    assert_eq!(v["event"]["category"], json!(["process"]));
+    assert_eq!(v["event"]["type"], json!(["start"]));
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
