@@ -342,25 +342,25 @@ impl<'a> Facts<'a> {
     }
 
     pub(super) fn norm(&self) -> Norm {
+        // The syscall's normalisation, for a record type's to add
+        // (aucoalesce adds it to any event with a syscall).
+        let call = || self.syscall.map_or(norm::SYSCALL_DEFAULT, norm::of_syscall);
         if let Some(special) = self.special {
-            if special.msg_type == AVC {
-                return norm::of_avc(field(special.body, b"apparmor").is_some());
-            }
-            return special
-                .msg_type
-                .name()
-                .map_or(norm::RECORD_DEFAULT, norm::of_type);
+            let own = if special.msg_type == AVC {
+                Some(norm::of_avc(field(special.body, b"apparmor").is_some()))
+            } else {
+                special.msg_type.name().and_then(norm::known_type)
+            };
+            return match own {
+                Some(own) if self.is_syscall => own.adding(call()),
+                Some(own) => own,
+                None => norm::RECORD_DEFAULT,
+            };
         }
         if self.names_call() && !self.is_syscall {
-            // SECCOMP: its own action, the category and type of the
-            // syscall it names (aucoalesce adds the syscall's; its own
-            // has none).
-            let call = self.syscall.map_or(norm::SYSCALL_DEFAULT, norm::of_syscall);
-            return Norm {
-                category: call.category,
-                kind_type: call.kind_type,
-                ..norm::of_type("SECCOMP")
-            };
+            // SECCOMP: its own action; the category and type of the
+            // syscall it names.
+            return norm::of_type("SECCOMP").adding(call());
         }
         match (self.is_syscall, self.syscall) {
             (true, Some(name)) => norm::of_syscall(name),

@@ -280,6 +280,66 @@ fn seccomp_names_its_syscall() {
     assert_eq!(v["event"]["type"], json!(["start"]));
 }
 
+/// aucoalesce adds the normalisation of an event's syscall to the
+/// record type's own (`applyNormalization`): an AppArmor AVC on unlink
+/// is a file deletion (the golden's AVC_AppArmor_unlink), a LOGIN
+/// written through `write` also changed a file, a CONFIG_CHANGE sent
+/// over netlink (`sendto`) is also a network exchange; a record type
+/// in the same normalisation as its syscall (TIME_INJOFFSET, adjtimex)
+/// adds nothing.
+#[test]
+fn a_record_types_category_and_type_add_its_syscalls() {
+    let syscall = |number: &str| {
+        std::format!(
+            "arch=c000003e syscall={number} success=yes exit=0 a0=3 a1=7ffc a2=10 a3=0 items=0 \
+             ppid=1 pid=2 auid=1000 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 sgid=0 fsgid=0 \
+             tty=(none) ses=3 comm=\"x\" exe=\"/usr/bin/x\" key=(null)"
+        )
+    };
+    let event = |special: (u16, &[u8]), number: &str| {
+        let call = syscall(number);
+        let v = doc(&[(1300, call.as_bytes()), special, (1320, b"")]);
+        (v["event"]["category"].clone(), v["event"]["type"].clone())
+    };
+    let avc: &[u8] = b"apparmor=\"DENIED\" operation=\"unlink\" profile=\"docker-default\" \
+        name=\"/tmp/x\" pid=2 comm=\"x\" requested_mask=\"d\" denied_mask=\"d\" fsuid=0 ouid=0";
+    assert_eq!(
+        event((1400, avc), "87"),
+        (json!(["file"]), json!(["deletion"])),
+        "AVC on unlink"
+    );
+    assert_eq!(
+        event((1400, avc), "0"),
+        (json!(["file"]), json!(["info"])),
+        "AVC on read"
+    );
+    let login: &[u8] = b"pid=2 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) \
+        old-ses=4294967295 ses=3 res=1";
+    assert_eq!(
+        event((1006, login), "1"),
+        (
+            json!(["authentication", "file"]),
+            json!(["start", "change"])
+        ),
+        "LOGIN through write"
+    );
+    let config: &[u8] = b"auid=1000 ses=3 subj=unconfined op=add_rule key=(null) list=4 res=1";
+    assert_eq!(
+        event((1305, config), "44"),
+        (
+            json!(["process", "configuration", "network"]),
+            json!(["change", "connection", "info"])
+        ),
+        "CONFIG_CHANGE through sendto"
+    );
+    let time: &[u8] = b"sec=0 nsec=1000";
+    assert_eq!(
+        event((1332, time), "159"),
+        (json!(["host"]), json!(["change"])),
+        "TIME_INJOFFSET through adjtimex"
+    );
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
