@@ -465,6 +465,12 @@ pub(super) fn write_datum(
                     return d.str("syscall", name);
                 }
             }
+            // (A SECCOMP record's: go-libaudit's setSignalName.)
+            b"sig" => {
+                if let Some(name) = bare_number(f.value).and_then(signal_name) {
+                    return d.str("sig", name);
+                }
+            }
             b"exit" => {
                 let named = f
                     .value
@@ -480,6 +486,53 @@ pub(super) fn write_datum(
         }
     }
     d.field(f.key, f.value)
+}
+
+/// A bare decimal value.
+fn bare_number(value: Value<'_>) -> Option<u32> {
+    match value {
+        Value::Bare(text) => crate::record::number::parse_u32(text, 10),
+        _ => None,
+    }
+}
+
+/// The name of Linux signal `n` (the numbering x86, Arm, PowerPC and
+/// s390 share), as Go's `unix.SignalName` gives it.
+fn signal_name(n: u32) -> Option<&'static str> {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    NAMES.get(usize::try_from(n.checked_sub(1)?).ok()?).copied()
 }
 
 #[cfg(test)]

@@ -270,6 +270,8 @@ fn seccomp_names_its_syscall() {
         (&data["arch"], &data["syscall"]),
         (&json!("x86_64"), &json!("execve"))
     );
+    // (go-libaudit's setSignalName: the signal by its name.)
+    assert_eq!(data["sig"], "SIGSYS");
     assert_eq!(v["auditd"]["summary"]["action"], "violated-seccomp-policy");
     assert_eq!(
         v["auditd"]["summary"]["object"],
