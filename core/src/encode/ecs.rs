@@ -256,10 +256,10 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
     let mut e = Members::open(cursor)?;
     e.str("module", "auditd")?;
     e.str("kind", if norm.alert { "alert" } else { "event" })?;
-    if !norm.category.is_empty() {
-        write_strs(e.key("category")?, norm.category)?;
+    if norm.categories().next().is_some() {
+        write_strs(e.key("category")?, norm.categories())?;
     }
-    write_strs(e.key("type")?, norm.kind_type)?;
+    write_strs(e.key("type")?, norm.types())?;
     if let Some(action) = norm.action {
         e.str("action", action)?;
     }
@@ -275,9 +275,9 @@ fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<
 }
 
 /// A JSON array of strings.
-fn write_strs(c: &mut Cursor<'_>, items: &[&str]) -> Result<(), Full> {
+fn write_strs<'s>(c: &mut Cursor<'_>, items: impl Iterator<Item = &'s str>) -> Result<(), Full> {
     c.push(b"[")?;
-    for (i, item) in items.iter().enumerate() {
+    for (i, item) in items.enumerate() {
         if i > 0 {
             c.push(b",")?;
         }

@@ -6,6 +6,7 @@ use super::draft::key_bit;
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
+use super::object::ip6;
 use super::paths::write_paths;
 use super::{Detail, Outcome};
 use core::net::IpAddr;
@@ -122,6 +123,12 @@ pub(super) fn write_summary(
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
             }
+            // The key's fingerprint (aucoalesce's object for it).
+            Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
+                o.value("primary", b"fp", facts.get(b"fp"))?;
+                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
+                o.value("secondary", b"addr", remote)?;
+            }
             Object::UserSession => {
                 o.value("primary", b"terminal", facts.get(b"terminal"))?;
                 let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
@@ -130,10 +137,22 @@ pub(super) fn write_summary(
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
             }
+            // SECCOMP: the syscall the filter acted on.
+            Object::Process if facts.names_call() => {
+                if let Some(name) = facts.syscall {
+                    o.str("primary", name)?;
+                }
+            }
+            // The command user space ran (sudo's USER_CMD).
+            Object::Process if named_type(facts, USER_CMD) => {
+                o.value("primary", b"cmd", facts.get(b"cmd"))?;
+            }
             Object::Process => {
                 o.value("primary", b"comm", facts.get(b"comm"))?;
                 o.value("secondary", b"pid", facts.get(b"pid"))?;
             }
+            Object::Service => o.value("primary", b"unit", facts.get(b"unit"))?,
+            Object::Firewall => o.value("primary", b"table", facts.special_get(b"table"))?,
             Object::Policy => {
                 o.value("primary", b"operation", facts.special_get(b"operation"))?;
                 let mask = facts.special_get(b"requested_mask");
@@ -155,6 +174,16 @@ pub(super) fn write_summary(
         s.value("how", key, Some(v))?;
     }
     s.close()
+}
+
+/// `AUDIT_USER_CMD`.
+const USER_CMD: MessageType = MessageType(1123);
+/// `AUDIT_CRYPTO_KEY_USER`.
+const CRYPTO_KEY_USER: MessageType = MessageType(2404);
+
+/// The record the document is named after is of type `msg_type`.
+fn named_type(facts: &Facts<'_>, msg_type: MessageType) -> bool {
+    facts.named().is_some_and(|r| r.msg_type == msg_type)
 }
 
 pub(super) fn login_record(facts: &Facts<'_>) -> bool {
@@ -181,7 +210,7 @@ pub(super) fn write_socket_object(
             o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::Inet6 { addr, port, .. }) => {
-            o.key("primary")?.push_display(&addr)?;
+            o.key("primary")?.push_display(&ip6(addr))?;
             o.key("secondary")?.push_display(&port)
         }
         Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
@@ -307,7 +336,7 @@ pub(super) fn write_primary_data<'a>(
     facts: &Facts<'a>,
 ) -> Result<(), Full> {
     let body = facts.body();
-    let named = facts.is_syscall.then_some((facts.arch, facts.syscall));
+    let named = facts.names_call().then_some((facts.arch, facts.syscall));
     let mut written = KeySet::default();
     let mut datum = |f: Field<'a>| -> Result<(), Full> {
         if f.key == b"msg" {
@@ -379,7 +408,7 @@ pub(super) fn write_socket_data(
     }
     let (ip, port) = match addr {
         SockAddr::Inet { addr, port } => (Some(IpAddr::V4(addr)), port),
-        SockAddr::Inet6 { addr, port, .. } => (Some(IpAddr::V6(addr)), port),
+        SockAddr::Inet6 { addr, port, .. } => (Some(ip6(addr)), port),
         SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
             if new("socket_path") {
                 d.key("socket_path")?.push_string(path)?;
@@ -436,6 +465,12 @@ pub(super) fn write_datum(
                     return d.str("syscall", name);
                 }
             }
+            // (A SECCOMP record's: go-libaudit's setSignalName.)
+            b"sig" => {
+                if let Some(name) = bare_number(f.value).and_then(signal_name) {
+                    return d.str("sig", name);
+                }
+            }
             b"exit" => {
                 let named = f
                     .value
@@ -451,6 +486,53 @@ pub(super) fn write_datum(
         }
     }
     d.field(f.key, f.value)
+}
+
+/// A bare decimal value.
+fn bare_number(value: Value<'_>) -> Option<u32> {
+    match value {
+        Value::Bare(text) => crate::record::number::parse_u32(text, 10),
+        _ => None,
+    }
+}
+
+/// The name of Linux signal `n` (the numbering x86, Arm, PowerPC and
+/// s390 share), as Go's `unix.SignalName` gives it.
+fn signal_name(n: u32) -> Option<&'static str> {
+    const NAMES: [&str; 31] = [
+        "SIGHUP",
+        "SIGINT",
+        "SIGQUIT",
+        "SIGILL",
+        "SIGTRAP",
+        "SIGABRT",
+        "SIGBUS",
+        "SIGFPE",
+        "SIGKILL",
+        "SIGUSR1",
+        "SIGSEGV",
+        "SIGUSR2",
+        "SIGPIPE",
+        "SIGALRM",
+        "SIGTERM",
+        "SIGSTKFLT",
+        "SIGCHLD",
+        "SIGCONT",
+        "SIGSTOP",
+        "SIGTSTP",
+        "SIGTTIN",
+        "SIGTTOU",
+        "SIGURG",
+        "SIGXCPU",
+        "SIGXFSZ",
+        "SIGVTALRM",
+        "SIGPROF",
+        "SIGWINCH",
+        "SIGIO",
+        "SIGPWR",
+        "SIGSYS",
+    ];
+    NAMES.get(usize::try_from(n.checked_sub(1)?).ok()?).copied()
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use super::draft::{DataDraft, Draft};
 use super::norm;
 use super::norm::Norm;
-use super::object::ObjectFile;
+use super::object::{object_path_index, ObjectFile};
 use crate::assemble::{Event, EventRecord};
 use crate::record::prefix;
 use crate::record::{field, first_values, Field, Fields, Value};
@@ -45,7 +45,8 @@ pub(super) struct Facts<'a> {
     pub(super) has_execve: bool,
     pub(super) argc: Option<Value<'a>>,
     pub(super) paths: u32,
-    /// The PATH record the summary names: the first that is not a PARENT.
+    /// The PATH record the summary names: the first that is neither a
+    /// PARENT nor UNKNOWN, from the syscall's `object_path_index` on.
     pub(super) object_path: Option<&'a [u8]>,
     /// That record's values `file.*` and the summary read.
     pub(super) object: ObjectFile<'a>,
@@ -232,6 +233,8 @@ impl<'a> Facts<'a> {
                     draft.restart();
                 }
                 let syscall_record = t == MessageType::SYSCALL;
+                // (A SECCOMP record's arch and syscall are named too.)
+                let names_call = syscall_record || t == SECCOMP;
                 let mut fields = Fields::new(record.body);
                 // The kernel's prefix (most records) read by its layout.
                 let mut values = [Value::Absent; prefix::SYSCALL_LEN];
@@ -244,7 +247,7 @@ impl<'a> Facts<'a> {
                 }
                 while let Some(field) = fields.next_inlined() {
                     if f.note_primary(&mut nested, field) {
-                        draft.field(field, syscall_record, f.first_arch);
+                        draft.field(field, names_call, f.first_arch);
                     }
                 }
                 noted = true;
@@ -274,8 +277,8 @@ impl<'a> Facts<'a> {
                 MessageType::PATH => {
                     f.paths = f.paths.saturating_add(1);
                     if f.object_path.is_none() {
-                        let (file, parent) = ObjectFile::of(record.body);
-                        if !parent {
+                        let (file, passed_over) = ObjectFile::of(record.body);
+                        if !passed_over {
                             f.object_path = Some(record.body);
                             f.object = file;
                         }
@@ -297,14 +300,36 @@ impl<'a> Facts<'a> {
             f.special = None;
             f.cwd = f.cwd.or(f.get(b"cwd"));
         }
-        if f.is_syscall {
+        if f.names_call() {
             // (Named once, by the draft, when it wrote the field.)
             f.arch = draft.arch().or_else(|| arch_of(f.first_arch));
             // (The draft's name is this one: its arch is `f.arch` then.)
             f.syscall = draft
                 .syscall()
                 .unwrap_or_else(|| syscall_name(f.arch, f.first_syscall));
+            // A syscall whose object is a later PATH record (a mount's
+            // target, not its source): looked for again from there.
+            let from = object_path_index(f.syscall);
+            if f.is_syscall && from > 0 && f.object_path.is_some() {
+                let later = event
+                    .records()
+                    .filter(|r| r.msg_type == MessageType::PATH)
+                    .skip(from)
+                    .map(|r| (r.body, ObjectFile::of(r.body)))
+                    .find(|(_, (_, passed_over))| !passed_over);
+                if let Some((body, (file, _))) = later {
+                    f.object_path = Some(body);
+                    f.object = file;
+                }
+            }
         }
+    }
+
+    /// The primary record names a syscall: a SYSCALL record, or a
+    /// SECCOMP record (whose `arch` and `syscall` are named as a
+    /// SYSCALL record's, as aucoalesce names them).
+    pub(super) fn names_call(&self) -> bool {
+        self.is_syscall || self.primary.is_some_and(|r| r.msg_type == SECCOMP)
     }
 
     pub(super) fn body(&self) -> &'a [u8] {
@@ -317,14 +342,25 @@ impl<'a> Facts<'a> {
     }
 
     pub(super) fn norm(&self) -> Norm {
+        // The syscall's normalisation, for a record type's to add
+        // (aucoalesce adds it to any event with a syscall).
+        let call = || self.syscall.map_or(norm::SYSCALL_DEFAULT, norm::of_syscall);
         if let Some(special) = self.special {
-            if special.msg_type == AVC {
-                return norm::of_avc(field(special.body, b"apparmor").is_some());
-            }
-            return special
-                .msg_type
-                .name()
-                .map_or(norm::RECORD_DEFAULT, norm::of_type);
+            let own = if special.msg_type == AVC {
+                Some(norm::of_avc(field(special.body, b"apparmor").is_some()))
+            } else {
+                special.msg_type.name().and_then(norm::known_type)
+            };
+            return match own {
+                Some(own) if self.is_syscall => own.adding(call()),
+                Some(own) => own,
+                None => norm::RECORD_DEFAULT,
+            };
+        }
+        if self.names_call() && !self.is_syscall {
+            // SECCOMP: its own action; the category and type of the
+            // syscall it names.
+            return norm::of_type("SECCOMP").adding(call());
         }
         match (self.is_syscall, self.syscall) {
             (true, Some(name)) => norm::of_syscall(name),
@@ -457,6 +493,8 @@ impl<'a> Facts<'a> {
 }
 
 pub(super) const AVC: MessageType = MessageType(1400);
+/// `AUDIT_SECCOMP`.
+pub(super) const SECCOMP: MessageType = MessageType(1326);
 
 /// The arch an `arch` field's value names (bare hex).
 #[inline]
@@ -502,7 +540,17 @@ pub(super) fn bare(value: Value<'_>) -> Option<&[u8]> {
     }
 }
 
-/// A value with text: not `?`, `(null)` or absent.
+/// A value with text: not `?` (quoted or not: aucoalesce drops PAM's
+/// `acct="?"` as it drops a bare `?`), `(null)` or absent.
 pub(super) fn present(value: Option<Value<'_>>) -> Option<Value<'_>> {
-    value.filter(|v| !matches!(v, Value::Null | Value::Unknown | Value::Absent))
+    value.filter(|v| {
+        !matches!(
+            v,
+            Value::Null
+                | Value::Unknown
+                | Value::Absent
+                | Value::DoubleQuoted(b"?")
+                | Value::SingleQuoted(b"?")
+        )
+    })
 }

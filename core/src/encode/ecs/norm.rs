@@ -4,8 +4,10 @@
 //! normalisations (which Auditbeat's dashboards and detection rules key
 //! on), for the syscalls and record types the shared goldens and common
 //! rule sets exercise; anything else falls back to the record type's
-//! generic form (SYSCALL: `process`/`info`, no action). Two static
-//! tables, sorted, binary searched; a test checks the order.
+//! generic form (SYSCALL: `process`/`info`, no action). As aucoalesce
+//! does, a record type's category and type are followed by those of the
+//! event's syscall ([`Norm::adding`]). Two static tables, sorted, binary
+//! searched; a test checks the order.
 
 /// The object a summary names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +65,39 @@ pub struct Norm {
     pub direction: Option<Direction>,
     /// `event.kind: alert` rather than `event`.
     pub alert: bool,
+    /// The category and type of the event's syscall, written after the
+    /// record type's own (aucoalesce's `applyNormalization` adds them).
+    pub added: Option<(&'static [&'static str], &'static [&'static str])>,
+}
+
+impl Norm {
+    /// This record type's normalisation with that of the event's
+    /// syscall added (unless both are one normalisation: the same
+    /// action, as TIME_INJOFFSET's and adjtimex's).
+    pub fn adding(self, call: Norm) -> Norm {
+        if call.action.is_some() && call.action == self.action {
+            return self;
+        }
+        Norm {
+            added: Some((call.category, call.kind_type)),
+            ..self
+        }
+    }
+
+    /// `event.category`'s items: the record type's, then the added.
+    pub fn categories(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let added = self.added.map_or(&[][..], |(c, _)| c);
+        self.category.iter().chain(added).copied()
+    }
+
+    /// `event.type`'s items: the record type's, then the added; `info`
+    /// when neither has one.
+    pub fn types(&self) -> impl Iterator<Item = &'static str> + '_ {
+        let added = self.added.map_or(&[][..], |(_, t)| t);
+        let none = self.kind_type.is_empty() && added.is_empty();
+        let info: &[&str] = if none { &["info"] } else { &[] };
+        self.kind_type.iter().chain(added).chain(info).copied()
+    }
 }
 
 const fn n(
@@ -78,6 +113,7 @@ const fn n(
         kind_type,
         direction: None,
         alert: false,
+        added: None,
     }
 }
 
@@ -89,6 +125,7 @@ const fn net(action: &'static str, kind_type: &'static [&'static str], d: Direct
         kind_type,
         direction: Some(d),
         alert: false,
+        added: None,
     }
 }
 
@@ -100,6 +137,7 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    added: None,
 };
 
 /// A record type no table entry names.
@@ -110,6 +148,7 @@ pub const RECORD_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    added: None,
 };
 
 const FILE_CREATE: (&[&str], &[&str]) = (&["file"], &["creation"]);
@@ -119,6 +158,8 @@ const FILE_INFO: (&[&str], &[&str]) = (&["file"], &["info"]);
 const HOST_CHANGE: (&[&str], &[&str]) = (&["host"], &["change"]);
 const START: &[&str] = &["start"];
 const CONN_START: &[&str] = &["connection", "start"];
+/// aucoalesce's `ecs-network` macro's type (send and receive calls).
+const CONN_INFO: &[&str] = &["connection", "info"];
 
 const fn file(
     action: &'static str,
@@ -222,20 +263,21 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
         "ptrace",
         n("traced-process", Object::Process, &["process"], &["access"]),
     ),
+    ("read", file("read-file", FILE_INFO)),
     (
         "recvfrom",
-        net("received-from", &["info"], Direction::Ingress),
+        net("received-from", CONN_INFO, Direction::Ingress),
     ),
     (
         "recvmsg",
-        net("received-from", &["info"], Direction::Ingress),
+        net("received-from", CONN_INFO, Direction::Ingress),
     ),
     ("rename", file("renamed", FILE_CHANGE)),
     ("renameat", file("renamed", FILE_CHANGE)),
     ("renameat2", file("renamed", FILE_CHANGE)),
     ("rmdir", file("deleted", FILE_DELETE)),
-    ("sendmsg", net("sent-to", &["info"], Direction::Egress)),
-    ("sendto", net("sent-to", &["info"], Direction::Egress)),
+    ("sendmsg", net("sent-to", CONN_INFO, Direction::Egress)),
+    ("sendto", net("sent-to", CONN_INFO, Direction::Egress)),
     (
         "setgid",
         n(
@@ -308,17 +350,18 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
             HOST_CHANGE.1,
         ),
     ),
-    ("symlink", file("linked", FILE_CREATE)),
-    ("symlinkat", file("linked", FILE_CREATE)),
+    ("symlink", file("symlinked", FILE_CREATE)),
+    ("symlinkat", file("symlinked", FILE_CREATE)),
     (
         "tkill",
         n("killed-pid", Object::Process, &["process"], &["end"]),
     ),
-    ("truncate", file("wrote-to-file", FILE_CHANGE)),
+    ("truncate", file("opened-file", FILE_CHANGE)),
     ("umount", file("unmounted", FILE_DELETE)),
     ("umount2", file("unmounted", FILE_DELETE)),
     ("unlink", file("deleted", FILE_DELETE)),
     ("unlinkat", file("deleted", FILE_DELETE)),
+    ("write", file("wrote-to-file", FILE_CHANGE)),
 ];
 
 const AUTH_INFO: (&[&str], &[&str]) = (&["authentication"], &["info"]);
@@ -344,6 +387,7 @@ static BY_TYPE: &[(&str, Norm)] = &[
             kind_type: &["end", "info"],
             direction: None,
             alert: true,
+            added: None,
         },
     ),
     (
@@ -351,10 +395,11 @@ static BY_TYPE: &[(&str, Norm)] = &[
         Norm {
             action: Some("changed-promiscuous-mode-on-device"),
             object: Object::Device,
-            category: &["intrusion_detection", "process"],
-            kind_type: &["info", "change", "info"],
+            category: &["intrusion_detection"],
+            kind_type: &["info", "change"],
             direction: None,
             alert: true,
+            added: None,
         },
     ),
     (
@@ -406,8 +451,12 @@ static BY_TYPE: &[(&str, Norm)] = &[
         user(
             "loaded-firewall-rule-to",
             Object::Firewall,
-            (&["configuration", "process"], &["change", "info"]),
+            (&["configuration"], &["change"]),
         ),
+    ),
+    (
+        "SECCOMP",
+        n("violated-seccomp-policy", Object::Process, &[], &[]),
     ),
     (
         "SERVICE_START",
@@ -497,17 +546,23 @@ pub fn of_avc(apparmor: bool) -> Norm {
     } else {
         "violated-selinux-policy"
     };
-    n(action, Object::Policy, &["file"], &["info"])
+    // (No category or type of its own: the syscall's are added.)
+    n(action, Object::Policy, &[], &[])
 }
 
 /// The normalisation of a non-syscall event (by its first record's type
 /// name).
 pub fn of_type(name: &str) -> Norm {
+    known_type(name).unwrap_or(RECORD_DEFAULT)
+}
+
+/// The normalisation the table has for record type `name`.
+pub fn known_type(name: &str) -> Option<Norm> {
     BY_TYPE
         .binary_search_by(|&(s, _)| inline_cmp(s, name))
         .ok()
         .and_then(|i| BY_TYPE.get(i))
-        .map_or(RECORD_DEFAULT, |&(_, norm)| norm)
+        .map(|&(_, norm)| norm)
 }
 
 /// `a.cmp(b)` byte by byte in place: the names are a few bytes long,

@@ -33,7 +33,8 @@ const PATH_INODE: Run<6> = Run::new([b"inode", b"dev", b"mode", b"ouid", b"ogid"
 
 impl<'a> ObjectFile<'a> {
     /// The values of a PATH record's `body` and whether its (first)
-    /// `nametype` says PARENT: by the kernel's layout (item, name, the
+    /// `nametype` says PARENT or UNKNOWN, a record aucoalesce passes
+    /// over for the object: by the kernel's layout (item, name, the
     /// inode's fields, nametype) where the record has it, else in one
     /// pass ([`first_values`]).
     #[inline(always)]
@@ -75,7 +76,7 @@ impl<'a> ObjectFile<'a> {
             ouid: Some(ouid),
             ogid: Some(ogid),
         };
-        Some((file, nametype.text() == b"PARENT"))
+        Some((file, passed_over(nametype)))
     }
 
     /// [`of`](Self::of) of any record, in one pass ([`first_values`]).
@@ -101,8 +102,28 @@ impl<'a> ObjectFile<'a> {
             ouid,
             ogid,
         };
-        let parent = matches!(nametype, Some(v) if v.text() == b"PARENT");
-        (file, parent)
+        // (Not `objtype`, old kernels' name for it: aucoalesce reads
+        // `nametype` only, and takes a PARENT there, as its goldens say.)
+        let skip = nametype.is_some_and(passed_over);
+        (file, skip)
+    }
+}
+
+/// A PATH record aucoalesce does not take for the object (its
+/// `setFileObject`): a parent directory, or a name the kernel found no
+/// inode for.
+fn passed_over(nametype: Value<'_>) -> bool {
+    matches!(nametype.text(), b"PARENT" | b"UNKNOWN")
+}
+
+/// The PATH record (0-based) from which aucoalesce looks for a syscall's
+/// object (`object_path_index`): a mount's target, the directory mkdir
+/// made, the old name rename gave up.
+pub(super) fn object_path_index(syscall: Option<&str>) -> usize {
+    match syscall {
+        Some("mkdir" | "mkdirat" | "mount") => 1,
+        Some("rename" | "renameat" | "renameat2") => 2,
+        _ => 0,
     }
 }
 
@@ -143,6 +164,14 @@ pub(super) fn write_file(
     f.close()
 }
 
+/// An IPv6 socket address as go-libaudit's `net.IP` prints it: an
+/// IPv4-mapped one (`::ffff:10.0.0.1`, a dual-stack socket reaching an
+/// IPv4 host) as the IPv4 address.
+pub(super) fn ip6(addr: core::net::Ipv6Addr) -> core::net::IpAddr {
+    addr.to_ipv4_mapped()
+        .map_or(core::net::IpAddr::V6(addr), core::net::IpAddr::V4)
+}
+
 pub(super) fn write_network(
     doc: &mut Members<'_, '_>,
     (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
@@ -150,7 +179,7 @@ pub(super) fn write_network(
 ) -> Result<(), Full> {
     let inet = match sock {
         Some(SockAddr::Inet { addr, port }) => Some((core::net::IpAddr::V4(addr), port)),
-        Some(SockAddr::Inet6 { addr, port, .. }) => Some((core::net::IpAddr::V6(addr), port)),
+        Some(SockAddr::Inet6 { addr, port, .. }) => Some((ip6(addr), port)),
         _ => None,
     };
     if let (Some((ip, port)), Some(direction)) = (inet, norm.direction) {

@@ -2,8 +2,8 @@
 //! tables: `arch` (`c000003e` → `x86_64`), `syscall` for that arch (`59` →
 //! `execve`), and `exit` when negative (`-13` → `EACCES`); and `saddr`
 //! (SOCKADDR) decoded into an object (see [`sockaddr`](crate::encode::sockaddr));
-//! `mode` as auditd prints it (`0100755` → `file,755`, `04755` →
-//! `file,u+s,755`); `capability` by name (`12` → `net_admin`);
+//! `mode` as auditd prints it (`0100755` → `file,755`, `0104755` →
+//! `file,suid,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
 //! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`); the
 //! group name of each group-id field (`"GID":"wheel"`); and what the
@@ -65,6 +65,9 @@ pub struct Interpreted<'a> {
     pub saddr: Option<&'a [u8]>,
     /// A `mode` in octal, file type and permission bits.
     pub mode: Option<u32>,
+    /// `mode` is an MQ_OPEN record's: permission bits only (auparse's
+    /// `print_mode_short`). Set only with `mode`.
+    pub mode_short: bool,
     pub capability: Option<&'static str>,
     /// `pid` and `ppid` values the caller found a live process for.
     pub pid: Option<&'a [u8]>,
@@ -113,9 +116,17 @@ impl<'a> Interpreted<'a> {
             exit,
             saddr,
             mode,
+            mode_short: false,
             capability,
             uids,
         }
+    }
+
+    /// The same for a record of type `msg_type` (an MQ_OPEN record's
+    /// `mode` is printed short, as auparse does).
+    pub fn in_record(mut self, msg_type: crate::wire::MessageType) -> Self {
+        self.mode_short = self.mode.is_some() && msg_type == MQ_OPEN;
+        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -158,7 +169,11 @@ impl Interpreted<'_> {
         }
         if let Some(mode) = self.mode {
             key(c, "mode")?;
-            c.push_display(&Mode(mode))?;
+            if self.mode_short {
+                c.push_display(&ShortMode(mode))?;
+            } else {
+                c.push_display(&Mode(mode))?;
+            }
         }
         if let Some(capability) = self.capability {
             key(c, "capability")?;
@@ -203,8 +218,9 @@ impl Serialize for Identity<'_> {
     }
 }
 
-/// A mode as auditd prints it: the file type, the set-id and sticky
-/// bits, the permissions in octal (`file,u+s,755`).
+/// A mode as auditd prints it (auparse's `print_mode`): the file type
+/// (its bits in octal when it has no name: `000` for none), `,suid`,
+/// `,sgid` and `,sticky`, the permissions in octal (`file,suid,755`).
 struct Mode(u32);
 
 impl core::fmt::Display for Mode {
@@ -217,20 +233,40 @@ impl core::fmt::Display for Mode {
             0o040_000 => "dir",
             0o020_000 => "character",
             0o010_000 => "fifo",
-            0 => "",
-            _ => "unknown",
+            _ => "",
         };
-        if !kind.is_empty() {
-            write!(f, "{kind},")?;
+        if kind.is_empty() {
+            write!(f, "{:03o}", (self.0 & 0o170_000) >> 12)?;
+        } else {
+            f.write_str(kind)?;
         }
-        for (bit, name) in [(0o4000, "u+s,"), (0o2000, "g+s,"), (0o1000, "o+t,")] {
+        for (bit, name) in [(0o4000, ",suid"), (0o2000, ",sgid"), (0o1000, ",sticky")] {
             if self.0 & bit != 0 {
                 f.write_str(name)?;
             }
         }
-        write!(f, "{:03o}", self.0 & 0o777)
+        write!(f, ",{:03o}", self.0 & 0o777)
     }
 }
+
+/// An MQ_OPEN record's mode as auparse's `print_mode_short` prints it:
+/// `suid`, `sgid`, `sticky` (comma-separated), then the permissions in
+/// octal with a leading `0` (`0644`, `sticky,0777`).
+struct ShortMode(u32);
+
+impl core::fmt::Display for ShortMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        for (bit, name) in [(0o4000, "suid,"), (0o2000, "sgid,"), (0o1000, "sticky,")] {
+            if self.0 & bit != 0 {
+                f.write_str(name)?;
+            }
+        }
+        write!(f, "0{:03o}", self.0 & 0o777)
+    }
+}
+
+/// `AUDIT_MQ_OPEN`.
+const MQ_OPEN: crate::wire::MessageType = crate::wire::MessageType(1312);
 
 #[cfg(test)]
 mod tests {
@@ -277,10 +313,7 @@ mod tests {
         extern crate std;
         use std::string::ToString;
         assert_eq!(Mode(0o100_755).to_string(), "file,755");
-        assert_eq!(Mode(0o104_755).to_string(), "file,u+s,755");
-        assert_eq!(Mode(0o041_777).to_string(), "dir,o+t,777");
-        assert_eq!(Mode(0o020_620).to_string(), "character,620");
-        assert_eq!(Mode(0o644).to_string(), "644");
+        assert_eq!(Mode(0o104_755).to_string(), "file,suid,755");
         let i = Interpreted::of(
             Noted {
                 mode: Some(b"0100644"),
@@ -299,6 +332,36 @@ mod tests {
             &NoEnrich,
         );
         assert!(i.is_empty());
+    }
+
+    /// auparse's `print_mode` (interpret.c): the file type's name (or
+    /// its bits in octal when it has none), `,suid`, `,sgid`, `,sticky`,
+    /// then the permission bits in octal.
+    #[test]
+    fn mode_is_what_auparse_prints() {
+        extern crate std;
+        use std::string::ToString;
+        for (mode, auparse) in [
+            (0o100_755, "file,755"),
+            (0o104_755, "file,suid,755"),
+            (0o102_755, "file,sgid,755"),
+            (0o106_755, "file,suid,sgid,755"),
+            (0o041_777, "dir,sticky,777"),
+            (0o020_620, "character,620"),
+            (0o140_777, "socket,777"),
+            (0o644, "000,644"),
+            (0o030_644, "003,644"),
+            (0o170_000, "017,000"),
+        ] {
+            assert_eq!(Mode(mode).to_string(), auparse, "{mode:o}");
+        }
+        for (mode, auparse) in [
+            (0o644, "0644"),
+            (0o1777, "sticky,0777"),
+            (0o6755, "suid,sgid,0755"),
+        ] {
+            assert_eq!(ShortMode(mode).to_string(), auparse, "{mode:o}");
+        }
     }
 
     #[test]

@@ -101,6 +101,52 @@ fn hex_only_where_the_kernel_hex_encodes_and_never_quoted() {
     assert_eq!(f["cwd"], "ABC", "odd length is not hex");
 }
 
+/// The other fields auparse's type table reads as encoded strings
+/// (`AUPARSE_TYPE_ESCAPED`: user space's `audit_encode_nv_string` fields
+/// of libvirt, rpm/dnf and shadow, and the kernel's SELinux
+/// `invalid_context`) are decoded when bare hex, like `acct` or `exe`.
+#[test]
+fn every_field_auparse_reads_as_encoded_is_decoded() {
+    let encoded = |key: &str| -> Json {
+        let body = std::format!(
+            "pid=1 uid=0 auid=4294967295 ses=4294967295 msg='virt=kvm {key}={} \
+             exe=\"/usr/sbin/libvirtd\" hostname=? addr=? terminal=? res=success'",
+            hex(b"my vm \"x\"")
+        );
+        json(&[(2501, body.as_bytes())])["records"][0]["fields"]["msg"][key].clone()
+    };
+    for key in [
+        "vm",
+        "device",
+        "cgroup",
+        "old-chardev",
+        "new-chardev",
+        "old-disk",
+        "new-disk",
+        "old-fs",
+        "new-fs",
+        "old-net",
+        "new-net",
+        "old-rng",
+        "new-rng",
+        "sw",
+        "new_group",
+        "invalid_context",
+    ] {
+        assert_eq!(encoded(key), "my vm \"x\"", "{key}");
+    }
+    let selinux = std::format!(
+        "op=security_compute_sid invalid_context={} scontext=system_u:system_r:init_t:s0 \
+         tcontext=system_u:object_r:bin_t:s0 tclass=process",
+        hex(b"system_u:system_r:x t:s0")
+    );
+    let v = json(&[(1401, selinux.as_bytes())]);
+    assert_eq!(
+        v["records"][0]["fields"]["invalid_context"],
+        "system_u:system_r:x t:s0"
+    );
+}
+
 #[test]
 fn user_space_msg_becomes_an_object() {
     let v = json(&[(
@@ -222,6 +268,31 @@ fn interpreted_names_arch_syscall_and_errno() {
         json!({"arch":"i386","syscall":"open","exit":"ENOENT"})
     );
     assert_eq!(r["containers"]["id"], "c0ffee");
+}
+
+/// `mode` as auparse prints it: a PATH record's with the file type and
+/// `suid`/`sgid`/`sticky`; an MQ_OPEN record's short (`print_mode_short`).
+#[test]
+fn modes_read_as_auparse_prints_them() {
+    let v = json(&[
+        (
+            1302,
+            b"item=0 name=\"/usr/bin/passwd\" inode=9 dev=fe:00 mode=0104755 ouid=0 ogid=0 \
+              rdev=00:00 nametype=NORMAL",
+        ),
+        (
+            1302,
+            b"item=1 name=\"/tmp\" inode=2 dev=fe:00 mode=041777 nametype=PARENT",
+        ),
+        (
+            1312,
+            b"oflag=0x40 mode=0644 mq_flags=0x0 mq_maxmsg=10 mq_msgsize=8192 mq_curmsgs=0",
+        ),
+    ]);
+    let modes: Vec<&Json> = (0..3)
+        .map(|i| &v["records"][i]["interpreted"]["mode"])
+        .collect();
+    assert_eq!(modes, ["file,suid,755", "dir,sticky,777", "0644"]);
 }
 
 #[test]

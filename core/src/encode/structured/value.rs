@@ -41,26 +41,51 @@ use crate::encode::text::Lossy;
 use crate::record::{decode_hex, looks_hex, Field, Value};
 
 /// Fields whose bare values are hex: the kernel's untrusted strings
-/// (`audit_log_untrustedstring`: paths, names, keys, commands), TTY data,
-/// the process title, and user space's `audit_encode_nv_string` fields.
+/// (`audit_log_untrustedstring`: paths, names, keys, commands, AppArmor's
+/// profile, SELinux's `invalid_context`), TTY data, the process title,
+/// and user space's `audit_encode_nv_string` fields (accounts, groups,
+/// libvirt's devices and machines, rpm's software): every field
+/// auparse's type table (`typetab.h`) reads as an encoded string.
 /// Sorted; what [`is_hex_field`] matches (the table for its test).
 #[cfg(test)]
 pub const HEX_FIELDS: &[&[u8]] = &[
     b"acct",
+    b"apparmor",
+    b"cgroup",
     b"cmd",
     b"comm",
     b"cwd",
     b"data",
+    b"denied_mask",
+    b"device",
     b"dir",
     b"exe",
     b"file",
     b"grp",
+    b"info",
+    b"invalid_context",
     b"key",
     b"name",
+    b"new-chardev",
+    b"new-disk",
+    b"new-fs",
+    b"new-net",
+    b"new-rng",
+    b"new_group",
     b"ocomm",
+    b"old-chardev",
+    b"old-disk",
+    b"old-fs",
+    b"old-net",
+    b"old-rng",
+    b"operation",
     b"path",
     b"proctitle",
+    b"profile",
+    b"requested_mask",
     b"root_dir",
+    b"sw",
+    b"vm",
     b"watch",
 ];
 
@@ -103,20 +128,42 @@ pub const fn is_hex_field(key: &[u8]) -> bool {
     matches!(
         key,
         b"acct"
+            | b"apparmor"
+            | b"cgroup"
             | b"cmd"
             | b"comm"
             | b"cwd"
             | b"data"
+            | b"denied_mask"
+            | b"device"
             | b"dir"
             | b"exe"
             | b"file"
             | b"grp"
+            | b"info"
+            | b"invalid_context"
             | b"key"
             | b"name"
+            | b"new-chardev"
+            | b"new-disk"
+            | b"new-fs"
+            | b"new-net"
+            | b"new-rng"
+            | b"new_group"
             | b"ocomm"
+            | b"old-chardev"
+            | b"old-disk"
+            | b"old-fs"
+            | b"old-net"
+            | b"old-rng"
+            | b"operation"
             | b"path"
             | b"proctitle"
+            | b"profile"
+            | b"requested_mask"
             | b"root_dir"
+            | b"sw"
+            | b"vm"
             | b"watch"
     )
 }
