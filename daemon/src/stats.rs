@@ -254,6 +254,10 @@ pub struct Stats {
     pub late_serials: Counter,
     /// Events completed early because the assembler was full.
     pub evicted: Counter,
+    /// Events written when their timeout passed before their end-of-event
+    /// record came (a record of theirs that comes later is written as a
+    /// second event of the same serial).
+    pub timed_out: Counter,
     /// Events with records missing: no room for them in the assembler,
     /// or not even the records without arguments fit the line.
     pub truncated_events: Counter,
@@ -365,7 +369,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 34] {
+    pub fn fields(&self) -> [Field; 35] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -439,6 +443,12 @@ impl Stats {
                 C,
                 "Events completed early because the assembler was full.",
                 self.evicted.get(),
+            ),
+            Field::new(
+                "timed_out",
+                C,
+                "Events written at their timeout, before their end-of-event record came.",
+                self.timed_out.get(),
             ),
             Field::new(
                 "truncated_events",
@@ -682,6 +692,7 @@ mod tests {
             "missed_across_restart=0",
             "late_serials=0",
             "evicted=0",
+            "timed_out=0",
             "truncated_events=0",
             "events_cut=0",
             "large_lines=0",

@@ -613,6 +613,7 @@ impl<S: Source> Pipeline<S> {
         stats.missed_serials.set(c.missed_serials);
         stats.late_serials.set(c.late_serials);
         stats.evicted.set(c.evicted);
+        stats.timed_out.set(c.timed_out);
         stats
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);

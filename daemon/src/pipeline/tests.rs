@@ -1028,3 +1028,35 @@ fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
     }
     assert_eq!(stats.events.get(), 1);
 }
+
+/// An event whose end-of-event record does not come before its timeout
+/// is written without it, and counted (`timed_out`): a record of it that
+/// comes later is written as a second event of the same serial, and the
+/// stats say why there are two.
+#[test]
+fn an_event_written_at_its_timeout_is_counted() {
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings {
+        batch: 8,
+        ..Settings::default()
+    };
+    settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(vec![
+            datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
+            datagram(1307, 1, "cwd=\"/\""),
+        ]),
+        settings,
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    assert_eq!(
+        pipeline.step(Some(Duration::ZERO)).unwrap(),
+        Input::Datagrams(2)
+    );
+    std::thread::sleep(Duration::from_millis(120));
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    assert_eq!((stats.events.get(), stats.timed_out.get()), (1, 1));
+}
