@@ -48,6 +48,19 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(raudit::cli_compat::normalize_go_flags(
         std::env::args_os().collect(),
     ));
+    if let Some(
+        Command::CheckConfig(_)
+        | Command::Status(_)
+        | Command::Rules(commands::rules::RulesArgs {
+            action:
+                commands::rules::RulesAction::Check { .. }
+                | commands::rules::RulesAction::Compile { .. }
+                | commands::rules::RulesAction::List { .. },
+        }),
+    ) = &cli.command
+    {
+        raudit::sys::signals::default_sigpipe();
+    }
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),
         Some(Command::CheckConfig(args)) => commands::check_config::run(args),

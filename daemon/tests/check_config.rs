@@ -237,3 +237,40 @@ raudit:
     ];
     assert_eq!(lines, expected);
 }
+
+/// The commands that only print end quietly when their reader goes
+/// (`| head`, a closed pipe), as any Unix tool does, instead of
+/// panicking with a backtrace on the closed pipe.
+#[test]
+fn printing_commands_end_quietly_on_a_closed_pipe() {
+    let dir = std::env::temp_dir().join(format!("raudit-closed-pipe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let rules = dir.join("a.rules");
+    std::fs::write(
+        &rules,
+        "-a always,exit -F arch=b64 -S execve -k k\n".repeat(200),
+    )
+    .unwrap();
+    let config = dir.join("c.yaml");
+    std::fs::write(&config, "output:\n  stdout:\n    enabled: true\n").unwrap();
+    let rules = rules.to_str().unwrap();
+    let config = config.to_str().unwrap();
+    for args in [
+        &["rules", "compile", rules][..],
+        &["rules", "check", rules][..],
+        &["check-config", config][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_raudit"))
+            .args(args)
+            .stdout(writer)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

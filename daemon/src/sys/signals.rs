@@ -46,6 +46,18 @@ pub fn install() -> io::Result<()> {
     Ok(())
 }
 
+/// Puts `SIGPIPE` back to its default (end the process), which Rust's
+/// runtime ignores: for the commands that only print (`check-config`,
+/// `rules check|compile|list`, `status`), so `| head` ends them quietly,
+/// as it ends any Unix tool, instead of a panic on the closed pipe. Never
+/// for the daemon (its sockets report EPIPE as an error to handle) nor
+/// for commands that change the kernel's state.
+pub fn default_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no
+    // handler and touches no memory of ours.
+    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+}
+
 /// True once SIGTERM or SIGINT arrived (stays true).
 pub fn shutdown_requested() -> bool {
     SHUTDOWN.load(Ordering::SeqCst)
