@@ -13,6 +13,7 @@ use crate::netlink::Control;
 use crate::output::stream_notice::{drift_record, DriftOutcome};
 use crate::output::ControlSender;
 use crate::rules::drift::{self, DriftReport};
+use crate::rules::ApplyReport;
 use crate::stats::Stats;
 
 use super::plan::DriftPlan;
@@ -24,6 +25,9 @@ pub struct DriftWatch {
     next: Instant,
     /// The last state seen (clean at start: the rules were just loaded).
     last: DriftReport,
+    /// The last restore failed and the kernel still differs: tried again
+    /// at each check until it works.
+    restore_pending: bool,
 }
 
 impl DriftWatch {
@@ -33,6 +37,7 @@ impl DriftWatch {
             next: now + plan.interval,
             plan,
             last: DriftReport::default(),
+            restore_pending: false,
         }
     }
 
@@ -44,13 +49,43 @@ impl DriftWatch {
         stats: &Stats,
         records: &ControlSender,
     ) {
+        let set = std::sync::Arc::clone(&self.plan.set);
+        self.tick_with(
+            now,
+            || drift::check(control, &set),
+            || drift::restore(control, &set).map_err(|e| e.to_string()),
+            stats,
+            records,
+        );
+    }
+
+    /// [`tick`](Self::tick) with the kernel's answers given by `check`
+    /// and `restore`.
+    fn tick_with(
+        &mut self,
+        now: Instant,
+        check: impl FnOnce() -> DriftReport,
+        restore: impl FnOnce() -> Result<ApplyReport, String>,
+        stats: &Stats,
+        records: &ControlSender,
+    ) {
         if now < self.next {
             return;
         }
         self.next = now + self.plan.interval;
         stats.drift_checks.add(1);
-        let report = drift::check(control, &self.plan.set);
+        let report = check();
         if report == self.last {
+            // Unchanged: not reported again; a restore that failed is
+            // tried again each interval (a timed-out listing, a busy
+            // kernel), said once it works.
+            if self.restore_pending && !report.is_clean() && report.error.is_none() {
+                if self.restore(restore, stats).is_ok() {
+                    self.restore_pending = false;
+                    self.last = DriftReport::default();
+                    send(records, &changes(&report), true, None);
+                }
+            }
             return;
         }
         if report.error.is_some() {
@@ -62,6 +97,7 @@ impl DriftWatch {
             if self.last.error.is_none() {
                 eprintln!("raudit: audit rules and status are as configured again");
             }
+            self.restore_pending = false;
             self.last = report;
             return;
         }
@@ -71,36 +107,13 @@ impl DriftWatch {
         let mut restored = false;
         let mut restore_error = None;
         if self.plan.restore {
-            match drift::restore(control, &self.plan.set) {
-                Ok(applied) => {
-                    restored = true;
-                    stats.drift_restores.add(1);
-                    eprintln!(
-                        "raudit: drift restored: {} rule(s) added, {} deleted, {} setting(s) changed",
-                        applied.added, applied.deleted, applied.settings
-                    );
-                    if applied.order_differs {
-                        eprintln!("raudit: {}", super::plan::ORDER_DIFFERS);
-                    }
-                }
-                Err(e) => {
-                    stats.drift_restore_failures.add(1);
-                    eprintln!("raudit: restoring the audit rules failed: {e}");
-                    restore_error = Some(e.to_string());
-                }
+            match self.restore(restore, stats) {
+                Ok(_) => restored = true,
+                Err(e) => restore_error = Some(e),
             }
         }
-        let record = drift_record(
-            SystemTime::now(),
-            &DriftOutcome {
-                changes: &changes,
-                restored,
-                restore_error: restore_error.as_deref(),
-            },
-        );
-        if !records.send(record) {
-            eprintln!("raudit: the drift record could not be queued for the outputs");
-        }
+        self.restore_pending = self.plan.restore && !restored;
+        send(records, &changes, restored, restore_error.as_deref());
         // After a restore the kernel is as configured again: the same
         // change made once more is news.
         self.last = if restored {
@@ -108,6 +121,47 @@ impl DriftWatch {
         } else {
             report
         };
+    }
+
+    /// Loads the configured rules again; counts and says how it went.
+    fn restore(
+        &self,
+        restore: impl FnOnce() -> Result<ApplyReport, String>,
+        stats: &Stats,
+    ) -> Result<ApplyReport, String> {
+        match restore() {
+            Ok(applied) => {
+                stats.drift_restores.add(1);
+                eprintln!(
+                    "raudit: drift restored: {} rule(s) added, {} deleted, {} setting(s) changed",
+                    applied.added, applied.deleted, applied.settings
+                );
+                if applied.order_differs {
+                    eprintln!("raudit: {}", super::plan::ORDER_DIFFERS);
+                }
+                Ok(applied)
+            }
+            Err(e) => {
+                stats.drift_restore_failures.add(1);
+                eprintln!("raudit: restoring the audit rules failed: {e}");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Sends the `drift` record of `changes` to the outputs.
+fn send(records: &ControlSender, changes: &[String], restored: bool, error: Option<&str>) {
+    let record = drift_record(
+        SystemTime::now(),
+        &DriftOutcome {
+            changes,
+            restored,
+            restore_error: error,
+        },
+    );
+    if !records.send(record) {
+        eprintln!("raudit: the drift record could not be queued for the outputs");
     }
 }
 
@@ -129,6 +183,69 @@ pub fn changes(report: &DriftReport) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::control_channels;
+    use std::time::Duration;
+
+    /// A restore that fails once (a timed-out rule listing, a busy
+    /// kernel) is tried again at the next check, though the kernel's
+    /// state did not change, and its success is counted and told; a
+    /// drift that stays is not told again meanwhile.
+    #[test]
+    fn a_failed_restore_is_tried_again_at_the_next_check() {
+        let plan = DriftPlan {
+            set: std::sync::Arc::default(),
+            interval: Duration::from_secs(60),
+            restore: true,
+        };
+        let start = Instant::now();
+        let mut watch = DriftWatch::new(plan, start);
+        let stats = Stats::new(&[]);
+        let (sender, receivers) = control_channels(1);
+        let drifted = || DriftReport {
+            missing: vec!["-w /etc/shadow -p wa".into()],
+            ..DriftReport::default()
+        };
+        let mut restores = 0;
+        let mut check = |at: u64, works: bool| {
+            let now = start + Duration::from_secs(60 * at);
+            watch.tick_with(
+                now,
+                drifted,
+                || {
+                    restores += 1;
+                    if works {
+                        Ok(ApplyReport::default())
+                    } else {
+                        Err("timed out".into())
+                    }
+                },
+                &stats,
+                &sender,
+            );
+        };
+        check(1, false);
+        check(2, false);
+        check(3, true);
+        check(4, true); // restored: the same drift again is news
+        drop(check);
+        assert_eq!(restores, 4, "tried at every check until it worked");
+        assert_eq!(
+            (
+                stats.drift_detected.get(),
+                stats.drift_restore_failures.get(),
+                stats.drift_restores.get()
+            ),
+            (2, 2, 2)
+        );
+        let told: Vec<serde_json::Value> = std::iter::from_fn(|| receivers[0].try_next())
+            .map(|l| serde_json::from_slice(&l).unwrap())
+            .collect();
+        let restored: Vec<bool> = told
+            .iter()
+            .map(|r| r["raudit"]["restored"].as_bool().unwrap())
+            .collect();
+        assert_eq!(restored, [false, true, true], "{told:?}");
+    }
 
     #[test]
     fn changes_name_status_then_missing_then_added() {
