@@ -79,12 +79,11 @@ impl DriftWatch {
             // Unchanged: not reported again; a restore that failed is
             // tried again each interval (a timed-out listing, a busy
             // kernel), said once it works.
-            if self.restore_pending && !report.is_clean() && report.error.is_none() {
-                if self.restore(restore, stats).is_ok() {
-                    self.restore_pending = false;
-                    self.last = DriftReport::default();
-                    send(records, &changes(&report), true, None);
-                }
+            let retry = self.restore_pending && !report.is_clean() && report.error.is_none();
+            if retry && self.restore(restore, stats).is_ok() {
+                self.restore_pending = false;
+                self.last = DriftReport::default();
+                send(records, &changes(&report), true, None);
             }
             return;
         }
@@ -227,7 +226,6 @@ mod tests {
         check(2, false);
         check(3, true);
         check(4, true); // restored: the same drift again is news
-        drop(check);
         assert_eq!(restores, 4, "tried at every check until it worked");
         assert_eq!(
             (
