@@ -931,28 +931,43 @@ fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
 /// within USER_CONTEXT_WAIT of each other.
 #[test]
 fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
-    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
-    let stats = Arc::new(Stats::new(&[]));
     let mut settings = Settings {
         batch: 1,
         ..Settings::default()
     };
     settings.assembler.type_min = 1000;
     settings.assembler.type_max = 2999;
+    let input = vec![
+        datagram(1112, 5, "pid=1 uid=0 msg='op=login res=success'"),
+        datagram(1425, 5, "subj_selinux=u:r:x subj_apparmor=unconfined"),
+    ];
+    let (lines, _) = receive_late(settings, input, 1, Duration::from_millis(20));
+    assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
+    assert!(lines[0].contains("\"type\":1425"), "{}", lines[0]);
+}
+
+/// Runs `input` through a pipeline whose first receive takes `first`
+/// datagrams, then whose receive thread comes back `late`; the lines
+/// written, and the stats.
+fn receive_late(
+    settings: Settings,
+    input: Vec<Vec<u8>>,
+    first: usize,
+    late: Duration,
+) -> (Vec<String>, Arc<Stats>) {
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
     let mut pipeline = Pipeline::new(
-        Memory::from_kernel(vec![
-            datagram(1112, 5, "pid=1 uid=0 msg='op=login res=success'"),
-            datagram(1425, 5, "subj_selinux=u:r:x subj_apparmor=unconfined"),
-        ]),
+        Memory::from_kernel(input),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
     );
     assert_eq!(
         pipeline.step(Some(Duration::ZERO)).unwrap(),
-        Input::Datagrams(1)
+        Input::Datagrams(first)
     );
-    std::thread::sleep(Duration::from_millis(20));
+    std::thread::sleep(late);
     while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
     let mut lines = Vec::new();
@@ -967,8 +982,7 @@ fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
         );
         reader.release(filled);
     }
-    assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
-    assert!(lines[0].contains("\"type\":1425"), "{}", lines[0]);
+    (lines, stats)
 }
 
 /// Records of one event the kernel queued together, read in two receives
@@ -979,45 +993,20 @@ fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
 /// a timed-out head and a second event under the same serial.
 #[test]
 fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
-    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
-    let stats = Arc::new(Stats::new(&[]));
     let mut settings = Settings {
         batch: 2,
         ..Settings::default()
     };
     settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(vec![
-            datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
-            datagram(1307, 1, "cwd=\"/\""),
-            datagram(1302, 1, "item=0 name=\"/bin/ls\""),
-            datagram(1327, 1, "proctitle=6C73"),
-            datagram(1320, 1, ""),
-        ]),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let input = vec![
+        datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
+        datagram(1307, 1, "cwd=\"/\""),
+        datagram(1302, 1, "item=0 name=\"/bin/ls\""),
+        datagram(1327, 1, "proctitle=6C73"),
+        datagram(1320, 1, ""),
+    ];
     // A full batch: the rest of the event waits in the socket.
-    assert_eq!(
-        pipeline.step(Some(Duration::ZERO)).unwrap(),
-        Input::Datagrams(2)
-    );
-    std::thread::sleep(Duration::from_millis(120));
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
-    let mut lines = Vec::new();
-    let reader = queue.reader(0);
-    while let Some(filled) = reader.next() {
-        lines.extend(
-            filled
-                .bytes()
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(|l| String::from_utf8_lossy(l).into_owned()),
-        );
-        reader.release(filled);
-    }
+    let (lines, stats) = receive_late(settings, input, 2, Duration::from_millis(120));
     assert_eq!(lines.len(), 1, "one event, not two: {lines:#?}");
     for record in ["1300", "1307", "1302", "1327"] {
         assert!(
@@ -1035,28 +1024,16 @@ fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
 /// stats say why there are two.
 #[test]
 fn an_event_written_at_its_timeout_is_counted() {
-    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
-    let stats = Arc::new(Stats::new(&[]));
     let mut settings = Settings {
         batch: 8,
         ..Settings::default()
     };
     settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(vec![
-            datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
-            datagram(1307, 1, "cwd=\"/\""),
-        ]),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
-    assert_eq!(
-        pipeline.step(Some(Duration::ZERO)).unwrap(),
-        Input::Datagrams(2)
-    );
-    std::thread::sleep(Duration::from_millis(120));
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    let input = vec![
+        datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
+        datagram(1307, 1, "cwd=\"/\""),
+    ];
+    let (lines, stats) = receive_late(settings, input, 2, Duration::from_millis(120));
+    assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!((stats.events.get(), stats.timed_out.get()), (1, 1));
 }
