@@ -530,3 +530,40 @@ fn standard_input_that_is_not_text_is_an_error_not_an_empty_set() {
         );
     }
 }
+
+/// On a machine raudit has no syscall table for (riscv64, loongarch64, …),
+/// a syscall rule that names no machine is an error saying what to write,
+/// never compiled for another machine (its rule would match no process:
+/// nothing audited, silently). Named machines, watches and rules without
+/// syscalls compile as anywhere.
+#[test]
+fn syscall_rules_on_a_machine_without_a_table_must_name_one() {
+    let options = CompileOptions {
+        machine: None,
+        ..CompileOptions::host()
+    };
+    let compile = |line: &str| RuleSet::from_config_list_with(&[line.to_string()], &options);
+    for line in [
+        "-a always,exit -S execve",
+        "-a always,exit -F arch=b64 -S execve",
+        "-a always,exit -F arch=b32 -S execve",
+    ] {
+        let errors = compile(line).expect_err(line);
+        assert!(
+            errors[0]
+                .to_string()
+                .contains("no syscall table for this machine"),
+            "{line}: {}",
+            errors[0]
+        );
+    }
+    for line in [
+        "-a always,exit -F arch=x86_64 -S execve -k k",
+        "-a always,exit -F arch=aarch64 -S openat",
+        "-w /etc/passwd -p wa -k k",
+        "-a always,exclude -F msgtype=CWD",
+        "-e 1",
+    ] {
+        assert!(compile(line).is_ok(), "{line}: {:?}", compile(line).err());
+    }
+}

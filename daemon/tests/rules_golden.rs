@@ -72,7 +72,7 @@ fn golden_entries(text: &str) -> Vec<(String, Vec<u8>)> {
 
 fn options(machine: Machine) -> CompileOptions {
     CompileOptions {
-        machine,
+        machine: Some(machine),
         allowed: raudit::rules::guard::Allowed::default(),
         // The captures' machine had the directories that these rules name
         // with a trailing slash, and none of the files.

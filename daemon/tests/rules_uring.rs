@@ -17,7 +17,7 @@ const GOLDEN: &str = include_str!("data/rules/uring.golden");
 
 fn options() -> CompileOptions {
     CompileOptions {
-        machine: Machine::X86_64,
+        machine: Some(Machine::X86_64),
         ..CompileOptions::host()
     }
 }
@@ -33,7 +33,7 @@ fn compile(text: &str) -> Result<Vec<u8>, String> {
 
 fn print(bytes: &[u8]) -> String {
     let rule = RuleData::new_checked(bytes).expect("valid rule");
-    Printer::new(Machine::X86_64).rule(&rule)
+    Printer::new(Some(Machine::X86_64)).rule(&rule)
 }
 
 fn base64_decode(text: &str) -> Vec<u8> {

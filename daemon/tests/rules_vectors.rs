@@ -14,7 +14,7 @@ const GOLDEN: &str = include_str!("data/rules/sample.golden");
 
 fn options() -> CompileOptions {
     CompileOptions {
-        machine: Machine::X86_64,
+        machine: Some(Machine::X86_64),
         is_dir: |p| p == "/etc",
         ..CompileOptions::host()
     }
@@ -74,7 +74,11 @@ fn compiled_bytes_equal_the_kernels_copy_of_auditctls() {
 fn printed_text_equals_auditctl_l() {
     for (text, listed, kernel) in vectors() {
         let rule = RuleData::new_checked(&kernel).expect("valid rule");
-        assert_eq!(Printer::new(Machine::X86_64).rule(&rule), listed, "{text}");
+        assert_eq!(
+            Printer::new(Some(Machine::X86_64)).rule(&rule),
+            listed,
+            "{text}"
+        );
     }
 }
 
@@ -84,7 +88,7 @@ fn listed_text_compiles_back_to_the_same_bytes() {
         let again = compile(listed);
         let rule = RuleData::new_checked(&again).expect("valid rule");
         assert_eq!(
-            Printer::new(Machine::X86_64).rule(&rule),
+            Printer::new(Some(Machine::X86_64)).rule(&rule),
             listed,
             "{listed}"
         );

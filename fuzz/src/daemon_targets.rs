@@ -91,7 +91,7 @@ pub fn config(data: &[u8]) {
 
 fn options(machine: Machine) -> CompileOptions {
     CompileOptions {
-        machine,
+        machine: Some(machine),
         allowed: raudit::rules::guard::Allowed::default(),
         is_dir: |p| p.ends_with('/'),
     }
@@ -230,7 +230,7 @@ fn check_rule(line: &str, bytes: &[u8], machine: Machine) {
     if rule.flags() & 0xf == 7 && whole_mask {
         return;
     }
-    let listed = Printer::new(machine).rule(&rule);
+    let listed = Printer::new(Some(machine)).rule(&rule);
     // A rule with a perm field on all syscalls and no path is listed as a
     // watch without `-w` (` -p x`), as auditctl lists it; that form has no
     // command to read it back.

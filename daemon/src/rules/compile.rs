@@ -48,8 +48,10 @@ pub enum StatusSetting {
 /// How lines compile.
 #[derive(Clone, Copy, Debug)]
 pub struct CompileOptions {
-    /// The machine of `b64`/`b32` and of `-S` without `-F arch`.
-    pub machine: Machine,
+    /// The machine of `b64`/`b32` and of `-S` without `-F arch`; `None`
+    /// on a machine raudit has no syscall table for (riscv64, …): there
+    /// those need a machine named with `-F arch=`, never a guess.
+    pub machine: Option<Machine>,
     /// Whether `-e 2` and `-f 2` pass the [`guard`].
     pub allowed: Allowed,
     /// Whether a watched path is a directory (`-w` on a directory becomes
@@ -68,9 +70,16 @@ impl CompileOptions {
     }
 }
 
-/// The machine raudit was built for (auditctl asks `uname`).
-pub fn host_machine() -> Machine {
-    match std::env::consts::ARCH {
+/// The machine raudit was built for (auditctl asks `uname`); `None` for
+/// one raudit has no syscall table for.
+pub fn host_machine() -> Option<Machine> {
+    machine_of(std::env::consts::ARCH)
+}
+
+/// The machine of a Rust target architecture name.
+fn machine_of(arch: &str) -> Option<Machine> {
+    Some(match arch {
+        "x86_64" => Machine::X86_64,
         "x86" => Machine::X86,
         "aarch64" => Machine::Aarch64,
         "arm" => Machine::Arm,
@@ -78,8 +87,8 @@ pub fn host_machine() -> Machine {
         "powerpc64" if cfg!(target_endian = "little") => Machine::Ppc64le,
         "powerpc64" => Machine::Ppc64,
         "s390x" => Machine::S390x,
-        _ => Machine::X86_64,
-    }
+        _ => return None,
+    })
 }
 
 /// An error inside one line (the caller adds the origin).
@@ -91,6 +100,10 @@ pub struct LineError {
     /// Set when the [`guard`] refused the line's setting.
     pub refused: Option<Refused>,
 }
+
+/// What a rule needs on a machine raudit has no syscall table for.
+pub(super) const NO_HOST_TABLE: &str =
+    "-F arch=MACHINE (x86_64, aarch64, …) before -S: raudit has no syscall table for this machine";
 
 const PATH_MAX: usize = 4096;
 /// `--backlog_wait_time` the kernel takes on any HZ (10 * 60 * HZ).
@@ -470,7 +483,7 @@ impl<'a> Line<'a> {
 
     fn machine(&self) -> Result<Machine, ()> {
         match self.elf {
-            None => Ok(self.options.machine),
+            None => self.options.machine.ok_or(()),
             Some(arch) => arch.machine().ok_or(()),
         }
     }
@@ -492,7 +505,10 @@ impl<'a> Line<'a> {
             return Err(self.error(i, "syscall names or numbers after -S"));
         }
         if self.elf.is_none() {
-            self.elf = Some(self.options.machine.arch());
+            let Some(host) = self.options.machine else {
+                return Err(self.error(i, NO_HOST_TABLE));
+            };
+            self.elf = Some(host.arch());
         }
         let machine = self
             .machine()

@@ -18,13 +18,14 @@ use raudit_core::wire::MessageType;
 
 /// Prints rules in order, as one `auditctl -l` run does.
 pub struct Printer {
-    machine: Machine,
+    machine: Option<Machine>,
     last_arch: Option<Arch>,
 }
 
 impl Printer {
-    /// `machine` is the host's (auditctl's `audit_detect_machine`).
-    pub fn new(machine: Machine) -> Printer {
+    /// `machine` is the host's (auditctl's `audit_detect_machine`;
+    /// `None`: raudit has no syscall table for it, syscalls print as numbers).
+    pub fn new(machine: Option<Machine>) -> Printer {
         Printer {
             machine,
             last_arch: None,
@@ -93,7 +94,7 @@ impl Printer {
         }
         let machine = match self.last_arch {
             Some(arch) => arch.machine(),
-            None => Some(self.machine),
+            None => self.machine,
         };
         let mut count = 0;
         for nr in 0..(MASK_WORDS as u32 * 32) {

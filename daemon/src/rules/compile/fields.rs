@@ -304,6 +304,8 @@ impl Line<'_> {
                         .and_then(|n| u32::try_from(n).ok())
                         .map(Arch)
                         .filter(|a| a.machine().is_some())
+                } else if is_bits(v) && self.options.machine.is_none() {
+                    return Err(self.error(i, super::NO_HOST_TABLE));
                 } else {
                     determine_machine(v, self.options.machine).map(Machine::arch)
                 };
@@ -387,12 +389,17 @@ fn split_pair(pair: &str) -> Option<(&str, Operator, &str)> {
 }
 
 /// `audit_determine_machine`: `b64`/`b32` relative to `host`, or a name.
-fn determine_machine(v: &str, host: Machine) -> Option<Machine> {
+/// `b64` or `b32`: the host's own machine, in one width.
+fn is_bits(v: &str) -> bool {
+    v.eq_ignore_ascii_case("b64") || v.eq_ignore_ascii_case("b32")
+}
+
+fn determine_machine(v: &str, host: Option<Machine>) -> Option<Machine> {
     if v.eq_ignore_ascii_case("b64") {
-        return host.is_64bit().then_some(host);
+        return host.filter(|h| h.is_64bit());
     }
     if v.eq_ignore_ascii_case("b32") {
-        return host.to_32bit();
+        return host.and_then(Machine::to_32bit);
     }
     Machine::from_name(v.as_bytes()).or_else(|| {
         u32::from_str_radix(v, 16)
