@@ -6,7 +6,7 @@
 
 use std::io;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::spool::{SpoolChange, Spooling, DRAIN_SLICE, IDLE_SLICE};
 use super::{net, Output, Sent};
@@ -42,7 +42,14 @@ pub struct Sink {
     /// `sent` once written ([`confirm`](Self::confirm)), in `errors` if
     /// given up, so `sent` (a counter) never goes back.
     unconfirmed: u64,
+    /// A reopen (SIGHUP, SIGUSR1) failed: when to try it again. Until it
+    /// works the output writes where it did, which a log rotation will
+    /// compress or delete: so it is tried again every [`REOPEN_RETRY`].
+    reopen_retry: Option<Instant>,
 }
+
+/// How often a failed reopen is tried again.
+pub const REOPEN_RETRY: Duration = Duration::from_secs(1);
 
 impl Sink {
     /// `attempts` tries per line (at least one), sleeping `pause` between;
@@ -64,6 +71,7 @@ impl Sink {
             stopping: || false,
             spool: None,
             unconfirmed: 0,
+            reopen_retry: None,
         }
     }
 
@@ -471,16 +479,34 @@ impl Sink {
 
     pub fn reopen(&mut self, stats: &Stats) {
         self.flush(stats);
+        let retrying = self.reopen_retry.is_some();
         match self.output.reopen() {
             Ok(()) => {
                 if let Some(c) = self.counters(stats) {
                     c.reopens.add(1);
                 }
+                if retrying {
+                    eprintln!("raudit: output {}: reopened at last", self.name());
+                }
+                self.reopen_retry = None;
             }
-            Err(e) => eprintln!(
-                "raudit: output {}: reopen failed, still writing where it did: {e}",
-                self.name()
-            ),
+            Err(e) => {
+                if !retrying {
+                    eprintln!(
+                        "raudit: output {}: reopen failed, still writing where it did (tried again every {}s until it works): {e}",
+                        self.name(),
+                        REOPEN_RETRY.as_secs()
+                    );
+                }
+                self.reopen_retry = Some(Instant::now() + REOPEN_RETRY);
+            }
+        }
+    }
+
+    /// Tries a failed reopen again once its time has come.
+    pub fn retry_reopen(&mut self, stats: &Stats) {
+        if self.reopen_retry.is_some_and(|at| Instant::now() >= at) {
+            self.reopen(stats);
         }
     }
 }

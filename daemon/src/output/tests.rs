@@ -866,3 +866,32 @@ fn the_loss_record_is_not_held_back_while_the_backlog_never_empties() {
     let record: serde_json::Value = serde_json::from_slice(&lines[loss_at]).unwrap();
     assert_eq!(record["raudit"]["queue_drops"], 1, "{record}");
 }
+
+/// A reopen that fails (the new file cannot be made: here a directory
+/// stands at its path) is tried again until it works, so the output does
+/// not write on for ever into the rotated file, which the rotation will
+/// compress or delete.
+#[test]
+fn a_failed_reopen_is_tried_again_until_it_works() {
+    let dir = temp_dir("reopen-retry");
+    let path = dir.join("audit.log");
+    let rotated = dir.join("audit.log.1");
+    let stats = Stats::new(&["file"]);
+    let file = FileOutput::open(spec(path.clone()), 64).unwrap();
+    let mut sink = Sink::new(Box::new(file), 1, Duration::ZERO, 0);
+    sink.write(b"one\n", &NO_SIDE, &stats);
+    std::fs::rename(&path, &rotated).unwrap();
+    std::fs::create_dir(&path).unwrap();
+    sink.reopen(&stats); // fails: a directory
+    sink.write(b"two\n", &NO_SIDE, &stats);
+    std::fs::remove_dir(&path).unwrap();
+    sink.retry_reopen(&stats); // not yet due
+    sink.write(b"three\n", &NO_SIDE, &stats);
+    std::thread::sleep(super::sink::REOPEN_RETRY + Duration::from_millis(100));
+    sink.retry_reopen(&stats);
+    sink.write(b"four\n", &NO_SIDE, &stats);
+    sink.flush(&stats);
+    assert_eq!(std::fs::read(&rotated).unwrap(), b"one\ntwo\nthree\n");
+    assert_eq!(std::fs::read(&path).unwrap(), b"four\n");
+    assert_eq!(stats.outputs[0].reopens.get(), 1);
+}

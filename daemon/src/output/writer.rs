@@ -189,6 +189,8 @@ pub fn run_writer(
         if now != generation {
             generation = now;
             sink.reopen(stats);
+        } else {
+            sink.retry_reopen(stats);
         }
         evicted_seen = count_evicted(
             &reader,
