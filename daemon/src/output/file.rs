@@ -267,6 +267,10 @@ impl Output for FileOutput {
         self.rotations
     }
 
+    fn retries_reopen(&self) -> bool {
+        true
+    }
+
     fn reopen(&mut self) -> io::Result<()> {
         self.out.flush()?;
         let file = open_file(&self.spec)?;

@@ -110,6 +110,12 @@ pub trait Output: Send {
     fn reopen(&mut self) -> io::Result<()> {
         Ok(())
     }
+    /// A failed [`reopen`](Self::reopen) is tried again until it works:
+    /// for a file, which a rotation moves away (a connection's reopen
+    /// keeps the old one when it fails, and reconnects on its own).
+    fn retries_reopen(&self) -> bool {
+        false
+    }
     /// How the output learns that the process is stopping (its thread's
     /// input, see [`writer::Requests`]): one that waits on a busy receiver
     /// cuts the wait short then.

@@ -492,13 +492,20 @@ impl Sink {
             }
             Err(e) => {
                 if !retrying {
+                    let again = if self.output.retries_reopen() {
+                        " (tried again every second until it works)"
+                    } else {
+                        ""
+                    };
                     eprintln!(
-                        "raudit: output {}: reopen failed, still writing where it did (tried again every {}s until it works): {e}",
-                        self.name(),
-                        REOPEN_RETRY.as_secs()
+                        "raudit: output {}: reopen failed, still writing where it did{again}: {e}",
+                        self.name()
                     );
                 }
-                self.reopen_retry = Some(Instant::now() + REOPEN_RETRY);
+                self.reopen_retry = self
+                    .output
+                    .retries_reopen()
+                    .then(|| Instant::now() + REOPEN_RETRY);
             }
         }
     }
