@@ -350,6 +350,7 @@ class Raudit:
             else:
                 self.extra_yaml = f"raudit:\n{line}\n{extra_yaml}"
         self.receivers = None
+        self.received = {}
 
     def start(self):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
@@ -403,6 +404,14 @@ class Raudit:
     def stop(self):
         self.size_before_stop = self.progress()
         terminate(self.p)
+        # The receivers go with raudit, whether the run succeeded or not:
+        # storm-recv is in a session of its own, so nothing else stops it.
+        if self.receivers:
+            receivers, self.receivers = self.receivers, None
+            try:
+                self.received = receivers.stop()
+            except RuntimeError as e:
+                self.received = e
 
     def count(self):
         event, storm_key = self.MARKS[self.format]
@@ -411,9 +420,9 @@ class Raudit:
         extra = {"exit_code": self.p.returncode, "storm_events": storm,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
                  "stderr_tail": tail(self.err, 2000)}
-        if self.receivers:
-            extra.update(self.receivers.stop())
-            self.receivers = None
+        if isinstance(self.received, RuntimeError):
+            raise self.received
+        extra.update(self.received)
         os.unlink(self.log)
         return n, extra
 
@@ -441,7 +450,11 @@ class Receivers:
     def stop(self):
         time.sleep(0.5)  # what raudit sent last is queued in the sockets
         self.p.send_signal(signal.SIGTERM)
-        out, err = self.p.communicate(timeout=15)
+        try:
+            out, err = self.p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
         counts = parse_kv(out)
         if "syslog_datagrams" not in counts:
             raise RuntimeError(f"storm-recv printed no counts: {err.strip()[-300:]}")

@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""Tests of the storm driver's own bookkeeping, without the kernel: every
+function that would run auditctl or read the kernel's audit status is
+replaced by a stub that fails the test if called unexpectedly, so these
+never touch the audit subsystem. Run: python3 benches/storm/test_storm.py
+(tests/tests/storm_driver.rs runs it under cargo test)."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import types
+import unittest
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import storm  # noqa: E402
+
+
+def no_kernel(*args, **_):
+    raise AssertionError(f"the test reached the kernel: {args}")
+
+
+class FakeReceivers:
+    """Stands in for storm-recv: a process of our own that we can watch."""
+    started = []
+
+    def __init__(self, bindir, syslog_path, cert_dir=None):
+        self.p = subprocess.Popen(["sleep", "60"], start_new_session=True)
+        FakeReceivers.started.append(self.p)
+        self.syslog_path = syslog_path
+        self.gelf_port = self.http_port = self.tls_port = self.tcp_port = 9
+
+    def stop(self):
+        self.p.terminate()
+        self.p.wait()
+        return {"syslog_datagrams": 7}
+
+
+class StormDriver(unittest.TestCase):
+    def setUp(self):
+        self.saved = {n: getattr(storm, n) for n in
+                      ("WORK", "sh", "kstatus", "reset_kernel", "clear_stale_pid", "Receivers")}
+        storm.WORK = tempfile.mkdtemp(prefix="storm-test-")
+        storm.sh = no_kernel
+        storm.kstatus = lambda: {"pid": 0}
+        storm.reset_kernel = lambda args, wait_time: None
+        storm.clear_stale_pid = lambda bindir: None
+        storm.Receivers = FakeReceivers
+        FakeReceivers.started = []
+        self.args = types.SimpleNamespace(backlog=8192, bindir="/nonexistent", quiet=0.1,
+                                          duration=1, procs=1, pin_generator=None, kauditd=None)
+
+    def tearDown(self):
+        for p in FakeReceivers.started:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for n, v in self.saved.items():
+            setattr(storm, n, v)
+
+    def test_a_failed_raudit_run_stops_its_receivers(self):
+        """raudit exits before registering (a bad config, say): the run
+        fails, and the storm-recv started for its network outputs must not
+        be left running (it is in a session of its own: Ctrl-C does not
+        reach it, and nothing else ever stops it)."""
+        daemon = storm.Raudit("/bin/false", "/nonexistent", "", outputs="streams")
+        with self.assertRaises(RuntimeError):
+            storm.one_run(daemon, "sat", self.args, {"daemon": None})
+        self.assertEqual(len(FakeReceivers.started), 1)
+        time.sleep(0.1)
+        left = [p.pid for p in FakeReceivers.started if p.poll() is None]
+        self.assertEqual(left, [], "storm-recv left running after the run failed")
+
+
+if __name__ == "__main__":
+    unittest.main()
