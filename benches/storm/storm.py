@@ -328,13 +328,17 @@ end_of_event_timeout = 2
 
 class Raudit:
     """raudit --config FILE with go-audit's file output; the driver loads the
-    rule with auditctl, as for every daemon. Events = JSON lines with
-    "messages" (go-audit's shape)."""
+    rule with auditctl, as for every daemon. Events = JSON lines of a SYSCALL
+    record with the storm key, as the null readers count them; its network
+    receivers (storm-recv) are stopped with it."""
     name = "raudit"
 
-    # Per format: what marks an event's line, and a storm event's.
-    MARKS = {"go-audit": ('"messages"', f'key=\\"{KEY}\\"'),
-             "ecs": ('"@timestamp"', f'"tags":["{KEY}"]')}
+    # Per format: what marks an event's line, its SYSCALL record's, and
+    # the storm key's (CONFIG_CHANGE's add_rule/remove_rule name the key
+    # too: a storm event is a SYSCALL event with the key, as the null
+    # readers and auditd count them).
+    MARKS = {"go-audit": ('"messages"', '{"type":1300,', f'key=\\"{KEY}\\"'),
+             "ecs": ('"@timestamp"', '"message_type":"syscall"', f'"tags":["{KEY}"]')}
 
     def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit",
                  gelf_compression="gzip"):
@@ -414,17 +418,17 @@ class Raudit:
                 self.received = e
 
     def count(self):
-        event, storm_key = self.MARKS[self.format]
+        event, syscall, storm_key = self.MARKS[self.format]
         n = count_lines(self.log, event)
-        storm = count_lines(self.log, event, storm_key)
-        extra = {"exit_code": self.p.returncode, "storm_events": storm,
+        storm = count_lines(self.log, event, syscall, storm_key)
+        extra = {"exit_code": self.p.returncode, "storm_events": storm, "all_events": n,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
                  "stderr_tail": tail(self.err, 2000)}
         if isinstance(self.received, RuntimeError):
             raise self.received
         extra.update(self.received)
         os.unlink(self.log)
-        return n, extra
+        return storm, extra
 
 
 class Receivers:

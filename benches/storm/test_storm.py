@@ -72,6 +72,28 @@ class StormDriver(unittest.TestCase):
         left = [p.pid for p in FakeReceivers.started if p.poll() is None]
         self.assertEqual(left, [], "storm-recv left running after the run failed")
 
+    def test_raudit_counts_storm_events_only(self):
+        """The events column is storm events, as the null readers and
+        auditd count them: raudit's own lines for other events (the
+        driver's auditctl -D and -a, while raudit is the audit pid) are not
+        storm events."""
+        daemon = storm.Raudit("/bin/true", "/nonexistent", "")
+        daemon.log = f"{storm.WORK}/raudit.log"
+        daemon.err = f"{storm.WORK}/raudit.stderr"
+        open(daemon.err, "w").close()
+        with open(daemon.log, "w") as f:
+            storm_line = '{"sequence":%d,"messages":[{"type":1300,"data":"arch=c000003e syscall=110 key=\\"storm\\""}]}\n'
+            f.write(storm_line % 1)
+            f.write('{"sequence":2,"messages":[{"type":1305,"data":"op=remove_rule key=\\"storm\\" list=4 res=1"}]}\n')
+            f.write('{"sequence":3,"messages":[{"type":1305,"data":"audit_enabled=1 old=1 res=1"}]}\n')
+            f.write(storm_line % 4)
+        daemon.p = subprocess.Popen(["true"])
+        daemon.p.wait()
+        daemon.stop()
+        events, extra = daemon.count()
+        self.assertEqual(events, 2, "raudit's events are its storm events")
+        self.assertEqual(extra["storm_events"], 2)
+
 
 if __name__ == "__main__":
     unittest.main()
