@@ -671,14 +671,16 @@ def targets(runs, sc):
     if not nb:
         return ["(targets need null-batch in --daemons)", ""]
     re_, ne = med(ra, "events_per_s"), med(nb, "events_per_s")
-    rl, nl = med(ra, "lost"), med(nb, "lost")
+    # No loss is a promise about every rep: the worst one, not the median
+    # (one lossy rep of three would hide behind two clean ones).
+    rl, nl = max(r["lost"] for r in ra), max(r["lost"] for r in nb)
     rc, nc = med(ra, "cpu_us_per_event"), med(nb, "cpu_us_per_event")
     rr = max(r["peak_rss_kb"] for r in ra)
     pf = lambda ok: "PASS" if ok else "**FAIL**"  # noqa: E731
     rows = [
         ("drain ≥ 95% of null-batch events/s", f"{re_:,.0f}", f"{ne:,.0f}",
          f"≥ {0.95 * ne:,.0f} ({100 * re_ / ne:.0f}%)", pf(re_ >= 0.95 * ne)),
-        ("kernel lost = 0 where null-batch loses none", f"{rl:,.0f}", f"{nl:,.0f}",
+        ("kernel lost = 0 where null-batch loses none (max over reps)", f"{rl:,.0f}", f"{nl:,.0f}",
          "0" if nl == 0 else "n/a (null-batch loses too)", pf(rl == 0) if nl == 0 else "n/a"),
         ("CPU µs/event ≤ 1.5× null-batch", f"{rc:.2f}", f"{nc:.2f}",
          f"≤ {1.5 * nc:.2f} ({rc / nc:.2f}×)", pf(rc <= 1.5 * nc)),

@@ -94,6 +94,18 @@ class StormDriver(unittest.TestCase):
         self.assertEqual(events, 2, "raudit's events are its storm events")
         self.assertEqual(extra["storm_events"], 2)
 
+    def test_a_lossy_rep_fails_the_no_loss_target(self):
+        """'kernel lost = 0' is a promise about every rep: one rep of three
+        that lost records fails it (a median of the reps hides it), as the
+        peak RSS target takes the worst rep."""
+        def rep(daemon, lost):
+            return {"daemon": daemon, "events_per_s": 150_000.0, "lost": lost,
+                    "cpu_us_per_event": 3.0, "peak_rss_kb": 3000}
+        runs = [rep("null-batch", 0)] * 3 + [rep("raudit", 0), rep("raudit", 5000), rep("raudit", 0)]
+        row = next(r for r in storm.targets(runs, "sat") if r.startswith("| kernel lost"))
+        self.assertIn("**FAIL**", row, row)
+        self.assertIn("5,000", row, row)
+
 
 if __name__ == "__main__":
     unittest.main()
