@@ -5,6 +5,7 @@ replaced by a stub that fails the test if called unexpectedly, so these
 never touch the audit subsystem. Run: python3 benches/storm/test_storm.py
 (tests/tests/storm_driver.rs runs it under cargo test)."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,6 +57,7 @@ class StormDriver(unittest.TestCase):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+        shutil.rmtree(storm.WORK, ignore_errors=True)
         for n, v in self.saved.items():
             setattr(storm, n, v)
 
