@@ -328,13 +328,17 @@ end_of_event_timeout = 2
 
 class Raudit:
     """raudit --config FILE with go-audit's file output; the driver loads the
-    rule with auditctl, as for every daemon. Events = JSON lines with
-    "messages" (go-audit's shape)."""
+    rule with auditctl, as for every daemon. Events = JSON lines of a SYSCALL
+    record with the storm key, as the null readers count them; its network
+    receivers (storm-recv) are stopped with it."""
     name = "raudit"
 
-    # Per format: what marks an event's line, and a storm event's.
-    MARKS = {"go-audit": ('"messages"', f'key=\\"{KEY}\\"'),
-             "ecs": ('"@timestamp"', f'"tags":["{KEY}"]')}
+    # Per format: what marks an event's line, its SYSCALL record's, and
+    # the storm key's (CONFIG_CHANGE's add_rule/remove_rule name the key
+    # too: a storm event is a SYSCALL event with the key, as the null
+    # readers and auditd count them).
+    MARKS = {"go-audit": ('"messages"', '{"type":1300,', f'key=\\"{KEY}\\"'),
+             "ecs": ('"@timestamp"', '"message_type":"syscall"', f'"tags":["{KEY}"]')}
 
     def __init__(self, binary, bindir, extra_yaml, outputs="file", fmt="go-audit",
                  gelf_compression="gzip"):
@@ -350,6 +354,7 @@ class Raudit:
             else:
                 self.extra_yaml = f"raudit:\n{line}\n{extra_yaml}"
         self.receivers = None
+        self.received = {}
 
     def start(self):
         if not (os.path.isfile(self.binary) and os.access(self.binary, os.X_OK)):
@@ -403,19 +408,27 @@ class Raudit:
     def stop(self):
         self.size_before_stop = self.progress()
         terminate(self.p)
+        # The receivers go with raudit, whether the run succeeded or not:
+        # storm-recv is in a session of its own, so nothing else stops it.
+        if self.receivers:
+            receivers, self.receivers = self.receivers, None
+            try:
+                self.received = receivers.stop()
+            except RuntimeError as e:
+                self.received = e
 
     def count(self):
-        event, storm_key = self.MARKS[self.format]
+        event, syscall, storm_key = self.MARKS[self.format]
         n = count_lines(self.log, event)
-        storm = count_lines(self.log, event, storm_key)
-        extra = {"exit_code": self.p.returncode, "storm_events": storm,
+        storm = count_lines(self.log, event, syscall, storm_key)
+        extra = {"exit_code": self.p.returncode, "storm_events": storm, "all_events": n,
                  "bytes_flushed_at_exit": self.progress() - self.size_before_stop,
                  "stderr_tail": tail(self.err, 2000)}
-        if self.receivers:
-            extra.update(self.receivers.stop())
-            self.receivers = None
+        if isinstance(self.received, RuntimeError):
+            raise self.received
+        extra.update(self.received)
         os.unlink(self.log)
-        return n, extra
+        return storm, extra
 
 
 class Receivers:
@@ -441,7 +454,11 @@ class Receivers:
     def stop(self):
         time.sleep(0.5)  # what raudit sent last is queued in the sockets
         self.p.send_signal(signal.SIGTERM)
-        out, err = self.p.communicate(timeout=15)
+        try:
+            out, err = self.p.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            out, err = self.p.communicate()
         counts = parse_kv(out)
         if "syslog_datagrams" not in counts:
             raise RuntimeError(f"storm-recv printed no counts: {err.strip()[-300:]}")
@@ -654,14 +671,16 @@ def targets(runs, sc):
     if not nb:
         return ["(targets need null-batch in --daemons)", ""]
     re_, ne = med(ra, "events_per_s"), med(nb, "events_per_s")
-    rl, nl = med(ra, "lost"), med(nb, "lost")
+    # No loss is a promise about every rep: the worst one, not the median
+    # (one lossy rep of three would hide behind two clean ones).
+    rl, nl = max(r["lost"] for r in ra), max(r["lost"] for r in nb)
     rc, nc = med(ra, "cpu_us_per_event"), med(nb, "cpu_us_per_event")
     rr = max(r["peak_rss_kb"] for r in ra)
     pf = lambda ok: "PASS" if ok else "**FAIL**"  # noqa: E731
     rows = [
         ("drain ≥ 95% of null-batch events/s", f"{re_:,.0f}", f"{ne:,.0f}",
          f"≥ {0.95 * ne:,.0f} ({100 * re_ / ne:.0f}%)", pf(re_ >= 0.95 * ne)),
-        ("kernel lost = 0 where null-batch loses none", f"{rl:,.0f}", f"{nl:,.0f}",
+        ("kernel lost = 0 where null-batch loses none (max over reps)", f"{rl:,.0f}", f"{nl:,.0f}",
          "0" if nl == 0 else "n/a (null-batch loses too)", pf(rl == 0) if nl == 0 else "n/a"),
         ("CPU µs/event ≤ 1.5× null-batch", f"{rc:.2f}", f"{nc:.2f}",
          f"≤ {1.5 * nc:.2f} ({rc / nc:.2f}×)", pf(rc <= 1.5 * nc)),

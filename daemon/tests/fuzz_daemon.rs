@@ -31,6 +31,13 @@ fn config() {
     );
 }
 
+/// The oracle takes every config the loader takes: one whose only output
+/// is OTLP is a config (`output.otlp` counts as an output), not a crash.
+#[test]
+fn config_oracle_takes_an_otlp_only_config() {
+    daemon_targets::config(b"output:\n  otlp: {enabled: true}\nrules: ['-e 1']\n");
+}
+
 #[test]
 fn rules() {
     run(

@@ -186,13 +186,18 @@ fn apply_says_when_the_kernel_order_differs_from_the_set() {
 /// own listing of it: applied twice, the second time touches nothing.
 #[test]
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+#[cfg_attr(raudit_no_corpus, ignore = "../shared/corpus is absent")]
 fn corpus_rule_files_round_trip_through_the_kernel() {
     let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../shared/corpus/go-libaudit/rule/testdata");
-    let Ok(entries) = std::fs::read_dir(&corpus) else {
-        eprintln!("SKIPPED: no corpus at {}", corpus.display());
-        return;
-    };
+    // Built to run: the corpus was there (or RAUDIT_REQUIRE_CORPUS=1 asks
+    // for it); gone now is a failure, not a pass that checked nothing.
+    let entries = std::fs::read_dir(&corpus).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (RAUDIT_REQUIRE_CORPUS=1, or the corpus vanished after the build)",
+            corpus.display()
+        )
+    });
     let guard = rules_common::live();
     let c = &guard.control;
     let mut files: Vec<_> = entries

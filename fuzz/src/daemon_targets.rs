@@ -69,7 +69,11 @@ pub fn config(data: &[u8]) {
             assert!(config.events.min <= config.events.max);
             let o = &config.output;
             assert!(
-                o.stdout.is_some() || o.file.is_some() || o.syslog.is_some() || o.gelf.is_some(),
+                o.stdout.is_some()
+                    || o.file.is_some()
+                    || o.syslog.is_some()
+                    || o.gelf.is_some()
+                    || o.otlp.is_some(),
                 "no output enabled"
             );
             if let Some(f) = &o.file {
