@@ -116,6 +116,31 @@ fn stdout(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<StdoutConfig>
     enabled.then_some(StdoutConfig { attempts })
 }
 
+/// A `mode` written without its leading 0 in octal digits only (`644`)
+/// is read as decimal, as go-audit reads it: 644 is 0o1204, a log any
+/// user may read. Said, since it is almost never what was meant.
+fn decimal_mode_warning(cx: &mut Cx, f: &Fields) {
+    let Some(node) = f.get("mode") else { return };
+    let crate::config::yaml::Kind::Scalar { text, .. } = &node.kind else {
+        return;
+    };
+    let digits = text.trim();
+    let octal_looking = digits.len() >= 3
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| (b'0'..=b'7').contains(&b));
+    if octal_looking {
+        if let Ok(n) = digits.parse::<u32>() {
+            cx.warnings.push(crate::config::ConfigError::new(
+                &f.path("mode"),
+                Some(node.line),
+                format!(
+                    "warning: {digits} is decimal (0{n:o} octal), as in go-audit; write 0{digits} for octal"
+                ),
+            ));
+        }
+    }
+}
+
 fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileConfig> {
     let (f, enabled, attempts) = common(cx, parent, "file", FILE_KEYS, count);
     let path = cx.string(&f, "path").filter(|p| !p.is_empty());
@@ -126,6 +151,7 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileConfig> {
         0o7777,
         "a file mode from 01 to 07777 (octal, as 0600)",
     );
+    decimal_mode_warning(cx, &f);
     let user = cx.string(&f, "user");
     let group = cx.string(&f, "group");
     let rotation = rotation(cx, &f);

@@ -1341,3 +1341,20 @@ fn readlog_mode_sets_no_kernel_setting() {
     .unwrap();
     assert_eq!(c.raudit.kernel.backlog_wait_time, Some(60000));
 }
+
+#[test]
+fn a_file_mode_in_octal_digits_without_its_zero_is_read_as_decimal_and_said() {
+    let with = |mode: &str| {
+        format!("output:\n  file:\n    enabled: true\n    path: /tmp/x.log\n    mode: {mode}\n")
+    };
+    let c = parse(&with("644")).unwrap();
+    assert_eq!(c.output.file.as_ref().unwrap().mode, 644);
+    assert_eq!(
+        c.warnings,
+        ["test.yaml:5: output.file.mode: warning: 644 is decimal (01204 octal), as in go-audit; write 0644 for octal"]
+    );
+    for quiet in ["0644", "0o600", "384", "12"] {
+        let c = parse(&with(quiet)).unwrap();
+        assert!(c.warnings.is_empty(), "{quiet}: {:?}", c.warnings);
+    }
+}
