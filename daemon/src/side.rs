@@ -12,6 +12,7 @@
 //! does not parse ends the walk, it never panics.
 
 use raudit_core::assemble::Event;
+use raudit_core::record::hex::decode_hex;
 use raudit_core::record::{first_values, number, prefix, Value};
 use raudit_core::wire::MessageType;
 
@@ -180,10 +181,13 @@ fn write_string(value: Option<Value<'_>>, out: &mut [u8]) -> Option<usize> {
     let room = rest.len().min(MAX_STRING);
     let n = match value {
         Some(v @ Value::Bare(text)) if v.looks_hex() => {
-            let dst = rest.get_mut(..(text.len() / 2).min(room))?;
-            match v.decode_hex(dst) {
+            // Longer than MAX_STRING once decoded: its first MAX_STRING
+            // bytes (the digits of whole bytes, an even count), decoded;
+            // never the hex digits themselves.
+            let digits = text.get(..room.saturating_mul(2)).unwrap_or(text);
+            let dst = rest.get_mut(..digits.len() / 2)?;
+            match decode_hex(digits, dst) {
                 Ok(n) => n,
-                // Longer than MAX_STRING: the plain text, cut.
                 Err(_) => copy_cut(text, rest.get_mut(..room)?),
             }
         }

@@ -297,3 +297,20 @@ proptest::proptest! {
         );
     }
 }
+
+/// An `exe` the kernel hex-encoded (a space in it) and longer than
+/// MAX_STRING once decoded: GELF's `_exe` (and OTLP's attribute) is the
+/// path's first MAX_STRING bytes, not its hex digits.
+#[test]
+fn a_long_hex_encoded_exe_is_decoded_and_cut_not_left_in_hex() {
+    let path: Vec<u8> = b"/tmp/a b/"
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(b'x', 1500))
+        .collect();
+    let hex: String = path.iter().map(|b| format!("{b:02X}")).collect();
+    let body = format!("arch=c000003e syscall=59 success=yes pid=1 uid=0 comm=\"x\" exe={hex}");
+    let side = facts_of(&[(1300, &body), (1320, "")], 0);
+    let facts = SideReader::new(&side).line(0).facts.unwrap();
+    assert_eq!(facts.exe, Some(&path[..MAX_STRING]));
+}
