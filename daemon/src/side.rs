@@ -187,6 +187,7 @@ fn write_string(value: Option<Value<'_>>, out: &mut [u8]) -> Option<usize> {
             let digits = text.get(..room.saturating_mul(2)).unwrap_or(text);
             let dst = rest.get_mut(..digits.len() / 2)?;
             match decode_hex(digits, dst) {
+                Ok(n) if digits.len() < text.len() => without_torn_char(dst.get(..n)?),
                 Ok(n) => n,
                 Err(_) => copy_cut(text, rest.get_mut(..room)?),
             }
@@ -203,9 +204,35 @@ fn write_string(value: Option<Value<'_>>, out: &mut [u8]) -> Option<usize> {
     Some(2 + n)
 }
 
+/// Copies `text` into `out`, cut to its length (and then to a whole
+/// UTF-8 character); the bytes copied.
 fn copy_cut(text: &[u8], out: &mut [u8]) -> usize {
     let n = text.len().min(out.len());
     out[..n].copy_from_slice(&text[..n]);
+    if n < text.len() {
+        return without_torn_char(&out[..n]);
+    }
+    n
+}
+
+/// The length of `bytes` without a UTF-8 character that its end (a cut)
+/// tears: the outputs would show the torn bytes as U+FFFD each.
+fn without_torn_char(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let Some(&b) = bytes.get(n - back) else {
+            break;
+        };
+        if b & 0xC0 != 0x80 {
+            let width = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 1,
+            };
+            return if width > back { n - back } else { n };
+        }
+    }
     n
 }
 
