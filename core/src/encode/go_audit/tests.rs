@@ -399,6 +399,7 @@ fn every_room_size_keeps_the_contract() {
             Some("h234567890123456789012345678901234567890123456789012345678901\"")
         }
     }
+    let mut marked_cuts = 0;
     for (records, host) in events.iter().flat_map(|r| [(r, false), (r, true)]) {
         let refs: Vec<(u16, &[u8])> = records.iter().map(|(t, b)| (*t, &b[..])).collect();
         let encode = |refs: &[(u16, &[u8])], size: usize| {
@@ -449,6 +450,33 @@ fn every_room_size_keeps_the_contract() {
                 None => assert!(v.get("cut").is_none(), "{size}: {json}"),
             }
             let got = v["messages"].as_array().unwrap();
+            if let (Some(cut), false) = (encoded.cut, encoded.truncated) {
+                // The arguments left out are exactly those the marker counts.
+                let args = |ms: &[serde_json::Value]| {
+                    let mut groups: Vec<(u32, u64)> = Vec::new();
+                    for m in ms.iter().filter(|m| m["type"] == 1309) {
+                        for token in m["data"].as_str().unwrap().split(' ') {
+                            if let Some((arg, value)) = argument(token.as_bytes()) {
+                                let bytes = if arg.is_len { 0 } else { decoded_len(value) };
+                                match groups.last_mut() {
+                                    Some((i, b)) if *i == arg.index => *b += bytes,
+                                    _ => groups.push((arg.index, bytes)),
+                                }
+                            }
+                        }
+                    }
+                    groups
+                };
+                let (kept, all) = (args(got), args(full_v["messages"].as_array().unwrap()));
+                let gone: Vec<_> = all.iter().filter(|g| !kept.contains(g)).collect();
+                assert_eq!(gone.len() as u32, cut.arguments, "{size}: {json}");
+                assert_eq!(
+                    gone.iter().map(|g| g.1).sum::<u64>(),
+                    cut.bytes,
+                    "{size}: {json}"
+                );
+                marked_cuts += 1;
+            }
             let all = full_v["messages"].as_array().unwrap();
             let mut at = 0;
             for m in got {
@@ -477,4 +505,5 @@ fn every_room_size_keeps_the_contract() {
             }
         }
     }
+    assert!(marked_cuts > 100, "the middle-cut path ran: {marked_cuts}");
 }
