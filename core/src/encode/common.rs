@@ -75,14 +75,17 @@ pub(super) fn frame<E: Enrich>(
     let mut cursor = Cursor::new(out);
     // The outline alone fits in MIN_BUFFER (list names are short).
     // The host name when asked for and there is room for it and for the
-    // smallest tail after it (else a room that holds the header with the
-    // host but not its closing would hold nothing at all); the outline
+    // smallest closing after it, an empty map and no cut marker (else a
+    // room that holds the header with the host but not its closing would
+    // hold nothing at all; a cut document that has no room for its marker
+    // gives way to the records as far as they go, see `fit`); the outline
     // without it always fits MIN_BUFFER. Left out, it counts as the list
     // running out of room: the document is marked, and no whole attempt
     // passes without it.
     let host = enrich.host_tag();
     let with_host = write_header(&mut cursor, event, list, host);
-    let host_left_out = host.is_some() && (with_host.is_err() || tail(2) > cursor.room());
+    let closing = tail(2).saturating_sub(marker);
+    let host_left_out = host.is_some() && (with_host.is_err() || closing > cursor.room());
     if host_left_out {
         cursor.unwind(0);
         if write_header(&mut cursor, event, list, None).is_err() {
