@@ -12,6 +12,7 @@
 //! does not parse ends the walk, it never panics.
 
 use raudit_core::assemble::Event;
+use raudit_core::record::hex::decode_hex;
 use raudit_core::record::{first_values, number, prefix, Value};
 use raudit_core::wire::MessageType;
 
@@ -180,10 +181,14 @@ fn write_string(value: Option<Value<'_>>, out: &mut [u8]) -> Option<usize> {
     let room = rest.len().min(MAX_STRING);
     let n = match value {
         Some(v @ Value::Bare(text)) if v.looks_hex() => {
-            let dst = rest.get_mut(..(text.len() / 2).min(room))?;
-            match v.decode_hex(dst) {
+            // Longer than MAX_STRING once decoded: its first MAX_STRING
+            // bytes (the digits of whole bytes, an even count), decoded;
+            // never the hex digits themselves.
+            let digits = text.get(..room.saturating_mul(2)).unwrap_or(text);
+            let dst = rest.get_mut(..digits.len() / 2)?;
+            match decode_hex(digits, dst) {
+                Ok(n) if digits.len() < text.len() => without_torn_char(dst.get(..n)?),
                 Ok(n) => n,
-                // Longer than MAX_STRING: the plain text, cut.
                 Err(_) => copy_cut(text, rest.get_mut(..room)?),
             }
         }
@@ -199,9 +204,35 @@ fn write_string(value: Option<Value<'_>>, out: &mut [u8]) -> Option<usize> {
     Some(2 + n)
 }
 
+/// Copies `text` into `out`, cut to its length (and then to a whole
+/// UTF-8 character); the bytes copied.
 fn copy_cut(text: &[u8], out: &mut [u8]) -> usize {
     let n = text.len().min(out.len());
     out[..n].copy_from_slice(&text[..n]);
+    if n < text.len() {
+        return without_torn_char(&out[..n]);
+    }
+    n
+}
+
+/// The length of `bytes` without a UTF-8 character that its end (a cut)
+/// tears: the outputs would show the torn bytes as U+FFFD each.
+fn without_torn_char(bytes: &[u8]) -> usize {
+    let n = bytes.len();
+    for back in 1..=n.min(3) {
+        let Some(&b) = bytes.get(n - back) else {
+            break;
+        };
+        if b & 0xC0 != 0x80 {
+            let width = match b {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => 1,
+            };
+            return if width > back { n - back } else { n };
+        }
+    }
     n
 }
 

@@ -62,16 +62,6 @@ pub(super) fn frame<E: Enrich>(
     let (uid_map_len, uids_cut) = encode_uid_map(&uids, enrich, &mut scratch);
     let mut truncated = uids.overflowed || uids_cut || event.dropped_records() > 0;
 
-    let mut cursor = Cursor::new(out);
-    // The outline alone fits in MIN_BUFFER (list names are short).
-    // The host name when asked for and there is room for it; the outline
-    // without it always fits MIN_BUFFER.
-    if write_header(&mut cursor, event, list, enrich.host_tag()).is_err() {
-        cursor.unwind(0);
-        if write_header(&mut cursor, event, list, None).is_err() {
-            return NOTHING;
-        }
-    }
     let mut uid_map = scratch.get(..uid_map_len).unwrap_or(b"{}");
     let marker = if cut.is_some() { MARKER_MAX } else { 0 };
     let redacted = if event.redacted() > 0 {
@@ -81,12 +71,35 @@ pub(super) fn frame<E: Enrich>(
     };
     let tail =
         |map_len: usize| UID_MAP_KEY.len() + map_len + TRUNCATED.len() + marker + redacted + 1;
+
+    let mut cursor = Cursor::new(out);
+    // The outline alone fits in MIN_BUFFER (list names are short).
+    // The host name when asked for and there is room for it and for the
+    // smallest closing after it, an empty map and no cut marker (else a
+    // room that holds the header with the host but not its closing would
+    // hold nothing at all; a cut document that has no room for its marker
+    // gives way to the records as far as they go, see `fit`); the outline
+    // without it always fits MIN_BUFFER. Left out, it counts as the list
+    // running out of room: the document is marked, and no whole attempt
+    // passes without it.
+    let host = enrich.host_tag();
+    let with_host = write_header(&mut cursor, event, list, host);
+    let closing = tail(2).saturating_sub(marker);
+    let host_left_out = host.is_some() && (with_host.is_err() || closing > cursor.room());
+    if host_left_out {
+        cursor.unwind(0);
+        if write_header(&mut cursor, event, list, None).is_err() {
+            return NOTHING;
+        }
+    } else if with_host.is_err() {
+        return NOTHING;
+    }
     if tail(uid_map.len()) > cursor.room() {
         uid_map = b"{}";
         truncated = true;
     }
     cursor.reserve_tail(tail(uid_map.len()));
-    let list_cut = write_list(&mut cursor, enrich);
+    let list_cut = write_list(&mut cursor, enrich) || host_left_out;
     truncated |= list_cut;
     cursor.release_tail();
     let closed = cursor

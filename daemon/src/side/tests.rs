@@ -297,3 +297,44 @@ proptest::proptest! {
         );
     }
 }
+
+/// An `exe` the kernel hex-encoded (a space in it) and longer than
+/// MAX_STRING once decoded: GELF's `_exe` (and OTLP's attribute) is the
+/// path's first MAX_STRING bytes, not its hex digits.
+#[test]
+fn a_long_hex_encoded_exe_is_decoded_and_cut_not_left_in_hex() {
+    let path: Vec<u8> = b"/tmp/a b/"
+        .iter()
+        .copied()
+        .chain(std::iter::repeat_n(b'x', 1500))
+        .collect();
+    let hex: String = path.iter().map(|b| format!("{b:02X}")).collect();
+    let body = format!("arch=c000003e syscall=59 success=yes pid=1 uid=0 comm=\"x\" exe={hex}");
+    let side = facts_of(&[(1300, &body), (1320, "")], 0);
+    let facts = SideReader::new(&side).line(0).facts.unwrap();
+    assert_eq!(facts.exe, Some(&path[..MAX_STRING]));
+}
+
+/// A value cut at MAX_STRING inside a UTF-8 character loses the torn
+/// character, not the text before it: no U+FFFD at the end of `_exe`.
+#[test]
+fn a_cut_value_ends_at_a_whole_character() {
+    let mut path = b"/tmp/a b/".to_vec();
+    while path.len() < 1100 {
+        path.extend_from_slice("\u{20ac}".as_bytes());
+    }
+    let hex: String = path.iter().map(|b| format!("{b:02X}")).collect();
+    let quoted: String = String::from_utf8(path[..].to_vec())
+        .unwrap()
+        .replace(' ', "_");
+    let body = format!(
+        "arch=c000003e syscall=59 success=yes pid=1 uid=0 comm=\"x\" exe={hex} key=\"{quoted}\""
+    );
+    let side = facts_of(&[(1300, &body), (1320, "")], 0);
+    let facts = SideReader::new(&side).line(0).facts.unwrap();
+    for value in [facts.exe.unwrap(), facts.key.unwrap()] {
+        let text = std::str::from_utf8(value).expect("whole characters");
+        assert!(value.len() > MAX_STRING - 3 && value.len() <= MAX_STRING);
+        assert!(text.ends_with('\u{20ac}'), "{text}");
+    }
+}

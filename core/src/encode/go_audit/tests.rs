@@ -356,3 +356,154 @@ fn whole_is_what_the_whole_attempt_of_the_cut_encoder_gives() {
     }
     assert!(fitted > 0, "some room holds the whole document");
 }
+
+/// Every room from nothing to past the whole line: nothing below
+/// `MIN_BUFFER`, else valid JSON within the room whose marks say what
+/// `Encoded` says, whose non-EXECVE messages are whole unless truncated,
+/// and whose cut message (if any) is a prefix of the record.
+#[test]
+fn every_room_size_keeps_the_contract() {
+    let long_hex: Vec<u8> = b"a2_len=400 a2[0]="
+        .iter()
+        .copied()
+        .chain(core::iter::repeat_n(b'4', 200))
+        .chain(b" a2[1]=".iter().copied())
+        .chain(core::iter::repeat_n(b'4', 200))
+        .collect();
+    let mut execve: Vec<u8> = b"argc=6 a0=\"ls\" a1=\"-l\" ".to_vec();
+    execve.extend_from_slice(&long_hex);
+    execve.extend_from_slice(b" a3=\"x\\y\" a4=E282AC a5=\"last\"");
+    let events: [Vec<(u16, Vec<u8>)>; 3] = [
+        vec![
+            (1300, b"arch=c000003e syscall=59 success=yes pid=4242 auid=1000 uid=0 comm=\"ls\"".to_vec()),
+            (1309, execve.clone()),
+            (1307, b"cwd=\"/root\"".to_vec()),
+            (1302, b"item=0 name=\"/bin/ls\" ouid=0 \xff\x01\"\\".to_vec()),
+        ],
+        vec![
+            (1300, b"syscall=2 uid=0 name=\xe2\x82\xac\xe2\x82\xac\xe2\x82\xac \x01\x02\x03\x04\"\"\"\"\\\\\\\\".to_vec()),
+            (1302, [b'y'; 300].to_vec()),
+        ],
+        vec![(1309, b"argc=3 a0=\"a\" a1=\"bb\" a2=\"ccc\"".to_vec())],
+    ];
+    /// [`Names`] with a host name as long as the kernel allows.
+    struct Host;
+    impl Enrich for Host {
+        fn user_name(&self, uid: &[u8]) -> Option<&str> {
+            Names.user_name(uid)
+        }
+        fn container_id(&self, t: MessageType, body: &[u8]) -> Option<&str> {
+            Names.container_id(t, body)
+        }
+        fn host_tag(&self) -> Option<&str> {
+            Some("h234567890123456789012345678901234567890123456789012345678901\"")
+        }
+    }
+    let mut marked_cuts = 0;
+    for (records, host) in events.iter().flat_map(|r| [(r, false), (r, true)]) {
+        let refs: Vec<(u16, &[u8])> = records.iter().map(|(t, b)| (*t, &b[..])).collect();
+        let encode = |refs: &[(u16, &[u8])], size: usize| {
+            if host {
+                encode_with(refs, size, |e, out| go_audit(e, &mut Host, out))
+            } else {
+                encode(refs, size)
+            }
+        };
+        let (full, whole) = encode(&refs, 8192);
+        assert!(whole.is_whole(), "{full}");
+        let full_v: serde_json::Value = serde_json::from_str(&full).unwrap();
+        for size in 0..full.len() + 80 {
+            let (json, encoded) = encode(&refs, size);
+            assert_eq!(json.len(), encoded.len);
+            if size < MIN_BUFFER {
+                assert_eq!(encoded.len, 0, "{size}");
+                continue;
+            }
+            assert!(
+                encoded.len > 0 && encoded.len <= size,
+                "{size}, host {host}"
+            );
+            let v: serde_json::Value =
+                serde_json::from_str(&json).unwrap_or_else(|e| panic!("size {size}: {e}: {json}"));
+            assert_eq!(v["sequence"], 42, "{size}");
+            assert_eq!(v["timestamp"], "1700000000.007", "{size}");
+            assert!(v["uid_map"].is_object(), "{size}: {json}");
+            if v.get("host").is_none() && host {
+                // Left out only when even the outline had no room for it.
+                assert!(encoded.truncated, "{size}: {json}");
+            }
+            if encoded.is_whole() {
+                assert_eq!(json, full, "{size}");
+                continue;
+            }
+            assert_eq!(
+                v.get("truncated").is_some(),
+                encoded.truncated,
+                "{size}: {json}"
+            );
+            match encoded.cut {
+                Some(cut) => {
+                    assert_eq!(v["cut"]["arguments"], cut.arguments, "{size}: {json}");
+                    assert_eq!(v["cut"]["bytes"], cut.bytes, "{size}: {json}");
+                    assert!(cut.arguments > 0, "{size}: {json}");
+                }
+                None => assert!(v.get("cut").is_none(), "{size}: {json}"),
+            }
+            let got = v["messages"].as_array().unwrap();
+            if let (Some(cut), false) = (encoded.cut, encoded.truncated) {
+                // The arguments left out are exactly those the marker counts.
+                let args = |ms: &[serde_json::Value]| {
+                    let mut groups: Vec<(u32, u64)> = Vec::new();
+                    for m in ms.iter().filter(|m| m["type"] == 1309) {
+                        for token in m["data"].as_str().unwrap().split(' ') {
+                            if let Some((arg, value)) = argument(token.as_bytes()) {
+                                let bytes = if arg.is_len { 0 } else { decoded_len(value) };
+                                match groups.last_mut() {
+                                    Some((i, b)) if *i == arg.index => *b += bytes,
+                                    _ => groups.push((arg.index, bytes)),
+                                }
+                            }
+                        }
+                    }
+                    groups
+                };
+                let (kept, all) = (args(got), args(full_v["messages"].as_array().unwrap()));
+                let gone: Vec<_> = all.iter().filter(|g| !kept.contains(g)).collect();
+                assert_eq!(gone.len() as u32, cut.arguments, "{size}: {json}");
+                assert_eq!(
+                    gone.iter().map(|g| g.1).sum::<u64>(),
+                    cut.bytes,
+                    "{size}: {json}"
+                );
+                marked_cuts += 1;
+            }
+            let all = full_v["messages"].as_array().unwrap();
+            let mut at = 0;
+            for m in got {
+                // Messages appear in order; an EXECVE one may be missing.
+                while all[at]["type"] != m["type"] {
+                    assert_eq!(all[at]["type"], 1309, "{size}: {json}");
+                    at += 1;
+                }
+                let data = m["data"].as_str().unwrap();
+                let orig = all[at]["data"].as_str().unwrap();
+                if m["type"] != 1309 && data != orig {
+                    assert!(encoded.truncated, "{size}: {json}");
+                    assert!(orig.starts_with(data), "{size}: {json}");
+                }
+                at += 1;
+            }
+            if !encoded.truncated {
+                let non_execve = |ms: &[serde_json::Value]| {
+                    ms.iter()
+                        .filter(|m| m["type"] != 1309)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(non_execve(got), non_execve(all), "{size}: {json}");
+                assert_eq!(v["uid_map"], full_v["uid_map"], "{size}: {json}");
+            }
+        }
+    }
+    assert!(marked_cuts > 100, "the middle-cut path ran: {marked_cuts}");
+}
