@@ -113,6 +113,41 @@ fn the_state_file_outlives_a_stop_of_the_unit() {
     }
 }
 
+/// Every unit raudit's unit conflicts with (auditd: only one process can
+/// hold the audit pid) is also ordered against it: `Conflicts=` alone
+/// does not order the stop of the other unit before raudit's start
+/// (systemd.unit(5)), so `systemctl start raudit` would start raudit while
+/// auditd still held the audit pid, and raudit refuses to start then.
+#[test]
+fn the_unit_starts_after_what_it_stops() {
+    let text = std::fs::read_to_string(workspace().join("contrib/raudit.service")).unwrap();
+    let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut in_unit = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_unit = line == "[Unit]";
+        } else if let Some((key, value)) = line.split_once('=').filter(|_| in_unit) {
+            lines
+                .entry(key)
+                .or_default()
+                .extend(value.split_whitespace());
+        }
+    }
+    let ordered = |unit: &str| {
+        ["After", "Before"]
+            .iter()
+            .any(|k| lines.get(k).is_some_and(|v| v.contains(&unit)))
+    };
+    let conflicts = &lines["Conflicts"];
+    assert!(conflicts.contains(&"auditd.service"), "{conflicts:?}");
+    for unit in conflicts {
+        assert!(
+            ordered(unit),
+            "Conflicts={unit} without After= or Before= on it: its stop is not ordered before raudit's start"
+        );
+    }
+}
+
 /// The exposure `systemd-analyze security --offline=true` gives the unit.
 fn exposure(unit: &Path) -> Option<String> {
     let out = Command::new("systemd-analyze")
