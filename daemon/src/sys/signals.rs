@@ -46,6 +46,25 @@ pub fn install() -> io::Result<()> {
     Ok(())
 }
 
+/// Ignores SIGUSR1 (whose default action terminates) until [`install`]
+/// gives it its meaning: logrotate's `postrotate` may fall back to
+/// `pkill -USR1 -x raudit`, which also reaches a replay or any other
+/// one-shot command, and a daemon still starting. Called first thing in
+/// `main`.
+pub fn ignore_reopen_signal() -> io::Result<()> {
+    // SAFETY: sigaction is plain old data; all-zero is a valid value
+    // (empty mask, no flags) before we set the disposition.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = libc::SIG_IGN;
+    // SAFETY: `action` is fully initialised and outlives the call; SIG_IGN
+    // runs no code; a null old-action pointer is allowed.
+    let rc = unsafe { libc::sigaction(libc::SIGUSR1, &action, std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// True once SIGTERM or SIGINT arrived (stays true).
 pub fn shutdown_requested() -> bool {
     SHUTDOWN.load(Ordering::SeqCst)
