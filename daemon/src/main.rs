@@ -45,6 +45,9 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // logrotate's SIGUSR1 may reach any process named raudit: not fatal
+    // (the daemon makes it a reopen once its handlers are in).
+    let _ = raudit::signals::ignore_reopen_signal();
     let cli = Cli::parse_from(raudit::cli_compat::normalize_go_flags(
         std::env::args_os().collect(),
     ));
@@ -59,7 +62,7 @@ fn main() -> ExitCode {
         }),
     ) = &cli.command
     {
-        raudit::sys::signals::default_sigpipe();
+        let _ = raudit::signals::default_sigpipe();
     }
     match cli.command {
         Some(Command::Replay(args)) => commands::replay::run(args),

@@ -8,8 +8,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use crate::sys::signals::{
-    install, request_reload, request_reopen, request_shutdown, shutdown_requested, take_reload,
-    take_reopen,
+    default_sigpipe, ignore_reopen_signal, install, request_reload, request_reopen,
+    request_shutdown, shutdown_requested, take_reload, take_reopen,
 };
 
 /// Reopen requests seen so far (by any thread).

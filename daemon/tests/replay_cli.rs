@@ -252,3 +252,50 @@ fn config_can_choose_the_structured_format() {
     assert_eq!(plain["records"][0]["interpreted"]["syscall"], "execve");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// logrotate's `postrotate` falls back to `pkill -USR1 -x raudit` (a raudit
+/// not run as raudit.service), which reaches every process named raudit: a
+/// replay (or any one-shot command) must not die of SIGUSR1 (whose default
+/// action terminates), only the daemon gives it a meaning (reopen).
+#[test]
+fn a_replay_outlives_logrotates_sigusr1() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_raudit"))
+        .args(["replay", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    // Until raudit has set SIGUSR1 aside (SigIgn, bit 9), at most 2 s.
+    let ignored = || {
+        std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                let mask = s
+                    .lines()
+                    .find_map(|l| l.strip_prefix("SigIgn:"))?
+                    .trim()
+                    .to_string();
+                u64::from_str_radix(&mask, 16).ok()
+            })
+            .is_some_and(|mask| mask & (1 << (libc::SIGUSR1 - 1)) != 0)
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !ignored() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let sent = Command::new("kill").args(["-USR1", &pid]).status().unwrap();
+    assert!(sent.success());
+    let mut stdin = child.stdin.take().unwrap();
+    let _ = stdin.write_all(&std::fs::read(data("execs.log")).unwrap());
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(String::from_utf8(out.stdout).unwrap().lines().count(), 4);
+}

@@ -80,6 +80,74 @@ fn packaged_config_is_valid() {
     assert!(manifest.contains(r#"["target/release/raudit", "usr/sbin/", "755"]"#));
 }
 
+/// The packaged config's state file (`raudit.state_file`: the last serial
+/// written, by which the next start reports what a restart, a crash or an
+/// upgrade missed, `missed_across_restart`) is in a directory the unit
+/// makes writable and that outlives a stop: systemd removes a
+/// `RuntimeDirectory=` whenever the unit stops (an automatic restart and
+/// `systemctl restart` included) unless `RuntimeDirectoryPreserve=yes`.
+#[test]
+fn the_state_file_outlives_a_stop_of_the_unit() {
+    let text = std::fs::read_to_string(workspace().join("contrib/deb/raudit.yaml")).unwrap();
+    let config = raudit::config::Config::from_yaml_str(&text, "raudit.yaml").unwrap();
+    let state = &config.raudit.state_file;
+    let unit = service_lines(
+        &std::fs::read_to_string(workspace().join("contrib/raudit.service")).unwrap(),
+    );
+    let runtime = Path::new("/run").join(&unit["RuntimeDirectory"]);
+    let kept = Path::new("/var/lib").join(&unit["StateDirectory"]);
+    assert!(
+        state.starts_with(&runtime) || state.starts_with(&kept),
+        "{} is in none of the unit's writable directories",
+        state.display()
+    );
+    if state.starts_with(&runtime) {
+        assert_eq!(
+            unit.get("RuntimeDirectoryPreserve").map(String::as_str),
+            Some("yes"),
+            "systemd removes {} at each stop, and {} with it: the next start \
+             cannot report what the restart missed",
+            runtime.display(),
+            state.display()
+        );
+    }
+}
+
+/// Every unit raudit's unit conflicts with (auditd: only one process can
+/// hold the audit pid) is also ordered against it: `Conflicts=` alone
+/// does not order the stop of the other unit before raudit's start
+/// (systemd.unit(5)), so `systemctl start raudit` would start raudit while
+/// auditd still held the audit pid, and raudit refuses to start then.
+#[test]
+fn the_unit_starts_after_what_it_stops() {
+    let text = std::fs::read_to_string(workspace().join("contrib/raudit.service")).unwrap();
+    let mut lines: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut in_unit = false;
+    for line in text.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_unit = line == "[Unit]";
+        } else if let Some((key, value)) = line.split_once('=').filter(|_| in_unit) {
+            lines
+                .entry(key)
+                .or_default()
+                .extend(value.split_whitespace());
+        }
+    }
+    let ordered = |unit: &str| {
+        ["After", "Before"]
+            .iter()
+            .any(|k| lines.get(k).is_some_and(|v| v.contains(&unit)))
+    };
+    let conflicts = &lines["Conflicts"];
+    assert!(conflicts.contains(&"auditd.service"), "{conflicts:?}");
+    for unit in conflicts {
+        assert!(
+            ordered(unit),
+            "Conflicts={unit} without After= or Before= on it: its stop is not ordered before raudit's start"
+        );
+    }
+}
+
 /// The exposure `systemd-analyze security --offline=true` gives the unit.
 fn exposure(unit: &Path) -> Option<String> {
     let out = Command::new("systemd-analyze")

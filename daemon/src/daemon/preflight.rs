@@ -9,6 +9,7 @@
 //! and GELF outputs keep retrying, so the daemon starts anyway).
 
 use std::fs::OpenOptions;
+use std::os::unix::fs::{FileTypeExt as _, OpenOptionsExt as _};
 use std::path::Path;
 
 use crate::daemon::plan::OutputPlan;
@@ -76,11 +77,21 @@ fn appendable(path: &Path) -> Result<(), String> {
     let shown = path.display();
     match std::fs::metadata(path) {
         Ok(m) if m.is_dir() => Err(format!("{shown} is a directory; expected a file path")),
-        Ok(_) => OpenOptions::new()
+        // Non-blocking: opening a FIFO for writing waits for a reader,
+        // which would hang check-config and the start (no effect on a
+        // regular file).
+        Ok(m) => OpenOptions::new()
             .append(true)
+            .custom_flags(libc::O_NONBLOCK)
             .open(path)
             .map(drop)
-            .map_err(|e| format!("{shown} cannot be opened for appending: {e}")),
+            .map_err(|e| {
+                if m.file_type().is_fifo() && e.raw_os_error() == Some(libc::ENXIO) {
+                    format!("{shown} is a FIFO that no process reads now (raudit would wait at start for one)")
+                } else {
+                    format!("{shown} cannot be opened for appending: {e}")
+                }
+            }),
         Err(_) => creatable(path),
     }
 }
@@ -158,6 +169,35 @@ mod tests {
         assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
         assert!(found.problems[0].ends_with("is a directory; expected a file path"));
         assert!(found.problems[1].starts_with("raudit.stats.file: "));
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_fifo_without_a_reader_is_a_problem_not_a_hang() {
+        let dir =
+            std::env::temp_dir().join(format!("raudit-preflight-fifo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("out.log");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let (tx, rx) = std::sync::mpsc::channel();
+        let path = fifo.to_str().unwrap().to_string();
+        std::thread::spawn(move || {
+            let _ = tx.send(check(&[file(&path)], None).problems);
+        });
+        let problems = rx
+            .recv_timeout(std::time::Duration::from_secs(5))
+            .expect("checking a FIFO output path returns (it waited for a reader)");
+        assert_eq!(
+            problems,
+            [format!(
+                "output.file.path: {} is a FIFO that no process reads now (raudit would wait at start for one)",
+                fifo.display()
+            )]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -52,10 +52,33 @@ pub fn install() -> io::Result<()> {
 /// as it ends any Unix tool, instead of a panic on the closed pipe. Never
 /// for the daemon (its sockets report EPIPE as an error to handle) nor
 /// for commands that change the kernel's state.
-pub fn default_sigpipe() {
-    // SAFETY: setting a signal's disposition to SIG_DFL installs no
-    // handler and touches no memory of ours.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+pub fn default_sigpipe() -> io::Result<()> {
+    set_disposition(libc::SIGPIPE, libc::SIG_DFL)
+}
+
+/// Ignores SIGUSR1 (whose default action terminates) until [`install`]
+/// gives it its meaning: logrotate's `postrotate` may fall back to
+/// `pkill -USR1 -x raudit`, which also reaches a replay or any other
+/// one-shot command, and a daemon still starting. Called first thing in
+/// `main`.
+pub fn ignore_reopen_signal() -> io::Result<()> {
+    set_disposition(libc::SIGUSR1, libc::SIG_IGN)
+}
+
+/// Sets `signal` to `SIG_DFL` or `SIG_IGN`: no handler of ours.
+fn set_disposition(signal: libc::c_int, disposition: libc::sighandler_t) -> io::Result<()> {
+    // SAFETY: sigaction is plain old data; all-zero is a valid value
+    // (empty mask, no flags) before we set the disposition.
+    let mut action: libc::sigaction = unsafe { std::mem::zeroed() };
+    action.sa_sigaction = disposition;
+    // SAFETY: `action` is fully initialised and outlives the call;
+    // SIG_DFL and SIG_IGN run no code of ours; a null old-action pointer
+    // is allowed.
+    let rc = unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// True once SIGTERM or SIGINT arrived (stays true).
