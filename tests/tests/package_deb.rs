@@ -33,6 +33,8 @@ mod daemon_common;
 mod rules_common;
 
 use std::collections::BTreeMap;
+use std::os::linux::net::SocketAddrExt;
+use std::os::unix::net::{SocketAddr, UnixDatagram};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -74,6 +76,12 @@ fn packaged_config_is_valid() {
     assert_eq!(
         unit["ExecStart"],
         "/usr/sbin/raudit --config /etc/raudit/raudit.yaml"
+    );
+    // raudit says when it is ready (daemon::notify; the live test below
+    // receives it), so the boot waits for it.
+    assert_eq!(
+        (unit["Type"].as_str(), unit["NotifyAccess"].as_str()),
+        ("notify", "main")
     );
     let manifest = std::fs::read_to_string(workspace().join("daemon/Cargo.toml")).unwrap();
     assert!(manifest.contains(r#"["../contrib/deb/raudit.yaml", "etc/raudit/raudit.yaml", "600"]"#));
@@ -294,8 +302,17 @@ impl Service {
     }
 
     fn start_sandboxed(script: &str) -> Service {
+        // systemd's notify socket (the unit is Type=notify), abstract: the
+        // sandbox's private /tmp would hide a path.
+        let name = format!("raudit-package-test-notify-{}", std::process::id());
+        let notify =
+            UnixDatagram::bind_addr(&SocketAddr::from_abstract_name(&name).unwrap()).unwrap();
+        notify
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
         let mut child = Command::new("unshare")
             .args(["--mount", "--propagation", "private", "sh", "-c", script])
+            .env("NOTIFY_SOCKET", format!("@{name}"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -315,6 +332,14 @@ impl Service {
             );
             std::thread::sleep(Duration::from_millis(50));
         }
+        let mut ready = [0u8; 64];
+        let n = notify.recv(&mut ready).unwrap_or_else(|e| {
+            panic!(
+                "no READY=1 on the notify socket ({e}): {}",
+                stderr.lock().unwrap()
+            )
+        });
+        assert_eq!(&ready[..n], b"READY=1");
         let pid = raudit.0.id();
         Service {
             pid,

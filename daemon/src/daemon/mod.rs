@@ -26,6 +26,7 @@
 pub mod audit_pid;
 pub mod drift_watch;
 pub mod instance;
+mod notify;
 pub mod plan;
 pub mod preflight;
 pub mod reload;
@@ -273,6 +274,10 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         "raudit: started processing events in the range [{}, {}]",
         plan.pipeline.assembler.type_min, plan.pipeline.assembler.type_max
     );
+    // Units ordered after raudit start once their processes are audited.
+    if let Err(e) = notify::ready() {
+        eprintln!("raudit: telling systemd that raudit is ready (NOTIFY_SOCKET): {e}");
+    }
     // The rest of start-up (outputs, socket, rules, threads) is done: the
     // steady state keeps only what it touches from here on.
     release_startup_memory();
