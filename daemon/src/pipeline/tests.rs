@@ -636,18 +636,7 @@ fn datagrams_not_from_the_kernel_are_dropped_and_counted() {
     );
     while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
-    let mut lines = Vec::new();
-    let reader = queue.reader(0);
-    while let Some(filled) = reader.next() {
-        lines.extend(
-            filled
-                .bytes()
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(|l| String::from_utf8_lossy(l).into_owned()),
-        );
-        reader.release(filled);
-    }
+    let lines = queue_lines(&queue);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("real") && !lines[0].contains("forged"));
     assert_eq!(stats.spoofed.get(), 2);
@@ -946,6 +935,23 @@ fn a_context_record_waiting_in_the_socket_stays_with_its_user_record() {
     assert!(lines[0].contains("\"type\":1425"), "{}", lines[0]);
 }
 
+/// Every line in `queue`'s filled buffers, as output 0 reads them.
+fn queue_lines(queue: &Arc<Queue>) -> Vec<String> {
+    let mut lines = Vec::new();
+    let reader = queue.reader(0);
+    while let Some(filled) = reader.next() {
+        lines.extend(
+            filled
+                .bytes()
+                .split(|&b| b == b'\n')
+                .filter(|l| !l.is_empty())
+                .map(|l| String::from_utf8_lossy(l).into_owned()),
+        );
+        reader.release(filled);
+    }
+    lines
+}
+
 /// Runs `input` through a pipeline whose first receive takes `first`
 /// datagrams, then whose receive thread comes back `late`; the lines
 /// written, and the stats.
@@ -970,18 +976,7 @@ fn receive_late(
     std::thread::sleep(late);
     while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
-    let mut lines = Vec::new();
-    let reader = queue.reader(0);
-    while let Some(filled) = reader.next() {
-        lines.extend(
-            filled
-                .bytes()
-                .split(|&b| b == b'\n')
-                .filter(|l| !l.is_empty())
-                .map(|l| String::from_utf8_lossy(l).into_owned()),
-        );
-        reader.release(filled);
-    }
+    let lines = queue_lines(&queue);
     (lines, stats)
 }
 
