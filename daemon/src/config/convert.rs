@@ -490,10 +490,9 @@ fn raudit(cx: &mut Cx, top: &Fields) -> Raudit {
 fn state_file(cx: &mut Cx, f: &Fields) -> Option<PathBuf> {
     let path = cx.string(f, "state_file")?;
     if !path.starts_with('/') {
-        let line = f.get("state_file").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("state_file"),
-            line,
+        cx.error_at(
+            f,
+            "state_file",
             format!("expected an absolute path, found {path:?}"),
         );
         return None;
@@ -579,10 +578,9 @@ fn assembler(cx: &mut Cx, r: &Fields) -> AssemblerConfig {
             .unwrap_or(d.timeout),
     };
     if a.max_records < a.max_events {
-        let line = f.get("max_records").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("max_records"),
-            line,
+        cx.error_at(
+            &f,
+            "max_records",
             format!(
                 "must be at least max_events ({}), found {}",
                 a.max_events, a.max_records
@@ -729,10 +727,9 @@ fn kernel(cx: &mut Cx, r: &Fields, mode: Mode) -> Kernel {
         ),
     };
     if mode == Mode::Readlog && kernel.backlog_wait_time.is_some() {
-        let line = f.get("backlog_wait_time").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("backlog_wait_time"),
-            line,
+        cx.error_at(
+            &f,
+            "backlog_wait_time",
             "raudit.mode is readlog, which changes no kernel setting; remove it or use mode daemon",
         );
     }

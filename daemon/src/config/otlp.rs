@@ -36,8 +36,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let https = match crate::output::otlp::http::Endpoint::parse(&endpoint) {
         Ok(parsed) => parsed.https,
         Err(e) => {
-            let line = f.get("endpoint").map_or(f.line, |n| n.line);
-            cx.error(&f.path("endpoint"), line, e);
+            cx.error_at(&f, "endpoint", e);
             // Not said twice: the endpoint's error is the one to fix.
             true
         }
@@ -74,8 +73,7 @@ pub(super) fn otlp(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<Otlp
     let spool = super::spool::spool(cx, &f, enabled, false);
     let tls = super::outputs::tls(cx, &f, enabled, true);
     if enabled && tls.is_some() && !https {
-        let line = f.get("tls").map_or(f.line, |n| n.line);
-        cx.error(&f.path("tls"), line, "TLS needs an https:// endpoint");
+        cx.error_at(&f, "tls", "TLS needs an https:// endpoint");
     }
     enabled.then_some(OtlpConfig {
         attempts,

@@ -168,10 +168,9 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileConfig> {
     let user = user.and_then(|name| {
         let id = cx.accounts.uid(&name);
         if id.is_none() {
-            let line = f.get("user").map_or(f.line, |n| n.line);
-            cx.error(
-                &f.path("user"),
-                line,
+            cx.error_at(
+                &f,
+                "user",
                 format!("no user named {name:?} (looked up in /etc/passwd)"),
             );
         }
@@ -180,10 +179,9 @@ fn file(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<FileConfig> {
     let group = group.and_then(|name| {
         let id = cx.accounts.gid(&name);
         if id.is_none() {
-            let line = f.get("group").map_or(f.line, |n| n.line);
-            cx.error(
-                &f.path("group"),
-                line,
+            cx.error_at(
+                &f,
+                "group",
                 format!("no group named {name:?} (looked up in /etc/group)"),
             );
         }
@@ -216,10 +214,9 @@ fn rotation(cx: &mut Cx, f: &Fields) -> Option<Rotation> {
             keep: keep.unwrap_or(DEFAULT_KEEP),
         }),
         (None, Some(_)) if f.get("max_bytes").is_none() => {
-            let line = f.get("keep").map_or(f.line, |n| n.line);
-            cx.error(
-                &f.path("keep"),
-                line,
+            cx.error_at(
+                f,
+                "keep",
                 "has no effect without output.file.max_bytes (rotation is off by default)",
             );
             None
@@ -264,10 +261,9 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
     // A newline or other control character in the tag would split or
     // garble every message (the tag is written as it is, as Go does).
     if tag.chars().any(char::is_control) {
-        let line = f.get("tag").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("tag"),
-            line,
+        cx.error_at(
+            &f,
+            "tag",
             format!("expected a tag without control characters (newline, tab, …), found {tag:?}"),
         );
     }
@@ -300,8 +296,7 @@ fn syslog(cx: &mut Cx, parent: &Fields, count: &mut u32) -> Option<SyslogConfig>
         }
         (Some(a), _) => {
             if let Some(problem) = super::values::unix_path_problem(&a) {
-                let line = f.get("address").map_or(f.line, |n| n.line);
-                cx.error(&f.path("address"), line, problem);
+                cx.error_at(&f, "address", problem);
             }
             a
         }
@@ -382,14 +377,9 @@ fn host_port(cx: &mut Cx, f: &Fields, address: &str) {
         !host.is_empty() && port.parse::<u16>().is_ok_and(|port| port != 0)
     });
     if !usable {
-        let line = f.get("address").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("address"),
-            line,
-            format!(
+        cx.error_at(f, "address", format!(
                 "expected host:port with a port number from 1 to 65535 (127.0.0.1:514, [::1]:12201), found {address:?}"
-            ),
-        );
+            ));
     }
 }
 

@@ -40,27 +40,20 @@ pub(super) fn spool(
         .and_then(|n| u64::try_from(n).ok());
     let Some(path) = path else {
         if max_bytes.is_some() {
-            let line = f.get("max_bytes").map_or(f.line, |n| n.line);
-            cx.error(
-                &f.path("max_bytes"),
-                line,
+            cx.error_at(
+                &f,
+                "max_bytes",
                 "has no effect without spool.path (the spool is off by default)",
             );
         }
         return None;
     };
     if output_enabled && datagram {
-        let line = f.get("path").map_or(f.line, |n| n.line);
-        cx.error(
-            &f.path("path"),
-            line,
-            "a spool needs a transport that tells delivery: network tcp (or unix); over UDP a lost datagram is not known",
-        );
+        cx.error_at(&f, "path", "a spool needs a transport that tells delivery: network tcp (or unix); over UDP a lost datagram is not known");
         return None;
     }
     if path.is_relative() {
-        let line = f.get("path").map_or(f.line, |n| n.line);
-        cx.error(&f.path("path"), line, "expected an absolute path");
+        cx.error_at(&f, "path", "expected an absolute path");
         return None;
     }
     Some(SpoolConfig {

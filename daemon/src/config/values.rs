@@ -122,6 +122,13 @@ impl<'a> Cx<'a> {
             .push(ConfigError::new(path, Some(line), message));
     }
 
+    /// An error at `key` of `f`: its path, and the line of its value (of
+    /// `f` itself when the key is absent).
+    pub fn error_at(&mut self, f: &Fields, key: &str, message: impl Into<String>) {
+        let line = f.get(key).map_or(f.line, |n| n.line);
+        self.error(&f.path(key), line, message);
+    }
+
     /// Opens `node` (absent or null: empty) as a mapping whose keys must be
     /// among `allowed`; unknown and duplicate keys are recorded as errors.
     pub fn fields<'n>(
