@@ -952,6 +952,16 @@ fn queue_lines(queue: &Arc<Queue>) -> Vec<String> {
     lines
 }
 
+/// Receives of at most `batch` datagrams, events timed out after 50 ms.
+fn timeout_50ms(batch: usize) -> Settings {
+    let mut settings = Settings {
+        batch,
+        ..Settings::default()
+    };
+    settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
+    settings
+}
+
 /// Runs `input` through a pipeline whose first receive takes `first`
 /// datagrams, then whose receive thread comes back `late`; the lines
 /// written, and the stats.
@@ -988,11 +998,7 @@ fn receive_late(
 /// a timed-out head and a second event under the same serial.
 #[test]
 fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
-    let mut settings = Settings {
-        batch: 2,
-        ..Settings::default()
-    };
-    settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
+    let settings = timeout_50ms(2);
     let input = vec![
         datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
         datagram(1307, 1, "cwd=\"/\""),
@@ -1019,11 +1025,7 @@ fn records_waiting_in_the_socket_are_not_cut_off_by_a_late_receive_thread() {
 /// stats say why there are two.
 #[test]
 fn an_event_written_at_its_timeout_is_counted() {
-    let mut settings = Settings {
-        batch: 8,
-        ..Settings::default()
-    };
-    settings.assembler.timeout = raudit_core::time::Duration::from_millis(50);
+    let settings = timeout_50ms(8);
     let input = vec![
         datagram(1300, 1, "arch=c000003e syscall=59 success=yes"),
         datagram(1307, 1, "cwd=\"/\""),
