@@ -48,6 +48,13 @@ impl Source for Memory {
     fn pause(&mut self, _: std::time::Duration) {}
 }
 
+/// Steps `pipeline` until its input ends, then finishes it (every event
+/// in flight written).
+fn run_to_end<S: Source>(pipeline: &mut Pipeline<S>) {
+    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
+    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+}
+
 fn datagram(msg_type: u16, serial: u32, body: &str) -> Vec<u8> {
     let payload = format!("audit(1700000000.000:{serial}): {body}");
     let mut d = Vec::new();
@@ -88,8 +95,7 @@ fn run_with(
         Arc::clone(&queue),
         Arc::clone(&stats),
     );
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     let mut submitted = Vec::new();
     let reader = queue.reader(0);
     while let Some(filled) = reader.next() {
@@ -329,8 +335,7 @@ fn late_serials_are_logged_once_each_when_asked() {
             Arc::clone(&queue),
             Arc::clone(&stats),
         );
-        while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-        pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+        run_to_end(&mut pipeline);
         assert_eq!(stats.late_serials.get(), 1);
         let logged = if log_out_of_order { 1 } else { 0 };
         assert_eq!(pipeline.out_of_order_logged(), logged);
@@ -634,8 +639,7 @@ fn datagrams_not_from_the_kernel_are_dropped_and_counted() {
         Arc::clone(&queue),
         Arc::clone(&stats),
     );
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     let lines = queue_lines(&queue);
     assert_eq!(lines.len(), 1, "{lines:?}");
     assert!(lines[0].contains("real") && !lines[0].contains("forged"));
@@ -749,8 +753,7 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
         Arc::clone(&queue),
         Arc::new(Stats::new(&[])),
     );
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     let reader = queue.reader(0);
     let mut found = Vec::new();
     while let Some(filled) = reader.next() {
@@ -858,8 +861,7 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
     ));
     // A second output, with a transport limit: cut versions from now on.
     update.offer((0b11, limited));
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     let read = |output: usize| {
         let reader = queue.reader(output);
         let mut found = Vec::new();
@@ -901,8 +903,7 @@ fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
         Arc::clone(&queue),
         Arc::clone(&stats),
     );
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     assert_eq!(stats.events.get(), 1);
     assert_eq!(stats.queue_drops.get(), 1);
     assert_eq!(
@@ -984,8 +985,7 @@ fn receive_late(
         Input::Datagrams(first)
     );
     std::thread::sleep(late);
-    while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {}
-    pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
+    run_to_end(&mut pipeline);
     let lines = queue_lines(&queue);
     (lines, stats)
 }
