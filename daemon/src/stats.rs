@@ -361,6 +361,16 @@ impl Stats {
         self.kernel_lost.set(now);
     }
 
+    /// raudit's own `--reset-lost` (rules applied at start, a reload or a
+    /// drift restore) answered that the kernel had lost `before` records
+    /// when it set its counter back to 0: what grew up to the reset is
+    /// counted, and the next poll counts from 0 (not from `before`, which
+    /// would miss the losses after the reset until they passed it).
+    pub fn note_kernel_lost_reset(&self, before: u32) {
+        self.note_kernel_lost(before);
+        self.kernel_lost.set(0);
+    }
+
     /// Records the kernel lost since raudit started (see
     /// [`note_kernel_lost`](Self::note_kernel_lost)).
     pub fn kernel_lost_delta(&self) -> u64 {
@@ -673,6 +683,21 @@ mod tests {
         }
         // Every record lost since the reset, and a counter never falls.
         assert_eq!(seen, [0, 0, 3, 99, 100, 107]);
+    }
+
+    #[test]
+    fn kernel_lost_counts_up_to_raudits_own_reset_and_all_after_it() {
+        // The kernel had lost 100 at start and 5 more before raudit's
+        // --reset-lost answered 105; then 150 were lost before the next
+        // poll. Read alone, 150 ≥ 100 looked like 50 more.
+        let stats = Stats::new(&["file"]);
+        stats.start_kernel_lost(100);
+        stats.note_kernel_lost_reset(105);
+        assert_eq!(stats.kernel_lost_delta(), 5);
+        stats.note_kernel_lost(150);
+        assert_eq!(stats.kernel_lost_delta(), 155);
+        stats.note_kernel_lost(151);
+        assert_eq!(stats.kernel_lost_delta(), 156);
     }
 
     #[test]

@@ -131,6 +131,9 @@ impl DriftWatch {
         match restore() {
             Ok(applied) => {
                 stats.drift_restores.add(1);
+                if let Some(before) = applied.lost_reset {
+                    stats.note_kernel_lost_reset(before);
+                }
                 eprintln!(
                     "raudit: drift restored: {} rule(s) added, {} deleted, {} setting(s) changed",
                     applied.added, applied.deleted, applied.settings
@@ -243,6 +246,45 @@ mod tests {
             .map(|r| r["raudit"]["restored"].as_bool().unwrap())
             .collect();
         assert_eq!(restored, [false, true, true], "{told:?}");
+    }
+
+    /// A restore whose rules hold `--reset-lost` tells the stats what the
+    /// kernel had lost up to the reset: losses after the last poll are
+    /// counted, and the next poll counts from 0.
+    #[test]
+    fn a_restore_that_resets_lost_counts_the_losses_before_the_reset() {
+        let plan = DriftPlan {
+            set: std::sync::Arc::default(),
+            interval: Duration::from_secs(60),
+            restore: true,
+        };
+        let start = Instant::now();
+        let mut watch = DriftWatch::new(plan, start);
+        let stats = Stats::new(&[]);
+        stats.start_kernel_lost(10);
+        let (sender, _receivers) = control_channels(1);
+        watch.tick_with(
+            start + Duration::from_secs(60),
+            || DriftReport {
+                missing: vec!["-a always,exit -S execve".into()],
+                ..DriftReport::default()
+            },
+            || {
+                Ok(ApplyReport {
+                    lost_reset: Some(14),
+                    ..ApplyReport::default()
+                })
+            },
+            &stats,
+            &sender,
+        );
+        assert_eq!(
+            stats.kernel_lost_delta(),
+            4,
+            "lost between the last poll and the reset"
+        );
+        stats.note_kernel_lost(20);
+        assert_eq!(stats.kernel_lost_delta(), 24, "all 20 lost since the reset");
     }
 
     #[test]

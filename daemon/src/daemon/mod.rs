@@ -156,7 +156,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         eprintln!("raudit: audit pid {} claimed", std::process::id());
         remove_stale_exclusions(&control);
         if let Some(apply) = &plan.rules {
-            match apply(&control) {
+            match apply(&control, &stats) {
                 Ok(Some(in_force)) => {
                     if let Some(drift) = plan.drift.as_mut() {
                         drift.set = in_force;

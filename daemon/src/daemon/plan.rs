@@ -17,6 +17,7 @@ use crate::pipeline::EventFilter;
 use crate::queue::Policy;
 use crate::rewrite::{FieldRule, Redaction, RewriteSpec};
 use crate::rules::{self, RuleSet, StatusSetting};
+use crate::stats::Stats;
 
 /// How raudit gets the audit stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +112,10 @@ pub fn side_settings(outputs: &[OutputPlan]) -> pipeline::SideSettings {
 /// Loads rules (and `-e`, `-b`, … settings) once the pid is ours. Returns
 /// the set now in force when it was only known at start (no rules in the
 /// config: the kernel's own), for the drift watch.
-pub type ApplyRules = Box<dyn Fn(&Control<'_>) -> Result<Option<Arc<RuleSet>>, String> + Send>;
+/// A `--reset-lost` among the settings: what the kernel had lost up to
+/// the reset is counted into `stats` ([`Stats::note_kernel_lost_reset`]).
+pub type ApplyRules =
+    Box<dyn Fn(&Control<'_>, &Stats) -> Result<Option<Arc<RuleSet>>, String> + Send>;
 
 /// Watching the kernel's rules for changes made behind raudit's back
 /// (`raudit.rules.drift_interval`, `drift_restore`).
@@ -481,7 +485,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
                 restore: r.rules.drift_restore,
             });
         }
-        plan.rules = Some(Box::new(move |control: &Control<'_>| {
+        plan.rules = Some(Box::new(move |control: &Control<'_>, stats: &Stats| {
             let in_force = if from_kernel {
                 let listed = control
                     .list_rules()
@@ -512,6 +516,9 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             }
             if report.order_differs {
                 eprintln!("raudit: {ORDER_DIFFERS}");
+            }
+            if let Some(before) = report.lost_reset {
+                stats.note_kernel_lost_reset(before);
             }
             Ok(in_force)
         }));

@@ -456,7 +456,7 @@ fn try_reload(
             // Refused in part, the new rules leave the kernel with some of
             // each config's: put back as it was, as the running config says.
             let before = crate::rules::apply::snapshot(control);
-            let in_force = apply(control).map_err(|e| {
+            let in_force = apply(control, s.stats).map_err(|e| {
                 format!(
                     "loading the audit rules: {e}; {}",
                     put_back(control, before)
