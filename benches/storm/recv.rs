@@ -198,13 +198,57 @@ fn tls_config(dir: &str) -> Arc<rustls::ServerConfig> {
     Arc::new(config)
 }
 
-/// Reads one TLS syslog connection to its end, counting RFC 5425 frames
-/// (`LEN SP MSG`) and their bytes.
-fn tls_connection(stream: TcpStream, config: Arc<rustls::ServerConfig>) {
-    let Ok(conn) = rustls::ServerConnection::new(config) else {
+/// Reads one TLS connection to its end, counting its frames. Its
+/// ciphertext is read [`READ_LOW_WATER`] bytes at a time into a buffer of
+/// our own and handed to rustls from there: rustls's own reads of the
+/// socket take 4 KiB each, which woke the thread every 4 KiB (the low
+/// water mark is at most what a read asks for).
+fn tls_connection(mut stream: TcpStream, config: Arc<rustls::ServerConfig>) {
+    let Ok(mut conn) = rustls::ServerConnection::new(config) else {
         return;
     };
-    stream_frames(rustls::StreamOwned::new(conn, stream));
+    let mut wire = vec![0u8; READ_LOW_WATER as usize];
+    let mut plain = vec![0u8; 1 << 16];
+    let mut frames = Frames::default();
+    loop {
+        while conn.wants_write() {
+            if conn.write_tls(&mut stream).is_err() {
+                return;
+            }
+        }
+        let Some(n) = read_some(&mut stream, &mut wire) else {
+            return;
+        };
+        let mut rest = wire.get(..n).unwrap_or_default();
+        while !rest.is_empty() {
+            if conn.read_tls(&mut rest).is_err() || conn.process_new_packets().is_err() {
+                return;
+            }
+            loop {
+                match conn.reader().read(&mut plain) {
+                    Ok(0) => return, // close_notify
+                    Ok(k) => {
+                        if !frames.take(plain.get(..k).unwrap_or_default()) {
+                            return;
+                        }
+                    }
+                    Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                    Err(_) => return,
+                }
+            }
+        }
+    }
+}
+
+/// One read of `stream` into `buf`: the bytes read, `Some(0)` when
+/// [`READ_WAIT`] passed with nothing come, `None` at its end or an error.
+fn read_some(stream: &mut impl Read, buf: &mut [u8]) -> Option<usize> {
+    match stream.read(buf) {
+        Ok(0) => None,
+        Ok(n) => Some(n),
+        Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => Some(0),
+        Err(_) => None,
+    }
 }
 
 /// How a stream connection's messages are framed, told by its first
@@ -243,69 +287,86 @@ fn read_in_bulk(stream: &TcpStream) {
     }
 }
 
-/// Counts the frames of one stream connection (plain TCP or TLS) until it
-/// ends.
-fn stream_frames(mut stream: impl Read) {
-    let mut buf = vec![0u8; 65536];
-    let mut framing = None::<Framing>;
-    // Octet counting: bytes of the current frame's message still to skip;
-    // None: reading its length.
-    let (mut skip, mut len) = (None::<usize>, 0usize);
-    loop {
-        let n = match stream.read(&mut buf) {
-            Ok(0) => return,
-            Ok(n) => n,
-            // READ_WAIT passed with nothing come.
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => continue,
-            Err(_) => return,
+/// Counts the frames of one plain TCP connection until it ends.
+fn stream_frames(mut stream: TcpStream) {
+    let mut buf = vec![0u8; READ_LOW_WATER as usize];
+    let mut frames = Frames::default();
+    while let Some(n) = read_some(&mut stream, &mut buf) {
+        if !frames.take(buf.get(..n).unwrap_or_default()) {
+            return;
+        }
+    }
+}
+
+/// A stream's frames counted as its bytes come, in pieces of any size.
+#[derive(Default)]
+struct Frames {
+    framing: Option<Framing>,
+    /// Octet counting: bytes of the current frame's message still to
+    /// skip; None: reading its length.
+    skip: Option<usize>,
+    len: usize,
+}
+
+impl Frames {
+    /// Counts the frames ended in `bytes`; false when the stream is not
+    /// in the framing its first byte said.
+    fn take(&mut self, bytes: &[u8]) -> bool {
+        let Some(&first) = bytes.first() else {
+            return true;
         };
-        let kind = *framing.get_or_insert(match buf[0] {
+        let kind = *self.framing.get_or_insert(match first {
             b'0'..=b'9' => Framing::OctetCounted,
             b'<' => Framing::Newline,
             _ => Framing::Nul,
         });
-        let ends = |end: u8| memchr::memchr_iter(end, &buf[..n]).count() as u64;
+        let ends = |end: u8| memchr::memchr_iter(end, bytes).count() as u64;
+        let n = bytes.len();
         match kind {
             Framing::Nul => {
                 STREAM_GELF_FRAMES.fetch_add(ends(0), Ordering::Relaxed);
                 STREAM_GELF_BYTES.fetch_add(n as u64, Ordering::Relaxed);
-                continue;
+                return true;
             }
             Framing::Newline => {
                 STREAM_SYSLOG_FRAMES.fetch_add(ends(b'\n'), Ordering::Relaxed);
                 STREAM_SYSLOG_BYTES.fetch_add(n as u64, Ordering::Relaxed);
-                continue;
+                return true;
             }
             Framing::OctetCounted => {}
         }
         let mut at = 0;
         while at < n {
-            match skip {
+            match self.skip {
                 Some(rest) => {
                     let take = rest.min(n - at);
                     at += take;
                     if take == rest {
-                        skip = None;
+                        self.skip = None;
                         STREAM_SYSLOG_FRAMES.fetch_add(1, Ordering::Relaxed);
                     } else {
-                        skip = Some(rest - take);
+                        self.skip = Some(rest - take);
                     }
                 }
                 None => {
-                    let b = buf[at];
+                    let b = bytes[at];
                     at += 1;
                     if b.is_ascii_digit() {
-                        len = len.saturating_mul(10).saturating_add(usize::from(b - b'0'));
+                        self.len = self
+                            .len
+                            .saturating_mul(10)
+                            .saturating_add(usize::from(b - b'0'));
                     } else if b == b' ' {
-                        STREAM_SYSLOG_BYTES.fetch_add(len as u64, Ordering::Relaxed);
-                        skip = Some(len);
-                        len = 0;
+                        STREAM_SYSLOG_BYTES.fetch_add(self.len as u64, Ordering::Relaxed);
+                        self.skip = Some(self.len);
+                        self.len = 0;
                     } else {
-                        return; // not octet-counted framing
+                        return false; // not octet-counted framing
                     }
                 }
             }
         }
+        true
     }
 }
 
@@ -392,33 +453,47 @@ fn serve(client: &mut Client, http: &mut Http) -> bool {
             Err(_) => return false,
         }
     }
-    loop {
-        let Some(head_end) = client.pending.windows(4).position(|w| w == b"\r\n\r\n") else {
-            return true;
+    // Requests answered are taken off the front once, after the loop (not
+    // one move of the rest per request).
+    let mut done = 0;
+    let kept_alive = loop {
+        let pending = client.pending.get(done..).unwrap_or_default();
+        let Some(head_end) = memchr::memmem::find(pending, b"\r\n\r\n") else {
+            break true;
         };
-        let head = String::from_utf8_lossy(&client.pending[..head_end]).to_ascii_lowercase();
-        let length = head
-            .lines()
-            .find_map(|l| l.strip_prefix("content-length:"))
-            .and_then(|v| v.trim().parse::<usize>().ok())
-            .unwrap_or(0);
+        let length = content_length(pending.get(..head_end).unwrap_or_default());
         let end = head_end + 4 + length;
-        if client.pending.len() < end {
-            return true;
-        }
+        let Some(body) = pending.get(head_end + 4..end) else {
+            break true;
+        };
         http.requests += 1;
         http.bytes += length as u64;
-        http.records += log_records(&client.pending[head_end + 4..end]);
-        client.pending.drain(..end);
+        http.records += log_records(body);
+        done += end;
         let answer =
             b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Length: 0\r\n\r\n";
         client.stream.set_nonblocking(false).ok();
         let sent = client.stream.write_all(answer).is_ok();
         client.stream.set_nonblocking(true).ok();
         if !sent {
-            return false;
+            break false;
         }
-    }
+    };
+    client.pending.drain(..done);
+    kept_alive
+}
+
+/// A request head's `Content-Length` (0 when it has none).
+fn content_length(head: &[u8]) -> usize {
+    head.split(|&b| b == b'\n')
+        .find_map(|line| {
+            let (name, value) = line.split_at_checked(15)?;
+            name.eq_ignore_ascii_case(b"content-length:")
+                .then_some(value)
+        })
+        .and_then(|v| std::str::from_utf8(v).ok())
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 fn main() {
@@ -575,4 +650,50 @@ fn main() {
         STREAM_GELF_FRAMES.load(Ordering::Relaxed),
         STREAM_GELF_BYTES.load(Ordering::Relaxed)
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The frame counters are process-wide; the tests that read them run
+    /// one at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn counted(pieces: &[&[u8]]) -> (u64, u64, bool) {
+        let _one = SERIAL.lock();
+        let (syslog, gelf) = (
+            STREAM_SYSLOG_FRAMES.load(Ordering::Relaxed),
+            STREAM_GELF_FRAMES.load(Ordering::Relaxed),
+        );
+        let mut frames = Frames::default();
+        let ok = pieces.iter().all(|p| frames.take(p));
+        (
+            STREAM_SYSLOG_FRAMES.load(Ordering::Relaxed) - syslog,
+            STREAM_GELF_FRAMES.load(Ordering::Relaxed) - gelf,
+            ok,
+        )
+    }
+
+    #[test]
+    fn octet_counted_frames_are_counted_across_any_cut() {
+        let stream = b"5 <13>a13 <13>hello wor1 x";
+        for cut in 0..=stream.len() {
+            let (a, b) = stream.split_at(cut);
+            assert_eq!(counted(&[a, b]), (3, 0, true), "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn nul_ended_frames_are_gelf_and_a_bad_length_stops_the_stream() {
+        assert_eq!(counted(&[b"{\"a\":1}\0{\"b\"", b":2}\0"]), (0, 2, true));
+        assert_eq!(counted(&[b"3 abc", b"x"]).2, false);
+    }
+
+    #[test]
+    fn content_length_is_found_whatever_its_case() {
+        let head = b"POST /v1/logs HTTP/1.1\r\nHost: x\r\ncontent-LENGTH: 42\r";
+        assert_eq!(content_length(head), 42);
+        assert_eq!(content_length(b"POST / HTTP/1.1\r\nHost: x\r"), 0);
+    }
 }
