@@ -60,6 +60,11 @@ pub struct OutputCounters {
     /// Events given up on after every attempt failed, or refused by the
     /// receiving host after they were sent.
     pub errors: Counter,
+    /// Events counted in `sent` that the receiving host refused afterwards
+    /// (a datagram's refusal comes with the next send): taken off the next
+    /// ones counted, since `sent` is a counter and never goes back (a
+    /// Prometheus counter that falls reads as a restart).
+    pub sent_owed: Counter,
     /// Failed attempts that were retried.
     pub retries: Counter,
     /// Connections made again after the peer went away.
@@ -96,6 +101,27 @@ impl OutputCounters {
 
     pub fn set_enabled(&self, enabled: bool) {
         self.enabled.store(enabled, Ordering::Relaxed);
+    }
+
+    /// `n` events delivered: counted in `sent`, less what is owed for
+    /// events counted before and refused since (see
+    /// [`count_refused`](Self::count_refused)). The output's thread alone
+    /// calls this.
+    pub fn count_sent(&self, n: u64) {
+        let owed = self.sent_owed.get().min(n);
+        if owed > 0 {
+            self.sent_owed.set(self.sent_owed.get() - owed);
+        }
+        if n > owed {
+            self.sent.add(n - owed);
+        }
+    }
+
+    /// `n` events the receiving host refused after they were counted as
+    /// sent: errors now, and taken off the next ones counted as sent.
+    pub fn count_refused(&self, n: u64) {
+        self.errors.add(n);
+        self.sent_owed.add(n);
     }
 
     /// This output's counters, in report order (as [`Stats::fields`]).

@@ -138,6 +138,10 @@ pub struct Gelf {
     gathered: Option<Gathered>,
     too_large: Reporter,
     refusals: Refusals,
+    /// The last message went over UDP and its refusal, if the host sends
+    /// one, comes with the next send or the flush's check: held as
+    /// pending till then, so it is counted sent (or refused) once known.
+    unchecked: bool,
 }
 
 impl Gelf {
@@ -164,6 +168,7 @@ impl Gelf {
             gathered: matches!(spec.network, GelfNetwork::Tcp).then(Gathered::new),
             too_large: Reporter::new(),
             refusals: Refusals::default(),
+            unchecked: false,
         }
     }
 
@@ -354,7 +359,10 @@ impl Output for Gelf {
             return Ok(Sent::Whole);
         }
         match self.deliver() {
-            Ok(()) => return Ok(Sent::Whole),
+            Ok(()) => {
+                self.unchecked = true;
+                return Ok(Sent::Whole);
+            }
             Err(e) if net::is_too_large(&e) => {}
             Err(e) => return Err(e),
         }
@@ -363,7 +371,10 @@ impl Output for Gelf {
         };
         self.build(cut, side.facts.as_ref());
         match self.deliver() {
-            Ok(()) => Ok(Sent::Cut),
+            Ok(()) => {
+                self.unchecked = true;
+                Ok(Sent::Cut)
+            }
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large()),
             Err(e) => Err(e),
         }
@@ -380,11 +391,12 @@ impl Output for Gelf {
                 self.refusals.last_refused();
             }
         }
+        self.unchecked = false;
         Ok(())
     }
 
     fn pending_lines(&self) -> u64 {
-        self.gathered.as_ref().map_or(0, Gathered::messages)
+        self.gathered.as_ref().map_or(0, Gathered::messages) + u64::from(self.unchecked)
     }
 
     fn discard(&mut self) -> u64 {

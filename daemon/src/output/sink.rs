@@ -212,8 +212,9 @@ impl Sink {
                 }
             }
         }
-        self.confirm(tally.sent, stats);
+        // Refusals first: those of lines leaving now are not counted sent.
         self.collect(stats);
+        self.confirm(tally.sent, stats);
     }
 
     /// Adds to `sent` the events written since the last call: those
@@ -225,7 +226,7 @@ impl Sink {
         if let Some(c) = self.counters(stats) {
             let written = held.saturating_sub(now);
             if written > 0 {
-                c.sent.add(written);
+                c.count_sent(written);
             }
         }
         // (A line the output holds that was never counted, a control
@@ -373,8 +374,8 @@ impl Sink {
         for attempt in 1..=attempts {
             match self.output.flush() {
                 Ok(()) => {
-                    self.confirm(0, stats);
                     self.collect(stats);
+                    self.confirm(0, stats);
                     return;
                 }
                 Err(e) => self.failed(attempt, attempts, "flush", &e, stats),
@@ -390,7 +391,7 @@ impl Sink {
     }
 
     /// Counts what the output learned since: refused datagrams (errors,
-    /// no longer sent) and reconnections.
+    /// taken off the next events counted as sent) and reconnections.
     fn collect(&mut self, stats: &Stats) {
         let refused = self.output.take_refused();
         let reconnects = self.output.reconnects();
@@ -399,8 +400,7 @@ impl Sink {
             return;
         };
         if refused > 0 {
-            c.errors.add(refused);
-            c.sent.set(c.sent.get().saturating_sub(refused));
+            c.count_refused(refused);
         }
         if reconnects > self.reconnects_seen {
             c.reconnects.add(reconnects - self.reconnects_seen);

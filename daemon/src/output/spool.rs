@@ -312,7 +312,7 @@ impl Spooling {
                         }
                     }
                 } else if let Some(c) = c {
-                    c.sent.add(1);
+                    c.count_sent(1);
                 }
                 self.settle(output, c);
             }
@@ -427,7 +427,7 @@ impl Spooling {
         if self.unkept_held > 0 && pending == 0 {
             self.unkept_held = 0;
             if let Some(c) = c {
-                c.sent.add(1);
+                c.count_sent(1);
             }
         }
         let delivered = (self.in_flight + self.unkept_held)
@@ -449,7 +449,7 @@ impl Spooling {
         self.in_flight -= delivered;
         self.ahead_in_flight = self.ahead_in_flight.min(self.in_flight);
         if let Some(c) = c {
-            c.sent.add(delivered);
+            c.count_sent(delivered);
         }
     }
 

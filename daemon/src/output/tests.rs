@@ -895,3 +895,75 @@ fn a_failed_reopen_is_tried_again_until_it_works() {
     assert_eq!(std::fs::read(&path).unwrap(), b"four\n");
     assert_eq!(stats.outputs[0].reopens.get(), 1);
 }
+
+/// Sends every line; the host refuses the lines whose text starts with
+/// `x`, which it learns at the next send or the flush (as a datagram's
+/// ECONNREFUSED): the last line sent is held till then.
+/// `sent` as each refusal is taken (what a metrics scrape can see).
+struct RefusedLater {
+    last_refused: bool,
+    last_unknown: bool,
+    refused: u64,
+    stats: Arc<Stats>,
+    sent_seen: Arc<Mutex<Vec<u64>>>,
+}
+
+impl Output for RefusedLater {
+    fn name(&self) -> &str {
+        "udp"
+    }
+
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
+        self.refused += u64::from(std::mem::replace(
+            &mut self.last_refused,
+            line.starts_with(b"x"),
+        ));
+        self.last_unknown = true;
+        Ok(Sent::Whole)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.refused += u64::from(std::mem::take(&mut self.last_refused));
+        self.last_unknown = false;
+        Ok(())
+    }
+
+    fn pending_lines(&self) -> u64 {
+        u64::from(self.last_unknown)
+    }
+
+    fn take_refused(&mut self) -> u64 {
+        let sent = self.stats.outputs[0].sent.get();
+        self.sent_seen.lock().unwrap().push(sent);
+        std::mem::take(&mut self.refused)
+    }
+}
+
+/// `sent` is a counter: it never falls (a Prometheus counter that falls
+/// reads as a restart), and it counts the lines delivered, `errors` the
+/// refused, the last one too (learned at the flush).
+#[test]
+fn sent_never_falls_when_the_host_refuses_a_line_already_counted() {
+    let stats = Arc::new(Stats::new(&["udp"]));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let output = RefusedLater {
+        last_refused: false,
+        last_unknown: false,
+        refused: 0,
+        stats: Arc::clone(&stats),
+        sent_seen: Arc::clone(&seen),
+    };
+    let mut sink = Sink::new(Box::new(output), 1, Duration::ZERO, 0);
+    for line in [
+        "a\n", "x\n", "b\n", "x\n", "x\n", "c\n", "d\n", "e\n", "x\n",
+    ] {
+        sink.write(line.as_bytes(), &NO_SIDE, &stats);
+        seen.lock().unwrap().push(stats.outputs[0].sent.get());
+    }
+    sink.flush(&stats);
+    let mut seen = seen.lock().unwrap().clone();
+    seen.push(stats.outputs[0].sent.get());
+    assert!(seen.windows(2).all(|w| w[0] <= w[1]), "{seen:?}");
+    let c = &stats.outputs[0];
+    assert_eq!((c.sent.get(), c.errors.get()), (5, 4));
+}
