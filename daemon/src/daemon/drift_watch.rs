@@ -188,20 +188,25 @@ mod tests {
     use crate::output::control_channels;
     use std::time::Duration;
 
-    /// A restore that fails once (a timed-out rule listing, a busy
-    /// kernel) is tried again at the next check, though the kernel's
-    /// state did not change, and its success is counted and told; a
-    /// drift that stays is not told again meanwhile.
-    #[test]
-    fn a_failed_restore_is_tried_again_at_the_next_check() {
+    /// A watch that restores, checking every minute from its start; empty
+    /// stats.
+    fn restoring_watch() -> (Instant, DriftWatch, Stats) {
         let plan = DriftPlan {
             set: std::sync::Arc::default(),
             interval: Duration::from_secs(60),
             restore: true,
         };
         let start = Instant::now();
-        let mut watch = DriftWatch::new(plan, start);
-        let stats = Stats::new(&[]);
+        (start, DriftWatch::new(plan, start), Stats::new(&[]))
+    }
+
+    /// A restore that fails once (a timed-out rule listing, a busy
+    /// kernel) is tried again at the next check, though the kernel's
+    /// state did not change, and its success is counted and told; a
+    /// drift that stays is not told again meanwhile.
+    #[test]
+    fn a_failed_restore_is_tried_again_at_the_next_check() {
+        let (start, mut watch, stats) = restoring_watch();
         let (sender, receivers) = control_channels(1);
         let drifted = || DriftReport {
             missing: vec!["-w /etc/shadow -p wa".into()],
@@ -253,14 +258,7 @@ mod tests {
     /// counted, and the next poll counts from 0.
     #[test]
     fn a_restore_that_resets_lost_counts_the_losses_before_the_reset() {
-        let plan = DriftPlan {
-            set: std::sync::Arc::default(),
-            interval: Duration::from_secs(60),
-            restore: true,
-        };
-        let start = Instant::now();
-        let mut watch = DriftWatch::new(plan, start);
-        let stats = Stats::new(&[]);
+        let (start, mut watch, stats) = restoring_watch();
         stats.start_kernel_lost(10);
         let (sender, _receivers) = control_channels(1);
         watch.tick_with(
