@@ -9,7 +9,8 @@
 //! - `load FILE`: make the kernel's rules the file's (missing ones added
 //!   before extra ones are deleted; status settings sent when different).
 //! - `list`: the kernel's rules in `auditctl -l` form.
-//! - `delete-all`: delete every rule.
+//! - `delete-all`: delete every rule (but a running raudit daemon's
+//!   self-exclusion rule).
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -75,8 +76,13 @@ pub fn run(args: RulesArgs) -> ExitCode {
         RulesAction::Load { file } => load(&file),
         RulesAction::List { raw } => list(raw),
         RulesAction::DeleteAll => with_control(|c| match apply::delete_all(c) {
-            Ok(n) => {
+            Ok((n, kept)) => {
                 println!("deleted {n} rule(s)");
+                for pid in kept {
+                    println!(
+                        "kept the self-exclusion rule of the running raudit daemon (pid {pid})"
+                    );
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => fail(&format!("delete-all: {e}")),

@@ -142,6 +142,10 @@ impl PidWatch {
     /// without waiting for its answer (the receive loop skips the reply; the
     /// next poll tells whether it worked).
     pub fn check(&mut self, status: &AuditStatus, receive: &AuditSocket) {
+        if crate::signals::shutdown_requested() {
+            // The receive thread releases the pid at shutdown: not a loss.
+            return;
+        }
         match self.observe(status.pid, std::process::id()) {
             PidChange::StillOurs | PidChange::StillLost => {}
             PidChange::OursAgain => eprintln!("raudit: the audit pid is ours again"),

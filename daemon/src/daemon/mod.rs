@@ -596,6 +596,13 @@ fn supervise(
     let mut enobufs_seen = 0;
     while !receiver.is_finished() && !signals::shutdown_requested() {
         thread::sleep(SUPERVISOR_TICK);
+        if signals::shutdown_requested() {
+            // Asked during the sleep: the receive thread is releasing the
+            // pid and removing the self-exclusion; a status poll now would
+            // take the cleared pid for a loss and reclaim it, a drift
+            // check would put the exclusion back.
+            break;
+        }
         let now = Instant::now();
         stats.queue_depth.set(s.queue.depth() as u64);
         stats.lost_buffers.raise_to(s.queue.lost_buffers());

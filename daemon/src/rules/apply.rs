@@ -139,6 +139,18 @@ pub fn is_live_raudit(pid: u32) -> bool {
             .is_ok_and(|comm| comm.trim_end() == "raudit")
 }
 
+/// Whether `listed` is the self-exclusion rule of a running raudit daemon
+/// other than `self_pid`: its own business, which `rules load` and
+/// `rules delete-all` beside the daemon must not take away (its own
+/// writes would be audited, and under a watch on its log, audited again).
+pub fn exemption_in_use(
+    listed: &[u8],
+    self_pid: Option<u32>,
+    is_live: impl Fn(u32) -> bool,
+) -> bool {
+    exempted_pid(listed).is_some_and(|pid| Some(pid) != self_pid && is_live(pid))
+}
+
 /// A listed rule's exact bytes (head and strings, no padding).
 pub fn listed_form(rule: &[u8]) -> &[u8] {
     RuleData::new_checked(rule).map_or(rule, |r| r.as_bytes())
@@ -242,10 +254,7 @@ pub fn apply(
         }
     }
     for rule in &listed {
-        // The exemption of a running raudit daemon is its own business
-        // (`rules load` beside the daemon must not take it away).
-        let in_use =
-            exempted_pid(rule).is_some_and(|pid| Some(pid) != self_pid && is_live_raudit(pid));
+        let in_use = exemption_in_use(rule, self_pid, is_live_raudit);
         if take(&mut have, listed_form(rule)) && !in_use {
             match control.delete_rule(rule) {
                 Ok(()) => report.deleted += 1,
@@ -432,13 +441,20 @@ pub fn request(setting: StatusSetting) -> AuditStatus {
     }
 }
 
-/// Deletes every rule the kernel holds; returns how many.
-pub fn delete_all(control: &Control<'_>) -> Result<usize, ControlError> {
-    let rules = control.list_rules()?;
-    for rule in &rules {
-        control.delete_rule(rule)?;
+/// Deletes every rule the kernel holds but the self-exclusion rules of
+/// running raudit daemons ([`exemption_in_use`]); returns how many it
+/// deleted and the pids whose exemption it kept.
+pub fn delete_all(control: &Control<'_>) -> Result<(usize, Vec<u32>), ControlError> {
+    let (mut deleted, mut kept) = (0, Vec::new());
+    for rule in control.list_rules()? {
+        if exemption_in_use(&rule, None, is_live_raudit) {
+            kept.extend(exempted_pid(&rule));
+            continue;
+        }
+        control.delete_rule(&rule)?;
+        deleted += 1;
     }
-    Ok(rules.len())
+    Ok((deleted, kept))
 }
 
 #[cfg(test)]
@@ -482,6 +498,21 @@ mod tests {
         let always = set(&["-a always,exit -F pid=4321"]);
         let always = kernel_form(always.rules().next().unwrap().1);
         assert_eq!(exempted_pid(&always), None);
+    }
+
+    /// `rules load` and `rules delete-all` keep a running daemon's
+    /// exemption; a dead one's, or the caller's own, is theirs to delete.
+    #[test]
+    fn only_another_live_raudits_exemption_is_in_use() {
+        let live = |pid| pid == 4321;
+        let own = kernel_form(&self_exclusion(4321));
+        assert!(exemption_in_use(&own, None, live));
+        assert!(!exemption_in_use(&own, Some(4321), live));
+        let dead = kernel_form(&self_exclusion(999));
+        assert!(!exemption_in_use(&dead, None, live));
+        let users = set(&["-a never,exit -F pid=4321"]);
+        let users = kernel_form(users.rules().next().unwrap().1);
+        assert!(!exemption_in_use(&users, None, live));
     }
 
     #[test]
