@@ -58,7 +58,7 @@ pub enum RulesAction {
         #[arg(long)]
         raw: bool,
     },
-    /// Delete every rule in the kernel.
+    /// Delete every rule in the kernel (but a running raudit daemon's self-exclusion rule).
     DeleteAll,
 }
 
