@@ -97,13 +97,17 @@ impl RestartState {
     }
 
     /// Notes that the outputs wrote the event of `serial` (kept when it is
-    /// after the one saved; serials wrap). One load and at most one store.
+    /// after the one saved; serials wrap). One load and at most one
+    /// compare-and-swap (output threads may store at once: the newest
+    /// stays).
     pub fn note_written(&self, serial: u32) {
-        let word = self.word(AT_WRITTEN);
-        let saved = word.load(Ordering::Relaxed);
-        if saved & VALID == 0 || is_after(serial, saved as u32) {
-            word.store(VALID | u64::from(serial), Ordering::Relaxed);
-        }
+        let newer = |saved: u64| {
+            (saved & VALID == 0 || is_after(serial, saved as u32))
+                .then_some(VALID | u64::from(serial))
+        };
+        let _ = self
+            .word(AT_WRITTEN)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, newer);
     }
 
     /// Marks a clean stop (after every event in flight was completed and
