@@ -151,8 +151,9 @@ pub struct EventBuffer {
     side_touched: usize,
     /// Set when the buffer is handed over: every event of a serial up to
     /// this one that was or will be completed is in this buffer or an
-    /// earlier one (0: none). What the state file records once every
-    /// output is done with it.
+    /// earlier one (0: none). Each output publishes it once those lines
+    /// have left it ([`Reader::deliver`]); the state file records the
+    /// earliest the running outputs published.
     mark: u32,
 }
 
@@ -327,6 +328,8 @@ pub struct Queue {
     producer: OnceLock<Thread>,
     dropped: AtomicU64,
     lost_buffers: AtomicU64,
+    /// The restart marks the output threads delivered (see [`marks`]).
+    delivered: Delivered,
 }
 
 impl Queue {
@@ -495,6 +498,7 @@ impl Queue {
             producer: OnceLock::new(),
             dropped: AtomicU64::new(0),
             lost_buffers: AtomicU64::new(0),
+            delivered: Delivered::new(outputs),
         })
     }
 
@@ -750,6 +754,7 @@ impl Queue {
             self.lost_buffers.fetch_add(1, Ordering::Relaxed);
             return;
         };
+        self.delivered.submitted(buffer.mark);
         let readers = self.readers();
         let limit = self.backlog_limit();
         if readers == 0 {
@@ -805,11 +810,6 @@ impl Queue {
         match slot.buffer.try_write() {
             Ok(mut held) => {
                 if let Some(buffer) = held.as_mut() {
-                    // Every output is done with it: the state file's
-                    // serial (a store to mapped memory).
-                    if buffer.mark != 0 {
-                        crate::daemon::restart::note_written(buffer.mark);
-                    }
                     buffer.clear();
                 }
             }
@@ -917,10 +917,36 @@ impl Queue {
     pub fn buffer_size(&self) -> usize {
         self.buffer_size
     }
+
+    /// Output `output` delivered (wrote, or gave up and counted) every
+    /// line of the buffers it took up to one marked `mark`, and holds none
+    /// of them any more: the stored restart mark may pass them once every
+    /// running output has (see [`marks`]).
+    pub fn deliver(&self, output: usize, mark: u32) {
+        store_mark(self.delivered.deliver(output, mark));
+    }
+
+    /// The restart mark stored so far: the earliest over the running
+    /// output threads of what each delivered (see [`marks`]); None: none
+    /// yet.
+    pub fn stored_mark(&self) -> Option<u32> {
+        self.delivered.stored()
+    }
 }
 
 mod lines;
+mod marks;
 mod reader;
+
+use marks::Delivered;
+
+/// Stores a newer restart mark into the state file (a store to mapped
+/// memory).
+fn store_mark(mark: Option<u32>) {
+    if let Some(mark) = mark {
+        crate::daemon::restart::note_written(mark);
+    }
+}
 
 pub use lines::{lines, Lines};
 

@@ -1,9 +1,11 @@
 //! Loss across restarts: the daemon keeps, in a one-page state file mapped
 //! into memory (`raudit.state_file`, default `/run/raudit/state`), the
-//! highest serial its outputs have written, the boot it belongs to, its pid
-//! and whether it stopped cleanly. The output thread updates the serial
-//! with one atomic store per batch of buffers written (no syscall). The
-//! serial stored is each buffer's mark ([`buffer_mark`]): below the oldest
+//! highest serial every output has delivered, the boot it belongs to, its
+//! pid and whether it stopped cleanly. The output threads update the
+//! serial with an atomic store when the earliest mark they delivered
+//! advances (no syscall; `crate::queue` keeps what each delivered, and an
+//! output delivers a line only once it no longer holds it). The serial
+//! stored is a buffer's mark ([`buffer_mark`]): below the oldest
 //! event still in flight when the buffer was handed over, since events
 //! complete out of order and one in flight is lost by a crash even when
 //! newer ones were written. At start
@@ -44,9 +46,9 @@ const VALID: u64 = 1 << 32;
 /// What the previous instance left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Previous {
-    /// The serial after which events may be missing: the highest mark of
-    /// the buffers its outputs wrote (see [`buffer_mark`]). None: it wrote
-    /// nothing.
+    /// The serial after which events may be missing: the highest mark
+    /// every output had delivered (see [`buffer_mark`]). None: it
+    /// delivered nothing.
     pub serial: Option<u32>,
     /// It stopped cleanly (SIGTERM/SIGINT), not killed or crashed.
     pub clean: bool,
@@ -97,13 +99,17 @@ impl RestartState {
     }
 
     /// Notes that the outputs wrote the event of `serial` (kept when it is
-    /// after the one saved; serials wrap). One load and at most one store.
+    /// after the one saved; serials wrap). One load and at most one
+    /// compare-and-swap (output threads may store at once: the newest
+    /// stays).
     pub fn note_written(&self, serial: u32) {
-        let word = self.word(AT_WRITTEN);
-        let saved = word.load(Ordering::Relaxed);
-        if saved & VALID == 0 || is_after(serial, saved as u32) {
-            word.store(VALID | u64::from(serial), Ordering::Relaxed);
-        }
+        let newer = |saved: u64| {
+            (saved & VALID == 0 || is_after(serial, saved as u32))
+                .then_some(VALID | u64::from(serial))
+        };
+        let _ = self
+            .word(AT_WRITTEN)
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, newer);
     }
 
     /// Marks a clean stop (after every event in flight was completed and
@@ -158,8 +164,9 @@ pub fn install(state: RestartState) -> &'static RestartState {
     STATE.get_or_init(|| state)
 }
 
-/// Called by the output thread after each batch is written: a store to
-/// the mapped page when the daemon keeps a state, else nothing.
+/// Called by an output thread when the mark the outputs delivered
+/// together advanced: a store to the mapped page when the daemon keeps a
+/// state, else nothing.
 pub fn note_written(serial: u32) {
     if let Some(state) = STATE.get() {
         state.note_written(serial);

@@ -15,6 +15,7 @@
 
 pub mod append;
 pub mod batch;
+mod delivery;
 pub mod file;
 pub mod gather;
 pub mod gelf;

@@ -8,6 +8,7 @@ use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::delivery::Delivery;
 use super::spool::{SpoolChange, Spooling, DRAIN_SLICE, IDLE_SLICE};
 use super::{net, Output, Sent};
 use crate::queue::{Filled, Queue};
@@ -46,6 +47,9 @@ pub struct Sink {
     /// works the output writes where it did, which a log rotation will
     /// compress or delete: so it is tried again every [`REOPEN_RETRY`].
     reopen_retry: Option<Instant>,
+    /// The buffers whose lines the output may still hold: their restart
+    /// marks are delivered to the queue once it holds none of them.
+    delivery: Delivery,
 }
 
 /// How often a failed reopen is tried again.
@@ -72,6 +76,7 @@ impl Sink {
             spool: None,
             unconfirmed: 0,
             reopen_retry: None,
+            delivery: Delivery::default(),
         }
     }
 
@@ -232,6 +237,23 @@ impl Sink {
         // (A line the output holds that was never counted, a control
         // record's rest after a failed flush, is not an event.)
         self.unconfirmed = now.min(held);
+        self.settle_delivery();
+    }
+
+    /// Delivers to the queue the restart mark of the newest buffer none of
+    /// whose lines the output holds any more (see [`super::delivery`]).
+    /// What a spool takes is on disk before its buffer is released (a
+    /// line the output holds is in the spool too, or flushed at once), so
+    /// a spooled output holds nothing a kill would lose.
+    fn settle_delivery(&mut self) {
+        let holds = if self.spool.is_some() {
+            0
+        } else {
+            self.output.pending_lines()
+        };
+        if let (Some(mark), Some(queue)) = (self.delivery.settle(holds), &self.queue) {
+            queue.deliver(self.counters_index, mark);
+        }
     }
 
     /// Writes whole buffers of lines: at once when the output can (file,
@@ -246,8 +268,10 @@ impl Sink {
                     self.spool_lines(&[(line, records, offset)], stats);
                     offset += line.len();
                 }
+                self.delivery.offered(filled.mark());
             }
             self.drain_spool(DRAIN_SLICE, stats);
+            self.settle_delivery();
             return;
         }
         let parts: arrayvec::ArrayVec<&[u8], { super::batch::MAX_PARTS }> =
@@ -257,6 +281,10 @@ impl Sink {
             match self.output.write_buffers(&parts) {
                 None => break,
                 Some(Ok(())) => {
+                    for filled in held {
+                        self.delivery.accepted(filled.line_count());
+                        self.delivery.offered(filled.mark());
+                    }
                     let lines: u64 = held.iter().map(Filled::line_count).sum();
                     if let Some(c) = self.counters(stats) {
                         let bytes: usize = parts.iter().map(|p| p.len()).sum();
@@ -271,6 +299,10 @@ impl Sink {
                         if let Some(c) = self.counters(stats) {
                             c.errors.add(held.iter().map(Filled::line_count).sum());
                         }
+                        for filled in held {
+                            self.delivery.offered(filled.mark());
+                        }
+                        self.settle_delivery();
                         return;
                     }
                 }
@@ -280,6 +312,7 @@ impl Sink {
         // calls into the output a line were most of the sink's own work.
         let mut tally = Tally::default();
         for filled in held {
+            let accepted_before = tally.sent;
             let mut sides = SideReader::new(filled.side());
             let mut offset = 0;
             for line in crate::queue::lines(filled.bytes()) {
@@ -295,6 +328,8 @@ impl Sink {
                 offset += line.len();
                 self.write_line(line, &side, stats, &mut tally);
             }
+            self.delivery.accepted(tally.sent - accepted_before);
+            self.delivery.offered(filled.mark());
         }
         self.publish(&tally, stats);
     }
@@ -368,6 +403,7 @@ impl Sink {
             let c = stats.outputs.get(self.counters_index);
             spool.flush(&mut *self.output, c);
             self.collect(stats);
+            self.settle_delivery();
             return;
         }
         let attempts = if self.giving_up() { 1 } else { self.attempts };
@@ -388,6 +424,7 @@ impl Sink {
         }
         self.unconfirmed = self.output.pending_lines().min(self.unconfirmed);
         self.collect(stats);
+        self.settle_delivery();
     }
 
     /// Counts what the output learned since: refused datagrams (errors,

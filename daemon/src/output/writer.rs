@@ -109,9 +109,12 @@ pub fn spawn_writer(
     boost: u32,
 ) -> std::io::Result<JoinHandle<()>> {
     let reader = queue.reader(output);
+    // Before the receive thread can hand it a buffer: the stored restart
+    // mark waits for this output from now on.
+    reader.join();
     let stats = Arc::clone(stats);
     let per_line = sink.buffers_at_once() == 1;
-    thread::Builder::new()
+    let started = thread::Builder::new()
         .name(format!("raudit-out-{output}"))
         .spawn(move || {
             // A whole-buffer writer (the file) needs little CPU, but when
@@ -140,7 +143,11 @@ pub fn spawn_writer(
                 let _ = crate::sys::process::lower_priority(PER_LINE_YIELD);
             }
             run_writer(reader, sink, &stats, settings, control.as_ref());
-        })
+        });
+    if started.is_err() {
+        queue.reader(output).leave();
+    }
+    started
 }
 
 /// Runs one writer per sink until the queue is closed and drained (tests
@@ -173,6 +180,7 @@ pub fn run_writer(
     control: Option<&ControlReceiver>,
 ) {
     reader.register();
+    reader.join();
     sink.attach(reader.shared());
     let queue = reader.queue();
     // (A thread started by a reload does not report again what the
@@ -271,6 +279,8 @@ pub fn run_writer(
         control.drain_until_closed(deadline, |line| sink.write_control(&line, stats));
     }
     sink.flush(stats);
+    // Flushed: what it still held was written or counted.
+    reader.leave();
 }
 
 /// Counts the lines the output gave up since `seen` because its backlog

@@ -78,6 +78,18 @@ impl Reader {
         self.queue.release(index);
     }
 
+    /// This output's thread starts: from now on the stored restart mark
+    /// waits for it (see [`super::marks`]; a no-op while it runs).
+    pub fn join(&self) {
+        self.queue.delivered.join(self.output, self.depth() == 0);
+    }
+
+    /// This output's thread ends, after its last flush: the stored
+    /// restart mark no longer waits for it.
+    pub fn leave(&self) {
+        super::store_mark(self.queue.delivered.leave(self.output));
+    }
+
     /// Lines this output gave up because its backlog was full.
     pub fn evicted_lines(&self) -> u64 {
         self.backlog()
