@@ -342,6 +342,78 @@ fn takeover_terminates_a_live_auditd_and_without_it_raudit_refuses() {
     assert_eq!(audit_pid(), 0, "released at exit");
 }
 
+/// Claims the audit pid over its own netlink socket (AUDIT_SET, pid) and
+/// exits without letting go; prints its pid.
+const CLAIM_AND_DIE: &str = r#"
+import os, socket, struct
+s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 9)
+s.bind((0, 0))
+body = struct.pack("=11I", 4, 0, 0, os.getpid(), 0, 0, 0, 0, 0, 0, 0)
+s.send(struct.pack("=IHHII", 16 + len(body), 1001, 5, 1, 0) + body)
+reply = s.recv(8192)
+assert struct.unpack_from("=H", reply, 4)[0] == 2, reply
+assert struct.unpack_from("=i", reply, 16)[0] == 0, reply
+print(os.getpid())
+"#;
+
+/// A process with the number `pid` (free now): the kernel's last pid set
+/// just below it, then a child; a few tries, as another process may take
+/// the number first.
+fn process_numbered(pid: u32) -> Held {
+    for _ in 0..20 {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).unwrap();
+        let child = Held(Command::new("sleep").arg("60").spawn().unwrap());
+        if child.pid() == pid {
+            return child;
+        }
+    }
+    panic!("no process could be started with pid {pid}");
+}
+
+/// The kernel keeps a dead daemon's pid until it next fails to send to
+/// it; another process may have that number by then. With `takeover`,
+/// raudit must not signal that process (it asks the kernel first, which
+/// tests the dead daemon's socket and lets the pid go), and without it
+/// the stale pid must not stop raudit's start.
+#[test]
+#[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
+fn a_dead_daemons_pid_taken_by_another_process_is_neither_signalled_nor_an_obstacle() {
+    let _guard = rules_common::live();
+    let dir = scratch("stale-pid");
+    for takeover in [true, false] {
+        // Auditing off, as the guard found it here: a record the kernel
+        // sent (the claim's CONFIG_CHANGE) would find the dead socket
+        // and make it forget the pid.
+        auditctl(&["-e", "0"]);
+        let claimed = Command::new("python3")
+            .args(["-c", CLAIM_AND_DIE])
+            .output()
+            .unwrap();
+        assert!(claimed.status.success(), "{claimed:?}");
+        let stale: u32 = String::from_utf8_lossy(&claimed.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(audit_pid(), stale, "the kernel keeps the dead daemon's pid");
+        let mut reused = process_numbered(stale);
+        assert_eq!(audit_pid(), stale, "the kernel still names the dead daemon");
+        let config = write_config(
+            &dir,
+            &format!("output:\n  stdout:\n    enabled: true\nrules:\n  - {EXECVE}\n  - -e 1\nraudit:\n  takeover: {takeover}\n"),
+        );
+        let mut daemon = Daemon::start(&["--config", config.to_str().unwrap()]);
+        daemon.wait_started();
+        assert_eq!(audit_pid(), daemon.child.id());
+        assert!(
+            !reused.exited_within(Duration::from_millis(300)),
+            "pid {stale}, not the audit daemon, was signalled (takeover: {takeover})"
+        );
+        assert!(daemon.stop().success());
+        let stderr = daemon.stderr();
+        assert!(!stderr.contains("taking the audit pid over"), "{stderr}");
+    }
+}
+
 #[test]
 #[cfg_attr(raudit_no_live, ignore = "needs CAP_AUDIT_CONTROL (root)")]
 fn stats_file_is_rewritten_with_the_counters() {

@@ -53,8 +53,13 @@ pub fn process_name(pid: u32) -> String {
 }
 
 /// Makes this process the audit daemon, receiving on `receive`. `status`
-/// talks over a separate socket. With `takeover`, a live holder is asked to
-/// terminate (SIGTERM) and given `grace` to let go.
+/// talks over a separate socket. The kernel is asked first: before it
+/// refuses (`EEXIST`) it tests its current daemon's socket, and forgets a
+/// daemon whose socket is gone, so a pid left by a daemon that died (whose
+/// number another process may have by now) neither stops this start nor
+/// gets that process a signal. Only a live daemon refuses; with
+/// `takeover`, it is asked to terminate (SIGTERM) and given `grace` to let
+/// go.
 pub fn claim(
     receive: &AuditSocket,
     status: &Control<'_>,
@@ -63,45 +68,61 @@ pub fn claim(
 ) -> Result<AuditStatus, ClaimError> {
     let me = std::process::id();
     let before = status.status()?;
-    if before.pid != 0 && before.pid != me && process::process_alive(before.pid) {
-        let holder = before.pid;
-        let name = process_name(holder);
-        if !takeover {
-            return Err(ClaimError::HeldBy { pid: holder, name });
-        }
-        eprintln!(
-            "raudit: taking the audit pid over from process {holder} ({name}): sending it SIGTERM"
-        );
-        if let Err(e) = process::terminate(holder) {
-            eprintln!("raudit: could not signal process {holder}: {e}");
-        }
-        // Asked again every second: a holder still starting may not
-        // handle SIGTERM yet (auditd ignores it until its event loop runs).
-        let started = Instant::now();
-        let mut asked = started;
-        while started.elapsed() < grace {
-            let now = status.status()?;
-            if now.pid == 0 || !process::process_alive(now.pid) {
-                break;
-            }
-            if asked.elapsed() >= TERMINATE_AGAIN {
-                asked = Instant::now();
-                let _ = process::terminate(holder);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+    let set_pid = || match Control::borrowed(receive).set_pid(me) {
+        Ok(()) => Ok(true),
+        Err(e) if e.errno() == Some(libc::EEXIST) => Ok(false),
+        Err(e) => Err(ClaimError::from(e)),
+    };
+    if set_pid()? {
+        return Ok(before);
     }
-    match Control::borrowed(receive).set_pid(me) {
-        Ok(()) => Ok(before),
-        Err(e) if e.errno() == Some(libc::EEXIST) => {
-            let holder = status.status().map(|s| s.pid).unwrap_or(0);
-            Err(ClaimError::HeldBy {
-                pid: holder,
-                name: process_name(holder),
-            })
-        }
-        Err(e) => Err(e.into()),
+    let holder = status.status()?.pid;
+    if holder == 0 && set_pid()? {
+        // It let go meanwhile.
+        return Ok(before);
     }
+    let name = process_name(holder);
+    if !takeover || holder == 0 {
+        return Err(ClaimError::HeldBy { pid: holder, name });
+    }
+    eprintln!(
+        "raudit: taking the audit pid over from process {holder} ({name}): sending it SIGTERM"
+    );
+    if let Err(e) = process::terminate(holder) {
+        eprintln!("raudit: could not signal process {holder}: {e}");
+    }
+    // Asked again every second: a holder still starting may not handle
+    // SIGTERM yet (auditd ignores it until its event loop runs).
+    let started = Instant::now();
+    let mut asked = started;
+    while started.elapsed() < grace {
+        let now = status.status()?;
+        if now.pid != holder || !process::process_alive(holder) {
+            break;
+        }
+        if asked.elapsed() >= TERMINATE_AGAIN {
+            asked = Instant::now();
+            let _ = process::terminate(holder);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if set_pid()? {
+        return Ok(before);
+    }
+    let holder = status.status().map(|s| s.pid).unwrap_or(0);
+    Err(ClaimError::HeldBy {
+        pid: holder,
+        name: process_name(holder),
+    })
+}
+
+/// Whether the kernel's audit daemon (not this process) is alive, asked of
+/// the kernel without claiming anything: `AUDIT_SET` of pid 0 from
+/// another process makes it test its daemon's socket first (and forget a
+/// daemon whose socket is gone), then refuse (`EACCES`) only a live one.
+/// A probe that fails otherwise says alive (refusing, as before).
+pub fn holder_is_healthy(control: &Control<'_>) -> bool {
+    control.set_pid(0).is_err()
 }
 
 /// Clears the audit pid if it is still ours. Returns whether it was.

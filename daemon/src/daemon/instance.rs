@@ -34,11 +34,19 @@ pub fn lock_path(state_file: &Path) -> PathBuf {
 }
 
 /// Refuses when another live process holds the audit pid and `takeover`
-/// is off (the same words as a refused claim).
-pub fn check_audit_pid(status: &AuditStatus, takeover: bool) -> Result<(), StartError> {
+/// is off (the same words as a refused claim). A live process with the
+/// pid's number is not enough: the kernel keeps a daemon's pid after it
+/// died, until it next fails to send to it, and the number may be another
+/// process's by then; `healthy` asks the kernel whether its daemon's
+/// socket still answers ([`super::audit_pid::holder_is_healthy`]).
+pub fn check_audit_pid(
+    status: &AuditStatus,
+    takeover: bool,
+    healthy: impl FnOnce() -> bool,
+) -> Result<(), StartError> {
     let me = std::process::id();
     let holder = status.pid;
-    if takeover || holder == 0 || holder == me || !process::process_alive(holder) {
+    if takeover || holder == 0 || holder == me || !process::process_alive(holder) || !healthy() {
         return Ok(());
     }
     let refused = ClaimError::HeldBy {
@@ -148,17 +156,21 @@ mod tests {
             pid: parent,
             ..AuditStatus::default()
         };
-        let refused = check_audit_pid(&held, false).unwrap_err();
+        let healthy = || true;
+        let refused = check_audit_pid(&held, false, healthy).unwrap_err();
         assert!(
             refused.0.contains(&format!("held by process {parent}")),
             "{refused}"
         );
-        assert!(check_audit_pid(&held, true).is_ok());
+        assert!(check_audit_pid(&held, true, healthy).is_ok());
         let ours = AuditStatus {
             pid: me,
             ..AuditStatus::default()
         };
-        assert!(check_audit_pid(&ours, false).is_ok());
-        assert!(check_audit_pid(&AuditStatus::default(), false).is_ok());
+        assert!(check_audit_pid(&ours, false, healthy).is_ok());
+        assert!(check_audit_pid(&AuditStatus::default(), false, healthy).is_ok());
+        // A dead daemon's pid, its number now a live process's: the
+        // kernel's socket test says so, and nothing is refused.
+        assert!(check_audit_pid(&held, false, || false).is_ok());
     }
 }

@@ -103,7 +103,9 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     // any output, state or stats file.
     let held_lock = match (plan.listen, &plan.state_file) {
         (Listen::Daemon { takeover }, Some(state)) => {
-            instance::check_audit_pid(&initial, takeover)?;
+            instance::check_audit_pid(&initial, takeover, || {
+                audit_pid::holder_is_healthy(&control)
+            })?;
             // A raudit taken over drains for up to 5 s before it exits.
             Some(instance::take(state, takeover, Duration::from_secs(10))?)
         }
