@@ -64,16 +64,35 @@ pub fn string(out: &mut Vec<u8>, bytes: &[u8]) {
 }
 
 /// Appends `n` in decimal (what `write!(out, "{n}")` writes, without the
-/// formatting machinery: GELF writes several numbers per event).
+/// formatting machinery: GELF writes several numbers per event), two
+/// digits per division.
 pub fn decimal(out: &mut Vec<u8>, mut n: u64) {
+    // Where each of 00..99 is spelled out.
+    const PAIRS: &[u8; 200] =
+        b"00010203040506070809101112131415161718192021222324252627282930313233343536373839\
+        40414243444546474849505152535455565758596061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    // u64::MAX has 20 digits.
     let mut digits = [0u8; 20];
     let mut start = digits.len();
-    for slot in digits.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        start -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
+    let mut put = |start: usize, pair: u64| {
+        let at = 2 * pair as usize;
+        if let (Some(to), Some(from)) = (digits.get_mut(start..start + 2), PAIRS.get(at..at + 2)) {
+            to.copy_from_slice(from);
+        }
+    };
+    while n >= 100 {
+        start = start.saturating_sub(2);
+        put(start, n % 100);
+        n /= 100;
+    }
+    if n >= 10 {
+        start = start.saturating_sub(2);
+        put(start, n);
+    } else {
+        start = start.saturating_sub(1);
+        if let Some(slot) = digits.get_mut(start) {
+            *slot = b'0' + n as u8;
         }
     }
     out.extend_from_slice(digits.get(start..).unwrap_or_default());
@@ -235,6 +254,11 @@ mod tests {
         for n in [0, 1, 9, 10, 99, 100, 4_294_967_295, 1_700_000_000, u64::MAX]
             .into_iter()
             .chain((0..2000).map(|i| i * 7919))
+            .chain((0..100_000).step_by(7))
+            .chain((1..20).flat_map(|k| {
+                let power = 10_u64.pow(k);
+                [power - 1, power, power + 1]
+            }))
         {
             out.clear();
             decimal(&mut out, n);

@@ -92,7 +92,10 @@ pub struct Otlp {
     /// Where the records end.
     end: usize,
     events: u32,
-    first_at: Option<Instant>,
+    /// When the batch is due by `flush_interval`: its first record's
+    /// time plus the interval (`None`: empty, or an interval too long to
+    /// add), so a record compares two instants, no duration computed.
+    due_at: Option<Instant>,
     /// Records' observed times.
     clock: WallClock,
     /// `ResourceLogs.resource` and `ScopeLogs.scope`, encoded once.
@@ -148,7 +151,7 @@ impl Otlp {
             prefix,
             end: prefix,
             events: 0,
-            first_at: None,
+            due_at: None,
             clock: WallClock::read(),
             resource,
             scope,
@@ -182,9 +185,7 @@ impl Otlp {
             && (self.events >= self.spec.batch_events
                 || self.records_len().saturating_add(len) > self.spec.batch_bytes as usize
                 || self.end.saturating_add(len) > self.batch.len()
-                || self
-                    .first_at
-                    .is_some_and(|t| now.saturating_duration_since(t) >= self.spec.flush_interval))
+                || self.due_at.is_some_and(|t| now >= t))
     }
 
     /// Writes the HTTP head and the enclosing messages in front of the
@@ -345,17 +346,17 @@ impl Otlp {
             return Err(io::Error::other("an OTLP record's length was miscomputed"));
         }
         self.end += len;
-        self.events += 1;
-        if self.first_at.is_none() {
-            self.first_at = Some(now);
+        if self.events == 0 {
+            self.due_at = now.checked_add(self.spec.flush_interval);
         }
+        self.events += 1;
         Ok(Sent::Whole)
     }
 
     fn clear(&mut self) {
         self.end = self.prefix;
         self.events = 0;
-        self.first_at = None;
+        self.due_at = None;
     }
 }
 
@@ -564,5 +565,32 @@ mod tests {
         let most = (STOPPING_BUSY_BUDGET.as_millis() / MIN_PAUSE.as_millis()) as usize + 1;
         assert!(posts <= most, "{posts} POSTs in {elapsed:?}");
         assert!(elapsed >= STOPPING_BUSY_BUDGET - MIN_PAUSE, "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_batch_goes_before_a_record_once_its_first_waited_the_flush_interval() {
+        let (mut spec, posts) = collector(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        spec.flush_interval = Duration::from_millis(200);
+        let mut otlp = Otlp::with_hostname(&spec, 4096, "h");
+        let line = b"{}\n";
+        otlp.write_line(line, &LineSide::default()).unwrap();
+        otlp.write_line(line, &LineSide::default()).unwrap();
+        // Well within the interval: nothing due.
+        assert_eq!(otlp.pending_lines(), 2);
+        assert_eq!(posts.load(Ordering::SeqCst), 0);
+        std::thread::sleep(spec.flush_interval);
+        // The first record waited the interval: the two go before the
+        // third joins, which starts the next batch and its interval.
+        otlp.write_line(line, &LineSide::default()).unwrap();
+        assert_eq!(otlp.pending_lines(), 1);
+        assert_eq!(posts.load(Ordering::SeqCst), 1);
+        otlp.write_line(line, &LineSide::default()).unwrap();
+        assert_eq!(otlp.pending_lines(), 2);
+        // An interval too long to add to a clock: never due by time.
+        spec.flush_interval = Duration::MAX;
+        let mut forever = Otlp::with_hostname(&spec, 4096, "h");
+        forever.write_line(line, &LineSide::default()).unwrap();
+        forever.write_line(line, &LineSide::default()).unwrap();
+        assert_eq!(forever.pending_lines(), 2);
     }
 }

@@ -13,10 +13,12 @@
 //! backslash), and stored whole: a few instructions a block, no branch on
 //! where the quotes are.
 //!
-//! A block holding a control byte or a byte that is not ASCII (which the
-//! portable escaper writes as `\u00XX`, or checks as UTF-8), and the last
-//! bytes of the text (less than a block, or where the room left is less
-//! than a block's worst case, 32 bytes), are escaped by
+//! The last bytes of the text, less than a block, are escaped as one block
+//! padded with spaces (which escape to themselves and are dropped), into
+//! the room when it holds their escaped length. A block holding a control
+//! byte or a byte that is not ASCII (which the portable escaper writes as
+//! `\u00XX`, or checks as UTF-8), and the rest of a text whose room left is
+//! less than a block's worst case (32 bytes), are escaped by
 //! [`text::escape_json_text_into`] from there on, so the answer is its
 //! answer: the same bytes, `None` when the room is short.
 
@@ -82,18 +84,17 @@ mod x86 {
         table
     }
 
-    /// Blocks of sixteen bytes while both sides have room for one, then
-    /// [`text::escape_json_text_into`] for the rest (or from the first
-    /// block that holds a byte below a space or above `0x7f`).
+    /// Blocks of sixteen bytes while both sides have room for one, the last
+    /// bytes as a padded block ([`last_block`]), then
+    /// [`text::escape_json_text_into`] for what is left (from the first
+    /// block that holds a byte below a space or above `0x7f`, or where the
+    /// room runs short).
     ///
     /// # Safety
     ///
     /// The CPU must have SSSE3.
     #[target_feature(enable = "ssse3")]
     pub unsafe fn escape_ssse3(bytes: &[u8], out: &mut [u8]) -> Option<usize> {
-        let quote = _mm_set1_epi8(b'"' as i8);
-        let backslash = _mm_set1_epi8(b'\\' as i8);
-        let space = _mm_set1_epi8(b' ' as i8);
         let mut at = 0usize;
         let mut len = 0usize;
         while let (Some(block), Some(room)) = (
@@ -102,40 +103,76 @@ mod x86 {
         ) {
             // SAFETY: `block` is sixteen readable bytes (an unaligned load).
             let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
-            // Signed: a byte above 0x7f is below zero, so below a space too.
-            if _mm_movemask_epi8(_mm_cmplt_epi8(v, space)) != 0 {
+            let Some(put) = spread(v, room) else {
                 break;
-            }
-            let marks = _mm_movemask_epi8(_mm_or_si128(
-                _mm_cmpeq_epi8(v, quote),
-                _mm_cmpeq_epi8(v, backslash),
-            )) as usize;
-            let (low, high) = (marks & 0xff, (marks >> 8) & 0xff);
-            // Each half's bytes in lanes 0..8, backslashes in 8..16.
-            let halves = [
-                (_mm_unpacklo_epi64(v, backslash), low),
-                (_mm_unpackhi_epi64(v, backslash), high),
-            ];
-            let mut put = 0;
-            for (half, bits) in halves {
-                let spread = SPREAD.get(bits)?;
-                let grown = usize::from(*GROWN.get(bits)?);
-                let dst = room.get_mut(put..put + 16)?;
-                // SAFETY: `spread` is sixteen readable bytes, `dst` sixteen
-                // writable ones (unaligned load and store).
-                unsafe {
-                    let pattern = _mm_loadu_si128(spread.as_ptr().cast::<__m128i>());
-                    let escaped = _mm_shuffle_epi8(half, pattern);
-                    _mm_storeu_si128(dst.as_mut_ptr().cast::<__m128i>(), escaped);
-                }
-                put += grown;
-            }
+            };
             at += 16;
             len += put;
         }
         let rest = bytes.get(at..)?;
-        let tail = text::escape_json_text_into(rest, out.get_mut(len..)?)?;
+        let room = out.get_mut(len..)?;
+        let tail = match last_block(rest, room) {
+            Some(put) => put,
+            None => text::escape_json_text_into(rest, room)?,
+        };
         len.checked_add(tail)
+    }
+
+    /// Escapes the block `v` into `room` (its worst case, 32 bytes): the
+    /// bytes written, `None` (nothing written) when the block holds a
+    /// byte below a space or above `0x7f`.
+    #[target_feature(enable = "ssse3")]
+    fn spread(v: __m128i, room: &mut [u8]) -> Option<usize> {
+        let quote = _mm_set1_epi8(b'"' as i8);
+        let backslash = _mm_set1_epi8(b'\\' as i8);
+        let space = _mm_set1_epi8(b' ' as i8);
+        // Signed: a byte above 0x7f is below zero, so below a space too.
+        if _mm_movemask_epi8(_mm_cmplt_epi8(v, space)) != 0 {
+            return None;
+        }
+        let marks = _mm_movemask_epi8(_mm_or_si128(
+            _mm_cmpeq_epi8(v, quote),
+            _mm_cmpeq_epi8(v, backslash),
+        )) as usize;
+        let (low, high) = (marks & 0xff, (marks >> 8) & 0xff);
+        // Each half's bytes in lanes 0..8, backslashes in 8..16.
+        let halves = [
+            (_mm_unpacklo_epi64(v, backslash), low),
+            (_mm_unpackhi_epi64(v, backslash), high),
+        ];
+        let mut put = 0;
+        for (half, bits) in halves {
+            let spread = SPREAD.get(bits)?;
+            let grown = usize::from(*GROWN.get(bits)?);
+            let dst = room.get_mut(put..put + 16)?;
+            // SAFETY: `spread` is sixteen readable bytes, `dst` sixteen
+            // writable ones (unaligned load and store).
+            unsafe {
+                let pattern = _mm_loadu_si128(spread.as_ptr().cast::<__m128i>());
+                let escaped = _mm_shuffle_epi8(half, pattern);
+                _mm_storeu_si128(dst.as_mut_ptr().cast::<__m128i>(), escaped);
+            }
+            put += grown;
+        }
+        Some(put)
+    }
+
+    /// The last bytes of a text, fewer than sixteen, escaped as one block
+    /// padded with spaces into `room`: the bytes written, `None` (nothing
+    /// written) when they are sixteen or more, hold a byte below a space
+    /// or above `0x7f`, or their escaped length does not fit.
+    #[target_feature(enable = "ssse3")]
+    fn last_block(rest: &[u8], room: &mut [u8]) -> Option<usize> {
+        let mut block = [b' '; 16];
+        block.get_mut(..rest.len())?.copy_from_slice(rest);
+        let mut escaped = [0u8; 32];
+        // SAFETY: `block` is sixteen readable bytes (an unaligned load).
+        let v = unsafe { _mm_loadu_si128(block.as_ptr().cast::<__m128i>()) };
+        let put = spread(v, &mut escaped)?;
+        // The padding's spaces stay one byte each, after the rest's.
+        let len = put.checked_sub(16 - rest.len())?;
+        room.get_mut(..len)?.copy_from_slice(escaped.get(..len)?);
+        Some(len)
     }
 }
 
