@@ -140,9 +140,10 @@ pub struct Gelf {
     gathered: Option<Gathered>,
     too_large: Reporter,
     refusals: Refusals,
-    /// The last message went over UDP and its refusal, if the host sends
-    /// one, comes with the next send or the flush's check: held as
-    /// pending till then, so it is counted sent (or refused) once known.
+    /// The last message went over UDP (no gathering) and its refusal, if
+    /// the host sends one, comes with the next send or the flush's check:
+    /// held as pending till then, so it is counted sent (or refused) once
+    /// known.
     unchecked: bool,
 }
 
@@ -375,7 +376,7 @@ impl Output for Gelf {
         }
         match self.deliver() {
             Ok(()) => {
-                self.unchecked = true;
+                self.unchecked = self.gathered.is_none();
                 return Ok(Sent::Whole);
             }
             Err(e) if net::is_too_large(&e) => {}
@@ -387,7 +388,7 @@ impl Output for Gelf {
         self.build(cut, side.facts.as_ref());
         match self.deliver() {
             Ok(()) => {
-                self.unchecked = true;
+                self.unchecked = self.gathered.is_none();
                 Ok(Sent::Cut)
             }
             Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large()),
