@@ -29,6 +29,7 @@ mod cursor;
 pub mod cut;
 mod ecs;
 mod go_audit;
+pub mod id_fields;
 mod keys;
 mod layout;
 pub mod sockaddr;

@@ -6,7 +6,9 @@
 //! `file,suid,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
 //! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`); the
-//! group name of each group-id field (`"GID":"wheel"`); and what the
+//! group name of each group-id field (`"GID":"wheel"`), the fields of the
+//! record's `msg='…'` too (ADD_USER's `id=1001` → `"ID":"bob"`; which
+//! fields are ids: [`id_fields`]); and what the
 //! caller found of the process and its parent (`"PID":{"entity_id"}`,
 //! `"PPID":{"entity_id","exe","comm"}`, the parent as laurel names it).
 //! A number the tables do not know, or an address family not decoded, is
@@ -14,47 +16,13 @@
 
 use super::value::Noted;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::id_fields::{self, IdKind, ID_FIELDS};
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
 use crate::encode::Enrich;
 use crate::tables::arch::Arch;
 use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 use serde::ser::{Serialize, SerializeMap, Serializer};
-
-/// The user-id fields named, with auditd's ENRICHED names for them.
-pub const UID_FIELDS: [(&[u8], &str); 13] = [
-    (b"auid", "AUID"),
-    (b"uid", "UID"),
-    (b"euid", "EUID"),
-    (b"suid", "SUID"),
-    (b"fsuid", "FSUID"),
-    (b"ouid", "OUID"),
-    (b"oauid", "OAUID"),
-    (b"old-auid", "OLD-AUID"),
-    // Group ids from here on (named by `Enrich::group_name`).
-    (b"gid", "GID"),
-    (b"egid", "EGID"),
-    (b"sgid", "SGID"),
-    (b"fsgid", "FSGID"),
-    (b"ogid", "OGID"),
-];
-
-/// Where the group ids start in [`UID_FIELDS`].
-const FIRST_GID: usize = 8;
-
-/// The name of id field `at` of [`UID_FIELDS`] with value `id`.
-fn id_name<'e>(enrich: &'e impl Enrich, at: usize, id: &[u8]) -> Option<&'e str> {
-    if at < FIRST_GID {
-        enrich.user_name(id)
-    } else {
-        enrich.group_name(id)
-    }
-}
-
-/// The index of a user-id field in [`UID_FIELDS`].
-pub fn uid_field(key: &[u8]) -> Option<usize> {
-    UID_FIELDS.iter().position(|&(k, _)| k == key)
-}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Interpreted<'a> {
@@ -72,12 +40,20 @@ pub struct Interpreted<'a> {
     /// `pid` and `ppid` values the caller found a live process for.
     pub pid: Option<&'a [u8]>,
     pub ppid: Option<&'a [u8]>,
-    /// User-id values the lookup has a name for.
-    pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
+    /// The id values (in [`ID_FIELDS`] order) the lookup has a name for,
+    /// and whose ids they are in this record.
+    pub ids: [Option<(&'a [u8], IdKind)>; ID_FIELDS.len()],
 }
 
 impl<'a> Interpreted<'a> {
-    pub fn of(noted: Noted<'a>, enrich: &impl Enrich) -> Interpreted<'a> {
+    /// What the tables and `enrich` name of the values noted in a record
+    /// of type `msg_type` (an MQ_OPEN record's `mode` is printed short,
+    /// as auparse does; `id` is a group's in the group-account records).
+    pub fn of(
+        noted: Noted<'a>,
+        msg_type: crate::wire::MessageType,
+        enrich: &impl Enrich,
+    ) -> Interpreted<'a> {
         let arch = noted
             .arch
             .and_then(|hex| crate::record::number::parse_u32(hex, 16))
@@ -103,9 +79,11 @@ impl<'a> Interpreted<'a> {
             .capability
             .and_then(number::<u32>)
             .and_then(crate::tables::capability::name);
-        let mut uids = noted.uids;
-        for (at, uid) in uids.iter_mut().enumerate() {
-            *uid = uid.filter(|&v| id_name(enrich, at, v).is_some());
+        let mut ids = [None; ID_FIELDS.len()];
+        for (at, (named, value)) in ids.iter_mut().zip(noted.ids).enumerate() {
+            *named = value
+                .zip(id_fields::kind_in(msg_type, at))
+                .filter(|&(v, kind)| id_fields::name_of(enrich, kind, v).is_some());
         }
         let found = |pid: Option<&'a [u8]>| pid.filter(|&p| enrich.process(p).is_some());
         Interpreted {
@@ -116,17 +94,10 @@ impl<'a> Interpreted<'a> {
             exit,
             saddr,
             mode,
-            mode_short: false,
+            mode_short: mode.is_some() && msg_type == MQ_OPEN,
             capability,
-            uids,
+            ids,
         }
-    }
-
-    /// The same for a record of type `msg_type` (an MQ_OPEN record's
-    /// `mode` is printed short, as auparse does).
-    pub fn in_record(mut self, msg_type: crate::wire::MessageType) -> Self {
-        self.mode_short = self.mode.is_some() && msg_type == MQ_OPEN;
-        self
     }
 
     pub fn is_empty(&self) -> bool {
@@ -185,10 +156,10 @@ impl Interpreted<'_> {
                 c.serialize(&Identity { info, parent })?;
             }
         }
-        for (at, (&(_, name), uid)) in UID_FIELDS.iter().zip(self.uids).enumerate() {
-            if let Some(user) = uid.and_then(|v| id_name(enrich, at, v)) {
-                key(c, name)?;
-                c.push_string(user.as_bytes())?;
+        for (field, id) in ID_FIELDS.iter().zip(self.ids) {
+            if let Some(name) = id.and_then(|(v, kind)| id_fields::name_of(enrich, kind, v)) {
+                key(c, field.enriched)?;
+                c.push_string(name.as_bytes())?;
             }
         }
         c.push(b"}")
@@ -281,6 +252,7 @@ mod tests {
                 exit: Some(exit),
                 ..Noted::default()
             },
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         )
     }
@@ -305,7 +277,12 @@ mod tests {
         assert!(of(b"zz", b"x", b"-99999").is_empty());
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
-        assert!(Interpreted::of(Noted::default(), &NoEnrich).is_empty());
+        assert!(Interpreted::of(
+            Noted::default(),
+            crate::wire::MessageType::SYSCALL,
+            &NoEnrich
+        )
+        .is_empty());
     }
 
     #[test]
@@ -320,6 +297,7 @@ mod tests {
                 capability: Some(b"21"),
                 ..Noted::default()
             },
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
         assert_eq!((i.mode, i.capability), (Some(0o100_644), Some("sys_admin")));
@@ -329,6 +307,7 @@ mod tests {
                 capability: Some(b"99"),
                 ..Noted::default()
             },
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
         assert!(i.is_empty());
@@ -372,6 +351,7 @@ mod tests {
                     saddr: Some(hex),
                     ..Noted::default()
                 },
+                crate::wire::MessageType::SOCKADDR,
                 &NoEnrich,
             )
         };
