@@ -27,8 +27,12 @@
 //! The normalisation (`summary`, `event.category/type/action`) follows
 //! go-libaudit's `aucoalesce` for the syscalls and record types in
 //! [`norm`]; the members follow Auditbeat's `audit_linux.go` mapping:
-//! `user.*` from the id fields (unset ids, 4294967295, left out; names from
-//! the caller's uid lookup), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! `user.*` from the id fields of the primary record and its `msg='…'`
+//! (unset ids, 4294967295 or -1, left out; names from the caller's uid and
+//! gid lookups; the id fields of [`id_fields`](super::id_fields) beyond
+//! Auditbeat's nine under their own keys, `user.old-auid.{id,name}`,
+//! `user.new_gid.{id,name}`, as its `addUser` writes them; `id` stays in
+//! `auditd.data`, as go-libaudit keeps it), `process.*` from SYSCALL, CWD, PROCTITLE and
 //! EXECVE, `file.*` from the PATH record the summary names, `source` /
 //! `destination` from an inet SOCKADDR (or a user record's `addr`), `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).

@@ -395,7 +395,7 @@ mod tests {
     #[test]
     fn ecs_names_the_groups_it_writes() {
         let mut enricher = Enricher::new(8, false).with_group_names(true);
-        let body = "arch=c000003e syscall=2 success=yes uid=0 gid=0 egid=0 comm=\"x\" ogid=12345";
+        let body = "arch=c000003e syscall=2 success=yes uid=0 gid=0 egid=0 comm=\"x\" fgid=12345";
         let mut doc = None;
         with_event(body, &mut |event| {
             let mut out = vec![0u8; 8192];
@@ -408,7 +408,7 @@ mod tests {
         assert_eq!(
             enricher.gids.lookups(),
             1,
-            "gid 0 once; not the SYSCALL's ogid"
+            "gid 0 once; not the SYSCALL's fgid (no id field: not named)"
         );
     }
 

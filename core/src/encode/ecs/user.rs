@@ -1,12 +1,16 @@
 //! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
-//! audit) with the caller's names, and the SELinux label of `subj`.
+//! audit, and the other id fields of [`id_fields`] under their own keys:
+//! `user.old-auid`, `user.new_gid`, …) with the caller's names, and the
+//! SELinux label of `subj`. An id of the record's `msg='…'` counts as the
+//! record's own (the facts read it there when the record has none).
 
 use core::ops::Range;
 
-use super::facts::{known_slot, present, Facts, KEYS, UNSET};
+use super::facts::{known_slot, present, Facts, KEYS};
 use super::members::Members;
 use super::process::Decimal;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::id_fields::{self, IdKind, ID_FIELDS};
 use crate::encode::{Enrich, Named};
 use crate::record::Value;
 
@@ -35,6 +39,49 @@ pub(super) const OWNERS: [Owner; 4] = [
     ("filesystem", b"fsuid", Some(b"fsgid")),
     ("audit", b"auid", None),
 ];
+
+/// The id fields Auditbeat writes under their own keys, `user.KEY.id`
+/// and `user.KEY.name` (its `addUser`'s default, for the ids go-libaudit
+/// moves out of the data: keys ending in `uid` or `gid`): every field of
+/// [`ID_FIELDS`] but the nine of [`IDS`] and `id` (which go-libaudit
+/// keeps in the data, and Auditbeat's user-change mapping, not written,
+/// reads). (Key, slot, whose id.)
+pub(super) const OWN_KEY_IDS: [(&[u8], usize, IdKind); 12] = {
+    let none: &[u8] = b"";
+    let mut own = [(none, usize::MAX, IdKind::User); 12];
+    let (mut i, mut n) = (0, 0);
+    while i < ID_FIELDS.len() {
+        let field = ID_FIELDS[i];
+        let mut in_ids = same(field.key, b"id");
+        let mut j = 0;
+        while j < IDS.len() {
+            in_ids |= same(field.key, IDS[j].0);
+            j += 1;
+        }
+        if !in_ids {
+            own[n] = (field.key, known_slot(field.key), field.kind);
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == own.len());
+    own
+};
+
+/// `a == b`, at compile time.
+const fn same(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
 
 /// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
 pub(super) const ID_SLOTS: [usize; IDS.len()] = {
@@ -105,14 +152,19 @@ const _: () = {
         assert!(NAMED_GIDS[i] < KEYS.len());
         i += 1;
     }
+    let mut i = 0;
+    while i < OWN_KEY_IDS.len() {
+        assert!(OWN_KEY_IDS[i].1 < KEYS.len());
+        i += 1;
+    }
 };
 
 /// Every id the document asks the caller about, into `named` (a
 /// default's; what [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
 /// `fsuid` and `auid` of the primary record and the object file's `ouid`
 /// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
-/// (group names), and the pid and parent pid that are numbers
-/// (identities).
+/// (group names), the set [`OWN_KEY_IDS`] (either), and the pid and
+/// parent pid that are numbers (identities).
 pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     for slot in NAMED_UIDS {
         if let Some(v) = set_id(facts, slot) {
@@ -130,6 +182,14 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
+    for (_, slot, kind) in OWN_KEY_IDS {
+        if let Some(v) = set_id(facts, slot) {
+            match kind {
+                IdKind::User => named.uids.insert(v.text()),
+                IdKind::Group => named.gids.insert(v.text()),
+            }
+        }
+    }
     // (Each key looked up where it is named: a constant key folds to
     // its slot.)
     let pid = |v: Option<Value<'a>>| {
@@ -143,13 +203,16 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
 /// The id of the field whose slot is `slot`, when set.
 #[inline(always)]
 pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
-    present(facts.at(slot)).filter(|v| v.text() != UNSET)
+    present(facts.at(slot)).filter(|v| !id_fields::is_unset(v.text()))
 }
 
 #[inline(always)]
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
+        || OWN_KEY_IDS
+            .iter()
+            .any(|&(_, slot, _)| set_id(facts, slot).is_some())
 }
 
 /// `user.*`: each id written once found (`"id":…` and its name), the
@@ -213,6 +276,20 @@ fn write_user_with(
             }
         }
         cursor.push(b"}")?;
+    }
+    for (key, slot, kind) in OWN_KEY_IDS {
+        if let Some(v) = set_id(facts, slot) {
+            cursor.push(if first { b"\"" } else { b",\"" })?;
+            first = false;
+            cursor.push(key)?;
+            cursor.push(b"\":{\"id\":")?;
+            cursor.push_string(v.text())?;
+            if let Some(name) = id_fields::name_of(enrich, kind, v.text()) {
+                cursor.push(b",\"name\":")?;
+                cursor.push_string(name.as_bytes())?;
+            }
+            cursor.push(b"}")?;
+        }
     }
     if let Some(subj) = present(facts.get(b"subj")) {
         cursor.push(if first {
@@ -318,6 +395,102 @@ mod tests {
 
     use super::*;
     use crate::encode::test_names::Names;
+
+    /// The ECS document of the one user-space record `body` of type
+    /// `msg_type`, named by the test enricher.
+    fn document(msg_type: u16, body: &[u8]) -> serde_json::Value {
+        let (text, encoded) =
+            super::super::tests::encode_with(&[(msg_type, body)], 8192, &mut Names);
+        assert!(encoded.is_whole(), "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The ids inside `msg='…'` are the record's: the nine Auditbeat
+    /// names go where the record's own go (CRYPTO_KEY_USER's `suid` is
+    /// `user.saved`), every other id field under its own key
+    /// (`user.sauid`, `user.new_gid`), named; `id` stays in the data.
+    #[test]
+    fn ids_inside_the_user_message_are_named() {
+        let v = document(
+            2404,
+            b"pid=1299 uid=0 auid=4294967295 ses=4294967295 msg='op=destroy kind=server \
+              fp=ab:cd direction=? spid=1299 suid=1000  exe=\"/usr/sbin/sshd\" hostname=? \
+              addr=10.0.0.1 terminal=? res=success'",
+        );
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","name":"root","saved":{"id":"1000","name":"alice"}})
+        );
+        let v = document(
+            1102,
+            b"pid=3 uid=0 auid=1000 ses=2 msg='op=changing-primary-group acct=\"bob\" \
+              exe=\"/usr/sbin/usermod\" id=1000 new_gid=10 sauid=0 inode_uid=5 res=success'",
+        );
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","name":"root","audit":{"id":"1000","name":"alice"},
+                "inode_uid":{"id":"5"},"new_gid":{"id":"10","name":"wheel"},
+                "sauid":{"id":"0","name":"root"}})
+        );
+        let data = &v["auditd"]["data"];
+        assert_eq!(data["id"], "1000", "{data}");
+        for moved in ["new_gid", "sauid", "inode_uid"] {
+            assert!(data.get(moved).is_none(), "{moved} in {data}");
+        }
+    }
+
+    /// An unset id (`4294967295`, `-1`) is left out wherever it is, as
+    /// Auditbeat leaves out go-libaudit's `unset`; LOGIN's own
+    /// `old-auid` is `user.old-auid`.
+    #[test]
+    fn unset_ids_are_left_out_and_old_auid_is_a_users() {
+        for unset in ["4294967295", "-1"] {
+            let body = std::format!(
+                "pid=9 uid=0 auid={unset} ses=1 msg='op=login id={unset} sauid={unset} \
+                 exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=failed'"
+            );
+            let v = document(1112, body.as_bytes());
+            assert_eq!(
+                v["user"],
+                serde_json::json!({"id":"0","name":"root"}),
+                "{unset}"
+            );
+            assert!(v["auditd"]["data"].get("sauid").is_none());
+        }
+        let login = b"pid=2 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) \
+            old-ses=4294967295 ses=3 res=1";
+        let v = document(1006, login);
+        assert!(v["user"].get("old-auid").is_none(), "{v}");
+        let relogin = b"pid=2 uid=0 old-auid=1000 auid=0 tty=(none) old-ses=2 ses=3 res=1";
+        let v = document(1006, relogin);
+        assert_eq!(
+            v["user"]["old-auid"],
+            serde_json::json!({"id":"1000","name":"alice"})
+        );
+        assert!(v["auditd"]["data"].get("old-auid").is_none(), "{v}");
+    }
+
+    /// The enricher is told of every id the document names: those inside
+    /// `msg='…'`, users' and groups' apart.
+    #[test]
+    fn named_ids_include_the_messages() {
+        let records = [(
+            1102,
+            b"pid=3 uid=0 auid=1000 msg='op=x id=7 new_gid=10 sauid=-1 obj_uid=5 suid=6 res=success'"
+                .to_vec(),
+        )];
+        super::super::tests::with_event(&records, |e| {
+            let facts = Facts::of(e, &mut [0u8; 4096]);
+            let mut named = Named::default();
+            name_ids(&facts, &mut named);
+            let text =
+                |v: &UidValuesView<'_>| v.iter().map(|v| v.to_vec()).collect::<std::vec::Vec<_>>();
+            assert_eq!(text(&named.uids.values), [&b"0"[..], b"1000", b"5", b"6"]);
+            assert_eq!(text(&named.gids.values), [&b"10"[..]]);
+        });
+    }
+
+    type UidValuesView<'a> = heapless::Vec<&'a [u8], { crate::encode::uids::MAX_UIDS }>;
 
     proptest::proptest! {
         /// The objects below the top level copied from it write what
