@@ -79,7 +79,7 @@ const ID: usize = 9;
 
 /// The index of `key` in [`ID_FIELDS`] (a `match`: cheaper than a search
 /// of the table per field; a test holds the two together).
-#[inline]
+#[inline(always)]
 pub const fn id_field(key: &[u8]) -> Option<usize> {
     Some(match key {
         b"auid" => 0,

@@ -93,16 +93,16 @@ impl Enricher {
     /// keys (a kernel record names each once), and every id field of its
     /// `msg='…'`.
     fn resolve_field_ids(&mut self, msg_type: MessageType, body: &[u8]) {
-        let values = first_values(body, &FIELD_KEYS);
-        for (&key, value) in FIELD_KEYS.iter().zip(values) {
-            match (key, value) {
-                (b"msg", Some(Value::SingleQuoted(inner))) => {
-                    for f in Fields::user_message(inner) {
-                        self.resolve_id(msg_type, f.key, f.value);
-                    }
-                }
-                (_, Some(value)) => self.resolve_id(msg_type, key, value),
-                (_, None) => {}
+        let [gids @ .., id, msg] = first_values(body, &FIELD_KEYS);
+        for gid in gids.into_iter().flatten() {
+            self.gids.resolve(gid.text());
+        }
+        if let Some(id) = id {
+            self.resolve_id(msg_type, b"id", id);
+        }
+        if let Some(Value::SingleQuoted(inner)) = msg {
+            for f in Fields::user_message(inner) {
+                self.resolve_id(msg_type, f.key, f.value);
             }
         }
     }
@@ -271,8 +271,8 @@ const SYSCALL: u16 = 1300;
 const SECCOMP: u16 = 1326;
 
 /// The keys [`Enricher::resolve_field_ids`] reads of a record's own
-/// fields: the group-id fields, `id` (the one user-id field the uid scan,
-/// which finds every key ending in `uid`, misses) and `msg`.
+/// fields: the group-id fields, then `id` (the one user-id field the uid
+/// scan, which finds every key ending in `uid`, misses), then `msg`.
 const FIELD_KEYS: [&[u8]; id_fields::GROUP_KEYS.len() + 2] = {
     let mut keys: [&[u8]; id_fields::GROUP_KEYS.len() + 2] =
         [b"id"; id_fields::GROUP_KEYS.len() + 2];

@@ -93,25 +93,46 @@ pub(super) struct Facts<'a> {
 }
 
 /// The values of [`KEYS`], by slot (an array longer than `Default`
-/// derives for).
+/// derives for), and which slots have one (a bit each).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Known<'a>([Option<Value<'a>>; KEYS.len()]);
+pub(super) struct Known<'a> {
+    values: [Option<Value<'a>>; KEYS.len()],
+    noted: u64,
+}
+
+// A bit for each slot.
+const _: () = assert!(KEYS.len() <= 64);
 
 impl Default for Known<'_> {
     fn default() -> Self {
-        Known([None; KEYS.len()])
+        Known {
+            values: [None; KEYS.len()],
+            noted: 0,
+        }
     }
 }
 
 impl<'a> Known<'a> {
     #[inline(always)]
     pub(super) fn get(&self, slot: usize) -> Option<&Option<Value<'a>>> {
-        self.0.get(slot)
+        self.values.get(slot)
     }
 
+    /// Keeps `value` for `slot` unless it has one, or `value` is absent.
     #[inline(always)]
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Option<Value<'a>>> {
-        self.0.get_mut(slot)
+    fn note(&mut self, slot: usize, value: Value<'a>) {
+        if let Some(known) = self.values.get_mut(slot) {
+            if known.is_none() && value != Value::Absent {
+                *known = Some(value);
+                self.noted |= 1 << slot;
+            }
+        }
+    }
+
+    /// Whether any of the slots whose bits `slots` sets has a value.
+    #[inline(always)]
+    pub(super) fn any(&self, slots: u64) -> bool {
+        self.noted & slots != 0
     }
 }
 
@@ -545,10 +566,8 @@ impl<'a> Facts<'a> {
 
     #[inline(always)]
     fn note_at(&mut self, slot: Option<usize>, value: Value<'a>) {
-        if let Some(known) = slot.and_then(|i| self.known.get_mut(i)) {
-            if known.is_none() && value != Value::Absent {
-                *known = Some(value);
-            }
+        if let Some(slot) = slot {
+            self.known.note(slot, value);
         }
     }
 

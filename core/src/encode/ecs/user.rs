@@ -68,6 +68,18 @@ pub(super) const OWN_KEY_IDS: [(&[u8], usize, IdKind); 12] = {
     own
 };
 
+/// The slots of [`OWN_KEY_IDS`], a bit each: none noted, none written
+/// (a SYSCALL record has none).
+const OWN_KEY_SLOTS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < OWN_KEY_IDS.len() {
+        bits |= 1 << OWN_KEY_IDS[i].1;
+        i += 1;
+    }
+    bits
+};
+
 /// `a == b`, at compile time.
 const fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -182,7 +194,7 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
-    for (_, slot, kind) in OWN_KEY_IDS {
+    for (_, slot, kind) in own_key_ids(facts) {
         if let Some(v) = set_id(facts, slot) {
             match kind {
                 IdKind::User => named.uids.insert(v.text()),
@@ -210,9 +222,18 @@ pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
-        || OWN_KEY_IDS
-            .iter()
-            .any(|&(_, slot, _)| set_id(facts, slot).is_some())
+        || own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
+}
+
+/// [`OWN_KEY_IDS`], none when the facts noted none of them.
+#[inline(always)]
+fn own_key_ids(facts: &Facts<'_>) -> impl Iterator<Item = (&'static [u8], usize, IdKind)> {
+    let any = facts.known.any(OWN_KEY_SLOTS);
+    // (Iterated where it is: a const array by value is copied first.)
+    const ALL: &[(&[u8], usize, IdKind)] = &OWN_KEY_IDS;
+    ALL.iter()
+        .copied()
+        .take(if any { OWN_KEY_IDS.len() } else { 0 })
 }
 
 /// `user.*`: each id written once found (`"id":…` and its name), the
@@ -277,7 +298,7 @@ fn write_user_with(
         }
         cursor.push(b"}")?;
     }
-    for (key, slot, kind) in OWN_KEY_IDS {
+    for (key, slot, kind) in own_key_ids(facts) {
         if let Some(v) = set_id(facts, slot) {
             cursor.push(if first { b"\"" } else { b",\"" })?;
             first = false;

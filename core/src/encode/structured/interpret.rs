@@ -24,8 +24,10 @@ use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Interpreted<'a> {
+/// What a record's `interpreted` says (`'n`: the noted values it reads
+/// its ids from, not copied).
+#[derive(Clone, Copy, Debug)]
+pub struct Interpreted<'a, 'n> {
     pub arch: Option<&'static str>,
     pub syscall: Option<&'static str>,
     pub exit: Option<&'static str>,
@@ -40,20 +42,26 @@ pub struct Interpreted<'a> {
     /// `pid` and `ppid` values the caller found a live process for.
     pub pid: Option<&'a [u8]>,
     pub ppid: Option<&'a [u8]>,
-    /// The id values (in [`ID_FIELDS`] order) the lookup has a name for,
-    /// and whose ids they are in this record.
-    pub ids: [Option<(&'a [u8], IdKind)>; ID_FIELDS.len()],
+    /// The record's id values, in [`ID_FIELDS`] order ([`Noted::ids`]).
+    ids: &'n [Option<&'a [u8]>; ID_FIELDS.len()],
+    /// Which of them the lookup has a name for: a bit each, by index.
+    named: u32,
+    /// The record's type (whose id `id` is).
+    msg_type: crate::wire::MessageType,
 }
 
-impl<'a> Interpreted<'a> {
+// A bit for each id field.
+const _: () = assert!(ID_FIELDS.len() <= 32);
+
+impl<'a, 'n> Interpreted<'a, 'n> {
     /// What the tables and `enrich` name of the values noted in a record
     /// of type `msg_type` (an MQ_OPEN record's `mode` is printed short,
     /// as auparse does; `id` is a group's in the group-account records).
     pub fn of(
-        noted: Noted<'a>,
+        noted: &'n Noted<'a>,
         msg_type: crate::wire::MessageType,
         enrich: &impl Enrich,
-    ) -> Interpreted<'a> {
+    ) -> Interpreted<'a, 'n> {
         let arch = noted
             .arch
             .and_then(|hex| crate::record::number::parse_u32(hex, 16))
@@ -79,11 +87,14 @@ impl<'a> Interpreted<'a> {
             .capability
             .and_then(number::<u32>)
             .and_then(crate::tables::capability::name);
-        let mut ids = [None; ID_FIELDS.len()];
-        for (at, (named, value)) in ids.iter_mut().zip(noted.ids).enumerate() {
-            *named = value
-                .zip(id_fields::kind_in(msg_type, at))
-                .filter(|&(v, kind)| id_fields::name_of(enrich, kind, v).is_some());
+        let mut named = 0;
+        for (at, value) in noted.ids.iter().enumerate() {
+            if let Some(v) = *value {
+                let kind = id_fields::kind_in(msg_type, at);
+                if kind.is_some_and(|kind| id_fields::name_of(enrich, kind, v).is_some()) {
+                    named |= 1 << at;
+                }
+            }
         }
         let found = |pid: Option<&'a [u8]>| pid.filter(|&p| enrich.process(p).is_some());
         Interpreted {
@@ -96,12 +107,56 @@ impl<'a> Interpreted<'a> {
             mode,
             mode_short: mode.is_some() && msg_type == MQ_OPEN,
             capability,
-            ids,
+            ids: &noted.ids,
+            named,
+            msg_type,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        *self == Interpreted::default()
+        let Interpreted {
+            arch,
+            syscall,
+            exit,
+            saddr,
+            mode,
+            mode_short: _,
+            capability,
+            pid,
+            ppid,
+            ids: _,
+            named,
+            msg_type: _,
+        } = *self;
+        arch.is_none()
+            && syscall.is_none()
+            && exit.is_none()
+            && saddr.is_none()
+            && mode.is_none()
+            && capability.is_none()
+            && pid.is_none()
+            && ppid.is_none()
+            && named == 0
+    }
+
+    /// The id values the lookup named (their bits in order), with their
+    /// ENRICHED names and whose ids they are.
+    fn named_ids(&self) -> impl Iterator<Item = (&'static str, &'a [u8], IdKind)> + '_ {
+        let mut bits = self.named;
+        core::iter::from_fn(move || {
+            while bits != 0 {
+                let at = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let value = self.ids.get(at).copied().flatten();
+                let field = ID_FIELDS.get(at);
+                if let (Some(v), Some(field), Some(kind)) =
+                    (value, field, id_fields::kind_in(self.msg_type, at))
+                {
+                    return Some((field.enriched, v, kind));
+                }
+            }
+            None
+        })
     }
 }
 
@@ -109,7 +164,7 @@ fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
     core::str::from_utf8(text).ok()?.parse().ok()
 }
 
-impl Interpreted<'_> {
+impl Interpreted<'_, '_> {
     /// Writes the object, the uids named by `enrich`: the bytes
     /// serde-json-core would write for it as a map.
     pub fn write(&self, c: &mut Cursor<'_>, enrich: &impl Enrich) -> Result<(), Full> {
@@ -156,9 +211,9 @@ impl Interpreted<'_> {
                 c.serialize(&Identity { info, parent })?;
             }
         }
-        for (field, id) in ID_FIELDS.iter().zip(self.ids) {
-            if let Some(name) = id.and_then(|(v, kind)| id_fields::name_of(enrich, kind, v)) {
-                key(c, field.enriched)?;
+        for (enriched, value, kind) in self.named_ids() {
+            if let Some(name) = id_fields::name_of(enrich, kind, value) {
+                key(c, enriched)?;
                 c.push_string(name.as_bytes())?;
             }
         }
@@ -244,14 +299,20 @@ mod tests {
     use super::*;
     use crate::encode::NoEnrich;
 
-    fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a> {
+    /// `noted` for as long as a test needs it.
+    fn leak(noted: Noted<'_>) -> &Noted<'_> {
+        extern crate std;
+        std::boxed::Box::leak(std::boxed::Box::new(noted))
+    }
+
+    fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a, 'a> {
         Interpreted::of(
-            Noted {
+            leak(Noted {
                 arch: Some(arch),
                 syscall: Some(syscall),
                 exit: Some(exit),
                 ..Noted::default()
-            },
+            }),
             crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         )
@@ -273,12 +334,12 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_left_out() {
-        assert_eq!(of(b"c00000f3", b"59", b"3"), Interpreted::default());
+        assert!(of(b"c00000f3", b"59", b"3").is_empty());
         assert!(of(b"zz", b"x", b"-99999").is_empty());
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
         assert!(Interpreted::of(
-            Noted::default(),
+            &Noted::default(),
             crate::wire::MessageType::SYSCALL,
             &NoEnrich
         )
@@ -292,21 +353,21 @@ mod tests {
         assert_eq!(Mode(0o100_755).to_string(), "file,755");
         assert_eq!(Mode(0o104_755).to_string(), "file,suid,755");
         let i = Interpreted::of(
-            Noted {
+            leak(Noted {
                 mode: Some(b"0100644"),
                 capability: Some(b"21"),
                 ..Noted::default()
-            },
+            }),
             crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
         assert_eq!((i.mode, i.capability), (Some(0o100_644), Some("sys_admin")));
         let i = Interpreted::of(
-            Noted {
+            leak(Noted {
                 mode: Some(b"9"),
                 capability: Some(b"99"),
                 ..Noted::default()
-            },
+            }),
             crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
@@ -347,10 +408,10 @@ mod tests {
     fn saddr_only_when_it_decodes() {
         let with = |hex: &'static [u8]| {
             Interpreted::of(
-                Noted {
+                leak(Noted {
                     saddr: Some(hex),
                     ..Noted::default()
-                },
+                }),
                 crate::wire::MessageType::SOCKADDR,
                 &NoEnrich,
             )

@@ -357,16 +357,23 @@ fn note<'a>(n: &mut Noted<'a>, field: Field<'a>) {
         b"capability" => n.capability = Some(text),
         b"pid" => n.pid = n.pid.or(Some(text)),
         b"ppid" => n.ppid = n.ppid.or(Some(text)),
-        _ => note_id(n, field),
+        key => note_id_at(n, id_field(key), text),
     }
 }
 
 /// Notes the value of an id field (the first of its key).
+#[inline(always)]
 fn note_id<'a>(n: &mut Noted<'a>, field: Field<'a>) {
-    if let (Value::Bare(text), Some(at)) = (field.value, id_field(field.key)) {
-        if let Some(slot) = n.ids.get_mut(at) {
-            *slot = slot.or(Some(text));
-        }
+    if let Value::Bare(text) = field.value {
+        note_id_at(n, id_field(field.key), text);
+    }
+}
+
+/// Notes `text` as the value of id field `at`, unless one came first.
+#[inline(always)]
+fn note_id_at<'a>(n: &mut Noted<'a>, at: Option<usize>, text: &'a [u8]) {
+    if let Some(slot) = at.and_then(|at| n.ids.get_mut(at)) {
+        *slot = slot.or(Some(text));
     }
 }
 
