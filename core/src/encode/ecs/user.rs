@@ -227,7 +227,9 @@ pub(super) fn has_user(facts: &Facts<'_>) -> bool {
 
 /// [`OWN_KEY_IDS`], none when the facts noted none of them.
 #[inline(always)]
-fn own_key_ids(facts: &Facts<'_>) -> impl Iterator<Item = (&'static [u8], usize, IdKind)> {
+pub(super) fn own_key_ids(
+    facts: &Facts<'_>,
+) -> impl Iterator<Item = (&'static [u8], usize, IdKind)> {
     let any = facts.known.any(OWN_KEY_SLOTS);
     // (Iterated where it is: a const array by value is copied first.)
     const ALL: &[(&[u8], usize, IdKind)] = &OWN_KEY_IDS;
@@ -489,6 +491,27 @@ mod tests {
             serde_json::json!({"id":"1000","name":"alice"})
         );
         assert!(v["auditd"]["data"].get("old-auid").is_none(), "{v}");
+    }
+
+    /// A document cut down to the members of bounded length keeps the
+    /// other ids as it keeps the nine: their numbers, no names.
+    #[test]
+    fn the_bounded_level_keeps_the_other_ids() {
+        let long = "x".repeat(4096);
+        let body = std::format!(
+            "pid=3 uid=0 auid=1000 ses=2 msg='op=changing acct=\"{long}\" \
+             exe=\"/{long}\" new_gid=10 sauid=-1 obj_uid=5 res=success'"
+        );
+        let records: &[(u16, &[u8])] = &[(1102, body.as_bytes())];
+        let (text, encoded) = super::super::tests::encode_with(records, 600, &mut Names);
+        assert!(encoded.truncated, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(v["auditd"].get("data").is_none(), "the bounded level: {v}");
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","audit":{"id":"1000"},"obj_uid":{"id":"5"},
+                "new_gid":{"id":"10"}})
+        );
     }
 
     /// The enricher is told of every id the document names: those inside
