@@ -222,7 +222,8 @@ impl Enrich for RhelIds {
 /// (go-libaudit's RHEL 7: groupadd, useradd, sshd) are named as auparse
 /// reads them: `id` a group's in ADD_GROUP and GRP_MGMT, a user's in
 /// ADD_USER, USER_MGMT and the logins; CRYPTO_KEY_USER's and
-/// CRYPTO_SESSION's `suid` a user's (ECS: `user.saved`).
+/// CRYPTO_SESSION's `suid` a user's (ECS: `user.saved`; ADD_USER's
+/// account `user.target`, ADD_GROUP's `group`).
 #[test]
 #[cfg_attr(raudit_no_corpus, ignore = "../shared/corpus is absent")]
 fn ids_inside_user_messages_are_named_as_auparse_reads_them() {
@@ -278,4 +279,18 @@ fn ids_inside_user_messages_are_named_as_auparse_reads_them() {
         .find(|d| d["auditd"]["message_type"] == "crypto_session")
         .expect("a CRYPTO_SESSION event");
     assert_eq!(session["user"]["saved"], json!({"id":"74","name":"u74"}));
+    // The account records: Auditbeat's user.target and group.
+    let of_type = |t: &str| {
+        ecs.iter()
+            .find(|d| d["auditd"]["message_type"] == t)
+            .unwrap_or_else(|| panic!("an {t} event"))
+    };
+    assert_eq!(
+        of_type("add_user")["user"]["target"],
+        json!({"id":"1000","name":"u1000"})
+    );
+    assert_eq!(
+        of_type("add_group")["group"],
+        json!({"id":"1000","name":"g1000"})
+    );
 }

@@ -138,6 +138,49 @@ const NAMED_GIDS: [usize; 4] = [
 ];
 pub(super) const UID: usize = known_slot(b"uid");
 pub(super) const GID: usize = known_slot(b"gid");
+const ID: usize = known_slot(b"id");
+
+/// Where Auditbeat's user-change mapping puts the account an account
+/// record is about (go-libaudit's object, its `id` first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Account {
+    /// ADD_USER, DEL_USER: `user.target`.
+    UserTarget,
+    /// ADD_GROUP, DEL_GROUP: `group`.
+    Group,
+}
+
+/// The account the primary record is about, from its `id` (in its
+/// `msg='…'`), when set and a decimal: where it goes, its value, whose id
+/// it is ([`id_fields`]).
+pub(super) fn account<'a>(facts: &Facts<'a>) -> Option<(Account, &'a [u8], IdKind)> {
+    let msg_type = facts.primary?.msg_type;
+    let account = match msg_type.0 {
+        1114 | 1115 => Account::UserTarget,
+        1116 | 1117 => Account::Group,
+        _ => return None,
+    };
+    let id = set_id(facts, ID)?.text();
+    let decimal = !id.is_empty() && id.iter().all(u8::is_ascii_digit);
+    let kind = id_fields::id_kind(msg_type, b"id")?;
+    decimal.then_some((account, id, kind))
+}
+
+/// `{"id":…,"name":…}` of id `text` of this kind (the name when known).
+pub(super) fn write_account(
+    cursor: &mut Cursor<'_>,
+    text: &[u8],
+    kind: IdKind,
+    enrich: &impl Enrich,
+) -> Result<(), Full> {
+    cursor.push(b"{\"id\":")?;
+    cursor.push_string(text)?;
+    if let Some(name) = id_fields::name_of(enrich, kind, text) {
+        cursor.push(b",\"name\":")?;
+        cursor.push_string(name.as_bytes())?;
+    }
+    cursor.push(b"}")
+}
 
 // Every id field is a known key: a slot that reads something.
 const _: () = {
@@ -194,12 +237,13 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
-    for (_, slot, kind) in own_key_ids(facts) {
-        if let Some(v) = set_id(facts, slot) {
-            match kind {
-                IdKind::User => named.uids.insert(v.text()),
-                IdKind::Group => named.gids.insert(v.text()),
-            }
+    let own =
+        own_key_ids(facts).filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
+    let account = account(facts).map(|(_, text, kind)| (text, kind));
+    for (text, kind) in own.chain(account) {
+        match kind {
+            IdKind::User => named.uids.insert(text),
+            IdKind::Group => named.gids.insert(text),
         }
     }
     // (Each key looked up where it is named: a constant key folds to
@@ -223,6 +267,7 @@ pub(super) fn has_user(facts: &Facts<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
         || own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
+        || account(facts).is_some_and(|(account, _, _)| account == Account::UserTarget)
 }
 
 /// [`OWN_KEY_IDS`], none when the facts noted none of them.
@@ -300,19 +345,17 @@ fn write_user_with(
         }
         cursor.push(b"}")?;
     }
-    for (key, slot, kind) in own_key_ids(facts) {
-        if let Some(v) = set_id(facts, slot) {
-            cursor.push(if first { b"\"" } else { b",\"" })?;
-            first = false;
-            cursor.push(key)?;
-            cursor.push(b"\":{\"id\":")?;
-            cursor.push_string(v.text())?;
-            if let Some(name) = id_fields::name_of(enrich, kind, v.text()) {
-                cursor.push(b",\"name\":")?;
-                cursor.push_string(name.as_bytes())?;
-            }
-            cursor.push(b"}")?;
-        }
+    let own = own_key_ids(facts)
+        .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
+    let target = account(facts)
+        .filter(|&(account, _, _)| account == Account::UserTarget)
+        .map(|(_, text, kind)| (&b"target"[..], text, kind));
+    for (key, text, kind) in own.chain(target) {
+        cursor.push(if first { b"\"" } else { b",\"" })?;
+        first = false;
+        cursor.push(key)?;
+        cursor.push(b"\":")?;
+        write_account(cursor, text, kind, enrich)?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
         cursor.push(if first {
@@ -462,6 +505,54 @@ mod tests {
         }
     }
 
+    /// The account an account record is about, named where Auditbeat's
+    /// user-change mapping puts it: ADD_USER's and DEL_USER's `id` in
+    /// `user.target`, ADD_GROUP's and DEL_GROUP's in `group` (a group's
+    /// id, named by the group lookup); `id` stays in the data too.
+    #[test]
+    fn the_account_records_id_is_the_target_user_or_the_group() {
+        for (msg_type, op) in [(1114, "add-user"), (1115, "delete-user")] {
+            let body = std::format!(
+                "pid=1264 uid=0 auid=4294967295 ses=4294967295 msg='op={op} id=1000 \
+                 exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=success'"
+            );
+            let v = document(msg_type, body.as_bytes());
+            assert_eq!(
+                v["user"]["target"],
+                serde_json::json!({"id":"1000","name":"alice"}),
+                "{op}: {v}"
+            );
+            assert!(v.get("group").is_none(), "{v}");
+            assert_eq!(v["auditd"]["data"]["id"], "1000");
+        }
+        for (msg_type, op) in [(1116, "add-group"), (1117, "delete-group")] {
+            let body = std::format!(
+                "pid=1235 uid=0 auid=4294967295 ses=4294967295 msg='op={op} id=10 \
+                 exe=\"/usr/sbin/groupadd\" hostname=? addr=? terminal=? res=success'"
+            );
+            let v = document(msg_type, body.as_bytes());
+            assert_eq!(
+                v["group"],
+                serde_json::json!({"id":"10","name":"wheel"}),
+                "{op}: {v}"
+            );
+            assert!(v["user"].get("target").is_none(), "{v}");
+        }
+        // No id (shadow-utils names the account by acct then), or unset: none.
+        for id in ["acct=\"bob\"", "id=4294967295", "id=-1"] {
+            let body = std::format!("pid=1 uid=0 msg='op=add-user {id} res=success'");
+            let v = document(1114, body.as_bytes());
+            assert!(v["user"].get("target").is_none(), "{id}: {v}");
+        }
+        // Other records' `id` is no account of theirs.
+        let login = b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'";
+        let v = document(1112, login);
+        assert!(
+            v["user"].get("target").is_none() && v.get("group").is_none(),
+            "{v}"
+        );
+    }
+
     /// An unset id (`4294967295`, `-1`) is left out wherever it is, as
     /// Auditbeat leaves out go-libaudit's `unset`; LOGIN's own
     /// `old-auid` is `user.old-auid`.
@@ -532,6 +623,23 @@ mod tests {
             assert_eq!(text(&named.uids.values), [&b"0"[..], b"1000", b"5", b"6"]);
             assert_eq!(text(&named.gids.values), [&b"10"[..]]);
         });
+        // An account record's `id`: a user's or a group's by the record.
+        for (msg_type, uids, gids) in [(1114, &["0", "7"][..], &[][..]), (1116, &["0"], &["7"])] {
+            let records = [(
+                msg_type,
+                b"pid=1 uid=0 msg='op=x id=7 res=success'".to_vec(),
+            )];
+            super::super::tests::with_event(&records, |e| {
+                let facts = Facts::of(e, &mut [0u8; 4096]);
+                let mut named = Named::default();
+                name_ids(&facts, &mut named);
+                let bytes = |v: &[&'static str]| -> std::vec::Vec<&'static [u8]> {
+                    v.iter().map(|s| s.as_bytes()).collect()
+                };
+                assert_eq!(&named.uids.values[..], bytes(uids), "{msg_type}");
+                assert_eq!(&named.gids.values[..], bytes(gids), "{msg_type}");
+            });
+        }
     }
 
     type UidValuesView<'a> = heapless::Vec<&'a [u8], { crate::encode::uids::MAX_UIDS }>;
