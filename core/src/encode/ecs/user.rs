@@ -80,6 +80,10 @@ const OWN_KEY_SLOTS: u64 = {
     bits
 };
 
+/// [`OWN_KEY_SLOTS`] and `id`'s (an account's): the slots of every id
+/// beyond the nine.
+const OTHER_SLOTS: u64 = OWN_KEY_SLOTS | 1 << ID;
+
 /// `a == b`, at compile time.
 const fn same(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
@@ -154,6 +158,9 @@ pub(super) enum Account {
 /// `msg='…'`), when set and a decimal: where it goes, its value, whose id
 /// it is ([`id_fields`]).
 pub(super) fn account<'a>(facts: &Facts<'a>) -> Option<(Account, &'a [u8], IdKind)> {
+    if !facts.known.any(1 << ID) {
+        return None;
+    }
     let msg_type = facts.primary?.msg_type;
     let account = match msg_type.0 {
         1114 | 1115 => Account::UserTarget,
@@ -237,13 +244,15 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
-    let own =
-        own_key_ids(facts).filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
-    let account = account(facts).map(|(_, text, kind)| (text, kind));
-    for (text, kind) in own.chain(account) {
-        match kind {
-            IdKind::User => named.uids.insert(text),
-            IdKind::Group => named.gids.insert(text),
+    if facts.known.any(OTHER_SLOTS) {
+        let own = own_key_ids(facts)
+            .filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
+        let account = account(facts).map(|(_, text, kind)| (text, kind));
+        for (text, kind) in own.chain(account) {
+            match kind {
+                IdKind::User => named.uids.insert(text),
+                IdKind::Group => named.gids.insert(text),
+            }
         }
     }
     // (Each key looked up where it is named: a constant key folds to
@@ -266,8 +275,9 @@ pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
-        || own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
-        || account(facts).is_some_and(|(account, _, _)| account == Account::UserTarget)
+        || facts.known.any(OTHER_SLOTS)
+            && (own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
+                || account(facts).is_some_and(|(account, _, _)| account == Account::UserTarget))
 }
 
 /// [`OWN_KEY_IDS`], none when the facts noted none of them.
@@ -345,17 +355,19 @@ fn write_user_with(
         }
         cursor.push(b"}")?;
     }
-    let own = own_key_ids(facts)
-        .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
-    let target = account(facts)
-        .filter(|&(account, _, _)| account == Account::UserTarget)
-        .map(|(_, text, kind)| (&b"target"[..], text, kind));
-    for (key, text, kind) in own.chain(target) {
-        cursor.push(if first { b"\"" } else { b",\"" })?;
-        first = false;
-        cursor.push(key)?;
-        cursor.push(b"\":")?;
-        write_account(cursor, text, kind, enrich)?;
+    if facts.known.any(OTHER_SLOTS) {
+        let own = own_key_ids(facts)
+            .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
+        let target = account(facts)
+            .filter(|&(account, _, _)| account == Account::UserTarget)
+            .map(|(_, text, kind)| (&b"target"[..], text, kind));
+        for (key, text, kind) in own.chain(target) {
+            cursor.push(if first { b"\"" } else { b",\"" })?;
+            first = false;
+            cursor.push(key)?;
+            cursor.push(b"\":")?;
+            write_account(cursor, text, kind, enrich)?;
+        }
     }
     if let Some(subj) = present(facts.get(b"subj")) {
         cursor.push(if first {
