@@ -12,6 +12,7 @@ use super::process::Decimal;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::id_fields::{self, IdKind, ID_FIELDS};
 use crate::encode::{Enrich, Named};
+use crate::record::prefix::eq;
 use crate::record::Value;
 
 /// The id fields and their Auditbeat members: (field, object path, is a
@@ -44,18 +45,18 @@ pub(super) const OWNERS: [Owner; 4] = [
 /// and `user.KEY.name` (its `addUser`'s default, for the ids go-libaudit
 /// moves out of the data: keys ending in `uid` or `gid`): every field of
 /// [`ID_FIELDS`] but the nine of [`IDS`] and `id` (which go-libaudit
-/// keeps in the data, and Auditbeat's user-change mapping, not written,
-/// reads). (Key, slot, whose id.)
+/// keeps in the data; an account record's is named by [`account`]).
+/// (Key, slot, whose id.)
 pub(super) const OWN_KEY_IDS: [(&[u8], usize, IdKind); 12] = {
     let none: &[u8] = b"";
     let mut own = [(none, usize::MAX, IdKind::User); 12];
     let (mut i, mut n) = (0, 0);
     while i < ID_FIELDS.len() {
         let field = ID_FIELDS[i];
-        let mut in_ids = same(field.key, b"id");
+        let mut in_ids = eq(field.key, b"id");
         let mut j = 0;
         while j < IDS.len() {
-            in_ids |= same(field.key, IDS[j].0);
+            in_ids |= eq(field.key, IDS[j].0);
             j += 1;
         }
         if !in_ids {
@@ -83,21 +84,6 @@ const OWN_KEY_SLOTS: u64 = {
 /// [`OWN_KEY_SLOTS`] and `id`'s (an account's): the slots of every id
 /// beyond the nine.
 const OTHER_SLOTS: u64 = OWN_KEY_SLOTS | 1 << ID;
-
-/// `a == b`, at compile time.
-const fn same(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    let mut i = 0;
-    while i < a.len() {
-        if a[i] != b[i] {
-            return false;
-        }
-        i += 1;
-    }
-    true
-}
 
 /// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
 pub(super) const ID_SLOTS: [usize; IDS.len()] = {
@@ -162,8 +148,12 @@ pub(super) fn account<'a>(facts: &Facts<'a>) -> Option<(Account, &'a [u8], IdKin
         return None;
     }
     let msg_type = facts.primary?.msg_type;
+    // (go-libaudit's normalizations: the four types whose object is
+    // [id, acct] and that map it.)
     let account = match msg_type.0 {
+        // ADD_USER, DEL_USER.
         1114 | 1115 => Account::UserTarget,
+        // ADD_GROUP, DEL_GROUP.
         1116 | 1117 => Account::Group,
         _ => return None,
     };
