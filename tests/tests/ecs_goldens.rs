@@ -2,7 +2,8 @@
 //! (`../shared/corpus/go-libaudit/aucoalesce/testdata/*.json.golden`, the
 //! same events as the `.yaml` inputs; skipped visibly where absent),
 //! field by field under Auditbeat's names (`sequence` → `auditd.sequence`,
-//! `user.ids.euid` → `user.effective.id`, `process.exe` →
+//! `user.ids.euid` → `user.effective.id`, `user.ids.old-auid` →
+//! `user.old-auid.id`, `process.exe` →
 //! `process.executable`, …; [`ours`] is the whole mapping).
 //!
 //! Every golden field is looked up in raudit's document and counted as
@@ -55,6 +56,7 @@ const EXACT: &[&str] = &[
     "user.ids.fsuid",
     "user.ids.fsgid",
     "user.ids.auid",
+    "user.ids.old-auid",
     "file.path",
     "file.device",
     "file.inode",
@@ -100,8 +102,6 @@ const KNOWN: &[&str] = &[
     "ecs.user",
     // SELinux labels of the object's PATH record are not split.
     "file.selinux",
-    // `old-auid` of LOGIN records is in auditd.data, not user.*.
-    "user.ids.old-auid",
     // Normalisation table entries not (yet) written after aucoalesce's.
     "summary",
     "ecs.event",
@@ -137,6 +137,10 @@ fn ours(golden: &str) -> String {
     ];
     if let Some(&(_, to)) = fixed.iter().find(|(from, _)| *from == golden) {
         return to.to_owned();
+    }
+    // Any other id: Auditbeat's `user.KEY.id` (`user.old-auid.id`).
+    if let Some(key) = golden.strip_prefix("user.ids.") {
+        return format!("user.{key}.id");
     }
     for (prefix, to) in [
         ("summary.", "auditd.summary."),

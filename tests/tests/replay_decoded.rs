@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use raudit::pipeline::Format as EventFormat;
 use raudit::replay::{Capacities, Format, Replayer};
-use raudit_core::encode::NoEnrich;
+use raudit_core::encode::{Enrich, NoEnrich};
 use serde_json::{json, Value};
 
 /// Replays `bytes` in the structured shape; every line must be JSON.
@@ -20,11 +20,16 @@ fn structured(bytes: &[u8]) -> Vec<Value> {
 
 /// Replays `bytes` (log lines) in `format`; every line must be JSON.
 fn documents(bytes: &[u8], format: EventFormat) -> Vec<Value> {
+    documents_with(bytes, format, NoEnrich)
+}
+
+/// [`documents`], enriched by `enrich`.
+fn documents_with(bytes: &[u8], format: EventFormat, enrich: impl Enrich) -> Vec<Value> {
     let capacities = Capacities {
         format,
         ..Capacities::default()
     };
-    let mut replayer = Replayer::new(common::all_types(), capacities, NoEnrich);
+    let mut replayer = Replayer::new(common::all_types(), capacities, enrich);
     let mut out = Vec::new();
     let mut input = bytes;
     replayer
@@ -188,4 +193,104 @@ fn by_sequence(
         .into_iter()
         .map(|e| (sequence(&e).expect("sequence"), e))
         .collect()
+}
+
+/// Names the ids of go-libaudit's RHEL 7 log: users `u<N>`, groups
+/// `g<N>` (0 is `root` for both).
+struct RhelIds;
+
+impl Enrich for RhelIds {
+    fn user_name(&self, uid: &[u8]) -> Option<&str> {
+        match uid {
+            b"0" => Some("root"),
+            b"74" => Some("u74"),
+            b"1000" => Some("u1000"),
+            _ => None,
+        }
+    }
+
+    fn group_name(&self, gid: &[u8]) -> Option<&str> {
+        match gid {
+            b"0" => Some("root"),
+            b"1000" => Some("g1000"),
+            _ => None,
+        }
+    }
+}
+
+/// The ids inside the user-space records' `msg='…'` of a real log
+/// (go-libaudit's RHEL 7: groupadd, useradd, sshd) are named as auparse
+/// reads them: `id` a group's in ADD_GROUP and GRP_MGMT, a user's in
+/// ADD_USER, USER_MGMT and the logins; CRYPTO_KEY_USER's and
+/// CRYPTO_SESSION's `suid` a user's (ECS: `user.saved`; ADD_USER's
+/// account `user.target`, ADD_GROUP's `group`).
+#[test]
+#[cfg_attr(raudit_no_corpus, ignore = "../shared/corpus is absent")]
+fn ids_inside_user_messages_are_named_as_auparse_reads_them() {
+    let log = std::fs::read(common::corpus().join("go-libaudit/auparse/testdata/audit-rhel7.log"))
+        .unwrap();
+    let mut seen: BTreeMap<String, u32> = BTreeMap::new();
+    for doc in documents_with(&log, EventFormat::Structured, RhelIds) {
+        for record in doc["records"].as_array().unwrap() {
+            let kind = record["type"].as_str().unwrap();
+            let msg = &record["fields"]["msg"];
+            let interpreted = &record["interpreted"];
+            // (Ids the kernel writes are numbers, `id` a string.)
+            let text = |v: &Value| match v {
+                Value::String(s) => Some(s.clone()),
+                Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            };
+            if let Some(id) = text(&msg["id"]) {
+                let group = matches!(kind, "ADD_GROUP" | "GRP_MGMT" | "DEL_GROUP");
+                let want = if group {
+                    format!("g{id}")
+                } else {
+                    format!("u{id}")
+                };
+                assert_eq!(interpreted["ID"], want.as_str(), "{kind}: {record}");
+                *seen.entry(kind.to_owned()).or_default() += 1;
+            }
+            if let Some(suid) = text(&msg["suid"]) {
+                let want = if suid == "0" {
+                    "root".to_owned()
+                } else {
+                    format!("u{suid}")
+                };
+                assert_eq!(interpreted["SUID"], want.as_str(), "{kind}: {record}");
+                *seen.entry(kind.to_owned()).or_default() += 1;
+            }
+        }
+    }
+    for kind in [
+        "ADD_GROUP",
+        "GRP_MGMT",
+        "ADD_USER",
+        "USER_MGMT",
+        "USER_LOGIN",
+        "CRYPTO_KEY_USER",
+        "CRYPTO_SESSION",
+    ] {
+        assert!(seen.contains_key(kind), "no {kind} with a msg id: {seen:?}");
+    }
+    let ecs = documents_with(&log, EventFormat::Ecs, RhelIds);
+    let session = ecs
+        .iter()
+        .find(|d| d["auditd"]["message_type"] == "crypto_session")
+        .expect("a CRYPTO_SESSION event");
+    assert_eq!(session["user"]["saved"], json!({"id":"74","name":"u74"}));
+    // The account records: Auditbeat's user.target and group.
+    let of_type = |t: &str| {
+        ecs.iter()
+            .find(|d| d["auditd"]["message_type"] == t)
+            .unwrap_or_else(|| panic!("an {t} event"))
+    };
+    assert_eq!(
+        of_type("add_user")["user"]["target"],
+        json!({"id":"1000","name":"u1000"})
+    );
+    assert_eq!(
+        of_type("add_group")["group"],
+        json!({"id":"1000","name":"g1000"})
+    );
 }

@@ -27,8 +27,14 @@
 //! The normalisation (`summary`, `event.category/type/action`) follows
 //! go-libaudit's `aucoalesce` for the syscalls and record types in
 //! [`norm`]; the members follow Auditbeat's `audit_linux.go` mapping:
-//! `user.*` from the id fields (unset ids, 4294967295, left out; names from
-//! the caller's uid lookup), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! `user.*` from the id fields of the primary record and its `msg='…'`
+//! (unset ids, 4294967295 or -1, left out; names from the caller's uid and
+//! gid lookups; the id fields of [`id_fields`](super::id_fields) beyond
+//! Auditbeat's nine under their own keys, `user.old-auid.{id,name}`,
+//! `user.new_gid.{id,name}`, as its `addUser` writes them; `id` stays in
+//! `auditd.data`, as go-libaudit keeps it, and names the account of
+//! ADD_USER/DEL_USER, `user.target`, and ADD_GROUP/DEL_GROUP, `group`, as
+//! the user-change mapping does), `process.*` from SYSCALL, CWD, PROCTITLE and
 //! EXECVE, `file.*` from the PATH record the summary names, `source` /
 //! `destination` from an inet SOCKADDR (or a user record's `addr`), `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
@@ -68,7 +74,7 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
-use self::user::{has_user, name_ids, write_user};
+use self::user::{account, has_user, name_ids, write_account, write_user, Account};
 use super::cursor::{Cursor, Full};
 use super::sockaddr::{self, SOCKADDR_MAX};
 use super::{Encoded, Enrich, Named, MIN_BUFFER};
@@ -196,6 +202,9 @@ fn write_document<'a>(
     )?;
     if has_user(facts) {
         write_user(doc.key("user")?, facts, enrich)?;
+    }
+    if let Some((Account::Group, text, kind)) = account(facts) {
+        write_account(doc.key("group")?, text, kind, enrich)?;
     }
     write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File && facts.object_path.is_some() {

@@ -29,6 +29,7 @@ mod cursor;
 pub mod cut;
 mod ecs;
 mod go_audit;
+pub mod id_fields;
 mod keys;
 mod layout;
 pub mod sockaddr;
@@ -62,9 +63,10 @@ pub const UNKNOWN_USER: &str = "UNKNOWN_USER";
 pub trait Enrich {
     /// Called once per event before encoding (fill caches here), with the
     /// uid values the encoder will ask [`user_name`](Self::user_name)
-    /// about: go-audit's and the structured shape's every `uid=` value
-    /// (exactly the keys of `uid_map`); ECS's the ids it names (`uid`,
-    /// `euid`, `suid`, `fsuid`, `auid`, the file's `ouid`).
+    /// about: go-audit's every `uid=` value (exactly the keys of
+    /// `uid_map`). The structured shape asks about those and, as
+    /// [`id_fields`] says, the `id` fields, the group-id fields and the id
+    /// fields inside `msg='…'` (the caller finds them in the records).
     fn prepare(&mut self, _event: &Event<'_>, _uids: &UidValues<'_>) {}
 
     /// [`prepare`](Self::prepare) for an encoder that says every id it
@@ -78,9 +80,9 @@ pub trait Enrich {
     /// The user name of a `uid=` value, `None` when unknown.
     fn user_name(&self, uid: &[u8]) -> Option<&str>;
 
-    /// The group name of a `gid=` (`egid`, `sgid`, `fsgid`, `ogid`) value,
-    /// `None` when unknown: the ECS shape's `group.name`, the structured
-    /// shape's `GID`-style names.
+    /// The group name of a group-id field's value (`gid`, `egid`, `sgid`,
+    /// `fsgid`, `ogid`, … as [`id_fields`] says), `None` when unknown: the
+    /// ECS shape's `group.name`, the structured shape's `GID`-style names.
     fn group_name(&self, _gid: &[u8]) -> Option<&str> {
         None
     }

@@ -190,7 +190,7 @@ fn write_record(
         cursor.push(b",\"duplicates\":")?;
         cursor.push_u64(u64::from(duplicates.get()))?;
     }
-    let interpreted = Interpreted::of(noted, enrich).in_record(record.msg_type);
+    let interpreted = Interpreted::of(&noted, record.msg_type, enrich);
     if !interpreted.is_empty() {
         cursor.push(b",\"interpreted\":")?;
         interpreted.write(cursor, enrich)?;

@@ -82,7 +82,8 @@ impl<const N: usize> Run<N> {
     }
 }
 
-const fn eq(a: &[u8], b: &[u8]) -> bool {
+/// `a == b`, at compile time.
+pub(crate) const fn eq(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
         return false;
     }

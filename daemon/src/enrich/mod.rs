@@ -1,6 +1,7 @@
 //! What raudit adds to the kernel's records when encoding: user names for
 //! the uids in an event (go-audit's `uid_map`), group names for its gids
-//! (structured and ECS shapes), container ids for the processes in it
+//! and names for the ids inside user-space records' `msg='…'` (structured
+//! and ECS shapes: [`id_fields`]), container ids for the processes in it
 //! (go-audit's `extras.containers`), and the host name (the ECS shape's
 //! `host.name`, read once at start). The caches are bounded and allocated
 //! once; [`Enricher`] prepares them from an event's records before the
@@ -13,9 +14,10 @@ pub mod uid_names;
 pub use container::ContainerIds;
 pub use process::Processes;
 use raudit_core::assemble::Event;
+use raudit_core::encode::id_fields::{self, id_kind, IdKind};
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::{Enrich, Named};
-use raudit_core::record::first_values;
+use raudit_core::record::{first_values, Fields, Value};
 use raudit_core::wire::MessageType;
 pub use uid_names::UidNames;
 
@@ -24,8 +26,10 @@ pub struct Enricher {
     pub uids: UidNames,
     /// Group names by gid: the same cache over the group database.
     pub gids: UidNames,
-    /// Look group names up (the structured and ECS shapes name gids; the
-    /// go-audit shape does not, and its events are not scanned for them).
+    /// Name ids field by field: gids, and the ids the uid scan does not
+    /// find (`id`, those inside `msg='…'`), as [`id_fields`] says (the
+    /// structured and ECS shapes do; the go-audit shape names only its
+    /// `uid_map`, and its events are not scanned for them).
     group_names: bool,
     /// Process identities (the ECS shape's `process.entity_id`,
     /// `process.parent.*`, the structured shape's `PID`/`PPID`); `None`
@@ -61,8 +65,9 @@ impl Enricher {
         self
     }
 
-    /// Names gids (`gid`, `egid`, `sgid`, `fsgid`, `ogid`) for the shapes
-    /// that write group names.
+    /// Names gids (`gid`, `egid`, `sgid`, `fsgid`, `ogid`, … every group-id
+    /// field of [`id_fields`]) and the ids inside `msg='…'` for the shapes
+    /// that name ids field by field.
     pub fn with_group_names(mut self, on: bool) -> Enricher {
         self.group_names = on;
         self
@@ -83,6 +88,34 @@ impl Enricher {
 }
 
 impl Enricher {
+    /// The ids of a record the uid scan does not find: the first of each
+    /// group-id key and of `id` among its own fields, in one pass over its
+    /// keys (a kernel record names each once), and every id field of its
+    /// `msg='…'`.
+    fn resolve_field_ids(&mut self, msg_type: MessageType, body: &[u8]) {
+        let [gids @ .., id, msg] = first_values(body, &FIELD_KEYS);
+        for gid in gids.into_iter().flatten() {
+            self.gids.resolve(gid.text());
+        }
+        if let Some(id) = id {
+            self.resolve_id(msg_type, b"id", id);
+        }
+        if let Some(Value::SingleQuoted(inner)) = msg {
+            for f in Fields::user_message(inner) {
+                self.resolve_id(msg_type, f.key, f.value);
+            }
+        }
+    }
+
+    /// Caches the name of field `key`'s `value` when the field is an id.
+    fn resolve_id(&mut self, msg_type: MessageType, key: &[u8], value: Value<'_>) {
+        match id_kind(msg_type, key) {
+            Some(IdKind::User) => self.uids.resolve(value.text()),
+            Some(IdKind::Group) => self.gids.resolve(value.text()),
+            None => {}
+        }
+    }
+
     fn resolve_uids(&mut self, uids: &UidValues<'_>) {
         for uid in &uids.values {
             self.uids.resolve(uid);
@@ -177,12 +210,8 @@ impl Enrich for Enricher {
             }
         }
         if self.group_names {
-            // The first of each gid key in a record, in one pass over its
-            // keys (a kernel record names each once).
             for record in event.records().filter(|r| names_groups(r.msg_type.0)) {
-                for gid in first_values(record.body, &GID_KEYS).into_iter().flatten() {
-                    self.gids.resolve(gid.text());
-                }
+                self.resolve_field_ids(record.msg_type, record.body);
             }
         }
         self.resolve_containers(event);
@@ -241,8 +270,20 @@ impl Enrich for Enricher {
 const SYSCALL: u16 = 1300;
 const SECCOMP: u16 = 1326;
 
-/// The group-id fields named (`ogid` is PATH's owner group).
-const GID_KEYS: [&[u8]; 5] = [b"gid", b"egid", b"sgid", b"fsgid", b"ogid"];
+/// The keys [`Enricher::resolve_field_ids`] reads of a record's own
+/// fields: the group-id fields, then `id` (the one user-id field the uid
+/// scan, which finds every key ending in `uid`, misses), then `msg`.
+const FIELD_KEYS: [&[u8]; id_fields::GROUP_KEYS.len() + 2] = {
+    let mut keys: [&[u8]; id_fields::GROUP_KEYS.len() + 2] =
+        [b"id"; id_fields::GROUP_KEYS.len() + 2];
+    let mut i = 0;
+    while i < id_fields::GROUP_KEYS.len() {
+        keys[i] = id_fields::GROUP_KEYS[i];
+        i += 1;
+    }
+    keys[i + 1] = b"msg";
+    keys
+};
 
 /// Records whose gids are named: SYSCALL, PATH, and the user-space and
 /// other kernel records that carry ids (not EXECVE, PROCTITLE, SOCKADDR,
@@ -354,7 +395,7 @@ mod tests {
     #[test]
     fn ecs_names_the_groups_it_writes() {
         let mut enricher = Enricher::new(8, false).with_group_names(true);
-        let body = "arch=c000003e syscall=2 success=yes uid=0 gid=0 egid=0 comm=\"x\" ogid=12345";
+        let body = "arch=c000003e syscall=2 success=yes uid=0 gid=0 egid=0 comm=\"x\" fgid=12345";
         let mut doc = None;
         with_event(body, &mut |event| {
             let mut out = vec![0u8; 8192];
@@ -367,7 +408,7 @@ mod tests {
         assert_eq!(
             enricher.gids.lookups(),
             1,
-            "gid 0 once; not the SYSCALL's ogid"
+            "gid 0 once; not the SYSCALL's fgid (no id field: not named)"
         );
     }
 
@@ -375,7 +416,7 @@ mod tests {
     /// read in one pass over the keys.
     #[test]
     fn every_gid_key_is_named() {
-        for key in GID_KEYS {
+        for key in id_fields::GROUP_KEYS {
             let key = std::str::from_utf8(key).unwrap();
             let mut named = Enricher::new(8, false).with_group_names(true);
             let other = if key == "gid" { "egid" } else { "gid" };
@@ -387,6 +428,85 @@ mod tests {
             });
             assert_eq!(named.group_name(b"0"), Some("root"), "{key}");
         }
+    }
+
+    /// A fake database: uid/gid 1001 is `bob`/`staff`, 0 is `root`, no
+    /// other.
+    fn fake_name(id: u32, out: &mut [u8]) -> std::io::Result<Option<usize>> {
+        let name: &[u8] = match id {
+            0 => b"root",
+            1001 => b"bob",
+            _ => return Ok(None),
+        };
+        out[..name.len()].copy_from_slice(name);
+        Ok(Some(name.len()))
+    }
+
+    fn fake_group(id: u32, out: &mut [u8]) -> std::io::Result<Option<usize>> {
+        let name: &[u8] = match id {
+            0 => b"root",
+            1001 => b"staff",
+            _ => return Ok(None),
+        };
+        out[..name.len()].copy_from_slice(name);
+        Ok(Some(name.len()))
+    }
+
+    /// The structured document of the one user-space record `body` of
+    /// type `msg_type`, enriched (and so prepared) by `enricher`.
+    fn structured_of(enricher: &mut Enricher, msg_type: u16, body: &str) -> serde_json::Value {
+        let mut assembler = Assembler::new(
+            Settings {
+                type_min: 1000,
+                ..Settings::default()
+            },
+            [EventSlot::default(); 4],
+            [RecordSlot::default(); 16],
+            [0u8; 4096],
+        );
+        let payload = format!("audit(1700000000.042:7): {body}");
+        let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
+        let mut doc = None;
+        let mut encode = |event: &Event<'_>| {
+            let mut out = vec![0u8; 8192];
+            let encoded = raudit_core::encode::structured(event, enricher, &mut out);
+            doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
+        };
+        assembler.push(&record, Instant(0), &mut encode);
+        assembler.flush(&mut encode);
+        doc.expect("the event was assembled")
+    }
+
+    /// The ids inside `msg='…'` are looked up while the event is prepared,
+    /// users' and groups' by the record's type (ADD_GROUP's `id` is a
+    /// group's), so the structured shape names them; unset ones are not
+    /// looked up.
+    #[test]
+    fn ids_inside_the_user_message_are_looked_up() {
+        let mut enricher = Enricher::new(8, false).with_group_names(true);
+        enricher.uids = UidNames::with_lookup(8, fake_name);
+        enricher.gids = UidNames::with_lookup(8, fake_group);
+        let add_user = "pid=7 uid=0 auid=4294967295 ses=4294967295 msg='op=add-user id=1001 \
+                        exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=success'";
+        let doc = structured_of(&mut enricher, 1114, add_user);
+        let i = &doc["records"][0]["interpreted"];
+        assert_eq!(i["ID"], "bob", "{doc}");
+        assert_eq!(i["UID"], "root", "{doc}");
+        let add_group = "pid=7 uid=0 auid=4294967295 msg='op=add-group id=1001 new_gid=0 \
+                         sauid=-1 res=success'";
+        let doc = structured_of(&mut enricher, 1116, add_group);
+        let i = &doc["records"][0]["interpreted"];
+        assert_eq!(i["ID"], "staff", "{doc}");
+        assert_eq!(i["NEW_GID"], "root", "{doc}");
+        assert!(i.get("SAUID").is_none(), "{doc}");
+        // uid 0 and 1001; gid 1001 and 0: the unset ids never asked.
+        assert_eq!((enricher.uids.lookups(), enricher.gids.lookups()), (2, 2));
+        // An enricher for the go-audit shape (which names only its
+        // uid_map) does not look them up.
+        let mut plain = Enricher::new(8, false);
+        plain.uids = UidNames::with_lookup(8, fake_name);
+        structured_of(&mut plain, 1114, add_user);
+        assert_eq!(plain.uids.lookups(), 1, "uid_map's uid 0 only");
     }
 
     /// The host name is the kernel's (`uname -n`), read once.

@@ -6,7 +6,7 @@ use super::auditd::write_lower_case;
 use super::facts::{present, Facts, UNSET};
 use super::members::Members;
 use super::process::number;
-use super::user::{set_id, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
+use super::user::{own_key_ids, set_id, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
 use super::{result_of, time, write_event, Detail};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
@@ -89,7 +89,8 @@ pub(super) fn write_bounded(
 /// short decimals.
 pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
     let id = |slot: usize| set_id(facts, slot).and_then(short_decimal);
-    let has = ID_SLOTS.iter().any(|&slot| id(slot).is_some());
+    let has = ID_SLOTS.iter().any(|&slot| id(slot).is_some())
+        || own_key_ids(facts).any(|(_, slot, _)| id(slot).is_some());
     if !has {
         return Ok(());
     }
@@ -110,6 +111,13 @@ pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Re
         if id(uid).is_some() || gid.is_some_and(|g| id(g).is_some()) {
             let mut o = Members::open(u.key(owner)?)?;
             write(&mut o, uid, gid)?;
+            o.close()?;
+        }
+    }
+    for (key, slot, _) in own_key_ids(facts) {
+        if let (Some(v), Ok(key)) = (id(slot), core::str::from_utf8(key)) {
+            let mut o = Members::open(u.key(key)?)?;
+            o.key("id")?.push_string(v)?;
             o.close()?;
         }
     }

@@ -23,8 +23,38 @@ pub(super) const UNSET: &[u8] = b"4294967295";
 /// sorted: what [`is_moved`] matches (a test holds them together).
 #[cfg(test)]
 pub(super) const MOVED: &[&[u8]] = &[
-    b"addr", b"auid", b"comm", b"egid", b"euid", b"exe", b"fsgid", b"fsuid", b"gid", b"key",
-    b"msg", b"pid", b"ppid", b"res", b"ses", b"sgid", b"subj", b"success", b"suid", b"uid",
+    b"addr",
+    b"auid",
+    b"comm",
+    b"egid",
+    b"euid",
+    b"exe",
+    b"fsgid",
+    b"fsuid",
+    b"gid",
+    b"igid",
+    b"inode_gid",
+    b"inode_uid",
+    b"iuid",
+    b"key",
+    b"msg",
+    b"new_gid",
+    b"oauid",
+    b"obj_gid",
+    b"obj_uid",
+    b"ogid",
+    b"old-auid",
+    b"ouid",
+    b"pid",
+    b"ppid",
+    b"res",
+    b"sauid",
+    b"ses",
+    b"sgid",
+    b"subj",
+    b"success",
+    b"suid",
+    b"uid",
 ];
 
 /// What one pass over the records found.
@@ -52,7 +82,7 @@ pub(super) struct Facts<'a> {
     pub(super) object: ObjectFile<'a>,
     /// The primary record's values of [`KEYS`] (first occurrence, the
     /// body's before its `msg='…'`'s), found in one pass.
-    pub(super) known: [Option<Value<'a>>; KEYS.len()],
+    pub(super) known: Known<'a>,
     /// The primary record's first `arch` and `syscall` fields, whatever
     /// their values (what `arch` and `syscall` are read from).
     first_arch: Option<Value<'a>>,
@@ -62,9 +92,53 @@ pub(super) struct Facts<'a> {
     pub(super) data: Option<Draft>,
 }
 
+/// The values of [`KEYS`], by slot (an array longer than `Default`
+/// derives for), and which slots have one (a bit each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Known<'a> {
+    values: [Option<Value<'a>>; KEYS.len()],
+    noted: u64,
+}
+
+// A bit for each slot.
+const _: () = assert!(KEYS.len() <= 64);
+
+impl Default for Known<'_> {
+    fn default() -> Self {
+        Known {
+            values: [None; KEYS.len()],
+            noted: 0,
+        }
+    }
+}
+
+impl<'a> Known<'a> {
+    #[inline(always)]
+    pub(super) fn get(&self, slot: usize) -> Option<&Option<Value<'a>>> {
+        self.values.get(slot)
+    }
+
+    /// Keeps `value` for `slot` unless it has one, or `value` is absent.
+    #[inline(always)]
+    fn note(&mut self, slot: usize, value: Value<'a>) {
+        if let Some(known) = self.values.get_mut(slot) {
+            if known.is_none() && value != Value::Absent {
+                *known = Some(value);
+                self.noted |= 1 << slot;
+            }
+        }
+    }
+
+    /// Whether any of the slots whose bits `slots` sets has a value.
+    #[inline(always)]
+    pub(super) fn any(&self, slots: u64) -> bool {
+        self.noted & slots != 0
+    }
+}
+
 /// The primary record's fields the document reads, sorted: looked up
 /// once per event instead of a scan per use.
-pub(super) const KEYS: [&[u8]; 26] = [
+pub(super) const KEYS: [&[u8]; 37] = [
     b"a0",
     b"acct",
     b"addr",
@@ -79,11 +153,22 @@ pub(super) const KEYS: [&[u8]; 26] = [
     b"gid",
     b"hostname",
     b"id",
+    b"igid",
+    b"inode_gid",
+    b"inode_uid",
+    b"iuid",
     b"key",
+    b"new_gid",
+    b"oauid",
+    b"obj_gid",
+    b"obj_uid",
+    b"ogid",
     b"old-auid",
+    b"ouid",
     b"pid",
     b"ppid",
     b"res",
+    b"sauid",
     b"ses",
     b"sgid",
     b"subj",
@@ -113,18 +198,29 @@ pub(super) const fn slot_of(key: &[u8]) -> Option<usize> {
         b"gid" => 11,
         b"hostname" => 12,
         b"id" => 13,
-        b"key" => 14,
-        b"old-auid" => 15,
-        b"pid" => 16,
-        b"ppid" => 17,
-        b"res" => 18,
-        b"ses" => 19,
-        b"sgid" => 20,
-        b"subj" => 21,
-        b"success" => 22,
-        b"suid" => 23,
-        b"terminal" => 24,
-        b"uid" => 25,
+        b"igid" => 14,
+        b"inode_gid" => 15,
+        b"inode_uid" => 16,
+        b"iuid" => 17,
+        b"key" => 18,
+        b"new_gid" => 19,
+        b"oauid" => 20,
+        b"obj_gid" => 21,
+        b"obj_uid" => 22,
+        b"ogid" => 23,
+        b"old-auid" => 24,
+        b"ouid" => 25,
+        b"pid" => 26,
+        b"ppid" => 27,
+        b"res" => 28,
+        b"sauid" => 29,
+        b"ses" => 30,
+        b"sgid" => 31,
+        b"subj" => 32,
+        b"success" => 33,
+        b"suid" => 34,
+        b"terminal" => 35,
+        b"uid" => 36,
         _ => return None,
     })
 }
@@ -138,7 +234,7 @@ pub(super) fn is_data(key: &[u8]) -> bool {
 /// The slots in [`KEYS`] of the moved keys, a bit each: every moved key
 /// but `msg` is in [`KEYS`] (a test says so), so a slot answers
 /// [`is_data`] for a key whose slot was found anyway.
-const MOVED_SLOTS: u32 = {
+const MOVED_SLOTS: u64 = {
     let mut mask = 0;
     let mut i = 0;
     while i < KEYS.len() {
@@ -173,11 +269,23 @@ pub(super) const fn is_moved(key: &[u8]) -> bool {
             | b"fsgid"
             | b"fsuid"
             | b"gid"
+            | b"igid"
+            | b"inode_gid"
+            | b"inode_uid"
+            | b"iuid"
             | b"key"
             | b"msg"
+            | b"new_gid"
+            | b"oauid"
+            | b"obj_gid"
+            | b"obj_uid"
+            | b"ogid"
+            | b"old-auid"
+            | b"ouid"
             | b"pid"
             | b"ppid"
             | b"res"
+            | b"sauid"
             | b"ses"
             | b"sgid"
             | b"subj"
@@ -446,7 +554,7 @@ impl<'a> Facts<'a> {
     /// Forgets what was noted of a primary record (a later one takes
     /// its place, or it is noted again).
     fn forget_primary(&mut self, nested: &mut Option<&'a [u8]>) {
-        self.known = Default::default();
+        self.known = Known::default();
         self.first_arch = None;
         self.first_syscall = None;
         *nested = None;
@@ -458,10 +566,8 @@ impl<'a> Facts<'a> {
 
     #[inline(always)]
     fn note_at(&mut self, slot: Option<usize>, value: Value<'a>) {
-        if let Some(known) = slot.and_then(|i| self.known.get_mut(i)) {
-            if known.is_none() && value != Value::Absent {
-                *known = Some(value);
-            }
+        if let Some(slot) = slot {
+            self.known.note(slot, value);
         }
     }
 

@@ -1084,7 +1084,8 @@ fn prepare_is_given_every_uid_the_document_names_and_only_those() {
     );
     assert!(encoded.is_whole(), "{text}");
     let prepared = asked.prepared.borrow().clone();
-    let want: Vec<Vec<u8>> = ["1", "1000", "3", "4", "42", "5"]
+    // (The SYSCALL record's own `ouid` is named too, as `user.ouid`.)
+    let want: Vec<Vec<u8>> = ["1", "1000", "3", "4", "42", "5", "77"]
         .iter()
         .map(|v| v.as_bytes().to_vec())
         .collect();
@@ -1154,7 +1155,8 @@ fn prepare_named_is_given_every_gid_and_pid_the_document_asks_about() {
     assert!(encoded.is_whole(), "{text}");
     let bytes = |v: &[&str]| -> Vec<Vec<u8>> { v.iter().map(|s| s.as_bytes().to_vec()).collect() };
     let (gids, pids) = asked.prepared.clone();
-    assert_eq!(gids, bytes(&["2", "43", "6"]), "sorted, unique, set");
+    // (The SYSCALL record's own `ogid` is named too, as `user.ogid`.)
+    assert_eq!(gids, bytes(&["2", "43", "6", "77"]), "sorted, unique, set");
     assert_eq!(pids, bytes(&["12", "11"]));
     let (mut gids_asked, mut pids_asked) = asked.asked.borrow().clone();
     gids_asked.sort();

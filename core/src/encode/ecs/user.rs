@@ -1,13 +1,18 @@
 //! `user.*`: the id fields (uid, gid, effective, saved, filesystem,
-//! audit) with the caller's names, and the SELinux label of `subj`.
+//! audit, and the other id fields of [`id_fields`] under their own keys:
+//! `user.old-auid`, `user.new_gid`, …) with the caller's names, and the
+//! SELinux label of `subj`. An id of the record's `msg='…'` counts as the
+//! record's own (the facts read it there when the record has none).
 
 use core::ops::Range;
 
-use super::facts::{known_slot, present, Facts, KEYS, UNSET};
+use super::facts::{known_slot, present, Facts, KEYS};
 use super::members::Members;
 use super::process::Decimal;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::id_fields::{self, IdKind, ID_FIELDS};
 use crate::encode::{Enrich, Named};
+use crate::record::prefix::eq;
 use crate::record::Value;
 
 /// The id fields and their Auditbeat members: (field, object path, is a
@@ -35,6 +40,50 @@ pub(super) const OWNERS: [Owner; 4] = [
     ("filesystem", b"fsuid", Some(b"fsgid")),
     ("audit", b"auid", None),
 ];
+
+/// The id fields Auditbeat writes under their own keys, `user.KEY.id`
+/// and `user.KEY.name` (its `addUser`'s default, for the ids go-libaudit
+/// moves out of the data: keys ending in `uid` or `gid`): every field of
+/// [`ID_FIELDS`] but the nine of [`IDS`] and `id` (which go-libaudit
+/// keeps in the data; an account record's is named by [`account`]).
+/// (Key, slot, whose id.)
+pub(super) const OWN_KEY_IDS: [(&[u8], usize, IdKind); 12] = {
+    let none: &[u8] = b"";
+    let mut own = [(none, usize::MAX, IdKind::User); 12];
+    let (mut i, mut n) = (0, 0);
+    while i < ID_FIELDS.len() {
+        let field = ID_FIELDS[i];
+        let mut in_ids = eq(field.key, b"id");
+        let mut j = 0;
+        while j < IDS.len() {
+            in_ids |= eq(field.key, IDS[j].0);
+            j += 1;
+        }
+        if !in_ids {
+            own[n] = (field.key, known_slot(field.key), field.kind);
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == own.len());
+    own
+};
+
+/// The slots of [`OWN_KEY_IDS`], a bit each: none noted, none written
+/// (a SYSCALL record has none).
+const OWN_KEY_SLOTS: u64 = {
+    let mut bits = 0;
+    let mut i = 0;
+    while i < OWN_KEY_IDS.len() {
+        bits |= 1 << OWN_KEY_IDS[i].1;
+        i += 1;
+    }
+    bits
+};
+
+/// [`OWN_KEY_SLOTS`] and `id`'s (an account's): the slots of every id
+/// beyond the nine.
+const OTHER_SLOTS: u64 = OWN_KEY_SLOTS | 1 << ID;
 
 /// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
 pub(super) const ID_SLOTS: [usize; IDS.len()] = {
@@ -79,6 +128,56 @@ const NAMED_GIDS: [usize; 4] = [
 ];
 pub(super) const UID: usize = known_slot(b"uid");
 pub(super) const GID: usize = known_slot(b"gid");
+const ID: usize = known_slot(b"id");
+
+/// Where Auditbeat's user-change mapping puts the account an account
+/// record is about (go-libaudit's object, its `id` first).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Account {
+    /// ADD_USER, DEL_USER: `user.target`.
+    UserTarget,
+    /// ADD_GROUP, DEL_GROUP: `group`.
+    Group,
+}
+
+/// The account the primary record is about, from its `id` (in its
+/// `msg='…'`), when set and a decimal: where it goes, its value, whose id
+/// it is ([`id_fields`]).
+pub(super) fn account<'a>(facts: &Facts<'a>) -> Option<(Account, &'a [u8], IdKind)> {
+    if !facts.known.any(1 << ID) {
+        return None;
+    }
+    let msg_type = facts.primary?.msg_type;
+    // (go-libaudit's normalizations: the four types whose object is
+    // [id, acct] and that map it.)
+    let account = match msg_type.0 {
+        // ADD_USER, DEL_USER.
+        1114 | 1115 => Account::UserTarget,
+        // ADD_GROUP, DEL_GROUP.
+        1116 | 1117 => Account::Group,
+        _ => return None,
+    };
+    let id = set_id(facts, ID)?.text();
+    let decimal = !id.is_empty() && id.iter().all(u8::is_ascii_digit);
+    let kind = id_fields::id_kind(msg_type, b"id")?;
+    decimal.then_some((account, id, kind))
+}
+
+/// `{"id":…,"name":…}` of id `text` of this kind (the name when known).
+pub(super) fn write_account(
+    cursor: &mut Cursor<'_>,
+    text: &[u8],
+    kind: IdKind,
+    enrich: &impl Enrich,
+) -> Result<(), Full> {
+    cursor.push(b"{\"id\":")?;
+    cursor.push_string(text)?;
+    if let Some(name) = id_fields::name_of(enrich, kind, text) {
+        cursor.push(b",\"name\":")?;
+        cursor.push_string(name.as_bytes())?;
+    }
+    cursor.push(b"}")
+}
 
 // Every id field is a known key: a slot that reads something.
 const _: () = {
@@ -105,14 +204,19 @@ const _: () = {
         assert!(NAMED_GIDS[i] < KEYS.len());
         i += 1;
     }
+    let mut i = 0;
+    while i < OWN_KEY_IDS.len() {
+        assert!(OWN_KEY_IDS[i].1 < KEYS.len());
+        i += 1;
+    }
 };
 
 /// Every id the document asks the caller about, into `named` (a
 /// default's; what [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
 /// `fsuid` and `auid` of the primary record and the object file's `ouid`
 /// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
-/// (group names), and the pid and parent pid that are numbers
-/// (identities).
+/// (group names), the set [`OWN_KEY_IDS`] (either), and the pid and
+/// parent pid that are numbers (identities).
 pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     for slot in NAMED_UIDS {
         if let Some(v) = set_id(facts, slot) {
@@ -130,6 +234,17 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
+    if facts.known.any(OTHER_SLOTS) {
+        let own = own_key_ids(facts)
+            .filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
+        let account = account(facts).map(|(_, text, kind)| (text, kind));
+        for (text, kind) in own.chain(account) {
+            match kind {
+                IdKind::User => named.uids.insert(text),
+                IdKind::Group => named.gids.insert(text),
+            }
+        }
+    }
     // (Each key looked up where it is named: a constant key folds to
     // its slot.)
     let pid = |v: Option<Value<'a>>| {
@@ -143,13 +258,29 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
 /// The id of the field whose slot is `slot`, when set.
 #[inline(always)]
 pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
-    present(facts.at(slot)).filter(|v| v.text() != UNSET)
+    present(facts.at(slot)).filter(|v| !id_fields::is_unset(v.text()))
 }
 
 #[inline(always)]
 pub(super) fn has_user(facts: &Facts<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
+        || facts.known.any(OTHER_SLOTS)
+            && (own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
+                || account(facts).is_some_and(|(account, _, _)| account == Account::UserTarget))
+}
+
+/// [`OWN_KEY_IDS`], none when the facts noted none of them.
+#[inline(always)]
+pub(super) fn own_key_ids(
+    facts: &Facts<'_>,
+) -> impl Iterator<Item = (&'static [u8], usize, IdKind)> {
+    let any = facts.known.any(OWN_KEY_SLOTS);
+    // (Iterated where it is: a const array by value is copied first.)
+    const ALL: &[(&[u8], usize, IdKind)] = &OWN_KEY_IDS;
+    ALL.iter()
+        .copied()
+        .take(if any { OWN_KEY_IDS.len() } else { 0 })
 }
 
 /// `user.*`: each id written once found (`"id":…` and its name), the
@@ -213,6 +344,20 @@ fn write_user_with(
             }
         }
         cursor.push(b"}")?;
+    }
+    if facts.known.any(OTHER_SLOTS) {
+        let own = own_key_ids(facts)
+            .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
+        let target = account(facts)
+            .filter(|&(account, _, _)| account == Account::UserTarget)
+            .map(|(_, text, kind)| (&b"target"[..], text, kind));
+        for (key, text, kind) in own.chain(target) {
+            cursor.push(if first { b"\"" } else { b",\"" })?;
+            first = false;
+            cursor.push(key)?;
+            cursor.push(b"\":")?;
+            write_account(cursor, text, kind, enrich)?;
+        }
     }
     if let Some(subj) = present(facts.get(b"subj")) {
         cursor.push(if first {
@@ -318,6 +463,188 @@ mod tests {
 
     use super::*;
     use crate::encode::test_names::Names;
+
+    /// The ECS document of the one user-space record `body` of type
+    /// `msg_type`, named by the test enricher.
+    fn document(msg_type: u16, body: &[u8]) -> serde_json::Value {
+        let (text, encoded) =
+            super::super::tests::encode_with(&[(msg_type, body)], 8192, &mut Names);
+        assert!(encoded.is_whole(), "{text}");
+        serde_json::from_str(&text).unwrap()
+    }
+
+    /// The ids inside `msg='…'` are the record's: the nine Auditbeat
+    /// names go where the record's own go (CRYPTO_KEY_USER's `suid` is
+    /// `user.saved`), every other id field under its own key
+    /// (`user.sauid`, `user.new_gid`), named; `id` stays in the data.
+    #[test]
+    fn ids_inside_the_user_message_are_named() {
+        let v = document(
+            2404,
+            b"pid=1299 uid=0 auid=4294967295 ses=4294967295 msg='op=destroy kind=server \
+              fp=ab:cd direction=? spid=1299 suid=1000  exe=\"/usr/sbin/sshd\" hostname=? \
+              addr=10.0.0.1 terminal=? res=success'",
+        );
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","name":"root","saved":{"id":"1000","name":"alice"}})
+        );
+        let v = document(
+            1102,
+            b"pid=3 uid=0 auid=1000 ses=2 msg='op=changing-primary-group acct=\"bob\" \
+              exe=\"/usr/sbin/usermod\" id=1000 new_gid=10 sauid=0 inode_uid=5 res=success'",
+        );
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","name":"root","audit":{"id":"1000","name":"alice"},
+                "inode_uid":{"id":"5"},"new_gid":{"id":"10","name":"wheel"},
+                "sauid":{"id":"0","name":"root"}})
+        );
+        let data = &v["auditd"]["data"];
+        assert_eq!(data["id"], "1000", "{data}");
+        for moved in ["new_gid", "sauid", "inode_uid"] {
+            assert!(data.get(moved).is_none(), "{moved} in {data}");
+        }
+    }
+
+    /// The account an account record is about, named where Auditbeat's
+    /// user-change mapping puts it: ADD_USER's and DEL_USER's `id` in
+    /// `user.target`, ADD_GROUP's and DEL_GROUP's in `group` (a group's
+    /// id, named by the group lookup); `id` stays in the data too.
+    #[test]
+    fn the_account_records_id_is_the_target_user_or_the_group() {
+        for (msg_type, op) in [(1114, "add-user"), (1115, "delete-user")] {
+            let body = std::format!(
+                "pid=1264 uid=0 auid=4294967295 ses=4294967295 msg='op={op} id=1000 \
+                 exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=? res=success'"
+            );
+            let v = document(msg_type, body.as_bytes());
+            assert_eq!(
+                v["user"]["target"],
+                serde_json::json!({"id":"1000","name":"alice"}),
+                "{op}: {v}"
+            );
+            assert!(v.get("group").is_none(), "{v}");
+            assert_eq!(v["auditd"]["data"]["id"], "1000");
+        }
+        for (msg_type, op) in [(1116, "add-group"), (1117, "delete-group")] {
+            let body = std::format!(
+                "pid=1235 uid=0 auid=4294967295 ses=4294967295 msg='op={op} id=10 \
+                 exe=\"/usr/sbin/groupadd\" hostname=? addr=? terminal=? res=success'"
+            );
+            let v = document(msg_type, body.as_bytes());
+            assert_eq!(
+                v["group"],
+                serde_json::json!({"id":"10","name":"wheel"}),
+                "{op}: {v}"
+            );
+            assert!(v["user"].get("target").is_none(), "{v}");
+        }
+        // No id (shadow-utils names the account by acct then), or unset: none.
+        for id in ["acct=\"bob\"", "id=4294967295", "id=-1"] {
+            let body = std::format!("pid=1 uid=0 msg='op=add-user {id} res=success'");
+            let v = document(1114, body.as_bytes());
+            assert!(v["user"].get("target").is_none(), "{id}: {v}");
+        }
+        // Other records' `id` is no account of theirs.
+        let login = b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'";
+        let v = document(1112, login);
+        assert!(
+            v["user"].get("target").is_none() && v.get("group").is_none(),
+            "{v}"
+        );
+    }
+
+    /// An unset id (`4294967295`, `-1`) is left out wherever it is, as
+    /// Auditbeat leaves out go-libaudit's `unset`; LOGIN's own
+    /// `old-auid` is `user.old-auid`.
+    #[test]
+    fn unset_ids_are_left_out_and_old_auid_is_a_users() {
+        for unset in ["4294967295", "-1"] {
+            let body = std::format!(
+                "pid=9 uid=0 auid={unset} ses=1 msg='op=login id={unset} sauid={unset} \
+                 exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=failed'"
+            );
+            let v = document(1112, body.as_bytes());
+            assert_eq!(
+                v["user"],
+                serde_json::json!({"id":"0","name":"root"}),
+                "{unset}"
+            );
+            assert!(v["auditd"]["data"].get("sauid").is_none());
+        }
+        let login = b"pid=2 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) \
+            old-ses=4294967295 ses=3 res=1";
+        let v = document(1006, login);
+        assert!(v["user"].get("old-auid").is_none(), "{v}");
+        let relogin = b"pid=2 uid=0 old-auid=1000 auid=0 tty=(none) old-ses=2 ses=3 res=1";
+        let v = document(1006, relogin);
+        assert_eq!(
+            v["user"]["old-auid"],
+            serde_json::json!({"id":"1000","name":"alice"})
+        );
+        assert!(v["auditd"]["data"].get("old-auid").is_none(), "{v}");
+    }
+
+    /// A document cut down to the members of bounded length keeps the
+    /// other ids as it keeps the nine: their numbers, no names.
+    #[test]
+    fn the_bounded_level_keeps_the_other_ids() {
+        let long = "x".repeat(4096);
+        let body = std::format!(
+            "pid=3 uid=0 auid=1000 ses=2 msg='op=changing acct=\"{long}\" \
+             exe=\"/{long}\" new_gid=10 sauid=-1 obj_uid=5 res=success'"
+        );
+        let records: &[(u16, &[u8])] = &[(1102, body.as_bytes())];
+        let (text, encoded) = super::super::tests::encode_with(records, 600, &mut Names);
+        assert!(encoded.truncated, "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert!(v["auditd"].get("data").is_none(), "the bounded level: {v}");
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"0","audit":{"id":"1000"},"obj_uid":{"id":"5"},
+                "new_gid":{"id":"10"}})
+        );
+    }
+
+    /// The enricher is told of every id the document names: those inside
+    /// `msg='…'`, users' and groups' apart.
+    #[test]
+    fn named_ids_include_the_messages() {
+        let records = [(
+            1102,
+            b"pid=3 uid=0 auid=1000 msg='op=x id=7 new_gid=10 sauid=-1 obj_uid=5 suid=6 res=success'"
+                .to_vec(),
+        )];
+        super::super::tests::with_event(&records, |e| {
+            let facts = Facts::of(e, &mut [0u8; 4096]);
+            let mut named = Named::default();
+            name_ids(&facts, &mut named);
+            let text =
+                |v: &UidValuesView<'_>| v.iter().map(|v| v.to_vec()).collect::<std::vec::Vec<_>>();
+            assert_eq!(text(&named.uids.values), [&b"0"[..], b"1000", b"5", b"6"]);
+            assert_eq!(text(&named.gids.values), [&b"10"[..]]);
+        });
+        // An account record's `id`: a user's or a group's by the record.
+        for (msg_type, uids, gids) in [(1114, &["0", "7"][..], &[][..]), (1116, &["0"], &["7"])] {
+            let records = [(
+                msg_type,
+                b"pid=1 uid=0 msg='op=x id=7 res=success'".to_vec(),
+            )];
+            super::super::tests::with_event(&records, |e| {
+                let facts = Facts::of(e, &mut [0u8; 4096]);
+                let mut named = Named::default();
+                name_ids(&facts, &mut named);
+                let bytes = |v: &[&'static str]| -> std::vec::Vec<&'static [u8]> {
+                    v.iter().map(|s| s.as_bytes()).collect()
+                };
+                assert_eq!(&named.uids.values[..], bytes(uids), "{msg_type}");
+                assert_eq!(&named.gids.values[..], bytes(gids), "{msg_type}");
+            });
+        }
+    }
+
+    type UidValuesView<'a> = heapless::Vec<&'a [u8], { crate::encode::uids::MAX_UIDS }>;
 
     proptest::proptest! {
         /// The objects below the top level copied from it write what

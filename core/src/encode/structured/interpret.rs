@@ -6,7 +6,9 @@
 //! `file,suid,755`); `capability` by name (`12` → `net_admin`);
 //! and the user name of each user-id field the caller's lookup knows,
 //! under auditd's ENRICHED names (`auid=1000` → `"AUID":"alice"`); the
-//! group name of each group-id field (`"GID":"wheel"`); and what the
+//! group name of each group-id field (`"GID":"wheel"`), the fields of the
+//! record's `msg='…'` too (ADD_USER's `id=1001` → `"ID":"bob"`; which
+//! fields are ids: [`id_fields`]); and what the
 //! caller found of the process and its parent (`"PID":{"entity_id"}`,
 //! `"PPID":{"entity_id","exe","comm"}`, the parent as laurel names it).
 //! A number the tables do not know, or an address family not decoded, is
@@ -14,6 +16,7 @@
 
 use super::value::Noted;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::id_fields::{self, IdKind, ID_FIELDS};
 use crate::encode::sockaddr::{self, SockAddrObject, SOCKADDR_MAX};
 use crate::encode::Enrich;
 use crate::tables::arch::Arch;
@@ -21,43 +24,10 @@ use crate::tables::errno;
 use crate::tables::syscall::Syscall;
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-/// The user-id fields named, with auditd's ENRICHED names for them.
-pub const UID_FIELDS: [(&[u8], &str); 13] = [
-    (b"auid", "AUID"),
-    (b"uid", "UID"),
-    (b"euid", "EUID"),
-    (b"suid", "SUID"),
-    (b"fsuid", "FSUID"),
-    (b"ouid", "OUID"),
-    (b"oauid", "OAUID"),
-    (b"old-auid", "OLD-AUID"),
-    // Group ids from here on (named by `Enrich::group_name`).
-    (b"gid", "GID"),
-    (b"egid", "EGID"),
-    (b"sgid", "SGID"),
-    (b"fsgid", "FSGID"),
-    (b"ogid", "OGID"),
-];
-
-/// Where the group ids start in [`UID_FIELDS`].
-const FIRST_GID: usize = 8;
-
-/// The name of id field `at` of [`UID_FIELDS`] with value `id`.
-fn id_name<'e>(enrich: &'e impl Enrich, at: usize, id: &[u8]) -> Option<&'e str> {
-    if at < FIRST_GID {
-        enrich.user_name(id)
-    } else {
-        enrich.group_name(id)
-    }
-}
-
-/// The index of a user-id field in [`UID_FIELDS`].
-pub fn uid_field(key: &[u8]) -> Option<usize> {
-    UID_FIELDS.iter().position(|&(k, _)| k == key)
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Interpreted<'a> {
+/// What a record's `interpreted` says (`'n`: the noted values it reads
+/// its ids from, not copied).
+#[derive(Clone, Copy, Debug)]
+pub struct Interpreted<'a, 'n> {
     pub arch: Option<&'static str>,
     pub syscall: Option<&'static str>,
     pub exit: Option<&'static str>,
@@ -72,12 +42,26 @@ pub struct Interpreted<'a> {
     /// `pid` and `ppid` values the caller found a live process for.
     pub pid: Option<&'a [u8]>,
     pub ppid: Option<&'a [u8]>,
-    /// User-id values the lookup has a name for.
-    pub uids: [Option<&'a [u8]>; UID_FIELDS.len()],
+    /// The record's id values, in [`ID_FIELDS`] order ([`Noted::ids`]).
+    ids: &'n [Option<&'a [u8]>; ID_FIELDS.len()],
+    /// Which of them the lookup has a name for: a bit each, by index.
+    named: u32,
+    /// The record's type (whose id `id` is).
+    msg_type: crate::wire::MessageType,
 }
 
-impl<'a> Interpreted<'a> {
-    pub fn of(noted: Noted<'a>, enrich: &impl Enrich) -> Interpreted<'a> {
+// A bit for each id field.
+const _: () = assert!(ID_FIELDS.len() <= 32);
+
+impl<'a, 'n> Interpreted<'a, 'n> {
+    /// What the tables and `enrich` name of the values noted in a record
+    /// of type `msg_type` (an MQ_OPEN record's `mode` is printed short,
+    /// as auparse does; `id` is a group's in the group-account records).
+    pub fn of(
+        noted: &'n Noted<'a>,
+        msg_type: crate::wire::MessageType,
+        enrich: &impl Enrich,
+    ) -> Interpreted<'a, 'n> {
         let arch = noted
             .arch
             .and_then(|hex| crate::record::number::parse_u32(hex, 16))
@@ -103,9 +87,14 @@ impl<'a> Interpreted<'a> {
             .capability
             .and_then(number::<u32>)
             .and_then(crate::tables::capability::name);
-        let mut uids = noted.uids;
-        for (at, uid) in uids.iter_mut().enumerate() {
-            *uid = uid.filter(|&v| id_name(enrich, at, v).is_some());
+        let mut named = 0;
+        for (at, value) in noted.ids.iter().enumerate() {
+            if let Some(v) = *value {
+                let kind = id_fields::kind_in(msg_type, at);
+                if kind.is_some_and(|kind| id_fields::name_of(enrich, kind, v).is_some()) {
+                    named |= 1 << at;
+                }
+            }
         }
         let found = |pid: Option<&'a [u8]>| pid.filter(|&p| enrich.process(p).is_some());
         Interpreted {
@@ -116,21 +105,58 @@ impl<'a> Interpreted<'a> {
             exit,
             saddr,
             mode,
-            mode_short: false,
+            mode_short: mode.is_some() && msg_type == MQ_OPEN,
             capability,
-            uids,
+            ids: &noted.ids,
+            named,
+            msg_type,
         }
     }
 
-    /// The same for a record of type `msg_type` (an MQ_OPEN record's
-    /// `mode` is printed short, as auparse does).
-    pub fn in_record(mut self, msg_type: crate::wire::MessageType) -> Self {
-        self.mode_short = self.mode.is_some() && msg_type == MQ_OPEN;
-        self
+    pub fn is_empty(&self) -> bool {
+        let Interpreted {
+            arch,
+            syscall,
+            exit,
+            saddr,
+            mode,
+            mode_short: _,
+            capability,
+            pid,
+            ppid,
+            ids: _,
+            named,
+            msg_type: _,
+        } = *self;
+        arch.is_none()
+            && syscall.is_none()
+            && exit.is_none()
+            && saddr.is_none()
+            && mode.is_none()
+            && capability.is_none()
+            && pid.is_none()
+            && ppid.is_none()
+            && named == 0
     }
 
-    pub fn is_empty(&self) -> bool {
-        *self == Interpreted::default()
+    /// The id values the lookup named (their bits in order), with their
+    /// ENRICHED names and whose ids they are.
+    fn named_ids(&self) -> impl Iterator<Item = (&'static str, &'a [u8], IdKind)> + '_ {
+        let mut bits = self.named;
+        core::iter::from_fn(move || {
+            while bits != 0 {
+                let at = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                let value = self.ids.get(at).copied().flatten();
+                let field = ID_FIELDS.get(at);
+                if let (Some(v), Some(field), Some(kind)) =
+                    (value, field, id_fields::kind_in(self.msg_type, at))
+                {
+                    return Some((field.enriched, v, kind));
+                }
+            }
+            None
+        })
     }
 }
 
@@ -138,7 +164,7 @@ fn number<T: core::str::FromStr>(text: &[u8]) -> Option<T> {
     core::str::from_utf8(text).ok()?.parse().ok()
 }
 
-impl Interpreted<'_> {
+impl Interpreted<'_, '_> {
     /// Writes the object, the uids named by `enrich`: the bytes
     /// serde-json-core would write for it as a map.
     pub fn write(&self, c: &mut Cursor<'_>, enrich: &impl Enrich) -> Result<(), Full> {
@@ -185,10 +211,10 @@ impl Interpreted<'_> {
                 c.serialize(&Identity { info, parent })?;
             }
         }
-        for (at, (&(_, name), uid)) in UID_FIELDS.iter().zip(self.uids).enumerate() {
-            if let Some(user) = uid.and_then(|v| id_name(enrich, at, v)) {
-                key(c, name)?;
-                c.push_string(user.as_bytes())?;
+        for (enriched, value, kind) in self.named_ids() {
+            if let Some(name) = id_fields::name_of(enrich, kind, value) {
+                key(c, enriched)?;
+                c.push_string(name.as_bytes())?;
             }
         }
         c.push(b"}")
@@ -273,14 +299,21 @@ mod tests {
     use super::*;
     use crate::encode::NoEnrich;
 
-    fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a> {
+    /// `noted` for as long as a test needs it.
+    fn leak(noted: Noted<'_>) -> &Noted<'_> {
+        extern crate std;
+        std::boxed::Box::leak(std::boxed::Box::new(noted))
+    }
+
+    fn of<'a>(arch: &'a [u8], syscall: &'a [u8], exit: &'a [u8]) -> Interpreted<'a, 'a> {
         Interpreted::of(
-            Noted {
+            leak(Noted {
                 arch: Some(arch),
                 syscall: Some(syscall),
                 exit: Some(exit),
                 ..Noted::default()
-            },
+            }),
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         )
     }
@@ -301,11 +334,16 @@ mod tests {
 
     #[test]
     fn unknown_numbers_are_left_out() {
-        assert_eq!(of(b"c00000f3", b"59", b"3"), Interpreted::default());
+        assert!(of(b"c00000f3", b"59", b"3").is_empty());
         assert!(of(b"zz", b"x", b"-99999").is_empty());
         let i = of(b"c000003e", b"99999", b"-4096");
         assert_eq!((i.arch, i.syscall, i.exit), (Some("x86_64"), None, None));
-        assert!(Interpreted::of(Noted::default(), &NoEnrich).is_empty());
+        assert!(Interpreted::of(
+            &Noted::default(),
+            crate::wire::MessageType::SYSCALL,
+            &NoEnrich
+        )
+        .is_empty());
     }
 
     #[test]
@@ -315,20 +353,22 @@ mod tests {
         assert_eq!(Mode(0o100_755).to_string(), "file,755");
         assert_eq!(Mode(0o104_755).to_string(), "file,suid,755");
         let i = Interpreted::of(
-            Noted {
+            leak(Noted {
                 mode: Some(b"0100644"),
                 capability: Some(b"21"),
                 ..Noted::default()
-            },
+            }),
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
         assert_eq!((i.mode, i.capability), (Some(0o100_644), Some("sys_admin")));
         let i = Interpreted::of(
-            Noted {
+            leak(Noted {
                 mode: Some(b"9"),
                 capability: Some(b"99"),
                 ..Noted::default()
-            },
+            }),
+            crate::wire::MessageType::SYSCALL,
             &NoEnrich,
         );
         assert!(i.is_empty());
@@ -368,10 +408,11 @@ mod tests {
     fn saddr_only_when_it_decodes() {
         let with = |hex: &'static [u8]| {
             Interpreted::of(
-                Noted {
+                leak(Noted {
                     saddr: Some(hex),
                     ..Noted::default()
-                },
+                }),
+                crate::wire::MessageType::SOCKADDR,
                 &NoEnrich,
             )
         };

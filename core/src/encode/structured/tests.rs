@@ -652,6 +652,93 @@ fn group_ids_are_named() {
     assert_eq!(path["OUID"], "root");
 }
 
+/// The `interpreted` object of the one record `body` of type `msg_type`.
+fn interpreted_of(msg_type: u16, body: &[u8]) -> Json {
+    json(&[(msg_type, body)])["records"][0]["interpreted"].clone()
+}
+
+/// The ids inside a user-space record's `msg='…'` are named as the
+/// record's own are, under auditd's ENRICHED names (auparse's table:
+/// `id`, `sauid`, `new_gid`, …), unset ones (`4294967295`, `-1`) never.
+#[test]
+fn ids_inside_the_user_message_are_named() {
+    // shadow-utils' useradd: the new account's id.
+    let add_user = b"pid=1301 uid=0 auid=1000 ses=3 msg='op=add-user id=1000 \
+        exe=\"/usr/sbin/useradd\" hostname=? addr=? terminal=pts/0 res=success'";
+    assert_eq!(
+        interpreted_of(1114, add_user),
+        json!({"AUID":"alice","UID":"root","ID":"alice"})
+    );
+    // sshd's CRYPTO_KEY_USER: the session's uid, and no msg id unset.
+    let key_user = b"pid=1299 uid=0 auid=4294967295 ses=4294967295 msg='op=destroy \
+        kind=server fp=ab:cd direction=? spid=1299 suid=1000  exe=\"/usr/sbin/sshd\" \
+        hostname=? addr=10.0.0.1 terminal=? res=success'";
+    assert_eq!(
+        interpreted_of(2404, key_user),
+        json!({"UID":"root","SUID":"alice"})
+    );
+    // A login of an unknown id, its session's id unset both ways.
+    for unset in ["4294967295", "-1"] {
+        let login = std::format!(
+            "pid=9 uid=0 auid={unset} ses=1 msg='op=login id={unset} sauid={unset} \
+             exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=failed'"
+        );
+        assert_eq!(
+            interpreted_of(1112, login.as_bytes()),
+            json!({"UID":"root"})
+        );
+    }
+    // usermod: the group's id and the acting account's.
+    let mgmt = b"pid=3 uid=0 auid=1000 ses=2 msg='op=changing-primary-group acct=\"bob\" \
+        exe=\"/usr/sbin/usermod\" new_gid=10 sauid=0 obj_gid=10 inode_uid=1000 res=success'";
+    assert_eq!(
+        interpreted_of(1102, mgmt),
+        json!({"AUID":"alice","UID":"root","INODE_UID":"alice","SAUID":"root",
+               "OBJ_GID":"wheel","NEW_GID":"wheel"})
+    );
+}
+
+/// In the group-account records (ADD_GROUP, GRP_MGMT, DEL_GROUP) `id` is
+/// a group's, as auparse reads it; elsewhere a user's.
+#[test]
+fn id_is_a_groups_in_the_group_records() {
+    for (msg_type, op) in [
+        (1116, "add-group"),
+        (1132, "add-shadow-group"),
+        (1117, "delete-group"),
+    ] {
+        let body = std::format!(
+            "pid=1235 uid=0 auid=4294967295 ses=4294967295 msg='op={op} id=10 \
+             exe=\"/usr/sbin/groupadd\" hostname=? addr=? terminal=? res=success'"
+        );
+        assert_eq!(
+            interpreted_of(msg_type, body.as_bytes()),
+            json!({"UID":"root","ID":"wheel"}),
+            "{op}"
+        );
+        // 1000 is a user's name, never a group's.
+        let alice = body.replace("id=10 ", "id=1000 ");
+        assert_eq!(
+            interpreted_of(msg_type, alice.as_bytes()),
+            json!({"UID":"root"})
+        );
+    }
+    // The same id in a user record: a user's (10 is no user).
+    let add_user = b"pid=1 uid=0 msg='op=add-user id=10 res=success'";
+    assert_eq!(interpreted_of(1114, add_user), json!({"UID":"root"}));
+}
+
+/// A record's own id comes first: `msg`'s same key does not name it
+/// again, nor replace it.
+#[test]
+fn the_records_own_id_wins_over_the_messages() {
+    let body = b"pid=1 uid=1000 auid=0 msg='op=x uid=0 auid=1000 id=0 res=success'";
+    assert_eq!(
+        interpreted_of(1100, body),
+        json!({"AUID":"root","UID":"alice","ID":"root"})
+    );
+}
+
 /// What the caller found of 77 and its parent 76.
 struct Procs;
 

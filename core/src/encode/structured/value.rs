@@ -36,6 +36,7 @@ use serde::Serialize;
 use super::stream::HexStream;
 use crate::encode::common::Text;
 use crate::encode::cursor::{Cursor, Full};
+use crate::encode::id_fields::{id_field, ID_FIELDS};
 use crate::encode::keys::KeySet;
 use crate::encode::text::Lossy;
 use crate::record::{decode_hex, looks_hex, Field, Value};
@@ -219,8 +220,9 @@ pub struct Noted<'a> {
     /// `pid` and `ppid`, for the caller's process identities.
     pub pid: Option<&'a [u8]>,
     pub ppid: Option<&'a [u8]>,
-    /// Values of the user-id fields, in [`UID_FIELDS`](super::interpret::UID_FIELDS) order.
-    pub uids: [Option<&'a [u8]>; super::interpret::UID_FIELDS.len()],
+    /// Values of the id fields, the record's own then its `msg='…'`'s
+    /// (the first of each key), in [`ID_FIELDS`] order.
+    pub ids: [Option<&'a [u8]>; ID_FIELDS.len()],
 }
 
 /// The fields of `fields` (any iterator over one body's fields, or the
@@ -241,7 +243,8 @@ where
     /// Writes the object straight into the cursor: the bytes
     /// serde-json-core would write for it as a map, without its per-char
     /// strings.
-    /// `noted` (top level only) gets the values `interpreted` reads.
+    /// `noted` gets the values `interpreted` reads (of a nested object,
+    /// the ids only).
     pub fn write(&self, c: &mut Cursor<'_>, mut noted: Option<&mut Noted<'a>>) -> Result<(), Full> {
         c.push(b"{")?;
         let mut first = true;
@@ -263,9 +266,13 @@ where
                 continue;
             }
             if let Some(noted) = noted.as_deref_mut() {
-                note(noted, field);
+                if self.depth == 0 {
+                    note(noted, field);
+                } else {
+                    note_id(noted, field);
+                }
             }
-            self.write_member(c, first, field)?;
+            self.write_member(c, first, field, noted.as_deref_mut())?;
             first = false;
         }
         if free_tokens {
@@ -276,8 +283,15 @@ where
     }
 
     /// Writes `,"key":value` (no comma when `first`): a value kept as
-    /// text in one member copy, any other after its key.
-    fn write_member(&self, c: &mut Cursor<'_>, first: bool, field: Field<'a>) -> Result<(), Full> {
+    /// text in one member copy, any other after its key; a nested
+    /// object's ids into `noted`.
+    fn write_member(
+        &self,
+        c: &mut Cursor<'_>,
+        first: bool,
+        field: Field<'a>,
+        noted: Option<&mut Noted<'a>>,
+    ) -> Result<(), Full> {
         let key = field.key;
         let text = match field.value {
             Value::Null | Value::Unknown | Value::NoneLiteral | Value::Absent => {
@@ -291,7 +305,7 @@ where
                     depth: self.depth + 1,
                     duplicates: self.duplicates,
                 }
-                .write(c, None);
+                .write(c, noted);
             }
             Value::Bare(text) if key == b"proctitle" && looks_hex(text) => {
                 c.push_key(first, key)?;
@@ -329,33 +343,37 @@ where
     }
 }
 
+/// Notes a field of a record's own that `interpreted` reads.
 fn note<'a>(n: &mut Noted<'a>, field: Field<'a>) {
     let Value::Bare(text) = field.value else {
         return;
     };
-    let uid = match field.key {
-        b"auid" | b"uid" | b"euid" | b"suid" | b"fsuid" | b"ouid" | b"oauid" | b"old-auid"
-        | b"gid" | b"egid" | b"sgid" | b"fsgid" | b"ogid" => super::interpret::uid_field(field.key),
-        b"arch" | b"syscall" | b"exit" | b"saddr" | b"mode" | b"capability" | b"pid" | b"ppid" => {
-            None
-        }
-        _ => return,
-    };
-    match (field.key, uid) {
-        (_, Some(at)) => {
-            if let Some(slot) = n.uids.get_mut(at) {
-                *slot = slot.or(Some(text));
-            }
-        }
-        (b"arch", _) => n.arch = Some(text),
-        (b"syscall", _) => n.syscall = Some(text),
-        (b"exit", _) => n.exit = Some(text),
-        (b"saddr", _) => n.saddr = Some(text),
-        (b"mode", _) => n.mode = Some(text),
-        (b"capability", _) => n.capability = Some(text),
-        (b"pid", _) => n.pid = n.pid.or(Some(text)),
-        (b"ppid", _) => n.ppid = n.ppid.or(Some(text)),
-        _ => {}
+    match field.key {
+        b"arch" => n.arch = Some(text),
+        b"syscall" => n.syscall = Some(text),
+        b"exit" => n.exit = Some(text),
+        b"saddr" => n.saddr = Some(text),
+        b"mode" => n.mode = Some(text),
+        b"capability" => n.capability = Some(text),
+        b"pid" => n.pid = n.pid.or(Some(text)),
+        b"ppid" => n.ppid = n.ppid.or(Some(text)),
+        key => note_id_at(n, id_field(key), text),
+    }
+}
+
+/// Notes the value of an id field (the first of its key).
+#[inline(always)]
+fn note_id<'a>(n: &mut Noted<'a>, field: Field<'a>) {
+    if let Value::Bare(text) = field.value {
+        note_id_at(n, id_field(field.key), text);
+    }
+}
+
+/// Notes `text` as the value of id field `at`, unless one came first.
+#[inline(always)]
+fn note_id_at<'a>(n: &mut Noted<'a>, at: Option<usize>, text: &'a [u8]) {
+    if let Some(slot) = at.and_then(|at| n.ids.get_mut(at)) {
+        *slot = slot.or(Some(text));
     }
 }
 
