@@ -283,7 +283,7 @@ pub fn gelf(data: &[u8]) {
     }
     let builder = Builder::new("fuzz-host");
     let mut json = Vec::new();
-    builder.append(&mut json, line, None);
+    builder.build(&mut json, line, None);
     let value: Value = serde_json::from_slice(&json).unwrap_or_else(|e| {
         panic!(
             "invalid GELF JSON ({e}): {}",

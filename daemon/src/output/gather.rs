@@ -10,11 +10,6 @@
 //! 16 KiB unless one message is longer), all encrypted into one buffer and
 //! sent with one `write` too.
 //!
-//! A message is built in place, after those waiting
-//! ([`Gathered::next_message`], then [`Gathered::take_next`]), so its bytes
-//! are written once before TLS takes them, not built elsewhere and copied
-//! in; the buffer has room for one message beyond [`GATHER_BYTES`] for it.
-//!
 //! Delivery stays exact to the message: the writes hand over whole
 //! messages, and when one fails part-way the messages that went into the
 //! socket whole (over TLS: in records that went whole) are done (as one
@@ -108,13 +103,10 @@ fn whole_messages_end(ends: &[usize], from: usize, max: usize, len: usize) -> us
     end
 }
 
-/// Whole messages waiting to be written, in order, then the next message
-/// as far as it is built.
+/// Whole messages waiting to be written, in order.
 pub struct Gathered {
-    /// The waiting messages, then the next one being built (from the last
-    /// waiting message's end).
     bytes: Vec<u8>,
-    /// Where each waiting message ends in `bytes`.
+    /// Where each message ends in `bytes`.
     ends: Vec<usize>,
 }
 
@@ -125,59 +117,33 @@ impl Default for Gathered {
 }
 
 impl Gathered {
-    /// An empty buffer, its room reserved now, for messages pushed whole.
+    /// An empty buffer, its room reserved now (nothing grows later).
     pub fn new() -> Gathered {
-        Gathered::with_message_room(0)
-    }
-
-    /// An empty buffer with room reserved now for [`GATHER_BYTES`] and one
-    /// message of `room` bytes built after them (nothing grows later for
-    /// a message up to that size).
-    pub fn with_message_room(room: usize) -> Gathered {
         Gathered {
-            bytes: Vec::with_capacity(GATHER_BYTES.saturating_add(room)),
+            bytes: Vec::with_capacity(GATHER_BYTES),
             ends: Vec::with_capacity(MAX_MESSAGES),
         }
     }
 
-    /// Where the waiting messages end: the next message starts there.
-    fn waiting_end(&self) -> usize {
-        self.ends.last().copied().unwrap_or(0)
-    }
-
     /// Whether a message of `len` bytes fits beside what waits.
     pub fn fits(&self, len: usize) -> bool {
-        self.ends.len() < MAX_MESSAGES && self.waiting_end().saturating_add(len) <= GATHER_BYTES
+        self.ends.len() < MAX_MESSAGES && self.bytes.len().saturating_add(len) <= GATHER_BYTES
     }
 
-    /// The buffer to append the next message to, after those waiting (what
-    /// an earlier build left there and [`take_next`](Self::take_next) did
-    /// not take is forgotten first). Only append to it.
-    pub fn next_message(&mut self) -> &mut Vec<u8> {
-        let end = self.waiting_end();
-        self.bytes.truncate(end);
-        &mut self.bytes
-    }
-
-    /// The next message, as built into [`next_message`](Self::next_message).
-    pub fn next_bytes(&self) -> &[u8] {
-        self.bytes.get(self.waiting_end()..).unwrap_or_default()
-    }
-
-    /// Takes the message built into [`next_message`](Self::next_message),
-    /// writing out what waits first (with `write_out`) when it does not
-    /// fit beside it; false when the message is too long to gather (what
-    /// waited is written out then too: the caller sends
-    /// [`next_bytes`](Self::next_bytes) alone, after it). An error from
-    /// `write_out`: the message was not taken.
-    pub fn take_next(
+    /// Takes `message`, writing out what waits first (with `write_out`)
+    /// when it does not fit beside it; false when the message is too long
+    /// to gather (what waited is written out then too: the caller sends
+    /// the message alone, after it). An error from `write_out`: the message
+    /// was not taken.
+    pub fn take(
         &mut self,
+        message: &[u8],
         mut write_out: impl FnMut(&mut Gathered) -> io::Result<()>,
     ) -> io::Result<bool> {
-        if !self.fits(self.next_bytes().len()) && !self.is_empty() {
+        if !self.fits(message.len()) && !self.is_empty() {
             write_out(self)?;
         }
-        Ok(self.keep_next())
+        Ok(self.push(message))
     }
 
     /// Adds a message; false (nothing added) when it does not
@@ -186,15 +152,7 @@ impl Gathered {
         if !self.fits(message.len()) {
             return false;
         }
-        self.next_message().extend_from_slice(message);
-        self.keep_next()
-    }
-
-    /// The next message waits with the others, if it [fits](Self::fits).
-    fn keep_next(&mut self) -> bool {
-        if !self.fits(self.next_bytes().len()) {
-            return false;
-        }
+        self.bytes.extend_from_slice(message);
         self.ends.push(self.bytes.len());
         true
     }
@@ -225,9 +183,8 @@ impl Gathered {
         mut write: impl FnMut(Chunk<'_>) -> io::Result<usize>,
     ) -> io::Result<()> {
         let mut written = 0;
-        let end = self.waiting_end();
         let result = loop {
-            let Some(bytes) = self.bytes.get(written..end).filter(|b| !b.is_empty()) else {
+            let Some(bytes) = self.bytes.get(written..).filter(|b| !b.is_empty()) else {
                 break Ok(());
             };
             let chunk = Chunk {
@@ -264,8 +221,7 @@ impl Gathered {
     }
 
     /// Drops the messages wholly within the first `written` bytes, keeping
-    /// any message taken in part whole (it is sent again from its start);
-    /// the next message, as far as it is built, moves with the rest.
+    /// any message taken in part whole (it is sent again from its start).
     fn forget_written(&mut self, written: usize) {
         let done = self.ends.partition_point(|&end| end <= written);
         let cut = match done.checked_sub(1) {
@@ -327,16 +283,6 @@ mod tests {
         assert_eq!(pieces.concat(), expected);
     }
 
-    /// Builds `message` in place and takes it (see [`Gathered::take_next`]).
-    fn take(
-        g: &mut Gathered,
-        message: &[u8],
-        write_out: impl FnMut(&mut Gathered) -> io::Result<()>,
-    ) -> io::Result<bool> {
-        g.next_message().extend_from_slice(message);
-        g.take_next(write_out)
-    }
-
     /// A write-out for `take` whose every write succeeds whole and whose
     /// sizes are kept in `written`.
     fn write_out_recording(
@@ -356,7 +302,7 @@ mod tests {
         let written = std::cell::RefCell::new(Vec::new());
         let out = write_out_recording(&written);
         for i in 0..400 {
-            assert!(take(&mut g, &message(i, 200), out).unwrap());
+            assert!(g.take(&message(i, 200), out).unwrap());
         }
         out(&mut g).unwrap();
         // 327 messages of 200 bytes fill the 64 KiB: one write; the rest
@@ -468,110 +414,23 @@ mod tests {
         let written = std::cell::RefCell::new(Vec::new());
         let out = write_out_recording(&written);
         let half = message(0, GATHER_BYTES / 2 + 1);
-        assert!(take(&mut g, &half, out).unwrap());
+        assert!(g.take(&half, out).unwrap());
         // Does not fit beside the first: the first goes out, then it waits.
-        assert!(take(&mut g, &message(1, GATHER_BYTES / 2 + 1), out).unwrap());
+        assert!(g.take(&message(1, GATHER_BYTES / 2 + 1), out).unwrap());
         assert_eq!(g.messages(), 1);
-        // Too long to gather at all: what waits goes out, it is not taken
-        // and stays built, to be sent alone.
-        let too_long = message(2, GATHER_BYTES + 1);
-        assert!(!take(&mut g, &too_long, out).unwrap());
+        // Too long to gather at all: what waits goes out, it is not taken.
+        assert!(!g.take(&message(2, GATHER_BYTES + 1), out).unwrap());
         assert!(g.is_empty());
-        assert_eq!(g.next_bytes(), &too_long[..]);
         assert_eq!(
             *written.borrow(),
             vec![GATHER_BYTES / 2 + 1, GATHER_BYTES / 2 + 1]
         );
         // A failed write-out: the message is not taken, what waited stays.
-        assert!(take(&mut g, &message(3, 100), out).unwrap());
+        assert!(g.take(&message(3, 100), out).unwrap());
         let full = message(4, GATHER_BYTES);
-        let refused = take(&mut g, &full, |_| Err(io::ErrorKind::BrokenPipe.into()));
+        let refused = g.take(&full, |_| Err(io::ErrorKind::BrokenPipe.into()));
         assert!(refused.is_err());
         assert_eq!(g.messages(), 1);
-        let mut sent = Vec::new();
-        g.write_out(|c| {
-            sent.extend_from_slice(c.bytes());
-            Ok(c.bytes().len())
-        })
-        .unwrap();
-        assert_eq!(sent, message(3, 100), "the refused message is not written");
-    }
-
-    #[test]
-    fn a_message_built_in_place_goes_after_those_waiting_without_growing_the_buffer() {
-        let room = GATHER_BYTES + 1;
-        let mut g = Gathered::with_message_room(room);
-        let capacity = g.bytes.capacity();
-        let written = std::cell::RefCell::new(Vec::new());
-        let out = write_out_recording(&written);
-        let mut expected = Vec::new();
-        for i in 0..200 {
-            let m = message(i, 1000 + i % 7);
-            // A build abandoned half-way (a line refused before it was
-            // taken) is forgotten by the next one.
-            g.next_message().extend_from_slice(b"abandoned");
-            let next = g.next_message();
-            next.extend_from_slice(&m[..10]);
-            next.extend_from_slice(&m[10..]);
-            assert_eq!(g.next_bytes(), &m[..]);
-            assert!(g.take_next(out).unwrap());
-            expected.push(m);
-        }
-        // Built longer than a gathering: sent alone, never gathered.
-        let next = g.next_message();
-        next.resize(next.len() + GATHER_BYTES + 1, b'x');
-        assert!(!g.take_next(out).unwrap());
-        assert!(g.is_empty());
-        assert_eq!(g.next_bytes().len(), GATHER_BYTES + 1);
-        g.next_message();
-        assert_eq!(g.bytes.capacity(), capacity);
-        let mut sent = Vec::new();
-        g.write_out(|c| {
-            sent.extend_from_slice(c.bytes());
-            Ok(c.bytes().len())
-        })
-        .unwrap();
-        let writes = written.borrow();
-        assert!(writes.iter().all(|&n| n <= GATHER_BYTES), "{writes:?}");
-        assert_eq!(
-            writes.iter().sum::<usize>() + sent.len(),
-            expected.concat().len()
-        );
-        assert!(sent.is_empty(), "everything went out before the long one");
-    }
-
-    #[test]
-    fn a_message_being_built_is_not_written_nor_counted_and_survives_a_partial_write() {
-        let mut g = Gathered::new();
-        for i in 0..4 {
-            assert!(g.push(&message(i, 100)));
-        }
-        g.next_message().extend_from_slice(&message(9, 100));
-        assert_eq!(g.messages(), 4);
-        // Two messages and a half go, then the write fails.
-        let mut calls = 0;
-        assert!(g
-            .write_out(|c| {
-                calls += 1;
-                assert!(c.bytes().len() <= 400, "{}", c.bytes().len());
-                if calls == 1 {
-                    Ok(250)
-                } else {
-                    Err(io::ErrorKind::BrokenPipe.into())
-                }
-            })
-            .is_err());
-        assert_eq!(g.messages(), 2);
-        assert_eq!(g.next_bytes(), &message(9, 100)[..]);
-        assert!(g.take_next(|_| Ok(())).unwrap());
-        let mut sent = Vec::new();
-        g.write_out(|c| {
-            sent.extend_from_slice(c.bytes());
-            Ok(c.bytes().len())
-        })
-        .unwrap();
-        let expected = [message(2, 100), message(3, 100), message(9, 100)].concat();
-        assert_eq!(sent, expected);
     }
 
     #[test]

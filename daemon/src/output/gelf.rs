@@ -18,9 +18,8 @@
 //! its chunks were refused.
 //!
 //! No allocation per event: the JSON, the compressed payload and the chunk
-//! are written into buffers reserved at start. TCP frames are built in
-//! place in the gathering buffer, gathered and written together (see
-//! [`gather`](super::gather)). A failed send
+//! are written into buffers reserved at start. TCP frames are gathered and
+//! written together (see [`gather`](super::gather)). A failed send
 //! reconnects and resends once (from the first frame not written whole); a
 //! further failure goes to the sink's retry policy.
 
@@ -130,7 +129,6 @@ pub struct Gelf {
     spec: GelfSpec,
     builder: Builder,
     compressor: Compressor,
-    /// The message over UDP (over TCP it is built in `gathered`).
     json: Vec<u8>,
     chunk: [u8; CHUNK_SIZE],
     message_ids: MessageIds,
@@ -160,17 +158,15 @@ impl Gelf {
         // An event line escaped into short_message grows by about a tenth
         // (its quotes gain a backslash); reserve twice to be safe.
         let json_room = 2 * max_line + FIELDS_ROOM;
-        let tcp = matches!(spec.network, GelfNetwork::Tcp);
         Gelf {
             link: Link::open(format!("gelf {}", spec.address), || connect(spec)),
             spec: spec.clone(),
             builder: Builder::new(host),
             compressor: Compressor::new(spec.compression, json_room / 2 + 64),
-            json: Vec::with_capacity(if tcp { 0 } else { json_room }),
+            json: Vec::with_capacity(json_room),
             chunk: [0; CHUNK_SIZE],
             message_ids: MessageIds::new(),
-            // A frame is its JSON and a NUL.
-            gathered: tcp.then(|| Gathered::with_message_room(json_room + 1)),
+            gathered: matches!(spec.network, GelfNetwork::Tcp).then(Gathered::new),
             too_large: Reporter::new(),
             refusals: Refusals::default(),
             unchecked: false,
@@ -182,28 +178,21 @@ impl Gelf {
         self.too_large.total()
     }
 
-    /// Builds the message for `line`: over TCP as a NUL-terminated frame
-    /// in place after the gathered ones, over UDP into `self.json`.
+    /// Builds the message for `line` into `self.json` (NUL-terminated for
+    /// TCP).
     fn build(&mut self, line: &[u8], facts: Option<&Facts<'_>>) {
-        match &mut self.gathered {
-            Some(gathered) => {
-                let frame = gathered.next_message();
-                self.builder.append(frame, line, facts);
-                // GELF TCP frames end with NUL; the JSON holds none (escaped).
-                frame.push(0);
-            }
-            None => {
-                self.json.clear();
-                self.builder.append(&mut self.json, line, facts);
-            }
+        self.builder.build(&mut self.json, line, facts);
+        if matches!(self.spec.network, GelfNetwork::Tcp) {
+            // GELF TCP frames end with NUL; the JSON holds none (escaped).
+            self.json.push(0);
         }
     }
 
-    /// Sends the message built last over the link (see
+    /// Sends the message in `self.json` over the link (see
     /// [`Link::deliver`]).
     fn deliver(&mut self) -> io::Result<()> {
         let spec = &self.spec;
-        let json = built(self.gathered.as_ref(), &self.json);
+        let json = &self.json;
         let compressor = &mut self.compressor;
         let chunk = &mut self.chunk;
         let message_ids = &mut self.message_ids;
@@ -225,15 +214,17 @@ impl Gelf {
         )
     }
 
-    /// Over TCP, gathers the frame built last (see
-    /// [`Gathered::take_next`]); false when it is sent alone (too long to
+    /// Over TCP, gathers the frame in `self.json` (see
+    /// [`Gathered::take`]); false when it is sent alone (too long to
     /// gather, or over UDP).
     fn gather(&mut self) -> io::Result<bool> {
         let Some(gathered) = &mut self.gathered else {
             return Ok(false);
         };
         let (link, spec) = (&mut self.link, &self.spec);
-        gathered.take_next(|g| g.write_over(link, || connect(spec), Conn::write_some))
+        gathered.take(&self.json, |g| {
+            g.write_over(link, || connect(spec), Conn::write_some)
+        })
     }
 
     fn refuse_too_large(&mut self) -> io::Error {
@@ -243,18 +234,12 @@ impl Gelf {
                  {MAX_CHUNKS} UDP chunks and has no cut version that fits; dropped and \
                  counted as an output error ({} so far). network: tcp avoids this.",
                 self.link.name(),
-                built(self.gathered.as_ref(), &self.json).len(),
+                self.json.len(),
                 self.too_large.total()
             );
         }
         net::too_large()
     }
-}
-
-/// The message [`Gelf::build`] built last: over TCP after the gathered
-/// frames, over UDP in `json`.
-fn built<'a>(gathered: Option<&'a Gathered>, json: &'a [u8]) -> &'a [u8] {
-    gathered.map_or(json, Gathered::next_bytes)
 }
 
 /// Messages the host refused (`ECONNREFUSED`, which a send reports for

@@ -5,8 +5,7 @@
 //!
 //! Guarantees:
 //! - no allocation per event: the message is formatted into one buffer
-//!   reserved at start (host name, pid and tag are fixed then), over a
-//!   stream in place in the gathering buffer;
+//!   reserved at start (host name, pid and tag are fixed then);
 //! - over a stream (TCP, TLS, a unix stream socket) the messages are
 //!   gathered and written together (see [`gather`](super::gather)): when
 //!   the buffer is full or the output thread's backlog runs dry;
@@ -38,7 +37,7 @@ use super::net::{self, Connection, IpFamily, Link, Reporter, Stream, SEND_TIMEOU
 use super::spool::SpoolSpec;
 use super::tls::TlsClient;
 use super::{Output, Sent};
-use crate::local_time::{Clock, LocalTime};
+use crate::local_time::Clock;
 use crate::side::LineSide;
 
 /// Socket kind for syslog, as Go's `net.Dial` names it.
@@ -240,8 +239,6 @@ pub struct Syslog {
     header: Header,
     clock: Clock,
     link: Link<Conn>,
-    /// The message over datagrams (over a stream it is formatted in
-    /// `gathered`).
     buf: Vec<u8>,
     /// Messages accepted and not yet written, over a stream (see
     /// [`gather`](super::gather)); `None` over datagrams (one each).
@@ -272,16 +269,16 @@ impl Syslog {
             },
         };
         let header = Header::new(spec.priority, &spec.tag, host, pid);
-        let message_room =
-            PREFIX_ROOM + HEADER_ROOM + header.hostname.len() + header.tag.len() + max_line + 1;
         Syslog {
             link: Link::open(format!("syslog {}", spec.address), || connect(spec)),
             spec: spec.clone(),
             form,
-            buf: Vec::with_capacity(if stream { 0 } else { message_room }),
+            buf: Vec::with_capacity(
+                PREFIX_ROOM + HEADER_ROOM + header.hostname.len() + header.tag.len() + max_line + 1,
+            ),
             header,
             clock: Clock::default(),
-            gathered: stream.then(|| Gathered::with_message_room(message_room)),
+            gathered: stream.then(Gathered::new),
             too_large: Reporter::new(),
             refused: 0,
         }
@@ -294,56 +291,46 @@ impl Syslog {
 
     /// Formats the message for the line, or its cut version when the
     /// whole one is over the limit; `None` when neither fits.
-    fn format(&mut self, line: &[u8], side: &LineSide<'_>) -> Option<Sent> {
+    fn format(&mut self, line: &[u8], side: &LineSide<'_>) -> Option<(usize, Sent)> {
         let now = self.clock.now();
-        let max = self.spec.max_message;
-        let fits = |len: usize| max.is_none_or(|max| len <= max);
-        if fits(self.format_message(&now, line)) {
-            return Some(Sent::Whole);
+        let start = format::message(&mut self.buf, self.form, &mut self.header, &now, line);
+        let fits = |buf: &Vec<u8>, start: usize| {
+            self.spec
+                .max_message
+                .is_none_or(|max| buf.len().saturating_sub(start) <= max)
+        };
+        if fits(&self.buf, start) {
+            return Some((start, Sent::Whole));
         }
         let cut = side.cut?;
-        fits(self.format_message(&now, cut)).then_some(Sent::Cut)
+        let start = format::message(&mut self.buf, self.form, &mut self.header, &now, cut);
+        fits(&self.buf, start).then_some((start, Sent::Cut))
     }
 
-    /// Formats the message for `line` at `now` where it is sent from: over
-    /// a stream in place after the gathered ones, over datagrams into
-    /// `self.buf`. Its length.
-    fn format_message(&mut self, now: &LocalTime, line: &[u8]) -> usize {
-        let out = match &mut self.gathered {
-            Some(gathered) => gathered.next_message(),
-            None => {
-                self.buf.clear();
-                &mut self.buf
-            }
-        };
-        let start = format::message(out, self.form, &mut self.header, now, line);
-        out.len().saturating_sub(start)
-    }
-
-    /// Sends the message formatted last over the link (see
-    /// [`Link::deliver`]): reconnecting first if the stream's peer has
-    /// closed, and once more if the send fails (as Go's writeAndRetry).
-    /// `EMSGSIZE` comes back as it is.
-    fn deliver(&mut self) -> io::Result<()> {
+    /// Sends the message at `start` over the link (see [`Link::deliver`]):
+    /// reconnecting first if the stream's peer has closed, and once more if
+    /// the send fails (as Go's writeAndRetry). `EMSGSIZE` comes back as it
+    /// is.
+    fn deliver(&mut self, start: usize) -> io::Result<()> {
         let spec = &self.spec;
-        let bytes = self
-            .gathered
-            .as_ref()
-            .map_or(&self.buf[..], Gathered::next_bytes);
+        let bytes = self.buf.get(start..).unwrap_or_default();
         let refused = &mut self.refused;
         self.link
             .deliver(|| connect(spec), |conn| send(conn, bytes, refused))
     }
 
-    /// Over a stream, gathers the message formatted last (see
-    /// [`Gathered::take_next`]); false when it is sent alone (too long to
+    /// Over a stream, gathers the message at `start` (see
+    /// [`Gathered::take`]); false when it is sent alone (too long to
     /// gather, or over datagrams).
-    fn gather(&mut self) -> io::Result<bool> {
+    fn gather(&mut self, start: usize) -> io::Result<bool> {
         let Some(gathered) = &mut self.gathered else {
             return Ok(false);
         };
+        let message = self.buf.get(start..).unwrap_or_default();
         let (link, spec) = (&mut self.link, &self.spec);
-        gathered.take_next(|g| g.write_over(link, || connect(spec), Conn::write_some))
+        gathered.take(message, |g| {
+            g.write_over(link, || connect(spec), Conn::write_some)
+        })
     }
 
     fn refuse_too_large(&mut self, len: usize) -> io::Error {
@@ -366,21 +353,22 @@ impl Output for Syslog {
     }
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
-        let Some(sent) = self.format(line, side) else {
+        let Some((start, sent)) = self.format(line, side) else {
             return Err(self.refuse_too_large(line.len()));
         };
-        if self.gather()? {
+        if self.gather(start)? {
             return Ok(sent);
         }
-        match self.deliver() {
+        match self.deliver(start) {
             Ok(()) => Ok(sent),
             // The transport's limit is below what the spec assumed: the
             // cut version, if this was not it already.
             Err(e) if net::is_too_large(&e) && sent == Sent::Whole => match side.cut {
                 Some(cut) => {
                     let now = self.clock.now();
-                    self.format_message(&now, cut);
-                    match self.deliver() {
+                    let start =
+                        format::message(&mut self.buf, self.form, &mut self.header, &now, cut);
+                    match self.deliver(start) {
                         Ok(()) => Ok(Sent::Cut),
                         Err(e) if net::is_too_large(&e) => Err(self.refuse_too_large(line.len())),
                         Err(e) => Err(e),

@@ -1,4 +1,4 @@
-//! The GELF 1.1 JSON for one event line, appended to a reused `Vec`.
+//! The GELF 1.1 JSON for one event line, written into a reused `Vec`.
 //!
 //! As go-gelf (which go-audit uses) does, the whole event line (trimmed)
 //! is the `short_message`, `host` is the host name, `level` 6 (info) and
@@ -43,13 +43,13 @@ impl Builder {
         Builder { head }
     }
 
-    /// Appends the GELF JSON for `line` and its `facts` to `out` (where
-    /// it is sent from: the gathering buffer over TCP), through
-    /// [`crate::json`] (the one escaping rule). The member names are
-    /// literals here (plain ASCII: nothing to escape), each written with
-    /// the punctuation around it in one copy.
-    pub fn append(&self, out: &mut Vec<u8>, line: &[u8], facts: Option<&Facts<'_>>) {
+    /// Writes the GELF JSON for `line` and its `facts` into `out` (cleared
+    /// first), through [`crate::json`] (the one escaping rule). The member
+    /// names are literals here (plain ASCII: nothing to escape), each
+    /// written with the punctuation around it in one copy.
+    pub fn build(&self, out: &mut Vec<u8>, line: &[u8], facts: Option<&Facts<'_>>) {
         let line = line.trim_ascii();
+        out.clear();
         let (seconds, millis) = match facts {
             Some(f) => (f.seconds, u32::from(f.millis)),
             None => {

@@ -1,7 +1,6 @@
 //! Syslog message bytes, byte for byte as Go's `log/syslog` writes them
-//! (RFC 3164 as go-audit sends it) or as RFC 5424 asks, appended to a
-//! reused `Vec` (over a stream, the gathering buffer) that never grows once
-//! it has room for the largest event.
+//! (RFC 3164 as go-audit sends it) or as RFC 5424 asks, into a reused
+//! `Vec` that never grows once it holds the largest event.
 //!
 //! - local (unixgram, unix): `<PRI>Mmm _d hh:mm:ss TAG[PID]: MSG\n`
 //!   (Go's `time.Stamp`, no host name);
@@ -16,7 +15,7 @@ use std::io::Write as _;
 
 use crate::local_time::{write_rfc3339, write_stamp, LocalTime};
 
-/// The most an octet count (`LEN `) takes in front of a message.
+/// Room left at the front of the buffer for an octet count (`LEN `).
 pub const PREFIX_ROOM: usize = 12;
 
 /// What stays the same for every message (computed once at start), and
@@ -138,44 +137,61 @@ pub enum Form {
     Rfc5424 { octet_counted: bool },
 }
 
-/// Appends the whole message for `line` (one JSON event, usually ending
-/// in `\n`) to `out` and returns where it starts (`out`'s length before).
+/// Writes the whole message for `line` (one JSON event, usually ending in
+/// `\n`) into `out`, which is cleared first, and returns where the bytes to
+/// send start (after unused prefix room).
 pub fn message(out: &mut Vec<u8>, form: Form, h: &mut Header, t: &LocalTime, line: &[u8]) -> usize {
-    let start = out.len();
-    let header = h.at(form, t);
+    out.clear();
+    out.resize(PREFIX_ROOM, b' ');
+    out.extend_from_slice(h.at(form, t));
     match form {
         Form::Rfc3164Local | Form::Rfc3164Network => {
-            out.extend_from_slice(header);
             // Go's Writer appends a newline unless the message has one.
             out.extend_from_slice(line);
             if !line.ends_with(b"\n") {
                 out.push(b'\n');
             }
+            PREFIX_ROOM
         }
         Form::Rfc3164OctetCounted
         | Form::Rfc5424 {
             octet_counted: true,
         } => {
-            let line = line.strip_suffix(b"\n").unwrap_or(line);
-            octet_count(out, header.len().saturating_add(line.len()));
-            out.extend_from_slice(header);
-            out.extend_from_slice(line);
+            out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            octet_count(out)
         }
         Form::Rfc5424 {
             octet_counted: false,
         } => {
-            out.extend_from_slice(header);
             out.extend_from_slice(line.strip_suffix(b"\n").unwrap_or(line));
+            PREFIX_ROOM
         }
     }
-    start
 }
 
-/// Appends RFC 6587's octet count for a message of `len` bytes: its
-/// decimal length and a space.
-fn octet_count(out: &mut Vec<u8>, len: usize) {
-    crate::json::decimal(out, len as u64);
-    out.push(b' ');
+/// Puts the length of the message after [`PREFIX_ROOM`] and a space in
+/// front of it (RFC 6587's octet counting) and returns where that starts.
+fn octet_count(out: &mut [u8]) -> usize {
+    let len = out.len().saturating_sub(PREFIX_ROOM);
+    // `LEN ` written backwards from the message's start. PREFIX_ROOM
+    // holds 11 digits before the space: a message of 100 GB or more
+    // cannot be framed (it is left unframed).
+    let Some(room) = out.get_mut(..PREFIX_ROOM) else {
+        return PREFIX_ROOM;
+    };
+    let (mut n, mut start) = (len, PREFIX_ROOM - 1);
+    room[start] = b' ';
+    loop {
+        let Some(digit) = start.checked_sub(1).and_then(|at| room.get_mut(at)) else {
+            return PREFIX_ROOM;
+        };
+        *digit = b'0' + (n % 10) as u8;
+        start -= 1;
+        n /= 10;
+        if n == 0 {
+            return start;
+        }
+    }
 }
 
 #[cfg(test)]
