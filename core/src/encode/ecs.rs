@@ -53,6 +53,7 @@ mod bounded;
 mod draft;
 mod facts;
 mod members;
+mod name_hash;
 mod norm;
 mod object;
 mod paths;
