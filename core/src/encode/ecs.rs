@@ -59,6 +59,7 @@ mod bounded;
 mod draft;
 mod facts;
 mod members;
+mod name_hash;
 mod norm;
 mod object;
 mod paths;

@@ -41,7 +41,7 @@ pub(super) fn write_auditd<'a>(
     if detail == Detail::Whole {
         write_data(a.key("data")?, event, (facts, sock))?;
         if facts.paths > 0 {
-            write_paths(a.key("paths")?, event)?;
+            write_paths(a.key("paths")?, event, facts)?;
         }
     }
     a.close()

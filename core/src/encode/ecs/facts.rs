@@ -75,6 +75,9 @@ pub(super) struct Facts<'a> {
     pub(super) has_execve: bool,
     pub(super) argc: Option<Value<'a>>,
     pub(super) paths: u32,
+    /// The first [`PATH_BODIES`] PATH records' bodies, in order (with
+    /// more, `auditd.paths` reads the records again).
+    pub(super) path_bodies: [&'a [u8]; PATH_BODIES],
     /// The PATH record the summary names: the first that is neither a
     /// PARENT nor UNKNOWN, from the syscall's `object_path_index` on.
     pub(super) object_path: Option<&'a [u8]>,
@@ -135,6 +138,11 @@ impl<'a> Known<'a> {
         self.noted & slots != 0
     }
 }
+
+/// How many PATH records' bodies the facts keep for `auditd.paths`
+/// (nearly every event has at most four), which then need not walk
+/// the event's records again.
+pub(super) const PATH_BODIES: usize = 4;
 
 /// The primary record's fields the document reads, sorted: looked up
 /// once per event instead of a scan per use.
@@ -383,6 +391,12 @@ impl<'a> Facts<'a> {
                     }
                 }
                 MessageType::PATH => {
+                    if let Some(kept) = usize::try_from(f.paths)
+                        .ok()
+                        .and_then(|n| f.path_bodies.get_mut(n))
+                    {
+                        *kept = record.body;
+                    }
                     f.paths = f.paths.saturating_add(1);
                     if f.object_path.is_none() {
                         let (file, passed_over) = ObjectFile::of(record.body);

@@ -6,8 +6,11 @@
 //! rule sets exercise; anything else falls back to the record type's
 //! generic form (SYSCALL: `process`/`info`, no action). As aucoalesce
 //! does, a record type's category and type are followed by those of the
-//! event's syscall ([`Norm::adding`]). Two static tables, sorted, binary
-//! searched; a test checks the order.
+//! event's syscall ([`Norm::adding`]). Two static tables, sorted (a test
+//! checks the order): the record types' binary searched, the syscalls'
+//! (one lookup every syscall event) by a perfect hash ([`NameHash`]).
+
+use super::name_hash::NameHash;
 
 /// The object a summary names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -529,13 +532,19 @@ static BY_TYPE: &[(&str, Norm)] = &[
     ),
 ];
 
+/// [`BY_SYSCALL`]'s names hashed (once an event: a binary search's
+/// steps were each a branch that follows the name).
+static BY_SYSCALL_HASH: NameHash = NameHash::of(BY_SYSCALL);
+
 /// The normalisation of a syscall (by its table name).
 pub fn of_syscall(name: &str) -> Norm {
-    BY_SYSCALL
-        .binary_search_by(|&(s, _)| inline_cmp(s, name))
-        .ok()
+    match BY_SYSCALL_HASH
+        .index(name.as_bytes())
         .and_then(|i| BY_SYSCALL.get(i))
-        .map_or(SYSCALL_DEFAULT, |&(_, norm)| norm)
+    {
+        Some(&(known, norm)) if known == name => norm,
+        _ => SYSCALL_DEFAULT,
+    }
 }
 
 /// An AVC record's: AppArmor's when it has an `apparmor=` field, else
@@ -597,6 +606,36 @@ mod tests {
     fn tables_are_sorted() {
         assert!(BY_SYSCALL.windows(2).all(|w| w[0].0 < w[1].0));
         assert!(BY_TYPE.windows(2).all(|w| w[0].0 < w[1].0));
+    }
+
+    /// What [`of_syscall`] found before the hash: the binary search.
+    fn searched(name: &str) -> Norm {
+        BY_SYSCALL
+            .binary_search_by(|&(s, _)| s.cmp(name))
+            .map_or(SYSCALL_DEFAULT, |i| BY_SYSCALL[i].1)
+    }
+
+    /// Every name the syscall tables have (on every machine), each of
+    /// [`BY_SYSCALL`]'s and some near them: the hash finds what the
+    /// search does.
+    #[test]
+    fn the_hash_finds_what_the_search_does() {
+        use crate::tables::arch::Machine;
+        let tables = Machine::ALL.into_iter().flat_map(|m| {
+            crate::tables::syscall::table(m)
+                .iter()
+                .map(|&(_, name)| name)
+        });
+        let own = BY_SYSCALL.iter().map(|&(name, _)| name);
+        let near = [
+            "", "a", "open2", "execv", "execvee", "Execve", "\u{e9}", "rename\0",
+        ];
+        for name in tables.chain(own).chain(near) {
+            assert_eq!(of_syscall(name), searched(name), "{name:?}");
+        }
+        for (name, norm) in BY_SYSCALL {
+            assert_eq!(of_syscall(name), *norm, "{name}");
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and written with its member's head as a constant; any other field is
 //! parsed and written as usual: the same members either way.
 
+use super::facts::Facts;
 use super::members::Members;
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
@@ -51,19 +52,44 @@ const NO_CAPS: &[u8] = b"cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0";
 const NO_CAPS_MEMBERS: &[u8] =
     b",\"cap_fp\":\"0\",\"cap_fi\":\"0\",\"cap_fe\":\"0\",\"cap_fver\":\"0\",\"cap_frootid\":\"0\"";
 
-pub(super) fn write_paths(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+/// `auditd.paths` of `event`: its PATH records' bodies as the facts
+/// kept them ([`Facts::path_bodies`]), else (more than they keep) as
+/// the event's records give them.
+pub(super) fn write_paths(
+    cursor: &mut Cursor<'_>,
+    event: &Event<'_>,
+    facts: &Facts<'_>,
+) -> Result<(), Full> {
+    let kept = usize::try_from(facts.paths)
+        .ok()
+        .and_then(|n| facts.path_bodies.get(..n));
+    match kept {
+        Some(bodies) => write_bodies(cursor, bodies.iter().copied()),
+        None => write_path_records(cursor, event),
+    }
+}
+
+/// [`write_paths`] from the event's records.
+fn write_path_records(cursor: &mut Cursor<'_>, event: &Event<'_>) -> Result<(), Full> {
+    let paths = event.records().filter(|r| r.msg_type == MessageType::PATH);
+    write_bodies(cursor, paths.map(|r| r.body))
+}
+
+/// The PATH records' `bodies` as an array of objects.
+#[inline(always)]
+fn write_bodies<'b>(
+    cursor: &mut Cursor<'_>,
+    bodies: impl Iterator<Item = &'b [u8]>,
+) -> Result<(), Full> {
     cursor.push(b"[")?;
     let mut first = true;
-    for record in event.records() {
-        if record.msg_type != MessageType::PATH {
-            continue;
-        }
+    for body in bodies {
         if !first {
             cursor.push(b",")?;
         }
         first = false;
         let mut p = Members::open(cursor)?;
-        write_path(&mut p, record.body)?;
+        write_path(&mut p, body)?;
         p.close()?;
     }
     cursor.push(b"]")
@@ -226,6 +252,38 @@ mod tests {
                     std::string::String::from_utf8_lossy(body)
                 );
             }
+        }
+    }
+
+    /// Events of up to eight PATH records among others: the bodies the
+    /// facts kept write what the records give.
+    #[test]
+    fn kept_bodies_write_what_the_records_give() {
+        for n in 0..8u8 {
+            let mut records = std::vec![(1300u16, b"arch=c000003e syscall=2 items=1".to_vec())];
+            records.push((1307, b"cwd=\"/\"".to_vec()));
+            for i in 0..n {
+                let body = std::format!("item={i} name=\"/f{i}\" inode={i} nametype=NORMAL");
+                records.push((1302, body.into_bytes()));
+                if i == 1 {
+                    records.push((1327, b"proctitle=6C73".to_vec()));
+                }
+            }
+            records.push((1320, std::vec::Vec::new()));
+            crate::encode::ecs::tests::with_event(&records, |e| {
+                let mut draft = [0u8; 1024];
+                let facts = Facts::of(e, &mut draft);
+                assert_eq!(facts.paths, u32::from(n));
+                for room in [0, 20, 100, 4096] {
+                    let (mut a, mut b) = (std::vec![0u8; room], std::vec![0u8; room]);
+                    let (mut ca, mut cb) = (Cursor::new(&mut a), Cursor::new(&mut b));
+                    let ra = write_paths(&mut ca, e, &facts);
+                    let rb = write_path_records(&mut cb, e);
+                    assert_eq!(ra, rb, "{n} in {room}");
+                    let (ea, eb) = (ca.pos(), cb.pos());
+                    assert_eq!(a[..ea], b[..eb], "{n} in {room}");
+                }
+            });
         }
     }
 
