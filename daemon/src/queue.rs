@@ -328,7 +328,7 @@ pub struct Queue {
     producer: OnceLock<Thread>,
     dropped: AtomicU64,
     lost_buffers: AtomicU64,
-    /// The restart marks the output threads delivered (see [`marks`]).
+    /// The restart marks the output threads delivered (see `queue::marks`).
     delivered: Delivered,
 }
 
@@ -921,13 +921,13 @@ impl Queue {
     /// Output `output` delivered (wrote, or gave up and counted) every
     /// line of the buffers it took up to one marked `mark`, and holds none
     /// of them any more: the stored restart mark may pass them once every
-    /// running output has (see [`marks`]).
+    /// running output has (see `queue::marks`).
     pub fn deliver(&self, output: usize, mark: u32) {
         store_mark(self.delivered.deliver(output, mark));
     }
 
     /// The restart mark stored so far: the earliest over the running
-    /// output threads of what each delivered (see [`marks`]); None: none
+    /// output threads of what each delivered (see `queue::marks`); None: none
     /// yet.
     pub fn stored_mark(&self) -> Option<u32> {
         self.delivered.stored()

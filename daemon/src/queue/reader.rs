@@ -79,7 +79,7 @@ impl Reader {
     }
 
     /// This output's thread starts: from now on the stored restart mark
-    /// waits for it (see [`super::marks`]; a no-op while it runs).
+    /// waits for it (see `queue::marks`; a no-op while it runs).
     pub fn join(&self) {
         self.queue.delivered.join(self.output, self.depth() == 0);
     }
