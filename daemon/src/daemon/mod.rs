@@ -309,10 +309,18 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     // the exit up: after DRAIN_LIMIT what is left is dropped (counted).
     queue.set_drain_deadline(Instant::now() + DRAIN_LIMIT);
     let mut writers_ok = true;
-    for (_, writer) in writers {
+    let readers = queue.readers();
+    for (place, writer) in writers {
         if writer.join().is_err() {
             eprintln!("raudit: an output thread panicked");
             writers_ok = false;
+        }
+        // An output a reload retired whose thread the supervisor had not
+        // reaped yet (it stops as soon as asked): not reported either.
+        if readers & (1 << place) == 0 {
+            if let Some(counters) = stats.outputs.get(place) {
+                counters.set_enabled(false);
+            }
         }
     }
     if let (true, Some(state)) = (writers_ok, state) {
