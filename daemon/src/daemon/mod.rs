@@ -317,11 +317,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         }
         // An output a reload retired whose thread the supervisor had not
         // reaped yet (it stops as soon as asked): not reported either.
-        if readers & (1 << place) == 0 {
-            if let Some(counters) = stats.outputs.get(place) {
-                counters.set_enabled(false);
-            }
-        }
+        reload::stop_reporting_if_retired(&stats, readers, place);
     }
     if let (true, Some(state)) = (writers_ok, state) {
         // Everything handed over was written or counted as dropped: the

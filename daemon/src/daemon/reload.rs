@@ -250,7 +250,16 @@ pub(crate) fn reap_retired(s: &Supervised<'_>) {
         if handle.join().is_err() {
             eprintln!("raudit: an output thread panicked");
         }
-        if let Some(counters) = s.stats.outputs.get(place) {
+        stop_reporting_if_retired(s.stats, readers, place);
+    }
+}
+
+/// An output at `place` that no longer reads the queue (`readers`: a
+/// reload retired it) is no longer reported (its counts stay in the
+/// totals). Once its thread has ended: reaped here, or joined at shutdown.
+pub(crate) fn stop_reporting_if_retired(stats: &crate::stats::Stats, readers: u64, place: usize) {
+    if readers & (1 << place) == 0 {
+        if let Some(counters) = stats.outputs.get(place) {
             counters.set_enabled(false);
         }
     }
