@@ -27,9 +27,11 @@
 //! thread writes into it.
 //!
 //! Loss:
-//! - when the pool is empty the [`Policy::Drop`] default hands back `None`
-//!   and counts the drop (every output loses the event); [`Policy::Block`]
-//!   waits for the outputs (until shutdown, when it falls back to dropping);
+//! - when the pool is empty the [`Policy::Drop`] default waits for a free
+//!   buffer for at most [`Layout::drop_wait`], once an overrun (see
+//!   `queue::free_wait`), then hands back `None` and counts the drop (every
+//!   output loses the event); [`Policy::Block`] waits for the outputs
+//!   (until shutdown, when it falls back to dropping);
 //! - under [`Policy::Drop`], an output whose backlog holds
 //!   [`Queue::backlog_limit`] buffers (three quarters of the pool when
 //!   there are several outputs, the whole pool when there is one) gives up
@@ -81,6 +83,10 @@ pub struct Layout {
     pub buffers: usize,
     pub buffer_size: usize,
     pub policy: Policy,
+    /// Under [`Policy::Drop`]: how long the receive thread waits for a
+    /// free buffer before it drops, once an overrun (`queue::free_wait`;
+    /// zero: never waits).
+    pub drop_wait: Duration,
     /// Outputs reading the queue (a backlog each).
     pub outputs: usize,
     /// Side region of each pooled buffer, opened at start (0: none; see
@@ -99,12 +105,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// One output, no side regions, no large lane.
+    /// One output, no side regions, no large lane, no wait before a drop.
     pub fn pool(buffers: usize, buffer_size: usize, policy: Policy) -> Layout {
         Layout {
             buffers,
             buffer_size,
             policy,
+            drop_wait: Duration::ZERO,
             outputs: 1,
             side_size: 0,
             side_reserve: 0,
@@ -118,7 +125,8 @@ impl Layout {
 /// What the receive thread does when no free buffer is left.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Policy {
-    /// Drop the event and count it (the receive thread never waits).
+    /// Drop the event and count it (after a short wait, once an overrun:
+    /// [`Layout::drop_wait`]).
     #[default]
     Drop,
     /// Wait for the outputs to free a buffer.
@@ -320,6 +328,7 @@ pub struct Queue {
     backlog_limit_one: usize,
     backlog_limit: usize,
     policy: Policy,
+    free_wait: FreeWait,
     closed: AtomicBool,
     /// Milliseconds after `started` at which draining outputs give up,
     /// plus one (0: no deadline yet).
@@ -492,6 +501,7 @@ impl Queue {
             backlog_limit_one,
             backlog_limit,
             policy: layout.policy,
+            free_wait: FreeWait::new(layout.policy, layout.drop_wait),
             closed: AtomicBool::new(false),
             drain_deadline: AtomicU64::new(0),
             started: Instant::now(),
@@ -674,7 +684,7 @@ impl Queue {
     }
 
     /// Registers the calling thread as the producer (woken on release when
-    /// it waits under [`Policy::Block`]).
+    /// it waits for a free buffer).
     pub fn register_producer(&self) {
         let _ = self.producer.set(std::thread::current());
     }
@@ -725,24 +735,51 @@ impl Queue {
     }
 
     /// A free buffer, or `None` when the pool is empty and the event must be
-    /// dropped (already counted). `give_up` is asked while blocking.
+    /// dropped (already counted). When the pool is empty the policy says
+    /// how long to wait for one (`queue::free_wait`); `give_up` is asked
+    /// while waiting.
     pub fn take_free(&self, give_up: impl Fn() -> bool) -> Option<EventBuffer> {
         if let Some(buffer) = self.take() {
+            self.free_wait.taken(|| self.free_count() * 2 >= self.pool);
             return Some(buffer);
         }
-        if self.policy == Policy::Block {
+        let started = Instant::now();
+        let deadline = match give_up() {
+            true => None,
+            false => self.free_wait.begin(started),
+        };
+        if let Some(deadline) = deadline {
+            // Outputs told only at the batch's end may not know yet.
+            self.wake();
+            let mut got = None;
+            let mut ran_out = false;
             while !give_up() {
-                if let Some(buffer) = self.take() {
-                    return Some(buffer);
+                got = self.take();
+                if got.is_some() {
+                    break;
                 }
-                std::thread::park_timeout(Duration::from_millis(10));
+                let Some(pause) = deadline.park_for(Instant::now()) else {
+                    ran_out = true;
+                    break;
+                };
+                std::thread::park_timeout(pause);
             }
-            if let Some(buffer) = self.take() {
-                return Some(buffer);
+            let got = got.or_else(|| self.take());
+            self.free_wait.end(started, got.is_none() && ran_out);
+            if got.is_some() {
+                return got;
             }
         }
         self.dropped.fetch_add(1, Ordering::Relaxed);
         None
+    }
+
+    /// Pooled buffers free now.
+    fn free_count(&self) -> usize {
+        self.free
+            .iter()
+            .map(|word| word.load(Ordering::Relaxed).count_ones() as usize)
+            .sum()
     }
 
     /// Hands a filled buffer to every output; [`wake`](Self::wake) tells
@@ -819,7 +856,7 @@ impl Queue {
             }
         }
         self.mark_free(index as usize);
-        if self.policy == Policy::Block {
+        if self.free_wait.is_waiting() {
             if let Some(producer) = self.producer.get() {
                 producer.unpark();
             }
@@ -894,6 +931,12 @@ impl Queue {
         self.dropped.load(Ordering::Relaxed)
     }
 
+    /// Times the receive thread waited for a free buffer, and the
+    /// milliseconds it spent waiting.
+    pub fn waits(&self) -> (u64, u64) {
+        (self.free_wait.waits(), self.free_wait.waited_ms())
+    }
+
     /// Buffers lost to a broken invariant (never expected; counted).
     pub fn lost_buffers(&self) -> u64 {
         self.lost_buffers.load(Ordering::Relaxed)
@@ -934,10 +977,12 @@ impl Queue {
     }
 }
 
+mod free_wait;
 mod lines;
 mod marks;
 mod reader;
 
+use free_wait::FreeWait;
 use marks::Delivered;
 
 /// Stores a newer restart mark into the state file (a store to mapped

@@ -296,6 +296,11 @@ pub struct Stats {
     pub large_busy: Counter,
     /// Events dropped because no free buffer was left.
     pub queue_drops: Counter,
+    /// Times the receive thread waited for a free buffer (the outputs were
+    /// behind; the kernel held the events meanwhile), and the
+    /// milliseconds it waited.
+    pub queue_waits: Counter,
+    pub queue_waited_ms: Counter,
     /// Buffers (and the events in them) lost to a broken queue invariant;
     /// never expected, reported so it could not go unseen.
     pub lost_buffers: Counter,
@@ -405,7 +410,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 35] {
+    pub fn fields(&self) -> [Field; 37] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -515,6 +520,18 @@ impl Stats {
                 C,
                 "Events dropped because no free buffer was left.",
                 self.queue_drops.get(),
+            ),
+            Field::new(
+                "queue_waits",
+                C,
+                "Times the receive thread waited for a free buffer while the outputs caught up.",
+                self.queue_waits.get(),
+            ),
+            Field::new(
+                "queue_waited_ms",
+                C,
+                "Milliseconds the receive thread waited for a free buffer.",
+                self.queue_waited_ms.get(),
             ),
             Field::new(
                 "lost_buffers",
@@ -749,6 +766,8 @@ mod tests {
             "large_lines=0",
             "large_busy=0",
             "queue_drops=0",
+            "queue_waits=0",
+            "queue_waited_ms=0",
             "lost_buffers=0",
             "queue_depth=0",
             "events_in_flight=0",

@@ -63,7 +63,7 @@ const RAUDIT_KEYS: &[&str] = &[
     "kernel",
     "state_file",
 ];
-const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy"];
+const QUEUE_KEYS: &[&str] = &["size", "buffer_size", "policy", "wait"];
 const ASSEMBLER_KEYS: &[&str] = &["max_events", "max_records", "arena_bytes", "timeout"];
 const STATS_KEYS: &[&str] = &["interval", "file"];
 const METRICS_KEYS: &[&str] = &["listen", "allow_remote"];
@@ -529,6 +529,9 @@ fn queue(cx: &mut Cx, r: &Fields) -> QueueConfig {
                 &[("drop", QueuePolicy::Drop), ("block", QueuePolicy::Block)],
             )
             .unwrap_or(d.policy),
+        wait: cx
+            .duration(&f, "wait", Duration::ZERO, Duration::from_secs(10))
+            .unwrap_or(d.wait),
     }
 }
 

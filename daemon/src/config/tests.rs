@@ -224,7 +224,8 @@ fn builtin_default() {
         QueueConfig {
             size: None,
             buffer_size: 16384,
-            policy: QueuePolicy::Drop
+            policy: QueuePolicy::Drop,
+            wait: Duration::from_millis(50),
         }
     );
     assert_eq!(c.raudit.assembler.timeout, Duration::from_secs(2));
@@ -274,14 +275,34 @@ fn unknown_keys_name_their_path() {
     );
     let text = format!("{MINIMAL}raudit:\n  queue:\n    sise: 4\n");
     assert!(errors(&text)[0].starts_with(
-        "test.yaml:8: raudit.queue.sise: unknown key; did you mean `size`? expected one of size, buffer_size, policy"
+        "test.yaml:8: raudit.queue.sise: unknown key; did you mean `size`? expected one of size, buffer_size, policy, wait"
     ));
     // Nothing close: no guess.
     let text = format!("{MINIMAL}raudit:\n  queue:\n    colour: 4\n");
     assert_eq!(
         errors(&text)[0],
-        "test.yaml:8: raudit.queue.colour: unknown key; expected one of size, buffer_size, policy"
+        "test.yaml:8: raudit.queue.colour: unknown key; expected one of size, buffer_size, policy, wait"
     );
+}
+
+#[test]
+fn the_queue_wait_is_a_bounded_duration() {
+    let wait = |value: &str| {
+        let text = format!("{MINIMAL}raudit:\n  queue:\n    wait: {value}\n");
+        parse(&text)
+            .map(|c| c.raudit.queue.wait)
+            .map_err(|_| errors(&text))
+    };
+    assert_eq!(wait("0"), Ok(Duration::ZERO));
+    assert_eq!(wait("250ms"), Ok(Duration::from_millis(250)));
+    assert_eq!(wait("10s"), Ok(Duration::from_secs(10)));
+    for bad in ["11s", "-1", "soon"] {
+        let e = wait(bad).unwrap_err();
+        assert!(
+            e[0].starts_with("test.yaml:8: raudit.queue.wait: expected a duration from 0ns to 10s"),
+            "{bad}: {e:?}"
+        );
+    }
 }
 
 #[test]
@@ -486,7 +507,7 @@ fn raudit_keys() {
   takeover: true
   format: structured
   max_event_bytes: 65536
-  queue: {{size: 128, buffer_size: 32768, policy: block}}
+  queue: {{size: 128, buffer_size: 32768, policy: block, wait: 20ms}}
   assembler: {{max_events: 64, max_records: 512, arena_bytes: 131072, timeout: 500ms}}
   stats: {{interval: 10s, file: /run/raudit.stats}}
   rules: {{drift_interval: 5m, drift_restore: true, allow_lock: true, allow_panic: true}}
@@ -512,7 +533,8 @@ output:
         QueueConfig {
             size: Some(128),
             buffer_size: 32768,
-            policy: QueuePolicy::Block
+            policy: QueuePolicy::Block,
+            wait: Duration::from_millis(20),
         }
     );
     assert_eq!(

@@ -195,6 +195,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         buffers: plan.queue_buffers,
         buffer_size: plan.buffer_bytes,
         policy: plan.policy,
+        drop_wait: plan.drop_wait,
         outputs: OutputPlan::PLACES.len(),
         side_size: side.bytes_per_buffer(plan.buffer_bytes),
         side_reserve: SideSettings::largest_bytes_per_buffer(plan.buffer_bytes),

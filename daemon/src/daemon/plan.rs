@@ -142,6 +142,8 @@ pub struct RunPlan {
     pub queue_buffers: usize,
     pub buffer_bytes: usize,
     pub policy: Policy,
+    /// `raudit.queue.wait`: under `drop`, the wait for a free buffer.
+    pub drop_wait: Duration,
     pub outputs: Vec<OutputPlan>,
     /// Pause between write attempts (go-audit: 1 s).
     pub retry_pause: Duration,
@@ -411,6 +413,7 @@ pub fn from_config(config: &Config) -> Result<RunPlan, String> {
             QueuePolicy::Drop => Policy::Drop,
             QueuePolicy::Block => Policy::Block,
         },
+        drop_wait: r.queue.wait,
         outputs,
         retry_pause: RETRY_PAUSE,
         stats_interval: if r.stats.interval.is_zero() {

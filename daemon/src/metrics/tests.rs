@@ -88,6 +88,8 @@ fn the_worst_case_fits_with_room_to_spare() {
         &stats.events,
         &stats.kernel_lost_counted,
         &stats.queue_drops,
+        &stats.queue_waits,
+        &stats.queue_waited_ms,
     ] {
         field.set(u64::MAX);
     }

@@ -3,7 +3,8 @@
 //! go-audit's `attempts` retry policy and its counters; [`writer`] runs one
 //! thread per output, each taking the filled buffers from its own backlog
 //! of the [`Queue`](crate::queue::Queue) (so a slow, dead or retrying
-//! output delays no other and never the receive thread), reopening files
+//! output delays no other, and the receive thread only while no buffer is
+//! free, for the short wait `queue::free_wait` bounds), reopening files
 //! on SIGHUP/SIGUSR1, writing a [`loss`] record into its stream once per
 //! interval when events were lost, and the supervisor's [`stream_notice`]
 //! records (rule drift) as they come.

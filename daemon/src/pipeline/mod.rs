@@ -1,7 +1,8 @@
 //! The receive thread: datagrams → records → assembled events → go-audit
 //! JSON in pooled buffers → the output queue. One thread owns the source,
-//! the assembler, the enricher and the encoder; it never waits on an
-//! output (unless the `block` policy says so) and allocates nothing per
+//! the assembler, the enricher and the encoder; it waits on an output only
+//! when no buffer is free (briefly under the `drop` policy, as long as it
+//! takes under `block`: `queue::free_wait`) and allocates nothing per
 //! event once running: every buffer is sized at start.
 //!
 //! Large events: the assembler grows an event too large for its ring in a
@@ -292,7 +293,7 @@ struct EventSink {
     /// The newest serial put in a buffer so far.
     newest_emitted: Option<u32>,
     /// Whether the process is stopping (the `stop` [`Pipeline::run`] was
-    /// given): under `queue.policy: block`, waiting for a free buffer ends.
+    /// given): waiting for a free buffer ends.
     stopping: fn() -> bool,
 }
 
@@ -387,8 +388,7 @@ impl<S: Source> Pipeline<S> {
     /// Receives until `stop()` says so or the source ends. Events still in
     /// flight stay in the assembler: see [`finish`](Self::finish). `stop`
     /// is the process's shutdown request (the daemon passes the signal
-    /// flag): it also ends a wait for a free buffer (`block` policy), here
-    /// and in `finish`.
+    /// flag): it also ends a wait for a free buffer, here and in `finish`.
     pub fn run(&mut self, stop: fn() -> bool) -> io::Result<()> {
         self.sink.stopping = stop;
         self.sink.queue.register_producer();
@@ -618,6 +618,9 @@ impl<S: Source> Pipeline<S> {
             .truncated_events
             .set(c.truncated_events + self.sink.encoder_truncated);
         stats.queue_drops.raise_to(self.sink.queue.dropped());
+        let (waits, waited_ms) = self.sink.queue.waits();
+        stats.queue_waits.raise_to(waits);
+        stats.queue_waited_ms.raise_to(waited_ms);
         stats.lost_buffers.raise_to(self.sink.queue.lost_buffers());
         stats
             .events_in_flight

@@ -316,6 +316,49 @@ fn an_empty_pool_drops_events_and_counts_each() {
     assert!(stats.queue_drops.get() > 0);
 }
 
+/// The same events and pool, but the output thread is held off the CPU
+/// for a moment (it starts reading 50 ms late) and the queue waits for a
+/// free buffer before it drops, as the daemon's does: nothing is lost.
+#[test]
+fn a_short_stall_of_the_only_output_loses_nothing() {
+    let body = "y".repeat(300);
+    let queue = Queue::with_layout(crate::queue::Layout {
+        drop_wait: Duration::from_secs(20),
+        ..crate::queue::Layout::pool(2, 1200, Policy::Drop)
+    });
+    queue.register_producer();
+    let stats = Arc::new(Stats::new(&[]));
+    let mut pipeline = Pipeline::new(
+        Memory::from_kernel(events(1..11, &body)),
+        Settings::default(),
+        Arc::clone(&queue),
+        Arc::clone(&stats),
+    );
+    let output = {
+        let queue = Arc::clone(&queue);
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(50));
+            let reader = queue.reader(0);
+            let mut lines = 0;
+            loop {
+                match reader.next() {
+                    Some(filled) => {
+                        lines += filled.bytes().iter().filter(|&&b| b == b'\n').count();
+                        reader.release(filled);
+                    }
+                    None if queue.is_closed() => return lines,
+                    None => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+    };
+    run_to_end(&mut pipeline);
+    queue.close();
+    assert_eq!(output.join().unwrap(), 10);
+    assert_eq!(stats.queue_drops.get(), 0);
+    assert!(stats.queue_waits.get() >= 1);
+}
+
 #[test]
 fn late_serials_are_logged_once_each_when_asked() {
     let mut input = events(1..4, "syscall=59");

@@ -167,6 +167,109 @@ fn block_policy_gives_up_on_shutdown() {
     assert_eq!(queue.dropped(), 1);
 }
 
+/// A queue of `buffers` under `drop` that waits `wait` before a drop,
+/// with the calling thread as its producer.
+fn waiting_drop_queue(buffers: usize, wait: Duration) -> Arc<Queue> {
+    let queue = Queue::with_layout(Layout {
+        drop_wait: wait,
+        ..Layout::pool(buffers, 16, Policy::Drop)
+    });
+    queue.register_producer();
+    queue
+}
+
+/// Takes every free buffer and submits it, so the only output holds the
+/// whole pool.
+fn fill_pool(queue: &Queue) {
+    while let Some(mut buffer) = queue.take_free(|| true) {
+        fill(&mut buffer, b"x\n");
+        queue.submit(buffer);
+    }
+}
+
+/// Releases `n` of output 0's buffers after `after`, on another thread.
+fn release_later(queue: &Arc<Queue>, n: usize, after: Duration) -> std::thread::JoinHandle<()> {
+    let queue = Arc::clone(queue);
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        let reader = queue.reader(0);
+        for _ in 0..n {
+            let filled = reader.next().unwrap();
+            reader.release(filled);
+        }
+    })
+}
+
+#[test]
+fn drop_waits_for_an_output_that_catches_up_within_the_wait() {
+    let queue = waiting_drop_queue(2, Duration::from_secs(10));
+    fill_pool(&queue);
+    let dropped_filling = queue.dropped();
+    let started = Instant::now();
+    let consumer = release_later(&queue, 1, Duration::from_millis(30));
+    assert!(
+        queue.take_free(|| false).is_some(),
+        "waited for the release"
+    );
+    assert!(started.elapsed() >= Duration::from_millis(30));
+    assert_eq!(queue.dropped(), dropped_filling, "nothing more dropped");
+    let (waits, waited_ms) = queue.waits();
+    assert_eq!(waits, 1);
+    assert!((30..10_000).contains(&waited_ms), "{waited_ms} ms");
+    consumer.join().unwrap();
+}
+
+#[test]
+fn drop_waits_once_an_overrun_then_drops_at_once_until_half_the_pool_is_free() {
+    let wait = Duration::from_millis(300);
+    let queue = waiting_drop_queue(4, wait);
+    fill_pool(&queue);
+    let dropped = queue.dropped();
+    let started = Instant::now();
+    assert!(queue.take_free(|| false).is_none(), "nobody released");
+    assert!(started.elapsed() >= wait, "{:?}", started.elapsed());
+    assert_eq!(queue.dropped(), dropped + 1);
+    // The same overrun: dropped without another wait.
+    let again = Instant::now();
+    assert!(queue.take_free(|| false).is_none());
+    assert!(again.elapsed() < wait, "{:?}", again.elapsed());
+    assert_eq!(queue.dropped(), dropped + 2);
+    assert_eq!(queue.waits().0, 1);
+    // One buffer back: taken, but the pool is still short, so the overrun
+    // goes on.
+    release_later(&queue, 1, Duration::ZERO).join().unwrap();
+    let mut one = queue.take_free(|| false).expect("the released buffer");
+    fill(&mut one, b"y\n");
+    queue.submit(one);
+    let short = Instant::now();
+    assert!(queue.take_free(|| false).is_none());
+    assert!(short.elapsed() < wait, "{:?}", short.elapsed());
+    assert_eq!(queue.waits().0, 1);
+    // The output catches up: the next empty pool gets a wait again.
+    release_later(&queue, 4, Duration::ZERO).join().unwrap();
+    fill_pool(&queue);
+    let consumer = release_later(&queue, 1, Duration::from_millis(20));
+    assert!(queue.take_free(|| false).is_some());
+    assert_eq!(queue.waits().0, 2);
+    consumer.join().unwrap();
+}
+
+#[test]
+fn a_wait_ends_when_the_process_stops() {
+    let queue = waiting_drop_queue(1, Duration::from_secs(60));
+    fill_pool(&queue);
+    let dropped = queue.dropped();
+    let started = Instant::now();
+    let stop = Instant::now() + Duration::from_millis(20);
+    assert!(queue.take_free(|| Instant::now() >= stop).is_none());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(queue.dropped(), dropped + 1);
+    // Given up, not run out: no overrun, so the next empty pool waits.
+    let stop = Instant::now() + Duration::from_millis(20);
+    assert!(queue.take_free(|| Instant::now() >= stop).is_none());
+    assert_eq!(queue.waits().0, 2);
+}
+
 #[test]
 fn the_drain_deadline_passes() {
     let queue = Queue::new(1, 16, Policy::Drop);
