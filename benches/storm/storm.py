@@ -719,6 +719,13 @@ def cpu_budget(runs):
     return out + [""]
 
 
+def exit_stats(stderr):
+    """The queue counters of raudit's exit stats line in `stderr`."""
+    line = next((l for l in stderr.splitlines() if l.startswith("raudit stats (exit)")), "")
+    keys = ("queue_drops", "queue_waits", "queue_waited_ms")
+    return {k: int(v) for k, _, v in (w.partition("=") for w in line.split()) if k in keys and v.isdigit()}
+
+
 def raudit_breakdown(runs):
     """raudit's CPU per thread (µs per event) and, with every output, what
     each network receiver got (datagrams/s over the run's window)."""
@@ -740,6 +747,12 @@ def raudit_breakdown(runs):
     if all("minor_faults" in r for r in ra):
         faults = statistics.median(r["minor_faults"] / max(r["events"], 1) for r in ra)
         out.append(f"raudit minor page faults/event (median): {faults:.1f}")
+    queue = [exit_stats(r.get("stderr_tail", "")) for r in ra]
+    if any(queue):
+        per_rep = "; ".join(
+            f"rep{i}: {q.get('queue_drops', '?')} dropped, {q.get('queue_waits', '?')} waits "
+            f"({q.get('queue_waited_ms', '?')} ms)" for i, q in enumerate(queue))
+        out.append(f"raudit queue (no free buffer: events dropped, waits for one): {per_rep}")
     for key in ("syslog_datagrams", "stream_syslog_frames", "gelf_datagrams", "stream_gelf_frames",
                 "otlp_records"):
         if any(r.get(key) for r in ra):

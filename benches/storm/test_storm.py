@@ -108,6 +108,20 @@ class StormDriver(unittest.TestCase):
         self.assertIn("**FAIL**", row, row)
         self.assertIn("5,000", row, row)
 
+    def test_the_queue_counters_come_from_the_exit_stats_line(self):
+        """A rep that dropped events for want of a free buffer says so, with
+        its waits, read from raudit's exit stats (not the periodic lines)."""
+        tail = ("raudit stats: records=9 queue_drops=1 queue_waits=1 queue_waited_ms=5\n"
+                "raudit stats (exit): records=10 queue_drops=2486 queue_waits=3 "
+                "queue_waited_ms=120 lost_buffers=0\n")
+        self.assertEqual(storm.exit_stats(tail),
+                         {"queue_drops": 2486, "queue_waits": 3, "queue_waited_ms": 120})
+        self.assertEqual(storm.exit_stats("raudit: no stats"), {})
+        run = {"daemon": "raudit", "thread_cpu_s": {}, "thread_sys_s": {}, "events": 10,
+               "stderr_tail": tail}
+        line = next(l for l in storm.raudit_breakdown([run]) if l.startswith("raudit queue"))
+        self.assertIn("rep0: 2486 dropped, 3 waits (120 ms)", line)
+
 
 if __name__ == "__main__":
     unittest.main()
