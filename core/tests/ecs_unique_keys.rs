@@ -61,7 +61,7 @@ type Case<'a> = (&'a [(u16, &'a [u8])], [&'a str; 2]);
 
 /// Keys the kernel never repeats but an odd record may: a PATH record's
 /// own repeat, a first record's `argc` beside an EXECVE record's, a
-/// record's `socket_port` beside a SOCKADDR's, a special record's key
+/// record's `socket` beside a SOCKADDR's, a special record's key
 /// that the SYSCALL record's `msg='…'` gave: each written once, the
 /// first kept.
 #[test]
@@ -88,11 +88,14 @@ fn repeated_keys_are_written_once_the_first_kept() {
             &[
                 (
                     1300,
-                    b"arch=c000003e syscall=42 success=yes exit=0 pid=1 socket_port=9",
+                    b"arch=c000003e syscall=42 success=yes exit=0 pid=1 socket=9",
                 ),
                 (1306, b"saddr=02000050C0A800010000000000000000"),
             ],
-            [r#""socket_port":"9""#, r#""socket_addr":"192.168.0.1""#],
+            [
+                r#""socket":"9""#,
+                r#""destination":{"ip":"192.168.0.1","port":"80"}"#,
+            ],
         ),
         (
             &[
@@ -154,8 +157,8 @@ const KEYS: &[&str] = &[
     "apparmor",
     "msg",
     "x",
+    "socket",
     "socket_port",
-    "socket_addr",
 ];
 
 fn record() -> impl Strategy<Value = (u16, Vec<u8>)> {

@@ -608,7 +608,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
             }
             Format::Ecs => {
                 assert_eq!(event["user"]["name"], "root");
-                assert_eq!(event["auditd"]["data"]["socket_port"], "443");
+                assert_eq!(event["auditd"]["data"]["socket"]["port"], "443");
                 assert_eq!(event["process"]["args"][2], "-l");
             }
         }

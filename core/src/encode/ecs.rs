@@ -18,7 +18,7 @@
 //!             "executable":"/home/ubuntu/link","title":"link a b","args":["link","a","b"],
 //!             "working_directory":"/home/ubuntu"},
 //!  "file":{"path":"/x","device":"00:00","inode":"16571","mode":"0755","uid":"0","gid":"0"},
-//!  "destination":{"ip":"10.0.0.1","port":443},"network":{"direction":"egress"},
+//!  "destination":{"ip":"10.0.0.1","port":"443"},"network":{"direction":"egress"},
 //!  "tags":["syscalls_link_operations"],
 //!  "container":{"id":"3f…"},
 //!  "host":{"name":"web-1"}}
@@ -36,11 +36,13 @@
 //! ADD_USER/DEL_USER, `user.target`, and ADD_GROUP/DEL_GROUP, `group`, as
 //! the user-change mapping does), `process.*` from SYSCALL, CWD, PROCTITLE and
 //! EXECVE, `file.*` from the PATH record the summary names, `source` /
-//! `destination` from an inet SOCKADDR (or a user record's `addr`), `tags`
+//! `destination` from a SOCKADDR (an address or a unix path; [`socket`]
+//! says which families give what) or a user record's `addr`, `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
 //! `auditd.data` holds the primary record's other fields as strings, with
-//! `arch`, `syscall` and a negative `exit` named, and a user-space
-//! record's `msg='…'` fields flattened in. Hex-encoded values are decoded,
+//! `arch`, `syscall` and a negative `exit` named, a user-space
+//! record's `msg='…'` fields flattened in, and the SOCKADDR's
+//! `socket.{family,addr,port,flow,path,saddr}`. Hex-encoded values are decoded,
 //! invalid UTF-8 written as U+FFFD.
 //!
 //! When the whole document does not fit its room, it is written again
@@ -64,6 +66,7 @@ mod norm;
 mod object;
 mod paths;
 mod process;
+mod socket;
 mod time;
 mod user;
 
@@ -75,6 +78,7 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
+use self::socket::Socket;
 use self::user::{account, has_user, name_ids, write_account, write_user, Account};
 use super::cursor::{Cursor, Full};
 use super::sockaddr::{self, SOCKADDR_MAX};
@@ -190,7 +194,10 @@ fn write_document<'a>(
     let result = result_of(facts);
     // The socket address, decoded once for the summary, data and network.
     let mut buf = [0; SOCKADDR_MAX];
-    let sock = facts.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf));
+    let sock = facts.saddr.and_then(|hex| {
+        let addr = sockaddr::decode_any(hex, &mut buf)?;
+        Some(Socket { addr, hex })
+    });
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     write_event(doc.key("event")?, &norm, result)?;
@@ -211,7 +218,7 @@ fn write_document<'a>(
     if norm.object == Object::File && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;
     }
-    write_network(&mut doc, (facts, sock), &norm)?;
+    write_network(&mut doc, (facts, sock))?;
     write_tags(&mut doc, facts)?;
     let container = facts
         .primary
@@ -335,5 +342,7 @@ fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
 
 #[cfg(test)]
 mod facts_layout_tests;
+#[cfg(test)]
+mod socket_tests;
 #[cfg(test)]
 mod tests;

@@ -25,10 +25,15 @@ pub const SOCKADDR_MAX: usize = 128;
 /// bytes of it) and reads it; `None` when the text is not hex or the
 /// family is not one [`SockAddr`] decodes.
 pub fn decode<'b>(hex: &[u8], buf: &'b mut [u8; SOCKADDR_MAX]) -> Option<SockAddr<'b>> {
+    decode_any(hex, buf).filter(|addr| addr.family_name().is_some())
+}
+
+/// [`decode`], any family: [`SockAddr::Other`] too (the ECS shape names
+/// families it does not decode); `None` only when the text is not hex.
+pub fn decode_any<'b>(hex: &[u8], buf: &'b mut [u8; SOCKADDR_MAX]) -> Option<SockAddr<'b>> {
     let even = hex.len().min(2 * SOCKADDR_MAX) & !1;
     let n = decode_hex(hex.get(..even)?, buf).ok()?;
-    let addr = SockAddr::parse(buf.get(..n)?);
-    addr.family_name().map(|_| addr)
+    Some(SockAddr::parse(buf.get(..n)?))
 }
 
 /// Serializes a [`SockAddr`] as the module describes.

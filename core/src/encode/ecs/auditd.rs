@@ -6,15 +6,13 @@ use super::draft::key_bit;
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
-use super::object::ip6;
 use super::paths::write_paths;
+use super::socket::{write_socket_data, write_socket_object, Socket};
 use super::{Detail, Outcome};
-use core::net::IpAddr;
 
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
-use crate::record::sockaddr::SockAddr;
 use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
@@ -23,7 +21,7 @@ use crate::wire::MessageType;
 pub(super) fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
     event: &Event<'a>,
-    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
+    (facts, sock): (&Facts<'a>, Option<Socket<'_>>),
     (norm, result): (&Norm, Outcome),
     detail: Detail,
 ) -> Result<(), Full> {
@@ -83,7 +81,7 @@ fn write_lowered(c: &mut Cursor<'_>, name: &str) -> Result<(), Full> {
 
 pub(super) fn write_summary(
     cursor: &mut Cursor<'_>,
-    (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
+    (facts, sock): (&Facts<'_>, Option<Socket<'_>>),
     norm: &Norm,
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
@@ -200,26 +198,6 @@ pub(super) fn is_interpreter(exe: &[u8]) -> bool {
         .any(|i| name.starts_with(i.as_bytes()))
 }
 
-pub(super) fn write_socket_object(
-    o: &mut Members<'_, '_>,
-    sock: Option<SockAddr<'_>>,
-) -> Result<(), Full> {
-    match sock {
-        Some(SockAddr::Inet { addr, port }) => {
-            o.key("primary")?.push_display(&addr)?;
-            o.key("secondary")?.push_display(&port)
-        }
-        Some(SockAddr::Inet6 { addr, port, .. }) => {
-            o.key("primary")?.push_display(&ip6(addr))?;
-            o.key("secondary")?.push_display(&port)
-        }
-        Some(SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path)) => {
-            o.key("primary")?.push_string(path)
-        }
-        _ => Ok(()),
-    }
-}
-
 /// `auditd.data`: the primary record's fields but the moved ones (the
 /// facts' draft moved into place, when kept and the cursor's tail holds
 /// it; else read again here), the special records' own, `argc`, the
@@ -227,7 +205,7 @@ pub(super) fn write_socket_object(
 pub(super) fn write_data<'a>(
     cursor: &mut Cursor<'_>,
     event: &Event<'a>,
-    (facts, sock): (&Facts<'a>, Option<SockAddr<'_>>),
+    (facts, sock): (&Facts<'a>, Option<Socket<'_>>),
 ) -> Result<(), Full> {
     let body = facts.body();
     let mut d = match facts.data.filter(|_| cursor.holds_tail()) {
@@ -389,41 +367,6 @@ pub(super) fn earlier_key(body: &[u8], key: &[u8]) -> bool {
         }
     }
     false
-}
-
-/// `socket_family`, `socket_addr`, `socket_port` (or `socket_path`) of
-/// a SOCKADDR, as aucoalesce adds them to the data.
-pub(super) fn write_socket_data(
-    d: &mut Members<'_, '_>,
-    sock: Option<SockAddr<'_>>,
-    given: &dyn Fn(&[u8]) -> bool,
-) -> Result<(), Full> {
-    let Some(addr) = sock else {
-        return Ok(());
-    };
-    // (A record's own field of the same name stays: no key twice.)
-    let new = |key: &str| !given(key.as_bytes());
-    if let Some(family) = addr.family_name().filter(|_| new("socket_family")) {
-        d.str("socket_family", family)?;
-    }
-    let (ip, port) = match addr {
-        SockAddr::Inet { addr, port } => (Some(IpAddr::V4(addr)), port),
-        SockAddr::Inet6 { addr, port, .. } => (Some(ip6(addr)), port),
-        SockAddr::UnixPath(path) | SockAddr::UnixAbstract(path) => {
-            if new("socket_path") {
-                d.key("socket_path")?.push_string(path)?;
-            }
-            return Ok(());
-        }
-        _ => return Ok(()),
-    };
-    if let Some(ip) = ip.filter(|_| new("socket_addr")) {
-        d.key("socket_addr")?.push_display(&ip)?;
-    }
-    if new("socket_port") {
-        d.key("socket_port")?.push_display(&port)?;
-    }
-    Ok(())
 }
 
 /// Whether a special record before the `n`th, or the `n`th before `key`

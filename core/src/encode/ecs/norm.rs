@@ -54,8 +54,6 @@ pub enum Direction {
     Egress,
     /// `source.*`, `network.direction: ingress` (accept, recvfrom).
     Ingress,
-    /// `source.*` without a direction (bind).
-    Local,
 }
 
 /// One normalisation.
@@ -120,13 +118,20 @@ const fn n(
     }
 }
 
-const fn net(action: &'static str, kind_type: &'static [&'static str], d: Direction) -> Norm {
+/// A socket syscall; `d` where its address goes (none for bind and
+/// listen, whose address is the local one: go-libaudit writes neither
+/// side for them).
+const fn net(
+    action: &'static str,
+    kind_type: &'static [&'static str],
+    d: Option<Direction>,
+) -> Norm {
     Norm {
         action: Some(action),
         object: Object::Socket,
         category: &["network"],
         kind_type,
-        direction: Some(d),
+        direction: d,
         alert: false,
         added: None,
     }
@@ -175,11 +180,19 @@ const fn file(
 static BY_SYSCALL: &[(&str, Norm)] = &[
     (
         "accept",
-        net("accepted-connection-from", CONN_START, Direction::Ingress),
+        net(
+            "accepted-connection-from",
+            CONN_START,
+            Some(Direction::Ingress),
+        ),
     ),
     (
         "accept4",
-        net("accepted-connection-from", CONN_START, Direction::Ingress),
+        net(
+            "accepted-connection-from",
+            CONN_START,
+            Some(Direction::Ingress),
+        ),
     ),
     (
         "adjtimex",
@@ -190,7 +203,7 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
             HOST_CHANGE.1,
         ),
     ),
-    ("bind", net("bound-socket", START, Direction::Local)),
+    ("bind", net("bound-socket", START, None)),
     ("chmod", file("changed-file-permissions-of", FILE_CHANGE)),
     ("chown", file("changed-file-ownership-of", FILE_CHANGE)),
     (
@@ -213,7 +226,7 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ),
     (
         "connect",
-        net("connected-to", CONN_START, Direction::Egress),
+        net("connected-to", CONN_START, Some(Direction::Egress)),
     ),
     ("creat", file("opened-file", FILE_CREATE)),
     (
@@ -250,10 +263,7 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ("lchown", file("changed-file-ownership-of", FILE_CHANGE)),
     ("link", file("linked", FILE_CREATE)),
     ("linkat", file("linked", FILE_CREATE)),
-    (
-        "listen",
-        net("listen-for-connections", START, Direction::Local),
-    ),
+    ("listen", net("listen-for-connections", START, None)),
     ("mkdir", file("created-directory", FILE_CREATE)),
     ("mkdirat", file("created-directory", FILE_CREATE)),
     ("mknod", file("make-device", FILE_CREATE)),
@@ -269,18 +279,21 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ("read", file("read-file", FILE_INFO)),
     (
         "recvfrom",
-        net("received-from", CONN_INFO, Direction::Ingress),
+        net("received-from", CONN_INFO, Some(Direction::Ingress)),
     ),
     (
         "recvmsg",
-        net("received-from", CONN_INFO, Direction::Ingress),
+        net("received-from", CONN_INFO, Some(Direction::Ingress)),
     ),
     ("rename", file("renamed", FILE_CHANGE)),
     ("renameat", file("renamed", FILE_CHANGE)),
     ("renameat2", file("renamed", FILE_CHANGE)),
     ("rmdir", file("deleted", FILE_DELETE)),
-    ("sendmsg", net("sent-to", CONN_INFO, Direction::Egress)),
-    ("sendto", net("sent-to", CONN_INFO, Direction::Egress)),
+    (
+        "sendmsg",
+        net("sent-to", CONN_INFO, Some(Direction::Egress)),
+    ),
+    ("sendto", net("sent-to", CONN_INFO, Some(Direction::Egress))),
     (
         "setgid",
         n(

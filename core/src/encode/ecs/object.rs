@@ -1,16 +1,16 @@
 //! What the event acted on: `file.*` from the PATH record the summary
 //! names (its values, [`ObjectFile`], found in the facts' pass),
-//! `source`/`destination` and `network.direction` from a SOCKADDR (or a
-//! user record's `addr`).
+//! `source`/`destination` and `network.direction` from a SOCKADDR (written
+//! by [`socket`](super::socket)) or a user record's `addr`.
 
 use super::facts::{present, Facts};
 use super::members::Members;
-use super::norm::{Direction, Norm};
+use super::norm::{self, Direction};
+use super::socket::{write_direction, write_socket_side, Socket};
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::Enrich;
 use crate::record::fields::{self, find_byte};
 use crate::record::prefix::{short_bare, Run};
-use crate::record::sockaddr::SockAddr;
 use crate::record::{first_values, Value};
 
 /// The values of a PATH record that `file.*` and the summary's object
@@ -164,35 +164,19 @@ pub(super) fn write_file(
     f.close()
 }
 
-/// An IPv6 socket address as go-libaudit's `net.IP` prints it: an
-/// IPv4-mapped one (`::ffff:10.0.0.1`, a dual-stack socket reaching an
-/// IPv4 host) as the IPv4 address.
-pub(super) fn ip6(addr: core::net::Ipv6Addr) -> core::net::IpAddr {
-    addr.to_ipv4_mapped()
-        .map_or(core::net::IpAddr::V6(addr), core::net::IpAddr::V4)
-}
-
 pub(super) fn write_network(
     doc: &mut Members<'_, '_>,
-    (facts, sock): (&Facts<'_>, Option<SockAddr<'_>>),
-    norm: &Norm,
+    (facts, sock): (&Facts<'_>, Option<Socket<'_>>),
 ) -> Result<(), Full> {
-    let inet = match sock {
-        Some(SockAddr::Inet { addr, port }) => Some((core::net::IpAddr::V4(addr), port)),
-        Some(SockAddr::Inet6 { addr, port, .. }) => Some((ip6(addr), port)),
-        _ => None,
-    };
-    if let (Some((ip, port)), Some(direction)) = (inet, norm.direction) {
-        let side = if direction == Direction::Egress {
-            "destination"
-        } else {
-            "source"
-        };
-        let mut s = Members::open(doc.key(side)?)?;
-        s.key("ip")?.push_display(&ip)?;
-        s.number("port", u64::from(port))?;
-        s.close()?;
-        return write_direction(doc, direction);
+    // The side by the SYSCALL record's syscall, whatever record type
+    // names the event (go-libaudit reads the data's `syscall`: the
+    // sendto of auditctl's CONFIG_CHANGE event is egress too).
+    let direction = facts
+        .syscall
+        .filter(|_| facts.is_syscall && sock.is_some())
+        .and_then(|name| norm::of_syscall(name).direction);
+    if write_socket_side(doc, sock, direction)? {
+        return Ok(());
     }
     // A user-space record's remote address (sshd's `addr=`).
     if !facts.is_syscall {
@@ -209,17 +193,6 @@ pub(super) fn write_network(
         }
     }
     Ok(())
-}
-
-pub(super) fn write_direction(doc: &mut Members<'_, '_>, direction: Direction) -> Result<(), Full> {
-    let name = match direction {
-        Direction::Egress => "egress",
-        Direction::Ingress => "ingress",
-        Direction::Local => return Ok(()),
-    };
-    let mut n = Members::open(doc.key("network")?)?;
-    n.str("direction", name)?;
-    n.close()
 }
 
 #[cfg(test)]
