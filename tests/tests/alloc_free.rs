@@ -454,6 +454,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         buffers: 256,
         buffer_size: 16 * 1024,
         policy: Policy::Block,
+        drop_wait: Duration::ZERO,
         outputs: 5,
         side_size: side.bytes_per_buffer(16 * 1024),
         side_reserve: SideSettings::largest_bytes_per_buffer(16 * 1024),
