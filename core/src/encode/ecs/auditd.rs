@@ -123,6 +123,11 @@ pub(super) fn write_summary(
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
             }
+            // The peer and its port (aucoalesce's `addr`, `rport`).
+            Object::UserSession if named_type(facts, CRYPTO_SESSION) => {
+                o.value("primary", b"addr", facts.get(b"addr"))?;
+                o.value("secondary", b"rport", facts.get(b"rport"))?;
+            }
             // The key's fingerprint (aucoalesce's object for it).
             Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
                 o.value("primary", b"fp", facts.get(b"fp"))?;
@@ -159,7 +164,14 @@ pub(super) fn write_summary(
                 o.value("secondary", b"requested_mask", mask)?;
             }
             Object::Device => o.value("primary", b"dev", facts.special_get(b"dev"))?,
-            Object::AuditConfig => o.value("primary", b"op", facts.special_get(b"op"))?,
+            Object::AuditConfig => {
+                let first = AUDIT_CONFIG_OBJECT
+                    .iter()
+                    .find_map(|&key| Some((key, present(facts.special_get(key))?)));
+                if let Some((key, value)) = first {
+                    o.value("primary", key, Some(value))?;
+                }
+            }
             _ => {}
         }
         o.close()?;
@@ -176,6 +188,20 @@ pub(super) fn write_summary(
     s.close()
 }
 
+/// The fields naming what a CONFIG_CHANGE changed, the first present
+/// its object (aucoalesce's order: a rule's `op`, else the setting
+/// changed, whose new value it is).
+const AUDIT_CONFIG_OBJECT: [&[u8]; 6] = [
+    b"op",
+    b"key",
+    b"audit_enabled",
+    b"audit_pid",
+    b"audit_backlog_limit",
+    b"audit_failure",
+];
+
+/// `AUDIT_CRYPTO_SESSION`.
+const CRYPTO_SESSION: MessageType = MessageType(2407);
 /// `AUDIT_USER_CMD`.
 const USER_CMD: MessageType = MessageType(1123);
 /// `AUDIT_CRYPTO_KEY_USER`.

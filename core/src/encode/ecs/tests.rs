@@ -450,6 +450,40 @@ fn summary_objects_of_user_space_records() {
     );
 }
 
+/// aucoalesce's object of an audit configuration change is the first of
+/// `op`, `key`, `audit_enabled`, `audit_pid`, `audit_backlog_limit`,
+/// `audit_failure` present (a backlog limit change has no `op`: its new
+/// value); a crypto session's is its peer, `addr`, and the peer's port,
+/// `rport` (the goldens' events).
+#[test]
+fn summary_objects_of_configuration_and_crypto_sessions() {
+    let object = |records: &[(u16, &[u8])]| doc(records)["auditd"]["summary"]["object"].clone();
+    let backlog = object(&[(
+        1305,
+        b"audit_backlog_limit=64 old=8192 auid=4294967295 ses=4294967295 \
+          subj=system_u:system_r:unconfined_service_t:s0 res=1",
+    )]);
+    assert_eq!(backlog, json!({"type":"audit-config","primary":"64"}));
+    let enabled = object(&[(1305, b"audit_enabled=1 old=1 auid=0 ses=2 res=1")]);
+    assert_eq!(enabled, json!({"type":"audit-config","primary":"1"}));
+    let rule = object(&[(
+        1305,
+        b"auid=1001 ses=67 op=\"remove_rule\" key=\"x\" list=4 res=1",
+    )]);
+    assert_eq!(rule, json!({"type":"audit-config","primary":"remove_rule"}));
+    let session = object(&[(
+        2407,
+        b"pid=1298 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 \
+          msg='op=start direction=from-server cipher=chacha20-poly1305@openssh.com ksize=512 mac= \
+          pfs=curve25519-sha256@libssh.org spid=1299 suid=74 rport=63927 laddr=10.142.0.2 \
+          lport=22  exe=\"/usr/sbin/sshd\" hostname=? addr=96.241.146.97 terminal=? res=success'",
+    )]);
+    assert_eq!(
+        session,
+        json!({"type":"user-session","primary":"96.241.146.97","secondary":"63927"})
+    );
+}
+
 /// The object file as aucoalesce picks it: from the syscall's path
 /// index (mount's target is item 1), past PARENT and UNKNOWN records:
 /// the golden's mount event (rhel-7, whose kernel says `objtype=`) and
