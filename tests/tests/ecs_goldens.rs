@@ -39,6 +39,8 @@ const EXACT: &[&str] = &[
     "summary.actor.secondary",
     "summary.action",
     "summary.object.type",
+    "summary.object.primary",
+    "summary.object.secondary",
     "ecs.event.category",
     "ecs.event.type",
     "ecs.event.kind",
@@ -66,6 +68,11 @@ const EXACT: &[&str] = &[
     "file.mode",
     "file.uid",
     "file.gid",
+    "file.selinux.user",
+    "file.selinux.role",
+    "file.selinux.domain",
+    "file.selinux.level",
+    "paths",
     "source.ip",
     "destination.ip",
     "destination.port",
@@ -116,8 +123,6 @@ const NOT_IN_AUDITBEAT: &[(&str, &str, &str)] = &[(
 const KNOWN: &[&str] = &[
     // Auditbeat's ECS user-change mapping (user.target, user.changes) is not written.
     "ecs.user",
-    // SELinux labels of the object's PATH record are not split.
-    "file.selinux",
     // Normalisation table entries not (yet) written after aucoalesce's.
     "summary",
     "ecs.event",

@@ -1,10 +1,13 @@
 //! `auditd.paths`: each PATH record's fields as an object, in order. A
 //! field where the kernel puts it ([`PATH`]) is told by its key's place
 //! and written with its member's head as a constant; any other field is
-//! parsed and written as usual: the same members either way.
+//! parsed and written as usual: the same members either way. The LSM's
+//! label `obj` is split as go-libaudit splits it (`obj_user`, `obj_role`,
+//! `obj_domain`, `obj_level`, [`label_parts`]).
 
-use super::facts::Facts;
+use super::facts::{present, Facts};
 use super::members::Members;
+use super::user::label_parts;
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
@@ -40,6 +43,20 @@ const PATH_KEYS: [&[u8]; 15] = [
 const INODE_AT: usize = 2;
 
 const _: () = assert!(PATH.key_is(INODE_AT, b"inode") && PATH.key_is(INODE_AT + 5, b"rdev"));
+
+/// Where the label starts in [`PATH`].
+const OBJ_AT: usize = 8;
+
+const _: () = assert!(PATH.key_is(OBJ_AT, b"obj"));
+
+/// The members of `obj`'s parts, as go-libaudit names them.
+const OBJ_PARTS: [&str; 5] = [
+    "obj_user",
+    "obj_role",
+    "obj_domain",
+    "obj_level",
+    "obj_category",
+];
 
 /// Where the file capabilities start in [`PATH`].
 const CAPS_AT: usize = 10;
@@ -135,6 +152,14 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
                 }
             }
             let after = rest.get(key.len..).unwrap_or_default();
+            if i == OBJ_AT {
+                if let Some((value, tail)) = value_of(after) {
+                    write_field(p, key.key, value)?;
+                    next = i + 1;
+                    rest = tail;
+                    continue;
+                }
+            }
             // A short bare value (most): one look at its bytes.
             if let Some(used) = p.headed_short(&key.head, after) {
                 next = i + 1;
@@ -168,7 +193,21 @@ fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), F
         let tail = fields.remainder();
         let again = met.add(f.key, || repeated_before(body, tail, f.key));
         if !again && f.value != Value::Absent {
-            p.field(f.key, f.value)?;
+            write_field(p, f.key, f.value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A field of a PATH record as [`Members::field`] writes it, but the
+/// label, `obj`, split into its parts.
+fn write_field(p: &mut Members<'_, '_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
+    if key != b"obj" {
+        return p.field(key, value);
+    }
+    if let Some(label) = present(Some(value)) {
+        for (name, part) in label_parts(label.text(), &OBJ_PARTS) {
+            p.key(name)?.push_string(part)?;
         }
     }
     Ok(())
@@ -218,7 +257,7 @@ mod tests {
             let again = seen.contains(&f.key);
             seen.push(f.key);
             if f.value != Value::Absent && !again {
-                p.field(f.key, f.value)?;
+                write_field(p, f.key, f.value)?;
             }
         }
         Ok(())
@@ -305,6 +344,47 @@ mod tests {
         check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0x");
         check(b"item=0 cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0=");
         check(b"item=12345678901234 inode=123456789012345 dev=1234567890123456 mode=?");
+    }
+
+    /// The label is split as go-libaudit splits it, in the layout's
+    /// place or out of it (`?` and an empty part end it).
+    #[test]
+    fn the_label_is_split_into_its_parts() {
+        let members = |body: &[u8]| {
+            let (ok, out) = object(body, 1024, write_path);
+            assert!(ok);
+            check(body);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            v
+        };
+        let kernel = members(
+            b"item=0 name=\"/run/systemd/sessions/\" inode=11378 dev=00:13 mode=040755 ouid=0 \
+              ogid=0 rdev=00:00 obj=system_u:object_r:systemd_logind_sessions_t:s0 \
+              nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        );
+        assert_eq!(
+            kernel,
+            serde_json::json!({"item":"0","name":"/run/systemd/sessions/","inode":"11378",
+                "dev":"00:13","mode":"040755","ouid":"0","ogid":"0","rdev":"00:00",
+                "obj_user":"system_u","obj_role":"object_r",
+                "obj_domain":"systemd_logind_sessions_t","obj_level":"s0","nametype":"PARENT",
+                "cap_fp":"0","cap_fi":"0","cap_fe":"0","cap_fver":"0","cap_frootid":"0"})
+        );
+        let late = members(b"nametype=NORMAL obj=u:r:t:s0-s0:c0.c1023:x obj=other item=1");
+        assert_eq!(
+            late,
+            serde_json::json!({"nametype":"NORMAL","obj_user":"u","obj_role":"r",
+                "obj_domain":"t","obj_level":"s0-s0","obj_category":"c0.c1023:x","item":"1"})
+        );
+        assert_eq!(
+            members(b"item=0 obj=? nametype=NORMAL"),
+            serde_json::json!({"item":"0","nametype":"NORMAL"})
+        );
+        assert_eq!(
+            members(b"obj=unconfined"),
+            serde_json::json!({"obj_user":"unconfined"})
+        );
+        assert_eq!(members(b"obj=u::t"), serde_json::json!({"obj_user":"u"}));
     }
 
     const KEYS: &[&str] = &[

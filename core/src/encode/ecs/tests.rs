@@ -484,6 +484,37 @@ fn summary_objects_of_configuration_and_crypto_sessions() {
     );
 }
 
+/// The object file's SELinux label is `file.selinux`, split as the
+/// subject's is (the goldens' make-device event); a file without one
+/// has none.
+#[test]
+fn the_object_files_label_is_file_selinux() {
+    let syscall: &[u8] = b"arch=c000003e syscall=133 success=yes exit=0 a0=7ff61dde1960 a1=1180 \
+        a2=0 a3=2 items=2 ppid=1 pid=326 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 \
+        sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"systemd-logind\" \
+        exe=\"/usr/lib/systemd/systemd-logind\" subj=system_u:system_r:systemd_logind_t:s0 \
+        key=\"specialfiles\"";
+    let path = |obj: &str| {
+        std::format!(
+            "item=1 name=\"/run/systemd/sessions/23.ref\" inode=98040 dev=00:13 mode=010600 \
+             ouid=0 ogid=0 rdev=00:00 {obj}nametype=CREATE"
+        )
+    };
+    let labelled = path("obj=system_u:object_r:systemd_logind_sessions_t:s0 ");
+    let v = doc(&[(1300, syscall), (1302, labelled.as_bytes()), (1320, b"")]);
+    assert_eq!(
+        v["file"]["selinux"],
+        json!({"user":"system_u","role":"object_r","domain":"systemd_logind_sessions_t",
+               "level":"s0"}),
+        "{v}"
+    );
+    assert_eq!(v["user"]["selinux"]["domain"], "systemd_logind_t");
+    let plain = path("");
+    let v = doc(&[(1300, syscall), (1302, plain.as_bytes()), (1320, b"")]);
+    assert_eq!(v["file"]["path"], "/run/systemd/sessions/23.ref", "{v}");
+    assert!(v["file"].get("selinux").is_none(), "{v}");
+}
+
 /// The object file as aucoalesce picks it: from the syscall's path
 /// index (mount's target is item 1), past PARENT and UNKNOWN records:
 /// the golden's mount event (rhel-7, whose kernel says `objtype=`) and
@@ -511,14 +542,17 @@ fn the_object_file_skips_unknown_paths_and_takes_mounts_target() {
         }
         file
     };
-    // rhel-7 (kernel 3.10): `objtype`.
+    // rhel-7 (kernel 3.10): `objtype`; SELinux's label.
+    let mut labelled = target.clone();
+    labelled["selinux"] =
+        json!({"user":"system_u","role":"object_r","domain":"user_tmp_t","level":"s0"});
     assert_eq!(
         file([
             b"item=0 name=\"/run/user/0\" objtype=UNKNOWN",
             b"item=1 name=\"/run/user/0\" inode=454267 dev=00:13 mode=040700 ouid=0 ogid=0 \
               rdev=00:00 obj=system_u:object_r:user_tmp_t:s0 objtype=NORMAL",
         ]),
-        target
+        labelled
     );
     // A kernel of today: `nametype`, the source device not found.
     assert_eq!(

@@ -439,19 +439,32 @@ fn write_id<'a>(
     }
 }
 
-/// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit
-/// splits it; a label without colons (AppArmor's `unconfined`) is `user`.
-pub(super) fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
+/// The members of a split SELinux label: the subject's, inside
+/// `user.selinux` (and `file.selinux` for the object's).
+pub(super) const LABEL: [&str; 5] = ["user", "role", "domain", "level", "category"];
+
+/// A label's parts as go-libaudit's `parseSELinuxContext` splits `subj`
+/// and a PATH record's `obj` (`user:role:domain:level[:category]`, the
+/// category keeping any further colon), each named from `names`, up to
+/// the first empty part; a label without colons (AppArmor's
+/// `unconfined`) is the user alone.
+pub(super) fn label_parts<'l>(
+    label: &'l [u8],
+    names: &'static [&'static str; 5],
+) -> impl Iterator<Item = (&'static str, &'l [u8])> {
+    let parts = label.splitn(names.len(), |&b| b == b':');
+    names
+        .iter()
+        .copied()
+        .zip(parts)
+        .take_while(|(_, part)| !part.is_empty())
+}
+
+/// A label (`subj`, `obj`) as an object of its parts ([`label_parts`]).
+pub(super) fn write_selinux(cursor: &mut Cursor<'_>, label: &[u8]) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
-    let names = ["user", "role", "domain", "level", "category"];
-    let mut parts = subj.splitn(5, |&b| b == b':');
-    for name in names {
-        match parts.next() {
-            Some(part) if !part.is_empty() => {
-                s.key(name)?.push_string(part)?;
-            }
-            _ => break,
-        }
+    for (name, part) in label_parts(label, &LABEL) {
+        s.key(name)?.push_string(part)?;
     }
     s.close()
 }
