@@ -57,6 +57,7 @@
 mod auditd;
 mod bounded;
 mod draft;
+mod entity;
 mod facts;
 mod members;
 mod name_hash;
@@ -70,16 +71,18 @@ mod user;
 use self::auditd::write_auditd;
 use self::bounded::write_bounded;
 use self::draft::DataDraft;
+use self::entity::{entities, Entity};
 use self::facts::{present, slot_of, Facts};
 use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
-use self::user::{account, has_user, name_ids, write_account, write_user, Account};
+use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
 use super::sockaddr::{self, SOCKADDR_MAX};
 use super::{Encoded, Enrich, Named, MIN_BUFFER};
 use crate::assemble::Event;
+use crate::encode::id_fields::IdKind;
 use crate::record::{decode_hex, looks_hex, Value};
 
 /// Encodes `event` in the ECS shape into `out` (no trailing newline).
@@ -201,11 +204,12 @@ fn write_document<'a>(
         (&norm, result),
         detail,
     )?;
-    if has_user(facts) {
-        write_user(doc.key("user")?, facts, enrich)?;
+    let mapped = entities(facts);
+    if has_user(facts, &mapped) {
+        write_user(doc.key("user")?, facts, &mapped, enrich)?;
     }
-    if let Some((Account::Group, text, kind)) = account(facts) {
-        write_account(doc.key("group")?, text, kind, enrich)?;
+    if let Some(group) = mapped.group.filter(|e| *e != Entity::Unset) {
+        group.write_object(doc.key("group")?, IdKind::Group, enrich)?;
     }
     write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File && facts.object_path.is_some() {

@@ -139,10 +139,10 @@ fn execve_document() {
                "a2":"55de","a3":"7f6a","items":"2","tty":"pts1","argc":"3"})
     );
     assert_eq!(a["paths"][0]["name"], "/usr/bin/docker");
+    // No `effective`: the user's own (Auditbeat's removeRedundantEntity).
     assert_eq!(
         v["user"],
         json!({"id":"0","name":"root","group":{"id":"0"},
-               "effective":{"id":"0","name":"root","group":{"id":"0"}},
                "saved":{"id":"0","name":"root","group":{"id":"0"}},
                "filesystem":{"id":"0","name":"root","group":{"id":"0"}},
                "audit":{"id":"1000","name":"alice"},
@@ -1024,6 +1024,101 @@ fn odd_keys_are_escaped() {
     assert_eq!(v["auditd"]["data"]["we\u{1}rd"], "2");
 }
 
+/// Auditbeat's removeRedundantEntity: no `user.effective` when it is
+/// the user, by id or by name, its group with it; kept when another.
+#[test]
+fn the_effective_user_is_left_out_when_it_is_the_user() {
+    let user = |ids: &str| {
+        let body = std::format!(
+            "arch=c000003e syscall=2 success=yes exit=3 pid=7 auid=1000 {ids} comm=\"cat\""
+        );
+        doc(&[(1300, body.as_bytes()), (1320, b"")])["user"].clone()
+    };
+    let same = user("uid=1000 gid=100 euid=1000 egid=10");
+    assert_eq!(
+        same,
+        json!({"id":"1000","name":"alice","group":{"id":"100"},
+               "audit":{"id":"1000","name":"alice"}})
+    );
+    let setuid = user("uid=1000 gid=100 euid=0 egid=10");
+    assert_eq!(
+        setuid["effective"],
+        json!({"id":"0","name":"root","group":{"id":"10","name":"wheel"}})
+    );
+    // No uid to compare: the effective user stays.
+    let alone = user("euid=1000");
+    assert_eq!(alone["effective"], json!({"id":"1000","name":"alice"}));
+}
+
+/// Login and session records' users as Auditbeat writes go-libaudit's
+/// entity mapping over the ids (the goldens' events): the actor is
+/// `user` (an unset one none: `uid` is gone), the account named the
+/// effective user (a decimal its id, else its name, hex decoded),
+/// LOGIN's new login id the effective user, USER_CHAUTHTOK's account
+/// the target and its `uid` the effective user.
+#[test]
+fn login_and_session_records_map_their_users() {
+    let user = |t: u16, body: &[u8]| doc(&[(t, body)])["user"].clone();
+    let failed = user(
+        1112,
+        b"pid=12635 uid=0 auid=4294967295 ses=4294967295 msg='op=login \
+          acct=28696E76616C6964207573657229 exe=\"/usr/sbin/sshd\" hostname=? \
+          addr=179.38.151.221 terminal=sshd res=failed'",
+    );
+    assert_eq!(failed, json!({"effective":{"name":"(invalid user)"}}));
+    let start = user(
+        1105,
+        b"pid=1 uid=0 auid=1001 ses=3 msg='op=PAM:session_open acct=\"andrew_kroh\" \
+          exe=\"/usr/sbin/sshd\" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=success'",
+    );
+    assert_eq!(
+        start,
+        json!({"id":"1001","effective":{"name":"andrew_kroh"},"audit":{"id":"1001"}})
+    );
+    let login = user(
+        1006,
+        b"pid=1298 uid=0 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 old-auid=4294967295 \
+          auid=1000 old-ses=4294967295 ses=1 res=1",
+    );
+    assert_eq!(
+        login["effective"],
+        json!({"id":"1000","name":"alice"}),
+        "{login}"
+    );
+    assert!(
+        login.get("id").is_none() && login.get("name").is_none(),
+        "{login}"
+    );
+    let password = user(
+        1108,
+        b"pid=1 uid=1002 auid=1001 ses=2 msg='op=PAM:chauthtok acct=\"akroh\" \
+          exe=\"/usr/bin/passwd\" hostname=? addr=? terminal=pts/0 res=failed'",
+    );
+    assert_eq!(
+        password,
+        json!({"id":"1001","effective":{"id":"1002"},"target":{"name":"akroh"},
+               "audit":{"id":"1001"}})
+    );
+    // The effective user named as the user is: left out.
+    let cron = user(
+        1106,
+        b"pid=1 uid=0 auid=0 ses=5 msg='op=PAM:session_close acct=\"root\" \
+          exe=\"/usr/sbin/cron\" hostname=? addr=? terminal=cron res=success'",
+    );
+    assert_eq!(
+        cron,
+        json!({"id":"0","name":"root","audit":{"id":"0","name":"root"}})
+    );
+    // GRP_MGMT: its `uid` is the effective user and, as go-libaudit
+    // maps it, the group.
+    let v = doc(&[(
+        1132,
+        b"pid=1 uid=10 auid=1000 msg='op=add-shadow-group id=7 res=success'",
+    )]);
+    assert_eq!(v["group"], json!({"id":"10","name":"wheel"}), "{v}");
+    assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
+}
+
 /// Group ids are named like user ids (`group.name` beside `group.id`).
 #[test]
 fn group_names_beside_group_ids() {
@@ -1031,7 +1126,7 @@ fn group_names_beside_group_ids() {
         (
             1300,
             b"arch=c000003e syscall=2 success=yes exit=3 pid=7 auid=1000 uid=1000 gid=10 \
-              euid=1000 egid=10 suid=1000 sgid=0 fsuid=1000 fsgid=10 comm=\"cat\" exe=\"/bin/cat\"",
+              euid=0 egid=10 suid=1000 sgid=0 fsuid=1000 fsgid=10 comm=\"cat\" exe=\"/bin/cat\"",
         ),
         (1320, b""),
     ]);
