@@ -32,10 +32,14 @@
 //! gid lookups; the id fields of [`id_fields`](super::id_fields) beyond
 //! Auditbeat's nine under their own keys, `user.old-auid.{id,name}`,
 //! `user.new_gid.{id,name}`, as its `addUser` writes them; `id` stays in
-//! `auditd.data`, as go-libaudit keeps it, and names the account of
-//! ADD_USER/DEL_USER, `user.target`, and ADD_GROUP/DEL_GROUP, `group`, as
-//! the user-change mapping does), `process.*` from SYSCALL, CWD, PROCTITLE and
-//! EXECVE, `file.*` from the PATH record the summary names, `source` /
+//! `auditd.data`, as go-libaudit keeps it; for login, session and account
+//! records go-libaudit's entity mapping, [`entity`], written over the ids
+//! as its `setECSEntity` writes it: `user` the actor, `user.effective`
+//! the account named, `user.target` and `group` the account changed; no
+//! `user.effective` when it is the user, as its `removeRedundantEntity`
+//! does), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! EXECVE, `file.*` from the PATH record the summary names (its SELinux
+//! label `file.selinux`, split as the subject's), `source` /
 //! `destination` from an inet SOCKADDR (or a user record's `addr`), `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
 //! `auditd.data` holds the primary record's other fields as strings, with

@@ -3,6 +3,7 @@
 //! records' other fields, socket address) and `paths` (the PATH records).
 
 use super::draft::key_bit;
+use super::entity::{account, actor};
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
@@ -88,27 +89,14 @@ pub(super) fn write_summary(
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
     {
-        let mut actor = Members::open(s.key("actor")?)?;
-        // LOGIN changes the login id: the actor is the old one.
-        let login = facts
-            .named()
-            .is_some_and(|r| r.msg_type == MessageType::LOGIN);
-        let auid_key: &[u8] = if login { b"old-auid" } else { b"auid" };
-        match present(facts.get(auid_key)) {
-            Some(v) if v.text() == UNSET => actor.str("primary", "unset")?,
-            v => actor.value("primary", b"auid", v)?,
+        let mut a = Members::open(s.key("actor")?)?;
+        match actor(facts) {
+            (_, Some(v)) if v.text() == UNSET => a.str("primary", "unset")?,
+            (key, v) => a.value("primary", key, v)?,
         }
-        let secondary = if facts.is_syscall {
-            None
-        } else {
-            let acct = present(facts.get(b"acct")).map(|v| (&b"acct"[..], v));
-            acct.or(present(facts.get(b"id")).map(|v| (&b"id"[..], v)))
-        };
-        match secondary {
-            Some((key, v)) => actor.value("secondary", key, Some(v))?,
-            None => actor.value("secondary", b"uid", facts.get(b"uid"))?,
-        }
-        actor.close()?;
+        let (key, v) = account(facts);
+        a.value("secondary", key, v)?;
+        a.close()?;
     }
     if let Some(action) = norm.action {
         s.str("action", action)?;
