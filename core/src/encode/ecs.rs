@@ -62,6 +62,7 @@ mod auditd;
 mod bounded;
 mod draft;
 mod entity;
+mod event_type;
 mod facts;
 mod members;
 mod name_hash;
@@ -200,7 +201,7 @@ fn write_document<'a>(
     let sock = facts.saddr.and_then(|hex| sockaddr::decode(hex, &mut buf));
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
-    write_event(doc.key("event")?, &norm, result)?;
+    write_event(doc.key("event")?, facts, &norm, result)?;
     write_auditd(
         doc.key("auditd")?,
         event,
@@ -270,12 +271,20 @@ fn result_of(facts: &Facts<'_>) -> Outcome {
     }
 }
 
-fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<(), Full> {
+fn write_event(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    norm: &Norm,
+    result: Outcome,
+) -> Result<(), Full> {
     let mut e = Members::open(cursor)?;
     e.str("module", "auditd")?;
     e.str("kind", if norm.alert { "alert" } else { "event" })?;
     if norm.categories().next().is_some() {
         write_strs(e.key("category")?, norm.categories())?;
+    } else if let Some(record) = facts.named() {
+        // None: Auditbeat's `event.category` stays aucoalesce's own.
+        e.str("category", event_type::event_type(record.msg_type))?;
     }
     write_strs(e.key("type")?, norm.types())?;
     if let Some(action) = norm.action {

@@ -38,7 +38,7 @@ pub(super) fn write_bounded(
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     let result = result_of(facts);
     if bounded {
-        write_event(doc.key("event")?, &facts.norm(), result)?;
+        write_event(doc.key("event")?, facts, &facts.norm(), result)?;
     }
     let mut a = Members::open(doc.key("auditd")?)?;
     if bounded {

@@ -1119,6 +1119,29 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
+/// An event without ECS categories keeps Auditbeat's first
+/// `event.category`: aucoalesce's own group of its record type, a
+/// string; one with them has their array.
+#[test]
+fn an_event_without_ecs_categories_has_aucoalesces_own() {
+    let event = |t: u16, body: &[u8]| doc(&[(t, body)])["event"]["category"].clone();
+    let daemon = event(
+        1200,
+        b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
+    );
+    assert_eq!(daemon, json!("audit-daemon"));
+    let added = event(
+        1114,
+        b"pid=1 uid=0 auid=1000 msg='op=add-user id=1001 res=success'",
+    );
+    assert_eq!(added, json!("user-account"));
+    let login = event(
+        1112,
+        b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'",
+    );
+    assert_eq!(login, json!(["authentication"]));
+}
+
 /// Group ids are named like user ids (`group.name` beside `group.id`).
 #[test]
 fn group_names_beside_group_ids() {
