@@ -154,7 +154,8 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
             let after = rest.get(key.len..).unwrap_or_default();
             if i == OBJ_AT {
                 if let Some((value, tail)) = value_of(after) {
-                    write_field(p, key.key, value)?;
+                    // (The fields before, in their places: none is a part.)
+                    write_label(p, value, |_| true)?;
                     next = i + 1;
                     rest = tail;
                     continue;
@@ -178,8 +179,8 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
 }
 
 /// The fields of `body` from `rest` (its tail) on, by the grammar, each
-/// key written once: not if a field before had it (those before `rest`
-/// were written, each key once).
+/// member written once: not if a field before wrote it (those before
+/// `rest` were written, each member once; an `obj` wrote its parts).
 fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), Full> {
     let read = body
         .get(..body.len().saturating_sub(rest.len()))
@@ -187,39 +188,68 @@ fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), F
     let mut met = KeySet::default();
     for f in Fields::new(read) {
         met.insert(f.key);
+        if f.key == b"obj" {
+            for part in OBJ_PARTS {
+                met.insert(part.as_bytes());
+            }
+        }
     }
     let mut fields = Fields::new(rest);
     while let Some(f) = fields.next_inlined() {
         let tail = fields.remainder();
         let again = met.add(f.key, || repeated_before(body, tail, f.key));
-        if !again && f.value != Value::Absent {
-            write_field(p, f.key, f.value)?;
+        // Any `obj` claims its parts' members, those no field before did
+        // fresh.
+        let mut fresh = [false; OBJ_PARTS.len()];
+        if f.key == b"obj" {
+            for (fresh, part) in fresh.iter_mut().zip(OBJ_PARTS) {
+                let part = part.as_bytes();
+                *fresh = !met.add(part, || repeated_before(body, tail, part));
+            }
+        }
+        if again || f.value == Value::Absent {
+            continue;
+        }
+        if f.key == b"obj" {
+            write_label(p, f.value, |name| {
+                OBJ_PARTS
+                    .iter()
+                    .zip(fresh)
+                    .any(|(part, fresh)| fresh && *part == name)
+            })?;
+        } else {
+            p.field(f.key, f.value)?;
         }
     }
     Ok(())
 }
 
-/// A field of a PATH record as [`Members::field`] writes it, but the
-/// label, `obj`, split into its parts.
-fn write_field(p: &mut Members<'_, '_>, key: &[u8], value: Value<'_>) -> Result<(), Full> {
-    if key != b"obj" {
-        return p.field(key, value);
-    }
-    if let Some(label) = present(Some(value)) {
-        for (name, part) in label_parts(label.text(), &OBJ_PARTS) {
-            p.key(name)?.push_string(part)?;
-        }
-    }
-    Ok(())
-}
-
-/// Whether `key` is the key of a field of `body` before `rest` (its
-/// tail) other than the last one read: what a [`KeySet`] past its list
-/// asks.
+/// Whether member `key` was written by a field of `body` before `rest`
+/// (its tail) other than the last one read: what a [`KeySet`] past its
+/// list asks. An `obj` field writes its parts' members.
 fn repeated_before(body: &[u8], rest: &[u8], key: &[u8]) -> bool {
     let read = body.len().saturating_sub(rest.len());
-    let mut seen = Fields::new(body.get(..read).unwrap_or_default()).filter(|f| f.key == key);
+    let part = OBJ_PARTS.iter().any(|p| p.as_bytes() == key);
+    let mut seen = Fields::new(body.get(..read).unwrap_or_default())
+        .filter(|f| f.key == key || part && f.key == b"obj");
     seen.next().is_some() && seen.next().is_some()
+}
+
+/// A PATH record's label, `obj`, as its parts' members (`?` and
+/// `(null)` none), those `fresh` says no field before wrote.
+fn write_label(
+    p: &mut Members<'_, '_>,
+    label: Value<'_>,
+    fresh: impl Fn(&str) -> bool,
+) -> Result<(), Full> {
+    if let Some(label) = present(Some(label)) {
+        for (name, part) in label_parts(label.text(), &OBJ_PARTS) {
+            if fresh(name) {
+                p.key(name)?.push_string(part)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The value that starts `after` (what follows a key's `=`) and the rest
@@ -252,12 +282,29 @@ mod tests {
     /// A PATH record written field by field, as before the layout, each
     /// key's first field deciding.
     fn reference(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
-        let mut seen = std::vec::Vec::new();
+        let mut seen: std::vec::Vec<&[u8]> = std::vec::Vec::new();
         for f in Fields::new(body) {
             let again = seen.contains(&f.key);
             seen.push(f.key);
-            if f.value != Value::Absent && !again {
-                write_field(p, f.key, f.value)?;
+            if f.key != b"obj" {
+                if f.value != Value::Absent && !again {
+                    p.field(f.key, f.value)?;
+                }
+                continue;
+            }
+            // The parts no field before wrote.
+            let mut fresh = std::vec::Vec::new();
+            for part in OBJ_PARTS {
+                if !seen.contains(&part.as_bytes()) {
+                    fresh.push(part);
+                }
+                seen.push(part.as_bytes());
+            }
+            let label = present(Some(f.value)).filter(|_| !again);
+            for (name, part) in label.iter().flat_map(|l| label_parts(l.text(), &OBJ_PARTS)) {
+                if fresh.contains(&name) {
+                    p.key(name)?.push_string(part)?;
+                }
             }
         }
         Ok(())
@@ -385,6 +432,21 @@ mod tests {
             serde_json::json!({"obj_user":"unconfined"})
         );
         assert_eq!(members(b"obj=u::t"), serde_json::json!({"obj_user":"u"}));
+        // A member once, whoever writes it first.
+        let text = |body: &[u8]| {
+            let (ok, out) = object(body, 1024, write_path);
+            assert!(ok);
+            check(body);
+            std::string::String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            text(b"item=0 obj=u:r:t:s0 obj_user=x obj_level=y z=1"),
+            r#"{"item":"0","obj_user":"u","obj_role":"r","obj_domain":"t","obj_level":"s0","z":"1"}"#
+        );
+        assert_eq!(
+            text(b"obj_role=x item=0 obj=u:r:t:s0"),
+            r#"{"obj_role":"x","item":"0","obj_user":"u","obj_domain":"t","obj_level":"s0"}"#
+        );
     }
 
     const KEYS: &[&str] = &[
@@ -394,6 +456,8 @@ mod tests {
         "dev",
         "mode",
         "obj",
+        "obj_user",
+        "obj_level",
         "nametype",
         "cap_fp",
         "cap_frootid",
@@ -419,6 +483,8 @@ mod tests {
         "=a=b",
         "=?x",
         "=(null)x",
+        "=u:r:t:s0",
+        "=u::t",
         "=(none)",
         "=(nul)",
         "='",
