@@ -730,10 +730,10 @@ fn the_bounded_level_keeps_short_numbers_and_leaves_out_text() {
     assert_eq!(v["event"]["action"], "executed", "{v}");
     assert_eq!(v["auditd"]["result"], "success");
     assert_eq!(v["auditd"]["session"], "3");
+    // (No `effective`: the user's own, as in the whole document.)
     assert_eq!(
         v["user"],
-        json!({"id":"0","effective":{"id":"0","group":{"id":"0"}},
-               "saved":{"id":"0","group":{"id":"0"}},
+        json!({"id":"0","saved":{"id":"0","group":{"id":"0"}},
                "filesystem":{"id":"0","group":{"id":"0"}},"audit":{"id":"1000"}})
     );
     assert_eq!(v["process"], json!({"pid":42,"parent":{"pid":1}}));

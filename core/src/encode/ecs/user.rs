@@ -270,7 +270,7 @@ pub(super) fn write_user(
 }
 
 /// [`OWNERS`]' index of `effective`.
-const EFFECTIVE: usize = 0;
+pub(super) const EFFECTIVE: usize = 0;
 
 const _: () = assert!(eq(OWNERS[EFFECTIVE].1, b"euid"));
 
@@ -628,7 +628,10 @@ mod tests {
     }
 
     /// A document cut down to the members of bounded length keeps the
-    /// other ids as it keeps the nine: their numbers, no names.
+    /// other ids as it keeps the nine: their numbers, no names; the
+    /// mapped entities' ids as the whole document has them (USER_MGMT's
+    /// actor the user, its `uid` the effective user; the target, a long
+    /// name, left out).
     #[test]
     fn the_bounded_level_keeps_the_other_ids() {
         let long = "x".repeat(4096);
@@ -643,9 +646,32 @@ mod tests {
         assert!(v["auditd"].get("data").is_none(), "the bounded level: {v}");
         assert_eq!(
             v["user"],
-            serde_json::json!({"id":"0","audit":{"id":"1000"},"obj_uid":{"id":"5"},
-                "new_gid":{"id":"10"}})
+            serde_json::json!({"id":"1000","effective":{"id":"0"},"audit":{"id":"1000"},
+                "obj_uid":{"id":"5"},"new_gid":{"id":"10"}})
         );
+        let added = b"pid=1 uid=0 auid=4294967295 msg='op=add-user id=1001 res=success'";
+        let records: &[(u16, &[u8])] = &[(1114, added)];
+        let whole = super::super::tests::encode_with(records, 4096, &mut Names).0;
+        let whole: serde_json::Value = serde_json::from_str(&whole).unwrap();
+        assert_eq!(
+            whole["user"],
+            serde_json::json!({"effective":{"id":"0","name":"root"},"target":{"id":"1001"}})
+        );
+        let mut facts_room = [0u8; 4096];
+        super::super::tests::with_event(&[(1114, added.to_vec())], |e| {
+            let facts = Facts::of(e, &mut facts_room);
+            let mut out = [0u8; 512];
+            let mut c = Cursor::new(&mut out);
+            let mut doc = Members::open(&mut c).unwrap();
+            super::super::bounded::write_user_ids(&mut doc, &facts).unwrap();
+            doc.close().unwrap();
+            let n = c.pos();
+            let v: serde_json::Value = serde_json::from_slice(&out[..n]).unwrap();
+            assert_eq!(
+                v,
+                serde_json::json!({"user":{"effective":{"id":"0"},"target":{"id":"1001"}}})
+            );
+        });
     }
 
     /// The enricher is told of every id the document names: those inside
