@@ -32,10 +32,14 @@
 //! gid lookups; the id fields of [`id_fields`](super::id_fields) beyond
 //! Auditbeat's nine under their own keys, `user.old-auid.{id,name}`,
 //! `user.new_gid.{id,name}`, as its `addUser` writes them; `id` stays in
-//! `auditd.data`, as go-libaudit keeps it, and names the account of
-//! ADD_USER/DEL_USER, `user.target`, and ADD_GROUP/DEL_GROUP, `group`, as
-//! the user-change mapping does), `process.*` from SYSCALL, CWD, PROCTITLE and
-//! EXECVE, `file.*` from the PATH record the summary names, `source` /
+//! `auditd.data`, as go-libaudit keeps it; for login, session and account
+//! records go-libaudit's entity mapping, [`entity`], written over the ids
+//! as its `setECSEntity` writes it: `user` the actor, `user.effective`
+//! the account named, `user.target` and `group` the account changed; no
+//! `user.effective` when it is the user, as its `removeRedundantEntity`
+//! does), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! EXECVE, `file.*` from the PATH record the summary names (its SELinux
+//! label `file.selinux`, split as the subject's), `source` /
 //! `destination` from a SOCKADDR (an address or a unix path; [`socket`]
 //! says which families give what) or a user record's `addr`, `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
@@ -59,6 +63,8 @@
 mod auditd;
 mod bounded;
 mod draft;
+mod entity;
+mod event_type;
 mod facts;
 mod members;
 mod name_hash;
@@ -73,17 +79,19 @@ mod user;
 use self::auditd::write_auditd;
 use self::bounded::write_bounded;
 use self::draft::DataDraft;
+use self::entity::{entities, Entity};
 use self::facts::{present, slot_of, Facts};
 use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
 use self::socket::Socket;
-use self::user::{account, has_user, name_ids, write_account, write_user, Account};
+use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
 use super::sockaddr::{self, SOCKADDR_MAX};
 use super::{Encoded, Enrich, Named, MIN_BUFFER};
 use crate::assemble::Event;
+use crate::encode::id_fields::IdKind;
 use crate::record::{decode_hex, looks_hex, Value};
 
 /// Encodes `event` in the ECS shape into `out` (no trailing newline).
@@ -200,7 +208,7 @@ fn write_document<'a>(
     });
     let mut doc = Members::open(cursor)?;
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
-    write_event(doc.key("event")?, &norm, result)?;
+    write_event(doc.key("event")?, facts, &norm, result)?;
     write_auditd(
         doc.key("auditd")?,
         event,
@@ -208,11 +216,12 @@ fn write_document<'a>(
         (&norm, result),
         detail,
     )?;
-    if has_user(facts) {
-        write_user(doc.key("user")?, facts, enrich)?;
+    let mapped = entities(facts);
+    if has_user(facts, &mapped) {
+        write_user(doc.key("user")?, facts, &mapped, enrich)?;
     }
-    if let Some((Account::Group, text, kind)) = account(facts) {
-        write_account(doc.key("group")?, text, kind, enrich)?;
+    if let Some(group) = mapped.group.filter(|e| *e != Entity::Unset) {
+        group.write_object(doc.key("group")?, IdKind::Group, enrich)?;
     }
     write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File && facts.object_path.is_some() {
@@ -269,12 +278,20 @@ fn result_of(facts: &Facts<'_>) -> Outcome {
     }
 }
 
-fn write_event(cursor: &mut Cursor<'_>, norm: &Norm, result: Outcome) -> Result<(), Full> {
+fn write_event(
+    cursor: &mut Cursor<'_>,
+    facts: &Facts<'_>,
+    norm: &Norm,
+    result: Outcome,
+) -> Result<(), Full> {
     let mut e = Members::open(cursor)?;
     e.str("module", "auditd")?;
     e.str("kind", if norm.alert { "alert" } else { "event" })?;
     if norm.categories().next().is_some() {
         write_strs(e.key("category")?, norm.categories())?;
+    } else if let Some(record) = facts.named() {
+        // None: Auditbeat's `event.category` stays aucoalesce's own.
+        e.str("category", event_type::event_type(record.msg_type))?;
     }
     write_strs(e.key("type")?, norm.types())?;
     if let Some(action) = norm.action {

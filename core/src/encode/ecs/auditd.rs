@@ -3,6 +3,7 @@
 //! records' other fields, socket address) and `paths` (the PATH records).
 
 use super::draft::key_bit;
+use super::entity::{account, actor};
 use super::facts::{is_auxiliary, is_data, is_moved, present, Facts, UNSET};
 use super::members::Members;
 use super::norm::{Norm, Object};
@@ -86,27 +87,14 @@ pub(super) fn write_summary(
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
     {
-        let mut actor = Members::open(s.key("actor")?)?;
-        // LOGIN changes the login id: the actor is the old one.
-        let login = facts
-            .named()
-            .is_some_and(|r| r.msg_type == MessageType::LOGIN);
-        let auid_key: &[u8] = if login { b"old-auid" } else { b"auid" };
-        match present(facts.get(auid_key)) {
-            Some(v) if v.text() == UNSET => actor.str("primary", "unset")?,
-            v => actor.value("primary", b"auid", v)?,
+        let mut a = Members::open(s.key("actor")?)?;
+        match actor(facts) {
+            (_, Some(v)) if v.text() == UNSET => a.str("primary", "unset")?,
+            (key, v) => a.value("primary", key, v)?,
         }
-        let secondary = if facts.is_syscall {
-            None
-        } else {
-            let acct = present(facts.get(b"acct")).map(|v| (&b"acct"[..], v));
-            acct.or(present(facts.get(b"id")).map(|v| (&b"id"[..], v)))
-        };
-        match secondary {
-            Some((key, v)) => actor.value("secondary", key, Some(v))?,
-            None => actor.value("secondary", b"uid", facts.get(b"uid"))?,
-        }
-        actor.close()?;
+        let (key, v) = account(facts);
+        a.value("secondary", key, v)?;
+        a.close()?;
     }
     if let Some(action) = norm.action {
         s.str("action", action)?;
@@ -120,6 +108,11 @@ pub(super) fn write_summary(
             Object::Socket => write_socket_object(&mut o, sock)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
+            }
+            // The peer and its port (aucoalesce's `addr`, `rport`).
+            Object::UserSession if named_type(facts, CRYPTO_SESSION) => {
+                o.value("primary", b"addr", facts.get(b"addr"))?;
+                o.value("secondary", b"rport", facts.get(b"rport"))?;
             }
             // The key's fingerprint (aucoalesce's object for it).
             Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
@@ -157,7 +150,14 @@ pub(super) fn write_summary(
                 o.value("secondary", b"requested_mask", mask)?;
             }
             Object::Device => o.value("primary", b"dev", facts.special_get(b"dev"))?,
-            Object::AuditConfig => o.value("primary", b"op", facts.special_get(b"op"))?,
+            Object::AuditConfig => {
+                let first = AUDIT_CONFIG_OBJECT
+                    .iter()
+                    .find_map(|&key| Some((key, present(facts.special_get(key))?)));
+                if let Some((key, value)) = first {
+                    o.value("primary", key, Some(value))?;
+                }
+            }
             _ => {}
         }
         o.close()?;
@@ -174,6 +174,20 @@ pub(super) fn write_summary(
     s.close()
 }
 
+/// The fields naming what a CONFIG_CHANGE changed, the first present
+/// its object (aucoalesce's order: a rule's `op`, else the setting
+/// changed, whose new value it is).
+const AUDIT_CONFIG_OBJECT: [&[u8]; 6] = [
+    b"op",
+    b"key",
+    b"audit_enabled",
+    b"audit_pid",
+    b"audit_backlog_limit",
+    b"audit_failure",
+];
+
+/// `AUDIT_CRYPTO_SESSION`.
+const CRYPTO_SESSION: MessageType = MessageType(2407);
 /// `AUDIT_USER_CMD`.
 const USER_CMD: MessageType = MessageType(1123);
 /// `AUDIT_CRYPTO_KEY_USER`.

@@ -3,10 +3,11 @@
 //! [`MIN_BUFFER`] whatever the event ([`BARE_MAX`]).
 
 use super::auditd::write_lower_case;
+use super::entity::{entities, Entity};
 use super::facts::{present, Facts, UNSET};
 use super::members::Members;
 use super::process::number;
-use super::user::{own_key_ids, set_id, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
+use super::user::{own_key_ids, set_id, EFFECTIVE, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
 use super::{result_of, time, write_event, Detail};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
@@ -38,7 +39,7 @@ pub(super) fn write_bounded(
     time::write_rfc3339(doc.key("@timestamp")?, event.timestamp())?;
     let result = result_of(facts);
     if bounded {
-        write_event(doc.key("event")?, &facts.norm(), result)?;
+        write_event(doc.key("event")?, facts, &facts.norm(), result)?;
     }
     let mut a = Members::open(doc.key("auditd")?)?;
     if bounded {
@@ -86,42 +87,78 @@ pub(super) fn write_bounded(
 }
 
 /// `user.*` ids alone (no names, no SELinux label): the set ids that are
-/// short decimals.
-pub(super) fn write_user_ids(doc: &mut Members<'_, '_>, facts: &Facts<'_>) -> Result<(), Full> {
+/// short decimals, the mapped entities' ids over them as the whole
+/// document writes them ([`write_user`](super::user::write_user): no
+/// `effective` when it is the user), `user.target`'s and `group`'s.
+pub(super) fn write_user_ids<'a>(doc: &mut Members<'_, '_>, facts: &Facts<'a>) -> Result<(), Full> {
     let id = |slot: usize| set_id(facts, slot).and_then(short_decimal);
-    let has = ID_SLOTS.iter().any(|&slot| id(slot).is_some())
-        || own_key_ids(facts).any(|(_, slot, _)| id(slot).is_some());
-    if !has {
-        return Ok(());
-    }
-    let mut u = Members::open(doc.key("user")?)?;
-    let write = |o: &mut Members<'_, '_>, uid: usize, gid: Option<usize>| {
-        if let Some(v) = id(uid) {
-            o.key("id")?.push_string(v)?;
+    let mapped = entities(facts);
+    // A member's user id: the mapped entity's, else the field's.
+    let user_id = |entity: Option<Entity<'a>>, slot: usize| -> Option<&'a [u8]> {
+        match entity {
+            Some(e) => e.id().and_then(short),
+            None => id(slot),
         }
-        if let Some(v) = gid.and_then(id) {
-            let mut g = Members::open(o.key("group")?)?;
-            g.key("id")?.push_string(v)?;
-            g.close()?;
-        }
-        Ok::<(), Full>(())
     };
-    write(&mut u, UID, Some(GID))?;
-    for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
-        if id(uid).is_some() || gid.is_some_and(|g| id(g).is_some()) {
-            let mut o = Members::open(u.key(owner)?)?;
-            write(&mut o, uid, gid)?;
-            o.close()?;
+    let top = user_id(mapped.user, UID);
+    let effective = user_id(mapped.effective, OWNER_SLOTS[EFFECTIVE].0);
+    let has = ID_SLOTS.iter().any(|&slot| id(slot).is_some())
+        || own_key_ids(facts).any(|(_, slot, _)| id(slot).is_some())
+        || mapped.user.is_some();
+    if has {
+        let mut u = Members::open(doc.key("user")?)?;
+        let write = |o: &mut Members<'_, '_>, uid: Option<&[u8]>, gid: Option<usize>| {
+            if let Some(v) = uid {
+                o.key("id")?.push_string(v)?;
+            }
+            if let Some(v) = gid.and_then(id) {
+                let mut g = Members::open(o.key("group")?)?;
+                g.key("id")?.push_string(v)?;
+                g.close()?;
+            }
+            Ok::<(), Full>(())
+        };
+        write(&mut u, top, Some(GID))?;
+        for (i, ((owner, _, _), (uid, gid))) in OWNERS.into_iter().zip(OWNER_SLOTS).enumerate() {
+            let uid = if i == EFFECTIVE {
+                if top.is_some() && effective == top {
+                    continue;
+                }
+                effective
+            } else {
+                id(uid)
+            };
+            if uid.is_some() || gid.is_some_and(|g| id(g).is_some()) {
+                let mut o = Members::open(u.key(owner)?)?;
+                write(&mut o, uid, gid)?;
+                o.close()?;
+            }
         }
-    }
-    for (key, slot, _) in own_key_ids(facts) {
-        if let (Some(v), Ok(key)) = (id(slot), core::str::from_utf8(key)) {
-            let mut o = Members::open(u.key(key)?)?;
+        for (key, slot, _) in own_key_ids(facts) {
+            if let (Some(v), Ok(key)) = (id(slot), core::str::from_utf8(key)) {
+                let mut o = Members::open(u.key(key)?)?;
+                o.key("id")?.push_string(v)?;
+                o.close()?;
+            }
+        }
+        if let Some(v) = mapped.target.and_then(Entity::id).and_then(short) {
+            let mut o = Members::open(u.key("target")?)?;
             o.key("id")?.push_string(v)?;
             o.close()?;
         }
+        u.close()?;
     }
-    u.close()
+    if let Some(v) = mapped.group.and_then(Entity::id).and_then(short) {
+        let mut o = Members::open(doc.key("group")?)?;
+        o.key("id")?.push_string(v)?;
+        o.close()?;
+    }
+    Ok(())
+}
+
+/// An entity's id of bounded length.
+fn short(id: &[u8]) -> Option<&[u8]> {
+    (id.len() <= 20).then_some(id)
 }
 
 /// The text of a value that is a decimal of at most 20 digits (a `u64`'s

@@ -7,6 +7,7 @@ use super::facts::{present, Facts};
 use super::members::Members;
 use super::norm::{self, Direction};
 use super::socket::{write_direction, write_socket_side, Socket};
+use super::user::write_selinux;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::Enrich;
 use crate::record::fields::{self, find_byte};
@@ -24,6 +25,8 @@ pub(super) struct ObjectFile<'a> {
     pub(super) mode: Option<Value<'a>>,
     pub(super) ouid: Option<Value<'a>>,
     pub(super) ogid: Option<Value<'a>>,
+    /// The file's LSM label (SELinux's `user:role:domain:level`).
+    pub(super) obj: Option<Value<'a>>,
 }
 
 /// A PATH record's `item` and its inode fields, in the kernel's order
@@ -67,7 +70,23 @@ impl<'a> ObjectFile<'a> {
             }
         };
         let ([inode, _, mode, ouid, ogid, rdev], rest) = PATH_INODE.read(rest)?;
-        let (nametype, _) = short_bare(rest.strip_prefix(b"nametype=")?)?;
+        // The label, where an LSM gives one (bare, one space after it).
+        let (obj, rest) = match rest.strip_prefix(b"obj=") {
+            Some(after @ [b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_', ..]) => {
+                let end = find_byte(after, b' ')?;
+                let (text, tail) = after.split_at_checked(end)?;
+                (Some(fields::bare(text)), tail.get(1..)?)
+            }
+            Some(_) => return None,
+            None => (None, rest),
+        };
+        let (nametype, rest) = short_bare(rest.strip_prefix(b"nametype=")?)?;
+        // Not in its place: none in a kernel's record, perhaps later in
+        // another's (a few bytes looked at once).
+        let obj = obj.or_else(|| {
+            let later = rest.windows(4).any(|w| w == b"obj=");
+            later.then(|| crate::record::field(rest, b"obj")).flatten()
+        });
         let file = ObjectFile {
             name: Some(name),
             rdev: Some(rdev),
@@ -75,6 +94,7 @@ impl<'a> ObjectFile<'a> {
             mode: Some(mode),
             ouid: Some(ouid),
             ogid: Some(ogid),
+            obj,
         };
         Some((file, passed_over(nametype)))
     }
@@ -82,7 +102,7 @@ impl<'a> ObjectFile<'a> {
     /// [`of`](Self::of) of any record, in one pass ([`first_values`]).
     #[inline(always)]
     fn by_keys(body: &'a [u8]) -> (ObjectFile<'a>, bool) {
-        let [name, rdev, inode, mode, ouid, ogid, nametype] = first_values(
+        let [name, rdev, inode, mode, ouid, ogid, obj, nametype] = first_values(
             body,
             &[
                 b"name",
@@ -91,6 +111,7 @@ impl<'a> ObjectFile<'a> {
                 b"mode",
                 b"ouid",
                 b"ogid",
+                b"obj",
                 b"nametype",
             ],
         );
@@ -101,6 +122,7 @@ impl<'a> ObjectFile<'a> {
             mode,
             ouid,
             ogid,
+            obj,
         };
         // (Not `objtype`, old kernels' name for it: aucoalesce reads
         // `nametype` only, and takes a PARENT there, as its goldens say.)
@@ -141,6 +163,7 @@ pub(super) fn write_file(
         mode,
         ouid,
         ogid,
+        obj,
     } = *file;
     let mut f = Members::open(cursor)?;
     f.value("path", b"name", name)?;
@@ -160,6 +183,9 @@ pub(super) fn write_file(
     }
     if let Some(group) = present(ogid).and_then(|v| enrich.group_name(v.text())) {
         f.str("group", group)?;
+    }
+    if let Some(label) = present(obj) {
+        write_selinux(f.key("selinux")?, label.text())?;
     }
     f.close()
 }
@@ -230,6 +256,12 @@ mod tests {
         );
         assert!(!parent);
         check(KERNEL.as_bytes());
+        assert_eq!(file.obj, None);
+        // SELinux's label in its place (before `nametype`).
+        let labelled = KERNEL.replace(" nametype", " obj=system_u:object_r:etc_t:s0 nametype");
+        let (file, _) = ObjectFile::by_layout(labelled.as_bytes()).unwrap();
+        assert_eq!(file.obj, Some(Value::Bare(b"system_u:object_r:etc_t:s0")));
+        check(labelled.as_bytes());
         let parent = KERNEL.replace("NORMAL", "PARENT");
         assert!(ObjectFile::by_layout(parent.as_bytes()).unwrap().1);
         for other in [

@@ -1,10 +1,13 @@
 //! `auditd.paths`: each PATH record's fields as an object, in order. A
 //! field where the kernel puts it ([`PATH`]) is told by its key's place
 //! and written with its member's head as a constant; any other field is
-//! parsed and written as usual: the same members either way.
+//! parsed and written as usual: the same members either way. The LSM's
+//! label `obj` is split as go-libaudit splits it (`obj_user`, `obj_role`,
+//! `obj_domain`, `obj_level`, [`label_parts`]).
 
-use super::facts::Facts;
+use super::facts::{present, Facts};
 use super::members::Members;
+use super::user::label_parts;
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
@@ -40,6 +43,20 @@ const PATH_KEYS: [&[u8]; 15] = [
 const INODE_AT: usize = 2;
 
 const _: () = assert!(PATH.key_is(INODE_AT, b"inode") && PATH.key_is(INODE_AT + 5, b"rdev"));
+
+/// Where the label starts in [`PATH`].
+const OBJ_AT: usize = 8;
+
+const _: () = assert!(PATH.key_is(OBJ_AT, b"obj"));
+
+/// The members of `obj`'s parts, as go-libaudit names them.
+const OBJ_PARTS: [&str; 5] = [
+    "obj_user",
+    "obj_role",
+    "obj_domain",
+    "obj_level",
+    "obj_category",
+];
 
 /// Where the file capabilities start in [`PATH`].
 const CAPS_AT: usize = 10;
@@ -135,6 +152,15 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
                 }
             }
             let after = rest.get(key.len..).unwrap_or_default();
+            if i == OBJ_AT {
+                if let Some((value, tail)) = value_of(after) {
+                    // (The fields before, in their places: none is a part.)
+                    write_label(p, value, |_| true)?;
+                    next = i + 1;
+                    rest = tail;
+                    continue;
+                }
+            }
             // A short bare value (most): one look at its bytes.
             if let Some(used) = p.headed_short(&key.head, after) {
                 next = i + 1;
@@ -153,8 +179,8 @@ fn write_path(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
 }
 
 /// The fields of `body` from `rest` (its tail) on, by the grammar, each
-/// key written once: not if a field before had it (those before `rest`
-/// were written, each key once).
+/// member written once: not if a field before wrote it (those before
+/// `rest` were written, each member once; an `obj` wrote its parts).
 fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), Full> {
     let read = body
         .get(..body.len().saturating_sub(rest.len()))
@@ -162,25 +188,68 @@ fn write_rest(p: &mut Members<'_, '_>, body: &[u8], rest: &[u8]) -> Result<(), F
     let mut met = KeySet::default();
     for f in Fields::new(read) {
         met.insert(f.key);
+        if f.key == b"obj" {
+            for part in OBJ_PARTS {
+                met.insert(part.as_bytes());
+            }
+        }
     }
     let mut fields = Fields::new(rest);
     while let Some(f) = fields.next_inlined() {
         let tail = fields.remainder();
         let again = met.add(f.key, || repeated_before(body, tail, f.key));
-        if !again && f.value != Value::Absent {
+        // Any `obj` claims its parts' members, those no field before did
+        // fresh.
+        let mut fresh = [false; OBJ_PARTS.len()];
+        if f.key == b"obj" {
+            for (fresh, part) in fresh.iter_mut().zip(OBJ_PARTS) {
+                let part = part.as_bytes();
+                *fresh = !met.add(part, || repeated_before(body, tail, part));
+            }
+        }
+        if again || f.value == Value::Absent {
+            continue;
+        }
+        if f.key == b"obj" {
+            write_label(p, f.value, |name| {
+                OBJ_PARTS
+                    .iter()
+                    .zip(fresh)
+                    .any(|(part, fresh)| fresh && *part == name)
+            })?;
+        } else {
             p.field(f.key, f.value)?;
         }
     }
     Ok(())
 }
 
-/// Whether `key` is the key of a field of `body` before `rest` (its
-/// tail) other than the last one read: what a [`KeySet`] past its list
-/// asks.
+/// Whether member `key` was written by a field of `body` before `rest`
+/// (its tail) other than the last one read: what a [`KeySet`] past its
+/// list asks. An `obj` field writes its parts' members.
 fn repeated_before(body: &[u8], rest: &[u8], key: &[u8]) -> bool {
     let read = body.len().saturating_sub(rest.len());
-    let mut seen = Fields::new(body.get(..read).unwrap_or_default()).filter(|f| f.key == key);
+    let part = OBJ_PARTS.iter().any(|p| p.as_bytes() == key);
+    let mut seen = Fields::new(body.get(..read).unwrap_or_default())
+        .filter(|f| f.key == key || part && f.key == b"obj");
     seen.next().is_some() && seen.next().is_some()
+}
+
+/// A PATH record's label, `obj`, as its parts' members (`?` and
+/// `(null)` none), those `fresh` says no field before wrote.
+fn write_label(
+    p: &mut Members<'_, '_>,
+    label: Value<'_>,
+    fresh: impl Fn(&str) -> bool,
+) -> Result<(), Full> {
+    if let Some(label) = present(Some(label)) {
+        for (name, part) in label_parts(label.text(), &OBJ_PARTS) {
+            if fresh(name) {
+                p.key(name)?.push_string(part)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The value that starts `after` (what follows a key's `=`) and the rest
@@ -213,12 +282,29 @@ mod tests {
     /// A PATH record written field by field, as before the layout, each
     /// key's first field deciding.
     fn reference(p: &mut Members<'_, '_>, body: &[u8]) -> Result<(), Full> {
-        let mut seen = std::vec::Vec::new();
+        let mut seen: std::vec::Vec<&[u8]> = std::vec::Vec::new();
         for f in Fields::new(body) {
             let again = seen.contains(&f.key);
             seen.push(f.key);
-            if f.value != Value::Absent && !again {
-                p.field(f.key, f.value)?;
+            if f.key != b"obj" {
+                if f.value != Value::Absent && !again {
+                    p.field(f.key, f.value)?;
+                }
+                continue;
+            }
+            // The parts no field before wrote.
+            let mut fresh = std::vec::Vec::new();
+            for part in OBJ_PARTS {
+                if !seen.contains(&part.as_bytes()) {
+                    fresh.push(part);
+                }
+                seen.push(part.as_bytes());
+            }
+            let label = present(Some(f.value)).filter(|_| !again);
+            for (name, part) in label.iter().flat_map(|l| label_parts(l.text(), &OBJ_PARTS)) {
+                if fresh.contains(&name) {
+                    p.key(name)?.push_string(part)?;
+                }
             }
         }
         Ok(())
@@ -307,6 +393,62 @@ mod tests {
         check(b"item=12345678901234 inode=123456789012345 dev=1234567890123456 mode=?");
     }
 
+    /// The label is split as go-libaudit splits it, in the layout's
+    /// place or out of it (`?` and an empty part end it).
+    #[test]
+    fn the_label_is_split_into_its_parts() {
+        let members = |body: &[u8]| {
+            let (ok, out) = object(body, 1024, write_path);
+            assert!(ok);
+            check(body);
+            let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+            v
+        };
+        let kernel = members(
+            b"item=0 name=\"/run/systemd/sessions/\" inode=11378 dev=00:13 mode=040755 ouid=0 \
+              ogid=0 rdev=00:00 obj=system_u:object_r:systemd_logind_sessions_t:s0 \
+              nametype=PARENT cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0 cap_frootid=0",
+        );
+        assert_eq!(
+            kernel,
+            serde_json::json!({"item":"0","name":"/run/systemd/sessions/","inode":"11378",
+                "dev":"00:13","mode":"040755","ouid":"0","ogid":"0","rdev":"00:00",
+                "obj_user":"system_u","obj_role":"object_r",
+                "obj_domain":"systemd_logind_sessions_t","obj_level":"s0","nametype":"PARENT",
+                "cap_fp":"0","cap_fi":"0","cap_fe":"0","cap_fver":"0","cap_frootid":"0"})
+        );
+        let late = members(b"nametype=NORMAL obj=u:r:t:s0-s0:c0.c1023:x obj=other item=1");
+        assert_eq!(
+            late,
+            serde_json::json!({"nametype":"NORMAL","obj_user":"u","obj_role":"r",
+                "obj_domain":"t","obj_level":"s0-s0","obj_category":"c0.c1023:x","item":"1"})
+        );
+        assert_eq!(
+            members(b"item=0 obj=? nametype=NORMAL"),
+            serde_json::json!({"item":"0","nametype":"NORMAL"})
+        );
+        assert_eq!(
+            members(b"obj=unconfined"),
+            serde_json::json!({"obj_user":"unconfined"})
+        );
+        assert_eq!(members(b"obj=u::t"), serde_json::json!({"obj_user":"u"}));
+        // A member once, whoever writes it first.
+        let text = |body: &[u8]| {
+            let (ok, out) = object(body, 1024, write_path);
+            assert!(ok);
+            check(body);
+            std::string::String::from_utf8(out).unwrap()
+        };
+        assert_eq!(
+            text(b"item=0 obj=u:r:t:s0 obj_user=x obj_level=y z=1"),
+            r#"{"item":"0","obj_user":"u","obj_role":"r","obj_domain":"t","obj_level":"s0","z":"1"}"#
+        );
+        assert_eq!(
+            text(b"obj_role=x item=0 obj=u:r:t:s0"),
+            r#"{"obj_role":"x","item":"0","obj_user":"u","obj_domain":"t","obj_level":"s0"}"#
+        );
+    }
+
     const KEYS: &[&str] = &[
         "item",
         "name",
@@ -314,6 +456,8 @@ mod tests {
         "dev",
         "mode",
         "obj",
+        "obj_user",
+        "obj_level",
         "nametype",
         "cap_fp",
         "cap_frootid",
@@ -339,6 +483,8 @@ mod tests {
         "=a=b",
         "=?x",
         "=(null)x",
+        "=u:r:t:s0",
+        "=u::t",
         "=(none)",
         "=(nul)",
         "='",

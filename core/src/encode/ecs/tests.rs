@@ -139,10 +139,10 @@ fn execve_document() {
                "a2":"55de","a3":"7f6a","items":"2","tty":"pts1","argc":"3"})
     );
     assert_eq!(a["paths"][0]["name"], "/usr/bin/docker");
+    // No `effective`: the user's own (Auditbeat's removeRedundantEntity).
     assert_eq!(
         v["user"],
         json!({"id":"0","name":"root","group":{"id":"0"},
-               "effective":{"id":"0","name":"root","group":{"id":"0"}},
                "saved":{"id":"0","name":"root","group":{"id":"0"}},
                "filesystem":{"id":"0","name":"root","group":{"id":"0"}},
                "audit":{"id":"1000","name":"alice"},
@@ -452,6 +452,71 @@ fn summary_objects_of_user_space_records() {
     );
 }
 
+/// aucoalesce's object of an audit configuration change is the first of
+/// `op`, `key`, `audit_enabled`, `audit_pid`, `audit_backlog_limit`,
+/// `audit_failure` present (a backlog limit change has no `op`: its new
+/// value); a crypto session's is its peer, `addr`, and the peer's port,
+/// `rport` (the goldens' events).
+#[test]
+fn summary_objects_of_configuration_and_crypto_sessions() {
+    let object = |records: &[(u16, &[u8])]| doc(records)["auditd"]["summary"]["object"].clone();
+    let backlog = object(&[(
+        1305,
+        b"audit_backlog_limit=64 old=8192 auid=4294967295 ses=4294967295 \
+          subj=system_u:system_r:unconfined_service_t:s0 res=1",
+    )]);
+    assert_eq!(backlog, json!({"type":"audit-config","primary":"64"}));
+    let enabled = object(&[(1305, b"audit_enabled=1 old=1 auid=0 ses=2 res=1")]);
+    assert_eq!(enabled, json!({"type":"audit-config","primary":"1"}));
+    let rule = object(&[(
+        1305,
+        b"auid=1001 ses=67 op=\"remove_rule\" key=\"x\" list=4 res=1",
+    )]);
+    assert_eq!(rule, json!({"type":"audit-config","primary":"remove_rule"}));
+    let session = object(&[(
+        2407,
+        b"pid=1298 uid=0 auid=4294967295 ses=4294967295 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 \
+          msg='op=start direction=from-server cipher=chacha20-poly1305@openssh.com ksize=512 mac= \
+          pfs=curve25519-sha256@libssh.org spid=1299 suid=74 rport=63927 laddr=10.142.0.2 \
+          lport=22  exe=\"/usr/sbin/sshd\" hostname=? addr=96.241.146.97 terminal=? res=success'",
+    )]);
+    assert_eq!(
+        session,
+        json!({"type":"user-session","primary":"96.241.146.97","secondary":"63927"})
+    );
+}
+
+/// The object file's SELinux label is `file.selinux`, split as the
+/// subject's is (the goldens' make-device event); a file without one
+/// has none.
+#[test]
+fn the_object_files_label_is_file_selinux() {
+    let syscall: &[u8] = b"arch=c000003e syscall=133 success=yes exit=0 a0=7ff61dde1960 a1=1180 \
+        a2=0 a3=2 items=2 ppid=1 pid=326 auid=4294967295 uid=0 gid=0 euid=0 suid=0 fsuid=0 egid=0 \
+        sgid=0 fsgid=0 tty=(none) ses=4294967295 comm=\"systemd-logind\" \
+        exe=\"/usr/lib/systemd/systemd-logind\" subj=system_u:system_r:systemd_logind_t:s0 \
+        key=\"specialfiles\"";
+    let path = |obj: &str| {
+        std::format!(
+            "item=1 name=\"/run/systemd/sessions/23.ref\" inode=98040 dev=00:13 mode=010600 \
+             ouid=0 ogid=0 rdev=00:00 {obj}nametype=CREATE"
+        )
+    };
+    let labelled = path("obj=system_u:object_r:systemd_logind_sessions_t:s0 ");
+    let v = doc(&[(1300, syscall), (1302, labelled.as_bytes()), (1320, b"")]);
+    assert_eq!(
+        v["file"]["selinux"],
+        json!({"user":"system_u","role":"object_r","domain":"systemd_logind_sessions_t",
+               "level":"s0"}),
+        "{v}"
+    );
+    assert_eq!(v["user"]["selinux"]["domain"], "systemd_logind_t");
+    let plain = path("");
+    let v = doc(&[(1300, syscall), (1302, plain.as_bytes()), (1320, b"")]);
+    assert_eq!(v["file"]["path"], "/run/systemd/sessions/23.ref", "{v}");
+    assert!(v["file"].get("selinux").is_none(), "{v}");
+}
+
 /// The object file as aucoalesce picks it: from the syscall's path
 /// index (mount's target is item 1), past PARENT and UNKNOWN records:
 /// the golden's mount event (rhel-7, whose kernel says `objtype=`) and
@@ -479,14 +544,17 @@ fn the_object_file_skips_unknown_paths_and_takes_mounts_target() {
         }
         file
     };
-    // rhel-7 (kernel 3.10): `objtype`.
+    // rhel-7 (kernel 3.10): `objtype`; SELinux's label.
+    let mut labelled = target.clone();
+    labelled["selinux"] =
+        json!({"user":"system_u","role":"object_r","domain":"user_tmp_t","level":"s0"});
     assert_eq!(
         file([
             b"item=0 name=\"/run/user/0\" objtype=UNKNOWN",
             b"item=1 name=\"/run/user/0\" inode=454267 dev=00:13 mode=040700 ouid=0 ogid=0 \
               rdev=00:00 obj=system_u:object_r:user_tmp_t:s0 objtype=NORMAL",
         ]),
-        target
+        labelled
     );
     // A kernel of today: `nametype`, the source device not found.
     assert_eq!(
@@ -664,10 +732,10 @@ fn the_bounded_level_keeps_short_numbers_and_leaves_out_text() {
     assert_eq!(v["event"]["action"], "executed", "{v}");
     assert_eq!(v["auditd"]["result"], "success");
     assert_eq!(v["auditd"]["session"], "3");
+    // (No `effective`: the user's own, as in the whole document.)
     assert_eq!(
         v["user"],
-        json!({"id":"0","effective":{"id":"0","group":{"id":"0"}},
-               "saved":{"id":"0","group":{"id":"0"}},
+        json!({"id":"0","saved":{"id":"0","group":{"id":"0"}},
                "filesystem":{"id":"0","group":{"id":"0"}},"audit":{"id":"1000"}})
     );
     assert_eq!(v["process"], json!({"pid":42,"parent":{"pid":1}}));
@@ -958,6 +1026,124 @@ fn odd_keys_are_escaped() {
     assert_eq!(v["auditd"]["data"]["we\u{1}rd"], "2");
 }
 
+/// Auditbeat's removeRedundantEntity: no `user.effective` when it is
+/// the user, by id or by name, its group with it; kept when another.
+#[test]
+fn the_effective_user_is_left_out_when_it_is_the_user() {
+    let user = |ids: &str| {
+        let body = std::format!(
+            "arch=c000003e syscall=2 success=yes exit=3 pid=7 auid=1000 {ids} comm=\"cat\""
+        );
+        doc(&[(1300, body.as_bytes()), (1320, b"")])["user"].clone()
+    };
+    let same = user("uid=1000 gid=100 euid=1000 egid=10");
+    assert_eq!(
+        same,
+        json!({"id":"1000","name":"alice","group":{"id":"100"},
+               "audit":{"id":"1000","name":"alice"}})
+    );
+    let setuid = user("uid=1000 gid=100 euid=0 egid=10");
+    assert_eq!(
+        setuid["effective"],
+        json!({"id":"0","name":"root","group":{"id":"10","name":"wheel"}})
+    );
+    // No uid to compare: the effective user stays.
+    let alone = user("euid=1000");
+    assert_eq!(alone["effective"], json!({"id":"1000","name":"alice"}));
+}
+
+/// Login and session records' users as Auditbeat writes go-libaudit's
+/// entity mapping over the ids (the goldens' events): the actor is
+/// `user` (an unset one none: `uid` is gone), the account named the
+/// effective user (a decimal its id, else its name, hex decoded),
+/// LOGIN's new login id the effective user, USER_CHAUTHTOK's account
+/// the target and its `uid` the effective user.
+#[test]
+fn login_and_session_records_map_their_users() {
+    let user = |t: u16, body: &[u8]| doc(&[(t, body)])["user"].clone();
+    let failed = user(
+        1112,
+        b"pid=12635 uid=0 auid=4294967295 ses=4294967295 msg='op=login \
+          acct=28696E76616C6964207573657229 exe=\"/usr/sbin/sshd\" hostname=? \
+          addr=179.38.151.221 terminal=sshd res=failed'",
+    );
+    assert_eq!(failed, json!({"effective":{"name":"(invalid user)"}}));
+    let start = user(
+        1105,
+        b"pid=1 uid=0 auid=1001 ses=3 msg='op=PAM:session_open acct=\"andrew_kroh\" \
+          exe=\"/usr/sbin/sshd\" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=success'",
+    );
+    assert_eq!(
+        start,
+        json!({"id":"1001","effective":{"name":"andrew_kroh"},"audit":{"id":"1001"}})
+    );
+    let login = user(
+        1006,
+        b"pid=1298 uid=0 subj=system_u:system_r:sshd_t:s0-s0:c0.c1023 old-auid=4294967295 \
+          auid=1000 old-ses=4294967295 ses=1 res=1",
+    );
+    assert_eq!(
+        login["effective"],
+        json!({"id":"1000","name":"alice"}),
+        "{login}"
+    );
+    assert!(
+        login.get("id").is_none() && login.get("name").is_none(),
+        "{login}"
+    );
+    let password = user(
+        1108,
+        b"pid=1 uid=1002 auid=1001 ses=2 msg='op=PAM:chauthtok acct=\"akroh\" \
+          exe=\"/usr/bin/passwd\" hostname=? addr=? terminal=pts/0 res=failed'",
+    );
+    assert_eq!(
+        password,
+        json!({"id":"1001","effective":{"id":"1002"},"target":{"name":"akroh"},
+               "audit":{"id":"1001"}})
+    );
+    // The effective user named as the user is: left out.
+    let cron = user(
+        1106,
+        b"pid=1 uid=0 auid=0 ses=5 msg='op=PAM:session_close acct=\"root\" \
+          exe=\"/usr/sbin/cron\" hostname=? addr=? terminal=cron res=success'",
+    );
+    assert_eq!(
+        cron,
+        json!({"id":"0","name":"root","audit":{"id":"0","name":"root"}})
+    );
+    // GRP_MGMT: its `uid` is the effective user and, as go-libaudit
+    // maps it, the group.
+    let v = doc(&[(
+        1132,
+        b"pid=1 uid=10 auid=1000 msg='op=add-shadow-group id=7 res=success'",
+    )]);
+    assert_eq!(v["group"], json!({"id":"10","name":"wheel"}), "{v}");
+    assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
+}
+
+/// An event without ECS categories keeps Auditbeat's first
+/// `event.category`: aucoalesce's own group of its record type, a
+/// string; one with them has their array.
+#[test]
+fn an_event_without_ecs_categories_has_aucoalesces_own() {
+    let event = |t: u16, body: &[u8]| doc(&[(t, body)])["event"]["category"].clone();
+    let daemon = event(
+        1200,
+        b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
+    );
+    assert_eq!(daemon, json!("audit-daemon"));
+    let added = event(
+        1114,
+        b"pid=1 uid=0 auid=1000 msg='op=add-user id=1001 res=success'",
+    );
+    assert_eq!(added, json!("user-account"));
+    let login = event(
+        1112,
+        b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'",
+    );
+    assert_eq!(login, json!(["authentication"]));
+}
+
 /// Group ids are named like user ids (`group.name` beside `group.id`).
 #[test]
 fn group_names_beside_group_ids() {
@@ -965,7 +1151,7 @@ fn group_names_beside_group_ids() {
         (
             1300,
             b"arch=c000003e syscall=2 success=yes exit=3 pid=7 auid=1000 uid=1000 gid=10 \
-              euid=1000 egid=10 suid=1000 sgid=0 fsuid=1000 fsgid=10 comm=\"cat\" exe=\"/bin/cat\"",
+              euid=0 egid=10 suid=1000 sgid=0 fsuid=1000 fsgid=10 comm=\"cat\" exe=\"/bin/cat\"",
         ),
         (1320, b""),
     ]);

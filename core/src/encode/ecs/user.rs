@@ -6,6 +6,7 @@
 
 use core::ops::Range;
 
+use super::entity::{entities, Entities, Entity};
 use super::facts::{known_slot, present, Facts, KEYS};
 use super::members::Members;
 use super::process::Decimal;
@@ -45,7 +46,8 @@ pub(super) const OWNERS: [Owner; 4] = [
 /// and `user.KEY.name` (its `addUser`'s default, for the ids go-libaudit
 /// moves out of the data: keys ending in `uid` or `gid`): every field of
 /// [`ID_FIELDS`] but the nine of [`IDS`] and `id` (which go-libaudit
-/// keeps in the data; an account record's is named by [`account`]).
+/// keeps in the data; an account record's is named by the entity
+/// mapping, [`entities`]).
 /// (Key, slot, whose id.)
 pub(super) const OWN_KEY_IDS: [(&[u8], usize, IdKind); 12] = {
     let none: &[u8] = b"";
@@ -80,10 +82,6 @@ const OWN_KEY_SLOTS: u64 = {
     }
     bits
 };
-
-/// [`OWN_KEY_SLOTS`] and `id`'s (an account's): the slots of every id
-/// beyond the nine.
-const OTHER_SLOTS: u64 = OWN_KEY_SLOTS | 1 << ID;
 
 /// The slots of [`IDS`]' fields ([`known_slot`]), in that order.
 pub(super) const ID_SLOTS: [usize; IDS.len()] = {
@@ -128,40 +126,6 @@ const NAMED_GIDS: [usize; 4] = [
 ];
 pub(super) const UID: usize = known_slot(b"uid");
 pub(super) const GID: usize = known_slot(b"gid");
-const ID: usize = known_slot(b"id");
-
-/// Where Auditbeat's user-change mapping puts the account an account
-/// record is about (go-libaudit's object, its `id` first).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Account {
-    /// ADD_USER, DEL_USER: `user.target`.
-    UserTarget,
-    /// ADD_GROUP, DEL_GROUP: `group`.
-    Group,
-}
-
-/// The account the primary record is about, from its `id` (in its
-/// `msg='…'`), when set and a decimal: where it goes, its value, whose id
-/// it is ([`id_fields`]).
-pub(super) fn account<'a>(facts: &Facts<'a>) -> Option<(Account, &'a [u8], IdKind)> {
-    if !facts.known.any(1 << ID) {
-        return None;
-    }
-    let msg_type = facts.primary?.msg_type;
-    // (go-libaudit's normalizations: the four types whose object is
-    // [id, acct] and that map it.)
-    let account = match msg_type.0 {
-        // ADD_USER, DEL_USER.
-        1114 | 1115 => Account::UserTarget,
-        // ADD_GROUP, DEL_GROUP.
-        1116 | 1117 => Account::Group,
-        _ => return None,
-    };
-    let id = set_id(facts, ID)?.text();
-    let decimal = !id.is_empty() && id.iter().all(u8::is_ascii_digit);
-    let kind = id_fields::id_kind(msg_type, b"id")?;
-    decimal.then_some((account, id, kind))
-}
 
 /// `{"id":…,"name":…}` of id `text` of this kind (the name when known).
 pub(super) fn write_account(
@@ -234,15 +198,19 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     if let Some(v) = present(facts.object.ogid) {
         named.gids.insert(v.text());
     }
-    if facts.known.any(OTHER_SLOTS) {
-        let own = own_key_ids(facts)
-            .filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
-        let account = account(facts).map(|(_, text, kind)| (text, kind));
-        for (text, kind) in own.chain(account) {
-            match kind {
-                IdKind::User => named.uids.insert(text),
-                IdKind::Group => named.gids.insert(text),
-            }
+    let own =
+        own_key_ids(facts).filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
+    let mapped = entities(facts);
+    let users = [mapped.user, mapped.effective, mapped.target];
+    let users = users.into_iter().flatten().map(|e| (e.id(), IdKind::User));
+    let group = mapped.group.map(|e| (e.id(), IdKind::Group));
+    let mapped = users
+        .chain(group)
+        .filter_map(|(id, kind)| Some((id?, kind)));
+    for (text, kind) in own.chain(mapped) {
+        match kind {
+            IdKind::User => named.uids.insert(text),
+            IdKind::Group => named.gids.insert(text),
         }
     }
     // (Each key looked up where it is named: a constant key folds to
@@ -261,13 +229,14 @@ pub(super) fn set_id<'a>(facts: &Facts<'a>, slot: usize) -> Option<Value<'a>> {
     present(facts.at(slot)).filter(|v| !id_fields::is_unset(v.text()))
 }
 
+/// Whether the document has a `user` object: an id, a label, or an
+/// entity mapped (Auditbeat writes one, maybe empty, for every event).
 #[inline(always)]
-pub(super) fn has_user(facts: &Facts<'_>) -> bool {
+pub(super) fn has_user(facts: &Facts<'_>, mapped: &Entities<'_>) -> bool {
     ID_SLOTS.iter().any(|&slot| set_id(facts, slot).is_some())
         || present(facts.get(b"subj")).is_some()
-        || facts.known.any(OTHER_SLOTS)
-            && (own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
-                || account(facts).is_some_and(|(account, _, _)| account == Account::UserTarget))
+        || own_key_ids(facts).any(|(_, slot, _)| set_id(facts, slot).is_some())
+        || mapped.user.is_some()
 }
 
 /// [`OWN_KEY_IDS`], none when the facts noted none of them.
@@ -286,14 +255,24 @@ pub(super) fn own_key_ids(
 /// `user.*`: each id written once found (`"id":…` and its name), the
 /// objects' punctuation copied as constants. An id whose value was just
 /// written for another member (`euid`, `suid`, `fsuid` mostly equal
-/// `uid`) is copied from there, its name not asked again.
+/// `uid`) is copied from there, its name not asked again. The entities
+/// `mapped` are written over the ids: the user's and the effective
+/// user's `id` and `name` (their groups stay), `user.target`; as
+/// Auditbeat's `removeRedundantEntity` does, no `user.effective` at all
+/// when it is the user (the same id or name).
 pub(super) fn write_user(
     cursor: &mut Cursor<'_>,
     facts: &Facts<'_>,
+    mapped: &Entities<'_>,
     enrich: &impl Enrich,
 ) -> Result<(), Full> {
-    write_user_with(cursor, facts, enrich, true)
+    write_user_with(cursor, facts, mapped, enrich, true)
 }
+
+/// [`OWNERS`]' index of `effective`.
+pub(super) const EFFECTIVE: usize = 0;
+
+const _: () = assert!(eq(OWNERS[EFFECTIVE].1, b"euid"));
 
 /// [`write_user`]; `copy_top`: an object below the top level with the
 /// top level's two ids copies the top level's members (else each id is
@@ -302,32 +281,52 @@ pub(super) fn write_user(
 fn write_user_with(
     cursor: &mut Cursor<'_>,
     facts: &Facts<'_>,
+    mapped: &Entities<'_>,
     enrich: &impl Enrich,
     copy_top: bool,
 ) -> Result<(), Full> {
     cursor.push(b"{")?;
-    // Top level: uid, gid.
+    // Top level: uid (or the user mapped), gid.
     let mut first = true;
     let mut last = Last::default();
     let start = cursor.pos();
+    let uid = match mapped.user {
+        Some(user) => {
+            first &= !user.write_members(cursor, first, IdKind::User, enrich)?;
+            None
+        }
+        None => Some(UID),
+    };
     write_ids(
         cursor,
         &mut first,
         &mut last,
         facts,
         enrich,
-        (UID, Some(GID)),
+        (uid, Some(GID)),
     )?;
+    let user = mapped
+        .user
+        .unwrap_or_else(|| Entity::of_id(set_id(facts, UID)));
     // Both top-level ids, and where their members are: an object below
     // with the same two ids (most: euid, suid and fsuid equal uid) has
     // the same members, copied at once.
-    let top = match (set_id(facts, UID), set_id(facts, GID)) {
-        (Some(u), Some(g)) if copy_top => Some((u.text(), g.text(), start..cursor.pos())),
+    let top = match (mapped.user, set_id(facts, UID), set_id(facts, GID)) {
+        (None, Some(u), Some(g)) if copy_top => Some((u.text(), g.text(), start..cursor.pos())),
         _ => None,
     };
-    for ((owner, _, _), (uid, gid)) in OWNERS.into_iter().zip(OWNER_SLOTS) {
+    for (i, ((owner, _, _), (uid, gid))) in OWNERS.into_iter().zip(OWNER_SLOTS).enumerate() {
         let (u, g) = (set_id(facts, uid), gid.and_then(|g| set_id(facts, g)));
-        if u.is_none() && g.is_none() {
+        let over = mapped.effective.filter(|_| i == EFFECTIVE);
+        if i == EFFECTIVE && over.unwrap_or(Entity::of_id(u)).same_as(user, enrich) {
+            continue;
+        }
+        let (uid, u) = match over {
+            Some(_) => (None, None),
+            None => (Some(uid), u),
+        };
+        let over = over.filter(|e| *e != Entity::Unset);
+        if u.is_none() && g.is_none() && over.is_none() {
             continue;
         }
         cursor.push(if first { b"\"" } else { b",\"" })?;
@@ -340,24 +339,31 @@ fn write_user_with(
             }
             _ => {
                 let mut inner = true;
+                if let Some(entity) = over {
+                    inner &= !entity.write_members(cursor, inner, IdKind::User, enrich)?;
+                }
                 write_ids(cursor, &mut inner, &mut last, facts, enrich, (uid, gid))?;
             }
         }
         cursor.push(b"}")?;
     }
-    if facts.known.any(OTHER_SLOTS) {
-        let own = own_key_ids(facts)
-            .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
-        let target = account(facts)
-            .filter(|&(account, _, _)| account == Account::UserTarget)
-            .map(|(_, text, kind)| (&b"target"[..], text, kind));
-        for (key, text, kind) in own.chain(target) {
-            cursor.push(if first { b"\"" } else { b",\"" })?;
-            first = false;
-            cursor.push(key)?;
-            cursor.push(b"\":")?;
-            write_account(cursor, text, kind, enrich)?;
-        }
+    let own = own_key_ids(facts)
+        .filter_map(|(key, slot, kind)| Some((key, set_id(facts, slot)?.text(), kind)));
+    for (key, text, kind) in own {
+        cursor.push(if first { b"\"" } else { b",\"" })?;
+        first = false;
+        cursor.push(key)?;
+        cursor.push(b"\":")?;
+        write_account(cursor, text, kind, enrich)?;
+    }
+    if let Some(target) = mapped.target.filter(|e| *e != Entity::Unset) {
+        cursor.push(if first {
+            b"\"target\":"
+        } else {
+            b",\"target\":"
+        })?;
+        first = false;
+        target.write_object(cursor, IdKind::User, enrich)?;
     }
     if let Some(subj) = present(facts.get(b"subj")) {
         cursor.push(if first {
@@ -387,9 +393,9 @@ fn write_ids<'a>(
     last: &mut Last<'a>,
     facts: &Facts<'a>,
     enrich: &impl Enrich,
-    (uid, gid): (usize, Option<usize>),
+    (uid, gid): (Option<usize>, Option<usize>),
 ) -> Result<(), Full> {
-    if let Some(v) = set_id(facts, uid) {
+    if let Some(v) = uid.and_then(|u| set_id(facts, u)) {
         write_id(c, first, &mut last.user, v.text(), |c, text| {
             c.push(b"\"id\":")?;
             c.push_string(text)?;
@@ -439,19 +445,32 @@ fn write_id<'a>(
     }
 }
 
-/// `subj=user:role:domain:level[:category]` (SELinux) as go-libaudit
-/// splits it; a label without colons (AppArmor's `unconfined`) is `user`.
-pub(super) fn write_selinux(cursor: &mut Cursor<'_>, subj: &[u8]) -> Result<(), Full> {
+/// The members of a split SELinux label: the subject's, inside
+/// `user.selinux` (and `file.selinux` for the object's).
+pub(super) const LABEL: [&str; 5] = ["user", "role", "domain", "level", "category"];
+
+/// A label's parts as go-libaudit's `parseSELinuxContext` splits `subj`
+/// and a PATH record's `obj` (`user:role:domain:level[:category]`, the
+/// category keeping any further colon), each named from `names`, up to
+/// the first empty part; a label without colons (AppArmor's
+/// `unconfined`) is the user alone.
+pub(super) fn label_parts<'l>(
+    label: &'l [u8],
+    names: &'static [&'static str; 5],
+) -> impl Iterator<Item = (&'static str, &'l [u8])> {
+    let parts = label.splitn(names.len(), |&b| b == b':');
+    names
+        .iter()
+        .copied()
+        .zip(parts)
+        .take_while(|(_, part)| !part.is_empty())
+}
+
+/// A label (`subj`, `obj`) as an object of its parts ([`label_parts`]).
+pub(super) fn write_selinux(cursor: &mut Cursor<'_>, label: &[u8]) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
-    let names = ["user", "role", "domain", "level", "category"];
-    let mut parts = subj.splitn(5, |&b| b == b':');
-    for name in names {
-        match parts.next() {
-            Some(part) if !part.is_empty() => {
-                s.key(name)?.push_string(part)?;
-            }
-            _ => break,
-        }
+    for (name, part) in label_parts(label, &LABEL) {
+        s.key(name)?.push_string(part)?;
     }
     s.close()
 }
@@ -494,9 +513,12 @@ mod tests {
             b"pid=3 uid=0 auid=1000 ses=2 msg='op=changing-primary-group acct=\"bob\" \
               exe=\"/usr/sbin/usermod\" id=1000 new_gid=10 sauid=0 inode_uid=5 res=success'",
         );
+        // (USER_MGMT's entities: the actor is the user, `uid` the
+        // effective one, the account changed the target.)
         assert_eq!(
             v["user"],
-            serde_json::json!({"id":"0","name":"root","audit":{"id":"1000","name":"alice"},
+            serde_json::json!({"id":"1000","name":"alice","audit":{"id":"1000","name":"alice"},
+                "effective":{"id":"0","name":"root"},"target":{"name":"bob"},
                 "inode_uid":{"id":"5"},"new_gid":{"id":"10","name":"wheel"},
                 "sauid":{"id":"0","name":"root"}})
         );
@@ -508,9 +530,11 @@ mod tests {
     }
 
     /// The account an account record is about, named where Auditbeat's
-    /// user-change mapping puts it: ADD_USER's and DEL_USER's `id` in
+    /// user-change mapping puts it: ADD_USER's and DEL_USER's in
     /// `user.target`, ADD_GROUP's and DEL_GROUP's in `group` (a group's
-    /// id, named by the group lookup); `id` stays in the data too.
+    /// id, named by the group lookup): its `id`, else its `acct` (a
+    /// name); `id` stays in the data too. The record's `uid` is the
+    /// effective user, its unset `auid` no user.
     #[test]
     fn the_account_records_id_is_the_target_user_or_the_group() {
         for (msg_type, op) in [(1114, "add-user"), (1115, "delete-user")] {
@@ -520,8 +544,9 @@ mod tests {
             );
             let v = document(msg_type, body.as_bytes());
             assert_eq!(
-                v["user"]["target"],
-                serde_json::json!({"id":"1000","name":"alice"}),
+                v["user"],
+                serde_json::json!({"effective":{"id":"0","name":"root"},
+                    "target":{"id":"1000","name":"alice"}}),
                 "{op}: {v}"
             );
             assert!(v.get("group").is_none(), "{v}");
@@ -540,19 +565,38 @@ mod tests {
             );
             assert!(v["user"].get("target").is_none(), "{v}");
         }
-        // No id (shadow-utils names the account by acct then), or unset: none.
-        for id in ["acct=\"bob\"", "id=4294967295", "id=-1"] {
+        // No id: the account's name (shadow-utils' `acct`).
+        let v = document(
+            1114,
+            b"pid=1 uid=0 msg='op=add-user acct=\"bob\" res=success'",
+        );
+        assert_eq!(
+            v["user"]["target"],
+            serde_json::json!({"name":"bob"}),
+            "{v}"
+        );
+        let v = document(
+            1116,
+            b"pid=1 uid=0 msg='op=add-group acct=\"staff\" res=success'",
+        );
+        assert_eq!(v["group"], serde_json::json!({"name":"staff"}), "{v}");
+        // An unset id: none.
+        for id in ["id=4294967295", "id=-1"] {
             let body = std::format!("pid=1 uid=0 msg='op=add-user {id} res=success'");
             let v = document(1114, body.as_bytes());
             assert!(v["user"].get("target").is_none(), "{id}: {v}");
         }
-        // Other records' `id` is no account of theirs.
+        // A login's `id` is the effective user (here the user: left out),
+        // no account changed.
         let login = b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'";
         let v = document(1112, login);
-        assert!(
-            v["user"].get("target").is_none() && v.get("group").is_none(),
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"1000","name":"alice",
+            "audit":{"id":"1000","name":"alice"}}),
             "{v}"
         );
+        assert!(v.get("group").is_none(), "{v}");
     }
 
     /// An unset id (`4294967295`, `-1`) is left out wherever it is, as
@@ -566,11 +610,8 @@ mod tests {
                  exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=/dev/pts/0 res=failed'"
             );
             let v = document(1112, body.as_bytes());
-            assert_eq!(
-                v["user"],
-                serde_json::json!({"id":"0","name":"root"}),
-                "{unset}"
-            );
+            // (A login's user is its `auid`, unset: `uid` is no user of it.)
+            assert_eq!(v["user"], serde_json::json!({}), "{unset}");
             assert!(v["auditd"]["data"].get("sauid").is_none());
         }
         let login = b"pid=2 uid=0 subj=unconfined old-auid=4294967295 auid=1000 tty=(none) \
@@ -587,7 +628,10 @@ mod tests {
     }
 
     /// A document cut down to the members of bounded length keeps the
-    /// other ids as it keeps the nine: their numbers, no names.
+    /// other ids as it keeps the nine: their numbers, no names; the
+    /// mapped entities' ids as the whole document has them (USER_MGMT's
+    /// actor the user, its `uid` the effective user; the target, a long
+    /// name, left out).
     #[test]
     fn the_bounded_level_keeps_the_other_ids() {
         let long = "x".repeat(4096);
@@ -602,9 +646,32 @@ mod tests {
         assert!(v["auditd"].get("data").is_none(), "the bounded level: {v}");
         assert_eq!(
             v["user"],
-            serde_json::json!({"id":"0","audit":{"id":"1000"},"obj_uid":{"id":"5"},
-                "new_gid":{"id":"10"}})
+            serde_json::json!({"id":"1000","effective":{"id":"0"},"audit":{"id":"1000"},
+                "obj_uid":{"id":"5"},"new_gid":{"id":"10"}})
         );
+        let added = b"pid=1 uid=0 auid=4294967295 msg='op=add-user id=1001 res=success'";
+        let records: &[(u16, &[u8])] = &[(1114, added)];
+        let whole = super::super::tests::encode_with(records, 4096, &mut Names).0;
+        let whole: serde_json::Value = serde_json::from_str(&whole).unwrap();
+        assert_eq!(
+            whole["user"],
+            serde_json::json!({"effective":{"id":"0","name":"root"},"target":{"id":"1001"}})
+        );
+        let mut facts_room = [0u8; 4096];
+        super::super::tests::with_event(&[(1114, added.to_vec())], |e| {
+            let facts = Facts::of(e, &mut facts_room);
+            let mut out = [0u8; 512];
+            let mut c = Cursor::new(&mut out);
+            let mut doc = Members::open(&mut c).unwrap();
+            super::super::bounded::write_user_ids(&mut doc, &facts).unwrap();
+            doc.close().unwrap();
+            let n = c.pos();
+            let v: serde_json::Value = serde_json::from_slice(&out[..n]).unwrap();
+            assert_eq!(
+                v,
+                serde_json::json!({"user":{"effective":{"id":"0"},"target":{"id":"1001"}}})
+            );
+        });
     }
 
     /// The enricher is told of every id the document names: those inside
@@ -622,7 +689,11 @@ mod tests {
             name_ids(&facts, &mut named);
             let text =
                 |v: &UidValuesView<'_>| v.iter().map(|v| v.to_vec()).collect::<std::vec::Vec<_>>();
-            assert_eq!(text(&named.uids.values), [&b"0"[..], b"1000", b"5", b"6"]);
+            // (`id`, the account USER_MGMT changed: its target user.)
+            assert_eq!(
+                text(&named.uids.values),
+                [&b"0"[..], b"1000", b"5", b"6", b"7"]
+            );
             assert_eq!(text(&named.gids.values), [&b"10"[..]]);
         });
         // An account record's `id`: a user's or a group's by the record.
@@ -671,8 +742,9 @@ mod tests {
                 let mut a = std::vec![0u8; room];
                 let mut b = std::vec![0u8; room];
                 let (mut ca, mut cb) = (Cursor::new(&mut a), Cursor::new(&mut b));
-                let ra = write_user_with(&mut ca, &facts, &Names, true);
-                let rb = write_user_with(&mut cb, &facts, &Names, false);
+                let mapped = entities(&facts);
+                let ra = write_user_with(&mut ca, &facts, &mapped, &Names, true);
+                let rb = write_user_with(&mut cb, &facts, &mapped, &Names, false);
                 assert_eq!(ra.is_ok(), rb.is_ok());
                 if ra.is_ok() {
                     let (na, nb) = (ca.pos(), cb.pos());
