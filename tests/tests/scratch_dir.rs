@@ -1,0 +1,50 @@
+//! The tests' `ScratchDir` guard (`tests/scratch_dir.rs`): each test's
+//! directory is its own, and nothing of it is left once the guard is
+//! dropped, also when the test panics.
+
+#[path = "../scratch_dir.rs"]
+mod scratch_dir;
+
+use std::path::PathBuf;
+
+use scratch_dir::ScratchDir;
+
+/// A directory with a file and a subdirectory in it, as tests leave them.
+fn fill(dir: &ScratchDir) {
+    std::fs::create_dir_all(dir.join("sub").join("spool")).unwrap();
+    std::fs::write(dir.join("sub").join("spool").join("entries"), b"x").unwrap();
+    std::fs::write(dir.join("out.log"), b"line\n").unwrap();
+}
+
+#[test]
+fn each_guard_has_its_own_directory_removed_with_its_contents_on_drop() {
+    let first = ScratchDir::new("scratch-test");
+    let second = ScratchDir::new("scratch-test");
+    assert_ne!(*first, *second);
+    assert!(first.is_dir() && second.is_dir());
+    assert!(first.starts_with(std::env::temp_dir()));
+    fill(&first);
+    let (first_path, second_path) = (first.to_path_buf(), second.to_path_buf());
+    drop(first);
+    assert!(!first_path.exists(), "{} left behind", first_path.display());
+    assert!(second_path.is_dir(), "the other test's directory went too");
+    drop(second);
+    assert!(!second_path.exists());
+}
+
+#[test]
+fn a_test_that_panics_leaves_nothing_behind() {
+    let made = std::panic::catch_unwind(|| {
+        let dir = ScratchDir::new("scratch-panic");
+        fill(&dir);
+        let path: PathBuf = dir.to_path_buf();
+        std::panic::panic_any(path);
+    });
+    let path = made.unwrap_err().downcast::<PathBuf>().unwrap();
+    assert!(path.starts_with(std::env::temp_dir()));
+    assert!(
+        !path.exists(),
+        "{} left behind by the unwind",
+        path.display()
+    );
+}
