@@ -4,15 +4,17 @@
 //! Written once, included with `#[path]` by the daemon's unit tests
 //! (`daemon/src/lib.rs`) and by each integration test file that needs it.
 
+use std::ffi::OsStr;
 use std::io;
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// A directory `raudit-NAME-PID-N` made for one test, removed with its
-/// contents on drop; it derefs to its [`Path`]. A test whose child process
-/// writes into it keeps the guard until the child is gone (declared after
-/// the child, or the child's guard, so it is dropped last).
+/// contents on drop; it derefs to its [`Path`] and is a program's argument
+/// as it is. A test whose child process writes into it keeps the guard
+/// until the child is gone: declared before the child (or the child's own
+/// guard), since locals are dropped in reverse order.
 pub struct ScratchDir(PathBuf);
 
 impl ScratchDir {
@@ -46,6 +48,12 @@ impl Deref for ScratchDir {
 impl AsRef<Path> for ScratchDir {
     fn as_ref(&self) -> &Path {
         &self.0
+    }
+}
+
+impl AsRef<OsStr> for ScratchDir {
+    fn as_ref(&self) -> &OsStr {
+        self.0.as_os_str()
     }
 }
 

@@ -48,3 +48,29 @@ fn a_test_that_panics_leaves_nothing_behind() {
         path.display()
     );
 }
+
+/// A directory of that name left by an earlier run (killed, its pid come
+/// back) is not ours: passed over, and still there after our guard goes.
+#[test]
+fn a_directory_left_by_an_earlier_run_is_passed_over_and_kept() {
+    // More than this file's tests ever take from the count.
+    let left: Vec<PathBuf> = (0..64)
+        .map(|n| {
+            std::env::temp_dir().join(format!("raudit-scratch-left-{}-{n}", std::process::id()))
+        })
+        .collect();
+    for path in &left {
+        std::fs::create_dir(path).unwrap();
+        std::fs::write(path.join("theirs"), b"x").unwrap();
+    }
+    let ours = ScratchDir::new("scratch-left");
+    let ours_path = ours.to_path_buf();
+    drop(ours);
+    let kept = left.iter().all(|p| p.join("theirs").is_file());
+    for path in &left {
+        std::fs::remove_dir_all(path).unwrap();
+    }
+    assert!(!left.contains(&ours_path), "{} taken", ours_path.display());
+    assert!(kept, "an earlier run's directory was removed");
+    assert!(!ours_path.exists());
+}
