@@ -97,7 +97,7 @@ mod tests {
     fn with_databases(tag: &str, passwd: String, group: String, body: fn()) {
         let mut name = [0u8; 64];
         let host_before = (user_name(4243, &mut name), group_name(4243, &mut name));
-        let dir = crate::scratch_dir::ScratchDir::new(&format!("review-acct-{tag}"));
+        let dir = crate::scratch_dir::ScratchDir::new(&format!("acct-{tag}"));
         let (p, g) = (dir.join("passwd"), dir.join("group"));
         std::fs::write(&p, passwd).unwrap();
         std::fs::write(&g, group).unwrap();

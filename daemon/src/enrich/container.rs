@@ -259,7 +259,7 @@ mod tests {
     /// exec seen in between) is not given the container.
     #[test]
     fn a_reused_pid_is_not_given_the_old_container() {
-        let root = crate::scratch_dir::ScratchDir::new("review-cg");
+        let root = crate::scratch_dir::ScratchDir::new("cg");
         let proc_dir = root.join("4242");
         std::fs::create_dir_all(&proc_dir).unwrap();
         std::fs::write(proc_dir.join("stat"), stat(1000)).unwrap();

@@ -109,7 +109,8 @@ fn exe_and_comm_follow_an_exec() {
 /// A `/proc` of fake processes in a test directory (removed when the
 /// guard is dropped), with a boot id (also the enricher's tests').
 pub(in crate::enrich) fn fake_proc(tag: &str) -> (ScratchDir, &'static str) {
-    let root = ScratchDir::new(&format!("review-proc-{tag}"));
+    // A short name: the enricher builds its `/proc` paths in 64 bytes.
+    let root = ScratchDir::new(&format!("proc-{tag}"));
     std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
     std::fs::write(
         root.join("sys/kernel/random/boot_id"),
