@@ -97,9 +97,7 @@ mod tests {
     fn with_databases(tag: &str, passwd: String, group: String, body: fn()) {
         let mut name = [0u8; 64];
         let host_before = (user_name(4243, &mut name), group_name(4243, &mut name));
-        let dir =
-            std::env::temp_dir().join(format!("raudit-review-acct-{}-{tag}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir::ScratchDir::new(&format!("acct-{tag}"));
         let (p, g) = (dir.join("passwd"), dir.join("group"));
         std::fs::write(&p, passwd).unwrap();
         std::fs::write(&g, group).unwrap();
@@ -107,7 +105,6 @@ mod tests {
             vec![(p, "/etc/passwd"), (g, "/etc/group")],
             body,
         );
-        let _ = std::fs::remove_dir_all(&dir);
         if !ran.unwrap() {
             eprintln!("note: no mount namespace (not root?); {tag} lookups not checked");
         }

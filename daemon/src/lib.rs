@@ -36,6 +36,9 @@ pub mod queue;
 pub mod replay;
 pub mod rewrite;
 pub mod rules;
+#[cfg(test)]
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
 pub mod side;
 pub mod signals;
 pub mod stats;

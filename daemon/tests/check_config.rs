@@ -2,14 +2,16 @@
 //! a summary and exits 0; a bad one prints every problem as
 //! `FILE:LINE: key.path: message` and exits non-zero.
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use scratch_dir::ScratchDir;
+
 fn check(name: &str, text: &str) -> (Output, String) {
-    // One directory per file: the tests run in parallel and each removes its own.
-    let dir =
-        std::env::temp_dir().join(format!("raudit-check-config-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("check-config");
     let path = dir.join(name);
     std::fs::write(&path, text).unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_raudit"))
@@ -18,7 +20,6 @@ fn check(name: &str, text: &str) -> (Output, String) {
         .output()
         .unwrap();
     let shown = path.display().to_string();
-    let _ = std::fs::remove_dir_all(&dir);
     (out, shown)
 }
 
@@ -118,8 +119,7 @@ rules:
 fn the_daemon_refuses_what_check_config_refuses_with_the_same_words() {
     let text = "output:\n  stdout:\n    enabled: true\nrules:\n  - -a always,exit -S execv\n";
     let (checked, _) = check("same.yaml", text);
-    let dir = std::env::temp_dir().join(format!("raudit-check-same-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("check-same");
     let path = dir.join("same.yaml");
     std::fs::write(&path, text).unwrap();
     // The daemon stops at the config, before any socket.
@@ -128,7 +128,6 @@ fn the_daemon_refuses_what_check_config_refuses_with_the_same_words() {
         .arg(&path)
         .output()
         .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(!checked.status.success() && !started.status.success());
     let said = |o: &Output| {
         String::from_utf8_lossy(&o.stderr)
@@ -243,8 +242,7 @@ raudit:
 /// panicking with a backtrace on the closed pipe.
 #[test]
 fn printing_commands_end_quietly_on_a_closed_pipe() {
-    let dir = std::env::temp_dir().join(format!("raudit-closed-pipe-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("closed-pipe");
     let rules = dir.join("a.rules");
     std::fs::write(
         &rules,
@@ -272,5 +270,4 @@ fn printing_commands_end_quietly_on_a_closed_pipe() {
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -8,6 +8,9 @@
 
 mod gelf_receiver;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -27,6 +30,8 @@ use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
 use serde_json::Value;
+
+use scratch_dir::ScratchDir;
 
 struct Memory(Vec<Vec<u8>>);
 
@@ -164,9 +169,7 @@ fn check_gelf(message: &[u8], kind: GelfCompressionType) -> (Value, Value) {
 }
 
 fn run(format: Format) {
-    let dir = std::env::temp_dir().join(format!("raudit-fanout-{format:?}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("fanout-{format:?}"));
     let path = dir.join("audit.log");
     let gram_path = dir.join("log");
     let gram = UnixDatagram::bind(&gram_path).unwrap();
@@ -337,7 +340,6 @@ fn run(format: Format) {
         assert_eq!(gelf["_sequence"], i as u64 + 1);
         assert!(!is_cut(&event));
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

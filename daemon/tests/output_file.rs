@@ -9,6 +9,9 @@
 #[path = "../../tests/skip.rs"]
 mod skips;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -20,24 +23,21 @@ use raudit::output::{self, FileOutput, FileSpec, Output, Rotation, Sink, WriterS
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 
-/// A tmpfs mounted for the test, unmounted (and its directory removed)
-/// when dropped.
-struct Tmpfs(PathBuf);
+use scratch_dir::ScratchDir;
+
+/// A tmpfs mounted for the test, unmounted when dropped (and then its
+/// directory removed, by its guard).
+struct Tmpfs(ScratchDir);
 
 impl Tmpfs {
     fn mount(name: &str, options: &str) -> Option<Tmpfs> {
-        let dir = std::env::temp_dir().join(format!("raudit-{name}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok()?;
+        let dir = ScratchDir::new(name);
         let status = Command::new("mount")
             .args(["-t", "tmpfs", "-o", options, "tmpfs"])
             .arg(&dir)
             .status()
             .ok()?;
-        if !status.success() {
-            let _ = std::fs::remove_dir(&dir);
-            return None;
-        }
-        Some(Tmpfs(dir))
+        status.success().then_some(Tmpfs(dir))
     }
 }
 
@@ -45,7 +45,6 @@ impl Drop for Tmpfs {
     fn drop(&mut self) {
         // Lazy: a writer thread that panicked may still hold a file open.
         let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-        let _ = std::fs::remove_dir(&self.0);
     }
 }
 
@@ -227,7 +226,7 @@ fn a_rotation_that_cannot_create_the_new_file_deletes_no_rotated_file() {
         skip!("skipped: cannot mount a tmpfs (needs root)");
         return;
     };
-    let dir = tmpfs.0.clone();
+    let dir = tmpfs.0.to_path_buf();
     let path = dir.join("audit.log");
     let keep = 4;
     std::fs::write(dir.join("audit.log.1"), b"{\"old\":1}\n").unwrap();

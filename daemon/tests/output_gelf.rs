@@ -10,6 +10,9 @@ mod skips;
 mod alloc_count;
 mod gelf_receiver;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, UdpSocket};
 use std::time::Duration;
@@ -22,6 +25,8 @@ use raudit::output::{GelfCompression, GelfCompressionType, GelfNetwork};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
 use serde_json::Value;
+
+use scratch_dir::ScratchDir;
 
 const NO_SIDE: LineSide<'static> = LineSide {
     facts: None,
@@ -384,9 +389,7 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
         skip!("skipped: tshark is not installed (Debian package tshark)");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("raudit-tshark-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("tshark");
     let pcap = dir.join("gelf.pcap");
     let (server, address) = udp_server();
     let port = server.local_addr().unwrap().port();
@@ -456,7 +459,6 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
         assert!(message.contains("_exe:/usr/bin/ls"), "{message}");
         assert_eq!(message.contains("truncated"), i == 3, "{message}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// One event in chunks to a port nobody listens on: the host refuses

@@ -11,6 +11,9 @@ mod skips;
 
 mod alloc_count;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::{BufRead, BufReader, Read};
 use std::net::{TcpListener, UdpSocket};
 use std::os::unix::net::UnixDatagram;
@@ -22,6 +25,8 @@ use raudit::output::{IpFamily, SyslogFormat, SyslogNetwork};
 use raudit::output::{Output, Syslog, SyslogSpec};
 use raudit::side::LineSide;
 
+use scratch_dir::ScratchDir;
+
 const NO_SIDE: LineSide<'static> = LineSide {
     facts: None,
     cut: None,
@@ -30,11 +35,8 @@ const NO_SIDE: LineSide<'static> = LineSide {
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""}],"uid_map":{"0":"root"}}
 "#;
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-syslog-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("syslog-{name}"))
 }
 
 fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSpec {
@@ -129,7 +131,6 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -166,7 +167,6 @@ fn unixgram_rfc5424() {
     assert_eq!(parts[5], "-");
     assert_eq!(parts[6], "-");
     assert_eq!(parts[7].as_bytes(), LINE.strip_suffix(b"\n").unwrap());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -294,7 +294,6 @@ fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     let mut buf = vec![0; 65536];
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(LINE));
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -323,7 +322,6 @@ fn a_recreated_listener_is_reconnected_to() {
     let n = server.recv(&mut buf).unwrap();
     assert!(buf[..n].ends_with(b"{\"n\":3}\n"));
     assert!(out.reconnects() >= 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -360,7 +358,6 @@ fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
     let mut line = String::new();
     BufReader::new(second).read_line(&mut line).unwrap();
     assert!(line.ends_with("]: {\"n\":2}\n"), "{line}");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -379,7 +376,6 @@ fn no_receiver_at_start_is_not_fatal() {
     assert!(out.flush().is_err());
     assert_eq!(out.pending_lines(), 1);
     assert_eq!(out.discard(), 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---- no allocation per event ------------------------------------------
@@ -405,7 +401,6 @@ fn writing_events_allocates_nothing() {
         }
     });
     assert_eq!(allocations, 0);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 // ---- a real receiver: rsyslogd ------------------------------------------
@@ -497,7 +492,6 @@ if $programname == "go-audit" then {{
     for line in lines_in(&file) {
         assert_eq!(line, format!("go-audit|{event}"));
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -549,7 +543,6 @@ if $app-name == "go-audit" then {{
     assert_eq!(lines[0], format!("go-audit|{pid}|{event}"));
     assert_eq!(lines[1], format!("go-audit|{pid}|{}", big.trim_end()));
     assert_eq!(lines[2], lines[0]);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Sends SIGTERM to rsyslogd and waits for it to exit (it writes what it
@@ -706,7 +699,6 @@ if $programname == "go-audit" then {{
     for sequence in (1..50).chain(310..=EVENTS) {
         assert!(sequences.contains(&sequence), "{sequence} did not arrive");
     }
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -768,5 +760,4 @@ if $programname == "go-audit" then {{
     assert_eq!(lines[1].as_bytes(), LINE.strip_suffix(b"\n").unwrap());
     let c = &stats.outputs[0];
     assert_eq!((c.sent.get(), c.cut.get(), c.errors.get()), (2, 1, 0));
-    let _ = std::fs::remove_dir_all(dir);
 }

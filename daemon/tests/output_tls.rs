@@ -16,6 +16,9 @@ mod skips;
 
 mod alloc_count;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -32,16 +35,15 @@ use raudit::output::{
 use raudit::side::LineSide;
 use raudit::stats::Stats;
 
+use scratch_dir::ScratchDir;
+
 const NO_SIDE: LineSide<'static> = LineSide {
     facts: None,
     cut: None,
 };
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-tls-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("tls-{name}"))
 }
 
 /// A CA that writes `ca.pem` into `dir` and signs leaf certificates.
@@ -251,7 +253,6 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
         lines_in(&file).len() >= 3
     });
     assert_eq!(lines_in(&file), sent);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -296,7 +297,6 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     wait_for("2001 lines in rsyslog's file", || {
         lines_in(&file).len() >= 2001
     });
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Sends one event through a [`Sink`] to rsyslogd presenting `server`,
@@ -337,7 +337,6 @@ fn a_server_certificate_from_another_ca_is_refused_and_counted() {
         "{error}"
     );
     assert!(lines_in(&dir.join("audit.log")).is_empty());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -356,7 +355,6 @@ fn an_expired_server_certificate_is_refused_and_counted() {
         error.contains("certificate has expired") && error.contains("not valid after"),
         "{error}"
     );
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -381,7 +379,6 @@ fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     let counters = &stats.outputs[0];
     assert_eq!((counters.sent.get(), counters.errors.get()), (0, 3));
     assert!(lines_in(&dir.join("audit.log")).is_empty());
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 /// Python's `ssl` server: accepts TLS connections one after another
@@ -512,7 +509,6 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
     });
     assert_eq!(gelf_messages(&dir), expected);
     assert_eq!(out.reconnects(), 1);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -539,7 +535,6 @@ fn a_server_certificate_for_another_name_is_refused() {
     send(&mut out, b"{\"a\":2}\n").unwrap();
     wait_for("the frame", || !lines_in(&dir.join("frames")).is_empty());
     assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -566,5 +561,4 @@ fn min_version_1_3_refuses_a_tls_1_2_receiver() {
     send(&mut out, b"{\"a\":2}\n").unwrap();
     wait_for("the frame", || !lines_in(&dir.join("frames")).is_empty());
     assert_eq!(gelf_messages(&dir), ["{\"a\":2}"]);
-    let _ = std::fs::remove_dir_all(dir);
 }

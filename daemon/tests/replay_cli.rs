@@ -1,9 +1,14 @@
 //! `raudit replay` as a user runs it: files and stdin, format detection,
 //! `--config` (go-audit's `events` range), counters on stderr, bad input.
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+use scratch_dir::ScratchDir;
 
 fn data(name: &str) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data")).join(name)
@@ -157,8 +162,7 @@ fn status_without_privileges_names_the_capability() {
 
 #[test]
 fn config_sets_the_event_type_range() {
-    let dir = std::env::temp_dir().join(format!("raudit-replay-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("replay-cli");
     let config = dir.join("narrow.yaml");
     // Only SYSCALL records (and EOE, which always ends its event).
     std::fs::write(
@@ -192,7 +196,6 @@ fn config_sets_the_event_type_range() {
     let (_, err, code) = raudit(&["replay", "--config", bad.to_str().unwrap(), "-"], b"");
     assert_eq!(code, 2);
     assert!(err.contains("events.minn"), "{err}");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -210,8 +213,7 @@ fn uids_map_to_this_hosts_names_unless_told_not_to() {
 
 #[test]
 fn config_can_choose_the_structured_format() {
-    let dir = std::env::temp_dir().join(format!("raudit-replay-structured-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("replay-structured");
     let config = dir.join("structured.yaml");
     std::fs::write(
         &config,
@@ -250,7 +252,6 @@ fn config_can_choose_the_structured_format() {
         serde_json::json!(["/bin/echo", "raudit-capture-plain", "--flag=value"])
     );
     assert_eq!(plain["records"][0]["interpreted"]["syscall"], "execve");
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 /// logrotate's `postrotate` falls back to `pkill -USR1 -x raudit` (a raudit

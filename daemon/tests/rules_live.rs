@@ -4,6 +4,9 @@
 
 mod rules_common;
 
+#[path = "../../tests/scratch_dir.rs"]
+mod scratch_dir;
+
 use std::process::Command as Process;
 
 use raudit::netlink::AuditStatus;
@@ -11,6 +14,8 @@ use raudit::rules::compile::host_machine;
 use raudit::rules::print::Printer;
 use raudit::rules::{apply, drift, RuleSet};
 use raudit_core::wire::rule::RuleData;
+
+use scratch_dir::ScratchDir;
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rules/sample.rules");
 
@@ -57,7 +62,8 @@ fn raudit_loads_what_auditctl_loads_and_lists_it_the_same() {
     require_auditctl();
     let guard = rules_common::live();
     // auditctl -R wants a root-owned file that others cannot write.
-    let file = std::env::temp_dir().join(format!("raudit-live-{}.rules", std::process::id()));
+    let dir = ScratchDir::new("live-rules");
+    let file = dir.join("sample.rules");
     std::fs::copy(SAMPLE, &file).expect("copy rules");
     guard.clear_rules();
     auditctl(&["-R", file.to_str().unwrap_or_default()]).expect("auditctl -R");
@@ -77,7 +83,6 @@ fn raudit_loads_what_auditctl_loads_and_lists_it_the_same() {
             .add_rule(bytes)
             .unwrap_or_else(|e| panic!("{}: {e}", entry.text));
     }
-    let _ = std::fs::remove_file(&file);
     assert_eq!(auditctl(&["-l"]).expect("auditctl -l"), by_auditctl);
     assert_eq!(guard.control.list_rules().expect("list"), raw_by_auditctl);
 }

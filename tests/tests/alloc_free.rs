@@ -19,6 +19,9 @@
 #[path = "../../core/tests/support/execve.rs"]
 mod execve;
 
+#[path = "../scratch_dir.rs"]
+mod scratch_dir;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -35,6 +38,8 @@ use raudit::queue::{Layout as QueueLayout, Policy, Queue};
 use raudit::rewrite::{FieldRule, Redaction, RewriteSpec};
 use raudit::stats::Stats;
 use raudit::sys::netlink::Received;
+
+use scratch_dir::ScratchDir;
 
 struct Counting;
 
@@ -339,12 +344,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     const WARM_UP: u32 = 2_000;
     const MEASURED: u32 = 20_000;
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = std::env::temp_dir().join(format!(
-        "raudit-alloc-{}-{format:?}-{rewrite}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new(&format!("alloc-{format:?}-{rewrite}"));
     let path = dir.join("events.log");
 
     let mut datagrams = Vec::new();
@@ -645,7 +645,6 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         "the stats report every pause"
     );
     assert_eq!(allocations, 0, "the hot path allocated");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn pipeline_source(pipeline: &mut Pipeline<MemorySource>) -> &mut MemorySource {

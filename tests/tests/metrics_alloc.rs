@@ -4,6 +4,9 @@
 //! here reads into a fixed buffer, so every allocation counted would be
 //! the server's.
 
+#[path = "../scratch_dir.rs"]
+mod scratch_dir;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -14,6 +17,8 @@ use std::sync::Arc;
 use raudit::metrics::MetricsAddress;
 use raudit::metrics::MetricsServer;
 use raudit::stats::Stats;
+
+use scratch_dir::ScratchDir;
 
 struct Counting;
 
@@ -77,8 +82,8 @@ fn scrapes_allocate_nothing_after_warm_up() {
     let MetricsAddress::Tcp(addr) = *tcp.address() else {
         panic!("a TCP address");
     };
-    let path =
-        std::env::temp_dir().join(format!("raudit-metrics-alloc-{}.sock", std::process::id()));
+    let dir = ScratchDir::new("metrics-alloc");
+    let path = dir.join("metrics.sock");
     let unix =
         MetricsServer::start(&MetricsAddress::Unix(path.clone()), Arc::clone(&stats)).unwrap();
     let mut buf = vec![0u8; 64 * 1024];

@@ -10,6 +10,9 @@
 #[path = "../skip.rs"]
 mod skips;
 
+#[path = "../scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::net::UnixStream;
@@ -22,6 +25,8 @@ use raudit::metrics::server::CONNECTION_TIME;
 use raudit::metrics::MetricsAddress;
 use raudit::metrics::MetricsServer;
 use raudit::stats::Stats;
+
+use scratch_dir::ScratchDir;
 
 fn serve(stats: &Arc<Stats>) -> (MetricsServer, SocketAddr) {
     let any_port = MetricsAddress::Tcp("127.0.0.1:0".parse().unwrap());
@@ -52,11 +57,8 @@ fn body(response: &str) -> &str {
     response.split_once("\r\n\r\n").map_or("", |(_, body)| body)
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-metrics-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("metrics-{name}"))
 }
 
 fn tool(name: &str) -> Option<PathBuf> {
@@ -189,7 +191,6 @@ fn serves_on_a_unix_socket_replacing_a_stale_one_and_removes_it() {
         .expect("refused");
     assert!(error.to_string().contains("not a socket"), "{error}");
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "keep");
-    let _ = std::fs::remove_dir_all(dir);
 }
 
 #[test]
@@ -325,5 +326,4 @@ fn a_prometheus_server_scrapes_the_values() {
     prometheus.wait_for("raudit_records_total", "12", &dir);
     drop(prometheus);
     server.stop();
-    let _ = std::fs::remove_dir_all(dir);
 }

@@ -8,6 +8,9 @@
 
 mod otlp;
 
+#[path = "../scratch_dir.rs"]
+mod scratch_dir;
+
 use std::io::Write as _;
 use std::time::{Duration, Instant};
 
@@ -19,6 +22,8 @@ use raudit::output::{TlsSpec, TlsVersion};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
 use serde_json::Value;
+
+use scratch_dir::ScratchDir;
 
 fn spec(port: u16, batch_events: u32) -> OtlpSpec {
     OtlpSpec {
@@ -371,9 +376,7 @@ fn over_https_every_event_arrives_once_and_another_ca_is_refused_and_counted() {
         eprintln!("SKIPPED: openssl is missing (it makes the test's CA)");
         return;
     }
-    let dir = std::env::temp_dir().join(format!("raudit-otlp-https-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = ScratchDir::new("otlp-https");
     certificates(&dir, "server");
     certificates(&dir, "other");
     let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
@@ -414,7 +417,6 @@ fn over_https_every_event_arrives_once_and_another_ca_is_refused_and_counted() {
     assert!(records.is_empty(), "{} records taken", records.len());
     let c = &stats.outputs[0];
     assert_eq!((c.sent.get(), c.errors.get()), (0, 30));
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -426,8 +428,7 @@ fn a_spool_keeps_what_a_dead_collector_missed_across_a_restart_and_sends_it_firs
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.local_addr().unwrap().port()
     };
-    let dir = std::env::temp_dir().join(format!("raudit-otlp-spool-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = ScratchDir::new("otlp-spool");
     let spool = SpoolSpec {
         path: dir.join("otlp"),
         max_bytes: 1 << 20,
@@ -481,5 +482,4 @@ fn a_spool_keeps_what_a_dead_collector_missed_across_a_restart_and_sends_it_firs
     );
     assert_eq!((c.spool_events.get(), c.spool_bytes.get()), (0, 0));
     assert_eq!(c.errors.get(), 0);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -205,10 +205,9 @@ mod tests {
 
     #[test]
     fn writes_the_pages_into_a_new_directory() {
-        let dir = std::env::temp_dir().join(format!("raudit-man-{}", std::process::id()));
+        let dir = crate::scratch_dir::ScratchDir::new("man");
         write_man_pages(cli(), &dir.join("man")).unwrap();
         assert!(dir.join("man/raudit-rules-load.8").is_file());
         assert!(dir.join("man/raudit.yaml.5").is_file());
-        fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -215,8 +215,7 @@ pub fn base64(bytes: &[u8]) -> String {
 mod tests {
     #[test]
     fn a_glob_reads_a_rules_d_as_augenrules() {
-        let dir = std::env::temp_dir().join(format!("raudit-cmd-rules-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir::ScratchDir::new("cmd-rules");
         std::fs::write(
             dir.join("20-b.rules"),
             "-e 1\n-a always,exit -F arch=b64 -S kill\n",
@@ -234,13 +233,11 @@ mod tests {
                 "-e 1"
             ]
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn lock_and_panic_are_refused_from_a_file_and_a_rules_d() {
-        let dir = std::env::temp_dir().join(format!("raudit-cmd-guard-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir::ScratchDir::new("cmd-guard");
         std::fs::write(dir.join("10-lock.rules"), "-e 2\n").unwrap();
         std::fs::write(dir.join("20-panic.rules"), "-b 64\n-f2\n").unwrap();
         let errors = super::read_set(&format!("{}/*.rules", dir.display())).unwrap_err();
@@ -258,7 +255,6 @@ mod tests {
             "{}",
             errors[0]
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

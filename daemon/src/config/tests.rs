@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::*;
+use crate::scratch_dir::ScratchDir;
 
 /// Every key of go-audit's `go-audit.yaml.example` with its example value
 /// (written here, not copied), with the file and syslog outputs enabled as
@@ -1220,7 +1221,8 @@ rules: ['-e 1']
 /// (the daemon's start and check-config, SIGHUP, replay).
 #[test]
 fn a_file_that_is_not_utf8_names_the_line_and_column() {
-    let path = std::env::temp_dir().join(format!("raudit-latin1-{}.yaml", std::process::id()));
+    let dir = ScratchDir::new("latin1");
+    let path = dir.join("raudit.yaml");
     std::fs::write(
         &path,
         b"output:\n  stdout:\n    enabled: true # caf\xe9\nrules: ['-e 1']\n",
@@ -1229,7 +1231,6 @@ fn a_file_that_is_not_utf8_names_the_line_and_column() {
     let shown = path.display().to_string();
     let e = Config::load(&path).unwrap_err().to_string();
     let (config, partial) = Config::load_partial(&path);
-    let _ = std::fs::remove_file(&path);
     assert!(
         e.starts_with(&format!(
             "{shown}:3: not UTF-8 text: byte 0xe9 at column 24"

@@ -127,10 +127,11 @@ fn holder_pid(file: &mut File) -> Option<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn a_second_lock_is_refused_and_names_the_holder() {
-        let dir = std::env::temp_dir().join(format!("raudit-instance-{}", std::process::id()));
+        let dir = ScratchDir::new("instance");
         let state = dir.join("sub").join("state");
         let first = take(&state, false, Duration::ZERO).expect("first lock");
         let written = std::fs::read_to_string(lock_path(&state)).unwrap();
@@ -144,7 +145,6 @@ mod tests {
         );
         drop(first);
         take(&state, false, Duration::ZERO).expect("free again");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -33,13 +33,12 @@ fn send(path: &[u8], message: &[u8]) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn ready_goes_to_a_path_or_an_abstract_socket() {
-        let dir = std::env::temp_dir().join(format!("raudit-notify-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("notify");
         let path = dir.join("notify");
-        let _ = std::fs::remove_file(&path);
         let systemd = UnixDatagram::bind(&path).unwrap();
         send(path.as_os_str().as_bytes(), b"READY=1").unwrap();
         let mut got = [0u8; 64];
@@ -53,7 +52,6 @@ mod tests {
         send(format!("@{name}").as_bytes(), b"READY=1").unwrap();
         let n = systemd.recv(&mut got).unwrap();
         assert_eq!(&got[..n], b"READY=1");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -747,18 +747,18 @@ const NEVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn a_state_file_path_must_be_creatable() {
         assert!(check_state_path(Path::new("/run/raudit/state")).is_ok());
-        let dir = std::env::temp_dir();
+        let dir = ScratchDir::new("plan");
         let e = check_state_path(&dir).unwrap_err();
         assert!(e.contains("is a directory"), "{e}");
-        let file = dir.join(format!("raudit-plan-{}", std::process::id()));
+        let file = dir.join("file");
         std::fs::write(&file, "x").unwrap();
         let e = check_state_path(&file.join("state")).unwrap_err();
         assert!(e.contains("is not a directory"), "{e}");
-        let _ = std::fs::remove_file(&file);
     }
 
     #[test]
@@ -848,8 +848,8 @@ mod tests {
     /// host has) does not stop it, while an error in what it uses does.
     #[test]
     fn replay_takes_a_config_whose_outputs_and_rules_name_another_hosts_users() {
-        let dir = std::env::temp_dir();
-        let path = dir.join(format!("raudit-replay-config-{}.yaml", std::process::id()));
+        let dir = ScratchDir::new("replay-config");
+        let path = dir.join("raudit.yaml");
         let text = "\
 output: {file: {enabled: true, path: /nonexistent/x.log, user: no-such-user-raudit}}
 rules: ['-a always,exit -F arch=b64 -S execve -F auid=no-such-user-raudit', '-e 1']
@@ -862,7 +862,6 @@ raudit:
         let started = replay_settings_from(&path);
         std::fs::write(&path, format!("{text}  assembler: {{max_events: 0}}\n")).unwrap();
         let refused = replay_settings_from(&path);
-        let _ = std::fs::remove_file(&path);
         let ((_, capacities), rewrite, warnings) = started.unwrap();
         assert_eq!(capacities.format, crate::pipeline::Format::Structured);
         assert_eq!(rewrite.redactions.len(), 1);
@@ -891,7 +890,8 @@ raudit:
             e.starts_with("output.gelf.tls: ca_file /nonexistent/raudit-ca.pem: cannot read it"),
             "{e}"
         );
-        let garbage = std::env::temp_dir().join(format!("raudit-plan-ca-{}", std::process::id()));
+        let dir = ScratchDir::new("plan-ca");
+        let garbage = dir.join("ca.pem");
         std::fs::write(
             &garbage,
             "-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n",
@@ -902,7 +902,6 @@ raudit:
             e.starts_with(&format!("output.gelf.tls: ca_file {}: ", garbage.display())),
             "{e}"
         );
-        let _ = std::fs::remove_file(&garbage);
         let bundle = Path::new("/etc/ssl/certs/ca-certificates.crt");
         if bundle.exists() {
             let system = from_config(&config(bundle));

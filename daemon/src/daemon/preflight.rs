@@ -138,6 +138,7 @@ mod tests {
     use super::*;
     use crate::output::FileSpec;
     use crate::output::GelfNetwork;
+    use crate::scratch_dir::ScratchDir;
 
     fn file(path: &str) -> OutputPlan {
         OutputPlan::File {
@@ -159,8 +160,7 @@ mod tests {
             found.problems,
             ["output.file.path: directory /nonexistent/raudit does not exist (raudit creates the file, not its directory)"]
         );
-        let dir = std::env::temp_dir().join(format!("raudit-preflight-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("preflight");
         let log = dir.join("audit.log");
         let found = check(&[file(log.to_str().unwrap())], Some(&dir.join("stats")));
         assert!(found.problems.is_empty(), "{:?}", found.problems);
@@ -169,14 +169,11 @@ mod tests {
         assert_eq!(found.problems.len(), 2, "{:?}", found.problems);
         assert!(found.problems[0].ends_with("is a directory; expected a file path"));
         assert!(found.problems[1].starts_with("raudit.stats.file: "));
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn a_fifo_without_a_reader_is_a_problem_not_a_hang() {
-        let dir =
-            std::env::temp_dir().join(format!("raudit-preflight-fifo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("preflight-fifo");
         let fifo = dir.join("out.log");
         let made = std::process::Command::new("mkfifo")
             .arg(&fifo)
@@ -198,7 +195,6 @@ mod tests {
                 fifo.display()
             )]
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

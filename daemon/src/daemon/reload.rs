@@ -503,6 +503,7 @@ fn try_reload(
 mod tests {
     use super::*;
     use crate::pipeline::SideSettings;
+    use crate::scratch_dir::ScratchDir;
 
     fn config(text: &str) -> Config {
         Config::from_yaml_str(text, "test.yaml").unwrap()
@@ -572,8 +573,7 @@ mod tests {
 
     #[test]
     fn a_reload_refuses_lock_and_panic_from_the_config_and_its_rules_files() {
-        let dir = std::env::temp_dir().join(format!("raudit-reload-guard-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("reload-guard");
         let file = dir.join("raudit.yaml");
         let rules = dir.join("lock.rules");
         std::fs::write(&rules, "-e 2\n").unwrap();
@@ -600,12 +600,11 @@ mod tests {
         )
         .unwrap();
         assert!(read_again(&file).is_ok(), "allowed");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]
     fn a_changed_spool_is_kept_moved_rebounded_or_removed() {
-        let dir = std::env::temp_dir().join(format!("raudit-reload-spool-{}", std::process::id()));
+        let dir = ScratchDir::new("reload-spool");
         let text = |spool: &str| {
             format!("output: {{syslog: {{enabled: true, network: tcp, address: 'h:1'{spool}}}}}\nrules: ['-e 1']\n")
         };
@@ -659,7 +658,6 @@ mod tests {
         let next = onto_a.outputs.iter().find(|o| o.name() == "gelf").unwrap();
         let e = spool_change(gelf, next, &running).map(|_| ()).unwrap_err();
         assert!(e.0.contains("still another output's (syslog)"), "{e}");
-        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -246,6 +246,7 @@ impl RestartWatch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn the_gap_counts_serials_between_and_knows_wrap_and_order() {
@@ -266,8 +267,8 @@ mod tests {
 
     #[test]
     fn a_second_open_sees_the_serial_the_pid_and_a_crash_or_clean_stop() {
-        let path = std::env::temp_dir().join(format!("raudit-restart-{}", std::process::id()));
-        let _ = std::fs::remove_file(&path);
+        let dir = ScratchDir::new("restart");
+        let path = dir.join("state");
         let (first, previous) = RestartState::open(&path).unwrap();
         assert_eq!(previous, None);
         first.note_written(u32::MAX - 10);
@@ -286,6 +287,5 @@ mod tests {
         let previous = previous.unwrap();
         assert_eq!(previous.serial, Some(3));
         assert!(previous.clean);
-        let _ = std::fs::remove_file(&path);
     }
 }

@@ -228,7 +228,7 @@ mod tests {
 
     #[test]
     fn an_exec_after_moving_into_a_container_is_seen() {
-        let root = std::env::temp_dir().join(format!("raudit-proc-{}", std::process::id()));
+        let root = crate::scratch_dir::ScratchDir::new("proc");
         let proc_dir = root.join("4242");
         std::fs::create_dir_all(&proc_dir).unwrap();
         let cgroup = proc_dir.join("cgroup");
@@ -243,7 +243,6 @@ mod tests {
         assert_eq!(ids.id(b"4242"), None, "cached until an exec");
         ids.refresh(b"4242");
         assert_eq!(ids.id(b"4242"), Some(ID));
-        let _ = std::fs::remove_dir_all(&root);
     }
 
     #[test]
@@ -260,7 +259,7 @@ mod tests {
     /// exec seen in between) is not given the container.
     #[test]
     fn a_reused_pid_is_not_given_the_old_container() {
-        let root = std::env::temp_dir().join(format!("raudit-review-cg-{}", std::process::id()));
+        let root = crate::scratch_dir::ScratchDir::new("cg");
         let proc_dir = root.join("4242");
         std::fs::create_dir_all(&proc_dir).unwrap();
         std::fs::write(proc_dir.join("stat"), stat(1000)).unwrap();
@@ -294,7 +293,6 @@ mod tests {
         std::fs::remove_file(proc_dir.join("stat")).unwrap();
         ids.resolve(b"4242");
         let gone = (ids.id(b"4242"), ids.seen_alive(b"4242"));
-        let _ = std::fs::remove_dir_all(&root);
         assert_eq!(now, None, "a host process with a reused pid");
         assert_eq!(
             again.as_deref(),

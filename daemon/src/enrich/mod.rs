@@ -539,9 +539,12 @@ mod tests {
         found.expect("the event was assembled")
     }
 
-    /// A `/proc` of fake processes (pid, comm, start time, cgroup) under
-    /// the temporary directory (removed by the caller), with a boot id.
-    fn fake_proc(tag: &str, pids: &[(u32, &str, u64, &str)]) -> (std::path::PathBuf, &'static str) {
+    /// A `/proc` of fake processes (pid, comm, start time, cgroup) in a
+    /// test directory (removed when the guard is dropped), with a boot id.
+    fn fake_proc(
+        tag: &str,
+        pids: &[(u32, &str, u64, &str)],
+    ) -> (crate::scratch_dir::ScratchDir, &'static str) {
         let (root, text) = process::tests::fake_proc(&format!("enrich-{tag}"));
         for &(pid, comm, start, cgroup) in pids {
             process::tests::fake_stat(&root, pid, comm, start, &format!("/usr/bin/{comm}"));
@@ -554,7 +557,7 @@ mod tests {
     /// 256 more keeps its own `process.entity_id`.
     #[test]
     fn ecs_identity_of_a_process_whose_parent_shares_its_slot() {
-        let (root, text) = fake_proc(
+        let (_root, text) = fake_proc(
             "slot",
             &[
                 (300, "child", 5000, "0::/\n"),
@@ -564,7 +567,6 @@ mod tests {
         let mut enricher = Enricher::new(8, false);
         enricher.processes = Processes::with_proc_root(256, text); // as with_processes(true)
         let doc = ecs_of(&mut enricher, 300, 556);
-        let _ = std::fs::remove_dir_all(&root);
         assert!(doc["process"]["parent"]["entity_id"].is_string(), "{doc}");
         assert!(
             doc["process"]["entity_id"].is_string(),
@@ -578,7 +580,7 @@ mod tests {
     fn container_of_an_exited_process_is_its_parents() {
         const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let cgroup = format!("0::/system.slice/docker-{ID}.scope\n");
-        let (root, text) = fake_proc("gone", &[(556, "sh", 4000, &cgroup)]);
+        let (_root, text) = fake_proc("gone", &[(556, "sh", 4000, &cgroup)]);
         let mut enricher = Enricher::new(8, false);
         enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
         let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
@@ -586,7 +588,6 @@ mod tests {
         // In the same slot as its parent (4096 apart): still the parent's.
         let body = body.replace("pid=300", &format!("pid={}", 556 + 4096));
         let same_slot = container_of(&mut enricher, &body);
-        let _ = std::fs::remove_dir_all(&root);
         assert_eq!(found.as_deref(), Some(ID));
         assert_eq!(same_slot.as_deref(), Some(ID));
     }
@@ -596,7 +597,7 @@ mod tests {
     fn a_live_host_process_is_not_given_its_parents_container() {
         const ID: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let cgroup = format!("0::/system.slice/docker-{ID}.scope\n");
-        let (root, text) = fake_proc(
+        let (_root, text) = fake_proc(
             "host",
             &[
                 (556, "sh", 4000, &cgroup),
@@ -607,7 +608,6 @@ mod tests {
         enricher.containers = Some(ContainerIds::with_proc_root(4096, text));
         let body = "arch=c000003e syscall=2 success=yes exit=3 ppid=556 pid=300 uid=0 comm=\"cat\" exe=\"/bin/cat\"";
         let found = container_of(&mut enricher, body);
-        let _ = std::fs::remove_dir_all(&root);
         assert_eq!(found, None);
     }
 }

@@ -65,6 +65,7 @@ mod tests {
     use super::Rotation;
     use super::*;
     use crate::output::{FileOutput, FileSpec, Output};
+    use crate::scratch_dir::ScratchDir;
     use crate::side::LineSide;
     use std::time::Duration;
 
@@ -73,12 +74,8 @@ mod tests {
         cut: None,
     };
 
-    fn dir(name: &str) -> PathBuf {
-        let dir =
-            std::env::temp_dir().join(format!("raudit-rotation-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
+    fn dir(name: &str) -> ScratchDir {
+        ScratchDir::new(&format!("rotation-{name}"))
     }
 
     fn output(path: &Path, max_bytes: u64, keep: u32, batch: usize) -> FileOutput {

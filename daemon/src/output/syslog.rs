@@ -490,9 +490,7 @@ mod tests {
 
     #[test]
     fn a_gone_unix_datagram_receiver_costs_one_error_per_event() {
-        let dir = std::env::temp_dir().join(format!("raudit-gone-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir::ScratchDir::new("gone");
         let path = dir.join("log");
         let server = UnixDatagram::bind(&path).unwrap();
         let spec = SyslogSpec::new(
@@ -514,7 +512,6 @@ mod tests {
         let c = &stats.outputs[0];
         // Its refusal is the event's own, not an earlier one's.
         assert_eq!((c.sent.get(), c.errors.get()), (1, 2));
-        let _ = std::fs::remove_dir_all(dir);
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::batch::LineBatch;
 use super::*;
 use crate::queue::{Policy, Queue};
+use crate::scratch_dir::ScratchDir;
 use crate::stats::Stats;
 
 const NO_SIDE: LineSide<'static> = LineSide {
@@ -25,11 +26,8 @@ fn submit(queue: &Queue, buffers: &[&[&[u8]]]) {
     }
 }
 
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-output-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("output-{name}"))
 }
 
 fn spec(path: std::path::PathBuf) -> FileSpec {

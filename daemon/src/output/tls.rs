@@ -658,8 +658,7 @@ mod tests {
 
     #[test]
     fn a_file_without_certificates_is_refused() {
-        let dir = std::env::temp_dir().join(format!("raudit-tls-unit-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = crate::scratch_dir::ScratchDir::new("tls-unit");
         let path = dir.join("empty.pem");
         std::fs::write(&path, "not a certificate\n").unwrap();
         let mut s = settings();
@@ -669,7 +668,6 @@ mod tests {
             e.contains("empty.pem") && e.contains("no certificate"),
             "{e}"
         );
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -112,6 +112,7 @@ pub fn parse(text: &[u8]) -> Option<Ticks> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn the_cpu_line_is_read() {
@@ -159,7 +160,8 @@ mod tests {
     /// a window apart; readings within a window are not taken.
     #[test]
     fn the_share_is_of_the_ticks_between_readings() {
-        let path = std::env::temp_dir().join(format!("raudit-cpu-idle-{}", std::process::id()));
+        let dir = ScratchDir::new("cpu-idle");
+        let path = dir.join("stat");
         let write = |line: &str| std::fs::write(&path, format!("{line}\ncpu0 0 0 0 0\n")).unwrap();
         write("cpu  100 0 100 800 0 0 0 0");
         let mut cpu = CpuIdle::reading(Some(File::open(&path).unwrap()));
@@ -178,7 +180,6 @@ mod tests {
         assert_eq!(cpu.share(start + WINDOW * 4), None);
         write("cpu  150 0 125 1020 5 0 0 0");
         assert_eq!(cpu.share(start + WINDOW * 5), None);
-        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -218,6 +218,7 @@ pub fn load(patterns: &[String], options: &CompileOptions) -> Result<RuleSet, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scratch_dir::ScratchDir;
 
     #[test]
     fn globs_match_as_the_shell_does() {
@@ -309,9 +310,7 @@ mod tests {
     #[test]
     fn a_file_name_that_is_not_utf8_is_matched_and_loaded() {
         use std::os::unix::ffi::OsStrExt;
-        let dir = std::env::temp_dir().join(format!("raudit-rules-latin1-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("rules-latin1");
         std::fs::write(
             dir.join("10-a.rules"),
             "-a always,exit -F arch=b64 -S kill\n",
@@ -323,7 +322,6 @@ mod tests {
         let glob = format!("{}/*.rules", dir.display());
         let files = expand(std::slice::from_ref(&glob));
         let set = load(&[glob], &CompileOptions::host());
-        let _ = std::fs::remove_dir_all(&dir);
         assert_eq!(
             files.unwrap(),
             [dir.join("9-b.rules"), dir.join("10-a.rules"), latin1]
@@ -342,9 +340,7 @@ mod tests {
 
     #[test]
     fn files_load_in_order_and_errors_name_file_and_line() {
-        let dir = std::env::temp_dir().join(format!("raudit-rules-files-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = ScratchDir::new("rules-files");
         std::fs::write(dir.join("10-base.rules"), "-D\n-b 8192\n").unwrap();
         std::fs::write(
             dir.join("2-first.rules"),
@@ -381,6 +377,5 @@ mod tests {
             "{}",
             errors[0]
         );
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -90,8 +90,8 @@ mod tests {
 
     #[test]
     fn stores_reach_the_file_and_survive_a_new_mapping() {
-        let path = std::env::temp_dir().join(format!("raudit-state-map-{}", std::process::id()));
-        let _ = std::fs::remove_file(&path);
+        let dir = crate::scratch_dir::ScratchDir::new("state-map");
+        let path = dir.join("state");
         {
             let map = StateMap::open(&path).unwrap();
             assert_eq!(map.words().len(), WORDS);
@@ -106,6 +106,5 @@ mod tests {
             again.words()[3].load(Ordering::Relaxed),
             0x1122_3344_5566_7788
         );
-        let _ = std::fs::remove_file(&path);
     }
 }

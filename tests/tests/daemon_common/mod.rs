@@ -1,13 +1,19 @@
 //! The harness of the live daemon tests: the raudit binary (built once),
 //! a running raudit as a child with its output collected and ended by its
-//! pid, unique probe programs, and waiting helpers.
+//! pid, each test's scratch directory (removed when dropped), unique probe
+//! programs, and waiting helpers.
 #![allow(dead_code)]
+
+#[path = "../../scratch_dir.rs"]
+mod scratch_dir;
 
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+
+pub use scratch_dir::ScratchDir;
 
 /// The daemon binary, built once per test run.
 pub fn raudit_binary() -> &'static Path {
@@ -27,11 +33,10 @@ pub fn raudit_binary() -> &'static Path {
     })
 }
 
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-live-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// The test's own directory, removed when dropped: a test keeps it until
+/// the daemons writing into it are gone (declares it before them).
+pub fn scratch(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("live-{name}"))
 }
 
 /// A running raudit with its stdout and stderr collected.

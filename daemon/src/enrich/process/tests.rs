@@ -1,6 +1,7 @@
 use std::process::{Child, Command};
 
 use super::*;
+use crate::scratch_dir::ScratchDir;
 
 fn spawn_sleep() -> Child {
     Command::new("sleep").arg("30").spawn().expect("sleep runs")
@@ -105,12 +106,11 @@ fn exe_and_comm_follow_an_exec() {
     );
 }
 
-/// A `/proc` of fake processes under the temporary directory (removed by
-/// the caller), with a boot id (also the enricher's tests').
-pub(in crate::enrich) fn fake_proc(tag: &str) -> (std::path::PathBuf, &'static str) {
-    let root =
-        std::env::temp_dir().join(format!("raudit-review-proc-{}-{tag}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&root);
+/// A `/proc` of fake processes in a test directory (removed when the
+/// guard is dropped), with a boot id (also the enricher's tests').
+pub(in crate::enrich) fn fake_proc(tag: &str) -> (ScratchDir, &'static str) {
+    // A short name: the enricher builds its `/proc` paths in 64 bytes.
+    let root = ScratchDir::new(&format!("proc-{tag}"));
     std::fs::create_dir_all(root.join("sys/kernel/random")).unwrap();
     std::fs::write(
         root.join("sys/kernel/random/boot_id"),
@@ -152,7 +152,6 @@ fn pid_and_ppid_in_one_slot_both_known() {
     table.resolve(b"300", now);
     table.resolve(b"556", now);
     let (child, parent) = (table.info(b"300").is_some(), table.info(b"556").is_some());
-    let _ = std::fs::remove_dir_all(&root);
     assert!(parent, "the parent");
     assert!(
         child,
@@ -175,7 +174,6 @@ fn a_full_set_replaces_its_least_recent_entry() {
     table.resolve(b"1", now); // fresh: now the most recent
     table.resolve(b"5", now);
     let kept = [b"1", b"3", b"5"].map(|pid| table.info(pid).is_some());
-    let _ = std::fs::remove_dir_all(&root);
     assert_eq!(kept, [true, false, true]);
 }
 
@@ -202,7 +200,6 @@ fn parent_name_of_a_long_or_cut_comm() {
     let cut = live.info(pid.as_bytes()).unwrap().name.map(str::to_owned);
     child.kill().unwrap();
     child.wait().unwrap();
-    let _ = std::fs::remove_dir_all(&root);
     assert!(
         long.is_some() && cut.is_some(),
         "a kernel worker's name: {long:?}; a name cut by the kernel in a character: {cut:?}"

@@ -231,8 +231,8 @@ fn buffers_an_output_gave_up_under_drop_pass_only_behind_what_it_delivered() {
 
 #[test]
 fn lines_a_spooled_output_holds_are_on_disk_so_they_do_not_hold_the_mark_back() {
-    let path = std::env::temp_dir().join(format!("raudit-delivery-spool-{}", std::process::id()));
-    let _ = std::fs::remove_file(&path);
+    let dir = crate::scratch_dir::ScratchDir::new("delivery-spool");
+    let path = dir.join("spool");
     let spec = crate::output::SpoolSpec {
         path: path.clone(),
         max_bytes: 1 << 20,
@@ -248,7 +248,6 @@ fn lines_a_spooled_output_holds_are_on_disk_so_they_do_not_hold_the_mark_back() 
     // The output holds both lines, each kept in the spool until it goes.
     assert!(std::fs::metadata(&path).unwrap().len() > empty);
     assert_eq!(queue.stored_mark(), Some(10));
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]

@@ -8,22 +8,26 @@ use std::time::Duration;
 
 use super::ring::{Handed, SpoolFile, ENTRY_HEAD, HEADER};
 use super::*;
+use crate::scratch_dir::ScratchDir;
 use crate::side::LineSide;
 use crate::stats::Stats;
 
-fn temp_path(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-spool-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    // The spool makes its directory itself.
-    dir.join("sub").join("spool")
+/// The test's own directory and a spool path in it (the spool makes its
+/// directory itself).
+fn temp_path(name: &str) -> (ScratchDir, PathBuf) {
+    let dir = ScratchDir::new(&format!("spool-{name}"));
+    let path = dir.join("sub").join("spool");
+    (dir, path)
 }
 
 /// A 1 MiB spool at the test's own path.
-fn spool_spec(name: &str) -> SpoolSpec {
-    SpoolSpec {
-        path: temp_path(name),
+fn spool_spec(name: &str) -> (ScratchDir, SpoolSpec) {
+    let (dir, path) = temp_path(name);
+    let spec = SpoolSpec {
+        path,
         max_bytes: 1 << 20,
-    }
+    };
+    (dir, spec)
 }
 
 fn entry(i: u32) -> Vec<u8> {
@@ -45,7 +49,7 @@ fn contents(spool: &mut SpoolFile) -> Vec<Vec<u8>> {
 
 #[test]
 fn entries_come_back_in_order_after_a_reopen_and_leave_only_when_confirmed() {
-    let path = temp_path("order");
+    let (_dir, path) = temp_path("order");
     let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
     for i in 0..10 {
         spool.append(&[&entry(i)], false).unwrap().unwrap();
@@ -73,7 +77,7 @@ fn entries_come_back_in_order_after_a_reopen_and_leave_only_when_confirmed() {
 
 #[test]
 fn a_full_spool_drops_the_oldest_counts_them_and_wraps_across_reopens() {
-    let path = temp_path("bounded");
+    let (_dir, path) = temp_path("bounded");
     let size = (ENTRY_HEAD + entry(100).len()) as u64;
     // Room for ten entries of this size, not eleven.
     let max = HEADER + 10 * size + size / 2;
@@ -101,7 +105,7 @@ fn a_full_spool_drops_the_oldest_counts_them_and_wraps_across_reopens() {
 #[test]
 fn a_torn_last_entry_is_skipped_counted_and_overwritten() {
     for damage in ["cut short", "bytes changed"] {
-        let path = temp_path(&format!("torn-{}", damage.len()));
+        let (_dir, path) = temp_path(&format!("torn-{}", damage.len()));
         let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
         for i in 0..3 {
             spool.append(&[&entry(i)], false).unwrap().unwrap();
@@ -141,7 +145,7 @@ fn a_torn_last_entry_is_skipped_counted_and_overwritten() {
 
 #[test]
 fn garbage_is_not_a_spool_and_starts_empty() {
-    let path = temp_path("garbage");
+    let (_dir, path) = temp_path("garbage");
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(&path, vec![0xa5; 4096]).unwrap();
     let mut spool = SpoolFile::open(&path, 1 << 20, 256).unwrap();
@@ -231,7 +235,7 @@ fn drain_all(spooling: &mut Spooling, output: &mut dyn Output, c: &OutputCounter
 #[test]
 fn while_the_receiver_is_down_lines_are_spooled_then_sent_in_order_before_new_ones() {
     for batching in [false, true] {
-        let spec = spool_spec(&format!("policy-{batching}"));
+        let (_dir, spec) = spool_spec(&format!("policy-{batching}"));
         let path = spec.path.clone();
         let (mut output, up, got) = receiver(batching);
         let stats = Stats::new(&["receiver"]);
@@ -265,7 +269,7 @@ fn while_the_receiver_is_down_lines_are_spooled_then_sent_in_order_before_new_on
 
 #[test]
 fn what_a_failed_batch_held_is_sent_again_and_survives_a_restart() {
-    let spec = spool_spec("restart");
+    let (_dir, spec) = spool_spec("restart");
     let (mut output, up, got) = receiver(true);
     let stats = Stats::new(&["receiver"]);
     let c = &stats.outputs[0];
@@ -293,7 +297,7 @@ fn what_a_failed_batch_held_is_sent_again_and_survives_a_restart() {
 
 #[test]
 fn a_full_spool_while_down_keeps_the_newest_and_counts_the_rest() {
-    let path = temp_path("policy-full");
+    let (_dir, path) = temp_path("policy-full");
     let spec = SpoolSpec {
         path,
         max_bytes: HEADER + 10 * (ENTRY_HEAD + 8 + entry(100).len()) as u64,
@@ -316,7 +320,7 @@ fn a_full_spool_while_down_keeps_the_newest_and_counts_the_rest() {
 
 #[test]
 fn side_records_travel_with_the_line() {
-    let spec = spool_spec("side");
+    let (_dir, spec) = spool_spec("side");
     // A side region with a cut version for the line at offset 40.
     let cut = b"{\"cut\":true}\n";
     let mut region = vec![0u8; 64];
@@ -357,7 +361,7 @@ fn side_records_travel_with_the_line() {
 #[test]
 fn a_reload_moving_the_spool_sends_the_old_ones_entries_first_each_once_in_order() {
     use crate::output::Sink;
-    let (a, b) = (temp_path("move-a"), temp_path("move-b"));
+    let ((_dir_a, a), (_dir_b, b)) = (temp_path("move-a"), temp_path("move-b"));
     let spec = |path: &PathBuf| SpoolSpec {
         path: path.clone(),
         max_bytes: 1 << 20,
@@ -428,8 +432,7 @@ fn a_reload_moving_the_spool_sends_the_old_ones_entries_first_each_once_in_order
 
 #[test]
 fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
-    let spec = spool_spec("sync");
-    let path = spec.path.clone();
+    let (_dir, spec) = spool_spec("sync");
     let (mut output, up, _got) = receiver(false);
     let stats = Stats::new(&["receiver"]);
     let c = &stats.outputs[0];
@@ -453,12 +456,11 @@ fn what_the_spool_took_is_forced_to_disk_once_it_waited_sync_every() {
     spooling.drain(&mut output, Duration::from_millis(1), Some(c));
     assert!(!spooling.unsynced());
     assert_eq!(c.spool_events.get(), 2);
-    let _ = std::fs::remove_file(&path);
 }
 
 #[test]
 fn an_unreadable_old_spool_at_a_move_counts_each_lost_entry_once() {
-    let (a, b) = (
+    let ((_dir_a, a), (_dir_b, b)) = (
         temp_path("move-unreadable-a"),
         temp_path("move-unreadable-b"),
     );
@@ -511,7 +513,7 @@ fn a_header_with_a_huge_capacity_or_id_is_refused_without_a_panic() {
         ("id", forged_header(1 << 20, 0, u64::MAX)),
     ];
     for (what, h) in forged {
-        let path = temp_path(&format!("huge-{what}"));
+        let (_dir, path) = temp_path(&format!("huge-{what}"));
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         let mut file = h.to_vec();
         if what == "id" {
@@ -558,7 +560,7 @@ fn a_kill_while_an_append_pushes_the_oldest_out_keeps_the_others() {
         size - 4,
         size,
     ] {
-        let path = temp_path(&format!("drop-kill-{written}"));
+        let (_dir, path) = temp_path(&format!("drop-kill-{written}"));
         let mut spool = SpoolFile::open(&path, max, 256).unwrap();
         for i in 100..110 {
             spool.append(&[&entry(i)], false).unwrap().unwrap();
@@ -597,7 +599,7 @@ fn a_kill_while_an_append_pushes_the_oldest_out_keeps_the_others() {
 #[test]
 fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
     use std::os::unix::fs::FileExt as _;
-    let path = temp_path("torn-wrapped-head");
+    let (_dir, path) = temp_path("torn-wrapped-head");
     let s = (ENTRY_HEAD + entry(0).len()) as u64;
     let max = HEADER + 3 * s + 8;
     let mut spool = SpoolFile::open(&path, max, 256).unwrap();
@@ -631,7 +633,7 @@ fn an_entry_whose_head_wraps_torn_by_a_kill_is_counted_once() {
 
 #[test]
 fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
-    let spec = spool_spec("refused-shift");
+    let (_dir, spec) = spool_spec("refused-shift");
     let up = Arc::new(AtomicBool::new(false));
     let got: Got = Arc::new(Mutex::new(Vec::new()));
     let mut output = Receiver {
@@ -662,7 +664,7 @@ fn a_refused_entry_does_not_make_an_undelivered_batched_one_leave_the_spool() {
 
 #[test]
 fn a_restart_with_a_smaller_max_entry_loses_no_entry_uncounted() {
-    let path = temp_path("smaller-max-entry");
+    let (_dir, path) = temp_path("smaller-max-entry");
     let mut spool = SpoolFile::open(&path, 1 << 20, 4096).unwrap();
     let large = vec![b'y'; 1000];
     spool.append(&[&entry(0)], false).unwrap().unwrap();
@@ -708,7 +710,7 @@ fn a_restart_with_a_smaller_max_entry_loses_no_entry_uncounted() {
 
 #[test]
 fn a_spooled_event_larger_than_this_run_takes_is_skipped_and_the_rest_sent() {
-    let spec = spool_spec("oversized-sent");
+    let (_dir, spec) = spool_spec("oversized-sent");
     // Larger than a run with lines of 256 bytes takes (facts room
     // included).
     let mut left = SpoolFile::open(&spec.path, spec.max_bytes, 1 << 18).unwrap();
@@ -777,8 +779,9 @@ impl Output for Gather {
 fn an_event_the_spool_cannot_keep_does_not_make_a_delivered_one_go_twice() {
     let size = (ENTRY_HEAD + ENTRY_PREFIX + entry(0).len()) as u64;
     for budget in [2, 3] {
+        let (_dir, path) = temp_path(&format!("keep-fails-{budget}"));
         let spec = SpoolSpec {
-            path: temp_path(&format!("keep-fails-{budget}")),
+            path,
             max_bytes: HEADER + 4 * size,
         };
         let got: Got = Arc::new(Mutex::new(Vec::new()));

@@ -12,7 +12,7 @@ use std::cell::{Cell, RefCell};
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -23,6 +23,7 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 
 use super::{Socket, TlsClient, TlsSpec, TlsStream, RECORD_PLAINTEXT};
 use crate::output::gather::{Gathered, GATHER_BYTES};
+use crate::scratch_dir::ScratchDir;
 
 /// What the client's socket saw, shared with the test.
 #[derive(Default)]
@@ -143,11 +144,8 @@ fn client(dir: &Path, address: &str) -> (TlsStream<Counting>, Rc<Seen>) {
     (client.connect(sock).unwrap(), seen)
 }
 
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("raudit-tls-send-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+fn temp_dir(name: &str) -> ScratchDir {
+    ScratchDir::new(&format!("tls-send-{name}"))
 }
 
 /// Message `i` of `len` bytes (a newline last).
@@ -243,7 +241,6 @@ fn a_gather_goes_in_one_write_of_whole_records_and_decrypts_back_exactly() {
             received.join().unwrap() == sent,
             "TLS {name}: the plaintext came back exactly"
         );
-        let _ = std::fs::remove_dir_all(dir);
     }
 }
 
@@ -292,5 +289,4 @@ fn a_write_failing_part_way_keeps_what_went_in_whole_records_and_sends_the_rest_
     assert_eq!(g.messages(), 3);
     drop(tls);
     assert!(third.join().unwrap().is_empty());
-    let _ = std::fs::remove_dir_all(dir);
 }
