@@ -722,8 +722,10 @@ def cpu_budget(runs):
 def exit_stats(stderr):
     """The queue counters of raudit's exit stats line in `stderr`."""
     line = next((l for l in stderr.splitlines() if l.startswith("raudit stats (exit)")), "")
-    keys = ("queue_drops", "queue_waits", "queue_waited_ms")
-    return {k: int(v) for k, _, v in (w.partition("=") for w in line.split()) if k in keys and v.isdigit()}
+    keys = ("queue_drops", "queue_waits", "queue_waited_seconds")
+    found = {k: v for k, _, v in (w.partition("=") for w in line.split()) if k in keys}
+    return {k: (float(v) if k.endswith("seconds") else int(v)) for k, v in found.items()
+            if v.replace(".", "", 1).isdigit()}
 
 
 def raudit_breakdown(runs):
@@ -749,9 +751,11 @@ def raudit_breakdown(runs):
         out.append(f"raudit minor page faults/event (median): {faults:.1f}")
     queue = [exit_stats(r.get("stderr_tail", "")) for r in ra]
     if any(queue):
-        per_rep = "; ".join(
-            f"rep{i}: {q.get('queue_drops', '?')} dropped, {q.get('queue_waits', '?')} waits "
-            f"({q.get('queue_waited_ms', '?')} ms)" for i, q in enumerate(queue))
+        def rep(i, q):
+            waited = q.get("queue_waited_seconds")
+            ms = "?" if waited is None else f"{waited * 1000:.0f}"
+            return f"rep{i}: {q.get('queue_drops', '?')} dropped, {q.get('queue_waits', '?')} waits ({ms} ms)"
+        per_rep = "; ".join(rep(i, q) for i, q in enumerate(queue))
         out.append(f"raudit queue (no free buffer: events dropped, waits for one): {per_rep}")
     for key in ("syslog_datagrams", "stream_syslog_frames", "gelf_datagrams", "stream_gelf_frames",
                 "otlp_records"):

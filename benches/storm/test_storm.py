@@ -111,11 +111,11 @@ class StormDriver(unittest.TestCase):
     def test_the_queue_counters_come_from_the_exit_stats_line(self):
         """A rep that dropped events for want of a free buffer says so, with
         its waits, read from raudit's exit stats (not the periodic lines)."""
-        tail = ("raudit stats: records=9 queue_drops=1 queue_waits=1 queue_waited_ms=5\n"
+        tail = ("raudit stats: records=9 queue_drops=1 queue_waits=1 queue_waited_seconds=0.005\n"
                 "raudit stats (exit): records=10 queue_drops=2486 queue_waits=3 "
-                "queue_waited_ms=120 lost_buffers=0\n")
+                "queue_waited_seconds=0.120 lost_buffers=0\n")
         self.assertEqual(storm.exit_stats(tail),
-                         {"queue_drops": 2486, "queue_waits": 3, "queue_waited_ms": 120})
+                         {"queue_drops": 2486, "queue_waits": 3, "queue_waited_seconds": 0.12})
         self.assertEqual(storm.exit_stats("raudit: no stats"), {})
         run = {"daemon": "raudit", "thread_cpu_s": {}, "thread_sys_s": {}, "events": 10,
                "stderr_tail": tail}

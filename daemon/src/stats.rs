@@ -4,7 +4,7 @@
 //! replaced atomically. Loss is never silent: every way an event can go
 //! missing has a counter here.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 use std::io;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -226,6 +226,9 @@ pub enum Kind {
     /// A sum of other reported counters, for the report's reader; left out
     /// of the metrics, where `sum()` gives it.
     Sum,
+    /// Time that only grows while raudit runs, counted in milliseconds and
+    /// reported in seconds (`1.250`), the metrics' base unit.
+    Seconds,
 }
 
 /// One reported value: its name in every report, its kind, what it means
@@ -240,12 +243,31 @@ pub struct Field {
 }
 
 impl Field {
+    /// The value as every report shows it: a count, or for
+    /// [`Kind::Seconds`] seconds with three decimals.
+    pub fn shown(&self) -> Shown {
+        Shown(self.kind, self.value)
+    }
+
     const fn new(name: &'static str, kind: Kind, help: &'static str, value: u64) -> Field {
         Field {
             name,
             kind,
             help,
             value,
+        }
+    }
+}
+
+/// A [`Field`]'s value as reported ([`Field::shown`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Shown(Kind, u64);
+
+impl fmt::Display for Shown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Kind::Seconds => write!(f, "{}.{:03}", self.1 / 1000, self.1 % 1000),
+            _ => write!(f, "{}", self.1),
         }
     }
 }
@@ -298,7 +320,7 @@ pub struct Stats {
     pub queue_drops: Counter,
     /// Times the receive thread waited for a free buffer (the outputs were
     /// behind; the kernel held the events meanwhile), and the
-    /// milliseconds it waited.
+    /// milliseconds it waited (reported in seconds).
     pub queue_waits: Counter,
     pub queue_waited_ms: Counter,
     /// Buffers (and the events in them) lost to a broken queue invariant;
@@ -528,9 +550,9 @@ impl Stats {
                 self.queue_waits.get(),
             ),
             Field::new(
-                "queue_waited_ms",
-                C,
-                "Milliseconds the receive thread waited for a free buffer.",
+                "queue_waited_seconds",
+                Kind::Seconds,
+                "Seconds the receive thread waited for a free buffer.",
                 self.queue_waited_ms.get(),
             ),
             Field::new(
@@ -647,11 +669,11 @@ impl Stats {
     pub fn line(&self, when: &str) -> String {
         let mut line = format!("raudit stats ({when}):");
         for field in self.fields() {
-            let _ = write!(line, " {}={}", field.name, field.value);
+            let _ = write!(line, " {}={}", field.name, field.shown());
         }
         for output in self.enabled_outputs() {
             for field in output.fields() {
-                let _ = write!(line, " {}.{}={}", output.name, field.name, field.value);
+                let _ = write!(line, " {}.{}={}", output.name, field.name, field.shown());
             }
         }
         line
@@ -663,7 +685,10 @@ impl Stats {
         let mut out = Vec::new();
         let mut report = json::Object::open(&mut out);
         for field in self.fields() {
-            report.number(field.name, field.value);
+            match field.kind {
+                Kind::Seconds => report.raw(field.name, field.shown().to_string().as_bytes()),
+                _ => report.number(field.name, field.value),
+            };
         }
         let mut outputs = report.object("outputs");
         for output in self.enabled_outputs() {
@@ -692,6 +717,24 @@ impl Stats {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_counted_in_milliseconds_is_reported_in_seconds_everywhere() {
+        let stats = Stats::new(&["file"]);
+        stats.queue_waited_ms.add(1250);
+        assert!(stats.line("exit").contains(" queue_waited_seconds=1.250 "));
+        let json: serde_json::Value = serde_json::from_slice(&stats.json()).unwrap();
+        assert_eq!(json["queue_waited_seconds"], 1.25);
+        let mut out = vec![0u8; crate::metrics::EXPOSITION_BYTES];
+        let len = crate::metrics::render(&stats, &mut out).unwrap();
+        let text = String::from_utf8_lossy(&out[..len]);
+        assert!(
+            text.contains("\nraudit_queue_waited_seconds_total 1.250\n"),
+            "{text}"
+        );
+        stats.queue_waited_ms.add(7);
+        assert!(stats.line("exit").contains(" queue_waited_seconds=1.257 "));
+    }
 
     #[test]
     fn kernel_lost_after_a_reset_or_a_wrap_is_not_near_u64_max() {
@@ -767,7 +810,7 @@ mod tests {
             "large_busy=0",
             "queue_drops=0",
             "queue_waits=0",
-            "queue_waited_ms=0",
+            "queue_waited_seconds=0.000",
             "lost_buffers=0",
             "queue_depth=0",
             "events_in_flight=0",

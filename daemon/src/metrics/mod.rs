@@ -45,7 +45,7 @@ fn write_all(stats: &Stats, w: &mut SliceWriter<'_>) -> fmt::Result {
             "raudit_{}{} {}",
             field.name,
             suffix(field.kind),
-            field.value
+            field.shown()
         )?;
     }
     // One family per output field; the first output names the fields (all
@@ -57,6 +57,7 @@ fn write_all(stats: &Stats, w: &mut SliceWriter<'_>) -> fmt::Result {
         header(w, "output_", field)?;
         for output in stats.enabled_outputs() {
             let value = output.fields().get(i).map_or(0, |f| f.value);
+            let value = Field { value, ..*field }.shown();
             writeln!(
                 w,
                 "raudit_output_{}{}{{output=\"{}\"}} {value}",
@@ -74,7 +75,7 @@ fn header(w: &mut SliceWriter<'_>, prefix: &str, field: &Field) -> fmt::Result {
     let suffix = suffix(kind);
     let type_name = match kind {
         Kind::Gauge => "gauge",
-        Kind::Counter | Kind::Sum => "counter",
+        Kind::Counter | Kind::Sum | Kind::Seconds => "counter",
     };
     writeln!(w, "# HELP raudit_{prefix}{name}{suffix} {help}")?;
     writeln!(w, "# TYPE raudit_{prefix}{name}{suffix} {type_name}")
@@ -83,7 +84,7 @@ fn header(w: &mut SliceWriter<'_>, prefix: &str, field: &Field) -> fmt::Result {
 fn suffix(kind: Kind) -> &'static str {
     match kind {
         Kind::Gauge => "",
-        Kind::Counter | Kind::Sum => "_total",
+        Kind::Counter | Kind::Sum | Kind::Seconds => "_total",
     }
 }
 

@@ -18,7 +18,7 @@ fn every_report_field_is_a_metric_with_help_and_type() {
     let text = exposition(&stats);
     for field in stats.fields() {
         let name = match field.kind {
-            Kind::Counter => format!("raudit_{}_total", field.name),
+            Kind::Counter | Kind::Seconds => format!("raudit_{}_total", field.name),
             Kind::Gauge => format!("raudit_{}", field.name),
             Kind::Sum => {
                 assert!(!text.contains(&format!("raudit_{} ", field.name)));
@@ -36,7 +36,7 @@ fn every_report_field_is_a_metric_with_help_and_type() {
         );
         assert!(text.contains(&format!("# TYPE {name} {kind}\n")), "{name}");
         assert!(
-            text.contains(&format!("\n{name} {}\n", field.value)),
+            text.contains(&format!("\n{name} {}\n", field.shown())),
             "{name}"
         );
     }
