@@ -37,7 +37,8 @@
 //! as its `setECSEntity` writes it: `user` the actor, `user.effective`
 //! the account named, `user.target` and `group` the account changed; no
 //! `user.effective` when it is the user, as its `removeRedundantEntity`
-//! does), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! does; `related.user` the names of these users, [`related`]),
+//! `process.*` from SYSCALL, CWD, PROCTITLE and
 //! EXECVE, `file.*` from the PATH record the summary names (its SELinux
 //! label `file.selinux`, split as the subject's), `source` /
 //! `destination` from a SOCKADDR (an address or a unix path; [`socket`]
@@ -72,6 +73,7 @@ mod norm;
 mod object;
 mod paths;
 mod process;
+mod related;
 mod socket;
 mod time;
 mod user;
@@ -85,6 +87,7 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
+use self::related::write_related;
 use self::socket::Socket;
 use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
@@ -223,6 +226,7 @@ fn write_document<'a>(
     if let Some(group) = mapped.group.filter(|e| *e != Entity::Unset) {
         group.write_object(doc.key("group")?, IdKind::Group, enrich)?;
     }
+    write_related(&mut doc, &mapped, enrich)?;
     write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;
