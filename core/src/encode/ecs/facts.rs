@@ -26,6 +26,7 @@ pub(super) const MOVED: &[&[u8]] = &[
     b"addr",
     b"auid",
     b"comm",
+    b"cwd",
     b"egid",
     b"euid",
     b"exe",
@@ -271,6 +272,7 @@ pub(super) const fn is_moved(key: &[u8]) -> bool {
         b"addr"
             | b"auid"
             | b"comm"
+            | b"cwd"
             | b"egid"
             | b"euid"
             | b"exe"

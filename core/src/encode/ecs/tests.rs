@@ -398,6 +398,22 @@ fn a_quoted_question_mark_is_no_account() {
     );
 }
 
+/// A user-space record's `cwd` (USER_CMD's) is the process's working
+/// directory and leaves the data, as aucoalesce's `addProcess` moves it
+/// for every event.
+#[test]
+fn a_user_records_cwd_is_the_working_directory_only() {
+    let v = doc(&[(
+        1123,
+        b"pid=41 uid=1000 auid=1000 ses=2 msg='cwd=\"/srv/www\" cmd=\"make\" \
+          terminal=pts/3 res=success'",
+    )]);
+    assert_eq!(v["process"]["working_directory"], "/srv/www");
+    let data = &v["auditd"]["data"];
+    assert!(data.get("cwd").is_none(), "{data}");
+    assert_eq!(data["cmd"], "make", "{data}");
+}
+
 /// The summary's object as aucoalesce names it for record types whose
 /// object is not a terminal, file or socket: the command a USER_CMD ran,
 /// the unit a SERVICE_START started, the table a NETFILTER_CFG loaded,
