@@ -334,7 +334,7 @@ pub(super) fn write_primary_data<'a>(
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
-                    if is_moved(nested.key) {
+                    if facts.moves(nested.key) {
                         continue;
                     }
                     let before = written.add(nested.key, || earlier_key(body, nested.key));
@@ -352,7 +352,7 @@ pub(super) fn write_primary_data<'a>(
         Ok(())
     };
     Fields::new(body)
-        .filter(|f| is_data(f.key))
+        .filter(|f| is_data(f.key) || !facts.moves(f.key))
         .try_for_each(&mut datum)
 }
 

@@ -465,6 +465,25 @@ impl<'a> Facts<'a> {
         self.special.or(self.primary)
     }
 
+    /// Whether the user-space record naming the event makes its `addr`
+    /// the source, which then leaves `auditd.data`: aucoalesce's
+    /// `source_ip: [addr]`, which USER_START, USER_ERR, USER_LOGIN,
+    /// CRYPTO_KEY_USER and CRYPTO_SESSION have. Any other record keeps
+    /// `addr` in its data (USER_AUTH's, USER_ACCT's) and has no source.
+    pub(super) fn addr_is_source(&self) -> bool {
+        !self.is_syscall
+            && self
+                .named()
+                .is_some_and(|r| matches!(r.msg_type.0, 1105 | 1109 | 1112 | 2404 | 2407))
+    }
+
+    /// Whether the primary record's field `key` leaves `auditd.data`
+    /// in this event: [`is_moved`], but `addr` only when it is the
+    /// source ([`addr_is_source`](Self::addr_is_source)).
+    pub(super) fn moves(&self, key: &[u8]) -> bool {
+        is_moved(key) && (key != b"addr" || self.addr_is_source())
+    }
+
     pub(super) fn norm(&self) -> Norm {
         // The syscall's normalisation, for a record type's to add
         // (aucoalesce adds it to any event with a syscall).

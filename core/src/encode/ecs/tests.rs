@@ -344,6 +344,42 @@ fn a_record_types_category_and_type_add_its_syscalls() {
     );
 }
 
+/// Only the record types whose normalisation has `source_ip` (a login,
+/// a session's start, an error; the crypto records) make `addr` the
+/// source, which leaves the data; any other user-space record
+/// (USER_AUTH, USER_ACCT, CRED_ACQ, USER_CHAUTHTOK, …) keeps `addr` in
+/// its data and has no source, as aucoalesce leaves it.
+#[test]
+fn addr_is_the_source_only_where_aucoalesce_makes_it() {
+    let body = b"pid=5 uid=0 auid=1000 ses=4 msg='op=PAM:authentication acct=\"bob\" \
+                 exe=\"/usr/bin/sudo\" hostname=web addr=192.0.2.7 terminal=/dev/pts/1 \
+                 res=success'";
+    let types = [
+        (1100, false),
+        (1101, false),
+        (1103, false),
+        (1108, false),
+        (1105, true),
+        (1109, true),
+        (1112, true),
+    ];
+    for (msg_type, source) in types {
+        let v = doc(&[(msg_type, body)]);
+        let data = &v["auditd"]["data"];
+        if source {
+            assert_eq!(v["source"], json!({"ip":"192.0.2.7"}), "{msg_type}");
+            assert_eq!(v["network"], json!({"direction":"ingress"}), "{msg_type}");
+            assert!(data.get("addr").is_none(), "{msg_type}: {data}");
+        } else {
+            assert!(v.get("source").is_none(), "{msg_type}: {v}");
+            assert!(v.get("network").is_none(), "{msg_type}: {v}");
+            assert_eq!(data["addr"], "192.0.2.7", "{msg_type}: {data}");
+        }
+        // The summary's object names the peer either way.
+        assert_eq!(v["auditd"]["summary"]["object"]["secondary"], "192.0.2.7");
+    }
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
