@@ -42,7 +42,9 @@
 //! EXECVE, `file.*` from the PATH record the summary names (its SELinux
 //! label `file.selinux`, split as the subject's), `source` /
 //! `destination` from a SOCKADDR (an address or a unix path; [`socket`]
-//! says which families give what) or a user record's `addr`, `tags`
+//! says which families give what) or the `addr` of a login, session start,
+//! error or crypto record (any other user record keeps it in the data,
+//! as aucoalesce's `source_ip` says), `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
 //! `auditd.data` holds the primary record's other fields as strings, with
 //! `arch`, `syscall` and a negative `exit` named, a user-space
