@@ -114,16 +114,22 @@ pub(super) fn write_summary(
                 o.value("primary", b"addr", facts.get(b"addr"))?;
                 o.value("secondary", b"rport", facts.get(b"rport"))?;
             }
-            // The key's fingerprint (aucoalesce's object for it).
-            Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
-                o.value("primary", b"fp", facts.get(b"fp"))?;
+            // The session's terminal, or what the record type names
+            // instead; its peer.
+            Object::UserSession => {
+                let key = session_object(facts);
+                o.value("primary", key, facts.get(key))?;
                 let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
                 o.value("secondary", b"addr", remote)?;
             }
-            Object::UserSession => {
-                o.value("primary", b"terminal", facts.get(b"terminal"))?;
-                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
-                o.value("secondary", b"addr", remote)?;
+            // The account added, deleted or changed (aucoalesce's
+            // `object_primary: [id, acct]`).
+            Object::Account => {
+                let id = present(facts.get(b"id")).map(|v| (&b"id"[..], v));
+                let account = id.or(present(facts.get(b"acct")).map(|v| (&b"acct"[..], v)));
+                if let Some((key, v)) = account {
+                    o.value("primary", key, Some(v))?;
+                }
             }
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
@@ -192,6 +198,23 @@ const CRYPTO_SESSION: MessageType = MessageType(2407);
 const USER_CMD: MessageType = MessageType(1123);
 /// `AUDIT_CRYPTO_KEY_USER`.
 const CRYPTO_KEY_USER: MessageType = MessageType(2404);
+/// `AUDIT_GRP_CHAUTHTOK`.
+const GRP_CHAUTHTOK: MessageType = MessageType(1133);
+/// `AUDIT_USER_ROLE_CHANGE`.
+const USER_ROLE_CHANGE: MessageType = MessageType(2300);
+
+/// The field a user-session object's primary is (aucoalesce's
+/// `object_primary` of the user-session records): the key's fingerprint
+/// of CRYPTO_KEY_USER, the group of GRP_CHAUTHTOK, the context chosen by
+/// USER_ROLE_CHANGE, any other's terminal.
+fn session_object(facts: &Facts<'_>) -> &'static [u8] {
+    match facts.named().map(|r| r.msg_type) {
+        Some(CRYPTO_KEY_USER) => b"fp",
+        Some(GRP_CHAUTHTOK) => b"acct",
+        Some(USER_ROLE_CHANGE) => b"selected-context",
+        _ => b"terminal",
+    }
+}
 
 /// The record the document is named after is of type `msg_type`.
 fn named_type(facts: &Facts<'_>, msg_type: MessageType) -> bool {

@@ -26,6 +26,9 @@ pub enum Object {
     Firewall,
     /// An LSM policy decision (AVC).
     Policy,
+    /// The account an account record adds, deletes or changes (its
+    /// `id`, else its `acct`).
+    Account,
     None,
 }
 
@@ -42,6 +45,7 @@ impl Object {
             Object::Device => "network-device",
             Object::Firewall => "firewall",
             Object::Policy => "policy",
+            Object::Account => "account",
             Object::None => return None,
         })
     }
@@ -380,6 +384,8 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ("write", file("wrote-to-file", FILE_CHANGE)),
 ];
 
+/// go-libaudit's `ecs-iam` category.
+const IAM: &[&str] = &["iam"];
 const AUTH_INFO: (&[&str], &[&str]) = (&["authentication"], &["info"]);
 const CONFIG_CHANGE: (&[&str], &[&str]) = (&["process", "configuration"], &["change"]);
 
@@ -394,6 +400,32 @@ const fn user(
 /// By record type name, for events whose first record is not SYSCALL.
 /// Sorted.
 static BY_TYPE: &[(&str, Norm)] = &[
+    (
+        "ACCT_LOCK",
+        n("locked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ACCT_UNLOCK",
+        n("unlocked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ADD_GROUP",
+        n(
+            "added-group-account-to",
+            Object::Account,
+            IAM,
+            &["group", "creation"],
+        ),
+    ),
+    (
+        "ADD_USER",
+        n(
+            "added-user-account",
+            Object::Account,
+            IAM,
+            &["user", "creation"],
+        ),
+    ),
     (
         "ANOM_ABEND",
         Norm {
@@ -455,6 +487,45 @@ static BY_TYPE: &[(&str, Norm)] = &[
         ),
     ),
     (
+        "DEL_GROUP",
+        n(
+            "deleted-group-account-from",
+            Object::Account,
+            IAM,
+            &["group", "deletion"],
+        ),
+    ),
+    (
+        "DEL_USER",
+        n(
+            "deleted-user-account",
+            Object::Account,
+            IAM,
+            &["user", "deletion"],
+        ),
+    ),
+    (
+        "GRP_AUTH",
+        user("authenticated-to-group", Object::None, AUTH_INFO),
+    ),
+    (
+        "GRP_CHAUTHTOK",
+        user(
+            "changed-group-password",
+            Object::UserSession,
+            (IAM, &["group", "change"]),
+        ),
+    ),
+    (
+        "GRP_MGMT",
+        n(
+            "modified-group-account",
+            Object::Account,
+            IAM,
+            &["group", "change"],
+        ),
+    ),
+    (
         "LOGIN",
         user(
             "changed-login-id-to",
@@ -468,6 +539,28 @@ static BY_TYPE: &[(&str, Norm)] = &[
             "loaded-firewall-rule-to",
             Object::Firewall,
             (&["configuration"], &["change"]),
+        ),
+    ),
+    (
+        "ROLE_ASSIGN",
+        n(
+            "assigned-user-role-to",
+            Object::Account,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    (
+        "ROLE_MODIFY",
+        n("modified-role", Object::None, IAM, &["change"]),
+    ),
+    (
+        "ROLE_REMOVE",
+        n(
+            "removed-user-role-from",
+            Object::Account,
+            IAM,
+            &["user", "change"],
         ),
     ),
     (
@@ -534,6 +627,18 @@ static BY_TYPE: &[(&str, Norm)] = &[
             Object::UserSession,
             (&["authentication"], &["end"]),
         ),
+    ),
+    (
+        "USER_MGMT",
+        user(
+            "modified-user-account",
+            Object::UserSession,
+            (IAM, &["user", "change"]),
+        ),
+    ),
+    (
+        "USER_ROLE_CHANGE",
+        n("changed-role-to", Object::UserSession, &[], &[]),
     ),
     (
         "USER_START",

@@ -1173,6 +1173,109 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
+/// One account record's case: type, message, action, types, object.
+type Case = (
+    u16,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    Json,
+);
+
+/// The account records as go-libaudit normalises them: an IAM action,
+/// category and type; the account (`id`, else `acct`) the summary's
+/// object, the record's `uid` its actor's secondary (no user-session
+/// macro: aucoalesce's default subject). USER_MGMT and GRP_CHAUTHTOK are
+/// user sessions (the terminal; the group named), USER_ROLE_CHANGE's
+/// object is the context chosen.
+#[test]
+fn account_records_are_iam_events() {
+    let summary = |v: &Json| {
+        let s = &v["auditd"]["summary"];
+        (s["actor"]["secondary"].clone(), s["object"].clone())
+    };
+    let ecs = |v: &Json| {
+        let e = &v["event"];
+        (
+            e["action"].clone(),
+            e["category"].clone(),
+            e["type"].clone(),
+        )
+    };
+    let tail = "exe=\"/usr/sbin/useradd\" hostname=box addr=10.1.1.1 terminal=pts/4 res=success'";
+    let text = |msg: &str| std::format!("pid=77 uid=0 auid=1000 ses=9 msg='{msg} {tail}");
+    let cases: [Case; 6] = [
+        (
+            1114,
+            "op=add-user id=1500",
+            "added-user-account",
+            &["user", "creation"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1116,
+            "op=add-group acct=\"devs\"",
+            "added-group-account-to",
+            &["group", "creation"],
+            json!({"type":"account","primary":"devs"}),
+        ),
+        (
+            1117,
+            "op=delete-group id=1500",
+            "deleted-group-account-from",
+            &["group", "deletion"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1132,
+            "op=changing-group-members id=1500",
+            "modified-group-account",
+            &["group", "change"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1102,
+            "op=changing-shell id=1500",
+            "modified-user-account",
+            &["user", "change"],
+            json!({"type":"user-session","primary":"pts/4","secondary":"10.1.1.1"}),
+        ),
+        (
+            1133,
+            "op=changing-group-password acct=\"devs\"",
+            "changed-group-password",
+            &["group", "change"],
+            json!({"type":"user-session","primary":"devs","secondary":"10.1.1.1"}),
+        ),
+    ];
+    for (msg_type, msg, action, types, object) in cases {
+        let body = text(msg);
+        let v = doc(&[(msg_type, body.as_bytes())]);
+        assert_eq!(
+            ecs(&v),
+            (json!(action), json!(["iam"]), json!(types)),
+            "{msg_type}"
+        );
+        let secondary = match msg_type {
+            // User sessions: the account named.
+            1102 => json!("1500"),
+            1133 => json!("devs"),
+            _ => json!("0"),
+        };
+        assert_eq!(summary(&v), (secondary, object), "{msg_type}");
+    }
+    let role = text("op=su acct=\"root\" selected-context=staff_r");
+    let v = doc(&[(2300, role.as_bytes())]);
+    assert_eq!(v["event"]["action"], "changed-role-to");
+    assert_eq!(
+        summary(&v),
+        (
+            json!("root"),
+            json!({"type":"user-session","primary":"staff_r","secondary":"10.1.1.1"})
+        )
+    );
+}
+
 /// An event without ECS categories keeps Auditbeat's first
 /// `event.category`: aucoalesce's own group of its record type, a
 /// string; one with them has their array.
@@ -1184,11 +1287,11 @@ fn an_event_without_ecs_categories_has_aucoalesces_own() {
         b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
     );
     assert_eq!(daemon, json!("audit-daemon"));
-    let added = event(
-        1114,
-        b"pid=1 uid=0 auid=1000 msg='op=add-user id=1001 res=success'",
+    let role = event(
+        2300,
+        b"pid=1 uid=0 auid=1000 msg='op=su acct=\"root\" selected-context=x res=success'",
     );
-    assert_eq!(added, json!("user-account"));
+    assert_eq!(role, json!("mac"));
     let login = event(
         1112,
         b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'",
