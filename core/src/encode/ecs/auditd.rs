@@ -357,7 +357,7 @@ pub(super) fn write_primary_data<'a>(
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
-                    if facts.moves(nested.key) {
+                    if facts.moves_from_msg(nested.key) {
                         continue;
                     }
                     let before = written.add(nested.key, || earlier_key(body, nested.key));
@@ -375,7 +375,7 @@ pub(super) fn write_primary_data<'a>(
         Ok(())
     };
     Fields::new(body)
-        .filter(|f| is_data(f.key) || !facts.moves(f.key))
+        .filter(|f| is_data(f.key))
         .try_for_each(&mut datum)
 }
 

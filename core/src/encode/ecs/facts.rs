@@ -477,11 +477,13 @@ impl<'a> Facts<'a> {
                 .is_some_and(|r| matches!(r.msg_type.0, 1105 | 1109 | 1112 | 2404 | 2407))
     }
 
-    /// Whether the primary record's field `key` leaves `auditd.data`
-    /// in this event: [`is_moved`], but `addr` only when it is the
-    /// source ([`addr_is_source`](Self::addr_is_source)).
-    pub(super) fn moves(&self, key: &[u8]) -> bool {
-        is_moved(key) && (key != b"addr" || self.addr_is_source())
+    /// Whether the field `key` of the primary record's `msg='…'` leaves
+    /// `auditd.data`: [`is_moved`], but a user-space record's `addr`
+    /// (always in its `msg='…'`) only when it is the source
+    /// ([`addr_is_source`](Self::addr_is_source)). (A kernel record's
+    /// `addr`, outside any `msg='…'`, stays moved, in the draft too.)
+    pub(super) fn moves_from_msg(&self, key: &[u8]) -> bool {
+        is_moved(key) && (key != b"addr" || self.is_syscall || self.addr_is_source())
     }
 
     pub(super) fn norm(&self) -> Norm {
