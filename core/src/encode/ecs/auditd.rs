@@ -131,6 +131,8 @@ pub(super) fn write_summary(
                     o.value("primary", key, Some(v))?;
                 }
             }
+            // The caller itself (`how` names the call): no primary.
+            Object::Process if facts.is_syscall && norm.how_syscall => {}
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
             }
@@ -167,6 +169,10 @@ pub(super) fn write_summary(
             _ => {}
         }
         o.close()?;
+    }
+    if let Some(call) = facts.syscall.filter(|_| norm.how_syscall) {
+        s.str("how", call)?;
+        return s.close();
     }
     // An interpreter's `comm` is the script's name: more telling.
     let exe = present(facts.get(b"exe"));

@@ -70,6 +70,10 @@ pub struct Norm {
     pub direction: Option<Direction>,
     /// `event.kind: alert` rather than `event`.
     pub alert: bool,
+    /// `summary.how` is the syscall, not the executable: go-libaudit's
+    /// `how: syscall`, the calls that change the caller itself (its ids,
+    /// its scheduling, its end), whose process object has no primary.
+    pub how_syscall: bool,
     /// The category and type of the event's syscall, written after the
     /// record type's own (aucoalesce's `applyNormalization` adds them).
     pub added: Option<(&'static [&'static str], &'static [&'static str])>,
@@ -118,6 +122,7 @@ const fn n(
         kind_type,
         direction: None,
         alert: false,
+        how_syscall: false,
         added: None,
     }
 }
@@ -137,7 +142,16 @@ const fn net(
         kind_type,
         direction: d,
         alert: false,
+        how_syscall: false,
         added: None,
+    }
+}
+
+/// A call that changes the caller itself ([`Norm::how_syscall`]).
+const fn own(action: &'static str, kind_type: &'static [&'static str]) -> Norm {
+    Norm {
+        how_syscall: true,
+        ..n(action, Object::Process, &["process"], kind_type)
     }
 }
 
@@ -149,6 +163,7 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    how_syscall: false,
     added: None,
 };
 
@@ -160,6 +175,7 @@ pub const RECORD_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    how_syscall: false,
     added: None,
 };
 
@@ -298,51 +314,11 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
         net("sent-to", CONN_INFO, Some(Direction::Egress)),
     ),
     ("sendto", net("sent-to", CONN_INFO, Some(Direction::Egress))),
-    (
-        "setgid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setregid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setresgid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setresuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setreuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
+    ("setgid", own("changed-identity-of", &["change"])),
+    ("setregid", own("changed-identity-of", &["change"])),
+    ("setresgid", own("changed-identity-of", &["change"])),
+    ("setresuid", own("changed-identity-of", &["change"])),
+    ("setreuid", own("changed-identity-of", &["change"])),
     (
         "settimeofday",
         n(
@@ -352,15 +328,7 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
             HOST_CHANGE.1,
         ),
     ),
-    (
-        "setuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
+    ("setuid", own("changed-identity-of", &["change"])),
     (
         "stime",
         n(
@@ -435,6 +403,7 @@ static BY_TYPE: &[(&str, Norm)] = &[
             kind_type: &["end", "info"],
             direction: None,
             alert: true,
+            how_syscall: false,
             added: None,
         },
     ),
@@ -447,6 +416,7 @@ static BY_TYPE: &[(&str, Norm)] = &[
             kind_type: &["info", "change"],
             direction: None,
             alert: true,
+            how_syscall: false,
             added: None,
         },
     ),

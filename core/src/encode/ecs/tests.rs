@@ -1173,6 +1173,31 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
+/// The calls that change the caller's own ids are told by the call:
+/// `summary.how` is the syscall, the process object has no primary
+/// (go-libaudit's `how: syscall`); another process call keeps the
+/// executable as `how`.
+#[test]
+fn identity_changes_are_told_by_the_call() {
+    let call = |nr: u16| {
+        std::format!(
+            "arch=c000003e syscall={nr} success=yes exit=0 a0=3e8 a1=0 a2=0 a3=0 items=0 \
+             ppid=1 pid=60 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=0 sgid=0 \
+             fsgid=0 tty=pts1 ses=2 comm=\"su\" exe=\"/bin/su\" key=(null)"
+        )
+    };
+    for (nr, name) in [(105, "setuid"), (106, "setgid"), (117, "setresuid")] {
+        let body = call(nr);
+        let summary = doc(&[(1300, body.as_bytes())])["auditd"]["summary"].clone();
+        assert_eq!(summary["action"], "changed-identity-of", "{name}");
+        assert_eq!(summary["how"], name, "{summary}");
+        assert_eq!(summary["object"], json!({"type":"process"}), "{summary}");
+    }
+    let body = call(62);
+    let kill = doc(&[(1300, body.as_bytes())])["auditd"]["summary"].clone();
+    assert_eq!(kill["how"], "/bin/su", "{kill}");
+}
+
 /// One account record's case: type, message, action, types, object.
 type Case = (
     u16,
