@@ -436,7 +436,9 @@ pub(super) fn write_datum(
     named: Option<(Option<Arch>, Option<&'static str>)>,
     f: Field<'_>,
 ) -> Result<(), Full> {
-    if f.value == Value::Absent {
+    // No value, or an empty one (`op=`, `acct=""`): auparse drops the
+    // field.
+    if f.value == Value::Absent || f.value.text().is_empty() {
         return Ok(());
     }
     if let Some((arch, syscall)) = named {

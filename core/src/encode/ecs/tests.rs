@@ -434,6 +434,26 @@ fn a_quoted_question_mark_is_no_account() {
     );
 }
 
+/// A field with an empty value (`op=`, `acct=""`) is left out of the
+/// data, as auparse drops it; its neighbours stay.
+#[test]
+fn empty_values_leave_the_data() {
+    let v = doc(&[(
+        1116,
+        b"pid=8 uid=0 auid=1000 ses=2 msg='op= id=1200 acct=\"\" exe=\"/usr/sbin/groupadd\" \
+          hostname=box addr=? terminal=pts/2 res=success'",
+    )]);
+    let data = &v["auditd"]["data"];
+    assert!(data.get("op").is_none(), "{data}");
+    assert!(data.get("acct").is_none(), "{data}");
+    assert_eq!(data["id"], "1200", "{data}");
+    assert_eq!(data["terminal"], "pts/2", "{data}");
+    let kernel = doc(&[(1305, b"op=set audit_enabled=1 old= res=1")]);
+    let data = &kernel["auditd"]["data"];
+    assert!(data.get("old").is_none(), "{data}");
+    assert_eq!(data["audit_enabled"], "1", "{data}");
+}
+
 /// A user-space record's `cwd` (USER_CMD's) is the process's working
 /// directory and leaves the data, as aucoalesce's `addProcess` moves it
 /// for every event.
