@@ -49,8 +49,9 @@
 //! `auditd.data` holds the primary record's other fields as strings, with
 //! `arch`, `syscall` and a negative `exit` named, a user-space
 //! record's `msg='…'` fields flattened in, and the SOCKADDR's
-//! `socket.{family,addr,port,flow,path,saddr}`. Hex-encoded values are decoded,
-//! invalid UTF-8 written as U+FFFD.
+//! `socket.{family,addr,port,flow,path,saddr}`. Empty values are left
+//! out (auparse drops them), hex-encoded ones decoded, invalid UTF-8
+//! written as U+FFFD.
 //!
 //! When the whole document does not fit its room, it is written again
 //! with less, each time saying `"truncated":true` (no middle cut of the
