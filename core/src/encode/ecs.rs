@@ -37,17 +37,21 @@
 //! as its `setECSEntity` writes it: `user` the actor, `user.effective`
 //! the account named, `user.target` and `group` the account changed; no
 //! `user.effective` when it is the user, as its `removeRedundantEntity`
-//! does), `process.*` from SYSCALL, CWD, PROCTITLE and
+//! does; `related.user` the names of these users, [`related`]),
+//! `process.*` from SYSCALL, CWD, PROCTITLE and
 //! EXECVE, `file.*` from the PATH record the summary names (its SELinux
 //! label `file.selinux`, split as the subject's), `source` /
 //! `destination` from a SOCKADDR (an address or a unix path; [`socket`]
-//! says which families give what) or a user record's `addr`, `tags`
+//! says which families give what) or the `addr` of a login, session start,
+//! error or crypto record (any other user record keeps it in the data,
+//! as aucoalesce's `source_ip` says), `tags`
 //! from the rule key (several keys, `\x01`-separated, are several tags).
 //! `auditd.data` holds the primary record's other fields as strings, with
 //! `arch`, `syscall` and a negative `exit` named, a user-space
 //! record's `msg='…'` fields flattened in, and the SOCKADDR's
-//! `socket.{family,addr,port,flow,path,saddr}`. Hex-encoded values are decoded,
-//! invalid UTF-8 written as U+FFFD.
+//! `socket.{family,addr,port,flow,path,saddr}`. Empty values are left
+//! out (auparse drops them), hex-encoded ones decoded, invalid UTF-8
+//! written as U+FFFD.
 //!
 //! When the whole document does not fit its room, it is written again
 //! with less, each time saying `"truncated":true` (no middle cut of the
@@ -72,6 +76,7 @@ mod norm;
 mod object;
 mod paths;
 mod process;
+mod related;
 mod socket;
 mod time;
 mod user;
@@ -85,6 +90,7 @@ use self::members::Members;
 use self::norm::{Norm, Object};
 use self::object::{write_file, write_network};
 use self::process::write_process;
+use self::related::write_related;
 use self::socket::Socket;
 use self::user::{has_user, name_ids, write_user};
 use super::cursor::{Cursor, Full};
@@ -223,6 +229,7 @@ fn write_document<'a>(
     if let Some(group) = mapped.group.filter(|e| *e != Entity::Unset) {
         group.write_object(doc.key("group")?, IdKind::Group, enrich)?;
     }
+    write_related(&mut doc, &mapped, enrich)?;
     write_process(&mut doc, event, facts, enrich, detail)?;
     if norm.object == Object::File && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;

@@ -114,17 +114,25 @@ pub(super) fn write_summary(
                 o.value("primary", b"addr", facts.get(b"addr"))?;
                 o.value("secondary", b"rport", facts.get(b"rport"))?;
             }
-            // The key's fingerprint (aucoalesce's object for it).
-            Object::UserSession if named_type(facts, CRYPTO_KEY_USER) => {
-                o.value("primary", b"fp", facts.get(b"fp"))?;
-                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
-                o.value("secondary", b"addr", remote)?;
-            }
+            // The session's terminal, or what the record type names
+            // instead; its peer.
             Object::UserSession => {
-                o.value("primary", b"terminal", facts.get(b"terminal"))?;
+                let key = session_object(facts);
+                o.value("primary", key, facts.get(key))?;
                 let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
                 o.value("secondary", b"addr", remote)?;
             }
+            // The account added, deleted or changed (aucoalesce's
+            // `object_primary: [id, acct]`).
+            Object::Account => {
+                let id = present(facts.get(b"id")).map(|v| (&b"id"[..], v));
+                let account = id.or(present(facts.get(b"acct")).map(|v| (&b"acct"[..], v)));
+                if let Some((key, v)) = account {
+                    o.value("primary", key, Some(v))?;
+                }
+            }
+            // The caller itself (`how` names the call): no primary.
+            Object::Process if facts.is_syscall && norm.how_syscall => {}
             Object::Process if facts.is_syscall => {
                 o.value("primary", b"a0", facts.get(b"a0"))?;
             }
@@ -162,6 +170,10 @@ pub(super) fn write_summary(
         }
         o.close()?;
     }
+    if let Some(call) = facts.syscall.filter(|_| norm.how_syscall) {
+        s.str("how", call)?;
+        return s.close();
+    }
     // An interpreter's `comm` is the script's name: more telling.
     let exe = present(facts.get(b"exe"));
     let interpreted = exe.is_some_and(|v| is_interpreter(v.text()));
@@ -192,6 +204,23 @@ const CRYPTO_SESSION: MessageType = MessageType(2407);
 const USER_CMD: MessageType = MessageType(1123);
 /// `AUDIT_CRYPTO_KEY_USER`.
 const CRYPTO_KEY_USER: MessageType = MessageType(2404);
+/// `AUDIT_GRP_CHAUTHTOK`.
+const GRP_CHAUTHTOK: MessageType = MessageType(1133);
+/// `AUDIT_USER_ROLE_CHANGE`.
+const USER_ROLE_CHANGE: MessageType = MessageType(2300);
+
+/// The field a user-session object's primary is (aucoalesce's
+/// `object_primary` of the user-session records): the key's fingerprint
+/// of CRYPTO_KEY_USER, the group of GRP_CHAUTHTOK, the context chosen by
+/// USER_ROLE_CHANGE, any other's terminal.
+fn session_object(facts: &Facts<'_>) -> &'static [u8] {
+    match facts.named().map(|r| r.msg_type) {
+        Some(CRYPTO_KEY_USER) => b"fp",
+        Some(GRP_CHAUTHTOK) => b"acct",
+        Some(USER_ROLE_CHANGE) => b"selected-context",
+        _ => b"terminal",
+    }
+}
 
 /// The record the document is named after is of type `msg_type`.
 fn named_type(facts: &Facts<'_>, msg_type: MessageType) -> bool {
@@ -334,7 +363,7 @@ pub(super) fn write_primary_data<'a>(
         if f.key == b"msg" {
             if let Value::SingleQuoted(inner) = f.value {
                 for nested in Fields::new(inner) {
-                    if is_moved(nested.key) {
+                    if facts.moves_from_msg(nested.key) {
                         continue;
                     }
                     let before = written.add(nested.key, || earlier_key(body, nested.key));
@@ -407,7 +436,9 @@ pub(super) fn write_datum(
     named: Option<(Option<Arch>, Option<&'static str>)>,
     f: Field<'_>,
 ) -> Result<(), Full> {
-    if f.value == Value::Absent {
+    // No value, or an empty one (`op=`, `acct=""`): auparse drops the
+    // field.
+    if f.value == Value::Absent || f.value.text().is_empty() {
         return Ok(());
     }
     if let Some((arch, syscall)) = named {

@@ -264,11 +264,12 @@ pub(super) fn actor<'a>(facts: &Facts<'a>) -> (&'static [u8], Option<Value<'a>>)
     (key, facts.get(key))
 }
 
-/// The account a user-space record names (aucoalesce's subject
-/// secondary for them): `acct`, else `id`, else `uid`; a syscall's is
-/// its `uid`. Its key and value.
+/// The account a user-session record names (aucoalesce's subject
+/// secondary for them, [`names_account`]): `acct`, else `id`, else
+/// `uid`; any other event's (a syscall's, an account record's) is its
+/// `uid`, aucoalesce's default. Its key and value.
 pub(super) fn account<'a>(facts: &Facts<'a>) -> (&'static [u8], Option<Value<'a>>) {
-    if !facts.is_syscall {
+    if !facts.is_syscall && facts.named().is_some_and(|r| names_account(r.msg_type)) {
         for key in [&b"acct"[..], b"id"] {
             if let Some(v) = present(facts.get(key)) {
                 return (key, Some(v));
@@ -276,6 +277,18 @@ pub(super) fn account<'a>(facts: &Facts<'a>) -> (&'static [u8], Option<Value<'a>
         }
     }
     (b"uid", facts.get(b"uid"))
+}
+
+/// The record types go-libaudit normalises with its user-session macro
+/// (`subject_secondary: [acct, id, uid]`): USER_AUTH … USER_END,
+/// USER_CHAUTHTOK, USER_ERR, CRED_REFR, USER_LOGIN, USER_LOGOUT,
+/// GRP_CHAUTHTOK, the ANOM_LOGIN_* records, USER_ROLE_CHANGE,
+/// CRYPTO_KEY_USER, CRYPTO_SESSION.
+const fn names_account(msg_type: MessageType) -> bool {
+    matches!(
+        msg_type.0,
+        1100..=1106 | 1108..=1110 | 1112 | 1113 | 1133 | 2100..=2103 | 2300 | 2404 | 2407
+    )
 }
 
 #[cfg(test)]

@@ -26,6 +26,7 @@ pub(super) const MOVED: &[&[u8]] = &[
     b"addr",
     b"auid",
     b"comm",
+    b"cwd",
     b"egid",
     b"euid",
     b"exe",
@@ -271,6 +272,7 @@ pub(super) const fn is_moved(key: &[u8]) -> bool {
         b"addr"
             | b"auid"
             | b"comm"
+            | b"cwd"
             | b"egid"
             | b"euid"
             | b"exe"
@@ -461,6 +463,27 @@ impl<'a> Facts<'a> {
     /// The record whose type names the event.
     pub(super) fn named(&self) -> Option<EventRecord<'a>> {
         self.special.or(self.primary)
+    }
+
+    /// Whether the user-space record naming the event makes its `addr`
+    /// the source, which then leaves `auditd.data`: aucoalesce's
+    /// `source_ip: [addr]`, which USER_START, USER_ERR, USER_LOGIN,
+    /// CRYPTO_KEY_USER and CRYPTO_SESSION have. Any other record keeps
+    /// `addr` in its data (USER_AUTH's, USER_ACCT's) and has no source.
+    pub(super) fn addr_is_source(&self) -> bool {
+        !self.is_syscall
+            && self
+                .named()
+                .is_some_and(|r| matches!(r.msg_type.0, 1105 | 1109 | 1112 | 2404 | 2407))
+    }
+
+    /// Whether the field `key` of the primary record's `msg='…'` leaves
+    /// `auditd.data`: [`is_moved`], but a user-space record's `addr`
+    /// (always in its `msg='…'`) only when it is the source
+    /// ([`addr_is_source`](Self::addr_is_source)). (A kernel record's
+    /// `addr`, outside any `msg='…'`, stays moved, in the draft too.)
+    pub(super) fn moves_from_msg(&self, key: &[u8]) -> bool {
+        is_moved(key) && (key != b"addr" || self.is_syscall || self.addr_is_source())
     }
 
     pub(super) fn norm(&self) -> Norm {

@@ -26,6 +26,9 @@ pub enum Object {
     Firewall,
     /// An LSM policy decision (AVC).
     Policy,
+    /// The account an account record adds, deletes or changes (its
+    /// `id`, else its `acct`).
+    Account,
     None,
 }
 
@@ -42,6 +45,7 @@ impl Object {
             Object::Device => "network-device",
             Object::Firewall => "firewall",
             Object::Policy => "policy",
+            Object::Account => "account",
             Object::None => return None,
         })
     }
@@ -66,6 +70,10 @@ pub struct Norm {
     pub direction: Option<Direction>,
     /// `event.kind: alert` rather than `event`.
     pub alert: bool,
+    /// `summary.how` is the syscall, not the executable: go-libaudit's
+    /// `how: syscall`, the calls that change the caller itself (its ids,
+    /// its scheduling, its end), whose process object has no primary.
+    pub how_syscall: bool,
     /// The category and type of the event's syscall, written after the
     /// record type's own (aucoalesce's `applyNormalization` adds them).
     pub added: Option<(&'static [&'static str], &'static [&'static str])>,
@@ -114,6 +122,7 @@ const fn n(
         kind_type,
         direction: None,
         alert: false,
+        how_syscall: false,
         added: None,
     }
 }
@@ -133,7 +142,16 @@ const fn net(
         kind_type,
         direction: d,
         alert: false,
+        how_syscall: false,
         added: None,
+    }
+}
+
+/// A call that changes the caller itself ([`Norm::how_syscall`]).
+const fn own(action: &'static str, kind_type: &'static [&'static str]) -> Norm {
+    Norm {
+        how_syscall: true,
+        ..n(action, Object::Process, &["process"], kind_type)
     }
 }
 
@@ -145,6 +163,7 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    how_syscall: false,
     added: None,
 };
 
@@ -156,6 +175,7 @@ pub const RECORD_DEFAULT: Norm = Norm {
     kind_type: &["info"],
     direction: None,
     alert: false,
+    how_syscall: false,
     added: None,
 };
 
@@ -294,51 +314,11 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
         net("sent-to", CONN_INFO, Some(Direction::Egress)),
     ),
     ("sendto", net("sent-to", CONN_INFO, Some(Direction::Egress))),
-    (
-        "setgid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setregid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setresgid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setresuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
-    (
-        "setreuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
+    ("setgid", own("changed-identity-of", &["change"])),
+    ("setregid", own("changed-identity-of", &["change"])),
+    ("setresgid", own("changed-identity-of", &["change"])),
+    ("setresuid", own("changed-identity-of", &["change"])),
+    ("setreuid", own("changed-identity-of", &["change"])),
     (
         "settimeofday",
         n(
@@ -348,15 +328,7 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
             HOST_CHANGE.1,
         ),
     ),
-    (
-        "setuid",
-        n(
-            "changed-identity-of",
-            Object::Process,
-            &["process"],
-            &["change"],
-        ),
-    ),
+    ("setuid", own("changed-identity-of", &["change"])),
     (
         "stime",
         n(
@@ -380,6 +352,8 @@ static BY_SYSCALL: &[(&str, Norm)] = &[
     ("write", file("wrote-to-file", FILE_CHANGE)),
 ];
 
+/// go-libaudit's `ecs-iam` category.
+const IAM: &[&str] = &["iam"];
 const AUTH_INFO: (&[&str], &[&str]) = (&["authentication"], &["info"]);
 const CONFIG_CHANGE: (&[&str], &[&str]) = (&["process", "configuration"], &["change"]);
 
@@ -395,6 +369,32 @@ const fn user(
 /// Sorted.
 static BY_TYPE: &[(&str, Norm)] = &[
     (
+        "ACCT_LOCK",
+        n("locked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ACCT_UNLOCK",
+        n("unlocked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ADD_GROUP",
+        n(
+            "added-group-account-to",
+            Object::Account,
+            IAM,
+            &["group", "creation"],
+        ),
+    ),
+    (
+        "ADD_USER",
+        n(
+            "added-user-account",
+            Object::Account,
+            IAM,
+            &["user", "creation"],
+        ),
+    ),
+    (
         "ANOM_ABEND",
         Norm {
             action: Some("crashed-program"),
@@ -403,6 +403,7 @@ static BY_TYPE: &[(&str, Norm)] = &[
             kind_type: &["end", "info"],
             direction: None,
             alert: true,
+            how_syscall: false,
             added: None,
         },
     ),
@@ -415,6 +416,7 @@ static BY_TYPE: &[(&str, Norm)] = &[
             kind_type: &["info", "change"],
             direction: None,
             alert: true,
+            how_syscall: false,
             added: None,
         },
     ),
@@ -455,6 +457,45 @@ static BY_TYPE: &[(&str, Norm)] = &[
         ),
     ),
     (
+        "DEL_GROUP",
+        n(
+            "deleted-group-account-from",
+            Object::Account,
+            IAM,
+            &["group", "deletion"],
+        ),
+    ),
+    (
+        "DEL_USER",
+        n(
+            "deleted-user-account",
+            Object::Account,
+            IAM,
+            &["user", "deletion"],
+        ),
+    ),
+    (
+        "GRP_AUTH",
+        user("authenticated-to-group", Object::None, AUTH_INFO),
+    ),
+    (
+        "GRP_CHAUTHTOK",
+        user(
+            "changed-group-password",
+            Object::UserSession,
+            (IAM, &["group", "change"]),
+        ),
+    ),
+    (
+        "GRP_MGMT",
+        n(
+            "modified-group-account",
+            Object::Account,
+            IAM,
+            &["group", "change"],
+        ),
+    ),
+    (
         "LOGIN",
         user(
             "changed-login-id-to",
@@ -468,6 +509,28 @@ static BY_TYPE: &[(&str, Norm)] = &[
             "loaded-firewall-rule-to",
             Object::Firewall,
             (&["configuration"], &["change"]),
+        ),
+    ),
+    (
+        "ROLE_ASSIGN",
+        n(
+            "assigned-user-role-to",
+            Object::Account,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    (
+        "ROLE_MODIFY",
+        n("modified-role", Object::None, IAM, &["change"]),
+    ),
+    (
+        "ROLE_REMOVE",
+        n(
+            "removed-user-role-from",
+            Object::Account,
+            IAM,
+            &["user", "change"],
         ),
     ),
     (
@@ -534,6 +597,18 @@ static BY_TYPE: &[(&str, Norm)] = &[
             Object::UserSession,
             (&["authentication"], &["end"]),
         ),
+    ),
+    (
+        "USER_MGMT",
+        user(
+            "modified-user-account",
+            Object::UserSession,
+            (IAM, &["user", "change"]),
+        ),
+    ),
+    (
+        "USER_ROLE_CHANGE",
+        n("changed-role-to", Object::UserSession, &[], &[]),
     ),
     (
         "USER_START",

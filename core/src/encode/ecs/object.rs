@@ -204,8 +204,9 @@ pub(super) fn write_network(
     if write_socket_side(doc, sock, direction)? {
         return Ok(());
     }
-    // A user-space record's remote address (sshd's `addr=`).
-    if !facts.is_syscall {
+    // A user-space record's remote address (sshd's `addr=`), where its
+    // type makes it the source.
+    if facts.addr_is_source() {
         if let Some(addr) = present(facts.get(b"addr")) {
             let ip: Option<core::net::IpAddr> = core::str::from_utf8(addr.text())
                 .ok()

@@ -344,6 +344,42 @@ fn a_record_types_category_and_type_add_its_syscalls() {
     );
 }
 
+/// Only the record types whose normalisation has `source_ip` (a login,
+/// a session's start, an error; the crypto records) make `addr` the
+/// source, which leaves the data; any other user-space record
+/// (USER_AUTH, USER_ACCT, CRED_ACQ, USER_CHAUTHTOK, …) keeps `addr` in
+/// its data and has no source, as aucoalesce leaves it.
+#[test]
+fn addr_is_the_source_only_where_aucoalesce_makes_it() {
+    let body = b"pid=5 uid=0 auid=1000 ses=4 msg='op=PAM:authentication acct=\"bob\" \
+                 exe=\"/usr/bin/sudo\" hostname=web addr=192.0.2.7 terminal=/dev/pts/1 \
+                 res=success'";
+    let types = [
+        (1100, false),
+        (1101, false),
+        (1103, false),
+        (1108, false),
+        (1105, true),
+        (1109, true),
+        (1112, true),
+    ];
+    for (msg_type, source) in types {
+        let v = doc(&[(msg_type, body)]);
+        let data = &v["auditd"]["data"];
+        if source {
+            assert_eq!(v["source"], json!({"ip":"192.0.2.7"}), "{msg_type}");
+            assert_eq!(v["network"], json!({"direction":"ingress"}), "{msg_type}");
+            assert!(data.get("addr").is_none(), "{msg_type}: {data}");
+        } else {
+            assert!(v.get("source").is_none(), "{msg_type}: {v}");
+            assert!(v.get("network").is_none(), "{msg_type}: {v}");
+            assert_eq!(data["addr"], "192.0.2.7", "{msg_type}: {data}");
+        }
+        // The summary's object names the peer either way.
+        assert_eq!(v["auditd"]["summary"]["object"]["secondary"], "192.0.2.7");
+    }
+}
+
 #[test]
 fn user_login_from_the_network() {
     let v = doc(&[(
@@ -396,6 +432,42 @@ fn a_quoted_question_mark_is_no_account() {
         v["auditd"]["data"],
         json!({"op":"PAM:bad_ident","hostname":"185.56.82.22","terminal":"ssh"})
     );
+}
+
+/// A field with an empty value (`op=`, `acct=""`) is left out of the
+/// data, as auparse drops it; its neighbours stay.
+#[test]
+fn empty_values_leave_the_data() {
+    let v = doc(&[(
+        1116,
+        b"pid=8 uid=0 auid=1000 ses=2 msg='op= id=1200 acct=\"\" exe=\"/usr/sbin/groupadd\" \
+          hostname=box addr=? terminal=pts/2 res=success'",
+    )]);
+    let data = &v["auditd"]["data"];
+    assert!(data.get("op").is_none(), "{data}");
+    assert!(data.get("acct").is_none(), "{data}");
+    assert_eq!(data["id"], "1200", "{data}");
+    assert_eq!(data["terminal"], "pts/2", "{data}");
+    let kernel = doc(&[(1305, b"op=set audit_enabled=1 old= res=1")]);
+    let data = &kernel["auditd"]["data"];
+    assert!(data.get("old").is_none(), "{data}");
+    assert_eq!(data["audit_enabled"], "1", "{data}");
+}
+
+/// A user-space record's `cwd` (USER_CMD's) is the process's working
+/// directory and leaves the data, as aucoalesce's `addProcess` moves it
+/// for every event.
+#[test]
+fn a_user_records_cwd_is_the_working_directory_only() {
+    let v = doc(&[(
+        1123,
+        b"pid=41 uid=1000 auid=1000 ses=2 msg='cwd=\"/srv/www\" cmd=\"make\" \
+          terminal=pts/3 res=success'",
+    )]);
+    assert_eq!(v["process"]["working_directory"], "/srv/www");
+    let data = &v["auditd"]["data"];
+    assert!(data.get("cwd").is_none(), "{data}");
+    assert_eq!(data["cmd"], "make", "{data}");
 }
 
 /// The summary's object as aucoalesce names it for record types whose
@@ -1121,6 +1193,134 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
+/// The calls that change the caller's own ids are told by the call:
+/// `summary.how` is the syscall, the process object has no primary
+/// (go-libaudit's `how: syscall`); another process call keeps the
+/// executable as `how`.
+#[test]
+fn identity_changes_are_told_by_the_call() {
+    let call = |nr: u16| {
+        std::format!(
+            "arch=c000003e syscall={nr} success=yes exit=0 a0=3e8 a1=0 a2=0 a3=0 items=0 \
+             ppid=1 pid=60 auid=1000 uid=1000 gid=1000 euid=0 suid=0 fsuid=0 egid=0 sgid=0 \
+             fsgid=0 tty=pts1 ses=2 comm=\"su\" exe=\"/bin/su\" key=(null)"
+        )
+    };
+    for (nr, name) in [(105, "setuid"), (106, "setgid"), (117, "setresuid")] {
+        let body = call(nr);
+        let summary = doc(&[(1300, body.as_bytes())])["auditd"]["summary"].clone();
+        assert_eq!(summary["action"], "changed-identity-of", "{name}");
+        assert_eq!(summary["how"], name, "{summary}");
+        assert_eq!(summary["object"], json!({"type":"process"}), "{summary}");
+    }
+    let body = call(62);
+    let kill = doc(&[(1300, body.as_bytes())])["auditd"]["summary"].clone();
+    assert_eq!(kill["how"], "/bin/su", "{kill}");
+}
+
+/// One account record's case: type, message, action, types, object.
+type Case = (
+    u16,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    Json,
+);
+
+/// The account records as go-libaudit normalises them: an IAM action,
+/// category and type; the account (`id`, else `acct`) the summary's
+/// object, the record's `uid` its actor's secondary (no user-session
+/// macro: aucoalesce's default subject). USER_MGMT and GRP_CHAUTHTOK are
+/// user sessions (the terminal; the group named), USER_ROLE_CHANGE's
+/// object is the context chosen.
+#[test]
+fn account_records_are_iam_events() {
+    let summary = |v: &Json| {
+        let s = &v["auditd"]["summary"];
+        (s["actor"]["secondary"].clone(), s["object"].clone())
+    };
+    let ecs = |v: &Json| {
+        let e = &v["event"];
+        (
+            e["action"].clone(),
+            e["category"].clone(),
+            e["type"].clone(),
+        )
+    };
+    let tail = "exe=\"/usr/sbin/useradd\" hostname=box addr=10.1.1.1 terminal=pts/4 res=success'";
+    let text = |msg: &str| std::format!("pid=77 uid=0 auid=1000 ses=9 msg='{msg} {tail}");
+    let cases: [Case; 6] = [
+        (
+            1114,
+            "op=add-user id=1500",
+            "added-user-account",
+            &["user", "creation"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1116,
+            "op=add-group acct=\"devs\"",
+            "added-group-account-to",
+            &["group", "creation"],
+            json!({"type":"account","primary":"devs"}),
+        ),
+        (
+            1117,
+            "op=delete-group id=1500",
+            "deleted-group-account-from",
+            &["group", "deletion"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1132,
+            "op=changing-group-members id=1500",
+            "modified-group-account",
+            &["group", "change"],
+            json!({"type":"account","primary":"1500"}),
+        ),
+        (
+            1102,
+            "op=changing-shell id=1500",
+            "modified-user-account",
+            &["user", "change"],
+            json!({"type":"user-session","primary":"pts/4","secondary":"10.1.1.1"}),
+        ),
+        (
+            1133,
+            "op=changing-group-password acct=\"devs\"",
+            "changed-group-password",
+            &["group", "change"],
+            json!({"type":"user-session","primary":"devs","secondary":"10.1.1.1"}),
+        ),
+    ];
+    for (msg_type, msg, action, types, object) in cases {
+        let body = text(msg);
+        let v = doc(&[(msg_type, body.as_bytes())]);
+        assert_eq!(
+            ecs(&v),
+            (json!(action), json!(["iam"]), json!(types)),
+            "{msg_type}"
+        );
+        let secondary = match msg_type {
+            // User sessions: the account named.
+            1102 => json!("1500"),
+            1133 => json!("devs"),
+            _ => json!("0"),
+        };
+        assert_eq!(summary(&v), (secondary, object), "{msg_type}");
+    }
+    let role = text("op=su acct=\"root\" selected-context=staff_r");
+    let v = doc(&[(2300, role.as_bytes())]);
+    assert_eq!(v["event"]["action"], "changed-role-to");
+    assert_eq!(
+        summary(&v),
+        (
+            json!("root"),
+            json!({"type":"user-session","primary":"staff_r","secondary":"10.1.1.1"})
+        )
+    );
+}
+
 /// An event without ECS categories keeps Auditbeat's first
 /// `event.category`: aucoalesce's own group of its record type, a
 /// string; one with them has their array.
@@ -1132,11 +1332,11 @@ fn an_event_without_ecs_categories_has_aucoalesces_own() {
         b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
     );
     assert_eq!(daemon, json!("audit-daemon"));
-    let added = event(
-        1114,
-        b"pid=1 uid=0 auid=1000 msg='op=add-user id=1001 res=success'",
+    let role = event(
+        2300,
+        b"pid=1 uid=0 auid=1000 msg='op=su acct=\"root\" selected-context=x res=success'",
     );
-    assert_eq!(added, json!("user-account"));
+    assert_eq!(role, json!("mac"));
     let login = event(
         1112,
         b"pid=1 uid=0 auid=1000 msg='op=login id=1000 res=success'",
