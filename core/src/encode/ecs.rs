@@ -7,7 +7,7 @@
 //!  "event":{"module":"auditd","kind":"event","category":["file"],"type":["creation"],
 //!           "action":"linked","outcome":"failure"},
 //!  "auditd":{"message_type":"syscall","sequence":240,"result":"fail","session":"3",
-//!            "summary":{"actor":{"primary":"1000","secondary":"0"},"action":"linked",
+//!            "summary":{"actor":{"primary":"1000","secondary":"0"},
 //!                       "object":{"type":"file","primary":"/x"},"how":"/home/ubuntu/link"},
 //!            "data":{"a0":"ffffffffffffff9c",…,"arch":"aarch64","exit":"EFAULT",
 //!                    "syscall":"linkat","tty":"pts1"},

@@ -1,5 +1,6 @@
-//! `auditd.*`: message type, sequence, result, session, the aucoalesce
-//! summary (actor, action, object, how), `data` (the primary and special
+//! `auditd.*`: message type, sequence, result, session (none when unset),
+//! the aucoalesce summary as Auditbeat keeps it (actor, object, how; its
+//! action is `event.action`), `data` (the primary and special
 //! records' other fields, socket address) and `paths` (the PATH records).
 
 use super::draft::key_bit;
@@ -32,8 +33,10 @@ pub(super) fn write_auditd<'a>(
     }
     a.number("sequence", u64::from(event.serial()))?;
     a.str("result", result.auditd_name())?;
+    // Auditbeat writes no session when it is unset (audit_linux.go:
+    // `if auditEvent.Session != uidUnset`).
     match present(facts.get(b"ses")) {
-        Some(v) if v.text() == UNSET => a.str("session", "unset")?,
+        Some(v) if v.text() == UNSET => {}
         v => a.value("session", b"ses", v)?,
     }
     write_summary(a.key("summary")?, (facts, sock), norm)?;
@@ -96,9 +99,8 @@ pub(super) fn write_summary(
         a.value("secondary", key, v)?;
         a.close()?;
     }
-    if let Some(action) = norm.action {
-        s.str("action", action)?;
-    }
+    // The action is `event.action` alone: Auditbeat's summary holds the
+    // actor, the object and how (audit_linux.go, buildMetricbeatEvent).
     if let Some(kind) = norm.object.name() {
         let mut o = Members::open(s.key("object")?)?;
         o.str("type", kind)?;

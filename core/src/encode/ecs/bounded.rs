@@ -51,7 +51,7 @@ pub(super) fn write_bounded(
     if bounded {
         a.str("result", result.auditd_name())?;
         match present(facts.get(b"ses")) {
-            Some(v) if v.text() == UNSET => a.str("session", "unset")?,
+            Some(v) if v.text() == UNSET => {}
             v => {
                 if let Some(ses) = v.and_then(short_decimal) {
                     a.key("session")?.push_string(ses)?;
