@@ -383,7 +383,7 @@ pub(super) fn write_primary_data<'a>(
         Ok(())
     };
     Fields::new(body)
-        .filter(|f| is_data(f.key))
+        .filter(|f| is_data(f.key) && facts.in_data(f.key))
         .try_for_each(&mut datum)
 }
 

@@ -94,6 +94,9 @@ pub(super) struct Facts<'a> {
     /// `auditd.data`'s members of the primary record, drafted in the
     /// output as the pass parsed it, when kept.
     pub(super) data: Option<Draft>,
+    /// The event has more than one record (EOE aside): aucoalesce's
+    /// `normalizeCompound` then takes `items` out of the data.
+    compound: bool,
 }
 
 /// The values of [`KEYS`], by slot (an array longer than `Default`
@@ -338,6 +341,7 @@ impl<'a> Facts<'a> {
     #[inline(always)]
     fn fill_with(&mut self, event: &Event<'a>, draft: &mut DataDraft<'_>, layout: bool) {
         let f = self;
+        f.compound = event.record_count().saturating_add(event.dropped_records()) > 1;
         // Whether `known` holds a record's fields (a later SYSCALL record
         // takes the first record's place), and that record's `msg='…'`.
         let mut noted = false;
@@ -452,6 +456,14 @@ impl<'a> Facts<'a> {
     /// The primary record names a syscall: a SYSCALL record, or a
     /// SECCOMP record (whose `arch` and `syscall` are named as a
     /// SYSCALL record's, as aucoalesce names them).
+    /// Whether the primary record's `key` may be in `auditd.data` for this
+    /// event: every key but `items` of an event of several records, which
+    /// aucoalesce's `normalizeCompound` deletes (a lone SYSCALL record
+    /// keeps it). (Moved keys are told apart by [`is_data`].)
+    pub(super) fn in_data(&self, key: &[u8]) -> bool {
+        !(self.compound && key == b"items")
+    }
+
     pub(super) fn names_call(&self) -> bool {
         self.is_syscall || self.primary.is_some_and(|r| r.msg_type == SECCOMP)
     }
@@ -529,6 +541,9 @@ impl<'a> Facts<'a> {
     /// ([`is_data`]), from the key's slot.
     #[inline(always)]
     fn note_primary(&mut self, nested: &mut Option<&'a [u8]>, field: Field<'a>) -> bool {
+        if !self.in_data(field.key) {
+            return false;
+        }
         let Some(slot) = slot_of(field.key) else {
             // (None of these is a known key.)
             let first = match field.key {
@@ -585,7 +600,11 @@ impl<'a> Facts<'a> {
             b"egid", b"sgid", b"fsgid", b"ses"
         );
         self.note_at(const { slot_of(b"a0") }, value!(b"a0"));
-        data!(b"arch", b"syscall", b"exit", b"a0", b"a1", b"a2", b"a3", b"items", b"tty");
+        data!(b"arch", b"syscall", b"exit", b"a0", b"a1", b"a2", b"a3");
+        if self.in_data(b"items") {
+            data!(b"items");
+        }
+        data!(b"tty");
     }
 
     /// Forgets what was noted of a primary record (a later one takes

@@ -133,10 +133,12 @@ fn execve_document() {
         json!({"actor":{"primary":"1000","secondary":"0"},
                "object":{"type":"file","primary":"/usr/bin/docker"},"how":"/usr/bin/docker"})
     );
+    // No `items`: aucoalesce's normalizeCompound deletes it from an event
+    // of several records.
     assert_eq!(
         a["data"],
         json!({"arch":"x86_64","syscall":"execve","exit":"0","a0":"55dc","a1":"55dd",
-               "a2":"55de","a3":"7f6a","items":"2","tty":"pts1","argc":"3"})
+               "a2":"55de","a3":"7f6a","tty":"pts1","argc":"3"})
     );
     assert_eq!(a["paths"][0]["name"], "/usr/bin/docker");
     // No `effective`: the user's own (Auditbeat's removeRedundantEntity).
@@ -1199,6 +1201,32 @@ fn login_and_session_records_map_their_users() {
 /// `summary.how` is the syscall, the process object has no primary
 /// (go-libaudit's `how: syscall`); another process call keeps the
 /// executable as `how`.
+/// A lone SYSCALL record keeps `items` in `auditd.data`; with any other
+/// record beside it (PROCTITLE, PATH, even one dropped for its size) it
+/// is left out, as aucoalesce's normalizeCompound deletes it; both by the
+/// prefix's layout and field by field.
+#[test]
+fn items_stays_only_in_an_event_of_one_record() {
+    let syscall: &[u8] = b"arch=c000003e syscall=39 success=yes exit=60 a0=0 a1=0 a2=0 a3=0 \
+          items=0 ppid=1 pid=60 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 \
+          egid=1000 sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"sh\" exe=\"/bin/sh\" key=(null)";
+    // The same fields in another order: not the kernel's prefix, so read
+    // field by field.
+    let shuffled: &[u8] = b"syscall=39 arch=c000003e items=0 success=yes exit=60 a0=0 a1=0 \
+          a2=0 a3=0 ppid=1 pid=60 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 \
+          fsuid=1000 egid=1000 sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"sh\" exe=\"/bin/sh\"";
+    for body in [syscall, shuffled] {
+        let alone = doc(&[(1300, body)]);
+        assert_eq!(alone["auditd"]["data"]["items"], "0", "{alone}");
+        let compound = doc(&[(1300, body), (1327, b"proctitle=7368")]);
+        assert!(
+            compound["auditd"]["data"].get("items").is_none(),
+            "{compound}"
+        );
+        assert_eq!(compound["auditd"]["data"]["tty"], "pts1");
+    }
+}
+
 #[test]
 fn identity_changes_are_told_by_the_call() {
     let call = |nr: u16| {
