@@ -390,21 +390,21 @@ fn user_login_from_the_network() {
         1112,
         b"pid=10617 uid=0 auid=4294967295 ses=4294967295 msg='op=login \
           acct=28696E76616C6964207573657229 exe=\"/usr/sbin/sshd\" hostname=? \
-          addr=31.207.47.36 terminal=sshd res=failed'",
+          addr=198.51.100.7 terminal=sshd res=failed'",
     )]);
     assert_eq!(v["auditd"]["message_type"], "user_login");
     assert_eq!(v["auditd"]["result"], "fail");
     assert_eq!(
         v["auditd"]["summary"],
         json!({"actor":{"primary":"unset","secondary":"(invalid user)"},
-               "object":{"type":"user-session","primary":"sshd","secondary":"31.207.47.36"},
+               "object":{"type":"user-session","primary":"sshd","secondary":"198.51.100.7"},
                "how":"/usr/sbin/sshd"})
     );
     assert_eq!(
         v["auditd"]["data"],
         json!({"op":"login","acct":"(invalid user)","terminal":"sshd"})
     );
-    assert_eq!(v["source"], json!({"ip":"31.207.47.36"}));
+    assert_eq!(v["source"], json!({"ip":"198.51.100.7"}));
     assert_eq!(v["network"], json!({"direction":"ingress"}));
     assert_eq!(
         v["process"],
@@ -483,7 +483,7 @@ fn summary_objects_of_user_space_records() {
     let object = |records: &[(u16, &[u8])]| doc(records)["auditd"]["summary"]["object"].clone();
     let cmd = object(&[(
         1123,
-        b"pid=9729 uid=1001 auid=1001 ses=1 msg='cwd=\"/home/andrew_kroh\" cmd=\"su\" \
+        b"pid=9729 uid=1001 auid=1001 ses=1 msg='cwd=\"/home/carol_jones\" cmd=\"su\" \
           terminal=pts/0 res=success'",
     )]);
     assert_eq!(
@@ -1141,17 +1141,17 @@ fn login_and_session_records_map_their_users() {
         1112,
         b"pid=12635 uid=0 auid=4294967295 ses=4294967295 msg='op=login \
           acct=28696E76616C6964207573657229 exe=\"/usr/sbin/sshd\" hostname=? \
-          addr=179.38.151.221 terminal=sshd res=failed'",
+          addr=203.0.113.9 terminal=sshd res=failed'",
     );
     assert_eq!(failed, json!({"effective":{"name":"(invalid user)"}}));
     let start = user(
         1105,
-        b"pid=1 uid=0 auid=1001 ses=3 msg='op=PAM:session_open acct=\"andrew_kroh\" \
+        b"pid=1 uid=0 auid=1001 ses=3 msg='op=PAM:session_open acct=\"carol_jones\" \
           exe=\"/usr/sbin/sshd\" hostname=1.2.3.4 addr=1.2.3.4 terminal=ssh res=success'",
     );
     assert_eq!(
         start,
-        json!({"id":"1001","effective":{"name":"andrew_kroh"},"audit":{"id":"1001"}})
+        json!({"id":"1001","effective":{"name":"carol_jones"},"audit":{"id":"1001"}})
     );
     let login = user(
         1006,
@@ -1169,12 +1169,12 @@ fn login_and_session_records_map_their_users() {
     );
     let password = user(
         1108,
-        b"pid=1 uid=1002 auid=1001 ses=2 msg='op=PAM:chauthtok acct=\"akroh\" \
+        b"pid=1 uid=1002 auid=1001 ses=2 msg='op=PAM:chauthtok acct=\"dsmith\" \
           exe=\"/usr/bin/passwd\" hostname=? addr=? terminal=pts/0 res=failed'",
     );
     assert_eq!(
         password,
-        json!({"id":"1001","effective":{"id":"1002"},"target":{"name":"akroh"},
+        json!({"id":"1001","effective":{"id":"1002"},"target":{"name":"dsmith"},
                "audit":{"id":"1001"}})
     );
     // The effective user named as the user is: left out.
