@@ -300,7 +300,9 @@ fn write_event(
         // None: Auditbeat's `event.category` stays aucoalesce's own.
         e.str("category", event_type::event_type(record.msg_type))?;
     }
-    write_strs(e.key("type")?, norm.types())?;
+    if norm.types().next().is_some() {
+        write_strs(e.key("type")?, norm.types())?;
+    }
     if let Some(action) = norm.action {
         e.str("action", action)?;
     }

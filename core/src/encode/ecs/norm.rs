@@ -99,13 +99,12 @@ impl Norm {
         self.category.iter().chain(added).copied()
     }
 
-    /// `event.type`'s items: the record type's, then the added; `info`
-    /// when neither has one.
+    /// `event.type`'s items: the record type's, then the added; none
+    /// when neither has one (Auditbeat's normalizeEventFields then writes
+    /// no `event.type`).
     pub fn types(&self) -> impl Iterator<Item = &'static str> + '_ {
         let added = self.added.map_or(&[][..], |(_, t)| t);
-        let none = self.kind_type.is_empty() && added.is_empty();
-        let info: &[&str] = if none { &["info"] } else { &[] };
-        self.kind_type.iter().chain(added).chain(info).copied()
+        self.kind_type.iter().chain(added).copied()
     }
 }
 
@@ -167,12 +166,13 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     added: None,
 };
 
-/// A record type no table entry names.
+/// A record type no table entry names (go-libaudit finds no
+/// normalisation: no ECS category or type).
 pub const RECORD_DEFAULT: Norm = Norm {
     action: None,
     object: Object::None,
     category: &[],
-    kind_type: &["info"],
+    kind_type: &[],
     direction: None,
     alert: false,
     how_syscall: false,

@@ -1375,6 +1375,31 @@ fn an_event_without_ecs_categories_has_aucoalesces_own() {
     assert_eq!(login, json!(["authentication"]));
 }
 
+/// An event whose normalisation has no ECS type, or that has none (a
+/// record type go-libaudit does not normalise), has no `event.type`, as
+/// Auditbeat's normalizeEventFields writes none; a syscall always has one.
+#[test]
+fn no_ecs_type_no_event_type() {
+    let event = |t: u16, body: &[u8]| doc(&[(t, body)])["event"].clone();
+    let role = event(
+        2300,
+        b"pid=1 uid=0 auid=1000 msg='op=su acct=\"root\" selected-context=x res=success'",
+    );
+    assert!(role.get("type").is_none(), "{role}");
+    let daemon = event(
+        1200,
+        b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
+    );
+    assert!(daemon.get("type").is_none(), "{daemon}");
+    let call = event(
+        1300,
+        b"arch=c000003e syscall=39 success=yes exit=60 a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 \
+          pid=60 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 \
+          sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"sh\" exe=\"/bin/sh\" key=(null)",
+    );
+    assert_eq!(call["type"], json!(["info"]), "{call}");
+}
+
 /// Group ids are named like user ids (`group.name` beside `group.id`).
 #[test]
 fn group_names_beside_group_ids() {
