@@ -33,11 +33,8 @@ pub(super) fn write_auditd<'a>(
     }
     a.number("sequence", u64::from(event.serial()))?;
     a.str("result", result.auditd_name())?;
-    // Auditbeat writes no session when it is unset (audit_linux.go:
-    // `if auditEvent.Session != uidUnset`).
-    match present(facts.get(b"ses")) {
-        Some(v) if v.text() == UNSET => {}
-        v => a.value("session", b"ses", v)?,
+    if let Some(ses) = facts.session() {
+        a.value("session", b"ses", Some(ses))?;
     }
     write_summary(a.key("summary")?, (facts, sock), norm)?;
     if detail == Detail::Whole {

@@ -4,7 +4,7 @@
 
 use super::auditd::write_lower_case;
 use super::entity::{entities, Entity};
-use super::facts::{present, Facts, UNSET};
+use super::facts::{present, Facts};
 use super::members::Members;
 use super::process::number;
 use super::user::{own_key_ids, set_id, EFFECTIVE, GID, ID_SLOTS, OWNERS, OWNER_SLOTS, UID};
@@ -50,13 +50,8 @@ pub(super) fn write_bounded(
     a.number("sequence", u64::from(event.serial()))?;
     if bounded {
         a.str("result", result.auditd_name())?;
-        match present(facts.get(b"ses")) {
-            Some(v) if v.text() == UNSET => {}
-            v => {
-                if let Some(ses) = v.and_then(short_decimal) {
-                    a.key("session")?.push_string(ses)?;
-                }
-            }
+        if let Some(ses) = facts.session().and_then(short_decimal) {
+            a.key("session")?.push_string(ses)?;
         }
     }
     a.close()?;

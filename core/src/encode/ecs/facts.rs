@@ -627,6 +627,12 @@ impl<'a> Facts<'a> {
         }
     }
 
+    /// `ses` as Auditbeat writes `auditd.session`: none when absent or
+    /// unset (audit_linux.go: `if auditEvent.Session != uidUnset`).
+    pub(super) fn session(&self) -> Option<Value<'a>> {
+        present(self.get(b"ses")).filter(|v| v.text() != UNSET)
+    }
+
     /// A field of the primary record, or of its `msg='…'` (user records).
     #[inline(always)]
     pub(super) fn get(&self, key: &[u8]) -> Option<Value<'a>> {
