@@ -132,11 +132,10 @@ pub(super) fn write_summary(
                     o.value("primary", key, Some(v))?;
                 }
             }
-            // The caller itself (`how` names the call): no primary.
-            Object::Process if facts.is_syscall && norm.how_syscall => {}
-            Object::Process if facts.is_syscall => {
-                o.value("primary", b"a0", facts.get(b"a0"))?;
-            }
+            // The caller itself (`how` names the call), or the process
+            // a signal went to (aucoalesce names no field of it): no
+            // primary.
+            Object::Process if facts.is_syscall => {}
             // SECCOMP: the syscall the filter acted on.
             Object::Process if facts.names_call() => {
                 if let Some(name) = facts.syscall {

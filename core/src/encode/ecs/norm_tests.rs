@@ -192,6 +192,20 @@ fn syscalls_newly_normalised() {
     }
 }
 
+/// A signal's target is no field aucoalesce names: kill's process object
+/// has no primary (not `a0`, the pid in hex), and `how` is the program.
+#[test]
+fn a_killed_process_has_no_primary() {
+    for nr in [62, 200, 234] {
+        let body = syscall(nr, 0);
+        let v = doc(&[(1300, body.as_bytes())]);
+        let summary = &v["auditd"]["summary"];
+        assert_eq!(v["event"]["action"], "killed-pid", "{nr}: {v}");
+        assert_eq!(summary["object"], json!({"type":"process"}), "{nr}: {v}");
+        assert_eq!(summary["how"], "/usr/bin/tool", "{nr}: {v}");
+    }
+}
+
 /// A mount's object is a filesystem, a path as a file's: named by its
 /// PATH record, whose mode makes it a `file` as aucoalesce's
 /// setFileObject writes; with no PATH record, the `filesystem`.
