@@ -227,13 +227,13 @@ pub fn of_syscall(name: &str) -> Norm {
 /// An AVC record's: AppArmor's when it has an `apparmor=` field, else
 /// SELinux's.
 pub fn of_avc(apparmor: bool) -> Norm {
-    let action = if apparmor {
-        "violated-apparmor-policy"
+    // (No category or type of its own: the syscall's are added; an
+    // SELinux decision names no kind of object.)
+    if apparmor {
+        n("violated-apparmor-policy", Object::Policy, &[], &[])
     } else {
-        "violated-selinux-policy"
-    };
-    // (No category or type of its own: the syscall's are added.)
-    n(action, Object::Policy, &[], &[])
+        n("violated-selinux-policy", Object::None, &[], &[])
+    }
 }
 
 /// The normalisation of a non-syscall event (by its first record's type

@@ -234,3 +234,27 @@ fn a_mount_names_its_filesystem() {
     let object = &v["auditd"]["summary"]["object"];
     assert_eq!(*object, json!({"type":"filesystem"}), "{v}");
 }
+
+/// An AVC record is normalised by its fields, alone as with a syscall:
+/// an SELinux decision names no kind of object (aucoalesce's entry has
+/// no `object_what`), AppArmor's is a policy.
+#[test]
+fn an_selinux_denial_names_no_object_kind() {
+    let avc: &[u8] = b"avc:  denied  { read } for  pid=60 comm=\"tool\" name=\"shadow\" \
+          dev=\"vda1\" ino=9 scontext=system_u:system_r:tool_t:s0 \
+          tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0";
+    let v = doc(&[(1400, avc)]);
+    assert_eq!(v["event"]["action"], "violated-selinux-policy", "{v}");
+    assert!(v["auditd"]["summary"].get("object").is_none(), "{v}");
+    let apparmor: &[u8] = b"apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/bin/tool\" \
+          name=\"/etc/shadow\" pid=60 comm=\"tool\" requested_mask=\"r\" denied_mask=\"r\" \
+          fsuid=0 ouid=0";
+    let v = doc(&[(1400, apparmor)]);
+    assert_eq!(v["event"]["action"], "violated-apparmor-policy", "{v}");
+    let object = &v["auditd"]["summary"]["object"];
+    assert_eq!(
+        *object,
+        json!({"type":"policy","primary":"open","secondary":"r"}),
+        "{v}"
+    );
+}
