@@ -61,6 +61,11 @@ const MODULE_LOADED: Norm = n("loaded-kernel-module", Object::File, &["driver"],
 const ACCEPTED: Norm = net("accepted-connection-from", CONN_START, INGRESS);
 const RECEIVED: Norm = net("received-from", CONN_INFO, INGRESS);
 const SENT: Norm = net("sent-to", CONN_INFO, EGRESS);
+/// recv, recvmmsg, send and sendmmsg: their address has no side, as
+/// aucoalesce's `addSockaddrRecord` sides only recvfrom, recvmsg,
+/// sendto and sendmsg (with accept and connect).
+const RECEIVED_UNSIDED: Norm = net("received-from", CONN_INFO, None);
+const SENT_UNSIDED: Norm = net("sent-to", CONN_INFO, None);
 const KILLED: Norm = n("killed-pid", Object::Process, PROCESS, &["end"]);
 const IDENTITY: Norm = own("changed-identity-of", &["change"]);
 const SCHEDULING: Norm = own("adjusted-scheduling-policy-of", &["change"]);
@@ -140,9 +145,9 @@ pub(super) static BY_SYSCALL: &[(&str, Norm)] = &[
     ("read", file("read-file", FILE_INFO)),
     ("readlink", OPENED),
     ("readlinkat", OPENED),
-    ("recv", RECEIVED),
+    ("recv", RECEIVED_UNSIDED),
     ("recvfrom", RECEIVED),
-    ("recvmmsg", RECEIVED),
+    ("recvmmsg", RECEIVED_UNSIDED),
     ("recvmsg", RECEIVED),
     ("removexattr", ATTRIBUTES),
     ("rename", RENAMED),
@@ -152,8 +157,8 @@ pub(super) static BY_SYSCALL: &[(&str, Norm)] = &[
     ("sched_setattr", SCHEDULING),
     ("sched_setparam", SCHEDULING),
     ("sched_setscheduler", SCHEDULING),
-    ("send", SENT),
-    ("sendmmsg", SENT),
+    ("send", SENT_UNSIDED),
+    ("sendmmsg", SENT_UNSIDED),
     ("sendmsg", SENT),
     ("sendto", SENT),
     ("setdomainname", NAME),
