@@ -87,7 +87,7 @@ use self::draft::DataDraft;
 use self::entity::{entities, Entity};
 use self::facts::{present, slot_of, Facts};
 use self::members::Members;
-use self::norm::{Norm, Object};
+use self::norm::Norm;
 use self::object::{write_file, write_network};
 use self::process::write_process;
 use self::related::write_related;
@@ -231,7 +231,7 @@ fn write_document<'a>(
     }
     write_related(&mut doc, &mapped, enrich)?;
     write_process(&mut doc, event, facts, enrich, detail)?;
-    if norm.object == Object::File && facts.object_path.is_some() {
+    if norm.object.is_path() && facts.object_path.is_some() {
         write_file(doc.key("file")?, &facts.object, enrich)?;
     }
     write_network(&mut doc, (facts, sock))?;
@@ -368,6 +368,8 @@ fn write_split(c: &mut Cursor<'_>, keys: &[u8]) -> Result<(), Full> {
 
 #[cfg(test)]
 mod facts_layout_tests;
+#[cfg(test)]
+mod norm_tests;
 #[cfg(test)]
 mod socket_tests;
 #[cfg(test)]

@@ -100,10 +100,12 @@ pub(super) fn write_summary(
     // actor, the object and how (audit_linux.go, buildMetricbeatEvent).
     if let Some(kind) = norm.object.name() {
         let mut o = Members::open(s.key("object")?)?;
-        o.str("type", kind)?;
+        o.str("type", path_object_type(norm.object, facts).unwrap_or(kind))?;
         match norm.object {
             // Set only with the object path.
-            Object::File => o.value("primary", b"name", facts.object.name)?,
+            Object::File | Object::Filesystem => {
+                o.value("primary", b"name", facts.object.name)?;
+            }
             Object::Socket => write_socket_object(&mut o, sock)?,
             Object::UserSession if login_record(facts) => {
                 o.value("primary", b"auid", facts.get(b"auid"))?;
@@ -130,19 +132,19 @@ pub(super) fn write_summary(
                     o.value("primary", key, Some(v))?;
                 }
             }
-            // The caller itself (`how` names the call): no primary.
-            Object::Process if facts.is_syscall && norm.how_syscall => {}
-            Object::Process if facts.is_syscall => {
-                o.value("primary", b"a0", facts.get(b"a0"))?;
-            }
+            // The caller itself (`how` names the call), or the process
+            // a signal went to (aucoalesce names no field of it): no
+            // primary.
+            Object::Process if facts.is_syscall => {}
             // SECCOMP: the syscall the filter acted on.
             Object::Process if facts.names_call() => {
                 if let Some(name) = facts.syscall {
                     o.str("primary", name)?;
                 }
             }
-            // The command user space ran (sudo's USER_CMD).
-            Object::Process if named_type(facts, USER_CMD) => {
+            // The command user space ran (sudo's USER_CMD), or the one
+            // it refused to (ANOM_EXEC).
+            Object::Process if named_type(facts, USER_CMD) || named_type(facts, ANOM_EXEC) => {
                 o.value("primary", b"cmd", facts.get(b"cmd"))?;
             }
             Object::Process => {
@@ -201,12 +203,23 @@ const AUDIT_CONFIG_OBJECT: [&[u8]; 6] = [
 const CRYPTO_SESSION: MessageType = MessageType(2407);
 /// `AUDIT_USER_CMD`.
 const USER_CMD: MessageType = MessageType(1123);
+/// `AUDIT_ANOM_EXEC`.
+const ANOM_EXEC: MessageType = MessageType(2112);
 /// `AUDIT_CRYPTO_KEY_USER`.
 const CRYPTO_KEY_USER: MessageType = MessageType(2404);
 /// `AUDIT_GRP_CHAUTHTOK`.
 const GRP_CHAUTHTOK: MessageType = MessageType(1133);
 /// `AUDIT_USER_ROLE_CHANGE`.
 const USER_ROLE_CHANGE: MessageType = MessageType(2300);
+
+/// The type of a path object whose PATH record has a mode: always
+/// `file`, as aucoalesce's `setFileObject` writes it (it tests the mode's
+/// bits as Go's `os.FileMode`, whose type bits lie elsewhere, so every
+/// mode reads as a regular file's).
+fn path_object_type(object: Object, facts: &Facts<'_>) -> Option<&'static str> {
+    let mode = present(facts.object.mode).filter(|_| object.is_path());
+    mode.and(Object::File.name())
+}
 
 /// The field a user-session object's primary is (aucoalesce's
 /// `object_primary` of the user-session records): the key's fingerprint

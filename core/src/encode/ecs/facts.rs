@@ -503,12 +503,7 @@ impl<'a> Facts<'a> {
         // (aucoalesce adds it to any event with a syscall).
         let call = || self.syscall.map_or(norm::SYSCALL_DEFAULT, norm::of_syscall);
         if let Some(special) = self.special {
-            let own = if special.msg_type == AVC {
-                Some(norm::of_avc(field(special.body, b"apparmor").is_some()))
-            } else {
-                special.msg_type.name().and_then(norm::known_type)
-            };
-            return match own {
+            return match record_norm(special) {
                 Some(own) if self.is_syscall => own.adding(call()),
                 Some(own) => own,
                 None => norm::RECORD_DEFAULT,
@@ -524,8 +519,8 @@ impl<'a> Facts<'a> {
             (true, None) => norm::SYSCALL_DEFAULT,
             (false, _) => self
                 .primary
-                .and_then(|r| r.msg_type.name())
-                .map_or(norm::RECORD_DEFAULT, norm::of_type),
+                .and_then(record_norm)
+                .unwrap_or(norm::RECORD_DEFAULT),
         }
     }
 
@@ -658,6 +653,16 @@ impl<'a> Facts<'a> {
             _ => None,
         })
     }
+}
+
+/// The normalisation of the record an event is named after, if its type
+/// has one: an AVC's by its fields (AppArmor's with an `apparmor=`, else
+/// SELinux's), alone or with a syscall; any other's by its type name.
+fn record_norm(record: EventRecord<'_>) -> Option<Norm> {
+    if record.msg_type == AVC {
+        return Some(norm::of_avc(field(record.body, b"apparmor").is_some()));
+    }
+    record.msg_type.name().and_then(norm::known_type)
 }
 
 pub(super) const AVC: MessageType = MessageType(1400);

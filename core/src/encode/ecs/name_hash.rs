@@ -1,6 +1,6 @@
 //! A perfect hash of a fixed table's names ([`NameHash`]), found at
-//! compile time: a name is looked up by one multiplication of five of its
-//! facts (its length and four of its bytes) and one load, then one
+//! compile time: a name is looked up by one multiplication of six of its
+//! facts (its length and five of its bytes) and one load, then one
 //! comparison with the table's name in that slot, instead of a binary
 //! search whose every step (and every byte compared in it) is a branch
 //! that follows the name. The norm tables' names are found so.
@@ -13,17 +13,23 @@ pub(super) struct NameHash {
     slots: [u8; SLOTS],
 }
 
-const SLOTS: usize = 256;
+/// Ten times the syscall table's hundred-odd names: a multiplier that
+/// gives each its own slot is found in some hundreds of tries (in 256
+/// slots, none of 2^15 did).
+const SLOTS: usize = 1024;
 /// The multipliers tried: odd multiples of the golden ratio's 64 bits.
 const TRIES: u64 = 1 << 16;
 
 impl NameHash {
-    /// The hash of `table`'s names (fewer than 256, no two with the
+    /// The hash of `table`'s names (at most 255, no two with the
     /// same [`key`]): the first multiplier that gives each its own slot.
     /// Built at compile time, where a table it cannot hash stops the
     /// build.
     pub(super) const fn of<T>(table: &[(&str, T)]) -> NameHash {
-        assert!(table.len() < SLOTS, "a table of 255 names at most");
+        assert!(
+            table.len() <= u8::MAX as usize,
+            "a table of 255 names at most"
+        );
         let mut seed = 1u64;
         loop {
             assert!(seed < TRIES, "no multiplier gives each name its own slot");
@@ -54,10 +60,10 @@ impl NameHash {
     }
 }
 
-/// A name's length and its bytes at the start, the end, the middle and
-/// two thirds in, in one word (a byte past the end reads as 0): what
-/// tells the norm tables' names apart (a compile-time search fails
-/// otherwise).
+/// A name's length and its bytes at the start, the end, the middle, two
+/// thirds in and the second, in one word (a byte past the end reads as
+/// 0): what tells the norm tables' names apart (a compile-time search
+/// fails otherwise; the second byte tells `fgetxattr` from `fsetxattr`).
 #[inline(always)]
 const fn key(name: &[u8]) -> u64 {
     let len = name.len();
@@ -66,6 +72,7 @@ const fn key(name: &[u8]) -> u64 {
         | byte_at(name, len.wrapping_sub(1)) << 16
         | byte_at(name, len / 2) << 24
         | byte_at(name, len / 3 * 2 + len % 3 * 2 / 3) << 32
+        | byte_at(name, 1) << 40
 }
 
 /// `name[i]`, or 0 past its end.
@@ -78,10 +85,10 @@ const fn byte_at(name: &[u8], i: usize) -> u64 {
     }
 }
 
-/// The slot of `key`: the top byte of its product with `mult`.
+/// The slot of `key`: the top ten bits of its product with `mult`.
 #[inline(always)]
 const fn slot(key: u64, mult: u64) -> usize {
-    (key.wrapping_mul(mult) >> 56) as usize
+    (key.wrapping_mul(mult) >> (64 - SLOTS.trailing_zeros())) as usize
 }
 
 #[cfg(test)]
@@ -114,5 +121,7 @@ mod tests {
             1 | (u64::from(b'a') * (1 << 8 | 1 << 16 | 1 << 24 | 1 << 32))
         );
         assert_eq!(key(b"ab") >> 24 & 0xFF, u64::from(b'b'));
+        assert_eq!(key(b"ab") >> 40 & 0xFF, u64::from(b'b'));
+        assert_ne!(key(b"fgetxattr"), key(b"fsetxattr"));
     }
 }

@@ -2,13 +2,14 @@
 //! summary's `action` and the kind of its `object`, by syscall name or by
 //! record type. Written after the behaviour of go-libaudit's `aucoalesce`
 //! normalisations (which Auditbeat's dashboards and detection rules key
-//! on), for the syscalls and record types the shared goldens and common
-//! rule sets exercise; anything else falls back to the record type's
-//! generic form (SYSCALL: `process`/`info`, no action). As aucoalesce
-//! does, a record type's category and type are followed by those of the
-//! event's syscall ([`Norm::adding`]). Two static tables, sorted (a test
-//! checks the order): the record types' binary searched, the syscalls'
-//! (one lookup every syscall event) by a perfect hash ([`NameHash`]).
+//! on): every syscall and record type its `normalizations.yaml` names has
+//! its entry, written here by hand; anything else falls back to the
+//! record type's generic form (SYSCALL: `process`/`info`, no action). As
+//! aucoalesce does, a record type's category and type are followed by
+//! those of the event's syscall ([`Norm::adding`]). Two static tables,
+//! sorted (a test checks the order): the record types'
+//! ([`record_types`]) binary searched, the syscalls' ([`syscalls`], one
+//! lookup every syscall event) by a perfect hash ([`NameHash`]).
 
 use super::name_hash::NameHash;
 
@@ -19,6 +20,17 @@ pub enum Object {
     Socket,
     Process,
     System,
+    /// A mounted filesystem (the event's path, as a file's).
+    Filesystem,
+    /// The caller's memory (mmap, brk).
+    Memory,
+    /// An LSM's configuration (SELinux's booleans, policy, labels).
+    MacConfig,
+    /// A labelled printer (LABEL_LEVEL_CHANGE).
+    Printer,
+    VirtualMachine,
+    /// What a terminal's user typed (TTY, USER_TTY).
+    Keystrokes,
     UserSession,
     Service,
     AuditConfig,
@@ -39,6 +51,12 @@ impl Object {
             Object::Socket => "socket",
             Object::Process => "process",
             Object::System => "system",
+            Object::Filesystem => "filesystem",
+            Object::Memory => "memory",
+            Object::MacConfig => "mac-config",
+            Object::Printer => "printer",
+            Object::VirtualMachine => "virtual-machine",
+            Object::Keystrokes => "keystrokes",
             Object::UserSession => "user-session",
             Object::Service => "service",
             Object::AuditConfig => "audit-config",
@@ -48,6 +66,12 @@ impl Object {
             Object::Account => "account",
             Object::None => return None,
         })
+    }
+
+    /// Whether the object is the event's path (aucoalesce's `file` and
+    /// `filesystem`, the objects its `setFileObject` fills).
+    pub fn is_path(self) -> bool {
+        matches!(self, Object::File | Object::Filesystem)
     }
 }
 
@@ -179,446 +203,11 @@ pub const RECORD_DEFAULT: Norm = Norm {
     added: None,
 };
 
-const FILE_CREATE: (&[&str], &[&str]) = (&["file"], &["creation"]);
-const FILE_CHANGE: (&[&str], &[&str]) = (&["file"], &["change"]);
-const FILE_DELETE: (&[&str], &[&str]) = (&["file"], &["deletion"]);
-const FILE_INFO: (&[&str], &[&str]) = (&["file"], &["info"]);
-const HOST_CHANGE: (&[&str], &[&str]) = (&["host"], &["change"]);
-const START: &[&str] = &["start"];
-const CONN_START: &[&str] = &["connection", "start"];
-/// aucoalesce's `ecs-network` macro's type (send and receive calls).
-const CONN_INFO: &[&str] = &["connection", "info"];
+mod record_types;
+mod syscalls;
 
-const fn file(
-    action: &'static str,
-    (c, t): (&'static [&'static str], &'static [&'static str]),
-) -> Norm {
-    n(action, Object::File, c, t)
-}
-
-/// By syscall name (the table name for the event's arch). Sorted.
-static BY_SYSCALL: &[(&str, Norm)] = &[
-    (
-        "accept",
-        net(
-            "accepted-connection-from",
-            CONN_START,
-            Some(Direction::Ingress),
-        ),
-    ),
-    (
-        "accept4",
-        net(
-            "accepted-connection-from",
-            CONN_START,
-            Some(Direction::Ingress),
-        ),
-    ),
-    (
-        "adjtimex",
-        n(
-            "changed-system-time",
-            Object::System,
-            HOST_CHANGE.0,
-            HOST_CHANGE.1,
-        ),
-    ),
-    ("bind", net("bound-socket", START, None)),
-    ("chmod", file("changed-file-permissions-of", FILE_CHANGE)),
-    ("chown", file("changed-file-ownership-of", FILE_CHANGE)),
-    (
-        "clock_adjtime",
-        n(
-            "changed-system-time",
-            Object::System,
-            HOST_CHANGE.0,
-            HOST_CHANGE.1,
-        ),
-    ),
-    (
-        "clock_settime",
-        n(
-            "changed-system-time",
-            Object::System,
-            HOST_CHANGE.0,
-            HOST_CHANGE.1,
-        ),
-    ),
-    (
-        "connect",
-        net("connected-to", CONN_START, Some(Direction::Egress)),
-    ),
-    ("creat", file("opened-file", FILE_CREATE)),
-    (
-        "delete_module",
-        n(
-            "unloaded-kernel-module",
-            Object::File,
-            &["driver"],
-            &["end"],
-        ),
-    ),
-    ("execve", n("executed", Object::File, &["process"], START)),
-    ("execveat", n("executed", Object::File, &["process"], START)),
-    ("fchmod", file("changed-file-permissions-of", FILE_CHANGE)),
-    ("fchmodat", file("changed-file-permissions-of", FILE_CHANGE)),
-    (
-        "fchmodat2",
-        file("changed-file-permissions-of", FILE_CHANGE),
-    ),
-    ("fchown", file("changed-file-ownership-of", FILE_CHANGE)),
-    ("fchownat", file("changed-file-ownership-of", FILE_CHANGE)),
-    (
-        "finit_module",
-        n("loaded-kernel-module", Object::File, &["driver"], START),
-    ),
-    (
-        "init_module",
-        n("loaded-kernel-module", Object::File, &["driver"], START),
-    ),
-    (
-        "kill",
-        n("killed-pid", Object::Process, &["process"], &["end"]),
-    ),
-    ("lchown", file("changed-file-ownership-of", FILE_CHANGE)),
-    ("link", file("linked", FILE_CREATE)),
-    ("linkat", file("linked", FILE_CREATE)),
-    ("listen", net("listen-for-connections", START, None)),
-    ("mkdir", file("created-directory", FILE_CREATE)),
-    ("mkdirat", file("created-directory", FILE_CREATE)),
-    ("mknod", file("make-device", FILE_CREATE)),
-    ("mknodat", file("make-device", FILE_CREATE)),
-    ("mount", file("mounted", FILE_CREATE)),
-    ("open", file("opened-file", FILE_INFO)),
-    ("openat", file("opened-file", FILE_INFO)),
-    ("openat2", file("opened-file", FILE_INFO)),
-    (
-        "ptrace",
-        n("traced-process", Object::Process, &["process"], &["access"]),
-    ),
-    ("read", file("read-file", FILE_INFO)),
-    (
-        "recvfrom",
-        net("received-from", CONN_INFO, Some(Direction::Ingress)),
-    ),
-    (
-        "recvmsg",
-        net("received-from", CONN_INFO, Some(Direction::Ingress)),
-    ),
-    ("rename", file("renamed", FILE_CHANGE)),
-    ("renameat", file("renamed", FILE_CHANGE)),
-    ("renameat2", file("renamed", FILE_CHANGE)),
-    ("rmdir", file("deleted", FILE_DELETE)),
-    (
-        "sendmsg",
-        net("sent-to", CONN_INFO, Some(Direction::Egress)),
-    ),
-    ("sendto", net("sent-to", CONN_INFO, Some(Direction::Egress))),
-    ("setgid", own("changed-identity-of", &["change"])),
-    ("setregid", own("changed-identity-of", &["change"])),
-    ("setresgid", own("changed-identity-of", &["change"])),
-    ("setresuid", own("changed-identity-of", &["change"])),
-    ("setreuid", own("changed-identity-of", &["change"])),
-    (
-        "settimeofday",
-        n(
-            "changed-system-time",
-            Object::System,
-            HOST_CHANGE.0,
-            HOST_CHANGE.1,
-        ),
-    ),
-    ("setuid", own("changed-identity-of", &["change"])),
-    (
-        "stime",
-        n(
-            "changed-system-time",
-            Object::System,
-            HOST_CHANGE.0,
-            HOST_CHANGE.1,
-        ),
-    ),
-    ("symlink", file("symlinked", FILE_CREATE)),
-    ("symlinkat", file("symlinked", FILE_CREATE)),
-    (
-        "tkill",
-        n("killed-pid", Object::Process, &["process"], &["end"]),
-    ),
-    ("truncate", file("opened-file", FILE_CHANGE)),
-    ("umount", file("unmounted", FILE_DELETE)),
-    ("umount2", file("unmounted", FILE_DELETE)),
-    ("unlink", file("deleted", FILE_DELETE)),
-    ("unlinkat", file("deleted", FILE_DELETE)),
-    ("write", file("wrote-to-file", FILE_CHANGE)),
-];
-
-/// go-libaudit's `ecs-iam` category.
-const IAM: &[&str] = &["iam"];
-const AUTH_INFO: (&[&str], &[&str]) = (&["authentication"], &["info"]);
-const CONFIG_CHANGE: (&[&str], &[&str]) = (&["process", "configuration"], &["change"]);
-
-const fn user(
-    action: &'static str,
-    object: Object,
-    (c, t): (&'static [&'static str], &'static [&'static str]),
-) -> Norm {
-    n(action, object, c, t)
-}
-
-/// By record type name, for events whose first record is not SYSCALL.
-/// Sorted.
-static BY_TYPE: &[(&str, Norm)] = &[
-    (
-        "ACCT_LOCK",
-        n("locked-account", Object::None, IAM, &["user", "info"]),
-    ),
-    (
-        "ACCT_UNLOCK",
-        n("unlocked-account", Object::None, IAM, &["user", "info"]),
-    ),
-    (
-        "ADD_GROUP",
-        n(
-            "added-group-account-to",
-            Object::Account,
-            IAM,
-            &["group", "creation"],
-        ),
-    ),
-    (
-        "ADD_USER",
-        n(
-            "added-user-account",
-            Object::Account,
-            IAM,
-            &["user", "creation"],
-        ),
-    ),
-    (
-        "ANOM_ABEND",
-        Norm {
-            action: Some("crashed-program"),
-            object: Object::Process,
-            category: &["process", "intrusion_detection"],
-            kind_type: &["end", "info"],
-            direction: None,
-            alert: true,
-            how_syscall: false,
-            added: None,
-        },
-    ),
-    (
-        "ANOM_PROMISCUOUS",
-        Norm {
-            action: Some("changed-promiscuous-mode-on-device"),
-            object: Object::Device,
-            category: &["intrusion_detection"],
-            kind_type: &["info", "change"],
-            direction: None,
-            alert: true,
-            how_syscall: false,
-            added: None,
-        },
-    ),
-    (
-        "CONFIG_CHANGE",
-        user(
-            "changed-audit-configuration",
-            Object::AuditConfig,
-            CONFIG_CHANGE,
-        ),
-    ),
-    (
-        "CRED_ACQ",
-        user("acquired-credentials", Object::UserSession, AUTH_INFO),
-    ),
-    (
-        "CRED_DISP",
-        user("disposed-credentials", Object::UserSession, AUTH_INFO),
-    ),
-    (
-        "CRED_REFR",
-        user("refreshed-credentials", Object::UserSession, AUTH_INFO),
-    ),
-    (
-        "CRYPTO_KEY_USER",
-        user(
-            "negotiated-crypto-key",
-            Object::UserSession,
-            (&["process"], &["info"]),
-        ),
-    ),
-    (
-        "CRYPTO_SESSION",
-        user(
-            "started-crypto-session",
-            Object::UserSession,
-            (&["process"], &["info"]),
-        ),
-    ),
-    (
-        "DEL_GROUP",
-        n(
-            "deleted-group-account-from",
-            Object::Account,
-            IAM,
-            &["group", "deletion"],
-        ),
-    ),
-    (
-        "DEL_USER",
-        n(
-            "deleted-user-account",
-            Object::Account,
-            IAM,
-            &["user", "deletion"],
-        ),
-    ),
-    (
-        "GRP_AUTH",
-        user("authenticated-to-group", Object::None, AUTH_INFO),
-    ),
-    (
-        "GRP_CHAUTHTOK",
-        user(
-            "changed-group-password",
-            Object::UserSession,
-            (IAM, &["group", "change"]),
-        ),
-    ),
-    (
-        "GRP_MGMT",
-        n(
-            "modified-group-account",
-            Object::Account,
-            IAM,
-            &["group", "change"],
-        ),
-    ),
-    (
-        "LOGIN",
-        user(
-            "changed-login-id-to",
-            Object::UserSession,
-            (&["authentication"], START),
-        ),
-    ),
-    (
-        "NETFILTER_CFG",
-        user(
-            "loaded-firewall-rule-to",
-            Object::Firewall,
-            (&["configuration"], &["change"]),
-        ),
-    ),
-    (
-        "ROLE_ASSIGN",
-        n(
-            "assigned-user-role-to",
-            Object::Account,
-            IAM,
-            &["user", "change"],
-        ),
-    ),
-    (
-        "ROLE_MODIFY",
-        n("modified-role", Object::None, IAM, &["change"]),
-    ),
-    (
-        "ROLE_REMOVE",
-        n(
-            "removed-user-role-from",
-            Object::Account,
-            IAM,
-            &["user", "change"],
-        ),
-    ),
-    (
-        "SECCOMP",
-        n("violated-seccomp-policy", Object::Process, &[], &[]),
-    ),
-    (
-        "SERVICE_START",
-        user("started-service", Object::Service, (&["process"], START)),
-    ),
-    (
-        "SERVICE_STOP",
-        user("stopped-service", Object::Service, (&["process"], &["end"])),
-    ),
-    (
-        "TIME_ADJNTPVAL",
-        user("changed-system-time", Object::System, HOST_CHANGE),
-    ),
-    (
-        "TIME_INJOFFSET",
-        user("changed-system-time", Object::System, HOST_CHANGE),
-    ),
-    (
-        "USER_ACCT",
-        user("was-authorized", Object::UserSession, AUTH_INFO),
-    ),
-    (
-        "USER_AUTH",
-        user("authenticated", Object::UserSession, AUTH_INFO),
-    ),
-    (
-        "USER_CHAUTHTOK",
-        user(
-            "changed-password",
-            Object::UserSession,
-            (&["iam"], &["user", "change"]),
-        ),
-    ),
-    (
-        "USER_CMD",
-        user("ran-command", Object::Process, (&["process"], START)),
-    ),
-    (
-        "USER_END",
-        user(
-            "ended-session",
-            Object::UserSession,
-            (&["session"], &["end"]),
-        ),
-    ),
-    ("USER_ERR", user("error", Object::UserSession, AUTH_INFO)),
-    (
-        "USER_LOGIN",
-        user(
-            "logged-in",
-            Object::UserSession,
-            (&["authentication"], START),
-        ),
-    ),
-    (
-        "USER_LOGOUT",
-        user(
-            "logged-out",
-            Object::UserSession,
-            (&["authentication"], &["end"]),
-        ),
-    ),
-    (
-        "USER_MGMT",
-        user(
-            "modified-user-account",
-            Object::UserSession,
-            (IAM, &["user", "change"]),
-        ),
-    ),
-    (
-        "USER_ROLE_CHANGE",
-        n("changed-role-to", Object::UserSession, &[], &[]),
-    ),
-    (
-        "USER_START",
-        user(
-            "started-session",
-            Object::UserSession,
-            (&["session"], START),
-        ),
-    ),
-];
+use self::record_types::BY_TYPE;
+use self::syscalls::BY_SYSCALL;
 
 /// [`BY_SYSCALL`]'s names hashed (once an event: a binary search's
 /// steps were each a branch that follows the name).
@@ -638,13 +227,13 @@ pub fn of_syscall(name: &str) -> Norm {
 /// An AVC record's: AppArmor's when it has an `apparmor=` field, else
 /// SELinux's.
 pub fn of_avc(apparmor: bool) -> Norm {
-    let action = if apparmor {
-        "violated-apparmor-policy"
+    // (No category or type of its own: the syscall's are added; an
+    // SELinux decision names no kind of object.)
+    if apparmor {
+        n("violated-apparmor-policy", Object::Policy, &[], &[])
     } else {
-        "violated-selinux-policy"
-    };
-    // (No category or type of its own: the syscall's are added.)
-    n(action, Object::Policy, &[], &[])
+        n("violated-selinux-policy", Object::None, &[], &[])
+    }
 }
 
 /// The normalisation of a non-syscall event (by its first record's type
@@ -687,6 +276,17 @@ mod tests {
             for b in &names {
                 assert_eq!(inline_cmp(a, b), a.cmp(b), "{a} {b}");
             }
+        }
+    }
+
+    /// Each record type's entry is named as raudit's message-type table
+    /// names a type (an entry of another name would never be found).
+    #[test]
+    fn each_record_type_entry_is_a_known_type() {
+        use crate::wire::MessageType;
+        for &(name, _) in BY_TYPE {
+            let known = MessageType::from_name(name.as_bytes()).and_then(MessageType::name);
+            assert_eq!(known, Some(name), "{name}");
         }
     }
 

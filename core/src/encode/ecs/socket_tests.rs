@@ -41,6 +41,27 @@ fn socket_members(v: &Json) -> [&Json; 5] {
     ]
 }
 
+/// The calls of many messages (sendmmsg, recvmmsg) have their action and
+/// socket object, but their address no side: aucoalesce's
+/// `addSockaddrRecord` sides only the calls of one.
+#[test]
+fn calls_of_many_messages_give_no_side() {
+    for (number, action) in [(307, "sent-to"), (299, "received-from")] {
+        let v = with_saddr(number, "02000050080808080000000000000000");
+        assert_eq!(v["event"]["action"], action, "{v}");
+        assert_eq!(
+            socket_members(&v)[1..],
+            [
+                &json!({"type":"socket","primary":"8.8.8.8","secondary":"80"}),
+                &Json::Null,
+                &Json::Null,
+                &Json::Null,
+            ],
+            "{v}"
+        );
+    }
+}
+
 /// go-libaudit's own test value: `auditd.data.socket` nests the
 /// aucoalesce `socket_*` keys, every value a string; the destination's
 /// port is a string as Auditbeat's `addAddress` writes it.

@@ -1352,17 +1352,19 @@ fn account_records_are_iam_events() {
     );
 }
 
+/// An INTEGRITY_RULE record (IMA's), a type go-libaudit does not
+/// normalise.
+const INTEGRITY_RULE: &[u8] =
+    b"file=\"/usr/bin/true\" hash=\"sha256:00ff\" ppid=1 pid=2 auid=4294967295 uid=0 res=1";
+
 /// An event without ECS categories keeps Auditbeat's first
 /// `event.category`: aucoalesce's own group of its record type, a
 /// string; one with them has their array.
 #[test]
 fn an_event_without_ecs_categories_has_aucoalesces_own() {
     let event = |t: u16, body: &[u8]| doc(&[(t, body)])["event"]["category"].clone();
-    let daemon = event(
-        1200,
-        b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
-    );
-    assert_eq!(daemon, json!("audit-daemon"));
+    let integrity = event(1805, INTEGRITY_RULE);
+    assert_eq!(integrity, json!("integrity"));
     let role = event(
         2300,
         b"pid=1 uid=0 auid=1000 msg='op=su acct=\"root\" selected-context=x res=success'",
@@ -1386,11 +1388,8 @@ fn no_ecs_type_no_event_type() {
         b"pid=1 uid=0 auid=1000 msg='op=su acct=\"root\" selected-context=x res=success'",
     );
     assert!(role.get("type").is_none(), "{role}");
-    let daemon = event(
-        1200,
-        b"op=start ver=3.0.7 format=enriched kernel=6.8.0 auid=4294967295 pid=1 res=success",
-    );
-    assert!(daemon.get("type").is_none(), "{daemon}");
+    let integrity = event(1805, INTEGRITY_RULE);
+    assert!(integrity.get("type").is_none(), "{integrity}");
     let call = event(
         1300,
         b"arch=c000003e syscall=39 success=yes exit=60 a0=0 a1=0 a2=0 a3=0 items=0 ppid=1 \

@@ -1,0 +1,608 @@
+//! The record types' normalisations ([`BY_TYPE`]), by type name: each
+//! record type go-libaudit's `aucoalesce` normalises (AVC apart, told by
+//! its fields: [`of_avc`](super::of_avc)), with its action, object kind,
+//! ECS category and type, and `event.kind: alert` for the anomalies. Not
+//! here, as Auditbeat leaves them without a normalisation: the two
+//! entries aucoalesce names by a name no record has, `ANOM_MK_EXE` (the
+//! type is ANOM_MK_EXEC) and `AUDIT_ANOM_LOGIN_ACCT` (ANOM_LOGIN_ACCT).
+
+use super::{n, Norm, Object};
+
+/// aucoalesce's `ecs-iam` category.
+const IAM: &[&str] = &["iam"];
+const PROCESS: &[&str] = &["process"];
+const HOST: &[&str] = &["host"];
+const CONFIGURATION: &[&str] = &["configuration"];
+const PROCESS_CONFIGURATION: &[&str] = &["process", "configuration"];
+const NETWORK: &[&str] = &["network"];
+const IDS: &[&str] = &["intrusion_detection"];
+const PROCESS_IDS: &[&str] = &["process", "intrusion_detection"];
+const FILE_IDS: &[&str] = &["file", "intrusion_detection"];
+const AUTH_IDS: &[&str] = &["authentication", "intrusion_detection"];
+const IAM_IDS: &[&str] = &["iam", "intrusion_detection"];
+const INFO: &[&str] = &["info"];
+const START: &[&str] = &["start"];
+const END: &[&str] = &["end"];
+const CHANGE: &[&str] = &["change"];
+const ACCESS: &[&str] = &["access"];
+const CONN_START: &[&str] = &["connection", "start"];
+/// The login anomalies' type: a login, refused.
+const START_DENIED: &[&str] = &["start", "denied"];
+/// No ECS category or type: the record type's own, and the event's
+/// syscall's added to it.
+const NONE: &[&str] = &[];
+/// aucoalesce's `ecs-auth` macro's category.
+const AUTH: &[&str] = &["authentication"];
+
+/// An anomaly: `event.kind: alert`.
+const fn alert(
+    action: &'static str,
+    object: Object,
+    category: &'static [&'static str],
+    kind_type: &'static [&'static str],
+) -> Norm {
+    Norm {
+        alert: true,
+        ..n(action, object, category, kind_type)
+    }
+}
+
+/// What the audit daemon says of itself: its service.
+const fn daemon(
+    action: &'static str,
+    category: &'static [&'static str],
+    kind_type: &'static [&'static str],
+) -> Norm {
+    n(action, Object::Service, category, kind_type)
+}
+
+/// A record of virtual machines (aucoalesce's `ecs-host` macro).
+const fn virt(action: &'static str, object: Object) -> Norm {
+    n(action, object, HOST, INFO)
+}
+
+/// A login anomaly (aucoalesce's user-session macro).
+const fn login_anomaly(action: &'static str) -> Norm {
+    alert(action, Object::UserSession, AUTH_IDS, START_DENIED)
+}
+
+const TYPED: Norm = n("typed", Object::Keystrokes, NONE, NONE);
+
+/// By record type name, for events whose first record is not SYSCALL.
+/// Sorted.
+pub(super) static BY_TYPE: &[(&str, Norm)] = &[
+    (
+        "ACCT_LOCK",
+        n("locked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ACCT_UNLOCK",
+        n("unlocked-account", Object::None, IAM, &["user", "info"]),
+    ),
+    (
+        "ADD_GROUP",
+        n(
+            "added-group-account-to",
+            Object::Account,
+            IAM,
+            &["group", "creation"],
+        ),
+    ),
+    (
+        "ADD_USER",
+        n(
+            "added-user-account",
+            Object::Account,
+            IAM,
+            &["user", "creation"],
+        ),
+    ),
+    (
+        "ANOM_ABEND",
+        alert(
+            "crashed-program",
+            Object::Process,
+            PROCESS_IDS,
+            &["end", "info"],
+        ),
+    ),
+    (
+        "ANOM_ACCESS_FS",
+        alert(
+            "accessed-watched-file-or-directory",
+            Object::None,
+            FILE_IDS,
+            &["access", "info"],
+        ),
+    ),
+    (
+        "ANOM_ADD_ACCT",
+        alert(
+            "added-user-account",
+            Object::None,
+            IAM_IDS,
+            &["user", "creation", "info"],
+        ),
+    ),
+    (
+        "ANOM_AMTU_FAIL",
+        alert(
+            "abstract-machine-test-utility-failure",
+            Object::None,
+            IDS,
+            INFO,
+        ),
+    ),
+    (
+        "ANOM_CRYPTO_FAIL",
+        alert("crypto-system-test-failure", Object::None, IDS, INFO),
+    ),
+    (
+        "ANOM_DEL_ACCT",
+        alert(
+            "deleted-user-account",
+            Object::None,
+            IAM_IDS,
+            &["user", "deletion", "info"],
+        ),
+    ),
+    (
+        "ANOM_EXEC",
+        alert(
+            "attempted-execution-of-forbidden-program",
+            Object::Process,
+            PROCESS_IDS,
+            &["start", "info"],
+        ),
+    ),
+    (
+        "ANOM_LINK",
+        alert(
+            "used-suspicious-link",
+            Object::None,
+            FILE_IDS,
+            &["access", "info"],
+        ),
+    ),
+    (
+        "ANOM_LOGIN_FAILURES",
+        login_anomaly("failed-log-in-too-many-times-to"),
+    ),
+    (
+        "ANOM_LOGIN_LOCATION",
+        login_anomaly("attempted-log-in-from-unusual-place-to"),
+    ),
+    (
+        "ANOM_LOGIN_SERVICE",
+        alert(
+            "service-account-attempted-login",
+            Object::None,
+            AUTH_IDS,
+            START_DENIED,
+        ),
+    ),
+    (
+        "ANOM_LOGIN_SESSIONS",
+        login_anomaly("opened-too-many-sessions-to"),
+    ),
+    (
+        "ANOM_LOGIN_TIME",
+        login_anomaly("attempted-log-in-during-unusual-hour-to"),
+    ),
+    (
+        "ANOM_MAX_DAC",
+        alert(
+            "max-discretionary-access-control-failures-reached",
+            Object::None,
+            IDS,
+            INFO,
+        ),
+    ),
+    (
+        "ANOM_MAX_MAC",
+        alert(
+            "max-mandatory-access-control-failures-reached",
+            Object::None,
+            IDS,
+            INFO,
+        ),
+    ),
+    (
+        "ANOM_MOD_ACCT",
+        alert(
+            "modified-user-account",
+            Object::None,
+            IAM_IDS,
+            &["user", "change", "info"],
+        ),
+    ),
+    (
+        "ANOM_PROMISCUOUS",
+        alert(
+            "changed-promiscuous-mode-on-device",
+            Object::Device,
+            IDS,
+            &["info", "change"],
+        ),
+    ),
+    (
+        "ANOM_RBAC_FAIL",
+        alert("rbac-self-test-failure", Object::None, IDS, INFO),
+    ),
+    (
+        "ANOM_RBAC_INTEGRITY_FAIL",
+        alert(
+            "tested-file-system-integrity-of",
+            Object::Filesystem,
+            IDS,
+            INFO,
+        ),
+    ),
+    (
+        "ANOM_ROOT_TRANS",
+        alert(
+            "user-became-root",
+            Object::None,
+            AUTH_IDS,
+            &["start", "info"],
+        ),
+    ),
+    (
+        "CHGRP_ID",
+        n("changed-group", Object::None, PROCESS, CHANGE),
+    ),
+    (
+        "CHUSER_ID",
+        n("changed-user-id", Object::None, PROCESS, CHANGE),
+    ),
+    (
+        "CONFIG_CHANGE",
+        n(
+            "changed-audit-configuration",
+            Object::AuditConfig,
+            PROCESS_CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "CRED_ACQ",
+        n("acquired-credentials", Object::UserSession, AUTH, INFO),
+    ),
+    (
+        "CRED_DISP",
+        n("disposed-credentials", Object::UserSession, AUTH, INFO),
+    ),
+    (
+        "CRED_REFR",
+        n("refreshed-credentials", Object::UserSession, AUTH, INFO),
+    ),
+    (
+        "CRYPTO_KEY_USER",
+        n("negotiated-crypto-key", Object::UserSession, PROCESS, INFO),
+    ),
+    (
+        "CRYPTO_LOGIN",
+        n("crypto-officer-logged-in", Object::None, NONE, NONE),
+    ),
+    (
+        "CRYPTO_LOGOUT",
+        n("crypto-officer-logged-out", Object::None, PROCESS, INFO),
+    ),
+    (
+        "CRYPTO_SESSION",
+        n("started-crypto-session", Object::UserSession, PROCESS, INFO),
+    ),
+    ("DAC_CHECK", n("access-result", Object::None, NONE, NONE)),
+    (
+        "DAEMON_ABORT",
+        daemon("aborted-auditd-startup", PROCESS, END),
+    ),
+    (
+        "DAEMON_ACCEPT",
+        daemon("remote-audit-connected", NETWORK, CONN_START),
+    ),
+    (
+        "DAEMON_CLOSE",
+        daemon("remote-audit-disconnected", NETWORK, CONN_START),
+    ),
+    (
+        "DAEMON_CONFIG",
+        daemon(
+            "changed-auditd-configuration",
+            PROCESS_CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    ("DAEMON_END", daemon("shutdown-audit", PROCESS, END)),
+    ("DAEMON_ERR", daemon("audit-error", PROCESS, INFO)),
+    (
+        "DAEMON_RECONFIG",
+        daemon("reconfigured-auditd", PROCESS_CONFIGURATION, INFO),
+    ),
+    (
+        "DAEMON_RESUME",
+        daemon("resumed-audit-logging", PROCESS, CHANGE),
+    ),
+    (
+        "DAEMON_ROTATE",
+        daemon("rotated-audit-logs", PROCESS, CHANGE),
+    ),
+    ("DAEMON_START", daemon("started-audit", PROCESS, START)),
+    (
+        "DEL_GROUP",
+        n(
+            "deleted-group-account-from",
+            Object::Account,
+            IAM,
+            &["group", "deletion"],
+        ),
+    ),
+    (
+        "DEL_USER",
+        n(
+            "deleted-user-account",
+            Object::Account,
+            IAM,
+            &["user", "deletion"],
+        ),
+    ),
+    (
+        "FEATURE_CHANGE",
+        n(
+            "changed-audit-feature",
+            Object::System,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "FS_RELABEL",
+        n("relabeled-filesystem", Object::MacConfig, NONE, NONE),
+    ),
+    (
+        "GRP_AUTH",
+        n("authenticated-to-group", Object::None, AUTH, INFO),
+    ),
+    (
+        "GRP_CHAUTHTOK",
+        n(
+            "changed-group-password",
+            Object::UserSession,
+            IAM,
+            &["group", "change"],
+        ),
+    ),
+    (
+        "GRP_MGMT",
+        n(
+            "modified-group-account",
+            Object::Account,
+            IAM,
+            &["group", "change"],
+        ),
+    ),
+    (
+        "KERNEL",
+        n("initialized-audit-subsystem", Object::None, PROCESS, INFO),
+    ),
+    (
+        "KERN_MODULE",
+        n("loaded-kernel-module", Object::File, &["driver"], START),
+    ),
+    (
+        "LABEL_LEVEL_CHANGE",
+        n("modified-level-of", Object::Printer, NONE, NONE),
+    ),
+    (
+        "LABEL_OVERRIDE",
+        n("overrode-label-of", Object::MacConfig, NONE, NONE),
+    ),
+    (
+        "LOGIN",
+        n("changed-login-id-to", Object::UserSession, AUTH, START),
+    ),
+    ("MAC_CHECK", n("mac-permission", Object::None, NONE, NONE)),
+    (
+        "MAC_CONFIG_CHANGE",
+        n(
+            "changed-selinux-boolean",
+            Object::MacConfig,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "MAC_POLICY_LOAD",
+        n(
+            "loaded-selinux-policy",
+            Object::MacConfig,
+            CONFIGURATION,
+            ACCESS,
+        ),
+    ),
+    (
+        "MAC_STATUS",
+        n(
+            "changed-selinux-enforcement",
+            Object::MacConfig,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "NETFILTER_CFG",
+        n(
+            "loaded-firewall-rule-to",
+            Object::Firewall,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "ROLE_ASSIGN",
+        n(
+            "assigned-user-role-to",
+            Object::Account,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    ("ROLE_MODIFY", n("modified-role", Object::None, IAM, CHANGE)),
+    (
+        "ROLE_REMOVE",
+        n(
+            "removed-user-role-from",
+            Object::Account,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    (
+        "SECCOMP",
+        n("violated-seccomp-policy", Object::Process, NONE, NONE),
+    ),
+    (
+        "SELINUX_ERR",
+        n("caused-mac-policy-error", Object::System, NONE, NONE),
+    ),
+    (
+        "SERVICE_START",
+        n("started-service", Object::Service, PROCESS, START),
+    ),
+    (
+        "SERVICE_STOP",
+        n("stopped-service", Object::Service, PROCESS, END),
+    ),
+    (
+        "SOFTWARE_UPDATE",
+        n("package-updated", Object::None, &["package"], INFO),
+    ),
+    (
+        "SYSTEM_BOOT",
+        n("booted-system", Object::System, HOST, START),
+    ),
+    (
+        "SYSTEM_RUNLEVEL",
+        n("changed-to-runlevel", Object::System, HOST, CHANGE),
+    ),
+    (
+        "SYSTEM_SHUTDOWN",
+        n("shutdown-system", Object::System, HOST, END),
+    ),
+    ("TEST", n("sent-test", Object::None, PROCESS, INFO)),
+    (
+        "TIME_ADJNTPVAL",
+        n("changed-system-time", Object::System, HOST, CHANGE),
+    ),
+    (
+        "TIME_INJOFFSET",
+        n("changed-system-time", Object::System, HOST, CHANGE),
+    ),
+    ("TRUSTED_APP", n("unknown", Object::None, PROCESS, INFO)),
+    ("TTY", TYPED),
+    ("USER", n("sent-message", Object::None, NONE, NONE)),
+    (
+        "USER_ACCT",
+        n("was-authorized", Object::UserSession, AUTH, INFO),
+    ),
+    (
+        "USER_AUTH",
+        n("authenticated", Object::UserSession, AUTH, INFO),
+    ),
+    ("USER_AVC", n("access-permission", Object::None, NONE, NONE)),
+    (
+        "USER_CHAUTHTOK",
+        n(
+            "changed-password",
+            Object::UserSession,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    (
+        "USER_CMD",
+        n("ran-command", Object::Process, PROCESS, START),
+    ),
+    (
+        "USER_END",
+        n("ended-session", Object::UserSession, &["session"], END),
+    ),
+    ("USER_ERR", n("error", Object::UserSession, AUTH, INFO)),
+    (
+        "USER_LOGIN",
+        n("logged-in", Object::UserSession, AUTH, START),
+    ),
+    (
+        "USER_LOGOUT",
+        n("logged-out", Object::UserSession, AUTH, END),
+    ),
+    (
+        "USER_MAC_CONFIG_CHANGE",
+        n(
+            "changed-mac-configuration",
+            Object::MacConfig,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "USER_MAC_POLICY_LOAD",
+        n(
+            "loaded-mac-policy",
+            Object::MacConfig,
+            CONFIGURATION,
+            ACCESS,
+        ),
+    ),
+    (
+        "USER_MGMT",
+        n(
+            "modified-user-account",
+            Object::UserSession,
+            IAM,
+            &["user", "change"],
+        ),
+    ),
+    (
+        "USER_ROLE_CHANGE",
+        n("changed-role-to", Object::UserSession, NONE, NONE),
+    ),
+    (
+        "USER_SELINUX_ERR",
+        n("access-error", Object::None, NONE, NONE),
+    ),
+    (
+        "USER_START",
+        n("started-session", Object::UserSession, &["session"], START),
+    ),
+    ("USER_TTY", TYPED),
+    (
+        "USYS_CONFIG",
+        n(
+            "changed-configuration",
+            Object::System,
+            CONFIGURATION,
+            CHANGE,
+        ),
+    ),
+    (
+        "VIRT_CONTROL",
+        virt("issued-vm-control", Object::VirtualMachine),
+    ),
+    ("VIRT_CREATE", virt("created-vm-image", Object::None)),
+    ("VIRT_DESTROY", virt("deleted-vm-image", Object::None)),
+    (
+        "VIRT_INTEGRITY_CHECK",
+        virt("checked-integrity-of", Object::None),
+    ),
+    (
+        "VIRT_MACHINE_ID",
+        virt("assigned-vm-id", Object::VirtualMachine),
+    ),
+    ("VIRT_MIGRATE_IN", virt("migrated-vm-from", Object::None)),
+    ("VIRT_MIGRATE_OUT", virt("migrated-vm-to", Object::None)),
+    (
+        "VIRT_RESOURCE",
+        virt("assigned-vm-resource", Object::VirtualMachine),
+    ),
+];

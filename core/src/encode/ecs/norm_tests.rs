@@ -1,0 +1,260 @@
+//! The normalisations of go-libaudit's `aucoalesce` table that the
+//! shared goldens do not exercise, through the whole encoder: the audit
+//! daemon's records, the anomalies, the syscalls added with them, and
+//! the summary objects they name (or, as aucoalesce, do not).
+
+extern crate std;
+
+use serde_json::{json, Value as Json};
+use std::string::String;
+
+use super::tests::doc;
+
+/// A SYSCALL record of x86_64 call `nr` by uid 1000, `items` PATH
+/// records with it.
+fn syscall(nr: u16, items: u8) -> String {
+    std::format!(
+        "arch=c000003e syscall={nr} success=yes exit=0 a0=1f40 a1=9 a2=0 a3=0 items={items} \
+         ppid=1 pid=60 auid=1000 uid=1000 gid=1000 euid=1000 suid=1000 fsuid=1000 egid=1000 \
+         sgid=1000 fsgid=1000 tty=pts1 ses=2 comm=\"tool\" exe=\"/usr/bin/tool\" key=(null)"
+    )
+}
+
+/// `event.{action,category,type}` and `auditd.summary.object` of a
+/// document.
+fn normalised(v: &Json) -> (Json, Json, Json, Json) {
+    let e = &v["event"];
+    let object = v["auditd"]["summary"]["object"].clone();
+    (
+        e["action"].clone(),
+        e["category"].clone(),
+        e["type"].clone(),
+        object,
+    )
+}
+
+/// Each of the audit daemon's records has aucoalesce's action, the
+/// service as its object, and its ECS category and type.
+#[test]
+fn the_audit_daemons_records_name_its_service() {
+    let body: &[u8] = b"op=start ver=3.0.9 format=enriched kernel=6.18.0 auid=4294967295 \
+          pid=1234 uid=0 ses=4294967295 res=success";
+    let service = json!({"type":"service"});
+    for (t, action, category, kind_type) in [
+        (1200, "started-audit", json!(["process"]), json!(["start"])),
+        (1201, "shutdown-audit", json!(["process"]), json!(["end"])),
+        (
+            1202,
+            "aborted-auditd-startup",
+            json!(["process"]),
+            json!(["end"]),
+        ),
+        (
+            1203,
+            "changed-auditd-configuration",
+            json!(["process", "configuration"]),
+            json!(["change"]),
+        ),
+        (
+            1204,
+            "reconfigured-auditd",
+            json!(["process", "configuration"]),
+            json!(["info"]),
+        ),
+        (
+            1205,
+            "rotated-audit-logs",
+            json!(["process"]),
+            json!(["change"]),
+        ),
+        (
+            1206,
+            "resumed-audit-logging",
+            json!(["process"]),
+            json!(["change"]),
+        ),
+        (
+            1207,
+            "remote-audit-connected",
+            json!(["network"]),
+            json!(["connection", "start"]),
+        ),
+        (
+            1208,
+            "remote-audit-disconnected",
+            json!(["network"]),
+            json!(["connection", "start"]),
+        ),
+        (1209, "audit-error", json!(["process"]), json!(["info"])),
+    ] {
+        let v = doc(&[(t, body)]);
+        let expected = (json!(action), category, kind_type, service.clone());
+        assert_eq!(normalised(&v), expected, "{t}: {v}");
+        assert_eq!(v["event"]["kind"], "event", "{t}");
+    }
+}
+
+/// The anomalies are alerts: a login anomaly names the session's
+/// terminal and peer (the user-session macro), ANOM_EXEC the command
+/// refused.
+#[test]
+fn anomalies_are_alerts_with_their_objects() {
+    let login: &[u8] = b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct=\"alice\" \
+          exe=\"/usr/sbin/sshd\" hostname=? addr=192.0.2.7 terminal=ssh res=success'";
+    let v = doc(&[(2100, login)]);
+    assert_eq!(v["event"]["kind"], "alert", "{v}");
+    assert_eq!(
+        normalised(&v),
+        (
+            json!("failed-log-in-too-many-times-to"),
+            json!(["authentication", "intrusion_detection"]),
+            json!(["start", "denied"]),
+            json!({"type":"user-session","primary":"ssh","secondary":"192.0.2.7"}),
+        ),
+        "{v}"
+    );
+    let exec: &[u8] =
+        b"pid=5 uid=1000 auid=1000 ses=2 msg='cmd=\"/tmp/x\" terminal=pts1 res=failed'";
+    let v = doc(&[(2112, exec)]);
+    assert_eq!(v["event"]["kind"], "alert", "{v}");
+    assert_eq!(
+        normalised(&v),
+        (
+            json!("attempted-execution-of-forbidden-program"),
+            json!(["process", "intrusion_detection"]),
+            json!(["start", "info"]),
+            json!({"type":"process","primary":"/tmp/x"}),
+        ),
+        "{v}"
+    );
+}
+
+/// Syscalls aucoalesce normalises beyond the goldens': their action,
+/// category, type and object kind; the identity and scheduling calls and
+/// `exit_group` told by the call (`how`).
+#[test]
+fn syscalls_newly_normalised() {
+    let file = json!({"type":"file"});
+    let process = json!({"type":"process"});
+    let system = json!({"type":"system"});
+    for (nr, action, category, kind_type, object) in [
+        (4, "checked-metadata-of", ["file"], json!(["info"]), &file),
+        (
+            188,
+            "changed-file-attributes-of",
+            ["file"],
+            json!(["change"]),
+            &file,
+        ),
+        (
+            9,
+            "allocated-memory",
+            ["process"],
+            json!(["info"]),
+            &json!({"type":"memory"}),
+        ),
+        (
+            170,
+            "changed-system-name",
+            ["host"],
+            json!(["change"]),
+            &system,
+        ),
+        (
+            122,
+            "changed-identity-of",
+            ["process"],
+            json!(["change"]),
+            &process,
+        ),
+        (
+            144,
+            "adjusted-scheduling-policy-of",
+            ["process"],
+            json!(["change"]),
+            &process,
+        ),
+        (231, "end", ["process"], json!(["end"]), &process),
+    ] {
+        let body = syscall(nr, 0);
+        let v = doc(&[(1300, body.as_bytes())]);
+        let expected = (json!(action), json!(category), kind_type, object.clone());
+        assert_eq!(normalised(&v), expected, "{nr}: {v}");
+    }
+    for (nr, call) in [
+        (122, "setfsuid"),
+        (144, "sched_setscheduler"),
+        (231, "exit_group"),
+    ] {
+        let body = syscall(nr, 0);
+        let v = doc(&[(1300, body.as_bytes())]);
+        assert_eq!(v["auditd"]["summary"]["how"], call, "{v}");
+    }
+}
+
+/// A signal's target is no field aucoalesce names: kill's process object
+/// has no primary (not `a0`, the pid in hex), and `how` is the program.
+#[test]
+fn a_killed_process_has_no_primary() {
+    for nr in [62, 200, 234] {
+        let body = syscall(nr, 0);
+        let v = doc(&[(1300, body.as_bytes())]);
+        let summary = &v["auditd"]["summary"];
+        assert_eq!(v["event"]["action"], "killed-pid", "{nr}: {v}");
+        assert_eq!(summary["object"], json!({"type":"process"}), "{nr}: {v}");
+        assert_eq!(summary["how"], "/usr/bin/tool", "{nr}: {v}");
+    }
+}
+
+/// A mount's object is a filesystem, a path as a file's: named by its
+/// PATH record, whose mode makes it a `file` as aucoalesce's
+/// setFileObject writes; with no PATH record, the `filesystem`.
+#[test]
+fn a_mount_names_its_filesystem() {
+    let mount = syscall(165, 2);
+    let source: &[u8] = b"item=0 name=\"/dev/vdb\" inode=9 dev=00:05 mode=060660 ouid=0 \
+          ogid=6 rdev=fe:10 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0";
+    let target: &[u8] = b"item=1 name=\"/mnt\" inode=2 dev=fe:01 mode=040755 ouid=0 ogid=0 \
+          rdev=00:00 nametype=NORMAL cap_fp=0 cap_fi=0 cap_fe=0 cap_fver=0";
+    let v = doc(&[(1300, mount.as_bytes()), (1302, source), (1302, target)]);
+    assert_eq!(
+        normalised(&v),
+        (
+            json!("mounted"),
+            json!(["file"]),
+            json!(["creation"]),
+            json!({"type":"file","primary":"/mnt"}),
+        ),
+        "{v}"
+    );
+    assert_eq!(v["file"]["path"], "/mnt", "{v}");
+    let umount = syscall(166, 0);
+    let v = doc(&[(1300, umount.as_bytes())]);
+    assert_eq!(v["event"]["action"], "unmounted", "{v}");
+    let object = &v["auditd"]["summary"]["object"];
+    assert_eq!(*object, json!({"type":"filesystem"}), "{v}");
+}
+
+/// An AVC record is normalised by its fields, alone as with a syscall:
+/// an SELinux decision names no kind of object (aucoalesce's entry has
+/// no `object_what`), AppArmor's is a policy.
+#[test]
+fn an_selinux_denial_names_no_object_kind() {
+    let avc: &[u8] = b"avc:  denied  { read } for  pid=60 comm=\"tool\" name=\"shadow\" \
+          dev=\"vda1\" ino=9 scontext=system_u:system_r:tool_t:s0 \
+          tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0";
+    let v = doc(&[(1400, avc)]);
+    assert_eq!(v["event"]["action"], "violated-selinux-policy", "{v}");
+    assert!(v["auditd"]["summary"].get("object").is_none(), "{v}");
+    let apparmor: &[u8] = b"apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/bin/tool\" \
+          name=\"/etc/shadow\" pid=60 comm=\"tool\" requested_mask=\"r\" denied_mask=\"r\" \
+          fsuid=0 ouid=0";
+    let v = doc(&[(1400, apparmor)]);
+    assert_eq!(v["event"]["action"], "violated-apparmor-policy", "{v}");
+    let object = &v["auditd"]["summary"]["object"];
+    assert_eq!(
+        *object,
+        json!({"type":"policy","primary":"open","secondary":"r"}),
+        "{v}"
+    );
+}
