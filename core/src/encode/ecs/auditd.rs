@@ -101,6 +101,15 @@ pub(super) fn write_summary(
     if let Some(kind) = norm.object.name() {
         let mut o = Members::open(s.key("object")?)?;
         o.str("type", path_object_type(norm.object, facts).unwrap_or(kind))?;
+        let (primary, secondary) = norm.object_fields;
+        if let Some((key, v)) = first_present(facts, primary) {
+            o.value("primary", key, Some(v))?;
+            if let Some((key, v)) = first_present(facts, secondary) {
+                o.value("secondary", key, Some(v))?;
+            }
+            o.close()?;
+            return write_how(s, facts, norm);
+        }
         match norm.object {
             // Set only with the object path.
             Object::File | Object::Filesystem => {
@@ -171,8 +180,19 @@ pub(super) fn write_summary(
         }
         o.close()?;
     }
+    write_how(s, facts, norm)
+}
+
+/// `summary.how`, and the summary closed: the call, for the calls that
+/// change the caller; else the first present of the normalisation's own
+/// list ([`Norm::how`]); else the executable, an interpreter's `comm`.
+fn write_how(mut s: Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> Result<(), Full> {
     if let Some(call) = facts.syscall.filter(|_| norm.how_syscall) {
         s.str("how", call)?;
+        return s.close();
+    }
+    if let Some((key, v)) = first_present(facts, norm.how) {
+        s.value("how", key, Some(v))?;
         return s.close();
     }
     // An interpreter's `comm` is the script's name: more telling.
@@ -185,6 +205,17 @@ pub(super) fn write_summary(
         s.value("how", key, Some(v))?;
     }
     s.close()
+}
+
+/// The first of `keys` the event's record has a value of (the record
+/// that names it, else the primary one), and its key: how aucoalesce
+/// reads a normalisation's field lists.
+fn first_present<'a>(
+    facts: &Facts<'a>,
+    keys: &[&'static [u8]],
+) -> Option<(&'static [u8], Value<'a>)> {
+    keys.iter()
+        .find_map(|&key| Some((key, present(facts.special_get(key))?)))
 }
 
 /// The fields naming what a CONFIG_CHANGE changed, the first present

@@ -101,6 +101,17 @@ pub struct Norm {
     /// The category and type of the event's syscall, written after the
     /// record type's own (aucoalesce's `applyNormalization` adds them).
     pub added: Option<(&'static [&'static str], &'static [&'static str])>,
+    /// The fields that name the summary's object, the first present of
+    /// each list: aucoalesce's `object_primary` and `object_secondary`
+    /// of the record types whose object kind has no rule of its own
+    /// (empty: the kind's rule alone). A primary found here replaces
+    /// the kind's rule, a file's path included (aucoalesce sets it
+    /// after the path).
+    pub object_fields: (&'static [&'static [u8]], &'static [&'static [u8]]),
+    /// The fields `summary.how` is, the first present: aucoalesce's
+    /// `how` list, which replaces its default (the executable, or an
+    /// interpreter's `comm`); empty, or none present: the default.
+    pub how: &'static [&'static [u8]],
 }
 
 impl Norm {
@@ -147,6 +158,8 @@ const fn n(
         alert: false,
         how_syscall: false,
         added: None,
+        object_fields: (&[], &[]),
+        how: &[],
     }
 }
 
@@ -167,6 +180,29 @@ const fn net(
         alert: false,
         how_syscall: false,
         added: None,
+        object_fields: (&[], &[]),
+        how: &[],
+    }
+}
+
+/// `norm` with its object named by the first present of `primary`
+/// and of `secondary` ([`Norm::object_fields`]).
+const fn naming(
+    norm: Norm,
+    primary: &'static [&'static [u8]],
+    secondary: &'static [&'static [u8]],
+) -> Norm {
+    Norm {
+        object_fields: (primary, secondary),
+        ..norm
+    }
+}
+
+/// `norm` with `how` the first present of `fields` ([`Norm::how`]).
+const fn how(norm: Norm, fields: &'static [&'static [u8]]) -> Norm {
+    Norm {
+        how: fields,
+        ..norm
     }
 }
 
@@ -188,6 +224,8 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     alert: false,
     how_syscall: false,
     added: None,
+    object_fields: (&[], &[]),
+    how: &[],
 };
 
 /// A record type no table entry names (go-libaudit finds no
@@ -201,6 +239,8 @@ pub const RECORD_DEFAULT: Norm = Norm {
     alert: false,
     how_syscall: false,
     added: None,
+    object_fields: (&[], &[]),
+    how: &[],
 };
 
 mod record_types;

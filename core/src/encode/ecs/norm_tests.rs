@@ -258,3 +258,83 @@ fn an_selinux_denial_names_no_object_kind() {
         "{v}"
     );
 }
+
+/// `auditd.summary`'s object and `how` of a one-record event of type
+/// `t`.
+fn summary_of(t: u16, body: &[u8]) -> (Json, Json) {
+    let v = doc(&[(t, body)]);
+    let s = &v["auditd"]["summary"];
+    (s["object"].clone(), s["how"].clone())
+}
+
+/// The record types whose object aucoalesce names by a field of their
+/// own (`object_primary`, `object_secondary`: the first present of
+/// each list) and whose `how` is its own list.
+#[test]
+fn objects_and_how_named_by_the_record_types_fields() {
+    let cases: [(u16, &[u8], Json, Json); 6] = [
+        (
+            1129,
+            b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='old-level=N new-level=3 \
+              comm=\"systemd-update-utmp\" exe=\"/usr/lib/systemd/systemd-update-utmp\" \
+              hostname=? addr=? terminal=? res=success'",
+            json!({"type":"system","primary":"3"}),
+            json!("/usr/lib/systemd/systemd-update-utmp"),
+        ),
+        (
+            2500,
+            b"pid=900 uid=0 auid=4294967295 ses=4294967295 msg='virt=kvm op=start \
+              reason=booted vm=\"guest1\" vm-pid=901 exe=\"/usr/sbin/libvirtd\" hostname=? \
+              addr=? terminal=? res=success'",
+            json!({"type":"virtual-machine","primary":"start","secondary":"guest1"}),
+            json!("/usr/sbin/libvirtd"),
+        ),
+        (
+            1701,
+            b"auid=1000 uid=1000 gid=1000 ses=2 subj=unconfined pid=4242 comm=\"crashy\" \
+              exe=\"/usr/local/bin/crashy\" sig=11 res=1",
+            json!({"type":"process","primary":"crashy","secondary":"4242"}),
+            json!("11"),
+        ),
+        (
+            2112,
+            b"pid=500 uid=1000 auid=1000 ses=4 msg='cmd=\"/tmp/payload\" exe=\"/usr/bin/bash\" \
+              hostname=? addr=? terminal=pts/1 res=failed'",
+            json!({"type":"process","primary":"/tmp/payload"}),
+            json!("pts/1"),
+        ),
+        (
+            1330,
+            b"name=\"nf_tables\"",
+            json!({"type":"file","primary":"nf_tables"}),
+            Json::Null,
+        ),
+        (
+            1319,
+            b"tty pid=300 uid=0 auid=1000 ses=2 major=136 minor=1 comm=\"bash\" \
+              exe=\"/usr/bin/bash\" data=6C730D",
+            json!({"type":"keystrokes","primary":"ls\r"}),
+            json!("bash"),
+        ),
+    ];
+    for (t, body, object, how) in cases {
+        assert_eq!(summary_of(t, body), (object, how), "type {t}");
+    }
+}
+
+/// A user-session record's `how` is its executable, an interpreter
+/// too, else its terminal (aucoalesce's user-session macro: `how: [exe,
+/// terminal]`), not the `comm` an interpreter's syscall event names.
+#[test]
+fn a_user_sessions_how_is_its_exe_else_its_terminal() {
+    let interpreted: &[u8] = b"pid=77 uid=0 auid=1000 ses=3 msg='op=login id=1000 \
+          comm=\"login-helper\" exe=\"/usr/bin/python3.11\" hostname=host1 addr=192.0.2.7 \
+          terminal=/dev/pts/3 res=success'";
+    assert_eq!(
+        summary_of(1112, interpreted).1,
+        json!("/usr/bin/python3.11")
+    );
+    let without_exe: &[u8] = b"pid=77 uid=0 auid=1000 ses=3 msg='op=login id=1000 \
+          comm=\"login-helper\" hostname=? addr=? terminal=tty2 res=success'";
+    assert_eq!(summary_of(1112, without_exe).1, json!("tty2"));
+}

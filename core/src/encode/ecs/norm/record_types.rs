@@ -6,7 +6,7 @@
 //! entries aucoalesce names by a name no record has, `ANOM_MK_EXE` (the
 //! type is ANOM_MK_EXEC) and `AUDIT_ANOM_LOGIN_ACCT` (ANOM_LOGIN_ACCT).
 
-use super::{n, Norm, Object};
+use super::{how, n, naming, Norm, Object};
 
 /// aucoalesce's `ecs-iam` category.
 const IAM: &[&str] = &["iam"];
@@ -66,7 +66,17 @@ const fn login_anomaly(action: &'static str) -> Norm {
     alert(action, Object::UserSession, AUTH_IDS, START_DENIED)
 }
 
-const TYPED: Norm = n("typed", Object::Keystrokes, NONE, NONE);
+/// TTY input: what was typed, by which program (aucoalesce's `how:
+/// [comm, exe]`).
+const TYPED: Norm = how(
+    naming(n("typed", Object::Keystrokes, NONE, NONE), &[b"data"], &[]),
+    &[b"comm", b"exe"],
+);
+
+/// How a user-session record's program is named (aucoalesce's
+/// user-session macro: `how: [exe, terminal]`, an interpreter's `exe`
+/// too).
+const SESSION_HOW: &[&[u8]] = &[b"exe", b"terminal"];
 
 /// By record type name, for events whose first record is not SYSCALL.
 /// Sorted.
@@ -99,11 +109,18 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_ABEND",
-        alert(
-            "crashed-program",
-            Object::Process,
-            PROCESS_IDS,
-            &["end", "info"],
+        how(
+            naming(
+                alert(
+                    "crashed-program",
+                    Object::Process,
+                    PROCESS_IDS,
+                    &["end", "info"],
+                ),
+                &[b"comm", b"exe"],
+                &[b"pid"],
+            ),
+            &[b"sig"],
         ),
     ),
     (
@@ -148,11 +165,14 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_EXEC",
-        alert(
-            "attempted-execution-of-forbidden-program",
-            Object::Process,
-            PROCESS_IDS,
-            &["start", "info"],
+        how(
+            alert(
+                "attempted-execution-of-forbidden-program",
+                Object::Process,
+                PROCESS_IDS,
+                &["start", "info"],
+            ),
+            &[b"terminal"],
         ),
     ),
     (
@@ -166,11 +186,17 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_LOGIN_FAILURES",
-        login_anomaly("failed-log-in-too-many-times-to"),
+        how(
+            login_anomaly("failed-log-in-too-many-times-to"),
+            SESSION_HOW,
+        ),
     ),
     (
         "ANOM_LOGIN_LOCATION",
-        login_anomaly("attempted-log-in-from-unusual-place-to"),
+        how(
+            login_anomaly("attempted-log-in-from-unusual-place-to"),
+            SESSION_HOW,
+        ),
     ),
     (
         "ANOM_LOGIN_SERVICE",
@@ -183,11 +209,14 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_LOGIN_SESSIONS",
-        login_anomaly("opened-too-many-sessions-to"),
+        how(login_anomaly("opened-too-many-sessions-to"), SESSION_HOW),
     ),
     (
         "ANOM_LOGIN_TIME",
-        login_anomaly("attempted-log-in-during-unusual-hour-to"),
+        how(
+            login_anomaly("attempted-log-in-during-unusual-hour-to"),
+            SESSION_HOW,
+        ),
     ),
     (
         "ANOM_MAX_DAC",
@@ -231,11 +260,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_RBAC_INTEGRITY_FAIL",
-        alert(
-            "tested-file-system-integrity-of",
-            Object::Filesystem,
-            IDS,
-            INFO,
+        naming(
+            alert(
+                "tested-file-system-integrity-of",
+                Object::Filesystem,
+                IDS,
+                INFO,
+            ),
+            &[b"hostname"],
+            &[],
         ),
     ),
     (
@@ -266,19 +299,31 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "CRED_ACQ",
-        n("acquired-credentials", Object::UserSession, AUTH, INFO),
+        how(
+            n("acquired-credentials", Object::UserSession, AUTH, INFO),
+            SESSION_HOW,
+        ),
     ),
     (
         "CRED_DISP",
-        n("disposed-credentials", Object::UserSession, AUTH, INFO),
+        how(
+            n("disposed-credentials", Object::UserSession, AUTH, INFO),
+            SESSION_HOW,
+        ),
     ),
     (
         "CRED_REFR",
-        n("refreshed-credentials", Object::UserSession, AUTH, INFO),
+        how(
+            n("refreshed-credentials", Object::UserSession, AUTH, INFO),
+            SESSION_HOW,
+        ),
     ),
     (
         "CRYPTO_KEY_USER",
-        n("negotiated-crypto-key", Object::UserSession, PROCESS, INFO),
+        how(
+            n("negotiated-crypto-key", Object::UserSession, PROCESS, INFO),
+            SESSION_HOW,
+        ),
     ),
     (
         "CRYPTO_LOGIN",
@@ -290,7 +335,10 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "CRYPTO_SESSION",
-        n("started-crypto-session", Object::UserSession, PROCESS, INFO),
+        how(
+            n("started-crypto-session", Object::UserSession, PROCESS, INFO),
+            SESSION_HOW,
+        ),
     ),
     ("DAC_CHECK", n("access-result", Object::None, NONE, NONE)),
     (
@@ -348,11 +396,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "FEATURE_CHANGE",
-        n(
-            "changed-audit-feature",
-            Object::System,
-            CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "changed-audit-feature",
+                Object::System,
+                CONFIGURATION,
+                CHANGE,
+            ),
+            &[b"feature"],
+            &[],
         ),
     ),
     (
@@ -365,11 +417,14 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "GRP_CHAUTHTOK",
-        n(
-            "changed-group-password",
-            Object::UserSession,
-            IAM,
-            &["group", "change"],
+        how(
+            n(
+                "changed-group-password",
+                Object::UserSession,
+                IAM,
+                &["group", "change"],
+            ),
+            SESSION_HOW,
         ),
     ),
     (
@@ -387,11 +442,19 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "KERN_MODULE",
-        n("loaded-kernel-module", Object::File, &["driver"], START),
+        naming(
+            n("loaded-kernel-module", Object::File, &["driver"], START),
+            &[b"name"],
+            &[],
+        ),
     ),
     (
         "LABEL_LEVEL_CHANGE",
-        n("modified-level-of", Object::Printer, NONE, NONE),
+        naming(
+            n("modified-level-of", Object::Printer, NONE, NONE),
+            &[b"printer"],
+            &[],
+        ),
     ),
     (
         "LABEL_OVERRIDE",
@@ -404,11 +467,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ("MAC_CHECK", n("mac-permission", Object::None, NONE, NONE)),
     (
         "MAC_CONFIG_CHANGE",
-        n(
-            "changed-selinux-boolean",
-            Object::MacConfig,
-            CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "changed-selinux-boolean",
+                Object::MacConfig,
+                CONFIGURATION,
+                CHANGE,
+            ),
+            &[b"bool"],
+            &[],
         ),
     ),
     (
@@ -422,11 +489,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "MAC_STATUS",
-        n(
-            "changed-selinux-enforcement",
-            Object::MacConfig,
-            CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "changed-selinux-enforcement",
+                Object::MacConfig,
+                CONFIGURATION,
+                CHANGE,
+            ),
+            &[b"enforcing"],
+            &[],
         ),
     ),
     (
@@ -483,7 +554,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "SYSTEM_RUNLEVEL",
-        n("changed-to-runlevel", Object::System, HOST, CHANGE),
+        naming(
+            n("changed-to-runlevel", Object::System, HOST, CHANGE),
+            &[b"new-level"],
+            &[],
+        ),
     ),
     (
         "SYSTEM_SHUTDOWN",
@@ -503,20 +578,29 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ("USER", n("sent-message", Object::None, NONE, NONE)),
     (
         "USER_ACCT",
-        n("was-authorized", Object::UserSession, AUTH, INFO),
+        how(
+            n("was-authorized", Object::UserSession, AUTH, INFO),
+            SESSION_HOW,
+        ),
     ),
     (
         "USER_AUTH",
-        n("authenticated", Object::UserSession, AUTH, INFO),
+        how(
+            n("authenticated", Object::UserSession, AUTH, INFO),
+            SESSION_HOW,
+        ),
     ),
     ("USER_AVC", n("access-permission", Object::None, NONE, NONE)),
     (
         "USER_CHAUTHTOK",
-        n(
-            "changed-password",
-            Object::UserSession,
-            IAM,
-            &["user", "change"],
+        how(
+            n(
+                "changed-password",
+                Object::UserSession,
+                IAM,
+                &["user", "change"],
+            ),
+            SESSION_HOW,
         ),
     ),
     (
@@ -525,16 +609,25 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_END",
-        n("ended-session", Object::UserSession, &["session"], END),
+        how(
+            n("ended-session", Object::UserSession, &["session"], END),
+            SESSION_HOW,
+        ),
     ),
-    ("USER_ERR", n("error", Object::UserSession, AUTH, INFO)),
+    (
+        "USER_ERR",
+        how(n("error", Object::UserSession, AUTH, INFO), SESSION_HOW),
+    ),
     (
         "USER_LOGIN",
-        n("logged-in", Object::UserSession, AUTH, START),
+        how(
+            n("logged-in", Object::UserSession, AUTH, START),
+            SESSION_HOW,
+        ),
     ),
     (
         "USER_LOGOUT",
-        n("logged-out", Object::UserSession, AUTH, END),
+        how(n("logged-out", Object::UserSession, AUTH, END), SESSION_HOW),
     ),
     (
         "USER_MAC_CONFIG_CHANGE",
@@ -556,16 +649,22 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_MGMT",
-        n(
-            "modified-user-account",
-            Object::UserSession,
-            IAM,
-            &["user", "change"],
+        how(
+            n(
+                "modified-user-account",
+                Object::UserSession,
+                IAM,
+                &["user", "change"],
+            ),
+            SESSION_HOW,
         ),
     ),
     (
         "USER_ROLE_CHANGE",
-        n("changed-role-to", Object::UserSession, NONE, NONE),
+        how(
+            n("changed-role-to", Object::UserSession, NONE, NONE),
+            SESSION_HOW,
+        ),
     ),
     (
         "USER_SELINUX_ERR",
@@ -573,21 +672,32 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_START",
-        n("started-session", Object::UserSession, &["session"], START),
+        how(
+            n("started-session", Object::UserSession, &["session"], START),
+            SESSION_HOW,
+        ),
     ),
     ("USER_TTY", TYPED),
     (
         "USYS_CONFIG",
-        n(
-            "changed-configuration",
-            Object::System,
-            CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "changed-configuration",
+                Object::System,
+                CONFIGURATION,
+                CHANGE,
+            ),
+            &[b"op"],
+            &[],
         ),
     ),
     (
         "VIRT_CONTROL",
-        virt("issued-vm-control", Object::VirtualMachine),
+        naming(
+            virt("issued-vm-control", Object::VirtualMachine),
+            &[b"op"],
+            &[b"vm"],
+        ),
     ),
     ("VIRT_CREATE", virt("created-vm-image", Object::None)),
     ("VIRT_DESTROY", virt("deleted-vm-image", Object::None)),
@@ -597,12 +707,20 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "VIRT_MACHINE_ID",
-        virt("assigned-vm-id", Object::VirtualMachine),
+        naming(
+            virt("assigned-vm-id", Object::VirtualMachine),
+            &[b"vm"],
+            &[],
+        ),
     ),
     ("VIRT_MIGRATE_IN", virt("migrated-vm-from", Object::None)),
     ("VIRT_MIGRATE_OUT", virt("migrated-vm-to", Object::None)),
     (
         "VIRT_RESOURCE",
-        virt("assigned-vm-resource", Object::VirtualMachine),
+        naming(
+            virt("assigned-vm-resource", Object::VirtualMachine),
+            &[b"resrc"],
+            &[b"vm"],
+        ),
     ),
 ];
