@@ -98,13 +98,29 @@ pub(super) fn write_summary(
     }
     // The action is `event.action` alone: Auditbeat's summary holds the
     // actor, the object and how (audit_linux.go, buildMetricbeatEvent).
-    if let Some(kind) = norm.object.name() {
+    let (primary, secondary) = norm.object_fields;
+    let named = first_present(facts, primary);
+    let second = first_present(facts, secondary);
+    let kind = norm.object.name();
+    // (Auditbeat writes the object's members each when set: a primary
+    // without a kind too.)
+    if kind.is_some() || named.is_some() || second.is_some() {
         let mut o = Members::open(s.key("object")?)?;
-        o.str("type", path_object_type(norm.object, facts).unwrap_or(kind))?;
-        let (primary, secondary) = norm.object_fields;
-        if let Some((key, v)) = first_present(facts, primary) {
-            o.value("primary", key, Some(v))?;
-            if let Some((key, v)) = first_present(facts, secondary) {
+        if let Some(kind) = kind {
+            o.str("type", path_object_type(norm.object, facts).unwrap_or(kind))?;
+        }
+        // The type's own lists decide, each alone; a path object whose
+        // field is missing keeps its path (aucoalesce names the path
+        // first, then the field).
+        if !primary.is_empty() {
+            match named {
+                Some((key, v)) => o.value("primary", key, Some(v))?,
+                None if norm.object.is_path() => {
+                    o.value("primary", b"name", facts.object.name)?;
+                }
+                None => {}
+            }
+            if let Some((key, v)) = second {
                 o.value("secondary", key, Some(v))?;
             }
             o.close()?;
@@ -162,11 +178,6 @@ pub(super) fn write_summary(
             }
             Object::Service => o.value("primary", b"unit", facts.get(b"unit"))?,
             Object::Firewall => o.value("primary", b"table", facts.special_get(b"table"))?,
-            Object::Policy => {
-                o.value("primary", b"operation", facts.special_get(b"operation"))?;
-                let mask = facts.special_get(b"requested_mask");
-                o.value("secondary", b"requested_mask", mask)?;
-            }
             Object::Device => o.value("primary", b"dev", facts.special_get(b"dev"))?,
             Object::AuditConfig => {
                 let first = AUDIT_CONFIG_OBJECT

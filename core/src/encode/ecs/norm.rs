@@ -269,10 +269,20 @@ pub fn of_syscall(name: &str) -> Norm {
 pub fn of_avc(apparmor: bool) -> Norm {
     // (No category or type of its own: the syscall's are added; an
     // SELinux decision names no kind of object.)
+    // Its object: AppArmor's operation and mask, SELinux's target
+    // context and class.
     if apparmor {
-        n("violated-apparmor-policy", Object::Policy, &[], &[])
+        naming(
+            n("violated-apparmor-policy", Object::Policy, &[], &[]),
+            &[b"operation"],
+            &[b"requested_mask", b"denied_mask", b"capname"],
+        )
     } else {
-        n("violated-selinux-policy", Object::None, &[], &[])
+        naming(
+            n("violated-selinux-policy", Object::None, &[], &[]),
+            &[b"tcontext"],
+            &[b"tclass"],
+        )
     }
 }
 

@@ -237,7 +237,8 @@ fn a_mount_names_its_filesystem() {
 
 /// An AVC record is normalised by its fields, alone as with a syscall:
 /// an SELinux decision names no kind of object (aucoalesce's entry has
-/// no `object_what`), AppArmor's is a policy.
+/// no `object_what`) but its target context and class, AppArmor's is a
+/// policy, its operation and mask.
 #[test]
 fn an_selinux_denial_names_no_object_kind() {
     let avc: &[u8] = b"avc:  denied  { read } for  pid=60 comm=\"tool\" name=\"shadow\" \
@@ -245,7 +246,11 @@ fn an_selinux_denial_names_no_object_kind() {
           tcontext=system_u:object_r:shadow_t:s0 tclass=file permissive=0";
     let v = doc(&[(1400, avc)]);
     assert_eq!(v["event"]["action"], "violated-selinux-policy", "{v}");
-    assert!(v["auditd"]["summary"].get("object").is_none(), "{v}");
+    assert_eq!(
+        v["auditd"]["summary"]["object"],
+        json!({"primary":"system_u:object_r:shadow_t:s0","secondary":"file"}),
+        "{v}"
+    );
     let apparmor: &[u8] = b"apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/bin/tool\" \
           name=\"/etc/shadow\" pid=60 comm=\"tool\" requested_mask=\"r\" denied_mask=\"r\" \
           fsuid=0 ouid=0";
@@ -272,7 +277,14 @@ fn summary_of(t: u16, body: &[u8]) -> (Json, Json) {
 /// each list) and whose `how` is its own list.
 #[test]
 fn objects_and_how_named_by_the_record_types_fields() {
-    let cases: [(u16, &[u8], Json, Json); 6] = [
+    let cases: [(u16, &[u8], Json, Json); 7] = [
+        (
+            1005,
+            b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='text=hello exe=\"/usr/bin/logger\" \
+              hostname=? addr=192.0.2.9 terminal=? res=success'",
+            json!({"primary":"192.0.2.9"}),
+            json!("/usr/bin/logger"),
+        ),
         (
             1129,
             b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='old-level=N new-level=3 \

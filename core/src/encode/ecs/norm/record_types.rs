@@ -575,7 +575,10 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     ("TRUSTED_APP", n("unknown", Object::None, PROCESS, INFO)),
     ("TTY", TYPED),
-    ("USER", n("sent-message", Object::None, NONE, NONE)),
+    (
+        "USER",
+        naming(n("sent-message", Object::None, NONE, NONE), &[b"addr"], &[]),
+    ),
     (
         "USER_ACCT",
         how(
