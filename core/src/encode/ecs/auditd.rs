@@ -88,7 +88,8 @@ pub(super) fn write_summary(
     let mut s = Members::open(cursor)?;
     {
         let mut a = Members::open(s.key("actor")?)?;
-        match actor(facts) {
+        let own = first_present(facts, norm.actor_fields).map(|(key, v)| (key, Some(v)));
+        match own.unwrap_or_else(|| actor(facts)) {
             (_, Some(v)) if v.text() == UNSET => a.str("primary", "unset")?,
             (key, v) => a.value("primary", key, v)?,
         }

@@ -108,6 +108,11 @@ pub struct Norm {
     /// the kind's rule, a file's path included (aucoalesce sets it
     /// after the path).
     pub object_fields: (&'static [&'static [u8]], &'static [&'static [u8]]),
+    /// The fields the summary's actor is, the first present
+    /// (aucoalesce's `subject_primary` where it is not the default,
+    /// `auid`: an SELinux AVC's source context); empty, or none present:
+    /// the default.
+    pub actor_fields: &'static [&'static [u8]],
     /// The fields `summary.how` is, the first present: aucoalesce's
     /// `how` list, which replaces its default (the executable, or an
     /// interpreter's `comm`); empty, or none present: the default.
@@ -159,6 +164,7 @@ const fn n(
         how_syscall: false,
         added: None,
         object_fields: (&[], &[]),
+        actor_fields: &[],
         how: &[],
     }
 }
@@ -181,6 +187,7 @@ const fn net(
         how_syscall: false,
         added: None,
         object_fields: (&[], &[]),
+        actor_fields: &[],
         how: &[],
     }
 }
@@ -225,6 +232,7 @@ pub const SYSCALL_DEFAULT: Norm = Norm {
     how_syscall: false,
     added: None,
     object_fields: (&[], &[]),
+    actor_fields: &[],
     how: &[],
 };
 
@@ -240,6 +248,7 @@ pub const RECORD_DEFAULT: Norm = Norm {
     how_syscall: false,
     added: None,
     object_fields: (&[], &[]),
+    actor_fields: &[],
     how: &[],
 };
 
@@ -270,7 +279,7 @@ pub fn of_avc(apparmor: bool) -> Norm {
     // (No category or type of its own: the syscall's are added; an
     // SELinux decision names no kind of object.)
     // Its object: AppArmor's operation and mask, SELinux's target
-    // context and class.
+    // context and class (and its actor the source context).
     if apparmor {
         naming(
             n("violated-apparmor-policy", Object::Policy, &[], &[]),
@@ -278,11 +287,14 @@ pub fn of_avc(apparmor: bool) -> Norm {
             &[b"requested_mask", b"denied_mask", b"capname"],
         )
     } else {
-        naming(
-            n("violated-selinux-policy", Object::None, &[], &[]),
-            &[b"tcontext"],
-            &[b"tclass"],
-        )
+        Norm {
+            actor_fields: &[b"scontext"],
+            ..naming(
+                n("violated-selinux-policy", Object::None, &[], &[]),
+                &[b"tcontext"],
+                &[b"tclass"],
+            )
+        }
     }
 }
 

@@ -251,6 +251,10 @@ fn an_selinux_denial_names_no_object_kind() {
         json!({"primary":"system_u:object_r:shadow_t:s0","secondary":"file"}),
         "{v}"
     );
+    assert_eq!(
+        v["auditd"]["summary"]["actor"]["primary"], "system_u:system_r:tool_t:s0",
+        "{v}"
+    );
     let apparmor: &[u8] = b"apparmor=\"DENIED\" operation=\"open\" profile=\"/usr/bin/tool\" \
           name=\"/etc/shadow\" pid=60 comm=\"tool\" requested_mask=\"r\" denied_mask=\"r\" \
           fsuid=0 ouid=0";
