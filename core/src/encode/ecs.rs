@@ -221,6 +221,7 @@ fn write_document<'a>(
         (facts, sock),
         (&norm, result),
         detail,
+        enrich,
     )?;
     let mapped = entities(facts);
     if has_user(facts, &mapped) {

@@ -15,6 +15,7 @@ use super::{Detail, Outcome};
 use crate::assemble::Event;
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::keys::KeySet;
+use crate::encode::Enrich;
 use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
@@ -26,6 +27,7 @@ pub(super) fn write_auditd<'a>(
     (facts, sock): (&Facts<'a>, Option<Socket<'_>>),
     (norm, result): (&Norm, Outcome),
     detail: Detail,
+    enrich: &impl Enrich,
 ) -> Result<(), Full> {
     let mut a = Members::open(cursor)?;
     if let Some(name) = facts.named().and_then(|r| r.msg_type.name()) {
@@ -36,7 +38,7 @@ pub(super) fn write_auditd<'a>(
     if let Some(ses) = facts.session() {
         a.value("session", b"ses", Some(ses))?;
     }
-    write_summary(a.key("summary")?, (facts, sock), norm)?;
+    write_summary(a.key("summary")?, (facts, sock), norm, enrich)?;
     if detail == Detail::Whole {
         write_data(a.key("data")?, event, (facts, sock))?;
         if facts.paths > 0 {
@@ -84,6 +86,7 @@ pub(super) fn write_summary(
     cursor: &mut Cursor<'_>,
     (facts, sock): (&Facts<'_>, Option<Socket<'_>>),
     norm: &Norm,
+    enrich: &impl Enrich,
 ) -> Result<(), Full> {
     let mut s = Members::open(cursor)?;
     {
@@ -91,10 +94,9 @@ pub(super) fn write_summary(
         let own = first_present(facts, norm.actor_fields).map(|(key, v)| (key, Some(v)));
         match own.unwrap_or_else(|| actor(facts)) {
             (_, Some(v)) if v.text() == UNSET => a.str("primary", "unset")?,
-            (key, v) => a.value("primary", key, v)?,
+            (key, v) => write_actor_member(&mut a, "primary", (key, v), enrich)?,
         }
-        let (key, v) = account(facts);
-        a.value("secondary", key, v)?;
+        write_actor_member(&mut a, "secondary", account(facts), enrich)?;
         a.close()?;
     }
     // The action is `event.action` alone: Auditbeat's summary holds the
@@ -217,6 +219,22 @@ fn write_how(mut s: Members<'_, '_>, facts: &Facts<'_>, norm: &Norm) -> Result<(
         s.value("how", key, Some(v))?;
     }
     s.close()
+}
+
+/// A member of the summary's actor: the user's name where its value is
+/// a uid the enricher names (Auditbeat's `ResolveIDs` looks the actor's
+/// primary and secondary up, and keeps a value it cannot name: an
+/// account's name, a context), else the value.
+fn write_actor_member(
+    a: &mut Members<'_, '_>,
+    member: &'static str,
+    (key, v): (&'static [u8], Option<Value<'_>>),
+    enrich: &impl Enrich,
+) -> Result<(), Full> {
+    match present(v).and_then(|v| enrich.user_name(v.text())) {
+        Some(name) => a.str(member, name),
+        None => a.value(member, key, v),
+    }
 }
 
 /// The first of `keys` the event's record has a value of (the record

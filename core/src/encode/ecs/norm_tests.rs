@@ -354,3 +354,27 @@ fn a_user_sessions_how_is_its_exe_else_its_terminal() {
           comm=\"login-helper\" hostname=? addr=? terminal=tty2 res=success'";
     assert_eq!(summary_of(1112, without_exe).1, json!("tty2"));
 }
+
+/// The summary's actor is named where its value is a uid the enricher
+/// names, as Auditbeat's `ResolveIDs` looks the actor's primary and
+/// secondary up; an unset id stays `unset`, an account's name and an id
+/// nobody names stay as they are.
+#[test]
+fn the_summary_actor_is_named_as_auditbeat_resolves_it() {
+    let named = doc(&[(1300, syscall(2, 0).as_bytes())]);
+    let actor = &named["auditd"]["summary"]["actor"];
+    assert_eq!(
+        *actor,
+        json!({"primary":"alice","secondary":"alice"}),
+        "{named}"
+    );
+    let session: &[u8] = b"pid=77 uid=4242 auid=4294967295 ses=4294967295 msg='op=login \
+          acct=\"carol\" exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=ssh res=failed'";
+    let v = doc(&[(1112, session)]);
+    let actor = &v["auditd"]["summary"]["actor"];
+    assert_eq!(
+        *actor,
+        json!({"primary":"unset","secondary":"carol"}),
+        "{v}"
+    );
+}

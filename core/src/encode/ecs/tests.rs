@@ -130,7 +130,7 @@ fn execve_document() {
     assert_eq!(a["session"], "194");
     assert_eq!(
         a["summary"],
-        json!({"actor":{"primary":"1000","secondary":"0"},
+        json!({"actor":{"primary":"alice","secondary":"root"},
                "object":{"type":"file","primary":"/usr/bin/docker"},"how":"/usr/bin/docker"})
     );
     // No `items`: aucoalesce's normalizeCompound deletes it from an event
@@ -430,7 +430,7 @@ fn a_quoted_question_mark_is_no_account() {
     )]);
     assert_eq!(
         v["auditd"]["summary"]["actor"],
-        json!({"primary":"unset","secondary":"0"})
+        json!({"primary":"unset","secondary":"root"})
     );
     assert_eq!(
         v["auditd"]["data"],
@@ -1336,7 +1336,8 @@ fn account_records_are_iam_events() {
             // User sessions: the account named.
             1102 => json!("1500"),
             1133 => json!("devs"),
-            _ => json!("0"),
+            // The uid, named.
+            _ => json!("root"),
         };
         assert_eq!(summary(&v), (secondary, object), "{msg_type}");
     }
