@@ -19,7 +19,6 @@ use crate::encode::Enrich;
 use crate::record::{field, Field, Fields, Value};
 use crate::tables::arch::Arch;
 use crate::tables::errno;
-use crate::wire::MessageType;
 
 pub(super) fn write_auditd<'a>(
     cursor: &mut Cursor<'_>,
@@ -112,9 +111,11 @@ pub(super) fn write_summary(
         if let Some(kind) = kind {
             o.str("type", path_object_type(norm.object, facts).unwrap_or(kind))?;
         }
-        // The type's own lists decide, each alone; a path object whose
-        // field is missing keeps its path (aucoalesce names the path
-        // first, then the field).
+        // The type's own lists decide, each alone (how every record
+        // type that names its object by a field does it); a path object
+        // whose field is missing keeps its path (aucoalesce names the
+        // path first, then the field). Below: the objects found
+        // otherwise (the path, the address, the syscall).
         if !primary.is_empty() {
             match named {
                 Some((key, v)) => o.value("primary", key, Some(v))?,
@@ -135,31 +136,6 @@ pub(super) fn write_summary(
                 o.value("primary", b"name", facts.object.name)?;
             }
             Object::Socket => write_socket_object(&mut o, sock)?,
-            Object::UserSession if login_record(facts) => {
-                o.value("primary", b"auid", facts.get(b"auid"))?;
-            }
-            // The peer and its port (aucoalesce's `addr`, `rport`).
-            Object::UserSession if named_type(facts, CRYPTO_SESSION) => {
-                o.value("primary", b"addr", facts.get(b"addr"))?;
-                o.value("secondary", b"rport", facts.get(b"rport"))?;
-            }
-            // The session's terminal, or what the record type names
-            // instead; its peer.
-            Object::UserSession => {
-                let key = session_object(facts);
-                o.value("primary", key, facts.get(key))?;
-                let remote = present(facts.get(b"addr")).or(present(facts.get(b"hostname")));
-                o.value("secondary", b"addr", remote)?;
-            }
-            // The account added, deleted or changed (aucoalesce's
-            // `object_primary: [id, acct]`).
-            Object::Account => {
-                let id = present(facts.get(b"id")).map(|v| (&b"id"[..], v));
-                let account = id.or(present(facts.get(b"acct")).map(|v| (&b"acct"[..], v)));
-                if let Some((key, v)) = account {
-                    o.value("primary", key, Some(v))?;
-                }
-            }
             // The caller itself (`how` names the call), or the process
             // a signal went to (aucoalesce names no field of it): no
             // primary.
@@ -170,26 +146,7 @@ pub(super) fn write_summary(
                     o.str("primary", name)?;
                 }
             }
-            // The command user space ran (sudo's USER_CMD), or the one
-            // it refused to (ANOM_EXEC).
-            Object::Process if named_type(facts, USER_CMD) || named_type(facts, ANOM_EXEC) => {
-                o.value("primary", b"cmd", facts.get(b"cmd"))?;
-            }
-            Object::Process => {
-                o.value("primary", b"comm", facts.get(b"comm"))?;
-                o.value("secondary", b"pid", facts.get(b"pid"))?;
-            }
-            Object::Service => o.value("primary", b"unit", facts.get(b"unit"))?,
-            Object::Firewall => o.value("primary", b"table", facts.special_get(b"table"))?,
-            Object::Device => o.value("primary", b"dev", facts.special_get(b"dev"))?,
-            Object::AuditConfig => {
-                let first = AUDIT_CONFIG_OBJECT
-                    .iter()
-                    .find_map(|&key| Some((key, present(facts.special_get(key))?)));
-                if let Some((key, value)) = first {
-                    o.value("primary", key, Some(value))?;
-                }
-            }
+            // Anything else names its object by its type's lists.
             _ => {}
         }
         o.close()?;
@@ -248,31 +205,6 @@ fn first_present<'a>(
         .find_map(|&key| Some((key, present(facts.special_get(key))?)))
 }
 
-/// The fields naming what a CONFIG_CHANGE changed, the first present
-/// its object (aucoalesce's order: a rule's `op`, else the setting
-/// changed, whose new value it is).
-const AUDIT_CONFIG_OBJECT: [&[u8]; 6] = [
-    b"op",
-    b"key",
-    b"audit_enabled",
-    b"audit_pid",
-    b"audit_backlog_limit",
-    b"audit_failure",
-];
-
-/// `AUDIT_CRYPTO_SESSION`.
-const CRYPTO_SESSION: MessageType = MessageType(2407);
-/// `AUDIT_USER_CMD`.
-const USER_CMD: MessageType = MessageType(1123);
-/// `AUDIT_ANOM_EXEC`.
-const ANOM_EXEC: MessageType = MessageType(2112);
-/// `AUDIT_CRYPTO_KEY_USER`.
-const CRYPTO_KEY_USER: MessageType = MessageType(2404);
-/// `AUDIT_GRP_CHAUTHTOK`.
-const GRP_CHAUTHTOK: MessageType = MessageType(1133);
-/// `AUDIT_USER_ROLE_CHANGE`.
-const USER_ROLE_CHANGE: MessageType = MessageType(2300);
-
 /// The type of a path object whose PATH record has a mode: always
 /// `file`, as aucoalesce's `setFileObject` writes it (it tests the mode's
 /// bits as Go's `os.FileMode`, whose type bits lie elsewhere, so every
@@ -280,30 +212,6 @@ const USER_ROLE_CHANGE: MessageType = MessageType(2300);
 fn path_object_type(object: Object, facts: &Facts<'_>) -> Option<&'static str> {
     let mode = present(facts.object.mode).filter(|_| object.is_path());
     mode.and(Object::File.name())
-}
-
-/// The field a user-session object's primary is (aucoalesce's
-/// `object_primary` of the user-session records): the key's fingerprint
-/// of CRYPTO_KEY_USER, the group of GRP_CHAUTHTOK, the context chosen by
-/// USER_ROLE_CHANGE, any other's terminal.
-fn session_object(facts: &Facts<'_>) -> &'static [u8] {
-    match facts.named().map(|r| r.msg_type) {
-        Some(CRYPTO_KEY_USER) => b"fp",
-        Some(GRP_CHAUTHTOK) => b"acct",
-        Some(USER_ROLE_CHANGE) => b"selected-context",
-        _ => b"terminal",
-    }
-}
-
-/// The record the document is named after is of type `msg_type`.
-fn named_type(facts: &Facts<'_>, msg_type: MessageType) -> bool {
-    facts.named().is_some_and(|r| r.msg_type == msg_type)
-}
-
-pub(super) fn login_record(facts: &Facts<'_>) -> bool {
-    facts
-        .named()
-        .is_some_and(|r| r.msg_type == MessageType::LOGIN)
 }
 
 /// Executables whose `comm` names the script they run.

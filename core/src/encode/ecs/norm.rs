@@ -103,10 +103,11 @@ pub struct Norm {
     pub added: Option<(&'static [&'static str], &'static [&'static str])>,
     /// The fields that name the summary's object, the first present of
     /// each list: aucoalesce's `object_primary` and `object_secondary`
-    /// of the record types whose object kind has no rule of its own
-    /// (empty: the kind's rule alone). A primary found here replaces
-    /// the kind's rule, a file's path included (aucoalesce sets it
-    /// after the path).
+    /// (every record type that names its object by its fields: accounts,
+    /// user sessions, services, CONFIG_CHANGE, …). Empty: the object is
+    /// what the kind finds (a syscall's path or address, SECCOMP's
+    /// call), or none. A primary found here replaces the path
+    /// (aucoalesce sets it after the path).
     pub object_fields: (&'static [&'static [u8]], &'static [&'static [u8]]),
     /// The fields the summary's actor is, the first present
     /// (aucoalesce's `subject_primary` where it is not the default,

@@ -63,8 +63,20 @@ const fn virt(action: &'static str, object: Object) -> Norm {
 
 /// A login anomaly (aucoalesce's user-session macro).
 const fn login_anomaly(action: &'static str) -> Norm {
-    alert(action, Object::UserSession, AUTH_IDS, START_DENIED)
+    session(
+        alert(action, Object::UserSession, AUTH_IDS, START_DENIED),
+        TERMINAL,
+    )
 }
+
+/// A user-session record (aucoalesce's user-session macro): its object
+/// `primary` (most: the terminal), its peer the address, else the host
+/// name; how: [`SESSION_HOW`].
+const fn session(norm: Norm, primary: &'static [&'static [u8]]) -> Norm {
+    how(naming(norm, primary, &[b"addr", b"hostname"]), SESSION_HOW)
+}
+
+const TERMINAL: &[&[u8]] = &[b"terminal"];
 
 /// TTY input: what was typed, by which program (aucoalesce's `how:
 /// [comm, exe]`).
@@ -72,6 +84,21 @@ const TYPED: Norm = how(
     naming(n("typed", Object::Keystrokes, NONE, NONE), &[b"data"], &[]),
     &[b"comm", b"exe"],
 );
+
+/// The account an account record adds, deletes or changes: its `id`,
+/// else its name.
+const ACCOUNT: &[&[u8]] = &[b"id", b"acct"];
+
+/// What a CONFIG_CHANGE changed, the first present: a rule's `op`, else
+/// the setting changed, whose new value it is (aucoalesce's order).
+const AUDIT_CONFIG: &[&[u8]] = &[
+    b"op",
+    b"key",
+    b"audit_enabled",
+    b"audit_pid",
+    b"audit_backlog_limit",
+    b"audit_failure",
+];
 
 /// How a user-session record's program is named (aucoalesce's
 /// user-session macro: `how: [exe, terminal]`, an interpreter's `exe`
@@ -91,20 +118,28 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ADD_GROUP",
-        n(
-            "added-group-account-to",
-            Object::Account,
-            IAM,
-            &["group", "creation"],
+        naming(
+            n(
+                "added-group-account-to",
+                Object::Account,
+                IAM,
+                &["group", "creation"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
         "ADD_USER",
-        n(
-            "added-user-account",
-            Object::Account,
-            IAM,
-            &["user", "creation"],
+        naming(
+            n(
+                "added-user-account",
+                Object::Account,
+                IAM,
+                &["user", "creation"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
@@ -166,11 +201,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     (
         "ANOM_EXEC",
         how(
-            alert(
-                "attempted-execution-of-forbidden-program",
-                Object::Process,
-                PROCESS_IDS,
-                &["start", "info"],
+            naming(
+                alert(
+                    "attempted-execution-of-forbidden-program",
+                    Object::Process,
+                    PROCESS_IDS,
+                    &["start", "info"],
+                ),
+                &[b"cmd"],
+                &[],
             ),
             &[b"terminal"],
         ),
@@ -186,17 +225,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_LOGIN_FAILURES",
-        how(
-            login_anomaly("failed-log-in-too-many-times-to"),
-            SESSION_HOW,
-        ),
+        login_anomaly("failed-log-in-too-many-times-to"),
     ),
     (
         "ANOM_LOGIN_LOCATION",
-        how(
-            login_anomaly("attempted-log-in-from-unusual-place-to"),
-            SESSION_HOW,
-        ),
+        login_anomaly("attempted-log-in-from-unusual-place-to"),
     ),
     (
         "ANOM_LOGIN_SERVICE",
@@ -209,14 +242,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_LOGIN_SESSIONS",
-        how(login_anomaly("opened-too-many-sessions-to"), SESSION_HOW),
+        login_anomaly("opened-too-many-sessions-to"),
     ),
     (
         "ANOM_LOGIN_TIME",
-        how(
-            login_anomaly("attempted-log-in-during-unusual-hour-to"),
-            SESSION_HOW,
-        ),
+        login_anomaly("attempted-log-in-during-unusual-hour-to"),
     ),
     (
         "ANOM_MAX_DAC",
@@ -247,11 +277,15 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ANOM_PROMISCUOUS",
-        alert(
-            "changed-promiscuous-mode-on-device",
-            Object::Device,
-            IDS,
-            &["info", "change"],
+        naming(
+            alert(
+                "changed-promiscuous-mode-on-device",
+                Object::Device,
+                IDS,
+                &["info", "change"],
+            ),
+            &[b"dev"],
+            &[],
         ),
     ),
     (
@@ -290,39 +324,43 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "CONFIG_CHANGE",
-        n(
-            "changed-audit-configuration",
-            Object::AuditConfig,
-            PROCESS_CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "changed-audit-configuration",
+                Object::AuditConfig,
+                PROCESS_CONFIGURATION,
+                CHANGE,
+            ),
+            AUDIT_CONFIG,
+            &[],
         ),
     ),
     (
         "CRED_ACQ",
-        how(
+        session(
             n("acquired-credentials", Object::UserSession, AUTH, INFO),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "CRED_DISP",
-        how(
+        session(
             n("disposed-credentials", Object::UserSession, AUTH, INFO),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "CRED_REFR",
-        how(
+        session(
             n("refreshed-credentials", Object::UserSession, AUTH, INFO),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "CRYPTO_KEY_USER",
-        how(
+        session(
             n("negotiated-crypto-key", Object::UserSession, PROCESS, INFO),
-            SESSION_HOW,
+            &[b"fp"],
         ),
     ),
     (
@@ -335,9 +373,13 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "CRYPTO_SESSION",
-        how(
-            n("started-crypto-session", Object::UserSession, PROCESS, INFO),
-            SESSION_HOW,
+        naming(
+            how(
+                n("started-crypto-session", Object::UserSession, PROCESS, INFO),
+                SESSION_HOW,
+            ),
+            &[b"addr"],
+            &[b"rport"],
         ),
     ),
     ("DAC_CHECK", n("access-result", Object::None, NONE, NONE)),
@@ -378,20 +420,28 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ("DAEMON_START", daemon("started-audit", PROCESS, START)),
     (
         "DEL_GROUP",
-        n(
-            "deleted-group-account-from",
-            Object::Account,
-            IAM,
-            &["group", "deletion"],
+        naming(
+            n(
+                "deleted-group-account-from",
+                Object::Account,
+                IAM,
+                &["group", "deletion"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
         "DEL_USER",
-        n(
-            "deleted-user-account",
-            Object::Account,
-            IAM,
-            &["user", "deletion"],
+        naming(
+            n(
+                "deleted-user-account",
+                Object::Account,
+                IAM,
+                &["user", "deletion"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
@@ -417,23 +467,27 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "GRP_CHAUTHTOK",
-        how(
+        session(
             n(
                 "changed-group-password",
                 Object::UserSession,
                 IAM,
                 &["group", "change"],
             ),
-            SESSION_HOW,
+            &[b"acct"],
         ),
     ),
     (
         "GRP_MGMT",
-        n(
-            "modified-group-account",
-            Object::Account,
-            IAM,
-            &["group", "change"],
+        naming(
+            n(
+                "modified-group-account",
+                Object::Account,
+                IAM,
+                &["group", "change"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
@@ -462,7 +516,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "LOGIN",
-        n("changed-login-id-to", Object::UserSession, AUTH, START),
+        naming(
+            n("changed-login-id-to", Object::UserSession, AUTH, START),
+            &[b"new-auid", b"new_auid", b"auid"],
+            &[],
+        ),
     ),
     ("MAC_CHECK", n("mac-permission", Object::None, NONE, NONE)),
     (
@@ -502,30 +560,42 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "NETFILTER_CFG",
-        n(
-            "loaded-firewall-rule-to",
-            Object::Firewall,
-            CONFIGURATION,
-            CHANGE,
+        naming(
+            n(
+                "loaded-firewall-rule-to",
+                Object::Firewall,
+                CONFIGURATION,
+                CHANGE,
+            ),
+            &[b"table"],
+            &[],
         ),
     ),
     (
         "ROLE_ASSIGN",
-        n(
-            "assigned-user-role-to",
-            Object::Account,
-            IAM,
-            &["user", "change"],
+        naming(
+            n(
+                "assigned-user-role-to",
+                Object::Account,
+                IAM,
+                &["user", "change"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     ("ROLE_MODIFY", n("modified-role", Object::None, IAM, CHANGE)),
     (
         "ROLE_REMOVE",
-        n(
-            "removed-user-role-from",
-            Object::Account,
-            IAM,
-            &["user", "change"],
+        naming(
+            n(
+                "removed-user-role-from",
+                Object::Account,
+                IAM,
+                &["user", "change"],
+            ),
+            ACCOUNT,
+            &[],
         ),
     ),
     (
@@ -538,11 +608,19 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "SERVICE_START",
-        n("started-service", Object::Service, PROCESS, START),
+        naming(
+            n("started-service", Object::Service, PROCESS, START),
+            &[b"unit"],
+            &[],
+        ),
     ),
     (
         "SERVICE_STOP",
-        n("stopped-service", Object::Service, PROCESS, END),
+        naming(
+            n("stopped-service", Object::Service, PROCESS, END),
+            &[b"unit"],
+            &[],
+        ),
     ),
     (
         "SOFTWARE_UPDATE",
@@ -581,56 +659,57 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_ACCT",
-        how(
+        session(
             n("was-authorized", Object::UserSession, AUTH, INFO),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "USER_AUTH",
-        how(
+        session(
             n("authenticated", Object::UserSession, AUTH, INFO),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     ("USER_AVC", n("access-permission", Object::None, NONE, NONE)),
     (
         "USER_CHAUTHTOK",
-        how(
+        session(
             n(
                 "changed-password",
                 Object::UserSession,
                 IAM,
                 &["user", "change"],
             ),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "USER_CMD",
-        n("ran-command", Object::Process, PROCESS, START),
+        naming(
+            n("ran-command", Object::Process, PROCESS, START),
+            &[b"cmd"],
+            &[],
+        ),
     ),
     (
         "USER_END",
-        how(
+        session(
             n("ended-session", Object::UserSession, &["session"], END),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "USER_ERR",
-        how(n("error", Object::UserSession, AUTH, INFO), SESSION_HOW),
+        session(n("error", Object::UserSession, AUTH, INFO), TERMINAL),
     ),
     (
         "USER_LOGIN",
-        how(
-            n("logged-in", Object::UserSession, AUTH, START),
-            SESSION_HOW,
-        ),
+        session(n("logged-in", Object::UserSession, AUTH, START), TERMINAL),
     ),
     (
         "USER_LOGOUT",
-        how(n("logged-out", Object::UserSession, AUTH, END), SESSION_HOW),
+        session(n("logged-out", Object::UserSession, AUTH, END), TERMINAL),
     ),
     (
         "USER_MAC_CONFIG_CHANGE",
@@ -652,21 +731,21 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_MGMT",
-        how(
+        session(
             n(
                 "modified-user-account",
                 Object::UserSession,
                 IAM,
                 &["user", "change"],
             ),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     (
         "USER_ROLE_CHANGE",
-        how(
+        session(
             n("changed-role-to", Object::UserSession, NONE, NONE),
-            SESSION_HOW,
+            &[b"selected-context"],
         ),
     ),
     (
@@ -675,9 +754,9 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "USER_START",
-        how(
+        session(
             n("started-session", Object::UserSession, &["session"], START),
-            SESSION_HOW,
+            TERMINAL,
         ),
     ),
     ("USER_TTY", TYPED),
