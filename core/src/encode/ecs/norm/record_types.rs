@@ -85,9 +85,16 @@ const TYPED: Norm = how(
     &[b"comm", b"exe"],
 );
 
-/// The account an account record adds, deletes or changes: its `id`,
-/// else its name.
-const ACCOUNT: &[&[u8]] = &[b"id", b"acct"];
+/// An account record: the account it adds, deletes or changes is its
+/// object, by its `id`, else its name (aucoalesce's `object_primary:
+/// [id, acct]`).
+const fn account(action: &'static str, kind_type: &'static [&'static str]) -> Norm {
+    naming(
+        n(action, Object::Account, IAM, kind_type),
+        &[b"id", b"acct"],
+        &[],
+    )
+}
 
 /// What a CONFIG_CHANGE changed, the first present: a rule's `op`, else
 /// the setting changed, whose new value it is (aucoalesce's order).
@@ -118,29 +125,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ADD_GROUP",
-        naming(
-            n(
-                "added-group-account-to",
-                Object::Account,
-                IAM,
-                &["group", "creation"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("added-group-account-to", &["group", "creation"]),
     ),
     (
         "ADD_USER",
-        naming(
-            n(
-                "added-user-account",
-                Object::Account,
-                IAM,
-                &["user", "creation"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("added-user-account", &["user", "creation"]),
     ),
     (
         "ANOM_ABEND",
@@ -420,29 +409,11 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ("DAEMON_START", daemon("started-audit", PROCESS, START)),
     (
         "DEL_GROUP",
-        naming(
-            n(
-                "deleted-group-account-from",
-                Object::Account,
-                IAM,
-                &["group", "deletion"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("deleted-group-account-from", &["group", "deletion"]),
     ),
     (
         "DEL_USER",
-        naming(
-            n(
-                "deleted-user-account",
-                Object::Account,
-                IAM,
-                &["user", "deletion"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("deleted-user-account", &["user", "deletion"]),
     ),
     (
         "FEATURE_CHANGE",
@@ -479,16 +450,7 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "GRP_MGMT",
-        naming(
-            n(
-                "modified-group-account",
-                Object::Account,
-                IAM,
-                &["group", "change"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("modified-group-account", &["group", "change"]),
     ),
     (
         "KERNEL",
@@ -573,30 +535,12 @@ pub(super) static BY_TYPE: &[(&str, Norm)] = &[
     ),
     (
         "ROLE_ASSIGN",
-        naming(
-            n(
-                "assigned-user-role-to",
-                Object::Account,
-                IAM,
-                &["user", "change"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("assigned-user-role-to", &["user", "change"]),
     ),
     ("ROLE_MODIFY", n("modified-role", Object::None, IAM, CHANGE)),
     (
         "ROLE_REMOVE",
-        naming(
-            n(
-                "removed-user-role-from",
-                Object::Account,
-                IAM,
-                &["user", "change"],
-            ),
-            ACCOUNT,
-            &[],
-        ),
+        account("removed-user-role-from", &["user", "change"]),
     ),
     (
         "SECCOMP",
