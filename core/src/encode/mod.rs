@@ -87,6 +87,20 @@ pub trait Enrich {
         None
     }
 
+    /// The uid (decimal text) of user `name`, `None` when unknown: the
+    /// ECS shape's `id` of an account its record names only by name
+    /// (`acct="alice"`), as Auditbeat's `resolve_ids` looks it up.
+    /// Asked only of the names [`Named::user_names`] listed.
+    fn user_id(&self, _name: &[u8]) -> Option<&str> {
+        None
+    }
+
+    /// The gid (decimal text) of group `name`, as
+    /// [`user_id`](Self::user_id) (of [`Named::group_names`]).
+    fn group_id(&self, _name: &[u8]) -> Option<&str> {
+        None
+    }
+
     /// What the caller found of process `pid` (decimal text from a
     /// record) while the event was enriched: its identity across pid
     /// reuse and, for a parent, its executable and name. `None` when the
@@ -132,6 +146,11 @@ pub struct Named<'a> {
     /// The pids [`Enrich::process`] is asked of: the event's process and
     /// its parent, each when the event names it.
     pub pids: [Option<&'a [u8]>; 2],
+    /// The user names [`Enrich::user_id`] is asked of (sorted, each
+    /// once, as the ids are).
+    pub user_names: UidValues<'a>,
+    /// The group names [`Enrich::group_id`] is asked of.
+    pub group_names: UidValues<'a>,
 }
 
 /// A live process as the caller saw it (ECS `process.entity_id`,
