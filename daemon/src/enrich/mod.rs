@@ -80,7 +80,7 @@ impl Enricher {
     }
 
     /// Looks up the id of an account an event names only by name (the
-    /// ECS shape asks: [`Named::user_names`], [`Named::group_names`]).
+    /// ECS shape asks: [`Named::user_names`], [`Named::group_name`]).
     pub fn with_account_ids(mut self, on: bool) -> Enricher {
         self.account_ids = on.then(|| AccountIds {
             users: NameIds::users(NAME_CACHE),
@@ -254,10 +254,10 @@ impl Enrich for Enricher {
             }
         }
         if let Some(ids) = &mut self.account_ids {
-            for name in &named.user_names.values {
+            for name in named.user_names.into_iter().flatten() {
                 ids.users.resolve(name);
             }
-            for name in &named.group_names.values {
+            if let Some(name) = named.group_name {
                 ids.groups.resolve(name);
             }
         }

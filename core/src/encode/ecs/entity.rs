@@ -167,15 +167,19 @@ impl<'a> Entity<'a> {
     /// name, as `other` (users both), a name's id and an id's name as
     /// the caller knows them.
     pub(super) fn same_as(self, other: Entity<'_>, enrich: &impl Enrich) -> bool {
-        if self == Entity::Unset || other == Entity::Unset {
-            return false;
+        match (self, other) {
+            // (Most: a syscall's uid and euid, no lookup.)
+            (Entity::Id(a), Entity::Id(b)) if a == b => true,
+            (Entity::Unset, _) | (_, Entity::Unset) => false,
+            _ => {
+                let mine = self.resolved_id(IdKind::User, enrich);
+                if mine.is_some() && mine == other.resolved_id(IdKind::User, enrich) {
+                    return true;
+                }
+                let mine = self.name(IdKind::User, enrich);
+                mine.is_some() && mine == other.name(IdKind::User, enrich)
+            }
         }
-        let mine = self.resolved_id(IdKind::User, enrich);
-        if mine.is_some() && mine == other.resolved_id(IdKind::User, enrich) {
-            return true;
-        }
-        let mine = self.name(IdKind::User, enrich);
-        mine.is_some() && mine == other.name(IdKind::User, enrich)
     }
 
     /// `"id":…` and/or `"name":…` (after a comma unless `first`); false

@@ -181,7 +181,7 @@ const _: () = {
 /// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
 /// (group names), the set [`OWN_KEY_IDS`] (either), the mapped
 /// entities' ids (names) and names (ids: [`Named::user_names`],
-/// [`Named::group_names`]), and the pid and parent pid that are numbers
+/// [`Named::group_name`]), and the pid and parent pid that are numbers
 /// (identities).
 pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     for slot in NAMED_UIDS {
@@ -204,18 +204,14 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
         own_key_ids(facts).filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
     let mapped = entities(facts);
     let users = [mapped.user, mapped.effective, mapped.target];
+    // (Every mapping maps the user: none, a syscall's event, no names.)
+    if mapped.user.is_some() {
+        named.user_names = users.map(|e| e.and_then(Entity::name_to_look_up));
+        named.group_name = mapped.group.and_then(Entity::name_to_look_up);
+    }
     let users = users.into_iter().flatten().map(|e| (e, IdKind::User));
     let group = mapped.group.map(|e| (e, IdKind::Group));
     let mapped = users.chain(group);
-    for (entity, kind) in mapped.clone() {
-        let Some(name) = entity.name_to_look_up() else {
-            continue;
-        };
-        match kind {
-            IdKind::User => named.user_names.insert(name),
-            IdKind::Group => named.group_names.insert(name),
-        }
-    }
     let ids = mapped.filter_map(|(entity, kind)| Some((entity.id()?, kind)));
     for (text, kind) in own.chain(ids) {
         match kind {
@@ -677,10 +673,14 @@ mod tests {
         }
         impl Enrich for Asked {
             fn prepare_named(&mut self, _: &crate::assemble::Event<'_>, named: &Named<'_>) {
-                let list = |v: &crate::encode::uids::UidValues<'_>| {
-                    v.values.iter().map(|n| n.to_vec()).collect()
+                let list = |names: &[Option<&[u8]>]| {
+                    let mut names: std::vec::Vec<_> =
+                        names.iter().flatten().map(|n| n.to_vec()).collect();
+                    names.sort();
+                    names.dedup();
+                    names
                 };
-                self.prepared = [list(&named.user_names), list(&named.group_names)];
+                self.prepared = [list(&named.user_names), list(&[named.group_name])];
             }
             fn user_name(&self, _: &[u8]) -> Option<&str> {
                 None
