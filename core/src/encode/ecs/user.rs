@@ -209,11 +209,12 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
         named.user_names = users.map(|e| e.and_then(Entity::name_to_look_up));
         named.group_name = mapped.group.and_then(Entity::name_to_look_up);
     }
-    let users = users.into_iter().flatten().map(|e| (e, IdKind::User));
-    let group = mapped.group.map(|e| (e, IdKind::Group));
-    let mapped = users.chain(group);
-    let ids = mapped.filter_map(|(entity, kind)| Some((entity.id()?, kind)));
-    for (text, kind) in own.chain(ids) {
+    let users = users.into_iter().flatten().map(|e| (e.id(), IdKind::User));
+    let group = mapped.group.map(|e| (e.id(), IdKind::Group));
+    let mapped = users
+        .chain(group)
+        .filter_map(|(id, kind)| Some((id?, kind)));
+    for (text, kind) in own.chain(mapped) {
         match kind {
             IdKind::User => named.uids.insert(text),
             IdKind::Group => named.gids.insert(text),
