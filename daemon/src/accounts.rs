@@ -4,28 +4,69 @@
 //! database so NSS (files, LDAP, sssd) answers as it does for `id`,
 //! auditctl and go-audit's `user.Lookup`.
 //!
-//! Name → id lookups allocate (start-up and reload only); id → name
-//! lookups write into the caller's buffer and allocate only for an entry
-//! (or a database line before it) larger than 4 KiB, which is then asked
-//! again with more room. A name → id lookup that fails (NSS unreachable)
+//! Lookups write into the caller's buffer (a name is made a C string on
+//! the stack) and allocate only for an entry (or a database line before
+//! it) larger than 4 KiB, which is then asked again with more room. A
+//! rule's or the config's name → id lookup that fails (NSS unreachable)
 //! answers as an unknown name does: the caller's error names the value.
-//! An id → name lookup that fails is told apart from "no such id"
-//! ([`find_user_name`], [`find_group_name`]) so that the enricher asks
-//! again rather than remember the id as unknown. [`Accounts`] lets tests
-//! supply their own database.
+//! The enricher's lookups tell a failure apart from "no such account"
+//! ([`find_user_name`], [`find_group_name`], [`find_user_id`],
+//! [`find_group_id`]) so that it asks again rather than remember the key
+//! as unknown. [`Accounts`] lets tests supply their own database.
 
-use std::io;
+use std::ffi::{CStr, CString};
+use std::io::{self, Write as _};
 
 use crate::sys::passwd;
 
 /// The uid of user `name`, if it exists.
 pub fn user_id(name: &str) -> Option<u32> {
-    passwd::uid_of(name).ok().flatten()
+    with_c_name(name, passwd::uid_of).ok().flatten()
 }
 
 /// The gid of group `name`, if it exists.
 pub fn group_id(name: &str) -> Option<u32> {
-    passwd::gid_of(name).ok().flatten()
+    with_c_name(name, passwd::gid_of).ok().flatten()
+}
+
+/// The uid of user `name` as decimal text written into `id`, its length;
+/// `Ok(None)` when no such user exists, `Err` when the lookup failed.
+pub fn find_user_id(name: &str, id: &mut [u8]) -> io::Result<Option<usize>> {
+    with_c_name(name, passwd::uid_of)?.map_or(Ok(None), |uid| write_decimal(uid, id))
+}
+
+/// The gid of group `name`, as [`find_user_id`].
+pub fn find_group_id(name: &str, id: &mut [u8]) -> io::Result<Option<usize>> {
+    with_c_name(name, passwd::gid_of)?.map_or(Ok(None), |gid| write_decimal(gid, id))
+}
+
+/// `id` in decimal at the start of `out`, its length.
+fn write_decimal(id: u32, out: &mut [u8]) -> io::Result<Option<usize>> {
+    let room = out.len();
+    let mut rest = &mut out[..];
+    write!(rest, "{id}")?;
+    Ok(Some(room - rest.len()))
+}
+
+/// Longest name made a C string on the stack; a longer one (no account
+/// has one) is copied to the heap.
+const C_NAME_MAX: usize = 255;
+
+/// `lookup` of `name` as a NUL-terminated string; a name with a NUL in
+/// it names no account (`InvalidInput`).
+fn with_c_name<R>(name: &str, lookup: impl FnOnce(&CStr) -> io::Result<R>) -> io::Result<R> {
+    if name.len() > C_NAME_MAX {
+        return lookup(&CString::new(name).map_err(not_a_name)?);
+    }
+    let mut stack = [0u8; C_NAME_MAX + 1];
+    // (In bounds: the name is at most C_NAME_MAX bytes, the NUL after.)
+    stack[..name.len()].copy_from_slice(name.as_bytes());
+    lookup(CStr::from_bytes_with_nul(&stack[..=name.len()]).map_err(not_a_name)?)
+}
+
+/// A name with a NUL in it (no account has one).
+fn not_a_name<E>(_: E) -> io::Error {
+    io::ErrorKind::InvalidInput.into()
 }
 
 /// The name of user `uid` copied into `name`, with its full length (which
@@ -89,6 +130,31 @@ mod tests {
         let len = group_name(0, &mut name).unwrap();
         assert_eq!(&name[..len], b"root");
         assert_eq!(user_name(4_000_000_000, &mut name), None);
+    }
+
+    /// Names to ids as the enricher asks (decimal text): root is 0, a
+    /// name no account has none, a name with a NUL in it a failure (no
+    /// lookup), a name longer than the stack's room asked all the same.
+    #[test]
+    fn names_to_decimal_ids() {
+        let mut id = [0u8; 16];
+        let len = find_user_id("root", &mut id).unwrap().unwrap();
+        assert_eq!(&id[..len], b"0");
+        let len = find_group_id("root", &mut id).unwrap().unwrap();
+        assert_eq!(&id[..len], b"0");
+        assert_eq!(find_user_id("no-such-user-raudit", &mut id).unwrap(), None);
+        assert_eq!(
+            find_group_id("no-such-group-raudit", &mut id).unwrap(),
+            None
+        );
+        assert!(find_user_id("ro\0ot", &mut id).is_err());
+        let long = "x".repeat(C_NAME_MAX + 1);
+        assert_eq!(find_user_id(&long, &mut id).unwrap(), None);
+        assert_eq!(user_id(&format!("{long}\0")), None);
+        let mut short = [0u8; 3];
+        assert!(write_decimal(4_000_000_000, &mut short).is_err(), "no room");
+        let len = write_decimal(4_000_000_000, &mut id).unwrap().unwrap();
+        assert_eq!(&id[..len], b"4000000000");
     }
 
     /// Runs `body` where `/etc/passwd` and `/etc/group` are these (a

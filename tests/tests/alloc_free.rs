@@ -12,7 +12,9 @@
 //! a large execve (three 40 KiB arguments, split over EXECVE records): it
 //! grows in the assembler's lane and goes out through the queue's large
 //! buffer, whose pages stay for the next one; the datagram outputs send its
-//! cut version.
+//! cut version. One in fifty is a user-space USER_MGMT record that names
+//! the account it changes only by name (`acct="root"`): ECS looks its id
+//! up (cached after the warm-up).
 //! Run once per event shape (go-audit, structured, ECS), each with uid
 //! names on and a SOCKADDR to decode.
 
@@ -151,6 +153,12 @@ fn is_large(serial: u32) -> bool {
     serial % 50 == 25
 }
 
+/// Whether event `serial` is the one user-space record naming an account
+/// by name (never one the filter drops: not a multiple of ten).
+fn is_account(serial: u32) -> bool {
+    serial % 50 == 33
+}
+
 /// One execve event (six records, or more for a large one) with serial
 /// `serial`; every tenth is one the filter drops. With `secret`, the
 /// arguments and proctitle hold `--password=hunter2`.
@@ -165,6 +173,10 @@ fn event(serial: u32, secret: bool, out: &mut Vec<Vec<u8>>) {
         }
         out.push(datagram(1307, &format!("{stamp}cwd=\"/root\"")));
         out.push(datagram(1320, &stamp));
+        return;
+    }
+    if is_account(serial) {
+        out.push(datagram(1102, &format!("{stamp}pid={serial} uid=0 auid=1000 ses=1 msg='op=changing-shell acct=\"root\" exe=\"/usr/sbin/usermod\" hostname=? addr=? terminal=pts/0 res=success'")));
         return;
     }
     let arg = if serial.is_multiple_of(10) {
@@ -498,6 +510,8 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         // one event written as two, one line too many).
         assembler: raudit_core::assemble::Settings {
             timeout: raudit_core::time::Duration::from_secs(600),
+            // (The user-space records too.)
+            type_min: 1100,
             ..raudit_core::assemble::Settings::default()
         },
         pacing: true,
@@ -581,7 +595,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
     if rewrite {
         assert!(!text.contains("hunter2") && !text.contains("68756E74657232"));
         let secrets = (1..=WARM_UP + MEASURED)
-            .filter(|s| !is_large(*s) && !s.is_multiple_of(10))
+            .filter(|s| !is_large(*s) && !is_account(*s) && !s.is_multiple_of(10))
             .count() as u64;
         assert_eq!(stats.events_redacted.get(), secrets);
         assert_eq!(stats.redactions.get(), 2 * secrets, "argv and proctitle");
@@ -593,7 +607,10 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
             Format::Ecs => &event["auditd"]["sequence"],
             _ => &event["sequence"],
         };
-        if sequence.as_u64().is_some_and(|s| is_large(s as u32)) {
+        if sequence
+            .as_u64()
+            .is_some_and(|s| is_large(s as u32) || is_account(s as u32))
+        {
             continue;
         }
         match format {
@@ -612,6 +629,20 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
                 assert_eq!(event["auditd"]["data"]["socket"]["port"], "443");
                 assert_eq!(event["process"]["args"][2], "-l");
             }
+        }
+    }
+    // Each account record went out, ECS's with the account's id looked up.
+    let accounts: Vec<&&str> = lines
+        .iter()
+        .filter(|l| l.contains("changing-shell"))
+        .collect();
+    let want = (1..=WARM_UP + MEASURED).filter(|s| is_account(*s)).count();
+    assert_eq!(accounts.len(), want, "{format:?}");
+    if format == Format::Ecs {
+        for line in accounts {
+            let event: serde_json::Value = serde_json::from_str(line).unwrap();
+            let want = serde_json::json!({"id":"0","name":"root"});
+            assert_eq!(event["user"]["target"], want, "{line}");
         }
     }
     let large: Vec<&&str> = lines.iter().filter(|l| l.len() > 16 * 1024).collect();

@@ -153,6 +153,16 @@ pub fn name_of<'e>(enrich: &'e impl Enrich, kind: IdKind, value: &[u8]) -> Optio
     }
 }
 
+/// The id of the user or group `name` of this kind, as the caller knows
+/// it ([`Enrich::user_id`], [`Enrich::group_id`]); `None` when unknown.
+#[inline]
+pub fn id_of<'e>(enrich: &'e impl Enrich, kind: IdKind, name: &[u8]) -> Option<&'e str> {
+    match kind {
+        IdKind::User => enrich.user_id(name),
+        IdKind::Group => enrich.group_id(name),
+    }
+}
+
 /// The group-id keys of [`ID_FIELDS`] (`id` aside: a user's but in the
 /// group-account records), in its order: what an enricher that reads
 /// only a record's own fields looks for.

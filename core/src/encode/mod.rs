@@ -87,6 +87,20 @@ pub trait Enrich {
         None
     }
 
+    /// The uid (decimal text) of user `name`, `None` when unknown: the
+    /// ECS shape's `id` of an account its record names only by name
+    /// (`acct="alice"`), as Auditbeat's `resolve_ids` looks it up.
+    /// Asked only of the names [`Named::user_names`] holds.
+    fn user_id(&self, _name: &[u8]) -> Option<&str> {
+        None
+    }
+
+    /// The gid (decimal text) of group `name`, as
+    /// [`user_id`](Self::user_id) (of [`Named::group_name`]).
+    fn group_id(&self, _name: &[u8]) -> Option<&str> {
+        None
+    }
+
     /// What the caller found of process `pid` (decimal text from a
     /// record) while the event was enriched: its identity across pid
     /// reuse and, for a parent, its executable and name. `None` when the
@@ -132,6 +146,13 @@ pub struct Named<'a> {
     /// The pids [`Enrich::process`] is asked of: the event's process and
     /// its parent, each when the event names it.
     pub pids: [Option<&'a [u8]>; 2],
+    /// The user names [`Enrich::user_id`] is asked of: the mapped user,
+    /// effective user and target, each when a record names it by name
+    /// (the same name may come twice).
+    pub user_names: [Option<&'a [u8]>; 3],
+    /// The group name [`Enrich::group_id`] is asked of: the mapped
+    /// group's, when named by name.
+    pub group_name: Option<&'a [u8]>,
 }
 
 /// A live process as the caller saw it (ECS `process.entity_id`,

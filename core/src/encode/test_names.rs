@@ -1,11 +1,12 @@
-//! The enricher the encoders' unit tests share: two known users, a group, and a
+//! The enricher the encoders' unit tests share: two known users, a group (ids
+//! to names and back), and a
 //! container id for the records of pid 4242.
 
 use super::Enrich;
 use crate::wire::MessageType;
 
 /// `0` is `root`, `1000` is `alice`, every other uid unknown; group `10`
-/// is `wheel`; a record
+/// is `wheel` (names to ids the same way); a record
 /// naming `pid=4242` belongs to container `c0ffee`.
 pub(crate) struct Names;
 
@@ -20,6 +21,18 @@ impl Enrich for Names {
 
     fn group_name(&self, gid: &[u8]) -> Option<&str> {
         (gid == b"10").then_some("wheel")
+    }
+
+    fn user_id(&self, name: &[u8]) -> Option<&str> {
+        match name {
+            b"root" => Some("0"),
+            b"alice" => Some("1000"),
+            _ => None,
+        }
+    }
+
+    fn group_id(&self, name: &[u8]) -> Option<&str> {
+        (name == b"wheel").then_some("10")
     }
 
     fn container_id(&self, _t: MessageType, body: &[u8]) -> Option<&str> {

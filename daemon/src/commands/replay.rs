@@ -56,7 +56,8 @@ pub fn run(args: ReplayArgs) -> ExitCode {
         // the records may come from another host, so no host name.
         let enricher = Enricher::new(4096, false)
             .without_host()
-            .with_group_names(capacities.format != crate::pipeline::Format::GoAudit);
+            .with_group_names(capacities.format != crate::pipeline::Format::GoAudit)
+            .with_account_ids(capacities.format == crate::pipeline::Format::Ecs);
         replay_all(
             &args,
             Replayer::new(settings, capacities, enricher).with_rewrite(rewrite),

@@ -63,7 +63,7 @@ impl ContainerIds {
     /// Looks up `pid` (decimal text from a record) unless cached for the
     /// process that has that pid now.
     pub fn resolve(&mut self, pid_text: &[u8]) {
-        let Some(pid) = super::uid_names::parse_uid(pid_text) else {
+        let Some(pid) = super::account_cache::parse_uid(pid_text) else {
             return;
         };
         let at = pid as usize % self.entries.len();
@@ -82,7 +82,7 @@ impl ContainerIds {
     /// cgroup (runc moves it, then execs the entrypoint), so an earlier
     /// lookup of the same pid is stale.
     pub fn refresh(&mut self, pid_text: &[u8]) {
-        let Some(pid) = super::uid_names::parse_uid(pid_text) else {
+        let Some(pid) = super::account_cache::parse_uid(pid_text) else {
             return;
         };
         let at = pid as usize % self.entries.len();
@@ -106,7 +106,7 @@ impl ContainerIds {
     }
 
     fn entry(&self, pid_text: &[u8]) -> Option<&Entry> {
-        let pid = super::uid_names::parse_uid(pid_text)?;
+        let pid = super::account_cache::parse_uid(pid_text)?;
         let entry = self
             .entries
             .get(pid as usize % self.entries.len())?

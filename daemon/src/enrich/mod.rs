@@ -1,16 +1,19 @@
 //! What raudit adds to the kernel's records when encoding: user names for
 //! the uids in an event (go-audit's `uid_map`), group names for its gids
 //! and names for the ids inside user-space records' `msg='…'` (structured
-//! and ECS shapes: [`id_fields`]), container ids for the processes in it
+//! and ECS shapes: [`id_fields`]), ids for the accounts a record names
+//! only by name (the ECS shape's, as Auditbeat's `resolve_ids` looks
+//! them up), container ids for the processes in it
 //! (go-audit's `extras.containers`), and the host name (the ECS shape's
 //! `host.name`, read once at start). The caches are bounded and allocated
 //! once; [`Enricher`] prepares them from an event's records before the
 //! encoder asks.
 
+pub mod account_cache;
 pub mod container;
 pub mod process;
-pub mod uid_names;
 
+pub use account_cache::{NameIds, UidNames};
 pub use container::ContainerIds;
 pub use process::Processes;
 use raudit_core::assemble::Event;
@@ -19,13 +22,15 @@ use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::{Enrich, Named};
 use raudit_core::record::{first_values, Fields, Value};
 use raudit_core::wire::MessageType;
-pub use uid_names::UidNames;
 
 /// Uid names and, if enabled, container ids.
 pub struct Enricher {
     pub uids: UidNames,
     /// Group names by gid: the same cache over the group database.
     pub gids: UidNames,
+    /// Uids and gids by user and group name (the ECS shape's); `None`
+    /// when not asked for.
+    pub account_ids: Option<AccountIds>,
     /// Name ids field by field: gids, and the ids the uid scan does not
     /// find (`id`, those inside `msg='…'`), as [`id_fields`] says (the
     /// structured and ECS shapes do; the go-audit shape names only its
@@ -49,6 +54,7 @@ impl Enricher {
         Enricher {
             uids: UidNames::new(uid_capacity),
             gids: UidNames::with_lookup(uid_capacity, crate::accounts::find_group_name),
+            account_ids: None,
             group_names: false,
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
@@ -73,6 +79,16 @@ impl Enricher {
         self
     }
 
+    /// Looks up the id of an account an event names only by name (the
+    /// ECS shape asks: [`Named::user_names`], [`Named::group_name`]).
+    pub fn with_account_ids(mut self, on: bool) -> Enricher {
+        self.account_ids = on.then(|| AccountIds {
+            users: NameIds::users(NAME_CACHE),
+            groups: NameIds::groups(NAME_CACHE),
+        });
+        self
+    }
+
     /// Finds the identity of each event's process and parent in `/proc`
     /// (see [`process`]).
     pub fn with_processes(mut self, on: bool) -> Enricher {
@@ -86,6 +102,16 @@ impl Enricher {
         self
     }
 }
+
+/// Ids by account name: users', groups'.
+pub struct AccountIds {
+    pub users: NameIds,
+    pub groups: NameIds,
+}
+
+/// Entries of each [`AccountIds`] cache: names come only in user-space
+/// account and session records, a few accounts each.
+const NAME_CACHE: usize = 64;
 
 impl Enricher {
     /// The ids of a record the uid scan does not find: the first of each
@@ -227,11 +253,27 @@ impl Enrich for Enricher {
                 self.gids.resolve(gid);
             }
         }
+        if let Some(ids) = &mut self.account_ids {
+            for name in named.user_names.into_iter().flatten() {
+                ids.users.resolve(name);
+            }
+            if let Some(name) = named.group_name {
+                ids.groups.resolve(name);
+            }
+        }
         self.resolve_containers(event);
     }
 
     fn user_name(&self, uid: &[u8]) -> Option<&str> {
-        self.uids.name(uid)
+        self.uids.cached(uid)
+    }
+
+    fn user_id(&self, name: &[u8]) -> Option<&str> {
+        self.account_ids.as_ref()?.users.cached(name)
+    }
+
+    fn group_id(&self, name: &[u8]) -> Option<&str> {
+        self.account_ids.as_ref()?.groups.cached(name)
     }
 
     fn process(&self, pid: &[u8]) -> Option<raudit_core::encode::ProcessInfo<'_>> {
@@ -239,7 +281,7 @@ impl Enrich for Enricher {
     }
 
     fn group_name(&self, gid: &[u8]) -> Option<&str> {
-        self.gids.name(gid)
+        self.gids.cached(gid)
     }
 
     fn uid_scanner(&self) -> Option<&UidScanner> {
@@ -303,6 +345,7 @@ fn carries_process(msg_type: u16) -> bool {
 mod tests {
     use super::*;
     use raudit_core::assemble::{Assembler, EventSlot, RecordSlot, Settings};
+    use raudit_core::encode::Shape;
     use raudit_core::record::Record;
     use raudit_core::time::Instant;
 
@@ -455,6 +498,17 @@ mod tests {
     /// The structured document of the one user-space record `body` of
     /// type `msg_type`, enriched (and so prepared) by `enricher`.
     fn structured_of(enricher: &mut Enricher, msg_type: u16, body: &str) -> serde_json::Value {
+        user_record_document(enricher, Shape::Structured, msg_type, body)
+    }
+
+    /// The document in `shape` of the one user-space record `body` of
+    /// type `msg_type`, enriched (and so prepared) by `enricher`.
+    fn user_record_document(
+        enricher: &mut Enricher,
+        shape: Shape,
+        msg_type: u16,
+        body: &str,
+    ) -> serde_json::Value {
         let mut assembler = Assembler::new(
             Settings {
                 type_min: 1000,
@@ -469,7 +523,7 @@ mod tests {
         let mut doc = None;
         let mut encode = |event: &Event<'_>| {
             let mut out = vec![0u8; 8192];
-            let encoded = raudit_core::encode::structured(event, enricher, &mut out);
+            let encoded = shape.encode(event, enricher, &mut out);
             doc = Some(serde_json::from_slice(&out[..encoded.len]).unwrap());
         };
         assembler.push(&record, Instant(0), &mut encode);
@@ -507,6 +561,57 @@ mod tests {
         plain.uids = UidNames::with_lookup(8, fake_name);
         structured_of(&mut plain, 1114, add_user);
         assert_eq!(plain.uids.lookups(), 1, "uid_map's uid 0 only");
+    }
+
+    /// A fake database of names: user `bob` is 1001, group `staff` is
+    /// 1001, `root` 0 both, no other.
+    fn fake_id(name: account_cache::AccountName, id: &mut [u8]) -> std::io::Result<Option<usize>> {
+        let text: &[u8] = match name.as_str() {
+            "root" => b"0",
+            "bob" | "staff" => b"1001",
+            _ => return Ok(None),
+        };
+        id[..text.len()].copy_from_slice(text);
+        Ok(Some(text.len()))
+    }
+
+    /// In the ECS shape an account a record names only by name gets its
+    /// id, looked up once while the event is prepared (ADD_USER's target
+    /// a user's, ADD_GROUP's group a group's); an unknown name is looked
+    /// up once too and stays a name alone. Without account ids (the
+    /// other shapes) none is looked up.
+    #[test]
+    fn ecs_accounts_named_by_name_get_their_ids() {
+        let mut enricher = Enricher::new(8, false)
+            .with_group_names(true)
+            .with_account_ids(true);
+        let ids = enricher.account_ids.as_mut().unwrap();
+        ids.users = NameIds::with_lookup(8, fake_id);
+        ids.groups = NameIds::with_lookup(8, fake_id);
+        let add_user = "pid=7 uid=0 auid=4294967295 msg='op=add-user acct=\"bob\" res=success'";
+        let add_group = "pid=7 uid=0 auid=4294967295 msg='op=add-group acct=\"staff\" res=success'";
+        let unknown = "pid=7 uid=0 auid=4294967295 msg='op=add-user acct=\"carol\" res=success'";
+        for _ in 0..2 {
+            let doc = user_record_document(&mut enricher, Shape::Ecs, 1114, add_user);
+            let want = serde_json::json!({"id":"1001","name":"bob"});
+            assert_eq!(doc["user"]["target"], want, "{doc}");
+            let doc = user_record_document(&mut enricher, Shape::Ecs, 1116, add_group);
+            let want = serde_json::json!({"id":"1001","name":"staff"});
+            assert_eq!(doc["group"], want, "{doc}");
+            let doc = user_record_document(&mut enricher, Shape::Ecs, 1114, unknown);
+            let want = serde_json::json!({"name":"carol"});
+            assert_eq!(doc["user"]["target"], want, "{doc}");
+        }
+        let ids = enricher.account_ids.as_ref().unwrap();
+        assert_eq!(
+            (ids.users.lookups(), ids.groups.lookups()),
+            (2, 1),
+            "bob and carol, staff: once each"
+        );
+        let mut off = Enricher::new(8, false).with_group_names(true);
+        let doc = user_record_document(&mut off, Shape::Ecs, 1114, add_user);
+        assert_eq!(doc["user"]["target"], serde_json::json!({"name":"bob"}));
+        assert!(off.account_ids.is_none());
     }
 
     /// The host name is the kernel's (`uname -n`), read once.

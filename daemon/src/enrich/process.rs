@@ -45,7 +45,7 @@ use std::time::{Duration, Instant};
 use arrayvec::ArrayString;
 use raudit_core::encode::ProcessInfo;
 
-use super::uid_names::parse_uid;
+use super::account_cache::parse_uid;
 
 /// How long a process seen is trusted without reading its start time
 /// again.

@@ -359,7 +359,8 @@ impl<S: Source> Pipeline<S> {
                 enricher: Enricher::new(settings.uid_cache, settings.containers)
                     .with_host_tag(settings.host_name)
                     .with_group_names(settings.format != Format::GoAudit)
-                    .with_processes(settings.format != Format::GoAudit),
+                    .with_processes(settings.format != Format::GoAudit)
+                    .with_account_ids(settings.format == Format::Ecs),
                 rewriter: (!settings.rewrite.is_empty()).then(|| Rewriter::new(settings.rewrite)),
                 rewrite_counted: RewriteCounts::default(),
                 filters: settings.filters,

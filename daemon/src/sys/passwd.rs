@@ -1,12 +1,13 @@
 //! User and group database lookups through libc, so NSS (files, LDAP,
 //! sssd) answers as it does for `id`: `getpwuid_r`/`getgrgid_r` for the
 //! names of event ids (into buffers the caller owns), `getpwnam_r`/
-//! `getgrnam_r` for names in rules and the config. Callers go through
+//! `getgrnam_r` for names in rules, the config and events (the ECS
+//! shape's id of an account named by name). Callers go through
 //! [`crate::accounts`], the one route; this module is only its libc end.
 //! A lookup that needs more room than its first scratch (`ERANGE`) is
 //! asked again with a larger one, up to [`SCRATCH_MAX`].
 
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::io;
 use std::mem::MaybeUninit;
 
@@ -121,27 +122,26 @@ pub fn group_name(gid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
     Ok(found.flatten())
 }
 
-/// The uid of user `name` (start-up and reload only).
-pub fn uid_of(name: &str) -> io::Result<Option<u32>> {
-    let c_name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+/// The uid of user `name`; `Ok(None)` when no such user exists, `Err`
+/// when the lookup failed (as [`user_name`]).
+pub fn uid_of(name: &CStr) -> io::Result<Option<u32>> {
     with_room(
         |entry, buf, len, result| {
-            // SAFETY: `c_name` is NUL-terminated; the other pointers refer
+            // SAFETY: `name` is NUL-terminated; the other pointers refer
             // to live values and `len` is the scratch's exact size.
-            unsafe { libc::getpwnam_r(c_name.as_ptr(), entry, buf, len, result) }
+            unsafe { libc::getpwnam_r(name.as_ptr(), entry, buf, len, result) }
         },
         |e: &libc::passwd| e.pw_uid,
     )
 }
 
-/// The gid of group `name` (start-up and reload only).
-pub fn gid_of(name: &str) -> io::Result<Option<u32>> {
-    let c_name = CString::new(name).map_err(|_| io::ErrorKind::InvalidInput)?;
+/// The gid of group `name`, as [`uid_of`].
+pub fn gid_of(name: &CStr) -> io::Result<Option<u32>> {
     with_room(
         |entry, buf, len, result| {
-            // SAFETY: `c_name` is NUL-terminated; the other pointers refer
+            // SAFETY: `name` is NUL-terminated; the other pointers refer
             // to live values and `len` is the scratch's exact size.
-            unsafe { libc::getgrnam_r(c_name.as_ptr(), entry, buf, len, result) }
+            unsafe { libc::getgrnam_r(name.as_ptr(), entry, buf, len, result) }
         },
         |e: &libc::group| e.gr_gid,
     )
@@ -156,9 +156,9 @@ mod tests {
         let mut name = [0u8; 32];
         let len = user_name(0, &mut name).unwrap().unwrap();
         assert_eq!(&name[..len], b"root");
-        assert_eq!(uid_of("root").unwrap(), Some(0));
-        assert!(gid_of("root").unwrap().is_some());
-        assert_eq!(uid_of("no-such-user-raudit").unwrap(), None);
+        assert_eq!(uid_of(c"root").unwrap(), Some(0));
+        assert!(gid_of(c"root").unwrap().is_some());
+        assert_eq!(uid_of(c"no-such-user-raudit").unwrap(), None);
         let len = group_name(0, &mut name).unwrap().unwrap();
         assert_eq!(&name[..len], b"root");
     }

@@ -4,7 +4,9 @@
 //! from the summary's actor, the account the record names, its `uid` or
 //! its object. Auditbeat (`audit_linux.go`, `setECSEntity`) writes each
 //! over what the id fields gave: a decimal as `id` (named by the
-//! caller), anything else as `name`, an unset or absent one as neither.
+//! caller), anything else as `name` (its `id` the caller's, as
+//! Auditbeat's `resolve_ids` looks a name up), an unset or absent one as
+//! neither.
 //! Found by the named record's type (one match; none for a syscall).
 
 use super::facts::{present, Facts};
@@ -144,13 +146,36 @@ impl<'a> Entity<'a> {
         }
     }
 
+    /// The id the document gives it: an id's own text, a name's from
+    /// the caller (Auditbeat's `resolve_ids` looks a name up as it
+    /// looks an id's name up; a hex-encoded name is not asked).
+    fn resolved_id<'e>(self, kind: IdKind, enrich: &'e impl Enrich) -> Option<&'e [u8]>
+    where
+        'a: 'e,
+    {
+        match self {
+            Entity::Unset => None,
+            Entity::Id(id) => Some(id),
+            Entity::Name(..) => {
+                let name = self.name_to_look_up()?;
+                id_fields::id_of(enrich, kind, name).map(str::as_bytes)
+            }
+        }
+    }
+
     /// Auditbeat's `removeRedundantEntity`: the same id, or the same
-    /// name, as `other` (users both).
+    /// name, as `other` (users both), a name's id and an id's name as
+    /// the caller knows them.
     pub(super) fn same_as(self, other: Entity<'_>, enrich: &impl Enrich) -> bool {
         match (self, other) {
+            // (Most: a syscall's uid and euid, no lookup.)
             (Entity::Id(a), Entity::Id(b)) if a == b => true,
             (Entity::Unset, _) | (_, Entity::Unset) => false,
             _ => {
+                let mine = self.resolved_id(IdKind::User, enrich);
+                if mine.is_some() && mine == other.resolved_id(IdKind::User, enrich) {
+                    return true;
+                }
                 let mine = self.name(IdKind::User, enrich);
                 mine.is_some() && mine == other.name(IdKind::User, enrich)
             }
@@ -180,6 +205,11 @@ impl<'a> Entity<'a> {
             }
             Entity::Name(key, value) => {
                 c.push(comma)?;
+                if let Some(id) = self.resolved_id(kind, enrich) {
+                    c.push(b"\"id\":")?;
+                    c.push_string(id)?;
+                    c.push(b",")?;
+                }
                 c.push(b"\"name\":")?;
                 write_str(c, key, value)?;
             }
@@ -203,6 +233,15 @@ impl<'a> Entity<'a> {
     pub(super) fn id(self) -> Option<&'a [u8]> {
         match self {
             Entity::Id(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// The name the caller is asked the id of: a name's text, not a
+    /// hex-encoded one's (its bytes are not the name; no lookup).
+    pub(super) fn name_to_look_up(self) -> Option<&'a [u8]> {
+        match self {
+            Entity::Name(key, value) if !is_hex(key, value) => Some(value.text()),
             _ => None,
         }
     }

@@ -179,8 +179,10 @@ const _: () = {
 /// default's; what [`Enrich::prepare_named`] is given): the set `uid`, `euid`, `suid`,
 /// `fsuid` and `auid` of the primary record and the object file's `ouid`
 /// (names), the set `gid`, `egid`, `sgid`, `fsgid` and the file's `ogid`
-/// (group names), the set [`OWN_KEY_IDS`] (either), and the pid and
-/// parent pid that are numbers (identities).
+/// (group names), the set [`OWN_KEY_IDS`] (either), the mapped
+/// entities' ids (names) and names (ids: [`Named::user_names`],
+/// [`Named::group_name`]), and the pid and parent pid that are numbers
+/// (identities).
 pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
     for slot in NAMED_UIDS {
         if let Some(v) = set_id(facts, slot) {
@@ -202,6 +204,11 @@ pub(super) fn name_ids<'a>(facts: &Facts<'a>, named: &mut Named<'a>) {
         own_key_ids(facts).filter_map(|(_, slot, kind)| Some((set_id(facts, slot)?.text(), kind)));
     let mapped = entities(facts);
     let users = [mapped.user, mapped.effective, mapped.target];
+    // (Every mapping maps the user: none, a syscall's event, no names.)
+    if mapped.user.is_some() {
+        named.user_names = users.map(|e| e.and_then(Entity::name_to_look_up));
+        named.group_name = mapped.group.and_then(Entity::name_to_look_up);
+    }
     let users = users.into_iter().flatten().map(|e| (e.id(), IdKind::User));
     let group = mapped.group.map(|e| (e.id(), IdKind::Group));
     let mapped = users
@@ -597,6 +604,137 @@ mod tests {
             "{v}"
         );
         assert!(v.get("group").is_none(), "{v}");
+    }
+
+    /// An account a record names only by its name gets its id from the
+    /// caller, as Auditbeat's `resolve_ids` looks the name up (the id a
+    /// string, as Auditbeat writes it): ADD_USER's and USER_MGMT's
+    /// target, ADD_GROUP's group (by the group lookup), a session
+    /// record's effective user. An unknown name stays a name alone.
+    #[test]
+    fn an_account_named_only_by_name_gets_its_id() {
+        let v = document(
+            1114,
+            b"pid=1 uid=0 msg='op=add-user acct=\"alice\" res=success'",
+        );
+        assert_eq!(
+            v["user"]["target"],
+            serde_json::json!({"id":"1000","name":"alice"}),
+            "{v}"
+        );
+        let v = document(
+            1116,
+            b"pid=1 uid=0 msg='op=add-group acct=\"wheel\" res=success'",
+        );
+        assert_eq!(
+            v["group"],
+            serde_json::json!({"id":"10","name":"wheel"}),
+            "{v}"
+        );
+        let v = document(
+            1102,
+            b"pid=3 uid=0 auid=1000 ses=2 msg='op=changing-shell acct=\"root\" \
+              exe=\"/usr/sbin/usermod\" res=success'",
+        );
+        assert_eq!(
+            v["user"]["target"],
+            serde_json::json!({"id":"0","name":"root"}),
+            "{v}"
+        );
+        let v = document(
+            1112,
+            b"pid=9 uid=0 auid=1000 ses=2 msg='op=login acct=\"root\" \
+              exe=\"/usr/sbin/sshd\" hostname=? addr=? terminal=ssh res=success'",
+        );
+        assert_eq!(
+            v["user"],
+            serde_json::json!({"id":"1000","name":"alice",
+                "effective":{"id":"0","name":"root"},"audit":{"id":"1000","name":"alice"}}),
+            "{v}"
+        );
+        // An unknown name: no id.
+        let v = document(
+            1114,
+            b"pid=1 uid=0 msg='op=add-user acct=\"carol\" res=success'",
+        );
+        assert_eq!(v["user"]["target"], serde_json::json!({"name":"carol"}));
+    }
+
+    /// The caller is asked the id of the names [`name_ids`] listed, and
+    /// only those: a user's and a group's apart, a hex-encoded name
+    /// (`(invalid user)`: its bytes are not a name) not at all.
+    #[test]
+    fn names_asked_about_are_the_names_prepared() {
+        /// Users' names, groups' names.
+        type Lists = [std::vec::Vec<std::vec::Vec<u8>>; 2];
+        #[derive(Default)]
+        struct Asked {
+            prepared: Lists,
+            asked: core::cell::RefCell<Lists>,
+        }
+        impl Enrich for Asked {
+            fn prepare_named(&mut self, _: &crate::assemble::Event<'_>, named: &Named<'_>) {
+                let list = |names: &[Option<&[u8]>]| {
+                    let mut names: std::vec::Vec<_> =
+                        names.iter().flatten().map(|n| n.to_vec()).collect();
+                    names.sort();
+                    names.dedup();
+                    names
+                };
+                self.prepared = [list(&named.user_names), list(&[named.group_name])];
+            }
+            fn user_name(&self, _: &[u8]) -> Option<&str> {
+                None
+            }
+            fn user_id(&self, name: &[u8]) -> Option<&str> {
+                self.asked.borrow_mut()[0].push(name.to_vec());
+                None
+            }
+            fn group_id(&self, name: &[u8]) -> Option<&str> {
+                self.asked.borrow_mut()[1].push(name.to_vec());
+                None
+            }
+        }
+        /// A record's type and body, the users' and groups' names asked.
+        type Case = (u16, &'static [u8], [&'static [&'static [u8]]; 2]);
+        let cases: [Case; 4] = [
+            (
+                1102,
+                b"pid=3 uid=0 auid=1000 msg='op=x acct=\"bob\" res=success'",
+                [&[b"bob"], &[]],
+            ),
+            (
+                1116,
+                b"pid=1 uid=0 msg='op=add-group acct=\"staff\" res=success'",
+                [&[], &[b"staff"]],
+            ),
+            (
+                1112,
+                b"pid=1 uid=0 auid=1000 msg='op=login acct=28696E76616C6964207573657229 \
+                  res=failed'",
+                [&[], &[]],
+            ),
+            // A name in the actor's place (`auid` not a number) too.
+            (
+                1112,
+                b"pid=1 uid=0 auid=bob msg='op=login acct=\"carol\" res=success'",
+                [&[b"bob", b"carol"], &[]],
+            ),
+        ];
+        for (msg_type, body, want) in cases {
+            let mut asked = Asked::default();
+            let (text, encoded) =
+                super::super::tests::encode_with(&[(msg_type, body)], 8192, &mut asked);
+            assert!(encoded.is_whole(), "{text}");
+            let want: Lists = want.map(|names| names.iter().map(|n| n.to_vec()).collect());
+            assert_eq!(asked.prepared, want, "{text}");
+            let mut got = asked.asked.borrow().clone();
+            for names in &mut got {
+                names.sort();
+                names.dedup();
+            }
+            assert_eq!(got, want, "every name asked was prepared: {text}");
+        }
     }
 
     /// An unset id (`4294967295`, `-1`) is left out wherever it is, as
