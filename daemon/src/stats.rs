@@ -336,6 +336,9 @@ pub struct Stats {
     pub redactions: Counter,
     /// Fields left out by `raudit.fields`.
     pub fields_dropped: Counter,
+    /// User-database lookups not made because their time budget was
+    /// spent (the document went without that name or id).
+    pub lookups_skipped: Counter,
     /// Kernel `lost` when raudit started and at the last poll (the
     /// kernel's own value: [`Stats::note_kernel_lost`] sets it).
     pub kernel_lost_start: Counter,
@@ -432,7 +435,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 37] {
+    pub fn fields(&self) -> [Field; 38] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -584,6 +587,12 @@ impl Stats {
                 C,
                 "Record fields left out by raudit.fields.",
                 self.fields_dropped.get(),
+            ),
+            Field::new(
+                "lookups_skipped",
+                C,
+                "User-database lookups not made because their time budget was spent (no name or id for that key).",
+                self.lookups_skipped.get(),
             ),
             Field::new(
                 "output_errors",
@@ -818,6 +827,7 @@ mod tests {
             "events_redacted=0",
             "redactions=0",
             "fields_dropped=0",
+            "lookups_skipped=0",
             "spoofed=0",
             "drift_checks=0",
             "drift_detected=0",

@@ -53,9 +53,11 @@ pub fn run(args: ReplayArgs) -> ExitCode {
         )
     } else {
         // go-audit maps uids with this host's names, each looked up once;
-        // the records may come from another host, so no host name.
+        // the records may come from another host, so no host name; no
+        // kernel waits on a replay, so no lookup is skipped.
         let enricher = Enricher::new(4096, false)
             .without_host()
+            .without_lookup_budget()
             .with_group_names(capacities.format != crate::pipeline::Format::GoAudit)
             .with_account_ids(capacities.format == crate::pipeline::Format::Ecs);
         replay_all(

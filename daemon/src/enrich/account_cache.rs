@@ -9,13 +9,17 @@
 //! once; looking up or inserting never allocates (the database lookup
 //! itself may, on a miss, for an entry larger than 4 KiB). When a probe
 //! window is full the oldest guess (its home slot) is replaced, so the
-//! memory stays bounded on hosts with very many accounts.
+//! memory stays bounded on hosts with very many accounts. Every lookup
+//! is made within a [`LookupBudget`] of the receive thread's time: when
+//! it is spent the key is not asked (nor remembered unknown: it is asked
+//! at a later event) and the skip is counted.
 
 use std::io;
 use std::time::{Duration, Instant};
 
 use arrayvec::ArrayString;
 
+use super::lookup_budget::LookupBudget;
 use crate::accounts;
 
 /// Longest name kept, as an answer or as a key; longer names (rare:
@@ -161,8 +165,8 @@ impl<K: Key> AccountCache<K> {
     }
 
     /// Makes sure the key `text` (from a record) names is cached, asking
-    /// the database if it is not.
-    pub fn resolve(&mut self, text: &[u8]) {
+    /// the database if it is not and `budget` allows.
+    pub fn resolve(&mut self, text: &[u8], budget: &mut LookupBudget) {
         let Some(key) = K::of_text(text) else {
             return;
         };
@@ -177,7 +181,7 @@ impl<K: Key> AccountCache<K> {
                     break;
                 }
                 State::Failed if slot.key == key => {
-                    if slot.retry_at.is_some_and(|at| Instant::now() < at) {
+                    if slot.retry_at.is_some_and(|at| budget.now() < at) {
                         return;
                     }
                     free = Some(at);
@@ -187,12 +191,18 @@ impl<K: Key> AccountCache<K> {
                 _ => {}
             }
         }
+        let started = budget.now();
+        if !budget.allows(started) {
+            return;
+        }
         let at = free.unwrap_or(home);
         let mut slot = Slot::EMPTY;
         slot.key = key;
         self.lookups += 1;
         let mut raw = [0u8; NAME_MAX];
-        match (self.lookup)(key, &mut raw) {
+        let found = (self.lookup)(key, &mut raw);
+        budget.charge(started);
+        match found {
             Ok(found) => {
                 let answer = found
                     .and_then(|len| raw.get(..len))
@@ -208,7 +218,7 @@ impl<K: Key> AccountCache<K> {
             }
             Err(_) => {
                 slot.state = State::Failed;
-                slot.retry_at = Instant::now().checked_add(RETRY_FAILED);
+                slot.retry_at = budget.now().checked_add(RETRY_FAILED);
             }
         }
         self.slots[at] = slot;
@@ -261,6 +271,7 @@ pub fn parse_uid(text: &[u8]) -> Option<u32> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::lookup_budget::fake_clock;
     use super::*;
 
     fn fake(uid: u32, name: &mut [u8]) -> io::Result<Option<usize>> {
@@ -277,11 +288,12 @@ mod tests {
 
     #[test]
     fn each_uid_is_looked_up_once() {
+        let mut budget = LookupBudget::unlimited();
         let mut names = UidNames::with_lookup(8, fake);
         for _ in 0..3 {
-            names.resolve(b"0");
-            names.resolve(b"1000");
-            names.resolve(b"4294967295");
+            names.resolve(b"0", &mut budget);
+            names.resolve(b"1000", &mut budget);
+            names.resolve(b"4294967295", &mut budget);
         }
         // 0 and 1000 once each; "unset" (4294967295) never.
         assert_eq!(names.lookups(), 2);
@@ -294,12 +306,13 @@ mod tests {
 
     #[test]
     fn the_table_stays_bounded() {
+        let mut budget = LookupBudget::unlimited();
         let mut names = UidNames::with_lookup(8, fake);
         for uid in 0..10_000u32 {
-            names.resolve(uid.to_string().as_bytes());
+            names.resolve(uid.to_string().as_bytes(), &mut budget);
         }
         assert_eq!(names.slots.len(), 8);
-        names.resolve(b"0");
+        names.resolve(b"0", &mut budget);
         assert_eq!(names.cached(b"0"), Some("root"));
     }
 
@@ -307,22 +320,55 @@ mod tests {
     /// asked again once [`RETRY_FAILED`] has passed, not at every event.
     #[test]
     fn a_failed_lookup_is_asked_again_later() {
+        let mut budget = LookupBudget::unlimited();
         let mut names = UidNames::with_lookup(8, fake);
-        names.resolve(b"666");
-        names.resolve(b"666");
+        names.resolve(b"666", &mut budget);
+        names.resolve(b"666", &mut budget);
         assert_eq!(names.lookups(), 1, "not again at once");
         assert_eq!(names.cached(b"666"), None);
         let home = names.home(666);
         let slot = names.slots.iter_mut().find(|s| s.key == 666).unwrap();
         assert_eq!(slot.state, State::Failed, "not Unknown");
         slot.retry_at = Some(Instant::now());
-        names.resolve(b"666");
+        names.resolve(b"666", &mut budget);
         assert_eq!(names.lookups(), 2, "asked again when due");
         assert_eq!(
             names.slots.iter().filter(|s| s.key == 666).count(),
             1,
             "in its slot ({home})"
         );
+    }
+
+    /// A database that takes 10 ms (of the fake clock) a lookup and
+    /// knows no name.
+    fn slow(_: u32, _: &mut [u8]) -> io::Result<Option<usize>> {
+        fake_clock::advance(Duration::from_millis(10));
+        Ok(None)
+    }
+
+    /// When the budget is spent a miss is not asked, nor remembered: it
+    /// is counted, the key stays uncached, and it is asked once the
+    /// budget has refilled.
+    #[test]
+    fn a_spent_budget_skips_lookups_until_it_refills() {
+        let mut budget = LookupBudget::with_clock(fake_clock::now);
+        let mut names = UidNames::with_lookup(64, slow);
+        for uid in 1..=20u32 {
+            names.resolve(uid.to_string().as_bytes(), &mut budget);
+        }
+        // 50 ms of burst: 5 lookups, a 6th on the time they took.
+        assert_eq!((names.lookups(), budget.skipped()), (6, 14));
+        let asked = |names: &UidNames, uid: u32| names.slots.iter().any(|s| s.key == uid);
+        assert!(
+            asked(&names, 6) && !asked(&names, 7),
+            "7 not cached unknown"
+        );
+        names.resolve(b"1", &mut budget);
+        assert_eq!(budget.skipped(), 14, "a cached key needs no budget");
+        fake_clock::advance(Duration::from_secs(60));
+        names.resolve(b"7", &mut budget);
+        assert_eq!((names.lookups(), budget.skipped()), (7, 14));
+        assert!(asked(&names, 7), "asked once refilled");
     }
 
     fn fake_id(name: AccountName, id: &mut [u8]) -> io::Result<Option<usize>> {
@@ -341,14 +387,15 @@ mod tests {
     /// name no account (empty, a NUL, not UTF-8, too long) never asked.
     #[test]
     fn each_name_is_looked_up_once() {
+        let mut budget = LookupBudget::unlimited();
         let mut ids = NameIds::with_lookup(8, fake_id);
         let long = [b'a'; NAME_MAX + 1];
         for _ in 0..3 {
             for name in [&b"root"[..], b"alice", b"bob", b"nss-down"] {
-                ids.resolve(name);
+                ids.resolve(name, &mut budget);
             }
             for never in [&b""[..], b"a\0b", b"\xff", &long] {
-                ids.resolve(never);
+                ids.resolve(never, &mut budget);
             }
         }
         assert_eq!(ids.lookups(), 4);
@@ -367,12 +414,13 @@ mod tests {
     /// made-up name none; each asked once.
     #[test]
     fn root_is_id_zero_by_name() {
+        let mut budget = LookupBudget::unlimited();
         let mut users = NameIds::users(8);
         let mut groups = NameIds::groups(8);
         for _ in 0..2 {
-            users.resolve(b"root");
-            users.resolve(b"no-such-user-raudit");
-            groups.resolve(b"root");
+            users.resolve(b"root", &mut budget);
+            users.resolve(b"no-such-user-raudit", &mut budget);
+            groups.resolve(b"root", &mut budget);
         }
         assert_eq!(users.cached(b"root"), Some("0"));
         assert_eq!(users.cached(b"no-such-user-raudit"), None);

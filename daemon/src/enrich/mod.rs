@@ -11,10 +11,12 @@
 
 pub mod account_cache;
 pub mod container;
+pub mod lookup_budget;
 pub mod process;
 
 pub use account_cache::{NameIds, UidNames};
 pub use container::ContainerIds;
+pub use lookup_budget::LookupBudget;
 pub use process::Processes;
 use raudit_core::assemble::Event;
 use raudit_core::encode::id_fields::{self, id_kind, IdKind};
@@ -31,6 +33,9 @@ pub struct Enricher {
     /// Uids and gids by user and group name (the ECS shape's); `None`
     /// when not asked for.
     pub account_ids: Option<AccountIds>,
+    /// The receive thread's time all these caches' lookups may take
+    /// (one for all: see [`lookup_budget`]).
+    pub lookup_budget: LookupBudget,
     /// Name ids field by field: gids, and the ids the uid scan does not
     /// find (`id`, those inside `msg='…'`), as [`id_fields`] says (the
     /// structured and ECS shapes do; the go-audit shape names only its
@@ -55,6 +60,7 @@ impl Enricher {
             uids: UidNames::new(uid_capacity),
             gids: UidNames::with_lookup(uid_capacity, crate::accounts::find_group_name),
             account_ids: None,
+            lookup_budget: LookupBudget::new(),
             group_names: false,
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
@@ -69,6 +75,19 @@ impl Enricher {
     pub fn without_host(mut self) -> Enricher {
         self.host_name = None;
         self
+    }
+
+    /// Every lookup made, however long they take (replay: no kernel waits
+    /// on it).
+    pub fn without_lookup_budget(mut self) -> Enricher {
+        self.lookup_budget = LookupBudget::unlimited();
+        self
+    }
+
+    /// Lookups not made because the budget was spent (the stats'
+    /// `lookups_skipped`).
+    pub fn lookups_skipped(&self) -> u64 {
+        self.lookup_budget.skipped()
     }
 
     /// Names gids (`gid`, `egid`, `sgid`, `fsgid`, `ogid`, … every group-id
@@ -121,7 +140,7 @@ impl Enricher {
     fn resolve_field_ids(&mut self, msg_type: MessageType, body: &[u8]) {
         let [gids @ .., id, msg] = first_values(body, &FIELD_KEYS);
         for gid in gids.into_iter().flatten() {
-            self.gids.resolve(gid.text());
+            self.gids.resolve(gid.text(), &mut self.lookup_budget);
         }
         if let Some(id) = id {
             self.resolve_id(msg_type, b"id", id);
@@ -136,15 +155,15 @@ impl Enricher {
     /// Caches the name of field `key`'s `value` when the field is an id.
     fn resolve_id(&mut self, msg_type: MessageType, key: &[u8], value: Value<'_>) {
         match id_kind(msg_type, key) {
-            Some(IdKind::User) => self.uids.resolve(value.text()),
-            Some(IdKind::Group) => self.gids.resolve(value.text()),
+            Some(IdKind::User) => self.uids.resolve(value.text(), &mut self.lookup_budget),
+            Some(IdKind::Group) => self.gids.resolve(value.text(), &mut self.lookup_budget),
             None => {}
         }
     }
 
     fn resolve_uids(&mut self, uids: &UidValues<'_>) {
         for uid in &uids.values {
-            self.uids.resolve(uid);
+            self.uids.resolve(uid, &mut self.lookup_budget);
         }
     }
 
@@ -250,15 +269,15 @@ impl Enrich for Enricher {
         self.resolve_processes(named.pids);
         if self.group_names {
             for gid in &named.gids.values {
-                self.gids.resolve(gid);
+                self.gids.resolve(gid, &mut self.lookup_budget);
             }
         }
         if let Some(ids) = &mut self.account_ids {
             for name in named.user_names.into_iter().flatten() {
-                ids.users.resolve(name);
+                ids.users.resolve(name, &mut self.lookup_budget);
             }
             if let Some(name) = named.group_name {
-                ids.groups.resolve(name);
+                ids.groups.resolve(name, &mut self.lookup_budget);
             }
         }
         self.resolve_containers(event);
@@ -612,6 +631,53 @@ mod tests {
         let doc = user_record_document(&mut off, Shape::Ecs, 1114, add_user);
         assert_eq!(doc["user"]["target"], serde_json::json!({"name":"bob"}));
         assert!(off.account_ids.is_none());
+    }
+
+    /// A database that takes 10 ms (of the test's fake clock) a lookup:
+    /// user `userN` is N.
+    fn slow_id(name: account_cache::AccountName, id: &mut [u8]) -> std::io::Result<Option<usize>> {
+        lookup_budget::fake_clock::advance(std::time::Duration::from_millis(10));
+        let text = name.as_str().strip_prefix("user").unwrap_or("");
+        id[..text.len()].copy_from_slice(text.as_bytes());
+        Ok((!text.is_empty()).then_some(text.len()))
+    }
+
+    /// A flood of new names (each failed login's `acct="…"`) spends the
+    /// one budget of all the caches: then a name is not looked up, its
+    /// document has the name alone, the skip is counted, and the uid
+    /// cache (a new uid) is refused too until the budget refills.
+    #[test]
+    fn a_flood_of_names_is_bounded_by_the_lookup_budget() {
+        let mut enricher = Enricher::new(8, false).with_account_ids(true);
+        enricher.lookup_budget = LookupBudget::with_clock(lookup_budget::fake_clock::now);
+        enricher.uids = UidNames::with_lookup(8, fake_name);
+        let ids = enricher.account_ids.as_mut().unwrap();
+        ids.users = NameIds::with_lookup(64, slow_id);
+        let login = |n: u32, uid: u32| {
+            format!("pid=7 uid={uid} auid=4294967295 msg='op=login acct=\"user{n}\" res=failed'")
+        };
+        let mut with_id = 0;
+        for n in 1..=20 {
+            let doc = user_record_document(&mut enricher, Shape::Ecs, 1112, &login(n, 0));
+            let user = &doc["user"]["effective"];
+            assert_eq!(user["name"], format!("user{n}"), "{doc}");
+            if let Some(id) = user["id"].as_str() {
+                assert_eq!(id, n.to_string());
+                with_id += 1;
+            }
+        }
+        // uid 0 (no time on the fake clock), then 50 ms of burst: 5 names
+        // and a 6th on the time they took.
+        assert_eq!(with_id, 6);
+        assert_eq!(enricher.lookups_skipped(), 14);
+        assert_eq!(enricher.uids.lookups(), 1, "uid 0");
+        let doc = user_record_document(&mut enricher, Shape::Ecs, 1112, &login(1, 1000));
+        assert_eq!(doc["user"]["effective"]["id"], "1", "cached: {doc}");
+        assert_eq!(enricher.uids.lookups(), 1, "uid 1000 refused as well");
+        assert_eq!(enricher.lookups_skipped(), 15);
+        lookup_budget::fake_clock::advance(std::time::Duration::from_secs(60));
+        let doc = user_record_document(&mut enricher, Shape::Ecs, 1112, &login(7, 0));
+        assert_eq!(doc["user"]["effective"]["id"], "7", "refilled: {doc}");
     }
 
     /// The host name is the kernel's (`uname -n`), read once.

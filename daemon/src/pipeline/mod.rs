@@ -627,6 +627,9 @@ impl<S: Source> Pipeline<S> {
             .events_in_flight
             .set(self.assembler.in_flight() as u64);
         stats.pacing_pauses.set(self.pacer.pauses());
+        stats
+            .lookups_skipped
+            .set(self.sink.enricher.lookups_skipped());
     }
 
     /// The source (tests feed it between steps).

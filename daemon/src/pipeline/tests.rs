@@ -1077,3 +1077,36 @@ fn an_event_written_at_its_timeout_is_counted() {
     assert_eq!(lines.len(), 1, "{lines:#?}");
     assert_eq!((stats.events.get(), stats.timed_out.get()), (1, 1));
 }
+
+/// A database that takes 10 ms (of the test's fake clock) a lookup and
+/// knows no uid.
+fn slow_database(_: u32, _: &mut [u8]) -> std::io::Result<Option<usize>> {
+    crate::enrich::lookup_budget::fake_clock::advance(Duration::from_millis(10));
+    Ok(None)
+}
+
+/// Lookups the budget refused reach the stats: each event of a new uid
+/// past the budget is written without its name, and counted.
+#[test]
+fn lookups_skipped_by_the_budget_are_reported() {
+    use crate::enrich::lookup_budget::{fake_clock, LookupBudget};
+    let input = (1..=20)
+        .flat_map(|s| {
+            [
+                datagram(1300, s, &format!("uid={s}")),
+                datagram(1320, s, ""),
+            ]
+        })
+        .collect();
+    let queue = Queue::new(8, 4096, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let settings = Settings::default();
+    let mut pipeline = Pipeline::new(Memory::from_kernel(input), settings, queue, stats.clone());
+    let enricher = &mut pipeline.sink.enricher;
+    enricher.uids = crate::enrich::UidNames::with_lookup(8, slow_database);
+    enricher.lookup_budget = LookupBudget::with_clock(fake_clock::now);
+    run_to_end(&mut pipeline);
+    // 50 ms of burst: 5 uids, a 6th on the time they took; 14 skipped.
+    assert_eq!(pipeline.sink.enricher.uids.lookups(), 6);
+    assert_eq!(stats.lookups_skipped.get(), 14);
+}
