@@ -98,10 +98,6 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
-/// The calls that change the caller's own ids are told by the call:
-/// `summary.how` is the syscall, the process object has no primary
-/// (go-libaudit's `how: syscall`); another process call keeps the
-/// executable as `how`.
 /// A lone SYSCALL record keeps `items` in `auditd.data`; with any other
 /// record beside it (PROCTITLE, PATH, even one dropped for its size) it
 /// is left out, as aucoalesce's normalizeCompound deletes it; both by the
@@ -128,6 +124,10 @@ fn items_stays_only_in_an_event_of_one_record() {
     }
 }
 
+/// The calls that change the caller's own ids are told by the call:
+/// `summary.how` is the syscall, the process object has no primary
+/// (go-libaudit's `how: syscall`); another process call keeps the
+/// executable as `how`.
 #[test]
 fn identity_changes_are_told_by_the_call() {
     let call = |nr: u16| {
