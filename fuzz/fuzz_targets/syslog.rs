@@ -1,3 +1,4 @@
+//! `cargo fuzz run syslog`: the libFuzzer entry of [`raudit_fuzz::daemon_targets::syslog`] (its doc says what it checks).
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| raudit_fuzz::daemon_targets::syslog(data));
