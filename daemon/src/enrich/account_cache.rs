@@ -244,6 +244,13 @@ impl<K: Key> AccountCache<K> {
         None
     }
 
+    /// Forgets every answer (the database changed: see
+    /// [`account_changes`](super::account_changes)); each key is asked
+    /// again when next named.
+    pub fn clear(&mut self) {
+        self.slots.fill(Slot::EMPTY);
+    }
+
     /// How many times the database was asked.
     pub fn lookups(&self) -> u64 {
         self.lookups

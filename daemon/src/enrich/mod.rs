@@ -7,14 +7,17 @@
 //! (go-audit's `extras.containers`), and the host name (the ECS shape's
 //! `host.name`, read once at start). The caches are bounded and allocated
 //! once; [`Enricher`] prepares them from an event's records before the
-//! encoder asks.
+//! encoder asks, and empties the account caches when the user or group
+//! database changes ([`account_changes`]).
 
 pub mod account_cache;
+pub mod account_changes;
 pub mod container;
 pub mod lookup_budget;
 pub mod process;
 
 pub use account_cache::{NameIds, UidNames};
+use account_changes::AccountChanges;
 pub use container::ContainerIds;
 pub use lookup_budget::LookupBudget;
 pub use process::Processes;
@@ -36,6 +39,8 @@ pub struct Enricher {
     /// The receive thread's time all these caches' lookups may take
     /// (one for all: see [`lookup_budget`]).
     pub lookup_budget: LookupBudget,
+    /// When the account caches (`uids`, `gids`, `account_ids`) forget.
+    account_changes: AccountChanges,
     /// Name ids field by field: gids, and the ids the uid scan does not
     /// find (`id`, those inside `msg='…'`), as [`id_fields`] says (the
     /// structured and ECS shapes do; the go-audit shape names only its
@@ -61,6 +66,7 @@ impl Enricher {
             gids: UidNames::with_lookup(uid_capacity, crate::accounts::find_group_name),
             account_ids: None,
             lookup_budget: LookupBudget::new(),
+            account_changes: AccountChanges::default(),
             group_names: false,
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
@@ -119,6 +125,38 @@ impl Enricher {
     pub fn with_host_tag(mut self, on: bool) -> Enricher {
         self.tag_host = on;
         self
+    }
+}
+
+impl Enricher {
+    /// Forgets every account answer older than
+    /// [`ACCOUNT_TTL`](account_changes::ACCOUNT_TTL) at `now` (the
+    /// receive thread's clock, once a receive): a change to the user or
+    /// group database that no account record told is seen that late at
+    /// most.
+    pub fn expire_accounts(&mut self, now: raudit_core::time::Instant) {
+        if self.account_changes.expired(now) {
+            self.forget_accounts();
+        }
+    }
+
+    /// Empties the account caches before `event` is named when it, or the
+    /// event named before it, changed the user or group database.
+    fn follow_account_changes(&mut self, event: &Event<'_>) {
+        let first = event.records().next().map(|r| r.msg_type);
+        let id = (event.serial(), event.timestamp());
+        if self.account_changes.before_event(id, first) {
+            self.forget_accounts();
+        }
+    }
+
+    fn forget_accounts(&mut self) {
+        self.uids.clear();
+        self.gids.clear();
+        if let Some(ids) = &mut self.account_ids {
+            ids.users.clear();
+            ids.groups.clear();
+        }
     }
 }
 
@@ -241,6 +279,7 @@ impl Enrich for Enricher {
     /// put in `uid_map`, scanned once by the encoder), and finds the
     /// event's gids, processes and their container ids in its records.
     fn prepare(&mut self, event: &Event<'_>, uids: &UidValues<'_>) {
+        self.follow_account_changes(event);
         self.resolve_uids(uids);
         if self.processes.is_some() {
             // The event's process and its parent, from the first record
@@ -265,6 +304,7 @@ impl Enrich for Enricher {
     /// [`prepare`](Self::prepare) with the ids the encoder named: its
     /// gids and pids are not looked for in the records.
     fn prepare_named(&mut self, event: &Event<'_>, named: &Named<'_>) {
+        self.follow_account_changes(event);
         self.resolve_uids(&named.uids);
         self.resolve_processes(named.pids);
         if self.group_names {
@@ -528,6 +568,16 @@ mod tests {
         msg_type: u16,
         body: &str,
     ) -> serde_json::Value {
+        user_record_document_at(enricher, shape, (msg_type, body), 7)
+    }
+
+    /// [`user_record_document`] of the event numbered `serial`.
+    fn user_record_document_at(
+        enricher: &mut Enricher,
+        shape: Shape,
+        (msg_type, body): (u16, &str),
+        serial: u32,
+    ) -> serde_json::Value {
         let mut assembler = Assembler::new(
             Settings {
                 type_min: 1000,
@@ -537,7 +587,7 @@ mod tests {
             [RecordSlot::default(); 16],
             [0u8; 4096],
         );
-        let payload = format!("audit(1700000000.042:7): {body}");
+        let payload = format!("audit(1700000000.042:{serial}): {body}");
         let record = Record::from_kernel(MessageType(msg_type), payload.as_bytes()).unwrap();
         let mut doc = None;
         let mut encode = |event: &Event<'_>| {
@@ -580,6 +630,84 @@ mod tests {
         plain.uids = UidNames::with_lookup(8, fake_name);
         structured_of(&mut plain, 1114, add_user);
         assert_eq!(plain.uids.lookups(), 1, "uid_map's uid 0 only");
+    }
+
+    thread_local! {
+        /// The name of user and group 1001 in [`changing_account`]'s
+        /// database.
+        static ACCOUNT_1001: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// A user and group database that changes as the test says: 1001 is
+    /// [`ACCOUNT_1001`], no other account exists.
+    fn changing_account(id: u32, out: &mut [u8]) -> std::io::Result<Option<usize>> {
+        let Some(name) = ACCOUNT_1001.get().filter(|_| id == 1001) else {
+            return Ok(None);
+        };
+        out[..name.len()].copy_from_slice(name.as_bytes());
+        Ok(Some(name.len()))
+    }
+
+    /// `userdel walkuser` deletes user and group 1001, `groupadd
+    /// walkgroup` gives 1001 to walkgroup: the deletion's records are
+    /// named as the account was, the addition and every later event as it
+    /// is now, not from what the cache had kept (auditd's issue #209).
+    /// The same in every shape (events of each come between), for each
+    /// record type that adds or changes accounts (`id` a uid in some, a
+    /// gid in others: 1001 is the same name in both); a rename no record
+    /// tells is seen after the TTL.
+    #[test]
+    fn a_gid_given_to_another_group_is_named_anew() {
+        for shape in [Shape::Structured, Shape::Ecs, Shape::GoAudit] {
+            let mut enricher = Enricher::new(8, false).with_group_names(true);
+            enricher.uids = UidNames::with_lookup(8, changing_account);
+            enricher.gids = UidNames::with_lookup(8, changing_account);
+            let mut serial = 0;
+            let mut name_of_1001 = |enricher: &mut Enricher, msg_type, body| {
+                serial += 1;
+                // An event of `shape` first (its own lookups, if any).
+                user_record_document_at(enricher, shape, (1112, body), serial + 1000);
+                user_record_document_at(enricher, Shape::Structured, (msg_type, body), serial)
+                    ["records"][0]["interpreted"]["ID"]
+                    .clone()
+            };
+            // (`new_gid` names the group in every record type.)
+            let group = "pid=7 uid=0 auid=4294967295 msg='op=x id=1001 new_gid=1001 res=success'";
+            ACCOUNT_1001.set(Some("walkuser"));
+            assert_eq!(name_of_1001(&mut enricher, 1112, group), "walkuser");
+            ACCOUNT_1001.set(None);
+            for deletion in [1115, 1117, 1117] {
+                let name = name_of_1001(&mut enricher, deletion, group);
+                assert_eq!(name, "walkuser", "{deletion}: as it was");
+            }
+            ACCOUNT_1001.set(Some("walkgroup"));
+            let name = name_of_1001(&mut enricher, 1116, group);
+            assert_eq!(name, "walkgroup", "ADD_GROUP: as it is");
+            assert_eq!(name_of_1001(&mut enricher, 1112, group), "walkgroup");
+            ACCOUNT_1001.set(Some("renamed"));
+            let ttl = account_changes::ACCOUNT_TTL.as_millis();
+            enricher.expire_accounts(Instant(0));
+            enricher.expire_accounts(Instant(ttl - 1));
+            assert_eq!(name_of_1001(&mut enricher, 1112, group), "walkgroup");
+            enricher.expire_accounts(Instant(ttl));
+            assert_eq!(name_of_1001(&mut enricher, 1112, group), "renamed");
+            for change in [1102, 1108, 1132, 1133] {
+                ACCOUNT_1001.set(Some("before"));
+                name_of_1001(&mut enricher, 1116, group);
+                let name = name_of_1001(&mut enricher, change, group);
+                assert_eq!(name, "before", "{change}: as it was");
+                ACCOUNT_1001.set(Some("after"));
+                let name = name_of_1001(&mut enricher, 1112, group);
+                assert_eq!(name, "after", "after {change}");
+            }
+            // Other events empty nothing: no lookup for all of these.
+            let asked = |e: &Enricher| e.uids.lookups() + e.gids.lookups();
+            let before = asked(&enricher);
+            for other in [1112, 1115, 1117, 1100] {
+                name_of_1001(&mut enricher, other, group);
+            }
+            assert_eq!(asked(&enricher), before);
+        }
     }
 
     /// A fake database of names: user `bob` is 1001, group `staff` is
