@@ -33,8 +33,8 @@ pub struct EventBuffer {
     /// Set when the buffer is handed over: every event of a serial up to
     /// this one that was or will be completed is in this buffer or an
     /// earlier one (0: none). Each output publishes it once those lines
-    /// have left it ([`Reader::deliver`]); the state file records the
-    /// earliest the running outputs published.
+    /// have left it ([`Queue::deliver`](super::Queue::deliver)); the
+    /// state file records the earliest the running outputs published.
     pub(super) mark: u32,
 }
 
