@@ -1,5 +1,5 @@
 //! Which buffers' lines have left an output, for the restart mark
-//! (`crate::queue::Reader::deliver`): a buffer is released to the pool as
+//! (`crate::queue::Queue::deliver`): a buffer is released to the pool as
 //! soon as its lines are handed to the output, but an output that holds
 //! lines (a stream's gather buffer, OTLP's batch, a file's pending part)
 //! has not delivered them yet. [`Delivery`] notes, for each buffer handed

@@ -1,3 +1,7 @@
+//! The queue's unit tests: the pool, the backlogs, loss, the large lane, side regions.
+
+use std::time::Duration;
+
 use super::*;
 
 fn fill(buffer: &mut EventBuffer, text: &[u8]) {
