@@ -273,11 +273,14 @@ impl Enrich for Enricher {
             }
         }
         if let Some(ids) = &mut self.account_ids {
+            // (By the bytes the encoder asks about: a hex-encoded name's
+            // decoding.)
+            let budget = &mut self.lookup_budget;
             for name in named.user_names.into_iter().flatten() {
-                ids.users.resolve(name, &mut self.lookup_budget);
+                name.with_bytes(|name| ids.users.resolve(name, budget));
             }
             if let Some(name) = named.group_name {
-                ids.groups.resolve(name, &mut self.lookup_budget);
+                name.with_bytes(|name| ids.groups.resolve(name, budget));
             }
         }
         self.resolve_containers(event);
