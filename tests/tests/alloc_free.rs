@@ -13,7 +13,8 @@
 //! grows in the assembler's lane and goes out through the queue's large
 //! buffer, whose pages stay for the next one; the datagram outputs send its
 //! cut version. One in fifty is a user-space USER_MGMT record that names
-//! the account it changes only by name (`acct="root"`): ECS looks its id
+//! the account it changes only by name (`acct="root"`, every other one
+//! hex-encoded, `acct=726F6F74`, decoded on the stack): ECS looks its id
 //! up (cached after the warm-up).
 //! Run once per event shape (go-audit, structured, ECS), each with uid
 //! names on and a SOCKADDR to decode.
@@ -176,7 +177,13 @@ fn event(serial: u32, secret: bool, out: &mut Vec<Vec<u8>>) {
         return;
     }
     if is_account(serial) {
-        out.push(datagram(1102, &format!("{stamp}pid={serial} uid=0 auid=1000 ses=1 msg='op=changing-shell acct=\"root\" exe=\"/usr/sbin/usermod\" hostname=? addr=? terminal=pts/0 res=success'")));
+        // `root`, as its text or hex-encoded.
+        let acct = if (serial / 50).is_multiple_of(2) {
+            "\"root\""
+        } else {
+            "726F6F74"
+        };
+        out.push(datagram(1102, &format!("{stamp}pid={serial} uid=0 auid=1000 ses=1 msg='op=changing-shell acct={acct} exe=\"/usr/sbin/usermod\" hostname=? addr=? terminal=pts/0 res=success'")));
         return;
     }
     let arg = if serial.is_multiple_of(10) {

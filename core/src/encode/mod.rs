@@ -22,7 +22,8 @@
 //!   whole but EXECVE arguments taken from the middle, marked
 //!   `"cut":{"arguments":N,"bytes":M}` ([`Shape::encode_within`]).
 //! - [`Enrich`]: what the caller supplies (user names, container ids); core
-//!   has no libc and no clock.
+//!   has no libc and no clock. [`LoggedName`]: an account's name as a
+//!   record logged it (maybe hex), the bytes the caller is asked the id of.
 
 mod common;
 mod cursor;
@@ -32,6 +33,7 @@ mod go_audit;
 pub mod id_fields;
 mod keys;
 mod layout;
+mod logged_name;
 pub mod sockaddr;
 mod structured;
 pub mod text;
@@ -43,6 +45,7 @@ mod test_names;
 pub use cut::Cut;
 pub use ecs::ecs;
 pub use go_audit::go_audit;
+pub use logged_name::{LoggedName, LOGGED_NAME_MAX};
 pub use structured::structured;
 
 use self::common::Framed;
@@ -90,7 +93,9 @@ pub trait Enrich {
     /// The uid (decimal text) of user `name`, `None` when unknown: the
     /// ECS shape's `id` of an account its record names only by name
     /// (`acct="alice"`), as Auditbeat's `resolve_ids` looks it up.
-    /// Asked only of the names [`Named::user_names`] holds.
+    /// Asked only of the names [`Named::user_names`] holds, with the
+    /// bytes [`LoggedName::with_bytes`] gives (a hex-encoded name's
+    /// decoding).
     fn user_id(&self, _name: &[u8]) -> Option<&str> {
         None
     }
@@ -148,11 +153,14 @@ pub struct Named<'a> {
     pub pids: [Option<&'a [u8]>; 2],
     /// The user names [`Enrich::user_id`] is asked of: the mapped user,
     /// effective user and target, each when a record names it by name
-    /// (the same name may come twice).
-    pub user_names: [Option<&'a [u8]>; 3],
+    /// (the same name may come twice). Each as the record logged it,
+    /// maybe hex-encoded: [`LoggedName::with_bytes`] gives the bytes
+    /// asked about (decoded), and every name here has some
+    /// ([`LoggedName::is_asked`]).
+    pub user_names: [Option<LoggedName<'a>>; 3],
     /// The group name [`Enrich::group_id`] is asked of: the mapped
-    /// group's, when named by name.
-    pub group_name: Option<&'a [u8]>,
+    /// group's, when named by name (as [`user_names`](Self::user_names)).
+    pub group_name: Option<LoggedName<'a>>,
 }
 
 /// A live process as the caller saw it (ECS `process.entity_id`,

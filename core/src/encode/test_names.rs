@@ -6,7 +6,8 @@ use super::Enrich;
 use crate::wire::MessageType;
 
 /// `0` is `root`, `1000` is `alice`, every other uid unknown; group `10`
-/// is `wheel` (names to ids the same way); a record
+/// is `wheel` (names to ids the same way; and the directory's
+/// `José García` is `2000`, a name records hex-encode); a record
 /// naming `pid=4242` belongs to container `c0ffee`.
 pub(crate) struct Names;
 
@@ -27,6 +28,7 @@ impl Enrich for Names {
         match name {
             b"root" => Some("0"),
             b"alice" => Some("1000"),
+            _ if name == "José García".as_bytes() => Some("2000"),
             _ => None,
         }
     }

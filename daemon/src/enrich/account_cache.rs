@@ -61,7 +61,8 @@ impl Key for u32 {
     }
 }
 
-/// A user or group name as a record holds it: UTF-8, no NUL, at most
+/// A user or group name as the encoder asks about it (a hex-encoded
+/// one decoded, `LoggedName::with_bytes`): UTF-8, no NUL, at most
 /// [`NAME_MAX`] bytes (another is no name the database could know).
 pub type AccountName = ArrayString<NAME_MAX>;
 

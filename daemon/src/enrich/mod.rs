@@ -313,11 +313,14 @@ impl Enrich for Enricher {
             }
         }
         if let Some(ids) = &mut self.account_ids {
+            // (By the bytes the encoder asks about: a hex-encoded name's
+            // decoding.)
+            let budget = &mut self.lookup_budget;
             for name in named.user_names.into_iter().flatten() {
-                ids.users.resolve(name, &mut self.lookup_budget);
+                name.with_bytes(|name| ids.users.resolve(name, budget));
             }
             if let Some(name) = named.group_name {
-                ids.groups.resolve(name, &mut self.lookup_budget);
+                name.with_bytes(|name| ids.groups.resolve(name, budget));
             }
         }
         self.resolve_containers(event);
@@ -716,6 +719,7 @@ mod tests {
         let text: &[u8] = match name.as_str() {
             "root" => b"0",
             "bob" | "staff" => b"1001",
+            "José García" => b"1002",
             _ => return Ok(None),
         };
         id[..text.len()].copy_from_slice(text);
@@ -759,6 +763,55 @@ mod tests {
         let doc = user_record_document(&mut off, Shape::Ecs, 1114, add_user);
         assert_eq!(doc["user"]["target"], serde_json::json!({"name":"bob"}));
         assert!(off.account_ids.is_none());
+    }
+
+    /// A hex-encoded name (a space, a byte beyond ASCII, sshd's
+    /// `(invalid user)`) is looked up by its decoding, once, and gets
+    /// its id as a plain name does; `(invalid user)` is one miss,
+    /// remembered. A decoding that is not UTF-8 or longer than the
+    /// cache's names is not looked up: the name alone.
+    #[test]
+    fn ecs_accounts_named_by_hex_encoded_names_get_their_ids() {
+        let mut enricher = Enricher::new(8, false)
+            .with_group_names(true)
+            .with_account_ids(true);
+        let ids = enricher.account_ids.as_mut().unwrap();
+        ids.users = NameIds::with_lookup(8, fake_id);
+        ids.groups = NameIds::with_lookup(8, fake_id);
+        let hex = |name: &[u8]| name.iter().map(|b| format!("{b:02X}")).collect::<String>();
+        let login = |acct: &str| {
+            format!(
+                "pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct={acct} \
+                 exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=failed'"
+            )
+        };
+        let add_group =
+            "pid=7 uid=0 auid=4294967295 msg='op=add-group acct=7374616666 res=success'";
+        let too_long = hex(&[b'a'; account_cache::NAME_MAX + 1]);
+        for _ in 0..2 {
+            let mut effective = |acct: &str| {
+                let doc = user_record_document(&mut enricher, Shape::Ecs, 1112, &login(acct));
+                doc["user"]["effective"].clone()
+            };
+            let want = serde_json::json!({"id":"0","name":"root"});
+            assert_eq!(effective("726F6F74"), want);
+            let want = serde_json::json!({"id":"1002","name":"José García"});
+            assert_eq!(effective(&hex("José García".as_bytes())), want);
+            let want = serde_json::json!({"name":"(invalid user)"});
+            assert_eq!(effective(&hex(b"(invalid user)")), want);
+            assert!(effective(&too_long).get("id").is_none());
+            // Latin-1's "Jos\xe9".
+            assert!(effective("4A6F73E9").get("id").is_none());
+            let doc = user_record_document(&mut enricher, Shape::Ecs, 1116, add_group);
+            let want = serde_json::json!({"id":"1001","name":"staff"});
+            assert_eq!(doc["group"], want, "{doc}");
+        }
+        let ids = enricher.account_ids.as_ref().unwrap();
+        assert_eq!(
+            (ids.users.lookups(), ids.groups.lookups()),
+            (3, 1),
+            "root, José García and (invalid user), staff: once each"
+        );
     }
 
     /// A database that takes 10 ms (of the test's fake clock) a lookup:

@@ -5,15 +5,15 @@
 //! its object. Auditbeat (`audit_linux.go`, `setECSEntity`) writes each
 //! over what the id fields gave: a decimal as `id` (named by the
 //! caller), anything else as `name` (its `id` the caller's, as
-//! Auditbeat's `resolve_ids` looks a name up), an unset or absent one as
-//! neither.
+//! Auditbeat's `resolve_ids` looks a name up, a hex-encoded one by its
+//! decoding), an unset or absent one as neither.
 //! Found by the named record's type (one match; none for a syscall).
 
 use super::facts::{present, Facts};
 use super::members::{is_hex, write_str};
 use crate::encode::cursor::{Cursor, Full};
 use crate::encode::id_fields::{self, IdKind};
-use crate::encode::Enrich;
+use crate::encode::{Enrich, LoggedName};
 use crate::record::Value;
 use crate::wire::MessageType;
 
@@ -148,7 +148,7 @@ impl<'a> Entity<'a> {
 
     /// The id the document gives it: an id's own text, a name's from
     /// the caller (Auditbeat's `resolve_ids` looks a name up as it
-    /// looks an id's name up; a hex-encoded name is not asked).
+    /// looks an id's name up, a hex-encoded one by its decoding).
     fn resolved_id<'e>(self, kind: IdKind, enrich: &'e impl Enrich) -> Option<&'e [u8]>
     where
         'a: 'e,
@@ -156,10 +156,9 @@ impl<'a> Entity<'a> {
         match self {
             Entity::Unset => None,
             Entity::Id(id) => Some(id),
-            Entity::Name(..) => {
-                let name = self.name_to_look_up()?;
-                id_fields::id_of(enrich, kind, name).map(str::as_bytes)
-            }
+            Entity::Name(key, value) => logged_name(key, value)
+                .with_bytes(|name| id_fields::id_of(enrich, kind, name))?
+                .map(str::as_bytes),
         }
     }
 
@@ -237,13 +236,24 @@ impl<'a> Entity<'a> {
         }
     }
 
-    /// The name the caller is asked the id of: a name's text, not a
-    /// hex-encoded one's (its bytes are not the name; no lookup).
-    pub(super) fn name_to_look_up(self) -> Option<&'a [u8]> {
+    /// The name the caller is asked the id of, as the record logged it
+    /// (hex-encoded or not; `None` for what no account can be named,
+    /// [`LoggedName::is_asked`]).
+    pub(super) fn name_to_look_up(self) -> Option<LoggedName<'a>> {
         match self {
-            Entity::Name(key, value) if !is_hex(key, value) => Some(value.text()),
+            Entity::Name(key, value) => Some(logged_name(key, value)).filter(|n| n.is_asked()),
             _ => None,
         }
+    }
+}
+
+/// A name field's value as a [`LoggedName`]: hex-encoded where the
+/// document writes it decoded ([`is_hex`]).
+fn logged_name<'a>(key: &[u8], value: Value<'a>) -> LoggedName<'a> {
+    if is_hex(key, value) {
+        LoggedName::hex(value.text())
+    } else {
+        LoggedName::text(value.text())
     }
 }
 

@@ -489,6 +489,7 @@ mod tests {
 
     use super::*;
     use crate::encode::test_names::Names;
+    use crate::encode::LoggedName;
 
     /// The ECS document of the one user-space record `body` of type
     /// `msg_type`, named by the test enricher.
@@ -661,8 +662,9 @@ mod tests {
     }
 
     /// The caller is asked the id of the names [`name_ids`] listed, and
-    /// only those: a user's and a group's apart, a hex-encoded name
-    /// (`(invalid user)`: its bytes are not a name) not at all.
+    /// only those: a user's and a group's apart, a hex-encoded name by
+    /// its decoding (sshd's `(invalid user)`, which no account has, too),
+    /// one whose decoding is no name (not UTF-8) not at all.
     #[test]
     fn names_asked_about_are_the_names_prepared() {
         /// Users' names, groups' names.
@@ -674,9 +676,13 @@ mod tests {
         }
         impl Enrich for Asked {
             fn prepare_named(&mut self, _: &crate::assemble::Event<'_>, named: &Named<'_>) {
-                let list = |names: &[Option<&[u8]>]| {
-                    let mut names: std::vec::Vec<_> =
-                        names.iter().flatten().map(|n| n.to_vec()).collect();
+                // (Every name listed is asked: `with_bytes` gives its bytes.)
+                let list = |names: &[Option<LoggedName<'_>>]| {
+                    let mut names: std::vec::Vec<_> = names
+                        .iter()
+                        .flatten()
+                        .map(|n| n.with_bytes(<[u8]>::to_vec).unwrap())
+                        .collect();
                     names.sort();
                     names.dedup();
                     names
@@ -697,7 +703,7 @@ mod tests {
         }
         /// A record's type and body, the users' and groups' names asked.
         type Case = (u16, &'static [u8], [&'static [&'static [u8]]; 2]);
-        let cases: [Case; 4] = [
+        let cases: [Case; 6] = [
             (
                 1102,
                 b"pid=3 uid=0 auid=1000 msg='op=x acct=\"bob\" res=success'",
@@ -712,6 +718,17 @@ mod tests {
                 1112,
                 b"pid=1 uid=0 auid=1000 msg='op=login acct=28696E76616C6964207573657229 \
                   res=failed'",
+                [&[b"(invalid user)"], &[]],
+            ),
+            (
+                1116,
+                b"pid=1 uid=0 msg='op=add-group acct=7374616666 res=success'",
+                [&[], &[b"staff"]],
+            ),
+            // Latin-1's "Jos\xe9": not UTF-8, no name.
+            (
+                1112,
+                b"pid=1 uid=0 auid=1000 msg='op=login acct=4A6F73E9 res=failed'",
                 [&[], &[]],
             ),
             // A name in the actor's place (`auid` not a number) too.

@@ -98,6 +98,68 @@ fn login_and_session_records_map_their_users() {
     assert_eq!(v["user"]["effective"], json!({"id":"10"}), "{v}");
 }
 
+/// An account a record names by a hex-encoded name (a space, a byte
+/// beyond ASCII, sshd's `(invalid user)`) gets its id as a plain name
+/// does, looked up by its decoding as Auditbeat's `resolve_ids` does:
+/// USER_LOGIN's and USER_AUTH's effective user, ADD_USER's target,
+/// ADD_GROUP's group. A decoding that is no name (not UTF-8) is not
+/// asked: the name alone.
+#[test]
+fn an_account_named_by_a_hex_encoded_name_gets_its_id() {
+    // (The enricher that knows names' ids.)
+    let doc = |records: &[(u16, &[u8])]| {
+        let (text, encoded) = encode_with(records, 8192, &mut crate::encode::test_names::Names);
+        assert!(encoded.is_whole(), "{text}");
+        serde_json::from_str::<Json>(&text).unwrap()
+    };
+    let login = |acct: &str| {
+        let body = std::format!(
+            "pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=login acct={acct} \
+             exe=\"/usr/sbin/sshd\" hostname=? addr=10.0.0.1 terminal=ssh res=failed'"
+        );
+        doc(&[(1112, body.as_bytes())])["user"].clone()
+    };
+    // `726F6F74` is `root`: the document of `acct="root"`.
+    let hex = login("726F6F74");
+    assert_eq!(hex, json!({"effective":{"id":"0","name":"root"}}));
+    assert_eq!(hex, login("\"root\""));
+    assert_eq!(
+        login("28696E76616C6964207573657229"),
+        json!({"effective":{"name":"(invalid user)"}})
+    );
+    // Latin-1's "Jos\xe9": not UTF-8, no lookup.
+    assert!(login("4A6F73E9")["effective"].get("id").is_none());
+    let auth = doc(&[(
+        1100,
+        b"pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=PAM:authentication \
+          grantors=pam_sss acct=4A6F73C3A92047617263C3AD61 exe=\"/usr/sbin/sshd\" hostname=? \
+          addr=10.0.0.1 terminal=ssh res=success'",
+    )]);
+    assert_eq!(
+        auth["user"]["effective"],
+        json!({"id":"2000","name":"José García"}),
+        "{auth}"
+    );
+    let add_user = doc(&[(
+        1114,
+        b"pid=1 uid=0 auid=4294967295 msg='op=add-user acct=616C696365 res=success'",
+    )]);
+    assert_eq!(
+        add_user["user"]["target"],
+        json!({"id":"1000","name":"alice"}),
+        "{add_user}"
+    );
+    let add_group = doc(&[(
+        1116,
+        b"pid=1 uid=0 auid=4294967295 msg='op=add-group acct=776865656C res=success'",
+    )]);
+    assert_eq!(
+        add_group["group"],
+        json!({"id":"10","name":"wheel"}),
+        "{add_group}"
+    );
+}
+
 /// A lone SYSCALL record keeps `items` in `auditd.data`; with any other
 /// record beside it (PROCTITLE, PATH, even one dropped for its size) it
 /// is left out, as aucoalesce's normalizeCompound deletes it; both by the
