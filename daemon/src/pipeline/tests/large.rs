@@ -16,7 +16,7 @@ fn run_large(input: Vec<Vec<u8>>, large: usize, max_event: usize) -> (Vec<Vec<u8
         ..Settings::default()
     };
     let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
+        MemorySource::from_kernel(input),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -89,7 +89,7 @@ impl Source for Script {
                 std::thread::sleep(timeout);
                 Ok(Input::Idle)
             }
-            Some(Some(batch)) => Memory::from_kernel(batch).receive(slots, received, timeout),
+            Some(Some(batch)) => MemorySource::from_kernel(batch).receive(slots, received, timeout),
         }
     }
 
@@ -256,7 +256,7 @@ fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
         ..Settings::default()
     };
     let mut pipeline = Pipeline::new(
-        Memory::from_kernel(events(2..3, &"x".repeat(4000))),
+        MemorySource::from_kernel(events(2..3, &"x".repeat(4000))),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),

@@ -12,7 +12,7 @@ fn counters_are_published_while_the_socket_is_quiet() {
     settings.assembler.timeout = raudit_core::time::Duration::from_millis(1);
     // A SYSCALL record alone: complete only when its deadline passes.
     let mut pipeline = Pipeline::new(
-        Memory::from_kernel(vec![datagram(1300, 7, "syscall=59")]),
+        MemorySource::from_kernel(vec![datagram(1300, 7, "syscall=59")]),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -75,7 +75,7 @@ fn receive_late(
     let queue = Queue::new(8, 64 * 1024, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
     let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
+        MemorySource::from_kernel(input),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -158,7 +158,12 @@ fn lookups_skipped_by_the_budget_are_reported() {
     let queue = Queue::new(8, 4096, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
     let settings = Settings::default();
-    let mut pipeline = Pipeline::new(Memory::from_kernel(input), settings, queue, stats.clone());
+    let mut pipeline = Pipeline::new(
+        MemorySource::from_kernel(input),
+        settings,
+        queue,
+        stats.clone(),
+    );
     let enricher = &mut pipeline.sink.enricher;
     enricher.uids = crate::enrich::UidNames::with_lookup(8, slow_database);
     enricher.lookup_budget = LookupBudget::with_clock(fake_clock::now);
