@@ -11,17 +11,13 @@
 //! CA and the certificates are made by the test (rcgen). Loopback only.
 
 #[macro_use]
-#[path = "../../tests/skip.rs"]
-mod skips;
+mod support;
 
 mod alloc_count;
 
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
-
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rcgen::{
@@ -32,14 +28,12 @@ use raudit::output::{Gelf, GelfSpec, Output, Sink, Syslog, SyslogSpec, TlsClient
 use raudit::output::{
     GelfCompression, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork, TlsSpec, TlsVersion,
 };
-use raudit::side::LineSide;
 use raudit::stats::Stats;
 
-use scratch_dir::ScratchDir;
-
-const NO_SIDE: LineSide<'static> = LineSide {
-    facts: None,
-    cut: None,
+use support::scratch_dir::ScratchDir;
+use support::{
+    lines_in, listening_address, rsyslogd, start_rsyslogd, syslog_spec_with, wait_for,
+    KilledOnDrop, NO_SIDE,
 };
 
 fn temp_dir(name: &str) -> ScratchDir {
@@ -93,40 +87,21 @@ fn settings(dir: &Path, ca: &str) -> TlsSpec {
     }
 }
 
-/// A receiver started by the test; killed (by its pid) when dropped.
-struct Receiver(Child);
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// rsyslogd and its GnuTLS driver, if installed.
 fn rsyslogd_with_tls() -> Option<PathBuf> {
-    let bin = PathBuf::from("/usr/sbin/rsyslogd");
     // The driver sits in the architecture's library directory.
     let driver = std::fs::read_dir("/usr/lib")
         .into_iter()
         .flatten()
         .flatten()
         .any(|d| d.path().join("rsyslog/lmnsd_gtls.so").exists());
-    (bin.exists() && driver).then_some(bin)
+    rsyslogd().filter(|_| driver)
 }
 
 /// rsyslogd listening with TLS on a loopback port with `server` (its
 /// `.pem` and `.key` in `dir`), requiring a client certificate from `ca`;
 /// returns it and the address. Events go to `dir/audit.log`.
-fn start_rsyslogd(bin: &Path, dir: &Path, server: &str) -> (Receiver, String) {
+fn start_tls_rsyslogd(bin: &Path, dir: &Path, server: &str) -> (KilledOnDrop, String) {
     let port_file = dir.join("port");
     let config = format!(
         r#"global(workDirectory="{dir}" maxMessageSize="256k"
@@ -151,23 +126,8 @@ if $app-name == "go-audit" then {{
         dir = dir.display(),
         port = port_file.display(),
     );
-    let conf = dir.join("rsyslog.conf");
-    std::fs::write(&conf, config).unwrap();
-    let child = Command::new(bin)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let receiver = Receiver(child);
-    wait_for("rsyslogd's port file", || {
-        std::fs::read_to_string(&port_file).is_ok_and(|p| !p.trim().is_empty())
-    });
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    (receiver, format!("127.0.0.1:{}", port.trim()))
+    let receiver = start_rsyslogd(bin, dir, &config);
+    (receiver, listening_address(&port_file))
 }
 
 fn syslog_spec(address: &str, tls: &TlsSpec) -> SyslogSpec {
@@ -175,14 +135,7 @@ fn syslog_spec(address: &str, tls: &TlsSpec) -> SyslogSpec {
 }
 
 fn syslog_spec_as(address: &str, tls: &TlsSpec, tag: &str, format: SyslogFormat) -> SyslogSpec {
-    let mut spec = SyslogSpec::new(
-        SyslogNetwork::Tcp(IpFamily::V4),
-        address.to_owned(),
-        132,
-        tag.to_owned(),
-        format,
-        None,
-    );
+    let mut spec = syslog_spec_with(SyslogNetwork::Tcp(IpFamily::V4), address, tag, format, None);
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec
 }
@@ -192,12 +145,6 @@ fn syslog_spec_as(address: &str, tls: &TlsSpec, tag: &str, format: SyslogFormat)
 fn send(out: &mut dyn Output, line: &[u8]) -> std::io::Result<()> {
     out.write_line(line, &NO_SIDE)?;
     out.flush()
-}
-
-fn lines_in(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .map(|t| t.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
 }
 
 #[test]
@@ -210,7 +157,7 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "server", false);
     ca.leaf(&dir, "client", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 256 * 1024);
     // Larger than one TLS record: it goes as several, and arrives whole.
@@ -265,7 +212,7 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "server", false);
     ca.leaf(&dir, "client", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 65536);
     let line = b"{\"sequence\":1,\"messages\":[{\"type\":1300,\"data\":\"syscall=59\"}]}\n";
@@ -303,7 +250,7 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
 /// trusting `ca`; returns the error counter and the connect error.
 fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
     let bin = rsyslogd_with_tls().unwrap();
-    let (_daemon, address) = start_rsyslogd(&bin, dir, server);
+    let (_daemon, address) = start_tls_rsyslogd(&bin, dir, server);
     let spec = syslog_spec(&address, &settings(dir, ca));
     let mut direct = Syslog::open(&spec, 4096);
     let error = send(&mut direct, b"{\"refused\":1}\n")
@@ -366,7 +313,7 @@ fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     let dir = temp_dir("no-client-cert");
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "server", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let mut tls = settings(&dir, "ca");
     (tls.cert_file, tls.key_file) = (None, None);
     let spec = syslog_spec(&address, &tls);
@@ -425,7 +372,7 @@ while True:
     first = False
 "#;
 
-fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, String) {
+fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (KilledOnDrop, String) {
     let child = Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(GELF_SERVER)
@@ -435,11 +382,8 @@ fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, 
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Receiver(child);
-    let port_file = dir.join("port");
-    wait_for("the GELF server's port", || port_file.exists());
-    let address = format!("127.0.0.1:{}", std::fs::read_to_string(&port_file).unwrap());
-    (server, address)
+    let server = KilledOnDrop(child);
+    (server, listening_address(&dir.join("port")))
 }
 
 fn gelf_spec(address: &str, tls: &TlsSpec) -> GelfSpec {
