@@ -22,8 +22,9 @@ use raudit::side::LineSide;
 
 use support::scratch_dir::ScratchDir;
 use support::{
-    free_tcp_port, lines_in, rsyslogd, start_rsyslogd, syslog_spec, syslog_spec_with, tcp_listener,
-    udp_server, wait_for, writer_thread, KilledOnDrop, NO_SIDE, READ_TIMEOUT,
+    free_tcp_port, lines_in, rsyslogd, rsyslogd_or_skip, start_rsyslogd, syslog_spec,
+    syslog_spec_with, tcp_listener, udp_server, wait_for, writer_thread, KilledOnDrop, NO_SIDE,
+    READ_TIMEOUT,
 };
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""}],"uid_map":{"0":"root"}}
@@ -339,6 +340,48 @@ fn writing_events_allocates_nothing() {
 
 // ---- a real receiver: rsyslogd ------------------------------------------
 
+/// An rsyslogd config for these tests: `input` (module and input lines),
+/// messages up to `max_message_size` (`None`: rsyslog's own 8k), and the
+/// events whose `property` is `go-audit` filed into `file` as `template`
+/// writes them, nothing else.
+fn rsyslog_config(
+    dir: &Path,
+    max_message_size: Option<&str>,
+    input: &str,
+    property: &str,
+    template: &str,
+    file: &Path,
+) -> String {
+    let size = max_message_size
+        .map(|size| format!(" maxMessageSize=\"{size}\""))
+        .unwrap_or_default();
+    format!(
+        r#"global(workDirectory="{dir}"{size})
+{input}
+template(name="raw" type="string" string="{template}\n")
+if ${property} == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        file = file.display(),
+    )
+}
+
+/// rsyslogd's input lines for a unix datagram socket at `socket`.
+fn imuxsock(socket: &Path) -> String {
+    format!(
+        "module(load=\"imuxsock\" SysSock.Use=\"off\")\ninput(type=\"imuxsock\" Socket=\"{}\")",
+        socket.display()
+    )
+}
+
+/// rsyslogd's input lines for TCP on loopback, `port` its port parameters.
+fn imtcp(port: &str) -> String {
+    format!("module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" {port})")
+}
+
 #[test]
 #[cfg_attr(
     raudit_no_rsyslogd,
@@ -350,19 +393,13 @@ fn rsyslogd_files_events_from_its_unix_socket_intact() {
     let socket = dir.join("log");
     let file = dir.join("audit.log");
     // The rule people already have for go-audit: match the program name.
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{socket}")
-template(name="raw" type="string" string="%programname%|%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        socket = socket.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imuxsock(&socket),
+        "programname",
+        "%programname%|%msg:2:$%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     wait_for("rsyslogd's socket", || socket.exists());
@@ -392,19 +429,16 @@ fn rsyslogd_reads_octet_counted_rfc5424_over_tcp() {
     let dir = temp_dir("rsyslogd-tcp");
     let port_file = dir.join("port");
     let file = dir.join("audit.log");
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{port}")
-template(name="raw" type="string" string="%app-name%|%procid%|%msg%\n")
-if $app-name == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        port = port_file.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imtcp(&format!(
+            "port=\"0\" listenPortFileName=\"{}\"",
+            port_file.display()
+        )),
+        "app-name",
+        "%app-name%|%procid%|%msg%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     let address = support::listening_address(&port_file);
@@ -448,25 +482,19 @@ fn rsyslogd_restarted_under_load_costs_the_file_nothing_and_sent_is_what_it_wrot
     use raudit::queue::{Policy, Queue};
     use raudit::stats::Stats;
 
-    let Some(bin) = rsyslogd() else {
-        skip!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+    let Some(bin) = rsyslogd_or_skip() else {
         return;
     };
     let dir = temp_dir("rsyslogd-restart");
     let port = free_tcp_port();
     let received = dir.join("received.log");
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="{port}")
-template(name="raw" type="string" string="%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        file = received.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imtcp(&format!("port=\"{port}\"")),
+        "programname",
+        "%msg:2:$%",
+        &received,
     );
     let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
     let daemon = start_rsyslogd(&bin, &dir, &config);
@@ -564,27 +592,20 @@ fn rsyslogd_at_its_default_size_files_the_cut_version_intact() {
     use raudit::output::Sink;
     use raudit::stats::Stats;
 
-    let Some(bin) = rsyslogd() else {
-        skip!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+    let Some(bin) = rsyslogd_or_skip() else {
         return;
     };
     let dir = temp_dir("rsyslogd-cut");
     let socket = dir.join("log");
     let file = dir.join("audit.log");
     // rsyslog's own maxMessageSize (8k) left as it is.
-    let config = format!(
-        r#"global(workDirectory="{dir}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{socket}")
-template(name="raw" type="string" string="%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        socket = socket.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        None,
+        &imuxsock(&socket),
+        "programname",
+        "%msg:2:$%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     wait_for("rsyslogd's socket", || socket.exists());

@@ -154,6 +154,16 @@ pub fn rsyslogd() -> Option<PathBuf> {
         .find(|p| p.exists())
 }
 
+/// rsyslogd, or `None` after a visible skip (`skip!`) saying it is not
+/// installed.
+pub fn rsyslogd_or_skip() -> Option<PathBuf> {
+    let found = rsyslogd();
+    if found.is_none() {
+        skip!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+    }
+    found
+}
+
 /// rsyslogd in the foreground on `config` (written to `dir`), its pid file
 /// in `dir` too.
 pub fn start_rsyslogd(bin: &Path, dir: &Path, config: &str) -> KilledOnDrop {
