@@ -40,6 +40,17 @@ fn temp_dir(name: &str) -> ScratchDir {
     ScratchDir::new(&format!("tls-{name}"))
 }
 
+/// A test's directory with `ca.pem` and a server and a client certificate
+/// it signed (`server.pem`/`.key`, `client.pem`/`.key`); the CA, to sign
+/// more.
+fn with_certificates(name: &str) -> (ScratchDir, Ca) {
+    let dir = temp_dir(name);
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    ca.leaf(&dir, "client", false);
+    (dir, ca)
+}
+
 /// A CA that writes `ca.pem` into `dir` and signs leaf certificates.
 struct Ca {
     issuer: CertifiedIssuer<'static, KeyPair>,
@@ -87,7 +98,8 @@ fn settings(dir: &Path, ca: &str) -> TlsSpec {
     }
 }
 
-/// rsyslogd and its GnuTLS driver, if installed.
+/// rsyslogd and its GnuTLS driver, if installed; else `None` after a
+/// visible skip (`skip!`).
 fn rsyslogd_with_tls() -> Option<PathBuf> {
     // The driver sits in the architecture's library directory.
     let driver = std::fs::read_dir("/usr/lib")
@@ -95,7 +107,11 @@ fn rsyslogd_with_tls() -> Option<PathBuf> {
         .flatten()
         .flatten()
         .any(|d| d.path().join("rsyslog/lmnsd_gtls.so").exists());
-    rsyslogd().filter(|_| driver)
+    let found = rsyslogd().filter(|_| driver);
+    if found.is_none() {
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    }
+    found
 }
 
 /// rsyslogd listening with TLS on a loopback port with `server` (its
@@ -150,13 +166,9 @@ fn send(out: &mut dyn Output, line: &[u8]) -> std::io::Result<()> {
 #[test]
 fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
-    let dir = temp_dir("rsyslog");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("rsyslog");
     let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 256 * 1024);
@@ -205,13 +217,9 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
 #[test]
 fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
-    let dir = temp_dir("alloc");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("alloc");
     let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 65536);
@@ -246,11 +254,10 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     });
 }
 
-/// Sends one event through a [`Sink`] to rsyslogd presenting `server`,
-/// trusting `ca`; returns the error counter and the connect error.
-fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
-    let bin = rsyslogd_with_tls().unwrap();
-    let (_daemon, address) = start_tls_rsyslogd(&bin, dir, server);
+/// Sends one event through a [`Sink`] to rsyslogd (`bin`) presenting
+/// `server`, trusting `ca`; returns the error counter and the connect error.
+fn refused(bin: &Path, dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
+    let (_daemon, address) = start_tls_rsyslogd(bin, dir, server);
     let spec = syslog_spec(&address, &settings(dir, ca));
     let mut direct = Syslog::open(&spec, 4096);
     let error = send(&mut direct, b"{\"refused\":1}\n")
@@ -266,16 +273,12 @@ fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
 
 #[test]
 fn a_server_certificate_from_another_ca_is_refused_and_counted() {
-    if rsyslogd_with_tls().is_none() {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    let Some(bin) = rsyslogd_with_tls() else {
         return;
-    }
-    let dir = temp_dir("wrong-ca");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    };
+    let (dir, _) = with_certificates("wrong-ca");
     Ca::new(&dir, "other");
-    let (errors, sent, error) = refused(&dir, "server", "other");
+    let (errors, sent, error) = refused(&bin, &dir, "server", "other");
     assert_eq!((errors, sent), (1, 0));
     assert!(
         error.contains("not signed by a CA of ca_file")
@@ -288,15 +291,14 @@ fn a_server_certificate_from_another_ca_is_refused_and_counted() {
 
 #[test]
 fn an_expired_server_certificate_is_refused_and_counted() {
-    if rsyslogd_with_tls().is_none() {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    let Some(bin) = rsyslogd_with_tls() else {
         return;
-    }
+    };
     let dir = temp_dir("expired");
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "expired", true);
     ca.leaf(&dir, "client", false);
-    let (errors, sent, error) = refused(&dir, "expired", "ca");
+    let (errors, sent, error) = refused(&bin, &dir, "expired", "ca");
     assert_eq!((errors, sent), (1, 0));
     assert!(
         error.contains("certificate has expired") && error.contains("not valid after"),
@@ -307,7 +309,6 @@ fn an_expired_server_certificate_is_refused_and_counted() {
 #[test]
 fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
     let dir = temp_dir("no-client-cert");
@@ -426,10 +427,7 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("gelf");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("gelf");
     let (_server, address) = start_gelf_server(&dir, 50, "any");
     let spec = gelf_spec(&address, &settings(&dir, "ca"));
     let mut out = Gelf::open(&spec, 65536);
@@ -460,10 +458,7 @@ fn a_server_certificate_for_another_name_is_refused() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("name");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("name");
     let (_server, address) = start_gelf_server(&dir, 0, "any");
     let mut tls = settings(&dir, "ca");
     tls.server_name = Some("logs.example.org".to_owned());
@@ -486,10 +481,7 @@ fn min_version_1_3_refuses_a_tls_1_2_receiver() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("min-version");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("min-version");
     let (_server, address) = start_gelf_server(&dir, 0, "tls12");
     let mut tls = settings(&dir, "ca");
     tls.min_version = TlsVersion::V1_3;
