@@ -16,7 +16,7 @@ use std::time::Duration;
 use gelf_receiver::{inflate, receive};
 use raudit::output::gelf::{CHUNK_DATA, MAX_CHUNKS};
 use raudit::output::Sink;
-use raudit::output::{Gelf, GelfSpec, Output, Sent};
+use raudit::output::{Gelf, Output, Sent};
 use raudit::output::{GelfCompressionType, GelfNetwork};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
@@ -48,6 +48,14 @@ const SIDE: LineSide<'static> = LineSide {
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""},{"type":1327,"data":"proctitle=6C73"}],"uid_map":{"0":"root"}}
 "#;
 
+/// A UDP listener and a GELF output (host `test-host`) sending to it,
+/// compressing with `kind`.
+fn udp_gelf(kind: GelfCompressionType) -> (UdpSocket, Gelf) {
+    let (server, address) = udp_server();
+    let spec = gelf_spec(GelfNetwork::Udp, address, kind);
+    (server, Gelf::with_hostname(&spec, 65536, "test-host"))
+}
+
 const KINDS: [GelfCompressionType; 3] = [
     GelfCompressionType::Gzip,
     GelfCompressionType::Zlib,
@@ -67,12 +75,7 @@ fn check_fields(v: &Value, line: &[u8]) {
 #[test]
 fn udp_small_event_in_one_datagram_every_compression() {
     for kind in KINDS {
-        let (server, address) = udp_server();
-        let mut out = Gelf::with_hostname(
-            &gelf_spec(GelfNetwork::Udp, address, kind),
-            65536,
-            "test-host",
-        );
+        let (server, mut out) = udp_gelf(kind);
         out.write_line(LINE, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert_eq!(chunks, 1);
@@ -111,12 +114,7 @@ fn big_line(len: usize) -> Vec<u8> {
 fn udp_large_event_is_chunked_and_reassembles_every_compression() {
     let line = big_line(40_000);
     for kind in KINDS {
-        let (server, address) = udp_server();
-        let mut out = Gelf::with_hostname(
-            &gelf_spec(GelfNetwork::Udp, address, kind),
-            65536,
-            "test-host",
-        );
+        let (server, mut out) = udp_gelf(kind);
         out.write_line(&line, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert!(chunks > 1, "{kind:?}: {chunks} chunks");
@@ -133,9 +131,7 @@ fn udp_large_event_is_chunked_and_reassembles_every_compression() {
 
 #[test]
 fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
-    let (server, address) = udp_server();
-    let s = gelf_spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, mut out) = udp_gelf(GelfCompressionType::None);
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     for _ in 0..2 {
         let err = out.write_line(&line, &NO_SIDE).unwrap_err();
@@ -152,9 +148,7 @@ fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
 
 #[test]
 fn an_event_over_128_chunks_goes_as_its_cut_version() {
-    let (server, address) = udp_server();
-    let s = gelf_spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, mut out) = udp_gelf(GelfCompressionType::None);
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     let cut = br#"{"sequence":1234,"messages":[],"truncated":true}
 "#;
@@ -176,8 +170,7 @@ fn an_event_over_128_chunks_goes_as_its_cut_version() {
 
 #[test]
 fn datagrams_to_a_closed_port_are_counted_as_errors() {
-    let s = unheard_spec(GelfCompressionType::Gzip);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let out = unheard_gelf(GelfCompressionType::Gzip);
     let mut sink = Sink::new(Box::new(out), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     for _ in 0..50 {
@@ -432,25 +425,25 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
     }
 }
 
-/// One event in chunks to a port nobody listens on: the host refuses
-/// every chunk, each refusal reported by the next send; the event is
-/// counted as one error, not one per chunk.
-/// GELF over UDP to a port nobody listens on: the host answers port
-/// unreachable, and the next send on the connected socket reports
-/// ECONNREFUSED.
-fn unheard_spec(compression: GelfCompressionType) -> GelfSpec {
+/// A GELF output (host `test-host`) over UDP to a port nobody listens on:
+/// the host answers port unreachable, and the next send on the connected
+/// socket reports ECONNREFUSED.
+fn unheard_gelf(compression: GelfCompressionType) -> Gelf {
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    gelf_spec(GelfNetwork::Udp, format!("127.0.0.1:{port}"), compression)
+    let spec = gelf_spec(GelfNetwork::Udp, format!("127.0.0.1:{port}"), compression);
+    Gelf::with_hostname(&spec, 65536, "test-host")
 }
 
+/// One event in chunks to a port nobody listens on: the host refuses
+/// every chunk, each refusal reported by the next send; the event is
+/// counted as one error, not one per chunk.
 #[test]
 fn one_chunked_event_refused_counts_one_error() {
-    let s = unheard_spec(GelfCompressionType::None);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let out = unheard_gelf(GelfCompressionType::None);
     let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     // Seven chunks uncompressed.
@@ -465,9 +458,7 @@ fn one_chunked_event_refused_counts_one_error() {
 /// refused: the delivered ones stay counted as sent.
 #[test]
 fn a_refused_chunked_event_does_not_uncount_delivered_ones() {
-    let (server, address) = udp_server();
-    let s = gelf_spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, out) = udp_gelf(GelfCompressionType::None);
     let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     for _ in 0..5 {
