@@ -19,12 +19,7 @@ fn run_beside(input: Vec<Vec<u8>>, size: usize, side: SideSettings, format: Form
         format,
         ..Settings::default()
     };
-    let mut pipeline = Pipeline::new(
-        MemorySource::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        stats,
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     let reader = queue.reader(0);
     let mut lines = Vec::new();
     let mut collect = |reader: &Reader| {
@@ -156,12 +151,7 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
     };
     let mut input = events(1..2, "small=1");
     input.extend(execve_event(2, &args));
-    let mut pipeline = Pipeline::new(
-        MemorySource::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::new(Stats::new(&[])),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &Arc::new(Stats::new(&[])));
     run_to_end(&mut pipeline);
     let found = read_beside(&queue.reader(0), |line, beside| {
         (
@@ -222,12 +212,7 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
         ..Settings::default()
     };
     let update = Arc::clone(&settings.outputs_update);
-    let mut pipeline = Pipeline::new(
-        MemorySource::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::new(Stats::new(&["a", "b"])),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &Arc::new(Stats::new(&["a", "b"])));
     assert!(matches!(
         pipeline.step(Some(Duration::ZERO)).unwrap(),
         Input::Datagrams(2)

@@ -16,6 +16,22 @@ mod large;
 mod packing;
 mod timing;
 
+/// A pipeline over the kernel's datagrams `input`, from memory, into
+/// `queue`, counting into `stats`.
+fn memory_pipeline(
+    input: Vec<Vec<u8>>,
+    settings: Settings,
+    queue: &Arc<Queue>,
+    stats: &Arc<Stats>,
+) -> Pipeline<MemorySource> {
+    Pipeline::new(
+        MemorySource::from_kernel(input),
+        settings,
+        Arc::clone(queue),
+        Arc::clone(stats),
+    )
+}
+
 /// Steps `pipeline` until its input ends, then finishes it (every event
 /// in flight written).
 fn run_to_end<S: Source>(pipeline: &mut Pipeline<S>) {
@@ -57,12 +73,7 @@ fn run_with(
 ) -> (Vec<Vec<Vec<u8>>>, Arc<Stats>) {
     let queue = Queue::new(buffers, size, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
-    let mut pipeline = Pipeline::new(
-        MemorySource::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     run_to_end(&mut pipeline);
     let mut submitted = Vec::new();
     let reader = queue.reader(0);

@@ -110,12 +110,7 @@ fn a_short_stall_of_the_only_output_loses_nothing() {
     });
     queue.register_producer();
     let stats = Arc::new(Stats::new(&[]));
-    let mut pipeline = Pipeline::new(
-        MemorySource::from_kernel(events(1..11, &body)),
-        Settings::default(),
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(events(1..11, &body), Settings::default(), &queue, &stats);
     let output = {
         let queue = Arc::clone(&queue);
         std::thread::spawn(move || {
@@ -154,12 +149,7 @@ fn late_serials_are_logged_once_each_when_asked() {
             log_out_of_order,
             ..Settings::default()
         };
-        let mut pipeline = Pipeline::new(
-            MemorySource::from_kernel(input.clone()),
-            settings,
-            Arc::clone(&queue),
-            Arc::clone(&stats),
-        );
+        let mut pipeline = memory_pipeline(input.clone(), settings, &queue, &stats);
         run_to_end(&mut pipeline);
         assert_eq!(stats.late_serials.get(), 1);
         let logged = if log_out_of_order { 1 } else { 0 };
