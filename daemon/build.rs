@@ -1,11 +1,12 @@
 //! Decides which environment-dependent tests are built as ignored: see
 //! `tests/build_env.rs`.
 
-include!("../tests/build_env.rs");
+#[path = "../tests/build_env.rs"]
+mod build_env;
 
 fn main() {
     println!("cargo:rerun-if-changed=../tests/build_env.rs");
-    emit_test_env();
+    build_env::emit_test_env();
     pack_relative_relocations();
     group_hot_text();
 }

@@ -1,21 +1,21 @@
-// What the machine offers the tests, decided when they are built, so that a
-// test whose data or privileges are missing shows up as `ignored` in the
-// runner's summary instead of passing without having run.
-//
-// Included with `include!` by the build scripts of `raudit-core`, `raudit`
-// and `raudit-tests` (each rule written once). It sets these cfgs:
-//
-// | cfg | when | unless |
-// |---|---|---|
-// | `raudit_no_corpus` | `../shared/corpus` beside the project is absent | `RAUDIT_REQUIRE_CORPUS=1` |
-// | `raudit_no_live` | the build does not hold `CAP_AUDIT_CONTROL` (not root) | `RAUDIT_REQUIRE_LIVE=1` |
-// | `raudit_no_auditctl`, `raudit_no_auditd`, `raudit_no_ausyscall`, `raudit_no_rsyslogd` | the program is not installed | `RAUDIT_REQUIRE_LIVE=1` |
-// | `raudit_no_cgroup2` | no cgroup v2 hierarchy to create a cgroup in | `RAUDIT_REQUIRE_LIVE=1` |
-//
-// With a `RAUDIT_REQUIRE_*` variable set, the tests run and fail with a
-// message naming what is missing; `.ci/run` sets them on a machine that
-// has the corpus and root, so a CI summary cannot hide a skip. A test
-// built to run whose data vanished before it ran fails the same way.
+//! What the machine offers the tests, decided when they are built, so that a
+//! test whose data or privileges are missing shows up as `ignored` in the
+//! runner's summary instead of passing without having run.
+//!
+//! A module (`#[path]`) of the build scripts of `raudit-core`, `raudit`
+//! and `raudit-tests` (each rule written once). It sets these cfgs:
+//!
+//! | cfg | when | unless |
+//! |---|---|---|
+//! | `raudit_no_corpus` | `../shared/corpus` beside the project is absent | `RAUDIT_REQUIRE_CORPUS=1` |
+//! | `raudit_no_live` | the build does not hold `CAP_AUDIT_CONTROL` (not root) | `RAUDIT_REQUIRE_LIVE=1` |
+//! | `raudit_no_auditctl`, `raudit_no_auditd`, `raudit_no_ausyscall`, `raudit_no_rsyslogd` | the program is not installed | `RAUDIT_REQUIRE_LIVE=1` |
+//! | `raudit_no_cgroup2` | no cgroup v2 hierarchy to create a cgroup in | `RAUDIT_REQUIRE_LIVE=1` |
+//!
+//! With a `RAUDIT_REQUIRE_*` variable set, the tests run and fail with a
+//! message naming what is missing; `.ci/run` sets them on a machine that
+//! has the corpus and root, so a CI summary cannot hide a skip. A test
+//! built to run whose data vanished before it ran fails the same way.
 
 use std::path::Path;
 
@@ -67,7 +67,7 @@ fn set_unless(cfg: &str, present: bool, require: bool) {
     }
 }
 
-fn emit_test_env() {
+pub fn emit_test_env() {
     for cfg in CFGS {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
@@ -76,9 +76,16 @@ fn emit_test_env() {
     // Rebuilt when the corpus goes away (a missing path would rerun the
     // script on every build, so nothing is watched while it is absent).
     if corpus.join("README.md").exists() {
-        println!("cargo:rerun-if-changed={}", corpus.join("README.md").display());
+        println!(
+            "cargo:rerun-if-changed={}",
+            corpus.join("README.md").display()
+        );
     }
-    set_unless("raudit_no_corpus", corpus.is_dir(), required("RAUDIT_REQUIRE_CORPUS"));
+    set_unless(
+        "raudit_no_corpus",
+        corpus.is_dir(),
+        required("RAUDIT_REQUIRE_CORPUS"),
+    );
     let live = required("RAUDIT_REQUIRE_LIVE");
     set_unless("raudit_no_live", has_cap_audit_control(), live);
     set_unless("raudit_no_auditctl", installed("auditctl"), live);

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use raudit::output::{GelfCompression, GelfNetwork, GelfSpec};
+use raudit::pipeline::source::receive_from;
 use raudit::pipeline::{Format, Input, Pipeline, Settings, SideSettings, Slot, Source};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
@@ -76,22 +77,18 @@ impl Source for Storm {
         received: &mut [Received],
         _: Duration,
     ) -> io::Result<Input> {
-        let mut n = 0;
-        while n < slots.len().min(received.len()) && self.next < self.end {
-            let len = self.datagram(&mut slots[n]);
-            received[n] = Received {
+        Ok(receive_from(slots, received, |slot| {
+            if self.next >= self.end {
+                return None;
+            }
+            let len = self.datagram(slot);
+            self.next += 1;
+            Some(Received {
                 len,
                 truncated: false,
                 sender: 0,
-            };
-            self.next += 1;
-            n += 1;
-        }
-        Ok(if n == 0 {
-            Input::Ended
-        } else {
-            Input::Datagrams(n)
-        })
+            })
+        }))
     }
 
     fn pause(&mut self, _: Duration) {}

@@ -7,61 +7,29 @@
 //! both formats. Loopback and temp-dir sockets only.
 
 mod gelf_receiver;
-
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
+mod support;
 
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::net::TcpListener;
 use std::os::unix::net::UnixDatagram;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use raudit::output::{
-    run_writers, FileOutput, FileSpec, Gelf, GelfSpec, Sink, Syslog, SyslogSpec, WriterSettings,
-};
-use raudit::output::{
-    GelfCompression, GelfCompressionType, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork,
-};
+use raudit::output::{Gelf, GelfSpec, Sink, Syslog, SyslogSpec};
+use raudit::output::{GelfCompressionType, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork};
+use raudit::pipeline::source::MemorySource;
 use raudit::pipeline::Format;
-use raudit::pipeline::{self, Input, Pipeline, SideSettings, Slot, Source};
+use raudit::pipeline::{self, Input, Pipeline, SideSettings};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
-use raudit::sys::netlink::Received;
 use serde_json::Value;
 
-use scratch_dir::ScratchDir;
-
-struct Memory(Vec<Vec<u8>>);
-
-impl Source for Memory {
-    fn receive(
-        &mut self,
-        slots: &mut [Slot],
-        received: &mut [Received],
-        _: Duration,
-    ) -> std::io::Result<Input> {
-        let mut n = 0;
-        while n < slots.len().min(received.len()) && !self.0.is_empty() {
-            let datagram = self.0.remove(0);
-            slots[n][..datagram.len()].copy_from_slice(&datagram);
-            received[n] = Received {
-                len: datagram.len(),
-                truncated: false,
-                sender: 0,
-            };
-            n += 1;
-        }
-        Ok(if n == 0 {
-            Input::Ended
-        } else {
-            Input::Datagrams(n)
-        })
-    }
-
-    fn pause(&mut self, _: Duration) {}
-}
+use support::scratch_dir::ScratchDir;
+use support::{
+    file_output, gelf_spec, syslog_spec, syslog_spec_with, tcp_listener, udp_server, writer_thread,
+    READ_TIMEOUT,
+};
 
 fn datagram(msg_type: u16, serial: u32, body: &str) -> Vec<u8> {
     let payload = format!("audit(1700000000.{:03}:{serial}): {body}", serial % 1000);
@@ -100,7 +68,7 @@ fn input() -> Vec<Vec<u8>> {
 fn stream_receiver(listener: TcpListener, delimiter: u8) -> JoinHandle<Vec<Vec<u8>>> {
     std::thread::spawn(move || {
         let (conn, _) = listener.accept().unwrap();
-        conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        conn.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
         let mut reader = BufReader::new(conn);
         let mut messages = Vec::new();
         loop {
@@ -111,27 +79,6 @@ fn stream_receiver(listener: TcpListener, delimiter: u8) -> JoinHandle<Vec<Vec<u
             }
         }
     })
-}
-
-fn syslog_spec(network: SyslogNetwork, address: String, max: Option<u32>) -> SyslogSpec {
-    SyslogSpec::new(
-        network,
-        address,
-        132,
-        "go-audit".into(),
-        SyslogFormat::Rfc3164,
-        max,
-    )
-}
-
-fn gelf_spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
-    GelfSpec {
-        network,
-        address,
-        compression: GelfCompression { level: 1, kind },
-        tls: None,
-        spool: None,
-    }
 }
 
 /// Whether `event` is a marked cut: arguments left out (`"cut"`), or
@@ -173,26 +120,24 @@ fn run(format: Format) {
     let path = dir.join("audit.log");
     let gram_path = dir.join("log");
     let gram = UnixDatagram::bind(&gram_path).unwrap();
-    gram.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let syslog_tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let syslog_tcp_address = syslog_tcp.local_addr().unwrap().to_string();
-    let gelf_tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-    let gelf_tcp_address = gelf_tcp.local_addr().unwrap().to_string();
-    let udp = |_: ()| {
-        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let a = s.local_addr().unwrap().to_string();
-        (s, a)
-    };
-    let ((gzip, gzip_address), (plain, plain_address)) = (udp(()), udp(()));
+    gram.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    let (syslog_tcp, syslog_tcp_address) = tcp_listener();
+    let (gelf_tcp, gelf_tcp_address) = tcp_listener();
+    let ((gzip, gzip_address), (plain, plain_address)) = (udp_server(), udp_server());
 
     let outputs = [
-        syslog_spec(
+        syslog_spec_with(
             SyslogNetwork::Unixgram,
-            gram_path.to_str().unwrap().into(),
+            gram_path.to_str().unwrap(),
+            "go-audit",
+            SyslogFormat::Rfc3164,
             Some(4096),
         ),
-        syslog_spec(SyslogNetwork::Tcp(IpFamily::V4), syslog_tcp_address, None),
+        syslog_spec(
+            SyslogNetwork::Tcp(IpFamily::V4),
+            &syslog_tcp_address,
+            SyslogFormat::Rfc3164,
+        ),
     ];
     let gelfs = [
         gelf_spec(GelfNetwork::Udp, gzip_address, GelfCompressionType::Gzip),
@@ -218,17 +163,7 @@ fn run(format: Format) {
     let stats = Arc::new(Stats::new(&names));
     let syslog_tcp_got = stream_receiver(syslog_tcp, b'\n');
     let gelf_tcp_got = stream_receiver(gelf_tcp, 0);
-    let file = FileOutput::open(
-        FileSpec {
-            path: path.clone(),
-            mode: 0o600,
-            uid: None,
-            gid: None,
-            rotation: None,
-        },
-        64 * 1024,
-    )
-    .unwrap();
+    let file = file_output(&path, 64 * 1024);
     let mut sinks = vec![Sink::new(Box::new(file), 1, Duration::ZERO, 0)];
     for spec in &outputs {
         let index = sinks.len();
@@ -248,21 +183,14 @@ fn run(format: Format) {
             index,
         ));
     }
-    let writers = {
-        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
-        let settings = WriterSettings {
-            loss_report_interval: Duration::from_secs(3600),
-            requests: raudit::output::Requests::NONE,
-        };
-        std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
-    };
+    let writers = writer_thread(&queue, sinks, &stats);
     let settings = pipeline::Settings {
         format,
         side,
         ..pipeline::Settings::default()
     };
     let mut pipeline = Pipeline::new(
-        Memory(input()),
+        MemorySource::from_kernel(input()),
         settings,
         Arc::clone(&queue),
         Arc::clone(&stats),

@@ -6,11 +6,7 @@
 //! be counted. Skips, saying so, when tmpfs cannot be mounted (not root).
 
 #[macro_use]
-#[path = "../../tests/skip.rs"]
-mod skips;
-
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
+mod support;
 
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -19,11 +15,12 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use raudit::output::{self, FileOutput, FileSpec, Output, Rotation, Sink, WriterSettings};
+use raudit::output::{self, FileOutput, FileSpec, Output, Rotation, Sink};
 use raudit::queue::{Policy, Queue};
 use raudit::stats::Stats;
 
-use scratch_dir::ScratchDir;
+use support::scratch_dir::ScratchDir;
+use support::{file_output, writer_thread};
 
 /// A tmpfs mounted for the test, unmounted when dropped (and then its
 /// directory removed, by its guard).
@@ -114,26 +111,9 @@ fn a_full_disk_leaves_only_whole_lines_and_writing_resumes_when_space_is_back() 
     let path = tmpfs.0.join("audit.log");
     let queue = Queue::new(64, 4096, Policy::Drop);
     let stats = Arc::new(Stats::new(&["file"]));
-    let file = FileOutput::open(
-        FileSpec {
-            path: path.clone(),
-            mode: 0o600,
-            uid: None,
-            gid: None,
-            rotation: None,
-        },
-        output::batch::DEFAULT_BATCH,
-    )
-    .unwrap();
+    let file = file_output(&path, output::batch::DEFAULT_BATCH);
     let sink = Sink::new(Box::new(file), 2, Duration::from_millis(10), 0);
-    let writer = {
-        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
-        let settings = WriterSettings {
-            loss_report_interval: Duration::from_secs(3600),
-            requests: raudit::output::Requests::NONE,
-        };
-        std::thread::spawn(move || output::run_writers(&queue, vec![sink], &stats, settings))
-    };
+    let writer = writer_thread(&queue, vec![sink], &stats);
 
     // Some lines while there is room: the file's last page is part used.
     submit(&queue, 1, 11);

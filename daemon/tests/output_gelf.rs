@@ -4,34 +4,26 @@
 //! allocation per event. 127.0.0.1 only.
 
 #[macro_use]
-#[path = "../../tests/skip.rs"]
-mod skips;
+mod support;
 
 mod alloc_count;
 mod gelf_receiver;
 
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
-
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, UdpSocket};
+use std::net::UdpSocket;
 use std::time::Duration;
 
 use gelf_receiver::{inflate, receive};
 use raudit::output::gelf::{CHUNK_DATA, MAX_CHUNKS};
 use raudit::output::Sink;
-use raudit::output::{Gelf, GelfSpec, Output, Sent};
-use raudit::output::{GelfCompression, GelfCompressionType, GelfNetwork};
+use raudit::output::{Gelf, Output, Sent};
+use raudit::output::{GelfCompressionType, GelfNetwork};
 use raudit::side::{Facts, LineSide};
 use raudit::stats::Stats;
 use serde_json::Value;
 
-use scratch_dir::ScratchDir;
-
-const NO_SIDE: LineSide<'static> = LineSide {
-    facts: None,
-    cut: None,
-};
+use support::scratch_dir::ScratchDir;
+use support::{free_tcp_port, gelf_spec, tcp_listener, udp_server, NO_SIDE, READ_TIMEOUT};
 
 /// The facts the receive thread finds in LINE's event.
 const FACTS: Facts<'static> = Facts {
@@ -56,23 +48,12 @@ const SIDE: LineSide<'static> = LineSide {
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""},{"type":1327,"data":"proctitle=6C73"}],"uid_map":{"0":"root"}}
 "#;
 
-fn spec(network: GelfNetwork, address: String, kind: GelfCompressionType) -> GelfSpec {
-    GelfSpec {
-        network,
-        address,
-        compression: GelfCompression { level: 1, kind },
-        tls: None,
-        spool: None,
-    }
-}
-
-fn udp_server() -> (UdpSocket, String) {
-    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let address = server.local_addr().unwrap().to_string();
-    (server, address)
+/// A UDP listener and a GELF output (host `test-host`) sending to it,
+/// compressing with `kind`.
+fn udp_gelf(kind: GelfCompressionType) -> (UdpSocket, Gelf) {
+    let (server, address) = udp_server();
+    let spec = gelf_spec(GelfNetwork::Udp, address, kind);
+    (server, Gelf::with_hostname(&spec, 65536, "test-host"))
 }
 
 const KINDS: [GelfCompressionType; 3] = [
@@ -94,9 +75,7 @@ fn check_fields(v: &Value, line: &[u8]) {
 #[test]
 fn udp_small_event_in_one_datagram_every_compression() {
     for kind in KINDS {
-        let (server, address) = udp_server();
-        let mut out =
-            Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
+        let (server, mut out) = udp_gelf(kind);
         out.write_line(LINE, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert_eq!(chunks, 1);
@@ -135,9 +114,7 @@ fn big_line(len: usize) -> Vec<u8> {
 fn udp_large_event_is_chunked_and_reassembles_every_compression() {
     let line = big_line(40_000);
     for kind in KINDS {
-        let (server, address) = udp_server();
-        let mut out =
-            Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "test-host");
+        let (server, mut out) = udp_gelf(kind);
         out.write_line(&line, &SIDE).unwrap();
         let (payload, chunks) = receive(&server);
         assert!(chunks > 1, "{kind:?}: {chunks} chunks");
@@ -154,9 +131,7 @@ fn udp_large_event_is_chunked_and_reassembles_every_compression() {
 
 #[test]
 fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
-    let (server, address) = udp_server();
-    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, mut out) = udp_gelf(GelfCompressionType::None);
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     for _ in 0..2 {
         let err = out.write_line(&line, &NO_SIDE).unwrap_err();
@@ -173,9 +148,7 @@ fn more_than_128_chunks_is_refused_counted_and_not_fatal() {
 
 #[test]
 fn an_event_over_128_chunks_goes_as_its_cut_version() {
-    let (server, address) = udp_server();
-    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let mut out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, mut out) = udp_gelf(GelfCompressionType::None);
     let line = big_line(MAX_CHUNKS * CHUNK_DATA + 1000);
     let cut = br#"{"sequence":1234,"messages":[],"truncated":true}
 "#;
@@ -197,8 +170,7 @@ fn an_event_over_128_chunks_goes_as_its_cut_version() {
 
 #[test]
 fn datagrams_to_a_closed_port_are_counted_as_errors() {
-    let s = unheard_spec(GelfCompressionType::Gzip);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let out = unheard_gelf(GelfCompressionType::Gzip);
     let mut sink = Sink::new(Box::new(out), 3, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     for _ in 0..50 {
@@ -218,9 +190,8 @@ fn datagrams_to_a_closed_port_are_counted_as_errors() {
 
 #[test]
 fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let s = spec(GelfNetwork::Tcp, address, GelfCompressionType::None);
+    let (listener, address) = tcp_listener();
+    let s = gelf_spec(GelfNetwork::Tcp, address, GelfCompressionType::None);
     let mut out = Gelf::with_hostname(&s, 65536, "test-host");
     let (first, _) = listener.accept().unwrap();
     // The receiver restarts: its end of the first connection is closed.
@@ -235,9 +206,7 @@ fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
     assert_eq!(out.pending_lines(), 0);
     assert_eq!(out.reconnects(), 1);
     let (second, _) = listener.accept().unwrap();
-    second
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    second.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     let mut frame = Vec::new();
     BufReader::new(second).read_until(0, &mut frame).unwrap();
     assert_eq!(frame.pop(), Some(0));
@@ -247,13 +216,12 @@ fn a_tcp_peer_that_closed_is_reconnected_before_the_event_is_written() {
 
 #[test]
 fn tcp_frames_end_with_nul_uncompressed() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
+    let (listener, address) = tcp_listener();
     // Compression is ignored on TCP, as GELF requires.
-    let s = spec(GelfNetwork::Tcp, address, GelfCompressionType::Gzip);
+    let s = gelf_spec(GelfNetwork::Tcp, address, GelfCompressionType::Gzip);
     let mut out = Gelf::with_hostname(&s, 65536, "test-host");
     let (conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     let line = big_line(20_000);
     out.write_line(LINE, &NO_SIDE).unwrap();
     out.write_line(&line, &NO_SIDE).unwrap();
@@ -271,12 +239,8 @@ fn tcp_frames_end_with_nul_uncompressed() {
 #[test]
 fn no_listener_is_counted_by_the_sink_not_fatal() {
     // A TCP port nobody listens on (bound, then closed).
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let s = spec(
+    let port = free_tcp_port();
+    let s = gelf_spec(
         GelfNetwork::Tcp,
         format!("127.0.0.1:{port}"),
         GelfCompressionType::None,
@@ -304,7 +268,7 @@ fn writing_events_allocates_nothing() {
     let line = big_line(20_000);
     for kind in KINDS {
         let (server, address) = udp_server();
-        let mut out = Gelf::with_hostname(&spec(GelfNetwork::Udp, address, kind), 65536, "h");
+        let mut out = Gelf::with_hostname(&gelf_spec(GelfNetwork::Udp, address, kind), 65536, "h");
         let mut buf = vec![0u8; 65536];
         let mut drain = |server: &UdpSocket| {
             server.set_nonblocking(true).unwrap();
@@ -404,12 +368,12 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
         cut: Some(cut),
     };
     let mut gzip = Gelf::with_hostname(
-        &spec(GelfNetwork::Udp, address.clone(), GelfCompressionType::Gzip),
+        &gelf_spec(GelfNetwork::Udp, address.clone(), GelfCompressionType::Gzip),
         1 << 20,
         "test-host",
     );
     let mut plain = Gelf::with_hostname(
-        &spec(GelfNetwork::Udp, address, GelfCompressionType::None),
+        &gelf_spec(GelfNetwork::Udp, address, GelfCompressionType::None),
         1 << 20,
         "test-host",
     );
@@ -461,25 +425,25 @@ fn wiresharks_gelf_dissector_reads_one_message_per_event() {
     }
 }
 
-/// One event in chunks to a port nobody listens on: the host refuses
-/// every chunk, each refusal reported by the next send; the event is
-/// counted as one error, not one per chunk.
-/// GELF over UDP to a port nobody listens on: the host answers port
-/// unreachable, and the next send on the connected socket reports
-/// ECONNREFUSED.
-fn unheard_spec(compression: GelfCompressionType) -> GelfSpec {
+/// A GELF output (host `test-host`) over UDP to a port nobody listens on:
+/// the host answers port unreachable, and the next send on the connected
+/// socket reports ECONNREFUSED.
+fn unheard_gelf(compression: GelfCompressionType) -> Gelf {
     let port = UdpSocket::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    spec(GelfNetwork::Udp, format!("127.0.0.1:{port}"), compression)
+    let spec = gelf_spec(GelfNetwork::Udp, format!("127.0.0.1:{port}"), compression);
+    Gelf::with_hostname(&spec, 65536, "test-host")
 }
 
+/// One event in chunks to a port nobody listens on: the host refuses
+/// every chunk, each refusal reported by the next send; the event is
+/// counted as one error, not one per chunk.
 #[test]
 fn one_chunked_event_refused_counts_one_error() {
-    let s = unheard_spec(GelfCompressionType::None);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let out = unheard_gelf(GelfCompressionType::None);
     let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     // Seven chunks uncompressed.
@@ -494,9 +458,7 @@ fn one_chunked_event_refused_counts_one_error() {
 /// refused: the delivered ones stay counted as sent.
 #[test]
 fn a_refused_chunked_event_does_not_uncount_delivered_ones() {
-    let (server, address) = udp_server();
-    let s = spec(GelfNetwork::Udp, address, GelfCompressionType::None);
-    let out = Gelf::with_hostname(&s, 65536, "test-host");
+    let (server, out) = udp_gelf(GelfCompressionType::None);
     let mut sink = Sink::new(Box::new(out), 1, Duration::ZERO, 0);
     let stats = Stats::new(&["gelf"]);
     for _ in 0..5 {

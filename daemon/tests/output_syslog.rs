@@ -6,30 +6,25 @@
 //! Loopback and temp-dir sockets only.
 
 #[macro_use]
-#[path = "../../tests/skip.rs"]
-mod skips;
+mod support;
 
 mod alloc_count;
 
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
-
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, UdpSocket};
 use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use raudit::output::{IpFamily, SyslogFormat, SyslogNetwork};
-use raudit::output::{Output, Syslog, SyslogSpec};
+use raudit::output::{Output, Syslog};
 use raudit::side::LineSide;
 
-use scratch_dir::ScratchDir;
-
-const NO_SIDE: LineSide<'static> = LineSide {
-    facts: None,
-    cut: None,
+use support::scratch_dir::ScratchDir;
+use support::{
+    free_tcp_port, lines_in, rsyslogd, rsyslogd_or_skip, start_rsyslogd, syslog_spec,
+    syslog_spec_with, tcp_listener, udp_server, wait_for, writer_thread, KilledOnDrop, NO_SIDE,
+    READ_TIMEOUT,
 };
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59 success=yes exit=0 pid=4321 auid=1000 uid=0 comm=\"ls\" exe=\"/usr/bin/ls\" key=\"exec\""}],"uid_map":{"0":"root"}}
@@ -39,15 +34,22 @@ fn temp_dir(name: &str) -> ScratchDir {
     ScratchDir::new(&format!("syslog-{name}"))
 }
 
-fn spec(network: SyslogNetwork, address: &str, format: SyslogFormat) -> SyslogSpec {
-    SyslogSpec::new(
-        network,
-        address.to_owned(),
-        132,
-        "go-audit".to_owned(),
-        format,
-        None,
-    )
+/// A unix datagram listener at `dir/log`, its reads timing out, and a
+/// syslog output in `format` sending to it.
+fn unixgram(dir: &Path, format: SyslogFormat) -> (UnixDatagram, Syslog) {
+    let path = dir.join("log");
+    let server = UnixDatagram::bind(&path).unwrap();
+    server.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    let spec = syslog_spec(SyslogNetwork::Unixgram, path.to_str().unwrap(), format);
+    (server, Syslog::open(&spec, 65536))
+}
+
+/// One datagram, read by `recv` into a buffer larger than any sent here.
+fn received(recv: impl FnOnce(&mut [u8]) -> std::io::Result<usize>) -> Vec<u8> {
+    let mut buf = vec![0; 65536];
+    let n = recv(&mut buf).unwrap();
+    buf.truncate(n);
+    buf
 }
 
 fn hostname() -> String {
@@ -98,26 +100,13 @@ fn sent_at(
 #[test]
 fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     let dir = temp_dir("gram");
-    let path = dir.join("log");
-    let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let s = spec(
-        SyslogNetwork::Unixgram,
-        path.to_str().unwrap(),
-        SyslogFormat::Rfc3164,
-    );
-    let mut out = Syslog::open(&s, 65536);
+    let (server, mut out) = unixgram(&dir, SyslogFormat::Rfc3164);
     let pid = std::process::id();
     sent_at(
         || date("%b %e %H:%M:%S"),
         || {
             out.write_line(LINE, &NO_SIDE).unwrap();
-            let mut buf = vec![0; 65536];
-            let n = server.recv(&mut buf).unwrap();
-            buf.truncate(n);
-            buf
+            received(|buf| server.recv(buf))
         },
         |stamp| {
             let mut v = format!("<132>{stamp} go-audit[{pid}]: ").into_bytes();
@@ -128,29 +117,15 @@ fn unixgram_gets_go_audits_exact_rfc3164_bytes() {
     // A line without its newline gets one, as Go's Writer adds it.
     out.write_line(LINE.strip_suffix(b"\n").unwrap(), &NO_SIDE)
         .unwrap();
-    let mut buf = vec![0; 65536];
-    let n = server.recv(&mut buf).unwrap();
-    assert!(buf[..n].ends_with(LINE));
+    assert!(received(|buf| server.recv(buf)).ends_with(LINE));
 }
 
 #[test]
 fn unixgram_rfc5424() {
     let dir = temp_dir("5424");
-    let path = dir.join("log");
-    let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let s = spec(
-        SyslogNetwork::Unixgram,
-        path.to_str().unwrap(),
-        SyslogFormat::Rfc5424,
-    );
-    let mut out = Syslog::open(&s, 65536);
+    let (server, mut out) = unixgram(&dir, SyslogFormat::Rfc5424);
     out.write_line(LINE, &NO_SIDE).unwrap();
-    let mut buf = vec![0; 65536];
-    let n = server.recv(&mut buf).unwrap();
-    let got = String::from_utf8(buf[..n].to_vec()).unwrap();
+    let got = String::from_utf8(received(|buf| server.recv(buf))).unwrap();
     // <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG
     let parts: Vec<&str> = got.splitn(8, ' ').collect();
     assert_eq!(parts[0], "<132>1");
@@ -171,16 +146,15 @@ fn unixgram_rfc5424() {
 
 #[test]
 fn tcp_rfc5424_is_octet_counted() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let s = spec(
+    let (listener, address) = tcp_listener();
+    let s = syslog_spec(
         SyslogNetwork::Tcp(IpFamily::V4),
         &address,
         SyslogFormat::Rfc5424,
     );
     let mut out = Syslog::open(&s, 65536);
     let (mut conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     out.write_line(LINE, &NO_SIDE).unwrap();
     out.write_line(b"{\"second\":2}\n", &NO_SIDE).unwrap();
     // Over a stream the messages are gathered: the output thread flushes
@@ -208,16 +182,15 @@ fn tcp_rfc5424_is_octet_counted() {
 
 #[test]
 fn tcp_rfc3164_is_gos_network_form_newline_framed() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let s = spec(
+    let (listener, address) = tcp_listener();
+    let s = syslog_spec(
         SyslogNetwork::Tcp(IpFamily::Any),
         &address,
         SyslogFormat::Rfc3164,
     );
     let mut out = Syslog::open(&s, 65536);
     let (conn, _) = listener.accept().unwrap();
-    conn.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    conn.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     let mut reader = BufReader::new(conn);
     let (host, pid) = (hostname(), std::process::id());
     sent_at(
@@ -239,12 +212,8 @@ fn tcp_rfc3164_is_gos_network_form_newline_framed() {
 
 #[test]
 fn udp_datagram_is_gos_network_form() {
-    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let address = server.local_addr().unwrap().to_string();
-    let s = spec(
+    let (server, address) = udp_server();
+    let s = syslog_spec(
         SyslogNetwork::Udp(IpFamily::V4),
         &address,
         SyslogFormat::Rfc3164,
@@ -255,10 +224,7 @@ fn udp_datagram_is_gos_network_form() {
         go_rfc3339,
         || {
             out.write_line(LINE, &NO_SIDE).unwrap();
-            let mut buf = vec![0; 65536];
-            let n = server.recv(&mut buf).unwrap();
-            buf.truncate(n);
-            buf
+            received(|buf| server.recv(buf))
         },
         |stamp| {
             let mut v = format!("<132>{stamp} {host} go-audit[{pid}]: ").into_bytes();
@@ -271,17 +237,7 @@ fn udp_datagram_is_gos_network_form() {
 #[test]
 fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     let dir = temp_dir("big");
-    let path = dir.join("log");
-    let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
-    let s = spec(
-        SyslogNetwork::Unixgram,
-        path.to_str().unwrap(),
-        SyslogFormat::Rfc3164,
-    );
-    let mut out = Syslog::open(&s, 65536);
+    let (server, mut out) = unixgram(&dir, SyslogFormat::Rfc3164);
     // Larger than any default unix datagram send buffer (wmem_max).
     let mut big = vec![b'x'; 16 << 20];
     big.push(b'\n');
@@ -291,36 +247,24 @@ fn oversized_unixgram_event_is_refused_and_counted_not_fatal() {
     }
     assert_eq!(out.too_large(), 3);
     out.write_line(LINE, &NO_SIDE).unwrap();
-    let mut buf = vec![0; 65536];
-    let n = server.recv(&mut buf).unwrap();
-    assert!(buf[..n].ends_with(LINE));
+    assert!(received(|buf| server.recv(buf)).ends_with(LINE));
 }
 
 #[test]
 fn a_recreated_listener_is_reconnected_to() {
     let dir = temp_dir("reconnect");
-    let path = dir.join("log");
-    let server = UnixDatagram::bind(&path).unwrap();
-    let s = spec(
-        SyslogNetwork::Unixgram,
-        path.to_str().unwrap(),
-        SyslogFormat::Rfc3164,
-    );
-    let mut out = Syslog::open(&s, 65536);
+    let (server, mut out) = unixgram(&dir, SyslogFormat::Rfc3164);
     out.write_line(b"{\"n\":1}\n", &NO_SIDE).unwrap();
     // rsyslog restarts: the socket goes away …
     drop(server);
+    let path = dir.join("log");
     std::fs::remove_file(&path).unwrap();
     assert!(out.write_line(b"{\"n\":2}\n", &NO_SIDE).is_err());
     // … and comes back at the same path.
     let server = UnixDatagram::bind(&path).unwrap();
-    server
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    server.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     out.write_line(b"{\"n\":3}\n", &NO_SIDE).unwrap();
-    let mut buf = vec![0; 4096];
-    let n = server.recv(&mut buf).unwrap();
-    assert!(buf[..n].ends_with(b"{\"n\":3}\n"));
+    assert!(received(|buf| server.recv(buf)).ends_with(b"{\"n\":3}\n"));
     assert!(out.reconnects() >= 1);
 }
 
@@ -330,7 +274,7 @@ fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
     let dir = temp_dir("stream-closed");
     let path = dir.join("log");
     let listener = UnixListener::bind(&path).unwrap();
-    let s = spec(
+    let s = syslog_spec(
         SyslogNetwork::Unix,
         path.to_str().unwrap(),
         SyslogFormat::Rfc3164,
@@ -352,9 +296,7 @@ fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
     assert_eq!(out.pending_lines(), 0);
     assert_eq!(out.reconnects(), 1);
     let (second, _) = listener.accept().unwrap();
-    second
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    second.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
     let mut line = String::new();
     BufReader::new(second).read_line(&mut line).unwrap();
     assert!(line.ends_with("]: {\"n\":2}\n"), "{line}");
@@ -364,7 +306,7 @@ fn a_stream_whose_receiver_closed_is_reconnected_before_the_event_is_written() {
 fn no_receiver_at_start_is_not_fatal() {
     let dir = temp_dir("absent");
     let path = dir.join("log");
-    let s = spec(
+    let s = syslog_spec(
         SyslogNetwork::Unix,
         path.to_str().unwrap(),
         SyslogFormat::Rfc3164,
@@ -383,14 +325,7 @@ fn no_receiver_at_start_is_not_fatal() {
 #[test]
 fn writing_events_allocates_nothing() {
     let dir = temp_dir("alloc");
-    let path = dir.join("log");
-    let server = UnixDatagram::bind(&path).unwrap();
-    let s = spec(
-        SyslogNetwork::Unixgram,
-        path.to_str().unwrap(),
-        SyslogFormat::Rfc5424,
-    );
-    let mut out = Syslog::open(&s, 65536);
+    let (server, mut out) = unixgram(&dir, SyslogFormat::Rfc5424);
     let mut buf = vec![0; 65536];
     out.write_line(LINE, &NO_SIDE).unwrap();
     server.recv(&mut buf).unwrap();
@@ -405,50 +340,46 @@ fn writing_events_allocates_nothing() {
 
 // ---- a real receiver: rsyslogd ------------------------------------------
 
-/// rsyslogd started by the test; killed (by its pid) when dropped.
-struct Rsyslogd(std::process::Child);
-
-impl Drop for Rsyslogd {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// An rsyslogd config for these tests: `input` (module and input lines),
+/// messages up to `max_message_size` (`None`: rsyslog's own 8k), and the
+/// events whose `property` is `go-audit` filed into `file` as `template`
+/// writes them, nothing else.
+fn rsyslog_config(
+    dir: &Path,
+    max_message_size: Option<&str>,
+    input: &str,
+    property: &str,
+    template: &str,
+    file: &Path,
+) -> String {
+    let size = max_message_size
+        .map(|size| format!(" maxMessageSize=\"{size}\""))
+        .unwrap_or_default();
+    format!(
+        r#"global(workDirectory="{dir}"{size})
+{input}
+template(name="raw" type="string" string="{template}\n")
+if ${property} == "go-audit" then {{
+  action(type="omfile" file="{file}" template="raw")
+  stop
+}}
+"#,
+        dir = dir.display(),
+        file = file.display(),
+    )
 }
 
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+/// rsyslogd's input lines for a unix datagram socket at `socket`.
+fn imuxsock(socket: &Path) -> String {
+    format!(
+        "module(load=\"imuxsock\" SysSock.Use=\"off\")\ninput(type=\"imuxsock\" Socket=\"{}\")",
+        socket.display()
+    )
 }
 
-fn rsyslogd() -> Option<PathBuf> {
-    ["/usr/sbin/rsyslogd", "/sbin/rsyslogd"]
-        .iter()
-        .map(PathBuf::from)
-        .find(|p| p.exists())
-}
-
-fn start_rsyslogd(bin: &Path, dir: &Path, config: &str) -> Rsyslogd {
-    let conf = dir.join("rsyslog.conf");
-    std::fs::write(&conf, config).unwrap();
-    let child = Command::new(bin)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    Rsyslogd(child)
-}
-
-fn lines_in(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .map(|t| t.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
+/// rsyslogd's input lines for TCP on loopback, `port` its port parameters.
+fn imtcp(port: &str) -> String {
+    format!("module(load=\"imtcp\")\ninput(type=\"imtcp\" address=\"127.0.0.1\" {port})")
 }
 
 #[test]
@@ -462,23 +393,17 @@ fn rsyslogd_files_events_from_its_unix_socket_intact() {
     let socket = dir.join("log");
     let file = dir.join("audit.log");
     // The rule people already have for go-audit: match the program name.
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{socket}")
-template(name="raw" type="string" string="%programname%|%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        socket = socket.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imuxsock(&socket),
+        "programname",
+        "%programname%|%msg:2:$%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     wait_for("rsyslogd's socket", || socket.exists());
-    let s = spec(
+    let s = syslog_spec(
         SyslogNetwork::Unixgram,
         socket.to_str().unwrap(),
         SyslogFormat::Rfc3164,
@@ -504,27 +429,20 @@ fn rsyslogd_reads_octet_counted_rfc5424_over_tcp() {
     let dir = temp_dir("rsyslogd-tcp");
     let port_file = dir.join("port");
     let file = dir.join("audit.log");
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="{port}")
-template(name="raw" type="string" string="%app-name%|%procid%|%msg%\n")
-if $app-name == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        port = port_file.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imtcp(&format!(
+            "port=\"0\" listenPortFileName=\"{}\"",
+            port_file.display()
+        )),
+        "app-name",
+        "%app-name%|%procid%|%msg%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
-    wait_for("rsyslogd's port file", || {
-        std::fs::read_to_string(&port_file).is_ok_and(|p| !p.trim().is_empty())
-    });
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    let address = format!("127.0.0.1:{}", port.trim());
-    let s = spec(
+    let address = support::listening_address(&port_file);
+    let s = syslog_spec(
         SyslogNetwork::Tcp(IpFamily::V4),
         &address,
         SyslogFormat::Rfc5424,
@@ -547,7 +465,7 @@ if $app-name == "go-audit" then {{
 
 /// Sends SIGTERM to rsyslogd and waits for it to exit (it writes what it
 /// has received first).
-fn stop_rsyslogd(mut daemon: Rsyslogd) {
+fn stop_rsyslogd(mut daemon: KilledOnDrop) {
     let pid = daemon.0.id();
     let _ = Command::new("kill")
         .arg("-TERM")
@@ -556,42 +474,27 @@ fn stop_rsyslogd(mut daemon: Rsyslogd) {
     let _ = daemon.0.wait();
 }
 
-/// A loopback port free now (bound, then released).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn rsyslogd_restarted_under_load_costs_the_file_nothing_and_sent_is_what_it_wrote() {
     use std::sync::Arc;
 
-    use raudit::output::{run_writers, FileOutput, FileSpec, Sink, WriterSettings};
+    use raudit::output::Sink;
     use raudit::queue::{Policy, Queue};
     use raudit::stats::Stats;
 
-    let Some(bin) = rsyslogd() else {
-        skip!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+    let Some(bin) = rsyslogd_or_skip() else {
         return;
     };
     let dir = temp_dir("rsyslogd-restart");
-    let port = free_port();
+    let port = free_tcp_port();
     let received = dir.join("received.log");
-    let config = format!(
-        r#"global(workDirectory="{dir}" maxMessageSize="256k")
-module(load="imtcp")
-input(type="imtcp" address="127.0.0.1" port="{port}")
-template(name="raw" type="string" string="%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        file = received.display(),
+    let config = rsyslog_config(
+        &dir,
+        Some("256k"),
+        &imtcp(&format!("port=\"{port}\"")),
+        "programname",
+        "%msg:2:$%",
+        &received,
     );
     let listening = || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok();
     let daemon = start_rsyslogd(&bin, &dir, &config);
@@ -600,19 +503,9 @@ if $programname == "go-audit" then {{
     let queue = Queue::with_outputs(64, 4096, Policy::Drop, 2, 0);
     let stats = Arc::new(Stats::new(&["file", "syslog"]));
     let path = dir.join("audit.log");
-    let file = FileOutput::open(
-        FileSpec {
-            path: path.clone(),
-            mode: 0o600,
-            uid: None,
-            gid: None,
-            rotation: None,
-        },
-        64 * 1024,
-    )
-    .unwrap();
+    let file = support::file_output(&path, 64 * 1024);
     let syslog = Syslog::open(
-        &spec(
+        &syslog_spec(
             SyslogNetwork::Tcp(IpFamily::V4),
             &format!("127.0.0.1:{port}"),
             SyslogFormat::Rfc3164,
@@ -624,14 +517,7 @@ if $programname == "go-audit" then {{
         Sink::new(Box::new(file), 3, pause, 0),
         Sink::new(Box::new(syslog), 3, pause, 1),
     ];
-    let writers = {
-        let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
-        let settings = WriterSettings {
-            loss_report_interval: Duration::from_secs(3600),
-            requests: raudit::output::Requests::NONE,
-        };
-        std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
-    };
+    let writers = writer_thread(&queue, sinks, &stats);
 
     // 50 events a second for 7 s; the receiver is stopped after 1 s and
     // started again 5 s later.
@@ -706,35 +592,27 @@ fn rsyslogd_at_its_default_size_files_the_cut_version_intact() {
     use raudit::output::Sink;
     use raudit::stats::Stats;
 
-    let Some(bin) = rsyslogd() else {
-        skip!("skipped: rsyslogd is not installed (Debian package rsyslog)");
+    let Some(bin) = rsyslogd_or_skip() else {
         return;
     };
     let dir = temp_dir("rsyslogd-cut");
     let socket = dir.join("log");
     let file = dir.join("audit.log");
     // rsyslog's own maxMessageSize (8k) left as it is.
-    let config = format!(
-        r#"global(workDirectory="{dir}")
-module(load="imuxsock" SysSock.Use="off")
-input(type="imuxsock" Socket="{socket}")
-template(name="raw" type="string" string="%msg:2:$%\n")
-if $programname == "go-audit" then {{
-  action(type="omfile" file="{file}" template="raw")
-  stop
-}}
-"#,
-        dir = dir.display(),
-        socket = socket.display(),
-        file = file.display(),
+    let config = rsyslog_config(
+        &dir,
+        None,
+        &imuxsock(&socket),
+        "programname",
+        "%msg:2:$%",
+        &file,
     );
     let _daemon = start_rsyslogd(&bin, &dir, &config);
     wait_for("rsyslogd's socket", || socket.exists());
-    let spec = SyslogSpec::new(
+    let spec = syslog_spec_with(
         SyslogNetwork::Unixgram,
-        socket.to_str().unwrap().to_owned(),
-        132,
-        "go-audit".to_owned(),
+        socket.to_str().unwrap(),
+        "go-audit",
         SyslogFormat::Rfc3164,
         Some(8192),
     );

@@ -11,17 +11,13 @@
 //! CA and the certificates are made by the test (rcgen). Loopback only.
 
 #[macro_use]
-#[path = "../../tests/skip.rs"]
-mod skips;
+mod support;
 
 mod alloc_count;
 
-#[path = "../../tests/scratch_dir.rs"]
-mod scratch_dir;
-
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rcgen::{
@@ -32,18 +28,27 @@ use raudit::output::{Gelf, GelfSpec, Output, Sink, Syslog, SyslogSpec, TlsClient
 use raudit::output::{
     GelfCompression, GelfNetwork, IpFamily, SyslogFormat, SyslogNetwork, TlsSpec, TlsVersion,
 };
-use raudit::side::LineSide;
 use raudit::stats::Stats;
 
-use scratch_dir::ScratchDir;
-
-const NO_SIDE: LineSide<'static> = LineSide {
-    facts: None,
-    cut: None,
+use support::scratch_dir::ScratchDir;
+use support::{
+    lines_in, listening_address, rsyslogd, start_rsyslogd, syslog_spec_with, wait_for,
+    KilledOnDrop, NO_SIDE,
 };
 
 fn temp_dir(name: &str) -> ScratchDir {
     ScratchDir::new(&format!("tls-{name}"))
+}
+
+/// A test's directory with `ca.pem` and a server and a client certificate
+/// it signed (`server.pem`/`.key`, `client.pem`/`.key`); the CA, to sign
+/// more.
+fn with_certificates(name: &str) -> (ScratchDir, Ca) {
+    let dir = temp_dir(name);
+    let ca = Ca::new(&dir, "ca");
+    ca.leaf(&dir, "server", false);
+    ca.leaf(&dir, "client", false);
+    (dir, ca)
 }
 
 /// A CA that writes `ca.pem` into `dir` and signs leaf certificates.
@@ -93,40 +98,26 @@ fn settings(dir: &Path, ca: &str) -> TlsSpec {
     }
 }
 
-/// A receiver started by the test; killed (by its pid) when dropped.
-struct Receiver(Child);
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while !done() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// rsyslogd and its GnuTLS driver, if installed.
+/// rsyslogd and its GnuTLS driver, if installed; else `None` after a
+/// visible skip (`skip!`).
 fn rsyslogd_with_tls() -> Option<PathBuf> {
-    let bin = PathBuf::from("/usr/sbin/rsyslogd");
     // The driver sits in the architecture's library directory.
     let driver = std::fs::read_dir("/usr/lib")
         .into_iter()
         .flatten()
         .flatten()
         .any(|d| d.path().join("rsyslog/lmnsd_gtls.so").exists());
-    (bin.exists() && driver).then_some(bin)
+    let found = rsyslogd().filter(|_| driver);
+    if found.is_none() {
+        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    }
+    found
 }
 
 /// rsyslogd listening with TLS on a loopback port with `server` (its
 /// `.pem` and `.key` in `dir`), requiring a client certificate from `ca`;
 /// returns it and the address. Events go to `dir/audit.log`.
-fn start_rsyslogd(bin: &Path, dir: &Path, server: &str) -> (Receiver, String) {
+fn start_tls_rsyslogd(bin: &Path, dir: &Path, server: &str) -> (KilledOnDrop, String) {
     let port_file = dir.join("port");
     let config = format!(
         r#"global(workDirectory="{dir}" maxMessageSize="256k"
@@ -151,23 +142,8 @@ if $app-name == "go-audit" then {{
         dir = dir.display(),
         port = port_file.display(),
     );
-    let conf = dir.join("rsyslog.conf");
-    std::fs::write(&conf, config).unwrap();
-    let child = Command::new(bin)
-        .arg("-n")
-        .arg("-f")
-        .arg(&conf)
-        .arg("-i")
-        .arg(dir.join("rsyslogd.pid"))
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let receiver = Receiver(child);
-    wait_for("rsyslogd's port file", || {
-        std::fs::read_to_string(&port_file).is_ok_and(|p| !p.trim().is_empty())
-    });
-    let port = std::fs::read_to_string(&port_file).unwrap();
-    (receiver, format!("127.0.0.1:{}", port.trim()))
+    let receiver = start_rsyslogd(bin, dir, &config);
+    (receiver, listening_address(&port_file))
 }
 
 fn syslog_spec(address: &str, tls: &TlsSpec) -> SyslogSpec {
@@ -175,14 +151,7 @@ fn syslog_spec(address: &str, tls: &TlsSpec) -> SyslogSpec {
 }
 
 fn syslog_spec_as(address: &str, tls: &TlsSpec, tag: &str, format: SyslogFormat) -> SyslogSpec {
-    let mut spec = SyslogSpec::new(
-        SyslogNetwork::Tcp(IpFamily::V4),
-        address.to_owned(),
-        132,
-        tag.to_owned(),
-        format,
-        None,
-    );
+    let mut spec = syslog_spec_with(SyslogNetwork::Tcp(IpFamily::V4), address, tag, format, None);
     spec.tls = Some(TlsClient::new(tls, address).unwrap());
     spec
 }
@@ -194,23 +163,13 @@ fn send(out: &mut dyn Output, line: &[u8]) -> std::io::Result<()> {
     out.flush()
 }
 
-fn lines_in(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .map(|t| t.lines().map(str::to_owned).collect())
-        .unwrap_or_default()
-}
-
 #[test]
 fn rsyslogd_files_events_over_tls_whole_and_in_order() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
-    let dir = temp_dir("rsyslog");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (dir, _) = with_certificates("rsyslog");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 256 * 1024);
     // Larger than one TLS record: it goes as several, and arrives whole.
@@ -258,14 +217,10 @@ fn rsyslogd_files_events_over_tls_whole_and_in_order() {
 #[test]
 fn sending_over_tls_allocates_only_rustls_one_per_record() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
-    let dir = temp_dir("alloc");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (dir, _) = with_certificates("alloc");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let spec = syslog_spec(&address, &settings(&dir, "ca"));
     let mut out = Syslog::open(&spec, 65536);
     let line = b"{\"sequence\":1,\"messages\":[{\"type\":1300,\"data\":\"syscall=59\"}]}\n";
@@ -299,11 +254,10 @@ fn sending_over_tls_allocates_only_rustls_one_per_record() {
     });
 }
 
-/// Sends one event through a [`Sink`] to rsyslogd presenting `server`,
-/// trusting `ca`; returns the error counter and the connect error.
-fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
-    let bin = rsyslogd_with_tls().unwrap();
-    let (_daemon, address) = start_rsyslogd(&bin, dir, server);
+/// Sends one event through a [`Sink`] to rsyslogd (`bin`) presenting
+/// `server`, trusting `ca`; returns the error counter and the connect error.
+fn refused(bin: &Path, dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
+    let (_daemon, address) = start_tls_rsyslogd(bin, dir, server);
     let spec = syslog_spec(&address, &settings(dir, ca));
     let mut direct = Syslog::open(&spec, 4096);
     let error = send(&mut direct, b"{\"refused\":1}\n")
@@ -319,16 +273,12 @@ fn refused(dir: &Path, server: &str, ca: &str) -> (u64, u64, String) {
 
 #[test]
 fn a_server_certificate_from_another_ca_is_refused_and_counted() {
-    if rsyslogd_with_tls().is_none() {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    let Some(bin) = rsyslogd_with_tls() else {
         return;
-    }
-    let dir = temp_dir("wrong-ca");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    };
+    let (dir, _) = with_certificates("wrong-ca");
     Ca::new(&dir, "other");
-    let (errors, sent, error) = refused(&dir, "server", "other");
+    let (errors, sent, error) = refused(&bin, &dir, "server", "other");
     assert_eq!((errors, sent), (1, 0));
     assert!(
         error.contains("not signed by a CA of ca_file")
@@ -341,15 +291,14 @@ fn a_server_certificate_from_another_ca_is_refused_and_counted() {
 
 #[test]
 fn an_expired_server_certificate_is_refused_and_counted() {
-    if rsyslogd_with_tls().is_none() {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
+    let Some(bin) = rsyslogd_with_tls() else {
         return;
-    }
+    };
     let dir = temp_dir("expired");
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "expired", true);
     ca.leaf(&dir, "client", false);
-    let (errors, sent, error) = refused(&dir, "expired", "ca");
+    let (errors, sent, error) = refused(&bin, &dir, "expired", "ca");
     assert_eq!((errors, sent), (1, 0));
     assert!(
         error.contains("certificate has expired") && error.contains("not valid after"),
@@ -360,13 +309,12 @@ fn an_expired_server_certificate_is_refused_and_counted() {
 #[test]
 fn a_receiver_refusing_our_certificate_is_an_error_not_a_silent_loss() {
     let Some(bin) = rsyslogd_with_tls() else {
-        skip!("skipped: rsyslogd or its TLS driver is not installed (rsyslog-gnutls)");
         return;
     };
     let dir = temp_dir("no-client-cert");
     let ca = Ca::new(&dir, "ca");
     ca.leaf(&dir, "server", false);
-    let (_daemon, address) = start_rsyslogd(&bin, &dir, "server");
+    let (_daemon, address) = start_tls_rsyslogd(&bin, &dir, "server");
     let mut tls = settings(&dir, "ca");
     (tls.cert_file, tls.key_file) = (None, None);
     let spec = syslog_spec(&address, &tls);
@@ -425,7 +373,7 @@ while True:
     first = False
 "#;
 
-fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, String) {
+fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (KilledOnDrop, String) {
     let child = Command::new("/usr/bin/python3")
         .arg("-c")
         .arg(GELF_SERVER)
@@ -435,11 +383,8 @@ fn start_gelf_server(dir: &Path, close_after: u32, version: &str) -> (Receiver, 
         .stdin(Stdio::null())
         .spawn()
         .unwrap();
-    let server = Receiver(child);
-    let port_file = dir.join("port");
-    wait_for("the GELF server's port", || port_file.exists());
-    let address = format!("127.0.0.1:{}", std::fs::read_to_string(&port_file).unwrap());
-    (server, address)
+    let server = KilledOnDrop(child);
+    (server, listening_address(&dir.join("port")))
 }
 
 fn gelf_spec(address: &str, tls: &TlsSpec) -> GelfSpec {
@@ -482,10 +427,7 @@ fn gelf_over_tls_sends_null_framed_messages_and_reconnects_when_closed() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("gelf");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("gelf");
     let (_server, address) = start_gelf_server(&dir, 50, "any");
     let spec = gelf_spec(&address, &settings(&dir, "ca"));
     let mut out = Gelf::open(&spec, 65536);
@@ -516,10 +458,7 @@ fn a_server_certificate_for_another_name_is_refused() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("name");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("name");
     let (_server, address) = start_gelf_server(&dir, 0, "any");
     let mut tls = settings(&dir, "ca");
     tls.server_name = Some("logs.example.org".to_owned());
@@ -542,10 +481,7 @@ fn min_version_1_3_refuses_a_tls_1_2_receiver() {
     if !python3() {
         return;
     }
-    let dir = temp_dir("min-version");
-    let ca = Ca::new(&dir, "ca");
-    ca.leaf(&dir, "server", false);
-    ca.leaf(&dir, "client", false);
+    let (dir, _) = with_certificates("min-version");
     let (_server, address) = start_gelf_server(&dir, 0, "tls12");
     let mut tls = settings(&dir, "ca");
     tls.min_version = TlsVersion::V1_3;

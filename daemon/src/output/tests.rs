@@ -1,3 +1,5 @@
+//! Tests of the outputs and their sinks: files, retries and counts, whole buffers, loss records.
+
 use std::fs::File;
 use std::os::unix::fs::PermissionsExt;
 use std::sync::{Arc, Mutex};

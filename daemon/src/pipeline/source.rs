@@ -1,8 +1,11 @@
 //! Where the receive thread's datagrams come from: [`Source`] is the seam
 //! between the pipeline and the kernel. [`SocketSource`] is the live one
 //! (`recvmmsg` on the audit socket, its receive timeout following the
-//! assembler's next deadline); tests feed datagrams from memory.
+//! assembler's next deadline). [`MemorySource`] and [`receive_from`] feed
+//! datagrams from memory: test support (the tests and examples share them),
+//! never used by the daemon.
 
+use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,5 +86,83 @@ impl Source for SocketSource {
 
     fn pause(&mut self, duration: Duration) {
         std::thread::sleep(duration);
+    }
+}
+
+// ---- test support: datagrams from memory ----------------------------------
+//
+// Not used by the daemon: for the unit tests, the integration tests and the
+// examples that run the receive side without a kernel (hidden from the
+// documentation; never on the live path).
+
+/// Test support: datagrams from memory, handed over in order, each with
+/// its sender's port id (0: the kernel), as many per receive as there are
+/// slots; the input ends when they run out.
+#[doc(hidden)]
+pub struct MemorySource(VecDeque<(u32, Vec<u8>)>);
+
+impl MemorySource {
+    /// Datagrams all sent by the kernel.
+    pub fn from_kernel(datagrams: Vec<Vec<u8>>) -> MemorySource {
+        MemorySource(datagrams.into_iter().map(|d| (0, d)).collect())
+    }
+
+    /// Datagrams each with its sender's port id.
+    pub fn with_senders(datagrams: Vec<(u32, Vec<u8>)>) -> MemorySource {
+        MemorySource(datagrams.into_iter().collect())
+    }
+}
+
+impl Source for MemorySource {
+    fn receive(
+        &mut self,
+        slots: &mut [Slot],
+        received: &mut [Received],
+        _: Duration,
+    ) -> io::Result<Input> {
+        Ok(receive_from(slots, received, |slot| {
+            let (sender, datagram) = self.0.pop_front()?;
+            Some(copy_into(slot, &datagram, sender))
+        }))
+    }
+
+    fn pause(&mut self, _: Duration) {}
+}
+
+/// Test support: one receive from memory. `next` writes the next waiting
+/// datagram into the slot it is given and says what it wrote, or returns
+/// `None` when no more is waiting; the receive takes as many as there are
+/// slots, and is `Ended` when not one was waiting.
+#[doc(hidden)]
+pub fn receive_from(
+    slots: &mut [Slot],
+    received: &mut [Received],
+    mut next: impl FnMut(&mut Slot) -> Option<Received>,
+) -> Input {
+    let mut n = 0;
+    for (slot, entry) in slots.iter_mut().zip(received.iter_mut()) {
+        let Some(got) = next(slot) else {
+            break;
+        };
+        *entry = got;
+        n += 1;
+    }
+    if n == 0 {
+        Input::Ended
+    } else {
+        Input::Datagrams(n)
+    }
+}
+
+/// Test support: `datagram` from `sender` copied into `slot`, cut to the
+/// slot's size as the socket cuts a longer one (`truncated`).
+#[doc(hidden)]
+pub fn copy_into(slot: &mut Slot, datagram: &[u8], sender: u32) -> Received {
+    let len = datagram.len().min(slot.len());
+    slot[..len].copy_from_slice(&datagram[..len]);
+    Received {
+        len,
+        truncated: len < datagram.len(),
+        sender,
     }
 }

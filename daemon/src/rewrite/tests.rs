@@ -1,3 +1,5 @@
+//! Tests of rewriting between assembly and encoding: redaction and kept fields in every shape.
+
 use raudit_core::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use raudit_core::encode::{NoEnrich, Shape};
 use raudit_core::record::Record;

@@ -1,3 +1,5 @@
+//! Tests of the side region: facts from the SYSCALL record, cut versions, garbage read as nothing.
+
 use raudit_core::assemble::{Assembler, EventSlot, RecordSlot, Settings};
 use raudit_core::record::Record;
 use raudit_core::time::Instant;

@@ -1,3 +1,5 @@
+//! Tests of bodies written again as the kernel writes them: quoting, hex, fields dropped, execve.
+
 use super::*;
 use crate::record::ExecveArg;
 

@@ -1,3 +1,5 @@
+//! Tests of process identities: /proc stat parsing, entity ids, exe and comm after exec, the cache.
+
 use std::process::{Child, Command};
 
 use super::*;

@@ -1,3 +1,5 @@
+//! Tests of delivery marks: a buffer's mark is published only once no output holds its lines.
+
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;

@@ -1,3 +1,5 @@
+//! Tests of the spool: order, wrap and loss counts across reopens, torn entries, moves, kills.
+
 #![allow(clippy::unwrap_used)]
 
 use std::io;

@@ -3,6 +3,8 @@
 //! taking effect from the next buffer.
 
 use super::*;
+use crate::queue::Reader;
+use crate::side::{LineSide, SideReader};
 
 /// One line and what its buffer's side region holds for it: the facts'
 /// sequence and key, the cut version.
@@ -17,31 +19,19 @@ fn run_beside(input: Vec<Vec<u8>>, size: usize, side: SideSettings, format: Form
         format,
         ..Settings::default()
     };
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        stats,
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     let reader = queue.reader(0);
     let mut lines = Vec::new();
-    let mut collect = |reader: &crate::queue::Reader| {
-        while let Some(filled) = reader.next() {
-            let mut sides = crate::side::SideReader::new(filled.side());
-            let mut offset = 0;
-            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
-                let beside = sides.line(offset);
-                offset += line.len();
-                lines.push((
-                    line.to_vec(),
-                    beside
-                        .facts
-                        .map(|f| (f.sequence, f.key.map(<[u8]>::to_vec))),
-                    beside.cut.map(<[u8]>::to_vec),
-                ));
-            }
-            reader.release(filled);
-        }
+    let mut collect = |reader: &Reader| {
+        lines.extend(read_beside(reader, |line, beside| {
+            (
+                line.to_vec(),
+                beside
+                    .facts
+                    .map(|f| (f.sequence, f.key.map(<[u8]>::to_vec))),
+                beside.cut.map(<[u8]>::to_vec),
+            )
+        }));
     };
     while pipeline.step(Some(Duration::ZERO)).unwrap() != Input::Ended {
         collect(&reader);
@@ -49,6 +39,22 @@ fn run_beside(input: Vec<Vec<u8>>, size: usize, side: SideSettings, format: Form
     pipeline.finish(Duration::ZERO, Duration::ZERO).unwrap();
     collect(&reader);
     lines
+}
+
+/// `each` of the lines in the buffers `reader` finds filled, with what its
+/// buffer's side region holds for it; the buffers released.
+fn read_beside<T>(reader: &Reader, mut each: impl FnMut(&[u8], LineSide<'_>) -> T) -> Vec<T> {
+    let mut found = Vec::new();
+    while let Some(filled) = reader.next() {
+        let mut sides = SideReader::new(filled.side());
+        let mut offset = 0;
+        for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
+            found.push(each(line, sides.line(offset)));
+            offset += line.len();
+        }
+        reader.release(filled);
+    }
+    found
 }
 
 #[test]
@@ -145,29 +151,15 @@ fn the_cut_beside_a_large_line_keeps_every_record_but_middle_arguments() {
     };
     let mut input = events(1..2, "small=1");
     input.extend(execve_event(2, &args));
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::new(Stats::new(&[])),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &Arc::new(Stats::new(&[])));
     run_to_end(&mut pipeline);
-    let reader = queue.reader(0);
-    let mut found = Vec::new();
-    while let Some(filled) = reader.next() {
-        let mut sides = crate::side::SideReader::new(filled.side());
-        let mut offset = 0;
-        for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
-            let beside = sides.line(offset);
-            offset += line.len();
-            found.push((
-                line.to_vec(),
-                beside.facts.map(|f| f.sequence),
-                beside.cut.map(<[u8]>::to_vec),
-            ));
-        }
-        reader.release(filled);
-    }
+    let found = read_beside(&queue.reader(0), |line, beside| {
+        (
+            line.to_vec(),
+            beside.facts.map(|f| f.sequence),
+            beside.cut.map(<[u8]>::to_vec),
+        )
+    });
     assert_eq!(found.len(), 2);
     assert_eq!(found[0].1, Some(1));
     assert_eq!(found[0].2, None, "a short line needs no cut");
@@ -220,12 +212,7 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
         ..Settings::default()
     };
     let update = Arc::clone(&settings.outputs_update);
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::new(Stats::new(&["a", "b"])),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &Arc::new(Stats::new(&["a", "b"])));
     assert!(matches!(
         pipeline.step(Some(Duration::ZERO)).unwrap(),
         Input::Datagrams(2)
@@ -234,20 +221,10 @@ fn new_readers_and_side_settings_apply_from_the_next_buffer() {
     update.offer((0b11, limited));
     run_to_end(&mut pipeline);
     let read = |output: usize| {
-        let reader = queue.reader(output);
-        let mut found = Vec::new();
-        while let Some(filled) = reader.next() {
-            let mut sides = crate::side::SideReader::new(filled.side());
-            let mut offset = 0;
-            for line in filled.bytes().split_inclusive(|&b| b == b'\n') {
-                let value: serde_json::Value = serde_json::from_slice(line).unwrap();
-                let cut = sides.line(offset).cut.is_some();
-                offset += line.len();
-                found.push((value["sequence"].as_u64().unwrap(), cut));
-            }
-            reader.release(filled);
-        }
-        found
+        read_beside(&queue.reader(output), |line, beside| {
+            let value: serde_json::Value = serde_json::from_slice(line).unwrap();
+            (value["sequence"].as_u64().unwrap(), beside.cut.is_some())
+        })
     };
     // The first output: both events, the cut only beside the second; the
     // new one: the second alone.

@@ -15,12 +15,7 @@ fn run_large(input: Vec<Vec<u8>>, large: usize, max_event: usize) -> (Vec<Vec<u8
         max_event_bytes: max_event,
         ..Settings::default()
     };
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     let mut lines = Vec::new();
     let reader = queue.reader(0);
     let mut drain = |reader: &crate::queue::Reader| {
@@ -89,7 +84,7 @@ impl Source for Script {
                 std::thread::sleep(timeout);
                 Ok(Input::Idle)
             }
-            Some(Some(batch)) => Memory::from_kernel(batch).receive(slots, received, timeout),
+            Some(Some(batch)) => MemorySource::from_kernel(batch).receive(slots, received, timeout),
         }
     }
 
@@ -255,12 +250,7 @@ fn a_large_event_that_finds_no_buffer_is_a_drop_not_a_cut() {
         batch: 128,
         ..Settings::default()
     };
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(events(2..3, &"x".repeat(4000))),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(events(2..3, &"x".repeat(4000)), settings, &queue, &stats);
     run_to_end(&mut pipeline);
     assert_eq!(stats.events.get(), 1);
     assert_eq!(stats.queue_drops.get(), 1);

@@ -1,10 +1,11 @@
-//! Unit tests of the receive side: the shared helpers (datagrams and
-//! sources from memory, runs to the end, the lines a queue holds); the
-//! tests by topic.
+//! Unit tests of the receive side: the shared helpers (datagrams, runs to
+//! the end, the lines a queue holds; the source from memory is
+//! `source::MemorySource`); the tests by topic.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::source::MemorySource;
 use super::Format;
 use super::*;
 use crate::queue::{Policy, Queue};
@@ -15,41 +16,20 @@ mod large;
 mod packing;
 mod timing;
 
-/// Datagrams from memory, each with its sender's port id (0: the kernel).
-struct Memory(Vec<(u32, Vec<u8>)>);
-
-impl Memory {
-    fn from_kernel(datagrams: Vec<Vec<u8>>) -> Memory {
-        Memory(datagrams.into_iter().map(|d| (0, d)).collect())
-    }
-}
-
-impl Source for Memory {
-    fn receive(
-        &mut self,
-        slots: &mut [Slot],
-        received: &mut [Received],
-        _: Duration,
-    ) -> io::Result<Input> {
-        let mut n = 0;
-        while n < slots.len().min(received.len()) && !self.0.is_empty() {
-            let (sender, datagram) = self.0.remove(0);
-            slots[n][..datagram.len()].copy_from_slice(&datagram);
-            received[n] = Received {
-                len: datagram.len(),
-                truncated: false,
-                sender,
-            };
-            n += 1;
-        }
-        Ok(if n == 0 {
-            Input::Ended
-        } else {
-            Input::Datagrams(n)
-        })
-    }
-
-    fn pause(&mut self, _: std::time::Duration) {}
+/// A pipeline over the kernel's datagrams `input`, from memory, into
+/// `queue`, counting into `stats`.
+fn memory_pipeline(
+    input: Vec<Vec<u8>>,
+    settings: Settings,
+    queue: &Arc<Queue>,
+    stats: &Arc<Stats>,
+) -> Pipeline<MemorySource> {
+    Pipeline::new(
+        MemorySource::from_kernel(input),
+        settings,
+        Arc::clone(queue),
+        Arc::clone(stats),
+    )
 }
 
 /// Steps `pipeline` until its input ends, then finishes it (every event
@@ -93,12 +73,7 @@ fn run_with(
 ) -> (Vec<Vec<Vec<u8>>>, Arc<Stats>) {
     let queue = Queue::new(buffers, size, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     run_to_end(&mut pipeline);
     let mut submitted = Vec::new();
     let reader = queue.reader(0);

@@ -110,12 +110,7 @@ fn a_short_stall_of_the_only_output_loses_nothing() {
     });
     queue.register_producer();
     let stats = Arc::new(Stats::new(&[]));
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(events(1..11, &body)),
-        Settings::default(),
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(events(1..11, &body), Settings::default(), &queue, &stats);
     let output = {
         let queue = Arc::clone(&queue);
         std::thread::spawn(move || {
@@ -154,12 +149,7 @@ fn late_serials_are_logged_once_each_when_asked() {
             log_out_of_order,
             ..Settings::default()
         };
-        let mut pipeline = Pipeline::new(
-            Memory::from_kernel(input.clone()),
-            settings,
-            Arc::clone(&queue),
-            Arc::clone(&stats),
-        );
+        let mut pipeline = memory_pipeline(input.clone(), settings, &queue, &stats);
         run_to_end(&mut pipeline);
         assert_eq!(stats.late_serials.get(), 1);
         let logged = if log_out_of_order { 1 } else { 0 };
@@ -204,7 +194,7 @@ fn datagrams_not_from_the_kernel_are_dropped_and_counted() {
     let queue = Queue::new(8, 64 * 1024, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
     let mut pipeline = Pipeline::new(
-        Memory(input),
+        MemorySource::with_senders(input),
         Settings::default(),
         Arc::clone(&queue),
         Arc::clone(&stats),
@@ -229,34 +219,16 @@ impl Source for Paced {
         received: &mut [Received],
         _: Duration,
     ) -> io::Result<Input> {
-        let mut n = 0;
-        while n < slots.len().min(received.len()) {
-            match self.0.first() {
-                None => break,
-                Some(None) if n > 0 => break,
-                Some(None) => {
-                    self.0.remove(0);
-                    return Ok(Input::Idle);
-                }
-                Some(Some(_)) => {
-                    let Some(datagram) = self.0.remove(0) else {
-                        break;
-                    };
-                    slots[n][..datagram.len()].copy_from_slice(&datagram);
-                    received[n] = Received {
-                        len: datagram.len(),
-                        truncated: false,
-                        sender: 0,
-                    };
-                    n += 1;
-                }
-            }
+        if let Some(None) = self.0.first() {
+            self.0.remove(0);
+            return Ok(Input::Idle);
         }
-        Ok(if n == 0 {
-            Input::Ended
-        } else {
-            Input::Datagrams(n)
-        })
+        Ok(super::source::receive_from(slots, received, |slot| {
+            let datagram = self.0.first()?.as_ref()?;
+            let got = super::source::copy_into(slot, datagram, 0);
+            self.0.remove(0);
+            Some(got)
+        }))
     }
 
     fn pause(&mut self, _: Duration) {}

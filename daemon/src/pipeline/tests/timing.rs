@@ -11,11 +11,11 @@ fn counters_are_published_while_the_socket_is_quiet() {
     let mut settings = Settings::default();
     settings.assembler.timeout = raudit_core::time::Duration::from_millis(1);
     // A SYSCALL record alone: complete only when its deadline passes.
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(vec![datagram(1300, 7, "syscall=59")]),
+    let mut pipeline = memory_pipeline(
+        vec![datagram(1300, 7, "syscall=59")],
         settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
+        &queue,
+        &stats,
     );
     assert!(matches!(
         pipeline.step(Some(Duration::ZERO)).unwrap(),
@@ -74,12 +74,7 @@ fn receive_late(
 ) -> (Vec<String>, Arc<Stats>) {
     let queue = Queue::new(8, 64 * 1024, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
-    let mut pipeline = Pipeline::new(
-        Memory::from_kernel(input),
-        settings,
-        Arc::clone(&queue),
-        Arc::clone(&stats),
-    );
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
     assert_eq!(
         pipeline.step(Some(Duration::ZERO)).unwrap(),
         Input::Datagrams(first)
@@ -157,8 +152,7 @@ fn lookups_skipped_by_the_budget_are_reported() {
         .collect();
     let queue = Queue::new(8, 4096, Policy::Drop);
     let stats = Arc::new(Stats::new(&[]));
-    let settings = Settings::default();
-    let mut pipeline = Pipeline::new(Memory::from_kernel(input), settings, queue, stats.clone());
+    let mut pipeline = memory_pipeline(input, Settings::default(), &queue, &stats);
     let enricher = &mut pipeline.sink.enricher;
     enricher.uids = crate::enrich::UidNames::with_lookup(8, slow_database);
     enricher.lookup_budget = LookupBudget::with_clock(fake_clock::now);

@@ -1,3 +1,5 @@
+//! Tests of the GELF message: fields from the facts (never the line), escaping, no growth.
+
 use super::*;
 
 const LINE: &[u8] = br#"{"sequence":1234,"timestamp":"1700000000.123","messages":[{"type":1300,"data":"arch=c000003e syscall=59"}],"uid_map":{"0":"root"}}
