@@ -26,6 +26,7 @@ pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod enrich;
+pub mod host_name;
 pub mod json;
 pub mod local_time;
 pub mod metrics;

@@ -5,10 +5,10 @@
 //! only by name (the ECS shape's, as Auditbeat's `resolve_ids` looks
 //! them up), container ids for the processes in it
 //! (go-audit's `extras.containers`), and the host name (the ECS shape's
-//! `host.name`, read once at start). The caches are bounded and allocated
-//! once; [`Enricher`] prepares them from an event's records before the
-//! encoder asks, and empties the account caches when the user or group
-//! database changes ([`account_changes`]).
+//! `host.name`, read at start and every minute). The caches are bounded
+//! and allocated once; [`Enricher`] prepares them from an event's records
+//! before the encoder asks, and empties the account caches when the user
+//! or group database changes ([`account_changes`]).
 
 pub mod account_cache;
 pub mod account_changes;
@@ -26,7 +26,10 @@ use raudit_core::encode::id_fields::{self, id_kind, IdKind};
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::{Enrich, Named};
 use raudit_core::record::{first_values, Fields, Value};
+use raudit_core::time::{Duration, Instant};
 use raudit_core::wire::MessageType;
+
+use crate::host_name;
 
 /// Uid names and, if enabled, container ids.
 pub struct Enricher {
@@ -53,8 +56,13 @@ pub struct Enricher {
     pub containers: Option<ContainerIds>,
     /// Kept for every event (building one costs about as much as using it).
     uid_scanner: UidScanner,
-    /// The kernel's host name at start (`/proc/sys/kernel/hostname`).
+    /// The kernel's host name (`/proc/sys/kernel/hostname`), read at start
+    /// and again every [`HOST_NAME_REFRESH`].
     host_name: Option<String>,
+    /// Where it is read from (`None`: not at all, as in replay), and when
+    /// it was last.
+    read_host_name: Option<HostNameSource>,
+    host_name_read: Option<raudit_core::time::Instant>,
     /// Also in the go-audit and structured shapes (`raudit.host_name`).
     tag_host: bool,
 }
@@ -71,7 +79,9 @@ impl Enricher {
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
-            host_name: host_name(),
+            host_name: crate::host_name::read(),
+            read_host_name: Some(crate::host_name::read_into),
+            host_name_read: None,
             tag_host: false,
         }
     }
@@ -80,6 +90,7 @@ impl Enricher {
     /// host).
     pub fn without_host(mut self) -> Enricher {
         self.host_name = None;
+        self.read_host_name = None;
         self
     }
 
@@ -128,15 +139,39 @@ impl Enricher {
     }
 }
 
+/// Reads the host name into a buffer ([`crate::host_name::read_into`];
+/// tests give another).
+pub type HostNameSource = for<'b> fn(&'b mut [u8; host_name::MAX]) -> Option<&'b str>;
+
+/// How often the host name is read again: a `hostnamectl set-hostname`
+/// shows in the events within a minute (Beats keep their host metadata
+/// five).
+pub const HOST_NAME_REFRESH: Duration = Duration::from_secs(60);
+
 impl Enricher {
-    /// Forgets every account answer older than
-    /// [`ACCOUNT_TTL`](account_changes::ACCOUNT_TTL) at `now` (the
-    /// receive thread's clock, once a receive): a change to the user or
-    /// group database that no account record told is seen that late at
-    /// most.
-    pub fn expire_accounts(&mut self, now: raudit_core::time::Instant) {
+    /// The receive thread's upkeep, at `now` (its clock, once a receive):
+    /// forgets every account answer older than
+    /// [`ACCOUNT_TTL`](account_changes::ACCOUNT_TTL), so a change to the
+    /// user or group database that no account record told is seen that
+    /// late at most; reads the host name again every
+    /// [`HOST_NAME_REFRESH`] (allocating only when it changed; kept when
+    /// it cannot be read).
+    pub fn tick(&mut self, now: Instant) {
         if self.account_changes.expired(now) {
             self.forget_accounts();
+        }
+        let due = self
+            .host_name_read
+            .is_none_or(|at| now.since(at).as_millis() >= HOST_NAME_REFRESH.as_millis());
+        if let Some(read) = self.read_host_name.filter(|_| due) {
+            self.host_name_read = Some(now);
+            let mut buf = [0u8; host_name::MAX];
+            // (Unreadable, as when out of file descriptors: the last name
+            // stays.)
+            let name = read(&mut buf).filter(|&name| self.host_name.as_deref() != Some(name));
+            if let Some(name) = name {
+                self.host_name = Some(name.to_owned());
+            }
         }
     }
 
@@ -268,12 +303,6 @@ fn parent_instead<'b>(
 }
 
 /// The kernel's host name (`uname -n`), `None` when unreadable or empty.
-fn host_name() -> Option<String> {
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
-    let name = name.trim();
-    (!name.is_empty()).then(|| name.to_owned())
-}
-
 impl Enrich for Enricher {
     /// Caches the names of the event's uids (the values the encoder will
     /// put in `uid_map`, scanned once by the encoder), and finds the

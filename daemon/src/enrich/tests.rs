@@ -284,10 +284,10 @@ fn a_gid_given_to_another_group_is_named_anew() {
         assert_eq!(name_of_1001(&mut enricher, 1112, group), "walkgroup");
         ACCOUNT_1001.set(Some("renamed"));
         let ttl = account_changes::ACCOUNT_TTL.as_millis();
-        enricher.expire_accounts(Instant(0));
-        enricher.expire_accounts(Instant(ttl - 1));
+        enricher.tick(Instant(0));
+        enricher.tick(Instant(ttl - 1));
         assert_eq!(name_of_1001(&mut enricher, 1112, group), "walkgroup");
-        enricher.expire_accounts(Instant(ttl));
+        enricher.tick(Instant(ttl));
         assert_eq!(name_of_1001(&mut enricher, 1112, group), "renamed");
         for change in [1102, 1108, 1132, 1133] {
             ACCOUNT_1001.set(Some("before"));
@@ -455,18 +455,44 @@ fn a_flood_of_names_is_bounded_by_the_lookup_budget() {
     assert_eq!(doc["user"]["effective"]["id"], "7", "refilled: {doc}");
 }
 
-/// The host name is the kernel's (`uname -n`), read once.
+thread_local! {
+    /// The host name [`changing_host`] reads.
+    static HOST: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+}
+
+fn changing_host(buf: &mut [u8; crate::host_name::MAX]) -> Option<&str> {
+    let name = HOST.get()?;
+    buf[..name.len()].copy_from_slice(name.as_bytes());
+    std::str::from_utf8(&buf[..name.len()]).ok()
+}
+
+/// The host name is the kernel's (`uname -n`) at start, and read again
+/// every [`HOST_NAME_REFRESH`]: a renamed host's events say so within it
+/// (one that cannot be read keeps the last). Replay's enricher (no host)
+/// reads none.
 #[test]
-fn host_name_is_the_kernels() {
+fn the_host_name_is_read_again_while_running() {
     let enricher = Enricher::new(8, false);
-    let uname = std::process::Command::new("uname").arg("-n").output();
-    match uname {
-        Ok(out) if out.status.success() => {
-            let name = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            assert_eq!(enricher.host_name(), Some(name.as_str()));
-        }
-        _ => eprintln!("note: no uname; host name not compared"),
-    }
+    assert_eq!(enricher.host_name(), crate::host_name::read().as_deref());
+    let mut enricher = Enricher::new(8, false).with_host_tag(true);
+    enricher.read_host_name = Some(changing_host);
+    HOST.set(Some("web-1"));
+    enricher.tick(Instant(1_000));
+    assert_eq!(enricher.host_name(), Some("web-1"));
+    assert_eq!(enricher.host_tag(), Some("web-1"));
+    HOST.set(Some("web-2"));
+    let refresh = HOST_NAME_REFRESH.as_millis();
+    enricher.tick(Instant(1_000 + refresh - 1));
+    assert_eq!(enricher.host_name(), Some("web-1"), "not yet read again");
+    enricher.tick(Instant(1_000 + refresh));
+    assert_eq!(enricher.host_name(), Some("web-2"));
+    HOST.set(None);
+    enricher.tick(Instant(1_000 + 2 * refresh));
+    assert_eq!(enricher.host_name(), Some("web-2"), "unreadable: kept");
+    let mut replay = Enricher::new(8, false).without_host();
+    HOST.set(Some("web-3"));
+    replay.tick(Instant(0));
+    assert_eq!(replay.host_name(), None);
 }
 
 /// The container id the enricher gives the SYSCALL record of the

@@ -37,11 +37,7 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 /// The host's name as Go's `os.Hostname` finds it on Linux (the kernel's
 /// `/proc/sys/kernel/hostname`), `localhost` if that cannot be read.
 pub fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .map(|name| name.trim().to_owned())
-        .filter(|name| !name.is_empty())
-        .unwrap_or_else(|| "localhost".to_owned())
+    crate::host_name::read().unwrap_or_else(|| "localhost".to_owned())
 }
 
 /// The first address of `address` (`host:port`) in `family`.

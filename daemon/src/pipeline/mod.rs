@@ -426,7 +426,7 @@ impl<S: Source> Pipeline<S> {
     pub fn step(&mut self, wait: Option<Duration>) -> io::Result<Input> {
         let (_, now) = self.clock.now();
         self.sink.now = now;
-        self.sink.enricher.expire_accounts(now);
+        self.sink.enricher.tick(now);
         // Deadlines are checked only once the socket has run dry (below):
         // records the kernel queued while this thread was away
         // (descheduled, or waiting for a free buffer under `block`) may
