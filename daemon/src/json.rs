@@ -10,7 +10,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use raudit_core::encode::text;
+use raudit_core::encode::{text, Shape};
+
+use crate::local_time;
 
 /// Appends `bytes` as the inside of a JSON string (no quotes).
 pub fn string_body(out: &mut Vec<u8>, bytes: &[u8]) {
@@ -202,24 +204,74 @@ pub fn seconds_millis(out: &mut Vec<u8>, seconds: u64, millis: u32) {
     ]);
 }
 
-/// A control record in go-audit's outline, `\n`-terminated, appended to
-/// `out`: `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
-/// "raudit":{"report":"KIND",…}}`, the `raudit` object's further members
-/// written by `members`.
+/// The outline of the control records, the stream's events' own: an
+/// `ecs` stream's documents need `@timestamp` (an Elasticsearch data
+/// stream refuses one without it, and a loss report refused is a loss
+/// unsaid), the other shapes' have go-audit's `sequence` and `timestamp`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ControlOutline {
+    #[default]
+    GoAudit,
+    Ecs,
+}
+
+impl ControlOutline {
+    /// The outline of a stream of events in `shape`.
+    pub fn of(shape: Shape) -> ControlOutline {
+        match shape {
+            Shape::Ecs => ControlOutline::Ecs,
+            Shape::GoAudit | Shape::Structured => ControlOutline::GoAudit,
+        }
+    }
+}
+
+/// A control record, `\n`-terminated, appended to `out`: in go-audit's
+/// outline `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
+/// "raudit":{"report":"KIND",…}}`; in ECS's `{"@timestamp":"…Z",
+/// "event":{"module":"auditd","kind":"event","action":"raudit-KIND"},
+/// "host":{"name":…},"raudit":{"report":"KIND",…}}` (the module's, so
+/// that what finds the events finds these; the action tells them apart).
+/// The `raudit` object's further members are written by `members`.
 pub fn control_record(
     out: &mut Vec<u8>,
     now: SystemTime,
+    outline: ControlOutline,
     kind: &str,
     members: impl FnOnce(&mut Object<'_>),
 ) {
     let now = now.duration_since(UNIX_EPOCH).unwrap_or_default();
     let mut record = Object::open(out);
-    record.number("sequence", 0u64);
-    let stamp = record.key("timestamp");
-    stamp.push(b'"');
-    seconds_millis(stamp, now.as_secs(), now.subsec_millis());
-    stamp.push(b'"');
-    record.raw("messages", b"[]").raw("uid_map", b"{}");
+    match outline {
+        ControlOutline::GoAudit => {
+            record.number("sequence", 0u64);
+            let stamp = record.key("timestamp");
+            stamp.push(b'"');
+            seconds_millis(stamp, now.as_secs(), now.subsec_millis());
+            stamp.push(b'"');
+            record.raw("messages", b"[]").raw("uid_map", b"{}");
+        }
+        ControlOutline::Ecs => {
+            let stamp = record.key("@timestamp");
+            stamp.push(b'"');
+            let secs = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);
+            let t = local_time::LocalTime::at(secs, now.subsec_micros(), 0);
+            local_time::write_rfc3339(stamp, &t, local_time::Fraction::Millis);
+            stamp.push(b'"');
+            let mut event = record.object("event");
+            event.string("module", b"auditd").string("kind", b"event");
+            let action = event.key("action");
+            action.extend_from_slice(b"\"raudit-");
+            string_body(action, kind.as_bytes());
+            action.push(b'"');
+            event.close();
+            let mut name = [0u8; crate::host_name::MAX];
+            if let Some(name) = crate::host_name::read_into(&mut name) {
+                let mut host = record.object("host");
+                host.string("name", name.as_bytes());
+                host.close();
+            }
+        }
+    }
     let mut raudit = record.object("raudit");
     raudit.string("report", kind.as_bytes());
     members(&mut raudit);
@@ -291,7 +343,7 @@ mod tests {
     fn a_control_record_is_go_audit_shaped() {
         let mut out = Vec::new();
         let now = UNIX_EPOCH + Duration::from_millis(1_700_000_000_042);
-        control_record(&mut out, now, "test", |o| {
+        control_record(&mut out, now, ControlOutline::GoAudit, "test", |o| {
             o.number("n", 3u32)
                 .bool("ok", false)
                 .strings("list", ["x\"", "y"])
@@ -301,6 +353,40 @@ mod tests {
             std::str::from_utf8(&out).unwrap(),
             "{\"sequence\":0,\"timestamp\":\"1700000000.042\",\"messages\":[],\"uid_map\":{},\
              \"raudit\":{\"report\":\"test\",\"n\":3,\"ok\":false,\"list\":[\"x\\\"\",\"y\"],\"s\":\"q\"}}\n"
+        );
+        assert_eq!(ControlOutline::of(Shape::GoAudit), ControlOutline::GoAudit);
+        assert_eq!(
+            ControlOutline::of(Shape::Structured),
+            ControlOutline::GoAudit
+        );
+    }
+
+    /// In an ECS stream a control record is an ECS document: the
+    /// `@timestamp` an Elasticsearch data stream requires (as the events
+    /// write it: UTC, milliseconds), the module's `event` with the report
+    /// as its action, the host's name, and the same `raudit` object.
+    #[test]
+    fn a_control_record_in_an_ecs_stream_is_an_ecs_document() {
+        let mut out = Vec::new();
+        let now = UNIX_EPOCH + Duration::from_millis(1_700_000_000_042);
+        let outline = ControlOutline::of(Shape::Ecs);
+        control_record(&mut out, now, outline, "loss", |o| {
+            o.number("queue_drops", 3u32);
+        });
+        assert_eq!(out.last(), Some(&b'\n'));
+        let doc: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        let mut want = serde_json::json!({
+            "@timestamp": "2023-11-14T22:13:20.042Z",
+            "event": {"module": "auditd", "kind": "event", "action": "raudit-loss"},
+            "raudit": {"report": "loss", "queue_drops": 3},
+        });
+        if let Some(name) = crate::host_name::read() {
+            want["host"] = serde_json::json!({ "name": name });
+        }
+        assert_eq!(doc, want);
+        assert!(
+            out.starts_with(b"{\"@timestamp\":"),
+            "first, as in the events"
         );
     }
 }

@@ -122,16 +122,32 @@ pub fn write_stamp(out: &mut Vec<u8>, t: &LocalTime) {
     );
 }
 
-/// Go's `time.RFC3339` (`micros: false`) or RFC 5424's timestamp with
-/// microseconds (`micros: true`).
-pub fn write_rfc3339(out: &mut Vec<u8>, t: &LocalTime, micros: bool) {
+/// The fraction of a second an RFC 3339 time is written with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fraction {
+    /// Go's `time.RFC3339`.
+    None,
+    /// Milliseconds, as ECS's `@timestamp`.
+    Millis,
+    /// Microseconds, RFC 5424's timestamp.
+    Micros,
+}
+
+/// `t` in RFC 3339, with `fraction` of a second.
+pub fn write_rfc3339(out: &mut Vec<u8>, t: &LocalTime, fraction: Fraction) {
     let _ = write!(
         out,
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
         t.year, t.month, t.day, t.hour, t.minute, t.second
     );
-    if micros {
-        let _ = write!(out, ".{:06}", t.micros);
+    match fraction {
+        Fraction::None => {}
+        Fraction::Millis => {
+            let _ = write!(out, ".{:03}", t.micros / 1000);
+        }
+        Fraction::Micros => {
+            let _ = write!(out, ".{:06}", t.micros);
+        }
     }
     if t.offset == 0 {
         out.push(b'Z');

@@ -502,6 +502,7 @@ fn steady_state_allocates_nothing_per_event(format: Format, rewrite: bool) {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            control_outline: raudit::json::ControlOutline::GoAudit,
             requests: output::Requests::NONE,
         };
         std::thread::spawn(move || output::run_writers(&queue, sinks, &stats, settings))

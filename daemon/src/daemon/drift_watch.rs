@@ -156,6 +156,7 @@ impl DriftWatch {
 fn send(records: &ControlSender, changes: &[String], restored: bool, error: Option<&str>) {
     let record = drift_record(
         SystemTime::now(),
+        records.outline(),
         &DriftOutcome {
             changes,
             restored,

@@ -38,6 +38,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::json::ControlOutline;
 use crate::metrics::MetricsServer;
 use crate::netlink::{Control, ControlError};
 use crate::output::{
@@ -220,7 +221,9 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     // Before the receive thread starts: buffers go to the configured
     // outputs' places only.
     queue.set_readers(readers);
-    let (mut records, control_records) = output::control_channels(OutputPlan::PLACES.len());
+    let (records, control_records) = output::control_channels(OutputPlan::PLACES.len());
+    let outline = ControlOutline::of(plan.pipeline.format.shape());
+    let mut records = records.with_outline(outline);
     let mut control_records: Vec<Option<_>> = control_records.into_iter().map(Some).collect();
     for place in 0..OutputPlan::PLACES.len() {
         if readers & (1 << place) == 0 {
@@ -229,6 +232,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
     }
     let settings = WriterSettings {
         loss_report_interval: plan.stats_interval,
+        control_outline: outline,
         requests: output::Requests {
             reopen: signals::reopen_generation,
             stopping: signals::shutdown_requested,

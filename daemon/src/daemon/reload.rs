@@ -184,8 +184,14 @@ pub(crate) fn reload(
             }
         }
     };
-    let line = reload_record(SystemTime::now(), &path.display().to_string(), &outcome);
-    if !s.records.borrow().send(line) {
+    let records = s.records.borrow();
+    let line = reload_record(
+        SystemTime::now(),
+        records.outline(),
+        &path.display().to_string(),
+        &outcome,
+    );
+    if !records.send(line) {
         eprintln!("raudit: the reload record could not reach every output (channel full)");
     }
 }

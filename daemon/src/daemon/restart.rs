@@ -234,7 +234,7 @@ impl RestartWatch {
             gap.previous_pid,
             if gap.previous_clean { "stopped cleanly" } else { "did not stop cleanly" },
         );
-        if records.send(restart_record(SystemTime::now(), &gap)) {
+        if records.send(restart_record(SystemTime::now(), records.outline(), &gap)) {
             true
         } else {
             eprintln!("raudit: the restart record could not be queued for the outputs");

@@ -70,7 +70,12 @@ impl SpoofWatch {
             "raudit: dropped {new} datagram(s) not sent by the kernel (forged; last sender port id {port}); {total} in all"
         );
         self.last_report = Some(now);
-        if records.send(spoofed_record(SystemTime::now(), new, total, port)) {
+        if records.send(spoofed_record(
+            SystemTime::now(),
+            records.outline(),
+            (new, total),
+            port,
+        )) {
             self.reported = total;
             true
         } else {

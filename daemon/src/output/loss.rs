@@ -9,13 +9,15 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::json;
+use crate::json::{self, ControlOutline};
 
 use crate::queue::Queue;
 use crate::stats::{OutputCounters, Stats};
 
 pub struct LossReporter {
     interval: Duration,
+    /// The records' outline (the events' shape's).
+    outline: ControlOutline,
     last: Instant,
     reported_queue_drops: u64,
     reported_output_drops: u64,
@@ -27,10 +29,15 @@ impl LossReporter {
     /// A reporter from what `own` output's stream was told so far (0 at
     /// start; a thread a reload starts for an output enabled again goes
     /// on from its last thread's records, never telling them again).
-    pub(super) fn new(interval: Duration, own: Option<&OutputCounters>) -> LossReporter {
+    pub(super) fn new(
+        interval: Duration,
+        outline: ControlOutline,
+        own: Option<&OutputCounters>,
+    ) -> LossReporter {
         let told = |i: usize| own.map_or(0, |c| c.loss_told[i].get());
         LossReporter {
             interval,
+            outline,
             last: Instant::now(),
             reported_queue_drops: told(0),
             reported_output_drops: told(1),
@@ -74,12 +81,18 @@ impl LossReporter {
         }
         stats.queue_drops.raise_to(drops);
         self.line.clear();
-        json::control_record(&mut self.line, SystemTime::now(), "loss", |o| {
-            o.number("queue_drops", new_drops)
-                .number("queue_drops_total", drops)
-                .number("output_drops", new_output_drops)
-                .number("output_drops_total", output_drops);
-        });
+        json::control_record(
+            &mut self.line,
+            SystemTime::now(),
+            self.outline,
+            "loss",
+            |o| {
+                o.number("queue_drops", new_drops)
+                    .number("queue_drops_total", drops)
+                    .number("output_drops", new_output_drops)
+                    .number("output_drops_total", output_drops);
+            },
+        );
         Some(&self.line)
     }
 }
@@ -109,9 +122,34 @@ mod tests {
         // the read came first: the interleaving the threads can make).
         stats.queue_drops.set(2);
         let own = stats.outputs.first();
-        let mut loss = LossReporter::new(Duration::ZERO, own);
+        let mut loss = LossReporter::new(Duration::ZERO, ControlOutline::GoAudit, own);
         assert!(loss.final_report(&queue, &stats, own).is_some());
         assert_eq!(stats.queue_drops.get(), 2, "the counter went back");
+        queue.give_back(held);
+    }
+
+    /// A reporter for an ECS stream writes its record in ECS's outline,
+    /// with what was lost.
+    #[test]
+    fn a_loss_record_takes_its_streams_outline() {
+        let queue = Queue::new(1, 16, Policy::Drop);
+        let held = queue.take_free(|| true).expect("the pool's one buffer");
+        assert!(queue.take_free(|| true).is_none(), "one drop");
+        let stats = Stats::new(&["file"]);
+        let own = stats.outputs.first();
+        for (outline, time_key) in [
+            (ControlOutline::Ecs, "@timestamp"),
+            (ControlOutline::GoAudit, "timestamp"),
+        ] {
+            let mut loss = LossReporter::new(Duration::ZERO, outline, None);
+            let line = loss
+                .final_report(&queue, &stats, own)
+                .expect("a drop to tell");
+            let doc: serde_json::Value = serde_json::from_slice(line).unwrap();
+            assert!(doc.get(time_key).is_some(), "{doc}");
+            assert_eq!(doc["raudit"]["report"], "loss", "{doc}");
+            assert_eq!(doc["raudit"]["queue_drops"], 1, "{doc}");
+        }
         queue.give_back(held);
     }
 }

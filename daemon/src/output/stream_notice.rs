@@ -1,7 +1,8 @@
 //! Control records: reports the supervisor puts into the output stream
-//! beside the events (rule drift, forged datagrams dropped), in go-audit's
-//! outline (`sequence` 0, no messages) with a `raudit` object saying what
-//! happened. They reach every output thread, each over a small bounded
+//! beside the events (rule drift, forged datagrams dropped), in the
+//! events' outline (go-audit's: `sequence` 0, no messages; ECS's:
+//! `@timestamp`, `event`, `host`: [`ControlOutline`]) with a `raudit`
+//! object saying what happened. They reach every output thread, each over a small bounded
 //! channel of its own: a record is built (and allocated, once per output)
 //! only when something changed, never per event, and a full channel drops
 //! the record for that output (counted by the caller, said on stderr)
@@ -16,7 +17,7 @@ use std::time::{Instant, SystemTime};
 
 use super::spool::SpoolChange;
 use super::Output;
-use crate::json;
+use crate::json::{self, ControlOutline};
 
 /// Records waiting for one output thread at most.
 pub const CONTROL_CAPACITY: usize = 8;
@@ -44,9 +45,10 @@ impl std::fmt::Debug for Replacement {
 
 /// The supervisor's end: one channel per output (and one for
 /// replacements); `None` for an output place with no thread (a reload
-/// disabled it, or it was never enabled).
+/// disabled it, or it was never enabled); and the outline the records
+/// are built in (the events' shape's).
 #[derive(Clone, Debug)]
-pub struct ControlSender(Vec<Option<Senders>>);
+pub struct ControlSender(Vec<Option<Senders>>, ControlOutline);
 
 type Senders = (SyncSender<Vec<u8>>, SyncSender<Replacement>);
 
@@ -70,10 +72,21 @@ pub fn control_channels(outputs: usize) -> (ControlSender, Vec<ControlReceiver>)
             (Some(senders), receiver)
         })
         .unzip();
-    (ControlSender(senders), receivers)
+    (ControlSender(senders, ControlOutline::default()), receivers)
 }
 
 impl ControlSender {
+    /// The records are built in `outline` (the stream's shape's).
+    pub fn with_outline(mut self, outline: ControlOutline) -> ControlSender {
+        self.1 = outline;
+        self
+    }
+
+    /// The outline the records for these outputs are built in.
+    pub fn outline(&self) -> ControlOutline {
+        self.1
+    }
+
     /// Hands one line (JSON and `\n`) to every output thread; false when
     /// some channel is full or its output thread is gone (the others still
     /// got it).
@@ -161,9 +174,13 @@ pub struct DriftOutcome<'a> {
 
 /// `{"sequence":0,"timestamp":"S.MMM","messages":[],"uid_map":{},
 /// "raudit":{"report":"drift","changes":[…],"restored":…}}` and `\n`.
-pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
+pub fn drift_record(
+    now: SystemTime,
+    outline: ControlOutline,
+    outcome: &DriftOutcome<'_>,
+) -> Vec<u8> {
     let mut line = Vec::new();
-    json::control_record(&mut line, now, "drift", |o| {
+    json::control_record(&mut line, now, outline, "drift", |o| {
         o.strings("changes", outcome.changes.iter().map(String::as_str))
             .bool("restored", outcome.restored);
         if let Some(error) = outcome.restore_error {
@@ -176,9 +193,14 @@ pub fn drift_record(now: SystemTime, outcome: &DriftOutcome<'_>) -> Vec<u8> {
 /// `…"raudit":{"report":"spoofed","datagrams":N,"spoofed_total":T,
 /// "sender_port":P}}`: datagrams dropped since the last such record
 /// because a process, not the kernel, sent them to an audit socket.
-pub fn spoofed_record(now: SystemTime, new: u64, total: u64, sender_port: u32) -> Vec<u8> {
+pub fn spoofed_record(
+    now: SystemTime,
+    outline: ControlOutline,
+    (new, total): (u64, u64),
+    sender_port: u32,
+) -> Vec<u8> {
     let mut line = Vec::new();
-    json::control_record(&mut line, now, "spoofed", |o| {
+    json::control_record(&mut line, now, outline, "spoofed", |o| {
         o.number("datagrams", new)
             .number("spoofed_total", total)
             .number("sender_port", sender_port);
@@ -203,9 +225,9 @@ pub struct RestartGap {
 /// `…"raudit":{"report":"restart","missed_across_restart":N,
 /// "previous_serial":S,"first_serial":F,"previous_stop":"clean"|"unclean",
 /// "previous_pid":P}}`.
-pub fn restart_record(now: SystemTime, gap: &RestartGap) -> Vec<u8> {
+pub fn restart_record(now: SystemTime, outline: ControlOutline, gap: &RestartGap) -> Vec<u8> {
     let mut line = Vec::new();
-    json::control_record(&mut line, now, "restart", |o| {
+    json::control_record(&mut line, now, outline, "restart", |o| {
         let stop: &[u8] = if gap.previous_clean {
             b"clean"
         } else {
@@ -234,9 +256,14 @@ pub struct ReloadOutcome {
 
 /// `…"raudit":{"report":"reload","config":PATH,"ok":true|false,
 /// "applied":[…],"restart_needed":[…]}}`, with `"error":"…"` when not ok.
-pub fn reload_record(now: SystemTime, config: &str, outcome: &ReloadOutcome) -> Vec<u8> {
+pub fn reload_record(
+    now: SystemTime,
+    outline: ControlOutline,
+    config: &str,
+    outcome: &ReloadOutcome,
+) -> Vec<u8> {
     let mut line = Vec::new();
-    json::control_record(&mut line, now, "reload", |o| {
+    json::control_record(&mut line, now, outline, "reload", |o| {
         o.string("config", config.as_bytes())
             .bool("ok", outcome.error.is_none())
             .strings("applied", outcome.applied.iter().copied())
@@ -262,6 +289,7 @@ mod tests {
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_042);
         let line = drift_record(
             at,
+            ControlOutline::GoAudit,
             &DriftOutcome {
                 changes: &changes,
                 restored: false,
@@ -284,7 +312,7 @@ mod tests {
     #[test]
     fn spoofed_record_names_the_counts_and_the_sender() {
         let at = UNIX_EPOCH + Duration::from_millis(1_700_000_000_007);
-        let line = spoofed_record(at, 3, 5, 4242);
+        let line = spoofed_record(at, ControlOutline::GoAudit, (3, 5), 4242);
         assert_eq!(line.last(), Some(&b'\n'));
         let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(json["sequence"], 0);
@@ -304,7 +332,7 @@ mod tests {
             previous_clean: false,
             previous_pid: 77,
         };
-        let line = restart_record(UNIX_EPOCH, &gap);
+        let line = restart_record(UNIX_EPOCH, ControlOutline::GoAudit, &gap);
         let json: serde_json::Value = serde_json::from_slice(&line).unwrap();
         assert_eq!(json["raudit"]["report"], "restart");
         assert_eq!(json["raudit"]["missed_across_restart"], 1933);
@@ -321,8 +349,13 @@ mod tests {
             restart_needed: vec!["output"],
             error: None,
         };
-        let json: serde_json::Value =
-            serde_json::from_slice(&reload_record(UNIX_EPOCH, "/etc/r.yaml", &ok)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&reload_record(
+            UNIX_EPOCH,
+            ControlOutline::GoAudit,
+            "/etc/r.yaml",
+            &ok,
+        ))
+        .unwrap();
         assert_eq!(json["raudit"]["report"], "reload");
         assert_eq!(json["raudit"]["config"], "/etc/r.yaml");
         assert_eq!(json["raudit"]["ok"], true);
@@ -338,8 +371,13 @@ mod tests {
             error: Some("r.yaml:3: rules[0]: \"bad\"".into()),
             ..ReloadOutcome::default()
         };
-        let json: serde_json::Value =
-            serde_json::from_slice(&reload_record(UNIX_EPOCH, "r", &failed)).unwrap();
+        let json: serde_json::Value = serde_json::from_slice(&reload_record(
+            UNIX_EPOCH,
+            ControlOutline::GoAudit,
+            "r",
+            &failed,
+        ))
+        .unwrap();
         assert_eq!(json["raudit"]["ok"], false);
         assert_eq!(json["raudit"]["error"], "r.yaml:3: rules[0]: \"bad\"");
         assert_eq!(json["raudit"]["applied"], serde_json::json!([]));

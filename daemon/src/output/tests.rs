@@ -139,6 +139,7 @@ fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     );
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     run_writers(&queue, vec![sink], &stats, settings);
@@ -217,6 +218,7 @@ fn a_dead_output_neither_delays_nor_costs_the_others_a_line() {
         let (queue, stats) = (Arc::clone(&queue), Arc::clone(&stats));
         let settings = WriterSettings {
             loss_report_interval: Duration::from_secs(3600),
+            control_outline: crate::json::ControlOutline::GoAudit,
             requests: crate::output::Requests::NONE,
         };
         std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))
@@ -452,6 +454,7 @@ fn past_the_drain_deadline_a_hanging_output_drops_the_rest_of_a_buffer() {
     let started = Instant::now();
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     run_writers(&queue, vec![sink], &stats, settings);
@@ -539,6 +542,7 @@ fn whole_buffer_outputs_run_above_the_receive_thread_and_line_by_line_ones_below
     };
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     let handles = crate::output::spawn_writers(
@@ -621,6 +625,7 @@ fn assert_loss_records_are_not_lost_events(sink: Sink, stats: &Arc<Stats>) {
     assert!(queue.take_free(|| true).is_none()); // one event lost: queue_drops 1
     let settings = WriterSettings {
         loss_report_interval: Duration::from_millis(20),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     let writer = {
@@ -649,6 +654,7 @@ fn a_reenabled_output_does_not_report_old_losses_again() {
     assert!(queue.take_free(|| true).is_none()); // one event lost
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     let make = || {
@@ -821,6 +827,7 @@ fn the_loss_record_is_not_held_back_while_the_backlog_never_empties() {
     assert!(queue.take_free(|| true).is_none()); // one event lost
     let settings = WriterSettings {
         loss_report_interval: Duration::from_millis(20),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     // 5 ms a line: about 240 ms of backlog, twelve intervals.

@@ -22,6 +22,7 @@ use super::batch::MAX_PARTS;
 use super::loss::LossReporter;
 use super::stream_notice::ControlReceiver;
 use super::Sink;
+use crate::json::ControlOutline;
 use crate::queue::{Filled, Queue, Reader};
 use crate::stats::Stats;
 
@@ -35,6 +36,8 @@ pub const COALESCE: Duration = Duration::from_millis(5);
 pub struct WriterSettings {
     /// How often a loss record may go into the stream.
     pub loss_report_interval: Duration,
+    /// The outline of the loss records (the events' shape's).
+    pub control_outline: ControlOutline,
     /// What the process asks of them (reopen, stopping).
     pub requests: Requests,
 }
@@ -185,7 +188,11 @@ pub fn run_writer(
     let queue = reader.queue();
     // (A thread started by a reload does not report again what the
     // stream was told before.)
-    let mut loss = LossReporter::new(settings.loss_report_interval, sink.counters(stats));
+    let mut loss = LossReporter::new(
+        settings.loss_report_interval,
+        settings.control_outline,
+        sink.counters(stats),
+    );
     sink.set_stopping(settings.requests.stopping);
     let mut generation = (settings.requests.reopen)();
     let mut evicted_seen = 0;

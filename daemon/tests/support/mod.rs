@@ -115,6 +115,7 @@ pub fn writer_thread(queue: &Arc<Queue>, sinks: Vec<Sink>, stats: &Arc<Stats>) -
     let (queue, stats) = (Arc::clone(queue), Arc::clone(stats));
     let settings = WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: raudit::json::ControlOutline::GoAudit,
         requests: Requests::NONE,
     };
     std::thread::spawn(move || run_writers(&queue, sinks, &stats, settings))

@@ -262,6 +262,7 @@ fn an_output_thread_counts_from_its_start_and_delivers_what_it_held_at_its_end()
     let sink = Sink::new(Box::new(Holding::new(8)), 1, Duration::ZERO, 0);
     let settings = crate::output::WriterSettings {
         loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
         requests: crate::output::Requests::NONE,
     };
     crate::output::run_writers(&queue, vec![sink], &stats, settings);

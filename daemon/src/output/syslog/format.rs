@@ -13,7 +13,7 @@
 
 use std::io::Write as _;
 
-use crate::local_time::{write_rfc3339, write_stamp, LocalTime};
+use crate::local_time::{write_rfc3339, write_stamp, Fraction, LocalTime};
 
 /// Room left at the front of the buffer for an octet count (`LEN `).
 pub const PREFIX_ROOM: usize = 12;
@@ -86,14 +86,14 @@ impl Header {
                 let _ = write!(out, " {}[{}]: ", self.tag, self.pid);
             }
             Form::Rfc3164Network | Form::Rfc3164OctetCounted => {
-                write_rfc3339(out, t, false);
+                write_rfc3339(out, t, Fraction::None);
                 let _ = write!(out, " {} {}[{}]: ", self.hostname, self.tag, self.pid);
             }
             Form::Rfc5424 { .. } => {
                 out.extend_from_slice(b"1 ");
                 // `YYYY-MM-DDThh:mm:ss.uuuuuu`: the digits after the dot.
                 let date_at = out.len();
-                write_rfc3339(out, t, true);
+                write_rfc3339(out, t, Fraction::Micros);
                 self.micros_at = out
                     .get(date_at..)
                     .and_then(|date| date.iter().position(|&b| b == b'.'))
