@@ -62,7 +62,7 @@ pub struct Enricher {
     /// Where it is read from (`None`: not at all, as in replay), and when
     /// it was last.
     read_host_name: Option<HostNameSource>,
-    host_name_read: Option<raudit_core::time::Instant>,
+    host_name_read: Option<Instant>,
     /// Also in the go-audit and structured shapes (`raudit.host_name`).
     tag_host: bool,
 }
@@ -79,8 +79,8 @@ impl Enricher {
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
-            host_name: crate::host_name::read(),
-            read_host_name: Some(crate::host_name::read_into),
+            host_name: host_name::read(),
+            read_host_name: Some(host_name::read_into),
             host_name_read: None,
             tag_host: false,
         }
@@ -139,8 +139,8 @@ impl Enricher {
     }
 }
 
-/// Reads the host name into a buffer ([`crate::host_name::read_into`];
-/// tests give another).
+/// Reads the host name into a buffer ([`host_name::read_into`]; tests
+/// give another).
 pub type HostNameSource = for<'b> fn(&'b mut [u8; host_name::MAX]) -> Option<&'b str>;
 
 /// How often the host name is read again: a `hostnamectl set-hostname`
@@ -302,7 +302,6 @@ fn parent_instead<'b>(
     ppid.map(|v| v.text())
 }
 
-/// The kernel's host name (`uname -n`), `None` when unreadable or empty.
 impl Enrich for Enricher {
     /// Caches the names of the event's uids (the values the encoder will
     /// put in `uid_map`, scanned once by the encoder), and finds the
