@@ -417,6 +417,10 @@ impl Sink {
                 Err(e) => self.failed(attempt, attempts, "flush", &e, stats),
             }
         }
+        // What the failed attempts wrote before they failed (whole lines
+        // leave the output as they are written: space freed, then used up
+        // again) is sent; only what the output still holds is given up.
+        self.confirm(0, stats);
         let lost = self.output.discard();
         if let Some(c) = self.counters(stats) {
             // Held, never counted as sent.
