@@ -86,11 +86,12 @@ pub struct OutputCounters {
     pub spool_events: Counter,
     /// Bytes in the spool now (a gauge).
     pub spool_bytes: Counter,
-    /// (Not reported.) The queue drops and this output's drops its
-    /// stream's loss records have told so far: kept here, not in its
+    /// (Not reported.) What its stream's loss records have told so far
+    /// (queue drops, this output's drops, the kernel's lost records,
+    /// missed serials: `output::loss::Losses`): kept here, not in its
     /// thread, so that a thread a reload starts for it does not tell them
-    /// again (`output::loss`).
-    pub loss_told: [Counter; 2],
+    /// again.
+    pub loss_told: [Counter; 4],
 }
 
 impl OutputCounters {

@@ -1,28 +1,58 @@
 //! The loss record: once per interval, a record in the output stream
-//! itself saying how many events were lost since the last one (go-audit's
-//! shape, sequence 0, no messages, and a `raudit` object with the counts):
+//! itself saying what was lost since the last one (in the stream's
+//! outline, `json::control_record`, with a `raudit` object of counts):
 //! the events every output lost because the pool was empty
-//! (`queue_drops`), and those this output alone lost (`output_drops`: its
+//! (`queue_drops`), those this output alone lost (`output_drops`: its
 //! backlog was full, it gave up after its attempts, or its spool lost
-//! them: full, or a torn entry). Each output writes
-//! its own, so each stream tells its own losses.
+//! them: full, or a torn entry), and what was lost before raudit received
+//! it: the records the kernel lost (`kernel_lost`: its backlog full, its
+//! rate limit; such a record may never have had a serial, so no gap in
+//! the sequence shows it) and the serials raudit never saw
+//! (`missed_serials`). Each with its total since start. Each output
+//! writes its own, so each stream tells its own losses, and a reader of
+//! the stream alone learns of every loss the stats count.
 
 use std::time::{Duration, Instant, SystemTime};
 
 use crate::json::{self, ControlOutline};
 
 use crate::queue::Queue;
-use crate::stats::{OutputCounters, Stats};
+use crate::stats::{Counter, OutputCounters, Stats};
 
 pub struct LossReporter {
     interval: Duration,
     /// The records' outline (the events' shape's).
     outline: ControlOutline,
     last: Instant,
-    reported_queue_drops: u64,
-    reported_output_drops: u64,
+    /// What this stream was told so far.
+    told: Losses,
     /// The record, reused (its capacity reserved at start).
     line: Vec<u8>,
+}
+
+/// The loss counts a record tells, each a total since start: queue drops,
+/// this output's drops, the kernel's lost records, missed serials.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Losses([u64; 4]);
+
+impl Losses {
+    /// The record's members, in this order: `NAME` (since the last
+    /// record) and `NAME_total`.
+    const NAMES: [(&'static str, &'static str); 4] = [
+        ("queue_drops", "queue_drops_total"),
+        ("output_drops", "output_drops_total"),
+        ("kernel_lost", "kernel_lost_total"),
+        ("missed_serials", "missed_serials_total"),
+    ];
+
+    fn now(queue: &Queue, stats: &Stats, own: Option<&OutputCounters>) -> Losses {
+        Losses([
+            queue.dropped(),
+            own.map_or(0, output_drops),
+            stats.kernel_lost_delta(),
+            stats.missed_serials.get(),
+        ])
+    }
 }
 
 impl LossReporter {
@@ -34,13 +64,12 @@ impl LossReporter {
         outline: ControlOutline,
         own: Option<&OutputCounters>,
     ) -> LossReporter {
-        let told = |i: usize| own.map_or(0, |c| c.loss_told[i].get());
+        let told = own.map_or([0; 4], |c| c.loss_told.each_ref().map(Counter::get));
         LossReporter {
             interval,
             outline,
             last: Instant::now(),
-            reported_queue_drops: told(0),
-            reported_output_drops: told(1),
+            told: Losses(told),
             line: Vec::with_capacity(512),
         }
     }
@@ -66,20 +95,20 @@ impl LossReporter {
         own: Option<&OutputCounters>,
     ) -> Option<&[u8]> {
         self.last = Instant::now();
-        let drops = queue.dropped();
-        let new_drops = drops.saturating_sub(self.reported_queue_drops);
-        let output_drops = own.map_or(0, output_drops);
-        let new_output_drops = output_drops.saturating_sub(self.reported_output_drops);
-        if new_drops == 0 && new_output_drops == 0 {
+        let now = Losses::now(queue, stats, own);
+        let new = Losses(std::array::from_fn(|i| {
+            now.0[i].saturating_sub(self.told.0[i])
+        }));
+        if new == Losses::default() {
             return None;
         }
-        self.reported_queue_drops = drops;
-        self.reported_output_drops = output_drops;
+        self.told = now;
         if let Some(c) = own {
-            c.loss_told[0].set(drops);
-            c.loss_told[1].set(output_drops);
+            for (told, n) in c.loss_told.iter().zip(now.0) {
+                told.set(n);
+            }
         }
-        stats.queue_drops.raise_to(drops);
+        stats.queue_drops.raise_to(now.0[0]);
         self.line.clear();
         json::control_record(
             &mut self.line,
@@ -87,10 +116,11 @@ impl LossReporter {
             self.outline,
             "loss",
             |o| {
-                o.number("queue_drops", new_drops)
-                    .number("queue_drops_total", drops)
-                    .number("output_drops", new_output_drops)
-                    .number("output_drops_total", output_drops);
+                for ((name, total), (n, all)) in
+                    Losses::NAMES.into_iter().zip(new.0.into_iter().zip(now.0))
+                {
+                    o.number(name, n).number(total, all);
+                }
             },
         );
         Some(&self.line)
@@ -151,5 +181,55 @@ mod tests {
             assert_eq!(doc["raudit"]["queue_drops"], 1, "{doc}");
         }
         queue.give_back(held);
+    }
+
+    /// What was lost before raudit received it is told in the stream too:
+    /// the records the kernel lost (its backlog full: no serial, no gap
+    /// shows them) and the serials never seen, each once, with its total;
+    /// nothing new lost, no record.
+    #[test]
+    fn the_kernels_losses_and_missed_serials_are_told_in_the_stream() {
+        let queue = Queue::new(1, 16, Policy::Drop);
+        let stats = Stats::new(&["file"]);
+        let own = stats.outputs.first();
+        let mut loss = LossReporter::new(Duration::ZERO, ControlOutline::GoAudit, own);
+        assert!(
+            loss.final_report(&queue, &stats, own).is_none(),
+            "nothing lost"
+        );
+        stats.start_kernel_lost(10);
+        stats.note_kernel_lost(13);
+        stats.missed_serials.set(2);
+        let line = loss
+            .final_report(&queue, &stats, own)
+            .expect("a loss to tell");
+        let doc: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let r = &doc["raudit"];
+        assert_eq!(
+            (&r["kernel_lost"], &r["kernel_lost_total"]),
+            (&3.into(), &3.into()),
+            "{doc}"
+        );
+        assert_eq!(
+            (&r["missed_serials"], &r["missed_serials_total"]),
+            (&2.into(), &2.into())
+        );
+        assert_eq!(
+            (&r["queue_drops"], &r["output_drops"]),
+            (&0.into(), &0.into())
+        );
+        assert!(
+            loss.final_report(&queue, &stats, own).is_none(),
+            "told once"
+        );
+        stats.note_kernel_lost(14);
+        let line = loss.final_report(&queue, &stats, own).expect("one more");
+        let doc: serde_json::Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(doc["raudit"]["kernel_lost"], 1);
+        assert_eq!(doc["raudit"]["kernel_lost_total"], 4);
+        assert_eq!(doc["raudit"]["missed_serials"], 0);
+        // A thread a reload starts for the output tells none of it again.
+        let mut next = LossReporter::new(Duration::ZERO, ControlOutline::GoAudit, own);
+        assert!(next.final_report(&queue, &stats, own).is_none());
     }
 }
