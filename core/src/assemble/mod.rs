@@ -74,6 +74,14 @@ pub struct Settings {
     pub max_out_of_order: u32,
 }
 
+impl Settings {
+    /// Whether records of `msg_type` are assembled into events (within
+    /// `type_min..=type_max`; EOE aside, which only ends one).
+    pub fn keeps(&self, msg_type: MessageType) -> bool {
+        (self.type_min..=self.type_max).contains(&msg_type.0)
+    }
+}
+
 impl Default for Settings {
     fn default() -> Settings {
         Settings {
@@ -313,7 +321,7 @@ where
                 Some(slot) => self.complete(slot, Completion::EndOfEvent, emit),
                 None => self.counters.orphan_eoe += 1,
             }
-        } else if msg_type.0 < self.settings.type_min || msg_type.0 > self.settings.type_max {
+        } else if !self.settings.keeps(msg_type) {
             self.counters.filtered_type += 1;
         } else if msg_type.is_user_space() {
             if self.hold_user(record) {

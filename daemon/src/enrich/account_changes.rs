@@ -17,10 +17,14 @@
 //!   deletion (`groupdel` writes two, `userdel` a user's then its group's)
 //!   all name it, where auditd, which empties them after each, leaves the
 //!   later ones without;
-//! - a change no record tells (an LDAP or SSSD directory, `vipw`, or
-//!   account records outside the configured `events` range, as go-audit's
-//!   default 1300–1399 leaves them) is seen within [`ACCOUNT_TTL`]: every
-//!   answer is forgotten that often (Auditbeat keeps its answers as long).
+//! - an account record outside the configured `events` range (go-audit's
+//!   default 1300–1399 leaves them all out), which is never assembled into
+//!   an event, still empties the caches before the next event is named
+//!   ([`AccountChanges::unassembled`]: the receive thread sees every
+//!   record before the range drops it);
+//! - a change no record tells (an LDAP or SSSD directory, `vipw`) is seen
+//!   within [`ACCOUNT_TTL`]: every answer is forgotten that often
+//!   (Auditbeat keeps its answers as long).
 //!
 //! Emptying costs one pass over each table, and a lookup per account named
 //! afterwards, within the lookup budget as any other.
@@ -50,6 +54,13 @@ fn changes(msg_type: MessageType) -> (bool, bool) {
     }
 }
 
+/// Whether a record of this type adds, changes or deletes an account
+/// (the account records of [`changes`], and `DEL_USER`, `DEL_GROUP`).
+pub fn is_account_record(msg_type: MessageType) -> bool {
+    // DEL_USER, DEL_GROUP.
+    changes(msg_type) != (false, false) || matches!(msg_type.0, 1115 | 1117)
+}
+
 /// What says when the caches are emptied.
 #[derive(Debug, Default)]
 pub struct AccountChanges {
@@ -73,6 +84,15 @@ impl AccountChanges {
         }
         let (before, after) = msg_type.map_or((false, false), changes);
         std::mem::replace(&mut self.after_last, after) || before
+    }
+
+    /// An account record ([`is_account_record`]) that no event will carry
+    /// (its type is outside the configured range): the caches are emptied
+    /// before the next event is named, whatever the record did (a deletion
+    /// too: no event names the deleted account from them, and a later
+    /// addition that reuses its id may be left out as well).
+    pub fn unassembled(&mut self) {
+        self.after_last = true;
     }
 
     /// Whether the caches' answers are [`ACCOUNT_TTL`] old at `now`; if so
@@ -168,5 +188,23 @@ mod tests {
         assert!(!changes.expired(Instant(1_000 + ttl + 1)), "counted again");
         assert!(!changes.expired(Instant(1_000 + 2 * ttl - 1)));
         assert!(changes.expired(Instant(1_000 + 2 * ttl)));
+    }
+
+    /// An account record outside the events range empties the caches
+    /// before the next event, once; the account records are those types.
+    #[test]
+    fn an_unassembled_account_record_empties_the_caches_before_the_next_event() {
+        let mut changes = AccountChanges::default();
+        let at = |serial| (serial, Timestamp::default());
+        assert!(!changes.before_event(at(1), Some(SYSCALL)));
+        changes.unassembled();
+        assert!(changes.before_event(at(2), Some(SYSCALL)));
+        assert!(!changes.before_event(at(3), Some(SYSCALL)));
+        for t in [1102, 1108, 1114, 1115, 1116, 1117, 1132, 1133] {
+            assert!(is_account_record(MessageType(t)), "{t}");
+        }
+        for t in [1100, 1105, 1112, 1118, 1131, 1300, 1400] {
+            assert!(!is_account_record(MessageType(t)), "{t}");
+        }
     }
 }

@@ -175,6 +175,14 @@ impl Enricher {
         }
     }
 
+    /// An account record the receive thread saw that no event will carry
+    /// (its type is outside the events range): the account caches are
+    /// emptied before the next event is named (see
+    /// [`AccountChanges::unassembled`]).
+    pub fn note_unassembled_account_record(&mut self) {
+        self.account_changes.unassembled();
+    }
+
     /// Empties the account caches before `event` is named when it, or the
     /// event named before it, changed the user or group database.
     fn follow_account_changes(&mut self, event: &Event<'_>) {

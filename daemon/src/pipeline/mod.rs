@@ -39,6 +39,7 @@ use raudit_core::time::Instant;
 use raudit_core::wire::netlink::datagram_record;
 use raudit_core::wire::MessageType;
 
+use crate::enrich::account_changes::is_account_record;
 use crate::enrich::Enricher;
 use crate::queue::{EventBuffer, Queue};
 use crate::rewrite::{RewriteCounts, RewriteSpec, Rewriter};
@@ -594,6 +595,11 @@ impl<S: Source> Pipeline<S> {
             stats
                 .first_serial
                 .set(FIRST_SERIAL_KNOWN | u64::from(record.serial));
+        }
+        // (An account record no event will carry still tells the
+        // enricher the account database changed.)
+        if is_account_record(record.msg_type) && !self.assembler.settings().keeps(record.msg_type) {
+            self.sink.enricher.note_unassembled_account_record();
         }
         let sink = &mut self.sink;
         self.assembler

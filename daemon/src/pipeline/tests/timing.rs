@@ -161,3 +161,42 @@ fn lookups_skipped_by_the_budget_are_reported() {
     assert_eq!(pipeline.sink.enricher.uids.lookups(), 6);
     assert_eq!(stats.lookups_skipped.get(), 14);
 }
+
+/// The user database of [`account_records_outside_the_range_still_empty_the_caches`]:
+/// uid 1001 is `bob`.
+fn bob_database(uid: u32, out: &mut [u8]) -> std::io::Result<Option<usize>> {
+    if uid != 1001 {
+        return Ok(None);
+    }
+    out[..3].copy_from_slice(b"bob");
+    Ok(Some(3))
+}
+
+/// go-audit's default range (1300–1399) leaves the account records out
+/// of every event, yet one still empties the name caches before the next
+/// event (its uid asked again); another user record does not.
+#[test]
+fn account_records_outside_the_range_still_empty_the_caches() {
+    let account =
+        "pid=1 uid=0 auid=4294967295 ses=4294967295 msg='op=adding user id=1001 res=success'";
+    let lookups_after = |between: u16| {
+        let input = vec![
+            datagram(1300, 1, "uid=1001"),
+            datagram(1320, 1, ""),
+            datagram(between, 2, account),
+            datagram(1300, 3, "uid=1001"),
+            datagram(1320, 3, ""),
+        ];
+        let queue = Queue::new(8, 4096, Policy::Drop);
+        let stats = Arc::new(Stats::new(&[]));
+        let mut pipeline = memory_pipeline(input, Settings::default(), &queue, &stats);
+        pipeline.sink.enricher.uids = crate::enrich::UidNames::with_lookup(8, bob_database);
+        run_to_end(&mut pipeline);
+        pipeline.sink.enricher.uids.lookups()
+    };
+    // ADD_USER (1114), DEL_USER (1115): uid 1001 asked again after.
+    assert_eq!(lookups_after(1114), 2);
+    assert_eq!(lookups_after(1115), 2);
+    // USER_LOGIN (1112): nothing changed; asked once.
+    assert_eq!(lookups_after(1112), 1);
+}
