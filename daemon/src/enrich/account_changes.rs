@@ -55,7 +55,7 @@ fn changes(msg_type: MessageType) -> (bool, bool) {
 }
 
 /// Whether a record of this type adds, changes or deletes an account
-/// (the account records of [`changes`], and `DEL_USER`, `DEL_GROUP`).
+/// (those that add or change one, and `DEL_USER`, `DEL_GROUP`).
 pub fn is_account_record(msg_type: MessageType) -> bool {
     // DEL_USER, DEL_GROUP.
     changes(msg_type) != (false, false) || matches!(msg_type.0, 1115 | 1117)
