@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use arrayvec::ArrayString;
 
+use super::account_changes::Forget;
 use super::lookup_budget::LookupBudget;
 use crate::accounts;
 
@@ -245,11 +246,25 @@ impl<K: Key> AccountCache<K> {
         None
     }
 
-    /// Forgets every answer (the database changed: see
-    /// [`account_changes`](super::account_changes)); each key is asked
-    /// again when next named.
-    pub fn clear(&mut self) {
-        self.slots.fill(Slot::EMPTY);
+    /// Forgets what the database changed (see
+    /// [`account_changes`](super::account_changes)): every answer
+    /// ([`Forget::All`]), or only the keys it said it does not know and
+    /// those whose lookup failed ([`Forget::Missing`]: they stay in their
+    /// slots, due at once, so no probe chain is cut). A key forgotten is
+    /// asked again when next named.
+    pub fn forget(&mut self, forget: Forget) {
+        match forget {
+            Forget::Nothing => {}
+            Forget::Missing => {
+                for slot in self.slots.iter_mut() {
+                    if matches!(slot.state, State::Unknown | State::Failed) {
+                        slot.state = State::Failed;
+                        slot.retry_at = None;
+                    }
+                }
+            }
+            Forget::All => self.slots.fill(Slot::EMPTY),
+        }
     }
 
     /// How many times the database was asked.

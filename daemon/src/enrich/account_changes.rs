@@ -5,8 +5,10 @@
 //! account in every later event (audit-userspace's issue #209, which auditd
 //! fixed by flushing its caches on account records). So:
 //! - an added account (`ADD_USER`, `ADD_GROUP`) empties the caches before
-//!   its event is named, so it names the account it adds, and after, so
-//!   that nothing learned while the database was being written stays;
+//!   its event is named, so it names the account it adds, and after it
+//!   forgets the accounts found missing (asked again: the database may
+//!   have been half written), keeping those found, so that the records of
+//!   a later deletion still name the account;
 //! - a changed one (`USER_MGMT`, `GRP_MGMT`, and `USER_CHAUTHTOK`,
 //!   `GRP_CHAUTHTOK`, which `usermod -l`, `usermod -u` and `groupmod`
 //!   write) empties them after its event, which is named as the account
@@ -41,16 +43,27 @@ pub type EventId = (u32, Timestamp);
 /// changed: Auditbeat's user and group caches keep theirs five minutes.
 pub const ACCOUNT_TTL: Duration = Duration::from_secs(5 * 60);
 
-/// Whether an event whose first record has this type changes the user or
-/// group database: `(before, after)`, the caches to be emptied before it is
-/// named, after.
-fn changes(msg_type: MessageType) -> (bool, bool) {
+/// What the account caches forget, least first (the stronger of two
+/// wins).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Forget {
+    #[default]
+    Nothing,
+    /// The accounts found missing (or not found at all): asked again.
+    Missing,
+    /// Every answer.
+    All,
+}
+
+/// What an event whose first record has this type makes the caches
+/// forget: `(before, after)` it is named.
+fn changes(msg_type: MessageType) -> (Forget, Forget) {
     match msg_type.0 {
         // ADD_USER, ADD_GROUP.
-        1114 | 1116 => (true, true),
+        1114 | 1116 => (Forget::All, Forget::Missing),
         // USER_MGMT, USER_CHAUTHTOK, GRP_MGMT, GRP_CHAUTHTOK.
-        1102 | 1108 | 1132 | 1133 => (false, true),
-        _ => (false, false),
+        1102 | 1108 | 1132 | 1133 => (Forget::Nothing, Forget::All),
+        _ => (Forget::Nothing, Forget::Nothing),
     }
 }
 
@@ -58,32 +71,32 @@ fn changes(msg_type: MessageType) -> (bool, bool) {
 /// (those that add or change one, and `DEL_USER`, `DEL_GROUP`).
 pub fn is_account_record(msg_type: MessageType) -> bool {
     // DEL_USER, DEL_GROUP.
-    changes(msg_type) != (false, false) || matches!(msg_type.0, 1115 | 1117)
+    changes(msg_type) != Default::default() || matches!(msg_type.0, 1115 | 1117)
 }
 
 /// What says when the caches are emptied.
 #[derive(Debug, Default)]
 pub struct AccountChanges {
-    /// The event named last, and whether it changed the databases.
+    /// The event named last, and what is forgotten after it.
     last: Option<EventId>,
-    after_last: bool,
+    after_last: Forget,
     /// When the answers' time began (the first call of
     /// [`expired`](Self::expired), then each expiry).
     since: Option<Instant>,
 }
 
 impl AccountChanges {
-    /// Whether the caches are emptied before the event `id`, whose first
-    /// record has `msg_type`, is named: the event before it changed the
-    /// databases, or this one adds an account. Notes whether this one
-    /// changes them. The same event again (a second attempt) empties
-    /// nothing.
-    pub fn before_event(&mut self, id: EventId, msg_type: Option<MessageType>) -> bool {
+    /// What the caches forget before the event `id`, whose first record
+    /// has `msg_type`, is named: what the event before it left to forget,
+    /// or what this one needs (an added account: all). Notes what is
+    /// forgotten after this one. The same event again (a second attempt)
+    /// forgets nothing.
+    pub fn before_event(&mut self, id: EventId, msg_type: Option<MessageType>) -> Forget {
         if self.last.replace(id) == Some(id) {
-            return false;
+            return Forget::Nothing;
         }
-        let (before, after) = msg_type.map_or((false, false), changes);
-        std::mem::replace(&mut self.after_last, after) || before
+        let (before, after) = msg_type.map_or_else(Default::default, changes);
+        std::mem::replace(&mut self.after_last, after).max(before)
     }
 
     /// An account record ([`is_account_record`]) that no event will carry
@@ -92,7 +105,7 @@ impl AccountChanges {
     /// too: no event names the deleted account from them, and a later
     /// addition that reuses its id may be left out as well).
     pub fn unassembled(&mut self) {
-        self.after_last = true;
+        self.after_last = Forget::All;
     }
 
     /// Whether the caches' answers are [`ACCOUNT_TTL`] old at `now`; if so
@@ -118,11 +131,13 @@ mod tests {
 
     const SYSCALL: MessageType = MessageType(1300);
 
-    /// A record that adds or changes an account empties the caches after
-    /// its event (at the next one); an added account's, before it too; a
-    /// deletion or any other event, never.
+    /// A record that changes an account makes the caches forget every
+    /// answer after its event (at the next one); an added account's, all
+    /// before it and the missing ones after; a deletion or any other
+    /// event, nothing.
     #[test]
     fn account_records_empty_the_caches_around_their_event() {
+        use Forget::{All, Missing, Nothing};
         let mut changes = AccountChanges::default();
         let mut serial = 0;
         let mut next = move || {
@@ -130,47 +145,58 @@ mod tests {
             (serial, Timestamp::default())
         };
         let mut forgets = |t: u16| changes.before_event(next(), Some(MessageType(t)));
-        assert!(!forgets(1300), "a syscall");
-        assert!(forgets(1114), "ADD_USER: before");
-        assert!(forgets(1300), "after ADD_USER");
-        assert!(!forgets(1300));
-        assert!(!forgets(1115), "DEL_USER: named from what was known");
-        assert!(!forgets(1117), "DEL_GROUP after DEL_USER");
-        assert!(!forgets(1117), "a second DEL_GROUP");
-        for t in [1102, 1108, 1114, 1116, 1132, 1133] {
-            forgets(t);
-            assert!(forgets(1112), "after {t} (USER_LOGIN changes nothing)");
-            assert!(!forgets(1112));
-        }
-        for t in [1100, 1105, 1112, 1115, 1117, 1300, 1400, 2404] {
-            assert!(!forgets(t), "{t} changes no account");
-        }
-        assert!(!changes.before_event(next(), None), "no record");
-        changes.before_event(next(), Some(MessageType(1132)));
-        assert!(
-            changes.before_event(next(), None),
-            "after GRP_MGMT, whatever comes"
+        assert_eq!(forgets(1300), Nothing, "a syscall");
+        assert_eq!(forgets(1114), All, "ADD_USER: before");
+        assert_eq!(forgets(1300), Missing, "after ADD_USER");
+        assert_eq!(forgets(1300), Nothing);
+        assert_eq!(
+            forgets(1115),
+            Nothing,
+            "DEL_USER: named from what was known"
         );
-        assert!(!changes.before_event(next(), Some(SYSCALL)));
+        assert_eq!(forgets(1117), Nothing, "DEL_GROUP after DEL_USER");
+        assert_eq!(forgets(1117), Nothing, "a second DEL_GROUP");
+        for t in [1102, 1108, 1132, 1133] {
+            forgets(t);
+            assert_eq!(forgets(1112), All, "after {t} (USER_LOGIN changes nothing)");
+            assert_eq!(forgets(1112), Nothing);
+        }
+        assert_eq!(forgets(1116), All, "ADD_GROUP");
+        assert_eq!(forgets(1116), All, "a second ADD_GROUP: all, before it");
+        assert_eq!(forgets(1102), Missing, "the stronger of after and before");
+        for t in [1100, 1105, 1112, 1115, 1117, 1300, 1400, 2404] {
+            forgets(1112);
+            assert_eq!(forgets(t), Nothing, "{t} changes no account");
+        }
+        assert_eq!(changes.before_event(next(), None), Nothing, "no record");
+        changes.before_event(next(), Some(MessageType(1132)));
+        let whatever = changes.before_event(next(), None);
+        assert_eq!(whatever, All, "after GRP_MGMT, whatever comes");
+        assert_eq!(changes.before_event(next(), Some(SYSCALL)), Nothing);
     }
 
     /// An event prepared again (each attempt to fit it in less room)
-    /// empties nothing the second time: a change is named from what the
+    /// forgets nothing the second time: a change is named from what the
     /// caches knew however many attempts it takes, and an addition empties
     /// them once.
     #[test]
     fn an_event_prepared_again_empties_nothing_more() {
+        use Forget::{All, Missing, Nothing};
         let mut changes = AccountChanges::default();
         let at = |serial| (serial, Timestamp::default());
         let user_mgmt = Some(MessageType(1102));
-        assert!(!changes.before_event(at(1), user_mgmt));
-        assert!(!changes.before_event(at(1), user_mgmt), "not after itself");
-        assert!(changes.before_event(at(2), Some(SYSCALL)), "after it");
+        assert_eq!(changes.before_event(at(1), user_mgmt), Nothing);
+        assert_eq!(
+            changes.before_event(at(1), user_mgmt),
+            Nothing,
+            "not after itself"
+        );
+        assert_eq!(changes.before_event(at(2), Some(SYSCALL)), All, "after it");
         let add_user = Some(MessageType(1114));
-        assert!(changes.before_event(at(3), add_user));
-        assert!(!changes.before_event(at(3), add_user), "once");
-        assert!(changes.before_event(at(4), Some(SYSCALL)));
-        assert!(!changes.before_event(at(4), Some(SYSCALL)));
+        assert_eq!(changes.before_event(at(3), add_user), All);
+        assert_eq!(changes.before_event(at(3), add_user), Nothing, "once");
+        assert_eq!(changes.before_event(at(4), Some(SYSCALL)), Missing);
+        assert_eq!(changes.before_event(at(4), Some(SYSCALL)), Nothing);
     }
 
     /// The answers expire [`ACCOUNT_TTL`] after they began, then count
@@ -196,10 +222,10 @@ mod tests {
     fn an_unassembled_account_record_empties_the_caches_before_the_next_event() {
         let mut changes = AccountChanges::default();
         let at = |serial| (serial, Timestamp::default());
-        assert!(!changes.before_event(at(1), Some(SYSCALL)));
+        assert_eq!(changes.before_event(at(1), Some(SYSCALL)), Forget::Nothing);
         changes.unassembled();
-        assert!(changes.before_event(at(2), Some(SYSCALL)));
-        assert!(!changes.before_event(at(3), Some(SYSCALL)));
+        assert_eq!(changes.before_event(at(2), Some(SYSCALL)), Forget::All);
+        assert_eq!(changes.before_event(at(3), Some(SYSCALL)), Forget::Nothing);
         for t in [1102, 1108, 1114, 1115, 1116, 1117, 1132, 1133] {
             assert!(is_account_record(MessageType(t)), "{t}");
         }

@@ -17,7 +17,7 @@ pub mod lookup_budget;
 pub mod process;
 
 pub use account_cache::{NameIds, UidNames};
-use account_changes::AccountChanges;
+use account_changes::{AccountChanges, Forget};
 pub use container::ContainerIds;
 pub use lookup_budget::LookupBudget;
 pub use process::Processes;
@@ -158,7 +158,7 @@ impl Enricher {
     /// it cannot be read).
     pub fn tick(&mut self, now: Instant) {
         if self.account_changes.expired(now) {
-            self.forget_accounts();
+            self.forget_accounts(Forget::All);
         }
         let due = self
             .host_name_read
@@ -188,17 +188,19 @@ impl Enricher {
     fn follow_account_changes(&mut self, event: &Event<'_>) {
         let first = event.records().next().map(|r| r.msg_type);
         let id = (event.serial(), event.timestamp());
-        if self.account_changes.before_event(id, first) {
-            self.forget_accounts();
-        }
+        let forget = self.account_changes.before_event(id, first);
+        self.forget_accounts(forget);
     }
 
-    fn forget_accounts(&mut self) {
-        self.uids.clear();
-        self.gids.clear();
+    fn forget_accounts(&mut self, forget: Forget) {
+        if forget == Forget::Nothing {
+            return;
+        }
+        self.uids.forget(forget);
+        self.gids.forget(forget);
         if let Some(ids) = &mut self.account_ids {
-            ids.users.clear();
-            ids.groups.clear();
+            ids.users.forget(forget);
+            ids.groups.forget(forget);
         }
     }
 }

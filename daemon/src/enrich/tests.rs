@@ -308,6 +308,42 @@ fn a_gid_given_to_another_group_is_named_anew() {
     }
 }
 
+/// `groupadd walkgroup` then `groupdel walkgroup`: the addition names the
+/// new group, and the deletion's records (written once it is gone from
+/// the database) still name it, as the addition found it; an addition
+/// whose group was not in the database yet (written half-way) has it
+/// asked again at the next event.
+#[test]
+fn an_added_account_is_still_named_by_its_deletion() {
+    let mut enricher = Enricher::new(8, false).with_group_names(true);
+    enricher.uids = UidNames::with_lookup(8, changing_account);
+    enricher.gids = UidNames::with_lookup(8, changing_account);
+    let group = "pid=7 uid=0 auid=4294967295 msg='op=x id=1001 new_gid=1001 res=success'";
+    let mut serial = 0;
+    let mut name_of_1001 = |enricher: &mut Enricher, msg_type| {
+        serial += 1;
+        user_record_document_at(enricher, Shape::Structured, (msg_type, group), serial)["records"]
+            [0]["interpreted"]["ID"]
+            .clone()
+    };
+    ACCOUNT_1001.set(Some("walkgroup"));
+    assert_eq!(name_of_1001(&mut enricher, 1116), "walkgroup", "ADD_GROUP");
+    // Deleted before any other event asks for it.
+    ACCOUNT_1001.set(None);
+    for deletion in [1117, 1117] {
+        assert_eq!(
+            name_of_1001(&mut enricher, deletion),
+            "walkgroup",
+            "DEL_GROUP"
+        );
+    }
+    // Added while the database was half written: unknown at first...
+    assert_eq!(name_of_1001(&mut enricher, 1116), serde_json::Value::Null);
+    ACCOUNT_1001.set(Some("late"));
+    // ...and asked again once the event is named.
+    assert_eq!(name_of_1001(&mut enricher, 1300), "late");
+}
+
 /// A fake database of names: user `bob` is 1001, group `staff` is
 /// 1001, `root` 0 both, no other.
 fn fake_id(name: account_cache::AccountName, id: &mut [u8]) -> std::io::Result<Option<usize>> {
