@@ -33,6 +33,12 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run saved audit streams (auditd logs or netlink captures) through the pipeline.
+    #[command(
+        after_long_help = "Exit status: 0 when every input was read whole; 1 when \
+any line or frame was not an audit record, an input could not be opened or the output \
+could not be written (the good events are written all the same); 2 for bad arguments \
+or config."
+    )]
     Replay(commands::replay::ReplayArgs),
     /// Check a config file: every problem, one per line, or a summary.
     CheckConfig(commands::check_config::CheckConfigArgs),

@@ -55,7 +55,8 @@ fn reads_stdin_and_reports_malformed_lines_with_their_number() {
     let input =
         b"type=SYSCALL msg=audit(1.000:1): syscall=59\ngarbage\ntype=EOE msg=audit(1.000:1): \n";
     let (out, err, code) = raudit(&["replay", "-"], input);
-    assert_eq!(code, 0);
+    // The good event is written; the status says a line was skipped.
+    assert_eq!(code, 1, "{err}");
     assert_eq!(out.lines().count(), 1);
     assert!(
         err.contains("-: line 2, byte 0: not an audit record: not an audit log line; expected `type=NAME msg=audit(SECONDS.MILLIS:SERIAL): ...`"),
@@ -66,6 +67,22 @@ fn reads_stdin_and_reports_malformed_lines_with_their_number() {
         "{err}"
     );
     assert!(err.contains("malformed=1"), "{err}");
+}
+
+#[test]
+fn an_unreadable_input_among_good_ones_exits_one_after_replaying_the_rest() {
+    let log = data("execs.log");
+    let missing = data("no-such-capture.log");
+    let args = ["replay", log.to_str().unwrap(), missing.to_str().unwrap()];
+    let (out, err, code) = raudit(&args, b"");
+    assert_eq!(code, 1, "{err}");
+    // The good file's four events are all written.
+    assert_eq!(out.lines().count(), 4, "{err}");
+    assert!(err.contains("no-such-capture.log: "), "{err}");
+    // The good file alone: every input read whole, exit 0.
+    let (again, err, code) = raudit(&args[..2], b"");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(again, out);
 }
 
 /// No internal names (`MissingType`, `LengthBeyondBuffer`) reach the user.
@@ -120,8 +137,9 @@ fn a_truncated_capture_says_so_in_words() {
     let capture = std::fs::read(data("execs.netlink")).unwrap();
     let cut = &capture[..capture.len() - 7];
     let (out, err, code) = raudit(&["replay", "--format", "netlink", "-"], cut);
-    // Records before the cut were audit data: replayed, exit 0.
-    assert_eq!(code, 0, "{err}");
+    // Records before the cut were audit data: replayed; the cut record
+    // was not, so the status is 1.
+    assert_eq!(code, 1, "{err}");
     assert!(!out.is_empty());
     assert!(
         err.contains("not an audit record: a netlink message longer than the bytes left; the capture is truncated or not netlink; the rest of the capture is unreadable"),

@@ -2,7 +2,11 @@
 //! saved audit streams through the core pipeline, JSON lines to stdout,
 //! counters and malformed-input reports to stderr (the first few one by
 //! one, in words, then how many lines or frames of each input were not
-//! audit records). An input in which nothing was audit data exits 1.
+//! audit records). Exit 0 only when every input was read whole: a
+//! malformed line or frame, an input that cannot be opened or an output
+//! that cannot be written exits 1 (the good events are written all the
+//! same), so a script learns of what was skipped from the status alone;
+//! bad arguments or config exit 2.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
@@ -102,12 +106,14 @@ fn replay_all<N: Enrich>(args: &ReplayArgs, mut replayer: Replayer<N>) -> ExitCo
                 "raudit replay: {}: {malformed} {what}; {records} records read",
                 path.display()
             );
+            // What was skipped is in no event written: a script that
+            // looks only at the status must learn of it.
+            failed = true;
             if records == 0 {
                 eprintln!(
                     "raudit replay: {}: nothing in it was audit data (expected an auditd log or a netlink capture)",
                     path.display()
                 );
-                failed = true;
             }
         }
     }
