@@ -88,10 +88,10 @@ pub struct OutputCounters {
     pub spool_bytes: Counter,
     /// (Not reported.) What its stream's loss records have told so far
     /// (queue drops, this output's drops, the kernel's lost records,
-    /// missed serials: `output::loss::Losses`): kept here, not in its
-    /// thread, so that a thread a reload starts for it does not tell them
-    /// again.
-    pub loss_told: [Counter; 4],
+    /// missed serials, missed serials that came after all:
+    /// `output::loss::Losses`): kept here, not in its thread, so that a
+    /// thread a reload starts for it does not tell them again.
+    pub loss_told: [Counter; 5],
 }
 
 impl OutputCounters {
@@ -300,6 +300,10 @@ pub struct Stats {
     /// Events completed by the assembler.
     pub events: Counter,
     pub missed_serials: Counter,
+    /// Serials counted in `missed_serials` that came after all (later
+    /// than `max_out_of_order` allowed): their events were written, so
+    /// the net loss is `missed_serials` less these.
+    pub late_after_missed: Counter,
     pub late_serials: Counter,
     /// Events completed early because the assembler was full.
     pub evicted: Counter,
@@ -436,7 +440,7 @@ impl Stats {
 
     /// The report's scalar fields, in report order: the one list the
     /// stderr line, the stats file and the metrics are all made from.
-    pub fn fields(&self) -> [Field; 38] {
+    pub fn fields(&self) -> [Field; 39] {
         use Kind::{Counter as C, Gauge as G, Sum as S};
         [
             Field::new(
@@ -492,6 +496,12 @@ impl Stats {
                 C,
                 "Event serials never seen (gaps in the kernel's sequence).",
                 self.missed_serials.get(),
+            ),
+            Field::new(
+                "late_after_missed",
+                C,
+                "Missed event serials that came after all (written; not lost).",
+                self.late_after_missed.get(),
             ),
             Field::new(
                 "missed_across_restart",
@@ -810,6 +820,7 @@ mod tests {
             "enobufs=0",
             "truncated_receives=0",
             "missed_serials=0",
+            "late_after_missed=0",
             "missed_across_restart=0",
             "late_serials=0",
             "evicted=0",

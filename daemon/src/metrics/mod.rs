@@ -21,7 +21,7 @@ pub use server::{MetricsAddress, MetricsServer, ServeError};
 /// Bytes for one exposition: every family with its `# HELP` and `# TYPE`
 /// lines and u64::MAX values fits many times over (a test checks that the
 /// worst case with four outputs fits with room to spare).
-pub const EXPOSITION_BYTES: usize = 32 * 1024;
+pub const EXPOSITION_BYTES: usize = 48 * 1024;
 
 /// The exposition did not fit the buffer given.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

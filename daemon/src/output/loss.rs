@@ -8,7 +8,10 @@
 //! it: the records the kernel lost (`kernel_lost`: its backlog full, its
 //! rate limit; such a record may never have had a serial, so no gap in
 //! the sequence shows it) and the serials raudit never saw
-//! (`missed_serials`). Each with its total since start. Each output
+//! (`missed_serials`), and the missed serials that came after all
+//! (`late_after_missed`: their events are in the stream, so a reader
+//! takes them off `missed_serials`; a record is written for them too).
+//! Each with its total since start. Each output
 //! writes its own, so each stream tells its own losses, and a reader of
 //! the stream alone learns of every loss the stats count.
 
@@ -31,18 +34,20 @@ pub struct LossReporter {
 }
 
 /// The loss counts a record tells, each a total since start: queue drops,
-/// this output's drops, the kernel's lost records, missed serials.
+/// this output's drops, the kernel's lost records, missed serials, and
+/// the missed serials that came after all.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-struct Losses([u64; 4]);
+struct Losses([u64; 5]);
 
 impl Losses {
     /// The record's members, in this order: `NAME` (since the last
     /// record) and `NAME_total`.
-    const NAMES: [(&'static str, &'static str); 4] = [
+    const NAMES: [(&'static str, &'static str); 5] = [
         ("queue_drops", "queue_drops_total"),
         ("output_drops", "output_drops_total"),
         ("kernel_lost", "kernel_lost_total"),
         ("missed_serials", "missed_serials_total"),
+        ("late_after_missed", "late_after_missed_total"),
     ];
 
     fn now(queue: &Queue, stats: &Stats, own: Option<&OutputCounters>) -> Losses {
@@ -51,6 +56,7 @@ impl Losses {
             own.map_or(0, output_drops),
             stats.kernel_lost_delta(),
             stats.missed_serials.get(),
+            stats.late_after_missed.get(),
         ])
     }
 }
@@ -64,7 +70,7 @@ impl LossReporter {
         outline: ControlOutline,
         own: Option<&OutputCounters>,
     ) -> LossReporter {
-        let told = own.map_or([0; 4], |c| c.loss_told.each_ref().map(Counter::get));
+        let told = own.map_or([0; 5], |c| c.loss_told.each_ref().map(Counter::get));
         LossReporter {
             interval,
             outline,
@@ -231,5 +237,29 @@ mod tests {
         // A thread a reload starts for the output tells none of it again.
         let mut next = LossReporter::new(Duration::ZERO, ControlOutline::GoAudit, own);
         assert!(next.final_report(&queue, &stats, own).is_none());
+    }
+
+    /// A serial told missed that came after all (its event written) is
+    /// told too, so the stream's net loss stays right.
+    #[test]
+    fn a_missed_serial_that_came_after_all_is_told() {
+        let queue = Queue::new(1, 16, Policy::Drop);
+        let stats = Stats::new(&["file"]);
+        let own = stats.outputs.first();
+        let mut loss = LossReporter::new(Duration::ZERO, ControlOutline::Ecs, own);
+        stats.missed_serials.set(3);
+        let line = loss.final_report(&queue, &stats, own).expect("missed");
+        let doc: serde_json::Value = serde_json::from_slice(line).unwrap();
+        assert_eq!(doc["raudit"]["missed_serials"], 3, "{doc}");
+        assert_eq!(doc["raudit"]["late_after_missed"], 0, "{doc}");
+        stats.late_after_missed.set(1);
+        let line = loss.final_report(&queue, &stats, own).expect("found");
+        let doc: serde_json::Value = serde_json::from_slice(line).unwrap();
+        let r = &doc["raudit"];
+        assert_eq!(r["missed_serials"], 0, "{doc}");
+        assert_eq!(r["missed_serials_total"], 3, "{doc}");
+        assert_eq!(r["late_after_missed"], 1, "{doc}");
+        assert_eq!(r["late_after_missed_total"], 1, "{doc}");
+        assert!(loss.final_report(&queue, &stats, own).is_none());
     }
 }

@@ -619,6 +619,7 @@ impl<S: Source> Pipeline<S> {
         let stats = &self.sink.stats;
         stats.events.set(c.events);
         stats.missed_serials.set(c.missed_serials);
+        stats.late_after_missed.set(c.late_after_missed);
         stats.late_serials.set(c.late_serials);
         stats.evicted.set(c.evicted);
         stats.timed_out.set(c.timed_out);

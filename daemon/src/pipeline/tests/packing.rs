@@ -157,6 +157,24 @@ fn late_serials_are_logged_once_each_when_asked() {
     }
 }
 
+/// A serial given up as missed that comes after all is written, and both
+/// counts reach the stats (the loss record tells them from there).
+#[test]
+fn a_missed_serial_that_comes_after_all_is_counted_apart() {
+    let mut input = events(1..3, "syscall=59");
+    input.extend(events(5..9, "syscall=59"));
+    input.extend(events(3..4, "syscall=59")); // 3 after 8: missed, then came
+    let queue = Queue::new(8, 64 * 1024, Policy::Drop);
+    let stats = Arc::new(Stats::new(&[]));
+    let mut settings = Settings::default();
+    settings.assembler.max_out_of_order = 2;
+    let mut pipeline = memory_pipeline(input, settings, &queue, &stats);
+    run_to_end(&mut pipeline);
+    assert_eq!(stats.missed_serials.get(), 2, "3 and 4");
+    assert_eq!(stats.late_after_missed.get(), 1, "3 came");
+    assert_eq!(stats.events.get(), 7);
+}
+
 #[test]
 fn the_structured_format_is_used_when_configured() {
     let settings = Settings {
