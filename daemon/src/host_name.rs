@@ -1,10 +1,13 @@
 //! The host's name: the kernel's (`/proc/sys/kernel/hostname`, what
-//! `uname -n` and Go's `os.Hostname` give), for the outputs' headers
-//! (read once, at start, as go-audit's writers do) and the events'
-//! `host` (read again while the daemon runs: [`read_into`] allocates
-//! nothing).
+//! `uname -n` and Go's `os.Hostname` give), read at start and again every
+//! [`REFRESH`] while the daemon runs ([`Watch`]: the events' `host` on the
+//! receive thread, the outputs' headers (syslog's HOSTNAME, GELF's `host`,
+//! OTLP's `host.name`) on each output's thread), so a renamed host says
+//! so everywhere within a minute. A read allocates nothing
+//! ([`read_into`]); a watch allocates only when the name changed.
 
 use std::io::Read;
+use std::time::Duration;
 
 /// The kernel's file.
 const PATH: &str = "/proc/sys/kernel/hostname";
@@ -36,6 +39,80 @@ pub fn read_into(buf: &mut [u8; MAX]) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// Reads the host name into a buffer ([`read_into`]; tests give another).
+pub type Source = for<'b> fn(&'b mut [u8; MAX]) -> Option<&'b str>;
+
+/// A source that never has a name (threads that are not to look).
+pub fn no_source(_: &mut [u8; MAX]) -> Option<&str> {
+    None
+}
+
+/// How often a running raudit reads the host name again: a `hostnamectl
+/// set-hostname` shows in the events and the outputs' headers within a
+/// minute (Beats refresh their host metadata every five).
+pub const REFRESH: Duration = Duration::from_secs(60);
+
+/// The host name as one thread knows it: read when made, and again when
+/// [`REFRESH`] has passed since the last read ([`refresh`](Self::refresh)).
+pub struct Watch {
+    name: Option<String>,
+    read: Source,
+    /// When it was last read (milliseconds on the caller's clock).
+    read_at: Option<u64>,
+}
+
+impl Watch {
+    /// A watch of `read`'s name, read now (and again at the first
+    /// [`refresh`](Self::refresh)).
+    pub fn new(read: Source) -> Watch {
+        let mut buf = [0u8; MAX];
+        let name = read(&mut buf).map(str::to_owned);
+        Watch {
+            name,
+            read,
+            read_at: None,
+        }
+    }
+
+    /// A watch of `read`'s name not read yet: its first
+    /// [`refresh`](Self::refresh) reads it and says it changed (for a
+    /// holder whose name was read elsewhere, earlier: a rename between
+    /// the two reads is not missed).
+    pub fn unread(read: Source) -> Watch {
+        Watch {
+            name: None,
+            read,
+            read_at: None,
+        }
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// Reads the name again when [`REFRESH`] has passed since the last
+    /// read (`now_ms`: the caller's clock, in milliseconds); true when it
+    /// changed. Allocates only then; a name that cannot be read (out of
+    /// file descriptors, say) keeps the last.
+    pub fn refresh(&mut self, now_ms: u64) -> bool {
+        let due = self
+            .read_at
+            .is_none_or(|at| now_ms.saturating_sub(at) >= REFRESH.as_millis() as u64);
+        if !due {
+            return false;
+        }
+        self.read_at = Some(now_ms);
+        let mut buf = [0u8; MAX];
+        match (self.read)(&mut buf) {
+            Some(name) if self.name.as_deref() != Some(name) => {
+                self.name = Some(name.to_owned());
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     /// The name is the kernel's, as `uname -n` prints it.
@@ -49,5 +126,44 @@ mod tests {
             }
             _ => eprintln!("note: no uname; host name not compared"),
         }
+    }
+
+    std::thread_local! {
+        static NAME: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// The name [`NAME`] holds (a test's own host).
+    fn fake(buf: &mut [u8; super::MAX]) -> Option<&str> {
+        let name = NAME.get()?;
+        buf[..name.len()].copy_from_slice(name.as_bytes());
+        std::str::from_utf8(&buf[..name.len()]).ok()
+    }
+
+    /// Read when made and at the first refresh, then once a
+    /// [`super::REFRESH`]; a change is said once; an unreadable name
+    /// keeps the last.
+    #[test]
+    fn a_watch_reads_again_once_a_refresh_and_says_what_changed() {
+        NAME.set(Some("web-1"));
+        let mut watch = super::Watch::new(fake);
+        assert_eq!(watch.name(), Some("web-1"));
+        assert!(!watch.refresh(5_000), "read again, the same");
+        NAME.set(Some("web-2"));
+        let refresh = super::REFRESH.as_millis() as u64;
+        assert!(!watch.refresh(5_000 + refresh - 1), "not due yet");
+        assert_eq!(watch.name(), Some("web-1"));
+        assert!(watch.refresh(5_000 + refresh));
+        assert_eq!(watch.name(), Some("web-2"));
+        assert!(!watch.refresh(5_000 + 2 * refresh), "told once");
+        NAME.set(None);
+        assert!(!watch.refresh(5_000 + 3 * refresh));
+        assert_eq!(watch.name(), Some("web-2"), "unreadable: kept");
+        let none = super::Watch::new(super::no_source);
+        assert_eq!(none.name(), None);
+        let mut unread = super::Watch::unread(fake);
+        assert_eq!(unread.name(), None);
+        NAME.set(Some("web-3"));
+        assert!(unread.refresh(0), "the first read tells the name");
+        assert_eq!(unread.name(), Some("web-3"));
     }
 }

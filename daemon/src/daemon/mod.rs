@@ -236,6 +236,7 @@ pub fn run(mut plan: RunPlan) -> Result<(), StartError> {
         requests: output::Requests {
             reopen: signals::reopen_generation,
             stopping: signals::shutdown_requested,
+            host_name: crate::host_name::read_into,
         },
     };
     let unicast = matches!(plan.listen, Listen::Daemon { .. });

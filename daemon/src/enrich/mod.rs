@@ -26,7 +26,7 @@ use raudit_core::encode::id_fields::{self, id_kind, IdKind};
 use raudit_core::encode::uids::{UidScanner, UidValues};
 use raudit_core::encode::{Enrich, Named};
 use raudit_core::record::{first_values, Fields, Value};
-use raudit_core::time::{Duration, Instant};
+use raudit_core::time::Instant;
 use raudit_core::wire::MessageType;
 
 use crate::host_name;
@@ -57,12 +57,9 @@ pub struct Enricher {
     /// Kept for every event (building one costs about as much as using it).
     uid_scanner: UidScanner,
     /// The kernel's host name (`/proc/sys/kernel/hostname`), read at start
-    /// and again every [`HOST_NAME_REFRESH`].
-    host_name: Option<String>,
-    /// Where it is read from (`None`: not at all, as in replay), and when
-    /// it was last.
-    read_host_name: Option<HostNameSource>,
-    host_name_read: Option<Instant>,
+    /// and again every [`host_name::REFRESH`] (`None`: not at all, as in
+    /// replay).
+    host: Option<host_name::Watch>,
     /// Also in the go-audit and structured shapes (`raudit.host_name`).
     tag_host: bool,
 }
@@ -79,9 +76,7 @@ impl Enricher {
             processes: None,
             containers: containers.then(|| ContainerIds::new(4096)),
             uid_scanner: UidScanner::new(),
-            host_name: host_name::read(),
-            read_host_name: Some(host_name::read_into),
-            host_name_read: None,
+            host: Some(host_name::Watch::new(host_name::read_into)),
             tag_host: false,
         }
     }
@@ -89,8 +84,7 @@ impl Enricher {
     /// No host name at all (replay: the records may come from another
     /// host).
     pub fn without_host(mut self) -> Enricher {
-        self.host_name = None;
-        self.read_host_name = None;
+        self.host = None;
         self
     }
 
@@ -139,39 +133,20 @@ impl Enricher {
     }
 }
 
-/// Reads the host name into a buffer ([`host_name::read_into`]; tests
-/// give another).
-pub type HostNameSource = for<'b> fn(&'b mut [u8; host_name::MAX]) -> Option<&'b str>;
-
-/// How often the host name is read again: a `hostnamectl set-hostname`
-/// shows in the events within a minute (Beats keep their host metadata
-/// five).
-pub const HOST_NAME_REFRESH: Duration = Duration::from_secs(60);
-
 impl Enricher {
     /// The receive thread's upkeep, at `now` (its clock, once a receive):
     /// forgets every account answer older than
     /// [`ACCOUNT_TTL`](account_changes::ACCOUNT_TTL), so a change to the
     /// user or group database that no account record told is seen that
     /// late at most; reads the host name again every
-    /// [`HOST_NAME_REFRESH`] (allocating only when it changed; kept when
+    /// [`host_name::REFRESH`] (allocating only when it changed; kept when
     /// it cannot be read).
     pub fn tick(&mut self, now: Instant) {
         if self.account_changes.expired(now) {
             self.forget_accounts(Forget::All);
         }
-        let due = self
-            .host_name_read
-            .is_none_or(|at| now.since(at).as_millis() >= HOST_NAME_REFRESH.as_millis());
-        if let Some(read) = self.read_host_name.filter(|_| due) {
-            self.host_name_read = Some(now);
-            let mut buf = [0u8; host_name::MAX];
-            // (Unreadable, as when out of file descriptors: the last name
-            // stays.)
-            let name = read(&mut buf).filter(|&name| self.host_name.as_deref() != Some(name));
-            if let Some(name) = name {
-                self.host_name = Some(name.to_owned());
-            }
+        if let Some(host) = &mut self.host {
+            host.refresh(now.0);
         }
     }
 
@@ -389,11 +364,11 @@ impl Enrich for Enricher {
     }
 
     fn host_name(&self) -> Option<&str> {
-        self.host_name.as_deref()
+        self.host.as_ref().and_then(host_name::Watch::name)
     }
 
     fn host_tag(&self) -> Option<&str> {
-        self.host_name.as_deref().filter(|_| self.tag_host)
+        self.host_name().filter(|_| self.tag_host)
     }
 
     fn container_id(&self, msg_type: MessageType, body: &[u8]) -> Option<&str> {

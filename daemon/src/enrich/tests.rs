@@ -503,7 +503,7 @@ fn changing_host(buf: &mut [u8; crate::host_name::MAX]) -> Option<&str> {
 }
 
 /// The host name is the kernel's (`uname -n`) at start, and read again
-/// every [`HOST_NAME_REFRESH`]: a renamed host's events say so within it
+/// every [`host_name::REFRESH`](crate::host_name::REFRESH): a renamed host's events say so within it
 /// (one that cannot be read keeps the last). Replay's enricher (no host)
 /// reads none.
 #[test]
@@ -511,13 +511,13 @@ fn the_host_name_is_read_again_while_running() {
     let enricher = Enricher::new(8, false);
     assert_eq!(enricher.host_name(), crate::host_name::read().as_deref());
     let mut enricher = Enricher::new(8, false).with_host_tag(true);
-    enricher.read_host_name = Some(changing_host);
+    enricher.host = Some(crate::host_name::Watch::new(changing_host));
     HOST.set(Some("web-1"));
     enricher.tick(Instant(1_000));
     assert_eq!(enricher.host_name(), Some("web-1"));
     assert_eq!(enricher.host_tag(), Some("web-1"));
     HOST.set(Some("web-2"));
-    let refresh = HOST_NAME_REFRESH.as_millis();
+    let refresh = crate::host_name::REFRESH.as_millis() as u64;
     enricher.tick(Instant(1_000 + refresh - 1));
     assert_eq!(enricher.host_name(), Some("web-1"), "not yet read again");
     enricher.tick(Instant(1_000 + refresh));

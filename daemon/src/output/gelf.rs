@@ -354,6 +354,12 @@ impl Output for Gelf {
         self.link.name()
     }
 
+    fn set_host_name(&mut self, name: &str) {
+        if self.builder.host() != name {
+            self.builder = Builder::new(name);
+        }
+    }
+
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
         self.build(line, side.facts.as_ref());
         if self.gather()? {
@@ -446,5 +452,38 @@ impl MessageIds {
         let id = self.next;
         self.next = self.next.wrapping_add(1);
         id.to_be_bytes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A renamed host (told by its thread) is GELF's `host` from the next
+    /// message on.
+    #[test]
+    fn a_renamed_host_is_the_next_messages_host() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let spec = GelfSpec {
+            network: GelfNetwork::Udp,
+            address: server.local_addr().unwrap().to_string(),
+            compression: GelfCompression {
+                level: 1,
+                kind: GelfCompressionType::None,
+            },
+            tls: None,
+            spool: None,
+        };
+        let mut output = Gelf::with_hostname(&spec, 1024, "web-1");
+        let mut buf = [0u8; 4096];
+        let mut host = |output: &mut Gelf| {
+            output.write_line(b"{}\n", &LineSide::default()).unwrap();
+            let n = server.recv(&mut buf).unwrap();
+            let message: serde_json::Value = serde_json::from_slice(&buf[..n]).unwrap();
+            message["host"].as_str().unwrap().to_owned()
+        };
+        assert_eq!(host(&mut output), "web-1");
+        output.set_host_name("web-2");
+        assert_eq!(host(&mut output), "web-2");
     }
 }

@@ -122,6 +122,11 @@ pub trait Output: Send {
     /// input, see [`writer::Requests`]): one that waits on a busy receiver
     /// cuts the wait short then.
     fn set_stopping(&mut self, _stopping: fn() -> bool) {}
+    /// The host's name changed (its thread reads it again every
+    /// [`host_name::REFRESH`](crate::host_name::REFRESH)): an output
+    /// whose framing names the host (syslog's HOSTNAME, GELF's `host`,
+    /// OTLP's `host.name`) names the new one from its next message.
+    fn set_host_name(&mut self, _name: &str) {}
 }
 
 #[cfg(test)]

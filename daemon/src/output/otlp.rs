@@ -85,6 +85,11 @@ pub struct Otlp {
     spec: OtlpSpec,
     /// Each record's `host.name` (lent to it, see [`Output::write_line`]).
     host: HostAttribute,
+    /// The host name the resource and `host` say, and a new one told
+    /// while a batch was open: taken when the batch is sent or dropped,
+    /// so one request names one host.
+    host_name: String,
+    renamed: Option<String>,
     /// The prefix (HTTP head and enclosing messages, written at send) and
     /// the encoded records after it.
     batch: Box<[u8]>,
@@ -131,15 +136,19 @@ impl Otlp {
             .iter()
             .map(|(k, v)| k.len() + v.len() + 4)
             .sum();
+        // (Room for any host name the kernel can give, in the resource and
+        // in each record: a rename while running needs no more.)
+        let host_room = host.len().max(crate::host_name::MAX);
         let prefix = HEAD_ROOM
             + spec.endpoint.path.len()
             + spec.endpoint.authority.len()
             + headers
             + resource.len()
+            + host_room
             + scope.len();
         // One record at most: the line, its facts as attributes (their
         // strings at most as long as in the side region), a little more.
-        let record_room = max_line + 2 * FACTS_ROOM + 1024 + host.len();
+        let record_room = max_line + 2 * FACTS_ROOM + 1024 + host_room;
         let room = prefix + spec.batch_bytes as usize + record_room;
         // Pages are made resident only as the batch first reaches them.
         let batch = vec![0; room].into_boxed_slice();
@@ -147,6 +156,8 @@ impl Otlp {
             name: format!("otlp {}", spec.endpoint.authority),
             spec: spec.clone(),
             host: HostAttribute::new(host),
+            host_name: host.to_owned(),
+            renamed: None,
             batch,
             prefix,
             end: prefix,
@@ -357,6 +368,17 @@ impl Otlp {
         self.end = self.prefix;
         self.events = 0;
         self.due_at = None;
+        if let Some(name) = self.renamed.take() {
+            self.rename(name);
+        }
+    }
+
+    /// The resource and each record say `name` from now on.
+    fn rename(&mut self, name: String) {
+        self.resource.clear();
+        proto::resource_field(&mut self.resource, &name);
+        self.host = HostAttribute::new(&name);
+        self.host_name = name;
     }
 }
 
@@ -423,6 +445,18 @@ impl WallClock {
 impl Output for Otlp {
     fn set_stopping(&mut self, stopping: fn() -> bool) {
         self.stopping = stopping;
+    }
+
+    /// Taken at once when no batch is open, else when it is sent or
+    /// dropped.
+    fn set_host_name(&mut self, name: &str) {
+        if self.host_name == name {
+            self.renamed = None;
+        } else if self.events == 0 {
+            self.rename(name.to_owned());
+        } else {
+            self.renamed = Some(name.to_owned());
+        }
     }
 
     fn name(&self) -> &str {
@@ -547,6 +581,33 @@ mod tests {
             tls: None,
         };
         (spec, count)
+    }
+
+    /// A renamed host (told by its thread) is the resource's and each
+    /// record's `host.name` from the next batch on: one request never
+    /// names two hosts.
+    #[test]
+    fn a_renamed_host_names_the_next_batch() {
+        let (spec, _) = collector(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        let mut otlp = Otlp::with_hostname(&spec, 4096, "web-1");
+        let says = |otlp: &Otlp, name: &str| {
+            otlp.host_name == name
+                && otlp
+                    .resource
+                    .windows(name.len())
+                    .any(|w| w == name.as_bytes())
+        };
+        otlp.write_line(b"{}\n", &LineSide::default()).unwrap();
+        otlp.set_host_name("web-2");
+        assert!(says(&otlp, "web-1"), "the open batch keeps its host");
+        assert_eq!(otlp.discard(), 1);
+        assert!(says(&otlp, "web-2"), "the next batch names the new one");
+        // No batch open: at once; the kernel's longest name fits the room.
+        let longest = "h".repeat(crate::host_name::MAX - 1);
+        otlp.set_host_name(&longest);
+        assert!(says(&otlp, &longest));
+        otlp.write_line(b"{}\n", &LineSide::default()).unwrap();
+        otlp.flush().unwrap();
     }
 
     #[test]

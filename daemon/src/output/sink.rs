@@ -518,6 +518,13 @@ impl Sink {
         self.output.set_stopping(stopping);
     }
 
+    /// Tells the output the host's new name (see
+    /// [`Output::set_host_name`]); one that replaces it reads the name
+    /// when it opens.
+    pub fn set_host_name(&mut self, name: &str) {
+        self.output.set_host_name(name);
+    }
+
     pub fn reopen(&mut self, stats: &Stats) {
         self.flush(stats);
         let retrying = self.reopen_retry.is_some();

@@ -274,7 +274,14 @@ impl Syslog {
             spec: spec.clone(),
             form,
             buf: Vec::with_capacity(
-                PREFIX_ROOM + HEADER_ROOM + header.hostname.len() + header.tag.len() + max_line + 1,
+                // (Any host name the kernel can give: a rename while
+                // running needs no more room.)
+                PREFIX_ROOM
+                    + HEADER_ROOM
+                    + header.hostname.len().max(crate::host_name::MAX)
+                    + header.tag.len()
+                    + max_line
+                    + 1,
             ),
             header,
             clock: Clock::default(),
@@ -350,6 +357,10 @@ impl Syslog {
 impl Output for Syslog {
     fn name(&self) -> &str {
         self.link.name()
+    }
+
+    fn set_host_name(&mut self, name: &str) {
+        self.header.set_hostname(name);
     }
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {
@@ -434,6 +445,30 @@ mod tests {
             SyslogFormat::Rfc3164,
             max_message_bytes,
         )
+    }
+
+    /// A renamed host (told by its thread) is named from the next message
+    /// on, the header last written (within the same second) too.
+    #[test]
+    fn a_renamed_host_is_named_from_the_next_message() {
+        let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut output = Syslog::with_identity(&udp_spec(&server, None), 1024, "web-1", 7);
+        let mut buf = [0u8; 2048];
+        let mut next = |output: &mut Syslog| {
+            output.write_line(b"{}\n", &LineSide::default()).unwrap();
+            let n = server.recv(&mut buf).unwrap();
+            String::from_utf8_lossy(&buf[..n]).into_owned()
+        };
+        assert!(next(&mut output).contains(" web-1 go-audit[7]: "));
+        output.set_host_name("web-2");
+        let message = next(&mut output);
+        assert!(message.contains(" web-2 go-audit[7]: "), "{message}");
+        // The kernel's longest name fits the room reserved at start.
+        let longest = "h".repeat(crate::host_name::MAX - 1);
+        let capacity = output.buf.capacity();
+        output.set_host_name(&longest);
+        assert!(next(&mut output).contains(&format!(" {longest} go-audit[7]: ")));
+        assert_eq!(output.buf.capacity(), capacity, "no growth");
     }
 
     #[test]

@@ -22,6 +22,7 @@ use super::batch::MAX_PARTS;
 use super::loss::LossReporter;
 use super::stream_notice::ControlReceiver;
 use super::Sink;
+use crate::host_name;
 use crate::json::ControlOutline;
 use crate::queue::{Filled, Queue, Reader};
 use crate::stats::Stats;
@@ -52,6 +53,10 @@ pub struct Requests {
     /// Whether the process is stopping (SIGTERM/SIGINT): waits on a busy
     /// receiver are cut short.
     pub stopping: fn() -> bool,
+    /// Where the host's name is read, again every
+    /// [`host_name::REFRESH`]: a change goes to the output
+    /// ([`Output::set_host_name`](super::Output::set_host_name)).
+    pub host_name: host_name::Source,
 }
 
 impl Requests {
@@ -60,6 +65,7 @@ impl Requests {
     pub const NONE: Requests = Requests {
         reopen: || 0,
         stopping: || false,
+        host_name: host_name::no_source,
     };
 }
 
@@ -199,7 +205,18 @@ pub fn run_writer(
     let mut eviction_log = EvictionLog::default();
     let mut dirty = false;
     let at_once = sink.buffers_at_once();
+    let started = Instant::now();
+    // (The output read the name when it opened: the first turn tells it
+    // the name read now, the same unless the host was renamed since.)
+    let mut host = host_name::Watch::unread(settings.requests.host_name);
     loop {
+        // (One clock read a turn; the name is read once a minute.)
+        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        if host.refresh(ms) {
+            if let Some(name) = host.name() {
+                sink.set_host_name(name);
+            }
+        }
         let now = (settings.requests.reopen)();
         if now != generation {
             generation = now;

@@ -53,6 +53,16 @@ impl Header {
         }
     }
 
+    /// Names the host `hostname` from the next header on (the one last
+    /// written is written again).
+    pub fn set_hostname(&mut self, hostname: &str) {
+        let hostname = sd_name(hostname, 255);
+        if hostname != self.hostname {
+            self.hostname = hostname;
+            self.written_for = None;
+        }
+    }
+
     /// The header of a message in `form` at `t`: the one last written
     /// when `t` falls in its second, with the microseconds set.
     fn at(&mut self, form: Form, t: &LocalTime) -> &[u8] {

@@ -119,6 +119,65 @@ fn failing_output_is_retried_then_counted_and_never_stops_the_writer() {
     assert_eq!(stats.outputs[0].sent.get(), 1);
 }
 
+/// Records the host names its thread tells it, and the lines, in order.
+struct HostNamed {
+    seen: Arc<Mutex<Vec<String>>>,
+}
+
+impl Output for HostNamed {
+    fn name(&self) -> &str {
+        "named"
+    }
+
+    fn write_line(&mut self, line: &[u8], _: &LineSide<'_>) -> io::Result<Sent> {
+        let line = String::from_utf8_lossy(line).into_owned();
+        self.seen.lock().unwrap().push(line);
+        Ok(Sent::Whole)
+    }
+
+    fn set_host_name(&mut self, name: &str) {
+        self.seen.lock().unwrap().push(format!("host {name}"));
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The output thread reads the host name (its `Requests` say where) and
+/// tells its output before writing anything: an output opened before a
+/// rename names the new host from its first line.
+#[test]
+fn the_output_thread_tells_its_output_the_host_name() {
+    fn renamed(buf: &mut [u8; crate::host_name::MAX]) -> Option<&str> {
+        buf[..7].copy_from_slice(b"renamed");
+        std::str::from_utf8(&buf[..7]).ok()
+    }
+    let queue = Queue::new(2, 64, Policy::Drop);
+    let stats = Arc::new(Stats::new(&["named"]));
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    submit(&queue, &[&[b"a\n"]]);
+    queue.close();
+    let sink = Sink::new(
+        Box::new(HostNamed {
+            seen: Arc::clone(&seen),
+        }),
+        1,
+        Duration::ZERO,
+        0,
+    );
+    let settings = WriterSettings {
+        loss_report_interval: Duration::from_secs(3600),
+        control_outline: crate::json::ControlOutline::GoAudit,
+        requests: crate::output::Requests {
+            host_name: renamed,
+            ..crate::output::Requests::NONE
+        },
+    };
+    run_writers(&queue, vec![sink], &stats, settings);
+    assert_eq!(*seen.lock().unwrap(), ["host renamed", "a\n"]);
+}
+
 #[test]
 fn writer_drains_the_queue_and_reports_drops_in_the_stream() {
     let queue = Queue::new(2, 64, Policy::Drop);
