@@ -508,10 +508,56 @@ fn kernel_numbers_are_json_numbers() {
     assert_eq!(f["tty"], "pts0");
 }
 
+/// Every id is a number, the user message's `id` and the inode's and
+/// object's ids too, as the top level's `uid` is; an unset or unknown one
+/// as the kernel writes it.
+#[test]
+fn ids_everywhere_are_json_numbers() {
+    let v = json(&[(
+        1112,
+        b"pid=1234 uid=0 auid=1000 ses=3 msg='op=login id=1000 exe=\"/usr/sbin/sshd\" \
+          hostname=? addr=? terminal=/dev/pts/1 res=success'",
+    )]);
+    let f = &v["records"][0]["fields"];
+    assert_eq!(f["uid"], 0);
+    assert_eq!(f["msg"]["id"], 1000);
+    assert_eq!(f["msg"]["hostname"], serde_json::Value::Null);
+    let v = json(&[(
+        1300,
+        b"arch=c000003e syscall=2 iuid=5 igid=6 inode_uid=7 inode_gid=8 sauid=9 \
+          obj_uid=10 obj_gid=11 new_gid=12 id=abc",
+    )]);
+    let f = &v["records"][0]["fields"];
+    for (key, n) in [
+        ("iuid", 5),
+        ("igid", 6),
+        ("inode_uid", 7),
+        ("inode_gid", 8),
+        ("sauid", 9),
+        ("obj_uid", 10),
+        ("obj_gid", 11),
+        ("new_gid", 12),
+    ] {
+        assert_eq!(f[key], n, "{key}");
+    }
+    assert_eq!(f["id"], "abc", "not a decimal: kept as text");
+}
+
 #[test]
 fn number_fields_are_sorted() {
     use super::value::NUMBER_FIELDS;
     assert!(NUMBER_FIELDS.windows(2).all(|w| w[0] < w[1]));
+}
+
+/// An id is a number wherever it is written: every id field (whose
+/// value `interpreted` names) is a number field.
+#[test]
+fn every_id_field_is_a_number_field() {
+    use super::value::is_number_field;
+    use crate::encode::id_fields::ID_FIELDS;
+    for field in ID_FIELDS {
+        assert!(is_number_field(field.key), "{:?}", field.key);
+    }
 }
 
 #[test]

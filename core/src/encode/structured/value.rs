@@ -91,7 +91,9 @@ pub const HEX_FIELDS: &[&[u8]] = &[
 ];
 
 /// Fields whose bare values the kernel (or libaudit's user-space
-/// records) writes as decimal numbers (`%d`, `%u`, `from_kuid`, …).
+/// records) writes as decimal numbers (`%d`, `%u`, `from_kuid`, …):
+/// every id field of [`ID_FIELDS`] among them (a test says so), so
+/// `"iuid"` or a user message's `"id"` is a number as `"uid"` is.
 /// Sorted; what [`is_number_field`] matches (the table for its test).
 #[cfg(test)]
 pub const NUMBER_FIELDS: &[&[u8]] = &[
@@ -105,9 +107,17 @@ pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"fsgid",
     b"fsuid",
     b"gid",
+    b"id",
+    b"igid",
     b"inode",
+    b"inode_gid",
+    b"inode_uid",
     b"items",
+    b"iuid",
+    b"new_gid",
     b"oauid",
+    b"obj_gid",
+    b"obj_uid",
     b"ogid",
     b"old-auid",
     b"old-ses",
@@ -115,6 +125,7 @@ pub const NUMBER_FIELDS: &[&[u8]] = &[
     b"ouid",
     b"pid",
     b"ppid",
+    b"sauid",
     b"ses",
     b"sgid",
     b"sig",
@@ -183,9 +194,17 @@ pub fn is_number_field(key: &[u8]) -> bool {
             | b"fsgid"
             | b"fsuid"
             | b"gid"
+            | b"id"
+            | b"igid"
             | b"inode"
+            | b"inode_gid"
+            | b"inode_uid"
             | b"items"
+            | b"iuid"
+            | b"new_gid"
             | b"oauid"
+            | b"obj_gid"
+            | b"obj_uid"
             | b"ogid"
             | b"old-auid"
             | b"old-ses"
@@ -193,6 +212,7 @@ pub fn is_number_field(key: &[u8]) -> bool {
             | b"ouid"
             | b"pid"
             | b"ppid"
+            | b"sauid"
             | b"ses"
             | b"sgid"
             | b"sig"
