@@ -21,7 +21,7 @@ use raudit_core::wire::rule::RuleData;
 use crate::netlink::Control;
 use crate::rules::compile::host_machine;
 use crate::rules::print::Printer;
-use crate::rules::{apply, Command, CompileOptions, Origin, RuleError, RuleSet};
+use crate::rules::{apply, Command, CompileOptions, RuleError, RuleSet};
 
 /// `raudit rules` arguments.
 #[derive(Args, Debug)]
@@ -103,15 +103,10 @@ fn read_set(file: &str) -> Result<RuleSet, Vec<RuleError>> {
     // would delete every rule.
     let mut text = String::new();
     if let Err(e) = std::io::stdin().read_to_string(&mut text) {
-        return Err(vec![RuleError {
-            origin: Origin::File {
-                path: "<stdin>".into(),
-                line: 0,
-            },
-            column: 0,
-            token: String::new(),
-            expected: format!("readable rules text on standard input ({e})"),
-        }]);
+        return Err(vec![RuleError::of_file(
+            "<stdin>".into(),
+            format!("readable rules text on standard input ({e})"),
+        )]);
     }
     RuleSet::from_text(&text, "<stdin>", &CompileOptions::host())
 }

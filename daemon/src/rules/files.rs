@@ -22,15 +22,7 @@ pub fn expand(patterns: &[String]) -> Result<Vec<PathBuf>, Vec<RuleError>> {
     for pattern in patterns {
         match expand_one(pattern) {
             Ok(found) => files.extend(found),
-            Err(expected) => errors.push(RuleError {
-                origin: Origin::File {
-                    path: pattern.clone(),
-                    line: 0,
-                },
-                column: 0,
-                token: String::new(),
-                expected,
-            }),
+            Err(expected) => errors.push(RuleError::of_file(pattern.clone(), expected)),
         }
     }
     if errors.is_empty() {
@@ -192,15 +184,7 @@ pub fn load(patterns: &[String], options: &CompileOptions) -> Result<RuleSet, Ve
                     line.to_string(),
                 )
             })),
-            Err(e) => errors.push(RuleError {
-                origin: Origin::File {
-                    path: name,
-                    line: 0,
-                },
-                column: 0,
-                token: String::new(),
-                expected: format!("a readable rules file ({e})"),
-            }),
+            Err(e) => errors.push(RuleError::unreadable(name, &e)),
         }
     }
     if !errors.is_empty() {
@@ -371,11 +355,30 @@ mod tests {
         let text = errors[0].to_string();
         assert!(text.contains("50-bad.rules:2:"), "{text}");
         let none = format!("{}/*.nothing", dir.display());
-        let errors = load(&[none], &CompileOptions::host()).unwrap_err();
-        assert!(
-            errors[0].to_string().contains("matches at least one file"),
-            "{}",
-            errors[0]
+        let errors = load(std::slice::from_ref(&none), &CompileOptions::host()).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            format!("{none}: expected a glob that matches at least one file")
+        );
+    }
+
+    /// A problem with a file as a whole names the file alone (no line 0,
+    /// no "end of rule") and what was wanted, whichever way it was read.
+    #[test]
+    fn a_missing_file_is_named_without_a_line() {
+        let dir = ScratchDir::new("rules-missing");
+        let path = dir.join("none.rules").display().to_string();
+        let errors = load(std::slice::from_ref(&path), &CompileOptions::host()).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            format!("{path}: expected an existing rules file")
+        );
+        let errors = RuleSet::from_file(&path).unwrap_err();
+        assert_eq!(
+            errors[0].to_string(),
+            format!(
+                "{path}: expected a readable rules file (No such file or directory (os error 2))"
+            )
         );
     }
 }

@@ -47,6 +47,8 @@ impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Origin::Config { index } => write!(f, "rules[{index}]"),
+            // (Line 0: the file as a whole, which could not be read.)
+            Origin::File { path, line: 0 } => f.write_str(path),
             Origin::File { path, line } => write!(f, "{path}:{line}"),
             Origin::Key { path } => f.write_str(path),
             Origin::Kernel { index } => write!(f, "kernel rule {index}"),
@@ -66,9 +68,34 @@ pub struct RuleError {
     pub expected: String,
 }
 
+impl RuleError {
+    /// A problem with the rules file (or pattern) `path` as a whole, not
+    /// with a line of it: it does not exist, cannot be read, matches
+    /// nothing; `expected` says what was wanted.
+    pub fn of_file(path: String, expected: String) -> RuleError {
+        RuleError {
+            origin: Origin::File { path, line: 0 },
+            column: 0,
+            token: String::new(),
+            expected,
+        }
+    }
+
+    /// [`of_file`](Self::of_file) for a file that could not be read.
+    pub fn unreadable(path: String, error: &std::io::Error) -> RuleError {
+        RuleError::of_file(path, format!("a readable rules file ({error})"))
+    }
+
+    fn is_of_file(&self) -> bool {
+        matches!(self.origin, Origin::File { line: 0, .. })
+    }
+}
+
 impl fmt::Display for RuleError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.token.is_empty() {
+        if self.is_of_file() {
+            write!(f, "{}: expected {}", self.origin, self.expected)
+        } else if self.token.is_empty() {
             write!(f, "{}: at end of rule: {}", self.origin, self.expected)
         } else {
             write!(
@@ -132,15 +159,7 @@ impl RuleSet {
         let name = path.display().to_string();
         match std::fs::read_to_string(path) {
             Ok(text) => Self::from_text(&text, &name, options),
-            Err(e) => Err(vec![RuleError {
-                origin: Origin::File {
-                    path: name,
-                    line: 0,
-                },
-                column: 0,
-                token: String::new(),
-                expected: format!("a readable rules file ({e})"),
-            }]),
+            Err(e) => Err(vec![RuleError::unreadable(name, &e)]),
         }
     }
 
