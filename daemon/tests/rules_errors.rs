@@ -212,6 +212,23 @@ fn an_empty_syscall_list_is_refused() {
 }
 
 #[test]
+fn an_empty_permission_set_is_refused() {
+    // Found by the `rules` fuzz target: `-w /etc -p ''` compiled to a perm
+    // field of 0 (a watch that never fires), listed as `-w /etc -p `,
+    // which does not compile back.
+    for rule in ["-w /etc -p ''", "-w /etc -p \"\""] {
+        let errors = config(&[rule]).expect_err(rule);
+        assert!(
+            errors[0]
+                .to_string()
+                .ends_with("permissions from r, w, x, a"),
+            "{rule}: {}",
+            errors[0]
+        );
+    }
+}
+
+#[test]
 fn a_second_perm_field_is_refused() {
     // Found by the `rules` fuzz target: `-w / -F perm=x` gave two perm
     // fields, listed as `-w / -p rwxa -p x`.

@@ -452,6 +452,8 @@ pub fn seeds(target: &str) -> Vec<Vec<u8>> {
             b"\x00-A always,exit -F arch=b32 -S 11 -F a0=0x10 -F success=0 -F obj_type=x_t\n-a always,exclude -F msgtype=CWD\n-a always,user -F uid=0".to_vec(),
             b"\x00-a always,io_uring -S openat -F key=u\n-d always,exit -S all -F path=/bin/su -F perm=x".to_vec(),
             b"\x00-w /a -p w -F success=3333333332 -F ppid=4294967295\n-a always,exit -F success=0 -F arch=b64 -S all\n-d always,exit -S all -F path=/bin/s -F Key=k -p a\n-a always,exit -S all -F KEY=k -F path=/a -F perm=w".to_vec(),
+            // An empty permission set (once a watch that never fires).
+            b"\x00-w /etc/ -p \t''''''\n-w /etc -p \"\"".to_vec(),
         ],
         "gelf" => vec![
             [&[0u8][..], b"{\"sequence\":7,\"timestamp\":\"1700000000.123\",\"messages\":[{\"type\":1300,\"data\":\"arch=c000003e syscall=59 success=yes exit=0 pid=5 uid=0 comm=\\\"ls\\\" exe=\\\"/usr/bin/ls\\\" key=6B6579\"}],\"uid_map\":{\"0\":\"root\"}}\n"].concat(),

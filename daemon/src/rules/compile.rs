@@ -688,8 +688,11 @@ fn lookup_action(name: &str) -> Option<u32> {
     }
 }
 
+/// A permission set (`-p`, `-F perm=`): one to four of r, w, x, a. An
+/// empty one is refused: a perm field of 0 matches no access, so the rule
+/// would never fire (and `-l` lists it as `-p ` with nothing after).
 fn parse_perm(v: &str) -> Option<u32> {
-    if v.len() > 4 {
+    if v.is_empty() || v.len() > 4 {
         return None;
     }
     v.chars().try_fold(0, |acc, c| {
