@@ -355,9 +355,7 @@ impl Output for Gelf {
     }
 
     fn set_host_name(&mut self, name: &str) {
-        if self.builder.host() != name {
-            self.builder = Builder::new(name);
-        }
+        self.builder = Builder::new(name);
     }
 
     fn write_line(&mut self, line: &[u8], side: &LineSide<'_>) -> io::Result<Sent> {

@@ -28,8 +28,6 @@ pub struct Builder {
     /// `{"version":"1.1","host":"HOST","short_message":"`, the host name
     /// escaped once, here, instead of for every message.
     head: Vec<u8>,
-    /// The host name it was built for (compared when a rename is told).
-    host: String,
 }
 
 /// The members after `timestamp` that never change.
@@ -42,15 +40,7 @@ impl Builder {
         head.extend_from_slice(b"{\"version\":\"1.1\",\"host\":");
         json::string(&mut head, hostname.as_bytes());
         head.extend_from_slice(b",\"short_message\":\"");
-        Builder {
-            head,
-            host: hostname.to_owned(),
-        }
-    }
-
-    /// The host name the messages carry.
-    pub fn host(&self) -> &str {
-        &self.host
+        Builder { head }
     }
 
     /// Writes the GELF JSON for `line` and its `facts` into `out` (cleared
