@@ -113,8 +113,31 @@ impl Watch {
     }
 }
 
+/// (Tests) a host name source whose name the test sets, per thread.
+#[cfg(test)]
+pub(crate) mod fake {
+    std::thread_local! {
+        static NAME: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
+    }
+
+    /// What [`source`] reads from now on (`None`: unreadable).
+    pub(crate) fn set(name: Option<&'static str>) {
+        NAME.set(name);
+    }
+
+    /// The name last [`set`].
+    pub(crate) fn source(buf: &mut [u8; super::MAX]) -> Option<&str> {
+        let name = NAME.get()?;
+        let kept = buf.get_mut(..name.len())?;
+        kept.copy_from_slice(name.as_bytes());
+        std::str::from_utf8(kept).ok()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::fake;
+
     /// The name is the kernel's, as `uname -n` prints it.
     #[test]
     fn the_host_name_is_the_kernels() {
@@ -128,41 +151,30 @@ mod tests {
         }
     }
 
-    std::thread_local! {
-        static NAME: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
-    }
-
-    /// The name [`NAME`] holds (a test's own host).
-    fn fake(buf: &mut [u8; super::MAX]) -> Option<&str> {
-        let name = NAME.get()?;
-        buf[..name.len()].copy_from_slice(name.as_bytes());
-        std::str::from_utf8(&buf[..name.len()]).ok()
-    }
-
     /// Read when made and at the first refresh, then once a
     /// [`super::REFRESH`]; a change is said once; an unreadable name
     /// keeps the last.
     #[test]
     fn a_watch_reads_again_once_a_refresh_and_says_what_changed() {
-        NAME.set(Some("web-1"));
-        let mut watch = super::Watch::new(fake);
+        fake::set(Some("web-1"));
+        let mut watch = super::Watch::new(fake::source);
         assert_eq!(watch.name(), Some("web-1"));
         assert!(!watch.refresh(5_000), "read again, the same");
-        NAME.set(Some("web-2"));
+        fake::set(Some("web-2"));
         let refresh = super::REFRESH.as_millis() as u64;
         assert!(!watch.refresh(5_000 + refresh - 1), "not due yet");
         assert_eq!(watch.name(), Some("web-1"));
         assert!(watch.refresh(5_000 + refresh));
         assert_eq!(watch.name(), Some("web-2"));
         assert!(!watch.refresh(5_000 + 2 * refresh), "told once");
-        NAME.set(None);
+        fake::set(None);
         assert!(!watch.refresh(5_000 + 3 * refresh));
         assert_eq!(watch.name(), Some("web-2"), "unreadable: kept");
         let none = super::Watch::new(super::no_source);
         assert_eq!(none.name(), None);
-        let mut unread = super::Watch::unread(fake);
+        let mut unread = super::Watch::unread(fake::source);
         assert_eq!(unread.name(), None);
-        NAME.set(Some("web-3"));
+        fake::set(Some("web-3"));
         assert!(unread.refresh(0), "the first read tells the name");
         assert_eq!(unread.name(), Some("web-3"));
     }

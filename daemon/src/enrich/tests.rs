@@ -491,17 +491,6 @@ fn a_flood_of_names_is_bounded_by_the_lookup_budget() {
     assert_eq!(doc["user"]["effective"]["id"], "7", "refilled: {doc}");
 }
 
-thread_local! {
-    /// The host name [`changing_host`] reads.
-    static HOST: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
-}
-
-fn changing_host(buf: &mut [u8; crate::host_name::MAX]) -> Option<&str> {
-    let name = HOST.get()?;
-    buf[..name.len()].copy_from_slice(name.as_bytes());
-    std::str::from_utf8(&buf[..name.len()]).ok()
-}
-
 /// The host name is the kernel's (`uname -n`) at start, and read again
 /// every [`host_name::REFRESH`](crate::host_name::REFRESH): a renamed host's events say so within it
 /// (one that cannot be read keeps the last). Replay's enricher (no host)
@@ -511,22 +500,22 @@ fn the_host_name_is_read_again_while_running() {
     let enricher = Enricher::new(8, false);
     assert_eq!(enricher.host_name(), crate::host_name::read().as_deref());
     let mut enricher = Enricher::new(8, false).with_host_tag(true);
-    enricher.host = Some(crate::host_name::Watch::new(changing_host));
-    HOST.set(Some("web-1"));
+    enricher.host = Some(crate::host_name::Watch::new(host_name::fake::source));
+    host_name::fake::set(Some("web-1"));
     enricher.tick(Instant(1_000));
     assert_eq!(enricher.host_name(), Some("web-1"));
     assert_eq!(enricher.host_tag(), Some("web-1"));
-    HOST.set(Some("web-2"));
+    host_name::fake::set(Some("web-2"));
     let refresh = crate::host_name::REFRESH.as_millis() as u64;
     enricher.tick(Instant(1_000 + refresh - 1));
     assert_eq!(enricher.host_name(), Some("web-1"), "not yet read again");
     enricher.tick(Instant(1_000 + refresh));
     assert_eq!(enricher.host_name(), Some("web-2"));
-    HOST.set(None);
+    host_name::fake::set(None);
     enricher.tick(Instant(1_000 + 2 * refresh));
     assert_eq!(enricher.host_name(), Some("web-2"), "unreadable: kept");
     let mut replay = Enricher::new(8, false).without_host();
-    HOST.set(Some("web-3"));
+    host_name::fake::set(Some("web-3"));
     replay.tick(Instant(0));
     assert_eq!(replay.host_name(), None);
 }
