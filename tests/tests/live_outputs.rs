@@ -145,6 +145,16 @@ fn gelf_message(server: &UdpSocket) -> Vec<u8> {
     }
 }
 
+/// Whether `text` (a message's JSON) is one of raudit's own reports
+/// rather than an event: said on stderr, so a run shows what came.
+fn note_report(text: &str) -> bool {
+    let report = text.contains("\"raudit\":{\"report\":");
+    if report {
+        eprintln!("note: a report beside the events: {text}");
+    }
+    report
+}
+
 /// The record types of a go-audit event.
 fn types(event: &serde_json::Value) -> Vec<u64> {
     event["messages"]
@@ -245,14 +255,37 @@ raudit:
     assert_eq!(large.len(), 1, "one line for the large event, whole");
     assert!(large[0].get("cut").is_none() && large[0].get("truncated").is_none());
     // syslog: one datagram per event, each within 8192 bytes; the large
-    // one is the cut version, every non-EXECVE record kept.
+    // one is the cut version, every non-EXECVE record kept. raudit's own
+    // reports (a loss record when the kernel lost records of other
+    // programs meanwhile, say) may come before, between or after the
+    // events: set aside, never counted as an event's second message.
     let mut buf = vec![0u8; 300_000];
-    let mut cut_seen = 0;
-    for _ in 0..3 {
-        let n = gram.recv(&mut buf).unwrap();
+    let mut receive = |gram: &UnixDatagram| {
+        let n = gram.recv(&mut buf).ok()?;
         assert!(n <= 8192, "a datagram of {n} bytes");
-        let at = buf[..n].windows(3).position(|w| w == b"]: ").unwrap() + 3;
-        let event: serde_json::Value = serde_json::from_slice(&buf[at..n]).unwrap();
+        let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+        let at = text.find("]: ").expect("a syslog header") + 3;
+        Some(text[at..].to_string())
+    };
+    let mut events = Vec::new();
+    while events.len() < 3 {
+        let text = receive(&gram).expect("three events over syslog");
+        if !note_report(&text) {
+            events.push(text);
+        }
+    }
+    // Nothing more but reports: no event in two messages.
+    gram.set_nonblocking(true).unwrap();
+    while let Some(text) = receive(&gram) {
+        assert!(
+            note_report(&text),
+            "more than one message per event: {text}\nraudit's stderr: {stderr}"
+        );
+    }
+    let mut cut_seen = 0;
+    for text in &events {
+        assert!(text.contains(name), "not the program's event: {text}");
+        let event: serde_json::Value = serde_json::from_str(text).unwrap();
         if event.get("cut").is_some() {
             cut_seen += 1;
             let kept = types(&event);
@@ -262,29 +295,20 @@ raudit:
         }
     }
     assert_eq!(cut_seen, 1);
-    // Nothing more but raudit's own reports (a loss record at exit when
-    // the kernel lost records of other programs meanwhile, say): no
-    // event in two messages.
-    gram.set_nonblocking(true).unwrap();
-    while let Ok(n) = gram.recv(&mut buf) {
-        let text = String::from_utf8_lossy(&buf[..n]);
-        assert!(
-            text.contains("\"raudit\":{\"report\":"),
-            "more than one message per event: {text}\nraudit's stderr: {stderr}"
-        );
-        eprintln!("note: a report beside the events: {text}");
-    }
-    // GELF: one message per event; the large one cut, with its fields.
+    // GELF: one message per event (reports set aside as above); the
+    // large one cut, with its fields.
     let mut cut_seen = 0;
-    for _ in 0..3 {
+    let mut gelf_events = 0;
+    while gelf_events < 3 {
         let message: serde_json::Value = serde_json::from_slice(&gelf_message(&gelf)).unwrap();
-        let event: serde_json::Value =
-            serde_json::from_str(message["short_message"].as_str().unwrap()).unwrap();
+        let short = message["short_message"].as_str().unwrap();
+        if note_report(short) {
+            continue;
+        }
+        gelf_events += 1;
+        let event: serde_json::Value = serde_json::from_str(short).unwrap();
         assert_eq!(message["_syscall"], 59);
-        assert!(message["_exe"]
-            .as_str()
-            .unwrap()
-            .ends_with(program.file_name().unwrap().to_str().unwrap()));
+        assert!(message["_exe"].as_str().unwrap().ends_with(name));
         if event.get("cut").is_some() {
             cut_seen += 1;
             assert!(types(&event).contains(&1307));
