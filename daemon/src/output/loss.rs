@@ -80,14 +80,16 @@ impl LossReporter {
         }
     }
 
-    /// The record, when the interval has passed and something was lost.
+    /// The record, when the interval has passed by `now` (the caller's
+    /// clock read of this turn) and something was lost.
     pub(super) fn due(
         &mut self,
+        now: Instant,
         queue: &Queue,
         stats: &Stats,
         own: Option<&OutputCounters>,
     ) -> Option<&[u8]> {
-        if self.last.elapsed() < self.interval {
+        if now.saturating_duration_since(self.last) < self.interval {
             return None;
         }
         self.final_report(queue, stats, own)

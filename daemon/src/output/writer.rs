@@ -210,8 +210,11 @@ pub fn run_writer(
     // the name read now, the same unless the host was renamed since.)
     let mut host = host_name::Watch::unread(settings.requests.host_name);
     loop {
-        // (One clock read a turn; the name is read once a minute.)
-        let ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        // (One clock read a turn, for the host name, read once a minute,
+        // and the loss record's interval.)
+        let turn = Instant::now();
+        let ms =
+            u64::try_from(turn.saturating_duration_since(started).as_millis()).unwrap_or(u64::MAX);
         if host.refresh(ms) {
             if let Some(name) = host.name() {
                 sink.set_host_name(name);
@@ -239,10 +242,10 @@ pub fn run_writer(
             sink.flush(stats);
             continue;
         }
-        // Also checked on every turn (one clock read): under a steady
+        // Also checked on every turn (the turn's clock read): under a steady
         // stream of buffers the thread never finds its backlog empty, and
         // a storm is when the pool runs out.
-        if let Some(line) = loss.due(queue, stats, sink.counters(stats)) {
+        if let Some(line) = loss.due(turn, queue, stats, sink.counters(stats)) {
             sink.write_control(line, stats);
             sink.flush(stats);
         }
