@@ -56,6 +56,8 @@
 //!   open, sized for the largest entry (a larger one is checked in pieces
 //!   of it).
 
+#[cfg(test)]
+mod damage_tests;
 mod entry;
 mod header;
 
