@@ -18,8 +18,9 @@ use raudit::commands;
     about = "Linux audit daemon: kernel audit events as JSON",
     long_about = "Linux audit daemon: reads the kernel's audit stream over netlink, \
         groups the records of each event and writes one JSON document per event \
-        (go-audit's shape) to stdout, a file, syslog or Graylog. Without a \
-        subcommand, runs the daemon until SIGTERM or SIGINT."
+        (go-audit's shape, `structured`, or Elastic's ECS as Auditbeat writes it) \
+        to stdout, a file, syslog, Graylog (GELF) or OpenTelemetry (OTLP). \
+        Without a subcommand, runs the daemon until SIGTERM or SIGINT."
 )]
 struct Cli {
     /// Config file (go-audit's YAML; go-audit's `-config FILE` works too).
