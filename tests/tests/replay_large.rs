@@ -121,6 +121,9 @@ fn the_live_corpus_replays_one_line_per_event_and_large_ones_whole() {
         }
         assert_eq!(r.counts.truncated_output, 0, "{file}");
         assert_eq!(r.counters.dropped_records, 0, "{file}");
+        // The scenario's two long execs: fewer lines above 16 KiB means an
+        // event lost bytes without a mark.
+        assert_eq!(large, 2, "{file}: events above 16 KiB");
         eprintln!(
             "{file}: {} events, {large} above 16 KiB, all whole",
             r.events.len()
