@@ -123,9 +123,8 @@ fn netlink_captures_parse() {
         records += file_records;
     }
     println!("netlink: {records} records in {frames} frames");
-    if !captures.is_empty() {
-        assert!(records > 2000, "capture unexpectedly small: {records}");
-    }
+    assert!(!captures.is_empty(), "no .netlink capture in the corpus");
+    assert!(records > 2000, "capture unexpectedly small: {records}");
 }
 
 #[test]
@@ -135,10 +134,14 @@ fn laurel_record_lines_parse() {
     let mut texts = Vec::new();
     files(&root.join("laurel"), "txt", &mut texts);
     let (mut total, mut enriched, mut nodes) = (0usize, 0usize, 0usize);
+    // What the lines show, counted without the parser.
+    let (mut separators, mut node_prefixes) = (0usize, 0usize);
     for path in &texts {
         let data = fs::read(path).expect("readable corpus file");
         let lines = data.split(|&b| b == b'\n');
         for line in lines.filter(|l| l.starts_with(b"type=") || l.starts_with(b"node=")) {
+            separators += usize::from(line.contains(&0x1d));
+            node_prefixes += usize::from(line.starts_with(b"node="));
             let r = Record::from_log_line(line).unwrap_or_else(|e| {
                 panic!(
                     "{}: {e:?}: {}",
@@ -152,4 +155,11 @@ fn laurel_record_lines_parse() {
         }
     }
     println!("laurel: {total} lines ({enriched} enriched, {nodes} with node=)");
+    assert!(total > 500, "laurel's samples unexpectedly small: {total}");
+    assert!(
+        separators > 0 && node_prefixes > 0,
+        "laurel's samples changed"
+    );
+    assert_eq!(enriched, separators, "ENRICHED parts found");
+    assert_eq!(nodes, node_prefixes, "node= prefixes found");
 }
