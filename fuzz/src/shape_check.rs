@@ -123,6 +123,15 @@ impl std::ops::Add for Seen {
 }
 
 impl Seen {
+    /// Fails unless the inputs reached every outcome: whole, cut,
+    /// truncated, nothing written.
+    pub fn assert_every_outcome(&self) {
+        assert!(
+            self.whole > 0 && self.cut > 0 && self.truncated > 0 && self.nothing > 0,
+            "an outcome never reached: {self:?}"
+        );
+    }
+
     fn of(encoded: Encoded) -> Seen {
         Seen {
             whole: usize::from(encoded.is_whole() && encoded.len > 0),
