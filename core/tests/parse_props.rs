@@ -36,6 +36,58 @@ fn audit_ish() -> impl Strategy<Value = Vec<u8>> {
     proptest::collection::vec(piece, 0..24).prop_map(|v| v.concat())
 }
 
+/// A stamp as the kernel writes it (any numbers), or audit-ish bytes.
+fn stamp_ish() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        (any::<u64>(), 0u32..1000, any::<u32>())
+            .prop_map(|(s, ms, n)| format!("{s}.{ms:03}:{n}").into_bytes()),
+        audit_ish(),
+    ]
+}
+
+/// A kernel record's payload: mostly `audit(STAMP): BODY` (so parsing gets
+/// past the stamp and the body's checks run), sometimes anything.
+fn kernel_ish() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        3 => (stamp_ish(), audit_ish())
+            .prop_map(|(stamp, body)| [&b"audit("[..], &stamp, b"): ", &body].concat()),
+        1 => audit_ish(),
+    ]
+}
+
+/// An auditd log line: mostly `[node=N ]type=T msg=PAYLOAD[\x1dENRICHED]`
+/// (so the node, body and enriched parts are handed out), sometimes
+/// anything.
+fn log_ish() -> impl Strategy<Value = Vec<u8>> {
+    let node = proptest::option::of("[a-z0-9._-]{0,16}".prop_map(String::into_bytes));
+    let name = prop_oneof![
+        3 => Just(b"SYSCALL".to_vec()),
+        3 => Just(b"UNKNOWN[1420]".to_vec()),
+        1 => audit_ish(),
+    ];
+    let enriched = proptest::option::of(audit_ish());
+    prop_oneof![
+        3 => (node, name, kernel_ish(), enriched).prop_map(|(node, name, payload, enriched)| {
+            let mut line = Vec::new();
+            if let Some(node) = node {
+                line.extend_from_slice(b"node=");
+                line.extend_from_slice(&node);
+                line.push(b' ');
+            }
+            line.extend_from_slice(b"type=");
+            line.extend_from_slice(&name);
+            line.extend_from_slice(b" msg=");
+            line.extend_from_slice(&payload);
+            if let Some(enriched) = enriched {
+                line.push(0x1d);
+                line.extend_from_slice(&enriched);
+            }
+            line
+        }),
+        1 => audit_ish(),
+    ]
+}
+
 fn check_fields(body: &[u8]) {
     let mut steps = 0usize;
     for f in Fields::new(body) {
@@ -91,7 +143,7 @@ proptest! {
     }
 
     #[test]
-    fn kernel_records_never_panic(buf in audit_ish(), t in any::<u16>()) {
+    fn kernel_records_never_panic(buf in kernel_ish(), t in any::<u16>()) {
         if let Ok(r) = Record::from_kernel(MessageType(t), &buf) {
             prop_assert!(within(&buf, r.body));
             prop_assert!(r.timestamp.millis <= 999);
@@ -100,7 +152,7 @@ proptest! {
     }
 
     #[test]
-    fn log_lines_never_panic(buf in audit_ish()) {
+    fn log_lines_never_panic(buf in log_ish()) {
         if let Ok(r) = Record::from_log_line(&buf) {
             prop_assert!(within(&buf, r.body));
             prop_assert!(!r.body.contains(&0x1d));
@@ -132,4 +184,31 @@ fn well_formed_kernel_record_round_trip() {
     let r = Record::from_kernel(MessageType::SYSCALL, payload).unwrap();
     assert_eq!(r.body, b"a=1");
     assert_eq!(r.serial, u32::MAX);
+}
+
+/// The generators reach what the properties check: most generated payloads
+/// and log lines parse (the `if let Ok` bodies run), and log lines with a
+/// node and an enriched part are among them.
+#[test]
+fn the_record_generators_reach_parsed_records() {
+    use proptest::strategy::ValueTree;
+    use proptest::test_runner::TestRunner;
+    const DRAWS: usize = 1000;
+    let mut runner = TestRunner::deterministic();
+    let (mut kernel, mut log, mut node, mut enriched) = (0, 0, 0, 0);
+    for _ in 0..DRAWS {
+        let payload = kernel_ish().new_tree(&mut runner).unwrap().current();
+        kernel += usize::from(Record::from_kernel(MessageType::SYSCALL, &payload).is_ok());
+        let line = log_ish().new_tree(&mut runner).unwrap().current();
+        if let Ok(r) = Record::from_log_line(&line) {
+            log += 1;
+            node += usize::from(r.node.is_some());
+            enriched += usize::from(r.enriched.is_some());
+        }
+    }
+    let counts =
+        format!("of {DRAWS}: {kernel} kernel, {log} log ({node} node, {enriched} enriched)");
+    println!("{counts}");
+    assert!(kernel * 5 >= DRAWS && log * 8 >= DRAWS, "{counts}");
+    assert!(node * 20 >= DRAWS && enriched * 20 >= DRAWS, "{counts}");
 }
