@@ -11,6 +11,7 @@
 //! | `raudit_no_live` | the build does not hold `CAP_AUDIT_CONTROL` (not root) | `RAUDIT_REQUIRE_LIVE=1` |
 //! | `raudit_no_auditctl`, `raudit_no_auditd`, `raudit_no_ausyscall`, `raudit_no_rsyslogd` | the program is not installed | `RAUDIT_REQUIRE_LIVE=1` |
 //! | `raudit_no_cgroup2` | no cgroup v2 hierarchy to create a cgroup in | `RAUDIT_REQUIRE_LIVE=1` |
+//! | `raudit_no_kernel_headers` | `<linux/audit.h>`, `<linux/capability.h>` or `<linux/io_uring.h>` is absent (Debian package linux-libc-dev) | `RAUDIT_REQUIRE_LIVE=1` |
 //!
 //! With a `RAUDIT_REQUIRE_*` variable set, the tests run and fail with a
 //! message naming what is missing; `.ci/run` sets them on a machine that
@@ -28,6 +29,14 @@ const CFGS: &[&str] = &[
     "raudit_no_ausyscall",
     "raudit_no_rsyslogd",
     "raudit_no_cgroup2",
+    "raudit_no_kernel_headers",
+];
+
+/// The kernel headers core's tables are checked against.
+const KERNEL_HEADERS: &[&str] = &[
+    "/usr/include/linux/audit.h",
+    "/usr/include/linux/capability.h",
+    "/usr/include/linux/io_uring.h",
 ];
 
 /// Bit of `CAP_AUDIT_CONTROL` in `/proc/self/status`'s `CapEff`.
@@ -93,4 +102,9 @@ pub fn emit_test_env() {
     set_unless("raudit_no_ausyscall", installed("ausyscall"), live);
     set_unless("raudit_no_rsyslogd", installed("rsyslogd"), live);
     set_unless("raudit_no_cgroup2", has_cgroup2(), live);
+    set_unless(
+        "raudit_no_kernel_headers",
+        KERNEL_HEADERS.iter().all(|h| Path::new(h).exists()),
+        live,
+    );
 }
