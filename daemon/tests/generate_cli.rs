@@ -1,5 +1,9 @@
 //! `raudit generate` through the built binary.
 
+#[macro_use]
+#[path = "../../tests/skip.rs"]
+mod skips;
+
 use std::process::{Command, Stdio};
 
 /// A completion script that cannot be written (standard output full or
@@ -9,7 +13,7 @@ use std::process::{Command, Stdio};
 fn completions_to_a_full_standard_output_fail_in_words() {
     let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
     let Ok(full) = full else {
-        eprintln!("SKIPPED: no /dev/full");
+        skip!("SKIPPED: no /dev/full");
         return;
     };
     let out = Command::new(env!("CARGO_BIN_EXE_raudit"))
