@@ -225,10 +225,59 @@ mod tests {
         assert_eq!(error.kind(), io::ErrorKind::TimedOut);
     }
 
+    /// Request heads: a request line of valid and invalid methods,
+    /// separators, targets and versions (so every branch of [`route`] is
+    /// reached), or arbitrary bytes.
+    fn request_ish() -> impl proptest::strategy::Strategy<Value = Vec<u8>> {
+        use proptest::prelude::*;
+        let junk = || proptest::collection::vec(any::<u8>(), 0..8);
+        let one_of = |words: &'static [&'static [u8]]| {
+            prop_oneof![
+                4 => proptest::sample::select(words).prop_map(<[u8]>::to_vec),
+                1 => junk(),
+            ]
+        };
+        let line = (
+            one_of(&[b"GET", b"HEAD", b"POST", b"get"]),
+            one_of(&[b" "]),
+            one_of(&[b"/metrics", b"/metrics?x=1", b"/", b"/metricsx"]),
+            one_of(&[b" "]),
+            one_of(&[b"HTTP/1.1", b"HTTP/1.0", b"HTTP/2.0"]),
+            one_of(&[b"\r\nHost: x\r\n\r\n", b"\r\n\r\n", b"\r\n"]),
+        )
+            .prop_map(|(m, a, t, b, v, end)| [m, a, t, b, v, end].concat());
+        prop_oneof![
+            3 => line,
+            1 => proptest::collection::vec(any::<u8>(), 0..300),
+        ]
+    }
+
     proptest::proptest! {
         #[test]
-        fn any_bytes_route_without_panicking(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
+        fn any_head_routes_without_panicking(bytes in request_ish()) {
             let _ = route(&bytes);
+        }
+    }
+
+    /// The generator reaches every route, not only the bad request that
+    /// arbitrary bytes (without an empty line) always are.
+    #[test]
+    fn the_request_generator_reaches_every_route() {
+        use proptest::strategy::{Strategy, ValueTree};
+        let mut runner = proptest::test_runner::TestRunner::deterministic();
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..5000 {
+            let head = request_ish().new_tree(&mut runner).unwrap().current();
+            seen.insert(format!("{:?}", route(&head)));
+        }
+        for every in [
+            Route::Metrics,
+            Route::MetricsHead,
+            Route::NotFound,
+            Route::MethodNotAllowed,
+            Route::BadRequest,
+        ] {
+            assert!(seen.contains(&format!("{every:?}")), "{every:?}: {seen:?}");
         }
     }
 
