@@ -173,7 +173,7 @@ fn shared_corpus_encodes_as_valid_json() {
     files(&root, "netlink", &mut captures);
     logs.sort();
     captures.sort();
-    let mut total = 0;
+    let (mut total, mut live) = (0, 0);
     for path in logs.iter().chain(&captures) {
         let data = fs::read(path).expect("readable corpus file");
         let r = if path.extension().is_some_and(|e| e != "netlink") {
@@ -196,9 +196,13 @@ fn shared_corpus_encodes_as_valid_json() {
         if path.to_string_lossy().contains("/live/") {
             assert!(r.argc_mismatches.is_empty(), "{:?}", r.argc_mismatches);
             assert_eq!(r.truncated, 0);
+            live += 1;
         }
         total += r.events.len();
     }
     println!("corpus: {total} events");
+    // The live capture's log and netlink stream: what the checks above
+    // hold complete.
+    assert_eq!(live, 2, "the live capture's two files");
     assert!(total > 900, "corpus unexpectedly small: {total}");
 }

@@ -122,9 +122,9 @@ fn argv_and_sockaddr_read_as_laurel_reads_them() {
     paths.sort();
     let (mut argvs, mut addresses) = (0, 0);
     for path in paths {
-        let Ok(input) = std::fs::read(path.with_extension("txt")) else {
-            continue;
-        };
+        // (Each of laurel's expectations has its input beside it.)
+        let input = std::fs::read(path.with_extension("txt"))
+            .unwrap_or_else(|e| panic!("{}: its input: {e}", path.display()));
         let structured = by_sequence(structured(&input), |e| e["sequence"].as_u64());
         let ecs = by_sequence(documents(&input, EventFormat::Ecs), |e| {
             e["auditd"]["sequence"].as_u64()
