@@ -3,6 +3,7 @@
 
 use super::*;
 
+mod documented_keys;
 mod error_messages;
 mod go_audit;
 mod output_keys;
