@@ -239,6 +239,32 @@ mod tests {
         }
     }
 
+    /// README's "Other commands" (or elsewhere in it) shows every
+    /// subcommand as `raudit PATH` and every long flag as `--FLAG`.
+    #[test]
+    fn the_readme_shows_every_subcommand_and_flag() {
+        let readme = include_str!("../../README.md");
+        let mut paths = vec![];
+        subcommand_paths(&Cli::command(), "", &mut paths);
+        let mut cmd = Cli::command();
+        cmd.build();
+        let flags: Vec<String> = all_commands(&cmd)
+            .into_iter()
+            .flat_map(|c| c.get_arguments())
+            .filter_map(|arg| arg.get_long())
+            .filter(|long| !matches!(*long, "help" | "version"))
+            .map(|long| format!("--{long}"))
+            .collect();
+        assert!(flags.contains(&"--no-user-names".to_string()), "{flags:?}");
+        let missing: Vec<String> = paths
+            .iter()
+            .map(|path| format!("raudit {path}"))
+            .chain(flags)
+            .filter(|shown| !readme.contains(shown.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "not in README.md: {missing:?}");
+    }
+
     /// groff (with preconv, as man-db runs it) finds nothing to warn about;
     /// skipped, visibly, without groff (`skip!`: `.ci/run` installs it).
     fn roff_is_clean(name: &str, page: &[u8]) {
