@@ -125,3 +125,20 @@ fn the_readme_documents_every_metric() {
         }
     }
 }
+
+/// README names every value of the `output` label: each output's place.
+#[test]
+fn the_readme_names_every_output_label() {
+    let readme = include_str!("../../../README.md");
+    let start = readme
+        .find("with an `output` label (")
+        .expect("README.md's Metrics section names the output label's values");
+    let list = &readme[start..];
+    let list = &list[..list.find(')').unwrap_or(list.len())];
+    for place in crate::daemon::plan::OutputPlan::PLACES {
+        assert!(
+            list.contains(&format!("`{place}`")),
+            "README.md's output label list lacks {place}: {list}"
+        );
+    }
+}
