@@ -2,7 +2,8 @@
 //! (the README points there for every key, and `raudit.yaml(5)` is made
 //! from it), in its own section, set or commented out (`# key: value`).
 //! The parser's keys are the mappings [`Cx::fields`] opened while reading
-//! the example and a file that has an item of each list section.
+//! the example and a file that has an item of each list section. README's
+//! Configuration table names every section.
 
 use super::super::values::OPENED_SECTIONS;
 use super::*;
@@ -200,4 +201,38 @@ fn the_example_reader_finds_keys_only_in_their_own_section() {
     ] {
         assert!(!documented(&keys, path, key), "{path} {key}");
     }
+}
+
+/// README's Configuration table names every section: each top-level key
+/// and each `raudit.*` key (the example has the keys below them).
+#[test]
+fn the_readme_names_every_section() {
+    let readme = include_str!("../../../../README.md");
+    let start = readme
+        .find("## Configuration")
+        .expect("a Configuration section");
+    let section = &readme[start..];
+    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+    let sections = opened_sections(&[EXAMPLE]);
+    let keys_of = |path: &str| {
+        sections
+            .iter()
+            .find(|(p, _)| p == path)
+            .map(|(_, keys)| *keys)
+            .unwrap_or_else(|| panic!("{path:?} not opened"))
+    };
+    let names = keys_of("")
+        .iter()
+        .filter(|key| **key != "raudit")
+        .map(|key| format!("`{key}`"))
+        .chain(
+            keys_of("raudit")
+                .iter()
+                .map(|key| format!("`raudit.{key}`")),
+        );
+    let missing: Vec<String> = names.filter(|name| !section.contains(name)).collect();
+    assert!(
+        missing.is_empty(),
+        "README.md's Configuration lacks {missing:?}"
+    );
 }
