@@ -178,4 +178,17 @@ mod tests {
         assert!(unread.refresh(0), "the first read tells the name");
         assert_eq!(unread.name(), Some("web-3"));
     }
+
+    /// The packaged unit leaves raudit in the host's UTS namespace: with
+    /// `ProtectHostname=yes` systemd gives the service a namespace of its
+    /// own, a copy of the name at start, and a renamed host is never seen.
+    #[test]
+    fn the_unit_lets_raudit_see_the_hosts_name_change() {
+        let unit = include_str!("../../contrib/raudit.service");
+        let protected = unit.lines().map(str::trim).any(|line| {
+            line.strip_prefix("ProtectHostname=")
+                .is_some_and(|value| !matches!(value, "no" | "false" | "0" | "off"))
+        });
+        assert!(!protected, "contrib/raudit.service sets ProtectHostname");
+    }
 }
