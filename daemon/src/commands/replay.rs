@@ -29,10 +29,11 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub format: Format,
     /// Config file (go-audit YAML) for `events`, `message_tracking`, the
-    /// assembler settings, `raudit.format`, `raudit.redact` and
-    /// `raudit.fields`; defaults otherwise. Its outputs and rules are not
-    /// used, and problems in them (another host's users) are not errors.
-    #[arg(long)]
+    /// assembler settings, `raudit.max_event_bytes`, `raudit.format`,
+    /// `raudit.redact` and `raudit.fields`; defaults otherwise. Its outputs
+    /// and rules are not used, and problems in them (another host's users)
+    /// are not errors.
+    #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
     /// Map uids to "UNKNOWN_USER" instead of this host's user names (for
     /// output that does not depend on the host).
