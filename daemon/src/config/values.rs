@@ -25,15 +25,6 @@ pub(super) struct Cx<'a> {
     pub accounts: &'a dyn Accounts,
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Every mapping [`Cx::fields`] opened on this thread: its path and the
-    /// keys it accepts (the documentation test compares them with the
-    /// example config).
-    pub(super) static OPENED_SECTIONS: std::cell::RefCell<Vec<(String, &'static [&'static str])>> =
-        const { std::cell::RefCell::new(Vec::new()) };
-}
-
 /// The known keys of one mapping, values not null.
 pub(super) struct Fields<'n> {
     /// Dotted path of the mapping itself (empty at the top).
@@ -147,8 +138,6 @@ impl<'a> Cx<'a> {
         line: usize,
         allowed: &'static [&'static str],
     ) -> Fields<'n> {
-        #[cfg(test)]
-        OPENED_SECTIONS.with(|opened| opened.borrow_mut().push((path.to_string(), allowed)));
         let mut fields = Fields {
             path: path.to_string(),
             line,

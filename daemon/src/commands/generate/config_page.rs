@@ -337,15 +337,22 @@ mod tests {
     }
 
     /// The keys the config parser accepts in the mapping at `section`
-    /// (dotted; "" for the top), read from its unknown-key error.
+    /// (dotted; "" for the top; `name[]` an entry of the list `name`),
+    /// read from its unknown-key error.
     fn accepted_keys(section: &str) -> Vec<String> {
         let mut yaml = String::new();
         let mut indent = String::new();
+        let mut item = "";
         for part in section.split('.').filter(|p| !p.is_empty()) {
-            yaml.push_str(&format!("{indent}{part}:\n"));
-            indent.push_str("  ");
+            let (name, list) = match part.strip_suffix("[]") {
+                Some(name) => (name, "- "),
+                None => (part, ""),
+            };
+            yaml.push_str(&format!("{indent}{item}{name}:\n"));
+            indent.push_str(if item.is_empty() { "  " } else { "    " });
+            item = list;
         }
-        yaml.push_str(&format!("{indent}zz_not_a_key: 1\n"));
+        yaml.push_str(&format!("{indent}{item}zz_not_a_key: 1\n"));
         let errors = crate::config::Config::from_yaml_str(&yaml, "probe")
             .expect_err("an unknown key is an error")
             .to_string();
@@ -396,13 +403,54 @@ mod tests {
             }
         }
         assert!(checked > 60, "{checked} keys checked");
-        // List entries of `filters` are shown in its example.
-        for key in ["syscall", "message_type", "regex"] {
-            assert!(
-                page.contains(&format!("#  \\- {key}:")) || page.contains(&format!("#    {key}:")),
-                "filters' {key}"
-            );
+        // The entries of lists and of per-record-type mappings are shown in
+        // their section's commented example.
+        for section in ["filters[]", "raudit.redact[]", "raudit.fields.SYSCALL"] {
+            let keys = accepted_keys(section);
+            assert!(keys.len() >= 2, "{section}: {keys:?}");
+            for key in keys {
+                assert!(
+                    [
+                        format!("#  \\- {key}:"),
+                        format!("#    {key}:"),
+                        format!("{{{key}:")
+                    ]
+                    .iter()
+                    .any(|shown| page.contains(shown.as_str())),
+                    "{section} accepts {key}, not in raudit.yaml(5)'s example"
+                );
+            }
         }
+    }
+
+    /// README's Configuration table names every section: each top-level
+    /// key and each `raudit.*` key (the example, and so this page, has the
+    /// keys below them).
+    #[test]
+    fn the_readme_configuration_table_names_every_section() {
+        let readme = include_str!("../../../../README.md");
+        let start = readme
+            .find("## Configuration")
+            .expect("a Configuration section");
+        let section = &readme[start..];
+        let section = &section[..section.find("\n## ").unwrap_or(section.len())];
+        let top = accepted_keys("");
+        assert!(top.iter().any(|key| key == "raudit"), "{top:?}");
+        let missing: Vec<String> = top
+            .iter()
+            .filter(|key| *key != "raudit")
+            .map(|key| format!("`{key}`"))
+            .chain(
+                accepted_keys("raudit")
+                    .iter()
+                    .map(|key| format!("`raudit.{key}`")),
+            )
+            .filter(|name| !section.contains(name.as_str()))
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "README.md's Configuration lacks {missing:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use super::*;
 
-mod documented_keys;
 mod error_messages;
 mod go_audit;
 mod output_keys;
